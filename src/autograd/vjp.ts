@@ -1,0 +1,167 @@
+import type { Primitive, PrimitiveAttrs } from '../backend/primitives.js';
+import { planFromAttrs, conv2dPlanned, backpropFilterPlanned, backpropInputPlanned } from '../ops/conv.js';
+import {
+  cast, cos, div, equal, exp, greater, greaterEqual, lessEqual, log, logicalAnd, mul, neg, pow, sign, sin, square, sub, where,
+} from '../ops/elementwise.js';
+import { batchMatmul } from '../ops/linalg.js';
+import { avgPool2dPlanned, avgPool2dGrad, gatherAtMaxima, maxPool2dGrad, poolPlanFromAttrs } from '../ops/pool.js';
+import { prod, sum } from '../ops/reduction.js';
+import { broadcastTo, concat, gather, pad, reshape, scatterAdd, slice, sumToShape, transpose } from '../ops/shape-ops.js';
+import { zerosLike } from '../tensor/create.js';
+import type { Tensor } from '../tensor/tensor.js';
+
+// Note [The VJP table]
+// One rule per primitive: given the gradient g of the output, return the gradient of each
+// input (null where an input has none: integer indices, conditions, comparisons). Rules are
+// written with public ops, so when backward() records (createGraph), the gradient computation
+// is itself on the tape and can be differentiated again. Broadcasting binary ops sum the
+// gradient back to each input's shape.
+
+export interface VjpContext<P extends Primitive> {
+  inputs: readonly Tensor[];
+  output: Tensor;
+  attrs: PrimitiveAttrs[P];
+}
+
+export type VjpRule<P extends Primitive> = (g: Tensor, ctx: VjpContext<P>) => (Tensor | null)[];
+
+/** Gradient of a reduction's output spread back over the reduced axes of `shape`. */
+function unreduce(g: Tensor, shape: readonly number[], axes: readonly number[]): Tensor {
+  const kept = shape.map((d, i) => (axes.includes(i) ? 1 : d));
+  return broadcastTo(reshape(g, kept), shape);
+}
+
+/** d max / d x: split evenly between the tied maxima, as PyTorch's amax does. */
+const extremumRule: VjpRule<'max' | 'min'> = (g, { inputs: [x], output, attrs: { axes } }) => {
+  const hit = cast(equal(x, unreduce(output, x.shape, axes)), g.dtype);
+  const count = unreduce(sum(hit, axes), x.shape, axes);
+  return [div(mul(unreduce(g, x.shape, axes), hit), count)];
+};
+
+const none: VjpRule<Primitive> = (_g, { inputs }) => inputs.map(() => null);
+
+export const VJP: { [P in Primitive]: VjpRule<P> } = {
+  // ---- unary
+  neg: (g) => [neg(g)],
+  abs: (g, { inputs: [x] }) => [mul(g, sign(x))],
+  exp: (g, { output }) => [mul(g, output)],
+  log: (g, { inputs: [x] }) => [div(g, x)],
+  sqrt: (g, { output }) => [div(g, mul(output, 2))],
+  sign: (g, { inputs: [x] }) => [zerosLike(x)],
+  tanh: (g, { output }) => [mul(g, sub(1, square(output)))],
+  sigmoid: (g, { output }) => [mul(g, mul(output, sub(1, output)))],
+  relu: (g, { inputs: [x] }) => [mul(g, cast(greater(x, 0), g.dtype))],
+  sin: (g, { inputs: [x] }) => [mul(g, cos(x))],
+  cos: (g, { inputs: [x] }) => [neg(mul(g, sin(x)))],
+  floor: (g, { inputs: [x] }) => [zerosLike(x)],
+  ceil: (g, { inputs: [x] }) => [zerosLike(x)],
+  round: (g, { inputs: [x] }) => [zerosLike(x)],
+  logicalNot: none,
+
+  // ---- binary (broadcasting: sum back to each input's shape)
+  add: (g, { inputs: [a, b] }) => [sumToShape(g, a.shape), sumToShape(g, b.shape)],
+  sub: (g, { inputs: [a, b] }) => [sumToShape(g, a.shape), sumToShape(neg(g), b.shape)],
+  mul: (g, { inputs: [a, b] }) => [sumToShape(mul(g, b), a.shape), sumToShape(mul(g, a), b.shape)],
+  div: (g, { inputs: [a, b] }) => [sumToShape(div(g, b), a.shape), sumToShape(neg(div(mul(g, a), square(b))), b.shape)],
+  pow: (g, { inputs: [a, b], output }) => {
+    const da = mul(g, mul(b, pow(a, sub(b, 1))));
+    // d/db a^b = a^b log a; taken as 0 where a <= 0 (a^b is then 0 or not real), never NaN.
+    const logA = where(greater(a, 0), log(where(greater(a, 0), a, 1)), 0);
+    const db = mul(g, mul(output, logA));
+    return [sumToShape(da, a.shape), sumToShape(db, b.shape)];
+  },
+  // Ties go to `a`, as in TensorFlow; clip(x, lo, hi) therefore passes the gradient at its bounds.
+  maximum: (g, { inputs: [a, b] }) => {
+    const pick = greaterEqual(a, b);
+    return [sumToShape(where(pick, g, 0), a.shape), sumToShape(where(pick, 0, g), b.shape)];
+  },
+  minimum: (g, { inputs: [a, b] }) => {
+    const pick = lessEqual(a, b);
+    return [sumToShape(where(pick, g, 0), a.shape), sumToShape(where(pick, 0, g), b.shape)];
+  },
+  equal: none,
+  notEqual: none,
+  greater: none,
+  greaterEqual: none,
+  less: none,
+  lessEqual: none,
+  logicalAnd: none,
+  logicalOr: none,
+
+  // ---- reductions
+  sum: (g, { inputs: [x], attrs: { axes } }) => [unreduce(g, x.shape, axes)],
+  max: extremumRule,
+  min: extremumRule,
+  prod: (g, { inputs: [x], output, attrs: { axes } }) => {
+    // prod / x_i, made safe for zeros: with exactly one zero in a slice only that element
+    // gets a gradient (the product of the others); with two or more, nothing does.
+    const isZero = equal(x, 0);
+    const zeros = unreduce(sum(cast(isZero, 'int32'), axes), x.shape, axes);
+    const safeX = where(isZero, 1, x);
+    const others = unreduce(prod(safeX, axes), x.shape, axes);
+    const full = unreduce(output, x.shape, axes);
+    const local = where(equal(zeros, 0), div(full, safeX), where(logicalAnd(equal(zeros, 1), isZero), others, 0));
+    return [mul(unreduce(g, x.shape, axes), local)];
+  },
+  argMax: none,
+  argMin: none,
+
+  // ---- linear algebra
+  matmul: (g, { inputs: [a, b], attrs: { transposeA: ta, transposeB: tb } }) => {
+    if (!ta && !tb) return [batchMatmul(g, b, false, true), batchMatmul(a, g, true, false)];
+    if (!ta && tb) return [batchMatmul(g, b, false, false), batchMatmul(g, a, true, false)];
+    if (ta && !tb) return [batchMatmul(b, g, false, true), batchMatmul(a, g, false, false)];
+    return [batchMatmul(b, g, true, true), batchMatmul(g, a, true, true)];
+  },
+
+  // ---- data movement
+  reshape: (g, { inputs: [x] }) => [reshape(g, x.shape)],
+  transpose: (g, { attrs: { perm } }) => {
+    const inverse = perm.map((_, i) => perm.indexOf(i));
+    return [transpose(g, inverse)];
+  },
+  broadcastTo: (g, { inputs: [x] }) => [sumToShape(g, x.shape)],
+  cast: (g, { inputs: [x] }) => [x.dtype === 'float32' || x.dtype === 'float64' ? cast(g, x.dtype) : null],
+  slice: (g, { inputs: [x], attrs: { begin, size } }) => [
+    pad(g, x.shape.map((d, i) => [begin[i], d - begin[i] - size[i]] as [number, number])),
+  ],
+  pad: (g, { inputs: [x], attrs: { paddings } }) => [slice(g, paddings.map(([before]) => before), x.shape)],
+  concat: (g, { inputs, attrs: { axis } }) => {
+    let offset = 0;
+    return inputs.map((t) => {
+      const begin = t.shape.map((_, i) => (i === axis ? offset : 0));
+      offset += t.shape[axis];
+      return slice(g, begin, t.shape);
+    });
+  },
+  gather: (g, { inputs: [x, indices], attrs: { axis } }) => [scatterAdd(g, indices, axis, x.shape[axis]), null],
+  scatterAdd: (g, { inputs: [, indices], attrs: { axis } }) => [gather(g, indices, axis), null],
+  where: (g, { inputs: [cond, a, b] }) => [
+    null,
+    sumToShape(where(cond, g, 0), a.shape),
+    sumToShape(where(cond, 0, g), b.shape),
+  ],
+
+  // ---- optional fast kernels (see Note [Direct convolution] for the adjoint pairs)
+  conv2d: (g, { inputs: [x, f], attrs }) => {
+    const plan = planFromAttrs(x.shape, f.shape, attrs);
+    return [backpropInputPlanned(g, f, x.shape, plan), backpropFilterPlanned(x, g, f.shape, plan)];
+  },
+  conv2dBackpropInput: (g, { inputs: [dy, f], attrs }) => {
+    // z = dx(dy, f) is bilinear: <G, dx(dy, f)> = <conv(G, f), dy> = <f, dw(G, dy)>.
+    const plan = planFromAttrs(attrs.inputShape, f.shape, attrs);
+    return [conv2dPlanned(g, f, plan), backpropFilterPlanned(g, dy, f.shape, plan)];
+  },
+  conv2dBackpropFilter: (g, { inputs: [x, dy], attrs }) => {
+    // <G, dw(x, dy)> = <conv(x, G), dy> = <x, dx(dy, G)>.
+    const plan = planFromAttrs(x.shape, attrs.filterShape, attrs);
+    return [backpropInputPlanned(dy, g, x.shape, plan), conv2dPlanned(x, g, plan)];
+  },
+  maxPool2d: (g, { inputs: [x], attrs }) => [maxPool2dGrad(x, g, poolPlanFromAttrs(x.shape, attrs))],
+  // Linear in dy: its adjoint reads the incoming gradient at each window's maximum.
+  maxPool2dGrad: (g, { inputs: [x], attrs }) => [null, gatherAtMaxima(x, g, poolPlanFromAttrs(x.shape, attrs))],
+  avgPool2d: (g, { inputs: [x], attrs }) => [avgPool2dGrad(g, x.shape, poolPlanFromAttrs(x.shape, attrs))],
+  avgPool2dGrad: (g, { attrs }) => [avgPool2dPlanned(g, poolPlanFromAttrs(attrs.inputShape, attrs))],
+  softmax: (g, { output, attrs: { axis } }) => [mul(output, sub(g, sum(mul(g, output), axis, true)))],
+  logSoftmax: (g, { output, attrs: { axis } }) => [sub(g, mul(exp(output), sum(g, axis, true)))],
+};

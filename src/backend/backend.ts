@@ -1,0 +1,57 @@
+import type { DType, TypedArray } from '../core/dtype.js';
+import type { Distribution, RandomStream } from '../core/rng.js';
+import type { Shape } from '../core/shape.js';
+import type { CoreAttrs, CorePrimitive, OptionalAttrs, OptionalPrimitive, PrimitiveAttrs, Primitive } from './primitives.js';
+
+/** Storage owned by one backend; opaque to everything above backend/. */
+export type DataHandle = object;
+
+/** What a kernel sees of a tensor: its storage, shape and dtype (always row-major). */
+export interface TensorInfo {
+  readonly data: DataHandle;
+  readonly shape: Shape;
+  readonly dtype: DType;
+}
+
+/** The output a kernel must produce; ops/ has already checked and inferred it. */
+export interface OutputInfo {
+  readonly shape: Shape;
+  readonly dtype: DType;
+}
+
+export type Kernel<P extends Primitive> = (
+  inputs: readonly TensorInfo[],
+  attrs: PrimitiveAttrs[P],
+  out: OutputInfo,
+) => DataHandle;
+
+export type CoreKernels = { [P in CorePrimitive]: Kernel<P> };
+export type OptionalKernels = { [P in OptionalPrimitive]?: Kernel<P> };
+
+export interface MemoryInfo {
+  /** Storage buffers the backend holds (several tensors may share one after a reshape). */
+  buffers: number;
+  bytes: number;
+}
+
+/**
+ * A backend: storage plus one kernel per primitive. It never sees Tensor or autograd; ops/
+ * validates inputs and computes output shapes and dtypes before calling a kernel.
+ */
+export interface Backend {
+  readonly name: string;
+  readonly kernels: CoreKernels & OptionalKernels;
+  supportsDtype(dtype: DType): boolean;
+  /** Copies `values` into new storage of `dtype`. */
+  upload(values: TypedArray, dtype: DType): DataHandle;
+  /** A copy of the storage's `size` elements that the caller may keep. */
+  download(data: DataHandle, dtype: DType, size: number): TypedArray;
+  fill(shape: Shape, dtype: DType, value: number): DataHandle;
+  /** Must match core/rng.ts `fillRandom` exactly, so seeds reproduce across backends. */
+  random(shape: Shape, dtype: DType, stream: RandomStream, dist: Distribution): DataHandle;
+  /** Early release of storage that no tensor uses any more. */
+  release(data: DataHandle): void;
+  memory(): MemoryInfo;
+}
+
+export type { CoreAttrs, OptionalAttrs };

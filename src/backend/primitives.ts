@@ -1,0 +1,84 @@
+import type { DType } from '../core/dtype.js';
+
+// Note [The primitive set]
+// Everything Strata computes is built from these primitives. A backend implements each core
+// primitive as a kernel, the autograd table has one vector-Jacobian rule per primitive, and
+// both tables are typed `{ [P in Primitive]: ... }`, so adding a primitive here makes the
+// compiler list every place that still needs it. Optional primitives are fast kernels that a
+// backend may offer; ops/ falls back to a composite of core primitives when it does not.
+
+export const UNARY_PRIMITIVES = [
+  'neg', 'abs', 'exp', 'log', 'sqrt', 'sign', 'tanh', 'sigmoid', 'relu',
+  'sin', 'cos', 'floor', 'ceil', 'round', 'logicalNot',
+] as const;
+export type UnaryPrimitive = (typeof UNARY_PRIMITIVES)[number];
+
+export const ARITHMETIC_PRIMITIVES = ['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum'] as const;
+export const COMPARISON_PRIMITIVES = [
+  'equal', 'notEqual', 'greater', 'greaterEqual', 'less', 'lessEqual', 'logicalAnd', 'logicalOr',
+] as const;
+export type ArithmeticPrimitive = (typeof ARITHMETIC_PRIMITIVES)[number];
+export type ComparisonPrimitive = (typeof COMPARISON_PRIMITIVES)[number];
+export type BinaryPrimitive = ArithmeticPrimitive | ComparisonPrimitive;
+
+export const REDUCE_PRIMITIVES = ['sum', 'prod', 'max', 'min'] as const;
+export type ReducePrimitive = (typeof REDUCE_PRIMITIVES)[number];
+
+/** Explicit 2-D padding, resolved from 'valid' | 'same' by ops/ so kernels never guess. */
+export interface Pads2d {
+  top: number;
+  bottom: number;
+  left: number;
+  right: number;
+}
+
+export interface Conv2dAttrs {
+  strides: [number, number];
+  dilation: [number, number];
+  pads: Pads2d;
+}
+
+export interface Pool2dAttrs {
+  poolSize: [number, number];
+  strides: [number, number];
+  pads: Pads2d;
+}
+
+type NoAttrs = Record<string, never>;
+
+/** Attributes of each core primitive (inputs are listed in the comment beside it). */
+export type CoreAttrs = { [P in UnaryPrimitive | BinaryPrimitive]: NoAttrs } & {
+  [P in ReducePrimitive]: { axes: number[] } // x → x with `axes` removed
+} & {
+  argMax: { axis: number }; // x → int32, `axis` removed
+  argMin: { axis: number };
+  matmul: { transposeA: boolean; transposeB: boolean }; // a [B, M, K], b [B, K, N] → [B, M, N]
+  reshape: { shape: number[] }; // may alias the input's storage
+  transpose: { perm: number[] };
+  broadcastTo: { shape: number[] };
+  cast: { dtype: DType };
+  slice: { begin: number[]; size: number[] };
+  pad: { paddings: [number, number][]; value: number };
+  concat: { axis: number }; // n inputs of one dtype
+  gather: { axis: number }; // x, indices (int32, validated in range by ops/)
+  scatterAdd: { axis: number; size: number }; // updates, indices → the transpose of gather
+  where: NoAttrs; // cond (bool), a, b with broadcasting
+};
+
+/** Attributes of the optional fast kernels; each has a composite fallback in ops/. */
+export type OptionalAttrs = {
+  conv2d: Conv2dAttrs; // x NHWC, filter [kh, kw, in, out]
+  conv2dBackpropInput: Conv2dAttrs & { inputShape: number[] }; // dy, filter
+  conv2dBackpropFilter: Conv2dAttrs & { filterShape: number[] }; // x, dy
+  maxPool2d: Pool2dAttrs; // x NHWC
+  maxPool2dGrad: Pool2dAttrs; // x, dy → dx (dy goes to the first maximum of each window)
+  avgPool2d: Pool2dAttrs; // divides by the number of real (unpadded) pixels
+  avgPool2dGrad: Pool2dAttrs & { inputShape: number[] }; // dy
+  softmax: { axis: number };
+  logSoftmax: { axis: number };
+};
+
+export type PrimitiveAttrs = CoreAttrs & OptionalAttrs;
+export type CorePrimitive = keyof CoreAttrs;
+export type OptionalPrimitive = keyof OptionalAttrs;
+export type Primitive = keyof PrimitiveAttrs;

@@ -1,0 +1,40 @@
+// The public barrel: `import * as st from 'strata'`. Everything users may rely on is exported
+// here by name; internal helpers stay in their modules.
+import './ops/methods.js';
+
+export { StrataError, ShapeError, DtypeError, ValueError, FormatError } from './core/errors.js';
+export type { DType, TypedArray } from './core/dtype.js';
+export { setSeed } from './core/rng.js';
+
+export type { Backend, BackendStatus } from './backend/index.js';
+export { setBackend, getBackend, backends, registerBackend, setNumThreads, getNumThreads } from './backend/index.js';
+export { memory, type BackendMemory } from './memory.js';
+
+export { Tensor, type NestedArray } from './tensor/tensor.js';
+export {
+  tensor, zeros, ones, full, zerosLike, onesLike, arange, linspace, eye,
+  randomNormal, randomUniform, truncatedNormal, type TensorLike,
+} from './tensor/create.js';
+
+export { variable, grad, valueAndGrad } from './autograd/functional.js';
+export { noGrad } from './autograd/tape.js';
+export { backward, type BackwardOptions } from './autograd/backward.js';
+
+export {
+  add, sub, mul, div, pow, neg, abs, exp, log, sqrt, square, sign, tanh, sigmoid, relu, sin, cos, floor, ceil, round,
+  maximum, minimum, clip, equal, notEqual, greater, greaterEqual, less, lessEqual, logicalAnd, logicalOr, logicalNot,
+  where, cast, reciprocal, rsqrt, log1p, softplus, isNaN, isFinite,
+} from './ops/elementwise.js';
+export { sum, mean, max, min, prod, argMax, argMin, moments, type Axis } from './ops/reduction.js';
+export {
+  reshape, transpose, expandDims, squeeze, flatten, concat, stack, split, slice, gather, scatterAdd, pad, tile,
+  broadcastTo, stopGradient,
+} from './ops/shape-ops.js';
+export { matmul, dot } from './ops/linalg.js';
+export { softmax, logSoftmax, logSumExp, oneHot, type OneHotOptions } from './ops/nn.js';
+export { conv2d, conv2dBackpropInput, conv2dBackpropFilter, type Conv2dOptions } from './ops/conv.js';
+export { maxPool2d, avgPool2d, type Pool2dOptions } from './ops/pool.js';
+export { losses, type Reduction, type LossOptions, type ProbabilisticLossOptions } from './ops/losses.js';
+export type { TensorInput } from './ops/operand.js';
+
+export const version = '0.1.0';

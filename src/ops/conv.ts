@@ -1,0 +1,123 @@
+import type { Conv2dAttrs } from '../backend/primitives.js';
+import { ShapeError, fmtShape } from '../core/errors.js';
+import { checkKeys } from '../core/options.js';
+import { Tensor } from '../tensor/tensor.js';
+import { geometry2d, pair, checkNhwc, type Padding, type Pair } from './conv-geometry.js';
+import { cast } from './elementwise.js';
+import { matmul } from './linalg.js';
+import { asTensor, requireFloat, type TensorInput } from './operand.js';
+import { extractPatches, foldPatches, type Windows } from './patches.js';
+import { hasKernel, runPrimitive } from './run.js';
+import { reshape } from './shape-ops.js';
+import { promoteTypes } from '../core/dtype.js';
+
+export interface Conv2dOptions {
+  strides?: Pair;
+  padding?: Padding;
+  dilation?: Pair;
+}
+
+const CONV_KEYS = ['strides', 'padding', 'dilation'];
+
+/** Resolved convolution geometry: the kernel attributes plus the window description for composites. */
+export interface ConvPlan {
+  attrs: Conv2dAttrs;
+  windows: Windows;
+  outShape: number[];
+}
+
+export function planConv2d(op: string, xShape: readonly number[], filterShape: readonly number[], options: Conv2dOptions): ConvPlan {
+  checkKeys(op, options, CONV_KEYS);
+  if (filterShape.length !== 4) {
+    throw new ShapeError(`${op}: filter must be [kh, kw, inChannels, outChannels]; received shape ${fmtShape(filterShape)}`);
+  }
+  if (xShape[3] !== filterShape[2]) {
+    throw new ShapeError(`${op}: input channels differ: x is ${fmtShape(xShape)} (${xShape[3]} channels), filter is ${fmtShape(filterShape)} (expects ${filterShape[2]})`);
+  }
+  const strides = pair(op, 'strides', options.strides, 1);
+  const dilation = pair(op, 'dilation', options.dilation, 1);
+  const g = geometry2d(op, xShape, [filterShape[0], filterShape[1]], strides, dilation, options.padding ?? 'valid');
+  return planFromAttrs(xShape, filterShape, { strides, dilation, pads: g.pads });
+}
+
+/** The plan for explicit kernel attributes (what gradient rules have in hand). */
+export function planFromAttrs(xShape: readonly number[], filterShape: readonly number[], attrs: Conv2dAttrs): ConvPlan {
+  const kernel: [number, number] = [filterShape[0], filterShape[1]];
+  const { strides, dilation, pads } = attrs;
+  const outH = Math.floor((xShape[1] + pads.top + pads.bottom - (kernel[0] - 1) * dilation[0] - 1) / strides[0]) + 1;
+  const outW = Math.floor((xShape[2] + pads.left + pads.right - (kernel[1] - 1) * dilation[1] - 1) / strides[1]) + 1;
+  return {
+    attrs,
+    windows: { kernel, strides, dilation, pads, outH, outW },
+    outShape: [xShape[0], outH, outW, filterShape[3]],
+  };
+}
+
+/** The composite convolution: patches times the flattened filter (fallback and test oracle). */
+export function conv2dComposite(x: Tensor, filter: Tensor, plan: ConvPlan): Tensor {
+  const [kh, kw, c, o] = filter.shape;
+  const cols = reshape(extractPatches(x, plan.windows), [-1, kh * kw * c]);
+  return reshape(matmul(cols, reshape(filter, [kh * kw * c, o])), plan.outShape);
+}
+
+function floatPair(op: string, a: TensorInput, b: TensorInput, names: [string, string]): [Tensor, Tensor] {
+  let ta = asTensor(op, names[0], a), tb = asTensor(op, names[1], b);
+  requireFloat(op, ta);
+  requireFloat(op, tb);
+  const dtype = promoteTypes(ta.dtype, tb.dtype);
+  ta = cast(ta, dtype);
+  tb = cast(tb, dtype);
+  return [ta, tb];
+}
+
+/** 2-D convolution (cross-correlation, as in every DL framework): x NHWC, filter [kh, kw, in, out]. */
+export function conv2d(x: TensorInput, filter: TensorInput, options: Conv2dOptions = {}): Tensor {
+  const [tx, tf] = floatPair('conv2d', x, filter, ['x', 'filter']);
+  checkNhwc('conv2d', tx);
+  return conv2dPlanned(tx, tf, planConv2d('conv2d', tx.shape, tf.shape, options));
+}
+
+export function conv2dPlanned(x: Tensor, filter: Tensor, plan: ConvPlan): Tensor {
+  if (!hasKernel('conv2d', x)) return conv2dComposite(x, filter, plan);
+  return runPrimitive('conv2d', [x, filter], plan.attrs, plan.outShape, x.dtype);
+}
+
+/** The gradient of conv2d with respect to its input (also the forward pass of a transposed convolution). */
+export function conv2dBackpropInput(dy: TensorInput, filter: TensorInput, inputShape: readonly number[], options: Conv2dOptions = {}): Tensor {
+  const [tdy, tf] = floatPair('conv2dBackpropInput', dy, filter, ['dy', 'filter']);
+  const plan = planConv2d('conv2dBackpropInput', inputShape, tf.shape, options);
+  if (plan.outShape.some((d, i) => d !== tdy.shape[i])) {
+    throw new ShapeError(`conv2dBackpropInput: dy must have shape ${fmtShape(plan.outShape)} for input ${fmtShape(inputShape)}; received ${fmtShape(tdy.shape)}`);
+  }
+  return backpropInputPlanned(tdy, tf, inputShape, plan);
+}
+
+export function backpropInputPlanned(dy: Tensor, filter: Tensor, inputShape: readonly number[], plan: ConvPlan): Tensor {
+  if (hasKernel('conv2dBackpropInput', dy)) {
+    return runPrimitive('conv2dBackpropInput', [dy, filter], { ...plan.attrs, inputShape: inputShape.slice() }, inputShape, dy.dtype);
+  }
+  const [kh, kw, c, o] = filter.shape;
+  const cols = matmul(reshape(dy, [-1, o]), reshape(filter, [kh * kw * c, o]), false, true);
+  return foldPatches(cols, plan.windows, inputShape);
+}
+
+/** The gradient of conv2d with respect to its filter. */
+export function conv2dBackpropFilter(x: TensorInput, dy: TensorInput, filterShape: readonly number[], options: Conv2dOptions = {}): Tensor {
+  const [tx, tdy] = floatPair('conv2dBackpropFilter', x, dy, ['x', 'dy']);
+  checkNhwc('conv2dBackpropFilter', tx);
+  const plan = planConv2d('conv2dBackpropFilter', tx.shape, filterShape, options);
+  if (plan.outShape.some((d, i) => d !== tdy.shape[i])) {
+    throw new ShapeError(`conv2dBackpropFilter: dy must have shape ${fmtShape(plan.outShape)}; received ${fmtShape(tdy.shape)}`);
+  }
+  return backpropFilterPlanned(tx, tdy, filterShape, plan);
+}
+
+export function backpropFilterPlanned(x: Tensor, dy: Tensor, filterShape: readonly number[], plan: ConvPlan): Tensor {
+  if (hasKernel('conv2dBackpropFilter', x)) {
+    return runPrimitive('conv2dBackpropFilter', [x, dy], { ...plan.attrs, filterShape: filterShape.slice() }, filterShape, x.dtype);
+  }
+  const [kh, kw, c, o] = filterShape;
+  const cols = reshape(extractPatches(x, plan.windows), [-1, kh * kw * c]);
+  return reshape(matmul(cols, reshape(dy, [-1, o]), true, false), filterShape);
+}
+

@@ -1,0 +1,129 @@
+import { ShapeError, fmtShape } from '../core/errors.js';
+import { checkKeys, checkOneOf } from '../core/options.js';
+import { shapesEqual } from '../core/shape.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { abs, add, cast, clip, div, exp, log, log1p, mul, neg, relu, square, sub, where, lessEqual } from './elementwise.js';
+import { logSoftmax, oneHot } from './nn.js';
+import { asTensor, requireFloat, type TensorInput } from './operand.js';
+import { mean, sum } from './reduction.js';
+import { reshape } from './shape-ops.js';
+
+// Losses are pure functions `loss(yTrue, yPred, options)` with Keras 3's definitions: a
+// per-sample loss over the last axis, then a reduction over the batch ('mean' is Keras's
+// sum_over_batch_size). Probabilities are clipped to [EPSILON, 1 - EPSILON] as Keras does.
+
+export const EPSILON = 1e-7;
+export type Reduction = 'mean' | 'sum' | 'none';
+const REDUCTIONS: readonly Reduction[] = ['mean', 'sum', 'none'];
+
+export interface LossOptions {
+  reduction?: Reduction;
+}
+export interface ProbabilisticLossOptions extends LossOptions {
+  fromLogits?: boolean;
+  labelSmoothing?: number;
+  axis?: number;
+}
+
+function reduce(op: string, perSample: Tensor, reduction: Reduction | undefined): Tensor {
+  switch (checkOneOf(op, 'reduction', reduction ?? 'mean', REDUCTIONS)) {
+    case 'mean': return mean(perSample);
+    case 'sum': return sum(perSample);
+    case 'none': return perSample;
+  }
+}
+
+function pairOf(op: string, yTrue: TensorInput, yPred: TensorInput): [Tensor, Tensor] {
+  const p = asTensor(op, 'yPred', yPred);
+  requireFloat(op, p);
+  const t = cast(asTensor(op, 'yTrue', yTrue), p.dtype);
+  if (!shapesEqual(t.shape, p.shape)) {
+    throw new ShapeError(`${op}: yTrue and yPred must have one shape; yTrue is ${fmtShape(t.shape)}, yPred is ${fmtShape(p.shape)}`);
+  }
+  return [t, p];
+}
+
+export function meanSquaredError(yTrue: TensorInput, yPred: TensorInput, options: LossOptions = {}): Tensor {
+  checkKeys('meanSquaredError', options, ['reduction']);
+  const [t, p] = pairOf('meanSquaredError', yTrue, yPred);
+  return reduce('meanSquaredError', mean(square(sub(p, t)), -1), options.reduction);
+}
+
+export function meanAbsoluteError(yTrue: TensorInput, yPred: TensorInput, options: LossOptions = {}): Tensor {
+  checkKeys('meanAbsoluteError', options, ['reduction']);
+  const [t, p] = pairOf('meanAbsoluteError', yTrue, yPred);
+  return reduce('meanAbsoluteError', mean(abs(sub(p, t)), -1), options.reduction);
+}
+
+export function binaryCrossentropy(yTrue: TensorInput, yPred: TensorInput, options: ProbabilisticLossOptions = {}): Tensor {
+  checkKeys('binaryCrossentropy', options, ['reduction', 'fromLogits', 'labelSmoothing', 'axis']);
+  let [t, p] = pairOf('binaryCrossentropy', yTrue, yPred);
+  const ls = options.labelSmoothing ?? 0;
+  if (ls) t = add(mul(t, 1 - ls), 0.5 * ls);
+  let elementwise: Tensor;
+  if (options.fromLogits) {
+    // max(x, 0) - x*y + log(1 + e^-|x|): exact and overflow-free for any logit.
+    elementwise = add(sub(relu(p), mul(p, t)), log1p(exp(neg(abs(p)))));
+  } else {
+    const q = clip(p, EPSILON, 1 - EPSILON);
+    elementwise = neg(add(mul(t, log(q)), mul(sub(1, t), log(sub(1, q)))));
+  }
+  return reduce('binaryCrossentropy', mean(elementwise, options.axis ?? -1), options.reduction);
+}
+
+export function categoricalCrossentropy(yTrue: TensorInput, yPred: TensorInput, options: ProbabilisticLossOptions = {}): Tensor {
+  checkKeys('categoricalCrossentropy', options, ['reduction', 'fromLogits', 'labelSmoothing', 'axis']);
+  let [t, p] = pairOf('categoricalCrossentropy', yTrue, yPred);
+  const axis = options.axis ?? -1;
+  const ls = options.labelSmoothing ?? 0;
+  if (ls) t = add(mul(t, 1 - ls), ls / t.shape[t.rank - 1]);
+  const logP = options.fromLogits ? logSoftmax(p, axis) : log(clip(div(p, sum(p, axis, true)), EPSILON, 1 - EPSILON));
+  return reduce('categoricalCrossentropy', neg(sum(mul(t, logP), axis)), options.reduction);
+}
+
+/** Cross-entropy with integer class labels: yTrue has yPred's shape without the class axis (or with it as 1). */
+export function sparseCategoricalCrossentropy(yTrue: TensorInput, yPred: TensorInput, options: Omit<ProbabilisticLossOptions, 'labelSmoothing'> = {}): Tensor {
+  const op = 'sparseCategoricalCrossentropy';
+  checkKeys(op, options, ['reduction', 'fromLogits', 'axis']);
+  const p = asTensor(op, 'yPred', yPred);
+  requireFloat(op, p);
+  let labels = cast(asTensor(op, 'yTrue', yTrue, 'int32'), 'int32');
+  if (labels.rank === p.rank && labels.shape[labels.rank - 1] === 1) labels = reshape(labels, labels.shape.slice(0, -1));
+  if (!shapesEqual(labels.shape, p.shape.slice(0, -1))) {
+    throw new ShapeError(`${op}: yTrue must have yPred's shape without its last (class) axis; yTrue is ${fmtShape(labels.shape)}, yPred is ${fmtShape(p.shape)}`);
+  }
+  const classes = p.shape[p.rank - 1];
+  const logP = options.fromLogits ? logSoftmax(p, -1) : log(clip(div(p, sum(p, -1, true)), EPSILON, 1 - EPSILON));
+  return reduce(op, neg(sum(mul(oneHot(labels, classes, { dtype: 'float32' }), logP), -1)), options.reduction);
+}
+
+export function huber(yTrue: TensorInput, yPred: TensorInput, options: LossOptions & { delta?: number } = {}): Tensor {
+  checkKeys('huber', options, ['reduction', 'delta']);
+  const [t, p] = pairOf('huber', yTrue, yPred);
+  const delta = options.delta ?? 1;
+  const err = abs(sub(p, t));
+  const elementwise = where(lessEqual(err, delta), mul(square(err), 0.5), sub(mul(err, delta), 0.5 * delta * delta));
+  return reduce('huber', mean(elementwise, -1), options.reduction);
+}
+
+/** Kullback-Leibler divergence sum(y * log(y / p)) over the last axis, both clipped to [EPSILON, 1]. */
+export function kld(yTrue: TensorInput, yPred: TensorInput, options: LossOptions = {}): Tensor {
+  checkKeys('kld', options, ['reduction']);
+  const [t, p] = pairOf('kld', yTrue, yPred);
+  const tc = clip(t, EPSILON, 1), pc = clip(p, EPSILON, 1);
+  return reduce('kld', sum(mul(tc, log(div(tc, pc))), -1), options.reduction);
+}
+
+export const losses = {
+  meanSquaredError,
+  meanAbsoluteError,
+  binaryCrossentropy,
+  categoricalCrossentropy,
+  sparseCategoricalCrossentropy,
+  huber,
+  kld,
+  // Keras aliases
+  mse: meanSquaredError,
+  mae: meanAbsoluteError,
+  kullbackLeiblerDivergence: kld,
+};

@@ -1,0 +1,37 @@
+import { DtypeError, ValueError } from '../core/errors.js';
+import { promoteTypes, promoteWithScalar, type DType } from '../core/dtype.js';
+import { full, tensor, type TensorLike } from '../tensor/create.js';
+import { Tensor } from '../tensor/tensor.js';
+
+/** What ops accept where a tensor is expected: a tensor, a number, a boolean or nested arrays. */
+export type TensorInput = Tensor | TensorLike;
+
+/** Converts an op argument to a tensor, naming the op and argument when it cannot. */
+export function asTensor(op: string, name: string, x: TensorInput, dtype?: DType): Tensor {
+  if (x instanceof Tensor) return x;
+  if (x === undefined || x === null) throw new ValueError(`${op}: argument '${name}' is required; received ${x}`);
+  if (typeof x === 'number') return full([], x, dtype ?? 'float32');
+  return tensor(x as TensorLike, undefined, dtype);
+}
+
+/** The dtype two operands combine to; a bare number is weakly typed (see Note [Dtypes and promotion]). */
+export function resultType(a: TensorInput, b: TensorInput): DType {
+  const isScalar = (x: TensorInput): x is number => typeof x === 'number';
+  if (a instanceof Tensor && b instanceof Tensor) return promoteTypes(a.dtype, b.dtype);
+  if (a instanceof Tensor && isScalar(b)) return promoteWithScalar(a.dtype, b);
+  if (b instanceof Tensor && isScalar(a)) return promoteWithScalar(b.dtype, a);
+  const ta = asTensor('op', 'a', a), tb = asTensor('op', 'b', b);
+  return promoteTypes(ta.dtype, tb.dtype);
+}
+
+export function requireFloat(op: string, t: Tensor): void {
+  if (t.dtype !== 'float32' && t.dtype !== 'float64') {
+    throw new DtypeError(`${op}: expected a floating tensor (float32); received ${t.dtype} of shape [${t.shape.join(', ')}]`);
+  }
+}
+
+export function requireDtype(op: string, name: string, t: Tensor, allowed: readonly DType[]): void {
+  if (!allowed.includes(t.dtype)) {
+    throw new DtypeError(`${op}: ${name} must have dtype ${allowed.join(' or ')}; received ${t.dtype} of shape [${t.shape.join(', ')}]`);
+  }
+}
