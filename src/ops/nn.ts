@@ -32,8 +32,15 @@ export function softmaxComposite(x: Tensor, axis: number): Tensor {
   return div(shifted, sum(shifted, axis, true));
 }
 
+/**
+ * (x - m) - log(sum(exp(x - m))), not x - logSumExp(x): adding m back into the logSumExp and
+ * subtracting it again rounds at |m|'s scale, so for large logits the log-probabilities near 0
+ * would lose most of their float32 digits. The shift is cut from the tape as in logSumExp.
+ */
 export function logSoftmaxComposite(x: Tensor, axis: number): Tensor {
-  return sub(x, logSumExp(x, axis, true));
+  const m = stopGradient(max(x, axis, true));
+  const shifted = sub(x, where(isFinite(m), m, 0)); // an all -inf slice must not produce -inf - -inf
+  return sub(shifted, log(sum(exp(shifted), axis, true)));
 }
 
 export function softmax(x: TensorInput, axis = -1): Tensor {
