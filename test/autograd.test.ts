@@ -3,6 +3,9 @@ import { describe, it } from 'node:test';
 import * as st from '../src/index.js';
 import { assertClose, checkGradient, randomTensor } from './helpers.js';
 
+// Exact (float64) expectations: these run on the reference backend, the one with float64.
+st.setBackend('reference');
+
 describe('autograd', () => {
   it('computes the gradient of the API example and accumulates like PyTorch', () => {
     const w = st.variable(st.tensor([[1, -1], [0.5, 2], [-3, 0.25]]));

@@ -49,14 +49,31 @@ describe('tensor creation and reading', () => {
     assert.match(big, /^tensor\(\[   0,    1,    2, \.\.\., 1997, 1998, 1999\], shape=\[2000\], dtype=int32\)$/);
   });
 
-  it('counts live tensors and releases storage on dispose()', () => {
-    const before = st.memory().reference.tensors;
-    const t = st.ones([1000]);
-    assert.equal(st.memory().reference.tensors, before + 1);
-    t.dispose();
-    assert.equal(st.memory().reference.tensors, before);
-    assert.ok(t.isDisposed);
-  });
+  for (const backend of st.backends().filter((b) => b.available)) {
+    it(`counts live tensors and bytes on the ${backend.name} backend, and dispose() releases them`, () => {
+      const previous = st.getBackend().name;
+      st.setBackend(backend.name);
+      try {
+        const before = st.memory()[backend.name];
+        const t = st.ones([1000]);
+        const view = t.reshape([10, 100]); // shares t's storage
+        const during = st.memory()[backend.name];
+        assert.equal(during.tensors, before.tensors + 2);
+        assert.ok(during.bytes >= before.bytes + 4000);
+        t.dispose();
+        assert.ok(t.isDisposed);
+        const total = view.sum();
+        assert.equal(total.item(), 1000, 'a view keeps the shared storage alive');
+        total.dispose();
+        view.dispose();
+        assert.equal(st.memory()[backend.name].tensors, before.tensors);
+        // Native storage goes at once with its last owner; reference storage when the GC runs.
+        if (backend.name === 'native') assert.equal(st.memory()[backend.name].bytes, before.bytes);
+      } finally {
+        st.setBackend(previous);
+      }
+    });
+  }
 
   it('reads op results through methods that chain', () => {
     const x = st.tensor([[-1, 2], [3, -4]]);

@@ -49,8 +49,12 @@ export interface Backend {
   fill(shape: Shape, dtype: DType, value: number): DataHandle;
   /** Must match core/rng.ts `fillRandom` exactly, so seeds reproduce across backends. */
   random(shape: Shape, dtype: DType, stream: RandomStream, dist: Distribution): DataHandle;
-  /** Early release of storage that no tensor uses any more. */
+  /** A tensor took shared ownership of `data` (backends that free storage early count owners). */
+  retain?(data: DataHandle): void;
+  /** A tensor gave up its ownership (dispose); storage may be freed when no owner is left. */
   release(data: DataHandle): void;
+  /** Threads for multi-threaded kernels (see st.setNumThreads). */
+  setNumThreads?(n: number): void;
   memory(): MemoryInfo;
 }
 

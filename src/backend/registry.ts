@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { ValueError } from '../core/errors.js';
 import type { Backend } from './backend.js';
 import { ReferenceBackend } from './reference/index.js';
@@ -24,7 +25,7 @@ export interface BackendStatus {
 
 const entries = new Map<string, Entry>();
 let active: Backend | undefined;
-let numThreads = 1;
+let numThreads: number | undefined;
 
 export function registerBackend(name: string, factory: () => Backend, priority = 0): void {
   entries.set(name, { name, priority, factory });
@@ -34,6 +35,7 @@ function load(entry: Entry): Backend | undefined {
   if (entry.instance || entry.reason !== undefined) return entry.instance;
   try {
     entry.instance = entry.factory();
+    if (numThreads !== undefined) entry.instance.setNumThreads?.(numThreads);
   } catch (e) {
     entry.reason = e instanceof Error ? e.message : String(e);
   }
@@ -57,6 +59,8 @@ export function getBackend(): Backend {
     for (const entry of ranked) {
       active = load(entry);
       if (active) break;
+      // Say once, on first use, why a faster backend is not in use and how to get it.
+      console.warn(`strata: the ${entry.name} backend is unavailable: ${entry.reason}`);
     }
     if (!active) throw new ValueError('getBackend: no backend could be loaded');
   }
@@ -81,14 +85,15 @@ export function findBackend(name: string): Backend | undefined {
   return entry ? load(entry) : undefined;
 }
 
-/** Threads a multi-threaded backend may use; the reference backend always uses one. */
+/** Threads a multi-threaded backend may use (default: one per core); the reference backend uses one. */
 export function setNumThreads(n: number): void {
   if (!Number.isInteger(n) || n < 1) throw new ValueError(`setNumThreads: expected a positive integer; received ${n}`);
   numThreads = n;
+  for (const entry of entries.values()) entry.instance?.setNumThreads?.(n);
 }
 
 export function getNumThreads(): number {
-  return numThreads;
+  return numThreads ?? availableParallelism();
 }
 
 registerBackend('reference', () => new ReferenceBackend(), 0);

@@ -49,6 +49,7 @@ export class Tensor {
     this.shape = Object.freeze(shape.slice());
     this.dtype = dtype;
     this.backend = backend;
+    backend.retain?.(handle);
     liveTensors.set(backend.name, (liveTensors.get(backend.name) ?? 0) + 1);
     finalizer.register(this, backend.name, this);
   }
@@ -114,7 +115,10 @@ export class Tensor {
     if (!shapesEqual(value.shape, this.shape) || value.dtype !== this.dtype) {
       throw new ShapeError(`assign: expected a ${this.dtype} tensor of shape ${fmtShape(this.shape)}; received ${value.dtype} of shape ${fmtShape(value.shape)}`);
     }
-    this.handle = value.backend === this.backend ? value.storage : this.backend.upload(value.dataSync(), value.dtype);
+    const next = value.backend === this.backend ? value.storage : this.backend.upload(value.dataSync(), value.dtype);
+    this.backend.retain?.(next);
+    if (this.handle !== null) this.backend.release(this.handle);
+    this.handle = next;
     this.node = null;
   }
 

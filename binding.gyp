@@ -1,0 +1,26 @@
+{
+  "targets": [
+    {
+      "target_name": "strata_native",
+      "sources": [
+        "native/src/addon.cc",
+        "native/src/buffer.cc",
+        "native/src/elementwise.cc",
+        "native/src/reduce.cc",
+        "native/src/movement.cc",
+        "native/src/matmul.cc",
+        "native/src/conv.cc",
+        "native/src/pool.cc",
+        "native/src/softmax.cc",
+        "native/src/random.cc"
+      ],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions", "-std=gnu++17"],
+      "cflags_cc": ["-std=c++17", "-O3", "-fopenmp", "-fexceptions"],
+      "ldflags": ["-fopenmp"],
+      "libraries": ["-ldnnl", "-lgomp"]
+    }
+  ]
+}

@@ -1,0 +1,147 @@
+// Storage buffers and their lifetime: see Buffer in common.h.
+#include <cstdlib>
+#include <cstring>
+
+#include "common.h"
+
+namespace strata {
+
+size_t dtype_size(DType d) { return d == DType::Bool ? 1 : 4; }
+
+int64_t size_of(const Shape& shape) {
+  int64_t n = 1;
+  for (auto d : shape) n *= d;
+  return n;
+}
+
+Shape strides_of(const Shape& shape) {
+  Shape s(shape.size());
+  int64_t acc = 1;
+  for (int i = static_cast<int>(shape.size()) - 1; i >= 0; i--) {
+    s[i] = acc;
+    acc *= shape[i];
+  }
+  return s;
+}
+
+Shape broadcast_strides(const Shape& in, const Shape& out) {
+  Shape own = strides_of(in);
+  Shape s(out.size(), 0);
+  const size_t offset = out.size() - in.size();
+  for (size_t i = offset; i < out.size(); i++) s[i] = in[i - offset] == 1 ? 0 : own[i - offset];
+  return s;
+}
+
+MemoryStats& memory_stats() {
+  static MemoryStats stats;
+  return stats;
+}
+
+void free_buffer_data(Napi::Env env, Buffer* b) {
+  if (!b->data) return;
+  std::free(b->data);
+  b->data = nullptr;
+  memory_stats().bytes -= static_cast<int64_t>(b->bytes);
+  memory_stats().buffers -= 1;
+  // Tell V8 the native memory is gone, so its GC heuristics see the real footprint.
+  Napi::MemoryManagement::AdjustExternalMemory(env, -static_cast<int64_t>(b->bytes));
+}
+
+Napi::Value new_buffer(Napi::Env env, size_t bytes, Buffer** out, bool zero) {
+  auto* b = new Buffer();
+  const size_t rounded = ((bytes + 63) / 64) * 64;
+  b->data = std::aligned_alloc(64, rounded == 0 ? 64 : rounded);
+  if (!b->data) {
+    delete b;
+    throw Napi::Error::New(env, "native backend: out of memory allocating " + std::to_string(bytes) + " bytes");
+  }
+  if (zero) std::memset(b->data, 0, rounded == 0 ? 64 : rounded);
+  b->bytes = bytes;
+  memory_stats().bytes += static_cast<int64_t>(bytes);
+  memory_stats().buffers += 1;
+  Napi::MemoryManagement::AdjustExternalMemory(env, static_cast<int64_t>(bytes));
+  *out = b;
+  return Napi::External<Buffer>::New(env, b, [](Napi::Env e, Buffer* buf) {
+    free_buffer_data(e, buf);
+    delete buf;
+  });
+}
+
+Buffer* get_buffer(const Napi::Value& v) {
+  Buffer* b = v.As<Napi::External<Buffer>>().Data();
+  if (!b->data) throw Napi::Error::New(v.Env(), "native backend: storage used after it was released");
+  return b;
+}
+
+Shape get_shape(const Napi::Value& v) {
+  auto arr = v.As<Napi::Array>();
+  Shape s(arr.Length());
+  for (uint32_t i = 0; i < arr.Length(); i++) s[i] = arr.Get(i).As<Napi::Number>().Int64Value();
+  return s;
+}
+
+std::vector<int32_t> get_ints(const Napi::Value& v) {
+  auto arr = v.As<Napi::Array>();
+  std::vector<int32_t> s(arr.Length());
+  for (uint32_t i = 0; i < arr.Length(); i++) s[i] = arr.Get(i).As<Napi::Number>().Int32Value();
+  return s;
+}
+
+DType get_dtype(const Napi::Value& v) { return static_cast<DType>(v.As<Napi::Number>().Int32Value()); }
+
+namespace {
+
+// upload(typedArray, dtype): copies values already converted to the dtype's array type.
+Napi::Value Upload(const Napi::CallbackInfo& info) {
+  auto arr = info[0].As<Napi::TypedArray>();
+  Buffer* b;
+  Napi::Value h = new_buffer(info.Env(), arr.ByteLength(), &b);
+  std::memcpy(b->data, static_cast<uint8_t*>(arr.ArrayBuffer().Data()) + arr.ByteOffset(), arr.ByteLength());
+  return h;
+}
+
+// download(handle, dtype, size): a fresh TypedArray with a copy of the first `size` elements.
+Napi::Value Download(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Buffer* b = get_buffer(info[0]);
+  DType d = get_dtype(info[1]);
+  const size_t n = static_cast<size_t>(info[2].As<Napi::Number>().Int64Value());
+  auto ab = Napi::ArrayBuffer::New(env, n * dtype_size(d));
+  std::memcpy(ab.Data(), b->data, n * dtype_size(d));
+  switch (d) {
+    case DType::Float32: return Napi::Float32Array::New(env, n, ab, 0);
+    case DType::Int32: return Napi::Int32Array::New(env, n, ab, 0);
+    default: return Napi::Uint8Array::New(env, n, ab, 0);
+  }
+}
+
+Napi::Value Retain(const Napi::CallbackInfo& info) {
+  get_buffer(info[0])->owners++;
+  return info.Env().Undefined();
+}
+
+// release(handle): one owner fewer; the memory goes with the last owner.
+Napi::Value Release(const Napi::CallbackInfo& info) {
+  Buffer* b = info[0].As<Napi::External<Buffer>>().Data();
+  if (b->data && --b->owners <= 0) free_buffer_data(info.Env(), b);
+  return info.Env().Undefined();
+}
+
+Napi::Value Memory(const Napi::CallbackInfo& info) {
+  auto o = Napi::Object::New(info.Env());
+  o.Set("bytes", Napi::Number::New(info.Env(), static_cast<double>(memory_stats().bytes.load())));
+  o.Set("buffers", Napi::Number::New(info.Env(), static_cast<double>(memory_stats().buffers.load())));
+  return o;
+}
+
+}  // namespace
+
+void init_buffers(Napi::Env env, Napi::Object exports) {
+  exports.Set("upload", Napi::Function::New(env, Upload));
+  exports.Set("download", Napi::Function::New(env, Download));
+  exports.Set("retain", Napi::Function::New(env, Retain));
+  exports.Set("release", Napi::Function::New(env, Release));
+  exports.Set("memory", Napi::Function::New(env, Memory));
+}
+
+}  // namespace strata

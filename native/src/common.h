@@ -1,0 +1,106 @@
+// Shared plumbing of the native backend: storage buffers, dtype codes and argument reading.
+#pragma once
+
+#include <napi.h>
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace strata {
+
+// Matches src/backend/native/index.ts.
+enum class DType : int32_t { Float32 = 0, Int32 = 1, Bool = 2 };
+
+size_t dtype_size(DType d);
+
+using Shape = std::vector<int64_t>;
+
+int64_t size_of(const Shape& shape);
+Shape strides_of(const Shape& shape);
+// Strides for reading `in` as if broadcast to `out` (0 along broadcast dimensions).
+Shape broadcast_strides(const Shape& in, const Shape& out);
+
+// A 64-byte-aligned block of memory owned by one or more tensors. `owners` counts the
+// tensors sharing it (a reshape shares storage); dispose() releases an owner and the memory
+// goes when the last owner releases it or when the garbage collector collects the handle.
+struct Buffer {
+  void* data = nullptr;
+  size_t bytes = 0;
+  int32_t owners = 0;
+};
+
+// Process-wide byte and buffer counts for st.memory().
+struct MemoryStats {
+  std::atomic<int64_t> bytes{0};
+  std::atomic<int64_t> buffers{0};
+};
+MemoryStats& memory_stats();
+
+// A new JS handle (an External) around a fresh buffer of `bytes`, zero-filled when asked.
+Napi::Value new_buffer(Napi::Env env, size_t bytes, Buffer** out, bool zero = false);
+Buffer* get_buffer(const Napi::Value& v);
+void free_buffer_data(Napi::Env env, Buffer* b);
+
+Shape get_shape(const Napi::Value& v);
+std::vector<int32_t> get_ints(const Napi::Value& v);
+DType get_dtype(const Napi::Value& v);
+
+template <typename T>
+T* data_of(const Napi::Value& v) {
+  return static_cast<T*>(get_buffer(v)->data);
+}
+
+// Calls f with a value of the C++ type of dtype d (float, int32_t or uint8_t).
+template <typename F>
+void dispatch_dtype(DType d, F&& f) {
+  switch (d) {
+    case DType::Float32: f(float{}); break;
+    case DType::Int32: f(int32_t{}); break;
+    case DType::Bool: f(uint8_t{}); break;
+  }
+}
+
+// Walks `out_shape` in row-major order and calls f(out_index, offset_a, offset_b), where the
+// offsets read two inputs through strides `sa` and `sb` (an odometer, O(1) per element).
+template <typename F>
+void for_each_offset2(const Shape& out_shape, const Shape& sa, const Shape& sb, F&& f) {
+  const int64_t n = size_of(out_shape);
+  if (n == 0) return;
+  const size_t rank = out_shape.size();
+  if (rank == 0) {
+    f(0, 0, 0);
+    return;
+  }
+  const int64_t inner = out_shape[rank - 1];
+  const int64_t sai = sa[rank - 1], sbi = sb[rank - 1];
+  std::vector<int64_t> idx(rank, 0);
+  int64_t oa = 0, ob = 0;
+  for (int64_t o = 0; o < n; o += inner) {
+    for (int64_t j = 0; j < inner; j++) f(o + j, oa + j * sai, ob + j * sbi);
+    for (int d = static_cast<int>(rank) - 2; d >= 0; d--) {
+      idx[d]++;
+      oa += sa[d];
+      ob += sb[d];
+      if (idx[d] < out_shape[d]) break;
+      oa -= sa[d] * out_shape[d];
+      ob -= sb[d] * out_shape[d];
+      idx[d] = 0;
+    }
+  }
+}
+
+// Registration of each kernel family (one source file each).
+void init_buffers(Napi::Env env, Napi::Object exports);
+void init_elementwise(Napi::Env env, Napi::Object exports);
+void init_reduce(Napi::Env env, Napi::Object exports);
+void init_movement(Napi::Env env, Napi::Object exports);
+void init_matmul(Napi::Env env, Napi::Object exports);
+void init_conv(Napi::Env env, Napi::Object exports);
+void init_pool(Napi::Env env, Napi::Object exports);
+void init_softmax(Napi::Env env, Napi::Object exports);
+void init_random(Napi::Env env, Napi::Object exports);
+
+}  // namespace strata

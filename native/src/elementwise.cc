@@ -1,0 +1,258 @@
+// Elementwise kernels: unary, binary with broadcasting, where and cast. Op codes follow the
+// order of UNARY_PRIMITIVES and ARITHMETIC_PRIMITIVES + COMPARISON_PRIMITIVES in
+// src/backend/primitives.ts (the TypeScript side passes the index).
+#include <cmath>
+#include <cstring>
+
+#include "common.h"
+
+namespace strata {
+namespace {
+
+enum Unary { kNeg, kAbs, kExp, kLog, kSqrt, kSign, kTanh, kSigmoid, kRelu, kSin, kCos, kFloor, kCeil, kRound, kNot };
+enum Binary { kAdd, kSub, kMul, kDiv, kPow, kMax, kMin, kEq, kNe, kGt, kGe, kLt, kLe, kAnd, kOr };
+
+constexpr int64_t kParallelThreshold = 1 << 15;
+
+template <typename T>
+inline T sigmoid(T x) {
+  if (x >= 0) return T(1) / (T(1) + std::exp(-x));
+  T e = std::exp(x);
+  return e / (T(1) + e);
+}
+
+// Hot float32 loops get AVX-512 / AVX2 / baseline clones chosen at load time, so one build
+// runs on any x86-64 machine and still uses the widest vectors available.
+#define STRATA_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+
+STRATA_CLONES void relu_f32(const float* x, float* y, int64_t n) {
+#pragma omp parallel for if (n > kParallelThreshold)
+  for (int64_t i = 0; i < n; i++) y[i] = x[i] > 0.f ? x[i] : (x[i] == x[i] ? 0.f : x[i]);
+}
+
+STRATA_CLONES void binary_f32_same(int op, const float* a, const float* b, float* y, int64_t n) {
+  switch (op) {
+    case kAdd:
+#pragma omp parallel for if (n > kParallelThreshold)
+      for (int64_t i = 0; i < n; i++) y[i] = a[i] + b[i];
+      return;
+    case kSub:
+#pragma omp parallel for if (n > kParallelThreshold)
+      for (int64_t i = 0; i < n; i++) y[i] = a[i] - b[i];
+      return;
+    case kMul:
+#pragma omp parallel for if (n > kParallelThreshold)
+      for (int64_t i = 0; i < n; i++) y[i] = a[i] * b[i];
+      return;
+    case kDiv:
+#pragma omp parallel for if (n > kParallelThreshold)
+      for (int64_t i = 0; i < n; i++) y[i] = a[i] / b[i];
+      return;
+  }
+}
+
+template <typename T>
+double unary_value(int op, T v) {
+  const double x = static_cast<double>(v);
+  switch (op) {
+    case kNeg: return -x;
+    case kAbs: return std::fabs(x);
+    case kExp: return std::exp(x);
+    case kLog: return std::log(x);
+    case kSqrt: return std::sqrt(x);
+    case kSign: return x > 0 ? 1 : x < 0 ? -1 : x;
+    case kTanh: return std::tanh(x);
+    case kSigmoid: return sigmoid(x);
+    case kRelu: return x > 0 ? x : (x == x ? 0 : x);
+    case kSin: return std::sin(x);
+    case kCos: return std::cos(x);
+    case kFloor: return std::floor(x);
+    case kCeil: return std::ceil(x);
+    case kRound: return std::nearbyint(x);  // ties to even, as NumPy
+    case kNot: return x != 0 ? 0 : 1;
+  }
+  return x;
+}
+
+// Float32 transcendental ops computed in float (vectorizable by the compiler) rather than double.
+template <typename F>
+void map_f32(const float* x, float* y, int64_t n, F f) {
+#pragma omp parallel for if (n > kParallelThreshold / 8)
+  for (int64_t i = 0; i < n; i++) y[i] = f(x[i]);
+}
+
+Napi::Value UnaryOp(const Napi::CallbackInfo& info) {
+  const int op = info[0].As<Napi::Number>().Int32Value();
+  const DType d = get_dtype(info[2]);
+  Buffer* xb = get_buffer(info[1]);
+  const int64_t n = static_cast<int64_t>(xb->bytes / dtype_size(d));
+  Buffer* yb;
+  Napi::Value out = new_buffer(info.Env(), xb->bytes, &yb);
+  if (d == DType::Float32) {
+    const float* x = static_cast<const float*>(xb->data);
+    float* y = static_cast<float*>(yb->data);
+    switch (op) {
+      case kRelu: relu_f32(x, y, n); return out;
+      case kNeg: map_f32(x, y, n, [](float v) { return -v; }); return out;
+      case kAbs: map_f32(x, y, n, [](float v) { return std::fabs(v); }); return out;
+      case kExp: map_f32(x, y, n, [](float v) { return std::exp(v); }); return out;
+      case kLog: map_f32(x, y, n, [](float v) { return std::log(v); }); return out;
+      case kSqrt: map_f32(x, y, n, [](float v) { return std::sqrt(v); }); return out;
+      case kTanh: map_f32(x, y, n, [](float v) { return std::tanh(v); }); return out;
+      case kSigmoid: map_f32(x, y, n, [](float v) { return sigmoid(v); }); return out;
+      default: break;
+    }
+  }
+  dispatch_dtype(d, [&](auto tag) {
+    using T = decltype(tag);
+    const T* x = static_cast<const T*>(xb->data);
+    T* y = static_cast<T*>(yb->data);
+#pragma omp parallel for if (n > kParallelThreshold / 8)
+    for (int64_t i = 0; i < n; i++) y[i] = static_cast<T>(unary_value(op, x[i]));
+  });
+  return out;
+}
+
+template <typename T>
+inline double binary_value(int op, T av, T bv) {
+  const double a = static_cast<double>(av), b = static_cast<double>(bv);
+  switch (op) {
+    case kAdd: return a + b;
+    case kSub: return a - b;
+    case kMul: return a * b;
+    case kDiv: return a / b;
+    case kPow: return std::pow(a, b);
+    case kMax: return (a >= b || a != a) ? a : b;
+    case kMin: return (a <= b || a != a) ? a : b;
+    case kEq: return a == b;
+    case kNe: return a != b;
+    case kGt: return a > b;
+    case kGe: return a >= b;
+    case kLt: return a < b;
+    case kLe: return a <= b;
+    case kAnd: return a != 0 && b != 0;
+    case kOr: return a != 0 || b != 0;
+  }
+  return 0;
+}
+
+// binary(op, a, aShape, b, bShape, outShape, inDtype, outDtype)
+Napi::Value BinaryOp(const Napi::CallbackInfo& info) {
+  const int op = info[0].As<Napi::Number>().Int32Value();
+  Buffer* ab = get_buffer(info[1]);
+  const Shape as = get_shape(info[2]);
+  Buffer* bb = get_buffer(info[3]);
+  const Shape bs = get_shape(info[4]);
+  const Shape os = get_shape(info[5]);
+  const DType in = get_dtype(info[6]), outd = get_dtype(info[7]);
+  const int64_t n = size_of(os);
+  Buffer* yb;
+  Napi::Value out = new_buffer(info.Env(), n * dtype_size(outd), &yb);
+  const bool same = as == os && bs == os;
+  if (same && in == DType::Float32 && outd == DType::Float32 && op <= kDiv) {
+    binary_f32_same(op, static_cast<float*>(ab->data), static_cast<float*>(bb->data), static_cast<float*>(yb->data), n);
+    return out;
+  }
+  dispatch_dtype(in, [&](auto tag) {
+    using T = decltype(tag);
+    const T* a = static_cast<const T*>(ab->data);
+    const T* b = static_cast<const T*>(bb->data);
+    dispatch_dtype(outd, [&](auto otag) {
+      using O = decltype(otag);
+      O* y = static_cast<O*>(yb->data);
+      if (same) {
+#pragma omp parallel for if (n > kParallelThreshold / 4)
+        for (int64_t i = 0; i < n; i++) y[i] = static_cast<O>(binary_value(op, a[i], b[i]));
+      } else if (size_of(bs) == 1 && as == os) {
+        const T s = b[0];
+#pragma omp parallel for if (n > kParallelThreshold / 4)
+        for (int64_t i = 0; i < n; i++) y[i] = static_cast<O>(binary_value(op, a[i], s));
+      } else {
+        for_each_offset2(os, broadcast_strides(as, os), broadcast_strides(bs, os),
+                         [&](int64_t o, int64_t ia, int64_t ib) { y[o] = static_cast<O>(binary_value(op, a[ia], b[ib])); });
+      }
+    });
+  });
+  return out;
+}
+
+// where(cond, condShape, a, aShape, b, bShape, outShape, dtype)
+Napi::Value Where(const Napi::CallbackInfo& info) {
+  const uint8_t* c = data_of<uint8_t>(info[0]);
+  const Shape cs = get_shape(info[1]);
+  Buffer* ab = get_buffer(info[2]);
+  const Shape as = get_shape(info[3]);
+  Buffer* bb = get_buffer(info[4]);
+  const Shape bs = get_shape(info[5]);
+  const Shape os = get_shape(info[6]);
+  const DType d = get_dtype(info[7]);
+  const int64_t n = size_of(os);
+  Buffer* yb;
+  Napi::Value out = new_buffer(info.Env(), n * dtype_size(d), &yb);
+  std::vector<uint8_t> pick(n);
+  const Shape sc = broadcast_strides(cs, os);
+  for_each_offset2(os, sc, sc, [&](int64_t o, int64_t ic, int64_t) { pick[o] = c[ic] != 0; });
+  dispatch_dtype(d, [&](auto tag) {
+    using T = decltype(tag);
+    const T* a = static_cast<const T*>(ab->data);
+    const T* b = static_cast<const T*>(bb->data);
+    T* y = static_cast<T*>(yb->data);
+    for_each_offset2(os, broadcast_strides(as, os), broadcast_strides(bs, os),
+                     [&](int64_t o, int64_t ia, int64_t ib) { y[o] = pick[o] ? a[ia] : b[ib]; });
+  });
+  return out;
+}
+
+// cast(x, inDtype, outDtype, n): to int32 truncates toward zero (NaN becomes 0), to bool is x != 0.
+Napi::Value Cast(const Napi::CallbackInfo& info) {
+  Buffer* xb = get_buffer(info[0]);
+  const DType in = get_dtype(info[1]), outd = get_dtype(info[2]);
+  const int64_t n = info[3].As<Napi::Number>().Int64Value();
+  Buffer* yb;
+  Napi::Value out = new_buffer(info.Env(), n * dtype_size(outd), &yb);
+  dispatch_dtype(in, [&](auto tag) {
+    using T = decltype(tag);
+    const T* x = static_cast<const T*>(xb->data);
+    dispatch_dtype(outd, [&](auto otag) {
+      using O = decltype(otag);
+      O* y = static_cast<O*>(yb->data);
+      for (int64_t i = 0; i < n; i++) {
+        const double v = static_cast<double>(x[i]);
+        if (outd == DType::Bool) y[i] = static_cast<O>(v != 0);
+        else if (outd == DType::Int32) y[i] = static_cast<O>(v == v && std::fabs(v) < 2147483648.0 ? static_cast<int32_t>(v) : 0);
+        else y[i] = static_cast<O>(v);
+      }
+    });
+  });
+  return out;
+}
+
+// fill(n, dtype, value)
+Napi::Value Fill(const Napi::CallbackInfo& info) {
+  const int64_t n = info[0].As<Napi::Number>().Int64Value();
+  const DType d = get_dtype(info[1]);
+  const double value = info[2].As<Napi::Number>().DoubleValue();
+  Buffer* yb;
+  Napi::Value out = new_buffer(info.Env(), n * dtype_size(d), &yb, value == 0);
+  if (value != 0) {
+    dispatch_dtype(d, [&](auto tag) {
+      using T = decltype(tag);
+      T* y = static_cast<T*>(yb->data);
+      const T v = static_cast<T>(value);
+      for (int64_t i = 0; i < n; i++) y[i] = v;
+    });
+  }
+  return out;
+}
+
+}  // namespace
+
+void init_elementwise(Napi::Env env, Napi::Object exports) {
+  exports.Set("unary", Napi::Function::New(env, UnaryOp));
+  exports.Set("binary", Napi::Function::New(env, BinaryOp));
+  exports.Set("where", Napi::Function::New(env, Where));
+  exports.Set("cast", Napi::Function::New(env, Cast));
+  exports.Set("fill", Napi::Function::New(env, Fill));
+}
+
+}  // namespace strata

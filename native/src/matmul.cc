@@ -1,0 +1,85 @@
+// Batched matmul: oneDNN's matmul for float32 (operand transposes expressed as strides, so no
+// copy is made), plain loops for int32.
+#include "common.h"
+#include "dnnl_util.h"
+
+namespace strata {
+
+dnnl::engine& cpu_engine() {
+  static dnnl::engine eng(dnnl::engine::kind::cpu, 0);
+  return eng;
+}
+
+dnnl::stream& cpu_stream() {
+  static dnnl::stream s(cpu_engine());
+  return s;
+}
+
+namespace {
+
+using dt = dnnl::memory::data_type;
+using dims = dnnl::memory::dims;
+
+struct MatmulEntry {
+  dnnl::matmul::primitive_desc pd;
+  dnnl::matmul prim;
+};
+
+PrimitiveCache<MatmulEntry>& matmul_cache() {
+  static PrimitiveCache<MatmulEntry> cache;
+  return cache;
+}
+
+// matmul(a, b, batch, m, k, n, transposeA, transposeB, dtype)
+Napi::Value Matmul(const Napi::CallbackInfo& info) {
+  Buffer* ab = get_buffer(info[0]);
+  Buffer* bb = get_buffer(info[1]);
+  const int64_t batch = info[2].As<Napi::Number>().Int64Value();
+  const int64_t m = info[3].As<Napi::Number>().Int64Value();
+  const int64_t k = info[4].As<Napi::Number>().Int64Value();
+  const int64_t n = info[5].As<Napi::Number>().Int64Value();
+  const bool ta = info[6].As<Napi::Boolean>().Value();
+  const bool tb = info[7].As<Napi::Boolean>().Value();
+  const DType d = get_dtype(info[8]);
+  Buffer* yb;
+  Napi::Value out = new_buffer(info.Env(), batch * m * n * dtype_size(d), &yb, d != DType::Float32);
+  if (d == DType::Float32) {
+    if (k == 0) {
+      std::fill_n(static_cast<float*>(yb->data), batch * m * n, 0.f);
+      return out;
+    }
+    auto& e = matmul_cache().get(cache_key("mm", batch, m, k, n, ta, tb), [&] {
+      const dnnl::memory::desc a_md(dims{batch, m, k}, dt::f32, ta ? dims{m * k, 1, m} : dims{m * k, k, 1});
+      const dnnl::memory::desc b_md(dims{batch, k, n}, dt::f32, tb ? dims{k * n, 1, k} : dims{k * n, n, 1});
+      const dnnl::memory::desc c_md(dims{batch, m, n}, dt::f32, dims{m * n, n, 1});
+      dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(a_md, b_md, c_md), cpu_engine());
+      return MatmulEntry{pd, dnnl::matmul(pd)};
+    });
+    dnnl::memory a_mem(e.pd.src_desc(), cpu_engine(), ab->data);
+    dnnl::memory b_mem(e.pd.weights_desc(), cpu_engine(), bb->data);
+    dnnl::memory c_mem(e.pd.dst_desc(), cpu_engine(), yb->data);
+    e.prim.execute(cpu_stream(), {{DNNL_ARG_SRC, a_mem}, {DNNL_ARG_WEIGHTS, b_mem}, {DNNL_ARG_DST, c_mem}});
+    cpu_stream().wait();
+    return out;
+  }
+  // int32: wrapping arithmetic, i-k-j order.
+  const int32_t* a = static_cast<const int32_t*>(ab->data);
+  const int32_t* b = static_cast<const int32_t*>(bb->data);
+  int32_t* y = static_cast<int32_t*>(yb->data);
+  for (int64_t t = 0; t < batch; t++)
+    for (int64_t i = 0; i < m; i++)
+      for (int64_t p = 0; p < k; p++) {
+        const uint32_t av = static_cast<uint32_t>(ta ? a[t * m * k + p * m + i] : a[t * m * k + i * k + p]);
+        for (int64_t j = 0; j < n; j++) {
+          const uint32_t bv = static_cast<uint32_t>(tb ? b[t * k * n + j * k + p] : b[t * k * n + p * n + j]);
+          y[t * m * n + i * n + j] = static_cast<int32_t>(static_cast<uint32_t>(y[t * m * n + i * n + j]) + av * bv);
+        }
+      }
+  return out;
+}
+
+}  // namespace
+
+void init_matmul(Napi::Env env, Napi::Object exports) { exports.Set("matmul", Napi::Function::New(env, Matmul)); }
+
+}  // namespace strata

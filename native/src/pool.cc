@@ -1,0 +1,167 @@
+// Max and average pooling over NHWC windows and their gradients. The innermost loop runs over
+// channels, contiguous in NHWC. Windows never read padding: max pooling ignores padded pixels
+// and average pooling divides by the number of real pixels (TensorFlow's behaviour); the max
+// gradient goes to the first maximum of each window, as in the reference backend.
+#include <cmath>
+#include <vector>
+
+#include "common.h"
+
+namespace strata {
+namespace {
+
+struct PoolGeometry {
+  int64_t n, h, w, c, oh, ow, ph, pw, sh, sw, top, left;
+};
+
+PoolGeometry read_geometry(const Napi::CallbackInfo& info, int first) {
+  const Shape xs = get_shape(info[first]);
+  const Shape pool = get_shape(info[first + 1]), st = get_shape(info[first + 2]), pads = get_shape(info[first + 3]);
+  const int64_t oh = info[first + 4].As<Napi::Number>().Int64Value(), ow = info[first + 5].As<Napi::Number>().Int64Value();
+  return {xs[0], xs[1], xs[2], xs[3], oh, ow, pool[0], pool[1], st[0], st[1], pads[0], pads[2]};
+}
+
+// Calls f(yOffset, taps, count) for each output pixel, with the input offsets of its real pixels.
+template <typename F>
+void for_each_window(const PoolGeometry& g, F&& f) {
+#pragma omp parallel for collapse(2) if (g.n * g.oh * g.ow * g.c > (1 << 15))
+  for (int64_t b = 0; b < g.n; b++)
+    for (int64_t i = 0; i < g.oh; i++) {
+      std::vector<int64_t> taps;
+      taps.reserve(g.ph * g.pw);
+      for (int64_t j = 0; j < g.ow; j++) {
+        taps.clear();
+        for (int64_t p = 0; p < g.ph; p++) {
+          const int64_t ih = i * g.sh - g.top + p;
+          if (ih < 0 || ih >= g.h) continue;
+          for (int64_t q = 0; q < g.pw; q++) {
+            const int64_t iw = j * g.sw - g.left + q;
+            if (iw >= 0 && iw < g.w) taps.push_back(((b * g.h + ih) * g.w + iw) * g.c);
+          }
+        }
+        f(((b * g.oh + i) * g.ow + j) * g.c, taps);
+      }
+    }
+}
+
+// maxPool(x, xShape, poolSize, strides, pads, outH, outW)
+Napi::Value MaxPool(const Napi::CallbackInfo& info) {
+  const float* x = data_of<float>(info[0]);
+  const PoolGeometry g = read_geometry(info, 1);
+  Buffer* yb;
+  Napi::Value out = new_buffer(info.Env(), g.n * g.oh * g.ow * g.c * 4, &yb);
+  float* y = static_cast<float*>(yb->data);
+  for_each_window(g, [&](int64_t yo, const std::vector<int64_t>& taps) {
+    for (int64_t k = 0; k < g.c; k++) y[yo + k] = -INFINITY;
+    for (int64_t t : taps)
+      for (int64_t k = 0; k < g.c; k++) {
+        const float v = x[t + k];
+        float& m = y[yo + k];
+        if ((v > m || v != v) && m == m) m = v;
+      }
+  });
+  return out;
+}
+
+// maxPoolGrad(x, dy, xShape, poolSize, strides, pads, outH, outW)
+Napi::Value MaxPoolGrad(const Napi::CallbackInfo& info) {
+  const float* x = data_of<float>(info[0]);
+  const float* dy = data_of<float>(info[1]);
+  const PoolGeometry g = read_geometry(info, 2);
+  Buffer* yb;
+  Napi::Value out = new_buffer(info.Env(), g.n * g.h * g.w * g.c * 4, &yb, true);
+  float* dx = static_cast<float*>(yb->data);
+  // Overlapping windows add into the same pixels, so each image is one serial task.
+#pragma omp parallel for if (g.n > 1 && g.n * g.h * g.w * g.c > (1 << 15))
+  for (int64_t b = 0; b < g.n; b++) {
+    const int64_t xoff = b * g.h * g.w * g.c, yoff = b * g.oh * g.ow * g.c;
+    std::vector<int64_t> taps;
+    for (int64_t i = 0; i < g.oh; i++)
+      for (int64_t j = 0; j < g.ow; j++) {
+        taps.clear();
+        for (int64_t p = 0; p < g.ph; p++) {
+          const int64_t ih = i * g.sh - g.top + p;
+          if (ih < 0 || ih >= g.h) continue;
+          for (int64_t q = 0; q < g.pw; q++) {
+            const int64_t iw = j * g.sw - g.left + q;
+            if (iw >= 0 && iw < g.w) taps.push_back((ih * g.w + iw) * g.c);
+          }
+        }
+        const int64_t yo = yoff + (i * g.ow + j) * g.c;
+        for (int64_t k = 0; k < g.c; k++) {
+          float m = -INFINITY;
+          int64_t at = taps.empty() ? 0 : taps[0];
+          for (int64_t t : taps) {
+            const float v = x[xoff + t + k];
+            if (v > m || (v != v && m == m)) {
+              m = v;
+              at = t;
+            }
+          }
+          dx[xoff + at + k] += dy[yo + k];
+        }
+      }
+  }
+  return out;
+}
+
+// avgPool(x, xShape, poolSize, strides, pads, outH, outW)
+Napi::Value AvgPool(const Napi::CallbackInfo& info) {
+  const float* x = data_of<float>(info[0]);
+  const PoolGeometry g = read_geometry(info, 1);
+  Buffer* yb;
+  Napi::Value out = new_buffer(info.Env(), g.n * g.oh * g.ow * g.c * 4, &yb);
+  float* y = static_cast<float*>(yb->data);
+  for_each_window(g, [&](int64_t yo, const std::vector<int64_t>& taps) {
+    for (int64_t k = 0; k < g.c; k++) y[yo + k] = 0;
+    for (int64_t t : taps)
+      for (int64_t k = 0; k < g.c; k++) y[yo + k] += x[t + k];
+    const float inv = 1.f / static_cast<float>(taps.size());
+    for (int64_t k = 0; k < g.c; k++) y[yo + k] *= inv;
+  });
+  return out;
+}
+
+// avgPoolGrad(dy, inputShape, poolSize, strides, pads, outH, outW)
+Napi::Value AvgPoolGrad(const Napi::CallbackInfo& info) {
+  const float* dy = data_of<float>(info[0]);
+  const PoolGeometry g = read_geometry(info, 1);
+  Buffer* yb;
+  Napi::Value out = new_buffer(info.Env(), g.n * g.h * g.w * g.c * 4, &yb, true);
+  float* dx = static_cast<float*>(yb->data);
+#pragma omp parallel for if (g.n > 1 && g.n * g.h * g.w * g.c > (1 << 15))
+  for (int64_t b = 0; b < g.n; b++)
+    for (int64_t i = 0; i < g.oh; i++)
+      for (int64_t j = 0; j < g.ow; j++) {
+        int64_t count = 0;
+        for (int64_t p = 0; p < g.ph; p++)
+          for (int64_t q = 0; q < g.pw; q++) {
+            const int64_t ih = i * g.sh - g.top + p, iw = j * g.sw - g.left + q;
+            count += ih >= 0 && ih < g.h && iw >= 0 && iw < g.w;
+          }
+        const float inv = 1.f / static_cast<float>(count);
+        const float* src = dy + ((b * g.oh + i) * g.ow + j) * g.c;
+        for (int64_t p = 0; p < g.ph; p++) {
+          const int64_t ih = i * g.sh - g.top + p;
+          if (ih < 0 || ih >= g.h) continue;
+          for (int64_t q = 0; q < g.pw; q++) {
+            const int64_t iw = j * g.sw - g.left + q;
+            if (iw < 0 || iw >= g.w) continue;
+            float* dst = dx + ((b * g.h + ih) * g.w + iw) * g.c;
+            for (int64_t k = 0; k < g.c; k++) dst[k] += src[k] * inv;
+          }
+        }
+      }
+  return out;
+}
+
+}  // namespace
+
+void init_pool(Napi::Env env, Napi::Object exports) {
+  exports.Set("maxPool", Napi::Function::New(env, MaxPool));
+  exports.Set("maxPoolGrad", Napi::Function::New(env, MaxPoolGrad));
+  exports.Set("avgPool", Napi::Function::New(env, AvgPool));
+  exports.Set("avgPoolGrad", Napi::Function::New(env, AvgPoolGrad));
+}
+
+}  // namespace strata

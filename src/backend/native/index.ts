@@ -1,0 +1,133 @@
+import { toTypedArray, type DType, type TypedArray } from '../../core/dtype.js';
+import type { Distribution, RandomStream } from '../../core/rng.js';
+import { broadcastStrides, sizeOf, stridesOf, type Shape } from '../../core/shape.js';
+import type { Backend, CoreKernels, DataHandle, Kernel, MemoryInfo, OptionalKernels, TensorInfo } from '../backend.js';
+import {
+  ARITHMETIC_PRIMITIVES, COMPARISON_PRIMITIVES, REDUCE_PRIMITIVES, UNARY_PRIMITIVES,
+  type Conv2dAttrs, type Pool2dAttrs,
+} from '../primitives.js';
+import { registerBackend } from '../registry.js';
+import { loadAddon, type NativeAddon } from './addon.js';
+
+// The native CPU backend: kernels in a C++ addon (native/src), oneDNN for matmul and
+// convolutions, OpenMP loops for the rest. Storage is a 64-byte-aligned native buffer shared by
+// the tensors that own it (reshape shares) and freed by the GC or by the last dispose().
+
+const DTYPE_CODE: Partial<Record<DType, number>> = { float32: 0, int32: 1, bool: 2 };
+const code = (d: DType): number => DTYPE_CODE[d] as number;
+const BINARY = [...ARITHMETIC_PRIMITIVES, ...COMPARISON_PRIMITIVES];
+const DISTRIBUTION_CODE = { uniform: 0, normal: 1, truncatedNormal: 2, bernoulli: 3 } as const;
+
+function table<K extends keyof CoreKernels>(keys: readonly K[], make: (k: K, index: number) => unknown): Pick<CoreKernels, K> {
+  return Object.fromEntries(keys.map((k, i) => [k, make(k, i)])) as Pick<CoreKernels, K>;
+}
+
+const pads4 = (a: Conv2dAttrs | Pool2dAttrs) => [a.pads.top, a.pads.bottom, a.pads.left, a.pads.right];
+
+function makeKernels(addon: NativeAddon): CoreKernels & OptionalKernels {
+  const strided = (x: TensorInfo, shape: Shape, strides: readonly number[], base = 0) =>
+    addon.strided(x.data, shape, strides, base, code(x.dtype));
+  const conv = (kind: number): Kernel<'conv2d' | 'conv2dBackpropInput' | 'conv2dBackpropFilter'> => ([a, b], attrs, out) => {
+    const xShape = kind === 1 ? (attrs as { inputShape: number[] }).inputShape : a.shape;
+    const fShape = kind === 2 ? (attrs as { filterShape: number[] }).filterShape : b.shape;
+    const yShape = kind === 0 ? out.shape : kind === 1 ? a.shape : b.shape;
+    return addon.conv(kind, a.data, b.data, xShape, fShape, attrs.strides, attrs.dilation, pads4(attrs), yShape[1], yShape[2]);
+  };
+  return {
+    ...table(UNARY_PRIMITIVES, (_k, i) => (([x]) => addon.unary(i, x.data, code(x.dtype))) as Kernel<'neg'>),
+    ...table(BINARY, (_k, i) => (([a, b], _attrs, out) =>
+      addon.binary(i, a.data, a.shape, b.data, b.shape, out.shape, code(a.dtype), code(out.dtype))) as Kernel<'add'>),
+    ...table(REDUCE_PRIMITIVES, (_k, i) => (([x], { axes }) => addon.reduce(i, x.data, x.shape, axes, code(x.dtype))) as Kernel<'sum'>),
+    argMax: ([x], { axis }) => addon.argReduce(true, x.data, x.shape, axis, code(x.dtype)),
+    argMin: ([x], { axis }) => addon.argReduce(false, x.data, x.shape, axis, code(x.dtype)),
+    matmul: ([a, b], { transposeA, transposeB }, out) => {
+      const k = transposeA ? a.shape[1] : a.shape[2];
+      return addon.matmul(a.data, b.data, out.shape[0], out.shape[1], k, out.shape[2], transposeA, transposeB, code(a.dtype));
+    },
+    reshape: ([x]) => x.data,
+    transpose: ([x], { perm }, out) => {
+      const own = stridesOf(x.shape);
+      return strided(x, out.shape, perm.map((p) => own[p]));
+    },
+    broadcastTo: ([x], { shape }) => strided(x, shape, broadcastStrides(x.shape, shape)),
+    slice: ([x], { begin }, out) => {
+      const own = stridesOf(x.shape);
+      return strided(x, out.shape, own, begin.reduce((acc, b, i) => acc + b * own[i], 0));
+    },
+    cast: ([x], { dtype }) => addon.cast(x.data, code(x.dtype), code(dtype), sizeOf(x.shape)),
+    pad: ([x], { paddings, value }, out) => addon.pad(x.data, x.shape, out.shape, paddings.map(([b]) => b), value, code(x.dtype)),
+    concat: (inputs, { axis }, out) => {
+      const width = out.dtype === 'bool' ? 1 : 4;
+      const outer = sizeOf(out.shape.slice(0, axis));
+      return addon.concat(inputs.map((t) => t.data), inputs.map((t) => sizeOf(t.shape.slice(axis)) * width), outer, sizeOf(out.shape.slice(axis)) * width);
+    },
+    gather: ([x, idx], { axis }) =>
+      addon.gather(x.data, idx.data, sizeOf(idx.shape), sizeOf(x.shape.slice(0, axis)), x.shape[axis], sizeOf(x.shape.slice(axis + 1)), code(x.dtype)),
+    scatterAdd: ([u, idx], { axis, size }, out) =>
+      addon.scatterAdd(u.data, idx.data, sizeOf(idx.shape), sizeOf(u.shape.slice(0, axis)), size, sizeOf(out.shape.slice(axis + 1)), code(u.dtype)),
+    where: ([c, a, b], _attrs, out) => addon.where(c.data, c.shape, a.data, a.shape, b.data, b.shape, out.shape, code(out.dtype)),
+    conv2d: conv(0),
+    conv2dBackpropInput: conv(1),
+    conv2dBackpropFilter: conv(2),
+    maxPool2d: ([x], a, out) => addon.maxPool(x.data, x.shape, a.poolSize, a.strides, pads4(a), out.shape[1], out.shape[2]),
+    maxPool2dGrad: ([x, dy], a) => addon.maxPoolGrad(x.data, dy.data, x.shape, a.poolSize, a.strides, pads4(a), dy.shape[1], dy.shape[2]),
+    avgPool2d: ([x], a, out) => addon.avgPool(x.data, x.shape, a.poolSize, a.strides, pads4(a), out.shape[1], out.shape[2]),
+    avgPool2dGrad: ([dy], a) => addon.avgPoolGrad(dy.data, a.inputShape, a.poolSize, a.strides, pads4(a), dy.shape[1], dy.shape[2]),
+    softmax: ([x], { axis }) => addon.softmax(x.data, x.shape, axis, false),
+    logSoftmax: ([x], { axis }) => addon.softmax(x.data, x.shape, axis, true),
+  };
+}
+
+export class NativeBackend implements Backend {
+  readonly name = 'native';
+  readonly kernels: CoreKernels & OptionalKernels;
+
+  constructor(readonly addon: NativeAddon = loadAddon()) {
+    this.kernels = makeKernels(addon);
+  }
+
+  supportsDtype(dtype: DType): boolean {
+    return dtype in DTYPE_CODE;
+  }
+
+  upload(values: TypedArray, dtype: DType): DataHandle {
+    return this.addon.upload(toTypedArray(values, dtype), code(dtype));
+  }
+
+  download(data: DataHandle, dtype: DType, size: number): TypedArray {
+    return this.addon.download(data, code(dtype), size);
+  }
+
+  fill(shape: Shape, dtype: DType, value: number): DataHandle {
+    return this.addon.fill(sizeOf(shape), code(dtype), value);
+  }
+
+  random(shape: Shape, _dtype: DType, stream: RandomStream, dist: Distribution): DataHandle {
+    const [a, b] = dist.kind === 'uniform' ? [dist.min, dist.max] : dist.kind === 'bernoulli' ? [dist.p, 0] : [dist.mean, dist.stddev];
+    return this.addon.random(sizeOf(shape), stream.key[0], stream.key[1], stream.offset, DISTRIBUTION_CODE[dist.kind], a, b);
+  }
+
+  retain(data: DataHandle): void {
+    this.addon.retain(data);
+  }
+
+  release(data: DataHandle): void {
+    this.addon.release(data);
+  }
+
+  memory(): MemoryInfo {
+    return this.addon.memory();
+  }
+
+  setNumThreads(n: number): void {
+    this.addon.setNumThreads(n);
+  }
+
+  /** The oneDNN implementation a convolution would use (for checking nothing runs on "ref"). */
+  convImplementation(kind: 'forward' | 'backpropInput' | 'backpropFilter', xShape: Shape, filterShape: Shape, attrs: Conv2dAttrs, outH: number, outW: number): string {
+    const k = { forward: 0, backpropInput: 1, backpropFilter: 2 }[kind];
+    return this.addon.convImpl(k, xShape, filterShape, attrs.strides, attrs.dilation, pads4(attrs), outH, outW);
+  }
+}
+
+registerBackend('native', () => new NativeBackend(), 10);

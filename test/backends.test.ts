@@ -1,0 +1,40 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { describe, it } from 'node:test';
+import * as st from '../src/index.js';
+import { loadAddon } from '../src/backend/native/addon.js';
+
+describe('backend selection and fallback', () => {
+  it('skips a backend that cannot load, keeps its reason, and falls back to the next best', () => {
+    st.registerBackend('broken-for-test', () => {
+      throw new Error('the test backend needs hardware this machine lacks');
+    }, 100);
+    const list = st.backends();
+    const broken = list.find((b) => b.name === 'broken-for-test');
+    assert.deepEqual(broken && { available: broken.available, reason: broken.reason }, {
+      available: false,
+      reason: 'the test backend needs hardware this machine lacks',
+    });
+    assert.ok(list.find((b) => b.name === 'reference')?.available);
+    assert.notEqual(st.getBackend().name, 'broken-for-test');
+    assert.throws(() => st.setBackend('broken-for-test'), (e: Error) => e instanceof st.ValueError && /unavailable/.test(e.message));
+    assert.throws(() => st.setBackend('tpu'), (e: Error) => e instanceof st.ValueError && /unknown backend "tpu"/.test(e.message));
+  });
+
+  it('explains how to enable the native backend when its addon is missing', () => {
+    assert.throws(() => loadAddon('/nonexistent/strata'), (e: Error) =>
+      /not built/.test(e.message) && /libdnnl-dev/.test(e.message) && /npm rebuild strata/.test(e.message));
+  });
+
+  it('makes the native backend the default in a fresh process when it is built', { skip: !st.backends().find((b) => b.name === 'native')?.available && 'native backend unavailable' }, () => {
+    const script = "import('./src/index.ts').then((st) => process.stdout.write(st.getBackend().name))";
+    const name = execFileSync(process.execPath, ['--import', 'tsx', '-e', script], { encoding: 'utf8' });
+    assert.equal(name, 'native');
+  });
+
+  it('setNumThreads validates its argument and is reported back', () => {
+    assert.throws(() => st.setNumThreads(0), st.ValueError);
+    st.setNumThreads(2);
+    assert.equal(st.getNumThreads(), 2);
+  });
+});
