@@ -1,7 +1,7 @@
 import type { Primitive, PrimitiveAttrs } from '../backend/primitives.js';
 import { planFromAttrs, conv2dPlanned, backpropFilterPlanned, backpropInputPlanned } from '../ops/conv.js';
 import {
-  cast, cos, div, equal, exp, greater, greaterEqual, lessEqual, log, logicalAnd, mul, neg, pow, sign, sin, square, sub, where,
+  cast, cos, div, equal, exp, greater, greaterEqual, lessEqual, log, mul, neg, pow, sign, sin, square, sub, where,
 } from '../ops/elementwise.js';
 import { batchMatmul } from '../ops/linalg.js';
 import { avgPool2dPlanned, avgPool2dGrad, gatherAtMaxima, maxPool2dGrad, poolPlanFromAttrs } from '../ops/pool.js';
@@ -93,15 +93,20 @@ export const VJP: { [P in Primitive]: VjpRule<P> } = {
   max: extremumRule,
   min: extremumRule,
   prod: (g, { inputs: [x], output, attrs: { axes } }) => {
-    // prod / x_i, made safe for zeros: with exactly one zero in a slice only that element
-    // gets a gradient (the product of the others); with two or more, nothing does.
+    // The product of the others, made safe for zeros and written so that second derivatives
+    // are exact too. A nonzero x_i keeps prod / x_i even when its slice holds a zero: the value
+    // is then 0, but its derivative with respect to that zero is not. A zero x_i gets the
+    // product of the nonzero elements when it is its slice's only zero, that times the other
+    // zero (0, with derivative 1 for that element) when there are two, and 0 with more.
+    // (Third and higher derivatives at slices with three or more zeros are not exact.)
     const isZero = equal(x, 0);
     const zeros = unreduce(sum(cast(isZero, 'int32'), axes), x.shape, axes);
     const safeX = where(isZero, 1, x);
     const others = unreduce(prod(safeX, axes), x.shape, axes);
     const full = unreduce(output, x.shape, axes);
-    const local = where(equal(zeros, 0), div(full, safeX), where(logicalAnd(equal(zeros, 1), isZero), others, 0));
-    return [mul(unreduce(g, x.shape, axes), local)];
+    const otherZero = sub(unreduce(sum(where(isZero, x, 0), axes), x.shape, axes), x);
+    const atZero = where(equal(zeros, 1), others, where(equal(zeros, 2), mul(otherZero, others), 0));
+    return [mul(unreduce(g, x.shape, axes), where(isZero, atZero, div(full, safeX)))];
   },
   argMax: none,
   argMin: none,
