@@ -37,14 +37,28 @@ MemoryStats& memory_stats() {
   return stats;
 }
 
+namespace {
+// V8 is told about native memory in steps of 1 MiB: calling into it for every small buffer
+// costs more than the kernels that make them, and its GC heuristics need only the magnitude.
+constexpr int64_t kReportStep = 1 << 20;
+int64_t unreported = 0;
+
+void report_external(Napi::Env env, int64_t change) {
+  unreported += change;
+  if (unreported >= kReportStep || unreported <= -kReportStep) {
+    Napi::MemoryManagement::AdjustExternalMemory(env, unreported);
+    unreported = 0;
+  }
+}
+}  // namespace
+
 void free_buffer_data(Napi::Env env, Buffer* b) {
   if (!b->data) return;
   std::free(b->data);
   b->data = nullptr;
   memory_stats().bytes -= static_cast<int64_t>(b->bytes);
   memory_stats().buffers -= 1;
-  // Tell V8 the native memory is gone, so its GC heuristics see the real footprint.
-  Napi::MemoryManagement::AdjustExternalMemory(env, -static_cast<int64_t>(b->bytes));
+  report_external(env, -static_cast<int64_t>(b->bytes));
 }
 
 Napi::Value new_buffer(Napi::Env env, size_t bytes, Buffer** out, bool zero) {
@@ -59,7 +73,7 @@ Napi::Value new_buffer(Napi::Env env, size_t bytes, Buffer** out, bool zero) {
   b->bytes = bytes;
   memory_stats().bytes += static_cast<int64_t>(bytes);
   memory_stats().buffers += 1;
-  Napi::MemoryManagement::AdjustExternalMemory(env, static_cast<int64_t>(bytes));
+  report_external(env, static_cast<int64_t>(bytes));
   *out = b;
   return Napi::External<Buffer>::New(env, b, [](Napi::Env e, Buffer* buf) {
     free_buffer_data(e, buf);

@@ -92,6 +92,18 @@ void for_each_offset2(const Shape& out_shape, const Shape& sa, const Shape& sb, 
   }
 }
 
+// Runs f(i) for i in [0, n), on the OpenMP team when `parallel`. An OpenMP region costs about
+// a microsecond even with if(false), more than a small op itself, so small work stays serial.
+template <typename F>
+inline void parallel_for(int64_t n, bool parallel, F&& f) {
+  if (parallel) {
+#pragma omp parallel for
+    for (int64_t i = 0; i < n; i++) f(i);
+  } else {
+    for (int64_t i = 0; i < n; i++) f(i);
+  }
+}
+
 // Registration of each kernel family (one source file each).
 void init_buffers(Napi::Env env, Napi::Object exports);
 void init_elementwise(Napi::Env env, Napi::Object exports);

@@ -26,27 +26,22 @@ inline T sigmoid(T x) {
 #define STRATA_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 
 STRATA_CLONES void relu_f32(const float* x, float* y, int64_t n) {
-#pragma omp parallel for if (n > kParallelThreshold)
-  for (int64_t i = 0; i < n; i++) y[i] = x[i] > 0.f ? x[i] : (x[i] == x[i] ? 0.f : x[i]);
+  parallel_for(n, n > kParallelThreshold, [&](int64_t i) { y[i] = x[i] > 0.f ? x[i] : (x[i] == x[i] ? 0.f : x[i]); });
 }
 
 STRATA_CLONES void binary_f32_same(int op, const float* a, const float* b, float* y, int64_t n) {
   switch (op) {
     case kAdd:
-#pragma omp parallel for if (n > kParallelThreshold)
-      for (int64_t i = 0; i < n; i++) y[i] = a[i] + b[i];
+      parallel_for(n, n > kParallelThreshold, [&](int64_t i) { y[i] = a[i] + b[i]; });
       return;
     case kSub:
-#pragma omp parallel for if (n > kParallelThreshold)
-      for (int64_t i = 0; i < n; i++) y[i] = a[i] - b[i];
+      parallel_for(n, n > kParallelThreshold, [&](int64_t i) { y[i] = a[i] - b[i]; });
       return;
     case kMul:
-#pragma omp parallel for if (n > kParallelThreshold)
-      for (int64_t i = 0; i < n; i++) y[i] = a[i] * b[i];
+      parallel_for(n, n > kParallelThreshold, [&](int64_t i) { y[i] = a[i] * b[i]; });
       return;
     case kDiv:
-#pragma omp parallel for if (n > kParallelThreshold)
-      for (int64_t i = 0; i < n; i++) y[i] = a[i] / b[i];
+      parallel_for(n, n > kParallelThreshold, [&](int64_t i) { y[i] = a[i] / b[i]; });
       return;
   }
 }
@@ -77,8 +72,7 @@ double unary_value(int op, T v) {
 // Float32 transcendental ops computed in float (vectorizable by the compiler) rather than double.
 template <typename F>
 void map_f32(const float* x, float* y, int64_t n, F f) {
-#pragma omp parallel for if (n > kParallelThreshold / 8)
-  for (int64_t i = 0; i < n; i++) y[i] = f(x[i]);
+  parallel_for(n, n > kParallelThreshold / 8, [&](int64_t i) { y[i] = f(x[i]); });
 }
 
 Napi::Value UnaryOp(const Napi::CallbackInfo& info) {
@@ -107,8 +101,7 @@ Napi::Value UnaryOp(const Napi::CallbackInfo& info) {
     using T = decltype(tag);
     const T* x = static_cast<const T*>(xb->data);
     T* y = static_cast<T*>(yb->data);
-#pragma omp parallel for if (n > kParallelThreshold / 8)
-    for (int64_t i = 0; i < n; i++) y[i] = static_cast<T>(unary_value(op, x[i]));
+    parallel_for(n, n > kParallelThreshold / 8, [&](int64_t i) { y[i] = static_cast<T>(unary_value(op, x[i])); });
   });
   return out;
 }
@@ -136,7 +129,60 @@ inline double binary_value(int op, T av, T bv) {
   return 0;
 }
 
-// binary(op, a, aShape, b, bShape, outShape, inDtype, outDtype)
+// Applies op to a[ia], b[ib] for every output element o given by `walk`.
+template <typename Walk>
+void run_binary(int op, const Buffer* ab, const Buffer* bb, Buffer* yb, DType in, DType outd, int64_t n, Walk&& walk) {
+  if (in == DType::Float32 && outd == DType::Float32 && op <= kDiv && walk.same) {
+    binary_f32_same(op, static_cast<float*>(ab->data), static_cast<float*>(bb->data), static_cast<float*>(yb->data), n);
+    return;
+  }
+  dispatch_dtype(in, [&](auto tag) {
+    using T = decltype(tag);
+    const T* a = static_cast<const T*>(ab->data);
+    const T* b = static_cast<const T*>(bb->data);
+    dispatch_dtype(outd, [&](auto otag) {
+      using O = decltype(otag);
+      O* y = static_cast<O*>(yb->data);
+      walk([&](int64_t o, int64_t ia, int64_t ib) { y[o] = static_cast<O>(binary_value(op, a[ia], b[ib])); });
+    });
+  });
+}
+
+struct FlatWalk {
+  int64_t n;
+  bool scalar_b;
+  bool same;
+  template <typename F>
+  void operator()(F&& f) const {
+    if (scalar_b) parallel_for(n, n > kParallelThreshold / 4, [&](int64_t i) { f(i, i, 0); });
+    else parallel_for(n, n > kParallelThreshold / 4, [&](int64_t i) { f(i, i, i); });
+  }
+};
+
+struct BroadcastWalk {
+  const Shape& out;
+  Shape sa, sb;
+  bool same = false;
+  template <typename F>
+  void operator()(F&& f) const { for_each_offset2(out, sa, sb, f); }
+};
+
+// binaryFlat(op, a, b, n, bIsScalar, inDtype, outDtype): the common cases without shapes,
+// a and the output both of n elements and b either the same size or a single value.
+Napi::Value BinaryFlat(const Napi::CallbackInfo& info) {
+  const int op = info[0].As<Napi::Number>().Int32Value();
+  Buffer* ab = get_buffer(info[1]);
+  Buffer* bb = get_buffer(info[2]);
+  const int64_t n = info[3].As<Napi::Number>().Int64Value();
+  const bool scalar_b = info[4].As<Napi::Boolean>().Value();
+  const DType in = get_dtype(info[5]), outd = get_dtype(info[6]);
+  Buffer* yb;
+  Napi::Value out = new_buffer(info.Env(), n * dtype_size(outd), &yb);
+  run_binary(op, ab, bb, yb, in, outd, n, FlatWalk{n, scalar_b, !scalar_b});
+  return out;
+}
+
+// binary(op, a, aShape, b, bShape, outShape, inDtype, outDtype): general NumPy broadcasting.
 Napi::Value BinaryOp(const Napi::CallbackInfo& info) {
   const int op = info[0].As<Napi::Number>().Int32Value();
   Buffer* ab = get_buffer(info[1]);
@@ -148,31 +194,7 @@ Napi::Value BinaryOp(const Napi::CallbackInfo& info) {
   const int64_t n = size_of(os);
   Buffer* yb;
   Napi::Value out = new_buffer(info.Env(), n * dtype_size(outd), &yb);
-  const bool same = as == os && bs == os;
-  if (same && in == DType::Float32 && outd == DType::Float32 && op <= kDiv) {
-    binary_f32_same(op, static_cast<float*>(ab->data), static_cast<float*>(bb->data), static_cast<float*>(yb->data), n);
-    return out;
-  }
-  dispatch_dtype(in, [&](auto tag) {
-    using T = decltype(tag);
-    const T* a = static_cast<const T*>(ab->data);
-    const T* b = static_cast<const T*>(bb->data);
-    dispatch_dtype(outd, [&](auto otag) {
-      using O = decltype(otag);
-      O* y = static_cast<O*>(yb->data);
-      if (same) {
-#pragma omp parallel for if (n > kParallelThreshold / 4)
-        for (int64_t i = 0; i < n; i++) y[i] = static_cast<O>(binary_value(op, a[i], b[i]));
-      } else if (size_of(bs) == 1 && as == os) {
-        const T s = b[0];
-#pragma omp parallel for if (n > kParallelThreshold / 4)
-        for (int64_t i = 0; i < n; i++) y[i] = static_cast<O>(binary_value(op, a[i], s));
-      } else {
-        for_each_offset2(os, broadcast_strides(as, os), broadcast_strides(bs, os),
-                         [&](int64_t o, int64_t ia, int64_t ib) { y[o] = static_cast<O>(binary_value(op, a[ia], b[ib])); });
-      }
-    });
-  });
+  run_binary(op, ab, bb, yb, in, outd, n, BroadcastWalk{os, broadcast_strides(as, os), broadcast_strides(bs, os)});
   return out;
 }
 
@@ -250,6 +272,7 @@ Napi::Value Fill(const Napi::CallbackInfo& info) {
 void init_elementwise(Napi::Env env, Napi::Object exports) {
   exports.Set("unary", Napi::Function::New(env, UnaryOp));
   exports.Set("binary", Napi::Function::New(env, BinaryOp));
+  exports.Set("binaryFlat", Napi::Function::New(env, BinaryFlat));
   exports.Set("where", Napi::Function::New(env, Where));
   exports.Set("cast", Napi::Function::New(env, Cast));
   exports.Set("fill", Napi::Function::New(env, Fill));

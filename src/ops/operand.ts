@@ -1,16 +1,33 @@
 import { DtypeError, ValueError } from '../core/errors.js';
 import { promoteTypes, promoteWithScalar, type DType } from '../core/dtype.js';
+import { getBackend } from '../backend/registry.js';
 import { full, tensor, type TensorLike } from '../tensor/create.js';
 import { Tensor } from '../tensor/tensor.js';
 
 /** What ops accept where a tensor is expected: a tensor, a number, a boolean or nested arrays. */
 export type TensorInput = Tensor | TensorLike;
 
+// Plain numbers in ops (x.add(1), where(c, g, 0)) become scalar tensors. Tensors are immutable,
+// so one scalar per (backend, dtype, value) can serve every call: a fresh one would cost an
+// allocation on the backend for each op. The cache is small and simply starts over when full.
+const scalarCache = new Map<string, Tensor>();
+const SCALAR_CACHE_SIZE = 1024;
+
+function scalar(value: number, dtype: DType): Tensor {
+  const key = `${getBackend().name}|${dtype}|${Object.is(value, -0) ? '-0' : value}`;
+  const cached = scalarCache.get(key);
+  if (cached && !cached.isDisposed) return cached;
+  if (scalarCache.size >= SCALAR_CACHE_SIZE) scalarCache.clear();
+  const t = full([], value, dtype);
+  scalarCache.set(key, t);
+  return t;
+}
+
 /** Converts an op argument to a tensor, naming the op and argument when it cannot. */
 export function asTensor(op: string, name: string, x: TensorInput, dtype?: DType): Tensor {
   if (x instanceof Tensor) return x;
   if (x === undefined || x === null) throw new ValueError(`${op}: argument '${name}' is required; received ${x}`);
-  if (typeof x === 'number') return full([], x, dtype ?? 'float32');
+  if (typeof x === 'number') return scalar(x, dtype ?? 'float32');
   return tensor(x as TensorLike, undefined, dtype);
 }
 

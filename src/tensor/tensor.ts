@@ -14,17 +14,6 @@ export interface GradNode {
 
 export type NestedArray = number | boolean | NestedArray[];
 
-// Live tensors per backend, for `st.memory()`. Tensors are freed by the garbage collector;
-// the registry only keeps the count honest.
-const liveTensors = new Map<string, number>();
-const finalizer = new FinalizationRegistry<string>((backendName) => {
-  liveTensors.set(backendName, (liveTensors.get(backendName) ?? 1) - 1);
-});
-
-export function liveTensorCounts(): ReadonlyMap<string, number> {
-  return liveTensors;
-}
-
 let nextId = 0;
 
 /**
@@ -46,12 +35,10 @@ export class Tensor {
 
   constructor(handle: DataHandle, shape: readonly number[], dtype: DType, backend: Backend) {
     this.handle = handle;
-    this.shape = Object.freeze(shape.slice());
+    this.shape = shape;
     this.dtype = dtype;
     this.backend = backend;
     backend.retain?.(handle);
-    liveTensors.set(backend.name, (liveTensors.get(backend.name) ?? 0) + 1);
-    finalizer.register(this, backend.name, this);
   }
 
   get rank(): number {
@@ -129,8 +116,6 @@ export class Tensor {
     this.handle = null;
     this.node = null;
     this.grad = null;
-    finalizer.unregister(this);
-    liveTensors.set(this.backend.name, (liveTensors.get(this.backend.name) ?? 1) - 1);
   }
 
   toString(): string {

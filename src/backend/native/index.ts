@@ -35,8 +35,17 @@ function makeKernels(addon: NativeAddon): CoreKernels & OptionalKernels {
   };
   return {
     ...table(UNARY_PRIMITIVES, (_k, i) => (([x]) => addon.unary(i, x.data, code(x.dtype))) as Kernel<'neg'>),
-    ...table(BINARY, (_k, i) => (([a, b], _attrs, out) =>
-      addon.binary(i, a.data, a.shape, b.data, b.shape, out.shape, code(a.dtype), code(out.dtype))) as Kernel<'add'>),
+    ...table(BINARY, (_k, i) => (([a, b], _attrs, out) => {
+      const n = sizeOf(out.shape);
+      // Same shapes, or a single value on the right: no shapes need to cross into C++.
+      if (sizeOf(a.shape) === n && a.shape.length === out.shape.length) {
+        const bSize = sizeOf(b.shape);
+        if (bSize === 1 || (bSize === n && b.shape.length === out.shape.length)) {
+          return addon.binaryFlat(i, a.data, b.data, n, bSize === 1 && n !== 1, code(a.dtype), code(out.dtype));
+        }
+      }
+      return addon.binary(i, a.data, a.shape, b.data, b.shape, out.shape, code(a.dtype), code(out.dtype));
+    }) as Kernel<'add'>),
     ...table(REDUCE_PRIMITIVES, (_k, i) => (([x], { axes }) => addon.reduce(i, x.data, x.shape, axes, code(x.dtype))) as Kernel<'sum'>),
     argMax: ([x], { axis }) => addon.argReduce(true, x.data, x.shape, axis, code(x.dtype)),
     argMin: ([x], { axis }) => addon.argReduce(false, x.data, x.shape, axis, code(x.dtype)),
