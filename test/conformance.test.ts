@@ -85,6 +85,13 @@ const binary: [string, (a: st.Tensor, b: st.Tensor) => st.Tensor, (a: number, b:
   ['minimum', st.minimum, Math.min, arr([1, 4, 1], 10), x1],
   ['greater', st.greater, (a, b) => +(a > b), x1, y1], ['lessEqual', st.lessEqual, (a, b) => +(a <= b), y1, x1],
   ['equal', st.equal, (a, b) => +(a === b), odd, odd],
+  // Each broadcast pattern a backend may special-case: per-row values, a scalar on the left,
+  // a bias over leading axes, and a column against a row.
+  ['sub per row', st.sub, (a, b) => a - b, arr([6, 5], 14), arr([6, 1], 15)],
+  ['sub scalar left', st.sub, (a, b) => a - b, arr([], 16), arr([2, 3], 17)],
+  ['add trailing ones', st.add, (a, b) => a + b, arr([2, 3, 4], 18), arr([2, 3, 1], 19)],
+  ['mul column x row', st.mul, (a, b) => a * b, arr([4, 1], 20), arr([1, 3], 21)],
+  ['greater bias', st.greater, (a, b) => +(a > b), arr([2, 3, 4], 22), arr([4], 23)],
 ];
 
 const cases: Case[] = [

@@ -148,14 +148,18 @@ void run_binary(int op, const Buffer* ab, const Buffer* bb, Buffer* yb, DType in
   });
 }
 
-struct FlatWalk {
-  int64_t n;
-  bool scalar_b;
+// The output viewed as [rows, inner]; each operand is read at r * row + j * col, where row and
+// col are 0 along a broadcast part. This covers same shapes, scalars, a bias broadcast over
+// leading axes ([N, C] + [C]) and a per-row value ([N, C] - [N, 1]) without shapes or odometers.
+struct RowWalk {
+  int64_t rows, inner, a_row, a_col, b_row, b_col;
   bool same;
   template <typename F>
   void operator()(F&& f) const {
-    if (scalar_b) parallel_for(n, n > kParallelThreshold / 4, [&](int64_t i) { f(i, i, 0); });
-    else parallel_for(n, n > kParallelThreshold / 4, [&](int64_t i) { f(i, i, i); });
+    parallel_for(rows, rows * inner > kParallelThreshold / 4 && rows > 1, [&](int64_t r) {
+      const int64_t o = r * inner, ia = r * a_row, ib = r * b_row;
+      for (int64_t j = 0; j < inner; j++) f(o + j, ia + j * a_col, ib + j * b_col);
+    });
   }
 };
 
@@ -167,18 +171,31 @@ struct BroadcastWalk {
   void operator()(F&& f) const { for_each_offset2(out, sa, sb, f); }
 };
 
-// binaryFlat(op, a, b, n, bIsScalar, inDtype, outDtype): the common cases without shapes,
-// a and the output both of n elements and b either the same size or a single value.
-Napi::Value BinaryFlat(const Napi::CallbackInfo& info) {
+// binaryRows(op, a, b, rows, inner, aRow, aCol, bRow, bCol, inDtype, outDtype): see RowWalk.
+Napi::Value BinaryRows(const Napi::CallbackInfo& info) {
   const int op = info[0].As<Napi::Number>().Int32Value();
   Buffer* ab = get_buffer(info[1]);
   Buffer* bb = get_buffer(info[2]);
-  const int64_t n = info[3].As<Napi::Number>().Int64Value();
-  const bool scalar_b = info[4].As<Napi::Boolean>().Value();
-  const DType in = get_dtype(info[5]), outd = get_dtype(info[6]);
+  RowWalk walk{};
+  int64_t* fields[] = {&walk.rows, &walk.inner, &walk.a_row, &walk.a_col, &walk.b_row, &walk.b_col};
+  for (int k = 0; k < 6; k++) *fields[k] = info[3 + k].As<Napi::Number>().Int64Value();
+  walk.same = walk.rows == 1 && walk.a_col == 1 && walk.b_col == 1;
+  const DType in = get_dtype(info[9]), outd = get_dtype(info[10]);
+  const int64_t n = walk.rows * walk.inner;
   Buffer* yb;
   Napi::Value out = new_buffer(info.Env(), n * dtype_size(outd), &yb);
-  run_binary(op, ab, bb, yb, in, outd, n, FlatWalk{n, scalar_b, !scalar_b});
+  if (in == DType::Float32 && outd == DType::Float32 && op <= kDiv && walk.a_col == 1 && walk.b_col == 1 && walk.a_row == walk.inner &&
+      walk.b_row == 0) {
+    // Bias-style broadcast: one vectorized row operation per row.
+    const float* a = static_cast<const float*>(ab->data);
+    const float* b = static_cast<const float*>(bb->data);
+    float* y = static_cast<float*>(yb->data);
+    parallel_for(walk.rows, n > kParallelThreshold, [&](int64_t r) {
+      binary_f32_same(op, a + r * walk.inner, b, y + r * walk.inner, walk.inner);
+    });
+    return out;
+  }
+  run_binary(op, ab, bb, yb, in, outd, n, walk);
   return out;
 }
 
@@ -272,7 +289,7 @@ Napi::Value Fill(const Napi::CallbackInfo& info) {
 void init_elementwise(Napi::Env env, Napi::Object exports) {
   exports.Set("unary", Napi::Function::New(env, UnaryOp));
   exports.Set("binary", Napi::Function::New(env, BinaryOp));
-  exports.Set("binaryFlat", Napi::Function::New(env, BinaryFlat));
+  exports.Set("binaryRows", Napi::Function::New(env, BinaryRows));
   exports.Set("where", Napi::Function::New(env, Where));
   exports.Set("cast", Napi::Function::New(env, Cast));
   exports.Set("fill", Napi::Function::New(env, Fill));

@@ -40,11 +40,22 @@ Napi::Value ReduceOp(const Napi::CallbackInfo& info) {
       if (reduced[i] && i < xs.size() - axes.size()) trailing = false;
     if (trailing && op == kSum && m > 0) {
       const int64_t row = n / m;
-#pragma omp parallel for if (n > (1 << 16))
-      for (int64_t o = 0; o < m; o++) {
+      parallel_for(m, n > (1 << 16), [&](int64_t o) {
         double s = 0;
         for (int64_t j = 0; j < row; j++) s += x[o * row + j];
         acc[o] = s;
+      });
+      return;
+    }
+    // Reducing the leading axes (a bias gradient: [N, H, W, C] -> [C]) adds whole rows.
+    bool leading = true;
+    for (size_t i = 0; i < axes.size(); i++)
+      if (!reduced[i]) leading = false;
+    if (leading && op == kSum && m > 0) {
+      const int64_t rows = n / m;
+      for (int64_t r = 0; r < rows; r++) {
+        const T* row = x + r * m;
+        for (int64_t o = 0; o < m; o++) acc[o] += row[o];
       }
       return;
     }

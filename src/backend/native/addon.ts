@@ -12,7 +12,7 @@ export interface NativeAddon {
   memory(): { bytes: number; buffers: number };
   unary(op: number, x: object, dtype: number): object;
   binary(op: number, a: object, aShape: readonly number[], b: object, bShape: readonly number[], outShape: readonly number[], inDtype: number, outDtype: number): object;
-  binaryFlat(op: number, a: object, b: object, n: number, bIsScalar: boolean, inDtype: number, outDtype: number): object;
+  binaryRows(op: number, a: object, b: object, rows: number, inner: number, aRow: number, aCol: number, bRow: number, bCol: number, inDtype: number, outDtype: number): object;
   where(c: object, cShape: readonly number[], a: object, aShape: readonly number[], b: object, bShape: readonly number[], outShape: readonly number[], dtype: number): object;
   cast(x: object, inDtype: number, outDtype: number, n: number): object;
   fill(n: number, dtype: number, value: number): object;

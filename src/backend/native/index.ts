@@ -22,6 +22,38 @@ function table<K extends keyof CoreKernels>(keys: readonly K[], make: (k: K, ind
   return Object.fromEntries(keys.map((k, i) => [k, make(k, i)])) as Pick<CoreKernels, K>;
 }
 
+/**
+ * Views a broadcast as [rows, inner] = [prod(out[:s]), prod(out[s:])] for the first split s at
+ * which each operand's leading part and trailing part are each either all of the output's
+ * dims or all 1s. Returns [rows, inner, aRow, aCol, bRow, bCol] (element strides), or undefined
+ * for broadcasts that need the general strided walk.
+ */
+function rowPattern(a: Shape, b: Shape, out: Shape): [number, number, number, number, number, number] | undefined {
+  const rank = out.length;
+  const dimOf = (x: Shape, i: number) => x[x.length - rank + i] ?? 1;
+  const part = (x: Shape, from: number, to: number): 'full' | 'ones' | undefined => {
+    let full = true, ones = true;
+    for (let i = from; i < to; i++) {
+      const d = dimOf(x, i);
+      if (d !== out[i]) full = false;
+      if (d !== 1) ones = false;
+    }
+    return full ? 'full' : ones ? 'ones' : undefined;
+  };
+  for (let s = 0; s <= rank; s++) {
+    const rows = sizeOf(out.slice(0, s)), inner = sizeOf(out.slice(s));
+    const strides = [a, b].map((x) => {
+      const lead = part(x, 0, s), trail = part(x, s, rank);
+      if (!lead || !trail) return undefined;
+      const col = trail === 'full' ? 1 : 0;
+      const row = lead === 'ones' ? 0 : trail === 'full' ? inner : 1;
+      return [row, col];
+    });
+    if (strides[0] && strides[1]) return [rows, inner, ...strides[0], ...strides[1]] as [number, number, number, number, number, number];
+  }
+  return undefined;
+}
+
 const pads4 = (a: Conv2dAttrs | Pool2dAttrs) => [a.pads.top, a.pads.bottom, a.pads.left, a.pads.right];
 
 function makeKernels(addon: NativeAddon): CoreKernels & OptionalKernels {
@@ -36,14 +68,8 @@ function makeKernels(addon: NativeAddon): CoreKernels & OptionalKernels {
   return {
     ...table(UNARY_PRIMITIVES, (_k, i) => (([x]) => addon.unary(i, x.data, code(x.dtype))) as Kernel<'neg'>),
     ...table(BINARY, (_k, i) => (([a, b], _attrs, out) => {
-      const n = sizeOf(out.shape);
-      // Same shapes, or a single value on the right: no shapes need to cross into C++.
-      if (sizeOf(a.shape) === n && a.shape.length === out.shape.length) {
-        const bSize = sizeOf(b.shape);
-        if (bSize === 1 || (bSize === n && b.shape.length === out.shape.length)) {
-          return addon.binaryFlat(i, a.data, b.data, n, bSize === 1 && n !== 1, code(a.dtype), code(out.dtype));
-        }
-      }
+      const rows = rowPattern(a.shape, b.shape, out.shape);
+      if (rows) return addon.binaryRows(i, a.data, b.data, ...rows, code(a.dtype), code(out.dtype));
       return addon.binary(i, a.data, a.shape, b.data, b.shape, out.shape, code(a.dtype), code(out.dtype));
     }) as Kernel<'add'>),
     ...table(REDUCE_PRIMITIVES, (_k, i) => (([x], { axes }) => addon.reduce(i, x.data, x.shape, axes, code(x.dtype))) as Kernel<'sum'>),
