@@ -32,6 +32,23 @@ describe('backend selection and fallback', () => {
     assert.equal(name, 'native');
   });
 
+  it('frees native storage during a synchronous loop, without waiting for the event loop', { skip: !st.backends().find((b) => b.name === 'native')?.available && 'native backend unavailable' }, () => {
+    const previous = st.getBackend().name;
+    st.setBackend('native');
+    try {
+      const x = st.randomNormal([1000, 1000]); // 4 MB per result below
+      let peak = 0;
+      for (let i = 0; i < 250; i++) {
+        x.add(1);
+        peak = Math.max(peak, st.memory().native.bytes);
+      }
+      // Without collection during the loop this would reach 1 GB.
+      assert.ok(peak < 400e6, `peak native bytes ${peak}`);
+    } finally {
+      st.setBackend(previous);
+    }
+  });
+
   it('setNumThreads validates its argument and is reported back', () => {
     assert.throws(() => st.setNumThreads(0), st.ValueError);
     st.setNumThreads(2);

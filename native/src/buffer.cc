@@ -43,7 +43,7 @@ namespace {
 constexpr int64_t kReportStep = 1 << 20;
 int64_t unreported = 0;
 
-void report_external(Napi::Env env, int64_t change) {
+void report_external(Napi::BasicEnv env, int64_t change) {
   unreported += change;
   if (unreported >= kReportStep || unreported <= -kReportStep) {
     Napi::MemoryManagement::AdjustExternalMemory(env, unreported);
@@ -52,7 +52,7 @@ void report_external(Napi::Env env, int64_t change) {
 }
 }  // namespace
 
-void free_buffer_data(Napi::Env env, Buffer* b) {
+void free_buffer_data(Napi::BasicEnv env, Buffer* b) {
   if (!b->data) return;
   std::free(b->data);
   b->data = nullptr;
@@ -75,7 +75,10 @@ Napi::Value new_buffer(Napi::Env env, size_t bytes, Buffer** out, bool zero) {
   memory_stats().buffers += 1;
   report_external(env, static_cast<int64_t>(bytes));
   *out = b;
-  return Napi::External<Buffer>::New(env, b, [](Napi::Env e, Buffer* buf) {
+  // A basic finalizer (it only frees memory and never calls into JavaScript) runs during
+  // garbage collection itself; an ordinary one would wait for the event loop to turn, so a
+  // synchronous training loop would never get its memory back.
+  return Napi::External<Buffer>::New(env, b, [](Napi::BasicEnv e, Buffer* buf) {
     free_buffer_data(e, buf);
     delete buf;
   });
