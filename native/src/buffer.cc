@@ -40,25 +40,29 @@ MemoryStats& memory_stats() {
 namespace {
 // V8 is told about native memory in steps of 1 MiB: calling into it for every small buffer
 // costs more than the kernels that make them, and its GC heuristics need only the magnitude.
+// Frees only record their change here, because they run inside a garbage collection, where
+// calling back into V8 is fatal; the next allocation reports the net change.
 constexpr int64_t kReportStep = 1 << 20;
 int64_t unreported = 0;
 
-void report_external(Napi::BasicEnv env, int64_t change) {
-  unreported += change;
+void report_allocation(Napi::Env env, int64_t bytes) {
+  unreported += bytes;
   if (unreported >= kReportStep || unreported <= -kReportStep) {
-    Napi::MemoryManagement::AdjustExternalMemory(env, unreported);
+    // Take the value first: the call may collect garbage, and the frees it runs add to it.
+    const int64_t delta = unreported;
     unreported = 0;
+    Napi::MemoryManagement::AdjustExternalMemory(env, delta);
   }
 }
 }  // namespace
 
-void free_buffer_data(Napi::BasicEnv env, Buffer* b) {
+void free_buffer_data(Buffer* b) {
   if (!b->data) return;
   std::free(b->data);
   b->data = nullptr;
   memory_stats().bytes -= static_cast<int64_t>(b->bytes);
   memory_stats().buffers -= 1;
-  report_external(env, -static_cast<int64_t>(b->bytes));
+  unreported -= static_cast<int64_t>(b->bytes);
 }
 
 Napi::Value new_buffer(Napi::Env env, size_t bytes, Buffer** out, bool zero) {
@@ -73,13 +77,13 @@ Napi::Value new_buffer(Napi::Env env, size_t bytes, Buffer** out, bool zero) {
   b->bytes = bytes;
   memory_stats().bytes += static_cast<int64_t>(bytes);
   memory_stats().buffers += 1;
-  report_external(env, static_cast<int64_t>(bytes));
+  report_allocation(env, static_cast<int64_t>(bytes));
   *out = b;
   // A basic finalizer (it only frees memory and never calls into JavaScript) runs during
   // garbage collection itself; an ordinary one would wait for the event loop to turn, so a
   // synchronous training loop would never get its memory back.
-  return Napi::External<Buffer>::New(env, b, [](Napi::BasicEnv e, Buffer* buf) {
-    free_buffer_data(e, buf);
+  return Napi::External<Buffer>::New(env, b, [](Napi::BasicEnv, Buffer* buf) {
+    free_buffer_data(buf);
     delete buf;
   });
 }
@@ -140,7 +144,7 @@ Napi::Value Retain(const Napi::CallbackInfo& info) {
 // release(handle): one owner fewer; the memory goes with the last owner.
 Napi::Value Release(const Napi::CallbackInfo& info) {
   Buffer* b = info[0].As<Napi::External<Buffer>>().Data();
-  if (b->data && --b->owners <= 0) free_buffer_data(info.Env(), b);
+  if (b->data && --b->owners <= 0) free_buffer_data(b);
   return info.Env().Undefined();
 }
 

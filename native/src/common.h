@@ -42,7 +42,7 @@ MemoryStats& memory_stats();
 // A new JS handle (an External) around a fresh buffer of `bytes`, zero-filled when asked.
 Napi::Value new_buffer(Napi::Env env, size_t bytes, Buffer** out, bool zero = false);
 Buffer* get_buffer(const Napi::Value& v);
-void free_buffer_data(Napi::BasicEnv env, Buffer* b);
+void free_buffer_data(Buffer* b);
 
 Shape get_shape(const Napi::Value& v);
 std::vector<int32_t> get_ints(const Napi::Value& v);
