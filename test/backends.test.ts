@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, it } from 'node:test';
 import * as st from '../src/index.js';
 import { loadAddon } from '../src/backend/native/addon.js';
@@ -46,6 +49,23 @@ describe('backend selection and fallback', () => {
       assert.ok(peak < 400e6, `peak native bytes ${peak}`);
     } finally {
       st.setBackend(previous);
+    }
+  });
+
+  it('survives signals during oneDNN kernels (a profiler sampling with SIGPROF)', { skip: !st.backends().find((b) => b.name === 'native')?.available && 'native backend unavailable' }, () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'strata-prof-'));
+    const script = [
+      "import('./src/index.ts').then((st) => {",
+      "  st.setBackend('native');",
+      "  const x = st.randomUniform([64, 784]), w = st.randomNormal([784, 512]);",
+      "  const img = st.randomUniform([16, 28, 28, 8]), f = st.randomNormal([3, 3, 8, 16]);",
+      "  for (let i = 0; i < 300; i++) { x.matmul(w); st.conv2d(img, f); }",
+      "});",
+    ].join('\n');
+    try {
+      execFileSync(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--import', 'tsx', '-e', script], { stdio: 'pipe' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

@@ -87,6 +87,7 @@ Napi::Value Conv(const Napi::CallbackInfo& info) {
   Buffer* yb;
   Napi::Value out = new_buffer(info.Env(), out_elems * 4, &yb);
   const md x_md(g.x, dt::f32, tag::nhwc), y_md(g.y, dt::f32, tag::nhwc);
+  SignalGuard hold;  // Note [Signals and oneDNN]
   if (kind == kBackpropFilter) {
     dnnl::memory x_mem(x_md, eng, ab->data), dy_mem(y_md, eng, bb->data), user_dw(e.user_weights_md, eng, yb->data);
     dnnl::memory dw = e.needs_reorder ? dnnl::memory(e.weights_md, eng) : user_dw;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <dnnl.hpp>
+#include <signal.h>
 
 #include <memory>
 #include <sstream>
@@ -13,6 +14,26 @@ namespace strata {
 
 dnnl::engine& cpu_engine();
 dnnl::stream& cpu_stream();
+
+// Note [Signals and oneDNN]
+// oneDNN's JIT kernels are corrupted by a signal handler running on top of them (seen with
+// Node's --cpu-prof, whose SIGPROF sampling made plain matmuls abort with heap corruption).
+// Signals are therefore held while a primitive runs and delivered right after. OpenMP worker
+// threads created inside the first region inherit the blocked mask, so they never take them.
+class SignalGuard {
+ public:
+  SignalGuard() {
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &saved_);
+  }
+  ~SignalGuard() { pthread_sigmask(SIG_SETMASK, &saved_, nullptr); }
+  SignalGuard(const SignalGuard&) = delete;
+  SignalGuard& operator=(const SignalGuard&) = delete;
+
+ private:
+  sigset_t saved_;
+};
 
 template <typename... Parts>
 std::string cache_key(const Parts&... parts) {

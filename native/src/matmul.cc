@@ -58,6 +58,7 @@ Napi::Value Matmul(const Napi::CallbackInfo& info) {
     dnnl::memory a_mem(e.pd.src_desc(), cpu_engine(), ab->data);
     dnnl::memory b_mem(e.pd.weights_desc(), cpu_engine(), bb->data);
     dnnl::memory c_mem(e.pd.dst_desc(), cpu_engine(), yb->data);
+    SignalGuard hold;  // Note [Signals and oneDNN]
     e.prim.execute(cpu_stream(), {{DNNL_ARG_SRC, a_mem}, {DNNL_ARG_WEIGHTS, b_mem}, {DNNL_ARG_DST, c_mem}});
     cpu_stream().wait();
     return out;
