@@ -42,6 +42,18 @@ describe('bad input raises the documented error class with a message naming what
     throwsWith(() => st.zeros([2], 'float16' as st.DType), st.DtypeError, /float16/);
   });
 
+  it('a dtype the backend cannot store', { skip: !st.backends().find((b) => b.name === 'native')?.available && 'native backend unavailable' }, () => {
+    const previous = st.getBackend().name;
+    st.setBackend('native');
+    try {
+      throwsWith(() => st.tensor([1, 2], [2], 'float64'), st.DtypeError, /native/, /float64/);
+      throwsWith(() => st.zeros([2], 'float64'), st.DtypeError, /native/, /float64/);
+      throwsWith(() => st.randomNormal([2], { dtype: 'float64' }), st.DtypeError, /native/, /float64/);
+    } finally {
+      st.setBackend(previous);
+    }
+  });
+
   it('unknown option names', () => {
     throwsWith(() => st.conv2d(st.ones([1, 4, 4, 1]), st.ones([2, 2, 1, 1]), { stride: 2 } as never), st.ValueError, /conv2d/, /unknown option 'stride'/, /strides/);
     throwsWith(() => st.randomNormal([2], { std: 1 } as never), st.ValueError, /unknown option 'std'/);

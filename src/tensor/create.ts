@@ -1,12 +1,22 @@
 import { getBackend } from '../backend/registry.js';
 import { assertDType, isFloat, toTypedArray, type DType, type TypedArray } from '../core/dtype.js';
-import { ShapeError, ValueError, fmtShape } from '../core/errors.js';
+import { DtypeError, ShapeError, ValueError, fmtShape } from '../core/errors.js';
+import type { Backend } from '../backend/backend.js';
 import { nextStream, type Distribution } from '../core/rng.js';
 import { checkKeys } from '../core/options.js';
 import { checkShape, sizeOf } from '../core/shape.js';
 import { Tensor, type NestedArray } from './tensor.js';
 
 export type TensorLike = NestedArray | TypedArray | readonly number[];
+
+/** The current backend, refusing a dtype it cannot store (float64 lives on the reference backend only). */
+function backendFor(op: string, dtype: DType): Backend {
+  const backend = getBackend();
+  if (!backend.supportsDtype(dtype)) {
+    throw new DtypeError(`${op}: the ${backend.name} backend does not support dtype ${dtype}; received dtype ${dtype} (float64 needs st.setBackend('reference'))`);
+  }
+  return backend;
+}
 
 function isTypedArray(x: unknown): x is TypedArray | Uint8Array {
   return ArrayBuffer.isView(x) && !(x instanceof DataView);
@@ -70,7 +80,7 @@ export function tensor(values: TensorLike, shape?: readonly number[], dtype?: DT
     throw new ShapeError(`tensor: shape ${fmtShape(finalShape)} holds ${sizeOf(finalShape)} values but ${flat.length} were given`);
   }
   const dt = dtype ?? defaultDtype;
-  const backend = getBackend();
+  const backend = backendFor('tensor', dt);
   return new Tensor(backend.upload(toTypedArray(flat, dt), dt), finalShape, dt, backend);
 }
 
@@ -78,7 +88,7 @@ export function full(shape: readonly number[], value: number, dtype: DType = 'fl
   const s = checkShape('full', shape as number[]);
   assertDType('full', dtype);
   if (typeof value !== 'number' && typeof value !== 'boolean') throw new ValueError(`full: value must be a number; received ${typeof value}`);
-  const backend = getBackend();
+  const backend = backendFor('full', dtype);
   return new Tensor(backend.fill(s, dtype, dtype === 'bool' ? +!!value : value), s, dtype, backend);
 }
 
@@ -132,7 +142,7 @@ const UNIFORM_KEYS = ['min', 'max', 'seed', 'dtype'];
 export function randomTensor(op: string, shape: readonly number[], dist: Distribution, seed?: number, dtype: DType = 'float32'): Tensor {
   const s = checkShape(op, shape as number[]);
   if (!isFloat(dtype)) throw new ValueError(`${op}: dtype must be floating; received ${dtype}`);
-  const backend = getBackend();
+  const backend = backendFor(op, dtype);
   return new Tensor(backend.random(s, dtype, nextStream(sizeOf(s), seed), dist), s, dtype, backend);
 }
 
