@@ -1,0 +1,137 @@
+// The two benchmark models written with Strata ops (no layers or optimizers exist yet), a
+// hand-written RMSprop in Keras's form and a random in-memory data set.
+import * as st from '../dist/index.js';
+import { tick } from './measure.js';
+
+type Tensor = st.Tensor;
+
+export interface Model {
+  name: string;
+  /** Shape of one input image/row, without the batch dimension. */
+  inputShape: number[];
+  params: Tensor[];
+  forward(x: Tensor): Tensor;
+}
+
+/** Keras's default kernel initializer: U(-l, l) with l = sqrt(6 / (fanIn + fanOut)). */
+function glorot(shape: number[], fanIn: number, fanOut: number): Tensor {
+  const limit = Math.sqrt(6 / (fanIn + fanOut));
+  return st.variable(st.randomUniform(shape, { min: -limit, max: limit }));
+}
+
+function convKernel(kh: number, kw: number, cin: number, cout: number): Tensor {
+  return glorot([kh, kw, cin, cout], kh * kw * cin, kh * kw * cout);
+}
+
+const bias = (n: number): Tensor => st.variable(st.zeros([n]));
+
+/** conv 32 (3x3, relu) -> maxpool 2 -> conv 64 -> maxpool 2 -> conv 128 -> flatten -> dense 10. */
+export function convnet(): Model {
+  const params = [
+    convKernel(3, 3, 1, 32), bias(32),
+    convKernel(3, 3, 32, 64), bias(64),
+    convKernel(3, 3, 64, 128), bias(128),
+    glorot([3 * 3 * 128, 10], 3 * 3 * 128, 10), bias(10),
+  ];
+  const [f1, b1, f2, b2, f3, b3, w, b] = params;
+  const conv = (x: Tensor, f: Tensor, bb: Tensor) => st.relu(st.add(st.conv2d(x, f, { padding: 'valid' }), bb));
+  return {
+    name: 'convnet',
+    inputShape: [28, 28, 1],
+    params,
+    forward(x) {
+      let h = st.maxPool2d(conv(x, f1, b1), { poolSize: 2, strides: 2 });
+      h = st.maxPool2d(conv(h, f2, b2), { poolSize: 2, strides: 2 });
+      h = conv(h, f3, b3);
+      return st.add(st.matmul(st.reshape(h, [x.shape[0], -1]), w), b);
+    },
+  };
+}
+
+/** dense 512 (relu) -> dense 10 on flattened 28x28 images. */
+export function mlp(): Model {
+  const params = [glorot([784, 512], 784, 512), bias(512), glorot([512, 10], 512, 10), bias(10)];
+  const [w1, b1, w2, b2] = params;
+  return {
+    name: 'mlp',
+    inputShape: [784],
+    params,
+    forward(x) {
+      return st.add(st.matmul(st.relu(st.add(st.matmul(x, w1), b1)), w2), b2);
+    },
+  };
+}
+
+/** RMSprop as Keras writes it: v = rho v + (1 - rho) g^2; w -= lr g / sqrt(v + eps). */
+export class RMSprop {
+  private readonly velocities: Tensor[];
+
+  constructor(params: readonly Tensor[], readonly lr = 1e-3, readonly rho = 0.9, readonly eps = 1e-7) {
+    this.velocities = params.map((p) => st.zerosLike(p));
+  }
+
+  update(params: readonly Tensor[]): void {
+    st.noGrad(() => {
+      params.forEach((p, i) => {
+        const g = p.grad;
+        if (!g) throw new Error(`RMSprop: parameter ${i} has no gradient`);
+        const v = this.velocities[i];
+        v.assign(v.mul(this.rho).add(g.square().mul(1 - this.rho)));
+        p.assign(p.sub(g.mul(this.lr).div(v.add(this.eps).sqrt())));
+      });
+    });
+  }
+}
+
+export function lossOf(model: Model, x: Tensor, y: Tensor): Tensor {
+  return st.losses.sparseCategoricalCrossentropy(y, model.forward(x), { fromLogits: true });
+}
+
+/** One training step; returns the loss tensor (computed before the update). */
+export function trainStep(model: Model, opt: RMSprop, x: Tensor, y: Tensor): Tensor {
+  for (const p of model.params) p.zeroGrad();
+  const loss = lossOf(model, x, y);
+  loss.backward();
+  opt.update(model.params);
+  return loss;
+}
+
+export interface Dataset {
+  x: Tensor;
+  y: Tensor;
+  size: number;
+}
+
+/** `n` random images in [0, 1) with random labels 0..9 (never zeros, so no kernel takes a shortcut). */
+export function randomDataset(n: number, inputShape: readonly number[]): Dataset {
+  const labels = new Int32Array(n);
+  for (let i = 0; i < n; i++) labels[i] = Math.floor(Math.random() * 10);
+  return { x: st.randomUniform([n, ...inputShape]), y: st.tensor(labels, [n], 'int32'), size: n };
+}
+
+/** Batch `i` (wrapping around the data set); the last batch of a pass may be short. */
+export function batchOf(data: Dataset, start: number, batchSize: number): { x: Tensor; y: Tensor } {
+  const size = Math.min(batchSize, data.size - start);
+  return { x: st.slice(data.x, [start], [size]), y: st.slice(data.y, [start], [size]) };
+}
+
+/**
+ * `steps` training steps over `data` in batches (one pass by default); returns the wall time in
+ * ms and the last loss. With `yieldEachStep` the event loop turns after every step, as in an async
+ * training loop, which is what lets Strata free the previous step's native buffers.
+ */
+export async function epoch(
+  model: Model, opt: RMSprop, data: Dataset, batchSize: number,
+  steps = Math.ceil(data.size / batchSize), yieldEachStep = true,
+): Promise<{ ms: number; loss: number }> {
+  const t0 = process.hrtime.bigint();
+  let loss: Tensor | undefined;
+  for (let s = 0; s < steps; s++) {
+    const start = (s * batchSize) % data.size;
+    const b = batchOf(data, start, batchSize);
+    loss = trainStep(model, opt, b.x, b.y);
+    if (yieldEachStep) await tick();
+  }
+  const last = loss ? loss.item() : NaN;
+  return { ms: Number(process.hrtime.bigint() - t0) / 1e6, loss: last };
+}

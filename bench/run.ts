@@ -1,0 +1,252 @@
+// `npm run bench`: Strata and PyTorch measured side by side in one run, one table, one JSON file.
+// See bench/README.md for what each row means.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command, InvalidArgumentError } from 'commander';
+import * as st from '../dist/index.js';
+import { cpuSnapshot, otherCpuShare, waitForIdle } from './measure.js';
+import { CONV_LAYERS, convFlop, runStrata, type FrameworkResult, type SuiteOptions } from './suite.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const STEPS_PER_EPOCH = 938; // ceil(60000 / 64)
+
+const positiveInt = (v: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
+  return n;
+};
+const positiveNumber = (v: string): number => {
+  const n = Number(v);
+  if (!(n > 0)) throw new InvalidArgumentError('expected a positive number');
+  return n;
+};
+
+const program = new Command()
+  .name('bench')
+  .description('Strata vs PyTorch on this machine: sgemm, conv2d, op overhead, training steps, inference, memory')
+  .option('--threads <n>', 'threads for both frameworks', positiveInt, 2)
+  .option('--full', 'also time one real epoch (938 steps) of each model in both frameworks', false)
+  .option('--memory-epochs <n>', 'MLP epochs for the resident-memory check', positiveInt, 3)
+  .option('--memory-steps <n>', 'steps per memory-check epoch', positiveInt, 200)
+  .option('--sanity-steps <n>', 'steps of the loss-goes-down check', positiveInt, 10)
+  .option('--sync-steps <n>', 'MLP steps of the Strata loop that never yields (memory held)', positiveInt, 30)
+  .option('--budget <seconds>', 'time aimed at per measurement (more = steadier medians)', positiveNumber, 2)
+  .option('--wait-idle <seconds>', 'before each side, wait up to this long for other processes to leave the CPUs idle', Number, 30)
+  .option('--python <path>', 'Python interpreter with PyTorch', '/usr/bin/python3')
+  .option('--no-torch', 'measure Strata only')
+  .option('--out <dir>', 'where the JSON results go', path.join(here, 'results'))
+  .parse();
+
+const opts = program.opts<{
+  threads: number; full: boolean; memoryEpochs: number; memorySteps: number; sanitySteps: number; syncSteps: number;
+  budget: number; waitIdle: number; python: string; torch: boolean; out: string;
+}>();
+
+// ---------------------------------------------------------------------------------------------
+// Running both sides
+
+function runTorch(): { result: FrameworkResult | null; skipped?: string } {
+  if (!opts.torch) return { result: null, skipped: 'PyTorch skipped (--no-torch)' };
+  if (!existsSync(opts.python)) return { result: null, skipped: `PyTorch skipped: ${opts.python} does not exist` };
+  const args = [
+    path.join(here, 'torch_bench.py'), '--threads', String(opts.threads), '--memory-epochs', String(opts.memoryEpochs),
+    '--memory-steps', String(opts.memorySteps), '--budget', String(opts.budget), '--sanity-steps', String(opts.sanitySteps),
+    ...(opts.full ? ['--full'] : []),
+  ];
+  const r = spawnSync(opts.python, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 * 2 ** 20 });
+  if (r.error) return { result: null, skipped: `PyTorch skipped: could not run ${opts.python} (${r.error.message})` };
+  const lastLine = r.stdout.trim().split('\n').pop() ?? '';
+  let parsed: (FrameworkResult & { error?: string }) | undefined;
+  try {
+    parsed = JSON.parse(lastLine);
+  } catch {
+    return { result: null, skipped: `PyTorch skipped: torch_bench.py exited with ${r.status} and printed no JSON` };
+  }
+  if (!parsed || parsed.error) return { result: null, skipped: `PyTorch skipped: ${parsed?.error ?? 'no result'}` };
+  return { result: parsed };
+}
+
+function cpuInfo(): { model: string; cores: number; avx512: boolean } {
+  let flags = '';
+  try {
+    flags = readFileSync('/proc/cpuinfo', 'utf8').match(/^flags\s*:(.*)$/m)?.[1] ?? '';
+  } catch {
+    // not Linux: leave unknown
+  }
+  return { model: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, avx512: /\bavx512f\b/.test(flags) };
+}
+
+const suite: SuiteOptions = {
+  threads: opts.threads, full: opts.full, memoryEpochs: opts.memoryEpochs, memorySteps: opts.memorySteps,
+  budget: opts.budget, sanitySteps: opts.sanitySteps, syncSteps: opts.syncSteps,
+};
+const loadBefore = os.loadavg()[0];
+const started = new Date();
+const idleWait = async (who: string) => {
+  if (!(opts.waitIdle > 0)) return;
+  process.stderr.write(`[bench] waiting up to ${opts.waitIdle}s for an idle CPU before the ${who} part\n`);
+  const waited = await waitForIdle(opts.waitIdle);
+  if (waited !== null && waited >= opts.waitIdle) process.stderr.write('[bench] the CPUs are still busy; measuring anyway\n');
+};
+await idleWait('Strata');
+const cpu0 = cpuSnapshot();
+const strata = await runStrata(suite);
+const cpu1 = cpuSnapshot();
+if (opts.torch) await idleWait('PyTorch');
+const cpu1b = cpuSnapshot();
+const torchRun = runTorch();
+const torch = torchRun.result;
+const cpu2 = cpuSnapshot();
+const loadAfter = os.loadavg()[0];
+// How much of the machine other processes used while each side ran: with 2 cores, any of it
+// skews the numbers (an OpenMP barrier waits a whole scheduler slice for a preempted thread).
+const otherCpu = { strata: otherCpuShare(cpu0, cpu1), torch: torch ? otherCpuShare(cpu1b, cpu2) : null };
+
+// ---------------------------------------------------------------------------------------------
+// The table
+
+type Better = 'higher' | 'lower' | 'none';
+interface Row {
+  section: string;
+  name: string;
+  unit: string;
+  strata: number | null;
+  torch: number | null;
+  better: Better;
+  ratio: number | null;
+  note?: string;
+}
+
+const rows: Row[] = [];
+function row(section: string, name: string, unit: string, better: Better, s: number | null | undefined, t: number | null | undefined, note?: string): void {
+  const sv = s ?? null, tv = t ?? null;
+  const ratio = sv !== null && tv !== null && tv !== 0 ? sv / tv : null;
+  rows.push({ section, name, unit, strata: sv, torch: tv, better, ratio, ...(note ? { note } : {}) });
+}
+
+for (const n of ['256', '1024', '2048']) {
+  const mk = torch?.sgemm[n]?.mkldnn_gflops;
+  row('sgemm', `matmul ${n}x${n}x${n}`, 'GFLOP/s', 'higher', strata.sgemm[n].gflops, torch?.sgemm[n].gflops,
+    mk ? `torch via oneDNN: ${fmt(mk)} GFLOP/s` : undefined);
+}
+for (const layer of CONV_LAYERS) {
+  const [name] = layer;
+  const flop = convFlop(layer);
+  for (const [kind, label] of [['fwd', 'forward'], ['bwdInput', 'input grad'], ['bwdFilter', 'filter grad']] as const) {
+    const s = strata.conv[name][kind], t = torch?.conv[name]?.[kind];
+    const gf = (ms: number | undefined) => (ms ? fmt(flop / (ms * 1e6)) : '-');
+    row('conv2d b64', `${name} ${label}`, 'ms', 'lower', s, t, `GFLOP/s ${gf(s)} vs ${gf(t)}`);
+  }
+}
+row('overhead', 'add([4], [4]) per call', 'µs', 'lower', strata.addOverheadUs, torch?.addOverheadUs);
+for (const m of ['convnet', 'mlp']) {
+  const s = strata.train[m].stepMs, t = torch?.train[m]?.stepMs;
+  row('train b64', `${m} step (fwd+bwd+RMSprop)`, 'ms', 'lower', s, t);
+  row('train b64', `${m} epoch, extrapolated (${STEPS_PER_EPOCH} steps)`, 's', 'lower', (s * STEPS_PER_EPOCH) / 1000, t === undefined ? null : (t * STEPS_PER_EPOCH) / 1000);
+  if (strata.fullEpoch) {
+    const fe = (r: FrameworkResult | null) => (r?.fullEpoch?.[m] ? r.fullEpoch[m].ms / 1000 : null);
+    const err = (r: FrameworkResult | null) => {
+      const real = fe(r), est = r?.train[m] ? (r.train[m].stepMs * STEPS_PER_EPOCH) / 1000 : null;
+      return real !== null && est !== null ? `${((est / real - 1) * 100).toFixed(0)}%` : '-';
+    };
+    row('train b64', `${m} epoch, measured (--full)`, 's', 'lower', fe(strata), fe(torch), `extrapolation off by ${err(strata)} vs ${err(torch)}`);
+  }
+}
+row('inference', 'convnet fwd, 10k images, batch 500', 'img/s', 'higher', strata.inference.imagesPerSec, torch?.inference.imagesPerSec);
+const rssS = strata.memory.rssMB, rssT = torch?.memory.rssMB;
+const nativeS = strata.memory.nativeMB ?? [];
+row('memory', 'MLP RSS after epoch 1', 'MB', 'none', rssS[0], rssT?.[0]);
+row('memory', `MLP RSS after epoch ${rssS.length}`, 'MB', 'none', rssS[rssS.length - 1], rssT?.[rssT.length - 1],
+  `growth ${fmtSigned(rssS[rssS.length - 1] - rssS[0])} MB vs ${rssT ? fmtSigned(rssT[rssT.length - 1] - rssT[0]) : '-'} MB; Strata native buffers ${nativeS.map((b) => fmt(b)).join(' -> ')} MB`);
+const sync = strata.memory.syncLoop;
+if (sync) {
+  row('memory', `Strata native MB change over ${sync.steps} MLP steps w/o yield`, 'MB', 'none', sync.nativeMBAfter - sync.nativeMBBefore, null,
+    `${fmt(sync.nativeMBBefore)} -> ${fmt(sync.nativeMBAfter)} MB, ${fmt(sync.nativeMBAfterYield)} MB after yielding; ${fmt((sync.nativeMBAfter - sync.nativeMBBefore) / sync.steps)} MB/step`);
+}
+
+function fmt(x: number | null | undefined): string {
+  if (x === null || x === undefined || !Number.isFinite(x)) return '-';
+  const a = Math.abs(x);
+  if (a >= 1000) return Math.round(x).toString();
+  if (a >= 100) return x.toFixed(1);
+  if (a >= 10) return x.toFixed(2);
+  return x.toFixed(3);
+}
+function fmtSigned(x: number): string {
+  return (x >= 0 ? '+' : '') + fmt(x);
+}
+function verdict(r: Row): string {
+  if (r.ratio === null || r.better === 'none') return '';
+  const faster = r.better === 'higher' ? r.ratio >= 1 : r.ratio <= 1;
+  const factor = r.ratio >= 1 ? r.ratio : 1 / r.ratio;
+  if (factor < 1.05) return 'about even';
+  return `Strata ${factor.toFixed(2)}x ${faster ? 'faster' : 'slower'}`;
+}
+
+function printTable(): void {
+  const header = ['section', 'benchmark', 'unit', 'Strata', 'PyTorch', 'S/P', 'verdict', 'note'];
+  const body = rows.map((r) => [r.section, r.name, r.unit, fmt(r.strata), fmt(r.torch), r.ratio === null ? '-' : r.ratio.toFixed(2), verdict(r), r.note ?? '']);
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+  const numeric = new Set([3, 4, 5]);
+  const line = (cells: string[]) => cells.map((c, i) => (numeric.has(i) ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();
+  console.log(line(header));
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  let section = '';
+  for (const [i, b] of body.entries()) {
+    if (rows[i].section !== section && section !== '') console.log('');
+    section = rows[i].section;
+    console.log(line(b));
+  }
+}
+
+function sanityLine(who: string, losses: number[] | undefined): string {
+  if (!losses?.length) return `sanity ${who}: -`;
+  const ok = losses[losses.length - 1] < losses[0];
+  return `sanity ${who}: loss ${losses.map((l) => l.toFixed(3)).join(' ')} -> ${ok ? 'decreasing: OK' : 'NOT decreasing: the training step may be broken'}`;
+}
+
+const cpu = cpuInfo();
+console.log('');
+console.log(`Strata ${strata.version} (${String(strata.backend)} backend) vs ${torch ? `PyTorch ${torch.version}` : 'no PyTorch'}; ` +
+  `${opts.threads} thread(s); ${cpu.model}, ${cpu.cores} cores, AVX-512 ${cpu.avx512 ? 'yes' : 'no'}; Node ${process.version}`);
+if (torchRun.skipped) console.log(`NOTE: ${torchRun.skipped}`);
+const pct = (x: number | null) => (x === null ? '?' : `${(x * 100).toFixed(0)}%`);
+console.log(`other processes used ${pct(otherCpu.strata)} of the CPUs during the Strata part${torch ? `, ${pct(otherCpu.torch)} during the PyTorch part` : ''}` +
+  ` (load average ${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} after)`);
+if (Math.max(otherCpu.strata ?? 0, otherCpu.torch ?? 0) > 0.1) {
+  console.log('WARNING: the machine was shared with other processes; timings are inflated and noisy (rerun on an idle machine)');
+}
+for (const m of ['convnet', 'mlp']) {
+  console.log(sanityLine(`Strata ${m}`, strata.sanity[m]));
+  if (torch) console.log(sanityLine(`PyTorch ${m}`, torch.sanity[m]));
+}
+console.log('');
+printTable();
+console.log('');
+console.log('S/P = Strata value / PyTorch value (for ms, µs, s: below 1 is better for Strata; for GFLOP/s, img/s: above 1).');
+
+// ---------------------------------------------------------------------------------------------
+// JSON results: written to a temp file and renamed, so a reader never sees half a file.
+
+const report = {
+  date: started.toISOString(),
+  durationSeconds: (Date.now() - started.getTime()) / 1000,
+  options: opts,
+  machine: { ...cpu, platform: `${os.platform()} ${os.release()}`, node: process.version, loadBefore, loadAfter, otherCpuShare: otherCpu },
+  strataBackends: st.backends(),
+  torchSkipped: torchRun.skipped ?? null,
+  rows,
+  raw: { strata, torch },
+};
+mkdirSync(opts.out, { recursive: true });
+const stamp = started.toISOString().replace(/[:.]/g, '-');
+for (const name of [`bench-${stamp}.json`, 'latest.json']) {
+  const final = path.join(opts.out, name);
+  const tmp = `${final}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify(report, null, 2) + '\n');
+  renameSync(tmp, final);
+}
+console.log(`results: ${path.relative(process.cwd(), path.join(opts.out, 'latest.json'))} and bench-${stamp}.json`);

@@ -1,0 +1,163 @@
+// The Strata side of the benchmark: every measurement bench/torch_bench.py makes, with the same
+// shapes, repetition policy and JSON layout.
+import * as st from '../dist/index.js';
+import { rssMB, tick, timeIt } from './measure.js';
+import { batchOf, convnet, epoch, mlp, randomDataset, RMSprop, trainStep, type Model } from './models.js';
+
+export interface SuiteOptions {
+  threads: number;
+  full: boolean;
+  memoryEpochs: number;
+  memorySteps: number;
+  /** Seconds of repetitions aimed at per measurement. */
+  budget: number;
+  sanitySteps: number;
+  /** Steps of the no-yield loop that shows memory held until the event loop turns. */
+  syncSteps: number;
+}
+
+export interface FrameworkResult {
+  framework: string;
+  version: string;
+  threads: number;
+  sgemm: Record<string, { ms: number; gflops: number; mkldnn_gflops?: number }>;
+  conv: Record<string, { fwd: number; bwdInput: number; bwdFilter: number }>;
+  addOverheadUs: number;
+  sanity: Record<string, number[]>;
+  train: Record<string, { stepMs: number; minMs: number }>;
+  fullEpoch?: Record<string, { ms: number; loss: number }>;
+  inference: { imagesPerSec: number; passMs: number };
+  memory: { rssMB: number[]; nativeMB?: number[]; syncLoop?: { steps: number; nativeMBBefore: number; nativeMBAfter: number; nativeMBAfterYield: number; stepMs: number } };
+  [extra: string]: unknown;
+}
+
+/** [name, N, H, W, C, O]: the Keras-book convnet's layers at batch 64, 3x3 valid (same list in torch_bench.py). */
+export const CONV_LAYERS: [string, number, number, number, number, number][] = [
+  ['conv1 28x28x1->32', 64, 28, 28, 1, 32],
+  ['conv2 13x13x32->64', 64, 13, 13, 32, 64],
+  ['conv3 5x5x64->128', 64, 5, 5, 64, 128],
+];
+
+export const convFlop = ([, n, h, w, c, o]: (typeof CONV_LAYERS)[number]): number => 2 * n * (h - 2) * (w - 2) * 9 * c * o;
+
+const log = (msg: string) => process.stderr.write(`[strata] ${msg}\n`);
+const nativeMB = (): number | undefined => {
+  const m = st.memory()[st.getBackend().name];
+  return m ? m.bytes / 2 ** 20 : undefined;
+};
+
+export async function runStrata(o: SuiteOptions): Promise<FrameworkResult> {
+  st.setNumThreads(o.threads);
+  st.setSeed(0);
+  const budget = o.budget;
+
+  log('sgemm');
+  const sgemm: FrameworkResult['sgemm'] = {};
+  for (const n of [256, 1024, 2048]) {
+    const a = st.randomNormal([n, n]), b = st.randomNormal([n, n]);
+    const t = await timeIt(() => st.matmul(a, b), { warmup: n >= 2048 ? 1 : 2, budgetSeconds: budget });
+    sgemm[n] = { ms: t.median, gflops: (2 * n ** 3) / (t.median * 1e6) };
+  }
+
+  log('conv2d');
+  const conv: FrameworkResult['conv'] = {};
+  for (const layer of CONV_LAYERS) {
+    const [name, n, h, w, c, oc] = layer;
+    const x = st.randomUniform([n, h, w, c]);
+    const f = st.randomUniform([3, 3, c, oc], { min: -0.5, max: 0.5 });
+    const dy = st.randomUniform([n, h - 2, w - 2, oc], { min: -0.5, max: 0.5 });
+    const opts = { strides: 1, padding: 'valid' } as const;
+    conv[name] = {
+      fwd: (await timeIt(() => st.conv2d(x, f, opts), { budgetSeconds: budget / 2 })).median,
+      bwdInput: (await timeIt(() => st.conv2dBackpropInput(dy, f, x.shape, opts), { budgetSeconds: budget / 2 })).median,
+      bwdFilter: (await timeIt(() => st.conv2dBackpropFilter(x, dy, f.shape, opts), { budgetSeconds: budget / 2 })).median,
+    };
+  }
+
+  log('per-op overhead');
+  const a = st.tensor([1, 2, 3, 4]), b = st.tensor([0.5, 0.25, 0.125, 1]);
+  const addOverheadUs = (await timeIt(() => st.add(a, b), { inner: 10000, budgetSeconds: budget / 2, minReps: 5 })).median * 1000;
+
+  log(`sanity: loss over ${o.sanitySteps} steps on one fixed batch`);
+  const sanity: Record<string, number[]> = {};
+  for (const make of [convnet, mlp]) {
+    st.setSeed(0);
+    const model = make();
+    const opt = new RMSprop(model.params);
+    const data = randomDataset(64, model.inputShape);
+    const losses: number[] = [];
+    for (let i = 0; i < o.sanitySteps; i++) {
+      losses.push(trainStep(model, opt, data.x, data.y).item());
+      await tick();
+    }
+    sanity[model.name] = losses;
+  }
+
+  log('training steps');
+  const train: FrameworkResult['train'] = {};
+  for (const make of [convnet, mlp]) {
+    const model = make();
+    const opt = new RMSprop(model.params);
+    const data = randomDataset(1024, model.inputShape);
+    let i = 0;
+    const step = () => {
+      const batch = batchOf(data, (i++ % 16) * 64, 64);
+      return trainStep(model, opt, batch.x, batch.y);
+    };
+    const t = await timeIt(step, { warmup: 3, budgetSeconds: budget * 1.5, minReps: 5, maxReps: 30 });
+    train[model.name] = { stepMs: t.median, minMs: t.min };
+  }
+
+  let fullEpoch: FrameworkResult['fullEpoch'];
+  if (o.full) {
+    fullEpoch = {};
+    for (const make of [convnet, mlp]) {
+      const model = make();
+      log(`full epoch (${model.name}, 938 steps)`);
+      const data = randomDataset(60000, model.inputShape);
+      fullEpoch[model.name] = await epoch(model, new RMSprop(model.params), data, 64, 938);
+    }
+  }
+
+  log('inference');
+  const model: Model = convnet();
+  const images = st.randomUniform([10000, 28, 28, 1]);
+  const infer = async () => {
+    for (let s = 0; s < 10000; s += 500) {
+      st.noGrad(() => model.forward(st.slice(images, [s], [500])));
+      await tick();
+    }
+  };
+  const pass = await timeIt(infer, { warmup: 1, budgetSeconds: budget, minReps: 3, maxReps: 5 });
+  const inference = { imagesPerSec: 10000 / (pass.median / 1000), passMs: pass.median };
+
+  log(`memory (${o.memoryEpochs} MLP epochs of ${o.memorySteps} steps)`);
+  const net = mlp();
+  const opt = new RMSprop(net.params);
+  const data = randomDataset(1024, net.inputShape);
+  const rss: number[] = [], native: number[] = [];
+  for (let e = 0; e < o.memoryEpochs; e++) {
+    await epoch(net, opt, data, 64, o.memorySteps);
+    rss.push(rssMB());
+    native.push(nativeMB() ?? NaN);
+  }
+
+  // The same loop without letting the event loop turn: native buffers cannot be freed meanwhile
+  // (N-API finalizers wait for the event loop), so this shows how much a synchronous loop holds.
+  log(`memory without yielding (${o.syncSteps} MLP steps in a synchronous loop)`);
+  for (let i = 0; i < 5; i++) await tick();
+  const before = nativeMB() ?? NaN;
+  const syncRun = await epoch(net, opt, data, 64, o.syncSteps, false);
+  const after = nativeMB() ?? NaN;
+  for (let i = 0; i < 20; i++) await tick();
+  const syncLoop = { steps: o.syncSteps, nativeMBBefore: before, nativeMBAfter: after, nativeMBAfterYield: nativeMB() ?? NaN, stepMs: syncRun.ms / o.syncSteps };
+
+  return {
+    framework: 'strata',
+    version: st.version,
+    backend: st.getBackend().name,
+    threads: st.getNumThreads(),
+    sgemm, conv, addOverheadUs, sanity, train, fullEpoch, inference,
+    memory: { rssMB: rss, nativeMB: native, syncLoop },
+  };
+}

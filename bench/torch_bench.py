@@ -1,0 +1,255 @@
+#!/usr/bin/python3
+"""PyTorch side of `npm run bench`: the same measurements as bench/suite.ts, printed as JSON.
+
+Run by bench/run.ts with /usr/bin/python3 (Debian's python3-torch). Progress goes to stderr,
+the result to stdout. Models are NCHW here; the work per step is the same as Strata's NHWC.
+"""
+import argparse
+import json
+import math
+import os
+import platform
+import statistics
+import sys
+import time
+
+try:
+    import torch
+    import torch.nn.functional as F
+except ImportError as e:  # run.ts reports this and carries on with Strata only
+    print(json.dumps({"error": f"PyTorch is not importable: {e}"}))
+    sys.exit(0)
+
+
+def log(msg):
+    print(f"[torch] {msg}", file=sys.stderr, flush=True)
+
+
+def now_ms():
+    return time.perf_counter_ns() / 1e6
+
+
+def time_it(fn, warmup=2, budget_seconds=2.0, min_reps=3, max_reps=15, inner=1):
+    """Mirror of bench/measure.ts timeIt: warm-up, then adaptive repetitions; per-call ms."""
+    estimate = 0.0
+    for _ in range(max(1, warmup)):
+        t0 = now_ms()
+        for _ in range(inner):
+            fn()
+        estimate = (now_ms() - t0) / inner
+    reps = max(min_reps, min(max_reps, int(budget_seconds * 1000 / max(estimate * inner, 1e-3))))
+    samples = []
+    for _ in range(reps):
+        t0 = now_ms()
+        for _ in range(inner):
+            fn()
+        samples.append((now_ms() - t0) / inner)
+    return {"median": statistics.median(samples), "min": min(samples), "samples": samples}
+
+
+def rss_mb():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def glorot(shape, fan_in, fan_out):
+    limit = math.sqrt(6 / (fan_in + fan_out))
+    return (torch.rand(shape) * 2 * limit - limit).requires_grad_()
+
+
+def bias(n):
+    return torch.zeros(n, requires_grad=True)
+
+
+class Convnet:
+    input_shape = (1, 28, 28)
+
+    def __init__(self):
+        self.params = [
+            glorot((32, 1, 3, 3), 9 * 1, 9 * 32), bias(32),
+            glorot((64, 32, 3, 3), 9 * 32, 9 * 64), bias(64),
+            glorot((128, 64, 3, 3), 9 * 64, 9 * 128), bias(128),
+            glorot((3 * 3 * 128, 10), 3 * 3 * 128, 10), bias(10),
+        ]
+
+    def forward(self, x):
+        f1, b1, f2, b2, f3, b3, w, b = self.params
+        h = F.max_pool2d(F.relu(F.conv2d(x, f1, b1)), 2)
+        h = F.max_pool2d(F.relu(F.conv2d(h, f2, b2)), 2)
+        h = F.relu(F.conv2d(h, f3, b3))
+        return h.reshape(x.shape[0], -1) @ w + b
+
+
+class Mlp:
+    input_shape = (784,)
+
+    def __init__(self):
+        self.params = [glorot((784, 512), 784, 512), bias(512), glorot((512, 10), 512, 10), bias(10)]
+
+    def forward(self, x):
+        w1, b1, w2, b2 = self.params
+        return F.relu(x @ w1 + b1) @ w2 + b2
+
+
+class RMSprop:
+    """Keras form, hand-written as in Strata: v = rho v + (1-rho) g^2; w -= lr g / sqrt(v + eps)."""
+
+    def __init__(self, params, lr=1e-3, rho=0.9, eps=1e-7):
+        self.lr, self.rho, self.eps = lr, rho, eps
+        self.velocities = [torch.zeros_like(p) for p in params]
+
+    @torch.no_grad()
+    def update(self, params):
+        for p, v in zip(params, self.velocities):
+            g = p.grad
+            v.mul_(self.rho).addcmul_(g, g, value=1 - self.rho)
+            p.addcdiv_(g, (v + self.eps).sqrt_(), value=-self.lr)
+
+
+def train_step(model, opt, x, y):
+    for p in model.params:
+        p.grad = None
+    loss = F.cross_entropy(model.forward(x), y)
+    loss.backward()
+    opt.update(model.params)
+    return loss
+
+
+def random_dataset(n, input_shape):
+    return torch.rand((n, *input_shape)), torch.randint(0, 10, (n,))
+
+
+def run_epoch(model, opt, data, batch_size, steps):
+    x, y = data
+    n = x.shape[0]
+    t0 = now_ms()
+    loss = None
+    for s in range(steps):
+        start = (s * batch_size) % n
+        loss = train_step(model, opt, x[start:start + batch_size], y[start:start + batch_size])
+    return {"ms": now_ms() - t0, "loss": loss.item()}
+
+
+CONV_LAYERS = [  # name, N, H, W, C, O (3x3 valid) -- same list as bench/suite.ts
+    ("conv1 28x28x1->32", 64, 28, 28, 1, 32),
+    ("conv2 13x13x32->64", 64, 13, 13, 32, 64),
+    ("conv3 5x5x64->128", 64, 5, 5, 64, 128),
+]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--full", action="store_true")
+    ap.add_argument("--memory-epochs", type=int, default=3)
+    ap.add_argument("--memory-steps", type=int, default=200)
+    ap.add_argument("--budget", type=float, default=2.0)
+    ap.add_argument("--sanity-steps", type=int, default=10)
+    args = ap.parse_args()
+
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    out = {
+        "framework": "pytorch",
+        "version": torch.__version__,
+        "python": platform.python_version(),
+        "threads": torch.get_num_threads(),
+        "config": torch.__config__.show().splitlines()[1:6],
+    }
+    budget = args.budget
+
+    log("sgemm")
+    out["sgemm"] = {}
+    for n in (256, 1024, 2048):
+        a, b = torch.randn(n, n), torch.randn(n, n)
+        t = time_it(lambda: torch.mm(a, b), warmup=1 if n >= 2048 else 2, budget_seconds=budget)
+        entry = {"ms": t["median"], "gflops": 2 * n**3 / (t["median"] * 1e6)}
+        try:  # the same product through PyTorch's oneDNN (informational: torch.mm uses the system BLAS)
+            am, bm = a.to_mkldnn(), b.t().contiguous().to_mkldnn()
+            tm = time_it(lambda: torch._C._nn.mkldnn_linear(am, bm, None), budget_seconds=budget / 2)
+            entry["mkldnn_gflops"] = 2 * n**3 / (tm["median"] * 1e6)
+        except Exception as e:  # noqa: BLE001 - optional extra
+            entry["mkldnn_error"] = str(e)
+        out["sgemm"][str(n)] = entry
+
+    log("conv2d")
+    out["conv"] = {}
+    for name, n, h, w, c, o in CONV_LAYERS:
+        x = torch.rand(n, c, h, w)
+        f = torch.rand(o, c, 3, 3) - 0.5
+        y = F.conv2d(x, f)
+        dy = torch.rand_like(y) - 0.5
+        cb = torch.ops.aten.convolution_backward
+        args_common = ([1, 1], [0, 0], [1, 1], False, [0, 0], 1)
+        fwd = time_it(lambda: F.conv2d(x, f), budget_seconds=budget / 2)
+        bin_ = time_it(lambda: cb(dy, x, f, None, *args_common, [True, False, False]), budget_seconds=budget / 2)
+        bfi = time_it(lambda: cb(dy, x, f, None, *args_common, [False, True, False]), budget_seconds=budget / 2)
+        out["conv"][name] = {"fwd": fwd["median"], "bwdInput": bin_["median"], "bwdFilter": bfi["median"]}
+
+    log("per-op overhead")
+    a, b = torch.tensor([1.0, 2.0, 3.0, 4.0]), torch.tensor([0.5, 0.25, 0.125, 1.0])
+    t = time_it(lambda: torch.add(a, b), inner=10000, budget_seconds=budget / 2, min_reps=5)
+    out["addOverheadUs"] = t["median"] * 1000
+
+    log(f"sanity: loss over {args.sanity_steps} steps on one fixed batch")
+    out["sanity"] = {}
+    for make in (Convnet, Mlp):
+        torch.manual_seed(0)
+        model = make()
+        opt = RMSprop(model.params)
+        x, y = random_dataset(64, make.input_shape)
+        out["sanity"][make.__name__.lower()] = [train_step(model, opt, x, y).item() for _ in range(args.sanity_steps)]
+
+    log("training steps")
+    out["train"] = {}
+    for make in (Convnet, Mlp):
+        model, key = make(), make.__name__.lower()
+        opt = RMSprop(model.params)
+        x, y = random_dataset(1024, make.input_shape)
+        state = {"i": 0}
+
+        def step():
+            s = state["i"] % 16
+            state["i"] += 1
+            return train_step(model, opt, x[s * 64:(s + 1) * 64], y[s * 64:(s + 1) * 64])
+
+        t = time_it(step, warmup=3, budget_seconds=budget * 1.5, min_reps=5, max_reps=30)
+        out["train"][key] = {"stepMs": t["median"], "minMs": t["min"]}
+
+    if args.full:
+        out["fullEpoch"] = {}
+        for make in (Convnet, Mlp):
+            key = make.__name__.lower()
+            log(f"full epoch ({key}, 938 steps)")
+            model = make()
+            opt = RMSprop(model.params)
+            data = random_dataset(60000, make.input_shape)
+            out["fullEpoch"][key] = run_epoch(model, opt, data, 64, 938)
+
+    log("inference")
+    model = Convnet()
+    images = torch.rand(10000, 1, 28, 28)
+
+    def infer():
+        with torch.no_grad():
+            for s in range(0, 10000, 500):
+                model.forward(images[s:s + 500])
+
+    t = time_it(infer, warmup=1, budget_seconds=budget, min_reps=3, max_reps=5)
+    out["inference"] = {"imagesPerSec": 10000 / (t["median"] / 1000), "passMs": t["median"]}
+
+    log(f"memory ({args.memory_epochs} MLP epochs of {args.memory_steps} steps)")
+    model = Mlp()
+    opt = RMSprop(model.params)
+    data = random_dataset(1024, Mlp.input_shape)
+    rss = []
+    for _ in range(args.memory_epochs):
+        run_epoch(model, opt, data, 64, args.memory_steps)
+        rss.append(rss_mb())
+    out["memory"] = {"rssMB": rss}
+
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()
