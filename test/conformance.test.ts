@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as st from '../src/index.js';
 import { conv2dComposite, planConv2d } from '../src/ops/conv.js';
+import { reluGrad } from '../src/ops/elementwise.js';
 import { maxPool2dComposite, avgPool2dComposite, planPool2d } from '../src/ops/pool.js';
 import { assertClose, randomValues } from './helpers.js';
 
@@ -101,6 +102,7 @@ const cases: Case[] = [
     run: () => op(T(a), T(b)),
     expected: () => naiveBinary(a, b, f),
   })),
+  { name: 'reluGrad', run: () => reluGrad(T(x1), T(pos)), expected: () => x1.values.map((v, i) => (v > 0 ? pos.values[i] : 0)) },
   { name: 'where with broadcasting', run: () => st.where(st.greater(T(y1), 0), T(x1), -1), expected: () => naiveBinary(y1, x1, (c, v) => (c > 0 ? v : -1)) },
   { name: 'sum over axes [0, 2]', run: () => st.sum(T(x1), [0, 2]), expected: () => naiveReduce(x1, [0, 2], 0, (a, b) => a + b) },
   { name: 'max over axis 1', run: () => st.max(T(x1), 1), expected: () => naiveReduce(x1, [1], -Infinity, Math.max) },

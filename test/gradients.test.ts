@@ -448,6 +448,7 @@ describe('gradients: coverage', () => {
       'add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum',
       'sum', 'prod', 'max', 'min',
       'matmul', 'reshape', 'transpose', 'broadcastTo', 'cast', 'slice', 'pad', 'concat', 'gather', 'scatterAdd', 'where',
+      'reluGrad',
     ]);
   });
 });

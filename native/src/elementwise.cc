@@ -1,6 +1,7 @@
 // Elementwise kernels: unary, binary with broadcasting, where and cast. Op codes follow the
 // order of UNARY_PRIMITIVES and ARITHMETIC_PRIMITIVES + COMPARISON_PRIMITIVES in
 // src/backend/primitives.ts (the TypeScript side passes the index).
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -27,23 +28,6 @@ inline T sigmoid(T x) {
 
 STRATA_CLONES void relu_f32(const float* x, float* y, int64_t n) {
   parallel_for(n, n > kParallelThreshold, [&](int64_t i) { y[i] = x[i] > 0.f ? x[i] : (x[i] == x[i] ? 0.f : x[i]); });
-}
-
-STRATA_CLONES void binary_f32_same(int op, const float* a, const float* b, float* y, int64_t n) {
-  switch (op) {
-    case kAdd:
-      parallel_for(n, n > kParallelThreshold, [&](int64_t i) { y[i] = a[i] + b[i]; });
-      return;
-    case kSub:
-      parallel_for(n, n > kParallelThreshold, [&](int64_t i) { y[i] = a[i] - b[i]; });
-      return;
-    case kMul:
-      parallel_for(n, n > kParallelThreshold, [&](int64_t i) { y[i] = a[i] * b[i]; });
-      return;
-    case kDiv:
-      parallel_for(n, n > kParallelThreshold, [&](int64_t i) { y[i] = a[i] / b[i]; });
-      return;
-  }
 }
 
 template <typename T>
@@ -131,11 +115,7 @@ inline double binary_value(int op, T av, T bv) {
 
 // Applies op to a[ia], b[ib] for every output element o given by `walk`.
 template <typename Walk>
-void run_binary(int op, const Buffer* ab, const Buffer* bb, Buffer* yb, DType in, DType outd, int64_t n, Walk&& walk) {
-  if (in == DType::Float32 && outd == DType::Float32 && op <= kDiv && walk.same) {
-    binary_f32_same(op, static_cast<float*>(ab->data), static_cast<float*>(bb->data), static_cast<float*>(yb->data), n);
-    return;
-  }
+void run_binary(int op, const Buffer* ab, const Buffer* bb, Buffer* yb, DType in, DType outd, Walk&& walk) {
   dispatch_dtype(in, [&](auto tag) {
     using T = decltype(tag);
     const T* a = static_cast<const T*>(ab->data);
@@ -153,7 +133,6 @@ void run_binary(int op, const Buffer* ab, const Buffer* bb, Buffer* yb, DType in
 // leading axes ([N, C] + [C]) and a per-row value ([N, C] - [N, 1]) without shapes or odometers.
 struct RowWalk {
   int64_t rows, inner, a_row, a_col, b_row, b_col;
-  bool same;
   template <typename F>
   void operator()(F&& f) const {
     parallel_for(rows, rows * inner > kParallelThreshold / 4 && rows > 1, [&](int64_t r) {
@@ -166,10 +145,60 @@ struct RowWalk {
 struct BroadcastWalk {
   const Shape& out;
   Shape sa, sb;
-  bool same = false;
   template <typename F>
   void operator()(F&& f) const { for_each_offset2(out, sa, sb, f); }
 };
+
+// Float32 binary kernels over the [rows, inner] view, chunked so that a single long row (same
+// shapes, a scalar operand) also splits across threads. The four stride cases get their own
+// loops so the compiler vectorizes each.
+constexpr int64_t kChunk = 1 << 14;
+
+template <typename O, typename F>
+void rows_f32(const RowWalk& w, const float* a, const float* b, O* y, F f) {
+  const int64_t chunks_per_row = (w.inner + kChunk - 1) / kChunk;
+  const int64_t tasks = w.rows * chunks_per_row;
+  parallel_for(tasks, tasks > 1 && w.rows * w.inner > kParallelThreshold, [&](int64_t t) {
+    const int64_t r = t / chunks_per_row, from = (t % chunks_per_row) * kChunk;
+    const int64_t to = std::min(w.inner, from + kChunk);
+    const float* ar = a + r * w.a_row;
+    const float* br = b + r * w.b_row;
+    O* yr = y + r * w.inner;
+    if (w.a_col == 1 && w.b_col == 1) {
+      for (int64_t j = from; j < to; j++) yr[j] = f(ar[j], br[j]);
+    } else if (w.a_col == 1) {
+      const float s = br[0];
+      for (int64_t j = from; j < to; j++) yr[j] = f(ar[j], s);
+    } else if (w.b_col == 1) {
+      const float s = ar[0];
+      for (int64_t j = from; j < to; j++) yr[j] = f(s, br[j]);
+    } else {
+      const O v = f(ar[0], br[0]);
+      for (int64_t j = from; j < to; j++) yr[j] = v;
+    }
+  });
+}
+
+// Returns false for ops without a float32 fast path (the generic kernel then runs).
+bool binary_rows_f32(int op, const RowWalk& w, const float* a, const float* b, void* out) {
+  float* y = static_cast<float*>(out);
+  uint8_t* m = static_cast<uint8_t*>(out);
+  switch (op) {
+    case kAdd: rows_f32(w, a, b, y, [](float p, float q) { return p + q; }); return true;
+    case kSub: rows_f32(w, a, b, y, [](float p, float q) { return p - q; }); return true;
+    case kMul: rows_f32(w, a, b, y, [](float p, float q) { return p * q; }); return true;
+    case kDiv: rows_f32(w, a, b, y, [](float p, float q) { return p / q; }); return true;
+    case kMax: rows_f32(w, a, b, y, [](float p, float q) { return (p >= q || p != p) ? p : q; }); return true;
+    case kMin: rows_f32(w, a, b, y, [](float p, float q) { return (p <= q || p != p) ? p : q; }); return true;
+    case kEq: rows_f32(w, a, b, m, [](float p, float q) -> uint8_t { return p == q; }); return true;
+    case kNe: rows_f32(w, a, b, m, [](float p, float q) -> uint8_t { return p != q; }); return true;
+    case kGt: rows_f32(w, a, b, m, [](float p, float q) -> uint8_t { return p > q; }); return true;
+    case kGe: rows_f32(w, a, b, m, [](float p, float q) -> uint8_t { return p >= q; }); return true;
+    case kLt: rows_f32(w, a, b, m, [](float p, float q) -> uint8_t { return p < q; }); return true;
+    case kLe: rows_f32(w, a, b, m, [](float p, float q) -> uint8_t { return p <= q; }); return true;
+    default: return false;
+  }
+}
 
 // binaryRows(op, a, b, rows, inner, aRow, aCol, bRow, bCol, inDtype, outDtype): see RowWalk.
 Napi::Value BinaryRows(const Napi::CallbackInfo& info) {
@@ -179,23 +208,14 @@ Napi::Value BinaryRows(const Napi::CallbackInfo& info) {
   RowWalk walk{};
   int64_t* fields[] = {&walk.rows, &walk.inner, &walk.a_row, &walk.a_col, &walk.b_row, &walk.b_col};
   for (int k = 0; k < 6; k++) *fields[k] = info[3 + k].As<Napi::Number>().Int64Value();
-  walk.same = walk.rows == 1 && walk.a_col == 1 && walk.b_col == 1;
   const DType in = get_dtype(info[9]), outd = get_dtype(info[10]);
   const int64_t n = walk.rows * walk.inner;
   Buffer* yb;
   Napi::Value out = new_buffer(info.Env(), n * dtype_size(outd), &yb);
-  if (in == DType::Float32 && outd == DType::Float32 && op <= kDiv && walk.a_col == 1 && walk.b_col == 1 && walk.a_row == walk.inner &&
-      walk.b_row == 0) {
-    // Bias-style broadcast: one vectorized row operation per row.
-    const float* a = static_cast<const float*>(ab->data);
-    const float* b = static_cast<const float*>(bb->data);
-    float* y = static_cast<float*>(yb->data);
-    parallel_for(walk.rows, n > kParallelThreshold, [&](int64_t r) {
-      binary_f32_same(op, a + r * walk.inner, b, y + r * walk.inner, walk.inner);
-    });
+  if (in == DType::Float32 && binary_rows_f32(op, walk, static_cast<const float*>(ab->data), static_cast<const float*>(bb->data), yb->data)) {
     return out;
   }
-  run_binary(op, ab, bb, yb, in, outd, n, walk);
+  run_binary(op, ab, bb, yb, in, outd, walk);
   return out;
 }
 
@@ -211,7 +231,7 @@ Napi::Value BinaryOp(const Napi::CallbackInfo& info) {
   const int64_t n = size_of(os);
   Buffer* yb;
   Napi::Value out = new_buffer(info.Env(), n * dtype_size(outd), &yb);
-  run_binary(op, ab, bb, yb, in, outd, n, BroadcastWalk{os, broadcast_strides(as, os), broadcast_strides(bs, os)});
+  run_binary(op, ab, bb, yb, in, outd, BroadcastWalk{os, broadcast_strides(as, os), broadcast_strides(bs, os)});
   return out;
 }
 
@@ -238,6 +258,24 @@ Napi::Value Where(const Napi::CallbackInfo& info) {
     T* y = static_cast<T*>(yb->data);
     for_each_offset2(os, broadcast_strides(as, os), broadcast_strides(bs, os),
                      [&](int64_t o, int64_t ia, int64_t ib) { y[o] = pick[o] ? a[ia] : b[ib]; });
+  });
+  return out;
+}
+
+// reluGrad(x, dy, n, dtype): dy where x > 0, else 0.
+Napi::Value ReluGrad(const Napi::CallbackInfo& info) {
+  Buffer* xb = get_buffer(info[0]);
+  Buffer* gb = get_buffer(info[1]);
+  const int64_t n = info[2].As<Napi::Number>().Int64Value();
+  const DType d = get_dtype(info[3]);
+  Buffer* yb;
+  Napi::Value out = new_buffer(info.Env(), n * dtype_size(d), &yb);
+  dispatch_dtype(d, [&](auto tag) {
+    using T = decltype(tag);
+    const T* x = static_cast<const T*>(xb->data);
+    const T* g = static_cast<const T*>(gb->data);
+    T* y = static_cast<T*>(yb->data);
+    parallel_for(n, n > kParallelThreshold, [&](int64_t i) { y[i] = x[i] > 0 ? g[i] : T(0); });
   });
   return out;
 }
@@ -292,6 +330,7 @@ void init_elementwise(Napi::Env env, Napi::Object exports) {
   exports.Set("binaryRows", Napi::Function::New(env, BinaryRows));
   exports.Set("where", Napi::Function::New(env, Where));
   exports.Set("cast", Napi::Function::New(env, Cast));
+  exports.Set("reluGrad", Napi::Function::New(env, ReluGrad));
   exports.Set("fill", Napi::Function::New(env, Fill));
 }
 

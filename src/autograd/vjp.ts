@@ -1,7 +1,7 @@
 import type { Primitive, PrimitiveAttrs } from '../backend/primitives.js';
 import { planFromAttrs, conv2dPlanned, backpropFilterPlanned, backpropInputPlanned } from '../ops/conv.js';
 import {
-  cast, cos, div, equal, exp, greater, greaterEqual, lessEqual, log, mul, neg, pow, sign, sin, square, sub, where,
+  cast, cos, div, equal, exp, greater, greaterEqual, lessEqual, log, mul, neg, pow, reluGrad, sign, sin, square, sub, where,
 } from '../ops/elementwise.js';
 import { batchMatmul } from '../ops/linalg.js';
 import { avgPool2dPlanned, avgPool2dGrad, gatherAtMaxima, maxPool2dGrad, poolPlanFromAttrs } from '../ops/pool.js';
@@ -50,7 +50,9 @@ export const VJP: { [P in Primitive]: VjpRule<P> } = {
   sign: (g, { inputs: [x] }) => [zerosLike(x)],
   tanh: (g, { output }) => [mul(g, sub(1, square(output)))],
   sigmoid: (g, { output }) => [mul(g, mul(output, sub(1, output)))],
-  relu: (g, { inputs: [x] }) => [mul(g, cast(greater(x, 0), g.dtype))],
+  relu: (g, { inputs: [x] }) => [reluGrad(x, g)],
+  // Linear in dy; piecewise constant in x, whose derivative is 0 wherever it exists.
+  reluGrad: (g, { inputs: [x] }) => [null, reluGrad(x, g)],
   sin: (g, { inputs: [x] }) => [mul(g, cos(x))],
   cos: (g, { inputs: [x] }) => [neg(mul(g, sin(x)))],
   floor: (g, { inputs: [x] }) => [zerosLike(x)],

@@ -63,6 +63,9 @@ export type CoreAttrs = { [P in UnaryPrimitive | BinaryPrimitive]: NoAttrs } & {
   gather: { axis: number }; // x, indices (int32, validated in range by ops/)
   scatterAdd: { axis: number; size: number }; // updates, indices → the transpose of gather
   where: NoAttrs; // cond (bool), a, b with broadcasting
+  // x, dy (one shape) → dy where x > 0, else 0: relu's gradient in one pass instead of a
+  // comparison, a cast and a product over the largest activations of a network.
+  reluGrad: NoAttrs;
 };
 
 /** Attributes of the optional fast kernels; each has a composite fallback in ops/. */

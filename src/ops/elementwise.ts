@@ -1,7 +1,7 @@
 import type { ArithmeticPrimitive, ComparisonPrimitive, UnaryPrimitive } from '../backend/primitives.js';
-import { arithmeticType, assertDType, floatType, isFloat, type DType } from '../core/dtype.js';
-import { ValueError } from '../core/errors.js';
-import { broadcastShapes } from '../core/shape.js';
+import { arithmeticType, assertDType, floatType, isFloat, promoteTypes, type DType } from '../core/dtype.js';
+import { ShapeError, ValueError, fmtShape } from '../core/errors.js';
+import { broadcastShapes, shapesEqual } from '../core/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { asTensor, resultType, type TensorInput } from './operand.js';
 import { runPrimitive } from './run.js';
@@ -95,6 +95,15 @@ export function where(cond: TensorInput, a: TensorInput, b: TensorInput): Tensor
   const [ta, tb, shape] = operands('where', a, b, dtype);
   const outShape = broadcastShapes('where', c.shape, shape);
   return runPrimitive('where', [c, ta, tb], {}, outShape, dtype);
+}
+
+/** relu's gradient: dy where x > 0, else 0 (x and dy of one shape and floating dtype). */
+export function reluGrad(x: Tensor, dy: Tensor): Tensor {
+  const dtype = promoteTypes(x.dtype, dy.dtype);
+  if (!shapesEqual(x.shape, dy.shape)) {
+    throw new ShapeError(`reluGrad: x and dy must have one shape; x is ${fmtShape(x.shape)}, dy is ${fmtShape(dy.shape)}`);
+  }
+  return runPrimitive('reluGrad', [cast(x, dtype), cast(dy, dtype)], {}, x.shape, dtype);
 }
 
 // ---- composites --------------------------------------------------------------------------

@@ -14,6 +14,7 @@ export interface NativeAddon {
   binary(op: number, a: object, aShape: readonly number[], b: object, bShape: readonly number[], outShape: readonly number[], inDtype: number, outDtype: number): object;
   binaryRows(op: number, a: object, b: object, rows: number, inner: number, aRow: number, aCol: number, bRow: number, bCol: number, inDtype: number, outDtype: number): object;
   where(c: object, cShape: readonly number[], a: object, aShape: readonly number[], b: object, bShape: readonly number[], outShape: readonly number[], dtype: number): object;
+  reluGrad(x: object, dy: object, n: number, dtype: number): object;
   cast(x: object, inDtype: number, outDtype: number, n: number): object;
   fill(n: number, dtype: number, value: number): object;
   reduce(op: number, x: object, xShape: readonly number[], axes: readonly number[], dtype: number): object;

@@ -100,6 +100,7 @@ function makeKernels(addon: NativeAddon): CoreKernels & OptionalKernels {
       addon.gather(x.data, idx.data, sizeOf(idx.shape), sizeOf(x.shape.slice(0, axis)), x.shape[axis], sizeOf(x.shape.slice(axis + 1)), code(x.dtype)),
     scatterAdd: ([u, idx], { axis, size }, out) =>
       addon.scatterAdd(u.data, idx.data, sizeOf(idx.shape), sizeOf(u.shape.slice(0, axis)), size, sizeOf(out.shape.slice(axis + 1)), code(u.dtype)),
+    reluGrad: ([x, dy]) => addon.reluGrad(x.data, dy.data, sizeOf(x.shape), code(x.dtype)),
     where: ([c, a, b], _attrs, out) => addon.where(c.data, c.shape, a.data, a.shape, b.data, b.shape, out.shape, code(out.dtype)),
     conv2d: conv(0),
     conv2dBackpropInput: conv(1),

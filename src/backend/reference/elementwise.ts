@@ -116,6 +116,13 @@ export const whereKernel: Kernel<'where'> = ([cond, a, b], _attrs, out) => {
   return ys;
 };
 
+export const reluGradKernel: Kernel<'reluGrad'> = ([x, dy], _attrs, out) => {
+  const xs = values(x), gs = values(dy);
+  const ys = typedArrayFor(out.dtype, xs.length);
+  for (let i = 0; i < xs.length; i++) ys[i] = xs[i] > 0 ? gs[i] : 0;
+  return ys;
+};
+
 export const castKernel: Kernel<'cast'> = ([x], { dtype }) => {
   const xs = values(x);
   const ys = typedArrayFor(dtype, xs.length);

@@ -6,7 +6,7 @@ import {
   ARITHMETIC_PRIMITIVES, COMPARISON_PRIMITIVES, REDUCE_PRIMITIVES, UNARY_PRIMITIVES,
 } from '../primitives.js';
 import { conv2dBackpropFilterKernel, conv2dBackpropInputKernel, conv2dKernel } from './conv.js';
-import { binaryKernel, castKernel, unaryKernel, whereKernel } from './elementwise.js';
+import { binaryKernel, castKernel, reluGradKernel, unaryKernel, whereKernel } from './elementwise.js';
 import { matmulKernel } from './matmul.js';
 import {
   broadcastToKernel, concatKernel, gatherKernel, padKernel, reshapeKernel, scatterAddKernel, sliceKernel, transposeKernel,
@@ -37,6 +37,7 @@ const kernels: CoreKernels & OptionalKernels = {
   gather: gatherKernel,
   scatterAdd: scatterAddKernel,
   where: whereKernel,
+  reluGrad: reluGradKernel,
   conv2d: conv2dKernel,
   conv2dBackpropInput: conv2dBackpropInputKernel,
   conv2dBackpropFilter: conv2dBackpropFilterKernel,
