@@ -1,6 +1,9 @@
 // Storage buffers and their lifetime: see Buffer in common.h.
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
 
 #include "common.h"
 
@@ -56,9 +59,53 @@ void report_allocation(Napi::Env env, int64_t bytes) {
 }
 }  // namespace
 
+// Note [Caching allocator]
+// A training step allocates the same large temporaries every time. Memory fresh from the
+// system costs a page fault per 4 KiB on first touch, which made a big elementwise op up to
+// 8x slower than on reused memory. Freed blocks of 64 KiB or more are therefore kept, keyed by
+// their (page-rounded) size, up to kCacheLimit bytes, and handed out again for the same size.
+namespace {
+constexpr size_t kCacheMinBytes = 64 << 10;
+constexpr size_t kCacheLimit = size_t(512) << 20;
+std::mutex cache_mutex;
+std::unordered_map<size_t, std::vector<void*>> cached_blocks;
+size_t cached_bytes = 0;
+
+size_t block_size(size_t bytes) {
+  if (bytes >= kCacheMinBytes) return (bytes + 4095) & ~size_t(4095);
+  return bytes == 0 ? 64 : ((bytes + 63) / 64) * 64;
+}
+
+void* take_block(size_t size) {
+  if (size >= kCacheMinBytes) {
+    std::lock_guard<std::mutex> lock(cache_mutex);
+    auto it = cached_blocks.find(size);
+    if (it != cached_blocks.end() && !it->second.empty()) {
+      void* p = it->second.back();
+      it->second.pop_back();
+      cached_bytes -= size;
+      return p;
+    }
+  }
+  return std::aligned_alloc(64, size);
+}
+
+void give_block(void* p, size_t size) {
+  if (size >= kCacheMinBytes) {
+    std::lock_guard<std::mutex> lock(cache_mutex);
+    if (cached_bytes + size <= kCacheLimit) {
+      cached_blocks[size].push_back(p);
+      cached_bytes += size;
+      return;
+    }
+  }
+  std::free(p);
+}
+}  // namespace
+
 void free_buffer_data(Buffer* b) {
   if (!b->data) return;
-  std::free(b->data);
+  give_block(b->data, block_size(b->bytes));
   b->data = nullptr;
   memory_stats().bytes -= static_cast<int64_t>(b->bytes);
   memory_stats().buffers -= 1;
@@ -67,13 +114,13 @@ void free_buffer_data(Buffer* b) {
 
 Napi::Value new_buffer(Napi::Env env, size_t bytes, Buffer** out, bool zero) {
   auto* b = new Buffer();
-  const size_t rounded = ((bytes + 63) / 64) * 64;
-  b->data = std::aligned_alloc(64, rounded == 0 ? 64 : rounded);
+  const size_t rounded = block_size(bytes);
+  b->data = take_block(rounded);
   if (!b->data) {
     delete b;
     throw Napi::Error::New(env, "native backend: out of memory allocating " + std::to_string(bytes) + " bytes");
   }
-  if (zero) std::memset(b->data, 0, rounded == 0 ? 64 : rounded);
+  if (zero) std::memset(b->data, 0, rounded);
   b->bytes = bytes;
   memory_stats().bytes += static_cast<int64_t>(bytes);
   memory_stats().buffers += 1;

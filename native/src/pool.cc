@@ -2,6 +2,7 @@
 // channels, contiguous in NHWC. Windows never read padding: max pooling ignores padded pixels
 // and average pooling divides by the number of real pixels (TensorFlow's behaviour); the max
 // gradient goes to the first maximum of each window, as in the reference backend.
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -44,6 +45,19 @@ void for_each_window(const PoolGeometry& g, F&& f) {
     }
 }
 
+// The window of output pixel (i, j) clipped to the image: rows [h0, h1), columns [w0, w1).
+struct Window {
+  int64_t h0, h1, w0, w1;
+};
+
+inline Window window_at(const PoolGeometry& g, int64_t i, int64_t j) {
+  const int64_t hs = i * g.sh - g.top, ws = j * g.sw - g.left;
+  return {std::max<int64_t>(hs, 0), std::min(hs + g.ph, g.h), std::max<int64_t>(ws, 0), std::min(ws + g.pw, g.w)};
+}
+
+// NaN-propagating maximum without branches, so the channel loops vectorize.
+inline float max_nan(float m, float v) { return (m != m) ? m : ((v > m || v != v) ? v : m); }
+
 // maxPool(x, xShape, poolSize, strides, pads, outH, outW)
 Napi::Value MaxPool(const Napi::CallbackInfo& info) {
   const float* x = data_of<float>(info[0]);
@@ -51,19 +65,24 @@ Napi::Value MaxPool(const Napi::CallbackInfo& info) {
   Buffer* yb;
   Napi::Value out = new_buffer(info.Env(), g.n * g.oh * g.ow * g.c * 4, &yb);
   float* y = static_cast<float*>(yb->data);
-  for_each_window(g, [&](int64_t yo, const std::vector<int64_t>& taps) {
-    for (int64_t k = 0; k < g.c; k++) y[yo + k] = -INFINITY;
-    for (int64_t t : taps)
-      for (int64_t k = 0; k < g.c; k++) {
-        const float v = x[t + k];
-        float& m = y[yo + k];
-        if ((v > m || v != v) && m == m) m = v;
-      }
+  parallel_for(g.n * g.oh, g.n * g.oh * g.ow * g.c > (1 << 15), [&](int64_t row) {
+    const int64_t b = row / g.oh, i = row % g.oh;
+    for (int64_t j = 0; j < g.ow; j++) {
+      const Window w = window_at(g, i, j);
+      float* yo = y + ((b * g.oh + i) * g.ow + j) * g.c;
+      for (int64_t k = 0; k < g.c; k++) yo[k] = -INFINITY;
+      for (int64_t ih = w.h0; ih < w.h1; ih++)
+        for (int64_t iw = w.w0; iw < w.w1; iw++) {
+          const float* xt = x + ((b * g.h + ih) * g.w + iw) * g.c;
+          for (int64_t k = 0; k < g.c; k++) yo[k] = max_nan(yo[k], xt[k]);
+        }
+    }
   });
   return out;
 }
 
-// maxPoolGrad(x, dy, xShape, poolSize, strides, pads, outH, outW)
+// maxPoolGrad(x, dy, xShape, poolSize, strides, pads, outH, outW): dy goes to the first maximum of
+// each window (in row-major tap order), as in the reference backend.
 Napi::Value MaxPoolGrad(const Napi::CallbackInfo& info) {
   const float* x = data_of<float>(info[0]);
   const float* dy = data_of<float>(info[1]);
@@ -72,36 +91,39 @@ Napi::Value MaxPoolGrad(const Napi::CallbackInfo& info) {
   Napi::Value out = new_buffer(info.Env(), g.n * g.h * g.w * g.c * 4, &yb, true);
   float* dx = static_cast<float*>(yb->data);
   // Overlapping windows add into the same pixels, so each image is one serial task.
-#pragma omp parallel for if (g.n > 1 && g.n * g.h * g.w * g.c > (1 << 15))
-  for (int64_t b = 0; b < g.n; b++) {
-    const int64_t xoff = b * g.h * g.w * g.c, yoff = b * g.oh * g.ow * g.c;
-    std::vector<int64_t> taps;
+  parallel_for(g.n, g.n > 1 && g.n * g.h * g.w * g.c > (1 << 15), [&](int64_t b) {
+    std::vector<float> best_v(g.c);
+    std::vector<int32_t> arg_v(g.c);
+    float* __restrict best = best_v.data();
+    int32_t* __restrict arg = arg_v.data();
     for (int64_t i = 0; i < g.oh; i++)
       for (int64_t j = 0; j < g.ow; j++) {
-        taps.clear();
-        for (int64_t p = 0; p < g.ph; p++) {
-          const int64_t ih = i * g.sh - g.top + p;
-          if (ih < 0 || ih >= g.h) continue;
-          for (int64_t q = 0; q < g.pw; q++) {
-            const int64_t iw = j * g.sw - g.left + q;
-            if (iw >= 0 && iw < g.w) taps.push_back((ih * g.w + iw) * g.c);
-          }
-        }
-        const int64_t yo = yoff + (i * g.ow + j) * g.c;
+        const Window w = window_at(g, i, j);
         for (int64_t k = 0; k < g.c; k++) {
-          float m = -INFINITY;
-          int64_t at = taps.empty() ? 0 : taps[0];
-          for (int64_t t : taps) {
-            const float v = x[xoff + t + k];
-            if (v > m || (v != v && m == m)) {
-              m = v;
-              at = t;
+          best[k] = -INFINITY;
+          arg[k] = 0;
+        }
+        // The winning tap per channel as a small integer, selected without branches (random
+        // data would mispredict every other comparison) so the channel loop vectorizes.
+        int32_t tap = 0;
+        for (int64_t ih = w.h0; ih < w.h1; ih++)
+          for (int64_t iw = w.w0; iw < w.w1; iw++, tap++) {
+            const float* __restrict xt = x + ((b * g.h + ih) * g.w + iw) * g.c;
+            for (int64_t k = 0; k < g.c; k++) {
+              const float v = xt[k], m = best[k];
+              const bool better = (v > m) | ((v != v) & (m == m));  // no short-circuit: no branches
+              best[k] = better ? v : m;
+              arg[k] = better ? tap : arg[k];
             }
           }
-          dx[xoff + at + k] += dy[yo + k];
+        const int64_t width = w.w1 - w.w0;
+        const float* dyo = dy + ((b * g.oh + i) * g.ow + j) * g.c;
+        for (int64_t k = 0; k < g.c; k++) {
+          const int64_t ih = w.h0 + arg[k] / width, iw = w.w0 + arg[k] % width;
+          dx[((b * g.h + ih) * g.w + iw) * g.c + k] += dyo[k];
         }
       }
-  }
+  });
   return out;
 }
 
