@@ -75,6 +75,30 @@ describe('autograd', () => {
     assert.throws(() => y.backward(st.ones([3])), (e: Error) => e instanceof st.ShapeError && /\[3\]/.test(e.message));
   });
 
+  it('does not compute the costly gradients no input needs (an input image, a data matrix)', () => {
+    const kernels = st.getBackend().kernels as unknown as Record<string, (...a: unknown[]) => unknown>;
+    const calls: string[] = [];
+    const spied = ['conv2dBackpropInput', 'conv2dBackpropFilter', 'matmul'] as const;
+    const originals = spied.map((name) => kernels[name]);
+    spied.forEach((name, i) => {
+      kernels[name] = (...a: unknown[]) => {
+        calls.push(name);
+        return originals[i](...a);
+      };
+    });
+    try {
+      const image = randomTensor([1, 5, 5, 2], 40), filter = st.variable(randomTensor([3, 3, 2, 2], 41));
+      st.conv2d(image, filter).sum().backward();
+      assert.deepEqual(calls, ['conv2dBackpropFilter']);
+      calls.length = 0;
+      const data = randomTensor([4, 3], 42), w = st.variable(randomTensor([3, 2], 43));
+      st.matmul(data, w).sum().backward();
+      assert.deepEqual(calls, ['matmul', 'matmul'], 'the forward product and dW only');
+    } finally {
+      spied.forEach((name, i) => (kernels[name] = originals[i]));
+    }
+  });
+
   it('walks deep graphs without overflowing the stack', () => {
     const x = st.variable(st.tensor([1]));
     let y: st.Tensor = x;

@@ -64,7 +64,8 @@ export function backpropagate(root: Tensor, seed: Tensor | undefined, createGrap
       if (!g || !t.node) continue;
       const { primitive, inputs, attrs } = t.node;
       const rule = VJP[primitive] as VjpRule<Primitive>;
-      const inputGrads = rule(g, { inputs, output: t, attrs: attrs as never });
+      const needs = inputs.map((input) => input.requiresGrad);
+      const inputGrads = rule(g, { inputs, output: t, attrs: attrs as never, needs });
       inputs.forEach((input, i) => {
         const gi = inputGrads[i];
         if (!gi || !input.requiresGrad) return;

@@ -21,6 +21,8 @@ export interface VjpContext<P extends Primitive> {
   inputs: readonly Tensor[];
   output: Tensor;
   attrs: PrimitiveAttrs[P];
+  /** Whether input i needs a gradient; costly rules skip the others (a network's input image). */
+  needs: readonly boolean[];
 }
 
 export type VjpRule<P extends Primitive> = (g: Tensor, ctx: VjpContext<P>) => (Tensor | null)[];
@@ -114,11 +116,12 @@ export const VJP: { [P in Primitive]: VjpRule<P> } = {
   argMin: none,
 
   // ---- linear algebra
-  matmul: (g, { inputs: [a, b], attrs: { transposeA: ta, transposeB: tb } }) => {
-    if (!ta && !tb) return [batchMatmul(g, b, false, true), batchMatmul(a, g, true, false)];
-    if (!ta && tb) return [batchMatmul(g, b, false, false), batchMatmul(g, a, true, false)];
-    if (ta && !tb) return [batchMatmul(b, g, false, true), batchMatmul(a, g, false, false)];
-    return [batchMatmul(b, g, true, true), batchMatmul(g, a, true, true)];
+  matmul: (g, { inputs: [a, b], attrs: { transposeA: ta, transposeB: tb }, needs: [needA, needB] }) => {
+    const pick = (da: () => Tensor, db: () => Tensor) => [needA ? da() : null, needB ? db() : null];
+    if (!ta && !tb) return pick(() => batchMatmul(g, b, false, true), () => batchMatmul(a, g, true, false));
+    if (!ta && tb) return pick(() => batchMatmul(g, b, false, false), () => batchMatmul(g, a, true, false));
+    if (ta && !tb) return pick(() => batchMatmul(b, g, false, true), () => batchMatmul(a, g, false, false));
+    return pick(() => batchMatmul(b, g, true, true), () => batchMatmul(g, a, true, true));
   },
 
   // ---- data movement
@@ -150,19 +153,19 @@ export const VJP: { [P in Primitive]: VjpRule<P> } = {
   ],
 
   // ---- optional fast kernels (see Note [Direct convolution] for the adjoint pairs)
-  conv2d: (g, { inputs: [x, f], attrs }) => {
+  conv2d: (g, { inputs: [x, f], attrs, needs: [needX, needF] }) => {
     const plan = planFromAttrs(x.shape, f.shape, attrs);
-    return [backpropInputPlanned(g, f, x.shape, plan), backpropFilterPlanned(x, g, f.shape, plan)];
+    return [needX ? backpropInputPlanned(g, f, x.shape, plan) : null, needF ? backpropFilterPlanned(x, g, f.shape, plan) : null];
   },
-  conv2dBackpropInput: (g, { inputs: [dy, f], attrs }) => {
+  conv2dBackpropInput: (g, { inputs: [dy, f], attrs, needs: [needDy, needF] }) => {
     // z = dx(dy, f) is bilinear: <G, dx(dy, f)> = <conv(G, f), dy> = <f, dw(G, dy)>.
     const plan = planFromAttrs(attrs.inputShape, f.shape, attrs);
-    return [conv2dPlanned(g, f, plan), backpropFilterPlanned(g, dy, f.shape, plan)];
+    return [needDy ? conv2dPlanned(g, f, plan) : null, needF ? backpropFilterPlanned(g, dy, f.shape, plan) : null];
   },
-  conv2dBackpropFilter: (g, { inputs: [x, dy], attrs }) => {
+  conv2dBackpropFilter: (g, { inputs: [x, dy], attrs, needs: [needX, needDy] }) => {
     // <G, dw(x, dy)> = <conv(x, G), dy> = <x, dx(dy, G)>.
     const plan = planFromAttrs(x.shape, attrs.filterShape, attrs);
-    return [backpropInputPlanned(dy, g, x.shape, plan), conv2dPlanned(x, g, plan)];
+    return [needX ? backpropInputPlanned(dy, g, x.shape, plan) : null, needDy ? conv2dPlanned(x, g, plan) : null];
   },
   maxPool2d: (g, { inputs: [x], attrs }) => [maxPool2dGrad(x, g, poolPlanFromAttrs(x.shape, attrs))],
   // Linear in dy: its adjoint reads the incoming gradient at each window's maximum.
