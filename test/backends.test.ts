@@ -6,6 +6,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import * as st from '../src/index.js';
 import { loadAddon } from '../src/backend/native/addon.js';
+import { assertClose } from './helpers.js';
 
 describe('backend selection and fallback', () => {
   it('skips a backend that cannot load, keeps its reason, and falls back to the next best', () => {
@@ -66,6 +67,34 @@ describe('backend selection and fallback', () => {
       execFileSync(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--import', 'tsx', '-e', script], { stdio: 'pipe' });
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('backward() on every backend matches the reference, with gradients released early', () => {
+    // A small convnet-shaped graph where tensors are used twice and rules pass gradients through
+    // unchanged, so releasing a gradient still held elsewhere would fail or change the result.
+    const run = (name: string) => {
+      const previous = st.getBackend().name;
+      st.setBackend(name);
+      try {
+        const img = st.tensor(Array.from({ length: 2 * 6 * 6 * 2 }, (_, i) => Math.sin(i)), [2, 6, 6, 2]);
+        const f = st.variable(st.tensor(Array.from({ length: 3 * 3 * 2 * 4 }, (_, i) => Math.cos(i) / 3), [3, 3, 2, 4]));
+        const b = st.variable(st.tensor([0.1, -0.2, 0.3, 0]));
+        const w = st.variable(st.tensor(Array.from({ length: 16 * 3 }, (_, i) => Math.sin(2 * i) / 4), [16, 3]));
+        const h = st.relu(st.add(st.conv2d(img, f, { padding: 'valid' }), b));
+        const p = st.maxPool2d(h, { poolSize: 2 });
+        const flat = st.reshape(p, [2, 16]);
+        const logits = st.add(st.matmul(flat, w), st.matmul(flat, w).mul(0.5));
+        const loss = st.add(st.losses.sparseCategoricalCrossentropy(st.tensor([1, 2], [2], 'int32'), logits, { fromLogits: true }), st.sum(b).square());
+        loss.backward();
+        return [f, b, w].map((v) => Array.from(v.grad!.dataSync()));
+      } finally {
+        st.setBackend(previous);
+      }
+    };
+    const expected = run('reference');
+    for (const backend of st.backends().filter((x) => x.available && x.name !== 'reference')) {
+      run(backend.name).forEach((g, i) => assertClose(g, expected[i], 1e-4, 1e-5, `${backend.name} gradient ${i}`));
     }
   });
 

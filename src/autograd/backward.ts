@@ -51,16 +51,75 @@ function checkSeed(op: string, root: Tensor, seed: Tensor | undefined): Tensor {
 }
 
 /**
- * Runs the chain rule from `root` back through the tape and returns the gradient of every tensor
- * on the way. With `createGraph` the rules run with recording on, so the gradients can be
- * differentiated again; otherwise they are plain values.
+ * Note [Releasing gradients early]
+ * Without createGraph, the gradient of an intermediate tensor is dead once its node's rule has
+ * run: nothing outside backward() can see it. Releasing it at once (dispose) returns its
+ * storage to the backend while the rest of the pass runs, instead of leaving a network's worth
+ * of activation-sized buffers to the garbage collector. A gradient tensor can be held by
+ * several entries (a rule may pass g through unchanged), so it is released only when no entry
+ * holds it; the caller's seed and the gradients the caller asked for are never released.
  */
-export function backpropagate(root: Tensor, seed: Tensor | undefined, createGraph: boolean, op = 'backward'): Map<Tensor, Tensor> {
-  const grads = new Map<Tensor, Tensor>();
-  grads.set(root, checkSeed(op, root, seed));
+class GradientTable {
+  readonly grads = new Map<Tensor, Tensor>();
+  private readonly holders = new Map<Tensor, number>();
+
+  constructor(private readonly release: boolean, private readonly protectedGrad: Tensor) {}
+
+  get(t: Tensor): Tensor | undefined {
+    return this.grads.get(t);
+  }
+
+  /** Adds gi to t's gradient. */
+  accumulate(t: Tensor, gi: Tensor): void {
+    const previous = this.grads.get(t);
+    if (!previous) return this.set(t, gi);
+    this.set(t, add(previous, gi));
+    this.discardIfFree(gi);
+  }
+
+  /** Drops t's entry (its gradient has been propagated and nobody asked for it). */
+  forget(t: Tensor): void {
+    const g = this.grads.get(t);
+    if (!g) return;
+    this.grads.delete(t);
+    this.unhold(g);
+  }
+
+  private set(t: Tensor, g: Tensor): void {
+    const previous = this.grads.get(t);
+    this.grads.set(t, g);
+    this.holders.set(g, (this.holders.get(g) ?? 0) + 1);
+    if (previous) this.unhold(previous);
+  }
+
+  private unhold(g: Tensor): void {
+    const n = (this.holders.get(g) ?? 1) - 1;
+    if (n > 0) return void this.holders.set(g, n);
+    this.holders.delete(g);
+    this.discardIfFree(g);
+  }
+
+  private discardIfFree(g: Tensor): void {
+    if (this.release && !this.holders.has(g) && g !== this.protectedGrad) g.dispose();
+  }
+}
+
+/**
+ * Runs the chain rule from `root` back through the tape and returns the gradients of the
+ * tensors `wanted` selects (by default the leaves). With `createGraph` the rules run with
+ * recording on, so the gradients can be differentiated again; otherwise they are plain values
+ * and every other gradient is released as soon as it has been used.
+ */
+export function backpropagate(
+  root: Tensor, seed: Tensor | undefined, createGraph: boolean, op = 'backward',
+  wanted: (t: Tensor) => boolean = (t) => !t.node,
+): Map<Tensor, Tensor> {
+  const seedGrad = checkSeed(op, root, seed);
+  const table = new GradientTable(!createGraph, seed ?? seedGrad);
+  table.accumulate(root, seedGrad);
   withGradMode(createGraph, () => {
     for (const t of reverseTopological(root)) {
-      const g = grads.get(t);
+      const g = table.get(t);
       if (!g || !t.node) continue;
       const { primitive, inputs, attrs } = t.node;
       const rule = VJP[primitive] as VjpRule<Primitive>;
@@ -68,13 +127,13 @@ export function backpropagate(root: Tensor, seed: Tensor | undefined, createGrap
       const inputGrads = rule(g, { inputs, output: t, attrs: attrs as never, needs });
       inputs.forEach((input, i) => {
         const gi = inputGrads[i];
-        if (!gi || !input.requiresGrad) return;
-        const previous = grads.get(input);
-        grads.set(input, previous ? add(previous, gi) : gi);
+        if (gi && input.requiresGrad) table.accumulate(input, gi);
       });
+      if (!wanted(t)) table.forget(t);
     }
   });
-  return grads;
+  for (const t of [...table.grads.keys()]) if (!wanted(t)) table.forget(t);
+  return table.grads;
 }
 
 export interface BackwardOptions {
@@ -87,7 +146,6 @@ export function backward(root: Tensor, seed?: Tensor, options: BackwardOptions =
   const createGraph = options.createGraph ?? false;
   const grads = backpropagate(root, seed, createGraph);
   for (const [t, g] of grads) {
-    if (t.node || !t.requiresGrad) continue;
     const value = createGraph ? g : stopGradient(g);
     t.grad = t.grad ? withGradMode(createGraph, () => add(t.grad as Tensor, value)) : value;
   }

@@ -44,7 +44,8 @@ export function valueAndGrad(f: (...xs: Tensor[]) => Tensor) {
     const sources = xs.map(source);
     const value = scalarOutput('valueAndGrad', f(...sources));
     if (!value.requiresGrad) return { value, grads: sources.map((s) => zerosLike(s)) };
-    const grads = backpropagate(value, undefined, isGradEnabled(), 'valueAndGrad');
+    const wanted = new Set(sources);
+    const grads = backpropagate(value, undefined, isGradEnabled(), 'valueAndGrad', (t) => wanted.has(t));
     return { value, grads: sources.map((s) => grads.get(s) ?? zerosLike(s)) };
   };
 }
