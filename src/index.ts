@@ -34,6 +34,7 @@ export { matmul, dot } from './ops/linalg.js';
 export { softmax, logSoftmax, logSumExp, oneHot, type OneHotOptions } from './ops/nn.js';
 export { conv2d, conv2dBackpropInput, conv2dBackpropFilter, type Conv2dOptions } from './ops/conv.js';
 export { maxPool2d, avgPool2d, type Pool2dOptions } from './ops/pool.js';
+export { fused, type FusedConv2dArgs } from './ops/fused.js';
 export { losses, type Reduction, type LossOptions, type ProbabilisticLossOptions } from './ops/losses.js';
 export type { TensorInput } from './ops/operand.js';
 

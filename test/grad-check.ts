@@ -69,7 +69,7 @@ export function assertCovered(covered: Set<Primitive>, expected: readonly Primit
 
 export const OPTIONAL_PRIMITIVES: readonly OptionalPrimitive[] = [
   'conv2d', 'conv2dBackpropInput', 'conv2dBackpropFilter', 'maxPool2d', 'maxPool2dGrad', 'avgPool2d', 'avgPool2dGrad',
-  'softmax', 'logSoftmax',
+  'softmax', 'logSoftmax', 'fusedConv2d',
 ];
 
 /**

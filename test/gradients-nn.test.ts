@@ -143,6 +143,20 @@ describe('gradients: softmax and logSoftmax', () => {
   });
 });
 
+describe('gradients: fused conv2d + bias + activation', () => {
+  for (const activation of ['linear', 'relu'] as const) {
+    for (const opts of [{ padding: 'valid' as const }, { strides: 2, padding: 'same' as const, dilation: 1 }]) {
+      it(`${activation}, ${JSON.stringify(opts)}: with respect to x, the filter and the bias`, () => {
+        check((x, f, b) => st.fused.conv2d({ x, filter: f, bias: b, activation, ...opts }), [rt([2, 5, 4, 2], 1800), rt([3, 2, 2, 3], 1801), rt([3], 1802)], { what: `fused ${activation}` });
+      });
+    }
+    it(`${activation}: second derivative through the fused rule`, () => {
+      const f = rt([2, 2, 2, 3], 1811), b = rt([3], 1812);
+      check((x) => st.grad((y) => st.fused.conv2d({ x: y, filter: f, bias: b, activation }).square().sum())(x), [rt([1, 4, 4, 2], 1810)], { what: `d2 fused ${activation}` });
+    });
+  }
+});
+
 describe('gradients: coverage of the optional kernels', () => {
   it('reached every optional primitive', () => assertCovered(covered, OPTIONAL_PRIMITIVES));
 });

@@ -15,7 +15,8 @@ using tag = dnnl::memory::format_tag;
 using dims = dnnl::memory::dims;
 using md = dnnl::memory::desc;
 
-enum Kind { kForward = 0, kBackpropInput = 1, kBackpropFilter = 2 };
+// kBiasForward adds a per-channel bias and, optionally, a ReLU as a oneDNN post-op.
+enum Kind { kForward = 0, kBackpropInput = 1, kBackpropFilter = 2, kBiasForward = 3, kBiasReluForward = 4 };
 
 struct ConvGeometry {
   dims x, w, y, strides, dilation, pad_l, pad_r;
@@ -42,8 +43,20 @@ ConvEntry make_entry(int kind, const ConvGeometry& g) {
   dnnl::convolution_forward::desc fwd_d(dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct, x_md, any_w,
                                         y_md, g.strides, g.dilation, g.pad_l, g.pad_r);
   dnnl::convolution_forward::primitive_desc fwd_pd(fwd_d, eng);
+  if (kind == kBiasForward || kind == kBiasReluForward) {
+    const md bias_md({g.w[0]}, dt::f32, tag::a);
+    dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct, x_md, any_w, bias_md,
+                                      y_md, g.strides, g.dilation, g.pad_l, g.pad_r);
+    dnnl::primitive_attr attr;
+    if (kind == kBiasReluForward) {
+      dnnl::post_ops ops;
+      ops.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f);  // 2.6: scale first
+      attr.set_post_ops(ops);
+    }
+    fwd_pd = dnnl::convolution_forward::primitive_desc(d, attr, eng);
+  }
   ConvEntry e{fwd_pd, {}, {}, user_w, {}, false};
-  if (kind == kForward) {
+  if (kind == kForward || kind == kBiasForward || kind == kBiasReluForward) {
     e.prim = dnnl::convolution_forward(fwd_pd);
     e.weights_md = fwd_pd.weights_desc();
   } else if (kind == kBackpropInput) {
@@ -67,7 +80,7 @@ ConvEntry make_entry(int kind, const ConvGeometry& g) {
   return e;
 }
 
-// conv(kind, a, b, xShape, filterShape, strides, dilation, pads[top, bottom, left, right], outH, outW)
+// conv(kind, a, b, xShape, filterShape, strides, dilation, pads[top, bottom, left, right], outH, outW[, bias])
 Napi::Value Conv(const Napi::CallbackInfo& info) {
   const int kind = info[0].As<Napi::Number>().Int32Value();
   Buffer* ab = get_buffer(info[1]);
@@ -83,7 +96,8 @@ Napi::Value Conv(const Napi::CallbackInfo& info) {
                                   [&] { return make_entry(kind, g); });
   auto& eng = cpu_engine();
   auto& s = cpu_stream();
-  const int64_t out_elems = kind == kForward ? size_of(Shape{xs[0], oh, ow, fs[3]}) : kind == kBackpropInput ? size_of(xs) : size_of(fs);
+  const bool forward = kind == kForward || kind == kBiasForward || kind == kBiasReluForward;
+  const int64_t out_elems = forward ? size_of(Shape{xs[0], oh, ow, fs[3]}) : kind == kBackpropInput ? size_of(xs) : size_of(fs);
   Buffer* yb;
   Napi::Value out = new_buffer(info.Env(), out_elems * 4, &yb);
   const md x_md(g.x, dt::f32, tag::nhwc), y_md(g.y, dt::f32, tag::nhwc);
@@ -103,6 +117,10 @@ Napi::Value Conv(const Napi::CallbackInfo& info) {
     if (kind == kForward) {
       dnnl::memory x_mem(x_md, eng, ab->data), y_mem(y_md, eng, yb->data);
       e.prim.execute(s, {{DNNL_ARG_SRC, x_mem}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_DST, y_mem}});
+    } else if (forward) {
+      dnnl::memory x_mem(x_md, eng, ab->data), y_mem(y_md, eng, yb->data);
+      dnnl::memory bias_mem(md({fs[3]}, dt::f32, tag::a), eng, get_buffer(info[10])->data);
+      e.prim.execute(s, {{DNNL_ARG_SRC, x_mem}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_BIAS, bias_mem}, {DNNL_ARG_DST, y_mem}});
     } else {
       dnnl::memory dy_mem(y_md, eng, ab->data), dx_mem(x_md, eng, yb->data);
       e.prim.execute(s, {{DNNL_ARG_DIFF_DST, dy_mem}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_DIFF_SRC, dx_mem}});

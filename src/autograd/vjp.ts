@@ -167,6 +167,17 @@ export const VJP: { [P in Primitive]: VjpRule<P> } = {
     const plan = planFromAttrs(x.shape, attrs.filterShape, attrs);
     return [needX ? backpropInputPlanned(dy, g, x.shape, plan) : null, needDy ? conv2dPlanned(x, g, plan) : null];
   },
+  // y = act(conv(x, f) + b): the activation's gradient first (relu: where y > 0, which is where
+  // its input was > 0), then the convolution's, and the bias gets the sum over N, H and W.
+  fusedConv2d: (g, { inputs: [x, f], output, attrs, needs: [needX, needF, needB] }) => {
+    const dz = attrs.activation === 'relu' ? reluGrad(output, g) : g;
+    const plan = planFromAttrs(x.shape, f.shape, attrs);
+    return [
+      needX ? backpropInputPlanned(dz, f, x.shape, plan) : null,
+      needF ? backpropFilterPlanned(x, dz, f.shape, plan) : null,
+      needB ? sum(dz, [0, 1, 2]) : null,
+    ];
+  },
   maxPool2d: (g, { inputs: [x], attrs }) => [maxPool2dGrad(x, g, poolPlanFromAttrs(x.shape, attrs))],
   // Linear in dy: its adjoint reads the incoming gradient at each window's maximum.
   maxPool2dGrad: (g, { inputs: [x], attrs }) => [null, gatherAtMaxima(x, g, poolPlanFromAttrs(x.shape, attrs))],

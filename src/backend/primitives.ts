@@ -79,7 +79,11 @@ export type OptionalAttrs = {
   avgPool2dGrad: Pool2dAttrs & { inputShape: number[] }; // dy
   softmax: { axis: number };
   logSoftmax: { axis: number };
+  // activation(conv2d(x, filter) + bias) in one kernel: x NHWC, filter [kh, kw, in, out], bias [out].
+  fusedConv2d: Conv2dAttrs & { activation: FusedActivation };
 };
+
+export type FusedActivation = 'linear' | 'relu';
 
 export type PrimitiveAttrs = CoreAttrs & OptionalAttrs;
 export type CorePrimitive = keyof CoreAttrs;

@@ -59,6 +59,17 @@ export const conv2dKernel: Kernel<'conv2d'> = ([x, filter], attrs, out) => {
   return toDtype(acc, out.dtype);
 };
 
+export const fusedConv2dKernel: Kernel<'fusedConv2d'> = ([x, filter, bias], attrs, out) => {
+  const ys = conv2dKernel([x, filter], attrs, out) as TypedArray;
+  const bs = bias.data as TypedArray;
+  const channels = bs.length;
+  for (let i = 0; i < ys.length; i++) {
+    const v = ys[i] + bs[i % channels];
+    ys[i] = attrs.activation === 'relu' && !(v > 0) && v === v ? 0 : v;
+  }
+  return ys;
+};
+
 export const conv2dBackpropInputKernel: Kernel<'conv2dBackpropInput'> = ([dy, filter], attrs, out) => {
   const dys = dy.data as TypedArray, fs = filter.data as TypedArray;
   const g = geometry(attrs.inputShape, filter.shape, dy.shape);

@@ -5,7 +5,7 @@ import type { Backend, CoreKernels, DataHandle, MemoryInfo, OptionalKernels } fr
 import {
   ARITHMETIC_PRIMITIVES, COMPARISON_PRIMITIVES, REDUCE_PRIMITIVES, UNARY_PRIMITIVES,
 } from '../primitives.js';
-import { conv2dBackpropFilterKernel, conv2dBackpropInputKernel, conv2dKernel } from './conv.js';
+import { conv2dBackpropFilterKernel, conv2dBackpropInputKernel, conv2dKernel, fusedConv2dKernel } from './conv.js';
 import { binaryKernel, castKernel, reluGradKernel, unaryKernel, whereKernel } from './elementwise.js';
 import { matmulKernel } from './matmul.js';
 import {
@@ -41,6 +41,7 @@ const kernels: CoreKernels & OptionalKernels = {
   conv2d: conv2dKernel,
   conv2dBackpropInput: conv2dBackpropInputKernel,
   conv2dBackpropFilter: conv2dBackpropFilterKernel,
+  fusedConv2d: fusedConv2dKernel,
   maxPool2d: maxPool2dKernel,
   maxPool2dGrad: maxPool2dGradKernel,
   avgPool2d: avgPool2dKernel,

@@ -1,0 +1,53 @@
+// The fused conv2d + bias + activation kernel against the three ops it stands for, on every
+// backend, forward and backward; and its argument checks.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import * as st from '../src/index.js';
+import { fusedConv2dComposite } from '../src/ops/fused.js';
+import { assertClose, randomValues } from './helpers.js';
+
+const values = (shape: number[], seed: number) => randomValues(shape.reduce((a, b) => a * b, 1), seed);
+
+for (const backend of st.backends()) {
+  describe(`fused.conv2d on the ${backend.name} backend`, { skip: backend.available ? false : `unavailable: ${backend.reason}` }, () => {
+    for (const activation of ['linear', 'relu'] as const) {
+      for (const opts of [{}, { strides: 2, padding: 'same' as const }, { dilation: 2, padding: 'same' as const }]) {
+        it(`${activation} ${JSON.stringify(opts)} matches conv2d + bias + ${activation}, with gradients`, () => {
+          const previous = st.getBackend().name;
+          st.setBackend(backend.name);
+          try {
+            const x = st.variable(st.tensor(values([2, 9, 7, 3], 1), [2, 9, 7, 3]));
+            const f = st.variable(st.tensor(values([3, 3, 3, 5], 2), [3, 3, 3, 5]));
+            const b = st.variable(st.tensor(values([5], 3), [5]));
+            const weights = st.tensor(values([2 * 9 * 7 * 5], 4)); // any output shape: broadcast by reshape below
+            const run = (fn: () => st.Tensor) => {
+              [x, f, b].forEach((v) => v.zeroGrad());
+              const y = fn();
+              y.mul(st.reshape(st.slice(weights, [0], [y.size]), y.shape)).sum().backward();
+              return [y, x.grad!, f.grad!, b.grad!].map((t) => Array.from(t.dataSync()));
+            };
+            const fused = run(() => st.fused.conv2d({ x, filter: f, bias: b, activation, ...opts }));
+            const plain = run(() => fusedConv2dComposite(x, f, b, activation, opts));
+            ['output', 'dx', 'dfilter', 'dbias'].forEach((what, i) => assertClose(fused[i], plain[i], 1e-5, 1e-5, what));
+          } finally {
+            st.setBackend(previous);
+          }
+        });
+      }
+    }
+  });
+}
+
+describe('fused.conv2d arguments', () => {
+  it('rejects a bias of the wrong shape, an unknown activation and an unknown option', () => {
+    const x = st.ones([1, 4, 4, 2]), filter = st.ones([2, 2, 2, 3]);
+    assert.throws(() => st.fused.conv2d({ x, filter, bias: st.ones([2]) }), (e: Error) => e instanceof st.ShapeError && /\[3\]/.test(e.message) && /\[2\]/.test(e.message));
+    assert.throws(() => st.fused.conv2d({ x, filter, activation: 'gelu' as never }), (e: Error) => e instanceof st.ValueError && /activation/.test(e.message));
+    assert.throws(() => st.fused.conv2d({ x, filter, pad: 'same' } as never), (e: Error) => e instanceof st.ValueError && /unknown option 'pad'/.test(e.message));
+  });
+
+  it('without a bias it is conv2d followed by the activation', () => {
+    const x = st.tensor(values([1, 4, 4, 2], 5), [1, 4, 4, 2]), filter = st.tensor(values([2, 2, 2, 3], 6), [2, 2, 2, 3]);
+    assertClose(st.fused.conv2d({ x, filter, activation: 'relu' }), st.relu(st.conv2d(x, filter)));
+  });
+});
