@@ -9,7 +9,7 @@ export interface NativeAddon {
   download(h: object, dtype: number, size: number): Float32Array | Int32Array | Uint8Array;
   retain(h: object): void;
   release(h: object): void;
-  memory(): { bytes: number; buffers: number };
+  memory(): { bytes: number; buffers: number; cachedBytes: number; cacheHits: number; cacheMisses: number };
   unary(op: number, x: object, dtype: number): object;
   binary(op: number, a: object, aShape: readonly number[], b: object, bShape: readonly number[], outShape: readonly number[], inDtype: number, outDtype: number): object;
   binaryRows(op: number, a: object, b: object, rows: number, inner: number, aRow: number, aCol: number, bRow: number, bCol: number, inDtype: number, outDtype: number): object;

@@ -154,7 +154,14 @@ export class NativeBackend implements Backend {
   }
 
   memory(): MemoryInfo {
-    return this.addon.memory();
+    const { buffers, bytes } = this.addon.memory();
+    return { buffers, bytes };
+  }
+
+  /** The caching allocator's state: idle bytes kept for reuse, and how often a request hit them. */
+  allocatorStats(): { cachedBytes: number; cacheHits: number; cacheMisses: number } {
+    const { cachedBytes, cacheHits, cacheMisses } = this.addon.memory();
+    return { cachedBytes, cacheHits, cacheMisses };
   }
 
   setNumThreads(n: number): void {
