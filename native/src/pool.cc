@@ -22,29 +22,6 @@ PoolGeometry read_geometry(const Napi::CallbackInfo& info, int first) {
   return {xs[0], xs[1], xs[2], xs[3], oh, ow, pool[0], pool[1], st[0], st[1], pads[0], pads[2]};
 }
 
-// Calls f(yOffset, taps, count) for each output pixel, with the input offsets of its real pixels.
-template <typename F>
-void for_each_window(const PoolGeometry& g, F&& f) {
-#pragma omp parallel for collapse(2) if (g.n * g.oh * g.ow * g.c > (1 << 15))
-  for (int64_t b = 0; b < g.n; b++)
-    for (int64_t i = 0; i < g.oh; i++) {
-      std::vector<int64_t> taps;
-      taps.reserve(g.ph * g.pw);
-      for (int64_t j = 0; j < g.ow; j++) {
-        taps.clear();
-        for (int64_t p = 0; p < g.ph; p++) {
-          const int64_t ih = i * g.sh - g.top + p;
-          if (ih < 0 || ih >= g.h) continue;
-          for (int64_t q = 0; q < g.pw; q++) {
-            const int64_t iw = j * g.sw - g.left + q;
-            if (iw >= 0 && iw < g.w) taps.push_back(((b * g.h + ih) * g.w + iw) * g.c);
-          }
-        }
-        f(((b * g.oh + i) * g.ow + j) * g.c, taps);
-      }
-    }
-}
-
 // The window of output pixel (i, j) clipped to the image: rows [h0, h1), columns [w0, w1).
 struct Window {
   int64_t h0, h1, w0, w1;
@@ -134,12 +111,20 @@ Napi::Value AvgPool(const Napi::CallbackInfo& info) {
   Buffer* yb;
   Napi::Value out = new_buffer(info.Env(), g.n * g.oh * g.ow * g.c * 4, &yb);
   float* y = static_cast<float*>(yb->data);
-  for_each_window(g, [&](int64_t yo, const std::vector<int64_t>& taps) {
-    for (int64_t k = 0; k < g.c; k++) y[yo + k] = 0;
-    for (int64_t t : taps)
-      for (int64_t k = 0; k < g.c; k++) y[yo + k] += x[t + k];
-    const float inv = 1.f / static_cast<float>(taps.size());
-    for (int64_t k = 0; k < g.c; k++) y[yo + k] *= inv;
+  parallel_for(g.n * g.oh, g.n * g.oh * g.ow * g.c > (1 << 15), [&](int64_t row) {
+    const int64_t b = row / g.oh, i = row % g.oh;
+    for (int64_t j = 0; j < g.ow; j++) {
+      const Window w = window_at(g, i, j);
+      float* yo = y + ((b * g.oh + i) * g.ow + j) * g.c;
+      for (int64_t k = 0; k < g.c; k++) yo[k] = 0;
+      for (int64_t ih = w.h0; ih < w.h1; ih++)
+        for (int64_t iw = w.w0; iw < w.w1; iw++) {
+          const float* xt = x + ((b * g.h + ih) * g.w + iw) * g.c;
+          for (int64_t k = 0; k < g.c; k++) yo[k] += xt[k];
+        }
+      const float inv = 1.f / static_cast<float>((w.h1 - w.h0) * (w.w1 - w.w0));
+      for (int64_t k = 0; k < g.c; k++) yo[k] *= inv;
+    }
   });
   return out;
 }
@@ -151,29 +136,20 @@ Napi::Value AvgPoolGrad(const Napi::CallbackInfo& info) {
   Buffer* yb;
   Napi::Value out = new_buffer(info.Env(), g.n * g.h * g.w * g.c * 4, &yb, true);
   float* dx = static_cast<float*>(yb->data);
-#pragma omp parallel for if (g.n > 1 && g.n * g.h * g.w * g.c > (1 << 15))
-  for (int64_t b = 0; b < g.n; b++)
+  // Overlapping windows add into the same pixels, so each image is one serial task.
+  parallel_for(g.n, g.n > 1 && g.n * g.h * g.w * g.c > (1 << 15), [&](int64_t b) {
     for (int64_t i = 0; i < g.oh; i++)
       for (int64_t j = 0; j < g.ow; j++) {
-        int64_t count = 0;
-        for (int64_t p = 0; p < g.ph; p++)
-          for (int64_t q = 0; q < g.pw; q++) {
-            const int64_t ih = i * g.sh - g.top + p, iw = j * g.sw - g.left + q;
-            count += ih >= 0 && ih < g.h && iw >= 0 && iw < g.w;
-          }
-        const float inv = 1.f / static_cast<float>(count);
+        const Window w = window_at(g, i, j);
+        const float inv = 1.f / static_cast<float>((w.h1 - w.h0) * (w.w1 - w.w0));
         const float* src = dy + ((b * g.oh + i) * g.ow + j) * g.c;
-        for (int64_t p = 0; p < g.ph; p++) {
-          const int64_t ih = i * g.sh - g.top + p;
-          if (ih < 0 || ih >= g.h) continue;
-          for (int64_t q = 0; q < g.pw; q++) {
-            const int64_t iw = j * g.sw - g.left + q;
-            if (iw < 0 || iw >= g.w) continue;
+        for (int64_t ih = w.h0; ih < w.h1; ih++)
+          for (int64_t iw = w.w0; iw < w.w1; iw++) {
             float* dst = dx + ((b * g.h + ih) * g.w + iw) * g.c;
             for (int64_t k = 0; k < g.c; k++) dst[k] += src[k] * inv;
           }
-        }
       }
+  });
   return out;
 }
 
