@@ -12,7 +12,8 @@
         "native/src/conv.cc",
         "native/src/pool.cc",
         "native/src/softmax.cc",
-        "native/src/random.cc"
+        "native/src/random.cc",
+        "native/src/optimizer.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_EXPERIMENTAL", "NAPI_CPP_EXCEPTIONS"],

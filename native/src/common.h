@@ -114,5 +114,6 @@ void init_conv(Napi::Env env, Napi::Object exports);
 void init_pool(Napi::Env env, Napi::Object exports);
 void init_softmax(Napi::Env env, Napi::Object exports);
 void init_random(Napi::Env env, Napi::Object exports);
+void init_optimizer(Napi::Env env, Napi::Object exports);
 
 }  // namespace strata

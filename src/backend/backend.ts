@@ -28,6 +28,17 @@ export type Kernel<P extends Primitive> = (
 export type CoreKernels = { [P in CorePrimitive]: Kernel<P> };
 export type OptionalKernels = { [P in OptionalPrimitive]?: Kernel<P> };
 
+/**
+ * One optimizer step over one variable, for backends with fused update kernels. First the
+ * decoupled weight decay w -= decay * w (decay = learning rate * weightDecay), then the rule,
+ * with the slots in the order given for each kind. `lr` is the step size the rule multiplies by
+ * (for Adam the bias-corrected alpha). Keras 3's formulas; see src/optimizers/.
+ */
+export type FusedUpdate =
+  | { kind: 'sgd'; lr: number; decay: number; momentum: number; nesterov: boolean } // [momentum] if momentum > 0
+  | { kind: 'rmsprop'; lr: number; decay: number; rho: number; momentum: number; epsilon: number; centered: boolean } // [velocity, momentum?, averageGrad?]
+  | { kind: 'adam'; lr: number; decay: number; beta1: number; beta2: number; epsilon: number; amsgrad: boolean }; // [m, v, vhat?]
+
 export interface MemoryInfo {
   /** Storage buffers the backend holds (several tensors may share one after a reshape). */
   buffers: number;
@@ -53,6 +64,11 @@ export interface Backend {
   retain?(data: DataHandle): void;
   /** A tensor gave up its ownership (dispose); storage may be freed when no owner is left. */
   release(data: DataHandle): void;
+  /**
+   * A fused optimizer step: reads the variable, its gradient and slots once and returns new
+   * storage for the variable and each slot (tensors stay immutable; the optimizer assigns them).
+   */
+  optimizerUpdate?(update: FusedUpdate, variable: TensorInfo, grad: TensorInfo, slots: readonly TensorInfo[]): { variable: DataHandle; slots: DataHandle[] };
   /** Threads for multi-threaded kernels (see st.setNumThreads). */
   setNumThreads?(n: number): void;
   memory(): MemoryInfo;

@@ -33,6 +33,7 @@ export interface NativeAddon {
   avgPoolGrad(dy: object, xShape: readonly number[], pool: readonly number[], strides: readonly number[], pads: readonly number[], oh: number, ow: number): object;
   softmax(x: object, xShape: readonly number[], axis: number, log: boolean): object;
   random(n: number, k0: number, k1: number, offset: number, kind: number, a: number, b: number): object;
+  optimizerUpdate(kind: number, w: object, g: object, slots: object[], n: number, params: number[]): object[];
   setNumThreads(n: number): void;
   getNumThreads(): number;
   version(): string;

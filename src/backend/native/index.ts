@@ -1,7 +1,7 @@
 import { toTypedArray, type DType, type TypedArray } from '../../core/dtype.js';
 import type { Distribution, RandomStream } from '../../core/rng.js';
 import { broadcastStrides, sizeOf, stridesOf, type Shape } from '../../core/shape.js';
-import type { Backend, CoreKernels, DataHandle, Kernel, MemoryInfo, OptionalKernels, TensorInfo } from '../backend.js';
+import type { Backend, CoreKernels, DataHandle, FusedUpdate, Kernel, MemoryInfo, OptionalKernels, TensorInfo } from '../backend.js';
 import {
   ARITHMETIC_PRIMITIVES, COMPARISON_PRIMITIVES, REDUCE_PRIMITIVES, UNARY_PRIMITIVES,
   type Conv2dAttrs, type Pool2dAttrs,
@@ -162,6 +162,16 @@ export class NativeBackend implements Backend {
   allocatorStats(): { cachedBytes: number; cacheHits: number; cacheMisses: number } {
     const { cachedBytes, cacheHits, cacheMisses } = this.addon.memory();
     return { cachedBytes, cacheHits, cacheMisses };
+  }
+
+  optimizerUpdate(update: FusedUpdate, variable: TensorInfo, grad: TensorInfo, slots: readonly TensorInfo[]): { variable: DataHandle; slots: DataHandle[] } {
+    const params =
+      update.kind === 'sgd' ? [update.lr, update.decay, update.momentum, +update.nesterov]
+      : update.kind === 'rmsprop' ? [update.lr, update.decay, update.rho, update.momentum, update.epsilon, +update.centered]
+      : [update.lr, update.decay, update.beta1, update.beta2, update.epsilon, +update.amsgrad];
+    const kind = { sgd: 0, rmsprop: 1, adam: 2 }[update.kind];
+    const [w, ...s] = this.addon.optimizerUpdate(kind, variable.data, grad.data, slots.map((t) => t.data), sizeOf(variable.shape), params);
+    return { variable: w, slots: s };
   }
 
   setNumThreads(n: number): void {

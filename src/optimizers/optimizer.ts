@@ -1,0 +1,190 @@
+import type { FusedUpdate } from '../backend/backend.js';
+import { backpropagate } from '../autograd/backward.js';
+import { noGrad } from '../autograd/tape.js';
+import { isFloat } from '../core/dtype.js';
+import { ShapeError, ValueError, fmtShape } from '../core/errors.js';
+import { checkKeys } from '../core/options.js';
+import { shapesEqual } from '../core/shape.js';
+import { cast, clip, div, minimum, mul, sqrt, sub } from '../ops/elementwise.js';
+import { sum } from '../ops/reduction.js';
+import { full, tensor, zerosLike } from '../tensor/create.js';
+import { Tensor } from '../tensor/tensor.js';
+import { resolveLearningRate, type LearningRate } from './schedules.js';
+
+/** Options every optimizer takes (Keras's names in camelCase). */
+export interface CommonOptions {
+  learningRate?: LearningRate;
+  /** Clip each variable's gradient to this L2 norm. */
+  clipNorm?: number;
+  /** Clip each gradient element to [-clipValue, clipValue]. */
+  clipValue?: number;
+  /** Scale all gradients together so their joint L2 norm is at most this. */
+  globalClipNorm?: number;
+  /** Decoupled weight decay: w -= learningRate * weightDecay * w before each update. */
+  weightDecay?: number;
+}
+
+export const COMMON_KEYS = ['learningRate', 'clipNorm', 'clipValue', 'globalClipNorm', 'weightDecay'];
+
+export interface GradientPair {
+  variable: Tensor;
+  grad: Tensor | null | undefined;
+}
+
+/** What a rule computes for one variable: its new value and new slot values. */
+export interface RuleResult {
+  value: Tensor;
+  slots: Tensor[];
+}
+
+/**
+ * The one optimizer loop (Keras 3's apply_gradients): clip, take the learning rate from the
+ * schedule, decay the weights, run the rule for each variable, count the iteration. Subclasses
+ * supply the rule twice: as public ops (every backend; the test oracle) and, where it exists, as
+ * a fused backend kernel description that does the same in one pass over memory.
+ */
+export abstract class Optimizer {
+  /** Updates applied so far; a schedule sees this as its step. */
+  iterations = 0;
+  readonly learningRate: LearningRate;
+  protected readonly common: Required<Pick<CommonOptions, 'weightDecay'>> & Omit<CommonOptions, 'learningRate' | 'weightDecay'>;
+  private readonly slots = new Map<Tensor, Tensor[]>();
+
+  protected constructor(readonly name: string, options: CommonOptions & Record<string, unknown>, ownKeys: readonly string[], defaultLearningRate: number) {
+    checkKeys(name, options, [...COMMON_KEYS, ...ownKeys]);
+    this.learningRate = options.learningRate ?? defaultLearningRate;
+    if (typeof this.learningRate !== 'number' && typeof this.learningRate !== 'function') {
+      throw new ValueError(`${name}: learningRate must be a number, a schedule or a function of the step; received ${JSON.stringify(this.learningRate)}`);
+    }
+    const set = (['clipNorm', 'clipValue', 'globalClipNorm'] as const).filter((k) => options[k] !== undefined);
+    if (set.length > 1) throw new ValueError(`${name}: only one of clipNorm, clipValue and globalClipNorm may be set; received ${set.join(', ')}`);
+    for (const k of [...set, 'weightDecay'] as const) {
+      const v = options[k];
+      if (v !== undefined && (typeof v !== 'number' || !(v >= 0))) throw new ValueError(`${name}: ${k} must be a number >= 0; received ${JSON.stringify(v)}`);
+    }
+    this.common = { clipNorm: options.clipNorm, clipValue: options.clipValue, globalClipNorm: options.globalClipNorm, weightDecay: options.weightDecay ?? 0 };
+  }
+
+  /** Initial slot tensors for a variable (momentum, velocity, ...), in the rule's order. */
+  protected abstract initialSlots(variable: Tensor): Tensor[];
+  /** The update as public ops: `step` counts from 1 (Keras's local_step). */
+  protected abstract rule(w: Tensor, g: Tensor, slots: Tensor[], lr: number, step: number): RuleResult;
+  /** The same update as a fused kernel description, when one exists for this configuration. */
+  protected fused(_lr: number, _step: number): FusedUpdate | undefined {
+    return undefined;
+  }
+  /** The optimizer's own hyperparameters, for getConfig. */
+  protected abstract ownConfig(): Record<string, unknown>;
+  /** Called once per applyGradients before the variables are updated (Nadam's running product). */
+  protected beforeStep(_step: number): void {}
+
+  /** The learning rate the next update will use. */
+  currentLearningRate(): number {
+    return resolveLearningRate(this.name, this.learningRate, this.iterations);
+  }
+
+  /** Minimizes a scalar loss: computes its gradients with respect to `varList` (default: every variable it uses), applies them, returns the loss. */
+  minimize(loss: () => Tensor, varList?: readonly Tensor[]): Tensor {
+    const value = loss();
+    if (!(value instanceof Tensor) || value.size !== 1) {
+      throw new ValueError(`${this.name}.minimize: the loss function must return a scalar tensor; received ${value instanceof Tensor ? `shape ${fmtShape(value.shape)}` : typeof value}`);
+    }
+    if (!value.requiresGrad) throw new ValueError(`${this.name}.minimize: the loss does not depend on any variable`);
+    const wanted = varList ? new Set(varList) : undefined;
+    const grads = backpropagate(value, undefined, false, `${this.name}.minimize`, (t) => (wanted ? wanted.has(t) : !t.node));
+    const vars = varList ?? [...grads.keys()];
+    this.applyGradients(vars.map((variable) => ({ variable, grad: grads.get(variable) })));
+    return value;
+  }
+
+  /** One update from given gradients; pairs with a null gradient are skipped, as in Keras. */
+  applyGradients(pairs: readonly GradientPair[]): void {
+    const live = pairs.filter((p) => p.grad !== null && p.grad !== undefined) as { variable: Tensor; grad: Tensor }[];
+    for (const { variable, grad } of live) {
+      if (!isFloat(variable.dtype)) throw new ValueError(`${this.name}: can only update floating variables; received ${variable.dtype}`);
+      if (!shapesEqual(variable.shape, grad.shape)) {
+        throw new ShapeError(`${this.name}: a gradient must have its variable's shape; variable is ${fmtShape(variable.shape)}, gradient is ${fmtShape(grad.shape)}`);
+      }
+    }
+    noGrad(() => {
+      const grads = this.clipGradients(live.map((p) => cast(p.grad, p.variable.dtype)));
+      const lr = this.currentLearningRate();
+      const step = this.iterations + 1;
+      this.beforeStep(step);
+      const fusedUpdate = this.fused(lr, step);
+      live.forEach(({ variable }, i) => this.updateOne(variable, grads[i], lr, step, fusedUpdate));
+      this.iterations++;
+    });
+  }
+
+  private updateOne(variable: Tensor, g: Tensor, lr: number, step: number, fusedUpdate: FusedUpdate | undefined): void {
+    const slots = this.slotsOf(variable);
+    const backend = variable.backend;
+    const decay = lr * this.common.weightDecay;
+    if (fusedUpdate && backend.optimizerUpdate && variable.dtype === 'float32' && g.backend === backend) {
+      const info = (t: Tensor) => ({ data: t.storage, shape: t.shape, dtype: t.dtype });
+      const out = backend.optimizerUpdate({ ...fusedUpdate, decay }, info(variable), info(g), slots.map(info));
+      variable.assign(new Tensor(out.variable, variable.shape, variable.dtype, backend));
+      slots.forEach((s, k) => s.assign(new Tensor(out.slots[k], s.shape, s.dtype, backend)));
+      return;
+    }
+    const w = decay > 0 ? sub(variable, mul(variable, decay)) : variable;
+    const result = this.rule(w, g, slots, lr, step);
+    variable.assign(cast(result.value, variable.dtype));
+    slots.forEach((s, k) => s.assign(cast(result.slots[k], s.dtype)));
+  }
+
+  private slotsOf(variable: Tensor): Tensor[] {
+    let s = this.slots.get(variable);
+    if (!s) {
+      s = this.initialSlots(variable);
+      this.slots.set(variable, s);
+    }
+    return s;
+  }
+
+  private clipGradients(grads: Tensor[]): Tensor[] {
+    const { clipNorm, clipValue, globalClipNorm } = this.common;
+    if (clipValue !== undefined) return grads.map((g) => clip(g, -clipValue, clipValue));
+    const scaleTo = (g: Tensor, norm: Tensor, limit: number) => mul(g, minimum(div(limit, norm), 1));
+    if (clipNorm !== undefined) return grads.map((g) => scaleTo(g, sqrt(sum(mul(g, g))), clipNorm));
+    if (globalClipNorm !== undefined && grads.length) {
+      const norm = sqrt(grads.map((g) => sum(mul(g, g))).reduce((a, b) => a.add(b)));
+      return grads.map((g) => scaleTo(g, norm, globalClipNorm));
+    }
+    return grads;
+  }
+
+  /** Keras-style config: the learning rate (or its schedule), common options and hyperparameters. */
+  getConfig(): Record<string, unknown> {
+    const lr = this.learningRate;
+    const learningRate = typeof lr === 'number' ? lr : 'className' in lr ? { className: lr.className, config: lr.config } : 'custom function';
+    const out: Record<string, unknown> = { name: this.name, learningRate, ...this.ownConfig(), weightDecay: this.common.weightDecay };
+    for (const k of ['clipNorm', 'clipValue', 'globalClipNorm'] as const) if (this.common[k] !== undefined) out[k] = this.common[k];
+    return out;
+  }
+
+  /** The state a resumed run needs: the iteration count, then each variable's slots in first-use order. */
+  getWeights(): Tensor[] {
+    return [tensor(this.iterations, [], 'int32'), ...[...this.slots.values()].flat()];
+  }
+
+  /**
+   * Restores getWeights() output for the same variables in the same order of first use; slots
+   * are created for `variables` (in that order) when the optimizer has not seen them yet.
+   */
+  setWeights(weights: readonly Tensor[], variables: readonly Tensor[] = [...this.slots.keys()]): void {
+    const slotLists = variables.map((v) => this.slotsOf(v));
+    const expected = 1 + slotLists.reduce((n, s) => n + s.length, 0);
+    if (weights.length !== expected) {
+      throw new ValueError(`${this.name}.setWeights: expected ${expected} tensors (the iteration count and ${expected - 1} slots); received ${weights.length}`);
+    }
+    this.iterations = weights[0].item();
+    let k = 1;
+    for (const list of slotLists) for (const s of list) s.assign(cast(weights[k++], s.dtype));
+  }
+}
+
+/** Slots that start at zero, shaped like the variable. */
+export const zeroSlots = (variable: Tensor, count: number): Tensor[] => Array.from({ length: count }, () => zerosLike(variable));
+export const filledSlot = (variable: Tensor, value: number): Tensor => full(variable.shape, value, variable.dtype);
