@@ -1,5 +1,5 @@
-// The two benchmark models written with Strata ops (no layers or optimizers exist yet), a
-// hand-written RMSprop in Keras's form and a random in-memory data set.
+// The two benchmark models written with Strata ops (no layers exist yet),
+// Keras's RMSprop through st.optimizers and a random in-memory data set.
 import * as st from '../dist/index.js';
 import { tick } from './measure.js';
 
@@ -63,24 +63,22 @@ export function mlp(): Model {
   };
 }
 
-/** RMSprop as Keras writes it: v = rho v + (1 - rho) g^2; w -= lr g / sqrt(v + eps). */
+/**
+ * Keras's RMSprop (v = rho v + (1 - rho) g^2; w -= lr g / sqrt(v + eps)) through Strata's own
+ * optimizer, as a user would train: one fused update kernel per variable on the native backend.
+ */
 export class RMSprop {
-  private readonly velocities: Tensor[];
+  private readonly optimizer: st.Optimizer;
 
-  constructor(params: readonly Tensor[], readonly lr = 1e-3, readonly rho = 0.9, readonly eps = 1e-7) {
-    this.velocities = params.map((p) => st.zerosLike(p));
+  constructor(_params: readonly Tensor[], lr = 1e-3, rho = 0.9, eps = 1e-7) {
+    this.optimizer = st.optimizers.rmsprop({ learningRate: lr, rho, epsilon: eps });
   }
 
   update(params: readonly Tensor[]): void {
-    st.noGrad(() => {
-      params.forEach((p, i) => {
-        const g = p.grad;
-        if (!g) throw new Error(`RMSprop: parameter ${i} has no gradient`);
-        const v = this.velocities[i];
-        v.assign(v.mul(this.rho).add(g.square().mul(1 - this.rho)));
-        p.assign(p.sub(g.mul(this.lr).div(v.add(this.eps).sqrt())));
-      });
+    params.forEach((p, i) => {
+      if (!p.grad) throw new Error(`RMSprop: parameter ${i} has no gradient`);
     });
+    this.optimizer.applyGradients(params.map((p) => ({ variable: p, grad: p.grad })));
   }
 }
 

@@ -13,13 +13,83 @@ namespace {
 enum Kind { kSgd = 0, kRmsprop = 1, kAdam = 2 };
 constexpr int64_t kChunk = 1 << 14;
 
-// Runs body(i) for every element, chunked across threads for large variables.
+// Runs body(from, to) over chunks of the elements, across threads for large variables.
+template <typename F>
+void for_elements_chunked(int64_t n, F&& body) {
+  const int64_t chunks = (n + kChunk - 1) / kChunk;
+  parallel_for(chunks, chunks > 1 && n > (1 << 16), [&](int64_t c) { body(c * kChunk, std::min(n, (c + 1) * kChunk)); });
+}
+
 template <typename F>
 void for_elements(int64_t n, F&& body) {
-  const int64_t chunks = (n + kChunk - 1) / kChunk;
-  parallel_for(chunks, chunks > 1 && n > (1 << 16), [&](int64_t c) {
-    const int64_t to = std::min(n, (c + 1) * kChunk);
-    for (int64_t i = c * kChunk; i < to; i++) body(i);
+  for_elements_chunked(n, [&](int64_t from, int64_t to) {
+    for (int64_t i = from; i < to; i++) body(i);
+  });
+}
+
+// Each rule is a template over its options, with plain restrict pointers, so every variant is
+// a straight loop the compiler vectorizes (sqrt and division included).
+struct RmspropArgs {
+  const float* w; const float* g; const float* v; const float* m; const float* ag;
+  float* w1; float* v1; float* m1; float* ag1;
+  float lr, decay, rho, mom, eps;
+};
+
+template <bool CENTERED, bool MOMENTUM>
+void rmsprop(const RmspropArgs& a, int64_t n) {
+  for_elements_chunked(n, [&](int64_t from, int64_t to) {
+    const float* __restrict w = a.w; const float* __restrict g = a.g; const float* __restrict v = a.v;
+    const float* __restrict m = a.m; const float* __restrict ag = a.ag;
+    float* __restrict w1 = a.w1; float* __restrict v1 = a.v1; float* __restrict m1 = a.m1; float* __restrict ag1 = a.ag1;
+    for (int64_t i = from; i < to; i++) {
+      const float gi = g[i];
+      const float vi = v[i] * a.rho + gi * gi * (1 - a.rho);
+      v1[i] = vi;
+      float denominator = vi + a.eps;
+      if (CENTERED) {
+        const float agi = ag[i] * a.rho + gi * (1 - a.rho);
+        ag1[i] = agi;
+        denominator = (vi - agi * agi) + a.eps;
+      }
+      const float increment = gi * a.lr / std::sqrt(denominator);
+      const float wi = w[i] - w[i] * a.decay;
+      if (MOMENTUM) {
+        const float mi = m[i] * a.mom + increment;
+        m1[i] = mi;
+        w1[i] = wi - mi;
+      } else {
+        w1[i] = wi - increment;
+      }
+    }
+  });
+}
+
+struct AdamArgs {
+  const float* w; const float* g; const float* m; const float* v; const float* vhat;
+  float* w1; float* m1; float* v1; float* vhat1;
+  float alpha, decay, b1, b2, eps;
+};
+
+template <bool AMSGRAD>
+void adam(const AdamArgs& a, int64_t n) {
+  for_elements_chunked(n, [&](int64_t from, int64_t to) {
+    const float* __restrict w = a.w; const float* __restrict g = a.g; const float* __restrict m = a.m;
+    const float* __restrict v = a.v; const float* __restrict vhat = a.vhat;
+    float* __restrict w1 = a.w1; float* __restrict m1 = a.m1; float* __restrict v1 = a.v1; float* __restrict vhat1 = a.vhat1;
+    for (int64_t i = from; i < to; i++) {
+      const float gi = g[i];
+      const float mi = m[i] + (gi - m[i]) * (1 - a.b1);
+      const float vi = v[i] + (gi * gi - v[i]) * (1 - a.b2);
+      m1[i] = mi;
+      v1[i] = vi;
+      float denominator_v = vi;
+      if (AMSGRAD) {
+        denominator_v = std::max(vhat[i], vi);
+        vhat1[i] = denominator_v;
+      }
+      const float wi = w[i] - w[i] * a.decay;
+      w1[i] = wi - (mi * a.alpha) / (std::sqrt(denominator_v) + a.eps);
+    }
   });
 }
 
@@ -69,46 +139,21 @@ Napi::Value OptimizerUpdate(const Napi::CallbackInfo& info) {
       });
     }
   } else if (kind == kRmsprop) {
-    const float rho = static_cast<float>(p[2]), mom = static_cast<float>(p[3]), eps = static_cast<float>(p[4]);
-    const bool centered = p[5] != 0, has_mom = mom > 0;
-    const int m_at = has_mom ? 1 : -1, ag_at = centered ? (has_mom ? 2 : 1) : -1;
-    for_elements(n, [&](int64_t i) {
-      const float gi = g[i];
-      const float v = in[0][i] * rho + gi * gi * (1 - rho);
-      out[0][i] = v;
-      float denominator = v + eps;
-      if (ag_at >= 0) {
-        const float ag = in[ag_at][i] * rho + gi * (1 - rho);
-        out[ag_at][i] = ag;
-        denominator = (v - ag * ag) + eps;
-      }
-      const float increment = gi * lr / std::sqrt(denominator);
-      const float wi = w[i] - w[i] * decay;
-      if (m_at >= 0) {
-        const float m = in[m_at][i] * mom + increment;
-        out[m_at][i] = m;
-        w1[i] = wi - m;
-      } else {
-        w1[i] = wi - increment;
-      }
-    });
+    const RmspropArgs r{w, g, in[0], nullptr, nullptr, w1, out[0], nullptr, nullptr, lr, decay, static_cast<float>(p[2]),
+                        static_cast<float>(p[3]), static_cast<float>(p[4])};
+    const bool centered = p[5] != 0, has_mom = r.mom > 0;
+    RmspropArgs a = r;
+    if (has_mom) a.m = in[1], a.m1 = out[1];
+    if (centered) a.ag = in[has_mom ? 2 : 1], a.ag1 = out[has_mom ? 2 : 1];
+    if (centered && has_mom) rmsprop<true, true>(a, n);
+    else if (centered) rmsprop<true, false>(a, n);
+    else if (has_mom) rmsprop<false, true>(a, n);
+    else rmsprop<false, false>(a, n);
   } else if (kind == kAdam) {
-    const float b1 = static_cast<float>(p[2]), b2 = static_cast<float>(p[3]), eps = static_cast<float>(p[4]);
-    const bool amsgrad = p[5] != 0;
-    for_elements(n, [&](int64_t i) {
-      const float gi = g[i];
-      const float m = in[0][i] + (gi - in[0][i]) * (1 - b1);
-      const float v = in[1][i] + (gi * gi - in[1][i]) * (1 - b2);
-      out[0][i] = m;
-      out[1][i] = v;
-      float denominator_v = v;
-      if (amsgrad) {
-        denominator_v = std::max(in[2][i], v);
-        out[2][i] = denominator_v;
-      }
-      const float wi = w[i] - w[i] * decay;
-      w1[i] = wi - (m * lr) / (std::sqrt(denominator_v) + eps);
-    });
+    const AdamArgs a{w, g, in[0], in[1], p[5] != 0 ? in[2] : nullptr, w1, out[0], out[1], p[5] != 0 ? out[2] : nullptr,
+                     lr, decay, static_cast<float>(p[2]), static_cast<float>(p[3]), static_cast<float>(p[4])};
+    if (p[5] != 0) adam<true>(a, n);
+    else adam<false>(a, n);
   } else {
     throw Napi::Error::New(env, "native backend: unknown optimizer kind " + std::to_string(kind));
   }
