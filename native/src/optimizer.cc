@@ -32,7 +32,7 @@ void for_elements(int64_t n, F&& body) {
 struct RmspropArgs {
   const float* w; const float* g; const float* v; const float* m; const float* ag;
   float* w1; float* v1; float* m1; float* ag1;
-  float lr, decay, rho, mom, eps;
+  float lr, decay, rho, mom, eps, one_minus_rho;
 };
 
 template <bool CENTERED, bool MOMENTUM>
@@ -43,11 +43,11 @@ void rmsprop(const RmspropArgs& a, int64_t n) {
     float* __restrict w1 = a.w1; float* __restrict v1 = a.v1; float* __restrict m1 = a.m1; float* __restrict ag1 = a.ag1;
     for (int64_t i = from; i < to; i++) {
       const float gi = g[i];
-      const float vi = v[i] * a.rho + gi * gi * (1 - a.rho);
+      const float vi = v[i] * a.rho + gi * gi * a.one_minus_rho;
       v1[i] = vi;
       float denominator = vi + a.eps;
       if (CENTERED) {
-        const float agi = ag[i] * a.rho + gi * (1 - a.rho);
+        const float agi = ag[i] * a.rho + gi * a.one_minus_rho;
         ag1[i] = agi;
         denominator = (vi - agi * agi) + a.eps;
       }
@@ -67,7 +67,7 @@ void rmsprop(const RmspropArgs& a, int64_t n) {
 struct AdamArgs {
   const float* w; const float* g; const float* m; const float* v; const float* vhat;
   float* w1; float* m1; float* v1; float* vhat1;
-  float alpha, decay, b1, b2, eps;
+  float alpha, decay, eps, one_minus_b1, one_minus_b2;
 };
 
 template <bool AMSGRAD>
@@ -78,8 +78,8 @@ void adam(const AdamArgs& a, int64_t n) {
     float* __restrict w1 = a.w1; float* __restrict m1 = a.m1; float* __restrict v1 = a.v1; float* __restrict vhat1 = a.vhat1;
     for (int64_t i = from; i < to; i++) {
       const float gi = g[i];
-      const float mi = m[i] + (gi - m[i]) * (1 - a.b1);
-      const float vi = v[i] + (gi * gi - v[i]) * (1 - a.b2);
+      const float mi = m[i] + (gi - m[i]) * a.one_minus_b1;
+      const float vi = v[i] + (gi * gi - v[i]) * a.one_minus_b2;
       m1[i] = mi;
       v1[i] = vi;
       float denominator_v = vi;
@@ -95,7 +95,8 @@ void adam(const AdamArgs& a, int64_t n) {
 
 // optimizerUpdate(kind, variable, grad, slots[], n, params[]) -> [variable', slots'...]
 // params: sgd [lr, decay, momentum, nesterov]; rmsprop [lr, decay, rho, momentum, epsilon,
-// centered]; adam [alpha, decay, beta1, beta2, epsilon, amsgrad]. Slot order as FusedUpdate.
+// centered, 1 - rho]; adam [alpha, decay, beta1, beta2, epsilon, amsgrad, 1 - beta1, 1 - beta2].
+// Slot order as FusedUpdate.
 Napi::Value OptimizerUpdate(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const int kind = info[0].As<Napi::Number>().Int32Value();
@@ -140,7 +141,7 @@ Napi::Value OptimizerUpdate(const Napi::CallbackInfo& info) {
     }
   } else if (kind == kRmsprop) {
     const RmspropArgs r{w, g, in[0], nullptr, nullptr, w1, out[0], nullptr, nullptr, lr, decay, static_cast<float>(p[2]),
-                        static_cast<float>(p[3]), static_cast<float>(p[4])};
+                        static_cast<float>(p[3]), static_cast<float>(p[4]), static_cast<float>(p[6])};
     const bool centered = p[5] != 0, has_mom = r.mom > 0;
     RmspropArgs a = r;
     if (has_mom) a.m = in[1], a.m1 = out[1];
@@ -151,7 +152,7 @@ Napi::Value OptimizerUpdate(const Napi::CallbackInfo& info) {
     else rmsprop<false, false>(a, n);
   } else if (kind == kAdam) {
     const AdamArgs a{w, g, in[0], in[1], p[5] != 0 ? in[2] : nullptr, w1, out[0], out[1], p[5] != 0 ? out[2] : nullptr,
-                     lr, decay, static_cast<float>(p[2]), static_cast<float>(p[3]), static_cast<float>(p[4])};
+                     lr, decay, static_cast<float>(p[4]), static_cast<float>(p[6]), static_cast<float>(p[7])};
     if (p[5] != 0) adam<true>(a, n);
     else adam<false>(a, n);
   } else {

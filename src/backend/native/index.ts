@@ -167,8 +167,9 @@ export class NativeBackend implements Backend {
   optimizerUpdate(update: FusedUpdate, variable: TensorInfo, grad: TensorInfo, slots: readonly TensorInfo[]): { variable: DataHandle; slots: DataHandle[] } {
     const params =
       update.kind === 'sgd' ? [update.lr, update.decay, update.momentum, +update.nesterov]
-      : update.kind === 'rmsprop' ? [update.lr, update.decay, update.rho, update.momentum, update.epsilon, +update.centered]
-      : [update.lr, update.decay, update.beta1, update.beta2, update.epsilon, +update.amsgrad];
+      // 1 - rho and 1 - beta are taken here in double precision: in float32, 1 - 0.999 is off by 1e-5.
+      : update.kind === 'rmsprop' ? [update.lr, update.decay, update.rho, update.momentum, update.epsilon, +update.centered, 1 - update.rho]
+      : [update.lr, update.decay, update.beta1, update.beta2, update.epsilon, +update.amsgrad, 1 - update.beta1, 1 - update.beta2];
     const kind = { sgd: 0, rmsprop: 1, adam: 2 }[update.kind];
     const [w, ...s] = this.addon.optimizerUpdate(kind, variable.data, grad.data, slots.map((t) => t.data), sizeOf(variable.shape), params);
     return { variable: w, slots: s };
