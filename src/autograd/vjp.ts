@@ -6,7 +6,7 @@ import {
 import { batchMatmul } from '../ops/linalg.js';
 import { avgPool2dPlanned, avgPool2dGrad, gatherAtMaxima, maxPool2dGrad, poolPlanFromAttrs } from '../ops/pool.js';
 import { prod, sum } from '../ops/reduction.js';
-import { broadcastTo, concat, gather, pad, reshape, scatterAdd, slice, sumToShape, transpose } from '../ops/shape-ops.js';
+import { broadcastTo, gather, pad, reshape, scatterAdd, slice, sumToShape, transpose } from '../ops/shape-ops.js';
 import { zerosLike } from '../tensor/create.js';
 import type { Tensor } from '../tensor/tensor.js';
 
@@ -49,7 +49,7 @@ export const VJP: { [P in Primitive]: VjpRule<P> } = {
   exp: (g, { output }) => [mul(g, output)],
   log: (g, { inputs: [x] }) => [div(g, x)],
   sqrt: (g, { output }) => [div(g, mul(output, 2))],
-  sign: (g, { inputs: [x] }) => [zerosLike(x)],
+  sign: (_g, { inputs: [x] }) => [zerosLike(x)],
   tanh: (g, { output }) => [mul(g, sub(1, square(output)))],
   sigmoid: (g, { output }) => [mul(g, mul(output, sub(1, output)))],
   relu: (g, { inputs: [x] }) => [reluGrad(x, g)],
@@ -57,9 +57,9 @@ export const VJP: { [P in Primitive]: VjpRule<P> } = {
   reluGrad: (g, { inputs: [x] }) => [null, reluGrad(x, g)],
   sin: (g, { inputs: [x] }) => [mul(g, cos(x))],
   cos: (g, { inputs: [x] }) => [neg(mul(g, sin(x)))],
-  floor: (g, { inputs: [x] }) => [zerosLike(x)],
-  ceil: (g, { inputs: [x] }) => [zerosLike(x)],
-  round: (g, { inputs: [x] }) => [zerosLike(x)],
+  floor: (_g, { inputs: [x] }) => [zerosLike(x)],
+  ceil: (_g, { inputs: [x] }) => [zerosLike(x)],
+  round: (_g, { inputs: [x] }) => [zerosLike(x)],
   logicalNot: none,
 
   // ---- binary (broadcasting: sum back to each input's shape)

@@ -4,7 +4,7 @@ import { ones } from '../tensor/create.js';
 import { Tensor } from '../tensor/tensor.js';
 import { checkNhwc, geometry2d, pair, type Padding, type Pair } from './conv-geometry.js';
 import { cast, div, mul } from './elementwise.js';
-import { asTensor, requireFloat, type TensorInput } from './operand.js';
+import { asTensor, type TensorInput } from './operand.js';
 import { oneHot } from './nn.js';
 import { extractPatches, foldPatches, type Windows } from './patches.js';
 import { argMax, max, sum } from './reduction.js';
