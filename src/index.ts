@@ -35,6 +35,7 @@ export { softmax, logSoftmax, logSumExp, oneHot, type OneHotOptions } from './op
 export { conv2d, conv2dBackpropInput, conv2dBackpropFilter, type Conv2dOptions } from './ops/conv.js';
 export { maxPool2d, avgPool2d, type Pool2dOptions } from './ops/pool.js';
 export { fused, type FusedConv2dArgs } from './ops/fused.js';
+export { batchNorm, normalize, layerNorm, type NormalizeOptions } from './ops/normalization.js';
 export { losses, type Reduction, type LossOptions, type ProbabilisticLossOptions } from './ops/losses.js';
 export { optimizers, schedules, getOptimizer, Optimizer, type LearningRate, type Schedule, type GradientPair } from './optimizers/index.js';
 export type { TensorInput } from './ops/operand.js';

@@ -2,7 +2,7 @@ import type { Backend, TensorInfo } from '../backend/backend.js';
 import type { OptionalPrimitive, Primitive, PrimitiveAttrs } from '../backend/primitives.js';
 import { record } from '../autograd/tape.js';
 import type { DType } from '../core/dtype.js';
-import { DtypeError } from '../core/errors.js';
+import { DtypeError, ValueError } from '../core/errors.js';
 import { getBackend } from '../backend/registry.js';
 import { Tensor } from '../tensor/tensor.js';
 
@@ -24,7 +24,7 @@ export function runPrimitive<P extends Primitive>(
   const kernel = backend.kernels[primitive] as
     | ((i: readonly TensorInfo[], a: PrimitiveAttrs[P], o: { shape: readonly number[]; dtype: DType }) => object)
     | undefined;
-  if (!kernel) throw new DtypeError(`${primitive}: the ${backend.name} backend has no kernel for this primitive`);
+  if (!kernel) throw new ValueError(`${primitive}: the ${backend.name} backend has no kernel for this primitive`);
   const infos = inputs.map((t) => toInfo(t, backend));
   const handle = kernel(infos, attrs, { shape: outShape, dtype: outDtype });
   const out = new Tensor(handle, outShape, outDtype, backend);
