@@ -50,7 +50,9 @@ if (result.status === 0) {
   console.log('strata: native backend built');
 } else {
   const output = `${result.stdout ?? ''}\n${result.stderr ?? ''}`;
-  const firstError = output.split('\n').find((l) => /error|not found|No such file/i.test(l)) ?? `node-gyp exited with ${result.status}`;
+  // The compiler's own message (a missing dnnl.hpp, say) says more than make's summary line.
+  const lines = output.split('\n');
+  const firstError = lines.find((l) => /fatal error|No such file|not found/i.test(l)) ?? lines.find((l) => /error/i.test(l)) ?? `node-gyp exited with ${result.status}`;
   record({ built: false, reason: firstError.trim().slice(0, 300) });
   console.warn(`strata: native backend not built (${firstError.trim()}); using the reference backend`);
 }
