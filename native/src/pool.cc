@@ -35,6 +35,15 @@ inline Window window_at(const PoolGeometry& g, int64_t i, int64_t j) {
 // NaN-propagating maximum without branches, so the channel loops vectorize.
 inline float max_nan(float m, float v) { return (m != m) ? m : ((v > m || v != v) ? v : m); }
 
+// The forward passes: f(image, window, output row) for every pooled pixel, rows across threads.
+template <typename F>
+void for_each_pooled_pixel(const PoolGeometry& g, float* y, F&& f) {
+  parallel_for(g.n * g.oh, g.n * g.oh * g.ow * g.c > (1 << 15), [&](int64_t row) {
+    const int64_t b = row / g.oh, i = row % g.oh;
+    for (int64_t j = 0; j < g.ow; j++) f(b, window_at(g, i, j), y + ((b * g.oh + i) * g.ow + j) * g.c);
+  });
+}
+
 // maxPool(x, xShape, poolSize, strides, pads, outH, outW)
 Napi::Value MaxPool(const Napi::CallbackInfo& info) {
   const float* x = data_of<float>(info[0]);
@@ -42,18 +51,13 @@ Napi::Value MaxPool(const Napi::CallbackInfo& info) {
   Buffer* yb;
   Napi::Value out = new_buffer(info.Env(), g.n * g.oh * g.ow * g.c * 4, &yb);
   float* y = static_cast<float*>(yb->data);
-  parallel_for(g.n * g.oh, g.n * g.oh * g.ow * g.c > (1 << 15), [&](int64_t row) {
-    const int64_t b = row / g.oh, i = row % g.oh;
-    for (int64_t j = 0; j < g.ow; j++) {
-      const Window w = window_at(g, i, j);
-      float* yo = y + ((b * g.oh + i) * g.ow + j) * g.c;
-      for (int64_t k = 0; k < g.c; k++) yo[k] = -INFINITY;
-      for (int64_t ih = w.h0; ih < w.h1; ih++)
-        for (int64_t iw = w.w0; iw < w.w1; iw++) {
-          const float* xt = x + ((b * g.h + ih) * g.w + iw) * g.c;
-          for (int64_t k = 0; k < g.c; k++) yo[k] = max_nan(yo[k], xt[k]);
-        }
-    }
+  for_each_pooled_pixel(g, y, [&](int64_t b, const Window& w, float* yo) {
+    for (int64_t k = 0; k < g.c; k++) yo[k] = -INFINITY;
+    for (int64_t ih = w.h0; ih < w.h1; ih++)
+      for (int64_t iw = w.w0; iw < w.w1; iw++) {
+        const float* xt = x + ((b * g.h + ih) * g.w + iw) * g.c;
+        for (int64_t k = 0; k < g.c; k++) yo[k] = max_nan(yo[k], xt[k]);
+      }
   });
   return out;
 }
@@ -111,20 +115,15 @@ Napi::Value AvgPool(const Napi::CallbackInfo& info) {
   Buffer* yb;
   Napi::Value out = new_buffer(info.Env(), g.n * g.oh * g.ow * g.c * 4, &yb);
   float* y = static_cast<float*>(yb->data);
-  parallel_for(g.n * g.oh, g.n * g.oh * g.ow * g.c > (1 << 15), [&](int64_t row) {
-    const int64_t b = row / g.oh, i = row % g.oh;
-    for (int64_t j = 0; j < g.ow; j++) {
-      const Window w = window_at(g, i, j);
-      float* yo = y + ((b * g.oh + i) * g.ow + j) * g.c;
-      for (int64_t k = 0; k < g.c; k++) yo[k] = 0;
-      for (int64_t ih = w.h0; ih < w.h1; ih++)
-        for (int64_t iw = w.w0; iw < w.w1; iw++) {
-          const float* xt = x + ((b * g.h + ih) * g.w + iw) * g.c;
-          for (int64_t k = 0; k < g.c; k++) yo[k] += xt[k];
-        }
-      const float inv = 1.f / static_cast<float>((w.h1 - w.h0) * (w.w1 - w.w0));
-      for (int64_t k = 0; k < g.c; k++) yo[k] *= inv;
-    }
+  for_each_pooled_pixel(g, y, [&](int64_t b, const Window& w, float* yo) {
+    for (int64_t k = 0; k < g.c; k++) yo[k] = 0;
+    for (int64_t ih = w.h0; ih < w.h1; ih++)
+      for (int64_t iw = w.w0; iw < w.w1; iw++) {
+        const float* xt = x + ((b * g.h + ih) * g.w + iw) * g.c;
+        for (int64_t k = 0; k < g.c; k++) yo[k] += xt[k];
+      }
+    const float inv = 1.f / static_cast<float>((w.h1 - w.h0) * (w.w1 - w.w0));
+    for (int64_t k = 0; k < g.c; k++) yo[k] *= inv;
   });
   return out;
 }
