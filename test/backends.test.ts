@@ -6,7 +6,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import * as st from '../src/index.js';
 import { loadAddon } from '../src/backend/native/addon.js';
-import { assertClose } from './helpers.js';
+import { assertClose, withBackend } from './helpers.js';
 
 describe('backend selection and fallback', () => {
   it('skips a backend that cannot load, keeps its reason, and falls back to the next best', () => {
@@ -37,9 +37,7 @@ describe('backend selection and fallback', () => {
   });
 
   it('frees native storage during a synchronous loop, without waiting for the event loop', { skip: !st.backends().find((b) => b.name === 'native')?.available && 'native backend unavailable' }, () => {
-    const previous = st.getBackend().name;
-    st.setBackend('native');
-    try {
+    withBackend('native', () => {
       const x = st.randomNormal([1000, 1000]); // 4 MB per result below
       let peak = 0;
       for (let i = 0; i < 250; i++) {
@@ -48,9 +46,7 @@ describe('backend selection and fallback', () => {
       }
       // Without collection during the loop this would reach 1 GB.
       assert.ok(peak < 400e6, `peak native bytes ${peak}`);
-    } finally {
-      st.setBackend(previous);
-    }
+    });
   });
 
   it('survives signals during oneDNN kernels (a profiler sampling with SIGPROF)', { skip: !st.backends().find((b) => b.name === 'native')?.available && 'native backend unavailable' }, () => {
@@ -74,9 +70,7 @@ describe('backend selection and fallback', () => {
     // A small convnet-shaped graph where tensors are used twice and rules pass gradients through
     // unchanged, so releasing a gradient still held elsewhere would fail or change the result.
     const run = (name: string) => {
-      const previous = st.getBackend().name;
-      st.setBackend(name);
-      try {
+      return withBackend(name, () => {
         const img = st.tensor(Array.from({ length: 2 * 6 * 6 * 2 }, (_, i) => Math.sin(i)), [2, 6, 6, 2]);
         const f = st.variable(st.tensor(Array.from({ length: 3 * 3 * 2 * 4 }, (_, i) => Math.cos(i) / 3), [3, 3, 2, 4]));
         const b = st.variable(st.tensor([0.1, -0.2, 0.3, 0]));
@@ -88,9 +82,7 @@ describe('backend selection and fallback', () => {
         const loss = st.add(st.losses.sparseCategoricalCrossentropy(st.tensor([1, 2], [2], 'int32'), logits, { fromLogits: true }), st.sum(b).square());
         loss.backward();
         return [f, b, w].map((v) => Array.from(v.grad!.dataSync()));
-      } finally {
-        st.setBackend(previous);
-      }
+      });
     };
     const expected = run('reference');
     for (const backend of st.backends().filter((x) => x.available && x.name !== 'reference')) {

@@ -8,7 +8,7 @@ import * as st from '../src/index.js';
 import { conv2dComposite, planConv2d } from '../src/ops/conv.js';
 import { reluGrad } from '../src/ops/elementwise.js';
 import { maxPool2dComposite, avgPool2dComposite, planPool2d } from '../src/ops/pool.js';
-import { assertClose, randomValues } from './helpers.js';
+import { assertClose, randomValues, withBackend } from './helpers.js';
 
 type Arr = { shape: number[]; values: number[] };
 
@@ -150,13 +150,9 @@ const cases: Case[] = [
 /** Optional kernels, checked against the composite path computed on the reference backend. */
 const img = arr([2, 9, 8, 3], 12), filt = arr([4, 2, 3, 5], 13);
 const onReference = (f: () => st.Tensor) => {
-  const previous = st.getBackend().name;
-  st.setBackend('reference');
-  try {
+  return withBackend('reference', () => {
     return Array.from(f().dataSync());
-  } finally {
-    st.setBackend(previous);
-  }
+  });
 };
 for (const opts of [{ strides: 2, padding: 'same' as const }, { dilation: 2 }, { strides: [1, 3] as [number, number], padding: 'same' as const }]) {
   cases.push({
@@ -183,15 +179,11 @@ for (const backend of st.backends()) {
   describe(`conformance on the ${backend.name} backend`, { skip: backend.available ? false : `unavailable: ${backend.reason}` }, () => {
     for (const c of cases) {
       it(c.name, () => {
-        const previous = st.getBackend().name;
-        st.setBackend(backend.name);
-        try {
+        withBackend(backend.name, () => {
           const y = c.run();
           assert.equal(y.backend.name, backend.name);
           assertClose(Array.from(y.dataSync()), c.expected(), c.rtol ?? 2e-6, 1e-6, c.name);
-        } finally {
-          st.setBackend(previous);
-        }
+        });
       });
     }
   });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as st from '../src/index.js';
+import { withBackend } from './helpers.js';
 
 /** Asserts that `f` throws `cls` and that the message matches every pattern. */
 function throwsWith(f: () => unknown, cls: new (...a: never[]) => Error, ...patterns: RegExp[]): void {
@@ -43,15 +44,11 @@ describe('bad input raises the documented error class with a message naming what
   });
 
   it('a dtype the backend cannot store', { skip: !st.backends().find((b) => b.name === 'native')?.available && 'native backend unavailable' }, () => {
-    const previous = st.getBackend().name;
-    st.setBackend('native');
-    try {
+    withBackend('native', () => {
       throwsWith(() => st.tensor([1, 2], [2], 'float64'), st.DtypeError, /native/, /float64/);
       throwsWith(() => st.zeros([2], 'float64'), st.DtypeError, /native/, /float64/);
       throwsWith(() => st.randomNormal([2], { dtype: 'float64' }), st.DtypeError, /native/, /float64/);
-    } finally {
-      st.setBackend(previous);
-    }
+    });
   });
 
   it('unknown option names', () => {

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as st from '../src/index.js';
 import { fusedConv2dComposite } from '../src/ops/fused.js';
-import { assertClose, randomValues } from './helpers.js';
+import { assertClose, randomValues, withBackend } from './helpers.js';
 
 const values = (shape: number[], seed: number) => randomValues(shape.reduce((a, b) => a * b, 1), seed);
 
@@ -13,9 +13,7 @@ for (const backend of st.backends()) {
     for (const activation of ['linear', 'relu'] as const) {
       for (const opts of [{}, { strides: 2, padding: 'same' as const }, { dilation: 2, padding: 'same' as const }]) {
         it(`${activation} ${JSON.stringify(opts)} matches conv2d + bias + ${activation}, with gradients`, () => {
-          const previous = st.getBackend().name;
-          st.setBackend(backend.name);
-          try {
+          withBackend(backend.name, () => {
             const x = st.variable(st.tensor(values([2, 9, 7, 3], 1), [2, 9, 7, 3]));
             const f = st.variable(st.tensor(values([3, 3, 3, 5], 2), [3, 3, 3, 5]));
             const b = st.variable(st.tensor(values([5], 3), [5]));
@@ -29,9 +27,7 @@ for (const backend of st.backends()) {
             const fused = run(() => st.fused.conv2d({ x, filter: f, bias: b, activation, ...opts }));
             const plain = run(() => fusedConv2dComposite(x, f, b, activation, opts));
             ['output', 'dx', 'dfilter', 'dbias'].forEach((what, i) => assertClose(fused[i], plain[i], 1e-5, 1e-5, what));
-          } finally {
-            st.setBackend(previous);
-          }
+          });
         });
       }
     }

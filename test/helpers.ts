@@ -1,6 +1,17 @@
 import assert from 'node:assert/strict';
 import * as st from '../src/index.js';
 
+/** Runs `f` with `name` as the current backend, restoring the previous one afterwards. */
+export function withBackend<T>(name: string, f: () => T): T {
+  const previous = st.getBackend().name;
+  st.setBackend(name);
+  try {
+    return f();
+  } finally {
+    st.setBackend(previous);
+  }
+}
+
 /** Deterministic pseudo-random values in [lo, hi) (a tiny LCG, independent of Strata's RNG). */
 export function randomValues(n: number, seed = 1, lo = -1, hi = 1): number[] {
   let s = seed >>> 0 || 1;

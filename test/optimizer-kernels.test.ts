@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as st from '../src/index.js';
-import { assertClose, randomValues } from './helpers.js';
+import { assertClose, randomValues, withBackend } from './helpers.js';
 
 type Make = () => st.Optimizer;
 
@@ -23,9 +23,7 @@ const configs: [string, Make][] = [
 
 /** Five steps of fixed pseudo-random gradients on two variables; returns their final values. */
 function run(make: Make, backend: string): number[][] {
-  const previous = st.getBackend().name;
-  st.setBackend(backend);
-  try {
+  return withBackend(backend, () => {
     const opt = make();
     const a = st.variable(st.tensor(randomValues(12, 1), [3, 4])), b = st.variable(st.tensor(randomValues(4, 2), [4]));
     for (let step = 0; step < 5; step++) {
@@ -36,9 +34,7 @@ function run(make: Make, backend: string): number[][] {
     }
     assert.equal(opt.iterations, 5);
     return [a, b].map((v) => Array.from(v.dataSync()));
-  } finally {
-    st.setBackend(previous);
-  }
+  });
 }
 
 for (const backend of st.backends().filter((b) => b.available && b.name !== 'reference')) {

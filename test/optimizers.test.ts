@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import * as st from '../src/index.js';
-import { assertClose } from './helpers.js';
+import { assertClose, withBackend } from './helpers.js';
 
 const NAMES = ['W', 'b'] as const;
 type VarName = (typeof NAMES)[number];
@@ -74,16 +74,6 @@ function optimizerFor(c: Case): st.Optimizer {
   const options: Record<string, unknown> = { ...c.options };
   if ('learningRate' in options) options.learningRate = learningRateOf(options.learningRate);
   return make(c.optimizer, options);
-}
-
-function withBackend<T>(name: string, f: () => T): T {
-  const previous = st.getBackend().name;
-  st.setBackend(name);
-  try {
-    return f();
-  } finally {
-    st.setBackend(previous);
-  }
 }
 
 /** Applies the six gradient sets and returns both variables' values after each step. */

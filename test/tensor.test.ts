@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import * as st from '../src/index.js';
 import { philox4x32 } from '../src/core/rng.js';
 import { promoteTypes } from '../src/core/dtype.js';
-import { assertClose } from './helpers.js';
+import { assertClose, withBackend } from './helpers.js';
 
 describe('tensor creation and reading', () => {
   it('infers shape and dtype from nested arrays, booleans and typed arrays', () => {
@@ -51,9 +51,7 @@ describe('tensor creation and reading', () => {
 
   for (const backend of st.backends().filter((b) => b.available)) {
     it(`counts live tensors and bytes on the ${backend.name} backend, and dispose() releases them`, () => {
-      const previous = st.getBackend().name;
-      st.setBackend(backend.name);
-      try {
+      withBackend(backend.name, () => {
         const before = st.memory()[backend.name];
         const t = st.ones([1000]);
         const view = t.reshape([10, 100]); // shares t's storage
@@ -68,9 +66,7 @@ describe('tensor creation and reading', () => {
         view.dispose();
         // Native storage goes at once with its last owner; reference storage when the GC runs.
         if (backend.name === 'native') assert.deepEqual(st.memory()[backend.name], before);
-      } finally {
-        st.setBackend(previous);
-      }
+      });
     });
   }
 

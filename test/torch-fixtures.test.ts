@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import * as st from '../src/index.js';
-import { assertClose } from './helpers.js';
+import { assertClose, withBackend } from './helpers.js';
 
 interface Arr {
   shape: number[];
@@ -120,16 +120,6 @@ const OPTIONAL_KERNELS = [
   'conv2d', 'conv2dBackpropInput', 'conv2dBackpropFilter', 'maxPool2d', 'maxPool2dGrad',
   'avgPool2d', 'avgPool2dGrad', 'softmax', 'logSoftmax',
 ];
-
-function withBackend<T>(name: string, f: () => T): T {
-  const previous = st.getBackend().name;
-  st.setBackend(name);
-  try {
-    return f();
-  } finally {
-    st.setBackend(previous);
-  }
-}
 
 st.registerBackend('reference-composite', () => {
   const ref = withBackend('reference', () => st.getBackend());
