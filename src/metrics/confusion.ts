@@ -1,0 +1,159 @@
+import { noGrad } from '../autograd/tape.js';
+import { ShapeError, ValueError, fmtShape } from '../core/errors.js';
+import { checkKeys } from '../core/options.js';
+import { cast, greater, logicalAnd, mul, notEqual } from '../ops/elementwise.js';
+import { sum } from '../ops/reduction.js';
+import { broadcastTo, concat, reshape, slice } from '../ops/shape-ops.js';
+import { tensor } from '../tensor/create.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { Metric, checkBatch, metricInput, sameShapePair } from './metric.js';
+
+// Precision and recall from confusion counts at one or more thresholds, accumulated over
+// batches (Keras 3's update_confusion_matrix_variables): every element of yPred is one
+// prediction, positive when strictly greater than the threshold; a label is positive when it is
+// non-zero. Sample weights weight the counts. One update downloads 2T + 1 numbers.
+// Keras's `topK` option (only the k best scores of a row can be positive) is not implemented;
+// passing it is rejected as an unknown option.
+
+export interface ConfusionOptions {
+  name?: string;
+  /** One threshold or several (each in [0, 1]); 0.5 by default. */
+  thresholds?: number | readonly number[];
+  /** Only this class (an index into yPred's last axis) is counted, as in Keras. */
+  classId?: number;
+}
+
+/** Options checked and a thresholds list made: shared with AUC's explicit thresholds. */
+export function checkThresholds(metric: string, thresholds: unknown): number[] {
+  const list = typeof thresholds === 'number' ? [thresholds] : thresholds;
+  const ok = Array.isArray(list) && list.length > 0 && list.every((t) => typeof t === 'number' && t >= 0 && t <= 1);
+  if (!ok) throw new ValueError(`${metric}: thresholds must be a number or a non-empty array of numbers in [0, 1]; received ${JSON.stringify(thresholds)}`);
+  return (list as number[]).slice();
+}
+
+/** A weight tensor broadcast to `shape`: a per-sample weight [N] gains trailing axes of 1 first. */
+export function broadcastWeight(metric: string, sampleWeight: Tensor, shape: readonly number[]): Tensor {
+  let w = sampleWeight;
+  if (w.rank > shape.length) {
+    // [N, 1] against a rank-1 yPred: Keras squeezes the trailing 1.
+    if (w.rank === shape.length + 1 && w.shape[w.rank - 1] === 1) w = reshape(w, w.shape.slice(0, -1));
+  }
+  while (w.rank > 0 && w.rank < shape.length) w = reshape(w, [...w.shape, 1]);
+  const fits = w.rank === 0 || (w.rank === shape.length && w.shape.every((d, i) => d === shape[i] || d === 1));
+  if (!fits) {
+    throw new ShapeError(`${metric}: sampleWeight must be per sample or broadcast to yPred; sampleWeight is ${fmtShape(sampleWeight.shape)}, yPred is ${fmtShape(shape)}`);
+  }
+  return broadcastTo(w, shape);
+}
+
+/** Shared state: true positives, false positives and false negatives per threshold. */
+export abstract class ConfusionMetric extends Metric {
+  readonly thresholds: readonly number[];
+  readonly classId: number | undefined;
+  protected truePositives: Float64Array;
+  protected falsePositives: Float64Array;
+  protected falseNegatives: Float64Array;
+
+  constructor(op: string, defaultName: string, options: ConfusionOptions) {
+    checkKeys(op, options, ['name', 'thresholds', 'classId']);
+    super(options.name ?? defaultName);
+    this.thresholds = checkThresholds(op, options.thresholds ?? 0.5);
+    if (options.classId !== undefined && !(Number.isInteger(options.classId) && options.classId >= 0)) {
+      throw new ValueError(`${op}: classId must be a non-negative integer; received ${JSON.stringify(options.classId)}`);
+    }
+    this.classId = options.classId;
+    const n = this.thresholds.length;
+    this.truePositives = new Float64Array(n);
+    this.falsePositives = new Float64Array(n);
+    this.falseNegatives = new Float64Array(n);
+  }
+
+  override update(yTrue: Tensor, yPred: Tensor, sampleWeight?: Tensor): void {
+    noGrad(() => this.accumulate(yTrue, yPred, sampleWeight));
+  }
+
+  private accumulate(yTrue: Tensor, yPred: Tensor, sampleWeight?: Tensor): void {
+    const name = this.name;
+    let [t, p] = sameShapePair(name, yTrue, yPred);
+    checkBatch(name, t, p);
+    const dt = p.dtype === 'float64' ? 'float64' : 'float32';
+    let w = sampleWeight === undefined || sampleWeight === null ? undefined : cast(broadcastWeight(name, metricInput(name, 'sampleWeight', sampleWeight), p.shape), dt);
+    if (this.classId !== undefined) {
+      const classes = p.rank === 0 ? 0 : p.shape[p.rank - 1];
+      if (this.classId >= classes) {
+        throw new ValueError(`${name}: classId ${this.classId} is out of range for yPred of shape ${fmtShape(yPred.shape)}`);
+      }
+      const pick = (x: Tensor) => slice(x, x.shape.map((_, i) => (i === x.rank - 1 ? this.classId! : 0)), x.shape.map((d, i) => (i === x.rank - 1 ? 1 : d)));
+      [t, p] = [pick(t), pick(p)];
+      if (w) w = pick(w);
+    }
+    const m = p.size, n = this.thresholds.length;
+    const predictedPositive = greater(reshape(cast(p, dt), [m, 1]), tensor(this.thresholds.slice(), [1, n], dt));
+    const labelPositive = reshape(notEqual(t, 0), [m, 1]);
+    const hits = logicalAnd(predictedPositive, labelPositive);
+    let counts: Tensor;
+    if (w === undefined) {
+      // Plain counts stay int32 on the backend: exact whatever the batch size.
+      counts = concat([sum(hits, 0), sum(predictedPositive, 0), reshape(sum(labelPositive), [1])]);
+    } else {
+      const wColumn = reshape(w, [m, 1]);
+      const weighted = (mask: Tensor, axis?: number) => sum(mul(cast(mask, dt), wColumn), axis);
+      counts = concat([weighted(hits, 0), weighted(predictedPositive, 0), reshape(weighted(labelPositive), [1])]);
+    }
+    const c = counts.dataSync();
+    const positives = c[2 * n];
+    for (let j = 0; j < n; j++) {
+      const tp = c[j];
+      this.truePositives[j] += tp;
+      this.falsePositives[j] += c[n + j] - tp;
+      this.falseNegatives[j] += positives - tp;
+    }
+  }
+
+  /** The value at each threshold, in the order given. */
+  abstract results(): number[];
+
+  /** The value at the first threshold (the only one unless several were given). */
+  override result(): number {
+    return this.results()[0];
+  }
+
+  override reset(): void {
+    this.truePositives.fill(0);
+    this.falsePositives.fill(0);
+    this.falseNegatives.fill(0);
+  }
+
+  override getConfig(): Record<string, unknown> {
+    const thresholds = this.thresholds.length === 1 ? this.thresholds[0] : this.thresholds.slice();
+    return this.classId === undefined ? { name: this.name, thresholds } : { name: this.name, thresholds, classId: this.classId };
+  }
+}
+
+/** a / b, with 0 for an empty denominator (Keras's divide_no_nan). */
+export const divideNoNan = (a: number, b: number): number => (b === 0 ? 0 : a / b);
+
+/** tp / (tp + fp): the fraction of predicted positives that are positive. */
+export class Precision extends ConfusionMetric {
+  constructor(options: ConfusionOptions = {}) {
+    super('precision', 'precision', options);
+  }
+
+  override results(): number[] {
+    return Array.from(this.truePositives, (tp, j) => divideNoNan(tp, tp + this.falsePositives[j]));
+  }
+}
+
+/** tp / (tp + fn): the fraction of positives predicted positive. */
+export class Recall extends ConfusionMetric {
+  constructor(options: ConfusionOptions = {}) {
+    super('recall', 'recall', options);
+  }
+
+  override results(): number[] {
+    return Array.from(this.truePositives, (tp, j) => divideNoNan(tp, tp + this.falseNegatives[j]));
+  }
+}
+
+export const precision = (options: ConfusionOptions = {}): Precision => new Precision(options);
+export const recall = (options: ConfusionOptions = {}): Recall => new Recall(options);

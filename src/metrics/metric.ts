@@ -1,0 +1,197 @@
+import { noGrad } from '../autograd/tape.js';
+import { floatType } from '../core/dtype.js';
+import { ShapeError, ValueError, fmtShape } from '../core/errors.js';
+import { cast, mul } from '../ops/elementwise.js';
+import { asTensor } from '../ops/operand.js';
+import { mean, sum } from '../ops/reduction.js';
+import { broadcastTo, reshape, stack } from '../ops/shape-ops.js';
+import { Tensor } from '../tensor/tensor.js';
+
+// Note [Streaming metrics]
+// A metric accumulates batches (`update`), reports the value over everything seen (`result`)
+// and starts over (`reset`), as Keras 3's metrics do. Each update runs a few tensor ops on the
+// batch, on whatever backend the batch lives on, and downloads only a handful of numbers (a
+// weighted sum and a count, or a short vector of confusion counts). Running totals are JS numbers
+// (float64), so a long epoch does not lose precision to float32 accumulation. Updates run under
+// noGrad: metrics never record on the tape even when yPred came from a model being trained.
+
+/** A function metric: per-sample values (or one scalar) for a batch, averaged over samples. */
+export type MetricFunction = (yTrue: Tensor, yPred: Tensor) => Tensor;
+
+export abstract class Metric {
+  /** The key used in training logs ('accuracy', 'mae', 'precision', 'auc', ...). */
+  readonly name: string;
+
+  constructor(name: string) {
+    if (typeof name !== 'string' || name === '') throw new ValueError(`metric: name must be a non-empty string; received ${JSON.stringify(name)}`);
+    this.name = name;
+  }
+
+  /** Accumulates one batch. */
+  abstract update(yTrue: Tensor, yPred: Tensor, sampleWeight?: Tensor): void;
+  /** The value over every batch since the last reset (0 before any update, as in Keras). */
+  abstract result(): number;
+  abstract reset(): void;
+
+  /** The options that rebuild this metric (with its name). */
+  getConfig(): Record<string, unknown> {
+    return { name: this.name };
+  }
+}
+
+/** Converts a metric argument to a tensor, naming the metric when it cannot. */
+export function metricInput(metric: string, what: string, x: unknown): Tensor {
+  if (x instanceof Tensor) return x;
+  if (typeof x === 'number' || Array.isArray(x) || ArrayBuffer.isView(x)) return asTensor(metric, what, x as number);
+  throw new ValueError(`${metric}: ${what} must be a tensor; received ${x === null ? 'null' : typeof x}`);
+}
+
+/**
+ * Brings yTrue and yPred to one rank the way Keras does: when their ranks differ by one and the
+ * longer one ends in an axis of 1, that axis is dropped ([N] against [N, 1]).
+ */
+export function alignRanks(a: Tensor, b: Tensor): [Tensor, Tensor] {
+  if (a.rank === b.rank + 1 && a.shape[a.rank - 1] === 1) return [reshape(a, a.shape.slice(0, -1)), b];
+  if (b.rank === a.rank + 1 && b.shape[b.rank - 1] === 1) return [a, reshape(b, b.shape.slice(0, -1))];
+  return [a, b];
+}
+
+/** yTrue and yPred with the same shape after `alignRanks`, or a ShapeError naming the metric. */
+export function sameShapePair(metric: string, yTrue: Tensor, yPred: Tensor): [Tensor, Tensor] {
+  const [t, p] = alignRanks(metricInput(metric, 'yTrue', yTrue), metricInput(metric, 'yPred', yPred));
+  const same = t.rank === p.rank && t.shape.every((d, i) => d === p.shape[i]);
+  if (!same) {
+    throw new ShapeError(`${metric}: yTrue and yPred must have the same shape (up to a trailing axis of 1); yTrue is ${fmtShape(yTrue.shape)}, yPred is ${fmtShape(yPred.shape)}`);
+  }
+  return [t, p];
+}
+
+/** A weighted sum and the total weight for one batch of values. */
+export interface WeightedSums {
+  total: number;
+  count: number;
+}
+
+/**
+ * Keras 3's weighted mean bookkeeping for one batch (reduce_to_samplewise_values):
+ * - no weight: values are averaged over their non-batch axes, summed, and count as one per sample
+ *   (a scalar value counts once);
+ * - with a weight: after aligning ranks, values are averaged over the axes the weight lacks, the
+ *   weight is broadcast to them, and both the weighted values and the weight are averaged over
+ *   the non-batch axes before summing. A scalar weight w on a batch therefore adds w * mean(values)
+ *   to the total and w to the count (how Keras weights the running loss by batch size).
+ */
+export function weightedSums(metric: string, values: Tensor, sampleWeight?: Tensor | number): WeightedSums {
+  let v = cast(values, floatType(values.dtype));
+  if (sampleWeight === undefined || sampleWeight === null) {
+    if (v.rank === 0) return { total: v.dataSync()[0], count: 1 };
+    const perSample = v.rank > 1 ? mean(v, range(1, v.rank)) : v;
+    return { total: sum(perSample).dataSync()[0], count: v.shape[0] };
+  }
+  let w = cast(typeof sampleWeight === 'number' ? sampleWeight : metricInput(metric, 'sampleWeight', sampleWeight), v.dtype);
+  const givenShape = w.shape;
+  [v, w] = alignRanks(v, w);
+  if (v.rank > w.rank) v = mean(v, range(w.rank, v.rank));
+  const fits = w.rank === v.rank && w.shape.every((d, i) => d === v.shape[i] || d === 1);
+  if (!fits) {
+    throw new ShapeError(`${metric}: sampleWeight must broadcast to the per-sample values; sampleWeight is ${fmtShape(givenShape)}, values are ${fmtShape(values.shape)}`);
+  }
+  const wb = broadcastTo(w, v.shape);
+  let weighted = mul(v, wb);
+  let weight = wb;
+  if (v.rank > 1) {
+    weighted = mean(weighted, range(1, v.rank));
+    weight = mean(weight, range(1, v.rank));
+  }
+  const both = stack([sum(weighted), sum(weight)]).dataSync();
+  return { total: both[0], count: both[1] };
+}
+
+function range(start: number, stop: number): number[] {
+  return Array.from({ length: stop - start }, (_, i) => start + i);
+}
+
+/** Checks that two tensors agree on their leading (batch) axis. */
+export function checkBatch(metric: string, yTrue: Tensor, yPred: Tensor): void {
+  if (yTrue.rank > 0 && yPred.rank > 0 && yTrue.shape[0] !== yPred.shape[0]) {
+    throw new ShapeError(`${metric}: yTrue and yPred must have the same batch size; yTrue is ${fmtShape(yTrue.shape)}, yPred is ${fmtShape(yPred.shape)}`);
+  }
+}
+
+/**
+ * A running weighted mean of values (Keras's `Mean`): the trainer's loss tracker. Feed it with
+ * `updateValues(value, sampleWeight)`; `update(yTrue, yPred)` has no meaning for it.
+ */
+export class Mean extends Metric {
+  protected total = 0;
+  protected count = 0;
+
+  constructor(options: { name?: string } = {}) {
+    super(options.name ?? 'mean');
+  }
+
+  /** Adds values (a scalar or per-sample tensor) with an optional weight (Keras's update_state). */
+  updateValues(values: Tensor | number, sampleWeight?: Tensor | number): void {
+    noGrad(() => {
+      const v = typeof values === 'number' ? asTensor(this.name, 'values', values) : metricInput(this.name, 'values', values);
+      this.add(weightedSums(this.name, v, sampleWeight));
+    });
+  }
+
+  override update(_yTrue: Tensor, _yPred: Tensor, _sampleWeight?: Tensor): void {
+    throw new ValueError(`${this.name}: a running mean is fed with updateValues(values, sampleWeight?); received update(yTrue, yPred)`);
+  }
+
+  protected add(sums: WeightedSums): void {
+    // A NaN batch is not skipped: it stays visible in the result, as in Keras.
+    this.total += sums.total;
+    this.count += sums.count;
+  }
+
+  override result(): number {
+    // Keras's divide_no_nan: nothing seen (or all weights zero) reads as 0.
+    return this.count === 0 ? 0 : this.total / this.count;
+  }
+
+  override reset(): void {
+    this.total = 0;
+    this.count = 0;
+  }
+}
+
+/**
+ * A metric defined by a per-sample function (Keras's MeanMetricWrapper): accuracy, mse, mae and
+ * user functions. The function's values are averaged over samples with `weightedSums`.
+ */
+export class MeanMetricWrapper extends Mean {
+  private readonly fn: MetricFunction;
+  private readonly config: Record<string, unknown>;
+
+  constructor(name: string, fn: MetricFunction, config: Record<string, unknown> = {}) {
+    super({ name });
+    this.fn = fn;
+    this.config = config;
+  }
+
+  override update(yTrue: Tensor, yPred: Tensor, sampleWeight?: Tensor): void {
+    noGrad(() => {
+      const t = metricInput(this.name, 'yTrue', yTrue), p = metricInput(this.name, 'yPred', yPred);
+      checkBatch(this.name, t, p);
+      const values = this.fn(t, p);
+      if (!(values instanceof Tensor)) {
+        throw new ValueError(`${this.name}: the metric function must return a tensor; received ${typeof values}`);
+      }
+      if (sampleWeight !== undefined && sampleWeight !== null) {
+        const w = metricInput(this.name, 'sampleWeight', sampleWeight);
+        if (w.rank > 0 && values.rank > 0 && w.shape[0] !== values.shape[0]) {
+          throw new ShapeError(`${this.name}: sampleWeight must have one entry per sample; sampleWeight is ${fmtShape(w.shape)}, yPred is ${fmtShape(p.shape)}`);
+        }
+      }
+      this.add(weightedSums(this.name, values, sampleWeight));
+    });
+  }
+
+  override getConfig(): Record<string, unknown> {
+    return { name: this.name, ...this.config };
+  }
+}
