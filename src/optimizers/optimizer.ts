@@ -46,16 +46,13 @@ export interface RuleResult {
 export abstract class Optimizer {
   /** Updates applied so far; a schedule sees this as its step. */
   iterations = 0;
-  readonly learningRate: LearningRate;
+  private lr: LearningRate;
   protected readonly common: Required<Pick<CommonOptions, 'weightDecay'>> & Omit<CommonOptions, 'learningRate' | 'weightDecay'>;
   private readonly slots = new Map<Tensor, Tensor[]>();
 
   protected constructor(readonly name: string, options: CommonOptions & Record<string, unknown>, ownKeys: readonly string[], defaultLearningRate: number) {
     checkKeys(name, options, [...COMMON_KEYS, ...ownKeys]);
-    this.learningRate = options.learningRate ?? defaultLearningRate;
-    if (typeof this.learningRate !== 'number' && typeof this.learningRate !== 'function') {
-      throw new ValueError(`${name}: learningRate must be a number, a schedule or a function of the step; received ${JSON.stringify(this.learningRate)}`);
-    }
+    this.lr = checkLearningRate(name, options.learningRate ?? defaultLearningRate);
     const set = (['clipNorm', 'clipValue', 'globalClipNorm'] as const).filter((k) => options[k] !== undefined);
     if (set.length > 1) throw new ValueError(`${name}: only one of clipNorm, clipValue and globalClipNorm may be set; received ${set.join(', ')}`);
     for (const k of [...set, 'weightDecay'] as const) {
@@ -77,6 +74,21 @@ export abstract class Optimizer {
   protected abstract ownConfig(): Record<string, unknown>;
   /** Called once per applyGradients before the variables are updated (Nadam's running product). */
   protected beforeStep(_step: number): void {}
+
+  /** The learning rate as configured: a number or a schedule of the iteration count. */
+  get learningRate(): LearningRate {
+    return this.lr;
+  }
+
+  /** Replaces the learning rate (callbacks such as reduceLROnPlateau lower it between epochs). */
+  set learningRate(lr: LearningRate) {
+    this.lr = checkLearningRate(this.name, lr);
+  }
+
+  /** The same as assigning `learningRate`, for call sites that read better as a method. */
+  setLearningRate(lr: LearningRate): void {
+    this.learningRate = lr;
+  }
 
   /** The learning rate the next update will use. */
   currentLearningRate(): number {
@@ -164,6 +176,28 @@ export abstract class Optimizer {
     return out;
   }
 
+  /** A variable's slot tensors (momentum, velocity, ...), or undefined before its first update. */
+  slotsFor(variable: Tensor): readonly Tensor[] | undefined {
+    return this.slots.get(variable);
+  }
+
+  /** How many slot tensors this optimizer keeps per variable. */
+  slotCount(variable: Tensor): number {
+    return this.slotsOf(variable).length;
+  }
+
+  /** Restores one variable's slots (creating them if needed), as saved from slotsFor(). */
+  restoreSlots(variable: Tensor, values: readonly Tensor[]): void {
+    const slots = this.slotsOf(variable);
+    if (values.length !== slots.length) {
+      throw new ValueError(`${this.name}: expected ${slots.length} slot tensors for a variable of shape ${fmtShape(variable.shape)}; received ${values.length}`);
+    }
+    slots.forEach((s, k) => {
+      if (!shapesEqual(s.shape, values[k].shape)) throw new ShapeError(`${this.name}: slot ${k} has shape ${fmtShape(s.shape)}; received ${fmtShape(values[k].shape)}`);
+      s.assign(cast(values[k], s.dtype));
+    });
+  }
+
   /** The state a resumed run needs: the iteration count, then each variable's slots in first-use order. */
   getWeights(): Tensor[] {
     return [tensor(this.iterations, [], 'int32'), ...[...this.slots.values()].flat()];
@@ -183,6 +217,15 @@ export abstract class Optimizer {
     let k = 1;
     for (const list of slotLists) for (const s of list) s.assign(cast(weights[k++], s.dtype));
   }
+}
+
+function checkLearningRate(name: string, lr: unknown): LearningRate {
+  if (typeof lr === 'function') return lr as LearningRate;
+  if (typeof lr !== 'number') {
+    throw new ValueError(`${name}: learningRate must be a number, a schedule or a function of the step; received ${JSON.stringify(lr)}`);
+  }
+  if (!Number.isFinite(lr) || lr < 0) throw new ValueError(`${name}: learningRate must be a finite number >= 0; received ${lr}`);
+  return lr;
 }
 
 /** Slots that start at zero, shaped like the variable. */

@@ -1,0 +1,170 @@
+import { performance } from 'node:perf_hooks';
+import { SingleBar } from 'cli-progress';
+import { checkKeys } from '../core/options.js';
+import { BaseCallback, type Logs } from './callback.js';
+import { verbosity } from './check-options.js';
+import { clearLiveLine, formatDuration, formatLogValue, setLiveLine, type LiveLine } from './output.js';
+
+/** Where the bar writes: a writable stream, a terminal when `isTTY` is true. */
+export type ProgressStream = NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+
+export interface ProgressBarOptions {
+  /** 1: a live bar on a terminal (one line per epoch elsewhere); 2: one line per epoch. Default 1. */
+  verbose?: 1 | 2;
+  /** Default process.stdout. */
+  stream?: ProgressStream;
+  /** A clock in milliseconds, for tests. Default performance.now. */
+  clock?: () => number;
+}
+
+const BAR_WIDTH = 24;
+
+// cli-progress re-arms a redraw timer after every render. Unref'd, a bar left running by a
+// failed fit cannot keep the process alive.
+class UnrefTimerBar extends SingleBar {
+  override render(): void {
+    super.render();
+    (this as unknown as { timer: NodeJS.Timeout | null }).timer?.unref();
+  }
+}
+
+/** `loss: 0.2351 - accuracy: 0.9301 - ...`, in the order the trainer logged them. */
+export function formatLogs(logs: Logs): string {
+  return Object.entries(logs)
+    .map(([k, v]) => `${k}: ${formatLogValue(v)}`)
+    .join(' - ');
+}
+
+/**
+ * Training progress, as Keras's verbose modes: with verbose 1 on a terminal, a live line per
+ * epoch (`Epoch e/E [=====>....] step/steps - elapsed - ETA - samples/s - loss ...`) drawn with
+ * cli-progress and replaced when the epoch ends by one plain line with every log, validation
+ * included: `Epoch 1/5 - 12.3s - 938/938 - loss: 0.2351 - accuracy: 0.9301 - val_loss: ...`.
+ * With verbose 2, or when the stream is not a terminal (logs, CI), only the plain lines are
+ * written: no carriage returns.
+ */
+export class ProgressBar extends BaseCallback implements LiveLine {
+  readonly verbose: 1 | 2;
+  readonly stream: ProgressStream;
+  private readonly clock: () => number;
+  private epoch = 0;
+  private epochStart = 0;
+  private stepsDone = 0;
+  private batchLogs: Logs = {};
+  private bar: UnrefTimerBar | undefined;
+  /** A message interrupted the live bar; it is redrawn at the next batch (Note [Messages and the live bar]). */
+  private suspended = false;
+
+  constructor(options: ProgressBarOptions = {}) {
+    super();
+    checkKeys('progressBar', options, ['verbose', 'stream', 'clock']);
+    this.verbose = verbosity('progressBar', options.verbose ?? 1, [1, 2]) as 1 | 2;
+    this.stream = options.stream ?? process.stdout;
+    this.clock = options.clock ?? (() => performance.now());
+  }
+
+  /** True when this bar draws a live line (verbose 1 on a terminal). */
+  get live(): boolean {
+    return this.verbose === 1 && this.stream.isTTY === true;
+  }
+
+  onEpochBegin(epoch: number): void {
+    this.finishBar();
+    this.epoch = epoch;
+    this.epochStart = this.clock();
+    this.stepsDone = 0;
+    this.batchLogs = {};
+    if (this.live) this.startBar();
+  }
+
+  onBatchEnd(batch: number, logs?: Logs): void {
+    this.stepsDone = batch + 1;
+    this.batchLogs = { ...(logs ?? {}) };
+    if (!this.live) return;
+    if (this.suspended || !this.bar) this.startBar();
+    this.bar!.update(this.stepsDone);
+  }
+
+  onEpochEnd(epoch: number, logs?: Logs): void {
+    this.finishBar();
+    this.stream.write(`${this.epochLine(epoch, logs ?? {})}\n`);
+  }
+
+  onTrainEnd(): void {
+    this.finishBar();
+  }
+
+  /** Clears the live line so a message can be printed; the bar comes back at the next batch. */
+  suspend(): void {
+    if (!this.bar) return;
+    this.bar.stop();
+    this.bar = undefined;
+    this.suspended = true;
+  }
+
+  /** The plain line written when an epoch ends. */
+  epochLine(epoch: number, logs: Logs): string {
+    const steps = this.params?.steps;
+    const done = this.stepsDone > 0 ? this.stepsDone : steps ?? 0;
+    const parts = [`Epoch ${epoch + 1}/${this.params?.epochs ?? '?'}`, formatDuration(this.elapsedSeconds()), validCount(steps) ? `${done}/${steps}` : `${done}`];
+    const metrics = formatLogs(logs);
+    if (metrics) parts.push(metrics);
+    return parts.join(' - ');
+  }
+
+  /** The live line: progress, timing and the running batch logs. */
+  liveLine(): string {
+    const steps = this.params?.steps;
+    const elapsed = this.elapsedSeconds();
+    const parts: string[] = [];
+    let head = `Epoch ${this.epoch + 1}/${this.params?.epochs ?? '?'}`;
+    if (validCount(steps)) {
+      const filled = Math.min(BAR_WIDTH, Math.floor((BAR_WIDTH * this.stepsDone) / steps));
+      const arrow = filled < BAR_WIDTH && this.stepsDone > 0 ? '>' : '';
+      head += ` [${'='.repeat(filled)}${arrow}${'.'.repeat(BAR_WIDTH - filled - arrow.length)}] ${this.stepsDone}/${steps}`;
+    } else {
+      head += ` ${this.stepsDone}`;
+    }
+    parts.push(head, formatDuration(elapsed));
+    if (validCount(steps) && this.stepsDone > 0 && this.stepsDone < steps) parts.push(`ETA ${formatDuration((elapsed / this.stepsDone) * (steps - this.stepsDone))}`);
+    const rate = this.samplesDone() / elapsed;
+    if (this.stepsDone > 0 && elapsed > 0 && Number.isFinite(rate)) parts.push(`${rate >= 100 ? Math.round(rate) : rate.toPrecision(3)} samples/s`);
+    const metrics = formatLogs(this.batchLogs);
+    if (metrics) parts.push(metrics);
+    return parts.join(' - ');
+  }
+
+  private samplesDone(): number {
+    const { batchSize = 0, samples = Infinity } = this.params ?? {};
+    return Math.min(this.stepsDone * batchSize, samples);
+  }
+
+  private elapsedSeconds(): number {
+    return Math.max(0, (this.clock() - this.epochStart) / 1000);
+  }
+
+  private startBar(): void {
+    this.bar = new UnrefTimerBar({
+      stream: this.stream,
+      format: () => this.liveLine(),
+      clearOnComplete: true,
+      hideCursor: false,
+      // Lines longer than the terminal are cut rather than wrapped, so redraws stay on one line.
+      linewrap: true,
+      gracefulExit: false,
+    });
+    this.suspended = false;
+    setLiveLine(this);
+    this.bar.start(validCount(this.params?.steps) ? this.params!.steps : 0, this.stepsDone);
+  }
+
+  private finishBar(): void {
+    this.suspended = false;
+    clearLiveLine(this);
+    if (!this.bar) return;
+    this.bar.stop();
+    this.bar = undefined;
+  }
+}
+
+const validCount = (n: number | undefined): n is number => typeof n === 'number' && Number.isFinite(n) && n > 0;
