@@ -38,6 +38,22 @@ export { fused, type FusedConv2dArgs } from './ops/fused.js';
 export { batchNorm, normalize, layerNorm, type NormalizeOptions } from './ops/normalization.js';
 export { losses, type Reduction, type LossOptions, type ProbabilisticLossOptions } from './ops/losses.js';
 export { optimizers, schedules, getOptimizer, Optimizer, type LearningRate, type Schedule, type GradientPair } from './optimizers/index.js';
+export { getLoss, type LossFunction, type LossIdentifier } from './ops/losses.js';
 export type { TensorInput } from './ops/operand.js';
+
+export { initializers, getInitializer, serializeInitializer, type Initializer, type InitializerIdentifier } from './nn/initializers.js';
+export { regularizers, getRegularizer, serializeRegularizer, type Regularizer, type RegularizerIdentifier } from './nn/regularizers.js';
+export { activations, getActivation, serializeActivation, type Activation, type ActivationFn, type ActivationIdentifier } from './nn/activations.js';
+export { Layer, type LayerArgs, type CallOptions, type LayerWeight } from './nn/layer.js';
+export { SymbolicTensor, type Shape } from './nn/symbolic.js';
+export { layers } from './nn/layers/index.js';
+export { input } from './nn/layers/input.js';
+export { metrics, getMetric, Metric, type MetricIdentifier, type MetricFunction } from './metrics/index.js';
+export { callbacks, History, type Callback, type Logs, type TrainingParams } from './callbacks/index.js';
+export {
+  sequential, model, loadModel, Model, Sequential,
+  type ModelArgs, type SequentialArgs, type CompileArgs, type FitArgs, type EvaluateArgs, type PredictArgs, type SummaryOptions, type LoadOptions,
+} from './models/index.js';
+export { data, type MnistData } from './data/index.js';
 
 export const version = '0.1.0';

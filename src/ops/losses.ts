@@ -1,4 +1,4 @@
-import { ShapeError, fmtShape } from '../core/errors.js';
+import { ShapeError, ValueError, fmtShape } from '../core/errors.js';
 import { checkKeys, checkOneOf } from '../core/options.js';
 import { shapesEqual } from '../core/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -126,4 +126,20 @@ export const losses = {
   mse: meanSquaredError,
   mae: meanAbsoluteError,
   kullbackLeiblerDivergence: kld,
+  klDivergence: kld,
 };
+
+/** A loss as compile() takes it: `(yTrue, yPred) => scalar` (losses.* with default options qualify). */
+export type LossFunction = (yTrue: Tensor, yPred: Tensor) => Tensor;
+export type LossIdentifier = string | LossFunction;
+
+/** A loss by Keras name (camelCase, snake_case or any capitalisation: 'sparse_categorical_crossentropy') or the function itself. */
+export function getLoss(identifier: LossIdentifier): { name: string; fn: LossFunction } {
+  if (typeof identifier === 'function') return { name: identifier.name || 'custom', fn: identifier };
+  const key = typeof identifier === 'string' ? identifier.replace(/_/g, '').toLowerCase() : '';
+  const found = Object.entries(losses).find(([name]) => name.toLowerCase() === key);
+  if (!found) {
+    throw new ValueError(`unknown loss ${JSON.stringify(identifier)}; expected a function (yTrue, yPred) => Tensor or one of ${Object.keys(losses).join(', ')}`);
+  }
+  return { name: found[0], fn: (t, p) => found[1](t, p) };
+}

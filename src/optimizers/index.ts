@@ -9,6 +9,7 @@ export { Optimizer, type CommonOptions, type GradientPair } from './optimizer.js
 export { SGD, RMSprop, Adam, AdamW, Adagrad, Adadelta, Adamax, Nadam };
 export type { SgdOptions, RmspropOptions, AdamOptions, AdagradOptions, AdadeltaOptions, AdamaxOptions };
 export { schedules, type Schedule, type LearningRate } from './schedules.js';
+import { schedules, type Schedule, type LearningRate } from './schedules.js';
 
 /** `st.optimizers.*`: factories with Keras's names and defaults. */
 export const optimizers = {
@@ -32,4 +33,22 @@ export function getOptimizer(identifier: OptimizerName | Optimizer): Optimizer {
     throw new ValueError(`unknown optimizer ${JSON.stringify(identifier)}; expected one of ${Object.keys(optimizers).join(', ')} or an optimizer object`);
   }
   return make();
+}
+
+/** Rebuilds an optimizer from getConfig() output (as stored in model.json); learning-rate schedules by class name. */
+export function optimizerFromConfig(config: Record<string, unknown>): Optimizer {
+  const { name, learningRate, ...rest } = config;
+  const make = optimizers[name as OptimizerName];
+  if (typeof name !== 'string' || !make) throw new ValueError(`optimizer config: unknown optimizer ${JSON.stringify(name)}; expected one of ${Object.keys(optimizers).join(', ')}`);
+  let lr: LearningRate | undefined;
+  if (typeof learningRate === 'number') lr = learningRate;
+  else if (learningRate && typeof learningRate === 'object' && 'className' in learningRate) {
+    const spec = learningRate as { className: string; config: Record<string, unknown> };
+    const factory = Object.entries(schedules).find(([k]) => k.toLowerCase() === String(spec.className).toLowerCase())?.[1];
+    if (!factory) throw new ValueError(`optimizer config: unknown learning-rate schedule ${JSON.stringify(spec.className)}; expected one of ${Object.keys(schedules).join(', ')}`);
+    lr = (factory as (c: unknown) => Schedule)(spec.config);
+  } else {
+    throw new ValueError(`optimizer config: the learning rate ${JSON.stringify(learningRate)} cannot be restored (a custom function is not saved); pass the optimizer to compile yourself`);
+  }
+  return (make as (o: Record<string, unknown>) => Optimizer)({ ...rest, learningRate: lr });
 }

@@ -1,0 +1,88 @@
+import { DtypeError, ShapeError, ValueError, fmtShape } from '../core/errors.js';
+import { isFloat } from '../core/dtype.js';
+import { cast, isFinite, logicalNot } from '../ops/elementwise.js';
+import { asTensor, type TensorInput } from '../ops/operand.js';
+import { sum } from '../ops/reduction.js';
+import { gather, slice } from '../ops/shape-ops.js';
+import { tensor } from '../tensor/create.js';
+import { Tensor } from '../tensor/tensor.js';
+
+/** Model inputs: one tensor, or a list for a model with several inputs. */
+export type XInput = TensorInput | Tensor[];
+/** Targets: one tensor, or a list for a model with several outputs. */
+export type YInput = TensorInput | Tensor[];
+
+/** One tensor, or a list of tensors (never a nested number array mistaken for a list). */
+export function toTensorList(op: string, what: string, x: XInput): Tensor[] {
+  if (Array.isArray(x) && x.length > 0 && x.every((t) => t instanceof Tensor)) return x as Tensor[];
+  return [asTensor(op, what, x as TensorInput)];
+}
+
+/** Refuses NaN and ±Infinity in training data, naming the first bad value's index. */
+export function assertFinite(op: string, what: string, t: Tensor): void {
+  if (!isFloat(t.dtype) || t.size === 0) return;
+  const bad = sum(cast(logicalNot(isFinite(t)), 'int32')).item();
+  if (bad === 0) return;
+  const values = t.dataSync();
+  const i = values.findIndex((v) => !Number.isFinite(v));
+  const index: number[] = [];
+  let rest = i;
+  for (let d = t.rank - 1; d >= 0; d--) {
+    index.unshift(rest % t.shape[d]);
+    rest = Math.floor(rest / t.shape[d]);
+  }
+  throw new ValueError(`${op}: ${what} contains ${bad} non-finite value(s); the first is ${values[i]} at index [${index.join(', ')}]`);
+}
+
+/**
+ * In-memory arrays cut into batches along axis 0: every input and target must have the same
+ * number of samples. A batch is gathered by index, so shuffling costs no copy of the dataset.
+ */
+export class ArrayData {
+  readonly size: number;
+
+  constructor(op: string, readonly xs: Tensor[], readonly ys: Tensor[]) {
+    const all = [...xs.map((t, i) => ({ t, what: `x[${i}]` })), ...ys.map((t, i) => ({ t, what: `y[${i}]` }))];
+    for (const { t, what } of all) {
+      if (t.rank === 0) throw new ShapeError(`${op}: ${what} must have a batch axis; received a scalar`);
+    }
+    this.size = all[0].t.shape[0];
+    const other = all.find(({ t }) => t.shape[0] !== this.size);
+    if (other) {
+      throw new ShapeError(`${op}: every input and target needs the same number of samples (axis 0); ${all.map(({ t, what }) => `${what} is ${fmtShape(t.shape)}`).join(', ')}`);
+    }
+    for (const { t, what } of all) if (t.dtype === 'bool') throw new DtypeError(`${op}: ${what} is bool; cast it to a number type`);
+  }
+
+  /** The first part (for training) and the last `fraction` (for validation), as Keras's validation_split. */
+  split(fraction: number): [ArrayData, ArrayData] {
+    const at = Math.ceil(this.size * (1 - fraction));
+    const part = (begin: number, size: number) => (t: Tensor) => slice(t, [begin], [size]);
+    return [
+      new ArrayData('validationSplit', this.xs.map(part(0, at)), this.ys.map(part(0, at))),
+      new ArrayData('validationSplit', this.xs.map(part(at, this.size - at)), this.ys.map(part(at, this.size - at))),
+    ];
+  }
+
+  batchCount(batchSize: number): number {
+    return Math.ceil(this.size / batchSize);
+  }
+
+  /** Batch `b`, taken in `order` (a permutation) when given. The caller owns (and may dispose) the result. */
+  batch(b: number, batchSize: number, order?: Int32Array): { xs: Tensor[]; ys: Tensor[]; size: number } {
+    const start = b * batchSize;
+    const size = Math.min(batchSize, this.size - start);
+    if (!order && start === 0 && size === this.size) return { xs: this.xs, ys: this.ys, size };
+    const ids = order ? order.subarray(start, start + size) : Int32Array.from({ length: size }, (_, i) => start + i);
+    const idx = tensor(ids, [size], 'int32');
+    const take = (t: Tensor) => gather(t, idx, 0);
+    return { xs: this.xs.map(take), ys: this.ys.map(take), size };
+  }
+}
+
+export function checkBatchSize(op: string, batchSize: unknown): number {
+  if (typeof batchSize !== 'number' || !Number.isInteger(batchSize) || batchSize < 1) {
+    throw new ValueError(`${op}: batchSize must be a positive integer; received ${JSON.stringify(batchSize)}`);
+  }
+  return batchSize;
+}

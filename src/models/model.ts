@@ -1,0 +1,269 @@
+import { ValueError } from '../core/errors.js';
+import type { Optimizer } from '../optimizers/optimizer.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { Layer, isShapeList, type CallOptions, type LayerOutput, type LayerWeight } from '../nn/layer.js';
+import { InputLayer } from '../nn/layers/input.js';
+import { deserializeLayer, registerLayer, serializeLayer, type SerializedLayer } from '../nn/registry.js';
+import { SymbolicTensor, type Node, type Shape } from '../nn/symbolic.js';
+import { graphLayers, inferShapes, runGraph, topologicalNodes } from './graph.js';
+import { Trainer, type CompileArgs, type EvaluateArgs, type FitArgs, type History, type PredictArgs, type XInput, type YInput } from './trainer.js';
+import { summary, type SummaryOptions } from './summary.js';
+import { saveModel } from './save.js';
+import type { Logs } from '../callbacks/callback.js';
+
+export interface ModelArgs {
+  inputs: SymbolicTensor | SymbolicTensor[];
+  outputs: SymbolicTensor | SymbolicTensor[];
+  name?: string;
+}
+
+/** [layer name, node index among this model's calls of that layer, output index]: how model.json names a tensor. */
+type TensorRef = [string, number, number];
+
+/**
+ * A model is a layer made of layers: the functional graph from `st.layers.input()` tensors to
+ * outputs (Keras's Functional), with the one trainer for compile/fit/evaluate/predict. Sequential
+ * is the special case of a chain.
+ */
+export class Model extends Layer {
+  static readonly className: string = 'Functional';
+  private graphInputs: SymbolicTensor[] = [];
+  private graphOutputs: SymbolicTensor[] = [];
+  protected nodes: Node[] = [];
+  /** Set by a callback (early stopping) to end fit after the current epoch. */
+  stopTraining = false;
+  private trainer: Trainer | null = null;
+
+  constructor(args: ModelArgs | { name?: string }, ownKeys: readonly string[] = ['inputs', 'outputs']) {
+    super(args as Record<string, unknown>, ownKeys);
+    if ('inputs' in args || 'outputs' in args) {
+      const a = args as ModelArgs;
+      if (!a.inputs || !a.outputs) throw new ValueError(`${this.name}: st.model needs both inputs and outputs (symbolic tensors from st.layers.input() and layer calls)`);
+      this.initGraph(toList(a.inputs), toList(a.outputs), Array.isArray(a.inputs), Array.isArray(a.outputs));
+    }
+  }
+
+  private inputsAsList = false;
+  private outputsAsList = false;
+
+  /** Records the graph between symbolic inputs and outputs. */
+  protected initGraph(inputs: SymbolicTensor[], outputs: SymbolicTensor[], inputsAsList = inputs.length > 1, outputsAsList = outputs.length > 1): void {
+    for (const t of [...inputs, ...outputs]) {
+      if (!(t instanceof SymbolicTensor)) throw new ValueError(`${this.name}: inputs and outputs must be symbolic tensors (from st.layers.input() and layer.apply on them); received ${String(t)}`);
+    }
+    this.nodes = topologicalNodes(this.name, inputs, outputs);
+    this.graphInputs = inputs;
+    this.graphOutputs = outputs;
+    this.inputsAsList = inputsAsList;
+    this.outputsAsList = outputsAsList;
+    const names = new Map<string, Layer>();
+    for (const layer of this.layers) {
+      const other = names.get(layer.name);
+      if (other && other !== layer) throw new ValueError(`${this.name}: two different layers are named '${layer.name}'; layer names must be unique in a model`);
+      names.set(layer.name, layer);
+    }
+    this.built = true;
+  }
+
+  /** The symbolic inputs (empty for a Sequential model not built yet). */
+  get inputs(): SymbolicTensor[] {
+    return this.graphInputs;
+  }
+
+  get outputs(): SymbolicTensor[] {
+    return this.graphOutputs;
+  }
+
+  /** The recorded layer calls, in execution order. */
+  get graphNodes(): readonly Node[] {
+    return this.nodes;
+  }
+
+  /** The model's layers in execution order (input layers first). */
+  get layers(): Layer[] {
+    return graphLayers(this.nodes);
+  }
+
+  /** A layer by name or by position in `layers`. */
+  getLayer(nameOrIndex: string | number): Layer {
+    const ls = this.layers;
+    const found = typeof nameOrIndex === 'number' ? ls[nameOrIndex] : ls.find((l) => l.name === nameOrIndex);
+    if (!found) throw new ValueError(`${this.name}.getLayer: no layer ${JSON.stringify(nameOrIndex)}; layers are ${ls.map((l) => l.name).join(', ')}`);
+    return found;
+  }
+
+  override get weights(): LayerWeight[] {
+    const seen = new Set<Tensor>();
+    const out: LayerWeight[] = [];
+    for (const layer of this.layers) {
+      for (const w of layer.weights) {
+        if (seen.has(w.value)) continue; // a layer shared by nested models
+        seen.add(w.value);
+        out.push(w);
+      }
+    }
+    return out;
+  }
+
+  override get trainable(): boolean {
+    return super.trainable;
+  }
+
+  /** Freezing a model freezes every layer in it, as in Keras. */
+  override set trainable(value: boolean) {
+    super.trainable = value;
+    for (const layer of this.layers ?? []) layer.trainable = value;
+  }
+
+  override regularizationLosses(): Tensor[] {
+    return this.layers.flatMap((l) => l.regularizationLosses());
+  }
+
+  call(inputs: Tensor | Tensor[], options: CallOptions): LayerOutput {
+    const values = Array.isArray(inputs) ? inputs : [inputs];
+    if (values.length !== this.inputs.length) {
+      throw new ValueError(`${this.name}: expected ${this.inputs.length} input tensor(s); received ${values.length}`);
+    }
+    const outs = runGraph(this.nodes, this.inputs, values, this.outputs, options);
+    return this.outputsAsList ? outs : outs[0];
+  }
+
+  override computeOutputShape(inputShape: Shape | Shape[]): Shape | Shape[] {
+    const shapes = isShapeList(inputShape) ? inputShape : [inputShape];
+    const outs = inferShapes(this.nodes, this.inputs, shapes, this.outputs);
+    return this.outputsAsList ? outs : outs[0];
+  }
+
+  /** Every layer with the calls that connect it (Keras's functional config). */
+  override getConfig(): Record<string, unknown> {
+    const callIndex = new Map<Node, number>();
+    const counts = new Map<Layer, number>();
+    for (const node of this.nodes) {
+      const k = counts.get(node.layer) ?? 0;
+      callIndex.set(node, k);
+      counts.set(node.layer, k + 1);
+    }
+    const ref = (t: SymbolicTensor): TensorRef => [t.node.layer.name, callIndex.get(t.node)!, t.index];
+    const layers = this.layers.map((layer) => ({
+      ...serializeLayer(layer),
+      name: layer.name,
+      inboundNodes: this.nodes.filter((n) => n.layer === layer && !(layer instanceof InputLayer)).map((n) => ({
+        args: n.inputs.map(ref), listInput: n.listInput, callArgs: n.callArgs,
+      })),
+    }));
+    return {
+      name: this.name, trainable: this.trainable, layers,
+      inputLayers: this.inputs.map(ref), outputLayers: this.outputs.map(ref),
+      inputsAsList: this.inputsAsList, outputsAsList: this.outputsAsList,
+    };
+  }
+
+  /** Rebuilds a functional model from getConfig(): creates each layer, then replays its calls. */
+  static fromConfig(config: Record<string, unknown>): Model {
+    const specs = config.layers as (SerializedLayer & { name: string; inboundNodes: { args: TensorRef[]; listInput: boolean; callArgs: Record<string, unknown> }[] })[];
+    if (!Array.isArray(specs)) throw new ValueError(`Functional config: 'layers' must be an array; received ${JSON.stringify(config.layers)?.slice(0, 100)}`);
+    const layers = new Map<string, Layer>();
+    const produced = new Map<string, SymbolicTensor[][]>(); // layer name → outputs per call
+    for (const spec of specs) {
+      const layer = deserializeLayer(spec, `layer '${spec.name}'`);
+      layers.set(layer.name, layer);
+      if (layer instanceof InputLayer) produced.set(layer.name, [[layer.output]]);
+    }
+    const lookup = ([name, call, index]: TensorRef): SymbolicTensor | undefined => produced.get(name)?.[call]?.[index];
+    // Calls are replayed when their inputs exist; a shared layer may wait for a later layer's output.
+    const pending = specs.flatMap((s) => (s.inboundNodes ?? []).map((n) => ({ layer: layers.get(s.name)!, ...n })));
+    while (pending.length) {
+      const ready = pending.findIndex((p) => p.args.every((r) => lookup(r)));
+      if (ready < 0) throw new ValueError(`Functional config: cannot connect layer '${pending[0].layer.name}': its inputs ${JSON.stringify(pending[0].args)} are never produced`);
+      const [p] = pending.splice(ready, 1);
+      const args = p.args.map((r) => lookup(r)!);
+      const out = p.layer.apply(p.listInput ? args : args[0], p.callArgs) as SymbolicTensor | SymbolicTensor[];
+      const list = produced.get(p.layer.name) ?? [];
+      list.push(Array.isArray(out) ? out : [out]);
+      produced.set(p.layer.name, list);
+    }
+    const resolve = (refs: unknown, what: string) => {
+      if (!Array.isArray(refs)) throw new ValueError(`Functional config: '${what}' must be an array`);
+      return (refs as TensorRef[]).map((r) => {
+        const t = lookup(r);
+        if (!t) throw new ValueError(`Functional config: ${what} refers to ${JSON.stringify(r)}, which no layer produces`);
+        return t;
+      });
+    };
+    const inputs = resolve(config.inputLayers, 'inputLayers');
+    const outputs = resolve(config.outputLayers, 'outputLayers');
+    const model = new Model({ name: config.name as string | undefined });
+    model.initGraph(inputs, outputs, Boolean(config.inputsAsList), Boolean(config.outputsAsList));
+    if (config.trainable === false) model.trainable = false;
+    return model;
+  }
+
+  // ---- training (the one trainer in trainer.ts) ----
+
+  get optimizer(): Optimizer | null {
+    return this.trainer?.optimizer ?? null;
+  }
+
+  /** Whether compile() has been called. */
+  get isCompiled(): boolean {
+    return this.trainer !== null;
+  }
+
+  /** Chooses the optimizer, loss(es) and metrics for fit and evaluate. */
+  compile(args: CompileArgs): void {
+    this.trainer = new Trainer(this, args);
+  }
+
+  /** The compile arguments in serializable form (stored in model.json), or null before compile. */
+  getCompileConfig(): Record<string, unknown> | null {
+    return this.trainer?.getConfig() ?? null;
+  }
+
+  private compiled(op: string): Trainer {
+    if (!this.trainer) throw new ValueError(`${this.name}.${op}: the model must be compiled first: model.compile({optimizer, loss, metrics})`);
+    return this.trainer;
+  }
+
+  fit(x: XInput, y: YInput, args: FitArgs = {}): Promise<History> {
+    return this.compiled('fit').fit(x, y, args);
+  }
+
+  evaluate(x: XInput, y: YInput, args: EvaluateArgs = {}): Promise<Logs> {
+    return this.compiled('evaluate').evaluate(x, y, args);
+  }
+
+  /** Outputs for x, computed in batches in inference mode (no compile needed). */
+  predict(x: XInput, args: PredictArgs = {}): Tensor | Tensor[] {
+    return Trainer.predict(this, x, args);
+  }
+
+  predictOnBatch(x: XInput): Tensor | Tensor[] {
+    return Trainer.predict(this, x, { batchSize: Number.MAX_SAFE_INTEGER });
+  }
+
+  /** One optimizer step on one batch; returns the loss and metrics of that batch. */
+  trainOnBatch(x: XInput, y: YInput): Promise<Logs> {
+    return this.compiled('trainOnBatch').trainOnBatch(x, y);
+  }
+
+  testOnBatch(x: XInput, y: YInput): Promise<Logs> {
+    return this.compiled('testOnBatch').evaluate(x, y, { batchSize: Number.MAX_SAFE_INTEGER, verbose: 0 });
+  }
+
+  /** Keras's table of layers, output shapes and parameter counts; printed unless printFn is given, and returned. */
+  summary(options: SummaryOptions = {}): string {
+    return summary(this, options);
+  }
+
+  /** Writes model.json, weights.safetensors and (when compiled) optimizer.safetensors into a directory. */
+  save(path: string): Promise<void> {
+    return saveModel(this, path);
+  }
+}
+
+function toList(x: SymbolicTensor | SymbolicTensor[]): SymbolicTensor[] {
+  return Array.isArray(x) ? x : [x];
+}
+
+registerLayer('Functional', (c) => Model.fromConfig(c));
+registerLayer('Model', (c) => Model.fromConfig(c));

@@ -1,0 +1,322 @@
+import { backpropagate } from '../autograd/backward.js';
+import { disposeGraph } from '../autograd/release.js';
+import { noGrad } from '../autograd/tape.js';
+import { CallbackList } from '../callbacks/callback-list.js';
+import type { Callback, Logs, TrainingParams } from '../callbacks/callback.js';
+import type { History } from '../callbacks/history.js';
+import { ValueError } from '../core/errors.js';
+import { checkKeys, checkOneOf } from '../core/options.js';
+import { randomPermutation } from '../core/rng.js';
+import { getMetric, type Metric, type MetricIdentifier } from '../metrics/index.js';
+import { add, mul } from '../ops/elementwise.js';
+import { getLoss, type LossFunction, type LossIdentifier } from '../ops/losses.js';
+import { concat } from '../ops/shape-ops.js';
+import { getOptimizer, type OptimizerName } from '../optimizers/index.js';
+import type { Optimizer } from '../optimizers/optimizer.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { ArrayData, assertFinite, checkBatchSize, toTensorList, type XInput, type YInput } from './data-adapter.js';
+import type { Model } from './model.js';
+
+export type { XInput, YInput } from './data-adapter.js';
+export type { History } from '../callbacks/history.js';
+
+type PerOutput<T> = T | T[] | Record<string, T>;
+
+export interface CompileArgs {
+  optimizer?: OptimizerName | Optimizer;
+  /** One loss, or one per output (a list in output order or a record by output layer name). */
+  loss: PerOutput<LossIdentifier>;
+  /** Metric names, objects or functions; for several outputs, a list per output or a record by output name. */
+  metrics?: MetricIdentifier[] | MetricIdentifier[][] | Record<string, MetricIdentifier[]>;
+  /** Weights of the per-output losses in the total (default 1 each). */
+  lossWeights?: number[] | Record<string, number>;
+}
+
+export interface FitArgs {
+  epochs?: number;
+  batchSize?: number;
+  /** The last fraction of the samples (taken before shuffling) held out for validation, as Keras. */
+  validationSplit?: number;
+  validationData?: [XInput, YInput] | { x: XInput; y: YInput };
+  validationBatchSize?: number;
+  /** Shuffle the training samples every epoch (from the global seeded stream; st.setSeed). */
+  shuffle?: boolean;
+  callbacks?: Callback[];
+  /** 0 silent, 1 a progress bar (plain lines when not a terminal), 2 one line per epoch. */
+  verbose?: 0 | 1 | 2;
+  /** The epoch to start at (for resuming); epochs counts from 0, as Keras. */
+  initialEpoch?: number;
+  /** 'error' (default) stops with an error naming epoch and batch when the loss is not finite. */
+  onNonFinite?: 'error' | 'continue';
+}
+
+export interface EvaluateArgs {
+  batchSize?: number;
+  verbose?: 0 | 1;
+  callbacks?: Callback[];
+}
+
+export interface PredictArgs {
+  batchSize?: number;
+}
+
+const FIT_KEYS = ['epochs', 'batchSize', 'validationSplit', 'validationData', 'validationBatchSize', 'shuffle', 'callbacks', 'verbose', 'initialEpoch', 'onNonFinite'];
+
+interface OutputSpec {
+  /** The output layer's name; the prefix of its log keys when the model has several outputs. */
+  name: string;
+  loss: LossFunction;
+  lossName: string;
+  weight: number;
+  metrics: Metric[];
+}
+
+/** Reads a per-output option: one value for all, a list in output order, or a record by name. */
+function perOutput<T>(what: string, value: PerOutput<T> | undefined, names: string[], fallback: T | undefined, isSingle: (v: unknown) => boolean): (T | undefined)[] {
+  if (value === undefined) return names.map(() => fallback);
+  if (isSingle(value)) return names.map(() => value as T);
+  if (Array.isArray(value)) {
+    if (value.length !== names.length) throw new ValueError(`compile: ${what} has ${value.length} entries but the model has ${names.length} outputs (${names.join(', ')})`);
+    return value;
+  }
+  const rec = value as Record<string, T>;
+  const unknown = Object.keys(rec).filter((k) => !names.includes(k));
+  if (unknown.length) throw new ValueError(`compile: ${what} names unknown outputs ${unknown.join(', ')}; outputs are ${names.join(', ')}`);
+  return names.map((n) => rec[n] ?? fallback);
+}
+
+/** Lets the event loop run (timers for the progress bar, SIGINT) every so often in a long loop. */
+class Yielder {
+  private last = performance.now();
+  async maybeYield(): Promise<void> {
+    if (performance.now() - this.last < 100) return;
+    await new Promise((resolve) => setImmediate(resolve));
+    this.last = performance.now();
+  }
+}
+
+/**
+ * The one training loop (Keras's Trainer): batching, the step (forward, loss, backward,
+ * optimizer update), metrics, validation and callbacks. Every backend runs the same code; a
+ * step disposes its activations and gradients as soon as the update is applied.
+ */
+export class Trainer {
+  readonly optimizer: Optimizer;
+  private readonly outputs: OutputSpec[];
+
+  constructor(private readonly model: Model, args: CompileArgs) {
+    checkKeys('compile', args, ['optimizer', 'loss', 'metrics', 'lossWeights']);
+    if (args.loss === undefined) throw new ValueError(`compile: a loss is required, e.g. loss: 'sparseCategoricalCrossentropy'`);
+    this.optimizer = getOptimizer(args.optimizer ?? 'rmsprop');
+    const names = this.outputNames();
+    const isLoss = (v: unknown) => typeof v === 'string' || typeof v === 'function';
+    const lossIds = perOutput('loss', args.loss, names, undefined, isLoss);
+    const weights = perOutput('lossWeights', args.lossWeights, names, 1, (v) => typeof v === 'number');
+    const metricLists = names.length === 1 || args.metrics === undefined
+      ? names.map(() => (args.metrics ?? []) as MetricIdentifier[])
+      : perOutput('metrics', args.metrics as PerOutput<MetricIdentifier[]>, names, [], () => false) as MetricIdentifier[][];
+    this.outputs = names.map((name, i) => {
+      if (lossIds[i] === undefined) throw new ValueError(`compile: no loss for output '${name}'`);
+      const { name: lossName, fn } = getLoss(lossIds[i]!);
+      if (!Array.isArray(metricLists[i])) throw new ValueError(`compile: metrics must be a list; received ${JSON.stringify(metricLists[i])}`);
+      return { name, loss: fn, lossName, weight: weights[i]!, metrics: (metricLists[i] ?? []).map((m) => getMetric(m, lossName)) };
+    });
+  }
+
+  private outputNames(): string[] {
+    return this.model.outputs.length ? this.model.outputs.map((o) => o.sourceLayer.name) : ['output'];
+  }
+
+  /** Serializable compile arguments (model.json's trainingConfig); custom functions are stored by name. */
+  getConfig(): Record<string, unknown> {
+    const name = (v: unknown) => (typeof v === 'function' ? v.name || 'custom' : typeof v === 'object' && v && 'name' in v ? (v as { name: string }).name : v);
+    return {
+      optimizer: { className: this.optimizer.name, config: this.optimizer.getConfig() },
+      loss: this.outputs.map((o) => o.lossName),
+      metrics: this.outputs.map((o) => o.metrics.map(name)),
+      lossWeights: this.outputs.map((o) => o.weight),
+    };
+  }
+
+  private logKey(output: OutputSpec, key: string): string {
+    return this.outputs.length > 1 ? `${output.name}_${key}` : key;
+  }
+
+  private resetMetrics(): void {
+    for (const o of this.outputs) for (const m of o.metrics) m.reset();
+  }
+
+  private metricLogs(): Logs {
+    const logs: Logs = {};
+    for (const o of this.outputs) for (const m of o.metrics) logs[this.logKey(o, m.name)] = m.result();
+    return logs;
+  }
+
+  private forward(xs: Tensor[], training: boolean): Tensor[] {
+    const out = this.model.apply(this.model.inputs.length > 1 || xs.length > 1 ? xs : xs[0], { training }) as Tensor | Tensor[];
+    const outs = Array.isArray(out) ? out : [out];
+    if (outs.length !== this.outputs.length) throw new ValueError(`${this.model.name}: compiled for ${this.outputs.length} output(s); the model produced ${outs.length}`);
+    return outs;
+  }
+
+  /** The total loss (weighted per-output losses plus regularization) and each output's loss. */
+  private lossOf(ys: Tensor[], outs: Tensor[]): { total: Tensor; parts: Tensor[] } {
+    if (ys.length !== outs.length) throw new ValueError(`${this.model.name}: expected ${outs.length} target tensor(s) (one per output); received ${ys.length}`);
+    const parts = this.outputs.map((o, i) => o.loss(ys[i], outs[i]));
+    let total = parts.map((p, i) => (this.outputs[i].weight === 1 ? p : mul(p, this.outputs[i].weight))).reduce((a, b) => add(a, b));
+    for (const r of this.model.regularizationLosses()) total = add(total, r);
+    return { total, parts };
+  }
+
+  private updateMetrics(ys: Tensor[], outs: Tensor[]): void {
+    noGrad(() => this.outputs.forEach((o, i) => o.metrics.forEach((m) => m.update(ys[i], outs[i]))));
+  }
+
+  /** One optimizer step; returns the batch's loss values (total first). */
+  private trainStep(xs: Tensor[], ys: Tensor[]): number[] {
+    const outs = this.forward(xs, true);
+    const { total, parts } = this.lossOf(ys, outs);
+    const values = [total, ...(this.outputs.length > 1 ? parts : [])].map((t) => t.item());
+    this.updateMetrics(ys, outs);
+    const variables = this.model.trainableWeights.map((w) => w.value);
+    if (total.requiresGrad && variables.length) {
+      const wanted = new Set(variables);
+      const grads = backpropagate(total, undefined, false, 'fit', (t) => wanted.has(t));
+      this.optimizer.applyGradients(variables.map((variable) => ({ variable, grad: grads.get(variable) })));
+      for (const g of grads.values()) g.dispose();
+    }
+    disposeGraph(total);
+    return values;
+  }
+
+  async fit(x: XInput, y: YInput, args: FitArgs): Promise<History> {
+    checkKeys('fit', args, FIT_KEYS);
+    const epochs = args.epochs ?? 1;
+    if (!Number.isInteger(epochs) || epochs < 0) throw new ValueError(`fit: epochs must be a non-negative integer; received ${JSON.stringify(args.epochs)}`);
+    const initialEpoch = args.initialEpoch ?? 0;
+    if (!Number.isInteger(initialEpoch) || initialEpoch < 0) throw new ValueError(`fit: initialEpoch must be a non-negative integer; received ${JSON.stringify(args.initialEpoch)}`);
+    const batchSize = checkBatchSize('fit', args.batchSize ?? 32);
+    const verbose = checkOneOf('fit', 'verbose', String(args.verbose ?? 1), ['0', '1', '2'] as const);
+    const onNonFinite = checkOneOf('fit', 'onNonFinite', args.onNonFinite ?? 'error', ['error', 'continue'] as const);
+    const split = args.validationSplit ?? 0;
+    if (typeof split !== 'number' || !(split >= 0 && split < 1)) throw new ValueError(`fit: validationSplit must be a number in [0, 1); received ${JSON.stringify(split)}`);
+    if (split > 0 && args.validationData) throw new ValueError('fit: give validationSplit or validationData, not both');
+
+    let train = this.arrays('fit', x, y);
+    let validation: ArrayData | undefined;
+    if (split > 0) [train, validation] = train.split(split);
+    if (args.validationData) {
+      const vd = args.validationData;
+      const [vx, vy] = Array.isArray(vd) ? vd : [vd.x, vd.y];
+      validation = this.arrays('fit (validationData)', vx, vy);
+    }
+    if (train.size === 0) throw new ValueError('fit: no training samples (after taking out the validation split)');
+
+    const steps = train.batchCount(batchSize);
+    const params: TrainingParams = { epochs, steps, samples: train.size, verbose: Number(verbose) as 0 | 1 | 2, batchSize };
+    const callbacks = new CallbackList(args.callbacks ?? [], this.model, params, { addHistory: true, addProgressBar: true });
+    const yielder = new Yielder();
+    this.model.stopTraining = false;
+    let epochLogs: Logs = {};
+    await callbacks.onTrainBegin();
+    for (let epoch = initialEpoch; epoch < epochs && !this.model.stopTraining; epoch++) {
+      await callbacks.onEpochBegin(epoch);
+      this.resetMetrics();
+      const order = args.shuffle ?? true ? randomPermutation(train.size) : undefined;
+      let lossSum = 0, seen = 0;
+      const partSums = this.outputs.map(() => 0);
+      for (let b = 0; b < steps; b++) {
+        if (callbacks.has('onBatchBegin')) await callbacks.onBatchBegin(b, { batch: b, size: Math.min(batchSize, train.size - b * batchSize) });
+        const batch = train.batch(b, batchSize, order);
+        const [loss, ...parts] = this.trainStep(batch.xs, batch.ys);
+        if (batch.xs !== train.xs) [...batch.xs, ...batch.ys].forEach((t) => t.dispose());
+        if (!Number.isFinite(loss) && onNonFinite === 'error') {
+          throw new ValueError(`fit: the loss became ${loss} at epoch ${epoch + 1}, batch ${b + 1} (lower the learning rate, check the data, or pass onNonFinite: 'continue')`);
+        }
+        lossSum += loss * batch.size;
+        parts.forEach((p, i) => (partSums[i] += p * batch.size));
+        seen += batch.size;
+        if (callbacks.has('onBatchEnd')) await callbacks.onBatchEnd(b, this.epochLogs(lossSum / seen, partSums.map((s) => s / seen)));
+        await yielder.maybeYield();
+        if (this.model.stopTraining) break;
+      }
+      epochLogs = this.epochLogs(lossSum / seen, partSums.map((s) => s / seen));
+      if (validation && validation.size > 0) {
+        const val = this.evaluateArrays(validation, args.validationBatchSize ?? batchSize, undefined, yielder);
+        for (const [k, v] of Object.entries(val)) epochLogs[`val_${k}`] = v;
+      }
+      await callbacks.onEpochEnd(epoch, epochLogs);
+    }
+    await callbacks.onTrainEnd(epochLogs);
+    return callbacks.history!;
+  }
+
+  private epochLogs(loss: number, parts: number[]): Logs {
+    const logs: Logs = { loss };
+    if (this.outputs.length > 1) this.outputs.forEach((o, i) => (logs[`${o.name}_loss`] = parts[i]));
+    return { ...logs, ...this.metricLogs() };
+  }
+
+  private arrays(op: string, x: XInput, y: YInput): ArrayData {
+    const xs = toTensorList(op, 'x', x), ys = toTensorList(op, 'y', y);
+    xs.forEach((t, i) => assertFinite(op, xs.length > 1 ? `x[${i}]` : 'x', t));
+    ys.forEach((t, i) => assertFinite(op, ys.length > 1 ? `y[${i}]` : 'y', t));
+    return new ArrayData(op, xs, ys);
+  }
+
+  /** Loss and metrics over arrays in inference mode, averaged over samples. */
+  private evaluateArrays(data: ArrayData, batchSize: number, callbacks: CallbackList | undefined, yielder?: Yielder): Logs {
+    this.resetMetrics();
+    let lossSum = 0;
+    const partSums = this.outputs.map(() => 0);
+    const steps = data.batchCount(batchSize);
+    for (let b = 0; b < steps; b++) {
+      const batch = data.batch(b, batchSize);
+      noGrad(() => {
+        const outs = this.forward(batch.xs, false);
+        const { total, parts } = this.lossOf(batch.ys, outs);
+        lossSum += total.item() * batch.size;
+        if (this.outputs.length > 1) parts.forEach((p, i) => (partSums[i] += p.item() * batch.size));
+        this.updateMetrics(batch.ys, outs);
+      });
+      if (batch.xs !== data.xs) [...batch.xs, ...batch.ys].forEach((t) => t.dispose());
+      void callbacks;
+      void yielder;
+    }
+    return this.epochLogs(lossSum / data.size, partSums.map((s) => s / data.size));
+  }
+
+  async evaluate(x: XInput, y: YInput, args: EvaluateArgs): Promise<Logs> {
+    checkKeys('evaluate', args, ['batchSize', 'verbose', 'callbacks']);
+    const data = this.arrays('evaluate', x, y);
+    if (data.size === 0) throw new ValueError('evaluate: no samples');
+    return this.evaluateArrays(data, checkBatchSize('evaluate', args.batchSize ?? 32), undefined);
+  }
+
+  async trainOnBatch(x: XInput, y: YInput): Promise<Logs> {
+    const data = this.arrays('trainOnBatch', x, y);
+    this.resetMetrics();
+    const [loss, ...parts] = this.trainStep(data.xs, data.ys);
+    return this.epochLogs(loss, parts);
+  }
+
+  /** Inference in batches, outputs joined along the batch axis; needs no compile. */
+  static predict(model: Model, x: XInput, args: PredictArgs): Tensor | Tensor[] {
+    checkKeys('predict', args, ['batchSize']);
+    const batchSize = checkBatchSize('predict', args.batchSize ?? 32);
+    const xs = toTensorList('predict', 'x', x);
+    const data = new ArrayData('predict', xs, []);
+    const pieces: Tensor[][] = [];
+    noGrad(() => {
+      for (let b = 0; b < data.batchCount(batchSize); b++) {
+        const batch = data.batch(b, batchSize);
+        const out = model.apply(model.inputs.length > 1 || xs.length > 1 ? batch.xs : batch.xs[0], { training: false }) as Tensor | Tensor[];
+        pieces.push(Array.isArray(out) ? out : [out]);
+      }
+    });
+    if (pieces.length === 0) throw new ValueError('predict: x has no samples');
+    const joined = pieces[0].map((_, i) => (pieces.length === 1 ? pieces[0][i] : concat(pieces.map((p) => p[i]), 0)));
+    if (pieces.length > 1) for (const p of pieces) for (const t of p) t.dispose();
+    return joined.length === 1 ? joined[0] : joined;
+  }
+}

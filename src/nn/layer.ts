@@ -1,0 +1,286 @@
+import { variable } from '../autograd/functional.js';
+import { noGrad } from '../autograd/tape.js';
+import type { DType } from '../core/dtype.js';
+import { ShapeError, ValueError, fmtShape } from '../core/errors.js';
+import { checkKeys } from '../core/options.js';
+import { asTensor, type TensorInput } from '../ops/operand.js';
+import { Tensor } from '../tensor/tensor.js';
+import { getInitializer, type InitializerIdentifier } from './initializers.js';
+import { getRegularizer, type Regularizer } from './regularizers.js';
+import { Node, SymbolicTensor, formatShape, isSymbolic, type Shape } from './symbolic.js';
+
+/** Options every layer takes (Keras's base-layer arguments). */
+export interface LayerArgs {
+  name?: string;
+  trainable?: boolean;
+  /** The input shape without the batch axis; lets a Sequential model build before it sees data. */
+  inputShape?: readonly (number | null)[];
+  batchInputShape?: Shape;
+  batchSize?: number;
+  dtype?: DType;
+}
+
+export const BASE_KEYS = ['name', 'trainable', 'inputShape', 'batchInputShape', 'batchSize', 'dtype'] as const;
+
+/** Options of a call: `training` switches dropout and batch statistics; layers may take more. */
+export interface CallOptions {
+  training?: boolean;
+  [option: string]: unknown;
+}
+
+export type LayerInput = Tensor | SymbolicTensor;
+export type LayerOutput = Tensor | Tensor[];
+
+/** A weight of a layer: a named variable, trainable or not (batch-norm moving statistics are not). */
+export interface LayerWeight {
+  /** `layerName/weightName`, unique inside a model. */
+  readonly path: string;
+  readonly name: string;
+  readonly value: Tensor;
+  readonly trainable: boolean;
+  readonly regularizer?: Regularizer;
+}
+
+export interface AddWeightOptions {
+  initializer: InitializerIdentifier;
+  trainable?: boolean;
+  regularizer?: Regularizer | string | null;
+  dtype?: DType;
+}
+
+/** A class registered for save/load: its static `className` is what model.json stores. */
+export interface LayerClass {
+  readonly className: string;
+}
+
+const nameCounts = new Map<string, number>();
+
+/** Keras's automatic names: the class name in snake_case, then `_1`, `_2`, ... for later ones. */
+export function uniqueName(className: string): string {
+  const base = className.replace(/(\d)D$/, '$1d').replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
+  const n = nameCounts.get(base) ?? 0;
+  nameCounts.set(base, n + 1);
+  return n === 0 ? base : `${base}_${n}`;
+}
+
+/** A new handle on the same immutable storage: what getWeights hands out (updates swap storage, never write it). */
+export const snapshot = (t: Tensor): Tensor => new Tensor(t.storage, t.shape, t.dtype, t.backend);
+
+// Note [Layer lifecycle]
+// As in Keras: the constructor only stores options; the first apply() calls build(inputShape),
+// which creates the weights now that the input size is known; call() is the computation.
+// apply() on symbolic tensors (the functional API) builds the layer and records a Node using
+// computeOutputShape, without computing anything; apply() on tensors computes.
+
+/** The base of every layer (and of models, which are layers too). */
+export abstract class Layer {
+  readonly name: string;
+  built = false;
+  /** The dtype of the weights and of floating outputs. */
+  readonly dtype: DType;
+  /** The full input shape (batch axis first) given by inputShape/batchInputShape, if any. */
+  readonly batchInputShape: Shape | undefined;
+  /** The calls of this layer on symbolic inputs, in order (the functional graph's edges). */
+  readonly inboundNodes: Node[] = [];
+  private weightList: LayerWeight[] = [];
+  private trainableFlag: boolean;
+
+  /** Validates `args` against the base keys plus the subclass's own option names. */
+  protected constructor(args: LayerArgs & Record<string, unknown>, ownKeys: readonly string[]) {
+    const className = this.className;
+    checkKeys(className, args, [...BASE_KEYS, ...ownKeys]);
+    if (args.name !== undefined && (typeof args.name !== 'string' || args.name === '' || args.name.includes('/'))) {
+      throw new ValueError(`${className}: name must be a non-empty string without '/'; received ${JSON.stringify(args.name)}`);
+    }
+    this.name = args.name ?? uniqueName(className);
+    this.trainableFlag = args.trainable ?? true;
+    this.dtype = args.dtype ?? 'float32';
+    if (args.batchInputShape) this.batchInputShape = [...args.batchInputShape];
+    else if (args.inputShape) this.batchInputShape = [args.batchSize ?? null, ...args.inputShape];
+    for (const d of this.batchInputShape ?? []) {
+      if (d !== null && !(Number.isInteger(d) && d >= 0)) {
+        throw new ValueError(`${className}: inputShape entries must be non-negative integers or null; received ${JSON.stringify(args.inputShape ?? args.batchInputShape)}`);
+      }
+    }
+  }
+
+  /** The registered class name (Dense, Conv2D, ...), stored in model.json. */
+  get className(): string {
+    return (this.constructor as unknown as LayerClass).className;
+  }
+
+  /** Creates the weights for inputs of this shape (batch axis first, possibly null). */
+  build(_inputShape: Shape | Shape[]): void {}
+
+  /** The computation, on real tensors. */
+  abstract call(inputs: Tensor | Tensor[], options: CallOptions): LayerOutput;
+
+  /** The output shape for an input shape, without computing (the default keeps the shape). */
+  computeOutputShape(inputShape: Shape | Shape[]): Shape | Shape[] {
+    return inputShape;
+  }
+
+  /** The dtype of the outputs; floating layers produce their own dtype. */
+  protected computeOutputDtype(_inputDtypes: DType[]): DType {
+    return this.dtype;
+  }
+
+  /** The layer's own options, as accepted by its factory (Keras's get_config). */
+  getConfig(): Record<string, unknown> {
+    const config: Record<string, unknown> = { name: this.name, trainable: this.trainable, dtype: this.dtype };
+    if (this.batchInputShape) config.batchInputShape = [...this.batchInputShape];
+    return config;
+  }
+
+  /** Whether training updates this layer's weights; false freezes it (and batch norm runs in inference mode). */
+  get trainable(): boolean {
+    return this.trainableFlag;
+  }
+
+  set trainable(value: boolean) {
+    this.trainableFlag = value;
+    for (const w of this.weightList) w.value.requiresGrad = value && w.trainable;
+  }
+
+  /** Every weight of this layer (and of sublayers, for models), in creation order. */
+  get weights(): LayerWeight[] {
+    return [...this.weightList];
+  }
+
+  get trainableWeights(): LayerWeight[] {
+    return this.weights.filter((w) => w.trainable && w.value.requiresGrad);
+  }
+
+  get nonTrainableWeights(): LayerWeight[] {
+    return this.weights.filter((w) => !(w.trainable && w.value.requiresGrad));
+  }
+
+  /** Copies of the weight values in Keras order (dense: kernel [in, units], bias [units]). */
+  getWeights(): Tensor[] {
+    return this.weights.map((w) => snapshot(w.value));
+  }
+
+  /** Sets the weight values in getWeights() order; shapes must match exactly. */
+  setWeights(values: readonly TensorInput[]): void {
+    const ws = this.weights;
+    if (values.length !== ws.length) {
+      throw new ValueError(`${this.name}.setWeights: expected ${ws.length} weight tensors (${ws.map((w) => w.name).join(', ') || 'none'}); received ${values.length}`);
+    }
+    const tensors = values.map((v, i) => asTensor(`${this.name}.setWeights`, ws[i].name, v));
+    tensors.forEach((t, i) => {
+      const w = ws[i].value;
+      if (fmtShape(t.shape) !== fmtShape(w.shape)) {
+        throw new ShapeError(`${this.name}.setWeights: weight ${ws[i].path} has shape ${fmtShape(w.shape)}; received ${fmtShape(t.shape)}`);
+      }
+    });
+    noGrad(() => tensors.forEach((t, i) => ws[i].value.assign(t.dtype === ws[i].value.dtype ? t : t.cast(ws[i].value.dtype))));
+  }
+
+  /** The number of scalars in the weights. */
+  countParams(): number {
+    return this.weights.reduce((n, w) => n + w.value.size, 0);
+  }
+
+  /** Regularization penalties of the trainable weights, added to the training loss. */
+  regularizationLosses(): Tensor[] {
+    return this.trainableWeights.filter((w) => w.regularizer).map((w) => w.regularizer!.apply(w.value));
+  }
+
+  /** Creates a weight; called from build(). */
+  protected addWeight(name: string, shape: readonly number[], options: AddWeightOptions): Tensor {
+    const trainable = options.trainable ?? true;
+    const init = getInitializer(options.initializer);
+    const value = noGrad(() => init.init(shape, options.dtype ?? this.dtype));
+    const v = variable(value, { trainable });
+    v.requiresGrad = trainable && this.trainable;
+    const regularizer = options.regularizer ? getRegularizer(options.regularizer) : undefined;
+    this.weightList.push({ path: `${this.name}/${name}`, name, value: v, trainable, regularizer });
+    return v;
+  }
+
+  /**
+   * Applies the layer: on tensors it computes (building on first use); on symbolic tensors from
+   * `st.layers.input()` it records the call for a functional model.
+   */
+  apply(inputs: SymbolicTensor | SymbolicTensor[], options?: CallOptions): SymbolicTensor;
+  apply(inputs: TensorInput | Tensor[], options?: CallOptions): Tensor;
+  apply(inputs: TensorInput | LayerInput | LayerInput[], options: CallOptions = {}): Tensor | SymbolicTensor | Tensor[] | SymbolicTensor[] {
+    const list = Array.isArray(inputs) && inputs.length > 0 && inputs.every((x) => x instanceof Tensor || isSymbolic(x)) ? (inputs as LayerInput[]) : [inputs as TensorInput];
+    if (list.some(isSymbolic)) {
+      if (!list.every(isSymbolic)) throw new ValueError(`${this.name}: cannot mix symbolic inputs (from st.layers.input()) and tensors in one call`);
+      return this.applySymbolic(list as SymbolicTensor[], Array.isArray(inputs), options);
+    }
+    const tensors = list.map((x, i) => asTensor(this.name, `input ${i}`, x as TensorInput));
+    const single = !Array.isArray(inputs) || list.length === 0;
+    const shapes = tensors.map((t) => t.shape);
+    this.ensureBuilt(single ? shapes[0] : shapes);
+    this.checkInput(shapes);
+    return this.call(single ? tensors[0] : tensors, options) as Tensor;
+  }
+
+  /** Builds once, from the first input shape seen. */
+  ensureBuilt(inputShape: Shape | Shape[]): void {
+    if (this.built) return;
+    this.build(inputShape);
+    this.built = true;
+    this.builtInputShapes = (isShapeList(inputShape) ? inputShape : [inputShape]).map((s) => [...s]);
+  }
+
+  /** The input shapes the weights were built for; later calls must agree on every non-batch axis. */
+  private builtInputShapes: Shape[] | undefined;
+
+  /** Rejects inputs whose non-batch dimensions differ from what the layer was built for. */
+  protected checkInput(shapes: Shape[]): void {
+    const built = this.builtInputShapes;
+    if (!built || this.weightList.length === 0) return;
+    if (built.length !== shapes.length) {
+      throw new ValueError(`${this.name}: expected ${built.length} input(s); received ${shapes.length}`);
+    }
+    shapes.forEach((s, i) => {
+      const b = built[i];
+      const ok = s.length === b.length && s.every((d, k) => k === 0 || b[k] === null || d === null || d === b[k]);
+      if (!ok) {
+        throw new ShapeError(`${this.name} (${this.className}): was built for inputs of shape ${formatShape(b)}; received ${formatShape(s)}`);
+      }
+    });
+  }
+
+  private applySymbolic(inputs: SymbolicTensor[], asList: boolean, options: CallOptions): SymbolicTensor | SymbolicTensor[] {
+    const shapes = inputs.map((t) => t.shape);
+    const inShape = asList ? shapes : shapes[0];
+    this.ensureBuilt(inShape);
+    this.checkInput(shapes);
+    const out = this.computeOutputShape(inShape);
+    const outShapes = isShapeList(out) ? out : [out];
+    const dtype = this.computeOutputDtype(inputs.map((t) => t.dtype));
+    const outputs = outShapes.map((s, i) => new SymbolicTensor(s, dtype, i, outShapes.length > 1 ? `${this.name}/${i}` : this.name));
+    const node = new Node(this, inputs, outputs, { ...options }, asList);
+    for (const o of outputs) o.node = node;
+    this.inboundNodes.push(node);
+    return isShapeList(out) ? outputs : outputs[0];
+  }
+
+  toString(): string {
+    return `${this.className}(name=${this.name})`;
+  }
+}
+
+/** Whether a value is a list of shapes rather than one shape. */
+export function isShapeList(s: Shape | Shape[]): s is Shape[] {
+  return s.length > 0 && Array.isArray(s[0]);
+}
+
+/** One shape from a layer's inputs, with a clear error for layers that take exactly one. */
+export function singleShape(layer: string, s: Shape | Shape[]): Shape {
+  if (isShapeList(s)) throw new ValueError(`${layer}: expects one input; received ${s.length}`);
+  return s;
+}
+
+/** Checks that a dimension is known when a layer needs it to create weights. */
+export function knownDim(layer: string, shape: Shape, axis: number, what: string): number {
+  const d = shape[axis < 0 ? shape.length + axis : axis];
+  if (d === null || d === undefined) {
+    throw new ShapeError(`${layer}: the ${what} must be known to build the layer; received input shape ${formatShape(shape)}`);
+  }
+  return d;
+}

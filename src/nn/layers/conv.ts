@@ -1,0 +1,123 @@
+import { ShapeError, ValueError } from '../../core/errors.js';
+import { checkOneOf } from '../../core/options.js';
+import { conv2d } from '../../ops/conv.js';
+import { pair, type Padding } from '../../ops/conv-geometry.js';
+import { add } from '../../ops/elementwise.js';
+import { fusedConv2d } from '../../ops/fused.js';
+import type { Tensor } from '../../tensor/tensor.js';
+import { getActivation, type Activation, type ActivationIdentifier } from '../activations.js';
+import type { InitializerIdentifier } from '../initializers.js';
+import { Layer, knownDim, singleShape, type CallOptions, type LayerArgs } from '../layer.js';
+import { registerLayer } from '../registry.js';
+import type { Regularizer } from '../regularizers.js';
+import { formatShape, type Shape } from '../symbolic.js';
+import { positiveInt, weightConfig } from './dense.js';
+
+export type IntPair = number | readonly [number, number];
+
+export interface Conv2dArgs extends LayerArgs {
+  filters: number;
+  kernelSize: IntPair;
+  strides?: IntPair;
+  padding?: Padding;
+  dilationRate?: IntPair;
+  activation?: ActivationIdentifier;
+  useBias?: boolean;
+  dataFormat?: 'channelsLast';
+  kernelInitializer?: InitializerIdentifier;
+  biasInitializer?: InitializerIdentifier;
+  kernelRegularizer?: Regularizer | string | null;
+  biasRegularizer?: Regularizer | string | null;
+}
+
+const CONV_KEYS = ['filters', 'kernelSize', 'strides', 'padding', 'dilationRate', 'activation', 'useBias', 'dataFormat',
+  'kernelInitializer', 'biasInitializer', 'kernelRegularizer', 'biasRegularizer'];
+
+/** Output size of one spatial axis (TensorFlow's rule), null when the input size is unknown. */
+export function convOutputSize(n: number | null, k: number, s: number, d: number, padding: Padding): number | null {
+  if (n === null) return null;
+  const kEff = (k - 1) * d + 1;
+  return padding === 'same' ? Math.ceil(n / s) : Math.max(Math.floor((n - kEff) / s) + 1, 0);
+}
+
+/**
+ * 2-D convolution over NHWC inputs with a [kh, kw, in, filters] kernel. With a bias and a ReLU
+ * or linear activation it runs as one fused kernel (st.fused.conv2d) where the backend has it.
+ */
+export class Conv2D extends Layer {
+  static readonly className = 'Conv2D';
+  readonly filters: number;
+  readonly kernelSize: [number, number];
+  readonly strides: [number, number];
+  readonly dilationRate: [number, number];
+  readonly padding: Padding;
+  readonly activation: Activation;
+  readonly useBias: boolean;
+  private readonly args: Conv2dArgs;
+  kernel: Tensor | null = null;
+  bias: Tensor | null = null;
+
+  constructor(args: Conv2dArgs) {
+    super(args as Conv2dArgs & Record<string, unknown>, CONV_KEYS);
+    this.filters = positiveInt(this.name, 'filters', args.filters);
+    if (args.kernelSize === undefined) throw new ValueError(`${this.name}: kernelSize is required (a number or [kh, kw])`);
+    this.kernelSize = pair(this.name, 'kernelSize', args.kernelSize, 1);
+    this.strides = pair(this.name, 'strides', args.strides, 1);
+    this.dilationRate = pair(this.name, 'dilationRate', args.dilationRate, 1);
+    this.padding = checkOneOf(this.name, 'padding', args.padding ?? 'valid', ['valid', 'same'] as const);
+    checkOneOf(this.name, 'dataFormat', args.dataFormat ?? 'channelsLast', ['channelsLast'] as const);
+    if ((this.strides[0] > 1 || this.strides[1] > 1) && (this.dilationRate[0] > 1 || this.dilationRate[1] > 1)) {
+      throw new ValueError(`${this.name}: strides > 1 and dilationRate > 1 cannot be combined (as in Keras); received strides ${JSON.stringify(args.strides)}, dilationRate ${JSON.stringify(args.dilationRate)}`);
+    }
+    this.activation = getActivation(args.activation);
+    this.useBias = args.useBias ?? true;
+    this.args = args;
+  }
+
+  override build(inputShape: Shape | Shape[]): void {
+    const shape = singleShape(this.name, inputShape);
+    if (shape.length !== 4) throw new ValueError(`${this.name}: expects inputs of rank 4 [batch, height, width, channels]; received shape ${formatShape(shape)}`);
+    const inChannels = knownDim(this.name, shape, 3, 'channel dimension (last axis)');
+    this.kernel = this.addWeight('kernel', [...this.kernelSize, inChannels, this.filters], {
+      initializer: this.args.kernelInitializer ?? 'glorotUniform', regularizer: this.args.kernelRegularizer,
+    });
+    if (this.useBias) {
+      this.bias = this.addWeight('bias', [this.filters], { initializer: this.args.biasInitializer ?? 'zeros', regularizer: this.args.biasRegularizer });
+    }
+  }
+
+  call(inputs: Tensor | Tensor[], _options: CallOptions): Tensor {
+    const x = inputs as Tensor;
+    const options = { strides: this.strides, padding: this.padding, dilation: this.dilationRate };
+    const act = this.activation.name;
+    if (this.bias && (act === 'relu' || act === 'linear')) {
+      return fusedConv2d({ x, filter: this.kernel!, bias: this.bias, activation: act, ...options });
+    }
+    let y = conv2d(x, this.kernel!, options);
+    if (this.bias) y = add(y, this.bias);
+    return this.activation.apply(y);
+  }
+
+  override computeOutputShape(inputShape: Shape | Shape[]): Shape {
+    const [n, h, w] = singleShape(this.name, inputShape);
+    const [kh, kw] = this.kernelSize, [sh, sw] = this.strides, [dh, dw] = this.dilationRate;
+    const oh = convOutputSize(h, kh, sh, dh, this.padding), ow = convOutputSize(w, kw, sw, dw, this.padding);
+    if (oh === 0 || ow === 0) {
+      throw new ShapeError(`${this.name}: with 'valid' padding the input ${formatShape([n, h, w])} is smaller than the ${kh}x${kw} kernel (dilation ${dh}x${dw})`);
+    }
+    return [n, oh, ow, this.filters];
+  }
+
+  override getConfig(): Record<string, unknown> {
+    return {
+      ...super.getConfig(), filters: this.filters, kernelSize: this.kernelSize, strides: this.strides, padding: this.padding,
+      dilationRate: this.dilationRate, activation: weightConfig.activation(this.activation), useBias: this.useBias,
+      kernelInitializer: weightConfig.initializer(this.args.kernelInitializer ?? 'glorotUniform'),
+      biasInitializer: weightConfig.initializer(this.args.biasInitializer ?? 'zeros'),
+      kernelRegularizer: weightConfig.regularizer(this.args.kernelRegularizer),
+      biasRegularizer: weightConfig.regularizer(this.args.biasRegularizer),
+    };
+  }
+}
+
+registerLayer('Conv2D', (c) => new Conv2D(c as unknown as Conv2dArgs));

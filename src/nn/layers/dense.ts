@@ -1,0 +1,95 @@
+import { ValueError } from '../../core/errors.js';
+import { add } from '../../ops/elementwise.js';
+import { matmul } from '../../ops/linalg.js';
+import { reshape } from '../../ops/shape-ops.js';
+import type { Tensor } from '../../tensor/tensor.js';
+import { getActivation, serializeActivation, type Activation, type ActivationIdentifier } from '../activations.js';
+import { serializeInitializer, type InitializerIdentifier } from '../initializers.js';
+import { Layer, knownDim, singleShape, type CallOptions, type LayerArgs } from '../layer.js';
+import { registerLayer } from '../registry.js';
+import { serializeRegularizer, type Regularizer } from '../regularizers.js';
+import type { Shape } from '../symbolic.js';
+import { getInitializer } from '../initializers.js';
+import { getRegularizer } from '../regularizers.js';
+
+export interface DenseArgs extends LayerArgs {
+  units: number;
+  activation?: ActivationIdentifier;
+  useBias?: boolean;
+  kernelInitializer?: InitializerIdentifier;
+  biasInitializer?: InitializerIdentifier;
+  kernelRegularizer?: Regularizer | string | null;
+  biasRegularizer?: Regularizer | string | null;
+}
+
+const DENSE_KEYS = ['units', 'activation', 'useBias', 'kernelInitializer', 'biasInitializer', 'kernelRegularizer', 'biasRegularizer'];
+
+export function positiveInt(layer: string, name: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
+    throw new ValueError(`${layer}: ${name} must be a positive integer; received ${JSON.stringify(v)}`);
+  }
+  return v;
+}
+
+/** Serialized forms shared by layers with weights and an activation. */
+export const weightConfig = {
+  initializer: (id: InitializerIdentifier) => serializeInitializer(getInitializer(id)),
+  regularizer: (r: Regularizer | string | null | undefined) => (r ? serializeRegularizer(getRegularizer(r)) : null),
+  activation: (a: Activation) => serializeActivation(a),
+};
+
+/** A fully connected layer: activation(x · kernel + bias) over the last axis, kernel [inputDim, units]. */
+export class Dense extends Layer {
+  static readonly className = 'Dense';
+  readonly units: number;
+  readonly activation: Activation;
+  readonly useBias: boolean;
+  private readonly args: DenseArgs;
+  kernel: Tensor | null = null;
+  bias: Tensor | null = null;
+
+  constructor(args: DenseArgs) {
+    super(args as DenseArgs & Record<string, unknown>, DENSE_KEYS);
+    this.units = positiveInt(this.name, 'units', args.units);
+    this.activation = getActivation(args.activation);
+    this.useBias = args.useBias ?? true;
+    this.args = args;
+  }
+
+  override build(inputShape: Shape | Shape[]): void {
+    const shape = singleShape(this.name, inputShape);
+    const inputDim = knownDim(this.name, shape, -1, 'last input dimension');
+    this.kernel = this.addWeight('kernel', [inputDim, this.units], {
+      initializer: this.args.kernelInitializer ?? 'glorotUniform', regularizer: this.args.kernelRegularizer,
+    });
+    if (this.useBias) {
+      this.bias = this.addWeight('bias', [this.units], { initializer: this.args.biasInitializer ?? 'zeros', regularizer: this.args.biasRegularizer });
+    }
+  }
+
+  call(inputs: Tensor | Tensor[], _options: CallOptions): Tensor {
+    const x = inputs as Tensor;
+    // matmul broadcasts batch axes, but a [B, T, in] input is one [B*T, in] product: flatten it.
+    const flat = x.rank > 2 ? reshape(x, [-1, x.shape[x.rank - 1]]) : x;
+    let y = matmul(flat, this.kernel!);
+    if (this.bias) y = add(y, this.bias);
+    if (x.rank > 2) y = reshape(y, [...x.shape.slice(0, -1), this.units]);
+    return this.activation.apply(y);
+  }
+
+  override computeOutputShape(inputShape: Shape | Shape[]): Shape {
+    return [...singleShape(this.name, inputShape).slice(0, -1), this.units];
+  }
+
+  override getConfig(): Record<string, unknown> {
+    return {
+      ...super.getConfig(), units: this.units, activation: weightConfig.activation(this.activation), useBias: this.useBias,
+      kernelInitializer: weightConfig.initializer(this.args.kernelInitializer ?? 'glorotUniform'),
+      biasInitializer: weightConfig.initializer(this.args.biasInitializer ?? 'zeros'),
+      kernelRegularizer: weightConfig.regularizer(this.args.kernelRegularizer),
+      biasRegularizer: weightConfig.regularizer(this.args.biasRegularizer),
+    };
+  }
+}
+
+registerLayer('Dense', (c) => new Dense(c as unknown as DenseArgs));

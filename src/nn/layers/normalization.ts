@@ -1,0 +1,184 @@
+import { noGrad } from '../../autograd/tape.js';
+import { ValueError } from '../../core/errors.js';
+import { add, mul } from '../../ops/elementwise.js';
+import { batchNorm } from '../../ops/normalization.js';
+import { moments } from '../../ops/reduction.js';
+import { reshape } from '../../ops/shape-ops.js';
+import type { Tensor } from '../../tensor/tensor.js';
+import type { InitializerIdentifier } from '../initializers.js';
+import { Layer, knownDim, singleShape, type CallOptions, type LayerArgs } from '../layer.js';
+import { registerLayer } from '../registry.js';
+import type { Regularizer } from '../regularizers.js';
+import { formatShape, type Shape } from '../symbolic.js';
+import { weightConfig } from './dense.js';
+
+interface CommonNormArgs extends LayerArgs {
+  epsilon?: number;
+  center?: boolean;
+  scale?: boolean;
+  betaInitializer?: InitializerIdentifier;
+  gammaInitializer?: InitializerIdentifier;
+  betaRegularizer?: Regularizer | string | null;
+  gammaRegularizer?: Regularizer | string | null;
+}
+
+const COMMON_KEYS = ['epsilon', 'center', 'scale', 'betaInitializer', 'gammaInitializer', 'betaRegularizer', 'gammaRegularizer'];
+
+/** Normalized axes as non-negative indices for a rank, with a clear error when out of range. */
+function resolveAxes(layer: string, axis: number | readonly number[], shape: Shape): number[] {
+  const list = typeof axis === 'number' ? [axis] : [...axis];
+  return list.map((a) => {
+    const r = a < 0 ? a + shape.length : a;
+    if (!Number.isInteger(a) || r < 1 || r >= shape.length) {
+      throw new ValueError(`${layer}: axis ${a} is out of range for inputs of shape ${formatShape(shape)} (the batch axis 0 cannot be normalized over)`);
+    }
+    return r;
+  }).sort((x, y) => x - y);
+}
+
+/** gamma/beta shaped to broadcast against x: the sizes of `axes`, 1 elsewhere (batch included). */
+function broadcastShape(rank: number, axes: number[], sizes: number[]): number[] {
+  const shape = new Array<number>(rank).fill(1);
+  axes.forEach((a, i) => (shape[a] = sizes[i]));
+  return shape;
+}
+
+abstract class Normalization extends Layer {
+  readonly epsilon: number;
+  readonly center: boolean;
+  readonly scale: boolean;
+  protected readonly common: CommonNormArgs;
+  gamma: Tensor | null = null;
+  beta: Tensor | null = null;
+
+  constructor(args: CommonNormArgs, ownKeys: string[], defaultEpsilon: number) {
+    super(args as CommonNormArgs & Record<string, unknown>, [...COMMON_KEYS, ...ownKeys]);
+    this.epsilon = args.epsilon ?? defaultEpsilon;
+    if (typeof this.epsilon !== 'number' || !(this.epsilon > 0)) throw new ValueError(`${this.name}: epsilon must be a number > 0; received ${JSON.stringify(args.epsilon)}`);
+    this.center = args.center ?? true;
+    this.scale = args.scale ?? true;
+    this.common = args;
+  }
+
+  protected addScaleAndCenter(shape: number[]): void {
+    if (this.scale) this.gamma = this.addWeight('gamma', shape, { initializer: this.common.gammaInitializer ?? 'ones', regularizer: this.common.gammaRegularizer });
+    if (this.center) this.beta = this.addWeight('beta', shape, { initializer: this.common.betaInitializer ?? 'zeros', regularizer: this.common.betaRegularizer });
+  }
+
+  override getConfig(): Record<string, unknown> {
+    return {
+      ...super.getConfig(), epsilon: this.epsilon, center: this.center, scale: this.scale,
+      betaInitializer: weightConfig.initializer(this.common.betaInitializer ?? 'zeros'),
+      gammaInitializer: weightConfig.initializer(this.common.gammaInitializer ?? 'ones'),
+      betaRegularizer: weightConfig.regularizer(this.common.betaRegularizer),
+      gammaRegularizer: weightConfig.regularizer(this.common.gammaRegularizer),
+    };
+  }
+}
+
+export interface BatchNormalizationArgs extends CommonNormArgs {
+  axis?: number;
+  momentum?: number;
+  movingMeanInitializer?: InitializerIdentifier;
+  movingVarianceInitializer?: InitializerIdentifier;
+}
+
+/**
+ * Batch normalization over every axis but `axis` (the channels, last by default). Training
+ * normalizes with the batch's mean and (population) variance and moves the running statistics
+ * toward them (moving = moving·momentum + batch·(1 − momentum)); inference, and a frozen layer
+ * (trainable = false, as in Keras fine-tuning), use the running statistics.
+ */
+export class BatchNormalization extends Normalization {
+  static readonly className = 'BatchNormalization';
+  readonly axis: number;
+  readonly momentum: number;
+  private readonly own: BatchNormalizationArgs;
+  movingMean: Tensor | null = null;
+  movingVariance: Tensor | null = null;
+
+  constructor(args: BatchNormalizationArgs = {}) {
+    super(args, ['axis', 'momentum', 'movingMeanInitializer', 'movingVarianceInitializer'], 1e-3);
+    this.axis = args.axis ?? -1;
+    this.momentum = args.momentum ?? 0.99;
+    if (typeof this.momentum !== 'number' || !(this.momentum >= 0 && this.momentum <= 1)) {
+      throw new ValueError(`${this.name}: momentum must be a number in [0, 1]; received ${JSON.stringify(args.momentum)}`);
+    }
+    this.own = args;
+  }
+
+  override build(inputShape: Shape | Shape[]): void {
+    const shape = singleShape(this.name, inputShape);
+    const [a] = resolveAxes(this.name, this.axis, shape);
+    const size = [knownDim(this.name, shape, a, `size of axis ${a}`)];
+    this.addScaleAndCenter(size);
+    this.movingMean = this.addWeight('moving_mean', size, { initializer: this.own.movingMeanInitializer ?? 'zeros', trainable: false });
+    this.movingVariance = this.addWeight('moving_variance', size, { initializer: this.own.movingVarianceInitializer ?? 'ones', trainable: false });
+  }
+
+  call(inputs: Tensor | Tensor[], options: CallOptions): Tensor {
+    const x = inputs as Tensor;
+    const [a] = resolveAxes(this.name, this.axis, x.shape);
+    const bshape = broadcastShape(x.rank, [a], [x.shape[a]]);
+    const view = (t: Tensor | null) => (t ? reshape(t, bshape) : undefined);
+    if (options.training && this.trainable) {
+      const reduceAxes = x.shape.map((_, i) => i).filter((i) => i !== a);
+      const { mean, variance } = moments(x, reduceAxes, true);
+      this.updateMovingStatistics(reshape(mean, [x.shape[a]]), reshape(variance, [x.shape[a]]));
+      return batchNorm(x, mean, variance, view(this.beta), view(this.gamma), this.epsilon);
+    }
+    return batchNorm(x, view(this.movingMean)!, view(this.movingVariance)!, view(this.beta), view(this.gamma), this.epsilon);
+  }
+
+  private updateMovingStatistics(mean: Tensor, variance: Tensor): void {
+    const m = this.momentum;
+    noGrad(() => {
+      this.movingMean!.assign(add(mul(this.movingMean!, m), mul(mean, 1 - m)));
+      this.movingVariance!.assign(add(mul(this.movingVariance!, m), mul(variance, 1 - m)));
+    });
+  }
+
+  override getConfig(): Record<string, unknown> {
+    return {
+      ...super.getConfig(), axis: this.axis, momentum: this.momentum,
+      movingMeanInitializer: weightConfig.initializer(this.own.movingMeanInitializer ?? 'zeros'),
+      movingVarianceInitializer: weightConfig.initializer(this.own.movingVarianceInitializer ?? 'ones'),
+    };
+  }
+}
+
+export interface LayerNormalizationArgs extends CommonNormArgs {
+  axis?: number | readonly number[];
+}
+
+/** Normalizes each sample over `axis` (the last by default) with its own mean and variance. */
+export class LayerNormalization extends Normalization {
+  static readonly className = 'LayerNormalization';
+  readonly axis: number | readonly number[];
+
+  constructor(args: LayerNormalizationArgs = {}) {
+    super(args, ['axis'], 1e-3);
+    this.axis = args.axis ?? -1;
+  }
+
+  override build(inputShape: Shape | Shape[]): void {
+    const shape = singleShape(this.name, inputShape);
+    const axes = resolveAxes(this.name, this.axis, shape);
+    this.addScaleAndCenter(axes.map((a) => knownDim(this.name, shape, a, `size of axis ${a}`)));
+  }
+
+  call(inputs: Tensor | Tensor[], _options: CallOptions): Tensor {
+    const x = inputs as Tensor;
+    const axes = resolveAxes(this.name, this.axis, x.shape);
+    const bshape = broadcastShape(x.rank, axes, axes.map((a) => x.shape[a]));
+    const { mean, variance } = moments(x, axes, true);
+    return batchNorm(x, mean, variance, this.beta ? reshape(this.beta, bshape) : undefined, this.gamma ? reshape(this.gamma, bshape) : undefined, this.epsilon);
+  }
+
+  override getConfig(): Record<string, unknown> {
+    return { ...super.getConfig(), axis: this.axis };
+  }
+}
+
+registerLayer('BatchNormalization', (c) => new BatchNormalization(c as BatchNormalizationArgs));
+registerLayer('LayerNormalization', (c) => new LayerNormalization(c as LayerNormalizationArgs));

@@ -1,0 +1,66 @@
+import type { DType } from '../core/dtype.js';
+import type { Layer } from './layer.js';
+
+/** A shape whose entries may be unknown (null): the batch axis of a symbolic tensor is. */
+export type Shape = readonly (number | null)[];
+
+/**
+ * One application of a layer to symbolic inputs: an edge bundle of the functional graph.
+ * `callArgs` are the options given to apply() other than the inputs (e.g. an attention mask
+ * flag), replayed when the model runs.
+ */
+export class Node {
+  constructor(
+    readonly layer: Layer,
+    readonly inputs: readonly SymbolicTensor[],
+    readonly outputs: SymbolicTensor[],
+    readonly callArgs: Record<string, unknown>,
+    /** Whether the layer was given a list (even of one tensor) rather than a single input. */
+    readonly listInput: boolean,
+  ) {}
+}
+
+let nextSymbolicId = 0;
+
+/**
+ * A placeholder for a tensor in the functional API (Keras's KerasTensor): it knows its shape and
+ * dtype and which layer call produced it, but holds no values. `st.layers.input()` makes the
+ * first ones; applying a layer to them makes more, and `st.model({inputs, outputs})` replays the
+ * recorded calls on real tensors.
+ */
+export class SymbolicTensor {
+  readonly id = nextSymbolicId++;
+  /** Set right after construction by the layer call that produces this tensor. */
+  node!: Node;
+  constructor(
+    readonly shape: Shape,
+    readonly dtype: DType,
+    /** Which output of the node this is. */
+    readonly index: number,
+    readonly name: string,
+  ) {}
+
+  get rank(): number {
+    return this.shape.length;
+  }
+
+  get sourceLayer(): Layer {
+    return this.node.layer;
+  }
+
+  toString(): string {
+    return `SymbolicTensor(shape=${formatShape(this.shape)}, dtype=${this.dtype}, name=${this.name})`;
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return this.toString();
+  }
+}
+
+/** Keras's printing of shapes: (None, 28, 28, 1). */
+export function formatShape(shape: Shape): string {
+  const parts = shape.map((d) => (d === null ? 'None' : String(d)));
+  return `(${parts.join(', ')}${parts.length === 1 ? ',' : ''})`;
+}
+
+export const isSymbolic = (x: unknown): x is SymbolicTensor => x instanceof SymbolicTensor;
