@@ -223,7 +223,7 @@ export abstract class Layer {
     if (this.built) return;
     this.build(inputShape);
     this.built = true;
-    this.builtInputShapes = (isShapeList(inputShape) ? inputShape : [inputShape]).map((s) => [...s]);
+    this.builtInputShapes = (isShapeList(inputShape) ? inputShape : [inputShape]).map((s) => (s.length ? [null, ...s.slice(1)] : []));
   }
 
   /** The input shapes the weights were built for; later calls must agree on every non-batch axis. */
