@@ -1,5 +1,5 @@
 // Fits y = 3x - 2 with plain gradient descent on two variables: the autograd tape in action.
-// Run with `npm run demo` after `npm ci`.
+// Run with `npm run example:line` after `npm ci`.
 import * as st from 'strata';
 
 st.setSeed(42);

@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ValueError } from '../core/errors.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
@@ -29,7 +29,8 @@ export function weightKeys(model: Model): string[] {
 //                          (key, shape, dtype in getWeights() order)
 //   weights.safetensors    every weight under its key
 //   optimizer.safetensors  when compiled: `iterations` and each trainable variable's slots
-//                          under `<weight key>/<slot index>`, so a resumed run continues exactly
+//                          under `<weight key>/<slot index>`, so a resumed run continues exactly;
+//                          removed when an uncompiled model is saved over a compiled one
 
 /** Writes the model directory described in Note [Model files]. */
 export async function saveModel(model: Model, dir: string): Promise<void> {
@@ -62,4 +63,7 @@ export async function saveModel(model: Model, dir: string): Promise<void> {
     optimizerState: optimizer ? { file: FILES.optimizer, entries: optimizerEntries } : null,
   };
   await writeFileAtomic(join(dir, FILES.model), JSON.stringify(manifest, null, 1) + '\n');
+  // An uncompiled model saved over a compiled one: the old optimizer state belongs to other weights.
+  // Removed only now, so the previous model.json never points at a missing file.
+  if (!optimizer) await rm(join(dir, FILES.optimizer), { force: true });
 }
