@@ -443,7 +443,7 @@ describe('progressBar', () => {
     await list.onEpochBegin(1);
     await list.onBatchEnd(0, { loss: 0.5, accuracy: 0.75 });
     // 32 samples in 2 s; 3 batches left at 2 s each.
-    assert.equal(bar.liveLine(), 'Epoch 2/3 [======>.................] 1/4 - 2.0s - ETA 6.0s - 16.0 samples/s - loss: 0.5000 - accuracy: 0.7500');
+    assert.equal(bar.liveLine(), 'Epoch 2/3 [=====>..............] 1/4 - 2.0s - ETA 6.0s - loss: 0.5000 - accuracy: 0.7500 - 16.0 samples/s');
   });
 
   it('is added by CallbackList for verbose 1 and 2, and History with it', () => {

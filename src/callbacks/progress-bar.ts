@@ -17,7 +17,7 @@ export interface ProgressBarOptions {
   clock?: () => number;
 }
 
-const BAR_WIDTH = 24;
+const BAR_WIDTH = 20;
 
 // cli-progress re-arms a redraw timer after every render. Unref'd, a bar left running by a
 // failed fit cannot keep the process alive.
@@ -127,10 +127,11 @@ export class ProgressBar extends BaseCallback implements LiveLine {
     }
     parts.push(head, formatDuration(elapsed));
     if (validCount(steps) && this.stepsDone > 0 && this.stepsDone < steps) parts.push(`ETA ${formatDuration((elapsed / this.stepsDone) * (steps - this.stepsDone))}`);
-    const rate = this.samplesDone() / elapsed;
-    if (this.stepsDone > 0 && elapsed > 0 && Number.isFinite(rate)) parts.push(`${rate >= 100 ? Math.round(rate) : rate.toPrecision(3)} samples/s`);
+    // Loss and metrics before the rate: a narrow terminal cuts the end of the line.
     const metrics = formatLogs(this.batchLogs);
     if (metrics) parts.push(metrics);
+    const rate = this.samplesDone() / elapsed;
+    if (this.stepsDone > 0 && elapsed > 0 && Number.isFinite(rate)) parts.push(`${rate >= 100 ? Math.round(rate) : rate.toPrecision(3)} samples/s`);
     return parts.join(' - ');
   }
 

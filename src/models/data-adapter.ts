@@ -1,6 +1,6 @@
 import { DtypeError, ShapeError, ValueError, fmtShape } from '../core/errors.js';
 import { isFloat } from '../core/dtype.js';
-import { cast, isFinite, logicalNot } from '../ops/elementwise.js';
+import { mul } from '../ops/elementwise.js';
 import { asTensor, type TensorInput } from '../ops/operand.js';
 import { sum } from '../ops/reduction.js';
 import { gather, slice } from '../ops/shape-ops.js';
@@ -21,9 +21,16 @@ export function toTensorList(op: string, what: string, x: XInput): Tensor[] {
 /** Refuses NaN and ±Infinity in training data, naming the first bad value's index. */
 export function assertFinite(op: string, what: string, t: Tensor): void {
   if (!isFloat(t.dtype) || t.size === 0) return;
-  const bad = sum(cast(logicalNot(isFinite(t)), 'int32')).item();
-  if (bad === 0) return;
+  // x * 0 is 0 for finite x and NaN for NaN and ±Infinity, so one sum tells; the dataset-sized
+  // temporary is freed at once rather than left to the garbage collector.
+  const zeros = mul(t, 0);
+  const probe = sum(zeros);
+  const finite = Number.isFinite(probe.item());
+  zeros.dispose();
+  probe.dispose();
+  if (finite) return;
   const values = t.dataSync();
+  const bad = values.reduce((n, v) => (Number.isFinite(v) ? n : n + 1), 0);
   const i = values.findIndex((v) => !Number.isFinite(v));
   const index: number[] = [];
   let rest = i;
@@ -76,7 +83,9 @@ export class ArrayData {
     const ids = order ? order.subarray(start, start + size) : Int32Array.from({ length: size }, (_, i) => start + i);
     const idx = tensor(ids, [size], 'int32');
     const take = (t: Tensor) => gather(t, idx, 0);
-    return { xs: this.xs.map(take), ys: this.ys.map(take), size };
+    const batch = { xs: this.xs.map(take), ys: this.ys.map(take), size };
+    idx.dispose();
+    return batch;
   }
 }
 
