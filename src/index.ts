@@ -52,7 +52,7 @@ export { metrics, getMetric, Metric, type MetricIdentifier, type MetricFunction 
 export { callbacks, History, type Callback, type Logs, type TrainingParams } from './callbacks/index.js';
 export {
   sequential, model, loadModel, Model, Sequential,
-  type ModelArgs, type SequentialArgs, type CompileArgs, type FitArgs, type EvaluateArgs, type PredictArgs, type SummaryOptions, type LoadOptions,
+  type TrainingPosition, type ModelArgs, type SequentialArgs, type CompileArgs, type FitArgs, type EvaluateArgs, type PredictArgs, type SummaryOptions, type LoadOptions,
 } from './models/index.js';
 export { data, type MnistData } from './data/index.js';
 

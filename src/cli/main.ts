@@ -1,24 +1,113 @@
 #!/usr/bin/env node
-// The `strata` command line. For now it reports the version and the backends; the training
-// commands (train, evaluate, predict, bench) arrive with the command-line issue.
-import { Command } from 'commander';
+// The `strata` command line: train, evaluate, summary, info, bench. Each command parses its
+// options here and calls the public API (train.ts holds the main job's orchestration).
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import * as st from '../index.js';
+import { loadDataset } from './datasets.js';
+import { train } from './train.js';
+
+function integer(name: string, min: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer >= ${min}; received ${value}`);
+    return n;
+  };
+}
+
+function number(name: string, min: number, max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be a number in [${min}, ${max}]; received ${value}`);
+    return n;
+  };
+}
+
+/** CPU features that decide which kernels run fast (Linux only; elsewhere unknown). */
+function cpuFeatures(): string {
+  try {
+    const flags = readFileSync('/proc/cpuinfo', 'utf8').match(/^flags\s*:(.*)$/m)?.[1].split(/\s+/) ?? [];
+    const wanted = ['avx2', 'fma', 'avx512f', 'avx512bw', 'avx512_vnni', 'amx_tile'];
+    return wanted.filter((f) => flags.includes(f)).join(' ') || 'none of avx2/avx512';
+  } catch {
+    return 'unknown';
+  }
+}
 
 const program = new Command();
 program.name('strata').description('Strata: deep learning for TypeScript').version(st.version, '-v, --version');
 
 program
+  .command('train')
+  .description('train a model on an image dataset, with a progress bar, a saved model, history and pictures')
+  .option('--model <name|file.json>', 'convnet (Deep Learning with Python ch. 8), mlp (ch. 2), or a model .json file', 'convnet')
+  .option('--dataset <name>', 'mnist or fashion-mnist', 'mnist')
+  .option('--epochs <n>', 'number of epochs', integer('--epochs', 1), 5)
+  .option('--batch-size <n>', 'samples per step', integer('--batch-size', 1), 64)
+  .option('--optimizer <name>', 'sgd, rmsprop, adam, adamw, adagrad, adadelta, adamax or nadam (Keras defaults)', 'rmsprop')
+  .option('--learning-rate <x>', 'the optimizer learning rate (default: the optimizer default)', number('--learning-rate', 0, 10))
+  .option('--validation-split <x>', 'fraction of the training images held out for validation curves', number('--validation-split', 0, 0.9), 0.1)
+  .addOption(new Option('--backend <name>', 'compute backend (default: the fastest available)').choices(['native', 'reference']))
+  .option('--seed <n>', 'random seed for initialization, shuffling and dropout', integer('--seed', 0), 0)
+  .option('--out <dir>', 'output folder (default runs/<model>-<dataset>-<time>)')
+  .option('--resume <dir>', 'continue an interrupted run from its checkpoint folder')
+  .option('--limit <n>', 'use only the first n training and test images', integer('--limit', 1))
+  .addOption(new Option('--verbose <level>', '0 silent, 1 progress bar, 2 one line per epoch').choices(['0', '1', '2']).default('1'))
+  .action(async (o) => train({ ...o, verbose: Number(o.verbose) as 0 | 1 | 2 }));
+
+program
+  .command('evaluate')
+  .description('loss and accuracy of a saved model on a dataset\'s test images')
+  .argument('<model>', 'a directory written by model.save or strata train')
+  .option('--dataset <name>', 'mnist or fashion-mnist', 'mnist')
+  .option('--limit <n>', 'use only the first n test images', integer('--limit', 1))
+  .action(async (dir: string, o: { dataset: string; limit?: number }) => {
+    const model = await st.loadModel(dir);
+    if (!model.isCompiled) model.compile({ loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+    const data = await loadDataset(o.dataset, o.limit);
+    const logs = await model.evaluate(data.xTest, data.yTest, { batchSize: 512 });
+    console.log(Object.entries(logs).map(([k, v]) => `${k}: ${v.toFixed(4)}`).join(' - ') + ` (${data.xTest.shape[0]} ${data.name} test images)`);
+  });
+
+program
+  .command('summary')
+  .description('print the layer table of a saved model')
+  .argument('<model>', 'a directory written by model.save or strata train')
+  .action(async (dir: string) => {
+    (await st.loadModel(dir, { compile: false })).summary();
+  });
+
+program
   .command('info')
-  .description('print the version, the Node.js runtime and each backend with its availability')
+  .description('print the version, runtime, threads, CPU features and each backend with its availability')
   .action(() => {
     console.log(`strata ${st.version} on Node.js ${process.version} (${process.platform}-${process.arch})`);
+    console.log(`  cpu: ${cpus()[0]?.model ?? 'unknown'}, ${cpus().length} logical cores, features: ${cpuFeatures()}`);
+    console.log(`  threads: ${st.getNumThreads()}`);
     for (const b of st.backends()) {
       const state = b.available ? (b.active ? 'available, default' : 'available') : `unavailable: ${b.reason}`;
       console.log(`  backend ${b.name.padEnd(10)} ${state}`);
     }
   });
 
+program
+  .command('bench')
+  .description('run the benchmark against PyTorch (from a clone of the repository; see bench/README.md)')
+  .allowUnknownOption()
+  .argument('[args...]', 'passed to the benchmark, e.g. --full')
+  .action((args: string[]) => {
+    const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+    const script = join(root, 'bench', 'run.ts');
+    if (!existsSync(script)) throw new st.ValueError(`strata bench: ${script} not found; the benchmark ships with the repository, not the npm package`);
+    const r = spawnSync(process.execPath, ['--import', 'tsx', script, ...args], { stdio: 'inherit', cwd: root });
+    process.exitCode = r.status ?? 1;
+  });
+
 program.parseAsync(process.argv).catch((e: unknown) => {
-  console.error(e instanceof Error ? e.message : String(e));
+  console.error(e instanceof st.StrataError ? `strata: ${e.message}` : e instanceof Error ? e.stack ?? e.message : String(e));
   process.exit(1);
 });

@@ -134,3 +134,21 @@ export function randomPermutation(n: number, seed?: number): Int32Array {
   }
   return perm;
 }
+
+/** The global stream's position: saved with a checkpoint so a resumed run draws the same numbers. */
+export interface RngState {
+  key: [number, number];
+  offset: number;
+}
+
+export function getRngState(): RngState {
+  return { key: [globalKey[0], globalKey[1]], offset: globalOffset };
+}
+
+export function setRngState(state: RngState): void {
+  const ok = state && Array.isArray(state.key) && state.key.length === 2 && state.key.every((k) => Number.isInteger(k) && k >= 0 && k < 2 ** 32)
+    && Number.isInteger(state.offset) && state.offset >= 0;
+  if (!ok) throw new ValueError(`setRngState: expected {key: [uint32, uint32], offset: non-negative integer}; received ${JSON.stringify(state)}`);
+  globalKey = [state.key[0], state.key[1]];
+  globalOffset = state.offset;
+}

@@ -6,7 +6,7 @@ import { InputLayer } from '../nn/layers/input.js';
 import { deserializeLayer, registerLayer, serializeLayer, type SerializedLayer } from '../nn/registry.js';
 import { SymbolicTensor, type Node, type Shape } from '../nn/symbolic.js';
 import { graphLayers, inferShapes, runGraph, topologicalNodes } from './graph.js';
-import { Trainer, type CompileArgs, type EvaluateArgs, type FitArgs, type History, type PredictArgs, type XInput, type YInput } from './trainer.js';
+import { Trainer, type TrainingPosition, type CompileArgs, type EvaluateArgs, type FitArgs, type History, type PredictArgs, type XInput, type YInput } from './trainer.js';
 import { summary, type SummaryOptions } from './summary.js';
 import { saveModel } from './save.js';
 import type { Logs } from '../callbacks/callback.js';
@@ -202,6 +202,11 @@ export class Model extends Layer {
 
   get optimizer(): Optimizer | null {
     return this.trainer?.optimizer ?? null;
+  }
+
+  /** Where the last fit stopped (epoch, batch, random state): saved by checkpoints to resume exactly. */
+  get trainingPosition(): TrainingPosition | null {
+    return this.trainer?.position ?? null;
   }
 
   /** Whether compile() has been called. */

@@ -6,7 +6,7 @@ import type { Callback, Logs, TrainingParams } from '../callbacks/callback.js';
 import type { History } from '../callbacks/history.js';
 import { ValueError } from '../core/errors.js';
 import { checkKeys, checkOneOf } from '../core/options.js';
-import { randomPermutation } from '../core/rng.js';
+import { getRngState, randomPermutation, setRngState, type RngState } from '../core/rng.js';
 import { getMetric, type Metric, type MetricIdentifier } from '../metrics/index.js';
 import { add, mul } from '../ops/elementwise.js';
 import { getLoss, type LossFunction, type LossIdentifier } from '../ops/losses.js';
@@ -48,6 +48,20 @@ export interface FitArgs {
   initialEpoch?: number;
   /** 'error' (default) stops with an error naming epoch and batch when the loss is not finite. */
   onNonFinite?: 'error' | 'continue';
+  /** Continue an interrupted run exactly where it stopped (a `model.trainingPosition` saved with a checkpoint). */
+  resumeFrom?: TrainingPosition;
+}
+
+/**
+ * Where a fit stands after a batch: the next epoch and batch to run, and the random stream's
+ * state at the start of that epoch (to draw the same shuffle) and now (for dropout). Resuming
+ * from it with the same weights and optimizer state replays the uninterrupted run exactly.
+ */
+export interface TrainingPosition {
+  epoch: number;
+  batch: number;
+  rngAtEpochStart: RngState;
+  rng: RngState;
 }
 
 export interface EvaluateArgs {
@@ -60,7 +74,7 @@ export interface PredictArgs {
   batchSize?: number;
 }
 
-const FIT_KEYS = ['epochs', 'batchSize', 'validationSplit', 'validationData', 'validationBatchSize', 'shuffle', 'callbacks', 'verbose', 'initialEpoch', 'onNonFinite'];
+const FIT_KEYS = ['epochs', 'batchSize', 'validationSplit', 'validationData', 'validationBatchSize', 'shuffle', 'callbacks', 'verbose', 'initialEpoch', 'onNonFinite', 'resumeFrom'];
 
 interface OutputSpec {
   /** The output layer's name; the prefix of its log keys when the model has several outputs. */
@@ -85,6 +99,12 @@ function perOutput<T>(what: string, value: PerOutput<T> | undefined, names: stri
   return names.map((n) => rec[n] ?? fallback);
 }
 
+/** Disposes `tensors` except those in `keep` (and each at most once). */
+function disposeAllBut(tensors: readonly Tensor[], keep: readonly Tensor[]): void {
+  const kept = new Set(keep);
+  for (const t of new Set(tensors)) if (!kept.has(t)) t.dispose();
+}
+
 /** Lets the event loop run (timers for the progress bar, SIGINT) every so often in a long loop. */
 class Yielder {
   private last = performance.now();
@@ -102,6 +122,8 @@ class Yielder {
  */
 export class Trainer {
   readonly optimizer: Optimizer;
+  /** Updated after every training batch; see TrainingPosition. */
+  position: TrainingPosition | null = null;
   private readonly outputs: OutputSpec[];
 
   constructor(private readonly model: Model, args: CompileArgs) {
@@ -193,7 +215,8 @@ export class Trainer {
     checkKeys('fit', args, FIT_KEYS);
     const epochs = args.epochs ?? 1;
     if (!Number.isInteger(epochs) || epochs < 0) throw new ValueError(`fit: epochs must be a non-negative integer; received ${JSON.stringify(args.epochs)}`);
-    const initialEpoch = args.initialEpoch ?? 0;
+    const resume = args.resumeFrom;
+    const initialEpoch = resume ? resume.epoch : args.initialEpoch ?? 0;
     if (!Number.isInteger(initialEpoch) || initialEpoch < 0) throw new ValueError(`fit: initialEpoch must be a non-negative integer; received ${JSON.stringify(args.initialEpoch)}`);
     const batchSize = checkBatchSize('fit', args.batchSize ?? 32);
     const verbose = checkOneOf('fit', 'verbose', String(args.verbose ?? 1), ['0', '1', '2'] as const);
@@ -204,7 +227,13 @@ export class Trainer {
 
     let train = this.arrays('fit', x, y);
     let validation: ArrayData | undefined;
-    if (split > 0) [train, validation] = train.split(split);
+    if (split > 0) {
+      const all = train.size;
+      [train, validation] = train.split(split);
+      if (train.size === 0 || validation.size === 0) {
+        throw new ValueError(`fit: ${all} samples cannot be split into a training and a validation set with validationSplit ${split}; give more data or another fraction`);
+      }
+    }
     if (args.validationData) {
       const vd = args.validationData;
       const [vx, vy] = Array.isArray(vd) ? vd : [vd.x, vd.y];
@@ -222,10 +251,15 @@ export class Trainer {
     for (let epoch = initialEpoch; epoch < epochs && !this.model.stopTraining; epoch++) {
       await callbacks.onEpochBegin(epoch);
       this.resetMetrics();
+      const resuming = resume && epoch === resume.epoch && resume.batch > 0;
+      if (resuming) setRngState(resume.rngAtEpochStart);
+      else if (resume && epoch === resume.epoch) setRngState(resume.rng);
+      const rngAtEpochStart = getRngState();
       const order = args.shuffle ?? true ? randomPermutation(train.size) : undefined;
+      if (resuming) setRngState(resume.rng);
       let lossSum = 0, seen = 0;
       const partSums = this.outputs.map(() => 0);
-      for (let b = 0; b < steps; b++) {
+      for (let b = resuming ? resume.batch : 0; b < steps; b++) {
         if (callbacks.has('onBatchBegin')) await callbacks.onBatchBegin(b, { batch: b, size: Math.min(batchSize, train.size - b * batchSize) });
         const batch = train.batch(b, batchSize, order);
         const [loss, ...parts] = this.trainStep(batch.xs, batch.ys);
@@ -236,6 +270,9 @@ export class Trainer {
         lossSum += loss * batch.size;
         parts.forEach((p, i) => (partSums[i] += p * batch.size));
         seen += batch.size;
+        this.position = b + 1 < steps
+          ? { epoch, batch: b + 1, rngAtEpochStart, rng: getRngState() }
+          : { epoch: epoch + 1, batch: 0, rngAtEpochStart: getRngState(), rng: getRngState() };
         if (callbacks.has('onBatchEnd')) await callbacks.onBatchEnd(b, this.epochLogs(lossSum / seen, partSums.map((s) => s / seen)));
         await yielder.maybeYield();
         if (this.model.stopTraining) break;
@@ -278,6 +315,9 @@ export class Trainer {
         lossSum += total.item() * batch.size;
         if (this.outputs.length > 1) parts.forEach((p, i) => (partSums[i] += p.item() * batch.size));
         this.updateMetrics(batch.ys, outs);
+        // Nothing is on the tape here, so free what this step made (but never the caller's x,
+        // which an identity-like model may return as its output).
+        disposeAllBut([total, ...parts, ...outs], data.xs);
       });
       if (batch.xs !== data.xs) [...batch.xs, ...batch.ys].forEach((t) => t.dispose());
       void callbacks;
@@ -311,12 +351,14 @@ export class Trainer {
       for (let b = 0; b < data.batchCount(batchSize); b++) {
         const batch = data.batch(b, batchSize);
         const out = model.apply(model.inputs.length > 1 || xs.length > 1 ? batch.xs : batch.xs[0], { training: false }) as Tensor | Tensor[];
-        pieces.push(Array.isArray(out) ? out : [out]);
+        const outs = Array.isArray(out) ? out : [out];
+        pieces.push(outs);
+        if (batch.xs !== xs) disposeAllBut(batch.xs, outs);
       }
     });
     if (pieces.length === 0) throw new ValueError('predict: x has no samples');
     const joined = pieces[0].map((_, i) => (pieces.length === 1 ? pieces[0][i] : concat(pieces.map((p) => p[i]), 0)));
-    if (pieces.length > 1) for (const p of pieces) for (const t of p) t.dispose();
+    if (pieces.length > 1) disposeAllBut(pieces.flat(), xs);
     return joined.length === 1 ? joined[0] : joined;
   }
 }

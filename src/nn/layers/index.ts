@@ -6,7 +6,7 @@ import { BatchNormalization, LayerNormalization, type BatchNormalizationArgs, ty
 import { Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract, type ConcatenateArgs } from './merge.js';
 import { input, InputLayer } from './input.js';
 import type { LayerArgs } from '../layer.js';
-import { registerLayer } from '../registry.js';
+import { deserializeLayer, registerLayer, serializeLayer } from '../registry.js';
 
 export { Dense, Conv2D, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D, ActivationLayer, Dropout, Flatten, Reshape };
 export { BatchNormalization, LayerNormalization, Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate, InputLayer, input };
@@ -35,4 +35,7 @@ export const layers = {
   minimum: (args: LayerArgs = {}) => new Minimum(args),
   concatenate: (args: ConcatenateArgs = {}) => new Concatenate(args),
   registerLayer,
+  /** A layer (or model) from its {className, config} form; only registered classes. */
+  deserialize: deserializeLayer,
+  serialize: serializeLayer,
 };
