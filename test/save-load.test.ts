@@ -4,7 +4,7 @@
 // The reference for a round trip is the original model itself: same backend, same weights, so
 // every output must be equal to the last bit; resuming is checked against an uninterrupted run.
 import assert from 'node:assert/strict';
-import { copyFile, mkdir, mkdtemp, readFile, readdir, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, readdir, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -41,8 +41,7 @@ const weightValues = (m: st.Model) => m.getWeights().map((w) => Array.from(w.dat
 const quiet = { printFn: () => {} };
 
 /** Saves, loads, and checks that the copy is the same model: outputs bit-equal, same layers, config and summary. */
-async function roundTrip(model: st.Model, x: st.Tensor | st.Tensor[]): Promise<st.Model> {
-  const dir = freshDir('rt');
+async function roundTrip(model: st.Model, x: st.Tensor | st.Tensor[], dir = freshDir('rt')): Promise<st.Model> {
   await model.save(dir);
   const loaded = await st.loadModel(dir);
   assert.deepEqual(values(loaded.predict(x)), values(model.predict(x)), 'predictions');
@@ -69,7 +68,8 @@ describe('save → load → predict equality', () => {
       model.compile({ optimizer: st.optimizers.adam({ learningRate: 0.01 }), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
       const x = floats([24, 5], 1), y = labels(24, 3, 2);
       await model.fit(x, y, { epochs: 2, batchSize: 8, verbose: 0 });
-      const loaded = await roundTrip(model, x);
+      const dir = freshDir('mlp-dropout');
+      const loaded = await roundTrip(model, x, dir);
       // Compile state: same optimizer class and hyperparameters, loss, metrics; evaluate agrees
       // (the l2 penalty is part of the loss, so the regularizer came back too).
       assert.ok(loaded.isCompiled);
@@ -80,7 +80,7 @@ describe('save → load → predict equality', () => {
       assert.deepEqual(Object.keys(b).sort(), ['accuracy', 'loss']);
       assert.deepEqual(b, a);
       // Loading without the compile state leaves an uncompiled model with the same outputs.
-      const bare = await st.loadModel(join(root, `rt-${dirCount - 1}`), { compile: false });
+      const bare = await st.loadModel(dir, { compile: false });
       assert.equal(bare.isCompiled, false);
       assert.deepEqual(values(bare.predict(x)), values(model.predict(x)));
     }));
@@ -120,55 +120,55 @@ describe('save → load → predict equality', () => {
       const loaded = await roundTrip(model, x);
       assert.deepEqual(loaded.getLayer(1).weights.map((w) => w.trainable), bn.weights.map((w) => w.trainable));
     }));
+
+    it(`a Sequential built lazily by fit (no inputShape) (${backend})`, () => onBackend(backend, async () => {
+      st.setSeed(14);
+      const model = st.sequential({ layers: [st.layers.dense({ units: 4, activation: 'tanh' }), st.layers.dense({ units: 1 })] });
+      model.compile({ optimizer: 'adam', loss: 'mse' });
+      assert.equal(model.built, false);
+      const x = floats([10, 3], 7), y = floats([10, 1], 8);
+      await model.fit(x, y, { epochs: 1, batchSize: 5, verbose: 0 });
+      await roundTrip(model, x);
+    }));
+
+    it(`a functional model with two inputs, two outputs and a shared layer (${backend})`, () => onBackend(backend, async () => {
+      st.setSeed(15);
+      const a = st.input({ shape: [4], name: 'a' }), b = st.input({ shape: [3], name: 'b' });
+      const shared = st.layers.dense({ units: 5, activation: 'relu', name: 'shared' });
+      const ha = shared.apply(st.layers.dense({ units: 6, name: 'proj_a' }).apply(a));
+      const hb = shared.apply(st.layers.dense({ units: 6, name: 'proj_b' }).apply(b));
+      const classes = st.layers.dense({ units: 3, activation: 'softmax', name: 'classes' }).apply(st.layers.add().apply([ha, hb]));
+      const score = st.layers.dense({ units: 1, name: 'score' }).apply(hb);
+      const model = st.model({ inputs: [a, b], outputs: [classes, score], name: 'two_headed' });
+      model.compile({ optimizer: 'adam', loss: ['sparseCategoricalCrossentropy', 'mse'], metrics: [['accuracy'], ['mae']], lossWeights: [1, 0.5] });
+      const xs = [floats([12, 4], 9), floats([12, 3], 10)], ys = [labels(12, 3, 11), floats([12, 1], 12)];
+      await model.fit(xs, ys, { epochs: 1, batchSize: 4, verbose: 0 });
+      const loaded = await roundTrip(model, xs);
+      assert.equal(loaded.getLayer('shared').inboundNodes.length, 2, 'the shared layer is called twice in the copy');
+      assert.equal(loaded.weights.filter((w) => w.path.startsWith('shared/')).length, 2, 'and its weights are stored once');
+      assert.deepEqual(await loaded.evaluate(xs, ys, { verbose: 0 }), await model.evaluate(xs, ys, { verbose: 0 }));
+    }));
+
+    it(`a functional model nested in a Sequential, and a Sequential nested in a functional model (${backend})`, () => onBackend(backend, async () => {
+      st.setSeed(16);
+      const i = st.input({ shape: [4] });
+      const inner = st.model({ inputs: i, outputs: st.layers.dense({ units: 3, activation: 'relu' }).apply(st.layers.dense({ units: 5 }).apply(i)), name: 'inner_fn' });
+      const outerSeq = st.sequential({ name: 'outer_seq' });
+      outerSeq.add(st.input({ shape: [4] }));
+      outerSeq.add(inner);
+      outerSeq.add(st.layers.dense({ units: 2 }));
+      const x = floats([7, 4], 13);
+      await roundTrip(outerSeq, x);
+
+      const innerSeq = st.sequential({ layers: [st.layers.dense({ units: 5, inputShape: [4], activation: 'sigmoid' }), st.layers.dense({ units: 3 })], name: 'inner_seq' });
+      const j = st.input({ shape: [4] });
+      const outerFn = st.model({ inputs: j, outputs: st.layers.dense({ units: 2 }).apply(innerSeq.apply(j)), name: 'outer_fn' });
+      outerFn.compile({ optimizer: 'rmsprop', loss: 'mse' });
+      await outerFn.fit(x, floats([7, 2], 14), { epochs: 1, batchSize: 7, verbose: 0 });
+      const loaded = await roundTrip(outerFn, x);
+      assert.equal(loaded.getLayer('inner_seq').className, 'Sequential');
+    }));
   }
-
-  it('a Sequential built lazily by fit (no inputShape)', async () => {
-    st.setSeed(14);
-    const model = st.sequential({ layers: [st.layers.dense({ units: 4, activation: 'tanh' }), st.layers.dense({ units: 1 })] });
-    model.compile({ optimizer: 'adam', loss: 'mse' });
-    assert.equal(model.built, false);
-    const x = floats([10, 3], 7), y = floats([10, 1], 8);
-    await model.fit(x, y, { epochs: 1, batchSize: 5, verbose: 0 });
-    await roundTrip(model, x);
-  });
-
-  it('a functional model with two inputs, two outputs and a shared layer', async () => {
-    st.setSeed(15);
-    const a = st.input({ shape: [4], name: 'a' }), b = st.input({ shape: [3], name: 'b' });
-    const shared = st.layers.dense({ units: 5, activation: 'relu', name: 'shared' });
-    const ha = shared.apply(st.layers.dense({ units: 6, name: 'proj_a' }).apply(a));
-    const hb = shared.apply(st.layers.dense({ units: 6, name: 'proj_b' }).apply(b));
-    const classes = st.layers.dense({ units: 3, activation: 'softmax', name: 'classes' }).apply(st.layers.add().apply([ha, hb]));
-    const score = st.layers.dense({ units: 1, name: 'score' }).apply(hb);
-    const model = st.model({ inputs: [a, b], outputs: [classes, score], name: 'two_headed' });
-    model.compile({ optimizer: 'adam', loss: ['sparseCategoricalCrossentropy', 'mse'], metrics: [['accuracy'], ['mae']], lossWeights: [1, 0.5] });
-    const xs = [floats([12, 4], 9), floats([12, 3], 10)], ys = [labels(12, 3, 11), floats([12, 1], 12)];
-    await model.fit(xs, ys, { epochs: 1, batchSize: 4, verbose: 0 });
-    const loaded = await roundTrip(model, xs);
-    assert.equal(loaded.getLayer('shared').inboundNodes.length, 2, 'the shared layer is called twice in the copy');
-    assert.equal(loaded.weights.filter((w) => w.path.startsWith('shared/')).length, 2, 'and its weights are stored once');
-    assert.deepEqual(await loaded.evaluate(xs, ys, { verbose: 0 }), await model.evaluate(xs, ys, { verbose: 0 }));
-  });
-
-  it('a functional model nested in a Sequential, and a Sequential nested in a functional model', async () => {
-    st.setSeed(16);
-    const i = st.input({ shape: [4] });
-    const inner = st.model({ inputs: i, outputs: st.layers.dense({ units: 3, activation: 'relu' }).apply(st.layers.dense({ units: 5 }).apply(i)), name: 'inner_fn' });
-    const outerSeq = st.sequential({ name: 'outer_seq' });
-    outerSeq.add(st.input({ shape: [4] }));
-    outerSeq.add(inner);
-    outerSeq.add(st.layers.dense({ units: 2 }));
-    const x = floats([7, 4], 13);
-    await roundTrip(outerSeq, x);
-
-    const innerSeq = st.sequential({ layers: [st.layers.dense({ units: 5, inputShape: [4], activation: 'sigmoid' }), st.layers.dense({ units: 3 })], name: 'inner_seq' });
-    const j = st.input({ shape: [4] });
-    const outerFn = st.model({ inputs: j, outputs: st.layers.dense({ units: 2 }).apply(innerSeq.apply(j)), name: 'outer_fn' });
-    outerFn.compile({ optimizer: 'rmsprop', loss: 'mse' });
-    await outerFn.fit(x, floats([7, 2], 14), { epochs: 1, batchSize: 7, verbose: 0 });
-    const loaded = await roundTrip(outerFn, x);
-    assert.equal(loaded.getLayer('inner_seq').className, 'Sequential');
-  });
 });
 
 /**
@@ -189,8 +189,8 @@ async function resumeRun(backend: string, optimizer: 'adam' | 'rmsprop', interru
       st.layers.dropout({ rate: 0.25 }),
       st.layers.dense({ units: 3 }),
     ] });
-    const opt = optimizer === 'adam' ? st.optimizers.adam({ learningRate: 0.02 }) : st.optimizers.rmsprop({ learningRate: 0.01, momentum: 0.5 });
-    model.compile({ optimizer: opt, loss: 'sparseCategoricalCrossentropy' });
+    const makeOptimizer = () => (optimizer === 'adam' ? st.optimizers.adam({ learningRate: 0.02 }) : st.optimizers.rmsprop({ learningRate: 0.01, momentum: 0.5 }));
+    model.compile({ optimizer: makeOptimizer(), loss: 'sparseCategoricalCrossentropy' });
     if (!interrupted) {
       await model.fit(x, y, { ...fitArgs, epochs: 4 });
       return { weights: weightValues(model), iterations: model.optimizer!.iterations };
@@ -199,7 +199,7 @@ async function resumeRun(backend: string, optimizer: 'adam' | 'rmsprop', interru
     const dir = freshDir(`resume-${optimizer}`);
     await model.save(dir);
     const resumed = await st.loadModel(dir, { compile: compileOnLoad });
-    if (!compileOnLoad) resumed.compile({ optimizer: optimizer === 'adam' ? st.optimizers.adam({ learningRate: 0.02 }) : st.optimizers.rmsprop({ learningRate: 0.01, momentum: 0.5 }), loss: 'sparseCategoricalCrossentropy' });
+    if (!compileOnLoad) resumed.compile({ optimizer: makeOptimizer(), loss: 'sparseCategoricalCrossentropy' });
     await resumed.fit(x, y, { ...fitArgs, epochs: 4, initialEpoch: 2 });
     return { weights: weightValues(resumed), iterations: resumed.optimizer!.iterations };
   });
@@ -220,4 +220,338 @@ describe('resume from a checkpoint', () => {
       });
     }
   }
+});
+
+/** A small compiled and trained model saved into a fresh directory, for the file-level tests. */
+async function savedMlp(seed = 31, units = 5): Promise<{ dir: string; model: st.Model; x: st.Tensor }> {
+  st.setSeed(seed);
+  const model = st.sequential({ layers: [st.layers.dense({ units, inputShape: [3], activation: 'relu', name: 'hidden' }), st.layers.dense({ units: 2, name: 'out' })] });
+  model.compile({ optimizer: 'adam', loss: 'mse' });
+  const x = floats([8, 3], seed + 1);
+  await model.fit(x, floats([8, 2], seed + 2), { epochs: 1, batchSize: 4, verbose: 0 });
+  const dir = freshDir('mlp');
+  await model.save(dir);
+  return { dir, model, x };
+}
+
+describe('the files', () => {
+  it('model.json, weights.safetensors and optimizer.safetensors hold what Note [Model files] says; no temp files remain', async () => {
+    const { dir, model } = await savedMlp();
+    assert.deepEqual((await readdir(dir)).sort(), ['model.json', 'optimizer.safetensors', 'weights.safetensors']);
+    const manifest = JSON.parse(await readFile(join(dir, 'model.json'), 'utf8'));
+    assert.equal(manifest.format, 'strata-model');
+    assert.equal(manifest.formatVersion, 1);
+    assert.deepEqual(manifest.model, { className: 'Sequential', config: model.getConfig() });
+    assert.deepEqual(manifest.weights.map((w: { key: string }) => w.key), ['hidden/kernel', 'hidden/bias', 'out/kernel', 'out/bias']);
+    const weights = decodeSafetensors(await readFile(join(dir, 'weights.safetensors')), 'weights.safetensors');
+    assert.deepEqual([...weights.tensors.keys()].sort(), ['hidden/bias', 'hidden/kernel', 'out/bias', 'out/kernel']);
+    model.weights.forEach((w, i) => {
+      const stored = weights.tensors.get(manifest.weights[i].key)!;
+      assert.deepEqual(stored.shape, w.value.shape);
+      assert.deepEqual(manifest.weights[i].shape, w.value.shape);
+      assert.deepEqual(Array.from(stored.dataSync()), Array.from(w.value.dataSync()), w.path);
+    });
+    // Adam keeps two slots per variable; the file has them all plus the iteration count (2 steps).
+    const state = decodeSafetensors(await readFile(join(dir, 'optimizer.safetensors')), 'optimizer.safetensors');
+    assert.equal(state.tensors.get('iterations')!.item(), 2);
+    assert.equal(state.tensors.size, 1 + 2 * 4);
+    const slot = state.tensors.get('out/kernel/1')!;
+    assert.deepEqual(Array.from(slot.dataSync()), Array.from(model.optimizer!.slotsFor(model.weights[2].value)![1].dataSync()));
+  });
+
+  it('saving twice overwrites cleanly; an uncompiled save drops the stale optimizer state', async () => {
+    const { dir, model, x } = await savedMlp();
+    await model.fit(x, floats([8, 2], 40), { epochs: 2, batchSize: 4, verbose: 0 });
+    await model.save(dir);
+    assert.deepEqual((await readdir(dir)).sort(), ['model.json', 'optimizer.safetensors', 'weights.safetensors']);
+    const again = await st.loadModel(dir);
+    assert.deepEqual(weightValues(again), weightValues(model));
+    assert.equal(again.optimizer!.iterations, 6);
+    // A different, uncompiled model in the same directory replaces everything.
+    st.setSeed(41);
+    const other = st.sequential({ layers: [st.layers.dense({ units: 4, inputShape: [3] })] });
+    await other.save(dir);
+    assert.deepEqual((await readdir(dir)).sort(), ['model.json', 'weights.safetensors']);
+    const loaded = await st.loadModel(dir);
+    assert.equal(loaded.isCompiled, false);
+    assert.deepEqual(values(loaded.predict(x)), values(other.predict(x)));
+  });
+
+  it('an unbuilt model cannot be saved (ValueError), and nothing is written', async () => {
+    const model = st.sequential({ layers: [st.layers.dense({ units: 3 })] });
+    const dir = freshDir('unbuilt');
+    await assert.rejects(model.save(dir), (e: Error) => e instanceof st.ValueError && /no weights yet/.test(e.message) && /inputShape/.test(e.message));
+    await assert.rejects(stat(dir), /ENOENT/);
+    await assert.rejects(model.save(''), st.ValueError);
+  });
+
+  it('modelCheckpoint during fit writes loadable models; saveBestOnly keeps the best epoch', async () => {
+    st.setSeed(51);
+    const model = st.sequential({ layers: [st.layers.dense({ units: 6, inputShape: [4], activation: 'tanh' }), st.layers.dense({ units: 1 })] });
+    model.compile({ optimizer: st.optimizers.adam({ learningRate: 0.05 }), loss: 'mse' });
+    const x = floats([16, 4], 52), y = floats([16, 1], 53), vx = floats([8, 4], 54), vy = floats([8, 1], 55);
+    const perEpoch = join(root, 'ckpt', 'epoch{epoch:02d}');
+    const best = join(root, 'ckpt', 'best');
+    // Records each epoch's weights and val_loss after the checkpoints ran (callbacks run in order).
+    const seen: { valLoss: number; weights: number[][] }[] = [];
+    const recorder = { onEpochEnd: (_e: number, logs?: st.Logs) => { seen.push({ valLoss: logs!.val_loss, weights: weightValues(model) }); } };
+    await model.fit(x, y, {
+      epochs: 6, batchSize: 4, verbose: 0, validationData: [vx, vy],
+      callbacks: [st.callbacks.modelCheckpoint({ filepath: perEpoch }), st.callbacks.modelCheckpoint({ filepath: best, saveBestOnly: true }), recorder],
+    });
+    assert.deepEqual((await readdir(join(root, 'ckpt'))).sort(), ['best', 'epoch01', 'epoch02', 'epoch03', 'epoch04', 'epoch05', 'epoch06']);
+    for (let e = 0; e < 6; e++) {
+      const loaded = await st.loadModel(join(root, 'ckpt', `epoch0${e + 1}`));
+      assert.deepEqual(weightValues(loaded), seen[e].weights, `epoch ${e + 1}`);
+      assert.equal(loaded.optimizer!.iterations, 4 * (e + 1));
+    }
+    const bestEpoch = seen.reduce((b, s, i) => (s.valLoss < seen[b].valLoss ? i : b), 0);
+    const loadedBest = await st.loadModel(best);
+    assert.deepEqual(weightValues(loadedBest), seen[bestEpoch].weights);
+    // validationBatchSize defaults to batchSize; the same batching gives the same float sums.
+    assert.equal((await loadedBest.evaluate(vx, vy, { batchSize: 4, verbose: 0 })).loss, seen[bestEpoch].valLoss);
+  });
+});
+
+/** Expects loading `dir` to fail with `kind`, the message naming `file` and matching every pattern. */
+async function rejectsLoad(dir: string, file: string, patterns: RegExp[], kind: typeof st.StrataError = st.FormatError): Promise<void> {
+  await assert.rejects(st.loadModel(dir), (e: Error) => {
+    assert.ok(e instanceof kind, `expected ${kind.name}; received ${e.constructor.name}: ${e.message}`);
+    assert.ok(e.message.includes(join(dir, file)), `message should name ${file}: ${e.message}`);
+    for (const p of patterns) assert.match(e.message, p);
+    return true;
+  });
+}
+
+/** Parsed model.json, which the corruption tests edit at any depth (hence untyped). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = any;
+
+/** Rewrites model.json through `edit`, runs `check`, and puts the original back. */
+async function withEditedManifest(dir: string, edit: (m: Json) => void, check: () => Promise<void>): Promise<void> {
+  const path = join(dir, 'model.json');
+  const original = await readFile(path, 'utf8');
+  const manifest = JSON.parse(original);
+  edit(manifest);
+  await writeFile(path, JSON.stringify(manifest));
+  try {
+    await check();
+  } finally {
+    await writeFile(path, original);
+  }
+}
+
+describe('corrupt, truncated and foreign files', () => {
+  let dir = '';
+  let model: st.Model;
+  let x: st.Tensor;
+  before(async () => {
+    ({ dir, model, x } = await savedMlp(61));
+  });
+  // Each test restores what it broke; this one proves the directory is intact afterwards.
+  const stillLoads = async () => assert.deepEqual(values((await st.loadModel(dir)).predict(x)), values(model.predict(x)));
+
+  for (const file of ['weights.safetensors', 'optimizer.safetensors', 'model.json']) {
+    it(`${file} truncated at every 10 % point fails with a FormatError naming it`, async () => {
+      const path = join(dir, file);
+      const original = await readFile(path);
+      try {
+        for (let p = 0; p <= 90; p += 10) {
+          await writeFile(path, original);
+          await truncate(path, Math.floor((original.byteLength * p) / 100));
+          await rejectsLoad(dir, file, []);
+        }
+      } finally {
+        await writeFile(path, original);
+      }
+      await stillLoads();
+    });
+  }
+
+  it('a shape changed in the weights manifest: the error names the weight and both shapes', async () => {
+    await withEditedManifest(dir, (m) => (m.weights[2].shape = [2, 5]), () => rejectsLoad(dir, 'model.json', [/'out\/kernel'/, /\[2, 5\]/, /\[5, 2\]/]));
+    await withEditedManifest(dir, (m) => (m.weights[1].dtype = 'int32'), () => rejectsLoad(dir, 'model.json', [/'hidden\/bias'/, /int32/, /float32/]));
+    await withEditedManifest(dir, (m) => ([m.weights[0], m.weights[2]] = [m.weights[2], m.weights[0]]), () => rejectsLoad(dir, 'model.json', [/out\/kernel/, /hidden\/kernel/]));
+    await stillLoads();
+  });
+
+  it('unknown layer classes are rejected by name, including names of Object.prototype members', async () => {
+    for (const className of ['Dense2', 'constructor', '__proto__', 'toString', 'hasOwnProperty', 'eval']) {
+      await withEditedManifest(dir, (m) => (m.model.config.layers[1].className = className), () => rejectsLoad(dir, 'model.json', [new RegExp(`unknown layer class '${className}'`)]));
+      await withEditedManifest(dir, (m) => (m.model.className = className), () => rejectsLoad(dir, 'model.json', [new RegExp(`'${className}'`)]));
+    }
+    await withEditedManifest(dir, (m) => (m.model = m.model.config.layers[1]), () => rejectsLoad(dir, 'model.json', [/Dense layer, not a model/]));
+    await stillLoads();
+  });
+
+  it('unknown config keys are rejected by name (as Keras does)', async () => {
+    const dense = (m: Json) => m.model.config.layers[1].config;
+    await withEditedManifest(dir, (m) => (dense(m).foo = 1), () => rejectsLoad(dir, 'model.json', [/unknown option 'foo'/, /Dense/]));
+    await withEditedManifest(dir, (m) => Object.defineProperty(dense(m), '__proto__', { value: { units: 99 }, enumerable: true }), () => rejectsLoad(dir, 'model.json', [/unknown option '__proto__'/]));
+    await withEditedManifest(dir, (m) => (m.trainingConfig.optimizer.config.foo = 2), () => rejectsLoad(dir, 'model.json', [/unknown option 'foo'/, /compile: false/]));
+    await stillLoads();
+  });
+
+  it('names from the file are looked up, never evaluated: activations, initializers, optimizers, losses, metrics', async () => {
+    const dense = (m: Json) => m.model.config.layers[1].config;
+    const code = 'globalThis.pwned = 1';
+    const cases: [string, (m: Json) => void, RegExp][] = [
+      ['activation', (m) => (dense(m).activation = code), /unknown activation/],
+      ['activation constructor', (m) => (dense(m).activation = 'constructor'), /unknown activation "constructor"/],
+      ['initializer', (m) => (dense(m).kernelInitializer = { className: 'constructor', config: {} }), /unknown initializer "constructor"/],
+      ['regularizer', (m) => (dense(m).kernelRegularizer = { className: 'toString', config: {} }), /unknown regularizer "toString"/],
+      ['optimizer constructor', (m) => (m.trainingConfig.optimizer.config.name = 'constructor'), /unknown optimizer "constructor"/],
+      ['optimizer toString', (m) => (m.trainingConfig.optimizer.config.name = 'toString'), /unknown optimizer "toString"/],
+      ['loss', (m) => (m.trainingConfig.loss = [code]), /unknown loss/],
+      ['metric', (m) => (m.trainingConfig.metrics = [['constructor']]), /unknown metric 'constructor'/],
+      ['trainingConfig', (m) => (m.trainingConfig = { optimizer: 5 }), /"trainingConfig" must be/],
+      ['weights', (m) => (m.weights = [null]), /"weights" must be/],
+      ['format', (m) => (m.format = 'keras'), /not a Strata model file/],
+      ['version', (m) => (m.formatVersion = 2), /format version 2/],
+    ];
+    for (const [what, edit, pattern] of cases) {
+      await withEditedManifest(dir, edit, () => rejectsLoad(dir, 'model.json', [pattern]).catch((e) => assert.fail(`${what}: ${e.message}`)));
+    }
+    assert.equal((globalThis as Record<string, unknown>).pwned, undefined);
+    await stillLoads();
+  });
+
+  it('a missing file or directory: the error names the path', async () => {
+    const weights = join(dir, 'weights.safetensors');
+    const saved = join(root, 'weights-aside.safetensors');
+    await copyFile(weights, saved);
+    await rm(weights);
+    try {
+      await rejectsLoad(dir, 'weights.safetensors', [/cannot read/, /ENOENT/]);
+    } finally {
+      await copyFile(saved, weights);
+    }
+    const nowhere = join(root, 'no-such-model');
+    await rejectsLoad(nowhere, 'model.json', [/ENOENT/]);
+    await assert.rejects(st.loadModel(dir, { compile: true, strict: true } as st.LoadOptions), /unknown option 'strict'/);
+    await stillLoads();
+  });
+
+  it('weights or optimizer state from a different architecture are rejected', async () => {
+    const other = await savedMlp(71, 7); // same layer names, hidden layer 7 units instead of 5
+    for (const file of ['weights.safetensors', 'optimizer.safetensors']) {
+      const original = await readFile(join(dir, file));
+      await copyFile(join(other.dir, file), join(dir, file));
+      try {
+        await rejectsLoad(dir, file, [/hidden\/(kernel|bias)/, file === 'weights.safetensors' ? /\[3, 7\]/ : /shape/]);
+      } finally {
+        await writeFile(join(dir, file), original);
+      }
+    }
+    await stillLoads();
+  });
+
+  it('optimizer state that does not fit: extra entries, a bad iteration count', async () => {
+    const path = join(dir, 'optimizer.safetensors');
+    const original = await readFile(path);
+    const state = decodeSafetensors(original, path);
+    const rewrite = (edit: (named: { name: string; tensor: st.Tensor }[]) => void) => {
+      const named = state.order.map((name) => ({ name, tensor: state.tensors.get(name)! }));
+      edit(named);
+      return writeFile(path, encodeSafetensors(named));
+    };
+    try {
+      await rewrite((n) => n.push({ name: 'ghost/kernel/0', tensor: st.zeros([2]) }));
+      await rejectsLoad(dir, 'optimizer.safetensors', [/holds 10 tensors/]);
+      await rewrite((n) => (n[0].tensor = st.tensor(-3, [], 'int32')));
+      await rejectsLoad(dir, 'optimizer.safetensors', [/'iterations' must be a non-negative integer; received -3/]);
+      await rewrite((n) => n.find((e) => e.name === 'out/bias/0')!.tensor = st.zeros([3]));
+      await rejectsLoad(dir, 'optimizer.safetensors', [/slot 0 has shape \[2\]; received \[3\]/]);
+    } finally {
+      await writeFile(path, original);
+    }
+    await stillLoads();
+  });
+});
+
+describe('across backends, dtypes and compile arguments', () => {
+  const both = BACKENDS.includes('native') && BACKENDS.includes('reference');
+
+  it('saved on native, loaded on reference: the same float32 bits, and training continues', { skip: !both && 'needs both backends' }, async () => {
+    const { dir, model, x } = await onBackend('native', () => savedMlp(81));
+    const expected = values(model.predict(x))[0];
+    await onBackend('reference', async () => {
+      const loaded = await st.loadModel(dir);
+      assert.equal(loaded.weights[0].value.backend.name, 'reference');
+      assert.deepEqual(weightValues(loaded), weightValues(model));
+      const got = values(loaded.predict(floats([8, 3], 82)))[0];
+      got.forEach((v, i) => assert.ok(Math.abs(v - expected[i]) <= 1e-5 * (1 + Math.abs(expected[i])), `output ${i}: ${v} vs ${expected[i]}`));
+      await loaded.fit(floats([8, 3], 82), floats([8, 2], 83), { epochs: 1, batchSize: 4, verbose: 0 });
+      assert.equal(loaded.optimizer!.iterations, 4);
+    });
+  });
+
+  it('a float64 model round-trips on reference; on native the dtype error names the file', { skip: !both && 'needs both backends' }, async () => {
+    const dir = freshDir('f64');
+    await onBackend('reference', async () => {
+      const x = st.cast(floats([4, 3], 83), 'float64');
+      const model = st.sequential({ layers: [st.layers.dense({ units: 2, inputShape: [3], dtype: 'float64', activation: 'tanh' })] });
+      await model.save(dir);
+      const manifest = JSON.parse(await readFile(join(dir, 'model.json'), 'utf8'));
+      assert.deepEqual(manifest.weights.map((w: { dtype: string }) => w.dtype), ['float64', 'float64']);
+      await roundTrip(model, x);
+    });
+    await onBackend('native', () => rejectsLoad(dir, 'model.json', [/float64/], st.DtypeError));
+  });
+
+  it('a learning-rate schedule is restored with its step', async () => {
+    st.setSeed(84);
+    const model = st.sequential({ layers: [st.layers.dense({ units: 2, inputShape: [3] })] });
+    const schedule = st.schedules.exponentialDecay({ initialLearningRate: 0.1, decaySteps: 4, decayRate: 0.5 });
+    model.compile({ optimizer: st.optimizers.sgd({ learningRate: schedule, momentum: 0.9 }), loss: 'mse' });
+    const x = floats([9, 3], 85);
+    await model.fit(x, floats([9, 2], 86), { epochs: 1, batchSize: 3, verbose: 0 });
+    const loaded = await roundTrip(model, x);
+    assert.equal(loaded.optimizer!.iterations, 3);
+    // 0.1 * 0.5^(3/4), computed here independently of the schedule code.
+    assert.ok(Math.abs(loaded.optimizer!.currentLearningRate() - 0.1 * 0.5 ** 0.75) < 1e-12);
+  });
+
+  it('a custom loss cannot be restored: the error says to load with {compile: false}, which works', async () => {
+    st.setSeed(87);
+    const model = st.sequential({ layers: [st.layers.dense({ units: 2, inputShape: [3] })] });
+    model.compile({ optimizer: 'sgd', loss: function halfSquares(t: st.Tensor, p: st.Tensor) { return st.mean(st.square(st.sub(t, p))).mul(0.5); } });
+    const dir = freshDir('custom-loss');
+    await model.save(dir);
+    await rejectsLoad(dir, 'model.json', [/unknown loss "halfSquares"/, /compile: false/]);
+    const x = floats([3, 3], 88);
+    assert.deepEqual(values((await st.loadModel(dir, { compile: false })).predict(x)), values(model.predict(x)));
+  });
+
+  it('model.json itself is strict: unknown keys in the manifest are rejected by name', async () => {
+    const { dir } = await savedMlp(89);
+    await withEditedManifest(dir, (m) => (m.extra = true), () => rejectsLoad(dir, 'model.json', [/unknown key 'extra'/]));
+    await withEditedManifest(dir, (m) => (m.weights[1].offset = 0), () => rejectsLoad(dir, 'model.json', [/unknown key 'offset' in weights\[1\]/]));
+    await withEditedManifest(dir, (m) => (m.optimizerState.path = '/etc/passwd'), () => rejectsLoad(dir, 'model.json', [/unknown key 'path' in optimizerState/]));
+  });
+});
+
+// Architecture configs reject what they do not understand, like Keras.
+describe('architecture configs reject unknown keys and malformed references', () => {
+  const loadEdited = async (build: () => st.Model, edit: (config: Json) => void, pattern: RegExp) => {
+    const dir = freshDir('strict');
+    await build().save(dir);
+    await withEditedManifest(dir, (m) => edit(m.model), () => rejectsLoad(dir, 'model.json', [pattern]));
+  };
+  const seq = () => st.sequential({ layers: [st.layers.dense({ units: 2, inputShape: [3], name: 'd' })] });
+  const fn = () => {
+    const i = st.input({ shape: [3], name: 'i' });
+    return st.model({ inputs: i, outputs: st.layers.dense({ units: 2, name: 'd' }).apply(i) });
+  };
+
+  it('Sequential config with an unknown key', () =>
+    loadEdited(seq, (m) => (m.config.foo = 1), /'foo'/));
+  it('{className, config} wrapper with an unknown key', () =>
+    loadEdited(seq, (m) => (m.config.layers[1].foo = 1), /'foo'/));
+  it('Functional config with an unknown key', () =>
+    loadEdited(fn, (m) => (m.config.foo = 1), /'foo'/));
+  it('Functional config naming two layers alike', () =>
+    loadEdited(fn, (m) => m.config.layers.push(structuredClone(m.config.layers[1])), /'d'/));
+  it('Functional tensor reference that is not [name, integer, integer]', () =>
+    loadEdited(fn, (m) => (m.config.layers[1].inboundNodes[0].args = [['i', 'constructor', 'name']]), /\["i","constructor","name"\]/));
 });

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { FormatError, StrataError, ValueError, fmtShape } from '../core/errors.js';
+import { DtypeError, FormatError, StrataError, ValueError, fmtShape } from '../core/errors.js';
 import { checkKeys } from '../core/options.js';
 import { shapesEqual } from '../core/shape.js';
 import { decodeSafetensors } from '../io/safetensors.js';
@@ -41,15 +41,17 @@ async function readBytes(path: string): Promise<Uint8Array> {
 }
 
 /**
- * Runs a step of loading, turning any error into a FormatError that names the file. A TypeError
- * or RangeError here means a config of the wrong shape reached code that trusted it (e.g. a
- * number where a list belongs): still a corrupt file, not a Strata bug the user can act on.
+ * Runs a step of loading, turning any error into a FormatError that names the file (a DtypeError
+ * stays one, still naming the file). A TypeError or RangeError here means a config of the wrong
+ * shape reached code that trusted it (e.g. a number where a list belongs): still a corrupt file.
  */
 function inFile<T>(file: string, f: () => T, hint = ''): T {
   try {
     return f();
   } catch (e) {
     if (e instanceof FormatError) throw e;
+    // A dtype the current backend lacks (a float64 model on 'native') is not corruption: keep the class.
+    if (e instanceof DtypeError) throw new DtypeError(`${file}: ${e.message}`);
     if (e instanceof StrataError) throw new FormatError(`${file}: ${e.message}${hint}`);
     if (e instanceof TypeError || e instanceof RangeError) throw new FormatError(`${file}: malformed entry (${e.message})${hint}`);
     throw e;
@@ -58,6 +60,12 @@ function inFile<T>(file: string, f: () => T, hint = ''): T {
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isStringList = (v: unknown): v is string[] => Array.isArray(v) && v.every((s) => typeof s === 'string');
+
+/** model.json is strict like a layer config: a key we do not know means a file we cannot trust. */
+function onlyKeys(file: string, where: string, obj: object, allowed: readonly string[]): void {
+  const unknown = Object.keys(obj).find((k) => !allowed.includes(k));
+  if (unknown !== undefined) throw new FormatError(`${file}: unknown key '${unknown}'${where ? ` in ${where}` : ''}; expected ${allowed.join(', ')}`);
+}
 
 function parseManifest(file: string, bytes: Uint8Array): Manifest {
   let m: Manifest;
@@ -68,20 +76,25 @@ function parseManifest(file: string, bytes: Uint8Array): Manifest {
   }
   if (!isObject(m) || m.format !== FORMAT) throw new FormatError(`${file}: not a Strata model file (expected "format": "${FORMAT}"; received ${JSON.stringify((m as { format?: unknown })?.format)})`);
   if (m.formatVersion !== FORMAT_VERSION) throw new FormatError(`${file}: format version ${JSON.stringify(m.formatVersion)} is not supported (this Strata reads version ${FORMAT_VERSION})`);
+  onlyKeys(file, '', m, ['format', 'formatVersion', 'model', 'trainingConfig', 'weights', 'optimizerState']);
   const isShape = (s: unknown) => Array.isArray(s) && s.every((d) => Number.isInteger(d) && d >= 0);
   if (!Array.isArray(m.weights) || !m.weights.every((w) => isObject(w) && typeof w.key === 'string' && isShape(w.shape) && typeof w.dtype === 'string')) {
     throw new FormatError(`${file}: "weights" must be a list of {key, shape, dtype} with shapes of non-negative integers`);
   }
+  m.weights.forEach((w, i) => onlyKeys(file, `weights[${i}]`, w, ['key', 'shape', 'dtype', 'trainable']));
   const tc = m.trainingConfig;
   if (tc !== null && tc !== undefined) {
     const ok = isObject(tc) && isObject(tc.optimizer) && isObject(tc.optimizer.config) && isStringList(tc.loss)
       && Array.isArray(tc.metrics) && tc.metrics.every(isStringList) && Array.isArray(tc.lossWeights) && tc.lossWeights.every((w) => typeof w === 'number');
     if (!ok) throw new FormatError(`${file}: "trainingConfig" must be {optimizer: {className, config}, loss: [names], metrics: [[names]], lossWeights: [numbers]} or null; received ${JSON.stringify(tc)?.slice(0, 200)}`);
+    onlyKeys(file, 'trainingConfig', tc, ['optimizer', 'loss', 'metrics', 'lossWeights']);
+    onlyKeys(file, 'trainingConfig.optimizer', tc.optimizer, ['className', 'config']);
   }
   const os = m.optimizerState;
   if (os !== null && os !== undefined && !(isObject(os) && Number.isInteger(os.entries))) {
     throw new FormatError(`${file}: "optimizerState" must be {file, entries} or null; received ${JSON.stringify(os)?.slice(0, 200)}`);
   }
+  if (os) onlyKeys(file, 'optimizerState', os, ['file', 'entries']);
   return m;
 }
 
@@ -162,15 +175,13 @@ async function restoreOptimizer(model: Model, file: string, manifest: Manifest):
   }
   const weights = model.weights;
   const used = new Set(['iterations']);
-  inFile(file, () => {
-    manifest.weights.forEach((entry, i) => {
-      const slots: Tensor[] = [];
-      for (let name = `${entry.key}/0`; decoded.tensors.has(name); name = `${entry.key}/${slots.length}`) {
-        slots.push(decoded.tensors.get(name)!);
-        used.add(name);
-      }
-      if (slots.length) optimizer.restoreSlots(weights[i].value, slots);
-    });
+  manifest.weights.forEach((entry, i) => {
+    const slots: Tensor[] = [];
+    for (let name = `${entry.key}/0`; decoded.tensors.has(name); name = `${entry.key}/${slots.length}`) {
+      slots.push(decoded.tensors.get(name)!);
+      used.add(name);
+    }
+    if (slots.length) inFile(`${file}: weight '${entry.key}'`, () => optimizer.restoreSlots(weights[i].value, slots));
   });
   const extra = [...decoded.tensors.keys()].filter((k) => !used.has(k));
   if (extra.length) throw new FormatError(`${file}: holds optimizer state for weights the model does not have: ${extra.slice(0, 5).join(', ')}`);

@@ -1,4 +1,5 @@
 import { ValueError } from '../core/errors.js';
+import { checkKeys } from '../core/options.js';
 import type { Optimizer } from '../optimizers/optimizer.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { Layer, isShapeList, type CallOptions, type LayerOutput, type LayerWeight } from '../nn/layer.js';
@@ -160,21 +161,35 @@ export class Model extends Layer {
 
   /** Rebuilds a functional model from getConfig(): creates each layer, then replays its calls. */
   static fromConfig(config: Record<string, unknown>): Model {
-    const specs = config.layers as (SerializedLayer & { name: string; inboundNodes: { args: TensorRef[]; listInput: boolean; callArgs: Record<string, unknown> }[] })[];
-    if (!Array.isArray(specs)) throw new ValueError(`Functional config: 'layers' must be an array; received ${JSON.stringify(config.layers)?.slice(0, 100)}`);
+    const where = 'Functional config';
+    checkKeys(where, config, ['name', 'trainable', 'layers', 'inputLayers', 'outputLayers', 'inputsAsList', 'outputsAsList']);
+    if (!Array.isArray(config.layers)) throw new ValueError(`${where}: 'layers' must be an array; received ${JSON.stringify(config.layers)?.slice(0, 100)}`);
     const layers = new Map<string, Layer>();
     const produced = new Map<string, SymbolicTensor[][]>(); // layer name → outputs per call
-    for (const spec of specs) {
-      const layer = deserializeLayer(spec, `layer '${spec.name}'`);
+    const pending: { layer: Layer; args: TensorRef[]; listInput: boolean; callArgs: Record<string, unknown> }[] = [];
+    (config.layers as unknown[]).forEach((entry, i) => {
+      const at = `${where}: layers[${i}]`;
+      if (typeof entry !== 'object' || entry === null) throw new ValueError(`${at} must be an object; received ${JSON.stringify(entry)}`);
+      const { name, inboundNodes = [], ...spec } = entry as { name?: unknown; inboundNodes?: unknown } & SerializedLayer;
+      const layer = deserializeLayer(spec, `layer '${String(name)}'`);
+      if (name !== layer.name) throw new ValueError(`${at}: entry name ${JSON.stringify(name)} differs from its config name '${layer.name}'`);
+      if (layers.has(layer.name)) throw new ValueError(`${at}: a second layer named '${layer.name}'`);
       layers.set(layer.name, layer);
       if (layer instanceof InputLayer) produced.set(layer.name, [[layer.output]]);
-    }
-    const lookup = ([name, call, index]: TensorRef): SymbolicTensor | undefined => produced.get(name)?.[call]?.[index];
+      if (!Array.isArray(inboundNodes)) throw new ValueError(`${at}: inboundNodes must be an array`);
+      for (const node of inboundNodes as Record<string, unknown>[]) {
+        checkKeys(`${at} inbound node`, node, ['args', 'listInput', 'callArgs']);
+        if (!Array.isArray(node.args) || !node.args.every(isTensorRef)) throw new ValueError(`${at}: inbound node args must be [layerName, callIndex, outputIndex] triples; received ${JSON.stringify(node.args)?.slice(0, 100)}`);
+        const callArgs = node.callArgs ?? {};
+        if (typeof callArgs !== 'object' || callArgs === null || Array.isArray(callArgs)) throw new ValueError(`${at}: callArgs must be an object`);
+        pending.push({ layer, args: node.args, listInput: node.listInput === true, callArgs: callArgs as Record<string, unknown> });
+      }
+    });
+    const lookup = ([name, call, index]: TensorRef): SymbolicTensor | undefined => (produced.has(name) ? produced.get(name)![call]?.[index] : undefined);
     // Calls are replayed when their inputs exist; a shared layer may wait for a later layer's output.
-    const pending = specs.flatMap((s) => (s.inboundNodes ?? []).map((n) => ({ layer: layers.get(s.name)!, ...n })));
     while (pending.length) {
       const ready = pending.findIndex((p) => p.args.every((r) => lookup(r)));
-      if (ready < 0) throw new ValueError(`Functional config: cannot connect layer '${pending[0].layer.name}': its inputs ${JSON.stringify(pending[0].args)} are never produced`);
+      if (ready < 0) throw new ValueError(`${where}: cannot connect layer '${pending[0].layer.name}': its inputs ${JSON.stringify(pending[0].args)} are never produced`);
       const [p] = pending.splice(ready, 1);
       const args = p.args.map((r) => lookup(r)!);
       const out = p.layer.apply(p.listInput ? args : args[0], p.callArgs) as SymbolicTensor | SymbolicTensor[];
@@ -183,10 +198,10 @@ export class Model extends Layer {
       produced.set(p.layer.name, list);
     }
     const resolve = (refs: unknown, what: string) => {
-      if (!Array.isArray(refs)) throw new ValueError(`Functional config: '${what}' must be an array`);
-      return (refs as TensorRef[]).map((r) => {
+      if (!Array.isArray(refs) || !refs.every(isTensorRef)) throw new ValueError(`${where}: '${what}' must be an array of [layerName, callIndex, outputIndex] triples`);
+      return refs.map((r) => {
         const t = lookup(r);
-        if (!t) throw new ValueError(`Functional config: ${what} refers to ${JSON.stringify(r)}, which no layer produces`);
+        if (!t) throw new ValueError(`${where}: ${what} refers to ${JSON.stringify(r)}, which no layer produces`);
         return t;
       });
     };
@@ -264,6 +279,10 @@ export class Model extends Layer {
   save(path: string): Promise<void> {
     return saveModel(this, path);
   }
+}
+
+function isTensorRef(r: unknown): r is TensorRef {
+  return Array.isArray(r) && r.length === 3 && typeof r[0] === 'string' && Number.isInteger(r[1]) && r[1] >= 0 && Number.isInteger(r[2]) && r[2] >= 0;
 }
 
 function toList(x: SymbolicTensor | SymbolicTensor[]): SymbolicTensor[] {

@@ -23,7 +23,9 @@ export function weightKeys(model: Model): string[] {
 
 // Note [Model files]
 // model.save(dir) writes three files, each to a temporary name renamed into place, weights
-// first and model.json last, so a directory whose model.json exists has matching weights:
+// first and model.json last, so a directory whose model.json exists has matching weights (a save
+// interrupted while overwriting can leave new weights beside the old model.json; loading checks
+// every key and shape against the architecture, so a mismatch is reported, not loaded):
 //   model.json             format tag and version, the architecture (className + getConfig of
 //                          every layer), the compile arguments, and a manifest of the weights
 //                          (key, shape, dtype in getWeights() order)

@@ -1,4 +1,5 @@
 import { ValueError } from '../core/errors.js';
+import { checkKeys } from '../core/options.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { Layer, isShapeList, type CallOptions, type LayerOutput } from '../nn/layer.js';
 import { InputLayer, input } from '../nn/layers/input.js';
@@ -57,6 +58,8 @@ export class Sequential extends Model {
     this.chain.pop();
     if (this.inputTensor) {
       this.outputTensor = this.inputTensor;
+      // With no layers left the graph is the input alone (not the popped layer's stale output).
+      if (!this.chain.length) this.initGraph([this.inputTensor], [this.inputTensor]);
       for (const l of this.chain) this.connect(l);
     }
   }
@@ -110,6 +113,7 @@ export class Sequential extends Model {
   static override fromConfig(config: Record<string, unknown>): Sequential {
     const specs = config.layers;
     if (!Array.isArray(specs)) throw new ValueError(`Sequential config: 'layers' must be an array; received ${JSON.stringify(specs)?.slice(0, 100)}`);
+    checkKeys('Sequential config', config, ['name', 'trainable', 'layers']);
     const model = new Sequential({ name: config.name as string | undefined });
     specs.forEach((spec: SerializedLayer, i) => model.add(deserializeLayer(spec, `Sequential layer ${i}`)));
     if (config.trainable === false) model.trainable = false;

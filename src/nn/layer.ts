@@ -1,6 +1,6 @@
 import { variable } from '../autograd/functional.js';
 import { noGrad } from '../autograd/tape.js';
-import type { DType } from '../core/dtype.js';
+import { isDType, type DType } from '../core/dtype.js';
 import { ShapeError, ValueError, fmtShape } from '../core/errors.js';
 import { checkKeys } from '../core/options.js';
 import { asTensor, type TensorInput } from '../ops/operand.js';
@@ -95,6 +95,7 @@ export abstract class Layer {
     this.name = args.name ?? uniqueName(className);
     this.trainableFlag = args.trainable ?? true;
     this.dtype = args.dtype ?? 'float32';
+    if (!isDType(this.dtype)) throw new ValueError(`${className}: dtype must be one of float32, int32, bool, float64; received ${JSON.stringify(args.dtype)}`);
     if (args.batchInputShape) this.batchInputShape = [...args.batchInputShape];
     else if (args.inputShape) this.batchInputShape = [args.batchSize ?? null, ...args.inputShape];
     for (const d of this.batchInputShape ?? []) {

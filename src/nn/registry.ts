@@ -1,4 +1,4 @@
-import { ValueError } from '../core/errors.js';
+import { StrataError, ValueError } from '../core/errors.js';
 import type { Layer } from './layer.js';
 
 /** How model.json names a layer: its class and its getConfig(). */
@@ -30,14 +30,21 @@ export function deserializeLayer(spec: SerializedLayer, where = 'layer config'):
   if (typeof spec !== 'object' || spec === null || typeof spec.className !== 'string') {
     throw new ValueError(`${where}: expected {className, config}; received ${JSON.stringify(spec)?.slice(0, 200)}`);
   }
-  const factory = registry.get(spec.className);
+  const extra = Object.keys(spec).filter((k) => k !== 'className' && k !== 'config');
+  if (extra.length) throw new ValueError(`${where}: unknown key ${extra.map((k) => `'${k}'`).join(', ')} beside className and config`);
+  const factory = Object.hasOwn(Object.fromEntries(registry), spec.className) ? registry.get(spec.className) : undefined;
   if (!factory) {
     throw new ValueError(`${where}: unknown layer class '${spec.className}'; known classes: ${registeredLayers().join(', ')} (register custom layers with st.layers.registerLayer)`);
   }
   if (typeof spec.config !== 'object' || spec.config === null || Array.isArray(spec.config)) {
     throw new ValueError(`${where}: the config of ${spec.className} must be an object; received ${JSON.stringify(spec.config)}`);
   }
-  return factory(spec.config);
+  try {
+    return factory(spec.config);
+  } catch (e) {
+    if (e instanceof StrataError && !e.message.startsWith(where)) e.message = `${where}: ${e.message}`;
+    throw e;
+  }
 }
 
 export function serializeLayer(layer: Layer): SerializedLayer {

@@ -28,8 +28,8 @@ export type OptimizerName = keyof typeof optimizers;
 /** An optimizer by Keras name ('sgd', 'rmsprop', 'adam', ...) with its defaults, or the optimizer itself. */
 export function getOptimizer(identifier: OptimizerName | Optimizer): Optimizer {
   if (identifier instanceof Optimizer) return identifier;
-  const make = optimizers[identifier as OptimizerName];
-  if (typeof identifier !== 'string' || !make) {
+  const make = typeof identifier === 'string' && Object.hasOwn(optimizers, identifier) ? optimizers[identifier as OptimizerName] : undefined;
+  if (!make) {
     throw new ValueError(`unknown optimizer ${JSON.stringify(identifier)}; expected one of ${Object.keys(optimizers).join(', ')} or an optimizer object`);
   }
   return make();
@@ -38,8 +38,8 @@ export function getOptimizer(identifier: OptimizerName | Optimizer): Optimizer {
 /** Rebuilds an optimizer from getConfig() output (as stored in model.json); learning-rate schedules by class name. */
 export function optimizerFromConfig(config: Record<string, unknown>): Optimizer {
   const { name, learningRate, ...rest } = config;
-  const make = optimizers[name as OptimizerName];
-  if (typeof name !== 'string' || !make) throw new ValueError(`optimizer config: unknown optimizer ${JSON.stringify(name)}; expected one of ${Object.keys(optimizers).join(', ')}`);
+  const make = typeof name === 'string' && Object.hasOwn(optimizers, name) ? optimizers[name as OptimizerName] : undefined;
+  if (!make) throw new ValueError(`optimizer config: unknown optimizer ${JSON.stringify(name)}; expected one of ${Object.keys(optimizers).join(', ')}`);
   let lr: LearningRate | undefined;
   if (typeof learningRate === 'number') lr = learningRate;
   else if (learningRate && typeof learningRate === 'object' && 'className' in learningRate) {
