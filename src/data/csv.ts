@@ -1,0 +1,180 @@
+// CSV files as datasets: each row becomes `{xs: float32 [features], ys: float32 []}` (or just xs
+// without a label column). Parsing (quotes, embedded delimiters and newlines, BOM, CRLF) is
+// csv-parse's; this file maps columns, converts numbers and reports bad rows by file and line.
+//
+// The header (or, without one, the first row) is read synchronously when loadCsv is called, so
+// an unknown column name fails at the call, as every invalid call should; the rows themselves are
+// streamed on each pass.
+
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
+import { parse } from 'csv-parse';
+import { parse as parseSync } from 'csv-parse/sync';
+import { FormatError, ValueError } from '../core/errors.js';
+import { checkKeys } from '../core/options.js';
+import { tensor } from '../tensor/create.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { Dataset } from './dataset.js';
+
+export interface CsvOptions {
+  /** The column holding the label (by header name, or by index); the remaining columns are features. */
+  labelColumn?: string | number;
+  /** The feature columns, by header name or index, in the order wanted (default: all but the label). */
+  columns?: readonly (string | number)[];
+  /** Whether line 1 names the columns (default true). */
+  header?: boolean;
+  /** The field separator (default ','). */
+  delimiter?: string;
+}
+
+const OP = 'loadCsv';
+
+/** What a pass needs to turn records into tensors, worked out once at the call. */
+interface CsvPlan {
+  path: string;
+  header: boolean;
+  delimiter: string;
+  names: string[] | null;
+  fieldCount: number | null;
+  features: number[];
+  label: number | null;
+}
+
+/** The first record of the file (or null for an empty file), read without streaming the rest. */
+function readFirstRecord(path: string, delimiter: string): string[] | null {
+  const fd = openSync(path, 'r');
+  try {
+    const chunk = Buffer.alloc(65536);
+    let text = '';
+    for (;;) {
+      const n = readSync(fd, chunk, 0, chunk.length, null);
+      const atEnd = n === 0;
+      text += chunk.toString('utf8', 0, n);
+      // A newline outside quotes ends the first record; inside quotes parsing fails and we read on.
+      if (!atEnd && !/\S[^]*\n/.test(text)) continue;
+      try {
+        const records = parseSync(text, { delimiter, bom: true, relax_column_count: true, skip_empty_lines: true, to: 1 }) as string[][];
+        return records.length > 0 ? records[0] : null;
+      } catch (error) {
+        if (atEnd) throw new FormatError(`${OP}: '${path}' line 1: ${(error as Error).message}`);
+      }
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function resolveColumn(path: string, what: string, column: string | number, names: string[] | null, fieldCount: number | null): number {
+  if (typeof column === 'string') {
+    if (names === null) throw new ValueError(`${OP}: ${what} '${column}' is a name, which needs header: true; use a column index instead`);
+    const index = names.indexOf(column);
+    if (index < 0) throw new ValueError(`${OP}: ${what} '${column}' is not a column of '${path}'; its columns are: ${names.join(', ')}`);
+    return index;
+  }
+  if (!Number.isInteger(column) || column < 0 || (fieldCount !== null && column >= fieldCount)) {
+    const range = fieldCount === null ? 'a non-negative integer' : `an integer in [0, ${fieldCount - 1}]`;
+    throw new ValueError(`${OP}: ${what} must be a column name or ${range}; received ${JSON.stringify(column)}`);
+  }
+  return column;
+}
+
+function makePlan(path: string, options: CsvOptions): CsvPlan {
+  checkKeys(OP, options, ['labelColumn', 'columns', 'header', 'delimiter']);
+  const { labelColumn, columns, header = true, delimiter = ',' } = options;
+  if (typeof path !== 'string') throw new ValueError(`${OP}: path must be a string; received ${typeof path}`);
+  if (typeof header !== 'boolean') throw new ValueError(`${OP}: header must be a boolean; received ${JSON.stringify(header)}`);
+  if (typeof delimiter !== 'string' || delimiter.length === 0) throw new ValueError(`${OP}: delimiter must be a non-empty string; received ${JSON.stringify(delimiter)}`);
+  if (columns !== undefined && (!Array.isArray(columns) || columns.length === 0)) {
+    throw new ValueError(`${OP}: columns must be a non-empty array of column names or indices; received ${JSON.stringify(columns)}`);
+  }
+  let isFile = false;
+  try {
+    isFile = statSync(path).isFile();
+  } catch {
+    throw new ValueError(`${OP}: no such file '${path}'`);
+  }
+  if (!isFile) throw new ValueError(`${OP}: '${path}' is not a file`);
+
+  const first = readFirstRecord(path, delimiter);
+  if (header && first === null) throw new FormatError(`${OP}: '${path}' is empty; expected a header on line 1`);
+  const names = header ? first : null;
+  const fieldCount = first === null ? null : first.length;
+  const label = labelColumn === undefined ? null : resolveColumn(path, 'labelColumn', labelColumn, names, fieldCount);
+  let features: number[];
+  if (columns !== undefined) {
+    features = columns.map((c, i) => resolveColumn(path, `columns[${i}]`, c, names, fieldCount));
+  } else {
+    features = [];
+    for (let i = 0; i < (fieldCount ?? 0); i++) if (i !== label) features.push(i);
+  }
+  return { path, header, delimiter, names, fieldCount, features, label };
+}
+
+function columnName(plan: CsvPlan, index: number): string {
+  return plan.names === null ? `column ${index}` : `column '${plan.names[index]}' (index ${index})`;
+}
+
+function toNumber(plan: CsvPlan, field: string, line: number, column: number): number {
+  const trimmed = field.trim();
+  const value = trimmed === '' ? NaN : Number(trimmed);
+  if (Number.isNaN(value) && trimmed !== 'NaN') {
+    throw new FormatError(`${OP}: '${plan.path}' line ${line}, ${columnName(plan, column)}: expected a number; received ${JSON.stringify(field)}`);
+  }
+  return value;
+}
+
+async function* readRows(plan: CsvPlan): AsyncGenerator<Tensor | { xs: Tensor; ys: Tensor }> {
+  const parser = createReadStream(plan.path).pipe(
+    parse({ delimiter: plan.delimiter, bom: true, relax_column_count: true, skip_empty_lines: true, info: true }),
+  );
+  let fieldCount = plan.fieldCount;
+  let skipHeader = plan.header;
+  const row = new Float32Array(plan.features.length);
+  try {
+    for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
+      if (skipHeader) {
+        skipHeader = false;
+        continue;
+      }
+      // csv-parse counts the line a record ends on (the same as its first, but for quoted newlines).
+      const line = info.lines;
+      fieldCount ??= record.length;
+      if (record.length !== fieldCount) {
+        const as = plan.header ? 'as in the header' : 'as in the first row';
+        throw new FormatError(`${OP}: '${plan.path}' line ${line}: expected ${fieldCount} fields (${as}); received ${record.length}`);
+      }
+      plan.features.forEach((c, k) => { row[k] = toNumber(plan, record[c], line, c); });
+      const xs = tensor(row.slice(), [row.length], 'float32');
+      if (plan.label === null) {
+        yield xs;
+      } else {
+        yield { xs, ys: tensor(toNumber(plan, record[plan.label], line, plan.label), [], 'float32') };
+      }
+    }
+  } catch (error) {
+    if (error instanceof FormatError) throw error;
+    const e = error as Error & { code?: string; lines?: number };
+    if (typeof e.code === 'string' && e.code.startsWith('CSV_')) {
+      throw new FormatError(`${OP}: '${plan.path}' line ${e.lines ?? '?'}: ${e.message}`);
+    }
+    throw error;
+  }
+}
+
+/**
+ * A dataset of the rows of a CSV file, streamed on each pass. Values must be numbers; a field
+ * that is not, or a row with the wrong number of fields, is a FormatError naming the file, the
+ * line (the header is line 1) and the column.
+ */
+export function loadCsv(path: string, options: CsvOptions & { labelColumn: string | number }): Dataset<{ xs: Tensor; ys: Tensor }>;
+export function loadCsv(path: string, options?: CsvOptions): Dataset<Tensor>;
+export function loadCsv(path: string, options: CsvOptions = {}): Dataset<Tensor | { xs: Tensor; ys: Tensor }> {
+  const plan = makePlan(path, options);
+  return new Dataset({ size: null, open: () => readRows(plan) });
+}
+
+/** The column names of a CSV file with a header (for discovering columns before loading). */
+export function csvColumnNames(path: string, options: { delimiter?: string } = {}): string[] {
+  checkKeys('csvColumnNames', options, ['delimiter']);
+  return makePlan(path, { header: true, delimiter: options.delimiter ?? ',' }).names ?? [];
+}
