@@ -63,25 +63,29 @@ export const VJP: { [P in Primitive]: VjpRule<P> } = {
   logicalNot: none,
 
   // ---- binary (broadcasting: sum back to each input's shape)
-  add: (g, { inputs: [a, b] }) => [sumToShape(g, a.shape), sumToShape(g, b.shape)],
-  sub: (g, { inputs: [a, b] }) => [sumToShape(g, a.shape), sumToShape(neg(g), b.shape)],
-  mul: (g, { inputs: [a, b] }) => [sumToShape(mul(g, b), a.shape), sumToShape(mul(g, a), b.shape)],
-  div: (g, { inputs: [a, b] }) => [sumToShape(div(g, b), a.shape), sumToShape(neg(div(mul(g, a), square(b))), b.shape)],
-  pow: (g, { inputs: [a, b], output }) => {
-    const da = mul(g, mul(b, pow(a, sub(b, 1))));
+  // Only the inputs that need a gradient get one: a dropout mask or a label tensor costs nothing.
+  add: (g, { inputs: [a, b], needs: [na, nb] }) => [na ? sumToShape(g, a.shape) : null, nb ? sumToShape(g, b.shape) : null],
+  sub: (g, { inputs: [a, b], needs: [na, nb] }) => [na ? sumToShape(g, a.shape) : null, nb ? sumToShape(neg(g), b.shape) : null],
+  mul: (g, { inputs: [a, b], needs: [na, nb] }) => [na ? sumToShape(mul(g, b), a.shape) : null, nb ? sumToShape(mul(g, a), b.shape) : null],
+  div: (g, { inputs: [a, b], needs: [na, nb] }) => [
+    na ? sumToShape(div(g, b), a.shape) : null,
+    nb ? sumToShape(neg(div(mul(g, a), square(b))), b.shape) : null,
+  ],
+  pow: (g, { inputs: [a, b], output, needs: [na, nb] }) => {
+    const da = na ? sumToShape(mul(g, mul(b, pow(a, sub(b, 1)))), a.shape) : null;
+    if (!nb) return [da, null];
     // d/db a^b = a^b log a; taken as 0 where a <= 0 (a^b is then 0 or not real), never NaN.
     const logA = where(greater(a, 0), log(where(greater(a, 0), a, 1)), 0);
-    const db = mul(g, mul(output, logA));
-    return [sumToShape(da, a.shape), sumToShape(db, b.shape)];
+    return [da, sumToShape(mul(g, mul(output, logA)), b.shape)];
   },
   // Ties go to `a`, as in TensorFlow; clip(x, lo, hi) therefore passes the gradient at its bounds.
-  maximum: (g, { inputs: [a, b] }) => {
+  maximum: (g, { inputs: [a, b], needs: [na, nb] }) => {
     const pick = greaterEqual(a, b);
-    return [sumToShape(where(pick, g, 0), a.shape), sumToShape(where(pick, 0, g), b.shape)];
+    return [na ? sumToShape(where(pick, g, 0), a.shape) : null, nb ? sumToShape(where(pick, 0, g), b.shape) : null];
   },
-  minimum: (g, { inputs: [a, b] }) => {
+  minimum: (g, { inputs: [a, b], needs: [na, nb] }) => {
     const pick = lessEqual(a, b);
-    return [sumToShape(where(pick, g, 0), a.shape), sumToShape(where(pick, 0, g), b.shape)];
+    return [na ? sumToShape(where(pick, g, 0), a.shape) : null, nb ? sumToShape(where(pick, 0, g), b.shape) : null];
   },
   equal: none,
   notEqual: none,

@@ -136,14 +136,24 @@ export abstract class Optimizer {
     if (fusedUpdate && backend.optimizerUpdate && variable.dtype === 'float32' && g.backend === backend) {
       const info = (t: Tensor) => ({ data: t.storage, shape: t.shape, dtype: t.dtype });
       const out = backend.optimizerUpdate({ ...fusedUpdate, decay }, info(variable), info(g), slots.map(info));
-      variable.assign(new Tensor(out.variable, variable.shape, variable.dtype, backend));
-      slots.forEach((s, k) => s.assign(new Tensor(out.slots[k], s.shape, s.dtype, backend)));
+      // assign() keeps its own hold on the new storage; the wrappers are released at once so the
+      // old values go back to the allocator now, not at the next garbage collection.
+      const swap = (target: Tensor, handle: typeof out.variable) => {
+        const t = new Tensor(handle, target.shape, target.dtype, backend);
+        target.assign(t);
+        t.dispose();
+      };
+      swap(variable, out.variable);
+      slots.forEach((s, k) => swap(s, out.slots[k]));
       return;
     }
     const w = decay > 0 ? sub(variable, mul(variable, decay)) : variable;
     const result = this.rule(w, g, slots, lr, step);
-    variable.assign(cast(result.value, variable.dtype));
-    slots.forEach((s, k) => s.assign(cast(result.slots[k], s.dtype)));
+    const values = [cast(result.value, variable.dtype), ...slots.map((s, k) => cast(result.slots[k], s.dtype))];
+    variable.assign(values[0]);
+    slots.forEach((s, k) => s.assign(values[k + 1]));
+    const keep = new Set([variable, ...slots]);
+    for (const t of new Set([...values, result.value, ...result.slots, w])) if (!keep.has(t)) t.dispose();
   }
 
   private slotsOf(variable: Tensor): Tensor[] {

@@ -65,8 +65,13 @@ export class Dropout extends Layer {
     const shape = this.noiseShape ? this.noiseShape.map((d, i) => d ?? x.shape[i]) : x.shape;
     // A seeded layer varies its mask per call but repeats the sequence from a fresh layer.
     const seed = this.seed === null ? undefined : this.seed + this.calls++;
-    const keep = cast(greaterEqual(randomUniform(shape, { seed }), this.rate), x.dtype);
-    return mul(x, div(keep, 1 - this.rate));
+    // The mask's temporaries are freed now; only the scaled mask stays on the tape.
+    const u = randomUniform(shape, { seed });
+    const kept = greaterEqual(u, this.rate);
+    const keep = cast(kept, x.dtype);
+    const scaled = div(keep, 1 - this.rate);
+    for (const t of [u, kept, keep]) t.dispose();
+    return mul(x, scaled);
   }
   override getConfig(): Record<string, unknown> {
     return { ...super.getConfig(), rate: this.rate, noiseShape: this.noiseShape, seed: this.seed };
