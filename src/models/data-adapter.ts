@@ -1,4 +1,5 @@
 import { DtypeError, ShapeError, ValueError, fmtShape } from '../core/errors.js';
+import { noGrad } from '../autograd/tape.js';
 import { isFloat } from '../core/dtype.js';
 import { mul } from '../ops/elementwise.js';
 import { asTensor, type TensorInput } from '../ops/operand.js';
@@ -23,14 +24,14 @@ export function assertFinite(op: string, what: string, t: Tensor): void {
   if (!isFloat(t.dtype) || t.size === 0) return;
   // x * 0 is 0 for finite x and NaN for NaN and ±Infinity, so one sum tells; the dataset-sized
   // temporary is freed at once rather than left to the garbage collector.
-  const zeros = mul(t, 0);
-  const probe = sum(zeros);
+  const zeros = noGrad(() => mul(t, 0));
+  const probe = noGrad(() => sum(zeros));
   const finite = Number.isFinite(probe.item());
   zeros.dispose();
   probe.dispose();
   if (finite) return;
-  const values = t.dataSync();
-  const bad = values.reduce((n, v) => (Number.isFinite(v) ? n : n + 1), 0);
+  const values = Array.from(t.dataSync());
+  const bad = values.filter((v) => !Number.isFinite(v)).length;
   const i = values.findIndex((v) => !Number.isFinite(v));
   const index: number[] = [];
   let rest = i;
@@ -63,7 +64,7 @@ export class ArrayData {
 
   /** The first part (for training) and the last `fraction` (for validation), as Keras's validation_split. */
   split(fraction: number): [ArrayData, ArrayData] {
-    const at = Math.ceil(this.size * (1 - fraction));
+    const at = Math.floor(this.size * (1 - fraction)); // Keras rounds the training part down
     const part = (begin: number, size: number) => (t: Tensor) => slice(t, [begin], [size]);
     return [
       new ArrayData('validationSplit', this.xs.map(part(0, at)), this.ys.map(part(0, at))),
@@ -82,7 +83,8 @@ export class ArrayData {
     if (!order && start === 0 && size === this.size) return { xs: this.xs, ys: this.ys, size };
     const ids = order ? order.subarray(start, start + size) : Int32Array.from({ length: size }, (_, i) => start + i);
     const idx = tensor(ids, [size], 'int32');
-    const take = (t: Tensor) => gather(t, idx, 0);
+    // A batch is data: no gradient flows back into the dataset, so the index is free to go.
+    const take = (t: Tensor) => noGrad(() => gather(t, idx, 0));
     const batch = { xs: this.xs.map(take), ys: this.ys.map(take), size };
     idx.dispose();
     return batch;
