@@ -54,6 +54,6 @@ export {
   sequential, model, loadModel, Model, Sequential,
   type TrainingPosition, type ModelArgs, type SequentialArgs, type CompileArgs, type FitArgs, type EvaluateArgs, type PredictArgs, type SummaryOptions, type LoadOptions,
 } from './models/index.js';
-export { data, type MnistData } from './data/index.js';
+export { data, Dataset, type MnistData, type Batched, type ShuffleOptions, type BatchOptions, type CsvOptions, type ImageFolderOptions, type ImageFolderDataset, type Augmenter } from './data/index.js';
 
 export const version = '0.1.0';

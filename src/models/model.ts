@@ -11,6 +11,8 @@ import { Trainer, type TrainingPosition, type CompileArgs, type EvaluateArgs, ty
 import { summary, type SummaryOptions } from './summary.js';
 import { saveModel } from './save.js';
 import type { Logs } from '../callbacks/callback.js';
+import type { Dataset } from '../data/dataset.js';
+import { isDataset } from './batch-source.js';
 
 export interface ModelArgs {
   inputs: SymbolicTensor | SymbolicTensor[];
@@ -244,12 +246,29 @@ export class Model extends Layer {
     return this.trainer;
   }
 
-  fit(x: XInput, y: YInput, args: FitArgs = {}): Promise<History> {
-    return this.compiled('fit').fit(x, y, args);
+  /** Trains on arrays (`fit(x, y, options)`) or on a Dataset of `{xs, ys}` batches (`fit(dataset, options)`). */
+  fit(x: XInput, y: YInput, args?: FitArgs): Promise<History>;
+  fit(dataset: Dataset<unknown>, args?: FitArgs): Promise<History>;
+  fit(x: XInput | Dataset<unknown>, yOrArgs?: YInput | FitArgs, args: FitArgs = {}): Promise<History> {
+    if (isDataset(x)) return this.compiled('fit').fit(x, undefined, (yOrArgs ?? {}) as FitArgs);
+    return this.compiled('fit').fit(x, yOrArgs as YInput, args);
   }
 
-  evaluate(x: XInput, y: YInput, args: EvaluateArgs = {}): Promise<Logs> {
-    return this.compiled('evaluate').evaluate(x, y, args);
+  /** tfjs's name for fit on a Dataset. */
+  fitDataset(dataset: Dataset<unknown>, args: FitArgs = {}): Promise<History> {
+    return this.fit(dataset, args);
+  }
+
+  /** Loss and metrics in inference mode, on arrays or on a Dataset of batches. */
+  evaluate(x: XInput, y: YInput, args?: EvaluateArgs): Promise<Logs>;
+  evaluate(dataset: Dataset<unknown>, args?: EvaluateArgs): Promise<Logs>;
+  evaluate(x: XInput | Dataset<unknown>, yOrArgs?: YInput | EvaluateArgs, args: EvaluateArgs = {}): Promise<Logs> {
+    if (isDataset(x)) return this.compiled('evaluate').evaluate(x, undefined, (yOrArgs ?? {}) as EvaluateArgs);
+    return this.compiled('evaluate').evaluate(x, yOrArgs as YInput, args);
+  }
+
+  evaluateDataset(dataset: Dataset<unknown>, args: EvaluateArgs = {}): Promise<Logs> {
+    return this.evaluate(dataset, args);
   }
 
   /** Outputs for x, computed in batches in inference mode (no compile needed). */

@@ -15,6 +15,8 @@ import { getOptimizer, type OptimizerName } from '../optimizers/index.js';
 import type { Optimizer } from '../optimizers/optimizer.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { ArrayData, assertFinite, checkBatchSize, toTensorList, type XInput, type YInput } from './data-adapter.js';
+import { arrayBatches, DatasetEpochs, isDataset, type Batch } from './batch-source.js';
+import type { Dataset } from '../data/dataset.js';
 import type { Model } from './model.js';
 
 export type { XInput, YInput } from './data-adapter.js';
@@ -37,7 +39,9 @@ export interface FitArgs {
   batchSize?: number;
   /** The last fraction of the samples (taken before shuffling) held out for validation, as Keras. */
   validationSplit?: number;
-  validationData?: [XInput, YInput] | { x: XInput; y: YInput };
+  validationData?: [XInput, YInput] | { x: XInput; y: YInput } | Dataset<unknown>;
+  /** With a Dataset: batches per epoch (needed when it repeats forever); epochs continue one iterator. */
+  stepsPerEpoch?: number;
   validationBatchSize?: number;
   /** Shuffle the training samples every epoch (from the global seeded stream; st.setSeed). */
   shuffle?: boolean;
@@ -52,6 +56,7 @@ export interface FitArgs {
   resumeFrom?: TrainingPosition;
 }
 
+// Note [Exact resume]
 /**
  * Where a fit stands after a batch: the next epoch and batch to run, and the random stream's
  * state at the start of that epoch (to draw the same shuffle) and now (for dropout). Resuming
@@ -74,7 +79,12 @@ export interface PredictArgs {
   batchSize?: number;
 }
 
-const FIT_KEYS = ['epochs', 'batchSize', 'validationSplit', 'validationData', 'validationBatchSize', 'shuffle', 'callbacks', 'verbose', 'initialEpoch', 'onNonFinite', 'resumeFrom'];
+/** The batches of one pass over evaluation data, unshuffled. */
+function validationBatches(source: ArrayData | DatasetEpochs, batchSize: number): Iterable<Batch> | AsyncIterable<Batch> {
+  return source instanceof ArrayData ? arrayBatches(source, batchSize, undefined, 0) : source.epoch();
+}
+
+const FIT_KEYS = ['stepsPerEpoch', 'epochs', 'batchSize', 'validationSplit', 'validationData', 'validationBatchSize', 'shuffle', 'callbacks', 'verbose', 'initialEpoch', 'onNonFinite', 'resumeFrom'];
 
 interface OutputSpec {
   /** The output layer's name; the prefix of its log keys when the model has several outputs. */
@@ -211,7 +221,7 @@ export class Trainer {
     return values;
   }
 
-  async fit(x: XInput, y: YInput, args: FitArgs): Promise<History> {
+  async fit(x: XInput | Dataset<unknown>, y: YInput | undefined, args: FitArgs): Promise<History> {
     checkKeys('fit', args, FIT_KEYS);
     const epochs = args.epochs ?? 1;
     if (!Number.isInteger(epochs) || epochs < 0) throw new ValueError(`fit: epochs must be a non-negative integer; received ${JSON.stringify(args.epochs)}`);
@@ -219,30 +229,47 @@ export class Trainer {
     const initialEpoch = resume ? resume.epoch : args.initialEpoch ?? 0;
     if (!Number.isInteger(initialEpoch) || initialEpoch < 0) throw new ValueError(`fit: initialEpoch must be a non-negative integer; received ${JSON.stringify(args.initialEpoch)}`);
     const batchSize = checkBatchSize('fit', args.batchSize ?? 32);
+    const validationBatchSize = checkBatchSize('fit', args.validationBatchSize ?? batchSize);
     const verbose = checkOneOf('fit', 'verbose', String(args.verbose ?? 1), ['0', '1', '2'] as const);
     const onNonFinite = checkOneOf('fit', 'onNonFinite', args.onNonFinite ?? 'error', ['error', 'continue'] as const);
     const split = args.validationSplit ?? 0;
     if (typeof split !== 'number' || !(split >= 0 && split < 1)) throw new ValueError(`fit: validationSplit must be a number in [0, 1); received ${JSON.stringify(split)}`);
     if (split > 0 && args.validationData) throw new ValueError('fit: give validationSplit or validationData, not both');
+    if (args.stepsPerEpoch !== undefined) checkBatchSize('fit (stepsPerEpoch)', args.stepsPerEpoch);
 
-    let train = this.arrays('fit', x, y);
-    let validation: ArrayData | undefined;
-    if (split > 0) {
-      const all = train.size;
-      [train, validation] = train.split(split);
-      if (train.size === 0 || validation.size === 0) {
-        throw new ValueError(`fit: ${all} samples cannot be split into a training and a validation set with validationSplit ${split}; give more data or another fraction`);
+    // Where batches come from: in-memory arrays (shuffled by index) or a Dataset of batches.
+    let train: ArrayData | DatasetEpochs;
+    let validation: ArrayData | DatasetEpochs | undefined;
+    if (isDataset(x)) {
+      if (y !== undefined) throw new ValueError('fit: a Dataset already holds the targets; call fit(dataset, options)');
+      if (split > 0) throw new ValueError('fit: validationSplit needs arrays; with a Dataset pass validationData');
+      if (resume) throw new ValueError('fit: resumeFrom works with arrays only');
+      train = new DatasetEpochs('fit', x, args.stepsPerEpoch);
+    } else {
+      if (y === undefined) throw new ValueError('fit: targets y are required with array inputs');
+      if (args.stepsPerEpoch !== undefined) throw new ValueError('fit: stepsPerEpoch applies to Datasets; with arrays the batch size sets the steps');
+      train = this.arrays('fit', x, y);
+      if (split > 0) {
+        const all = train.size;
+        [train, validation] = train.split(split);
+        if (train.size === 0 || validation.size === 0) {
+          throw new ValueError(`fit: ${all} samples cannot be split into a training and a validation set with validationSplit ${split}; give more data or another fraction`);
+        }
       }
+      if (train.size === 0) throw new ValueError('fit: no training samples');
     }
     if (args.validationData) {
       const vd = args.validationData;
-      const [vx, vy] = Array.isArray(vd) ? vd : [vd.x, vd.y];
-      validation = this.arrays('fit (validationData)', vx, vy);
+      if (isDataset(vd)) validation = new DatasetEpochs('fit (validationData)', vd, undefined);
+      else {
+        const [vx, vy] = Array.isArray(vd) ? vd : [vd.x, vd.y];
+        validation = this.arrays('fit (validationData)', vx, vy);
+      }
     }
-    if (train.size === 0) throw new ValueError('fit: no training samples (after taking out the validation split)');
 
-    const steps = train.batchCount(batchSize);
-    const params: TrainingParams = { epochs, steps, samples: train.size, verbose: Number(verbose) as 0 | 1 | 2, batchSize };
+    const steps = train instanceof ArrayData ? train.batchCount(batchSize) : train.steps ?? NaN;
+    const samples = train instanceof ArrayData ? train.size : NaN;
+    const params: TrainingParams = { epochs, steps, samples, verbose: Number(verbose) as 0 | 1 | 2, batchSize };
     const callbacks = new CallbackList(args.callbacks ?? [], this.model, params, { addHistory: true, addProgressBar: true });
     const yielder = new Yielder();
     this.model.stopTraining = false;
@@ -251,35 +278,45 @@ export class Trainer {
     for (let epoch = initialEpoch; epoch < epochs && !this.model.stopTraining; epoch++) {
       await callbacks.onEpochBegin(epoch);
       this.resetMetrics();
+      // Note [Exact resume]: the shuffle is drawn from the stream's state at the epoch's start,
+      // then the stream continues from where the interrupted run stopped (dropout draws).
       const resuming = resume && epoch === resume.epoch && resume.batch > 0;
       if (resuming) setRngState(resume.rngAtEpochStart);
       else if (resume && epoch === resume.epoch) setRngState(resume.rng);
       const rngAtEpochStart = getRngState();
-      const order = args.shuffle ?? true ? randomPermutation(train.size) : undefined;
-      if (resuming) setRngState(resume.rng);
+      let batches: Iterable<Batch> | AsyncIterable<Batch>;
+      if (train instanceof ArrayData) {
+        const order = args.shuffle ?? true ? randomPermutation(train.size) : undefined;
+        if (resuming) setRngState(resume.rng);
+        batches = arrayBatches(train, batchSize, order, resuming ? resume.batch : 0);
+      } else {
+        batches = train.epoch();
+      }
       let lossSum = 0, seen = 0;
+      let b = resuming ? resume.batch : 0;
       const partSums = this.outputs.map(() => 0);
-      for (let b = resuming ? resume.batch : 0; b < steps; b++) {
-        if (callbacks.has('onBatchBegin')) await callbacks.onBatchBegin(b, { batch: b, size: Math.min(batchSize, train.size - b * batchSize) });
-        const batch = train.batch(b, batchSize, order);
+      for await (const batch of batches) {
+        if (callbacks.has('onBatchBegin')) await callbacks.onBatchBegin(b, { batch: b, size: batch.size });
         const [loss, ...parts] = this.trainStep(batch.xs, batch.ys);
-        if (batch.xs !== train.xs) [...batch.xs, ...batch.ys].forEach((t) => t.dispose());
+        if (batch.owned) [...batch.xs, ...batch.ys].forEach((t) => t.dispose());
         if (!Number.isFinite(loss) && onNonFinite === 'error') {
           throw new ValueError(`fit: the loss became ${loss} at epoch ${epoch + 1}, batch ${b + 1} (lower the learning rate, check the data, or pass onNonFinite: 'continue')`);
         }
         lossSum += loss * batch.size;
         parts.forEach((p, i) => (partSums[i] += p * batch.size));
         seen += batch.size;
-        this.position = b + 1 < steps
-          ? { epoch, batch: b + 1, rngAtEpochStart, rng: getRngState() }
+        b++;
+        this.position = b < steps
+          ? { epoch, batch: b, rngAtEpochStart, rng: getRngState() }
           : { epoch: epoch + 1, batch: 0, rngAtEpochStart: getRngState(), rng: getRngState() };
-        if (callbacks.has('onBatchEnd')) await callbacks.onBatchEnd(b, this.epochLogs(lossSum / seen, partSums.map((s) => s / seen)));
+        if (callbacks.has('onBatchEnd')) await callbacks.onBatchEnd(b - 1, this.epochLogs(lossSum / seen, partSums.map((s) => s / seen)));
         await yielder.maybeYield();
         if (this.model.stopTraining) break;
       }
+      if (seen === 0) throw new ValueError(`fit: epoch ${epoch + 1} had no batches (an empty dataset?)`);
       epochLogs = this.epochLogs(lossSum / seen, partSums.map((s) => s / seen));
-      if (validation && validation.size > 0) {
-        const val = this.evaluateArrays(validation, args.validationBatchSize ?? batchSize, undefined, yielder);
+      if (validation) {
+        const val = await this.evaluateBatches(validationBatches(validation, validationBatchSize), callbacks, yielder);
         for (const [k, v] of Object.entries(val)) epochLogs[`val_${k}`] = v;
       }
       await callbacks.onEpochEnd(epoch, epochLogs);
@@ -301,36 +338,54 @@ export class Trainer {
     return new ArrayData(op, xs, ys);
   }
 
-  /** Loss and metrics over arrays in inference mode, averaged over samples. */
-  private evaluateArrays(data: ArrayData, batchSize: number, callbacks: CallbackList | undefined, yielder?: Yielder): Logs {
+  /** Loss and metrics over batches in inference mode, averaged over samples. */
+  private async evaluateBatches(batches: Iterable<Batch> | AsyncIterable<Batch>, callbacks: CallbackList | undefined, yielder?: Yielder): Promise<Logs> {
     this.resetMetrics();
-    let lossSum = 0;
+    let lossSum = 0, seen = 0, b = 0;
     const partSums = this.outputs.map(() => 0);
-    const steps = data.batchCount(batchSize);
-    for (let b = 0; b < steps; b++) {
-      const batch = data.batch(b, batchSize);
+    await callbacks?.onTestBegin();
+    for await (const batch of batches) {
+      if (callbacks?.has('onTestBatchBegin')) await callbacks.onTestBatchBegin(b, { batch: b, size: batch.size });
       noGrad(() => {
         const outs = this.forward(batch.xs, false);
         const { total, parts } = this.lossOf(batch.ys, outs);
         lossSum += total.item() * batch.size;
         if (this.outputs.length > 1) parts.forEach((p, i) => (partSums[i] += p.item() * batch.size));
         this.updateMetrics(batch.ys, outs);
-        // Nothing is on the tape here, so free what this step made (but never the caller's x,
-        // which an identity-like model may return as its output).
-        disposeAllBut([total, ...parts, ...outs], data.xs);
+        // Nothing is on the tape here, so free what this step made (but never the batch's own
+        // tensors, which an identity-like model may return as its output).
+        disposeAllBut([total, ...parts, ...outs], batch.xs);
       });
-      if (batch.xs !== data.xs) [...batch.xs, ...batch.ys].forEach((t) => t.dispose());
-      void callbacks;
-      void yielder;
+      if (batch.owned) [...batch.xs, ...batch.ys].forEach((t) => t.dispose());
+      seen += batch.size;
+      if (callbacks?.has('onTestBatchEnd')) await callbacks.onTestBatchEnd(b, this.epochLogs(lossSum / seen, partSums.map((s) => s / seen)));
+      b++;
+      await yielder?.maybeYield();
     }
-    return this.epochLogs(lossSum / data.size, partSums.map((s) => s / data.size));
+    if (seen === 0) throw new ValueError('evaluate: no samples');
+    const logs = this.epochLogs(lossSum / seen, partSums.map((s) => s / seen));
+    await callbacks?.onTestEnd(logs);
+    return logs;
   }
 
-  async evaluate(x: XInput, y: YInput, args: EvaluateArgs): Promise<Logs> {
+  async evaluate(x: XInput | Dataset<unknown>, y: YInput | undefined, args: EvaluateArgs): Promise<Logs> {
     checkKeys('evaluate', args, ['batchSize', 'verbose', 'callbacks']);
-    const data = this.arrays('evaluate', x, y);
-    if (data.size === 0) throw new ValueError('evaluate: no samples');
-    return this.evaluateArrays(data, checkBatchSize('evaluate', args.batchSize ?? 32), undefined);
+    const batchSize = checkBatchSize('evaluate', args.batchSize ?? 32);
+    checkOneOf('evaluate', 'verbose', String(args.verbose ?? 1), ['0', '1'] as const);
+    let source: ArrayData | DatasetEpochs;
+    if (isDataset(x)) {
+      if (y !== undefined) throw new ValueError('evaluate: a Dataset already holds the targets; call evaluate(dataset, options)');
+      source = new DatasetEpochs('evaluate', x, undefined);
+    } else {
+      if (y === undefined) throw new ValueError('evaluate: targets y are required with array inputs');
+      source = this.arrays('evaluate', x, y);
+      if (source.size === 0) throw new ValueError('evaluate: no samples');
+    }
+    // The test hooks (onTestBegin, onTestBatchEnd with running logs, onTestEnd), as Keras's evaluate.
+    const steps = source instanceof ArrayData ? source.batchCount(batchSize) : source.steps ?? NaN;
+    const params: TrainingParams = { epochs: 1, steps, samples: source instanceof ArrayData ? source.size : NaN, verbose: 0, batchSize };
+    const callbacks = args.callbacks ? new CallbackList(args.callbacks, this.model, params) : undefined;
+    return this.evaluateBatches(validationBatches(source, batchSize), callbacks, new Yielder());
   }
 
   async trainOnBatch(x: XInput, y: YInput): Promise<Logs> {
