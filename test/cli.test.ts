@@ -3,7 +3,9 @@
 // uninterrupted one.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
+import { decode, encode } from 'fast-png';
+import * as st from '../src/index.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -20,21 +22,76 @@ describe('strata command', () => {
     assert.match(r.stdout, /features:/);
   });
 
-  it('train writes the model, history and a test accuracy; evaluate and summary read the model', () => {
+  it('train --limit 2000 --epochs 1 writes every output; evaluate, summary and predict read them', async () => {
     const out = join(mkdtempSync(join(tmpdir(), 'strata-cli-')), 'run');
-    const r = run(['train', ...small, '--out', out]);
+    const r = run(['train', '--limit', '2000', '--epochs', '1', '--verbose', '2', '--out', out]);
     assert.equal(r.status, 0, r.stderr);
-    assert.match(r.stdout, /Epoch 3\/3 - .* - loss: [\d.]+ - accuracy: [\d.]+ - val_loss: [\d.]+ - val_accuracy: [\d.]+/);
+    assert.match(r.stdout, /Epoch 1\/1 - .* - loss: [\d.]+ - accuracy: [\d.]+ - val_loss: [\d.]+ - val_accuracy: [\d.]+/);
     assert.match(r.stdout, /Test accuracy \d+\.\d\d %/);
-    for (const f of ['model.json', 'weights.safetensors', 'optimizer.safetensors', 'history.json', 'history.csv']) assert.ok(existsSync(join(out, f)), f);
+    for (const f of ['model.json', 'weights.safetensors', 'optimizer.safetensors', 'history.json', 'history.csv', 'curves.svg', 'report.html', 'classes.json']) {
+      assert.ok(existsSync(join(out, f)), f);
+    }
+    // Every picture decodes, at a size a page can show.
+    for (const f of ['curves.png', 'confusion.png', 'mistakes.png', 'filters.png']) {
+      const png = decode(readFileSync(join(out, f)));
+      assert.ok(png.width >= 300 && png.width <= 4000 && png.height >= 150 && png.height <= 4000, `${f} is ${png.width}x${png.height}`);
+    }
+    const history = JSON.parse(readFileSync(join(out, 'history.json'), 'utf8'));
+    assert.deepEqual(history.epoch, [0]);
+    for (const k of ['loss', 'accuracy', 'val_loss', 'val_accuracy']) assert.equal(history.history[k].length, 1, k);
     const csv = readFileSync(join(out, 'history.csv'), 'utf8').trim().split('\n');
     assert.equal(csv[0], 'epoch,accuracy,loss,val_accuracy,val_loss');
-    assert.equal(csv.length, 4);
-    const ev = run(['evaluate', out, '--limit', '1200']);
-    assert.equal(ev.status, 0, ev.stderr);
+    assert.equal(csv.length, 2);
+    const html = readFileSync(join(out, 'report.html'), 'utf8');
+    for (const f of ['curves.png', 'confusion.png', 'mistakes.png', 'filters.png']) assert.ok(html.includes(f), f);
+
+    // The saved model loads and predicts like the command measured.
+    const { xTest, yTest } = await st.data.mnist();
+    const x = st.slice(xTest, [0], [2000]), y = st.slice(yTest, [0], [2000]);
+    const model = await st.loadModel(out);
     const accuracy = Number(/Test accuracy (\d+\.\d\d) %/.exec(r.stdout)![1]);
+    assert.ok(Math.abs((await model.evaluate(x, y, { verbose: 0 })).accuracy * 100 - accuracy) < 0.01);
+    const ev = run(['evaluate', out, '--limit', '2000']);
+    assert.equal(ev.status, 0, ev.stderr);
     assert.match(ev.stdout, new RegExp(`accuracy: ${(accuracy / 100).toFixed(4).slice(0, 5)}`));
     assert.match(run(['summary', out]).stdout, /Total params: 104,202/);
+
+    // strata predict on the first test digit (a 7) written out as a PNG.
+    const digit = join(out, 'digit.png');
+    const pixels = Uint8Array.from(st.slice(xTest, [0], [1]).dataSync(), (v) => Math.round(v * 255));
+    writeFileSync(digit, encode({ width: 28, height: 28, data: pixels, channels: 1 }));
+    const p = run(['predict', out, digit]);
+    assert.equal(p.status, 0, p.stderr);
+    const line = /digit\.png: (\d) \(([\d.]+) %\), (\d) \(([\d.]+) %\), (\d) \(([\d.]+) %\)/.exec(p.stdout);
+    assert.ok(line, p.stdout);
+    assert.ok([line[1], line[3], line[5]].includes('7'), `top 3 of a clear 7: ${p.stdout}`);
+    assert.ok(Number(line[2]) >= Number(line[4]) && Number(line[4]) >= Number(line[6]));
+  });
+
+  it('trains on a CSV file and on a folder of images', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'strata-cli-'));
+    // Two separable classes of points.
+    const rows = ['a,b,label'];
+    for (let i = 0; i < 200; i++) {
+      const label = i % 2;
+      rows.push(`${(label ? 1 : -1) + ((i * 37) % 17) / 40},${((i * 11) % 13) / 13},${label}`);
+    }
+    writeFileSync(join(dir, 'points.csv'), rows.join('\n') + '\n');
+    const c = run(['train', '--dataset', `csv:${join(dir, 'points.csv')}`, '--epochs', '20', '--batch-size', '16', '--verbose', '0', '--out', join(dir, 'csv-run'), '--optimizer', 'adam', '--learning-rate', '0.01']);
+    assert.equal(c.status, 0, c.stderr);
+    assert.ok(Number(/Test accuracy ([\d.]+) %/.exec(c.stdout)![1]) >= 95, c.stdout);
+    // Bright and dark 8x8 PNGs, one folder per class.
+    for (const [name, level] of [['bright', 220], ['dark', 30]] as const) {
+      mkdirSync(join(dir, 'images', name), { recursive: true });
+      for (let i = 0; i < 12; i++) {
+        const data = Uint8Array.from({ length: 64 }, (_, k) => Math.max(0, Math.min(255, level + ((k * 7 + i * 13) % 41) - 20)));
+        writeFileSync(join(dir, 'images', name, `${i}.png`), encode({ width: 8, height: 8, data, channels: 1 }));
+      }
+    }
+    const d = run(['train', '--dataset', `dir:${join(dir, 'images')}`, '--image-size', '8,8', '--model', 'mlp', '--epochs', '10', '--batch-size', '4', '--verbose', '0', '--out', join(dir, 'dir-run')]);
+    assert.equal(d.status, 0, d.stderr);
+    assert.match(d.stdout, /Test accuracy 100\.00 %/);
+    assert.deepEqual(JSON.parse(readFileSync(join(dir, 'dir-run', 'classes.json'), 'utf8')).classNames, ['bright', 'dark']);
   });
 
   it('Ctrl-C writes a checkpoint; --resume reaches the same weights as an uninterrupted run', async () => {
@@ -63,6 +120,6 @@ describe('strata command', () => {
     const r = run(['train', '--epochs', '0']);
     assert.notEqual(r.status, 0);
     assert.match(r.stderr, /--epochs must be an integer >= 1; received 0/);
-    assert.match(run(['train', '--dataset', 'cifar', '--limit', '10']).stderr, /--dataset: expected mnist or fashion-mnist; received "cifar"/);
+    assert.match(run(['train', '--dataset', 'cifar', '--limit', '10']).stderr, /--dataset: expected mnist, fashion-mnist, csv:FILE or dir:FOLDER; received "cifar"/);
   });
 });

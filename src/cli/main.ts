@@ -38,14 +38,31 @@ function cpuFeatures(): string {
   }
 }
 
+function imageSize(value: string): [number, number] {
+  const parts = value.split(/[,x]/).map(Number);
+  if (parts.length !== 2 || !parts.every((n) => Number.isInteger(n) && n > 0)) throw new InvalidArgumentError(`--image-size must be two positive integers like 28,28; received ${value}`);
+  return [parts[0], parts[1]];
+}
+
+/** Class names saved by strata train (classes.json), if any. */
+function readClassNames(dir: string): string[] {
+  const file = join(dir, 'classes.json');
+  if (!existsSync(file)) return [];
+  const parsed = JSON.parse(readFileSync(file, 'utf8')) as { classNames?: unknown };
+  return Array.isArray(parsed.classNames) ? parsed.classNames.map(String) : [];
+}
+
 const program = new Command();
 program.name('strata').description('Strata: deep learning for TypeScript').version(st.version, '-v, --version');
 
 program
   .command('train')
   .description('train a model on an image dataset, with a progress bar, a saved model, history and pictures')
-  .option('--model <name|file.json>', 'convnet (Deep Learning with Python ch. 8), mlp (ch. 2), or a model .json file', 'convnet')
-  .option('--dataset <name>', 'mnist or fashion-mnist', 'mnist')
+  .option('--model <name|file.json>', 'convnet (Deep Learning with Python ch. 8; the default for images), mlp (ch. 2; the default for CSV), or a model .json file')
+  .option('--dataset <name>', 'mnist, fashion-mnist, csv:FILE (numeric columns and an integer label column) or dir:FOLDER (one subfolder of PNG/JPEG images per class)', 'mnist')
+  .option('--image-size <h,w>', 'dir: datasets: resize every image to this size', imageSize, [28, 28])
+  .option('--color', 'dir: datasets: keep three colour channels (default grayscale)')
+  .option('--label-column <name|index>', 'csv: datasets: the column holding the class number', 'label')
   .option('--epochs <n>', 'number of epochs', integer('--epochs', 1), 5)
   .option('--batch-size <n>', 'samples per step', integer('--batch-size', 1), 64)
   .option('--optimizer <name>', 'sgd, rmsprop, adam, adamw, adagrad, adadelta, adamax or nadam (Keras defaults)', 'rmsprop')
@@ -63,14 +80,38 @@ program
   .command('evaluate')
   .description('loss and accuracy of a saved model on a dataset\'s test images')
   .argument('<model>', 'a directory written by model.save or strata train')
-  .option('--dataset <name>', 'mnist or fashion-mnist', 'mnist')
+  .option('--dataset <name>', 'mnist or fashion-mnist (or csv:FILE, dir:FOLDER as for train)', 'mnist')
   .option('--limit <n>', 'use only the first n test images', integer('--limit', 1))
   .action(async (dir: string, o: { dataset: string; limit?: number }) => {
     const model = await st.loadModel(dir);
     if (!model.isCompiled) model.compile({ loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
-    const data = await loadDataset(o.dataset, o.limit);
+    const [, h, w, c] = model.inputs[0]?.shape ?? [];
+    const data = await loadDataset(o.dataset, { limit: o.limit, imageSize: h && w ? [h, w] : undefined, grayscale: c !== 3 });
     const logs = await model.evaluate(data.xTest, data.yTest, { batchSize: 512 });
     console.log(Object.entries(logs).map(([k, v]) => `${k}: ${v.toFixed(4)}`).join(' - ') + ` (${data.xTest.shape[0]} ${data.name} test images)`);
+  });
+
+program
+  .command('predict')
+  .description('the most likely classes of images (PNG or JPEG), resized and converted to the model\'s input')
+  .argument('<model>', 'a directory written by strata train')
+  .argument('<images...>', 'image files')
+  .option('--top <k>', 'how many classes to show', integer('--top', 1), 3)
+  .action(async (dir: string, files: string[], o: { top: number }) => {
+    const model = await st.loadModel(dir, { compile: false });
+    const shape = model.inputs[0]?.shape;
+    if (!shape || shape.length !== 4 || shape.slice(1).some((d) => d === null)) throw new st.ValueError(`strata predict: the model in ${dir} does not take images of a fixed size (input ${JSON.stringify(shape)})`);
+    const [, h, w, c] = shape as number[];
+    const classNames = readClassNames(dir);
+    for (const file of files) {
+      const image = await st.data.readImage(file, { size: [h, w], channels: c === 3 ? 3 : 1 });
+      let p = model.predict(image.expandDims(0)) as st.Tensor;
+      // Models that end in logits get a softmax; a softmax layer's output is left as it is.
+      if (Math.abs(p.sum().item() - 1) > 1e-3 || p.min().item() < 0) p = st.softmax(p);
+      const probs = Array.from(p.dataSync());
+      const top = probs.map((q, i) => ({ q, i })).sort((a, b) => b.q - a.q).slice(0, o.top);
+      console.log(`${file}: ${top.map(({ q, i }) => `${classNames[i] ?? i} (${(q * 100).toFixed(1)} %)`).join(', ')}`);
+    }
   });
 
 program

@@ -70,13 +70,18 @@ export async function writeRunOutputs(dir: string, r: RunResults): Promise<void>
   const yTrue = data.yTest.dataSync() as Int32Array;
   const k = data.classNames.length;
   await write('confusion.png', 'Confusion matrix on the test images', await report.confusionPng(report.confusionMatrix(yTrue, yPred, k), data.classNames));
+  if (!data.images) return finish();
   const mistakes = report.mistakeImages(data.xTest.dataSync() as Float32Array, data.xTest.shape, yTrue, yPred, data.classNames, 32);
   if (mistakes.length) await write('mistakes.png', `Misclassified test images (true → predicted), the first ${mistakes.length}`, await report.imageGridPng(mistakes, { title: 'Misclassified test images' }), 1);
   const kernel = firstLayerKernel(model, data.xTest.shape.slice(1));
   if (kernel) await write('filters.png', `First layer: ${kernel.what}`, await report.imageGridPng(report.filterImages(kernel.values, kernel.shape), { normalize: 'each', title: kernel.what }), 1);
 
-  const last = Object.fromEntries(Object.entries(r.history.history).map(([key, v]) => [key, v[v.length - 1]]));
-  const metrics = { ...last, test_loss: r.test.loss, test_accuracy: r.test.accuracy };
-  const html = report.reportHtml({ title, summary: model.summary({ printFn: () => {} }), metrics, epochSeconds: r.epochSeconds.filter(Number.isFinite), images });
-  await writeFileAtomic(join(dir, 'report.html'), html);
+  return finish();
+
+  async function finish(): Promise<void> {
+    const last = Object.fromEntries(Object.entries(r.history.history).map(([key, v]) => [key, v[v.length - 1]]));
+    const metrics = { ...last, test_loss: r.test.loss, test_accuracy: r.test.accuracy };
+    const html = report.reportHtml({ title, summary: model.summary({ printFn: () => {} }), metrics, epochSeconds: r.epochSeconds.filter(Number.isFinite), images });
+    await writeFileAtomic(join(dir, 'report.html'), html);
+  }
 }

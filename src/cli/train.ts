@@ -6,8 +6,12 @@ import { loadDataset, type LabelledData } from './datasets.js';
 import { writeRunOutputs } from './run-outputs.js';
 
 export interface TrainOptions {
-  model: string;
+  /** A built-in model name or a .json file; default convnet for images, mlp for CSV rows. */
+  model?: string;
   dataset: string;
+  imageSize?: [number, number];
+  color?: boolean;
+  labelColumn?: string;
   epochs: number;
   batchSize: number;
   optimizer: string;
@@ -94,16 +98,20 @@ export async function train(cli: TrainOptions): Promise<void> {
     options = { ...previous.options, out: cli.resume, resume: cli.resume, verbose: cli.verbose };
   }
   if (options.backend) st.setBackend(options.backend);
-  const data = await loadDataset(options.dataset, options.limit);
-  const out = options.out ?? join('runs', `${options.model.replace(/\W+/g, '-')}-${data.name}-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`);
+  const data = await loadDataset(options.dataset, { limit: options.limit, imageSize: options.imageSize, grayscale: !options.color, labelColumn: options.labelColumn });
+  const modelSpec = options.model ?? (data.images ? 'convnet' : 'mlp');
+  if (modelSpec === 'convnet' && !data.images) throw new st.ValueError(`--model convnet needs images; ${options.dataset} holds feature rows (use --model mlp)`);
+  const out = options.out ?? join('runs', `${modelSpec.replace(/\W+/g, '-')}-${data.name}-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`);
   await mkdir(out, { recursive: true });
+  // What `strata predict` needs besides the model: the class names.
+  await writeFile(join(out, 'classes.json'), JSON.stringify({ dataset: options.dataset, classNames: data.classNames }) + '\n');
 
   let model: st.Model;
   if (previous) {
     model = await st.loadModel(out);
   } else {
     st.setSeed(options.seed);
-    model = await buildModel(options.model, data);
+    model = await buildModel(modelSpec, data);
     model.compile({ optimizer: makeOptimizer(options), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
   }
   if (options.verbose) {

@@ -1,0 +1,32 @@
+import { readFile } from 'node:fs/promises';
+import { ValueError } from '../core/errors.js';
+import { checkKeys } from '../core/options.js';
+import { tensor } from '../tensor/create.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { decodeImage, resizeBilinearHost, toChannels } from './image.js';
+
+export interface ReadImageOptions {
+  /** Resize (bilinear) to [height, width]; default: the file's own size. */
+  size?: readonly [number, number];
+  /** 1 (grayscale) or 3 (RGB); default: 1 for gray files, 3 for colour ones. */
+  channels?: 1 | 3;
+}
+
+/** A PNG or JPEG file as a float32 [height, width, channels] tensor in [0, 1]. */
+export async function readImage(path: string, options: ReadImageOptions = {}): Promise<Tensor> {
+  checkKeys('readImage', options, ['size', 'channels']);
+  if (options.channels !== undefined && options.channels !== 1 && options.channels !== 3) {
+    throw new ValueError(`readImage: channels must be 1 or 3; received ${JSON.stringify(options.channels)}`);
+  }
+  const size = options.size;
+  if (size !== undefined && !(Array.isArray(size) && size.length === 2 && size.every((d) => Number.isInteger(d) && d > 0))) {
+    throw new ValueError(`readImage: size must be [height, width] of positive integers; received ${JSON.stringify(size)}`);
+  }
+  const bytes = await readFile(path).catch((e: NodeJS.ErrnoException) => {
+    throw new ValueError(`readImage: cannot read '${path}' (${e.code ?? e.message})`);
+  });
+  let image = decodeImage('readImage', new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), path);
+  image = toChannels(image, options.channels ?? (image.channels >= 3 ? 3 : 1));
+  if (size) image = resizeBilinearHost(image, size[0], size[1]);
+  return tensor(image.data, [image.height, image.width, image.channels], 'float32');
+}
