@@ -7,6 +7,7 @@ import { asTensor, type TensorInput } from '../ops/operand.js';
 import { Tensor } from '../tensor/tensor.js';
 import { getInitializer, type InitializerIdentifier } from './initializers.js';
 import { getRegularizer, type Regularizer } from './regularizers.js';
+import { getMask, setMask } from './masking.js';
 import { Node, SymbolicTensor, formatShape, isSymbolic, type Shape } from './symbolic.js';
 
 /** Options every layer takes (Keras's base-layer arguments). */
@@ -216,7 +217,23 @@ export abstract class Layer {
     const shapes = tensors.map((t) => t.shape);
     this.ensureBuilt(single ? shapes[0] : shapes);
     this.checkInput(shapes);
-    return this.call(single ? tensors[0] : tensors, options) as Tensor;
+    // Note [Masks] in masking.ts: an input's mask reaches call() and, via computeMask, the output.
+    const inputMasks = tensors.map(getMask);
+    const mask = single ? inputMasks[0] : inputMasks.some((m) => m) ? inputMasks : null;
+    const callOptions = mask && options.mask === undefined ? { ...options, mask } : options;
+    const out = this.call(single ? tensors[0] : tensors, callOptions);
+    const given = (callOptions.mask ?? null) as Tensor | (Tensor | null)[] | null;
+    const outMask = this.computeMask(single ? tensors[0] : tensors, given);
+    if (outMask) (Array.isArray(out) ? out : [out]).forEach((o, i) => setMask(o, Array.isArray(outMask) ? outMask[i] : outMask));
+    return out as Tensor;
+  }
+
+  /** Whether this layer passes an input's mask on unchanged (layers that keep the time axis). */
+  supportsMasking = false;
+
+  /** The mask of the output, from the input's; the default passes it on when supportsMasking. */
+  computeMask(_inputs: Tensor | Tensor[], mask: Tensor | (Tensor | null)[] | null): Tensor | (Tensor | null)[] | null {
+    return this.supportsMasking ? mask : null;
   }
 
   /** Builds once, from the first input shape seen. */

@@ -18,6 +18,7 @@ export interface ActivationArgs extends LayerArgs {
 /** Applies an activation function by name (relu, softmax, gelu, ...) or a function. */
 export class ActivationLayer extends Layer {
   static readonly className = 'Activation';
+  override supportsMasking = true;
   readonly activation: Activation;
   constructor(args: ActivationArgs) {
     super(args as ActivationArgs & Record<string, unknown>, ['activation']);
@@ -46,6 +47,7 @@ export interface DropoutArgs extends LayerArgs {
  */
 export class Dropout extends Layer {
   static readonly className = 'Dropout';
+  override supportsMasking = true;
   readonly rate: number;
   readonly noiseShape: readonly (number | null)[] | null;
   readonly seed: number | null;

@@ -41,6 +41,7 @@ export const weightConfig = {
 /** A fully connected layer: activation(x · kernel + bias) over the last axis, kernel [inputDim, units]. */
 export class Dense extends Layer {
   static readonly className = 'Dense';
+  override supportsMasking = true;
   readonly units: number;
   readonly activation: Activation;
   readonly useBias: boolean;

@@ -34,6 +34,7 @@ export const layers = {
   maximum: (args: LayerArgs = {}) => new Maximum(args),
   minimum: (args: LayerArgs = {}) => new Minimum(args),
   concatenate: (args: ConcatenateArgs = {}) => new Concatenate(args),
+  // Layer families from other files are spread in here (one line each).
   registerLayer,
   /** A layer (or model) from its {className, config} form; only registered classes. */
   deserialize: deserializeLayer,

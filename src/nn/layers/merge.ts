@@ -1,5 +1,5 @@
 import { ShapeError, ValueError } from '../../core/errors.js';
-import { add, div, maximum, minimum, mul, sub } from '../../ops/elementwise.js';
+import { add, div, logicalAnd, maximum, minimum, mul, sub } from '../../ops/elementwise.js';
 import { concat } from '../../ops/shape-ops.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { Layer, isShapeList, type CallOptions, type LayerArgs } from '../layer.js';
@@ -39,6 +39,11 @@ abstract class ElementwiseMerge extends Layer {
   }
   protected minInputs(): number {
     return 2;
+  }
+  /** A step is kept when every masked input keeps it (Keras's rule for merges). */
+  override computeMask(_inputs: Tensor | Tensor[], mask: Tensor | (Tensor | null)[] | null): Tensor | null {
+    const masks = (Array.isArray(mask) ? mask : [mask]).filter((m): m is Tensor => m !== null);
+    return masks.length ? masks.reduce((a, b) => logicalAnd(a, b)) : null;
   }
   override computeOutputShape(inputShape: Shape | Shape[]): Shape {
     return broadcastShapes(this.name, shapeList(this.name, inputShape, this.minInputs()));

@@ -91,6 +91,7 @@ export interface BatchNormalizationArgs extends CommonNormArgs {
  */
 export class BatchNormalization extends Normalization {
   static readonly className = 'BatchNormalization';
+  override supportsMasking = true;
   readonly axis: number;
   readonly momentum: number;
   private readonly own: BatchNormalizationArgs;
@@ -154,6 +155,7 @@ export interface LayerNormalizationArgs extends CommonNormArgs {
 /** Normalizes each sample over `axis` (the last by default) with its own mean and variance. */
 export class LayerNormalization extends Normalization {
   static readonly className = 'LayerNormalization';
+  override supportsMasking = true;
   readonly axis: number | readonly number[];
 
   constructor(args: LayerNormalizationArgs = {}) {
