@@ -21,7 +21,7 @@ export function topologicalNodes(modelName: string, inputs: readonly SymbolicTen
       throw new ValueError(`${modelName}: graph disconnected: the outputs depend on input '${node.layer.name}', which is not among the model's inputs (${inputs.map((i) => i.name).join(', ')})`);
     }
     state.set(node, 'visiting');
-    for (const parent of node.inputs) visit(parent);
+    for (const parent of node.allInputs) visit(parent);
     state.set(node, 'done');
     order.push(node);
   };
@@ -40,7 +40,8 @@ export function runGraph(nodes: readonly Node[], inputs: readonly SymbolicTensor
   for (const node of nodes) {
     if (node.layer instanceof InputLayer) continue;
     const args = node.inputs.map((s) => known.get(s)!);
-    const out = node.layer.apply(node.listInput ? args : args[0], { ...node.callArgs, ...options }) as Tensor | Tensor[];
+    const optionTensors = Object.fromEntries(Object.entries(node.optionInputs).map(([k, v]) => [k, Array.isArray(v) ? v.map((s) => known.get(s)!) : known.get(v)!]));
+    const out = node.layer.apply(node.listInput ? args : args[0], { ...node.callArgs, ...optionTensors, ...options }) as Tensor | Tensor[];
     const list = Array.isArray(out) ? out : [out];
     node.outputs.forEach((s, i) => known.set(s, list[i]));
   }

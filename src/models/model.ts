@@ -152,6 +152,7 @@ export class Model extends Layer {
       name: layer.name,
       inboundNodes: this.nodes.filter((n) => n.layer === layer && !(layer instanceof InputLayer)).map((n) => ({
         args: n.inputs.map(ref), listInput: n.listInput, callArgs: n.callArgs,
+        ...(Object.keys(n.optionInputs).length ? { optionArgs: Object.fromEntries(Object.entries(n.optionInputs).map(([k, v]) => [k, Array.isArray(v) ? v.map(ref) : ref(v)])) } : {}),
       })),
     }));
     return {
@@ -168,7 +169,7 @@ export class Model extends Layer {
     if (!Array.isArray(config.layers)) throw new ValueError(`${where}: 'layers' must be an array; received ${JSON.stringify(config.layers)?.slice(0, 100)}`);
     const layers = new Map<string, Layer>();
     const produced = new Map<string, SymbolicTensor[][]>(); // layer name → outputs per call
-    const pending: { layer: Layer; args: TensorRef[]; listInput: boolean; callArgs: Record<string, unknown> }[] = [];
+    const pending: { layer: Layer; args: TensorRef[]; listInput: boolean; callArgs: Record<string, unknown>; optionArgs: Record<string, TensorRef | TensorRef[]> }[] = [];
     (config.layers as unknown[]).forEach((entry, i) => {
       const at = `${where}: layers[${i}]`;
       if (typeof entry !== 'object' || entry === null) throw new ValueError(`${at} must be an object; received ${JSON.stringify(entry)}`);
@@ -180,21 +181,26 @@ export class Model extends Layer {
       if (layer instanceof InputLayer) produced.set(layer.name, [[layer.output]]);
       if (!Array.isArray(inboundNodes)) throw new ValueError(`${at}: inboundNodes must be an array`);
       for (const node of inboundNodes as Record<string, unknown>[]) {
-        checkKeys(`${at} inbound node`, node, ['args', 'listInput', 'callArgs']);
+        checkKeys(`${at} inbound node`, node, ['args', 'listInput', 'callArgs', 'optionArgs']);
         if (!Array.isArray(node.args) || !node.args.every(isTensorRef)) throw new ValueError(`${at}: inbound node args must be [layerName, callIndex, outputIndex] triples; received ${JSON.stringify(node.args)?.slice(0, 100)}`);
         const callArgs = node.callArgs ?? {};
         if (typeof callArgs !== 'object' || callArgs === null || Array.isArray(callArgs)) throw new ValueError(`${at}: callArgs must be an object`);
-        pending.push({ layer, args: node.args, listInput: node.listInput === true, callArgs: callArgs as Record<string, unknown> });
+        const optionArgs = (node.optionArgs ?? {}) as Record<string, unknown>;
+        const validOption = (v: unknown) => isTensorRef(v) || (Array.isArray(v) && v.length > 0 && v.every(isTensorRef));
+        if (typeof optionArgs !== 'object' || optionArgs === null || !Object.values(optionArgs).every(validOption)) throw new ValueError(`${at}: optionArgs must map option names to tensor references`);
+        pending.push({ layer, args: node.args, listInput: node.listInput === true, callArgs: callArgs as Record<string, unknown>, optionArgs: optionArgs as Record<string, TensorRef | TensorRef[]> });
       }
     });
     const lookup = ([name, call, index]: TensorRef): SymbolicTensor | undefined => (produced.has(name) ? produced.get(name)![call]?.[index] : undefined);
     // Calls are replayed when their inputs exist; a shared layer may wait for a later layer's output.
     while (pending.length) {
-      const ready = pending.findIndex((p) => p.args.every((r) => lookup(r)));
+      const refsOf = (p: (typeof pending)[number]) => [...p.args, ...Object.values(p.optionArgs).flatMap((v) => (isTensorRef(v) ? [v] : v))];
+      const ready = pending.findIndex((p) => refsOf(p).every((r) => lookup(r)));
       if (ready < 0) throw new ValueError(`${where}: cannot connect layer '${pending[0].layer.name}': its inputs ${JSON.stringify(pending[0].args)} are never produced`);
       const [p] = pending.splice(ready, 1);
       const args = p.args.map((r) => lookup(r)!);
-      const out = p.layer.apply(p.listInput ? args : args[0], p.callArgs) as SymbolicTensor | SymbolicTensor[];
+      const optionTensors = Object.fromEntries(Object.entries(p.optionArgs).map(([k, v]) => [k, isTensorRef(v) ? lookup(v)! : v.map((r) => lookup(r)!)]));
+      const out = p.layer.apply(p.listInput ? args : args[0], { ...p.callArgs, ...optionTensors }) as SymbolicTensor | SymbolicTensor[];
       const list = produced.get(p.layer.name) ?? [];
       list.push(Array.isArray(out) ? out : [out]);
       produced.set(p.layer.name, list);

@@ -51,7 +51,7 @@ export function summary(model: Model, options: SummaryOptions = {}): string {
     const paramText = built ? count(layer.countParams()) : '0 (unbuilt)';
     const cells = [`${layer.name} (${layer.className})`, shape, paramText];
     if (functional) {
-      const sources = nodes.flatMap((n) => n.inputs.map((t) => `${t.node.layer.name}[${nodeIndex(model, t.node)}][${t.index}]`));
+      const sources = nodes.flatMap((n) => n.allInputs.map((t) => `${t.node.layer.name}[${nodeIndex(model, t.node)}][${t.index}]`));
       cells.push(sources.length ? sources.join(', ') : '-');
     }
     rows.push({ cells });

@@ -208,14 +208,16 @@ export abstract class Layer {
   apply(inputs: TensorInput | Tensor[], options?: CallOptions): Tensor;
   apply(inputs: TensorInput | LayerInput | LayerInput[], options: CallOptions = {}): Tensor | SymbolicTensor | Tensor[] | SymbolicTensor[] {
     const list = Array.isArray(inputs) && inputs.length > 0 && inputs.every((x) => x instanceof Tensor || isSymbolic(x)) ? (inputs as LayerInput[]) : [inputs as TensorInput];
-    if (list.some(isSymbolic)) {
-      if (!list.every(isSymbolic)) throw new ValueError(`${this.name}: cannot mix symbolic inputs (from st.layers.input()) and tensors in one call`);
-      return this.applySymbolic(list as SymbolicTensor[], Array.isArray(inputs), options);
+    const optionTensors = tensorOptions(options);
+    const optionValues = Object.values(optionTensors).flat();
+    if (list.some(isSymbolic) || optionValues.some(isSymbolic)) {
+      if (![...list, ...optionValues].every(isSymbolic)) throw new ValueError(`${this.name}: cannot mix symbolic inputs (from st.layers.input()) and tensors in one call`);
+      return this.applySymbolic(list as SymbolicTensor[], Array.isArray(inputs), options, optionTensors as Record<string, SymbolicTensor | SymbolicTensor[]>);
     }
     const tensors = list.map((x, i) => asTensor(this.name, `input ${i}`, x as TensorInput));
     const single = !Array.isArray(inputs) || list.length === 0;
     const shapes = tensors.map((t) => t.shape);
-    this.ensureBuilt(single ? shapes[0] : shapes);
+    this.ensureBuilt(single ? shapes[0] : shapes, optionShapes(optionTensors));
     this.checkInput(shapes);
     // Note [Masks] in masking.ts: an input's mask reaches call() and, via computeMask, the output.
     const inputMasks = tensors.map(getMask);
@@ -236,10 +238,18 @@ export abstract class Layer {
     return this.supportsMasking ? mask : null;
   }
 
-  /** Builds once, from the first input shape seen. */
-  ensureBuilt(inputShape: Shape | Shape[]): void {
-    if (this.built) return;
+  /**
+   * Builds from the input shape and the shapes of tensors passed as options (attention's value
+   * and key); the default ignores the latter and calls build().
+   */
+  buildWithOptions(inputShape: Shape | Shape[], _optionShapes: Record<string, Shape | Shape[]>): void {
     this.build(inputShape);
+  }
+
+  /** Builds once, from the first input shape seen. */
+  ensureBuilt(inputShape: Shape | Shape[], optionShapes: Record<string, Shape | Shape[]> = {}): void {
+    if (this.built) return;
+    this.buildWithOptions(inputShape, optionShapes);
     this.built = true;
     this.builtInputShapes = (isShapeList(inputShape) ? inputShape : [inputShape]).map((s) => (s.length ? [null, ...s.slice(1)] : []));
   }
@@ -263,16 +273,17 @@ export abstract class Layer {
     });
   }
 
-  private applySymbolic(inputs: SymbolicTensor[], asList: boolean, options: CallOptions): SymbolicTensor | SymbolicTensor[] {
+  private applySymbolic(inputs: SymbolicTensor[], asList: boolean, options: CallOptions, optionInputs: Record<string, SymbolicTensor | SymbolicTensor[]>): SymbolicTensor | SymbolicTensor[] {
     const shapes = inputs.map((t) => t.shape);
     const inShape = asList ? shapes : shapes[0];
-    this.ensureBuilt(inShape);
+    this.ensureBuilt(inShape, optionShapes(optionInputs));
     this.checkInput(shapes);
     const out = this.computeOutputShape(inShape);
     const outShapes = isShapeList(out) ? out : [out];
     const dtype = this.computeOutputDtype(inputs.map((t) => t.dtype));
     const outputs = outShapes.map((s, i) => new SymbolicTensor(s, dtype, i, outShapes.length > 1 ? `${this.name}/${i}` : this.name));
-    const node = new Node(this, inputs, outputs, { ...options }, asList);
+    const callArgs = Object.fromEntries(Object.entries(options).filter(([k]) => !(k in optionInputs)));
+    const node = new Node(this, inputs, outputs, callArgs, asList, optionInputs);
     for (const o of outputs) o.node = node;
     this.inboundNodes.push(node);
     return isShapeList(out) ? outputs : outputs[0];
@@ -281,6 +292,21 @@ export abstract class Layer {
   toString(): string {
     return `${this.className}(name=${this.name})`;
   }
+}
+
+/** The options whose values are tensors or lists of tensors (symbolic or real). */
+function tensorOptions(options: CallOptions): Record<string, LayerInput | LayerInput[]> {
+  const isT = (v: unknown): v is LayerInput => v instanceof Tensor || isSymbolic(v);
+  const out: Record<string, LayerInput | LayerInput[]> = {};
+  for (const [k, v] of Object.entries(options)) {
+    if (k === 'mask') continue;
+    if (isT(v) || (Array.isArray(v) && v.length > 0 && v.every(isT))) out[k] = v as LayerInput | LayerInput[];
+  }
+  return out;
+}
+
+function optionShapes(tensors: Record<string, LayerInput | LayerInput[]>): Record<string, Shape | Shape[]> {
+  return Object.fromEntries(Object.entries(tensors).map(([k, v]) => [k, Array.isArray(v) ? v.map((t) => t.shape) : v.shape]));
 }
 
 /** Whether a value is a list of shapes rather than one shape. */

@@ -17,7 +17,14 @@ export class Node {
     readonly callArgs: Record<string, unknown>,
     /** Whether the layer was given a list (even of one tensor) rather than a single input. */
     readonly listInput: boolean,
+    /** Symbolic tensors passed as options (attention's value and key, a recurrent initialState). */
+    readonly optionInputs: Record<string, SymbolicTensor | SymbolicTensor[]> = {},
   ) {}
+
+  /** Every symbolic tensor this call reads: the inputs, then the option tensors. */
+  get allInputs(): SymbolicTensor[] {
+    return [...this.inputs, ...Object.values(this.optionInputs).flat()];
+  }
 }
 
 let nextSymbolicId = 0;
