@@ -129,7 +129,10 @@ export class NativeBackend implements Backend {
   }
 
   upload(values: TypedArray, dtype: DType): DataHandle {
-    return this.addon.upload(toTypedArray(values, dtype), code(dtype));
+    // The addon copies the bytes; a conversion first is only needed when the array type differs
+    // (and for bool, whose bytes must be 0 or 1).
+    const exact = (dtype === 'float32' && values instanceof Float32Array) || (dtype === 'int32' && values instanceof Int32Array);
+    return this.addon.upload(exact ? values : toTypedArray(values, dtype), code(dtype));
   }
 
   download(data: DataHandle, dtype: DType, size: number): TypedArray {
