@@ -58,7 +58,8 @@ const nameCounts = new Map<string, number>();
 
 /** Keras's automatic names: the class name in snake_case, then `_1`, `_2`, ... for later ones. */
 export function uniqueName(className: string): string {
-  const base = className.replace(/(\d)D$/, '$1d').replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
+  // Keras's to_snake_case: Conv2DTranspose → conv2d_transpose, SimpleRNN → simple_rnn.
+  const base = className.replace(/(.)([A-Z][a-z0-9]+)/g, '$1_$2').replace(/([a-z])([A-Z])/g, '$1_$2').toLowerCase();
   const n = nameCounts.get(base) ?? 0;
   nameCounts.set(base, n + 1);
   return n === 0 ? base : `${base}_${n}`;

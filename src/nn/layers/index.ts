@@ -1,3 +1,4 @@
+import { convFamilyLayers } from './conv-family.js';
 import { Dense, type DenseArgs } from './dense.js';
 import { Conv2D, type Conv2dArgs } from './conv.js';
 import { AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D, MaxPooling2D, type GlobalPooling2dArgs, type Pooling2dArgs } from './pooling.js';
@@ -35,6 +36,7 @@ export const layers = {
   minimum: (args: LayerArgs = {}) => new Minimum(args),
   concatenate: (args: ConcatenateArgs = {}) => new Concatenate(args),
   // Layer families from other files are spread in here (one line each).
+  ...convFamilyLayers,
   registerLayer,
   /** A layer (or model) from its {className, config} form; only registered classes. */
   deserialize: deserializeLayer,

@@ -1,0 +1,144 @@
+import { ShapeError, ValueError } from '../../core/errors.js';
+import { checkOneOf } from '../../core/options.js';
+import { conv2dBackpropInput } from '../../ops/conv.js';
+import { pair, type Padding } from '../../ops/conv-geometry.js';
+import { add } from '../../ops/elementwise.js';
+import type { Tensor } from '../../tensor/tensor.js';
+import { getActivation, type Activation, type ActivationIdentifier } from '../activations.js';
+import type { InitializerIdentifier } from '../initializers.js';
+import { Layer, knownDim, singleShape, type CallOptions, type LayerArgs } from '../layer.js';
+import { registerLayer } from '../registry.js';
+import type { Regularizer } from '../regularizers.js';
+import { formatShape, type Shape } from '../symbolic.js';
+import { convOutputSize, type IntPair } from './conv.js';
+import { floatingLike, requireRank } from './conv-options.js';
+import { positiveInt, weightConfig } from './dense.js';
+
+export interface Conv2dTransposeArgs extends LayerArgs {
+  filters: number;
+  kernelSize: IntPair;
+  strides?: IntPair;
+  padding?: Padding;
+  /** Extra rows/columns on the bottom/right of the output, each less than the stride (Keras). */
+  outputPadding?: IntPair | null;
+  dilationRate?: IntPair;
+  activation?: ActivationIdentifier;
+  useBias?: boolean;
+  dataFormat?: 'channelsLast';
+  kernelInitializer?: InitializerIdentifier;
+  biasInitializer?: InitializerIdentifier;
+  kernelRegularizer?: Regularizer | string | null;
+  biasRegularizer?: Regularizer | string | null;
+}
+
+const KEYS = ['filters', 'kernelSize', 'strides', 'padding', 'outputPadding', 'dilationRate', 'activation', 'useBias', 'dataFormat',
+  'kernelInitializer', 'biasInitializer', 'kernelRegularizer', 'biasRegularizer'];
+
+/**
+ * Keras's output length of a transposed convolution along one axis (deconv_output_length):
+ * without outputPadding, 'valid' gives n*s + max(k_eff - s, 0) and 'same' gives n*s; with it,
+ * (n - 1)*s + k_eff - 2*pad + outputPadding where pad is k_eff // 2 for 'same', 0 for 'valid'.
+ */
+export function convTransposeOutputSize(n: number | null, k: number, s: number, d: number, padding: Padding, outputPadding: number | null): number | null {
+  if (n === null) return null;
+  const kEff = (k - 1) * d + 1;
+  if (outputPadding === null) return padding === 'valid' ? n * s + Math.max(kEff - s, 0) : n * s;
+  const pad = padding === 'same' ? Math.floor(kEff / 2) : 0;
+  return (n - 1) * s + kEff - 2 * pad + outputPadding;
+}
+
+/**
+ * Transposed convolution ("deconvolution") over NHWC inputs, kernel [kh, kw, filters, in] as in
+ * Keras. It is the gradient of a conv2d whose input is this layer's output, so it runs as
+ * conv2dBackpropInput with TensorFlow's padding rule on the output size: the same numbers as
+ * Keras on TensorFlow, and every backend's fast kernel.
+ */
+export class Conv2DTranspose extends Layer {
+  static readonly className = 'Conv2DTranspose';
+  readonly filters: number;
+  readonly kernelSize: [number, number];
+  readonly strides: [number, number];
+  readonly dilationRate: [number, number];
+  readonly padding: Padding;
+  readonly outputPadding: [number, number] | null;
+  readonly activation: Activation;
+  readonly useBias: boolean;
+  private readonly args: Conv2dTransposeArgs;
+  kernel: Tensor | null = null;
+  bias: Tensor | null = null;
+
+  constructor(args: Conv2dTransposeArgs) {
+    // The base would name it conv2_dtranspose; Keras's snake case is conv2d_transpose.
+    super(args as Conv2dTransposeArgs & Record<string, unknown>, KEYS);
+    this.filters = positiveInt(this.name, 'filters', args.filters);
+    if (args.kernelSize === undefined) throw new ValueError(`${this.name}: kernelSize is required (a number or [kh, kw])`);
+    this.kernelSize = pair(this.name, 'kernelSize', args.kernelSize, 1);
+    this.strides = pair(this.name, 'strides', args.strides, 1);
+    this.dilationRate = pair(this.name, 'dilationRate', args.dilationRate, 1);
+    this.padding = checkOneOf(this.name, 'padding', args.padding ?? 'valid', ['valid', 'same'] as const);
+    checkOneOf(this.name, 'dataFormat', args.dataFormat ?? 'channelsLast', ['channelsLast'] as const);
+    this.outputPadding = args.outputPadding === undefined || args.outputPadding === null ? null : outputPaddingPair(this.name, args.outputPadding);
+    if (this.outputPadding && this.outputPadding.some((p, i) => p >= this.strides[i])) {
+      throw new ValueError(`${this.name}: outputPadding must be smaller than strides on each axis (as in Keras); received outputPadding ${JSON.stringify(args.outputPadding)}, strides ${JSON.stringify(this.strides)}`);
+    }
+    this.activation = getActivation(args.activation);
+    this.useBias = args.useBias ?? true;
+    this.args = args;
+  }
+
+  override build(inputShape: Shape | Shape[]): void {
+    const shape = requireRank(this.name, singleShape(this.name, inputShape), 4, '[batch, height, width, channels]');
+    const inChannels = knownDim(this.name, shape, 3, 'channel dimension (last axis)');
+    this.kernel = this.addWeight('kernel', [...this.kernelSize, this.filters, inChannels], {
+      initializer: this.args.kernelInitializer ?? 'glorotUniform', regularizer: this.args.kernelRegularizer,
+    });
+    if (this.useBias) {
+      this.bias = this.addWeight('bias', [this.filters], { initializer: this.args.biasInitializer ?? 'zeros', regularizer: this.args.biasRegularizer });
+    }
+  }
+
+  call(inputs: Tensor | Tensor[], _options: CallOptions): Tensor {
+    const x = floatingLike(inputs as Tensor, this.kernel!.dtype);
+    const outShape = this.computeOutputShape(x.shape) as number[];
+    let y = conv2dBackpropInput(x, this.kernel!, outShape, { strides: this.strides, padding: this.padding, dilation: this.dilationRate });
+    if (this.bias) y = add(y, this.bias);
+    return this.activation.apply(y);
+  }
+
+  override computeOutputShape(inputShape: Shape | Shape[]): Shape {
+    const shape = requireRank(this.name, singleShape(this.name, inputShape), 4, '[batch, height, width, channels]');
+    const out = [1, 2].map((axis) => {
+      const i = axis - 1, n = shape[axis];
+      const [k, s, d] = [this.kernelSize[i], this.strides[i], this.dilationRate[i]];
+      const size = convTransposeOutputSize(n, k, s, d, this.padding, this.outputPadding ? this.outputPadding[i] : null);
+      // The convolution this one transposes must map the output back to the input size.
+      if (n !== null && (size! < 1 || convOutputSize(size!, k, s, d, this.padding) !== n)) {
+        throw new ShapeError(`${this.name}: outputPadding ${JSON.stringify(this.outputPadding)} gives an output size ${size} on axis ${axis} that a stride-${s} '${this.padding}' convolution does not map back to ${n}; input shape ${formatShape(shape)}`);
+      }
+      return size;
+    });
+    return [shape[0], out[0], out[1], this.filters];
+  }
+
+  override getConfig(): Record<string, unknown> {
+    return {
+      ...super.getConfig(), filters: this.filters, kernelSize: this.kernelSize, strides: this.strides, padding: this.padding,
+      outputPadding: this.outputPadding, dilationRate: this.dilationRate, activation: weightConfig.activation(this.activation), useBias: this.useBias,
+      kernelInitializer: weightConfig.initializer(this.args.kernelInitializer ?? 'glorotUniform'),
+      biasInitializer: weightConfig.initializer(this.args.biasInitializer ?? 'zeros'),
+      kernelRegularizer: weightConfig.regularizer(this.args.kernelRegularizer),
+      biasRegularizer: weightConfig.regularizer(this.args.biasRegularizer),
+    };
+  }
+}
+
+/** outputPadding accepts 0 (pair() wants positive values). */
+function outputPaddingPair(layer: string, v: IntPair): [number, number] {
+  const p: [number, number] = typeof v === 'number' ? [v, v] : Array.isArray(v) && v.length === 2 ? [v[0], v[1]] : [NaN, NaN];
+  if (p.some((x) => !Number.isInteger(x) || x < 0)) {
+    throw new ValueError(`${layer}: outputPadding must be a non-negative integer or a pair of them; received ${JSON.stringify(v)}`);
+  }
+  return p;
+}
+
+registerLayer('Conv2DTranspose', (c) => new Conv2DTranspose(c as unknown as Conv2dTransposeArgs));

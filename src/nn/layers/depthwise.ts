@@ -1,0 +1,200 @@
+import { ValueError } from '../../core/errors.js';
+import { checkOneOf } from '../../core/options.js';
+import { conv2d } from '../../ops/conv.js';
+import { pair, type Padding } from '../../ops/conv-geometry.js';
+import { add } from '../../ops/elementwise.js';
+import { fusedConv2d } from '../../ops/fused.js';
+import type { Tensor } from '../../tensor/tensor.js';
+import { getActivation, type Activation, type ActivationIdentifier } from '../activations.js';
+import { depthwiseConv2d } from '../depthwise-conv.js';
+import type { InitializerIdentifier } from '../initializers.js';
+import { Layer, knownDim, singleShape, type CallOptions, type LayerArgs } from '../layer.js';
+import { registerLayer } from '../registry.js';
+import type { Regularizer } from '../regularizers.js';
+import type { Shape } from '../symbolic.js';
+import { convOutputSize, type IntPair } from './conv.js';
+import { checkStridesWithDilation, floatingLike, requireRank, windowTooLarge } from './conv-options.js';
+import { positiveInt, weightConfig } from './dense.js';
+
+/** Options shared by depthwise and separable convolutions. */
+interface DepthwiseCommonArgs extends LayerArgs {
+  kernelSize: IntPair;
+  strides?: IntPair;
+  padding?: Padding;
+  depthMultiplier?: number;
+  dilationRate?: IntPair;
+  activation?: ActivationIdentifier;
+  useBias?: boolean;
+  dataFormat?: 'channelsLast';
+  depthwiseInitializer?: InitializerIdentifier;
+  biasInitializer?: InitializerIdentifier;
+  depthwiseRegularizer?: Regularizer | string | null;
+  biasRegularizer?: Regularizer | string | null;
+}
+
+export type DepthwiseConv2dArgs = DepthwiseCommonArgs;
+
+export interface SeparableConv2dArgs extends DepthwiseCommonArgs {
+  filters: number;
+  pointwiseInitializer?: InitializerIdentifier;
+  pointwiseRegularizer?: Regularizer | string | null;
+}
+
+const COMMON_KEYS = ['kernelSize', 'strides', 'padding', 'depthMultiplier', 'dilationRate', 'activation', 'useBias', 'dataFormat',
+  'depthwiseInitializer', 'biasInitializer', 'depthwiseRegularizer', 'biasRegularizer'];
+const LAYOUT = '[batch, height, width, channels]';
+
+/** The depthwise stage both layers share: options, the depthwise kernel, geometry and config. */
+abstract class DepthwiseBase extends Layer {
+  readonly kernelSize: [number, number];
+  readonly strides: [number, number];
+  readonly dilationRate: [number, number];
+  readonly padding: Padding;
+  readonly depthMultiplier: number;
+  readonly activation: Activation;
+  readonly useBias: boolean;
+  protected readonly commonArgs: DepthwiseCommonArgs;
+
+  constructor(args: DepthwiseCommonArgs, extraKeys: readonly string[]) {
+    super(args as DepthwiseCommonArgs & Record<string, unknown>, [...COMMON_KEYS, ...extraKeys]);
+    if (args.kernelSize === undefined) throw new ValueError(`${this.name}: kernelSize is required (a number or [kh, kw])`);
+    this.kernelSize = pair(this.name, 'kernelSize', args.kernelSize, 1);
+    this.strides = pair(this.name, 'strides', args.strides, 1);
+    this.dilationRate = pair(this.name, 'dilationRate', args.dilationRate, 1);
+    this.padding = checkOneOf(this.name, 'padding', args.padding ?? 'valid', ['valid', 'same'] as const);
+    checkOneOf(this.name, 'dataFormat', args.dataFormat ?? 'channelsLast', ['channelsLast'] as const);
+    checkStridesWithDilation(this.name, this.strides, this.dilationRate);
+    this.depthMultiplier = positiveInt(this.name, 'depthMultiplier', args.depthMultiplier ?? 1);
+    this.activation = getActivation(args.activation);
+    this.useBias = args.useBias ?? true;
+    this.commonArgs = args;
+  }
+
+  /** The number of input channels, checked; the subclass then creates its weights. */
+  protected inChannels(inputShape: Shape | Shape[]): number {
+    const shape = requireRank(this.name, singleShape(this.name, inputShape), 4, LAYOUT);
+    return knownDim(this.name, shape, 3, 'channel dimension (last axis)');
+  }
+
+  protected addDepthwiseKernel(name: string, inChannels: number): Tensor {
+    return this.addWeight(name, [...this.kernelSize, inChannels, this.depthMultiplier], {
+      initializer: this.commonArgs.depthwiseInitializer ?? 'glorotUniform', regularizer: this.commonArgs.depthwiseRegularizer,
+    });
+  }
+
+  protected addBias(size: number): Tensor {
+    return this.addWeight('bias', [size], { initializer: this.commonArgs.biasInitializer ?? 'zeros', regularizer: this.commonArgs.biasRegularizer });
+  }
+
+  protected depthwise(x: Tensor, kernel: Tensor): Tensor {
+    return depthwiseConv2d(floatingLike(x, kernel.dtype), kernel, { strides: this.strides, padding: this.padding, dilation: this.dilationRate });
+  }
+
+  /** The output shape with `channels` output channels (null while the input's are unknown). */
+  protected outputShape(inputShape: Shape | Shape[], channels: (inChannels: number | null) => number | null): Shape {
+    const shape = requireRank(this.name, singleShape(this.name, inputShape), 4, LAYOUT);
+    const [n, h, w, c] = shape;
+    const size = (axis: 0 | 1, len: number | null) => convOutputSize(len, this.kernelSize[axis], this.strides[axis], this.dilationRate[axis], this.padding);
+    const oh = size(0, h), ow = size(1, w);
+    if (oh === 0 || ow === 0) throw windowTooLarge(this.name, shape, `${this.kernelSize.join('x')} kernel (dilation ${this.dilationRate.join('x')})`);
+    return [n, oh, ow, channels(c)];
+  }
+
+  override getConfig(): Record<string, unknown> {
+    const a = this.commonArgs;
+    return {
+      ...super.getConfig(), kernelSize: this.kernelSize, strides: this.strides, padding: this.padding, depthMultiplier: this.depthMultiplier,
+      dilationRate: this.dilationRate, activation: weightConfig.activation(this.activation), useBias: this.useBias,
+      depthwiseInitializer: weightConfig.initializer(a.depthwiseInitializer ?? 'glorotUniform'),
+      biasInitializer: weightConfig.initializer(a.biasInitializer ?? 'zeros'),
+      depthwiseRegularizer: weightConfig.regularizer(a.depthwiseRegularizer),
+      biasRegularizer: weightConfig.regularizer(a.biasRegularizer),
+    };
+  }
+}
+
+/**
+ * Depthwise 2-D convolution: each input channel is filtered on its own by depthMultiplier
+ * kernels, kernel [kh, kw, in, depthMultiplier], output channels in * depthMultiplier
+ * (channel c*dm + m), bias [in * depthMultiplier]. See Note [Depthwise convolution as batched matmul].
+ */
+export class DepthwiseConv2D extends DepthwiseBase {
+  static readonly className = 'DepthwiseConv2D';
+  kernel: Tensor | null = null;
+  bias: Tensor | null = null;
+
+  constructor(args: DepthwiseConv2dArgs) {
+    super(args, []);
+  }
+
+  override build(inputShape: Shape | Shape[]): void {
+    const c = this.inChannels(inputShape);
+    this.kernel = this.addDepthwiseKernel('kernel', c);
+    if (this.useBias) this.bias = this.addBias(c * this.depthMultiplier);
+  }
+
+  call(inputs: Tensor | Tensor[], _options: CallOptions): Tensor {
+    let y = this.depthwise(inputs as Tensor, this.kernel!);
+    if (this.bias) y = add(y, this.bias);
+    return this.activation.apply(y);
+  }
+
+  override computeOutputShape(inputShape: Shape | Shape[]): Shape {
+    return this.outputShape(inputShape, (c) => (c === null ? null : c * this.depthMultiplier));
+  }
+}
+
+/**
+ * Separable 2-D convolution: a depthwise convolution (no bias) then a 1x1 convolution to
+ * `filters` channels with the bias and activation. Weights in Keras order: depthwise_kernel
+ * [kh, kw, in, dm], pointwise_kernel [1, 1, in * dm, filters], bias [filters].
+ */
+export class SeparableConv2D extends DepthwiseBase {
+  static readonly className = 'SeparableConv2D';
+  readonly filters: number;
+  private readonly args: SeparableConv2dArgs;
+  depthwiseKernel: Tensor | null = null;
+  pointwiseKernel: Tensor | null = null;
+  bias: Tensor | null = null;
+
+  constructor(args: SeparableConv2dArgs) {
+    super(args, ['filters', 'pointwiseInitializer', 'pointwiseRegularizer']);
+    this.filters = positiveInt(this.name, 'filters', args.filters);
+    this.args = args;
+  }
+
+  override build(inputShape: Shape | Shape[]): void {
+    const c = this.inChannels(inputShape);
+    this.depthwiseKernel = this.addDepthwiseKernel('depthwise_kernel', c);
+    this.pointwiseKernel = this.addWeight('pointwise_kernel', [1, 1, c * this.depthMultiplier, this.filters], {
+      initializer: this.args.pointwiseInitializer ?? 'glorotUniform', regularizer: this.args.pointwiseRegularizer,
+    });
+    if (this.useBias) this.bias = this.addBias(this.filters);
+  }
+
+  call(inputs: Tensor | Tensor[], _options: CallOptions): Tensor {
+    const depth = this.depthwise(inputs as Tensor, this.depthwiseKernel!);
+    const act = this.activation.name;
+    if (this.bias && (act === 'relu' || act === 'linear')) {
+      return fusedConv2d({ x: depth, filter: this.pointwiseKernel!, bias: this.bias, activation: act });
+    }
+    let y = conv2d(depth, this.pointwiseKernel!);
+    if (this.bias) y = add(y, this.bias);
+    return this.activation.apply(y);
+  }
+
+  override computeOutputShape(inputShape: Shape | Shape[]): Shape {
+    return this.outputShape(inputShape, () => this.filters);
+  }
+
+  override getConfig(): Record<string, unknown> {
+    return {
+      ...super.getConfig(), filters: this.filters,
+      pointwiseInitializer: weightConfig.initializer(this.args.pointwiseInitializer ?? 'glorotUniform'),
+      pointwiseRegularizer: weightConfig.regularizer(this.args.pointwiseRegularizer),
+    };
+  }
+}
+
+registerLayer('DepthwiseConv2D', (c) => new DepthwiseConv2D(c as unknown as DepthwiseConv2dArgs));
+registerLayer('SeparableConv2D', (c) => new SeparableConv2D(c as unknown as SeparableConv2dArgs));
