@@ -47,6 +47,7 @@ export { activations, getActivation, serializeActivation, type Activation, type 
 export { Layer, type LayerArgs, type CallOptions, type LayerWeight } from './nn/layer.js';
 export { SymbolicTensor, type Shape } from './nn/symbolic.js';
 export { layers } from './nn/layers/index.js';
+export { Embedding, MultiHeadAttention, PositionalEmbedding, TransformerEncoder, type EmbeddingArgs, type MultiHeadAttentionArgs, type AttentionCallOptions, type PositionalEmbeddingArgs, type TransformerEncoderArgs } from './nn/layers/attention-family.js';
 export { Conv1D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D, UpSampling2D, ZeroPadding2D, Cropping2D, MaxPooling1D, AveragePooling1D, GlobalAveragePooling1D, GlobalMaxPooling1D } from './nn/layers/conv-family.js';
 export { input } from './nn/layers/input.js';
 export { metrics, getMetric, Metric, type MetricIdentifier, type MetricFunction } from './metrics/index.js';

@@ -311,6 +311,9 @@ const FACTORIES = new Map<string, Factory>(
 );
 FACTORIES.set('orthogonalinitializer', orthogonal as Factory);
 FACTORIES.set('identityinitializer', identity as Factory);
+// Keras's short aliases: 'uniform' and 'normal' are RandomUniform(-0.05, 0.05) and RandomNormal(0, 0.05).
+FACTORIES.set('uniform', randomUniformInitializer as Factory);
+FACTORIES.set('normal', randomNormalInitializer as Factory);
 
 function factoryFor(name: string): Factory {
   const make = FACTORIES.get(normalize(name));

@@ -1,3 +1,4 @@
+import { attentionFamilyLayers } from './attention-family.js';
 import { convFamilyLayers } from './conv-family.js';
 import { Dense, type DenseArgs } from './dense.js';
 import { Conv2D, type Conv2dArgs } from './conv.js';
@@ -36,6 +37,7 @@ export const layers = {
   minimum: (args: LayerArgs = {}) => new Minimum(args),
   concatenate: (args: ConcatenateArgs = {}) => new Concatenate(args),
   // Layer families from other files are spread in here (one line each).
+  ...attentionFamilyLayers,
   ...convFamilyLayers,
   registerLayer,
   /** A layer (or model) from its {className, config} form; only registered classes. */
