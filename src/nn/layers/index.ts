@@ -1,3 +1,4 @@
+import { normAugmentLayers } from './norm-augment-family.js';
 import { attentionFamilyLayers } from './attention-family.js';
 import { convFamilyLayers } from './conv-family.js';
 import { Dense, type DenseArgs } from './dense.js';
@@ -37,6 +38,7 @@ export const layers = {
   minimum: (args: LayerArgs = {}) => new Minimum(args),
   concatenate: (args: ConcatenateArgs = {}) => new Concatenate(args),
   // Layer families from other files are spread in here (one line each).
+  ...normAugmentLayers,
   ...attentionFamilyLayers,
   ...convFamilyLayers,
   registerLayer,

@@ -27,13 +27,17 @@ const COMMON_KEYS = ['epsilon', 'center', 'scale', 'betaInitializer', 'gammaInit
 /** Normalized axes as non-negative indices for a rank, with a clear error when out of range. */
 function resolveAxes(layer: string, axis: number | readonly number[], shape: Shape): number[] {
   const list = typeof axis === 'number' ? [axis] : [...axis];
-  return list.map((a) => {
+  if (list.length === 0) throw new ValueError(`${layer}: axis must name at least one axis; received []`);
+  if (!list.every(Number.isInteger)) throw new ValueError(`${layer}: axis must be integers; received ${JSON.stringify(axis)}`);
+  const resolved = list.map((a) => {
     const r = a < 0 ? a + shape.length : a;
-    if (!Number.isInteger(a) || r < 1 || r >= shape.length) {
+    if (r < 1 || r >= shape.length) {
       throw new ValueError(`${layer}: axis ${a} is out of range for inputs of shape ${formatShape(shape)} (the batch axis 0 cannot be normalized over)`);
     }
     return r;
   }).sort((x, y) => x - y);
+  if (new Set(resolved).size !== resolved.length) throw new ValueError(`${layer}: axis names an axis twice; received ${JSON.stringify(axis)} for inputs of rank ${shape.length}`);
+  return resolved;
 }
 
 /** gamma/beta shaped to broadcast against x: the sizes of `axes`, 1 elsewhere (batch included). */
