@@ -13,10 +13,10 @@ namespace {
 // spends most of its time there, so the rows below use this exp: Cody-Waite range reduction
 // x = n·ln2 + r with |r| <= ln2/2, Cephes's degree-6 polynomial for e^r (about 1 ulp in float),
 // and 2^n built in the exponent bits. Inputs are <= 0 after subtracting the row maximum; below
-// -87.3 (including -inf from masked positions) the result is the smallest normal float instead
-// of 0, which no softmax row can tell from 0 next to its maximum's e^0 = 1.
-inline float exp_nonpositive(float x) {
-  x = x < -87.3f ? -87.3f : x;
+// -87.3 (where e^x is no longer a normal float), including -inf from masked positions, the
+// result is exactly 0, so masked attention weights are exactly 0.
+inline float exp_nonpositive(float v) {
+  const float x = v < -87.3f ? -87.3f : v;
   // Round to nearest by adding and subtracting 1.5·2^23 (vectorizes, unlike roundf).
   const float n = (__builtin_fmaf(x, 1.44269504088896341f, 12582912.0f)) - 12582912.0f;
   float r = __builtin_fmaf(n, -0.693359375f, x);
@@ -31,7 +31,7 @@ inline float exp_nonpositive(float x) {
   const int32_t bits = (static_cast<int32_t>(n) + 127) << 23;
   float scale;
   __builtin_memcpy(&scale, &bits, sizeof scale);
-  return e * scale;
+  return v < -87.3f ? 0.0f : e * scale;  // a blend, not a branch
 }
 
 // Softmax over the last axis: rows of n contiguous values, three vectorized passes per row.
@@ -53,8 +53,9 @@ STRATA_CLONES void softmax_rows(const float* __restrict x, float* __restrict y, 
       s += e;
     }
     if (log) {
-      const float shift = m + std::log(s);
-      for (int64_t j = 0; j < n; j++) yr[j] = xr[j] - shift;
+      // (x - m) first: it is exact near the maximum, where x - (m + log s) would cancel.
+      const float log_s = std::log(s);
+      for (int64_t j = 0; j < n; j++) yr[j] = (xr[j] - m) - log_s;
     } else {
       const float inv = 1.0f / s;
       for (int64_t j = 0; j < n; j++) yr[j] *= inv;
