@@ -49,6 +49,7 @@ export { SymbolicTensor, type Shape } from './nn/symbolic.js';
 export { layers } from './nn/layers/index.js';
 export { Embedding, MultiHeadAttention, PositionalEmbedding, TransformerEncoder, type EmbeddingArgs, type MultiHeadAttentionArgs, type AttentionCallOptions, type PositionalEmbeddingArgs, type TransformerEncoderArgs } from './nn/layers/attention-family.js';
 export { GroupNormalization, UnitNormalization, CenterCrop, Rescaling, Resizing, RandomCrop, RandomFlip, RandomRotation, RandomTranslation, RandomZoom, RandomContrast, GaussianNoise, GaussianDropout } from './nn/layers/norm-augment-family.js';
+export { SimpleRNN, LSTM, GRU, Bidirectional, TimeDistributed, RecurrentLayer, type SimpleRnnArgs, type LstmArgs, type GruArgs, type BidirectionalArgs, type TimeDistributedArgs, type MergeMode } from './nn/layers/recurrent-layers.js';
 export { Conv1D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D, UpSampling2D, ZeroPadding2D, Cropping2D, MaxPooling1D, AveragePooling1D, GlobalAveragePooling1D, GlobalMaxPooling1D } from './nn/layers/conv-family.js';
 export { input } from './nn/layers/input.js';
 export { metrics, getMetric, Metric, type MetricIdentifier, type MetricFunction } from './metrics/index.js';

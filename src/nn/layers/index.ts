@@ -1,5 +1,6 @@
-import { normAugmentLayers } from './norm-augment-family.js';
+import { recurrentLayers } from './recurrent-layers.js';
 import { attentionFamilyLayers } from './attention-family.js';
+import { normAugmentLayers } from './norm-augment-family.js';
 import { convFamilyLayers } from './conv-family.js';
 import { Dense, type DenseArgs } from './dense.js';
 import { Conv2D, type Conv2dArgs } from './conv.js';
@@ -38,8 +39,9 @@ export const layers = {
   minimum: (args: LayerArgs = {}) => new Minimum(args),
   concatenate: (args: ConcatenateArgs = {}) => new Concatenate(args),
   // Layer families from other files are spread in here (one line each).
-  ...normAugmentLayers,
+  ...recurrentLayers,
   ...attentionFamilyLayers,
+  ...normAugmentLayers,
   ...convFamilyLayers,
   registerLayer,
   /** A layer (or model) from its {className, config} form; only registered classes. */

@@ -1,0 +1,302 @@
+import { noGrad } from '../../autograd/tape.js';
+import { variable } from '../../autograd/functional.js';
+import { ShapeError, ValueError, fmtShape } from '../../core/errors.js';
+import { add, cast, div, greaterEqual, mul, where } from '../../ops/elementwise.js';
+import { matmul } from '../../ops/linalg.js';
+import { reshape, slice, stack, transpose } from '../../ops/shape-ops.js';
+import { randomUniform, zeros } from '../../tensor/create.js';
+import { Tensor } from '../../tensor/tensor.js';
+import type { InitializerIdentifier } from '../initializers.js';
+import { Layer, knownDim, singleShape, type CallOptions, type LayerArgs } from '../layer.js';
+import type { Regularizer } from '../regularizers.js';
+import { formatShape, type Shape } from '../symbolic.js';
+import { positiveInt, weightConfig } from './dense.js';
+
+/** Options shared by simpleRNN, lstm and gru (Keras 3's names, camelCase). */
+export interface RecurrentArgs extends LayerArgs {
+  units: number;
+  useBias?: boolean;
+  kernelInitializer?: InitializerIdentifier;
+  recurrentInitializer?: InitializerIdentifier;
+  biasInitializer?: InitializerIdentifier;
+  kernelRegularizer?: Regularizer | string | null;
+  recurrentRegularizer?: Regularizer | string | null;
+  biasRegularizer?: Regularizer | string | null;
+  /** Fraction of the input features dropped while training (one mask for every time step). */
+  dropout?: number;
+  /** Fraction of the recurrent state dropped before the recurrent matmul while training. */
+  recurrentDropout?: number;
+  /** Seed of the dropout masks (the global seeded stream when absent). */
+  seed?: number | null;
+  /** Return the output of every step [N, T, units] instead of the last one [N, units]. */
+  returnSequences?: boolean;
+  /** Return [output, ...final states] (LSTM: [output, h, c]; GRU, SimpleRNN: [output, h]). */
+  returnState?: boolean;
+  /** Process the sequence from its end; the returned sequence is in processing (reversed) order. */
+  goBackwards?: boolean;
+  /** Keep the final states between calls as the next call's initial states (needs a fixed batch size). */
+  stateful?: boolean;
+  /** Accepted for Keras compatibility; the loop is always unrolled eagerly. */
+  unroll?: boolean;
+  /** Masked steps output zeros instead of repeating the previous output (Bidirectional sets it). */
+  zeroOutputForMask?: boolean;
+}
+
+export const RECURRENT_KEYS = [
+  'units', 'useBias', 'kernelInitializer', 'recurrentInitializer', 'biasInitializer', 'kernelRegularizer',
+  'recurrentRegularizer', 'biasRegularizer', 'dropout', 'recurrentDropout', 'seed', 'returnSequences',
+  'returnState', 'goBackwards', 'stateful', 'unroll', 'zeroOutputForMask',
+];
+
+function rate(layer: string, name: string, v: unknown): number {
+  if (v === undefined) return 0;
+  if (typeof v !== 'number' || !(v >= 0 && v < 1)) throw new ValueError(`${layer}: ${name} must be a number in [0, 1); received ${JSON.stringify(v)}`);
+  return v;
+}
+
+function flag(layer: string, name: string, v: unknown, fallback: boolean): boolean {
+  if (v === undefined) return fallback;
+  if (typeof v !== 'boolean') throw new ValueError(`${layer}: ${name} must be a boolean; received ${JSON.stringify(v)}`);
+  return v;
+}
+
+// Note [Unstacking the time axis]
+// Slicing step t out of a [T, N, F] tensor has a full-size gradient (slice's VJP pads back to
+// [T, N, F]) that the tape then adds up: T slices cost O(T²) memory traffic in the backward pass,
+// which dominated a 50-step LSTM. Splitting in halves recursively gives every slice a parent
+// only twice its size, so the backward pass moves O(T log T) instead. Without a tape (inference,
+// or inputs and weights that need no gradient) plain slices are cheaper.
+/** Splits a time-major [T, N, ...] tensor into T tensors [N, ...]. */
+export function unstackTime(x: Tensor): Tensor[] {
+  const [steps, ...rest] = x.shape;
+  if (!x.requiresGrad) return Array.from({ length: steps }, (_, t) => reshape(slice(x, [t], [1]), rest));
+  const out: Tensor[] = [];
+  const visit = (part: Tensor): void => {
+    const n = part.shape[0];
+    if (n === 1) return void out.push(reshape(part, rest));
+    const half = n >> 1;
+    visit(slice(part, [0], [half]));
+    visit(slice(part, [half], [n - half]));
+  };
+  visit(x);
+  return out;
+}
+
+/** An inverted-dropout mask (0 or 1 / (1 - rate)) drawn once per call, like Keras's cell masks. */
+function dropoutMask(shape: readonly number[], r: number, dtype: Tensor['dtype'], seed: number | undefined): Tensor {
+  return noGrad(() => div(cast(greaterEqual(randomUniform(shape, { seed }), r), dtype), 1 - r));
+}
+
+/** One step of a cell: the new states from the step's projected input; the output is states[0]. */
+export type StepFn = (projected: Tensor, states: Tensor[], recurrentInput: Tensor) => Tensor[];
+
+/**
+ * The shared machinery of Keras's RNN layer: input projection for the whole sequence, the loop
+ * over time with masks, dropout, initial and stateful states, and the output forms. Subclasses
+ * (SimpleRNN, LSTM, GRU) create the weights and supply one step.
+ */
+export abstract class RecurrentLayer extends Layer {
+  override supportsMasking = true;
+  readonly units: number;
+  readonly useBias: boolean;
+  readonly dropout: number;
+  readonly recurrentDropout: number;
+  readonly seed: number | null;
+  readonly returnSequences: boolean;
+  readonly returnState: boolean;
+  readonly goBackwards: boolean;
+  readonly stateful: boolean;
+  readonly unroll: boolean;
+  zeroOutputForMask: boolean;
+  protected readonly args: RecurrentArgs;
+  kernel: Tensor | null = null;
+  recurrentKernel: Tensor | null = null;
+  bias: Tensor | null = null;
+  /** The carried states of a stateful layer (not weights: Keras does not save them either). */
+  states: Tensor[] | null = null;
+  private calls = 0;
+
+  /** How many state tensors the cell carries (LSTM 2: h and c). */
+  abstract readonly stateCount: number;
+  /** The number of gate columns of the kernel (LSTM 4, GRU 3, SimpleRNN 1). */
+  protected abstract readonly gates: number;
+  /** The bias added to the whole projected input sequence (null when there is none). */
+  protected abstract inputBias(): Tensor | null;
+  /** The step function for one call (may precompute slices of the weights). */
+  protected abstract makeStep(): StepFn;
+
+  protected constructor(args: RecurrentArgs, ownKeys: readonly string[]) {
+    super(args as RecurrentArgs & Record<string, unknown>, [...RECURRENT_KEYS, ...ownKeys]);
+    this.units = positiveInt(this.name, 'units', args.units);
+    this.useBias = flag(this.name, 'useBias', args.useBias, true);
+    this.dropout = rate(this.name, 'dropout', args.dropout);
+    this.recurrentDropout = rate(this.name, 'recurrentDropout', args.recurrentDropout);
+    if (args.seed !== undefined && args.seed !== null && !Number.isInteger(args.seed)) {
+      throw new ValueError(`${this.name}: seed must be an integer or null; received ${JSON.stringify(args.seed)}`);
+    }
+    this.seed = args.seed ?? null;
+    this.returnSequences = flag(this.name, 'returnSequences', args.returnSequences, false);
+    this.returnState = flag(this.name, 'returnState', args.returnState, false);
+    this.goBackwards = flag(this.name, 'goBackwards', args.goBackwards, false);
+    this.stateful = flag(this.name, 'stateful', args.stateful, false);
+    this.unroll = flag(this.name, 'unroll', args.unroll, false);
+    this.zeroOutputForMask = flag(this.name, 'zeroOutputForMask', args.zeroOutputForMask, false);
+    this.args = args;
+  }
+
+  /** Creates kernel [in, gates·units], recurrent_kernel [units, gates·units] and the bias. */
+  protected buildWeights(inputShape: Shape | Shape[], biasShape: number[], biasInitializer: InitializerIdentifier): void {
+    const shape = this.sequenceShape(inputShape);
+    const inputDim = knownDim(this.name, shape, -1, 'feature dimension (last axis)');
+    const width = this.gates * this.units;
+    this.kernel = this.addWeight('kernel', [inputDim, width], { initializer: this.args.kernelInitializer ?? 'glorotUniform', regularizer: this.args.kernelRegularizer });
+    this.recurrentKernel = this.addWeight('recurrent_kernel', [this.units, width], { initializer: this.args.recurrentInitializer ?? 'orthogonal', regularizer: this.args.recurrentRegularizer });
+    if (this.useBias) this.bias = this.addWeight('bias', biasShape, { initializer: biasInitializer, regularizer: this.args.biasRegularizer });
+    if (this.stateful) {
+      const batch = shape[0] ?? this.batchInputShape?.[0] ?? null;
+      if (batch === null) {
+        throw new ValueError(`${this.name}: a stateful layer needs a fixed batch size (give it batchInputShape, e.g. [32, timesteps, features]); received input shape ${formatShape(shape)}`);
+      }
+      this.states = Array.from({ length: this.stateCount }, () => variable(zeros([batch, this.units], this.dtype), { trainable: false }));
+    }
+  }
+
+  private sequenceShape(inputShape: Shape | Shape[]): Shape {
+    const shape = singleShape(this.name, inputShape);
+    if (shape.length !== 3) throw new ShapeError(`${this.name}: expected input of rank 3 [batch, timesteps, features]; received shape ${formatShape(shape)}`);
+    return shape;
+  }
+
+  /** Any number of time steps is fine: the weights fix only the feature size. */
+  protected override checkInput(shapes: Shape[]): void {
+    const s = this.sequenceShape(shapes.length === 1 ? shapes[0] : shapes);
+    const features = this.kernel?.shape[0];
+    if (features !== undefined && s[2] !== null && s[2] !== features) {
+      throw new ShapeError(`${this.name} (${this.className}): was built for inputs with ${features} features (last axis); received shape ${formatShape(s)}`);
+    }
+  }
+
+  /** Sets a stateful layer's states to zeros (Keras's reset_states). */
+  resetStates(): void {
+    if (!this.stateful) throw new ValueError(`${this.name}: resetStates needs a stateful layer (stateful: true)`);
+    if (this.states) noGrad(() => this.states!.forEach((s) => s.assign(zeros(s.shape, s.dtype))));
+  }
+
+  /** Keras 3's name for resetStates. */
+  resetState(): void {
+    this.resetStates();
+  }
+
+  call(inputs: Tensor | Tensor[], options: CallOptions): Tensor | Tensor[] {
+    let x = inputs as Tensor;
+    if (x.rank !== 3) throw new ShapeError(`${this.name}: expected input of rank 3 [batch, timesteps, features]; received shape ${fmtShape(x.shape)}`);
+    if (x.dtype !== this.dtype) x = cast(x, this.dtype);
+    const [batch, steps, features] = x.shape;
+    if (steps === 0) throw new ShapeError(`${this.name}: the input has no time steps: shape ${fmtShape(x.shape)}`);
+    let states = this.initialStates(options.initialState, batch);
+    const training = options.training === true;
+    const seed = this.seed === null ? undefined : this.seed + 2 * this.calls++;
+
+    // Time-major, so each step is a contiguous block; one matmul projects every step at once.
+    let xt = transpose(x, [1, 0, 2]);
+    if (training && this.dropout > 0) xt = mul(xt, dropoutMask([batch, features], this.dropout, this.dtype, seed));
+    let projected = matmul(reshape(xt, [steps * batch, features]), this.kernel!);
+    const b = this.inputBias();
+    if (b) projected = add(projected, b);
+    const stepInputs = unstackTime(reshape(projected, [steps, batch, this.gates * this.units]));
+    const stepMasks = this.stepMasks(options.mask, batch, steps);
+    const recMask = training && this.recurrentDropout > 0
+      ? dropoutMask([batch, this.units], this.recurrentDropout, this.dtype, seed === undefined ? undefined : seed + 1) : null;
+
+    const step = this.makeStep();
+    const outputs: Tensor[] = [];
+    let previous: Tensor | null = null;
+    for (let k = 0; k < steps; k++) {
+      const t = this.goBackwards ? steps - 1 - k : k;
+      const h = states[0];
+      const next = step(stepInputs[t], states, recMask ? mul(h, recMask) : h);
+      let output = next[0];
+      const m = stepMasks?.[t];
+      if (m) {
+        // Note [Masks]: a masked step keeps the states and repeats the previous output (Keras).
+        states = next.map((s, i) => where(m, s, states[i]));
+        output = where(m, output, this.zeroOutputForMask || previous === null ? 0 : previous);
+      } else {
+        states = next;
+      }
+      previous = output;
+      if (this.returnSequences) outputs.push(output);
+    }
+    // assign takes its own reference to the storage, so freeing the step's graph keeps the states.
+    if (this.stateful) noGrad(() => this.states!.forEach((s, i) => s.assign(states[i])));
+    const out = this.returnSequences ? stack(outputs, 1) : previous!;
+    return this.returnState ? [out, ...states] : out;
+  }
+
+  /** The initial states: given ones (checked), the stateful layer's carried ones, or zeros. */
+  private initialStates(given: unknown, batch: number): Tensor[] {
+    if (given === undefined || given === null) {
+      if (this.stateful) {
+        const s = this.states!;
+        if (s[0].shape[0] !== batch) {
+          throw new ShapeError(`${this.name}: a stateful layer was built for batch size ${s[0].shape[0]}; received a batch of ${batch}`);
+        }
+        return [...s];
+      }
+      return Array.from({ length: this.stateCount }, () => zeros([batch, this.units], this.dtype));
+    }
+    const list = Array.isArray(given) ? given : [given];
+    if (list.length !== this.stateCount || !list.every((s) => s instanceof Tensor)) {
+      throw new ValueError(`${this.name}: initialState must be a list of ${this.stateCount} tensor(s) [batch, ${this.units}]; received ${Array.isArray(given) ? `a list of ${given.length}` : typeof given}`);
+    }
+    return list.map((s: Tensor, i) => {
+      if (s.rank !== 2 || s.shape[0] !== batch || s.shape[1] !== this.units) {
+        throw new ShapeError(`${this.name}: initialState[${i}] must have shape [${batch}, ${this.units}]; received ${fmtShape(s.shape)}`);
+      }
+      return s.dtype === this.dtype ? s : cast(s, this.dtype);
+    });
+  }
+
+  /** The mask's steps as [N, 1] bool tensors (broadcast over units), or null when unmasked. */
+  private stepMasks(mask: unknown, batch: number, steps: number): Tensor[] | null {
+    if (mask === undefined || mask === null) return null;
+    const m = (Array.isArray(mask) ? mask[0] : mask) as Tensor | null;
+    if (!m) return null;
+    if (m.rank !== 2 || m.shape[0] !== batch || m.shape[1] !== steps) {
+      throw new ShapeError(`${this.name}: the mask must have shape [${batch}, ${steps}] (batch, timesteps); received ${fmtShape(m.shape)}`);
+    }
+    return noGrad(() => {
+      const timeMajor = reshape(transpose(m.dtype === 'bool' ? m : cast(m, 'bool'), [1, 0]), [steps, batch, 1]);
+      return Array.from({ length: steps }, (_, t) => reshape(slice(timeMajor, [t], [1]), [batch, 1]));
+    });
+  }
+
+  override computeOutputShape(inputShape: Shape | Shape[]): Shape | Shape[] {
+    const shape = this.sequenceShape(inputShape);
+    const out: Shape = this.returnSequences ? [shape[0], shape[1], this.units] : [shape[0], this.units];
+    if (!this.returnState) return out;
+    return [out, ...Array.from({ length: this.stateCount }, () => [shape[0], this.units])];
+  }
+
+  override computeMask(_inputs: Tensor | Tensor[], mask: Tensor | (Tensor | null)[] | null): Tensor | (Tensor | null)[] | null {
+    const m = Array.isArray(mask) ? mask[0] : mask;
+    const outMask = this.returnSequences ? m ?? null : null;
+    if (!this.returnState) return outMask;
+    return [outMask, ...Array.from({ length: this.stateCount }, () => null)];
+  }
+
+  override getConfig(): Record<string, unknown> {
+    return {
+      ...super.getConfig(), units: this.units, useBias: this.useBias,
+      kernelInitializer: weightConfig.initializer(this.args.kernelInitializer ?? 'glorotUniform'),
+      recurrentInitializer: weightConfig.initializer(this.args.recurrentInitializer ?? 'orthogonal'),
+      biasInitializer: weightConfig.initializer(this.args.biasInitializer ?? 'zeros'),
+      kernelRegularizer: weightConfig.regularizer(this.args.kernelRegularizer),
+      recurrentRegularizer: weightConfig.regularizer(this.args.recurrentRegularizer),
+      biasRegularizer: weightConfig.regularizer(this.args.biasRegularizer),
+      dropout: this.dropout, recurrentDropout: this.recurrentDropout, seed: this.seed,
+      returnSequences: this.returnSequences, returnState: this.returnState, goBackwards: this.goBackwards,
+      stateful: this.stateful, unroll: this.unroll, zeroOutputForMask: this.zeroOutputForMask,
+    };
+  }
+}

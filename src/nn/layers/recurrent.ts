@@ -1,0 +1,208 @@
+import { ValueError } from '../../core/errors.js';
+import type { DType } from '../../core/dtype.js';
+import { add, mul, sub } from '../../ops/elementwise.js';
+import { matmul } from '../../ops/linalg.js';
+import { concat, slice, split } from '../../ops/shape-ops.js';
+import { ones } from '../../tensor/create.js';
+import type { Tensor } from '../../tensor/tensor.js';
+import { getActivation, type Activation, type ActivationIdentifier } from '../activations.js';
+import { getInitializer, type Initializer } from '../initializers.js';
+import type { Shape } from '../symbolic.js';
+import { registerLayer } from '../registry.js';
+import { weightConfig } from './dense.js';
+import { RecurrentLayer, type RecurrentArgs, type StepFn } from './recurrent-base.js';
+
+// Keras 3's recurrent layers. Weights are in Keras's layout and gate order:
+//   kernel [in, g·units], recurrent_kernel [units, g·units], columns grouped by gate:
+//   SimpleRNN (g = 1); LSTM i, f, c, o (g = 4), bias [4u]; GRU z, r, h (g = 3), bias [2, 3u]
+//   (input bias, recurrent bias) with resetAfter, else [3u].
+// Each step is a handful of public ops on [N, g·units] blocks (Note [Unstacking the time axis]
+// in recurrent-base.ts for the loop around it); gradients through time come from the tape.
+
+/** `null` means linear, as in Keras; undefined takes the layer's default. */
+const activationOr = (id: ActivationIdentifier, fallback: string): Activation => getActivation(id === undefined ? fallback : id);
+
+export interface SimpleRnnArgs extends RecurrentArgs {
+  activation?: ActivationIdentifier;
+}
+
+/** h_t = activation(x_t W + h_{t-1} U + b). */
+export class SimpleRNN extends RecurrentLayer {
+  static readonly className = 'SimpleRNN';
+  readonly stateCount = 1;
+  protected readonly gates = 1;
+  readonly activation: Activation;
+
+  constructor(args: SimpleRnnArgs) {
+    super(args, ['activation']);
+    this.activation = activationOr(args.activation, 'tanh');
+  }
+
+  override build(inputShape: Shape | Shape[]): void {
+    this.buildWeights(inputShape, [this.units], this.args.biasInitializer ?? 'zeros');
+  }
+
+  protected inputBias(): Tensor | null {
+    return this.bias;
+  }
+
+  protected makeStep(): StepFn {
+    const u = this.recurrentKernel!;
+    return (xp, _states, h) => [this.activation.apply(add(xp, matmul(h, u)))];
+  }
+
+  override getConfig(): Record<string, unknown> {
+    return { ...super.getConfig(), activation: weightConfig.activation(this.activation) };
+  }
+}
+
+export interface LstmArgs extends RecurrentArgs {
+  activation?: ActivationIdentifier;
+  recurrentActivation?: ActivationIdentifier;
+  /** Start the forget gate's bias at 1 (Jozefowicz et al. 2015), as Keras does by default. */
+  unitForgetBias?: boolean;
+}
+
+/** The LSTM bias with unitForgetBias: the initializer's values, the forget slice set to ones. */
+class UnitForgetBias implements Initializer {
+  readonly className = 'UnitForgetBias';
+  constructor(private readonly base: Initializer, private readonly units: number) {}
+  init(_shape: readonly number[], dtype: DType = 'float32'): Tensor {
+    const u = this.units;
+    return concat([this.base.init([u], dtype), ones([u], dtype), this.base.init([2 * u], dtype)], 0);
+  }
+  getConfig(): Record<string, unknown> {
+    return {};
+  }
+}
+
+/**
+ * Long short-term memory, Keras gate order i, f, c, o:
+ * i, f, o = σ(·), g = tanh(·); c_t = f c_{t-1} + i g; h_t = o tanh(c_t).
+ */
+export class LSTM extends RecurrentLayer {
+  static readonly className = 'LSTM';
+  readonly stateCount = 2;
+  protected readonly gates = 4;
+  readonly activation: Activation;
+  readonly recurrentActivation: Activation;
+  readonly unitForgetBias: boolean;
+
+  constructor(args: LstmArgs) {
+    super(args, ['activation', 'recurrentActivation', 'unitForgetBias']);
+    this.activation = activationOr(args.activation, 'tanh');
+    this.recurrentActivation = activationOr(args.recurrentActivation, 'sigmoid');
+    if (args.unitForgetBias !== undefined && typeof args.unitForgetBias !== 'boolean') {
+      throw new ValueError(`${this.name}: unitForgetBias must be a boolean; received ${JSON.stringify(args.unitForgetBias)}`);
+    }
+    this.unitForgetBias = args.unitForgetBias ?? true;
+  }
+
+  override build(inputShape: Shape | Shape[]): void {
+    const base = getInitializer(this.args.biasInitializer ?? 'zeros');
+    this.buildWeights(inputShape, [4 * this.units], this.unitForgetBias ? new UnitForgetBias(base, this.units) : base);
+  }
+
+  protected inputBias(): Tensor | null {
+    return this.bias;
+  }
+
+  protected makeStep(): StepFn {
+    const u = this.recurrentKernel!;
+    const sig = this.recurrentActivation.apply, act = this.activation.apply;
+    const n = this.units;
+    return (xp, [, c], h) => {
+      const z = add(xp, matmul(h, u));
+      // One activation over all four blocks (the c block's value is unused): fewer, larger ops.
+      const gates = sig(z);
+      const batch = z.shape[0];
+      const [i, f, o] = [0, 1, 3].map((k) => slice(gates, [0, k * n], [batch, n]));
+      const cNext = add(mul(f, c), mul(i, act(slice(z, [0, 2 * n], [batch, n]))));
+      return [mul(o, act(cNext)), cNext];
+    };
+  }
+
+  override getConfig(): Record<string, unknown> {
+    return {
+      ...super.getConfig(), activation: weightConfig.activation(this.activation),
+      recurrentActivation: weightConfig.activation(this.recurrentActivation), unitForgetBias: this.unitForgetBias,
+    };
+  }
+}
+
+export interface GruArgs extends RecurrentArgs {
+  activation?: ActivationIdentifier;
+  recurrentActivation?: ActivationIdentifier;
+  /** Apply the reset gate after the recurrent matmul (Keras 3's default, cuDNN's and PyTorch's form). */
+  resetAfter?: boolean;
+}
+
+/**
+ * Gated recurrent unit, Keras gate order z, r, h: z, r = σ(·);
+ * resetAfter: hh = tanh(x W_h + b_ih + r (h U_h + b_hh)); else hh = tanh(x W_h + (r h) U_h + b_h);
+ * h_t = z h_{t-1} + (1 - z) hh.
+ */
+export class GRU extends RecurrentLayer {
+  static readonly className = 'GRU';
+  readonly stateCount = 1;
+  protected readonly gates = 3;
+  readonly activation: Activation;
+  readonly recurrentActivation: Activation;
+  readonly resetAfter: boolean;
+
+  constructor(args: GruArgs) {
+    super(args, ['activation', 'recurrentActivation', 'resetAfter']);
+    this.activation = activationOr(args.activation, 'tanh');
+    this.recurrentActivation = activationOr(args.recurrentActivation, 'sigmoid');
+    if (args.resetAfter !== undefined && typeof args.resetAfter !== 'boolean') {
+      throw new ValueError(`${this.name}: resetAfter must be a boolean; received ${JSON.stringify(args.resetAfter)}`);
+    }
+    this.resetAfter = args.resetAfter ?? true;
+  }
+
+  override build(inputShape: Shape | Shape[]): void {
+    const u3 = 3 * this.units;
+    this.buildWeights(inputShape, this.resetAfter ? [2, u3] : [u3], this.args.biasInitializer ?? 'zeros');
+  }
+
+  protected inputBias(): Tensor | null {
+    if (!this.bias) return null;
+    return this.resetAfter ? slice(this.bias, [0, 0], [1, -1]) : this.bias;
+  }
+
+  protected makeStep(): StepFn {
+    const n = this.units;
+    const sig = this.recurrentActivation.apply, act = this.activation.apply;
+    const u = this.recurrentKernel!;
+    const mix = (h: Tensor, z: Tensor, hh: Tensor) => add(hh, mul(z, sub(h, hh)));
+    if (this.resetAfter) {
+      const recurrentBias = this.bias ? slice(this.bias, [1, 0], [1, -1]) : null;
+      return (xp, [h], hIn) => {
+        let hu = matmul(hIn, u);
+        if (recurrentBias) hu = add(hu, recurrentBias);
+        const batch = xp.shape[0];
+        const [z, r] = split(sig(slice(add(xp, hu), [0, 0], [batch, 2 * n])), 2, 1);
+        const hh = act(add(slice(xp, [0, 2 * n], [batch, n]), mul(r, slice(hu, [0, 2 * n], [batch, n]))));
+        return [mix(h, z, hh)];
+      };
+    }
+    const uzr = slice(u, [0, 0], [n, 2 * n]), uh = slice(u, [0, 2 * n], [n, n]);
+    return (xp, [h], hIn) => {
+      const batch = xp.shape[0];
+      const [z, r] = split(sig(add(slice(xp, [0, 0], [batch, 2 * n]), matmul(hIn, uzr))), 2, 1);
+      const hh = act(add(slice(xp, [0, 2 * n], [batch, n]), matmul(mul(r, hIn), uh)));
+      return [mix(h, z, hh)];
+    };
+  }
+
+  override getConfig(): Record<string, unknown> {
+    return {
+      ...super.getConfig(), activation: weightConfig.activation(this.activation),
+      recurrentActivation: weightConfig.activation(this.recurrentActivation), resetAfter: this.resetAfter,
+    };
+  }
+}
+
+registerLayer('SimpleRNN', (c) => new SimpleRNN(c as unknown as SimpleRnnArgs));
+registerLayer('LSTM', (c) => new LSTM(c as unknown as LstmArgs));
+registerLayer('GRU', (c) => new GRU(c as unknown as GruArgs));
