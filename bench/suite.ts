@@ -3,6 +3,7 @@
 import * as st from '../dist/index.js';
 import { rssMB, tick, timeIt } from './measure.js';
 import { batchOf, convnet, epoch, mlp, randomDataset, RMSprop, trainStep, type Model } from './models.js';
+import { runSequence } from './sequence.js';
 
 export interface SuiteOptions {
   threads: number;
@@ -27,6 +28,7 @@ export interface FrameworkResult {
   train: Record<string, { stepMs: number; minMs: number }>;
   fullEpoch?: Record<string, { ms: number; loss: number }>;
   inference: { imagesPerSec: number; passMs: number };
+  sequence?: Record<string, { stepMs: number; minMs: number }>;
   memory: { rssMB: number[]; nativeMB?: number[]; syncLoop?: { steps: number; nativeMBBefore: number; nativeMBAfter: number; nativeMBAfterYield: number; stepMs: number } };
   [extra: string]: unknown;
 }
@@ -119,6 +121,9 @@ export async function runStrata(o: SuiteOptions): Promise<FrameworkResult> {
     }
   }
 
+  log('sequence models (LSTM and multi-head attention training steps)');
+  const sequence = await runSequence(budget);
+
   log('inference');
   const model: Model = convnet();
   const images = st.randomUniform([10000, 28, 28, 1]);
@@ -157,7 +162,7 @@ export async function runStrata(o: SuiteOptions): Promise<FrameworkResult> {
     version: st.version,
     backend: st.getBackend().name,
     threads: st.getNumThreads(),
-    sgemm, conv, addOverheadUs, sanity, train, fullEpoch, inference,
+    sgemm, conv, addOverheadUs, sanity, train, fullEpoch, inference, sequence,
     memory: { rssMB: rss, nativeMB: native, syncLoop },
   };
 }

@@ -137,6 +137,51 @@ CONV_LAYERS = [  # name, N, H, W, C, O (3x3 valid) -- same list as bench/suite.t
 ]
 
 
+class LstmNet(torch.nn.Module):
+    """[64, 50, 32] -> LSTM(128) -> last hidden state -> Linear(10): bench/sequence.ts's `lstm`."""
+
+    def __init__(self):
+        super().__init__()
+        self.lstm = torch.nn.LSTM(32, 128, batch_first=True)
+        self.fc = torch.nn.Linear(128, 10)
+
+    def forward(self, x):
+        _, (h, _) = self.lstm(x)
+        return self.fc(h[-1])
+
+
+class MhaNet(torch.nn.Module):
+    """[32, 64, 128] -> self-attention, 8 heads of 16 -> mean over time -> Linear(10)."""
+
+    def __init__(self):
+        super().__init__()
+        self.mha = torch.nn.MultiheadAttention(128, 8, batch_first=True)
+        self.fc = torch.nn.Linear(128, 10)
+
+    def forward(self, x):
+        a, _ = self.mha(x, x, x, need_weights=False)
+        return self.fc(a.mean(1))
+
+
+def run_sequence(budget):
+    """Training steps (forward, cross-entropy, backward, RMSprop) of the two sequence models."""
+    result = {}
+    for key, model, shape in (("lstm", LstmNet(), (64, 50, 32)), ("mha", MhaNet(), (32, 64, 128))):
+        opt = torch.optim.RMSprop(model.parameters(), lr=1e-3, alpha=0.9, eps=1e-7)
+        x, y = torch.randn(*shape), torch.randint(0, 10, (shape[0],))
+
+        def step():
+            opt.zero_grad(set_to_none=True)
+            loss = F.cross_entropy(model(x), y)
+            loss.backward()
+            opt.step()
+            return loss
+
+        t = time_it(step, warmup=3, budget_seconds=budget * 1.5, min_reps=5, max_reps=30)
+        result[key] = {"stepMs": t["median"], "minMs": t["min"]}
+    return result
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--threads", type=int, default=2)
@@ -225,6 +270,9 @@ def main():
             opt = RMSprop(model.params)
             data = random_dataset(60000, make.input_shape)
             out["fullEpoch"][key] = run_epoch(model, opt, data, 64, 938)
+
+    log("sequence models (LSTM and multi-head attention training steps)")
+    out["sequence"] = run_sequence(budget)
 
     log("inference")
     model = Convnet()
