@@ -115,5 +115,6 @@ void init_pool(Napi::Env env, Napi::Object exports);
 void init_softmax(Napi::Env env, Napi::Object exports);
 void init_random(Napi::Env env, Napi::Object exports);
 void init_optimizer(Napi::Env env, Napi::Object exports);
+void init_recurrent(Napi::Env env, Napi::Object exports);
 
 }  // namespace strata

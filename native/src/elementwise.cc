@@ -24,7 +24,7 @@ inline T sigmoid(T x) {
 
 // Hot float32 loops get AVX-512 / AVX2 / baseline clones chosen at load time, so one build
 // runs on any x86-64 machine and still uses the widest vectors available.
-#define STRATA_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#define STRATA_CLONES __attribute__((target_clones("avx512f", "arch=x86-64-v3", "default")))
 
 STRATA_CLONES void relu_f32(const float* x, float* y, int64_t n) {
   parallel_for(n, n > kParallelThreshold, [&](int64_t i) { y[i] = x[i] > 0.f ? x[i] : (x[i] == x[i] ? 0.f : x[i]); });

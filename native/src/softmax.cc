@@ -3,36 +3,16 @@
 
 #include "common.h"
 
+// Floating selects vectorize on AVX2 only when FP exceptions may be ignored (nothing here reads them).
+#pragma GCC optimize("no-trapping-math")
+#include "fast_math.h"
+
 namespace strata {
 namespace {
 
-#define STRATA_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#define STRATA_CLONES __attribute__((target_clones("avx512f", "arch=x86-64-v3", "default")))
 
-// Note [Vectorizable exp]
-// std::exp is a library call per element and does not vectorize without -ffast-math. Softmax
-// spends most of its time there, so the rows below use this exp: Cody-Waite range reduction
-// x = n·ln2 + r with |r| <= ln2/2, Cephes's degree-6 polynomial for e^r (about 1 ulp in float),
-// and 2^n built in the exponent bits. Inputs are <= 0 after subtracting the row maximum; below
-// -87.3 (where e^x is no longer a normal float), including -inf from masked positions, the
-// result is exactly 0, so masked attention weights are exactly 0.
-inline float exp_nonpositive(float v) {
-  const float x = v < -87.3f ? -87.3f : v;
-  // Round to nearest by adding and subtracting 1.5·2^23 (vectorizes, unlike roundf).
-  const float n = (__builtin_fmaf(x, 1.44269504088896341f, 12582912.0f)) - 12582912.0f;
-  float r = __builtin_fmaf(n, -0.693359375f, x);
-  r = __builtin_fmaf(n, 2.12194440e-4f, r);
-  float p = 1.9875691500e-4f;
-  p = __builtin_fmaf(p, r, 1.3981999507e-3f);
-  p = __builtin_fmaf(p, r, 8.3334519073e-3f);
-  p = __builtin_fmaf(p, r, 4.1665795894e-2f);
-  p = __builtin_fmaf(p, r, 1.6666665459e-1f);
-  p = __builtin_fmaf(p, r, 5.0000001201e-1f);
-  const float e = __builtin_fmaf(p, r * r, r) + 1.0f;
-  const int32_t bits = (static_cast<int32_t>(n) + 127) << 23;
-  float scale;
-  __builtin_memcpy(&scale, &bits, sizeof scale);
-  return v < -87.3f ? 0.0f : e * scale;  // a blend, not a branch
-}
+// exp_nonpositive: Note [Vectorizable exp] in fast_math.h.
 
 // Softmax over the last axis: rows of n contiguous values, three vectorized passes per row.
 STRATA_CLONES void softmax_rows(const float* __restrict x, float* __restrict y, int64_t rows, int64_t n, bool log) {

@@ -5,6 +5,7 @@ import {
 } from '../ops/elementwise.js';
 import { batchMatmul } from '../ops/linalg.js';
 import { avgPool2dPlanned, avgPool2dGrad, gatherAtMaxima, maxPool2dGrad, poolPlanFromAttrs } from '../ops/pool.js';
+import { gruCellBackward, gruCellGradVjp, lstmCellBackward, lstmCellGradVjp } from '../ops/recurrent-cell-grads.js';
 import { prod, sum } from '../ops/reduction.js';
 import { broadcastTo, gather, pad, reshape, scatterAdd, slice, sumToShape, transpose } from '../ops/shape-ops.js';
 import { zerosLike } from '../tensor/create.js';
@@ -189,4 +190,10 @@ export const VJP: { [P in Primitive]: VjpRule<P> } = {
   avgPool2dGrad: (g, { attrs }) => [avgPool2dPlanned(g, poolPlanFromAttrs(attrs.inputShape, attrs))],
   softmax: (g, { output, attrs: { axis } }) => [mul(output, sub(g, sum(mul(g, output), axis, true)))],
   logSoftmax: (g, { output, attrs: { axis } }) => [sub(g, mul(exp(output), sum(g, axis, true)))],
+  // Recurrent cells (Note [Fused recurrent cells] in ops/recurrent-cells.ts): the gradient kernels
+  // (or their formulas as ops) for first order; closed forms written with ops for second order.
+  lstmCell: (g, { inputs: [z, cPrev] }) => lstmCellBackward(z, cPrev, g),
+  lstmCellGrad: (g, { inputs: [z, cPrev, dhc] }) => lstmCellGradVjp(z, cPrev, dhc, g),
+  gruCell: (g, { inputs: [xz, hz, hPrev] }) => gruCellBackward(xz, hz, hPrev, g),
+  gruCellGrad: (g, { inputs: [xz, hz, hPrev, dh] }) => gruCellGradVjp(xz, hz, hPrev, dh, g),
 };

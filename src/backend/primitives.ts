@@ -81,6 +81,11 @@ export type OptionalAttrs = {
   logSoftmax: { axis: number };
   // activation(conv2d(x, filter) + bias) in one kernel: x NHWC, filter [kh, kw, in, out], bias [out].
   fusedConv2d: Conv2dAttrs & { activation: FusedActivation };
+  // One recurrent cell step's pointwise part (Note [Fused recurrent cells] in ops/recurrent-cells.ts).
+  lstmCell: NoAttrs; // z [B, 4u] (gates i, f, c, o), cPrev [B, u] → [B, 2u]: h then c
+  lstmCellGrad: NoAttrs; // z, cPrev, g [B, 2u] (dh then dc) → [B, 5u]: dz then dcPrev
+  gruCell: NoAttrs; // xz [B, 3u], hz [B, 3u] (gates z, r, h; reset after), hPrev [B, u] → h [B, u]
+  gruCellGrad: NoAttrs; // xz, hz, hPrev, dh [B, u] → [B, 7u]: dxz, dhz, dhPrev
 };
 
 export type FusedActivation = 'linear' | 'relu';

@@ -32,6 +32,10 @@ export interface NativeAddon {
   avgPool(x: object, xShape: readonly number[], pool: readonly number[], strides: readonly number[], pads: readonly number[], oh: number, ow: number): object;
   avgPoolGrad(dy: object, xShape: readonly number[], pool: readonly number[], strides: readonly number[], pads: readonly number[], oh: number, ow: number): object;
   softmax(x: object, xShape: readonly number[], axis: number, log: boolean): object;
+  lstmCell(z: object, cPrev: object, batch: number, units: number): object;
+  lstmCellGrad(z: object, cPrev: object, dhc: object, batch: number, units: number): object;
+  gruCell(xz: object, hz: object, hPrev: object, batch: number, units: number): object;
+  gruCellGrad(xz: object, hz: object, hPrev: object, dh: object, batch: number, units: number): object;
   random(n: number, k0: number, k1: number, offset: number, kind: number, a: number, b: number): object;
   optimizerUpdate(kind: number, w: object, g: object, slots: object[], n: number, params: number[]): object[];
   setNumThreads(n: number): void;

@@ -12,6 +12,7 @@ import {
   broadcastToKernel, concatKernel, gatherKernel, padKernel, reshapeKernel, scatterAddKernel, sliceKernel, transposeKernel,
 } from './movement.js';
 import { avgPool2dGradKernel, avgPool2dKernel, maxPool2dGradKernel, maxPool2dKernel } from './pool.js';
+import { gruCellGradKernel, gruCellKernel, lstmCellGradKernel, lstmCellKernel } from './recurrent.js';
 import { argReduceKernel, reduceKernel } from './reduce.js';
 import { logSoftmaxKernel, softmaxKernel } from './softmax.js';
 
@@ -48,6 +49,10 @@ const kernels: CoreKernels & OptionalKernels = {
   avgPool2dGrad: avgPool2dGradKernel,
   softmax: softmaxKernel,
   logSoftmax: logSoftmaxKernel,
+  lstmCell: lstmCellKernel,
+  lstmCellGrad: lstmCellGradKernel,
+  gruCell: gruCellKernel,
+  gruCellGrad: gruCellGradKernel,
 };
 
 /**

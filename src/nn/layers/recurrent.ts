@@ -2,6 +2,7 @@ import { ValueError } from '../../core/errors.js';
 import type { DType } from '../../core/dtype.js';
 import { add, mul, sub } from '../../ops/elementwise.js';
 import { matmul } from '../../ops/linalg.js';
+import { gruCell, lstmCell } from '../../ops/recurrent-cells.js';
 import { concat, slice, split } from '../../ops/shape-ops.js';
 import { ones } from '../../tensor/create.js';
 import type { Tensor } from '../../tensor/tensor.js';
@@ -18,6 +19,16 @@ import { RecurrentLayer, type RecurrentArgs, type StepFn } from './recurrent-bas
 //   (input bias, recurrent bias) with resetAfter, else [3u].
 // Each step is a handful of public ops on [N, g·units] blocks (Note [Unstacking the time axis]
 // in recurrent-base.ts for the loop around it); gradients through time come from the tape.
+// With the default activations, the pointwise part of an LSTM or GRU (resetAfter) step is one
+// op, lstmCell / gruCell, which is one kernel where the backend has it (Note [Fused recurrent
+// cells] in ops/recurrent-cells.ts) and otherwise these same ops.
+
+/**
+ * Whether a cell uses Keras's default tanh and sigmoid, the only pair the fused cells compute.
+ * getActivation gives one shared object per built-in, whether named or passed as the function.
+ */
+const defaultActivations = (activation: Activation, recurrentActivation: Activation): boolean =>
+  activation.apply === getActivation('tanh').apply && recurrentActivation.apply === getActivation('sigmoid').apply;
 
 /** `null` means linear, as in Keras; undefined takes the layer's default. */
 const activationOr = (id: ActivationIdentifier, fallback: string): Activation => getActivation(id === undefined ? fallback : id);
@@ -111,8 +122,10 @@ export class LSTM extends RecurrentLayer {
     const u = this.recurrentKernel!;
     const sig = this.recurrentActivation.apply, act = this.activation.apply;
     const n = this.units;
+    const fused = defaultActivations(this.activation, this.recurrentActivation);
     return (xp, [, c], h) => {
       const z = add(xp, matmul(h, u));
+      if (fused) return lstmCell(z, c);
       // One activation over all four blocks (the c block's value is unused): fewer, larger ops.
       const gates = sig(z);
       const batch = z.shape[0];
@@ -177,9 +190,11 @@ export class GRU extends RecurrentLayer {
     const mix = (h: Tensor, z: Tensor, hh: Tensor) => add(hh, mul(z, sub(h, hh)));
     if (this.resetAfter) {
       const recurrentBias = this.bias ? slice(this.bias, [1, 0], [1, -1]) : null;
+      const fused = defaultActivations(this.activation, this.recurrentActivation);
       return (xp, [h], hIn) => {
         let hu = matmul(hIn, u);
         if (recurrentBias) hu = add(hu, recurrentBias);
+        if (fused) return [gruCell(xp, hu, h)];
         const batch = xp.shape[0];
         const [z, r] = split(sig(slice(add(xp, hu), [0, 0], [batch, 2 * n])), 2, 1);
         const hh = act(add(slice(xp, [0, 2 * n], [batch, n]), mul(r, slice(hu, [0, 2 * n], [batch, n]))));
