@@ -1,5 +1,7 @@
 // Batched matmul: oneDNN's matmul for float32 (operand transposes expressed as strides, so no
 // copy is made), plain loops for int32.
+#include <omp.h>
+
 #include "common.h"
 #include "dnnl_util.h"
 
@@ -31,6 +33,28 @@ PrimitiveCache<MatmulEntry>& matmul_cache() {
 }
 
 // matmul(a, b, batch, m, k, n, transposeA, transposeB, dtype)
+// Note [Small products on one thread]
+// A product of a few million multiply-adds (an LSTM step's [64, 128] x [128, 512]) takes tens
+// of microseconds; splitting it over threads costs more in synchronization than it saves, and
+// far more when another process holds the second core. Such products are created and run with
+// one OpenMP thread. The decision depends only on the shape, so a cached primitive is always
+// used in the mode it was created in (oneDNN fixes its thread count at creation).
+constexpr int64_t kSmallProduct = int64_t(1) << 23;
+
+class OneThreadScope {
+ public:
+  explicit OneThreadScope(bool active) : active_(active), saved_(active ? omp_get_max_threads() : 0) {
+    if (active_) omp_set_num_threads(1);
+  }
+  ~OneThreadScope() {
+    if (active_) omp_set_num_threads(saved_);
+  }
+
+ private:
+  bool active_;
+  int saved_;
+};
+
 Napi::Value Matmul(const Napi::CallbackInfo& info) {
   Buffer* ab = get_buffer(info[0]);
   Buffer* bb = get_buffer(info[1]);
@@ -48,6 +72,7 @@ Napi::Value Matmul(const Napi::CallbackInfo& info) {
       std::fill_n(static_cast<float*>(yb->data), batch * m * n, 0.f);
       return out;
     }
+    OneThreadScope one_thread(batch * m * n * k < kSmallProduct);
     auto& e = matmul_cache().get(cache_key("mm", batch, m, k, n, ta, tb), [&] {
       const dnnl::memory::desc a_md(dims{batch, m, k}, dt::f32, ta ? dims{m * k, 1, m} : dims{m * k, k, 1});
       const dnnl::memory::desc b_md(dims{batch, k, n}, dt::f32, tb ? dims{k * n, 1, k} : dims{k * n, n, 1});
