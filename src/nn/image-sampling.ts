@@ -21,9 +21,11 @@ import { sum } from '../ops/reduction.js';
 import { gather, reshape } from '../ops/shape-ops.js';
 import { tensor } from '../tensor/create.js';
 import type { Tensor } from '../tensor/tensor.js';
+// One rule for where samples outside the image come from (Keras's fill modes), shared with the
+// data pipeline's host-side augmentation.
+import { fillIndex, type FillMode } from '../data/image.js';
 
-/** Where samples outside the image come from (Keras's fill modes). */
-export type FillMode = 'reflect' | 'wrap' | 'constant' | 'nearest';
+export { fillIndex, type FillMode };
 export type Interpolation = 'bilinear' | 'nearest';
 export const FILL_MODES: readonly FillMode[] = ['reflect', 'wrap', 'constant', 'nearest'];
 export const INTERPOLATIONS: readonly Interpolation[] = ['bilinear', 'nearest'];
@@ -36,28 +38,6 @@ export interface SampleOptions {
   interpolation: Interpolation;
   /** The value of outside pixels with fillMode 'constant'. */
   fillValue: number;
-}
-
-/**
- * An integer index into [0, size) by the fill mode, or -1 for "outside" ('constant').
- * reflect: d c b a | a b c d | d c b a (mirrored about the pixel edges); wrap: periodic;
- * nearest: the edge pixel repeats.
- */
-export function fillIndex(i: number, size: number, mode: FillMode): number {
-  if (i >= 0 && i < size) return i;
-  switch (mode) {
-    case 'constant':
-      return -1;
-    case 'nearest':
-      return i < 0 ? 0 : size - 1;
-    case 'wrap':
-      return ((i % size) + size) % size;
-    case 'reflect': {
-      const period = 2 * size;
-      const m = ((i % period) + period) % period;
-      return m < size ? m : period - 1 - m;
-    }
-  }
 }
 
 /** Round half to even, as NumPy's and JAX's round (Keras's nearest interpolation). */
