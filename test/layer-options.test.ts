@@ -51,3 +51,16 @@ describe('tensors passed as options', () => {
     assert.throws(() => new ScaleAndAdd().apply(a, { other: st.ones([1, 3]) }), /cannot mix symbolic inputs/);
   });
 });
+
+describe('predict keeps the output structure', () => {
+  it('a model built with a one-element list of outputs predicts a one-element list', () => {
+    const a = st.input({ shape: [3] });
+    const single = st.model({ inputs: a, outputs: st.layers.dense({ units: 2 }).apply(a) });
+    const listed = st.model({ inputs: a, outputs: [st.layers.dense({ units: 2 }).apply(a)] });
+    const x = randomTensor([5, 3], 4, 'float32');
+    assert.ok(single.predict(x) instanceof st.Tensor);
+    const out = listed.predict(x, { batchSize: 2 });
+    assert.ok(Array.isArray(out) && out.length === 1);
+    assert.deepEqual([...(out as st.Tensor[])[0].shape], [5, 2]);
+  });
+});

@@ -402,10 +402,12 @@ export class Trainer {
     const xs = toTensorList('predict', 'x', x);
     const data = new ArrayData('predict', xs, []);
     const pieces: Tensor[][] = [];
+    let listOutput = false;
     noGrad(() => {
       for (let b = 0; b < data.batchCount(batchSize); b++) {
         const batch = data.batch(b, batchSize);
         const out = model.apply(model.inputs.length > 1 || xs.length > 1 ? batch.xs : batch.xs[0], { training: false }) as Tensor | Tensor[];
+        listOutput = Array.isArray(out);
         const outs = Array.isArray(out) ? out : [out];
         pieces.push(outs);
         if (batch.xs !== xs) disposeAllBut(batch.xs, outs);
@@ -414,6 +416,7 @@ export class Trainer {
     if (pieces.length === 0) throw new ValueError('predict: x has no samples');
     const joined = pieces[0].map((_, i) => (pieces.length === 1 ? pieces[0][i] : concat(pieces.map((p) => p[i]), 0)));
     if (pieces.length > 1) disposeAllBut(pieces.flat(), xs);
-    return joined.length === 1 ? joined[0] : joined;
+    // A model built with a list of outputs answers with a list, even of one tensor (Keras).
+    return listOutput ? joined : joined[0];
   }
 }
