@@ -5,16 +5,14 @@ import { pair, type Padding } from '../../ops/conv-geometry.js';
 import { add } from '../../ops/elementwise.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { getActivation, type Activation, type ActivationIdentifier } from '../activations.js';
-import type { InitializerIdentifier } from '../initializers.js';
 import { Layer, knownDim, singleShape, type CallOptions, type LayerArgs } from '../layer.js';
 import { registerLayer } from '../registry.js';
-import type { Regularizer } from '../regularizers.js';
 import { formatShape, type Shape } from '../symbolic.js';
 import { convOutputSize, type IntPair } from './conv.js';
 import { floatingLike, requireRank } from './conv-options.js';
-import { positiveInt, weightConfig } from './dense.js';
+import { positiveInt, weightConfig, type KernelBiasArgs } from './dense.js';
 
-export interface Conv2dTransposeArgs extends LayerArgs {
+export interface Conv2dTransposeArgs extends LayerArgs, KernelBiasArgs {
   filters: number;
   kernelSize: IntPair;
   strides?: IntPair;
@@ -25,10 +23,6 @@ export interface Conv2dTransposeArgs extends LayerArgs {
   activation?: ActivationIdentifier;
   useBias?: boolean;
   dataFormat?: 'channelsLast';
-  kernelInitializer?: InitializerIdentifier;
-  biasInitializer?: InitializerIdentifier;
-  kernelRegularizer?: Regularizer | string | null;
-  biasRegularizer?: Regularizer | string | null;
 }
 
 const KEYS = ['filters', 'kernelSize', 'strides', 'padding', 'outputPadding', 'dilationRate', 'activation', 'useBias', 'dataFormat',
@@ -68,7 +62,6 @@ export class Conv2DTranspose extends Layer {
   bias: Tensor | null = null;
 
   constructor(args: Conv2dTransposeArgs) {
-    // The base would name it conv2_dtranspose; Keras's snake case is conv2d_transpose.
     super(args as Conv2dTransposeArgs & Record<string, unknown>, KEYS);
     this.filters = positiveInt(this.name, 'filters', args.filters);
     if (args.kernelSize === undefined) throw new ValueError(`${this.name}: kernelSize is required (a number or [kh, kw])`);
@@ -124,10 +117,7 @@ export class Conv2DTranspose extends Layer {
     return {
       ...super.getConfig(), filters: this.filters, kernelSize: this.kernelSize, strides: this.strides, padding: this.padding,
       outputPadding: this.outputPadding, dilationRate: this.dilationRate, activation: weightConfig.activation(this.activation), useBias: this.useBias,
-      kernelInitializer: weightConfig.initializer(this.args.kernelInitializer ?? 'glorotUniform'),
-      biasInitializer: weightConfig.initializer(this.args.biasInitializer ?? 'zeros'),
-      kernelRegularizer: weightConfig.regularizer(this.args.kernelRegularizer),
-      biasRegularizer: weightConfig.regularizer(this.args.biasRegularizer),
+      ...weightConfig.kernelAndBias(this.args),
     };
   }
 }

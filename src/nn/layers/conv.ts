@@ -6,16 +6,15 @@ import { add } from '../../ops/elementwise.js';
 import { fusedConv2d } from '../../ops/fused.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { getActivation, type Activation, type ActivationIdentifier } from '../activations.js';
-import type { InitializerIdentifier } from '../initializers.js';
 import { Layer, knownDim, singleShape, type CallOptions, type LayerArgs } from '../layer.js';
 import { registerLayer } from '../registry.js';
-import type { Regularizer } from '../regularizers.js';
 import { formatShape, type Shape } from '../symbolic.js';
-import { positiveInt, weightConfig } from './dense.js';
+import { checkStridesWithDilation } from './conv-options.js';
+import { positiveInt, weightConfig, type KernelBiasArgs } from './dense.js';
 
 export type IntPair = number | readonly [number, number];
 
-export interface Conv2dArgs extends LayerArgs {
+export interface Conv2dArgs extends LayerArgs, KernelBiasArgs {
   filters: number;
   kernelSize: IntPair;
   strides?: IntPair;
@@ -24,10 +23,6 @@ export interface Conv2dArgs extends LayerArgs {
   activation?: ActivationIdentifier;
   useBias?: boolean;
   dataFormat?: 'channelsLast';
-  kernelInitializer?: InitializerIdentifier;
-  biasInitializer?: InitializerIdentifier;
-  kernelRegularizer?: Regularizer | string | null;
-  biasRegularizer?: Regularizer | string | null;
 }
 
 const CONV_KEYS = ['filters', 'kernelSize', 'strides', 'padding', 'dilationRate', 'activation', 'useBias', 'dataFormat',
@@ -66,9 +61,7 @@ export class Conv2D extends Layer {
     this.dilationRate = pair(this.name, 'dilationRate', args.dilationRate, 1);
     this.padding = checkOneOf(this.name, 'padding', args.padding ?? 'valid', ['valid', 'same'] as const);
     checkOneOf(this.name, 'dataFormat', args.dataFormat ?? 'channelsLast', ['channelsLast'] as const);
-    if ((this.strides[0] > 1 || this.strides[1] > 1) && (this.dilationRate[0] > 1 || this.dilationRate[1] > 1)) {
-      throw new ValueError(`${this.name}: strides > 1 and dilationRate > 1 cannot be combined (as in Keras); received strides ${JSON.stringify(args.strides)}, dilationRate ${JSON.stringify(args.dilationRate)}`);
-    }
+    checkStridesWithDilation(this.name, this.strides, this.dilationRate);
     this.activation = getActivation(args.activation);
     this.useBias = args.useBias ?? true;
     this.args = args;
@@ -112,10 +105,7 @@ export class Conv2D extends Layer {
     return {
       ...super.getConfig(), filters: this.filters, kernelSize: this.kernelSize, strides: this.strides, padding: this.padding,
       dilationRate: this.dilationRate, activation: weightConfig.activation(this.activation), useBias: this.useBias,
-      kernelInitializer: weightConfig.initializer(this.args.kernelInitializer ?? 'glorotUniform'),
-      biasInitializer: weightConfig.initializer(this.args.biasInitializer ?? 'zeros'),
-      kernelRegularizer: weightConfig.regularizer(this.args.kernelRegularizer),
-      biasRegularizer: weightConfig.regularizer(this.args.biasRegularizer),
+      ...weightConfig.kernelAndBias(this.args),
     };
   }
 }

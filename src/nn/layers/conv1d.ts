@@ -6,18 +6,16 @@ import { fusedConv2d } from '../../ops/fused.js';
 import { pad, reshape } from '../../ops/shape-ops.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { getActivation, type Activation, type ActivationIdentifier } from '../activations.js';
-import type { InitializerIdentifier } from '../initializers.js';
 import { Layer, knownDim, singleShape, type CallOptions, type LayerArgs } from '../layer.js';
 import { registerLayer } from '../registry.js';
-import type { Regularizer } from '../regularizers.js';
 import type { Shape } from '../symbolic.js';
 import { convOutputSize } from './conv.js';
 import { checkStridesWithDilation, floatingLike, requireRank, singleInt, windowTooLarge, type IntOne } from './conv-options.js';
-import { positiveInt, weightConfig } from './dense.js';
+import { positiveInt, weightConfig, type KernelBiasArgs } from './dense.js';
 
 export type Conv1dPadding = 'valid' | 'same' | 'causal';
 
-export interface Conv1dArgs extends LayerArgs {
+export interface Conv1dArgs extends LayerArgs, KernelBiasArgs {
   filters: number;
   kernelSize: IntOne;
   strides?: IntOne;
@@ -27,10 +25,6 @@ export interface Conv1dArgs extends LayerArgs {
   activation?: ActivationIdentifier;
   useBias?: boolean;
   dataFormat?: 'channelsLast';
-  kernelInitializer?: InitializerIdentifier;
-  biasInitializer?: InitializerIdentifier;
-  kernelRegularizer?: Regularizer | string | null;
-  biasRegularizer?: Regularizer | string | null;
 }
 
 const CONV1D_KEYS = ['filters', 'kernelSize', 'strides', 'padding', 'dilationRate', 'activation', 'useBias', 'dataFormat',
@@ -116,10 +110,7 @@ export class Conv1D extends Layer {
     return {
       ...super.getConfig(), filters: this.filters, kernelSize: [this.kernelSize], strides: [this.strides], padding: this.padding,
       dilationRate: [this.dilationRate], activation: weightConfig.activation(this.activation), useBias: this.useBias,
-      kernelInitializer: weightConfig.initializer(this.args.kernelInitializer ?? 'glorotUniform'),
-      biasInitializer: weightConfig.initializer(this.args.biasInitializer ?? 'zeros'),
-      kernelRegularizer: weightConfig.regularizer(this.args.kernelRegularizer),
-      biasRegularizer: weightConfig.regularizer(this.args.biasRegularizer),
+      ...weightConfig.kernelAndBias(this.args),
     };
   }
 }

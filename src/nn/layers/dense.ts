@@ -12,14 +12,10 @@ import type { Shape } from '../symbolic.js';
 import { getInitializer } from '../initializers.js';
 import { getRegularizer } from '../regularizers.js';
 
-export interface DenseArgs extends LayerArgs {
+export interface DenseArgs extends LayerArgs, KernelBiasArgs {
   units: number;
   activation?: ActivationIdentifier;
   useBias?: boolean;
-  kernelInitializer?: InitializerIdentifier;
-  biasInitializer?: InitializerIdentifier;
-  kernelRegularizer?: Regularizer | string | null;
-  biasRegularizer?: Regularizer | string | null;
 }
 
 const DENSE_KEYS = ['units', 'activation', 'useBias', 'kernelInitializer', 'biasInitializer', 'kernelRegularizer', 'biasRegularizer'];
@@ -31,11 +27,26 @@ export function positiveInt(layer: string, name: string, v: unknown): number {
   return v;
 }
 
+/** The weight options of layers with a kernel and a bias (dense and the convolutions). */
+export interface KernelBiasArgs {
+  kernelInitializer?: InitializerIdentifier;
+  biasInitializer?: InitializerIdentifier;
+  kernelRegularizer?: Regularizer | string | null;
+  biasRegularizer?: Regularizer | string | null;
+}
+
 /** Serialized forms shared by layers with weights and an activation. */
 export const weightConfig = {
   initializer: (id: InitializerIdentifier) => serializeInitializer(getInitializer(id)),
   regularizer: (r: Regularizer | string | null | undefined) => (r ? serializeRegularizer(getRegularizer(r)) : null),
   activation: (a: Activation) => serializeActivation(a),
+  /** The four kernel/bias entries of getConfig, with Keras's defaults (glorotUniform, zeros). */
+  kernelAndBias: (a: KernelBiasArgs) => ({
+    kernelInitializer: weightConfig.initializer(a.kernelInitializer ?? 'glorotUniform'),
+    biasInitializer: weightConfig.initializer(a.biasInitializer ?? 'zeros'),
+    kernelRegularizer: weightConfig.regularizer(a.kernelRegularizer),
+    biasRegularizer: weightConfig.regularizer(a.biasRegularizer),
+  }),
 };
 
 /** A fully connected layer: activation(x · kernel + bias) over the last axis, kernel [inputDim, units]. */
@@ -85,10 +96,7 @@ export class Dense extends Layer {
   override getConfig(): Record<string, unknown> {
     return {
       ...super.getConfig(), units: this.units, activation: weightConfig.activation(this.activation), useBias: this.useBias,
-      kernelInitializer: weightConfig.initializer(this.args.kernelInitializer ?? 'glorotUniform'),
-      biasInitializer: weightConfig.initializer(this.args.biasInitializer ?? 'zeros'),
-      kernelRegularizer: weightConfig.regularizer(this.args.kernelRegularizer),
-      biasRegularizer: weightConfig.regularizer(this.args.biasRegularizer),
+      ...weightConfig.kernelAndBias(this.args),
     };
   }
 }
