@@ -8,28 +8,19 @@ import { batchNorm } from '../../ops/normalization.js';
 import { moments, sum } from '../../ops/reduction.js';
 import { reshape } from '../../ops/shape-ops.js';
 import type { Tensor } from '../../tensor/tensor.js';
-import type { InitializerIdentifier } from '../initializers.js';
 import { Layer, knownDim, singleShape, type CallOptions, type LayerArgs } from '../layer.js';
+import { Normalization, type CommonNormArgs } from './normalization.js';
 import { registerLayer } from '../registry.js';
-import type { Regularizer } from '../regularizers.js';
 import { formatShape, type Shape } from '../symbolic.js';
-import { weightConfig } from './dense.js';
 
-export interface GroupNormalizationArgs extends LayerArgs {
+export interface GroupNormalizationArgs extends CommonNormArgs {
   /** Number of channel groups (default 32); it must divide the channels. -1 means one group per channel (instance normalization). */
   groups?: number;
   /** The channels axis (default -1). */
   axis?: number;
-  epsilon?: number;
-  center?: boolean;
-  scale?: boolean;
-  betaInitializer?: InitializerIdentifier;
-  gammaInitializer?: InitializerIdentifier;
-  betaRegularizer?: Regularizer | string | null;
-  gammaRegularizer?: Regularizer | string | null;
 }
 
-const GROUP_KEYS = ['groups', 'axis', 'epsilon', 'center', 'scale', 'betaInitializer', 'gammaInitializer', 'betaRegularizer', 'gammaRegularizer'];
+const GROUP_KEYS = ['groups', 'axis'];
 
 /**
  * Splits the channels into `groups` contiguous groups and normalizes each sample's group over
@@ -37,31 +28,20 @@ const GROUP_KEYS = ['groups', 'axis', 'epsilon', 'center', 'scale', 'betaInitial
  * (weights [channels], gamma first). groups = channels is instance normalization; groups = 1
  * normalizes each sample over everything, like layer normalization over all its axes.
  */
-export class GroupNormalization extends Layer {
+export class GroupNormalization extends Normalization {
   static readonly className = 'GroupNormalization';
   override supportsMasking = true;
   readonly groups: number;
   readonly axis: number;
-  readonly epsilon: number;
-  readonly center: boolean;
-  readonly scale: boolean;
-  private readonly args: GroupNormalizationArgs;
-  gamma: Tensor | null = null;
-  beta: Tensor | null = null;
 
   constructor(args: GroupNormalizationArgs = {}) {
-    super(args as GroupNormalizationArgs & Record<string, unknown>, GROUP_KEYS);
+    super(args, GROUP_KEYS, 1e-3);
     this.groups = args.groups ?? 32;
     if (!Number.isInteger(this.groups) || !(this.groups >= 1 || this.groups === -1)) {
       throw new ValueError(`${this.name}: groups must be a positive integer or -1 (one group per channel); received ${JSON.stringify(args.groups)}`);
     }
     this.axis = args.axis ?? -1;
     if (!Number.isInteger(this.axis)) throw new ValueError(`${this.name}: axis must be an integer; received ${JSON.stringify(args.axis)}`);
-    this.epsilon = args.epsilon ?? 1e-3;
-    if (typeof this.epsilon !== 'number' || !(this.epsilon > 0)) throw new ValueError(`${this.name}: epsilon must be a number > 0; received ${JSON.stringify(args.epsilon)}`);
-    this.center = args.center ?? true;
-    this.scale = args.scale ?? true;
-    this.args = args;
   }
 
   /** The channels axis as a non-negative index (never the batch axis). */
@@ -86,9 +66,7 @@ export class GroupNormalization extends Layer {
     const a = this.channelAxis(shape);
     const channels = knownDim(this.name, shape, a, `channels axis ${a}`);
     this.groupCount(channels);
-    const a2 = this.args;
-    if (this.scale) this.gamma = this.addWeight('gamma', [channels], { initializer: a2.gammaInitializer ?? 'ones', regularizer: a2.gammaRegularizer });
-    if (this.center) this.beta = this.addWeight('beta', [channels], { initializer: a2.betaInitializer ?? 'zeros', regularizer: a2.betaRegularizer });
+    this.addScaleAndCenter([channels]);
   }
 
   call(inputs: Tensor | Tensor[], _options: CallOptions): Tensor {
@@ -107,13 +85,7 @@ export class GroupNormalization extends Layer {
   }
 
   override getConfig(): Record<string, unknown> {
-    return {
-      ...super.getConfig(), groups: this.groups, axis: this.axis, epsilon: this.epsilon, center: this.center, scale: this.scale,
-      betaInitializer: weightConfig.initializer(this.args.betaInitializer ?? 'zeros'),
-      gammaInitializer: weightConfig.initializer(this.args.gammaInitializer ?? 'ones'),
-      betaRegularizer: weightConfig.regularizer(this.args.betaRegularizer),
-      gammaRegularizer: weightConfig.regularizer(this.args.gammaRegularizer),
-    };
+    return { ...super.getConfig(), groups: this.groups, axis: this.axis };
   }
 }
 

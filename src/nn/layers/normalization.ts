@@ -12,7 +12,7 @@ import type { Regularizer } from '../regularizers.js';
 import { formatShape, type Shape } from '../symbolic.js';
 import { weightConfig } from './dense.js';
 
-interface CommonNormArgs extends LayerArgs {
+export interface CommonNormArgs extends LayerArgs {
   epsilon?: number;
   center?: boolean;
   scale?: boolean;
@@ -47,7 +47,8 @@ function broadcastShape(rank: number, axes: number[], sizes: number[]): number[]
   return shape;
 }
 
-abstract class Normalization extends Layer {
+/** Epsilon, center and scale with their gamma/beta weights: the part every normalization layer shares. */
+export abstract class Normalization extends Layer {
   readonly epsilon: number;
   readonly center: boolean;
   readonly scale: boolean;
