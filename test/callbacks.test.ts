@@ -13,19 +13,10 @@ import {
   CallbackList, EarlyStopping, History, ProgressBar, callbacks, formatPlaceholders,
   type Callback, type CallbackModel, type Logs, type ProgressStream, type TrainingParams,
 } from '../src/callbacks/index.js';
-import { assertClose, randomValues } from './helpers.js';
+import { assertClose, randomValues, withBackendAsync } from './helpers.js';
 
 const BACKENDS = st.backends().filter((b) => b.available).map((b) => b.name);
 
-async function onBackend<T>(name: string, f: () => Promise<T>): Promise<T> {
-  const previous = st.getBackend().name;
-  st.setBackend(name);
-  try {
-    return await f();
-  } finally {
-    st.setBackend(previous);
-  }
-}
 
 /** A stand-in for Model: two variables, a real optimizer, saves recorded instead of written. */
 class FakeModel implements CallbackModel {
@@ -142,7 +133,7 @@ describe('earlyStopping', () => {
 
   for (const backend of BACKENDS) {
     it(`restores the best epoch's weights at the end (${backend})`, () =>
-      onBackend(backend, async () => {
+      withBackendAsync(backend, async () => {
         const es = callbacks.earlyStopping({ patience: 2, restoreBestWeights: true });
         const r = await run([es], series('val_loss', [0.9, 0.5, 0.7, 0.6, 0.4]));
         assert.equal(r.epochsRun, 4);
@@ -253,7 +244,7 @@ function lrRecorder(model: FakeModel, into: number[]): Callback {
 describe('learningRateScheduler', () => {
   for (const backend of BACKENDS) {
     it(`sets the rate at each epoch's start, logs it, and SGD uses it (${backend})`, () =>
-      onBackend(backend, async () => {
+      withBackendAsync(backend, async () => {
         const model = new FakeModel(st.optimizers.sgd({ learningRate: 0.1 }));
         const initial = model.values();
         const schedule = (epoch: number, lr: number) => (epoch < 2 ? lr : lr * Math.exp(-0.1));

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { encode as encodePng } from 'fast-png';
 import jpeg from 'jpeg-js';
 import * as st from '../src/index.js';
-import { assertClose, randomValues } from './helpers.js';
+import { assertClose, randomValues, withBackend } from './helpers.js';
 
 const root = mkdtempSync(join(tmpdir(), 'strata-images-'));
 process.on('exit', () => rmSync(root, { recursive: true, force: true }));
@@ -224,16 +224,12 @@ test('augmenters work inside map on {xs, ys} elements, keep float64, and reject 
     assertClose(values(e.xs), values(st.gather(plain[k].xs, st.tensor([5, 4, 3, 2, 1, 0], [6], 'int32'), 1)));
   });
   if (st.backends().some((b) => b.name === 'reference' && b.available)) {
-    const previous = st.getBackend().name;
-    st.setBackend('reference');
-    try {
+    withBackend('reference', () => {
       const x = st.tensor([0.1, 0.2, 0.3, 0.4], [1, 2, 2, 1], 'float64');
       const y = st.data.augment.flipLeftRight({ probability: 1 })(x);
       assert.equal(y.dtype, 'float64');
       assert.deepEqual(values(y), [0.2, 0.1, 0.4, 0.3]);
-    } finally {
-      st.setBackend(previous);
-    }
+    });
   }
   assert.throws(() => st.data.augment.rotate('a' as never), /augment.rotate: maxDegrees must be a non-negative number or an interval/);
   assert.throws(() => st.data.augment.zoom(1), /augment.zoom: zoom factors must stay positive/);

@@ -1,21 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as st from '../src/index.js';
-import { assertClose, randomValues } from './helpers.js';
+import { assertClose, randomValues, withBackendAsync } from './helpers.js';
 import type { Dataset } from '../src/data/dataset.js';
 
 const available = st.backends().filter((b) => b.available).map((b) => b.name);
 
-/** Runs an async body with `name` as the current backend (withBackend in helpers is synchronous). */
-async function onBackend(name: string, f: () => Promise<void>): Promise<void> {
-  const previous = st.getBackend().name;
-  st.setBackend(name);
-  try {
-    await f();
-  } finally {
-    st.setBackend(previous);
-  }
-}
 
 const values = (t: st.Tensor) => Array.from(t.dataSync());
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
@@ -36,7 +26,7 @@ async function scalars(ds: Dataset<st.Tensor>): Promise<number[]> {
 }
 
 for (const backend of available) {
-  test(`fromArrays yields rows in order with their labels (${backend})`, () => onBackend(backend, async () => {
+  test(`fromArrays yields rows in order with their labels (${backend})`, () => withBackendAsync(backend, async () => {
     const { x, y, xv } = rows(7);
     const ds = st.data.fromArrays(x, y);
     assert.equal(ds.size, 7);
@@ -56,7 +46,7 @@ for (const backend of available) {
     assertClose(values(multi[1].xs[1]), xv.slice(3, 6).map((v) => 2 * v));
   }));
 
-  test(`batch stacks rows, with a remainder or without (${backend})`, () => onBackend(backend, async () => {
+  test(`batch stacks rows, with a remainder or without (${backend})`, () => withBackendAsync(backend, async () => {
     const { x, y, xv } = rows(10);
     for (const [dropRemainder, sizes] of [[false, [4, 4, 2]], [true, [4, 4]]] as const) {
       const ds = st.data.fromArrays(x, y).batch(4, { dropRemainder });

@@ -12,6 +12,17 @@ export function withBackend<T>(name: string, f: () => T): T {
   }
 }
 
+/** withBackend for an async body: the backend stays switched until the promise settles. */
+export async function withBackendAsync<T>(name: string, f: () => Promise<T> | T): Promise<T> {
+  const previous = st.getBackend().name;
+  st.setBackend(name);
+  try {
+    return await f();
+  } finally {
+    st.setBackend(previous);
+  }
+}
+
 /** Deterministic pseudo-random values in [lo, hi) (a tiny LCG, independent of Strata's RNG). */
 export function randomValues(n: number, seed = 1, lo = -1, hi = 1): number[] {
   let s = seed >>> 0 || 1;

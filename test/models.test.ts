@@ -4,20 +4,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as st from '../src/index.js';
-import { assertClose, randomValues } from './helpers.js';
+import { assertClose, randomValues, withBackendAsync } from './helpers.js';
 
 const BACKENDS = st.backends().filter((b) => b.available).map((b) => b.name);
 const L = st.layers;
 
-async function onBackend<T>(name: string, f: () => Promise<T> | T): Promise<T> {
-  const previous = st.getBackend().name;
-  st.setBackend(name);
-  try {
-    return await f();
-  } finally {
-    st.setBackend(previous);
-  }
-}
 
 // ---- float64 references --------------------------------------------------------------------
 
@@ -65,7 +56,7 @@ function rowOf(lines: string[], name: string): string[] {
 
 for (const backend of BACKENDS) {
   describe(`Sequential on the ${backend} backend`, () => {
-    it('with inputShape on the first layer it is built at once: summary before data, predict as float64', () => onBackend(backend, () => {
+    it('with inputShape on the first layer it is built at once: summary before data, predict as float64', () => withBackendAsync(backend, () => {
       const m = st.sequential({ layers: [L.dense({ units: 4, inputShape: [3], activation: 'relu' }), L.dense({ units: 5 })] });
       assert.equal(m.built, true);
       assert.deepEqual(m.outputs[0].shape, [null, 5]);
@@ -78,7 +69,7 @@ for (const backend of BACKENDS) {
       assertClose(m.predict(x) as st.Tensor, flatM(denseRef(denseRef(toRows(x), d1, relu), d2)), 1e-5, 1e-6);
     }));
 
-    it('without an input shape it builds on the first call, from the data', () => onBackend(backend, async () => {
+    it('without an input shape it builds on the first call, from the data', () => withBackendAsync(backend, async () => {
       const m = st.sequential({ layers: [L.dense({ units: 4, activation: 'relu' }), L.dense({ units: 2 })] });
       assert.equal(m.built, false);
       assert.equal(m.countParams(), 0);
@@ -98,7 +89,7 @@ for (const backend of BACKENDS) {
       assert.deepEqual(m2.getWeights().map((w) => [...w.shape]), [[2, 3], [3]]);
     }));
 
-    it('add(st.layers.input()) first builds each layer as it is added', () => onBackend(backend, () => {
+    it('add(st.layers.input()) first builds each layer as it is added', () => withBackendAsync(backend, () => {
       const m = st.sequential();
       m.add(st.layers.input({ shape: [4] }));
       m.add(L.dense({ units: 3, activation: 'relu' }));
@@ -113,7 +104,7 @@ for (const backend of BACKENDS) {
       assert.throws(() => m.add(st.layers.input({ shape: [2] })), st.ValueError);
     }));
 
-    it('pop() removes the last layer and reconnects the rest', () => onBackend(backend, () => {
+    it('pop() removes the last layer and reconnects the rest', () => withBackendAsync(backend, () => {
       const m = st.sequential({ layers: [L.dense({ units: 4, inputShape: [3] }), L.dense({ units: 6 }), L.dense({ units: 2 })] });
       m.pop();
       assert.equal(m.layers.length, 2);
@@ -128,7 +119,7 @@ for (const backend of BACKENDS) {
       assert.throws(() => m.pop(), st.ValueError);
     }));
 
-    it('refuses a duplicate layer name; layers and getLayer', () => onBackend(backend, () => {
+    it('refuses a duplicate layer name; layers and getLayer', () => withBackendAsync(backend, () => {
       const a = L.dense({ units: 2, inputShape: [3], name: 'first' });
       assert.throws(() => st.sequential({ layers: [a, L.dense({ units: 2, name: 'first' })] }), (e: Error) => e instanceof st.ValueError && /first/.test(e.message));
       const b = L.dense({ units: 3, name: 'second' }), c = L.dense({ units: 1, name: 'third' });
@@ -141,7 +132,7 @@ for (const backend of BACKENDS) {
   });
 
   describe(`summary() on the ${backend} backend`, () => {
-    it('the Deep Learning with Python ch. 8 MNIST convnet: 104,202 parameters, Keras shapes and names', () => onBackend(backend, () => {
+    it('the Deep Learning with Python ch. 8 MNIST convnet: 104,202 parameters, Keras shapes and names', () => withBackendAsync(backend, () => {
       const m = st.sequential({
         layers: [
           L.conv2d({ filters: 32, kernelSize: 3, activation: 'relu', inputShape: [28, 28, 1] }),
@@ -178,7 +169,7 @@ for (const backend of BACKENDS) {
       assert.ok(lines.includes(' Non-trainable params: 0 (0.00 B)'));
     }));
 
-    it('a functional summary has a Connected to column; frozen statistics count as non-trainable', () => onBackend(backend, () => {
+    it('a functional summary has a Connected to column; frozen statistics count as non-trainable', () => withBackendAsync(backend, () => {
       const a = st.input({ shape: [3], name: 'left' }), b = st.input({ shape: [2], name: 'right' });
       const joined = L.concatenate({ name: 'joined' }).apply([a, b]);
       const out = L.dense({ units: 4, name: 'head' }).apply(L.batchNormalization({ name: 'norm' }).apply(joined));
@@ -195,7 +186,7 @@ for (const backend of BACKENDS) {
   });
 
   describe(`functional models on the ${backend} backend`, () => {
-    it('two inputs and two outputs: predict, and evaluate with a list of losses and lossWeights', () => onBackend(backend, async () => {
+    it('two inputs and two outputs: predict, and evaluate with a list of losses and lossWeights', () => withBackendAsync(backend, async () => {
       const a = st.input({ shape: [3] }), b = st.input({ shape: [2] });
       const hidden = L.dense({ units: 4, activation: 'relu' });
       const h = hidden.apply(L.concatenate().apply([a, b]));
@@ -221,7 +212,7 @@ for (const backend of BACKENDS) {
       for (const v of Object.values(history.history)) assert.equal(v.length, 2);
     }));
 
-    it('a shared layer holds one set of weights, counted once, and gets the gradient of both calls', () => onBackend(backend, async () => {
+    it('a shared layer holds one set of weights, counted once, and gets the gradient of both calls', () => withBackendAsync(backend, async () => {
       const a = st.input({ shape: [3] }), b = st.input({ shape: [3] });
       const shared = L.dense({ units: 1 });
       const m = st.model({ inputs: [a, b], outputs: L.add().apply([shared.apply(a), shared.apply(b)]) });
@@ -244,7 +235,7 @@ for (const backend of BACKENDS) {
       assertClose(b2, [bias[0] - 0.1 * gB], 1e-5, 1e-6, 'bias');
     }));
 
-    it('a model used as a layer inside another model: shapes, weights, predict, training', () => onBackend(backend, async () => {
+    it('a model used as a layer inside another model: shapes, weights, predict, training', () => withBackendAsync(backend, async () => {
       const i = st.input({ shape: [6] });
       const innerDense = L.dense({ units: 4, activation: 'relu' });
       const inner = st.model({ inputs: i, outputs: innerDense.apply(i) });
@@ -267,7 +258,7 @@ for (const backend of BACKENDS) {
       assertClose(outer.predict(x) as st.Tensor, ref(), 1e-5, 1e-6);
     }));
 
-    it('graph errors: disconnected input, unused input, non-symbolic outputs', () => onBackend(backend, () => {
+    it('graph errors: disconnected input, unused input, non-symbolic outputs', () => withBackendAsync(backend, () => {
       const a = st.input({ shape: [3], name: 'known' }), b = st.input({ shape: [3], name: 'missing' });
       const sum = L.add().apply([a, b]);
       assert.throws(() => st.model({ inputs: a, outputs: sum }), (e: Error) => e instanceof st.ValueError && /graph disconnected/.test(e.message) && /missing/.test(e.message));
@@ -275,7 +266,7 @@ for (const backend of BACKENDS) {
       assert.throws(() => st.model({ inputs: a, outputs: st.ones([2, 3]) as unknown as st.SymbolicTensor }), st.ValueError);
     }));
 
-    it('infers output shapes with a null batch axis', () => onBackend(backend, () => {
+    it('infers output shapes with a null batch axis', () => withBackendAsync(backend, () => {
       const x = st.input({ shape: [10, 10, 3] });
       const c = L.conv2d({ filters: 4, kernelSize: 3, padding: 'same' }).apply(x);
       const p = L.maxPooling2d({ poolSize: 2 }).apply(c);
@@ -289,7 +280,7 @@ for (const backend of BACKENDS) {
       assert.deepEqual(outs.map((t) => t.shape), [[2, 100], [2, 7]]);
     }));
 
-    it('apply on eager tensors equals predict', () => onBackend(backend, () => {
+    it('apply on eager tensors equals predict', () => withBackendAsync(backend, () => {
       const a = st.input({ shape: [4] }), b = st.input({ shape: [4] });
       const h = L.dense({ units: 5, activation: 'tanh' }).apply(L.multiply().apply([a, b]));
       const m = st.model({ inputs: [a, b], outputs: [h, L.dense({ units: 2 }).apply(h)] });
@@ -302,7 +293,7 @@ for (const backend of BACKENDS) {
   });
 
   describe(`predict and evaluate on the ${backend} backend`, () => {
-    it('predict in batches of 7 over 20 samples equals one call and the float64 forward pass; predictOnBatch too', () => onBackend(backend, () => {
+    it('predict in batches of 7 over 20 samples equals one call and the float64 forward pass; predictOnBatch too', () => withBackendAsync(backend, () => {
       const m = st.sequential({ layers: [L.dense({ units: 6, inputShape: [5], activation: 'relu' }), L.dense({ units: 3 })] });
       const x = uniform([20, 5]);
       const ref = flatM(denseRef(denseRef(toRows(x), m.layers[0], relu), m.layers[1]));
@@ -315,7 +306,7 @@ for (const backend of BACKENDS) {
       assert.throws(() => m.predict(x, { batch: 7 } as unknown as st.PredictArgs), st.ValueError);
     }));
 
-    it('evaluate returns {loss, accuracy} over the whole set, batches of unequal size included', () => onBackend(backend, async () => {
+    it('evaluate returns {loss, accuracy} over the whole set, batches of unequal size included', () => withBackendAsync(backend, async () => {
       const m = st.sequential({ layers: [L.dense({ units: 8, inputShape: [4], activation: 'relu' }), L.dense({ units: 3, activation: 'softmax' })] });
       m.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
       const x = uniform([23, 4], -2, 2), y = labels(23, 3);
@@ -334,7 +325,7 @@ for (const backend of BACKENDS) {
   describe(`freezing on the ${backend} backend`, () => {
     const values = (m: st.Layer) => m.getWeights().map((w) => Array.from(w.dataSync()));
 
-    it('layer.trainable = false keeps its weights through fit; trainableWeights and nonTrainableWeights', () => onBackend(backend, async () => {
+    it('layer.trainable = false keeps its weights through fit; trainableWeights and nonTrainableWeights', () => withBackendAsync(backend, async () => {
       const first = L.dense({ units: 4, inputShape: [3], activation: 'relu' }), second = L.dense({ units: 2 });
       const m = st.sequential({ layers: [first, second] });
       assert.deepEqual([m.trainableWeights.length, m.nonTrainableWeights.length], [4, 0]);
@@ -350,7 +341,7 @@ for (const backend of BACKENDS) {
       assert.equal(m.trainableWeights.length, 4);
     }));
 
-    it('batch normalization: training updates the moving statistics by momentum; frozen it keeps them', () => onBackend(backend, async () => {
+    it('batch normalization: training updates the moving statistics by momentum; frozen it keeps them', () => withBackendAsync(backend, async () => {
       const x = uniform([12, 3], -1, 3);
       const cols = [0, 1, 2].map((j) => toRows(x).map((r) => r[j]));
       const mean = cols.map((c) => c.reduce((a, b) => a + b, 0) / c.length);
@@ -374,7 +365,7 @@ for (const backend of BACKENDS) {
       }
     }));
 
-    it('model.trainable = false freezes every layer', () => onBackend(backend, async () => {
+    it('model.trainable = false freezes every layer', () => withBackendAsync(backend, async () => {
       const m = st.sequential({ layers: [L.dense({ units: 4, inputShape: [3] }), L.batchNormalization(), L.dense({ units: 1 })] });
       m.trainable = false;
       assert.equal(m.trainableWeights.length, 0);
@@ -389,7 +380,7 @@ for (const backend of BACKENDS) {
   });
 
   describe(`dropout on the ${backend} backend`, () => {
-    it('is active in fit only: predict and evaluate are the plain forward pass', () => onBackend(backend, async () => {
+    it('is active in fit only: predict and evaluate are the plain forward pass', () => withBackendAsync(backend, async () => {
       const dense = L.dense({ units: 16, inputShape: [4] });
       const m = st.sequential({ layers: [dense, L.dropout({ rate: 0.5 })] });
       const x = uniform([32, 4]), y = st.zeros([32, 16]);

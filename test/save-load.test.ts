@@ -10,19 +10,10 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as st from '../src/index.js';
 import { decodeSafetensors, encodeSafetensors } from '../src/io/safetensors.js';
-import { randomValues } from './helpers.js';
+import { randomValues, withBackendAsync } from './helpers.js';
 
 const BACKENDS = st.backends().filter((b) => b.available).map((b) => b.name);
 
-async function onBackend<T>(name: string, f: () => Promise<T>): Promise<T> {
-  const previous = st.getBackend().name;
-  st.setBackend(name);
-  try {
-    return await f();
-  } finally {
-    st.setBackend(previous);
-  }
-}
 
 let root = '';
 let dirCount = 0;
@@ -58,7 +49,7 @@ async function roundTrip(model: st.Model, x: st.Tensor | st.Tensor[], dir = fres
 
 describe('save → load → predict equality', () => {
   for (const backend of BACKENDS) {
-    it(`Sequential MLP with dropout and an l2 regularizer, compiled (${backend})`, () => onBackend(backend, async () => {
+    it(`Sequential MLP with dropout and an l2 regularizer, compiled (${backend})`, () => withBackendAsync(backend, async () => {
       st.setSeed(11);
       const model = st.sequential({ layers: [
         st.layers.dense({ units: 8, inputShape: [5], activation: 'relu', kernelRegularizer: st.regularizers.l2({ l2: 0.01 }) }),
@@ -85,7 +76,7 @@ describe('save → load → predict equality', () => {
       assert.deepEqual(values(bare.predict(x)), values(model.predict(x)));
     }));
 
-    it(`the Keras-book convnet (conv2d, maxPooling2d, flatten, dense) (${backend})`, () => onBackend(backend, async () => {
+    it(`the Keras-book convnet (conv2d, maxPooling2d, flatten, dense) (${backend})`, () => withBackendAsync(backend, async () => {
       st.setSeed(12);
       const model = st.sequential({ layers: [
         st.layers.conv2d({ filters: 4, kernelSize: 3, activation: 'relu', inputShape: [10, 10, 1] }),
@@ -101,7 +92,7 @@ describe('save → load → predict equality', () => {
       assert.deepEqual(await loaded.evaluate(x, y, { verbose: 0 }), await model.evaluate(x, y, { verbose: 0 }));
     }));
 
-    it(`batchNormalization (moving statistics after fit) and layerNormalization (${backend})`, () => onBackend(backend, async () => {
+    it(`batchNormalization (moving statistics after fit) and layerNormalization (${backend})`, () => withBackendAsync(backend, async () => {
       st.setSeed(13);
       const model = st.sequential({ layers: [
         st.layers.dense({ units: 6, inputShape: [4] }),
@@ -121,7 +112,7 @@ describe('save → load → predict equality', () => {
       assert.deepEqual(loaded.getLayer(1).weights.map((w) => w.trainable), bn.weights.map((w) => w.trainable));
     }));
 
-    it(`a Sequential built lazily by fit (no inputShape) (${backend})`, () => onBackend(backend, async () => {
+    it(`a Sequential built lazily by fit (no inputShape) (${backend})`, () => withBackendAsync(backend, async () => {
       st.setSeed(14);
       const model = st.sequential({ layers: [st.layers.dense({ units: 4, activation: 'tanh' }), st.layers.dense({ units: 1 })] });
       model.compile({ optimizer: 'adam', loss: 'mse' });
@@ -131,7 +122,7 @@ describe('save → load → predict equality', () => {
       await roundTrip(model, x);
     }));
 
-    it(`a functional model with two inputs, two outputs and a shared layer (${backend})`, () => onBackend(backend, async () => {
+    it(`a functional model with two inputs, two outputs and a shared layer (${backend})`, () => withBackendAsync(backend, async () => {
       st.setSeed(15);
       const a = st.input({ shape: [4], name: 'a' }), b = st.input({ shape: [3], name: 'b' });
       const shared = st.layers.dense({ units: 5, activation: 'relu', name: 'shared' });
@@ -149,7 +140,7 @@ describe('save → load → predict equality', () => {
       assert.deepEqual(await loaded.evaluate(xs, ys, { verbose: 0 }), await model.evaluate(xs, ys, { verbose: 0 }));
     }));
 
-    it(`a functional model nested in a Sequential, and a Sequential nested in a functional model (${backend})`, () => onBackend(backend, async () => {
+    it(`a functional model nested in a Sequential, and a Sequential nested in a functional model (${backend})`, () => withBackendAsync(backend, async () => {
       st.setSeed(16);
       const i = st.input({ shape: [4] });
       const inner = st.model({ inputs: i, outputs: st.layers.dense({ units: 3, activation: 'relu' }).apply(st.layers.dense({ units: 5 }).apply(i)), name: 'inner_fn' });
@@ -179,7 +170,7 @@ describe('save → load → predict equality', () => {
  * builds layers, which draws initial values from the global stream; the reseed makes that moot).
  */
 async function resumeRun(backend: string, optimizer: 'adam' | 'rmsprop', interrupted: boolean, compileOnLoad = true): Promise<{ weights: number[][]; iterations: number }> {
-  return onBackend(backend, async () => {
+  return withBackendAsync(backend, async () => {
     const reseed = { onEpochBegin: (epoch: number) => st.setSeed(100 + epoch) };
     const x = floats([20, 6], 21), y = labels(20, 3, 22);
     const fitArgs = { batchSize: 6, verbose: 0 as const, callbacks: [reseed] };
@@ -473,9 +464,9 @@ describe('across backends, dtypes and compile arguments', () => {
   const both = BACKENDS.includes('native') && BACKENDS.includes('reference');
 
   it('saved on native, loaded on reference: the same float32 bits, and training continues', { skip: !both && 'needs both backends' }, async () => {
-    const { dir, model, x } = await onBackend('native', () => savedMlp(81));
+    const { dir, model, x } = await withBackendAsync('native', () => savedMlp(81));
     const expected = values(model.predict(x))[0];
-    await onBackend('reference', async () => {
+    await withBackendAsync('reference', async () => {
       const loaded = await st.loadModel(dir);
       assert.equal(loaded.weights[0].value.backend.name, 'reference');
       assert.deepEqual(weightValues(loaded), weightValues(model));
@@ -488,7 +479,7 @@ describe('across backends, dtypes and compile arguments', () => {
 
   it('a float64 model round-trips on reference; on native the dtype error names the file', { skip: !both && 'needs both backends' }, async () => {
     const dir = freshDir('f64');
-    await onBackend('reference', async () => {
+    await withBackendAsync('reference', async () => {
       const x = st.cast(floats([4, 3], 83), 'float64');
       const model = st.sequential({ layers: [st.layers.dense({ units: 2, inputShape: [3], dtype: 'float64', activation: 'tanh' })] });
       await model.save(dir);
@@ -496,7 +487,7 @@ describe('across backends, dtypes and compile arguments', () => {
       assert.deepEqual(manifest.weights.map((w: { dtype: string }) => w.dtype), ['float64', 'float64']);
       await roundTrip(model, x);
     });
-    await onBackend('native', () => rejectsLoad(dir, 'model.json', [/float64/], st.DtypeError));
+    await withBackendAsync('native', () => rejectsLoad(dir, 'model.json', [/float64/], st.DtypeError));
   });
 
   it('a learning-rate schedule is restored with its step', async () => {

@@ -7,20 +7,11 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { describe, it } from 'node:test';
 import * as st from '../src/index.js';
-import { assertClose, randomValues } from './helpers.js';
+import { assertClose, randomValues, withBackendAsync } from './helpers.js';
 
 const BACKENDS = st.backends().filter((b) => b.available).map((b) => b.name);
 const L = st.layers;
 
-async function onBackend<T>(name: string, f: () => Promise<T> | T): Promise<T> {
-  const previous = st.getBackend().name;
-  st.setBackend(name);
-  try {
-    return await f();
-  } finally {
-    st.setBackend(previous);
-  }
-}
 
 type Matrix = number[][];
 let seed = 23;
@@ -79,7 +70,7 @@ async function captureOutput(f: () => Promise<unknown>): Promise<string> {
 
 for (const backend of BACKENDS) {
   describe(`compile and fit on the ${backend} backend`, () => {
-    it('history has loss, accuracy, val_loss, val_accuracy per epoch; the last val_* equal evaluate', () => onBackend(backend, async () => {
+    it('history has loss, accuracy, val_loss, val_accuracy per epoch; the last val_* equal evaluate', () => withBackendAsync(backend, async () => {
       const m = classifier();
       const x = uniform([40, 4]), y = classes(40);
       const h = await m.fit(x, y, { epochs: 3, batchSize: 8, validationSplit: 0.25, verbose: 0 });
@@ -90,7 +81,7 @@ for (const backend of BACKENDS) {
       assertClose([h.history.val_loss[2], h.history.val_accuracy[2]], [val.loss, val.accuracy], 1e-5, 1e-6);
     }));
 
-    it('validationSplit holds out the last fraction, taken before shuffling and rounded as Keras', () => onBackend(backend, async () => {
+    it('validationSplit holds out the last fraction, taken before shuffling and rounded as Keras', () => withBackendAsync(backend, async () => {
       const xs = range(10);
       for (const [split, trainSize] of [[0.3, 7], [0.25, 7], [0.35, 6]] as const) {
         const h = await identityModel().fit(column(xs), st.zeros([10, 1]), { epochs: 2, batchSize: 3, validationSplit: split, shuffle: true, verbose: 0 });
@@ -102,7 +93,7 @@ for (const backend of BACKENDS) {
       await assert.rejects(identityModel().fit(column(xs), st.zeros([10, 1]), { validationSplit: 1, verbose: 0 }), st.ValueError);
     }));
 
-    it('validationData is evaluated after every epoch', () => onBackend(backend, async () => {
+    it('validationData is evaluated after every epoch', () => withBackendAsync(backend, async () => {
       const h = await identityModel().fit(column([1, 2]), st.zeros([2, 1]), { epochs: 2, verbose: 0, validationData: [column([3, 4, 5]), st.zeros([3, 1])] });
       assertClose(h.history.val_loss, [50 / 3, 50 / 3], 1e-6, 1e-6);
       const m = classifier();
@@ -112,7 +103,7 @@ for (const backend of BACKENDS) {
       assertClose([h2.history.val_loss[1], h2.history.val_accuracy[1]], [val.loss, val.accuracy], 1e-5, 1e-6);
     }));
 
-    it('st.setSeed makes initialization, shuffling and dropout reproducible', () => onBackend(backend, async () => {
+    it('st.setSeed makes initialization, shuffling and dropout reproducible', () => withBackendAsync(backend, async () => {
       const x = uniform([20, 4]), y = classes(20);
       const run = async (shuffle: boolean) => {
         st.setSeed(1234);
@@ -126,7 +117,7 @@ for (const backend of BACKENDS) {
       assert.notDeepEqual((await run(false)).loss, first.loss, 'the order of the batches matters');
     }));
 
-    it('initialEpoch starts the epoch count there', () => onBackend(backend, async () => {
+    it('initialEpoch starts the epoch count there', () => withBackendAsync(backend, async () => {
       const begun: number[] = [];
       const h = await identityModel().fit(column([1, 2, 3]), st.zeros([3, 1]), { epochs: 5, initialEpoch: 3, verbose: 0, callbacks: [{ onEpochBegin: (e) => void begun.push(e) }] });
       assert.deepEqual(begun, [3, 4]);
@@ -134,7 +125,7 @@ for (const backend of BACKENDS) {
       assert.equal(h.history.loss.length, 2);
     }));
 
-    it('verbose 0 prints nothing; verbose 2 prints a line per epoch', () => onBackend(backend, async () => {
+    it('verbose 0 prints nothing; verbose 2 prints a line per epoch', () => withBackendAsync(backend, async () => {
       const m = classifier();
       const x = uniform([16, 4]), y = classes(16);
       const silent = await captureOutput(async () => {
@@ -148,7 +139,7 @@ for (const backend of BACKENDS) {
       assert.match(loud, /Epoch 2\/2/);
     }));
 
-    it('fit refuses NaN and Infinity in the data, naming the tensor and the index', () => onBackend(backend, async () => {
+    it('fit refuses NaN and Infinity in the data, naming the tensor and the index', () => withBackendAsync(backend, async () => {
       const m = identityModel();
       const x = uniform([5, 3]);
       const bad = Array.from(x.dataSync());
@@ -162,7 +153,7 @@ for (const backend of BACKENDS) {
       await assert.rejects(m.fit(column([1, 2]), st.zeros([2, 1]), { verbose: 0, validationData: [column([Infinity]), st.zeros([1, 1])] }), st.ValueError);
     }));
 
-    it('a loss that becomes non-finite stops fit naming the epoch and batch, unless onNonFinite is continue', () => onBackend(backend, async () => {
+    it('a loss that becomes non-finite stops fit naming the epoch and batch, unless onNonFinite is continue', () => withBackendAsync(backend, async () => {
       const x = uniform([64, 3], -10, 10);
       const y = st.sum(x, 1, true);
       const make = () => {
@@ -182,7 +173,7 @@ for (const backend of BACKENDS) {
       assert.ok(!Number.isFinite(h.history.loss[1]));
     }));
 
-    it('option and order errors: unknown fit option, compile without a loss, fit before compile', () => onBackend(backend, async () => {
+    it('option and order errors: unknown fit option, compile without a loss, fit before compile', () => withBackendAsync(backend, async () => {
       const x = column([1, 2]), y = st.zeros([2, 1]);
       await assert.rejects(identityModel().fit(x, y, { epochs: 1, epoch: 2 } as unknown as st.FitArgs), (e: Error) => e instanceof st.ValueError && /epoch/.test(e.message));
       await assert.rejects(identityModel().fit(x, y, { batchSize: 0 }), st.ValueError);
@@ -201,7 +192,7 @@ for (const backend of BACKENDS) {
   });
 
   describe(`learning on the ${backend} backend`, () => {
-    it('a small MLP separates the XOR quadrants', () => onBackend(backend, async () => {
+    it('a small MLP separates the XOR quadrants', () => withBackendAsync(backend, async () => {
       const points = (n: number) => {
         const raw = randomValues(2 * n, nextSeed()).map((v) => Math.sign(v) * (0.15 + 0.85 * Math.abs(v)));
         const labels = range(n).map((i) => (raw[2 * i] * raw[2 * i + 1] > 0 ? 1 : 0));
@@ -217,7 +208,7 @@ for (const backend of BACKENDS) {
       assert.ok(accuracy >= 0.95, `test accuracy ${accuracy}`);
     }));
 
-    it('linear regression with full-batch sgd converges to the least-squares solution', () => onBackend(backend, async () => {
+    it('linear regression with full-batch sgd converges to the least-squares solution', () => withBackendAsync(backend, async () => {
       const n = 64;
       const x = uniform([n, 3]);
       const rows = toRows(x), noise = randomValues(n, nextSeed(), -0.1, 0.1);
@@ -243,7 +234,7 @@ for (const backend of BACKENDS) {
   });
 
   describe(`one training step on the ${backend} backend`, () => {
-    it('trainOnBatch with sgd and mse moves the weights by exactly -lr times the gradient', () => onBackend(backend, async () => {
+    it('trainOnBatch with sgd and mse moves the weights by exactly -lr times the gradient', () => withBackendAsync(backend, async () => {
       const dtype: st.DType = backend === 'reference' ? 'float64' : 'float32';
       const tol = dtype === 'float64' ? 1e-12 : 2e-5;
       const first = L.dense({ units: 5, inputShape: [4], activation: 'tanh', dtype });
@@ -273,7 +264,7 @@ for (const backend of BACKENDS) {
       after.forEach((w, k) => assertClose(w, expected[k], tol, tol, `weight ${k}`));
     }));
 
-    it('an l2 kernel regularizer adds l2 * sum(w^2) to the loss and 2 * l2 * w to the gradient', () => onBackend(backend, async () => {
+    it('an l2 kernel regularizer adds l2 * sum(w^2) to the loss and 2 * l2 * w to the gradient', () => withBackendAsync(backend, async () => {
       const l2 = 0.05, lr = 0.1;
       const plain = st.sequential({ layers: [L.dense({ units: 3, inputShape: [4] })] });
       const regularized = st.sequential({ layers: [L.dense({ units: 3, inputShape: [4], kernelRegularizer: st.regularizers.l2({ l2 }) })] });
@@ -293,12 +284,12 @@ for (const backend of BACKENDS) {
   });
 
   describe(`callbacks in fit on the ${backend} backend`, () => {
-    it('earlyStopping with patience stops before the last epoch', () => onBackend(backend, async () => {
+    it('earlyStopping with patience stops before the last epoch', () => withBackendAsync(backend, async () => {
       const h = await identityModel().fit(column([1, 2, 3]), st.zeros([3, 1]), { epochs: 20, verbose: 0, callbacks: [st.callbacks.earlyStopping({ monitor: 'loss', patience: 2 })] });
       assert.equal(h.history.loss.length, 3, 'the first epoch sets the best; two without improvement stop');
     }));
 
-    it('onBatchEnd sees the running mean of the loss and metrics over the samples so far', () => onBackend(backend, async () => {
+    it('onBatchEnd sees the running mean of the loss and metrics over the samples so far', () => withBackendAsync(backend, async () => {
       const m = st.sequential({ layers: [L.dense({ units: 2, inputShape: [3] })] });
       m.trainable = false;
       m.compile({ optimizer: 'sgd', loss: 'mse', metrics: ['mae'] });
@@ -313,7 +304,7 @@ for (const backend of BACKENDS) {
       assertClose(seen.map((s) => s[2]), [upTo(ab, 4), upTo(ab, 8), upTo(ab, 10)], 1e-5, 1e-6, 'mae');
     }));
 
-    it('evaluate, and validation in fit, call the test hooks with running logs', () => onBackend(backend, async () => {
+    it('evaluate, and validation in fit, call the test hooks with running logs', () => withBackendAsync(backend, async () => {
       const m = identityModel();
       const events: string[] = [];
       const hooks: st.Callback = {
@@ -331,7 +322,7 @@ for (const backend of BACKENDS) {
       await assert.rejects(m.evaluate(column([1]), st.zeros([1, 1]), { verbose: 5 as 0 }), st.ValueError);
     }));
 
-    it('learningRateScheduler sets the rate the optimizer uses each epoch', () => onBackend(backend, async () => {
+    it('learningRateScheduler sets the rate the optimizer uses each epoch', () => withBackendAsync(backend, async () => {
       const m = st.sequential({ layers: [L.dense({ units: 1, inputShape: [2] })] });
       m.compile({ optimizer: st.optimizers.sgd({ learningRate: 0.5 }), loss: 'mse' });
       const rates = [0.1, 0, 0.05], seenRates: number[] = [], weightsAt: number[][][] = [];
@@ -345,7 +336,7 @@ for (const backend of BACKENDS) {
       assert.notDeepEqual(weightsAt[2], weightsAt[1]);
     }));
 
-    it('model.stopTraining set by a callback ends fit after that batch', () => onBackend(backend, async () => {
+    it('model.stopTraining set by a callback ends fit after that batch', () => withBackendAsync(backend, async () => {
       const m = identityModel();
       const batches: [number, number][] = [];
       let epoch = 0;
@@ -363,7 +354,7 @@ describe('memory across epochs on the native backend', { skip: BACKENDS.includes
   v8.setFlagsFromString('--expose-gc');
   const gc = vm.runInNewContext('gc') as () => void;
 
-  it('live storage does not grow epoch over epoch', () => onBackend('native', async () => {
+  it('live storage does not grow epoch over epoch', () => withBackendAsync('native', async () => {
     const m = st.sequential({ layers: [L.dense({ units: 32, inputShape: [8], activation: 'relu' }), L.dropout({ rate: 0.2 }), L.dense({ units: 3, activation: 'softmax' })] });
     m.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
     const counts: number[] = [];
@@ -374,7 +365,7 @@ describe('memory across epochs on the native backend', { skip: BACKENDS.includes
     assert.ok(counts[4] - counts[1] <= 2, `live tensors after each epoch: ${counts.join(', ')}`);
   }));
 
-  it('a training step frees its activations at once, not at the next garbage collection', () => onBackend('native', async () => {
+  it('a training step frees its activations at once, not at the next garbage collection', () => withBackendAsync('native', async () => {
     const m = st.sequential({ layers: [L.dense({ units: 128, inputShape: [4], activation: 'relu' }), L.dense({ units: 128, activation: 'relu' }), L.dense({ units: 1 })] });
     m.compile({ optimizer: 'sgd', loss: 'mse' });
     const x = uniform([512, 4]), y = uniform([512, 1]);
