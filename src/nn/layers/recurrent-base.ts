@@ -55,7 +55,8 @@ function rate(layer: string, name: string, v: unknown): number {
   return v;
 }
 
-function flag(layer: string, name: string, v: unknown, fallback: boolean): boolean {
+/** A boolean option with its default, or a ValueError naming the option. */
+export function flag(layer: string, name: string, v: unknown, fallback: boolean): boolean {
   if (v === undefined) return fallback;
   if (typeof v !== 'boolean') throw new ValueError(`${layer}: ${name} must be a boolean; received ${JSON.stringify(v)}`);
   return v;

@@ -1,4 +1,3 @@
-import { ValueError } from '../../core/errors.js';
 import type { DType } from '../../core/dtype.js';
 import { add, mul, sub } from '../../ops/elementwise.js';
 import { matmul } from '../../ops/linalg.js';
@@ -11,7 +10,7 @@ import { getInitializer, type Initializer } from '../initializers.js';
 import type { Shape } from '../symbolic.js';
 import { registerLayer } from '../registry.js';
 import { weightConfig } from './dense.js';
-import { RecurrentLayer, type RecurrentArgs, type StepFn } from './recurrent-base.js';
+import { RecurrentLayer, flag, type RecurrentArgs, type StepFn } from './recurrent-base.js';
 
 // Keras 3's recurrent layers. Weights are in Keras's layout and gate order:
 //   kernel [in, g·units], recurrent_kernel [units, g·units], columns grouped by gate:
@@ -103,10 +102,7 @@ export class LSTM extends RecurrentLayer {
     super(args, ['activation', 'recurrentActivation', 'unitForgetBias']);
     this.activation = activationOr(args.activation, 'tanh');
     this.recurrentActivation = activationOr(args.recurrentActivation, 'sigmoid');
-    if (args.unitForgetBias !== undefined && typeof args.unitForgetBias !== 'boolean') {
-      throw new ValueError(`${this.name}: unitForgetBias must be a boolean; received ${JSON.stringify(args.unitForgetBias)}`);
-    }
-    this.unitForgetBias = args.unitForgetBias ?? true;
+    this.unitForgetBias = flag(this.name, 'unitForgetBias', args.unitForgetBias, true);
   }
 
   override build(inputShape: Shape | Shape[]): void {
@@ -167,10 +163,7 @@ export class GRU extends RecurrentLayer {
     super(args, ['activation', 'recurrentActivation', 'resetAfter']);
     this.activation = activationOr(args.activation, 'tanh');
     this.recurrentActivation = activationOr(args.recurrentActivation, 'sigmoid');
-    if (args.resetAfter !== undefined && typeof args.resetAfter !== 'boolean') {
-      throw new ValueError(`${this.name}: resetAfter must be a boolean; received ${JSON.stringify(args.resetAfter)}`);
-    }
-    this.resetAfter = args.resetAfter ?? true;
+    this.resetAfter = flag(this.name, 'resetAfter', args.resetAfter, true);
   }
 
   override build(inputShape: Shape | Shape[]): void {
