@@ -179,9 +179,15 @@ describe('layers use the fused cells only with the default activations', () => {
   for (const backend of available) {
     it(`${backend}: LSTM and GRU (resetAfter) by default; not with other activations or resetAfter false`, () => withBackend(backend, () => {
       const x = st.tensor(randomValues(2 * 3 * 4, 800), [2, 3, 4]);
-      assert.ok(primitivesOf(st.layers.lstm({ units: 3 }), x).has('lstmCell'), 'lstm default');
-      assert.ok(primitivesOf(st.layers.lstm({ units: 3, activation: st.activations.tanh, recurrentActivation: 'sigmoid' }), x).has('lstmCell'), 'lstm, the defaults given');
+      // Where the backend runs whole LSTM layers in one kernel (Note [Whole-sequence LSTM]), unroll steps through time.
+      const whole = backend === 'native';
+      const lstmDefault = primitivesOf(st.layers.lstm({ units: 3 }), x);
+      assert.ok(lstmDefault.has(whole ? 'lstmSequence' : 'lstmCell') && !lstmDefault.has(whole ? 'lstmCell' : 'lstmSequence'), 'lstm default');
+      assert.ok(primitivesOf(st.layers.lstm({ units: 3, unroll: true }), x).has('lstmCell'), 'lstm unrolled');
+      assert.ok(!primitivesOf(st.layers.lstm({ units: 3, unroll: true }), x).has('lstmSequence'), 'lstm unrolled');
+      assert.ok(primitivesOf(st.layers.lstm({ units: 3, unroll: true, activation: st.activations.tanh, recurrentActivation: 'sigmoid' }), x).has('lstmCell'), 'lstm, the defaults given');
       assert.ok(!primitivesOf(st.layers.lstm({ units: 3, activation: 'relu' }), x).has('lstmCell'), 'lstm relu');
+      assert.ok(!primitivesOf(st.layers.lstm({ units: 3, activation: 'relu' }), x).has('lstmSequence'), 'lstm relu');
       assert.ok(!primitivesOf(st.layers.lstm({ units: 3, recurrentActivation: 'hardSigmoid' }), x).has('lstmCell'), 'lstm hardSigmoid');
       assert.ok(!primitivesOf(st.layers.lstm({ units: 3, activation: (t: st.Tensor) => st.tanh(t) }), x).has('lstmCell'), 'lstm custom function');
       assert.ok(primitivesOf(st.layers.gru({ units: 3 }), x).has('gruCell'), 'gru default');

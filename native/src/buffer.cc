@@ -2,6 +2,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
+#include <new>
 #include <unordered_map>
 #include <vector>
 
@@ -115,6 +116,11 @@ bool give_block(void* p, size_t size) {
 }  // namespace
 
 void free_buffer_data(Buffer* b) {
+  if (b->attachment) {
+    free_buffer_data(b->attachment);
+    delete b->attachment;
+    b->attachment = nullptr;
+  }
   if (!b->data) return;
   const size_t size = block_size(b->bytes);
   if (give_block(b->data, size)) unreported -= static_cast<int64_t>(size);
@@ -145,6 +151,23 @@ Napi::Value new_buffer(Napi::Env env, size_t bytes, Buffer** out, bool zero) {
     free_buffer_data(buf);
     delete buf;
   });
+}
+
+Buffer* new_attachment(size_t bytes) {
+  auto* b = new Buffer();
+  const size_t rounded = block_size(bytes);
+  bool fresh;
+  b->data = take_block(rounded, &fresh);
+  if (!b->data) {
+    delete b;
+    throw std::bad_alloc();
+  }
+  b->bytes = bytes;
+  memory_stats().bytes += static_cast<int64_t>(bytes);
+  memory_stats().buffers += 1;
+  // Reported to V8 with the next handle's allocation (no env here, and this runs inside a kernel).
+  if (fresh) unreported += static_cast<int64_t>(rounded);
+  return b;
 }
 
 Buffer* get_buffer(const Napi::Value& v) {

@@ -30,6 +30,9 @@ struct Buffer {
   void* data = nullptr;
   size_t bytes = 0;
   int32_t owners = 0;
+  // State a kernel saves for its gradient kernel and that lives exactly as long as the output
+  // (oneDNN's LSTM workspace); freed with the buffer, never seen by JavaScript.
+  Buffer* attachment = nullptr;
 };
 
 // Process-wide byte and buffer counts for st.memory().
@@ -41,6 +44,8 @@ MemoryStats& memory_stats();
 
 // A new JS handle (an External) around a fresh buffer of `bytes`, zero-filled when asked.
 Napi::Value new_buffer(Napi::Env env, size_t bytes, Buffer** out, bool zero = false);
+// A buffer with no JS handle, for Buffer::attachment (counted in st.memory() like any other).
+Buffer* new_attachment(size_t bytes);
 Buffer* get_buffer(const Napi::Value& v);
 void free_buffer_data(Buffer* b);
 
@@ -116,5 +121,6 @@ void init_softmax(Napi::Env env, Napi::Object exports);
 void init_random(Napi::Env env, Napi::Object exports);
 void init_optimizer(Napi::Env env, Napi::Object exports);
 void init_recurrent(Napi::Env env, Napi::Object exports);
+void init_lstm_sequence(Napi::Env env, Napi::Object exports);
 
 }  // namespace strata

@@ -118,6 +118,11 @@ function makeKernels(addon: NativeAddon): CoreKernels & OptionalKernels {
     lstmCellGrad: ([z, c, g]) => addon.lstmCellGrad(z.data, c.data, g.data, c.shape[0], c.shape[1]),
     gruCell: ([xz, hz, h]) => addon.gruCell(xz.data, hz.data, h.data, h.shape[0], h.shape[1]),
     gruCellGrad: ([xz, hz, h, dh]) => addon.gruCellGrad(xz.data, hz.data, h.data, dh.data, h.shape[0], h.shape[1]),
+    // x [B, T, F] and the state h0 [B, u] give the geometry.
+    lstmSequence: ([x, h, c, w, r, b], { training }) =>
+      addon.lstmSequence(x.data, h.data, c.data, w.data, r.data, b.data, x.shape[0], x.shape[1], x.shape[2], h.shape[1], training),
+    lstmSequenceGrad: ([x, h, c, w, r, b, out, dOut]) =>
+      addon.lstmSequenceGrad(x.data, h.data, c.data, w.data, r.data, b.data, out.data, dOut.data, x.shape[0], x.shape[1], x.shape[2], h.shape[1]),
   };
 }
 

@@ -4,8 +4,8 @@ import { ShapeError, ValueError, fmtShape } from '../../core/errors.js';
 import { add, cast, div, greaterEqual, mul, where } from '../../ops/elementwise.js';
 import { matmul } from '../../ops/linalg.js';
 import { isGradEnabled } from '../../autograd/tape.js';
-import { reshape, slice, stack, transpose } from '../../ops/shape-ops.js';
-import { randomUniform, zeros } from '../../tensor/create.js';
+import { gather, reshape, slice, stack, transpose } from '../../ops/shape-ops.js';
+import { randomUniform, tensor, zeros } from '../../tensor/create.js';
 import { Tensor } from '../../tensor/tensor.js';
 import type { InitializerIdentifier } from '../initializers.js';
 import { Layer, knownDim, singleShape, type CallOptions, type LayerArgs } from '../layer.js';
@@ -37,7 +37,10 @@ export interface RecurrentArgs extends LayerArgs {
   goBackwards?: boolean;
   /** Keep the final states between calls as the next call's initial states (needs a fixed batch size). */
   stateful?: boolean;
-  /** Accepted for Keras compatibility; the loop is always unrolled eagerly. */
+  /**
+   * Step through time with one op per step even where a whole-sequence kernel exists (Note
+   * [Whole-sequence LSTM]); the loop itself always runs eagerly. Needed for second derivatives.
+   */
   unroll?: boolean;
   /** Masked steps output zeros instead of repeating the previous output (Bidirectional sets it). */
   zeroOutputForMask?: boolean;
@@ -206,6 +209,11 @@ export abstract class RecurrentLayer extends Layer {
     const training = options.training === true;
     const seed = this.seed === null ? undefined : this.seed + 2 * this.calls++;
 
+    if (!this.unroll && !(training && this.recurrentDropout > 0) && maskTensor(options.mask) === null) {
+      const whole = this.wholeSequence(this.sequenceInput(x, training, seed), states);
+      if (whole) return this.finish(this.returnSequences ? whole.sequence : whole.states[0], whole.states);
+    }
+
     // Time-major, so each step is a contiguous block. Note [Projecting the input per step]:
     // unstacking costs backward traffic proportional to what is unstacked, so the narrower of
     // the input [T, N, F] and its projection [T, N, g·units] is split into steps.
@@ -247,9 +255,30 @@ export abstract class RecurrentLayer extends Layer {
       previous = output;
       if (this.returnSequences) outputs.push(output);
     }
+    return this.finish(this.returnSequences ? stack(outputs, 1) : previous!, states);
+  }
+
+  /**
+   * A subclass's whole-sequence kernel (Note [Whole-sequence LSTM]): every step's output
+   * [B, T, u] in processing order and the final states, or null to step through time.
+   */
+  protected wholeSequence(_x: Tensor, _states: Tensor[]): { sequence: Tensor; states: Tensor[] } | null {
+    return null;
+  }
+
+  /** The input as a whole-sequence kernel sees it: input dropout applied, reversed for goBackwards. */
+  private sequenceInput(x: Tensor, training: boolean, seed: number | undefined): Tensor {
+    const [batch, steps, features] = x.shape;
+    // The same mask as the step loop draws (one per sample and feature, shared by all steps).
+    if (training && this.dropout > 0) x = mul(x, reshape(dropoutMask([batch, features], this.dropout, this.dtype, seed), [batch, 1, features]));
+    if (this.goBackwards) x = gather(x, tensor(Array.from({ length: steps }, (_, t) => steps - 1 - t), [steps], 'int32'), 1);
+    return x;
+  }
+
+  /** Output (the sequence or the last step's output) and states, in Keras's returnState form. */
+  private finish(out: Tensor, states: Tensor[]): Tensor | Tensor[] {
     // assign takes its own reference to the storage, so freeing the step's graph keeps the states.
     if (this.stateful) noGrad(() => this.states!.forEach((s, i) => s.assign(states[i])));
-    const out = this.returnSequences ? stack(outputs, 1) : previous!;
     return this.returnState ? [out, ...states] : out;
   }
 
@@ -279,8 +308,7 @@ export abstract class RecurrentLayer extends Layer {
 
   /** The mask's steps as [N, 1] bool tensors (broadcast over units), or null when unmasked. */
   private stepMasks(mask: unknown, batch: number, steps: number): Tensor[] | null {
-    if (mask === undefined || mask === null) return null;
-    const m = (Array.isArray(mask) ? mask[0] : mask) as Tensor | null;
+    const m = maskTensor(mask);
     if (!m) return null;
     if (m.rank !== 2 || m.shape[0] !== batch || m.shape[1] !== steps) {
       throw new ShapeError(`${this.name}: the mask must have shape [${batch}, ${steps}] (batch, timesteps); received ${fmtShape(m.shape)}`);
@@ -319,4 +347,10 @@ export abstract class RecurrentLayer extends Layer {
       stateful: this.stateful, unroll: this.unroll, zeroOutputForMask: this.zeroOutputForMask,
     };
   }
+}
+
+/** The sequence mask among a call's mask option (a tensor, or the first of a list), or null. */
+function maskTensor(mask: unknown): Tensor | null {
+  if (mask === undefined || mask === null) return null;
+  return ((Array.isArray(mask) ? mask[0] : mask) as Tensor | null) ?? null;
 }

@@ -1,9 +1,10 @@
 import type { DType } from '../../core/dtype.js';
 import { add, mul, sub } from '../../ops/elementwise.js';
 import { matmul } from '../../ops/linalg.js';
+import { hasLstmSequence, lstmSequence } from '../../ops/lstm-sequence.js';
 import { gruCell, lstmCell } from '../../ops/recurrent-cells.js';
 import { concat, slice, split } from '../../ops/shape-ops.js';
-import { ones } from '../../tensor/create.js';
+import { ones, zeros } from '../../tensor/create.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { getActivation, type Activation, type ActivationIdentifier } from '../activations.js';
 import { getInitializer, type Initializer } from '../initializers.js';
@@ -112,6 +113,14 @@ export class LSTM extends RecurrentLayer {
 
   protected inputBias(): Tensor | null {
     return this.bias;
+  }
+
+  /** Note [Whole-sequence LSTM]: one kernel for all steps where the backend has it. */
+  protected override wholeSequence(x: Tensor, [h0, c0]: Tensor[]): { sequence: Tensor; states: Tensor[] } | null {
+    if (!defaultActivations(this.activation, this.recurrentActivation) || !hasLstmSequence(x)) return null;
+    const bias = this.bias ?? zeros([4 * this.units], x.dtype);
+    const { sequence, h, c } = lstmSequence(x, h0, c0, this.kernel!, this.recurrentKernel!, bias);
+    return { sequence, states: [h, c] };
   }
 
   protected makeStep(): StepFn {

@@ -1,0 +1,121 @@
+// The whole-sequence LSTM kernel (Note [Whole-sequence LSTM] in src/ops/lstm-sequence.ts): the
+// native layer, which runs every step in one oneDNN call, against the same layer stepping through
+// time in float64 on the reference backend, on random weights and inputs, forward and backward.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import * as st from '../src/index.js';
+import { assertClose, randomValues, withBackend } from './helpers.js';
+import { tapePrimitives } from './grad-check.js';
+import { runPrimitive } from '../src/ops/run.js';
+
+const nativeAvailable = st.backends().some((b) => b.name === 'native' && b.available);
+
+interface Setup {
+  batch: number; steps: number; features: number; units: number;
+  options?: Record<string, unknown>;
+  initialState?: boolean;
+}
+
+/** Values and gradients of one LSTM call under a loss touching every output, as plain arrays. */
+function runLayer(backend: string, s: Setup, dtype: st.DType, seed = 1): number[][] {
+  return withBackend(backend, () => {
+    const layer = st.layers.lstm({ units: s.units, returnSequences: true, returnState: true, dtype, ...s.options });
+    layer.ensureBuilt([s.batch, s.steps, s.features]);
+    // Random weights, bias included (zeros would hide a mislaid bias).
+    layer.setWeights(layer.getWeights().map((w, i) => st.tensor(randomValues(w.size, seed + 10 * i, -0.6, 0.6), w.shape, dtype)));
+    const x = st.variable(st.tensor(randomValues(s.batch * s.steps * s.features, seed + 100), [s.batch, s.steps, s.features], dtype));
+    const init = s.initialState
+      ? [0, 1].map((k) => st.variable(st.tensor(randomValues(s.batch * s.units, seed + 200 + k), [s.batch, s.units], dtype)))
+      : undefined;
+    const outs = layer.apply(x, { training: true, ...(init ? { initialState: init } : {}) }) as unknown as st.Tensor[];
+    // Different weights per output so that a gradient sent to the wrong place shows.
+    outs.map((y, i) => st.sum(st.mul(st.sin(y), i + 1))).reduce((a, b) => st.add(a, b)).backward();
+    const grads = [x.grad!, ...layer.weights.map((w) => w.value.grad!), ...(init ?? []).map((t) => t.grad!)];
+    return [...outs, ...grads].map((t) => Array.from(t.dataSync()));
+  });
+}
+
+const cases: [string, Setup][] = [
+  ['sequences and states', { batch: 4, steps: 7, features: 3, units: 5 }],
+  ['odd sizes, one step', { batch: 3, steps: 1, features: 17, units: 9 }],
+  ['batch of one, wide input', { batch: 1, steps: 5, features: 40, units: 16 }],
+  ['goBackwards', { batch: 2, steps: 6, features: 4, units: 3, options: { goBackwards: true } }],
+  ['initial states', { batch: 3, steps: 4, features: 2, units: 6, initialState: true }],
+  ['no bias', { batch: 2, steps: 5, features: 3, units: 4, options: { useBias: false } }],
+  ['last output only', { batch: 3, steps: 5, features: 3, units: 4, options: { returnSequences: false } }],
+];
+
+describe('whole-sequence LSTM kernel', { skip: !nativeAvailable && 'native backend not built' }, () => {
+  for (const [name, setup] of cases) {
+    it(`${name}: values and gradients match the layer stepping through time in float64`, () => {
+      const fused = runLayer('native', setup, 'float32');
+      const oracle = runLayer('reference', setup, 'float64');
+      assert.equal(fused.length, oracle.length);
+      fused.forEach((v, i) => assertClose(v, oracle[i], 2e-4, 2e-5, `${name}: result ${i}`));
+    });
+  }
+
+  it('is what the native layer runs, and unroll: true steps through time instead', () => withBackend('native', () => {
+    const x = st.variable(st.tensor(randomValues(2 * 3 * 4, 5), [2, 3, 4]));
+    const whole = tapePrimitives(st.layers.lstm({ units: 3 }).apply(x) as st.Tensor);
+    assert.ok(whole.has('lstmSequence') && !whole.has('lstmCell'));
+    const stepped = tapePrimitives(st.layers.lstm({ units: 3, unroll: true }).apply(x) as st.Tensor);
+    assert.ok(stepped.has('lstmCell') && !stepped.has('lstmSequence'));
+    const masked = tapePrimitives(st.layers.lstm({ units: 3 }).apply(x, { mask: st.tensor([1, 1, 0, 1, 0, 0], [2, 3]).cast('bool') }) as st.Tensor);
+    assert.ok(!masked.has('lstmSequence'), 'a mask steps through time');
+  }));
+
+  it('input dropout draws the same mask as the stepped layer', () => {
+    const setup: Setup = { batch: 3, steps: 4, features: 5, units: 4, options: { dropout: 0.4, seed: 3 } };
+    const fused = runLayer('native', setup, 'float32');
+    const stepped = runLayer('native', { ...setup, options: { ...setup.options, unroll: true } }, 'float32');
+    fused.forEach((v, i) => assertClose(v, stepped[i], 1e-4, 1e-5, `result ${i}`));
+  });
+
+  it('inference (no gradient) gives the training values and keeps no workspace', () => withBackend('native', () => {
+    const layer = st.layers.lstm({ units: 8, returnSequences: true });
+    const x = st.tensor(randomValues(4 * 6 * 3, 9), [4, 6, 3]);
+    layer.ensureBuilt(x.shape);
+    const trained = (layer.apply(st.variable(x)) as st.Tensor).dataSync();
+    const before = st.memory().native.bytes;
+    const inferred = st.noGrad(() => layer.apply(x) as st.Tensor);
+    // Output [4, 6, 8] plus its flat [y | cT] source, nothing the size of a workspace.
+    assert.ok(st.memory().native.bytes - before <= 4 * (2 * 4 * 6 * 8 + 4 * 8) + 1024, `kept ${st.memory().native.bytes - before} bytes`);
+    assertClose(inferred, Array.from(trained), 1e-6, 1e-6);
+  }));
+
+  it('a stateful layer carries its states from one call to the next', () => {
+    const twoCalls = (backend: string, dtype: st.DType) => withBackend(backend, () => {
+      const layer = st.layers.lstm({ units: 3, stateful: true, batchInputShape: [2, 4, 2], dtype });
+      layer.ensureBuilt([2, 4, 2]);
+      layer.setWeights(layer.getWeights().map((w, i) => st.tensor(randomValues(w.size, 40 + i), w.shape, dtype)));
+      const x = st.tensor(randomValues(2 * 4 * 2, 50), [2, 4, 2], dtype);
+      layer.apply(x);
+      return Array.from((layer.apply(x) as st.Tensor).dataSync());
+    });
+    assertClose(twoCalls('native', 'float32'), twoCalls('reference', 'float64'), 1e-4, 1e-5);
+  });
+
+  it('second derivatives say how to get them', () => withBackend('native', () => {
+    const layer = st.layers.lstm({ units: 3 });
+    const x = st.variable(st.tensor(randomValues(2 * 3 * 2, 60), [2, 3, 2]));
+    st.sum(st.square(layer.apply(x) as st.Tensor)).backward(undefined, { createGraph: true });
+    assert.throws(() => st.sum(x.grad!).backward(), /unroll: true/);
+  }));
+
+  it('keeps the workspace with the output in training and frees it with the output', () => withBackend('native', () => {
+    const [b, t, f, u] = [8, 20, 4, 32];
+    const operand = (shape: number[], seed: number) => st.variable(st.tensor(randomValues(shape.reduce((p, q) => p * q, 1), seed), shape));
+    const inputs = [operand([b, t, f], 1), operand([b, u], 2), operand([b, u], 3), operand([f, 4 * u], 4), operand([u, 4 * u], 5), operand([4 * u], 6)];
+    const outBytes = 4 * (b * t * u + b * u);
+    for (const training of [false, true]) {
+      const before = st.memory().native.bytes;
+      const out = runPrimitive('lstmSequence', inputs, { training }, [b * t * u + b * u], 'float32');
+      const held = st.memory().native.bytes - before;
+      if (training) assert.ok(held > 2 * outBytes, `training keeps the gates of every step: ${held} bytes`);
+      else assert.equal(held, outBytes);
+      out.dispose();
+      assert.equal(st.memory().native.bytes, before, 'all of it goes with the output');
+    }
+  }));
+});
