@@ -179,19 +179,24 @@ describe('layers use the fused cells only with the default activations', () => {
   for (const backend of available) {
     it(`${backend}: LSTM and GRU (resetAfter) by default; not with other activations or resetAfter false`, () => withBackend(backend, () => {
       const x = st.tensor(randomValues(2 * 3 * 4, 800), [2, 3, 4]);
-      // Where the backend runs whole LSTM layers in one kernel (Note [Whole-sequence LSTM]), unroll steps through time.
+      // Where the backend runs whole layers in one kernel (Note [Whole-sequence recurrent kernels]),
+      // the defaults use it and unroll: true steps through time with the cells.
       const whole = backend === 'native';
-      const lstmDefault = primitivesOf(st.layers.lstm({ units: 3 }), x);
-      assert.ok(lstmDefault.has(whole ? 'lstmSequence' : 'lstmCell') && !lstmDefault.has(whole ? 'lstmCell' : 'lstmSequence'), 'lstm default');
-      assert.ok(primitivesOf(st.layers.lstm({ units: 3, unroll: true }), x).has('lstmCell'), 'lstm unrolled');
-      assert.ok(!primitivesOf(st.layers.lstm({ units: 3, unroll: true }), x).has('lstmSequence'), 'lstm unrolled');
+      for (const kind of ['lstm', 'gru'] as const) {
+        const byDefault = primitivesOf(st.layers[kind]({ units: 3 }), x);
+        const cell = `${kind}Cell` as const;
+        assert.ok(byDefault.has(whole ? 'rnnSequence' : cell) && !byDefault.has(whole ? cell : 'rnnSequence'), `${kind} default`);
+        const unrolled = primitivesOf(st.layers[kind]({ units: 3, unroll: true }), x);
+        assert.ok(unrolled.has(cell) && !unrolled.has('rnnSequence'), `${kind} unrolled`);
+      }
       assert.ok(primitivesOf(st.layers.lstm({ units: 3, unroll: true, activation: st.activations.tanh, recurrentActivation: 'sigmoid' }), x).has('lstmCell'), 'lstm, the defaults given');
       assert.ok(!primitivesOf(st.layers.lstm({ units: 3, activation: 'relu' }), x).has('lstmCell'), 'lstm relu');
-      assert.ok(!primitivesOf(st.layers.lstm({ units: 3, activation: 'relu' }), x).has('lstmSequence'), 'lstm relu');
+      assert.ok(!primitivesOf(st.layers.lstm({ units: 3, activation: 'relu' }), x).has('rnnSequence'), 'lstm relu');
       assert.ok(!primitivesOf(st.layers.lstm({ units: 3, recurrentActivation: 'hardSigmoid' }), x).has('lstmCell'), 'lstm hardSigmoid');
       assert.ok(!primitivesOf(st.layers.lstm({ units: 3, activation: (t: st.Tensor) => st.tanh(t) }), x).has('lstmCell'), 'lstm custom function');
-      assert.ok(primitivesOf(st.layers.gru({ units: 3 }), x).has('gruCell'), 'gru default');
+      assert.ok(primitivesOf(st.layers.gru({ units: 3, unroll: true }), x).has('gruCell'), 'gru default, unrolled');
       assert.ok(!primitivesOf(st.layers.gru({ units: 3, resetAfter: false }), x).has('gruCell'), 'gru resetAfter false');
+      assert.ok(!primitivesOf(st.layers.gru({ units: 3, resetAfter: false }), x).has('rnnSequence'), 'gru resetAfter false');
       assert.ok(!primitivesOf(st.layers.gru({ units: 3, activation: 'softsign' }), x).has('gruCell'), 'gru softsign');
     }));
   }

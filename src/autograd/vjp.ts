@@ -6,7 +6,7 @@ import {
 import { batchMatmul } from '../ops/linalg.js';
 import { avgPool2dPlanned, avgPool2dGrad, gatherAtMaxima, maxPool2dGrad, poolPlanFromAttrs } from '../ops/pool.js';
 import { gruCellBackward, gruCellGradVjp, lstmCellBackward, lstmCellGradVjp } from '../ops/recurrent-cell-grads.js';
-import { lstmSequenceBackward, lstmSequenceSecondOrder } from '../ops/lstm-sequence.js';
+import { rnnSequenceBackward, rnnSequenceSecondOrder } from '../ops/recurrent-sequence.js';
 import { prod, sum } from '../ops/reduction.js';
 import { broadcastTo, gather, pad, reshape, scatterAdd, slice, sumToShape, transpose } from '../ops/shape-ops.js';
 import { zerosLike } from '../tensor/create.js';
@@ -197,6 +197,6 @@ export const VJP: { [P in Primitive]: VjpRule<P> } = {
   lstmCellGrad: (g, { inputs: [z, cPrev, dhc] }) => lstmCellGradVjp(z, cPrev, dhc, g),
   gruCell: (g, { inputs: [xz, hz, hPrev] }) => gruCellBackward(xz, hz, hPrev, g),
   gruCellGrad: (g, { inputs: [xz, hz, hPrev, dh] }) => gruCellGradVjp(xz, hz, hPrev, dh, g),
-  lstmSequence: (g, { inputs, output }) => lstmSequenceBackward(inputs, output, g),
-  lstmSequenceGrad: () => lstmSequenceSecondOrder(),
+  rnnSequence: (g, { inputs, output, attrs: { cell } }) => rnnSequenceBackward(cell, inputs, output, g),
+  rnnSequenceGrad: (_g, { attrs: { cell } }) => rnnSequenceSecondOrder(cell),
 };

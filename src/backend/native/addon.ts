@@ -36,8 +36,8 @@ export interface NativeAddon {
   lstmCellGrad(z: object, cPrev: object, dhc: object, batch: number, units: number): object;
   gruCell(xz: object, hz: object, hPrev: object, batch: number, units: number): object;
   gruCellGrad(xz: object, hz: object, hPrev: object, dh: object, batch: number, units: number): object;
-  lstmSequence(x: object, h0: object, c0: object, kernel: object, recurrent: object, bias: object, batch: number, steps: number, features: number, units: number, training: boolean): object;
-  lstmSequenceGrad(x: object, h0: object, c0: object, kernel: object, recurrent: object, bias: object, out: object, dOut: object, batch: number, steps: number, features: number, units: number): object;
+  rnnSequence(cell: number, batch: number, steps: number, features: number, units: number, training: boolean, ...operands: object[]): object;
+  rnnSequenceGrad(cell: number, batch: number, steps: number, features: number, units: number, ...operandsOutputAndGradient: object[]): object;
   random(n: number, k0: number, k1: number, offset: number, kind: number, a: number, b: number): object;
   optimizerUpdate(kind: number, w: object, g: object, slots: object[], n: number, params: number[]): object[];
   setNumThreads(n: number): void;

@@ -4,7 +4,7 @@ import { broadcastStrides, sizeOf, stridesOf, type Shape } from '../../core/shap
 import type { Backend, CoreKernels, DataHandle, FusedUpdate, Kernel, MemoryInfo, OptionalKernels, TensorInfo } from '../backend.js';
 import {
   ARITHMETIC_PRIMITIVES, COMPARISON_PRIMITIVES, REDUCE_PRIMITIVES, UNARY_PRIMITIVES,
-  type Conv2dAttrs, type Pool2dAttrs,
+  type Conv2dAttrs, type Pool2dAttrs, type RecurrentCell,
 } from '../primitives.js';
 import { registerBackend } from '../registry.js';
 import { loadAddon, type NativeAddon } from './addon.js';
@@ -119,12 +119,19 @@ function makeKernels(addon: NativeAddon): CoreKernels & OptionalKernels {
     gruCell: ([xz, hz, h]) => addon.gruCell(xz.data, hz.data, h.data, h.shape[0], h.shape[1]),
     gruCellGrad: ([xz, hz, h, dh]) => addon.gruCellGrad(xz.data, hz.data, h.data, dh.data, h.shape[0], h.shape[1]),
     // x [B, T, F] and the state h0 [B, u] give the geometry.
-    lstmSequence: ([x, h, c, w, r, b], { training }) =>
-      addon.lstmSequence(x.data, h.data, c.data, w.data, r.data, b.data, x.shape[0], x.shape[1], x.shape[2], h.shape[1], training),
-    lstmSequenceGrad: ([x, h, c, w, r, b, out, dOut]) =>
-      addon.lstmSequenceGrad(x.data, h.data, c.data, w.data, r.data, b.data, out.data, dOut.data, x.shape[0], x.shape[1], x.shape[2], h.shape[1]),
+    rnnSequence: (operands, { cell, training }) => {
+      const [x, h] = operands;
+      return addon.rnnSequence(CELL[cell], x.shape[0], x.shape[1], x.shape[2], h.shape[1], training, ...operands.map((t) => t.data));
+    },
+    rnnSequenceGrad: (operands, { cell }) => {
+      const [x, h] = operands;
+      return addon.rnnSequenceGrad(CELL[cell], x.shape[0], x.shape[1], x.shape[2], h.shape[1], ...operands.map((t) => t.data));
+    },
   };
 }
+
+/** native/src/recurrent_sequence.cc's cell codes. */
+const CELL: Record<RecurrentCell, number> = { lstm: 0, gru: 1 };
 
 export class NativeBackend implements Backend {
   readonly name = 'native';

@@ -39,7 +39,7 @@ export interface RecurrentArgs extends LayerArgs {
   stateful?: boolean;
   /**
    * Step through time with one op per step even where a whole-sequence kernel exists (Note
-   * [Whole-sequence LSTM]); the loop itself always runs eagerly. Needed for second derivatives.
+   * [Whole-sequence recurrent kernels]); the loop itself always runs eagerly. Needed for second derivatives.
    */
   unroll?: boolean;
   /** Masked steps output zeros instead of repeating the previous output (Bidirectional sets it). */
@@ -259,8 +259,8 @@ export abstract class RecurrentLayer extends Layer {
   }
 
   /**
-   * A subclass's whole-sequence kernel (Note [Whole-sequence LSTM]): every step's output
-   * [B, T, u] in processing order and the final states, or null to step through time.
+   * A subclass's whole-sequence kernel (Note [Whole-sequence recurrent kernels]): every step's
+   * output [B, T, u] in processing order and the final states, or null to step through time.
    */
   protected wholeSequence(_x: Tensor, _states: Tensor[]): { sequence: Tensor; states: Tensor[] } | null {
     return null;

@@ -1,7 +1,7 @@
 import type { DType } from '../../core/dtype.js';
 import { add, mul, sub } from '../../ops/elementwise.js';
 import { matmul } from '../../ops/linalg.js';
-import { hasLstmSequence, lstmSequence } from '../../ops/lstm-sequence.js';
+import { gruSequence, hasSequenceKernel, lstmSequence, type SequenceResult } from '../../ops/recurrent-sequence.js';
 import { gruCell, lstmCell } from '../../ops/recurrent-cells.js';
 import { concat, slice, split } from '../../ops/shape-ops.js';
 import { ones, zeros } from '../../tensor/create.js';
@@ -115,12 +115,10 @@ export class LSTM extends RecurrentLayer {
     return this.bias;
   }
 
-  /** Note [Whole-sequence LSTM]: one kernel for all steps where the backend has it. */
-  protected override wholeSequence(x: Tensor, [h0, c0]: Tensor[]): { sequence: Tensor; states: Tensor[] } | null {
-    if (!defaultActivations(this.activation, this.recurrentActivation) || !hasLstmSequence(x)) return null;
-    const bias = this.bias ?? zeros([4 * this.units], x.dtype);
-    const { sequence, h, c } = lstmSequence(x, h0, c0, this.kernel!, this.recurrentKernel!, bias);
-    return { sequence, states: [h, c] };
+  /** Note [Whole-sequence recurrent kernels]: one kernel for all steps where the backend has it. */
+  protected override wholeSequence(x: Tensor, [h0, c0]: Tensor[]): SequenceResult | null {
+    if (!defaultActivations(this.activation, this.recurrentActivation) || !hasSequenceKernel(x)) return null;
+    return lstmSequence(x, h0, c0, this.kernel!, this.recurrentKernel!, this.bias ?? zeros([4 * this.units], x.dtype));
   }
 
   protected makeStep(): StepFn {
@@ -183,6 +181,12 @@ export class GRU extends RecurrentLayer {
   protected inputBias(): Tensor | null {
     if (!this.bias) return null;
     return this.resetAfter ? slice(this.bias, [0, 0], [1, -1]) : this.bias;
+  }
+
+  /** Note [Whole-sequence recurrent kernels]: one kernel for all steps (resetAfter) where the backend has it. */
+  protected override wholeSequence(x: Tensor, [h0]: Tensor[]): SequenceResult | null {
+    if (!this.resetAfter || !defaultActivations(this.activation, this.recurrentActivation) || !hasSequenceKernel(x)) return null;
+    return gruSequence(x, h0, this.kernel!, this.recurrentKernel!, this.bias ?? zeros([2, 3 * this.units], x.dtype));
   }
 
   protected makeStep(): StepFn {

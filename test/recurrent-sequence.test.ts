@@ -1,6 +1,7 @@
-// The whole-sequence LSTM kernel (Note [Whole-sequence LSTM] in src/ops/lstm-sequence.ts): the
-// native layer, which runs every step in one oneDNN call, against the same layer stepping through
-// time in float64 on the reference backend, on random weights and inputs, forward and backward.
+// The whole-sequence recurrent kernels (Note [Whole-sequence recurrent kernels] in
+// src/ops/recurrent-sequence.ts): native LSTM and GRU layers, which run every step in one oneDNN
+// call, against the same layers stepping through time in float64 on the reference backend, on
+// random weights and inputs, forward and backward.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as st from '../src/index.js';
@@ -10,22 +11,26 @@ import { runPrimitive } from '../src/ops/run.js';
 
 const nativeAvailable = st.backends().some((b) => b.name === 'native' && b.available);
 
+type Kind = 'lstm' | 'gru';
+
 interface Setup {
+  kind?: Kind;
   batch: number; steps: number; features: number; units: number;
   options?: Record<string, unknown>;
   initialState?: boolean;
 }
 
-/** Values and gradients of one LSTM call under a loss touching every output, as plain arrays. */
+/** Values and gradients of one layer call under a loss touching every output, as plain arrays. */
 function runLayer(backend: string, s: Setup, dtype: st.DType, seed = 1): number[][] {
+  const kind = s.kind ?? 'lstm';
   return withBackend(backend, () => {
-    const layer = st.layers.lstm({ units: s.units, returnSequences: true, returnState: true, dtype, ...s.options });
+    const layer = st.layers[kind]({ units: s.units, returnSequences: true, returnState: true, dtype, ...s.options });
     layer.ensureBuilt([s.batch, s.steps, s.features]);
     // Random weights, bias included (zeros would hide a mislaid bias).
     layer.setWeights(layer.getWeights().map((w, i) => st.tensor(randomValues(w.size, seed + 10 * i, -0.6, 0.6), w.shape, dtype)));
     const x = st.variable(st.tensor(randomValues(s.batch * s.steps * s.features, seed + 100), [s.batch, s.steps, s.features], dtype));
     const init = s.initialState
-      ? [0, 1].map((k) => st.variable(st.tensor(randomValues(s.batch * s.units, seed + 200 + k), [s.batch, s.units], dtype)))
+      ? (kind === 'lstm' ? [0, 1] : [0]).map((k) => st.variable(st.tensor(randomValues(s.batch * s.units, seed + 200 + k), [s.batch, s.units], dtype)))
       : undefined;
     const outs = layer.apply(x, { training: true, ...(init ? { initialState: init } : {}) }) as unknown as st.Tensor[];
     // Different weights per output so that a gradient sent to the wrong place shows.
@@ -35,7 +40,7 @@ function runLayer(backend: string, s: Setup, dtype: st.DType, seed = 1): number[
   });
 }
 
-const cases: [string, Setup][] = [
+const shapes: [string, Setup][] = [
   ['sequences and states', { batch: 4, steps: 7, features: 3, units: 5 }],
   ['odd sizes, one step', { batch: 3, steps: 1, features: 17, units: 9 }],
   ['batch of one, wide input', { batch: 1, steps: 5, features: 40, units: 16 }],
@@ -44,8 +49,9 @@ const cases: [string, Setup][] = [
   ['no bias', { batch: 2, steps: 5, features: 3, units: 4, options: { useBias: false } }],
   ['last output only', { batch: 3, steps: 5, features: 3, units: 4, options: { returnSequences: false } }],
 ];
+const cases = (['lstm', 'gru'] as const).flatMap((kind) => shapes.map(([name, s]): [string, Setup] => [`${kind}, ${name}`, { ...s, kind }]));
 
-describe('whole-sequence LSTM kernel', { skip: !nativeAvailable && 'native backend not built' }, () => {
+describe('whole-sequence recurrent kernels', { skip: !nativeAvailable && 'native backend not built' }, () => {
   for (const [name, setup] of cases) {
     it(`${name}: values and gradients match the layer stepping through time in float64`, () => {
       const fused = runLayer('native', setup, 'float32');
@@ -55,22 +61,27 @@ describe('whole-sequence LSTM kernel', { skip: !nativeAvailable && 'native backe
     });
   }
 
-  it('is what the native layer runs, and unroll: true steps through time instead', () => withBackend('native', () => {
-    const x = st.variable(st.tensor(randomValues(2 * 3 * 4, 5), [2, 3, 4]));
-    const whole = tapePrimitives(st.layers.lstm({ units: 3 }).apply(x) as st.Tensor);
-    assert.ok(whole.has('lstmSequence') && !whole.has('lstmCell'));
-    const stepped = tapePrimitives(st.layers.lstm({ units: 3, unroll: true }).apply(x) as st.Tensor);
-    assert.ok(stepped.has('lstmCell') && !stepped.has('lstmSequence'));
-    const masked = tapePrimitives(st.layers.lstm({ units: 3 }).apply(x, { mask: st.tensor([1, 1, 0, 1, 0, 0], [2, 3]).cast('bool') }) as st.Tensor);
-    assert.ok(!masked.has('lstmSequence'), 'a mask steps through time');
-  }));
+  for (const kind of ['lstm', 'gru'] as const) {
+    it(`${kind}: is what the native layer runs; unroll: true or a mask steps through time instead`, () => withBackend('native', () => {
+      const x = st.variable(st.tensor(randomValues(2 * 3 * 4, 5), [2, 3, 4]));
+      const cell = `${kind}Cell` as const;
+      const whole = tapePrimitives(st.layers[kind]({ units: 3 }).apply(x) as st.Tensor);
+      assert.ok(whole.has('rnnSequence') && !whole.has(cell));
+      const stepped = tapePrimitives(st.layers[kind]({ units: 3, unroll: true }).apply(x) as st.Tensor);
+      assert.ok(stepped.has(cell) && !stepped.has('rnnSequence'));
+      const masked = tapePrimitives(st.layers[kind]({ units: 3 }).apply(x, { mask: st.tensor([1, 1, 0, 1, 0, 0], [2, 3]).cast('bool') }) as st.Tensor);
+      assert.ok(!masked.has('rnnSequence'), 'a mask steps through time');
+    }));
+  }
 
-  it('input dropout draws the same mask as the stepped layer', () => {
-    const setup: Setup = { batch: 3, steps: 4, features: 5, units: 4, options: { dropout: 0.4, seed: 3 } };
-    const fused = runLayer('native', setup, 'float32');
-    const stepped = runLayer('native', { ...setup, options: { ...setup.options, unroll: true } }, 'float32');
-    fused.forEach((v, i) => assertClose(v, stepped[i], 1e-4, 1e-5, `result ${i}`));
-  });
+  for (const kind of ['lstm', 'gru'] as const) {
+    it(`${kind}: input dropout draws the same mask as the stepped layer`, () => {
+      const setup: Setup = { kind, batch: 3, steps: 4, features: 5, units: 4, options: { dropout: 0.4, seed: 3 } };
+      const fused = runLayer('native', setup, 'float32');
+      const stepped = runLayer('native', { ...setup, options: { ...setup.options, unroll: true } }, 'float32');
+      fused.forEach((v, i) => assertClose(v, stepped[i], 1e-4, 1e-5, `result ${i}`));
+    });
+  }
 
   it('inference (no gradient) gives the training values and keeps no workspace', () => withBackend('native', () => {
     const layer = st.layers.lstm({ units: 8, returnSequences: true });
@@ -110,7 +121,7 @@ describe('whole-sequence LSTM kernel', { skip: !nativeAvailable && 'native backe
     const outBytes = 4 * (b * t * u + b * u);
     for (const training of [false, true]) {
       const before = st.memory().native.bytes;
-      const out = runPrimitive('lstmSequence', inputs, { training }, [b * t * u + b * u], 'float32');
+      const out = runPrimitive('rnnSequence', inputs, { cell: 'lstm', training }, [b * t * u + b * u], 'float32');
       const held = st.memory().native.bytes - before;
       if (training) assert.ok(held > 2 * outBytes, `training keeps the gates of every step: ${held} bytes`);
       else assert.equal(held, outBytes);
