@@ -4,6 +4,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Writable } from 'node:stream';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as st from '../src/index.js';
 import { metrics } from '../src/metrics/index.js';
 import type { ClassWeight } from '../src/models/index.js';
@@ -329,6 +332,33 @@ for (const backend of backendNames) {
       await a.fit(ds, { epochs: 1, verbose: 0 });
       await b.fit(x, y, { epochs: 1, batchSize: 5, sampleWeight: w, shuffle: false, verbose: 0 });
       assertClose(weightsOf(a), weightsOf(b), 1e-6, 1e-7, 'fit');
+      // classWeight on a Dataset of [x, y] pairs: weights from each batch's labels.
+      const classWeight = { 1: 4 };
+      const pairs = st.data.fromArrays(x, y).batch(5).map((b) => {
+        const { xs, ys } = b as { xs: st.Tensor; ys: st.Tensor };
+        return [xs, ys];
+      });
+      const c = classifier('sparseCategoricalCrossentropy'), d = classifier('sparseCategoricalCrossentropy');
+      await c.fit(pairs, { epochs: 1, classWeight, verbose: 0 });
+      await d.fit(x, y, { epochs: 1, batchSize: 5, classWeight, shuffle: false, verbose: 0 });
+      assertClose(weightsOf(c), weightsOf(d), 1e-6, 1e-7, 'fit on a Dataset with classWeight');
+      await assert.rejects(c.fit(ds, { epochs: 1, classWeight, verbose: 0 }), (e: Error) => e instanceof st.ValueError && /classWeight/.test(e.message));
+    }));
+
+    it('weightedMetrics survive save and load', run(async () => {
+      const m = classifier('sparseCategoricalCrossentropy', ['accuracy', 'sparse_categorical_accuracy']);
+      const dir = mkdtempSync(join(tmpdir(), 'strata-weighted-'));
+      try {
+        await m.save(dir);
+        const loaded = await st.loadModel(dir);
+        assert.deepEqual(loaded.getCompileConfig()?.weightedMetrics, [['accuracy', 'sparse_categorical_accuracy']]);
+        const n = 8, x = uniform([n, 4]), y = st.tensor(classLabels(n), [n]), w = uniform([n], 0, 2);
+        const [a, b] = [await m.evaluate(x, y, { sampleWeight: w, verbose: 0 }), await loaded.evaluate(x, y, { sampleWeight: w, verbose: 0 })];
+        assert.deepEqual(Object.keys(b), ['loss', 'accuracy', 'weighted_accuracy', 'sparse_categorical_accuracy']);
+        assertClose(Object.values(b), Object.values(a), 1e-6, 1e-7, 'logs after loading');
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     }));
 
     it('weight errors name what was expected and what was received', run(async () => {
