@@ -7,7 +7,7 @@ import type { History } from '../callbacks/history.js';
 import { ValueError } from '../core/errors.js';
 import { checkKeys, checkOneOf } from '../core/options.js';
 import { getRngState, randomPermutation, setRngState, type RngState } from '../core/rng.js';
-import { getMetric, Metric, type MetricIdentifier } from '../metrics/index.js';
+import { getMetric, RenamedMetric, type Metric, type MetricIdentifier } from '../metrics/index.js';
 import { add, mul } from '../ops/elementwise.js';
 import { getLoss, type LossFunction, type LossIdentifier } from '../ops/losses.js';
 import { concat } from '../ops/shape-ops.js';
@@ -149,27 +149,6 @@ function perOutput<T>(what: string, value: PerOutput<T> | undefined, names: stri
   return names.map((n) => rec[n] ?? fallback);
 }
 
-/** A metric logged under another name (a weighted metric whose name an unweighted one already uses). */
-class RenamedMetric extends Metric {
-  constructor(readonly inner: Metric, name: string) {
-    super(name);
-  }
-  override update(yTrue: Tensor, yPred: Tensor, sampleWeight?: Tensor): void {
-    this.inner.update(yTrue, yPred, sampleWeight);
-  }
-  override result(): number {
-    return this.inner.result();
-  }
-  override reset(): void {
-    this.inner.reset();
-  }
-  override getConfig(): Record<string, unknown> {
-    return { ...this.inner.getConfig(), name: this.name };
-  }
-}
-
-const renamed = (metric: Metric, name: string): Metric => new RenamedMetric(metric, name);
-
 /** Disposes `tensors` except those in `keep` (and each at most once). */
 function disposeAllBut(tensors: readonly Tensor[], keep: readonly Tensor[]): void {
   const kept = new Set(keep);
@@ -219,7 +198,7 @@ export class Trainer {
       const weightedMetrics = (weightedLists[i] ?? []).map((m) => {
         const metric = getMetric(m, lossName);
         // Keras's rule for a name in both lists: the weighted one gets a prefix in the logs.
-        return metrics.some((u) => u.name === metric.name) ? renamed(metric, `weighted_${metric.name}`) : metric;
+        return metrics.some((u) => u.name === metric.name) ? new RenamedMetric(metric, `weighted_${metric.name}`) : metric;
       });
       return { name, loss: fn, perSampleLoss: perSample, lossName, weight: weights[i]!, metrics, weightedMetrics };
     });
