@@ -54,6 +54,10 @@ export class ProgressBar extends BaseCallback implements LiveLine {
   private bar: UnrefTimerBar | undefined;
   /** A message interrupted the live bar; it is redrawn at the next batch (Note [Messages and the live bar]). */
   private suspended = false;
+  /** Inside fit: validation passes draw nothing (Keras shows evaluate's bar only outside fit). */
+  private inFit = false;
+  /** Drawing an evaluate pass (no epoch in the line). */
+  private testing = false;
 
   constructor(options: ProgressBarOptions = {}) {
     super();
@@ -66,6 +70,10 @@ export class ProgressBar extends BaseCallback implements LiveLine {
   /** True when this bar draws a live line (verbose 1 on a terminal). */
   get live(): boolean {
     return this.verbose === 1 && this.stream.isTTY === true;
+  }
+
+  onTrainBegin(): void {
+    this.inFit = true;
   }
 
   onEpochBegin(epoch: number): void {
@@ -92,6 +100,29 @@ export class ProgressBar extends BaseCallback implements LiveLine {
 
   onTrainEnd(): void {
     this.finishBar();
+    this.inFit = false;
+  }
+
+  /** evaluate's bar: the same live line without an epoch, then one line with the results. */
+  onTestBegin(): void {
+    if (this.inFit) return;
+    this.finishBar();
+    this.testing = true;
+    this.epochStart = this.clock();
+    this.stepsDone = 0;
+    this.batchLogs = {};
+    if (this.live) this.startBar();
+  }
+
+  onTestBatchEnd(batch: number, logs?: Logs): void {
+    if (!this.inFit) this.onBatchEnd(batch, logs);
+  }
+
+  onTestEnd(logs?: Logs): void {
+    if (this.inFit) return;
+    this.finishBar();
+    this.stream.write(`${this.testLine(logs ?? {})}\n`);
+    this.testing = false;
   }
 
   /** Clears the live line so a message can be printed; the bar comes back at the next batch. */
@@ -112,18 +143,27 @@ export class ProgressBar extends BaseCallback implements LiveLine {
     return parts.join(' - ');
   }
 
+  /** The plain line written when evaluate ends: `938/938 - 1.2s - loss: ... - accuracy: ...`. */
+  testLine(logs: Logs): string {
+    const steps = this.params?.steps;
+    const parts = [validCount(steps) ? `${this.stepsDone}/${steps}` : `${this.stepsDone}`, formatDuration(this.elapsedSeconds())];
+    const metrics = formatLogs(logs);
+    if (metrics) parts.push(metrics);
+    return parts.join(' - ');
+  }
+
   /** The live line: progress, timing and the running batch logs. */
   liveLine(): string {
     const steps = this.params?.steps;
     const elapsed = this.elapsedSeconds();
     const parts: string[] = [];
-    let head = `Epoch ${this.epoch + 1}/${this.params?.epochs ?? '?'}`;
+    let head = this.testing ? '' : `Epoch ${this.epoch + 1}/${this.params?.epochs ?? '?'} `;
     if (validCount(steps)) {
       const filled = Math.min(BAR_WIDTH, Math.floor((BAR_WIDTH * this.stepsDone) / steps));
       const arrow = filled < BAR_WIDTH && this.stepsDone > 0 ? '>' : '';
-      head += ` [${'='.repeat(filled)}${arrow}${'.'.repeat(BAR_WIDTH - filled - arrow.length)}] ${this.stepsDone}/${steps}`;
+      head += `[${'='.repeat(filled)}${arrow}${'.'.repeat(BAR_WIDTH - filled - arrow.length)}] ${this.stepsDone}/${steps}`;
     } else {
-      head += ` ${this.stepsDone}`;
+      head += `${this.stepsDone}`;
     }
     parts.push(head, formatDuration(elapsed));
     if (validCount(steps) && this.stepsDone > 0 && this.stepsDone < steps) parts.push(`ETA ${formatDuration((elapsed / this.stepsDone) * (steps - this.stepsDone))}`);

@@ -87,7 +87,7 @@ program
     if (!model.isCompiled) model.compile({ loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
     const [, h, w, c] = model.inputs[0]?.shape ?? [];
     const data = await loadDataset(o.dataset, { limit: o.limit, imageSize: h && w ? [h, w] : undefined, grayscale: c !== 3 });
-    const logs = await model.evaluate(data.xTest, data.yTest, { batchSize: 512 });
+    const logs = await model.evaluate(data.xTest, data.yTest, { batchSize: 512, verbose: 0 });
     console.log(Object.entries(logs).map(([k, v]) => `${k}: ${v.toFixed(4)}`).join(' - ') + ` (${data.xTest.shape[0]} ${data.name} test images)`);
   });
 

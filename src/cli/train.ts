@@ -147,7 +147,7 @@ export async function train(cli: TrainOptions): Promise<void> {
     return;
   }
   const seconds = (performance.now() - started) / 1000;
-  const test = await model.evaluate(data.xTest, data.yTest, { batchSize: 512 });
+  const test = await model.evaluate(data.xTest, data.yTest, { batchSize: 512, verbose: 0 });
   await model.save(out);
   await writeRunOutputs(out, { model, data, history: merged, test, epochSeconds, options });
   console.log(`Test accuracy ${(test.accuracy * 100).toFixed(2)} % (loss ${test.loss.toFixed(4)}) on ${data.xTest.shape[0]} test images; training took ${seconds.toFixed(1)} s; results in ${out}`);

@@ -1,7 +1,8 @@
 import { noGrad } from '../autograd/tape.js';
-import { ValueError } from '../core/errors.js';
+import { ShapeError, ValueError, fmtShape } from '../core/errors.js';
 import { checkKeys, checkOneOf } from '../core/options.js';
 import { cast, sigmoid } from '../ops/elementwise.js';
+import { reshape } from '../ops/shape-ops.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { broadcastWeight, checkThresholds, divideNoNan } from './confusion.js';
 import { Metric, checkBatch, metricInput, sameShapePair } from './metric.js';
@@ -29,8 +30,15 @@ import { Metric, checkBatch, metricInput, sameShapePair } from './metric.js';
 // Predictions are downloaded (batch-sized vectors) and bucketed in float64 in JS; counts are kept
 // as float64 histograms, so streaming gives exactly the whole-dataset counts. Predictions are
 // compared as they are (no clipping or range check): below 0 is negative everywhere, above 1
-// positive everywhere. yPred of any shape is flattened into one label (Keras's multiLabel: false;
-// multi-label AUC and labelWeights are not implemented).
+// positive everywhere.
+// Note [Multi-label AUC]
+// Keras's two ways to treat yPred [N, L]:
+// - multiLabel false (default): every element is one prediction of one curve (yPred of any shape
+//   is flattened); `labelWeights` [L] then multiplies the weight of every prediction in column j.
+// - multiLabel true: yPred must be [N, L]; each column keeps its own histograms and curve, and the
+//   result is the mean of the L areas, or sum(area_j * lw_j) / sum(lw_j) with `labelWeights`
+//   (0 when the weights sum to 0, Keras's divide_no_nan). L comes from `numLabels`, else from
+//   `labelWeights`, else from the first batch, and every later batch must agree.
 // Keras uses fractional label mass only on its evenly-spaced fast path and bool labels for
 // explicit thresholds; here both use y * w and (1 - y) * w (the same for 0/1 labels).
 
@@ -47,6 +55,15 @@ export interface AucOptions {
   thresholds?: readonly number[];
   /** yPred holds logits: a sigmoid is applied first. */
   fromLogits?: boolean;
+  /** One curve per label (column of yPred [N, L]), areas averaged (Note [Multi-label AUC]). Default false. */
+  multiLabel?: boolean;
+  /** The number of labels L with multiLabel (otherwise taken from the first batch). */
+  numLabels?: number;
+  /**
+   * Non-negative weights per label [L]: with multiLabel, the weights of the per-label areas in
+   * their average; without, a factor on the weight of every prediction in that column.
+   */
+  labelWeights?: readonly number[];
 }
 
 const EPSILON = 1e-7;
@@ -63,13 +80,20 @@ export class AUC extends Metric {
   readonly fromLogits: boolean;
   /** The thresholds in use, ascending, ends included. */
   readonly thresholds: Float64Array;
+  readonly multiLabel: boolean;
+  readonly labelWeights: readonly number[] | undefined;
   private readonly explicitThresholds: number[] | undefined;
-  /** Weighted positive / negative label mass per bucket c = #{j : p > t_j}, c in 0..n. */
+  /** Labels with their own curve: 1 without multiLabel; undefined until known. */
+  private labels: number | undefined;
+  /**
+   * Weighted positive / negative label mass per label and bucket c = #{j : p > t_j}, c in 0..n:
+   * label l's histogram is entries [l * (n + 1), (l + 1) * (n + 1)).
+   */
   private positives: Float64Array;
   private negatives: Float64Array;
 
   constructor(options: AucOptions = {}) {
-    checkKeys('auc', options, ['name', 'numThresholds', 'curve', 'summationMethod', 'thresholds', 'fromLogits']);
+    checkKeys('auc', options, ['name', 'numThresholds', 'curve', 'summationMethod', 'thresholds', 'fromLogits', 'multiLabel', 'numLabels', 'labelWeights']);
     super(options.name ?? 'auc');
     this.curve = checkOneOf('auc', 'curve', options.curve ?? 'ROC', ['ROC', 'PR'] as const);
     this.summationMethod = checkOneOf('auc', 'summationMethod', options.summationMethod ?? 'interpolation', ['interpolation', 'minoring', 'majoring'] as const);
@@ -82,8 +106,27 @@ export class AUC extends Metric {
       if (!Number.isInteger(n) || n <= 1) throw new ValueError(`auc: numThresholds must be an integer > 1; received ${JSON.stringify(options.numThresholds)}`);
       this.thresholds = Float64Array.from(evenThresholds(n));
     }
-    this.positives = new Float64Array(this.thresholds.length + 1);
-    this.negatives = new Float64Array(this.thresholds.length + 1);
+    this.multiLabel = options.multiLabel ?? false;
+    if (typeof this.multiLabel !== 'boolean') throw new ValueError(`auc: multiLabel must be a boolean; received ${JSON.stringify(options.multiLabel)}`);
+    const lw = options.labelWeights;
+    if (lw !== undefined && !(Array.isArray(lw) && lw.length > 0 && lw.every((v) => typeof v === 'number' && Number.isFinite(v) && v >= 0))) {
+      throw new ValueError(`auc: labelWeights must be a non-empty array of non-negative numbers; received ${JSON.stringify(lw)}`);
+    }
+    this.labelWeights = lw?.slice();
+    const numLabels = options.numLabels;
+    if (numLabels !== undefined) {
+      if (!this.multiLabel) throw new ValueError(`auc: numLabels applies with multiLabel: true; received numLabels ${JSON.stringify(numLabels)} without it`);
+      if (!Number.isInteger(numLabels) || numLabels < 1) throw new ValueError(`auc: numLabels must be a positive integer; received ${JSON.stringify(numLabels)}`);
+      if (lw && lw.length !== numLabels) throw new ValueError(`auc: labelWeights must have numLabels (${numLabels}) entries; received ${lw.length}`);
+    }
+    this.labels = this.multiLabel ? numLabels ?? lw?.length : 1;
+    this.positives = new Float64Array((this.thresholds.length + 1) * (this.labels ?? 0));
+    this.negatives = new Float64Array(this.positives.length);
+  }
+
+  /** The number of labels with their own curve (1 without multiLabel; undefined before the first batch). */
+  get numLabels(): number | undefined {
+    return this.labels;
   }
 
   get numThresholds(): number {
@@ -92,21 +135,46 @@ export class AUC extends Metric {
 
   override update(yTrue: Tensor, yPred: Tensor, sampleWeight?: Tensor): void {
     noGrad(() => {
-      const [t, p] = sameShapePair(this.name, yTrue, yPred);
+      let [t, p] = sameShapePair(this.name, yTrue, yPred);
       checkBatch(this.name, t, p);
+      if (this.multiLabel) [t, p] = this.labelMatrix(yPred, t, p);
+      const columns = p.rank === 0 ? 1 : p.shape[p.rank - 1];
+      const lw = this.labelWeights;
+      if (!this.multiLabel && lw && lw.length !== 1 && lw.length !== columns) {
+        throw new ShapeError(`${this.name}: labelWeights must have one entry per column of yPred; labelWeights has ${lw.length}, yPred is ${fmtShape(yPred.shape)}`);
+      }
       const dt = p.dtype === 'float64' ? 'float64' : 'float32';
       const preds = (this.fromLogits ? sigmoid(p) : p).dataSync();
       const labels = cast(t, dt).dataSync();
       const weights = sampleWeight === undefined || sampleWeight === null
         ? undefined
         : cast(broadcastWeight(this.name, metricInput(this.name, 'sampleWeight', sampleWeight), p.shape), dt).dataSync();
+      const stride = this.thresholds.length + 1;
       for (let i = 0; i < preds.length; i++) {
-        const w = weights ? weights[i] : 1;
-        const bucket = this.bucketOf(preds[i]);
-        this.positives[bucket] += labels[i] * w;
-        this.negatives[bucket] += (1 - labels[i]) * w;
+        const column = i % columns;
+        let w = weights ? weights[i] : 1;
+        // Without multiLabel, label weights scale each column's predictions (one shared curve).
+        if (!this.multiLabel && lw) w *= lw.length === 1 ? lw[0] : lw[column];
+        const at = (this.multiLabel ? column * stride : 0) + this.bucketOf(preds[i]);
+        this.positives[at] += labels[i] * w;
+        this.negatives[at] += (1 - labels[i]) * w;
       }
     });
+  }
+
+  /** yTrue and yPred as [N, L] for multiLabel, fixing L at the first batch (Note [Multi-label AUC]). */
+  private labelMatrix(yPred: Tensor, t: Tensor, p: Tensor): [Tensor, Tensor] {
+    if (p.rank === 1) [t, p] = [reshape(t, [t.shape[0], 1]), reshape(p, [p.shape[0], 1])];
+    if (p.rank !== 2) throw new ShapeError(`${this.name}: with multiLabel, yPred must be [samples, labels]; received ${fmtShape(yPred.shape)}`);
+    const columns = p.shape[1];
+    if (this.labels === undefined) {
+      this.labels = columns;
+      this.positives = new Float64Array((this.thresholds.length + 1) * columns);
+      this.negatives = new Float64Array(this.positives.length);
+    } else if (this.labels !== columns) {
+      throw new ShapeError(`${this.name}: expected yPred with ${this.labels} labels (its last axis); received ${fmtShape(yPred.shape)}`);
+    }
+    return [t, p];
   }
 
   /** #{j : p > t_j}: thresholds ascend, so the first j with !(p > t_j) (NaN: 0). */
@@ -121,19 +189,21 @@ export class AUC extends Metric {
     return lo;
   }
 
-  /** Confusion counts per threshold: tp, fp, fn, tn (float64, weighted). */
-  confusion(): { tp: Float64Array; fp: Float64Array; fn: Float64Array; tn: Float64Array } {
+  /** Confusion counts per threshold for one label (the only one without multiLabel): tp, fp, fn, tn (float64, weighted). */
+  confusion(label = 0): { tp: Float64Array; fp: Float64Array; fn: Float64Array; tn: Float64Array } {
     const n = this.thresholds.length;
     const tp = new Float64Array(n), fp = new Float64Array(n), fn = new Float64Array(n), tn = new Float64Array(n);
+    const base = label * (n + 1);
+    if (base >= this.positives.length) return { tp, fp, fn, tn };
     // Suffix sums: at threshold j every bucket c > j is predicted positive.
     let pos = 0, neg = 0;
     for (let j = n - 1; j >= 0; j--) {
-      pos += this.positives[j + 1];
-      neg += this.negatives[j + 1];
+      pos += this.positives[base + j + 1];
+      neg += this.negatives[base + j + 1];
       tp[j] = pos;
       fp[j] = neg;
     }
-    const totalPos = pos + this.positives[0], totalNeg = neg + this.negatives[0];
+    const totalPos = pos + this.positives[base], totalNeg = neg + this.negatives[base];
     for (let j = 0; j < n; j++) {
       fn[j] = totalPos - tp[j];
       tn[j] = totalNeg - fp[j];
@@ -141,8 +211,9 @@ export class AUC extends Metric {
     return { tp, fp, fn, tn };
   }
 
-  override result(): number {
-    const { tp, fp, fn, tn } = this.confusion();
+  /** The area under one label's curve (Note [AUC from thresholded counts]). */
+  labelResult(label = 0): number {
+    const { tp, fp, fn, tn } = this.confusion(label);
     const n = tp.length;
     if (this.curve === 'PR' && this.summationMethod === 'interpolation') return interpolatedPrAuc(tp, fp, fn);
     const x = new Float64Array(n), y = new Float64Array(n);
@@ -165,13 +236,28 @@ export class AUC extends Metric {
     return area;
   }
 
+  override result(): number {
+    if (!this.multiLabel) return this.labelResult(0);
+    const count = this.labels ?? 0;
+    if (count === 0) return 0;
+    const areas = Array.from({ length: count }, (_, l) => this.labelResult(l));
+    const lw = this.labelWeights;
+    if (!lw) return areas.reduce((a, b) => a + b, 0) / count;
+    return divideNoNan(areas.reduce((a, area, l) => a + area * lw[l], 0), lw.reduce((a, b) => a + b, 0));
+  }
+
   override reset(): void {
     this.positives.fill(0);
     this.negatives.fill(0);
   }
 
   override getConfig(): Record<string, unknown> {
-    const base = { name: this.name, curve: this.curve, summationMethod: this.summationMethod, fromLogits: this.fromLogits };
+    const base: Record<string, unknown> = { name: this.name, curve: this.curve, summationMethod: this.summationMethod, fromLogits: this.fromLogits };
+    if (this.multiLabel) {
+      base.multiLabel = true;
+      if (this.labels !== undefined) base.numLabels = this.labels;
+    }
+    if (this.labelWeights) base.labelWeights = this.labelWeights.slice();
     return this.explicitThresholds
       ? { ...base, thresholds: this.explicitThresholds.slice() }
       : { ...base, numThresholds: this.thresholds.length };

@@ -12,8 +12,13 @@ import { Metric, checkBatch, metricInput, sameShapePair } from './metric.js';
 // batches (Keras 3's update_confusion_matrix_variables): every element of yPred is one
 // prediction, positive when strictly greater than the threshold; a label is positive when it is
 // non-zero. Sample weights weight the counts. One update downloads 2T + 1 numbers.
-// Keras's `topK` option (only the k best scores of a row can be positive) is not implemented;
-// passing it is rejected as an unknown option.
+// Note [topK and classId]
+// Keras's order: `topK` keeps the k best scores of each row of yPred (its last axis) as
+// candidates and makes every other score negative at every threshold; then `classId` keeps one
+// column. Ties are broken by the lower index, so exactly k entries of a row are candidates (what
+// top_k returns). Without explicit thresholds, topK's threshold is Keras's NEG_INF (-1e10): every
+// candidate is a positive prediction. The mask is built on the host (a sort per row), since
+// there is no top-k primitive; rows are short (classes), so this costs one download of yPred.
 
 export interface ConfusionOptions {
   name?: string;
@@ -21,6 +26,31 @@ export interface ConfusionOptions {
   thresholds?: number | readonly number[];
   /** Only this class (an index into yPred's last axis) is counted, as in Keras. */
   classId?: number;
+  /**
+   * Only the k highest scores of each row (yPred's last axis) can be positive predictions, as in
+   * Keras; applied before `classId`. Without `thresholds`, every top-k score is positive.
+   */
+  topK?: number;
+}
+
+/** Keras's NEG_INF: the threshold used with topK when none is given. */
+const NEG_INF = -1e10;
+
+/**
+ * A bool mask of yPred's shape: true for the k largest entries of each row (last axis), ties
+ * going to the lower index; NaN ranks below every number.
+ */
+export function topKMask(yPred: Tensor, k: number): Tensor {
+  const values = yPred.dataSync();
+  const classes = yPred.rank === 0 ? 1 : yPred.shape[yPred.rank - 1];
+  const mask = new Int32Array(values.length);
+  const order = Array.from({ length: classes }, (_, i) => i);
+  const key = (x: number) => (Number.isNaN(x) ? -Infinity : x);
+  for (let start = 0; start < values.length; start += classes) {
+    order.sort((a, b) => key(values[start + b]) - key(values[start + a]) || a - b);
+    for (let i = 0; i < Math.min(k, classes); i++) mask[start + order[i]] = 1;
+  }
+  return cast(tensor(mask, yPred.shape, 'int32'), 'bool');
 }
 
 /** Options checked and a thresholds list made: shared with AUC's explicit thresholds. */
@@ -50,14 +80,23 @@ export function broadcastWeight(metric: string, sampleWeight: Tensor, shape: rea
 export abstract class ConfusionMetric extends Metric {
   readonly thresholds: readonly number[];
   readonly classId: number | undefined;
+  readonly topK: number | undefined;
+  /** False when the thresholds are the default (then getConfig leaves them out). */
+  private readonly thresholdsGiven: boolean;
   protected truePositives: Float64Array;
   protected falsePositives: Float64Array;
   protected falseNegatives: Float64Array;
 
   constructor(op: string, defaultName: string, options: ConfusionOptions) {
-    checkKeys(op, options, ['name', 'thresholds', 'classId']);
+    checkKeys(op, options, ['name', 'thresholds', 'classId', 'topK']);
     super(options.name ?? defaultName);
-    this.thresholds = checkThresholds(op, options.thresholds ?? 0.5);
+    if (options.topK !== undefined && !(Number.isInteger(options.topK) && options.topK >= 1)) {
+      throw new ValueError(`${op}: topK must be a positive integer; received ${JSON.stringify(options.topK)}`);
+    }
+    this.topK = options.topK;
+    this.thresholdsGiven = options.thresholds !== undefined;
+    // Keras: the default threshold is 0.5, or NEG_INF with topK (every top-k score counts).
+    this.thresholds = this.thresholdsGiven ? checkThresholds(op, options.thresholds) : [this.topK === undefined ? 0.5 : NEG_INF];
     if (options.classId !== undefined && !(Number.isInteger(options.classId) && options.classId >= 0)) {
       throw new ValueError(`${op}: classId must be a non-negative integer; received ${JSON.stringify(options.classId)}`);
     }
@@ -78,6 +117,8 @@ export abstract class ConfusionMetric extends Metric {
     checkBatch(name, t, p);
     const dt = p.dtype === 'float64' ? 'float64' : 'float32';
     let w = sampleWeight === undefined || sampleWeight === null ? undefined : cast(broadcastWeight(name, metricInput(name, 'sampleWeight', sampleWeight), p.shape), dt);
+    // Note [topK and classId]: the top-k candidates are chosen over the whole row, before classId.
+    let candidates = this.topK === undefined ? undefined : topKMask(p, this.topK);
     if (this.classId !== undefined) {
       const classes = p.rank === 0 ? 0 : p.shape[p.rank - 1];
       if (this.classId >= classes) {
@@ -86,9 +127,11 @@ export abstract class ConfusionMetric extends Metric {
       const pick = (x: Tensor) => slice(x, x.shape.map((_, i) => (i === x.rank - 1 ? this.classId! : 0)), x.shape.map((d, i) => (i === x.rank - 1 ? 1 : d)));
       [t, p] = [pick(t), pick(p)];
       if (w) w = pick(w);
+      if (candidates) candidates = pick(candidates);
     }
     const m = p.size, n = this.thresholds.length;
-    const predictedPositive = greater(reshape(cast(p, dt), [m, 1]), tensor(this.thresholds.slice(), [1, n], dt));
+    let predictedPositive = greater(reshape(cast(p, dt), [m, 1]), tensor(this.thresholds.slice(), [1, n], dt));
+    if (candidates) predictedPositive = logicalAnd(predictedPositive, reshape(candidates, [m, 1]));
     const labelPositive = reshape(notEqual(t, 0), [m, 1]);
     const hits = logicalAnd(predictedPositive, labelPositive);
     let counts: Tensor;
@@ -125,8 +168,11 @@ export abstract class ConfusionMetric extends Metric {
   }
 
   override getConfig(): Record<string, unknown> {
-    const thresholds = this.thresholds.length === 1 ? this.thresholds[0] : this.thresholds.slice();
-    return this.classId === undefined ? { name: this.name, thresholds } : { name: this.name, thresholds, classId: this.classId };
+    const config: Record<string, unknown> = { name: this.name };
+    if (this.thresholdsGiven || this.topK === undefined) config.thresholds = this.thresholds.length === 1 ? this.thresholds[0] : this.thresholds.slice();
+    if (this.classId !== undefined) config.classId = this.classId;
+    if (this.topK !== undefined) config.topK = this.topK;
+    return config;
   }
 }
 

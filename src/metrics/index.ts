@@ -8,7 +8,7 @@ import { precision, recall } from './confusion.js';
 import { Mean, MeanMetricWrapper, Metric, type MetricFunction } from './metric.js';
 import { meanAbsoluteError, meanSquaredError, rootMeanSquaredError } from './regression.js';
 
-export { Metric, Mean, MeanMetricWrapper, weightedSums, type MetricFunction, type WeightedSums } from './metric.js';
+export { Metric, Mean, MeanMetricWrapper, RenamedMetric, weightedSums, type MetricFunction, type WeightedSums } from './metric.js';
 export {
   AutoAccuracy, accuracyVariantFromLoss, accuracyVariantFromShapes, binaryAccuracyValues, categoricalAccuracyValues,
   sparseCategoricalAccuracyValues, sparseTopKValues, topKValues,

@@ -195,3 +195,29 @@ export class MeanMetricWrapper extends Mean {
     return { name: this.name, ...this.config };
   }
 }
+
+/**
+ * A metric logged under another name, sharing the wrapped metric's state (the trainer's
+ * 'weighted_' entry for a weightedMetrics name that plain metrics already use).
+ */
+export class RenamedMetric extends Metric {
+  constructor(readonly inner: Metric, name: string) {
+    super(name);
+  }
+
+  override update(yTrue: Tensor, yPred: Tensor, sampleWeight?: Tensor): void {
+    this.inner.update(yTrue, yPred, sampleWeight);
+  }
+
+  override result(): number {
+    return this.inner.result();
+  }
+
+  override reset(): void {
+    this.inner.reset();
+  }
+
+  override getConfig(): Record<string, unknown> {
+    return { ...this.inner.getConfig(), name: this.name };
+  }
+}

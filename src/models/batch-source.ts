@@ -2,11 +2,14 @@ import { ValueError } from '../core/errors.js';
 import { Dataset } from '../data/dataset.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { ArrayData } from './data-adapter.js';
+import { checkSampleWeight } from './sample-weights.js';
 
 /** One batch as the trainer uses it; `owned` batches are disposed after their step. */
 export interface Batch {
   xs: Tensor[];
   ys: Tensor[];
+  /** Per-sample weights [size] (Note [Sample and class weights] in sample-weights.ts). */
+  weights?: Tensor;
   size: number;
   owned: boolean;
 }
@@ -21,17 +24,23 @@ export function* arrayBatches(data: ArrayData, batchSize: number, order: Int32Ar
   }
 }
 
-/** A dataset element as lists of input and target tensors: `{xs, ys}` with a tensor or a list in each. */
+/**
+ * A dataset element as lists of input and target tensors: `{xs, ys, sampleWeight?}` with a tensor
+ * or a list in xs and ys, or Keras's tuple `[x, y]` / `[x, y, sampleWeight]`.
+ */
 function toBatch(op: string, element: unknown, needTargets: boolean): Batch {
   const asList = (v: unknown, what: string): Tensor[] => {
     const list = Array.isArray(v) ? v : [v];
     if (!list.length || !list.every((t) => t instanceof Tensor)) throw new ValueError(`${op}: each dataset element's ${what} must be a tensor or a list of tensors; received ${describe(v)}`);
     return list as Tensor[];
   };
+  if (Array.isArray(element) && (element.length === 2 || element.length === 3)) {
+    element = { xs: element[0], ys: element[1], sampleWeight: element[2] };
+  }
   if (typeof element !== 'object' || element === null || !('xs' in element)) {
     throw new ValueError(`${op}: a dataset for training must yield batches {xs, ys} (use .batch(n) after fromArrays(x, y)); received ${describe(element)}`);
   }
-  const e = element as { xs: unknown; ys?: unknown };
+  const e = element as { xs: unknown; ys?: unknown; sampleWeight?: unknown };
   if (needTargets && e.ys === undefined) throw new ValueError(`${op}: the dataset's elements have no ys (targets)`);
   const xs = asList(e.xs, 'xs');
   const ys = e.ys === undefined ? [] : asList(e.ys, 'ys');
@@ -39,7 +48,8 @@ function toBatch(op: string, element: unknown, needTargets: boolean): Batch {
   if (xs[0].rank === 0 || [...xs, ...ys].some((t) => t.shape[0] !== size)) {
     throw new ValueError(`${op}: a dataset element must be a batch whose tensors share the batch axis; received shapes ${[...xs, ...ys].map((t) => `[${t.shape.join(', ')}]`).join(', ')} (did you forget .batch(n)?)`);
   }
-  return { xs, ys, size, owned: true };
+  if (e.sampleWeight === undefined) return { xs, ys, size, owned: true };
+  return { xs, ys, weights: checkSampleWeight(`${op} (dataset sampleWeight)`, e.sampleWeight, size), size, owned: true };
 }
 
 function describe(v: unknown): string {

@@ -45,12 +45,13 @@ export function assertFinite(op: string, what: string, t: Tensor): void {
 /**
  * In-memory arrays cut into batches along axis 0: every input and target must have the same
  * number of samples. A batch is gathered by index, so shuffling costs no copy of the dataset.
+ * Optional per-sample weights travel with them (same indices, same validation split).
  */
 export class ArrayData {
   readonly size: number;
 
-  constructor(op: string, readonly xs: Tensor[], readonly ys: Tensor[]) {
-    const all = [...xs.map((t, i) => ({ t, what: `x[${i}]` })), ...ys.map((t, i) => ({ t, what: `y[${i}]` }))];
+  constructor(op: string, readonly xs: Tensor[], readonly ys: Tensor[], readonly weights?: Tensor) {
+    const all = [...xs.map((t, i) => ({ t, what: `x[${i}]` })), ...ys.map((t, i) => ({ t, what: `y[${i}]` })), ...(weights ? [{ t: weights, what: 'sampleWeight' }] : [])];
     for (const { t, what } of all) {
       if (t.rank === 0) throw new ShapeError(`${op}: ${what} must have a batch axis; received a scalar`);
     }
@@ -66,10 +67,11 @@ export class ArrayData {
   split(fraction: number): [ArrayData, ArrayData] {
     const at = Math.floor(this.size * (1 - fraction)); // Keras rounds the training part down
     const part = (begin: number, size: number) => (t: Tensor) => slice(t, [begin], [size]);
-    return [
-      new ArrayData('validationSplit', this.xs.map(part(0, at)), this.ys.map(part(0, at))),
-      new ArrayData('validationSplit', this.xs.map(part(at, this.size - at)), this.ys.map(part(at, this.size - at))),
-    ];
+    const piece = (begin: number, size: number) => {
+      const cut = part(begin, size);
+      return new ArrayData('validationSplit', this.xs.map(cut), this.ys.map(cut), this.weights && cut(this.weights));
+    };
+    return [piece(0, at), piece(at, this.size - at)];
   }
 
   batchCount(batchSize: number): number {
@@ -77,15 +79,15 @@ export class ArrayData {
   }
 
   /** Batch `b`, taken in `order` (a permutation) when given. The caller owns (and may dispose) the result. */
-  batch(b: number, batchSize: number, order?: Int32Array): { xs: Tensor[]; ys: Tensor[]; size: number } {
+  batch(b: number, batchSize: number, order?: Int32Array): { xs: Tensor[]; ys: Tensor[]; weights?: Tensor; size: number } {
     const start = b * batchSize;
     const size = Math.min(batchSize, this.size - start);
-    if (!order && start === 0 && size === this.size) return { xs: this.xs, ys: this.ys, size };
+    if (!order && start === 0 && size === this.size) return { xs: this.xs, ys: this.ys, weights: this.weights, size };
     const ids = order ? order.subarray(start, start + size) : Int32Array.from({ length: size }, (_, i) => start + i);
     const idx = tensor(ids, [size], 'int32');
     // A batch is data: no gradient flows back into the dataset, so the index is free to go.
     const take = (t: Tensor) => noGrad(() => gather(t, idx, 0));
-    const batch = { xs: this.xs.map(take), ys: this.ys.map(take), size };
+    const batch = { xs: this.xs.map(take), ys: this.ys.map(take), weights: this.weights && take(this.weights), size };
     idx.dispose();
     return batch;
   }

@@ -16,6 +16,8 @@ interface TrainingConfig {
   loss: string[];
   metrics: string[][];
   lossWeights: number[];
+  /** Present when compile had weightedMetrics. */
+  weightedMetrics?: string[][];
 }
 
 interface Manifest {
@@ -87,7 +89,10 @@ function parseManifest(file: string, bytes: Uint8Array): Manifest {
     const ok = isObject(tc) && isObject(tc.optimizer) && isObject(tc.optimizer.config) && isStringList(tc.loss)
       && Array.isArray(tc.metrics) && tc.metrics.every(isStringList) && Array.isArray(tc.lossWeights) && tc.lossWeights.every((w) => typeof w === 'number');
     if (!ok) throw new FormatError(`${file}: "trainingConfig" must be {optimizer: {className, config}, loss: [names], metrics: [[names]], lossWeights: [numbers]} or null; received ${JSON.stringify(tc)?.slice(0, 200)}`);
-    onlyKeys(file, 'trainingConfig', tc, ['optimizer', 'loss', 'metrics', 'lossWeights']);
+    if (tc.weightedMetrics !== undefined && !(Array.isArray(tc.weightedMetrics) && tc.weightedMetrics.every(isStringList))) {
+      throw new FormatError(`${file}: "trainingConfig.weightedMetrics" must be [[names]]; received ${JSON.stringify(tc.weightedMetrics)?.slice(0, 200)}`);
+    }
+    onlyKeys(file, 'trainingConfig', tc, ['optimizer', 'loss', 'metrics', 'lossWeights', 'weightedMetrics']);
     onlyKeys(file, 'trainingConfig.optimizer', tc.optimizer, ['className', 'config']);
   }
   const os = m.optimizerState;
@@ -124,6 +129,7 @@ export async function loadModel(dir: string, options: LoadOptions = {}): Promise
     }
     const optimizer = inFile(modelFile, () => optimizerFromConfig(tc.optimizer.config), hint);
     const args: CompileArgs = { optimizer, loss: tc.loss.length === 1 ? tc.loss[0] : tc.loss, metrics: tc.metrics.length === 1 ? tc.metrics[0] : tc.metrics, lossWeights: tc.lossWeights };
+    if (tc.weightedMetrics) args.weightedMetrics = tc.weightedMetrics.length === 1 ? tc.weightedMetrics[0] : tc.weightedMetrics;
     inFile(modelFile, () => model.compile(args), hint);
     if (manifest.optimizerState) await restoreOptimizer(model, join(dir, FILES.optimizer), manifest);
   }

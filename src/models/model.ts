@@ -7,7 +7,7 @@ import { InputLayer } from '../nn/layers/input.js';
 import { deserializeLayer, registerLayer, serializeLayer, type SerializedLayer } from '../nn/registry.js';
 import { SymbolicTensor, type Node, type Shape } from '../nn/symbolic.js';
 import { graphLayers, inferShapes, runGraph, topologicalNodes } from './graph.js';
-import { Trainer, type TrainingPosition, type CompileArgs, type EvaluateArgs, type FitArgs, type History, type PredictArgs, type XInput, type YInput } from './trainer.js';
+import { Trainer, type TrainingPosition, type CompileArgs, type EvaluateArgs, type FitArgs, type History, type PredictArgs, type TestOnBatchArgs, type TrainOnBatchArgs, type XInput, type YInput } from './trainer.js';
 import { summary, type SummaryOptions } from './summary.js';
 import { saveModel } from './save.js';
 import type { Logs } from '../callbacks/callback.js';
@@ -287,12 +287,13 @@ export class Model extends Layer {
   }
 
   /** One optimizer step on one batch; returns the loss and metrics of that batch. */
-  trainOnBatch(x: XInput, y: YInput): Promise<Logs> {
-    return this.compiled('trainOnBatch').trainOnBatch(x, y);
+  trainOnBatch(x: XInput, y: YInput, args: TrainOnBatchArgs = {}): Promise<Logs> {
+    return this.compiled('trainOnBatch').trainOnBatch(x, y, args);
   }
 
-  testOnBatch(x: XInput, y: YInput): Promise<Logs> {
-    return this.compiled('testOnBatch').evaluate(x, y, { batchSize: Number.MAX_SAFE_INTEGER, verbose: 0 });
+  /** Loss and metrics of one batch in inference mode; `sampleWeight` weights them as in evaluate. */
+  testOnBatch(x: XInput, y: YInput, args: TestOnBatchArgs = {}): Promise<Logs> {
+    return this.compiled('testOnBatch').testOnBatch(x, y, args);
   }
 
   /** Keras's table of layers, output shapes and parameter counts; printed unless printFn is given, and returned. */

@@ -7,19 +7,22 @@ import type { History } from '../callbacks/history.js';
 import { ValueError } from '../core/errors.js';
 import { checkKeys, checkOneOf } from '../core/options.js';
 import { getRngState, randomPermutation, setRngState, type RngState } from '../core/rng.js';
-import { getMetric, type Metric, type MetricIdentifier } from '../metrics/index.js';
+import { getMetric, RenamedMetric, type Metric, type MetricIdentifier } from '../metrics/index.js';
 import { add, mul } from '../ops/elementwise.js';
 import { getLoss, type LossFunction, type LossIdentifier } from '../ops/losses.js';
 import { concat } from '../ops/shape-ops.js';
 import { getOptimizer, type OptimizerName } from '../optimizers/index.js';
 import type { Optimizer } from '../optimizers/optimizer.js';
+import type { TensorInput } from '../ops/operand.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { ArrayData, assertFinite, checkBatchSize, toTensorList, type XInput, type YInput } from './data-adapter.js';
+import { checkSampleWeight, classWeightsToSampleWeights, classWeightTable, weightedLoss, type ClassWeight } from './sample-weights.js';
 import { arrayBatches, DatasetEpochs, isDataset, type Batch } from './batch-source.js';
 import type { Dataset } from '../data/dataset.js';
 import type { Model } from './model.js';
 
 export type { XInput, YInput } from './data-adapter.js';
+export type { ClassWeight } from './sample-weights.js';
 export type { History } from '../callbacks/history.js';
 
 type PerOutput<T> = T | T[] | Record<string, T>;
@@ -30,6 +33,12 @@ export interface CompileArgs {
   loss: PerOutput<LossIdentifier>;
   /** Metric names, objects or functions; for several outputs, a list per output or a record by output name. */
   metrics?: MetricIdentifier[] | MetricIdentifier[][] | Record<string, MetricIdentifier[]>;
+  /**
+   * Metrics that receive the sample (or class) weights, as Keras's weighted_metrics; plain
+   * `metrics` ignore them. Same forms as `metrics`. A name already used by `metrics` is logged
+   * with a 'weighted_' prefix.
+   */
+  weightedMetrics?: MetricIdentifier[] | MetricIdentifier[][] | Record<string, MetricIdentifier[]>;
   /** Weights of the per-output losses in the total (default 1 each). */
   lossWeights?: number[] | Record<string, number>;
 }
@@ -39,7 +48,8 @@ export interface FitArgs {
   batchSize?: number;
   /** The last fraction of the samples (taken before shuffling) held out for validation, as Keras. */
   validationSplit?: number;
-  validationData?: [XInput, YInput] | { x: XInput; y: YInput } | Dataset<unknown>;
+  /** Held-out data: [x, y], [x, y, sampleWeight], {x, y, sampleWeight?} or a Dataset of batches. */
+  validationData?: [XInput, YInput] | [XInput, YInput, TensorInput] | { x: XInput; y: YInput; sampleWeight?: TensorInput } | Dataset<unknown>;
   /** With a Dataset: batches per epoch (needed when it repeats forever); epochs continue one iterator. */
   stepsPerEpoch?: number;
   validationBatchSize?: number;
@@ -54,6 +64,18 @@ export interface FitArgs {
   onNonFinite?: 'error' | 'continue';
   /** Continue an interrupted run exactly where it stopped (a `model.trainingPosition` saved with a checkpoint). */
   resumeFrom?: TrainingPosition;
+  /**
+   * One weight per training sample ([samples]; [samples, T] for per-timestep losses): shuffled and
+   * batched with x and y and cut by validationSplit like them. The loss of a batch is
+   * sum(loss_i * w_i) / batchSize (Keras); weightedMetrics see the weights too.
+   */
+  sampleWeight?: TensorInput;
+  /**
+   * Weights by class index ({0: 1, 1: 5}): each training sample weighs as its label's class (the
+   * argmax of a one-hot row, else the integer label); missing classes weigh 1. Single-output
+   * models only; not together with sampleWeight (Keras refuses both). Validation is unweighted.
+   */
+  classWeight?: ClassWeight;
 }
 
 // Note [Exact resume]
@@ -71,8 +93,22 @@ export interface TrainingPosition {
 
 export interface EvaluateArgs {
   batchSize?: number;
+  /** 1 (default): a progress bar over the batches, then one line with the results, as Keras; 0 silent. */
   verbose?: 0 | 1;
   callbacks?: Callback[];
+  /** One weight per sample: the loss becomes sum(loss_i * w_i) / samples and weightedMetrics are weighted. */
+  sampleWeight?: TensorInput;
+}
+
+/** Options of trainOnBatch (Keras's train_on_batch arguments). */
+export interface TrainOnBatchArgs {
+  sampleWeight?: TensorInput;
+  classWeight?: ClassWeight;
+}
+
+/** Options of testOnBatch. */
+export interface TestOnBatchArgs {
+  sampleWeight?: TensorInput;
 }
 
 export interface PredictArgs {
@@ -84,15 +120,19 @@ function validationBatches(source: ArrayData | DatasetEpochs, batchSize: number)
   return source instanceof ArrayData ? arrayBatches(source, batchSize, undefined, 0) : source.epoch();
 }
 
-const FIT_KEYS = ['stepsPerEpoch', 'epochs', 'batchSize', 'validationSplit', 'validationData', 'validationBatchSize', 'shuffle', 'callbacks', 'verbose', 'initialEpoch', 'onNonFinite', 'resumeFrom'];
+const FIT_KEYS = ['stepsPerEpoch', 'epochs', 'batchSize', 'validationSplit', 'validationData', 'validationBatchSize', 'shuffle', 'callbacks', 'verbose', 'initialEpoch', 'onNonFinite', 'resumeFrom', 'sampleWeight', 'classWeight'];
 
 interface OutputSpec {
   /** The output layer's name; the prefix of its log keys when the model has several outputs. */
   name: string;
   loss: LossFunction;
+  /** The unreduced loss, for sample weights. */
+  perSampleLoss: LossFunction;
   lossName: string;
   weight: number;
   metrics: Metric[];
+  /** Metrics fed the sample weights (compile's weightedMetrics). */
+  weightedMetrics: Metric[];
 }
 
 /** Reads a per-output option: one value for all, a list in output order, or a record by name. */
@@ -137,21 +177,30 @@ export class Trainer {
   private readonly outputs: OutputSpec[];
 
   constructor(private readonly model: Model, args: CompileArgs) {
-    checkKeys('compile', args, ['optimizer', 'loss', 'metrics', 'lossWeights']);
+    checkKeys('compile', args, ['optimizer', 'loss', 'metrics', 'lossWeights', 'weightedMetrics']);
     if (args.loss === undefined) throw new ValueError(`compile: a loss is required, e.g. loss: 'sparseCategoricalCrossentropy'`);
     this.optimizer = getOptimizer(args.optimizer ?? 'rmsprop');
     const names = this.outputNames();
     const isLoss = (v: unknown) => typeof v === 'string' || typeof v === 'function';
     const lossIds = perOutput('loss', args.loss, names, undefined, isLoss);
     const weights = perOutput('lossWeights', args.lossWeights, names, 1, (v) => typeof v === 'number');
-    const metricLists = names.length === 1 || args.metrics === undefined
-      ? names.map(() => (args.metrics ?? []) as MetricIdentifier[])
-      : perOutput('metrics', args.metrics as PerOutput<MetricIdentifier[]>, names, [], () => false) as MetricIdentifier[][];
+    const listsOf = (what: string, value: CompileArgs['metrics']) => names.length === 1 || value === undefined
+      ? names.map(() => (value ?? []) as MetricIdentifier[])
+      : perOutput(what, value as PerOutput<MetricIdentifier[]>, names, [], () => false) as MetricIdentifier[][];
+    const metricLists = listsOf('metrics', args.metrics);
+    const weightedLists = listsOf('weightedMetrics', args.weightedMetrics);
     this.outputs = names.map((name, i) => {
       if (lossIds[i] === undefined) throw new ValueError(`compile: no loss for output '${name}'`);
-      const { name: lossName, fn } = getLoss(lossIds[i]!);
+      const { name: lossName, fn, perSample } = getLoss(lossIds[i]!);
       if (!Array.isArray(metricLists[i])) throw new ValueError(`compile: metrics must be a list; received ${JSON.stringify(metricLists[i])}`);
-      return { name, loss: fn, lossName, weight: weights[i]!, metrics: (metricLists[i] ?? []).map((m) => getMetric(m, lossName)) };
+      if (!Array.isArray(weightedLists[i])) throw new ValueError(`compile: weightedMetrics must be a list; received ${JSON.stringify(weightedLists[i])}`);
+      const metrics = (metricLists[i] ?? []).map((m) => getMetric(m, lossName));
+      const weightedMetrics = (weightedLists[i] ?? []).map((m) => {
+        const metric = getMetric(m, lossName);
+        // Keras's rule for a name in both lists: the weighted one gets a prefix in the logs.
+        return metrics.some((u) => u.name === metric.name) ? new RenamedMetric(metric, `weighted_${metric.name}`) : metric;
+      });
+      return { name, loss: fn, perSampleLoss: perSample, lossName, weight: weights[i]!, metrics, weightedMetrics };
     });
   }
 
@@ -162,12 +211,14 @@ export class Trainer {
   /** Serializable compile arguments (model.json's trainingConfig); custom functions are stored by name. */
   getConfig(): Record<string, unknown> {
     const name = (v: unknown) => (typeof v === 'function' ? v.name || 'custom' : typeof v === 'object' && v && 'name' in v ? (v as { name: string }).name : v);
-    return {
+    const config: Record<string, unknown> = {
       optimizer: { className: this.optimizer.name, config: this.optimizer.getConfig() },
       loss: this.outputs.map((o) => o.lossName),
       metrics: this.outputs.map((o) => o.metrics.map(name)),
       lossWeights: this.outputs.map((o) => o.weight),
     };
+    if (this.outputs.some((o) => o.weightedMetrics.length)) config.weightedMetrics = this.outputs.map((o) => o.weightedMetrics.map((m) => name(m instanceof RenamedMetric ? m.inner : m)));
+    return config;
   }
 
   private logKey(output: OutputSpec, key: string): string {
@@ -175,12 +226,12 @@ export class Trainer {
   }
 
   private resetMetrics(): void {
-    for (const o of this.outputs) for (const m of o.metrics) m.reset();
+    for (const o of this.outputs) for (const m of [...o.metrics, ...o.weightedMetrics]) m.reset();
   }
 
   private metricLogs(): Logs {
     const logs: Logs = {};
-    for (const o of this.outputs) for (const m of o.metrics) logs[this.logKey(o, m.name)] = m.result();
+    for (const o of this.outputs) for (const m of [...o.metrics, ...o.weightedMetrics]) logs[this.logKey(o, m.name)] = m.result();
     return logs;
   }
 
@@ -191,25 +242,33 @@ export class Trainer {
     return outs;
   }
 
-  /** The total loss (weighted per-output losses plus regularization) and each output's loss. */
-  private lossOf(ys: Tensor[], outs: Tensor[]): { total: Tensor; parts: Tensor[] } {
+  /**
+   * The total loss (weighted per-output losses plus regularization) and each output's loss. With
+   * sample weights every output's per-sample losses are weighted (Note [Sample and class weights]).
+   */
+  private lossOf(ys: Tensor[], outs: Tensor[], sampleWeight?: Tensor): { total: Tensor; parts: Tensor[] } {
     if (ys.length !== outs.length) throw new ValueError(`${this.model.name}: expected ${outs.length} target tensor(s) (one per output); received ${ys.length}`);
-    const parts = this.outputs.map((o, i) => o.loss(ys[i], outs[i]));
+    const parts = this.outputs.map((o, i) => (sampleWeight === undefined
+      ? weightedLoss(this.model.name, o.loss(ys[i], outs[i]), undefined)
+      : weightedLoss(this.model.name, o.perSampleLoss(ys[i], outs[i]), sampleWeight)));
     let total = parts.map((p, i) => (this.outputs[i].weight === 1 ? p : mul(p, this.outputs[i].weight))).reduce((a, b) => add(a, b));
     for (const r of this.model.regularizationLosses()) total = add(total, r);
     return { total, parts };
   }
 
-  private updateMetrics(ys: Tensor[], outs: Tensor[]): void {
-    noGrad(() => this.outputs.forEach((o, i) => o.metrics.forEach((m) => m.update(ys[i], outs[i]))));
+  private updateMetrics(ys: Tensor[], outs: Tensor[], sampleWeight?: Tensor): void {
+    noGrad(() => this.outputs.forEach((o, i) => {
+      o.metrics.forEach((m) => m.update(ys[i], outs[i]));
+      o.weightedMetrics.forEach((m) => m.update(ys[i], outs[i], sampleWeight));
+    }));
   }
 
   /** One optimizer step; returns the batch's loss values (total first). */
-  private trainStep(xs: Tensor[], ys: Tensor[]): number[] {
+  private trainStep(xs: Tensor[], ys: Tensor[], sampleWeight?: Tensor): number[] {
     const outs = this.forward(xs, true);
-    const { total, parts } = this.lossOf(ys, outs);
+    const { total, parts } = this.lossOf(ys, outs, sampleWeight);
     const values = [total, ...(this.outputs.length > 1 ? parts : [])].map((t) => t.item());
-    this.updateMetrics(ys, outs);
+    this.updateMetrics(ys, outs, sampleWeight);
     const variables = this.model.trainableWeights.map((w) => w.value);
     if (total.requiresGrad && variables.length) {
       const wanted = new Set(variables);
@@ -236,6 +295,10 @@ export class Trainer {
     if (typeof split !== 'number' || !(split >= 0 && split < 1)) throw new ValueError(`fit: validationSplit must be a number in [0, 1); received ${JSON.stringify(split)}`);
     if (split > 0 && args.validationData) throw new ValueError('fit: give validationSplit or validationData, not both');
     if (args.stepsPerEpoch !== undefined) checkBatchSize('fit (stepsPerEpoch)', args.stepsPerEpoch);
+    // Note [Sample and class weights]: class weights become per-sample weights of the training data.
+    const classTable = args.classWeight === undefined ? undefined : classWeightTable('fit', args.classWeight);
+    if (classTable && args.sampleWeight !== undefined) throw new ValueError('fit: give sampleWeight or classWeight, not both (as Keras); fold the class weights into sampleWeight');
+    if (classTable && this.outputs.length > 1) throw new ValueError(`fit: classWeight needs a single-output model; this one has ${this.outputs.length} outputs (${this.outputs.map((o) => o.name).join(', ')}); pass sampleWeight instead`);
 
     // Where batches come from: in-memory arrays (shuffled by index) or a Dataset of batches.
     let train: ArrayData | DatasetEpochs;
@@ -244,11 +307,12 @@ export class Trainer {
       if (y !== undefined) throw new ValueError('fit: a Dataset already holds the targets; call fit(dataset, options)');
       if (split > 0) throw new ValueError('fit: validationSplit needs arrays; with a Dataset pass validationData');
       if (resume) throw new ValueError('fit: resumeFrom works with arrays only');
+      if (args.sampleWeight !== undefined) throw new ValueError('fit: with a Dataset, sample weights come from its elements ([x, y, sampleWeight] or {xs, ys, sampleWeight}); received the sampleWeight option');
       train = new DatasetEpochs('fit', x, args.stepsPerEpoch);
     } else {
       if (y === undefined) throw new ValueError('fit: targets y are required with array inputs');
       if (args.stepsPerEpoch !== undefined) throw new ValueError('fit: stepsPerEpoch applies to Datasets; with arrays the batch size sets the steps');
-      train = this.arrays('fit', x, y);
+      train = this.arrays('fit', x, y, args.sampleWeight);
       if (split > 0) {
         const all = train.size;
         [train, validation] = train.split(split);
@@ -257,13 +321,14 @@ export class Trainer {
         }
       }
       if (train.size === 0) throw new ValueError('fit: no training samples');
+      if (classTable) train = new ArrayData('fit', train.xs, train.ys, classWeightsToSampleWeights('fit (classWeight)', train.ys[0], classTable));
     }
     if (args.validationData) {
       const vd = args.validationData;
       if (isDataset(vd)) validation = new DatasetEpochs('fit (validationData)', vd, undefined);
       else {
-        const [vx, vy] = Array.isArray(vd) ? vd : [vd.x, vd.y];
-        validation = this.arrays('fit (validationData)', vx, vy);
+        const [vx, vy, vw] = Array.isArray(vd) ? vd : [vd.x, vd.y, vd.sampleWeight];
+        validation = this.arrays('fit (validationData)', vx, vy, vw);
       }
     }
 
@@ -297,8 +362,13 @@ export class Trainer {
       const partSums = this.outputs.map(() => 0);
       for await (const batch of batches) {
         if (callbacks.has('onBatchBegin')) await callbacks.onBatchBegin(b, { batch: b, size: batch.size });
-        const [loss, ...parts] = this.trainStep(batch.xs, batch.ys);
-        if (batch.owned) [...batch.xs, ...batch.ys].forEach((t) => t.dispose());
+        let weights = batch.weights;
+        if (classTable) {
+          if (weights && !(train instanceof ArrayData)) throw new ValueError('fit: the dataset yields sample weights and classWeight was given; use one or the other (as Keras)');
+          weights ??= classWeightsToSampleWeights('fit (classWeight)', batch.ys[0], classTable);
+        }
+        const [loss, ...parts] = this.trainStep(batch.xs, batch.ys, weights);
+        if (batch.owned) [...batch.xs, ...batch.ys, ...(weights ? [weights] : [])].forEach((t) => t.dispose());
         if (!Number.isFinite(loss) && onNonFinite === 'error') {
           throw new ValueError(`fit: the loss became ${loss} at epoch ${epoch + 1}, batch ${b + 1} (lower the learning rate, check the data, or pass onNonFinite: 'continue')`);
         }
@@ -331,11 +401,13 @@ export class Trainer {
     return { ...logs, ...this.metricLogs() };
   }
 
-  private arrays(op: string, x: XInput, y: YInput): ArrayData {
+  private arrays(op: string, x: XInput, y: YInput, sampleWeight?: TensorInput): ArrayData {
     const xs = toTensorList(op, 'x', x), ys = toTensorList(op, 'y', y);
     xs.forEach((t, i) => assertFinite(op, xs.length > 1 ? `x[${i}]` : 'x', t));
     ys.forEach((t, i) => assertFinite(op, ys.length > 1 ? `y[${i}]` : 'y', t));
-    return new ArrayData(op, xs, ys);
+    const samples = xs[0]?.rank ? xs[0].shape[0] : 0;
+    const weights = sampleWeight === undefined ? undefined : checkSampleWeight(op, sampleWeight, samples);
+    return new ArrayData(op, xs, ys, weights);
   }
 
   /** Loss and metrics over batches in inference mode, averaged over samples. */
@@ -348,15 +420,15 @@ export class Trainer {
       if (callbacks?.has('onTestBatchBegin')) await callbacks.onTestBatchBegin(b, { batch: b, size: batch.size });
       noGrad(() => {
         const outs = this.forward(batch.xs, false);
-        const { total, parts } = this.lossOf(batch.ys, outs);
+        const { total, parts } = this.lossOf(batch.ys, outs, batch.weights);
         lossSum += total.item() * batch.size;
         if (this.outputs.length > 1) parts.forEach((p, i) => (partSums[i] += p.item() * batch.size));
-        this.updateMetrics(batch.ys, outs);
+        this.updateMetrics(batch.ys, outs, batch.weights);
         // Nothing is on the tape here, so free what this step made (but never the batch's own
         // tensors, which an identity-like model may return as its output).
         disposeAllBut([total, ...parts, ...outs], batch.xs);
       });
-      if (batch.owned) [...batch.xs, ...batch.ys].forEach((t) => t.dispose());
+      if (batch.owned) [...batch.xs, ...batch.ys, ...(batch.weights ? [batch.weights] : [])].forEach((t) => t.dispose());
       seen += batch.size;
       if (callbacks?.has('onTestBatchEnd')) await callbacks.onTestBatchEnd(b, this.epochLogs(lossSum / seen, partSums.map((s) => s / seen)));
       b++;
@@ -369,30 +441,44 @@ export class Trainer {
   }
 
   async evaluate(x: XInput | Dataset<unknown>, y: YInput | undefined, args: EvaluateArgs): Promise<Logs> {
-    checkKeys('evaluate', args, ['batchSize', 'verbose', 'callbacks']);
+    checkKeys('evaluate', args, ['batchSize', 'verbose', 'callbacks', 'sampleWeight']);
     const batchSize = checkBatchSize('evaluate', args.batchSize ?? 32);
-    checkOneOf('evaluate', 'verbose', String(args.verbose ?? 1), ['0', '1'] as const);
+    const verbose = Number(checkOneOf('evaluate', 'verbose', String(args.verbose ?? 1), ['0', '1'] as const)) as 0 | 1;
     let source: ArrayData | DatasetEpochs;
     if (isDataset(x)) {
       if (y !== undefined) throw new ValueError('evaluate: a Dataset already holds the targets; call evaluate(dataset, options)');
+      if (args.sampleWeight !== undefined) throw new ValueError('evaluate: with a Dataset, sample weights come from its elements ([x, y, sampleWeight] or {xs, ys, sampleWeight}); received the sampleWeight option');
       source = new DatasetEpochs('evaluate', x, undefined);
     } else {
       if (y === undefined) throw new ValueError('evaluate: targets y are required with array inputs');
-      source = this.arrays('evaluate', x, y);
+      source = this.arrays('evaluate', x, y, args.sampleWeight);
       if (source.size === 0) throw new ValueError('evaluate: no samples');
     }
-    // The test hooks (onTestBegin, onTestBatchEnd with running logs, onTestEnd), as Keras's evaluate.
+    // The test hooks (onTestBegin, onTestBatchEnd with running logs, onTestEnd), as Keras's
+    // evaluate; at verbose 1 a progress bar follows them (it draws test progress outside fit only).
     const steps = source instanceof ArrayData ? source.batchCount(batchSize) : source.steps ?? NaN;
-    const params: TrainingParams = { epochs: 1, steps, samples: source instanceof ArrayData ? source.size : NaN, verbose: 0, batchSize };
-    const callbacks = args.callbacks ? new CallbackList(args.callbacks, this.model, params) : undefined;
+    const params: TrainingParams = { epochs: 1, steps, samples: source instanceof ArrayData ? source.size : NaN, verbose, batchSize };
+    const callbacks = args.callbacks || verbose ? new CallbackList(args.callbacks ?? [], this.model, params, { addProgressBar: true }) : undefined;
     return this.evaluateBatches(validationBatches(source, batchSize), callbacks, new Yielder());
   }
 
-  async trainOnBatch(x: XInput, y: YInput): Promise<Logs> {
-    const data = this.arrays('trainOnBatch', x, y);
+  /** One optimizer step on one batch, optionally weighted (Keras's train_on_batch). */
+  async trainOnBatch(x: XInput, y: YInput, args: TrainOnBatchArgs = {}): Promise<Logs> {
+    checkKeys('trainOnBatch', args, ['sampleWeight', 'classWeight']);
+    const classTable = args.classWeight === undefined ? undefined : classWeightTable('trainOnBatch', args.classWeight);
+    if (classTable && args.sampleWeight !== undefined) throw new ValueError('trainOnBatch: give sampleWeight or classWeight, not both (as Keras)');
+    if (classTable && this.outputs.length > 1) throw new ValueError(`trainOnBatch: classWeight needs a single-output model; this one has ${this.outputs.length} outputs`);
+    const data = this.arrays('trainOnBatch', x, y, args.sampleWeight);
+    const weights = classTable ? classWeightsToSampleWeights('trainOnBatch (classWeight)', data.ys[0], classTable) : data.weights;
     this.resetMetrics();
-    const [loss, ...parts] = this.trainStep(data.xs, data.ys);
+    const [loss, ...parts] = this.trainStep(data.xs, data.ys, weights);
     return this.epochLogs(loss, parts);
+  }
+
+  /** Loss and metrics of one batch in inference mode, optionally weighted (Keras's test_on_batch). */
+  testOnBatch(x: XInput, y: YInput, args: TestOnBatchArgs = {}): Promise<Logs> {
+    checkKeys('testOnBatch', args, ['sampleWeight']);
+    return this.evaluate(x, y, { batchSize: Number.MAX_SAFE_INTEGER, verbose: 0, sampleWeight: args.sampleWeight });
   }
 
   /** Inference in batches, outputs joined along the batch axis; needs no compile. */

@@ -133,13 +133,17 @@ export const losses = {
 export type LossFunction = (yTrue: Tensor, yPred: Tensor) => Tensor;
 export type LossIdentifier = string | LossFunction;
 
-/** A loss by Keras name (camelCase, snake_case or any capitalisation: 'sparse_categorical_crossentropy') or the function itself. */
-export function getLoss(identifier: LossIdentifier): { name: string; fn: LossFunction } {
-  if (typeof identifier === 'function') return { name: identifier.name || 'custom', fn: identifier };
+/**
+ * A loss by Keras name (camelCase, snake_case or any capitalisation: 'sparse_categorical_crossentropy') or the function itself.
+ * `perSample` gives the unreduced losses (reduction 'none'), which sample weights multiply; a
+ * custom function is its own perSample (Keras's rule: it should return per-sample values).
+ */
+export function getLoss(identifier: LossIdentifier): { name: string; fn: LossFunction; perSample: LossFunction } {
+  if (typeof identifier === 'function') return { name: identifier.name || 'custom', fn: identifier, perSample: identifier };
   const key = typeof identifier === 'string' ? identifier.replace(/_/g, '').toLowerCase() : '';
   const found = Object.entries(losses).find(([name]) => name.toLowerCase() === key);
   if (!found) {
     throw new ValueError(`unknown loss ${JSON.stringify(identifier)}; expected a function (yTrue, yPred) => Tensor or one of ${Object.keys(losses).join(', ')}`);
   }
-  return { name: found[0], fn: (t, p) => found[1](t, p) };
+  return { name: found[0], fn: (t, p) => found[1](t, p), perSample: (t, p) => found[1](t, p, { reduction: 'none' }) };
 }
