@@ -6,6 +6,7 @@ import {
 import { batchMatmul } from '../ops/linalg.js';
 import { avgPool2dPlanned, avgPool2dGrad, gatherAtMaxima, maxPool2dGrad, poolPlanFromAttrs } from '../ops/pool.js';
 import { gruCellBackward, gruCellGradVjp, lstmCellBackward, lstmCellGradVjp } from '../ops/recurrent-cell-grads.js';
+import { batchNormApplyVjp, batchNormStatsVjp, batchNormTrainingVjp, layerNormVjp, notRecorded } from '../ops/normalization-grads.js';
 import { prod, sum } from '../ops/reduction.js';
 import { broadcastTo, gather, pad, reshape, scatterAdd, slice, sumToShape, transpose } from '../ops/shape-ops.js';
 import { zerosLike } from '../tensor/create.js';
@@ -196,4 +197,13 @@ export const VJP: { [P in Primitive]: VjpRule<P> } = {
   lstmCellGrad: (g, { inputs: [z, cPrev, dhc] }) => lstmCellGradVjp(z, cPrev, dhc, g),
   gruCell: (g, { inputs: [xz, hz, hPrev] }) => gruCellBackward(xz, hz, hPrev, g),
   gruCellGrad: (g, { inputs: [xz, hz, hPrev, dh] }) => gruCellGradVjp(xz, hz, hPrev, dh, g),
+  // Normalization (Note [Fused normalization] in ops/normalization-fused.ts).
+  batchNormStats: (g, { inputs: [x], output }) => [batchNormStatsVjp(x, output, g)],
+  batchNormApply: (g, { inputs, attrs: { epsilon }, needs }) => batchNormApplyVjp(inputs, g, epsilon, needs),
+  batchNormTraining: (g, { inputs, attrs: { epsilon }, needs }) => batchNormTrainingVjp(inputs, g, epsilon, needs),
+  batchNormGradSums: () => notRecorded('batchNormGradSums'),
+  batchNormGradInput: () => notRecorded('batchNormGradInput'),
+  layerNorm: (g, { inputs, attrs: { epsilon }, needs }) => layerNormVjp(inputs, g, epsilon, needs),
+  layerNormGradSums: () => notRecorded('layerNormGradSums'),
+  layerNormGradInput: () => notRecorded('layerNormGradInput'),
 };

@@ -86,6 +86,16 @@ export type OptionalAttrs = {
   lstmCellGrad: NoAttrs; // z, cPrev, g [B, 2u] (dh then dc) → [B, 5u]: dz then dcPrev
   gruCell: NoAttrs; // xz [B, 3u], hz [B, 3u] (gates z, r, h; reset after), hPrev [B, u] → h [B, u]
   gruCellGrad: NoAttrs; // xz, hz, hPrev, dh [B, u] → [B, 7u]: dxz, dhz, dhPrev
+  // Normalization of channels-last data seen as [rows, C] (Note [Fused normalization] in
+  // ops/normalization-fused.ts); gamma, beta, mean and variance are [C], stats and sums [2, C].
+  batchNormStats: NoAttrs; // x [..., C] → [2, C]: mean, then biased variance over all axes but the last
+  batchNormApply: { epsilon: number }; // x, mean, variance, gamma, beta → y (given statistics)
+  batchNormTraining: { epsilon: number }; // x, gamma, beta, stats = batchNormStats(x) → y
+  batchNormGradSums: { epsilon: number }; // x, stats, dy → [2, C]: Σ dy·x̂ (dgamma), Σ dy (dbeta)
+  batchNormGradInput: { epsilon: number }; // x, gamma, stats, dy, sums → dx, through the statistics too
+  layerNorm: { epsilon: number }; // x, gamma, beta → y, each row normalized over the last axis
+  layerNormGradSums: { epsilon: number }; // x, dy → [2, C]: Σ dy·x̂ (dgamma), Σ dy (dbeta)
+  layerNormGradInput: { epsilon: number }; // x, gamma, dy → dx
 };
 
 export type FusedActivation = 'linear' | 'relu';

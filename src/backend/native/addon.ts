@@ -36,6 +36,13 @@ export interface NativeAddon {
   lstmCellGrad(z: object, cPrev: object, dhc: object, batch: number, units: number): object;
   gruCell(xz: object, hz: object, hPrev: object, batch: number, units: number): object;
   gruCellGrad(xz: object, hz: object, hPrev: object, dh: object, batch: number, units: number): object;
+  batchNormStats(x: object, rows: number, channels: number): object;
+  batchNormApply(x: object, mean: object, meanOffset: number, variance: object, varianceOffset: number, gamma: object, beta: object, rows: number, channels: number, epsilon: number): object;
+  batchNormGradSums(x: object, stats: object, dy: object, rows: number, channels: number, epsilon: number): object;
+  batchNormGradInput(x: object, gamma: object, stats: object, dy: object, sums: object, rows: number, channels: number, epsilon: number): object;
+  layerNorm(x: object, gamma: object, beta: object, rows: number, channels: number, epsilon: number): object;
+  layerNormGradSums(x: object, dy: object, rows: number, channels: number, epsilon: number): object;
+  layerNormGradInput(x: object, gamma: object, dy: object, rows: number, channels: number, epsilon: number): object;
   random(n: number, k0: number, k1: number, offset: number, kind: number, a: number, b: number): object;
   optimizerUpdate(kind: number, w: object, g: object, slots: object[], n: number, params: number[]): object[];
   setNumThreads(n: number): void;
