@@ -8,10 +8,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as st from '../src/index.js';
-import { batchNormComposite, batchNormTraining, batchNormTrainingComposite, normalizeComposite } from '../src/ops/normalization.js';
+import { batchNormComposite, batchNormTrainingComposite, normalizeComposite } from '../src/ops/normalization.js';
 import { backpropagate } from '../src/autograd/backward.js';
-import { tapePrimitives } from './grad-check.js';
-import { assertClose, randomValues, withBackend } from './helpers.js';
+import type { TensorInfo } from '../src/backend/backend.js';
+import { findBackend } from '../src/backend/registry.js';
+import { tapePrimitives, withoutKernels } from './grad-check.js';
+import { assertClose, checkGradient, randomTensor, randomValues, withBackend } from './helpers.js';
 
 const NATIVE = st.backends().some((b) => b.name === 'native' && b.available);
 const skip = NATIVE ? false : 'the native backend is not available';
@@ -54,13 +56,102 @@ function compare(fused: Result, oracle: Result, what: string, tol = { out: 2e-5,
 /** The largest magnitude in a list (at least 1): absolute tolerances scale with it. */
 const scaleOf = (v: number[]) => Math.max(1, ...v.map(Math.abs));
 
+// 'norm-forward' is the reference backend plus the forward normalization kernels written here
+// as float64 loops, without the gradient kernels: the fused primitives' VJP rules then run
+// their op formulas, which checkGradient verifies in float64 (first and second derivatives).
+const ref = findBackend('reference')!;
+const values = (t: TensorInfo): Float64Array => Float64Array.from(ref.download(t.data, t.dtype, t.shape.reduce((a, b) => a * b, 1)));
+const channelsOf = (t: TensorInfo) => t.shape[t.shape.length - 1];
+/** y[r, c] = (x[r, c] - mean)·γ[c]/√(var + ε) + β[c], with mean and var per column or per row. */
+function normalizeLoops(x: TensorInfo, gamma: Float64Array, beta: Float64Array, eps: number, stat: (r: number, c: number) => [number, number]) {
+  const xs = values(x), c = channelsOf(x), y = new Float64Array(xs.length);
+  xs.forEach((v, i) => {
+    const [m, variance] = stat(Math.floor(i / c), i % c);
+    y[i] = ((v - m) / Math.sqrt(variance + eps)) * gamma[i % c] + beta[i % c];
+  });
+  return ref.upload(y, x.dtype);
+}
+/** Mean and biased variance of each column (per = 'column') or row of x [rows, C]. */
+function statsOf(x: TensorInfo, per: 'column' | 'row'): [Float64Array, Float64Array] {
+  const xs = values(x), c = channelsOf(x), rows = xs.length / c, n = per === 'column' ? c : rows, len = per === 'column' ? rows : c;
+  const at = (k: number, j: number) => (per === 'column' ? xs[j * c + k] : xs[k * c + j]);
+  const mean = new Float64Array(n), variance = new Float64Array(n);
+  for (let k = 0; k < n; k++) {
+    for (let j = 0; j < len; j++) mean[k] += at(k, j) / len;
+    for (let j = 0; j < len; j++) variance[k] += (at(k, j) - mean[k]) ** 2 / len;
+  }
+  return [mean, variance];
+}
+const forwardKernels = {
+  batchNormStats: ([x]: TensorInfo[]) => { const [m, v] = statsOf(x, 'column'); return ref.upload(Float64Array.from([...m, ...v]), x.dtype); },
+  batchNormTraining: ([x, g, b, stats]: TensorInfo[], { epsilon }: { epsilon: number }) => {
+    const s = values(stats), c = channelsOf(x);
+    return normalizeLoops(x, values(g), values(b), epsilon, (_r, k) => [s[k], s[c + k]]);
+  },
+  batchNormApply: ([x, m, v, g, b]: TensorInfo[], { epsilon }: { epsilon: number }) => {
+    const [ms, vs] = [values(m), values(v)];
+    return normalizeLoops(x, values(g), values(b), epsilon, (_r, k) => [ms[k], vs[k]]);
+  },
+  layerNorm: ([x, g, b]: TensorInfo[], { epsilon }: { epsilon: number }) => {
+    const [m, v] = statsOf(x, 'row');
+    return normalizeLoops(x, values(g), values(b), epsilon, (r) => [m[r], v[r]]);
+  },
+};
+st.registerBackend('norm-forward', () => {
+  const backend = withoutKernels('norm-forward', []);
+  Object.assign(backend.kernels, forwardKernels);
+  return backend;
+}, -1);
+
+describe('the fused primitives\' VJP rules, float64 finite differences', () => {
+  const onForward = <T>(f: () => T): T => withBackend('norm-forward', f);
+  const rt = (shape: number[], seed: number, lo = -1, hi = 1) => randomTensor(shape, seed, 'float64', lo, hi);
+  const uses = (primitive: string, y: st.Tensor) => assert.ok(tapePrimitives(y).has(primitive as never), `${primitive} ran`);
+
+  it('batchNormTraining and batchNormStats: x, gamma, beta, and the returned statistics', () => {
+    onForward(() => {
+      const args = [rt([4, 3, 5], 1, -2, 3), rt([5], 2, 0.5, 2), rt([5], 3)];
+      uses('batchNormTraining', st.batchNormTraining(st.variable(args[0]), { scale: args[1], offset: args[2] }).y);
+      checkGradient((x, g, b) => st.batchNormTraining(x, { scale: g, offset: b }).y, args, { what: 'y' });
+      checkGradient((x) => st.mul(st.batchNormTraining(x).mean, st.batchNormTraining(x).variance), [args[0]], { what: 'mean · variance' });
+    });
+  });
+
+  it('batchNormTraining: second derivatives (the recorded rule)', () => {
+    onForward(() => {
+      const g = rt([3], 12, 0.5, 2), b = rt([3], 13);
+      checkGradient((x) => st.grad((y) => st.sum(st.pow(st.batchNormTraining(y, { scale: g, offset: b }).y, 3)))(x), [rt([5, 3], 11, -2, 3)], { what: 'd2 batch norm' });
+      const x = rt([5, 3], 14, -2, 3);
+      checkGradient((gamma) => st.grad((y) => st.sum(st.pow(st.batchNormTraining(y, { scale: gamma }).y, 3)))(x), [g], { what: 'd2 batch norm, gamma' });
+    });
+  });
+
+  it('batchNormApply: x, mean, variance, gamma, beta', () => {
+    onForward(() => {
+      const args = [rt([2, 3, 4], 21), rt([4], 22), rt([4], 23, 0.2, 2), rt([4], 24, 0.5, 2), rt([4], 25)];
+      uses('batchNormApply', st.batchNorm(st.variable(args[0]), args[1], args[2], args[4], args[3]));
+      checkGradient((x, m, v, g, b) => st.batchNorm(x, m, v, b, g), args, { what: 'batchNorm' });
+      checkGradient((x) => st.grad((y) => st.sum(st.pow(st.batchNorm(y, args[1], args[2], args[4], args[3]), 3)))(x), [args[0]], { what: 'd2 batchNorm' });
+    });
+  });
+
+  it('layerNorm: x, gamma, beta, and second derivatives', () => {
+    onForward(() => {
+      const args = [rt([3, 2, 6], 31, -2, 3), rt([6], 32, 0.5, 2), rt([6], 33)];
+      uses('layerNorm', st.layerNorm(st.variable(args[0]), { scale: args[1], offset: args[2] }));
+      checkGradient((x, g, b) => st.layerNorm(x, { scale: g, offset: b }), args, { what: 'layerNorm' });
+      checkGradient((x, g) => st.grad((y) => st.sum(st.pow(st.layerNorm(y, { scale: g }), 3)))(x), args.slice(0, 2), { what: 'd2 layerNorm' });
+    });
+  });
+});
+
 const CHANNELS = [1, 3, 17, 130];
 const ROWS = [1, 5, 64];
 const EPS = 1e-3;
 
 describe('fused batch norm, training mode', { skip }, () => {
   const fused = (x: st.Tensor, g: st.Tensor, b: st.Tensor) => {
-    const { y, mean, variance } = batchNormTraining(x, { scale: g, offset: b, epsilon: EPS });
+    const { y, mean, variance } = st.batchNormTraining(x, { scale: g, offset: b, epsilon: EPS });
     return [y, mean, variance];
   };
   const oracle = (x: st.Tensor, g: st.Tensor, b: st.Tensor) => {
@@ -86,7 +177,7 @@ describe('fused batch norm, training mode', { skip }, () => {
   });
 
   it('without scale and offset', () => {
-    const only = (x: st.Tensor) => Object.values(batchNormTraining(x, { epsilon: EPS }));
+    const only = (x: st.Tensor) => Object.values(st.batchNormTraining(x, { epsilon: EPS }));
     const inputs = [input([6, 5, 3], 95)];
     const f = run('native', 'float32', only, inputs);
     assert.ok(f.primitives.has('batchNormTraining'));
@@ -228,15 +319,15 @@ describe('normalization layers: fused training matches the composite', { skip },
 describe('batchNormTraining: validation and the float64 fallback', () => {
   it('rejects unknown options and scale of the wrong shape', () => {
     const x = st.zeros([4, 3]);
-    assert.throws(() => batchNormTraining(x, { scal: st.ones([3]) } as never), st.ValueError);
-    assert.throws(() => batchNormTraining(x, { scale: st.ones([4]) }), /scale must have shape \[3\].*received \[4\]/);
-    assert.throws(() => batchNormTraining(st.zeros([3])), st.ShapeError);
+    assert.throws(() => st.batchNormTraining(x, { scal: st.ones([3]) } as never), st.ValueError);
+    assert.throws(() => st.batchNormTraining(x, { scale: st.ones([4]) }), /scale must have shape \[3\].*received \[4\]/);
+    assert.throws(() => st.batchNormTraining(st.zeros([3])), st.ShapeError);
   });
 
   it('in float64 on the reference backend it is the composite, matching the textbook formula', () => {
     withBackend('reference', () => {
       const values = randomValues(20, 11, -1, 4);
-      const { y, mean, variance } = batchNormTraining(st.tensor(values, [5, 4], 'float64'), { epsilon: EPS });
+      const { y, mean, variance } = st.batchNormTraining(st.tensor(values, [5, 4], 'float64'), { epsilon: EPS });
       const col = (c: number) => values.filter((_, i) => i % 4 === c);
       const m = [0, 1, 2, 3].map((c) => col(c).reduce((a, b) => a + b, 0) / 5);
       const v = [0, 1, 2, 3].map((c) => col(c).reduce((a, b) => a + (b - m[c]) ** 2, 0) / 5);

@@ -1,3 +1,4 @@
+import { isFloat } from '../core/dtype.js';
 import { ShapeError, fmtShape } from '../core/errors.js';
 import { full } from '../tensor/create.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -34,9 +35,12 @@ import { reshape, slice } from './shape-ops.js';
 // ops/normalization.ts stay the fallback (other axes, float64, backends without the kernels)
 // and the oracle the kernels are tested against.
 
-/** Whether the fused kernel applies to x: float32, not empty, on a backend that has it. */
+/**
+ * Whether the fused kernel applies to x: floating point, not empty, on a backend that has it. A
+ * backend offering the kernels handles every float dtype it stores (native: float32 only).
+ */
 export function fusable(primitive: OptionalPrimitive, x: Tensor): boolean {
-  return x.dtype === 'float32' && x.rank >= 1 && x.size > 0 && hasKernel(primitive, x);
+  return isFloat(x.dtype) && x.rank >= 1 && x.size > 0 && hasKernel(primitive, x);
 }
 
 /**
