@@ -59,6 +59,7 @@ const scaleOf = (v: number[]) => Math.max(1, ...v.map(Math.abs));
 // 'norm-forward' is the reference backend plus the forward normalization kernels written here
 // as float64 loops, without the gradient kernels: the fused primitives' VJP rules then run
 // their op formulas, which checkGradient verifies in float64 (first and second derivatives).
+// 'norm-all' adds batch norm's gradient kernels, so second derivatives go through their rules.
 const ref = findBackend('reference')!;
 const values = (t: TensorInfo): Float64Array => Float64Array.from(ref.download(t.data, t.dtype, t.shape.reduce((a, b) => a * b, 1)));
 const channelsOf = (t: TensorInfo) => t.shape[t.shape.length - 1];
@@ -97,11 +98,32 @@ const forwardKernels = {
     return normalizeLoops(x, values(g), values(b), epsilon, (r) => [m[r], v[r]]);
   },
 };
-st.registerBackend('norm-forward', () => {
-  const backend = withoutKernels('norm-forward', []);
-  Object.assign(backend.kernels, forwardKernels);
-  return backend;
-}, -1);
+/** Batch norm's gradient kernels as float64 loops: Σ dy·x̂ and Σ dy per column, then dx. */
+const gradKernels = {
+  batchNormGradSums: ([x, stats, dy]: TensorInfo[], { epsilon }: { epsilon: number }) => {
+    const xs = values(x), s = values(stats), g = values(dy), c = channelsOf(x), out = new Float64Array(2 * c);
+    xs.forEach((v, i) => {
+      out[i % c] += (g[i] * (v - s[i % c])) / Math.sqrt(s[c + (i % c)] + epsilon);
+      out[c + (i % c)] += g[i];
+    });
+    return ref.upload(out, x.dtype);
+  },
+  batchNormGradInput: ([x, gamma, stats, dy, sums]: TensorInfo[], { epsilon }: { epsilon: number }) => {
+    const xs = values(x), gm = values(gamma), s = values(stats), g = values(dy), sm = values(sums), c = channelsOf(x), n = xs.length / c;
+    const dx = xs.map((v, i) => {
+      const k = i % c, inv = 1 / Math.sqrt(s[c + k] + epsilon);
+      return gm[k] * inv * (g[i] - sm[c + k] / n - (v - s[k]) * inv * (sm[k] / n));
+    });
+    return ref.upload(dx, x.dtype);
+  },
+};
+for (const [name, kernels] of [['norm-forward', forwardKernels], ['norm-all', { ...forwardKernels, ...gradKernels }]] as const) {
+  st.registerBackend(name, () => {
+    const backend = withoutKernels(name, []);
+    Object.assign(backend.kernels, kernels);
+    return backend;
+  }, -1);
+}
 
 describe('the fused primitives\' VJP rules, float64 finite differences', () => {
   const onForward = <T>(f: () => T): T => withBackend('norm-forward', f);
@@ -117,14 +139,18 @@ describe('the fused primitives\' VJP rules, float64 finite differences', () => {
     });
   });
 
-  it('batchNormTraining: second derivatives (the recorded rule)', () => {
-    onForward(() => {
+  for (const backend of ['norm-forward', 'norm-all']) {
+    it(`batchNormTraining: second derivatives (${backend === 'norm-all' ? 'the gradient kernels\' rules' : 'the op formulas'})`, () => {
+      withBackend(backend, () => {
       const g = rt([3], 12, 0.5, 2), b = rt([3], 13);
       checkGradient((x) => st.grad((y) => st.sum(st.pow(st.batchNormTraining(y, { scale: g, offset: b }).y, 3)))(x), [rt([5, 3], 11, -2, 3)], { what: 'd2 batch norm' });
       const x = rt([5, 3], 14, -2, 3);
       checkGradient((gamma) => st.grad((y) => st.sum(st.pow(st.batchNormTraining(y, { scale: gamma }).y, 3)))(x), [g], { what: 'd2 batch norm, gamma' });
+      const primitives = tapePrimitives(st.grad((y) => st.sum(st.pow(st.batchNormTraining(y, { scale: g }).y, 3)))(st.variable(x)));
+      assert.equal(primitives.has('batchNormGradInput'), backend === 'norm-all');
+      });
     });
-  });
+  }
 
   it('batchNormApply: x, mean, variance, gamma, beta', () => {
     onForward(() => {

@@ -27,9 +27,12 @@ import { reshape, slice } from './shape-ops.js';
 // batchNormGradInput; layer norm has layerNormGradSums and layerNormGradInput (each recomputes a
 // row's statistics, which sit in L1, rather than saving them).
 //
-// Higher derivatives: when the backward pass is itself recorded (createGraph, as inside st.grad),
-// the rules compute the same gradients with ops instead, which the tape differentiates again;
-// the gradient kernels therefore never run while recording and their own VJP rules only say so.
+// Higher derivatives: batch norm's gradient kernels take the statistics as an input, so their
+// VJP rules (ops/normalization-grads.ts, written with ops) are plain partial derivatives and the
+// dependence of the statistics on x comes from batchNormStats's rule; st.grad and valueAndGrad
+// run the kernels too. Layer norm's gradient kernels recompute each row's statistics inside, so
+// when the backward pass is itself recorded (createGraph) layerNorm's rule computes the same
+// gradient with ops instead, which the tape differentiates again.
 //
 // Keras adds ε to the variance (default 1e-3 for both layers). The composites in
 // ops/normalization.ts stay the fallback (other axes, float64, backends without the kernels)
