@@ -36,6 +36,7 @@ export { conv2d, conv2dBackpropInput, conv2dBackpropFilter, type Conv2dOptions }
 export { maxPool2d, avgPool2d, type Pool2dOptions } from './ops/pool.js';
 export { fused, type FusedConv2dArgs } from './ops/fused.js';
 export { batchNorm, normalize, layerNorm, type NormalizeOptions } from './ops/normalization.js';
+export { batchNormTraining, type BatchNormTrainingOptions } from './ops/normalization.js';
 export { losses, type Reduction, type LossOptions, type ProbabilisticLossOptions } from './ops/losses.js';
 export { optimizers, schedules, getOptimizer, Optimizer, type LearningRate, type Schedule, type GradientPair } from './optimizers/index.js';
 export { getLoss, type LossFunction, type LossIdentifier } from './ops/losses.js';

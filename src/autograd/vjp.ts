@@ -7,6 +7,9 @@ import { batchMatmul } from '../ops/linalg.js';
 import { avgPool2dPlanned, avgPool2dGrad, gatherAtMaxima, maxPool2dGrad, poolPlanFromAttrs } from '../ops/pool.js';
 import { gruCellBackward, gruCellGradVjp, lstmCellBackward, lstmCellGradVjp } from '../ops/recurrent-cell-grads.js';
 import { rnnSequenceBackward, rnnSequenceSecondOrder } from '../ops/recurrent-sequence.js';
+import {
+  batchNormApplyVjp, batchNormGradInputVjp, batchNormGradSumsVjp, batchNormStatsVjp, batchNormTrainingVjp, layerNormVjp, notRecorded,
+} from '../ops/normalization-grads.js';
 import { prod, sum } from '../ops/reduction.js';
 import { broadcastTo, gather, pad, reshape, scatterAdd, slice, sumToShape, transpose } from '../ops/shape-ops.js';
 import { zerosLike } from '../tensor/create.js';
@@ -199,4 +202,13 @@ export const VJP: { [P in Primitive]: VjpRule<P> } = {
   gruCellGrad: (g, { inputs: [xz, hz, hPrev, dh] }) => gruCellGradVjp(xz, hz, hPrev, dh, g),
   rnnSequence: (g, { inputs, output, attrs: { cell } }) => rnnSequenceBackward(cell, inputs, output, g),
   rnnSequenceGrad: (_g, { attrs: { cell } }) => rnnSequenceSecondOrder(cell),
+  // Normalization (Note [Fused normalization] in ops/normalization-fused.ts).
+  batchNormStats: (g, { inputs: [x], output }) => [batchNormStatsVjp(x, output, g)],
+  batchNormApply: (g, { inputs, attrs: { epsilon }, needs }) => batchNormApplyVjp(inputs, g, epsilon, needs),
+  batchNormTraining: (g, { inputs, attrs: { epsilon }, needs }) => batchNormTrainingVjp(inputs, g, epsilon, needs),
+  batchNormGradSums: (g, { inputs, output, attrs: { epsilon } }) => batchNormGradSumsVjp(inputs, output, g, epsilon),
+  batchNormGradInput: (g, { inputs, attrs: { epsilon }, needs }) => batchNormGradInputVjp(inputs, g, epsilon, needs),
+  layerNorm: (g, { inputs, attrs: { epsilon }, needs }) => layerNormVjp(inputs, g, epsilon, needs),
+  layerNormGradSums: () => notRecorded('layerNormGradSums'),
+  layerNormGradInput: () => notRecorded('layerNormGradInput'),
 };

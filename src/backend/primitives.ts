@@ -93,6 +93,16 @@ export type OptionalAttrs = {
   rnnSequence: { cell: RecurrentCell; training: boolean };
   // The same operands, the forward output and its gradient → flat [dx | dh0 | dc0 | dKernel | dRecurrent | dBias].
   rnnSequenceGrad: { cell: RecurrentCell };
+  // Normalization of channels-last data seen as [rows, C] (Note [Fused normalization] in
+  // ops/normalization-fused.ts); gamma, beta, mean and variance are [C], stats and sums [2, C].
+  batchNormStats: NoAttrs; // x [..., C] → [2, C]: mean, then biased variance over all axes but the last
+  batchNormApply: { epsilon: number }; // x, mean, variance, gamma, beta → y (given statistics)
+  batchNormTraining: { epsilon: number }; // x, gamma, beta, stats = batchNormStats(x) → y
+  batchNormGradSums: { epsilon: number }; // x, stats, dy → [2, C]: Σ dy·x̂ (dgamma), Σ dy (dbeta)
+  batchNormGradInput: { epsilon: number }; // x, gamma, stats, dy, sums → dx, through the statistics too
+  layerNorm: { epsilon: number }; // x, gamma, beta → y, each row normalized over the last axis
+  layerNormGradSums: { epsilon: number }; // x, dy → [2, C]: Σ dy·x̂ (dgamma), Σ dy (dbeta)
+  layerNormGradInput: { epsilon: number }; // x, gamma, dy → dx
 };
 
 export type FusedActivation = 'linear' | 'relu';

@@ -38,6 +38,13 @@ export interface NativeAddon {
   gruCellGrad(xz: object, hz: object, hPrev: object, dh: object, batch: number, units: number): object;
   rnnSequence(cell: number, batch: number, steps: number, features: number, units: number, training: boolean, ...operands: object[]): object;
   rnnSequenceGrad(cell: number, batch: number, steps: number, features: number, units: number, ...operandsOutputAndGradient: object[]): object;
+  batchNormStats(x: object, rows: number, channels: number): object;
+  batchNormApply(x: object, mean: object, meanOffset: number, variance: object, varianceOffset: number, gamma: object, beta: object, rows: number, channels: number, epsilon: number): object;
+  batchNormGradSums(x: object, stats: object, dy: object, rows: number, channels: number, epsilon: number): object;
+  batchNormGradInput(x: object, gamma: object, stats: object, dy: object, sums: object, rows: number, channels: number, epsilon: number): object;
+  layerNorm(x: object, gamma: object, beta: object, rows: number, channels: number, epsilon: number): object;
+  layerNormGradSums(x: object, dy: object, rows: number, channels: number, epsilon: number): object;
+  layerNormGradInput(x: object, gamma: object, dy: object, rows: number, channels: number, epsilon: number): object;
   random(n: number, k0: number, k1: number, offset: number, kind: number, a: number, b: number): object;
   optimizerUpdate(kind: number, w: object, g: object, slots: object[], n: number, params: number[]): object[];
   setNumThreads(n: number): void;

@@ -54,6 +54,9 @@ function rowPattern(a: Shape, b: Shape, out: Shape): [number, number, number, nu
   return undefined;
 }
 
+/** A channels-last shape as [rows, C]: every axis but the last, then the last. */
+const rowsAndChannels = (shape: Shape): [number, number] => [sizeOf(shape.slice(0, -1)), shape[shape.length - 1]];
+
 const pads4 = (a: Conv2dAttrs | Pool2dAttrs) => [a.pads.top, a.pads.bottom, a.pads.left, a.pads.right];
 
 function makeKernels(addon: NativeAddon): CoreKernels & OptionalKernels {
@@ -127,6 +130,19 @@ function makeKernels(addon: NativeAddon): CoreKernels & OptionalKernels {
       const [x, h] = operands;
       return addon.rnnSequenceGrad(CELL[cell], x.shape[0], x.shape[1], x.shape[2], h.shape[1], ...operands.map((t) => t.data));
     },
+    // Normalization over channels-last x as [rows, C] (native/src/normalization.cc).
+    batchNormStats: ([x]) => addon.batchNormStats(x.data, ...rowsAndChannels(x.shape)),
+    batchNormApply: ([x, m, v, g, b], { epsilon }) => addon.batchNormApply(x.data, m.data, 0, v.data, 0, g.data, b.data, ...rowsAndChannels(x.shape), epsilon),
+    batchNormTraining: ([x, g, b, stats], { epsilon }) => {
+      const [rows, c] = rowsAndChannels(x.shape);
+      return addon.batchNormApply(x.data, stats.data, 0, stats.data, c, g.data, b.data, rows, c, epsilon);
+    },
+    batchNormGradSums: ([x, stats, dy], { epsilon }) => addon.batchNormGradSums(x.data, stats.data, dy.data, ...rowsAndChannels(x.shape), epsilon),
+    batchNormGradInput: ([x, g, stats, dy, sums], { epsilon }) =>
+      addon.batchNormGradInput(x.data, g.data, stats.data, dy.data, sums.data, ...rowsAndChannels(x.shape), epsilon),
+    layerNorm: ([x, g, b], { epsilon }) => addon.layerNorm(x.data, g.data, b.data, ...rowsAndChannels(x.shape), epsilon),
+    layerNormGradSums: ([x, dy], { epsilon }) => addon.layerNormGradSums(x.data, dy.data, ...rowsAndChannels(x.shape), epsilon),
+    layerNormGradInput: ([x, g, dy], { epsilon }) => addon.layerNormGradInput(x.data, g.data, dy.data, ...rowsAndChannels(x.shape), epsilon),
   };
 }
 

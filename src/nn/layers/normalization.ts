@@ -1,7 +1,7 @@
 import { noGrad } from '../../autograd/tape.js';
 import { ValueError } from '../../core/errors.js';
 import { add, mul } from '../../ops/elementwise.js';
-import { batchNorm } from '../../ops/normalization.js';
+import { batchNorm, batchNormTraining, normalize } from '../../ops/normalization.js';
 import { moments } from '../../ops/reduction.js';
 import { reshape } from '../../ops/shape-ops.js';
 import type { Tensor } from '../../tensor/tensor.js';
@@ -127,6 +127,12 @@ export class BatchNormalization extends Normalization {
     const [a] = resolveAxes(this.name, this.axis, x.shape);
     const bshape = broadcastShape(x.rank, [a], [x.shape[a]]);
     const view = (t: Tensor | null) => (t ? reshape(t, bshape) : undefined);
+    if (options.training && this.trainable && a === x.rank - 1) {
+      // Channels last: statistics and normalization as fused kernels where the backend has them.
+      const { y, mean, variance } = batchNormTraining(x, { scale: this.gamma ?? undefined, offset: this.beta ?? undefined, epsilon: this.epsilon });
+      this.updateMovingStatistics(mean, variance);
+      return y;
+    }
     if (options.training && this.trainable) {
       const reduceAxes = x.shape.map((_, i) => i).filter((i) => i !== a);
       const { mean, variance } = moments(x, reduceAxes, true);
@@ -178,8 +184,9 @@ export class LayerNormalization extends Normalization {
     const x = inputs as Tensor;
     const axes = resolveAxes(this.name, this.axis, x.shape);
     const bshape = broadcastShape(x.rank, axes, axes.map((a) => x.shape[a]));
-    const { mean, variance } = moments(x, axes, true);
-    return batchNorm(x, mean, variance, this.beta ? reshape(this.beta, bshape) : undefined, this.gamma ? reshape(this.gamma, bshape) : undefined, this.epsilon);
+    // normalize runs the fused layer-norm kernel when axes is just the last one.
+    const view = (t: Tensor | null) => (t ? reshape(t, bshape) : undefined);
+    return normalize(x, { axis: axes, scale: view(this.gamma), offset: view(this.beta), epsilon: this.epsilon });
   }
 
   override getConfig(): Record<string, unknown> {
