@@ -14,7 +14,8 @@
         "native/src/softmax.cc",
         "native/src/random.cc",
         "native/src/optimizer.cc",
-        "native/src/recurrent.cc"
+        "native/src/recurrent.cc",
+        "native/src/depthwise_conv.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_EXPERIMENTAL", "NAPI_CPP_EXCEPTIONS"],

@@ -116,5 +116,6 @@ void init_softmax(Napi::Env env, Napi::Object exports);
 void init_random(Napi::Env env, Napi::Object exports);
 void init_optimizer(Napi::Env env, Napi::Object exports);
 void init_recurrent(Napi::Env env, Napi::Object exports);
+void init_depthwise_conv(Napi::Env env, Napi::Object exports);
 
 }  // namespace strata
