@@ -12,7 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import * as st from '../src/index.js';
 import { getMask, setMask } from '../src/nn/masking.js';
 import { deserializeLayer, serializeLayer } from '../src/nn/registry.js';
-import { depthwiseBlockDiagonal, depthwiseGatherMatmul, planDepthwise } from '../src/nn/depthwise-conv.js';
+import { depthwiseBlockDiagonal, depthwiseGatherMatmul, planDepthwise } from '../src/ops/depthwise-conv.js';
 import { assertClose, checkGradient, randomTensor, withBackend } from './helpers.js';
 
 interface Blob { shape: number[]; data: number[] }

@@ -86,6 +86,11 @@ export type OptionalAttrs = {
   lstmCellGrad: NoAttrs; // z, cPrev, g [B, 2u] (dh then dc) → [B, 5u]: dz then dcPrev
   gruCell: NoAttrs; // xz [B, 3u], hz [B, 3u] (gates z, r, h; reset after), hPrev [B, u] → h [B, u]
   gruCellGrad: NoAttrs; // xz, hz, hPrev, dh [B, u] → [B, 7u]: dxz, dhz, dhPrev
+  // Depthwise convolution (Note [Depthwise convolution] in ops/depthwise-conv.ts): x NHWC [N, H, W, C],
+  // filter [kh, kw, C, dm] → [N, outH, outW, C * dm], output channel c * dm + m.
+  depthwiseConv2d: Conv2dAttrs;
+  depthwiseConv2dBackpropInput: Conv2dAttrs & { inputShape: number[] }; // dy, filter
+  depthwiseConv2dBackpropFilter: Conv2dAttrs & { filterShape: number[] }; // x, dy
 };
 
 export type FusedActivation = 'linear' | 'relu';
