@@ -12,7 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import * as st from '../src/index.js';
 import { getMask, setMask } from '../src/nn/masking.js';
 import { deserializeLayer, serializeLayer } from '../src/nn/registry.js';
-import { depthwiseBlockDiagonal, depthwiseGatherMatmul, planDepthwise } from '../src/nn/depthwise-conv.js';
+import { depthwiseBlockDiagonal, depthwiseGatherMatmul, planDepthwise } from '../src/ops/depthwise-conv.js';
 import { assertClose, checkGradient, randomTensor, withBackend } from './helpers.js';
 
 interface Blob { shape: number[]; data: number[] }
@@ -180,7 +180,7 @@ describe('convolution family: behaviour', () => {
     assertClose(layer.apply(st.tensor([[[[3, 5]]]])), st.tensor([[[[3, 6, 50, 100]]]]));
   });
 
-  // Note [Depthwise convolution without a kernel]: the two forms must agree, values and gradients.
+  // Note [Depthwise convolution] (ops/depthwise-conv.ts): the two composite forms must agree, values and gradients.
   const depthwiseForms = [
     { kernel: [3, 3, 5, 1], x: [2, 6, 7, 5], options: { padding: 'same' as const } },
     { kernel: [3, 2, 3, 2], x: [2, 7, 6, 3], options: { strides: 2, padding: 'same' as const } },

@@ -1,6 +1,9 @@
 import type { Primitive, PrimitiveAttrs } from '../backend/primitives.js';
 import { planFromAttrs, conv2dPlanned, backpropFilterPlanned, backpropInputPlanned } from '../ops/conv.js';
 import {
+  depthwiseBackpropFilterPlanned, depthwiseBackpropInputPlanned, depthwiseConv2dPlanned, depthwisePlanFromAttrs,
+} from '../ops/depthwise-conv.js';
+import {
   cast, cos, div, equal, exp, greater, greaterEqual, lessEqual, log, mul, neg, pow, reluGrad, sign, sin, square, sub, where,
 } from '../ops/elementwise.js';
 import { batchMatmul } from '../ops/linalg.js';
@@ -211,4 +214,20 @@ export const VJP: { [P in Primitive]: VjpRule<P> } = {
   layerNorm: (g, { inputs, attrs: { epsilon }, needs }) => layerNormVjp(inputs, g, epsilon, needs),
   layerNormGradSums: () => notRecorded('layerNormGradSums'),
   layerNormGradInput: () => notRecorded('layerNormGradInput'),
+  // Depthwise convolution: the same bilinear adjoint pairs as conv2d, within each channel.
+  depthwiseConv2d: (g, { inputs: [x, f], attrs, needs: [needX, needF] }) => {
+    const plan = depthwisePlanFromAttrs(x.shape, f.shape, attrs);
+    return [
+      needX ? depthwiseBackpropInputPlanned(g, f, x.shape, plan) : null,
+      needF ? depthwiseBackpropFilterPlanned(x, g, f.shape, plan) : null,
+    ];
+  },
+  depthwiseConv2dBackpropInput: (g, { inputs: [dy, f], attrs, needs: [needDy, needF] }) => {
+    const plan = depthwisePlanFromAttrs(attrs.inputShape, f.shape, attrs);
+    return [needDy ? depthwiseConv2dPlanned(g, f, plan) : null, needF ? depthwiseBackpropFilterPlanned(g, dy, f.shape, plan) : null];
+  },
+  depthwiseConv2dBackpropFilter: (g, { inputs: [x, dy], attrs, needs: [needX, needDy] }) => {
+    const plan = depthwisePlanFromAttrs(x.shape, attrs.filterShape, attrs);
+    return [needX ? depthwiseBackpropInputPlanned(dy, g, x.shape, plan) : null, needDy ? depthwiseConv2dPlanned(x, g, plan) : null];
+  },
 };

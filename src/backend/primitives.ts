@@ -103,6 +103,11 @@ export type OptionalAttrs = {
   layerNorm: { epsilon: number }; // x, gamma, beta → y, each row normalized over the last axis
   layerNormGradSums: { epsilon: number }; // x, dy → [2, C]: Σ dy·x̂ (dgamma), Σ dy (dbeta)
   layerNormGradInput: { epsilon: number }; // x, gamma, dy → dx
+  // Depthwise convolution (Note [Depthwise convolution] in ops/depthwise-conv.ts): x NHWC [N, H, W, C],
+  // filter [kh, kw, C, dm] → [N, outH, outW, C * dm], output channel c * dm + m.
+  depthwiseConv2d: Conv2dAttrs;
+  depthwiseConv2dBackpropInput: Conv2dAttrs & { inputShape: number[] }; // dy, filter
+  depthwiseConv2dBackpropFilter: Conv2dAttrs & { filterShape: number[] }; // x, dy
 };
 
 export type FusedActivation = 'linear' | 'relu';

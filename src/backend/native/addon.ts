@@ -27,6 +27,8 @@ export interface NativeAddon {
   matmul(a: object, b: object, batch: number, m: number, k: number, n: number, ta: boolean, tb: boolean, dtype: number): object;
   conv(kind: number, a: object, b: object, xShape: readonly number[], fShape: readonly number[], strides: readonly number[], dilation: readonly number[], pads: readonly number[], oh: number, ow: number, bias?: object): object;
   convImpl(kind: number, xShape: readonly number[], fShape: readonly number[], strides: readonly number[], dilation: readonly number[], pads: readonly number[], oh: number, ow: number): string;
+  depthwiseConv(kind: number, a: object, b: object, xShape: readonly number[], fShape: readonly number[], strides: readonly number[], dilation: readonly number[], pads: readonly number[], oh: number, ow: number): object;
+  depthwiseConvImpl(kind: number, xShape: readonly number[], fShape: readonly number[], strides: readonly number[], dilation: readonly number[], pads: readonly number[], oh: number, ow: number): string;
   maxPool(x: object, xShape: readonly number[], pool: readonly number[], strides: readonly number[], pads: readonly number[], oh: number, ow: number): object;
   maxPoolGrad(x: object, dy: object, xShape: readonly number[], pool: readonly number[], strides: readonly number[], pads: readonly number[], oh: number, ow: number): object;
   avgPool(x: object, xShape: readonly number[], pool: readonly number[], strides: readonly number[], pads: readonly number[], oh: number, ow: number): object;

@@ -68,6 +68,13 @@ function makeKernels(addon: NativeAddon): CoreKernels & OptionalKernels {
     const yShape = kind === 0 ? out.shape : kind === 1 ? a.shape : b.shape;
     return addon.conv(kind, a.data, b.data, xShape, fShape, attrs.strides, attrs.dilation, pads4(attrs), yShape[1], yShape[2]);
   };
+  // The same operand order as conv: (x, filter), (dy, filter), (x, dy); filter [kh, kw, C, dm].
+  const depthwise = (kind: number): Kernel<'depthwiseConv2d' | 'depthwiseConv2dBackpropInput' | 'depthwiseConv2dBackpropFilter'> => ([a, b], attrs, out) => {
+    const xShape = kind === 1 ? (attrs as { inputShape: number[] }).inputShape : a.shape;
+    const fShape = kind === 2 ? (attrs as { filterShape: number[] }).filterShape : b.shape;
+    const yShape = kind === 0 ? out.shape : kind === 1 ? a.shape : b.shape;
+    return addon.depthwiseConv(kind, a.data, b.data, xShape, fShape, attrs.strides, attrs.dilation, pads4(attrs), yShape[1], yShape[2]);
+  };
   return {
     ...table(UNARY_PRIMITIVES, (_k, i) => (([x]) => addon.unary(i, x.data, code(x.dtype))) as Kernel<'neg'>),
     ...table(BINARY, (_k, i) => (([a, b], _attrs, out) => {
@@ -143,6 +150,9 @@ function makeKernels(addon: NativeAddon): CoreKernels & OptionalKernels {
     layerNorm: ([x, g, b], { epsilon }) => addon.layerNorm(x.data, g.data, b.data, ...rowsAndChannels(x.shape), epsilon),
     layerNormGradSums: ([x, dy], { epsilon }) => addon.layerNormGradSums(x.data, dy.data, ...rowsAndChannels(x.shape), epsilon),
     layerNormGradInput: ([x, g, dy], { epsilon }) => addon.layerNormGradInput(x.data, g.data, dy.data, ...rowsAndChannels(x.shape), epsilon),
+    depthwiseConv2d: depthwise(0),
+    depthwiseConv2dBackpropInput: depthwise(1),
+    depthwiseConv2dBackpropFilter: depthwise(2),
   };
 }
 
@@ -219,6 +229,12 @@ export class NativeBackend implements Backend {
   convImplementation(kind: 'forward' | 'backpropInput' | 'backpropFilter', xShape: Shape, filterShape: Shape, attrs: Conv2dAttrs, outH: number, outW: number): string {
     const k = { forward: 0, backpropInput: 1, backpropFilter: 2 }[kind];
     return this.addon.convImpl(k, xShape, filterShape, attrs.strides, attrs.dilation, pads4(attrs), outH, outW);
+  }
+
+  /** The oneDNN implementation a depthwise convolution would use (filterShape [kh, kw, C, dm]). */
+  depthwiseConvImplementation(kind: 'forward' | 'backpropInput' | 'backpropFilter', xShape: Shape, filterShape: Shape, attrs: Conv2dAttrs, outH: number, outW: number): string {
+    const k = { forward: 0, backpropInput: 1, backpropFilter: 2 }[kind];
+    return this.addon.depthwiseConvImpl(k, xShape, filterShape, attrs.strides, attrs.dilation, pads4(attrs), outH, outW);
   }
 }
 

@@ -6,7 +6,7 @@ import { add } from '../../ops/elementwise.js';
 import { fusedConv2d } from '../../ops/fused.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { getActivation, type Activation, type ActivationIdentifier } from '../activations.js';
-import { depthwiseConv2d } from '../depthwise-conv.js';
+import { depthwiseConv2d } from '../../ops/depthwise-conv.js';
 import type { InitializerIdentifier } from '../initializers.js';
 import { Layer, knownDim, singleShape, type CallOptions, type LayerArgs } from '../layer.js';
 import { registerLayer } from '../registry.js';
@@ -116,7 +116,7 @@ abstract class DepthwiseBase extends Layer {
 /**
  * Depthwise 2-D convolution: each input channel is filtered on its own by depthMultiplier
  * kernels, kernel [kh, kw, in, depthMultiplier], output channels in * depthMultiplier
- * (channel c*dm + m), bias [in * depthMultiplier]. See Note [Depthwise convolution as batched matmul].
+ * (channel c*dm + m), bias [in * depthMultiplier]. See Note [Depthwise convolution] in ops/depthwise-conv.ts.
  */
 export class DepthwiseConv2D extends DepthwiseBase {
   static readonly className = 'DepthwiseConv2D';
