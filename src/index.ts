@@ -58,6 +58,7 @@ export { callbacks, History, type Callback, type Logs, type TrainingParams } fro
 export {
   sequential, model, loadModel, Model, Sequential,
   type TrainingPosition, type ModelArgs, type SequentialArgs, type CompileArgs, type FitArgs, type EvaluateArgs, type PredictArgs, type SummaryOptions, type LoadOptions,
+  type ClassWeight, type TrainOnBatchArgs, type TestOnBatchArgs,
 } from './models/index.js';
 export { data, Dataset, type MnistData, type Batched, type ShuffleOptions, type BatchOptions, type CsvOptions, type ImageFolderOptions, type ImageFolderDataset, type Augmenter } from './data/index.js';
 
