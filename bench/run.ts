@@ -155,7 +155,7 @@ for (const m of ['convnet', 'mlp']) {
     row('train b64', `${m} epoch, measured (--full)`, 's', 'lower', fe(strata), fe(torch), `extrapolation off by ${err(strata)} vs ${err(torch)}`);
   }
 }
-for (const [key, label] of [['lstm', 'LSTM(128) on [64, 50, 32] step (fwd+bwd+RMSprop)'], ['mha', 'MHA 8x16 on [32, 64, 128] step (fwd+bwd+RMSprop)']] as const) {
+for (const [key, label] of [['lstm', 'LSTM(128) on [64, 50, 32] step (fwd+bwd+RMSprop)'], ['gru', 'GRU(128) on [64, 50, 32] step (fwd+bwd+RMSprop)'], ['mha', 'MHA 8x16 on [32, 64, 128] step (fwd+bwd+RMSprop)']] as const) {
   row('sequence', label, 'ms', 'lower', strata.sequence?.[key]?.stepMs, torch?.sequence?.[key]?.stepMs);
 }
 row('inference', 'convnet fwd, 10k images, batch 500', 'img/s', 'higher', strata.inference.imagesPerSec, torch?.inference.imagesPerSec);

@@ -3,7 +3,7 @@
 import * as st from '../dist/index.js';
 import { timeIt } from './measure.js';
 
-/** [batch, time, features] → LSTM(128) → dense(10); [batch, time, dim] → MHA(8 heads of 16) → mean over time → dense(10). */
+/** [batch, time, features] → LSTM(128) or GRU(128) → dense(10); [batch, time, dim] → MHA(8 heads of 16) → mean over time → dense(10). */
 export const SEQUENCE = { lstm: { batch: 64, time: 50, features: 32, units: 128 }, mha: { batch: 32, time: 64, dim: 128, heads: 8 } } as const;
 
 export async function runSequence(budget: number): Promise<Record<string, { stepMs: number; minMs: number }>> {
@@ -12,12 +12,14 @@ export async function runSequence(budget: number): Promise<Record<string, { step
   st.setSeed(0);
 
   const lstm = st.sequential({ layers: [st.layers.lstm({ units: l.units, inputShape: [l.time, l.features] }), st.layers.dense({ units: 10 })] });
+  const gru = st.sequential({ layers: [st.layers.gru({ units: l.units, inputShape: [l.time, l.features] }), st.layers.dense({ units: 10 })] });
   const mhaIn = st.input({ shape: [m.time, m.dim] });
   const attended = st.layers.multiHeadAttention({ numHeads: m.heads, keyDim: m.dim / m.heads }).apply(mhaIn);
   const mha = st.model({ inputs: mhaIn, outputs: st.layers.dense({ units: 10 }).apply(st.layers.globalAveragePooling1d().apply(attended)) });
 
   const cases: [string, st.Model, st.Tensor, st.Tensor][] = [
     ['lstm', lstm, st.randomNormal([l.batch, l.time, l.features]), st.randomUniform([l.batch], { min: 0, max: 10 }).floor().cast('int32')],
+    ['gru', gru, st.randomNormal([l.batch, l.time, l.features]), st.randomUniform([l.batch], { min: 0, max: 10 }).floor().cast('int32')],
     ['mha', mha, st.randomNormal([m.batch, m.time, m.dim]), st.randomUniform([m.batch], { min: 0, max: 10 }).floor().cast('int32')],
   ];
   for (const [name, model, x, y] of cases) {

@@ -150,6 +150,20 @@ class LstmNet(torch.nn.Module):
         return self.fc(h[-1])
 
 
+class GruNet(torch.nn.Module):
+    """[64, 50, 32] -> GRU(128) -> last hidden state -> Linear(10): bench/sequence.ts's `gru`
+    (PyTorch's GRU is Keras's resetAfter form)."""
+
+    def __init__(self):
+        super().__init__()
+        self.gru = torch.nn.GRU(32, 128, batch_first=True)
+        self.fc = torch.nn.Linear(128, 10)
+
+    def forward(self, x):
+        _, h = self.gru(x)
+        return self.fc(h[-1])
+
+
 class MhaNet(torch.nn.Module):
     """[32, 64, 128] -> self-attention, 8 heads of 16 -> mean over time -> Linear(10)."""
 
@@ -166,7 +180,7 @@ class MhaNet(torch.nn.Module):
 def run_sequence(budget):
     """Training steps (forward, cross-entropy, backward, RMSprop) of the two sequence models."""
     result = {}
-    for key, model, shape in (("lstm", LstmNet(), (64, 50, 32)), ("mha", MhaNet(), (32, 64, 128))):
+    for key, model, shape in (("lstm", LstmNet(), (64, 50, 32)), ("gru", GruNet(), (64, 50, 32)), ("mha", MhaNet(), (32, 64, 128))):
         opt = torch.optim.RMSprop(model.parameters(), lr=1e-3, alpha=0.9, eps=1e-7)
         x, y = torch.randn(*shape), torch.randint(0, 10, (shape[0],))
 

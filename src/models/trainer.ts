@@ -2,118 +2,31 @@ import { backpropagate } from '../autograd/backward.js';
 import { disposeGraph } from '../autograd/release.js';
 import { noGrad } from '../autograd/tape.js';
 import { CallbackList } from '../callbacks/callback-list.js';
-import type { Callback, Logs, TrainingParams } from '../callbacks/callback.js';
+import type { Logs, TrainingParams } from '../callbacks/callback.js';
 import type { History } from '../callbacks/history.js';
 import { ValueError } from '../core/errors.js';
 import { checkKeys, checkOneOf } from '../core/options.js';
-import { getRngState, randomPermutation, setRngState, type RngState } from '../core/rng.js';
+import { getRngState, randomPermutation, setRngState } from '../core/rng.js';
 import { getMetric, RenamedMetric, type Metric, type MetricIdentifier } from '../metrics/index.js';
 import { add, mul } from '../ops/elementwise.js';
-import { getLoss, type LossFunction, type LossIdentifier } from '../ops/losses.js';
+import { getLoss, type LossFunction } from '../ops/losses.js';
 import { concat } from '../ops/shape-ops.js';
-import { getOptimizer, type OptimizerName } from '../optimizers/index.js';
+import { getOptimizer } from '../optimizers/index.js';
 import type { Optimizer } from '../optimizers/optimizer.js';
 import type { TensorInput } from '../ops/operand.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { ArrayData, assertFinite, checkBatchSize, toTensorList, type XInput, type YInput } from './data-adapter.js';
-import { checkSampleWeight, classWeightsToSampleWeights, classWeightTable, weightedLoss, type ClassWeight } from './sample-weights.js';
+import { checkSampleWeight, classWeightsToSampleWeights, classWeightTable, weightedLoss } from './sample-weights.js';
 import { arrayBatches, DatasetEpochs, isDataset, type Batch } from './batch-source.js';
 import type { Dataset } from '../data/dataset.js';
+import type { CompileArgs, EvaluateArgs, FitArgs, PerOutput, PredictArgs, TestOnBatchArgs, TrainingPosition, TrainOnBatchArgs } from './training-args.js';
 import type { Model } from './model.js';
 
 export type { XInput, YInput } from './data-adapter.js';
 export type { ClassWeight } from './sample-weights.js';
 export type { History } from '../callbacks/history.js';
 
-type PerOutput<T> = T | T[] | Record<string, T>;
-
-export interface CompileArgs {
-  optimizer?: OptimizerName | Optimizer;
-  /** One loss, or one per output (a list in output order or a record by output layer name). */
-  loss: PerOutput<LossIdentifier>;
-  /** Metric names, objects or functions; for several outputs, a list per output or a record by output name. */
-  metrics?: MetricIdentifier[] | MetricIdentifier[][] | Record<string, MetricIdentifier[]>;
-  /**
-   * Metrics that receive the sample (or class) weights, as Keras's weighted_metrics; plain
-   * `metrics` ignore them. Same forms as `metrics`. A name already used by `metrics` is logged
-   * with a 'weighted_' prefix.
-   */
-  weightedMetrics?: MetricIdentifier[] | MetricIdentifier[][] | Record<string, MetricIdentifier[]>;
-  /** Weights of the per-output losses in the total (default 1 each). */
-  lossWeights?: number[] | Record<string, number>;
-}
-
-export interface FitArgs {
-  epochs?: number;
-  batchSize?: number;
-  /** The last fraction of the samples (taken before shuffling) held out for validation, as Keras. */
-  validationSplit?: number;
-  /** Held-out data: [x, y], [x, y, sampleWeight], {x, y, sampleWeight?} or a Dataset of batches. */
-  validationData?: [XInput, YInput] | [XInput, YInput, TensorInput] | { x: XInput; y: YInput; sampleWeight?: TensorInput } | Dataset<unknown>;
-  /** With a Dataset: batches per epoch (needed when it repeats forever); epochs continue one iterator. */
-  stepsPerEpoch?: number;
-  validationBatchSize?: number;
-  /** Shuffle the training samples every epoch (from the global seeded stream; st.setSeed). */
-  shuffle?: boolean;
-  callbacks?: Callback[];
-  /** 0 silent, 1 a progress bar (plain lines when not a terminal), 2 one line per epoch. */
-  verbose?: 0 | 1 | 2;
-  /** The epoch to start at (for resuming); epochs counts from 0, as Keras. */
-  initialEpoch?: number;
-  /** 'error' (default) stops with an error naming epoch and batch when the loss is not finite. */
-  onNonFinite?: 'error' | 'continue';
-  /** Continue an interrupted run exactly where it stopped (a `model.trainingPosition` saved with a checkpoint). */
-  resumeFrom?: TrainingPosition;
-  /**
-   * One weight per training sample ([samples]; [samples, T] for per-timestep losses): shuffled and
-   * batched with x and y and cut by validationSplit like them. The loss of a batch is
-   * sum(loss_i * w_i) / batchSize (Keras); weightedMetrics see the weights too.
-   */
-  sampleWeight?: TensorInput;
-  /**
-   * Weights by class index ({0: 1, 1: 5}): each training sample weighs as its label's class (the
-   * argmax of a one-hot row, else the integer label); missing classes weigh 1. Single-output
-   * models only; not together with sampleWeight (Keras refuses both). Validation is unweighted.
-   */
-  classWeight?: ClassWeight;
-}
-
-// Note [Exact resume]
-/**
- * Where a fit stands after a batch: the next epoch and batch to run, and the random stream's
- * state at the start of that epoch (to draw the same shuffle) and now (for dropout). Resuming
- * from it with the same weights and optimizer state replays the uninterrupted run exactly.
- */
-export interface TrainingPosition {
-  epoch: number;
-  batch: number;
-  rngAtEpochStart: RngState;
-  rng: RngState;
-}
-
-export interface EvaluateArgs {
-  batchSize?: number;
-  /** 1 (default): a progress bar over the batches, then one line with the results, as Keras; 0 silent. */
-  verbose?: 0 | 1;
-  callbacks?: Callback[];
-  /** One weight per sample: the loss becomes sum(loss_i * w_i) / samples and weightedMetrics are weighted. */
-  sampleWeight?: TensorInput;
-}
-
-/** Options of trainOnBatch (Keras's train_on_batch arguments). */
-export interface TrainOnBatchArgs {
-  sampleWeight?: TensorInput;
-  classWeight?: ClassWeight;
-}
-
-/** Options of testOnBatch. */
-export interface TestOnBatchArgs {
-  sampleWeight?: TensorInput;
-}
-
-export interface PredictArgs {
-  batchSize?: number;
-}
+export type { CompileArgs, FitArgs, TrainingPosition, EvaluateArgs, TrainOnBatchArgs, TestOnBatchArgs, PredictArgs } from './training-args.js';
 
 /** The batches of one pass over evaluation data, unshuffled. */
 function validationBatches(source: ArrayData | DatasetEpochs, batchSize: number): Iterable<Batch> | AsyncIterable<Batch> {

@@ -1,0 +1,103 @@
+// The option types of compile, fit, evaluate, predict and the batch methods (Keras's
+// arguments), apart from the trainer that reads them.
+import type { Callback } from '../callbacks/callback.js';
+import type { MetricIdentifier } from '../metrics/index.js';
+import type { LossIdentifier } from '../ops/losses.js';
+import type { TensorInput } from '../ops/operand.js';
+import type { OptimizerName } from '../optimizers/index.js';
+import type { Optimizer } from '../optimizers/optimizer.js';
+import type { RngState } from '../core/rng.js';
+import type { XInput, YInput } from './data-adapter.js';
+import type { ClassWeight } from './sample-weights.js';
+import type { Dataset } from '../data/dataset.js';
+
+export type PerOutput<T> = T | T[] | Record<string, T>;
+
+export interface CompileArgs {
+  optimizer?: OptimizerName | Optimizer;
+  /** One loss, or one per output (a list in output order or a record by output layer name). */
+  loss: PerOutput<LossIdentifier>;
+  /** Metric names, objects or functions; for several outputs, a list per output or a record by output name. */
+  metrics?: MetricIdentifier[] | MetricIdentifier[][] | Record<string, MetricIdentifier[]>;
+  /**
+   * Metrics that receive the sample (or class) weights, as Keras's weighted_metrics; plain
+   * `metrics` ignore them. Same forms as `metrics`. A name already used by `metrics` is logged
+   * with a 'weighted_' prefix.
+   */
+  weightedMetrics?: MetricIdentifier[] | MetricIdentifier[][] | Record<string, MetricIdentifier[]>;
+  /** Weights of the per-output losses in the total (default 1 each). */
+  lossWeights?: number[] | Record<string, number>;
+}
+
+export interface FitArgs {
+  epochs?: number;
+  batchSize?: number;
+  /** The last fraction of the samples (taken before shuffling) held out for validation, as Keras. */
+  validationSplit?: number;
+  /** Held-out data: [x, y], [x, y, sampleWeight], {x, y, sampleWeight?} or a Dataset of batches. */
+  validationData?: [XInput, YInput] | [XInput, YInput, TensorInput] | { x: XInput; y: YInput; sampleWeight?: TensorInput } | Dataset<unknown>;
+  /** With a Dataset: batches per epoch (needed when it repeats forever); epochs continue one iterator. */
+  stepsPerEpoch?: number;
+  validationBatchSize?: number;
+  /** Shuffle the training samples every epoch (from the global seeded stream; st.setSeed). */
+  shuffle?: boolean;
+  callbacks?: Callback[];
+  /** 0 silent, 1 a progress bar (plain lines when not a terminal), 2 one line per epoch. */
+  verbose?: 0 | 1 | 2;
+  /** The epoch to start at (for resuming); epochs counts from 0, as Keras. */
+  initialEpoch?: number;
+  /** 'error' (default) stops with an error naming epoch and batch when the loss is not finite. */
+  onNonFinite?: 'error' | 'continue';
+  /** Continue an interrupted run exactly where it stopped (a `model.trainingPosition` saved with a checkpoint). */
+  resumeFrom?: TrainingPosition;
+  /**
+   * One weight per training sample ([samples]; [samples, T] for per-timestep losses): shuffled and
+   * batched with x and y and cut by validationSplit like them. The loss of a batch is
+   * sum(loss_i * w_i) / batchSize (Keras); weightedMetrics see the weights too.
+   */
+  sampleWeight?: TensorInput;
+  /**
+   * Weights by class index ({0: 1, 1: 5}): each training sample weighs as its label's class (the
+   * argmax of a one-hot row, else the integer label); missing classes weigh 1. Single-output
+   * models only; not together with sampleWeight (Keras refuses both). Validation is unweighted.
+   */
+  classWeight?: ClassWeight;
+}
+
+// Note [Exact resume]
+/**
+ * Where a fit stands after a batch: the next epoch and batch to run, and the random stream's
+ * state at the start of that epoch (to draw the same shuffle) and now (for dropout). Resuming
+ * from it with the same weights and optimizer state replays the uninterrupted run exactly.
+ */
+export interface TrainingPosition {
+  epoch: number;
+  batch: number;
+  rngAtEpochStart: RngState;
+  rng: RngState;
+}
+
+export interface EvaluateArgs {
+  batchSize?: number;
+  /** 1 (default): a progress bar over the batches, then one line with the results, as Keras; 0 silent. */
+  verbose?: 0 | 1;
+  callbacks?: Callback[];
+  /** One weight per sample: the loss becomes sum(loss_i * w_i) / samples and weightedMetrics are weighted. */
+  sampleWeight?: TensorInput;
+}
+
+/** Options of trainOnBatch (Keras's train_on_batch arguments). */
+export interface TrainOnBatchArgs {
+  sampleWeight?: TensorInput;
+  classWeight?: ClassWeight;
+}
+
+/** Options of testOnBatch. */
+export interface TestOnBatchArgs {
+  sampleWeight?: TensorInput;
+}
+
+export interface PredictArgs {
+  batchSize?: number;
+}
+
