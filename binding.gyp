@@ -16,8 +16,7 @@
         "native/src/optimizer.cc",
         "native/src/recurrent.cc",
         "native/src/recurrent_sequence.cc",
-        "native/src/normalization.cc",
-        "native/src/depthwise_conv.cc"
+        "native/src/normalization.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_EXPERIMENTAL", "NAPI_CPP_EXCEPTIONS"],

@@ -1,4 +1,4 @@
-// The native depthwise kernels (oneDNN grouped convolution, native/src/depthwise_conv.cc) against
+// The native depthwise kernels (oneDNN grouped convolution, native/src/conv.cc) against
 // the composite on the reference backend in float64 (Note [Depthwise convolution] in
 // ops/depthwise-conv.ts): outputs, both first derivatives (the gradient kernels) and second
 // derivatives (the gradient kernels' VJP rules), on random inputs of odd shapes. Also the

@@ -39,7 +39,6 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   init_recurrent(env, exports);
   init_recurrent_sequence(env, exports);
   init_normalization(env, exports);
-  init_depthwise_conv(env, exports);
   exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads));
   exports.Set("getNumThreads", Napi::Function::New(env, GetNumThreads));
   exports.Set("version", Napi::Function::New(env, Version));

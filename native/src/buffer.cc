@@ -129,20 +129,32 @@ void free_buffer_data(Buffer* b) {
   memory_stats().buffers -= 1;
 }
 
-Napi::Value new_buffer(Napi::Env env, size_t bytes, Buffer** out, bool zero) {
+namespace {
+// A fresh buffer of `bytes` (zero-filled when asked) from the cache or the system, or nullptr
+// when out of memory; *fresh_bytes is what was newly taken from the system (0 from the cache).
+Buffer* allocate(size_t bytes, bool zero, int64_t* fresh_bytes) {
   auto* b = new Buffer();
   const size_t rounded = block_size(bytes);
   bool fresh;
   b->data = take_block(rounded, &fresh);
   if (!b->data) {
     delete b;
-    throw Napi::Error::New(env, "native backend: out of memory allocating " + std::to_string(bytes) + " bytes");
+    return nullptr;
   }
   if (zero) std::memset(b->data, 0, rounded);
   b->bytes = bytes;
   memory_stats().bytes += static_cast<int64_t>(bytes);
   memory_stats().buffers += 1;
-  if (fresh) report_allocation(env, static_cast<int64_t>(rounded));
+  *fresh_bytes = fresh ? static_cast<int64_t>(rounded) : 0;
+  return b;
+}
+}  // namespace
+
+Napi::Value new_buffer(Napi::Env env, size_t bytes, Buffer** out, bool zero) {
+  int64_t fresh_bytes;
+  Buffer* b = allocate(bytes, zero, &fresh_bytes);
+  if (!b) throw Napi::Error::New(env, "native backend: out of memory allocating " + std::to_string(bytes) + " bytes");
+  if (fresh_bytes) report_allocation(env, fresh_bytes);
   *out = b;
   // A basic finalizer (it only frees memory and never calls into JavaScript) runs during
   // garbage collection itself; an ordinary one would wait for the event loop to turn, so a
@@ -154,19 +166,11 @@ Napi::Value new_buffer(Napi::Env env, size_t bytes, Buffer** out, bool zero) {
 }
 
 Buffer* new_attachment(size_t bytes) {
-  auto* b = new Buffer();
-  const size_t rounded = block_size(bytes);
-  bool fresh;
-  b->data = take_block(rounded, &fresh);
-  if (!b->data) {
-    delete b;
-    throw std::bad_alloc();
-  }
-  b->bytes = bytes;
-  memory_stats().bytes += static_cast<int64_t>(bytes);
-  memory_stats().buffers += 1;
+  int64_t fresh_bytes;
+  Buffer* b = allocate(bytes, false, &fresh_bytes);
+  if (!b) throw std::bad_alloc();
   // Reported to V8 with the next handle's allocation (no env here, and this runs inside a kernel).
-  if (fresh) unreported += static_cast<int64_t>(rounded);
+  unreported += fresh_bytes;
   return b;
 }
 

@@ -123,6 +123,5 @@ void init_optimizer(Napi::Env env, Napi::Object exports);
 void init_recurrent(Napi::Env env, Napi::Object exports);
 void init_recurrent_sequence(Napi::Env env, Napi::Object exports);
 void init_normalization(Napi::Env env, Napi::Object exports);
-void init_depthwise_conv(Napi::Env env, Napi::Object exports);
 
 }  // namespace strata

@@ -1,7 +1,9 @@
-// 2-D convolution and its two gradients through oneDNN. Activations stay NHWC (the public
-// layout); the filter, stored [kh, kw, in, out] (oneDNN's "hwio"), is reordered into whatever
-// layout the primitive picked (`any`): forcing a plain weight layout makes oneDNN fall back to
-// its slow reference implementation.
+// 2-D convolution and its two gradients through oneDNN, dense or depthwise. Activations stay
+// NHWC (the public layout); the filter, stored [kh, kw, in, out] (oneDNN's "hwio"), is reordered
+// into whatever layout the primitive picked (`any`): forcing a plain weight layout makes oneDNN
+// fall back to its slow reference implementation. A depthwise convolution is a grouped one with
+// one group per input channel and depthMultiplier outputs per group: its filter [kh, kw, C, dm]
+// (Keras's layout) is oneDNN's grouped "hwigo" with one input per group.
 #include <cstring>
 
 #include "common.h"
@@ -20,13 +22,29 @@ enum Kind { kForward = 0, kBackpropInput = 1, kBackpropFilter = 2, kBiasForward 
 
 struct ConvGeometry {
   dims x, w, y, strides, dilation, pad_l, pad_r;
+  tag user_weights;  // hwio, or hwigo for depthwise
 };
+
+// Reads xShape, filterShape, strides, dilation, pads [t, b, l, r], outH, outW from info[first...].
+// oneDNN dims are logical (x NCHW; weights OIHW, or {G, OC/G, IC/G, KH, KW} grouped) whatever the
+// memory layout; its dilation counts the skipped pixels, so Strata's dilation minus one.
+ConvGeometry read_geometry(const Napi::CallbackInfo& info, int first, bool depthwise, std::string* key) {
+  const Shape xs = get_shape(info[first]), fs = get_shape(info[first + 1]);
+  const Shape st = get_shape(info[first + 2]), dil = get_shape(info[first + 3]), pads = get_shape(info[first + 4]);
+  const int64_t oh = info[first + 5].As<Napi::Number>().Int64Value(), ow = info[first + 6].As<Napi::Number>().Int64Value();
+  *key = cache_key(depthwise, xs[0], xs[1], xs[2], xs[3], fs[0], fs[1], fs[2], fs[3], st[0], st[1], dil[0], dil[1], pads[0], pads[1],
+                   pads[2], pads[3]);
+  const dims w = depthwise ? dims{fs[2], fs[3], 1, fs[0], fs[1]} : dims{fs[3], fs[2], fs[0], fs[1]};
+  const int64_t out_channels = depthwise ? fs[2] * fs[3] : fs[3];
+  return {{xs[0], xs[3], xs[1], xs[2]}, w, {xs[0], out_channels, oh, ow}, {st[0], st[1]}, {dil[0] - 1, dil[1] - 1},
+          {pads[0], pads[2]}, {pads[1], pads[3]}, depthwise ? tag::hwigo : tag::hwio};
+}
 
 struct ConvEntry {
   dnnl::convolution_forward::primitive_desc fwd_pd;
   dnnl::primitive prim;
   md weights_md;       // the layout the primitive wants for (diff) weights
-  md user_weights_md;  // hwio
+  md user_weights_md;  // hwio or hwigo
   dnnl::reorder weights_reorder;  // user -> primitive (forward, backprop input) or back (backprop filter)
   bool needs_reorder;
 };
@@ -38,13 +56,13 @@ PrimitiveCache<ConvEntry>& conv_cache() {
 
 ConvEntry make_entry(int kind, const ConvGeometry& g) {
   const md x_md(g.x, dt::f32, tag::nhwc), y_md(g.y, dt::f32, tag::nhwc);
-  const md any_w(g.w, dt::f32, tag::any), user_w(g.w, dt::f32, tag::hwio);
+  const md any_w(g.w, dt::f32, tag::any), user_w(g.w, dt::f32, g.user_weights);
   auto& eng = cpu_engine();
   dnnl::convolution_forward::desc fwd_d(dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct, x_md, any_w,
                                         y_md, g.strides, g.dilation, g.pad_l, g.pad_r);
   dnnl::convolution_forward::primitive_desc fwd_pd(fwd_d, eng);
   if (kind == kBiasForward || kind == kBiasReluForward) {
-    const md bias_md({g.w[0]}, dt::f32, tag::a);
+    const md bias_md({g.y[1]}, dt::f32, tag::a);
     dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct, x_md, any_w, bias_md,
                                       y_md, g.strides, g.dilation, g.pad_l, g.pad_r);
     dnnl::primitive_attr attr;
@@ -72,6 +90,7 @@ ConvEntry make_entry(int kind, const ConvGeometry& g) {
     e.prim = dnnl::convolution_backward_weights(pd);
     e.weights_md = pd.diff_weights_desc();
   }
+  // Compare descriptors rather than assume: each kind may pick its own weight layout.
   e.needs_reorder = e.weights_md != user_w;
   if (e.needs_reorder) {
     e.weights_reorder = kind == kBackpropFilter ? dnnl::reorder(dnnl::reorder::primitive_desc(eng, e.weights_md, eng, user_w))
@@ -80,27 +99,23 @@ ConvEntry make_entry(int kind, const ConvGeometry& g) {
   return e;
 }
 
-// conv(kind, a, b, xShape, filterShape, strides, dilation, pads[top, bottom, left, right], outH, outW[, bias])
-Napi::Value Conv(const Napi::CallbackInfo& info) {
+// conv(kind, a, b, xShape, filterShape, strides, dilation, pads, outH, outW[, bias]) and
+// depthwiseConv(kind, a, b, ...the same): forward a = x, b = filter → y; backprop input a = dy,
+// b = filter → dx; backprop filter a = x, b = dy → dfilter in the user layout.
+Napi::Value RunConv(const Napi::CallbackInfo& info, bool depthwise) {
   const int kind = info[0].As<Napi::Number>().Int32Value();
   Buffer* ab = get_buffer(info[1]);
   Buffer* bb = get_buffer(info[2]);
-  const Shape xs = get_shape(info[3]), fs = get_shape(info[4]);
-  const Shape st = get_shape(info[5]), dil = get_shape(info[6]), pads = get_shape(info[7]);
-  const int64_t oh = info[8].As<Napi::Number>().Int64Value(), ow = info[9].As<Napi::Number>().Int64Value();
-  // oneDNN dims are logical NCHW / OIHW whatever the memory layout; dilation counts skipped pixels.
-  ConvGeometry g{{xs[0], xs[3], xs[1], xs[2]}, {fs[3], fs[2], fs[0], fs[1]}, {xs[0], fs[3], oh, ow},
-                 {st[0], st[1]}, {dil[0] - 1, dil[1] - 1}, {pads[0], pads[2]}, {pads[1], pads[3]}};
-  ConvEntry& e = conv_cache().get(cache_key("conv", kind, xs[0], xs[1], xs[2], xs[3], fs[0], fs[1], fs[2], fs[3], st[0], st[1], dil[0],
-                                            dil[1], pads[0], pads[1], pads[2], pads[3]),
-                                  [&] { return make_entry(kind, g); });
+  std::string key;
+  const ConvGeometry g = read_geometry(info, 3, depthwise, &key);
+  ConvEntry& e = conv_cache().get(cache_key(key, kind), [&] { return make_entry(kind, g); });
   auto& eng = cpu_engine();
   auto& s = cpu_stream();
-  const bool forward = kind == kForward || kind == kBiasForward || kind == kBiasReluForward;
-  const int64_t out_elems = forward ? size_of(Shape{xs[0], oh, ow, fs[3]}) : kind == kBackpropInput ? size_of(xs) : size_of(fs);
-  Buffer* yb;
-  Napi::Value out = new_buffer(info.Env(), out_elems * 4, &yb);
   const md x_md(g.x, dt::f32, tag::nhwc), y_md(g.y, dt::f32, tag::nhwc);
+  const bool forward = kind == kForward || kind == kBiasForward || kind == kBiasReluForward;
+  const md& out_md = forward ? y_md : kind == kBackpropInput ? x_md : e.user_weights_md;
+  Buffer* yb;
+  Napi::Value out = new_buffer(info.Env(), out_md.get_size(), &yb);
   SignalGuard hold;  // Note [Signals and oneDNN]
   if (kind == kBackpropFilter) {
     dnnl::memory x_mem(x_md, eng, ab->data), dy_mem(y_md, eng, bb->data), user_dw(e.user_weights_md, eng, yb->data);
@@ -119,7 +134,7 @@ Napi::Value Conv(const Napi::CallbackInfo& info) {
       e.prim.execute(s, {{DNNL_ARG_SRC, x_mem}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_DST, y_mem}});
     } else if (forward) {
       dnnl::memory x_mem(x_md, eng, ab->data), y_mem(y_md, eng, yb->data);
-      dnnl::memory bias_mem(md({fs[3]}, dt::f32, tag::a), eng, get_buffer(info[10])->data);
+      dnnl::memory bias_mem(md({g.y[1]}, dt::f32, tag::a), eng, get_buffer(info[10])->data);
       e.prim.execute(s, {{DNNL_ARG_SRC, x_mem}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_BIAS, bias_mem}, {DNNL_ARG_DST, y_mem}});
     } else {
       dnnl::memory dy_mem(y_md, eng, ab->data), dx_mem(x_md, eng, yb->data);
@@ -130,26 +145,35 @@ Napi::Value Conv(const Napi::CallbackInfo& info) {
   return out;
 }
 
-// convImpl(kind, ...same geometry...) -> the implementation oneDNN chose (e.g. "brgconv:avx512_core"),
-// so tests and the benchmark can check nothing fell back to the slow "ref" kernels.
-Napi::Value ConvImpl(const Napi::CallbackInfo& info) {
+// convImpl(kind, ...same geometry...) and depthwiseConvImpl → the implementation oneDNN chose
+// (e.g. "brgconv:avx512_core", "jit_dw:avx512_core"), so tests and the benchmark can check
+// nothing fell back to the slow "ref" kernels.
+Napi::Value RunConvImpl(const Napi::CallbackInfo& info, bool depthwise) {
   const int kind = info[0].As<Napi::Number>().Int32Value();
-  const Shape xs = get_shape(info[1]), fs = get_shape(info[2]);
-  const Shape st = get_shape(info[3]), dil = get_shape(info[4]), pads = get_shape(info[5]);
-  const int64_t oh = info[6].As<Napi::Number>().Int64Value(), ow = info[7].As<Napi::Number>().Int64Value();
-  ConvGeometry g{{xs[0], xs[3], xs[1], xs[2]}, {fs[3], fs[2], fs[0], fs[1]}, {xs[0], fs[3], oh, ow},
-                 {st[0], st[1]}, {dil[0] - 1, dil[1] - 1}, {pads[0], pads[2]}, {pads[1], pads[3]}};
-  ConvEntry e = make_entry(kind, g);
+  std::string key;
+  const ConvEntry e = make_entry(kind, read_geometry(info, 1, depthwise, &key));
   const char* impl = nullptr;
   dnnl_primitive_desc_query(e.prim.get_primitive_desc(), dnnl_query_impl_info_str, 0, &impl);
   return Napi::String::New(info.Env(), impl ? impl : "unknown");
 }
 
+// oneDNN reports failures as dnnl::error, which would end the process; JS gets an Error instead.
+template <Napi::Value (*F)(const Napi::CallbackInfo&, bool), bool Depthwise>
+Napi::Value guarded(const Napi::CallbackInfo& info) {
+  try {
+    return F(info, Depthwise);
+  } catch (const dnnl::error& err) {
+    throw Napi::Error::New(info.Env(), std::string(Depthwise ? "depthwiseConv2d" : "conv2d") + " (oneDNN): " + err.what());
+  }
+}
+
 }  // namespace
 
 void init_conv(Napi::Env env, Napi::Object exports) {
-  exports.Set("conv", Napi::Function::New(env, Conv));
-  exports.Set("convImpl", Napi::Function::New(env, ConvImpl));
+  exports.Set("conv", Napi::Function::New(env, guarded<RunConv, false>));
+  exports.Set("convImpl", Napi::Function::New(env, guarded<RunConvImpl, false>));
+  exports.Set("depthwiseConv", Napi::Function::New(env, guarded<RunConv, true>));
+  exports.Set("depthwiseConvImpl", Napi::Function::New(env, guarded<RunConvImpl, true>));
 }
 
 }  // namespace strata

@@ -257,13 +257,16 @@ Napi::Value RnnSequenceGrad(const Napi::CallbackInfo& info) {
   return out;
 }
 
-// oneDNN reports failures as dnnl::error, which would abort the process if it left the addon.
+// oneDNN's failures (dnnl::error) and a failed workspace allocation would abort the process if
+// they left the addon as C++ exceptions; they become JavaScript errors instead.
 template <Napi::Value (*F)(const Napi::CallbackInfo&)>
 Napi::Value guarded(const Napi::CallbackInfo& info) {
   try {
     return F(info);
   } catch (const dnnl::error& e) {
     throw Napi::Error::New(info.Env(), std::string("recurrent sequence kernel: oneDNN failed (") + e.what() + ")");
+  } catch (const std::bad_alloc&) {
+    throw Napi::Error::New(info.Env(), "recurrent sequence kernel: out of memory for the workspace");
   }
 }
 

@@ -15,7 +15,7 @@ import { reshape, transpose } from './shape-ops.js';
 // A depthwise convolution filters each input channel on its own: output channel c*dm + m is
 // channel c convolved with kernel[:, :, c, m] (TensorFlow's order). A backend may run it as the
 // optional primitives depthwiseConv2d and its two gradients (native: oneDNN's grouped
-// convolution with one group per channel, native/src/depthwise_conv.cc); their VJP rules are
+// convolution with one group per channel, native/src/conv.cc); their VJP rules are
 // these same ops, so higher derivatives work. Without the kernels it is composed from
 // differentiable ops, two ways:
 //  * block-diagonal: a dense conv2d whose [kh, kw, C, C*dm] filter is zero off the diagonal
