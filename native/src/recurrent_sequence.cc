@@ -121,19 +121,52 @@ Geometry geometry(const Napi::CallbackInfo& info, int at) {
   return {static_cast<int>(n(0)), n(1), n(2), n(3), n(4)};
 }
 
+// The operands both kernels take, read from info[at...]: x, h0, [c0,] kernel, recurrentKernel, bias.
+struct Operands {
+  void *x, *h0, *c0, *w, *r, *bias;
+  int next;  // the index of the argument after them
+};
+
+Operands read_operands(const Napi::CallbackInfo& info, int at, const Geometry& g) {
+  Operands o{};
+  o.x = get_buffer(info[at++])->data;
+  o.h0 = get_buffer(info[at++])->data;
+  o.c0 = g.has_c() ? get_buffer(info[at++])->data : nullptr;
+  o.w = get_buffer(info[at++])->data;
+  o.r = get_buffer(info[at++])->data;
+  o.bias = get_buffer(info[at++])->data;
+  o.next = at;
+  return o;
+}
+
+// The arguments forward and backward share: the operands (weights in the primitive's layouts),
+// the output sequence y with cT after it (LSTM), and the last h.
+std::unordered_map<int, dnnl::memory> shared_args(const Operands& o, const Geometry& g, const Descs& d, const dnnl::primitive_desc& pd,
+                                                  float* y, const dnnl::memory& h_last) {
+  auto& eng = cpu_engine();
+  std::unordered_map<int, dnnl::memory> args{
+      {DNNL_ARG_SRC_LAYER, dnnl::memory(d.x, eng, o.x)},
+      {DNNL_ARG_SRC_ITER, dnnl::memory(d.state, eng, o.h0)},
+      {DNNL_ARG_WEIGHTS_LAYER, in_layout(query_md(pd, DNNL_ARG_WEIGHTS_LAYER), d.w, o.w)},
+      {DNNL_ARG_WEIGHTS_ITER, in_layout(query_md(pd, DNNL_ARG_WEIGHTS_ITER), d.r, o.r)},
+      {DNNL_ARG_BIAS, dnnl::memory(d.bias, eng, o.bias)},
+      {DNNL_ARG_DST_LAYER, dnnl::memory(d.y, eng, y)},
+      {DNNL_ARG_DST_ITER, h_last},
+  };
+  if (g.has_c()) {
+    args.emplace(DNNL_ARG_SRC_ITER_C, dnnl::memory(d.state, eng, o.c0));
+    args.emplace(DNNL_ARG_DST_ITER_C, dnnl::memory(d.state, eng, y + g.batch * g.steps * g.units));
+  }
+  return args;
+}
+
 // rnnSequence(cell, batch, steps, features, units, training, x, h0, [c0,] kernel, recurrentKernel, bias)
 //   → [y (batch·steps·units) | cT (batch·units), LSTM only]. In training the primitive's
 //   workspace rides on the output buffer (Buffer::attachment) for rnnSequenceGrad.
 Napi::Value RnnSequence(const Napi::CallbackInfo& info) {
   const Geometry g = geometry(info, 0);
   const bool training = info[5].As<Napi::Boolean>().Value();
-  int at = 6;
-  auto next = [&] { return get_buffer(info[at++])->data; };
-  void* x = next();
-  void* h0 = next();
-  void* c0 = g.has_c() ? next() : nullptr;
-  void *w = next(), *r = next(), *bias = next();
-
+  const Operands o = read_operands(info, 6, g);
   Entry& e = entry_for(g);
   const auto& pd = training ? e.train_pd : e.infer_pd;
   const Descs d(g);
@@ -141,21 +174,9 @@ Napi::Value RnnSequence(const Napi::CallbackInfo& info) {
   const int64_t y_elems = g.batch * g.steps * g.units, state = g.batch * g.units;
   Buffer* ob;
   Napi::Value out = new_buffer(info.Env(), (y_elems + (g.has_c() ? state : 0)) * 4, &ob);
-  float* y = static_cast<float*>(ob->data);
   SignalGuard hold;  // Note [Signals and oneDNN]
-  std::unordered_map<int, dnnl::memory> args{
-      {DNNL_ARG_SRC_LAYER, dnnl::memory(d.x, eng, x)},
-      {DNNL_ARG_SRC_ITER, dnnl::memory(d.state, eng, h0)},
-      {DNNL_ARG_WEIGHTS_LAYER, in_layout(query_md(pd, DNNL_ARG_WEIGHTS_LAYER), d.w, w)},
-      {DNNL_ARG_WEIGHTS_ITER, in_layout(query_md(pd, DNNL_ARG_WEIGHTS_ITER), d.r, r)},
-      {DNNL_ARG_BIAS, dnnl::memory(d.bias, eng, bias)},
-      {DNNL_ARG_DST_LAYER, dnnl::memory(d.y, eng, y)},
-      {DNNL_ARG_DST_ITER, dnnl::memory(d.state, eng)},  // the last h: already the output's last step
-  };
-  if (g.has_c()) {
-    args.emplace(DNNL_ARG_SRC_ITER_C, dnnl::memory(d.state, eng, c0));
-    args.emplace(DNNL_ARG_DST_ITER_C, dnnl::memory(d.state, eng, y + y_elems));
-  }
+  // The last h goes to scratch memory: it is already the output's last step.
+  auto args = shared_args(o, g, d, pd, static_cast<float*>(ob->data), dnnl::memory(d.state, eng));
   if (training) {
     const md ws = query_md(pd, DNNL_ARG_WORKSPACE);
     ob->attachment = new_attachment(ws.get_size());
@@ -189,14 +210,9 @@ struct WeightGrad {
 Napi::Value RnnSequenceGrad(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const Geometry g = geometry(info, 0);
-  int at = 5;
-  auto next = [&] { return get_buffer(info[at++])->data; };
-  void* x = next();
-  void* h0 = next();
-  void* c0 = g.has_c() ? next() : nullptr;
-  void *w = next(), *r = next(), *bias = next();
-  Buffer* fwd_out = get_buffer(info[at++]);
-  float* dy = static_cast<float*>(next());
+  const Operands o = read_operands(info, 5, g);
+  Buffer* fwd_out = get_buffer(info[o.next]);
+  float* dy = data_of<float>(info[o.next + 1]);
   if (!fwd_out->attachment) throw Napi::Error::New(env, "rnnSequenceGrad: the forward pass ran in inference mode and kept no workspace");
 
   Entry& e = entry_for(g);
@@ -227,14 +243,8 @@ Napi::Value RnnSequenceGrad(const Napi::CallbackInfo& info) {
   SignalGuard hold;  // Note [Signals and oneDNN]
   WeightGrad gw(query_md(pd, DNNL_ARG_DIFF_WEIGHTS_LAYER), d.w, dw), gr(query_md(pd, DNNL_ARG_DIFF_WEIGHTS_ITER), d.r, dr);
   std::memset(db, 0, b_elems * sizeof(float));
-  std::unordered_map<int, dnnl::memory> args{
-      {DNNL_ARG_SRC_LAYER, dnnl::memory(d.x, eng, x)},
-      {DNNL_ARG_SRC_ITER, dnnl::memory(d.state, eng, h0)},
-      {DNNL_ARG_WEIGHTS_LAYER, in_layout(query_md(pd, DNNL_ARG_WEIGHTS_LAYER), d.w, w)},
-      {DNNL_ARG_WEIGHTS_ITER, in_layout(query_md(pd, DNNL_ARG_WEIGHTS_ITER), d.r, r)},
-      {DNNL_ARG_BIAS, dnnl::memory(d.bias, eng, bias)},
-      {DNNL_ARG_DST_LAYER, dnnl::memory(d.y, eng, y)},
-      {DNNL_ARG_DST_ITER, h_last},
+  auto args = shared_args(o, g, d, pd, y, h_last);
+  args.insert({
       {DNNL_ARG_WORKSPACE, dnnl::memory(query_md(pd, DNNL_ARG_WORKSPACE), eng, fwd_out->attachment->data)},
       {DNNL_ARG_DIFF_DST_LAYER, dnnl::memory(d.y, eng, dy)},
       {DNNL_ARG_DIFF_DST_ITER, dh_last},
@@ -243,10 +253,8 @@ Napi::Value RnnSequenceGrad(const Napi::CallbackInfo& info) {
       {DNNL_ARG_DIFF_WEIGHTS_LAYER, gw.mem},
       {DNNL_ARG_DIFF_WEIGHTS_ITER, gr.mem},
       {DNNL_ARG_DIFF_BIAS, dnnl::memory(d.bias, eng, db)},
-  };
+  });
   if (g.has_c()) {
-    args.emplace(DNNL_ARG_SRC_ITER_C, dnnl::memory(d.state, eng, c0));
-    args.emplace(DNNL_ARG_DST_ITER_C, dnnl::memory(d.state, eng, y + y_elems));
     args.emplace(DNNL_ARG_DIFF_DST_ITER_C, dnnl::memory(d.state, eng, dy + y_elems));
     args.emplace(DNNL_ARG_DIFF_SRC_ITER_C, dnnl::memory(d.state, eng, dh0 + state));
   }
