@@ -1,6 +1,6 @@
 // The whole-sequence recurrent kernels (Note [Whole-sequence recurrent kernels] in
-// src/ops/recurrent-sequence.ts): native LSTM and GRU layers, which run every step in one oneDNN
-// call, against the same layers stepping through time in float64 on the reference backend, on
+// src/ops/recurrent-sequence.ts): native LSTM, GRU and SimpleRNN layers, which run every step in
+// one oneDNN call, against the same layers stepping through time in float64 on the reference backend, on
 // random weights and inputs, forward and backward.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,7 +11,7 @@ import { runPrimitive } from '../src/ops/run.js';
 
 const nativeAvailable = st.backends().some((b) => b.name === 'native' && b.available);
 
-type Kind = 'lstm' | 'gru';
+type Kind = 'lstm' | 'gru' | 'simpleRNN';
 
 interface Setup {
   kind?: Kind;
@@ -49,7 +49,10 @@ const shapes: [string, Setup][] = [
   ['no bias', { batch: 2, steps: 5, features: 3, units: 4, options: { useBias: false } }],
   ['last output only', { batch: 3, steps: 5, features: 3, units: 4, options: { returnSequences: false } }],
 ];
-const cases = (['lstm', 'gru'] as const).flatMap((kind) => shapes.map(([name, s]): [string, Setup] => [`${kind}, ${name}`, { ...s, kind }]));
+const cases = [
+  ...(['lstm', 'gru', 'simpleRNN'] as const).flatMap((kind) => shapes.map(([name, s]): [string, Setup] => [`${kind}, ${name}`, { ...s, kind }])),
+  ...shapes.slice(0, 4).map(([name, s]): [string, Setup] => [`simpleRNN relu, ${name}`, { ...s, kind: 'simpleRNN', options: { ...s.options, activation: 'relu' } }]),
+];
 
 describe('whole-sequence recurrent kernels', { skip: !nativeAvailable && 'native backend not built' }, () => {
   for (const [name, setup] of cases) {
@@ -61,10 +64,11 @@ describe('whole-sequence recurrent kernels', { skip: !nativeAvailable && 'native
     });
   }
 
-  for (const kind of ['lstm', 'gru'] as const) {
+  for (const kind of ['lstm', 'gru', 'simpleRNN'] as const) {
     it(`${kind}: is what the native layer runs; unroll: true or a mask steps through time instead`, () => withBackend('native', () => {
       const x = st.variable(st.tensor(randomValues(2 * 3 * 4, 5), [2, 3, 4]));
-      const cell = `${kind}Cell` as const;
+      // The stepped SimpleRNN is a matmul and a tanh per step; the others use their fused cells.
+      const cell = kind === 'simpleRNN' ? 'tanh' : (`${kind}Cell` as const);
       const whole = tapePrimitives(st.layers[kind]({ units: 3 }).apply(x) as st.Tensor);
       assert.ok(whole.has('rnnSequence') && !whole.has(cell));
       const stepped = tapePrimitives(st.layers[kind]({ units: 3, unroll: true }).apply(x) as st.Tensor);
@@ -74,7 +78,12 @@ describe('whole-sequence recurrent kernels', { skip: !nativeAvailable && 'native
     }));
   }
 
-  for (const kind of ['lstm', 'gru'] as const) {
+  it('a SimpleRNN with another activation steps through time', () => withBackend('native', () => {
+    const x = st.variable(st.tensor(randomValues(2 * 3 * 4, 6), [2, 3, 4]));
+    assert.ok(!tapePrimitives(st.layers.simpleRNN({ units: 3, activation: 'sigmoid' }).apply(x) as st.Tensor).has('rnnSequence'));
+  }));
+
+  for (const kind of ['lstm', 'gru', 'simpleRNN'] as const) {
     it(`${kind}: input dropout draws the same mask as the stepped layer`, () => {
       const setup: Setup = { kind, batch: 3, steps: 4, features: 5, units: 4, options: { dropout: 0.4, seed: 3 } };
       const fused = runLayer('native', setup, 'float32');

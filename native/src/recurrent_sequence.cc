@@ -1,5 +1,6 @@
 // Whole recurrent layers (every time step, forward and backward) through oneDNN's RNN
-// primitives: LSTM, and the linear-before-reset GRU (Keras's resetAfter form). Note
+// primitives: LSTM, the linear-before-reset GRU (Keras's resetAfter form) and the vanilla RNN
+// (Keras's SimpleRNN with tanh or relu). Note
 // [Whole-sequence recurrent kernels] in src/ops/recurrent-sequence.ts has the operands and the
 // output layouts. Keras's kernels are oneDNN's plain layouts as they are: kernel [in, g·u] is
 // ldigo with one layer and direction, and the gate orders agree (LSTM i, f, c, o; GRU z, r, h,
@@ -17,15 +18,18 @@ using dt = dnnl::memory::data_type;
 using tag = dnnl::memory::format_tag;
 using md = dnnl::memory::desc;
 
-enum Cell { kLstm = 0, kGru = 1 };
+// Matches CELL in src/backend/native/index.ts.
+enum Cell { kLstm = 0, kGru = 1, kRnnTanh = 2, kRnnRelu = 3 };
 
 struct Geometry {
   int cell;
   int64_t batch, steps, features, units;
-  int64_t gates() const { return cell == kLstm ? 4 : 3; }
+  bool vanilla() const { return cell == kRnnTanh || cell == kRnnRelu; }
+  int64_t gates() const { return cell == kLstm ? 4 : cell == kGru ? 3 : 1; }
   // The linear-before-reset GRU has a fourth bias: the recurrent one of the candidate gate.
-  int64_t bias_gates() const { return 4; }
+  int64_t bias_gates() const { return vanilla() ? 1 : 4; }
   bool has_c() const { return cell == kLstm; }
+  dnnl::algorithm activation() const { return cell == kRnnRelu ? dnnl::algorithm::eltwise_relu : dnnl::algorithm::eltwise_tanh; }
 };
 
 // The user-side (plain) descriptors of every operand.
@@ -52,6 +56,11 @@ dnnl::primitive_desc forward_pd(dnnl::prop_kind kind, const Geometry& g, const D
                                   d.state);
     return dnnl::lstm_forward::primitive_desc(desc, eng);
   }
+  if (g.vanilla()) {
+    dnnl::vanilla_rnn_forward::desc desc(kind, g.activation(), kLeftToRight, d.x, d.state, any_layout(d.w), any_layout(d.r), d.bias, d.y,
+                                         d.state);
+    return dnnl::vanilla_rnn_forward::primitive_desc(desc, eng);
+  }
   dnnl::lbr_gru_forward::desc desc(kind, kLeftToRight, d.x, d.state, any_layout(d.w), any_layout(d.r), d.bias, d.y, d.state);
   return dnnl::lbr_gru_forward::primitive_desc(desc, eng);
 }
@@ -67,6 +76,13 @@ dnnl::primitive_desc backward_pd(const Geometry& g, const Descs& d) {
     dnnl::lstm_backward::desc desc(dnnl::prop_kind::backward, kLeftToRight, d.x, d.state, d.state, w, r, d.bias, d.y, d.state, d.state,
                                    d.x, d.state, d.state, w, r, d.bias, d.y, d.state, d.state);
     return dnnl::lstm_backward::primitive_desc(desc, eng, hint);
+  }
+  if (g.vanilla()) {
+    dnnl::vanilla_rnn_forward::primitive_desc hint(
+        dnnl::vanilla_rnn_forward::desc(train, g.activation(), kLeftToRight, d.x, d.state, w, r, d.bias, d.y, d.state), eng);
+    dnnl::vanilla_rnn_backward::desc desc(dnnl::prop_kind::backward, g.activation(), kLeftToRight, d.x, d.state, w, r, d.bias, d.y, d.state,
+                                          d.x, d.state, w, r, d.bias, d.y, d.state);
+    return dnnl::vanilla_rnn_backward::primitive_desc(desc, eng, hint);
   }
   dnnl::lbr_gru_forward::primitive_desc hint(dnnl::lbr_gru_forward::desc(train, kLeftToRight, d.x, d.state, w, r, d.bias, d.y, d.state), eng);
   dnnl::lbr_gru_backward::desc desc(dnnl::prop_kind::backward, kLeftToRight, d.x, d.state, w, r, d.bias, d.y, d.state, d.x, d.state,

@@ -86,9 +86,9 @@ export type OptionalAttrs = {
   lstmCellGrad: NoAttrs; // z, cPrev, g [B, 2u] (dh then dc) → [B, 5u]: dz then dcPrev
   gruCell: NoAttrs; // xz [B, 3u], hz [B, 3u] (gates z, r, h; reset after), hPrev [B, u] → h [B, u]
   gruCellGrad: NoAttrs; // xz, hz, hPrev, dh [B, u] → [B, 7u]: dxz, dhz, dhPrev
-  // A whole LSTM or GRU (resetAfter) layer over time (Note [Whole-sequence recurrent kernels] in
-  // ops/recurrent-sequence.ts): x [B, T, F], h0 [B, u], c0 [B, u] (LSTM), kernel [F, g·u],
-  // recurrentKernel [u, g·u], bias [4u] → flat [y (B·T·u) | cT (B·u), LSTM]. `training` keeps
+  // A whole LSTM, GRU (resetAfter) or SimpleRNN layer over time (Note [Whole-sequence recurrent
+  // kernels] in ops/recurrent-sequence.ts): x [B, T, F], h0 [B, u], c0 [B, u] (LSTM), kernel
+  // [F, g·u], recurrentKernel [u, g·u], bias [4u] ([u] for SimpleRNN) → flat [y (B·T·u) | cT (B·u), LSTM]. `training` keeps
   // what rnnSequenceGrad needs with the output.
   rnnSequence: { cell: RecurrentCell; training: boolean };
   // The same operands, the forward output and its gradient → flat [dx | dh0 | dc0 | dKernel | dRecurrent | dBias].
@@ -111,7 +111,8 @@ export type OptionalAttrs = {
 };
 
 export type FusedActivation = 'linear' | 'relu';
-export type RecurrentCell = 'lstm' | 'gru';
+/** The cells of the whole-sequence kernels: LSTM, GRU (resetAfter) and SimpleRNN with tanh or relu. */
+export type RecurrentCell = 'lstm' | 'gru' | 'rnnTanh' | 'rnnRelu';
 
 export type PrimitiveAttrs = CoreAttrs & OptionalAttrs;
 export type CorePrimitive = keyof CoreAttrs;

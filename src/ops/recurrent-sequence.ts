@@ -9,16 +9,17 @@ import { concat, reshape, slice } from './shape-ops.js';
 // Note [Whole-sequence recurrent kernels]
 // Even with fused cells (Note [Fused recurrent cells]) a layer stepping through time makes a few
 // kernel calls and tape nodes per step, and the per-step matmuls are too small to use both
-// cores well. Where the backend offers it (native: oneDNN's LSTM and linear-before-reset GRU
-// primitives), the optional primitive rnnSequence runs a whole LSTM or GRU layer in one call,
-// and rnnSequenceGrad its whole backward pass in one more. Layers take this path only for the
-// plain case the primitives compute: tanh and sigmoid activations, no mask, no recurrent
-// dropout, unroll false, and for the GRU resetAfter (Keras's default); input dropout and
-// goBackwards are applied to the input beforehand. Everything else steps through time.
+// cores well. Where the backend offers it (native: oneDNN's LSTM, linear-before-reset GRU and
+// vanilla RNN primitives), the optional primitive rnnSequence runs a whole LSTM, GRU or
+// SimpleRNN layer in one call, and rnnSequenceGrad its whole backward pass in one more. Layers
+// take this path only for the plain case the primitives compute: no mask, no recurrent
+// dropout, unroll false, tanh and sigmoid activations (SimpleRNN: tanh or relu), and for the
+// GRU resetAfter (Keras's default); input dropout and goBackwards are applied to the input
+// beforehand. Everything else steps through time.
 //
 // Operands: x [B, T, F] (batch-major, as the layer receives it), h0 [B, u], c0 [B, u] (LSTM only),
-// kernel [F, g·u], recurrentKernel [u, g·u], bias [4u], Keras's gate orders (LSTM i, f, c, o;
-// GRU z, r, h). The GRU's bias is oneDNN's four blocks: the input and recurrent biases summed
+// kernel [F, g·u], recurrentKernel [u, g·u], bias [4u] ([u] for SimpleRNN, g = 1), Keras's gate
+// orders (LSTM i, f, c, o; GRU z, r, h). The GRU's bias is oneDNN's four blocks: the input and recurrent biases summed
 // for z and r, then the candidate's input and recurrent biases apart (the recurrent one is
 // scaled by r); gruSequence builds it from Keras's [2, 3u] bias with ops, so its gradient
 // flows back through those ops. A primitive has one output, so rnnSequence returns one flat
@@ -59,15 +60,20 @@ export function gruSequence(x: Tensor, h0: Tensor, kernel: Tensor, recurrentKern
   return runSequence('gru', x, [h0], kernel, recurrentKernel, oneDnnBias);
 }
 
+/** A whole SimpleRNN over time in one kernel: h_t = activation(x_t W + h_{t-1} U + b). */
+export function simpleRnnSequence(x: Tensor, h0: Tensor, kernel: Tensor, recurrentKernel: Tensor, bias: Tensor, activation: 'tanh' | 'relu'): SequenceResult {
+  return runSequence(activation === 'tanh' ? 'rnnTanh' : 'rnnRelu', x, [h0], kernel, recurrentKernel, bias);
+}
+
 function runSequence(cell: RecurrentCell, x: Tensor, states: Tensor[], kernel: Tensor, recurrentKernel: Tensor, bias: Tensor): SequenceResult {
-  const op = `${cell}Sequence`;
+  const op = cell === 'lstm' || cell === 'gru' ? `${cell}Sequence` : 'simpleRnnSequence';
   if (x.rank !== 3) throw new ShapeError(`${op}: x must be [batch, timesteps, features]; received ${fmtShape(x.shape)}`);
   const [batch, steps, features] = x.shape;
   const u = recurrentKernel.shape[0];
-  const g = cell === 'lstm' ? 4 : 3;
+  const g = cell === 'lstm' ? 4 : cell === 'gru' ? 3 : 1;
   const expect: [string, Tensor, number[]][] = [
     ...states.map((s, i): [string, Tensor, number[]] => [['h0', 'c0'][i], s, [batch, u]]),
-    ['kernel', kernel, [features, g * u]], ['recurrentKernel', recurrentKernel, [u, g * u]], ['bias', bias, [4 * u]],
+    ['kernel', kernel, [features, g * u]], ['recurrentKernel', recurrentKernel, [u, g * u]], ['bias', bias, [(g === 1 ? 1 : 4) * u]],
   ];
   for (const [name, t, shape] of expect) {
     if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
@@ -97,7 +103,7 @@ export function rnnSequenceBackward(cell: RecurrentCell, inputs: readonly Tensor
 
 export function rnnSequenceSecondOrder(cell: RecurrentCell): never {
   throw new ValueError(
-    `${cell}: second derivatives through the fused whole-sequence kernel are not supported; ` +
+    `${cell === 'lstm' || cell === 'gru' ? cell : 'simpleRNN'}: second derivatives through the fused whole-sequence kernel are not supported; ` +
       'give the layer unroll: true to make it step through time with ops that can be differentiated again',
   );
 }

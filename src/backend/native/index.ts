@@ -157,7 +157,7 @@ function makeKernels(addon: NativeAddon): CoreKernels & OptionalKernels {
 }
 
 /** native/src/recurrent_sequence.cc's cell codes. */
-const CELL: Record<RecurrentCell, number> = { lstm: 0, gru: 1 };
+const CELL: Record<RecurrentCell, number> = { lstm: 0, gru: 1, rnnTanh: 2, rnnRelu: 3 };
 
 export class NativeBackend implements Backend {
   readonly name = 'native';

@@ -1,7 +1,7 @@
 import type { DType } from '../../core/dtype.js';
 import { add, mul, sub } from '../../ops/elementwise.js';
 import { matmul } from '../../ops/linalg.js';
-import { gruSequence, hasSequenceKernel, lstmSequence, type SequenceResult } from '../../ops/recurrent-sequence.js';
+import { gruSequence, hasSequenceKernel, lstmSequence, simpleRnnSequence, type SequenceResult } from '../../ops/recurrent-sequence.js';
 import { gruCell, lstmCell } from '../../ops/recurrent-cells.js';
 import { concat, slice, split } from '../../ops/shape-ops.js';
 import { ones, zeros } from '../../tensor/create.js';
@@ -55,6 +55,13 @@ export class SimpleRNN extends RecurrentLayer {
 
   protected inputBias(): Tensor | null {
     return this.bias;
+  }
+
+  /** Note [Whole-sequence recurrent kernels]: one kernel for all steps (tanh or relu) where the backend has it. */
+  protected override wholeSequence(x: Tensor, [h0]: Tensor[]): SequenceResult | null {
+    const activation = (['tanh', 'relu'] as const).find((name) => this.activation.apply === getActivation(name).apply);
+    if (activation === undefined || !hasSequenceKernel(x)) return null;
+    return simpleRnnSequence(x, h0, this.kernel!, this.recurrentKernel!, this.bias ?? zeros([this.units], x.dtype), activation);
   }
 
   protected makeStep(): StepFn {
