@@ -62,12 +62,15 @@ Napi::Value MaxPool(const Napi::CallbackInfo& info) {
   return out;
 }
 
-// maxPoolGrad(x, dy, xShape, poolSize, strides, pads, outH, outW): dy goes to the first maximum of
-// each window (in row-major tap order), as in the reference backend.
+// maxPoolGrad(x, dy, xShape, poolSize, strides, pads, outH, outW, reluMasked): dy goes to the first
+// maximum of each window (in row-major tap order), as in the reference backend; with reluMasked
+// only where that maximum is positive (Note [Gradients already masked by a ReLU] in
+// src/ops/relu-masked-grads.ts).
 Napi::Value MaxPoolGrad(const Napi::CallbackInfo& info) {
   const float* x = data_of<float>(info[0]);
   const float* dy = data_of<float>(info[1]);
   const PoolGeometry g = read_geometry(info, 2);
+  const bool relu_masked = info[8].As<Napi::Boolean>().Value();
   Buffer* yb;
   Napi::Value out = new_buffer(info.Env(), g.n * g.h * g.w * g.c * 4, &yb, true);
   float* dx = static_cast<float*>(yb->data);
@@ -101,7 +104,7 @@ Napi::Value MaxPoolGrad(const Napi::CallbackInfo& info) {
         const float* dyo = dy + ((b * g.oh + i) * g.ow + j) * g.c;
         for (int64_t k = 0; k < g.c; k++) {
           const int64_t ih = w.h0 + arg[k] / width, iw = w.w0 + arg[k] % width;
-          dx[((b * g.h + ih) * g.w + iw) * g.c + k] += dyo[k];
+          dx[((b * g.h + ih) * g.w + iw) * g.c + k] += relu_masked && !(best[k] > 0) ? 0.f : dyo[k];
         }
       }
   });

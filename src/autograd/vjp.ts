@@ -7,7 +7,8 @@ import {
   cast, cos, div, equal, exp, greater, greaterEqual, lessEqual, log, mul, neg, pow, reluGrad, sign, sin, square, sub, where,
 } from '../ops/elementwise.js';
 import { batchMatmul } from '../ops/linalg.js';
-import { avgPool2dPlanned, avgPool2dGrad, gatherAtMaxima, maxPool2dGrad, poolPlanFromAttrs } from '../ops/pool.js';
+import { avgPool2dPlanned, avgPool2dGrad, gatherAtMaxima, poolPlanFromAttrs } from '../ops/pool.js';
+import { isMaskedFor, maxPool2dGradMaybeMasked } from '../ops/relu-masked-grads.js';
 import { gruCellBackward, gruCellGradVjp, lstmCellBackward, lstmCellGradVjp } from '../ops/recurrent-cell-grads.js';
 import { rnnSequenceBackward, rnnSequenceSecondOrder } from '../ops/recurrent-sequence.js';
 import {
@@ -31,6 +32,8 @@ export interface VjpContext<P extends Primitive> {
   attrs: PrimitiveAttrs[P];
   /** Whether input i needs a gradient; costly rules skip the others (a network's input image). */
   needs: readonly boolean[];
+  /** Whether the caller asked for input i's own gradient (not only what flows through it). */
+  wanted: readonly boolean[];
 }
 
 export type VjpRule<P extends Primitive> = (g: Tensor, ctx: VjpContext<P>) => (Tensor | null)[];
@@ -182,7 +185,8 @@ export const VJP: { [P in Primitive]: VjpRule<P> } = {
   // y = act(conv(x, f) + b): the activation's gradient first (relu: where y > 0, which is where
   // its input was > 0), then the convolution's, and the bias gets the sum over N, H and W.
   fusedConv2d: (g, { inputs: [x, f], output, attrs, needs: [needX, needF, needB] }) => {
-    const dz = attrs.activation === 'relu' ? reluGrad(output, g) : g;
+    // Note [Gradients already masked by a ReLU]: the max-pooling rule may have applied the mask.
+    const dz = attrs.activation === 'relu' && !isMaskedFor(g, output) ? reluGrad(output, g) : g;
     const plan = planFromAttrs(x.shape, f.shape, attrs);
     return [
       needX ? backpropInputPlanned(dz, f, x.shape, plan) : null,
@@ -190,9 +194,9 @@ export const VJP: { [P in Primitive]: VjpRule<P> } = {
       needB ? sum(dz, [0, 1, 2]) : null,
     ];
   },
-  maxPool2d: (g, { inputs: [x], attrs }) => [maxPool2dGrad(x, g, poolPlanFromAttrs(x.shape, attrs))],
+  maxPool2d: (g, { inputs: [x], attrs, wanted: [wantX] }) => [maxPool2dGradMaybeMasked(x, g, poolPlanFromAttrs(x.shape, attrs), wantX)],
   // Linear in dy: its adjoint reads the incoming gradient at each window's maximum.
-  maxPool2dGrad: (g, { inputs: [x], attrs }) => [null, gatherAtMaxima(x, g, poolPlanFromAttrs(x.shape, attrs))],
+  maxPool2dGrad: (g, { inputs: [x], attrs }) => [null, gatherAtMaxima(x, g, poolPlanFromAttrs(x.shape, attrs), attrs.reluMasked)],
   avgPool2d: (g, { inputs: [x], attrs }) => [avgPool2dGrad(g, x.shape, poolPlanFromAttrs(x.shape, attrs))],
   avgPool2dGrad: (g, { attrs }) => [avgPool2dPlanned(g, poolPlanFromAttrs(attrs.inputShape, attrs))],
   softmax: (g, { output, attrs: { axis } }) => [mul(output, sub(g, sum(mul(g, output), axis, true)))],

@@ -74,7 +74,9 @@ export type OptionalAttrs = {
   conv2dBackpropInput: Conv2dAttrs & { inputShape: number[] }; // dy, filter
   conv2dBackpropFilter: Conv2dAttrs & { filterShape: number[] }; // x, dy
   maxPool2d: Pool2dAttrs; // x NHWC
-  maxPool2dGrad: Pool2dAttrs; // x, dy → dx (dy goes to the first maximum of each window)
+  // x, dy → dx (dy goes to the first maximum of each window; with reluMasked only where that
+  // maximum is positive: Note [Gradients already masked by a ReLU] in ops/relu-masked-grads.ts)
+  maxPool2dGrad: Pool2dAttrs & { reluMasked?: boolean };
   avgPool2d: Pool2dAttrs; // divides by the number of real (unpadded) pixels
   avgPool2dGrad: Pool2dAttrs & { inputShape: number[] }; // dy
   softmax: { axis: number };

@@ -1,9 +1,10 @@
 import type { Pool2dAttrs } from '../backend/primitives.js';
+import { ValueError } from '../core/errors.js';
 import { checkKeys } from '../core/options.js';
 import { ones } from '../tensor/create.js';
 import { Tensor } from '../tensor/tensor.js';
 import { checkNhwc, geometry2d, pair, type Padding, type Pair } from './conv-geometry.js';
-import { cast, div, mul } from './elementwise.js';
+import { cast, div, greater, mul } from './elementwise.js';
 import { asTensor, type TensorInput } from './operand.js';
 import { oneHot } from './nn.js';
 import { extractPatches, foldPatches, type Windows } from './patches.js';
@@ -86,9 +87,16 @@ export function avgPool2dComposite(x: Tensor, plan: PoolPlan): Tensor {
   return reshape(div(sums, counts), plan.outShape);
 }
 
-/** The gradient of max pooling: dy goes to the first maximum of each window. */
-export function maxPool2dGrad(x: Tensor, dy: Tensor, plan: PoolPlan): Tensor {
-  if (hasKernel('maxPool2dGrad', x)) return runPrimitive('maxPool2dGrad', [x, dy], plan.attrs, x.shape, x.dtype);
+/**
+ * The gradient of max pooling: dy goes to the first maximum of each window. With `reluMasked`
+ * (a backend kernel only) it goes there only where that maximum is positive, which is the
+ * gradient times relu's mask when x is a ReLU output (Note [Gradients already masked by a ReLU]).
+ */
+export function maxPool2dGrad(x: Tensor, dy: Tensor, plan: PoolPlan, reluMasked = false): Tensor {
+  if (hasKernel('maxPool2dGrad', x)) {
+    return runPrimitive('maxPool2dGrad', [x, dy], reluMasked ? { ...plan.attrs, reluMasked } : plan.attrs, x.shape, x.dtype);
+  }
+  if (reluMasked) throw new ValueError('maxPool2dGrad: reluMasked needs a backend kernel');
   const sel = cast(maxPoolSelection(x, plan), dy.dtype);
   const [n, oh, ow, c] = plan.outShape;
   return foldPatches(mul(sel, reshape(dy, [n, oh * ow, 1, c])), plan.windows, x.shape);
@@ -101,10 +109,14 @@ export function maxPoolSelection(x: Tensor, plan: PoolPlan): Tensor {
   return transpose(oneHot(winner, taps), [0, 1, 3, 2]);
 }
 
-/** Reads g (shaped like x) at each window's maximum: the derivative of maxPool2dGrad with respect to dy. */
-export function gatherAtMaxima(x: Tensor, g: Tensor, plan: PoolPlan): Tensor {
+/**
+ * Reads g (shaped like x) at each window's maximum: the derivative of maxPool2dGrad with respect
+ * to dy (with reluMasked, zero for windows whose maximum is not positive).
+ */
+export function gatherAtMaxima(x: Tensor, g: Tensor, plan: PoolPlan, reluMasked = false): Tensor {
   const sel = cast(maxPoolSelection(x, plan), g.dtype);
-  return reshape(sum(mul(extractPatches(g, plan.windows), sel), 2), plan.outShape);
+  const gathered = reshape(sum(mul(extractPatches(g, plan.windows), sel), 2), plan.outShape);
+  return reluMasked ? mul(gathered, cast(greater(maxPool2dPlanned(x, plan), 0), g.dtype)) : gathered;
 }
 
 /** The gradient of average pooling: each window's dy is shared equally among its real pixels. */

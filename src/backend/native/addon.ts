@@ -30,7 +30,7 @@ export interface NativeAddon {
   depthwiseConv(kind: number, a: object, b: object, xShape: readonly number[], fShape: readonly number[], strides: readonly number[], dilation: readonly number[], pads: readonly number[], oh: number, ow: number): object;
   depthwiseConvImpl(kind: number, xShape: readonly number[], fShape: readonly number[], strides: readonly number[], dilation: readonly number[], pads: readonly number[], oh: number, ow: number): string;
   maxPool(x: object, xShape: readonly number[], pool: readonly number[], strides: readonly number[], pads: readonly number[], oh: number, ow: number): object;
-  maxPoolGrad(x: object, dy: object, xShape: readonly number[], pool: readonly number[], strides: readonly number[], pads: readonly number[], oh: number, ow: number): object;
+  maxPoolGrad(x: object, dy: object, xShape: readonly number[], pool: readonly number[], strides: readonly number[], pads: readonly number[], oh: number, ow: number, reluMasked: boolean): object;
   avgPool(x: object, xShape: readonly number[], pool: readonly number[], strides: readonly number[], pads: readonly number[], oh: number, ow: number): object;
   avgPoolGrad(dy: object, xShape: readonly number[], pool: readonly number[], strides: readonly number[], pads: readonly number[], oh: number, ow: number): object;
   softmax(x: object, xShape: readonly number[], axis: number, log: boolean): object;

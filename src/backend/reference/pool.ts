@@ -65,7 +65,8 @@ export const maxPool2dGradKernel: Kernel<'maxPool2dGrad'> = ([x, dy], attrs, out
           at = t;
         }
       }
-      dx[at + k] += dys[yOff + k];
+      // reluMasked: only positive maxima (Note [Gradients already masked by a ReLU]).
+      if (!attrs.reluMasked || m > 0) dx[at + k] += dys[yOff + k];
     }
   });
   const ys = typedArrayFor(out.dtype, dx.length);

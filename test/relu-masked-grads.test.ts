@@ -1,0 +1,108 @@
+// Note [Gradients already masked by a ReLU] (src/ops/relu-masked-grads.ts): a fused conv + ReLU
+// followed by max pooling skips the separate reluGrad pass in backward(); the gradients must be
+// exactly those of the unmasked chain, checked against the reference backend's composite path
+// in float64 on inputs where many windows are all zero after the ReLU.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import * as st from '../src/index.js';
+import { backpropagate } from '../src/autograd/backward.js';
+import { getBackend } from '../src/backend/registry.js';
+import { reluGrad } from '../src/ops/elementwise.js';
+import { maxPool2dGrad, planPool2d } from '../src/ops/pool.js';
+import { assertClose, checkGradient, randomValues, withBackend } from './helpers.js';
+
+const backends = st.backends().filter((b) => b.available && !b.name.startsWith('cells-')).map((b) => b.name);
+const poolOptions = { poolSize: 2 };
+
+/**
+ * x [2, 9, 9, 3] → conv (4 filters, negative bias: many zeros) + ReLU → max pool, values and
+ * gradients; `fused` uses st.fused.conv2d, else the separate ops (the unmasked oracle).
+ */
+function convPool(backend: string, dtype: st.DType, twoConsumers: boolean, fused = true): number[][] {
+  return withBackend(backend, () => {
+    const x = st.variable(st.tensor(randomValues(2 * 9 * 9 * 3, 1), [2, 9, 9, 3], dtype));
+    const filter = st.variable(st.tensor(randomValues(3 * 3 * 3 * 4, 2), [3, 3, 3, 4], dtype));
+    const bias = st.variable(st.tensor([-0.8, -0.3, 0.1, -1.5], [4], dtype));
+    const y = fused ? st.fused.conv2d({ x, filter, bias, activation: 'relu' }) : st.relu(st.add(st.conv2d(x, filter), bias));
+    const pooled = st.maxPool2d(y, poolOptions);
+    const weights = st.tensor(randomValues(pooled.size, 3, 0.5, 1.5), pooled.shape, dtype);
+    let loss = st.sum(st.mul(pooled, weights));
+    if (twoConsumers) loss = st.add(loss, st.sum(st.square(y)));
+    loss.backward();
+    return [pooled, x.grad!, filter.grad!, bias.grad!].map((t) => Array.from(t.dataSync()));
+  });
+}
+
+/** Counts calls of one kernel of the current backend while f runs. */
+function countCalls(kernel: 'reluGrad', f: () => void): number {
+  const kernels = getBackend().kernels as unknown as Record<string, (...a: unknown[]) => unknown>;
+  const original = kernels[kernel];
+  let calls = 0;
+  kernels[kernel] = (...a: unknown[]) => {
+    calls++;
+    return original(...a);
+  };
+  try {
+    f();
+  } finally {
+    kernels[kernel] = original;
+  }
+  return calls;
+}
+
+describe('gradients already masked by a ReLU', () => {
+  for (const backend of backends) {
+    for (const twoConsumers of [false, true]) {
+      it(`${backend}: conv + ReLU + max pool gradients match the unmasked chain${twoConsumers ? ' (the ReLU output also used elsewhere)' : ''}`, () => {
+        const dtype: st.DType = backend === 'reference' ? 'float64' : 'float32';
+        const got = convPool(backend, dtype, twoConsumers);
+        const oracle = convPool('reference', 'float64', twoConsumers, false);
+        got.forEach((v, i) => assertClose(v, oracle[i], 1e-4, 1e-5, `result ${i}`));
+      });
+    }
+
+    it(`${backend}: the masked kernel equals reluGrad after maxPool2dGrad`, () => withBackend(backend, () => {
+      // A ReLU output: about half the entries exactly 0, so some windows' maximum is 0.
+      const x = st.relu(st.tensor(randomValues(2 * 6 * 7 * 5, 4, -1, 0.6), [2, 6, 7, 5]));
+      const plan = planPool2d('test', x.shape, { poolSize: 2, strides: 2 });
+      const dy = st.tensor(randomValues(2 * 3 * 3 * 5, 5), plan.outShape);
+      assertClose(maxPool2dGrad(x, dy, plan, true), reluGrad(x, maxPool2dGrad(x, dy, plan)), 0, 0);
+    }));
+  }
+
+  it('native: backward() runs no reluGrad for the pooled convolution, and one when its output has another consumer', { skip: !backends.includes('native') }, () => withBackend('native', () => {
+    const x = st.tensor(randomValues(2 * 8 * 8 * 1, 6), [2, 8, 8, 1]);
+    const filter = st.variable(st.tensor(randomValues(9 * 4, 7), [3, 3, 1, 4]));
+    const bias = st.variable(st.zeros([4]));
+    const once = countCalls('reluGrad', () => {
+      st.sum(st.maxPool2d(st.fused.conv2d({ x, filter, bias, activation: 'relu' }), poolOptions)).backward();
+    });
+    assert.equal(once, 0);
+    const twice = countCalls('reluGrad', () => {
+      const y = st.fused.conv2d({ x, filter, bias, activation: 'relu' });
+      st.add(st.sum(st.maxPool2d(y, poolOptions)), st.sum(y)).backward();
+    });
+    assert.equal(twice, 1);
+  }));
+
+  for (const backend of backends) {
+    it(`${backend}: a ReLU output whose own gradient is asked for gets the unmasked one`, () => withBackend(backend, () => {
+      const x = st.tensor(randomValues(1 * 6 * 6 * 2, 8), [1, 6, 6, 2]);
+      const filter = st.variable(st.tensor(randomValues(9 * 2 * 3, 9), [3, 3, 2, 3]));
+      const bias = st.variable(st.tensor([-2, -2, -2], [3]));  // every output 0: each window's first tap wins
+      const y = st.fused.conv2d({ x, filter, bias, activation: 'relu' });
+      const loss = st.sum(st.maxPool2d(y, poolOptions));
+      const grads = backpropagate(loss, undefined, false, 'test', (t) => t === y);
+      const plan = planPool2d('test', y.shape, poolOptions);
+      assertClose(grads.get(y)!, maxPool2dGrad(y, st.ones(plan.outShape), plan), 0, 0);
+      assert.ok(Array.from(grads.get(y)!.dataSync()).some((v) => v !== 0), 'zero maxima still receive the gradient');
+    }));
+  }
+
+  it('the masked kernel\'s own gradient (in dy) matches finite differences', () => withBackend('reference', () => {
+    const x = st.relu(st.tensor(randomValues(1 * 4 * 4 * 2, 10, -1, 0.7), [1, 4, 4, 2], 'float64'));
+    const plan = planPool2d('test', x.shape, { poolSize: 2 });
+    const dy = st.tensor(randomValues(1 * 2 * 2 * 2, 11), plan.outShape, 'float64');
+    checkGradient((d) => maxPool2dGrad(x, d, plan, true), [dy], { what: 'd maxPool2dGrad(reluMasked) / d dy' });
+  }));
+});
