@@ -106,3 +106,31 @@ describe('gradients already masked by a ReLU', () => {
     checkGradient((d) => maxPool2dGrad(x, d, plan, true), [dy], { what: 'd maxPool2dGrad(reluMasked) / d dy' });
   }));
 });
+
+describe('native max pooling gradient against the reference kernel', { skip: !backends.includes('native') }, () => {
+  // Disjoint windows (each pixel written once), gaps between windows, uncovered remainders,
+  // padding, and overlapping windows (accumulated), each plain and relu-masked.
+  const cases: [string, number[], st.Pool2dOptions][] = [
+    ['2x2 / 2 on 26x26', [2, 26, 26, 5], { poolSize: 2 }],
+    ['2x2 / 2 on odd 11x7 (uncovered last row and column)', [2, 11, 7, 3], { poolSize: 2 }],
+    ['2x2 / 3 (gaps between windows)', [1, 8, 9, 2], { poolSize: 2, strides: 3 }],
+    ["'same' 2x2 on 5x3", [1, 5, 3, 17], { padding: 'same' }],
+    ['[3, 2] / [3, 2]', [2, 7, 6, 4], { poolSize: [3, 2], strides: [3, 2] }],
+    ['3x3 / 1 (overlapping)', [1, 6, 5, 3], { poolSize: 3, strides: 1 }],
+    ["'same' 3x3 / 2 (overlapping)", [2, 7, 7, 2], { poolSize: 3, strides: 2, padding: 'same' }],
+  ];
+  let seed = 500;
+  for (const [name, shape, opts] of cases) {
+    for (const masked of [false, true]) {
+      it(`${name}${masked ? ', relu-masked' : ''}`, () => {
+        const size = shape.reduce((a, b) => a * b, 1);
+        const values = randomValues(size, (seed += 7), -1, 1).map((v) => (masked ? Math.max(v, 0) : v));
+        const plan = planPool2d('test', shape, opts);
+        const dyValues = randomValues(plan.outShape.reduce((a, b) => a * b, 1), (seed += 7));
+        const run = (backend: string, dtype: st.DType) => withBackend(backend, () =>
+          Array.from(maxPool2dGrad(st.tensor(values, shape, dtype), st.tensor(dyValues, plan.outShape, dtype), plan, masked).dataSync()));
+        assertClose(run('native', 'float32'), run('reference', 'float64'), 1e-6, 1e-6);
+      });
+    }
+  }
+});
