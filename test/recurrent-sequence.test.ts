@@ -18,6 +18,8 @@ interface Setup {
   batch: number; steps: number; features: number; units: number;
   options?: Record<string, unknown>;
   initialState?: boolean;
+  /** A [batch, steps] mask, one row of 0/1 per sample. */
+  mask?: number[][];
 }
 
 /** Values and gradients of one layer call under a loss touching every output, as plain arrays. */
@@ -32,7 +34,9 @@ function runLayer(backend: string, s: Setup, dtype: st.DType, seed = 1): number[
     const init = s.initialState
       ? (kind === 'lstm' ? [0, 1] : [0]).map((k) => st.variable(st.tensor(randomValues(s.batch * s.units, seed + 200 + k), [s.batch, s.units], dtype)))
       : undefined;
-    const outs = layer.apply(x, { training: true, ...(init ? { initialState: init } : {}) }) as unknown as st.Tensor[];
+    const mask = s.mask ? st.tensor(s.mask.flat(), [s.batch, s.steps]).cast('bool') : undefined;
+    const applied = layer.apply(x, { training: true, ...(init ? { initialState: init } : {}), ...(mask ? { mask } : {}) }) as st.Tensor | st.Tensor[];
+    const outs = Array.isArray(applied) ? applied : [applied];
     // Different weights per output so that a gradient sent to the wrong place shows.
     outs.map((y, i) => st.sum(st.mul(st.sin(y), i + 1))).reduce((a, b) => st.add(a, b)).backward();
     const grads = [x.grad!, ...layer.weights.map((w) => w.value.grad!), ...(init ?? []).map((t) => t.grad!)];
@@ -65,7 +69,7 @@ describe('whole-sequence recurrent kernels', { skip: !nativeAvailable && 'native
   }
 
   for (const kind of ['lstm', 'gru', 'simpleRNN'] as const) {
-    it(`${kind}: is what the native layer runs; unroll: true or a mask steps through time instead`, () => withBackend('native', () => {
+    it(`${kind}: is what the native layer runs; unroll: true or a mask with holes steps through time instead`, () => withBackend('native', () => {
       const x = st.variable(st.tensor(randomValues(2 * 3 * 4, 5), [2, 3, 4]));
       // The stepped SimpleRNN is a matmul and a tanh per step; the others use their fused cells.
       const cell = kind === 'simpleRNN' ? 'tanh' : (`${kind}Cell` as const);
@@ -73,10 +77,59 @@ describe('whole-sequence recurrent kernels', { skip: !nativeAvailable && 'native
       assert.ok(whole.has('rnnSequence') && !whole.has(cell));
       const stepped = tapePrimitives(st.layers[kind]({ units: 3, unroll: true }).apply(x) as st.Tensor);
       assert.ok(stepped.has(cell) && !stepped.has('rnnSequence'));
-      const masked = tapePrimitives(st.layers[kind]({ units: 3 }).apply(x, { mask: st.tensor([1, 1, 0, 1, 0, 0], [2, 3]).cast('bool') }) as st.Tensor);
-      assert.ok(!masked.has('rnnSequence'), 'a mask steps through time');
+      const mask = (rows: number[]) => st.tensor(rows, [2, 3]).cast('bool');
+      const padded = tapePrimitives(st.layers[kind]({ units: 3 }).apply(x, { mask: mask([1, 1, 0, 0, 1, 1]) }) as st.Tensor);
+      assert.ok(padded.has('rnnSequence'), 'padding before or after the real steps runs in one kernel');
+      const holes = tapePrimitives(st.layers[kind]({ units: 3 }).apply(x, { mask: mask([1, 0, 1, 1, 1, 1]) }) as st.Tensor);
+      assert.ok(!holes.has('rnnSequence'), 'a mask with holes steps through time');
     }));
   }
+
+  // Note [Masked sequences in one kernel]: 'post' and 'pre' padding, a run in the middle, full rows.
+  const masks = [[1, 1, 1, 0, 0, 0], [0, 0, 1, 1, 1, 1], [0, 1, 1, 1, 0, 0], [1, 1, 1, 1, 1, 1]];
+  // An LSTM returning its states steps through time under padding, so its cases return outputs only.
+  const maskedCases: [string, Setup][] = (['lstm', 'gru', 'simpleRNN'] as const).flatMap((kind): [string, Setup][] => {
+    const base = { kind, batch: 4, steps: 6, features: 3, units: 5, mask: masks };
+    const own = kind === 'lstm' ? { returnState: false } : {};
+    return [
+      [`${kind}, padded rows, sequences`, { ...base, options: own }],
+      [`${kind}, padded rows, last output`, { ...base, options: { ...own, returnSequences: false } }],
+      [`${kind}, padded rows, goBackwards`, { ...base, options: { ...own, goBackwards: true } }],
+      [`${kind}, padded rows, zeroOutputForMask`, { ...base, options: { ...own, zeroOutputForMask: true } }],
+      [`${kind}, padded rows, initial states`, { ...base, options: own, initialState: true }],
+    ];
+  });
+  for (const [name, setup] of maskedCases) {
+    it(`${name}: values and gradients match the masked layer stepping through time in float64`, () => {
+      const fused = runLayer('native', setup, 'float32');
+      const oracle = runLayer('reference', setup, 'float64');
+      fused.forEach((v, i) => assertClose(v, oracle[i], 2e-4, 2e-5, `${name}: result ${i}`));
+    });
+  }
+
+  it('an LSTM that returns its states under a padding mask steps through time (its c is not among the kernel outputs)', () => withBackend('native', () => {
+    const x = st.variable(st.tensor(randomValues(2 * 3 * 4, 12), [2, 3, 4]));
+    const out = st.layers.lstm({ units: 3, returnState: true }).apply(x, { mask: st.tensor([1, 1, 0, 1, 1, 1], [2, 3]).cast('bool') }) as unknown as st.Tensor[];
+    assert.ok(!tapePrimitives(out[2]).has('rnnSequence'));
+    const gru = st.layers.gru({ units: 3, returnState: true }).apply(x, { mask: st.tensor([1, 1, 0, 1, 1, 1], [2, 3]).cast('bool') }) as unknown as st.Tensor[];
+    assert.ok(tapePrimitives(gru[1]).has('rnnSequence'), 'a GRU state is its last output');
+  }));
+
+  it('an embedding with maskZero feeding an LSTM, padded at the front as pad_sequences does', () => {
+    const tokens = [[0, 0, 3, 5, 2], [4, 1, 1, 2, 6], [0, 0, 0, 0, 7]];
+    const run = (backend: string, dtype: st.DType) => withBackend(backend, () => {
+      st.setSeed(3);
+      const input = st.input({ shape: [5], dtype: 'int32' });
+      const embedded = st.layers.embedding({ inputDim: 8, outputDim: 4, maskZero: true, dtype }).apply(input);
+      const model = st.model({ inputs: input, outputs: st.layers.lstm({ units: 6, dtype }).apply(embedded) });
+      model.setWeights(model.getWeights().map((w, i) => st.tensor(randomValues(w.size, 30 + i, -0.5, 0.5), w.shape, dtype)));
+      const y = model.apply(st.tensor(tokens.flat(), [3, 5], 'int32'), { training: true }) as st.Tensor;
+      st.sum(st.sin(y)).backward();
+      return [y, ...model.trainableWeights.map((w) => w.value.grad!)].map((t) => Array.from(t.dataSync()));
+    });
+    const fused = run('native', 'float32'), oracle = run('reference', 'float64');
+    fused.forEach((v, i) => assertClose(v, oracle[i], 2e-4, 2e-5, `result ${i}`));
+  });
 
   it('a SimpleRNN with another activation steps through time', () => withBackend('native', () => {
     const x = st.variable(st.tensor(randomValues(2 * 3 * 4, 6), [2, 3, 4]));

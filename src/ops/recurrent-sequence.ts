@@ -12,10 +12,11 @@ import { concat, reshape, slice } from './shape-ops.js';
 // cores well. Where the backend offers it (native: oneDNN's LSTM, linear-before-reset GRU and
 // vanilla RNN primitives), the optional primitive rnnSequence runs a whole LSTM, GRU or
 // SimpleRNN layer in one call, and rnnSequenceGrad its whole backward pass in one more. Layers
-// take this path only for the plain case the primitives compute: no mask, no recurrent
-// dropout, unroll false, tanh and sigmoid activations (SimpleRNN: tanh or relu), and for the
-// GRU resetAfter (Keras's default); input dropout and goBackwards are applied to the input
-// beforehand. Everything else steps through time.
+// take this path only for what the primitives compute: no recurrent dropout, unroll false,
+// tanh and sigmoid activations (SimpleRNN: tanh or relu), and for the GRU resetAfter (Keras's
+// default); input dropout and goBackwards are applied to the input beforehand, and padding
+// masks by rearranging steps (Note [Masked sequences in one kernel] in
+// nn/layers/masked-sequence.ts). Everything else steps through time.
 //
 // Operands: x [B, T, F] (batch-major, as the layer receives it), h0 [B, u], c0 [B, u] (LSTM only),
 // kernel [F, g·u], recurrentKernel [u, g·u], bias [4u] ([u] for SimpleRNN, g = 1), Keras's gate

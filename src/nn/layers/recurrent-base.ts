@@ -11,6 +11,7 @@ import type { InitializerIdentifier } from '../initializers.js';
 import { Layer, knownDim, singleShape, type CallOptions, type LayerArgs } from '../layer.js';
 import type { Regularizer } from '../regularizers.js';
 import { formatShape, type Shape } from '../symbolic.js';
+import { maskRuns, runsFirst, runsInPlace } from './masked-sequence.js';
 import { positiveInt, weightConfig } from './dense.js';
 
 /** Options shared by simpleRNN, lstm and gru (Keras 3's names, camelCase). */
@@ -209,9 +210,10 @@ export abstract class RecurrentLayer extends Layer {
     const training = options.training === true;
     const seed = this.seed === null ? undefined : this.seed + 2 * this.calls++;
 
-    if (!this.unroll && !(training && this.recurrentDropout > 0) && maskTensor(options.mask) === null) {
-      const whole = this.wholeSequence(this.sequenceInput(x, training, seed), states);
-      if (whole) return this.finish(this.returnSequences ? whole.sequence : whole.states[0], whole.states);
+    const kernel = this.unroll || (training && this.recurrentDropout > 0) ? null : this.sequenceKernel(x);
+    if (kernel) {
+      const whole = this.wholeSequence(kernel, x, states, maskTensor(options.mask), training, seed);
+      if (whole) return whole;
     }
 
     // Time-major, so each step is a contiguous block. Note [Projecting the input per step]:
@@ -259,11 +261,31 @@ export abstract class RecurrentLayer extends Layer {
   }
 
   /**
-   * A subclass's whole-sequence kernel (Note [Whole-sequence recurrent kernels]): every step's
-   * output [B, T, u] in processing order and the final states, or null to step through time.
+   * A subclass's whole-sequence kernel for x (Note [Whole-sequence recurrent kernels]), or null to
+   * step through time: it maps the input and initial states to every step's output [B, T, u] in
+   * processing order and the final states.
    */
-  protected wholeSequence(_x: Tensor, _states: Tensor[]): { sequence: Tensor; states: Tensor[] } | null {
+  protected sequenceKernel(_x: Tensor): SequenceKernel | null {
     return null;
+  }
+
+  /**
+   * The layer's result through a whole-sequence kernel, masked batches included where Note
+   * [Masked sequences in one kernel] allows; null when the mask needs the step loop.
+   */
+  private wholeSequence(kernel: SequenceKernel, x: Tensor, states: Tensor[], mask: Tensor | null, training: boolean, seed: number | undefined): Tensor | Tensor[] | null {
+    const [batch, steps] = x.shape;
+    const runs = mask === null ? null : maskRuns(this.name, mask, batch, steps, this.goBackwards);
+    if (mask !== null && runs === null) return null;
+    const padded = runs !== null && !runs.full;
+    // An LSTM's c after each row's run is not among the kernel's outputs.
+    if (padded && this.stateCount > 1 && (this.returnState || this.stateful)) return null;
+    const input = this.sequenceInput(x, training, seed);
+    const whole = kernel(padded ? runsFirst(input, runs) : input, states);
+    if (!padded) return this.finish(this.returnSequences ? whole.sequence : whole.states[0], whole.states);
+    const { sequence, last } = runsInPlace(whole.sequence, runs, this.zeroOutputForMask);
+    // Only h is replaced: c is read only when returned or kept, which the check above excludes.
+    return this.finish(this.returnSequences ? sequence : last, [last, ...whole.states.slice(1)]);
   }
 
   /** The input as a whole-sequence kernel sees it: input dropout applied, reversed for goBackwards. */
@@ -348,6 +370,9 @@ export abstract class RecurrentLayer extends Layer {
     };
   }
 }
+
+/** A whole-sequence kernel bound to a layer's weights: input [B, T, F] and initial states → outputs and final states. */
+export type SequenceKernel = (x: Tensor, states: Tensor[]) => { sequence: Tensor; states: Tensor[] };
 
 /** The sequence mask among a call's mask option (a tensor, or the first of a list), or null. */
 function maskTensor(mask: unknown): Tensor | null {

@@ -1,7 +1,7 @@
 import type { DType } from '../../core/dtype.js';
 import { add, mul, sub } from '../../ops/elementwise.js';
 import { matmul } from '../../ops/linalg.js';
-import { gruSequence, hasSequenceKernel, lstmSequence, simpleRnnSequence, type SequenceResult } from '../../ops/recurrent-sequence.js';
+import { gruSequence, hasSequenceKernel, lstmSequence, simpleRnnSequence } from '../../ops/recurrent-sequence.js';
 import { gruCell, lstmCell } from '../../ops/recurrent-cells.js';
 import { concat, slice, split } from '../../ops/shape-ops.js';
 import { ones, zeros } from '../../tensor/create.js';
@@ -11,7 +11,7 @@ import { getInitializer, type Initializer } from '../initializers.js';
 import type { Shape } from '../symbolic.js';
 import { registerLayer } from '../registry.js';
 import { weightConfig } from './dense.js';
-import { RecurrentLayer, flag, type RecurrentArgs, type StepFn } from './recurrent-base.js';
+import { RecurrentLayer, flag, type RecurrentArgs, type SequenceKernel, type StepFn } from './recurrent-base.js';
 
 // Keras 3's recurrent layers. Weights are in Keras's layout and gate order:
 //   kernel [in, g·units], recurrent_kernel [units, g·units], columns grouped by gate:
@@ -58,10 +58,11 @@ export class SimpleRNN extends RecurrentLayer {
   }
 
   /** Note [Whole-sequence recurrent kernels]: one kernel for all steps (tanh or relu) where the backend has it. */
-  protected override wholeSequence(x: Tensor, [h0]: Tensor[]): SequenceResult | null {
+  protected override sequenceKernel(x: Tensor): SequenceKernel | null {
     const activation = (['tanh', 'relu'] as const).find((name) => this.activation.apply === getActivation(name).apply);
     if (activation === undefined || !hasSequenceKernel(x)) return null;
-    return simpleRnnSequence(x, h0, this.kernel!, this.recurrentKernel!, this.bias ?? zeros([this.units], x.dtype), activation);
+    const bias = this.bias ?? zeros([this.units], x.dtype);
+    return (xs, [h0]) => simpleRnnSequence(xs, h0, this.kernel!, this.recurrentKernel!, bias, activation);
   }
 
   protected makeStep(): StepFn {
@@ -123,9 +124,10 @@ export class LSTM extends RecurrentLayer {
   }
 
   /** Note [Whole-sequence recurrent kernels]: one kernel for all steps where the backend has it. */
-  protected override wholeSequence(x: Tensor, [h0, c0]: Tensor[]): SequenceResult | null {
+  protected override sequenceKernel(x: Tensor): SequenceKernel | null {
     if (!defaultActivations(this.activation, this.recurrentActivation) || !hasSequenceKernel(x)) return null;
-    return lstmSequence(x, h0, c0, this.kernel!, this.recurrentKernel!, this.bias ?? zeros([4 * this.units], x.dtype));
+    const bias = this.bias ?? zeros([4 * this.units], x.dtype);
+    return (xs, [h0, c0]) => lstmSequence(xs, h0, c0, this.kernel!, this.recurrentKernel!, bias);
   }
 
   protected makeStep(): StepFn {
@@ -191,9 +193,10 @@ export class GRU extends RecurrentLayer {
   }
 
   /** Note [Whole-sequence recurrent kernels]: one kernel for all steps (resetAfter) where the backend has it. */
-  protected override wholeSequence(x: Tensor, [h0]: Tensor[]): SequenceResult | null {
+  protected override sequenceKernel(x: Tensor): SequenceKernel | null {
     if (!this.resetAfter || !defaultActivations(this.activation, this.recurrentActivation) || !hasSequenceKernel(x)) return null;
-    return gruSequence(x, h0, this.kernel!, this.recurrentKernel!, this.bias ?? zeros([2, 3 * this.units], x.dtype));
+    const bias = this.bias ?? zeros([2, 3 * this.units], x.dtype);
+    return (xs, [h0]) => gruSequence(xs, h0, this.kernel!, this.recurrentKernel!, bias);
   }
 
   protected makeStep(): StepFn {
