@@ -1,4 +1,5 @@
-// Softmax and log-softmax along one axis, subtracting the maximum first so exp never overflows.
+// Softmax and log-softmax along one axis, subtracting the maximum first so exp never overflows,
+// and their gradients in one pass per row (Note [Softmax gradients in one pass] in src/ops/softmax-grads.ts).
 #include <cmath>
 
 #include "common.h"
@@ -78,8 +79,67 @@ Napi::Value Softmax(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// The gradient of softmax (dx = y·(g - Σ g·y)) or log-softmax (dx = g - exp(y)·Σ g) over rows of n
+// contiguous values, y being the forward output.
+STRATA_CLONES void softmax_grad_rows(const float* __restrict y, const float* __restrict g, float* __restrict dx, int64_t rows,
+                                     int64_t n, bool log) {
+#pragma omp parallel for if (rows * n > (1 << 14))
+  for (int64_t row = 0; row < rows; row++) {
+    const float* yr = y + row * n;
+    const float* gr = g + row * n;
+    float* dr = dx + row * n;
+    float s = 0;
+    if (log) {
+#pragma omp simd reduction(+ : s)
+      for (int64_t j = 0; j < n; j++) s += gr[j];
+#pragma omp simd
+      for (int64_t j = 0; j < n; j++) dr[j] = gr[j] - exp_nonpositive(yr[j] < 0 ? yr[j] : 0.f) * s;
+    } else {
+#pragma omp simd reduction(+ : s)
+      for (int64_t j = 0; j < n; j++) s += gr[j] * yr[j];
+#pragma omp simd
+      for (int64_t j = 0; j < n; j++) dr[j] = yr[j] * (gr[j] - s);
+    }
+  }
+}
+
+// softmaxGrad(y, g, shape, axis, log)
+Napi::Value SoftmaxGrad(const Napi::CallbackInfo& info) {
+  const float* y = data_of<float>(info[0]);
+  const float* g = data_of<float>(info[1]);
+  const Shape xs = get_shape(info[2]);
+  const int axis = info[3].As<Napi::Number>().Int32Value();
+  const bool log = info[4].As<Napi::Boolean>().Value();
+  int64_t outer = 1, inner = 1;
+  for (int i = 0; i < axis; i++) outer *= xs[i];
+  for (size_t i = axis + 1; i < xs.size(); i++) inner *= xs[i];
+  const int64_t n = xs[axis];
+  Buffer* db;
+  Napi::Value out = new_buffer(info.Env(), outer * n * inner * 4, &db);
+  float* dx = static_cast<float*>(db->data);
+  if (inner == 1) {
+    softmax_grad_rows(y, g, dx, outer, n, log);
+    return out;
+  }
+#pragma omp parallel for collapse(2) if (outer * n * inner > (1 << 14))
+  for (int64_t o = 0; o < outer; o++)
+    for (int64_t i = 0; i < inner; i++) {
+      const int64_t base = o * n * inner + i;
+      double s = 0;
+      for (int64_t j = 0; j < n; j++) s += log ? g[base + j * inner] : static_cast<double>(g[base + j * inner]) * y[base + j * inner];
+      for (int64_t j = 0; j < n; j++) {
+        const int64_t at = base + j * inner;
+        dx[at] = static_cast<float>(log ? g[at] - std::exp(static_cast<double>(y[at])) * s : y[at] * (g[at] - s));
+      }
+    }
+  return out;
+}
+
 }  // namespace
 
-void init_softmax(Napi::Env env, Napi::Object exports) { exports.Set("softmax", Napi::Function::New(env, Softmax)); }
+void init_softmax(Napi::Env env, Napi::Object exports) {
+  exports.Set("softmax", Napi::Function::New(env, Softmax));
+  exports.Set("softmaxGrad", Napi::Function::New(env, SoftmaxGrad));
+}
 
 }  // namespace strata

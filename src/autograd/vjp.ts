@@ -4,7 +4,7 @@ import {
   depthwiseBackpropFilterPlanned, depthwiseBackpropInputPlanned, depthwiseConv2dPlanned, depthwisePlanFromAttrs,
 } from '../ops/depthwise-conv.js';
 import {
-  cast, cos, div, equal, exp, greater, greaterEqual, lessEqual, log, mul, neg, pow, reluGrad, sign, sin, square, sub, where,
+  cast, cos, div, equal, greater, greaterEqual, lessEqual, log, mul, neg, pow, reluGrad, sign, sin, square, sub, where,
 } from '../ops/elementwise.js';
 import { batchMatmul } from '../ops/linalg.js';
 import { avgPool2dPlanned, avgPool2dGrad, gatherAtMaxima, poolPlanFromAttrs } from '../ops/pool.js';
@@ -15,6 +15,7 @@ import {
   batchNormApplyVjp, batchNormGradInputVjp, batchNormGradSumsVjp, batchNormStatsVjp, batchNormTrainingVjp, layerNormVjp, notRecorded,
 } from '../ops/normalization-grads.js';
 import { prod, sum } from '../ops/reduction.js';
+import { logSoftmaxBackward, logSoftmaxGradVjp, softmaxBackward, softmaxGradVjp } from '../ops/softmax-grads.js';
 import { broadcastTo, gather, pad, reshape, scatterAdd, slice, sumToShape, transpose } from '../ops/shape-ops.js';
 import { zerosLike } from '../tensor/create.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -199,8 +200,10 @@ export const VJP: { [P in Primitive]: VjpRule<P> } = {
   maxPool2dGrad: (g, { inputs: [x], attrs }) => [null, gatherAtMaxima(x, g, poolPlanFromAttrs(x.shape, attrs), attrs.reluMasked)],
   avgPool2d: (g, { inputs: [x], attrs }) => [avgPool2dGrad(g, x.shape, poolPlanFromAttrs(x.shape, attrs))],
   avgPool2dGrad: (g, { attrs }) => [avgPool2dPlanned(g, poolPlanFromAttrs(attrs.inputShape, attrs))],
-  softmax: (g, { output, attrs: { axis } }) => [mul(output, sub(g, sum(mul(g, output), axis, true)))],
-  logSoftmax: (g, { output, attrs: { axis } }) => [sub(g, mul(exp(output), sum(g, axis, true)))],
+  softmax: (g, { output, attrs: { axis } }) => [softmaxBackward(output, g, axis)],
+  logSoftmax: (g, { output, attrs: { axis } }) => [logSoftmaxBackward(output, g, axis)],
+  softmaxGrad: (g, { inputs: [y, dy], attrs: { axis } }) => softmaxGradVjp(y, dy, g, axis),
+  logSoftmaxGrad: (g, { inputs: [y, dy], attrs: { axis } }) => logSoftmaxGradVjp(y, dy, g, axis),
   // Recurrent cells (Note [Fused recurrent cells] in ops/recurrent-cells.ts): the gradient kernels
   // (or their formulas as ops) for first order; closed forms written with ops for second order.
   lstmCell: (g, { inputs: [z, cPrev] }) => lstmCellBackward(z, cPrev, g),

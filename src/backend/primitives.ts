@@ -81,6 +81,9 @@ export type OptionalAttrs = {
   avgPool2dGrad: Pool2dAttrs & { inputShape: number[] }; // dy
   softmax: { axis: number };
   logSoftmax: { axis: number };
+  // y (the forward output), g → dx in one pass per row (Note [Softmax gradients in one pass] in ops/softmax-grads.ts).
+  softmaxGrad: { axis: number };
+  logSoftmaxGrad: { axis: number };
   // activation(conv2d(x, filter) + bias) in one kernel: x NHWC, filter [kh, kw, in, out], bias [out].
   fusedConv2d: Conv2dAttrs & { activation: FusedActivation };
   // One recurrent cell step's pointwise part (Note [Fused recurrent cells] in ops/recurrent-cells.ts).

@@ -123,6 +123,8 @@ function makeKernels(addon: NativeAddon): CoreKernels & OptionalKernels {
     avgPool2dGrad: ([dy], a) => addon.avgPoolGrad(dy.data, a.inputShape, a.poolSize, a.strides, pads4(a), dy.shape[1], dy.shape[2]),
     softmax: ([x], { axis }) => addon.softmax(x.data, x.shape, axis, false),
     logSoftmax: ([x], { axis }) => addon.softmax(x.data, x.shape, axis, true),
+    softmaxGrad: ([y, g], { axis }) => addon.softmaxGrad(y.data, g.data, y.shape, axis, false),
+    logSoftmaxGrad: ([y, g], { axis }) => addon.softmaxGrad(y.data, g.data, y.shape, axis, true),
     // Recurrent cells; the state operand [B, u] gives batch and units.
     lstmCell: ([z, c]) => addon.lstmCell(z.data, c.data, c.shape[0], c.shape[1]),
     lstmCellGrad: ([z, c, g]) => addon.lstmCellGrad(z.data, c.data, g.data, c.shape[0], c.shape[1]),
