@@ -7,6 +7,7 @@ import { asTensor, type TensorInput } from './operand.js';
 import { sum } from './reduction.js';
 import { runPrimitive } from './run.js';
 import { broadcastTo, reshape, squeeze } from './shape-ops.js';
+import { releaseTemporaries } from './temporaries.js';
 
 /** The primitive on [B, M, K] x [B, K, N] (operands optionally transposed); used by gradients too. */
 export function batchMatmul(a: Tensor, b: Tensor, transposeA = false, transposeB = false): Tensor {
@@ -23,14 +24,16 @@ export function batchMatmul(a: Tensor, b: Tensor, transposeA = false, transposeB
  * and that dimension is removed again; leading dimensions are batch dimensions and broadcast.
  */
 export function matmul(a: TensorInput, b: TensorInput, transposeA = false, transposeB = false): Tensor {
-  let ta = asTensor('matmul', 'a', a), tb = asTensor('matmul', 'b', b);
+  const inputA = asTensor('matmul', 'a', a), inputB = asTensor('matmul', 'b', b);
+  let ta = inputA, tb = inputB;
   if (ta.rank === 0 || tb.rank === 0) {
     throw new ShapeError(`matmul: operands must have rank >= 1; a is ${fmtShape(ta.shape)}, b is ${fmtShape(tb.shape)}`);
   }
   const shapeA = ta.shape, shapeB = tb.shape;
   const dtype = arithmeticType(promoteTypes(ta.dtype, tb.dtype));
-  ta = cast(ta, dtype);
-  tb = cast(tb, dtype);
+  const castA = cast(ta, dtype), castB = cast(tb, dtype);
+  ta = castA;
+  tb = castB;
   const vecA = ta.rank === 1, vecB = tb.rank === 1;
   if (vecA) ta = reshape(ta, [1, ta.shape[0]]);
   if (vecB) tb = reshape(tb, [tb.shape[0], 1]);
@@ -41,11 +44,16 @@ export function matmul(a: TensorInput, b: TensorInput, transposeA = false, trans
   }
   const batchShape = broadcastShapes('matmul', ta.shape.slice(0, -2), tb.shape.slice(0, -2));
   const batch = sizeOf(batchShape);
-  const a3 = reshape(broadcastTo(ta, [...batchShape, ...ta.shape.slice(-2)]), [batch, ...ta.shape.slice(-2)]);
-  const b3 = reshape(broadcastTo(tb, [...batchShape, ...tb.shape.slice(-2)]), [batch, ...tb.shape.slice(-2)]);
-  let y = reshape(batchMatmul(a3, b3, transposeA, transposeB), [...batchShape, m, n]);
+  const wideA = broadcastTo(ta, [...batchShape, ...ta.shape.slice(-2)]), wideB = broadcastTo(tb, [...batchShape, ...tb.shape.slice(-2)]);
+  const a3 = reshape(wideA, [batch, ...ta.shape.slice(-2)]);
+  const b3 = reshape(wideB, [batch, ...tb.shape.slice(-2)]);
+  const product = batchMatmul(a3, b3, transposeA, transposeB);
+  const shaped = reshape(product, [...batchShape, m, n]);
+  let y = shaped;
   if (vecA) y = squeeze(y, -2);
   if (vecB) y = squeeze(y, -1);
+  // Note [Releasing an op's temporaries]
+  releaseTemporaries(y, [castA, castB, ta, tb, wideA, wideB, a3, b3, product, shaped], [inputA, inputB]);
   return y;
 }
 
