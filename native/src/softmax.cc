@@ -135,9 +135,57 @@ Napi::Value SoftmaxGrad(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// Softmax cross-entropy against integer labels over rows of c logits (Note [Sparse softmax
+// cross-entropy in one pass] in src/ops/sparse-cross-entropy.ts): the loss of each row,
+// logsumexp(z) - z[label], or with `g` its gradient g·(softmax(z) - onehot(label)).
+STRATA_CLONES void sparse_xent_rows(const float* __restrict z, const int32_t* __restrict labels, const float* __restrict g,
+                                    float* __restrict out, int64_t rows, int64_t c) {
+#pragma omp parallel for if (rows * c > (1 << 15))
+  for (int64_t row = 0; row < rows; row++) {
+    const float* zr = z + row * c;
+    float m = -INFINITY;
+#pragma omp simd reduction(max : m)
+    for (int64_t j = 0; j < c; j++) m = zr[j] > m ? zr[j] : m;
+    if (m == -INFINITY) m = 0;
+    float s = 0;
+#pragma omp simd reduction(+ : s)
+    for (int64_t j = 0; j < c; j++) s += exp_nonpositive(zr[j] - m);
+    const int32_t label = labels[row];
+    if (g == nullptr) {
+      out[row] = std::log(s) + m - zr[label];
+      continue;
+    }
+    float* dr = out + row * c;
+    const float scale = g[row] / s;
+#pragma omp simd
+    for (int64_t j = 0; j < c; j++) dr[j] = exp_nonpositive(zr[j] - m) * scale;
+    dr[label] -= g[row];
+  }
+}
+
+// sparseSoftmaxCrossEntropy(z, labels, rows, classes[, g]): per-row losses [rows], or with g
+// [rows] the gradient [rows, classes]. A label outside [0, classes) is an error, not a zero loss.
+Napi::Value SparseSoftmaxCrossEntropy(const Napi::CallbackInfo& info) {
+  const float* z = data_of<float>(info[0]);
+  const int32_t* labels = data_of<int32_t>(info[1]);
+  const int64_t rows = info[2].As<Napi::Number>().Int64Value(), c = info[3].As<Napi::Number>().Int64Value();
+  const float* g = info.Length() > 4 && !info[4].IsUndefined() ? data_of<float>(info[4]) : nullptr;
+  for (int64_t row = 0; row < rows; row++) {
+    if (labels[row] < 0 || labels[row] >= c) {
+      throw Napi::RangeError::New(info.Env(), "sparseCategoricalCrossentropy: labels must be class indices in [0, " + std::to_string(c) +
+                                                  "); received " + std::to_string(labels[row]) + " at sample " + std::to_string(row));
+    }
+  }
+  Buffer* ob;
+  Napi::Value out = new_buffer(info.Env(), (g ? rows * c : rows) * 4, &ob);
+  sparse_xent_rows(z, labels, g, static_cast<float*>(ob->data), rows, c);
+  return out;
+}
+
 }  // namespace
 
 void init_softmax(Napi::Env env, Napi::Object exports) {
+  exports.Set("sparseSoftmaxCrossEntropy", Napi::Function::New(env, SparseSoftmaxCrossEntropy));
   exports.Set("softmax", Napi::Function::New(env, Softmax));
   exports.Set("softmaxGrad", Napi::Function::New(env, SoftmaxGrad));
 }

@@ -16,6 +16,7 @@ import {
 } from '../ops/normalization-grads.js';
 import { prod, sum } from '../ops/reduction.js';
 import { logSoftmaxBackward, logSoftmaxGradVjp, softmaxBackward, softmaxGradVjp } from '../ops/softmax-grads.js';
+import { sparseSoftmaxCrossEntropyBackward, sparseSoftmaxCrossEntropyGradVjp } from '../ops/sparse-cross-entropy.js';
 import { broadcastTo, gather, pad, reshape, scatterAdd, slice, sumToShape, transpose } from '../ops/shape-ops.js';
 import { zerosLike } from '../tensor/create.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -204,6 +205,9 @@ export const VJP: { [P in Primitive]: VjpRule<P> } = {
   logSoftmax: (g, { output, attrs: { axis } }) => [logSoftmaxBackward(output, g, axis)],
   softmaxGrad: (g, { inputs: [y, dy], attrs: { axis } }) => softmaxGradVjp(y, dy, g, axis),
   logSoftmaxGrad: (g, { inputs: [y, dy], attrs: { axis } }) => logSoftmaxGradVjp(y, dy, g, axis),
+  // Note [Sparse softmax cross-entropy in one pass]: labels get no gradient.
+  sparseSoftmaxCrossEntropy: (g, { inputs: [z, labels] }) => [sparseSoftmaxCrossEntropyBackward(z, labels, g), null],
+  sparseSoftmaxCrossEntropyGrad: (g, { inputs: [z, labels, dy] }) => sparseSoftmaxCrossEntropyGradVjp(z, labels, dy, g),
   // Recurrent cells (Note [Fused recurrent cells] in ops/recurrent-cells.ts): the gradient kernels
   // (or their formulas as ops) for first order; closed forms written with ops for second order.
   lstmCell: (g, { inputs: [z, cPrev] }) => lstmCellBackward(z, cPrev, g),

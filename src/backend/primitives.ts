@@ -84,6 +84,10 @@ export type OptionalAttrs = {
   // y (the forward output), g → dx in one pass per row (Note [Softmax gradients in one pass] in ops/softmax-grads.ts).
   softmaxGrad: { axis: number };
   logSoftmaxGrad: { axis: number };
+  // Logits [N, C], int32 labels [N] → per-row loss [N] (Note [Sparse softmax cross-entropy in one
+  // pass] in ops/sparse-cross-entropy.ts); the gradient primitive also takes g [N] → [N, C].
+  sparseSoftmaxCrossEntropy: NoAttrs;
+  sparseSoftmaxCrossEntropyGrad: NoAttrs;
   // activation(conv2d(x, filter) + bias) in one kernel: x NHWC, filter [kh, kw, in, out], bias [out].
   fusedConv2d: Conv2dAttrs & { activation: FusedActivation };
   // One recurrent cell step's pointwise part (Note [Fused recurrent cells] in ops/recurrent-cells.ts).

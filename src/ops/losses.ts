@@ -7,6 +7,7 @@ import { logSoftmax, oneHot } from './nn.js';
 import { asTensor, requireFloat, type TensorInput } from './operand.js';
 import { mean, sum } from './reduction.js';
 import { reshape } from './shape-ops.js';
+import { hasSparseCrossEntropy, sparseSoftmaxCrossEntropy } from './sparse-cross-entropy.js';
 
 // Losses are pure functions `loss(yTrue, yPred, options)` with Keras 3's definitions: a
 // per-sample loss over the last axis, then a reduction over the batch ('mean' is Keras's
@@ -93,6 +94,11 @@ export function sparseCategoricalCrossentropy(yTrue: TensorInput, yPred: TensorI
     throw new ShapeError(`${op}: yTrue must have yPred's shape without its last (class) axis; yTrue is ${fmtShape(labels.shape)}, yPred is ${fmtShape(p.shape)}`);
   }
   const classes = p.shape[p.rank - 1];
+  const axis = options.axis ?? -1;
+  // Note [Sparse softmax cross-entropy in one pass]
+  if (options.fromLogits && (axis === -1 || axis === p.rank - 1) && hasSparseCrossEntropy(p)) {
+    return reduce(op, sparseSoftmaxCrossEntropy(p, labels), options.reduction);
+  }
   const logP = options.fromLogits ? logSoftmax(p, -1) : log(clip(div(p, sum(p, -1, true)), EPSILON, 1 - EPSILON));
   return reduce(op, neg(sum(mul(oneHot(labels, classes, { dtype: 'float32' }), logP), -1)), options.reduction);
 }

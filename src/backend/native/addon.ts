@@ -35,6 +35,7 @@ export interface NativeAddon {
   avgPoolGrad(dy: object, xShape: readonly number[], pool: readonly number[], strides: readonly number[], pads: readonly number[], oh: number, ow: number): object;
   softmax(x: object, xShape: readonly number[], axis: number, log: boolean): object;
   softmaxGrad(y: object, g: object, shape: readonly number[], axis: number, log: boolean): object;
+  sparseSoftmaxCrossEntropy(logits: object, labels: object, rows: number, classes: number, g?: object): object;
   lstmCell(z: object, cPrev: object, batch: number, units: number): object;
   lstmCellGrad(z: object, cPrev: object, dhc: object, batch: number, units: number): object;
   gruCell(xz: object, hz: object, hPrev: object, batch: number, units: number): object;

@@ -125,6 +125,8 @@ function makeKernels(addon: NativeAddon): CoreKernels & OptionalKernels {
     logSoftmax: ([x], { axis }) => addon.softmax(x.data, x.shape, axis, true),
     softmaxGrad: ([y, g], { axis }) => addon.softmaxGrad(y.data, g.data, y.shape, axis, false),
     logSoftmaxGrad: ([y, g], { axis }) => addon.softmaxGrad(y.data, g.data, y.shape, axis, true),
+    sparseSoftmaxCrossEntropy: ([z, labels]) => addon.sparseSoftmaxCrossEntropy(z.data, labels.data, z.shape[0], z.shape[1]),
+    sparseSoftmaxCrossEntropyGrad: ([z, labels, g]) => addon.sparseSoftmaxCrossEntropy(z.data, labels.data, z.shape[0], z.shape[1], g.data),
     // Recurrent cells; the state operand [B, u] gives batch and units.
     lstmCell: ([z, c]) => addon.lstmCell(z.data, c.data, c.shape[0], c.shape[1]),
     lstmCellGrad: ([z, c, g]) => addon.lstmCellGrad(z.data, c.data, g.data, c.shape[0], c.shape[1]),
