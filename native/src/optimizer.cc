@@ -35,33 +35,40 @@ struct RmspropArgs {
   float lr, decay, rho, mom, eps, one_minus_rho;
 };
 
+// The loops get AVX-512 and AVX2+FMA clones (16 and 8 lanes of sqrt and division instead of the
+// baseline's 4): on a large variable the update is otherwise bound by those units.
+#define OPTIMIZER_CLONES __attribute__((target_clones("avx512f", "arch=x86-64-v3", "default")))
+
+template <bool CENTERED, bool MOMENTUM>
+OPTIMIZER_CLONES void rmsprop_range(const RmspropArgs& a, int64_t from, int64_t to) {
+  const float* __restrict w = a.w; const float* __restrict g = a.g; const float* __restrict v = a.v;
+  const float* __restrict m = a.m; const float* __restrict ag = a.ag;
+  float* __restrict w1 = a.w1; float* __restrict v1 = a.v1; float* __restrict m1 = a.m1; float* __restrict ag1 = a.ag1;
+  for (int64_t i = from; i < to; i++) {
+    const float gi = g[i];
+    const float vi = v[i] * a.rho + gi * gi * a.one_minus_rho;
+    v1[i] = vi;
+    float denominator = vi + a.eps;
+    if (CENTERED) {
+      const float agi = ag[i] * a.rho + gi * a.one_minus_rho;
+      ag1[i] = agi;
+      denominator = (vi - agi * agi) + a.eps;
+    }
+    const float increment = gi * a.lr / std::sqrt(denominator);
+    const float wi = w[i] - w[i] * a.decay;
+    if (MOMENTUM) {
+      const float mi = m[i] * a.mom + increment;
+      m1[i] = mi;
+      w1[i] = wi - mi;
+    } else {
+      w1[i] = wi - increment;
+    }
+  }
+}
+
 template <bool CENTERED, bool MOMENTUM>
 void rmsprop(const RmspropArgs& a, int64_t n) {
-  for_elements_chunked(n, [&](int64_t from, int64_t to) {
-    const float* __restrict w = a.w; const float* __restrict g = a.g; const float* __restrict v = a.v;
-    const float* __restrict m = a.m; const float* __restrict ag = a.ag;
-    float* __restrict w1 = a.w1; float* __restrict v1 = a.v1; float* __restrict m1 = a.m1; float* __restrict ag1 = a.ag1;
-    for (int64_t i = from; i < to; i++) {
-      const float gi = g[i];
-      const float vi = v[i] * a.rho + gi * gi * a.one_minus_rho;
-      v1[i] = vi;
-      float denominator = vi + a.eps;
-      if (CENTERED) {
-        const float agi = ag[i] * a.rho + gi * a.one_minus_rho;
-        ag1[i] = agi;
-        denominator = (vi - agi * agi) + a.eps;
-      }
-      const float increment = gi * a.lr / std::sqrt(denominator);
-      const float wi = w[i] - w[i] * a.decay;
-      if (MOMENTUM) {
-        const float mi = m[i] * a.mom + increment;
-        m1[i] = mi;
-        w1[i] = wi - mi;
-      } else {
-        w1[i] = wi - increment;
-      }
-    }
-  });
+  for_elements_chunked(n, [&](int64_t from, int64_t to) { rmsprop_range<CENTERED, MOMENTUM>(a, from, to); });
 }
 
 struct AdamArgs {
@@ -71,26 +78,29 @@ struct AdamArgs {
 };
 
 template <bool AMSGRAD>
-void adam(const AdamArgs& a, int64_t n) {
-  for_elements_chunked(n, [&](int64_t from, int64_t to) {
-    const float* __restrict w = a.w; const float* __restrict g = a.g; const float* __restrict m = a.m;
-    const float* __restrict v = a.v; const float* __restrict vhat = a.vhat;
-    float* __restrict w1 = a.w1; float* __restrict m1 = a.m1; float* __restrict v1 = a.v1; float* __restrict vhat1 = a.vhat1;
-    for (int64_t i = from; i < to; i++) {
-      const float gi = g[i];
-      const float mi = m[i] + (gi - m[i]) * a.one_minus_b1;
-      const float vi = v[i] + (gi * gi - v[i]) * a.one_minus_b2;
-      m1[i] = mi;
-      v1[i] = vi;
-      float denominator_v = vi;
-      if (AMSGRAD) {
-        denominator_v = std::max(vhat[i], vi);
-        vhat1[i] = denominator_v;
-      }
-      const float wi = w[i] - w[i] * a.decay;
-      w1[i] = wi - (mi * a.alpha) / (std::sqrt(denominator_v) + a.eps);
+OPTIMIZER_CLONES void adam_range(const AdamArgs& a, int64_t from, int64_t to) {
+  const float* __restrict w = a.w; const float* __restrict g = a.g; const float* __restrict m = a.m;
+  const float* __restrict v = a.v; const float* __restrict vhat = a.vhat;
+  float* __restrict w1 = a.w1; float* __restrict m1 = a.m1; float* __restrict v1 = a.v1; float* __restrict vhat1 = a.vhat1;
+  for (int64_t i = from; i < to; i++) {
+    const float gi = g[i];
+    const float mi = m[i] + (gi - m[i]) * a.one_minus_b1;
+    const float vi = v[i] + (gi * gi - v[i]) * a.one_minus_b2;
+    m1[i] = mi;
+    v1[i] = vi;
+    float denominator_v = vi;
+    if (AMSGRAD) {
+      denominator_v = std::max(vhat[i], vi);
+      vhat1[i] = denominator_v;
     }
-  });
+    const float wi = w[i] - w[i] * a.decay;
+    w1[i] = wi - (mi * a.alpha) / (std::sqrt(denominator_v) + a.eps);
+  }
+}
+
+template <bool AMSGRAD>
+void adam(const AdamArgs& a, int64_t n) {
+  for_elements_chunked(n, [&](int64_t from, int64_t to) { adam_range<AMSGRAD>(a, from, to); });
 }
 
 // optimizerUpdate(kind, variable, grad, slots[], n, params[]) -> [variable', slots'...]
