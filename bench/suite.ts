@@ -57,7 +57,9 @@ export async function runStrata(o: SuiteOptions): Promise<FrameworkResult> {
   const sgemm: FrameworkResult['sgemm'] = {};
   for (const n of [256, 1024, 2048]) {
     const a = st.randomNormal([n, n]), b = st.randomNormal([n, n]);
-    const t = await timeIt(() => st.matmul(a, b), { warmup: n >= 2048 ? 1 : 2, budgetSeconds: budget });
+    // Kernel rows dispose each result in the timed region, as PyTorch frees its when the last
+    // reference goes (bench/README.md, Method).
+    const t = await timeIt(() => st.matmul(a, b).dispose(), { warmup: n >= 2048 ? 1 : 2, budgetSeconds: budget });
     sgemm[n] = { ms: t.median, gflops: (2 * n ** 3) / (t.median * 1e6) };
   }
 
@@ -70,9 +72,9 @@ export async function runStrata(o: SuiteOptions): Promise<FrameworkResult> {
     const dy = st.randomUniform([n, h - 2, w - 2, oc], { min: -0.5, max: 0.5 });
     const opts = { strides: 1, padding: 'valid' } as const;
     conv[name] = {
-      fwd: (await timeIt(() => st.conv2d(x, f, opts), { budgetSeconds: budget / 2 })).median,
-      bwdInput: (await timeIt(() => st.conv2dBackpropInput(dy, f, x.shape, opts), { budgetSeconds: budget / 2 })).median,
-      bwdFilter: (await timeIt(() => st.conv2dBackpropFilter(x, dy, f.shape, opts), { budgetSeconds: budget / 2 })).median,
+      fwd: (await timeIt(() => st.conv2d(x, f, opts).dispose(), { budgetSeconds: budget / 2 })).median,
+      bwdInput: (await timeIt(() => st.conv2dBackpropInput(dy, f, x.shape, opts).dispose(), { budgetSeconds: budget / 2 })).median,
+      bwdFilter: (await timeIt(() => st.conv2dBackpropFilter(x, dy, f.shape, opts).dispose(), { budgetSeconds: budget / 2 })).median,
     };
   }
 
