@@ -1,4 +1,7 @@
 // Storage buffers and their lifetime: see Buffer in common.h.
+#include <algorithm>
+#include <list>
+#include <iterator>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
@@ -65,14 +68,23 @@ void report_allocation(Napi::Env env, int64_t bytes) {
 // system costs a page fault per 4 KiB on first touch, which made a big elementwise op up to
 // 8x slower than on reused memory. Freed blocks of 64 KiB or more are therefore kept, keyed by
 // their (page-rounded) size, up to kCacheLimit bytes, and handed out again for the same size.
+// When a freed block does not fit, the blocks freed longest ago go back to the system first:
+// blocks of sizes the program has stopped using (a benchmark's 2048x2048 products before a small
+// model trains) must not hold the cache against the sizes it uses now.
 // V8 is told about the memory taken from and given back to the system, not about blocks moving
 // in and out of the cache: it sees the real footprint, and a loop that reuses its blocks does
 // not keep triggering full garbage collections for memory it already has.
 namespace {
 constexpr size_t kCacheMinBytes = 64 << 10;
 constexpr size_t kCacheLimit = size_t(256) << 20;
+
+struct CachedBlock {
+  size_t size;
+  void* p;
+};
 std::mutex cache_mutex;
-std::unordered_map<size_t, std::vector<void*>> cached_blocks;
+std::list<CachedBlock> cached_lru;  // most recently freed first
+std::unordered_map<size_t, std::vector<std::list<CachedBlock>::iterator>> cached_by_size;
 size_t cached_bytes = 0;
 int64_t cache_hits = 0, cache_misses = 0;
 
@@ -86,10 +98,12 @@ void* take_block(size_t size, bool* fresh) {
   *fresh = false;
   if (size >= kCacheMinBytes) {
     std::lock_guard<std::mutex> lock(cache_mutex);
-    auto it = cached_blocks.find(size);
-    if (it != cached_blocks.end() && !it->second.empty()) {
-      void* p = it->second.back();
+    auto it = cached_by_size.find(size);
+    if (it != cached_by_size.end() && !it->second.empty()) {
+      const auto block = it->second.back();  // the most recently freed of this size: warmest
       it->second.pop_back();
+      void* p = block->p;
+      cached_lru.erase(block);
       cached_bytes -= size;
       cache_hits++;
       return p;
@@ -100,18 +114,28 @@ void* take_block(size_t size, bool* fresh) {
   return std::aligned_alloc(64, size);
 }
 
-// Keeps the block for reuse or frees it; returns true when it went back to the system.
-bool give_block(void* p, size_t size) {
-  if (size >= kCacheMinBytes) {
-    std::lock_guard<std::mutex> lock(cache_mutex);
-    if (cached_bytes + size <= kCacheLimit) {
-      cached_blocks[size].push_back(p);
-      cached_bytes += size;
-      return false;
-    }
+// Keeps the block for reuse (evicting the least recently freed ones beyond the limit) or frees
+// it; returns how many bytes went back to the system.
+int64_t give_block(void* p, size_t size) {
+  if (size < kCacheMinBytes || size > kCacheLimit) {
+    std::free(p);
+    return static_cast<int64_t>(size);
   }
-  std::free(p);
-  return true;
+  std::lock_guard<std::mutex> lock(cache_mutex);
+  cached_lru.push_front({size, p});
+  cached_by_size[size].push_back(cached_lru.begin());
+  cached_bytes += size;
+  int64_t released = 0;
+  while (cached_bytes > kCacheLimit) {
+    const auto oldest = std::prev(cached_lru.end());
+    auto& same_size = cached_by_size[oldest->size];
+    same_size.erase(std::find(same_size.begin(), same_size.end(), oldest));
+    std::free(oldest->p);
+    released += static_cast<int64_t>(oldest->size);
+    cached_bytes -= oldest->size;
+    cached_lru.erase(oldest);
+  }
+  return released;
 }
 }  // namespace
 
@@ -122,8 +146,7 @@ void free_buffer_data(Buffer* b) {
     b->attachment = nullptr;
   }
   if (!b->data) return;
-  const size_t size = block_size(b->bytes);
-  if (give_block(b->data, size)) unreported -= static_cast<int64_t>(size);
+  unreported -= give_block(b->data, block_size(b->bytes));
   b->data = nullptr;
   memory_stats().bytes -= static_cast<int64_t>(b->bytes);
   memory_stats().buffers -= 1;
