@@ -44,16 +44,24 @@ STRATA_CLONES void softmax_rows(const float* __restrict x, float* __restrict y, 
   }
 }
 
+// A shape seen around one axis: the sizes before it, along it and after it.
+struct AroundAxis {
+  int64_t outer, n, inner;
+};
+
+AroundAxis around_axis(const Shape& shape, int axis) {
+  int64_t outer = 1, inner = 1;
+  for (int i = 0; i < axis; i++) outer *= shape[i];
+  for (size_t i = axis + 1; i < shape.size(); i++) inner *= shape[i];
+  return {outer, shape[axis], inner};
+}
+
 // softmax(x, xShape, axis, log)
 Napi::Value Softmax(const Napi::CallbackInfo& info) {
   const float* x = data_of<float>(info[0]);
-  const Shape xs = get_shape(info[1]);
-  const int axis = info[2].As<Napi::Number>().Int32Value();
+  const AroundAxis a = around_axis(get_shape(info[1]), info[2].As<Napi::Number>().Int32Value());
+  const int64_t outer = a.outer, n = a.n, inner = a.inner;
   const bool log = info[3].As<Napi::Boolean>().Value();
-  int64_t outer = 1, inner = 1;
-  for (int i = 0; i < axis; i++) outer *= xs[i];
-  for (size_t i = axis + 1; i < xs.size(); i++) inner *= xs[i];
-  const int64_t n = xs[axis];
   Buffer* yb;
   Napi::Value out = new_buffer(info.Env(), outer * n * inner * 4, &yb);
   float* y = static_cast<float*>(yb->data);
@@ -107,13 +115,9 @@ STRATA_CLONES void softmax_grad_rows(const float* __restrict y, const float* __r
 Napi::Value SoftmaxGrad(const Napi::CallbackInfo& info) {
   const float* y = data_of<float>(info[0]);
   const float* g = data_of<float>(info[1]);
-  const Shape xs = get_shape(info[2]);
-  const int axis = info[3].As<Napi::Number>().Int32Value();
+  const AroundAxis a = around_axis(get_shape(info[2]), info[3].As<Napi::Number>().Int32Value());
+  const int64_t outer = a.outer, n = a.n, inner = a.inner;
   const bool log = info[4].As<Napi::Boolean>().Value();
-  int64_t outer = 1, inner = 1;
-  for (int i = 0; i < axis; i++) outer *= xs[i];
-  for (size_t i = axis + 1; i < xs.size(); i++) inner *= xs[i];
-  const int64_t n = xs[axis];
   Buffer* db;
   Napi::Value out = new_buffer(info.Env(), outer * n * inner * 4, &db);
   float* dx = static_cast<float*>(db->data);
