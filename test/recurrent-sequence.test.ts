@@ -115,6 +115,21 @@ describe('whole-sequence recurrent kernels', { skip: !nativeAvailable && 'native
     assert.ok(tapePrimitives(gru[1]).has('rnnSequence'), 'a GRU state is its last output');
   }));
 
+  it('a bidirectional GRU over a padded batch matches the stepping layers in float64', () => {
+    const run = (backend: string, dtype: st.DType) => withBackend(backend, () => {
+      const layer = st.layers.bidirectional({ layer: st.layers.gru({ units: 4, returnSequences: true, dtype }), dtype });
+      const x = st.variable(st.tensor(randomValues(3 * 5 * 2, 80), [3, 5, 2], dtype));
+      layer.ensureBuilt([3, 5, 2]);
+      layer.setWeights(layer.getWeights().map((w, i) => st.tensor(randomValues(w.size, 81 + i, -0.6, 0.6), w.shape, dtype)));
+      const mask = st.tensor([1, 1, 1, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1], [3, 5]).cast('bool');
+      const y = layer.apply(x, { mask, training: true }) as st.Tensor;
+      st.sum(st.sin(y)).backward();
+      return [y, x.grad!, ...layer.weights.map((w) => w.value.grad!)].map((t) => Array.from(t.dataSync()));
+    });
+    const fused = run('native', 'float32'), oracle = run('reference', 'float64');
+    fused.forEach((v, i) => assertClose(v, oracle[i], 2e-4, 2e-5, `result ${i}`));
+  });
+
   it('an embedding with maskZero feeding an LSTM, padded at the front as pad_sequences does', () => {
     const tokens = [[0, 0, 3, 5, 2], [4, 1, 1, 2, 6], [0, 0, 0, 0, 7]];
     const run = (backend: string, dtype: st.DType) => withBackend(backend, () => {
