@@ -60,7 +60,8 @@ inline float tanh_fast(float x) {
   const float small = __builtin_fmaf(p * s, x, x);
   const float e = exp_nonpositive(-2.0f * ax);
   const float big = (1.0f - e) / (1.0f + e);
-  const float y = ax < 0.625f ? small : (x < 0 ? -big : big);
+  // tanh is odd: the sign comes from x, which also keeps tanh(-0) = -0.
+  const float y = __builtin_copysignf(ax < 0.625f ? small : big, x);
   return x != x ? x : y;
 }
 
