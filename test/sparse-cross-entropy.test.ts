@@ -54,9 +54,12 @@ describe('sparse softmax cross-entropy in one pass', { skip: !nativeAvailable &&
     assertClose(run('native', 'float32'), run('reference', 'float64'), 2e-4, 1e-6);
   });
 
-  it('labels outside [0, classes) are an error that names the label and the sample', () => withBackend('native', () => {
-    const z = st.tensor(randomValues(6, 2), [2, 3]);
-    assert.throws(() => loss(st.tensor([0, 3], [2], 'int32'), z), /labels must be class indices in \[0, 3\); received 3 at sample 1/);
-    assert.throws(() => loss(st.tensor([-1, 0], [2], 'int32'), z), /received -1 at sample 0/);
-  }));
+  for (const backend of ['native', 'reference']) {
+    it(`${backend}: labels outside [0, classes) are an error that names the label and the sample (logits and probabilities)`, () => withBackend(backend, () => {
+      const z = st.tensor(randomValues(6, 2), [2, 3]);
+      assert.throws(() => loss(st.tensor([0, 3], [2], 'int32'), z), /labels must be class indices in \[0, 3\); received 3 at sample 1/);
+      assert.throws(() => loss(st.tensor([-1, 0], [2], 'int32'), z), /received -1 at sample 0/);
+      assert.throws(() => st.losses.sparseCategoricalCrossentropy(st.tensor([0, 7], [2], 'int32'), st.softmax(z)), /received 7 at sample 1/);
+    }));
+  }
 });

@@ -99,8 +99,22 @@ export function sparseCategoricalCrossentropy(yTrue: TensorInput, yPred: TensorI
   if (options.fromLogits && (axis === -1 || axis === p.rank - 1) && hasSparseCrossEntropy(p)) {
     return reduce(op, sparseSoftmaxCrossEntropy(p, labels), options.reduction);
   }
+  checkClassIndices(op, labels, classes);
   const logP = options.fromLogits ? logSoftmax(p, -1) : log(clip(div(p, sum(p, -1, true)), EPSILON, 1 - EPSILON));
   return reduce(op, neg(sum(mul(oneHot(labels, classes, { dtype: 'float32' }), logP), -1)), options.reduction);
+}
+
+/**
+ * Labels outside [0, classes) would get an all-zero one-hot row, a zero loss and no gradient:
+ * refuse them, as the fused kernel does (the labels are small next to the logits).
+ */
+function checkClassIndices(op: string, labels: Tensor, classes: number): void {
+  const values = labels.dataSync();
+  for (let i = 0; i < values.length; i++) {
+    if (values[i] < 0 || values[i] >= classes) {
+      throw new ValueError(`${op}: labels must be class indices in [0, ${classes}); received ${values[i]} at sample ${i}`);
+    }
+  }
 }
 
 export function huber(yTrue: TensorInput, yPred: TensorInput, options: LossOptions & { delta?: number } = {}): Tensor {
