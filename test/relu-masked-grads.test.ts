@@ -9,6 +9,7 @@ import { backpropagate } from '../src/autograd/backward.js';
 import { getBackend } from '../src/backend/registry.js';
 import { reluGrad } from '../src/ops/elementwise.js';
 import { maxPool2dGrad, planPool2d } from '../src/ops/pool.js';
+import { runPrimitive } from '../src/ops/run.js';
 import { assertClose, checkGradient, randomValues, withBackend } from './helpers.js';
 
 const backends = st.backends().filter((b) => b.available && !b.name.startsWith('cells-')).map((b) => b.name);
@@ -108,6 +109,32 @@ describe('gradients already masked by a ReLU', () => {
 });
 
 describe('native max pooling gradient against the reference kernel', { skip: !backends.includes('native') }, () => {
+  it('ties go to the first maximum and NaN wins its window, with or without kept winners', () => {
+    const values = [1, 3, 3, 2, NaN, 5, 7, NaN, 4, 4, 4, 4, -1, -2, -1, -3];
+    const plan = planPool2d('test', [1, 4, 4, 1], { poolSize: 2 });
+    const x = () => st.tensor(values, [1, 4, 4, 1]);
+    const dy = () => st.tensor([10, 20, 30, 40], [1, 2, 2, 1]);
+    const want = withBackend('reference', () => Array.from(maxPool2dGrad(x(), dy(), plan).dataSync()));
+    for (const winners of [false, true]) {
+      const got = withBackend('native', () => {
+        const xs = x();
+        const y = winners ? runPrimitive('maxPool2d', [xs], { ...plan.attrs, keepIndices: true }, plan.outShape, 'float32') : undefined;
+        return Array.from(maxPool2dGrad(xs, dy(), plan, false, y).dataSync());
+      });
+      assert.deepEqual(got, want, winners ? 'kept winners' : 'recomputed');
+    }
+  });
+
+  it('a recorded forward pass keeps the winners with its output (an int32 per value)', () => withBackend('native', () => {
+    const x = st.variable(st.tensor(randomValues(2 * 6 * 6 * 4, 9), [2, 6, 6, 4]));
+    const before = st.memory().native.bytes;
+    const y = st.maxPool2d(x, poolOptions);
+    assert.equal(st.memory().native.bytes - before, 2 * y.size * 4, 'values and winners');
+    const plain = st.noGrad(() => st.maxPool2d(x, poolOptions));
+    assert.equal(st.memory().native.bytes - before, 3 * y.size * 4, 'no winners outside the tape');
+    assertClose(plain, y, 0, 0);
+  }));
+
   // Disjoint windows (each pixel written once), gaps between windows, uncovered remainders,
   // padding, and overlapping windows (accumulated), each plain and relu-masked.
   const cases: [string, number[], st.Pool2dOptions][] = [
@@ -127,9 +154,15 @@ describe('native max pooling gradient against the reference kernel', { skip: !ba
         const values = randomValues(size, (seed += 7), -1, 1).map((v) => (masked ? Math.max(v, 0) : v));
         const plan = planPool2d('test', shape, opts);
         const dyValues = randomValues(plan.outShape.reduce((a, b) => a * b, 1), (seed += 7));
-        const run = (backend: string, dtype: st.DType) => withBackend(backend, () =>
-          Array.from(maxPool2dGrad(st.tensor(values, shape, dtype), st.tensor(dyValues, plan.outShape, dtype), plan, masked).dataSync()));
-        assertClose(run('native', 'float32'), run('reference', 'float64'), 1e-6, 1e-6);
+        const run = (backend: string, dtype: st.DType, winners = false) => withBackend(backend, () => {
+          const x = st.tensor(values, shape, dtype);
+          // Note [Max pooling keeps its winners]: the forward output carries them to the gradient.
+          const y = winners ? runPrimitive('maxPool2d', [x], { ...plan.attrs, keepIndices: true }, plan.outShape, dtype) : undefined;
+          return Array.from(maxPool2dGrad(x, st.tensor(dyValues, plan.outShape, dtype), plan, masked, y).dataSync());
+        });
+        const want = run('reference', 'float64');
+        assertClose(run('native', 'float32'), want, 1e-6, 1e-6, 'recomputing the winners');
+        assertClose(run('native', 'float32', true), want, 1e-6, 1e-6, 'winners kept by the forward pass');
       });
     }
   }

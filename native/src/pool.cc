@@ -44,19 +44,42 @@ void for_each_pooled_pixel(const PoolGeometry& g, float* y, F&& f) {
   });
 }
 
-// maxPool(x, xShape, poolSize, strides, pads, outH, outW)
+// maxPool(x, xShape, poolSize, strides, pads, outH, outW, keepIndices): with keepIndices (the
+// forward pass of a recorded graph) the winner of each output, as its pixel index ih·w + iw in
+// the image, rides on the output buffer (Buffer::attachment) for maxPoolGrad, which then need
+// not read x again (Note [Max pooling keeps its winners]).
 Napi::Value MaxPool(const Napi::CallbackInfo& info) {
   const float* x = data_of<float>(info[0]);
   const PoolGeometry g = read_geometry(info, 1);
+  const bool keep = info.Length() > 7 && info[7].As<Napi::Boolean>().Value();
   Buffer* yb;
   Napi::Value out = new_buffer(info.Env(), g.n * g.oh * g.ow * g.c * 4, &yb);
   float* y = static_cast<float*>(yb->data);
+  if (keep) yb->attachment = new_attachment(g.n * g.oh * g.ow * g.c * sizeof(int32_t));
+  int32_t* winners = keep ? static_cast<int32_t*>(yb->attachment->data) : nullptr;
   for_each_pooled_pixel(g, y, [&](int64_t b, const Window& w, float* yo) {
     for (int64_t k = 0; k < g.c; k++) yo[k] = -INFINITY;
+    if (!winners) {
+      for (int64_t ih = w.h0; ih < w.h1; ih++)
+        for (int64_t iw = w.w0; iw < w.w1; iw++) {
+          const float* xt = x + ((b * g.h + ih) * g.w + iw) * g.c;
+          for (int64_t k = 0; k < g.c; k++) yo[k] = max_nan(yo[k], xt[k]);
+        }
+      return;
+    }
+    // The same choice as max_nan (the first NaN, else the first strict maximum), with its index.
+    int32_t* __restrict wo = winners + (yo - y);
+    for (int64_t k = 0; k < g.c; k++) wo[k] = static_cast<int32_t>(w.h0 * g.w + w.w0);
     for (int64_t ih = w.h0; ih < w.h1; ih++)
       for (int64_t iw = w.w0; iw < w.w1; iw++) {
-        const float* xt = x + ((b * g.h + ih) * g.w + iw) * g.c;
-        for (int64_t k = 0; k < g.c; k++) yo[k] = max_nan(yo[k], xt[k]);
+        const float* __restrict xt = x + ((b * g.h + ih) * g.w + iw) * g.c;
+        const int32_t pixel = static_cast<int32_t>(ih * g.w + iw);
+        for (int64_t k = 0; k < g.c; k++) {
+          const float v = xt[k], m = yo[k];
+          const bool better = (v > m) | ((v != v) & (m == m));
+          yo[k] = better ? v : m;
+          wo[k] = better ? pixel : wo[k];
+        }
       }
   });
   return out;
@@ -67,13 +90,26 @@ Napi::Value MaxPool(const Napi::CallbackInfo& info) {
 // only where that maximum is positive (Note [Gradients already masked by a ReLU] in
 // src/ops/relu-masked-grads.ts).
 Napi::Value MaxPoolGrad(const Napi::CallbackInfo& info) {
-  const float* x = data_of<float>(info[0]);
   const float* dy = data_of<float>(info[1]);
   const PoolGeometry g = read_geometry(info, 2);
   const bool relu_masked = info[8].As<Napi::Boolean>().Value();
   Buffer* yb;
   Napi::Value out = new_buffer(info.Env(), g.n * g.h * g.w * g.c * 4, &yb, true);
   float* dx = static_cast<float*>(yb->data);
+  // The forward output, when given and it kept its winners: scatter dy to them directly.
+  Buffer* fwd = info.Length() > 9 && !info[9].IsUndefined() ? get_buffer(info[9]) : nullptr;
+  if (fwd && fwd->attachment) {
+    const int32_t* winners = static_cast<const int32_t*>(fwd->attachment->data);
+    const float* y = static_cast<const float*>(fwd->data);
+    parallel_for(g.n, g.n > 1 && g.n * g.h * g.w * g.c > (1 << 15), [&](int64_t b) {
+      float* dxb = dx + b * g.h * g.w * g.c;
+      const int64_t first = b * g.oh * g.ow * g.c, last = first + g.oh * g.ow * g.c;
+      for (int64_t o = first; o < last; o += g.c)
+        for (int64_t k = 0; k < g.c; k++) dxb[winners[o + k] * g.c + k] += relu_masked && !(y[o + k] > 0) ? 0.f : dy[o + k];
+    });
+    return out;
+  }
+  const float* x = data_of<float>(info[0]);
   // Overlapping windows add into the same pixels, so each image is one serial task.
   parallel_for(g.n, g.n > 1 && g.n * g.h * g.w * g.c > (1 << 15), [&](int64_t b) {
     std::vector<float> best_v(g.c);

@@ -196,9 +196,9 @@ export const VJP: { [P in Primitive]: VjpRule<P> } = {
       needB ? sum(dz, [0, 1, 2]) : null,
     ];
   },
-  maxPool2d: (g, { inputs: [x], attrs, wanted: [wantX] }) => [maxPool2dGradMaybeMasked(x, g, poolPlanFromAttrs(x.shape, attrs), wantX)],
+  maxPool2d: (g, { inputs: [x], output, attrs, wanted: [wantX] }) => [maxPool2dGradMaybeMasked(x, g, poolPlanFromAttrs(x.shape, attrs), wantX, output)],
   // Linear in dy: its adjoint reads the incoming gradient at each window's maximum.
-  maxPool2dGrad: (g, { inputs: [x], attrs }) => [null, gatherAtMaxima(x, g, poolPlanFromAttrs(x.shape, attrs), attrs.reluMasked)],
+  maxPool2dGrad: (g, { inputs: [x, , y], attrs }) => [null, gatherAtMaxima(x, g, poolPlanFromAttrs(x.shape, attrs), attrs.reluMasked), ...(y ? [null] : [])],
   avgPool2d: (g, { inputs: [x], attrs }) => [avgPool2dGrad(g, x.shape, poolPlanFromAttrs(x.shape, attrs))],
   avgPool2dGrad: (g, { attrs }) => [avgPool2dPlanned(g, poolPlanFromAttrs(attrs.inputShape, attrs))],
   softmax: (g, { output, attrs: { axis } }) => [softmaxBackward(output, g, axis)],

@@ -73,9 +73,12 @@ export type OptionalAttrs = {
   conv2d: Conv2dAttrs; // x NHWC, filter [kh, kw, in, out]
   conv2dBackpropInput: Conv2dAttrs & { inputShape: number[] }; // dy, filter
   conv2dBackpropFilter: Conv2dAttrs & { filterShape: number[] }; // x, dy
-  maxPool2d: Pool2dAttrs; // x NHWC
-  // x, dy → dx (dy goes to the first maximum of each window; with reluMasked only where that
-  // maximum is positive: Note [Gradients already masked by a ReLU] in ops/relu-masked-grads.ts)
+  // x NHWC; keepIndices: the kernel may keep each window's winner with the output for
+  // maxPool2dGrad (Note [Max pooling keeps its winners] in ops/pool.ts)
+  maxPool2d: Pool2dAttrs & { keepIndices?: boolean };
+  // x, dy[, y = the forward output] → dx (dy goes to the first maximum of each window; with
+  // reluMasked only where that maximum is positive: Note [Gradients already masked by a ReLU] in
+  // ops/relu-masked-grads.ts)
   maxPool2dGrad: Pool2dAttrs & { reluMasked?: boolean };
   avgPool2d: Pool2dAttrs; // divides by the number of real (unpadded) pixels
   avgPool2dGrad: Pool2dAttrs & { inputShape: number[] }; // dy

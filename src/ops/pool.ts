@@ -10,6 +10,7 @@ import { oneHot } from './nn.js';
 import { extractPatches, foldPatches, type Windows } from './patches.js';
 import { argMax, max, sum } from './reduction.js';
 import { hasKernel, runPrimitive } from './run.js';
+import { isGradEnabled } from '../autograd/tape.js';
 import { reshape, transpose } from './shape-ops.js';
 import { floatType } from '../core/dtype.js';
 
@@ -56,9 +57,18 @@ export function maxPool2d(x: TensorInput, options: Pool2dOptions = {}): Tensor {
   return maxPool2dPlanned(t, planPool2d('maxPool2d', t.shape, options));
 }
 
+// Note [Max pooling keeps its winners]
+// Max pooling's gradient sends dy to each window's first maximum. Found again in the backward
+// pass, that means reading x once more, the largest tensor of a convnet, when it is long out of
+// cache. When the result will be on the tape, the forward kernel may keep the winners with its
+// output (keepIndices; native keeps an int32 pixel index per output value), and the gradient
+// kernel, given that output as a third operand, scatters dy to them directly (PyTorch's
+// max_pool2d_with_indices does the same). Kernels without the option ignore it.
+
 export function maxPool2dPlanned(x: Tensor, plan: PoolPlan): Tensor {
   if (!hasKernel('maxPool2d', x)) return maxPool2dComposite(x, plan);
-  return runPrimitive('maxPool2d', [x], plan.attrs, plan.outShape, x.dtype);
+  const keepIndices = isGradEnabled() && x.requiresGrad;
+  return runPrimitive('maxPool2d', [x], keepIndices ? { ...plan.attrs, keepIndices } : plan.attrs, plan.outShape, x.dtype);
 }
 
 export function maxPool2dComposite(x: Tensor, plan: PoolPlan): Tensor {
@@ -92,9 +102,10 @@ export function avgPool2dComposite(x: Tensor, plan: PoolPlan): Tensor {
  * (a backend kernel only) it goes there only where that maximum is positive, which is the
  * gradient times relu's mask when x is a ReLU output (Note [Gradients already masked by a ReLU]).
  */
-export function maxPool2dGrad(x: Tensor, dy: Tensor, plan: PoolPlan, reluMasked = false): Tensor {
+export function maxPool2dGrad(x: Tensor, dy: Tensor, plan: PoolPlan, reluMasked = false, y?: Tensor): Tensor {
   if (hasKernel('maxPool2dGrad', x)) {
-    return runPrimitive('maxPool2dGrad', [x, dy], reluMasked ? { ...plan.attrs, reluMasked } : plan.attrs, x.shape, x.dtype);
+    // y: the forward output, which may carry the winners (Note [Max pooling keeps its winners]).
+    return runPrimitive('maxPool2dGrad', y ? [x, dy, y] : [x, dy], reluMasked ? { ...plan.attrs, reluMasked } : plan.attrs, x.shape, x.dtype);
   }
   if (reluMasked) throw new ValueError('maxPool2dGrad: reluMasked needs a backend kernel');
   const sel = cast(maxPoolSelection(x, plan), dy.dtype);

@@ -20,12 +20,12 @@ import { maxPool2dGrad, type PoolPlan } from './pool.js';
 // Only while not recording (createGraph off), so a recorded backward pass keeps the plain ops.
 const maskedFor = new WeakMap<Tensor, Tensor>();
 
-/** maxPool2d's gradient, masked by the ReLU that produced x when that is safe (see the Note). */
-export function maxPool2dGradMaybeMasked(x: Tensor, dy: Tensor, plan: PoolPlan, xWanted: boolean): Tensor {
+/** maxPool2d's gradient (y: its forward output), masked by the ReLU that produced x when that is safe (see the Note). */
+export function maxPool2dGradMaybeMasked(x: Tensor, dy: Tensor, plan: PoolPlan, xWanted: boolean, y?: Tensor): Tensor {
   const node = x.node;
   const reluOutput = node?.primitive === 'fusedConv2d' && (node.attrs as { activation?: string }).activation === 'relu';
-  if (!reluOutput || xWanted || isGradEnabled() || !hasKernel('maxPool2dGrad', x)) return maxPool2dGrad(x, dy, plan);
-  const dx = maxPool2dGrad(x, dy, plan, true);
+  if (!reluOutput || xWanted || isGradEnabled() || !hasKernel('maxPool2dGrad', x)) return maxPool2dGrad(x, dy, plan, false, y);
+  const dx = maxPool2dGrad(x, dy, plan, true, y);
   maskedFor.set(dx, x);
   return dx;
 }

@@ -29,8 +29,8 @@ export interface NativeAddon {
   convImpl(kind: number, xShape: readonly number[], fShape: readonly number[], strides: readonly number[], dilation: readonly number[], pads: readonly number[], oh: number, ow: number): string;
   depthwiseConv(kind: number, a: object, b: object, xShape: readonly number[], fShape: readonly number[], strides: readonly number[], dilation: readonly number[], pads: readonly number[], oh: number, ow: number): object;
   depthwiseConvImpl(kind: number, xShape: readonly number[], fShape: readonly number[], strides: readonly number[], dilation: readonly number[], pads: readonly number[], oh: number, ow: number): string;
-  maxPool(x: object, xShape: readonly number[], pool: readonly number[], strides: readonly number[], pads: readonly number[], oh: number, ow: number): object;
-  maxPoolGrad(x: object, dy: object, xShape: readonly number[], pool: readonly number[], strides: readonly number[], pads: readonly number[], oh: number, ow: number, reluMasked: boolean): object;
+  maxPool(x: object, xShape: readonly number[], pool: readonly number[], strides: readonly number[], pads: readonly number[], oh: number, ow: number, keepIndices: boolean): object;
+  maxPoolGrad(x: object, dy: object, xShape: readonly number[], pool: readonly number[], strides: readonly number[], pads: readonly number[], oh: number, ow: number, reluMasked: boolean, y?: object): object;
   avgPool(x: object, xShape: readonly number[], pool: readonly number[], strides: readonly number[], pads: readonly number[], oh: number, ow: number): object;
   avgPoolGrad(dy: object, xShape: readonly number[], pool: readonly number[], strides: readonly number[], pads: readonly number[], oh: number, ow: number): object;
   softmax(x: object, xShape: readonly number[], axis: number, log: boolean): object;

@@ -117,8 +117,9 @@ function makeKernels(addon: NativeAddon): CoreKernels & OptionalKernels {
     conv2dBackpropFilter: conv(2),
     fusedConv2d: ([x, f, bias], attrs, out) =>
       addon.conv(attrs.activation === 'relu' ? 4 : 3, x.data, f.data, x.shape, f.shape, attrs.strides, attrs.dilation, pads4(attrs), out.shape[1], out.shape[2], bias.data),
-    maxPool2d: ([x], a, out) => addon.maxPool(x.data, x.shape, a.poolSize, a.strides, pads4(a), out.shape[1], out.shape[2]),
-    maxPool2dGrad: ([x, dy], a) => addon.maxPoolGrad(x.data, dy.data, x.shape, a.poolSize, a.strides, pads4(a), dy.shape[1], dy.shape[2], a.reluMasked === true),
+    maxPool2d: ([x], a, out) => addon.maxPool(x.data, x.shape, a.poolSize, a.strides, pads4(a), out.shape[1], out.shape[2], a.keepIndices === true),
+    maxPool2dGrad: ([x, dy, y], a) =>
+      addon.maxPoolGrad(x.data, dy.data, x.shape, a.poolSize, a.strides, pads4(a), dy.shape[1], dy.shape[2], a.reluMasked === true, y?.data),
     avgPool2d: ([x], a, out) => addon.avgPool(x.data, x.shape, a.poolSize, a.strides, pads4(a), out.shape[1], out.shape[2]),
     avgPool2dGrad: ([dy], a) => addon.avgPoolGrad(dy.data, a.inputShape, a.poolSize, a.strides, pads4(a), dy.shape[1], dy.shape[2]),
     softmax: ([x], { axis }) => addon.softmax(x.data, x.shape, axis, false),
