@@ -17,8 +17,9 @@ using tag = dnnl::memory::format_tag;
 using dims = dnnl::memory::dims;
 using md = dnnl::memory::desc;
 
-// kBiasForward adds a per-channel bias and, optionally, a ReLU as a oneDNN post-op.
-enum Kind { kForward = 0, kBackpropInput = 1, kBackpropFilter = 2, kBiasForward = 3, kBiasReluForward = 4 };
+// kBiasForward adds a per-channel bias and, optionally, a ReLU as a oneDNN post-op;
+// kBackpropFilterBias also sums dy into the bias gradient in the same pass over dy.
+enum Kind { kForward = 0, kBackpropInput = 1, kBackpropFilter = 2, kBiasForward = 3, kBiasReluForward = 4, kBackpropFilterBias = 5 };
 
 struct ConvGeometry {
   dims x, w, y, strides, dilation, pad_l, pad_r;
@@ -61,8 +62,8 @@ ConvEntry make_entry(int kind, const ConvGeometry& g) {
   dnnl::convolution_forward::desc fwd_d(dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct, x_md, any_w,
                                         y_md, g.strides, g.dilation, g.pad_l, g.pad_r);
   dnnl::convolution_forward::primitive_desc fwd_pd(fwd_d, eng);
-  if (kind == kBiasForward || kind == kBiasReluForward) {
-    const md bias_md({g.y[1]}, dt::f32, tag::a);
+  const md bias_md({g.y[1]}, dt::f32, tag::a);
+  if (kind == kBiasForward || kind == kBiasReluForward || kind == kBackpropFilterBias) {
     dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct, x_md, any_w, bias_md,
                                       y_md, g.strides, g.dilation, g.pad_l, g.pad_r);
     dnnl::primitive_attr attr;
@@ -84,8 +85,12 @@ ConvEntry make_entry(int kind, const ConvGeometry& g) {
     e.prim = dnnl::convolution_backward_data(pd);
     e.weights_md = pd.weights_desc();
   } else {
-    dnnl::convolution_backward_weights::desc d(dnnl::algorithm::convolution_direct, x_md, any_w, y_md, g.strides, g.dilation,
-                                               g.pad_l, g.pad_r);
+    dnnl::convolution_backward_weights::desc d =
+        kind == kBackpropFilterBias
+            ? dnnl::convolution_backward_weights::desc(dnnl::algorithm::convolution_direct, x_md, any_w, bias_md, y_md, g.strides,
+                                                       g.dilation, g.pad_l, g.pad_r)
+            : dnnl::convolution_backward_weights::desc(dnnl::algorithm::convolution_direct, x_md, any_w, y_md, g.strides, g.dilation,
+                                                       g.pad_l, g.pad_r);
     dnnl::convolution_backward_weights::primitive_desc pd(d, eng, fwd_pd);
     e.prim = dnnl::convolution_backward_weights(pd);
     e.weights_md = pd.diff_weights_desc();
@@ -93,7 +98,7 @@ ConvEntry make_entry(int kind, const ConvGeometry& g) {
   // Compare descriptors rather than assume: each kind may pick its own weight layout.
   e.needs_reorder = e.weights_md != user_w;
   if (e.needs_reorder) {
-    e.weights_reorder = kind == kBackpropFilter ? dnnl::reorder(dnnl::reorder::primitive_desc(eng, e.weights_md, eng, user_w))
+    e.weights_reorder = kind == kBackpropFilter || kind == kBackpropFilterBias ? dnnl::reorder(dnnl::reorder::primitive_desc(eng, e.weights_md, eng, user_w))
                                                 : dnnl::reorder(dnnl::reorder::primitive_desc(eng, user_w, eng, e.weights_md));
   }
   return e;
@@ -113,14 +118,21 @@ Napi::Value RunConv(const Napi::CallbackInfo& info, bool depthwise) {
   auto& s = cpu_stream();
   const md x_md(g.x, dt::f32, tag::nhwc), y_md(g.y, dt::f32, tag::nhwc);
   const bool forward = kind == kForward || kind == kBiasForward || kind == kBiasReluForward;
+  const bool filter_grad = kind == kBackpropFilter || kind == kBackpropFilterBias;
   const md& out_md = forward ? y_md : kind == kBackpropInput ? x_md : e.user_weights_md;
+  // [dfilter | dbias] side by side for kBackpropFilterBias.
+  const size_t bias_bytes = kind == kBackpropFilterBias ? static_cast<size_t>(g.y[1]) * sizeof(float) : 0;
   Buffer* yb;
-  Napi::Value out = new_buffer(info.Env(), out_md.get_size(), &yb);
+  Napi::Value out = new_buffer(info.Env(), out_md.get_size() + bias_bytes, &yb);
   SignalGuard hold;  // Note [Signals and oneDNN]
-  if (kind == kBackpropFilter) {
+  if (filter_grad) {
     dnnl::memory x_mem(x_md, eng, ab->data), dy_mem(y_md, eng, bb->data), user_dw(e.user_weights_md, eng, yb->data);
     dnnl::memory dw = e.needs_reorder ? dnnl::memory(e.weights_md, eng) : user_dw;
-    e.prim.execute(s, {{DNNL_ARG_SRC, x_mem}, {DNNL_ARG_DIFF_DST, dy_mem}, {DNNL_ARG_DIFF_WEIGHTS, dw}});
+    std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, x_mem}, {DNNL_ARG_DIFF_DST, dy_mem}, {DNNL_ARG_DIFF_WEIGHTS, dw}};
+    if (bias_bytes) {
+      args.emplace(DNNL_ARG_DIFF_BIAS, dnnl::memory(md({g.y[1]}, dt::f32, tag::a), eng, static_cast<char*>(yb->data) + out_md.get_size()));
+    }
+    e.prim.execute(s, args);
     if (e.needs_reorder) e.weights_reorder.execute(s, dw, user_dw);
   } else {
     dnnl::memory user_w(e.user_weights_md, eng, bb->data);

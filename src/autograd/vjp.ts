@@ -1,5 +1,7 @@
 import type { Primitive, PrimitiveAttrs } from '../backend/primitives.js';
-import { planFromAttrs, conv2dPlanned, backpropFilterPlanned, backpropInputPlanned } from '../ops/conv.js';
+import {
+  planFromAttrs, conv2dPlanned, backpropFilterAndBiasPlanned, backpropFilterAndBiasVjp, backpropFilterPlanned, backpropInputPlanned,
+} from '../ops/conv.js';
 import {
   depthwiseBackpropFilterPlanned, depthwiseBackpropInputPlanned, depthwiseConv2dPlanned, depthwisePlanFromAttrs,
 } from '../ops/depthwise-conv.js';
@@ -190,12 +192,16 @@ export const VJP: { [P in Primitive]: VjpRule<P> } = {
     // Note [Gradients already masked by a ReLU]: the max-pooling rule may have applied the mask.
     const dz = attrs.activation === 'relu' && !isMaskedFor(g, output) ? reluGrad(output, g) : g;
     const plan = planFromAttrs(x.shape, f.shape, attrs);
+    // Filter and bias together read dz once (conv2dBackpropFilterBias where the backend has it).
+    const [df, db] = needF && needB ? backpropFilterAndBiasPlanned(x, dz, f.shape, plan) : [null, null];
     return [
       needX ? backpropInputPlanned(dz, f, x.shape, plan) : null,
-      needF ? backpropFilterPlanned(x, dz, f.shape, plan) : null,
-      needB ? sum(dz, [0, 1, 2]) : null,
+      df ?? (needF ? backpropFilterPlanned(x, dz, f.shape, plan) : null),
+      db ?? (needB ? sum(dz, [0, 1, 2]) : null),
     ];
   },
+  conv2dBackpropFilterBias: (g, { inputs: [x, dz], attrs, needs }) =>
+    backpropFilterAndBiasVjp(x, dz, g, attrs.filterShape, planFromAttrs(x.shape, attrs.filterShape, attrs), needs),
   maxPool2d: (g, { inputs: [x], output, attrs, wanted: [wantX] }) => [maxPool2dGradMaybeMasked(x, g, poolPlanFromAttrs(x.shape, attrs), wantX, output)],
   // Linear in dy: its adjoint reads the incoming gradient at each window's maximum.
   maxPool2dGrad: (g, { inputs: [x, , y], attrs }) => [null, gatherAtMaxima(x, g, poolPlanFromAttrs(x.shape, attrs), attrs.reluMasked), ...(y ? [null] : [])],

@@ -73,6 +73,8 @@ export type OptionalAttrs = {
   conv2d: Conv2dAttrs; // x NHWC, filter [kh, kw, in, out]
   conv2dBackpropInput: Conv2dAttrs & { inputShape: number[] }; // dy, filter
   conv2dBackpropFilter: Conv2dAttrs & { filterShape: number[] }; // x, dy
+  // x, dy → flat [dfilter | dbias (the sum of dy over N, H, W)] in one pass over dy
+  conv2dBackpropFilterBias: Conv2dAttrs & { filterShape: number[] };
   // x NHWC; keepIndices: the kernel may keep each window's winner with the output for
   // maxPool2dGrad (Note [Max pooling keeps its winners] in ops/pool.ts)
   maxPool2d: Pool2dAttrs & { keepIndices?: boolean };

@@ -3,12 +3,13 @@ import { ShapeError, fmtShape } from '../core/errors.js';
 import { checkKeys } from '../core/options.js';
 import { Tensor } from '../tensor/tensor.js';
 import { geometry2d, pair, checkNhwc, type Padding, type Pair } from './conv-geometry.js';
-import { cast } from './elementwise.js';
+import { add, cast } from './elementwise.js';
 import { matmul } from './linalg.js';
 import { asTensor, requireFloat, type TensorInput } from './operand.js';
 import { extractPatches, foldPatches, type Windows } from './patches.js';
 import { hasKernel, runPrimitive } from './run.js';
-import { reshape } from './shape-ops.js';
+import { broadcastTo, reshape, slice } from './shape-ops.js';
+import { sum } from './reduction.js';
 import { promoteTypes } from '../core/dtype.js';
 
 export interface Conv2dOptions {
@@ -110,6 +111,28 @@ export function conv2dBackpropFilter(x: TensorInput, dy: TensorInput, filterShap
     throw new ShapeError(`conv2dBackpropFilter: dy must have shape ${fmtShape(plan.outShape)}; received ${fmtShape(tdy.shape)}`);
   }
   return backpropFilterPlanned(tx, tdy, filterShape, plan);
+}
+
+/**
+ * The filter and bias gradients of a convolution with a bias, from its input x and the gradient
+ * dz of its pre-activation output: one kernel (one pass over dz) where the backend has it.
+ */
+export function backpropFilterAndBiasPlanned(x: Tensor, dz: Tensor, filterShape: readonly number[], plan: ConvPlan): [Tensor, Tensor] {
+  if (!hasKernel('conv2dBackpropFilterBias', x)) return [backpropFilterPlanned(x, dz, filterShape, plan), sum(dz, [0, 1, 2])];
+  const filterSize = filterShape.reduce((a, b) => a * b, 1), channels = filterShape[3];
+  const both = runPrimitive('conv2dBackpropFilterBias', [x, dz], { ...plan.attrs, filterShape: filterShape.slice() }, [filterSize + channels], x.dtype);
+  return [reshape(slice(both, [0], [filterSize]), filterShape), slice(both, [filterSize], [channels])];
+}
+
+/** The VJP of conv2dBackpropFilterBias for an upstream G = [G_filter | G_bias]: d/dx and d/ddz. */
+export function backpropFilterAndBiasVjp(x: Tensor, dz: Tensor, G: Tensor, filterShape: readonly number[], plan: ConvPlan, needs: readonly boolean[]): [Tensor | null, Tensor | null] {
+  const filterSize = filterShape.reduce((a, b) => a * b, 1), channels = filterShape[3];
+  const gFilter = reshape(slice(G, [0], [filterSize]), filterShape), gBias = slice(G, [filterSize], [channels]);
+  // <G_filter, dw(x, dz)> = <x, dx(dz, G_filter)> = <conv(x, G_filter), dz>; <G_bias, Σ dz> = <broadcast G_bias, dz>.
+  return [
+    needs[0] ? backpropInputPlanned(dz, gFilter, x.shape, plan) : null,
+    needs[1] ? add(conv2dPlanned(x, gFilter, plan), broadcastTo(gBias, dz.shape)) : null,
+  ];
 }
 
 export function backpropFilterPlanned(x: Tensor, dy: Tensor, filterShape: readonly number[], plan: ConvPlan): Tensor {

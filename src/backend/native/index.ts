@@ -62,9 +62,10 @@ const pads4 = (a: Conv2dAttrs | Pool2dAttrs) => [a.pads.top, a.pads.bottom, a.pa
 function makeKernels(addon: NativeAddon): CoreKernels & OptionalKernels {
   const strided = (x: TensorInfo, shape: Shape, strides: readonly number[], base = 0) =>
     addon.strided(x.data, shape, strides, base, code(x.dtype));
-  const conv = (kind: number): Kernel<'conv2d' | 'conv2dBackpropInput' | 'conv2dBackpropFilter'> => ([a, b], attrs, out) => {
+  // Kinds as native/src/conv.cc: 0 forward, 1 backprop input, 2 backprop filter, 5 filter and bias.
+  const conv = (kind: number): Kernel<'conv2d' | 'conv2dBackpropInput' | 'conv2dBackpropFilter' | 'conv2dBackpropFilterBias'> => ([a, b], attrs, out) => {
     const xShape = kind === 1 ? (attrs as { inputShape: number[] }).inputShape : a.shape;
-    const fShape = kind === 2 ? (attrs as { filterShape: number[] }).filterShape : b.shape;
+    const fShape = kind === 2 || kind === 5 ? (attrs as { filterShape: number[] }).filterShape : b.shape;
     const yShape = kind === 0 ? out.shape : kind === 1 ? a.shape : b.shape;
     return addon.conv(kind, a.data, b.data, xShape, fShape, attrs.strides, attrs.dilation, pads4(attrs), yShape[1], yShape[2]);
   };
@@ -115,6 +116,7 @@ function makeKernels(addon: NativeAddon): CoreKernels & OptionalKernels {
     conv2d: conv(0),
     conv2dBackpropInput: conv(1),
     conv2dBackpropFilter: conv(2),
+    conv2dBackpropFilterBias: conv(5),
     fusedConv2d: ([x, f, bias], attrs, out) =>
       addon.conv(attrs.activation === 'relu' ? 4 : 3, x.data, f.data, x.shape, f.shape, attrs.strides, attrs.dilation, pads4(attrs), out.shape[1], out.shape[2], bias.data),
     maxPool2d: ([x], a, out) => addon.maxPool(x.data, x.shape, a.poolSize, a.strides, pads4(a), out.shape[1], out.shape[2], a.keepIndices === true),
