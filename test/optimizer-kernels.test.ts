@@ -19,6 +19,13 @@ const configs: [string, Make][] = [
   ['adam', () => st.optimizers.adam({ learningRate: 0.01 })],
   ['adam amsgrad + globalClipNorm', () => st.optimizers.adam({ learningRate: 0.01, amsgrad: true, globalClipNorm: 1 })],
   ['adamw', () => st.optimizers.adamw({ learningRate: 0.01 })],
+  ['adagrad', () => st.optimizers.adagrad({ learningRate: 0.1 })],
+  ['adagrad + weight decay, initial accumulator 0.5', () => st.optimizers.adagrad({ learningRate: 0.1, initialAccumulatorValue: 0.5, weightDecay: 0.05 })],
+  ['adadelta', () => st.optimizers.adadelta({ learningRate: 1 })],
+  ['adadelta rho 0.7 + clipValue', () => st.optimizers.adadelta({ learningRate: 1, rho: 0.7, clipValue: 0.5 })],
+  ['adamax', () => st.optimizers.adamax({ learningRate: 0.05 })],
+  ['adamax + weight decay', () => st.optimizers.adamax({ learningRate: 0.05, beta1: 0.8, beta2: 0.99, weightDecay: 0.02 })],
+  ['nadam (ops on every backend)', () => st.optimizers.nadam({ learningRate: 0.05 })],
 ];
 
 /** Five steps of fixed pseudo-random gradients on two variables; returns their final values. */

@@ -10,7 +10,7 @@
 namespace strata {
 namespace {
 
-enum Kind { kSgd = 0, kRmsprop = 1, kAdam = 2 };
+enum Kind { kSgd = 0, kRmsprop = 1, kAdam = 2, kAdagrad = 3, kAdadelta = 4, kAdamax = 5 };
 constexpr int64_t kChunk = 1 << 14;
 
 // Runs body(from, to) over chunks of the elements, across threads for large variables.
@@ -103,6 +103,56 @@ void adam(const AdamArgs& a, int64_t n) {
   for_elements_chunked(n, [&](int64_t from, int64_t to) { adam_range<AMSGRAD>(a, from, to); });
 }
 
+// The rules without momentum-style options, each over its slots (Keras 3's formulas, as
+// src/optimizers/adaptive.ts): a = accumulator(s), w1 = w - w·decay - step.
+struct SimpleArgs {
+  const float* w; const float* g; const float* s0; const float* s1;
+  float* w1; float* s0_1; float* s1_1;
+  float lr, decay, eps, rho, one_minus_rho, beta2;
+};
+
+// Adagrad: acc += g²; w -= lr·g / √(acc + ε).
+OPTIMIZER_CLONES void adagrad_range(const SimpleArgs& a, int64_t from, int64_t to) {
+  const float* __restrict w = a.w; const float* __restrict g = a.g; const float* __restrict acc = a.s0;
+  float* __restrict w1 = a.w1; float* __restrict acc1 = a.s0_1;
+  for (int64_t i = from; i < to; i++) {
+    const float gi = g[i], ai = acc[i] + gi * gi;
+    acc1[i] = ai;
+    w1[i] = (w[i] - w[i] * a.decay) - gi * a.lr / std::sqrt(ai + a.eps);
+  }
+}
+
+// Adadelta: A = ρA + (1-ρ)g²; δ = -√(D + ε)·g / √(A + ε); D = ρD + (1-ρ)δ²; w += lr·δ.
+OPTIMIZER_CLONES void adadelta_range(const SimpleArgs& a, int64_t from, int64_t to) {
+  const float* __restrict w = a.w; const float* __restrict g = a.g;
+  const float* __restrict acc_g = a.s0; const float* __restrict acc_d = a.s1;
+  float* __restrict w1 = a.w1; float* __restrict acc_g1 = a.s0_1; float* __restrict acc_d1 = a.s1_1;
+  for (int64_t i = from; i < to; i++) {
+    const float gi = g[i];
+    const float ag = acc_g[i] * a.rho + gi * gi * a.one_minus_rho;
+    const float delta = -std::sqrt(acc_d[i] + a.eps) * gi / std::sqrt(ag + a.eps);
+    acc_g1[i] = ag;
+    acc_d1[i] = acc_d[i] * a.rho + delta * delta * a.one_minus_rho;
+    w1[i] = (w[i] - w[i] * a.decay) + delta * a.lr;
+  }
+}
+
+// Adamax: m += (g - m)(1 - β1); u = max(β2·u, |g|); w -= lr·m / (u + ε), lr already divided by
+// 1 - β1^t (here `rho` carries 1 - β1 and `beta2` β2).
+OPTIMIZER_CLONES void adamax_range(const SimpleArgs& a, int64_t from, int64_t to) {
+  const float* __restrict w = a.w; const float* __restrict g = a.g; const float* __restrict m = a.s0; const float* __restrict u = a.s1;
+  float* __restrict w1 = a.w1; float* __restrict m1 = a.s0_1; float* __restrict u1 = a.s1_1;
+  for (int64_t i = from; i < to; i++) {
+    const float gi = g[i];
+    const float mi = m[i] + (gi - m[i]) * a.rho;
+    const float scaled = u[i] * a.beta2, ag = std::fabs(gi);
+    const float ui = scaled > ag ? scaled : ag;
+    m1[i] = mi;
+    u1[i] = ui;
+    w1[i] = (w[i] - w[i] * a.decay) - mi * a.lr / (ui + a.eps);
+  }
+}
+
 // optimizerUpdate(kind, variable, grad, slots[], n, params[]) -> [variable', slots'...]
 // params: sgd [lr, decay, momentum, nesterov]; rmsprop [lr, decay, rho, momentum, epsilon,
 // centered, 1 - rho]; adam [alpha, decay, beta1, beta2, epsilon, amsgrad, 1 - beta1, 1 - beta2].
@@ -165,6 +215,17 @@ Napi::Value OptimizerUpdate(const Napi::CallbackInfo& info) {
                      lr, decay, static_cast<float>(p[4]), static_cast<float>(p[6]), static_cast<float>(p[7])};
     if (p[5] != 0) adam<true>(a, n);
     else adam<false>(a, n);
+  } else if (kind == kAdagrad || kind == kAdadelta || kind == kAdamax) {
+    // params: adagrad [lr, decay, epsilon]; adadelta [lr, decay, epsilon, rho, 1 - rho];
+    // adamax [lr / (1 - beta1^t), decay, epsilon, 1 - beta1, beta2].
+    const auto f = [&](size_t i) { return i < p.size() ? static_cast<float>(p[i]) : 0.f; };
+    const SimpleArgs a{w, g, in[0], k > 1 ? in[1] : nullptr, w1, out[0], k > 1 ? out[1] : nullptr,
+                       lr, decay, /* eps */ f(2), /* rho or 1 - beta1 */ f(3), /* 1 - rho */ f(4), /* beta2 */ f(4)};
+    for_elements_chunked(n, [&](int64_t from, int64_t to) {
+      if (kind == kAdagrad) adagrad_range(a, from, to);
+      else if (kind == kAdadelta) adadelta_range(a, from, to);
+      else adamax_range(a, from, to);
+    });
   } else {
     throw Napi::Error::New(env, "native backend: unknown optimizer kind " + std::to_string(kind));
   }

@@ -37,7 +37,10 @@ export type OptionalKernels = { [P in OptionalPrimitive]?: Kernel<P> };
 export type FusedUpdate =
   | { kind: 'sgd'; lr: number; decay: number; momentum: number; nesterov: boolean } // [momentum] if momentum > 0
   | { kind: 'rmsprop'; lr: number; decay: number; rho: number; momentum: number; epsilon: number; centered: boolean } // [velocity, momentum?, averageGrad?]
-  | { kind: 'adam'; lr: number; decay: number; beta1: number; beta2: number; epsilon: number; amsgrad: boolean }; // [m, v, vhat?]
+  | { kind: 'adam'; lr: number; decay: number; beta1: number; beta2: number; epsilon: number; amsgrad: boolean } // [m, v, vhat?]
+  | { kind: 'adagrad'; lr: number; decay: number; epsilon: number } // [accumulator]
+  | { kind: 'adadelta'; lr: number; decay: number; rho: number; epsilon: number } // [accumulated grad², accumulated delta²]
+  | { kind: 'adamax'; lr: number; decay: number; beta1: number; beta2: number; epsilon: number }; // [m, u]; lr / (1 - beta1^t)
 
 export interface MemoryInfo {
   /** Storage buffers the backend holds (several tensors may share one after a reshape). */

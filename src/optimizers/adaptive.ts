@@ -1,8 +1,11 @@
 import { abs, add, div, maximum, mul, neg, sqrt, square, sub } from '../ops/elementwise.js';
+import type { FusedUpdate } from '../backend/backend.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { Optimizer, filledSlot, zeroSlots, type CommonOptions, type RuleResult } from './optimizer.js';
 
-// The optimizers without a fused kernel: their rules run as public ops on every backend.
+// Adagrad, Adadelta, Adamax and Nadam. Their rules, written with public ops, run on every backend
+// and are the oracle of the fused kernels that a backend may offer for the first three (native
+// does); Nadam's momentum cache always runs as ops.
 
 export interface AdagradOptions extends CommonOptions {
   initialAccumulatorValue?: number;
@@ -27,6 +30,10 @@ export class Adagrad extends Optimizer {
   protected rule(w: Tensor, g: Tensor, [acc]: Tensor[], lr: number): RuleResult {
     const acc1 = add(acc, square(g));
     return { value: sub(w, div(mul(g, lr), sqrt(add(acc1, this.epsilon)))), slots: [acc1] };
+  }
+
+  protected override fused(lr: number): FusedUpdate {
+    return { kind: 'adagrad', lr, decay: 0, epsilon: this.epsilon };
   }
 
   protected ownConfig() {
@@ -65,6 +72,10 @@ export class Adadelta extends Optimizer {
     return { value: add(w, mul(delta, lr)), slots: [accGrad1, accDelta1] };
   }
 
+  protected override fused(lr: number): FusedUpdate {
+    return { kind: 'adadelta', lr, decay: 0, rho: this.rho, epsilon: this.epsilon };
+  }
+
   protected ownConfig() {
     return { rho: this.rho, epsilon: this.epsilon };
   }
@@ -100,6 +111,10 @@ export class Adamax extends Optimizer {
     return { value: sub(w, div(mul(m1, scale), add(u1, this.epsilon))), slots: [m1, u1] };
   }
 
+  protected override fused(lr: number, step: number): FusedUpdate | undefined {
+    return { kind: 'adamax', lr: lr / (1 - Math.pow(this.beta1, step)), decay: 0, beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon };
+  }
+
   protected ownConfig() {
     return { beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon };
   }
@@ -129,6 +144,11 @@ export class Nadam extends Adamax {
     }
     for (; this.productStep < t; this.productStep++) this.product *= this.u(this.productStep + 1);
     return this.product;
+  }
+
+  /** Nadam's rule is its own: no fused kernel (Adamax's would be wrong here). */
+  protected override fused(): FusedUpdate | undefined {
+    return undefined;
   }
 
   protected override rule(w: Tensor, g: Tensor, [m, v]: Tensor[], lr: number, step: number): RuleResult {

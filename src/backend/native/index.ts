@@ -218,12 +218,18 @@ export class NativeBackend implements Backend {
   }
 
   optimizerUpdate(update: FusedUpdate, variable: TensorInfo, grad: TensorInfo, slots: readonly TensorInfo[]): { variable: DataHandle; slots: DataHandle[] } {
-    const params =
-      update.kind === 'sgd' ? [update.lr, update.decay, update.momentum, +update.nesterov]
-      // 1 - rho and 1 - beta are taken here in double precision: in float32, 1 - 0.999 is off by 1e-5.
-      : update.kind === 'rmsprop' ? [update.lr, update.decay, update.rho, update.momentum, update.epsilon, +update.centered, 1 - update.rho]
-      : [update.lr, update.decay, update.beta1, update.beta2, update.epsilon, +update.amsgrad, 1 - update.beta1, 1 - update.beta2];
-    const kind = { sgd: 0, rmsprop: 1, adam: 2 }[update.kind];
+    // 1 - rho and 1 - beta are taken here in double precision: in float32, 1 - 0.999 is off by 1e-5.
+    const params = (() => {
+      switch (update.kind) {
+        case 'sgd': return [update.lr, update.decay, update.momentum, +update.nesterov];
+        case 'rmsprop': return [update.lr, update.decay, update.rho, update.momentum, update.epsilon, +update.centered, 1 - update.rho];
+        case 'adam': return [update.lr, update.decay, update.beta1, update.beta2, update.epsilon, +update.amsgrad, 1 - update.beta1, 1 - update.beta2];
+        case 'adagrad': return [update.lr, update.decay, update.epsilon];
+        case 'adadelta': return [update.lr, update.decay, update.epsilon, update.rho, 1 - update.rho];
+        case 'adamax': return [update.lr, update.decay, update.epsilon, 1 - update.beta1, update.beta2];
+      }
+    })();
+    const kind = { sgd: 0, rmsprop: 1, adam: 2, adagrad: 3, adadelta: 4, adamax: 5 }[update.kind];
     const [w, ...s] = this.addon.optimizerUpdate(kind, variable.data, grad.data, slots.map((t) => t.data), sizeOf(variable.shape), params);
     return { variable: w, slots: s };
   }
