@@ -1,4 +1,4 @@
-// The two benchmark models written with Strata ops (no layers exist yet),
+// The two benchmark models written with Strata ops (what the conv2d and dense layers run),
 // Keras's RMSprop through st.optimizers and a random in-memory data set.
 import * as st from '../dist/index.js';
 import { tick } from './measure.js';
@@ -44,7 +44,7 @@ export function convnet(): Model {
       let h = st.maxPool2d(conv(x, f1, b1), { poolSize: 2, strides: 2 });
       h = st.maxPool2d(conv(h, f2, b2), { poolSize: 2, strides: 2 });
       h = conv(h, f3, b3);
-      return st.add(st.matmul(st.reshape(h, [x.shape[0], -1]), w), b);
+      return st.fused.matMul({ a: st.reshape(h, [x.shape[0], -1]), b: w, bias: b });
     },
   };
 }
@@ -57,8 +57,9 @@ export function mlp(): Model {
     name: 'mlp',
     inputShape: [784],
     params,
+    // What dense layers with a bias run: one fused kernel where the backend has it.
     forward(x) {
-      return st.add(st.matmul(st.relu(st.add(st.matmul(x, w1), b1)), w2), b2);
+      return st.fused.matMul({ a: st.fused.matMul({ a: x, b: w1, bias: b1, activation: 'relu' }), b: w2, bias: b2 });
     },
   };
 }

@@ -77,7 +77,7 @@ class Convnet:
         h = F.max_pool2d(F.relu(F.conv2d(x, f1, b1)), 2)
         h = F.max_pool2d(F.relu(F.conv2d(h, f2, b2)), 2)
         h = F.relu(F.conv2d(h, f3, b3))
-        return h.reshape(x.shape[0], -1) @ w + b
+        return F.linear(h.reshape(x.shape[0], -1), w.t(), b)  # what nn.Linear runs (addmm)
 
 
 class Mlp:
@@ -88,7 +88,9 @@ class Mlp:
 
     def forward(self, x):
         w1, b1, w2, b2 = self.params
-        return F.relu(x @ w1 + b1) @ w2 + b2
+        # What nn.Linear layers run: F.linear (addmm, the bias inside the GEMM), as Strata's
+        # side uses st.fused.matMul.
+        return F.linear(F.relu(F.linear(x, w1.t(), b1)), w2.t(), b2)
 
 
 class RMSprop:

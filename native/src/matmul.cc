@@ -104,8 +104,49 @@ Napi::Value Matmul(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// fusedMatmul(a, b, bias, batch, m, k, n, transposeA, transposeB, relu): activation(a·b + bias)
+// in one oneDNN matmul, the bias [n] broadcast over rows and the ReLU as a post-op (tfjs's
+// fused.matMul; what a dense layer with a bias runs).
+Napi::Value FusedMatmul(const Napi::CallbackInfo& info) {
+  Buffer* ab = get_buffer(info[0]);
+  Buffer* bb = get_buffer(info[1]);
+  Buffer* biasb = get_buffer(info[2]);
+  auto n_at = [&](int i) { return info[i].As<Napi::Number>().Int64Value(); };
+  const int64_t batch = n_at(3), m = n_at(4), k = n_at(5), n = n_at(6);
+  const bool ta = info[7].As<Napi::Boolean>().Value(), tb = info[8].As<Napi::Boolean>().Value();
+  const bool relu = info[9].As<Napi::Boolean>().Value();
+  Buffer* yb;
+  Napi::Value out = new_buffer(info.Env(), batch * m * n * 4, &yb);
+  OneThreadScope one_thread(batch * m * n * k < kSmallProduct);
+  auto& e = matmul_cache().get(cache_key("fmm", batch, m, k, n, ta, tb, relu), [&] {
+    const dnnl::memory::desc a_md(dims{batch, m, k}, dt::f32, ta ? dims{m * k, 1, m} : dims{m * k, k, 1});
+    const dnnl::memory::desc b_md(dims{batch, k, n}, dt::f32, tb ? dims{k * n, 1, k} : dims{k * n, n, 1});
+    const dnnl::memory::desc bias_md(dims{1, 1, n}, dt::f32, dims{n, n, 1});
+    const dnnl::memory::desc c_md(dims{batch, m, n}, dt::f32, dims{m * n, n, 1});
+    dnnl::primitive_attr attr;
+    if (relu) {
+      dnnl::post_ops ops;
+      ops.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f);  // 2.6: scale first
+      attr.set_post_ops(ops);
+    }
+    dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(a_md, b_md, bias_md, c_md), attr, cpu_engine());
+    return MatmulEntry{pd, dnnl::matmul(pd)};
+  });
+  dnnl::memory a_mem(e.pd.src_desc(), cpu_engine(), ab->data);
+  dnnl::memory b_mem(e.pd.weights_desc(), cpu_engine(), bb->data);
+  dnnl::memory bias_mem(e.pd.bias_desc(), cpu_engine(), biasb->data);
+  dnnl::memory c_mem(e.pd.dst_desc(), cpu_engine(), yb->data);
+  SignalGuard hold;  // Note [Signals and oneDNN]
+  e.prim.execute(cpu_stream(), {{DNNL_ARG_SRC, a_mem}, {DNNL_ARG_WEIGHTS, b_mem}, {DNNL_ARG_BIAS, bias_mem}, {DNNL_ARG_DST, c_mem}});
+  cpu_stream().wait();
+  return out;
+}
+
 }  // namespace
 
-void init_matmul(Napi::Env env, Napi::Object exports) { exports.Set("matmul", Napi::Function::New(env, Matmul)); }
+void init_matmul(Napi::Env env, Napi::Object exports) {
+  exports.Set("matmul", Napi::Function::New(env, Matmul));
+  exports.Set("fusedMatmul", Napi::Function::New(env, FusedMatmul));
+}
 
 }  // namespace strata

@@ -1,4 +1,5 @@
 import type { Primitive, PrimitiveAttrs } from '../backend/primitives.js';
+import { isGradEnabled } from './tape.js';
 import {
   planFromAttrs, conv2dPlanned, backpropFilterAndBiasPlanned, backpropFilterAndBiasVjp, backpropFilterPlanned, backpropInputPlanned,
 } from '../ops/conv.js';
@@ -56,6 +57,25 @@ const extremumRule: VjpRule<'max' | 'min'> = (g, { inputs: [x], output, attrs: {
 };
 
 const none: VjpRule<Primitive> = (_g, { inputs }) => inputs.map(() => null);
+
+/**
+ * Frees a gradient a rule computed for itself (a fused activation's masked gradient) once the
+ * rule is done with it, when the backward pass is not recorded: unlike the gradients the rules
+ * return, which backward() releases as it goes, nothing else would free it before the next
+ * garbage collection, and it is activation-sized.
+ */
+function releaseLocal(t: Tensor, upstream: Tensor): void {
+  if (t !== upstream && !isGradEnabled()) t.dispose();
+}
+
+/** The gradients of a batched a·b (either operand transposed) for an upstream g; null where not needed. */
+function matmulGrads(a: Tensor, b: Tensor, g: Tensor, ta: boolean, tb: boolean, needA: boolean, needB: boolean): (Tensor | null)[] {
+  const pick = (da: () => Tensor, db: () => Tensor) => [needA ? da() : null, needB ? db() : null];
+  if (!ta && !tb) return pick(() => batchMatmul(g, b, false, true), () => batchMatmul(a, g, true, false));
+  if (!ta && tb) return pick(() => batchMatmul(g, b, false, false), () => batchMatmul(g, a, true, false));
+  if (ta && !tb) return pick(() => batchMatmul(b, g, false, true), () => batchMatmul(a, g, false, false));
+  return pick(() => batchMatmul(b, g, true, true), () => batchMatmul(g, a, true, true));
+}
 
 export const VJP: { [P in Primitive]: VjpRule<P> } = {
   // ---- unary
@@ -135,12 +155,15 @@ export const VJP: { [P in Primitive]: VjpRule<P> } = {
   argMin: none,
 
   // ---- linear algebra
-  matmul: (g, { inputs: [a, b], attrs: { transposeA: ta, transposeB: tb }, needs: [needA, needB] }) => {
-    const pick = (da: () => Tensor, db: () => Tensor) => [needA ? da() : null, needB ? db() : null];
-    if (!ta && !tb) return pick(() => batchMatmul(g, b, false, true), () => batchMatmul(a, g, true, false));
-    if (!ta && tb) return pick(() => batchMatmul(g, b, false, false), () => batchMatmul(g, a, true, false));
-    if (ta && !tb) return pick(() => batchMatmul(b, g, false, true), () => batchMatmul(a, g, false, false));
-    return pick(() => batchMatmul(b, g, true, true), () => batchMatmul(g, a, true, true));
+  matmul: (g, { inputs: [a, b], attrs: { transposeA, transposeB }, needs: [needA, needB] }) =>
+    matmulGrads(a, b, g, transposeA, transposeB, needA, needB),
+  // y = act(a·b + bias): the activation's gradient first (relu: where y > 0), then the matmul's,
+  // and the bias gets the sum over the batch and the rows.
+  fusedMatMul: (g, { inputs: [a, b], output, attrs: { transposeA, transposeB, activation }, needs: [needA, needB, needBias] }) => {
+    const dz = activation === 'relu' ? reluGrad(output, g) : g;
+    const grads = [...matmulGrads(a, b, dz, transposeA, transposeB, needA, needB), needBias ? sum(dz, [0, 1]) : null];
+    releaseLocal(dz, g);
+    return grads;
   },
 
   // ---- data movement
@@ -194,11 +217,13 @@ export const VJP: { [P in Primitive]: VjpRule<P> } = {
     const plan = planFromAttrs(x.shape, f.shape, attrs);
     // Filter and bias together read dz once (conv2dBackpropFilterBias where the backend has it).
     const [df, db] = needF && needB ? backpropFilterAndBiasPlanned(x, dz, f.shape, plan) : [null, null];
-    return [
+    const grads = [
       needX ? backpropInputPlanned(dz, f, x.shape, plan) : null,
       df ?? (needF ? backpropFilterPlanned(x, dz, f.shape, plan) : null),
       db ?? (needB ? sum(dz, [0, 1, 2]) : null),
     ];
+    releaseLocal(dz, g);
+    return grads;
   },
   conv2dBackpropFilterBias: (g, { inputs: [x, dz], attrs, needs }) =>
     backpropFilterAndBiasVjp(x, dz, g, attrs.filterShape, planFromAttrs(x.shape, attrs.filterShape, attrs), needs),

@@ -95,6 +95,8 @@ export type OptionalAttrs = {
   sparseSoftmaxCrossEntropyGrad: NoAttrs;
   // activation(conv2d(x, filter) + bias) in one kernel: x NHWC, filter [kh, kw, in, out], bias [out].
   fusedConv2d: Conv2dAttrs & { activation: FusedActivation };
+  // activation(a·b + bias) in one kernel: a [B, M, K], b [B, K, N] (either transposed), bias [N].
+  fusedMatMul: { transposeA: boolean; transposeB: boolean; activation: FusedActivation };
   // One recurrent cell step's pointwise part (Note [Fused recurrent cells] in ops/recurrent-cells.ts).
   lstmCell: NoAttrs; // z [B, 4u] (gates i, f, c, o), cPrev [B, u] → [B, 2u]: h then c
   lstmCellGrad: NoAttrs; // z, cPrev, g [B, 2u] (dh then dc) → [B, 5u]: dz then dcPrev

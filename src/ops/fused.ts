@@ -7,6 +7,8 @@ import { conv2d, planConv2d, type Conv2dOptions } from './conv.js';
 import { add, cast, relu } from './elementwise.js';
 import { asTensor, requireFloat, type TensorInput } from './operand.js';
 import { hasKernel, runPrimitive } from './run.js';
+import { matmul } from './linalg.js';
+import { reshape } from './shape-ops.js';
 import { promoteTypes } from '../core/dtype.js';
 
 export interface FusedConv2dArgs extends Conv2dOptions {
@@ -53,4 +55,55 @@ export function fusedConv2dComposite(x: Tensor, filter: Tensor, bias: Tensor | u
   return activation === 'relu' ? relu(y) : y;
 }
 
-export const fused = { conv2d: fusedConv2d };
+export interface FusedMatMulArgs {
+  a: TensorInput;
+  b: TensorInput;
+  transposeA?: boolean;
+  transposeB?: boolean;
+  /** Per output column, shape [N]. */
+  bias?: TensorInput;
+  activation?: FusedActivation;
+}
+
+const FUSED_MATMUL_KEYS = ['a', 'b', 'transposeA', 'transposeB', 'bias', 'activation'];
+
+/**
+ * activation(matmul(a, b) + bias), as tfjs's tf.fused.matMul: one kernel (the bias and ReLU
+ * inside oneDNN's matmul) for 2-D or equally batched 3-D operands with a bias on a backend that
+ * has it, else the ops it stands for, which are also its oracle. What a dense layer runs.
+ */
+export function fusedMatMul(args: FusedMatMulArgs): Tensor {
+  checkKeys('fused.matMul', args, FUSED_MATMUL_KEYS);
+  const { a, b, bias, activation = 'linear', transposeA = false, transposeB = false } = args;
+  checkOneOf('fused.matMul', 'activation', activation, ['linear', 'relu'] as const);
+  let ta = asTensor('fused.matMul', 'a', a), tb = asTensor('fused.matMul', 'b', b);
+  requireFloat('fused.matMul', ta);
+  requireFloat('fused.matMul', tb);
+  const dtype = promoteTypes(ta.dtype, tb.dtype);
+  ta = cast(ta, dtype);
+  tb = cast(tb, dtype);
+  const tbias = bias === undefined ? undefined : cast(asTensor('fused.matMul', 'bias', bias), dtype);
+  const n = transposeB ? tb.shape[tb.rank - 2] : tb.shape[tb.rank - 1];
+  if (tbias && (tbias.rank !== 1 || tbias.shape[0] !== n)) {
+    throw new ShapeError(`fused.matMul: bias must have shape [${n}] (one per output column); received ${fmtShape(tbias.shape)}`);
+  }
+  const batched = ta.rank === 3 && tb.rank === 3 && ta.shape[0] === tb.shape[0];
+  if (tbias && (ta.rank === 2 && tb.rank === 2 || batched) && hasKernel('fusedMatMul', ta)) {
+    const a3 = batched ? ta : reshape(ta, [1, ...ta.shape]), b3 = batched ? tb : reshape(tb, [1, ...tb.shape]);
+    const [batch, m, k] = transposeA ? [a3.shape[0], a3.shape[2], a3.shape[1]] : a3.shape;
+    const kb = transposeB ? b3.shape[2] : b3.shape[1];
+    if (k !== kb) throw new ShapeError(`fused.matMul: inner dimensions differ: a is ${fmtShape(ta.shape)}, b is ${fmtShape(tb.shape)}`);
+    const y = runPrimitive('fusedMatMul', [a3, b3, tbias], { transposeA, transposeB, activation }, [batch, m, n], dtype);
+    return batched ? y : reshape(y, [m, n]);
+  }
+  return fusedMatMulComposite(ta, tb, tbias, activation, transposeA, transposeB);
+}
+
+/** The unfused ops: the fallback and the oracle the fused kernel is tested against. */
+export function fusedMatMulComposite(a: Tensor, b: Tensor, bias: Tensor | undefined, activation: FusedActivation, transposeA = false, transposeB = false): Tensor {
+  let y = matmul(a, b, transposeA, transposeB);
+  if (bias) y = add(y, bias);
+  return activation === 'relu' ? relu(y) : y;
+}
+
+export const fused = { conv2d: fusedConv2d, matMul: fusedMatMul };

@@ -25,6 +25,7 @@ export interface NativeAddon {
   gather(x: object, idx: object, count: number, outer: number, dim: number, inner: number, dtype: number): object;
   scatterAdd(u: object, idx: object, count: number, outer: number, size: number, inner: number, dtype: number): object;
   matmul(a: object, b: object, batch: number, m: number, k: number, n: number, ta: boolean, tb: boolean, dtype: number): object;
+  fusedMatmul(a: object, b: object, bias: object, batch: number, m: number, k: number, n: number, ta: boolean, tb: boolean, relu: boolean): object;
   conv(kind: number, a: object, b: object, xShape: readonly number[], fShape: readonly number[], strides: readonly number[], dilation: readonly number[], pads: readonly number[], oh: number, ow: number, bias?: object): object;
   convImpl(kind: number, xShape: readonly number[], fShape: readonly number[], strides: readonly number[], dilation: readonly number[], pads: readonly number[], oh: number, ow: number): string;
   depthwiseConv(kind: number, a: object, b: object, xShape: readonly number[], fShape: readonly number[], strides: readonly number[], dilation: readonly number[], pads: readonly number[], oh: number, ow: number): object;

@@ -117,6 +117,11 @@ function makeKernels(addon: NativeAddon): CoreKernels & OptionalKernels {
     conv2dBackpropInput: conv(1),
     conv2dBackpropFilter: conv(2),
     conv2dBackpropFilterBias: conv(5),
+    fusedMatMul: ([a, b, bias], { transposeA, transposeB, activation }, out) => {
+      const [batch, m, n] = out.shape;
+      const k = transposeA ? a.shape[1] : a.shape[2];
+      return addon.fusedMatmul(a.data, b.data, bias.data, batch, m, k, n, transposeA, transposeB, activation === 'relu');
+    },
     fusedConv2d: ([x, f, bias], attrs, out) =>
       addon.conv(attrs.activation === 'relu' ? 4 : 3, x.data, f.data, x.shape, f.shape, attrs.strides, attrs.dilation, pads4(attrs), out.shape[1], out.shape[2], bias.data),
     maxPool2d: ([x], a, out) => addon.maxPool(x.data, x.shape, a.poolSize, a.strides, pads4(a), out.shape[1], out.shape[2], a.keepIndices === true),

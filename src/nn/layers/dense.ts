@@ -1,5 +1,6 @@
 import { ValueError } from '../../core/errors.js';
 import { add } from '../../ops/elementwise.js';
+import { fusedMatMul } from '../../ops/fused.js';
 import { matmul } from '../../ops/linalg.js';
 import { reshape } from '../../ops/shape-ops.js';
 import type { Tensor } from '../../tensor/tensor.js';
@@ -83,6 +84,13 @@ export class Dense extends Layer {
     const x = inputs as Tensor;
     // matmul broadcasts batch axes, but a [B, T, in] input is one [B*T, in] product: flatten it.
     const flat = x.rank > 2 ? reshape(x, [-1, x.shape[x.rank - 1]]) : x;
+    // With a bias and a linear or ReLU activation, one fused kernel where the backend has it
+    // (st.fused.matMul), as the convolutions do.
+    const act = this.activation.name;
+    if (this.bias && (act === 'relu' || act === 'linear')) {
+      const y = fusedMatMul({ a: flat, b: this.kernel!, bias: this.bias, activation: act });
+      return x.rank > 2 ? reshape(y, [...x.shape.slice(0, -1), this.units]) : y;
+    }
     let y = matmul(flat, this.kernel!);
     if (this.bias) y = add(y, this.bias);
     if (x.rank > 2) y = reshape(y, [...x.shape.slice(0, -1), this.units]);
