@@ -108,7 +108,7 @@ export async function runStrata(o: SuiteOptions): Promise<FrameworkResult> {
       const batch = batchOf(data, (i++ % 16) * 64, 64);
       return trainStep(model, opt, batch.x, batch.y);
     };
-    const t = await timeIt(step, { warmup: 3, budgetSeconds: budget * 1.5, minReps: 5, maxReps: 30 });
+    const t = await timeIt(step, { warmup: 10, budgetSeconds: budget * 1.5, minReps: 5, maxReps: 300 });
     train[model.name] = { stepMs: t.median, minMs: t.min };
   }
 

@@ -193,7 +193,7 @@ def run_sequence(budget):
             opt.step()
             return loss
 
-        t = time_it(step, warmup=3, budget_seconds=budget * 1.5, min_reps=5, max_reps=30)
+        t = time_it(step, warmup=10, budget_seconds=budget * 1.5, min_reps=5, max_reps=300)
         result[key] = {"stepMs": t["median"], "minMs": t["min"]}
     return result
 
@@ -274,7 +274,7 @@ def main():
             state["i"] += 1
             return train_step(model, opt, x[s * 64:(s + 1) * 64], y[s * 64:(s + 1) * 64])
 
-        t = time_it(step, warmup=3, budget_seconds=budget * 1.5, min_reps=5, max_reps=30)
+        t = time_it(step, warmup=10, budget_seconds=budget * 1.5, min_reps=5, max_reps=300)
         out["train"][key] = {"stepMs": t["median"], "minMs": t["min"]}
 
     if args.full:
