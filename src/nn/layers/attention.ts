@@ -2,6 +2,7 @@ import type { DType } from '../../core/dtype.js';
 import { ShapeError, ValueError } from '../../core/errors.js';
 import { broadcastShapes } from '../../core/shape.js';
 import { add, cast, greaterEqual, logicalAnd, mul, where } from '../../ops/elementwise.js';
+import { fusedMatMul } from '../../ops/fused.js';
 import { matmul } from '../../ops/linalg.js';
 import { softmax } from '../../ops/nn.js';
 import { asTensor, type TensorInput } from '../../ops/operand.js';
@@ -248,8 +249,7 @@ export class MultiHeadAttention extends Layer {
     const merged = reshape(transpose(reshape(context, [h, B, Tq, this.valueDim]), [1, 2, 0, 3]), [B * Tq, h * this.valueDim]);
     const outDims = w.output.kernel.shape.slice(2);
     const outSize = outDims.reduce((a, b) => a * b, 1);
-    let y = matmul(merged, reshape(w.output.kernel, [h * this.valueDim, outSize]));
-    if (w.output.bias) y = add(y, reshape(w.output.bias, [outSize]));
+    const y = dense(merged, reshape(w.output.kernel, [h * this.valueDim, outSize]), w.output.bias && reshape(w.output.bias, [outSize]));
     const output = reshape(y, [B, Tq, ...outDims]);
     const scores = this.returnScores ? transpose(reshape(probs, [h, B, Tq, Tv]), [1, 0, 2, 3]) : probs;
     return { output, scores };
@@ -258,8 +258,7 @@ export class MultiHeadAttention extends Layer {
   /** x [B, T, d] through a kernel [d, heads, n] (+ bias [heads, n]) to [heads·B, T, n]. */
   private project(x: Tensor, w: { kernel: Tensor; bias: Tensor | null }, n: number, scale?: number): Tensor {
     const [B, T, d] = x.shape, h = this.numHeads;
-    let y = matmul(reshape(x, [B * T, d]), reshape(w.kernel, [d, h * n]));
-    if (w.bias) y = add(y, reshape(w.bias, [h * n]));
+    let y = dense(reshape(x, [B * T, d]), reshape(w.kernel, [d, h * n]), w.bias && reshape(w.bias, [h * n]));
     if (scale !== undefined) y = mul(y, scale);
     return reshape(transpose(reshape(y, [B, T, h, n]), [2, 0, 1, 3]), [h * B, T, n]);
   }
@@ -321,3 +320,8 @@ function tryBroadcast(a: readonly number[], target: readonly number[]): boolean 
 }
 
 registerLayer('MultiHeadAttention', (c) => new MultiHeadAttention(c as unknown as MultiHeadAttentionArgs));
+
+/** x·kernel (+ bias): one fused kernel with a bias where the backend has it, as a dense layer. */
+function dense(x: Tensor, kernel: Tensor, bias: Tensor | null): Tensor {
+  return bias ? fusedMatMul({ a: x, b: kernel, bias }) : matmul(x, kernel);
+}
