@@ -61,7 +61,8 @@ export function conv2dComposite(x: Tensor, filter: Tensor, plan: ConvPlan): Tens
   return reshape(matmul(cols, reshape(filter, [kh * kw * c, o])), plan.outShape);
 }
 
-function floatPair(op: string, a: TensorInput, b: TensorInput, names: [string, string]): [Tensor, Tensor] {
+/** Two operands as tensors of one floating dtype (the promotion of theirs); names for errors. */
+export function floatPair(op: string, a: TensorInput, b: TensorInput, names: [string, string]): [Tensor, Tensor] {
   let ta = asTensor(op, names[0], a), tb = asTensor(op, names[1], b);
   requireFloat(op, ta);
   requireFloat(op, tb);

@@ -3,13 +3,12 @@ import { ShapeError, fmtShape } from '../core/errors.js';
 import { checkKeys, checkOneOf } from '../core/options.js';
 import { Tensor } from '../tensor/tensor.js';
 import { checkNhwc } from './conv-geometry.js';
-import { conv2d, planConv2d, type Conv2dOptions } from './conv.js';
+import { conv2d, floatPair, planConv2d, type Conv2dOptions } from './conv.js';
 import { add, cast, relu } from './elementwise.js';
-import { asTensor, requireFloat, type TensorInput } from './operand.js';
+import { asTensor, type TensorInput } from './operand.js';
 import { hasKernel, runPrimitive } from './run.js';
 import { matmul } from './linalg.js';
 import { reshape } from './shape-ops.js';
-import { promoteTypes } from '../core/dtype.js';
 
 export interface FusedConv2dArgs extends Conv2dOptions {
   x: TensorInput;
@@ -30,16 +29,9 @@ export function fusedConv2d(args: FusedConv2dArgs): Tensor {
   checkKeys('fused.conv2d', args, FUSED_CONV_KEYS);
   const { x, filter, bias, activation = 'linear', ...options } = args;
   checkOneOf('fused.conv2d', 'activation', activation, ['linear', 'relu'] as const);
-  let tx = asTensor('fused.conv2d', 'x', x), tf = asTensor('fused.conv2d', 'filter', filter);
-  requireFloat('fused.conv2d', tx);
-  requireFloat('fused.conv2d', tf);
-  const dtype = promoteTypes(tx.dtype, tf.dtype);
-  tx = cast(tx, dtype);
-  tf = cast(tf, dtype);
-  const tb = bias === undefined ? undefined : cast(asTensor('fused.conv2d', 'bias', bias), dtype);
-  if (tb && (tb.rank !== 1 || tb.shape[0] !== tf.shape[3])) {
-    throw new ShapeError(`fused.conv2d: bias must have shape [${tf.shape[3]}] (one per output channel); received ${fmtShape(tb.shape)}`);
-  }
+  const [tx, tf] = floatPair('fused.conv2d', x, filter, ['x', 'filter']);
+  const dtype = tx.dtype;
+  const tb = biasOperand('fused.conv2d', bias, dtype, tf.shape[3], 'one per output channel');
   checkNhwc('fused.conv2d', tx);
   if (tb && hasKernel('fusedConv2d', tx)) {
     const plan = planConv2d('fused.conv2d', tx.shape, tf.shape, options);
@@ -76,17 +68,10 @@ export function fusedMatMul(args: FusedMatMulArgs): Tensor {
   checkKeys('fused.matMul', args, FUSED_MATMUL_KEYS);
   const { a, b, bias, activation = 'linear', transposeA = false, transposeB = false } = args;
   checkOneOf('fused.matMul', 'activation', activation, ['linear', 'relu'] as const);
-  let ta = asTensor('fused.matMul', 'a', a), tb = asTensor('fused.matMul', 'b', b);
-  requireFloat('fused.matMul', ta);
-  requireFloat('fused.matMul', tb);
-  const dtype = promoteTypes(ta.dtype, tb.dtype);
-  ta = cast(ta, dtype);
-  tb = cast(tb, dtype);
-  const tbias = bias === undefined ? undefined : cast(asTensor('fused.matMul', 'bias', bias), dtype);
+  const [ta, tb] = floatPair('fused.matMul', a, b, ['a', 'b']);
+  const dtype = ta.dtype;
   const n = transposeB ? tb.shape[tb.rank - 2] : tb.shape[tb.rank - 1];
-  if (tbias && (tbias.rank !== 1 || tbias.shape[0] !== n)) {
-    throw new ShapeError(`fused.matMul: bias must have shape [${n}] (one per output column); received ${fmtShape(tbias.shape)}`);
-  }
+  const tbias = biasOperand('fused.matMul', bias, dtype, n, 'one per output column');
   const batched = ta.rank === 3 && tb.rank === 3 && ta.shape[0] === tb.shape[0];
   if (tbias && (ta.rank === 2 && tb.rank === 2 || batched) && hasKernel('fusedMatMul', ta)) {
     const a3 = batched ? ta : reshape(ta, [1, ...ta.shape]), b3 = batched ? tb : reshape(tb, [1, ...tb.shape]);
@@ -104,6 +89,14 @@ export function fusedMatMulComposite(a: Tensor, b: Tensor, bias: Tensor | undefi
   let y = matmul(a, b, transposeA, transposeB);
   if (bias) y = add(y, bias);
   return activation === 'relu' ? relu(y) : y;
+}
+
+/** The optional bias of a fused op as a [size] tensor of the op's dtype, or an error naming the shape wanted. */
+function biasOperand(op: string, bias: TensorInput | undefined, dtype: Tensor['dtype'], size: number, what: string): Tensor | undefined {
+  if (bias === undefined) return undefined;
+  const t = cast(asTensor(op, 'bias', bias), dtype);
+  if (t.rank !== 1 || t.shape[0] !== size) throw new ShapeError(`${op}: bias must have shape [${size}] (${what}); received ${fmtShape(t.shape)}`);
+  return t;
 }
 
 export const fused = { conv2d: fusedConv2d, matMul: fusedMatMul };
