@@ -2,6 +2,8 @@
 // depthwise and separable convolutions, 1-D pooling, resizing and padding layers).
 import { isFloat, promoteTypes } from '../../core/dtype.js';
 import { ShapeError, ValueError } from '../../core/errors.js';
+import { checkOneOf } from '../../core/options.js';
+import { pair, type Padding, type Pair } from '../../ops/conv-geometry.js';
 import { cast } from '../../ops/elementwise.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { formatShape, type Shape } from '../symbolic.js';
@@ -61,4 +63,25 @@ export function checkStridesWithDilation(layer: string, strides: readonly number
 /** The error for a 'valid' window larger than the input along some axis. */
 export function windowTooLarge(layer: string, shape: Shape, window: string): ShapeError {
   return new ShapeError(`${layer}: with 'valid' padding the input ${formatShape(shape)} is smaller than the ${window} window`);
+}
+
+/** The window options of the 2-D convolution layers, parsed with Keras's defaults. */
+export interface Window2d {
+  kernelSize: [number, number];
+  strides: [number, number];
+  dilationRate: [number, number];
+  padding: Padding;
+}
+
+/** Reads kernelSize (required), strides, dilationRate, padding and the channels-last data format. */
+export function window2d(layer: string, args: { kernelSize?: Pair; strides?: Pair; dilationRate?: Pair; padding?: Padding; dataFormat?: string }): Window2d {
+  if (args.kernelSize === undefined) throw new ValueError(`${layer}: kernelSize is required (a number or [kh, kw])`);
+  const window: Window2d = {
+    kernelSize: pair(layer, 'kernelSize', args.kernelSize, 1),
+    strides: pair(layer, 'strides', args.strides, 1),
+    dilationRate: pair(layer, 'dilationRate', args.dilationRate, 1),
+    padding: checkOneOf(layer, 'padding', args.padding ?? 'valid', ['valid', 'same'] as const),
+  };
+  checkOneOf(layer, 'dataFormat', args.dataFormat ?? 'channelsLast', ['channelsLast'] as const);
+  return window;
 }

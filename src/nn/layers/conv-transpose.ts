@@ -1,7 +1,6 @@
 import { ShapeError, ValueError } from '../../core/errors.js';
-import { checkOneOf } from '../../core/options.js';
 import { conv2dBackpropInput } from '../../ops/conv.js';
-import { pair, type Padding } from '../../ops/conv-geometry.js';
+import type { Padding } from '../../ops/conv-geometry.js';
 import { add } from '../../ops/elementwise.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { getActivation, type Activation, type ActivationIdentifier } from '../activations.js';
@@ -9,7 +8,7 @@ import { Layer, knownDim, singleShape, type CallOptions, type LayerArgs } from '
 import { registerLayer } from '../registry.js';
 import { formatShape, type Shape } from '../symbolic.js';
 import { convOutputSize, type IntPair } from './conv.js';
-import { floatingLike, requireRank } from './conv-options.js';
+import { floatingLike, requireRank, window2d } from './conv-options.js';
 import { positiveInt, weightConfig, type KernelBiasArgs } from './dense.js';
 
 export interface Conv2dTransposeArgs extends LayerArgs, KernelBiasArgs {
@@ -64,12 +63,7 @@ export class Conv2DTranspose extends Layer {
   constructor(args: Conv2dTransposeArgs) {
     super(args as Conv2dTransposeArgs & Record<string, unknown>, KEYS);
     this.filters = positiveInt(this.name, 'filters', args.filters);
-    if (args.kernelSize === undefined) throw new ValueError(`${this.name}: kernelSize is required (a number or [kh, kw])`);
-    this.kernelSize = pair(this.name, 'kernelSize', args.kernelSize, 1);
-    this.strides = pair(this.name, 'strides', args.strides, 1);
-    this.dilationRate = pair(this.name, 'dilationRate', args.dilationRate, 1);
-    this.padding = checkOneOf(this.name, 'padding', args.padding ?? 'valid', ['valid', 'same'] as const);
-    checkOneOf(this.name, 'dataFormat', args.dataFormat ?? 'channelsLast', ['channelsLast'] as const);
+    ({ kernelSize: this.kernelSize, strides: this.strides, dilationRate: this.dilationRate, padding: this.padding } = window2d(this.name, args));
     this.outputPadding = args.outputPadding === undefined || args.outputPadding === null ? null : outputPaddingPair(this.name, args.outputPadding);
     if (this.outputPadding && this.outputPadding.some((p, i) => p >= this.strides[i])) {
       throw new ValueError(`${this.name}: outputPadding must be smaller than strides on each axis (as in Keras); received outputPadding ${JSON.stringify(args.outputPadding)}, strides ${JSON.stringify(this.strides)}`);

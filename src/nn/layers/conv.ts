@@ -1,7 +1,6 @@
-import { ShapeError, ValueError } from '../../core/errors.js';
-import { checkOneOf } from '../../core/options.js';
+import { ShapeError } from '../../core/errors.js';
 import { conv2d } from '../../ops/conv.js';
-import { pair, type Padding } from '../../ops/conv-geometry.js';
+import type { Padding } from '../../ops/conv-geometry.js';
 import { add } from '../../ops/elementwise.js';
 import { fusedConv2d } from '../../ops/fused.js';
 import type { Tensor } from '../../tensor/tensor.js';
@@ -9,7 +8,7 @@ import { getActivation, type Activation, type ActivationIdentifier } from '../ac
 import { Layer, knownDim, singleShape, type CallOptions, type LayerArgs } from '../layer.js';
 import { registerLayer } from '../registry.js';
 import { formatShape, type Shape } from '../symbolic.js';
-import { checkStridesWithDilation } from './conv-options.js';
+import { checkStridesWithDilation, requireRank, window2d } from './conv-options.js';
 import { positiveInt, weightConfig, type KernelBiasArgs } from './dense.js';
 
 export type IntPair = number | readonly [number, number];
@@ -55,12 +54,7 @@ export class Conv2D extends Layer {
   constructor(args: Conv2dArgs) {
     super(args as Conv2dArgs & Record<string, unknown>, CONV_KEYS);
     this.filters = positiveInt(this.name, 'filters', args.filters);
-    if (args.kernelSize === undefined) throw new ValueError(`${this.name}: kernelSize is required (a number or [kh, kw])`);
-    this.kernelSize = pair(this.name, 'kernelSize', args.kernelSize, 1);
-    this.strides = pair(this.name, 'strides', args.strides, 1);
-    this.dilationRate = pair(this.name, 'dilationRate', args.dilationRate, 1);
-    this.padding = checkOneOf(this.name, 'padding', args.padding ?? 'valid', ['valid', 'same'] as const);
-    checkOneOf(this.name, 'dataFormat', args.dataFormat ?? 'channelsLast', ['channelsLast'] as const);
+    ({ kernelSize: this.kernelSize, strides: this.strides, dilationRate: this.dilationRate, padding: this.padding } = window2d(this.name, args));
     checkStridesWithDilation(this.name, this.strides, this.dilationRate);
     this.activation = getActivation(args.activation);
     this.useBias = args.useBias ?? true;
@@ -68,8 +62,7 @@ export class Conv2D extends Layer {
   }
 
   override build(inputShape: Shape | Shape[]): void {
-    const shape = singleShape(this.name, inputShape);
-    if (shape.length !== 4) throw new ValueError(`${this.name}: expects inputs of rank 4 [batch, height, width, channels]; received shape ${formatShape(shape)}`);
+    const shape = requireRank(this.name, singleShape(this.name, inputShape), 4, '[batch, height, width, channels]');
     const inChannels = knownDim(this.name, shape, 3, 'channel dimension (last axis)');
     this.kernel = this.addWeight('kernel', [...this.kernelSize, inChannels, this.filters], {
       initializer: this.args.kernelInitializer ?? 'glorotUniform', regularizer: this.args.kernelRegularizer,

@@ -1,7 +1,5 @@
-import { ValueError } from '../../core/errors.js';
-import { checkOneOf } from '../../core/options.js';
 import { conv2d } from '../../ops/conv.js';
-import { pair, type Padding } from '../../ops/conv-geometry.js';
+import type { Padding } from '../../ops/conv-geometry.js';
 import { add } from '../../ops/elementwise.js';
 import { fusedConv2d } from '../../ops/fused.js';
 import type { Tensor } from '../../tensor/tensor.js';
@@ -13,7 +11,7 @@ import { registerLayer } from '../registry.js';
 import type { Regularizer } from '../regularizers.js';
 import type { Shape } from '../symbolic.js';
 import { convOutputSize, type IntPair } from './conv.js';
-import { checkStridesWithDilation, floatingLike, requireRank, windowTooLarge } from './conv-options.js';
+import { checkStridesWithDilation, floatingLike, requireRank, window2d, windowTooLarge } from './conv-options.js';
 import { positiveInt, weightConfig } from './dense.js';
 
 /** Options shared by depthwise and separable convolutions. */
@@ -57,12 +55,7 @@ abstract class DepthwiseBase extends Layer {
 
   constructor(args: DepthwiseCommonArgs, extraKeys: readonly string[]) {
     super(args as DepthwiseCommonArgs & Record<string, unknown>, [...COMMON_KEYS, ...extraKeys]);
-    if (args.kernelSize === undefined) throw new ValueError(`${this.name}: kernelSize is required (a number or [kh, kw])`);
-    this.kernelSize = pair(this.name, 'kernelSize', args.kernelSize, 1);
-    this.strides = pair(this.name, 'strides', args.strides, 1);
-    this.dilationRate = pair(this.name, 'dilationRate', args.dilationRate, 1);
-    this.padding = checkOneOf(this.name, 'padding', args.padding ?? 'valid', ['valid', 'same'] as const);
-    checkOneOf(this.name, 'dataFormat', args.dataFormat ?? 'channelsLast', ['channelsLast'] as const);
+    ({ kernelSize: this.kernelSize, strides: this.strides, dilationRate: this.dilationRate, padding: this.padding } = window2d(this.name, args));
     checkStridesWithDilation(this.name, this.strides, this.dilationRate);
     this.depthMultiplier = positiveInt(this.name, 'depthMultiplier', args.depthMultiplier ?? 1);
     this.activation = getActivation(args.activation);
