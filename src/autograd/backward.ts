@@ -124,7 +124,7 @@ export function backpropagate(
       const { primitive, inputs, attrs } = t.node;
       const rule = VJP[primitive] as VjpRule<Primitive>;
       const needs = inputs.map((input) => input.requiresGrad);
-      const inputGrads = rule(g, { inputs, output: t, attrs: attrs as never, needs, wanted: inputs.map(wanted) });
+      const inputGrads = rule(g, { inputs, output: t, attrs: attrs as never, needs, wanted });
       inputs.forEach((input, i) => {
         const gi = inputGrads[i];
         if (gi && input.requiresGrad) table.accumulate(input, gi);

@@ -37,8 +37,8 @@ export interface VjpContext<P extends Primitive> {
   attrs: PrimitiveAttrs[P];
   /** Whether input i needs a gradient; costly rules skip the others (a network's input image). */
   needs: readonly boolean[];
-  /** Whether the caller asked for input i's own gradient (not only what flows through it). */
-  wanted: readonly boolean[];
+  /** Whether the caller asked for a tensor's own gradient (not only what flows through it). */
+  wanted: (t: Tensor) => boolean;
 }
 
 export type VjpRule<P extends Primitive> = (g: Tensor, ctx: VjpContext<P>) => (Tensor | null)[];
@@ -227,7 +227,7 @@ export const VJP: { [P in Primitive]: VjpRule<P> } = {
   },
   conv2dBackpropFilterBias: (g, { inputs: [x, dz], attrs, needs }) =>
     backpropFilterAndBiasVjp(x, dz, g, attrs.filterShape, planFromAttrs(x.shape, attrs.filterShape, attrs), needs),
-  maxPool2d: (g, { inputs: [x], output, attrs, wanted: [wantX] }) => [maxPool2dGradMaybeMasked(x, g, poolPlanFromAttrs(x.shape, attrs), wantX, output)],
+  maxPool2d: (g, { inputs: [x], output, attrs, wanted }) => [maxPool2dGradMaybeMasked(x, g, poolPlanFromAttrs(x.shape, attrs), wanted(x), output)],
   // Linear in dy: its adjoint reads the incoming gradient at each window's maximum.
   maxPool2dGrad: (g, { inputs: [x, , y], attrs }) => [null, gatherAtMaxima(x, g, poolPlanFromAttrs(x.shape, attrs), attrs.reluMasked), ...(y ? [null] : [])],
   avgPool2d: (g, { inputs: [x], attrs }) => [avgPool2dGrad(g, x.shape, poolPlanFromAttrs(x.shape, attrs))],
