@@ -108,7 +108,9 @@ void adam(const AdamArgs& a, int64_t n) {
 struct SimpleArgs {
   const float* w; const float* g; const float* s0; const float* s1;
   float* w1; float* s0_1; float* s1_1;
-  float lr, decay, eps, rho, one_minus_rho, beta2;
+  float lr, decay, eps;
+  float rho, one_minus_rho;     // Adadelta
+  float one_minus_beta1, beta2;  // Adamax
 };
 
 // Adagrad: acc += g²; w -= lr·g / √(acc + ε).
@@ -138,13 +140,13 @@ OPTIMIZER_CLONES void adadelta_range(const SimpleArgs& a, int64_t from, int64_t 
 }
 
 // Adamax: m += (g - m)(1 - β1); u = max(β2·u, |g|); w -= lr·m / (u + ε), lr already divided by
-// 1 - β1^t (here `rho` carries 1 - β1 and `beta2` β2).
+// 1 - β1^t.
 OPTIMIZER_CLONES void adamax_range(const SimpleArgs& a, int64_t from, int64_t to) {
   const float* __restrict w = a.w; const float* __restrict g = a.g; const float* __restrict m = a.s0; const float* __restrict u = a.s1;
   float* __restrict w1 = a.w1; float* __restrict m1 = a.s0_1; float* __restrict u1 = a.s1_1;
   for (int64_t i = from; i < to; i++) {
     const float gi = g[i];
-    const float mi = m[i] + (gi - m[i]) * a.rho;
+    const float mi = m[i] + (gi - m[i]) * a.one_minus_beta1;
     const float scaled = u[i] * a.beta2, ag = std::fabs(gi);
     const float ui = scaled > ag ? scaled : ag;
     m1[i] = mi;
@@ -219,8 +221,9 @@ Napi::Value OptimizerUpdate(const Napi::CallbackInfo& info) {
     // params: adagrad [lr, decay, epsilon]; adadelta [lr, decay, epsilon, rho, 1 - rho];
     // adamax [lr / (1 - beta1^t), decay, epsilon, 1 - beta1, beta2].
     const auto f = [&](size_t i) { return i < p.size() ? static_cast<float>(p[i]) : 0.f; };
-    const SimpleArgs a{w, g, in[0], k > 1 ? in[1] : nullptr, w1, out[0], k > 1 ? out[1] : nullptr,
-                       lr, decay, /* eps */ f(2), /* rho or 1 - beta1 */ f(3), /* 1 - rho */ f(4), /* beta2 */ f(4)};
+    SimpleArgs a{w, g, in[0], k > 1 ? in[1] : nullptr, w1, out[0], k > 1 ? out[1] : nullptr, lr, decay, f(2), 0, 0, 0, 0};
+    if (kind == kAdadelta) a.rho = f(3), a.one_minus_rho = f(4);
+    if (kind == kAdamax) a.one_minus_beta1 = f(3), a.beta2 = f(4);
     for_elements_chunked(n, [&](int64_t from, int64_t to) {
       if (kind == kAdagrad) adagrad_range(a, from, to);
       else if (kind == kAdadelta) adadelta_range(a, from, to);
