@@ -3,7 +3,6 @@
 // float64) on every backend, the layer contract (shapes, Keras parameter counts, config round
 // trip, training lowers a loss, save/load), and the mask rules of Note [Masks].
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,8 +12,8 @@ import { MultiHeadAttention, PositionalEmbedding, TransformerEncoder } from '../
 import { getMask, setMask } from '../src/nn/masking.js';
 import { deserializeLayer, serializeLayer } from '../src/nn/registry.js';
 import { assertClose, randomTensor, randomValues, withBackend } from './helpers.js';
+import { blob, fixtureRuns, loadFixture, makeLayer, type Blob } from './fixture-harness.js';
 
-interface Blob { shape: number[]; data: number[] }
 interface Case {
   name: string; layer: 'embedding' | 'multiHeadAttention' | 'positionalEmbedding' | 'transformerEncoder';
   config: Record<string, unknown>; training: boolean;
@@ -24,16 +23,9 @@ interface Case {
   grads: { input: Blob | null; value?: Blob; key?: Blob }; gradWeights: Blob[];
 }
 
-const fixtures = JSON.parse(readFileSync(new URL('./fixtures/attention.json', import.meta.url), 'utf8')) as { cases: Case[] };
-const available = st.backends().filter((b) => b.available).map((b) => b.name);
-const runs = [
-  ...available.map((backend) => ({ backend, dtype: 'float32' as st.DType, rtol: 3e-4, atol: 3e-5 })),
-  ...(available.includes('reference') ? [{ backend: 'reference', dtype: 'float64' as st.DType, rtol: 1e-9, atol: 1e-10 }] : []),
-];
+const fixtures = loadFixture<Case>('attention.json');
+const runs = fixtureRuns({ rtol: 3e-4, atol: 3e-5 });
 
-type Factory = (config: Record<string, unknown>) => st.Layer;
-const make = (name: Case['layer'], config: Record<string, unknown>): st.Layer => (st.layers[name] as unknown as Factory)(config);
-const blob = (b: Blob, dtype: st.DType) => st.tensor(b.data, b.shape, dtype);
 const flat = (t: st.Tensor) => Array.from(t.dataSync());
 
 /** The tensors and call options of a fixture case; the input and value get their masks attached. */
@@ -59,7 +51,7 @@ describe('embedding and attention layers match PyTorch (Keras semantics)', () =>
     describe(`${run.backend} ${run.dtype}`, () => {
       for (const c of fixtures.cases) {
         it(c.name, () => withBackend(run.backend, () => {
-          const layer = make(c.layer, { ...c.config, dtype: run.dtype });
+          const layer = makeLayer(c.layer, { ...c.config, dtype: run.dtype });
           const { x, value, key, options } = prepare(c, run.dtype);
           st.noGrad(() => layer.apply(x, options)); // builds the weights
           layer.setWeights(c.weights.map((w) => blob(w, run.dtype)));
@@ -122,7 +114,7 @@ after(async () => { await rm(root, { recursive: true, force: true }); });
 describe('layer contract (every fixture layer)', () => {
   for (const c of fixtures.cases) {
     it(`${c.name}: symbolic shapes, Keras parameter count, config round trip`, () => {
-      const layer = make(c.layer, c.config);
+      const layer = makeLayer(c.layer, c.config);
       const { out } = symbolicCall(c, layer);
       assert.deepEqual(out.map((o) => [...o.shape]), c.outputs.map((o) => [null, ...o.shape.slice(1)]), 'symbolic output shapes');
       assert.equal(out[0].dtype, 'float32', 'float outputs even for int ids');
@@ -135,7 +127,7 @@ describe('layer contract (every fixture layer)', () => {
 
     it(`${c.name}: a few SGD steps lower the loss`, () => {
       st.setSeed(3);
-      const layer = make(c.layer, c.config);
+      const layer = makeLayer(c.layer, c.config);
       const { x, options } = prepare(c, 'float32');
       const target = st.randomNormal(c.outputs[0].shape, { seed: 5 });
       const loss = () => st.losses.meanSquaredError(target, asList(layer.apply(x, options) as st.Tensor | st.Tensor[])[0]);
@@ -146,7 +138,7 @@ describe('layer contract (every fixture layer)', () => {
     });
 
     it(`${c.name}: save/load of a functional model predicts identically`, async () => {
-      const layer = make(c.layer, c.config);
+      const layer = makeLayer(c.layer, c.config);
       const { inputs, out } = symbolicCall(c, layer);
       const model = st.model({ inputs: inputs.length > 1 ? inputs : inputs[0], outputs: out.length > 1 ? out : out[0] });
       const xs = [c.inputInt ? blob(c.input, 'int32') : blob(c.input, 'float32'), ...[c.value, c.key].filter((b) => b).map((b) => blob(b!, 'float32'))];

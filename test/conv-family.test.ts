@@ -4,7 +4,6 @@
 // layer contract: symbolic shapes, Keras's parameter counts, config round trips, training steps
 // and save/load of a model holding each layer.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,23 +13,17 @@ import { getMask, setMask } from '../src/nn/masking.js';
 import { deserializeLayer, serializeLayer } from '../src/nn/registry.js';
 import { depthwiseBlockDiagonal, depthwiseGatherMatmul, planDepthwise } from '../src/ops/depthwise-conv.js';
 import { assertClose, checkGradient, randomTensor, withBackend } from './helpers.js';
+import { blob, fixtureRuns, loadFixture, makeLayer, type Blob } from './fixture-harness.js';
 
-interface Blob { shape: number[]; data: number[] }
 interface Case {
   name: string; layer: keyof typeof st.layers; config: Record<string, unknown>; training: boolean; mask?: Blob;
   input: Blob; weights: Blob[]; output: Blob; upstream: Blob; gradInput: Blob; gradWeights: (Blob | null)[];
 }
 
-const fixtures = JSON.parse(readFileSync(new URL('./fixtures/conv-family.json', import.meta.url), 'utf8')) as { cases: Case[] };
+const fixtures = loadFixture<Case>('conv-family.json');
 const available = st.backends().filter((b) => b.available).map((b) => b.name);
-const runs = [
-  ...available.map((backend) => ({ backend, dtype: 'float32' as st.DType, rtol: 2e-4, atol: 2e-5 })),
-  ...(available.includes('reference') ? [{ backend: 'reference', dtype: 'float64' as st.DType, rtol: 1e-9, atol: 1e-10 }] : []),
-];
+const runs = fixtureRuns();
 
-type Factory = (config: Record<string, unknown>) => st.Layer;
-const make = (layer: string, config: Record<string, unknown>): st.Layer => (st.layers[layer as keyof typeof st.layers] as unknown as Factory)(config);
-const blob = (b: Blob, dtype: st.DType) => st.tensor(b.data, b.shape, dtype);
 const withMask = (x: st.Tensor, c: Case) => {
   if (c.mask) setMask(x, blob(c.mask, 'float32').cast('bool'));
   return x;
@@ -41,7 +34,7 @@ describe('convolution family matches PyTorch (Keras semantics)', () => {
     describe(`${run.backend} ${run.dtype}`, () => {
       for (const c of fixtures.cases) {
         it(c.name, () => withBackend(run.backend, () => {
-          const layer = make(c.layer, { ...c.config, dtype: run.dtype });
+          const layer = makeLayer(c.layer, { ...c.config, dtype: run.dtype });
           layer.ensureBuilt(c.input.shape);
           layer.setWeights(c.weights.map((w) => blob(w, run.dtype)));
           const x = st.variable(blob(c.input, run.dtype));
@@ -80,7 +73,7 @@ function kerasParams(c: Case): number {
 describe('convolution family: layer contract', () => {
   for (const c of fixtures.cases) {
     it(`${c.name}: symbolic shape, computeOutputShape, Keras parameter count, config round trip`, () => {
-      const layer = make(c.layer, c.config);
+      const layer = makeLayer(c.layer, c.config);
       const out = layer.apply(st.input({ shape: c.input.shape.slice(1) }));
       const expected = [null, ...c.output.shape.slice(1)];
       assert.deepEqual([...out.shape], expected, 'symbolic output shape');
@@ -97,7 +90,7 @@ describe('convolution family: layer contract', () => {
   for (const c of fixtures.cases.filter((k) => k.weights.length)) {
     it(`${c.name}: a few SGD steps lower the loss`, () => {
       st.setSeed(3);
-      const layer = make(c.layer, c.config);
+      const layer = makeLayer(c.layer, c.config);
       const x = blob(c.input, 'float32');
       const target = st.randomNormal(c.output.shape, { seed: 5 });
       const loss = () => st.losses.meanSquaredError(target, layer.apply(x, { training: true }));

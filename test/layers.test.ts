@@ -3,29 +3,21 @@
 // pass: output shape equals computeOutputShape, parameter count, config round trip, and one
 // gradient step lowering a loss.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import * as st from '../src/index.js';
 import { deserializeLayer, serializeLayer } from '../src/nn/registry.js';
 import { assertClose, randomTensor, withBackend } from './helpers.js';
+import { blob, fixtureRuns, loadFixture, makeLayer, type Blob } from './fixture-harness.js';
 
-interface Blob { shape: number[]; data: number[] }
 interface Case {
   name: string; layer: keyof typeof st.layers; config: Record<string, unknown>; training: boolean;
   input: Blob; weights: Blob[]; output: Blob; upstream: Blob; gradInput: Blob; gradWeights: (Blob | null)[]; weightsAfter?: Blob[];
 }
 
-const fixtures = JSON.parse(readFileSync(new URL('./fixtures/layers.json', import.meta.url), 'utf8')) as { cases: Case[] };
-const available = st.backends().filter((b) => b.available).map((b) => b.name);
-// float64 on the reference backend checks the maths exactly; float32 on every backend checks the kernels.
-const runs = [
-  ...available.map((backend) => ({ backend, dtype: 'float32' as st.DType, rtol: 2e-4, atol: 2e-5 })),
-  ...(available.includes('reference') ? [{ backend: 'reference', dtype: 'float64' as st.DType, rtol: 1e-9, atol: 1e-10 }] : []),
-];
+const fixtures = loadFixture<Case>('layers.json');
+const runs = fixtureRuns();
 
-type Factory = (config: Record<string, unknown>) => st.Layer;
-const make = (c: Case, dtype: st.DType): st.Layer => (st.layers[c.layer] as unknown as Factory)({ ...c.config, dtype });
-const blob = (b: Blob, dtype: st.DType) => st.tensor(b.data, b.shape, dtype);
+const make = (c: Case, dtype: st.DType): st.Layer => makeLayer(c.layer, { ...c.config, dtype });
 
 describe('layers match PyTorch (Keras semantics)', () => {
   for (const run of runs) {

@@ -4,28 +4,22 @@
 // the layer contract (shape inference, Keras's parameter counts, config round trip, a training
 // step lowers the loss) and behaviour against formulas computed here in float64.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import * as st from '../src/index.js';
 import { deserializeLayer, serializeLayer } from '../src/nn/registry.js';
 import { assertClose, randomTensor, randomValues, withBackend } from './helpers.js';
+import { blob, fixtureRuns, loadFixture, makeLayer, type Blob } from './fixture-harness.js';
 
-interface Blob { shape: number[]; data: number[] }
 interface Case {
   name: string; layer: keyof typeof st.layers; config: Record<string, unknown>;
   input: Blob; weights: Blob[]; output: Blob; upstream: Blob; gradInput: Blob; gradWeights: Blob[];
 }
 
-const fixtures = JSON.parse(readFileSync(new URL('./fixtures/norm-augment.json', import.meta.url), 'utf8')) as { cases: Case[] };
+const fixtures = loadFixture<Case>('norm-augment.json');
 const available = st.backends().filter((b) => b.available).map((b) => b.name);
-const runs = [
-  ...available.map((backend) => ({ backend, dtype: 'float32' as st.DType, rtol: 2e-4, atol: 2e-5 })),
-  ...(available.includes('reference') ? [{ backend: 'reference', dtype: 'float64' as st.DType, rtol: 1e-9, atol: 1e-10 }] : []),
-];
+const runs = fixtureRuns();
 
-type Factory = (config: Record<string, unknown>) => st.Layer;
-const make = (c: Case, dtype: st.DType): st.Layer => (st.layers[c.layer] as unknown as Factory)({ ...c.config, dtype });
-const blob = (b: Blob, dtype: st.DType) => st.tensor(b.data, b.shape, dtype);
+const make = (c: Case, dtype: st.DType): st.Layer => makeLayer(c.layer, { ...c.config, dtype });
 const prod = (s: number[]) => s.reduce((a, b) => a * b, 1);
 
 /**

@@ -3,7 +3,6 @@
 // every backend, plus the layer contract (shapes, Keras parameter counts, config round trip, SGD
 // lowers a loss, save/load) and behaviour: masks, states, dropout, stateful, learning a task.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,30 +11,24 @@ import * as st from '../src/index.js';
 import { getMask, setMask } from '../src/nn/masking.js';
 import { deserializeLayer, serializeLayer } from '../src/nn/registry.js';
 import { assertClose, randomTensor, randomValues, withBackend } from './helpers.js';
+import { blob, fixtureRuns, loadFixture, makeLayer, type Blob } from './fixture-harness.js';
 
-interface Blob { shape: number[]; data: number[] }
 interface Case {
   name: string; layer: 'lstm' | 'gru' | 'simpleRNN' | 'bidirectional'; config: Record<string, unknown>;
   input: Blob; mask?: Blob; initialState?: Blob[]; weights: Blob[]; outputs: Blob[]; upstreams: Blob[];
   gradInput: Blob; gradInitialState?: Blob[]; gradWeights: Blob[];
 }
 
-const fixtures = JSON.parse(readFileSync(new URL('./fixtures/recurrent.json', import.meta.url), 'utf8')) as { cases: Case[] };
-const available = st.backends().filter((b) => b.available).map((b) => b.name);
-const runs = [
-  ...available.map((backend) => ({ backend, dtype: 'float32' as st.DType, rtol: 2e-4, atol: 2e-5 })),
-  ...(available.includes('reference') ? [{ backend: 'reference', dtype: 'float64' as st.DType, rtol: 1e-9, atol: 1e-10 }] : []),
-];
+const fixtures = loadFixture<Case>('recurrent.json');
+const runs = fixtureRuns();
 
-type Factory = (config: Record<string, unknown>) => st.Layer;
 /** The fixture's layer in a dtype (a bidirectional's inner layer gets the dtype too). */
 function make(c: Case, dtype: st.DType): st.Layer {
   const config = c.layer === 'bidirectional'
     ? { ...c.config, layer: { ...(c.config.layer as object), config: { ...(c.config.layer as { config: object }).config, dtype } } }
     : c.config;
-  return (st.layers[c.layer] as unknown as Factory)({ ...config, dtype });
+  return makeLayer(c.layer, { ...config, dtype });
 }
-const blob = (b: Blob, dtype: st.DType) => st.tensor(b.data, b.shape, dtype);
 const maskOf = (c: Case) => (c.mask ? st.tensor(c.mask.data, c.mask.shape, 'float32').cast('bool') : undefined);
 const asList = (y: st.Tensor | st.Tensor[]) => (Array.isArray(y) ? y : [y]);
 
