@@ -44,6 +44,7 @@ import os
 import numpy as np
 import torch
 import torch.nn.functional as F
+from fixture_common import f32, normal, short64, uniform
 
 torch.manual_seed(20240917)
 torch.set_default_dtype(torch.float64)
@@ -57,19 +58,6 @@ KINK_MARGIN = 0.05
 
 # ---------------------------------------------------------------------------------------------
 # random values and encoding
-
-
-def f32(t):
-    """Rounds to the nearest float32 and back, so the value is exact in both precisions."""
-    return t.float().double()
-
-
-def normal(shape, scale=1.0):
-    return f32(torch.randn(tuple(shape)) * scale)
-
-
-def uniform(shape, lo, hi):
-    return f32(torch.rand(tuple(shape)) * (hi - lo) + lo)
 
 
 def away_from_zero(shape, scale=1.0):
@@ -86,13 +74,6 @@ def exact32_value(v):
     not round the inputs to float32 first to match torch bit for bit."""
     assert float(np.float32(v)) == v, 'value is not float32-exact'
     return float(v)
-
-
-def short64(v):
-    v = float(v)
-    if not math.isfinite(v):
-        raise ValueError('non-finite expected value %r' % v)
-    return float('%.13g' % v)
 
 
 def enc(t, exact32=False):

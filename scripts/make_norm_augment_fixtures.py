@@ -23,12 +23,12 @@ Keras 3 semantics reproduced here:
     F.layer_norm normalizes the trailing axes, so the axes are permuted to the end.
 """
 import json
-import math
 import os
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+from fixture_common import f32, normal, short64
 
 torch.manual_seed(20240521)
 torch.set_default_dtype(torch.float64)
@@ -36,25 +36,9 @@ torch.set_default_dtype(torch.float64)
 OUT_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'test', 'fixtures', 'norm-augment.json')
 
 
-def f32(t):
-    """Rounds to the nearest float32 and back, so the value is exact in both precisions."""
-    return t.float().double()
-
-
-def normal(shape, scale=1.0, shift=0.0):
-    return f32(torch.randn(tuple(shape)) * scale + shift)
-
-
 def exact32(v):
     assert float(np.float32(v)) == v, 'value is not float32-exact'
     return float(v)
-
-
-def short64(v):
-    v = float(v)
-    if not math.isfinite(v):
-        raise ValueError('non-finite expected value %r' % v)
-    return float('%.13g' % v)
 
 
 def enc(t, exact=False):

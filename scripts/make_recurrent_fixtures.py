@@ -32,32 +32,17 @@ Each case: {name, layer, config, input, mask?, initialState?, weights, outputs, 
 gradInput, gradInitialState?, gradWeights}. Gradients are of sum_k sum(outputs[k] * upstreams[k]).
 """
 import json
-import math
 import os
 
 import torch
 from torch.nn.utils.stateless import functional_call
+from fixture_common import f32, normal, short64
 
 torch.manual_seed(20241123)
 torch.set_default_dtype(torch.float64)
 
 OUT_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'test', 'fixtures', 'recurrent.json')
 N, T, IN, U = 3, 6, 4, 5
-
-
-def f32(t):
-    return t.float().double()
-
-
-def normal(shape, scale=1.0):
-    return f32(torch.randn(tuple(shape)) * scale)
-
-
-def short64(v):
-    v = float(v)
-    if not math.isfinite(v):
-        raise ValueError('non-finite expected value %r' % v)
-    return float('%.13g' % v)
 
 
 def enc(t, exact32=False):

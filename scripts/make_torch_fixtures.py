@@ -24,6 +24,7 @@ import os
 import numpy as np
 import torch
 import torch.nn.functional as F
+from fixture_common import f32, normal, short64, uniform
 
 torch.manual_seed(20240611)
 torch.set_default_dtype(torch.float64)
@@ -36,30 +37,9 @@ EPSILON = 1e-7  # Keras's backend.epsilon()
 # helpers
 
 
-def f32(t):
-    """Rounds to the nearest float32 and back, so the value is exact in both precisions."""
-    return t.float().double()
-
-
-def uniform(shape, lo=-1.0, hi=1.0):
-    return f32(torch.rand(tuple(shape)) * (hi - lo) + lo)
-
-
-def normal(shape, scale=1.0):
-    return f32(torch.randn(tuple(shape)) * scale)
-
-
 def short32(v):
     """The shortest decimal that reads back as the same float32 (inputs are float32-exact)."""
     return float(repr(np.float32(v)))
-
-
-def short64(v):
-    """Expected values: 13 significant digits is far below any tolerance the tests use."""
-    v = float(v)
-    if not math.isfinite(v):
-        raise ValueError('non-finite expected value %r' % v)
-    return float('%.13g' % v)
 
 
 def enc(t, exact32=False):
