@@ -16,7 +16,8 @@
         "native/src/optimizer.cc",
         "native/src/recurrent.cc",
         "native/src/recurrent_sequence.cc",
-        "native/src/normalization.cc"
+        "native/src/normalization.cc",
+        "native/src/conv_pool.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_EXPERIMENTAL", "NAPI_CPP_EXCEPTIONS"],

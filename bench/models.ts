@@ -34,15 +34,18 @@ export function convnet(): Model {
     glorot([3 * 3 * 128, 10], 3 * 3 * 128, 10), bias(10),
   ];
   const [f1, b1, f2, b2, f3, b3, w, b] = params;
-  // What a conv2d layer with a ReLU runs: one fused kernel where the backend has it.
+  // What a conv2d layer with a ReLU runs (one fused kernel where the backend has it), and what a
+  // model runs for such a layer followed by max pooling (one kernel each way for few channels).
   const conv = (x: Tensor, f: Tensor, bb: Tensor) => st.fused.conv2d({ x, filter: f, bias: bb, activation: 'relu', padding: 'valid' });
+  const convPool = (x: Tensor, f: Tensor, bb: Tensor) =>
+    st.fused.conv2dMaxPool({ x, filter: f, bias: bb, activation: 'relu', padding: 'valid', pool: { poolSize: 2, strides: 2 } });
   return {
     name: 'convnet',
     inputShape: [28, 28, 1],
     params,
     forward(x) {
-      let h = st.maxPool2d(conv(x, f1, b1), { poolSize: 2, strides: 2 });
-      h = st.maxPool2d(conv(h, f2, b2), { poolSize: 2, strides: 2 });
+      let h = convPool(x, f1, b1);
+      h = convPool(h, f2, b2);
       h = conv(h, f3, b3);
       return st.fused.matMul({ a: st.reshape(h, [x.shape[0], -1]), b: w, bias: b });
     },

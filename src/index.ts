@@ -34,7 +34,12 @@ export { matmul, dot } from './ops/linalg.js';
 export { softmax, logSoftmax, logSumExp, oneHot, type OneHotOptions } from './ops/nn.js';
 export { conv2d, conv2dBackpropInput, conv2dBackpropFilter, type Conv2dOptions } from './ops/conv.js';
 export { maxPool2d, avgPool2d, type Pool2dOptions } from './ops/pool.js';
-export { fused, type FusedConv2dArgs } from './ops/fused.js';
+import { fusedConv2d, fusedMatMul } from './ops/fused.js';
+import { fusedConv2dMaxPool } from './ops/conv-pool.js';
+/** Fused kernels with the ops they stand for as fallback (tfjs's tf.fused, plus conv2dMaxPool). */
+export const fused = { conv2d: fusedConv2d, matMul: fusedMatMul, conv2dMaxPool: fusedConv2dMaxPool };
+export type { FusedConv2dArgs, FusedMatMulArgs } from './ops/fused.js';
+export type { FusedConv2dMaxPoolArgs } from './ops/conv-pool.js';
 export { batchNorm, normalize, layerNorm, type NormalizeOptions } from './ops/normalization.js';
 export { batchNormTraining, type BatchNormTrainingOptions } from './ops/normalization.js';
 export { losses, type Reduction, type LossOptions, type ProbabilisticLossOptions } from './ops/losses.js';

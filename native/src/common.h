@@ -123,5 +123,6 @@ void init_optimizer(Napi::Env env, Napi::Object exports);
 void init_recurrent(Napi::Env env, Napi::Object exports);
 void init_recurrent_sequence(Napi::Env env, Napi::Object exports);
 void init_normalization(Napi::Env env, Napi::Object exports);
+void init_conv_pool(Napi::Env env, Napi::Object exports);
 
 }  // namespace strata

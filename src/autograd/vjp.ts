@@ -10,6 +10,7 @@ import {
   cast, cos, div, equal, greater, greaterEqual, lessEqual, log, mul, neg, pow, reluGrad, sign, sin, square, sub, where,
 } from '../ops/elementwise.js';
 import { batchMatmul } from '../ops/linalg.js';
+import { conv2dReluMaxPoolBackward } from '../ops/conv-pool.js';
 import { avgPool2dPlanned, avgPool2dGrad, gatherAtMaxima, poolPlanFromAttrs } from '../ops/pool.js';
 import { isMaskedFor, maxPool2dGradMaybeMasked } from '../ops/relu-masked-grads.js';
 import { gruCellBackward, gruCellGradVjp, lstmCellBackward, lstmCellGradVjp } from '../ops/recurrent-cell-grads.js';
@@ -227,6 +228,9 @@ export const VJP: { [P in Primitive]: VjpRule<P> } = {
   },
   conv2dBackpropFilterBias: (g, { inputs: [x, dz], attrs, needs }) =>
     backpropFilterAndBiasVjp(x, dz, g, attrs.filterShape, planFromAttrs(x.shape, attrs.filterShape, attrs), needs),
+  // Note [Convolution and pooling in one pass].
+  conv2dReluMaxPool: (g, { inputs: [x, f, b], output, attrs, needs }) => conv2dReluMaxPoolBackward(x, f, b, output, g, attrs, needs),
+  conv2dReluMaxPoolGrad: () => notRecorded('conv2dReluMaxPoolGrad'),
   maxPool2d: (g, { inputs: [x], output, attrs, wanted }) => [maxPool2dGradMaybeMasked(x, g, poolPlanFromAttrs(x.shape, attrs), wanted(x), output)],
   // Linear in dy: its adjoint reads the incoming gradient at each window's maximum.
   maxPool2dGrad: (g, { inputs: [x, , y], attrs }) => [null, gatherAtMaxima(x, g, poolPlanFromAttrs(x.shape, attrs), attrs.reluMasked), ...(y ? [null] : [])],

@@ -95,6 +95,13 @@ export type OptionalAttrs = {
   sparseSoftmaxCrossEntropyGrad: NoAttrs;
   // activation(conv2d(x, filter) + bias) in one kernel: x NHWC, filter [kh, kw, in, out], bias [out].
   fusedConv2d: Conv2dAttrs & { activation: FusedActivation };
+  // maxPool(relu(conv2d(x, filter) + bias)) in one kernel, for inputs with few channels (Note
+  // [Convolution and pooling in one pass] in ops/conv-pool.ts): x NHWC, filter, bias → pooled.
+  // convOut: the convolution's [height, width]; keepIndices keeps each window's winner with the
+  // output, for the gradient kernel.
+  conv2dReluMaxPool: Conv2dAttrs & { pool: Pool2dAttrs; convOut: [number, number]; keepIndices?: boolean };
+  // x, dy, y (the forward output, with its winners) → flat [dfilter | dbias].
+  conv2dReluMaxPoolGrad: Conv2dAttrs & { pool: Pool2dAttrs; convOut: [number, number]; filterShape: number[] };
   // activation(a·b + bias) in one kernel: a [B, M, K], b [B, K, N] (either transposed), bias [N].
   fusedMatMul: { transposeA: boolean; transposeB: boolean; activation: FusedActivation };
   // One recurrent cell step's pointwise part (Note [Fused recurrent cells] in ops/recurrent-cells.ts).

@@ -1,6 +1,7 @@
 import { ValueError } from '../core/errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { CallOptions, Layer } from '../nn/layer.js';
+import { applyConvPool, fusesWithPool } from '../nn/layers/conv-pool-pair.js';
 import { InputLayer } from '../nn/layers/input.js';
 import { isShapeList } from '../nn/layer.js';
 import type { Node, Shape, SymbolicTensor } from '../nn/symbolic.js';
@@ -33,12 +34,40 @@ export function topologicalNodes(modelName: string, inputs: readonly SymbolicTen
   return order;
 }
 
+// Per graph (its node list), cached: the same for every forward pass.
+const readersOf = new WeakMap<readonly Node[], { outputs: readonly SymbolicTensor[]; counts: Map<SymbolicTensor, number> }>();
+
+/** How many times each symbolic tensor is read: by a node's inputs or options, or as a model output. */
+function readerCounts(nodes: readonly Node[], outputs: readonly SymbolicTensor[]): Map<SymbolicTensor, number> {
+  const cached = readersOf.get(nodes);
+  if (cached?.outputs === outputs) return cached.counts;
+  const counts = new Map<SymbolicTensor, number>();
+  for (const s of [...nodes.flatMap((n) => n.allInputs), ...outputs]) counts.set(s, (counts.get(s) ?? 0) + 1);
+  readersOf.set(nodes, { outputs, counts });
+  return counts;
+}
+
+/** Whether `next` is the only reader of `node`'s single output and the two layers fuse. */
+function fusablePair(node: Node, next: Node, readers: Map<SymbolicTensor, number>): boolean {
+  const single = (n: Node) => n.inputs.length === 1 && n.outputs.length === 1 && !n.listInput && Object.keys(n.optionInputs).length === 0;
+  return single(node) && single(next) && next.inputs[0] === node.outputs[0] && readers.get(node.outputs[0]) === 1
+    && fusesWithPool(node.layer, next.layer);
+}
+
 /** Runs the recorded calls on real tensors: the functional model's forward pass. */
 export function runGraph(nodes: readonly Node[], inputs: readonly SymbolicTensor[], values: readonly Tensor[], outputs: readonly SymbolicTensor[], options: CallOptions): Tensor[] {
   const known = new Map<SymbolicTensor, Tensor>();
   inputs.forEach((s, i) => known.set(s, values[i]));
-  for (const node of nodes) {
+  const readers = readerCounts(nodes, outputs);
+  for (let k = 0; k < nodes.length; k++) {
+    const node = nodes[k], next = nodes[k + 1];
     if (node.layer instanceof InputLayer) continue;
+    if (next && fusablePair(node, next, readers)) {
+      // Note [Fused layer pairs]: the pooling is the convolution output's only reader.
+      known.set(next.outputs[0], applyConvPool(node.layer, next.layer, known.get(node.inputs[0])!));
+      k++;
+      continue;
+    }
     const args = node.inputs.map((s) => known.get(s)!);
     const optionTensors = Object.fromEntries(Object.entries(node.optionInputs).map(([k, v]) => [k, Array.isArray(v) ? v.map((s) => known.get(s)!) : known.get(v)!]));
     const out = node.layer.apply(node.listInput ? args : args[0], { ...node.callArgs, ...optionTensors, ...options }) as Tensor | Tensor[];

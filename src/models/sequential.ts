@@ -2,6 +2,7 @@ import { ValueError } from '../core/errors.js';
 import { checkKeys } from '../core/options.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { Layer, isShapeList, type CallOptions, type LayerOutput } from '../nn/layer.js';
+import { applyConvPool, fusesWithPool } from '../nn/layers/conv-pool-pair.js';
 import { InputLayer, input } from '../nn/layers/input.js';
 import { deserializeLayer, registerLayer, serializeLayer, type SerializedLayer } from '../nn/registry.js';
 import { SymbolicTensor, type Shape } from '../nn/symbolic.js';
@@ -94,7 +95,12 @@ export class Sequential extends Model {
       inputs = inputs[0];
     }
     let x: Tensor = inputs;
-    for (const layer of this.chain) x = layer.apply(x, options);
+    const chain = this.chain;
+    for (let i = 0; i < chain.length; i++) {
+      // Note [Fused layer pairs]: nothing outside the model reads a layer's output here.
+      if (i + 1 < chain.length && fusesWithPool(chain[i], chain[i + 1])) x = applyConvPool(chain[i], chain[++i], x);
+      else x = chain[i].apply(x, options);
+    }
     return x;
   }
 

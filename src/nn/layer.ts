@@ -231,6 +231,16 @@ export abstract class Layer {
     return out as Tensor;
   }
 
+  /**
+   * What apply() does with a single input's shape before call(): build once, then reject a shape
+   * the weights were not built for. For code that runs a layer's work without call() (Note
+   * [Fused layer pairs] in layers/conv-pool-pair.ts).
+   */
+  prepare(inputShape: Shape): void {
+    this.ensureBuilt(inputShape);
+    this.checkInput([inputShape]);
+  }
+
   /** Whether this layer passes an input's mask on unchanged (layers that keep the time axis). */
   supportsMasking = false;
 

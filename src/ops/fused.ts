@@ -92,11 +92,10 @@ export function fusedMatMulComposite(a: Tensor, b: Tensor, bias: Tensor | undefi
 }
 
 /** The optional bias of a fused op as a [size] tensor of the op's dtype, or an error naming the shape wanted. */
-function biasOperand(op: string, bias: TensorInput | undefined, dtype: Tensor['dtype'], size: number, what: string): Tensor | undefined {
+export function biasOperand(op: string, bias: TensorInput | undefined, dtype: Tensor['dtype'], size: number, what: string): Tensor | undefined {
   if (bias === undefined) return undefined;
   const t = cast(asTensor(op, 'bias', bias), dtype);
   if (t.rank !== 1 || t.shape[0] !== size) throw new ShapeError(`${op}: bias must have shape [${size}] (${what}); received ${fmtShape(t.shape)}`);
   return t;
 }
 
-export const fused = { conv2d: fusedConv2d, matMul: fusedMatMul };

@@ -143,5 +143,5 @@ const stackPair = (a: Tensor, b: Tensor): Tensor => concat([reshape(a, [1, a.siz
  * useLayerNormKernels), so they are never on the tape; reaching this rule means that broke.
  */
 export function notRecorded(primitive: string): never {
-  throw new Error(`${primitive}: internal error: a gradient-only normalization kernel was recorded on the tape; its rule computes higher derivatives with ops instead`);
+  throw new Error(`${primitive}: internal error: a gradient-only kernel was recorded on the tape; the rule that runs it computes higher derivatives with ops instead`);
 }

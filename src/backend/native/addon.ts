@@ -32,6 +32,10 @@ export interface NativeAddon {
   depthwiseConvImpl(kind: number, xShape: readonly number[], fShape: readonly number[], strides: readonly number[], dilation: readonly number[], pads: readonly number[], oh: number, ow: number): string;
   maxPool(x: object, xShape: readonly number[], pool: readonly number[], strides: readonly number[], pads: readonly number[], oh: number, ow: number, keepIndices: boolean): object;
   maxPoolGrad(x: object, dy: object, xShape: readonly number[], pool: readonly number[], strides: readonly number[], pads: readonly number[], oh: number, ow: number, reluMasked: boolean, y?: object): object;
+  convReluMaxPool(x: object, f: object, bias: object, xShape: readonly number[], fShape: readonly number[], strides: readonly number[], dilation: readonly number[], pads: readonly number[], oh: number, ow: number,
+    pool: readonly number[], poolStrides: readonly number[], poolPads: readonly number[], poh: number, pow: number, keepIndices: boolean): object;
+  convReluMaxPoolGrad(x: object, dy: object, y: object, xShape: readonly number[], fShape: readonly number[], strides: readonly number[], dilation: readonly number[], pads: readonly number[], oh: number, ow: number,
+    pool: readonly number[], poolStrides: readonly number[], poolPads: readonly number[], poh: number, pow: number): object;
   avgPool(x: object, xShape: readonly number[], pool: readonly number[], strides: readonly number[], pads: readonly number[], oh: number, ow: number): object;
   avgPoolGrad(dy: object, xShape: readonly number[], pool: readonly number[], strides: readonly number[], pads: readonly number[], oh: number, ow: number): object;
   softmax(x: object, xShape: readonly number[], axis: number, log: boolean): object;

@@ -124,6 +124,12 @@ function makeKernels(addon: NativeAddon): CoreKernels & OptionalKernels {
     },
     fusedConv2d: ([x, f, bias], attrs, out) =>
       addon.conv(attrs.activation === 'relu' ? 4 : 3, x.data, f.data, x.shape, f.shape, attrs.strides, attrs.dilation, pads4(attrs), out.shape[1], out.shape[2], bias.data),
+    conv2dReluMaxPool: ([x, f, bias], a, out) =>
+      addon.convReluMaxPool(x.data, f.data, bias.data, x.shape, f.shape, a.strides, a.dilation, pads4(a), ...a.convOut,
+        a.pool.poolSize, a.pool.strides, pads4(a.pool), out.shape[1], out.shape[2], a.keepIndices === true),
+    conv2dReluMaxPoolGrad: ([x, dy, y], a) =>
+      addon.convReluMaxPoolGrad(x.data, dy.data, y.data, x.shape, a.filterShape, a.strides, a.dilation, pads4(a), ...a.convOut,
+        a.pool.poolSize, a.pool.strides, pads4(a.pool), dy.shape[1], dy.shape[2]),
     maxPool2d: ([x], a, out) => addon.maxPool(x.data, x.shape, a.poolSize, a.strides, pads4(a), out.shape[1], out.shape[2], a.keepIndices === true),
     maxPool2dGrad: ([x, dy, y], a) =>
       addon.maxPoolGrad(x.data, dy.data, x.shape, a.poolSize, a.strides, pads4(a), dy.shape[1], dy.shape[2], a.reluMasked === true, y?.data),

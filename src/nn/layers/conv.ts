@@ -72,6 +72,11 @@ export class Conv2D extends Layer {
     }
   }
 
+  /** Whether call() is one fused convolution with its bias and ReLU (Note [Fused layer pairs]). */
+  fusesReluAndBias(): boolean {
+    return this.useBias && this.activation.name === 'relu';
+  }
+
   call(inputs: Tensor | Tensor[], _options: CallOptions): Tensor {
     const x = inputs as Tensor;
     const options = { strides: this.strides, padding: this.padding, dilation: this.dilationRate };

@@ -38,7 +38,8 @@ abstract class Pooling2D extends Layer {
     checkOneOf(this.name, 'dataFormat', args.dataFormat ?? 'channelsLast', ['channelsLast'] as const);
   }
 
-  protected poolOptions() {
+  /** The options of this layer's pooling op. */
+  poolOptions(): { poolSize: [number, number]; strides: [number, number]; padding: Padding } {
     return { poolSize: this.poolSize, strides: this.strides, padding: this.padding };
   }
 
