@@ -55,6 +55,16 @@ describe('fused.matMul', { skip: !nativeAvailable && 'native backend not built' 
     assert.ok(!tapePrimitives(softmax).has('fusedMatMul'), 'other activations keep the ops');
   }));
 
+  it('keeps NaN through the ReLU as st.relu and the reference backend do', () => {
+    const values = (backend: string) => withBackend(backend, () => Array.from(st.fused.matMul({
+      a: st.tensor([1, NaN, 2, -1, 0.5, 1], [2, 3]), b: st.tensor(randomValues(12, 4), [3, 4]), bias: st.tensor([-5, 0, 5, 0.5], [4]), activation: 'relu',
+    }).dataSync()));
+    const got = values('native'), want = values('reference');
+    assert.deepEqual(got.map(Number.isNaN), want.map(Number.isNaN));
+    assert.ok(got.slice(0, 4).every(Number.isNaN), 'the row with a NaN is NaN');
+    assertClose(got.slice(4), want.slice(4), 1e-5, 1e-6, 'the other row');
+  });
+
   it('bad arguments name what was expected', () => {
     const a = st.zeros([2, 3]), b = st.zeros([3, 4]);
     assert.throws(() => st.fused.matMul({ a, b, bias: st.zeros([3]) }), /bias must have shape \[4\].*received \[3\]/);

@@ -109,6 +109,10 @@ inline void parallel_for(int64_t n, bool parallel, F&& f) {
   }
 }
 
+// y = relu(y) over n floats (NaN stays NaN, as st.relu), vectorized: for kernels that apply a
+// ReLU to their own output.
+void relu_in_place(float* y, int64_t n);
+
 // Registration of each kernel family (one source file each).
 void init_buffers(Napi::Env env, Napi::Object exports);
 void init_elementwise(Napi::Env env, Napi::Object exports);
