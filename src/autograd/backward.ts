@@ -149,4 +149,5 @@ export function backward(root: Tensor, seed?: Tensor, options: BackwardOptions =
     const value = createGraph ? g : stopGradient(g);
     t.grad = t.grad ? withGradMode(createGraph, () => add(t.grad as Tensor, value)) : value;
   }
+  root.backend.afterBackward?.();
 }

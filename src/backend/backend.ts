@@ -74,6 +74,11 @@ export interface Backend {
   optimizerUpdate?(update: FusedUpdate, variable: TensorInfo, grad: TensorInfo, slots: readonly TensorInfo[]): { variable: DataHandle; slots: DataHandle[] };
   /** Threads for multi-threaded kernels (see st.setNumThreads). */
   setNumThreads?(n: number): void;
+  /**
+   * Called at the end of every backward pass: a backend whose storage the garbage collector
+   * frees may collect dead tensors here (Note [Collecting dead tensors between steps]).
+   */
+  afterBackward?(): unknown;
   memory(): MemoryInfo;
 }
 

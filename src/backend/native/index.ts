@@ -8,6 +8,7 @@ import {
 } from '../primitives.js';
 import { registerBackend } from '../registry.js';
 import { loadAddon, type NativeAddon } from './addon.js';
+import { DeadTensorCollector } from './dead-tensors.js';
 
 // The native CPU backend: kernels in a C++ addon (native/src), oneDNN for matmul and
 // convolutions, OpenMP loops for the rest. Storage is a 64-byte-aligned native buffer shared by
@@ -220,6 +221,12 @@ export class NativeBackend implements Backend {
   memory(): MemoryInfo {
     const { buffers, bytes } = this.addon.memory();
     return { buffers, bytes };
+  }
+
+  private readonly deadTensors = new DeadTensorCollector(() => this.addon.memory().bytes);
+
+  afterBackward(): boolean {
+    return this.deadTensors.afterBackward();
   }
 
   /** The caching allocator's state: idle bytes kept for reuse, and how often a request hit them. */

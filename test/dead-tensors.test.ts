@@ -1,0 +1,58 @@
+// Note [Collecting dead tensors between steps] (src/backend/native/dead-tensors.ts): the pacing
+// rule with a fake collector, and a synchronous custom training loop on the native backend whose
+// dead activations and gradients must not pile up until V8 happens to collect.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import * as st from '../src/index.js';
+import { COLLECT_AFTER_BYTES, DeadTensorCollector } from '../src/backend/native/dead-tensors.js';
+import { withBackend } from './helpers.js';
+
+const nativeAvailable = st.backends().some((b) => b.name === 'native' && b.available);
+const MB = 2 ** 20;
+
+describe('collecting dead tensors between training steps', () => {
+  it('collects only after the held bytes grew by the threshold, then starts again from what is left', () => {
+    let held = 10 * MB;
+    const calls: string[] = [];
+    // The fake collection frees all but 12 MB, as a scavenge frees a loop's dead tensors.
+    const pacer = new DeadTensorCollector(() => held, () => (o) => { calls.push(o.type); held = 12 * MB; });
+    assert.equal(pacer.afterBackward(), false, 'baseline 0, 10 MB held: below the threshold');
+    held = COLLECT_AFTER_BYTES - 1;
+    assert.equal(pacer.afterBackward(), false);
+    held = COLLECT_AFTER_BYTES + 1;
+    assert.equal(pacer.afterBackward(), true);
+    assert.deepEqual(calls, ['minor']);
+    held = 12 * MB + COLLECT_AFTER_BYTES - 1;
+    assert.equal(pacer.afterBackward(), false, 'measured from the 12 MB left after the collection');
+    held = 2 * MB; // a loop that disposes lowers the baseline
+    pacer.afterBackward();
+    held = 2 * MB + COLLECT_AFTER_BYTES;
+    assert.equal(pacer.afterBackward(), true);
+    assert.equal(calls.length, 2);
+  });
+
+  it('does nothing when no collector is available', () => {
+    const pacer = new DeadTensorCollector(() => 10 * COLLECT_AFTER_BYTES, () => null);
+    assert.equal(pacer.afterBackward(), false);
+  });
+
+  it('keeps a synchronous custom loop within the threshold of its live memory (native)', { skip: !nativeAvailable && 'native backend not built' }, () => {
+    withBackend('native', () => {
+      const w = st.variable(st.randomNormal([1024, 1024], { stddev: 0.01 }));
+      const x = st.randomUniform([256, 1024]);
+      const opt = st.optimizers.sgd({ learningRate: 1e-3 });
+      const held = () => st.memory().native.bytes;
+      const start = held();
+      let peak = 0;
+      // Each step leaves about 11 MB of dead tensors (activations, gradients, the replaced weights)
+      // and never yields; a collection leaves about 25 MB of them, the last steps' still referenced.
+      for (let step = 0; step < 120; step++) {
+        w.zeroGrad();
+        st.mean(st.square(st.relu(st.matmul(x, w)))).backward();
+        opt.applyGradients([{ variable: w, grad: w.grad! }]);
+        peak = Math.max(peak, held() - start);
+      }
+      assert.ok(peak < COLLECT_AFTER_BYTES + 48 * MB, `held native memory grew by ${(peak / MB).toFixed(0)} MB`);
+    });
+  });
+});
