@@ -22,6 +22,7 @@ interface Case {
 const CASES: Case[] = [
   { name: 'the Keras-book first block (1 -> 32 channels, 3x3, pool 2)', x: [4, 28, 28, 1], filter: [3, 3, 1, 32] },
   { name: 'RGB, 5x5, 16 filters, odd image', x: [3, 17, 15, 3], filter: [5, 5, 3, 16] },
+  { name: '8 channels (the most the kernel takes), 32 filters', x: [2, 11, 10, 8], filter: [3, 3, 8, 32] },
   { name: "'same' padding with an even kernel, 6 filters (not a multiple of 16)", x: [2, 9, 11, 1], filter: [4, 4, 1, 6], conv: { padding: 'same' } },
   { name: 'strides 2 and dilation 2, 4 channels', x: [2, 19, 21, 4], filter: [3, 3, 4, 32], conv: { strides: [2, 1], dilation: [1, 2] } },
   { name: 'overlapping 3x3 windows with strides 2', x: [2, 16, 16, 2], filter: [3, 3, 2, 16], pool: { poolSize: 3, strides: 2 } },
@@ -64,7 +65,7 @@ describe('fused.conv2dMaxPool', () => {
       const y = st.fused.conv2dMaxPool({ x: st.randomUniform([2, 10, 10, 1]), filter, bias, activation: 'relu' });
       assert.ok(tapePrimitives(y).has('conv2dReluMaxPool'));
       const wide = st.fused.conv2dMaxPool({
-        x: st.randomUniform([2, 10, 10, 8]), filter: st.variable(st.randomNormal([3, 3, 8, 16])), bias: st.variable(st.zeros([16])), activation: 'relu',
+        x: st.randomUniform([2, 10, 10, 16]), filter: st.variable(st.randomNormal([3, 3, 16, 16])), bias: st.variable(st.zeros([16])), activation: 'relu',
       });
       const prims = tapePrimitives(wide);
       assert.ok(!prims.has('conv2dReluMaxPool') && prims.has('fusedConv2d') && prims.has('maxPool2d'));

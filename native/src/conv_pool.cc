@@ -7,8 +7,8 @@
 // the pooling's gradient at full size and reading it back for the filter's. Here each image's
 // convolution output lives only in a thread-local buffer that stays in cache: the forward pass
 // pools it at once (keeping each window's winner with the output, as maxPool does), and the
-// backward pass rebuilds each image's masked gradient in the same kind of buffer from the
-// winners and accumulates the filter and bias gradients from it.
+// backward pass accumulates the filter and bias gradients straight from the pooled gradient and
+// the winners.
 #include <omp.h>
 
 #include <cmath>
@@ -82,7 +82,7 @@ __attribute__((always_inline)) inline float tap_value(const ConvPoolGeometry& g,
 }
 
 // z[oh, ow, :] = relu(b + Σ x·f) for one image into `z` [oh, ow, co]; padding reads as zero.
-// NaN stays NaN, as oneDNN's ReLU (x > 0 ? x : 0·x) leaves it. P neighbouring pixels of a row
+// The ReLU is st.relu's (NaN stays NaN, -0 becomes 0). P neighbouring pixels of a row
 // go together, so that P independent accumulators hide the multiply-add latency and each weight
 // row is loaded once for all of them (the last group of a row repeats its last pixel).
 template <int L, bool kNoPadding>
@@ -128,7 +128,7 @@ __attribute__((always_inline)) inline void conv_relu_image(const ConvPoolGeometr
         for (int p = 0; p < P && j0 + p < g.ow; p++) {
           float* zo = z + (i * g.ow + j0 + p) * g.co + o;
 #pragma omp simd
-          for (int l = 0; l < L; l++) zo[l] = acc[p][l] < 0.f ? 0.f : acc[p][l];
+          for (int l = 0; l < L; l++) zo[l] = ((acc[p][l] > 0.f) | (acc[p][l] != acc[p][l])) ? acc[p][l] : 0.f;
         }
       }
     }
