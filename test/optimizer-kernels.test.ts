@@ -55,6 +55,45 @@ for (const backend of st.backends().filter((b) => b.available && b.name !== 'ref
   });
 }
 
+describe('fused updates in place (Note [Updates in place])', () => {
+  const nativeAvailable = st.backends().some((b) => b.name === 'native' && b.available);
+  const n = 70001; // several parallel chunks and a ragged end
+  const steps = (make: Make, backend: string) => withBackend(backend, () => {
+    const opt = make();
+    const w = st.variable(st.tensor(randomValues(n, 3), [n]));
+    const handles: unknown[] = [];
+    for (let step = 0; step < 4; step++) {
+      opt.applyGradients([{ variable: w, grad: st.tensor(randomValues(n, 30 + step, -2, 2), [n]) }]);
+      handles.push(w.storage);
+    }
+    return { values: Array.from(w.dataSync()), handles };
+  });
+
+  for (const [name, make] of configs.filter(([c]) => !c.startsWith('nadam'))) {
+    it(`${name}: writes over a variable it owns alone, with the values of the rules as ops`, { skip: !nativeAvailable && 'native backend not built' }, () => {
+      const got = steps(make, 'native'), want = steps(make, 'reference');
+      assertClose(got.values, want.values, 1e-5, 1e-6, name);
+      // The first update replaces the storage the variable shared with its initial tensor; the
+      // variable owns the new one alone, so the later updates write over it.
+      assert.notEqual(got.handles[0], undefined);
+      assert.ok(got.handles.slice(1).every((h) => h === got.handles[0]), 'the storage stays the same after the first update');
+    });
+  }
+
+  it('leaves tensors sharing the storage (getWeights) with the values they had', () => {
+    const layer = st.layers.dense({ units: 3, useBias: false });
+    layer.apply(st.zeros([1, 4]));
+    const opt = st.optimizers.adam({ learningRate: 0.1 });
+    const kernel = layer.weights[0].value;
+    opt.applyGradients([{ variable: kernel, grad: st.onesLike(kernel) }]);
+    const [before] = layer.getWeights();
+    const saved = Array.from(before.dataSync());
+    opt.applyGradients([{ variable: kernel, grad: st.onesLike(kernel) }]);
+    assert.deepEqual(Array.from(before.dataSync()), saved, 'the snapshot keeps its values');
+    assert.ok(Array.from(kernel.dataSync()).every((v, i) => v < saved[i]), 'the variable moved');
+  });
+});
+
 describe('learning-rate schedules', () => {
   it('exponentialDecay, smooth and staircase', () => {
     const smooth = st.schedules.exponentialDecay({ initialLearningRate: 0.1, decaySteps: 10, decayRate: 0.5 });

@@ -23,6 +23,7 @@ void for_elements_chunked(int64_t n, F&& body) {
 template <typename F>
 void for_elements(int64_t n, F&& body) {
   for_elements_chunked(n, [&](int64_t from, int64_t to) {
+#pragma omp simd
     for (int64_t i = from; i < to; i++) body(i);
   });
 }
@@ -41,9 +42,10 @@ struct RmspropArgs {
 
 template <bool CENTERED, bool MOMENTUM>
 OPTIMIZER_CLONES void rmsprop_range(const RmspropArgs& a, int64_t from, int64_t to) {
-  const float* __restrict w = a.w; const float* __restrict g = a.g; const float* __restrict v = a.v;
-  const float* __restrict m = a.m; const float* __restrict ag = a.ag;
-  float* __restrict w1 = a.w1; float* __restrict v1 = a.v1; float* __restrict m1 = a.m1; float* __restrict ag1 = a.ag1;
+  const float* w = a.w; const float* g = a.g; const float* v = a.v;
+  const float* m = a.m; const float* ag = a.ag;
+  float* w1 = a.w1; float* v1 = a.v1; float* m1 = a.m1; float* ag1 = a.ag1;
+#pragma omp simd
   for (int64_t i = from; i < to; i++) {
     const float gi = g[i];
     const float vi = v[i] * a.rho + gi * gi * a.one_minus_rho;
@@ -79,9 +81,10 @@ struct AdamArgs {
 
 template <bool AMSGRAD>
 OPTIMIZER_CLONES void adam_range(const AdamArgs& a, int64_t from, int64_t to) {
-  const float* __restrict w = a.w; const float* __restrict g = a.g; const float* __restrict m = a.m;
-  const float* __restrict v = a.v; const float* __restrict vhat = a.vhat;
-  float* __restrict w1 = a.w1; float* __restrict m1 = a.m1; float* __restrict v1 = a.v1; float* __restrict vhat1 = a.vhat1;
+  const float* w = a.w; const float* g = a.g; const float* m = a.m;
+  const float* v = a.v; const float* vhat = a.vhat;
+  float* w1 = a.w1; float* m1 = a.m1; float* v1 = a.v1; float* vhat1 = a.vhat1;
+#pragma omp simd
   for (int64_t i = from; i < to; i++) {
     const float gi = g[i];
     const float mi = m[i] + (gi - m[i]) * a.one_minus_b1;
@@ -115,8 +118,9 @@ struct SimpleArgs {
 
 // Adagrad: acc += g²; w -= lr·g / √(acc + ε).
 OPTIMIZER_CLONES void adagrad_range(const SimpleArgs& a, int64_t from, int64_t to) {
-  const float* __restrict w = a.w; const float* __restrict g = a.g; const float* __restrict acc = a.s0;
-  float* __restrict w1 = a.w1; float* __restrict acc1 = a.s0_1;
+  const float* w = a.w; const float* g = a.g; const float* acc = a.s0;
+  float* w1 = a.w1; float* acc1 = a.s0_1;
+#pragma omp simd
   for (int64_t i = from; i < to; i++) {
     const float gi = g[i], ai = acc[i] + gi * gi;
     acc1[i] = ai;
@@ -126,9 +130,10 @@ OPTIMIZER_CLONES void adagrad_range(const SimpleArgs& a, int64_t from, int64_t t
 
 // Adadelta: A = ρA + (1-ρ)g²; δ = -√(D + ε)·g / √(A + ε); D = ρD + (1-ρ)δ²; w += lr·δ.
 OPTIMIZER_CLONES void adadelta_range(const SimpleArgs& a, int64_t from, int64_t to) {
-  const float* __restrict w = a.w; const float* __restrict g = a.g;
-  const float* __restrict acc_g = a.s0; const float* __restrict acc_d = a.s1;
-  float* __restrict w1 = a.w1; float* __restrict acc_g1 = a.s0_1; float* __restrict acc_d1 = a.s1_1;
+  const float* w = a.w; const float* g = a.g;
+  const float* acc_g = a.s0; const float* acc_d = a.s1;
+  float* w1 = a.w1; float* acc_g1 = a.s0_1; float* acc_d1 = a.s1_1;
+#pragma omp simd
   for (int64_t i = from; i < to; i++) {
     const float gi = g[i];
     const float ag = acc_g[i] * a.rho + gi * gi * a.one_minus_rho;
@@ -142,8 +147,9 @@ OPTIMIZER_CLONES void adadelta_range(const SimpleArgs& a, int64_t from, int64_t 
 // Adamax: m += (g - m)(1 - β1); u = max(β2·u, |g|); w -= lr·m / (u + ε), lr already divided by
 // 1 - β1^t.
 OPTIMIZER_CLONES void adamax_range(const SimpleArgs& a, int64_t from, int64_t to) {
-  const float* __restrict w = a.w; const float* __restrict g = a.g; const float* __restrict m = a.s0; const float* __restrict u = a.s1;
-  float* __restrict w1 = a.w1; float* __restrict m1 = a.s0_1; float* __restrict u1 = a.s1_1;
+  const float* w = a.w; const float* g = a.g; const float* m = a.s0; const float* u = a.s1;
+  float* w1 = a.w1; float* m1 = a.s0_1; float* u1 = a.s1_1;
+#pragma omp simd
   for (int64_t i = from; i < to; i++) {
     const float gi = g[i];
     const float mi = m[i] + (gi - m[i]) * a.one_minus_beta1;
@@ -153,6 +159,23 @@ OPTIMIZER_CLONES void adamax_range(const SimpleArgs& a, int64_t from, int64_t to
     u1[i] = ui;
     w1[i] = (w[i] - w[i] * a.decay) - mi * a.lr / (ui + a.eps);
   }
+}
+
+// Where an update writes a tensor's new values: over the old ones when that tensor is the
+// storage's only owner (Note [Updates in place] in src/optimizers/optimizer.ts; the same handle
+// is returned), else into a fresh buffer. Every loop here reads and writes element i only, so
+// writing over its input is safe; they carry no __restrict for that reason and `omp simd` keeps
+// them vectorized.
+Napi::Value update_target(Napi::Env env, const Napi::Value& handle, int64_t n, float** dst) {
+  Buffer* b = get_buffer(handle);
+  if (b->owners == 1) {
+    *dst = static_cast<float*>(b->data);
+    return handle;
+  }
+  Buffer* fresh;
+  Napi::Value v = new_buffer(env, n * 4, &fresh);
+  *dst = static_cast<float*>(fresh->data);
+  return v;
 }
 
 // optimizerUpdate(kind, variable, grad, slots[], n, params[]) -> [variable', slots'...]
@@ -173,15 +196,10 @@ Napi::Value OptimizerUpdate(const Napi::CallbackInfo& info) {
   std::vector<const float*> in(k);
   for (uint32_t i = 0; i < k; i++) in[i] = data_of<float>(slot_handles.Get(i));
   auto result = Napi::Array::New(env, k + 1);
-  Buffer* wb;
-  result.Set(0u, new_buffer(env, n * 4, &wb));
-  float* w1 = static_cast<float*>(wb->data);
+  float* w1;
+  result.Set(0u, update_target(env, info[1], n, &w1));
   std::vector<float*> out(k);
-  for (uint32_t i = 0; i < k; i++) {
-    Buffer* b;
-    result.Set(i + 1, new_buffer(env, n * 4, &b));
-    out[i] = static_cast<float*>(b->data);
-  }
+  for (uint32_t i = 0; i < k; i++) result.Set(i + 1, update_target(env, slot_handles.Get(i), n, &out[i]));
   const float lr = static_cast<float>(p[0]), decay = static_cast<float>(p[1]);
   if (kind == kSgd) {
     const float mom = static_cast<float>(p[2]);

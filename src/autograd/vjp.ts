@@ -9,7 +9,7 @@ import {
 import {
   cast, cos, div, equal, greater, greaterEqual, lessEqual, log, mul, neg, pow, reluGrad, sign, sin, square, sub, where,
 } from '../ops/elementwise.js';
-import { batchMatmul } from '../ops/linalg.js';
+import { batchMatmul, matmul } from '../ops/linalg.js';
 import { conv2dReluMaxPoolBackward } from '../ops/conv-pool.js';
 import { avgPool2dPlanned, avgPool2dGrad, gatherAtMaxima, poolPlanFromAttrs } from '../ops/pool.js';
 import { isMaskedFor, maxPool2dGradMaybeMasked } from '../ops/relu-masked-grads.js';
@@ -70,12 +70,14 @@ function releaseLocal(t: Tensor, upstream: Tensor): void {
 }
 
 /** The gradients of a batched a·b (either operand transposed) for an upstream g; null where not needed. */
-function matmulGrads(a: Tensor, b: Tensor, g: Tensor, ta: boolean, tb: boolean, needA: boolean, needB: boolean): (Tensor | null)[] {
+/** The gradients of product(a, b) (either transposed) for upstream g; `product` is batchMatmul for 3-D operands. */
+function matmulGrads(a: Tensor, b: Tensor, g: Tensor, ta: boolean, tb: boolean, needA: boolean, needB: boolean,
+  product: (x: Tensor, y: Tensor, tx: boolean, ty: boolean) => Tensor = batchMatmul): (Tensor | null)[] {
   const pick = (da: () => Tensor, db: () => Tensor) => [needA ? da() : null, needB ? db() : null];
-  if (!ta && !tb) return pick(() => batchMatmul(g, b, false, true), () => batchMatmul(a, g, true, false));
-  if (!ta && tb) return pick(() => batchMatmul(g, b, false, false), () => batchMatmul(g, a, true, false));
-  if (ta && !tb) return pick(() => batchMatmul(b, g, false, true), () => batchMatmul(a, g, false, false));
-  return pick(() => batchMatmul(b, g, true, true), () => batchMatmul(g, a, true, true));
+  if (!ta && !tb) return pick(() => product(g, b, false, true), () => product(a, g, true, false));
+  if (!ta && tb) return pick(() => product(g, b, false, false), () => product(g, a, true, false));
+  if (ta && !tb) return pick(() => product(b, g, false, true), () => product(a, g, false, false));
+  return pick(() => product(b, g, true, true), () => product(g, a, true, true));
 }
 
 export const VJP: { [P in Primitive]: VjpRule<P> } = {
@@ -162,7 +164,10 @@ export const VJP: { [P in Primitive]: VjpRule<P> } = {
   // and the bias gets the sum over the batch and the rows.
   fusedMatMul: (g, { inputs: [a, b], output, attrs: { transposeA, transposeB, activation }, needs: [needA, needB, needBias] }) => {
     const dz = activation === 'relu' ? reluGrad(output, g) : g;
-    const grads = [...matmulGrads(a, b, dz, transposeA, transposeB, needA, needB), needBias ? sum(dz, [0, 1]) : null];
+    // 2-D operands (no batch axis) through matmul, which gives back its internal views at once.
+    const product = a.rank === 2 ? matmul : batchMatmul;
+    const biasAxes = a.rank === 2 ? [0] : [0, 1];
+    const grads = [...matmulGrads(a, b, dz, transposeA, transposeB, needA, needB, product), needBias ? sum(dz, biasAxes) : null];
     releaseLocal(dz, g);
     return grads;
   },

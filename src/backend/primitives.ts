@@ -102,7 +102,8 @@ export type OptionalAttrs = {
   conv2dReluMaxPool: Conv2dAttrs & { pool: Pool2dAttrs; convOut: [number, number]; keepIndices?: boolean };
   // x, dy, y (the forward output, with its winners) → flat [dfilter | dbias].
   conv2dReluMaxPoolGrad: Conv2dAttrs & { pool: Pool2dAttrs; convOut: [number, number]; filterShape: number[] };
-  // activation(a·b + bias) in one kernel: a [B, M, K], b [B, K, N] (either transposed), bias [N].
+  // activation(a·b + bias) in one kernel: a [B, M, K], b [B, K, N] (either transposed), bias [N];
+  // or a [M, K], b [K, N] with no batch axis.
   fusedMatMul: { transposeA: boolean; transposeB: boolean; activation: FusedActivation };
   // One recurrent cell step's pointwise part (Note [Fused recurrent cells] in ops/recurrent-cells.ts).
   lstmCell: NoAttrs; // z [B, 4u] (gates i, f, c, o), cPrev [B, u] → [B, 2u]: h then c

@@ -8,7 +8,6 @@ import { add, cast, relu } from './elementwise.js';
 import { asTensor, type TensorInput } from './operand.js';
 import { hasKernel, runPrimitive } from './run.js';
 import { matmul } from './linalg.js';
-import { reshape } from './shape-ops.js';
 
 export interface FusedConv2dArgs extends Conv2dOptions {
   x: TensorInput;
@@ -74,12 +73,14 @@ export function fusedMatMul(args: FusedMatMulArgs): Tensor {
   const tbias = biasOperand('fused.matMul', bias, dtype, n, 'one per output column');
   const batched = ta.rank === 3 && tb.rank === 3 && ta.shape[0] === tb.shape[0];
   if (tbias && (ta.rank === 2 && tb.rank === 2 || batched) && hasKernel('fusedMatMul', ta)) {
-    const a3 = batched ? ta : reshape(ta, [1, ...ta.shape]), b3 = batched ? tb : reshape(tb, [1, ...tb.shape]);
-    const [batch, m, k] = transposeA ? [a3.shape[0], a3.shape[2], a3.shape[1]] : a3.shape;
-    const kb = transposeB ? b3.shape[2] : b3.shape[1];
+    // 2-D operands reach the kernel as they are: a reshaped view of a weight would share its
+    // storage, and a shared weight cannot be updated in place (Note [Updates in place] in
+    // optimizers/optimizer.ts).
+    const r = ta.rank;
+    const [m, k] = transposeA ? [ta.shape[r - 1], ta.shape[r - 2]] : [ta.shape[r - 2], ta.shape[r - 1]];
+    const kb = transposeB ? tb.shape[r - 1] : tb.shape[r - 2];
     if (k !== kb) throw new ShapeError(`fused.matMul: inner dimensions differ: a is ${fmtShape(ta.shape)}, b is ${fmtShape(tb.shape)}`);
-    const y = runPrimitive('fusedMatMul', [a3, b3, tbias], { transposeA, transposeB, activation }, [batch, m, n], dtype);
-    return batched ? y : reshape(y, [m, n]);
+    return runPrimitive('fusedMatMul', [ta, tb, tbias], { transposeA, transposeB, activation }, batched ? [ta.shape[0], m, n] : [m, n], dtype);
   }
   return fusedMatMulComposite(ta, tb, tbias, activation, transposeA, transposeB);
 }

@@ -119,8 +119,8 @@ function makeKernels(addon: NativeAddon): CoreKernels & OptionalKernels {
     conv2dBackpropFilter: conv(2),
     conv2dBackpropFilterBias: conv(5),
     fusedMatMul: ([a, b, bias], { transposeA, transposeB, activation }, out) => {
-      const [batch, m, n] = out.shape;
-      const k = transposeA ? a.shape[1] : a.shape[2];
+      const [batch, m, n] = out.shape.length === 3 ? out.shape : [1, ...out.shape];
+      const k = transposeA ? a.shape[a.shape.length - 2] : a.shape[a.shape.length - 1];
       return addon.fusedMatmul(a.data, b.data, bias.data, batch, m, k, n, transposeA, transposeB, activation === 'relu');
     },
     fusedConv2d: ([x, f, bias], attrs, out) =>
