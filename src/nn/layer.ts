@@ -65,7 +65,11 @@ export function uniqueName(className: string): string {
   return n === 0 ? base : `${base}_${n}`;
 }
 
-/** A new handle on the same immutable storage: what getWeights hands out (updates swap storage, never write it). */
+/**
+ * A new handle on the same storage: what getWeights hands out. Being a second owner, it keeps the
+ * values it has: optimizers write over a storage only when its tensor owns it alone (Note
+ * [Updates in place] in optimizers/optimizer.ts).
+ */
 export const snapshot = (t: Tensor): Tensor => new Tensor(t.storage, t.shape, t.dtype, t.backend);
 
 // Note [Layer lifecycle]
