@@ -133,6 +133,9 @@ export function backpropagate(
     }
   });
   for (const t of [...table.grads.keys()]) if (!wanted(t)) table.forget(t);
+  // Every gradient computation (backward, grad, minimize, fit) ends here: the backend may collect
+  // the dead tensors of the steps before (Note [Collecting dead tensors between steps]).
+  root.backend.afterBackward?.();
   return table.grads;
 }
 
@@ -149,5 +152,4 @@ export function backward(root: Tensor, seed?: Tensor, options: BackwardOptions =
     const value = createGraph ? g : stopGradient(g);
     t.grad = t.grad ? withGradMode(createGraph, () => add(t.grad as Tensor, value)) : value;
   }
-  root.backend.afterBackward?.();
 }

@@ -9,12 +9,12 @@ import { runInNewContext } from 'node:vm';
 // an MLP has left 100 to 300 MB of dead activations and gradients. The allocator cannot hand
 // those out again, so every step takes fresh memory from the system (a page fault per 4 KiB:
 // about 450 per MLP step) and writes to memory long out of cache; the first hundred steps
-// of an MLP ran at half speed. So at the end of each backward pass, when the native bytes held
-// by tensors have grown by COLLECT_AFTER_BYTES since the last look, the backend asks V8 for a
-// young-generation collection (a scavenge: about a millisecond here, it walks only young
-// objects, which is where a step's dead tensors are) and takes the bytes still held after it
-// as the new baseline. A loop that disposes what it makes (fit) never grows the count and never
-// collects. V8 gives a script its collector only when Node starts with --expose-gc; the flag is
+// of an MLP ran at half speed. So at the end of each gradient computation (backward(), grad,
+// minimize, fit's step), when the native bytes held by tensors have grown by
+// COLLECT_AFTER_BYTES since the last look, the backend asks V8 for a young-generation
+// collection (a scavenge: about a millisecond here, it walks only young objects, which is where
+// a step's dead tensors are) and takes the bytes still held after it as the new baseline. A
+// loop that disposes what it makes (fit) never grows the count and never collects. V8 gives a script its collector only when Node starts with --expose-gc; the flag is
 // turned on here and the function taken from a fresh context, which leaves the program's own
 // global scope as it was. Where that is refused the pacing is off and nothing else changes.
 
