@@ -1,7 +1,7 @@
 import type { Primitive, PrimitiveAttrs } from '../backend/primitives.js';
 import { isGradEnabled } from './tape.js';
 import {
-  planFromAttrs, conv2dPlanned, backpropFilterAndBiasPlanned, backpropFilterAndBiasVjp, backpropFilterPlanned, backpropInputPlanned,
+  planFromAttrs, conv2dPlanned, convBiasGradsPlanned, backpropFilterAndBiasVjp, backpropFilterPlanned, backpropInputPlanned,
 } from '../ops/conv.js';
 import {
   depthwiseBackpropFilterPlanned, depthwiseBackpropInputPlanned, depthwiseConv2dPlanned, depthwisePlanFromAttrs,
@@ -217,17 +217,10 @@ export const VJP: { [P in Primitive]: VjpRule<P> } = {
   },
   // y = act(conv(x, f) + b): the activation's gradient first (relu: where y > 0, which is where
   // its input was > 0), then the convolution's, and the bias gets the sum over N, H and W.
-  fusedConv2d: (g, { inputs: [x, f], output, attrs, needs: [needX, needF, needB] }) => {
+  fusedConv2d: (g, { inputs: [x, f], output, attrs, needs }) => {
     // Note [Gradients already masked by a ReLU]: the max-pooling rule may have applied the mask.
     const dz = attrs.activation === 'relu' && !isMaskedFor(g, output) ? reluGrad(output, g) : g;
-    const plan = planFromAttrs(x.shape, f.shape, attrs);
-    // Filter and bias together read dz once (conv2dBackpropFilterBias where the backend has it).
-    const [df, db] = needF && needB ? backpropFilterAndBiasPlanned(x, dz, f.shape, plan) : [null, null];
-    const grads = [
-      needX ? backpropInputPlanned(dz, f, x.shape, plan) : null,
-      df ?? (needF ? backpropFilterPlanned(x, dz, f.shape, plan) : null),
-      db ?? (needB ? sum(dz, [0, 1, 2]) : null),
-    ];
+    const grads = convBiasGradsPlanned(x, f, dz, planFromAttrs(x.shape, f.shape, attrs), needs);
     releaseLocal(dz, g);
     return grads;
   },

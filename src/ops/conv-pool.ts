@@ -3,11 +3,10 @@ import { isGradEnabled } from '../autograd/tape.js';
 import { checkKeys } from '../core/options.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { checkNhwc } from './conv-geometry.js';
-import { backpropFilterPlanned, backpropInputPlanned, conv2dPlanned, floatPair, planConv2d, planFromAttrs } from './conv.js';
+import { conv2dPlanned, convBiasGradsPlanned, floatPair, planConv2d, planFromAttrs } from './conv.js';
 import { add, relu, reluGrad } from './elementwise.js';
 import { biasOperand, fusedConv2d, type FusedConv2dArgs } from './fused.js';
 import { maxPool2d, maxPool2dGrad, planPool2d, poolPlanFromAttrs, type Pool2dOptions } from './pool.js';
-import { sum } from './reduction.js';
 import { hasKernel, runPrimitive } from './run.js';
 import { reshape, slice } from './shape-ops.js';
 
@@ -86,9 +85,5 @@ export function conv2dReluMaxPoolBackward(x: Tensor, f: Tensor, b: Tensor, y: Te
   const z = relu(add(conv2dPlanned(x, f, plan), b));
   // dy to the winners the forward pass kept (y carries them), then the ReLU's mask.
   const dz = reluGrad(z, maxPool2dGrad(z, g, poolPlanFromAttrs(z.shape, pool), false, y));
-  return [
-    needs[0] ? backpropInputPlanned(dz, f, x.shape, plan) : null,
-    needs[1] ? backpropFilterPlanned(x, dz, f.shape, plan) : null,
-    needs[2] ? sum(dz, [0, 1, 2]) : null,
-  ];
+  return convBiasGradsPlanned(x, f, dz, plan, needs);
 }

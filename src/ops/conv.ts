@@ -125,6 +125,21 @@ export function backpropFilterAndBiasPlanned(x: Tensor, dz: Tensor, filterShape:
   return [reshape(slice(both, [0], [filterSize]), filterShape), slice(both, [filterSize], [channels])];
 }
 
+/**
+ * The gradients of conv2d(x, f) + bias from dz, the gradient of that sum, for the inputs in
+ * `needs` (x, filter, bias): what the rules of fused convolutions share. Filter and bias together
+ * read dz once (conv2dBackpropFilterBias where the backend has it).
+ */
+export function convBiasGradsPlanned(x: Tensor, f: Tensor, dz: Tensor, plan: ConvPlan, needs: readonly boolean[]): (Tensor | null)[] {
+  const [needX, needF, needB] = needs;
+  const [df, db] = needF && needB ? backpropFilterAndBiasPlanned(x, dz, f.shape, plan) : [null, null];
+  return [
+    needX ? backpropInputPlanned(dz, f, x.shape, plan) : null,
+    df ?? (needF ? backpropFilterPlanned(x, dz, f.shape, plan) : null),
+    db ?? (needB ? sum(dz, [0, 1, 2]) : null),
+  ];
+}
+
 /** The VJP of conv2dBackpropFilterBias for an upstream G = [G_filter | G_bias]: d/dx and d/ddz. */
 export function backpropFilterAndBiasVjp(x: Tensor, dz: Tensor, G: Tensor, filterShape: readonly number[], plan: ConvPlan, needs: readonly boolean[]): [Tensor | null, Tensor | null] {
   const filterSize = filterShape.reduce((a, b) => a * b, 1), channels = filterShape[3];
