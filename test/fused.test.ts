@@ -31,6 +31,22 @@ for (const backend of st.backends()) {
         });
       }
     }
+
+    it('keeps NaN through the ReLU and zeroes negatives and -0, as st.relu does', () => {
+      withBackend(backend.name, () => {
+        // Pixel 1 is NaN: the outputs whose window covers it are NaN, the others relu(x·f + b).
+        const x = st.tensor([1, NaN, 0.5, -2, 2, 1, 0, 3, -1, 4, 0.5, 1], [1, 3, 4, 1]);
+        const filter = st.tensor(values([2, 2, 1, 17], 7), [2, 2, 1, 17]), bias = st.tensor(values([17], 8), [17]);
+        const got = Array.from(st.fused.conv2d({ x, filter, bias, activation: 'relu' }).dataSync());
+        const want = Array.from(st.relu(st.add(st.conv2d(x, filter), bias)).dataSync());
+        assert.deepEqual(got.map(Number.isNaN), want.map(Number.isNaN));
+        assert.ok(got.some(Number.isNaN) && !got.every(Number.isNaN), 'some, not all, outputs are NaN');
+        assertClose(got.map((v) => (Number.isNaN(v) ? 0 : v)), want.map((v) => (Number.isNaN(v) ? 0 : v)), 1e-5, 1e-5);
+        assert.ok(got.every((v) => Number.isNaN(v) || Object.is(v, 0) || v > 0), 'no negative or -0 output');
+        const negZero = st.fused.conv2d({ x: st.tensor([-0], [1, 1, 1, 1]), filter: st.ones([1, 1, 1, 1]), bias: st.tensor([-0]), activation: 'relu' });
+        assert.ok(Object.is(negZero.dataSync()[0], 0), 'relu(-0) is +0');
+      });
+    });
   });
 }
 

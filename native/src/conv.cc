@@ -17,8 +17,10 @@ using tag = dnnl::memory::format_tag;
 using dims = dnnl::memory::dims;
 using md = dnnl::memory::desc;
 
-// kBiasForward adds a per-channel bias and, optionally, a ReLU as a oneDNN post-op;
-// kBackpropFilterBias also sums dy into the bias gradient in the same pass over dy.
+// kBiasForward adds a per-channel bias; kBiasReluForward then applies st.relu's ReLU in a pass of
+// our own over the output, which is still in cache (oneDNN 2.6's relu and clip post-ops turn NaN
+// into 0, where st.relu and the reference backend keep it). kBackpropFilterBias also sums dy
+// into the bias gradient in the same pass over dy.
 enum Kind { kForward = 0, kBackpropInput = 1, kBackpropFilter = 2, kBiasForward = 3, kBiasReluForward = 4, kBackpropFilterBias = 5 };
 
 struct ConvGeometry {
@@ -66,13 +68,7 @@ ConvEntry make_entry(int kind, const ConvGeometry& g) {
   if (kind == kBiasForward || kind == kBiasReluForward || kind == kBackpropFilterBias) {
     dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct, x_md, any_w, bias_md,
                                       y_md, g.strides, g.dilation, g.pad_l, g.pad_r);
-    dnnl::primitive_attr attr;
-    if (kind == kBiasReluForward) {
-      dnnl::post_ops ops;
-      ops.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f);  // 2.6: scale first
-      attr.set_post_ops(ops);
-    }
-    fwd_pd = dnnl::convolution_forward::primitive_desc(d, attr, eng);
+    fwd_pd = dnnl::convolution_forward::primitive_desc(d, eng);
   }
   ConvEntry e{fwd_pd, {}, {}, user_w, {}, false};
   if (kind == kForward || kind == kBiasForward || kind == kBiasReluForward) {
@@ -148,6 +144,10 @@ Napi::Value RunConv(const Napi::CallbackInfo& info, bool depthwise) {
       dnnl::memory x_mem(x_md, eng, ab->data), y_mem(y_md, eng, yb->data);
       dnnl::memory bias_mem(md({g.y[1]}, dt::f32, tag::a), eng, get_buffer(info[10])->data);
       e.prim.execute(s, {{DNNL_ARG_SRC, x_mem}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_BIAS, bias_mem}, {DNNL_ARG_DST, y_mem}});
+      if (kind == kBiasReluForward) {
+        s.wait();
+        relu_in_place(static_cast<float*>(yb->data), static_cast<int64_t>(y_md.get_size() / sizeof(float)));
+      }
     } else {
       dnnl::memory dy_mem(y_md, eng, ab->data), dx_mem(x_md, eng, yb->data);
       e.prim.execute(s, {{DNNL_ARG_DIFF_DST, dy_mem}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_DIFF_SRC, dx_mem}});
