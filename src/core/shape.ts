@@ -10,13 +10,15 @@ export function sizeOf(shape: Shape): number {
 
 /** Row-major (C order) strides, in elements. */
 export function stridesOf(shape: Shape): number[] {
-  const strides = new Array<number>(shape.length);
+  // Built by push, not new Array(n): shapes and strides stay packed small-integer arrays, so the
+  // hot paths reading them see one array layout and are not deoptimized and recompiled.
+  const strides: number[] = [];
   let s = 1;
   for (let i = shape.length - 1; i >= 0; i--) {
-    strides[i] = s;
+    strides.push(s);
     s *= shape[i];
   }
-  return strides;
+  return strides.reverse();
 }
 
 export function shapesEqual(a: Shape, b: Shape): boolean {
@@ -34,14 +36,14 @@ export function checkShape(op: string, shape: unknown): number[] {
 /** NumPy broadcasting: align from the right; each pair of dims must match or contain a 1. */
 export function broadcastShapes(op: string, a: Shape, b: Shape): number[] {
   const rank = Math.max(a.length, b.length);
-  const out = new Array<number>(rank);
+  const out: number[] = []; // packed, as stridesOf's
   for (let i = 0; i < rank; i++) {
     const da = a[a.length - rank + i] ?? 1;
     const db = b[b.length - rank + i] ?? 1;
     if (da !== db && da !== 1 && db !== 1) {
       throw new ShapeError(`${op}: shapes cannot be broadcast together: a is ${fmtShape(a)}, b is ${fmtShape(b)}`);
     }
-    out[i] = da === 1 ? db : da;
+    out.push(da === 1 ? db : da);
   }
   return out;
 }
