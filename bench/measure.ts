@@ -68,22 +68,25 @@ export const gflops = (flop: number, ms: number): number => flop / (ms * 1e6);
 
 export const rssMB = (): number => process.memoryUsage().rss / 2 ** 20;
 
-/** CPU time counters (clock ticks): all CPUs' busy/total from /proc/stat, and this process plus its waited-for children. */
+/** CPU time counters (clock ticks): all CPUs' busy/total from /proc/stat, and this process plus its waited-for children (and `alsoOwn`, running children). */
 export interface CpuSnapshot {
   busy: number;
   total: number;
   own: number;
 }
 
-export function cpuSnapshot(): CpuSnapshot | null {
+export function cpuSnapshot(alsoOwn: readonly number[] = []): CpuSnapshot | null {
   try {
     const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
     const [user, nice, system, idle, iowait, irq, softirq, steal] = cpu;
     const busy = user + nice + system + irq + softirq + (steal ?? 0);
-    const self = readFileSync('/proc/self/stat', 'utf8');
-    const fields = self.slice(self.lastIndexOf(')') + 2).split(' ').map(Number);
-    // Fields after the command name start at field 3 (state): utime..cstime are fields 14..17.
-    const own = fields[11] + fields[12] + fields[13] + fields[14];
+    let own = 0;
+    for (const pid of ['self', ...alsoOwn]) {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
+      // Fields after the command name start at field 3 (state): utime..cstime are fields 14..17.
+      own += fields[11] + fields[12] + fields[13] + fields[14];
+    }
     return { busy, total: busy + idle + iowait, own };
   } catch {
     return null; // not Linux

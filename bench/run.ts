@@ -1,6 +1,7 @@
 // `npm run bench`: Strata and PyTorch measured side by side in one run, one table, one JSON file.
 // See bench/README.md for what each row means.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import * as st from '../dist/index.js';
 import { cpuSnapshot, otherCpuShare, waitForIdle } from './measure.js';
-import { CONV_LAYERS, convFlop, runStrata, type FrameworkResult, type SuiteOptions } from './suite.js';
+import { CONV_LAYERS, convFlop, measureEpoch, measureTrainStep, runStrata, TRAIN_MODELS, type FrameworkResult, type SuiteOptions, type TrainModel } from './suite.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const STEPS_PER_EPOCH = 938; // ceil(60000 / 64)
@@ -29,6 +30,8 @@ const program = new Command()
   .description('Strata vs PyTorch on this machine: sgemm, conv2d, op overhead, training steps, inference, memory')
   .option('--threads <n>', 'threads for both frameworks', positiveInt, 2)
   .option('--full', 'also time one real epoch (938 steps) of each model in both frameworks', false)
+  .option('--rounds <n>', 'interleaved Strata/PyTorch rounds of the training-step rows (the best round of each counts)', positiveInt, 3)
+  .option('--full-rounds <n>', 'interleaved rounds of the measured epochs with --full', positiveInt, 2)
   .option('--memory-epochs <n>', 'MLP epochs for the resident-memory check', positiveInt, 3)
   .option('--memory-steps <n>', 'steps per memory-check epoch', positiveInt, 200)
   .option('--sanity-steps <n>', 'steps of the loss-goes-down check', positiveInt, 10)
@@ -41,7 +44,7 @@ const program = new Command()
   .parse();
 
 const opts = program.opts<{
-  threads: number; full: boolean; memoryEpochs: number; memorySteps: number; sanitySteps: number; syncSteps: number;
+  threads: number; full: boolean; rounds: number; fullRounds: number; memoryEpochs: number; memorySteps: number; sanitySteps: number; syncSteps: number;
   budget: number; waitIdle: number; python: string; torch: boolean; out: string;
 }>();
 
@@ -54,7 +57,7 @@ function runTorch(): { result: FrameworkResult | null; skipped?: string } {
   const args = [
     path.join(here, 'torch_bench.py'), '--threads', String(opts.threads), '--memory-epochs', String(opts.memoryEpochs),
     '--memory-steps', String(opts.memorySteps), '--budget', String(opts.budget), '--sanity-steps', String(opts.sanitySteps),
-    ...(opts.full ? ['--full'] : []),
+    '--no-train',
   ];
   const r = spawnSync(opts.python, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 * 2 ** 20 });
   if (r.error) return { result: null, skipped: `PyTorch skipped: could not run ${opts.python} (${r.error.message})` };
@@ -69,6 +72,82 @@ function runTorch(): { result: FrameworkResult | null; skipped?: string } {
   return { result: parsed };
 }
 
+/**
+ * torch_bench.py --serve: a PyTorch process kept alive between rounds, answering one JSON
+ * command per line, so that each training measurement of one framework is followed at once by
+ * the same measurement of the other (see bench/README.md, Method).
+ */
+class TorchServer {
+  private readonly lines: AsyncIterator<string>;
+  private constructor(private readonly proc: ReturnType<typeof spawn>) {
+    this.lines = createInterface({ input: proc.stdout! })[Symbol.asyncIterator]();
+  }
+
+  static async start(): Promise<TorchServer | null> {
+    if (!opts.torch || !existsSync(opts.python)) return null;
+    const proc = spawn(opts.python, [path.join(here, 'torch_bench.py'), '--serve', '--threads', String(opts.threads)], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const server = new TorchServer(proc);
+    const hello = await server.next();
+    return hello?.ready ? server : null;
+  }
+
+  private async next(): Promise<Record<string, unknown> | null> {
+    const r = await this.lines.next();
+    return r.done ? null : JSON.parse(r.value);
+  }
+
+  async ask<T>(cmd: Record<string, unknown>): Promise<T> {
+    this.proc.stdin!.write(JSON.stringify(cmd) + '\n');
+    const reply = await this.next();
+    if (!reply || reply.error) throw new Error(`torch_bench.py --serve: ${String(reply?.error ?? 'exited')} (command ${JSON.stringify(cmd)})`);
+    return reply as T;
+  }
+
+  get pid(): number | undefined {
+    return this.proc.pid;
+  }
+
+  stop(): void {
+    this.proc.stdin!.end(JSON.stringify({ cmd: 'quit' }) + '\n');
+  }
+}
+
+type Step = { stepMs: number; minMs: number };
+type EpochRun = { ms: number; loss: number };
+interface Rounds {
+  train: Record<string, { strata: Step[]; torch: Step[] }>;
+  fullEpoch?: Record<string, { strata: EpochRun[]; torch: EpochRun[] }>;
+}
+
+/** The training rows, Strata then PyTorch for each model, round after round. */
+async function interleavedRounds(server: TorchServer | null): Promise<Rounds> {
+  const names = Object.keys(TRAIN_MODELS) as TrainModel[];
+  const rounds: Rounds = { train: Object.fromEntries(names.map((m) => [m, { strata: [], torch: [] }])) };
+  for (let r = 0; r < opts.rounds; r++) {
+    for (const m of names) {
+      process.stderr.write(`[bench] round ${r + 1}/${opts.rounds}: ${m} training steps\n`);
+      rounds.train[m].strata.push(await measureTrainStep(m, opts.budget));
+      if (server) rounds.train[m].torch.push(await server.ask<Step>({ cmd: 'train', model: m, budget: opts.budget }));
+    }
+  }
+  if (opts.full) {
+    rounds.fullEpoch = Object.fromEntries(names.map((m) => [m, { strata: [], torch: [] }]));
+    for (let r = 0; r < opts.fullRounds; r++) {
+      for (const m of names) {
+        process.stderr.write(`[bench] round ${r + 1}/${opts.fullRounds}: ${m} full epoch (938 steps)\n`);
+        rounds.fullEpoch[m].strata.push(await measureEpoch(m));
+        if (server) rounds.fullEpoch[m].torch.push(await server.ask<EpochRun>({ cmd: 'epoch', model: m }));
+      }
+    }
+  }
+  return rounds;
+}
+
+/** Each side's fastest round (a median of steps, or one epoch). */
+function best<T>(runs: T[], key: (t: T) => number): T | undefined {
+  return runs.length ? runs.reduce((a, b) => (key(b) < key(a) ? b : a)) : undefined;
+}
+
 function cpuInfo(): { model: string; cores: number; avx512: boolean } {
   let flags = '';
   try {
@@ -80,7 +159,7 @@ function cpuInfo(): { model: string; cores: number; avx512: boolean } {
 }
 
 const suite: SuiteOptions = {
-  threads: opts.threads, full: opts.full, memoryEpochs: opts.memoryEpochs, memorySteps: opts.memorySteps,
+  threads: opts.threads, memoryEpochs: opts.memoryEpochs, memorySteps: opts.memorySteps,
   budget: opts.budget, sanitySteps: opts.sanitySteps, syncSteps: opts.syncSteps,
 };
 const loadBefore = os.loadavg()[0];
@@ -100,10 +179,25 @@ const cpu1b = cpuSnapshot();
 const torchRun = runTorch();
 const torch = torchRun.result;
 const cpu2 = cpuSnapshot();
+process.stderr.write('[bench] training steps, interleaved rounds\n');
+const server = torch ? await TorchServer.start() : null;
+const serverPids = server?.pid ? [server.pid] : [];
+const cpu3 = cpuSnapshot(serverPids);
+const rounds = await interleavedRounds(server);
+const cpu4 = cpuSnapshot(serverPids);
+server?.stop();
+for (const [m, r] of Object.entries(rounds.train)) {
+  strata.train = { ...strata.train, [m]: best(r.strata, (t) => t.stepMs)! };
+  if (torch && r.torch.length) torch.train = { ...torch.train, [m]: best(r.torch, (t) => t.stepMs)! };
+}
+for (const [m, r] of Object.entries(rounds.fullEpoch ?? {})) {
+  strata.fullEpoch = { ...strata.fullEpoch, [m]: best(r.strata, (t) => t.ms)! };
+  if (torch && r.torch.length) torch.fullEpoch = { ...torch.fullEpoch, [m]: best(r.torch, (t) => t.ms)! };
+}
 const loadAfter = os.loadavg()[0];
 // How much of the machine other processes used while each side ran: with 2 cores, any of it
 // skews the numbers (an OpenMP barrier waits a whole scheduler slice for a preempted thread).
-const otherCpu = { strata: otherCpuShare(cpu0, cpu1), torch: torch ? otherCpuShare(cpu1b, cpu2) : null };
+const otherCpu = { strata: otherCpuShare(cpu0, cpu1), torch: torch ? otherCpuShare(cpu1b, cpu2) : null, rounds: otherCpuShare(cpu3, cpu4) };
 
 // ---------------------------------------------------------------------------------------------
 // The table
@@ -142,17 +236,22 @@ for (const layer of CONV_LAYERS) {
   }
 }
 row('overhead', 'add([4], [4]) per call', 'µs', 'lower', strata.addOverheadUs, torch?.addOverheadUs);
-for (const m of ['convnet', 'mlp']) {
-  const s = strata.train[m].stepMs, t = torch?.train[m]?.stepMs;
-  row('train b64', `${m} step (fwd+bwd+RMSprop)`, 'ms', 'lower', s, t);
+const perRound = (a: number[], b: number[]) => a.map((x, i) => (b[i] ? (x / b[i]).toFixed(2) : '-')).join(' ');
+for (const m of Object.keys(TRAIN_MODELS)) {
+  const s = strata.train![m].stepMs, t = torch?.train?.[m]?.stepMs;
+  const r = rounds.train[m];
+  row('train b64', `${m} step (fwd+bwd+RMSprop)`, 'ms', 'lower', s, t,
+    `best of ${r.strata.length} interleaved rounds; S/P per round ${t === undefined ? '-' : perRound(r.strata.map((x) => x.stepMs), r.torch.map((x) => x.stepMs))}`);
   row('train b64', `${m} epoch, extrapolated (${STEPS_PER_EPOCH} steps)`, 's', 'lower', (s * STEPS_PER_EPOCH) / 1000, t === undefined ? null : (t * STEPS_PER_EPOCH) / 1000);
-  if (strata.fullEpoch) {
-    const fe = (r: FrameworkResult | null) => (r?.fullEpoch?.[m] ? r.fullEpoch[m].ms / 1000 : null);
-    const err = (r: FrameworkResult | null) => {
-      const real = fe(r), est = r?.train[m] ? (r.train[m].stepMs * STEPS_PER_EPOCH) / 1000 : null;
+  const fr = rounds.fullEpoch?.[m];
+  if (fr) {
+    const fe = (res: FrameworkResult | null) => (res?.fullEpoch?.[m] ? res.fullEpoch[m].ms / 1000 : null);
+    const err = (res: FrameworkResult | null) => {
+      const real = fe(res), est = res?.train?.[m] ? (res.train[m].stepMs * STEPS_PER_EPOCH) / 1000 : null;
       return real !== null && est !== null ? `${((est / real - 1) * 100).toFixed(0)}%` : '-';
     };
-    row('train b64', `${m} epoch, measured (--full)`, 's', 'lower', fe(strata), fe(torch), `extrapolation off by ${err(strata)} vs ${err(torch)}`);
+    row('train b64', `${m} epoch, measured (--full)`, 's', 'lower', fe(strata), fe(torch),
+      `best of ${fr.strata.length}; S/P per round ${torch ? perRound(fr.strata.map((x) => x.ms), fr.torch.map((x) => x.ms)) : '-'}; extrapolation off by ${err(strata)} vs ${err(torch)}`);
   }
 }
 for (const [key, label] of [['lstm', 'LSTM(128) on [64, 50, 32] step (fwd+bwd+RMSprop)'], ['gru', 'GRU(128) on [64, 50, 32] step (fwd+bwd+RMSprop)'], ['mha', 'MHA 8x16 on [32, 64, 128] step (fwd+bwd+RMSprop)']] as const) {
@@ -217,9 +316,9 @@ console.log(`Strata ${strata.version} (${String(strata.backend)} backend) vs ${t
   `${opts.threads} thread(s); ${cpu.model}, ${cpu.cores} cores, AVX-512 ${cpu.avx512 ? 'yes' : 'no'}; Node ${process.version}`);
 if (torchRun.skipped) console.log(`NOTE: ${torchRun.skipped}`);
 const pct = (x: number | null) => (x === null ? '?' : `${(x * 100).toFixed(0)}%`);
-console.log(`other processes used ${pct(otherCpu.strata)} of the CPUs during the Strata part${torch ? `, ${pct(otherCpu.torch)} during the PyTorch part` : ''}` +
+console.log(`other processes used ${pct(otherCpu.strata)} of the CPUs during the Strata part${torch ? `, ${pct(otherCpu.torch)} during the PyTorch part` : ''}, ${pct(otherCpu.rounds)} during the training rounds` +
   ` (load average ${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} after)`);
-if (Math.max(otherCpu.strata ?? 0, otherCpu.torch ?? 0) > 0.1) {
+if (Math.max(otherCpu.strata ?? 0, otherCpu.torch ?? 0, otherCpu.rounds ?? 0) > 0.1) {
   console.log('WARNING: the machine was shared with other processes; timings are inflated and noisy (rerun on an idle machine)');
 }
 for (const m of ['convnet', 'mlp']) {
@@ -242,7 +341,7 @@ const report = {
   strataBackends: st.backends(),
   torchSkipped: torchRun.skipped ?? null,
   rows,
-  raw: { strata, torch },
+  raw: { strata, torch, rounds },
 };
 mkdirSync(opts.out, { recursive: true });
 const stamp = started.toISOString().replace(/[:.]/g, '-');

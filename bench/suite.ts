@@ -2,12 +2,11 @@
 // shapes, repetition policy and JSON layout.
 import * as st from '../dist/index.js';
 import { rssMB, tick, timeIt } from './measure.js';
-import { batchOf, convnet, epoch, mlp, randomDataset, RMSprop, trainStep, type Model } from './models.js';
+import { batchOf, convnet, epoch, mlp, randomDataset, RMSprop, trainStep, type Dataset, type Model } from './models.js';
 import { runSequence } from './sequence.js';
 
 export interface SuiteOptions {
   threads: number;
-  full: boolean;
   memoryEpochs: number;
   memorySteps: number;
   /** Seconds of repetitions aimed at per measurement. */
@@ -25,7 +24,8 @@ export interface FrameworkResult {
   conv: Record<string, { fwd: number; bwdInput: number; bwdFilter: number }>;
   addOverheadUs: number;
   sanity: Record<string, number[]>;
-  train: Record<string, { stepMs: number; minMs: number }>;
+  /** Filled by run.ts from rounds that interleave the two frameworks (measureTrainStep, measureEpoch). */
+  train?: Record<string, { stepMs: number; minMs: number }>;
   fullEpoch?: Record<string, { ms: number; loss: number }>;
   inference: { imagesPerSec: number; passMs: number };
   sequence?: Record<string, { stepMs: number; minMs: number }>;
@@ -47,6 +47,33 @@ const nativeMB = (): number | undefined => {
   const m = st.memory()[st.getBackend().name];
   return m ? m.bytes / 2 ** 20 : undefined;
 };
+
+export const TRAIN_MODELS = { convnet, mlp } as const;
+export type TrainModel = keyof typeof TRAIN_MODELS;
+
+/** Median training step at batch 64 over 1,024 random images, a fresh model (torch_bench.py measure_train_step). */
+export async function measureTrainStep(name: TrainModel, budget: number): Promise<{ stepMs: number; minMs: number }> {
+  const model = TRAIN_MODELS[name]();
+  const opt = new RMSprop(model.params);
+  const data = randomDataset(1024, model.inputShape);
+  let i = 0;
+  const step = () => {
+    const batch = batchOf(data, (i++ % 16) * 64, 64);
+    return trainStep(model, opt, batch.x, batch.y);
+  };
+  const t = await timeIt(step, { warmup: 10, budgetSeconds: budget * 1.5, minReps: 5, maxReps: 300 });
+  return { stepMs: t.median, minMs: t.min };
+}
+
+const epochData = new Map<TrainModel, Dataset>();
+
+/** One real 938-step epoch over 60,000 random images, a fresh model (torch_bench.py measure_epoch). */
+export async function measureEpoch(name: TrainModel): Promise<{ ms: number; loss: number }> {
+  const model = TRAIN_MODELS[name]();
+  let data = epochData.get(name);
+  if (!data) epochData.set(name, (data = randomDataset(60000, model.inputShape)));
+  return epoch(model, new RMSprop(model.params), data, 64, 938);
+}
 
 export async function runStrata(o: SuiteOptions): Promise<FrameworkResult> {
   st.setNumThreads(o.threads);
@@ -98,32 +125,6 @@ export async function runStrata(o: SuiteOptions): Promise<FrameworkResult> {
     sanity[model.name] = losses;
   }
 
-  log('training steps');
-  const train: FrameworkResult['train'] = {};
-  for (const make of [convnet, mlp]) {
-    const model = make();
-    const opt = new RMSprop(model.params);
-    const data = randomDataset(1024, model.inputShape);
-    let i = 0;
-    const step = () => {
-      const batch = batchOf(data, (i++ % 16) * 64, 64);
-      return trainStep(model, opt, batch.x, batch.y);
-    };
-    const t = await timeIt(step, { warmup: 10, budgetSeconds: budget * 1.5, minReps: 5, maxReps: 300 });
-    train[model.name] = { stepMs: t.median, minMs: t.min };
-  }
-
-  let fullEpoch: FrameworkResult['fullEpoch'];
-  if (o.full) {
-    fullEpoch = {};
-    for (const make of [convnet, mlp]) {
-      const model = make();
-      log(`full epoch (${model.name}, 938 steps)`);
-      const data = randomDataset(60000, model.inputShape);
-      fullEpoch[model.name] = await epoch(model, new RMSprop(model.params), data, 64, 938);
-    }
-  }
-
   log('sequence models (LSTM and multi-head attention training steps)');
   const sequence = await runSequence(budget);
 
@@ -165,7 +166,7 @@ export async function runStrata(o: SuiteOptions): Promise<FrameworkResult> {
     version: st.version,
     backend: st.getBackend().name,
     threads: st.getNumThreads(),
-    sgemm, conv, addOverheadUs, sanity, train, fullEpoch, inference, sequence,
+    sgemm, conv, addOverheadUs, sanity, inference, sequence,
     memory: { rssMB: rss, nativeMB: native, syncLoop },
   };
 }

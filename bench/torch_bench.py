@@ -132,6 +132,52 @@ def run_epoch(model, opt, data, batch_size, steps):
     return {"ms": now_ms() - t0, "loss": loss.item()}
 
 
+def measure_train_step(make, budget):
+    """Median training step over batches of 64 from 1,024 random images (bench/suite.ts measureTrainStep)."""
+    model = make()
+    opt = RMSprop(model.params)
+    x, y = random_dataset(1024, make.input_shape)
+    state = {"i": 0}
+
+    def step():
+        s = state["i"] % 16
+        state["i"] += 1
+        return train_step(model, opt, x[s * 64:(s + 1) * 64], y[s * 64:(s + 1) * 64])
+
+    t = time_it(step, warmup=10, budget_seconds=budget * 1.5, min_reps=5, max_reps=300)
+    return {"stepMs": t["median"], "minMs": t["min"]}
+
+
+_epoch_data = {}
+
+
+def measure_epoch(make):
+    """One real 938-step epoch over 60,000 random images, a fresh model (bench/suite.ts measureEpoch)."""
+    key = make.__name__.lower()
+    if key not in _epoch_data:
+        _epoch_data[key] = random_dataset(60000, make.input_shape)
+    model = make()
+    return run_epoch(model, RMSprop(model.params), _epoch_data[key], 64, 938)
+
+
+def serve():
+    """Answers one JSON command per stdin line with one JSON line, so that bench/run.ts can
+    interleave the two frameworks' training measurements round by round (bench/README.md)."""
+    makes = {"convnet": Convnet, "mlp": Mlp}
+    print(json.dumps({"ready": True, "version": torch.__version__}), flush=True)
+    for line in sys.stdin:
+        cmd = json.loads(line)
+        if cmd["cmd"] == "train":
+            reply = measure_train_step(makes[cmd["model"]], cmd["budget"])
+        elif cmd["cmd"] == "epoch":
+            reply = measure_epoch(makes[cmd["model"]])
+        elif cmd["cmd"] == "quit":
+            return
+        else:
+            reply = {"error": f"unknown command {cmd['cmd']!r}"}
+        print(json.dumps(reply), flush=True)
+
+
 CONV_LAYERS = [  # name, N, H, W, C, O (3x3 valid) -- same list as bench/suite.ts
     ("conv1 28x28x1->32", 64, 28, 28, 1, 32),
     ("conv2 13x13x32->64", 64, 13, 13, 32, 64),
@@ -206,10 +252,15 @@ def main():
     ap.add_argument("--memory-steps", type=int, default=200)
     ap.add_argument("--budget", type=float, default=2.0)
     ap.add_argument("--sanity-steps", type=int, default=10)
+    ap.add_argument("--no-train", action="store_true", help="skip the training-step and full-epoch rows (run.ts interleaves them through --serve)")
+    ap.add_argument("--serve", action="store_true", help="answer train/epoch commands on stdin (see serve())")
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
+    if args.serve:
+        serve()
+        return
     out = {
         "framework": "pytorch",
         "version": torch.__version__,
@@ -261,31 +312,14 @@ def main():
         x, y = random_dataset(64, make.input_shape)
         out["sanity"][make.__name__.lower()] = [train_step(model, opt, x, y).item() for _ in range(args.sanity_steps)]
 
-    log("training steps")
-    out["train"] = {}
-    for make in (Convnet, Mlp):
-        model, key = make(), make.__name__.lower()
-        opt = RMSprop(model.params)
-        x, y = random_dataset(1024, make.input_shape)
-        state = {"i": 0}
-
-        def step():
-            s = state["i"] % 16
-            state["i"] += 1
-            return train_step(model, opt, x[s * 64:(s + 1) * 64], y[s * 64:(s + 1) * 64])
-
-        t = time_it(step, warmup=10, budget_seconds=budget * 1.5, min_reps=5, max_reps=300)
-        out["train"][key] = {"stepMs": t["median"], "minMs": t["min"]}
-
-    if args.full:
-        out["fullEpoch"] = {}
-        for make in (Convnet, Mlp):
-            key = make.__name__.lower()
-            log(f"full epoch ({key}, 938 steps)")
-            model = make()
-            opt = RMSprop(model.params)
-            data = random_dataset(60000, make.input_shape)
-            out["fullEpoch"][key] = run_epoch(model, opt, data, 64, 938)
+    if not args.no_train:
+        log("training steps")
+        out["train"] = {make.__name__.lower(): measure_train_step(make, budget) for make in (Convnet, Mlp)}
+        if args.full:
+            out["fullEpoch"] = {}
+            for make in (Convnet, Mlp):
+                log(f"full epoch ({make.__name__.lower()}, 938 steps)")
+                out["fullEpoch"][make.__name__.lower()] = measure_epoch(make)
 
     log("sequence models (LSTM and multi-head attention training steps)")
     out["sequence"] = run_sequence(budget)
