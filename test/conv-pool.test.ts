@@ -28,6 +28,9 @@ const CASES: Case[] = [
   { name: 'overlapping 3x3 windows with strides 2', x: [2, 16, 16, 2], filter: [3, 3, 2, 16], pool: { poolSize: 3, strides: 2 } },
   { name: "pooling with 'same' padding (windows clipped at the border)", x: [2, 12, 13, 1], filter: [3, 3, 1, 17], pool: { poolSize: 2, padding: 'same' } },
   { name: 'batch of one, 1x1 kernel', x: [1, 7, 7, 3], filter: [1, 1, 3, 48] },
+  // More channels than the kernel takes: fused.conv2d, max pooling, then the ReLU on the pooled values.
+  { name: '16 channels (the unfused ops, pooling before the ReLU)', x: [2, 9, 9, 16], filter: [3, 3, 16, 24] },
+  { name: "12 channels, overlapping 'same' pooling windows", x: [2, 8, 9, 12], filter: [3, 3, 12, 16], pool: { poolSize: 3, strides: 2, padding: 'same' } },
 ];
 
 /** y, then the gradients of filter and bias (and x when xGrad) of Σ y·w for random weights w. */
@@ -75,10 +78,11 @@ describe('fused.conv2dMaxPool', () => {
   });
 
   it('gives x its gradient too (a saliency map) through the unfused ops', { skip: !nativeAvailable && 'native backend not built' }, () => {
-    const c = CASES[2];
-    const got = run('native', 'float32', c, true, 77, true);
-    const want = run('reference', 'float64', c, false, 77, true);
-    ['y', 'dfilter', 'dbias', 'dx'].forEach((name, i) => assertClose(got[i], want[i], 2e-4, 1e-4, name));
+    for (const c of [CASES[2], CASES[CASES.length - 2]]) {
+      const got = run('native', 'float32', c, true, 77, true);
+      const want = run('reference', 'float64', c, false, 77, true);
+      ['y', 'dfilter', 'dbias', 'dx'].forEach((name, i) => assertClose(got[i], want[i], 2e-4, 1e-4, `${c.name}: ${name}`));
+    }
   });
 
   it('has second derivatives (a recorded backward pass uses the unfused ops)', { skip: !nativeAvailable && 'native backend not built' }, () => {

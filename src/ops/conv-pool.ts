@@ -24,7 +24,8 @@ import { reshape, slice } from './shape-ops.js';
 // (the ReLU's mask), belongs to its window's winner, whose input patch it multiplies. Nothing
 // of the convolution's size reaches memory either way.
 // Only for few input channels (FUSED_POOL_MAX_CHANNELS): with more, the convolution is compute-bound and
-// oneDNN's kernels win, so fused.conv2dMaxPool runs fused.conv2d and maxPool2d instead. The
+// oneDNN's kernels win, so fused.conv2dMaxPool runs fused.conv2d, maxPool2d and then the ReLU
+// (on the pooled values, see fusedConv2dMaxPool). The
 // gradient kernel gives the filter and bias only; when x needs a gradient too (a saliency map),
 // or when the backward pass is itself recorded, the rule goes through the unfused ops, using
 // the winners the forward pass kept.
@@ -64,6 +65,11 @@ export function fusedConv2dMaxPool(args: FusedConv2dMaxPoolArgs): Tensor {
       return runPrimitive('conv2dReluMaxPool', [tx, tf, tb], keepIndices ? { ...attrs, keepIndices } : attrs, pooled.outShape, tx.dtype);
     }
   }
+  // Max pooling commutes with the ReLU (both are monotone; NaN stays NaN either way), and the
+  // gradients agree too: a window's gradient reaches its maximum only where that maximum is
+  // positive. Pooling first applies the ReLU to a quarter of the values (for 2x2 windows) and
+  // its gradient mask to a quarter of the gradient, instead of a pass over the convolution's output.
+  if (activation === 'relu') return relu(maxPool2d(fusedConv2d({ ...convArgs, activation: 'linear' }), pool));
   return maxPool2d(fusedConv2d(convArgs), pool);
 }
 
