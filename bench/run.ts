@@ -120,14 +120,24 @@ interface Rounds {
 }
 
 /** The training rows, Strata then PyTorch for each model, round after round. */
-async function interleavedRounds(server: TorchServer | null): Promise<Rounds> {
+async function interleavedRounds(torchServer: TorchServer | null): Promise<Rounds> {
   const names = Object.keys(TRAIN_MODELS) as TrainModel[];
+  let server = torchServer;
+  // A PyTorch process that fails mid-way leaves the rounds it answered; Strata's go on alone.
+  const ask = async <T>(cmd: Record<string, unknown>, into: T[]) => {
+    try {
+      if (server) into.push(await server.ask<T>(cmd));
+    } catch (e) {
+      process.stderr.write(`[bench] ${(e as Error).message}; the remaining rounds measure Strata only\n`);
+      server = null;
+    }
+  };
   const rounds: Rounds = { train: Object.fromEntries(names.map((m) => [m, { strata: [], torch: [] }])) };
   for (let r = 0; r < opts.rounds; r++) {
     for (const m of names) {
       process.stderr.write(`[bench] round ${r + 1}/${opts.rounds}: ${m} training steps\n`);
       rounds.train[m].strata.push(await measureTrainStep(m, opts.budget));
-      if (server) rounds.train[m].torch.push(await server.ask<Step>({ cmd: 'train', model: m, budget: opts.budget }));
+      await ask<Step>({ cmd: 'train', model: m, budget: opts.budget }, rounds.train[m].torch);
     }
   }
   if (opts.full) {
@@ -136,7 +146,7 @@ async function interleavedRounds(server: TorchServer | null): Promise<Rounds> {
       for (const m of names) {
         process.stderr.write(`[bench] round ${r + 1}/${opts.fullRounds}: ${m} full epoch (938 steps)\n`);
         rounds.fullEpoch[m].strata.push(await measureEpoch(m));
-        if (server) rounds.fullEpoch[m].torch.push(await server.ask<EpochRun>({ cmd: 'epoch', model: m }));
+        await ask<EpochRun>({ cmd: 'epoch', model: m }, rounds.fullEpoch[m].torch);
       }
     }
   }
