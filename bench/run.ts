@@ -9,7 +9,9 @@ import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import * as st from '../dist/index.js';
 import { cpuSnapshot, otherCpuShare, waitForIdle } from './measure.js';
-import { CONV_LAYERS, convFlop, measureEpoch, measureTrainStep, runStrata, TRAIN_MODELS, type FrameworkResult, type SuiteOptions, type TrainModel } from './suite.js';
+import {
+  CONV_LAYERS, convFlop, measureEpoch, measureSgemm, measureTrainStep, runStrata, SGEMM_SIZES, TRAIN_MODELS, type FrameworkResult, type SuiteOptions, type TrainModel,
+} from './suite.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const STEPS_PER_EPOCH = 938; // ceil(60000 / 64)
@@ -30,7 +32,7 @@ const program = new Command()
   .description('Strata vs PyTorch on this machine: sgemm, conv2d, op overhead, training steps, inference, memory')
   .option('--threads <n>', 'threads for both frameworks', positiveInt, 2)
   .option('--full', 'also time one real epoch (938 steps) of each model in both frameworks', false)
-  .option('--rounds <n>', 'interleaved Strata/PyTorch rounds of the training-step rows (the best round of each counts)', positiveInt, 3)
+  .option('--rounds <n>', 'interleaved Strata/PyTorch rounds of the sgemm and training-step rows (the best round of each counts)', positiveInt, 3)
   .option('--full-rounds <n>', 'interleaved rounds of the measured epochs with --full', positiveInt, 2)
   .option('--memory-epochs <n>', 'MLP epochs for the resident-memory check', positiveInt, 3)
   .option('--memory-steps <n>', 'steps per memory-check epoch', positiveInt, 200)
@@ -57,7 +59,7 @@ function runTorch(): { result: FrameworkResult | null; skipped?: string } {
   const args = [
     path.join(here, 'torch_bench.py'), '--threads', String(opts.threads), '--memory-epochs', String(opts.memoryEpochs),
     '--memory-steps', String(opts.memorySteps), '--budget', String(opts.budget), '--sanity-steps', String(opts.sanitySteps),
-    '--no-train',
+    '--no-rounds',
   ];
   const r = spawnSync(opts.python, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 * 2 ** 20 });
   if (r.error) return { result: null, skipped: `PyTorch skipped: could not run ${opts.python} (${r.error.message})` };
@@ -112,14 +114,16 @@ class TorchServer {
   }
 }
 
+type Gemm = { ms: number; gflops: number; mkldnn_gflops?: number };
 type Step = { stepMs: number; minMs: number };
 type EpochRun = { ms: number; loss: number };
 interface Rounds {
+  sgemm: Record<string, { strata: Gemm[]; torch: Gemm[] }>;
   train: Record<string, { strata: Step[]; torch: Step[] }>;
   fullEpoch?: Record<string, { strata: EpochRun[]; torch: EpochRun[] }>;
 }
 
-/** The training rows, Strata then PyTorch for each model, round after round. */
+/** The sgemm and training rows, Strata then PyTorch for each, round after round. */
 async function interleavedRounds(torchServer: TorchServer | null): Promise<Rounds> {
   const names = Object.keys(TRAIN_MODELS) as TrainModel[];
   let server = torchServer;
@@ -132,8 +136,16 @@ async function interleavedRounds(torchServer: TorchServer | null): Promise<Round
       server = null;
     }
   };
-  const rounds: Rounds = { train: Object.fromEntries(names.map((m) => [m, { strata: [], torch: [] }])) };
+  const rounds: Rounds = {
+    sgemm: Object.fromEntries(SGEMM_SIZES.map((n) => [n, { strata: [], torch: [] }])),
+    train: Object.fromEntries(names.map((m) => [m, { strata: [], torch: [] }])),
+  };
   for (let r = 0; r < opts.rounds; r++) {
+    process.stderr.write(`[bench] round ${r + 1}/${opts.rounds}: sgemm\n`);
+    for (const n of SGEMM_SIZES) {
+      rounds.sgemm[n].strata.push(await measureSgemm(n, opts.budget / 2));
+      await ask<Gemm>({ cmd: 'sgemm', n, budget: opts.budget / 2 }, rounds.sgemm[n].torch);
+    }
     for (const m of names) {
       process.stderr.write(`[bench] round ${r + 1}/${opts.rounds}: ${m} training steps\n`);
       rounds.train[m].strata.push(await measureTrainStep(m, opts.budget));
@@ -153,7 +165,7 @@ async function interleavedRounds(torchServer: TorchServer | null): Promise<Round
   return rounds;
 }
 
-/** Each side's fastest round (a median of steps, or one epoch). */
+/** Each side's best round: the one with the least `key` (a median time, an epoch, minus a rate). */
 function best<T>(runs: T[], key: (t: T) => number): T | undefined {
   return runs.length ? runs.reduce((a, b) => (key(b) < key(a) ? b : a)) : undefined;
 }
@@ -189,13 +201,17 @@ const cpu1b = cpuSnapshot();
 const torchRun = runTorch();
 const torch = torchRun.result;
 const cpu2 = cpuSnapshot();
-process.stderr.write('[bench] training steps, interleaved rounds\n');
+process.stderr.write('[bench] sgemm and training steps, interleaved rounds\n');
 const server = torch ? await TorchServer.start() : null;
 const serverPids = server?.pid ? [server.pid] : [];
 const cpu3 = cpuSnapshot(serverPids);
 const rounds = await interleavedRounds(server);
 const cpu4 = cpuSnapshot(serverPids);
 server?.stop();
+for (const [n, r] of Object.entries(rounds.sgemm)) {
+  strata.sgemm = { ...strata.sgemm, [n]: best(r.strata, (t) => -t.gflops)! };
+  if (torch && r.torch.length) torch.sgemm = { ...torch.sgemm, [n]: best(r.torch, (t) => -t.gflops)! };
+}
 for (const [m, r] of Object.entries(rounds.train)) {
   strata.train = { ...strata.train, [m]: best(r.strata, (t) => t.stepMs)! };
   if (torch && r.torch.length) torch.train = { ...torch.train, [m]: best(r.torch, (t) => t.stepMs)! };
@@ -231,10 +247,12 @@ function row(section: string, name: string, unit: string, better: Better, s: num
   rows.push({ section, name, unit, strata: sv, torch: tv, better, ratio, ...(note ? { note } : {}) });
 }
 
-for (const n of ['256', '1024', '2048']) {
-  const mk = torch?.sgemm[n]?.mkldnn_gflops;
-  row('sgemm', `matmul ${n}x${n}x${n}`, 'GFLOP/s', 'higher', strata.sgemm[n].gflops, torch?.sgemm[n].gflops,
-    mk ? `torch via oneDNN: ${fmt(mk)} GFLOP/s` : undefined);
+const perRound = (a: number[], b: number[]) => a.map((x, i) => (b[i] ? (x / b[i]).toFixed(2) : '-')).join(' ');
+for (const n of SGEMM_SIZES) {
+  const mk = torch?.sgemm?.[n]?.mkldnn_gflops, r = rounds.sgemm[n];
+  row('sgemm', `matmul ${n}x${n}x${n}`, 'GFLOP/s', 'higher', strata.sgemm![n].gflops, torch?.sgemm?.[n]?.gflops,
+    `best of ${r.strata.length} interleaved rounds; S/P per round ${r.torch.length ? perRound(r.strata.map((x) => x.gflops), r.torch.map((x) => x.gflops)) : '-'}` +
+    (mk ? `; torch via oneDNN: ${fmt(mk)} GFLOP/s` : ''));
 }
 for (const layer of CONV_LAYERS) {
   const [name] = layer;
@@ -246,7 +264,6 @@ for (const layer of CONV_LAYERS) {
   }
 }
 row('overhead', 'add([4], [4]) per call', 'µs', 'lower', strata.addOverheadUs, torch?.addOverheadUs);
-const perRound = (a: number[], b: number[]) => a.map((x, i) => (b[i] ? (x / b[i]).toFixed(2) : '-')).join(' ');
 for (const m of Object.keys(TRAIN_MODELS)) {
   const s = strata.train![m].stepMs, t = torch?.train?.[m]?.stepMs;
   const r = rounds.train[m];

@@ -20,7 +20,8 @@ export interface FrameworkResult {
   framework: string;
   version: string;
   threads: number;
-  sgemm: Record<string, { ms: number; gflops: number; mkldnn_gflops?: number }>;
+  /** Filled by run.ts from the interleaved rounds, as `train`. */
+  sgemm?: Record<string, { ms: number; gflops: number; mkldnn_gflops?: number }>;
   conv: Record<string, { fwd: number; bwdInput: number; bwdFilter: number }>;
   addOverheadUs: number;
   sanity: Record<string, number[]>;
@@ -47,6 +48,20 @@ const nativeMB = (): number | undefined => {
   const m = st.memory()[st.getBackend().name];
   return m ? m.bytes / 2 ** 20 : undefined;
 };
+
+export const SGEMM_SIZES = [256, 1024, 2048] as const;
+
+/** st.matmul of two float32 n x n matrices, median ms and GFLOP/s (torch_bench.py measure_sgemm). */
+export async function measureSgemm(n: number, budget: number): Promise<{ ms: number; gflops: number }> {
+  const a = st.randomNormal([n, n]), b = st.randomNormal([n, n]);
+  // Kernel rows dispose each result in the timed region, as PyTorch frees its when the last
+  // reference goes (bench/README.md, Method). Up to 60 repetitions (both sides), so that a
+  // burst of noise on the shared host cannot take the median of a 10 ms product.
+  const t = await timeIt(() => st.matmul(a, b).dispose(), { warmup: n >= 2048 ? 1 : 2, budgetSeconds: budget, maxReps: 60 });
+  a.dispose();
+  b.dispose();
+  return { ms: t.median, gflops: (2 * n ** 3) / (t.median * 1e6) };
+}
 
 export const TRAIN_MODELS = { convnet, mlp } as const;
 export type TrainModel = keyof typeof TRAIN_MODELS;
@@ -79,17 +94,6 @@ export async function runStrata(o: SuiteOptions): Promise<FrameworkResult> {
   st.setNumThreads(o.threads);
   st.setSeed(0);
   const budget = o.budget;
-
-  log('sgemm');
-  const sgemm: FrameworkResult['sgemm'] = {};
-  for (const n of [256, 1024, 2048]) {
-    const a = st.randomNormal([n, n]), b = st.randomNormal([n, n]);
-    // Kernel rows dispose each result in the timed region, as PyTorch frees its when the last
-    // reference goes (bench/README.md, Method). Up to 60 repetitions (both sides), so that a
-    // burst of noise on the shared host cannot take the median of a 10 ms product.
-    const t = await timeIt(() => st.matmul(a, b).dispose(), { warmup: n >= 2048 ? 1 : 2, budgetSeconds: budget, maxReps: 60 });
-    sgemm[n] = { ms: t.median, gflops: (2 * n ** 3) / (t.median * 1e6) };
-  }
 
   log('conv2d');
   const conv: FrameworkResult['conv'] = {};
@@ -166,7 +170,7 @@ export async function runStrata(o: SuiteOptions): Promise<FrameworkResult> {
     version: st.version,
     backend: st.getBackend().name,
     threads: st.getNumThreads(),
-    sgemm, conv, addOverheadUs, sanity, inference, sequence,
+    conv, addOverheadUs, sanity, inference, sequence,
     memory: { rssMB: rss, nativeMB: native, syncLoop },
   };
 }

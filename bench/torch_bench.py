@@ -132,6 +132,23 @@ def run_epoch(model, opt, data, batch_size, steps):
     return {"ms": now_ms() - t0, "loss": loss.item()}
 
 
+SGEMM_SIZES = (256, 1024, 2048)
+
+
+def measure_sgemm(n, budget):
+    """torch.mm of two float32 n x n matrices, median ms and GFLOP/s (bench/suite.ts measureSgemm)."""
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    t = time_it(lambda: torch.mm(a, b), warmup=1 if n >= 2048 else 2, budget_seconds=budget, max_reps=60)
+    entry = {"ms": t["median"], "gflops": 2 * n**3 / (t["median"] * 1e6)}
+    try:  # the same product through PyTorch's oneDNN (informational: torch.mm uses the system BLAS)
+        am, bm = a.to_mkldnn(), b.t().contiguous().to_mkldnn()
+        tm = time_it(lambda: torch._C._nn.mkldnn_linear(am, bm, None), budget_seconds=budget / 2)
+        entry["mkldnn_gflops"] = 2 * n**3 / (tm["median"] * 1e6)
+    except Exception as e:  # noqa: BLE001 - optional extra
+        entry["mkldnn_error"] = str(e)
+    return entry
+
+
 def measure_train_step(make, budget):
     """Median training step over batches of 64 from 1,024 random images (bench/suite.ts measureTrainStep)."""
     model = make()
@@ -162,12 +179,14 @@ def measure_epoch(make):
 
 def serve():
     """Answers one JSON command per stdin line with one JSON line, so that bench/run.ts can
-    interleave the two frameworks' training measurements round by round (bench/README.md)."""
+    interleave the two frameworks' sgemm and training measurements round by round (bench/README.md)."""
     makes = {"convnet": Convnet, "mlp": Mlp}
     print(json.dumps({"ready": True, "version": torch.__version__}), flush=True)
     for line in sys.stdin:
         cmd = json.loads(line)
-        if cmd["cmd"] == "train":
+        if cmd["cmd"] == "sgemm":
+            reply = measure_sgemm(cmd["n"], cmd["budget"])
+        elif cmd["cmd"] == "train":
             reply = measure_train_step(makes[cmd["model"]], cmd["budget"])
         elif cmd["cmd"] == "epoch":
             reply = measure_epoch(makes[cmd["model"]])
@@ -252,7 +271,7 @@ def main():
     ap.add_argument("--memory-steps", type=int, default=200)
     ap.add_argument("--budget", type=float, default=2.0)
     ap.add_argument("--sanity-steps", type=int, default=10)
-    ap.add_argument("--no-train", action="store_true", help="skip the training-step and full-epoch rows (run.ts interleaves them through --serve)")
+    ap.add_argument("--no-rounds", action="store_true", help="skip the sgemm, training-step and full-epoch rows (run.ts interleaves them through --serve)")
     ap.add_argument("--serve", action="store_true", help="answer train/epoch commands on stdin (see serve())")
     args = ap.parse_args()
 
@@ -270,19 +289,9 @@ def main():
     }
     budget = args.budget
 
-    log("sgemm")
-    out["sgemm"] = {}
-    for n in (256, 1024, 2048):
-        a, b = torch.randn(n, n), torch.randn(n, n)
-        t = time_it(lambda: torch.mm(a, b), warmup=1 if n >= 2048 else 2, budget_seconds=budget, max_reps=60)
-        entry = {"ms": t["median"], "gflops": 2 * n**3 / (t["median"] * 1e6)}
-        try:  # the same product through PyTorch's oneDNN (informational: torch.mm uses the system BLAS)
-            am, bm = a.to_mkldnn(), b.t().contiguous().to_mkldnn()
-            tm = time_it(lambda: torch._C._nn.mkldnn_linear(am, bm, None), budget_seconds=budget / 2)
-            entry["mkldnn_gflops"] = 2 * n**3 / (tm["median"] * 1e6)
-        except Exception as e:  # noqa: BLE001 - optional extra
-            entry["mkldnn_error"] = str(e)
-        out["sgemm"][str(n)] = entry
+    if not args.no_rounds:
+        log("sgemm")
+        out["sgemm"] = {str(n): measure_sgemm(n, budget) for n in SGEMM_SIZES}
 
     log("conv2d")
     out["conv"] = {}
@@ -312,7 +321,7 @@ def main():
         x, y = random_dataset(64, make.input_shape)
         out["sanity"][make.__name__.lower()] = [train_step(model, opt, x, y).item() for _ in range(args.sanity_steps)]
 
-    if not args.no_train:
+    if not args.no_rounds:
         log("training steps")
         out["train"] = {make.__name__.lower(): measure_train_step(make, budget) for make in (Convnet, Mlp)}
         if args.full:
