@@ -1,0 +1,78 @@
+// Native 3x3 convolutions that run oneDNN's Winograd kernels (Note [Winograd for 3x3
+// convolutions], native/src/conv.cc): the forward pass (plain, with a bias, with bias and ReLU),
+// the filter and bias gradients, against the reference backend in float64, and that the shapes
+// below really take the Winograd path (and the ones it loses on do not).
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import * as st from '../src/index.js';
+import type { NativeBackend } from '../src/backend/native/index.js';
+import { findBackend } from '../src/backend/registry.js';
+import { planConv2d } from '../src/ops/conv.js';
+import { assertClose, randomValues, withBackend } from './helpers.js';
+
+const nativeAvailable = st.backends().some((b) => b.name === 'native' && b.available);
+
+type Case = { name: string; x: number[]; f: number[]; opts: st.Conv2dOptions; forwardWino: boolean };
+const CASES: Case[] = [
+  // 16x16 outputs: whole tiles; 4 * 256 = 1024 output pixels.
+  { name: '32->32 on 18x18, valid', x: [4, 18, 18, 32], f: [3, 3, 32, 32], opts: {}, forwardWino: true },
+  // 9x9 outputs: the last tile row and column mostly padding.
+  { name: '16->48 on 9x9, same', x: [16, 9, 9, 16], f: [3, 3, 16, 48], opts: { padding: 'same' }, forwardWino: true },
+  // 3x3 outputs at batch 64: only the filter gradient takes Winograd.
+  { name: '16->32 on 5x5, valid (the Keras-book conv3 geometry)', x: [64, 5, 5, 16], f: [3, 3, 16, 32], opts: {}, forwardWino: false },
+];
+
+function size(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+describe('native Winograd convolutions', { skip: !nativeAvailable && 'native backend not built' }, () => {
+  it('the cases take the Winograd kernels where they pay, and the input gradient stays direct', () => {
+    const backend = findBackend('native') as NativeBackend;
+    for (const c of CASES) {
+      const plan = planConv2d('test', c.x, c.f, c.opts);
+      const [, outH, outW] = plan.outShape;
+      const impl = (kind: 'forward' | 'backpropInput' | 'backpropFilter') => backend.convImplementation(kind, c.x, c.f, plan.attrs, outH, outW);
+      assert.equal(/wino/.test(impl('forward')), c.forwardWino, `${c.name} forward: ${impl('forward')}`);
+      assert.match(impl('backpropFilter'), /wino/, `${c.name} filter gradient`);
+      assert.doesNotMatch(impl('backpropInput'), /wino|\bref\b/, `${c.name} input gradient`);
+    }
+    // Channel counts that are not multiples of 16, strides and batch 1 stay direct.
+    const direct: [number[], number[], st.Conv2dOptions][] = [
+      [[4, 18, 18, 24], [3, 3, 24, 32], {}],
+      [[4, 18, 18, 32], [3, 3, 32, 32], { strides: 2 }],
+      [[1, 13, 13, 32], [3, 3, 32, 64], {}],
+    ];
+    for (const [x, f, opts] of direct) {
+      const plan = planConv2d('test', x, f, opts);
+      const impl = backend.convImplementation('forward', x, f, plan.attrs, plan.outShape[1], plan.outShape[2]);
+      assert.doesNotMatch(impl, /wino|\bref\b/, `${JSON.stringify([x, f, opts])}: ${impl}`);
+    }
+  });
+
+  let seed = 700;
+  for (const c of CASES) {
+    it(`${c.name}: outputs and filter, bias and input gradients equal float64`, () => {
+      const s = (seed += 10);
+      const run = (backend: string, dtype: st.DType) => withBackend(backend, () => {
+        const x = st.variable(st.tensor(randomValues(size(c.x), s), c.x, dtype));
+        const filter = st.variable(st.tensor(randomValues(size(c.f), s + 1, -0.3, 0.3), c.f, dtype));
+        const bias = st.variable(st.tensor(randomValues(c.f[3], s + 2), [c.f[3]], dtype));
+        const plain = st.conv2d(x, filter, c.opts);
+        const y = st.fused.conv2d({ x, filter, bias, activation: 'relu', ...c.opts });
+        const outShape = [...y.shape];
+        const weights = st.tensor(randomValues(size(outShape), s + 3), outShape, dtype);
+        st.add(st.sum(st.mul(y, weights)), st.sum(st.square(plain))).backward();
+        return [plain, y, filter.grad!, bias.grad!, x.grad!].map((t) => Array.from(t.dataSync()));
+      });
+      const got = run('native', 'float32'), want = run('reference', 'float64');
+      // Winograd's rounding error follows the magnitude of the terms summed, not of each result
+      // (an element near zero by cancellation keeps an error of the terms' size): the absolute
+      // tolerance is relative to the largest value.
+      ['conv2d', 'fused conv2d + bias + relu', 'filter gradient', 'bias gradient', 'input gradient'].forEach((what, i) => {
+        const scale = Math.max(...want[i].map(Math.abs));
+        assertClose(got[i], want[i], 1e-4, 1e-5 * scale, `${c.name} ${what} (largest |value| ${scale.toFixed(1)})`);
+      });
+    });
+  }
+});
