@@ -50,6 +50,21 @@ describe('native Winograd convolutions', { skip: !nativeAvailable && 'native bac
     }
   });
 
+  it('the blocked copies of x and y live only for the call', () => withBackend('native', () => {
+    const c = CASES[0];
+    const x = st.tensor(randomValues(size(c.x), 5), c.x);
+    const f = st.tensor(randomValues(size(c.f), 6), c.f);
+    const dy = st.conv2d(x, f);
+    const held = () => st.memory().native.bytes;
+    const before = held();
+    for (let i = 0; i < 3; i++) {
+      st.conv2d(x, f).dispose();
+      st.conv2dBackpropFilter(x, dy, c.f).dispose();
+    }
+    assert.equal(held(), before);
+    for (const t of [x, f, dy]) t.dispose();
+  }));
+
   let seed = 700;
   for (const c of CASES) {
     it(`${c.name}: outputs and filter, bias and input gradients equal float64`, () => {

@@ -16,11 +16,12 @@
 // with stride 1, no dilation, channel counts multiples of 16, tiles at least half used and
 // enough output pixels (use_winograd); the input gradient stays direct (no faster here).
 // Winograd needs oneDNN's blocked layout (nChw16c), so x and dy are reordered in and y out,
-// through buffers kept with the cached primitive (16-30 us for the convnet's layer, against
-// 0.6 ms saved each way). Its results differ from the direct kernel's by float32 rounding
+// through blocks taken from the caching allocator for the call (16-30 us for the convnet's
+// layer, against 0.6 ms saved each way). Its results differ from the direct kernel's by float32 rounding
 // (about 1e-6 of the output's scale); a NaN or infinity in the input reaches every output of the
 // 4x4 tiles whose input tile holds it, not only the outputs whose window covers it.
 #include <cstring>
+#include <memory>
 
 #include "common.h"
 #include "dnnl_util.h"
@@ -66,11 +67,29 @@ struct ConvEntry {
   md user_weights_md;  // hwio or hwigo
   dnnl::reorder weights_reorder;  // user -> primitive (forward, backprop input) or back (backprop filter)
   bool needs_reorder;
-  // Winograd (Note [Winograd for 3x3 convolutions]): x and y (or dy) in the primitive's blocked
-  // layout, and the reorders from NHWC into them (y: out of it, for the forward).
+  // Winograd (Note [Winograd for 3x3 convolutions]): the primitive's blocked layouts of x and
+  // y (or dy), and the reorders from NHWC into them (y: out of it, for the forward).
   bool blocked = false;
-  dnnl::memory x_blocked, y_blocked;
+  md x_blocked, y_blocked;
   dnnl::reorder x_in, y_reorder;
+};
+
+// A block from the caching allocator for the length of one call: counted in st.memory() while
+// it lives and kept for reuse afterwards like any freed buffer (the blocked copies of x and y).
+class Scratch {
+ public:
+  explicit Scratch(const md& desc) : b_(new_attachment(desc.get_size())), mem_(desc, cpu_engine(), b_->data) {}
+  ~Scratch() {
+    free_buffer_data(b_);
+    delete b_;
+  }
+  Scratch(const Scratch&) = delete;
+  Scratch& operator=(const Scratch&) = delete;
+  dnnl::memory& mem() { return mem_; }
+
+ private:
+  Buffer* b_;
+  dnnl::memory mem_;
 };
 
 // Note [Winograd for 3x3 convolutions]: which convolutions are worth it.
@@ -135,8 +154,8 @@ ConvEntry make_entry_with(int kind, const ConvGeometry& g, dnnl::algorithm alg) 
   const md nhwc_x(g.x, dt::f32, tag::nhwc), nhwc_y(g.y, dt::f32, tag::nhwc);
   e.blocked = prim_x != nhwc_x || prim_y != nhwc_y;
   if (e.blocked) {
-    e.x_blocked = dnnl::memory(prim_x, eng);
-    e.y_blocked = dnnl::memory(prim_y, eng);
+    e.x_blocked = prim_x;
+    e.y_blocked = prim_y;
     e.x_in = dnnl::reorder(dnnl::reorder::primitive_desc(eng, nhwc_x, eng, prim_x));
     const bool forward = kind == kForward || kind == kBiasForward || kind == kBiasReluForward;
     e.y_reorder = forward ? dnnl::reorder(dnnl::reorder::primitive_desc(eng, prim_y, eng, nhwc_y))
@@ -188,13 +207,16 @@ Napi::Value RunConv(const Napi::CallbackInfo& info, bool depthwise) {
   Buffer* yb;
   Napi::Value out = new_buffer(info.Env(), out_md.get_size() + bias_bytes, &yb);
   SignalGuard hold;  // Note [Signals and oneDNN]
+  std::unique_ptr<Scratch> x_blocked, y_blocked;  // Winograd's blocked x and y (or dy), until s.wait()
   if (filter_grad) {
     dnnl::memory x_mem(x_md, eng, ab->data), dy_mem(y_md, eng, bb->data), user_dw(e.user_weights_md, eng, yb->data);
     if (e.blocked) {
-      e.x_in.execute(s, x_mem, e.x_blocked);
-      e.y_reorder.execute(s, dy_mem, e.y_blocked);
-      x_mem = e.x_blocked;
-      dy_mem = e.y_blocked;
+      x_blocked = std::make_unique<Scratch>(e.x_blocked);
+      y_blocked = std::make_unique<Scratch>(e.y_blocked);
+      e.x_in.execute(s, x_mem, x_blocked->mem());
+      e.y_reorder.execute(s, dy_mem, y_blocked->mem());
+      x_mem = x_blocked->mem();
+      dy_mem = y_blocked->mem();
     }
     dnnl::memory dw = e.needs_reorder ? dnnl::memory(e.weights_md, eng) : user_dw;
     std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, x_mem}, {DNNL_ARG_DIFF_DST, dy_mem}, {DNNL_ARG_DIFF_WEIGHTS, dw}};
@@ -212,13 +234,17 @@ Napi::Value RunConv(const Napi::CallbackInfo& info, bool depthwise) {
     }
     if (forward) {
       dnnl::memory x_mem(x_md, eng, ab->data), y_mem(y_md, eng, yb->data);
-      if (e.blocked) e.x_in.execute(s, x_mem, e.x_blocked);
-      std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, e.blocked ? e.x_blocked : x_mem},
+      if (e.blocked) {
+        x_blocked = std::make_unique<Scratch>(e.x_blocked);
+        y_blocked = std::make_unique<Scratch>(e.y_blocked);
+        e.x_in.execute(s, x_mem, x_blocked->mem());
+      }
+      std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, e.blocked ? x_blocked->mem() : x_mem},
                                                  {DNNL_ARG_WEIGHTS, w},
-                                                 {DNNL_ARG_DST, e.blocked ? e.y_blocked : y_mem}};
+                                                 {DNNL_ARG_DST, e.blocked ? y_blocked->mem() : y_mem}};
       if (kind != kForward) args.emplace(DNNL_ARG_BIAS, dnnl::memory(md({g.y[1]}, dt::f32, tag::a), eng, get_buffer(info[10])->data));
       e.prim.execute(s, args);
-      if (e.blocked) e.y_reorder.execute(s, e.y_blocked, y_mem);
+      if (e.blocked) e.y_reorder.execute(s, y_blocked->mem(), y_mem);
       if (kind == kBiasReluForward) {
         s.wait();
         relu_in_place(static_cast<float*>(yb->data), static_cast<int64_t>(y_md.get_size() / sizeof(float)));
