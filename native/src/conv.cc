@@ -11,10 +11,12 @@
 // 32->64 channels on 13x13 valid 1.35/1.61 direct vs 0.72/0.88; 32->32 on 26x26 3.19/3.55 vs
 // 1.73/1.60; 128->128 on 8x8 'same' 4.53/5.15 vs 2.44/2.02. They lose where the 4x4 output tiles
 // are mostly padding or the whole output is small: 5x5 outputs (tiles 39 % used) 0.81-0.94x,
-// the forward of 3x3 outputs at batch 64 0.93x (its filter gradient still 1.8x faster), batch 1
-// at 11x11 0.47x. So the forward and the filter gradient use Winograd for a dense 3x3 filter
-// with stride 1, no dilation, channel counts multiples of 16, tiles at least half used and
-// enough output pixels (use_winograd); the input gradient stays direct (no faster here).
+// forwards of few output pixels: 64->128 on 3x3 outputs at batch 32 0.92-0.97x (at batch 64
+// 1.19-1.27x), 64->64 on 4x4 at batch 16 0.88x, batch 1 at 11x11 0.47x; the filter gradient
+// still gains at those sizes (1.6-1.7x at batch 32 and 16, 1.07x at batch 1). So the forward
+// and the filter gradient use Winograd for a dense 3x3 filter with stride 1, no dilation,
+// channel counts multiples of 16, tiles at least half used and at least 512 output pixels
+// (256 for the filter gradient; use_winograd); the input gradient stays direct (no faster).
 // Winograd needs oneDNN's blocked layout (nChw16c), so x and dy are reordered in and y out,
 // through blocks taken from the caching allocator for the call (16-30 us for the convnet's
 // layer, against 0.6 ms saved each way). Its results differ from the direct kernel's by float32 rounding
@@ -100,9 +102,8 @@ bool use_winograd(int kind, const ConvGeometry& g) {
   if (!shape_ok) return false;
   const int64_t oh = g.y[2], ow = g.y[3];
   const int64_t tiled = ((oh + 3) / 4 * 4) * ((ow + 3) / 4 * 4);
-  const int64_t pixels = g.y[0] * oh * ow;
   const bool forward = kind == kForward || kind == kBiasForward || kind == kBiasReluForward;
-  return 2 * oh * ow >= tiled && pixels >= (forward ? 1024 : 512);
+  return 2 * oh * ow >= tiled && g.y[0] * oh * ow >= (forward ? 512 : 256);
 }
 
 PrimitiveCache<ConvEntry>& conv_cache() {
