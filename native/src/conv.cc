@@ -19,11 +19,12 @@
 // (256 for the filter gradient; use_winograd); the input gradient stays direct (no faster).
 // Winograd needs oneDNN's blocked layout (nChw16c), so x and dy are reordered in and y out,
 // through blocks taken from the caching allocator for the call (16-30 us for the convnet's
-// layer, against 0.6 ms saved each way). Its results differ from the direct kernel's by float32 rounding
-// (about 1e-6 of the output's scale); a NaN or infinity in the input reaches every output of the
-// 4x4 tiles whose input tile holds it, not only the outputs whose window covers it.
+// layer, against 0.6 ms saved each way). Its results differ from the direct kernel's by
+// float32 rounding (about 1e-6 of the output's scale); a NaN or infinity in the input reaches
+// every output of the 4x4 tiles whose input tile holds it, not only those whose window covers it.
 #include <cstring>
 #include <memory>
+#include <new>
 
 #include "common.h"
 #include "dnnl_util.h"
@@ -278,6 +279,8 @@ Napi::Value guarded(const Napi::CallbackInfo& info) {
     return F(info, Depthwise);
   } catch (const dnnl::error& err) {
     throw Napi::Error::New(info.Env(), std::string(Depthwise ? "depthwiseConv2d" : "conv2d") + " (oneDNN): " + err.what());
+  } catch (const std::bad_alloc&) {  // a Scratch block (Winograd's blocked copies)
+    throw Napi::Error::New(info.Env(), std::string(Depthwise ? "depthwiseConv2d" : "conv2d") + ": out of memory for a scratch block");
   }
 }
 
