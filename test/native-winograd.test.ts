@@ -18,6 +18,8 @@ const CASES: Case[] = [
   { name: '32->32 on 18x18, valid', x: [4, 18, 18, 32], f: [3, 3, 32, 32], opts: {} },
   // 9x9 outputs: the last tile row and column mostly padding.
   { name: '16->48 on 9x9, same', x: [16, 9, 9, 16], f: [3, 3, 16, 48], opts: { padding: 'same' } },
+  // Height and width apart: 8x20 outputs.
+  { name: '16->32 on 10x22, valid', x: [8, 10, 22, 16], f: [3, 3, 16, 32], opts: {} },
   // 3x3 outputs at batch 64: 576 output pixels, just above the threshold.
   { name: '16->32 on 5x5, valid (the Keras-book conv3 geometry)', x: [64, 5, 5, 16], f: [3, 3, 16, 32], opts: {} },
 ];
