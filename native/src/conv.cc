@@ -17,9 +17,10 @@
 // and the filter gradient use Winograd for a dense 3x3 filter with stride 1, no dilation,
 // channel counts multiples of 16, tiles at least half used and at least 512 output pixels
 // (256 for the filter gradient; use_winograd); the input gradient stays direct (no faster).
-// Winograd needs oneDNN's blocked layout (nChw16c), so x and dy are reordered in and y out,
-// through blocks taken from the caching allocator for the call (16-30 us for the convnet's
-// layer, against 0.6 ms saved each way). Its results differ from the direct kernel's by
+// oneDNN 2.6 has these kernels for AVX-512 CPUs only; elsewhere, or for a shape they refuse,
+// make_entry falls back to the direct kernels. Winograd needs oneDNN's blocked layout
+// (nChw16c), so x and dy are reordered in and y out, through blocks taken from the caching
+// allocator for the call (16-30 us for the convnet's layer, against 0.6 ms saved each way). Its results differ from the direct kernel's by
 // float32 rounding (about 1e-6 of the output's scale); a NaN or infinity in the input reaches
 // every output of the 4x4 tiles whose input tile holds it, not only those whose window covers it.
 #include <cstring>
