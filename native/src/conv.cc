@@ -44,6 +44,8 @@ using md = dnnl::memory::desc;
 // into the bias gradient in the same pass over dy.
 enum Kind { kForward = 0, kBackpropInput = 1, kBackpropFilter = 2, kBiasForward = 3, kBiasReluForward = 4, kBackpropFilterBias = 5 };
 
+bool is_forward(int kind) { return kind == kForward || kind == kBiasForward || kind == kBiasReluForward; }
+
 struct ConvGeometry {
   dims x, w, y, strides, dilation, pad_l, pad_r;
   tag user_weights;  // hwio, or hwigo for depthwise
@@ -104,8 +106,7 @@ bool use_winograd(int kind, const ConvGeometry& g) {
   if (!shape_ok) return false;
   const int64_t oh = g.y[2], ow = g.y[3];
   const int64_t tiled = ((oh + 3) / 4 * 4) * ((ow + 3) / 4 * 4);
-  const bool forward = kind == kForward || kind == kBiasForward || kind == kBiasReluForward;
-  return 2 * oh * ow >= tiled && g.y[0] * oh * ow >= (forward ? 512 : 256);
+  return 2 * oh * ow >= tiled && g.y[0] * oh * ow >= (is_forward(kind) ? 512 : 256);
 }
 
 PrimitiveCache<ConvEntry>& conv_cache() {
@@ -131,7 +132,7 @@ ConvEntry make_entry_with(int kind, const ConvGeometry& g, dnnl::algorithm alg) 
   }
   ConvEntry e{fwd_pd, {}, {}, user_w, {}, false};
   md prim_x, prim_y;  // the layouts the primitive settled on for x and y (or dy)
-  if (kind == kForward || kind == kBiasForward || kind == kBiasReluForward) {
+  if (is_forward(kind)) {
     e.prim = dnnl::convolution_forward(fwd_pd);
     e.weights_md = fwd_pd.weights_desc();
     prim_x = fwd_pd.src_desc();
@@ -160,8 +161,7 @@ ConvEntry make_entry_with(int kind, const ConvGeometry& g, dnnl::algorithm alg) 
     e.x_blocked = prim_x;
     e.y_blocked = prim_y;
     e.x_in = dnnl::reorder(dnnl::reorder::primitive_desc(eng, nhwc_x, eng, prim_x));
-    const bool forward = kind == kForward || kind == kBiasForward || kind == kBiasReluForward;
-    e.y_reorder = forward ? dnnl::reorder(dnnl::reorder::primitive_desc(eng, prim_y, eng, nhwc_y))
+    e.y_reorder = is_forward(kind) ? dnnl::reorder(dnnl::reorder::primitive_desc(eng, prim_y, eng, nhwc_y))
                           : dnnl::reorder(dnnl::reorder::primitive_desc(eng, nhwc_y, eng, prim_y));
   }
   // Compare descriptors rather than assume: each kind may pick its own weight layout.
@@ -202,7 +202,7 @@ Napi::Value RunConv(const Napi::CallbackInfo& info, bool depthwise) {
   auto& eng = cpu_engine();
   auto& s = cpu_stream();
   const md x_md(g.x, dt::f32, tag::nhwc), y_md(g.y, dt::f32, tag::nhwc);
-  const bool forward = kind == kForward || kind == kBiasForward || kind == kBiasReluForward;
+  const bool forward = is_forward(kind);
   const bool filter_grad = kind == kBackpropFilter || kind == kBackpropFilterBias;
   const md& out_md = forward ? y_md : kind == kBackpropInput ? x_md : e.user_weights_md;
   // [dfilter | dbias] side by side for kBackpropFilterBias.
