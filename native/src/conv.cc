@@ -20,9 +20,10 @@
 // oneDNN 2.6 has these kernels for AVX-512 CPUs only; elsewhere, or for a shape they refuse,
 // make_entry falls back to the direct kernels. Winograd needs oneDNN's blocked layout
 // (nChw16c), so x and dy are reordered in and y out, through blocks taken from the caching
-// allocator for the call (16-30 us for the convnet's layer, against 0.6 ms saved each way). Its results differ from the direct kernel's by
-// float32 rounding (about 1e-6 of the output's scale); a NaN or infinity in the input reaches
-// every output of the 4x4 tiles whose input tile holds it, not only those whose window covers it.
+// allocator for the call (16-30 us for the convnet's layer, against 0.6 ms saved each way).
+// Its results differ from the direct kernel's by float32 rounding (about 1e-6 of the output's
+// scale); a NaN or infinity in the input reaches every output of the 4x4 tiles whose input
+// tile holds it, not only those whose window covers it.
 #include <cstring>
 #include <memory>
 #include <new>
@@ -173,15 +174,20 @@ ConvEntry make_entry_with(int kind, const ConvGeometry& g, dnnl::algorithm alg) 
   return e;
 }
 
+// The implementation oneDNN chose for a primitive (e.g. "brgconv:avx512_core").
+std::string impl_of(const dnnl::primitive& prim) {
+  const char* impl = nullptr;
+  dnnl_primitive_desc_query(prim.get_primitive_desc(), dnnl_query_impl_info_str, 0, &impl);
+  return impl ? impl : "unknown";
+}
+
 // Winograd where it pays (Note [Winograd for 3x3 convolutions]) and this oneDNN build has it,
 // the direct kernels otherwise.
 ConvEntry make_entry(int kind, const ConvGeometry& g) {
   if (use_winograd(kind, g)) {
     try {
       ConvEntry e = make_entry_with(kind, g, dnnl::algorithm::convolution_winograd);
-      const char* impl = nullptr;
-      dnnl_primitive_desc_query(e.prim.get_primitive_desc(), dnnl_query_impl_info_str, 0, &impl);
-      if (impl && std::strstr(impl, "wino")) return e;
+      if (impl_of(e.prim).find("wino") != std::string::npos) return e;
     } catch (const dnnl::error&) {
       // No Winograd kernel for this shape or CPU: the direct one below.
     }
@@ -210,13 +216,18 @@ Napi::Value RunConv(const Napi::CallbackInfo& info, bool depthwise) {
   Buffer* yb;
   Napi::Value out = new_buffer(info.Env(), out_md.get_size() + bias_bytes, &yb);
   SignalGuard hold;  // Note [Signals and oneDNN]
-  std::unique_ptr<Scratch> x_blocked, y_blocked;  // Winograd's blocked x and y (or dy), until s.wait()
+  // Winograd (a forward pass or a filter gradient, so a = x): blocked x and y (or dy), held until
+  // s.wait().
+  std::unique_ptr<Scratch> x_blocked, y_blocked;
+  if (e.blocked) {
+    x_blocked = std::make_unique<Scratch>(e.x_blocked);
+    y_blocked = std::make_unique<Scratch>(e.y_blocked);
+    dnnl::memory x_mem(x_md, eng, ab->data);
+    e.x_in.execute(s, x_mem, x_blocked->mem());
+  }
   if (filter_grad) {
     dnnl::memory x_mem(x_md, eng, ab->data), dy_mem(y_md, eng, bb->data), user_dw(e.user_weights_md, eng, yb->data);
     if (e.blocked) {
-      x_blocked = std::make_unique<Scratch>(e.x_blocked);
-      y_blocked = std::make_unique<Scratch>(e.y_blocked);
-      e.x_in.execute(s, x_mem, x_blocked->mem());
       e.y_reorder.execute(s, dy_mem, y_blocked->mem());
       x_mem = x_blocked->mem();
       dy_mem = y_blocked->mem();
@@ -237,11 +248,6 @@ Napi::Value RunConv(const Napi::CallbackInfo& info, bool depthwise) {
     }
     if (forward) {
       dnnl::memory x_mem(x_md, eng, ab->data), y_mem(y_md, eng, yb->data);
-      if (e.blocked) {
-        x_blocked = std::make_unique<Scratch>(e.x_blocked);
-        y_blocked = std::make_unique<Scratch>(e.y_blocked);
-        e.x_in.execute(s, x_mem, x_blocked->mem());
-      }
       std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, e.blocked ? x_blocked->mem() : x_mem},
                                                  {DNNL_ARG_WEIGHTS, w},
                                                  {DNNL_ARG_DST, e.blocked ? y_blocked->mem() : y_mem}};
@@ -262,26 +268,24 @@ Napi::Value RunConv(const Napi::CallbackInfo& info, bool depthwise) {
 }
 
 // convImpl(kind, ...same geometry...) and depthwiseConvImpl → the implementation oneDNN chose
-// (e.g. "brgconv:avx512_core", "jit_wino_4x3:avx512_core", "jit_dw:avx512_core"), so tests and the benchmark can check
-// nothing fell back to the slow "ref" kernels.
+// (e.g. "brgconv:avx512_core", "jit_wino_4x3:avx512_core", "jit_dw:avx512_core"), so tests and
+// the benchmark can check nothing fell back to the slow "ref" kernels.
 Napi::Value RunConvImpl(const Napi::CallbackInfo& info, bool depthwise) {
   const int kind = info[0].As<Napi::Number>().Int32Value();
   std::string key;
-  const ConvEntry e = make_entry(kind, read_geometry(info, 1, depthwise, &key));
-  const char* impl = nullptr;
-  dnnl_primitive_desc_query(e.prim.get_primitive_desc(), dnnl_query_impl_info_str, 0, &impl);
-  return Napi::String::New(info.Env(), impl ? impl : "unknown");
+  return Napi::String::New(info.Env(), impl_of(make_entry(kind, read_geometry(info, 1, depthwise, &key)).prim));
 }
 
 // oneDNN reports failures as dnnl::error, which would end the process; JS gets an Error instead.
 template <Napi::Value (*F)(const Napi::CallbackInfo&, bool), bool Depthwise>
 Napi::Value guarded(const Napi::CallbackInfo& info) {
+  const std::string op = Depthwise ? "depthwiseConv2d" : "conv2d";
   try {
     return F(info, Depthwise);
   } catch (const dnnl::error& err) {
-    throw Napi::Error::New(info.Env(), std::string(Depthwise ? "depthwiseConv2d" : "conv2d") + " (oneDNN): " + err.what());
+    throw Napi::Error::New(info.Env(), op + " (oneDNN): " + err.what());
   } catch (const std::bad_alloc&) {  // a Scratch block (Winograd's blocked copies)
-    throw Napi::Error::New(info.Env(), std::string(Depthwise ? "depthwiseConv2d" : "conv2d") + ": out of memory for a scratch block");
+    throw Napi::Error::New(info.Env(), op + ": out of memory for a scratch block");
   }
 }
 
