@@ -9,7 +9,7 @@ import * as st from '../src/index.js';
 import type { NativeBackend } from '../src/backend/native/index.js';
 import { findBackend } from '../src/backend/registry.js';
 import { planConv2d } from '../src/ops/conv.js';
-import { assertClose, randomValues, withBackend } from './helpers.js';
+import { assertClose, randomTensor, withBackend } from './helpers.js';
 
 const nativeAvailable = st.backends().some((b) => b.name === 'native' && b.available);
 
@@ -35,10 +35,6 @@ const CASES: Case[] = [
   // 3x3 outputs at batch 64: 576 output pixels, just above the threshold.
   { name: '16->32 on 5x5, valid (the Keras-book conv3 geometry)', x: [64, 5, 5, 16], f: [3, 3, 16, 32], opts: {} },
 ];
-
-function size(shape: readonly number[]): number {
-  return shape.reduce((a, b) => a * b, 1);
-}
 
 describe('native Winograd convolutions', { skip: !nativeAvailable && 'native backend not built' }, () => {
   it('the cases take the Winograd kernels where they pay, and the input gradient stays direct', () => {
@@ -77,8 +73,8 @@ describe('native Winograd convolutions', { skip: !nativeAvailable && 'native bac
 
   it('the blocked copies of x and y live only for the call', () => withBackend('native', () => {
     const c = CASES[0];
-    const x = st.tensor(randomValues(size(c.x), 5), c.x);
-    const f = st.tensor(randomValues(size(c.f), 6), c.f);
+    const x = randomTensor(c.x, 5, 'float32');
+    const f = randomTensor(c.f, 6, 'float32');
     const dy = st.conv2d(x, f);
     const held = () => st.memory().native.bytes;
     const before = held();
@@ -95,13 +91,12 @@ describe('native Winograd convolutions', { skip: !nativeAvailable && 'native bac
     it(`${c.name}: outputs and filter, bias and input gradients equal float64`, () => {
       const s = (seed += 10);
       const run = (backend: string, dtype: st.DType) => withBackend(backend, () => {
-        const x = st.variable(st.tensor(randomValues(size(c.x), s), c.x, dtype));
-        const filter = st.variable(st.tensor(randomValues(size(c.f), s + 1, -0.3, 0.3), c.f, dtype));
-        const bias = st.variable(st.tensor(randomValues(c.f[3], s + 2), [c.f[3]], dtype));
+        const x = st.variable(randomTensor(c.x, s, dtype));
+        const filter = st.variable(randomTensor(c.f, s + 1, dtype, -0.3, 0.3));
+        const bias = st.variable(randomTensor([c.f[3]], s + 2, dtype));
         const plain = st.conv2d(x, filter, c.opts);
         const y = st.fused.conv2d({ x, filter, bias, activation: 'relu', ...c.opts });
-        const outShape = [...y.shape];
-        const weights = st.tensor(randomValues(size(outShape), s + 3), outShape, dtype);
+        const weights = randomTensor([...y.shape], s + 3, dtype);
         st.add(st.sum(st.mul(y, weights)), st.sum(st.square(plain))).backward();
         return [plain, y, filter.grad!, bias.grad!, x.grad!].map((t) => Array.from(t.dataSync()));
       });
