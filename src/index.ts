@@ -5,6 +5,7 @@ import './ops/methods.js';
 export { StrataError, ShapeError, DtypeError, ValueError, FormatError } from './core/errors.js';
 export type { DType, TypedArray } from './core/dtype.js';
 export { setSeed } from './core/rng.js';
+export { setReadLimits, getReadLimits, type ReadLimits } from './core/limits.js';
 
 export type { Backend, BackendStatus } from './backend/index.js';
 export { setBackend, getBackend, backends, registerBackend, setNumThreads, getNumThreads } from './backend/index.js';
