@@ -3,7 +3,7 @@
 // uninterrupted one.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, readdirSync, existsSync, writeFileSync } from 'node:fs';
 import { decode, encode } from 'fast-png';
 import * as st from '../src/index.js';
 import { tmpdir } from 'node:os';
@@ -12,6 +12,8 @@ import { describe, it } from 'node:test';
 
 const CLI = new URL('../dist/cli/main.js', import.meta.url).pathname;
 const run = (args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
+/** The bytes of the data file ('weights' or 'optimizer') the model.json in `dir` lists. */
+const dataFile = (dir: string, role: string) => readFileSync(join(dir, JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')).files[role].path));
 const small = ['--limit', '1200', '--epochs', '3', '--seed', '5', '--verbose', '2', '--batch-size', '32'];
 
 describe('strata command', () => {
@@ -28,7 +30,9 @@ describe('strata command', () => {
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /Epoch 1\/1 - .* - loss: [\d.]+ - accuracy: [\d.]+ - val_loss: [\d.]+ - val_accuracy: [\d.]+/);
     assert.match(r.stdout, /Test accuracy \d+\.\d\d %/);
-    for (const f of ['model.json', 'weights.safetensors', 'optimizer.safetensors', 'history.json', 'history.csv', 'curves.svg', 'report.html', 'classes.json']) {
+    const saved = JSON.parse(readFileSync(join(out, 'model.json'), 'utf8'));
+    assert.equal(saved.userDefinedMetadata, undefined, 'a finished run saves no checkpoint');
+    for (const f of [saved.files.weights.path, saved.files.optimizer.path, 'history.json', 'history.csv', 'curves.svg', 'report.html', 'classes.json']) {
       assert.ok(existsSync(join(out, f)), f);
     }
     // Every picture decodes, at a size a page can show.
@@ -112,8 +116,49 @@ describe('strata command', () => {
     assert.match(output, /Checkpoint written/);
     const resumed = run(['train', '--resume', cut, '--verbose', '2']);
     assert.equal(resumed.status, 0, resumed.stderr);
-    assert.deepEqual(readFileSync(join(cut, 'weights.safetensors')), readFileSync(join(full, 'weights.safetensors')));
-    assert.deepEqual(readFileSync(join(cut, 'optimizer.safetensors')), readFileSync(join(full, 'optimizer.safetensors')));
+    for (const role of ['weights', 'optimizer']) assert.deepEqual(dataFile(cut, role), dataFile(full, role), role);
+    // The finished run's folder is a model, no longer a checkpoint.
+    const again = run(['train', '--resume', cut]);
+    assert.equal(again.status, 1);
+    assert.match(again.stderr, /^strata: --resume: .* holds a finished model, not a checkpoint/);
+  });
+
+  it('--resume refuses a damaged checkpoint with a strata: message naming the file and what to do, and changes nothing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'strata-cli-'));
+    const cut = join(dir, 'cut');
+    const child = spawn(process.execPath, [CLI, 'train', ...small, '--out', cut], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    await new Promise<void>((resolve) => {
+      child.stdout.on('data', (chunk) => {
+        output += chunk;
+        if (output.includes('Epoch 1/3') && !child.killed) setTimeout(() => child.kill('SIGINT'), 150);
+      });
+      child.on('exit', () => resolve());
+    });
+    assert.match(output, /Checkpoint written/);
+    const manifestPath = join(cut, 'model.json');
+    const manifest = readFileSync(manifestPath);
+    const weights = join(cut, JSON.parse(manifest.toString('utf8')).files.weights.path);
+    const weightBytes = readFileSync(weights);
+    const files = readdirSync(cut).sort();
+    const cases: [string, () => void, RegExp][] = [
+      ['model.json cut short', () => writeFileSync(manifestPath, manifest.subarray(0, manifest.length >> 1)), /model\.json: not valid JSON/],
+      ['weights cut short', () => writeFileSync(weights, weightBytes.subarray(0, 100)), /weights\..*\.safetensors: holds 100 bytes/],
+      ['weights changed', () => writeFileSync(weights, Buffer.from(weightBytes.map((b, i) => (i === weightBytes.length - 1 ? b ^ 1 : b)))), /SHA-256 checksum differs/],
+      ['checkpoint fields', () => writeFileSync(manifestPath, manifest.toString('utf8').replace('"batchSize": 32', '"batchSize": -1')), /checkpoint's options\.batchSize is missing or malformed/],
+    ];
+    for (const [what, damage, pattern] of cases) {
+      damage();
+      const r = run(['train', '--resume', cut]);
+      assert.equal(r.status, 1, what);
+      assert.match(r.stderr, /^strata: --resume: /, what);
+      assert.match(r.stderr, pattern, what);
+      assert.match(r.stderr, /without --resume/, what);
+      assert.doesNotMatch(r.stderr, /\n\s+at /, `${what}: no stack trace`);
+      assert.deepEqual(readdirSync(cut).sort(), files, `${what}: the folder is left as it was`);
+      writeFileSync(manifestPath, manifest);
+      writeFileSync(weights, weightBytes);
+    }
   });
 
   it('bad options name what was expected', () => {

@@ -1,10 +1,11 @@
 // model.save / st.loadModel: round trips must predict bit-identically on the same backend, restore
 // the compile state, resume training exactly, write well-formed files atomically, and reject
-// corrupt, truncated or foreign files with a FormatError naming the file (Note [Model files]).
+// corrupt, truncated or foreign files with a FormatError naming the file (Note [Atomic model saves]).
 // The reference for a round trip is the original model itself: same backend, same weights, so
 // every output must be equal to the last bit; resuming is checked against an uninterrupted run.
 import assert from 'node:assert/strict';
-import { copyFile, mkdtemp, readFile, readdir, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { copyFile, mkdtemp, readFile, readdir, rename, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -30,6 +31,35 @@ const labels = (n: number, classes: number, seed: number) => st.tensor(randomVal
 const values = (t: st.Tensor | st.Tensor[]) => (Array.isArray(t) ? t : [t]).map((x) => Array.from(x.dataSync()));
 const weightValues = (m: st.Model) => m.getWeights().map((w) => Array.from(w.dataSync()));
 const quiet = { printFn: () => {} };
+
+type Role = 'weights' | 'optimizer';
+const manifestOf = async (dir: string) => JSON.parse(await readFile(join(dir, 'model.json'), 'utf8'));
+/** The name of the data file model.json lists for `role`. */
+const dataName = async (dir: string, role: Role): Promise<string> => (await manifestOf(dir)).files[role].path;
+const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+
+/**
+ * Replaces a data file's bytes and rewrites model.json's record of it to match, as a save of
+ * wrong but consistent files would (so the checks behind the checksum are reached); runs `check`;
+ * puts both back.
+ */
+async function withReplacedData(dir: string, role: Role, bytes: Uint8Array, check: () => Promise<void>): Promise<void> {
+  const manifestPath = join(dir, 'model.json');
+  const originalManifest = await readFile(manifestPath);
+  const manifest = JSON.parse(originalManifest.toString('utf8'));
+  const path = join(dir, manifest.files[role].path);
+  const original = await readFile(path);
+  manifest.files[role].bytes = bytes.byteLength;
+  manifest.files[role].sha256 = sha256(bytes);
+  await writeFile(path, bytes);
+  await writeFile(manifestPath, JSON.stringify(manifest));
+  try {
+    await check();
+  } finally {
+    await writeFile(path, original);
+    await writeFile(manifestPath, originalManifest);
+  }
+}
 
 /** Saves, loads, and checks that the copy is the same model: outputs bit-equal, same layers, config and summary. */
 async function roundTrip(model: st.Model, x: st.Tensor | st.Tensor[], dir = freshDir('rt')): Promise<st.Model> {
@@ -226,15 +256,22 @@ async function savedMlp(seed = 31, units = 5): Promise<{ dir: string; model: st.
 }
 
 describe('the files', () => {
-  it('model.json, weights.safetensors and optimizer.safetensors hold what Note [Model files] says; no temp files remain', async () => {
+  it('model.json lists the weights and optimizer files with their sizes and checksums (Note [Atomic model saves]); no temp files remain', async () => {
     const { dir, model } = await savedMlp();
-    assert.deepEqual((await readdir(dir)).sort(), ['model.json', 'optimizer.safetensors', 'weights.safetensors']);
-    const manifest = JSON.parse(await readFile(join(dir, 'model.json'), 'utf8'));
+    const manifest = await manifestOf(dir);
+    assert.deepEqual((await readdir(dir)).sort(), ['model.json', manifest.files.optimizer.path, manifest.files.weights.path].sort());
+    assert.match(manifest.files.weights.path, /^weights\.[0-9a-z]+-[0-9a-f]{6}-\d+-[0-9a-f]{6}\.safetensors$/);
+    assert.match(manifest.files.optimizer.path, /^optimizer\..+\.safetensors$/);
+    for (const role of ['weights', 'optimizer'] as const) {
+      const bytes = await readFile(join(dir, manifest.files[role].path));
+      assert.equal(manifest.files[role].bytes, bytes.byteLength, role);
+      assert.equal(manifest.files[role].sha256, sha256(bytes), role);
+    }
     assert.equal(manifest.format, 'strata-model');
-    assert.equal(manifest.formatVersion, 1);
+    assert.equal(manifest.formatVersion, 2);
     assert.deepEqual(manifest.model, { className: 'Sequential', config: model.getConfig() });
     assert.deepEqual(manifest.weights.map((w: { key: string }) => w.key), ['hidden/kernel', 'hidden/bias', 'out/kernel', 'out/bias']);
-    const weights = decodeSafetensors(await readFile(join(dir, 'weights.safetensors')), 'weights.safetensors');
+    const weights = decodeSafetensors(await readFile(join(dir, manifest.files.weights.path)), 'weights');
     assert.deepEqual([...weights.tensors.keys()].sort(), ['hidden/bias', 'hidden/kernel', 'out/bias', 'out/kernel']);
     model.weights.forEach((w, i) => {
       const stored = weights.tensors.get(manifest.weights[i].key)!;
@@ -243,18 +280,21 @@ describe('the files', () => {
       assert.deepEqual(Array.from(stored.dataSync()), Array.from(w.value.dataSync()), w.path);
     });
     // Adam keeps two slots per variable; the file has them all plus the iteration count (2 steps).
-    const state = decodeSafetensors(await readFile(join(dir, 'optimizer.safetensors')), 'optimizer.safetensors');
+    const state = decodeSafetensors(await readFile(join(dir, manifest.files.optimizer.path)), 'optimizer');
     assert.equal(state.tensors.get('iterations')!.item(), 2);
     assert.equal(state.tensors.size, 1 + 2 * 4);
     const slot = state.tensors.get('out/kernel/1')!;
     assert.deepEqual(Array.from(slot.dataSync()), Array.from(model.optimizer!.slotsFor(model.weights[2].value)![1].dataSync()));
   });
 
-  it('saving twice overwrites cleanly; an uncompiled save drops the stale optimizer state', async () => {
+  it('saving twice replaces the files of the first save; an uncompiled save drops the stale optimizer state', async () => {
     const { dir, model, x } = await savedMlp();
+    const first = (await readdir(dir)).sort();
     await model.fit(x, floats([8, 2], 40), { epochs: 2, batchSize: 4, verbose: 0 });
     await model.save(dir);
-    assert.deepEqual((await readdir(dir)).sort(), ['model.json', 'optimizer.safetensors', 'weights.safetensors']);
+    const manifest = await manifestOf(dir);
+    assert.deepEqual((await readdir(dir)).sort(), ['model.json', manifest.files.optimizer.path, manifest.files.weights.path].sort());
+    assert.ok(!first.includes(manifest.files.weights.path));
     const again = await st.loadModel(dir);
     assert.deepEqual(weightValues(again), weightValues(model));
     assert.equal(again.optimizer!.iterations, 6);
@@ -262,10 +302,46 @@ describe('the files', () => {
     st.setSeed(41);
     const other = st.sequential({ layers: [st.layers.dense({ units: 4, inputShape: [3] })] });
     await other.save(dir);
-    assert.deepEqual((await readdir(dir)).sort(), ['model.json', 'weights.safetensors']);
+    const third = await manifestOf(dir);
+    assert.equal(third.files.optimizer, null);
+    assert.deepEqual((await readdir(dir)).sort(), ['model.json', third.files.weights.path].sort());
     const loaded = await st.loadModel(dir);
     assert.equal(loaded.isCompiled, false);
     assert.deepEqual(values(loaded.predict(x)), values(other.predict(x)));
+  });
+
+  it('a folder saved by format version 1 (fixed file names) still loads, and a new save replaces its files', async () => {
+    const { dir, model, x } = await savedMlp(17);
+    const manifest = await manifestOf(dir);
+    await rename(join(dir, manifest.files.weights.path), join(dir, 'weights.safetensors'));
+    await rename(join(dir, manifest.files.optimizer.path), join(dir, 'optimizer.safetensors'));
+    delete manifest.files;
+    manifest.formatVersion = 1;
+    manifest.optimizerState.file = 'optimizer.safetensors';
+    await writeFile(join(dir, 'model.json'), JSON.stringify(manifest));
+    const loaded = await st.loadModel(dir);
+    assert.deepEqual(values(loaded.predict(x)), values(model.predict(x)));
+    assert.equal(loaded.optimizer!.iterations, model.optimizer!.iterations);
+    await loaded.save(dir);
+    const now = await manifestOf(dir);
+    assert.deepEqual((await readdir(dir)).sort(), ['model.json', now.files.optimizer.path, now.files.weights.path].sort());
+  });
+
+  it('userDefinedMetadata is saved in model.json and restored (a copy, JSON values only)', async () => {
+    const { dir, model } = await savedMlp(19);
+    const meta = { run: 'a', step: 3, nested: { list: [1, 2] } };
+    model.setUserDefinedMetadata(meta);
+    meta.step = 4; // the model kept a copy
+    await model.save(dir);
+    assert.deepEqual((await st.loadModel(dir)).getUserDefinedMetadata(), { run: 'a', step: 3, nested: { list: [1, 2] } });
+    model.setUserDefinedMetadata(undefined);
+    await model.save(dir);
+    assert.equal((await st.loadModel(dir)).getUserDefinedMetadata(), undefined);
+    assert.equal((await manifestOf(dir)).userDefinedMetadata, undefined);
+    assert.throws(() => model.setUserDefinedMetadata([1] as unknown as Record<string, unknown>), st.ValueError);
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    assert.throws(() => model.setUserDefinedMetadata(cyclic), (e: Error) => e instanceof st.ValueError && /cannot be written as JSON/.test(e.message));
   });
 
   it('an unbuilt model cannot be saved (ValueError), and nothing is written', async () => {
@@ -342,22 +418,55 @@ describe('corrupt, truncated and foreign files', () => {
   // Each test restores what it broke; this one proves the directory is intact afterwards.
   const stillLoads = async () => assert.deepEqual(values((await st.loadModel(dir)).predict(x)), values(model.predict(x)));
 
-  for (const file of ['weights.safetensors', 'optimizer.safetensors', 'model.json']) {
-    it(`${file} truncated at every 10 % point fails with a FormatError naming it`, async () => {
+  for (const role of ['weights', 'optimizer'] as const) {
+    it(`the ${role} file cut short at every 10 % point fails with a FormatError naming it, with or without a matching record`, async () => {
+      const file = await dataName(dir, role);
       const path = join(dir, file);
       const original = await readFile(path);
       try {
         for (let p = 0; p <= 90; p += 10) {
+          const cut = original.subarray(0, Math.floor((original.byteLength * p) / 100));
+          await writeFile(path, cut);
+          await rejectsLoad(dir, file, [new RegExp(`holds ${cut.byteLength} bytes; .*recorded ${original.byteLength}`)]);
           await writeFile(path, original);
-          await truncate(path, Math.floor((original.byteLength * p) / 100));
-          await rejectsLoad(dir, file, []);
+          await withReplacedData(dir, role, cut, () => rejectsLoad(dir, file, []));
         }
       } finally {
         await writeFile(path, original);
       }
       await stillLoads();
     });
+
+    it(`a byte changed in the ${role} file is caught by its checksum`, async () => {
+      const file = await dataName(dir, role);
+      const path = join(dir, file);
+      const original = await readFile(path);
+      const flipped = Buffer.from(original);
+      flipped[flipped.length - 3] ^= 0x40;
+      await writeFile(path, flipped);
+      try {
+        await rejectsLoad(dir, file, [/SHA-256 checksum differs/]);
+      } finally {
+        await writeFile(path, original);
+      }
+      await stillLoads();
+    });
   }
+
+  it('model.json truncated at every 10 % point fails with a FormatError naming it', async () => {
+    const path = join(dir, 'model.json');
+    const original = await readFile(path);
+    try {
+      for (let p = 0; p <= 90; p += 10) {
+        await writeFile(path, original);
+        await truncate(path, Math.floor((original.byteLength * p) / 100));
+        await rejectsLoad(dir, 'model.json', []);
+      }
+    } finally {
+      await writeFile(path, original);
+    }
+    await stillLoads();
+  });
 
   it('a shape changed in the weights manifest: the error names the weight and both shapes', async () => {
     await withEditedManifest(dir, (m) => (m.weights[2].shape = [2, 5]), () => rejectsLoad(dir, 'model.json', [/'out\/kernel'/, /\[2, 5\]/, /\[5, 2\]/]));
@@ -398,7 +507,9 @@ describe('corrupt, truncated and foreign files', () => {
       ['trainingConfig', (m) => (m.trainingConfig = { optimizer: 5 }), /"trainingConfig" must be/],
       ['weights', (m) => (m.weights = [null]), /"weights" must be/],
       ['format', (m) => (m.format = 'keras'), /not a Strata model file/],
-      ['version', (m) => (m.formatVersion = 2), /format version 2/],
+      ['version', (m) => (m.formatVersion = 3), /format version 3/],
+      ['file outside the folder', (m) => (m.files.weights.path = '../weights.safetensors'), /"files.weights" must be/],
+      ['files and optimizer state', (m) => (m.files.optimizer = null), /must be present together/],
     ];
     for (const [what, edit, pattern] of cases) {
       await withEditedManifest(dir, edit, () => rejectsLoad(dir, 'model.json', [pattern]).catch((e) => assert.fail(`${what}: ${e.message}`)));
@@ -408,12 +519,13 @@ describe('corrupt, truncated and foreign files', () => {
   });
 
   it('a missing file or directory: the error names the path', async () => {
-    const weights = join(dir, 'weights.safetensors');
+    const file = await dataName(dir, 'weights');
+    const weights = join(dir, file);
     const saved = join(root, 'weights-aside.safetensors');
     await copyFile(weights, saved);
     await rm(weights);
     try {
-      await rejectsLoad(dir, 'weights.safetensors', [/cannot read/, /ENOENT/]);
+      await rejectsLoad(dir, file, [/cannot read/, /ENOENT/]);
     } finally {
       await copyFile(saved, weights);
     }
@@ -425,37 +537,25 @@ describe('corrupt, truncated and foreign files', () => {
 
   it('weights or optimizer state from a different architecture are rejected', async () => {
     const other = await savedMlp(71, 7); // same layer names, hidden layer 7 units instead of 5
-    for (const file of ['weights.safetensors', 'optimizer.safetensors']) {
-      const original = await readFile(join(dir, file));
-      await copyFile(join(other.dir, file), join(dir, file));
-      try {
-        await rejectsLoad(dir, file, [/hidden\/(kernel|bias)/, file === 'weights.safetensors' ? /\[3, 7\]/ : /shape/]);
-      } finally {
-        await writeFile(join(dir, file), original);
-      }
+    for (const role of ['weights', 'optimizer'] as const) {
+      const foreign = await readFile(join(other.dir, await dataName(other.dir, role)));
+      const file = await dataName(dir, role);
+      await withReplacedData(dir, role, foreign, () => rejectsLoad(dir, file, [/hidden\/(kernel|bias)/, role === 'weights' ? /\[3, 7\]/ : /shape/]));
     }
     await stillLoads();
   });
 
   it('optimizer state that does not fit: extra entries, a bad iteration count', async () => {
-    const path = join(dir, 'optimizer.safetensors');
-    const original = await readFile(path);
-    const state = decodeSafetensors(original, path);
-    const rewrite = (edit: (named: { name: string; tensor: st.Tensor }[]) => void) => {
+    const file = await dataName(dir, 'optimizer');
+    const state = decodeSafetensors(await readFile(join(dir, file)), file);
+    const rewritten = (edit: (named: { name: string; tensor: st.Tensor }[]) => void) => {
       const named = state.order.map((name) => ({ name, tensor: state.tensors.get(name)! }));
       edit(named);
-      return writeFile(path, encodeSafetensors(named));
+      return encodeSafetensors(named);
     };
-    try {
-      await rewrite((n) => n.push({ name: 'ghost/kernel/0', tensor: st.zeros([2]) }));
-      await rejectsLoad(dir, 'optimizer.safetensors', [/holds 10 tensors/]);
-      await rewrite((n) => (n[0].tensor = st.tensor(-3, [], 'int32')));
-      await rejectsLoad(dir, 'optimizer.safetensors', [/'iterations' must be a non-negative integer; received -3/]);
-      await rewrite((n) => n.find((e) => e.name === 'out/bias/0')!.tensor = st.zeros([3]));
-      await rejectsLoad(dir, 'optimizer.safetensors', [/slot 0 has shape \[2\]; received \[3\]/]);
-    } finally {
-      await writeFile(path, original);
-    }
+    await withReplacedData(dir, 'optimizer', rewritten((n) => n.push({ name: 'ghost/kernel/0', tensor: st.zeros([2]) })), () => rejectsLoad(dir, file, [/holds 10 tensors/]));
+    await withReplacedData(dir, 'optimizer', rewritten((n) => (n[0].tensor = st.tensor(-3, [], 'int32'))), () => rejectsLoad(dir, file, [/'iterations' must be a non-negative integer; received -3/]));
+    await withReplacedData(dir, 'optimizer', rewritten((n) => (n.find((e) => e.name === 'out/bias/0')!.tensor = st.zeros([3]))), () => rejectsLoad(dir, file, [/slot 0 has shape \[2\]; received \[3\]/]));
     await stillLoads();
   });
 });

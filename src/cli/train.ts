@@ -1,6 +1,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import * as st from '../index.js';
+import { attachCheckpoint, clearCheckpoint, readCheckpoint, type Checkpoint } from './checkpoint.js';
 import { BUILTIN_MODELS, type BuiltinModel } from './builtin-models.js';
 import { loadDataset, type LabelledData } from './datasets.js';
 import { writeRunOutputs } from './run-outputs.js';
@@ -25,15 +26,6 @@ export interface TrainOptions {
   verbose: 0 | 1 | 2;
 }
 
-/** What a checkpoint directory holds besides the saved model: enough to continue the same run. */
-interface Checkpoint {
-  options: TrainOptions;
-  position: st.TrainingPosition;
-  history: { epoch: number[]; history: Record<string, number[]> };
-  epochSeconds: number[];
-}
-
-const CHECKPOINT = 'checkpoint.json';
 
 async function buildModel(spec: string, data: LabelledData): Promise<st.Model> {
   if (spec in BUILTIN_MODELS) return BUILTIN_MODELS[spec as BuiltinModel](data.xTrain.shape.slice(1), data.classNames.length);
@@ -90,11 +82,10 @@ function mergeHistory(before: Checkpoint['history'] | undefined, after: st.Histo
 /** `strata train`: the main job, end to end. */
 export async function train(cli: TrainOptions): Promise<void> {
   let previous: Checkpoint | undefined;
+  let resumed: st.Model | undefined;
   let options = cli;
   if (cli.resume) {
-    previous = JSON.parse(await readFile(join(cli.resume, CHECKPOINT), 'utf8').catch(() => {
-      throw new st.ValueError(`--resume: ${join(cli.resume!, CHECKPOINT)} not found; resume from a directory written by an interrupted strata train`);
-    })) as Checkpoint;
+    ({ model: resumed, checkpoint: previous } = await readCheckpoint(cli.resume));
     options = { ...previous.options, out: cli.resume, resume: cli.resume, verbose: cli.verbose };
   }
   if (options.backend) st.setBackend(options.backend);
@@ -107,8 +98,8 @@ export async function train(cli: TrainOptions): Promise<void> {
   await writeFile(join(out, 'classes.json'), JSON.stringify({ dataset: options.dataset, classNames: data.classNames }) + '\n');
 
   let model: st.Model;
-  if (previous) {
-    model = await st.loadModel(out);
+  if (resumed) {
+    model = resumed;
   } else {
     st.setSeed(options.seed);
     model = await buildModel(modelSpec, data);
@@ -139,15 +130,16 @@ export async function train(cli: TrainOptions): Promise<void> {
   const merged = mergeHistory(previous?.history, history);
   const position = model.trainingPosition!;
   if (sigint.interrupted() && position.epoch < options.epochs) {
+    // One atomic save: the weights, the optimizer state and where they stand are never torn apart.
+    attachCheckpoint(model, { options, position, history: merged, epochSeconds });
     await model.save(out);
-    const checkpoint: Checkpoint = { options, position, history: merged, epochSeconds };
-    await writeFile(join(out, CHECKPOINT), JSON.stringify(checkpoint, null, 1));
     console.log(`Checkpoint written to ${out} (epoch ${position.epoch + 1}, batch ${position.batch}); continue with: strata train --resume ${out}`);
     process.exitCode = 130;
     return;
   }
   const seconds = (performance.now() - started) / 1000;
   const test = await model.evaluate(data.xTest, data.yTest, { batchSize: 512, verbose: 0 });
+  clearCheckpoint(model);
   await model.save(out);
   await writeRunOutputs(out, { model, data, history: merged, test, epochSeconds, options });
   console.log(`Test accuracy ${(test.accuracy * 100).toFixed(2)} % (loss ${test.loss.toFixed(4)}) on ${data.xTest.shape[0]} test images; training took ${seconds.toFixed(1)} s; results in ${out}`);

@@ -3,31 +3,16 @@ import { join } from 'node:path';
 import { DtypeError, FormatError, StrataError, ValueError, fmtShape } from '../core/errors.js';
 import { checkKeys } from '../core/options.js';
 import { shapesEqual } from '../core/shape.js';
+import { readRecordedFile, type FileRecord } from '../io/generations.js';
 import { decodeSafetensors } from '../io/safetensors.js';
-import { deserializeLayer, type SerializedLayer } from '../nn/registry.js';
+import { withWeightBudget } from '../nn/layer.js';
+import { deserializeLayer } from '../nn/registry.js';
 import { optimizerFromConfig, optimizers } from '../optimizers/index.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { CompileArgs } from './trainer.js';
 import { Model } from './model.js';
-import { FILES, FORMAT, FORMAT_VERSION, weightKeys } from './save.js';
-
-interface TrainingConfig {
-  optimizer: { className: string; config: Record<string, unknown> };
-  loss: string[];
-  metrics: string[][];
-  lossWeights: number[];
-  /** Present when compile had weightedMetrics. */
-  weightedMetrics?: string[][];
-}
-
-interface Manifest {
-  format: string;
-  formatVersion: number;
-  model: SerializedLayer;
-  trainingConfig: TrainingConfig | null;
-  weights: { key: string; shape: number[]; dtype: string }[];
-  optimizerState: { file: string; entries: number } | null;
-}
+import { MODEL_FILE, isUnrecorded, parseManifest, type Manifest } from './manifest.js';
+import { weightKeys } from './save.js';
 
 export interface LoadOptions {
   /** Restore the compile arguments and optimizer state (default true when the file has them). */
@@ -60,47 +45,36 @@ function inFile<T>(file: string, f: () => T, hint = ''): T {
   }
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const isStringList = (v: unknown): v is string[] => Array.isArray(v) && v.every((s) => typeof s === 'string');
-
-/** model.json is strict like a layer config: a key we do not know means a file we cannot trust. */
-function onlyKeys(file: string, where: string, obj: object, allowed: readonly string[]): void {
-  const unknown = Object.keys(obj).find((k) => !allowed.includes(k));
-  if (unknown !== undefined) throw new FormatError(`${file}: unknown key '${unknown}'${where ? ` in ${where}` : ''}; expected ${allowed.join(', ')}`);
+/** A consistent snapshot of the folder: model.json and the bytes of the data files it lists. */
+interface Snapshot {
+  manifest: Manifest;
+  weights: Uint8Array;
+  optimizer: Uint8Array | null;
 }
 
-function parseManifest(file: string, bytes: Uint8Array): Manifest {
-  let m: Manifest;
-  try {
-    m = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
-  } catch (e) {
-    throw new FormatError(`${file}: not valid JSON (${(e as Error).message})`);
-  }
-  if (!isObject(m) || m.format !== FORMAT) throw new FormatError(`${file}: not a Strata model file (expected "format": "${FORMAT}"; received ${JSON.stringify((m as { format?: unknown })?.format)})`);
-  if (m.formatVersion !== FORMAT_VERSION) throw new FormatError(`${file}: format version ${JSON.stringify(m.formatVersion)} is not supported (this Strata reads version ${FORMAT_VERSION})`);
-  onlyKeys(file, '', m, ['format', 'formatVersion', 'model', 'trainingConfig', 'weights', 'optimizerState']);
-  const isShape = (s: unknown) => Array.isArray(s) && s.every((d) => Number.isInteger(d) && d >= 0);
-  if (!Array.isArray(m.weights) || !m.weights.every((w) => isObject(w) && typeof w.key === 'string' && isShape(w.shape) && typeof w.dtype === 'string')) {
-    throw new FormatError(`${file}: "weights" must be a list of {key, shape, dtype} with shapes of non-negative integers`);
-  }
-  m.weights.forEach((w, i) => onlyKeys(file, `weights[${i}]`, w, ['key', 'shape', 'dtype', 'trainable']));
-  const tc = m.trainingConfig;
-  if (tc !== null && tc !== undefined) {
-    const ok = isObject(tc) && isObject(tc.optimizer) && isObject(tc.optimizer.config) && isStringList(tc.loss)
-      && Array.isArray(tc.metrics) && tc.metrics.every(isStringList) && Array.isArray(tc.lossWeights) && tc.lossWeights.every((w) => typeof w === 'number');
-    if (!ok) throw new FormatError(`${file}: "trainingConfig" must be {optimizer: {className, config}, loss: [names], metrics: [[names]], lossWeights: [numbers]} or null; received ${JSON.stringify(tc)?.slice(0, 200)}`);
-    if (tc.weightedMetrics !== undefined && !(Array.isArray(tc.weightedMetrics) && tc.weightedMetrics.every(isStringList))) {
-      throw new FormatError(`${file}: "trainingConfig.weightedMetrics" must be [[names]]; received ${JSON.stringify(tc.weightedMetrics)?.slice(0, 200)}`);
+/** A data file of model.json: verified against its record (version 2), or read as is (version 1). */
+function readData(dir: string, record: FileRecord, modelFile: string): Promise<Uint8Array> {
+  return isUnrecorded(record) ? readBytes(join(dir, record.path)) : readRecordedFile(dir, record, modelFile);
+}
+
+/**
+ * Reads model.json and its data files. A writer that commits while we read deletes the files the
+ * old model.json listed (Note [Atomic model saves]); then model.json has changed and we read again.
+ */
+async function readSnapshot(dir: string, wantOptimizer: boolean): Promise<Snapshot> {
+  const modelFile = join(dir, MODEL_FILE);
+  for (let attempt = 1; ; attempt++) {
+    const bytes = await readBytes(modelFile);
+    const manifest = parseManifest(modelFile, bytes);
+    try {
+      const weights = await readData(dir, manifest.files.weights, modelFile);
+      const optimizer = wantOptimizer && manifest.files.optimizer ? await readData(dir, manifest.files.optimizer, modelFile) : null;
+      return { manifest, weights, optimizer };
+    } catch (e) {
+      const changed = attempt < 5 && !Buffer.from(bytes).equals(await readFile(modelFile).catch(() => Buffer.alloc(0)));
+      if (!changed) throw e;
     }
-    onlyKeys(file, 'trainingConfig', tc, ['optimizer', 'loss', 'metrics', 'lossWeights', 'weightedMetrics']);
-    onlyKeys(file, 'trainingConfig.optimizer', tc.optimizer, ['className', 'config']);
   }
-  const os = m.optimizerState;
-  if (os !== null && os !== undefined && !(isObject(os) && Number.isInteger(os.entries))) {
-    throw new FormatError(`${file}: "optimizerState" must be {file, entries} or null; received ${JSON.stringify(os)?.slice(0, 200)}`);
-  }
-  if (os) onlyKeys(file, 'optimizerState', os, ['file', 'entries']);
-  return m;
 }
 
 /**
@@ -112,26 +86,32 @@ function parseManifest(file: string, bytes: Uint8Array): Manifest {
 export async function loadModel(dir: string, options: LoadOptions = {}): Promise<Model> {
   checkKeys('loadModel', options, ['compile']);
   if (typeof dir !== 'string' || dir === '') throw new ValueError(`loadModel: path must be a non-empty string; received ${JSON.stringify(dir)}`);
-  const modelFile = join(dir, FILES.model);
-  const manifest = parseManifest(modelFile, await readBytes(modelFile));
-  const model = inFile(modelFile, () => deserializeLayer(manifest.model, 'model'));
+  const modelFile = join(dir, MODEL_FILE);
+  const compile = options.compile ?? true;
+  const { manifest, weights, optimizer } = await readSnapshot(dir, compile);
+  const weightsFile = join(dir, manifest.files.weights.path);
+  // Decoding allocates no more than the file holds (safetensors checks every offset against its
+  // length); the architecture may then create weights only within the file's size, so a config
+  // claiming 2^28 units is refused before its initializer fills gigabytes.
+  const tensors = decodeSafetensors(weights, weightsFile).tensors;
+  const model = inFile(modelFile, () => withWeightBudget(weights.byteLength, `the weights in ${weightsFile}`, () => deserializeLayer(manifest.model, 'model')));
   if (!(model instanceof Model)) throw new FormatError(`${modelFile}: the top-level entry is a ${model.className} layer, not a model`);
-  const weightsFile = join(dir, FILES.weights);
-  model.setWeights(readWeights(model, manifest, modelFile, weightsFile, decodeSafetensors(await readBytes(weightsFile), weightsFile).tensors));
+  model.setWeights(readWeights(model, manifest, modelFile, weightsFile, tensors));
+  if (manifest.userDefinedMetadata) model.setUserDefinedMetadata(manifest.userDefinedMetadata);
 
   const tc = manifest.trainingConfig;
-  if ((options.compile ?? true) && tc) {
+  if (compile && tc) {
     const hint = '; load with st.loadModel(path, {compile: false}) and compile the model yourself';
     const name = tc.optimizer.config.name;
     // optimizerFromConfig indexes a plain object: only its own keys are optimizers ("constructor" is not).
     if (typeof name !== 'string' || !Object.hasOwn(optimizers, name)) {
       throw new FormatError(`${modelFile}: unknown optimizer ${JSON.stringify(name)}; expected one of ${Object.keys(optimizers).join(', ')}${hint}`);
     }
-    const optimizer = inFile(modelFile, () => optimizerFromConfig(tc.optimizer.config), hint);
-    const args: CompileArgs = { optimizer, loss: tc.loss.length === 1 ? tc.loss[0] : tc.loss, metrics: tc.metrics.length === 1 ? tc.metrics[0] : tc.metrics, lossWeights: tc.lossWeights };
+    const opt = inFile(modelFile, () => optimizerFromConfig(tc.optimizer.config), hint);
+    const args: CompileArgs = { optimizer: opt, loss: tc.loss.length === 1 ? tc.loss[0] : tc.loss, metrics: tc.metrics.length === 1 ? tc.metrics[0] : tc.metrics, lossWeights: tc.lossWeights };
     if (tc.weightedMetrics) args.weightedMetrics = tc.weightedMetrics.length === 1 ? tc.weightedMetrics[0] : tc.weightedMetrics;
     inFile(modelFile, () => model.compile(args), hint);
-    if (manifest.optimizerState) await restoreOptimizer(model, join(dir, FILES.optimizer), manifest);
+    if (optimizer) restoreOptimizer(model, join(dir, manifest.files.optimizer!.path), optimizer, manifest);
   }
   return model;
 }
@@ -155,9 +135,9 @@ function readWeights(model: Model, manifest: Manifest, modelFile: string, weight
       throw new FormatError(`${modelFile}: weight '${entry.key}' is listed as ${entry.dtype} ${fmtShape(entry.shape)}; the architecture expects ${expected}`);
     }
     const t = tensors.get(entry.key);
-    if (!t) throw new FormatError(`${weightsFile}: missing weight '${entry.key}' (listed in ${FILES.model})`);
+    if (!t) throw new FormatError(`${weightsFile}: missing weight '${entry.key}' (listed in ${MODEL_FILE})`);
     if (!shapesEqual(t.shape, target.shape) || t.dtype !== target.dtype) {
-      throw new FormatError(`${weightsFile}: weight '${entry.key}' is ${t.dtype} ${fmtShape(t.shape)}; the architecture and ${FILES.model} expect ${expected}`);
+      throw new FormatError(`${weightsFile}: weight '${entry.key}' is ${t.dtype} ${fmtShape(t.shape)}; the architecture and ${MODEL_FILE} expect ${expected}`);
     }
     return t;
   });
@@ -169,15 +149,15 @@ function readWeights(model: Model, manifest: Manifest, modelFile: string, weight
 }
 
 /** Restores the iteration count and every variable's slots; every entry of the file must be used. */
-async function restoreOptimizer(model: Model, file: string, manifest: Manifest): Promise<void> {
-  const decoded = decodeSafetensors(await readBytes(file), file);
+function restoreOptimizer(model: Model, file: string, bytes: Uint8Array, manifest: Manifest): void {
+  const decoded = decodeSafetensors(bytes, file);
   const optimizer = model.optimizer!;
   const iterations = decoded.tensors.get('iterations');
   if (!iterations || iterations.size !== 1) throw new FormatError(`${file}: missing the scalar 'iterations'`);
   const count = iterations.item();
   if (!Number.isInteger(count) || count < 0) throw new FormatError(`${file}: 'iterations' must be a non-negative integer; received ${count}`);
   if (decoded.tensors.size !== manifest.optimizerState!.entries) {
-    throw new FormatError(`${file}: holds ${decoded.tensors.size} tensors; ${FILES.model} lists ${manifest.optimizerState!.entries}`);
+    throw new FormatError(`${file}: holds ${decoded.tensors.size} tensors; ${MODEL_FILE} lists ${manifest.optimizerState!.entries}`);
   }
   const weights = model.weights;
   const used = new Set(['iterations']);

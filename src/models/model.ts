@@ -36,6 +36,7 @@ export class Model extends Layer {
   /** Set by a callback (early stopping) to end fit after the current epoch. */
   stopTraining = false;
   private trainer: Trainer | null = null;
+  private userDefinedMetadata: Record<string, unknown> | undefined = undefined;
 
   constructor(args: ModelArgs | { name?: string }, ownKeys: readonly string[] = ['inputs', 'outputs']) {
     super(args as Record<string, unknown>, ownKeys);
@@ -301,9 +302,39 @@ export class Model extends Layer {
     return summary(this, options);
   }
 
-  /** Writes model.json, weights.safetensors and (when compiled) optimizer.safetensors into a directory. */
+  /**
+   * Writes the model into a folder as one atomic step (Note [Atomic model saves]): model.json, the
+   * weights and (when compiled) the optimizer state; a save that fails or is killed leaves the
+   * previous model whole.
+   */
   save(path: string): Promise<void> {
     return saveModel(this, path);
+  }
+
+  /**
+   * Attaches JSON data to the model, saved in model.json with it and restored by loadModel (tfjs's
+   * name). A plain object of JSON values; `undefined` removes it. Saved atomically with the weights,
+   * so it can describe them (the command line keeps its resume point here).
+   */
+  setUserDefinedMetadata(metadata: Record<string, unknown> | undefined): void {
+    if (metadata !== undefined) {
+      if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) {
+        throw new ValueError(`${this.name}.setUserDefinedMetadata: expected a plain object or undefined; received ${Array.isArray(metadata) ? 'an array' : String(metadata)}`);
+      }
+      let json: string;
+      try {
+        json = JSON.stringify(metadata);
+      } catch (e) {
+        throw new ValueError(`${this.name}.setUserDefinedMetadata: the object cannot be written as JSON (${(e as Error).message})`);
+      }
+      metadata = JSON.parse(json) as Record<string, unknown>; // a copy: later changes to the caller's object are not saved
+    }
+    this.userDefinedMetadata = metadata;
+  }
+
+  /** The metadata set with setUserDefinedMetadata or loaded with the model (a copy), or undefined. */
+  getUserDefinedMetadata(): Record<string, unknown> | undefined {
+    return this.userDefinedMetadata === undefined ? undefined : structuredClone(this.userDefinedMetadata);
   }
 }
 

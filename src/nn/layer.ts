@@ -1,7 +1,7 @@
 import { variable } from '../autograd/functional.js';
 import { noGrad } from '../autograd/tape.js';
-import { isDType, type DType } from '../core/dtype.js';
-import { ShapeError, ValueError, fmtShape } from '../core/errors.js';
+import { bytesPerElement, isDType, type DType } from '../core/dtype.js';
+import { FormatError, ShapeError, ValueError, fmtShape } from '../core/errors.js';
 import { checkKeys } from '../core/options.js';
 import { asTensor, type TensorInput } from '../ops/operand.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -47,6 +47,34 @@ export interface AddWeightOptions {
   trainable?: boolean;
   regularizer?: Regularizer | string | null;
   dtype?: DType;
+}
+
+// Note [Weights on a file's word]
+// Loading a model builds its architecture from model.json before the weights file's values
+// replace the initial ones, and each layer's build allocates and initializes its weights from
+// its config. A config is a file's claim: `units: 2**28` would make a dense layer fill gigabytes.
+// While a loader holds a budget (the bytes its weights file really holds), every weight a layer
+// adds is charged to it first, and one that does not fit is refused before any allocation.
+let weightBudget: { remaining: number; source: string } | null = null;
+
+/** Runs `f` (typically deserializing a model) allowing its layers at most `bytes` of new weights. */
+export function withWeightBudget<T>(bytes: number, source: string, f: () => T): T {
+  const outer = weightBudget;
+  weightBudget = { remaining: bytes, source };
+  try {
+    return f();
+  } finally {
+    weightBudget = outer;
+  }
+}
+
+function chargeWeightBudget(path: string, shape: readonly number[], dtype: DType): void {
+  if (!weightBudget) return;
+  const bytes = shape.reduce((n, d) => n * d, 1) * bytesPerElement(dtype);
+  if (!(bytes <= weightBudget.remaining)) {
+    throw new FormatError(`the architecture's weight '${path}' ${fmtShape(shape)} needs ${bytes} bytes, but ${weightBudget.source} hold only ${weightBudget.remaining} more; the config does not match its weights`);
+  }
+  weightBudget.remaining -= bytes;
 }
 
 /** A class registered for save/load: its static `className` is what model.json stores. */
@@ -195,6 +223,7 @@ export abstract class Layer {
 
   /** Creates a weight; called from build(). */
   protected addWeight(name: string, shape: readonly number[], options: AddWeightOptions): Tensor {
+    chargeWeightBudget(`${this.name}/${name}`, shape, options.dtype ?? this.dtype);
     const trainable = options.trainable ?? true;
     const init = getInitializer(options.initializer);
     const value = noGrad(() => init.init(shape, options.dtype ?? this.dtype));
