@@ -1,0 +1,64 @@
+// `strata train`'s Ctrl-C checkpoint is one atomic save (src/cli/checkpoint.ts): a process killed
+// while writing it leaves the previous checkpoint or the new one, whole, and --resume from what
+// is left ends with the same bytes as a run that was never interrupted.
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+
+const CLI = new URL('../../dist/cli/main.js', import.meta.url).pathname;
+const PRELOAD = new URL('./children/kill-after-sigint.mjs', import.meta.url).pathname;
+const small = ['--limit', '1200', '--epochs', '3', '--seed', '5', '--verbose', '2', '--batch-size', '32'];
+const root = mkdtempSync(join(tmpdir(), 'strata-checkpoints-'));
+after(() => rmSync(root, { recursive: true, force: true }));
+
+const run = (args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
+const manifest = (dir: string) => JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));
+const dataFile = (dir: string, role: string) => readFileSync(join(dir, manifest(dir).files[role].path));
+
+/** Runs `strata train` and sends Ctrl-C 150 ms after `epochLine` appears; resolves with how it ended. */
+function interrupted(args: string[], epochLine: string, killAt?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null; output: string }> {
+  const node = killAt === undefined ? [CLI] : ['--import', PRELOAD, CLI];
+  const env = killAt === undefined ? process.env : { ...process.env, STRATA_TEST_KILL_AT: String(killAt) };
+  const child = spawn(process.execPath, [...node, 'train', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
+  let output = '';
+  return new Promise((resolve) => {
+    const collect = (chunk: Buffer) => {
+      output += chunk;
+      if (output.includes(epochLine) && !child.killed) setTimeout(() => child.kill('SIGINT'), 150);
+    };
+    child.stdout.on('data', collect);
+    child.stderr.on('data', (chunk) => (output += chunk));
+    child.on('exit', (code, signal) => resolve({ code, signal, output }));
+  });
+}
+
+describe('a checkpoint killed while it is written', () => {
+  const full = join(root, 'full'), first = join(root, 'first');
+  before(async () => {
+    assert.equal(run(['train', ...small, '--out', full]).status, 0);
+    // The first checkpoint, written whole, in the middle of epoch 2.
+    const r = await interrupted([...small, '--out', first], 'Epoch 1/3');
+    assert.equal(r.code, 130, r.output);
+    assert.equal(manifest(first).userDefinedMetadata.strataCheckpoint.position.epoch, 1);
+  });
+
+  // Step 3 cuts the new weights file in half, before the switch; step 15 comes after model.json's rename.
+  for (const killAt of [3, 15]) {
+    it(`killed at step ${killAt} of the second checkpoint's save: --resume still ends byte-identical to an uninterrupted run`, async () => {
+      const dir = join(root, `kill-${killAt}`);
+      cpSync(first, dir, { recursive: true });
+      const r = await interrupted(['--resume', dir, '--verbose', '2'], 'Epoch 2/3', killAt);
+      assert.equal(r.signal, 'SIGKILL', r.output);
+      assert.match(r.output, new RegExp(`fault at step ${killAt}`));
+      const position = manifest(dir).userDefinedMetadata.strataCheckpoint.position;
+      // Before the switch the first checkpoint stands (epoch 2); after it, the second (epoch 3).
+      assert.equal(position.epoch, killAt === 3 ? 1 : 2, JSON.stringify(position));
+      const resumed = run(['train', '--resume', dir, '--verbose', '2']);
+      assert.equal(resumed.status, 0, resumed.stderr);
+      for (const role of ['weights', 'optimizer']) assert.deepEqual(dataFile(dir, role), dataFile(full, role), role);
+    });
+  }
+});
