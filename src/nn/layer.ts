@@ -1,7 +1,7 @@
 import { variable } from '../autograd/functional.js';
 import { noGrad } from '../autograd/tape.js';
 import { bytesPerElement, isDType, type DType } from '../core/dtype.js';
-import { FormatError, ShapeError, ValueError, fmtShape } from '../core/errors.js';
+import { ShapeError, ValueError, fmtShape } from '../core/errors.js';
 import { checkKeys } from '../core/options.js';
 import { asTensor, type TensorInput } from '../ops/operand.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -72,7 +72,7 @@ function chargeWeightBudget(path: string, shape: readonly number[], dtype: DType
   if (!weightBudget) return;
   const bytes = shape.reduce((n, d) => n * d, 1) * bytesPerElement(dtype);
   if (!(bytes <= weightBudget.remaining)) {
-    throw new FormatError(`the architecture's weight '${path}' ${fmtShape(shape)} needs ${bytes} bytes, but ${weightBudget.source} hold only ${weightBudget.remaining} more; the config does not match its weights`);
+    throw new ValueError(`the architecture's weight '${path}' ${fmtShape(shape)} needs ${bytes} bytes, but ${weightBudget.source} hold only ${weightBudget.remaining} more; the config does not match its weights`);
   }
   weightBudget.remaining -= bytes;
 }
