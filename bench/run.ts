@@ -8,6 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import * as st from '../dist/index.js';
+import { CSV_FEATURES, CSV_SIZES_MB } from './csv.js';
 import { cpuSnapshot, otherCpuShare, waitForIdle } from './measure.js';
 import {
   CONV_LAYERS, convFlop, measureEpoch, measureSgemm, measureTrainStep, runStrata, SGEMM_SIZES, TRAIN_MODELS, type FrameworkResult, type SuiteOptions, type TrainModel,
@@ -29,7 +30,7 @@ const positiveNumber = (v: string): number => {
 
 const program = new Command()
   .name('bench')
-  .description('Strata vs PyTorch on this machine: sgemm, conv2d, op overhead, training steps, inference, memory')
+  .description('Strata vs PyTorch on this machine: sgemm, conv2d, op overhead, training steps, inference, memory, CSV reading')
   .option('--threads <n>', 'threads for both frameworks', positiveInt, 2)
   .option('--full', 'also time one real epoch (938 steps) of each model in both frameworks', false)
   .option('--rounds <n>', 'interleaved Strata/PyTorch rounds of the sgemm and training-step rows (the best round of each counts)', positiveInt, 3)
@@ -285,6 +286,12 @@ for (const [key, label] of [['lstm', 'LSTM(128) on [64, 50, 32] step (fwd+bwd+RM
   row('sequence', label, 'ms', 'lower', strata.sequence?.[key]?.stepMs, torch?.sequence?.[key]?.stepMs);
 }
 row('inference', 'convnet fwd, 10k images, batch 500', 'img/s', 'higher', strata.inference.imagesPerSec, torch?.inference.imagesPerSec);
+for (const mb of CSV_SIZES_MB) {
+  const r = strata.csv?.[mb], first = strata.csv?.[CSV_SIZES_MB[0]];
+  const linear = r && first && r !== first ? `; the ${CSV_SIZES_MB[0]} MB rate is ${(first.mbPerSec / r.mbPerSec).toFixed(2)}x this (near 1: linear)` : '';
+  row('data', `loadCsv full pass, ${mb} MB (${CSV_FEATURES} features + label)`, 'MB/s', 'higher', r?.mbPerSec, null,
+    `Strata only${r ? `; ${fmt(r.rowsPerSec)} rows/s, ${r.rows} rows in ${fmt(r.passMs / 1000)} s${linear}` : ''}`);
+}
 const rssS = strata.memory.rssMB, rssT = torch?.memory.rssMB;
 const nativeS = strata.memory.nativeMB ?? [];
 row('memory', 'MLP RSS after epoch 1', 'MB', 'none', rssS[0], rssT?.[0]);
@@ -355,7 +362,7 @@ for (const m of ['convnet', 'mlp']) {
 console.log('');
 printTable();
 console.log('');
-console.log('S/P = Strata value / PyTorch value (for ms, µs, s: below 1 is better for Strata; for GFLOP/s, img/s: above 1).');
+console.log('S/P = Strata value / PyTorch value (for ms, µs, s: below 1 is better for Strata; for GFLOP/s, img/s, MB/s: above 1).');
 
 // ---------------------------------------------------------------------------------------------
 // JSON results: written to a temp file and renamed, so a reader never sees half a file.

@@ -1,6 +1,7 @@
 // The Strata side of the benchmark: every measurement bench/torch_bench.py makes, with the same
 // shapes, repetition policy and JSON layout.
 import * as st from '../dist/index.js';
+import { measureCsv, type CsvResult } from './csv.js';
 import { rssMB, tick, timeIt } from './measure.js';
 import { batchOf, convnet, epoch, mlp, randomDataset, RMSprop, trainStep, type Dataset, type Model } from './models.js';
 import { runSequence } from './sequence.js';
@@ -31,6 +32,8 @@ export interface FrameworkResult {
   inference: { imagesPerSec: number; passMs: number };
   sequence?: Record<string, { stepMs: number; minMs: number }>;
   memory: { rssMB: number[]; nativeMB?: number[]; syncLoop?: { steps: number; nativeMBBefore: number; nativeMBAfter: number; nativeMBAfterYield: number; stepMs: number } };
+  /** Strata only: full passes of st.data.loadCsv, by file size in MB. */
+  csv?: Record<string, CsvResult>;
   [extra: string]: unknown;
 }
 
@@ -165,6 +168,10 @@ export async function runStrata(o: SuiteOptions): Promise<FrameworkResult> {
   for (let i = 0; i < 20; i++) await tick();
   const syncLoop = { steps: o.syncSteps, nativeMBBefore: before, nativeMBAfter: after, nativeMBAfterYield: nativeMB() ?? NaN, stepMs: syncRun.ms / o.syncSteps };
 
+  // After the memory rows, whose resident sizes the files' buffers would otherwise inflate.
+  log('CSV reading (st.data.loadCsv over 50 MB and 5 MB numeric files)');
+  const csv = await measureCsv(budget);
+
   return {
     framework: 'strata',
     version: st.version,
@@ -172,5 +179,6 @@ export async function runStrata(o: SuiteOptions): Promise<FrameworkResult> {
     threads: st.getNumThreads(),
     conv, addOverheadUs, sanity, inference, sequence,
     memory: { rssMB: rss, nativeMB: native, syncLoop },
+    csv,
   };
 }
