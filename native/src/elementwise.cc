@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <type_traits>
 
 #include "common.h"
 
@@ -91,6 +92,28 @@ STRATA_CLONES void relu_grad_f32(const float* __restrict x, const float* __restr
   });
 }
 
+// Note [int32 arithmetic wraps] (the policy: Note [int32 holds what it is given, or refuses] in
+// src/core/dtype.ts). Elementwise int32 results wrap modulo 2^32, as NumPy's and PyTorch's
+// integer arrays do and as the reference backend's Int32Array store does. A plain
+// static_cast<int32_t>(double) out of range is undefined behaviour (x86 gives -2^31), so results
+// computed in double are wrapped the way JavaScript's ToInt32 wraps them; add, sub and mul of two
+// int32 are computed in int64, exact, then wrapped.
+inline int32_t wrap_int32(double v) {
+  if (!(v == v) || std::isinf(v)) return 0;
+  const double m = std::fmod(std::trunc(v), 4294967296.0);  // exact, in (-2^32, 2^32)
+  return static_cast<int32_t>(static_cast<uint32_t>(static_cast<int64_t>(m)));
+}
+
+// A double result stored as O: int32 wraps (above); float and bool convert as before.
+template <typename O>
+inline O store(double v) {
+  if constexpr (std::is_same_v<O, int32_t>) {
+    return wrap_int32(v);
+  } else {
+    return static_cast<O>(v);
+  }
+}
+
 template <typename T>
 double unary_value(int op, T v) {
   const double x = static_cast<double>(v);
@@ -153,7 +176,7 @@ Napi::Value UnaryOp(const Napi::CallbackInfo& info) {
     using T = decltype(tag);
     const T* x = static_cast<const T*>(xb->data);
     T* y = static_cast<T*>(yb->data);
-    parallel_for(n, n > kParallelThreshold / 8, [&](int64_t i) { y[i] = static_cast<T>(unary_value(op, x[i])); });
+    parallel_for(n, n > kParallelThreshold / 8, [&](int64_t i) { y[i] = store<T>(unary_value(op, x[i])); });
   });
   return out;
 }
@@ -191,7 +214,17 @@ void run_binary(int op, const Buffer* ab, const Buffer* bb, Buffer* yb, DType in
     dispatch_dtype(outd, [&](auto otag) {
       using O = decltype(otag);
       O* y = static_cast<O*>(yb->data);
-      walk([&](int64_t o, int64_t ia, int64_t ib) { y[o] = static_cast<O>(binary_value(op, a[ia], b[ib])); });
+      if constexpr (std::is_same_v<T, int32_t> && std::is_same_v<O, int32_t>) {
+        if (op == kAdd || op == kSub || op == kMul) {  // Note [int32 arithmetic wraps]
+          walk([&](int64_t o, int64_t ia, int64_t ib) {
+            const int64_t p = a[ia], q = b[ib];
+            const int64_t r = op == kAdd ? p + q : op == kSub ? p - q : p * q;
+            y[o] = static_cast<int32_t>(static_cast<uint32_t>(r));
+          });
+          return;
+        }
+      }
+      walk([&](int64_t o, int64_t ia, int64_t ib) { y[o] = store<O>(binary_value(op, a[ia], b[ib])); });
     });
   });
 }
@@ -352,13 +385,17 @@ Napi::Value ReluGrad(const Napi::CallbackInfo& info) {
   return out;
 }
 
-// cast(x, inDtype, outDtype, n): to int32 truncates toward zero (NaN becomes 0), to bool is x != 0.
+// cast(x, inDtype, outDtype, n): to int32 truncates toward zero, to bool is x != 0 (NaN is true).
+// A float that int32 cannot hold (out of range, NaN, ±Infinity) is refused as the loop meets it:
+// a RangeError carrying its flat `index` and `value`, which src/backend/native turns into the
+// same DtypeError the reference backend throws (Note [int32 holds what it is given, or refuses]).
 Napi::Value Cast(const Napi::CallbackInfo& info) {
   Buffer* xb = get_buffer(info[0]);
   const DType in = get_dtype(info[1]), outd = get_dtype(info[2]);
   const int64_t n = info[3].As<Napi::Number>().Int64Value();
   Buffer* yb;
   Napi::Value out = new_buffer(info.Env(), n * dtype_size(outd), &yb);
+  int64_t bad = -1;
   dispatch_dtype(in, [&](auto tag) {
     using T = decltype(tag);
     const T* x = static_cast<const T*>(xb->data);
@@ -367,12 +404,28 @@ Napi::Value Cast(const Napi::CallbackInfo& info) {
       O* y = static_cast<O*>(yb->data);
       for (int64_t i = 0; i < n; i++) {
         const double v = static_cast<double>(x[i]);
-        if (outd == DType::Bool) y[i] = static_cast<O>(v != 0);
-        else if (outd == DType::Int32) y[i] = static_cast<O>(v == v && std::fabs(v) < 2147483648.0 ? static_cast<int32_t>(v) : 0);
-        else y[i] = static_cast<O>(v);
+        if (outd == DType::Bool) {
+          y[i] = static_cast<O>(v != 0);
+        } else if (outd == DType::Int32) {
+          // > -2^31 - 1 and < 2^31: truncation lands in range; false for NaN.
+          if (!(v > -2147483649.0 && v < 2147483648.0)) {
+            bad = i;
+            return;
+          }
+          y[i] = static_cast<O>(static_cast<int32_t>(v));
+        } else {
+          y[i] = static_cast<O>(v);
+        }
       }
     });
   });
+  if (bad >= 0) {
+    Napi::Error err = Napi::RangeError::New(info.Env(), "cast: value does not fit in int32");
+    err.Set("index", Napi::Number::New(info.Env(), static_cast<double>(bad)));
+    // Only a float32 input can hold such a value (int32 and bool inputs always fit).
+    err.Set("value", Napi::Number::New(info.Env(), static_cast<double>(static_cast<const float*>(xb->data)[bad])));
+    throw err;
+  }
   return out;
 }
 

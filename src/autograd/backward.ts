@@ -1,9 +1,10 @@
-import { ShapeError, ValueError, fmtShape } from '../core/errors.js';
+import { ShapeError, ValueError, fmtShape, fmtValue } from '../core/errors.js';
+import { checkKeys } from '../core/options.js';
 import { shapesEqual } from '../core/shape.js';
 import { add, cast } from '../ops/elementwise.js';
 import { stopGradient } from '../ops/shape-ops.js';
 import { onesLike } from '../tensor/create.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { Tensor } from '../tensor/tensor.js';
 import { withGradMode } from './tape.js';
 import { VJP, type VjpRule } from './vjp.js';
 import type { Primitive } from '../backend/primitives.js';
@@ -113,12 +114,15 @@ class GradientTable {
 export function backpropagate(
   root: Tensor, seed: Tensor | undefined, createGraph: boolean, op = 'backward',
   wanted: (t: Tensor) => boolean = (t) => !t.node,
+  beforeRules?: (order: readonly Tensor[]) => void,
 ): Map<Tensor, Tensor> {
   const seedGrad = checkSeed(op, root, seed);
+  const order = reverseTopological(root);
+  beforeRules?.(order);
   const table = new GradientTable(!createGraph, seed ?? seedGrad);
   table.accumulate(root, seedGrad);
   withGradMode(createGraph, () => {
-    for (const t of reverseTopological(root)) {
+    for (const t of order) {
       const g = table.get(t);
       if (!g || !t.node) continue;
       const { primitive, inputs, attrs } = t.node;
@@ -142,14 +146,70 @@ export function backpropagate(
 export interface BackwardOptions {
   /** Record the gradient computation so it can be differentiated again (PyTorch's create_graph). */
   createGraph?: boolean;
+  /**
+   * Keep the graph usable by another backward() (PyTorch's retain_graph). Defaults to createGraph.
+   * Without it, a second backward() through the same nodes is refused (Note [One backward per graph]).
+   */
+  retainGraph?: boolean;
 }
 
-/** Accumulates d root / d leaf into `leaf.grad` for every variable root depends on, as PyTorch does. */
-export function backward(root: Tensor, seed?: Tensor, options: BackwardOptions = {}): void {
-  const createGraph = options.createGraph ?? false;
-  const grads = backpropagate(root, seed, createGraph);
+const BACKWARD_KEYS = ['createGraph', 'retainGraph'];
+
+// Note [One backward per graph]
+// backward() adds each gradient to `.grad`. Run twice over one graph, it adds the same
+// gradients again: the variables' .grad doubles without a word, and an optimizer step then
+// takes a step twice as long. So a backward() that was not asked to keep its graph marks every
+// node it went through as released, and a later backward() that reaches one of them is refused
+// before any rule runs, naming the way out: compute the output again (each forward pass records
+// new nodes, so loss = f(w); loss.backward(); loss = f(w); loss.backward() accumulates as in
+// PyTorch), or pass {retainGraph: true} to the backward() calls that should leave the graph
+// usable. PyTorch refuses the second pass too, because it frees the graph's saved tensors; Strata
+// frees nothing here (the tape holds its tensors until they are collected), so the mark is only
+// a mark. Only backward() marks and checks: st.grad, st.valueAndGrad, fit and the optimizers'
+// minimize use the gradients they compute instead of adding them to .grad, and each runs its
+// own forward pass.
+// Leaves have no node, so x.backward() on a variable itself adds 1 each time, as in PyTorch.
+const released = new WeakSet<object>();
+
+function refuseReleased(order: readonly Tensor[]): void {
+  for (const t of order) {
+    if (t.node && released.has(t.node)) {
+      throw new ValueError(
+        `backward: the graph behind this tensor was already used by a backward() call that did not keep it (running it again would add the same gradients to .grad a second time); ` +
+        `compute the output again with a new forward pass, or pass {retainGraph: true} to the earlier backward() to run it more than once`,
+      );
+    }
+  }
+}
+
+function isOptions(x: unknown): x is BackwardOptions {
+  return typeof x === 'object' && x !== null && Object.getPrototypeOf(x) === Object.prototype;
+}
+
+/**
+ * Accumulates d root / d leaf into `leaf.grad` for every variable root depends on, as PyTorch
+ * does. Called as backward(root), backward(root, seed), backward(root, seed, options) or, for a
+ * scalar root, backward(root, options) with a plain options object.
+ */
+export function backward(root: Tensor, seed?: Tensor | BackwardOptions, options?: BackwardOptions): void {
+  if (options === undefined && isOptions(seed)) [seed, options] = [undefined, seed];
+  if (seed !== undefined && !(seed instanceof Tensor)) {
+    throw new ValueError(`backward: the seed gradient must be a Tensor of the output's shape ${fmtShape(root.shape)} (or leave it out for a scalar output); received ${fmtValue(seed)}`);
+  }
+  checkKeys('backward', options, BACKWARD_KEYS);
+  const createGraph = options?.createGraph ?? false;
+  const retainGraph = options?.retainGraph ?? createGraph;
+  for (const [name, value] of [['createGraph', createGraph], ['retainGraph', retainGraph]] as const) {
+    if (typeof value !== 'boolean') throw new ValueError(`backward: ${name} must be true or false; received ${fmtValue(value)}`);
+  }
+  let order: readonly Tensor[] = [];
+  const grads = backpropagate(root, seed, createGraph, 'backward', undefined, (o) => {
+    refuseReleased(o);
+    order = o;
+  });
   for (const [t, g] of grads) {
     const value = createGraph ? g : stopGradient(g);
     t.grad = t.grad ? withGradMode(createGraph, () => add(t.grad as Tensor, value)) : value;
   }
+  if (!retainGraph) for (const t of order) if (t.node) released.add(t.node);
 }

@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { ValueError } from '../core/errors.js';
+import { ValueError, fmtValue } from '../core/errors.js';
 import type { Backend } from './backend.js';
 import { ReferenceBackend } from './reference/index.js';
 
@@ -45,7 +45,7 @@ function load(entry: Entry): Backend | undefined {
 export function setBackend(name: string): void {
   const entry = entries.get(name);
   if (!entry) {
-    throw new ValueError(`setBackend: unknown backend ${JSON.stringify(name)}; registered backends: ${[...entries.keys()].join(', ')}`);
+    throw new ValueError(`setBackend: unknown backend ${fmtValue(name)}; registered backends: ${[...entries.keys()].join(', ')}`);
   }
   const backend = load(entry);
   if (!backend) throw new ValueError(`setBackend: backend '${name}' is unavailable: ${entry.reason}`);
@@ -85,9 +85,32 @@ export function findBackend(name: string): Backend | undefined {
   return entry ? load(entry) : undefined;
 }
 
+/**
+ * The most threads st.setNumThreads accepts: 1024, or the machine's core count if it has more.
+ *
+ * Why a ceiling at all: the count goes to OpenMP, and a team is only created at the next
+ * parallel region, inside a kernel. Where the system cannot create that many threads, libgomp
+ * ends the process ("Thread creation failed") and oneDNN can crash outright: with 1e6 the next
+ * matmul killed Node with a segfault, with 50000 libgomp exited it, long after the call that
+ * asked. PyTorch accepts any positive count and leaves this to the OS; we would rather fail at the
+ * call. Why refuse rather than clamp: a count this large is a mistake (a unit slip, a value read
+ * from the wrong field), and quietly running with another number hides it. Why 1024: the largest
+ * machines have a few hundred hardware threads, and more threads than cores only oversubscribe
+ * them; a fixed number keeps a script that works on one machine working on another (the count
+ * is not tied to this machine's cores unless it has more than 1024). Counts below the ceiling
+ * can still exceed an OS limit (ulimit -u, a container's pids.max); OMP_THREAD_LIMIT caps
+ * OpenMP's teams for such environments.
+ */
+export const MAX_NUM_THREADS = Math.max(1024, availableParallelism());
+
 /** Threads a multi-threaded backend may use (default: one per core); the reference backend uses one. */
 export function setNumThreads(n: number): void {
-  if (!Number.isInteger(n) || n < 1) throw new ValueError(`setNumThreads: expected a positive integer; received ${n}`);
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > MAX_NUM_THREADS) {
+    const why = typeof n === 'number' && n > MAX_NUM_THREADS
+      ? ` (more threads than that only oversubscribe this machine's ${availableParallelism()} cores, and OpenMP can end the process when a kernel starts them)`
+      : '';
+    throw new ValueError(`setNumThreads: expected a positive integer no larger than ${MAX_NUM_THREADS}; received ${fmtValue(n)}${why}`);
+  }
   numThreads = n;
   for (const entry of entries.values()) entry.instance?.setNumThreads?.(n);
 }

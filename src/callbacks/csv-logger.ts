@@ -1,5 +1,5 @@
 import { appendFile, readFile, writeFile } from 'node:fs/promises';
-import { ValueError } from '../core/errors.js';
+import { ValueError, fmtValue } from '../core/errors.js';
 import { checkKeys } from '../core/options.js';
 import { BaseCallback, type Logs } from './callback.js';
 import { booleanOption, nonEmptyString } from './check-options.js';
@@ -46,12 +46,12 @@ export class CsvLogger extends BaseCallback {
   constructor(options: CsvLoggerOptions) {
     super();
     if (options === undefined || options === null || typeof options !== 'object') {
-      throw new ValueError(`${OP}: expected an options object with a filename; received ${JSON.stringify(options)}`);
+      throw new ValueError(`${OP}: expected an options object with a filename; received ${fmtValue(options)}`);
     }
     checkKeys(OP, options, ['filename', 'separator', 'append']);
     this.filename = nonEmptyString(OP, 'filename', options.filename);
     this.separator = nonEmptyString(OP, 'separator', options.separator ?? ',');
-    if (/["\r\n]/.test(this.separator)) throw new ValueError(`${OP}: separator may not contain quotes or line breaks; received ${JSON.stringify(this.separator)}`);
+    if (/["\r\n]/.test(this.separator)) throw new ValueError(`${OP}: separator may not contain quotes or line breaks; received ${fmtValue(this.separator)}`);
     this.append = booleanOption(OP, 'append', options.append ?? false);
   }
 

@@ -1,4 +1,4 @@
-import { ValueError } from '../core/errors.js';
+import { ValueError, fmtValue } from '../core/errors.js';
 import { checkKeys } from '../core/options.js';
 import type { Optimizer } from '../optimizers/optimizer.js';
 import { BaseCallback, type CallbackModel, type Logs } from './callback.js';
@@ -51,7 +51,7 @@ export class LearningRateScheduler extends BaseCallback {
     const optimizer = settableOptimizer('learningRateScheduler', this.model);
     const lr = this.schedule(epoch, optimizer.learningRate as number);
     if (typeof lr !== 'number' || !Number.isFinite(lr) || lr < 0) {
-      throw new ValueError(`learningRateScheduler: the schedule must return a finite number >= 0; at epoch ${epoch} it returned ${typeof lr === 'number' ? lr : JSON.stringify(lr)}`);
+      throw new ValueError(`learningRateScheduler: the schedule must return a finite number >= 0; at epoch ${epoch} it returned ${fmtValue(lr)}`);
     }
     optimizer.learningRate = lr;
     if (this.verbose > 0) printMessage(`Epoch ${epoch + 1}: LearningRateScheduler setting learning rate to ${lrText(lr)}.`);

@@ -1,4 +1,4 @@
-import { ValueError } from '../core/errors.js';
+import { ValueError, fmtValue } from '../core/errors.js';
 import { checkKeys } from '../core/options.js';
 import { BaseCallback, type Logs } from './callback.js';
 import { booleanOption, finiteNumber, nonEmptyString, verbosity } from './check-options.js';
@@ -52,7 +52,7 @@ export class ModelCheckpoint extends BaseCallback {
   constructor(options: ModelCheckpointOptions) {
     super();
     if (options === undefined || options === null || typeof options !== 'object') {
-      throw new ValueError(`${OP}: expected an options object with a filepath; received ${JSON.stringify(options)}`);
+      throw new ValueError(`${OP}: expected an options object with a filepath; received ${fmtValue(options)}`);
     }
     checkKeys(OP, options, KEYS);
     this.filepath = nonEmptyString(OP, 'filepath', options.filepath);
@@ -62,7 +62,7 @@ export class ModelCheckpoint extends BaseCallback {
     this.mode = resolveMode(OP, this.monitor, options.mode ?? 'auto');
     const freq = options.saveFreq ?? 'epoch';
     if (freq !== 'epoch' && !(typeof freq === 'number' && Number.isInteger(freq) && freq > 0)) {
-      throw new ValueError(`${OP}: saveFreq must be 'epoch' or a positive integer number of batches; received ${JSON.stringify(freq)}`);
+      throw new ValueError(`${OP}: saveFreq must be 'epoch' or a positive integer number of batches; received ${fmtValue(freq)}`);
     }
     this.saveFreq = freq;
     const threshold = options.initialValueThreshold;

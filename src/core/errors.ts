@@ -25,3 +25,35 @@ export class FormatError extends StrataError {}
 export function fmtShape(shape: readonly number[]): string {
   return `[${shape.join(', ')}]`;
 }
+
+/**
+ * Formats a received value for an error message. JSON.stringify prints NaN and ±Infinity as
+ * `null` (and a function or undefined as nothing), which hides exactly the bad numbers a
+ * message is about; this keeps JSON's spelling for strings, arrays and plain objects (so
+ * messages that quote them do not change) but writes numbers as JavaScript does: NaN,
+ * Infinity, -0.
+ */
+export function fmtValue(value: unknown): string {
+  const seen = new Set<object>();
+  const fmt = (v: unknown): string => {
+    if (typeof v === 'number') return Object.is(v, -0) ? '-0' : String(v);
+    if (typeof v === 'string') return JSON.stringify(v);
+    if (typeof v === 'bigint') return `${v}n`;
+    if (typeof v === 'function') return v.name ? `function ${v.name}` : 'a function';
+    if (v === null || typeof v !== 'object') return String(v); // undefined, booleans, symbols
+    if (seen.has(v)) return '[circular]';
+    seen.add(v);
+    try {
+      if (Array.isArray(v)) return `[${v.map(fmt).join(',')}]`;
+      if (ArrayBuffer.isView(v) && !(v instanceof DataView)) {
+        return `${v.constructor.name} [${Array.from(v as unknown as ArrayLike<number>, fmt).join(',')}]`;
+      }
+      const proto = Object.getPrototypeOf(v);
+      if (proto !== Object.prototype && proto !== null) return `a ${(v as object).constructor?.name ?? 'object'}`;
+      return `{${Object.entries(v).map(([k, x]) => `${JSON.stringify(k)}:${fmt(x)}`).join(',')}}`;
+    } finally {
+      seen.delete(v);
+    }
+  };
+  return fmt(value);
+}

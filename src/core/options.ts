@@ -1,4 +1,4 @@
-import { ValueError } from './errors.js';
+import { ValueError, fmtValue } from './errors.js';
 
 /** Rejects option names an op does not know, so a typo fails loudly instead of being ignored. */
 export function checkKeys(op: string, options: object | undefined, allowed: readonly string[]): void {
@@ -14,7 +14,7 @@ export function checkKeys(op: string, options: object | undefined, allowed: read
 /** Checks that a value is one of a string-literal union. */
 export function checkOneOf<T extends string>(op: string, name: string, value: unknown, allowed: readonly T[]): T {
   if (!allowed.includes(value as T)) {
-    throw new ValueError(`${op}: ${name} must be one of ${allowed.map((a) => `'${a}'`).join(', ')}; received ${JSON.stringify(value)}`);
+    throw new ValueError(`${op}: ${name} must be one of ${allowed.map((a) => `'${a}'`).join(', ')}; received ${fmtValue(value)}`);
   }
   return value as T;
 }

@@ -1,4 +1,4 @@
-import { ValueError } from './errors.js';
+import { ValueError, fmtValue } from './errors.js';
 
 // Note [Counter-based randomness]
 // Every random op draws from Philox4x32-10 (Salmon et al., 2011), a counter-based generator:
@@ -148,7 +148,7 @@ export function getRngState(): RngState {
 export function setRngState(state: RngState): void {
   const ok = state && Array.isArray(state.key) && state.key.length === 2 && state.key.every((k) => Number.isInteger(k) && k >= 0 && k < 2 ** 32)
     && Number.isInteger(state.offset) && state.offset >= 0;
-  if (!ok) throw new ValueError(`setRngState: expected {key: [uint32, uint32], offset: non-negative integer}; received ${JSON.stringify(state)}`);
+  if (!ok) throw new ValueError(`setRngState: expected {key: [uint32, uint32], offset: non-negative integer}; received ${fmtValue(state)}`);
   globalKey = [state.key[0], state.key[1]];
   globalOffset = state.offset;
 }

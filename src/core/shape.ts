@@ -1,4 +1,4 @@
-import { ShapeError, ValueError, fmtShape } from './errors.js';
+import { ShapeError, ValueError, fmtShape, fmtValue } from './errors.js';
 
 export type Shape = readonly number[];
 
@@ -28,7 +28,7 @@ export function shapesEqual(a: Shape, b: Shape): boolean {
 /** Checks that a user-supplied shape is a list of non-negative integers. */
 export function checkShape(op: string, shape: unknown): number[] {
   if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
-    throw new ShapeError(`${op}: a shape must be an array of non-negative integers; received ${JSON.stringify(shape)}`);
+    throw new ShapeError(`${op}: a shape must be an array of non-negative integers; received ${fmtValue(shape)}`);
   }
   return shape.slice();
 }
@@ -77,9 +77,9 @@ export function normalizeAxis(op: string, axis: number, rank: number): number {
 export function normalizeAxes(op: string, axis: number | readonly number[] | undefined | null, rank: number): number[] {
   if (axis === undefined || axis === null) return Array.from({ length: rank }, (_, i) => i);
   const list = typeof axis === 'number' ? [axis] : axis;
-  if (!Array.isArray(list)) throw new ValueError(`${op}: axis must be a number or an array of numbers; received ${JSON.stringify(axis)}`);
+  if (!Array.isArray(list)) throw new ValueError(`${op}: axis must be a number or an array of numbers; received ${fmtValue(axis)}`);
   const axes = list.map((a) => normalizeAxis(op, a, rank));
-  if (new Set(axes).size !== axes.length) throw new ValueError(`${op}: axis contains a repeated axis: ${JSON.stringify(axis)}`);
+  if (new Set(axes).size !== axes.length) throw new ValueError(`${op}: axis contains a repeated axis: ${fmtValue(axis)}`);
   return axes.sort((x, y) => x - y);
 }
 

@@ -1,5 +1,5 @@
 import { type DType } from '../core/dtype.js';
-import { ShapeError, ValueError, fmtShape } from '../core/errors.js';
+import { ShapeError, ValueError, fmtShape, fmtValue } from '../core/errors.js';
 import { checkKeys } from '../core/options.js';
 import { cast, equal, greater, isNaN, less, logicalAnd, where } from '../ops/elementwise.js';
 import { argMax, mean, sum } from '../ops/reduction.js';
@@ -93,7 +93,7 @@ export interface TopKOptions extends NameOption {
 }
 
 function checkK(metric: string, k: number): number {
-  if (!Number.isInteger(k) || k < 1) throw new ValueError(`${metric}: k must be a positive integer; received ${JSON.stringify(k)}`);
+  if (!Number.isInteger(k) || k < 1) throw new ValueError(`${metric}: k must be a positive integer; received ${fmtValue(k)}`);
   return k;
 }
 
@@ -101,7 +101,7 @@ export function binaryAccuracy(options: BinaryAccuracyOptions = {}): MeanMetricW
   checkKeys('binaryAccuracy', options, ['name', 'threshold']);
   const { name = 'binary_accuracy', threshold = 0.5 } = options;
   if (typeof threshold !== 'number' || !Number.isFinite(threshold)) {
-    throw new ValueError(`binaryAccuracy: threshold must be a finite number; received ${JSON.stringify(threshold)}`);
+    throw new ValueError(`binaryAccuracy: threshold must be a finite number; received ${fmtValue(threshold)}`);
   }
   return new MeanMetricWrapper(name, (t, p) => binaryAccuracyValues(t, p, threshold, name), { threshold });
 }
@@ -177,7 +177,7 @@ export class AutoAccuracy extends MeanMetricWrapper {
     checkKeys('accuracy', options, ['name', 'variant']);
     const name = options.name ?? 'accuracy';
     if (options.variant !== undefined && !ACCURACY_VARIANTS.includes(options.variant)) {
-      throw new ValueError(`accuracy: variant must be one of ${ACCURACY_VARIANTS.map((v) => `'${v}'`).join(', ')}; received ${JSON.stringify(options.variant)}`);
+      throw new ValueError(`accuracy: variant must be one of ${ACCURACY_VARIANTS.map((v) => `'${v}'`).join(', ')}; received ${fmtValue(options.variant)}`);
     }
     const choice = { variant: options.variant };
     super(name, (t, p) => {

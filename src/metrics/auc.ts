@@ -1,5 +1,5 @@
 import { noGrad } from '../autograd/tape.js';
-import { ShapeError, ValueError, fmtShape } from '../core/errors.js';
+import { ShapeError, ValueError, fmtShape, fmtValue } from '../core/errors.js';
 import { checkKeys, checkOneOf } from '../core/options.js';
 import { cast, sigmoid } from '../ops/elementwise.js';
 import { reshape } from '../ops/shape-ops.js';
@@ -103,20 +103,20 @@ export class AUC extends Metric {
       this.thresholds = Float64Array.from([0 - EPSILON, ...this.explicitThresholds, 1 + EPSILON]);
     } else {
       const n = options.numThresholds ?? 200;
-      if (!Number.isInteger(n) || n <= 1) throw new ValueError(`auc: numThresholds must be an integer > 1; received ${JSON.stringify(options.numThresholds)}`);
+      if (!Number.isInteger(n) || n <= 1) throw new ValueError(`auc: numThresholds must be an integer > 1; received ${fmtValue(options.numThresholds)}`);
       this.thresholds = Float64Array.from(evenThresholds(n));
     }
     this.multiLabel = options.multiLabel ?? false;
-    if (typeof this.multiLabel !== 'boolean') throw new ValueError(`auc: multiLabel must be a boolean; received ${JSON.stringify(options.multiLabel)}`);
+    if (typeof this.multiLabel !== 'boolean') throw new ValueError(`auc: multiLabel must be a boolean; received ${fmtValue(options.multiLabel)}`);
     const lw = options.labelWeights;
     if (lw !== undefined && !(Array.isArray(lw) && lw.length > 0 && lw.every((v) => typeof v === 'number' && Number.isFinite(v) && v >= 0))) {
-      throw new ValueError(`auc: labelWeights must be a non-empty array of non-negative numbers; received ${JSON.stringify(lw)}`);
+      throw new ValueError(`auc: labelWeights must be a non-empty array of non-negative numbers; received ${fmtValue(lw)}`);
     }
     this.labelWeights = lw?.slice();
     const numLabels = options.numLabels;
     if (numLabels !== undefined) {
-      if (!this.multiLabel) throw new ValueError(`auc: numLabels applies with multiLabel: true; received numLabels ${JSON.stringify(numLabels)} without it`);
-      if (!Number.isInteger(numLabels) || numLabels < 1) throw new ValueError(`auc: numLabels must be a positive integer; received ${JSON.stringify(numLabels)}`);
+      if (!this.multiLabel) throw new ValueError(`auc: numLabels applies with multiLabel: true; received numLabels ${fmtValue(numLabels)} without it`);
+      if (!Number.isInteger(numLabels) || numLabels < 1) throw new ValueError(`auc: numLabels must be a positive integer; received ${fmtValue(numLabels)}`);
       if (lw && lw.length !== numLabels) throw new ValueError(`auc: labelWeights must have numLabels (${numLabels}) entries; received ${lw.length}`);
     }
     this.labels = this.multiLabel ? numLabels ?? lw?.length : 1;

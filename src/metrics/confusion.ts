@@ -1,5 +1,5 @@
 import { noGrad } from '../autograd/tape.js';
-import { ShapeError, ValueError, fmtShape } from '../core/errors.js';
+import { ShapeError, ValueError, fmtShape, fmtValue } from '../core/errors.js';
 import { checkKeys } from '../core/options.js';
 import { cast, greater, logicalAnd, mul, notEqual } from '../ops/elementwise.js';
 import { sum } from '../ops/reduction.js';
@@ -57,7 +57,7 @@ export function topKMask(yPred: Tensor, k: number): Tensor {
 export function checkThresholds(metric: string, thresholds: unknown): number[] {
   const list = typeof thresholds === 'number' ? [thresholds] : thresholds;
   const ok = Array.isArray(list) && list.length > 0 && list.every((t) => typeof t === 'number' && t >= 0 && t <= 1);
-  if (!ok) throw new ValueError(`${metric}: thresholds must be a number or a non-empty array of numbers in [0, 1]; received ${JSON.stringify(thresholds)}`);
+  if (!ok) throw new ValueError(`${metric}: thresholds must be a number or a non-empty array of numbers in [0, 1]; received ${fmtValue(thresholds)}`);
   return (list as number[]).slice();
 }
 
@@ -91,14 +91,14 @@ export abstract class ConfusionMetric extends Metric {
     checkKeys(op, options, ['name', 'thresholds', 'classId', 'topK']);
     super(options.name ?? defaultName);
     if (options.topK !== undefined && !(Number.isInteger(options.topK) && options.topK >= 1)) {
-      throw new ValueError(`${op}: topK must be a positive integer; received ${JSON.stringify(options.topK)}`);
+      throw new ValueError(`${op}: topK must be a positive integer; received ${fmtValue(options.topK)}`);
     }
     this.topK = options.topK;
     this.thresholdsGiven = options.thresholds !== undefined;
     // Keras: the default threshold is 0.5, or NEG_INF with topK (every top-k score counts).
     this.thresholds = this.thresholdsGiven ? checkThresholds(op, options.thresholds) : [this.topK === undefined ? 0.5 : NEG_INF];
     if (options.classId !== undefined && !(Number.isInteger(options.classId) && options.classId >= 0)) {
-      throw new ValueError(`${op}: classId must be a non-negative integer; received ${JSON.stringify(options.classId)}`);
+      throw new ValueError(`${op}: classId must be a non-negative integer; received ${fmtValue(options.classId)}`);
     }
     this.classId = options.classId;
     const n = this.thresholds.length;

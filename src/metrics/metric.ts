@@ -1,6 +1,6 @@
 import { noGrad } from '../autograd/tape.js';
 import { floatType } from '../core/dtype.js';
-import { ShapeError, ValueError, fmtShape } from '../core/errors.js';
+import { ShapeError, ValueError, fmtShape, fmtValue } from '../core/errors.js';
 import { cast, mul } from '../ops/elementwise.js';
 import { asTensor } from '../ops/operand.js';
 import { mean, sum } from '../ops/reduction.js';
@@ -23,7 +23,7 @@ export abstract class Metric {
   readonly name: string;
 
   constructor(name: string) {
-    if (typeof name !== 'string' || name === '') throw new ValueError(`metric: name must be a non-empty string; received ${JSON.stringify(name)}`);
+    if (typeof name !== 'string' || name === '') throw new ValueError(`metric: name must be a non-empty string; received ${fmtValue(name)}`);
     this.name = name;
   }
 

@@ -1,7 +1,7 @@
-import { DtypeError, ShapeError, ValueError, fmtShape } from '../core/errors.js';
+import { DtypeError, ShapeError, ValueError, fmtShape, fmtValue } from '../core/errors.js';
 import { noGrad } from '../autograd/tape.js';
-import { isFloat } from '../core/dtype.js';
-import { mul } from '../ops/elementwise.js';
+import { fmtIndex, isFloat } from '../core/dtype.js';
+import { cast, mul } from '../ops/elementwise.js';
 import { asTensor, type TensorInput } from '../ops/operand.js';
 import { sum } from '../ops/reduction.js';
 import { gather, slice } from '../ops/shape-ops.js';
@@ -40,6 +40,26 @@ export function assertFinite(op: string, what: string, t: Tensor): void {
     rest = Math.floor(rest / t.shape[d]);
   }
   throw new ValueError(`${op}: ${what} contains ${bad} non-finite value(s); the first is ${values[i]} at index [${index.join(', ')}]`);
+}
+
+/**
+ * The labels of a sparse categorical loss, checked once for the whole dataset where fit adapts
+ * its arrays: whole numbers in [0, classes) (`classes` when the model's output shape is known),
+ * returned as int32. The loss refuses float labels it is handed by reading them on the host, so
+ * handing it int32 labels checked here keeps that read out of the training loop; a fractional
+ * label (1.5) would otherwise be truncated into another class without a word.
+ */
+export function checkSparseLabels(op: string, what: string, y: Tensor, classes: number | undefined): Tensor {
+  if (!isFloat(y.dtype)) return y;
+  const values = y.dataSync();
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (!(Number.isInteger(v) && v >= 0 && (classes === undefined || v < classes))) {
+      const expected = classes === undefined ? 'class indices (non-negative integers)' : `class indices in [0, ${classes})`;
+      throw new ValueError(`${op}: ${what} must hold ${expected} for sparseCategoricalCrossentropy; received ${fmtValue(v)} at index ${fmtIndex(i, y.shape)}`);
+    }
+  }
+  return noGrad(() => cast(y, 'int32'));
 }
 
 /**
@@ -95,7 +115,7 @@ export class ArrayData {
 
 export function checkBatchSize(op: string, batchSize: unknown): number {
   if (typeof batchSize !== 'number' || !Number.isInteger(batchSize) || batchSize < 1) {
-    throw new ValueError(`${op}: batchSize must be a positive integer; received ${JSON.stringify(batchSize)}`);
+    throw new ValueError(`${op}: batchSize must be a positive integer; received ${fmtValue(batchSize)}`);
   }
   return batchSize;
 }

@@ -1,6 +1,6 @@
 import { noGrad } from '../autograd/tape.js';
 import { isFloat } from '../core/dtype.js';
-import { DtypeError, ShapeError, ValueError, fmtShape } from '../core/errors.js';
+import { DtypeError, ShapeError, ValueError, fmtShape, fmtValue } from '../core/errors.js';
 import { cast, div, mul } from '../ops/elementwise.js';
 import { asTensor, type TensorInput } from '../ops/operand.js';
 import { mean, sum } from '../ops/reduction.js';
@@ -35,8 +35,8 @@ export function classWeightTable(op: string, classWeight: unknown): Float64Array
   if (entries.length === 0) throw new ValueError(`${op}: classWeight must name at least one class; received {}`);
   let max = 0;
   for (const [key, weight] of entries) {
-    if (!/^(0|[1-9]\d*)$/.test(key)) throw new ValueError(`${op}: classWeight keys must be class indices (non-negative integers); received key ${JSON.stringify(key)}`);
-    if (typeof weight !== 'number' || !Number.isFinite(weight)) throw new ValueError(`${op}: classWeight[${key}] must be a finite number; received ${JSON.stringify(weight)}`);
+    if (!/^(0|[1-9]\d*)$/.test(key)) throw new ValueError(`${op}: classWeight keys must be class indices (non-negative integers); received key ${fmtValue(key)}`);
+    if (typeof weight !== 'number' || !Number.isFinite(weight)) throw new ValueError(`${op}: classWeight[${key}] must be a finite number; received ${fmtValue(weight)}`);
     max = Math.max(max, Number(key));
   }
   const table = new Float64Array(max + 1).fill(1);

@@ -4,18 +4,18 @@ import { noGrad } from '../autograd/tape.js';
 import { CallbackList } from '../callbacks/callback-list.js';
 import type { Logs, TrainingParams } from '../callbacks/callback.js';
 import type { History } from '../callbacks/history.js';
-import { ValueError } from '../core/errors.js';
+import { ValueError, fmtValue } from '../core/errors.js';
 import { checkKeys, checkOneOf } from '../core/options.js';
 import { getRngState, randomPermutation, setRngState } from '../core/rng.js';
 import { getMetric, RenamedMetric, type Metric, type MetricIdentifier } from '../metrics/index.js';
 import { add, mul } from '../ops/elementwise.js';
-import { getLoss, type LossFunction } from '../ops/losses.js';
+import { getLoss, sparseCategoricalCrossentropy, type LossFunction } from '../ops/losses.js';
 import { concat } from '../ops/shape-ops.js';
 import { getOptimizer } from '../optimizers/index.js';
 import type { Optimizer } from '../optimizers/optimizer.js';
 import type { TensorInput } from '../ops/operand.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { ArrayData, assertFinite, checkBatchSize, toTensorList, type XInput, type YInput } from './data-adapter.js';
+import { ArrayData, assertFinite, checkBatchSize, checkSparseLabels, toTensorList, type XInput, type YInput } from './data-adapter.js';
 import { checkSampleWeight, classWeightsToSampleWeights, classWeightTable, weightedLoss } from './sample-weights.js';
 import { arrayBatches, DatasetEpochs, isDataset, type Batch } from './batch-source.js';
 import type { Dataset } from '../data/dataset.js';
@@ -46,6 +46,8 @@ interface OutputSpec {
   metrics: Metric[];
   /** Metrics fed the sample weights (compile's weightedMetrics). */
   weightedMetrics: Metric[];
+  /** The built-in sparseCategoricalCrossentropy: its labels are checked and made int32 once (checkSparseLabels). */
+  sparseLabels: boolean;
 }
 
 /** Reads a per-output option: one value for all, a list in output order, or a record by name. */
@@ -105,15 +107,17 @@ export class Trainer {
     this.outputs = names.map((name, i) => {
       if (lossIds[i] === undefined) throw new ValueError(`compile: no loss for output '${name}'`);
       const { name: lossName, fn, perSample } = getLoss(lossIds[i]!);
-      if (!Array.isArray(metricLists[i])) throw new ValueError(`compile: metrics must be a list; received ${JSON.stringify(metricLists[i])}`);
-      if (!Array.isArray(weightedLists[i])) throw new ValueError(`compile: weightedMetrics must be a list; received ${JSON.stringify(weightedLists[i])}`);
+      if (!Array.isArray(metricLists[i])) throw new ValueError(`compile: metrics must be a list; received ${fmtValue(metricLists[i])}`);
+      if (!Array.isArray(weightedLists[i])) throw new ValueError(`compile: weightedMetrics must be a list; received ${fmtValue(weightedLists[i])}`);
       const metrics = (metricLists[i] ?? []).map((m) => getMetric(m, lossName));
       const weightedMetrics = (weightedLists[i] ?? []).map((m) => {
         const metric = getMetric(m, lossName);
         // Keras's rule for a name in both lists: the weighted one gets a prefix in the logs.
         return metrics.some((u) => u.name === metric.name) ? new RenamedMetric(metric, `weighted_${metric.name}`) : metric;
       });
-      return { name, loss: fn, perSampleLoss: perSample, lossName, weight: weights[i]!, metrics, weightedMetrics };
+      const id = lossIds[i];
+      const sparseLabels = id === sparseCategoricalCrossentropy || (typeof id === 'string' && lossName === 'sparseCategoricalCrossentropy');
+      return { name, loss: fn, perSampleLoss: perSample, lossName, weight: weights[i]!, metrics, weightedMetrics, sparseLabels };
     });
   }
 
@@ -196,16 +200,16 @@ export class Trainer {
   async fit(x: XInput | Dataset<unknown>, y: YInput | undefined, args: FitArgs): Promise<History> {
     checkKeys('fit', args, FIT_KEYS);
     const epochs = args.epochs ?? 1;
-    if (!Number.isInteger(epochs) || epochs < 0) throw new ValueError(`fit: epochs must be a non-negative integer; received ${JSON.stringify(args.epochs)}`);
+    if (!Number.isInteger(epochs) || epochs < 0) throw new ValueError(`fit: epochs must be a non-negative integer; received ${fmtValue(args.epochs)}`);
     const resume = args.resumeFrom;
     const initialEpoch = resume ? resume.epoch : args.initialEpoch ?? 0;
-    if (!Number.isInteger(initialEpoch) || initialEpoch < 0) throw new ValueError(`fit: initialEpoch must be a non-negative integer; received ${JSON.stringify(args.initialEpoch)}`);
+    if (!Number.isInteger(initialEpoch) || initialEpoch < 0) throw new ValueError(`fit: initialEpoch must be a non-negative integer; received ${fmtValue(args.initialEpoch)}`);
     const batchSize = checkBatchSize('fit', args.batchSize ?? 32);
     const validationBatchSize = checkBatchSize('fit', args.validationBatchSize ?? batchSize);
     const verbose = checkOneOf('fit', 'verbose', String(args.verbose ?? 1), ['0', '1', '2'] as const);
     const onNonFinite = checkOneOf('fit', 'onNonFinite', args.onNonFinite ?? 'error', ['error', 'continue'] as const);
     const split = args.validationSplit ?? 0;
-    if (typeof split !== 'number' || !(split >= 0 && split < 1)) throw new ValueError(`fit: validationSplit must be a number in [0, 1); received ${JSON.stringify(split)}`);
+    if (typeof split !== 'number' || !(split >= 0 && split < 1)) throw new ValueError(`fit: validationSplit must be a number in [0, 1); received ${fmtValue(split)}`);
     if (split > 0 && args.validationData) throw new ValueError('fit: give validationSplit or validationData, not both');
     if (args.stepsPerEpoch !== undefined) checkBatchSize('fit (stepsPerEpoch)', args.stepsPerEpoch);
     // Note [Sample and class weights]: class weights become per-sample weights of the training data.
@@ -315,9 +319,18 @@ export class Trainer {
   }
 
   private arrays(op: string, x: XInput, y: YInput, sampleWeight?: TensorInput): ArrayData {
-    const xs = toTensorList(op, 'x', x), ys = toTensorList(op, 'y', y);
+    const xs = toTensorList(op, 'x', x);
+    let ys = toTensorList(op, 'y', y);
     xs.forEach((t, i) => assertFinite(op, xs.length > 1 ? `x[${i}]` : 'x', t));
     ys.forEach((t, i) => assertFinite(op, ys.length > 1 ? `y[${i}]` : 'y', t));
+    // Sparse labels are checked here, once, and become int32: the loss's own check of float labels
+    // reads them on the host, which would cost a read per step (a Dataset's batches reach the
+    // loss as they come, so float labels there are checked batch by batch; int32 ones are not).
+    ys = ys.map((t, i) => {
+      if (!this.outputs[i]?.sparseLabels) return t;
+      const classes = this.model.outputs[i]?.shape.at(-1);
+      return checkSparseLabels(op, ys.length > 1 ? `y[${i}]` : 'y', t, typeof classes === 'number' ? classes : undefined);
+    });
     const samples = xs[0]?.rank ? xs[0].shape[0] : 0;
     const weights = sampleWeight === undefined ? undefined : checkSampleWeight(op, sampleWeight, samples);
     return new ArrayData(op, xs, ys, weights);

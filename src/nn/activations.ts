@@ -1,5 +1,5 @@
 import { isFloat } from '../core/dtype.js';
-import { ValueError } from '../core/errors.js';
+import { ValueError, fmtValue } from '../core/errors.js';
 import { checkKeys } from '../core/options.js';
 import type { Tensor } from '../tensor/tensor.js';
 import {
@@ -190,7 +190,7 @@ export function getActivation(id: ActivationIdentifier): Activation {
   if (typeof id === 'string') {
     const found = BY_NAME.get(normalize(id));
     if (!found) {
-      throw new ValueError(`getActivation: unknown activation ${JSON.stringify(id)}; expected one of: ${Object.keys(activations).join(', ')}`);
+      throw new ValueError(`getActivation: unknown activation ${fmtValue(id)}; expected one of: ${Object.keys(activations).join(', ')}`);
     }
     return found;
   }

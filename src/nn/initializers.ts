@@ -1,5 +1,5 @@
 import type { DType } from '../core/dtype.js';
-import { ValueError, fmtShape } from '../core/errors.js';
+import { ValueError, fmtShape, fmtValue } from '../core/errors.js';
 import { checkKeys, checkOneOf } from '../core/options.js';
 import { fillRandom, nextStream } from '../core/rng.js';
 import { sizeOf } from '../core/shape.js';
@@ -34,7 +34,7 @@ function checkSeed(op: string, seed: Seed): number | undefined {
 
 function checkNumber(op: string, name: string, value: unknown): number {
   if (typeof value !== 'number' || !Number.isFinite(value)) {
-    throw new ValueError(`${op}: ${name} must be a finite number; received ${JSON.stringify(value)}`);
+    throw new ValueError(`${op}: ${name} must be a finite number; received ${fmtValue(value)}`);
   }
   return value;
 }
@@ -318,7 +318,7 @@ FACTORIES.set('normal', randomNormalInitializer as Factory);
 function factoryFor(name: string): Factory {
   const make = FACTORIES.get(normalize(name));
   if (!make) {
-    throw new ValueError(`getInitializer: unknown initializer ${JSON.stringify(name)}; expected one of: ${Object.keys(initializers).join(', ')}`);
+    throw new ValueError(`getInitializer: unknown initializer ${fmtValue(name)}; expected one of: ${Object.keys(initializers).join(', ')}`);
   }
   return make;
 }
@@ -337,7 +337,7 @@ export function getInitializer(id: InitializerIdentifier): Initializer {
   if (typeof id === 'object' && id !== null && typeof id.className === 'string') {
     return factoryFor(id.className)({ ...(id.config ?? {}) });
   }
-  throw new ValueError(`getInitializer: expected a name, an initializer or {className, config}; received ${JSON.stringify(id)}`);
+  throw new ValueError(`getInitializer: expected a name, an initializer or {className, config}; received ${fmtValue(id)}`);
 }
 
 export function serializeInitializer(init: Initializer): { className: string; config: Record<string, unknown> } {

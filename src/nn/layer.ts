@@ -1,7 +1,7 @@
 import { variable } from '../autograd/functional.js';
 import { noGrad } from '../autograd/tape.js';
 import { bytesPerElement, isDType, type DType } from '../core/dtype.js';
-import { ShapeError, ValueError, fmtShape } from '../core/errors.js';
+import { ShapeError, ValueError, fmtShape, fmtValue } from '../core/errors.js';
 import { checkKeys } from '../core/options.js';
 import { asTensor, type TensorInput } from '../ops/operand.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -124,17 +124,17 @@ export abstract class Layer {
     const className = this.className;
     checkKeys(className, args, [...BASE_KEYS, ...ownKeys]);
     if (args.name !== undefined && (typeof args.name !== 'string' || args.name === '' || args.name.includes('/'))) {
-      throw new ValueError(`${className}: name must be a non-empty string without '/'; received ${JSON.stringify(args.name)}`);
+      throw new ValueError(`${className}: name must be a non-empty string without '/'; received ${fmtValue(args.name)}`);
     }
     this.name = args.name ?? uniqueName(className);
     this.trainableFlag = args.trainable ?? true;
     this.dtype = args.dtype ?? 'float32';
-    if (!isDType(this.dtype)) throw new ValueError(`${className}: dtype must be one of float32, int32, bool, float64; received ${JSON.stringify(args.dtype)}`);
+    if (!isDType(this.dtype)) throw new ValueError(`${className}: dtype must be one of float32, int32, bool, float64; received ${fmtValue(args.dtype)}`);
     if (args.batchInputShape) this.batchInputShape = [...args.batchInputShape];
     else if (args.inputShape) this.batchInputShape = [args.batchSize ?? null, ...args.inputShape];
     for (const d of this.batchInputShape ?? []) {
       if (d !== null && !(Number.isInteger(d) && d >= 0)) {
-        throw new ValueError(`${className}: inputShape entries must be non-negative integers or null; received ${JSON.stringify(args.inputShape ?? args.batchInputShape)}`);
+        throw new ValueError(`${className}: inputShape entries must be non-negative integers or null; received ${fmtValue(args.inputShape ?? args.batchInputShape)}`);
       }
     }
   }

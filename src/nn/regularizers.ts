@@ -1,4 +1,4 @@
-import { ValueError } from '../core/errors.js';
+import { ValueError, fmtValue } from '../core/errors.js';
 import { checkKeys } from '../core/options.js';
 import { abs, add, mul, square } from '../ops/elementwise.js';
 import { sum } from '../ops/reduction.js';
@@ -22,7 +22,7 @@ export type RegularizerIdentifier = string | Regularizer | { className: string; 
 /** Keras accepts non-negative finite factors only. */
 function checkFactor(op: string, name: string, value: unknown): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new ValueError(`${op}: ${name} must be a non-negative finite number; received ${JSON.stringify(value)}`);
+    throw new ValueError(`${op}: ${name} must be a non-negative finite number; received ${fmtValue(value)}`);
   }
   return value;
 }
@@ -81,7 +81,7 @@ const FACTORIES = new Map<string, Factory>(Object.entries(regularizers).map(([na
 function factoryFor(name: string): Factory {
   const make = FACTORIES.get(normalize(name));
   if (!make) {
-    throw new ValueError(`getRegularizer: unknown regularizer ${JSON.stringify(name)}; expected one of: l1, l2, l1l2 (or Keras's l1_l2, L1, L2, L1L2)`);
+    throw new ValueError(`getRegularizer: unknown regularizer ${fmtValue(name)}; expected one of: l1, l2, l1l2 (or Keras's l1_l2, L1, L2, L1L2)`);
   }
   return make;
 }
@@ -97,7 +97,7 @@ export function getRegularizer(id: RegularizerIdentifier): Regularizer {
   if (typeof id === 'object' && id !== null && typeof id.className === 'string') {
     return factoryFor(id.className)({ ...(id.config ?? {}) });
   }
-  throw new ValueError(`getRegularizer: expected a name, a regularizer or {className, config}; received ${JSON.stringify(id)}`);
+  throw new ValueError(`getRegularizer: expected a name, a regularizer or {className, config}; received ${fmtValue(id)}`);
 }
 
 export function serializeRegularizer(r: Regularizer): { className: string; config: Record<string, unknown> } {

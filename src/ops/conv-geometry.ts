@@ -1,5 +1,5 @@
 import type { Pads2d } from '../backend/primitives.js';
-import { ShapeError, ValueError, fmtShape } from '../core/errors.js';
+import { ShapeError, ValueError, fmtShape, fmtValue } from '../core/errors.js';
 import { tensor } from '../tensor/create.js';
 import type { Tensor } from '../tensor/tensor.js';
 
@@ -9,10 +9,10 @@ export type Pair = number | readonly [number, number];
 export function pair(op: string, name: string, v: Pair | undefined, fallback: number): [number, number] {
   const p = v === undefined ? [fallback, fallback] : typeof v === 'number' ? [v, v] : [v[0], v[1]];
   if (!Array.isArray(v) && typeof v !== 'number' && v !== undefined) {
-    throw new ValueError(`${op}: ${name} must be a number or a pair of numbers; received ${JSON.stringify(v)}`);
+    throw new ValueError(`${op}: ${name} must be a number or a pair of numbers; received ${fmtValue(v)}`);
   }
   if (p.some((x) => !Number.isInteger(x) || x < 1)) {
-    throw new ValueError(`${op}: ${name} must be positive integers; received ${JSON.stringify(v)}`);
+    throw new ValueError(`${op}: ${name} must be positive integers; received ${fmtValue(v)}`);
   }
   return p as [number, number];
 }
@@ -47,7 +47,7 @@ export function geometry2d(
   dilation: [number, number], padding: Padding,
 ): Geometry2d {
   if (padding !== 'valid' && padding !== 'same') {
-    throw new ValueError(`${op}: padding must be 'valid' or 'same'; received ${JSON.stringify(padding)}`);
+    throw new ValueError(`${op}: padding must be 'valid' or 'same'; received ${fmtValue(padding)}`);
   }
   const h = axisGeometry(op, inputShape[1], kernel[0], strides[0], dilation[0], padding, inputShape);
   const w = axisGeometry(op, inputShape[2], kernel[1], strides[1], dilation[1], padding, inputShape);

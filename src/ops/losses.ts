@@ -1,4 +1,5 @@
-import { ShapeError, ValueError, fmtShape } from '../core/errors.js';
+import { ShapeError, ValueError, fmtShape, fmtValue } from '../core/errors.js';
+import { isFloat } from '../core/dtype.js';
 import { checkKeys, checkOneOf } from '../core/options.js';
 import { shapesEqual } from '../core/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -88,31 +89,42 @@ export function sparseCategoricalCrossentropy(yTrue: TensorInput, yPred: TensorI
   checkKeys(op, options, ['reduction', 'fromLogits', 'axis']);
   const p = asTensor(op, 'yPred', yPred);
   requireFloat(op, p);
-  let labels = cast(asTensor(op, 'yTrue', yTrue, 'int32'), 'int32');
+  // Nested arrays become a float tensor here, not int32, so that 1.5 is seen before a cast truncates it.
+  let labels = asTensor(op, 'yTrue', yTrue);
   if (labels.rank === p.rank && labels.shape[labels.rank - 1] === 1) labels = reshape(labels, labels.shape.slice(0, -1));
   if (!shapesEqual(labels.shape, p.shape.slice(0, -1))) {
     throw new ShapeError(`${op}: yTrue must have yPred's shape without its last (class) axis; yTrue is ${fmtShape(labels.shape)}, yPred is ${fmtShape(p.shape)}`);
   }
   const classes = p.shape[p.rank - 1];
   const axis = options.axis ?? -1;
+  // Float labels are read on the host once and checked for whole numbers in range; an int32 (or
+  // bool) tensor holds integers by construction, so it is not read here, and fit() hands this
+  // loss int32 labels it checked once for the whole dataset (checkSparseLabels), so the training
+  // loop gains no host read per step.
+  const checked = isFloat(labels.dtype);
+  if (checked) checkClassIndices(op, labels, classes);
+  labels = cast(labels, 'int32');
   // Note [Sparse softmax cross-entropy in one pass]
   if (options.fromLogits && (axis === -1 || axis === p.rank - 1) && hasSparseCrossEntropy(p)) {
     return reduce(op, sparseSoftmaxCrossEntropy(p, labels), options.reduction);
   }
-  checkClassIndices(op, labels, classes);
+  if (!checked) checkClassIndices(op, labels, classes);
   const logP = options.fromLogits ? logSoftmax(p, -1) : log(clip(div(p, sum(p, -1, true)), EPSILON, 1 - EPSILON));
   return reduce(op, neg(sum(mul(oneHot(labels, classes, { dtype: 'float32' }), logP), -1)), options.reduction);
 }
 
 /**
- * Labels outside [0, classes) would get an all-zero one-hot row, a zero loss and no gradient:
- * refuse them, as the fused kernel does (the labels are small next to the logits).
+ * Labels outside [0, classes) would get an all-zero one-hot row, a zero loss and no gradient, and
+ * a fractional label (1.5) would be truncated to another class: refuse both, as the fused kernel
+ * refuses the first (the labels are small next to the logits). Also used by fit() on a whole
+ * dataset's labels, once.
  */
-function checkClassIndices(op: string, labels: Tensor, classes: number): void {
+export function checkClassIndices(op: string, labels: Tensor, classes: number): void {
   const values = labels.dataSync();
   for (let i = 0; i < values.length; i++) {
-    if (values[i] < 0 || values[i] >= classes) {
-      throw new ValueError(`${op}: labels must be class indices in [0, ${classes}); received ${values[i]} at sample ${i}`);
+    const v = values[i];
+    if (!(Number.isInteger(v) && v >= 0 && v < classes)) {
+      throw new ValueError(`${op}: labels must be class indices in [0, ${classes}); received ${fmtValue(v)} at sample ${i}`);
     }
   }
 }
@@ -163,7 +175,7 @@ export function getLoss(identifier: LossIdentifier): { name: string; fn: LossFun
   const key = typeof identifier === 'string' ? identifier.replace(/_/g, '').toLowerCase() : '';
   const found = Object.entries(losses).find(([name]) => name.toLowerCase() === key);
   if (!found) {
-    throw new ValueError(`unknown loss ${JSON.stringify(identifier)}; expected a function (yTrue, yPred) => Tensor or one of ${Object.keys(losses).join(', ')}`);
+    throw new ValueError(`unknown loss ${fmtValue(identifier)}; expected a function (yTrue, yPred) => Tensor or one of ${Object.keys(losses).join(', ')}`);
   }
   return { name: found[0], fn: (t, p) => found[1](t, p), perSample: (t, p) => found[1](t, p, { reduction: 'none' }) };
 }

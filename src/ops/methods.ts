@@ -74,8 +74,13 @@ declare module '../tensor/tensor.js' {
     logSumExp(axis?: Axis, keepDims?: boolean): Tensor;
     /** A copy cut from the tape (PyTorch's detach). */
     detach(): Tensor;
-    /** Accumulates gradients into every variable this tensor depends on. */
+    /**
+     * Accumulates gradients into every variable this tensor depends on. Once per graph unless
+     * `{retainGraph: true}` (Note [One backward per graph]); `y.backward({retainGraph: true})`
+     * passes options for a scalar y.
+     */
     backward(seed?: Tensor, options?: BackwardOptions): void;
+    backward(options: BackwardOptions): void;
     zeroGrad(): void;
   }
 }
@@ -104,7 +109,7 @@ for (const [name, f] of Object.entries(methods)) {
     configurable: true,
   });
 }
-p.backward = function (this: Tensor, seed?: Tensor, options?: BackwardOptions) {
+p.backward = function (this: Tensor, seed?: Tensor | BackwardOptions, options?: BackwardOptions) {
   backward(this, seed, options);
 };
 p.zeroGrad = function (this: Tensor) {

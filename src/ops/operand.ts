@@ -1,7 +1,7 @@
 import { DtypeError, ValueError } from '../core/errors.js';
 import { promoteTypes, promoteWithScalar, type DType } from '../core/dtype.js';
 import { getBackend } from '../backend/registry.js';
-import { full, tensor, type TensorLike } from '../tensor/create.js';
+import { filled, tensor, type TensorLike } from '../tensor/create.js';
 import { Tensor } from '../tensor/tensor.js';
 
 /** What ops accept where a tensor is expected: a tensor, a number, a boolean or nested arrays. */
@@ -13,12 +13,12 @@ export type TensorInput = Tensor | TensorLike;
 const scalarCache = new Map<string, Tensor>();
 const SCALAR_CACHE_SIZE = 1024;
 
-function scalar(value: number, dtype: DType): Tensor {
+function scalar(op: string, value: number, dtype: DType): Tensor {
   const key = `${getBackend().name}|${dtype}|${Object.is(value, -0) ? '-0' : value}`;
   const cached = scalarCache.get(key);
   if (cached && !cached.isDisposed) return cached;
   if (scalarCache.size >= SCALAR_CACHE_SIZE) scalarCache.clear();
-  const t = full([], value, dtype);
+  const t = filled(op, [], value, dtype);
   scalarCache.set(key, t);
   return t;
 }
@@ -27,7 +27,7 @@ function scalar(value: number, dtype: DType): Tensor {
 export function asTensor(op: string, name: string, x: TensorInput, dtype?: DType): Tensor {
   if (x instanceof Tensor) return x;
   if (x === undefined || x === null) throw new ValueError(`${op}: argument '${name}' is required; received ${x}`);
-  if (typeof x === 'number') return scalar(x, dtype ?? 'float32');
+  if (typeof x === 'number') return scalar(op, x, dtype ?? 'float32');
   return tensor(x as TensorLike, undefined, dtype);
 }
 

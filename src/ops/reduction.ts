@@ -1,6 +1,6 @@
 import type { ReducePrimitive } from '../backend/primitives.js';
 import { arithmeticType, floatType } from '../core/dtype.js';
-import { ValueError, fmtShape } from '../core/errors.js';
+import { ValueError, fmtShape, fmtValue } from '../core/errors.js';
 import { normalizeAxes, normalizeAxis, reducedShape, sizeOf } from '../core/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { cast, div, mul, sub } from './elementwise.js';
@@ -14,7 +14,7 @@ function reduce(op: ReducePrimitive, x: TensorInput, axis: Axis | undefined, kee
   let t = asTensor(op, 'x', x);
   const axes = normalizeAxes(op, axis, t.rank);
   if ((op === 'max' || op === 'min') && axes.some((a) => t.shape[a] === 0)) {
-    throw new ValueError(`${op}: cannot reduce over an empty axis; shape is ${fmtShape(t.shape)}, axis ${JSON.stringify(axis)}`);
+    throw new ValueError(`${op}: cannot reduce over an empty axis; shape is ${fmtShape(t.shape)}, axis ${fmtValue(axis)}`);
   }
   t = cast(t, arithmeticType(t.dtype));
   const y = axes.length === 0 ? t : runPrimitive(op, [t], { axes }, reducedShape(t.shape, axes, false), t.dtype);
@@ -45,7 +45,7 @@ export function moments(x: TensorInput, axis?: Axis, keepDims = false): { mean: 
 
 function argReduce(op: 'argMax' | 'argMin', x: TensorInput, axis: number | undefined, keepDims: boolean): Tensor {
   let t = asTensor(op, 'x', x);
-  if (axis !== undefined && typeof axis !== 'number') throw new ValueError(`${op}: axis must be a single number; received ${JSON.stringify(axis)}`);
+  if (axis !== undefined && typeof axis !== 'number') throw new ValueError(`${op}: axis must be a single number; received ${fmtValue(axis)}`);
   if (axis === undefined) {
     // Like NumPy: without an axis, the index into the flattened tensor.
     const flat = reshape(t, [t.size]);

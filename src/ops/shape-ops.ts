@@ -1,5 +1,5 @@
-import { promoteTypes } from '../core/dtype.js';
-import { ShapeError, ValueError, fmtShape } from '../core/errors.js';
+import { fitsInt32, int32RangeError, promoteTypes } from '../core/dtype.js';
+import { ShapeError, ValueError, fmtShape, fmtValue } from '../core/errors.js';
 import { broadcastShapes, broadcastedAxes, checkShape, normalizeAxis, shapesEqual, sizeOf } from '../core/shape.js';
 import { tensor } from '../tensor/create.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -10,7 +10,7 @@ import { runPrimitive } from './run.js';
 /** Reshapes to `shape`; one dimension may be -1 and is inferred. Shares storage with x. */
 export function reshape(x: TensorInput, shape: readonly number[]): Tensor {
   const t = asTensor('reshape', 'x', x);
-  if (!Array.isArray(shape)) throw new ShapeError(`reshape: shape must be an array; received ${JSON.stringify(shape)}`);
+  if (!Array.isArray(shape)) throw new ShapeError(`reshape: shape must be an array; received ${fmtValue(shape)}`);
   const unknown = shape.filter((d) => d === -1).length;
   if (unknown > 1 || shape.some((d) => !Number.isInteger(d) || d < -1)) {
     throw new ShapeError(`reshape: shape may hold non-negative integers and at most one -1; received ${fmtShape(shape)}`);
@@ -35,7 +35,7 @@ export function transpose(x: TensorInput, perm?: readonly number[]): Tensor {
   const t = asTensor('transpose', 'x', x);
   const p = perm ? perm.map((a) => normalizeAxis('transpose', a, t.rank)) : t.shape.map((_, i) => t.rank - 1 - i);
   if (p.length !== t.rank || new Set(p).size !== t.rank) {
-    throw new ShapeError(`transpose: perm must be a permutation of the ${t.rank} axes of shape ${fmtShape(t.shape)}; received ${JSON.stringify(perm)}`);
+    throw new ShapeError(`transpose: perm must be a permutation of the ${t.rank} axes of shape ${fmtShape(t.shape)}; received ${fmtValue(perm)}`);
   }
   if (p.every((a, i) => a === i)) return t;
   return runPrimitive('transpose', [t], { perm: p }, p.map((a) => t.shape[a]), t.dtype);
@@ -126,7 +126,7 @@ export function slice(x: TensorInput, begin: number | readonly number[], size?: 
   while (b.length < t.rank) b.push(0);
   while (s.length < t.rank) s.push(-1);
   if (b.length !== t.rank || s.length !== t.rank) {
-    throw new ShapeError(`slice: begin and size need ${t.rank} entries for shape ${fmtShape(t.shape)}; received begin ${JSON.stringify(begin)}, size ${JSON.stringify(size)}`);
+    throw new ShapeError(`slice: begin and size need ${t.rank} entries for shape ${fmtShape(t.shape)}; received begin ${fmtValue(begin)}, size ${fmtValue(size)}`);
   }
   const out = s.map((d, i) => (d === -1 ? t.shape[i] - b[i] : d));
   for (let i = 0; i < t.rank; i++) {
@@ -155,7 +155,7 @@ export function split(x: TensorInput, numOrSizes: number | readonly number[], ax
     const free = sizes.indexOf(-1);
     if (free >= 0) sizes[free] = dim - known;
     if (sizes.reduce((p, d) => p + d, 0) !== dim || sizes.some((d) => d < 0)) {
-      throw new ShapeError(`split: sizes ${JSON.stringify(numOrSizes)} do not add up to ${dim}, the size of axis ${a} of ${fmtShape(t.shape)}`);
+      throw new ShapeError(`split: sizes ${fmtValue(numOrSizes)} do not add up to ${dim}, the size of axis ${a} of ${fmtShape(t.shape)}`);
     }
   }
   let offset = 0;
@@ -171,8 +171,11 @@ export function split(x: TensorInput, numOrSizes: number | readonly number[], ax
 export function pad(x: TensorInput, paddings: readonly (readonly [number, number])[], constantValue = 0): Tensor {
   const t = asTensor('pad', 'x', x);
   if (!Array.isArray(paddings) || paddings.length !== t.rank || paddings.some((p) => !Array.isArray(p) || p.length !== 2 || p.some((v) => !Number.isInteger(v) || v < 0))) {
-    throw new ShapeError(`pad: paddings must be ${t.rank} pairs of non-negative integers for shape ${fmtShape(t.shape)}; received ${JSON.stringify(paddings)}`);
+    throw new ShapeError(`pad: paddings must be ${t.rank} pairs of non-negative integers for shape ${fmtShape(t.shape)}; received ${fmtValue(paddings)}`);
   }
+  // The constant is written into the tensor's own dtype: for int32 it must fit (Note [int32 holds
+  // what it is given, or refuses] in core/dtype.ts).
+  if (t.dtype === 'int32' && !fitsInt32(constantValue)) throw int32RangeError('pad', constantValue);
   if (paddings.every(([a, b]) => a === 0 && b === 0)) return t;
   const out = t.shape.map((d, i) => d + paddings[i][0] + paddings[i][1]);
   const p = paddings.map(([a, b]) => [a, b] as [number, number]);
@@ -183,7 +186,7 @@ export function pad(x: TensorInput, paddings: readonly (readonly [number, number
 export function tile(x: TensorInput, reps: readonly number[]): Tensor {
   let t = asTensor('tile', 'x', x);
   if (!Array.isArray(reps) || reps.some((r) => !Number.isInteger(r) || r < 0)) {
-    throw new ValueError(`tile: reps must be non-negative integers; received ${JSON.stringify(reps)}`);
+    throw new ValueError(`tile: reps must be non-negative integers; received ${fmtValue(reps)}`);
   }
   const rank = Math.max(t.rank, reps.length);
   t = reshape(t, [...new Array(rank - t.rank).fill(1), ...t.shape]);

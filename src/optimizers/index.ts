@@ -1,4 +1,4 @@
-import { ValueError } from '../core/errors.js';
+import { ValueError, fmtValue } from '../core/errors.js';
 import { Adam, AdamW, type AdamOptions } from './adam.js';
 import { Adadelta, Adagrad, Adamax, Nadam, type AdadeltaOptions, type AdagradOptions, type AdamaxOptions } from './adaptive.js';
 import { Optimizer } from './optimizer.js';
@@ -30,7 +30,7 @@ export function getOptimizer(identifier: OptimizerName | Optimizer): Optimizer {
   if (identifier instanceof Optimizer) return identifier;
   const make = typeof identifier === 'string' && Object.hasOwn(optimizers, identifier) ? optimizers[identifier as OptimizerName] : undefined;
   if (!make) {
-    throw new ValueError(`unknown optimizer ${JSON.stringify(identifier)}; expected one of ${Object.keys(optimizers).join(', ')} or an optimizer object`);
+    throw new ValueError(`unknown optimizer ${fmtValue(identifier)}; expected one of ${Object.keys(optimizers).join(', ')} or an optimizer object`);
   }
   return make();
 }
@@ -39,16 +39,16 @@ export function getOptimizer(identifier: OptimizerName | Optimizer): Optimizer {
 export function optimizerFromConfig(config: Record<string, unknown>): Optimizer {
   const { name, learningRate, ...rest } = config;
   const make = typeof name === 'string' && Object.hasOwn(optimizers, name) ? optimizers[name as OptimizerName] : undefined;
-  if (!make) throw new ValueError(`optimizer config: unknown optimizer ${JSON.stringify(name)}; expected one of ${Object.keys(optimizers).join(', ')}`);
+  if (!make) throw new ValueError(`optimizer config: unknown optimizer ${fmtValue(name)}; expected one of ${Object.keys(optimizers).join(', ')}`);
   let lr: LearningRate | undefined;
   if (typeof learningRate === 'number') lr = learningRate;
   else if (learningRate && typeof learningRate === 'object' && 'className' in learningRate) {
     const spec = learningRate as { className: string; config: Record<string, unknown> };
     const factory = Object.entries(schedules).find(([k]) => k.toLowerCase() === String(spec.className).toLowerCase())?.[1];
-    if (!factory) throw new ValueError(`optimizer config: unknown learning-rate schedule ${JSON.stringify(spec.className)}; expected one of ${Object.keys(schedules).join(', ')}`);
+    if (!factory) throw new ValueError(`optimizer config: unknown learning-rate schedule ${fmtValue(spec.className)}; expected one of ${Object.keys(schedules).join(', ')}`);
     lr = (factory as (c: unknown) => Schedule)(spec.config);
   } else {
-    throw new ValueError(`optimizer config: the learning rate ${JSON.stringify(learningRate)} cannot be restored (a custom function is not saved); pass the optimizer to compile yourself`);
+    throw new ValueError(`optimizer config: the learning rate ${fmtValue(learningRate)} cannot be restored (a custom function is not saved); pass the optimizer to compile yourself`);
   }
   return (make as (o: Record<string, unknown>) => Optimizer)({ ...rest, learningRate: lr });
 }

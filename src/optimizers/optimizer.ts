@@ -2,7 +2,7 @@ import type { FusedUpdate } from '../backend/backend.js';
 import { backpropagate } from '../autograd/backward.js';
 import { noGrad } from '../autograd/tape.js';
 import { isFloat } from '../core/dtype.js';
-import { ShapeError, ValueError, fmtShape } from '../core/errors.js';
+import { ShapeError, ValueError, fmtShape, fmtValue } from '../core/errors.js';
 import { checkKeys } from '../core/options.js';
 import { shapesEqual } from '../core/shape.js';
 import { cast, clip, div, minimum, mul, sqrt, sub } from '../ops/elementwise.js';
@@ -57,7 +57,7 @@ export abstract class Optimizer {
     if (set.length > 1) throw new ValueError(`${name}: only one of clipNorm, clipValue and globalClipNorm may be set; received ${set.join(', ')}`);
     for (const k of [...set, 'weightDecay'] as const) {
       const v = options[k];
-      if (v !== undefined && (typeof v !== 'number' || !(v >= 0))) throw new ValueError(`${name}: ${k} must be a number >= 0; received ${JSON.stringify(v)}`);
+      if (v !== undefined && (typeof v !== 'number' || !(v >= 0))) throw new ValueError(`${name}: ${k} must be a number >= 0; received ${fmtValue(v)}`);
     }
     this.common = { clipNorm: options.clipNorm, clipValue: options.clipValue, globalClipNorm: options.globalClipNorm, weightDecay: options.weightDecay ?? 0 };
   }
@@ -246,7 +246,7 @@ export abstract class Optimizer {
 function checkLearningRate(name: string, lr: unknown): LearningRate {
   if (typeof lr === 'function') return lr as LearningRate;
   if (typeof lr !== 'number') {
-    throw new ValueError(`${name}: learningRate must be a number, a schedule or a function of the step; received ${JSON.stringify(lr)}`);
+    throw new ValueError(`${name}: learningRate must be a number, a schedule or a function of the step; received ${fmtValue(lr)}`);
   }
   if (!Number.isFinite(lr) || lr < 0) throw new ValueError(`${name}: learningRate must be a finite number >= 0; received ${lr}`);
   return lr;

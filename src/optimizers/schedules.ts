@@ -1,4 +1,4 @@
-import { ValueError } from '../core/errors.js';
+import { ValueError, fmtValue } from '../core/errors.js';
 import { checkKeys } from '../core/options.js';
 
 // Learning-rate schedules, as in Keras: a function of the optimizer's iteration count before
@@ -14,7 +14,7 @@ export interface Schedule {
 export type LearningRate = number | Schedule | ((step: number) => number);
 
 function positive(op: string, name: string, v: unknown): number {
-  if (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v)) throw new ValueError(`${op}: ${name} must be a positive number; received ${JSON.stringify(v)}`);
+  if (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v)) throw new ValueError(`${op}: ${name} must be a positive number; received ${fmtValue(v)}`);
   return v;
 }
 
@@ -57,7 +57,7 @@ export interface CosineDecayOptions {
 export function cosineDecay(options: CosineDecayOptions): Schedule {
   checkKeys('cosineDecay', options, ['initialLearningRate', 'decaySteps', 'alpha', 'warmupTarget', 'warmupSteps']);
   const initial = options.initialLearningRate;
-  if (typeof initial !== 'number' || !(initial >= 0)) throw new ValueError(`cosineDecay: initialLearningRate must be >= 0; received ${JSON.stringify(initial)}`);
+  if (typeof initial !== 'number' || !(initial >= 0)) throw new ValueError(`cosineDecay: initialLearningRate must be >= 0; received ${fmtValue(initial)}`);
   const steps = positive('cosineDecay', 'decaySteps', options.decaySteps);
   const { alpha = 0, warmupTarget, warmupSteps = 0 } = options;
   const peak = warmupTarget ?? initial;
@@ -91,7 +91,7 @@ export function piecewiseConstant(options: PiecewiseConstantOptions): Schedule {
 export function resolveLearningRate(op: string, lr: LearningRate, step: number): number {
   const value = typeof lr === 'number' ? lr : lr(step);
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new ValueError(`${op}: the learning rate must be a finite number >= 0; at step ${step} it is ${JSON.stringify(value)}`);
+    throw new ValueError(`${op}: the learning rate must be a finite number >= 0; at step ${step} it is ${fmtValue(value)}`);
   }
   return value;
 }

@@ -1,5 +1,5 @@
 import { getBackend } from '../backend/registry.js';
-import { assertDType, isFloat, toTypedArray, type DType, type TypedArray } from '../core/dtype.js';
+import { assertDType, checkInt32Values, fitsInt32, int32RangeError, isFloat, toTypedArray, type DType, type TypedArray } from '../core/dtype.js';
 import { DtypeError, ShapeError, ValueError, fmtShape } from '../core/errors.js';
 import type { Backend } from '../backend/backend.js';
 import { nextStream, type Distribution } from '../core/rng.js';
@@ -80,16 +80,26 @@ export function tensor(values: TensorLike, shape?: readonly number[], dtype?: DT
     throw new ShapeError(`tensor: shape ${fmtShape(finalShape)} holds ${sizeOf(finalShape)} values but ${flat.length} were given`);
   }
   const dt = dtype ?? defaultDtype;
+  // An Int32Array or Uint8Array already holds int32 values; anything else is checked, not wrapped
+  // (Note [int32 holds what it is given, or refuses] in core/dtype.ts).
+  if (dt === 'int32' && !(flat instanceof Int32Array || flat instanceof Uint8Array)) checkInt32Values('tensor', flat, finalShape);
   const backend = backendFor('tensor', dt);
   return new Tensor(backend.upload(toTypedArray(flat, dt), dt), finalShape, dt, backend);
 }
 
 export function full(shape: readonly number[], value: number, dtype: DType = 'float32'): Tensor {
-  const s = checkShape('full', shape as number[]);
-  assertDType('full', dtype);
-  if (typeof value !== 'number' && typeof value !== 'boolean') throw new ValueError(`full: value must be a number; received ${typeof value}`);
-  const backend = backendFor('full', dtype);
-  return new Tensor(backend.fill(s, dtype, dtype === 'bool' ? +!!value : value), s, dtype, backend);
+  return filled('full', shape, value, dtype);
+}
+
+/** full, naming `op` in its errors: ops make the scalars of plain-number operands here. */
+export function filled(op: string, shape: readonly number[], value: number, dtype: DType): Tensor {
+  const s = checkShape(op, shape as number[]);
+  assertDType(op, dtype);
+  if (typeof value !== 'number' && typeof value !== 'boolean') throw new ValueError(`${op}: value must be a number; received ${typeof value}`);
+  if (dtype === 'int32' && !fitsInt32(+value)) throw int32RangeError(op, +value);
+  const backend = backendFor(op, dtype);
+  // bool is value != 0, so NaN is true (as NumPy, st.tensor and st.cast have it).
+  return new Tensor(backend.fill(s, dtype, dtype === 'bool' ? +(+value !== 0) : +value), s, dtype, backend);
 }
 
 export const zeros = (shape: readonly number[], dtype: DType = 'float32') => full(shape, 0, dtype);

@@ -1,4 +1,5 @@
-import { toTypedArray, type DType, type TypedArray } from '../../core/dtype.js';
+import { fmtIndex, int32OverflowError, int32RangeError, toTypedArray, type DType, type TypedArray } from '../../core/dtype.js';
+import { ValueError } from '../../core/errors.js';
 import type { Distribution, RandomStream } from '../../core/rng.js';
 import { broadcastStrides, sizeOf, stridesOf, type Shape } from '../../core/shape.js';
 import type { Backend, CoreKernels, DataHandle, FusedUpdate, Kernel, MemoryInfo, OptionalKernels, TensorInfo } from '../backend.js';
@@ -55,6 +56,20 @@ function rowPattern(a: Shape, b: Shape, out: Shape): [number, number, number, nu
   return undefined;
 }
 
+/**
+ * Runs an addon call whose kernel refuses values as it meets them (native/src: cast, reduce,
+ * sparseSoftmaxCrossEntropy) and turns the RangeError it throws into the error the reference
+ * backend throws for the same input. The kernel attaches the flat `index` and the `value`, and
+ * the message is written here, in one place for both backends.
+ */
+function refusing<T>(call: () => T, error: (e: RangeError & { index?: number; value?: number }) => Error): T {
+  try {
+    return call();
+  } catch (e) {
+    throw e instanceof RangeError ? error(e) : e;
+  }
+}
+
 /** A channels-last shape as [rows, C]: every axis but the last, then the last. */
 const rowsAndChannels = (shape: Shape): [number, number] => [sizeOf(shape.slice(0, -1)), shape[shape.length - 1]];
 
@@ -84,7 +99,10 @@ function makeKernels(addon: NativeAddon): CoreKernels & OptionalKernels {
       if (rows) return addon.binaryRows(i, a.data, b.data, ...rows, code(a.dtype), code(out.dtype));
       return addon.binary(i, a.data, a.shape, b.data, b.shape, out.shape, code(a.dtype), code(out.dtype));
     }) as Kernel<'add'>),
-    ...table(REDUCE_PRIMITIVES, (_k, i) => (([x], { axes }) => addon.reduce(i, x.data, x.shape, axes, code(x.dtype))) as Kernel<'sum'>),
+    ...table(REDUCE_PRIMITIVES, (k, i) => (([x], { axes }, out) => refusing(
+      () => addon.reduce(i, x.data, x.shape, axes, code(x.dtype)),
+      (e) => int32OverflowError(k, e.value ?? NaN, fmtIndex(e.index ?? 0, out.shape)),
+    )) as Kernel<'sum'>),
     argMax: ([x], { axis }) => addon.argReduce(true, x.data, x.shape, axis, code(x.dtype)),
     argMin: ([x], { axis }) => addon.argReduce(false, x.data, x.shape, axis, code(x.dtype)),
     matmul: ([a, b], { transposeA, transposeB }, out) => {
@@ -101,7 +119,10 @@ function makeKernels(addon: NativeAddon): CoreKernels & OptionalKernels {
       const own = stridesOf(x.shape);
       return strided(x, out.shape, own, begin.reduce((acc, b, i) => acc + b * own[i], 0));
     },
-    cast: ([x], { dtype }) => addon.cast(x.data, code(x.dtype), code(dtype), sizeOf(x.shape)),
+    cast: ([x], { dtype }) => refusing(
+      () => addon.cast(x.data, code(x.dtype), code(dtype), sizeOf(x.shape)),
+      (e) => int32RangeError('cast', e.value ?? NaN, fmtIndex(e.index ?? 0, x.shape)),
+    ),
     pad: ([x], { paddings, value }, out) => addon.pad(x.data, x.shape, out.shape, paddings.map(([b]) => b), value, code(x.dtype)),
     concat: (inputs, { axis }, out) => {
       const width = out.dtype === 'bool' ? 1 : 4;
@@ -140,8 +161,11 @@ function makeKernels(addon: NativeAddon): CoreKernels & OptionalKernels {
     logSoftmax: ([x], { axis }) => addon.softmax(x.data, x.shape, axis, true),
     softmaxGrad: ([y, g], { axis }) => addon.softmaxGrad(y.data, g.data, y.shape, axis, false),
     logSoftmaxGrad: ([y, g], { axis }) => addon.softmaxGrad(y.data, g.data, y.shape, axis, true),
-    sparseSoftmaxCrossEntropy: ([z, labels]) => addon.sparseSoftmaxCrossEntropy(z.data, labels.data, z.shape[0], z.shape[1]),
-    sparseSoftmaxCrossEntropyGrad: ([z, labels, g]) => addon.sparseSoftmaxCrossEntropy(z.data, labels.data, z.shape[0], z.shape[1], g.data),
+    // A label outside [0, classes) is refused by the kernel, with the message the composite path writes.
+    sparseSoftmaxCrossEntropy: ([z, labels]) =>
+      refusing(() => addon.sparseSoftmaxCrossEntropy(z.data, labels.data, z.shape[0], z.shape[1]), (e) => new ValueError(e.message)),
+    sparseSoftmaxCrossEntropyGrad: ([z, labels, g]) =>
+      refusing(() => addon.sparseSoftmaxCrossEntropy(z.data, labels.data, z.shape[0], z.shape[1], g.data), (e) => new ValueError(e.message)),
     // Recurrent cells; the state operand [B, u] gives batch and units.
     lstmCell: ([z, c]) => addon.lstmCell(z.data, c.data, c.shape[0], c.shape[1]),
     lstmCellGrad: ([z, c, g]) => addon.lstmCellGrad(z.data, c.data, g.data, c.shape[0], c.shape[1]),

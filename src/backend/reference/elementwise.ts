@@ -1,4 +1,4 @@
-import { typedArrayFor, type TypedArray } from '../../core/dtype.js';
+import { fitsInt32, fmtIndex, int32RangeError, typedArrayFor, type TypedArray } from '../../core/dtype.js';
 import { broadcastStrides, shapesEqual } from '../../core/shape.js';
 import type { Kernel, OutputInfo, TensorInfo } from '../backend.js';
 import type { BinaryPrimitive, UnaryPrimitive } from '../primitives.js';
@@ -97,7 +97,9 @@ function sizeOfOut(out: OutputInfo): number {
 
 export function binaryKernel(op: BinaryPrimitive): Kernel<BinaryPrimitive> {
   const f = BINARY_FUNCTIONS[op];
-  return ([a, b], _attrs, out) => broadcastBinary(a, b, out, f);
+  // An int32 product can need 62 bits, more than a float64 holds: Math.imul wraps it exactly, as
+  // native's int64 product does (add and sub are exact in float64; the Int32Array store wraps).
+  return ([a, b], _attrs, out) => broadcastBinary(a, b, out, op === 'mul' && out.dtype === 'int32' ? Math.imul : f);
 }
 
 export const whereKernel: Kernel<'where'> = ([cond, a, b], _attrs, out) => {
@@ -128,8 +130,16 @@ export const castKernel: Kernel<'cast'> = ([x], { dtype }) => {
   const ys = typedArrayFor(dtype, xs.length);
   if (dtype === 'bool') {
     for (let i = 0; i < xs.length; i++) ys[i] = xs[i] !== 0 ? 1 : 0; // NaN is truthy, as in NumPy
+  } else if (dtype === 'int32' && (x.dtype === 'float32' || x.dtype === 'float64')) {
+    // Truncates toward zero, as NumPy's astype; a value int32 cannot hold is refused, not wrapped
+    // (Note [int32 holds what it is given, or refuses] in core/dtype.ts).
+    for (let i = 0; i < xs.length; i++) {
+      const v = xs[i];
+      if (!fitsInt32(v)) throw int32RangeError('cast', v, fmtIndex(i, x.shape));
+      ys[i] = v;
+    }
   } else {
-    ys.set(xs); // to int32 truncates toward zero, as NumPy's astype
+    ys.set(xs);
   }
   return ys;
 };

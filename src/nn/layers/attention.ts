@@ -1,5 +1,5 @@
 import type { DType } from '../../core/dtype.js';
-import { ShapeError, ValueError } from '../../core/errors.js';
+import { ShapeError, ValueError, fmtValue } from '../../core/errors.js';
 import { broadcastShapes } from '../../core/shape.js';
 import { add, cast, greaterEqual, logicalAnd, mul, where } from '../../ops/elementwise.js';
 import { fusedMatMul } from '../../ops/fused.js';
@@ -98,16 +98,16 @@ export class MultiHeadAttention extends Layer {
     this.keyDim = positiveInt(this.name, 'keyDim', args.keyDim);
     this.valueDim = args.valueDim == null ? this.keyDim : positiveInt(this.name, 'valueDim', args.valueDim);
     const rate = args.dropout ?? 0;
-    if (typeof rate !== 'number' || !(rate >= 0 && rate < 1)) throw new ValueError(`${this.name}: dropout must be a number in [0, 1); received ${JSON.stringify(args.dropout)}`);
+    if (typeof rate !== 'number' || !(rate >= 0 && rate < 1)) throw new ValueError(`${this.name}: dropout must be a number in [0, 1); received ${fmtValue(args.dropout)}`);
     this.dropout = rate;
     this.useBias = args.useBias ?? true;
     this.outputShape = parseOutputShape(this.name, args.outputShape);
     const axes = args.attentionAxes;
     const axesList = axes == null ? null : typeof axes === 'number' ? [axes] : [...axes];
     if (axesList !== null && !(axesList.length === 1 && (axesList[0] === 1 || axesList[0] === -2))) {
-      throw new ValueError(`${this.name}: only the default attentionAxes (null: attention over axis 1 of [batch, time, features]) is supported; received ${JSON.stringify(axes)}`);
+      throw new ValueError(`${this.name}: only the default attentionAxes (null: attention over axis 1 of [batch, time, features]) is supported; received ${fmtValue(axes)}`);
     }
-    if (args.seed != null && !Number.isInteger(args.seed)) throw new ValueError(`${this.name}: seed must be an integer; received ${JSON.stringify(args.seed)}`);
+    if (args.seed != null && !Number.isInteger(args.seed)) throw new ValueError(`${this.name}: seed must be an integer; received ${fmtValue(args.seed)}`);
     this.seed = args.seed ?? null;
     this.dropoutLayer = rate > 0 ? new Dropout({ rate, seed: this.seed, name: `${this.name}_dropout` }) : null;
     this.args = args;
@@ -306,7 +306,7 @@ const zerosScalar = (dtype: DType) => full([], 0, dtype);
 function parseOutputShape(layer: string, s: number | readonly number[] | null | undefined): readonly number[] | null {
   if (s == null) return null;
   const list = typeof s === 'number' ? [s] : s;
-  if (!Array.isArray(list) || list.length === 0) throw new ValueError(`${layer}: outputShape must be a positive integer or a non-empty array of them; received ${JSON.stringify(s)}`);
+  if (!Array.isArray(list) || list.length === 0) throw new ValueError(`${layer}: outputShape must be a positive integer or a non-empty array of them; received ${fmtValue(s)}`);
   return list.map((d) => positiveInt(layer, 'outputShape', d));
 }
 

@@ -1,7 +1,7 @@
 // Option parsing and small helpers shared by the convolution family (conv1d, transposed,
 // depthwise and separable convolutions, 1-D pooling, resizing and padding layers).
 import { isFloat, promoteTypes } from '../../core/dtype.js';
-import { ShapeError, ValueError } from '../../core/errors.js';
+import { ShapeError, ValueError, fmtValue } from '../../core/errors.js';
 import { checkOneOf } from '../../core/options.js';
 import { pair, type Padding, type Pair } from '../../ops/conv-geometry.js';
 import { cast } from '../../ops/elementwise.js';
@@ -15,7 +15,7 @@ export type IntOne = number | readonly [number];
 export function singleInt(layer: string, name: string, v: IntOne | undefined | null, fallback: number): number {
   const value = v === undefined || v === null ? fallback : Array.isArray(v) && v.length === 1 ? v[0] : v;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
-    throw new ValueError(`${layer}: ${name} must be a positive integer or a list of one; received ${JSON.stringify(v)}`);
+    throw new ValueError(`${layer}: ${name} must be a positive integer or a list of one; received ${fmtValue(v)}`);
   }
   return value;
 }
@@ -25,7 +25,7 @@ export type SidePairs = number | readonly [number, number] | readonly [readonly 
 
 /** Parses a SidePairs option into [[top, bottom], [left, right]] of non-negative integers. */
 export function sidePairs(layer: string, name: string, v: SidePairs | undefined, fallback: number): [[number, number], [number, number]] {
-  const bad = () => new ValueError(`${layer}: ${name} must be a non-negative integer, [height, width] or [[top, bottom], [left, right]]; received ${JSON.stringify(v)}`);
+  const bad = () => new ValueError(`${layer}: ${name} must be a non-negative integer, [height, width] or [[top, bottom], [left, right]]; received ${fmtValue(v)}`);
   let result: [[number, number], [number, number]];
   if (v === undefined) result = [[fallback, fallback], [fallback, fallback]];
   else if (typeof v === 'number') result = [[v, v], [v, v]];
@@ -56,7 +56,7 @@ export function requireRank(layer: string, shape: Shape, rank: number, layout: s
 /** Keras rejects strides > 1 together with a dilation rate > 1. */
 export function checkStridesWithDilation(layer: string, strides: readonly number[], dilation: readonly number[]): void {
   if (strides.some((s) => s > 1) && dilation.some((d) => d > 1)) {
-    throw new ValueError(`${layer}: strides > 1 and dilationRate > 1 cannot be combined (as in Keras); received strides ${JSON.stringify(strides)}, dilationRate ${JSON.stringify(dilation)}`);
+    throw new ValueError(`${layer}: strides > 1 and dilationRate > 1 cannot be combined (as in Keras); received strides ${fmtValue(strides)}, dilationRate ${fmtValue(dilation)}`);
   }
 }
 

@@ -1,4 +1,4 @@
-import { ShapeError, ValueError } from '../../core/errors.js';
+import { ShapeError, ValueError, fmtValue } from '../../core/errors.js';
 import { conv2dBackpropInput } from '../../ops/conv.js';
 import type { Padding } from '../../ops/conv-geometry.js';
 import { add } from '../../ops/elementwise.js';
@@ -66,7 +66,7 @@ export class Conv2DTranspose extends Layer {
     ({ kernelSize: this.kernelSize, strides: this.strides, dilationRate: this.dilationRate, padding: this.padding } = window2d(this.name, args));
     this.outputPadding = args.outputPadding === undefined || args.outputPadding === null ? null : outputPaddingPair(this.name, args.outputPadding);
     if (this.outputPadding && this.outputPadding.some((p, i) => p >= this.strides[i])) {
-      throw new ValueError(`${this.name}: outputPadding must be smaller than strides on each axis (as in Keras); received outputPadding ${JSON.stringify(args.outputPadding)}, strides ${JSON.stringify(this.strides)}`);
+      throw new ValueError(`${this.name}: outputPadding must be smaller than strides on each axis (as in Keras); received outputPadding ${fmtValue(args.outputPadding)}, strides ${fmtValue(this.strides)}`);
     }
     this.activation = getActivation(args.activation);
     this.useBias = args.useBias ?? true;
@@ -100,7 +100,7 @@ export class Conv2DTranspose extends Layer {
       const size = convTransposeOutputSize(n, k, s, d, this.padding, this.outputPadding ? this.outputPadding[i] : null);
       // The convolution this one transposes must map the output back to the input size.
       if (n !== null && (size! < 1 || convOutputSize(size!, k, s, d, this.padding) !== n)) {
-        throw new ShapeError(`${this.name}: outputPadding ${JSON.stringify(this.outputPadding)} gives an output size ${size} on axis ${axis} that a stride-${s} '${this.padding}' convolution does not map back to ${n}; input shape ${formatShape(shape)}`);
+        throw new ShapeError(`${this.name}: outputPadding ${fmtValue(this.outputPadding)} gives an output size ${size} on axis ${axis} that a stride-${s} '${this.padding}' convolution does not map back to ${n}; input shape ${formatShape(shape)}`);
       }
       return size;
     });
@@ -120,7 +120,7 @@ export class Conv2DTranspose extends Layer {
 function outputPaddingPair(layer: string, v: IntPair): [number, number] {
   const p: [number, number] = typeof v === 'number' ? [v, v] : Array.isArray(v) && v.length === 2 ? [v[0], v[1]] : [NaN, NaN];
   if (p.some((x) => !Number.isInteger(x) || x < 0)) {
-    throw new ValueError(`${layer}: outputPadding must be a non-negative integer or a pair of them; received ${JSON.stringify(v)}`);
+    throw new ValueError(`${layer}: outputPadding must be a non-negative integer or a pair of them; received ${fmtValue(v)}`);
   }
   return p;
 }

@@ -1,4 +1,4 @@
-import { ShapeError, ValueError } from '../../core/errors.js';
+import { ShapeError, ValueError, fmtValue } from '../../core/errors.js';
 import { sizeOf } from '../../core/shape.js';
 import { cast, div, greaterEqual, mul } from '../../ops/elementwise.js';
 import { reshape } from '../../ops/shape-ops.js';
@@ -55,7 +55,7 @@ export class Dropout extends Layer {
   constructor(args: DropoutArgs) {
     super(args as DropoutArgs & Record<string, unknown>, ['rate', 'noiseShape', 'seed']);
     if (typeof args.rate !== 'number' || !(args.rate >= 0 && args.rate < 1)) {
-      throw new ValueError(`${this.name}: rate must be a number in [0, 1); received ${JSON.stringify(args.rate)}`);
+      throw new ValueError(`${this.name}: rate must be a number in [0, 1); received ${fmtValue(args.rate)}`);
     }
     this.rate = args.rate;
     this.noiseShape = args.noiseShape ?? null;
@@ -112,7 +112,7 @@ export class Reshape extends Layer {
     super(args as ReshapeArgs & Record<string, unknown>, ['targetShape']);
     const t = args.targetShape;
     if (!Array.isArray(t) || t.some((d) => !Number.isInteger(d) || d < -1) || t.filter((d) => d === -1).length > 1) {
-      throw new ValueError(`${this.name}: targetShape must be an array of non-negative integers with at most one -1; received ${JSON.stringify(t)}`);
+      throw new ValueError(`${this.name}: targetShape must be an array of non-negative integers with at most one -1; received ${fmtValue(t)}`);
     }
     this.targetShape = [...t];
   }

@@ -1,4 +1,4 @@
-import { ValueError } from '../../core/errors.js';
+import { ValueError, fmtValue } from '../../core/errors.js';
 import { add } from '../../ops/elementwise.js';
 import { fusedMatMul } from '../../ops/fused.js';
 import { matmul } from '../../ops/linalg.js';
@@ -23,7 +23,7 @@ const DENSE_KEYS = ['units', 'activation', 'useBias', 'kernelInitializer', 'bias
 
 export function positiveInt(layer: string, name: string, v: unknown): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
-    throw new ValueError(`${layer}: ${name} must be a positive integer; received ${JSON.stringify(v)}`);
+    throw new ValueError(`${layer}: ${name} must be a positive integer; received ${fmtValue(v)}`);
   }
   return v;
 }

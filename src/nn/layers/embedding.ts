@@ -1,5 +1,5 @@
 import type { DType } from '../../core/dtype.js';
-import { ValueError, fmtShape } from '../../core/errors.js';
+import { ValueError, fmtShape, fmtValue } from '../../core/errors.js';
 import { cast, notEqual } from '../../ops/elementwise.js';
 import { gather } from '../../ops/shape-ops.js';
 import type { Tensor } from '../../tensor/tensor.js';
@@ -45,7 +45,7 @@ export class Embedding extends Layer {
     this.inputDim = positiveInt(this.name, 'inputDim', args.inputDim);
     this.outputDim = positiveInt(this.name, 'outputDim', args.outputDim);
     if (args.maskZero !== undefined && typeof args.maskZero !== 'boolean') {
-      throw new ValueError(`${this.name}: maskZero must be a boolean; received ${JSON.stringify(args.maskZero)}`);
+      throw new ValueError(`${this.name}: maskZero must be a boolean; received ${fmtValue(args.maskZero)}`);
     }
     this.maskZero = args.maskZero ?? false;
     this.inputLength = args.inputLength == null ? null : positiveInt(this.name, 'inputLength', args.inputLength);

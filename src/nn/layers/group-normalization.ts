@@ -1,7 +1,7 @@
 // Keras 3's GroupNormalization and UnitNormalization, composites of moments/batchNorm and
 // reductions (gradients come from the primitives' rules).
 
-import { ValueError } from '../../core/errors.js';
+import { ValueError, fmtValue } from '../../core/errors.js';
 import { normalizeAxes } from '../../core/shape.js';
 import { cast, maximum, mul, rsqrt, square } from '../../ops/elementwise.js';
 import { batchNorm } from '../../ops/normalization.js';
@@ -38,10 +38,10 @@ export class GroupNormalization extends Normalization {
     super(args, GROUP_KEYS, 1e-3);
     this.groups = args.groups ?? 32;
     if (!Number.isInteger(this.groups) || !(this.groups >= 1 || this.groups === -1)) {
-      throw new ValueError(`${this.name}: groups must be a positive integer or -1 (one group per channel); received ${JSON.stringify(args.groups)}`);
+      throw new ValueError(`${this.name}: groups must be a positive integer or -1 (one group per channel); received ${fmtValue(args.groups)}`);
     }
     this.axis = args.axis ?? -1;
-    if (!Number.isInteger(this.axis)) throw new ValueError(`${this.name}: axis must be an integer; received ${JSON.stringify(args.axis)}`);
+    if (!Number.isInteger(this.axis)) throw new ValueError(`${this.name}: axis must be an integer; received ${fmtValue(args.axis)}`);
   }
 
   /** The channels axis as a non-negative index (never the batch axis). */
@@ -108,7 +108,7 @@ export class UnitNormalization extends Layer {
     const axis = args.axis ?? -1;
     const ok = (v: unknown) => Number.isInteger(v);
     if (!(ok(axis) || (Array.isArray(axis) && axis.length > 0 && axis.every(ok)))) {
-      throw new ValueError(`${this.name}: axis must be an integer or a non-empty list of integers; received ${JSON.stringify(args.axis)}`);
+      throw new ValueError(`${this.name}: axis must be an integer or a non-empty list of integers; received ${fmtValue(args.axis)}`);
     }
     this.axis = typeof axis === 'number' ? axis : [...axis];
   }

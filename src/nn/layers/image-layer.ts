@@ -3,7 +3,7 @@
 // stream of the augmentation layers.
 
 import type { DType } from '../../core/dtype.js';
-import { ShapeError, ValueError } from '../../core/errors.js';
+import { ShapeError, ValueError, fmtValue } from '../../core/errors.js';
 import { checkOneOf } from '../../core/options.js';
 import { cast } from '../../ops/elementwise.js';
 import { reshape } from '../../ops/shape-ops.js';
@@ -28,21 +28,21 @@ export function factorRange(
   const inBounds = range !== null && (!bound || (range[0] >= bound[0] && range[1] <= bound[1]));
   if (!range || !inBounds) {
     const where = bound ? ` in [${bound[0]}, ${bound[1]}]` : '';
-    throw new ValueError(`${layer}: ${name} must be a non-negative number or a pair [lower, upper] with lower <= upper${where}; received ${JSON.stringify(value)}`);
+    throw new ValueError(`${layer}: ${name} must be a non-negative number or a pair [lower, upper] with lower <= upper${where}; received ${fmtValue(value)}`);
   }
   return range;
 }
 
 export function positiveInteger(layer: string, name: string, value: unknown): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
-    throw new ValueError(`${layer}: ${name} must be a positive integer; received ${JSON.stringify(value)}`);
+    throw new ValueError(`${layer}: ${name} must be a positive integer; received ${fmtValue(value)}`);
   }
   return value;
 }
 
 export function checkSeed(layer: string, seed: unknown): number | null {
   if (seed === undefined || seed === null) return null;
-  if (typeof seed !== 'number' || !Number.isInteger(seed)) throw new ValueError(`${layer}: seed must be an integer; received ${JSON.stringify(seed)}`);
+  if (typeof seed !== 'number' || !Number.isInteger(seed)) throw new ValueError(`${layer}: seed must be an integer; received ${fmtValue(seed)}`);
   return seed;
 }
 
@@ -51,7 +51,7 @@ export function sampleOptions(layer: string, args: { fillMode?: FillMode; interp
   const fillMode = checkOneOf(layer, 'fillMode', args.fillMode ?? 'reflect', FILL_MODES);
   const interpolation = checkOneOf(layer, 'interpolation', args.interpolation ?? 'bilinear', INTERPOLATIONS);
   const fillValue = args.fillValue ?? 0;
-  if (typeof fillValue !== 'number' || !Number.isFinite(fillValue)) throw new ValueError(`${layer}: fillValue must be a finite number; received ${JSON.stringify(args.fillValue)}`);
+  if (typeof fillValue !== 'number' || !Number.isFinite(fillValue)) throw new ValueError(`${layer}: fillValue must be a finite number; received ${fmtValue(args.fillValue)}`);
   return { fillMode, interpolation, fillValue };
 }
 

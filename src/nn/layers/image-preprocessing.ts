@@ -2,7 +2,7 @@
 // same in training and inference and have no weights, so they save with their config only.
 
 import type { DType } from '../../core/dtype.js';
-import { ValueError } from '../../core/errors.js';
+import { ValueError, fmtValue } from '../../core/errors.js';
 import { checkOneOf } from '../../core/options.js';
 import { add, cast, mul } from '../../ops/elementwise.js';
 import { slice } from '../../ops/shape-ops.js';
@@ -73,9 +73,9 @@ export class Rescaling extends Layer {
 
   constructor(args: RescalingArgs) {
     super(args as RescalingArgs & Record<string, unknown>, ['scale', 'offset']);
-    if (!isNumberOrList(args.scale)) throw new ValueError(`${this.name}: scale must be a finite number or a list of them; received ${JSON.stringify(args.scale)}`);
+    if (!isNumberOrList(args.scale)) throw new ValueError(`${this.name}: scale must be a finite number or a list of them; received ${fmtValue(args.scale)}`);
     const offset = args.offset ?? 0;
-    if (!isNumberOrList(offset)) throw new ValueError(`${this.name}: offset must be a finite number or a list of them; received ${JSON.stringify(args.offset)}`);
+    if (!isNumberOrList(offset)) throw new ValueError(`${this.name}: offset must be a finite number or a list of them; received ${fmtValue(args.offset)}`);
     this.scale = typeof args.scale === 'number' ? args.scale : [...args.scale];
     this.offset = typeof offset === 'number' ? offset : [...offset];
   }
@@ -118,7 +118,7 @@ export class Resizing extends ImageLayer {
     this.width = positiveInteger(this.name, 'width', args.width);
     this.interpolation = checkOneOf(this.name, 'interpolation', args.interpolation ?? 'bilinear', INTERPOLATIONS);
     this.cropToAspectRatio = args.cropToAspectRatio ?? false;
-    if (typeof this.cropToAspectRatio !== 'boolean') throw new ValueError(`${this.name}: cropToAspectRatio must be a boolean; received ${JSON.stringify(args.cropToAspectRatio)}`);
+    if (typeof this.cropToAspectRatio !== 'boolean') throw new ValueError(`${this.name}: cropToAspectRatio must be a boolean; received ${fmtValue(args.cropToAspectRatio)}`);
   }
 
   call(inputs: Tensor | Tensor[], _options: CallOptions): Tensor {

@@ -1,5 +1,5 @@
 import type { DType } from '../../core/dtype.js';
-import { ValueError } from '../../core/errors.js';
+import { ValueError, fmtValue } from '../../core/errors.js';
 import { checkKeys } from '../../core/options.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { Layer, type CallOptions } from '../layer.js';
@@ -51,7 +51,7 @@ function inputLayer(args: { batchInputShape: Shape; dtype?: DType; name?: string
 export function input(args: InputArgs): SymbolicTensor {
   checkKeys('input', args, ['shape', 'batchSize', 'batchShape', 'dtype', 'name']);
   if ((args.shape === undefined) === (args.batchShape === undefined)) {
-    throw new ValueError(`input: give exactly one of shape (without the batch axis) and batchShape; received ${JSON.stringify(args)}`);
+    throw new ValueError(`input: give exactly one of shape (without the batch axis) and batchShape; received ${fmtValue(args)}`);
   }
   const batchInputShape = args.batchShape ?? [args.batchSize ?? null, ...args.shape!];
   return inputLayer({ batchInputShape, dtype: args.dtype, name: args.name }).output;

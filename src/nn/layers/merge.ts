@@ -1,4 +1,4 @@
-import { ShapeError, ValueError } from '../../core/errors.js';
+import { ShapeError, ValueError, fmtValue } from '../../core/errors.js';
 import { add, div, logicalAnd, maximum, minimum, mul, sub } from '../../ops/elementwise.js';
 import { concat } from '../../ops/shape-ops.js';
 import type { Tensor } from '../../tensor/tensor.js';
@@ -89,7 +89,7 @@ export class Concatenate extends Layer {
   constructor(args: ConcatenateArgs = {}) {
     super(args as ConcatenateArgs & Record<string, unknown>, ['axis']);
     this.axis = args.axis ?? -1;
-    if (!Number.isInteger(this.axis)) throw new ValueError(`${this.name}: axis must be an integer; received ${JSON.stringify(args.axis)}`);
+    if (!Number.isInteger(this.axis)) throw new ValueError(`${this.name}: axis must be an integer; received ${fmtValue(args.axis)}`);
   }
   call(inputs: Tensor | Tensor[], _options: CallOptions): Tensor {
     const xs = Array.isArray(inputs) ? inputs : [inputs];

@@ -1,5 +1,5 @@
 import { noGrad } from '../../autograd/tape.js';
-import { ValueError } from '../../core/errors.js';
+import { ValueError, fmtValue } from '../../core/errors.js';
 import { add, mul } from '../../ops/elementwise.js';
 import { batchNorm, batchNormTraining, normalize } from '../../ops/normalization.js';
 import { moments } from '../../ops/reduction.js';
@@ -28,7 +28,7 @@ const COMMON_KEYS = ['epsilon', 'center', 'scale', 'betaInitializer', 'gammaInit
 function resolveAxes(layer: string, axis: number | readonly number[], shape: Shape): number[] {
   const list = typeof axis === 'number' ? [axis] : [...axis];
   if (list.length === 0) throw new ValueError(`${layer}: axis must name at least one axis; received []`);
-  if (!list.every(Number.isInteger)) throw new ValueError(`${layer}: axis must be integers; received ${JSON.stringify(axis)}`);
+  if (!list.every(Number.isInteger)) throw new ValueError(`${layer}: axis must be integers; received ${fmtValue(axis)}`);
   const resolved = list.map((a) => {
     const r = a < 0 ? a + shape.length : a;
     if (r < 1 || r >= shape.length) {
@@ -36,7 +36,7 @@ function resolveAxes(layer: string, axis: number | readonly number[], shape: Sha
     }
     return r;
   }).sort((x, y) => x - y);
-  if (new Set(resolved).size !== resolved.length) throw new ValueError(`${layer}: axis names an axis twice; received ${JSON.stringify(axis)} for inputs of rank ${shape.length}`);
+  if (new Set(resolved).size !== resolved.length) throw new ValueError(`${layer}: axis names an axis twice; received ${fmtValue(axis)} for inputs of rank ${shape.length}`);
   return resolved;
 }
 
@@ -59,7 +59,7 @@ export abstract class Normalization extends Layer {
   constructor(args: CommonNormArgs, ownKeys: string[], defaultEpsilon: number) {
     super(args as CommonNormArgs & Record<string, unknown>, [...COMMON_KEYS, ...ownKeys]);
     this.epsilon = args.epsilon ?? defaultEpsilon;
-    if (typeof this.epsilon !== 'number' || !(this.epsilon > 0)) throw new ValueError(`${this.name}: epsilon must be a number > 0; received ${JSON.stringify(args.epsilon)}`);
+    if (typeof this.epsilon !== 'number' || !(this.epsilon > 0)) throw new ValueError(`${this.name}: epsilon must be a number > 0; received ${fmtValue(args.epsilon)}`);
     this.center = args.center ?? true;
     this.scale = args.scale ?? true;
     this.common = args;
@@ -108,7 +108,7 @@ export class BatchNormalization extends Normalization {
     this.axis = args.axis ?? -1;
     this.momentum = args.momentum ?? 0.99;
     if (typeof this.momentum !== 'number' || !(this.momentum >= 0 && this.momentum <= 1)) {
-      throw new ValueError(`${this.name}: momentum must be a number in [0, 1]; received ${JSON.stringify(args.momentum)}`);
+      throw new ValueError(`${this.name}: momentum must be a number in [0, 1]; received ${fmtValue(args.momentum)}`);
     }
     this.own = args;
   }

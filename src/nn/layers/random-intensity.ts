@@ -3,7 +3,7 @@
 // training; the same seeding rule as Dropout (global stream, or seed + k at the k-th call).
 
 import type { DType } from '../../core/dtype.js';
-import { ValueError } from '../../core/errors.js';
+import { ValueError, fmtValue } from '../../core/errors.js';
 import { add, clip, mul, sub } from '../../ops/elementwise.js';
 import { mean } from '../../ops/reduction.js';
 import { randomNormal, tensor } from '../../tensor/create.js';
@@ -37,7 +37,7 @@ export class RandomContrast extends RandomImageLayer {
     this.factor = args.factor;
     const v = args.valueRange ?? [0, 255];
     if (!Array.isArray(v) || v.length !== 2 || !v.every((x) => typeof x === 'number' && Number.isFinite(x)) || !(v[0] < v[1])) {
-      throw new ValueError(`${this.name}: valueRange must be [low, high] with low < high; received ${JSON.stringify(args.valueRange)}`);
+      throw new ValueError(`${this.name}: valueRange must be [low, high] with low < high; received ${fmtValue(args.valueRange)}`);
     }
     this.valueRange = [v[0], v[1]];
   }
@@ -93,7 +93,7 @@ export class GaussianNoise extends NoiseLayer {
   constructor(args: GaussianNoiseArgs) {
     super(args as GaussianNoiseArgs & Record<string, unknown>, ['stddev']);
     if (typeof args.stddev !== 'number' || !Number.isFinite(args.stddev) || args.stddev < 0) {
-      throw new ValueError(`${this.name}: stddev must be a non-negative number; received ${JSON.stringify(args.stddev)}`);
+      throw new ValueError(`${this.name}: stddev must be a non-negative number; received ${fmtValue(args.stddev)}`);
     }
     this.stddev = args.stddev;
   }
@@ -123,7 +123,7 @@ export class GaussianDropout extends NoiseLayer {
   constructor(args: GaussianDropoutArgs) {
     super(args as GaussianDropoutArgs & Record<string, unknown>, ['rate']);
     if (typeof args.rate !== 'number' || !(args.rate >= 0 && args.rate < 1)) {
-      throw new ValueError(`${this.name}: rate must be a number in [0, 1); received ${JSON.stringify(args.rate)}`);
+      throw new ValueError(`${this.name}: rate must be a number in [0, 1); received ${fmtValue(args.rate)}`);
     }
     this.rate = args.rate;
   }

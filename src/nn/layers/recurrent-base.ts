@@ -1,6 +1,6 @@
 import { noGrad } from '../../autograd/tape.js';
 import { variable } from '../../autograd/functional.js';
-import { ShapeError, ValueError, fmtShape } from '../../core/errors.js';
+import { ShapeError, ValueError, fmtShape, fmtValue } from '../../core/errors.js';
 import { add, cast, div, greaterEqual, mul, where } from '../../ops/elementwise.js';
 import { matmul } from '../../ops/linalg.js';
 import { isGradEnabled } from '../../autograd/tape.js';
@@ -55,14 +55,14 @@ export const RECURRENT_KEYS = [
 
 function rate(layer: string, name: string, v: unknown): number {
   if (v === undefined) return 0;
-  if (typeof v !== 'number' || !(v >= 0 && v < 1)) throw new ValueError(`${layer}: ${name} must be a number in [0, 1); received ${JSON.stringify(v)}`);
+  if (typeof v !== 'number' || !(v >= 0 && v < 1)) throw new ValueError(`${layer}: ${name} must be a number in [0, 1); received ${fmtValue(v)}`);
   return v;
 }
 
 /** A boolean option with its default, or a ValueError naming the option. */
 export function flag(layer: string, name: string, v: unknown, fallback: boolean): boolean {
   if (v === undefined) return fallback;
-  if (typeof v !== 'boolean') throw new ValueError(`${layer}: ${name} must be a boolean; received ${JSON.stringify(v)}`);
+  if (typeof v !== 'boolean') throw new ValueError(`${layer}: ${name} must be a boolean; received ${fmtValue(v)}`);
   return v;
 }
 
@@ -145,7 +145,7 @@ export abstract class RecurrentLayer extends Layer {
     this.dropout = rate(this.name, 'dropout', args.dropout);
     this.recurrentDropout = rate(this.name, 'recurrentDropout', args.recurrentDropout);
     if (args.seed !== undefined && args.seed !== null && !Number.isInteger(args.seed)) {
-      throw new ValueError(`${this.name}: seed must be an integer or null; received ${JSON.stringify(args.seed)}`);
+      throw new ValueError(`${this.name}: seed must be an integer or null; received ${fmtValue(args.seed)}`);
     }
     this.seed = args.seed ?? null;
     this.returnSequences = flag(this.name, 'returnSequences', args.returnSequences, false);

@@ -1,5 +1,5 @@
 // Layers that move pixels without weights: UpSampling2D, ZeroPadding2D, Cropping2D (NHWC).
-import { ShapeError } from '../../core/errors.js';
+import { ShapeError, fmtValue } from '../../core/errors.js';
 import { checkOneOf } from '../../core/options.js';
 import { pair } from '../../ops/conv-geometry.js';
 import { add, mul, sub } from '../../ops/elementwise.js';
@@ -139,7 +139,7 @@ export class Cropping2D extends Layer {
     const [[t, b], [l, r]] = this.cropping;
     const keep = (len: number | null, cut: number) => {
       if (len === null) return null;
-      if (len - cut < 1) throw new ShapeError(`${this.name}: cropping ${JSON.stringify(this.cropping)} removes every pixel of inputs of shape ${formatShape(shape)}`);
+      if (len - cut < 1) throw new ShapeError(`${this.name}: cropping ${fmtValue(this.cropping)} removes every pixel of inputs of shape ${formatShape(shape)}`);
       return len - cut;
     };
     return [n, keep(h, t + b), keep(w, l + r), c];

@@ -1,5 +1,5 @@
 import type { DType } from '../../core/dtype.js';
-import { ShapeError, ValueError } from '../../core/errors.js';
+import { ShapeError, ValueError, fmtValue } from '../../core/errors.js';
 import { add, notEqual } from '../../ops/elementwise.js';
 import { reshape, slice } from '../../ops/shape-ops.js';
 import type { Tensor } from '../../tensor/tensor.js';
@@ -72,7 +72,7 @@ export class PositionalEmbedding extends CompositeLayer {
     this.sequenceLength = positiveInt(this.name, 'sequenceLength', args.sequenceLength);
     this.inputDim = positiveInt(this.name, 'inputDim', args.inputDim);
     this.outputDim = positiveInt(this.name, 'outputDim', args.outputDim);
-    if (args.maskZero !== undefined && typeof args.maskZero !== 'boolean') throw new ValueError(`${this.name}: maskZero must be a boolean; received ${JSON.stringify(args.maskZero)}`);
+    if (args.maskZero !== undefined && typeof args.maskZero !== 'boolean') throw new ValueError(`${this.name}: maskZero must be a boolean; received ${fmtValue(args.maskZero)}`);
     this.maskZero = args.maskZero ?? true;
     this.tokenEmbedding = new Embedding({ ...this.sublayerArgs('token_embedding'), inputDim: this.inputDim, outputDim: this.outputDim });
     this.positionEmbedding = new Embedding({ ...this.sublayerArgs('position_embedding'), inputDim: this.sequenceLength, outputDim: this.outputDim });
@@ -161,7 +161,7 @@ export class TransformerEncoder extends CompositeLayer {
     this.numHeads = positiveInt(this.name, 'numHeads', args.numHeads);
     this.keyDim = args.keyDim === undefined ? this.embedDim : positiveInt(this.name, 'keyDim', args.keyDim);
     const rate = args.dropout ?? 0;
-    if (typeof rate !== 'number' || !(rate >= 0 && rate < 1)) throw new ValueError(`${this.name}: dropout must be a number in [0, 1); received ${JSON.stringify(args.dropout)}`);
+    if (typeof rate !== 'number' || !(rate >= 0 && rate < 1)) throw new ValueError(`${this.name}: dropout must be a number in [0, 1); received ${fmtValue(args.dropout)}`);
     this.dropout = rate;
     this.attention = new MultiHeadAttention({ ...this.sublayerArgs('attention'), numHeads: this.numHeads, keyDim: this.keyDim });
     this.dense1 = new Dense({ ...this.sublayerArgs('dense_1'), units: this.denseDim, activation: 'relu' });

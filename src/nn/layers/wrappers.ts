@@ -1,4 +1,4 @@
-import { ShapeError, ValueError, fmtShape } from '../../core/errors.js';
+import { ShapeError, ValueError, fmtShape, fmtValue } from '../../core/errors.js';
 import { checkOneOf } from '../../core/options.js';
 import { add, div, mul } from '../../ops/elementwise.js';
 import { concat, gather, reshape } from '../../ops/shape-ops.js';
@@ -15,7 +15,7 @@ type LayerSpec = Layer | SerializedLayer;
 function layerFrom(owner: string, what: string, spec: LayerSpec): Layer {
   if (spec instanceof Layer) return spec;
   if (typeof spec === 'object' && spec !== null) return deserializeLayer(spec, `${owner} ${what}`);
-  throw new ValueError(`${owner}: ${what} must be a layer; received ${JSON.stringify(spec)}`);
+  throw new ValueError(`${owner}: ${what} must be a layer; received ${fmtValue(spec)}`);
 }
 
 /** A fresh copy of a layer from its config, with changes (Keras rebuilds wrapped layers this way). */
