@@ -6,10 +6,12 @@
 
 import { readFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
-import { gunzip, gunzipSync } from 'node:zlib';
+import { constants as bufferConstants } from 'node:buffer';
+import { constants, gunzip, gunzipSync } from 'node:zlib';
 import { promisify } from 'node:util';
 import { getBackend } from '../backend/registry.js';
 import { FormatError, ValueError, fmtShape } from '../core/errors.js';
+import { getReadLimits } from '../core/limits.js';
 import { tensor } from '../tensor/create.js';
 import type { Tensor } from '../tensor/tensor.js';
 
@@ -40,11 +42,17 @@ export interface IdxHeader {
 
 const hex = (b: number) => `0x${b.toString(16).padStart(2, '0')}`;
 
+/** The header's fields, and the element count as a bigint: up to eight uint32 factors. */
+interface IdxFields extends IdxHeader {
+  elements: bigint;
+}
+
 /**
- * Parses and validates the header of decompressed IDX bytes, including that the data length is
- * exactly product(shape) × itemSize, so callers may index the values without further checks.
+ * Reads the header's fields from the first bytes of an IDX stream, refusing an element count
+ * past 2^53: such a count has no exact double, so the comparison with the bytes present, and
+ * every loop and index over the values, would be off.
  */
-export function parseIdxHeader(bytes: Uint8Array, path: string, op = 'readIdx'): IdxHeader {
+function readIdxFields(bytes: Uint8Array, path: string, op: string): IdxFields {
   if (bytes.length < 4) {
     throw new FormatError(`${op}: '${path}' is too short for an IDX header: expected at least 4 bytes; received ${bytes.length}`);
   }
@@ -65,15 +73,26 @@ export function parseIdxHeader(bytes: Uint8Array, path: string, op = 'readIdx'):
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const shape: number[] = [];
   for (let d = 0; d < rank; d++) shape.push(view.getUint32(4 + 4 * d, false));
-  // A product of up to eight uint32 values can exceed 2^53; any such file is truncated anyway,
-  // and the comparison below still says so (the expected count is then merely approximate).
-  const expected = shape.reduce((a, b) => a * b, 1) * typeInfo.itemSize;
-  const received = bytes.length - dataOffset;
+  const elements = shape.reduce((a, d) => a * BigInt(d), 1n);
+  if (elements > BigInt(Number.MAX_SAFE_INTEGER)) {
+    throw new FormatError(`${op}: '${path}' declares shape ${fmtShape(shape)} of ${typeInfo.type}, ${elements} elements: more than 2^53 - 1, the most that can be counted exactly`);
+  }
+  return { type: typeInfo.type, itemSize: typeInfo.itemSize, shape, dataOffset, elements };
+}
+
+/**
+ * Parses and validates the header of decompressed IDX bytes, including that the data length is
+ * exactly product(shape) × itemSize, so callers may index the values without further checks.
+ */
+export function parseIdxHeader(bytes: Uint8Array, path: string, op = 'readIdx'): IdxHeader {
+  const { type, itemSize, shape, dataOffset, elements } = readIdxFields(bytes, path, op);
+  const expected = elements * BigInt(itemSize);
+  const received = BigInt(bytes.length - dataOffset);
   if (received !== expected) {
     const problem = received < expected ? 'is truncated' : 'has trailing data';
-    throw new FormatError(`${op}: '${path}' ${problem}: shape ${fmtShape(shape)} of ${typeInfo.type} needs ${expected} data bytes; received ${received}`);
+    throw new FormatError(`${op}: '${path}' ${problem}: shape ${fmtShape(shape)} of ${type} needs ${expected} data bytes; received ${received}`);
   }
-  return { type: typeInfo.type, itemSize: typeInfo.itemSize, shape, dataOffset };
+  return { type, itemSize, shape, dataOffset };
 }
 
 const isGzip = (bytes: Uint8Array) => bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
@@ -88,7 +107,88 @@ function gzipError(op: string, path: string, err: unknown): FormatError {
   return new FormatError(`${op}: '${path}' is a corrupt gzip stream: ${reason}`);
 }
 
-/** The file's bytes, gunzipped when they start with the gzip magic. */
+// zlib's refusal when the output would pass maxOutputLength.
+const isTooLarge = (err: unknown) => err instanceof RangeError || (err as NodeJS.ErrnoException | null)?.code === 'ERR_BUFFER_TOO_LARGE';
+
+// Note [Inflating IDX]
+// A gzip stream expands up to ~1000x, so a 300 KB .gz can honestly hold 300 MB, and the uint8
+// values then become a four times larger int32 (or float32) tensor. So the header is inflated
+// first, on its own, and the whole file is inflated only when what the header declares fits
+// under maxDecodedBytes, counting the inflated bytes and the tensor they become (both are alive
+// together at the end), and never past what the header declares: zlib's maxOutputLength stops it
+// there, whatever the stream holds after.
+//
+// zlib has no synchronous streaming API, so the header is read by inflating growing prefixes of
+// the file with Z_SYNC_FLUSH (which returns what a cut stream inflates to, where Z_FINISH would
+// fail), each probe capped at HEAD_PROBE_BYTES of output. When a doubled prefix overshoots the
+// cap, a binary search between it and the last prefix that gave too little finds one whose
+// output lies between the header's size and the cap; one exists, since a deflate byte inflates
+// to at most ~1 KB, far less than the cap.
+
+const IDX_HEADER_MAX = 4 + 4 * MAX_DIMS;
+const HEAD_PROBE_BYTES = 64 * 1024;
+
+/** The first bytes the gzip stream inflates to: at least IDX_HEADER_MAX, or all of them if it holds fewer. */
+function gunzipHead(raw: Uint8Array): Uint8Array {
+  const probe = (n: number): Uint8Array | null => {
+    try {
+      return gunzipSync(raw.subarray(0, n), { finishFlush: constants.Z_SYNC_FLUSH, maxOutputLength: HEAD_PROBE_BYTES });
+    } catch (err) {
+      if (isTooLarge(err)) return null;
+      throw err;
+    }
+  };
+  let short = 0; // a prefix known to inflate to fewer than IDX_HEADER_MAX bytes
+  let n = Math.min(256, raw.length);
+  for (;;) {
+    const out = probe(n);
+    if (out === null) break;
+    if (out.length >= IDX_HEADER_MAX || n === raw.length) return out;
+    short = n;
+    n = Math.min(2 * n, raw.length);
+  }
+  let long = n; // a prefix known to inflate past HEAD_PROBE_BYTES
+  while (long - short > 1) {
+    const mid = short + Math.floor((long - short) / 2);
+    const out = probe(mid);
+    if (out === null) long = mid;
+    else if (out.length >= IDX_HEADER_MAX) return out;
+    else short = mid;
+  }
+  throw new Error(`one byte at offset ${short} inflates to more than ${HEAD_PROBE_BYTES} bytes`);
+}
+
+/** How many bytes the file may inflate to, from its header, and why (for the error past it). */
+function inflateLimit(raw: Uint8Array, path: string, op: string): { bytes: number; declared: string } {
+  const head = gunzipHead(raw);
+  if (head.length < IDX_HEADER_MAX) {
+    // The whole stream is shorter than the longest header; parseIdxHeader will say what is wrong.
+    return { bytes: IDX_HEADER_MAX, declared: `the ${IDX_HEADER_MAX} bytes of the longest IDX header` };
+  }
+  const { type, itemSize, shape, dataOffset, elements } = readIdxFields(head, path, op);
+  const inflated = BigInt(dataOffset) + elements * BigInt(itemSize);
+  // idxToTensor's output: int32 for the integer types, float32 or float64 for the float ones.
+  const tensor = elements * (itemSize === 8 ? 8n : 4n);
+  const limit = getReadLimits().maxDecodedBytes;
+  if (inflated + tensor > BigInt(limit)) {
+    throw new FormatError(
+      `${op}: '${path}' declares shape ${fmtShape(shape)} of ${type}: ${inflated} bytes to inflate and a ${tensor}-byte tensor, ` +
+      `${inflated + tensor} bytes in all, more than the limit of ${limit} bytes on what a compressed file may decode to (maxDecodedBytes); ` +
+      `if the file is trusted, raise it with st.setReadLimits({ maxDecodedBytes: n })`,
+    );
+  }
+  if (inflated > BigInt(bufferConstants.MAX_LENGTH)) {
+    throw new FormatError(`${op}: '${path}' declares shape ${fmtShape(shape)} of ${type}, ${inflated} bytes once inflated: more than the largest Buffer, ${bufferConstants.MAX_LENGTH} bytes`);
+  }
+  return { bytes: Number(inflated), declared: `the ${inflated} bytes its header declares (shape ${fmtShape(shape)} of ${type})` };
+}
+
+function inflateError(op: string, path: string, err: unknown, declared: string): FormatError {
+  if (isTooLarge(err)) return new FormatError(`${op}: '${path}' inflates past ${declared}: the gzip stream holds trailing data`);
+  return gzipError(op, path, err);
+}
+
+/** The file's bytes, gunzipped when they start with the gzip magic (Note [Inflating IDX]). */
 export async function readMaybeGzip(path: string, op = 'readIdx'): Promise<Uint8Array> {
   checkPath(op, path);
   let raw: Uint8Array;
@@ -98,10 +198,16 @@ export async function readMaybeGzip(path: string, op = 'readIdx'): Promise<Uint8
     throw readError(op, path, err);
   }
   if (!isGzip(raw)) return raw;
+  let limit: { bytes: number; declared: string };
   try {
-    return await gunzipAsync(raw);
+    limit = inflateLimit(raw, path, op);
   } catch (err) {
-    throw gzipError(op, path, err);
+    throw err instanceof FormatError ? err : gzipError(op, path, err);
+  }
+  try {
+    return await gunzipAsync(raw, { maxOutputLength: limit.bytes });
+  } catch (err) {
+    throw inflateError(op, path, err, limit.declared);
   }
 }
 
@@ -114,10 +220,16 @@ export function readMaybeGzipSync(path: string, op = 'readIdx'): Uint8Array {
     throw readError(op, path, err);
   }
   if (!isGzip(raw)) return raw;
+  let limit: { bytes: number; declared: string };
   try {
-    return gunzipSync(raw);
+    limit = inflateLimit(raw, path, op);
   } catch (err) {
-    throw gzipError(op, path, err);
+    throw err instanceof FormatError ? err : gzipError(op, path, err);
+  }
+  try {
+    return gunzipSync(raw, { maxOutputLength: limit.bytes });
+  } catch (err) {
+    throw inflateError(op, path, err, limit.declared);
   }
 }
 

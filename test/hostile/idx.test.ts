@@ -1,0 +1,158 @@
+// Hostile IDX files, generated here: gzip streams that inflate far past the ceiling or past what
+// their header declares, and headers whose dimensions multiply past 2^53. Every one must be
+// refused with a FormatError naming the file and the limit, before the body is inflated
+// (Note [Trust no size] in src/core/limits.ts).
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import * as st from '../../src/index.js';
+
+const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const root = mkdtempSync(join(tmpdir(), 'strata-hostile-idx-'));
+process.on('exit', () => rmSync(root, { recursive: true, force: true }));
+
+const MiB = 1 << 20;
+const UINT8 = 0x08;
+
+function save(name: string, bytes: Uint8Array): string {
+  const path = join(root, name);
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, bytes);
+  return path;
+}
+
+/** An IDX header: 0, 0, type, rank, then each dimension as a big-endian uint32. */
+function idxHeader(type: number, shape: number[]): Uint8Array {
+  const out = new Uint8Array(4 + 4 * shape.length);
+  out[2] = type;
+  out[3] = shape.length;
+  shape.forEach((d, i) => new DataView(out.buffer).setUint32(4 + 4 * i, d, false));
+  return out;
+}
+
+/**
+ * A gzip file that inflates to `header` then `zeros` zero bytes, at about 1 KB per MiB: gzip
+ * members may be concatenated, and one member of a MiB of zeros, repeated, costs nothing to make.
+ */
+function gzipWithZeros(header: Uint8Array, zeros: number): Uint8Array {
+  const mib = gzipSync(Buffer.alloc(MiB));
+  const parts: Uint8Array[] = [gzipSync(header)];
+  for (let i = 0; i < Math.floor(zeros / MiB); i++) parts.push(mib);
+  if (zeros % MiB) parts.push(gzipSync(Buffer.alloc(zeros % MiB)));
+  return new Uint8Array(Buffer.concat(parts));
+}
+
+test('the generator makes what it claims', () => {
+  const inflated = gunzipSync(gzipWithZeros(idxHeader(UINT8, [3 * MiB + 5]), 3 * MiB + 5));
+  assert.equal(inflated.length, 8 + 3 * MiB + 5);
+  assert.deepEqual(Array.from(inflated.subarray(0, 8)), [0, 0, 8, 1, 0, 0x30, 0, 5]);
+});
+
+/** Asserts that readIdx and readIdxSync both throw a FormatError whose message contains every fragment. */
+async function refuses(path: string, fragments: string[]): Promise<void> {
+  const check = (error: Error) => {
+    assert.ok(error instanceof st.FormatError, `expected a FormatError; got ${error.name}: ${error.message}`);
+    for (const fragment of [`'${path}'`, ...fragments]) assert.ok(error.message.includes(fragment), `message lacks '${fragment}': ${error.message}`);
+    return true;
+  };
+  await assert.rejects(() => st.data.readIdx(path), check);
+  assert.throws(() => st.data.readIdxSync(path), check);
+}
+
+async function withLimits(limits: Partial<st.ReadLimits>, body: () => Promise<void>): Promise<void> {
+  const previous = st.setReadLimits(limits);
+  try {
+    await body();
+  } finally {
+    st.setReadLimits(previous);
+  }
+}
+
+const RAISE = 'st.setReadLimits({ maxDecodedBytes';
+
+test('a .gz whose header declares more than maxDecodedBytes is refused before its body is inflated', async () => {
+  // 8 MiB of uint8 in 8 KB; it would become a 32 MiB int32 tensor.
+  const path = save('big.idx.gz', gzipWithZeros(idxHeader(UINT8, [8, MiB]), 8 * MiB));
+  await withLimits({ maxDecodedBytes: MiB }, async () => {
+    await refuses(path, ['[8, 1048576]', 'uint8', 'maxDecodedBytes', String(MiB), RAISE]);
+  });
+  // The ceiling counts the tensor too: inflated and converted, this file needs 40 MiB + 16 bytes.
+  await withLimits({ maxDecodedBytes: 40 * MiB }, async () => {
+    await refuses(path, ['maxDecodedBytes', String(40 * MiB)]);
+  });
+  await withLimits({ maxDecodedBytes: 40 * MiB + 16 }, async () => {
+    assert.deepEqual(st.data.readIdxSync(path).shape, [8, MiB]);
+  });
+});
+
+test('a .gz that inflates past the size its header declares is refused at that size', async () => {
+  // The header says 16 bytes of data; 64 MiB of zeros follow.
+  const path = save('trailing.idx.gz', gzipWithZeros(idxHeader(UINT8, [16]), 64 * MiB));
+  await refuses(path, ['inflates past', '24 bytes', 'header', '[16]']);
+});
+
+test('dimensions whose product passes 2^53 are refused as such, with the exact product, raw or gzipped', async () => {
+  const max = 2 ** 32 - 1;
+  const shape = [max, max, max];
+  const exact = (BigInt(max) ** 3n).toString();
+  const header = idxHeader(UINT8, shape);
+  for (const [name, bytes] of [['overflow.idx', header], ['overflow.idx.gz', gzipSync(header)]] as const) {
+    await refuses(save(name, bytes), [`[${shape.join(', ')}]`, exact, '2^53']);
+  }
+  // Each dimension alone is fine; 2^27 * 2^27 = 2^54 elements is not.
+  await refuses(save('overflow2.idx', idxHeader(UINT8, [2 ** 27, 2 ** 27])), [(2n ** 54n).toString(), '2^53']);
+});
+
+test('the mnist loaders refuse a gzipped image file past the ceiling, naming it', async () => {
+  const folder = join(root, 'fashion');
+  const file = (name: string, bytes: Uint8Array) => save(join('fashion', name), bytes);
+  const images = file('train-images-idx3-ubyte.gz', gzipWithZeros(idxHeader(UINT8, [4096, 28, 28]), 4096 * 28 * 28));
+  file('train-labels-idx1-ubyte.gz', gzipSync(Buffer.concat([idxHeader(UINT8, [4096]), Buffer.alloc(4096)])));
+  file('t10k-images-idx3-ubyte.gz', gzipSync(Buffer.concat([idxHeader(UINT8, [1, 28, 28]), Buffer.alloc(784)])));
+  file('t10k-labels-idx1-ubyte.gz', gzipSync(Buffer.concat([idxHeader(UINT8, [1]), Buffer.alloc(1)])));
+  await withLimits({ maxDecodedBytes: MiB }, async () => {
+    await assert.rejects(() => st.data.fashionMnist({ path: folder }), (error: Error) => {
+      assert.ok(error instanceof st.FormatError, `${error.name}: ${error.message}`);
+      assert.ok(error.message.includes(`'${images}'`) && error.message.includes('maxDecodedBytes'), error.message);
+      return true;
+    });
+  });
+});
+
+test('reading a 300 KB .gz that declares 300 MiB of uint8 allocates almost nothing', () => {
+  const bytes = gzipWithZeros(idxHeader(UINT8, [300 * MiB]), 300 * MiB);
+  assert.ok(bytes.length < 400 * 1024, `${bytes.length} bytes`);
+  const path = save('memory/huge.idx.gz', bytes);
+  const script = save('memory/child.mts', new TextEncoder().encode(`
+    import * as st from ${JSON.stringify(pathToFileURL(join(repo, 'src/index.ts')).href)};
+    const before = process.memoryUsage();
+    const peakBefore = process.resourceUsage().maxRSS;
+    let error = null;
+    try {
+      await st.data.readIdx(${JSON.stringify(path)});
+    } catch (e) {
+      error = { name: e.name, message: e.message };
+    }
+    const after = process.memoryUsage();
+    console.log(JSON.stringify({
+      error,
+      peakGrowth: (process.resourceUsage().maxRSS - peakBefore) * 1024,
+      rssGrowth: after.rss - before.rss,
+      arrayBuffersGrowth: after.arrayBuffers - before.arrayBuffers,
+    }));
+  `));
+  const child = spawnSync(process.execPath, ['--import', 'tsx', script], { cwd: repo, encoding: 'utf8', timeout: 120_000 });
+  assert.equal(child.status, 0, `the child failed (signal ${child.signal}): ${child.stderr}`);
+  const { error, peakGrowth, rssGrowth, arrayBuffersGrowth } = JSON.parse(child.stdout.trim().split('\n').at(-1)!);
+  const mib = (n: number) => `${(n / MiB).toFixed(1)} MiB`;
+  const report = `peak RSS +${mib(peakGrowth)}, RSS +${mib(rssGrowth)}, ArrayBuffers +${mib(arrayBuffersGrowth)}; error: ${JSON.stringify(error)}`;
+  assert.equal(error?.name, 'FormatError', report);
+  assert.ok(error!.message.includes(`'${path}'`) && error!.message.includes('maxDecodedBytes'), report);
+  for (const growth of [peakGrowth, rssGrowth, arrayBuffersGrowth]) assert.ok(growth < 32 * MiB, report);
+});
