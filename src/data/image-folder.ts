@@ -10,7 +10,7 @@ import { checkKeys } from '../core/options.js';
 import { tensor } from '../tensor/create.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { Dataset } from './dataset.js';
-import { decodeImage, resizeBilinearHost, toChannels, type HostImage } from './image.js';
+import { decodeImage, type HostImage } from './image.js';
 
 export interface ImageFolderOptions {
   /** Every image is resized (bilinear) to [height, width]. */
@@ -78,8 +78,7 @@ export function imageFolder(path: string, options: ImageFolderOptions): ImageFol
 
   const load = async (file: string): Promise<HostImage> => {
     const bytes = await readFile(file);
-    const decoded = decodeImage(OP, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), file);
-    return resizeBilinearHost(toChannels(decoded, channels), height, width);
+    return decodeImage(OP, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), file, { channels, size: [height, width], outputCopies: 3 });
   };
   const dataset = new Dataset<{ xs: Tensor; ys: Tensor }>({
     size: files.length,

@@ -3,7 +3,7 @@ import { ValueError } from '../core/errors.js';
 import { checkKeys } from '../core/options.js';
 import { tensor } from '../tensor/create.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { decodeImage, resizeBilinearHost, toChannels } from './image.js';
+import { decodeImage } from './image.js';
 
 export interface ReadImageOptions {
   /** Resize (bilinear) to [height, width]; default: the file's own size. */
@@ -25,8 +25,6 @@ export async function readImage(path: string, options: ReadImageOptions = {}): P
   const bytes = await readFile(path).catch((e: NodeJS.ErrnoException) => {
     throw new ValueError(`readImage: cannot read '${path}' (${e.code ?? e.message})`);
   });
-  let image = decodeImage('readImage', new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), path);
-  image = toChannels(image, options.channels ?? (image.channels >= 3 ? 3 : 1));
-  if (size) image = resizeBilinearHost(image, size[0], size[1]);
+  const image = await decodeImage('readImage', new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), path, { channels: options.channels, size, outputCopies: 3 });
   return tensor(image.data, [image.height, image.width, image.channels], 'float32');
 }
