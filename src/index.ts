@@ -1,6 +1,6 @@
 // The public barrel: `import * as st from 'strata'`. Everything users may rely on is exported
 // here by name; internal helpers stay in their modules.
-import './ops/methods.js';
+import './tensor-methods.js';
 
 export { StrataError, ShapeError, DtypeError, ValueError, FormatError } from './core/errors.js';
 export type { DType, TypedArray } from './core/dtype.js';
@@ -18,7 +18,7 @@ export {
 } from './tensor/create.js';
 
 export { variable, grad, valueAndGrad } from './autograd/functional.js';
-export { noGrad } from './autograd/tape.js';
+export { noGrad } from './tensor/tape.js';
 export { backward, type BackwardOptions } from './autograd/backward.js';
 
 export {

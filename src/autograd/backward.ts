@@ -5,7 +5,7 @@ import { add, cast } from '../ops/elementwise.js';
 import { stopGradient } from '../ops/shape-ops.js';
 import { onesLike } from '../tensor/create.js';
 import { Tensor } from '../tensor/tensor.js';
-import { withGradMode } from './tape.js';
+import { withGradMode } from '../tensor/tape.js';
 import { VJP, type VjpRule } from './vjp.js';
 import type { Primitive } from '../backend/primitives.js';
 

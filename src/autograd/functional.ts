@@ -4,7 +4,7 @@ import { asTensor, type TensorInput } from '../ops/operand.js';
 import { zerosLike } from '../tensor/create.js';
 import { Tensor } from '../tensor/tensor.js';
 import { backpropagate } from './backward.js';
-import { isGradEnabled } from './tape.js';
+import { isGradEnabled } from '../tensor/tape.js';
 
 /** A trainable tensor: a leaf of the tape whose gradient `backward()` accumulates in `.grad`. */
 export function variable(initial: TensorInput, options: { trainable?: boolean } = {}): Tensor {

@@ -1,5 +1,5 @@
 import type { Primitive, PrimitiveAttrs } from '../backend/primitives.js';
-import { isGradEnabled } from './tape.js';
+import { isGradEnabled } from '../tensor/tape.js';
 import {
   planFromAttrs, conv2dPlanned, convBiasGradsPlanned, backpropFilterAndBiasVjp, backpropFilterPlanned, backpropInputPlanned,
 } from '../ops/conv.js';

@@ -10,6 +10,7 @@ import { checkKeys } from '../core/options.js';
 import { FormatError, StrataError, ValueError, fmtShape } from '../core/errors.js';
 import { tensor } from '../tensor/create.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { getReadLimits } from '../core/limits.js';
 import { parseIdxHeader, readMaybeGzip } from './idx.js';
 
 export interface MnistData {
@@ -40,6 +41,11 @@ const FILES = {
 } as const;
 
 type FileKey = keyof typeof FILES;
+
+// The largest of the four files is the 60,000 training images of 28 x 28 bytes: inflated, as
+// float32, and the backend's copy, 9 bytes per pixel at the peak (Note [Inflating IDX]). These are
+// files of an installed package, of known size, so they may pass the default ceiling by that much.
+const KNOWN_PEAK_BYTES = 9 * (16 + 60_000 * 28 * 28);
 
 // x / 255 for every byte value, rounded once to float32: a lookup is the cheapest exact form.
 const BYTE_TO_UNIT = (() => {
@@ -101,7 +107,7 @@ function checkSameCount(op: string, images: Tensor, labels: Tensor, imagesPath: 
 /** Reads the four files concurrently (gunzip runs on libuv's pool) and decodes them. */
 async function loadSplits(op: string, files: Record<FileKey, string>, classNames: readonly string[]): Promise<MnistData> {
   const [trainImages, trainLabels, testImages, testLabels] = await Promise.all(
-    (['trainImages', 'trainLabels', 'testImages', 'testLabels'] as const).map((k) => readMaybeGzip(files[k], op)),
+    (['trainImages', 'trainLabels', 'testImages', 'testLabels'] as const).map((k) => readMaybeGzip(files[k], op, Math.max(getReadLimits().maxDecodedBytes, KNOWN_PEAK_BYTES))),
   );
   const xTrain = decodeImages(op, trainImages, files.trainImages);
   const yTrain = decodeLabels(op, trainLabels, files.trainLabels);

@@ -1,4 +1,4 @@
-import { noGrad } from '../autograd/tape.js';
+import { noGrad } from '../tensor/tape.js';
 import { ShapeError, ValueError, fmtShape, fmtValue } from '../core/errors.js';
 import { checkKeys, checkOneOf } from '../core/options.js';
 import { cast, sigmoid } from '../ops/elementwise.js';

@@ -1,4 +1,4 @@
-import { noGrad } from '../autograd/tape.js';
+import { noGrad } from '../tensor/tape.js';
 import { ShapeError, ValueError, fmtShape, fmtValue } from '../core/errors.js';
 import { checkKeys } from '../core/options.js';
 import { cast, greater, logicalAnd, mul, notEqual } from '../ops/elementwise.js';

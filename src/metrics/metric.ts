@@ -1,4 +1,4 @@
-import { noGrad } from '../autograd/tape.js';
+import { noGrad } from '../tensor/tape.js';
 import { floatType } from '../core/dtype.js';
 import { ShapeError, ValueError, fmtShape, fmtValue } from '../core/errors.js';
 import { cast, mul } from '../ops/elementwise.js';
@@ -32,6 +32,19 @@ export abstract class Metric {
   /** The value over every batch since the last reset (0 before any update, as in Keras). */
   abstract result(): number;
   abstract reset(): void;
+
+  /**
+   * The running state as plain numbers, so an interrupted fit can carry a half-done epoch in a
+   * checkpoint (Note [Exact resume]); undefined for metrics that do not offer it.
+   */
+  getState(): number[] | undefined {
+    return undefined;
+  }
+
+  /** Takes back what getState gave. */
+  setState(_state: readonly number[]): void {
+    throw new ValueError(`${this.name}: this metric cannot restore a saved state`);
+  }
 
   /** The options that rebuild this metric (with its name). */
   getConfig(): Record<string, unknown> {
@@ -157,6 +170,17 @@ export class Mean extends Metric {
     this.total = 0;
     this.count = 0;
   }
+
+  override getState(): number[] {
+    return [this.total, this.count];
+  }
+
+  override setState(state: readonly number[]): void {
+    if (state.length !== 2 || typeof state[0] !== 'number' || typeof state[1] !== 'number') {
+      throw new ValueError(`${this.name}: expected the state [total, count]; received ${fmtValue(state)}`);
+    }
+    [this.total, this.count] = state;
+  }
 }
 
 /**
@@ -215,6 +239,14 @@ export class RenamedMetric extends Metric {
 
   override reset(): void {
     this.inner.reset();
+  }
+
+  override getState(): number[] | undefined {
+    return this.inner.getState();
+  }
+
+  override setState(state: readonly number[]): void {
+    this.inner.setState(state);
   }
 
   override getConfig(): Record<string, unknown> {

@@ -1,5 +1,5 @@
 import { DtypeError, ShapeError, ValueError, fmtShape, fmtValue } from '../core/errors.js';
-import { noGrad } from '../autograd/tape.js';
+import { noGrad } from '../tensor/tape.js';
 import { fmtIndex, isFloat } from '../core/dtype.js';
 import { cast, mul } from '../ops/elementwise.js';
 import { asTensor, type TensorInput } from '../ops/operand.js';

@@ -1,4 +1,4 @@
-import { noGrad } from '../autograd/tape.js';
+import { noGrad } from '../tensor/tape.js';
 import { isFloat } from '../core/dtype.js';
 import { DtypeError, ShapeError, ValueError, fmtShape, fmtValue } from '../core/errors.js';
 import { cast, div, mul } from '../ops/elementwise.js';

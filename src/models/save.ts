@@ -7,10 +7,18 @@ import { encodeSafetensors, type NamedTensor } from '../io/safetensors.js';
 import { serializeLayer } from '../nn/registry.js';
 import { tensor } from '../tensor/create.js';
 import { FORMAT, FORMAT_VERSION, MODEL_FILE, listedFiles, parseManifest, type Manifest } from './manifest.js';
-import type { Model } from './model.js';
+import type { Layer } from '../nn/layer.js';
+import type { Optimizer } from '../optimizers/optimizer.js';
+
+/** What a save needs of a model (Model satisfies it; named here so save.ts sits below model.ts). */
+export interface SavableModel extends Layer {
+  readonly optimizer: Optimizer | null;
+  getCompileConfig(): Record<string, unknown> | null;
+  getUserDefinedMetadata(): Record<string, unknown> | undefined;
+}
 
 /** The key of each weight in the weights file: its layer path, made unique if two layers share a name. */
-export function weightKeys(model: Model): string[] {
+export function weightKeys(model: Layer): string[] {
   const used = new Map<string, number>();
   return model.weights.map((w) => {
     const n = used.get(w.path) ?? 0;
@@ -67,7 +75,7 @@ export interface SaveOptions {
   userDefinedMetadata?: Record<string, unknown>;
 }
 
-function optimizerState(model: Model, keys: string[]): NamedTensor[] | null {
+function optimizerState(model: SavableModel, keys: string[]): NamedTensor[] | null {
   const optimizer = model.optimizer;
   if (!optimizer) return null;
   const state: NamedTensor[] = [{ name: 'iterations', tensor: tensor(optimizer.iterations, [], 'int32') }];
@@ -78,7 +86,7 @@ function optimizerState(model: Model, keys: string[]): NamedTensor[] | null {
 }
 
 /** Writes the model folder as Note [Atomic model saves] describes. */
-export async function saveModel(model: Model, dir: string, options: SaveOptions = {}): Promise<void> {
+export async function saveModel(model: SavableModel, dir: string, options: SaveOptions = {}): Promise<void> {
   if (typeof dir !== 'string' || dir === '') throw new ValueError(`${model.name}.save: path must be a non-empty string; received ${JSON.stringify(dir)}`);
   if (!model.built) throw new ValueError(`${model.name}.save: the model has no weights yet; call it on data, fit it, or give its first layer an inputShape`);
   const metadata = options.userDefinedMetadata ?? model.getUserDefinedMetadata();

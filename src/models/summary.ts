@@ -2,7 +2,12 @@ import type { DType } from '../core/dtype.js';
 import { InputLayer } from '../nn/layers/input.js';
 import type { Layer, LayerWeight } from '../nn/layer.js';
 import { formatShape, type Node } from '../nn/symbolic.js';
-import type { Model } from './model.js';
+
+/** What the table needs of a model (Model satisfies it; named here so summary.ts sits below model.ts). */
+export interface SummarizedModel extends Layer {
+  readonly graphNodes: readonly Node[];
+  readonly layers: Layer[];
+}
 
 export interface SummaryOptions {
   /** Where lines go (default console.log); summary() also returns the text. */
@@ -37,7 +42,7 @@ interface Row {
  * for functional models, the layers it reads from), then total, trainable and non-trainable
  * parameter counts with their size in memory.
  */
-export function summary(model: Model, options: SummaryOptions = {}): string {
+export function summary(model: SummarizedModel, options: SummaryOptions = {}): string {
   const functional = model.className !== 'Sequential';
   const inGraph = new Set(model.graphNodes);
   const nodesOf = (layer: Layer): Node[] => layer.inboundNodes.filter((n) => inGraph.has(n));
@@ -81,6 +86,6 @@ export function summary(model: Model, options: SummaryOptions = {}): string {
   return text;
 }
 
-function nodeIndex(model: Model, node: Node): number {
+function nodeIndex(model: SummarizedModel, node: Node): number {
   return Math.max(model.graphNodes.filter((n) => n.layer === node.layer).indexOf(node), 0);
 }

@@ -1,8 +1,8 @@
 import { backpropagate } from '../autograd/backward.js';
 import { disposeGraph } from '../autograd/release.js';
-import { noGrad } from '../autograd/tape.js';
+import { noGrad } from '../tensor/tape.js';
 import { CallbackList } from '../callbacks/callback-list.js';
-import type { Logs, TrainingParams } from '../callbacks/callback.js';
+import type { CallbackModel, Logs, TrainingParams } from '../callbacks/callback.js';
 import type { History } from '../callbacks/history.js';
 import { ValueError, fmtValue } from '../core/errors.js';
 import { checkKeys, checkOneOf } from '../core/options.js';
@@ -19,8 +19,9 @@ import { ArrayData, assertFinite, checkBatchSize, checkSparseLabels, toTensorLis
 import { checkSampleWeight, classWeightsToSampleWeights, classWeightTable, weightedLoss } from './sample-weights.js';
 import { arrayBatches, DatasetEpochs, isDataset, type Batch } from './batch-source.js';
 import type { Dataset } from '../data/dataset.js';
+import type { Layer } from '../nn/layer.js';
+import type { SymbolicTensor } from '../nn/symbolic.js';
 import type { CompileArgs, EvaluateArgs, FitArgs, PerOutput, PredictArgs, TestOnBatchArgs, TrainingPosition, TrainOnBatchArgs } from './training-args.js';
-import type { Model } from './model.js';
 
 export type { XInput, YInput } from './data-adapter.js';
 export type { ClassWeight } from './sample-weights.js';
@@ -32,6 +33,16 @@ export type { CompileArgs, FitArgs, TrainingPosition, EvaluateArgs, TrainOnBatch
 function validationBatches(source: ArrayData | DatasetEpochs, batchSize: number): Iterable<Batch> | AsyncIterable<Batch> {
   return source instanceof ArrayData ? arrayBatches(source, batchSize, undefined, 0) : source.epoch();
 }
+
+/**
+ * What the trainer needs of a model (Model satisfies it). Named here, not imported from
+ * model.ts, so the trainer sits below the model that owns it: model.ts imports trainer.ts, never
+ * the other way round.
+ */
+export type TrainableModel = Layer & CallbackModel & {
+  readonly inputs: readonly SymbolicTensor[];
+  readonly outputs: readonly SymbolicTensor[];
+};
 
 const FIT_KEYS = ['stepsPerEpoch', 'epochs', 'batchSize', 'validationSplit', 'validationData', 'validationBatchSize', 'shuffle', 'callbacks', 'verbose', 'initialEpoch', 'onNonFinite', 'resumeFrom', 'sampleWeight', 'classWeight'];
 
@@ -91,7 +102,7 @@ export class Trainer {
   position: TrainingPosition | null = null;
   private readonly outputs: OutputSpec[];
 
-  constructor(private readonly model: Model, args: CompileArgs) {
+  constructor(private readonly model: TrainableModel, args: CompileArgs) {
     checkKeys('compile', args, ['optimizer', 'loss', 'metrics', 'lossWeights', 'weightedMetrics']);
     if (args.loss === undefined) throw new ValueError(`compile: a loss is required, e.g. loss: 'sparseCategoricalCrossentropy'`);
     this.optimizer = getOptimizer(args.optimizer ?? 'rmsprop');
@@ -408,7 +419,7 @@ export class Trainer {
   }
 
   /** Inference in batches, outputs joined along the batch axis; needs no compile. */
-  static predict(model: Model, x: XInput, args: PredictArgs): Tensor | Tensor[] {
+  static predict(model: TrainableModel, x: XInput, args: PredictArgs): Tensor | Tensor[] {
     checkKeys('predict', args, ['batchSize']);
     const batchSize = checkBatchSize('predict', args.batchSize ?? 32);
     const xs = toTensorList('predict', 'x', x);

@@ -1,14 +1,22 @@
 import { variable } from '../autograd/functional.js';
-import { noGrad } from '../autograd/tape.js';
+import { noGrad } from '../tensor/tape.js';
 import { bytesPerElement, isDType, type DType } from '../core/dtype.js';
 import { ShapeError, ValueError, fmtShape, fmtValue } from '../core/errors.js';
 import { checkKeys } from '../core/options.js';
+import { cast } from '../ops/elementwise.js';
 import { asTensor, type TensorInput } from '../ops/operand.js';
 import { Tensor } from '../tensor/tensor.js';
 import { getInitializer, type InitializerIdentifier } from './initializers.js';
 import { getRegularizer, type Regularizer } from './regularizers.js';
 import { getMask, setMask } from './masking.js';
 import { Node, SymbolicTensor, formatShape, isSymbolic, type Shape } from './symbolic.js';
+
+// Note [The layer type of graph nodes] (symbolic.ts): a node's layer is a Layer.
+declare module './symbolic.js' {
+  interface GraphTypes {
+    layer: Layer;
+  }
+}
 
 /** Options every layer takes (Keras's base-layer arguments). */
 export interface LayerArgs {
@@ -208,7 +216,7 @@ export abstract class Layer {
         throw new ShapeError(`${this.name}.setWeights: weight ${ws[i].path} has shape ${fmtShape(w.shape)}; received ${fmtShape(t.shape)}`);
       }
     });
-    noGrad(() => tensors.forEach((t, i) => ws[i].value.assign(t.dtype === ws[i].value.dtype ? t : t.cast(ws[i].value.dtype))));
+    noGrad(() => tensors.forEach((t, i) => ws[i].value.assign(t.dtype === ws[i].value.dtype ? t : cast(t, ws[i].value.dtype))));
   }
 
   /** The number of scalars in the weights. */

@@ -1,5 +1,15 @@
 import type { DType } from '../core/dtype.js';
-import type { Layer } from './layer.js';
+
+// Note [The layer type of graph nodes]
+// A node records the layer that made it, and layer.ts builds nodes: the two types refer to each
+// other. So that the files do not (layer.ts imports this file, never the reverse), the layer type
+// is left open here and layer.ts fills it in by declaration merging
+// (`declare module './symbolic.js' { interface GraphTypes { layer: Layer } }`).
+/** Types the files above this one supply; see Note [The layer type of graph nodes]. */
+// eslint-disable-next-line @typescript-eslint/no-empty-interface
+export interface GraphTypes {}
+/** The class of the layers that make nodes: Layer, once nn/layer.ts is loaded. */
+export type GraphLayer = GraphTypes extends { layer: infer L } ? L : never;
 
 /** A shape whose entries may be unknown (null): the batch axis of a symbolic tensor is. */
 export type Shape = readonly (number | null)[];
@@ -11,7 +21,7 @@ export type Shape = readonly (number | null)[];
  */
 export class Node {
   constructor(
-    readonly layer: Layer,
+    readonly layer: GraphLayer,
     readonly inputs: readonly SymbolicTensor[],
     readonly outputs: SymbolicTensor[],
     readonly callArgs: Record<string, unknown>,
@@ -51,7 +61,7 @@ export class SymbolicTensor {
     return this.shape.length;
   }
 
-  get sourceLayer(): Layer {
+  get sourceLayer(): GraphLayer {
     return this.node.layer;
   }
 

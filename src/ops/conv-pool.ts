@@ -1,5 +1,5 @@
 import type { Conv2dAttrs, Pool2dAttrs } from '../backend/primitives.js';
-import { isGradEnabled } from '../autograd/tape.js';
+import { isGradEnabled } from '../tensor/tape.js';
 import { checkKeys } from '../core/options.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { checkNhwc } from './conv-geometry.js';

@@ -1,4 +1,4 @@
-import { isGradEnabled } from '../autograd/tape.js';
+import { isGradEnabled } from '../tensor/tape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { add, div, mul, neg, pow, rsqrt, sub } from './elementwise.js';
 import { unpackPair } from './normalization-fused.js';

@@ -10,7 +10,7 @@ import { oneHot } from './nn.js';
 import { extractPatches, foldPatches, type Windows } from './patches.js';
 import { argMax, max, sum } from './reduction.js';
 import { hasKernel, runPrimitive } from './run.js';
-import { isGradEnabled } from '../autograd/tape.js';
+import { isGradEnabled } from '../tensor/tape.js';
 import { reshape, transpose } from './shape-ops.js';
 import { floatType } from '../core/dtype.js';
 

@@ -1,5 +1,5 @@
 import { ShapeError, ValueError, fmtShape } from '../core/errors.js';
-import { isGradEnabled } from '../autograd/tape.js';
+import { isGradEnabled } from '../tensor/tape.js';
 import type { RecurrentCell } from '../backend/primitives.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { add } from './elementwise.js';

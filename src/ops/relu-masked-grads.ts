@@ -1,4 +1,4 @@
-import { isGradEnabled } from '../autograd/tape.js';
+import { isGradEnabled } from '../tensor/tape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { hasKernel } from './run.js';
 import { maxPool2dGrad, type PoolPlan } from './pool.js';

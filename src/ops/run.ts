@@ -1,6 +1,6 @@
 import type { Backend, TensorInfo } from '../backend/backend.js';
 import type { OptionalPrimitive, Primitive, PrimitiveAttrs } from '../backend/primitives.js';
-import { record } from '../autograd/tape.js';
+import { record } from '../tensor/tape.js';
 import type { DType } from '../core/dtype.js';
 import { DtypeError, ValueError } from '../core/errors.js';
 import { getBackend } from '../backend/registry.js';

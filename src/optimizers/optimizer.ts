@@ -1,11 +1,11 @@
 import type { FusedUpdate } from '../backend/backend.js';
 import { backpropagate } from '../autograd/backward.js';
-import { noGrad } from '../autograd/tape.js';
+import { noGrad } from '../tensor/tape.js';
 import { isFloat } from '../core/dtype.js';
 import { ShapeError, ValueError, fmtShape, fmtValue } from '../core/errors.js';
 import { checkKeys } from '../core/options.js';
 import { shapesEqual } from '../core/shape.js';
-import { cast, clip, div, minimum, mul, sqrt, sub } from '../ops/elementwise.js';
+import { add, cast, clip, div, minimum, mul, sqrt, sub } from '../ops/elementwise.js';
 import { sum } from '../ops/reduction.js';
 import { full, tensor, zerosLike } from '../tensor/create.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -185,7 +185,7 @@ export abstract class Optimizer {
     const scaleTo = (g: Tensor, norm: Tensor, limit: number) => mul(g, minimum(div(limit, norm), 1));
     if (clipNorm !== undefined) return grads.map((g) => scaleTo(g, sqrt(sum(mul(g, g))), clipNorm));
     if (globalClipNorm !== undefined && grads.length) {
-      const norm = sqrt(grads.map((g) => sum(mul(g, g))).reduce((a, b) => a.add(b)));
+      const norm = sqrt(grads.map((g) => sum(mul(g, g))).reduce((a, b) => add(a, b)));
       return grads.map((g) => scaleTo(g, norm, globalClipNorm));
     }
     return grads;

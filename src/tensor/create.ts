@@ -84,7 +84,9 @@ export function tensor(values: TensorLike, shape?: readonly number[], dtype?: DT
   // (Note [int32 holds what it is given, or refuses] in core/dtype.ts).
   if (dt === 'int32' && !(flat instanceof Int32Array || flat instanceof Uint8Array)) checkInt32Values('tensor', flat, finalShape);
   const backend = backendFor('tensor', dt);
-  return new Tensor(backend.upload(toTypedArray(flat, dt), dt), finalShape, dt, backend);
+  // upload copies (and converts) a TypedArray itself: converting here too would hold a third copy
+  // of a large array at the peak (a data set read from a file).
+  return new Tensor(backend.upload(isTypedArray(flat) ? flat : toTypedArray(flat, dt), dt), finalShape, dt, backend);
 }
 
 export function full(shape: readonly number[], value: number, dtype: DType = 'float32'): Tensor {

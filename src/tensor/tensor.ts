@@ -18,7 +18,7 @@ let nextId = 0;
 
 /**
  * An n-dimensional array on one backend. Tensors are immutable values: every op returns a new
- * tensor. Methods for the ops (`x.add(y)`) are installed by ops/methods.ts.
+ * tensor. Methods for the ops (`x.add(y)`) are installed by src/tensor-methods.ts.
  */
 export class Tensor {
   readonly id = nextId++;

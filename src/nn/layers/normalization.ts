@@ -1,4 +1,4 @@
-import { noGrad } from '../../autograd/tape.js';
+import { noGrad } from '../../tensor/tape.js';
 import { ValueError, fmtValue } from '../../core/errors.js';
 import { add, mul } from '../../ops/elementwise.js';
 import { batchNorm, batchNormTraining, normalize } from '../../ops/normalization.js';

@@ -1,9 +1,9 @@
-import { noGrad } from '../../autograd/tape.js';
+import { noGrad } from '../../tensor/tape.js';
 import { variable } from '../../autograd/functional.js';
 import { ShapeError, ValueError, fmtShape, fmtValue } from '../../core/errors.js';
 import { add, cast, div, greaterEqual, mul, where } from '../../ops/elementwise.js';
 import { matmul } from '../../ops/linalg.js';
-import { isGradEnabled } from '../../autograd/tape.js';
+import { isGradEnabled } from '../../tensor/tape.js';
 import { gather, reshape, slice, stack, transpose } from '../../ops/shape-ops.js';
 import { randomUniform, tensor, zeros } from '../../tensor/create.js';
 import { Tensor } from '../../tensor/tensor.js';

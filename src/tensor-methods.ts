@@ -1,12 +1,12 @@
-import { backward, type BackwardOptions } from '../autograd/backward.js';
-import type { DType } from '../core/dtype.js';
-import { Tensor } from '../tensor/tensor.js';
-import * as E from './elementwise.js';
-import * as L from './linalg.js';
-import * as N from './nn.js';
-import type { TensorInput } from './operand.js';
-import * as R from './reduction.js';
-import * as S from './shape-ops.js';
+import { backward, type BackwardOptions } from './autograd/backward.js';
+import type { DType } from './core/dtype.js';
+import { Tensor } from './tensor/tensor.js';
+import * as E from './ops/elementwise.js';
+import * as L from './ops/linalg.js';
+import * as N from './ops/nn.js';
+import type { TensorInput } from './ops/operand.js';
+import * as R from './ops/reduction.js';
+import * as S from './ops/shape-ops.js';
 
 // Note [Tensor methods]
 // Ops are functions first (st.add(a, b)); the methods that read naturally in a chain
@@ -14,7 +14,7 @@ import * as S from './shape-ops.js';
 
 type Axis = R.Axis;
 
-declare module '../tensor/tensor.js' {
+declare module './tensor/tensor.js' {
   interface Tensor {
     add(b: TensorInput): Tensor;
     sub(b: TensorInput): Tensor;

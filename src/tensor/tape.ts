@@ -1,6 +1,6 @@
 import type { Primitive, PrimitiveAttrs } from '../backend/primitives.js';
 import { isFloat } from '../core/dtype.js';
-import type { Tensor } from '../tensor/tensor.js';
+import type { Tensor } from './tensor.js';
 
 // Note [The tape]
 // The tape is not a separate list: each result computed while recording keeps a node naming its
