@@ -31,16 +31,21 @@ function firstTooDeep(bytes: Uint8Array, limit: number): number | null {
   return null;
 }
 
+/** Refuses JSON bytes whose arrays and objects nest deeper than `getReadLimits().maxJsonDepth`. */
+export function checkJsonDepth(bytes: Uint8Array, file: string, what = ''): void {
+  const limit = getReadLimits().maxJsonDepth;
+  const line = firstTooDeep(bytes, limit);
+  if (line !== null) {
+    throw new FormatError(`${file}: ${what}line ${line}: arrays and objects nest deeper than the limit of ${limit} levels (maxJsonDepth); raise it with st.setReadLimits({maxJsonDepth}) if the file is trusted`);
+  }
+}
+
 /**
  * Parses UTF-8 JSON bytes from `file`, refusing nesting deeper than `getReadLimits().maxJsonDepth`
  * and invalid UTF-8 or JSON with a FormatError that names the file.
  */
 export function parseJsonFile(bytes: Uint8Array, file: string): unknown {
-  const limit = getReadLimits().maxJsonDepth;
-  const line = firstTooDeep(bytes, limit);
-  if (line !== null) {
-    throw new FormatError(`${file}: line ${line}: arrays and objects nest deeper than the limit of ${limit} levels (maxJsonDepth); raise it with st.setReadLimits({maxJsonDepth}) if the file is trusted`);
-  }
+  checkJsonDepth(bytes, file);
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);

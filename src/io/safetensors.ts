@@ -19,6 +19,7 @@
 import { readFile } from 'node:fs/promises';
 import { getBackend } from '../backend/registry.js';
 import { bytesPerElement, type DType, type TypedArray } from '../core/dtype.js';
+import { checkJsonDepth } from './bounded-json.js';
 import { FormatError, StrataError, ValueError, fmtShape } from '../core/errors.js';
 import { sizeOf } from '../core/shape.js';
 import { tensor as makeTensor } from '../tensor/create.js';
@@ -225,6 +226,7 @@ function parseHeader(bytes: Uint8Array, file: string): { entries: Entry[]; metad
   if (8 + headerLength > bytes.byteLength) {
     throw new FormatError(`${file}: header length is ${headerLength} bytes, but only ${bytes.byteLength - 8} bytes follow the length field (file truncated)`);
   }
+  checkJsonDepth(bytes.subarray(8, 8 + headerLength), file, 'header ');
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes.subarray(8, 8 + headerLength));
