@@ -6,7 +6,15 @@ import { verbosity } from './check-options.js';
 import { clearLiveLine, formatDuration, formatLogValue, setLiveLine, type LiveLine } from './output.js';
 
 /** Where the bar writes: a writable stream, a terminal when `isTTY` is true. */
-export type ProgressStream = NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+/**
+ * Where the bar writes: process.stdout or anything that writes text like it. Declared by shape,
+ * not as NodeJS.WritableStream, so a user's project needs no @types/node to use Strata's types.
+ */
+export interface ProgressStream {
+  write(chunk: string): unknown;
+  isTTY?: boolean;
+  columns?: number;
+}
 
 export interface ProgressBarOptions {
   /** 1: a live bar on a terminal (one line per epoch elsewhere); 2: one line per epoch. Default 1. */
@@ -186,7 +194,7 @@ export class ProgressBar extends BaseCallback implements LiveLine {
 
   private startBar(): void {
     this.bar = new UnrefTimerBar({
-      stream: this.stream,
+      stream: this.stream as NodeJS.WritableStream, // cli-progress writes text only, as the interface says
       format: () => this.liveLine(),
       clearOnComplete: true,
       hideCursor: false,
