@@ -545,6 +545,22 @@ describe('corrupt, truncated and foreign files', () => {
     await stillLoads();
   });
 
+  it('a weights file whose header lacks a weight names the missing weight', async () => {
+    const file = await dataName(dir, 'weights');
+    const state = decodeSafetensors(await readFile(join(dir, file)), file);
+    const without = encodeSafetensors(state.order.filter((n) => n !== 'out/bias').map((name) => ({ name, tensor: state.tensors.get(name)! })));
+    await withReplacedData(dir, 'weights', without, () => rejectsLoad(dir, file, [/missing tensor 'out\/bias' \(needed by the weights model\.json lists\)/]));
+    // Without its header entry but with its bytes left in place, the data section has a gap: still named.
+    const original = await readFile(join(dir, file));
+    const headerLength = Number(new DataView(original.buffer, original.byteOffset, 8).getBigUint64(0, true));
+    const header = JSON.parse(original.subarray(8, 8 + headerLength).toString('utf8'));
+    delete header['out/bias'];
+    const text = JSON.stringify(header).padEnd(headerLength, ' ');
+    const gap = Buffer.concat([original.subarray(0, 8), Buffer.from(text, 'utf8'), original.subarray(8 + headerLength)]);
+    await withReplacedData(dir, 'weights', gap, () => rejectsLoad(dir, file, [/missing tensor 'out\/bias'/]));
+    await stillLoads();
+  });
+
   it('optimizer state that does not fit: extra entries, a bad iteration count', async () => {
     const file = await dataName(dir, 'optimizer');
     const state = decodeSafetensors(await readFile(join(dir, file)), file);

@@ -323,12 +323,22 @@ function unreadableDtype(file: string, e: Entry): FormatError {
 /**
  * Parses a safetensors file held in memory into fresh tensors on the current backend (see
  * readValues for dtype conversions). `file` names the source in error messages. Throws
- * FormatError for anything malformed (Note [Safetensors validation]).
+ * FormatError for anything malformed (Note [Safetensors validation]). `expected` names tensors
+ * the caller needs: one the header lacks is reported by name, before the data section's layout
+ * (whose gap it would otherwise show up as).
  */
-export function decodeSafetensors(bytes: Uint8Array, file: string): DecodedSafetensors {
+export function decodeSafetensors(bytes: Uint8Array, file: string, expected: { names: readonly string[]; by: string } | null = null): DecodedSafetensors {
   assertLittleEndianHost('decodeSafetensors');
   if (!(bytes instanceof Uint8Array)) throw new ValueError(`decodeSafetensors: bytes must be a Uint8Array; received ${describe(bytes)}`);
   const { entries, metadata, dataStart } = parseHeader(bytes, file);
+  if (expected) {
+    const present = new Set(entries.map((e) => e.name));
+    const missing = expected.names.filter((n) => !present.has(n));
+    if (missing.length) {
+      const listed = missing.slice(0, 5).map((n) => `'${n}'`).join(', ') + (missing.length > 5 ? ` and ${missing.length - 5} more` : '');
+      throw new FormatError(`${file}: missing ${missing.length === 1 ? 'tensor' : `${missing.length} tensors`} ${listed} (needed by ${expected.by})`);
+    }
+  }
   const sorted = checkCoverage(file, entries, bytes.byteLength - dataStart);
   // Refuse unloadable dtypes before creating any tensor.
   const refused = sorted.find((e) => !READABLE.includes(e.dtype));

@@ -93,7 +93,7 @@ export async function loadModel(dir: string, options: LoadOptions = {}): Promise
   // Decoding allocates no more than the file holds (safetensors checks every offset against its
   // length); the architecture may then create weights only within the file's size, so a config
   // claiming 2^28 units is refused before its initializer fills gigabytes.
-  const tensors = decodeSafetensors(weights, weightsFile).tensors;
+  const tensors = decodeSafetensors(weights, weightsFile, { names: manifest.weights.map((w) => w.key), by: `the weights ${MODEL_FILE} lists` }).tensors;
   const model = inFile(modelFile, () => withWeightBudget(weights.byteLength, `the weights in ${weightsFile}`, () => deserializeLayer(manifest.model, 'model')));
   if (!(model instanceof Model)) throw new FormatError(`${modelFile}: the top-level entry is a ${model.className} layer, not a model`);
   model.setWeights(readWeights(model, manifest, modelFile, weightsFile, tensors));
