@@ -1,17 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as st from '../src/index.js';
-import { withBackend } from './helpers.js';
-
-/** Asserts that `f` throws `cls` and that the message matches every pattern. */
-function throwsWith(f: () => unknown, cls: new (...a: never[]) => Error, ...patterns: RegExp[]): void {
-  assert.throws(f, (e: unknown) => {
-    assert.ok(e instanceof cls, `expected ${cls.name}, got ${(e as Error)?.constructor?.name}: ${(e as Error)?.message}`);
-    assert.ok(e instanceof st.StrataError);
-    for (const p of patterns) assert.match((e as Error).message, p);
-    return true;
-  });
-}
+import { withBackend, throwsWith } from './helpers.js';
 
 describe('bad input raises the documented error class with a message naming what was received', () => {
   it('matmul with mismatched inner dimensions names both shapes', () => {

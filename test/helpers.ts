@@ -88,3 +88,23 @@ export function checkGradient(f: (...xs: st.Tensor[]) => st.Tensor, inputs: st.T
     assertClose(analytic, numeric, rtol, atol, `${what} (input ${k})`);
   });
 }
+
+/** Asserts that `f` throws `cls` (a StrataError) and that the message matches every pattern. */
+export function throwsWith(f: () => unknown, cls: new (...a: never[]) => Error, ...patterns: RegExp[]): void {
+  assert.throws(f, (e: unknown) => {
+    assert.ok(e instanceof cls, `expected ${cls.name}, got ${(e as Error)?.constructor?.name}: ${(e as Error)?.message}`);
+    assert.ok(e instanceof st.StrataError);
+    for (const p of patterns) assert.match((e as Error).message, p);
+    return true;
+  });
+}
+
+/** The promise form of throwsWith. */
+export async function rejectsWith(f: () => Promise<unknown>, cls: new (...a: never[]) => Error, ...patterns: RegExp[]): Promise<void> {
+  await assert.rejects(f, (e: unknown) => {
+    assert.ok(e instanceof cls, `expected ${cls.name}, got ${(e as Error)?.constructor?.name}: ${(e as Error)?.message}`);
+    assert.ok(e instanceof st.StrataError);
+    for (const p of patterns) assert.match((e as Error).message, p);
+    return true;
+  });
+}

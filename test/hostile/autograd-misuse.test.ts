@@ -5,27 +5,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as st from '../../src/index.js';
-import { withBackend, withBackendAsync } from '../helpers.js';
+import { withBackend, withBackendAsync, throwsWith, rejectsWith } from '../helpers.js';
 
 const BACKENDS = st.backends().filter((b) => b.available).map((b) => b.name);
-
-/** Asserts that `f` throws `cls` (a StrataError) and that the message matches every pattern. */
-function throwsWith(f: () => unknown, cls: new (...a: never[]) => Error, ...patterns: RegExp[]): void {
-  assert.throws(f, (e: unknown) => {
-    assert.ok(e instanceof cls, `expected ${cls.name}, got ${(e as Error)?.constructor?.name}: ${(e as Error)?.message}`);
-    assert.ok(e instanceof st.StrataError);
-    for (const p of patterns) assert.match((e as Error).message, p);
-    return true;
-  });
-}
-
-async function rejectsWith(f: () => Promise<unknown>, cls: new (...a: never[]) => Error, ...patterns: RegExp[]): Promise<void> {
-  await assert.rejects(f, (e: unknown) => {
-    assert.ok(e instanceof cls, `expected ${cls.name}, got ${(e as Error)?.constructor?.name}: ${(e as Error)?.message}`);
-    for (const p of patterns) assert.match((e as Error).message, p);
-    return true;
-  });
-}
 
 const grad = (w: st.Tensor) => Array.from(w.grad!.dataSync());
 const SECOND_BACKWARD = [st.ValueError, /^backward: the graph behind this tensor was already used by a backward\(\) call that did not keep it/, /a second time/, /new forward pass/, /retainGraph: true/] as const;

@@ -5,15 +5,13 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { dirname, join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import * as st from '../../src/index.js';
+import { measureInChild } from './measure.js';
 
-const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const root = mkdtempSync(join(tmpdir(), 'strata-hostile-idx-'));
 process.on('exit', () => rmSync(root, { recursive: true, force: true }));
 
@@ -130,27 +128,7 @@ test('reading a 300 KB .gz that declares 300 MiB of uint8 allocates almost nothi
   const bytes = gzipWithZeros(idxHeader(UINT8, [300 * MiB]), 300 * MiB);
   assert.ok(bytes.length < 400 * 1024, `${bytes.length} bytes`);
   const path = save('memory/huge.idx.gz', bytes);
-  const script = save('memory/child.mts', new TextEncoder().encode(`
-    import * as st from ${JSON.stringify(pathToFileURL(join(repo, 'src/index.ts')).href)};
-    const before = process.memoryUsage();
-    const peakBefore = process.resourceUsage().maxRSS;
-    let error = null;
-    try {
-      await st.data.readIdx(${JSON.stringify(path)});
-    } catch (e) {
-      error = { name: e.name, message: e.message };
-    }
-    const after = process.memoryUsage();
-    console.log(JSON.stringify({
-      error,
-      peakGrowth: (process.resourceUsage().maxRSS - peakBefore) * 1024,
-      rssGrowth: after.rss - before.rss,
-      arrayBuffersGrowth: after.arrayBuffers - before.arrayBuffers,
-    }));
-  `));
-  const child = spawnSync(process.execPath, ['--import', 'tsx', script], { cwd: repo, encoding: 'utf8', timeout: 120_000 });
-  assert.equal(child.status, 0, `the child failed (signal ${child.signal}): ${child.stderr}`);
-  const { error, peakGrowth, rssGrowth, arrayBuffersGrowth } = JSON.parse(child.stdout.trim().split('\n').at(-1)!);
+  const { error, peakGrowth, rssGrowth, arrayBuffersGrowth } = measureInChild(`await st.data.readIdx(${JSON.stringify(path)})`);
   const mib = (n: number) => `${(n / MiB).toFixed(1)} MiB`;
   const report = `peak RSS +${mib(peakGrowth)}, RSS +${mib(rssGrowth)}, ArrayBuffers +${mib(arrayBuffersGrowth)}; error: ${JSON.stringify(error)}`;
   assert.equal(error?.name, 'FormatError', report);

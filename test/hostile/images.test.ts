@@ -6,16 +6,14 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { dirname, join } from 'node:path';
 import { constants, crc32, deflateRawSync, deflateSync, inflateSync } from 'node:zlib';
 import jpeg from 'jpeg-js';
 import * as st from '../../src/index.js';
+import { measureInChild } from './measure.js';
 
-const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const root = mkdtempSync(join(tmpdir(), 'strata-hostile-images-'));
 process.on('exit', () => rmSync(root, { recursive: true, force: true }));
 
@@ -230,42 +228,18 @@ test('a JPEG within maxImagePixels that would take more than maxDecodedBytes to 
 
 // --- Memory -------------------------------------------------------------------------------
 
-/**
- * Reads `path` with st.data.readImage in a fresh process and returns the error it raised and how
- * much its peak resident size and ArrayBuffer memory grew during the read. A child process,
- * because the peak (getrusage's maxrss) of this one is shared by every test in the file.
- */
+/** Reads `path` with st.data.readImage in a fresh process (measure.ts): the error, the shape, the memory growth. */
+function readInChild(path: string): ChildRead {
+  const { value, ...rest } = measureInChild<number[]>(`(await st.data.readImage(${JSON.stringify(path)})).shape`);
+  return { ...rest, shape: value };
+}
+
 interface ChildRead {
   error: { name: string; message: string } | null;
   shape: number[] | null;
   peakGrowth: number;
   rssGrowth: number;
   arrayBuffersGrowth: number;
-}
-
-function readInChild(path: string): ChildRead {
-  const script = save(`child-${Math.random().toString(36).slice(2)}.mts`, new TextEncoder().encode(`
-    import * as st from ${JSON.stringify(pathToFileURL(join(repo, 'src/index.ts')).href)};
-    const before = process.memoryUsage();
-    const peakBefore = process.resourceUsage().maxRSS;
-    let error = null, shape = null;
-    try {
-      shape = (await st.data.readImage(${JSON.stringify(path)})).shape;
-    } catch (e) {
-      error = { name: e.name, message: e.message };
-    }
-    const after = process.memoryUsage();
-    console.log(JSON.stringify({
-      error,
-      shape,
-      peakGrowth: (process.resourceUsage().maxRSS - peakBefore) * 1024,
-      rssGrowth: after.rss - before.rss,
-      arrayBuffersGrowth: after.arrayBuffers - before.arrayBuffers,
-    }));
-  `));
-  const child = spawnSync(process.execPath, ['--import', 'tsx', script], { cwd: repo, encoding: 'utf8', timeout: 120_000 });
-  assert.equal(child.status, 0, `the child failed (signal ${child.signal}): ${child.stderr}`);
-  return JSON.parse(child.stdout.trim().split('\n').at(-1)!);
 }
 
 const LIMIT = 256 * 1024 * 1024;

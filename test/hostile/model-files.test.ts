@@ -3,29 +3,16 @@
 // loading it must end in a FormatError naming the file and the field, in a fresh process whose
 // resident memory grows by far less than 256 MB.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, cpSync, statSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as st from '../../src/index.js';
+import { measureInChild } from './measure.js';
 
-const MEASURE = new URL('./children/load-and-measure.mjs', import.meta.url).pathname;
 const root = mkdtempSync(join(tmpdir(), 'strata-model-bombs-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 
-interface Outcome {
-  ok: boolean;
-  name?: string;
-  message?: string;
-  peakGrowthMB: number;
-}
-
-function loadInChild(dir: string): Outcome {
-  const r = spawnSync(process.execPath, [MEASURE, dir], { encoding: 'utf8', timeout: 120_000 });
-  assert.equal(r.status, 0, `the loading process itself failed: ${r.signal ?? ''} ${r.stderr}`);
-  return JSON.parse(r.stdout) as Outcome;
-}
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
@@ -63,12 +50,12 @@ describe('model.json bombs', () => {
   for (const [what, edit, patterns] of cases) {
     it(`${what}: a FormatError naming model.json, without allocating`, () => {
       const dir = bomb(what.replace(/\W+/g, '-'), edit);
-      const outcome = loadInChild(dir);
-      assert.equal(outcome.ok, false, `${what} loaded`);
-      assert.equal(outcome.name, 'FormatError', outcome.message);
-      assert.ok(outcome.message!.includes(join(dir, 'model.json')), outcome.message);
-      for (const p of patterns) assert.match(outcome.message!, p);
-      assert.ok(outcome.peakGrowthMB < 64, `${what}: resident memory grew by ${outcome.peakGrowthMB.toFixed(0)} MB`);
+      const { error, peakGrowth } = measureInChild(`await st.loadModel(${JSON.stringify(dir)})`);
+      assert.ok(error, `${what} loaded`);
+      assert.equal(error.name, 'FormatError', error.message);
+      assert.ok(error.message.includes(join(dir, 'model.json')), error.message);
+      for (const p of patterns) assert.match(error.message, p);
+      assert.ok(peakGrowth < 64 * 2 ** 20, `${what}: the peak resident size grew by ${(peakGrowth / 2 ** 20).toFixed(0)} MiB`);
     });
   }
 

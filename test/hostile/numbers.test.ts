@@ -9,30 +9,12 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import * as st from '../../src/index.js';
-import { withBackend, withBackendAsync } from '../helpers.js';
+import { withBackend, withBackendAsync, throwsWith, rejectsWith } from '../helpers.js';
 
 const BACKENDS = st.backends().filter((b) => b.available).map((b) => b.name);
 const nativeAvailable = BACKENDS.includes('native');
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const RANGE = /\[-2147483648, 2147483647\]/;
-
-/** Asserts that `f` throws `cls` (a StrataError) and that the message matches every pattern. */
-function throwsWith(f: () => unknown, cls: new (...a: never[]) => Error, ...patterns: RegExp[]): void {
-  assert.throws(f, (e: unknown) => {
-    assert.ok(e instanceof cls, `expected ${cls.name}, got ${(e as Error)?.constructor?.name}: ${(e as Error)?.message}`);
-    assert.ok(e instanceof st.StrataError);
-    for (const p of patterns) assert.match((e as Error).message, p);
-    return true;
-  });
-}
-
-async function rejectsWith(f: () => Promise<unknown>, cls: new (...a: never[]) => Error, ...patterns: RegExp[]): Promise<void> {
-  await assert.rejects(f, (e: unknown) => {
-    assert.ok(e instanceof cls, `expected ${cls.name}, got ${(e as Error)?.constructor?.name}: ${(e as Error)?.message}`);
-    for (const p of patterns) assert.match((e as Error).message, p);
-    return true;
-  });
-}
 
 const values = (t: st.Tensor) => Array.from(t.dataSync());
 
