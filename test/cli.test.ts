@@ -44,7 +44,7 @@ describe('strata command', () => {
     assert.deepEqual(history.epoch, [0]);
     for (const k of ['loss', 'accuracy', 'val_loss', 'val_accuracy']) assert.equal(history.history[k].length, 1, k);
     const csv = readFileSync(join(out, 'history.csv'), 'utf8').trim().split('\n');
-    assert.equal(csv[0], 'epoch,accuracy,loss,val_accuracy,val_loss');
+    assert.equal(csv[0], 'epoch,accuracy,loss,val_accuracy,val_loss,seconds');
     assert.equal(csv.length, 2);
     const html = readFileSync(join(out, 'report.html'), 'utf8');
     for (const f of ['curves.png', 'confusion.png', 'mistakes.png', 'filters.png']) assert.ok(html.includes(f), f);
@@ -66,10 +66,13 @@ describe('strata command', () => {
     writeFileSync(digit, encode({ width: 28, height: 28, data: pixels, channels: 1 }));
     const p = run(['predict', out, digit]);
     assert.equal(p.status, 0, p.stderr);
-    const line = /digit\.png: (\d) \(([\d.]+) %\), (\d) \(([\d.]+) %\), (\d) \(([\d.]+) %\)/.exec(p.stdout);
+    // Up to three classes, most likely first; classes below 0.05 % are left out.
+    const line = /digit\.png: (.*)/.exec(p.stdout);
     assert.ok(line, p.stdout);
-    assert.ok([line[1], line[3], line[5]].includes('7'), `top 3 of a clear 7: ${p.stdout}`);
-    assert.ok(Number(line[2]) >= Number(line[4]) && Number(line[4]) >= Number(line[6]));
+    const top = [...line[1].matchAll(/(\d) \(([\d.]+) %\)/g)].map((m) => ({ digit: m[1], percent: Number(m[2]) }));
+    assert.ok(top.length >= 1 && top.length <= 3, p.stdout);
+    assert.ok(top.some((t) => t.digit === '7'), `top 3 of a clear 7: ${p.stdout}`);
+    top.forEach((t, i) => assert.ok(i === 0 || (t.percent > 0 && t.percent <= top[i - 1].percent), p.stdout));
   });
 
   it('trains on a CSV file and on a folder of images', () => {
@@ -117,6 +120,11 @@ describe('strata command', () => {
     const resumed = run(['train', '--resume', cut, '--verbose', '2']);
     assert.equal(resumed.status, 0, resumed.stderr);
     for (const role of ['weights', 'optimizer']) assert.deepEqual(dataFile(cut, role), dataFile(full, role), role);
+    // The interrupted epoch is recorded whole: its loss and accuracy are the uninterrupted run's.
+    const history = (d: string) => JSON.parse(readFileSync(join(d, 'history.json'), 'utf8'));
+    assert.deepEqual(history(cut).epoch, history(full).epoch);
+    assert.deepEqual(history(cut).history, history(full).history);
+    assert.deepEqual(history(cut).test, history(full).test);
     // The finished run's folder is a model, no longer a checkpoint.
     const again = run(['train', '--resume', cut]);
     assert.equal(again.status, 1);
@@ -147,6 +155,10 @@ describe('strata command', () => {
       ['weights changed', () => writeFileSync(weights, Buffer.from(weightBytes.map((b, i) => (i === weightBytes.length - 1 ? b ^ 1 : b)))), /SHA-256 checksum differs/],
       ['checkpoint fields', () => writeFileSync(manifestPath, manifest.toString('utf8').replace('"batchSize": 32', '"batchSize": -1')), /checkpoint's options\.batchSize is missing or malformed/],
     ];
+    // What the interrupted epoch had summed, when Ctrl-C landed inside an epoch.
+    if (manifest.includes('"lossSums": [')) {
+      cases.push(['epoch sums', () => writeFileSync(manifestPath, manifest.toString('utf8').replace('"lossSums": [', '"lossSums": ["x", ')), /checkpoint's position\.epochSoFar is missing or malformed/]);
+    }
     for (const [what, damage, pattern] of cases) {
       damage();
       const r = run(['train', '--resume', cut]);

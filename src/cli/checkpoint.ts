@@ -6,7 +6,27 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as st from '../index.js';
-import type { TrainOptions } from './train.js';
+
+/** The options of `strata train`, as main.ts parses them and a checkpoint records them. */
+export interface TrainOptions {
+  /** A built-in model name or a .json file; default convnet for images, mlp for CSV rows. */
+  model?: string;
+  dataset: string;
+  imageSize?: [number, number];
+  color?: boolean;
+  labelColumn?: string;
+  epochs: number;
+  batchSize: number;
+  optimizer: string;
+  learningRate?: number;
+  validationSplit: number;
+  backend?: string;
+  seed: number;
+  out?: string;
+  resume?: string;
+  limit?: number;
+  verbose: 0 | 1 | 2;
+}
 
 /** What a checkpoint holds besides the saved model: enough to continue the same run. */
 export interface Checkpoint {
@@ -34,6 +54,7 @@ export function clearCheckpoint(model: st.Model): void {
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isInt = (v: unknown, min: number) => Number.isSafeInteger(v) && (v as number) >= min;
 const isNumberList = (v: unknown) => Array.isArray(v) && v.every((x) => typeof x === 'number' || x === null);
+const isFiniteList = (v: unknown) => Array.isArray(v) && v.every((x) => Number.isFinite(x));
 const optional = (v: unknown, ok: (v: unknown) => boolean) => v === undefined || ok(v);
 
 /** The fields of a checkpoint that are wrong, if any (the file is not trusted: it came from disk). */
@@ -55,6 +76,7 @@ function problems(c: unknown): string[] {
     for (const [name, ok] of checks) if (!ok) out.push(`options.${name}`);
   }
   if (!isObject(p) || !isInt(p.epoch, 0) || !isInt(p.batch, 0) || !isObject(p.rng) || !isObject(p.rngAtEpochStart)) out.push('position');
+  else if (!optional(p.epochSoFar, (s) => isObject(s) && isInt(s.seen, 1) && isFiniteList(s.lossSums) && Array.isArray(s.metrics) && s.metrics.every(isFiniteList))) out.push('position.epochSoFar');
   if (!isObject(h) || !Array.isArray(h.epoch) || !h.epoch.every((e) => isInt(e, 0)) || !isObject(h.history) || !Object.values(h.history).every(isNumberList)) out.push('history');
   if (!isNumberList(c.epochSeconds)) out.push('epochSeconds');
   return out;

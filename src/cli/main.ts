@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The `strata` command line: train, evaluate, summary, info, bench. Each command parses its
+// The `strata` command line: train, evaluate, predict, summary, info, bench. Each command parses its
 // options here and calls the public API (train.ts holds the main job's orchestration).
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import * as st from '../index.js';
-import { loadDataset } from './datasets.js';
+import { evaluateRun, predictImages, type EvaluateOptions, type PredictOptions } from './run-commands.js';
 import { train } from './train.js';
 
 function integer(name: string, min: number) {
@@ -44,14 +44,6 @@ function imageSize(value: string): [number, number] {
   return [parts[0], parts[1]];
 }
 
-/** Class names saved by strata train (classes.json), if any. */
-function readClassNames(dir: string): string[] {
-  const file = join(dir, 'classes.json');
-  if (!existsSync(file)) return [];
-  const parsed = JSON.parse(readFileSync(file, 'utf8')) as { classNames?: unknown };
-  return Array.isArray(parsed.classNames) ? parsed.classNames.map(String) : [];
-}
-
 const program = new Command();
 program.name('strata').description('Strata: deep learning for TypeScript').version(st.version, '-v, --version');
 
@@ -78,41 +70,21 @@ program
 
 program
   .command('evaluate')
-  .description('loss and accuracy of a saved model on a dataset\'s test images')
-  .argument('<model>', 'a directory written by model.save or strata train')
-  .option('--dataset <name>', 'mnist or fashion-mnist (or csv:FILE, dir:FOLDER as for train)', 'mnist')
-  .option('--limit <n>', 'use only the first n test images', integer('--limit', 1))
-  .action(async (dir: string, o: { dataset: string; limit?: number }) => {
-    const model = await st.loadModel(dir);
-    if (!model.isCompiled) model.compile({ loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
-    const [, h, w, c] = model.inputs[0]?.shape ?? [];
-    const data = await loadDataset(o.dataset, { limit: o.limit, imageSize: h && w ? [h, w] : undefined, grayscale: c !== 3 });
-    const logs = await model.evaluate(data.xTest, data.yTest, { batchSize: 512, verbose: 0 });
-    console.log(Object.entries(logs).map(([k, v]) => `${k}: ${v.toFixed(4)}`).join(' - ') + ` (${data.xTest.shape[0]} ${data.name} test images)`);
-  });
+  .description('loss and accuracy of a saved model on the test split of the data it was trained on (recorded in its classes.json), or of --dataset')
+  .argument('<model>', 'a directory written by strata train (or model.save)')
+  .option('--dataset <name>', 'test on another dataset instead: mnist, fashion-mnist, csv:FILE or dir:FOLDER (default: the run\'s own; mnist for a folder without classes.json)')
+  .option('--limit <n>', 'use only the first n test images or rows (default: the run\'s own --limit)', integer('--limit', 1))
+  .option('--label-column <name|index>', 'csv: datasets: the column holding the class number (default: the run\'s own)')
+  .action(async (dir: string, o: EvaluateOptions) => evaluateRun(dir, o));
 
 program
   .command('predict')
   .description('the most likely classes of images (PNG or JPEG), resized and converted to the model\'s input')
   .argument('<model>', 'a directory written by strata train')
   .argument('<images...>', 'image files')
-  .option('--top <k>', 'how many classes to show', integer('--top', 1), 3)
-  .action(async (dir: string, files: string[], o: { top: number }) => {
-    const model = await st.loadModel(dir, { compile: false });
-    const shape = model.inputs[0]?.shape;
-    if (!shape || shape.length !== 4 || shape.slice(1).some((d) => d === null)) throw new st.ValueError(`strata predict: the model in ${dir} does not take images of a fixed size (input ${JSON.stringify(shape)})`);
-    const [, h, w, c] = shape as number[];
-    const classNames = readClassNames(dir);
-    for (const file of files) {
-      const image = await st.data.readImage(file, { size: [h, w], channels: c === 3 ? 3 : 1 });
-      let p = model.predict(image.expandDims(0)) as st.Tensor;
-      // Models that end in logits get a softmax; a softmax layer's output is left as it is.
-      if (Math.abs(p.sum().item() - 1) > 1e-3 || p.min().item() < 0) p = st.softmax(p);
-      const probs = Array.from(p.dataSync());
-      const top = probs.map((q, i) => ({ q, i })).sort((a, b) => b.q - a.q).slice(0, o.top);
-      console.log(`${file}: ${top.map(({ q, i }) => `${classNames[i] ?? i} (${(q * 100).toFixed(1)} %)`).join(', ')}`);
-    }
-  });
+  .option('--top <k>', 'how many classes to show at most (classes below 0.05 % are left out)', integer('--top', 1), 3)
+  .addOption(new Option('--invert <when>', 'auto: invert an image whose background is the opposite of the training images\' (a black-on-white drawing for MNIST), with a note').choices(['auto', 'always', 'never']).default('auto'))
+  .action(async (dir: string, files: string[], o: PredictOptions) => predictImages(dir, files, o));
 
 program
   .command('summary')

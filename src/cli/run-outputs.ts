@@ -12,11 +12,14 @@ export interface RunResults {
   options: object;
 }
 
-/** history.csv: one row per epoch, Keras's CSVLogger columns (epoch, then the sorted log keys). */
-export function historyCsv(h: RunResults['history']): string {
+/**
+ * history.csv: one row per epoch, Keras's CSVLogger columns (epoch, then the sorted log keys),
+ * then the epoch's wall-clock seconds, which history.json also holds.
+ */
+export function historyCsv(h: RunResults['history'], epochSeconds: number[]): string {
   const keys = Object.keys(h.history).sort();
-  const rows = h.epoch.map((e, i) => [e, ...keys.map((k) => h.history[k][i] ?? '')].join(','));
-  return ['epoch,' + keys.join(','), ...rows].join('\n') + '\n';
+  const rows = h.epoch.map((e, i) => [e, ...keys.map((k) => h.history[k][i] ?? ''), epochSeconds[e] ?? ''].join(','));
+  return ['epoch,' + [...keys, 'seconds'].join(','), ...rows].join('\n') + '\n';
 }
 
 /** A PNG's width in pixels, from its IHDR chunk. */
@@ -49,7 +52,7 @@ function firstLayerKernel(model: st.Model, imageShape: readonly number[]): { val
 export async function writeRunOutputs(dir: string, r: RunResults): Promise<void> {
   const summary = { test: r.test, epochSeconds: r.epochSeconds, options: r.options, ...r.history };
   await writeFileAtomic(join(dir, 'history.json'), JSON.stringify(summary, null, 1) + '\n');
-  await writeFileAtomic(join(dir, 'history.csv'), historyCsv(r.history));
+  await writeFileAtomic(join(dir, 'history.csv'), historyCsv(r.history, r.epochSeconds));
 
   // The chart libraries load only here: importing them costs about 200 ms.
   const report = await import('../report/index.js');
@@ -72,7 +75,11 @@ export async function writeRunOutputs(dir: string, r: RunResults): Promise<void>
   await write('confusion.png', 'Confusion matrix on the test images', await report.confusionPng(report.confusionMatrix(yTrue, yPred, k), data.classNames));
   if (!data.images) return finish();
   const mistakes = report.mistakeImages(data.xTest.dataSync() as Float32Array, data.xTest.shape, yTrue, yPred, data.classNames, 32);
-  if (mistakes.length) await write('mistakes.png', `Misclassified test images (true → predicted), the first ${mistakes.length}`, await report.imageGridPng(mistakes, { title: 'Misclassified test images' }), 1);
+  // The key sits on the picture itself: the file is often opened alone, without report.html's caption.
+  if (mistakes.length) {
+    const picture = await report.imageGridPng(mistakes, { title: `Misclassified test images (the first ${mistakes.length})`, subtitle: 'Under each image: true class → predicted class' });
+    await write('mistakes.png', `Misclassified test images (true → predicted), the first ${mistakes.length}`, picture, 1);
+  }
   const kernel = firstLayerKernel(model, data.xTest.shape.slice(1));
   if (kernel) await write('filters.png', `First layer: ${kernel.what}`, await report.imageGridPng(report.filterImages(kernel.values, kernel.shape), { normalize: 'each', title: kernel.what }), 1);
 

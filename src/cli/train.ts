@@ -1,49 +1,58 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import * as st from '../index.js';
-import { attachCheckpoint, clearCheckpoint, readCheckpoint, type Checkpoint } from './checkpoint.js';
+import { attachCheckpoint, clearCheckpoint, readCheckpoint, type Checkpoint, type TrainOptions } from './checkpoint.js';
+export type { TrainOptions } from './checkpoint.js';
 import { BUILTIN_MODELS, type BuiltinModel } from './builtin-models.js';
-import { loadDataset, type LabelledData } from './datasets.js';
+import { absoluteSpec, loadDataset, samples, unit, type LabelledData } from './datasets.js';
+import { makeRecord, recordText } from './run-record.js';
 import { writeRunOutputs } from './run-outputs.js';
 
-export interface TrainOptions {
-  /** A built-in model name or a .json file; default convnet for images, mlp for CSV rows. */
-  model?: string;
-  dataset: string;
-  imageSize?: [number, number];
-  color?: boolean;
-  labelColumn?: string;
-  epochs: number;
-  batchSize: number;
-  optimizer: string;
-  learningRate?: number;
-  validationSplit: number;
-  backend?: string;
-  seed: number;
-  out?: string;
-  resume?: string;
-  limit?: number;
-  verbose: 0 | 1 | 2;
-}
+/** The model named by --model, checked before any data is read: a built-in's name, or the parsed .json file. */
+type ModelSource = { builtin: BuiltinModel } | { file: string; json: { format?: string; className?: string; config?: Record<string, unknown> } };
 
-
-async function buildModel(spec: string, data: LabelledData): Promise<st.Model> {
-  if (spec in BUILTIN_MODELS) return BUILTIN_MODELS[spec as BuiltinModel](data.xTrain.shape.slice(1), data.classNames.length);
+async function readModelSpec(spec: string): Promise<ModelSource> {
+  if (spec in BUILTIN_MODELS) return { builtin: spec as BuiltinModel };
   if (!spec.endsWith('.json')) throw new st.ValueError(`--model: expected ${Object.keys(BUILTIN_MODELS).join(', ')} or a path to a model .json file; received ${JSON.stringify(spec)}`);
   const text = await readFile(spec, 'utf8').catch((e: NodeJS.ErrnoException) => {
     throw new st.ValueError(`--model: cannot read ${spec} (${e.code ?? e.message})`);
   });
-  let json: { format?: string; className?: string; config?: Record<string, unknown> };
   try {
-    json = JSON.parse(text);
+    return { file: spec, json: JSON.parse(text) };
   } catch (e) {
     throw new st.FormatError(`${spec}: not valid JSON (${(e as Error).message})`);
   }
+}
+
+async function buildModel(source: ModelSource, data: LabelledData): Promise<st.Model> {
+  if ('builtin' in source) return BUILTIN_MODELS[source.builtin](data.xTrain.shape.slice(1), data.classNames.length);
+  const { file, json } = source;
   // A saved model's model.json brings its weights; a bare {className, config} is an architecture.
-  if (json.format === 'strata-model') return st.loadModel(dirname(spec), { compile: false });
+  if (json.format === 'strata-model') return st.loadModel(dirname(file), { compile: false });
   const layer = st.layers.deserialize(json as { className: string; config: Record<string, unknown> });
-  if (!(layer instanceof st.Model)) throw new st.ValueError(`${spec}: describes a ${layer.className} layer, not a model`);
+  if (!(layer instanceof st.Model)) throw new st.ValueError(`${file}: describes a ${layer.className} layer, not a model`);
   return layer;
+}
+
+/** A shape as Keras prints it: (None, 28, 28, 1). */
+export const shapeText = (shape: readonly (number | null)[]) => `(${shape.map((d) => d ?? 'None').join(', ')})`;
+
+/** Refuses a model whose input or output cannot take the data, naming both shapes, instead of failing inside fit. */
+export function checkModelFits(model: st.Model, data: LabelledData, what: string, dataset: string): void {
+  const input = model.inputs[0]?.shape;
+  const sample = [null, ...data.xTrain.shape.slice(1)];
+  if (input && (input.length !== sample.length || input.some((d, i) => i > 0 && d !== null && d !== sample[i]))) {
+    throw new st.ValueError(`${what} takes inputs of shape ${shapeText(input)}; ${dataset} gives ${shapeText(sample)}`);
+  }
+  const units = model.outputs[0]?.shape.at(-1);
+  if (typeof units === 'number' && units < data.classNames.length) {
+    throw new st.ValueError(`${what} has ${units} outputs; ${dataset} has ${data.classNames.length} classes`);
+  }
+}
+
+/** Seconds with three significant digits: a CSV run's 0.153 s does not print as 0.0 s. */
+export function formatSeconds(s: number): string {
+  return s >= 100 ? s.toFixed(0) : s >= 0.001 ? s.toPrecision(3) : s.toExponential(1);
 }
 
 function makeOptimizer(o: TrainOptions): st.Optimizer {
@@ -88,32 +97,46 @@ export async function train(cli: TrainOptions): Promise<void> {
     ({ model: resumed, checkpoint: previous } = await readCheckpoint(cli.resume));
     options = { ...previous.options, out: cli.resume, resume: cli.resume, verbose: cli.verbose };
   }
+  // Every option is checked, the data read and the model built before anything is written, so a
+  // run that cannot start leaves no folder behind.
+  options = { ...options, dataset: absoluteSpec(options.dataset) };
   if (options.backend) st.setBackend(options.backend);
+  const optimizer = resumed ? undefined : makeOptimizer(options);
+  const source = resumed || options.model === undefined ? undefined : await readModelSpec(options.model);
   const data = await loadDataset(options.dataset, { limit: options.limit, imageSize: options.imageSize, grayscale: !options.color, labelColumn: options.labelColumn });
   const modelSpec = options.model ?? (data.images ? 'convnet' : 'mlp');
   if (modelSpec === 'convnet' && !data.images) throw new st.ValueError(`--model convnet needs images; ${options.dataset} holds feature rows (use --model mlp)`);
-  const out = options.out ?? join('runs', `${modelSpec.replace(/\W+/g, '-')}-${data.name}-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`);
-  await mkdir(out, { recursive: true });
-  // What `strata predict` needs besides the model: the class names.
-  await writeFile(join(out, 'classes.json'), JSON.stringify({ dataset: options.dataset, classNames: data.classNames }) + '\n');
-
   let model: st.Model;
   if (resumed) {
     model = resumed;
   } else {
     st.setSeed(options.seed);
-    model = await buildModel(modelSpec, data);
-    model.compile({ optimizer: makeOptimizer(options), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+    model = await buildModel(source ?? (await readModelSpec(modelSpec)), data);
+    checkModelFits(model, data, `--model: ${modelSpec}`, data.name);
+    model.compile({ optimizer, loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
   }
+  const record = await makeRecord(data, options);
+  const out = options.out ?? join('runs', `${modelSpec.replace(/\W+/g, '-')}-${data.name}-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`);
+  await mkdir(out, { recursive: true });
+  await writeFile(join(out, 'classes.json'), recordText(record));
+
+  const trainCount = Math.floor(data.xTrain.shape[0] * (1 - options.validationSplit));
+  const held = data.xTrain.shape[0] - trainCount, tests = data.xTest.shape[0];
   if (options.verbose) {
     model.summary();
-    console.log(`Training on ${data.xTrain.shape[0]} ${data.name} images (${Math.round(options.validationSplit * 100)} % held out for validation), backend '${st.getBackend().name}', ${options.epochs} epochs, batch ${options.batchSize}, output in ${out}`);
+    const validation = held ? `validating on ${held} more (${Math.round(options.validationSplit * 100)} %)` : 'no validation';
+    const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+    console.log(`Training on ${samples(data, trainCount)}, ${validation}, testing on ${tests} (${data.testSplit}); `
+      + `backend '${st.getBackend().name}', ${plural(options.epochs, 'epoch')}, batch ${options.batchSize}, output in ${out}`);
   }
 
+  // Seconds per epoch; an epoch cut by Ctrl-C counts its time before and after the interruption.
   const epochSeconds = [...(previous?.epochSeconds ?? [])];
-  let epochStart = 0;
+  const carried = previous && previous.position.batch > 0 ? { epoch: previous.position.epoch, seconds: epochSeconds[previous.position.epoch] ?? 0 } : undefined;
+  let epochStart = 0, lastBatchEnd = 0;
   const timer: st.Callback = {
-    onEpochBegin: () => void (epochStart = performance.now()),
+    onEpochBegin: (epoch) => void (epochStart = performance.now() - (epoch === carried?.epoch ? carried.seconds * 1000 : 0)),
+    onBatchEnd: () => void (lastBatchEnd = performance.now()),
     onEpochEnd: (epoch) => void (epochSeconds[epoch] = (performance.now() - epochStart) / 1000),
   };
   const sigint = interruptOnSigint(model);
@@ -130,6 +153,8 @@ export async function train(cli: TrainOptions): Promise<void> {
   const merged = mergeHistory(previous?.history, history);
   const position = model.trainingPosition!;
   if (sigint.interrupted() && position.epoch < options.epochs) {
+    // The cut epoch's time up to its last batch: the validation pass after it is run again on resume.
+    if (position.batch > 0) epochSeconds[position.epoch] = (lastBatchEnd - epochStart) / 1000;
     // One atomic save: the weights, the optimizer state and where they stand are never torn apart.
     attachCheckpoint(model, { options, position, history: merged, epochSeconds });
     await model.save(out);
@@ -142,5 +167,6 @@ export async function train(cli: TrainOptions): Promise<void> {
   clearCheckpoint(model);
   await model.save(out);
   await writeRunOutputs(out, { model, data, history: merged, test, epochSeconds, options });
-  console.log(`Test accuracy ${(test.accuracy * 100).toFixed(2)} % (loss ${test.loss.toFixed(4)}) on ${data.xTest.shape[0]} test images; training took ${seconds.toFixed(1)} s; results in ${out}`);
+  console.log(`Test accuracy ${(test.accuracy * 100).toFixed(2)} % (loss ${test.loss.toFixed(4)}) on ${tests} test ${unit(data, tests)} (${data.testSplit}); `
+    + `training took ${formatSeconds(seconds)} s${previous ? ' since the resume' : ''}; results in ${out}`);
 }

@@ -21,7 +21,7 @@ import { arrayBatches, DatasetEpochs, isDataset, type Batch } from './batch-sour
 import type { Dataset } from '../data/dataset.js';
 import type { Layer } from '../nn/layer.js';
 import type { SymbolicTensor } from '../nn/symbolic.js';
-import type { CompileArgs, EvaluateArgs, FitArgs, PerOutput, PredictArgs, TestOnBatchArgs, TrainingPosition, TrainOnBatchArgs } from './training-args.js';
+import type { CompileArgs, EpochSoFar, EvaluateArgs, FitArgs, PerOutput, PredictArgs, TestOnBatchArgs, TrainingPosition, TrainOnBatchArgs } from './training-args.js';
 
 export type { XInput, YInput } from './data-adapter.js';
 export type { ClassWeight } from './sample-weights.js';
@@ -287,7 +287,8 @@ export class Trainer {
       }
       let lossSum = 0, seen = 0;
       let b = resuming ? resume.batch : 0;
-      const partSums = this.outputs.map(() => 0);
+      let partSums = this.outputs.map(() => 0);
+      if (resuming && resume.epochSoFar) [seen, lossSum, ...partSums] = this.restoreEpoch(resume.epochSoFar, partSums.length);
       for await (const batch of batches) {
         if (callbacks.has('onBatchBegin')) await callbacks.onBatchBegin(b, { batch: b, size: batch.size });
         let weights = batch.weights;
@@ -309,7 +310,10 @@ export class Trainer {
           : { epoch: epoch + 1, batch: 0, rngAtEpochStart: getRngState(), rng: getRngState() };
         if (callbacks.has('onBatchEnd')) await callbacks.onBatchEnd(b - 1, this.epochLogs(lossSum / seen, partSums.map((s) => s / seen)));
         await yielder.maybeYield();
-        if (this.model.stopTraining) break;
+        if (this.model.stopTraining) {
+          if (b < steps) this.position = { ...this.position, epochSoFar: this.epochSoFar(seen, lossSum, partSums) };
+          break;
+        }
       }
       if (seen === 0) throw new ValueError(`fit: epoch ${epoch + 1} had no batches (an empty dataset?)`);
       epochLogs = this.epochLogs(lossSum / seen, partSums.map((s) => s / seen));
@@ -321,6 +325,25 @@ export class Trainer {
     }
     await callbacks.onTrainEnd(epochLogs);
     return callbacks.history!;
+  }
+
+  /** A stopped epoch's sums (Note [Exact resume]); undefined when a metric cannot hand out its state. */
+  private epochSoFar(seen: number, lossSum: number, partSums: number[]): EpochSoFar | undefined {
+    const metrics = this.outputs.flatMap((o) => [...o.metrics, ...o.weightedMetrics].map((m) => m.getState()));
+    if (metrics.some((m) => m === undefined)) return undefined;
+    return { seen, lossSums: [lossSum, ...(this.outputs.length > 1 ? partSums : [])], metrics: metrics as number[][] };
+  }
+
+  /** Restores what epochSoFar recorded into the metrics; returns [seen, lossSum, ...partSums]. */
+  private restoreEpoch(saved: EpochSoFar, parts: number): number[] {
+    const metrics = this.outputs.flatMap((o) => [...o.metrics, ...o.weightedMetrics]);
+    const sums = parts > 1 ? parts + 1 : 1;
+    if (!Array.isArray(saved.lossSums) || saved.lossSums.length !== sums || !Array.isArray(saved.metrics) || saved.metrics.length !== metrics.length) {
+      throw new ValueError(`fit: resumeFrom.epochSoFar holds ${fmtValue(saved.lossSums?.length)} loss sums and ${fmtValue(saved.metrics?.length)} metric states; this model logs ${sums} and ${metrics.length}`);
+    }
+    metrics.forEach((m, i) => m.setState(saved.metrics[i]));
+    const [lossSum, ...partSums] = saved.lossSums;
+    return [saved.seen, lossSum, ...(parts > 1 ? partSums : [0])];
   }
 
   private epochLogs(loss: number, parts: number[]): Logs {

@@ -75,6 +75,17 @@ export interface TrainingPosition {
   batch: number;
   rngAtEpochStart: RngState;
   rng: RngState;
+  /** Set when fit stopped inside an epoch: what that epoch had accumulated, so a resumed fit logs the whole epoch. */
+  epochSoFar?: EpochSoFar;
+}
+
+/** The running sums of a stopped epoch: its samples, its loss sums and each metric's state (Metric.getState). */
+export interface EpochSoFar {
+  seen: number;
+  /** The total loss summed over the samples, then each output's when the model has several. */
+  lossSums: number[];
+  /** One state per metric, in the order the logs list them. */
+  metrics: number[][];
 }
 
 export interface EvaluateArgs {

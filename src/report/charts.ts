@@ -4,6 +4,7 @@ import type { TopLevelSpec } from 'vega-lite';
 import { ShapeError, ValueError } from '../core/errors.js';
 import { checkKeys } from '../core/options.js';
 import { REPORT_FONT, svgToPng } from './render.js';
+import { textWidth } from './text.js';
 
 // Charts are Vega-Lite specs compiled to Vega and rendered headless to SVG (renderer 'none':
 // no DOM or canvas is needed). PNGs come from that SVG through resvg.
@@ -22,6 +23,18 @@ const BASE_CONFIG = {
   axis: { labelFontSize: 12, titleFontSize: 13, titlePadding: 8 },
   legend: { labelFontSize: 12, titleFontSize: 13 },
   header: { titleFontSize: 14, labelFontSize: 14 },
+};
+
+// Without a canvas Vega sizes text at 0.8 em per character, wider than DejaVu Sans, so axis titles
+// sat far from their labels and truncated labels still reserved their full length. Vega takes a
+// width function of ours (as vl-convert gives it one); the estimate is the one captions use.
+// Capped at the item's limit: Vega's truncation calls it on the pieces it tries.
+type TextItem = { fontSize?: number; fontWeight?: string | number; limit?: number };
+(vega as unknown as { textMetrics: { width: (item: TextItem, text: unknown) => number } }).textMetrics.width = (item, text) => {
+  const size = item.fontSize ?? 11;
+  const bold = item.fontWeight === 'bold' || Number(item.fontWeight) >= 600;
+  const width = textWidth(text == null ? '' : String(text).trim(), size) * (bold ? 1.15 : 1);
+  return item.limit && item.limit > 0 ? Math.min(width, item.limit) : width;
 };
 
 /** Compiles a Vega-Lite spec and renders it to an SVG string without a browser. */
@@ -127,6 +140,52 @@ function checkMatrix(op: string, matrix: number[][], classNames: string[]): void
   if (new Set(classNames).size !== k) throw new ValueError(`${op}: class names must be distinct; received ${JSON.stringify(classNames)}`);
 }
 
+/** Words of a class name, each kept whole on a label line: split at spaces and after slashes ("T-shirt/", "top"). */
+const labelWords = (name: string) => name.split(/ +|(?<=\/)/).filter((w) => w.length > 0);
+
+/** Greedy wrap of a name's words into lines of at most `width` pixels (a word longer than that gets a line of its own). */
+function wrapLabel(name: string, width: number, fontSize: number): string[] {
+  const lines: string[] = [];
+  for (const word of labelWords(name)) {
+    const last = lines.length ? lines[lines.length - 1] : undefined;
+    const joined = last === undefined ? word : last.endsWith('/') ? last + word : `${last} ${word}`;
+    if (last !== undefined && textWidth(joined, fontSize) <= width) lines[lines.length - 1] = joined;
+    else lines.push(word);
+  }
+  return lines;
+}
+
+/** A name cut to `width` pixels, ending in an ellipsis when cut. */
+function truncateLabel(name: string, width: number, fontSize: number): string {
+  if (textWidth(name, fontSize) <= width) return name;
+  let end = name.length;
+  while (end > 1 && textWidth(name.slice(0, end) + '…', fontSize) > width) end--;
+  return name.slice(0, end) + '…';
+}
+
+/**
+ * The column labels of a confusion matrix, read upright: a name stays on one line when it fits its
+ * column, else wraps at spaces and slashes into a column widened (up to 96 px) for its longest
+ * word. Names with words wider than that stand vertically, which still reads better than a slant
+ * whose end lands under the neighbouring column.
+ */
+function columnLabels(classNames: string[], baseStep: number, fontSize: number): { step: number; axisX: Record<string, unknown> } {
+  const axis = { labelLimit: 140, domain: false, ticks: false };
+  const pad = 8;
+  const widest = (texts: string[]) => Math.max(...texts.map((t) => textWidth(t, fontSize)));
+  if (widest(classNames) + pad <= baseStep) return { step: baseStep, axisX: { ...axis, labelAngle: 0 } };
+  const step = Math.max(baseStep, Math.ceil(widest(classNames.flatMap(labelWords)) + pad));
+  // The labels are computed here and looked up by name: Vega draws an array of strings as the
+  // lines of one label, and its own truncation sizes the axis for the untruncated text.
+  const lookup = (labels: Record<string, string | string[]>) => `${JSON.stringify(labels)}[datum.label]`;
+  if (step > 96) {
+    const cut = Object.fromEntries(classNames.map((name) => [name, truncateLabel(name, 140, fontSize)]));
+    return { step: baseStep, axisX: { ...axis, labelLimit: 0, labelAngle: -90, labelAlign: 'right', labelBaseline: 'middle', labelExpr: lookup(cut) } };
+  }
+  const lines = Object.fromEntries(classNames.map((name) => [name, wrapLabel(name, step - pad, fontSize)]));
+  return { step, axisX: { ...axis, labelAngle: 0, labelExpr: lookup(lines), labelLineHeight: fontSize + 2 } };
+}
+
 /**
  * Confusion-matrix heatmap (rows: true class, columns: predicted class). Each cell shows its count;
  * its colour is the count's share of the true class (row), so errors on small classes still show.
@@ -138,9 +197,8 @@ export async function confusionSvg(matrix: number[][], classNames: string[], opt
     const total = row.reduce((a, b) => a + b, 0);
     return row.map((count, p) => ({ actual: classNames[t], predicted: classNames[p], count, share: total > 0 ? count / total : 0 }));
   });
-  const step = classNames.length > 15 ? 28 : 44;
   const fontSize = classNames.length > 15 ? 9 : 12;
-  const axisX = { labelAngle: -40, labelLimit: 140, domain: false, ticks: false };
+  const { step, axisX } = columnLabels(classNames, classNames.length > 15 ? 28 : 44, BASE_CONFIG.axis.labelFontSize);
   const spec: TopLevelSpec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: options.title ?? 'Confusion matrix',

@@ -25,6 +25,8 @@ export interface ImageGridOptions {
   normalize?: 'none' | 'each';
   /** A heading above the grid. */
   title?: string;
+  /** A smaller line under the heading, such as the key to the captions. */
+  subtitle?: string;
 }
 
 const MARGIN = 14;
@@ -34,6 +36,8 @@ const CAPTION_SIZE = 12;
 const CAPTION_LINE = 15;
 const TITLE_SIZE = 16;
 const TITLE_BAND = 32;
+const SUBTITLE_SIZE = 13;
+const SUBTITLE_BAND = 22;
 const MAX_CAPTION_WIDTH = 190;
 const BORDER = [170, 170, 170];
 
@@ -85,7 +89,7 @@ interface Layout {
   captions: string[][]; top: number; width: number; height: number;
 }
 
-function layout(images: GridImage[], columns: number, scale: number, title: string | undefined): Layout {
+function layout(images: GridImage[], columns: number, scale: number, title: string | undefined, subtitle: string | undefined): Layout {
   const tileH = Math.max(...images.map((im) => im.height)) * scale;
   const tileW = Math.max(...images.map((im) => im.width)) * scale;
   const hasCaptions = images.some((im) => im.caption);
@@ -96,8 +100,8 @@ function layout(images: GridImage[], columns: number, scale: number, title: stri
   const lines = Math.max(0, ...captions.map((c) => c.length));
   const cellH = tileH + (hasCaptions ? 4 + lines * CAPTION_LINE : 0);
   const rows = Math.ceil(images.length / columns);
-  const top = MARGIN + (title ? TITLE_BAND : 0);
-  const titleW = title ? textWidth(title, TITLE_SIZE) + 2 * MARGIN : 0;
+  const top = MARGIN + (title ? TITLE_BAND : 0) + (subtitle ? SUBTITLE_BAND : 0);
+  const titleW = Math.max(title ? textWidth(title, TITLE_SIZE) : 0, subtitle ? textWidth(subtitle, SUBTITLE_SIZE) : 0) + 2 * MARGIN;
   const width = Math.max(Math.ceil(titleW), 2 * MARGIN + columns * cellW + (columns - 1) * GAP_X);
   const height = top + MARGIN + rows * cellH + (rows - 1) * GAP_Y;
   return { columns, rows, scale, cellW, cellH, tileH, tileW, captions, top, width, height };
@@ -145,7 +149,7 @@ function composeTiles(images: GridImage[], l: Layout, normalize: 'none' | 'each'
 }
 
 /** The text layer: title and captions over the composed tiles. */
-function overlaySvg(tilesPng: Uint8Array, images: GridImage[], l: Layout, title: string | undefined): string {
+function overlaySvg(tilesPng: Uint8Array, images: GridImage[], l: Layout, title: string | undefined, subtitle: string | undefined): string {
   const parts: string[] = [];
   const left = gridLeft(l);
   images.forEach((img, i) => {
@@ -157,6 +161,9 @@ function overlaySvg(tilesPng: Uint8Array, images: GridImage[], l: Layout, title:
   });
   if (title) {
     parts.push(`<text x="${l.width / 2}" y="${MARGIN + TITLE_SIZE}" text-anchor="middle" font-size="${TITLE_SIZE}" font-weight="bold">${escapeXml(title)}</text>`);
+  }
+  if (subtitle) {
+    parts.push(`<text x="${l.width / 2}" y="${MARGIN + (title ? TITLE_BAND : 0) + SUBTITLE_SIZE}" text-anchor="middle" font-size="${SUBTITLE_SIZE}" fill="#444">${escapeXml(subtitle)}</text>`);
   }
   const href = `data:image/png;base64,${Buffer.from(tilesPng).toString('base64')}`;
   return `<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="${l.width}" height="${l.height}" viewBox="0 0 ${l.width} ${l.height}">`
@@ -170,7 +177,7 @@ function overlaySvg(tilesPng: Uint8Array, images: GridImage[], l: Layout, title:
  * same size, so the picture is `width` x `height` either way.
  */
 export async function imageGridPng(images: GridImage[], options: ImageGridOptions = {}): Promise<Uint8Array> {
-  checkKeys('imageGridPng', options, ['columns', 'scale', 'normalize', 'title']);
+  checkKeys('imageGridPng', options, ['columns', 'scale', 'normalize', 'title', 'subtitle']);
   if (!Array.isArray(images) || images.length === 0) throw new ValueError('imageGridPng: expected at least one image; received none');
   images.forEach((img, i) => channelsOf(img, i));
   const normalize = checkOneOf('imageGridPng', 'normalize', options.normalize ?? 'none', ['none', 'each'] as const);
@@ -179,8 +186,8 @@ export async function imageGridPng(images: GridImage[], options: ImageGridOption
   const largest = Math.max(...images.map((im) => Math.max(im.height, im.width)));
   const scale = options.scale ?? Math.max(1, Math.round(84 / largest));
   if (!Number.isInteger(scale) || scale < 1 || scale > 64) throw new ValueError(`imageGridPng: scale must be an integer in [1, 64]; received ${scale}`);
-  const l = layout(images, Math.min(columns, images.length), scale, options.title);
+  const l = layout(images, Math.min(columns, images.length), scale, options.title, options.subtitle);
   const tiles = encodePng(composeTiles(images, l, normalize), l.width, l.height);
-  const hasText = options.title !== undefined || images.some((im) => im.caption);
-  return hasText ? svgToPng(overlaySvg(tiles, images, l, options.title), { width: l.width }) : tiles;
+  const hasText = options.title !== undefined || options.subtitle !== undefined || images.some((im) => im.caption);
+  return hasText ? svgToPng(overlaySvg(tiles, images, l, options.title, options.subtitle), { width: l.width }) : tiles;
 }
