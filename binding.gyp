@@ -4,7 +4,9 @@
       "target_name": "strata_native",
       "sources": [
         "native/src/addon.cc",
+        "native/src/calls.gen.cc",
         "native/src/buffer.cc",
+        "native/src/dnnl_util.cc",
         "native/src/elementwise.cc",
         "native/src/reduce.cc",
         "native/src/movement.cc",
@@ -23,7 +25,7 @@
       "defines": ["NAPI_EXPERIMENTAL", "NAPI_CPP_EXCEPTIONS"],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions", "-std=gnu++17"],
-      "cflags_cc": ["-std=c++17", "-O3", "-fno-math-errno", "-fopenmp", "-fexceptions"],
+      "cflags_cc": ["-std=c++17", "-O3", "-fno-math-errno", "-fopenmp", "-fexceptions", "-Werror=switch"],
       "ldflags": ["-fopenmp"],
       "libraries": ["-ldnnl", "-lgomp"]
     }

@@ -1,9 +1,11 @@
 // The package's install step: builds the native backend (C++ addon linking Debian's oneDNN)
 // with the node-gyp that npm bundles, against Node's own headers, so nothing is downloaded.
 // A failed build never fails the install: Strata then runs on the reference backend, and
-// build/native-status.json keeps the reason that st.backends() reports.
+// build/native-status.json keeps the reason that st.backends() reports. In a checkout, the
+// calling convention's generated files are refreshed from native/calls.mjs first (a published
+// package ships them generated).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 
@@ -36,6 +38,26 @@ function record(status) {
   writeFileSync(statusFile, JSON.stringify(status, null, 2) + '\n');
 }
 
+// Note [One table for the native calling convention] in native/calls.mjs.
+const generator = path.join(root, 'scripts', 'native-calls.mjs');
+if (existsSync(generator)) {
+  const gen = spawnSync(process.execPath, [generator], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'inherit', 'pipe'] });
+  if (gen.status !== 0) {
+    const reason = `native/calls.mjs: ${(gen.stderr ?? '').trim().split('\n').find((l) => l.includes('Error')) ?? `the generator exited with ${gen.status}`}`;
+    record({ built: false, reason });
+    console.warn(`strata: native backend not built (${reason}); using the reference backend`);
+    process.exit(0);
+  }
+}
+
+// A kernel that the table lists but no source file defines would only fail when first called
+// (Node loads addons with lazy binding), so the build checks that none is left undefined.
+function undefinedKernels(binary) {
+  const nm = spawnSync('nm', ['--undefined-only', '--demangle', binary], { encoding: 'utf8' });
+  if (nm.status !== 0) return [];
+  return nm.stdout.split('\n').map((l) => l.trim().replace(/^U\s+/, '')).filter((l) => l.startsWith('strata::'));
+}
+
 const nodeGyp = findNodeGyp();
 const nodeDir = findNodeDir();
 if (!nodeGyp) {
@@ -45,9 +67,15 @@ if (!nodeGyp) {
 }
 const args = [nodeGyp, 'rebuild', ...(nodeDir ? [`--nodedir=${nodeDir}`] : [])];
 const result = spawnSync(process.execPath, args, { cwd: root, encoding: 'utf8' });
-if (result.status === 0) {
+const missing = result.status === 0 ? undefinedKernels(path.join(root, 'build', 'Release', 'strata_native.node')) : [];
+if (result.status === 0 && missing.length === 0) {
   record({ built: true });
   console.log('strata: native backend built');
+} else if (result.status === 0) {
+  const reason = `kernels declared by native/calls.mjs but defined nowhere: ${missing.join(', ')}`;
+  rmSync(path.join(root, 'build', 'Release', 'strata_native.node'), { force: true });
+  record({ built: false, reason: reason.slice(0, 300) });
+  console.warn(`strata: native backend not built (${reason}); using the reference backend`);
 } else {
   const output = `${result.stdout ?? ''}\n${result.stderr ?? ''}`;
   // The compiler's own message (a missing dnnl.hpp, say) says more than make's summary line.

@@ -1,5 +1,7 @@
+import type { MemoryInfo } from './backend/backend.js';
 import { backends as listBackends, findBackend } from './backend/registry.js';
 
+/** What one backend holds, as `st.memory()` reports it. */
 export interface BackendMemory {
   /**
    * Live tensor storages. Tensors that share storage (a reshape, a variable made from a tensor)
@@ -7,17 +9,41 @@ export interface BackendMemory {
    * more than a small op.
    */
   tensors: number;
+  /** The bytes of those storages. */
   bytes: number;
+  /**
+   * Freed storage the backend keeps for reuse, bytes (native: the caching allocator, which gives
+   * back what the program has stopped using).
+   */
+  cachedBytes?: number;
+  /**
+   * Compiled kernels kept per shape and attributes (native: oneDNN primitives, one entry per
+   * matmul, convolution or recurrent shape seen lately) and the bound the oldest are dropped at.
+   * Their bytes are not reported: oneDNN does not tell.
+   */
+  primitiveCache?: { entries: number; capacity: number };
 }
 
-/** Live tensors and storage bytes per loaded backend (reference storage goes when the GC runs). */
+/**
+ * Live tensors and storage bytes per loaded backend, keyed by backend name. Storage is freed when
+ * the garbage collector finds a tensor dead (or at `dispose()`), so the numbers fall after a
+ * collection, not when a variable goes out of scope.
+ * @example
+ * ```ts
+ * const before = st.memory();
+ * const t = st.zeros([1000, 1000]);
+ * console.log(st.memory(), before); // one more storage, 4 MB more on the active backend
+ * t.dispose();
+ * ```
+ */
 export function memory(): Record<string, BackendMemory> {
   const out: Record<string, BackendMemory> = {};
   for (const status of listBackends()) {
     const backend = status.available ? findBackend(status.name) : undefined;
     if (!backend) continue;
-    const { buffers, bytes } = backend.memory();
-    out[status.name] = { tensors: buffers, bytes };
+    // A backend may report its caches too (the native one does), beyond MemoryInfo's counts.
+    const { buffers, bytes, cachedBytes, primitiveCache } = backend.memory() as MemoryInfo & Pick<BackendMemory, 'cachedBytes' | 'primitiveCache'>;
+    out[status.name] = { tensors: buffers, bytes, ...(cachedBytes !== undefined && { cachedBytes }), ...(primitiveCache && { primitiveCache }) };
   }
   return out;
 }

@@ -1,4 +1,5 @@
-// The native backend's entry point: registers every kernel family and the thread controls.
+// The native backend's entry point: exports every function of native/calls.mjs (calls.gen.cc),
+// and the thread controls and version.
 #include <omp.h>
 
 #include <dnnl.hpp>
@@ -6,48 +7,26 @@
 #include "common.h"
 
 namespace strata {
-namespace {
 
 // One thread pool: our loops use OpenMP, and Debian's oneDNN is built on the same libgomp, so
 // setting the OpenMP thread count governs both.
-Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
-  omp_set_num_threads(info[0].As<Napi::Number>().Int32Value());
-  return info.Env().Undefined();
+Napi::Value calls::setNumThreads(Napi::Env env, const SetNumThreadsArgs& args) {
+  omp_set_num_threads(static_cast<int>(args.n));
+  return env.Undefined();
 }
 
-Napi::Value GetNumThreads(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), omp_get_max_threads()); }
+Napi::Value calls::getNumThreads(Napi::Env env, const GetNumThreadsArgs&) { return Napi::Number::New(env, omp_get_max_threads()); }
 
-Napi::Value Version(const Napi::CallbackInfo& info) {
+Napi::Value calls::version(Napi::Env env, const VersionArgs&) {
   const dnnl_version_t* v = dnnl_version();
-  return Napi::String::New(info.Env(), "oneDNN " + std::to_string(v->major) + "." + std::to_string(v->minor) + "." +
-                                           std::to_string(v->patch) + ", OpenMP");
-}
-
-}  // namespace
-
-Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  init_buffers(env, exports);
-  init_elementwise(env, exports);
-  init_reduce(env, exports);
-  init_movement(env, exports);
-  init_matmul(env, exports);
-  init_conv(env, exports);
-  init_pool(env, exports);
-  init_softmax(env, exports);
-  init_random(env, exports);
-  init_optimizer(env, exports);
-  init_recurrent(env, exports);
-  init_recurrent_sequence(env, exports);
-  init_normalization(env, exports);
-  init_conv_pool(env, exports);
-  exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads));
-  exports.Set("getNumThreads", Napi::Function::New(env, GetNumThreads));
-  exports.Set("version", Napi::Function::New(env, Version));
-  return exports;
+  return Napi::String::New(env, "oneDNN " + std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->patch) + ", OpenMP");
 }
 
 }  // namespace strata
 
-static Napi::Object InitStrata(Napi::Env env, Napi::Object exports) { return strata::Init(env, exports); }
+static Napi::Object InitStrata(Napi::Env env, Napi::Object exports) {
+  strata::register_calls(env, exports);
+  return exports;
+}
 
 NODE_API_MODULE(strata_native, InitStrata)

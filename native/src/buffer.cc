@@ -1,19 +1,22 @@
 // Storage buffers and their lifetime: see Buffer in common.h.
+#include <sys/mman.h>
+
 #include <algorithm>
-#include <list>
-#include <iterator>
 #include <cstdlib>
 #include <cstring>
+#include <iterator>
+#include <list>
 #include <mutex>
 #include <new>
 #include <unordered_map>
 #include <vector>
 
 #include "common.h"
+#include "dnnl_util.h"
 
 namespace strata {
 
-size_t dtype_size(DType d) { return d == DType::Bool ? 1 : 4; }
+size_t dtype_size(DType d) { return d == DType::kBool ? 1 : 4; }
 
 int64_t size_of(const Shape& shape) {
   int64_t n = 1;
@@ -67,75 +70,176 @@ void report_allocation(Napi::Env env, int64_t bytes) {
 // A training step allocates the same large temporaries every time. Memory fresh from the
 // system costs a page fault per 4 KiB on first touch, which made a big elementwise op up to
 // 8x slower than on reused memory. Freed blocks of 64 KiB or more are therefore kept, keyed by
-// their (page-rounded) size, up to kCacheLimit bytes, and handed out again for the same size.
-// When a freed block does not fit, the blocks freed longest ago go back to the system first:
-// blocks of sizes the program has stopped using (a benchmark's 2048x2048 products before a small
-// model trains) must not hold the cache against the sizes it uses now.
+// their (page-rounded) size, and handed out again for the same size. Blocks of a size the
+// program stopped asking for must not stay, nor hold the cache against the sizes it uses now:
+// - the cache holds at most as many bytes as the program's large blocks recently peaked at (at
+//   least kCacheFloor, at most kCacheLimit), the blocks freed longest ago going first. A steady
+//   loop keeps what its steps and the collections of its dead tensors free, which is what it
+//   takes again; a peak is forgotten once the program has allocated as much again, so after a
+//   phase with larger tensors the cache shrinks to what the program holds now.
+// - at the end of every gradient computation (allocatorStep(), from the backend's
+//   afterBackward), the blocks of sizes that none of the last kStaleSteps computations asked
+//   for go back: after an evaluation at batch 500, a training loop at batch 64 gives its blocks
+//   back within a few steps, however little it allocates per step. A size is "asked for" when
+//   a request of that size comes, whether the cache had a block or not.
+// Blocks of 64 KiB or more come from mmap and go back with munmap, not through malloc: glibc
+// kept freed blocks of up to 32 MiB in its heap, resident, so half a GiB freed by Strata still
+// counted in the process's RSS.
 // V8 is told about the memory taken from and given back to the system, not about blocks moving
 // in and out of the cache: it sees the real footprint, and a loop that reuses its blocks does
 // not keep triggering full garbage collections for memory it already has.
 namespace {
 constexpr size_t kCacheMinBytes = 64 << 10;
+constexpr size_t kCacheFloor = size_t(32) << 20;
 constexpr size_t kCacheLimit = size_t(256) << 20;
+constexpr uint64_t kStaleSteps = 8;
+constexpr size_t kMaxSizeClasses = 4096;
 
 struct CachedBlock {
   size_t size;
   void* p;
 };
+// The blocks of one size, and the step count when that size was last asked for.
+struct SizeClass {
+  std::vector<std::list<CachedBlock>::iterator> blocks;
+  uint64_t asked_at = 0;
+};
 std::mutex cache_mutex;
 std::list<CachedBlock> cached_lru;  // most recently freed first
-std::unordered_map<size_t, std::vector<std::list<CachedBlock>::iterator>> cached_by_size;
+std::unordered_map<size_t, SizeClass> cached_by_size;
 size_t cached_bytes = 0;
-int64_t cache_hits = 0, cache_misses = 0;
+int64_t cache_hits = 0, cache_misses = 0, cache_releases = 0;
+uint64_t steps = 0;
+
+// The recent peak of large blocks in use, over two windows of allocated bytes: a window closes
+// once the peak has been allocated in it, and the peak is that of the open window and the one
+// before, so a peak is forgotten after one to two times its size has been allocated since.
+size_t large_in_use = 0, window_bytes = 0, peak_open = 0, peak_closed = 0;
+
+size_t recent_peak() { return std::max(peak_open, peak_closed); }
+
+void note_large_allocation(size_t size) {
+  large_in_use += size;
+  window_bytes += size;
+  peak_open = std::max(peak_open, large_in_use);
+  if (window_bytes >= recent_peak()) {
+    peak_closed = peak_open;
+    peak_open = large_in_use;
+    window_bytes = 0;
+  }
+}
+
+size_t cache_allowance() { return std::min(kCacheLimit, std::max(kCacheFloor, recent_peak())); }
 
 size_t block_size(size_t bytes) {
   if (bytes >= kCacheMinBytes) return (bytes + 4095) & ~size_t(4095);
   return bytes == 0 ? 64 : ((bytes + 63) / 64) * 64;
 }
 
-// A block of `size` bytes; `fresh` says whether it came from the system rather than the cache.
+void* map_block(size_t size) {
+  void* p = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  return p == MAP_FAILED ? nullptr : p;
+}
+
+// Takes `block` out of the cache (the caller holds the lock) and returns it.
+CachedBlock uncache(std::list<CachedBlock>::iterator block) {
+  const CachedBlock b = *block;
+  auto& same_size = cached_by_size[b.size].blocks;
+  same_size.erase(std::find(same_size.begin(), same_size.end(), block));
+  cached_lru.erase(block);
+  cached_bytes -= b.size;
+  return b;
+}
+
+int64_t unmap_all(const std::vector<CachedBlock>& blocks) {
+  int64_t released = 0;
+  for (const auto& b : blocks) {
+    munmap(b.p, b.size);
+    released += static_cast<int64_t>(b.size);
+  }
+  return released;
+}
+
+// A block of `size` bytes; `fresh` says whether it came from the system rather than the cache
+// (fresh large blocks are zero-filled by the kernel).
 void* take_block(size_t size, bool* fresh) {
   *fresh = false;
   if (size >= kCacheMinBytes) {
-    std::lock_guard<std::mutex> lock(cache_mutex);
-    auto it = cached_by_size.find(size);
-    if (it != cached_by_size.end() && !it->second.empty()) {
-      const auto block = it->second.back();  // the most recently freed of this size: warmest
-      it->second.pop_back();
-      void* p = block->p;
-      cached_lru.erase(block);
-      cached_bytes -= size;
-      cache_hits++;
-      return p;
+    {
+      std::lock_guard<std::mutex> lock(cache_mutex);
+      note_large_allocation(size);
+      SizeClass& cls = cached_by_size[size];
+      cls.asked_at = steps;
+      if (!cls.blocks.empty()) {
+        const auto block = cls.blocks.back();  // the most recently freed of this size: warmest
+        cls.blocks.pop_back();
+        void* p = block->p;
+        cached_lru.erase(block);
+        cached_bytes -= size;
+        cache_hits++;
+        return p;
+      }
+      cache_misses++;
+      // Without gradient computations no size is ever stale: forget empty sizes past a bound.
+      if (cached_by_size.size() > kMaxSizeClasses) {
+        for (auto it = cached_by_size.begin(); it != cached_by_size.end();) it = it->second.blocks.empty() ? cached_by_size.erase(it) : std::next(it);
+      }
     }
-    cache_misses++;
+    *fresh = true;
+    void* p = map_block(size);
+    if (!p) {
+      std::lock_guard<std::mutex> lock(cache_mutex);
+      large_in_use -= size;
+    }
+    return p;
   }
   *fresh = true;
   return std::aligned_alloc(64, size);
 }
 
-// Keeps the block for reuse (evicting the least recently freed ones beyond the limit) or frees
-// it; returns how many bytes went back to the system.
+// Keeps the block for reuse (evicting the least recently freed ones beyond the allowance) or
+// frees it; returns how many bytes went back to the system.
 int64_t give_block(void* p, size_t size) {
-  if (size < kCacheMinBytes || size > kCacheLimit) {
+  if (size < kCacheMinBytes) {
     std::free(p);
     return static_cast<int64_t>(size);
   }
-  std::lock_guard<std::mutex> lock(cache_mutex);
-  cached_lru.push_front({size, p});
-  cached_by_size[size].push_back(cached_lru.begin());
-  cached_bytes += size;
-  int64_t released = 0;
-  while (cached_bytes > kCacheLimit) {
-    const auto oldest = std::prev(cached_lru.end());
-    auto& same_size = cached_by_size[oldest->size];
-    same_size.erase(std::find(same_size.begin(), same_size.end(), oldest));
-    std::free(oldest->p);
-    released += static_cast<int64_t>(oldest->size);
-    cached_bytes -= oldest->size;
-    cached_lru.erase(oldest);
+  std::vector<CachedBlock> unmap;
+  {
+    std::lock_guard<std::mutex> lock(cache_mutex);
+    large_in_use -= size;
+    const size_t allowance = cache_allowance();
+    if (size > allowance) {
+      unmap.push_back({size, p});
+    } else {
+      cached_lru.push_front({size, p});
+      cached_by_size[size].blocks.push_back(cached_lru.begin());
+      cached_bytes += size;
+      while (cached_bytes > allowance) unmap.push_back(uncache(std::prev(cached_lru.end())));
+    }
+    cache_releases += static_cast<int64_t>(unmap.size());
   }
-  return released;
+  return unmap_all(unmap);
+}
+
+// The end of a gradient computation: gives back the blocks of sizes not asked for lately.
+int64_t end_step() {
+  std::vector<CachedBlock> unmap;
+  {
+    std::lock_guard<std::mutex> lock(cache_mutex);
+    steps++;
+    for (auto it = cached_by_size.begin(); it != cached_by_size.end();) {
+      SizeClass& cls = it->second;
+      if (steps - cls.asked_at < kStaleSteps) {
+        ++it;
+        continue;
+      }
+      while (!cls.blocks.empty()) unmap.push_back(uncache(cls.blocks.back()));
+      it = cached_by_size.erase(it);
+    }
+    cache_releases += static_cast<int64_t>(unmap.size());
+  }
+  return unmap_all(unmap);
 }
 }  // namespace
 
@@ -164,7 +268,8 @@ Buffer* allocate(size_t bytes, bool zero, int64_t* fresh_bytes) {
     delete b;
     return nullptr;
   }
-  if (zero) std::memset(b->data, 0, rounded);
+  const bool zeroed = fresh && rounded >= kCacheMinBytes;  // fresh from mmap
+  if (zero && !zeroed) std::memset(b->data, 0, rounded);
   b->bytes = bytes;
   memory_stats().bytes += static_cast<int64_t>(bytes);
   memory_stats().buffers += 1;
@@ -203,79 +308,66 @@ Buffer* get_buffer(const Napi::Value& v) {
   return b;
 }
 
-Shape get_shape(const Napi::Value& v) {
-  auto arr = v.As<Napi::Array>();
-  Shape s(arr.Length());
-  for (uint32_t i = 0; i < arr.Length(); i++) s[i] = arr.Get(i).As<Napi::Number>().Int64Value();
-  return s;
-}
-
-std::vector<int32_t> get_ints(const Napi::Value& v) {
-  auto arr = v.As<Napi::Array>();
-  std::vector<int32_t> s(arr.Length());
-  for (uint32_t i = 0; i < arr.Length(); i++) s[i] = arr.Get(i).As<Napi::Number>().Int32Value();
-  return s;
-}
-
-DType get_dtype(const Napi::Value& v) { return static_cast<DType>(v.As<Napi::Number>().Int32Value()); }
-
-namespace {
-
-// upload(typedArray, dtype): copies values already converted to the dtype's array type.
-Napi::Value Upload(const Napi::CallbackInfo& info) {
-  auto arr = info[0].As<Napi::TypedArray>();
+// upload(values, dtype): copies values already converted to the dtype's array type.
+Napi::Value calls::upload(Napi::Env env, const UploadArgs& args) {
+  const Napi::TypedArray& arr = args.values;
   Buffer* b;
-  Napi::Value h = new_buffer(info.Env(), arr.ByteLength(), &b);
+  Napi::Value h = new_buffer(env, arr.ByteLength(), &b);
   std::memcpy(b->data, static_cast<uint8_t*>(arr.ArrayBuffer().Data()) + arr.ByteOffset(), arr.ByteLength());
   return h;
 }
 
-// download(handle, dtype, size): a fresh TypedArray with a copy of the first `size` elements.
-Napi::Value Download(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  Buffer* b = get_buffer(info[0]);
-  DType d = get_dtype(info[1]);
-  const size_t n = static_cast<size_t>(info[2].As<Napi::Number>().Int64Value());
+// download(h, dtype, size): a fresh TypedArray with a copy of the first `size` elements.
+Napi::Value calls::download(Napi::Env env, const DownloadArgs& args) {
+  const DType d = args.dtype;
+  const size_t n = static_cast<size_t>(args.size);
   auto ab = Napi::ArrayBuffer::New(env, n * dtype_size(d));
-  std::memcpy(ab.Data(), b->data, n * dtype_size(d));
+  std::memcpy(ab.Data(), args.h->data, n * dtype_size(d));
   switch (d) {
-    case DType::Float32: return Napi::Float32Array::New(env, n, ab, 0);
-    case DType::Int32: return Napi::Int32Array::New(env, n, ab, 0);
-    default: return Napi::Uint8Array::New(env, n, ab, 0);
+    case DType::kFloat32: return Napi::Float32Array::New(env, n, ab, 0);
+    case DType::kInt32: return Napi::Int32Array::New(env, n, ab, 0);
+    case DType::kBool: break;
   }
+  return Napi::Uint8Array::New(env, n, ab, 0);
 }
 
-Napi::Value Retain(const Napi::CallbackInfo& info) {
-  get_buffer(info[0])->owners++;
-  return info.Env().Undefined();
+Napi::Value calls::retain(Napi::Env env, const RetainArgs& args) {
+  args.h->owners++;
+  return env.Undefined();
 }
 
-// release(handle): one owner fewer; the memory goes with the last owner.
-Napi::Value Release(const Napi::CallbackInfo& info) {
-  Buffer* b = info[0].As<Napi::External<Buffer>>().Data();
+// release(h): one owner fewer; the memory goes with the last owner.
+Napi::Value calls::release(Napi::Env env, const ReleaseArgs& args) {
+  Buffer* b = args.h.As<Napi::External<Buffer>>().Data();
   if (b->data && --b->owners <= 0) free_buffer_data(b);
-  return info.Env().Undefined();
+  return env.Undefined();
 }
 
-Napi::Value Memory(const Napi::CallbackInfo& info) {
-  auto o = Napi::Object::New(info.Env());
-  o.Set("bytes", Napi::Number::New(info.Env(), static_cast<double>(memory_stats().bytes.load())));
-  o.Set("buffers", Napi::Number::New(info.Env(), static_cast<double>(memory_stats().buffers.load())));
-  std::lock_guard<std::mutex> lock(cache_mutex);
-  o.Set("cachedBytes", Napi::Number::New(info.Env(), static_cast<double>(cached_bytes)));
-  o.Set("cacheHits", Napi::Number::New(info.Env(), static_cast<double>(cache_hits)));
-  o.Set("cacheMisses", Napi::Number::New(info.Env(), static_cast<double>(cache_misses)));
+// allocatorStep(): the end of a gradient computation (Note [Caching allocator]).
+Napi::Value calls::allocatorStep(Napi::Env env, const AllocatorStepArgs&) {
+  unreported -= end_step();
+  return env.Undefined();
+}
+
+// memory(): live storage, the caching allocator's state and the primitive cache's.
+Napi::Value calls::memory(Napi::Env env, const MemoryArgs&) {
+  auto o = Napi::Object::New(env);
+  const auto num = [&](const char* key, double v) { o.Set(key, Napi::Number::New(env, v)); };
+  num("bytes", static_cast<double>(memory_stats().bytes.load()));
+  num("buffers", static_cast<double>(memory_stats().buffers.load()));
+  {
+    std::lock_guard<std::mutex> lock(cache_mutex);
+    num("cachedBytes", static_cast<double>(cached_bytes));
+    num("cacheHits", static_cast<double>(cache_hits));
+    num("cacheMisses", static_cast<double>(cache_misses));
+    num("cacheReleases", static_cast<double>(cache_releases));
+  }
+  const PrimitiveCacheStats p = primitive_cache().stats();
+  num("primitiveEntries", static_cast<double>(p.entries));
+  num("primitiveCapacity", static_cast<double>(p.capacity));
+  num("primitiveMisses", static_cast<double>(p.misses));
+  num("primitiveEvictions", static_cast<double>(p.evictions));
   return o;
-}
-
-}  // namespace
-
-void init_buffers(Napi::Env env, Napi::Object exports) {
-  exports.Set("upload", Napi::Function::New(env, Upload));
-  exports.Set("download", Napi::Function::New(env, Download));
-  exports.Set("retain", Napi::Function::New(env, Retain));
-  exports.Set("release", Napi::Function::New(env, Release));
-  exports.Set("memory", Napi::Function::New(env, Memory));
 }
 
 }  // namespace strata

@@ -9,14 +9,13 @@
 #include <string>
 #include <vector>
 
+// The enums, argument structs and kernel declarations from native/calls.mjs (Note [One table
+// for the native calling convention]).
+#include "calls.gen.h"
+
 namespace strata {
 
-// Matches src/backend/native/index.ts.
-enum class DType : int32_t { Float32 = 0, Int32 = 1, Bool = 2 };
-
 size_t dtype_size(DType d);
-
-using Shape = std::vector<int64_t>;
 
 int64_t size_of(const Shape& shape);
 Shape strides_of(const Shape& shape);
@@ -49,22 +48,18 @@ Buffer* new_attachment(size_t bytes);
 Buffer* get_buffer(const Napi::Value& v);
 void free_buffer_data(Buffer* b);
 
-Shape get_shape(const Napi::Value& v);
-std::vector<int32_t> get_ints(const Napi::Value& v);
-DType get_dtype(const Napi::Value& v);
-
 template <typename T>
-T* data_of(const Napi::Value& v) {
-  return static_cast<T*>(get_buffer(v)->data);
+T* data_of(const Buffer* b) {
+  return static_cast<T*>(b->data);
 }
 
 // Calls f with a value of the C++ type of dtype d (float, int32_t or uint8_t).
 template <typename F>
 void dispatch_dtype(DType d, F&& f) {
   switch (d) {
-    case DType::Float32: f(float{}); break;
-    case DType::Int32: f(int32_t{}); break;
-    case DType::Bool: f(uint8_t{}); break;
+    case DType::kFloat32: f(float{}); break;
+    case DType::kInt32: f(int32_t{}); break;
+    case DType::kBool: f(uint8_t{}); break;
   }
 }
 
@@ -112,21 +107,5 @@ inline void parallel_for(int64_t n, bool parallel, F&& f) {
 // y = relu(y) over n floats (NaN stays NaN, as st.relu), vectorized: for kernels that apply a
 // ReLU to their own output.
 void relu_in_place(float* y, int64_t n);
-
-// Registration of each kernel family (one source file each).
-void init_buffers(Napi::Env env, Napi::Object exports);
-void init_elementwise(Napi::Env env, Napi::Object exports);
-void init_reduce(Napi::Env env, Napi::Object exports);
-void init_movement(Napi::Env env, Napi::Object exports);
-void init_matmul(Napi::Env env, Napi::Object exports);
-void init_conv(Napi::Env env, Napi::Object exports);
-void init_pool(Napi::Env env, Napi::Object exports);
-void init_softmax(Napi::Env env, Napi::Object exports);
-void init_random(Napi::Env env, Napi::Object exports);
-void init_optimizer(Napi::Env env, Napi::Object exports);
-void init_recurrent(Napi::Env env, Napi::Object exports);
-void init_recurrent_sequence(Napi::Env env, Napi::Object exports);
-void init_normalization(Napi::Env env, Napi::Object exports);
-void init_conv_pool(Napi::Env env, Napi::Object exports);
 
 }  // namespace strata

@@ -39,28 +39,27 @@ using tag = dnnl::memory::format_tag;
 using dims = dnnl::memory::dims;
 using md = dnnl::memory::desc;
 
-// kBiasForward adds a per-channel bias; kBiasReluForward then applies st.relu's ReLU in a pass of
-// our own over the output, which is still in cache (oneDNN 2.6's relu and clip post-ops turn NaN
-// into 0, where st.relu and the reference backend keep it). kBackpropFilterBias also sums dy
-// into the bias gradient in the same pass over dy.
-enum Kind { kForward = 0, kBackpropInput = 1, kBackpropFilter = 2, kBiasForward = 3, kBiasReluForward = 4, kBackpropFilterBias = 5 };
+// ConvKind (native/calls.mjs): kBiasForward adds a per-channel bias; kBiasReluForward then
+// applies st.relu's ReLU in a pass of our own over the output, which is still in cache (oneDNN
+// 2.6's relu and clip post-ops turn NaN into 0, where st.relu and the reference backend keep
+// it). kBackpropFilterBias also sums dy into the bias gradient in the same pass over dy.
+using Kind = ConvKind;
+constexpr Kind kForward = Kind::kForward, kBackpropInput = Kind::kBackpropInput, kBackpropFilter = Kind::kBackpropFilter,
+               kBiasForward = Kind::kBiasForward, kBiasReluForward = Kind::kBiasReluForward, kBackpropFilterBias = Kind::kBackpropFilterBias;
 
-bool is_forward(int kind) { return kind == kForward || kind == kBiasForward || kind == kBiasReluForward; }
+bool is_forward(Kind kind) { return kind == kForward || kind == kBiasForward || kind == kBiasReluForward; }
 
 struct ConvGeometry {
   dims x, w, y, strides, dilation, pad_l, pad_r;
   tag user_weights;  // hwio, or hwigo for depthwise
 };
 
-// Reads xShape, filterShape, strides, dilation, pads [t, b, l, r], outH, outW from info[first...].
 // oneDNN dims are logical (x NCHW; weights OIHW, or {G, OC/G, IC/G, KH, KW} grouped) whatever the
-// memory layout; its dilation counts the skipped pixels, so Strata's dilation minus one.
-ConvGeometry read_geometry(const Napi::CallbackInfo& info, int first, bool depthwise, std::string* key) {
-  const Shape xs = get_shape(info[first]), fs = get_shape(info[first + 1]);
-  const Shape st = get_shape(info[first + 2]), dil = get_shape(info[first + 3]), pads = get_shape(info[first + 4]);
-  const int64_t oh = info[first + 5].As<Napi::Number>().Int64Value(), ow = info[first + 6].As<Napi::Number>().Int64Value();
-  *key = cache_key(depthwise, xs[0], xs[1], xs[2], xs[3], fs[0], fs[1], fs[2], fs[3], st[0], st[1], dil[0], dil[1], pads[0], pads[1],
-                   pads[2], pads[3]);
+// memory layout; its dilation counts the skipped pixels, so Strata's dilation minus one. Pads are
+// [top, bottom, left, right].
+ConvGeometry geometry_of(const ConvGeometryArgs& a, bool depthwise) {
+  const Shape &xs = a.x_shape, &fs = a.filter_shape, &st = a.strides, &dil = a.dilation, &pads = a.pads;
+  const int64_t oh = a.out_h, ow = a.out_w;
   const dims w = depthwise ? dims{fs[2], fs[3], 1, fs[0], fs[1]} : dims{fs[3], fs[2], fs[0], fs[1]};
   const int64_t out_channels = depthwise ? fs[2] * fs[3] : fs[3];
   return {{xs[0], xs[3], xs[1], xs[2]}, w, {xs[0], out_channels, oh, ow}, {st[0], st[1]}, {dil[0] - 1, dil[1] - 1},
@@ -100,7 +99,7 @@ class Scratch {
 };
 
 // Note [Winograd for 3x3 convolutions]: which convolutions are worth it.
-bool use_winograd(int kind, const ConvGeometry& g) {
+bool use_winograd(Kind kind, const ConvGeometry& g) {
   if (kind == kBackpropInput || g.user_weights != tag::hwio) return false;
   const bool shape_ok = g.w[2] == 3 && g.w[3] == 3 && g.strides[0] == 1 && g.strides[1] == 1 && g.dilation[0] == 0 &&
                         g.dilation[1] == 0 && g.x[1] % 16 == 0 && g.y[1] % 16 == 0;
@@ -110,14 +109,9 @@ bool use_winograd(int kind, const ConvGeometry& g) {
   return 2 * oh * ow >= tiled && g.y[0] * oh * ow >= (is_forward(kind) ? 512 : 256);
 }
 
-PrimitiveCache<ConvEntry>& conv_cache() {
-  static PrimitiveCache<ConvEntry> cache;
-  return cache;
-}
-
 // Builds the primitive of `kind` with algorithm `alg`; x and y are NHWC for the direct kernels
 // and `any` (the primitive's blocked choice) for Winograd.
-ConvEntry make_entry_with(int kind, const ConvGeometry& g, dnnl::algorithm alg) {
+ConvEntry make_entry_with(Kind kind, const ConvGeometry& g, dnnl::algorithm alg) {
   const tag act = alg == dnnl::algorithm::convolution_winograd ? tag::any : tag::nhwc;
   const md x_md(g.x, dt::f32, act), y_md(g.y, dt::f32, act);
   const md any_w(g.w, dt::f32, tag::any), user_w(g.w, dt::f32, g.user_weights);
@@ -183,7 +177,7 @@ std::string impl_of(const dnnl::primitive& prim) {
 
 // Winograd where it pays (Note [Winograd for 3x3 convolutions]) and this oneDNN build has it,
 // the direct kernels otherwise.
-ConvEntry make_entry(int kind, const ConvGeometry& g) {
+ConvEntry make_entry(Kind kind, const ConvGeometry& g) {
   if (use_winograd(kind, g)) {
     try {
       ConvEntry e = make_entry_with(kind, g, dnnl::algorithm::convolution_winograd);
@@ -195,16 +189,19 @@ ConvEntry make_entry(int kind, const ConvGeometry& g) {
   return make_entry_with(kind, g, dnnl::algorithm::convolution_direct);
 }
 
-// conv(kind, a, b, xShape, filterShape, strides, dilation, pads, outH, outW[, bias]) and
-// depthwiseConv(kind, a, b, ...the same): forward a = x, b = filter → y; backprop input a = dy,
-// b = filter → dx; backprop filter a = x, b = dy → dfilter in the user layout.
-Napi::Value RunConv(const Napi::CallbackInfo& info, bool depthwise) {
-  const int kind = info[0].As<Napi::Number>().Int32Value();
-  Buffer* ab = get_buffer(info[1]);
-  Buffer* bb = get_buffer(info[2]);
-  std::string key;
-  const ConvGeometry g = read_geometry(info, 3, depthwise, &key);
-  ConvEntry& e = conv_cache().get(cache_key(key, kind), [&] { return make_entry(kind, g); });
+// The entry for a convolution of `kind` over this geometry, from the primitive cache.
+std::shared_ptr<ConvEntry> entry_for(Kind kind, const ConvGeometryArgs& a, const ConvGeometry& g, bool depthwise) {
+  const Shape &xs = a.x_shape, &fs = a.filter_shape, &st = a.strides, &dil = a.dilation, &pads = a.pads;
+  return primitive_cache().get<ConvEntry>([&] { return make_entry(kind, g); }, kind, depthwise, xs[0], xs[1], xs[2], xs[3], fs[0], fs[1],
+                                          fs[2], fs[3], st[0], st[1], dil[0], dil[1], pads[0], pads[1], pads[2], pads[3]);
+}
+
+// Forward a = x, b = filter → y; backprop input a = dy, b = filter → dx; backprop filter a = x,
+// b = dy → dfilter in the user layout; `bias` for the bias kinds' forward passes.
+Napi::Value run_conv(Napi::Env env, Kind kind, Buffer* ab, Buffer* bb, const ConvGeometryArgs& geometry, Buffer* bias, bool depthwise) {
+  const ConvGeometry g = geometry_of(geometry, depthwise);
+  const auto entry = entry_for(kind, geometry, g, depthwise);
+  ConvEntry& e = *entry;
   auto& eng = cpu_engine();
   auto& s = cpu_stream();
   const md x_md(g.x, dt::f32, tag::nhwc), y_md(g.y, dt::f32, tag::nhwc);
@@ -214,7 +211,7 @@ Napi::Value RunConv(const Napi::CallbackInfo& info, bool depthwise) {
   // [dfilter | dbias] side by side for kBackpropFilterBias.
   const size_t bias_bytes = kind == kBackpropFilterBias ? static_cast<size_t>(g.y[1]) * sizeof(float) : 0;
   Buffer* yb;
-  Napi::Value out = new_buffer(info.Env(), out_md.get_size() + bias_bytes, &yb);
+  Napi::Value out = new_buffer(env, out_md.get_size() + bias_bytes, &yb);
   SignalGuard hold;  // Note [Signals and oneDNN]
   // Winograd (a forward pass or a filter gradient, so a = x): blocked x and y (or dy), held until
   // s.wait().
@@ -251,7 +248,10 @@ Napi::Value RunConv(const Napi::CallbackInfo& info, bool depthwise) {
       std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, e.blocked ? x_blocked->mem() : x_mem},
                                                  {DNNL_ARG_WEIGHTS, w},
                                                  {DNNL_ARG_DST, e.blocked ? y_blocked->mem() : y_mem}};
-      if (kind != kForward) args.emplace(DNNL_ARG_BIAS, dnnl::memory(md({g.y[1]}, dt::f32, tag::a), eng, get_buffer(info[10])->data));
+      if (kind != kForward) {
+        if (!bias) throw Napi::Error::New(env, "conv2d: this kind takes a bias");
+        args.emplace(DNNL_ARG_BIAS, dnnl::memory(md({g.y[1]}, dt::f32, tag::a), eng, bias->data));
+      }
       e.prim.execute(s, args);
       if (e.blocked) e.y_reorder.execute(s, y_blocked->mem(), y_mem);
       if (kind == kBiasReluForward) {
@@ -267,35 +267,42 @@ Napi::Value RunConv(const Napi::CallbackInfo& info, bool depthwise) {
   return out;
 }
 
-// convImpl(kind, ...same geometry...) and depthwiseConvImpl → the implementation oneDNN chose
-// (e.g. "brgconv:avx512_core", "jit_wino_4x3:avx512_core", "jit_dw:avx512_core"), so tests and
-// the benchmark can check nothing fell back to the slow "ref" kernels.
-Napi::Value RunConvImpl(const Napi::CallbackInfo& info, bool depthwise) {
-  const int kind = info[0].As<Napi::Number>().Int32Value();
-  std::string key;
-  return Napi::String::New(info.Env(), impl_of(make_entry(kind, read_geometry(info, 1, depthwise, &key)).prim));
+// The implementation oneDNN chose (e.g. "brgconv:avx512_core", "jit_wino_4x3:avx512_core",
+// "jit_dw:avx512_core"), so tests and the benchmark can check nothing fell back to the slow
+// "ref" kernels.
+Napi::Value conv_impl(Napi::Env env, Kind kind, const ConvGeometryArgs& geometry, bool depthwise) {
+  return Napi::String::New(env, impl_of(make_entry(kind, geometry_of(geometry, depthwise)).prim));
 }
 
 // oneDNN reports failures as dnnl::error, which would end the process; JS gets an Error instead.
-template <Napi::Value (*F)(const Napi::CallbackInfo&, bool), bool Depthwise>
-Napi::Value guarded(const Napi::CallbackInfo& info) {
-  const std::string op = Depthwise ? "depthwiseConv2d" : "conv2d";
+template <typename F>
+Napi::Value guarded(Napi::Env env, bool depthwise, F&& f) {
+  const std::string op = depthwise ? "depthwiseConv2d" : "conv2d";
   try {
-    return F(info, Depthwise);
+    return f();
   } catch (const dnnl::error& err) {
-    throw Napi::Error::New(info.Env(), op + " (oneDNN): " + err.what());
+    throw Napi::Error::New(env, op + " (oneDNN): " + err.what());
   } catch (const std::bad_alloc&) {  // a Scratch block (Winograd's blocked copies)
-    throw Napi::Error::New(info.Env(), op + ": out of memory for a scratch block");
+    throw Napi::Error::New(env, op + ": out of memory for a scratch block");
   }
 }
 
 }  // namespace
 
-void init_conv(Napi::Env env, Napi::Object exports) {
-  exports.Set("conv", Napi::Function::New(env, guarded<RunConv, false>));
-  exports.Set("convImpl", Napi::Function::New(env, guarded<RunConvImpl, false>));
-  exports.Set("depthwiseConv", Napi::Function::New(env, guarded<RunConv, true>));
-  exports.Set("depthwiseConvImpl", Napi::Function::New(env, guarded<RunConvImpl, true>));
+Napi::Value calls::conv(Napi::Env env, const ConvArgs& a) {
+  return guarded(env, false, [&] { return run_conv(env, a.kind, a.a, a.b, a.conv_geometry, a.bias, false); });
+}
+
+Napi::Value calls::convImpl(Napi::Env env, const ConvImplArgs& a) {
+  return guarded(env, false, [&] { return conv_impl(env, a.kind, a.conv_geometry, false); });
+}
+
+Napi::Value calls::depthwiseConv(Napi::Env env, const DepthwiseConvArgs& a) {
+  return guarded(env, true, [&] { return run_conv(env, a.kind, a.a, a.b, a.conv_geometry, nullptr, true); });
+}
+
+Napi::Value calls::depthwiseConvImpl(Napi::Env env, const DepthwiseConvImplArgs& a) {
+  return guarded(env, true, [&] { return conv_impl(env, a.kind, a.conv_geometry, true); });
 }
 
 }  // namespace strata

@@ -30,15 +30,12 @@ struct ConvPoolGeometry {
   int64_t poh, pow;             // pooled output
 };
 
-// Arguments from `first` on: xShape, filterShape, strides, dilation, pads (top, bottom, left,
-// right), outH, outW, poolSize, poolStrides, poolPads, pooledH, pooledW.
-ConvPoolGeometry read_geometry(const Napi::CallbackInfo& info, int first) {
-  const Shape xs = get_shape(info[first]), fs = get_shape(info[first + 1]);
-  const Shape st = get_shape(info[first + 2]), dil = get_shape(info[first + 3]), pads = get_shape(info[first + 4]);
-  const auto num = [&](int i) { return info[first + i].As<Napi::Number>().Int64Value(); };
-  const Shape pool = get_shape(info[first + 7]), pst = get_shape(info[first + 8]), ppads = get_shape(info[first + 9]);
+// Pads are (top, bottom, left, right).
+ConvPoolGeometry geometry_of(const ConvGeometryArgs& c, const PoolWindowArgs& p) {
+  const Shape &xs = c.x_shape, &fs = c.filter_shape, &st = c.strides, &dil = c.dilation, &pads = c.pads;
+  const Shape &pool = p.pool_size, &pst = p.pool_strides, &ppads = p.pool_pads;
   return {xs[0], xs[1], xs[2], xs[3], fs[0], fs[1], fs[3], st[0], st[1], dil[0], dil[1], pads[0], pads[2],
-          num(5), num(6), pool[0], pool[1], pst[0], pst[1], ppads[0], ppads[2], num(10), num(11)};
+          c.out_h, c.out_w, pool[0], pool[1], pst[0], pst[1], ppads[0], ppads[2], p.pooled_h, p.pooled_w};
 }
 
 // Channels go in blocks of L lanes: 16 (one AVX-512 register, two AVX2 ones) when the filter
@@ -281,18 +278,20 @@ void for_image_blocks(int64_t n, F&& f) {
   }
 }
 
-// convReluMaxPool(x, filter, bias, <geometry>, keepIndices) → the pooled [n, poh, pow, co]; with
-// keepIndices the winners ride on the output buffer (Buffer::attachment) as maxPool keeps them.
-Napi::Value ConvReluMaxPool(const Napi::CallbackInfo& info) {
-  const float* x = data_of<float>(info[0]);
-  const float* f = data_of<float>(info[1]);
-  const float* b = data_of<float>(info[2]);
-  const ConvPoolGeometry g = read_geometry(info, 3);
-  const bool keep = info[15].As<Napi::Boolean>().Value();
+}  // namespace
+
+// convReluMaxPool → the pooled [n, poh, pow, co]; with keepIndices the winners ride on the
+// output buffer (Buffer::attachment) as maxPool keeps them.
+Napi::Value calls::convReluMaxPool(Napi::Env env, const ConvReluMaxPoolArgs& args) {
+  const float* x = data_of<float>(args.x);
+  const float* f = data_of<float>(args.filter);
+  const float* b = data_of<float>(args.bias);
+  const ConvPoolGeometry g = geometry_of(args.conv_geometry, args.pool_window);
+  const bool keep = args.keep_indices;
   const std::vector<int64_t> off = tap_offsets(g);
   const int64_t pooled = g.poh * g.pow * g.co;
   Buffer* yb;
-  Napi::Value out = new_buffer(info.Env(), g.n * pooled * 4, &yb);
+  Napi::Value out = new_buffer(env, g.n * pooled * 4, &yb);
   float* y = static_cast<float*>(yb->data);
   if (keep) yb->attachment = new_attachment(g.n * pooled * sizeof(int32_t));
   int32_t* winners = keep ? static_cast<int32_t*>(yb->attachment->data) : nullptr;
@@ -304,21 +303,21 @@ Napi::Value ConvReluMaxPool(const Napi::CallbackInfo& info) {
   return out;
 }
 
-// convReluMaxPoolGrad(x, dy, y, <geometry>) → flat [dfilter (kh·kw·c·co) | dbias (co)]. y is the
+// convReluMaxPoolGrad → flat [dfilter (kh·kw·c·co) | dbias (co)]. y is the
 // forward output with its winners; dy reaches each window's winner where y > 0 (the ReLU's mask:
 // a window's maximum is positive exactly when its winner's ReLU passed it).
-Napi::Value ConvReluMaxPoolGrad(const Napi::CallbackInfo& info) {
-  const float* x = data_of<float>(info[0]);
-  const float* dy = data_of<float>(info[1]);
-  Buffer* yb = get_buffer(info[2]);
-  if (!yb->attachment) throw Napi::Error::New(info.Env(), "convReluMaxPoolGrad: the forward output kept no winners (keepIndices was off)");
+Napi::Value calls::convReluMaxPoolGrad(Napi::Env env, const ConvReluMaxPoolGradArgs& args) {
+  const float* x = data_of<float>(args.x);
+  const float* dy = data_of<float>(args.dy);
+  const Buffer* yb = args.y;
+  if (!yb->attachment) throw Napi::Error::New(env, "convReluMaxPoolGrad: the forward output kept no winners (keepIndices was off)");
   const float* y = static_cast<const float*>(yb->data);
   const int32_t* winners = static_cast<const int32_t*>(yb->attachment->data);
-  const ConvPoolGeometry g = read_geometry(info, 3);
+  const ConvPoolGeometry g = geometry_of(args.conv_geometry, args.pool_window);
   const int64_t pooled = g.poh * g.pow * g.co, fsize = g.kh * g.kw * g.c * g.co;
   const std::vector<int64_t> off = tap_offsets(g);
   Buffer* ob;
-  Napi::Value out = new_buffer(info.Env(), (fsize + g.co) * 4, &ob);
+  Napi::Value out = new_buffer(env, (fsize + g.co) * 4, &ob);
   float* grads = static_cast<float*>(ob->data);
   const int threads = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(g.n, omp_get_max_threads())));
   std::vector<float> partial(threads * (fsize + g.co), 0.f);
@@ -334,13 +333,6 @@ Napi::Value ConvReluMaxPoolGrad(const Napi::CallbackInfo& info) {
     grads[i] = s;
   }
   return out;
-}
-
-}  // namespace
-
-void init_conv_pool(Napi::Env env, Napi::Object exports) {
-  exports.Set("convReluMaxPool", Napi::Function::New(env, ConvReluMaxPool));
-  exports.Set("convReluMaxPoolGrad", Napi::Function::New(env, ConvReluMaxPoolGrad));
 }
 
 }  // namespace strata

@@ -1,13 +1,16 @@
-// One oneDNN engine and stream for the process, and a cache of primitives keyed by shape and
-// attributes: creating a primitive costs 0.15-0.8 ms, far more than running a small one.
+// One oneDNN engine and stream for the process, and one bounded cache of primitives keyed by
+// shape and attributes: creating a primitive costs 0.15-0.8 ms, far more than running a small one.
 #pragma once
 
 #include <dnnl.hpp>
 #include <signal.h>
 
+#include <cstdint>
+#include <cstring>
+#include <list>
 #include <memory>
-#include <sstream>
-#include <string>
+#include <mutex>
+#include <stdexcept>
 #include <unordered_map>
 
 namespace strata {
@@ -35,26 +38,83 @@ class SignalGuard {
   sigset_t saved_;
 };
 
-template <typename... Parts>
-std::string cache_key(const Parts&... parts) {
-  std::ostringstream os;
-  ((os << parts << ','), ...);
-  return os.str();
-}
+// Note [Bounded primitive cache]
+// Every new shape (a last partial batch, another sequence length, an evaluation batch size)
+// needs its own primitives, and a cache that keeps them all grows for as long as shapes keep
+// coming. The cache is therefore one LRU list for all kernel families, bounded by entry count
+// (kDefaultPrimitiveCapacity, setPrimitiveCacheCapacity), and oneDNN's own primitive cache,
+// which would otherwise keep up to 1024 more behind it, gets the same bound. A training loop
+// uses a few dozen entries, so the bound only drops shapes that stopped coming. Entries are
+// handed out as shared_ptr, so an entry evicted while a kernel still uses it lives until that
+// kernel returns. Keys are a few integers, hashed and compared as such: the string keys built
+// per call with an ostringstream cost about a microsecond on every matmul and convolution.
+constexpr size_t kDefaultPrimitiveCapacity = 256;
 
-// A small typed cache: get(key) builds the entry with make() the first time.
-template <typename Entry>
+// The entry's type and up to kMax integers: shapes, flags, kinds.
+struct CacheKey {
+  static constexpr int kMax = 24;
+  intptr_t type = 0;
+  int n = 0;
+  int64_t v[kMax];
+  bool operator==(const CacheKey& o) const { return type == o.type && n == o.n && std::memcmp(v, o.v, n * sizeof(int64_t)) == 0; }
+};
+
+struct CacheKeyHash {
+  size_t operator()(const CacheKey& k) const {
+    uint64_t h = static_cast<uint64_t>(k.type);
+    for (int i = 0; i < k.n; i++) {
+      h = (h ^ static_cast<uint64_t>(k.v[i])) * 0x9E3779B97F4A7C15ull;
+      h ^= h >> 29;
+    }
+    return static_cast<size_t>(h);
+  }
+};
+
+struct PrimitiveCacheStats {
+  size_t entries, capacity;
+  int64_t misses, evictions;
+};
+
 class PrimitiveCache {
  public:
-  template <typename Make>
-  Entry& get(const std::string& key, Make&& make) {
-    auto it = entries_.find(key);
-    if (it == entries_.end()) it = entries_.emplace(key, std::make_unique<Entry>(make())).first;
-    return *it->second;
+  PrimitiveCache();
+  // The entry of type Entry under `parts` (integers, bools or enums), built with make() on a miss.
+  template <typename Entry, typename Make, typename... Parts>
+  std::shared_ptr<Entry> get(Make&& make, const Parts&... parts) {
+    CacheKey key;
+    key.type = type_id<Entry>();
+    static_assert(sizeof...(Parts) <= CacheKey::kMax, "cache key too long");
+    ((key.v[key.n++] = static_cast<int64_t>(parts)), ...);
+    if (auto hit = find(key)) return std::static_pointer_cast<Entry>(hit);
+    // Built outside the lock: oneDNN takes its time, and make() may throw (nothing is kept then).
+    std::shared_ptr<Entry> made = std::make_shared<Entry>(make());
+    insert(key, made);
+    return made;
   }
+  void set_capacity(size_t entries);
+  PrimitiveCacheStats stats();
 
  private:
-  std::unordered_map<std::string, std::unique_ptr<Entry>> entries_;
+  template <typename Entry>
+  static intptr_t type_id() {
+    static const char tag = 0;
+    return reinterpret_cast<intptr_t>(&tag);
+  }
+  std::shared_ptr<void> find(const CacheKey& key);
+  void insert(const CacheKey& key, std::shared_ptr<void> entry);
+  void evict_beyond(size_t capacity);
+
+  struct Slot {
+    CacheKey key;
+    std::shared_ptr<void> entry;
+  };
+  std::mutex mutex_;
+  std::list<Slot> lru_;  // most recently used first
+  std::unordered_map<CacheKey, std::list<Slot>::iterator, CacheKeyHash> index_;
+  size_t capacity_ = kDefaultPrimitiveCapacity;
+  int64_t misses_ = 0, evictions_ = 0;
 };
+
+PrimitiveCache& primitive_cache();
 
 }  // namespace strata

@@ -1,6 +1,5 @@
-// Elementwise kernels: unary, binary with broadcasting, where and cast. Op codes follow the
-// order of UNARY_PRIMITIVES and ARITHMETIC_PRIMITIVES + COMPARISON_PRIMITIVES in
-// src/backend/primitives.ts (the TypeScript side passes the index).
+// Elementwise kernels: unary, binary with broadcasting, where and cast. Op codes are native/calls.mjs's
+// Unary and Binary enums.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -15,9 +14,6 @@
 
 namespace strata {
 namespace {
-
-enum Unary { kNeg, kAbs, kExp, kLog, kSqrt, kSign, kTanh, kSigmoid, kRelu, kSin, kCos, kFloor, kCeil, kRound, kNot };
-enum Binary { kAdd, kSub, kMul, kDiv, kPow, kMax, kMin, kEq, kNe, kGt, kGe, kLt, kLe, kAnd, kOr };
 
 constexpr int64_t kParallelThreshold = 1 << 15;
 
@@ -115,24 +111,24 @@ inline O store(double v) {
 }
 
 template <typename T>
-double unary_value(int op, T v) {
+double unary_value(Unary op, T v) {
   const double x = static_cast<double>(v);
   switch (op) {
-    case kNeg: return -x;
-    case kAbs: return std::fabs(x);
-    case kExp: return std::exp(x);
-    case kLog: return std::log(x);
-    case kSqrt: return std::sqrt(x);
-    case kSign: return x > 0 ? 1 : x < 0 ? -1 : x;
-    case kTanh: return std::tanh(x);
-    case kSigmoid: return sigmoid(x);
-    case kRelu: return x > 0 ? x : (x == x ? 0 : x);
-    case kSin: return std::sin(x);
-    case kCos: return std::cos(x);
-    case kFloor: return std::floor(x);
-    case kCeil: return std::ceil(x);
-    case kRound: return std::nearbyint(x);  // ties to even, as NumPy
-    case kNot: return x != 0 ? 0 : 1;
+    case Unary::kNeg: return -x;
+    case Unary::kAbs: return std::fabs(x);
+    case Unary::kExp: return std::exp(x);
+    case Unary::kLog: return std::log(x);
+    case Unary::kSqrt: return std::sqrt(x);
+    case Unary::kSign: return x > 0 ? 1 : x < 0 ? -1 : x;
+    case Unary::kTanh: return std::tanh(x);
+    case Unary::kSigmoid: return sigmoid(x);
+    case Unary::kRelu: return x > 0 ? x : (x == x ? 0 : x);
+    case Unary::kSin: return std::sin(x);
+    case Unary::kCos: return std::cos(x);
+    case Unary::kFloor: return std::floor(x);
+    case Unary::kCeil: return std::ceil(x);
+    case Unary::kRound: return std::nearbyint(x);  // ties to even, as NumPy
+    case Unary::kLogicalNot: return x != 0 ? 0 : 1;
   }
   return x;
 }
@@ -150,25 +146,27 @@ void map_f32(const float* x, float* y, int64_t n, F f) {
   });
 }
 
-Napi::Value UnaryOp(const Napi::CallbackInfo& info) {
-  const int op = info[0].As<Napi::Number>().Int32Value();
-  const DType d = get_dtype(info[2]);
-  Buffer* xb = get_buffer(info[1]);
+}  // namespace
+
+Napi::Value calls::unary(Napi::Env env, const UnaryArgs& args) {
+  const Unary op = args.op;
+  const DType d = args.dtype;
+  Buffer* xb = args.x;
   const int64_t n = static_cast<int64_t>(xb->bytes / dtype_size(d));
   Buffer* yb;
-  Napi::Value out = new_buffer(info.Env(), xb->bytes, &yb);
-  if (d == DType::Float32) {
+  Napi::Value out = new_buffer(env, xb->bytes, &yb);
+  if (d == DType::kFloat32) {
     const float* x = static_cast<const float*>(xb->data);
     float* y = static_cast<float*>(yb->data);
     switch (op) {
-      case kRelu: relu_f32(x, y, n); return out;
-      case kNeg: map_f32(x, y, n, [](float v) { return -v; }); return out;
-      case kAbs: map_f32(x, y, n, [](float v) { return std::fabs(v); }); return out;
-      case kExp: by_chunks(n, [&](int64_t from, int64_t to) { exp_f32(x, y, from, to); }); return out;
-      case kLog: map_f32(x, y, n, [](float v) { return std::log(v); }); return out;
-      case kSqrt: map_f32(x, y, n, [](float v) { return std::sqrt(v); }); return out;
-      case kTanh: by_chunks(n, [&](int64_t from, int64_t to) { tanh_f32(x, y, from, to); }); return out;
-      case kSigmoid: by_chunks(n, [&](int64_t from, int64_t to) { sigmoid_f32(x, y, from, to); }); return out;
+      case Unary::kRelu: relu_f32(x, y, n); return out;
+      case Unary::kNeg: map_f32(x, y, n, [](float v) { return -v; }); return out;
+      case Unary::kAbs: map_f32(x, y, n, [](float v) { return std::fabs(v); }); return out;
+      case Unary::kExp: by_chunks(n, [&](int64_t from, int64_t to) { exp_f32(x, y, from, to); }); return out;
+      case Unary::kLog: map_f32(x, y, n, [](float v) { return std::log(v); }); return out;
+      case Unary::kSqrt: map_f32(x, y, n, [](float v) { return std::sqrt(v); }); return out;
+      case Unary::kTanh: by_chunks(n, [&](int64_t from, int64_t to) { tanh_f32(x, y, from, to); }); return out;
+      case Unary::kSigmoid: by_chunks(n, [&](int64_t from, int64_t to) { sigmoid_f32(x, y, from, to); }); return out;
       default: break;
     }
   }
@@ -181,32 +179,34 @@ Napi::Value UnaryOp(const Napi::CallbackInfo& info) {
   return out;
 }
 
+namespace {
+
 template <typename T>
-inline double binary_value(int op, T av, T bv) {
+inline double binary_value(Binary op, T av, T bv) {
   const double a = static_cast<double>(av), b = static_cast<double>(bv);
   switch (op) {
-    case kAdd: return a + b;
-    case kSub: return a - b;
-    case kMul: return a * b;
-    case kDiv: return a / b;
-    case kPow: return std::pow(a, b);
-    case kMax: return (a >= b || a != a) ? a : b;
-    case kMin: return (a <= b || a != a) ? a : b;
-    case kEq: return a == b;
-    case kNe: return a != b;
-    case kGt: return a > b;
-    case kGe: return a >= b;
-    case kLt: return a < b;
-    case kLe: return a <= b;
-    case kAnd: return a != 0 && b != 0;
-    case kOr: return a != 0 || b != 0;
+    case Binary::kAdd: return a + b;
+    case Binary::kSub: return a - b;
+    case Binary::kMul: return a * b;
+    case Binary::kDiv: return a / b;
+    case Binary::kPow: return std::pow(a, b);
+    case Binary::kMaximum: return (a >= b || a != a) ? a : b;
+    case Binary::kMinimum: return (a <= b || a != a) ? a : b;
+    case Binary::kEqual: return a == b;
+    case Binary::kNotEqual: return a != b;
+    case Binary::kGreater: return a > b;
+    case Binary::kGreaterEqual: return a >= b;
+    case Binary::kLess: return a < b;
+    case Binary::kLessEqual: return a <= b;
+    case Binary::kLogicalAnd: return a != 0 && b != 0;
+    case Binary::kLogicalOr: return a != 0 || b != 0;
   }
   return 0;
 }
 
 // Applies op to a[ia], b[ib] for every output element o given by `walk`.
 template <typename Walk>
-void run_binary(int op, const Buffer* ab, const Buffer* bb, Buffer* yb, DType in, DType outd, Walk&& walk) {
+void run_binary(Binary op, const Buffer* ab, const Buffer* bb, Buffer* yb, DType in, DType outd, Walk&& walk) {
   dispatch_dtype(in, [&](auto tag) {
     using T = decltype(tag);
     const T* a = static_cast<const T*>(ab->data);
@@ -215,10 +215,10 @@ void run_binary(int op, const Buffer* ab, const Buffer* bb, Buffer* yb, DType in
       using O = decltype(otag);
       O* y = static_cast<O*>(yb->data);
       if constexpr (std::is_same_v<T, int32_t> && std::is_same_v<O, int32_t>) {
-        if (op == kAdd || op == kSub || op == kMul) {  // Note [int32 arithmetic wraps]
+        if (op == Binary::kAdd || op == Binary::kSub || op == Binary::kMul) {  // Note [int32 arithmetic wraps]
           walk([&](int64_t o, int64_t ia, int64_t ib) {
             const int64_t p = a[ia], q = b[ib];
-            const int64_t r = op == kAdd ? p + q : op == kSub ? p - q : p * q;
+            const int64_t r = op == Binary::kAdd ? p + q : op == Binary::kSub ? p - q : p * q;
             y[o] = static_cast<int32_t>(static_cast<uint32_t>(r));
           });
           return;
@@ -281,74 +281,68 @@ void rows_f32(const RowWalk& w, const float* a, const float* b, O* y, F f) {
 }
 
 // Returns false for ops without a float32 fast path (the generic kernel then runs).
-bool binary_rows_f32(int op, const RowWalk& w, const float* a, const float* b, void* out) {
+bool binary_rows_f32(Binary op, const RowWalk& w, const float* a, const float* b, void* out) {
   float* y = static_cast<float*>(out);
   uint8_t* m = static_cast<uint8_t*>(out);
   switch (op) {
-    case kAdd: rows_f32(w, a, b, y, [](float p, float q) { return p + q; }); return true;
-    case kSub: rows_f32(w, a, b, y, [](float p, float q) { return p - q; }); return true;
-    case kMul: rows_f32(w, a, b, y, [](float p, float q) { return p * q; }); return true;
-    case kDiv: rows_f32(w, a, b, y, [](float p, float q) { return p / q; }); return true;
-    case kMax: rows_f32(w, a, b, y, [](float p, float q) { return ((p >= q) | (p != p)) ? p : q; }); return true;
-    case kMin: rows_f32(w, a, b, y, [](float p, float q) { return ((p <= q) | (p != p)) ? p : q; }); return true;
-    case kEq: rows_f32(w, a, b, m, [](float p, float q) -> uint8_t { return p == q; }); return true;
-    case kNe: rows_f32(w, a, b, m, [](float p, float q) -> uint8_t { return p != q; }); return true;
-    case kGt: rows_f32(w, a, b, m, [](float p, float q) -> uint8_t { return p > q; }); return true;
-    case kGe: rows_f32(w, a, b, m, [](float p, float q) -> uint8_t { return p >= q; }); return true;
-    case kLt: rows_f32(w, a, b, m, [](float p, float q) -> uint8_t { return p < q; }); return true;
-    case kLe: rows_f32(w, a, b, m, [](float p, float q) -> uint8_t { return p <= q; }); return true;
+    case Binary::kAdd: rows_f32(w, a, b, y, [](float p, float q) { return p + q; }); return true;
+    case Binary::kSub: rows_f32(w, a, b, y, [](float p, float q) { return p - q; }); return true;
+    case Binary::kMul: rows_f32(w, a, b, y, [](float p, float q) { return p * q; }); return true;
+    case Binary::kDiv: rows_f32(w, a, b, y, [](float p, float q) { return p / q; }); return true;
+    case Binary::kMaximum: rows_f32(w, a, b, y, [](float p, float q) { return ((p >= q) | (p != p)) ? p : q; }); return true;
+    case Binary::kMinimum: rows_f32(w, a, b, y, [](float p, float q) { return ((p <= q) | (p != p)) ? p : q; }); return true;
+    case Binary::kEqual: rows_f32(w, a, b, m, [](float p, float q) -> uint8_t { return p == q; }); return true;
+    case Binary::kNotEqual: rows_f32(w, a, b, m, [](float p, float q) -> uint8_t { return p != q; }); return true;
+    case Binary::kGreater: rows_f32(w, a, b, m, [](float p, float q) -> uint8_t { return p > q; }); return true;
+    case Binary::kGreaterEqual: rows_f32(w, a, b, m, [](float p, float q) -> uint8_t { return p >= q; }); return true;
+    case Binary::kLess: rows_f32(w, a, b, m, [](float p, float q) -> uint8_t { return p < q; }); return true;
+    case Binary::kLessEqual: rows_f32(w, a, b, m, [](float p, float q) -> uint8_t { return p <= q; }); return true;
     default: return false;
   }
 }
 
-// binaryRows(op, a, b, rows, inner, aRow, aCol, bRow, bCol, inDtype, outDtype): see RowWalk.
-Napi::Value BinaryRows(const Napi::CallbackInfo& info) {
-  const int op = info[0].As<Napi::Number>().Int32Value();
-  Buffer* ab = get_buffer(info[1]);
-  Buffer* bb = get_buffer(info[2]);
-  RowWalk walk{};
-  int64_t* fields[] = {&walk.rows, &walk.inner, &walk.a_row, &walk.a_col, &walk.b_row, &walk.b_col};
-  for (int k = 0; k < 6; k++) *fields[k] = info[3 + k].As<Napi::Number>().Int64Value();
-  const DType in = get_dtype(info[9]), outd = get_dtype(info[10]);
+}  // namespace
+
+// binaryRows: the output as [rows, inner], each operand read through RowWalk's strides.
+Napi::Value calls::binaryRows(Napi::Env env, const BinaryRowsArgs& args) {
+  const Binary op = args.op;
+  Buffer* ab = args.a;
+  Buffer* bb = args.b;
+  const RowWalk walk{args.rows, args.inner, args.a_row, args.a_col, args.b_row, args.b_col};
+  const DType in = args.in_dtype, outd = args.out_dtype;
   const int64_t n = walk.rows * walk.inner;
   Buffer* yb;
-  Napi::Value out = new_buffer(info.Env(), n * dtype_size(outd), &yb);
-  if (in == DType::Float32 && binary_rows_f32(op, walk, static_cast<const float*>(ab->data), static_cast<const float*>(bb->data), yb->data)) {
+  Napi::Value out = new_buffer(env, n * dtype_size(outd), &yb);
+  if (in == DType::kFloat32 && binary_rows_f32(op, walk, static_cast<const float*>(ab->data), static_cast<const float*>(bb->data), yb->data)) {
     return out;
   }
   run_binary(op, ab, bb, yb, in, outd, walk);
   return out;
 }
 
-// binary(op, a, aShape, b, bShape, outShape, inDtype, outDtype): general NumPy broadcasting.
-Napi::Value BinaryOp(const Napi::CallbackInfo& info) {
-  const int op = info[0].As<Napi::Number>().Int32Value();
-  Buffer* ab = get_buffer(info[1]);
-  const Shape as = get_shape(info[2]);
-  Buffer* bb = get_buffer(info[3]);
-  const Shape bs = get_shape(info[4]);
-  const Shape os = get_shape(info[5]);
-  const DType in = get_dtype(info[6]), outd = get_dtype(info[7]);
-  const int64_t n = size_of(os);
+// binary: general NumPy broadcasting.
+Napi::Value calls::binary(Napi::Env env, const BinaryArgs& args) {
+  const Shape& os = args.out_shape;
+  const DType outd = args.out_dtype;
   Buffer* yb;
-  Napi::Value out = new_buffer(info.Env(), n * dtype_size(outd), &yb);
-  run_binary(op, ab, bb, yb, in, outd, BroadcastWalk{os, broadcast_strides(as, os), broadcast_strides(bs, os)});
+  Napi::Value out = new_buffer(env, size_of(os) * dtype_size(outd), &yb);
+  run_binary(args.op, args.a, args.b, yb, args.in_dtype, outd,
+             BroadcastWalk{os, broadcast_strides(args.a_shape, os), broadcast_strides(args.b_shape, os)});
   return out;
 }
 
-// where(cond, condShape, a, aShape, b, bShape, outShape, dtype)
-Napi::Value Where(const Napi::CallbackInfo& info) {
-  const uint8_t* c = data_of<uint8_t>(info[0]);
-  const Shape cs = get_shape(info[1]);
-  Buffer* ab = get_buffer(info[2]);
-  const Shape as = get_shape(info[3]);
-  Buffer* bb = get_buffer(info[4]);
-  const Shape bs = get_shape(info[5]);
-  const Shape os = get_shape(info[6]);
-  const DType d = get_dtype(info[7]);
+Napi::Value calls::where(Napi::Env env, const WhereArgs& args) {
+  const uint8_t* c = data_of<uint8_t>(args.c);
+  const Shape& cs = args.c_shape;
+  Buffer* ab = args.a;
+  const Shape& as = args.a_shape;
+  Buffer* bb = args.b;
+  const Shape& bs = args.b_shape;
+  const Shape& os = args.out_shape;
+  const DType d = args.dtype;
   const int64_t n = size_of(os);
   Buffer* yb;
-  Napi::Value out = new_buffer(info.Env(), n * dtype_size(d), &yb);
+  Napi::Value out = new_buffer(env, n * dtype_size(d), &yb);
   std::vector<uint8_t> pick(n);
   const Shape sc = broadcast_strides(cs, os);
   for_each_offset2(os, sc, sc, [&](int64_t o, int64_t ic, int64_t) { pick[o] = c[ic] != 0; });
@@ -363,15 +357,15 @@ Napi::Value Where(const Napi::CallbackInfo& info) {
   return out;
 }
 
-// reluGrad(x, dy, n, dtype): dy where x > 0, else 0.
-Napi::Value ReluGrad(const Napi::CallbackInfo& info) {
-  Buffer* xb = get_buffer(info[0]);
-  Buffer* gb = get_buffer(info[1]);
-  const int64_t n = info[2].As<Napi::Number>().Int64Value();
-  const DType d = get_dtype(info[3]);
+// reluGrad: dy where x > 0, else 0.
+Napi::Value calls::reluGrad(Napi::Env env, const ReluGradArgs& args) {
+  Buffer* xb = args.x;
+  Buffer* gb = args.dy;
+  const int64_t n = args.n;
+  const DType d = args.dtype;
   Buffer* yb;
-  Napi::Value out = new_buffer(info.Env(), n * dtype_size(d), &yb);
-  if (d == DType::Float32) {
+  Napi::Value out = new_buffer(env, n * dtype_size(d), &yb);
+  if (d == DType::kFloat32) {
     relu_grad_f32(static_cast<const float*>(xb->data), static_cast<const float*>(gb->data), static_cast<float*>(yb->data), n);
     return out;
   }
@@ -385,16 +379,16 @@ Napi::Value ReluGrad(const Napi::CallbackInfo& info) {
   return out;
 }
 
-// cast(x, inDtype, outDtype, n): to int32 truncates toward zero, to bool is x != 0 (NaN is true).
+// cast: to int32 truncates toward zero, to bool is x != 0 (NaN is true).
 // A float that int32 cannot hold (out of range, NaN, ±Infinity) is refused as the loop meets it:
 // a RangeError carrying its flat `index` and `value`, which src/backend/native turns into the
 // same DtypeError the reference backend throws (Note [int32 holds what it is given, or refuses]).
-Napi::Value Cast(const Napi::CallbackInfo& info) {
-  Buffer* xb = get_buffer(info[0]);
-  const DType in = get_dtype(info[1]), outd = get_dtype(info[2]);
-  const int64_t n = info[3].As<Napi::Number>().Int64Value();
+Napi::Value calls::cast(Napi::Env env, const CastArgs& args) {
+  Buffer* xb = args.x;
+  const DType in = args.in_dtype, outd = args.out_dtype;
+  const int64_t n = args.n;
   Buffer* yb;
-  Napi::Value out = new_buffer(info.Env(), n * dtype_size(outd), &yb);
+  Napi::Value out = new_buffer(env, n * dtype_size(outd), &yb);
   int64_t bad = -1;
   dispatch_dtype(in, [&](auto tag) {
     using T = decltype(tag);
@@ -404,9 +398,9 @@ Napi::Value Cast(const Napi::CallbackInfo& info) {
       O* y = static_cast<O*>(yb->data);
       for (int64_t i = 0; i < n; i++) {
         const double v = static_cast<double>(x[i]);
-        if (outd == DType::Bool) {
+        if (outd == DType::kBool) {
           y[i] = static_cast<O>(v != 0);
-        } else if (outd == DType::Int32) {
+        } else if (outd == DType::kInt32) {
           // > -2^31 - 1 and < 2^31: truncation lands in range; false for NaN.
           if (!(v > -2147483649.0 && v < 2147483648.0)) {
             bad = i;
@@ -420,22 +414,21 @@ Napi::Value Cast(const Napi::CallbackInfo& info) {
     });
   });
   if (bad >= 0) {
-    Napi::Error err = Napi::RangeError::New(info.Env(), "cast: value does not fit in int32");
-    err.Set("index", Napi::Number::New(info.Env(), static_cast<double>(bad)));
+    Napi::Error err = Napi::RangeError::New(env, "cast: value does not fit in int32");
+    err.Set("index", Napi::Number::New(env, static_cast<double>(bad)));
     // Only a float32 input can hold such a value (int32 and bool inputs always fit).
-    err.Set("value", Napi::Number::New(info.Env(), static_cast<double>(static_cast<const float*>(xb->data)[bad])));
+    err.Set("value", Napi::Number::New(env, static_cast<double>(static_cast<const float*>(xb->data)[bad])));
     throw err;
   }
   return out;
 }
 
-// fill(n, dtype, value)
-Napi::Value Fill(const Napi::CallbackInfo& info) {
-  const int64_t n = info[0].As<Napi::Number>().Int64Value();
-  const DType d = get_dtype(info[1]);
-  const double value = info[2].As<Napi::Number>().DoubleValue();
+Napi::Value calls::fill(Napi::Env env, const FillArgs& args) {
+  const int64_t n = args.n;
+  const DType d = args.dtype;
+  const double value = args.value;
   Buffer* yb;
-  Napi::Value out = new_buffer(info.Env(), n * dtype_size(d), &yb, value == 0);
+  Napi::Value out = new_buffer(env, n * dtype_size(d), &yb, value == 0);
   if (value != 0) {
     dispatch_dtype(d, [&](auto tag) {
       using T = decltype(tag);
@@ -447,18 +440,7 @@ Napi::Value Fill(const Napi::CallbackInfo& info) {
   return out;
 }
 
-}  // namespace
 
 void relu_in_place(float* y, int64_t n) { relu_f32(y, y, n); }
-
-void init_elementwise(Napi::Env env, Napi::Object exports) {
-  exports.Set("unary", Napi::Function::New(env, UnaryOp));
-  exports.Set("binary", Napi::Function::New(env, BinaryOp));
-  exports.Set("binaryRows", Napi::Function::New(env, BinaryRows));
-  exports.Set("where", Napi::Function::New(env, Where));
-  exports.Set("cast", Napi::Function::New(env, Cast));
-  exports.Set("reluGrad", Napi::Function::New(env, ReluGrad));
-  exports.Set("fill", Napi::Function::New(env, Fill));
-}
 
 }  // namespace strata

@@ -7,16 +7,6 @@
 
 namespace strata {
 
-dnnl::engine& cpu_engine() {
-  static dnnl::engine eng(dnnl::engine::kind::cpu, 0);
-  return eng;
-}
-
-dnnl::stream& cpu_stream() {
-  static dnnl::stream s(cpu_engine());
-  return s;
-}
-
 namespace {
 
 using dt = dnnl::memory::data_type;
@@ -27,12 +17,21 @@ struct MatmulEntry {
   dnnl::matmul prim;
 };
 
-PrimitiveCache<MatmulEntry>& matmul_cache() {
-  static PrimitiveCache<MatmulEntry> cache;
-  return cache;
+// The primitive for [batch, m, k] x [batch, k, n] (transposes as strides), with a bias [n] when asked.
+std::shared_ptr<MatmulEntry> matmul_entry(int64_t batch, int64_t m, int64_t k, int64_t n, bool ta, bool tb, bool bias) {
+  return primitive_cache().get<MatmulEntry>(
+      [&] {
+        const dnnl::memory::desc a_md(dims{batch, m, k}, dt::f32, ta ? dims{m * k, 1, m} : dims{m * k, k, 1});
+        const dnnl::memory::desc b_md(dims{batch, k, n}, dt::f32, tb ? dims{k * n, 1, k} : dims{k * n, n, 1});
+        const dnnl::memory::desc c_md(dims{batch, m, n}, dt::f32, dims{m * n, n, 1});
+        const dnnl::memory::desc bias_md(dims{1, 1, n}, dt::f32, dims{n, n, 1});
+        dnnl::matmul::primitive_desc pd(bias ? dnnl::matmul::desc(a_md, b_md, bias_md, c_md) : dnnl::matmul::desc(a_md, b_md, c_md),
+                                        cpu_engine());
+        return MatmulEntry{pd, dnnl::matmul(pd)};
+      },
+      batch, m, k, n, ta, tb, bias);
 }
 
-// matmul(a, b, batch, m, k, n, transposeA, transposeB, dtype)
 // Note [Small products on one thread]
 // A product of a few million multiply-adds (an LSTM step's [64, 128] x [128, 512]) takes tens
 // of microseconds; splitting it over threads costs more in synchronization than it saves, and
@@ -55,31 +54,24 @@ class OneThreadScope {
   int saved_;
 };
 
-Napi::Value Matmul(const Napi::CallbackInfo& info) {
-  Buffer* ab = get_buffer(info[0]);
-  Buffer* bb = get_buffer(info[1]);
-  const int64_t batch = info[2].As<Napi::Number>().Int64Value();
-  const int64_t m = info[3].As<Napi::Number>().Int64Value();
-  const int64_t k = info[4].As<Napi::Number>().Int64Value();
-  const int64_t n = info[5].As<Napi::Number>().Int64Value();
-  const bool ta = info[6].As<Napi::Boolean>().Value();
-  const bool tb = info[7].As<Napi::Boolean>().Value();
-  const DType d = get_dtype(info[8]);
+}  // namespace
+
+Napi::Value calls::matmul(Napi::Env env, const MatmulArgs& args) {
+  Buffer* ab = args.a;
+  Buffer* bb = args.b;
+  const int64_t batch = args.batch, m = args.m, k = args.k, n = args.n;
+  const bool ta = args.transpose_a, tb = args.transpose_b;
+  const DType d = args.dtype;
   Buffer* yb;
-  Napi::Value out = new_buffer(info.Env(), batch * m * n * dtype_size(d), &yb, d != DType::Float32);
-  if (d == DType::Float32) {
+  Napi::Value out = new_buffer(env, batch * m * n * dtype_size(d), &yb, d != DType::kFloat32);
+  if (d == DType::kFloat32) {
     if (k == 0) {
       std::fill_n(static_cast<float*>(yb->data), batch * m * n, 0.f);
       return out;
     }
     OneThreadScope one_thread(batch * m * n * k < kSmallProduct);
-    auto& e = matmul_cache().get(cache_key("mm", batch, m, k, n, ta, tb), [&] {
-      const dnnl::memory::desc a_md(dims{batch, m, k}, dt::f32, ta ? dims{m * k, 1, m} : dims{m * k, k, 1});
-      const dnnl::memory::desc b_md(dims{batch, k, n}, dt::f32, tb ? dims{k * n, 1, k} : dims{k * n, n, 1});
-      const dnnl::memory::desc c_md(dims{batch, m, n}, dt::f32, dims{m * n, n, 1});
-      dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(a_md, b_md, c_md), cpu_engine());
-      return MatmulEntry{pd, dnnl::matmul(pd)};
-    });
+    const auto entry = matmul_entry(batch, m, k, n, ta, tb, false);
+    const MatmulEntry& e = *entry;
     dnnl::memory a_mem(e.pd.src_desc(), cpu_engine(), ab->data);
     dnnl::memory b_mem(e.pd.weights_desc(), cpu_engine(), bb->data);
     dnnl::memory c_mem(e.pd.dst_desc(), cpu_engine(), yb->data);
@@ -104,31 +96,22 @@ Napi::Value Matmul(const Napi::CallbackInfo& info) {
   return out;
 }
 
-// fusedMatmul(a, b, bias, batch, m, k, n, transposeA, transposeB, relu): activation(a·b + bias)
+// fusedMatmul: activation(a·b + bias)
 // as one oneDNN matmul with the bias [n] broadcast over rows (tfjs's fused.matMul; what a dense
 // layer with a bias runs), then the ReLU over the output while it is still in cache. Not as a
 // oneDNN post-op: in 2.6 that made the brgemm matmul about 25 % slower ([64, 784] x [784, 512]:
 // 0.33 against 0.27 ms, where the separate pass takes a few microseconds), and its ReLU turns
 // NaN into 0 where st.relu keeps it.
-Napi::Value FusedMatmul(const Napi::CallbackInfo& info) {
-  Buffer* ab = get_buffer(info[0]);
-  Buffer* bb = get_buffer(info[1]);
-  Buffer* biasb = get_buffer(info[2]);
-  auto n_at = [&](int i) { return info[i].As<Napi::Number>().Int64Value(); };
-  const int64_t batch = n_at(3), m = n_at(4), k = n_at(5), n = n_at(6);
-  const bool ta = info[7].As<Napi::Boolean>().Value(), tb = info[8].As<Napi::Boolean>().Value();
-  const bool relu = info[9].As<Napi::Boolean>().Value();
+Napi::Value calls::fusedMatmul(Napi::Env env, const FusedMatmulArgs& args) {
+  Buffer* ab = args.a;
+  Buffer* bb = args.b;
+  Buffer* biasb = args.bias;
+  const int64_t batch = args.batch, m = args.m, k = args.k, n = args.n;
   Buffer* yb;
-  Napi::Value out = new_buffer(info.Env(), batch * m * n * 4, &yb);
+  Napi::Value out = new_buffer(env, batch * m * n * 4, &yb);
   OneThreadScope one_thread(batch * m * n * k < kSmallProduct);
-  auto& e = matmul_cache().get(cache_key("fmm", batch, m, k, n, ta, tb), [&] {
-    const dnnl::memory::desc a_md(dims{batch, m, k}, dt::f32, ta ? dims{m * k, 1, m} : dims{m * k, k, 1});
-    const dnnl::memory::desc b_md(dims{batch, k, n}, dt::f32, tb ? dims{k * n, 1, k} : dims{k * n, n, 1});
-    const dnnl::memory::desc bias_md(dims{1, 1, n}, dt::f32, dims{n, n, 1});
-    const dnnl::memory::desc c_md(dims{batch, m, n}, dt::f32, dims{m * n, n, 1});
-    dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(a_md, b_md, bias_md, c_md), cpu_engine());
-    return MatmulEntry{pd, dnnl::matmul(pd)};
-  });
+  const auto entry = matmul_entry(batch, m, k, n, args.transpose_a, args.transpose_b, true);
+  const MatmulEntry& e = *entry;
   dnnl::memory a_mem(e.pd.src_desc(), cpu_engine(), ab->data);
   dnnl::memory b_mem(e.pd.weights_desc(), cpu_engine(), bb->data);
   dnnl::memory bias_mem(e.pd.bias_desc(), cpu_engine(), biasb->data);
@@ -136,15 +119,8 @@ Napi::Value FusedMatmul(const Napi::CallbackInfo& info) {
   SignalGuard hold;  // Note [Signals and oneDNN]
   e.prim.execute(cpu_stream(), {{DNNL_ARG_SRC, a_mem}, {DNNL_ARG_WEIGHTS, b_mem}, {DNNL_ARG_BIAS, bias_mem}, {DNNL_ARG_DST, c_mem}});
   cpu_stream().wait();
-  if (relu) relu_in_place(static_cast<float*>(yb->data), batch * m * n);
+  if (args.relu) relu_in_place(static_cast<float*>(yb->data), batch * m * n);
   return out;
-}
-
-}  // namespace
-
-void init_matmul(Napi::Env env, Napi::Object exports) {
-  exports.Set("matmul", Napi::Function::New(env, Matmul));
-  exports.Set("fusedMatmul", Napi::Function::New(env, FusedMatmul));
 }
 
 }  // namespace strata

@@ -13,15 +13,17 @@ void by_width(DType d, F&& f) {
   else f(uint32_t{});
 }
 
-// strided(x, outShape, strides, base, dtype): out[o] = x[base + offset(o)]; transpose, broadcast and slice.
-Napi::Value Strided(const Napi::CallbackInfo& info) {
-  Buffer* xb = get_buffer(info[0]);
-  const Shape os = get_shape(info[1]);
-  const Shape strides = get_shape(info[2]);
-  const int64_t base = info[3].As<Napi::Number>().Int64Value();
-  const DType d = get_dtype(info[4]);
+// strided: out[o] = x[base + offset(o)]; transpose, broadcast and slice.
+}  // namespace
+
+Napi::Value calls::strided(Napi::Env env, const StridedArgs& args) {
+  Buffer* xb = args.x;
+  const Shape& os = args.out_shape;
+  const Shape& strides = args.strides;
+  const int64_t base = args.base;
+  const DType d = args.dtype;
   Buffer* yb;
-  Napi::Value out = new_buffer(info.Env(), size_of(os) * dtype_size(d), &yb);
+  Napi::Value out = new_buffer(env, size_of(os) * dtype_size(d), &yb);
   // A block that is contiguous in the input (a batch sliced off the leading axis) is one copy.
   if (strides == strides_of(os)) {
     std::memcpy(yb->data, static_cast<const uint8_t*>(xb->data) + base * dtype_size(d), size_of(os) * dtype_size(d));
@@ -36,17 +38,16 @@ Napi::Value Strided(const Napi::CallbackInfo& info) {
   return out;
 }
 
-// pad(x, xShape, outShape, before, value, dtype)
-Napi::Value Pad(const Napi::CallbackInfo& info) {
-  Buffer* xb = get_buffer(info[0]);
-  const Shape xs = get_shape(info[1]);
-  const Shape os = get_shape(info[2]);
-  const Shape before = get_shape(info[3]);
-  const double value = info[4].As<Napi::Number>().DoubleValue();
-  const DType d = get_dtype(info[5]);
+Napi::Value calls::pad(Napi::Env env, const PadArgs& args) {
+  Buffer* xb = args.x;
+  const Shape& xs = args.x_shape;
+  const Shape& os = args.out_shape;
+  const Shape& before = args.before;
+  const double value = args.value;
+  const DType d = args.dtype;
   const int64_t n = size_of(os);
   Buffer* yb;
-  Napi::Value out = new_buffer(info.Env(), n * dtype_size(d), &yb);
+  Napi::Value out = new_buffer(env, n * dtype_size(d), &yb);
   const Shape ost = strides_of(os);
   int64_t base = 0;
   for (size_t i = 0; i < os.size(); i++) base += before[i] * ost[i];
@@ -61,36 +62,32 @@ Napi::Value Pad(const Napi::CallbackInfo& info) {
   return out;
 }
 
-// concat(handles[], rowBytes[], outer, outRowBytes): each input contributes a contiguous row per outer index.
-Napi::Value Concat(const Napi::CallbackInfo& info) {
-  auto handles = info[0].As<Napi::Array>();
-  const Shape rows = get_shape(info[1]);
-  const int64_t outer = info[2].As<Napi::Number>().Int64Value();
-  const int64_t out_row = info[3].As<Napi::Number>().Int64Value();
+// concat: each input contributes a contiguous row per outer index.
+Napi::Value calls::concat(Napi::Env env, const ConcatArgs& args) {
+  const Shape& rows = args.row_bytes;
+  const int64_t outer = args.outer;
+  const int64_t out_row = args.out_row_bytes;
   Buffer* yb;
-  Napi::Value out = new_buffer(info.Env(), outer * out_row, &yb);
+  Napi::Value out = new_buffer(env, outer * out_row, &yb);
   uint8_t* y = static_cast<uint8_t*>(yb->data);
   int64_t col = 0;
-  for (uint32_t k = 0; k < handles.Length(); k++) {
-    const uint8_t* x = static_cast<const uint8_t*>(get_buffer(handles.Get(k))->data);
+  for (size_t k = 0; k < args.parts.size(); k++) {
+    const uint8_t* x = static_cast<const uint8_t*>(args.parts[k]->data);
     for (int64_t o = 0; o < outer; o++) std::memcpy(y + o * out_row + col, x + o * rows[k], rows[k]);
     col += rows[k];
   }
   return out;
 }
 
-// gather(x, indices, count, outer, dim, inner, dtype): indices are validated by ops/.
-Napi::Value Gather(const Napi::CallbackInfo& info) {
-  Buffer* xb = get_buffer(info[0]);
-  const int32_t* idx = data_of<int32_t>(info[1]);
-  const int64_t count = info[2].As<Napi::Number>().Int64Value();
-  const int64_t outer = info[3].As<Napi::Number>().Int64Value();
-  const int64_t dim = info[4].As<Napi::Number>().Int64Value();
-  const int64_t inner = info[5].As<Napi::Number>().Int64Value();
-  const DType d = get_dtype(info[6]);
+// gather: indices are validated by ops/.
+Napi::Value calls::gather(Napi::Env env, const GatherArgs& args) {
+  Buffer* xb = args.x;
+  const int32_t* idx = data_of<int32_t>(args.indices);
+  const int64_t count = args.count, outer = args.outer, dim = args.dim, inner = args.inner;
+  const DType d = args.dtype;
   const size_t w = dtype_size(d);
   Buffer* yb;
-  Napi::Value out = new_buffer(info.Env(), outer * count * inner * w, &yb);
+  Napi::Value out = new_buffer(env, outer * count * inner * w, &yb);
   const uint8_t* x = static_cast<const uint8_t*>(xb->data);
   uint8_t* y = static_cast<uint8_t*>(yb->data);
 #pragma omp parallel for collapse(2) if (outer * count * inner > (1 << 16))
@@ -100,17 +97,13 @@ Napi::Value Gather(const Napi::CallbackInfo& info) {
   return out;
 }
 
-// scatterAdd(updates, indices, count, outer, size, inner, dtype)
-Napi::Value ScatterAdd(const Napi::CallbackInfo& info) {
-  Buffer* ub = get_buffer(info[0]);
-  const int32_t* idx = data_of<int32_t>(info[1]);
-  const int64_t count = info[2].As<Napi::Number>().Int64Value();
-  const int64_t outer = info[3].As<Napi::Number>().Int64Value();
-  const int64_t size = info[4].As<Napi::Number>().Int64Value();
-  const int64_t inner = info[5].As<Napi::Number>().Int64Value();
-  const DType d = get_dtype(info[6]);
+Napi::Value calls::scatterAdd(Napi::Env env, const ScatterAddArgs& args) {
+  Buffer* ub = args.updates;
+  const int32_t* idx = data_of<int32_t>(args.indices);
+  const int64_t count = args.count, outer = args.outer, size = args.size, inner = args.inner;
+  const DType d = args.dtype;
   Buffer* yb;
-  Napi::Value out = new_buffer(info.Env(), outer * size * inner * dtype_size(d), &yb, true);
+  Napi::Value out = new_buffer(env, outer * size * inner * dtype_size(d), &yb, true);
   dispatch_dtype(d, [&](auto tag) {
     using T = decltype(tag);
     const T* u = static_cast<const T*>(ub->data);
@@ -125,16 +118,6 @@ Napi::Value ScatterAdd(const Napi::CallbackInfo& info) {
       }
   });
   return out;
-}
-
-}  // namespace
-
-void init_movement(Napi::Env env, Napi::Object exports) {
-  exports.Set("strided", Napi::Function::New(env, Strided));
-  exports.Set("pad", Napi::Function::New(env, Pad));
-  exports.Set("concat", Napi::Function::New(env, Concat));
-  exports.Set("gather", Napi::Function::New(env, Gather));
-  exports.Set("scatterAdd", Napi::Function::New(env, ScatterAdd));
 }
 
 }  // namespace strata

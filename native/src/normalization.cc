@@ -118,10 +118,8 @@ struct ColumnPartials {
   }
 };
 
-int64_t arg_int(const Napi::CallbackInfo& info, int i) { return info[i].As<Napi::Number>().Int64Value(); }
-double arg_double(const Napi::CallbackInfo& info, int i) { return info[i].As<Napi::Number>().DoubleValue(); }
 // A float pointer into a buffer at an element offset (the packed [2, C] statistics).
-const float* f32_at(const Napi::Value& v, int64_t offset = 0) { return data_of<float>(v) + offset; }
+const float* f32_at(const Buffer* b, int64_t offset = 0) { return data_of<float>(b) + offset; }
 
 float* new_f32(Napi::Env env, int64_t n, Napi::Value* handle) {
   Buffer* b;
@@ -129,12 +127,14 @@ float* new_f32(Napi::Env env, int64_t n, Napi::Value* handle) {
   return static_cast<float*>(b->data);
 }
 
-// batchNormStats(x, rows, C) → [2, C]: mean, then the biased variance.
-Napi::Value BatchNormStats(const Napi::CallbackInfo& info) {
-  const float* x = f32_at(info[0]);
-  const int64_t rows = arg_int(info, 1), C = arg_int(info, 2);
+}  // namespace
+
+// batchNormStats → [2, C]: mean, then the biased variance.
+Napi::Value calls::batchNormStats(Napi::Env env, const BatchNormStatsArgs& args) {
+  const float* x = f32_at(args.x);
+  const int64_t rows = args.rows, C = args.channels;
   Napi::Value out;
-  float* y = new_f32(info.Env(), 2 * C, &out);
+  float* y = new_f32(env, 2 * C, &out);
   const int threads = threads_for(rows, C);
   ColumnPartials partials(threads, C);
   for_row_blocks(rows, threads, [&](int64_t r0, int64_t r1, int tid) {
@@ -150,33 +150,33 @@ Napi::Value BatchNormStats(const Napi::CallbackInfo& info) {
   return out;
 }
 
-// batchNormApply(x, mean, meanOffset, variance, varianceOffset, gamma, beta, rows, C, epsilon) → y
-Napi::Value BatchNormApply(const Napi::CallbackInfo& info) {
-  const float* x = f32_at(info[0]);
-  const float* mean = f32_at(info[1], arg_int(info, 2));
-  const float* var = f32_at(info[3], arg_int(info, 4));
-  const float* gamma = f32_at(info[5]);
-  const float* beta = f32_at(info[6]);
-  const int64_t rows = arg_int(info, 7), C = arg_int(info, 8);
-  const double eps = arg_double(info, 9);
+// batchNormApply → y; mean and variance are read from their offsets (the packed statistics).
+Napi::Value calls::batchNormApply(Napi::Env env, const BatchNormApplyArgs& args) {
+  const float* x = f32_at(args.x);
+  const float* mean = f32_at(args.mean, args.mean_offset);
+  const float* var = f32_at(args.variance, args.variance_offset);
+  const float* gamma = f32_at(args.gamma);
+  const float* beta = f32_at(args.beta);
+  const int64_t rows = args.rows, C = args.channels;
+  const double eps = args.epsilon;
   std::vector<float> a(C);
   for (int64_t c = 0; c < C; c++) a[c] = static_cast<float>(gamma[c] / std::sqrt(static_cast<double>(var[c]) + eps));
   Napi::Value out;
-  float* y = new_f32(info.Env(), rows * C, &out);
+  float* y = new_f32(env, rows * C, &out);
   for_row_blocks(rows, threads_for(rows, C), [&](int64_t r0, int64_t r1, int) {
     column_affine(x + r0 * C, mean, a.data(), beta, y + r0 * C, r1 - r0, C);
   });
   return out;
 }
 
-// batchNormGradSums(x, stats, dy, rows, C, epsilon) → [2, C]: Σ dy·x̂ (dgamma), then Σ dy (dbeta).
-Napi::Value BatchNormGradSums(const Napi::CallbackInfo& info) {
-  const float* x = f32_at(info[0]);
-  const int64_t rows = arg_int(info, 3), C = arg_int(info, 4);
-  const float* mean = f32_at(info[1]);
+// batchNormGradSums → [2, C]: Σ dy·x̂ (dgamma), then Σ dy (dbeta).
+Napi::Value calls::batchNormGradSums(Napi::Env env, const BatchNormGradSumsArgs& args) {
+  const float* x = f32_at(args.x);
+  const int64_t rows = args.rows, C = args.channels;
+  const float* mean = f32_at(args.stats);
   const float* var = mean + C;
-  const float* dy = f32_at(info[2]);
-  const double eps = arg_double(info, 5);
+  const float* dy = f32_at(args.dy);
+  const double eps = args.epsilon;
   const int threads = threads_for(rows, C);
   ColumnPartials partials(threads, C);
   for_row_blocks(rows, threads, [&](int64_t r0, int64_t r1, int tid) {
@@ -185,7 +185,7 @@ Napi::Value BatchNormGradSums(const Napi::CallbackInfo& info) {
   std::vector<double> s1, s2;
   partials.total(s1, s2);
   Napi::Value out;
-  float* y = new_f32(info.Env(), 2 * C, &out);
+  float* y = new_f32(env, 2 * C, &out);
   for (int64_t c = 0; c < C; c++) {
     y[c] = static_cast<float>(s1[c] / std::sqrt(static_cast<double>(var[c]) + eps));
     y[C + c] = static_cast<float>(s2[c]);
@@ -193,17 +193,17 @@ Napi::Value BatchNormGradSums(const Napi::CallbackInfo& info) {
   return out;
 }
 
-// batchNormGradInput(x, gamma, stats, dy, sums, rows, C, epsilon) → dx, with the dependence
+// batchNormGradInput → dx, with the dependence
 // through the batch statistics: γ·inv·(dy - S2/R - x̂·S1/R), S1 = Σ dy·x̂, S2 = Σ dy.
-Napi::Value BatchNormGradInput(const Napi::CallbackInfo& info) {
-  const float* x = f32_at(info[0]);
-  const float* gamma = f32_at(info[1]);
-  const int64_t rows = arg_int(info, 5), C = arg_int(info, 6);
-  const float* mean = f32_at(info[2]);
+Napi::Value calls::batchNormGradInput(Napi::Env env, const BatchNormGradInputArgs& args) {
+  const float* x = f32_at(args.x);
+  const float* gamma = f32_at(args.gamma);
+  const int64_t rows = args.rows, C = args.channels;
+  const float* mean = f32_at(args.stats);
   const float* var = mean + C;
-  const float* dy = f32_at(info[3]);
-  const float* sums = f32_at(info[4]);
-  const double eps = arg_double(info, 7);
+  const float* dy = f32_at(args.dy);
+  const float* sums = f32_at(args.sums);
+  const double eps = args.epsilon;
   std::vector<float> a(C), k(C), c0(C);
   for (int64_t c = 0; c < C; c++) {
     const double inv = 1.0 / std::sqrt(static_cast<double>(var[c]) + eps), ga = gamma[c] * inv;
@@ -212,7 +212,7 @@ Napi::Value BatchNormGradInput(const Napi::CallbackInfo& info) {
     c0[c] = static_cast<float>(ga * sums[C + c] / rows);
   }
   Napi::Value out;
-  float* dx = new_f32(info.Env(), rows * C, &out);
+  float* dx = new_f32(env, rows * C, &out);
   for_row_blocks(rows, threads_for(rows, C), [&](int64_t r0, int64_t r1, int) {
     column_grad_input(x + r0 * C, dy + r0 * C, mean, a.data(), k.data(), c0.data(), dx + r0 * C, r1 - r0, C);
   });
@@ -220,6 +220,8 @@ Napi::Value BatchNormGradInput(const Napi::CallbackInfo& info) {
 }
 
 // ---- layer norm: statistics per row over its C values
+
+namespace {
 
 struct RowStats {
   float mean, inv;
@@ -291,27 +293,29 @@ NORM_CLONES void layer_norm_grad_input_rows(const float* __restrict x, const flo
   }
 }
 
-// layerNorm(x, gamma, beta, rows, C, epsilon) → y
-Napi::Value LayerNorm(const Napi::CallbackInfo& info) {
-  const float* x = f32_at(info[0]);
-  const float* gamma = f32_at(info[1]);
-  const float* beta = f32_at(info[2]);
-  const int64_t rows = arg_int(info, 3), C = arg_int(info, 4);
-  const double eps = arg_double(info, 5);
+}  // namespace
+
+// layerNorm → y
+Napi::Value calls::layerNorm(Napi::Env env, const LayerNormArgs& args) {
+  const float* x = f32_at(args.x);
+  const float* gamma = f32_at(args.gamma);
+  const float* beta = f32_at(args.beta);
+  const int64_t rows = args.rows, C = args.channels;
+  const double eps = args.epsilon;
   Napi::Value out;
-  float* y = new_f32(info.Env(), rows * C, &out);
+  float* y = new_f32(env, rows * C, &out);
   for_row_blocks(rows, threads_for(rows, C), [&](int64_t r0, int64_t r1, int) {
     layer_norm_rows(x + r0 * C, gamma, beta, y + r0 * C, r1 - r0, C, eps);
   });
   return out;
 }
 
-// layerNormGradSums(x, dy, rows, C, epsilon) → [2, C]: Σ_rows dy·x̂ (dgamma), then Σ_rows dy (dbeta).
-Napi::Value LayerNormGradSums(const Napi::CallbackInfo& info) {
-  const float* x = f32_at(info[0]);
-  const float* dy = f32_at(info[1]);
-  const int64_t rows = arg_int(info, 2), C = arg_int(info, 3);
-  const double eps = arg_double(info, 4);
+// layerNormGradSums → [2, C]: Σ_rows dy·x̂ (dgamma), then Σ_rows dy (dbeta).
+Napi::Value calls::layerNormGradSums(Napi::Env env, const LayerNormGradSumsArgs& args) {
+  const float* x = f32_at(args.x);
+  const float* dy = f32_at(args.dy);
+  const int64_t rows = args.rows, C = args.channels;
+  const double eps = args.epsilon;
   const int threads = threads_for(rows, C);
   ColumnPartials partials(threads, C);
   for_row_blocks(rows, threads, [&](int64_t r0, int64_t r1, int tid) {
@@ -320,7 +324,7 @@ Napi::Value LayerNormGradSums(const Napi::CallbackInfo& info) {
   std::vector<double> s1, s2;
   partials.total(s1, s2);
   Napi::Value out;
-  float* y = new_f32(info.Env(), 2 * C, &out);
+  float* y = new_f32(env, 2 * C, &out);
   for (int64_t c = 0; c < C; c++) {
     y[c] = static_cast<float>(s1[c]);
     y[C + c] = static_cast<float>(s2[c]);
@@ -328,31 +332,19 @@ Napi::Value LayerNormGradSums(const Napi::CallbackInfo& info) {
   return out;
 }
 
-// layerNormGradInput(x, gamma, dy, rows, C, epsilon) → dx
-Napi::Value LayerNormGradInput(const Napi::CallbackInfo& info) {
-  const float* x = f32_at(info[0]);
-  const float* gamma = f32_at(info[1]);
-  const float* dy = f32_at(info[2]);
-  const int64_t rows = arg_int(info, 3), C = arg_int(info, 4);
-  const double eps = arg_double(info, 5);
+// layerNormGradInput → dx
+Napi::Value calls::layerNormGradInput(Napi::Env env, const LayerNormGradInputArgs& args) {
+  const float* x = f32_at(args.x);
+  const float* gamma = f32_at(args.gamma);
+  const float* dy = f32_at(args.dy);
+  const int64_t rows = args.rows, C = args.channels;
+  const double eps = args.epsilon;
   Napi::Value out;
-  float* dx = new_f32(info.Env(), rows * C, &out);
+  float* dx = new_f32(env, rows * C, &out);
   for_row_blocks(rows, threads_for(rows, C), [&](int64_t r0, int64_t r1, int) {
     layer_norm_grad_input_rows(x + r0 * C, gamma, dy + r0 * C, dx + r0 * C, r1 - r0, C, eps);
   });
   return out;
-}
-
-}  // namespace
-
-void init_normalization(Napi::Env env, Napi::Object exports) {
-  exports.Set("batchNormStats", Napi::Function::New(env, BatchNormStats));
-  exports.Set("batchNormApply", Napi::Function::New(env, BatchNormApply));
-  exports.Set("batchNormGradSums", Napi::Function::New(env, BatchNormGradSums));
-  exports.Set("batchNormGradInput", Napi::Function::New(env, BatchNormGradInput));
-  exports.Set("layerNorm", Napi::Function::New(env, LayerNorm));
-  exports.Set("layerNormGradSums", Napi::Function::New(env, LayerNormGradSums));
-  exports.Set("layerNormGradInput", Napi::Function::New(env, LayerNormGradInput));
 }
 
 }  // namespace strata

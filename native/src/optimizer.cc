@@ -10,7 +10,6 @@
 namespace strata {
 namespace {
 
-enum Kind { kSgd = 0, kRmsprop = 1, kAdam = 2, kAdagrad = 3, kAdadelta = 4, kAdamax = 5 };
 constexpr int64_t kChunk = 1 << 14;
 
 // Runs body(from, to) over chunks of the elements, across threads for large variables.
@@ -178,83 +177,91 @@ Napi::Value update_target(Napi::Env env, const Napi::Value& handle, int64_t n, f
   return v;
 }
 
-// optimizerUpdate(kind, variable, grad, slots[], n, params[]) -> [variable', slots'...]
-// params: sgd [lr, decay, momentum, nesterov]; rmsprop [lr, decay, rho, momentum, epsilon,
-// centered, 1 - rho]; adam [alpha, decay, beta1, beta2, epsilon, amsgrad, 1 - beta1, 1 - beta2].
-// Slot order as FusedUpdate.
-Napi::Value OptimizerUpdate(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  const int kind = info[0].As<Napi::Number>().Int32Value();
-  const float* w = data_of<float>(info[1]);
-  const float* g = data_of<float>(info[2]);
-  auto slot_handles = info[3].As<Napi::Array>();
-  const int64_t n = info[4].As<Napi::Number>().Int64Value();
-  auto params_arr = info[5].As<Napi::Array>();
-  std::vector<double> p(params_arr.Length());
-  for (uint32_t i = 0; i < params_arr.Length(); i++) p[i] = params_arr.Get(i).As<Napi::Number>().DoubleValue();
-  const uint32_t k = slot_handles.Length();
+}  // namespace
+
+// optimizerUpdate → [variable', slots'...], slots in FusedUpdate's order; params as the
+// Optimizer enum's params in native/calls.mjs (their count is checked when read).
+Napi::Value calls::optimizerUpdate(Napi::Env env, const OptimizerUpdateArgs& args) {
+  const Optimizer kind = args.kind;
+  const float* w = data_of<float>(get_buffer(args.w));
+  const float* g = data_of<float>(args.g);
+  const int64_t n = args.n;
+  const size_t k = args.slots.size();
   std::vector<const float*> in(k);
-  for (uint32_t i = 0; i < k; i++) in[i] = data_of<float>(slot_handles.Get(i));
+  for (size_t i = 0; i < k; i++) in[i] = data_of<float>(get_buffer(args.slots[i]));
   auto result = Napi::Array::New(env, k + 1);
   float* w1;
-  result.Set(0u, update_target(env, info[1], n, &w1));
+  result.Set(0u, update_target(env, args.w, n, &w1));
   std::vector<float*> out(k);
-  for (uint32_t i = 0; i < k; i++) result.Set(i + 1, update_target(env, slot_handles.Get(i), n, &out[i]));
-  const float lr = static_cast<float>(p[0]), decay = static_cast<float>(p[1]);
-  if (kind == kSgd) {
-    const float mom = static_cast<float>(p[2]);
-    const bool nesterov = p[3] != 0;
-    if (k == 0) {
-      for_elements(n, [&](int64_t i) {
-        const float wi = w[i] - w[i] * decay;
-        w1[i] = wi - g[i] * lr;
-      });
-    } else {
-      const float* m = in[0];
-      float* m1 = out[0];
-      for_elements(n, [&](int64_t i) {
-        const float wi = w[i] - w[i] * decay;
-        const float mi = m[i] * mom - g[i] * lr;
-        m1[i] = mi;
-        w1[i] = nesterov ? (wi + mi * mom) - g[i] * lr : wi + mi;
-      });
+  for (size_t i = 0; i < k; i++) result.Set(static_cast<uint32_t>(i + 1), update_target(env, args.slots[i], n, &out[i]));
+  const auto f = [](double v) { return static_cast<float>(v); };
+  switch (kind) {
+    case Optimizer::kSgd: {
+      const auto p = SgdParams::of(args.params);
+      const float lr = f(p.lr), decay = f(p.decay), mom = f(p.momentum);
+      const bool nesterov = p.nesterov != 0;
+      if (k == 0) {
+        for_elements(n, [&](int64_t i) {
+          const float wi = w[i] - w[i] * decay;
+          w1[i] = wi - g[i] * lr;
+        });
+      } else {
+        const float* m = in[0];
+        float* m1 = out[0];
+        for_elements(n, [&](int64_t i) {
+          const float wi = w[i] - w[i] * decay;
+          const float mi = m[i] * mom - g[i] * lr;
+          m1[i] = mi;
+          w1[i] = nesterov ? (wi + mi * mom) - g[i] * lr : wi + mi;
+        });
+      }
+      break;
     }
-  } else if (kind == kRmsprop) {
-    const RmspropArgs r{w, g, in[0], nullptr, nullptr, w1, out[0], nullptr, nullptr, lr, decay, static_cast<float>(p[2]),
-                        static_cast<float>(p[3]), static_cast<float>(p[4]), static_cast<float>(p[6])};
-    const bool centered = p[5] != 0, has_mom = r.mom > 0;
-    RmspropArgs a = r;
-    if (has_mom) a.m = in[1], a.m1 = out[1];
-    if (centered) a.ag = in[has_mom ? 2 : 1], a.ag1 = out[has_mom ? 2 : 1];
-    if (centered && has_mom) rmsprop<true, true>(a, n);
-    else if (centered) rmsprop<true, false>(a, n);
-    else if (has_mom) rmsprop<false, true>(a, n);
-    else rmsprop<false, false>(a, n);
-  } else if (kind == kAdam) {
-    const AdamArgs a{w, g, in[0], in[1], p[5] != 0 ? in[2] : nullptr, w1, out[0], out[1], p[5] != 0 ? out[2] : nullptr,
-                     lr, decay, static_cast<float>(p[4]), static_cast<float>(p[6]), static_cast<float>(p[7])};
-    if (p[5] != 0) adam<true>(a, n);
-    else adam<false>(a, n);
-  } else if (kind == kAdagrad || kind == kAdadelta || kind == kAdamax) {
-    // params: adagrad [lr, decay, epsilon]; adadelta [lr, decay, epsilon, rho, 1 - rho];
-    // adamax [lr / (1 - beta1^t), decay, epsilon, 1 - beta1, beta2].
-    const auto f = [&](size_t i) { return i < p.size() ? static_cast<float>(p[i]) : 0.f; };
-    SimpleArgs a{w, g, in[0], k > 1 ? in[1] : nullptr, w1, out[0], k > 1 ? out[1] : nullptr, lr, decay, f(2), 0, 0, 0, 0};
-    if (kind == kAdadelta) a.rho = f(3), a.one_minus_rho = f(4);
-    if (kind == kAdamax) a.one_minus_beta1 = f(3), a.beta2 = f(4);
-    for_elements_chunked(n, [&](int64_t from, int64_t to) {
-      if (kind == kAdagrad) adagrad_range(a, from, to);
-      else if (kind == kAdadelta) adadelta_range(a, from, to);
-      else adamax_range(a, from, to);
-    });
-  } else {
-    throw Napi::Error::New(env, "native backend: unknown optimizer kind " + std::to_string(kind));
+    case Optimizer::kRmsprop: {
+      const auto p = RmspropParams::of(args.params);
+      RmspropArgs a{w, g, in[0], nullptr, nullptr, w1, out[0], nullptr, nullptr, f(p.lr), f(p.decay), f(p.rho),
+                    f(p.momentum), f(p.epsilon), f(p.one_minus_rho)};
+      const bool centered = p.centered != 0, has_mom = a.mom > 0;
+      if (has_mom) a.m = in[1], a.m1 = out[1];
+      if (centered) a.ag = in[has_mom ? 2 : 1], a.ag1 = out[has_mom ? 2 : 1];
+      if (centered && has_mom) rmsprop<true, true>(a, n);
+      else if (centered) rmsprop<true, false>(a, n);
+      else if (has_mom) rmsprop<false, true>(a, n);
+      else rmsprop<false, false>(a, n);
+      break;
+    }
+    case Optimizer::kAdam: {
+      const auto p = AdamParams::of(args.params);
+      const bool amsgrad = p.amsgrad != 0;
+      const AdamArgs a{w, g, in[0], in[1], amsgrad ? in[2] : nullptr, w1, out[0], out[1], amsgrad ? out[2] : nullptr,
+                       f(p.lr), f(p.decay), f(p.epsilon), f(p.one_minus_beta1), f(p.one_minus_beta2)};
+      if (amsgrad) adam<true>(a, n);
+      else adam<false>(a, n);
+      break;
+    }
+    case Optimizer::kAdagrad:
+    case Optimizer::kAdadelta:
+    case Optimizer::kAdamax: {
+      SimpleArgs a{w, g, in[0], k > 1 ? in[1] : nullptr, w1, out[0], k > 1 ? out[1] : nullptr, 0, 0, 0, 0, 0, 0, 0};
+      if (kind == Optimizer::kAdagrad) {
+        const auto p = AdagradParams::of(args.params);
+        a.lr = f(p.lr), a.decay = f(p.decay), a.eps = f(p.epsilon);
+      } else if (kind == Optimizer::kAdadelta) {
+        const auto p = AdadeltaParams::of(args.params);
+        a.lr = f(p.lr), a.decay = f(p.decay), a.eps = f(p.epsilon), a.rho = f(p.rho), a.one_minus_rho = f(p.one_minus_rho);
+      } else {
+        const auto p = AdamaxParams::of(args.params);
+        a.lr = f(p.lr), a.decay = f(p.decay), a.eps = f(p.epsilon), a.one_minus_beta1 = f(p.one_minus_beta1), a.beta2 = f(p.beta2);
+      }
+      for_elements_chunked(n, [&](int64_t from, int64_t to) {
+        if (kind == Optimizer::kAdagrad) adagrad_range(a, from, to);
+        else if (kind == Optimizer::kAdadelta) adadelta_range(a, from, to);
+        else adamax_range(a, from, to);
+      });
+      break;
+    }
   }
   return result;
 }
-
-}  // namespace
-
-void init_optimizer(Napi::Env env, Napi::Object exports) { exports.Set("optimizerUpdate", Napi::Function::New(env, OptimizerUpdate)); }
 
 }  // namespace strata

@@ -15,11 +15,10 @@ struct PoolGeometry {
   int64_t n, h, w, c, oh, ow, ph, pw, sh, sw, top, left;
 };
 
-PoolGeometry read_geometry(const Napi::CallbackInfo& info, int first) {
-  const Shape xs = get_shape(info[first]);
-  const Shape pool = get_shape(info[first + 1]), st = get_shape(info[first + 2]), pads = get_shape(info[first + 3]);
-  const int64_t oh = info[first + 4].As<Napi::Number>().Int64Value(), ow = info[first + 5].As<Napi::Number>().Int64Value();
-  return {xs[0], xs[1], xs[2], xs[3], oh, ow, pool[0], pool[1], st[0], st[1], pads[0], pads[2]};
+// Pads are [top, bottom, left, right].
+PoolGeometry geometry_of(const PoolGeometryArgs& a) {
+  const Shape &xs = a.x_shape, &pool = a.pool_size, &st = a.strides, &pads = a.pads;
+  return {xs[0], xs[1], xs[2], xs[3], a.out_h, a.out_w, pool[0], pool[1], st[0], st[1], pads[0], pads[2]};
 }
 
 // The window of output pixel (i, j) clipped to the image: rows [h0, h1), columns [w0, w1).
@@ -44,16 +43,18 @@ void for_each_pooled_pixel(const PoolGeometry& g, float* y, F&& f) {
   });
 }
 
-// maxPool(x, xShape, poolSize, strides, pads, outH, outW, keepIndices): with keepIndices (the
+}  // namespace
+
+// maxPool: with keepIndices (the
 // forward pass of a recorded graph) the winner of each output, as its pixel index ih·w + iw in
 // the image, rides on the output buffer (Buffer::attachment) for maxPoolGrad, which then need
 // not read x again (Note [Max pooling keeps its winners]).
-Napi::Value MaxPool(const Napi::CallbackInfo& info) {
-  const float* x = data_of<float>(info[0]);
-  const PoolGeometry g = read_geometry(info, 1);
-  const bool keep = info.Length() > 7 && info[7].As<Napi::Boolean>().Value();
+Napi::Value calls::maxPool(Napi::Env env, const MaxPoolArgs& args) {
+  const float* x = data_of<float>(args.x);
+  const PoolGeometry g = geometry_of(args.pool_geometry);
+  const bool keep = args.keep_indices;
   Buffer* yb;
-  Napi::Value out = new_buffer(info.Env(), g.n * g.oh * g.ow * g.c * 4, &yb);
+  Napi::Value out = new_buffer(env, g.n * g.oh * g.ow * g.c * 4, &yb);
   float* y = static_cast<float*>(yb->data);
   if (keep) yb->attachment = new_attachment(g.n * g.oh * g.ow * g.c * sizeof(int32_t));
   int32_t* winners = keep ? static_cast<int32_t*>(yb->attachment->data) : nullptr;
@@ -85,19 +86,19 @@ Napi::Value MaxPool(const Napi::CallbackInfo& info) {
   return out;
 }
 
-// maxPoolGrad(x, dy, xShape, poolSize, strides, pads, outH, outW, reluMasked): dy goes to the first
+// maxPoolGrad: dy goes to the first
 // maximum of each window (in row-major tap order), as in the reference backend; with reluMasked
 // only where that maximum is positive (Note [Gradients already masked by a ReLU] in
 // src/ops/relu-masked-grads.ts).
-Napi::Value MaxPoolGrad(const Napi::CallbackInfo& info) {
-  const float* dy = data_of<float>(info[1]);
-  const PoolGeometry g = read_geometry(info, 2);
-  const bool relu_masked = info[8].As<Napi::Boolean>().Value();
+Napi::Value calls::maxPoolGrad(Napi::Env env, const MaxPoolGradArgs& args) {
+  const float* dy = data_of<float>(args.dy);
+  const PoolGeometry g = geometry_of(args.pool_geometry);
+  const bool relu_masked = args.relu_masked;
   Buffer* yb;
-  Napi::Value out = new_buffer(info.Env(), g.n * g.h * g.w * g.c * 4, &yb, true);
+  Napi::Value out = new_buffer(env, g.n * g.h * g.w * g.c * 4, &yb, true);
   float* dx = static_cast<float*>(yb->data);
   // The forward output, when given and it kept its winners: scatter dy to them directly.
-  Buffer* fwd = info.Length() > 9 && !info[9].IsUndefined() ? get_buffer(info[9]) : nullptr;
+  const Buffer* fwd = args.y;
   if (fwd && fwd->attachment) {
     const int32_t* winners = static_cast<const int32_t*>(fwd->attachment->data);
     const float* y = static_cast<const float*>(fwd->data);
@@ -109,7 +110,7 @@ Napi::Value MaxPoolGrad(const Napi::CallbackInfo& info) {
     });
     return out;
   }
-  const float* x = data_of<float>(info[0]);
+  const float* x = data_of<float>(args.x);
   // Overlapping windows add into the same pixels, so each image is one serial task.
   parallel_for(g.n, g.n > 1 && g.n * g.h * g.w * g.c > (1 << 15), [&](int64_t b) {
     std::vector<float> best_v(g.c);
@@ -147,12 +148,11 @@ Napi::Value MaxPoolGrad(const Napi::CallbackInfo& info) {
   return out;
 }
 
-// avgPool(x, xShape, poolSize, strides, pads, outH, outW)
-Napi::Value AvgPool(const Napi::CallbackInfo& info) {
-  const float* x = data_of<float>(info[0]);
-  const PoolGeometry g = read_geometry(info, 1);
+Napi::Value calls::avgPool(Napi::Env env, const AvgPoolArgs& args) {
+  const float* x = data_of<float>(args.x);
+  const PoolGeometry g = geometry_of(args.pool_geometry);
   Buffer* yb;
-  Napi::Value out = new_buffer(info.Env(), g.n * g.oh * g.ow * g.c * 4, &yb);
+  Napi::Value out = new_buffer(env, g.n * g.oh * g.ow * g.c * 4, &yb);
   float* y = static_cast<float*>(yb->data);
   for_each_pooled_pixel(g, y, [&](int64_t b, const Window& w, float* yo) {
     for (int64_t k = 0; k < g.c; k++) yo[k] = 0;
@@ -167,12 +167,12 @@ Napi::Value AvgPool(const Napi::CallbackInfo& info) {
   return out;
 }
 
-// avgPoolGrad(dy, inputShape, poolSize, strides, pads, outH, outW)
-Napi::Value AvgPoolGrad(const Napi::CallbackInfo& info) {
-  const float* dy = data_of<float>(info[0]);
-  const PoolGeometry g = read_geometry(info, 1);
+// avgPoolGrad: xShape is the input's shape.
+Napi::Value calls::avgPoolGrad(Napi::Env env, const AvgPoolGradArgs& args) {
+  const float* dy = data_of<float>(args.dy);
+  const PoolGeometry g = geometry_of(args.pool_geometry);
   Buffer* yb;
-  Napi::Value out = new_buffer(info.Env(), g.n * g.h * g.w * g.c * 4, &yb, true);
+  Napi::Value out = new_buffer(env, g.n * g.h * g.w * g.c * 4, &yb, true);
   float* dx = static_cast<float*>(yb->data);
   // Overlapping windows add into the same pixels, so each image is one serial task.
   parallel_for(g.n, g.n > 1 && g.n * g.h * g.w * g.c > (1 << 15), [&](int64_t b) {
@@ -189,15 +189,6 @@ Napi::Value AvgPoolGrad(const Napi::CallbackInfo& info) {
       }
   });
   return out;
-}
-
-}  // namespace
-
-void init_pool(Napi::Env env, Napi::Object exports) {
-  exports.Set("maxPool", Napi::Function::New(env, MaxPool));
-  exports.Set("maxPoolGrad", Napi::Function::New(env, MaxPoolGrad));
-  exports.Set("avgPool", Napi::Function::New(env, AvgPool));
-  exports.Set("avgPoolGrad", Napi::Function::New(env, AvgPoolGrad));
 }
 
 }  // namespace strata

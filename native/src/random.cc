@@ -31,18 +31,18 @@ inline double box_muller(uint32_t w0, uint32_t w1) {
   return std::sqrt(-2.0 * std::log(u01_open(w0))) * std::cos(2.0 * M_PI * u01(w1));
 }
 
-enum Kind { kUniform = 0, kNormal = 1, kTruncatedNormal = 2, kBernoulli = 3 };
+}  // namespace
 
-// random(n, key0, key1, offset, kind, a, b): uniform in [a, b), normal(mean a, stddev b),
-// truncated normal (redrawn beyond two standard deviations), or bernoulli(p = a). float32 out.
-Napi::Value Random(const Napi::CallbackInfo& info) {
-  const int64_t n = info[0].As<Napi::Number>().Int64Value();
-  const uint32_t k0 = info[1].As<Napi::Number>().Uint32Value(), k1 = info[2].As<Napi::Number>().Uint32Value();
-  const double offset = info[3].As<Napi::Number>().DoubleValue();
-  const int kind = info[4].As<Napi::Number>().Int32Value();
-  const double a = info[5].As<Napi::Number>().DoubleValue(), b = info[6].As<Napi::Number>().DoubleValue();
+// random: uniform in [a, b), normal(mean a, stddev b), truncated normal (redrawn beyond two
+// standard deviations), or bernoulli(p = a). float32 out.
+Napi::Value calls::random(Napi::Env env, const RandomArgs& args) {
+  const int64_t n = args.n;
+  const uint32_t k0 = args.k0, k1 = args.k1;
+  const double offset = args.offset;
+  const Distribution kind = args.distribution;
+  const double a = args.a, b = args.b;
   Buffer* yb;
-  Napi::Value out = new_buffer(info.Env(), n * 4, &yb);
+  Napi::Value out = new_buffer(env, n * 4, &yb);
   float* y = static_cast<float*>(yb->data);
   const uint64_t base = static_cast<uint64_t>(offset);
 #pragma omp parallel for if (n > (1 << 14))
@@ -53,10 +53,10 @@ Napi::Value Random(const Napi::CallbackInfo& info) {
     philox(c, k0, k1);
     double v = 0;
     switch (kind) {
-      case kUniform: v = a + (b - a) * u01(c[0]); break;
-      case kBernoulli: v = u01(c[0]) < a ? 1 : 0; break;
-      case kNormal: v = a + b * box_muller(c[0], c[1]); break;
-      case kTruncatedNormal: {
+      case Distribution::kUniform: v = a + (b - a) * u01(c[0]); break;
+      case Distribution::kBernoulli: v = u01(c[0]) < a ? 1 : 0; break;
+      case Distribution::kNormal: v = a + b * box_muller(c[0], c[1]); break;
+      case Distribution::kTruncatedNormal: {
         double z = box_muller(c[0], c[1]);
         if (std::fabs(z) > 2) z = box_muller(c[2], c[3]);
         for (uint32_t attempt = 1; std::fabs(z) > 2; attempt++) {
@@ -72,9 +72,5 @@ Napi::Value Random(const Napi::CallbackInfo& info) {
   }
   return out;
 }
-
-}  // namespace
-
-void init_random(Napi::Env env, Napi::Object exports) { exports.Set("random", Napi::Function::New(env, Random)); }
 
 }  // namespace strata

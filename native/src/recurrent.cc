@@ -89,70 +89,59 @@ RECURRENT_CLONES void gru_grad_row(const float* __restrict xz, const float* __re
   }
 }
 
-const float* f32(const Napi::Value& v) { return data_of<float>(v); }
+const float* f32(const Buffer* b) { return data_of<float>(b); }
 
-// lstmCell(z, cPrev, batch, units)
-Napi::Value LstmCell(const Napi::CallbackInfo& info) {
-  const float* z = f32(info[0]);
-  const float* cp = f32(info[1]);
-  const int64_t batch = info[2].As<Napi::Number>().Int64Value(), u = info[3].As<Napi::Number>().Int64Value();
+}  // namespace
+
+Napi::Value calls::lstmCell(Napi::Env env, const LstmCellArgs& args) {
+  const float* z = f32(args.z);
+  const float* cp = f32(args.c_prev);
+  const int64_t batch = args.batch, u = args.units;
   Buffer* yb;
-  Napi::Value out = new_buffer(info.Env(), batch * 2 * u * 4, &yb);
+  Napi::Value out = new_buffer(env, batch * 2 * u * 4, &yb);
   float* y = static_cast<float*>(yb->data);
   parallel_for(batch, batch > 1 && batch * u > kParallelUnits, [&](int64_t b) { lstm_row(z + b * 4 * u, cp + b * u, y + b * 2 * u, u); });
   return out;
 }
 
-// lstmCellGrad(z, cPrev, g, batch, units)
-Napi::Value LstmCellGrad(const Napi::CallbackInfo& info) {
-  const float* z = f32(info[0]);
-  const float* cp = f32(info[1]);
-  const float* g = f32(info[2]);
-  const int64_t batch = info[3].As<Napi::Number>().Int64Value(), u = info[4].As<Napi::Number>().Int64Value();
+Napi::Value calls::lstmCellGrad(Napi::Env env, const LstmCellGradArgs& args) {
+  const float* z = f32(args.z);
+  const float* cp = f32(args.c_prev);
+  const float* g = f32(args.dhc);
+  const int64_t batch = args.batch, u = args.units;
   Buffer* yb;
-  Napi::Value out = new_buffer(info.Env(), batch * 5 * u * 4, &yb);
+  Napi::Value out = new_buffer(env, batch * 5 * u * 4, &yb);
   float* y = static_cast<float*>(yb->data);
   parallel_for(batch, batch > 1 && batch * u > kParallelUnits,
                [&](int64_t b) { lstm_grad_row(z + b * 4 * u, cp + b * u, g + b * 2 * u, y + b * 5 * u, u); });
   return out;
 }
 
-// gruCell(xz, hz, hPrev, batch, units)
-Napi::Value GruCell(const Napi::CallbackInfo& info) {
-  const float* xz = f32(info[0]);
-  const float* hz = f32(info[1]);
-  const float* hp = f32(info[2]);
-  const int64_t batch = info[3].As<Napi::Number>().Int64Value(), u = info[4].As<Napi::Number>().Int64Value();
+Napi::Value calls::gruCell(Napi::Env env, const GruCellArgs& args) {
+  const float* xz = f32(args.xz);
+  const float* hz = f32(args.hz);
+  const float* hp = f32(args.h_prev);
+  const int64_t batch = args.batch, u = args.units;
   Buffer* yb;
-  Napi::Value out = new_buffer(info.Env(), batch * u * 4, &yb);
+  Napi::Value out = new_buffer(env, batch * u * 4, &yb);
   float* y = static_cast<float*>(yb->data);
   parallel_for(batch, batch > 1 && batch * u > kParallelUnits,
                [&](int64_t b) { gru_row(xz + b * 3 * u, hz + b * 3 * u, hp + b * u, y + b * u, u); });
   return out;
 }
 
-// gruCellGrad(xz, hz, hPrev, dh, batch, units)
-Napi::Value GruCellGrad(const Napi::CallbackInfo& info) {
-  const float* xz = f32(info[0]);
-  const float* hz = f32(info[1]);
-  const float* hp = f32(info[2]);
-  const float* d = f32(info[3]);
-  const int64_t batch = info[4].As<Napi::Number>().Int64Value(), u = info[5].As<Napi::Number>().Int64Value();
+Napi::Value calls::gruCellGrad(Napi::Env env, const GruCellGradArgs& args) {
+  const float* xz = f32(args.xz);
+  const float* hz = f32(args.hz);
+  const float* hp = f32(args.h_prev);
+  const float* d = f32(args.dh);
+  const int64_t batch = args.batch, u = args.units;
   Buffer* yb;
-  Napi::Value out = new_buffer(info.Env(), batch * 7 * u * 4, &yb);
+  Napi::Value out = new_buffer(env, batch * 7 * u * 4, &yb);
   float* y = static_cast<float*>(yb->data);
   parallel_for(batch, batch > 1 && batch * u > kParallelUnits,
                [&](int64_t b) { gru_grad_row(xz + b * 3 * u, hz + b * 3 * u, hp + b * u, d + b * u, y + b * 7 * u, u); });
   return out;
-}
-
-}  // namespace
-
-void init_recurrent(Napi::Env env, Napi::Object exports) {
-  exports.Set("lstmCell", Napi::Function::New(env, LstmCell));
-  exports.Set("lstmCellGrad", Napi::Function::New(env, LstmCellGrad));
-  exports.Set("gruCell", Napi::Function::New(env, GruCell));
-  exports.Set("gruCellGrad", Napi::Function::New(env, GruCellGrad));
 }
 
 }  // namespace strata

@@ -18,11 +18,10 @@ using dt = dnnl::memory::data_type;
 using tag = dnnl::memory::format_tag;
 using md = dnnl::memory::desc;
 
-// Matches CELL in src/backend/native/index.ts.
-enum Cell { kLstm = 0, kGru = 1, kRnnTanh = 2, kRnnRelu = 3 };
+constexpr Cell kLstm = Cell::kLstm, kGru = Cell::kGru, kRnnTanh = Cell::kRnnTanh, kRnnRelu = Cell::kRnnRelu;
 
 struct Geometry {
-  int cell;
+  Cell cell;
   int64_t batch, steps, features, units;
   bool vanilla() const { return cell == kRnnTanh || cell == kRnnRelu; }
   int64_t gates() const { return cell == kLstm ? 4 : cell == kGru ? 3 : 1; }
@@ -98,18 +97,15 @@ struct Entry {
   dnnl::primitive bwd;
 };
 
-PrimitiveCache<Entry>& rnn_cache() {
-  static PrimitiveCache<Entry> cache;
-  return cache;
-}
-
-Entry& entry_for(const Geometry& g) {
-  return rnn_cache().get(cache_key("rnn", g.cell, g.batch, g.steps, g.features, g.units), [&] {
-    const Descs d(g);
-    auto train_pd = forward_pd(dnnl::prop_kind::forward_training, g, d);
-    auto infer_pd = forward_pd(dnnl::prop_kind::forward_inference, g, d);
-    return Entry{train_pd, infer_pd, dnnl::primitive(train_pd), dnnl::primitive(infer_pd), false, {}, {}};
-  });
+std::shared_ptr<Entry> entry_for(const Geometry& g) {
+  return primitive_cache().get<Entry>(
+      [&] {
+        const Descs d(g);
+        auto train_pd = forward_pd(dnnl::prop_kind::forward_training, g, d);
+        auto infer_pd = forward_pd(dnnl::prop_kind::forward_inference, g, d);
+        return Entry{train_pd, infer_pd, dnnl::primitive(train_pd), dnnl::primitive(infer_pd), false, {}, {}};
+      },
+      g.cell, g.batch, g.steps, g.features, g.units);
 }
 
 void ensure_backward(Entry& e, const Geometry& g) {
@@ -132,25 +128,26 @@ dnnl::memory in_layout(const md& want, const md& plain, void* data) {
   return m;
 }
 
-Geometry geometry(const Napi::CallbackInfo& info, int at) {
-  auto n = [&](int i) { return info[at + i].As<Napi::Number>().Int64Value(); };
-  return {static_cast<int>(n(0)), n(1), n(2), n(3), n(4)};
-}
+Geometry geometry_of(const SequenceArgs& s) { return {s.cell, s.batch, s.steps, s.features, s.units}; }
 
-// The operands both kernels take, read from info[at...]: x, h0, [c0,] kernel, recurrentKernel, bias.
+// The operands both kernels take: x, h0, [c0,] kernel, recurrentKernel, bias, then `extra` more
+// (the gradient's forward output and its gradient).
 struct Operands {
   void *x, *h0, *c0, *w, *r, *bias;
-  int next;  // the index of the argument after them
+  size_t next;  // the index of the operand after them
 };
 
-Operands read_operands(const Napi::CallbackInfo& info, int at, const Geometry& g) {
+Operands read_operands(Napi::Env env, const std::vector<Buffer*>& ops, const Geometry& g, size_t extra) {
+  const size_t want = (g.has_c() ? 6 : 5) + extra;
+  if (ops.size() != want) throw Napi::TypeError::New(env, "recurrent sequence kernel: expected " + std::to_string(want) + " operands, received " + std::to_string(ops.size()));
   Operands o{};
-  o.x = get_buffer(info[at++])->data;
-  o.h0 = get_buffer(info[at++])->data;
-  o.c0 = g.has_c() ? get_buffer(info[at++])->data : nullptr;
-  o.w = get_buffer(info[at++])->data;
-  o.r = get_buffer(info[at++])->data;
-  o.bias = get_buffer(info[at++])->data;
+  size_t at = 0;
+  o.x = ops[at++]->data;
+  o.h0 = ops[at++]->data;
+  o.c0 = g.has_c() ? ops[at++]->data : nullptr;
+  o.w = ops[at++]->data;
+  o.r = ops[at++]->data;
+  o.bias = ops[at++]->data;
   o.next = at;
   return o;
 }
@@ -176,20 +173,20 @@ std::unordered_map<int, dnnl::memory> shared_args(const Operands& o, const Geome
   return args;
 }
 
-// rnnSequence(cell, batch, steps, features, units, training, x, h0, [c0,] kernel, recurrentKernel, bias)
-//   → [y (batch·steps·units) | cT (batch·units), LSTM only]. In training the primitive's
-//   workspace rides on the output buffer (Buffer::attachment) for rnnSequenceGrad.
-Napi::Value RnnSequence(const Napi::CallbackInfo& info) {
-  const Geometry g = geometry(info, 0);
-  const bool training = info[5].As<Napi::Boolean>().Value();
-  const Operands o = read_operands(info, 6, g);
-  Entry& e = entry_for(g);
+// rnnSequence → [y (batch·steps·units) | cT (batch·units), LSTM only]. In training the
+// primitive's workspace rides on the output buffer (Buffer::attachment) for rnnSequenceGrad.
+Napi::Value rnn_sequence(Napi::Env env, const RnnSequenceArgs& call) {
+  const Geometry g = geometry_of(call.sequence);
+  const bool training = call.training;
+  const Operands o = read_operands(env, call.operands, g, 0);
+  const auto entry = entry_for(g);
+  Entry& e = *entry;
   const auto& pd = training ? e.train_pd : e.infer_pd;
   const Descs d(g);
   auto& eng = cpu_engine();
   const int64_t y_elems = g.batch * g.steps * g.units, state = g.batch * g.units;
   Buffer* ob;
-  Napi::Value out = new_buffer(info.Env(), (y_elems + (g.has_c() ? state : 0)) * 4, &ob);
+  Napi::Value out = new_buffer(env, (y_elems + (g.has_c() ? state : 0)) * 4, &ob);
   SignalGuard hold;  // Note [Signals and oneDNN]
   // The last h goes to scratch memory: it is already the output's last step.
   auto args = shared_args(o, g, d, pd, static_cast<float*>(ob->data), dnnl::memory(d.state, eng));
@@ -221,17 +218,17 @@ struct WeightGrad {
   }
 };
 
-// rnnSequenceGrad(cell, batch, steps, features, units, x, h0, [c0,] kernel, recurrentKernel, bias, out, dOut)
-//   → [dx | dh0 | dc0 (LSTM only) | dKernel | dRecurrentKernel | dBias], each flat in its operand's layout.
-Napi::Value RnnSequenceGrad(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  const Geometry g = geometry(info, 0);
-  const Operands o = read_operands(info, 5, g);
-  Buffer* fwd_out = get_buffer(info[o.next]);
-  float* dy = data_of<float>(info[o.next + 1]);
+// rnnSequenceGrad (operands then the forward output and its gradient) → [dx | dh0 | dc0 (LSTM
+// only) | dKernel | dRecurrentKernel | dBias], each flat in its operand's layout.
+Napi::Value rnn_sequence_grad(Napi::Env env, const RnnSequenceGradArgs& call) {
+  const Geometry g = geometry_of(call.sequence);
+  const Operands o = read_operands(env, call.operands, g, 2);
+  Buffer* fwd_out = call.operands[o.next];
+  float* dy = data_of<float>(call.operands[o.next + 1]);
   if (!fwd_out->attachment) throw Napi::Error::New(env, "rnnSequenceGrad: the forward pass ran in inference mode and kept no workspace");
 
-  Entry& e = entry_for(g);
+  const auto entry = entry_for(g);
+  Entry& e = *entry;
   ensure_backward(e, g);
   const auto& pd = e.bwd_pd;
   const Descs d(g);
@@ -283,22 +280,25 @@ Napi::Value RnnSequenceGrad(const Napi::CallbackInfo& info) {
 
 // oneDNN's failures (dnnl::error) and a failed workspace allocation would abort the process if
 // they left the addon as C++ exceptions; they become JavaScript errors instead.
-template <Napi::Value (*F)(const Napi::CallbackInfo&)>
-Napi::Value guarded(const Napi::CallbackInfo& info) {
+template <typename F>
+Napi::Value guarded(Napi::Env env, F&& f) {
   try {
-    return F(info);
+    return f();
   } catch (const dnnl::error& e) {
-    throw Napi::Error::New(info.Env(), std::string("recurrent sequence kernel: oneDNN failed (") + e.what() + ")");
+    throw Napi::Error::New(env, std::string("recurrent sequence kernel: oneDNN failed (") + e.what() + ")");
   } catch (const std::bad_alloc&) {
-    throw Napi::Error::New(info.Env(), "recurrent sequence kernel: out of memory for the workspace");
+    throw Napi::Error::New(env, "recurrent sequence kernel: out of memory for the workspace");
   }
 }
 
 }  // namespace
 
-void init_recurrent_sequence(Napi::Env env, Napi::Object exports) {
-  exports.Set("rnnSequence", Napi::Function::New(env, guarded<RnnSequence>));
-  exports.Set("rnnSequenceGrad", Napi::Function::New(env, guarded<RnnSequenceGrad>));
+Napi::Value calls::rnnSequence(Napi::Env env, const RnnSequenceArgs& args) {
+  return guarded(env, [&] { return rnn_sequence(env, args); });
+}
+
+Napi::Value calls::rnnSequenceGrad(Napi::Env env, const RnnSequenceGradArgs& args) {
+  return guarded(env, [&] { return rnn_sequence_grad(env, args); });
 }
 
 }  // namespace strata

@@ -1,5 +1,4 @@
-// Reductions over any set of axes, and argMax/argMin along one axis. Op codes follow
-// REDUCE_PRIMITIVES in src/backend/primitives.ts: sum, prod, max, min.
+// Reductions over any set of axes (native/calls.mjs's Reduce codes), and argMax/argMin along one axis.
 #include <cmath>
 #include <limits>
 #include <type_traits>
@@ -8,8 +7,6 @@
 
 namespace strata {
 namespace {
-
-enum Reduce { kSum, kProd, kMax, kMin };
 
 // An int32 sum accumulated exactly in int64 (Note [int32 reductions] in
 // src/backend/reference/reduce.ts): double is exact only to 2^53, which 2^22 values near 2^31
@@ -30,18 +27,20 @@ void sum_int32(const int32_t* x, const Shape& xs, const Shape& out_strides, bool
   for (int64_t o = 0; o < m; o++) acc[o] = static_cast<double>(sums[o]);
 }
 
-// reduce(op, x, xShape, axes, dtype): folds each input element into the output slot named by
+}  // namespace
+
+// reduce: folds each input element into the output slot named by
 // its kept coordinates, accumulating in double (float32 sums keep their precision). An int32 sum
 // or product whose result leaves the int32 range is refused: a RangeError carrying the output's
 // flat `index` and the exact `value`, which src/backend/native turns into a DtypeError.
-Napi::Value ReduceOp(const Napi::CallbackInfo& info) {
-  const int op = info[0].As<Napi::Number>().Int32Value();
-  Buffer* xb = get_buffer(info[1]);
-  const Shape xs = get_shape(info[2]);
-  const std::vector<int32_t> axes = get_ints(info[3]);
-  const DType d = get_dtype(info[4]);
+Napi::Value calls::reduce(Napi::Env env, const ReduceArgs& args) {
+  const Reduce op = args.op;
+  Buffer* xb = args.x;
+  const Shape& xs = args.x_shape;
+  const Shape& axes = args.axes;
+  const DType d = args.dtype;
   std::vector<bool> reduced(xs.size(), false);
-  for (int a : axes) reduced[a] = true;
+  for (const int64_t a : axes) reduced[a] = true;
   Shape kept;
   for (size_t i = 0; i < xs.size(); i++)
     if (!reduced[i]) kept.push_back(xs[i]);
@@ -50,7 +49,7 @@ Napi::Value ReduceOp(const Napi::CallbackInfo& info) {
   for (size_t i = 0, k = 0; i < xs.size(); i++)
     if (!reduced[i]) out_strides[i] = kept_strides[k++];
   const int64_t m = size_of(kept);
-  const double init = op == kSum ? 0 : op == kProd ? 1 : op == kMax ? -INFINITY : INFINITY;
+  const double init = op == Reduce::kSum ? 0 : op == Reduce::kProd ? 1 : op == Reduce::kMax ? -INFINITY : INFINITY;
   std::vector<double> acc(m, init);
   bool trailing = true;
   for (size_t i = 0; i < xs.size(); i++)
@@ -59,11 +58,11 @@ Napi::Value ReduceOp(const Napi::CallbackInfo& info) {
     using T = decltype(tag);
     const T* x = static_cast<const T*>(xb->data);
     if constexpr (std::is_same_v<T, int32_t>) {
-      if (op == kSum) return sum_int32(x, xs, out_strides, trailing, acc);
+      if (op == Reduce::kSum) return sum_int32(x, xs, out_strides, trailing, acc);
     }
     // Fast path: reducing the trailing axes of a row-major tensor is a sum of contiguous rows.
     const int64_t n = size_of(xs);
-    if (trailing && op == kSum && m > 0) {
+    if (trailing && op == Reduce::kSum && m > 0) {
       const int64_t row = n / m;
       parallel_for(m, n > (1 << 16), [&](int64_t o) {
         double s = 0;
@@ -76,7 +75,7 @@ Napi::Value ReduceOp(const Napi::CallbackInfo& info) {
     bool leading = true;
     for (size_t i = 0; i < axes.size(); i++)
       if (!reduced[i]) leading = false;
-    if (leading && op == kSum && m > 0) {
+    if (leading && op == Reduce::kSum && m > 0) {
       const int64_t rows = n / m;
       for (int64_t r = 0; r < rows; r++) {
         const T* row = x + r * m;
@@ -88,27 +87,27 @@ Napi::Value ReduceOp(const Napi::CallbackInfo& info) {
       const double v = static_cast<double>(x[i]);
       double& a = acc[o];
       switch (op) {
-        case kSum: a += v; break;
-        case kProd: a *= v; break;
-        case kMax: if (v > a || v != v) a = v; break;
-        case kMin: if (v < a || v != v) a = v; break;
+        case Reduce::kSum: a += v; break;
+        case Reduce::kProd: a *= v; break;
+        case Reduce::kMax: if (v > a || v != v) a = v; break;
+        case Reduce::kMin: if (v < a || v != v) a = v; break;
       }
     });
   });
-  if (d == DType::Int32 && (op == kSum || op == kProd)) {
+  if (d == DType::kInt32 && (op == Reduce::kSum || op == Reduce::kProd)) {
     for (int64_t o = 0; o < m; o++) {
       // A product of integers that overflowed to ±inf before meeting a zero factor is 0, not NaN.
-      if (op == kProd && acc[o] != acc[o]) acc[o] = 0;
+      if (op == Reduce::kProd && acc[o] != acc[o]) acc[o] = 0;
       if (!(acc[o] >= -2147483648.0 && acc[o] <= 2147483647.0)) {
-        Napi::Error err = Napi::RangeError::New(info.Env(), "reduce: the int32 result overflows");
-        err.Set("index", Napi::Number::New(info.Env(), static_cast<double>(o)));
-        err.Set("value", Napi::Number::New(info.Env(), acc[o]));
+        Napi::Error err = Napi::RangeError::New(env, "reduce: the int32 result overflows");
+        err.Set("index", Napi::Number::New(env, static_cast<double>(o)));
+        err.Set("value", Napi::Number::New(env, acc[o]));
         throw err;
       }
     }
   }
   Buffer* yb;
-  Napi::Value out = new_buffer(info.Env(), m * dtype_size(d), &yb);
+  Napi::Value out = new_buffer(env, m * dtype_size(d), &yb);
   dispatch_dtype(d, [&](auto tag) {
     using T = decltype(tag);
     T* y = static_cast<T*>(yb->data);
@@ -117,19 +116,19 @@ Napi::Value ReduceOp(const Napi::CallbackInfo& info) {
   return out;
 }
 
-// argReduce(isMax, x, xShape, axis, dtype) -> int32: the first extreme wins; NaN counts as extreme.
-Napi::Value ArgReduce(const Napi::CallbackInfo& info) {
-  const bool is_max = info[0].As<Napi::Boolean>().Value();
-  Buffer* xb = get_buffer(info[1]);
-  const Shape xs = get_shape(info[2]);
-  const int axis = info[3].As<Napi::Number>().Int32Value();
-  const DType d = get_dtype(info[4]);
+// argReduce → int32: the first extreme wins; NaN counts as extreme.
+Napi::Value calls::argReduce(Napi::Env env, const ArgReduceArgs& args) {
+  const bool is_max = args.is_max;
+  Buffer* xb = args.x;
+  const Shape& xs = args.x_shape;
+  const int axis = static_cast<int>(args.axis);
+  const DType d = args.dtype;
   int64_t outer = 1, inner = 1;
   for (int i = 0; i < axis; i++) outer *= xs[i];
   for (size_t i = axis + 1; i < xs.size(); i++) inner *= xs[i];
   const int64_t n = xs[axis];
   Buffer* yb;
-  Napi::Value out = new_buffer(info.Env(), outer * inner * 4, &yb);
+  Napi::Value out = new_buffer(env, outer * inner * 4, &yb);
   int32_t* y = static_cast<int32_t*>(yb->data);
   dispatch_dtype(d, [&](auto tag) {
     using T = decltype(tag);
@@ -151,13 +150,6 @@ Napi::Value ArgReduce(const Napi::CallbackInfo& info) {
     }
   });
   return out;
-}
-
-}  // namespace
-
-void init_reduce(Napi::Env env, Napi::Object exports) {
-  exports.Set("reduce", Napi::Function::New(env, ReduceOp));
-  exports.Set("argReduce", Napi::Function::New(env, ArgReduce));
 }
 
 }  // namespace strata

@@ -56,14 +56,15 @@ AroundAxis around_axis(const Shape& shape, int axis) {
   return {outer, shape[axis], inner};
 }
 
-// softmax(x, xShape, axis, log)
-Napi::Value Softmax(const Napi::CallbackInfo& info) {
-  const float* x = data_of<float>(info[0]);
-  const AroundAxis a = around_axis(get_shape(info[1]), info[2].As<Napi::Number>().Int32Value());
+}  // namespace
+
+Napi::Value calls::softmax(Napi::Env env, const SoftmaxArgs& args) {
+  const float* x = data_of<float>(args.x);
+  const AroundAxis a = around_axis(args.x_shape, static_cast<int>(args.axis));
   const int64_t outer = a.outer, n = a.n, inner = a.inner;
-  const bool log = info[3].As<Napi::Boolean>().Value();
+  const bool log = args.log;
   Buffer* yb;
-  Napi::Value out = new_buffer(info.Env(), outer * n * inner * 4, &yb);
+  Napi::Value out = new_buffer(env, outer * n * inner * 4, &yb);
   float* y = static_cast<float*>(yb->data);
   if (inner == 1) {
     softmax_rows(x, y, outer, n, log);
@@ -86,6 +87,9 @@ Napi::Value Softmax(const Napi::CallbackInfo& info) {
     }
   return out;
 }
+
+namespace {
+
 
 // The gradient of softmax (dx = y·(g - Σ g·y)) or log-softmax (dx = g - exp(y)·Σ g) over rows of n
 // contiguous values, y being the forward output.
@@ -111,15 +115,16 @@ STRATA_CLONES void softmax_grad_rows(const float* __restrict y, const float* __r
   }
 }
 
-// softmaxGrad(y, g, shape, axis, log)
-Napi::Value SoftmaxGrad(const Napi::CallbackInfo& info) {
-  const float* y = data_of<float>(info[0]);
-  const float* g = data_of<float>(info[1]);
-  const AroundAxis a = around_axis(get_shape(info[2]), info[3].As<Napi::Number>().Int32Value());
+}  // namespace
+
+Napi::Value calls::softmaxGrad(Napi::Env env, const SoftmaxGradArgs& args) {
+  const float* y = data_of<float>(args.y);
+  const float* g = data_of<float>(args.g);
+  const AroundAxis a = around_axis(args.shape, static_cast<int>(args.axis));
   const int64_t outer = a.outer, n = a.n, inner = a.inner;
-  const bool log = info[4].As<Napi::Boolean>().Value();
+  const bool log = args.log;
   Buffer* db;
-  Napi::Value out = new_buffer(info.Env(), outer * n * inner * 4, &db);
+  Napi::Value out = new_buffer(env, outer * n * inner * 4, &db);
   float* dx = static_cast<float*>(db->data);
   if (inner == 1) {
     softmax_grad_rows(y, g, dx, outer, n, log);
@@ -138,6 +143,9 @@ Napi::Value SoftmaxGrad(const Napi::CallbackInfo& info) {
     }
   return out;
 }
+
+namespace {
+
 
 // Softmax cross-entropy against integer labels over rows of c logits (Note [Sparse softmax
 // cross-entropy in one pass] in src/ops/sparse-cross-entropy.ts): the loss of each row,
@@ -167,31 +175,25 @@ STRATA_CLONES void sparse_xent_rows(const float* __restrict z, const int32_t* __
   }
 }
 
-// sparseSoftmaxCrossEntropy(z, labels, rows, classes[, g]): per-row losses [rows], or with g
-// [rows] the gradient [rows, classes]. A label outside [0, classes) is an error, not a zero loss.
-Napi::Value SparseSoftmaxCrossEntropy(const Napi::CallbackInfo& info) {
-  const float* z = data_of<float>(info[0]);
-  const int32_t* labels = data_of<int32_t>(info[1]);
-  const int64_t rows = info[2].As<Napi::Number>().Int64Value(), c = info[3].As<Napi::Number>().Int64Value();
-  const float* g = info.Length() > 4 && !info[4].IsUndefined() ? data_of<float>(info[4]) : nullptr;
+}  // namespace
+
+// sparseSoftmaxCrossEntropy: per-row losses [rows], or with g [rows] the gradient [rows,
+// classes]. A label outside [0, classes) is an error, not a zero loss.
+Napi::Value calls::sparseSoftmaxCrossEntropy(Napi::Env env, const SparseSoftmaxCrossEntropyArgs& args) {
+  const float* z = data_of<float>(args.logits);
+  const int32_t* labels = data_of<int32_t>(args.labels);
+  const int64_t rows = args.rows, c = args.classes;
+  const float* g = args.g ? data_of<float>(args.g) : nullptr;
   for (int64_t row = 0; row < rows; row++) {
     if (labels[row] < 0 || labels[row] >= c) {
-      throw Napi::RangeError::New(info.Env(), "sparseCategoricalCrossentropy: labels must be class indices in [0, " + std::to_string(c) +
+      throw Napi::RangeError::New(env, "sparseCategoricalCrossentropy: labels must be class indices in [0, " + std::to_string(c) +
                                                   "); received " + std::to_string(labels[row]) + " at sample " + std::to_string(row));
     }
   }
   Buffer* ob;
-  Napi::Value out = new_buffer(info.Env(), (g ? rows * c : rows) * 4, &ob);
+  Napi::Value out = new_buffer(env, (g ? rows * c : rows) * 4, &ob);
   sparse_xent_rows(z, labels, g, static_cast<float*>(ob->data), rows, c);
   return out;
-}
-
-}  // namespace
-
-void init_softmax(Napi::Env env, Napi::Object exports) {
-  exports.Set("sparseSoftmaxCrossEntropy", Napi::Function::New(env, SparseSoftmaxCrossEntropy));
-  exports.Set("softmax", Napi::Function::New(env, Softmax));
-  exports.Set("softmaxGrad", Napi::Function::New(env, SoftmaxGrad));
 }
 
 }  // namespace strata

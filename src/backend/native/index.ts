@@ -5,23 +5,27 @@ import { broadcastStrides, sizeOf, stridesOf, type Shape } from '../../core/shap
 import type { Backend, CoreKernels, DataHandle, FusedUpdate, Kernel, MemoryInfo, OptionalKernels, TensorInfo } from '../backend.js';
 import {
   ARITHMETIC_PRIMITIVES, COMPARISON_PRIMITIVES, REDUCE_PRIMITIVES, UNARY_PRIMITIVES,
-  type Conv2dAttrs, type Pool2dAttrs, type RecurrentCell,
+  type Conv2dAttrs, type Pool2dAttrs,
 } from '../primitives.js';
 import { registerBackend } from '../registry.js';
 import { loadAddon, type NativeAddon } from './addon.js';
+import {
+  BINARY, CELL, CONV_KIND, DISTRIBUTION, DTYPE, OPTIMIZER, REDUCE, UNARY,
+  type ConvKindName, type DTypeCode, type DTypeName, type OptimizerParams,
+} from './calls.gen.js';
 import { DeadTensorCollector } from './dead-tensors.js';
 
 // The native CPU backend: kernels in a C++ addon (native/src), oneDNN for matmul and
 // convolutions, OpenMP loops for the rest. Storage is a 64-byte-aligned native buffer shared by
 // the tensors that own it (reshape shares) and freed by the GC or by the last dispose().
 
-const DTYPE_CODE: Partial<Record<DType, number>> = { float32: 0, int32: 1, bool: 2 };
-const code = (d: DType): number => DTYPE_CODE[d] as number;
-const BINARY = [...ARITHMETIC_PRIMITIVES, ...COMPARISON_PRIMITIVES];
-const DISTRIBUTION_CODE = { uniform: 0, normal: 1, truncatedNormal: 2, bernoulli: 3 } as const;
+// Codes, argument orders and the addon's signatures come from native/calls.mjs through
+// calls.gen.ts (Note [One table for the native calling convention]).
+const code = (d: DType): DTypeCode => DTYPE[d as DTypeName];
+const BINARY_PRIMITIVES = [...ARITHMETIC_PRIMITIVES, ...COMPARISON_PRIMITIVES];
 
-function table<K extends keyof CoreKernels>(keys: readonly K[], make: (k: K, index: number) => unknown): Pick<CoreKernels, K> {
-  return Object.fromEntries(keys.map((k, i) => [k, make(k, i)])) as Pick<CoreKernels, K>;
+function table<K extends keyof CoreKernels>(keys: readonly K[], make: (k: K) => unknown): Pick<CoreKernels, K> {
+  return Object.fromEntries(keys.map((k) => [k, make(k)])) as Pick<CoreKernels, K>;
 }
 
 /**
@@ -78,29 +82,29 @@ const pads4 = (a: Conv2dAttrs | Pool2dAttrs) => [a.pads.top, a.pads.bottom, a.pa
 function makeKernels(addon: NativeAddon): CoreKernels & OptionalKernels {
   const strided = (x: TensorInfo, shape: Shape, strides: readonly number[], base = 0) =>
     addon.strided(x.data, shape, strides, base, code(x.dtype));
-  // Kinds as native/src/conv.cc: 0 forward, 1 backprop input, 2 backprop filter, 5 filter and bias.
-  const conv = (kind: number): Kernel<'conv2d' | 'conv2dBackpropInput' | 'conv2dBackpropFilter' | 'conv2dBackpropFilterBias'> => ([a, b], attrs, out) => {
-    const xShape = kind === 1 ? (attrs as { inputShape: number[] }).inputShape : a.shape;
-    const fShape = kind === 2 || kind === 5 ? (attrs as { filterShape: number[] }).filterShape : b.shape;
-    const yShape = kind === 0 ? out.shape : kind === 1 ? a.shape : b.shape;
-    return addon.conv(kind, a.data, b.data, xShape, fShape, attrs.strides, attrs.dilation, pads4(attrs), yShape[1], yShape[2]);
+  // Operands (x, filter) forward, (dy, filter) for the input gradient, (x, dy) for the filter's.
+  const conv = (kind: ConvKindName): Kernel<'conv2d' | 'conv2dBackpropInput' | 'conv2dBackpropFilter' | 'conv2dBackpropFilterBias'> => ([a, b], attrs, out) => {
+    const xShape = kind === 'backpropInput' ? (attrs as { inputShape: number[] }).inputShape : a.shape;
+    const fShape = kind === 'backpropFilter' || kind === 'backpropFilterBias' ? (attrs as { filterShape: number[] }).filterShape : b.shape;
+    const yShape = kind === 'forward' ? out.shape : kind === 'backpropInput' ? a.shape : b.shape;
+    return addon.conv(CONV_KIND[kind], a.data, b.data, xShape, fShape, attrs.strides, attrs.dilation, pads4(attrs), yShape[1], yShape[2]);
   };
-  // The same operand order as conv: (x, filter), (dy, filter), (x, dy); filter [kh, kw, C, dm].
-  const depthwise = (kind: number): Kernel<'depthwiseConv2d' | 'depthwiseConv2dBackpropInput' | 'depthwiseConv2dBackpropFilter'> => ([a, b], attrs, out) => {
-    const xShape = kind === 1 ? (attrs as { inputShape: number[] }).inputShape : a.shape;
-    const fShape = kind === 2 ? (attrs as { filterShape: number[] }).filterShape : b.shape;
-    const yShape = kind === 0 ? out.shape : kind === 1 ? a.shape : b.shape;
-    return addon.depthwiseConv(kind, a.data, b.data, xShape, fShape, attrs.strides, attrs.dilation, pads4(attrs), yShape[1], yShape[2]);
+  // The same operand order as conv; filter [kh, kw, C, dm].
+  const depthwise = (kind: ConvKindName): Kernel<'depthwiseConv2d' | 'depthwiseConv2dBackpropInput' | 'depthwiseConv2dBackpropFilter'> => ([a, b], attrs, out) => {
+    const xShape = kind === 'backpropInput' ? (attrs as { inputShape: number[] }).inputShape : a.shape;
+    const fShape = kind === 'backpropFilter' ? (attrs as { filterShape: number[] }).filterShape : b.shape;
+    const yShape = kind === 'forward' ? out.shape : kind === 'backpropInput' ? a.shape : b.shape;
+    return addon.depthwiseConv(CONV_KIND[kind], a.data, b.data, xShape, fShape, attrs.strides, attrs.dilation, pads4(attrs), yShape[1], yShape[2]);
   };
   return {
-    ...table(UNARY_PRIMITIVES, (_k, i) => (([x]) => addon.unary(i, x.data, code(x.dtype))) as Kernel<'neg'>),
-    ...table(BINARY, (_k, i) => (([a, b], _attrs, out) => {
+    ...table(UNARY_PRIMITIVES, (k) => (([x]) => addon.unary(UNARY[k], x.data, code(x.dtype))) as Kernel<'neg'>),
+    ...table(BINARY_PRIMITIVES, (k) => (([a, b], _attrs, out) => {
       const rows = rowPattern(a.shape, b.shape, out.shape);
-      if (rows) return addon.binaryRows(i, a.data, b.data, ...rows, code(a.dtype), code(out.dtype));
-      return addon.binary(i, a.data, a.shape, b.data, b.shape, out.shape, code(a.dtype), code(out.dtype));
+      if (rows) return addon.binaryRows(BINARY[k], a.data, b.data, ...rows, code(a.dtype), code(out.dtype));
+      return addon.binary(BINARY[k], a.data, a.shape, b.data, b.shape, out.shape, code(a.dtype), code(out.dtype));
     }) as Kernel<'add'>),
-    ...table(REDUCE_PRIMITIVES, (k, i) => (([x], { axes }, out) => refusing(
-      () => addon.reduce(i, x.data, x.shape, axes, code(x.dtype)),
+    ...table(REDUCE_PRIMITIVES, (k) => (([x], { axes }, out) => refusing(
+      () => addon.reduce(REDUCE[k], x.data, x.shape, axes, code(x.dtype)),
       (e) => int32OverflowError(k, e.value ?? NaN, fmtIndex(e.index ?? 0, out.shape)),
     )) as Kernel<'sum'>),
     argMax: ([x], { axis }) => addon.argReduce(true, x.data, x.shape, axis, code(x.dtype)),
@@ -135,17 +139,17 @@ function makeKernels(addon: NativeAddon): CoreKernels & OptionalKernels {
       addon.scatterAdd(u.data, idx.data, sizeOf(idx.shape), sizeOf(u.shape.slice(0, axis)), size, sizeOf(out.shape.slice(axis + 1)), code(u.dtype)),
     reluGrad: ([x, dy]) => addon.reluGrad(x.data, dy.data, sizeOf(x.shape), code(x.dtype)),
     where: ([c, a, b], _attrs, out) => addon.where(c.data, c.shape, a.data, a.shape, b.data, b.shape, out.shape, code(out.dtype)),
-    conv2d: conv(0),
-    conv2dBackpropInput: conv(1),
-    conv2dBackpropFilter: conv(2),
-    conv2dBackpropFilterBias: conv(5),
+    conv2d: conv('forward'),
+    conv2dBackpropInput: conv('backpropInput'),
+    conv2dBackpropFilter: conv('backpropFilter'),
+    conv2dBackpropFilterBias: conv('backpropFilterBias'),
     fusedMatMul: ([a, b, bias], { transposeA, transposeB, activation }, out) => {
       const [batch, m, n] = out.shape.length === 3 ? out.shape : [1, ...out.shape];
       const k = transposeA ? a.shape[a.shape.length - 2] : a.shape[a.shape.length - 1];
       return addon.fusedMatmul(a.data, b.data, bias.data, batch, m, k, n, transposeA, transposeB, activation === 'relu');
     },
     fusedConv2d: ([x, f, bias], attrs, out) =>
-      addon.conv(attrs.activation === 'relu' ? 4 : 3, x.data, f.data, x.shape, f.shape, attrs.strides, attrs.dilation, pads4(attrs), out.shape[1], out.shape[2], bias.data),
+      addon.conv(CONV_KIND[attrs.activation === 'relu' ? 'biasReluForward' : 'biasForward'], x.data, f.data, x.shape, f.shape, attrs.strides, attrs.dilation, pads4(attrs), out.shape[1], out.shape[2], bias.data),
     conv2dReluMaxPool: ([x, f, bias], a, out) =>
       addon.convReluMaxPool(x.data, f.data, bias.data, x.shape, f.shape, a.strides, a.dilation, pads4(a), ...a.convOut,
         a.pool.poolSize, a.pool.strides, pads4(a.pool), out.shape[1], out.shape[2], a.keepIndices === true),
@@ -174,11 +178,11 @@ function makeKernels(addon: NativeAddon): CoreKernels & OptionalKernels {
     // x [B, T, F] and the state h0 [B, u] give the geometry.
     rnnSequence: (operands, { cell, training }) => {
       const [x, h] = operands;
-      return addon.rnnSequence(CELL[cell], x.shape[0], x.shape[1], x.shape[2], h.shape[1], training, ...operands.map((t) => t.data));
+      return addon.rnnSequence(CELL[cell], x.shape[0], x.shape[1], x.shape[2], h.shape[1], training, operands.map((t) => t.data));
     },
     rnnSequenceGrad: (operands, { cell }) => {
       const [x, h] = operands;
-      return addon.rnnSequenceGrad(CELL[cell], x.shape[0], x.shape[1], x.shape[2], h.shape[1], ...operands.map((t) => t.data));
+      return addon.rnnSequenceGrad(CELL[cell], x.shape[0], x.shape[1], x.shape[2], h.shape[1], operands.map((t) => t.data));
     },
     // Normalization over channels-last x as [rows, C] (native/src/normalization.cc).
     batchNormStats: ([x]) => addon.batchNormStats(x.data, ...rowsAndChannels(x.shape)),
@@ -193,14 +197,11 @@ function makeKernels(addon: NativeAddon): CoreKernels & OptionalKernels {
     layerNorm: ([x, g, b], { epsilon }) => addon.layerNorm(x.data, g.data, b.data, ...rowsAndChannels(x.shape), epsilon),
     layerNormGradSums: ([x, dy], { epsilon }) => addon.layerNormGradSums(x.data, dy.data, ...rowsAndChannels(x.shape), epsilon),
     layerNormGradInput: ([x, g, dy], { epsilon }) => addon.layerNormGradInput(x.data, g.data, dy.data, ...rowsAndChannels(x.shape), epsilon),
-    depthwiseConv2d: depthwise(0),
-    depthwiseConv2dBackpropInput: depthwise(1),
-    depthwiseConv2dBackpropFilter: depthwise(2),
+    depthwiseConv2d: depthwise('forward'),
+    depthwiseConv2dBackpropInput: depthwise('backpropInput'),
+    depthwiseConv2dBackpropFilter: depthwise('backpropFilter'),
   };
 }
-
-/** native/src/recurrent_sequence.cc's cell codes. */
-const CELL: Record<RecurrentCell, number> = { lstm: 0, gru: 1, rnnTanh: 2, rnnRelu: 3 };
 
 export class NativeBackend implements Backend {
   readonly name = 'native';
@@ -211,7 +212,7 @@ export class NativeBackend implements Backend {
   }
 
   supportsDtype(dtype: DType): boolean {
-    return dtype in DTYPE_CODE;
+    return dtype in DTYPE;
   }
 
   upload(values: TypedArray, dtype: DType): DataHandle {
@@ -231,7 +232,7 @@ export class NativeBackend implements Backend {
 
   random(shape: Shape, _dtype: DType, stream: RandomStream, dist: Distribution): DataHandle {
     const [a, b] = dist.kind === 'uniform' ? [dist.min, dist.max] : dist.kind === 'bernoulli' ? [dist.p, 0] : [dist.mean, dist.stddev];
-    return this.addon.random(sizeOf(shape), stream.key[0], stream.key[1], stream.offset, DISTRIBUTION_CODE[dist.kind], a, b);
+    return this.addon.random(sizeOf(shape), stream.key[0], stream.key[1], stream.offset, DISTRIBUTION[dist.kind], a, b);
   }
 
   retain(data: DataHandle): void {
@@ -242,37 +243,55 @@ export class NativeBackend implements Backend {
     this.addon.release(data);
   }
 
-  memory(): MemoryInfo {
-    const { buffers, bytes } = this.addon.memory();
-    return { buffers, bytes };
+  /** Live storage, and the two caches st.memory() reports (Notes [Caching allocator] and [Bounded primitive cache]). */
+  memory(): MemoryInfo & { cachedBytes: number; primitiveCache: { entries: number; capacity: number } } {
+    const m = this.addon.memory();
+    return { buffers: m.buffers, bytes: m.bytes, cachedBytes: m.cachedBytes, primitiveCache: { entries: m.primitiveEntries, capacity: m.primitiveCapacity } };
   }
 
   private readonly deadTensors = new DeadTensorCollector(() => this.addon.memory().bytes);
 
   afterBackward(): boolean {
-    return this.deadTensors.afterBackward();
+    const collected = this.deadTensors.afterBackward();
+    // After the collection, so that dead tensors of sizes no longer in use go back too.
+    this.addon.allocatorStep();
+    return collected;
   }
 
-  /** The caching allocator's state: idle bytes kept for reuse, and how often a request hit them. */
-  allocatorStats(): { cachedBytes: number; cacheHits: number; cacheMisses: number } {
-    const { cachedBytes, cacheHits, cacheMisses } = this.addon.memory();
-    return { cachedBytes, cacheHits, cacheMisses };
+  /**
+   * The caching allocator's state: idle bytes kept for reuse, how often a request hit them, and
+   * how many blocks went back to the system.
+   */
+  allocatorStats(): { cachedBytes: number; cacheHits: number; cacheMisses: number; cacheReleases: number } {
+    const { cachedBytes, cacheHits, cacheMisses, cacheReleases } = this.addon.memory();
+    return { cachedBytes, cacheHits, cacheMisses, cacheReleases };
+  }
+
+  /** The oneDNN primitive cache (Note [Bounded primitive cache] in native/src/dnnl_util.h). */
+  primitiveCacheStats(): { entries: number; capacity: number; misses: number; evictions: number } {
+    const m = this.addon.memory();
+    return { entries: m.primitiveEntries, capacity: m.primitiveCapacity, misses: m.primitiveMisses, evictions: m.primitiveEvictions };
+  }
+
+  /** Bounds the primitive cache (and oneDNN's own) at `entries`, dropping the least recently used beyond it. */
+  setPrimitiveCacheCapacity(entries: number): void {
+    if (!Number.isInteger(entries) || entries < 1) throw new ValueError(`setPrimitiveCacheCapacity: expected a positive integer, received ${entries}`);
+    this.addon.setPrimitiveCacheCapacity(entries);
   }
 
   optimizerUpdate(update: FusedUpdate, variable: TensorInfo, grad: TensorInfo, slots: readonly TensorInfo[]): { variable: DataHandle; slots: DataHandle[] } {
     // 1 - rho and 1 - beta are taken here in double precision: in float32, 1 - 0.999 is off by 1e-5.
-    const params = (() => {
+    const params = ((): OptimizerParams[keyof OptimizerParams] => {
       switch (update.kind) {
-        case 'sgd': return [update.lr, update.decay, update.momentum, +update.nesterov];
-        case 'rmsprop': return [update.lr, update.decay, update.rho, update.momentum, update.epsilon, +update.centered, 1 - update.rho];
-        case 'adam': return [update.lr, update.decay, update.beta1, update.beta2, update.epsilon, +update.amsgrad, 1 - update.beta1, 1 - update.beta2];
-        case 'adagrad': return [update.lr, update.decay, update.epsilon];
-        case 'adadelta': return [update.lr, update.decay, update.epsilon, update.rho, 1 - update.rho];
-        case 'adamax': return [update.lr, update.decay, update.epsilon, 1 - update.beta1, update.beta2];
+        case 'sgd': return [update.lr, update.decay, update.momentum, +update.nesterov] satisfies OptimizerParams['sgd'];
+        case 'rmsprop': return [update.lr, update.decay, update.rho, update.momentum, update.epsilon, +update.centered, 1 - update.rho] satisfies OptimizerParams['rmsprop'];
+        case 'adam': return [update.lr, update.decay, update.beta1, update.beta2, update.epsilon, +update.amsgrad, 1 - update.beta1, 1 - update.beta2] satisfies OptimizerParams['adam'];
+        case 'adagrad': return [update.lr, update.decay, update.epsilon] satisfies OptimizerParams['adagrad'];
+        case 'adadelta': return [update.lr, update.decay, update.epsilon, update.rho, 1 - update.rho] satisfies OptimizerParams['adadelta'];
+        case 'adamax': return [update.lr, update.decay, update.epsilon, 1 - update.beta1, update.beta2] satisfies OptimizerParams['adamax'];
       }
     })();
-    const kind = { sgd: 0, rmsprop: 1, adam: 2, adagrad: 3, adadelta: 4, adamax: 5 }[update.kind];
-    const [w, ...s] = this.addon.optimizerUpdate(kind, variable.data, grad.data, slots.map((t) => t.data), sizeOf(variable.shape), params);
+    const [w, ...s] = this.addon.optimizerUpdate(OPTIMIZER[update.kind], variable.data, grad.data, slots.map((t) => t.data), sizeOf(variable.shape), params);
     return { variable: w, slots: s };
   }
 
@@ -282,14 +301,12 @@ export class NativeBackend implements Backend {
 
   /** The oneDNN implementation a convolution would use (for checking nothing runs on "ref"). */
   convImplementation(kind: 'forward' | 'backpropInput' | 'backpropFilter', xShape: Shape, filterShape: Shape, attrs: Conv2dAttrs, outH: number, outW: number): string {
-    const k = { forward: 0, backpropInput: 1, backpropFilter: 2 }[kind];
-    return this.addon.convImpl(k, xShape, filterShape, attrs.strides, attrs.dilation, pads4(attrs), outH, outW);
+    return this.addon.convImpl(CONV_KIND[kind], xShape, filterShape, attrs.strides, attrs.dilation, pads4(attrs), outH, outW);
   }
 
   /** The oneDNN implementation a depthwise convolution would use (filterShape [kh, kw, C, dm]). */
   depthwiseConvImplementation(kind: 'forward' | 'backpropInput' | 'backpropFilter', xShape: Shape, filterShape: Shape, attrs: Conv2dAttrs, outH: number, outW: number): string {
-    const k = { forward: 0, backpropInput: 1, backpropFilter: 2 }[kind];
-    return this.addon.depthwiseConvImpl(k, xShape, filterShape, attrs.strides, attrs.dilation, pads4(attrs), outH, outW);
+    return this.addon.depthwiseConvImpl(CONV_KIND[kind], xShape, filterShape, attrs.strides, attrs.dilation, pads4(attrs), outH, outW);
   }
 }
 

@@ -1,0 +1,16 @@
+// Types of scripts/native-calls.mjs, for the tests that import it.
+export interface CallTable {
+  enums: Record<string, { values: string[]; covers?: { type: string; from: string; import?: string }; params?: Record<string, string[]> }>;
+  groups: Record<string, string>;
+  functions: Record<string, [signature: string, returns: string]>;
+}
+export interface NormalizedTable {
+  enums: { name: string; values: string[] }[];
+  functions: { name: string; args: { name: string; type: string; group?: string }[]; returns: string; required: number }[];
+}
+export const OUTPUTS: { header: string; source: string; typescript: string };
+export function normalize(table: CallTable): NormalizedTable;
+export function fingerprint(table: NormalizedTable): string;
+export function generate(table: CallTable): Record<string, string>;
+export function staleFiles(table: CallTable, dir?: string): string[];
+export function loadTable(file?: string): Promise<CallTable>;
