@@ -68,6 +68,21 @@ export const gflops = (flop: number, ms: number): number => flop / (ms * 1e6);
 
 export const rssMB = (): number => process.memoryUsage().rss / 2 ** 20;
 
+/**
+ * The resident set split as /proc/self/status splits it: anonymous memory (heaps, tensors, caches)
+ * and file-backed pages (the executable and shared libraries), MB; null fields where unknown.
+ */
+export function residentParts(): { anonMB: number | null; fileMB: number | null } {
+  try {
+    const status = readFileSync('/proc/self/status', 'utf8');
+    const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) / 1024;
+    const anon = kb('RssAnon'), file = kb('RssFile') + (kb('RssShmem') || 0);
+    return { anonMB: Number.isFinite(anon) ? anon : null, fileMB: Number.isFinite(file) ? file : null };
+  } catch {
+    return { anonMB: null, fileMB: null }; // not Linux
+  }
+}
+
 /** CPU time counters (clock ticks): all CPUs' busy/total from /proc/stat, and this process plus its waited-for children (and `alsoOwn`, running children). */
 export interface CpuSnapshot {
   busy: number;

@@ -297,6 +297,12 @@ const nativeS = strata.memory.nativeMB ?? [];
 row('memory', 'MLP RSS after epoch 1', 'MB', 'none', rssS[0], rssT?.[0]);
 row('memory', `MLP RSS after epoch ${rssS.length}`, 'MB', 'none', rssS[rssS.length - 1], rssT?.[rssT.length - 1],
   `growth ${fmtSigned(rssS[rssS.length - 1] - rssS[0])} MB vs ${rssT ? fmtSigned(rssT[rssT.length - 1] - rssT[0]) : '-'} MB; Strata native buffers ${nativeS.map((b) => fmt(b)).join(' -> ')} MB`);
+// The same resident set split into its anonymous part (heaps, tensors, caches: what each
+// framework allocates) and its file-backed part (the executable and libraries).
+const parts = strata.memory.breakdown;
+row('memory', `  of which anonymous (heaps, tensors, caches)`, 'MB', 'none', strata.memory.anonMB, torch?.memory.anonMB,
+  parts ? `Strata: V8 heap ${fmt(parts.v8HeapMB)}, live tensors ${fmt(parts.tensorsMB)}, allocator cache ${fmt(parts.allocatorCacheMB)} MB, ${parts.primitiveEntries} oneDNN primitives cached` : undefined);
+row('memory', `  of which file-backed (program and libraries)`, 'MB', 'none', strata.memory.fileMB, torch?.memory.fileMB);
 const sync = strata.memory.syncLoop;
 if (sync) {
   row('memory', `Strata native MB change over ${sync.steps} MLP steps w/o yield`, 'MB', 'none', sync.nativeMBAfter - sync.nativeMBBefore, null,

@@ -2,7 +2,7 @@
 // shapes, repetition policy and JSON layout.
 import * as st from '../dist/index.js';
 import { measureCsv, type CsvResult } from './csv.js';
-import { rssMB, tick, timeIt } from './measure.js';
+import { residentParts, rssMB, tick, timeIt } from './measure.js';
 import { batchOf, convnet, epoch, mlp, randomDataset, RMSprop, trainStep, type Dataset, type Model } from './models.js';
 import { runSequence } from './sequence.js';
 
@@ -31,7 +31,16 @@ export interface FrameworkResult {
   fullEpoch?: Record<string, { ms: number; loss: number }>;
   inference: { imagesPerSec: number; passMs: number };
   sequence?: Record<string, { stepMs: number; minMs: number }>;
-  memory: { rssMB: number[]; nativeMB?: number[]; syncLoop?: { steps: number; nativeMBBefore: number; nativeMBAfter: number; nativeMBAfterYield: number; stepMs: number } };
+  memory: {
+    rssMB: number[];
+    /** After the last epoch: the resident set's anonymous and file-backed parts (both sides). */
+    anonMB?: number | null;
+    fileMB?: number | null;
+    /** Strata only, after the last epoch: where the anonymous part goes. */
+    breakdown?: { v8HeapMB: number; tensorsMB: number; allocatorCacheMB: number; primitiveEntries: number };
+    nativeMB?: number[];
+    syncLoop?: { steps: number; nativeMBBefore: number; nativeMBAfter: number; nativeMBAfterYield: number; stepMs: number };
+  };
   /** Strata only: full passes of st.data.loadCsv, by file size in MB. */
   csv?: Record<string, CsvResult>;
   [extra: string]: unknown;
@@ -157,6 +166,14 @@ export async function runStrata(o: SuiteOptions): Promise<FrameworkResult> {
     rss.push(rssMB());
     native.push(nativeMB() ?? NaN);
   }
+  const held = st.memory()[st.getBackend().name];
+  const breakdown = {
+    v8HeapMB: process.memoryUsage().heapTotal / 2 ** 20,
+    tensorsMB: (held?.bytes ?? NaN) / 2 ** 20,
+    allocatorCacheMB: (held?.cachedBytes ?? 0) / 2 ** 20,
+    primitiveEntries: held?.primitiveCache?.entries ?? 0,
+  };
+  const parts = residentParts();
 
   // The same loop without letting the event loop turn: native buffers cannot be freed meanwhile
   // (N-API finalizers wait for the event loop), so this shows how much a synchronous loop holds.
@@ -178,7 +195,7 @@ export async function runStrata(o: SuiteOptions): Promise<FrameworkResult> {
     backend: st.getBackend().name,
     threads: st.getNumThreads(),
     conv, addOverheadUs, sanity, inference, sequence,
-    memory: { rssMB: rss, nativeMB: native, syncLoop },
+    memory: { rssMB: rss, ...parts, breakdown, nativeMB: native, syncLoop },
     csv,
   };
 }

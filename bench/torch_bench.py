@@ -52,6 +52,16 @@ def rss_mb():
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
+def resident_parts():
+    """The resident set's anonymous and file-backed parts in MB, as bench/measure.ts residentParts."""
+    try:
+        with open("/proc/self/status") as f:
+            kb = {k: int(v.split()[0]) for k, v in (line.split(":", 1) for line in f) if v.strip().endswith("kB")}
+        return {"anonMB": kb["RssAnon"] / 1024, "fileMB": (kb["RssFile"] + kb.get("RssShmem", 0)) / 1024}
+    except (OSError, KeyError, ValueError):
+        return {"anonMB": None, "fileMB": None}
+
+
 def glorot(shape, fan_in, fan_out):
     limit = math.sqrt(6 / (fan_in + fan_out))
     return (torch.rand(shape) * 2 * limit - limit).requires_grad_()
@@ -353,7 +363,7 @@ def main():
     for _ in range(args.memory_epochs):
         run_epoch(model, opt, data, 64, args.memory_steps)
         rss.append(rss_mb())
-    out["memory"] = {"rssMB": rss}
+    out["memory"] = {"rssMB": rss, **resident_parts()}
 
     print(json.dumps(out))
 
