@@ -4,7 +4,7 @@ import './tensor-methods.js';
 
 export { StrataError, ShapeError, DtypeError, ValueError, FormatError } from './core/errors.js';
 export type { DType, TypedArray } from './core/dtype.js';
-export { setSeed } from './core/rng.js';
+export { setSeed, type RngState } from './core/rng.js';
 export { setReadLimits, getReadLimits, type ReadLimits } from './core/limits.js';
 
 export type { Backend, BackendStatus } from './backend/index.js';
@@ -14,7 +14,7 @@ export { memory, type BackendMemory } from './memory.js';
 export { Tensor, type NestedArray } from './tensor/tensor.js';
 export {
   tensor, zeros, ones, full, zerosLike, onesLike, arange, linspace, eye,
-  randomNormal, randomUniform, truncatedNormal, type TensorLike,
+  randomNormal, randomUniform, truncatedNormal, type TensorLike, type RandomNormalOptions, type RandomUniformOptions,
 } from './tensor/create.js';
 
 export { variable, grad, valueAndGrad } from './autograd/functional.js';
@@ -37,35 +37,98 @@ export { conv2d, conv2dBackpropInput, conv2dBackpropFilter, type Conv2dOptions }
 export { maxPool2d, avgPool2d, type Pool2dOptions } from './ops/pool.js';
 import { fusedConv2d, fusedMatMul } from './ops/fused.js';
 import { fusedConv2dMaxPool } from './ops/conv-pool.js';
-/** Fused kernels with the ops they stand for as fallback (tfjs's tf.fused, plus conv2dMaxPool). */
-export const fused = { conv2d: fusedConv2d, matMul: fusedMatMul, conv2dMaxPool: fusedConv2dMaxPool };
+/**
+ * `st.fused.*`: an op followed by a bias and an activation (and, for conv2dMaxPool, a max pooling)
+ * as one kernel where the backend has one, else as the separate ops, with the same results and
+ * gradients either way (tfjs's `tf.fused`, plus conv2dMaxPool).
+ * @namespace
+ */
+export const fused = {
+  /**
+   * `activation(conv2d(x, filter) + bias)` (tfjs's `tf.fused.conv2d`).
+   * @example
+   * ```ts
+   * const y = st.fused.conv2d({ x: st.randomUniform([8, 28, 28, 1]), filter: st.randomNormal([3, 3, 1, 32]),
+   *                             bias: st.zeros([32]), activation: 'relu' });
+   * console.log(y.shape); // [8, 26, 26, 32]
+   * ```
+   */
+  conv2d: fusedConv2d,
+  /** `activation(matmul(a, b) + bias)` (tfjs's `tf.fused.matMul`), what a dense layer runs. */
+  matMul: fusedMatMul,
+  /** A fused conv2d followed by max pooling, what a model runs for a Conv2D + MaxPooling2D pair. */
+  conv2dMaxPool: fusedConv2dMaxPool,
+};
 export type { FusedConv2dArgs, FusedMatMulArgs } from './ops/fused.js';
 export type { FusedConv2dMaxPoolArgs } from './ops/conv-pool.js';
 export { batchNorm, normalize, layerNorm, type NormalizeOptions } from './ops/normalization.js';
 export { batchNormTraining, type BatchNormTrainingOptions } from './ops/normalization.js';
 export { losses, type Reduction, type LossOptions, type ProbabilisticLossOptions } from './ops/losses.js';
 export { optimizers, schedules, getOptimizer, Optimizer, type LearningRate, type Schedule, type GradientPair } from './optimizers/index.js';
+export {
+  SGD, RMSprop, Adam, AdamW, Adagrad, Adadelta, Adamax, Nadam,
+  type CommonOptions as OptimizerOptions, type SgdOptions, type RmspropOptions, type AdamOptions, type AdagradOptions, type AdadeltaOptions, type AdamaxOptions,
+} from './optimizers/index.js';
+export type { ExponentialDecayOptions, CosineDecayOptions, PiecewiseConstantOptions } from './optimizers/schedules.js';
 export { getLoss, type LossFunction, type LossIdentifier } from './ops/losses.js';
 export type { TensorInput } from './ops/operand.js';
 
 export { initializers, getInitializer, serializeInitializer, type Initializer, type InitializerIdentifier } from './nn/initializers.js';
+export type {
+  ConstantOptions, IdentityOptions, OrthogonalOptions, SeedOptions, VarianceScalingOptions, FanMode, ScalingDistribution,
+  RandomNormalOptions as RandomNormalInitializerOptions, RandomUniformOptions as RandomUniformInitializerOptions,
+} from './nn/initializers.js';
 export { regularizers, getRegularizer, serializeRegularizer, type Regularizer, type RegularizerIdentifier } from './nn/regularizers.js';
+export type { L1Options, L2Options, L1L2Options } from './nn/regularizers.js';
 export { activations, getActivation, serializeActivation, type Activation, type ActivationFn, type ActivationIdentifier } from './nn/activations.js';
-export { Layer, type LayerArgs, type CallOptions, type LayerWeight } from './nn/layer.js';
+export type { EluOptions, GeluOptions, LeakyReluOptions, SoftmaxOptions } from './nn/activations.js';
+export { Layer, type LayerArgs, type CallOptions, type LayerWeight, type LayerOutput } from './nn/layer.js';
 export { SymbolicTensor, type Shape } from './nn/symbolic.js';
 export { layers } from './nn/layers/index.js';
+export {
+  Dense, Conv2D, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D, ActivationLayer, Dropout, Flatten, Reshape,
+  BatchNormalization, LayerNormalization, Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate, InputLayer,
+  type DenseArgs, type Conv2dArgs, type Pooling2dArgs, type GlobalPooling2dArgs, type ActivationArgs, type DropoutArgs, type ReshapeArgs,
+  type BatchNormalizationArgs, type LayerNormalizationArgs, type ConcatenateArgs,
+} from './nn/layers/index.js';
+export type { InputArgs } from './nn/layers/input.js';
+export type { DepthwiseCommonArgs } from './nn/layers/depthwise.js';
+export type { CommonNormArgs } from './nn/layers/normalization.js';
+export type { SerializedLayer } from './nn/registry.js';
+export type {
+  GroupNormalizationArgs, UnitNormalizationArgs, CenterCropArgs, RescalingArgs, ResizingArgs, RandomCropArgs, RandomFlipArgs,
+  RandomRotationArgs, RandomTranslationArgs, RandomZoomArgs, GaussianDropoutArgs, GaussianNoiseArgs, RandomContrastArgs, FillMode,
+} from './nn/layers/norm-augment-family.js';
+export type {
+  Conv1dArgs, Conv2dTransposeArgs, DepthwiseConv2dArgs, SeparableConv2dArgs, Pooling1dArgs, GlobalPooling1dArgs, UpSampling2dArgs,
+  ZeroPadding2dArgs, Cropping2dArgs,
+} from './nn/layers/conv-family.js';
+export type { RecurrentArgs } from './nn/layers/recurrent-layers.js';
 export { Embedding, MultiHeadAttention, PositionalEmbedding, TransformerEncoder, type EmbeddingArgs, type MultiHeadAttentionArgs, type AttentionCallOptions, type PositionalEmbeddingArgs, type TransformerEncoderArgs } from './nn/layers/attention-family.js';
 export { GroupNormalization, UnitNormalization, CenterCrop, Rescaling, Resizing, RandomCrop, RandomFlip, RandomRotation, RandomTranslation, RandomZoom, RandomContrast, GaussianNoise, GaussianDropout } from './nn/layers/norm-augment-family.js';
 export { SimpleRNN, LSTM, GRU, Bidirectional, TimeDistributed, RecurrentLayer, type SimpleRnnArgs, type LstmArgs, type GruArgs, type BidirectionalArgs, type TimeDistributedArgs, type MergeMode } from './nn/layers/recurrent-layers.js';
 export { Conv1D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D, UpSampling2D, ZeroPadding2D, Cropping2D, MaxPooling1D, AveragePooling1D, GlobalAveragePooling1D, GlobalMaxPooling1D } from './nn/layers/conv-family.js';
 export { input } from './nn/layers/input.js';
 export { metrics, getMetric, Metric, type MetricIdentifier, type MetricFunction } from './metrics/index.js';
+export {
+  Mean, MeanMetricWrapper, AutoAccuracy, RootMeanSquaredError, Precision, Recall, AUC,
+  type NameOption, type AccuracyOptions, type BinaryAccuracyOptions, type TopKOptions, type ConfusionOptions, type AucOptions,
+  type AucCurve, type AucSummation, type AccuracyVariant,
+} from './metrics/index.js';
 export { callbacks, History, type Callback, type Logs, type TrainingParams } from './callbacks/index.js';
+export {
+  EarlyStopping, ModelCheckpoint, LearningRateScheduler, ReduceLROnPlateau, CsvLogger, ProgressBar, LambdaCallback,
+  type CallbackModel, type EarlyStoppingOptions, type ModelCheckpointOptions, type EpochSchedule, type LearningRateSchedulerOptions,
+  type ReduceLROnPlateauOptions, type CsvLoggerOptions, type ProgressBarOptions, type ProgressStream, type LambdaCallbackOptions, type MonitorMode,
+} from './callbacks/index.js';
 export {
   sequential, model, loadModel, Model, Sequential,
   type TrainingPosition, type ModelArgs, type SequentialArgs, type CompileArgs, type FitArgs, type EvaluateArgs, type PredictArgs, type SummaryOptions, type LoadOptions,
-  type ClassWeight, type TrainOnBatchArgs, type TestOnBatchArgs,
+  type ClassWeight, type TrainOnBatchArgs, type TestOnBatchArgs, type XInput, type YInput,
 } from './models/index.js';
+export type { PerOutput, EpochSoFar } from './models/training-args.js';
 export { data, Dataset, type MnistData, type Batched, type ShuffleOptions, type BatchOptions, type CsvOptions, type ImageFolderOptions, type ImageFolderDataset, type Augmenter } from './data/index.js';
+export type { ArraysInput, Row, Augmentable, AugmentOptions, GeometricOptions, Range, ReadImageOptions } from './data/index.js';
 
+/** The package's version, as in package.json. */
 export const version = '0.1.0';

@@ -21,7 +21,12 @@ export interface BackendMemory {
    * matmul, convolution or recurrent shape seen lately) and the bound the oldest are dropped at.
    * Their bytes are not reported: oneDNN does not tell.
    */
-  primitiveCache?: { entries: number; capacity: number };
+  primitiveCache?: {
+    /** Kernels kept now. */
+    entries: number;
+    /** The most kept before the oldest are dropped. */
+    capacity: number;
+  };
 }
 
 /**

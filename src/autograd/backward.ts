@@ -143,6 +143,7 @@ export function backpropagate(
   return table.grads;
 }
 
+/** Options of `backward()`. */
 export interface BackwardOptions {
   /** Record the gradient computation so it can be differentiated again (PyTorch's create_graph). */
   createGraph?: boolean;
@@ -188,8 +189,23 @@ function isOptions(x: unknown): x is BackwardOptions {
 
 /**
  * Accumulates d root / d leaf into `leaf.grad` for every variable root depends on, as PyTorch
- * does. Called as backward(root), backward(root, seed), backward(root, seed, options) or, for a
- * scalar root, backward(root, options) with a plain options object.
+ * does (`root.backward()` is the same call). Called as backward(root), backward(root, seed),
+ * backward(root, seed, options) or, for a scalar root, backward(root, options) with a plain
+ * options object. A non-scalar root needs `seed`, the gradient of some scalar with respect to
+ * root (of root's shape).
+ *
+ * Gradients add up in `.grad` across calls; clear them with `t.zeroGrad()`. A graph runs
+ * backward once: a second backward() through the same nodes is a ValueError unless the first
+ * passed `{retainGraph: true}` (or `createGraph`); compute the output again instead.
+ * @throws ValueError for a missing or non-tensor seed, a graph already used by backward(), or an
+ * unknown option; ShapeError for a seed of another shape.
+ * @example
+ * ```ts
+ * const w = st.variable(st.tensor([1, 2, 3]));
+ * const loss = w.square().sum();
+ * st.backward(loss);               // or loss.backward()
+ * console.log(w.grad?.arraySync()); // [2, 4, 6]
+ * ```
  */
 export function backward(root: Tensor, seed?: Tensor | BackwardOptions, options?: BackwardOptions): void {
   if (options === undefined && isOptions(seed)) [seed, options] = [undefined, seed];

@@ -6,7 +6,18 @@ import { Tensor } from '../tensor/tensor.js';
 import { backpropagate } from './backward.js';
 import { isGradEnabled } from '../tensor/tape.js';
 
-/** A trainable tensor: a leaf of the tape whose gradient `backward()` accumulates in `.grad`. */
+/**
+ * A trainable tensor: a leaf of the tape whose gradient `backward()` accumulates in `.grad`
+ * (PyTorch's `requires_grad=True` tensor). It shares `initial`'s storage until an optimizer or
+ * `assign()` gives it new values. `{trainable: false}` makes a plain leaf that records nothing.
+ * @throws ValueError for an int32 or bool tensor that is to be trainable.
+ * @example
+ * ```ts
+ * const w = st.variable(st.randomNormal([3, 2]));
+ * st.tensor([[1, 2, 3]]).matmul(w).square().sum().backward();
+ * console.log(w.grad?.shape); // [3, 2]
+ * ```
+ */
 export function variable(initial: TensorInput, options: { trainable?: boolean } = {}): Tensor {
   const t = asTensor('variable', 'initial', initial);
   const v = new Tensor(t.storage, t.shape, t.dtype, t.backend);
@@ -35,12 +46,26 @@ function scalarOutput(op: string, y: unknown): Tensor {
 }
 
 /**
- * Gradients of a scalar function with respect to each argument, without touching `.grad`.
+ * Gradients of a scalar function with respect to each argument, without touching `.grad`
+ * (JAX's value_and_grad). `st.valueAndGrad(f)(...xs)` returns `f(...xs)` and one gradient per
+ * argument, of its shape (zeros for an argument the value does not depend on).
  * While grad mode is on the gradient computation is recorded, so grad(grad(f)) and gradient
  * penalties differentiate through it.
+ * @throws ValueError when `f` does not return a one-element tensor, or an argument is not floating.
+ * @example
+ * ```ts
+ * const f = (a: st.Tensor, b: st.Tensor) => a.mul(b).sum();
+ * const { value, grads } = st.valueAndGrad(f)(st.tensor([1, 2]), st.tensor([3, 4]));
+ * console.log(value.item(), grads[0].arraySync()); // 11 [3, 4]
+ * ```
  */
 export function valueAndGrad(f: (...xs: Tensor[]) => Tensor) {
-  return (...xs: TensorInput[]): { value: Tensor; grads: Tensor[] } => {
+  return (...xs: TensorInput[]): {
+    /** `f(...xs)`. */
+    value: Tensor;
+    /** d value / d xs[i], one per argument. */
+    grads: Tensor[];
+  } => {
     const sources = xs.map(source);
     const value = scalarOutput('valueAndGrad', f(...sources));
     if (!value.requiresGrad) return { value, grads: sources.map((s) => zerosLike(s)) };
@@ -50,7 +75,18 @@ export function valueAndGrad(f: (...xs: Tensor[]) => Tensor) {
   };
 }
 
-/** The gradient of a scalar function of one tensor: st.grad(f)(x) has x's shape. */
+/**
+ * The gradient of a scalar function of one tensor: `st.grad(f)(x)` has x's shape. Nest it for
+ * higher derivatives. See {@link valueAndGrad} for several arguments.
+ * @throws ValueError when `f` does not return a one-element tensor, or x is not floating.
+ * @example
+ * ```ts
+ * const dSquare = st.grad((x) => x.square().sum());
+ * console.log(dSquare(st.tensor([1, 2, 3])).arraySync()); // [2, 4, 6]
+ * const d2 = st.grad((x) => st.grad((u) => st.tanh(u).sum())(x).sum()); // tanh''
+ * console.log(d2(st.tensor([0.5])).arraySync());
+ * ```
+ */
 export function grad(f: (x: Tensor) => Tensor) {
   return (x: TensorInput): Tensor => valueAndGrad((t) => f(t))(x).grads[0];
 }

@@ -51,15 +51,23 @@ export interface MemoryInfo {
 /**
  * A backend: storage plus one kernel per primitive. It never sees Tensor or autograd; ops/
  * validates inputs and computes output shapes and dtypes before calling a kernel.
+ *
+ * Users meet it as `st.getBackend()` and `tensor.backend`; writing one means implementing the
+ * kernel table of src/backend/backend.ts and src/backend/primitives.ts, an internal interface
+ * that may change between versions.
  */
 export interface Backend {
+  /** The name `st.setBackend` takes ('native', 'reference'). */
   readonly name: string;
+  /** One kernel per primitive; the optional ones fall back to compositions of core ones. */
   readonly kernels: CoreKernels & OptionalKernels;
+  /** Whether the backend can store `dtype` (float64 is the reference backend's only). */
   supportsDtype(dtype: DType): boolean;
   /** Copies `values` into new storage of `dtype`. */
   upload(values: TypedArray, dtype: DType): DataHandle;
   /** A copy of the storage's `size` elements that the caller may keep. */
   download(data: DataHandle, dtype: DType, size: number): TypedArray;
+  /** New storage of `shape` with every element `value`. */
   fill(shape: Shape, dtype: DType, value: number): DataHandle;
   /** Must match core/rng.ts `fillRandom` exactly, so seeds reproduce across backends. */
   random(shape: Shape, dtype: DType, stream: RandomStream, dist: Distribution): DataHandle;
@@ -70,6 +78,7 @@ export interface Backend {
   /**
    * A fused optimizer step: reads the variable, its gradient and slots once and returns new
    * storage for the variable and each slot (tensors stay immutable; the optimizer assigns them).
+   * @internal
    */
   optimizerUpdate?(update: FusedUpdate, variable: TensorInfo, grad: TensorInfo, slots: readonly TensorInfo[]): { variable: DataHandle; slots: DataHandle[] };
   /** Threads for multi-threaded kernels (see st.setNumThreads). */
@@ -80,6 +89,7 @@ export interface Backend {
    * dead tensors between steps]).
    */
   afterBackward?(): unknown;
+  /** Live storage buffers and their bytes, for `st.memory()`. */
   memory(): MemoryInfo;
 }
 

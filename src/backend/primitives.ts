@@ -134,6 +134,7 @@ export type OptionalAttrs = {
   depthwiseConv2dBackpropFilter: Conv2dAttrs & { filterShape: number[] }; // x, dy
 };
 
+/** @inline */
 export type FusedActivation = 'linear' | 'relu';
 /** The cells of the whole-sequence kernels: LSTM, GRU (resetAfter) and SimpleRNN with tanh or relu. */
 export type RecurrentCell = 'lstm' | 'gru' | 'rnnTanh' | 'rnnRelu';

@@ -15,11 +15,17 @@ interface Entry {
   reason?: string;
 }
 
+/** One registered backend as `st.backends()` reports it. */
 export interface BackendStatus {
+  /** The name `st.setBackend` takes. */
   name: string;
+  /** Whether it loaded (the native one needs its addon, built against oneDNN at install). */
   available: boolean;
+  /** Whether new tensors are created on it. */
   active: boolean;
+  /** The default is the available backend of highest priority (native 10, reference 0). */
   priority: number;
+  /** Why it is unavailable: the load error's message. */
   reason?: string;
 }
 
@@ -27,6 +33,10 @@ const entries = new Map<string, Entry>();
 let active: Backend | undefined;
 let numThreads: number | undefined;
 
+/**
+ * Registers a backend under `name`. The factory runs on first use; if it throws, the backend is
+ * listed as unavailable with the error's message. Registering a name again replaces it.
+ */
 export function registerBackend(name: string, factory: () => Backend, priority = 0): void {
   entries.set(name, { name, priority, factory });
 }
@@ -42,6 +52,17 @@ function load(entry: Entry): Backend | undefined {
   return entry.instance;
 }
 
+/**
+ * Makes `name` the backend new tensors are created on. Existing tensors stay where they are; an
+ * op runs on its first input's backend and copies other inputs there through the host. See
+ * {@link backends} for the names.
+ * @throws ValueError for an unknown or unavailable backend (the message says why it did not load).
+ * @example
+ * ```ts
+ * st.setBackend('reference');  // pure TypeScript, with float64
+ * console.log(st.getBackend().name);
+ * ```
+ */
 export function setBackend(name: string): void {
   const entry = entries.get(name);
   if (!entry) {
@@ -52,7 +73,12 @@ export function setBackend(name: string): void {
   active = backend;
 }
 
-/** The backend new tensors are created on: the one set last, else the best available. */
+/**
+ * The backend new tensors are created on: the one set last, else the best available.
+ * On first use without `setBackend`, a higher-priority backend that fails to load is skipped
+ * with one console warning saying why.
+ * @throws ValueError when no backend loads.
+ */
 export function getBackend(): Backend {
   if (!active) {
     const ranked = [...entries.values()].sort((a, b) => b.priority - a.priority);
@@ -67,6 +93,10 @@ export function getBackend(): Backend {
   return active;
 }
 
+/**
+ * Every registered backend, highest priority first, with whether it loaded and why not (loading
+ * each one to find out).
+ */
 export function backends(): BackendStatus[] {
   const current = getBackend();
   return [...entries.values()]
@@ -103,7 +133,10 @@ export function findBackend(name: string): Backend | undefined {
  */
 export const MAX_NUM_THREADS = Math.max(1024, availableParallelism());
 
-/** Threads a multi-threaded backend may use (default: one per core); the reference backend uses one. */
+/**
+ * Threads a multi-threaded backend may use (default: one per core); the reference backend uses one.
+ * @throws ValueError unless n is an integer from 1 to 1024 (or the machine's core count, if larger).
+ */
 export function setNumThreads(n: number): void {
   if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > MAX_NUM_THREADS) {
     const why = typeof n === 'number' && n > MAX_NUM_THREADS
@@ -115,6 +148,7 @@ export function setNumThreads(n: number): void {
   for (const entry of entries.values()) entry.instance?.setNumThreads?.(n);
 }
 
+/** The thread count set by `setNumThreads`, else the machine's number of cores. */
 export function getNumThreads(): number {
   return numThreads ?? availableParallelism();
 }

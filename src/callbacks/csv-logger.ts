@@ -4,7 +4,9 @@ import { checkKeys } from '../core/options.js';
 import { BaseCallback, type Logs } from './callback.js';
 import { booleanOption, nonEmptyString } from './check-options.js';
 
+/** Options of `st.callbacks.csvLogger`. */
 export interface CsvLoggerOptions {
+  /** The CSV file to write. */
   filename: string;
   /** Between fields. Default ','. */
   separator?: string;
@@ -35,8 +37,11 @@ function valueText(value: number | undefined): string {
  * Lines end with '\n'. When appending to a file that already has a header, its columns are reused.
  */
 export class CsvLogger extends BaseCallback {
+  /** The CSV file written. */
   readonly filename: string;
+  /** The field separator. */
   readonly separator: string;
+  /** Whether rows are added to an existing file. */
   readonly append: boolean;
   private keys: string[] | undefined;
   private writeHeader = true;
@@ -55,6 +60,7 @@ export class CsvLogger extends BaseCallback {
     this.append = booleanOption(OP, 'append', options.append ?? false);
   }
 
+  /** Replaces the file (or, with append, reads its header). */
   async onTrainBegin(): Promise<void> {
     this.keys = undefined;
     this.writeHeader = true;
@@ -75,6 +81,7 @@ export class CsvLogger extends BaseCallback {
     if (columns[0] === 'epoch' && columns.length > 1 && !header.includes('"')) this.keys = columns.slice(1);
   }
 
+  /** Appends the epoch's row. */
   async onEpochEnd(epoch: number, logs?: Logs): Promise<void> {
     const values = logs ?? {};
     if (this.keys === undefined) {

@@ -5,6 +5,7 @@ import { booleanOption, finiteNumber, nonEmptyString, nonNegativeInteger, verbos
 import { MonitorReader, resolveMode, type MonitorMode } from './monitor.js';
 import { printMessage } from './output.js';
 
+/** Options of `st.callbacks.earlyStopping`. */
 export interface EarlyStoppingOptions {
   /** The logged quantity to watch. Default 'val_loss'. */
   monitor?: string;
@@ -12,6 +13,7 @@ export interface EarlyStoppingOptions {
   minDelta?: number;
   /** Epochs without improvement before stopping. Default 0. */
   patience?: number;
+  /** 1 prints a line when training stops and when weights are restored. Default 0. */
   verbose?: 0 | 1;
   /** 'min', 'max', or 'auto' (from the monitor's name: accuracy-like is max, the rest min). */
   mode?: MonitorMode;
@@ -34,19 +36,28 @@ const KEYS = ['monitor', 'minDelta', 'patience', 'verbose', 'mode', 'baseline', 
  * epoch's weights are put back at the end of training whether or not it stopped early.
  */
 export class EarlyStopping extends BaseCallback {
+  /** The logged quantity watched. */
   readonly monitor: string;
+  /** The smallest change that counts as an improvement. */
   readonly minDelta: number;
+  /** Epochs without improvement tolerated. */
   readonly patience: number;
+  /** Whether messages are printed. */
   readonly verbose: number;
+  /** Whether lower or higher is better (resolved from 'auto'). */
   readonly mode: 'min' | 'max';
+  /** The value to beat, if any. */
   readonly baseline: number | undefined;
+  /** Whether the best epoch's weights are restored at the end. */
   readonly restoreBestWeights: boolean;
+  /** Epochs ignored at the start. */
   readonly startFromEpoch: number;
 
   /** The epoch (0-based) at which training was stopped; 0 when it ran to the end. */
   stoppedEpoch = 0;
   /** The best monitored value seen, and its epoch (0-based). */
   best: number | undefined;
+  /** The epoch (0-based) of the best value. */
   bestEpoch = 0;
   /** Epochs since the last improvement. */
   wait = 0;
@@ -70,6 +81,7 @@ export class EarlyStopping extends BaseCallback {
     );
   }
 
+  /** Resets the state, so one instance can serve several fit calls. */
   onTrainBegin(): void {
     // Reset, so one instance can serve several fit calls.
     this.wait = 0;
@@ -79,6 +91,10 @@ export class EarlyStopping extends BaseCallback {
     this.bestEpoch = 0;
   }
 
+  /**
+   * Compares the monitored value with the best so far and sets `model.stopTraining` when patience
+   * runs out.
+   */
   onEpochEnd(epoch: number, logs?: Logs): void {
     const current = this.reader.read(logs);
     if (current === undefined || epoch < this.startFromEpoch) return;
@@ -102,6 +118,7 @@ export class EarlyStopping extends BaseCallback {
     }
   }
 
+  /** Restores the best weights if asked to. */
   onTrainEnd(): void {
     if (this.stoppedEpoch > 0 && this.verbose > 0) printMessage(`Epoch ${this.stoppedEpoch + 1}: early stopping`);
     if (this.restoreBestWeights && this.bestWeights !== undefined) {

@@ -23,9 +23,12 @@ function settableOptimizer(op: string, model: CallbackModel): Optimizer {
 /** A learning rate as Keras's messages print it (Python's str of a float). */
 const lrText = (lr: number) => String(lr);
 
+/** A learning rate for an epoch (0-based) given the current one, for `learningRateScheduler`. */
 export type EpochSchedule = (epoch: number, learningRate: number) => number;
 
+/** Options of `st.callbacks.learningRateScheduler`. */
 export interface LearningRateSchedulerOptions {
+  /** 1 prints the new rate at each epoch. Default 0. */
   verbose?: 0 | 1;
 }
 
@@ -34,19 +37,32 @@ export interface LearningRateSchedulerOptions {
  * (epoch 0-based), and records the rate in the epoch's logs as `learning_rate` (Keras 3).
  */
 export class LearningRateScheduler extends BaseCallback {
+  /** Whether the new rate is printed. */
   readonly verbose: number;
 
-  constructor(readonly schedule: EpochSchedule, options: LearningRateSchedulerOptions = {}) {
+  constructor(
+    /** The function giving each epoch's rate. */
+    readonly schedule: EpochSchedule,
+    options: LearningRateSchedulerOptions = {},
+  ) {
     super();
     if (typeof schedule !== 'function') throw new ValueError(`learningRateScheduler: schedule must be a function (epoch, learningRate) => number; received ${typeof schedule}`);
     checkKeys('learningRateScheduler', options, ['verbose']);
     this.verbose = verbosity('learningRateScheduler', options.verbose ?? 0);
   }
 
+  /**
+   * Checks that the optimizer's learning rate is a number it can set.
+   * @throws ValueError without an optimizer, or when the learning rate is a schedule.
+   */
   onTrainBegin(): void {
     settableOptimizer('learningRateScheduler', this.model);
   }
 
+  /**
+   * Sets the rate `schedule(epoch, rate)` returns.
+   * @throws ValueError when the schedule returns a negative or non-finite number.
+   */
   onEpochBegin(epoch: number): void {
     const optimizer = settableOptimizer('learningRateScheduler', this.model);
     const lr = this.schedule(epoch, optimizer.learningRate as number);
@@ -57,11 +73,13 @@ export class LearningRateScheduler extends BaseCallback {
     if (this.verbose > 0) printMessage(`Epoch ${epoch + 1}: LearningRateScheduler setting learning rate to ${lrText(lr)}.`);
   }
 
+  /** Adds `learning_rate` to the epoch's logs. */
   onEpochEnd(_epoch: number, logs?: Logs): void {
     if (logs && this.model.optimizer) logs.learning_rate = this.model.optimizer.currentLearningRate();
   }
 }
 
+/** Options of `st.callbacks.reduceLROnPlateau`. */
 export interface ReduceLROnPlateauOptions {
   /** The logged quantity to watch. Default 'val_loss'. */
   monitor?: string;
@@ -69,6 +87,7 @@ export interface ReduceLROnPlateauOptions {
   factor?: number;
   /** Epochs without improvement before reducing. Default 10. */
   patience?: number;
+  /** 1 prints a line at each reduction. Default 0. */
   verbose?: 0 | 1;
   /** 'min', 'max', or 'auto' (from the monitor's name: accuracy-like is max, the rest min). */
   mode?: MonitorMode;
@@ -89,16 +108,27 @@ const PLATEAU_KEYS = ['monitor', 'factor', 'patience', 'verbose', 'mode', 'minDe
  * including logging the rate in effect during the epoch as `learning_rate`, before any reduction).
  */
 export class ReduceLROnPlateau extends BaseCallback {
+  /** The logged quantity watched. */
   readonly monitor: string;
+  /** The factor each reduction multiplies the rate by. */
   readonly factor: number;
+  /** Epochs without improvement before a reduction. */
   readonly patience: number;
+  /** Whether reductions are printed. */
   readonly verbose: number;
+  /** Whether lower or higher is better (resolved from 'auto'). */
   readonly mode: 'min' | 'max';
+  /** The margin an improvement must beat the best by. */
   readonly minDelta: number;
+  /** Epochs after a reduction before counting again. */
   readonly cooldown: number;
+  /** The lowest rate. */
   readonly minLr: number;
+  /** The best monitored value so far. */
   best = Infinity;
+  /** Epochs since the last improvement. */
   wait = 0;
+  /** Epochs of cooldown left. */
   cooldownCounter = 0;
   private readonly reader: MonitorReader;
 
@@ -121,11 +151,16 @@ export class ReduceLROnPlateau extends BaseCallback {
     this.reset();
   }
 
+  /** Resets the state and checks that the optimizer's learning rate is a number it can set. */
   onTrainBegin(): void {
     settableOptimizer(PLATEAU, this.model);
     this.reset();
   }
 
+  /**
+   * Lowers the rate when the monitored value has not improved for `patience` epochs; adds
+   * `learning_rate` to the logs.
+   */
   onEpochEnd(epoch: number, logs?: Logs): void {
     const optimizer = settableOptimizer(PLATEAU, this.model);
     if (logs) logs.learning_rate = optimizer.currentLearningRate();

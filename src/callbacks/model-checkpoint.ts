@@ -6,6 +6,7 @@ import { formatPlaceholders } from './format-placeholders.js';
 import { MonitorReader, resolveMode, type MonitorMode } from './monitor.js';
 import { fixed5, printMessage } from './output.js';
 
+/** Options of `st.callbacks.modelCheckpoint`. */
 export interface ModelCheckpointOptions {
   /**
    * Where to save; may hold placeholders filled from the epoch (1-based), the batch (1-based,
@@ -14,6 +15,7 @@ export interface ModelCheckpointOptions {
   filepath: string;
   /** The logged quantity saveBestOnly compares. Default 'val_loss'. */
   monitor?: string;
+  /** 1 prints a line at each save (and each skipped one with saveBestOnly). Default 0. */
   verbose?: 0 | 1;
   /** Save only when the monitored quantity improves on the best seen so far. Default false. */
   saveBestOnly?: boolean;
@@ -34,11 +36,17 @@ const KEYS = ['filepath', 'monitor', 'verbose', 'saveBestOnly', 'mode', 'saveFre
  * filled by a small formatter that evaluates nothing (Note [Filepath placeholders]).
  */
 export class ModelCheckpoint extends BaseCallback {
+  /** The folder path, placeholders included. */
   readonly filepath: string;
+  /** The logged quantity saveBestOnly compares. */
   readonly monitor: string;
+  /** Whether saves are printed. */
   readonly verbose: number;
+  /** Whether only improvements are saved. */
   readonly saveBestOnly: boolean;
+  /** Whether lower or higher is better (resolved from 'auto'). */
   readonly mode: 'min' | 'max';
+  /** 'epoch', or the number of batches between saves. */
   readonly saveFreq: 'epoch' | number;
   /** The best monitored value saved so far (±Infinity before the first save). */
   best: number;
@@ -72,14 +80,17 @@ export class ModelCheckpoint extends BaseCallback {
     this.reader = new MonitorReader((available) => `${OP}: can save the best model only with ${this.monitor} available, skipping; available metrics are: ${available}`, this.monitor);
   }
 
+  /** Notes the epoch for the filepath's placeholders. */
   onEpochBegin(epoch: number): void {
     this.currentEpoch = epoch;
   }
 
+  /** Saves every `saveFreq` batches, when saveFreq is a number. */
   async onBatchEnd(batch: number, logs?: Logs): Promise<void> {
     if (this.shouldSaveOnBatch(batch)) await this.save(this.currentEpoch, batch, logs ?? {});
   }
 
+  /** Saves at the end of the epoch, when saveFreq is 'epoch'. */
   async onEpochEnd(epoch: number, logs?: Logs): Promise<void> {
     if (this.saveFreq === 'epoch') await this.save(epoch, undefined, logs ?? {});
   }

@@ -2,6 +2,10 @@ import { checkOneOf } from '../core/options.js';
 import type { Logs } from './callback.js';
 import { printWarning } from './output.js';
 
+/**
+ * Whether a monitored quantity is better lower ('min') or higher ('max'); 'auto' decides from its
+ * name: accuracy, AUC, precision, recall and the like are maximized, the rest minimized.
+ */
 export type MonitorMode = 'auto' | 'min' | 'max';
 export const MONITOR_MODES: readonly MonitorMode[] = ['auto', 'min', 'max'];
 

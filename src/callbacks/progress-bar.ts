@@ -11,11 +11,15 @@ import { clearLiveLine, formatDuration, formatLogValue, setLiveLine, type LiveLi
  * not as NodeJS.WritableStream, so a user's project needs no @types/node to use Strata's types.
  */
 export interface ProgressStream {
+  /** Writes text. */
   write(chunk: string): unknown;
+  /** True for a terminal: the bar is then drawn live. */
   isTTY?: boolean;
+  /** The terminal's width, to fit the bar. */
   columns?: number;
 }
 
+/** Options of `st.callbacks.progressBar` (fit's `verbose` option makes one for you). */
 export interface ProgressBarOptions {
   /** 1: a live bar on a terminal (one line per epoch elsewhere); 2: one line per epoch. Default 1. */
   verbose?: 1 | 2;
@@ -52,7 +56,9 @@ export function formatLogs(logs: Logs): string {
  * written: no carriage returns.
  */
 export class ProgressBar extends BaseCallback implements LiveLine {
+  /** 1: a live bar on terminals; 2: one line per epoch. */
   readonly verbose: 1 | 2;
+  /** Where the bar writes. */
   readonly stream: ProgressStream;
   private readonly clock: () => number;
   private epoch = 0;
@@ -80,10 +86,12 @@ export class ProgressBar extends BaseCallback implements LiveLine {
     return this.verbose === 1 && this.stream.isTTY === true;
   }
 
+  /** Starts a run. */
   onTrainBegin(): void {
     this.inFit = true;
   }
 
+  /** Starts the epoch's line. */
   onEpochBegin(epoch: number): void {
     this.finishBar();
     this.epoch = epoch;
@@ -93,6 +101,7 @@ export class ProgressBar extends BaseCallback implements LiveLine {
     if (this.live) this.startBar();
   }
 
+  /** Advances the live bar. */
   onBatchEnd(batch: number, logs?: Logs): void {
     this.stepsDone = batch + 1;
     this.batchLogs = { ...(logs ?? {}) };
@@ -101,11 +110,13 @@ export class ProgressBar extends BaseCallback implements LiveLine {
     this.bar!.update(this.stepsDone);
   }
 
+  /** Writes the epoch's line with every log. */
   onEpochEnd(epoch: number, logs?: Logs): void {
     this.finishBar();
     this.stream.write(`${this.epochLine(epoch, logs ?? {})}\n`);
   }
 
+  /** Stops the live bar. */
   onTrainEnd(): void {
     this.finishBar();
     this.inFit = false;
@@ -122,10 +133,12 @@ export class ProgressBar extends BaseCallback implements LiveLine {
     if (this.live) this.startBar();
   }
 
+  /** Advances the bar of a standalone evaluate. */
   onTestBatchEnd(batch: number, logs?: Logs): void {
     if (!this.inFit) this.onBatchEnd(batch, logs);
   }
 
+  /** Writes evaluate's result line (outside fit). */
   onTestEnd(logs?: Logs): void {
     if (this.inFit) return;
     this.finishBar();

@@ -14,7 +14,12 @@ import { DtypeError, fmtValue } from './errors.js';
 // Arithmetic (add, sub, mul, pow, ...) treats bool as int32; `div` always produces a
 // floating result (true division, as in NumPy and PyTorch); comparisons produce bool.
 
+/**
+ * Element types: float32 (the default), int32, bool, and float64 (reference backend only, for
+ * gradient checks). Binary ops promote along bool < int32 < float32 < float64.
+ */
 export type DType = 'float32' | 'int32' | 'bool' | 'float64';
+/** The flat storage arrays of the dtypes: Float32Array, Int32Array, Uint8Array (bool), Float64Array. */
 export type TypedArray = Float32Array | Int32Array | Uint8Array | Float64Array;
 
 export const DTYPES: readonly DType[] = ['bool', 'int32', 'float32', 'float64'];

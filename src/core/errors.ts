@@ -2,6 +2,11 @@
 // "<operation>: <what is wrong>: <what was received>", so a user can find the call
 // and the offending value without a debugger.
 
+/**
+ * The base class of every error Strata throws on purpose; `instanceof st.StrataError` tells them
+ * from bugs and from Node's own errors. Messages name the operation, what it expected and what it
+ * received.
+ */
 export class StrataError extends Error {
   constructor(message: string) {
     super(message);

@@ -15,6 +15,11 @@
 
 import { ValueError } from './errors.js';
 
+/**
+ * Ceilings on what Strata's file readers allocate on a file's word (compressed sizes, image
+ * dimensions, JSON nesting, CSV lines); a file past one is refused with a FormatError naming the
+ * file and the limit. Set with {@link setReadLimits}.
+ */
 export interface ReadLimits {
   /** The most bytes a reader may inflate from compressed input (gzip IDX files, PNG/JPEG pixel buffers). Default 256 MiB. */
   maxDecodedBytes: number;

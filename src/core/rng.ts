@@ -105,7 +105,12 @@ export function keyFromSeed(seed: number): [number, number] {
 let globalKey: [number, number] = keyFromSeed(Math.floor(Math.random() * 2 ** 52));
 let globalOffset = 0;
 
-/** Makes every later random op (initializers, shuffling, dropout) reproducible. */
+/**
+ * Makes every later random op (initializers, shuffling, dropout) reproducible.
+ * Each random op then takes the next values of one counter-based stream, so a program that makes
+ * the same calls draws the same numbers on every backend.
+ * @throws ValueError when seed is not a finite integer.
+ */
 export function setSeed(seed: number): void {
   globalKey = keyFromSeed(seed);
   globalOffset = 0;
@@ -137,7 +142,9 @@ export function randomPermutation(n: number, seed?: number): Int32Array {
 
 /** The global stream's position: saved with a checkpoint so a resumed run draws the same numbers. */
 export interface RngState {
+  /** The 64-bit Philox key, as two unsigned 32-bit halves (set by `st.setSeed`). */
   key: [number, number];
+  /** How many random blocks the global stream has used since the key was set. */
   offset: number;
 }
 

@@ -17,14 +17,23 @@ import { HostRandom, derivedKey, globalKey } from './host-random.js';
 import { sampleBilinear, type FillMode, type HostImage } from './image.js';
 
 /** What an augmenter accepts: an image or batch tensor, or an element whose xs is one. */
-export type Augmentable = Tensor | { xs: Tensor };
+export type Augmentable = Tensor | {
+  /** The images, [H, W, C] or [N, H, W, C]; the element's other fields pass through. */
+  xs: Tensor;
+};
+/**
+ * A function that transforms an element's images at random and returns an element of the same
+ * form; pass it to `dataset.map()`. Each image draws its own transformation.
+ */
 export type Augmenter = <E extends Augmentable>(element: E) => E;
 
+/** Options every augmenter takes. */
 export interface AugmentOptions {
   /** Makes the augmenter's sequence of draws reproducible. */
   seed?: number;
 }
 
+/** Options of the augmenters that resample pixels (rotate, translate, zoom). */
 export interface GeometricOptions extends AugmentOptions {
   /** Pixels sampled from outside the image: 'reflect' (default, as Keras), 'constant', 'nearest', 'wrap'. */
   fillMode?: FillMode;
@@ -222,4 +231,22 @@ export function gaussianNoise(stddev: number, options: AugmentOptions = {}): Aug
   });
 }
 
-export const augment = { flipLeftRight, rotate, translate, zoom, randomCrop, gaussianNoise };
+/**
+ * `st.data.augment.*`: random image transformations for `dataset.map()`, applied to a tensor or
+ * to the `xs` of a `{xs, ys}` element, each image drawing its own transformation.
+ * @namespace
+ */
+export const augment = {
+  /** Random left-right mirroring. */
+  flipLeftRight,
+  /** Random rotation. */
+  rotate,
+  /** Random shift. */
+  translate,
+  /** Random zoom. */
+  zoom,
+  /** Random crop of a fixed size. */
+  randomCrop,
+  /** Additive normal noise. */
+  gaussianNoise,
+};

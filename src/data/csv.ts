@@ -19,6 +19,7 @@ import { tensor } from '../tensor/create.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { Dataset } from './dataset.js';
 
+/** Options of `st.data.loadCsv`. */
 export interface CsvOptions {
   /** The column holding the label (by header name, or by index); the remaining columns are features. */
   labelColumn?: string | number;
@@ -237,7 +238,13 @@ async function* readRows(plan: CsvPlan): AsyncGenerator<Tensor | { xs: Tensor; y
  * `st.getReadLimits().maxCsvLineBytes` (16 MiB unless raised with st.setReadLimits): the header
  * is measured at the call, the rows on each pass, against the ceiling in force at the time.
  */
-export function loadCsv(path: string, options: CsvOptions & { labelColumn: string | number }): Dataset<{ xs: Tensor; ys: Tensor }>;
+export function loadCsv(path: string, options: CsvOptions & { labelColumn: string | number }): Dataset<{
+  /** The feature columns of one row, float32 [features]. */
+  xs: Tensor;
+  /** The label column's value, float32 []. */
+  ys: Tensor;
+}>;
+/** Without `labelColumn`: each element is one row's values, float32 [columns]. */
 export function loadCsv(path: string, options?: CsvOptions): Dataset<Tensor>;
 export function loadCsv(path: string, options: CsvOptions = {}): Dataset<Tensor | { xs: Tensor; ys: Tensor }> {
   const plan = makePlan(path, options);

@@ -43,6 +43,7 @@ interface DatasetParts<T> {
   rows?: RowView;
 }
 
+/** Options of `dataset.shuffle()`. */
 export interface ShuffleOptions {
   /** Fixes the order; otherwise each pass draws from the global stream (`st.setSeed`). */
   seed?: number;
@@ -50,6 +51,7 @@ export interface ShuffleOptions {
   reshuffleEachIteration?: boolean;
 }
 
+/** Options of `dataset.batch()`. */
 export interface BatchOptions {
   /** Drop a last batch smaller than n (default false), so every batch has n elements. */
   dropRemainder?: boolean;
@@ -112,13 +114,29 @@ function iterable<T>(open: () => AsyncIterator<T>): AsyncIterable<T> {
   return { [Symbol.asyncIterator]: open };
 }
 
+/**
+ * An asynchronous pipeline of elements (tf.data's Dataset): made by `st.data.fromArrays`,
+ * `fromGenerator`, `loadCsv` or `imageFolder`, transformed by methods that each return a new
+ * Dataset (`map`, `filter`, `shuffle`, `batch`, `take`, `skip`, `repeat`, ...), and read with
+ * `for await`, each loop a new pass from the start. `model.fit` and `evaluate` take a Dataset of
+ * `{xs, ys}` batches.
+ * @example
+ * ```ts
+ * const x = st.randomNormal([100, 4]), y = st.randomUniform([100, 1]);
+ * const batches = st.data.fromArrays(x, y).shuffle(100, { seed: 0 }).batch(32);
+ * for await (const { xs, ys } of batches) console.log(xs.shape, ys.shape); // [32, 4] [32, 1], ..., [4, 4] [4, 1]
+ * ```
+ */
 export class Dataset<T> implements AsyncIterable<T> {
   /** Number of elements: null when unknown (after filter, or from a generator), Infinity after repeat(). */
   readonly size: number | null;
   private readonly open: () => AsyncIterator<T>;
   private readonly rows: RowView | undefined;
 
-  /** Use `st.data.fromArrays`, `fromGenerator`, `loadCsv` or `imageFolder` to make one. */
+  /**
+   * Use `st.data.fromArrays`, `fromGenerator`, `loadCsv` or `imageFolder` to make one.
+   * @internal
+   */
   constructor(parts: DatasetParts<T>) {
     this.size = parts.size;
     this.rows = parts.rows;
@@ -134,6 +152,7 @@ export class Dataset<T> implements AsyncIterable<T> {
     }
   }
 
+  /** A new pass over the elements, from the start. */
   [Symbol.asyncIterator](): AsyncIterator<T> {
     return this.open();
   }

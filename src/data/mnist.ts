@@ -13,12 +13,15 @@ import type { Tensor } from '../tensor/tensor.js';
 import { getReadLimits } from '../core/limits.js';
 import { parseIdxHeader, readMaybeGzip } from './idx.js';
 
+/** The four tensors of an MNIST-style data set, and the names of its classes. */
 export interface MnistData {
   /** Images, float32 [N, 28, 28, 1] in [0, 1]. */
   xTrain: Tensor;
   /** Labels, int32 [N]. */
   yTrain: Tensor;
+  /** Test images, float32 [N, 28, 28, 1] in [0, 1]. */
   xTest: Tensor;
+  /** Test labels, int32 [N]. */
   yTest: Tensor;
   /** The name of each label value, indexed by label. */
   classNames: string[];

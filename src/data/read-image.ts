@@ -5,6 +5,7 @@ import { tensor } from '../tensor/create.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { decodeImage } from './image.js';
 
+/** Options of `st.data.readImage`. */
 export interface ReadImageOptions {
   /** Resize (bilinear) to [height, width]; default: the file's own size. */
   size?: readonly [number, number];

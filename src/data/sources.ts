@@ -22,7 +22,20 @@ function leaves(a: ArraysInput): readonly Tensor[] {
  * given, else the row of x. x and y may each be one tensor or an array of tensors.
  */
 export function fromArrays<X extends ArraysInput>(x: X): Dataset<Row<X>>;
-export function fromArrays<X extends ArraysInput, Y extends ArraysInput>(x: X, y: Y): Dataset<{ xs: Row<X>; ys: Row<Y> }>;
+/**
+ * With y: elements `{xs, ys}`, a row of each.
+ * @example
+ * ```ts
+ * const ds = st.data.fromArrays(st.randomNormal([6, 2]), st.tensor([0, 1, 0, 1, 1, 0], undefined, 'int32'));
+ * for await (const { xs, ys } of ds.batch(4)) console.log(xs.shape, ys.shape); // [4, 2] [4], then [2, 2] [2]
+ * ```
+ */
+export function fromArrays<X extends ArraysInput, Y extends ArraysInput>(x: X, y: Y): Dataset<{
+  /** A row of x. */
+  xs: Row<X>;
+  /** The same row of y. */
+  ys: Row<Y>;
+}>;
 export function fromArrays(x: unknown, y?: unknown): Dataset<unknown> {
   const arrays: RowArrays = { x: toArrays('fromArrays', 'x', x) };
   if (y !== undefined) arrays.y = toArrays('fromArrays', 'y', y);
@@ -43,6 +56,7 @@ function* rangeSync(n: number): Generator<number> {
   for (let i = 0; i < n; i++) yield i;
 }
 
+/** @inline */
 type GeneratorResult<T> = Iterator<T> | AsyncIterator<T> | Iterable<T> | AsyncIterable<T>;
 
 /** A dataset whose every pass calls fn for a fresh (sync or async) iterator; the size is unknown. */

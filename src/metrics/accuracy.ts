@@ -82,13 +82,19 @@ export function topKValues(yTrue: Tensor, yPred: Tensor, k = 5, metric = 'top_k_
 
 // ---- metric factories -----------------------------------------------------------------------
 
+/** The option every metric takes. */
 export interface NameOption {
+  /** The key in the logs; default: Keras's name for the metric (`binary_accuracy`, `mse`, ...). */
   name?: string;
 }
+/** Options of `st.metrics.binaryAccuracy`. */
 export interface BinaryAccuracyOptions extends NameOption {
+  /** A prediction above it counts as 1. Default 0.5. */
   threshold?: number;
 }
+/** Options of the top-k accuracies. */
 export interface TopKOptions extends NameOption {
+  /** How many of the highest scores may hold the true class. Default 5. */
   k?: number;
 }
 
@@ -134,6 +140,10 @@ export function sparseTopKCategoricalAccuracy(options: TopKOptions = {}): MeanMe
 
 // ---- 'accuracy': the variant chosen from the loss or the shapes -------------------------------
 
+/**
+ * Which accuracy 'accuracy' means: binary (thresholded at 0.5), categorical (one-hot labels) or
+ * sparse (integer labels).
+ */
 export type AccuracyVariant = 'binary' | 'categorical' | 'sparse';
 export const ACCURACY_VARIANTS: readonly AccuracyVariant[] = ['binary', 'categorical', 'sparse'];
 
@@ -159,6 +169,7 @@ export function accuracyVariantFromLoss(lossName: string | undefined): AccuracyV
   }
 }
 
+/** Options of `st.metrics.accuracy`. */
 export interface AccuracyOptions extends NameOption {
   /** Fix the variant instead of choosing it at the first update. */
   variant?: AccuracyVariant;

@@ -42,14 +42,27 @@ import { Metric, checkBatch, metricInput, sameShapePair } from './metric.js';
 // Keras uses fractional label mass only on its evenly-spaced fast path and bool labels for
 // explicit thresholds; here both use y * w and (1 - y) * w (the same for 0/1 labels).
 
+/**
+ * The curve whose area AUC computes: ROC (true against false positive rate) or PR (precision
+ * against recall).
+ */
 export type AucCurve = 'ROC' | 'PR';
+/**
+ * How the area between neighbouring thresholds is summed (Keras's summation_method): their
+ * mean height ('interpolation', trapezoids; for PR, Davis and Goadrich's interpolation), the
+ * smaller ('minoring') or the larger ('majoring') of the two heights.
+ */
 export type AucSummation = 'interpolation' | 'minoring' | 'majoring';
 
+/** Options of `st.metrics.auc`. */
 export interface AucOptions {
+  /** The key in the logs. Default 'auc'. */
   name?: string;
   /** Number of thresholds when `thresholds` is not given (Keras: 200). */
   numThresholds?: number;
+  /** Default 'ROC'. */
   curve?: AucCurve;
+  /** Default 'interpolation'. */
   summationMethod?: AucSummation;
   /** Explicit thresholds in [0, 1]; -1e-7 and 1 + 1e-7 are added at the ends, as in Keras. */
   thresholds?: readonly number[];
@@ -74,13 +87,22 @@ export function evenThresholds(numThresholds: number): number[] {
   return [0 - EPSILON, ...inner, 1 + EPSILON];
 }
 
+/**
+ * The area under the ROC or PR curve (Keras's AUC), from weighted confusion counts at fixed
+ * thresholds; the metric `st.metrics.auc` makes.
+ */
 export class AUC extends Metric {
+  /** ROC or PR. */
   readonly curve: AucCurve;
+  /** How areas are summed. */
   readonly summationMethod: AucSummation;
+  /** Whether predictions are logits. */
   readonly fromLogits: boolean;
   /** The thresholds in use, ascending, ends included. */
   readonly thresholds: Float64Array;
+  /** Whether each label has its own curve. */
   readonly multiLabel: boolean;
+  /** The per-label weights, if given. */
   readonly labelWeights: readonly number[] | undefined;
   private readonly explicitThresholds: number[] | undefined;
   /** Labels with their own curve: 1 without multiLabel; undefined until known. */
@@ -129,6 +151,7 @@ export class AUC extends Metric {
     return this.labels;
   }
 
+  /** The number of thresholds, ends included. */
   get numThresholds(): number {
     return this.thresholds.length;
   }
@@ -189,7 +212,10 @@ export class AUC extends Metric {
     return lo;
   }
 
-  /** Confusion counts per threshold for one label (the only one without multiLabel): tp, fp, fn, tn (float64, weighted). */
+  /**
+   * Confusion counts per threshold for one label (the only one without multiLabel): tp, fp, fn, tn (float64, weighted).
+   * @internal
+   */
   confusion(label = 0): { tp: Float64Array; fp: Float64Array; fn: Float64Array; tn: Float64Array } {
     const n = this.thresholds.length;
     const tp = new Float64Array(n), fp = new Float64Array(n), fn = new Float64Array(n), tn = new Float64Array(n);
@@ -246,6 +272,7 @@ export class AUC extends Metric {
     return divideNoNan(areas.reduce((a, area, l) => a + area * lw[l], 0), lw.reduce((a, b) => a + b, 0));
   }
 
+  /** Forgets everything accumulated. */
   override reset(): void {
     this.positives.fill(0);
     this.negatives.fill(0);

@@ -20,7 +20,9 @@ import { Metric, checkBatch, metricInput, sameShapePair } from './metric.js';
 // candidate is a positive prediction. The mask is built on the host (a sort per row), since
 // there is no top-k primitive; rows are short (classes), so this costs one download of yPred.
 
+/** Options of `st.metrics.precision` and `st.metrics.recall`. */
 export interface ConfusionOptions {
+  /** The key in the logs. Default 'precision' or 'recall'. */
   name?: string;
   /** One threshold or several (each in [0, 1]); 0.5 by default. */
   thresholds?: number | readonly number[];
@@ -78,8 +80,11 @@ export function broadcastWeight(metric: string, sampleWeight: Tensor, shape: rea
 
 /** Shared state: true positives, false positives and false negatives per threshold. */
 export abstract class ConfusionMetric extends Metric {
+  /** The thresholds a score must exceed to count as a positive prediction. */
   readonly thresholds: readonly number[];
+  /** The one class counted, if given. */
   readonly classId: number | undefined;
+  /** How many of each row's best scores may be positive, if given. */
   readonly topK: number | undefined;
   /** False when the thresholds are the default (then getConfig leaves them out). */
   private readonly thresholdsGiven: boolean;
@@ -161,6 +166,7 @@ export abstract class ConfusionMetric extends Metric {
     return this.results()[0];
   }
 
+  /** Forgets everything accumulated. */
   override reset(): void {
     this.truePositives.fill(0);
     this.falsePositives.fill(0);

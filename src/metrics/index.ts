@@ -18,21 +18,43 @@ export { RootMeanSquaredError, absoluteErrorValues, squaredErrorValues } from '.
 export { ConfusionMetric, Precision, Recall, type ConfusionOptions } from './confusion.js';
 export { AUC, evenThresholds, type AucCurve, type AucOptions, type AucSummation } from './auc.js';
 
-/** `st.metrics.*`: factories taking Keras's options (camelCase); default names are Keras's log keys. */
+/**
+ * `st.metrics.*`: metric factories taking Keras's options (camelCase); a metric's default name is
+ * Keras's key in the logs ('accuracy', 'mse', 'auc', ...). `compile({metrics})` takes these, their
+ * names, or plain functions (see {@link getMetric}).
+ * @namespace
+ */
 export const metrics = {
+  /**
+   * Accuracy whose kind Keras's rules pick: from the compiled loss when `compile({metrics:
+   * ['accuracy']})` names it, else from the first batch's shapes (binary, one-hot or integer labels).
+   */
   accuracy,
+  /** The fraction of predictions on the right side of `threshold` (0.5) (Keras's BinaryAccuracy). */
   binaryAccuracy,
+  /** The fraction of samples whose highest score is the one-hot label's class. */
   categoricalAccuracy,
+  /** The fraction of samples whose highest score is the integer label's class. */
   sparseCategoricalAccuracy,
+  /** The fraction of samples whose one-hot label's class is among the `k` (5) highest scores. */
   topKCategoricalAccuracy,
+  /** The fraction of samples whose integer label is among the `k` (5) highest scores. */
   sparseTopKCategoricalAccuracy,
+  /** The mean of (yTrue - yPred)², logged as `mean_squared_error`. */
   meanSquaredError,
+  /** Alias of meanSquaredError. */
   mse: meanSquaredError,
+  /** The mean of |yTrue - yPred|, logged as `mean_absolute_error`. */
   meanAbsoluteError,
+  /** Alias of meanAbsoluteError. */
   mae: meanAbsoluteError,
+  /** The square root of the mean squared error over everything seen (not a mean of per-batch roots). */
   rootMeanSquaredError,
+  /** tp / (tp + fp) at one or several thresholds (Keras's Precision), with `classId` and `topK`. */
   precision,
+  /** tp / (tp + fn) at one or several thresholds (Keras's Recall), with `classId` and `topK`. */
   recall,
+  /** The area under the ROC or PR curve (Keras's AUC), also per label with `multiLabel`. */
   auc,
   /** A running weighted mean of values fed with `updateValues` (the trainer's loss tracker). */
   mean: (options: NameOption = {}): Mean => new Mean(options),

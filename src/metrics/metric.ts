@@ -18,6 +18,18 @@ import { Tensor } from '../tensor/tensor.js';
 /** A function metric: per-sample values (or one scalar) for a batch, averaged over samples. */
 export type MetricFunction = (yTrue: Tensor, yPred: Tensor) => Tensor;
 
+/**
+ * A streaming metric (Keras's `keras.metrics.Metric`): `update` accumulates batches, `result` gives
+ * the value over everything seen since `reset`. Running totals are kept in float64 on the host,
+ * and updates never record on the tape. `compile({metrics})` takes metric objects, and `fit`
+ * resets them at each epoch.
+ * @example
+ * ```ts
+ * const acc = st.metrics.sparseCategoricalAccuracy();
+ * acc.update(st.tensor([1, 0], undefined, 'int32'), st.tensor([[0.2, 0.8], [0.3, 0.7]]));
+ * console.log(acc.result()); // 0.5
+ * ```
+ */
 export abstract class Metric {
   /** The key used in training logs ('accuracy', 'mae', 'precision', 'auc', ...). */
   readonly name: string;
@@ -31,6 +43,7 @@ export abstract class Metric {
   abstract update(yTrue: Tensor, yPred: Tensor, sampleWeight?: Tensor): void;
   /** The value over every batch since the last reset (0 before any update, as in Keras). */
   abstract result(): number;
+  /** Forgets everything accumulated. */
   abstract reset(): void;
 
   /**
@@ -166,6 +179,7 @@ export class Mean extends Metric {
     return this.count === 0 ? 0 : this.total / this.count;
   }
 
+  /** Forgets everything accumulated. */
   override reset(): void {
     this.total = 0;
     this.count = 0;

@@ -14,6 +14,7 @@ import { Model } from './model.js';
 import { MODEL_FILE, isUnrecorded, parseManifest, type Manifest } from './manifest.js';
 import { weightKeys } from './save.js';
 
+/** Options of `st.loadModel`. */
 export interface LoadOptions {
   /** Restore the compile arguments and optimizer state (default true when the file has them). */
   compile?: boolean;
@@ -81,7 +82,16 @@ async function readSnapshot(dir: string, wantOptimizer: boolean): Promise<Snapsh
  * Loads a directory written by model.save(): rebuilds the architecture from registered layer
  * classes only (nothing in the files is evaluated), checks every weight's key, shape and dtype
  * against both the manifest and the rebuilt model, and restores compile arguments and optimizer
- * state so training resumes where it stopped.
+ * state so training resumes where it stopped. Files are read within the limits of
+ * `st.setReadLimits`.
+ * @throws FormatError naming the file for a missing, truncated or inconsistent file (a checksum
+ * or size that does not match, an unknown layer class, a weight of the wrong shape).
+ * @example
+ * ```ts
+ * const model = await st.loadModel('runs/mnist');
+ * const probabilities = model.predict(st.zeros([1, 28, 28, 1])) as st.Tensor;
+ * console.log(probabilities.shape);
+ * ```
  */
 export async function loadModel(dir: string, options: LoadOptions = {}): Promise<Model> {
   checkKeys('loadModel', options, ['compile']);

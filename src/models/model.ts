@@ -14,9 +14,13 @@ import type { Logs } from '../callbacks/callback.js';
 import type { Dataset } from '../data/dataset.js';
 import { isDataset } from './batch-source.js';
 
+/** Options of `st.model`. */
 export interface ModelArgs {
+  /** The model's inputs: tensors from `st.input()`; a list makes `predict` and `fit` take a list. */
   inputs: SymbolicTensor | SymbolicTensor[];
+  /** The outputs: symbolic tensors computed from the inputs by applying layers. */
   outputs: SymbolicTensor | SymbolicTensor[];
+  /** The model's name (default `functional`, `functional_1`, ...). */
   name?: string;
 }
 
@@ -29,6 +33,7 @@ type TensorRef = [string, number, number];
  * is the special case of a chain.
  */
 export class Model extends Layer {
+  /** The class name that saved configs (model.json) store. */
   static readonly className: string = 'Functional';
   private graphInputs: SymbolicTensor[] = [];
   private graphOutputs: SymbolicTensor[] = [];
@@ -74,11 +79,15 @@ export class Model extends Layer {
     return this.graphInputs;
   }
 
+  /** The symbolic outputs. */
   get outputs(): SymbolicTensor[] {
     return this.graphOutputs;
   }
 
-  /** The recorded layer calls, in execution order. */
+  /**
+   * The recorded layer calls, in execution order.
+   * @internal
+   */
   get graphNodes(): readonly Node[] {
     return this.nodes;
   }
@@ -224,6 +233,7 @@ export class Model extends Layer {
 
   // ---- training (the one trainer in trainer.ts) ----
 
+  /** The optimizer compile chose, or null before compile. */
   get optimizer(): Optimizer | null {
     return this.trainer?.optimizer ?? null;
   }
@@ -238,7 +248,22 @@ export class Model extends Layer {
     return this.trainer !== null;
   }
 
-  /** Chooses the optimizer, loss(es) and metrics for fit and evaluate. */
+  /**
+   * Chooses the optimizer, loss(es) and metrics for fit and evaluate (Keras's compile). Names
+   * take Keras's defaults: `optimizer: 'rmsprop'`, `loss: 'sparseCategoricalCrossentropy'`,
+   * `metrics: ['accuracy']`. Compiling again replaces the optimizer and its state.
+   * @throws ValueError for an unknown optimizer, loss or metric name, or losses and metrics that
+   * do not match the outputs.
+   * @example
+   * ```ts
+   * const model = st.sequential({ layers: [st.layers.dense({ units: 10, inputShape: [784] })] });
+   * model.compile({
+   *   optimizer: st.optimizers.adam({ learningRate: 1e-3 }),
+   *   loss: (t, p) => st.losses.sparseCategoricalCrossentropy(t, p, { fromLogits: true }),
+   *   metrics: ['accuracy'],
+   * });
+   * ```
+   */
   compile(args: CompileArgs): void {
     this.trainer = new Trainer(this, args);
   }
@@ -253,7 +278,22 @@ export class Model extends Layer {
     return this.trainer;
   }
 
-  /** Trains on arrays (`fit(x, y, options)`) or on a Dataset of `{xs, ys}` batches (`fit(dataset, options)`). */
+  /**
+   * Trains on arrays (`fit(x, y, options)`) or on a Dataset of `{xs, ys}` batches (`fit(dataset,
+   * options)`), as Keras's fit: `epochs` (1) passes over the data in batches of `batchSize` (32),
+   * shuffled each epoch, with validation, callbacks and a progress display (`verbose`). Resolves
+   * to the History of per-epoch logs.
+   * @throws ValueError before compile, for mismatched sample counts, bad options, or (by default)
+   * a loss that becomes NaN or infinite.
+   * @example
+   * ```ts
+   * const model = st.sequential({ layers: [st.layers.dense({ units: 1, inputShape: [1] })] });
+   * model.compile({ optimizer: st.optimizers.sgd({ learningRate: 0.1 }), loss: 'mse' });
+   * const x = st.tensor([[0], [1], [2], [3]]), y = st.tensor([[1], [3], [5], [7]]);
+   * const history = await model.fit(x, y, { epochs: 50, verbose: 0 });
+   * console.log(history.history.loss.at(-1));
+   * ```
+   */
   fit(x: XInput, y: YInput, args?: FitArgs): Promise<History>;
   fit(dataset: Dataset<unknown>, args?: FitArgs): Promise<History>;
   fit(x: XInput | Dataset<unknown>, yOrArgs?: YInput | FitArgs, args: FitArgs = {}): Promise<History> {
@@ -266,7 +306,11 @@ export class Model extends Layer {
     return this.fit(dataset, args);
   }
 
-  /** Loss and metrics in inference mode, on arrays or on a Dataset of batches. */
+  /**
+   * Loss and metrics in inference mode, on arrays or on a Dataset of batches (Keras's evaluate):
+   * resolves to `{loss, ...metrics}` averaged over the samples.
+   * @throws ValueError before compile or for mismatched inputs.
+   */
   evaluate(x: XInput, y: YInput, args?: EvaluateArgs): Promise<Logs>;
   evaluate(dataset: Dataset<unknown>, args?: EvaluateArgs): Promise<Logs>;
   evaluate(x: XInput | Dataset<unknown>, yOrArgs?: YInput | EvaluateArgs, args: EvaluateArgs = {}): Promise<Logs> {
@@ -274,15 +318,21 @@ export class Model extends Layer {
     return this.compiled('evaluate').evaluate(x, yOrArgs as YInput, args);
   }
 
+  /** tfjs's name for evaluate on a Dataset. */
   evaluateDataset(dataset: Dataset<unknown>, args: EvaluateArgs = {}): Promise<Logs> {
     return this.evaluate(dataset, args);
   }
 
-  /** Outputs for x, computed in batches in inference mode (no compile needed). */
+  /**
+   * Outputs for x, computed in batches (`batchSize`, 32) in inference mode (no compile needed); one
+   * tensor, or a list for a model with several outputs.
+   * @throws ShapeError for inputs of another shape than the model was built for.
+   */
   predict(x: XInput, args: PredictArgs = {}): Tensor | Tensor[] {
     return Trainer.predict(this, x, args);
   }
 
+  /** The outputs for one batch in inference mode (predict without batching). */
   predictOnBatch(x: XInput): Tensor | Tensor[] {
     return Trainer.predict(this, x, { batchSize: Number.MAX_SAFE_INTEGER });
   }
@@ -305,7 +355,16 @@ export class Model extends Layer {
   /**
    * Writes the model into a folder as one atomic step (Note [Atomic model saves]): model.json, the
    * weights and (when compiled) the optimizer state; a save that fails or is killed leaves the
-   * previous model whole.
+   * previous model whole. `st.loadModel(path)` reads it back. Weights are safetensors files, so
+   * other tools can read them.
+   * @example
+   * ```ts
+   * const model = st.sequential({ layers: [st.layers.dense({ units: 2, inputShape: [3] })] });
+   * model.setUserDefinedMetadata({ trainedOn: 'example' });
+   * await model.save('runs/example');
+   * const again = await st.loadModel('runs/example');
+   * console.log(again.getUserDefinedMetadata()); // { trainedOn: 'example' }
+   * ```
    */
   save(path: string): Promise<void> {
     return saveModel(this, path);

@@ -8,8 +8,11 @@ import { deserializeLayer, registerLayer, serializeLayer, type SerializedLayer }
 import { SymbolicTensor, type Shape } from '../nn/symbolic.js';
 import { Model } from './model.js';
 
+/** Options of `st.sequential`. */
 export interface SequentialArgs {
+  /** The layers, applied in order; more can be added with `add()`. */
   layers?: Layer[];
+  /** The model's name (default `sequential`, `sequential_1`, ...). */
   name?: string;
 }
 
@@ -20,6 +23,7 @@ export interface SequentialArgs {
  * built on the first call, from the shape of the data.
  */
 export class Sequential extends Model {
+  /** The class name that saved configs (model.json) store and `layers.deserialize` looks up. */
   static override readonly className = 'Sequential';
   private chain: Layer[] = [];
   private inputTensor: SymbolicTensor | null = null;

@@ -9,6 +9,7 @@ export interface SummarizedModel extends Layer {
   readonly layers: Layer[];
 }
 
+/** Options of `model.summary()`. */
 export interface SummaryOptions {
   /** Where lines go (default console.log); summary() also returns the text. */
   printFn?: (line: string) => void;

@@ -12,14 +12,21 @@ import { logSoftmax as logSoftmaxOp, softmax as softmaxOp } from '../ops/nn.js';
 // differentiates them with no gradient code of their own. Integer and bool inputs are taken as
 // float32 first, as Keras converts its inputs to floats.
 
+/** An activation as a function of a tensor. */
 export type ActivationFn = (x: Tensor) => Tensor;
 
 /** A named activation: what layers hold and what `serializeActivation` writes. */
 export interface Activation {
+  /** The camelCase name ('relu', 'leakyRelu', ...), or a custom function's own name. */
   readonly name: string;
+  /** The function, with the activation's default options. */
   readonly apply: ActivationFn;
 }
 
+/**
+ * What layers take as `activation`: a name in camelCase or snake_case ('relu', 'leaky_relu'), a
+ * function, an Activation, or null/undefined for none (linear).
+ */
 export type ActivationIdentifier = string | ActivationFn | Activation | null | undefined;
 
 const floating = (x: Tensor): Tensor => (isFloat(x.dtype) ? x : cast(x, 'float32'));
@@ -98,7 +105,11 @@ export const hardSwish = hardSilu;
 /** log(sigmoid(x)) = -softplus(-x), finite for every x. */
 export const logSigmoid: ActivationFn = (x) => neg(softplusOp(neg(floating(x))));
 
-export interface EluOptions { alpha?: number }
+/** Options of `st.activations.elu`. */
+export interface EluOptions {
+  /** The scale of the negative part. Default 1. */
+  alpha?: number;
+}
 /** x for x > 0, alpha * (e^x - 1) otherwise (alpha defaults to 1). */
 export function elu(x: Tensor, options: EluOptions = {}): Tensor {
   checkKeys('elu', options, ['alpha']);
@@ -116,7 +127,11 @@ export const SELU_SCALE = 1.0507009873554805;
 /** scale * elu(x, alpha) with the self-normalizing constants. */
 export const selu: ActivationFn = (x) => mul(elu(x, { alpha: SELU_ALPHA }), SELU_SCALE);
 
-export interface LeakyReluOptions { negativeSlope?: number }
+/** Options of `st.activations.leakyRelu`. */
+export interface LeakyReluOptions {
+  /** The slope below 0. Default 0.2. */
+  negativeSlope?: number;
+}
 /** x for x > 0, negativeSlope * x otherwise (Keras 3's activation default: 0.2). */
 export function leakyRelu(x: Tensor, options: LeakyReluOptions = {}): Tensor {
   checkKeys('leakyRelu', options, ['negativeSlope']);
@@ -125,7 +140,11 @@ export function leakyRelu(x: Tensor, options: LeakyReluOptions = {}): Tensor {
   return where(greater(t, 0), t, mul(t, negativeSlope));
 }
 
-export interface GeluOptions { approximate?: boolean }
+/** Options of `st.activations.gelu`. */
+export interface GeluOptions {
+  /** Use the tanh approximation instead of the exact form. Default false. */
+  approximate?: boolean;
+}
 const SQRT_HALF = Math.SQRT1_2;
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
 /**
@@ -143,20 +162,70 @@ export function gelu(x: Tensor, options: GeluOptions = {}): Tensor {
   return mul(mul(t, 0.5), erfc(mul(t, -SQRT_HALF)));
 }
 
-export interface SoftmaxOptions { axis?: number }
+/** Options of `st.activations.softmax` and `logSoftmax`. */
+export interface SoftmaxOptions {
+  /** The axis normalized over. Default -1. */
+  axis?: number;
+}
+/** exp(x) / sum(exp(x)) along `axis`. */
 export function softmax(x: Tensor, options: SoftmaxOptions = {}): Tensor {
   checkKeys('softmax', options, ['axis']);
   return softmaxOp(floating(x), options.axis ?? -1);
 }
+/** log(softmax(x)) along `axis`, computed stably. */
 export function logSoftmax(x: Tensor, options: SoftmaxOptions = {}): Tensor {
   checkKeys('logSoftmax', options, ['axis']);
   return logSoftmaxOp(floating(x), options.axis ?? -1);
 }
 
-/** `st.activations.*`: every activation by its camelCase Keras name. */
+/**
+ * `st.activations.*`: every activation by its camelCase Keras name. Each is a function of a
+ * tensor; layers take the function or its name (`activation: 'relu'`).
+ * @namespace
+ */
 export const activations = {
-  linear, relu, relu6, elu, selu, gelu, sigmoid, hardSigmoid, tanh, softmax, logSoftmax, softplus, softsign,
-  silu, swish, mish, exponential, leakyRelu, hardSilu, hardSwish, logSigmoid,
+  /** The identity (no activation). */
+  linear,
+  /** max(x, 0). */
+  relu,
+  /** min(max(x, 0), 6). */
+  relu6,
+  /** The exponential linear unit (Keras's elu). */
+  elu,
+  /** The scaled exponential linear unit (Keras's selu), for self-normalizing networks. */
+  selu,
+  /** The Gaussian error linear unit (Keras's gelu). */
+  gelu,
+  /** 1 / (1 + e^-x). */
+  sigmoid,
+  /** Keras's hard_sigmoid. */
+  hardSigmoid,
+  /** The hyperbolic tangent. */
+  tanh,
+  /** Softmax over the last axis (or `axis`). */
+  softmax,
+  /** Log of the softmax over the last axis (or `axis`). */
+  logSoftmax,
+  /** log(1 + e^x). */
+  softplus,
+  /** x / (1 + |x|). */
+  softsign,
+  /** Keras's silu. */
+  silu,
+  /** Alias of silu. */
+  swish,
+  /** Keras's mish. */
+  mish,
+  /** e^x. */
+  exponential,
+  /** The leaky rectifier (Keras's leaky_relu). */
+  leakyRelu,
+  /** Keras's hard_silu. */
+  hardSilu,
+  /** Alias of hardSilu. */
+  hardSwish,
+  /** Keras's log_sigmoid. */
+  logSigmoid,
 };
 
 export type ActivationName = keyof typeof activations;

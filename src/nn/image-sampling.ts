@@ -26,6 +26,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { fillIndex, type FillMode } from '../data/image.js';
 
 export { fillIndex, type FillMode };
+/** @inline */
 export type Interpolation = 'bilinear' | 'nearest';
 export const FILL_MODES: readonly FillMode[] = ['reflect', 'wrap', 'constant', 'nearest'];
 export const INTERPOLATIONS: readonly Interpolation[] = ['bilinear', 'nearest'];

@@ -15,15 +15,32 @@ import type { Tensor } from '../tensor/tensor.js';
 // initializer object still get different weights. Keras 3 differs here: an unseeded initializer
 // picks a random seed when it is constructed and then repeats its values at every call.
 
+/** A weight initializer (Keras's `keras.initializers.Initializer`), from `st.initializers`. */
 export interface Initializer {
   /** The Keras class name, e.g. 'GlorotUniform'; `getInitializer` accepts it back. */
   readonly className: string;
+  /** New values of `shape` and `dtype` (float32 by default). */
   init(shape: readonly number[], dtype?: DType): Tensor;
+  /** The options that rebuild it, as model.json stores them. */
   getConfig(): Record<string, unknown>;
 }
 
-export type InitializerIdentifier = string | Initializer | { className: string; config?: Record<string, unknown> };
+/**
+ * What layers take as an initializer: a name ('glorotUniform', 'he_normal', 'zeros', ...), an
+ * initializer, or its serialized `{className, config}` form.
+ */
+export type InitializerIdentifier = string | Initializer | {
+  /** The Keras class name. */
+  className: string;
+  /** Its options. */
+  config?: Record<string, unknown>;
+};
 
+/**
+ * A seed makes the initializer draw the same values every time; none draws from the global
+ * stream (st.setSeed).
+ * @inline
+ */
 type Seed = number | null | undefined;
 
 function checkSeed(op: string, seed: Seed): number | undefined {
@@ -71,7 +88,11 @@ export const ones = (options: Record<string, never> = {}): Initializer => {
   checkKeys('ones', options, []);
   return new Constant('Ones', 1, false);
 };
-export interface ConstantOptions { value?: number }
+/** Options of `st.initializers.constant`. */
+export interface ConstantOptions {
+  /** The value of every element. Default 0. */
+  value?: number;
+}
 export function constant(options: ConstantOptions = {}): Initializer {
   checkKeys('constant', options, ['value']);
   return new Constant('Constant', checkNumber('constant', 'value', options.value ?? 0), true);
@@ -79,8 +100,24 @@ export function constant(options: ConstantOptions = {}): Initializer {
 
 // ---- plain random initializers -----------------------------------------------------------------
 
-export interface RandomNormalOptions { mean?: number; stddev?: number; seed?: Seed }
-export interface RandomUniformOptions { minval?: number; maxval?: number; seed?: Seed }
+/** Options of `st.initializers.randomNormal` and `truncatedNormal`. */
+export interface RandomNormalOptions {
+  /** Default 0. */
+  mean?: number;
+  /** Default 0.05. */
+  stddev?: number;
+  /** Fixes the values; default: the global stream. */
+  seed?: Seed;
+}
+/** Options of `st.initializers.randomUniform`. */
+export interface RandomUniformOptions {
+  /** The lower bound. Default -0.05. */
+  minval?: number;
+  /** The upper bound. Default 0.05. */
+  maxval?: number;
+  /** Fixes the values; default: the global stream. */
+  seed?: Seed;
+}
 
 class RandomNormal implements Initializer {
   constructor(readonly className: 'RandomNormal' | 'TruncatedNormal', readonly mean: number, readonly stddev: number, readonly seed?: number) {}
@@ -129,9 +166,21 @@ export function randomUniformInitializer(options: RandomUniformOptions = {}): In
 
 // ---- variance scaling --------------------------------------------------------------------------
 
+/** Which size scales the variance: the inputs per unit, the outputs, or their mean. */
 export type FanMode = 'fanIn' | 'fanOut' | 'fanAvg';
+/** The distribution varianceScaling samples (snake_case spellings are accepted too). */
 export type ScalingDistribution = 'truncatedNormal' | 'untruncatedNormal' | 'uniform';
-export interface VarianceScalingOptions { scale?: number; mode?: FanMode; distribution?: ScalingDistribution; seed?: Seed }
+/** Options of `st.initializers.varianceScaling`. */
+export interface VarianceScalingOptions {
+  /** The variance's numerator. Default 1. */
+  scale?: number;
+  /** Default 'fanIn'. */
+  mode?: FanMode;
+  /** Default 'truncatedNormal'. */
+  distribution?: ScalingDistribution;
+  /** Fixes the values; default: the global stream. */
+  seed?: Seed;
+}
 
 const MODES: readonly FanMode[] = ['fanIn', 'fanOut', 'fanAvg'];
 const DISTRIBUTIONS: readonly ScalingDistribution[] = ['truncatedNormal', 'untruncatedNormal', 'uniform'];
@@ -182,7 +231,11 @@ export function varianceScaling(options: VarianceScalingOptions = {}): Initializ
   return new VarianceScaling('VarianceScaling', scale, mode, distribution, checkSeed(op, options.seed));
 }
 
-export interface SeedOptions { seed?: Seed }
+/** Options of the Glorot, He and LeCun initializers. */
+export interface SeedOptions {
+  /** Fixes the values; default: the global stream. */
+  seed?: Seed;
+}
 
 function preset(op: string, className: string, scale: number, mode: FanMode, distribution: ScalingDistribution) {
   return (options: SeedOptions = {}): Initializer => {
@@ -260,7 +313,13 @@ class Orthogonal implements Initializer {
   }
 }
 
-export interface OrthogonalOptions { gain?: number; seed?: Seed }
+/** Options of `st.initializers.orthogonal`. */
+export interface OrthogonalOptions {
+  /** The factor the matrix is multiplied by. Default 1. */
+  gain?: number;
+  /** Fixes the values; default: the global stream. */
+  seed?: Seed;
+}
 /** A (semi-)orthogonal matrix times `gain` (default 1), from the QR of a normal matrix. */
 export function orthogonal(options: OrthogonalOptions = {}): Initializer {
   checkKeys('orthogonal', options, ['gain', 'seed']);
@@ -284,7 +343,11 @@ class Identity implements Initializer {
   }
 }
 
-export interface IdentityOptions { gain?: number }
+/** Options of `st.initializers.identity`. */
+export interface IdentityOptions {
+  /** The diagonal's value. Default 1. */
+  gain?: number;
+}
 /** gain times the identity matrix (rectangular shapes get ones on the main diagonal). */
 export function identity(options: IdentityOptions = {}): Initializer {
   checkKeys('identity', options, ['gain']);
@@ -293,11 +356,42 @@ export function identity(options: IdentityOptions = {}): Initializer {
 
 // ---- lookup and serialization ------------------------------------------------------------------
 
-/** `st.initializers.*`: factories with Keras's names (camelCase) and defaults. */
+/**
+ * `st.initializers.*`: weight initializers with Keras's names (camelCase) and defaults; layers
+ * take one of these, or its name, as `kernelInitializer` and the like.
+ * @namespace
+ */
 export const initializers = {
-  glorotUniform, glorotNormal, heNormal, heUniform, lecunNormal, lecunUniform, zeros, ones, constant,
-  randomNormal: randomNormalInitializer, randomUniform: randomUniformInitializer,
-  truncatedNormal: truncatedNormalInitializer, orthogonal, identity, varianceScaling,
+  /** Uniform in ±sqrt(6 / (fanIn + fanOut)) (Keras's GlorotUniform, the default kernel initializer). */
+  glorotUniform,
+  /** Truncated normal with variance 2 / (fanIn + fanOut) (Keras's GlorotNormal). */
+  glorotNormal,
+  /** Truncated normal with variance 2 / fanIn (Keras's HeNormal), for ReLU networks. */
+  heNormal,
+  /** Uniform in ±sqrt(6 / fanIn) (Keras's HeUniform). */
+  heUniform,
+  /** Truncated normal with variance 1 / fanIn (Keras's LecunNormal), for SELU networks. */
+  lecunNormal,
+  /** Uniform in ±sqrt(3 / fanIn) (Keras's LecunUniform). */
+  lecunUniform,
+  /** All zeros (the default bias initializer). */
+  zeros,
+  /** All ones. */
+  ones,
+  /** Every element `value`. */
+  constant,
+  /** Normal values, mean 0 and stddev 0.05 by default (Keras's RandomNormal). */
+  randomNormal: randomNormalInitializer,
+  /** Uniform values in [-0.05, 0.05) by default (Keras's RandomUniform). */
+  randomUniform: randomUniformInitializer,
+  /** Normal values redrawn beyond two standard deviations (Keras's TruncatedNormal). */
+  truncatedNormal: truncatedNormalInitializer,
+  /** A (semi-)orthogonal matrix (Keras's Orthogonal; the default recurrent initializer). */
+  orthogonal,
+  /** The identity matrix times `gain` (Keras's Identity). */
+  identity,
+  /** Samples with variance scale / fan (Keras's VarianceScaling), which the presets above are. */
+  varianceScaling,
 };
 
 export type InitializerName = keyof typeof initializers;
@@ -340,6 +434,12 @@ export function getInitializer(id: InitializerIdentifier): Initializer {
   throw new ValueError(`getInitializer: expected a name, an initializer or {className, config}; received ${fmtValue(id)}`);
 }
 
-export function serializeInitializer(init: Initializer): { className: string; config: Record<string, unknown> } {
+/** An initializer's `{className, config}` form, as model.json stores it. */
+export function serializeInitializer(init: Initializer): {
+  /** The Keras class name. */
+  className: string;
+  /** Its options. */
+  config: Record<string, unknown>;
+} {
   return { className: init.className, config: init.getConfig() };
 }

@@ -20,12 +20,23 @@ declare module './symbolic.js' {
 
 /** Options every layer takes (Keras's base-layer arguments). */
 export interface LayerArgs {
+  /**
+   * The layer's name, unique within a model (no '/'); default: the class name in snake_case with a
+   * counter (`dense`, `dense_1`, ...), as Keras names layers.
+   */
   name?: string;
+  /** Whether training updates the weights. Default true; see {@link Layer.trainable}. */
   trainable?: boolean;
   /** The input shape without the batch axis; lets a Sequential model build before it sees data. */
   inputShape?: readonly (number | null)[];
+  /**
+   * The full input shape, batch axis first (null for unknown sizes), instead of inputShape and
+   * batchSize.
+   */
   batchInputShape?: Shape;
+  /** The batch size that goes with inputShape (default: unknown). */
   batchSize?: number;
+  /** The dtype of the weights and of floating outputs. Default float32. */
   dtype?: DType;
 }
 
@@ -33,20 +44,29 @@ export const BASE_KEYS = ['name', 'trainable', 'inputShape', 'batchInputShape', 
 
 /** Options of a call: `training` switches dropout and batch statistics; layers may take more. */
 export interface CallOptions {
+  /**
+   * Training mode: dropout and noise layers are active and batch normalization uses (and updates)
+   * batch statistics. `fit` and `trainOnBatch` pass true; default false.
+   */
   training?: boolean;
   [option: string]: unknown;
 }
 
 export type LayerInput = Tensor | SymbolicTensor;
+/** What `call()` returns: one tensor, or a list for layers with several outputs. */
 export type LayerOutput = Tensor | Tensor[];
 
 /** A weight of a layer: a named variable, trainable or not (batch-norm moving statistics are not). */
 export interface LayerWeight {
   /** `layerName/weightName`, unique inside a model. */
   readonly path: string;
+  /** The weight's name inside its layer (`kernel`, `bias`, `gamma`, ...). */
   readonly name: string;
+  /** The variable holding the values (optimizers update it in place). */
   readonly value: Tensor;
+  /** False for weights training never updates (batch normalization's moving statistics). */
   readonly trainable: boolean;
+  /** The penalty added to the loss for this weight, if any. */
   readonly regularizer?: Regularizer;
 }
 
@@ -114,15 +134,48 @@ export const snapshot = (t: Tensor): Tensor => new Tensor(t.storage, t.shape, t.
 // apply() on symbolic tensors (the functional API) builds the layer and records a Node using
 // computeOutputShape, without computing anything; apply() on tensors computes.
 
-/** The base of every layer (and of models, which are layers too). */
+/**
+ * The base of every layer (and of models, which are layers too), Keras's `Layer`.
+ *
+ * A layer is made by a factory (`st.layers.dense({...})`), builds its weights on the first
+ * `apply()` from the input shape, and then computes with `call()`. A custom layer subclasses it:
+ * its constructor passes the options and its own option names to `super(args, ownKeys)`
+ * (unknown names are refused), `build(inputShape)` creates weights with the protected
+ * `this.addWeight(name, shape, {initializer, trainable?, regularizer?})`, `call(inputs, options)`
+ * computes with ops, and `computeOutputShape` (default: the input shape) lets it take part in
+ * functional models. `getConfig()` plus `st.layers.registerLayer` make it savable.
+ * @example
+ * ```ts
+ * class Scale extends st.Layer {
+ *   static readonly className = 'Scale';
+ *   private w: st.Tensor | null = null;
+ *   constructor(args: st.LayerArgs = {}) {
+ *     super(args as st.LayerArgs & Record<string, unknown>, []);
+ *   }
+ *   override build(inputShape: st.Shape | st.Shape[]): void {
+ *     const shape = inputShape as st.Shape;
+ *     this.w = this.addWeight('w', [shape[shape.length - 1] as number], { initializer: 'ones' });
+ *   }
+ *   call(inputs: st.Tensor | st.Tensor[]): st.Tensor {
+ *     return (inputs as st.Tensor).mul(this.w!);
+ *   }
+ * }
+ * console.log(new Scale().apply(st.ones([2, 3])).shape); // [2, 3]
+ * ```
+ */
 export abstract class Layer {
+  /** The layer's name (given, or made from the class name). */
   readonly name: string;
+  /** Whether the weights exist: set by the first `apply()` (or a model's build). */
   built = false;
   /** The dtype of the weights and of floating outputs. */
   readonly dtype: DType;
   /** The full input shape (batch axis first) given by inputShape/batchInputShape, if any. */
   readonly batchInputShape: Shape | undefined;
-  /** The calls of this layer on symbolic inputs, in order (the functional graph's edges). */
+  /**
+   * The calls of this layer on symbolic inputs, in order (the functional graph's edges).
+   * @internal
+   */
   readonly inboundNodes: Node[] = [];
   private weightList: LayerWeight[] = [];
   private trainableFlag: boolean;
@@ -180,6 +233,7 @@ export abstract class Layer {
     return this.trainableFlag;
   }
 
+  /** Freezes (false) or unfreezes (true) every weight of the layer; takes effect at the next step. */
   set trainable(value: boolean) {
     this.trainableFlag = value;
     for (const w of this.weightList) w.value.requiresGrad = value && w.trainable;
@@ -190,10 +244,12 @@ export abstract class Layer {
     return [...this.weightList];
   }
 
+  /** The weights training updates: trainable ones, of a layer that is trainable. */
   get trainableWeights(): LayerWeight[] {
     return this.weights.filter((w) => w.trainable && w.value.requiresGrad);
   }
 
+  /** The weights training leaves alone (frozen layers' weights, moving statistics). */
   get nonTrainableWeights(): LayerWeight[] {
     return this.weights.filter((w) => !(w.trainable && w.value.requiresGrad));
   }
@@ -341,6 +397,7 @@ export abstract class Layer {
     return isShapeList(out) ? outputs : outputs[0];
   }
 
+  /** `ClassName(name=...)`. */
   toString(): string {
     return `${this.className}(name=${this.name})`;
   }

@@ -3,10 +3,13 @@ import type { Layer } from './layer.js';
 
 /** How model.json names a layer: its class and its getConfig(). */
 export interface SerializedLayer {
+  /** The registered class name (`Dense`, `Conv2D`, ...). */
   className: string;
+  /** The layer's options, from its `getConfig()`. */
   config: Record<string, unknown>;
 }
 
+/** @inline */
 type LayerFactory = (config: Record<string, unknown>) => Layer;
 
 // Note [Layer registry]

@@ -9,15 +9,26 @@ import type { Tensor } from '../tensor/tensor.js';
 // The factories default to 0.01 per term, as Keras's string identifiers 'l1', 'l2' and 'l1_l2'
 // do (Keras's L1L2 class alone defaults to 0).
 
+/**
+ * A weight penalty (Keras's `keras.regularizers.Regularizer`), from `st.regularizers`; layers add
+ * it to the training loss for the weights given it (`kernelRegularizer`, ...).
+ */
 export interface Regularizer {
   /** 'L1', 'L2' or 'L1L2', as Keras names the classes. */
   readonly className: string;
   /** The penalty for one weight: a scalar of the weight's dtype, differentiable in it. */
   apply(weight: Tensor): Tensor;
+  /** The options that rebuild it, as model.json stores them. */
   getConfig(): Record<string, unknown>;
 }
 
-export type RegularizerIdentifier = string | Regularizer | { className: string; config?: Record<string, unknown> };
+/** What layers take as a regularizer: a name ('l1', 'l2', 'l1_l2'), a regularizer, or `{className, config}`. */
+export type RegularizerIdentifier = string | Regularizer | {
+  /** The Keras class name. */
+  className: string;
+  /** Its options. */
+  config?: Record<string, unknown>;
+};
 
 /** Keras accepts non-negative finite factors only. */
 function checkFactor(op: string, name: string, value: unknown): number {
@@ -48,9 +59,23 @@ class L1L2 implements Regularizer {
   }
 }
 
-export interface L1Options { l1?: number }
-export interface L2Options { l2?: number }
-export interface L1L2Options { l1?: number; l2?: number }
+/** Options of `st.regularizers.l1`. */
+export interface L1Options {
+  /** The factor of sum(|w|), >= 0. Default 0.01. */
+  l1?: number;
+}
+/** Options of `st.regularizers.l2`. */
+export interface L2Options {
+  /** The factor of sum(w²), >= 0. Default 0.01. */
+  l2?: number;
+}
+/** Options of `st.regularizers.l1l2`. */
+export interface L1L2Options {
+  /** The factor of sum(|w|), >= 0. Default 0.01. */
+  l1?: number;
+  /** The factor of sum(w²), >= 0. Default 0.01. */
+  l2?: number;
+}
 
 /** l1 * sum(|w|), l1 = 0.01 by default. */
 export function l1(options: L1Options = {}): Regularizer {
@@ -70,8 +95,19 @@ export function l1l2(options: L1L2Options = {}): Regularizer {
   return new L1L2('L1L2', checkFactor('l1l2', 'l1', options.l1 ?? 0.01), checkFactor('l1l2', 'l2', options.l2 ?? 0.01));
 }
 
-/** `st.regularizers.*`. */
-export const regularizers = { l1, l2, l1l2 };
+/**
+ * `st.regularizers.*`: weight penalties added to the training loss, for layers'
+ * `kernelRegularizer` and the like (Keras's l1, l2, l1_l2).
+ * @namespace
+ */
+export const regularizers = {
+  /** `l1 · sum(|w|)` (Keras's L1). */
+  l1,
+  /** `l2 · sum(w²)`, without a factor 1/2 (Keras's L2). */
+  l2,
+  /** Both penalties (Keras's L1L2). */
+  l1l2,
+};
 
 type Factory = (config?: Record<string, unknown>) => Regularizer;
 // 'l1_l2', 'l1l2' and the class name 'L1L2' all normalize to one key.
@@ -100,6 +136,12 @@ export function getRegularizer(id: RegularizerIdentifier): Regularizer {
   throw new ValueError(`getRegularizer: expected a name, a regularizer or {className, config}; received ${fmtValue(id)}`);
 }
 
-export function serializeRegularizer(r: Regularizer): { className: string; config: Record<string, unknown> } {
+/** A regularizer's `{className, config}` form, as model.json stores it. */
+export function serializeRegularizer(r: Regularizer): {
+  /** The Keras class name. */
+  className: string;
+  /** Its options. */
+  config: Record<string, unknown>;
+} {
   return { className: r.className, config: r.getConfig() };
 }

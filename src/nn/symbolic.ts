@@ -46,25 +46,35 @@ let nextSymbolicId = 0;
  * recorded calls on real tensors.
  */
 export class SymbolicTensor {
+  /** A number unique to this symbolic tensor in the process. */
   readonly id = nextSymbolicId++;
-  /** Set right after construction by the layer call that produces this tensor. */
+  /**
+   * Set right after construction by the layer call that produces this tensor.
+   * @internal
+   */
   node!: Node;
   constructor(
+    /** The shape, batch axis first; null where the size is known only when the model runs. */
     readonly shape: Shape,
+    /** The dtype of the values the model will compute here. */
     readonly dtype: DType,
     /** Which output of the node this is. */
     readonly index: number,
+    /** The producing layer's name (with `/i` for the i-th of several outputs). */
     readonly name: string,
   ) {}
 
+  /** The number of axes, batch axis included. */
   get rank(): number {
     return this.shape.length;
   }
 
+  /** The layer whose call produced this tensor (the InputLayer for `st.layers.input()`). */
   get sourceLayer(): GraphLayer {
     return this.node.layer;
   }
 
+  /** `SymbolicTensor(shape=(None, 784), dtype=float32, name=...)`. */
   toString(): string {
     return `SymbolicTensor(shape=${formatShape(this.shape)}, dtype=${this.dtype}, name=${this.name})`;
   }

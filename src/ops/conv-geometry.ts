@@ -3,7 +3,16 @@ import { ShapeError, ValueError, fmtShape, fmtValue } from '../core/errors.js';
 import { tensor } from '../tensor/create.js';
 import type { Tensor } from '../tensor/tensor.js';
 
+/**
+ * How a window meets the border: 'valid' keeps only windows inside the input, 'same' pads so
+ * that the output has ceil(input / stride) positions (TensorFlow's rule, extra pixel at the end).
+ * @inline
+ */
 export type Padding = 'valid' | 'same';
+/**
+ * One number for both spatial axes, or [height, width].
+ * @inline
+ */
 export type Pair = number | readonly [number, number];
 
 export function pair(op: string, name: string, v: Pair | undefined, fallback: number): [number, number] {

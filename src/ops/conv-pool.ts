@@ -37,6 +37,7 @@ import { reshape, slice } from './shape-ops.js';
  */
 export const FUSED_POOL_MAX_CHANNELS = 8;
 
+/** Arguments of `st.fused.conv2dMaxPool`: those of `st.fused.conv2d` plus the pooling. */
 export interface FusedConv2dMaxPoolArgs extends FusedConv2dArgs {
   /** The max pooling after the convolution (default: 2x2 windows, strides 2, 'valid'). */
   pool?: Pool2dOptions;

@@ -12,9 +12,13 @@ import { broadcastTo, reshape, slice } from './shape-ops.js';
 import { sum } from './reduction.js';
 import { promoteTypes } from '../core/dtype.js';
 
+/** Options of `st.conv2d` and its gradients. */
 export interface Conv2dOptions {
+  /** The step between windows. Default 1. */
   strides?: Pair;
+  /** 'valid' (default) or 'same'. */
   padding?: Padding;
+  /** Spacing between the filter's taps. Default 1. */
   dilation?: Pair;
 }
 
@@ -72,7 +76,18 @@ export function floatPair(op: string, a: TensorInput, b: TensorInput, names: [st
   return [ta, tb];
 }
 
-/** 2-D convolution (cross-correlation, as in every DL framework): x NHWC, filter [kh, kw, in, out]. */
+/**
+ * 2-D convolution (cross-correlation, as in every DL framework): x NHWC [batch, height, width,
+ * in], filter [kh, kw, in, out]; the result is [batch, outHeight, outWidth, out]. 'same' padding
+ * follows TensorFlow (the odd pixel at the bottom/right).
+ * @throws ShapeError for inputs not of rank 4, mismatched channels, or an input smaller than the
+ * filter with 'valid' padding; ValueError for bad strides, dilation or padding.
+ * @example
+ * ```ts
+ * const y = st.conv2d(st.ones([1, 5, 5, 1]), st.ones([3, 3, 1, 2]), { padding: 'same' });
+ * console.log(y.shape); // [1, 5, 5, 2]
+ * ```
+ */
 export function conv2d(x: TensorInput, filter: TensorInput, options: Conv2dOptions = {}): Tensor {
   const [tx, tf] = floatPair('conv2d', x, filter, ['x', 'filter']);
   checkNhwc('conv2d', tx);

@@ -9,11 +9,15 @@ import { asTensor, type TensorInput } from './operand.js';
 import { hasKernel, runPrimitive } from './run.js';
 import { matmul } from './linalg.js';
 
+/** Arguments of `st.fused.conv2d`: conv2d's options plus the operands, bias and activation. */
 export interface FusedConv2dArgs extends Conv2dOptions {
+  /** The input, NHWC [batch, height, width, inChannels]. */
   x: TensorInput;
+  /** The kernel, [kh, kw, inChannels, outChannels]. */
   filter: TensorInput;
   /** Per output channel, shape [outChannels]. */
   bias?: TensorInput;
+  /** 'linear' (default) or 'relu'. */
   activation?: FusedActivation;
 }
 
@@ -46,13 +50,19 @@ export function fusedConv2dComposite(x: Tensor, filter: Tensor, bias: Tensor | u
   return activation === 'relu' ? relu(y) : y;
 }
 
+/** Arguments of `st.fused.matMul`. */
 export interface FusedMatMulArgs {
+  /** The left operand, [M, K] (or batched). */
   a: TensorInput;
+  /** The right operand, [K, N] (or batched). */
   b: TensorInput;
+  /** Use a's transpose. Default false. */
   transposeA?: boolean;
+  /** Use b's transpose. Default false. */
   transposeB?: boolean;
   /** Per output column, shape [N]. */
   bias?: TensorInput;
+  /** 'linear' (default) or 'relu'. */
   activation?: FusedActivation;
 }
 

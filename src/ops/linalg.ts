@@ -22,6 +22,15 @@ export function batchMatmul(a: Tensor, b: Tensor, transposeA = false, transposeB
 /**
  * Matrix product with NumPy semantics: 1-D operands are promoted to a row (a) or column (b)
  * and that dimension is removed again; leading dimensions are batch dimensions and broadcast.
+ * `transposeA`/`transposeB` use an operand's transpose (of its last two axes). Also a method:
+ * `a.matmul(b)`.
+ * @throws ShapeError when the inner dimensions differ or the batch dimensions do not broadcast.
+ * @example
+ * ```ts
+ * const a = st.tensor([[1, 2], [3, 4]]);
+ * console.log(st.matmul(a, a).arraySync());       // [[7, 10], [15, 22]]
+ * console.log(st.matmul(a, a, true).arraySync()); // aᵀ · a = [[10, 14], [14, 20]]
+ * ```
  */
 export function matmul(a: TensorInput, b: TensorInput, transposeA = false, transposeB = false): Tensor {
   const inputA = asTensor('matmul', 'a', a), inputB = asTensor('matmul', 'b', b);

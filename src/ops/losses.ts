@@ -15,15 +15,22 @@ import { hasSparseCrossEntropy, sparseSoftmaxCrossEntropy } from './sparse-cross
 // sum_over_batch_size). Probabilities are clipped to [EPSILON, 1 - EPSILON] as Keras does.
 
 export const EPSILON = 1e-7;
+/** How a loss combines its per-sample values: their mean (Keras's sum_over_batch_size), their sum, or none. */
 export type Reduction = 'mean' | 'sum' | 'none';
 const REDUCTIONS: readonly Reduction[] = ['mean', 'sum', 'none'];
 
+/** Options every loss takes. */
 export interface LossOptions {
+  /** Default 'mean'. */
   reduction?: Reduction;
 }
+/** Options of the cross-entropy losses. */
 export interface ProbabilisticLossOptions extends LossOptions {
+  /** yPred holds logits (unnormalized scores) rather than probabilities. Default false. */
   fromLogits?: boolean;
+  /** Moves the targets toward uniform by this fraction, in [0, 1]. Default 0. */
   labelSmoothing?: number;
+  /** The class axis (binary: the axis averaged over). Default -1. */
   axis?: number;
 }
 
@@ -146,31 +153,77 @@ export function kld(yTrue: TensorInput, yPred: TensorInput, options: LossOptions
   return reduce('kld', sum(mul(tc, log(div(tc, pc))), -1), options.reduction);
 }
 
+/**
+ * `st.losses.*`: loss functions `(yTrue, yPred, options?)` with Keras's names and formulas, plus
+ * Keras's short aliases (mse, mae, kld). `compile({loss})` takes one of them or its name.
+ * @namespace
+ */
 export const losses = {
+  /**
+   * mean((yPred - yTrue)²) over the last axis, then reduced over the batch (Keras's
+   * MeanSquaredError); `(yTrue, yPred, {reduction})`.
+   */
   meanSquaredError,
+  /** mean(|yPred - yTrue|) over the last axis, then reduced over the batch (Keras's MeanAbsoluteError). */
   meanAbsoluteError,
+  /**
+   * Binary cross-entropy of probabilities (or logits with `fromLogits`), averaged over the last axis
+   * (Keras's BinaryCrossentropy); `labelSmoothing` pulls the targets toward 0.5.
+   */
   binaryCrossentropy,
+  /**
+   * Cross-entropy with one-hot (or soft) targets over the class axis (Keras's
+   * CategoricalCrossentropy); `fromLogits` for unnormalized scores, `labelSmoothing`.
+   */
   categoricalCrossentropy,
+  /**
+   * Cross-entropy with integer class labels (Keras's SparseCategoricalCrossentropy); with
+   * `fromLogits` it runs as one fused kernel where the backend has it.
+   * @throws ValueError for labels outside [0, classes) or fractional labels.
+   * @example
+   * ```ts
+   * const labels = st.tensor([2, 0], undefined, 'int32');
+   * const logits = st.tensor([[0.1, 0.2, 3.0], [2.0, 0.1, 0.1]]);
+   * console.log(st.losses.sparseCategoricalCrossentropy(labels, logits, { fromLogits: true }).item());
+   * ```
+   */
   sparseCategoricalCrossentropy,
+  /** The Huber loss: quadratic for errors up to `delta` (1), linear beyond (Keras's Huber). */
   huber,
+  /**
+   * Kullback-Leibler divergence sum(yTrue · log(yTrue / yPred)) over the last axis (Keras's KLDivergence).
+   */
   kld,
   // Keras aliases
+  /** Alias of meanSquaredError. */
   mse: meanSquaredError,
+  /** Alias of meanAbsoluteError. */
   mae: meanAbsoluteError,
+  /** Alias of kld. */
   kullbackLeiblerDivergence: kld,
+  /** Alias of kld. */
   klDivergence: kld,
 };
 
 /** A loss as compile() takes it: `(yTrue, yPred) => scalar` (losses.* with default options qualify). */
 export type LossFunction = (yTrue: Tensor, yPred: Tensor) => Tensor;
+/** A loss by name (`'mse'`, `'sparse_categorical_crossentropy'`, ...) or as a function. */
 export type LossIdentifier = string | LossFunction;
 
 /**
  * A loss by Keras name (camelCase, snake_case or any capitalisation: 'sparse_categorical_crossentropy') or the function itself.
  * `perSample` gives the unreduced losses (reduction 'none'), which sample weights multiply; a
  * custom function is its own perSample (Keras's rule: it should return per-sample values).
+ * @throws ValueError for an unknown name.
  */
-export function getLoss(identifier: LossIdentifier): { name: string; fn: LossFunction; perSample: LossFunction } {
+export function getLoss(identifier: LossIdentifier): {
+  /** The loss's camelCase name, or the function's own name ('custom' for an anonymous one). */
+  name: string;
+  /** The loss reduced to a scalar (the mean over the batch). */
+  fn: LossFunction;
+  /** The unreduced loss, one value per sample. */
+  perSample: LossFunction;
+} {
   if (typeof identifier === 'function') return { name: identifier.name || 'custom', fn: identifier, perSample: identifier };
   const key = typeof identifier === 'string' ? identifier.replace(/_/g, '').toLowerCase() : '';
   const found = Object.entries(losses).find(([name]) => name.toLowerCase() === key);

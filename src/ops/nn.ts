@@ -43,6 +43,10 @@ export function logSoftmaxComposite(x: Tensor, axis: number): Tensor {
   return sub(shifted, log(sum(exp(shifted), axis, true)));
 }
 
+/**
+ * exp(x) / sum(exp(x)) along `axis` (default the last), computed stably; integer inputs give float32.
+ * @throws ValueError for an axis out of range.
+ */
 export function softmax(x: TensorInput, axis = -1): Tensor {
   const t = floating('softmax', x);
   const a = normalizeAxis('softmax', axis, t.rank);
@@ -50,6 +54,11 @@ export function softmax(x: TensorInput, axis = -1): Tensor {
   return runPrimitive('softmax', [t], { axis: a }, t.shape, t.dtype);
 }
 
+/**
+ * log(softmax(x)) along `axis`, computed without overflow (an all -Infinity slice stays -Infinity,
+ * not NaN).
+ * @throws ValueError for an axis out of range.
+ */
 export function logSoftmax(x: TensorInput, axis = -1): Tensor {
   const t = floating('logSoftmax', x);
   const a = normalizeAxis('logSoftmax', axis, t.rank);
@@ -57,13 +66,25 @@ export function logSoftmax(x: TensorInput, axis = -1): Tensor {
   return runPrimitive('logSoftmax', [t], { axis: a }, t.shape, t.dtype);
 }
 
+/** Options of `st.oneHot`. */
 export interface OneHotOptions {
+  /** The value at the index. Default 1. */
   onValue?: number;
+  /** The value elsewhere. Default 0. */
   offValue?: number;
+  /** Default float32. */
   dtype?: 'float32' | 'int32';
 }
 
-/** One-hot rows for int32 class indices: shape indices.shape + [depth]; out-of-range indices give all-off rows. */
+/**
+ * One-hot rows for int32 class indices: shape indices.shape + [depth]; out-of-range indices give
+ * all-off rows.
+ * @throws DtypeError for indices that are not int32.
+ * @example
+ * ```ts
+ * console.log(st.oneHot(st.tensor([0, 2], undefined, 'int32'), 3).arraySync()); // [[1, 0, 0], [0, 0, 1]]
+ * ```
+ */
 export function oneHot(indices: TensorInput, depth: number, options: OneHotOptions = {}): Tensor {
   checkKeys('oneHot', options, ['onValue', 'offValue', 'dtype']);
   const idx = asTensor('oneHot', 'indices', indices, 'int32');

@@ -40,10 +40,11 @@ export function batchNormComposite(x: Tensor, mean: Tensor, variance: Tensor, of
   return y;
 }
 
+/** Options of `st.batchNormTraining`. */
 export interface BatchNormTrainingOptions {
-  /** [C]: multiplies the normalized values (Keras's gamma). */
+  /** Multiplies the normalized values, shape [C] (Keras's gamma). */
   scale?: TensorInput;
-  /** [C]: added last (Keras's beta). */
+  /** Added last, shape [C] (Keras's beta). */
   offset?: TensorInput;
   /** Added to the variance (Keras's default, 1e-3). */
   epsilon?: number;
@@ -54,7 +55,14 @@ export interface BatchNormTrainingOptions {
  * but the last, y = (x - mean)/√(variance + ε)·scale + offset, and the batch's mean and biased
  * variance ([C] each) for the moving averages. Gradients flow through the statistics.
  */
-export function batchNormTraining(x: TensorInput, options: BatchNormTrainingOptions = {}): { y: Tensor; mean: Tensor; variance: Tensor } {
+export function batchNormTraining(x: TensorInput, options: BatchNormTrainingOptions = {}): {
+  /** The normalized, scaled and offset values, x's shape. */
+  y: Tensor;
+  /** The batch mean per channel, [C]. */
+  mean: Tensor;
+  /** The batch's population variance per channel, [C]. */
+  variance: Tensor;
+} {
   checkKeys('batchNormTraining', options, ['scale', 'offset', 'epsilon']);
   const t = asTensor('batchNormTraining', 'x', x);
   requireFloat('batchNormTraining', t);
@@ -76,9 +84,11 @@ export function batchNormTrainingComposite(x: Tensor, scale: Tensor | undefined,
   return { y, mean: reshape(mean, [channels]), variance: reshape(variance, [channels]) };
 }
 
+/** Options of `st.normalize` and `st.layerNorm`. */
 export interface NormalizeOptions {
   /** Axes the statistics are taken over (default: the last). */
   axis?: Axis;
+  /** Added to the variance before the square root. Default 1e-3. */
   epsilon?: number;
   /** Multiplies the normalized values (Keras's gamma). */
   scale?: TensorInput;

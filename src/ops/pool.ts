@@ -14,9 +14,13 @@ import { isGradEnabled } from '../tensor/tape.js';
 import { reshape, transpose } from './shape-ops.js';
 import { floatType } from '../core/dtype.js';
 
+/** Options of `st.maxPool2d` and `st.avgPool2d` (and of conv2dMaxPool's `pool`). */
 export interface Pool2dOptions {
+  /** The window's height and width. Default 2. */
   poolSize?: Pair;
+  /** The step between windows. Default: poolSize. */
   strides?: Pair;
+  /** 'valid' (default) or 'same'. */
   padding?: Padding;
 }
 

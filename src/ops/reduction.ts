@@ -8,6 +8,7 @@ import { asTensor, type TensorInput } from './operand.js';
 import { runPrimitive } from './run.js';
 import { reshape } from './shape-ops.js';
 
+/** One axis or several; negative axes count from the end. */
 export type Axis = number | readonly number[];
 
 function reduce(op: ReducePrimitive, x: TensorInput, axis: Axis | undefined, keepDims: boolean): Tensor {
@@ -21,12 +22,37 @@ function reduce(op: ReducePrimitive, x: TensorInput, axis: Axis | undefined, kee
   return keepDims ? reshape(y, reducedShape(t.shape, axes, true)) : y;
 }
 
-/** Sum over `axis` (all axes by default); bool sums count trues as int32. */
+/**
+ * Sum over `axis` (all axes by default); bool sums count trues as int32.
+ * `keepDims` keeps the reduced axes as size 1. Also a method: `x.sum(axis)`.
+ * @throws ValueError for an axis out of range.
+ * @example
+ * ```ts
+ * const x = st.tensor([[1, 2], [3, 4]]);
+ * console.log(st.sum(x).item(), st.sum(x, 0).arraySync(), x.sum(-1, true).shape); // 10 [4, 6] [2, 1]
+ * ```
+ */
 export const sum = (x: TensorInput, axis?: Axis, keepDims = false) => reduce('sum', x, axis, keepDims);
+/**
+ * Product over `axis` (all axes by default).
+ * @throws ValueError for an axis out of range; DtypeError when an int32 product overflows.
+ */
 export const prod = (x: TensorInput, axis?: Axis, keepDims = false) => reduce('prod', x, axis, keepDims);
+/**
+ * Maximum over `axis` (all axes by default).
+ * @throws ValueError for an axis out of range or an empty axis.
+ */
 export const max = (x: TensorInput, axis?: Axis, keepDims = false) => reduce('max', x, axis, keepDims);
+/**
+ * Minimum over `axis` (all axes by default).
+ * @throws ValueError for an axis out of range or an empty axis.
+ */
 export const min = (x: TensorInput, axis?: Axis, keepDims = false) => reduce('min', x, axis, keepDims);
 
+/**
+ * Mean over `axis` (all axes by default); integer inputs give float32.
+ * @throws ValueError for an axis out of range.
+ */
 export function mean(x: TensorInput, axis?: Axis, keepDims = false): Tensor {
   const t = asTensor('mean', 'x', x);
   const axes = normalizeAxes('mean', axis, t.rank);
@@ -35,7 +61,12 @@ export function mean(x: TensorInput, axis?: Axis, keepDims = false): Tensor {
 }
 
 /** Mean and (population) variance over `axis`, as used by normalization layers. */
-export function moments(x: TensorInput, axis?: Axis, keepDims = false): { mean: Tensor; variance: Tensor } {
+export function moments(x: TensorInput, axis?: Axis, keepDims = false): {
+  /** The mean over `axis`. */
+  mean: Tensor;
+  /** The population variance (divided by n) over `axis`. */
+  variance: Tensor;
+} {
   const t = asTensor('moments', 'x', x);
   const m = mean(t, axis, true);
   const centered = sub(t, m);
@@ -59,5 +90,14 @@ function argReduce(op: 'argMax' | 'argMin', x: TensorInput, axis: number | undef
   return keepDims ? reshape(y, reducedShape(t.shape, [a], true)) : y;
 }
 
+/**
+ * The int32 index of the largest value along `axis` (without one: into the flattened tensor, as
+ * NumPy); the first index on ties.
+ * @throws ValueError for an axis out of range or an empty axis.
+ */
 export const argMax = (x: TensorInput, axis?: number, keepDims = false) => argReduce('argMax', x, axis, keepDims);
+/**
+ * The int32 index of the smallest value along `axis` (without one: into the flattened tensor).
+ * @throws ValueError for an axis out of range or an empty axis.
+ */
 export const argMin = (x: TensorInput, axis?: number, keepDims = false) => argReduce('argMin', x, axis, keepDims);

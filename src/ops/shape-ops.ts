@@ -7,7 +7,14 @@ import { cast } from './elementwise.js';
 import { asTensor, requireDtype, type TensorInput } from './operand.js';
 import { runPrimitive } from './run.js';
 
-/** Reshapes to `shape`; one dimension may be -1 and is inferred. Shares storage with x. */
+/**
+ * Reshapes to `shape`; one dimension may be -1 and is inferred. Shares storage with x (no copy).
+ * @throws ShapeError when the sizes do not match.
+ * @example
+ * ```ts
+ * console.log(st.reshape(st.arange(6), [2, -1]).shape); // [2, 3]
+ * ```
+ */
 export function reshape(x: TensorInput, shape: readonly number[]): Tensor {
   const t = asTensor('reshape', 'x', x);
   if (!Array.isArray(shape)) throw new ShapeError(`reshape: shape must be an array; received ${fmtValue(shape)}`);
@@ -41,6 +48,10 @@ export function transpose(x: TensorInput, perm?: readonly number[]): Tensor {
   return runPrimitive('transpose', [t], { perm: p }, p.map((a) => t.shape[a]), t.dtype);
 }
 
+/**
+ * Repeats x along axes of size 1 (and new leading axes) to reach `shape`, as NumPy broadcasting does.
+ * @throws ShapeError when x does not broadcast to `shape`.
+ */
 export function broadcastTo(x: TensorInput, shape: readonly number[]): Tensor {
   const t = asTensor('broadcastTo', 'x', x);
   const target = checkShape('broadcastTo', shape as number[]);
@@ -60,6 +71,10 @@ export function sumToShape(x: Tensor, shape: readonly number[]): Tensor {
   return reshape(summed, shape);
 }
 
+/**
+ * Inserts an axis of size 1 at `axis` (negative counts from the end; default 0).
+ * @throws ValueError for an axis out of range.
+ */
 export function expandDims(x: TensorInput, axis = 0): Tensor {
   const t = asTensor('expandDims', 'x', x);
   const a = normalizeAxis('expandDims', axis, t.rank + 1);
@@ -88,6 +103,10 @@ export function flatten(x: TensorInput, startAxis = 0, endAxis = -1): Tensor {
   return reshape(t, [...t.shape.slice(0, s), sizeOf(t.shape.slice(s, e + 1)), ...t.shape.slice(e + 1)]);
 }
 
+/**
+ * Joins tensors along an existing axis (default 0); the other sizes must agree.
+ * @throws ValueError for an empty list or an axis out of range; ShapeError when other sizes differ.
+ */
 export function concat(xs: readonly TensorInput[], axis = 0): Tensor {
   if (!Array.isArray(xs) || xs.length === 0) throw new ValueError('concat: expected a non-empty array of tensors');
   const ts = xs.map((x, i) => asTensor('concat', `xs[${i}]`, x));
@@ -106,6 +125,10 @@ export function concat(xs: readonly TensorInput[], axis = 0): Tensor {
   return runPrimitive('concat', ts.map((t) => cast(t, dtype)), { axis: a }, shape, dtype);
 }
 
+/**
+ * Joins tensors of one shape along a new axis (default 0).
+ * @throws ValueError for an empty list; ShapeError when the shapes differ.
+ */
 export function stack(xs: readonly TensorInput[], axis = 0): Tensor {
   if (!Array.isArray(xs) || xs.length === 0) throw new ValueError('stack: expected a non-empty array of tensors');
   const ts = xs.map((x, i) => asTensor('stack', `xs[${i}]`, x));

@@ -4,9 +4,13 @@ import type { Tensor } from '../tensor/tensor.js';
 import { Optimizer, zeroSlots, type CommonOptions, type RuleResult } from './optimizer.js';
 
 export interface AdamOptions extends CommonOptions {
+  /** The decay of the first moment (the mean of gradients). Default 0.9. */
   beta1?: number;
+  /** The decay of the second moment (the mean of squared gradients). Default 0.999. */
   beta2?: number;
+  /** Added to the denominator, outside the square root. Default 1e-7. */
   epsilon?: number;
+  /** Divide by the running maximum of the second moment (AMSGrad). Default false. */
   amsgrad?: boolean;
 }
 
@@ -16,9 +20,13 @@ export interface AdamOptions extends CommonOptions {
  * epsilon outside the root; amsgrad divides by the running maximum of v instead.
  */
 export class Adam extends Optimizer {
+  /** The decay of the first moment. */
   readonly beta1: number;
+  /** The decay of the second moment. */
   readonly beta2: number;
+  /** Added to the denominator. */
   readonly epsilon: number;
+  /** Whether AMSGrad is used. */
   readonly amsgrad: boolean;
 
   constructor(options: AdamOptions = {}, name = 'adam', defaultWeightDecay = 0) {

@@ -8,13 +8,17 @@ import { Optimizer, filledSlot, zeroSlots, type CommonOptions, type RuleResult }
 // does); Nadam's momentum cache always runs as ops.
 
 export interface AdagradOptions extends CommonOptions {
+  /** The accumulator's starting value. Default 0.1. */
   initialAccumulatorValue?: number;
+  /** Added inside the square root for stability. Default 1e-7. */
   epsilon?: number;
 }
 
 /** Adagrad: acc += g^2; w -= lr * g / sqrt(acc + epsilon) (epsilon inside the root, as Keras). */
 export class Adagrad extends Optimizer {
+  /** The accumulator's starting value. */
   readonly initialAccumulatorValue: number;
+  /** Added inside the square root. */
   readonly epsilon: number;
 
   constructor(options: AdagradOptions = {}) {
@@ -42,7 +46,9 @@ export class Adagrad extends Optimizer {
 }
 
 export interface AdadeltaOptions extends CommonOptions {
+  /** The decay of the running averages. Default 0.95. */
   rho?: number;
+  /** Added inside the square roots. Default 1e-7. */
   epsilon?: number;
 }
 
@@ -51,7 +57,9 @@ export interface AdadeltaOptions extends CommonOptions {
  * d = rho*d + (1-rho)*delta^2; w += lr * delta.
  */
 export class Adadelta extends Optimizer {
+  /** The decay of the running averages. */
   readonly rho: number;
+  /** Added inside the square roots. */
   readonly epsilon: number;
 
   constructor(options: AdadeltaOptions = {}) {
@@ -82,15 +90,21 @@ export class Adadelta extends Optimizer {
 }
 
 export interface AdamaxOptions extends CommonOptions {
+  /** The decay of the first moment. Default 0.9. */
   beta1?: number;
+  /** The decay of the infinity norm. Default 0.999. */
   beta2?: number;
+  /** Added to the denominator. Default 1e-7. */
   epsilon?: number;
 }
 
 /** Adamax: m += (g - m)(1 - beta1); u = max(beta2*u, |g|); w -= lr * m / ((1 - beta1^t)(u + epsilon)). */
 export class Adamax extends Optimizer {
+  /** The decay of the first moment. */
   readonly beta1: number;
+  /** The decay of the infinity norm (Nadam: of the second moment). */
   readonly beta2: number;
+  /** Added to the denominator. */
   readonly epsilon: number;
 
   constructor(options: AdamaxOptions = {}, name = 'adamax') {

@@ -11,15 +11,33 @@ export type { SgdOptions, RmspropOptions, AdamOptions, AdagradOptions, AdadeltaO
 export { schedules, type Schedule, type LearningRate } from './schedules.js';
 import { schedules, type Schedule, type LearningRate } from './schedules.js';
 
-/** `st.optimizers.*`: factories with Keras's names and defaults. */
+/**
+ * `st.optimizers.*`: factories with Keras's names and defaults; each also takes the options
+ * every optimizer shares ({@link OptimizerOptions}: clipping, weight decay).
+ * @namespace
+ */
 export const optimizers = {
+  /** Stochastic gradient descent, with optional (Nesterov) momentum (Keras's SGD; learning rate 0.01). */
   sgd: (options?: SgdOptions) => new SGD(options),
+  /** RMSprop (Keras's form, epsilon inside the square root; learning rate 0.001). */
   rmsprop: (options?: RmspropOptions) => new RMSprop(options),
+  /**
+   * Adam (Keras's form; learning rate 0.001), optionally AMSGrad.
+   * @example
+   * ```ts
+   * const opt = st.optimizers.adam({ learningRate: 1e-3, globalClipNorm: 1 });
+   * ```
+   */
   adam: (options?: AdamOptions) => new Adam(options),
+  /** Adam with decoupled weight decay (Keras's AdamW; weightDecay 0.004 by default). */
   adamw: (options?: AdamOptions) => new AdamW(options),
+  /** Adagrad (Keras's form; learning rate 0.001). */
   adagrad: (options?: AdagradOptions) => new Adagrad(options),
+  /** Adadelta (Keras's form; learning rate 0.001). */
   adadelta: (options?: AdadeltaOptions) => new Adadelta(options),
+  /** Adamax, Adam with the infinity norm (Keras's form; learning rate 0.001). */
   adamax: (options?: AdamaxOptions) => new Adamax(options),
+  /** Nadam, Adam with Nesterov momentum (Keras's form; learning rate 0.001). */
   nadam: (options?: AdamaxOptions) => new Nadam(options),
 };
 

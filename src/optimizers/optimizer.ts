@@ -13,6 +13,10 @@ import { resolveLearningRate, type LearningRate } from './schedules.js';
 
 /** Options every optimizer takes (Keras's names in camelCase). */
 export interface CommonOptions {
+  /**
+   * The step size: a number, a schedule or a function of the step. Default: the optimizer's own
+   * (SGD 0.01, the others 0.001).
+   */
   learningRate?: LearningRate;
   /** Clip each variable's gradient to this L2 norm. */
   clipNorm?: number;
@@ -26,8 +30,11 @@ export interface CommonOptions {
 
 export const COMMON_KEYS = ['learningRate', 'clipNorm', 'clipValue', 'globalClipNorm', 'weightDecay'];
 
+/** A variable and its gradient, for `applyGradients`. */
 export interface GradientPair {
+  /** The variable to update (a float tensor, updated in place). */
   variable: Tensor;
+  /** Its gradient, of the variable's shape; null or undefined skips the variable. */
   grad: Tensor | null | undefined;
 }
 
@@ -50,7 +57,13 @@ export abstract class Optimizer {
   protected readonly common: Required<Pick<CommonOptions, 'weightDecay'>> & Omit<CommonOptions, 'learningRate' | 'weightDecay'>;
   private readonly slots = new Map<Tensor, Tensor[]>();
 
-  protected constructor(readonly name: string, options: CommonOptions & Record<string, unknown>, ownKeys: readonly string[], defaultLearningRate: number) {
+  protected constructor(
+    /** The optimizer's Keras name ('sgd', 'adam', ...), used in messages and configs. */
+    readonly name: string,
+    options: CommonOptions & Record<string, unknown>,
+    ownKeys: readonly string[],
+    defaultLearningRate: number,
+  ) {
     checkKeys(name, options, [...COMMON_KEYS, ...ownKeys]);
     this.lr = checkLearningRate(name, options.learningRate ?? defaultLearningRate);
     const set = (['clipNorm', 'clipValue', 'globalClipNorm'] as const).filter((k) => options[k] !== undefined);
@@ -95,7 +108,18 @@ export abstract class Optimizer {
     return resolveLearningRate(this.name, this.learningRate, this.iterations);
   }
 
-  /** Minimizes a scalar loss: computes its gradients with respect to `varList` (default: every variable it uses), applies them, returns the loss. */
+  /**
+   * Minimizes a scalar loss: computes its gradients with respect to `varList` (default: every
+   * variable it uses), applies them, returns the loss. `.grad` is left alone.
+   * @throws ValueError when `loss` does not return a one-element tensor or uses no variable.
+   * @example
+   * ```ts
+   * const w = st.variable(st.tensor([5]));
+   * const opt = st.optimizers.sgd({ learningRate: 0.1 });
+   * for (let i = 0; i < 50; i++) opt.minimize(() => w.sub(2).square().sum(), [w]);
+   * console.log(w.item()); // close to 2
+   * ```
+   */
   minimize(loss: () => Tensor, varList?: readonly Tensor[]): Tensor {
     const value = loss();
     if (!(value instanceof Tensor) || value.size !== 1) {
@@ -109,7 +133,11 @@ export abstract class Optimizer {
     return value;
   }
 
-  /** One update from given gradients; pairs with a null gradient are skipped, as in Keras. */
+  /**
+   * One update from given gradients (Keras's apply_gradients); pairs with a null gradient are
+   * skipped. Variables are updated in place; the iteration count goes up by one.
+   * @throws ValueError for a non-floating variable; ShapeError for a gradient of another shape.
+   */
   applyGradients(pairs: readonly GradientPair[]): void {
     const live = pairs.filter((p) => p.grad !== null && p.grad !== undefined) as { variable: Tensor; grad: Tensor }[];
     for (const { variable, grad } of live) {

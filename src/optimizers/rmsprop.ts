@@ -4,9 +4,13 @@ import type { Tensor } from '../tensor/tensor.js';
 import { Optimizer, zeroSlots, type CommonOptions, type RuleResult } from './optimizer.js';
 
 export interface RmspropOptions extends CommonOptions {
+  /** The decay of the running average of squared gradients. Default 0.9. */
   rho?: number;
+  /** Momentum applied to the steps. Default 0 (none). */
   momentum?: number;
+  /** Added inside the square root. Default 1e-7. */
   epsilon?: number;
+  /** Divide by the estimated variance of the gradient instead of its second moment. Default false. */
   centered?: boolean;
 }
 
@@ -16,9 +20,13 @@ export interface RmspropOptions extends CommonOptions {
  * under the root; with momentum, m = momentum*m + step and w -= m.
  */
 export class RMSprop extends Optimizer {
+  /** The decay of the running average of squared gradients. */
   readonly rho: number;
+  /** Momentum applied to the steps. */
   readonly momentum: number;
+  /** Added inside the square root. */
   readonly epsilon: number;
+  /** Whether the running mean of the gradient is subtracted. */
   readonly centered: boolean;
 
   constructor(options: RmspropOptions = {}) {

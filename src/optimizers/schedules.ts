@@ -5,12 +5,23 @@ import { checkKeys } from '../core/options.js';
 // the update (0 for the first one). A plain `(step) => number` works anywhere a schedule does;
 // the named ones also carry their config so an optimizer's getConfig can describe them.
 
+/**
+ * A learning-rate schedule: a function of the optimizer's step count (0 before the first update)
+ * that also carries its class name and config, so an optimizer's config can describe it.
+ */
 export interface Schedule {
+  /** The learning rate for an update at `step`. */
   (step: number): number;
+  /** Keras's class name ('ExponentialDecay', 'CosineDecay', 'PiecewiseConstant'). */
   readonly className: string;
+  /** The options the schedule was made with. */
   readonly config: Record<string, unknown>;
 }
 
+/**
+ * What an optimizer's `learningRate` takes: a number, a schedule from `st.schedules`, or any
+ * function of the step count.
+ */
 export type LearningRate = number | Schedule | ((step: number) => number);
 
 function positive(op: string, name: string, v: unknown): number {
@@ -22,10 +33,15 @@ function schedule(className: string, config: Record<string, unknown>, f: (step: 
   return Object.assign((step: number) => f(step), { className, config });
 }
 
+/** Options of `st.schedules.exponentialDecay`. */
 export interface ExponentialDecayOptions {
+  /** The rate at step 0 (> 0). */
   initialLearningRate: number;
+  /** The number of steps over which the rate is multiplied by decayRate once (> 0). */
   decaySteps: number;
+  /** The factor per decaySteps steps (> 0). */
   decayRate: number;
+  /** Decay in whole steps of decaySteps instead of continuously. Default false. */
   staircase?: boolean;
 }
 
@@ -42,11 +58,17 @@ export function exponentialDecay(options: ExponentialDecayOptions): Schedule {
   });
 }
 
+/** Options of `st.schedules.cosineDecay`. */
 export interface CosineDecayOptions {
+  /** The rate at step 0 (>= 0): the start of the warm-up, or the peak without one. */
   initialLearningRate: number;
+  /** The length of the cosine, after any warm-up (> 0). */
   decaySteps: number;
+  /** The final rate as a fraction of the peak. Default 0. */
   alpha?: number;
+  /** The peak the warm-up climbs to; default: no warm-up. */
   warmupTarget?: number;
+  /** The warm-up's length in steps. Default 0. */
   warmupSteps?: number;
 }
 
@@ -69,8 +91,11 @@ export function cosineDecay(options: CosineDecayOptions): Schedule {
   });
 }
 
+/** Options of `st.schedules.piecewiseConstant`. */
 export interface PiecewiseConstantOptions {
+  /** The steps where the rate changes, ascending. */
   boundaries: number[];
+  /** The rates, one more than the boundaries. */
   values: number[];
 }
 
@@ -96,4 +121,16 @@ export function resolveLearningRate(op: string, lr: LearningRate, step: number):
   return value;
 }
 
-export const schedules = { exponentialDecay, cosineDecay, piecewiseConstant };
+/**
+ * `st.optimizers`' learning-rate schedules (`st.schedules.*`): functions of the optimizer's step
+ * count, passed as `learningRate` (Keras's `keras.optimizers.schedules`).
+ * @namespace
+ */
+export const schedules = {
+  /** Exponential decay of the learning rate (Keras's ExponentialDecay). */
+  exponentialDecay,
+  /** Cosine decay, with an optional linear warm-up (Keras's CosineDecay). */
+  cosineDecay,
+  /** A constant rate per range of steps (Keras's PiecewiseConstantDecay). */
+  piecewiseConstant,
+};

@@ -5,7 +5,9 @@ import type { Tensor } from '../tensor/tensor.js';
 import { Optimizer, zeroSlots, type CommonOptions, type RuleResult } from './optimizer.js';
 
 export interface SgdOptions extends CommonOptions {
+  /** Momentum, >= 0. Default 0 (plain gradient descent). */
   momentum?: number;
+  /** Use Nesterov momentum. Default false. */
   nesterov?: boolean;
 }
 
@@ -14,7 +16,9 @@ export interface SgdOptions extends CommonOptions {
  * w += m (nesterov: w += momentum*m - lr*g); without, w -= lr*g.
  */
 export class SGD extends Optimizer {
+  /** The momentum. */
   readonly momentum: number;
+  /** Whether the momentum is Nesterov's. */
   readonly nesterov: boolean;
 
   constructor(options: SgdOptions = {}) {

@@ -7,6 +7,7 @@ import { checkKeys } from '../core/options.js';
 import { checkShape, sizeOf } from '../core/shape.js';
 import { Tensor, type NestedArray } from './tensor.js';
 
+/** Values `st.tensor` accepts: a number or boolean, nested arrays, or a TypedArray. */
 export type TensorLike = NestedArray | TypedArray | readonly number[];
 
 /** The current backend, refusing a dtype it cannot store (float64 lives on the reference backend only). */
@@ -52,6 +53,18 @@ function flatten(values: NestedArray): { shape: number[]; flat: number[]; sawBoo
 /**
  * Creates a tensor from a number, nested arrays or a TypedArray. The dtype defaults to float32,
  * to bool for booleans and to int32 for an Int32Array or Uint8Array. `shape` reshapes flat values.
+ * The values are copied, so later changes to `values` do not reach the tensor.
+ * @throws ShapeError for ragged nested arrays, or a `shape` that does not hold the values.
+ * @throws DtypeError for an unknown dtype, a value int32 cannot hold, or float64 on a backend
+ * without it.
+ * @throws ValueError for values that are not numbers or booleans.
+ * @example
+ * ```ts
+ * const a = st.tensor([[1, 2], [3, 4]]);          // float32, shape [2, 2]
+ * const b = st.tensor([1, 2, 3, 4, 5, 6], [2, 3]); // reshaped flat values
+ * const c = st.tensor([0, 1, 1], undefined, 'int32');
+ * console.log(a.shape, b.dtype, c.arraySync());
+ * ```
  */
 export function tensor(values: TensorLike, shape?: readonly number[], dtype?: DType): Tensor {
   if (dtype !== undefined) assertDType('tensor', dtype);
@@ -89,6 +102,10 @@ export function tensor(values: TensorLike, shape?: readonly number[], dtype?: DT
   return new Tensor(backend.upload(isTypedArray(flat) ? flat : toTypedArray(flat, dt), dt), finalShape, dt, backend);
 }
 
+/**
+ * A tensor of `shape` filled with `value` (float32 unless `dtype` says otherwise).
+ * @throws ValueError for a bad shape; DtypeError when int32 cannot hold `value`.
+ */
 export function full(shape: readonly number[], value: number, dtype: DType = 'float32'): Tensor {
   return filled('full', shape, value, dtype);
 }
@@ -104,12 +121,19 @@ export function filled(op: string, shape: readonly number[], value: number, dtyp
   return new Tensor(backend.fill(s, dtype, dtype === 'bool' ? +(+value !== 0) : +value), s, dtype, backend);
 }
 
+/** A tensor of zeros (float32 by default). */
 export const zeros = (shape: readonly number[], dtype: DType = 'float32') => full(shape, 0, dtype);
+/** A tensor of ones (float32 by default). */
 export const ones = (shape: readonly number[], dtype: DType = 'float32') => full(shape, 1, dtype);
+/** Zeros with the shape and dtype of `t`. */
 export const zerosLike = (t: Tensor) => full(t.shape, 0, t.dtype);
+/** Ones with the shape and dtype of `t`. */
 export const onesLike = (t: Tensor) => full(t.shape, 1, t.dtype);
 
-/** Values from start (inclusive) to stop (exclusive); one argument means [0, n). int32 when all are integers. */
+/**
+ * Values from start (inclusive) to stop (exclusive); one argument means [0, n). int32 when all are integers.
+ * @throws ValueError when step is 0 or not finite.
+ */
 export function arange(start: number, stop?: number, step = 1, dtype?: DType): Tensor {
   if (stop === undefined) [start, stop] = [0, start];
   if (step === 0 || !Number.isFinite(step)) throw new ValueError(`arange: step must be a non-zero finite number; received ${step}`);
@@ -119,13 +143,17 @@ export function arange(start: number, stop?: number, step = 1, dtype?: DType): T
   return tensor(values, [n], dt);
 }
 
-/** `num` evenly spaced values from start to stop, both included. */
+/**
+ * `num` evenly spaced values from start to stop, both included.
+ * @throws ValueError when num is not a non-negative integer.
+ */
 export function linspace(start: number, stop: number, num: number): Tensor {
   if (!Number.isInteger(num) || num < 0) throw new ValueError(`linspace: num must be a non-negative integer; received ${num}`);
   const step = num > 1 ? (stop - start) / (num - 1) : 0;
   return tensor(Array.from({ length: num }, (_, i) => (i === num - 1 && num > 1 ? stop : start + i * step)), [num]);
 }
 
+/** The n x m identity matrix (ones on the diagonal, zeros elsewhere; m defaults to n). */
 export function eye(n: number, m = n, dtype: DType = 'float32'): Tensor {
   checkShape('eye', [n, m]);
   const values = new Float64Array(n * m);
@@ -133,17 +161,33 @@ export function eye(n: number, m = n, dtype: DType = 'float32'): Tensor {
   return tensor(values, [n, m], dtype);
 }
 
+/** Options of `st.randomNormal` and `st.truncatedNormal`. */
 export interface RandomNormalOptions {
+  /** The mean of the distribution. Default 0. */
   mean?: number;
+  /** The standard deviation (>= 0). Default 1. */
   stddev?: number;
+  /**
+   * A seed that fixes this call's values; without one the values come from the global stream
+   * (`st.setSeed`).
+   */
   seed?: number;
+  /** float32 (default) or float64. */
   dtype?: DType;
 }
 
+/** Options of `st.randomUniform`. */
 export interface RandomUniformOptions {
+  /** The lower bound (inclusive). Default 0. */
   min?: number;
+  /** The upper bound (exclusive). Default 1. */
   max?: number;
+  /**
+   * A seed that fixes this call's values; without one the values come from the global stream
+   * (`st.setSeed`).
+   */
   seed?: number;
+  /** float32 (default) or float64. */
   dtype?: DType;
 }
 
@@ -158,6 +202,11 @@ export function randomTensor(op: string, shape: readonly number[], dist: Distrib
   return new Tensor(backend.random(s, dtype, nextStream(sizeOf(s), seed), dist), s, dtype, backend);
 }
 
+/**
+ * Samples from a normal distribution; every backend draws the same values for the same seed
+ * (Philox counters, so results do not depend on the backend).
+ * @throws ValueError for a negative stddev, an unknown option or a non-floating dtype.
+ */
 export function randomNormal(shape: readonly number[], options: RandomNormalOptions = {}): Tensor {
   checkKeys('randomNormal', options, NORMAL_KEYS);
   const { mean = 0, stddev = 1, seed, dtype } = options;
@@ -165,6 +214,11 @@ export function randomNormal(shape: readonly number[], options: RandomNormalOpti
   return randomTensor('randomNormal', shape, { kind: 'normal', mean, stddev }, seed, dtype);
 }
 
+/**
+ * Samples from a normal distribution, redrawing values more than two standard deviations from the
+ * mean (TensorFlow's truncated_normal).
+ * @throws ValueError for a negative stddev, an unknown option or a non-floating dtype.
+ */
 export function truncatedNormal(shape: readonly number[], options: RandomNormalOptions = {}): Tensor {
   checkKeys('truncatedNormal', options, NORMAL_KEYS);
   const { mean = 0, stddev = 1, seed, dtype } = options;
@@ -172,6 +226,10 @@ export function truncatedNormal(shape: readonly number[], options: RandomNormalO
   return randomTensor('truncatedNormal', shape, { kind: 'truncatedNormal', mean, stddev }, seed, dtype);
 }
 
+/**
+ * Samples uniformly from [min, max).
+ * @throws ValueError when max < min, for an unknown option or a non-floating dtype.
+ */
 export function randomUniform(shape: readonly number[], options: RandomUniformOptions = {}): Tensor {
   checkKeys('randomUniform', options, UNIFORM_KEYS);
   const { min = 0, max = 1, seed, dtype } = options;

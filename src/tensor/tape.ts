@@ -25,7 +25,17 @@ export function withGradMode<T>(enabled: boolean, f: () => T): T {
   }
 }
 
-/** Runs `f` without recording any operation on the tape (PyTorch's torch.no_grad). */
+/**
+ * Runs `f` without recording any operation on the tape (PyTorch's torch.no_grad) and returns its
+ * result: tensors computed inside have no graph and do not require grad, so inference and hand
+ * written weight updates cost no tape memory. Grad mode is restored afterwards, even if `f` throws.
+ * @example
+ * ```ts
+ * const w = st.variable(st.ones([2]));
+ * const y = st.noGrad(() => w.mul(2));
+ * console.log(y.requiresGrad); // false
+ * ```
+ */
 export function noGrad<T>(f: () => T): T {
   return withGradMode(false, f);
 }

@@ -12,6 +12,10 @@ export interface GradNode {
   readonly attrs: unknown;
 }
 
+/**
+ * A number or boolean, or arrays of them nested to any depth: what `st.tensor` takes and
+ * `arraySync()` returns.
+ */
 export type NestedArray = number | boolean | NestedArray[];
 
 let nextId = 0;
@@ -21,18 +25,26 @@ let nextId = 0;
  * tensor. Methods for the ops (`x.add(y)`) are installed by src/tensor-methods.ts.
  */
 export class Tensor {
+  /** A number unique to this tensor in the process. */
   readonly id = nextId++;
+  /** The size of each axis; `[]` for a scalar. */
   readonly shape: readonly number[];
+  /** The element type: float32, int32, bool, or float64 (reference backend only). */
   readonly dtype: DType;
+  /** The backend that holds the storage; ops run on it. */
   readonly backend: Backend;
   /** True for variables and for results computed from them while the tape records. */
   requiresGrad = false;
   /** The accumulated gradient of a variable after `backward()`. */
   grad: Tensor | null = null;
-  /** The tape entry that produced this tensor; null for leaves. */
+  /**
+   * The tape entry that produced this tensor (PyTorch's grad_fn); null for leaves.
+   * @internal
+   */
   node: GradNode | null = null;
   private handle: DataHandle | null;
 
+  /** @internal Tensors come from st.tensor and the ops; this wraps storage a backend made. */
   constructor(handle: DataHandle, shape: readonly number[], dtype: DType, backend: Backend) {
     this.handle = handle;
     this.shape = shape;
@@ -41,14 +53,17 @@ export class Tensor {
     backend.retain?.(handle);
   }
 
+  /** The number of axes (0 for a scalar). */
   get rank(): number {
     return this.shape.length;
   }
 
+  /** The number of elements (1 for a scalar). */
   get size(): number {
     return sizeOf(this.shape);
   }
 
+  /** Whether `dispose()` released the storage; a disposed tensor cannot be read or used in ops. */
   get isDisposed(): boolean {
     return this.handle === null;
   }
@@ -66,6 +81,7 @@ export class Tensor {
     return this.backend.download(this.storage, this.dtype, this.size);
   }
 
+  /** The flat values like `dataSync()`, as a promise (for code written for tfjs). */
   async data(): Promise<TypedArray> {
     return this.dataSync();
   }
@@ -82,6 +98,7 @@ export class Tensor {
     return build(0, 0);
   }
 
+  /** The nested values like `arraySync()`, as a promise (for code written for tfjs). */
   async array(): Promise<NestedArray> {
     return this.arraySync();
   }
@@ -118,6 +135,7 @@ export class Tensor {
     this.grad = null;
   }
 
+  /** The values printed as nested rows (NumPy's style), with shape and dtype. */
   toString(): string {
     if (this.isDisposed) return `Tensor(disposed, shape=${fmtShape(this.shape)}, dtype=${this.dtype})`;
     return formatTensor(this.dataSync(), this.shape, this.dtype);

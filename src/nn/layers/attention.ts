@@ -17,7 +17,9 @@ import { formatShape, isSymbolic, type Shape, type SymbolicTensor } from '../sym
 import { Dropout } from './core.js';
 import { positiveInt, weightConfig } from './dense.js';
 
+/** Options of `st.layers.multiHeadAttention`. */
 export interface MultiHeadAttentionArgs extends LayerArgs {
+  /** The number of attention heads. */
   numHeads: number;
   /** Size of each head's query and key projection. */
   keyDim: number;
@@ -25,19 +27,25 @@ export interface MultiHeadAttentionArgs extends LayerArgs {
   valueDim?: number | null;
   /** Dropout rate on the attention probabilities (training only). */
   dropout?: number;
+  /** Whether the four projections have biases. Default true. */
   useBias?: boolean;
   /** The output's trailing shape; defaults to the query's last dimension. */
   outputShape?: number | readonly number[] | null;
   /** Only Keras's default (attention over axis 1 of [batch, time, features]) is supported. */
   attentionAxes?: number | readonly number[] | null;
+  /** How the projection kernels start. Default 'glorotUniform'. */
   kernelInitializer?: InitializerIdentifier;
+  /** How the biases start. Default 'zeros'. */
   biasInitializer?: InitializerIdentifier;
+  /** A penalty on the kernels added to the loss. Default none. */
   kernelRegularizer?: Regularizer | string | null;
+  /** A penalty on the biases added to the loss. Default none. */
   biasRegularizer?: Regularizer | string | null;
   /** Seed of the attention dropout (the global stream when absent). */
   seed?: number | null;
 }
 
+/** @inline */
 type AttentionInput = Tensor | SymbolicTensor | TensorInput;
 
 /** `mha.apply(query, options)`: the other inputs travel as options, as in Keras. */
@@ -75,14 +83,22 @@ const MASKED_SCORE = -1e9;
  * and an output projection [heads, valueDim, outputDim].
  */
 export class MultiHeadAttention extends Layer {
+  /** The class name that saved configs (model.json) store and `layers.deserialize` looks up. */
   static readonly className = 'MultiHeadAttention';
   override supportsMasking = true;
+  /** The number of heads. */
   readonly numHeads: number;
+  /** Each head's query and key size. */
   readonly keyDim: number;
+  /** Each head's value size. */
   readonly valueDim: number;
+  /** The dropout rate on the attention probabilities. */
   readonly dropout: number;
+  /** Whether the projections have biases. */
   readonly useBias: boolean;
+  /** The output's trailing shape, or null for the query's last dimension. */
   readonly outputShape: readonly number[] | null;
+  /** The dropout's seed, or null for the global stream. */
   readonly seed: number | null;
   private readonly args: MultiHeadAttentionArgs;
   private readonly dropoutLayer: Dropout | null;
@@ -157,9 +173,20 @@ export class MultiHeadAttention extends Layer {
     if (v[1] !== null && k[1] !== null && v[1] !== k[1]) throw new ShapeError(`${this.name}: key and value must have one time length; received key ${formatShape(k)} and value ${formatShape(v)}`);
   }
 
+  /** Records the attention on symbolic tensors, returning [output, scores]. */
   override apply(inputs: SymbolicTensor, options: AttentionCallOptions & { returnAttentionScores: true }): [SymbolicTensor, SymbolicTensor];
+  /** Computes the attention and returns [output, scores [batch, heads, Tq, Tv]]. */
   override apply(inputs: TensorInput, options: AttentionCallOptions & { returnAttentionScores: true }): [Tensor, Tensor];
+  /**
+   * Records the attention of `query` (the input) over value and key, given as options, for a
+   * functional model.
+   */
   override apply(inputs: SymbolicTensor | SymbolicTensor[], options?: AttentionCallOptions): SymbolicTensor;
+  /**
+   * Computes the attention of `query` (the input, [batch, Tq, features]) over value and key, given
+   * as options (self-attention when absent).
+   * @throws ShapeError for inputs not of rank 3, or feature sizes other than the layer was built for.
+   */
   override apply(inputs: TensorInput | Tensor[], options?: AttentionCallOptions): Tensor;
   override apply(inputs: TensorInput | AttentionInput[] | SymbolicTensor, options: AttentionCallOptions = {}): unknown {
     const { value, key, attentionMask, ...rest } = options;

@@ -8,7 +8,10 @@ import { cast } from '../../ops/elementwise.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { formatShape, type Shape } from '../symbolic.js';
 
-/** A window size, stride or rate of one axis: Keras takes an int or a 1-tuple. */
+/**
+ * A window size, stride or rate of one axis: Keras takes an int or a 1-tuple.
+ * @inline
+ */
 export type IntOne = number | readonly [number];
 
 /** Parses an IntOne option (positive integer). */
@@ -20,7 +23,10 @@ export function singleInt(layer: string, name: string, v: IntOne | undefined | n
   return value;
 }
 
-/** Both ways Keras writes per-side amounts for two axes: n, [h, w] or [[top, bottom], [left, right]]. */
+/**
+ * Both ways Keras writes per-side amounts for two axes: n, [h, w] or [[top, bottom], [left, right]].
+ * @inline
+ */
 export type SidePairs = number | readonly [number, number] | readonly [readonly [number, number], readonly [number, number]];
 
 /** Parses a SidePairs option into [[top, bottom], [left, right]] of non-negative integers. */

@@ -11,16 +11,25 @@ import { convOutputSize, type IntPair } from './conv.js';
 import { floatingLike, requireRank, window2d } from './conv-options.js';
 import { positiveInt, weightConfig, type KernelBiasArgs } from './dense.js';
 
+/** Options of `st.layers.conv2dTranspose`; the kernel and bias options are those of {@link DenseArgs}. */
 export interface Conv2dTransposeArgs extends LayerArgs, KernelBiasArgs {
+  /** The number of output channels. */
   filters: number;
+  /** The window's height and width. */
   kernelSize: IntPair;
+  /** The upsampling step. Default 1. */
   strides?: IntPair;
+  /** 'valid' (default) or 'same' (output = input · stride). */
   padding?: Padding;
   /** Extra rows/columns on the bottom/right of the output, each less than the stride (Keras). */
   outputPadding?: IntPair | null;
+  /** Spacing between the kernel's taps. Default 1. */
   dilationRate?: IntPair;
+  /** Applied to the output. Default: none (linear). */
   activation?: ActivationIdentifier;
+  /** Whether to add a bias per filter. Default true. */
   useBias?: boolean;
+  /** Only 'channelsLast' (NHWC). */
   dataFormat?: 'channelsLast';
 }
 
@@ -47,17 +56,28 @@ export function convTransposeOutputSize(n: number | null, k: number, s: number, 
  * Keras on TensorFlow, and every backend's fast kernel.
  */
 export class Conv2DTranspose extends Layer {
+  /** The class name that saved configs (model.json) store and `layers.deserialize` looks up. */
   static readonly className = 'Conv2DTranspose';
+  /** The number of output channels. */
   readonly filters: number;
+  /** The window's [height, width]. */
   readonly kernelSize: [number, number];
+  /** The upsampling step, [height, width]. */
   readonly strides: [number, number];
+  /** The spacing between kernel taps. */
   readonly dilationRate: [number, number];
+  /** 'valid' or 'same'. */
   readonly padding: Padding;
+  /** Extra output rows and columns, or null. */
   readonly outputPadding: [number, number] | null;
+  /** The activation applied to the output. */
   readonly activation: Activation;
+  /** Whether the layer has a bias. */
   readonly useBias: boolean;
   private readonly args: Conv2dTransposeArgs;
+  /** The kernel, [kh, kw, filters, inChannels] (Keras's layout); null until built. */
   kernel: Tensor | null = null;
+  /** The bias, [filters]; null until built or without a bias. */
   bias: Tensor | null = null;
 
   constructor(args: Conv2dTransposeArgs) {

@@ -11,16 +11,32 @@ import { formatShape, type Shape } from '../symbolic.js';
 import { checkStridesWithDilation, requireRank, window2d } from './conv-options.js';
 import { positiveInt, weightConfig, type KernelBiasArgs } from './dense.js';
 
+/**
+ * One integer for both spatial axes, or [height, width].
+ * @inline
+ */
 export type IntPair = number | readonly [number, number];
 
+/** Options of `st.layers.conv2d`; the kernel and bias options are those of {@link DenseArgs}. */
 export interface Conv2dArgs extends LayerArgs, KernelBiasArgs {
+  /** The number of output channels (a positive integer). */
   filters: number;
+  /** The window's height and width. */
   kernelSize: IntPair;
+  /** The step between windows. Default 1. */
   strides?: IntPair;
+  /** 'valid' (default) or 'same'. */
   padding?: Padding;
+  /**
+   * Spacing between the kernel's taps (atrous convolution). Default 1; strides and dilation cannot
+   * both exceed 1.
+   */
   dilationRate?: IntPair;
+  /** Applied to the output. Default: none (linear). */
   activation?: ActivationIdentifier;
+  /** Whether to add a bias per filter. Default true. */
   useBias?: boolean;
+  /** Only 'channelsLast' (NHWC), Keras's default. */
   dataFormat?: 'channelsLast';
 }
 
@@ -39,16 +55,26 @@ export function convOutputSize(n: number | null, k: number, s: number, d: number
  * or linear activation it runs as one fused kernel (st.fused.conv2d) where the backend has it.
  */
 export class Conv2D extends Layer {
+  /** The class name that saved configs (model.json) store and `layers.deserialize` looks up. */
   static readonly className = 'Conv2D';
+  /** The number of output channels. */
   readonly filters: number;
+  /** The window's [height, width]. */
   readonly kernelSize: [number, number];
+  /** The step between windows, [height, width]. */
   readonly strides: [number, number];
+  /** The spacing between kernel taps, [height, width]. */
   readonly dilationRate: [number, number];
+  /** 'valid' or 'same'. */
   readonly padding: Padding;
+  /** The activation applied to the output. */
   readonly activation: Activation;
+  /** Whether the layer has a bias. */
   readonly useBias: boolean;
   private readonly args: Conv2dArgs;
+  /** The kernel variable, [kh, kw, inChannels, filters]; null until built. */
   kernel: Tensor | null = null;
+  /** The bias variable, [filters]; null until built or without a bias. */
   bias: Tensor | null = null;
 
   constructor(args: Conv2dArgs) {

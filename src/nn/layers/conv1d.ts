@@ -13,17 +13,29 @@ import { convOutputSize } from './conv.js';
 import { checkStridesWithDilation, floatingLike, requireRank, singleInt, windowTooLarge, type IntOne } from './conv-options.js';
 import { positiveInt, weightConfig, type KernelBiasArgs } from './dense.js';
 
+/**
+ * 'valid', 'same', or 'causal' (pads only the start, so output step t sees inputs up to t).
+ * @inline
+ */
 export type Conv1dPadding = 'valid' | 'same' | 'causal';
 
+/** Options of `st.layers.conv1d`; the kernel and bias options are those of {@link DenseArgs}. */
 export interface Conv1dArgs extends LayerArgs, KernelBiasArgs {
+  /** The number of output channels. */
   filters: number;
+  /** The window length in steps. */
   kernelSize: IntOne;
+  /** The step between windows. Default 1. */
   strides?: IntOne;
   /** 'causal' pads (kernelSize - 1) * dilationRate steps on the left only: output t sees inputs <= t. */
   padding?: Conv1dPadding;
+  /** Spacing between the kernel's taps. Default 1. */
   dilationRate?: IntOne;
+  /** Applied to the output. Default: none (linear). */
   activation?: ActivationIdentifier;
+  /** Whether to add a bias per filter. Default true. */
   useBias?: boolean;
+  /** Only 'channelsLast' ([batch, steps, channels]). */
   dataFormat?: 'channelsLast';
 }
 
@@ -42,16 +54,26 @@ export function conv1dOutputLength(n: number | null, k: number, s: number, d: nu
  * fast (and fused bias + ReLU) convolution serves it; 'causal' is a left pad then 'valid'.
  */
 export class Conv1D extends Layer {
+  /** The class name that saved configs (model.json) store and `layers.deserialize` looks up. */
   static readonly className = 'Conv1D';
+  /** The number of output channels. */
   readonly filters: number;
+  /** The window length. */
   readonly kernelSize: number;
+  /** The step between windows. */
   readonly strides: number;
+  /** The spacing between kernel taps. */
   readonly dilationRate: number;
+  /** 'valid', 'same' or 'causal'. */
   readonly padding: Conv1dPadding;
+  /** The activation applied to the output. */
   readonly activation: Activation;
+  /** Whether the layer has a bias. */
   readonly useBias: boolean;
   private readonly args: Conv1dArgs;
+  /** The kernel, [kernelSize, inChannels, filters]; null until built. */
   kernel: Tensor | null = null;
+  /** The bias, [filters]; null until built or without a bias. */
   bias: Tensor | null = null;
 
   constructor(args: Conv1dArgs) {

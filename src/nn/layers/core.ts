@@ -11,14 +11,18 @@ import { registerLayer } from '../registry.js';
 import { formatShape, type Shape } from '../symbolic.js';
 import { weightConfig } from './dense.js';
 
+/** Options of `st.layers.activation`. */
 export interface ActivationArgs extends LayerArgs {
+  /** The activation: a name ('relu', 'softmax', 'gelu', ...; see `st.activations`) or a function. */
   activation: ActivationIdentifier;
 }
 
 /** Applies an activation function by name (relu, softmax, gelu, ...) or a function. */
 export class ActivationLayer extends Layer {
+  /** The class name that saved configs (model.json) store and `layers.deserialize` looks up. */
   static readonly className = 'Activation';
   override supportsMasking = true;
+  /** The activation applied. */
   readonly activation: Activation;
   constructor(args: ActivationArgs) {
     super(args as ActivationArgs & Record<string, unknown>, ['activation']);
@@ -33,10 +37,16 @@ export class ActivationLayer extends Layer {
   }
 }
 
+/** Options of `st.layers.dropout`. */
 export interface DropoutArgs extends LayerArgs {
+  /** The fraction of values to zero while training, in [0, 1). */
   rate: number;
   /** Shape of the random mask, broadcast over x (null entries take x's size), as Keras's noise_shape. */
   noiseShape?: readonly (number | null)[] | null;
+  /**
+   * A seed that makes the masks reproducible for a new layer (each call then draws the next mask);
+   * default: the global stream (`st.setSeed`).
+   */
   seed?: number | null;
 }
 
@@ -46,10 +56,14 @@ export interface DropoutArgs extends LayerArgs {
  * (st.setSeed) unless given its own seed.
  */
 export class Dropout extends Layer {
+  /** The class name that saved configs (model.json) store and `layers.deserialize` looks up. */
   static readonly className = 'Dropout';
   override supportsMasking = true;
+  /** The fraction of values zeroed while training. */
   readonly rate: number;
+  /** The shape of the random mask, or null for the input's own shape. */
   readonly noiseShape: readonly (number | null)[] | null;
+  /** The layer's own seed, or null for the global stream. */
   readonly seed: number | null;
   private calls = 0;
   constructor(args: DropoutArgs) {
@@ -82,6 +96,7 @@ export class Dropout extends Layer {
 
 /** Keeps the batch axis and flattens the rest: [N, H, W, C] → [N, H·W·C] (row-major, channels last). */
 export class Flatten extends Layer {
+  /** The class name that saved configs (model.json) store and `layers.deserialize` looks up. */
   static readonly className = 'Flatten';
   constructor(args: LayerArgs & { dataFormat?: 'channelsLast' } = {}) {
     super(args as LayerArgs & Record<string, unknown>, ['dataFormat']);
@@ -105,8 +120,14 @@ export interface ReshapeArgs extends LayerArgs {
   targetShape: readonly number[];
 }
 
+/**
+ * Reshapes each sample to `targetShape`, keeping the batch axis (Keras's Reshape).
+ * @throws ShapeError at call time when a sample's size does not fit targetShape.
+ */
 export class Reshape extends Layer {
+  /** The class name that saved configs (model.json) store and `layers.deserialize` looks up. */
   static readonly className = 'Reshape';
+  /** The shape of one sample after reshaping (one entry may be -1). */
   readonly targetShape: readonly number[];
   constructor(args: ReshapeArgs) {
     super(args as ReshapeArgs & Record<string, unknown>, ['targetShape']);

@@ -13,9 +13,13 @@ import type { Shape } from '../symbolic.js';
 import { getInitializer } from '../initializers.js';
 import { getRegularizer } from '../regularizers.js';
 
+/** Options of `st.layers.dense`. */
 export interface DenseArgs extends LayerArgs, KernelBiasArgs {
+  /** The number of outputs (a positive integer): the size of the last axis of the output. */
   units: number;
+  /** Applied to the output: a name ('relu', 'softmax', ...) or a function. Default: none (linear). */
   activation?: ActivationIdentifier;
+  /** Whether to add a bias vector. Default true. */
   useBias?: boolean;
 }
 
@@ -30,9 +34,13 @@ export function positiveInt(layer: string, name: string, v: unknown): number {
 
 /** The weight options of layers with a kernel and a bias (dense and the convolutions). */
 export interface KernelBiasArgs {
+  /** How the kernel starts. Default 'glorotUniform'. */
   kernelInitializer?: InitializerIdentifier;
+  /** How the bias starts. Default 'zeros'. */
   biasInitializer?: InitializerIdentifier;
+  /** A penalty on the kernel added to the loss (`st.regularizers.l2()`, 'l2', ...). Default none. */
   kernelRegularizer?: Regularizer | string | null;
+  /** A penalty on the bias added to the loss. Default none. */
   biasRegularizer?: Regularizer | string | null;
 }
 
@@ -52,13 +60,19 @@ export const weightConfig = {
 
 /** A fully connected layer: activation(x · kernel + bias) over the last axis, kernel [inputDim, units]. */
 export class Dense extends Layer {
+  /** The class name that saved configs (model.json) store and `layers.deserialize` looks up. */
   static readonly className = 'Dense';
   override supportsMasking = true;
+  /** The number of outputs. */
   readonly units: number;
+  /** The activation applied to the output. */
   readonly activation: Activation;
+  /** Whether the layer has a bias. */
   readonly useBias: boolean;
   private readonly args: DenseArgs;
+  /** The kernel variable, [inputDim, units]; null until built. */
   kernel: Tensor | null = null;
+  /** The bias variable, [units]; null until built or without a bias. */
   bias: Tensor | null = null;
 
   constructor(args: DenseArgs) {

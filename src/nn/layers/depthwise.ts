@@ -15,26 +15,43 @@ import { checkStridesWithDilation, floatingLike, requireRank, window2d, windowTo
 import { positiveInt, weightConfig } from './dense.js';
 
 /** Options shared by depthwise and separable convolutions. */
-interface DepthwiseCommonArgs extends LayerArgs {
+export interface DepthwiseCommonArgs extends LayerArgs {
+  /** The window's height and width. */
   kernelSize: IntPair;
+  /** The step between windows. Default 1. */
   strides?: IntPair;
+  /** 'valid' (default) or 'same'. */
   padding?: Padding;
+  /** Filters per input channel. Default 1. */
   depthMultiplier?: number;
+  /** Spacing between the kernel's taps. Default 1. */
   dilationRate?: IntPair;
+  /** Applied to the output. Default: none (linear). */
   activation?: ActivationIdentifier;
+  /** Whether to add a bias. Default true. */
   useBias?: boolean;
+  /** Only 'channelsLast' (NHWC). */
   dataFormat?: 'channelsLast';
+  /** How the depthwise kernel starts. Default 'glorotUniform'. */
   depthwiseInitializer?: InitializerIdentifier;
+  /** How the bias starts. Default 'zeros'. */
   biasInitializer?: InitializerIdentifier;
+  /** A penalty on the depthwise kernel added to the loss. Default none. */
   depthwiseRegularizer?: Regularizer | string | null;
+  /** A penalty on the bias added to the loss. Default none. */
   biasRegularizer?: Regularizer | string | null;
 }
 
+/** Options of `st.layers.depthwiseConv2d`. */
 export type DepthwiseConv2dArgs = DepthwiseCommonArgs;
 
+/** Options of `st.layers.separableConv2d`. */
 export interface SeparableConv2dArgs extends DepthwiseCommonArgs {
+  /** The number of output channels of the pointwise (1x1) stage. */
   filters: number;
+  /** How the pointwise kernel starts. Default 'glorotUniform'. */
   pointwiseInitializer?: InitializerIdentifier;
+  /** A penalty on the pointwise kernel added to the loss. Default none. */
   pointwiseRegularizer?: Regularizer | string | null;
 }
 
@@ -44,12 +61,19 @@ const LAYOUT = '[batch, height, width, channels]';
 
 /** The depthwise stage both layers share: options, the depthwise kernel, geometry and config. */
 abstract class DepthwiseBase extends Layer {
+  /** The window's [height, width]. */
   readonly kernelSize: [number, number];
+  /** The step between windows. */
   readonly strides: [number, number];
+  /** The spacing between kernel taps. */
   readonly dilationRate: [number, number];
+  /** 'valid' or 'same'. */
   readonly padding: Padding;
+  /** Filters per input channel. */
   readonly depthMultiplier: number;
+  /** The activation applied to the output. */
   readonly activation: Activation;
+  /** Whether the layer has a bias. */
   readonly useBias: boolean;
   protected readonly commonArgs: DepthwiseCommonArgs;
 
@@ -112,8 +136,11 @@ abstract class DepthwiseBase extends Layer {
  * (channel c*dm + m), bias [in * depthMultiplier]. See Note [Depthwise convolution] in ops/depthwise-conv.ts.
  */
 export class DepthwiseConv2D extends DepthwiseBase {
+  /** The class name that saved configs (model.json) store and `layers.deserialize` looks up. */
   static readonly className = 'DepthwiseConv2D';
+  /** The depthwise kernel, [kh, kw, inChannels, depthMultiplier]; null until built. */
   kernel: Tensor | null = null;
+  /** The bias, [inChannels · depthMultiplier]; null until built or without a bias. */
   bias: Tensor | null = null;
 
   constructor(args: DepthwiseConv2dArgs) {
@@ -143,11 +170,16 @@ export class DepthwiseConv2D extends DepthwiseBase {
  * [kh, kw, in, dm], pointwise_kernel [1, 1, in * dm, filters], bias [filters].
  */
 export class SeparableConv2D extends DepthwiseBase {
+  /** The class name that saved configs (model.json) store and `layers.deserialize` looks up. */
   static readonly className = 'SeparableConv2D';
+  /** The number of output channels. */
   readonly filters: number;
   private readonly args: SeparableConv2dArgs;
+  /** The depthwise kernel, [kh, kw, inChannels, depthMultiplier]; null until built. */
   depthwiseKernel: Tensor | null = null;
+  /** The pointwise kernel, [1, 1, inChannels · depthMultiplier, filters]; null until built. */
   pointwiseKernel: Tensor | null = null;
+  /** The bias, [filters]; null until built or without a bias. */
   bias: Tensor | null = null;
 
   constructor(args: SeparableConv2dArgs) {
@@ -180,6 +212,7 @@ export class SeparableConv2D extends DepthwiseBase {
     return this.outputShape(inputShape, () => this.filters);
   }
 
+  /** The layer's options, as its factory accepts them (Keras's get_config). */
   override getConfig(): Record<string, unknown> {
     return {
       ...super.getConfig(), filters: this.filters,

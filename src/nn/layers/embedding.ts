@@ -10,12 +10,15 @@ import type { Regularizer } from '../regularizers.js';
 import type { Shape } from '../symbolic.js';
 import { positiveInt, weightConfig } from './dense.js';
 
+/** Options of `st.layers.embedding`. */
 export interface EmbeddingArgs extends LayerArgs {
   /** The vocabulary size: indices must lie in [0, inputDim). */
   inputDim: number;
+  /** The size of each vector. */
   outputDim: number;
   /** Keras's default 'uniform' is RandomUniform(-0.05, 0.05). */
   embeddingsInitializer?: InitializerIdentifier;
+  /** A penalty on the table added to the loss. Default none. */
   embeddingsRegularizer?: Regularizer | string | null;
   /** Index 0 is padding: the output carries the mask `input != 0` (Note [Masks]). */
   maskZero?: boolean;
@@ -31,12 +34,18 @@ const EMBEDDING_KEYS = ['inputDim', 'outputDim', 'embeddingsInitializer', 'embed
  * Float inputs are truncated to int32, as Keras casts them.
  */
 export class Embedding extends Layer {
+  /** The class name that saved configs (model.json) store and `layers.deserialize` looks up. */
   static readonly className = 'Embedding';
+  /** The vocabulary size. */
   readonly inputDim: number;
+  /** The size of each vector. */
   readonly outputDim: number;
+  /** Whether index 0 is padding (masked). */
   readonly maskZero: boolean;
+  /** Keras 2's fixed sequence length, or null. */
   readonly inputLength: number | null;
   private readonly args: EmbeddingArgs;
+  /** The table, [inputDim, outputDim]; null until built. */
   embeddings: Tensor | null = null;
   private readonly initializer: InitializerIdentifier;
 

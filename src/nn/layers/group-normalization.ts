@@ -13,6 +13,7 @@ import { Normalization, type CommonNormArgs } from './normalization.js';
 import { registerLayer } from '../registry.js';
 import { formatShape, type Shape } from '../symbolic.js';
 
+/** Options of `st.layers.groupNormalization`. */
 export interface GroupNormalizationArgs extends CommonNormArgs {
   /** Number of channel groups (default 32); it must divide the channels. -1 means one group per channel (instance normalization). */
   groups?: number;
@@ -29,9 +30,12 @@ const GROUP_KEYS = ['groups', 'axis'];
  * normalizes each sample over everything, like layer normalization over all its axes.
  */
 export class GroupNormalization extends Normalization {
+  /** The class name that saved configs (model.json) store and `layers.deserialize` looks up. */
   static readonly className = 'GroupNormalization';
   override supportsMasking = true;
+  /** The number of channel groups (-1: one per channel). */
   readonly groups: number;
+  /** The channels axis. */
   readonly axis: number;
 
   constructor(args: GroupNormalizationArgs = {}) {
@@ -89,6 +93,7 @@ export class GroupNormalization extends Normalization {
   }
 }
 
+/** Options of `st.layers.unitNormalization`. */
 export interface UnitNormalizationArgs extends LayerArgs {
   /** The axis or axes whose L2 norm becomes 1 (default -1). */
   axis?: number | readonly number[];
@@ -99,8 +104,10 @@ export interface UnitNormalizationArgs extends LayerArgs {
  * (the epsilon bounds the squared norm, so an all-zero vector stays zero).
  */
 export class UnitNormalization extends Layer {
+  /** The class name that saved configs (model.json) store and `layers.deserialize` looks up. */
   static readonly className = 'UnitNormalization';
   override supportsMasking = true;
+  /** The axis or axes each vector spans. */
   readonly axis: number | readonly number[];
 
   constructor(args: UnitNormalizationArgs = {}) {

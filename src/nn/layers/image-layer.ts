@@ -13,7 +13,10 @@ import { FILL_MODES, INTERPOLATIONS, type FillMode, type Interpolation, type Sam
 import { Layer, singleShape, type LayerArgs } from '../layer.js';
 import { formatShape, type Shape } from '../symbolic.js';
 
-/** A range of a random factor: a bound b meaning [-b, b] (or what the layer says), or [lo, hi]. */
+/**
+ * A range of a random factor: a bound b meaning [-b, b] (or what the layer says), or [lo, hi].
+ * @inline
+ */
 export type Factor = number | readonly [number, number];
 
 /** Checks a layer's random factor and returns [lower, upper] (a number b gives symmetric(b)). */
@@ -94,6 +97,7 @@ export abstract class ImageLayer extends Layer {
  * (Dropout's rule).
  */
 export abstract class RandomImageLayer extends ImageLayer {
+  /** The layer's seed, or null for the global stream. */
   readonly seed: number | null;
   private calls = 0;
 

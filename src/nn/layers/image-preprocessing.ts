@@ -15,8 +15,11 @@ import type { Shape } from '../symbolic.js';
 import { ImageLayer, positiveInteger } from './image-layer.js';
 import { resizeToFit } from './random-geometric.js';
 
+/** Options of `st.layers.centerCrop`. */
 export interface CenterCropArgs extends LayerArgs {
+  /** The output height in pixels. */
   height: number;
+  /** The output width in pixels. */
   width: number;
 }
 
@@ -26,8 +29,11 @@ export interface CenterCropArgs extends LayerArgs {
  * resized to fit as Keras does: its largest centred window of the target aspect ratio, resized.
  */
 export class CenterCrop extends ImageLayer {
+  /** The class name that saved configs (model.json) store and `layers.deserialize` looks up. */
   static readonly className = 'CenterCrop';
+  /** The output height. */
   readonly height: number;
+  /** The output width. */
   readonly width: number;
 
   constructor(args: CenterCropArgs) {
@@ -55,6 +61,7 @@ export class CenterCrop extends ImageLayer {
   }
 }
 
+/** Options of `st.layers.rescaling`. */
 export interface RescalingArgs extends LayerArgs {
   /** Multiplies the inputs: a number, or one per channel (last axis). */
   scale: number | readonly number[];
@@ -67,8 +74,11 @@ const isNumberOrList = (v: unknown): v is number | number[] =>
 
 /** x · scale + offset in the layer's dtype, e.g. rescaling({scale: 1 / 255}) for 8-bit images. */
 export class Rescaling extends Layer {
+  /** The class name that saved configs (model.json) store and `layers.deserialize` looks up. */
   static readonly className = 'Rescaling';
+  /** The factor, or one per channel. */
   readonly scale: number | readonly number[];
+  /** The offset, or one per channel. */
   readonly offset: number | readonly number[];
 
   constructor(args: RescalingArgs) {
@@ -95,8 +105,11 @@ export class Rescaling extends Layer {
   }
 }
 
+/** Options of `st.layers.resizing`. */
 export interface ResizingArgs extends LayerArgs {
+  /** The output height in pixels. */
   height: number;
+  /** The output width in pixels. */
   width: number;
   /** 'bilinear' (default) or 'nearest', both with TF's half-pixel centres and no antialiasing. */
   interpolation?: Interpolation;
@@ -106,10 +119,15 @@ export interface ResizingArgs extends LayerArgs {
 
 /** Resizes images to height x width (Keras 3's Resizing, TF's resize semantics). */
 export class Resizing extends ImageLayer {
+  /** The class name that saved configs (model.json) store and `layers.deserialize` looks up. */
   static readonly className = 'Resizing';
+  /** The output height. */
   readonly height: number;
+  /** The output width. */
   readonly width: number;
+  /** 'bilinear' or 'nearest'. */
   readonly interpolation: Interpolation;
+  /** Whether the largest centred window of the target aspect ratio is cut before resizing. */
   readonly cropToAspectRatio: boolean;
 
   constructor(args: ResizingArgs) {

@@ -50,41 +50,57 @@ abstract class ElementwiseMerge extends Layer {
   }
 }
 
+/** The layer `st.layers.add` makes: the elementwise sum of its inputs. */
 export class Add extends ElementwiseMerge {
+  /** The class name that saved configs (model.json) store and `layers.deserialize` looks up. */
   static readonly className = 'Add';
   protected combine(xs: Tensor[]): Tensor { return xs.reduce((a, b) => add(a, b)); }
 }
+/** The layer `st.layers.subtract` makes: the first input minus the second. */
 export class Subtract extends ElementwiseMerge {
+  /** The class name that saved configs (model.json) store and `layers.deserialize` looks up. */
   static readonly className = 'Subtract';
   protected combine(xs: Tensor[]): Tensor {
     if (xs.length !== 2) throw new ValueError(`${this.name}: expects exactly 2 inputs; received ${xs.length}`);
     return sub(xs[0], xs[1]);
   }
 }
+/** The layer `st.layers.multiply` makes: the elementwise product of its inputs. */
 export class Multiply extends ElementwiseMerge {
+  /** The class name that saved configs (model.json) store and `layers.deserialize` looks up. */
   static readonly className = 'Multiply';
   protected combine(xs: Tensor[]): Tensor { return xs.reduce((a, b) => mul(a, b)); }
 }
+/** The layer `st.layers.average` makes: the elementwise mean of its inputs. */
 export class Average extends ElementwiseMerge {
+  /** The class name that saved configs (model.json) store and `layers.deserialize` looks up. */
   static readonly className = 'Average';
   protected combine(xs: Tensor[]): Tensor { return div(xs.reduce((a, b) => add(a, b)), xs.length); }
 }
+/** The layer `st.layers.maximum` makes: the elementwise maximum of its inputs. */
 export class Maximum extends ElementwiseMerge {
+  /** The class name that saved configs (model.json) store and `layers.deserialize` looks up. */
   static readonly className = 'Maximum';
   protected combine(xs: Tensor[]): Tensor { return xs.reduce((a, b) => maximum(a, b)); }
 }
+/** The layer `st.layers.minimum` makes: the elementwise minimum of its inputs. */
 export class Minimum extends ElementwiseMerge {
+  /** The class name that saved configs (model.json) store and `layers.deserialize` looks up. */
   static readonly className = 'Minimum';
   protected combine(xs: Tensor[]): Tensor { return xs.reduce((a, b) => minimum(a, b)); }
 }
 
+/** Options of `st.layers.concatenate`. */
 export interface ConcatenateArgs extends LayerArgs {
+  /** The axis to join along (not the batch axis). Default -1. */
   axis?: number;
 }
 
 /** Joins inputs along `axis` (the last by default); all other sizes must agree. */
 export class Concatenate extends Layer {
+  /** The class name that saved configs (model.json) store and `layers.deserialize` looks up. */
   static readonly className = 'Concatenate';
+  /** The axis inputs are joined along. */
   readonly axis: number;
   constructor(args: ConcatenateArgs = {}) {
     super(args as ConcatenateArgs & Record<string, unknown>, ['axis']);

@@ -12,13 +12,21 @@ import type { Regularizer } from '../regularizers.js';
 import { formatShape, type Shape } from '../symbolic.js';
 import { weightConfig } from './dense.js';
 
+/** Options every normalization layer takes. */
 export interface CommonNormArgs extends LayerArgs {
+  /** Added to the variance before the square root, > 0. Default 1e-3 (Keras's). */
   epsilon?: number;
+  /** Whether to add a learned offset (beta). Default true. */
   center?: boolean;
+  /** Whether to multiply by a learned scale (gamma). Default true. */
   scale?: boolean;
+  /** How beta starts. Default 'zeros'. */
   betaInitializer?: InitializerIdentifier;
+  /** How gamma starts. Default 'ones'. */
   gammaInitializer?: InitializerIdentifier;
+  /** A penalty on beta added to the loss. Default none. */
   betaRegularizer?: Regularizer | string | null;
+  /** A penalty on gamma added to the loss. Default none. */
   gammaRegularizer?: Regularizer | string | null;
 }
 
@@ -49,11 +57,16 @@ function broadcastShape(rank: number, axes: number[], sizes: number[]): number[]
 
 /** Epsilon, center and scale with their gamma/beta weights: the part every normalization layer shares. */
 export abstract class Normalization extends Layer {
+  /** Added to the variance before the square root. */
   readonly epsilon: number;
+  /** Whether the layer has beta. */
   readonly center: boolean;
+  /** Whether the layer has gamma. */
   readonly scale: boolean;
   protected readonly common: CommonNormArgs;
+  /** The learned scale; null until built or with `scale: false`. */
   gamma: Tensor | null = null;
+  /** The learned offset; null until built or with `center: false`. */
   beta: Tensor | null = null;
 
   constructor(args: CommonNormArgs, ownKeys: string[], defaultEpsilon: number) {
@@ -70,6 +83,7 @@ export abstract class Normalization extends Layer {
     if (this.center) this.beta = this.addWeight('beta', shape, { initializer: this.common.betaInitializer ?? 'zeros', regularizer: this.common.betaRegularizer });
   }
 
+  /** The layer's options, as its factory accepts them (Keras's get_config). */
   override getConfig(): Record<string, unknown> {
     return {
       ...super.getConfig(), epsilon: this.epsilon, center: this.center, scale: this.scale,
@@ -81,10 +95,18 @@ export abstract class Normalization extends Layer {
   }
 }
 
+/** Options of `st.layers.batchNormalization`. */
 export interface BatchNormalizationArgs extends CommonNormArgs {
+  /**
+   * The features axis, kept (one mean and variance per entry); every other axis is reduced. Default
+   * -1 (channels last).
+   */
   axis?: number;
+  /** How much of the moving statistics each training step keeps, in [0, 1]. Default 0.99. */
   momentum?: number;
+  /** How the moving mean starts. Default 'zeros'. */
   movingMeanInitializer?: InitializerIdentifier;
+  /** How the moving variance starts. Default 'ones'. */
   movingVarianceInitializer?: InitializerIdentifier;
 }
 
@@ -95,12 +117,17 @@ export interface BatchNormalizationArgs extends CommonNormArgs {
  * (trainable = false, as in Keras fine-tuning), use the running statistics.
  */
 export class BatchNormalization extends Normalization {
+  /** The class name that saved configs (model.json) store and `layers.deserialize` looks up. */
   static readonly className = 'BatchNormalization';
   override supportsMasking = true;
+  /** The features axis. */
   readonly axis: number;
+  /** How much of the moving statistics each training step keeps. */
   readonly momentum: number;
   private readonly own: BatchNormalizationArgs;
+  /** The running mean used at inference (not trainable); null until built. */
   movingMean: Tensor | null = null;
+  /** The running variance used at inference (not trainable); null until built. */
   movingVariance: Tensor | null = null;
 
   constructor(args: BatchNormalizationArgs = {}) {
@@ -159,14 +186,18 @@ export class BatchNormalization extends Normalization {
   }
 }
 
+/** Options of `st.layers.layerNormalization`. */
 export interface LayerNormalizationArgs extends CommonNormArgs {
+  /** The axis or axes each sample is normalized over (not the batch axis). Default -1. */
   axis?: number | readonly number[];
 }
 
 /** Normalizes each sample over `axis` (the last by default) with its own mean and variance. */
 export class LayerNormalization extends Normalization {
+  /** The class name that saved configs (model.json) store and `layers.deserialize` looks up. */
   static readonly className = 'LayerNormalization';
   override supportsMasking = true;
+  /** The axis or axes each sample is normalized over. */
   readonly axis: number | readonly number[];
 
   constructor(args: LayerNormalizationArgs = {}) {

@@ -9,11 +9,15 @@ import { registerLayer } from '../registry.js';
 import { formatShape, type Shape } from '../symbolic.js';
 import { convOutputSize, type IntPair } from './conv.js';
 
+/** Options of `st.layers.maxPooling2d` and `averagePooling2d`. */
 export interface Pooling2dArgs extends LayerArgs {
+  /** The window's height and width. Default 2. */
   poolSize?: IntPair;
   /** Defaults to poolSize, as in Keras. */
   strides?: IntPair | null;
+  /** 'valid' (default) or 'same'. Average pooling divides by the real (unpadded) pixels of a window. */
   padding?: Padding;
+  /** Only 'channelsLast' (NHWC), Keras's default. */
   dataFormat?: 'channelsLast';
 }
 
@@ -26,8 +30,11 @@ function rank4(layer: string, shape: Shape): Shape {
 
 /** Max or average pooling over NHWC windows; 'same' padding as TensorFlow. */
 abstract class Pooling2D extends Layer {
+  /** The window's [height, width]. */
   readonly poolSize: [number, number];
+  /** The step between windows, [height, width]. */
   readonly strides: [number, number];
+  /** 'valid' or 'same'. */
   readonly padding: Padding;
 
   constructor(args: Pooling2dArgs) {
@@ -38,7 +45,10 @@ abstract class Pooling2D extends Layer {
     checkOneOf(this.name, 'dataFormat', args.dataFormat ?? 'channelsLast', ['channelsLast'] as const);
   }
 
-  /** The options of this layer's pooling op. */
+  /**
+   * The options of this layer's pooling op.
+   * @internal
+   */
   poolOptions(): { poolSize: [number, number]; strides: [number, number]; padding: Padding } {
     return { poolSize: this.poolSize, strides: this.strides, padding: this.padding };
   }
@@ -56,27 +66,35 @@ abstract class Pooling2D extends Layer {
   }
 }
 
+/** The layer `st.layers.maxPooling2d` makes: the largest value of each window, per channel. */
 export class MaxPooling2D extends Pooling2D {
+  /** The class name that saved configs (model.json) store and `layers.deserialize` looks up. */
   static readonly className = 'MaxPooling2D';
   call(inputs: Tensor | Tensor[], _options: CallOptions): Tensor {
     return maxPool2d(inputs as Tensor, this.poolOptions());
   }
 }
 
+/** The layer `st.layers.averagePooling2d` makes: the mean of each window, per channel. */
 export class AveragePooling2D extends Pooling2D {
+  /** The class name that saved configs (model.json) store and `layers.deserialize` looks up. */
   static readonly className = 'AveragePooling2D';
   call(inputs: Tensor | Tensor[], _options: CallOptions): Tensor {
     return avgPool2d(inputs as Tensor, this.poolOptions());
   }
 }
 
+/** Options of `st.layers.globalAveragePooling2d` and `globalMaxPooling2d`. */
 export interface GlobalPooling2dArgs extends LayerArgs {
+  /** Keep the spatial axes as size 1: [N, 1, 1, C] instead of [N, C]. Default false. */
   keepdims?: boolean;
+  /** Only 'channelsLast' (NHWC), Keras's default. */
   dataFormat?: 'channelsLast';
 }
 
 /** Pools each channel over the whole image: [N, H, W, C] → [N, C] (or [N, 1, 1, C] with keepdims). */
 abstract class GlobalPooling2D extends Layer {
+  /** Whether the output keeps the spatial axes (as size 1). */
   readonly keepdims: boolean;
   constructor(args: GlobalPooling2dArgs = {}) {
     super(args as GlobalPooling2dArgs & Record<string, unknown>, ['keepdims', 'dataFormat']);
@@ -94,14 +112,18 @@ abstract class GlobalPooling2D extends Layer {
   }
 }
 
+/** The layer `st.layers.globalAveragePooling2d` makes: each channel's mean over the whole image. */
 export class GlobalAveragePooling2D extends GlobalPooling2D {
+  /** The class name that saved configs (model.json) store and `layers.deserialize` looks up. */
   static readonly className = 'GlobalAveragePooling2D';
   call(inputs: Tensor | Tensor[], _options: CallOptions): Tensor {
     return mean(inputs as Tensor, [1, 2], this.keepdims);
   }
 }
 
+/** The layer `st.layers.globalMaxPooling2d` makes: each channel's maximum over the whole image. */
 export class GlobalMaxPooling2D extends GlobalPooling2D {
+  /** The class name that saved configs (model.json) store and `layers.deserialize` looks up. */
   static readonly className = 'GlobalMaxPooling2D';
   call(inputs: Tensor | Tensor[], _options: CallOptions): Tensor {
     return max(inputs as Tensor, [1, 2], this.keepdims);

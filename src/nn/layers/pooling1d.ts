@@ -16,18 +16,25 @@ import { floatingLike, requireRank, singleInt, windowTooLarge, type IntOne } fro
 const LAYOUT = '[batch, steps, channels]';
 const rank3 = (layer: string, s: Shape | Shape[]) => requireRank(layer, singleShape(layer, s), 3, LAYOUT);
 
+/** Options of `st.layers.maxPooling1d` and `averagePooling1d`. */
 export interface Pooling1dArgs extends LayerArgs {
+  /** The window length in steps. Default 2. */
   poolSize?: IntOne;
   /** Defaults to poolSize, as in Keras. */
   strides?: IntOne | null;
+  /** 'valid' (default) or 'same'. */
   padding?: Padding;
+  /** Only 'channelsLast' ([batch, steps, channels]). */
   dataFormat?: 'channelsLast';
 }
 
 /** Max or average pooling over windows of steps; 'same' padding as TensorFlow. */
 abstract class Pooling1D extends Layer {
+  /** The window length. */
   readonly poolSize: number;
+  /** The step between windows. */
   readonly strides: number;
+  /** 'valid' or 'same'. */
   readonly padding: Padding;
 
   constructor(args: Pooling1dArgs) {
@@ -60,7 +67,9 @@ abstract class Pooling1D extends Layer {
   }
 }
 
+/** The layer `st.layers.maxPooling1d` makes: the largest value of each window of steps. */
 export class MaxPooling1D extends Pooling1D {
+  /** The class name that saved configs (model.json) store and `layers.deserialize` looks up. */
   static readonly className = 'MaxPooling1D';
   protected pool2d(image: Tensor, options: Parameters<typeof maxPool2d>[1]): Tensor {
     return maxPool2d(image, options);
@@ -69,19 +78,24 @@ export class MaxPooling1D extends Pooling1D {
 
 /** Average pooling; with 'same' padding each window is divided by its number of real steps. */
 export class AveragePooling1D extends Pooling1D {
+  /** The class name that saved configs (model.json) store and `layers.deserialize` looks up. */
   static readonly className = 'AveragePooling1D';
   protected pool2d(image: Tensor, options: Parameters<typeof avgPool2d>[1]): Tensor {
     return avgPool2d(image, options);
   }
 }
 
+/** Options of `st.layers.globalAveragePooling1d` and `globalMaxPooling1d`. */
 export interface GlobalPooling1dArgs extends LayerArgs {
+  /** Keep the steps axis as size 1: [N, 1, C] instead of [N, C]. Default false. */
   keepdims?: boolean;
+  /** Only 'channelsLast' ([batch, steps, channels]). */
   dataFormat?: 'channelsLast';
 }
 
 /** Pools each channel over all steps: [N, T, C] → [N, C] (or [N, 1, C] with keepdims). */
 abstract class GlobalPooling1D extends Layer {
+  /** Whether the output keeps the steps axis (as size 1). */
   readonly keepdims: boolean;
 
   constructor(args: GlobalPooling1dArgs = {}) {
@@ -105,6 +119,7 @@ abstract class GlobalPooling1D extends Layer {
  * sum(x * mask) / sum(mask); the mask stops here (the output has no time axis).
  */
 export class GlobalAveragePooling1D extends GlobalPooling1D {
+  /** The class name that saved configs (model.json) store and `layers.deserialize` looks up. */
   static readonly className = 'GlobalAveragePooling1D';
   call(inputs: Tensor | Tensor[], options: CallOptions): Tensor {
     const x = floatingLike(inputs as Tensor, this.dtype);
@@ -117,6 +132,7 @@ export class GlobalAveragePooling1D extends GlobalPooling1D {
 
 /** The maximum over steps (a mask is ignored, as in Keras). */
 export class GlobalMaxPooling1D extends GlobalPooling1D {
+  /** The class name that saved configs (model.json) store and `layers.deserialize` looks up. */
   static readonly className = 'GlobalMaxPooling1D';
   call(inputs: Tensor | Tensor[], _options: CallOptions): Tensor {
     return max(floatingLike(inputs as Tensor, this.dtype), 1, this.keepdims);

@@ -12,12 +12,18 @@ import { registerLayer } from '../registry.js';
 import type { Shape } from '../symbolic.js';
 import { RandomImageLayer, between, factorRange, positiveInteger, sampleOptions, type Factor } from './image-layer.js';
 
+/** @inline */
 export type FlipMode = 'horizontal' | 'vertical' | 'horizontal_and_vertical';
 const FLIP_MODES: readonly FlipMode[] = ['horizontal', 'vertical', 'horizontal_and_vertical'];
 
+/** Options of `st.layers.randomFlip`. */
 export interface RandomFlipArgs extends LayerArgs {
   /** Which flips may happen (default 'horizontal_and_vertical'). */
   mode?: FlipMode;
+  /**
+   * A seed for reproducible draws (each training call then takes the next seed); default: the
+   * global stream.
+   */
   seed?: number | null;
 }
 
@@ -26,7 +32,9 @@ export interface RandomFlipArgs extends LayerArgs {
  * 'horizontal_and_vertical' the two flips are drawn independently per image.
  */
 export class RandomFlip extends RandomImageLayer {
+  /** The class name that saved configs (model.json) store and `layers.deserialize` looks up. */
   static readonly className = 'RandomFlip';
+  /** Which flips may happen. */
   readonly mode: FlipMode;
 
   constructor(args: RandomFlipArgs = {}) {
@@ -58,17 +66,25 @@ export class RandomFlip extends RandomImageLayer {
   }
 }
 
+/** Options shared by randomRotation, randomTranslation and randomZoom. */
 interface GeometricArgs extends LayerArgs {
   /** Outside pixels: 'reflect' (default), 'wrap', 'constant' (fillValue) or 'nearest'. */
   fillMode?: FillMode;
+  /** How pixels between grid points are read: 'bilinear' (default) or 'nearest'. */
   interpolation?: Interpolation;
+  /** The value of outside pixels with fillMode 'constant'. Default 0. */
   fillValue?: number;
+  /**
+   * A seed for reproducible draws (each training call then takes the next seed); default: the
+   * global stream.
+   */
   seed?: number | null;
 }
 const GEOMETRIC_KEYS = ['fillMode', 'interpolation', 'fillValue'];
 
 /** A layer that resamples each image through a random affine map. */
 abstract class RandomAffine extends RandomImageLayer {
+  /** @internal */
   readonly sampling: SampleOptions;
 
   protected constructor(args: GeometricArgs & Record<string, unknown>, ownKeys: string[]) {
@@ -86,12 +102,14 @@ abstract class RandomAffine extends RandomImageLayer {
     return this.fromBatch(transformImages(images, this.transforms(n, h, w), this.sampling), single);
   }
 
+  /** The layer's options, as its factory accepts them (Keras's get_config). */
   override getConfig(): Record<string, unknown> {
     const { fillMode, interpolation, fillValue } = this.sampling;
     return { ...super.getConfig(), fillMode, interpolation, fillValue, seed: this.seed };
   }
 }
 
+/** Options of `st.layers.randomRotation`. */
 export interface RandomRotationArgs extends GeometricArgs {
   /** Fraction of a full turn: b means an angle in [-2πb, 2πb]; [lo, hi] means [2πlo, 2πhi]. Positive turns counter-clockwise. */
   factor: Factor;
@@ -99,7 +117,9 @@ export interface RandomRotationArgs extends GeometricArgs {
 
 /** Rotates each image about its centre by a random angle (Keras's rotation matrix). */
 export class RandomRotation extends RandomAffine {
+  /** The class name that saved configs (model.json) store and `layers.deserialize` looks up. */
   static readonly className = 'RandomRotation';
+  /** The rotation range, as given. */
   readonly factor: Factor;
   private readonly range: [number, number];
 
@@ -126,6 +146,7 @@ export class RandomRotation extends RandomAffine {
   }
 }
 
+/** Options of `st.layers.randomTranslation`. */
 export interface RandomTranslationArgs extends GeometricArgs {
   /** Fraction of the height: b means a shift in [-b·H, b·H]; positive moves the picture down. */
   heightFactor: Factor;
@@ -135,8 +156,11 @@ export interface RandomTranslationArgs extends GeometricArgs {
 
 /** Shifts each image by random fractions of its height and width (not rounded to whole pixels). */
 export class RandomTranslation extends RandomAffine {
+  /** The class name that saved configs (model.json) store and `layers.deserialize` looks up. */
   static readonly className = 'RandomTranslation';
+  /** The vertical shift range, as given. */
   readonly heightFactor: Factor;
+  /** The horizontal shift range, as given. */
   readonly widthFactor: Factor;
   private readonly heightRange: [number, number];
   private readonly widthRange: [number, number];
@@ -162,6 +186,7 @@ export class RandomTranslation extends RandomAffine {
   }
 }
 
+/** Options of `st.layers.randomZoom`. */
 export interface RandomZoomArgs extends GeometricArgs {
   /**
    * Zoom range as a fraction: the input region read grows by a factor in [1 + lo, 1 + hi], so a
@@ -174,8 +199,11 @@ export interface RandomZoomArgs extends GeometricArgs {
 
 /** Scales each image about its centre by random factors. */
 export class RandomZoom extends RandomAffine {
+  /** The class name that saved configs (model.json) store and `layers.deserialize` looks up. */
   static readonly className = 'RandomZoom';
+  /** The vertical zoom range, as given. */
   readonly heightFactor: Factor;
+  /** The horizontal zoom range, or null to follow the height's. */
   readonly widthFactor: Factor | null;
   private readonly heightRange: [number, number];
   private readonly widthRange: [number, number] | null;
@@ -203,9 +231,16 @@ export class RandomZoom extends RandomAffine {
   }
 }
 
+/** Options of `st.layers.randomCrop`. */
 export interface RandomCropArgs extends LayerArgs {
+  /** The crop's height in pixels. */
   height: number;
+  /** The crop's width in pixels. */
   width: number;
+  /**
+   * A seed for reproducible draws (each training call then takes the next seed); default: the
+   * global stream.
+   */
   seed?: number | null;
 }
 
@@ -216,8 +251,11 @@ export interface RandomCropArgs extends LayerArgs {
  * (Keras uses one position for the whole batch; here each image draws its own.)
  */
 export class RandomCrop extends RandomImageLayer {
+  /** The class name that saved configs (model.json) store and `layers.deserialize` looks up. */
   static readonly className = 'RandomCrop';
+  /** The crop's height. */
   readonly height: number;
+  /** The crop's width. */
   readonly width: number;
 
   constructor(args: RandomCropArgs) {

@@ -12,11 +12,16 @@ import { Layer, type CallOptions, type LayerArgs } from '../layer.js';
 import { registerLayer } from '../registry.js';
 import { RandomImageLayer, between, checkSeed, factorRange, type Factor } from './image-layer.js';
 
+/** Options of `st.layers.randomContrast`. */
 export interface RandomContrastArgs extends LayerArgs {
   /** b or [lo, hi] in [0, 1]: the contrast factor is drawn from [1 − lo, 1 + hi] (b means lo = hi = b). */
   factor: Factor;
   /** Outputs are clipped to this range (Keras's default [0, 255]). */
   valueRange?: readonly [number, number];
+  /**
+   * A seed for reproducible draws (each training call then takes the next seed); default: the
+   * global stream.
+   */
   seed?: number | null;
 }
 
@@ -25,8 +30,11 @@ export interface RandomContrastArgs extends LayerArgs {
  * (x − mean) · f + mean, clipped to valueRange, as Keras 3.
  */
 export class RandomContrast extends RandomImageLayer {
+  /** The class name that saved configs (model.json) store and `layers.deserialize` looks up. */
   static readonly className = 'RandomContrast';
+  /** The contrast range, as given. */
   readonly factor: Factor;
+  /** The range outputs are clipped to. */
   readonly valueRange: readonly [number, number];
   private readonly range: [number, number];
 
@@ -61,6 +69,7 @@ export class RandomContrast extends RandomImageLayer {
 /** A layer adding per-value noise while training; any input shape, masks pass through. */
 abstract class NoiseLayer extends Layer {
   override supportsMasking = true;
+  /** The layer's seed, or null for the global stream. */
   readonly seed: number | null;
   private calls = 0;
 
@@ -79,15 +88,22 @@ abstract class NoiseLayer extends Layer {
   }
 }
 
+/** Options of `st.layers.gaussianNoise`. */
 export interface GaussianNoiseArgs extends LayerArgs {
   /** Standard deviation of the added zero-mean normal noise. */
   stddev: number;
+  /**
+   * A seed for reproducible noise (each training call then takes the next seed); default: the
+   * global stream.
+   */
   seed?: number | null;
 }
 
 /** Adds N(0, stddev²) noise to every value while training. */
 export class GaussianNoise extends NoiseLayer {
+  /** The class name that saved configs (model.json) store and `layers.deserialize` looks up. */
   static readonly className = 'GaussianNoise';
+  /** The noise's standard deviation. */
   readonly stddev: number;
 
   constructor(args: GaussianNoiseArgs) {
@@ -109,15 +125,22 @@ export class GaussianNoise extends NoiseLayer {
   }
 }
 
+/** Options of `st.layers.gaussianDropout`. */
 export interface GaussianDropoutArgs extends LayerArgs {
   /** Drop probability in [0, 1): values are multiplied by N(1, rate / (1 − rate)) noise. */
   rate: number;
+  /**
+   * A seed for reproducible noise (each training call then takes the next seed); default: the
+   * global stream.
+   */
   seed?: number | null;
 }
 
 /** Multiplies every value by 1-centred normal noise of variance rate / (1 − rate) while training. */
 export class GaussianDropout extends NoiseLayer {
+  /** The class name that saved configs (model.json) store and `layers.deserialize` looks up. */
   static readonly className = 'GaussianDropout';
+  /** The drop probability that sets the noise's variance. */
   readonly rate: number;
 
   constructor(args: GaussianDropoutArgs) {

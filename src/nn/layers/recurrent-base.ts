@@ -16,13 +16,21 @@ import { positiveInt, weightConfig } from './dense.js';
 
 /** Options shared by simpleRNN, lstm and gru (Keras 3's names, camelCase). */
 export interface RecurrentArgs extends LayerArgs {
+  /** The size of the output and of each state (a positive integer). */
   units: number;
+  /** Whether the gates have biases. Default true. */
   useBias?: boolean;
+  /** How the input kernel starts. Default 'glorotUniform'. */
   kernelInitializer?: InitializerIdentifier;
+  /** How the recurrent kernel starts. Default 'orthogonal'. */
   recurrentInitializer?: InitializerIdentifier;
+  /** How the bias starts. Default 'zeros' (LSTM's `unitForgetBias` sets its forget-gate part to 1). */
   biasInitializer?: InitializerIdentifier;
+  /** A penalty on the input kernel added to the loss. Default none. */
   kernelRegularizer?: Regularizer | string | null;
+  /** A penalty on the recurrent kernel added to the loss. Default none. */
   recurrentRegularizer?: Regularizer | string | null;
+  /** A penalty on the bias added to the loss. Default none. */
   biasRegularizer?: Regularizer | string | null;
   /** Fraction of the input features dropped while training (one mask for every time step). */
   dropout?: number;
@@ -110,20 +118,40 @@ export type StepFn = (projected: Tensor, states: Tensor[], recurrentInput: Tenso
  */
 export abstract class RecurrentLayer extends Layer {
   override supportsMasking = true;
+  /** The size of the output and of each state. */
   readonly units: number;
+  /** Whether the gates have biases. */
   readonly useBias: boolean;
+  /** The input dropout rate while training. */
   readonly dropout: number;
+  /** The recurrent-state dropout rate while training. */
   readonly recurrentDropout: number;
+  /** The dropout masks' seed, or null for the global stream. */
   readonly seed: number | null;
+  /** Whether the output has every step ([N, T, units]) or only the last ([N, units]). */
   readonly returnSequences: boolean;
+  /** Whether the layer returns [output, ...final states]. */
   readonly returnState: boolean;
+  /** Whether the sequence is processed from its end. */
   readonly goBackwards: boolean;
+  /** Whether the final states carry over to the next call. */
   readonly stateful: boolean;
+  /** Whether the layer steps with one op per step instead of a whole-sequence kernel. */
   readonly unroll: boolean;
+  /** Whether masked steps output zeros instead of repeating the previous output. */
   zeroOutputForMask: boolean;
   protected readonly args: RecurrentArgs;
+  /**
+   * The input kernel, [inputDim, gates · units] (gates: LSTM 4, GRU 3, SimpleRNN 1); null until
+   * built.
+   */
   kernel: Tensor | null = null;
+  /** The recurrent kernel, [units, gates · units]; null until built. */
   recurrentKernel: Tensor | null = null;
+  /**
+   * The bias ([gates · units]; GRU with resetAfter: [2, 3 · units]); null until built or without
+   * one.
+   */
   bias: Tensor | null = null;
   /** The carried states of a stateful layer (not weights: Keras does not save them either). */
   states: Tensor[] | null = null;

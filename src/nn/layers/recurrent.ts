@@ -33,15 +33,19 @@ const defaultActivations = (activation: Activation, recurrentActivation: Activat
 /** `null` means linear, as in Keras; undefined takes the layer's default. */
 const activationOr = (id: ActivationIdentifier, fallback: string): Activation => getActivation(id === undefined ? fallback : id);
 
+/** Options of `st.layers.simpleRNN`. */
 export interface SimpleRnnArgs extends RecurrentArgs {
+  /** The activation of the state. Default 'tanh'; null means linear. */
   activation?: ActivationIdentifier;
 }
 
 /** h_t = activation(x_t W + h_{t-1} U + b). */
 export class SimpleRNN extends RecurrentLayer {
+  /** The class name that saved configs (model.json) store and `layers.deserialize` looks up. */
   static readonly className = 'SimpleRNN';
   readonly stateCount = 1;
   protected readonly gates = 1;
+  /** The activation of the state. */
   readonly activation: Activation;
 
   constructor(args: SimpleRnnArgs) {
@@ -75,8 +79,11 @@ export class SimpleRNN extends RecurrentLayer {
   }
 }
 
+/** Options of `st.layers.lstm`. */
 export interface LstmArgs extends RecurrentArgs {
+  /** The activation of the cell input and output. Default 'tanh'; null means linear. */
   activation?: ActivationIdentifier;
+  /** The activation of the gates. Default 'sigmoid'. */
   recurrentActivation?: ActivationIdentifier;
   /** Start the forget gate's bias at 1 (Jozefowicz et al. 2015), as Keras does by default. */
   unitForgetBias?: boolean;
@@ -100,11 +107,15 @@ class UnitForgetBias implements Initializer {
  * i, f, o = σ(·), g = tanh(·); c_t = f c_{t-1} + i g; h_t = o tanh(c_t).
  */
 export class LSTM extends RecurrentLayer {
+  /** The class name that saved configs (model.json) store and `layers.deserialize` looks up. */
   static readonly className = 'LSTM';
   readonly stateCount = 2;
   protected readonly gates = 4;
+  /** The activation of the cell input and output. */
   readonly activation: Activation;
+  /** The activation of the gates. */
   readonly recurrentActivation: Activation;
+  /** Whether the forget gate's bias starts at 1. */
   readonly unitForgetBias: boolean;
 
   constructor(args: LstmArgs) {
@@ -155,8 +166,11 @@ export class LSTM extends RecurrentLayer {
   }
 }
 
+/** Options of `st.layers.gru`. */
 export interface GruArgs extends RecurrentArgs {
+  /** The activation of the candidate state. Default 'tanh'; null means linear. */
   activation?: ActivationIdentifier;
+  /** The activation of the update and reset gates. Default 'sigmoid'. */
   recurrentActivation?: ActivationIdentifier;
   /** Apply the reset gate after the recurrent matmul (Keras 3's default, cuDNN's and PyTorch's form). */
   resetAfter?: boolean;
@@ -168,11 +182,15 @@ export interface GruArgs extends RecurrentArgs {
  * h_t = z h_{t-1} + (1 - z) hh.
  */
 export class GRU extends RecurrentLayer {
+  /** The class name that saved configs (model.json) store and `layers.deserialize` looks up. */
   static readonly className = 'GRU';
   readonly stateCount = 1;
   protected readonly gates = 3;
+  /** The activation of the candidate state. */
   readonly activation: Activation;
+  /** The activation of the update and reset gates. */
   readonly recurrentActivation: Activation;
+  /** Whether the reset gate applies after the recurrent matmul (two bias rows). */
   readonly resetAfter: boolean;
 
   constructor(args: GruArgs) {

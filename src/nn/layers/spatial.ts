@@ -16,12 +16,16 @@ const LAYOUT = '[batch, height, width, channels]';
 const rank4 = (layer: string, s: Shape | Shape[]) => requireRank(layer, singleShape(layer, s), 4, LAYOUT);
 const times = (n: number | null, k: number) => (n === null ? null : n * k);
 
+/** @inline */
 export type UpSamplingInterpolation = 'nearest' | 'bilinear';
 
+/** Options of `st.layers.upSampling2d`. */
 export interface UpSampling2dArgs extends LayerArgs {
   /** The factor for rows and columns; default 2. */
   size?: IntPair;
+  /** 'nearest' (default: repeat rows and columns) or 'bilinear'. */
   interpolation?: UpSamplingInterpolation;
+  /** Only 'channelsLast' (NHWC). */
   dataFormat?: 'channelsLast';
 }
 
@@ -48,8 +52,11 @@ export function resizeAxisBilinear(x: Tensor, axis: 1 | 2, outLen: number): Tens
 
 /** Repeats rows and columns by `size` (nearest) or resizes bilinearly by that factor. */
 export class UpSampling2D extends Layer {
+  /** The class name that saved configs (model.json) store and `layers.deserialize` looks up. */
   static readonly className = 'UpSampling2D';
+  /** The factors for rows and columns. */
   readonly size: [number, number];
+  /** 'nearest' or 'bilinear'. */
   readonly interpolation: UpSamplingInterpolation;
 
   constructor(args: UpSampling2dArgs = {}) {
@@ -78,15 +85,19 @@ export class UpSampling2D extends Layer {
   }
 }
 
+/** Options of `st.layers.zeroPadding2d`. */
 export interface ZeroPadding2dArgs extends LayerArgs {
   /** n, [rows, cols] (both sides) or [[top, bottom], [left, right]]; default 1. */
   padding?: SidePairs;
+  /** Only 'channelsLast' (NHWC). */
   dataFormat?: 'channelsLast';
 }
 
 /** Adds rows and columns of zeros around each image. */
 export class ZeroPadding2D extends Layer {
+  /** The class name that saved configs (model.json) store and `layers.deserialize` looks up. */
   static readonly className = 'ZeroPadding2D';
+  /** Rows and columns added: [[top, bottom], [left, right]]. */
   readonly padding: [[number, number], [number, number]];
 
   constructor(args: ZeroPadding2dArgs = {}) {
@@ -110,15 +121,19 @@ export class ZeroPadding2D extends Layer {
   }
 }
 
+/** Options of `st.layers.cropping2d`. */
 export interface Cropping2dArgs extends LayerArgs {
   /** n, [rows, cols] (both sides) or [[top, bottom], [left, right]]; default 0. */
   cropping?: SidePairs;
+  /** Only 'channelsLast' (NHWC). */
   dataFormat?: 'channelsLast';
 }
 
 /** Removes rows and columns from the edges of each image. */
 export class Cropping2D extends Layer {
+  /** The class name that saved configs (model.json) store and `layers.deserialize` looks up. */
   static readonly className = 'Cropping2D';
+  /** Rows and columns removed: [[top, bottom], [left, right]]. */
   readonly cropping: [[number, number], [number, number]];
 
   constructor(args: Cropping2dArgs = {}) {

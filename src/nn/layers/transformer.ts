@@ -42,11 +42,13 @@ export abstract class CompositeLayer extends Layer {
   }
 }
 
+/** Options of `st.layers.positionalEmbedding`. */
 export interface PositionalEmbeddingArgs extends LayerArgs {
   /** The longest sequence: the position table has this many rows. */
   sequenceLength: number;
   /** The vocabulary size. */
   inputDim: number;
+  /** The size of each vector. */
   outputDim: number;
   /** Index 0 is padding and masked (as in Chollet's book, where the mask is always made). */
   maskZero?: boolean;
@@ -58,12 +60,19 @@ export interface PositionalEmbeddingArgs extends LayerArgs {
  * Weights: token embeddings [inputDim, outputDim], then position embeddings [sequenceLength, outputDim].
  */
 export class PositionalEmbedding extends CompositeLayer {
+  /** The class name that saved configs (model.json) store and `layers.deserialize` looks up. */
   static readonly className = 'PositionalEmbedding';
+  /** The longest sequence (rows of the position table). */
   readonly sequenceLength: number;
+  /** The vocabulary size. */
   readonly inputDim: number;
+  /** The size of each vector. */
   readonly outputDim: number;
+  /** Whether token 0 is padding (masked). */
   readonly maskZero: boolean;
+  /** The token table, [inputDim, outputDim]. */
   readonly tokenEmbedding: Embedding;
+  /** The position table, [sequenceLength, outputDim]. */
   readonly positionEmbedding: Embedding;
   protected readonly sublayers: readonly Layer[];
 
@@ -120,11 +129,13 @@ export class PositionalEmbedding extends CompositeLayer {
   }
 }
 
+/** Options of `st.layers.transformerEncoder`. */
 export interface TransformerEncoderArgs extends LayerArgs {
   /** The feature size of the inputs and outputs. */
   embedDim: number;
   /** The hidden size of the feed-forward block. */
   denseDim: number;
+  /** The number of attention heads. */
   numHeads: number;
   /** Dropout on the attention output and the feed-forward output (training only). */
   dropout?: number;
@@ -139,17 +150,28 @@ export interface TransformerEncoderArgs extends LayerArgs {
  * Weights: the attention's 8, dense1 kernel/bias, dense2 kernel/bias, LN1 gamma/beta, LN2 gamma/beta.
  */
 export class TransformerEncoder extends CompositeLayer {
+  /** The class name that saved configs (model.json) store and `layers.deserialize` looks up. */
   static readonly className = 'TransformerEncoder';
   override supportsMasking = true;
+  /** The feature size of inputs and outputs. */
   readonly embedDim: number;
+  /** The hidden size of the feed-forward block. */
   readonly denseDim: number;
+  /** The number of attention heads. */
   readonly numHeads: number;
+  /** The dropout rate while training. */
   readonly dropout: number;
+  /** The per-head key size. */
   readonly keyDim: number;
+  /** The self-attention sublayer. */
   readonly attention: MultiHeadAttention;
+  /** The feed-forward block's first layer (denseDim units, ReLU). */
   readonly dense1: Dense;
+  /** The feed-forward block's second layer (embedDim units). */
   readonly dense2: Dense;
+  /** The normalization after the attention's residual sum. */
   readonly layerNorm1: LayerNormalization;
+  /** The normalization after the feed-forward block's residual sum. */
   readonly layerNorm2: LayerNormalization;
   private readonly dropouts: [Dropout, Dropout] | null;
   protected readonly sublayers: readonly Layer[];

@@ -9,7 +9,10 @@ import { deserializeLayer, registerLayer, serializeLayer, type SerializedLayer }
 import { formatShape, type Shape } from '../symbolic.js';
 import { RecurrentLayer } from './recurrent-base.js';
 
-/** A layer given as an instance or in its serialized {className, config} form (as in a saved config). */
+/**
+ * A layer given as an instance or in its serialized {className, config} form (as in a saved config).
+ * @inline
+ */
 type LayerSpec = Layer | SerializedLayer;
 
 function layerFrom(owner: string, what: string, spec: LayerSpec): Layer {
@@ -40,13 +43,21 @@ abstract class Wrapper extends Layer {
   }
 }
 
+/**
+ * How Bidirectional combines its two outputs: joined on the last axis, added, multiplied or
+ * averaged.
+ */
 export type MergeMode = 'concat' | 'sum' | 'mul' | 'ave';
 const MERGE_MODES = ['concat', 'sum', 'mul', 'ave'] as const;
 
+/** Options of `st.layers.bidirectional`. */
 export interface BidirectionalArgs extends LayerArgs {
   /** The recurrent layer to run forwards; a copy with goBackwards flipped runs backwards. */
   layer: LayerSpec;
-  /** How the two outputs combine; null returns both, [forward, backward]. */
+  /**
+   * How the two outputs combine; null returns both, [forward, backward].
+   * Default 'concat'.
+   */
   mergeMode?: MergeMode | null;
   /** The backward layer, when it should differ from a flipped copy of `layer`. */
   backwardLayer?: LayerSpec | null;
@@ -59,10 +70,14 @@ export interface BidirectionalArgs extends LayerArgs {
  * output is followed by the forward states, then the backward states.
  */
 export class Bidirectional extends Wrapper {
+  /** The class name that saved configs (model.json) store and `layers.deserialize` looks up. */
   static readonly className = 'Bidirectional';
   override supportsMasking = true;
+  /** The layer run forwards. */
   readonly forwardLayer: RecurrentLayer;
+  /** The layer run backwards (a flipped copy of the forward layer unless given). */
   readonly backwardLayer: RecurrentLayer;
+  /** How the outputs combine; null returns both. */
   readonly mergeMode: MergeMode | null;
 
   constructor(args: BidirectionalArgs) {
@@ -97,8 +112,11 @@ export class Bidirectional extends Wrapper {
     return [this.forwardLayer, this.backwardLayer];
   }
 
+  /** The wrapped layer's returnSequences. */
   get returnSequences(): boolean { return this.forwardLayer.returnSequences; }
+  /** The wrapped layer's returnState. */
   get returnState(): boolean { return this.forwardLayer.returnState; }
+  /** The wrapped layer's stateful. */
   get stateful(): boolean { return this.forwardLayer.stateful; }
 
   override build(inputShape: Shape | Shape[]): void {
@@ -158,6 +176,10 @@ export class Bidirectional extends Wrapper {
     return all.length === 1 ? all[0] : all;
   }
 
+  /**
+   * Resets both directions' states (stateful layers only).
+   * @throws ValueError when the layers are not stateful.
+   */
   resetStates(): void {
     this.forwardLayer.resetStates();
     this.backwardLayer.resetStates();
@@ -168,6 +190,7 @@ export class Bidirectional extends Wrapper {
   }
 }
 
+/** Options of `st.layers.timeDistributed`. */
 export interface TimeDistributedArgs extends LayerArgs {
   /** The layer applied to every time step (to [N·T, ...] at once). */
   layer: LayerSpec;
@@ -175,8 +198,10 @@ export interface TimeDistributedArgs extends LayerArgs {
 
 /** Applies a layer to each time step of [N, T, ...]: the steps are folded into the batch. */
 export class TimeDistributed extends Wrapper {
+  /** The class name that saved configs (model.json) store and `layers.deserialize` looks up. */
   static readonly className = 'TimeDistributed';
   override supportsMasking = true;
+  /** The layer applied to every time step. */
   readonly layer: Layer;
 
   constructor(args: TimeDistributedArgs) {
