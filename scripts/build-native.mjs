@@ -66,11 +66,16 @@ if (!nodeGyp) {
   process.exit(0);
 }
 const args = [nodeGyp, 'rebuild', ...(nodeDir ? [`--nodedir=${nodeDir}`] : [])];
+// The compile is silent and long; say what it is and how long it takes, so an install that sits
+// for a minute does not look hung (npm shows this with --foreground-scripts, set in .npmrc here).
+console.log('strata: building the native backend (a C++ addon on oneDNN; about 40-60 s on 2 cores)...');
+const started = Date.now();
 const result = spawnSync(process.execPath, args, { cwd: root, encoding: 'utf8' });
+const seconds = ((Date.now() - started) / 1000).toFixed(0);
 const missing = result.status === 0 ? undefinedKernels(path.join(root, 'build', 'Release', 'strata_native.node')) : [];
 if (result.status === 0 && missing.length === 0) {
   record({ built: true });
-  console.log('strata: native backend built');
+  console.log(`strata: native backend built in ${seconds} s`);
 } else if (result.status === 0) {
   const reason = `kernels declared by native/calls.mjs but defined nowhere: ${missing.join(', ')}`;
   rmSync(path.join(root, 'build', 'Release', 'strata_native.node'), { force: true });

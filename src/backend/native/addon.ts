@@ -16,7 +16,10 @@ export function loadAddon(root = PACKAGE_ROOT): NativeAddon {
   const binary = path.join(root, 'build', 'Release', 'strata_native.node');
   if (!existsSync(binary)) {
     const status = path.join(root, 'build', 'native-status.json');
-    let why = 'the native addon was not built';
+    // No status file: the install script never ran (npm --ignore-scripts, or an npm that skips
+    // install scripts a project has not approved), which no build error explains.
+    let why = 'the native addon was not built because the package\'s install script did not run (npm --ignore-scripts, '
+      + 'or npm skipping unapproved install scripts: approve it with `npm approve-scripts strata`)';
     if (existsSync(status)) {
       const reason = (JSON.parse(readFileSync(status, 'utf8')) as { reason?: string }).reason;
       if (reason) why = `the native addon failed to build (${reason})`;
