@@ -33,6 +33,37 @@ export {
 } from './ops/shape-ops.js';
 export { matmul, dot } from './ops/linalg.js';
 export { softmax, logSoftmax, logSumExp, oneHot, type OneHotOptions } from './ops/nn.js';
+// Ops of tfjs and keras.ops beyond the primitives (issue 23; docs/parity.md lists them all).
+export { tan, asin, acos, atan, atan2, sinh, cosh, asinh, acosh, atanh, expm1 } from './ops/math-extra.js';
+export { erf, erfc } from './ops/special.js';
+export { mod, floorDiv, squaredDifference, divNoNan, isInf, logicalXor, step, addN, clipByValue, fmax, fmin } from './ops/arithmetic-extra.js';
+export { cumsum, cumprod } from './ops/scan.js';
+export { einsum } from './ops/einsum.js';
+export { topk, sort, argsort, unique, searchSorted, lowerBound, upperBound, type Side, type TopK, type UniqueResult } from './ops/sorting.js';
+export { reverse, gatherND, scatterND, tensorScatterUpdate, unsortedSegmentSum, bincount, denseBincount } from './ops/indexing.js';
+export { stridedSlice } from './ops/strided-slice.js';
+export { depthToSpace, spaceToDepth, spaceToBatchND, batchToSpaceND, mirrorPad, type DataFormat, type MirrorPadMode } from './ops/space.js';
+export { norm, euclideanNorm, outerProduct, diag, meshgrid, fill, type NormOrder, type MeshgridOptions } from './ops/linalg-extra.js';
+export { randomUniformInt, randomGamma, randomStandardNormal, multinomial, rand, dropout } from './ops/random-extra.js';
+export { ctcLoss } from './ops/ctc.js';
+export { depthwiseConv2d, separableConv2d, conv1d, conv2dTranspose, type Conv1dOptions } from './ops/conv-extra.js';
+export {
+  conv3d, conv3dTranspose, maxPool3d, avgPool3d, dilation2d, localResponseNormalization,
+  type Conv3dOptions, type Pool3dOptions, type Padding3d, type Dilation2dOptions, type Triple,
+} from './ops/conv3d.js';
+export { booleanMask, nonzero, argwhere, inTopK, setdiff1d, ensureShape, type SetDiff } from './ops/host-select.js';
+export {
+  all, any, countNonzero, unstack, log2, log10, exp2, trunc, variance, std, logaddexp, hypot, tril, triu, diagonal, trace, swapaxes,
+  moveaxis, roll, take, takeAlongAxis,
+} from './ops/numpy-extra.js';
+export { celu, glu, hardTanh, hardShrink, softShrink, sparsePlus, sparseSigmoid, squareplus, tanhShrink, threshold } from './ops/activation-extra.js';
+export {
+  scalar, tensor1d, tensor2d, tensor3d, tensor4d, tensor5d, tensor6d, concat1d, concat2d, concat3d, concat4d,
+  slice1d, slice2d, slice3d, slice4d, reverse1d, reverse2d, reverse3d, reverse4d, pad1d, pad2d, pad3d, pad4d, matMul, range, clone,
+} from './ops/tfjs-aliases.js';
+export {
+  elu, selu, relu6, leakyRelu, prelu, logSigmoid, gelu, silu, swish, softsign, hardSigmoid, hardSilu, hardSwish,
+} from './nn/activation-ops.js';
 export { conv2d, conv2dBackpropInput, conv2dBackpropFilter, type Conv2dOptions } from './ops/conv.js';
 export { maxPool2d, avgPool2d, type Pool2dOptions } from './ops/pool.js';
 import { fusedConv2d, fusedMatMul } from './ops/fused.js';
@@ -71,6 +102,7 @@ export {
 } from './optimizers/index.js';
 export type { ExponentialDecayOptions, CosineDecayOptions, PiecewiseConstantOptions } from './optimizers/schedules.js';
 export { getLoss, type LossFunction, type LossIdentifier } from './ops/losses.js';
+export type { CosineSimilarityOptions, BinaryFocalOptions, CategoricalFocalOptions, OverlapOptions, TverskyOptions } from './ops/losses-extra.js';
 export type { TensorInput } from './ops/operand.js';
 
 export { initializers, getInitializer, serializeInitializer, type Initializer, type InitializerIdentifier } from './nn/initializers.js';

@@ -1,5 +1,7 @@
 // Strata against PyTorch: the fixtures in test/fixtures/torch-*.json are written by
-// scripts/make_torch_fixtures.py (float64 torch, fixed seed; inputs already rounded to float32).
+// scripts/make_torch_fixtures.py and, for the ops and losses of issue 23 (torch-parity-*.json,
+// replayed through parity-fixture-runners.ts), scripts/make_parity_fixtures.py (float64 torch,
+// fixed seed; inputs already rounded to float32).
 // Each case is replayed here in float32 at float32 tolerances, and in float64 (where the backend
 // supports it) at tolerances near double precision, which catches formula slips that float32
 // noise could hide. Every case checks the output and the gradients of sum(output * w) with the
@@ -13,10 +15,13 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import * as st from '../src/index.js';
 import { assertClose, withBackend } from './helpers.js';
+import { PARITY_FILES, PARITY_RUNNERS } from './parity-fixture-runners.js';
 
 interface Arr {
   shape: number[];
   values: number[];
+  /** Inputs: 'float' or 'int32'. An output marked 'int32' is compared exactly and has no gradients. */
+  dtype?: 'float' | 'int32';
 }
 interface FixtureInput extends Arr {
   name: string;
@@ -64,6 +69,7 @@ const RUNNERS: Record<string, Runner> = {
   sparseCategoricalCrossentropy: loss('sparseCategoricalCrossentropy'),
   huber: loss('huber'),
   kld: loss('kld'),
+  ...PARITY_RUNNERS,
 };
 
 // float32 tolerances per fixture file. The reference kernels accumulate conv and matmul in
@@ -76,6 +82,7 @@ const FILES: { file: string; float32: Tolerance }[] = [
   { file: 'torch-softmax.json', float32: { rtol: 1e-5, atol: 1e-6 } },
   { file: 'torch-matmul.json', float32: { rtol: 1e-5, atol: 1e-6 } },
   { file: 'torch-losses.json', float32: { rtol: 1e-5, atol: 1e-6 } },
+  ...PARITY_FILES,
 ];
 // Expected values are stored to 13 significant digits and the inputs are exact, so float64
 // agrees with torch to rounding error.
@@ -98,9 +105,16 @@ function check(c: Case, dtype: 'float32' | 'float64', tol: Tolerance): void {
     output = run(xs, c.options);
     return st.sum(st.mul(output, weight));
   };
-  const { grads } = st.valueAndGrad(objective)(...wrt.map((k) => inputs[k]));
+  // Cases without a differentiable input (integer results, floorDiv) only run forward.
+  const grads = wrt.length ? st.valueAndGrad(objective)(...wrt.map((k) => inputs[k])).grads : (objective(), []);
 
   const y = output!;
+  if (c.output.dtype === 'int32') {
+    assert.equal(y.dtype, 'int32', `${c.name}: output dtype`);
+    assert.deepEqual([...y.shape], c.output.shape, `${c.name}: output shape`);
+    assert.deepEqual(Array.from(y.dataSync()), c.output.values, `${c.name}: output`);
+    return;
+  }
   assert.equal(y.dtype, dtype, `${c.name}: output dtype`);
   assert.deepEqual([...y.shape], c.output.shape, `${c.name}: output shape`);
   assertClose(y, c.output.values, tol.rtol, tol.atol, `${c.name}: output`);

@@ -1,6 +1,6 @@
 import { ShapeError, ValueError, fmtShape, fmtValue } from '../core/errors.js';
 import { isFloat } from '../core/dtype.js';
-import { checkKeys, checkOneOf } from '../core/options.js';
+import { checkKeys } from '../core/options.js';
 import { shapesEqual } from '../core/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { abs, add, cast, clip, div, exp, log, log1p, mul, neg, relu, square, sub, where, lessEqual } from './elementwise.js';
@@ -9,48 +9,18 @@ import { asTensor, requireFloat, type TensorInput } from './operand.js';
 import { mean, sum } from './reduction.js';
 import { reshape } from './shape-ops.js';
 import { hasSparseCrossEntropy, sparseSoftmaxCrossEntropy } from './sparse-cross-entropy.js';
+import { EPSILON, pairOf, reduceLoss as reduce, type LossOptions, type ProbabilisticLossOptions } from './loss-common.js';
+import {
+  binaryFocalCrossentropy, categoricalFocalCrossentropy, categoricalHinge, cosineSimilarity, dice, hinge, logCosh,
+  meanAbsolutePercentageError, meanSquaredLogarithmicError, poisson, squaredHinge, tversky,
+} from './losses-extra.js';
+import { ctc } from './ctc.js';
 
 // Losses are pure functions `loss(yTrue, yPred, options)` with Keras 3's definitions: a
-// per-sample loss over the last axis, then a reduction over the batch ('mean' is Keras's
-// sum_over_batch_size). Probabilities are clipped to [EPSILON, 1 - EPSILON] as Keras does.
+// per-sample loss over the last axis, then a reduction over the batch (Note [Loss reductions] in
+// loss-common.ts). Probabilities are clipped to [EPSILON, 1 - EPSILON] as Keras does.
 
-export const EPSILON = 1e-7;
-/** How a loss combines its per-sample values: their mean (Keras's sum_over_batch_size), their sum, or none. */
-export type Reduction = 'mean' | 'sum' | 'none';
-const REDUCTIONS: readonly Reduction[] = ['mean', 'sum', 'none'];
-
-/** Options every loss takes. */
-export interface LossOptions {
-  /** Default 'mean'. */
-  reduction?: Reduction;
-}
-/** Options of the cross-entropy losses. */
-export interface ProbabilisticLossOptions extends LossOptions {
-  /** yPred holds logits (unnormalized scores) rather than probabilities. Default false. */
-  fromLogits?: boolean;
-  /** Moves the targets toward uniform by this fraction, in [0, 1]. Default 0. */
-  labelSmoothing?: number;
-  /** The class axis (binary: the axis averaged over). Default -1. */
-  axis?: number;
-}
-
-function reduce(op: string, perSample: Tensor, reduction: Reduction | undefined): Tensor {
-  switch (checkOneOf(op, 'reduction', reduction ?? 'mean', REDUCTIONS)) {
-    case 'mean': return mean(perSample);
-    case 'sum': return sum(perSample);
-    case 'none': return perSample;
-  }
-}
-
-function pairOf(op: string, yTrue: TensorInput, yPred: TensorInput): [Tensor, Tensor] {
-  const p = asTensor(op, 'yPred', yPred);
-  requireFloat(op, p);
-  const t = cast(asTensor(op, 'yTrue', yTrue), p.dtype);
-  if (!shapesEqual(t.shape, p.shape)) {
-    throw new ShapeError(`${op}: yTrue and yPred must have one shape; yTrue is ${fmtShape(t.shape)}, yPred is ${fmtShape(p.shape)}`);
-  }
-  return [t, p];
-}
+export { EPSILON, type Reduction, type LossOptions, type ProbabilisticLossOptions } from './loss-common.js';
 
 export function meanSquaredError(yTrue: TensorInput, yPred: TensorInput, options: LossOptions = {}): Tensor {
   checkKeys('meanSquaredError', options, ['reduction']);
@@ -194,11 +164,44 @@ export const losses = {
    * Kullback-Leibler divergence sum(yTrue · log(yTrue / yPred)) over the last axis (Keras's KLDivergence).
    */
   kld,
+  /** mean(max(1 - yTrue · yPred, 0)) over the last axis, labels in {-1, 1} or {0, 1} (Keras's Hinge). */
+  hinge,
+  /** mean(max(1 - yTrue · yPred, 0)²) over the last axis (Keras's SquaredHinge). */
+  squaredHinge,
+  /** max(max((1 - yTrue) · yPred) - sum(yTrue · yPred) + 1, 0) over the last axis (Keras's CategoricalHinge). */
+  categoricalHinge,
+  /** mean(log(cosh(yPred - yTrue))) over the last axis, without overflow (Keras's LogCosh). */
+  logCosh,
+  /** mean(yPred - yTrue · log(yPred + 1e-7)) over the last axis (Keras's Poisson). */
+  poisson,
+  /** The negated cosine similarity along `axis` (-1), 0 for a zero vector (Keras's CosineSimilarity). */
+  cosineSimilarity,
+  /** mean((log(1 + yPred) - log(1 + yTrue))²) over the last axis (Keras's MeanSquaredLogarithmicError). */
+  meanSquaredLogarithmicError,
+  /** 100 · mean(|(yTrue - yPred) / yTrue|) over the last axis (Keras's MeanAbsolutePercentageError). */
+  meanAbsolutePercentageError,
+  /** Binary cross-entropy scaled by (1 - p_t)^gamma, optionally class-balanced (Keras's BinaryFocalCrossentropy). */
+  binaryFocalCrossentropy,
+  /** Categorical cross-entropy with each term scaled by alpha · (1 - p)^gamma (Keras's CategoricalFocalCrossentropy). */
+  categoricalFocalCrossentropy,
+  /** 1 - the Dice coefficient over `axis` (all axes by default) (Keras's Dice). */
+  dice,
+  /** 1 - the Tversky index with weights alpha and beta over `axis` (Keras's Tversky). */
+  tversky,
+  /**
+   * The CTC loss of integer labels padded with 0 (the blank) against [batch, frames, classes]
+   * logits (Keras's CTC; st.ctcLoss takes lengths and another blank).
+   */
+  ctc,
   // Keras aliases
   /** Alias of meanSquaredError. */
   mse: meanSquaredError,
   /** Alias of meanAbsoluteError. */
   mae: meanAbsoluteError,
+  /** Alias of meanAbsolutePercentageError. */
+  mape: meanAbsolutePercentageError,
+  /** Alias of meanSquaredLogarithmicError. */
+  msle: meanSquaredLogarithmicError,
   /** Alias of kld. */
   kullbackLeiblerDivergence: kld,
   /** Alias of kld. */

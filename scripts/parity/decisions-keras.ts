@@ -1,0 +1,114 @@
+// Decisions for Keras 3's layers, losses, metrics, activations and keras.ops.image: see decisions.ts.
+import { REASON, alias, each, leftOut, planned, type Decision } from './decision-kit.js';
+
+const threeD = ['Conv3D', 'Convolution3D', 'Conv3DTranspose', 'Convolution3DTranspose', 'AveragePooling3D', 'AvgPool3D', 'MaxPool3D',
+  'MaxPooling3D', 'GlobalAveragePooling3D', 'GlobalAvgPool3D', 'GlobalMaxPool3D', 'GlobalMaxPooling3D'];
+const augmentation = ['AugMix', 'AutoContrast', 'ContrastLimitedAdaptiveHistogramEqualization', 'CutMix', 'Equalization', 'MixUp',
+  'RandAugment', 'RandomBrightness', 'RandomColorDegeneration', 'RandomColorJitter', 'RandomElasticTransform', 'RandomErasing',
+  'RandomGaussianBlur', 'RandomGrayscale', 'RandomHue', 'RandomInvert', 'RandomPerspective', 'RandomPosterization',
+  'RandomSaturation', 'RandomSharpness', 'RandomShear', 'Solarization'];
+const laterLayers = ['AdditiveAttention', 'Attention', 'GroupQueryAttention', 'EinsumDense', 'Identity', 'Masking', 'ReversibleEmbedding',
+  'Wrapper', 'Dot', 'dot', 'RMSNormalization', 'SpectralNormalization', 'AdaptiveAveragePooling1D', 'AdaptiveAveragePooling2D',
+  'AdaptiveAveragePooling3D', 'AdaptiveMaxPooling1D', 'AdaptiveMaxPooling2D', 'AdaptiveMaxPooling3D', 'CategoryEncoding',
+  'Discretization', 'Normalization', 'ActivityRegularization', 'AlphaDropout', 'SpatialDropout1D', 'SpatialDropout2D',
+  'SpatialDropout3D', 'Cropping1D', 'Cropping3D', 'Permute', 'RepeatVector', 'UpSampling1D', 'UpSampling3D', 'ZeroPadding1D',
+  'ZeroPadding3D', 'ConvLSTM1D', 'ConvLSTM2D', 'ConvLSTM3D', 'Conv1DTranspose', 'Convolution1DTranspose', 'DepthwiseConv1D',
+  'SeparableConv1D', 'SeparableConvolution1D'];
+const merge = (name: string) => alias(`st.layers.${name}`, `a layer factory: st.layers.${name}().apply([a, b]) (Keras's lowercase form applies the layer at once)`);
+
+const LAYERS: Record<string, Decision> = {
+  Convolution1D: alias('st.layers.conv1d'),
+  Convolution2D: alias('st.layers.conv2d'),
+  Convolution2DTranspose: alias('st.layers.conv2dTranspose'),
+  SeparableConvolution2D: alias('st.layers.separableConv2d'),
+  AvgPool1D: alias('st.layers.averagePooling1d'),
+  AvgPool2D: alias('st.layers.averagePooling2d'),
+  GlobalAvgPool1D: alias('st.layers.globalAveragePooling1d'),
+  GlobalAvgPool2D: alias('st.layers.globalAveragePooling2d'),
+  GlobalMaxPool1D: alias('st.layers.globalMaxPooling1d'),
+  GlobalMaxPool2D: alias('st.layers.globalMaxPooling2d'),
+  MaxPool1D: alias('st.layers.maxPooling1d'),
+  MaxPool2D: alias('st.layers.maxPooling2d'),
+  InputLayer: alias('st.InputLayer', 'or st.input({shape}) in the functional API'),
+  Layer: alias('st.Layer', 'the base class: build, call, computeOutputShape, getConfig'),
+  ELU: alias('st.layers.activation', "{activation: 'elu'} (alpha 1; other alphas come with the other activation layers)"),
+  Softmax: alias('st.layers.activation', "{activation: 'softmax'} over the last axis (no mask argument)"),
+  Pipeline: alias('st.sequential', 'a Sequential of the preprocessing layers'),
+  add: merge('add'), average: merge('average'), concatenate: merge('concatenate'), maximum: merge('maximum'),
+  minimum: merge('minimum'), multiply: merge('multiply'), subtract: merge('subtract'),
+  ReLU: planned('issue 23: the ReLU layer with maxValue, negativeSlope and threshold'),
+  ...each(['LeakyReLU', 'PReLU'], planned('issue 23: activation layers with parameters (Keras\'s LeakyReLU slope defaults to 0.3, the activation\'s to 0.2; PReLU learns it)')),
+  ...each(threeD, REASON.conv3d),
+  ...each(laterLayers, REASON.layers),
+  ...each(['GRUCell', 'LSTMCell', 'SimpleRNNCell', 'RNN', 'StackedRNNCells'],
+    planned('issue 23: recurrent cells as layers of their own; the recurrent layers run their cells inside (fused on native) until then')),
+  ...each(augmentation, planned('issue 23: augmentation layers on the sampling code of the existing ones (nn/image-sampling.ts)')),
+  MaxNumBoundingBoxes: leftOut("Strata's augmentation layers transform images, not bounding boxes"),
+  ...each(['MelSpectrogram', 'STFTSpectrogram'], REASON.spectral),
+  ...each(['Hashing', 'HashedCrossing', 'IntegerLookup', 'StringLookup', 'TextVectorization'],
+    leftOut('vocabularies and hashing of categories and text: Strata has no string dtype, so categories become integers while the data is read (st.data), not inside a model')),
+  ...each(['TFSMLayer', 'FlaxLayer', 'JaxLayer', 'TorchModuleWrapper'], leftOut('wraps a model of another framework (a TensorFlow SavedModel, Flax, JAX, PyTorch); Strata runs its own layers only')),
+  Lambda: leftOut('a layer made from any function cannot be saved and loaded again (Keras stores Python bytecode): subclass st.Layer and register it by name'),
+  InputSpec: leftOut('layers check their input shapes in build and computeOutputShape; there are no InputSpec objects'),
+};
+
+const functionsNotClasses = "losses are functions (yTrue, yPred, options) => Tensor, and a custom loss is such a function";
+const LOSSES: Record<string, Decision> = {
+  get: alias('st.getLoss', 'by Keras name (snake_case or camelCase) or a function'),
+  deserialize: alias('st.getLoss', 'a loss is stored by its name'),
+  serialize: leftOut('a loss is stored by its name (compile\'s loss, model.json), so there is nothing to serialize'),
+  Loss: leftOut(functionsNotClasses),
+  ...each(['CategoricalGeneralizedCrossEntropy', 'categorical_generalized_cross_entropy'], planned('issue 23: (1 - p_true^q) / q, a composite like the other losses')),
+  ...each(['Circle', 'circle'], planned('issue 23: needs the pairwise similarities of a batch of embeddings (an einsum), then Keras\'s weighting')),
+};
+
+const meanOf = (loss: string, extra = '') =>
+  alias('st.MeanMetricWrapper', `new st.MeanMetricWrapper(name, st.losses.${loss}) (or st.losses.${loss} in compile's metrics) averages it${extra}`);
+const METRICS: Record<string, Decision> = {
+  get: alias('st.getMetric'),
+  deserialize: alias('st.getMetric', 'a metric is stored by its name'),
+  serialize: leftOut('a metric is stored by its name (compile\'s metrics, model.json)'),
+  Accuracy: alias('st.metrics.accuracy', "Strata's accuracy is Keras's 'accuracy' string (binary, categorical or sparse, picked from the loss); Keras's Accuracy class counts exact equality"),
+  mean_absolute_error: alias('st.losses.meanAbsoluteError', 'the per-sample function; st.metrics.meanAbsoluteError is the streaming metric'),
+  mean_squared_error: alias('st.losses.meanSquaredError', 'the per-sample function; st.metrics.meanSquaredError is the streaming metric'),
+  ...Object.fromEntries([['binary_accuracy', 'binaryAccuracy'], ['categorical_accuracy', 'categoricalAccuracy'],
+    ['sparse_categorical_accuracy', 'sparseCategoricalAccuracy'], ['top_k_categorical_accuracy', 'topKCategoricalAccuracy'],
+    ['sparse_top_k_categorical_accuracy', 'sparseTopKCategoricalAccuracy']].map(([k, v]) =>
+    [k, alias(`st.metrics.${v}`, "the streaming metric (update, result); Keras's lowercase function returns per-sample values")])),
+  Hinge: meanOf('hinge'), SquaredHinge: meanOf('squaredHinge'), CategoricalHinge: meanOf('categoricalHinge'),
+  BinaryCrossentropy: meanOf('binaryCrossentropy'), CategoricalCrossentropy: meanOf('categoricalCrossentropy'),
+  SparseCategoricalCrossentropy: meanOf('sparseCategoricalCrossentropy'), KLDivergence: meanOf('kld'), Poisson: meanOf('poisson'),
+  LogCoshError: meanOf('logCosh'), MeanAbsolutePercentageError: meanOf('meanAbsolutePercentageError'),
+  MeanSquaredLogarithmicError: meanOf('meanSquaredLogarithmicError'),
+  CosineSimilarity: meanOf('cosineSimilarity', ', negated (the loss is -cosine)'),
+  ...each(['FalseNegatives', 'FalsePositives', 'TrueNegatives', 'TruePositives', 'PrecisionAtRecall', 'RecallAtPrecision',
+    'SensitivityAtSpecificity', 'SpecificityAtSensitivity', 'ConcordanceCorrelation', 'PearsonCorrelation', 'concordance_correlation',
+    'pearson_correlation', 'F1Score', 'FBetaScore', 'BinaryIoU', 'IoU', 'MeanIoU', 'OneHotIoU', 'OneHotMeanIoU', 'Sum', 'R2Score'], REASON.metrics),
+};
+
+const activationOp = (op: string) => alias(`st.${op}`, `an op, which layers take as a function (activation: st.${op}); not registered by name, so a saved model needs it registered to load`);
+const ACTIVATIONS: Record<string, Decision> = {
+  get: alias('st.getActivation'),
+  deserialize: alias('st.getActivation', 'an activation is stored by its name'),
+  serialize: alias('st.serializeActivation'),
+  celu: activationOp('celu'), glu: activationOp('glu'), hard_shrink: activationOp('hardShrink'), hard_tanh: activationOp('hardTanh'),
+  soft_shrink: activationOp('softShrink'), sparse_plus: activationOp('sparsePlus'), sparse_sigmoid: activationOp('sparseSigmoid'),
+  squareplus: activationOp('squareplus'), tanh_shrink: activationOp('tanhShrink'),
+  threshold: alias('st.threshold', 'an op with required parameters (threshold, defaultValue), as in Keras'),
+  sparsemax: planned('issue 23: a sort along the axis (st.sort), a cumulative sum and a threshold, differentiable through the sort\'s gather'),
+};
+
+const IMAGE: Record<string, Decision> = {
+  ...each(['affine_transform', 'crop_images', 'elastic_transform', 'extract_patches', 'extract_patches_3d', 'gaussian_blur', 'hsv_to_rgb',
+    'map_coordinates', 'pad_images', 'perspective_transform', 'resize', 'rgb_to_grayscale', 'rgb_to_hsv', 'scale_and_translate', 'sobel_edges'],
+  REASON.image),
+  ssim: planned('issue 23: with the image ops (gaussian-weighted local statistics, a depthwise convolution)'),
+};
+
+export const KERAS_DECISIONS = {
+  'keras.layers': LAYERS,
+  'keras.losses': LOSSES,
+  'keras.metrics': METRICS,
+  'keras.activations': ACTIVATIONS,
+  'keras.ops.image': IMAGE,
+};
