@@ -4,6 +4,8 @@
 // random weights and inputs, forward and backward.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import * as st from '../src/index.js';
 import { assertClose, randomValues, withBackend } from './helpers.js';
 import { tapePrimitives } from './grad-check.js';
@@ -57,6 +59,12 @@ const cases = [
   ...(['lstm', 'gru', 'simpleRNN'] as const).flatMap((kind) => shapes.map(([name, s]): [string, Setup] => [`${kind}, ${name}`, { ...s, kind }])),
   ...shapes.slice(0, 4).map(([name, s]): [string, Setup] => [`simpleRNN relu, ${name}`, { ...s, kind: 'simpleRNN', options: { ...s.options, activation: 'relu' } }]),
 ];
+
+/** A full V8 collection (the flag is turned on here; a fresh context hands out the function). */
+function collectGarbage(): void {
+  setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
+}
 
 describe('whole-sequence recurrent kernels', { skip: !nativeAvailable && 'native backend not built' }, () => {
   for (const [name, setup] of cases) {
@@ -197,6 +205,9 @@ describe('whole-sequence recurrent kernels', { skip: !nativeAvailable && 'native
     const inputs = [operand([b, t, f], 1), operand([b, u], 2), operand([b, u], 3), operand([f, 4 * u], 4), operand([u, 4 * u], 5), operand([4 * u], 6)];
     const outBytes = 4 * (b * t * u + b * u);
     for (const training of [false, true]) {
+      // Dead tensors of earlier tests are freed when V8 collects their handles, which a
+      // collection during the op would do: collect them all first, or the count drops under us.
+      collectGarbage();
       const before = st.memory().native.bytes;
       const out = runPrimitive('rnnSequence', inputs, { cell: 'lstm', training }, [b * t * u + b * u], 'float32');
       const held = st.memory().native.bytes - before;
