@@ -11,9 +11,12 @@ import type { XInput, YInput } from './data-adapter.js';
 import type { ClassWeight } from './sample-weights.js';
 import type { Dataset } from '../data/dataset.js';
 
+/** A per-output option: one value for every output, a list in output order, or a record by output layer name. */
 export type PerOutput<T> = T | T[] | Record<string, T>;
 
+/** The arguments of `model.compile` (Keras's compile). */
 export interface CompileArgs {
+  /** An optimizer object, or a name with Keras's defaults ('sgd', 'rmsprop', 'adam', ...); default 'rmsprop'. */
   optimizer?: OptimizerName | Optimizer;
   /** One loss, or one per output (a list in output order or a record by output layer name). */
   loss: PerOutput<LossIdentifier>;
@@ -29,18 +32,30 @@ export interface CompileArgs {
   lossWeights?: number[] | Record<string, number>;
 }
 
+/** The options of `model.fit` (Keras's fit arguments). */
 export interface FitArgs {
+  /** How many passes over the training data (default 1). */
   epochs?: number;
+  /** Samples per gradient step (default 32; with arrays; a Dataset batches itself). */
   batchSize?: number;
   /** The last fraction of the samples (taken before shuffling) held out for validation, as Keras. */
   validationSplit?: number;
   /** Held-out data: [x, y], [x, y, sampleWeight], {x, y, sampleWeight?} or a Dataset of batches. */
-  validationData?: [XInput, YInput] | [XInput, YInput, TensorInput] | { x: XInput; y: YInput; sampleWeight?: TensorInput } | Dataset<unknown>;
+  validationData?: [XInput, YInput] | [XInput, YInput, TensorInput] | {
+    /** The validation inputs. */
+    x: XInput;
+    /** The validation targets. */
+    y: YInput;
+    /** One weight per validation sample. */
+    sampleWeight?: TensorInput;
+  } | Dataset<unknown>;
   /** With a Dataset: batches per epoch (needed when it repeats forever); epochs continue one iterator. */
   stepsPerEpoch?: number;
+  /** Samples per batch when validating (default: batchSize). */
   validationBatchSize?: number;
   /** Shuffle the training samples every epoch (from the global seeded stream; st.setSeed). */
   shuffle?: boolean;
+  /** Objects with hooks called during training (st.callbacks.* or your own); a History and, at verbose > 0, a progress bar are added. */
   callbacks?: Callback[];
   /** 0 silent, 1 a progress bar (plain lines when not a terminal), 2 one line per epoch. */
   verbose?: 0 | 1 | 2;
@@ -71,9 +86,13 @@ export interface FitArgs {
  * from it with the same weights and optimizer state replays the uninterrupted run exactly.
  */
 export interface TrainingPosition {
+  /** The epoch to run next (from 0). */
   epoch: number;
+  /** The batch of that epoch to run next (0 when the epoch starts afresh). */
   batch: number;
+  /** The random stream at the start of that epoch: redrawing the epoch's shuffle from it gives the same order. */
   rngAtEpochStart: RngState;
+  /** The random stream now, from which dropout and other draws continue. */
   rng: RngState;
   /** Set when fit stopped inside an epoch: what that epoch had accumulated, so a resumed fit logs the whole epoch. */
   epochSoFar?: EpochSoFar;
@@ -81,6 +100,7 @@ export interface TrainingPosition {
 
 /** The running sums of a stopped epoch: its samples, its loss sums and each metric's state (Metric.getState). */
 export interface EpochSoFar {
+  /** The samples the epoch has trained on so far. */
   seen: number;
   /** The total loss summed over the samples, then each output's when the model has several. */
   lossSums: number[];
@@ -88,10 +108,13 @@ export interface EpochSoFar {
   metrics: number[][];
 }
 
+/** The options of `model.evaluate`. */
 export interface EvaluateArgs {
+  /** Samples per batch (default 32). */
   batchSize?: number;
   /** 1 (default): a progress bar over the batches, then one line with the results, as Keras; 0 silent. */
   verbose?: 0 | 1;
+  /** Objects with test hooks (onTestBegin, onTestBatchEnd, onTestEnd). */
   callbacks?: Callback[];
   /** One weight per sample: the loss becomes sum(loss_i * w_i) / samples and weightedMetrics are weighted. */
   sampleWeight?: TensorInput;
@@ -99,16 +122,21 @@ export interface EvaluateArgs {
 
 /** Options of trainOnBatch (Keras's train_on_batch arguments). */
 export interface TrainOnBatchArgs {
+  /** One weight per sample of the batch, as in fit. */
   sampleWeight?: TensorInput;
+  /** Weights by class index, as in fit; not together with sampleWeight. */
   classWeight?: ClassWeight;
 }
 
 /** Options of testOnBatch. */
 export interface TestOnBatchArgs {
+  /** One weight per sample of the batch, as in evaluate. */
   sampleWeight?: TensorInput;
 }
 
+/** The options of `model.predict`. */
 export interface PredictArgs {
+  /** Samples per batch (default 32); outputs are joined along the batch axis. */
   batchSize?: number;
 }
 
