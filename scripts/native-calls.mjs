@@ -101,7 +101,7 @@ export function fingerprint(t) {
 // ------------------------------------------------------------------------------------------------
 // C++
 
-const ccType = (t, type) => SCALARS[type]?.cc ?? type;
+const ccType = (_t, type) => SCALARS[type]?.cc ?? type;
 const structName = (fn) => `${pascal(fn)}Args`;
 const groupStruct = (g) => `${pascal(g)}Args`;
 

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as st from '../src/index.js';
-import { NativeBackend } from '../src/backend/native/index.js';
+import type { NativeBackend } from '../src/backend/native/index.js';
 import { getBackend } from '../src/backend/registry.js';
 import { withBackend } from './helpers.js';
 

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as st from '../src/index.js';
-import { MultiHeadAttention, PositionalEmbedding, TransformerEncoder } from '../src/nn/layers/attention-family.js';
+import { type MultiHeadAttention, PositionalEmbedding, type TransformerEncoder } from '../src/nn/layers/attention-family.js';
 import { getMask, setMask } from '../src/nn/masking.js';
 import { deserializeLayer, serializeLayer } from '../src/nn/registry.js';
 import { assertClose, randomTensor, randomValues, withBackend } from './helpers.js';

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as st from '../src/index.js';
 import { isGradEnabled } from '../src/tensor/tape.js';
-import { AUC, AutoAccuracy, Metric, getMetric, metrics, type AucOptions } from '../src/metrics/index.js';
+import { AUC, type AutoAccuracy, type Metric, getMetric, metrics, type AucOptions } from '../src/metrics/index.js';
 import { assertClose, randomValues, withBackend } from './helpers.js';
 
 const BATCH_SIZES = [17, 32, 5, 40];

@@ -115,7 +115,10 @@ describe('learning-rate schedules', () => {
 
   it('an optimizer takes the rate for its iteration count before each update', () => {
     const seen: number[] = [];
-    const opt = st.optimizers.sgd({ learningRate: (step) => (seen.push(step), 0.5 / (step + 1)) });
+    const opt = st.optimizers.sgd({ learningRate: (step) => {
+      seen.push(step);
+      return 0.5 / (step + 1);
+    } });
     const w = st.variable(st.tensor([1]));
     for (let i = 0; i < 3; i++) opt.applyGradients([{ variable: w, grad: st.tensor([1]) }]);
     assert.deepEqual(seen, [0, 1, 2]);

@@ -391,7 +391,7 @@ async function rejectsLoad(dir: string, file: string, patterns: RegExp[], kind: 
 }
 
 /** Parsed model.json, which the corruption tests edit at any depth (hence untyped). */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: parsed model.json, edited at any depth by the cases
 type Json = any;
 
 /** Rewrites model.json through `edit`, runs `check`, and puts the original back. */

@@ -106,7 +106,9 @@ function check(c: Case, dtype: 'float32' | 'float64', tol: Tolerance): void {
     return st.sum(st.mul(output, weight));
   };
   // Cases without a differentiable input (integer results, floorDiv) only run forward.
-  const grads = wrt.length ? st.valueAndGrad(objective)(...wrt.map((k) => inputs[k])).grads : (objective(), []);
+  let grads: st.Tensor[] = [];
+  if (wrt.length) grads = st.valueAndGrad(objective)(...wrt.map((k) => inputs[k])).grads;
+  else objective();
 
   const y = output!;
   if (c.output.dtype === 'int32') {

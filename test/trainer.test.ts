@@ -162,7 +162,13 @@ for (const backend of BACKENDS) {
         return m;
       };
       let epoch = -1, batches = 0;
-      const track = { onEpochBegin: (e: number) => void ((epoch = e), (batches = 0)), onBatchEnd: () => void batches++ };
+      const track = {
+        onEpochBegin: (e: number) => {
+          epoch = e;
+          batches = 0;
+        },
+        onBatchEnd: () => void batches++,
+      };
       await assert.rejects(make().fit(x, y, { epochs: 5, batchSize: 8, verbose: 0, shuffle: false, callbacks: [track] }), (e: Error) => {
         assert.ok(e instanceof st.ValueError);
         assert.match(e.message, new RegExp(`at epoch ${epoch + 1}, batch ${batches + 1}\\b`));
@@ -328,7 +334,12 @@ for (const backend of BACKENDS) {
       const rates = [0.1, 0, 0.05], seenRates: number[] = [], weightsAt: number[][][] = [];
       const h = await m.fit(uniform([8, 2]), uniform([8, 1]), {
         epochs: 3, batchSize: 4, verbose: 0,
-        callbacks: [st.callbacks.learningRateScheduler((epoch) => rates[epoch]), { onEpochEnd: () => void (seenRates.push(m.optimizer!.learningRate as number), weightsAt.push(values(m))) }],
+        callbacks: [st.callbacks.learningRateScheduler((epoch) => rates[epoch]), {
+          onEpochEnd: () => {
+            seenRates.push(m.optimizer!.learningRate as number);
+            weightsAt.push(values(m));
+          },
+        }],
       });
       assert.deepEqual(seenRates, rates);
       assertClose(h.history.learning_rate, rates, 1e-7, 0);

@@ -73,7 +73,10 @@ class GradientTable {
   /** Adds gi to t's gradient. */
   accumulate(t: Tensor, gi: Tensor): void {
     const previous = this.grads.get(t);
-    if (!previous) return this.set(t, gi);
+    if (!previous) {
+      this.set(t, gi);
+      return;
+    }
     this.set(t, add(previous, gi));
     this.discardIfFree(gi);
   }

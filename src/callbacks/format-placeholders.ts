@@ -43,7 +43,7 @@ function formatField(op: string, template: string, field: string, values: Record
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
     throw new ValueError(`${op}: placeholders must be {name} or {name:format}; received {${field}} in ${JSON.stringify(template)}`);
   }
-  if (!Object.prototype.hasOwnProperty.call(values, name)) {
+  if (!Object.hasOwn(values, name)) {
     throw new ValueError(`${op}: failed to format ${JSON.stringify(template)}: {${name}} is not in the logs; available: ${Object.keys(values).join(', ')}`);
   }
   const value = values[name];

@@ -72,7 +72,7 @@ export async function predictImages(dir: string, files: string[], o: PredictOpti
     throw new st.ValueError(`predict: the model in ${dir} was trained on csv rows (${record.dataset}), and predict reads images; strata evaluate ${dir} tests it on its rows`);
   }
   const shape = model.inputs[0]?.shape;
-  if (!shape || shape.length !== 4 || shape.slice(1).some((d) => d === null)) throw new st.ValueError(`predict: the model in ${dir} does not take images of a fixed size (input ${JSON.stringify(shape)})`);
+  if (shape?.length !== 4 || shape.slice(1).some((d) => d === null)) throw new st.ValueError(`predict: the model in ${dir} does not take images of a fixed size (input ${JSON.stringify(shape)})`);
   const [, h, w, c] = shape as number[];
   const classNames = record?.classNames ?? [];
   for (const file of files) {

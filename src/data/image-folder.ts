@@ -3,7 +3,7 @@
 // when imageFolder is called (so a missing folder fails at the call) and decoded on each pass.
 
 import { readFile } from 'node:fs/promises';
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, statSync, type Dirent } from 'node:fs';
 import { extname, join } from 'node:path';
 import { ValueError } from '../core/errors.js';
 import { checkKeys } from '../core/options.js';
@@ -39,7 +39,7 @@ function byCodePoint(a: string, b: string): number {
 }
 
 function listFiles(root: string): { classNames: string[]; files: { path: string; label: number }[] } {
-  let entries;
+  let entries: Dirent[];
   try {
     if (!statSync(root).isDirectory()) throw new Error('not a directory');
     entries = readdirSync(root, { withFileTypes: true });

@@ -1,4 +1,4 @@
-import { type DType } from '../core/dtype.js';
+import type { DType } from '../core/dtype.js';
 import { ShapeError, ValueError, fmtShape, fmtValue } from '../core/errors.js';
 import { checkKeys } from '../core/options.js';
 import { cast, equal, greater, isNaN, less, logicalAnd, where } from '../ops/elementwise.js';

@@ -163,7 +163,7 @@ function restoreOptimizer(model: Model, file: string, bytes: Uint8Array, manifes
   const decoded = decodeSafetensors(bytes, file);
   const optimizer = model.optimizer!;
   const iterations = decoded.tensors.get('iterations');
-  if (!iterations || iterations.size !== 1) throw new FormatError(`${file}: missing the scalar 'iterations'`);
+  if (iterations?.size !== 1) throw new FormatError(`${file}: missing the scalar 'iterations'`);
   const count = iterations.item();
   if (!Number.isInteger(count) || count < 0) throw new FormatError(`${file}: 'iterations' must be a non-negative integer; received ${count}`);
   if (decoded.tensors.size !== manifest.optimizerState!.entries) {

@@ -6,7 +6,7 @@ import type { DType } from '../core/dtype.js';
 // is left open here and layer.ts fills it in by declaration merging
 // (`declare module './symbolic.js' { interface GraphTypes { layer: Layer } }`).
 /** Types the files above this one supply; see Note [The layer type of graph nodes]. */
-// eslint-disable-next-line @typescript-eslint/no-empty-interface
+// biome-ignore lint/suspicious/noEmptyInterface: an interface, so nn/layer.ts can merge its member in
 export interface GraphTypes {}
 /** The class of the layers that make nodes: Layer, once nn/layer.ts is loaded. */
 export type GraphLayer = GraphTypes extends { layer: infer L } ? L : never;

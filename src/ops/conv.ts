@@ -1,7 +1,7 @@
 import type { Conv2dAttrs } from '../backend/primitives.js';
 import { ShapeError, fmtShape } from '../core/errors.js';
 import { checkKeys } from '../core/options.js';
-import { Tensor } from '../tensor/tensor.js';
+import type { Tensor } from '../tensor/tensor.js';
 import { geometry2d, pair, checkNhwc, type Padding, type Pair } from './conv-geometry.js';
 import { add, cast } from './elementwise.js';
 import { matmul } from './linalg.js';

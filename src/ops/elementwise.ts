@@ -2,7 +2,7 @@ import type { ArithmeticPrimitive, ComparisonPrimitive, UnaryPrimitive } from '.
 import { arithmeticType, assertDType, floatType, isFloat, promoteTypes, type DType } from '../core/dtype.js';
 import { ShapeError, ValueError, fmtShape } from '../core/errors.js';
 import { broadcastShapes, shapesEqual } from '../core/shape.js';
-import { Tensor } from '../tensor/tensor.js';
+import type { Tensor } from '../tensor/tensor.js';
 import { asTensor, resultType, type TensorInput } from './operand.js';
 import { runPrimitive } from './run.js';
 

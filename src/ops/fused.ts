@@ -1,7 +1,7 @@
 import type { FusedActivation } from '../backend/primitives.js';
 import { ShapeError, fmtShape } from '../core/errors.js';
 import { checkKeys, checkOneOf } from '../core/options.js';
-import { Tensor } from '../tensor/tensor.js';
+import type { Tensor } from '../tensor/tensor.js';
 import { checkNhwc } from './conv-geometry.js';
 import { conv2d, floatPair, planConv2d, type Conv2dOptions } from './conv.js';
 import { add, cast, relu } from './elementwise.js';

@@ -1,7 +1,7 @@
 import { promoteTypes, arithmeticType } from '../core/dtype.js';
 import { ShapeError, fmtShape } from '../core/errors.js';
 import { broadcastShapes, sizeOf } from '../core/shape.js';
-import { Tensor } from '../tensor/tensor.js';
+import type { Tensor } from '../tensor/tensor.js';
 import { cast, mul } from './elementwise.js';
 import { asTensor, type TensorInput } from './operand.js';
 import { sum } from './reduction.js';

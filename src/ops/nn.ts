@@ -2,7 +2,7 @@ import { floatType } from '../core/dtype.js';
 import { normalizeAxis } from '../core/shape.js';
 import { checkKeys } from '../core/options.js';
 import { arange } from '../tensor/create.js';
-import { Tensor } from '../tensor/tensor.js';
+import type { Tensor } from '../tensor/tensor.js';
 import { add, cast, div, equal, exp, isFinite, log, sub, where } from './elementwise.js';
 import { asTensor, requireDtype, type TensorInput } from './operand.js';
 import { max, sum, type Axis } from './reduction.js';

@@ -2,7 +2,7 @@ import type { Pool2dAttrs } from '../backend/primitives.js';
 import { ValueError } from '../core/errors.js';
 import { checkKeys } from '../core/options.js';
 import { ones } from '../tensor/create.js';
-import { Tensor } from '../tensor/tensor.js';
+import type { Tensor } from '../tensor/tensor.js';
 import { checkNhwc, geometry2d, pair, type Padding, type Pair } from './conv-geometry.js';
 import { cast, div, greater, mul } from './elementwise.js';
 import { asTensor, type TensorInput } from './operand.js';

@@ -2,7 +2,7 @@ import type { ReducePrimitive } from '../backend/primitives.js';
 import { arithmeticType, floatType } from '../core/dtype.js';
 import { ValueError, fmtShape, fmtValue } from '../core/errors.js';
 import { normalizeAxes, normalizeAxis, reducedShape, sizeOf } from '../core/shape.js';
-import { Tensor } from '../tensor/tensor.js';
+import type { Tensor } from '../tensor/tensor.js';
 import { cast, div, mul, sub } from './elementwise.js';
 import { asTensor, type TensorInput } from './operand.js';
 import { runPrimitive } from './run.js';

@@ -62,7 +62,7 @@ function timingTable(seconds: number[]): string {
 /** The HTML report page. Every piece of text is escaped, so names and summaries cannot inject markup. */
 export function reportHtml(parts: ReportParts): string {
   const { title, summary, metrics, epochSeconds, images } = parts;
-  if (epochSeconds && epochSeconds.some((s) => !Number.isFinite(s) || s < 0)) {
+  if (epochSeconds?.some((s) => !Number.isFinite(s) || s < 0)) {
     throw new ValueError('reportHtml: epochSeconds must be finite and non-negative');
   }
   const figures = images.map((img) => {
@@ -81,7 +81,7 @@ export function reportHtml(parts: ReportParts): string {
     `<h1>${escapeXml(title)}</h1>`,
     '<h2>Final metrics</h2>',
     metricsTable(metrics),
-    ...(epochSeconds && epochSeconds.length ? ['<h2>Time per epoch</h2>', timingTable(epochSeconds)] : []),
+    ...(epochSeconds?.length ? ['<h2>Time per epoch</h2>', timingTable(epochSeconds)] : []),
     '<h2>Model</h2>',
     `<pre>${escapeXml(summary)}</pre>`,
     ...(figures.length ? ['<h2>Pictures</h2>', ...figures] : []),

@@ -23,6 +23,7 @@ function write(name: string, text: string): string {
 }
 
 /** Runs one case of csv-child.ts, killed after `seconds`: far above what it takes, far below a quadratic reader's hours. */
+// biome-ignore lint/suspicious/noExplicitAny: the child's JSON report, read field by field by each case
 function inChild(name: string, seconds: number): Promise<Record<string, any>> {
   return new Promise((resolve, reject) => {
     execFile(process.execPath, ['--import', 'tsx', join(here, 'csv-child.ts'), name, dir],

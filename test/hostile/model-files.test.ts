@@ -14,7 +14,7 @@ const root = mkdtempSync(join(tmpdir(), 'strata-model-bombs-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: parsed model.json, edited at any depth by the cases
 type Json = any;
 
 describe('model.json bombs', () => {
@@ -28,7 +28,7 @@ describe('model.json bombs', () => {
   });
 
   /** A copy of the template with model.json edited (and nothing else: the weights file stays small). */
-  function bomb(name: string, edit: (m: Json) => void | string): string {
+  function bomb(name: string, edit: (m: Json) => undefined | string): string {
     const dir = join(root, name);
     cpSync(template, dir, { recursive: true });
     const m = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));
@@ -40,7 +40,7 @@ describe('model.json bombs', () => {
   }
 
   const layer = (m: Json, name: string) => m.model.config.layers.find((l: Json) => l.config.name === name).config;
-  const cases: [string, (m: Json) => void | string, RegExp[]][] = [
+  const cases: [string, (m: Json) => undefined | string, RegExp[]][] = [
     ['a dense layer claiming 2^28 units', (m) => void (layer(m, 'hidden').units = 2 ** 28), [/'hidden\/kernel' \[24, 268435456\] needs 25769803776 bytes/, /hold only \d+ more/]],
     ['a dense layer claiming 10^12 units', (m) => void (layer(m, 'out').units = 1e12), [/'hidden\/kernel'|'out\/kernel'/, /needs \d+ bytes/]],
     ['an embedding claiming 10^9 rows', (m) => void (layer(m, 'embed').inputDim = 1e9), [/'embed\/embeddings' \[1000000000, 4\]/]],

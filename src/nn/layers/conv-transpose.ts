@@ -85,7 +85,7 @@ export class Conv2DTranspose extends Layer {
     this.filters = positiveInt(this.name, 'filters', args.filters);
     ({ kernelSize: this.kernelSize, strides: this.strides, dilationRate: this.dilationRate, padding: this.padding } = window2d(this.name, args));
     this.outputPadding = args.outputPadding === undefined || args.outputPadding === null ? null : outputPaddingPair(this.name, args.outputPadding);
-    if (this.outputPadding && this.outputPadding.some((p, i) => p >= this.strides[i])) {
+    if (this.outputPadding?.some((p, i) => p >= this.strides[i])) {
       throw new ValueError(`${this.name}: outputPadding must be smaller than strides on each axis (as in Keras); received outputPadding ${fmtValue(args.outputPadding)}, strides ${fmtValue(this.strides)}`);
     }
     this.activation = getActivation(args.activation);
