@@ -141,6 +141,11 @@ export { GroupNormalization, UnitNormalization, CenterCrop, Rescaling, Resizing,
 export { SimpleRNN, LSTM, GRU, Bidirectional, TimeDistributed, RecurrentLayer, type SimpleRnnArgs, type LstmArgs, type GruArgs, type BidirectionalArgs, type TimeDistributedArgs, type MergeMode } from './nn/layers/recurrent-layers.js';
 export { Conv1D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D, UpSampling2D, ZeroPadding2D, Cropping2D, MaxPooling1D, AveragePooling1D, GlobalAveragePooling1D, GlobalMaxPooling1D } from './nn/layers/conv-family.js';
 export { input } from './nn/layers/input.js';
+export { ReLU, type ReLUArgs } from './nn/layers/relu.js';
+export {
+  applications, type ApplicationArgs, type LeNet5Args, type MobileNetArgs, type MobileNetV1Args, type SeBlockArgs, type SeResNetArgs,
+  type WideResNetArgs,
+} from './applications/index.js';
 export { metrics, getMetric, Metric, type MetricIdentifier, type MetricFunction } from './metrics/index.js';
 export {
   Mean, MeanMetricWrapper, AutoAccuracy, RootMeanSquaredError, Precision, Recall, AUC,

@@ -20,7 +20,7 @@ const LAYERS: Record<string, number> = {
   autograd: 4,
   io: 5, report: 5, data: 5, nn: 5, optimizers: 5, metrics: 5, callbacks: 5,
   models: 6,
-  'memory.ts': 7, 'tensor-methods.ts': 7, 'index.ts': 8,
+  applications: 7, 'memory.ts': 7, 'tensor-methods.ts': 7, 'index.ts': 8,
   cli: 9,
 };
 

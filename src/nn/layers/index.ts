@@ -2,6 +2,7 @@ import { recurrentLayers } from './recurrent-layers.js';
 import { attentionFamilyLayers } from './attention-family.js';
 import { normAugmentLayers } from './norm-augment-family.js';
 import { convFamilyLayers } from './conv-family.js';
+import { reluLayers } from './relu.js';
 import { Dense, type DenseArgs } from './dense.js';
 import { Conv2D, type Conv2dArgs } from './conv.js';
 import { AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D, MaxPooling2D, type GlobalPooling2dArgs, type Pooling2dArgs } from './pooling.js';
@@ -116,6 +117,7 @@ export const layers = {
   ...attentionFamilyLayers,
   ...normAugmentLayers,
   ...convFamilyLayers,
+  ...reluLayers,
   /**
    * Registers a custom layer class's factory under its class name, so saved models that use it can
    * be loaded (Keras's custom objects).
