@@ -21,7 +21,9 @@ export interface CsvResult {
 /** `features` float columns with 4 decimals in [0, 10) and an integer label 0..9, one row at a time, until `bytes`. */
 async function writeNumericCsv(file: string, bytes: number, features: number): Promise<void> {
   const out = createWriteStream(file);
-  let written = 0, row = 0, seed = 12345;
+  let written = 0,
+    row = 0,
+    seed = 12345;
   const header = `${Array.from({ length: features }, (_, i) => `f${i}`).join(',')},label\n`;
   out.write(header);
   written += header.length;
@@ -29,7 +31,7 @@ async function writeNumericCsv(file: string, bytes: number, features: number): P
     let line = '';
     for (let i = 0; i < features; i++) {
       seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
-      line += `${((seed >>> 8) / 2 ** 24 * 10).toFixed(4)},`;
+      line += `${(((seed >>> 8) / 2 ** 24) * 10).toFixed(4)},`;
     }
     line += `${row++ % 10}\n`;
     written += line.length;

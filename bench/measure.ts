@@ -76,7 +76,8 @@ export function residentParts(): { anonMB: number | null; fileMB: number | null 
   try {
     const status = readFileSync('/proc/self/status', 'utf8');
     const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) / 1024;
-    const anon = kb('RssAnon'), file = kb('RssFile') + (kb('RssShmem') || 0);
+    const anon = kb('RssAnon'),
+      file = kb('RssFile') + (kb('RssShmem') || 0);
     return { anonMB: Number.isFinite(anon) ? anon : null, fileMB: Number.isFinite(file) ? file : null };
   } catch {
     return { anonMB: null, fileMB: null }; // not Linux
@@ -98,7 +99,10 @@ export function cpuSnapshot(alsoOwn: readonly number[] = []): CpuSnapshot | null
     let own = 0;
     for (const pid of ['self', ...alsoOwn]) {
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
+      const fields = stat
+        .slice(stat.lastIndexOf(')') + 2)
+        .split(' ')
+        .map(Number);
       // Fields after the command name start at field 3 (state): utime..cstime are fields 14..17.
       own += fields[11] + fields[12] + fields[13] + fields[14];
     }

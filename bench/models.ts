@@ -28,10 +28,14 @@ const bias = (n: number): Tensor => st.variable(st.zeros([n]));
 /** conv 32 (3x3, relu) -> maxpool 2 -> conv 64 -> maxpool 2 -> conv 128 -> flatten -> dense 10. */
 export function convnet(): Model {
   const params = [
-    convKernel(3, 3, 1, 32), bias(32),
-    convKernel(3, 3, 32, 64), bias(64),
-    convKernel(3, 3, 64, 128), bias(128),
-    glorot([3 * 3 * 128, 10], 3 * 3 * 128, 10), bias(10),
+    convKernel(3, 3, 1, 32),
+    bias(32),
+    convKernel(3, 3, 32, 64),
+    bias(64),
+    convKernel(3, 3, 64, 128),
+    bias(128),
+    glorot([3 * 3 * 128, 10], 3 * 3 * 128, 10),
+    bias(10),
   ];
   const [f1, b1, f2, b2, f3, b3, w, b] = params;
   // What a conv2d layer with a ReLU runs (one fused kernel where the backend has it), and what a
@@ -124,8 +128,12 @@ export function batchOf(data: Dataset, start: number, batchSize: number): { x: T
  * training loop, which is what lets Strata free the previous step's native buffers.
  */
 export async function epoch(
-  model: Model, opt: RMSprop, data: Dataset, batchSize: number,
-  steps = Math.ceil(data.size / batchSize), yieldEachStep = true,
+  model: Model,
+  opt: RMSprop,
+  data: Dataset,
+  batchSize: number,
+  steps = Math.ceil(data.size / batchSize),
+  yieldEachStep = true,
 ): Promise<{ ms: number; loss: number }> {
   const t0 = process.hrtime.bigint();
   let loss: Tensor | undefined;

@@ -11,7 +11,17 @@ import * as st from '../dist/index.js';
 import { CSV_FEATURES, CSV_SIZES_MB } from './csv.js';
 import { cpuSnapshot, otherCpuShare, waitForIdle } from './measure.js';
 import {
-  CONV_LAYERS, convFlop, measureEpoch, measureSgemm, measureTrainStep, runStrata, SGEMM_SIZES, TRAIN_MODELS, type FrameworkResult, type SuiteOptions, type TrainModel,
+  CONV_LAYERS,
+  convFlop,
+  measureEpoch,
+  measureSgemm,
+  measureTrainStep,
+  runStrata,
+  SGEMM_SIZES,
+  TRAIN_MODELS,
+  type FrameworkResult,
+  type SuiteOptions,
+  type TrainModel,
 } from './suite.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -47,8 +57,19 @@ const program = new Command()
   .parse();
 
 const opts = program.opts<{
-  threads: number; full: boolean; rounds: number; fullRounds: number; memoryEpochs: number; memorySteps: number; sanitySteps: number; syncSteps: number;
-  budget: number; waitIdle: number; python: string; torch: boolean; out: string;
+  threads: number;
+  full: boolean;
+  rounds: number;
+  fullRounds: number;
+  memoryEpochs: number;
+  memorySteps: number;
+  sanitySteps: number;
+  syncSteps: number;
+  budget: number;
+  waitIdle: number;
+  python: string;
+  torch: boolean;
+  out: string;
 }>();
 
 // ---------------------------------------------------------------------------------------------
@@ -58,8 +79,17 @@ function runTorch(): { result: FrameworkResult | null; skipped?: string } {
   if (!opts.torch) return { result: null, skipped: 'PyTorch skipped (--no-torch)' };
   if (!existsSync(opts.python)) return { result: null, skipped: `PyTorch skipped: ${opts.python} does not exist` };
   const args = [
-    path.join(here, 'torch_bench.py'), '--threads', String(opts.threads), '--memory-epochs', String(opts.memoryEpochs),
-    '--memory-steps', String(opts.memorySteps), '--budget', String(opts.budget), '--sanity-steps', String(opts.sanitySteps),
+    path.join(here, 'torch_bench.py'),
+    '--threads',
+    String(opts.threads),
+    '--memory-epochs',
+    String(opts.memoryEpochs),
+    '--memory-steps',
+    String(opts.memorySteps),
+    '--budget',
+    String(opts.budget),
+    '--sanity-steps',
+    String(opts.sanitySteps),
     '--no-rounds',
   ];
   const r = spawnSync(opts.python, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 * 2 ** 20 });
@@ -88,7 +118,9 @@ class TorchServer {
 
   static async start(): Promise<TorchServer | null> {
     if (!opts.torch || !existsSync(opts.python)) return null;
-    const proc = spawn(opts.python, [path.join(here, 'torch_bench.py'), '--serve', '--threads', String(opts.threads)], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const proc = spawn(opts.python, [path.join(here, 'torch_bench.py'), '--serve', '--threads', String(opts.threads)], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
     const server = new TorchServer(proc);
     const hello = await server.next();
     return hello?.ready ? server : null;
@@ -182,8 +214,12 @@ function cpuInfo(): { model: string; cores: number; avx512: boolean } {
 }
 
 const suite: SuiteOptions = {
-  threads: opts.threads, memoryEpochs: opts.memoryEpochs, memorySteps: opts.memorySteps,
-  budget: opts.budget, sanitySteps: opts.sanitySteps, syncSteps: opts.syncSteps,
+  threads: opts.threads,
+  memoryEpochs: opts.memoryEpochs,
+  memorySteps: opts.memorySteps,
+  budget: opts.budget,
+  sanitySteps: opts.sanitySteps,
+  syncSteps: opts.syncSteps,
 };
 const loadBefore = os.loadavg()[0];
 const started = new Date();
@@ -242,71 +278,173 @@ interface Row {
 }
 
 const rows: Row[] = [];
-function row(section: string, name: string, unit: string, better: Better, s: number | null | undefined, t: number | null | undefined, note?: string): void {
-  const sv = s ?? null, tv = t ?? null;
+function row(
+  section: string,
+  name: string,
+  unit: string,
+  better: Better,
+  s: number | null | undefined,
+  t: number | null | undefined,
+  note?: string,
+): void {
+  const sv = s ?? null,
+    tv = t ?? null;
   const ratio = sv !== null && tv !== null && tv !== 0 ? sv / tv : null;
   rows.push({ section, name, unit, strata: sv, torch: tv, better, ratio, ...(note ? { note } : {}) });
 }
 
 const perRound = (a: number[], b: number[]) => a.map((x, i) => (b[i] ? (x / b[i]).toFixed(2) : '-')).join(' ');
 for (const n of SGEMM_SIZES) {
-  const mk = torch?.sgemm?.[n]?.mkldnn_gflops, r = rounds.sgemm[n];
-  row('sgemm', `matmul ${n}x${n}x${n}`, 'GFLOP/s', 'higher', strata.sgemm![n].gflops, torch?.sgemm?.[n]?.gflops,
-    `best of ${r.strata.length} interleaved rounds; S/P per round ${r.torch.length ? perRound(r.strata.map((x) => x.gflops), r.torch.map((x) => x.gflops)) : '-'}` +
-    (mk ? `; torch via oneDNN: ${fmt(mk)} GFLOP/s` : ''));
+  const mk = torch?.sgemm?.[n]?.mkldnn_gflops,
+    r = rounds.sgemm[n];
+  row(
+    'sgemm',
+    `matmul ${n}x${n}x${n}`,
+    'GFLOP/s',
+    'higher',
+    strata.sgemm![n].gflops,
+    torch?.sgemm?.[n]?.gflops,
+    `best of ${r.strata.length} interleaved rounds; S/P per round ${
+      r.torch.length
+        ? perRound(
+            r.strata.map((x) => x.gflops),
+            r.torch.map((x) => x.gflops),
+          )
+        : '-'
+    }` + (mk ? `; torch via oneDNN: ${fmt(mk)} GFLOP/s` : ''),
+  );
 }
 for (const layer of CONV_LAYERS) {
   const [name] = layer;
   const flop = convFlop(layer);
-  for (const [kind, label] of [['fwd', 'forward'], ['bwdInput', 'input grad'], ['bwdFilter', 'filter grad']] as const) {
-    const s = strata.conv[name][kind], t = torch?.conv[name]?.[kind];
+  for (const [kind, label] of [
+    ['fwd', 'forward'],
+    ['bwdInput', 'input grad'],
+    ['bwdFilter', 'filter grad'],
+  ] as const) {
+    const s = strata.conv[name][kind],
+      t = torch?.conv[name]?.[kind];
     const gf = (ms: number | undefined) => (ms ? fmt(flop / (ms * 1e6)) : '-');
     row('conv2d b64', `${name} ${label}`, 'ms', 'lower', s, t, `GFLOP/s ${gf(s)} vs ${gf(t)}`);
   }
 }
 row('overhead', 'add([4], [4]) per call', 'µs', 'lower', strata.addOverheadUs, torch?.addOverheadUs);
 for (const m of Object.keys(TRAIN_MODELS)) {
-  const s = strata.train![m].stepMs, t = torch?.train?.[m]?.stepMs;
+  const s = strata.train![m].stepMs,
+    t = torch?.train?.[m]?.stepMs;
   const r = rounds.train[m];
-  row('train b64', `${m} step (fwd+bwd+RMSprop)`, 'ms', 'lower', s, t,
-    `best of ${r.strata.length} interleaved rounds; S/P per round ${t === undefined ? '-' : perRound(r.strata.map((x) => x.stepMs), r.torch.map((x) => x.stepMs))}`);
-  row('train b64', `${m} epoch, extrapolated (${STEPS_PER_EPOCH} steps)`, 's', 'lower', (s * STEPS_PER_EPOCH) / 1000, t === undefined ? null : (t * STEPS_PER_EPOCH) / 1000);
+  row(
+    'train b64',
+    `${m} step (fwd+bwd+RMSprop)`,
+    'ms',
+    'lower',
+    s,
+    t,
+    `best of ${r.strata.length} interleaved rounds; S/P per round ${
+      t === undefined
+        ? '-'
+        : perRound(
+            r.strata.map((x) => x.stepMs),
+            r.torch.map((x) => x.stepMs),
+          )
+    }`,
+  );
+  row(
+    'train b64',
+    `${m} epoch, extrapolated (${STEPS_PER_EPOCH} steps)`,
+    's',
+    'lower',
+    (s * STEPS_PER_EPOCH) / 1000,
+    t === undefined ? null : (t * STEPS_PER_EPOCH) / 1000,
+  );
   const fr = rounds.fullEpoch?.[m];
   if (fr) {
     const fe = (res: FrameworkResult | null) => (res?.fullEpoch?.[m] ? res.fullEpoch[m].ms / 1000 : null);
     const err = (res: FrameworkResult | null) => {
-      const real = fe(res), est = res?.train?.[m] ? (res.train[m].stepMs * STEPS_PER_EPOCH) / 1000 : null;
+      const real = fe(res),
+        est = res?.train?.[m] ? (res.train[m].stepMs * STEPS_PER_EPOCH) / 1000 : null;
       return real !== null && est !== null ? `${((est / real - 1) * 100).toFixed(0)}%` : '-';
     };
-    row('train b64', `${m} epoch, measured (--full)`, 's', 'lower', fe(strata), fe(torch),
-      `best of ${fr.strata.length}; S/P per round ${torch ? perRound(fr.strata.map((x) => x.ms), fr.torch.map((x) => x.ms)) : '-'}; extrapolation off by ${err(strata)} vs ${err(torch)}`);
+    row(
+      'train b64',
+      `${m} epoch, measured (--full)`,
+      's',
+      'lower',
+      fe(strata),
+      fe(torch),
+      `best of ${fr.strata.length}; S/P per round ${
+        torch
+          ? perRound(
+              fr.strata.map((x) => x.ms),
+              fr.torch.map((x) => x.ms),
+            )
+          : '-'
+      }; extrapolation off by ${err(strata)} vs ${err(torch)}`,
+    );
   }
 }
-for (const [key, label] of [['lstm', 'LSTM(128) on [64, 50, 32] step (fwd+bwd+RMSprop)'], ['gru', 'GRU(128) on [64, 50, 32] step (fwd+bwd+RMSprop)'], ['mha', 'MHA 8x16 on [32, 64, 128] step (fwd+bwd+RMSprop)']] as const) {
+for (const [key, label] of [
+  ['lstm', 'LSTM(128) on [64, 50, 32] step (fwd+bwd+RMSprop)'],
+  ['gru', 'GRU(128) on [64, 50, 32] step (fwd+bwd+RMSprop)'],
+  ['mha', 'MHA 8x16 on [32, 64, 128] step (fwd+bwd+RMSprop)'],
+] as const) {
   row('sequence', label, 'ms', 'lower', strata.sequence?.[key]?.stepMs, torch?.sequence?.[key]?.stepMs);
 }
 row('inference', 'convnet fwd, 10k images, batch 500', 'img/s', 'higher', strata.inference.imagesPerSec, torch?.inference.imagesPerSec);
 for (const mb of CSV_SIZES_MB) {
-  const r = strata.csv?.[mb], first = strata.csv?.[CSV_SIZES_MB[0]];
-  const linear = r && first && r !== first ? `; the ${CSV_SIZES_MB[0]} MB rate is ${(first.mbPerSec / r.mbPerSec).toFixed(2)}x this (near 1: linear)` : '';
-  row('data', `loadCsv full pass, ${mb} MB (${CSV_FEATURES} features + label)`, 'MB/s', 'higher', r?.mbPerSec, null,
-    `Strata only${r ? `; ${fmt(r.rowsPerSec)} rows/s, ${r.rows} rows in ${fmt(r.passMs / 1000)} s${linear}` : ''}`);
+  const r = strata.csv?.[mb],
+    first = strata.csv?.[CSV_SIZES_MB[0]];
+  const linear =
+    r && first && r !== first ? `; the ${CSV_SIZES_MB[0]} MB rate is ${(first.mbPerSec / r.mbPerSec).toFixed(2)}x this (near 1: linear)` : '';
+  row(
+    'data',
+    `loadCsv full pass, ${mb} MB (${CSV_FEATURES} features + label)`,
+    'MB/s',
+    'higher',
+    r?.mbPerSec,
+    null,
+    `Strata only${r ? `; ${fmt(r.rowsPerSec)} rows/s, ${r.rows} rows in ${fmt(r.passMs / 1000)} s${linear}` : ''}`,
+  );
 }
-const rssS = strata.memory.rssMB, rssT = torch?.memory.rssMB;
+const rssS = strata.memory.rssMB,
+  rssT = torch?.memory.rssMB;
 const nativeS = strata.memory.nativeMB ?? [];
 row('memory', 'MLP RSS after epoch 1', 'MB', 'none', rssS[0], rssT?.[0]);
-row('memory', `MLP RSS after epoch ${rssS.length}`, 'MB', 'none', rssS[rssS.length - 1], rssT?.[rssT.length - 1],
-  `growth ${fmtSigned(rssS[rssS.length - 1] - rssS[0])} MB vs ${rssT ? fmtSigned(rssT[rssT.length - 1] - rssT[0]) : '-'} MB; Strata native buffers ${nativeS.map((b) => fmt(b)).join(' -> ')} MB`);
+row(
+  'memory',
+  `MLP RSS after epoch ${rssS.length}`,
+  'MB',
+  'none',
+  rssS[rssS.length - 1],
+  rssT?.[rssT.length - 1],
+  `growth ${fmtSigned(rssS[rssS.length - 1] - rssS[0])} MB vs ${rssT ? fmtSigned(rssT[rssT.length - 1] - rssT[0]) : '-'} MB; Strata native buffers ${nativeS.map((b) => fmt(b)).join(' -> ')} MB`,
+);
 // The same resident set split into its anonymous part (heaps, tensors, caches: what each
 // framework allocates) and its file-backed part (the executable and libraries).
 const parts = strata.memory.breakdown;
-row('memory', `  of which anonymous (heaps, tensors, caches)`, 'MB', 'none', strata.memory.anonMB, torch?.memory.anonMB,
-  parts ? `Strata: V8 heap ${fmt(parts.v8HeapMB)}, live tensors ${fmt(parts.tensorsMB)}, allocator cache ${fmt(parts.allocatorCacheMB)} MB, ${parts.primitiveEntries} oneDNN primitives cached` : undefined);
+row(
+  'memory',
+  `  of which anonymous (heaps, tensors, caches)`,
+  'MB',
+  'none',
+  strata.memory.anonMB,
+  torch?.memory.anonMB,
+  parts
+    ? `Strata: V8 heap ${fmt(parts.v8HeapMB)}, live tensors ${fmt(parts.tensorsMB)}, allocator cache ${fmt(parts.allocatorCacheMB)} MB, ${parts.primitiveEntries} oneDNN primitives cached`
+    : undefined,
+);
 row('memory', `  of which file-backed (program and libraries)`, 'MB', 'none', strata.memory.fileMB, torch?.memory.fileMB);
 const sync = strata.memory.syncLoop;
 if (sync) {
-  row('memory', `Strata native MB change over ${sync.steps} MLP steps w/o yield`, 'MB', 'none', sync.nativeMBAfter - sync.nativeMBBefore, null,
-    `${fmt(sync.nativeMBBefore)} -> ${fmt(sync.nativeMBAfter)} MB, ${fmt(sync.nativeMBAfterYield)} MB after yielding; ${fmt((sync.nativeMBAfter - sync.nativeMBBefore) / sync.steps)} MB/step`);
+  row(
+    'memory',
+    `Strata native MB change over ${sync.steps} MLP steps w/o yield`,
+    'MB',
+    'none',
+    sync.nativeMBAfter - sync.nativeMBBefore,
+    null,
+    `${fmt(sync.nativeMBBefore)} -> ${fmt(sync.nativeMBAfter)} MB, ${fmt(sync.nativeMBAfterYield)} MB after yielding; ${fmt((sync.nativeMBAfter - sync.nativeMBBefore) / sync.steps)} MB/step`,
+  );
 }
 
 function fmt(x: number | null | undefined): string {
@@ -330,10 +468,23 @@ function verdict(r: Row): string {
 
 function printTable(): void {
   const header = ['section', 'benchmark', 'unit', 'Strata', 'PyTorch', 'S/P', 'verdict', 'note'];
-  const body = rows.map((r) => [r.section, r.name, r.unit, fmt(r.strata), fmt(r.torch), r.ratio === null ? '-' : r.ratio.toFixed(2), verdict(r), r.note ?? '']);
+  const body = rows.map((r) => [
+    r.section,
+    r.name,
+    r.unit,
+    fmt(r.strata),
+    fmt(r.torch),
+    r.ratio === null ? '-' : r.ratio.toFixed(2),
+    verdict(r),
+    r.note ?? '',
+  ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
   const numeric = new Set([3, 4, 5]);
-  const line = (cells: string[]) => cells.map((c, i) => (numeric.has(i) ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (numeric.has(i) ? c.padStart(widths[i]) : c.padEnd(widths[i])))
+      .join('  ')
+      .trimEnd();
   console.log(line(header));
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   let section = '';
@@ -352,12 +503,16 @@ function sanityLine(who: string, losses: number[] | undefined): string {
 
 const cpu = cpuInfo();
 console.log('');
-console.log(`Strata ${strata.version} (${String(strata.backend)} backend) vs ${torch ? `PyTorch ${torch.version}` : 'no PyTorch'}; ` +
-  `${opts.threads} thread(s); ${cpu.model}, ${cpu.cores} cores, AVX-512 ${cpu.avx512 ? 'yes' : 'no'}; Node ${process.version}`);
+console.log(
+  `Strata ${strata.version} (${String(strata.backend)} backend) vs ${torch ? `PyTorch ${torch.version}` : 'no PyTorch'}; ` +
+    `${opts.threads} thread(s); ${cpu.model}, ${cpu.cores} cores, AVX-512 ${cpu.avx512 ? 'yes' : 'no'}; Node ${process.version}`,
+);
 if (torchRun.skipped) console.log(`NOTE: ${torchRun.skipped}`);
 const pct = (x: number | null) => (x === null ? '?' : `${(x * 100).toFixed(0)}%`);
-console.log(`other processes used ${pct(otherCpu.strata)} of the CPUs during the Strata part${torch ? `, ${pct(otherCpu.torch)} during the PyTorch part` : ''}, ${pct(otherCpu.rounds)} during the training rounds` +
-  ` (load average ${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} after)`);
+console.log(
+  `other processes used ${pct(otherCpu.strata)} of the CPUs during the Strata part${torch ? `, ${pct(otherCpu.torch)} during the PyTorch part` : ''}, ${pct(otherCpu.rounds)} during the training rounds` +
+    ` (load average ${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} after)`,
+);
 if (Math.max(otherCpu.strata ?? 0, otherCpu.torch ?? 0, otherCpu.rounds ?? 0) > 0.1) {
   console.log('WARNING: the machine was shared with other processes; timings are inflated and noisy (rerun on an idle machine)');
 }

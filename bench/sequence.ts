@@ -23,7 +23,10 @@ export async function runSequence(budget: number): Promise<Record<string, { step
     ['mha', mha, st.randomNormal([m.batch, m.time, m.dim]), st.randomUniform([m.batch], { min: 0, max: 10 }).floor().cast('int32')],
   ];
   for (const [name, model, x, y] of cases) {
-    model.compile({ optimizer: st.optimizers.rmsprop({ learningRate: 1e-3 }), loss: (t, p) => st.losses.sparseCategoricalCrossentropy(t, p, { fromLogits: true }) });
+    model.compile({
+      optimizer: st.optimizers.rmsprop({ learningRate: 1e-3 }),
+      loss: (t, p) => st.losses.sparseCategoricalCrossentropy(t, p, { fromLogits: true }),
+    });
     const t = await timeIt(() => model.trainOnBatch(x, y), { warmup: 10, budgetSeconds: budget * 1.5, minReps: 5, maxReps: 300 });
     out[name] = { stepMs: t.median, minMs: t.min };
   }

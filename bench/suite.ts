@@ -65,7 +65,8 @@ export const SGEMM_SIZES = [256, 1024, 2048] as const;
 
 /** st.matmul of two float32 n x n matrices, median ms and GFLOP/s (torch_bench.py measure_sgemm). */
 export async function measureSgemm(n: number, budget: number): Promise<{ ms: number; gflops: number }> {
-  const a = st.randomNormal([n, n]), b = st.randomNormal([n, n]);
+  const a = st.randomNormal([n, n]),
+    b = st.randomNormal([n, n]);
   // Kernel rows dispose each result in the timed region, as PyTorch frees its when the last
   // reference goes (bench/README.md, Method). Up to 60 repetitions (both sides), so that a
   // burst of noise on the shared host cannot take the median of a 10 ms product.
@@ -123,7 +124,8 @@ export async function runStrata(o: SuiteOptions): Promise<FrameworkResult> {
   }
 
   log('per-op overhead');
-  const a = st.tensor([1, 2, 3, 4]), b = st.tensor([0.5, 0.25, 0.125, 1]);
+  const a = st.tensor([1, 2, 3, 4]),
+    b = st.tensor([0.5, 0.25, 0.125, 1]);
   const addOverheadUs = (await timeIt(() => st.add(a, b), { inner: 10000, budgetSeconds: budget / 2, minReps: 5 })).median * 1000;
 
   log(`sanity: loss over ${o.sanitySteps} steps on one fixed batch`);
@@ -160,7 +162,8 @@ export async function runStrata(o: SuiteOptions): Promise<FrameworkResult> {
   const net = mlp();
   const opt = new RMSprop(net.params);
   const data = randomDataset(1024, net.inputShape);
-  const rss: number[] = [], native: number[] = [];
+  const rss: number[] = [],
+    native: number[] = [];
   for (let e = 0; e < o.memoryEpochs; e++) {
     await epoch(net, opt, data, 64, o.memorySteps);
     rss.push(rssMB());
@@ -183,7 +186,13 @@ export async function runStrata(o: SuiteOptions): Promise<FrameworkResult> {
   const syncRun = await epoch(net, opt, data, 64, o.syncSteps, false);
   const after = nativeMB() ?? NaN;
   for (let i = 0; i < 20; i++) await tick();
-  const syncLoop = { steps: o.syncSteps, nativeMBBefore: before, nativeMBAfter: after, nativeMBAfterYield: nativeMB() ?? NaN, stepMs: syncRun.ms / o.syncSteps };
+  const syncLoop = {
+    steps: o.syncSteps,
+    nativeMBBefore: before,
+    nativeMBAfter: after,
+    nativeMBAfterYield: nativeMB() ?? NaN,
+    stepMs: syncRun.ms / o.syncSteps,
+  };
 
   // After the memory rows, whose resident sizes the files' buffers would otherwise inflate.
   log('CSV reading (st.data.loadCsv over 50 MB and 5 MB numeric files)');
@@ -194,7 +203,11 @@ export async function runStrata(o: SuiteOptions): Promise<FrameworkResult> {
     version: st.version,
     backend: st.getBackend().name,
     threads: st.getNumThreads(),
-    conv, addOverheadUs, sanity, inference, sequence,
+    conv,
+    addOverheadUs,
+    sanity,
+    inference,
+    sequence,
     memory: { rssMB: rss, ...parts, breakdown, nativeMB: native, syncLoop },
     csv,
   };

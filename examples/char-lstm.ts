@@ -66,7 +66,9 @@ model.compile({
   loss: (yTrue: st.Tensor, yPred: st.Tensor) => st.losses.sparseCategoricalCrossentropy(yTrue, yPred, { fromLogits: true }),
 });
 
-console.log(`Moby-Dick: ${text.length} characters, vocabulary of ${chars.length}; training on ${xTrain.shape[0]} windows of ${SEQUENCE_LENGTH}, validating on ${xVal.shape[0]} (the last 10 %)`);
+console.log(
+  `Moby-Dick: ${text.length} characters, vocabulary of ${chars.length}; training on ${xTrain.shape[0]} windows of ${SEQUENCE_LENGTH}, validating on ${xVal.shape[0]} (the last 10 %)`,
+);
 console.log(`baseline (unigram cross-entropy of the validation text): ${baseline.toFixed(4)} nats per character`);
 const start = performance.now();
 const history = await model.fit(xTrain, yTrain, {
@@ -102,7 +104,10 @@ function sample(seed: string, length: number, temperature: number, rngSeed: numb
     let next = probs.length - 1;
     for (let k = 0; k < probs.length; k++) {
       r -= probs[k]!;
-      if (r < 0) { next = k; break; }
+      if (r < 0) {
+        next = k;
+        break;
+      }
     }
     context.push(next);
     out += chars[next];
@@ -115,4 +120,5 @@ const samples = [0.5, 0.8].map((temperature, i) => ({ temperature, text: sample(
 
 console.log(`\nbaseline ${baseline.toFixed(4)} nats; validation loss per epoch: ${history.history.val_loss!.map((v) => v.toFixed(4)).join(', ')}`);
 console.log(`training ${seconds.toFixed(1)} s (${(seconds / EPOCHS).toFixed(1)} s per epoch) on backend '${st.getBackend().name}'`);
-for (const { temperature, text: s } of samples) console.log(`\n--- sample at temperature ${temperature}, seed ${JSON.stringify(seedText)} ---\n${seedText}${s}`);
+for (const { temperature, text: s } of samples)
+  console.log(`\n--- sample at temperature ${temperature}, seed ${JSON.stringify(seedText)} ---\n${seedText}${s}`);

@@ -20,4 +20,6 @@ const start = performance.now();
 await model.fit(xTrain, yTrain, { epochs: 5, batchSize: 64 });
 const seconds = (performance.now() - start) / 1000;
 const { accuracy } = await model.evaluate(xTest, yTest, { batchSize: 512 });
-console.log(`test accuracy ${(accuracy * 100).toFixed(2)} % (book: about 99.1 %), training ${seconds.toFixed(1)} s on backend '${st.getBackend().name}'`);
+console.log(
+  `test accuracy ${(accuracy * 100).toFixed(2)} % (book: about 99.1 %), training ${seconds.toFixed(1)} s on backend '${st.getBackend().name}'`,
+);

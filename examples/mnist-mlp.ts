@@ -8,10 +8,7 @@ const flatTrain = xTrain.reshape([-1, 28 * 28]);
 const flatTest = xTest.reshape([-1, 28 * 28]);
 
 const model = st.sequential({
-  layers: [
-    st.layers.dense({ units: 512, activation: 'relu', inputShape: [28 * 28] }),
-    st.layers.dense({ units: 10, activation: 'softmax' }),
-  ],
+  layers: [st.layers.dense({ units: 512, activation: 'relu', inputShape: [28 * 28] }), st.layers.dense({ units: 10, activation: 'softmax' })],
 });
 model.summary();
 model.compile({ optimizer: 'rmsprop', loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
@@ -20,4 +17,6 @@ const start = performance.now();
 await model.fit(flatTrain, yTrain, { epochs: 5, batchSize: 128 });
 const seconds = (performance.now() - start) / 1000;
 const { accuracy } = await model.evaluate(flatTest, yTest, { batchSize: 512 });
-console.log(`test accuracy ${(accuracy * 100).toFixed(2)} % (book: about 97.8 %), training ${seconds.toFixed(1)} s on backend '${st.getBackend().name}'`);
+console.log(
+  `test accuracy ${(accuracy * 100).toFixed(2)} % (book: about 97.8 %), training ${seconds.toFixed(1)} s on backend '${st.getBackend().name}'`,
+);

@@ -45,4 +45,6 @@ const sequenceAccuracy = right.min(1).mean().item();
 
 const example = xTest.slice([0, 0], [1, LENGTH]);
 console.log(`\ninput     ${example.dataSync().join(' ')}\npredicted ${predicted.slice([0, 0], [1, LENGTH]).dataSync().join(' ')}`);
-console.log(`held-out token accuracy ${(tokenAccuracy * 100).toFixed(2)} %, sequence accuracy ${(sequenceAccuracy * 100).toFixed(2)} % on ${xTest.shape[0]} sequences; training ${seconds.toFixed(1)} s on backend '${st.getBackend().name}'`);
+console.log(
+  `held-out token accuracy ${(tokenAccuracy * 100).toFixed(2)} %, sequence accuracy ${(sequenceAccuracy * 100).toFixed(2)} % on ${xTest.shape[0]} sequences; training ${seconds.toFixed(1)} s on backend '${st.getBackend().name}'`,
+);

@@ -33,8 +33,23 @@ export const enums = {
     covers: { type: 'UnaryPrimitive', from: '../primitives.js' },
   },
   Binary: {
-    values: ['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'equal', 'notEqual', 'greater', 'greaterEqual', 'less', 'lessEqual',
-      'logicalAnd', 'logicalOr'],
+    values: [
+      'add',
+      'sub',
+      'mul',
+      'div',
+      'pow',
+      'maximum',
+      'minimum',
+      'equal',
+      'notEqual',
+      'greater',
+      'greaterEqual',
+      'less',
+      'lessEqual',
+      'logicalAnd',
+      'logicalOr',
+    ],
     covers: { type: 'BinaryPrimitive', from: '../primitives.js' },
   },
   Reduce: { values: ['sum', 'prod', 'max', 'min'], covers: { type: 'ReducePrimitive', from: '../primitives.js' } },
@@ -42,7 +57,10 @@ export const enums = {
   // backpropFilterBias also sums dy into the bias gradient (native/src/conv.cc).
   ConvKind: { values: ['forward', 'backpropInput', 'backpropFilter', 'biasForward', 'biasReluForward', 'backpropFilterBias'] },
   Cell: { values: ['lstm', 'gru', 'rnnTanh', 'rnnRelu'], covers: { type: 'RecurrentCell', from: '../primitives.js' } },
-  Distribution: { values: ['uniform', 'normal', 'truncatedNormal', 'bernoulli'], covers: { type: "Distribution['kind']", from: '../../core/rng.js', import: 'Distribution' } },
+  Distribution: {
+    values: ['uniform', 'normal', 'truncatedNormal', 'bernoulli'],
+    covers: { type: "Distribution['kind']", from: '../../core/rng.js', import: 'Distribution' },
+  },
   // `params` lists, per optimizer, what optimizerUpdate's `params` array holds: C++ gets a struct
   // with these fields, TypeScript a labelled tuple type, and the count is checked when read.
   // 1 - rho and 1 - beta are passed computed in double precision (in float32, 1 - 0.999 is off by 1e-5).
@@ -74,7 +92,8 @@ export const groups = {
   sequence: 'cell: Cell, batch: int, steps: int, features: int, units: int',
 };
 
-const MEMORY = '{ bytes: number; buffers: number; cachedBytes: number; cacheHits: number; cacheMisses: number; cacheReleases: number; ' +
+const MEMORY =
+  '{ bytes: number; buffers: number; cachedBytes: number; cacheHits: number; cacheMisses: number; cacheReleases: number; ' +
   'primitiveEntries: number; primitiveCapacity: number; primitiveMisses: number; primitiveEvictions: number }';
 
 /** name: [signature, returned TypeScript type]; the order here is the registration order. */
@@ -90,7 +109,10 @@ export const functions = {
   // elementwise.cc
   unary: ['op: Unary, x: tensor, dtype: DType', 'Handle'],
   binary: ['op: Binary, a: tensor, aShape: ints, b: tensor, bShape: ints, outShape: ints, inDtype: DType, outDtype: DType', 'Handle'],
-  binaryRows: ['op: Binary, a: tensor, b: tensor, rows: int, inner: int, aRow: int, aCol: int, bRow: int, bCol: int, inDtype: DType, outDtype: DType', 'Handle'],
+  binaryRows: [
+    'op: Binary, a: tensor, b: tensor, rows: int, inner: int, aRow: int, aCol: int, bRow: int, bCol: int, inDtype: DType, outDtype: DType',
+    'Handle',
+  ],
   where: ['c: tensor, cShape: ints, a: tensor, aShape: ints, b: tensor, bShape: ints, outShape: ints, dtype: DType', 'Handle'],
   reluGrad: ['x: tensor, dy: tensor, n: int, dtype: DType', 'Handle'],
   cast: ['x: tensor, inDtype: DType, outDtype: DType, n: int', 'Handle'],
@@ -136,7 +158,10 @@ export const functions = {
   rnnSequenceGrad: ['...sequence, operands: tensors', 'Handle'],
   // normalization.cc: x seen as [rows, channels]
   batchNormStats: ['x: tensor, rows: int, channels: int', 'Handle'],
-  batchNormApply: ['x: tensor, mean: tensor, meanOffset: int, variance: tensor, varianceOffset: int, gamma: tensor, beta: tensor, rows: int, channels: int, epsilon: double', 'Handle'],
+  batchNormApply: [
+    'x: tensor, mean: tensor, meanOffset: int, variance: tensor, varianceOffset: int, gamma: tensor, beta: tensor, rows: int, channels: int, epsilon: double',
+    'Handle',
+  ],
   batchNormGradSums: ['x: tensor, stats: tensor, dy: tensor, rows: int, channels: int, epsilon: double', 'Handle'],
   batchNormGradInput: ['x: tensor, gamma: tensor, stats: tensor, dy: tensor, sums: tensor, rows: int, channels: int, epsilon: double', 'Handle'],
   layerNorm: ['x: tensor, gamma: tensor, beta: tensor, rows: int, channels: int, epsilon: double', 'Handle'],

@@ -43,7 +43,12 @@ const generator = path.join(root, 'scripts', 'native-calls.mjs');
 if (existsSync(generator)) {
   const gen = spawnSync(process.execPath, [generator], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'inherit', 'pipe'] });
   if (gen.status !== 0) {
-    const reason = `native/calls.mjs: ${(gen.stderr ?? '').trim().split('\n').find((l) => l.includes('Error')) ?? `the generator exited with ${gen.status}`}`;
+    const reason = `native/calls.mjs: ${
+      (gen.stderr ?? '')
+        .trim()
+        .split('\n')
+        .find((l) => l.includes('Error')) ?? `the generator exited with ${gen.status}`
+    }`;
     record({ built: false, reason });
     console.warn(`strata: native backend not built (${reason}); using the reference backend`);
     process.exit(0);
@@ -55,7 +60,10 @@ if (existsSync(generator)) {
 function undefinedKernels(binary) {
   const nm = spawnSync('nm', ['--undefined-only', '--demangle', binary], { encoding: 'utf8' });
   if (nm.status !== 0) return [];
-  return nm.stdout.split('\n').map((l) => l.trim().replace(/^U\s+/, '')).filter((l) => l.startsWith('strata::'));
+  return nm.stdout
+    .split('\n')
+    .map((l) => l.trim().replace(/^U\s+/, ''))
+    .filter((l) => l.startsWith('strata::'));
 }
 
 const nodeGyp = findNodeGyp();
@@ -85,7 +93,10 @@ if (result.status === 0 && missing.length === 0) {
   const output = `${result.stdout ?? ''}\n${result.stderr ?? ''}`;
   // The compiler's own message (a missing dnnl.hpp, say) says more than make's summary line.
   const lines = output.split('\n');
-  const firstError = lines.find((l) => /fatal error|No such file|not found/i.test(l)) ?? lines.find((l) => /error/i.test(l)) ?? `node-gyp exited with ${result.status}`;
+  const firstError =
+    lines.find((l) => /fatal error|No such file|not found/i.test(l)) ??
+    lines.find((l) => /error/i.test(l)) ??
+    `node-gyp exited with ${result.status}`;
   record({ built: false, reason: firstError.trim().slice(0, 300) });
   console.warn(`strata: native backend not built (${firstError.trim()}); using the reference backend`);
 }

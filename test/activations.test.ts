@@ -7,15 +7,17 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as st from '../src/index.js';
-import {
-  activations, erf, erfc, getActivation, serializeActivation, SELU_ALPHA, SELU_SCALE, type ActivationFn,
-} from '../src/nn/activations.js';
+import { activations, erf, erfc, getActivation, serializeActivation, SELU_ALPHA, SELU_SCALE, type ActivationFn } from '../src/nn/activations.js';
 import { assertClose, checkGradient, randomTensor, randomValues, withBackend } from './helpers.js';
 
-const BACKENDS = st.backends().filter((b) => b.available).map((b) => b.name);
+const BACKENDS = st
+  .backends()
+  .filter((b) => b.available)
+  .map((b) => b.name);
 
 function erfSeries(x: number): number {
-  let term = x, sum = x;
+  let term = x,
+    sum = x;
   for (let n = 1; n < 500 && Math.abs(term) > 1e-18 * Math.abs(sum); n++) {
     term *= (2 * x * x) / (2 * n + 1);
     sum += term;
@@ -30,7 +32,7 @@ function erfcContinuedFraction(x: number): number {
 const refErfc = (x: number): number => (x < 0 ? 2 - refErfc(-x) : x < 2 ? 1 - erfSeries(x) : erfcContinuedFraction(x));
 const refErf = (x: number): number => (x < 0 ? -refErf(-x) : x < 2 ? erfSeries(x) : 1 - erfcContinuedFraction(x));
 const normalCdf = (x: number) => 0.5 * refErfc(-x / Math.SQRT2);
-const normalPdf = (x: number) => Math.exp(-x * x / 2) / Math.sqrt(2 * Math.PI);
+const normalPdf = (x: number) => Math.exp((-x * x) / 2) / Math.sqrt(2 * Math.PI);
 
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 const softplus = (x: number) => Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x)));
@@ -55,7 +57,8 @@ const ELEMENTWISE: Case[] = [
   { name: 'selu', fn: activations.selu, ref: (x) => SELU_SCALE * elu(x, SELU_ALPHA) },
   { name: 'gelu', fn: (x) => activations.gelu(x), ref: (x) => x * normalCdf(x), rtol64: 1.5e-7 },
   {
-    name: 'gelu approximate', fn: (x) => activations.gelu(x, { approximate: true }),
+    name: 'gelu approximate',
+    fn: (x) => activations.gelu(x, { approximate: true }),
     ref: (x) => 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x ** 3))),
   },
   { name: 'sigmoid', fn: activations.sigmoid, ref: sigmoid },
@@ -124,7 +127,12 @@ for (const backend of BACKENDS) {
       withBackend(backend, () => {
         const y = activations.gelu(st.tensor([-2, 0, 3], [3], 'int32'));
         assert.equal(y.dtype, 'float32');
-        assertClose(y, [-2, 0, 3].map((x) => x * normalCdf(x)), 1e-5, 1e-6);
+        assertClose(
+          y,
+          [-2, 0, 3].map((x) => x * normalCdf(x)),
+          1e-5,
+          1e-6,
+        );
       });
     });
   });
@@ -157,7 +165,12 @@ describe('activations in float64 (reference backend)', () => {
       const xs = randomValues(40, 17, -7, 7);
       const v = st.variable(st.tensor(xs, [xs.length], 'float64'));
       st.sum(activations.gelu(v)).backward();
-      assertClose(v.grad!, xs.map((x) => normalCdf(x) + x * normalPdf(x)), 1e-5, 1e-5);
+      assertClose(
+        v.grad!,
+        xs.map((x) => normalCdf(x) + x * normalPdf(x)),
+        1e-5,
+        1e-5,
+      );
     });
   });
 
@@ -224,7 +237,10 @@ describe('getActivation and serializeActivation', () => {
   });
 
   it('rejects unknown names (listing the known ones) and unknown options', () => {
-    assert.throws(() => getActivation('relu7'), (e: Error) => e instanceof st.ValueError && /leakyRelu/.test(e.message) && /gelu/.test(e.message));
+    assert.throws(
+      () => getActivation('relu7'),
+      (e: Error) => e instanceof st.ValueError && /leakyRelu/.test(e.message) && /gelu/.test(e.message),
+    );
     assert.throws(() => getActivation(42 as never), st.ValueError);
     assert.throws(() => activations.gelu(st.tensor([1]), { approx: true } as never), /unknown option 'approx'/);
     assert.throws(() => activations.leakyRelu(st.tensor([1]), { alpha: 0.1 } as never), st.ValueError);

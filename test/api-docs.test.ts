@@ -30,11 +30,17 @@ describe('API reference', () => {
   it('TypeDoc reports nothing: every export documented, every link resolved', () => {
     try {
       execFileSync(process.execPath, [join(REPO, 'node_modules', 'typedoc', 'bin', 'typedoc'), '--out', out, '--treatWarningsAsErrors'], {
-        cwd: REPO, encoding: 'utf8', stdio: 'pipe', env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' },
+        cwd: REPO,
+        encoding: 'utf8',
+        stdio: 'pipe',
+        env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' },
       });
     } catch (e) {
       const { stdout = '', stderr = '' } = e as { stdout?: string; stderr?: string };
-      const problems = `${stdout}${stderr}`.split('\n').filter((line) => /warning|error/.test(line)).join('\n');
+      const problems = `${stdout}${stderr}`
+        .split('\n')
+        .filter((line) => /warning|error/.test(line))
+        .join('\n');
       assert.fail(`TypeDoc failed (document the exports it names; see typedoc.json):\n${problems}`);
     }
   });
@@ -46,7 +52,9 @@ describe('API reference', () => {
     const stale = [
       ...generated.filter((f) => !committed.includes(f)).map((f) => `missing: ${f}`),
       ...committed.filter((f) => !generated.includes(f)).map((f) => `no longer generated: ${f}`),
-      ...generated.filter((f) => committed.includes(f) && readFileSync(join(out, f), 'utf8') !== readFileSync(join(COMMITTED, f), 'utf8')).map((f) => `differs: ${f}`),
+      ...generated
+        .filter((f) => committed.includes(f) && readFileSync(join(out, f), 'utf8') !== readFileSync(join(COMMITTED, f), 'utf8'))
+        .map((f) => `differs: ${f}`),
     ];
     assert.deepEqual(stale, [], 'docs/api is out of date: run `npm run docs` and commit docs/api');
   });

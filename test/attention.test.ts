@@ -15,12 +15,25 @@ import { assertClose, randomTensor, randomValues, withBackend } from './helpers.
 import { blob, fixtureRuns, loadFixture, makeLayer, type Blob } from './fixture-harness.js';
 
 interface Case {
-  name: string; layer: 'embedding' | 'multiHeadAttention' | 'positionalEmbedding' | 'transformerEncoder';
-  config: Record<string, unknown>; training: boolean;
-  input: Blob; inputInt?: boolean; inputMask?: Blob; value?: Blob; key?: Blob; valueMask?: Blob; attentionMask?: Blob;
-  useCausalMask?: boolean; returnAttentionScores?: boolean; rowMask?: Blob;
-  weights: Blob[]; outputs: Blob[]; upstreams: Blob[];
-  grads: { input: Blob | null; value?: Blob; key?: Blob }; gradWeights: Blob[];
+  name: string;
+  layer: 'embedding' | 'multiHeadAttention' | 'positionalEmbedding' | 'transformerEncoder';
+  config: Record<string, unknown>;
+  training: boolean;
+  input: Blob;
+  inputInt?: boolean;
+  inputMask?: Blob;
+  value?: Blob;
+  key?: Blob;
+  valueMask?: Blob;
+  attentionMask?: Blob;
+  useCausalMask?: boolean;
+  returnAttentionScores?: boolean;
+  rowMask?: Blob;
+  weights: Blob[];
+  outputs: Blob[];
+  upstreams: Blob[];
+  grads: { input: Blob | null; value?: Blob; key?: Blob };
+  gradWeights: Blob[];
 }
 
 const fixtures = loadFixture<Case>('attention.json');
@@ -50,25 +63,31 @@ describe('embedding and attention layers match PyTorch (Keras semantics)', () =>
   for (const run of runs) {
     describe(`${run.backend} ${run.dtype}`, () => {
       for (const c of fixtures.cases) {
-        it(c.name, () => withBackend(run.backend, () => {
-          const layer = makeLayer(c.layer, { ...c.config, dtype: run.dtype });
-          const { x, value, key, options } = prepare(c, run.dtype);
-          st.noGrad(() => layer.apply(x, options)); // builds the weights
-          layer.setWeights(c.weights.map((w) => blob(w, run.dtype)));
-          const ys = asList(layer.apply(x, options) as st.Tensor | st.Tensor[]);
-          assert.equal(ys.length, c.outputs.length, 'number of outputs');
-          const rows = c.rowMask ? st.reshape(blob(c.rowMask, run.dtype), [...c.rowMask.shape, 1]) : null;
-          ys.forEach((y, i) => {
-            const expected = blob(c.outputs[i], run.dtype);
-            if (i === 0 && rows) assertClose(y.mul(rows), expected.mul(rows), run.rtol, run.atol, `${c.name} output (unpadded rows)`);
-            else assertClose(y, expected, run.rtol, run.atol, `${c.name} output ${i}`);
-          });
-          ys.map((y, i) => y.mul(blob(c.upstreams[i], run.dtype)).sum()).reduce((a, b) => a.add(b)).backward();
-          if (c.grads.input) assertClose(x.grad!, blob(c.grads.input, run.dtype), run.rtol, run.atol, `${c.name} input gradient`);
-          if (c.grads.value) assertClose(value!.grad!, blob(c.grads.value, run.dtype), run.rtol, run.atol, `${c.name} value gradient`);
-          if (c.grads.key) assertClose(key!.grad!, blob(c.grads.key, run.dtype), run.rtol, run.atol, `${c.name} key gradient`);
-          layer.weights.forEach((w, i) => assertClose(w.value.grad!, blob(c.gradWeights[i], run.dtype), run.rtol, run.atol, `${c.name} gradient of ${w.path}`));
-        }));
+        it(c.name, () =>
+          withBackend(run.backend, () => {
+            const layer = makeLayer(c.layer, { ...c.config, dtype: run.dtype });
+            const { x, value, key, options } = prepare(c, run.dtype);
+            st.noGrad(() => layer.apply(x, options)); // builds the weights
+            layer.setWeights(c.weights.map((w) => blob(w, run.dtype)));
+            const ys = asList(layer.apply(x, options) as st.Tensor | st.Tensor[]);
+            assert.equal(ys.length, c.outputs.length, 'number of outputs');
+            const rows = c.rowMask ? st.reshape(blob(c.rowMask, run.dtype), [...c.rowMask.shape, 1]) : null;
+            ys.forEach((y, i) => {
+              const expected = blob(c.outputs[i], run.dtype);
+              if (i === 0 && rows) assertClose(y.mul(rows), expected.mul(rows), run.rtol, run.atol, `${c.name} output (unpadded rows)`);
+              else assertClose(y, expected, run.rtol, run.atol, `${c.name} output ${i}`);
+            });
+            ys.map((y, i) => y.mul(blob(c.upstreams[i], run.dtype)).sum())
+              .reduce((a, b) => a.add(b))
+              .backward();
+            if (c.grads.input) assertClose(x.grad!, blob(c.grads.input, run.dtype), run.rtol, run.atol, `${c.name} input gradient`);
+            if (c.grads.value) assertClose(value!.grad!, blob(c.grads.value, run.dtype), run.rtol, run.atol, `${c.name} value gradient`);
+            if (c.grads.key) assertClose(key!.grad!, blob(c.grads.key, run.dtype), run.rtol, run.atol, `${c.name} key gradient`);
+            layer.weights.forEach((w, i) =>
+              assertClose(w.value.grad!, blob(c.gradWeights[i], run.dtype), run.rtol, run.atol, `${c.name} gradient of ${w.path}`),
+            );
+          }),
+        );
       }
     });
   }
@@ -86,10 +105,13 @@ function kerasParamCount(c: Case): number {
   const mha = (dq: number, dv: number, dk: number, h: number, k: number, v: number, out: number, bias: boolean) =>
     dq * h * k + dk * h * k + dv * h * v + h * v * out + (bias ? 2 * h * k + h * v + out : 0);
   if (c.layer === 'transformerEncoder') {
-    const E = cfg.embedDim, D = cfg.denseDim;
+    const E = cfg.embedDim,
+      D = cfg.denseDim;
     return mha(E, E, E, cfg.numHeads, E, E, E, true) + E * D + D + D * E + E + 4 * E;
   }
-  const dq = c.input.shape[2], dv = c.value?.shape[2] ?? dq, dk = c.key?.shape[2] ?? dv;
+  const dq = c.input.shape[2],
+    dv = c.value?.shape[2] ?? dq,
+    dk = c.key?.shape[2] ?? dv;
   return mha(dq, dv, dk, cfg.numHeads, cfg.keyDim, cfg.valueDim ?? cfg.keyDim, cfg.outputShape ?? dq, cfg.useBias !== false);
 }
 
@@ -108,18 +130,30 @@ function symbolicCall(c: Case, layer: st.Layer) {
 }
 
 let root = '';
-before(async () => { root = await mkdtemp(join(tmpdir(), 'strata-attention-')); });
-after(async () => { await rm(root, { recursive: true, force: true }); });
+before(async () => {
+  root = await mkdtemp(join(tmpdir(), 'strata-attention-'));
+});
+after(async () => {
+  await rm(root, { recursive: true, force: true });
+});
 
 describe('layer contract (every fixture layer)', () => {
   for (const c of fixtures.cases) {
     it(`${c.name}: symbolic shapes, Keras parameter count, config round trip`, () => {
       const layer = makeLayer(c.layer, c.config);
       const { out } = symbolicCall(c, layer);
-      assert.deepEqual(out.map((o) => [...o.shape]), c.outputs.map((o) => [null, ...o.shape.slice(1)]), 'symbolic output shapes');
+      assert.deepEqual(
+        out.map((o) => [...o.shape]),
+        c.outputs.map((o) => [null, ...o.shape.slice(1)]),
+        'symbolic output shapes',
+      );
       assert.equal(out[0].dtype, 'float32', 'float outputs even for int ids');
       assert.equal(layer.countParams(), kerasParamCount(c));
-      assert.deepEqual(layer.getWeights().map((w) => [...w.shape]), c.weights.map((w) => w.shape), 'weight shapes in Keras layout and order');
+      assert.deepEqual(
+        layer.getWeights().map((w) => [...w.shape]),
+        c.weights.map((w) => w.shape),
+        'weight shapes in Keras layout and order',
+      );
       const copy = deserializeLayer(JSON.parse(JSON.stringify(serializeLayer(layer))));
       assert.equal(copy.className, layer.className);
       assert.deepEqual(copy.getConfig(), layer.getConfig());
@@ -133,7 +167,11 @@ describe('layer contract (every fixture layer)', () => {
       const loss = () => st.losses.meanSquaredError(target, asList(layer.apply(x, options) as st.Tensor | st.Tensor[])[0]);
       const before = st.noGrad(() => loss()).item();
       const opt = st.optimizers.sgd({ learningRate: 0.05 });
-      for (let i = 0; i < 3; i++) opt.minimize(loss, layer.trainableWeights.map((w) => w.value));
+      for (let i = 0; i < 3; i++)
+        opt.minimize(
+          loss,
+          layer.trainableWeights.map((w) => w.value),
+        );
       assert.ok(st.noGrad(() => loss()).item() < before, `${c.name}: loss did not fall`);
     });
 
@@ -141,12 +179,16 @@ describe('layer contract (every fixture layer)', () => {
       const layer = makeLayer(c.layer, c.config);
       const { inputs, out } = symbolicCall(c, layer);
       const model = st.model({ inputs: inputs.length > 1 ? inputs : inputs[0], outputs: out.length > 1 ? out : out[0] });
-      const xs = [c.inputInt ? blob(c.input, 'int32') : blob(c.input, 'float32'), ...[c.value, c.key].filter((b) => b).map((b) => blob(b!, 'float32'))];
+      const xs = [
+        c.inputInt ? blob(c.input, 'int32') : blob(c.input, 'float32'),
+        ...[c.value, c.key].filter((b) => b).map((b) => blob(b!, 'float32')),
+      ];
       const feed = xs.length > 1 ? xs : xs[0];
       const dir = join(root, c.name);
       await model.save(dir);
       const loaded = await st.loadModel(dir);
-      const a = asList(model.predict(feed)), b = asList(loaded.predict(feed));
+      const a = asList(model.predict(feed)),
+        b = asList(loaded.predict(feed));
       assert.deepEqual(b.map(flat), a.map(flat));
       assert.equal(loaded.countParams(), model.countParams());
     });
@@ -162,11 +204,28 @@ describe('embedding', () => {
 
   it('maskZero attaches input != 0; float ids are truncated; any length after building', () => {
     const e = st.layers.embedding({ inputDim: 6, outputDim: 3, maskZero: true });
-    const ids = st.tensor([[3, 0, 5], [0, 1, 2]], [2, 3], 'int32');
+    const ids = st.tensor(
+      [
+        [3, 0, 5],
+        [0, 1, 2],
+      ],
+      [2, 3],
+      'int32',
+    );
     const y = e.apply(ids);
     assert.equal(y.dtype, 'float32');
     assert.deepEqual(Array.from(getMask(y)!.dataSync()), [1, 0, 1, 0, 1, 1].map(Boolean).map(Number));
-    assertClose(e.apply(st.tensor([[3.7, 0.2, 5.5], [0, 1.9, 2]])), y, 0, 0);
+    assertClose(
+      e.apply(
+        st.tensor([
+          [3.7, 0.2, 5.5],
+          [0, 1.9, 2],
+        ]),
+      ),
+      y,
+      0,
+      0,
+    );
     assert.deepEqual([...e.apply(st.tensor([[1, 2, 3, 4, 5]], [1, 5], 'int32')).shape], [1, 5, 3]);
     assert.equal(getMask(st.layers.embedding({ inputDim: 6, outputDim: 3 }).apply(ids)), null);
   });
@@ -181,12 +240,29 @@ describe('embedding', () => {
 });
 
 describe('multi-head attention', () => {
-  const q = randomTensor([2, 4, 6], 1, 'float32'), v = randomTensor([2, 5, 7], 2, 'float32');
+  const q = randomTensor([2, 4, 6], 1, 'float32'),
+    v = randomTensor([2, 5, 7], 2, 'float32');
 
   it('query and value masks combine like the equivalent explicit attention mask', () => {
     const mha = st.layers.multiHeadAttention({ numHeads: 2, keyDim: 3 });
-    const qm = st.tensor([[1, 1, 1, 1], [1, 1, 0, 0]], [2, 4], 'bool'), vm = st.tensor([[1, 0, 1, 1, 1], [1, 1, 1, 0, 0]], [2, 5], 'bool');
-    const qMasked = q.mul(1), vMasked = v.mul(1);
+    const qm = st.tensor(
+        [
+          [1, 1, 1, 1],
+          [1, 1, 0, 0],
+        ],
+        [2, 4],
+        'bool',
+      ),
+      vm = st.tensor(
+        [
+          [1, 0, 1, 1, 1],
+          [1, 1, 1, 0, 0],
+        ],
+        [2, 5],
+        'bool',
+      );
+    const qMasked = q.mul(1),
+      vMasked = v.mul(1);
     setMask(qMasked, qm);
     setMask(vMasked, vm);
     const [y1, s1] = mha.apply(qMasked, { value: vMasked, returnAttentionScores: true });
@@ -205,7 +281,8 @@ describe('multi-head attention', () => {
     const mha = st.layers.multiHeadAttention({ numHeads: 2, keyDim: 4, valueDim: 3 });
     const x = randomTensor([1, 5, 6], 3, 'float32');
     const changed = st.concat([st.slice(x, [0, 0, 0], [1, 3, 6]), randomTensor([1, 2, 6], 4, 'float32')], 1);
-    const a = mha.apply(x, { useCausalMask: true }), b = mha.apply(changed, { useCausalMask: true });
+    const a = mha.apply(x, { useCausalMask: true }),
+      b = mha.apply(changed, { useCausalMask: true });
     assertClose(st.slice(a, [0, 0, 0], [1, 3, 6]), st.slice(b, [0, 0, 0], [1, 3, 6]), 0, 0);
     assert.ok(Math.abs(flat(a)[29] - flat(b)[29]) > 1e-6, 'the last position sees the change');
   });
@@ -222,7 +299,9 @@ describe('multi-head attention', () => {
 
   it('cross-attention in a functional model replays, saves and loads (value and key as inputs)', async () => {
     const mha = st.layers.multiHeadAttention({ numHeads: 2, keyDim: 3, valueDim: 4 });
-    const qi = st.layers.input({ shape: [4, 6] }), vi = st.layers.input({ shape: [null, 7] }), ki = st.layers.input({ shape: [null, 8] });
+    const qi = st.layers.input({ shape: [4, 6] }),
+      vi = st.layers.input({ shape: [null, 7] }),
+      ki = st.layers.input({ shape: [null, 8] });
     const model = st.model({ inputs: [qi, vi, ki], outputs: mha.apply(qi, { value: vi, key: ki, useCausalMask: true }) });
     const k = randomTensor([2, 5, 8], 5, 'float32');
     const expected = mha.apply(q, { value: v, key: k, useCausalMask: true });
@@ -233,11 +312,20 @@ describe('multi-head attention', () => {
   });
 
   it('a padding mask from an embedding reaches the attention in a Sequential model', () => {
-    const model = st.sequential({ layers: [
-      st.layers.embedding({ inputDim: 10, outputDim: 6, maskZero: true, inputShape: [5] }),
-      st.layers.multiHeadAttention({ numHeads: 2, keyDim: 3 }),
-    ] });
-    const ids = st.tensor([[4, 2, 7, 0, 0], [1, 9, 3, 8, 6]], [2, 5], 'int32');
+    const model = st.sequential({
+      layers: [
+        st.layers.embedding({ inputDim: 10, outputDim: 6, maskZero: true, inputShape: [5] }),
+        st.layers.multiHeadAttention({ numHeads: 2, keyDim: 3 }),
+      ],
+    });
+    const ids = st.tensor(
+      [
+        [4, 2, 7, 0, 0],
+        [1, 9, 3, 8, 6],
+      ],
+      [2, 5],
+      'int32',
+    );
     const [emb, mha] = model.layers.filter((l) => l.className !== 'InputLayer') as [st.Layer, MultiHeadAttention];
     const e = emb.apply(ids);
     const explicit = st.reshape(st.notEqual(ids, 0), [2, 1, 5]);
@@ -254,7 +342,10 @@ describe('multi-head attention', () => {
     assert.throws(() => mha.apply(st.zeros([2, 6])), /rank 3/);
     mha.apply(q);
     assert.throws(() => mha.apply(randomTensor([2, 4, 5], 1, 'float32')), /built for query features of size 6/);
-    assert.throws(() => mha.apply(q, { attentionMask: st.ones([2, 3, 4], 'bool') }), /attentionMask must broadcast to \[batch, Tq, Tv\] = \[2, 4, 4\]/);
+    assert.throws(
+      () => mha.apply(q, { attentionMask: st.ones([2, 3, 4], 'bool') }),
+      /attentionMask must broadcast to \[batch, Tq, Tv\] = \[2, 4, 4\]/,
+    );
     assert.throws(() => mha.apply(st.layers.input({ shape: [4, 6] }), { attentionMask: st.ones([2, 4, 4], 'bool') }), /must be a symbolic tensor/);
   });
 });
@@ -266,7 +357,10 @@ describe('positional embedding and transformer encoder', () => {
     const y = pe.apply(st.tensor([[3, 0, 0]], [1, 3], 'int32'));
     assert.deepEqual(flat(getMask(y)!), [1, 0, 0]);
     assert.ok(pe instanceof PositionalEmbedding);
-    assert.deepEqual(pe.weights.map((w) => w.path), [`${pe.name}_token_embedding/embeddings`, `${pe.name}_position_embedding/embeddings`]);
+    assert.deepEqual(
+      pe.weights.map((w) => w.path),
+      [`${pe.name}_token_embedding/embeddings`, `${pe.name}_position_embedding/embeddings`],
+    );
   });
 
   it("the encoder's weights are its sublayers' (trainable = false freezes them all)", () => {
@@ -288,17 +382,21 @@ describe('positional embedding and transformer encoder', () => {
     const out = st.layers.dense({ units: 2 }).apply(st.layers.flatten().apply(enc));
     const model = st.model({ inputs: ids, outputs: out });
     // Label: whether token 1 comes before token 2 (needs positions and attention).
-    const n = 64, data: number[] = [], labels: number[] = [];
+    const n = 64,
+      data: number[] = [],
+      labels: number[] = [];
     const r = randomValues(n * 6, 13, 0, 1);
     for (let i = 0; i < n; i++) {
       const row = r.slice(i * 6, i * 6 + 6).map((u) => 3 + Math.floor(u * 5));
-      const a = i % 6, b = (a + 1 + (i % 5)) % 6;
+      const a = i % 6,
+        b = (a + 1 + (i % 5)) % 6;
       row[a] = 1;
       row[b] = 2;
       data.push(...row);
       labels.push(a < b ? 1 : 0);
     }
-    const x = st.tensor(data, [n, 6], 'int32'), y = st.tensor(labels, [n], 'int32');
+    const x = st.tensor(data, [n, 6], 'int32'),
+      y = st.tensor(labels, [n], 'int32');
     model.compile({ optimizer: st.optimizers.adam({ learningRate: 0.01 }), loss: 'sparseCategoricalCrossentropy' });
     const history = await model.fit(x, y, { epochs: 8, batchSize: 16, verbose: 0 });
     const losses = history.history.loss as number[];

@@ -10,9 +10,13 @@ import { assertClose, withBackend } from './helpers.js';
 
 describe('backend selection and fallback', () => {
   it('skips a backend that cannot load, keeps its reason, and falls back to the next best', () => {
-    st.registerBackend('broken-for-test', () => {
-      throw new Error('the test backend needs hardware this machine lacks');
-    }, 100);
+    st.registerBackend(
+      'broken-for-test',
+      () => {
+        throw new Error('the test backend needs hardware this machine lacks');
+      },
+      100,
+    );
     const list = st.backends();
     const broken = list.find((b) => b.name === 'broken-for-test');
     assert.deepEqual(broken && { available: broken.available, reason: broken.reason }, {
@@ -21,22 +25,34 @@ describe('backend selection and fallback', () => {
     });
     assert.ok(list.find((b) => b.name === 'reference')?.available);
     assert.notEqual(st.getBackend().name, 'broken-for-test');
-    assert.throws(() => st.setBackend('broken-for-test'), (e: Error) => e instanceof st.ValueError && /unavailable/.test(e.message));
-    assert.throws(() => st.setBackend('tpu'), (e: Error) => e instanceof st.ValueError && /unknown backend "tpu"/.test(e.message));
+    assert.throws(
+      () => st.setBackend('broken-for-test'),
+      (e: Error) => e instanceof st.ValueError && /unavailable/.test(e.message),
+    );
+    assert.throws(
+      () => st.setBackend('tpu'),
+      (e: Error) => e instanceof st.ValueError && /unknown backend "tpu"/.test(e.message),
+    );
   });
 
   it('explains how to enable the native backend when its addon is missing', () => {
-    assert.throws(() => loadAddon('/nonexistent/strata'), (e: Error) =>
-      /not built/.test(e.message) && /libdnnl-dev/.test(e.message) && /npm rebuild strata/.test(e.message));
+    assert.throws(
+      () => loadAddon('/nonexistent/strata'),
+      (e: Error) => /not built/.test(e.message) && /libdnnl-dev/.test(e.message) && /npm rebuild strata/.test(e.message),
+    );
   });
 
-  it('makes the native backend the default in a fresh process when it is built', { skip: !st.backends().find((b) => b.name === 'native')?.available && 'native backend unavailable' }, () => {
+  it('makes the native backend the default in a fresh process when it is built', {
+    skip: !st.backends().find((b) => b.name === 'native')?.available && 'native backend unavailable',
+  }, () => {
     const script = "import('./src/index.ts').then((st) => process.stdout.write(st.getBackend().name))";
     const name = execFileSync(process.execPath, ['--import', 'tsx', '-e', script], { encoding: 'utf8' });
     assert.equal(name, 'native');
   });
 
-  it('frees native storage during a synchronous loop, without waiting for the event loop', { skip: !st.backends().find((b) => b.name === 'native')?.available && 'native backend unavailable' }, () => {
+  it('frees native storage during a synchronous loop, without waiting for the event loop', {
+    skip: !st.backends().find((b) => b.name === 'native')?.available && 'native backend unavailable',
+  }, () => {
     withBackend('native', () => {
       const x = st.randomNormal([1000, 1000]); // 4 MB per result below
       let peak = 0;
@@ -49,15 +65,17 @@ describe('backend selection and fallback', () => {
     });
   });
 
-  it('survives signals during oneDNN kernels (a profiler sampling with SIGPROF)', { skip: !st.backends().find((b) => b.name === 'native')?.available && 'native backend unavailable' }, () => {
+  it('survives signals during oneDNN kernels (a profiler sampling with SIGPROF)', {
+    skip: !st.backends().find((b) => b.name === 'native')?.available && 'native backend unavailable',
+  }, () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'strata-prof-'));
     const script = [
       "import('./src/index.ts').then((st) => {",
       "  st.setBackend('native');",
-      "  const x = st.randomUniform([64, 784]), w = st.randomNormal([784, 512]);",
-      "  const img = st.randomUniform([16, 28, 28, 8]), f = st.randomNormal([3, 3, 8, 16]);",
-      "  for (let i = 0; i < 300; i++) { x.matmul(w); st.conv2d(img, f); }",
-      "});",
+      '  const x = st.randomUniform([64, 784]), w = st.randomNormal([784, 512]);',
+      '  const img = st.randomUniform([16, 28, 28, 8]), f = st.randomNormal([3, 3, 8, 16]);',
+      '  for (let i = 0; i < 300; i++) { x.matmul(w); st.conv2d(img, f); }',
+      '});',
     ].join('\n');
     try {
       execFileSync(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--import', 'tsx', '-e', script], { stdio: 'pipe' });
@@ -71,15 +89,31 @@ describe('backend selection and fallback', () => {
     // unchanged, so releasing a gradient still held elsewhere would fail or change the result.
     const run = (name: string) => {
       return withBackend(name, () => {
-        const img = st.tensor(Array.from({ length: 2 * 6 * 6 * 2 }, (_, i) => Math.sin(i)), [2, 6, 6, 2]);
-        const f = st.variable(st.tensor(Array.from({ length: 3 * 3 * 2 * 4 }, (_, i) => Math.cos(i) / 3), [3, 3, 2, 4]));
+        const img = st.tensor(
+          Array.from({ length: 2 * 6 * 6 * 2 }, (_, i) => Math.sin(i)),
+          [2, 6, 6, 2],
+        );
+        const f = st.variable(
+          st.tensor(
+            Array.from({ length: 3 * 3 * 2 * 4 }, (_, i) => Math.cos(i) / 3),
+            [3, 3, 2, 4],
+          ),
+        );
         const b = st.variable(st.tensor([0.1, -0.2, 0.3, 0]));
-        const w = st.variable(st.tensor(Array.from({ length: 16 * 3 }, (_, i) => Math.sin(2 * i) / 4), [16, 3]));
+        const w = st.variable(
+          st.tensor(
+            Array.from({ length: 16 * 3 }, (_, i) => Math.sin(2 * i) / 4),
+            [16, 3],
+          ),
+        );
         const h = st.relu(st.add(st.conv2d(img, f, { padding: 'valid' }), b));
         const p = st.maxPool2d(h, { poolSize: 2 });
         const flat = st.reshape(p, [2, 16]);
         const logits = st.add(st.matmul(flat, w), st.matmul(flat, w).mul(0.5));
-        const loss = st.add(st.losses.sparseCategoricalCrossentropy(st.tensor([1, 2], [2], 'int32'), logits, { fromLogits: true }), st.sum(b).square());
+        const loss = st.add(
+          st.losses.sparseCategoricalCrossentropy(st.tensor([1, 2], [2], 'int32'), logits, { fromLogits: true }),
+          st.sum(b).square(),
+        );
         loss.backward();
         return [f, b, w].map((v) => Array.from(v.grad!.dataSync()));
       });

@@ -10,13 +10,24 @@ import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import * as st from '../src/index.js';
 import {
-  CallbackList, EarlyStopping, History, ProgressBar, callbacks, formatPlaceholders,
-  type Callback, type CallbackModel, type Logs, type ProgressStream, type TrainingParams,
+  CallbackList,
+  EarlyStopping,
+  History,
+  ProgressBar,
+  callbacks,
+  formatPlaceholders,
+  type Callback,
+  type CallbackModel,
+  type Logs,
+  type ProgressStream,
+  type TrainingParams,
 } from '../src/callbacks/index.js';
 import { assertClose, randomValues, withBackendAsync } from './helpers.js';
 
-const BACKENDS = st.backends().filter((b) => b.available).map((b) => b.name);
-
+const BACKENDS = st
+  .backends()
+  .filter((b) => b.available)
+  .map((b) => b.name);
 
 /** A stand-in for Model: two variables, a real optimizer, saves recorded instead of written. */
 class FakeModel implements CallbackModel {
@@ -76,9 +87,14 @@ async function run(cbs: Callback[], epochLogs: Logs[], model = new FakeModel(), 
 const series = (key: string, values: number[]): Logs[] => values.map((v) => ({ loss: v, [key]: v }));
 
 /** Keras 3's EarlyStopping, restated: returns the epoch it stops at (or -1) and the best epoch. */
-function referenceEarlyStop(values: number[], o: { patience: number; minDelta: number; max: boolean; baseline?: number }): { stopped: number; best: number } {
+function referenceEarlyStop(
+  values: number[],
+  o: { patience: number; minDelta: number; max: boolean; baseline?: number },
+): { stopped: number; best: number } {
   const better = (a: number, ref: number | undefined) => ref === undefined || (o.max ? a - o.minDelta > ref : a + o.minDelta < ref);
-  let best: number | undefined, bestEpoch = 0, wait = 0;
+  let best: number | undefined,
+    bestEpoch = 0,
+    wait = 0;
   for (let e = 0; e < values.length; e++) {
     wait++;
     if (better(values[e], best)) {
@@ -108,7 +124,13 @@ describe('earlyStopping', () => {
     const r = await run([es], series('val_accuracy', [0.5, 0.6, 0.6, 0.7]));
     assert.equal(es.mode, 'max');
     assert.equal(r.epochsRun, 3);
-    for (const [monitor, mode] of [['val_auc', 'max'], ['sparse_categorical_accuracy', 'max'], ['val_precision', 'max'], ['val_mae', 'min'], ['loss', 'min']]) {
+    for (const [monitor, mode] of [
+      ['val_auc', 'max'],
+      ['sparse_categorical_accuracy', 'max'],
+      ['val_precision', 'max'],
+      ['val_mae', 'min'],
+      ['loss', 'min'],
+    ]) {
       assert.equal(callbacks.earlyStopping({ monitor }).mode, mode, monitor);
     }
     assert.equal(callbacks.earlyStopping({ monitor: 'val_accuracy', mode: 'min' }).mode, 'min');
@@ -140,7 +162,12 @@ describe('earlyStopping', () => {
         assert.equal(es.bestEpoch, 1);
         r.model.values().forEach((w, i) => assertClose(w, r.weightsAt[1][i], 0, 0, `weight ${i}`));
         // The weights did move after epoch 1 (one SGD step of 0.1 per batch), so the restore mattered.
-        assertClose(r.weightsAt[3][0], r.weightsAt[1][0].map((v) => v - 0.4), 1e-6, 1e-6);
+        assertClose(
+          r.weightsAt[3][0],
+          r.weightsAt[1][0].map((v) => v - 0.4),
+          1e-6,
+          1e-6,
+        );
       }));
   }
 
@@ -184,7 +211,10 @@ describe('earlyStopping', () => {
   });
 
   it('rejects unknown options and bad values', () => {
-    assert.throws(() => callbacks.earlyStopping({ patiance: 3 } as never), (e: Error) => e instanceof st.ValueError && /unknown option 'patiance'/.test(e.message));
+    assert.throws(
+      () => callbacks.earlyStopping({ patiance: 3 } as never),
+      (e: Error) => e instanceof st.ValueError && /unknown option 'patiance'/.test(e.message),
+    );
     assert.throws(() => callbacks.earlyStopping({ patience: -1 }), st.ValueError);
     assert.throws(() => callbacks.earlyStopping({ mode: 'largest' as never }), /mode must be one of/);
   });
@@ -200,19 +230,30 @@ describe('modelCheckpoint', () => {
   it('saves every epoch without saveBestOnly, and compares upwards for accuracy', async () => {
     const all = await run([callbacks.modelCheckpoint({ filepath: 'm-{epoch}' })], series('val_loss', [0.5, 0.6]));
     assert.deepEqual(all.model.saved, ['m-1', 'm-2']);
-    const acc = await run([callbacks.modelCheckpoint({ filepath: 'a{epoch}', monitor: 'val_accuracy', saveBestOnly: true })], series('val_accuracy', [0.5, 0.4, 0.7, 0.7]));
+    const acc = await run(
+      [callbacks.modelCheckpoint({ filepath: 'a{epoch}', monitor: 'val_accuracy', saveBestOnly: true })],
+      series('val_accuracy', [0.5, 0.4, 0.7, 0.7]),
+    );
     assert.deepEqual(acc.model.saved, ['a1', 'a3']);
   });
 
   it('saves every saveFreq batches, counting across epochs', async () => {
     // 4 batches per epoch, a save after batches 3, 6, 9 and 12 overall: e1 b3, e2 b2, e3 b1, e3 b4.
-    const r = await run([callbacks.modelCheckpoint({ filepath: 'b-{epoch}-{batch}', saveFreq: 3 })], series('val_loss', [1, 1, 1]), new FakeModel(), 4);
+    const r = await run(
+      [callbacks.modelCheckpoint({ filepath: 'b-{epoch}-{batch}', saveFreq: 3 })],
+      series('val_loss', [1, 1, 1]),
+      new FakeModel(),
+      4,
+    );
     assert.deepEqual(r.model.saved, ['b-1-3', 'b-2-2', 'b-3-1', 'b-3-4']);
   });
 
   it('fails clearly on a placeholder that is not logged, and on bad syntax at construction', async () => {
     const cp = callbacks.modelCheckpoint({ filepath: 'x-{val_auc:.2f}' });
-    await assert.rejects(run([cp], series('val_loss', [1])), (e: Error) => e instanceof st.ValueError && /\{val_auc\} is not in the logs; available: loss, val_loss, epoch/.test(e.message));
+    await assert.rejects(
+      run([cp], series('val_loss', [1])),
+      (e: Error) => e instanceof st.ValueError && /\{val_auc\} is not in the logs; available: loss, val_loss, epoch/.test(e.message),
+    );
     assert.throws(() => callbacks.modelCheckpoint({ filepath: 'x-{epoch:q}' }), /unsupported format spec 'q'/);
     assert.throws(() => callbacks.modelCheckpoint({ filepath: 'x-{epoch.__class__}' }), /placeholders must be/);
     assert.throws(() => callbacks.modelCheckpoint({ filepath: 'x-{epoch' }), /unclosed/);
@@ -225,11 +266,25 @@ describe('formatPlaceholders', () => {
     // Expected strings printed by Python 3's str.format with these values.
     const v = { epoch: 3, val_loss: 0.123456789, x: 0.000123456, big: 12345.678, neg: -2.5, acc: 0.98765 };
     const cases: [string, string][] = [
-      ['ckpt-{epoch:02d}-{val_loss:.4f}', 'ckpt-03-0.1235'], ['{x:.2e}', '1.23e-04'], ['{x:g}', '0.000123456'],
-      ['{big:g}', '12345.7'], ['{big:.3g}', '1.23e+04'], ['{neg:+.1f}', '-2.5'], ['{val_loss:>8.2f}|', '    0.12|'],
-      ['{neg:08.3f}', '-002.500'], ['{acc:.1%}', '98.8%'], ['{{lit}}-{epoch}', '{lit}-3'], ['{x}', '0.000123456'],
-      ['{big:E}', '1.234568E+04'], ['{epoch:<4d}|', '3   |'], ['{epoch:*^7d}', '***3***'], ['{val_loss:.3}', '0.123'],
-      ['{neg: .2f}', '-2.50'], ['{x:.10g}', '0.000123456'], ['{epoch:.2f}', '3.00'], ['{epoch:+d}', '+3'],
+      ['ckpt-{epoch:02d}-{val_loss:.4f}', 'ckpt-03-0.1235'],
+      ['{x:.2e}', '1.23e-04'],
+      ['{x:g}', '0.000123456'],
+      ['{big:g}', '12345.7'],
+      ['{big:.3g}', '1.23e+04'],
+      ['{neg:+.1f}', '-2.5'],
+      ['{val_loss:>8.2f}|', '    0.12|'],
+      ['{neg:08.3f}', '-002.500'],
+      ['{acc:.1%}', '98.8%'],
+      ['{{lit}}-{epoch}', '{lit}-3'],
+      ['{x}', '0.000123456'],
+      ['{big:E}', '1.234568E+04'],
+      ['{epoch:<4d}|', '3   |'],
+      ['{epoch:*^7d}', '***3***'],
+      ['{val_loss:.3}', '0.123'],
+      ['{neg: .2f}', '-2.50'],
+      ['{x:.10g}', '0.000123456'],
+      ['{epoch:.2f}', '3.00'],
+      ['{epoch:+d}', '+3'],
     ];
     for (const [template, expected] of cases) assert.equal(formatPlaceholders('t', template, v), expected, template);
     assert.throws(() => formatPlaceholders('t', '{val_loss:d}', v), /needs an integer/);
@@ -257,21 +312,40 @@ describe('learningRateScheduler', () => {
         assertClose(history.history.learning_rate, expected, 1e-12, 0);
         // Two SGD steps per epoch with a gradient of ones: w = w0 - 2 * sum(lr).
         const moved = 2 * expected.reduce((a, b) => a + b, 0);
-        model.values().forEach((w, i) => assertClose(w, initial[i].map((x) => x - moved), 1e-5, 1e-6));
+        model.values().forEach((w, i) =>
+          assertClose(
+            w,
+            initial[i].map((x) => x - moved),
+            1e-5,
+            1e-6,
+          ),
+        );
       }));
   }
 
   it('refuses a non-finite rate and an optimizer driven by a schedule', async () => {
-    await assert.rejects(run([callbacks.learningRateScheduler(() => NaN)], series('val_loss', [1])), /must return a finite number >= 0; at epoch 0 it returned NaN/);
-    const scheduled = new FakeModel(st.optimizers.sgd({ learningRate: st.schedules.exponentialDecay({ initialLearningRate: 0.1, decaySteps: 10, decayRate: 0.5 }) }));
+    await assert.rejects(
+      run([callbacks.learningRateScheduler(() => NaN)], series('val_loss', [1])),
+      /must return a finite number >= 0; at epoch 0 it returned NaN/,
+    );
+    const scheduled = new FakeModel(
+      st.optimizers.sgd({ learningRate: st.schedules.exponentialDecay({ initialLearningRate: 0.1, decaySteps: 10, decayRate: 0.5 }) }),
+    );
     await assert.rejects(run([callbacks.learningRateScheduler((_e, lr) => lr)], series('val_loss', [1]), scheduled), /is a schedule/);
     await assert.rejects(run([callbacks.reduceLROnPlateau()], series('val_loss', [1]), new FakeModel(null)), /has no optimizer/);
   });
 });
 
 /** Keras 3's ReduceLROnPlateau, restated: the rate each epoch trains with. */
-function referencePlateau(values: number[], lr0: number, o: { factor: number; patience: number; cooldown: number; minLr: number; minDelta: number }): number[] {
-  let lr = lr0, best = Infinity, wait = 0, cooldown = 0;
+function referencePlateau(
+  values: number[],
+  lr0: number,
+  o: { factor: number; patience: number; cooldown: number; minLr: number; minDelta: number },
+): number[] {
+  let lr = lr0,
+    best = Infinity,
+    wait = 0,
+    cooldown = 0;
   const used: number[] = [];
   for (const v of values) {
     used.push(lr);
@@ -340,7 +414,13 @@ describe('csvLogger', () => {
     // A callback after the logger reads the file while training is still going.
     const reader: Callback = { onEpochEnd: async () => void lines.push(await readFile(filename, 'utf8')) };
     const [a, l] = randomValues(2, 5, 0, 1);
-    await run([callbacks.csvLogger({ filename }), reader], [{ loss: l, accuracy: a }, { loss: 0.25, accuracy: 0.5, val_loss: 0.75, val_accuracy: 0.125 }]);
+    await run(
+      [callbacks.csvLogger({ filename }), reader],
+      [
+        { loss: l, accuracy: a },
+        { loss: 0.25, accuracy: 0.5, val_loss: 0.75, val_accuracy: 0.125 },
+      ],
+    );
     rows.push('epoch,accuracy,loss,val_accuracy,val_loss', `0,${a},${l},NA,NA`, '1,0.5,0.25,0.125,0.75');
     assert.equal(lines[0], `${rows.slice(0, 2).join('\n')}\n`);
     assert.equal(lines[1], `${rows.join('\n')}\n`);
@@ -362,7 +442,11 @@ describe('csvLogger', () => {
   it('keeps the finished rows intact when training fails', async () => {
     const filename = join(dir, 'crash.csv');
     await writeFile(filename, 'stale');
-    const boom: Callback = { onEpochEnd: (e) => { if (e === 1) throw new Error('boom at epoch 1'); } };
+    const boom: Callback = {
+      onEpochEnd: (e) => {
+        if (e === 1) throw new Error('boom at epoch 1');
+      },
+    };
     await assert.rejects(run([callbacks.csvLogger({ filename }), boom], [{ loss: 0.5 }, { loss: 0.25 }, { loss: 0.125 }]), /boom at epoch 1/);
     assert.equal(await readFile(filename, 'utf8'), 'epoch,loss,val_loss\n0,0.5,NA\n1,0.25,NA\n');
   });
@@ -386,7 +470,8 @@ function captureStream(tty: boolean): ProgressStream & { text(): string } {
 
 /** A clock that advances by the given milliseconds at each reading. */
 function steppingClock(steps: number[]): () => number {
-  let t = 0, i = 0;
+  let t = 0,
+    i = 0;
   return () => (t += steps[Math.min(i++, steps.length - 1)]);
 }
 
@@ -396,16 +481,23 @@ describe('progressBar', () => {
     { loss: 12.5, accuracy: 0.95, val_loss: 0.25, val_accuracy: 0.9 },
   ];
 
-  for (const [verbose, tty] of [[1, false], [2, false], [2, true]] as const) {
+  for (const [verbose, tty] of [
+    [1, false],
+    [2, false],
+    [2, true],
+  ] as const) {
     it(`writes one plain line per epoch (verbose ${verbose}, ${tty ? 'terminal' : 'not a terminal'})`, async () => {
       const stream = captureStream(tty);
       // Each epoch: the clock is read at epoch begin and at epoch end, 12.3 s apart.
       const bar = callbacks.progressBar({ verbose, stream, clock: steppingClock([0, 12300, 0, 75000]) });
       await run([bar], logs, new FakeModel(), 3);
-      assert.equal(stream.text(), [
-        'Epoch 1/2 - 12.3s - 3/3 - loss: 0.2351 - accuracy: 0.9301 - val_loss: 0.3000 - val_accuracy: 1.2340e-04\n',
-        'Epoch 2/2 - 1m 15s - 3/3 - loss: 12.5000 - accuracy: 0.9500 - val_loss: 0.2500 - val_accuracy: 0.9000\n',
-      ].join(''));
+      assert.equal(
+        stream.text(),
+        [
+          'Epoch 1/2 - 12.3s - 3/3 - loss: 0.2351 - accuracy: 0.9301 - val_loss: 0.3000 - val_accuracy: 1.2340e-04\n',
+          'Epoch 2/2 - 1m 15s - 3/3 - loss: 12.5000 - accuracy: 0.9500 - val_loss: 0.2500 - val_accuracy: 0.9000\n',
+        ].join(''),
+      );
     });
   }
 
@@ -487,7 +579,10 @@ describe('CallbackList', () => {
         throw new st.ValueError('failing: epoch end');
       }
     }
-    await assert.rejects(run([new Failing(), { onEpochEnd: () => void (reached = true) }], series('loss', [1])), (e: Error) => e instanceof st.ValueError && e.message === 'failing: epoch end');
+    await assert.rejects(
+      run([new Failing(), { onEpochEnd: () => void (reached = true) }], series('loss', [1])),
+      (e: Error) => e instanceof st.ValueError && e.message === 'failing: epoch end',
+    );
     assert.equal(reached, false);
   });
 

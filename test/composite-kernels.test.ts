@@ -30,7 +30,12 @@ interface Input {
 }
 const input = (shape: number[], seed: number, lo = -1, hi = 1): Input => ({
   shape,
-  values: randomValues(shape.reduce((a, b) => a * b, 1), seed, lo, hi),
+  values: randomValues(
+    shape.reduce((a, b) => a * b, 1),
+    seed,
+    lo,
+    hi,
+  ),
 });
 /** A shuffled grid: no ties inside a pooling window. */
 function distinctInput(shape: number[], seed: number): Input {
@@ -108,12 +113,14 @@ describe('conv2d kernels against the composites', () => {
   ];
   let seed = 2000;
   for (const [name, xs, fs, opts] of cases) {
-    const x = input(xs, (seed += 101)), f = input(fs, (seed += 101));
+    const x = input(xs, (seed += 101)),
+      f = input(fs, (seed += 101));
     it(`conv2d ${name}: value, gradients and second derivatives`, () => {
       agree((a, b) => st.conv2d(a, b, opts), [x, f], 'conv2d', 'conv2dBackpropInput');
     });
     it(`conv2d ${name}: conv2dComposite(planConv2d(...)) equals the kernel`, () => {
-      const tx = st.tensor(x.values, x.shape, 'float64'), tf = st.tensor(f.values, f.shape, 'float64');
+      const tx = st.tensor(x.values, x.shape, 'float64'),
+        tf = st.tensor(f.values, f.shape, 'float64');
       const plan = planConv2d('conv2d', tx.shape, tf.shape, opts);
       assertClose(conv2dComposite(tx, tf, plan), st.conv2d(tx, tf, opts), 1e-12, 1e-13);
     });
@@ -198,7 +205,9 @@ describe('the composite fallbacks against finite differences', () => {
         checkGradient((a) => st.grad((y) => st.conv2d(y, tf, opts).sin().sum())(a), [tx], { what: `${backend} d2 conv2d x` });
         checkGradient((b) => st.grad((g) => st.conv2d(tx, g, opts).sin().sum())(b), [tf], { what: `${backend} d2 conv2d filter` });
         checkGradient((a) => st.grad((y) => st.maxPool2d(y, { padding: 'same' }).square().sum())(a), [tx], { what: `${backend} d2 maxPool2d` });
-        checkGradient((a) => st.grad((y) => st.avgPool2d(y, { poolSize: 3, strides: 1, padding: 'same' }).sin().sum())(a), [tx], { what: `${backend} d2 avgPool2d` });
+        checkGradient((a) => st.grad((y) => st.avgPool2d(y, { poolSize: 3, strides: 1, padding: 'same' }).sin().sum())(a), [tx], {
+          what: `${backend} d2 avgPool2d`,
+        });
         checkGradient((a) => st.grad((y) => st.softmax(y, 1).square().sum())(a), [tx], { what: `${backend} d2 softmax` });
         checkGradient((a) => st.grad((y) => st.logSoftmax(y).square().sum())(a), [tx], { what: `${backend} d2 logSoftmax` });
       });

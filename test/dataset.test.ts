@@ -4,8 +4,10 @@ import * as st from '../src/index.js';
 import { assertClose, randomValues, withBackendAsync } from './helpers.js';
 import type { Dataset } from '../src/data/dataset.js';
 
-const available = st.backends().filter((b) => b.available).map((b) => b.name);
-
+const available = st
+  .backends()
+  .filter((b) => b.available)
+  .map((b) => b.name);
 
 const values = (t: st.Tensor) => Array.from(t.dataSync());
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
@@ -19,62 +21,103 @@ function rows(n: number, seed = 3) {
 }
 
 /** A generator dataset of scalars 0..n-1 (the generic, non-array path). */
-const counting = (n: number) => st.data.fromGenerator(function* () { for (let i = 0; i < n; i++) yield st.tensor(i); });
+const counting = (n: number) =>
+  st.data.fromGenerator(function* () {
+    for (let i = 0; i < n; i++) yield st.tensor(i);
+  });
 
 async function scalars(ds: Dataset<st.Tensor>): Promise<number[]> {
   return (await ds.toArray()).map((t) => t.item());
 }
 
 for (const backend of available) {
-  test(`fromArrays yields rows in order with their labels (${backend})`, () => withBackendAsync(backend, async () => {
-    const { x, y, xv } = rows(7);
-    const ds = st.data.fromArrays(x, y);
-    assert.equal(ds.size, 7);
-    const elements = await ds.toArray();
-    assert.equal(elements.length, 7);
-    elements.forEach((e, i) => {
-      assert.deepEqual(e.xs.shape, [3]);
-      assert.deepEqual(e.ys.shape, []);
-      assertClose(values(e.xs), xv.slice(3 * i, 3 * i + 3));
-      assert.equal(e.ys.item(), i);
-      assert.equal(e.ys.dtype, 'int32');
-    });
-    // Without y the element is the row itself; several arrays give arrays of rows.
-    const lone = await st.data.fromArrays(x).toArray();
-    assertClose(values(lone[4]), xv.slice(12, 15));
-    const multi = await st.data.fromArrays([x, st.mul(x, 2)], y).take(2).toArray();
-    assertClose(values(multi[1].xs[1]), xv.slice(3, 6).map((v) => 2 * v));
-  }));
-
-  test(`batch stacks rows, with a remainder or without (${backend})`, () => withBackendAsync(backend, async () => {
-    const { x, y, xv } = rows(10);
-    for (const [dropRemainder, sizes] of [[false, [4, 4, 2]], [true, [4, 4]]] as const) {
-      const ds = st.data.fromArrays(x, y).batch(4, { dropRemainder });
-      assert.equal(ds.size, sizes.length);
-      const batches = await ds.toArray();
-      assert.deepEqual(batches.map((b) => b.xs.shape), sizes.map((n) => [n, 3]));
-      assert.deepEqual(batches.map((b) => b.ys.shape), sizes.map((n) => [n]));
-      batches.forEach((b, k) => {
-        assertClose(values(b.xs), xv.slice(12 * k, 12 * k + 3 * sizes[k]));
-        assert.deepEqual(values(b.ys), range(sizes[k]).map((i) => 4 * k + i));
+  test(`fromArrays yields rows in order with their labels (${backend})`, () =>
+    withBackendAsync(backend, async () => {
+      const { x, y, xv } = rows(7);
+      const ds = st.data.fromArrays(x, y);
+      assert.equal(ds.size, 7);
+      const elements = await ds.toArray();
+      assert.equal(elements.length, 7);
+      elements.forEach((e, i) => {
+        assert.deepEqual(e.xs.shape, [3]);
+        assert.deepEqual(e.ys.shape, []);
+        assertClose(values(e.xs), xv.slice(3 * i, 3 * i + 3));
+        assert.equal(e.ys.item(), i);
+        assert.equal(e.ys.dtype, 'int32');
       });
-    }
-    // The generic path (after map) stacks element by element and must agree with the gather path.
-    const generic = await st.data.fromArrays(x, y).map((e) => ({ xs: e.xs, ys: e.ys })).batch(4).toArray();
-    const fast = await st.data.fromArrays(x, y).batch(4).toArray();
-    generic.forEach((b, k) => {
-      assert.deepEqual(b.xs.shape, fast[k].xs.shape);
-      assertClose(values(b.xs), values(fast[k].xs));
-      assert.deepEqual(values(b.ys), values(fast[k].ys));
-    });
-  }));
+      // Without y the element is the row itself; several arrays give arrays of rows.
+      const lone = await st.data.fromArrays(x).toArray();
+      assertClose(values(lone[4]), xv.slice(12, 15));
+      const multi = await st.data
+        .fromArrays([x, st.mul(x, 2)], y)
+        .take(2)
+        .toArray();
+      assertClose(
+        values(multi[1].xs[1]),
+        xv.slice(3, 6).map((v) => 2 * v),
+      );
+    }));
+
+  test(`batch stacks rows, with a remainder or without (${backend})`, () =>
+    withBackendAsync(backend, async () => {
+      const { x, y, xv } = rows(10);
+      for (const [dropRemainder, sizes] of [
+        [false, [4, 4, 2]],
+        [true, [4, 4]],
+      ] as const) {
+        const ds = st.data.fromArrays(x, y).batch(4, { dropRemainder });
+        assert.equal(ds.size, sizes.length);
+        const batches = await ds.toArray();
+        assert.deepEqual(
+          batches.map((b) => b.xs.shape),
+          sizes.map((n) => [n, 3]),
+        );
+        assert.deepEqual(
+          batches.map((b) => b.ys.shape),
+          sizes.map((n) => [n]),
+        );
+        batches.forEach((b, k) => {
+          assertClose(values(b.xs), xv.slice(12 * k, 12 * k + 3 * sizes[k]));
+          assert.deepEqual(
+            values(b.ys),
+            range(sizes[k]).map((i) => 4 * k + i),
+          );
+        });
+      }
+      // The generic path (after map) stacks element by element and must agree with the gather path.
+      const generic = await st.data
+        .fromArrays(x, y)
+        .map((e) => ({ xs: e.xs, ys: e.ys }))
+        .batch(4)
+        .toArray();
+      const fast = await st.data.fromArrays(x, y).batch(4).toArray();
+      generic.forEach((b, k) => {
+        assert.deepEqual(b.xs.shape, fast[k].xs.shape);
+        assertClose(values(b.xs), values(fast[k].xs));
+        assert.deepEqual(values(b.ys), values(fast[k].ys));
+      });
+    }));
 }
 
 test('map (sync and async), filter, take, skip and repeat match plain JS', async () => {
   const n = 9;
-  assert.deepEqual(await scalars(counting(n).map((t) => t.mul(3))), range(n).map((i) => 3 * i));
-  assert.deepEqual(await scalars(counting(n).map(async (t) => { await sleep(1); return t.add(1); })), range(n).map((i) => i + 1));
-  assert.deepEqual(await scalars(counting(n).filter((t) => t.item() % 3 !== 1)), range(n).filter((i) => i % 3 !== 1));
+  assert.deepEqual(
+    await scalars(counting(n).map((t) => t.mul(3))),
+    range(n).map((i) => 3 * i),
+  );
+  assert.deepEqual(
+    await scalars(
+      counting(n).map(async (t) => {
+        await sleep(1);
+        return t.add(1);
+      }),
+    ),
+    range(n).map((i) => i + 1),
+  );
+  assert.deepEqual(
+    await scalars(counting(n).filter((t) => t.item() % 3 !== 1)),
+    range(n).filter((i) => i % 3 !== 1),
+  );
   assert.deepEqual(await scalars(counting(n).filter(async (t) => t.item() > 5)), [6, 7, 8]);
   assert.deepEqual(await scalars(counting(n).take(4)), [0, 1, 2, 3]);
   assert.deepEqual(await scalars(counting(n).take(0)), []);
@@ -91,7 +134,10 @@ test('map (sync and async), filter, take, skip and repeat match plain JS', async
   assert.deepEqual(await scalars(st.data.fromArrays(st.arange(0, 0)).repeat()), []);
   // Batching a repeated dataset crosses pass boundaries, as tf.data does.
   const crossing = await arr.take(3).repeat(2).batch(4).toArray();
-  assert.deepEqual(crossing.map(values), [[0, 1, 2, 0], [1, 2]]);
+  assert.deepEqual(crossing.map(values), [
+    [0, 1, 2, 0],
+    [1, 2],
+  ]);
 });
 
 test('size is known from arrays and propagated, unknown after filter or from a generator', () => {
@@ -106,7 +152,13 @@ test('size is known from arrays and propagated, unknown after filter or from a g
   assert.equal(ds.repeat().batch(3).size, Infinity);
   assert.equal(ds.batch(3).size, 4);
   assert.equal(ds.batch(3, { dropRemainder: true }).size, 3);
-  assert.equal(ds.shuffle(4).map((e) => e).prefetch(2).size, 10);
+  assert.equal(
+    ds
+      .shuffle(4)
+      .map((e) => e)
+      .prefetch(2).size,
+    10,
+  );
   assert.equal(ds.filter(() => true).size, null);
   assert.equal(ds.filter(() => true).take(2).size, null);
   assert.equal(counting(3).size, null);
@@ -114,7 +166,12 @@ test('size is known from arrays and propagated, unknown after filter or from a g
 
 test('datasets are re-iterable: each pass starts over and calls the generator again', async () => {
   let calls = 0;
-  const ds = st.data.fromGenerator(() => { calls++; return range(4).map((i) => st.tensor(i))[Symbol.iterator](); });
+  const ds = st.data.fromGenerator(() => {
+    calls++;
+    return range(4)
+      .map((i) => st.tensor(i))
+      [Symbol.iterator]();
+  });
   assert.deepEqual(await scalars(ds), [0, 1, 2, 3]);
   assert.deepEqual(await scalars(ds.take(2)), [0, 1]);
   assert.deepEqual(await scalars(ds), [0, 1, 2, 3]);
@@ -122,10 +179,20 @@ test('datasets are re-iterable: each pass starts over and calls the generator ag
   // An async generator works too, and breaking out of a pass runs the generator's cleanup.
   let cleaned = 0;
   const asyncDs = st.data.fromGenerator(async function* () {
-    try { for (let i = 0; ; i++) { await sleep(0); yield i; } } finally { cleaned++; }
+    try {
+      for (let i = 0; ; i++) {
+        await sleep(0);
+        yield i;
+      }
+    } finally {
+      cleaned++;
+    }
   });
   const seen: number[] = [];
-  for await (const v of asyncDs.prefetch(2)) { seen.push(v); if (seen.length === 3) break; }
+  for await (const v of asyncDs.prefetch(2)) {
+    seen.push(v);
+    if (seen.length === 3) break;
+  }
   assert.deepEqual(seen, [0, 1, 2]);
   assert.equal(cleaned, 1);
 });
@@ -147,7 +214,8 @@ test('shuffle is a seeded, reproducible permutation on both paths', async () => 
     assert.notDeepEqual(a, range(n));
     // Passes differ under reshuffleEachIteration (reproducibly), and repeat without it.
     const ds = make().shuffle(n, { seed: 7 });
-    const pass1 = await scalars(ds), pass2 = await scalars(ds);
+    const pass1 = await scalars(ds),
+      pass2 = await scalars(ds);
     assert.deepEqual(pass1, a);
     assert.notDeepEqual(pass2, pass1);
     assert.ok(isPermutation(pass2, n));
@@ -180,9 +248,11 @@ test('shuffle with a small buffer only moves elements locally (tf.data buffer se
 });
 
 test('shuffle with a full buffer is uniform: every element leads about equally often', async () => {
-  const n = 5, trials = 2000;
+  const n = 5,
+    trials = 2000;
   for (const make of [() => st.data.fromArrays(st.arange(0, n)), () => counting(n)]) {
-    const firsts = new Array(n).fill(0), positionsOf0 = new Array(n).fill(0);
+    const firsts = new Array(n).fill(0),
+      positionsOf0 = new Array(n).fill(0);
     for (let seed = 0; seed < trials; seed++) {
       const order = await scalars(make().shuffle(n, { seed }));
       firsts[order[0]]++;
@@ -197,7 +267,8 @@ test('shuffle with a full buffer is uniform: every element leads about equally o
 
 test('prefetch overlaps producing the next element with consuming the current one', async () => {
   const events: string[] = [];
-  const delay = 40, count = 6;
+  const delay = 40,
+    count = 6;
   const ds = st.data.fromGenerator(async function* () {
     for (let i = 0; i < count; i++) {
       events.push(`start ${i}`);
@@ -246,7 +317,10 @@ test('invalid calls fail at once with ValueError naming the option and value', a
   assert.throws(() => st.data.fromArrays(st.zeros([4, 2]), st.zeros([3])), { name: 'ShapeError' });
   await assert.rejects(() => ds.repeat().toArray(), /toArray: the dataset is infinite/);
   // Elements of different shapes cannot be batched: the error names both shapes.
-  const ragged = st.data.fromGenerator(function* () { yield st.zeros([2]); yield st.zeros([3]); });
+  const ragged = st.data.fromGenerator(function* () {
+    yield st.zeros([2]);
+    yield st.zeros([3]);
+  });
   await assert.rejects(() => ragged.batch(2).toArray(), { name: 'ShapeError', message: /element 0 is \[2\], of element 1 is \[3\]/ });
 });
 
@@ -263,7 +337,9 @@ test('batching structures: numbers, arrays and objects are stacked leaf by leaf'
 });
 
 test('MNIST through fromArrays → shuffle → batch(32): throughput', async (t) => {
-  let x: st.Tensor, y: st.Tensor, source = 'MNIST';
+  let x: st.Tensor,
+    y: st.Tensor,
+    source = 'MNIST';
   try {
     const m = await st.data.mnist();
     x = m.xTrain;
@@ -274,7 +350,8 @@ test('MNIST through fromArrays → shuffle → batch(32): throughput', async (t)
     y = st.tensor(Int32Array.from(range(60000), (i) => i % 10));
   }
   const start = performance.now();
-  let seen = 0, labelSum = 0;
+  let seen = 0,
+    labelSum = 0;
   for await (const b of st.data.fromArrays(x, y).shuffle(60000, { seed: 1 }).batch(32)) {
     seen += b.xs.shape[0];
     if (seen === b.xs.shape[0]) assert.deepEqual(b.xs.shape, [32, 28, 28, 1]);

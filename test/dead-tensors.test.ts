@@ -15,7 +15,13 @@ describe('collecting dead tensors between training steps', () => {
     let held = 10 * MB;
     const calls: string[] = [];
     // The fake collection frees all but 12 MB, as a scavenge frees a loop's dead tensors.
-    const pacer = new DeadTensorCollector(() => held, () => (o) => { calls.push(o.type); held = 12 * MB; });
+    const pacer = new DeadTensorCollector(
+      () => held,
+      () => (o) => {
+        calls.push(o.type);
+        held = 12 * MB;
+      },
+    );
     assert.equal(pacer.afterBackward(), false, 'baseline 0, 10 MB held: below the threshold');
     held = COLLECT_AFTER_BYTES - 1;
     assert.equal(pacer.afterBackward(), false);
@@ -32,7 +38,10 @@ describe('collecting dead tensors between training steps', () => {
   });
 
   it('does nothing when no collector is available', () => {
-    const pacer = new DeadTensorCollector(() => 10 * COLLECT_AFTER_BYTES, () => null);
+    const pacer = new DeadTensorCollector(
+      () => 10 * COLLECT_AFTER_BYTES,
+      () => null,
+    );
     assert.equal(pacer.afterBackward(), false);
   });
 
@@ -59,9 +68,19 @@ describe('collecting dead tensors between training steps', () => {
 
   it('does not collect in fit, which disposes what each step makes', { skip: !nativeAvailable && 'native backend not built' }, async () => {
     const fitted = await countingCollections(async () => {
-      const model = st.sequential({ layers: [st.layers.dense({ units: 512, activation: 'relu', inputShape: [784] }), st.layers.dense({ units: 10 })] });
+      const model = st.sequential({
+        layers: [st.layers.dense({ units: 512, activation: 'relu', inputShape: [784] }), st.layers.dense({ units: 10 })],
+      });
       model.compile({ optimizer: 'rmsprop', loss: st.losses.sparseCategoricalCrossentropy });
-      await model.fit(st.randomUniform([6400, 784]), st.tensor(new Int32Array(6400).map((_, i) => i % 10), [6400], 'int32'), { epochs: 2, batchSize: 64, verbose: 0 });
+      await model.fit(
+        st.randomUniform([6400, 784]),
+        st.tensor(
+          new Int32Array(6400).map((_, i) => i % 10),
+          [6400],
+          'int32',
+        ),
+        { epochs: 2, batchSize: 64, verbose: 0 },
+      );
     });
     // 200 steps of about 2 MB each: a loop leaving them to the garbage collector would collect 6 times.
     assert.ok(fitted <= 1, `${fitted} collections in fit`);

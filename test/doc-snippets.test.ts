@@ -61,14 +61,19 @@ describe('documentation snippets', () => {
     const program = ts.createProgram({
       rootNames: files.map((f) => f.path),
       options: {
-        strict: true, skipLibCheck: false, noEmit: true, target: ts.ScriptTarget.ES2022,
-        module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext,
+        strict: true,
+        skipLibCheck: false,
+        noEmit: true,
+        target: ts.ScriptTarget.ES2022,
+        module: ts.ModuleKind.NodeNext,
+        moduleResolution: ts.ModuleResolutionKind.NodeNext,
         // A page's globals (console) without Node's: types: [] keeps @types/node out.
-        lib: ['lib.es2022.d.ts', 'lib.dom.d.ts'], types: [],
+        lib: ['lib.es2022.d.ts', 'lib.dom.d.ts'],
+        types: [],
       },
     });
     const problems = ts.getPreEmitDiagnostics(program).map((d) => {
-      const file = d.file ? files.find((f) => f.path === d.file!.fileName)?.where ?? d.file.fileName.replace(root, '<user project>') : '';
+      const file = d.file ? (files.find((f) => f.path === d.file!.fileName)?.where ?? d.file.fileName.replace(root, '<user project>')) : '';
       const line = d.file && d.start !== undefined ? d.file.getLineAndCharacterOfPosition(d.start).line : 0;
       return `${file} (+${line}): ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`;
     });

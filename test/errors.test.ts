@@ -5,8 +5,11 @@ import { withBackend, throwsWith } from './helpers.js';
 
 describe('bad input raises the documented error class with a message naming what was received', () => {
   it('matmul with mismatched inner dimensions names both shapes', () => {
-    throwsWith(() => st.matmul(st.zeros([64, 784]), st.zeros([512, 10])), st.ShapeError,
-      /^matmul: inner dimensions differ: a is \[64, 784\], b is \[512, 10\]$/);
+    throwsWith(
+      () => st.matmul(st.zeros([64, 784]), st.zeros([512, 10])),
+      st.ShapeError,
+      /^matmul: inner dimensions differ: a is \[64, 784\], b is \[512, 10\]$/,
+    );
   });
 
   it('shapes that do not broadcast', () => {
@@ -42,9 +45,20 @@ describe('bad input raises the documented error class with a message naming what
   });
 
   it('unknown option names', () => {
-    throwsWith(() => st.conv2d(st.ones([1, 4, 4, 1]), st.ones([2, 2, 1, 1]), { stride: 2 } as never), st.ValueError, /conv2d/, /unknown option 'stride'/, /strides/);
+    throwsWith(
+      () => st.conv2d(st.ones([1, 4, 4, 1]), st.ones([2, 2, 1, 1]), { stride: 2 } as never),
+      st.ValueError,
+      /conv2d/,
+      /unknown option 'stride'/,
+      /strides/,
+    );
     throwsWith(() => st.randomNormal([2], { std: 1 } as never), st.ValueError, /unknown option 'std'/);
-    throwsWith(() => st.losses.binaryCrossentropy(st.ones([2]), st.ones([2]), { from_logits: true } as never), st.ValueError, /from_logits/, /fromLogits/);
+    throwsWith(
+      () => st.losses.binaryCrossentropy(st.ones([2]), st.ones([2]), { from_logits: true } as never),
+      st.ValueError,
+      /from_logits/,
+      /fromLogits/,
+    );
   });
 
   it('bad option values', () => {
@@ -80,15 +94,29 @@ describe('bad input raises the documented error class with a message naming what
 
 describe('no silent NaN the inputs did not call for', () => {
   it('softmax, logSoftmax and logSumExp of huge logits stay finite', () => {
-    const x = st.tensor([[1000, 0, -1000], [-1e30, 5, 1e30]]);
+    const x = st.tensor([
+      [1000, 0, -1000],
+      [-1e30, 5, 1e30],
+    ]);
     for (const y of [st.softmax(x), st.logSoftmax(x), st.logSumExp(x, -1)]) {
       assert.ok(Array.from(y.dataSync()).every(Number.isFinite), y.toString());
     }
   });
 
   it('cross-entropy from probabilities of exactly 0 and 1 is finite, with finite gradients', () => {
-    const p = st.variable(st.tensor([[0, 1], [1, 0]]));
-    const loss = st.losses.binaryCrossentropy(st.tensor([[1, 0], [1, 0]]), p);
+    const p = st.variable(
+      st.tensor([
+        [0, 1],
+        [1, 0],
+      ]),
+    );
+    const loss = st.losses.binaryCrossentropy(
+      st.tensor([
+        [1, 0],
+        [1, 0],
+      ]),
+      p,
+    );
     loss.backward();
     assert.ok(Number.isFinite(loss.item()));
     assert.ok(Array.from(p.grad!.dataSync()).every(Number.isFinite));
@@ -96,7 +124,9 @@ describe('no silent NaN the inputs did not call for', () => {
 
   it('the gradient of pow at a zero base is finite', () => {
     const b = st.variable(st.tensor([2, 3]));
-    st.pow(st.tensor([0, 0]), b).sum().backward();
+    st.pow(st.tensor([0, 0]), b)
+      .sum()
+      .backward();
     assert.deepEqual(Array.from(b.grad!.dataSync()), [0, 0]);
   });
 

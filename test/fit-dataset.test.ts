@@ -7,13 +7,19 @@ import { assertClose, randomTensor } from './helpers.js';
 
 function problem() {
   const x = randomTensor([40, 5], 3, 'float32');
-  const y = st.tensor(Array.from({ length: 40 }, (_, i) => i % 3), [40], 'int32');
+  const y = st.tensor(
+    Array.from({ length: 40 }, (_, i) => i % 3),
+    [40],
+    'int32',
+  );
   return { x, y };
 }
 
 function freshModel(): st.Model {
   st.setSeed(7);
-  const m = st.sequential({ layers: [st.layers.dense({ units: 8, activation: 'relu', inputShape: [5] }), st.layers.dense({ units: 3, activation: 'softmax' })] });
+  const m = st.sequential({
+    layers: [st.layers.dense({ units: 8, activation: 'relu', inputShape: [5] }), st.layers.dense({ units: 3, activation: 'softmax' })],
+  });
   m.compile({ optimizer: st.optimizers.sgd({ learningRate: 0.1 }), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
   return m;
 }
@@ -34,7 +40,11 @@ describe('fit and evaluate on Datasets', () => {
   it('validationData may be a Dataset; fitDataset is the tfjs name', async () => {
     const { x, y } = problem();
     const m = freshModel();
-    const h = await m.fitDataset(st.data.fromArrays(x, y).shuffle(40, { seed: 1 }).batch(10), { epochs: 2, verbose: 0, validationData: st.data.fromArrays(x, y).batch(7) });
+    const h = await m.fitDataset(st.data.fromArrays(x, y).shuffle(40, { seed: 1 }).batch(10), {
+      epochs: 2,
+      verbose: 0,
+      validationData: st.data.fromArrays(x, y).batch(7),
+    });
     const direct = await m.evaluate(x, y, { verbose: 0 });
     assert.ok(Math.abs(h.history.val_loss[1] - direct.loss) < 1e-6);
     assert.equal(h.history.val_accuracy[1], direct.accuracy);
@@ -57,7 +67,10 @@ describe('fit and evaluate on Datasets', () => {
     await assert.rejects(() => m.fit(st.data.fromArrays(x, y).batch(8).repeat(), { epochs: 1, verbose: 0 }), /repeats forever; pass stepsPerEpoch/);
     await assert.rejects(() => m.fit(st.data.fromArrays(x), { epochs: 1, verbose: 0 }), /must yield batches \{xs, ys\}/);
     await assert.rejects(() => m.fit(st.data.fromArrays(x, y), { epochs: 1, verbose: 0 }), /did you forget \.batch\(n\)\?/);
-    await assert.rejects(() => m.fit(st.data.fromArrays(x, y).batch(4), { epochs: 1, validationSplit: 0.2, verbose: 0 }), /validationSplit needs arrays/);
+    await assert.rejects(
+      () => m.fit(st.data.fromArrays(x, y).batch(4), { epochs: 1, validationSplit: 0.2, verbose: 0 }),
+      /validationSplit needs arrays/,
+    );
     await assert.rejects(() => m.fit(x, y, { epochs: 1, stepsPerEpoch: 3, verbose: 0 }), /stepsPerEpoch applies to Datasets/);
   });
 });

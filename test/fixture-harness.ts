@@ -4,7 +4,10 @@ import { readFileSync } from 'node:fs';
 import * as st from '../src/index.js';
 
 /** A tensor in a fixture file: its shape and row-major values. */
-export interface Blob { shape: number[]; data: number[] }
+export interface Blob {
+  shape: number[];
+  data: number[];
+}
 
 export const blob = (b: Blob, dtype: st.DType): st.Tensor => st.tensor(b.data, b.shape, dtype);
 
@@ -13,14 +16,22 @@ export function loadFixture<Case>(file: string): { cases: Case[] } {
   return JSON.parse(readFileSync(new URL(`./fixtures/${file}`, import.meta.url), 'utf8')) as { cases: Case[] };
 }
 
-export interface FixtureRun { backend: string; dtype: st.DType; rtol: number; atol: number }
+export interface FixtureRun {
+  backend: string;
+  dtype: st.DType;
+  rtol: number;
+  atol: number;
+}
 
 /**
  * float32 on every available backend checks the kernels (at the given tolerances); float64 on the
  * reference backend checks the maths exactly.
  */
 export function fixtureRuns(float32: { rtol: number; atol: number } = { rtol: 2e-4, atol: 2e-5 }): FixtureRun[] {
-  const available = st.backends().filter((b) => b.available).map((b) => b.name);
+  const available = st
+    .backends()
+    .filter((b) => b.available)
+    .map((b) => b.name);
   return [
     ...available.map((backend) => ({ backend, dtype: 'float32' as st.DType, ...float32 })),
     ...(available.includes('reference') ? [{ backend: 'reference', dtype: 'float64' as st.DType, rtol: 1e-9, atol: 1e-10 }] : []),

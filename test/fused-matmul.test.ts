@@ -9,7 +9,16 @@ import { tapePrimitives } from './grad-check.js';
 
 const nativeAvailable = st.backends().some((b) => b.name === 'native' && b.available);
 
-function run(backend: string, dtype: st.DType, aShape: number[], bShape: number[], ta: boolean, tb: boolean, activation: 'linear' | 'relu', seed: number): number[][] {
+function run(
+  backend: string,
+  dtype: st.DType,
+  aShape: number[],
+  bShape: number[],
+  ta: boolean,
+  tb: boolean,
+  activation: 'linear' | 'relu',
+  seed: number,
+): number[][] {
   return withBackend(backend, () => {
     const size = (s: number[]) => s.reduce((p, q) => p * q, 1);
     const a = st.variable(st.tensor(randomValues(size(aShape), seed), aShape, dtype));
@@ -26,17 +35,32 @@ function run(backend: string, dtype: st.DType, aShape: number[], bShape: number[
 describe('fused.matMul', { skip: !nativeAvailable && 'native backend not built' }, () => {
   let seed = 700;
   for (const activation of ['linear', 'relu'] as const) {
-    for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]]) {
+    for (const [ta, tb] of [
+      [false, false],
+      [true, false],
+      [false, true],
+      [true, true],
+    ]) {
       it(`${activation}, transposeA ${ta}, transposeB ${tb}: values and gradients match float64`, () => {
         const s = (seed += 10);
-        const aShape = ta ? [7, 5] : [5, 7], bShape = tb ? [3, 7] : [7, 3];
+        const aShape = ta ? [7, 5] : [5, 7],
+          bShape = tb ? [3, 7] : [7, 3];
         const got = run('native', 'float32', aShape, bShape, ta, tb, activation, s);
         const want = run('reference', 'float64', aShape, bShape, ta, tb, activation, s);
         got.forEach((v, i) => assertClose(v, want[i], 1e-4, 1e-5, `result ${i}`));
       });
     }
     it(`${activation}, batched [2, 4, 6] x [2, 6, 3] and a wide [64, 300] x [300, 33]`, () => {
-      for (const [aShape, bShape] of [[[2, 4, 6], [2, 6, 3]], [[64, 300], [300, 33]]]) {
+      for (const [aShape, bShape] of [
+        [
+          [2, 4, 6],
+          [2, 6, 3],
+        ],
+        [
+          [64, 300],
+          [300, 33],
+        ],
+      ]) {
         const s = (seed += 10);
         const got = run('native', 'float32', aShape, bShape, false, false, activation, s);
         const want = run('reference', 'float64', aShape, bShape, false, false, activation, s);
@@ -45,28 +69,41 @@ describe('fused.matMul', { skip: !nativeAvailable && 'native backend not built' 
     });
   }
 
-  it('runs as one kernel on native, and the dense layer uses it', () => withBackend('native', () => {
-    const a = st.variable(st.tensor(randomValues(6, 1), [2, 3]));
-    const y = st.fused.matMul({ a, b: st.tensor(randomValues(12, 2), [3, 4]), bias: st.zeros([4]), activation: 'relu' });
-    assert.ok(tapePrimitives(y).has('fusedMatMul') && !tapePrimitives(y).has('relu'));
-    const dense = st.layers.dense({ units: 4, activation: 'relu' }).apply(a) as st.Tensor;
-    assert.ok(tapePrimitives(dense).has('fusedMatMul'));
-    const softmax = st.layers.dense({ units: 4, activation: 'softmax' }).apply(a) as st.Tensor;
-    assert.ok(!tapePrimitives(softmax).has('fusedMatMul'), 'other activations keep the ops');
-  }));
+  it('runs as one kernel on native, and the dense layer uses it', () =>
+    withBackend('native', () => {
+      const a = st.variable(st.tensor(randomValues(6, 1), [2, 3]));
+      const y = st.fused.matMul({ a, b: st.tensor(randomValues(12, 2), [3, 4]), bias: st.zeros([4]), activation: 'relu' });
+      assert.ok(tapePrimitives(y).has('fusedMatMul') && !tapePrimitives(y).has('relu'));
+      const dense = st.layers.dense({ units: 4, activation: 'relu' }).apply(a) as st.Tensor;
+      assert.ok(tapePrimitives(dense).has('fusedMatMul'));
+      const softmax = st.layers.dense({ units: 4, activation: 'softmax' }).apply(a) as st.Tensor;
+      assert.ok(!tapePrimitives(softmax).has('fusedMatMul'), 'other activations keep the ops');
+    }));
 
   it('keeps NaN through the ReLU as st.relu and the reference backend do', () => {
-    const values = (backend: string) => withBackend(backend, () => Array.from(st.fused.matMul({
-      a: st.tensor([1, NaN, 2, -1, 0.5, 1], [2, 3]), b: st.tensor(randomValues(12, 4), [3, 4]), bias: st.tensor([-5, 0, 5, 0.5], [4]), activation: 'relu',
-    }).dataSync()));
-    const got = values('native'), want = values('reference');
+    const values = (backend: string) =>
+      withBackend(backend, () =>
+        Array.from(
+          st.fused
+            .matMul({
+              a: st.tensor([1, NaN, 2, -1, 0.5, 1], [2, 3]),
+              b: st.tensor(randomValues(12, 4), [3, 4]),
+              bias: st.tensor([-5, 0, 5, 0.5], [4]),
+              activation: 'relu',
+            })
+            .dataSync(),
+        ),
+      );
+    const got = values('native'),
+      want = values('reference');
     assert.deepEqual(got.map(Number.isNaN), want.map(Number.isNaN));
     assert.ok(got.slice(0, 4).every(Number.isNaN), 'the row with a NaN is NaN');
     assertClose(got.slice(4), want.slice(4), 1e-5, 1e-6, 'the other row');
   });
 
   it('bad arguments name what was expected', () => {
-    const a = st.zeros([2, 3]), b = st.zeros([3, 4]);
+    const a = st.zeros([2, 3]),
+      b = st.zeros([3, 4]);
     assert.throws(() => st.fused.matMul({ a, b, bias: st.zeros([3]) }), /bias must have shape \[4\].*received \[3\]/);
     assert.throws(() => st.fused.matMul({ a, b, activation: 'gelu' as never }), /activation/);
     assert.throws(() => st.fused.matMul({ a, b, bogus: 1 } as never), /bogus/);

@@ -6,7 +6,11 @@ import * as st from '../src/index.js';
 import { fusedConv2dComposite } from '../src/ops/fused.js';
 import { assertClose, randomValues, withBackend } from './helpers.js';
 
-const values = (shape: number[], seed: number) => randomValues(shape.reduce((a, b) => a * b, 1), seed);
+const values = (shape: number[], seed: number) =>
+  randomValues(
+    shape.reduce((a, b) => a * b, 1),
+    seed,
+  );
 
 for (const backend of st.backends()) {
   describe(`fused.conv2d on the ${backend.name} backend`, { skip: backend.available ? false : `unavailable: ${backend.reason}` }, () => {
@@ -21,7 +25,9 @@ for (const backend of st.backends()) {
             const run = (fn: () => st.Tensor) => {
               [x, f, b].forEach((v) => v.zeroGrad());
               const y = fn();
-              y.mul(st.reshape(st.slice(weights, [0], [y.size]), y.shape)).sum().backward();
+              y.mul(st.reshape(st.slice(weights, [0], [y.size]), y.shape))
+                .sum()
+                .backward();
               return [y, x.grad!, f.grad!, b.grad!].map((t) => Array.from(t.dataSync()));
             };
             const fused = run(() => st.fused.conv2d({ x, filter: f, bias: b, activation, ...opts }));
@@ -36,14 +42,28 @@ for (const backend of st.backends()) {
       withBackend(backend.name, () => {
         // Pixel 1 is NaN: the outputs whose window covers it are NaN, the others relu(x·f + b).
         const x = st.tensor([1, NaN, 0.5, -2, 2, 1, 0, 3, -1, 4, 0.5, 1], [1, 3, 4, 1]);
-        const filter = st.tensor(values([2, 2, 1, 17], 7), [2, 2, 1, 17]), bias = st.tensor(values([17], 8), [17]);
+        const filter = st.tensor(values([2, 2, 1, 17], 7), [2, 2, 1, 17]),
+          bias = st.tensor(values([17], 8), [17]);
         const got = Array.from(st.fused.conv2d({ x, filter, bias, activation: 'relu' }).dataSync());
         const want = Array.from(st.relu(st.add(st.conv2d(x, filter), bias)).dataSync());
         assert.deepEqual(got.map(Number.isNaN), want.map(Number.isNaN));
         assert.ok(got.some(Number.isNaN) && !got.every(Number.isNaN), 'some, not all, outputs are NaN');
-        assertClose(got.map((v) => (Number.isNaN(v) ? 0 : v)), want.map((v) => (Number.isNaN(v) ? 0 : v)), 1e-5, 1e-5);
-        assert.ok(got.every((v) => Number.isNaN(v) || Object.is(v, 0) || v > 0), 'no negative or -0 output');
-        const negZero = st.fused.conv2d({ x: st.tensor([-0], [1, 1, 1, 1]), filter: st.ones([1, 1, 1, 1]), bias: st.tensor([-0]), activation: 'relu' });
+        assertClose(
+          got.map((v) => (Number.isNaN(v) ? 0 : v)),
+          want.map((v) => (Number.isNaN(v) ? 0 : v)),
+          1e-5,
+          1e-5,
+        );
+        assert.ok(
+          got.every((v) => Number.isNaN(v) || Object.is(v, 0) || v > 0),
+          'no negative or -0 output',
+        );
+        const negZero = st.fused.conv2d({
+          x: st.tensor([-0], [1, 1, 1, 1]),
+          filter: st.ones([1, 1, 1, 1]),
+          bias: st.tensor([-0]),
+          activation: 'relu',
+        });
         assert.ok(Object.is(negZero.dataSync()[0], 0), 'relu(-0) is +0');
       });
     });
@@ -52,14 +72,25 @@ for (const backend of st.backends()) {
 
 describe('fused.conv2d arguments', () => {
   it('rejects a bias of the wrong shape, an unknown activation and an unknown option', () => {
-    const x = st.ones([1, 4, 4, 2]), filter = st.ones([2, 2, 2, 3]);
-    assert.throws(() => st.fused.conv2d({ x, filter, bias: st.ones([2]) }), (e: Error) => e instanceof st.ShapeError && /\[3\]/.test(e.message) && /\[2\]/.test(e.message));
-    assert.throws(() => st.fused.conv2d({ x, filter, activation: 'gelu' as never }), (e: Error) => e instanceof st.ValueError && /activation/.test(e.message));
-    assert.throws(() => st.fused.conv2d({ x, filter, pad: 'same' } as never), (e: Error) => e instanceof st.ValueError && /unknown option 'pad'/.test(e.message));
+    const x = st.ones([1, 4, 4, 2]),
+      filter = st.ones([2, 2, 2, 3]);
+    assert.throws(
+      () => st.fused.conv2d({ x, filter, bias: st.ones([2]) }),
+      (e: Error) => e instanceof st.ShapeError && /\[3\]/.test(e.message) && /\[2\]/.test(e.message),
+    );
+    assert.throws(
+      () => st.fused.conv2d({ x, filter, activation: 'gelu' as never }),
+      (e: Error) => e instanceof st.ValueError && /activation/.test(e.message),
+    );
+    assert.throws(
+      () => st.fused.conv2d({ x, filter, pad: 'same' } as never),
+      (e: Error) => e instanceof st.ValueError && /unknown option 'pad'/.test(e.message),
+    );
   });
 
   it('without a bias it is conv2d followed by the activation', () => {
-    const x = st.tensor(values([1, 4, 4, 2], 5), [1, 4, 4, 2]), filter = st.tensor(values([2, 2, 2, 3], 6), [2, 2, 2, 3]);
+    const x = st.tensor(values([1, 4, 4, 2], 5), [1, 4, 4, 2]),
+      filter = st.tensor(values([2, 2, 2, 3], 6), [2, 2, 2, 3]);
     assertClose(st.fused.conv2d({ x, filter, activation: 'relu' }), st.relu(st.conv2d(x, filter)));
   });
 });

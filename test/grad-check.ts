@@ -17,15 +17,25 @@ const count = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 /** float64 values with |x| in [lo, hi) and a random sign: never near a kink at 0. */
 export function awayFromZero(shape: number[], seed: number, lo = 0.2, hi = 1.5): st.Tensor {
   const n = count(shape);
-  const mags = randomValues(n, seed, lo, hi), signs = randomValues(n, seed + 7919);
-  return st.tensor(mags.map((m, i) => (signs[i] < 0 ? -m : m)), shape, 'float64');
+  const mags = randomValues(n, seed, lo, hi),
+    signs = randomValues(n, seed + 7919);
+  return st.tensor(
+    mags.map((m, i) => (signs[i] < 0 ? -m : m)),
+    shape,
+    'float64',
+  );
 }
 
 /** float64 values whose fractional part lies in [0.1, 0.4): away from integers and halves. */
 export function awayFromIntegers(shape: number[], seed: number): st.Tensor {
   const n = count(shape);
-  const ints = randomValues(n, seed, -3, 3).map(Math.floor), fracs = randomValues(n, seed + 104729, 0.1, 0.4);
-  return st.tensor(ints.map((k, i) => k + fracs[i]), shape, 'float64');
+  const ints = randomValues(n, seed, -3, 3).map(Math.floor),
+    fracs = randomValues(n, seed + 104729, 0.1, 0.4);
+  return st.tensor(
+    ints.map((k, i) => k + fracs[i]),
+    shape,
+    'float64',
+  );
 }
 
 /** Distinct values (a shuffled, jittered grid), so max/min/maximum never see a near-tie. */
@@ -41,7 +51,8 @@ export function distinct(shape: number[], seed: number, spacing = 0.1): st.Tenso
 
 /** The primitives on the tape between `y` and its leaves. */
 export function tapePrimitives(y: st.Tensor): Set<Primitive> {
-  const seen = new Set<st.Tensor>(), found = new Set<Primitive>();
+  const seen = new Set<st.Tensor>(),
+    found = new Set<Primitive>();
   const stack = [y];
   while (stack.length) {
     const t = stack.pop()!;
@@ -68,8 +79,16 @@ export function assertCovered(covered: Set<Primitive>, expected: readonly Primit
 }
 
 export const OPTIONAL_PRIMITIVES: readonly OptionalPrimitive[] = [
-  'conv2d', 'conv2dBackpropInput', 'conv2dBackpropFilter', 'maxPool2d', 'maxPool2dGrad', 'avgPool2d', 'avgPool2dGrad',
-  'softmax', 'logSoftmax', 'fusedConv2d',
+  'conv2d',
+  'conv2dBackpropInput',
+  'conv2dBackpropFilter',
+  'maxPool2d',
+  'maxPool2dGrad',
+  'avgPool2d',
+  'avgPool2dGrad',
+  'softmax',
+  'logSoftmax',
+  'fusedConv2d',
 ];
 
 /**

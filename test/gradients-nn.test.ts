@@ -38,7 +38,8 @@ const convOut = (c: ConvCase, seed: number) => rt(st.conv2d(rt(c.x, 1), rt(c.f, 
 describe('gradients: conv2d', () => {
   let seed = 1000;
   for (const c of CONV_CASES) {
-    const x = rt(c.x, (seed += 101)), f = rt(c.f, (seed += 101));
+    const x = rt(c.x, (seed += 101)),
+      f = rt(c.f, (seed += 101));
     it(`${c.name}: with respect to x and the filter`, () => {
       check((a, b) => st.conv2d(a, b, c.opts), [x, f], { what: `conv2d ${c.name}` });
     });
@@ -50,15 +51,18 @@ describe('gradients: conv2d', () => {
   }
 
   it('with a transposed (non-contiguous) input and filter', () => {
-    check((a, b) => st.conv2d(st.transpose(a, [0, 2, 1, 3]), st.transpose(b, [1, 0, 2, 3]), { padding: 'same' }),
-      [rt([1, 4, 3, 2], 1090), rt([3, 2, 2, 2], 1091)]);
+    check(
+      (a, b) => st.conv2d(st.transpose(a, [0, 2, 1, 3]), st.transpose(b, [1, 0, 2, 3]), { padding: 'same' }),
+      [rt([1, 4, 3, 2], 1090), rt([3, 2, 2, 2], 1091)],
+    );
   });
 });
 
 describe('second derivatives through the conv2d gradient kernels', () => {
   let seed = 1200;
   for (const c of CONV_CASES) {
-    const x = rt(c.x, (seed += 101)), f = rt(c.f, (seed += 101));
+    const x = rt(c.x, (seed += 101)),
+      f = rt(c.f, (seed += 101));
     // d/dx of sum(h(conv(x, f))) is conv2dBackpropInput(h'(y), f); d/df is conv2dBackpropFilter(x, h'(y)).
     const loss = (a: st.Tensor, b: st.Tensor) => st.sin(st.conv2d(a, b, c.opts)).sum();
     it(`${c.name}: d/dx of the input gradient (conv2dBackpropInput's rule, dy side)`, () => {
@@ -147,12 +151,19 @@ describe('gradients: fused conv2d + bias + activation', () => {
   for (const activation of ['linear', 'relu'] as const) {
     for (const opts of [{ padding: 'valid' as const }, { strides: 2, padding: 'same' as const, dilation: 1 }]) {
       it(`${activation}, ${JSON.stringify(opts)}: with respect to x, the filter and the bias`, () => {
-        check((x, f, b) => st.fused.conv2d({ x, filter: f, bias: b, activation, ...opts }), [rt([2, 5, 4, 2], 1800), rt([3, 2, 2, 3], 1801), rt([3], 1802)], { what: `fused ${activation}` });
+        check(
+          (x, f, b) => st.fused.conv2d({ x, filter: f, bias: b, activation, ...opts }),
+          [rt([2, 5, 4, 2], 1800), rt([3, 2, 2, 3], 1801), rt([3], 1802)],
+          { what: `fused ${activation}` },
+        );
       });
     }
     it(`${activation}: second derivative through the fused rule`, () => {
-      const f = rt([2, 2, 2, 3], 1811), b = rt([3], 1812);
-      check((x) => st.grad((y) => st.fused.conv2d({ x: y, filter: f, bias: b, activation }).square().sum())(x), [rt([1, 4, 4, 2], 1810)], { what: `d2 fused ${activation}` });
+      const f = rt([2, 2, 2, 3], 1811),
+        b = rt([3], 1812);
+      check((x) => st.grad((y) => st.fused.conv2d({ x: y, filter: f, bias: b, activation }).square().sum())(x), [rt([1, 4, 4, 2], 1810)], {
+        what: `d2 fused ${activation}`,
+      });
     });
   }
 });

@@ -55,7 +55,11 @@ describe('gradients of the elementwise ops', () => {
     check(st.divNoNan, [rt([2, 3], 29), t64([0.5, 0.3, -1.5, 2, -0.4, 0.8], [2, 3])], 'divNoNan');
   });
   it('second derivatives of atan, erf and asinh', () => {
-    for (const [name, f] of [['atan', st.atan], ['erf', st.erf], ['asinh', st.asinh]] as [string, F][]) {
+    for (const [name, f] of [
+      ['atan', st.atan],
+      ['erf', st.erf],
+      ['asinh', st.asinh],
+    ] as [string, F][]) {
       check((x) => st.grad((u) => f(u).sum())(x) as st.Tensor, [rt([6], 30, -3, 3)], `d2 ${name}`);
     }
   });
@@ -81,15 +85,38 @@ describe('gradients of the newer Keras activations and the NumPy-style ops', () 
     ['tril and triu', (v) => st.add(st.tril(v, 1), st.triu(v, -1)), [rt([2, 3, 4], 117)]],
     ['diagonal and trace', (v) => st.add(st.diagonal(v, 1, 2, 1), st.expandDims(st.trace(v, -1, 1, 2), 1)), [rt([2, 4, 3], 118)]],
     ['swapaxes, moveaxis, roll', (v) => st.roll(st.moveaxis(st.swapaxes(v, 0, 1), 0, 2), [2, -1], [0, 1]), [rt([2, 3, 4], 119)]],
-    ['take and takeAlongAxis', (v) => st.add(st.take(v, st.tensor([3, -1], [2], 'int32'), 1),
-      st.takeAlongAxis(v, st.tensor([[0, 1], [3, 3]], [2, 2], 'int32'), 1)), [rt([2, 4], 120)]],
+    [
+      'take and takeAlongAxis',
+      (v) =>
+        st.add(
+          st.take(v, st.tensor([3, -1], [2], 'int32'), 1),
+          st.takeAlongAxis(
+            v,
+            st.tensor(
+              [
+                [0, 1],
+                [3, 3],
+              ],
+              [2, 2],
+              'int32',
+            ),
+            1,
+          ),
+        ),
+      [rt([2, 4], 120)],
+    ],
     ['unstack', (v) => st.mul(st.unstack(v, 1)[0], st.unstack(v, 1)[2]), [rt([2, 3], 121)]],
   ];
   for (const [name, f, inputs] of cases) it(name, () => check(f, inputs, name));
 });
 
 describe('gradients of scans, einsum and norms', () => {
-  for (const [excl, rev] of [[false, false], [true, false], [false, true], [true, true]]) {
+  for (const [excl, rev] of [
+    [false, false],
+    [true, false],
+    [false, true],
+    [true, true],
+  ]) {
     it(`cumsum and cumprod${excl ? ' exclusive' : ''}${rev ? ' reverse' : ''}`, () => {
       check((x) => st.cumsum(x, 1, excl, rev), [rt([2, 7], 40)], 'cumsum');
       check((x) => st.cumprod(x, 1, excl, rev), [rt([2, 6], 41, 0.5, 1.5)], 'cumprod');
@@ -97,12 +124,54 @@ describe('gradients of scans, einsum and norms', () => {
   }
   it('cumprod through zeros', () => check((x) => st.cumprod(x, 0), [t64([1.5, 0, 2, 0, -0.5, 3])], 'cumprod zeros'));
   const equations: [string, number[][]][] = [
-    ['ij,jk->ik', [[2, 3], [3, 4]]], ['bij,bjk->bik', [[2, 2, 3], [2, 3, 2]]], ['ii->i', [[3, 3]]], ['ii', [[3, 3]]],
-    ['i,j->ij', [[2], [3]]], ['...ij,...jk->...ik', [[2, 2, 3], [3, 2]]], ['ij,jk,kl->il', [[2, 3], [3, 2], [2, 2]]],
-    ['iij->j', [[2, 2, 3]]], ['ab,cd', [[2, 2], [2, 3]]],
+    [
+      'ij,jk->ik',
+      [
+        [2, 3],
+        [3, 4],
+      ],
+    ],
+    [
+      'bij,bjk->bik',
+      [
+        [2, 2, 3],
+        [2, 3, 2],
+      ],
+    ],
+    ['ii->i', [[3, 3]]],
+    ['ii', [[3, 3]]],
+    ['i,j->ij', [[2], [3]]],
+    [
+      '...ij,...jk->...ik',
+      [
+        [2, 2, 3],
+        [3, 2],
+      ],
+    ],
+    [
+      'ij,jk,kl->il',
+      [
+        [2, 3],
+        [3, 2],
+        [2, 2],
+      ],
+    ],
+    ['iij->j', [[2, 2, 3]]],
+    [
+      'ab,cd',
+      [
+        [2, 2],
+        [2, 3],
+      ],
+    ],
   ];
   equations.forEach(([eq, shapes], k) => {
-    it(`einsum '${eq}'`, () => check((...xs) => st.einsum(eq, ...xs), shapes.map((s, i) => rt(s, 50 + 10 * k + i)), eq));
+    it(`einsum '${eq}'`, () =>
+      check(
+        (...xs) => st.einsum(eq, ...xs),
+        shapes.map((s, i) => rt(s, 50 + 10 * k + i)),
+        eq,
+      ));
   });
   it('vector and matrix norms', () => {
     const x = distinct([3, 4], 60);
@@ -128,22 +197,88 @@ describe('gradients of indexing and rearrangements', () => {
     ['tensorScatterUpdate', (v, u) => st.tensorScatterUpdate(v, ints([0, 2, 0], [3, 1]), u), [rt([3, 2], 72), rt([3, 2], 73)]],
     ['unsortedSegmentSum', (v) => st.unsortedSegmentSum(v, ints([1, -1, 1], [3]), 2), [x]],
     ['bincount weights', (w) => st.bincount(ints([0, 3, 3, 1, 9], [5]), w, 4), [rt([5], 74)]],
-    ['mirrorPad reflect', (v) => st.mirrorPad(v, [[1, 2], [0, 3], [4, 1]], 'reflect'), [x]],
-    ['mirrorPad symmetric', (v) => st.mirrorPad(v, [[3, 0], [2, 2], [0, 5]], 'symmetric'), [x]],
+    [
+      'mirrorPad reflect',
+      (v) =>
+        st.mirrorPad(
+          v,
+          [
+            [1, 2],
+            [0, 3],
+            [4, 1],
+          ],
+          'reflect',
+        ),
+      [x],
+    ],
+    [
+      'mirrorPad symmetric',
+      (v) =>
+        st.mirrorPad(
+          v,
+          [
+            [3, 0],
+            [2, 2],
+            [0, 5],
+          ],
+          'symmetric',
+        ),
+      [x],
+    ],
     ['depthToSpace', (v) => st.depthToSpace(v, 2), [rt([1, 2, 3, 8], 75)]],
     ['depthToSpace NCHW', (v) => st.depthToSpace(v, 2, 'NCHW'), [rt([1, 8, 2, 3], 76)]],
     ['spaceToDepth', (v) => st.spaceToDepth(v, 2), [rt([1, 4, 2, 3], 77)]],
-    ['spaceToBatchND', (v) => st.spaceToBatchND(v, [2, 2], [[1, 1], [0, 2]]), [rt([2, 2, 2, 3], 78)]],
-    ['batchToSpaceND', (v) => st.batchToSpaceND(v, [2, 2], [[1, 0], [0, 1]]), [rt([8, 2, 2, 1], 79)]],
+    [
+      'spaceToBatchND',
+      (v) =>
+        st.spaceToBatchND(
+          v,
+          [2, 2],
+          [
+            [1, 1],
+            [0, 2],
+          ],
+        ),
+      [rt([2, 2, 2, 3], 78)],
+    ],
+    [
+      'batchToSpaceND',
+      (v) =>
+        st.batchToSpaceND(
+          v,
+          [2, 2],
+          [
+            [1, 0],
+            [0, 1],
+          ],
+        ),
+      [rt([8, 2, 2, 1], 79)],
+    ],
     ['topk values', (v) => st.topk(v, 2).values, [distinct([3, 5], 80)]],
     ['conv1d', (v, f) => st.conv1d(v, f, { stride: 2, padding: 'same' }), [rt([1, 7, 2], 82), rt([3, 2, 2], 83)]],
-    ['separableConv2d', (v, d, p) => st.separableConv2d(v, d, p, { padding: 'same' }), [rt([1, 4, 3, 2], 84), rt([2, 2, 2, 2], 85), rt([1, 1, 4, 3], 86)]],
-    ['conv2dTranspose', (v, f) => st.conv2dTranspose(v, f, [1, 5, 4, 2], { strides: 2, padding: 'same' }), [rt([1, 3, 2, 3], 87), rt([3, 3, 2, 3], 88)]],
+    [
+      'separableConv2d',
+      (v, d, p) => st.separableConv2d(v, d, p, { padding: 'same' }),
+      [rt([1, 4, 3, 2], 84), rt([2, 2, 2, 2], 85), rt([1, 1, 4, 3], 86)],
+    ],
+    [
+      'conv2dTranspose',
+      (v, f) => st.conv2dTranspose(v, f, [1, 5, 4, 2], { strides: 2, padding: 'same' }),
+      [rt([1, 3, 2, 3], 87), rt([3, 3, 2, 3], 88)],
+    ],
     ['conv3d same, strided', (v, f) => st.conv3d(v, f, { strides: [2, 1, 2], padding: 'same' }), [rt([1, 3, 3, 4, 2], 89), rt([2, 2, 3, 2, 2], 90)]],
-    ['conv3dTranspose', (v, f) => st.conv3dTranspose(v, f, [1, 4, 3, 3, 2], { strides: 2, padding: 'same' }), [rt([1, 2, 2, 2, 3], 91), rt([2, 2, 2, 2, 3], 92)]],
+    [
+      'conv3dTranspose',
+      (v, f) => st.conv3dTranspose(v, f, [1, 4, 3, 3, 2], { strides: 2, padding: 'same' }),
+      [rt([1, 2, 2, 2, 3], 91), rt([2, 2, 2, 2, 3], 92)],
+    ],
     ['maxPool3d same', (v) => st.maxPool3d(v, { poolSize: 2, padding: 'same' }), [distinct([1, 3, 3, 3, 2], 93)]],
     ['avgPool3d same', (v) => st.avgPool3d(v, { poolSize: [2, 3, 2], strides: 2, padding: 'same' }), [rt([1, 3, 4, 3, 2], 94)]],
-    ['dilation2d', (v, f) => st.dilation2d(v, f, { padding: 'same', dilations: [1, 2] }), [distinct([1, 4, 4, 2], 95), distinct([2, 2, 2], 96, 0.37)]],
+    [
+      'dilation2d',
+      (v, f) => st.dilation2d(v, f, { padding: 'same', dilations: [1, 2] }),
+      [distinct([1, 4, 4, 2], 95), distinct([2, 2, 2], 96, 0.37)],
+    ],
     ['localResponseNormalization', (v) => st.localResponseNormalization(v, 1, 1.2, 0.4, 0.6), [rt([1, 2, 2, 5], 97)]],
     ['sort', (v) => st.sort(v, 0, true), [distinct([4, 3], 81)]],
   ];
@@ -152,7 +287,10 @@ describe('gradients of indexing and rearrangements', () => {
   it("unique's values pass gradients to each value's first occurrence", () => {
     // Not a finite difference: moving one of two equal values makes them distinct.
     const v = st.variable(t64([0.5, -1, 0.5, 2]));
-    st.unique(v).values.mul(t64([1, 2, 3])).sum().backward();
+    st.unique(v)
+      .values.mul(t64([1, 2, 3]))
+      .sum()
+      .backward();
     assertClose(v.grad!, [1, 2, 0, 3], 0, 0);
   });
 });
@@ -160,8 +298,10 @@ describe('gradients of indexing and rearrangements', () => {
 describe('gradients of the losses', () => {
   type LossFn = (t: st.Tensor, p: st.Tensor, o?: object) => st.Tensor;
   const loss = (name: keyof typeof st.losses) => st.losses[name] as LossFn;
-  const binary = t64([1, 0, 0, 1, 1, 0, 1, 0], [2, 4]), signs = t64([1, -1, -1, 1, 1, -1, 1, -1], [2, 4]);
-  const probs = rt([2, 4], 90, 0.05, 0.95), oneHot = t64([0, 1, 0, 0, 0, 0, 0, 1], [2, 4]);
+  const binary = t64([1, 0, 0, 1, 1, 0, 1, 0], [2, 4]),
+    signs = t64([1, -1, -1, 1, 1, -1, 1, -1], [2, 4]);
+  const probs = rt([2, 4], 90, 0.05, 0.95),
+    oneHot = t64([0, 1, 0, 0, 0, 0, 0, 1], [2, 4]);
   const cases: [string, LossFn, st.Tensor, st.Tensor, boolean, object?][] = [
     ['hinge', loss('hinge'), binary, t64([0.3, -0.2, 1.7, 0.4, -2, 0.6, 0.5, -0.1], [2, 4]), false],
     ['hinge {-1, 1}', loss('hinge'), signs, t64([0.3, -0.2, 1.7, 0.4, -2, 0.6, 0.5, -0.1], [2, 4]), false],
@@ -173,8 +313,14 @@ describe('gradients of the losses', () => {
     ['meanSquaredLogarithmicError', loss('meanSquaredLogarithmicError'), rt([2, 4], 98, 0.1, 4), rt([2, 4], 99, 0.1, 4), true],
     ['meanAbsolutePercentageError', loss('meanAbsolutePercentageError'), awayFromZero([2, 4], 100, 0.5, 2), rt([2, 4], 101, 3, 4), true],
     ['binaryFocalCrossentropy', loss('binaryFocalCrossentropy'), binary, probs, true],
-    ['binaryFocalCrossentropy balanced from logits', loss('binaryFocalCrossentropy'), binary, rt([2, 4], 102, -3, 3), true,
-      { applyClassBalancing: true, fromLogits: true, gamma: 3, labelSmoothing: 0.1 }],
+    [
+      'binaryFocalCrossentropy balanced from logits',
+      loss('binaryFocalCrossentropy'),
+      binary,
+      rt([2, 4], 102, -3, 3),
+      true,
+      { applyClassBalancing: true, fromLogits: true, gamma: 3, labelSmoothing: 0.1 },
+    ],
     ['categoricalFocalCrossentropy', loss('categoricalFocalCrossentropy'), oneHot, probs, true],
     ['categoricalFocalCrossentropy from logits', loss('categoricalFocalCrossentropy'), oneHot, rt([2, 4], 103, -3, 3), true, { fromLogits: true }],
     ['dice', loss('dice'), binary, probs, true],
@@ -188,7 +334,14 @@ describe('gradients of the losses', () => {
     });
   }
   it('ctc and ctcLoss', () => {
-    const labels = st.tensor([[1, 2, 2], [3, 0, 0]], [2, 3], 'int32');
+    const labels = st.tensor(
+      [
+        [1, 2, 2],
+        [3, 0, 0],
+      ],
+      [2, 3],
+      'int32',
+    );
     check((p) => st.losses.ctc(labels, p), [rt([2, 7, 4], 104, -2, 2)], 'ctc');
     check((p) => st.ctcLoss(labels, p, st.tensor([3, 1], [2], 'int32'), st.tensor([7, 4], [2], 'int32'), 0), [rt([2, 7, 4], 105, -2, 2)], 'ctcLoss');
   });

@@ -57,10 +57,22 @@ describe('gradients: binary primitives', () => {
   ];
   // [shape of a, shape of b]: equal, broadcast in both directions, and rank-0 operands on either side.
   const shapes: [number[], number[]][] = [
-    [[2, 3], [2, 3]],
-    [[3, 1, 4], [2, 4]],
-    [[2, 4], [3, 1, 4]],
-    [[2, 1], [1, 3]],
+    [
+      [2, 3],
+      [2, 3],
+    ],
+    [
+      [3, 1, 4],
+      [2, 4],
+    ],
+    [
+      [2, 4],
+      [3, 1, 4],
+    ],
+    [
+      [2, 1],
+      [1, 3],
+    ],
     [[2, 3], []],
     [[], [2, 3]],
   ];
@@ -68,7 +80,8 @@ describe('gradients: binary primitives', () => {
   for (const [name, f, [aLo, aHi], [bLo, bHi]] of ops) {
     for (const [sa, sb] of shapes) {
       // Seeds far apart: the helpers' LCG gives nearly equal first values for consecutive seeds.
-      const a = rt(sa, (seed += 997), aLo, aHi), b = rt(sb, (seed += 997), bLo, bHi);
+      const a = rt(sa, (seed += 997), aLo, aHi),
+        b = rt(sb, (seed += 997), bLo, bHi);
       it(`${name} ${JSON.stringify(sa)} with ${JSON.stringify(sb)}`, () => {
         if (name === 'maximum' || name === 'minimum') assertNoNearTies(a, b);
         check(f, [a, b], { what: name });
@@ -95,7 +108,9 @@ describe('gradients: binary primitives', () => {
 
   it('pow with a base of zero keeps a finite exponent gradient (0 where a <= 0)', () => {
     const b = st.variable(st.tensor([2, 3], [2], 'float64'));
-    st.pow(st.tensor([0, 0.5], [2], 'float64'), b).sum().backward();
+    st.pow(st.tensor([0, 0.5], [2], 'float64'), b)
+      .sum()
+      .backward();
     assertClose(b.grad!, [0, 0.125 * Math.log(0.5)], 1e-12, 1e-15);
   });
 
@@ -114,7 +129,11 @@ function assertNoNearTies(a: st.Tensor, b: st.Tensor): void {
 describe('gradients: reductions', () => {
   const x = distinct([2, 3, 4], 200);
   const axesCases: [string, number | number[] | undefined][] = [
-    ['all axes', undefined], ['axis 1', 1], ['axis -1', -1], ['axes [0, 2]', [0, 2]], ['axes [0, 1, 2]', [0, 1, 2]],
+    ['all axes', undefined],
+    ['axis 1', 1],
+    ['axis -1', -1],
+    ['axes [0, 2]', [0, 2]],
+    ['axes [0, 1, 2]', [0, 1, 2]],
   ];
   for (const op of ['sum', 'prod', 'max', 'min'] as const) {
     for (const [label, axis] of axesCases) {
@@ -129,16 +148,43 @@ describe('gradients: reductions', () => {
   }
 
   it('max and min split the gradient evenly between tied extrema', () => {
-    const t = st.variable(st.tensor([[3, 1, 3], [2, 2, 0]], [2, 3], 'float64'));
+    const t = st.variable(
+      st.tensor(
+        [
+          [3, 1, 3],
+          [2, 2, 0],
+        ],
+        [2, 3],
+        'float64',
+      ),
+    );
     st.max(t, 1).sum().backward();
     assertClose(t.grad!, [0.5, 0, 0.5, 0.5, 0.5, 0], 0, 0);
-    const u = st.variable(st.tensor([[3, 1, 3], [2, 2, 0]], [2, 3], 'float64'));
+    const u = st.variable(
+      st.tensor(
+        [
+          [3, 1, 3],
+          [2, 2, 0],
+        ],
+        [2, 3],
+        'float64',
+      ),
+    );
     st.min(u, 1).sum().backward();
     assertClose(u.grad!, [0, 1, 0, 0, 0, 1], 0, 0);
   });
 
   // Rows: no zero, one zero, two zeros, three zeros.
-  const withZeros = st.tensor([[2, -1.5, 3, 0.5], [2, 0, 3, 0.5], [0, 4, 0, -2], [0, 0, 0, 1]], [4, 4], 'float64');
+  const withZeros = st.tensor(
+    [
+      [2, -1.5, 3, 0.5],
+      [2, 0, 3, 0.5],
+      [0, 4, 0, -2],
+      [0, 0, 0, 1],
+    ],
+    [4, 4],
+    'float64',
+  );
 
   it('prod with one and with several zeros in a slice matches the analytic gradient', () => {
     const t = st.variable(withZeros);
@@ -164,7 +210,12 @@ describe('gradients: reductions', () => {
 
   it('second derivatives of prod at slices with one, two and three zeros', () => {
     // d2 prod / dx_i dx_j is the product of the remaining elements: nonzero across a zero.
-    for (const values of [[0, 2, -3, 0.5], [0, 2, 0, 0.5], [0, 0, -3, 0], [1.5, 2, -3, 0.5]]) {
+    for (const values of [
+      [0, 2, -3, 0.5],
+      [0, 2, 0, 0.5],
+      [0, 0, -3, 0],
+      [1.5, 2, -3, 0.5],
+    ]) {
       const v = st.tensor(values, [4], 'float64');
       check((t) => st.grad((u) => st.prod(u))(t), [v], { what: `d2 prod at ${values}` });
     }
@@ -177,11 +228,13 @@ describe('gradients: matmul', () => {
   for (const ta of [false, true]) {
     for (const tb of [false, true]) {
       it(`2-D with transposeA=${ta}, transposeB=${tb}`, () => {
-        const a = rt(ta ? [4, 3] : [3, 4], 300), b = rt(tb ? [2, 4] : [4, 2], 301);
+        const a = rt(ta ? [4, 3] : [3, 4], 300),
+          b = rt(tb ? [2, 4] : [4, 2], 301);
         check((p, q) => st.matmul(p, q, ta, tb), [a, b], { what: `matmul ${ta} ${tb}` });
       });
       it(`batched with transposeA=${ta}, transposeB=${tb}`, () => {
-        const a = rt(ta ? [2, 4, 3] : [2, 3, 4], 302), b = rt(tb ? [2, 2, 4] : [2, 4, 2], 303);
+        const a = rt(ta ? [2, 4, 3] : [2, 3, 4], 302),
+          b = rt(tb ? [2, 2, 4] : [2, 4, 2], 303);
         check((p, q) => st.matmul(p, q, ta, tb), [a, b], { what: `batched matmul ${ta} ${tb}` });
       });
     }
@@ -239,8 +292,27 @@ describe('gradients: data movement', () => {
   });
 
   it('pad with zeros and with a constant', () => {
-    check((x) => st.pad(x, [[1, 2], [0, 1]]), [rt([2, 3], 450)]);
-    check((x) => st.pad(x, [[0, 0], [2, 1], [1, 0]], 1.5), [rt([1, 2, 2], 451)]);
+    check(
+      (x) =>
+        st.pad(x, [
+          [1, 2],
+          [0, 1],
+        ]),
+      [rt([2, 3], 450)],
+    );
+    check(
+      (x) =>
+        st.pad(
+          x,
+          [
+            [0, 0],
+            [2, 1],
+            [1, 0],
+          ],
+          1.5,
+        ),
+      [rt([1, 2, 2], 451)],
+    );
   });
 
   it('concat along each axis, including tensors of different sizes', () => {
@@ -302,10 +374,13 @@ describe('gradients: composites', () => {
     check((x) => st.tile(x, [2, 3]), [rt([2, 2], 520)]);
     check((x) => st.tile(x, [2, 1, 2]), [rt([3, 2], 521)]);
     check((a, b, c) => st.stack([a, b, c], 1), [rt([2, 3], 522), rt([2, 3], 523), rt([2, 3], 524)]);
-    check((x) => {
-      const [p, q, r] = st.split(x, [1, -1, 2], 1);
-      return st.concat([st.mul(p, 2), st.exp(q), st.square(r)], 1);
-    }, [rt([2, 6], 525)]);
+    check(
+      (x) => {
+        const [p, q, r] = st.split(x, [1, -1, 2], 1);
+        return st.concat([st.mul(p, 2), st.exp(q), st.square(r)], 1);
+      },
+      [rt([2, 6], 525)],
+    );
     check((x) => st.mul(...(st.split(x, 2, 0) as [st.Tensor, st.Tensor])), [rt([4, 3], 526)]);
   });
 
@@ -317,10 +392,13 @@ describe('gradients: composites', () => {
     check((x) => st.logSumExp(x), [rt([2, 3], 540, -3, 3)]);
     check((x) => st.logSumExp(x, 1, true), [rt([2, 3, 2], 541, -3, 3)]);
     check((x) => st.logSumExp(x, [0, 2]), [rt([2, 3, 2], 542, -3, 3)]);
-    check((x) => {
-      const { mean, variance } = st.moments(x, 0);
-      return st.concat([mean, variance], 0);
-    }, [rt([4, 3], 543)]);
+    check(
+      (x) => {
+        const { mean, variance } = st.moments(x, 0);
+        return st.concat([mean, variance], 0);
+      },
+      [rt([4, 3], 543)],
+    );
   });
 });
 
@@ -338,13 +416,25 @@ describe('gradients: losses (with respect to yPred)', () => {
     ['mse, reduction sum', (p) => L.mse(targets, p, { reduction: 'sum' }), rt([3, 4], 611)],
     ['meanAbsoluteError', (p) => L.meanAbsoluteError(targets, p), st.add(targets, awayFromZero([3, 4], 612, 0.1, 1))],
     ['binaryCrossentropy on probabilities', (p) => L.binaryCrossentropy(binary, p), rt([3, 4], 613, 0.05, 0.95)],
-    ['binaryCrossentropy from logits, label smoothing', (p) => L.binaryCrossentropy(binary, p, { fromLogits: true, labelSmoothing: 0.1 }), awayFromZero([3, 4], 614, 0.1, 3)],
+    [
+      'binaryCrossentropy from logits, label smoothing',
+      (p) => L.binaryCrossentropy(binary, p, { fromLogits: true, labelSmoothing: 0.1 }),
+      awayFromZero([3, 4], 614, 0.1, 3),
+    ],
     ['binaryCrossentropy, reduction none', (p) => L.binaryCrossentropy(binary, p, { reduction: 'none' }), rt([3, 4], 615, 0.05, 0.95)],
     ['categoricalCrossentropy on oneHot labels', (p) => L.categoricalCrossentropy(oneHot, p), probs],
     ['categoricalCrossentropy from logits', (p) => L.categoricalCrossentropy(oneHot, p, { fromLogits: true }), logits],
-    ['categoricalCrossentropy, smoothing, axis 0', (p) => L.categoricalCrossentropy(oneHot, p, { fromLogits: true, labelSmoothing: 0.2, axis: 0, reduction: 'sum' }), logits],
+    [
+      'categoricalCrossentropy, smoothing, axis 0',
+      (p) => L.categoricalCrossentropy(oneHot, p, { fromLogits: true, labelSmoothing: 0.2, axis: 0, reduction: 'sum' }),
+      logits,
+    ],
     ['sparseCategoricalCrossentropy from logits', (p) => L.sparseCategoricalCrossentropy(labels, p, { fromLogits: true }), logits],
-    ['sparseCategoricalCrossentropy on probabilities', (p) => L.sparseCategoricalCrossentropy(st.reshape(labels, [3, 1]), p, { reduction: 'none' }), probs],
+    [
+      'sparseCategoricalCrossentropy on probabilities',
+      (p) => L.sparseCategoricalCrossentropy(st.reshape(labels, [3, 1]), p, { reduction: 'none' }),
+      probs,
+    ],
     ['huber (both branches)', (p) => L.huber(targets, p, { delta: 0.5 }), huberPred],
     ['kld', (p) => L.kld(st.softmax(targets), p), rt([3, 4], 617, 0.05, 0.9)],
   ];
@@ -385,10 +475,15 @@ describe('second derivatives of the core rules (grad of grad)', () => {
   // The VJP rules are written with public ops so that they can be differentiated again; each
   // check differentiates sum(sin(op(...))) once with st.valueAndGrad, then the result against
   // finite differences. sin keeps even linear ops' second derivatives nonzero.
-  const hessian = (f: F) => (...xs: st.Tensor[]) => {
-    const { grads } = st.valueAndGrad((...ys: st.Tensor[]) => st.sin(f(...ys)).sum())(...xs);
-    return st.concat(grads.map((g) => st.reshape(g, [-1])), 0);
-  };
+  const hessian =
+    (f: F) =>
+    (...xs: st.Tensor[]) => {
+      const { grads } = st.valueAndGrad((...ys: st.Tensor[]) => st.sin(f(...ys)).sum())(...xs);
+      return st.concat(
+        grads.map((g) => st.reshape(g, [-1])),
+        0,
+      );
+    };
   const unary: [string, F, st.Tensor][] = [
     ['neg', st.neg, rt([5], 800)],
     ['abs', st.abs, awayFromZero([5], 801)],
@@ -405,12 +500,18 @@ describe('second derivatives of the core rules (grad of grad)', () => {
   for (const [name, f, x] of unary) it(name, () => check(hessian(f), [x], { what: `d2 ${name}` }));
 
   const binary: [string, F, [number, number]][] = [
-    ['add', st.add, [-1, 1]], ['sub', st.sub, [-1, 1]], ['mul', st.mul, [-1, 1]], ['div', st.div, [0.5, 2]],
-    ['pow', st.pow, [0.5, 2]], ['maximum', st.maximum, [-1, 1]], ['minimum', st.minimum, [-1, 1]],
+    ['add', st.add, [-1, 1]],
+    ['sub', st.sub, [-1, 1]],
+    ['mul', st.mul, [-1, 1]],
+    ['div', st.div, [0.5, 2]],
+    ['pow', st.pow, [0.5, 2]],
+    ['maximum', st.maximum, [-1, 1]],
+    ['minimum', st.minimum, [-1, 1]],
   ];
   for (const [name, f, [lo, hi]] of binary) {
     it(`${name}, broadcasting [3,1,2] with [2]`, () => {
-      const a = rt([3, 1, 2], 820, lo, hi), b = rt([2], 9821, lo, hi);
+      const a = rt([3, 1, 2], 820, lo, hi),
+        b = rt([2], 9821, lo, hi);
       if (name === 'maximum' || name === 'minimum') assertNoNearTies(a, b);
       check(hessian(f), [a, b], { what: `d2 ${name}` });
     });
@@ -418,36 +519,109 @@ describe('second derivatives of the core rules (grad of grad)', () => {
 
   it('sum, prod, max and min over an axis', () => {
     const x = distinct([3, 4], 830);
-    for (const op of ['sum', 'prod', 'max', 'min'] as const) check(hessian((t) => st[op](t, 1)), [x], { what: `d2 ${op}` });
+    for (const op of ['sum', 'prod', 'max', 'min'] as const)
+      check(
+        hessian((t) => st[op](t, 1)),
+        [x],
+        { what: `d2 ${op}` },
+      );
   });
 
   it('matmul with each transpose combination', () => {
     for (const ta of [false, true]) {
       for (const tb of [false, true]) {
-        const a = rt(ta ? [3, 2] : [2, 3], 840), b = rt(tb ? [2, 3] : [3, 2], 841);
-        check(hessian((p, q) => st.matmul(p, q, ta, tb)), [a, b], { what: `d2 matmul ${ta} ${tb}` });
+        const a = rt(ta ? [3, 2] : [2, 3], 840),
+          b = rt(tb ? [2, 3] : [3, 2], 841);
+        check(
+          hessian((p, q) => st.matmul(p, q, ta, tb)),
+          [a, b],
+          { what: `d2 matmul ${ta} ${tb}` },
+        );
       }
     }
   });
 
   it('data movement: transpose, broadcastTo, slice, pad, concat, where, cast', () => {
     const cond = st.tensor([true, false, false, true], [2, 2]);
-    check(hessian((x) => st.transpose(x)), [rt([2, 3], 850)]);
-    check(hessian((x) => st.broadcastTo(x, [2, 3])), [rt([3], 851)]);
-    check(hessian((x) => st.slice(st.pad(x, [[1, 0], [0, 2]], 0.5), [0, 1], [2, 3])), [rt([2, 3], 852)]);
-    check(hessian((a, b) => st.concat([a, b], 1)), [rt([2, 1], 853), rt([2, 2], 854)]);
-    check(hessian((a, b) => st.where(cond, a, b)), [rt([2, 2], 855), rt([2], 856)]);
-    check(hessian((x) => st.reshape(st.cast(x, 'float64'), [3, 2])), [rt([2, 3], 857)]);
+    check(
+      hessian((x) => st.transpose(x)),
+      [rt([2, 3], 850)],
+    );
+    check(
+      hessian((x) => st.broadcastTo(x, [2, 3])),
+      [rt([3], 851)],
+    );
+    check(
+      hessian((x) =>
+        st.slice(
+          st.pad(
+            x,
+            [
+              [1, 0],
+              [0, 2],
+            ],
+            0.5,
+          ),
+          [0, 1],
+          [2, 3],
+        ),
+      ),
+      [rt([2, 3], 852)],
+    );
+    check(
+      hessian((a, b) => st.concat([a, b], 1)),
+      [rt([2, 1], 853), rt([2, 2], 854)],
+    );
+    check(
+      hessian((a, b) => st.where(cond, a, b)),
+      [rt([2, 2], 855), rt([2], 856)],
+    );
+    check(
+      hessian((x) => st.reshape(st.cast(x, 'float64'), [3, 2])),
+      [rt([2, 3], 857)],
+    );
   });
 });
 
 describe('gradients: coverage', () => {
   it('reached every differentiable core primitive', () => {
     assertCovered(covered, [
-      'neg', 'abs', 'exp', 'log', 'sqrt', 'sign', 'tanh', 'sigmoid', 'relu', 'sin', 'cos', 'floor', 'ceil', 'round',
-      'add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum',
-      'sum', 'prod', 'max', 'min',
-      'matmul', 'reshape', 'transpose', 'broadcastTo', 'cast', 'slice', 'pad', 'concat', 'gather', 'scatterAdd', 'where',
+      'neg',
+      'abs',
+      'exp',
+      'log',
+      'sqrt',
+      'sign',
+      'tanh',
+      'sigmoid',
+      'relu',
+      'sin',
+      'cos',
+      'floor',
+      'ceil',
+      'round',
+      'add',
+      'sub',
+      'mul',
+      'div',
+      'pow',
+      'maximum',
+      'minimum',
+      'sum',
+      'prod',
+      'max',
+      'min',
+      'matmul',
+      'reshape',
+      'transpose',
+      'broadcastTo',
+      'cast',
+      'slice',
+      'pad',
+      'concat',
+      'gather',
+      'scatterAdd',
+      'where',
       'reluGrad',
     ]);
   });

@@ -45,13 +45,21 @@ export function flat(x: st.Tensor | number[] | number): number[] {
 }
 
 /** Elementwise |a - b| <= atol + rtol * |b|, reporting the worst element on failure. */
-export function assertClose(actual: st.Tensor | number[] | number, expected: st.Tensor | number[] | number, rtol = 1e-5, atol = 1e-6, what = ''): void {
+export function assertClose(
+  actual: st.Tensor | number[] | number,
+  expected: st.Tensor | number[] | number,
+  rtol = 1e-5,
+  atol = 1e-6,
+  what = '',
+): void {
   if (actual instanceof st.Tensor && expected instanceof st.Tensor) {
     assert.deepEqual([...actual.shape], [...expected.shape], `${what} shape`);
   }
-  const a = flat(actual), b = flat(expected);
+  const a = flat(actual),
+    b = flat(expected);
   assert.equal(a.length, b.length, `${what} length ${a.length} vs ${b.length}`);
-  let worst = -1, worstErr = 0;
+  let worst = -1,
+    worstErr = 0;
   for (let i = 0; i < a.length; i++) {
     if (Number.isNaN(b[i]) && Number.isNaN(a[i])) continue;
     if (a[i] === b[i]) continue;
@@ -68,7 +76,11 @@ export function assertClose(actual: st.Tensor | number[] | number, expected: st.
  * Checks autograd against central finite differences in float64: `f` maps float64 inputs to a
  * tensor, reduced here with a fixed random weighting so every output element matters.
  */
-export function checkGradient(f: (...xs: st.Tensor[]) => st.Tensor, inputs: st.Tensor[], options: { eps?: number; rtol?: number; atol?: number; what?: string } = {}): void {
+export function checkGradient(
+  f: (...xs: st.Tensor[]) => st.Tensor,
+  inputs: st.Tensor[],
+  options: { eps?: number; rtol?: number; atol?: number; what?: string } = {},
+): void {
   const { eps = 1e-6, rtol = 1e-5, atol = 1e-7, what = 'gradient' } = options;
   const probe = f(...inputs);
   const weights = st.tensor(randomValues(probe.size, 99, 0.5, 1.5), probe.shape, 'float64');
@@ -78,7 +90,8 @@ export function checkGradient(f: (...xs: st.Tensor[]) => st.Tensor, inputs: st.T
   inputs.forEach((x, k) => {
     const base = Array.from(x.dataSync());
     const numeric = base.map((_, i) => {
-      const plus = base.slice(), minus = base.slice();
+      const plus = base.slice(),
+        minus = base.slice();
       plus[i] += eps;
       minus[i] -= eps;
       const at = (vals: number[]) => scalar(...inputs.map((y, j) => (j === k ? st.tensor(vals, x.shape, 'float64') : y))).item();

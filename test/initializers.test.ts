@@ -5,19 +5,22 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as st from '../src/index.js';
-import {
-  computeFans, getInitializer, initializers, serializeInitializer, type Initializer,
-} from '../src/nn/initializers.js';
+import { computeFans, getInitializer, initializers, serializeInitializer, type Initializer } from '../src/nn/initializers.js';
 import { getRegularizer, regularizers, serializeRegularizer } from '../src/nn/regularizers.js';
 import { assertClose, checkGradient, randomValues, withBackend } from './helpers.js';
 
-const BACKENDS = st.backends().filter((b) => b.available).map((b) => b.name);
+const BACKENDS = st
+  .backends()
+  .filter((b) => b.available)
+  .map((b) => b.name);
 // The standard deviation of a unit normal truncated to [-2, 2].
 const TRUNCATED_STD = 0.87962566103423978;
 
 function sampleStats(values: ArrayLike<number>) {
   const n = values.length;
-  let sum = 0, min = Infinity, max = -Infinity;
+  let sum = 0,
+    min = Infinity,
+    max = -Infinity;
   for (let i = 0; i < n; i++) {
     sum += values[i];
     min = Math.min(min, values[i]);
@@ -40,7 +43,7 @@ interface Expected {
 function checkStatistics(t: st.Tensor, e: Expected, what: string): void {
   const s = sampleStats(t.dataSync());
   const sigma = Math.sqrt(e.variance);
-  const meanTol = 5 * sigma / Math.sqrt(s.n);
+  const meanTol = (5 * sigma) / Math.sqrt(s.n);
   assert.ok(Math.abs(s.mean - e.mean) <= meanTol, `${what}: mean ${s.mean}, expected ${e.mean} ± ${meanTol}`);
   const varTol = 5 * e.variance * Math.sqrt((e.kurtosis - 1) / s.n);
   assert.ok(Math.abs(s.variance - e.variance) <= varTol, `${what}: variance ${s.variance}, expected ${e.variance} ± ${varTol}`);
@@ -51,8 +54,13 @@ function checkStatistics(t: st.Tensor, e: Expected, what: string): void {
 
 // Sample variance of x and x^2 statistics: uniform kurtosis 1.8, normal 3 (truncation only
 // lightens the tails, so 3 is a safe bound for truncated normals too).
-const uniform = (limit: number): Expected => ({ mean: 0, variance: limit * limit / 3, kurtosis: 1.8, bounds: [-limit, limit] });
-const truncated = (stddev: number): Expected => ({ mean: 0, variance: stddev * stddev, kurtosis: 3, bounds: [-2 * stddev / TRUNCATED_STD, 2 * stddev / TRUNCATED_STD] });
+const uniform = (limit: number): Expected => ({ mean: 0, variance: (limit * limit) / 3, kurtosis: 1.8, bounds: [-limit, limit] });
+const truncated = (stddev: number): Expected => ({
+  mean: 0,
+  variance: stddev * stddev,
+  kurtosis: 3,
+  bounds: [(-2 * stddev) / TRUNCATED_STD, (2 * stddev) / TRUNCATED_STD],
+});
 const normal = (mean: number, stddev: number): Expected => ({ mean, variance: stddev * stddev, kurtosis: 3 });
 
 const DENSE = [300, 200]; // fanIn 300, fanOut 200, fanAvg 250
@@ -67,23 +75,31 @@ const CASES: { name: string; make: () => Initializer; shape: number[]; expected:
   { name: 'heNormal (conv kernel)', make: () => initializers.heNormal(), shape: [5, 5, 8, 16], expected: truncated(Math.sqrt(2 / 200)) },
   // conv kernel [3, 3, 20, 30]: fanIn 180, fanOut 270, fanAvg 225
   {
-    name: 'varianceScaling uniform fanAvg (conv kernel)', shape: [3, 3, 20, 30], expected: uniform(Math.sqrt(3 * 3 / 225)),
+    name: 'varianceScaling uniform fanAvg (conv kernel)',
+    shape: [3, 3, 20, 30],
+    expected: uniform(Math.sqrt((3 * 3) / 225)),
     make: () => initializers.varianceScaling({ scale: 3, mode: 'fanAvg', distribution: 'uniform' }),
   },
   {
-    name: 'varianceScaling untruncatedNormal fanOut', shape: DENSE, expected: normal(0, Math.sqrt(0.5 / 200)),
+    name: 'varianceScaling untruncatedNormal fanOut',
+    shape: DENSE,
+    expected: normal(0, Math.sqrt(0.5 / 200)),
     make: () => initializers.varianceScaling({ scale: 0.5, mode: 'fanOut', distribution: 'untruncatedNormal' }),
   },
   { name: 'randomNormal defaults', make: () => initializers.randomNormal(), shape: DENSE, expected: normal(0, 0.05) },
   { name: 'randomNormal', make: () => initializers.randomNormal({ mean: 0.5, stddev: 2 }), shape: DENSE, expected: normal(0.5, 2) },
   { name: 'randomUniform defaults', make: () => initializers.randomUniform(), shape: DENSE, expected: uniform(0.05) },
   {
-    name: 'randomUniform', make: () => initializers.randomUniform({ minval: -1, maxval: 3 }), shape: DENSE,
+    name: 'randomUniform',
+    make: () => initializers.randomUniform({ minval: -1, maxval: 3 }),
+    shape: DENSE,
     expected: { mean: 1, variance: 16 / 12, kurtosis: 1.8, bounds: [-1, 3] },
   },
   {
     // stddev is the normal's before truncation: the samples' variance is (0.5 * 0.8796)^2.
-    name: 'truncatedNormal', make: () => initializers.truncatedNormal({ mean: 1, stddev: 0.5 }), shape: DENSE,
+    name: 'truncatedNormal',
+    make: () => initializers.truncatedNormal({ mean: 1, stddev: 0.5 }),
+    shape: DENSE,
     expected: { mean: 1, variance: (0.5 * TRUNCATED_STD) ** 2, kurtosis: 3, bounds: [0, 2] },
   },
 ];
@@ -116,12 +132,14 @@ for (const backend of BACKENDS) {
     it('a seeded initializer repeats its values; setSeed makes unseeded ones reproducible', () => {
       withBackend(backend, () => {
         const seeded = initializers.glorotNormal({ seed: 7 });
-        const a = seeded.init([20, 30]).dataSync(), b = seeded.init([20, 30]).dataSync();
+        const a = seeded.init([20, 30]).dataSync(),
+          b = seeded.init([20, 30]).dataSync();
         assert.deepEqual(a, b);
         assert.notDeepEqual(a, initializers.glorotNormal({ seed: 8 }).init([20, 30]).dataSync());
         const unseeded = initializers.heUniform();
         st.setSeed(42);
-        const first = unseeded.init([20, 30]).dataSync(), second = unseeded.init([20, 30]).dataSync();
+        const first = unseeded.init([20, 30]).dataSync(),
+          second = unseeded.init([20, 30]).dataSync();
         assert.notDeepEqual(first, second, 'successive unseeded calls draw new values');
         st.setSeed(42);
         assert.deepEqual(unseeded.init([20, 30]).dataSync(), first);
@@ -131,13 +149,23 @@ for (const backend of BACKENDS) {
 
     it('zeros, ones, constant and identity', () => {
       withBackend(backend, () => {
-        assert.deepEqual(initializers.zeros().init([2, 3]).arraySync(), [[0, 0, 0], [0, 0, 0]]);
+        assert.deepEqual(initializers.zeros().init([2, 3]).arraySync(), [
+          [0, 0, 0],
+          [0, 0, 0],
+        ]);
         const ints = initializers.ones().init([3], 'int32');
         assert.equal(ints.dtype, 'int32');
         assert.deepEqual(ints.arraySync(), [1, 1, 1]);
         assert.deepEqual(initializers.constant({ value: 2.5 }).init([2]).arraySync(), [2.5, 2.5]);
-        assert.deepEqual(initializers.identity({ gain: 2 }).init([2, 3]).arraySync(), [[2, 0, 0], [0, 2, 0]]);
-        assert.deepEqual(initializers.identity().init([3, 2]).arraySync(), [[1, 0], [0, 1], [0, 0]]);
+        assert.deepEqual(initializers.identity({ gain: 2 }).init([2, 3]).arraySync(), [
+          [2, 0, 0],
+          [0, 2, 0],
+        ]);
+        assert.deepEqual(initializers.identity().init([3, 2]).arraySync(), [
+          [1, 0],
+          [0, 1],
+          [0, 0],
+        ]);
         assert.throws(() => initializers.identity().init([2, 2, 2]), st.ValueError);
       });
     });
@@ -195,8 +223,12 @@ describe('orthogonal', () => {
 
   it('is the Q of the QR of a seeded normal matrix, with a positive diagonal in R (float64)', () => {
     withBackend('reference', () => {
-      for (const [rows, cols] of [[12, 5], [5, 12]]) {
-        const tall = Math.max(rows, cols), narrow = Math.min(rows, cols);
+      for (const [rows, cols] of [
+        [12, 5],
+        [5, 12],
+      ]) {
+        const tall = Math.max(rows, cols),
+          narrow = Math.min(rows, cols);
         const q = initializers.orthogonal({ seed: 21 }).init([rows, cols], 'float64');
         // The seeded stream orthogonal samples from: the same as st.randomNormal's.
         const a = st.randomNormal([tall, narrow], { seed: 21, dtype: 'float64' }).dataSync();
@@ -232,7 +264,10 @@ describe('getInitializer and serialization', () => {
   });
 
   it('rejects unknown names, listing the known ones', () => {
-    assert.throws(() => getInitializer('glorot'), (e: Error) => e instanceof st.ValueError && /glorotUniform/.test(e.message) && /orthogonal/.test(e.message));
+    assert.throws(
+      () => getInitializer('glorot'),
+      (e: Error) => e instanceof st.ValueError && /glorotUniform/.test(e.message) && /orthogonal/.test(e.message),
+    );
     assert.throws(() => getInitializer({ className: 'Nope' }), st.ValueError);
   });
 
@@ -249,18 +284,27 @@ describe('getInitializer and serialization', () => {
 
   it('round-trips every initializer through JSON, seeded ones to the same values', () => {
     const all: Initializer[] = [
-      initializers.glorotUniform({ seed: 1 }), initializers.glorotNormal(), initializers.heNormal({ seed: 2 }),
-      initializers.heUniform(), initializers.lecunNormal(), initializers.lecunUniform({ seed: 3 }),
-      initializers.zeros(), initializers.ones(), initializers.constant({ value: -1.5 }),
-      initializers.randomNormal({ mean: 1, stddev: 0.2, seed: 4 }), initializers.randomUniform({ minval: 0, maxval: 2 }),
-      initializers.truncatedNormal({ stddev: 0.3, seed: 5 }), initializers.orthogonal({ gain: 0.5, seed: 6 }),
-      initializers.identity({ gain: 2 }), initializers.varianceScaling({ scale: 2, mode: 'fanOut', distribution: 'uniform', seed: 7 }),
+      initializers.glorotUniform({ seed: 1 }),
+      initializers.glorotNormal(),
+      initializers.heNormal({ seed: 2 }),
+      initializers.heUniform(),
+      initializers.lecunNormal(),
+      initializers.lecunUniform({ seed: 3 }),
+      initializers.zeros(),
+      initializers.ones(),
+      initializers.constant({ value: -1.5 }),
+      initializers.randomNormal({ mean: 1, stddev: 0.2, seed: 4 }),
+      initializers.randomUniform({ minval: 0, maxval: 2 }),
+      initializers.truncatedNormal({ stddev: 0.3, seed: 5 }),
+      initializers.orthogonal({ gain: 0.5, seed: 6 }),
+      initializers.identity({ gain: 2 }),
+      initializers.varianceScaling({ scale: 2, mode: 'fanOut', distribution: 'uniform', seed: 7 }),
     ];
     for (const init of all) {
       const saved = JSON.parse(JSON.stringify(serializeInitializer(init)));
       const loaded = getInitializer(saved);
       assert.deepEqual(serializeInitializer(loaded), serializeInitializer(init), init.className);
-      if (init.getConfig().seed !== undefined && init.getConfig().seed !== null || init.className === 'Constant') {
+      if ((init.getConfig().seed !== undefined && init.getConfig().seed !== null) || init.className === 'Constant') {
         assert.deepEqual(loaded.init([4, 4]).dataSync(), init.init([4, 4]).dataSync(), `${init.className} values`);
       }
     }
@@ -274,7 +318,8 @@ const sumOf = (xs: number[], f: (x: number) => number) => xs.reduce((acc, x) => 
 
 describe('regularizers', () => {
   const w = randomValues(24, 5, -2, 2);
-  const l1Sum = sumOf(w, Math.abs), l2Sum = sumOf(w, (x) => x * x);
+  const l1Sum = sumOf(w, Math.abs),
+    l2Sum = sumOf(w, (x) => x * x);
   const cases = [
     { name: 'l1 default', r: regularizers.l1(), expected: 0.01 * l1Sum },
     { name: 'l2 default', r: regularizers.l2(), expected: 0.01 * l2Sum },
@@ -305,12 +350,23 @@ describe('regularizers', () => {
       checkGradient((v) => r.apply(v), [x]);
       const v = st.variable(x);
       r.apply(v).backward();
-      assertClose(v.grad!, w.map((x) => 0.2 * Math.sign(x) + 0.1 * x), 1e-13, 1e-15);
+      assertClose(
+        v.grad!,
+        w.map((x) => 0.2 * Math.sign(x) + 0.1 * x),
+        1e-13,
+        1e-15,
+      );
     });
   });
 
   it('getRegularizer accepts names, class names and configs; serialization round-trips', () => {
-    for (const [id, className] of [['l1', 'L1'], ['L2', 'L2'], ['l1_l2', 'L1L2'], ['L1L2', 'L1L2'], ['l1l2', 'L1L2']]) {
+    for (const [id, className] of [
+      ['l1', 'L1'],
+      ['L2', 'L2'],
+      ['l1_l2', 'L1L2'],
+      ['L1L2', 'L1L2'],
+      ['l1l2', 'L1L2'],
+    ]) {
       assert.equal(getRegularizer(id).className, className);
     }
     assert.deepEqual(getRegularizer('l1_l2').getConfig(), { l1: 0.01, l2: 0.01 });
@@ -324,7 +380,10 @@ describe('regularizers', () => {
   });
 
   it('rejects unknown names, unknown options and negative factors', () => {
-    assert.throws(() => getRegularizer('l3'), (e: Error) => e instanceof st.ValueError && /l1l2/.test(e.message));
+    assert.throws(
+      () => getRegularizer('l3'),
+      (e: Error) => e instanceof st.ValueError && /l1l2/.test(e.message),
+    );
     assert.throws(() => regularizers.l1({ l2: 0.1 } as never), /unknown option 'l2'/);
     assert.throws(() => regularizers.l2({ l2: -1 }), st.ValueError);
     assert.throws(() => regularizers.l1l2({ l1: NaN }), st.ValueError);

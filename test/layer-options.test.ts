@@ -29,12 +29,14 @@ st.layers.registerLayer('ScaleAndAddForTest', (c) => new ScaleAndAdd(c as st.Lay
 
 describe('tensors passed as options', () => {
   it('are recorded, replayed, shown in summary, saved and loaded', async () => {
-    const a = st.input({ shape: [3], name: 'a' }), b = st.input({ shape: [3], name: 'b' });
+    const a = st.input({ shape: [3], name: 'a' }),
+      b = st.input({ shape: [3], name: 'b' });
     const layer = new ScaleAndAdd({ name: 'mix' });
     const out = layer.apply(a, { other: st.layers.dense({ units: 3, name: 'proj' }).apply(b) });
     assert.deepEqual(layer.builtWith, { other: [null, 3] });
     const model = st.model({ inputs: [a, b], outputs: out });
-    const x = randomTensor([4, 3], 1, 'float32'), y = randomTensor([4, 3], 2, 'float32');
+    const x = randomTensor([4, 3], 1, 'float32'),
+      y = randomTensor([4, 3], 2, 'float32');
     const expected = x.add(model.getLayer('proj').apply(y));
     assertClose(model.predict([x, y]) as st.Tensor, expected, 1e-6, 1e-6);
     let text = '';

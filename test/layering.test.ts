@@ -18,9 +18,18 @@ const LAYERS: Record<string, number> = {
   tensor: 2,
   ops: 3,
   autograd: 4,
-  io: 5, report: 5, data: 5, nn: 5, optimizers: 5, metrics: 5, callbacks: 5,
+  io: 5,
+  report: 5,
+  data: 5,
+  nn: 5,
+  optimizers: 5,
+  metrics: 5,
+  callbacks: 5,
   models: 6,
-  applications: 7, 'memory.ts': 7, 'tensor-methods.ts': 7, 'index.ts': 8,
+  applications: 7,
+  'memory.ts': 7,
+  'tensor-methods.ts': 7,
+  'index.ts': 8,
   cli: 9,
 };
 
@@ -52,7 +61,10 @@ describe('layering', () => {
 
   it('every folder of src/ has a layer', () => {
     const units = new Set([...graph.keys()].map(unitOf));
-    assert.deepEqual([...units].filter((u) => !(u in LAYERS)), []);
+    assert.deepEqual(
+      [...units].filter((u) => !(u in LAYERS)),
+      [],
+    );
   });
 
   it('no import points up a layer', () => {
@@ -67,7 +79,10 @@ describe('layering', () => {
 
   /** Cycles in a graph, as lists of nodes (Tarjan's strongly connected components of size > 1). */
   function cycles(edges: Map<string, Set<string>>): string[][] {
-    const index = new Map<string, number>(), low = new Map<string, number>(), stack: string[] = [], onStack = new Set<string>();
+    const index = new Map<string, number>(),
+      low = new Map<string, number>(),
+      stack: string[] = [],
+      onStack = new Set<string>();
     const found: string[][] = [];
     let next = 0;
     const visit = (v: string) => {
@@ -112,7 +127,11 @@ describe('layering', () => {
   });
 
   it('below the barrel, no code calls a Tensor method that src/tensor-methods.ts installs', () => {
-    const config = ts.getParsedCommandLineOfConfigFile(join(SRC, '../tsconfig.json'), {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => {} })!;
+    const config = ts.getParsedCommandLineOfConfigFile(
+      join(SRC, '../tsconfig.json'),
+      {},
+      { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => {} },
+    )!;
     const program = ts.createProgram({ rootNames: config.fileNames.filter((f) => f.startsWith(SRC)), options: config.options });
     const checker = program.getTypeChecker();
     const installer = join(SRC, 'tensor-methods.ts');

@@ -10,8 +10,17 @@ import { assertClose, randomTensor, withBackend } from './helpers.js';
 import { blob, fixtureRuns, loadFixture, makeLayer, type Blob } from './fixture-harness.js';
 
 interface Case {
-  name: string; layer: keyof typeof st.layers; config: Record<string, unknown>; training: boolean;
-  input: Blob; weights: Blob[]; output: Blob; upstream: Blob; gradInput: Blob; gradWeights: (Blob | null)[]; weightsAfter?: Blob[];
+  name: string;
+  layer: keyof typeof st.layers;
+  config: Record<string, unknown>;
+  training: boolean;
+  input: Blob;
+  weights: Blob[];
+  output: Blob;
+  upstream: Blob;
+  gradInput: Blob;
+  gradWeights: (Blob | null)[];
+  weightsAfter?: Blob[];
 }
 
 const fixtures = loadFixture<Case>('layers.json');
@@ -25,24 +34,28 @@ describe('layers match PyTorch (Keras semantics)', () => {
       for (const c of fixtures.cases) {
         // The exact GELU's erf is a float32-grade fit (relative error < 1.4e-7, its slope a little more).
         const rtol = c.name === 'activation_gelu' ? Math.max(run.rtol, 1e-6) : run.rtol;
-        it(c.name, () => withBackend(run.backend, () => {
-          const layer = make(c, run.dtype);
-          layer.ensureBuilt(c.input.shape);
-          layer.setWeights(c.weights.map((w) => blob(w, run.dtype)));
-          const x = st.variable(blob(c.input, run.dtype));
-          const y = layer.apply(x, { training: c.training });
-          assertClose(y, blob(c.output, run.dtype), rtol, run.atol, `${c.name} output`);
-          if (c.weightsAfter) {
-            layer.getWeights().forEach((w, i) => assertClose(w, blob(c.weightsAfter![i], run.dtype), run.rtol, run.atol, `${c.name} weight ${i} after the call`));
-          }
-          y.mul(blob(c.upstream, run.dtype)).sum().backward();
-          assertClose(x.grad!, blob(c.gradInput, run.dtype), rtol, run.atol, `${c.name} input gradient`);
-          layer.weights.forEach((w, i) => {
-            const expected = c.gradWeights[i];
-            if (expected === null) assert.equal(w.value.grad, null, `${c.name}: non-trainable ${w.name} got a gradient`);
-            else assertClose(w.value.grad!, blob(expected, run.dtype), run.rtol, run.atol, `${c.name} gradient of ${w.name}`);
-          });
-        }));
+        it(c.name, () =>
+          withBackend(run.backend, () => {
+            const layer = make(c, run.dtype);
+            layer.ensureBuilt(c.input.shape);
+            layer.setWeights(c.weights.map((w) => blob(w, run.dtype)));
+            const x = st.variable(blob(c.input, run.dtype));
+            const y = layer.apply(x, { training: c.training });
+            assertClose(y, blob(c.output, run.dtype), rtol, run.atol, `${c.name} output`);
+            if (c.weightsAfter) {
+              layer
+                .getWeights()
+                .forEach((w, i) => assertClose(w, blob(c.weightsAfter![i], run.dtype), run.rtol, run.atol, `${c.name} weight ${i} after the call`));
+            }
+            y.mul(blob(c.upstream, run.dtype)).sum().backward();
+            assertClose(x.grad!, blob(c.gradInput, run.dtype), rtol, run.atol, `${c.name} input gradient`);
+            layer.weights.forEach((w, i) => {
+              const expected = c.gradWeights[i];
+              if (expected === null) assert.equal(w.value.grad, null, `${c.name}: non-trainable ${w.name} got a gradient`);
+              else assertClose(w.value.grad!, blob(expected, run.dtype), run.rtol, run.atol, `${c.name} gradient of ${w.name}`);
+            });
+          }),
+        );
       }
     });
   }
@@ -55,8 +68,15 @@ describe('layer contract (every fixture layer)', () => {
       const sym = st.input({ shape: c.input.shape.slice(1) });
       const out = layer.apply(sym);
       assert.deepEqual([...out.shape], [null, ...c.output.shape.slice(1)], 'symbolic output shape');
-      assert.equal(layer.countParams(), c.weights.reduce((n, w) => n + w.shape.reduce((a, b) => a * b, 1), 0));
-      assert.deepEqual(layer.getWeights().map((w) => [...w.shape]), c.weights.map((w) => w.shape), 'weight shapes in Keras layout');
+      assert.equal(
+        layer.countParams(),
+        c.weights.reduce((n, w) => n + w.shape.reduce((a, b) => a * b, 1), 0),
+      );
+      assert.deepEqual(
+        layer.getWeights().map((w) => [...w.shape]),
+        c.weights.map((w) => w.shape),
+        'weight shapes in Keras layout',
+      );
       const copy = deserializeLayer(JSON.parse(JSON.stringify(serializeLayer(layer))));
       assert.equal(copy.className, layer.className);
       assert.deepEqual(copy.getConfig(), layer.getConfig());
@@ -71,7 +91,10 @@ describe('layer contract (every fixture layer)', () => {
       const target = st.randomNormal(c.output.shape, { seed: 5 });
       const loss = () => st.losses.meanSquaredError(target, layer.apply(x, { training: c.training }));
       const before = st.noGrad(() => loss()).item();
-      st.optimizers.sgd({ learningRate: 0.01 }).minimize(loss, layer.trainableWeights.map((w) => w.value));
+      st.optimizers.sgd({ learningRate: 0.01 }).minimize(
+        loss,
+        layer.trainableWeights.map((w) => w.value),
+      );
       assert.ok(st.noGrad(() => loss()).item() < before, `${c.name}: loss did not fall`);
     });
   }
@@ -100,7 +123,8 @@ describe('layer behaviour', () => {
   });
 
   it('merge layers: add, subtract, multiply, average, maximum, minimum, concatenate', () => {
-    const a = randomTensor([2, 3], 1, 'float32'), b = randomTensor([2, 3], 2, 'float32');
+    const a = randomTensor([2, 3], 1, 'float32'),
+      b = randomTensor([2, 3], 2, 'float32');
     assertClose(st.layers.add().apply([a, b]), a.add(b));
     assertClose(st.layers.subtract().apply([a, b]), a.sub(b));
     assertClose(st.layers.multiply().apply([a, b]), a.mul(b));
@@ -133,7 +157,8 @@ describe('layer behaviour', () => {
   });
 
   it('layers get Keras-style unique names', () => {
-    const a = st.layers.conv2d({ filters: 1, kernelSize: 1 }), b = st.layers.conv2d({ filters: 1, kernelSize: 1 });
+    const a = st.layers.conv2d({ filters: 1, kernelSize: 1 }),
+      b = st.layers.conv2d({ filters: 1, kernelSize: 1 });
     assert.match(a.name, /^conv2d(_\d+)?$/);
     assert.notEqual(a.name, b.name);
     assert.match(st.layers.maxPooling2d().name, /^max_pooling2d(_\d+)?$/);

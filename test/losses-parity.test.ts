@@ -8,14 +8,34 @@ import { assertClose, randomValues, throwsWith, withBackend } from './helpers.js
 
 type LossFn = (t: st.Tensor | number[][], p: st.Tensor | number[][], o?: object) => st.Tensor;
 const loss = (name: keyof typeof st.losses) => st.losses[name] as unknown as LossFn;
-const rand = (shape: number[], seed: number, lo = -1, hi = 1) => st.tensor(randomValues(shape.reduce((a, b) => a * b, 1), seed, lo, hi), shape);
+const rand = (shape: number[], seed: number, lo = -1, hi = 1) =>
+  st.tensor(
+    randomValues(
+      shape.reduce((a, b) => a * b, 1),
+      seed,
+      lo,
+      hi,
+    ),
+    shape,
+  );
 const NEW_LOSSES = [
-  'hinge', 'squaredHinge', 'categoricalHinge', 'logCosh', 'poisson', 'cosineSimilarity', 'meanSquaredLogarithmicError',
-  'meanAbsolutePercentageError', 'binaryFocalCrossentropy', 'categoricalFocalCrossentropy', 'dice', 'tversky',
+  'hinge',
+  'squaredHinge',
+  'categoricalHinge',
+  'logCosh',
+  'poisson',
+  'cosineSimilarity',
+  'meanSquaredLogarithmicError',
+  'meanAbsolutePercentageError',
+  'binaryFocalCrossentropy',
+  'categoricalFocalCrossentropy',
+  'dice',
+  'tversky',
 ] as const;
 
 describe("Keras's reduction names", () => {
-  const t = rand([4, 3], 1, 0, 1), p = rand([4, 3], 2, 0.1, 0.9);
+  const t = rand([4, 3], 1, 0, 1),
+    p = rand([4, 3], 2, 0.1, 0.9);
   it('are accepted by every loss, old and new', () => {
     for (const name of [...NEW_LOSSES, 'meanSquaredError', 'binaryCrossentropy', 'huber'] as const) {
       const f = loss(name);
@@ -54,10 +74,17 @@ describe('lookup by Keras name and training', () => {
 });
 
 describe('identities and edge cases', () => {
-  const labels = st.tensor([[1, 0, 1, 1], [0, 0, 1, 0]]), probs = rand([2, 4], 7, 0.05, 0.95);
+  const labels = st.tensor([
+      [1, 0, 1, 1],
+      [0, 0, 1, 0],
+    ]),
+    probs = rand([2, 4], 7, 0.05, 0.95);
   it('the focal losses with gamma 0 are the cross-entropies (scaled by alpha)', () => {
     assertClose(loss('binaryFocalCrossentropy')(labels, probs, { gamma: 0 }), loss('binaryCrossentropy')(labels, probs), 1e-6, 0);
-    const oneHot = st.tensor([[0, 1, 0, 0], [0, 0, 0, 1]]);
+    const oneHot = st.tensor([
+      [0, 1, 0, 0],
+      [0, 0, 0, 1],
+    ]);
     assertClose(loss('categoricalFocalCrossentropy')(oneHot, probs, { gamma: 0, alpha: 1 }), loss('categoricalCrossentropy')(oneHot, probs), 1e-6, 0);
   });
   it('tversky with alpha = beta = 1/2 is dice', () => {
@@ -73,8 +100,20 @@ describe('identities and edge cases', () => {
   });
   it('logCosh stays finite for huge errors; cosineSimilarity of a zero vector is 0 with a finite gradient', () => {
     assertClose(loss('logCosh')([[0]], [[1000]]), [1000 - Math.LN2], 1e-6, 0);
-    const p = st.variable(st.tensor([[0, 0, 0], [1, 2, 2]]));
-    const y = loss('cosineSimilarity')(st.tensor([[1, 0, 0], [2, 4, 4]]), p, { reduction: 'none' });
+    const p = st.variable(
+      st.tensor([
+        [0, 0, 0],
+        [1, 2, 2],
+      ]),
+    );
+    const y = loss('cosineSimilarity')(
+      st.tensor([
+        [1, 0, 0],
+        [2, 4, 4],
+      ]),
+      p,
+      { reduction: 'none' },
+    );
     assertClose(y, [0, -1], 1e-6, 1e-7);
     y.sum().backward();
     assert.ok(Array.from(p.grad!.dataSync()).every(Number.isFinite));
@@ -99,10 +138,19 @@ describe('ctc', () => {
     throwsWith(() => st.ctcLoss(st.tensor([[1, 1]], [1, 2], 'int32'), logits, [2], [3], 0), st.ValueError, /outputLength/);
   });
   it('runs on every backend with the same numbers', () => {
-    const labels = st.tensor([[1, 2, 2, 0], [3, 1, 0, 0]], [2, 4], 'int32');
+    const labels = st.tensor(
+      [
+        [1, 2, 2, 0],
+        [3, 1, 0, 0],
+      ],
+      [2, 4],
+      'int32',
+    );
     const x = randomValues(2 * 8 * 4, 11, -2, 2);
-    const results = st.backends().filter((b) => b.available).map((b) => withBackend(b.name, () =>
-      Array.from(st.losses.ctc(labels, st.tensor(x, [2, 8, 4]), { reduction: 'none' }).dataSync())));
+    const results = st
+      .backends()
+      .filter((b) => b.available)
+      .map((b) => withBackend(b.name, () => Array.from(st.losses.ctc(labels, st.tensor(x, [2, 8, 4]), { reduction: 'none' }).dataSync())));
     for (const r of results) assertClose(r, results[0], 1e-5, 1e-6);
   });
 });

@@ -10,7 +10,10 @@ import { AUC, type AutoAccuracy, type Metric, getMetric, metrics, type AucOption
 import { assertClose, randomValues, withBackend } from './helpers.js';
 
 const BATCH_SIZES = [17, 32, 5, 40];
-const backendNames = st.backends().filter((b) => b.available).map((b) => b.name);
+const backendNames = st
+  .backends()
+  .filter((b) => b.available)
+  .map((b) => b.name);
 
 // ---- data ------------------------------------------------------------------------------------
 
@@ -23,29 +26,57 @@ interface Batch {
 let seed = 1;
 const nextSeed = () => (seed += 7919);
 const uniform = (shape: number[], lo = 0, hi = 1, dtype: st.DType = 'float32') =>
-  st.tensor(randomValues(shape.reduce((a, b) => a * b, 1), nextSeed(), lo, hi), shape, dtype);
+  st.tensor(
+    randomValues(
+      shape.reduce((a, b) => a * b, 1),
+      nextSeed(),
+      lo,
+      hi,
+    ),
+    shape,
+    dtype,
+  );
 const bits = (shape: number[], dtype: st.DType = 'float32') =>
-  st.tensor(randomValues(shape.reduce((a, b) => a * b, 1), nextSeed()).map((v) => (v > 0 ? 1 : 0)), shape, dtype);
+  st.tensor(
+    randomValues(
+      shape.reduce((a, b) => a * b, 1),
+      nextSeed(),
+    ).map((v) => (v > 0 ? 1 : 0)),
+    shape,
+    dtype,
+  );
 const labelsOf = (n: number, classes: number, dtype: st.DType = 'int32') =>
   st.tensor(randomValues(n, nextSeed(), 0, classes).map(Math.floor), [n], dtype);
 const oneHotRows = (labels: number[], classes: number) =>
-  st.tensor(labels.flatMap((l) => Array.from({ length: classes }, (_, c) => (c === l ? 1 : 0))), [labels.length, classes]);
+  st.tensor(
+    labels.flatMap((l) => Array.from({ length: classes }, (_, c) => (c === l ? 1 : 0))),
+    [labels.length, classes],
+  );
 const values = (t: st.Tensor) => Array.from(t.dataSync());
 
 /** Rows of a [n, c] (or [n]) tensor as arrays of numbers. */
 function rows(t: st.Tensor): number[][] {
-  const v = values(t), c = t.rank === 1 ? 1 : t.shape[t.rank - 1];
+  const v = values(t),
+    c = t.rank === 1 ? 1 : t.shape[t.rank - 1];
   return Array.from({ length: v.length / c }, (_, i) => v.slice(i * c, (i + 1) * c));
 }
 const argMaxOf = (row: number[]) => row.reduce((best, x, i) => (x > row[best] ? i : best), 0);
 const meanOf = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 /** Feeds every batch and checks the streamed value against the weighted mean of per-sample values. */
-function checkStreamingMean(metric: Metric, batches: Batch[], perSample: (b: Batch) => number[], transform = (x: number) => x, what = metric.name): void {
-  let total = 0, count = 0;
+function checkStreamingMean(
+  metric: Metric,
+  batches: Batch[],
+  perSample: (b: Batch) => number[],
+  transform = (x: number) => x,
+  what = metric.name,
+): void {
+  let total = 0,
+    count = 0;
   for (const b of batches) {
     metric.update(b.yTrue, b.yPred, b.weight);
-    const v = perSample(b), w = b.weight ? values(b.weight) : v.map(() => 1);
+    const v = perSample(b),
+      w = b.weight ? values(b.weight) : v.map(() => 1);
     v.forEach((x, i) => {
       total += x * w[i];
       count += w[i];
@@ -65,13 +96,15 @@ const topKHits = (k: number, labels: (b: Batch) => number[]) => (b: Batch) =>
     const l = labels(b)[i];
     return l >= 0 && l < p.length && p.filter((x) => x > p[l]).length < k ? 1 : 0;
   });
-const errors = (f: (d: number) => number) => (b: Batch) =>
-  rows(b.yPred).map((p, i) => meanOf(p.map((x, j) => f(x - rows(b.yTrue)[i][j]))));
+const errors = (f: (d: number) => number) => (b: Batch) => rows(b.yPred).map((p, i) => meanOf(p.map((x, j) => f(x - rows(b.yTrue)[i][j]))));
 
 /** Confusion counts by direct comparison of every prediction with every threshold. */
 function confusionAt(thresholds: number[], preds: number[], labels: number[], weights: number[], soft: boolean) {
   return thresholds.map((t) => {
-    let tp = 0, fp = 0, fn = 0, tn = 0;
+    let tp = 0,
+      fp = 0,
+      fn = 0,
+      tn = 0;
     preds.forEach((p, i) => {
       const pos = soft ? labels[i] : labels[i] !== 0 ? 1 : 0;
       if (p > t) {
@@ -89,17 +122,27 @@ function confusionAt(thresholds: number[], preds: number[], labels: number[], we
 const safeDiv = (a: number, b: number) => (b === 0 ? 0 : a / b);
 
 /** Keras's AUC formulas over 200 (or n) thresholds, written independently of src/metrics/auc.ts. */
-function referenceAuc(preds: number[], labels: number[], weights: number[], options: { n?: number; curve?: 'ROC' | 'PR'; summation?: string } = {}): number {
-  const n = options.n ?? 200, curve = options.curve ?? 'ROC', summation = options.summation ?? 'interpolation';
+function referenceAuc(
+  preds: number[],
+  labels: number[],
+  weights: number[],
+  options: { n?: number; curve?: 'ROC' | 'PR'; summation?: string } = {},
+): number {
+  const n = options.n ?? 200,
+    curve = options.curve ?? 'ROC',
+    summation = options.summation ?? 'interpolation';
   const thresholds = [-1e-7];
   for (let i = 1; i < n - 1; i++) thresholds.push(i / (n - 1));
   thresholds.push(1 + 1e-7);
   const c = confusionAt(thresholds, preds, labels, weights, true);
   let area = 0;
   for (let i = 0; i + 1 < n; i++) {
-    const a = c[i], b = c[i + 1];
+    const a = c[i],
+      b = c[i + 1];
     if (curve === 'PR' && summation === 'interpolation') {
-      const dtp = a.tp - b.tp, pa = a.tp + a.fp, pb = b.tp + b.fp;
+      const dtp = a.tp - b.tp,
+        pa = a.tp + a.fp,
+        pb = b.tp + b.fp;
       const slope = safeDiv(dtp, Math.max(pa - pb, 0));
       const ratio = pa > 0 && pb > 0 ? pa / pb : 1;
       area += safeDiv(slope * (dtp + (b.tp - slope * pb) * Math.log(ratio)), b.tp + b.fn);
@@ -117,7 +160,8 @@ function referenceAuc(preds: number[], labels: number[], weights: number[], opti
 
 /** The exact ROC AUC: the probability that a positive outscores a negative (ties count half). */
 function rankAuc(preds: number[], labels: number[]): number {
-  const pos = preds.filter((_, i) => labels[i] === 1), neg = preds.filter((_, i) => labels[i] === 0);
+  const pos = preds.filter((_, i) => labels[i] === 1),
+    neg = preds.filter((_, i) => labels[i] === 0);
   let wins = 0;
   for (const p of pos) for (const q of neg) wins += p > q ? 1 : p === q ? 0.5 : 0;
   return wins / (pos.length * neg.length);
@@ -129,285 +173,479 @@ for (const backend of backendNames) {
   const run = (f: () => void) => () => withBackend(backend, f);
 
   describe(`metrics on ${backend}`, () => {
-    it('binaryAccuracy: threshold, multi-output rows, reset', run(() => {
-      for (const threshold of [0.5, 0.3]) {
-        for (const width of [1, 3]) {
-          const batches = BATCH_SIZES.map((n) => ({ yTrue: bits([n, width]), yPred: uniform([n, width]) }));
-          const m = metrics.binaryAccuracy({ threshold });
-          checkStreamingMean(m, batches, binaryHits(threshold), undefined, `threshold ${threshold}, width ${width}`);
-          m.reset();
-          assert.equal(m.result(), 0);
-          checkStreamingMean(m, batches.slice(1, 2), binaryHits(threshold), undefined, 'after reset');
-        }
-      }
-      // Rank-1 labels against [n, 1] predictions, and bool labels.
-      const yPred = uniform([20, 1]), yTrue = bits([20], 'bool');
-      const m = metrics.binaryAccuracy();
-      m.update(yTrue, yPred);
-      const expected = meanOf(values(yPred).map((p, i) => ((p > 0.5) === (values(yTrue)[i] === 1) ? 1 : 0)));
-      assertClose(m.result(), expected);
-    }));
-
-    it('categoricalAccuracy and sparseCategoricalAccuracy (int and float labels, [N] and [N, 1])', run(() => {
-      const classes = 6;
-      const labelSets = BATCH_SIZES.map((n) => values(labelsOf(n, classes)));
-      const preds = BATCH_SIZES.map((n) => uniform([n, classes]));
-      checkStreamingMean(metrics.categoricalAccuracy(), labelSets.map((l, i) => ({ yTrue: oneHotRows(l, classes), yPred: preds[i] })), categoricalHits);
-      checkStreamingMean(metrics.sparseCategoricalAccuracy(), labelSets.map((l, i) => ({ yTrue: st.tensor(l, [l.length], 'int32'), yPred: preds[i] })), sparseHits);
-      checkStreamingMean(metrics.sparseCategoricalAccuracy(), labelSets.map((l, i) => ({ yTrue: st.tensor(l, [l.length, 1]), yPred: preds[i] })), sparseHits, undefined, 'float [N, 1] labels');
-      // Fractional labels never match an index.
-      const m = metrics.sparseCategoricalAccuracy();
-      m.update(st.tensor([0.5, 1]), st.tensor([[0.9, 0.1], [0.2, 0.8]]));
-      assert.equal(m.result(), 0.5);
-    }));
-
-    it('top-k accuracy: sparse and one-hot, default k = 5, ties and out-of-range labels', run(() => {
-      const classes = 10;
-      const labelSets = BATCH_SIZES.map((n) => values(labelsOf(n, classes)));
-      const preds = BATCH_SIZES.map((n) => uniform([n, classes]));
-      for (const k of [undefined, 3]) {
-        const kk = k ?? 5;
-        checkStreamingMean(metrics.sparseTopKCategoricalAccuracy(k === undefined ? {} : { k }), labelSets.map((l, i) => ({ yTrue: st.tensor(l, [l.length], 'int32'), yPred: preds[i] })),
-          topKHits(kk, (b) => values(b.yTrue)), undefined, `sparse k=${kk}`);
-        checkStreamingMean(metrics.topKCategoricalAccuracy(k === undefined ? {} : { k }), labelSets.map((l, i) => ({ yTrue: oneHotRows(l, classes), yPred: preds[i] })),
-          topKHits(kk, (b) => rows(b.yTrue).map(argMaxOf)), undefined, `one-hot k=${kk}`);
-      }
-      // Ties at the boundary count as hits (fewer than k strictly higher); label 7 is out of range.
-      const m = metrics.sparseTopKCategoricalAccuracy({ k: 1 });
-      m.update(st.tensor([2, 3, 7], [3], 'int32'), st.tensor([[0.5, 0.5, 0.5, 0.1], [0.5, 0.5, 0.5, 0.1], [1, 0, 0, 0]]));
-      assert.equal(m.result(), 1 / 3);
-    }));
-
-    it('mse, mae, rmse: per-sample mean over the last axis, averaged over samples', run(() => {
-      const batches = BATCH_SIZES.map((n) => ({ yTrue: uniform([n, 4], -2, 2), yPred: uniform([n, 4], -2, 2) }));
-      checkStreamingMean(metrics.meanSquaredError(), batches, errors((d) => d * d));
-      checkStreamingMean(metrics.mse(), batches, errors((d) => d * d), undefined, 'mse alias');
-      checkStreamingMean(metrics.meanAbsoluteError(), batches, errors(Math.abs));
-      checkStreamingMean(metrics.rootMeanSquaredError(), batches, errors((d) => d * d), Math.sqrt);
-      // [N] labels against [N, 1] predictions.
-      const flatBatches = BATCH_SIZES.map((n) => ({ yTrue: uniform([n]), yPred: uniform([n, 1]) }));
-      checkStreamingMean(metrics.mae(), flatBatches, (b) => values(b.yPred).map((p, i) => Math.abs(p - values(b.yTrue)[i])), undefined, '[N] vs [N, 1]');
-    }));
-
-    it('sampleWeight gives the weighted average (accuracy, mse, mae, function metrics)', run(() => {
-      const classes = 4;
-      const batches = BATCH_SIZES.map((n) => ({ yTrue: labelsOf(n, classes), yPred: uniform([n, classes]), weight: uniform([n], 0, 2) }));
-      checkStreamingMean(metrics.sparseCategoricalAccuracy(), batches, sparseHits, undefined, 'weighted accuracy');
-      const reg = BATCH_SIZES.map((n) => ({ yTrue: uniform([n, 3]), yPred: uniform([n, 3]), weight: uniform([n], 0, 2) }));
-      checkStreamingMean(metrics.meanSquaredError(), reg, errors((d) => d * d), undefined, 'weighted mse');
-      // Weights shaped [N, 1] act per sample too.
-      const reg1 = reg.map((b) => ({ ...b, weight: b.weight.reshape([b.weight.shape[0], 1]) }));
-      checkStreamingMean(metrics.meanAbsoluteError(), reg1, errors(Math.abs), undefined, 'weighted mae, [N, 1] weights');
-      const fn = function absDiff(t: st.Tensor, p: st.Tensor) { return p.sub(t).abs().mean(-1); };
-      checkStreamingMean(getMetric(fn), reg, errors(Math.abs), undefined, 'weighted function metric');
-    }));
-
-    it('mean: running weighted mean of values; a scalar weight weighs a scalar (the loss tracker)', run(() => {
-      const m = metrics.mean();
-      const losses = [0.5, 1.25, 2], sizes = [32, 32, 7];
-      losses.forEach((l, i) => m.updateValues(st.tensor(l), sizes[i]));
-      assertClose(m.result(), (0.5 * 32 + 1.25 * 32 + 2 * 7) / 71);
-      m.reset();
-      assert.equal(m.result(), 0);
-      const v = uniform([10]), w = uniform([10], 0, 1);
-      m.updateValues(v, w);
-      m.updateValues(st.tensor(3));
-      const vv = values(v), ww = values(w);
-      assertClose(m.result(), (vv.reduce((a, x, i) => a + x * ww[i], 0) + 3) / (ww.reduce((a, b) => a + b, 0) + 1));
-      assert.throws(() => m.update(v, v), st.ValueError);
-    }));
-
-    it('precision and recall: several thresholds, weights, classId', run(() => {
-      const thresholds = [0.2, 0.5, 0.7];
-      const batches = BATCH_SIZES.map((n) => ({ yTrue: bits([n, 3]), yPred: uniform([n, 3]), weight: uniform([n], 0, 2) }));
-      for (const weighted of [false, true]) {
-        for (const classId of [undefined, 1]) {
-          const options = { thresholds, ...(classId === undefined ? {} : { classId }) };
-          const p = metrics.precision(options), r = metrics.recall(options);
-          const preds: number[] = [], labels: number[] = [], weights: number[] = [];
-          for (const b of batches) {
-            p.update(b.yTrue, b.yPred, weighted ? b.weight : undefined);
-            r.update(b.yTrue, b.yPred, weighted ? b.weight : undefined);
-            const pr = rows(b.yPred), lr = rows(b.yTrue), wv = values(b.weight);
-            pr.forEach((row, i) => row.forEach((x, j) => {
-              if (classId !== undefined && j !== classId) return;
-              preds.push(x);
-              labels.push(lr[i][j]);
-              weights.push(weighted ? wv[i] : 1);
-            }));
+    it(
+      'binaryAccuracy: threshold, multi-output rows, reset',
+      run(() => {
+        for (const threshold of [0.5, 0.3]) {
+          for (const width of [1, 3]) {
+            const batches = BATCH_SIZES.map((n) => ({ yTrue: bits([n, width]), yPred: uniform([n, width]) }));
+            const m = metrics.binaryAccuracy({ threshold });
+            checkStreamingMean(m, batches, binaryHits(threshold), undefined, `threshold ${threshold}, width ${width}`);
+            m.reset();
+            assert.equal(m.result(), 0);
+            checkStreamingMean(m, batches.slice(1, 2), binaryHits(threshold), undefined, 'after reset');
           }
-          const c = confusionAt(thresholds.map(Math.fround), preds, labels, weights, false);
-          const what = `weighted ${weighted}, classId ${classId}`;
-          assertClose(p.results(), c.map((x) => safeDiv(x.tp, x.tp + x.fp)), 1e-5, 1e-7, `precision ${what}`);
-          assertClose(r.results(), c.map((x) => safeDiv(x.tp, x.tp + x.fn)), 1e-5, 1e-7, `recall ${what}`);
-          assertClose(r.result(), safeDiv(c[0].tp, c[0].tp + c[0].fn), 1e-5, 1e-7, `recall result() ${what}`);
         }
-      }
-      const p = metrics.precision();
-      assert.equal(p.result(), 0);
-      p.update(st.tensor([1, 0, 1, 0]), st.tensor([0.9, 0.8, 0.1, 0.5]));
-      assert.equal(p.result(), 0.5, 'a prediction equal to the threshold is negative');
-      p.reset();
-      assert.equal(p.result(), 0);
-    }));
+        // Rank-1 labels against [n, 1] predictions, and bool labels.
+        const yPred = uniform([20, 1]),
+          yTrue = bits([20], 'bool');
+        const m = metrics.binaryAccuracy();
+        m.update(yTrue, yPred);
+        const expected = meanOf(values(yPred).map((p, i) => (p > 0.5 === (values(yTrue)[i] === 1) ? 1 : 0)));
+        assertClose(m.result(), expected);
+      }),
+    );
 
-    it('auc: Keras thresholded ROC/PR sums, streamed and weighted', run(() => {
-      const batches = BATCH_SIZES.map((n) => ({ yTrue: bits([n]), yPred: uniform([n]), weight: uniform([n], 0, 2) }));
-      const cases: { options: AucOptions; ref: { n?: number; curve?: 'ROC' | 'PR'; summation?: string } }[] = [
-        { options: {}, ref: {} },
-        { options: { curve: 'PR' }, ref: { curve: 'PR' } },
-        { options: { summationMethod: 'minoring' }, ref: { summation: 'minoring' } },
-        { options: { curve: 'PR', summationMethod: 'majoring', numThresholds: 50 }, ref: { curve: 'PR', summation: 'majoring', n: 50 } },
-      ];
-      for (const { options, ref } of cases) {
+    it(
+      'categoricalAccuracy and sparseCategoricalAccuracy (int and float labels, [N] and [N, 1])',
+      run(() => {
+        const classes = 6;
+        const labelSets = BATCH_SIZES.map((n) => values(labelsOf(n, classes)));
+        const preds = BATCH_SIZES.map((n) => uniform([n, classes]));
+        checkStreamingMean(
+          metrics.categoricalAccuracy(),
+          labelSets.map((l, i) => ({ yTrue: oneHotRows(l, classes), yPred: preds[i] })),
+          categoricalHits,
+        );
+        checkStreamingMean(
+          metrics.sparseCategoricalAccuracy(),
+          labelSets.map((l, i) => ({ yTrue: st.tensor(l, [l.length], 'int32'), yPred: preds[i] })),
+          sparseHits,
+        );
+        checkStreamingMean(
+          metrics.sparseCategoricalAccuracy(),
+          labelSets.map((l, i) => ({ yTrue: st.tensor(l, [l.length, 1]), yPred: preds[i] })),
+          sparseHits,
+          undefined,
+          'float [N, 1] labels',
+        );
+        // Fractional labels never match an index.
+        const m = metrics.sparseCategoricalAccuracy();
+        m.update(
+          st.tensor([0.5, 1]),
+          st.tensor([
+            [0.9, 0.1],
+            [0.2, 0.8],
+          ]),
+        );
+        assert.equal(m.result(), 0.5);
+      }),
+    );
+
+    it(
+      'top-k accuracy: sparse and one-hot, default k = 5, ties and out-of-range labels',
+      run(() => {
+        const classes = 10;
+        const labelSets = BATCH_SIZES.map((n) => values(labelsOf(n, classes)));
+        const preds = BATCH_SIZES.map((n) => uniform([n, classes]));
+        for (const k of [undefined, 3]) {
+          const kk = k ?? 5;
+          checkStreamingMean(
+            metrics.sparseTopKCategoricalAccuracy(k === undefined ? {} : { k }),
+            labelSets.map((l, i) => ({ yTrue: st.tensor(l, [l.length], 'int32'), yPred: preds[i] })),
+            topKHits(kk, (b) => values(b.yTrue)),
+            undefined,
+            `sparse k=${kk}`,
+          );
+          checkStreamingMean(
+            metrics.topKCategoricalAccuracy(k === undefined ? {} : { k }),
+            labelSets.map((l, i) => ({ yTrue: oneHotRows(l, classes), yPred: preds[i] })),
+            topKHits(kk, (b) => rows(b.yTrue).map(argMaxOf)),
+            undefined,
+            `one-hot k=${kk}`,
+          );
+        }
+        // Ties at the boundary count as hits (fewer than k strictly higher); label 7 is out of range.
+        const m = metrics.sparseTopKCategoricalAccuracy({ k: 1 });
+        m.update(
+          st.tensor([2, 3, 7], [3], 'int32'),
+          st.tensor([
+            [0.5, 0.5, 0.5, 0.1],
+            [0.5, 0.5, 0.5, 0.1],
+            [1, 0, 0, 0],
+          ]),
+        );
+        assert.equal(m.result(), 1 / 3);
+      }),
+    );
+
+    it(
+      'mse, mae, rmse: per-sample mean over the last axis, averaged over samples',
+      run(() => {
+        const batches = BATCH_SIZES.map((n) => ({ yTrue: uniform([n, 4], -2, 2), yPred: uniform([n, 4], -2, 2) }));
+        checkStreamingMean(
+          metrics.meanSquaredError(),
+          batches,
+          errors((d) => d * d),
+        );
+        checkStreamingMean(
+          metrics.mse(),
+          batches,
+          errors((d) => d * d),
+          undefined,
+          'mse alias',
+        );
+        checkStreamingMean(metrics.meanAbsoluteError(), batches, errors(Math.abs));
+        checkStreamingMean(
+          metrics.rootMeanSquaredError(),
+          batches,
+          errors((d) => d * d),
+          Math.sqrt,
+        );
+        // [N] labels against [N, 1] predictions.
+        const flatBatches = BATCH_SIZES.map((n) => ({ yTrue: uniform([n]), yPred: uniform([n, 1]) }));
+        checkStreamingMean(
+          metrics.mae(),
+          flatBatches,
+          (b) => values(b.yPred).map((p, i) => Math.abs(p - values(b.yTrue)[i])),
+          undefined,
+          '[N] vs [N, 1]',
+        );
+      }),
+    );
+
+    it(
+      'sampleWeight gives the weighted average (accuracy, mse, mae, function metrics)',
+      run(() => {
+        const classes = 4;
+        const batches = BATCH_SIZES.map((n) => ({ yTrue: labelsOf(n, classes), yPred: uniform([n, classes]), weight: uniform([n], 0, 2) }));
+        checkStreamingMean(metrics.sparseCategoricalAccuracy(), batches, sparseHits, undefined, 'weighted accuracy');
+        const reg = BATCH_SIZES.map((n) => ({ yTrue: uniform([n, 3]), yPred: uniform([n, 3]), weight: uniform([n], 0, 2) }));
+        checkStreamingMean(
+          metrics.meanSquaredError(),
+          reg,
+          errors((d) => d * d),
+          undefined,
+          'weighted mse',
+        );
+        // Weights shaped [N, 1] act per sample too.
+        const reg1 = reg.map((b) => ({ ...b, weight: b.weight.reshape([b.weight.shape[0], 1]) }));
+        checkStreamingMean(metrics.meanAbsoluteError(), reg1, errors(Math.abs), undefined, 'weighted mae, [N, 1] weights');
+        const fn = function absDiff(t: st.Tensor, p: st.Tensor) {
+          return p.sub(t).abs().mean(-1);
+        };
+        checkStreamingMean(getMetric(fn), reg, errors(Math.abs), undefined, 'weighted function metric');
+      }),
+    );
+
+    it(
+      'mean: running weighted mean of values; a scalar weight weighs a scalar (the loss tracker)',
+      run(() => {
+        const m = metrics.mean();
+        const losses = [0.5, 1.25, 2],
+          sizes = [32, 32, 7];
+        losses.forEach((l, i) => m.updateValues(st.tensor(l), sizes[i]));
+        assertClose(m.result(), (0.5 * 32 + 1.25 * 32 + 2 * 7) / 71);
+        m.reset();
+        assert.equal(m.result(), 0);
+        const v = uniform([10]),
+          w = uniform([10], 0, 1);
+        m.updateValues(v, w);
+        m.updateValues(st.tensor(3));
+        const vv = values(v),
+          ww = values(w);
+        assertClose(m.result(), (vv.reduce((a, x, i) => a + x * ww[i], 0) + 3) / (ww.reduce((a, b) => a + b, 0) + 1));
+        assert.throws(() => m.update(v, v), st.ValueError);
+      }),
+    );
+
+    it(
+      'precision and recall: several thresholds, weights, classId',
+      run(() => {
+        const thresholds = [0.2, 0.5, 0.7];
+        const batches = BATCH_SIZES.map((n) => ({ yTrue: bits([n, 3]), yPred: uniform([n, 3]), weight: uniform([n], 0, 2) }));
         for (const weighted of [false, true]) {
-          const m = metrics.auc(options);
-          const preds: number[] = [], labels: number[] = [], weights: number[] = [];
-          for (const b of batches) {
-            m.update(b.yTrue, b.yPred, weighted ? b.weight : undefined);
-            preds.push(...values(b.yPred));
-            labels.push(...values(b.yTrue));
-            weights.push(...(weighted ? values(b.weight) : values(b.yPred).map(() => 1)));
+          for (const classId of [undefined, 1]) {
+            const options = { thresholds, ...(classId === undefined ? {} : { classId }) };
+            const p = metrics.precision(options),
+              r = metrics.recall(options);
+            const preds: number[] = [],
+              labels: number[] = [],
+              weights: number[] = [];
+            for (const b of batches) {
+              p.update(b.yTrue, b.yPred, weighted ? b.weight : undefined);
+              r.update(b.yTrue, b.yPred, weighted ? b.weight : undefined);
+              const pr = rows(b.yPred),
+                lr = rows(b.yTrue),
+                wv = values(b.weight);
+              pr.forEach((row, i) =>
+                row.forEach((x, j) => {
+                  if (classId !== undefined && j !== classId) return;
+                  preds.push(x);
+                  labels.push(lr[i][j]);
+                  weights.push(weighted ? wv[i] : 1);
+                }),
+              );
+            }
+            const c = confusionAt(thresholds.map(Math.fround), preds, labels, weights, false);
+            const what = `weighted ${weighted}, classId ${classId}`;
+            assertClose(
+              p.results(),
+              c.map((x) => safeDiv(x.tp, x.tp + x.fp)),
+              1e-5,
+              1e-7,
+              `precision ${what}`,
+            );
+            assertClose(
+              r.results(),
+              c.map((x) => safeDiv(x.tp, x.tp + x.fn)),
+              1e-5,
+              1e-7,
+              `recall ${what}`,
+            );
+            assertClose(r.result(), safeDiv(c[0].tp, c[0].tp + c[0].fn), 1e-5, 1e-7, `recall result() ${what}`);
           }
-          assertClose(m.result(), referenceAuc(preds, labels, weights, ref), 1e-10, 1e-12, `${JSON.stringify(options)} weighted ${weighted}`);
         }
-      }
-      // Predictions exactly on a threshold are negative there (p > t), including 0 and 1 at the ends.
-      const onGrid = [0, 0.25, 0.5, 0.75, 1, 0.5, 0.25, 0.75], gridLabels = [0, 1, 0, 1, 1, 1, 0, 0];
-      for (const curve of ['ROC', 'PR'] as const) {
-        const g = metrics.auc({ numThresholds: 5, curve });
-        g.update(st.tensor(gridLabels), st.tensor(onGrid));
-        assertClose(g.result(), referenceAuc(onGrid, gridLabels, onGrid.map(() => 1), { n: 5, curve }), 1e-12, 1e-14, `on-grid ${curve}`);
-      }
-      const m = metrics.auc();
-      assert.equal(m.result(), 0);
-      m.update(batches[0].yTrue, batches[0].yPred);
-      m.reset();
-      assert.equal(m.result(), 0);
-    }));
+        const p = metrics.precision();
+        assert.equal(p.result(), 0);
+        p.update(st.tensor([1, 0, 1, 0]), st.tensor([0.9, 0.8, 0.1, 0.5]));
+        assert.equal(p.result(), 0.5, 'a prediction equal to the threshold is negative');
+        p.reset();
+        assert.equal(p.result(), 0);
+      }),
+    );
 
-    it('auc: within 0.01 of the exact rank-based ROC AUC on 1000 samples; fromLogits', run(() => {
-      const n = 1000;
-      const labels = values(bits([n]));
-      const noise = randomValues(n, nextSeed(), -2, 2);
-      const logits = labels.map((l, i) => noise[i] + 1.5 * l);
-      const probs = st.sigmoid(st.tensor(logits));
-      const m = metrics.auc();
-      for (let start = 0; start < n; start += 250) {
-        m.update(st.tensor(labels.slice(start, start + 250)), probs.slice([start], [250]));
-      }
-      const exact = rankAuc(values(probs), labels);
-      assert.ok(exact > 0.75 && exact < 0.95, `informative scores (exact AUC ${exact})`);
-      assert.ok(Math.abs(m.result() - exact) < 0.01, `AUC ${m.result()} vs exact ${exact}`);
-      const fromLogits = metrics.auc({ fromLogits: true });
-      fromLogits.update(st.tensor(labels), st.tensor(logits));
-      assertClose(fromLogits.result(), m.result(), 1e-6, 1e-6, 'fromLogits');
-    }));
+    it(
+      'auc: Keras thresholded ROC/PR sums, streamed and weighted',
+      run(() => {
+        const batches = BATCH_SIZES.map((n) => ({ yTrue: bits([n]), yPred: uniform([n]), weight: uniform([n], 0, 2) }));
+        const cases: { options: AucOptions; ref: { n?: number; curve?: 'ROC' | 'PR'; summation?: string } }[] = [
+          { options: {}, ref: {} },
+          { options: { curve: 'PR' }, ref: { curve: 'PR' } },
+          { options: { summationMethod: 'minoring' }, ref: { summation: 'minoring' } },
+          { options: { curve: 'PR', summationMethod: 'majoring', numThresholds: 50 }, ref: { curve: 'PR', summation: 'majoring', n: 50 } },
+        ];
+        for (const { options, ref } of cases) {
+          for (const weighted of [false, true]) {
+            const m = metrics.auc(options);
+            const preds: number[] = [],
+              labels: number[] = [],
+              weights: number[] = [];
+            for (const b of batches) {
+              m.update(b.yTrue, b.yPred, weighted ? b.weight : undefined);
+              preds.push(...values(b.yPred));
+              labels.push(...values(b.yTrue));
+              weights.push(...(weighted ? values(b.weight) : values(b.yPred).map(() => 1)));
+            }
+            assertClose(m.result(), referenceAuc(preds, labels, weights, ref), 1e-10, 1e-12, `${JSON.stringify(options)} weighted ${weighted}`);
+          }
+        }
+        // Predictions exactly on a threshold are negative there (p > t), including 0 and 1 at the ends.
+        const onGrid = [0, 0.25, 0.5, 0.75, 1, 0.5, 0.25, 0.75],
+          gridLabels = [0, 1, 0, 1, 1, 1, 0, 0];
+        for (const curve of ['ROC', 'PR'] as const) {
+          const g = metrics.auc({ numThresholds: 5, curve });
+          g.update(st.tensor(gridLabels), st.tensor(onGrid));
+          assertClose(
+            g.result(),
+            referenceAuc(
+              onGrid,
+              gridLabels,
+              onGrid.map(() => 1),
+              { n: 5, curve },
+            ),
+            1e-12,
+            1e-14,
+            `on-grid ${curve}`,
+          );
+        }
+        const m = metrics.auc();
+        assert.equal(m.result(), 0);
+        m.update(batches[0].yTrue, batches[0].yPred);
+        m.reset();
+        assert.equal(m.result(), 0);
+      }),
+    );
 
-    it('getMetric: names, aliases, snake_case, instances and functions', run(() => {
-      const yTrue = uniform([12, 2]), yPred = uniform([12, 2]);
-      for (const [id, ref] of [['mse', (d: number) => d * d], ['mean_squared_error', (d: number) => d * d], ['meanAbsoluteError', Math.abs], ['mae', Math.abs]] as const) {
-        const m = getMetric(id);
-        assert.equal(m.name, id);
-        m.update(yTrue, yPred);
-        assertClose(m.result(), meanOf(errors(ref)({ yTrue, yPred })), 1e-5, 1e-6, id);
-      }
-      for (const id of ['precision', 'recall', 'auc', 'binary_accuracy', 'sparseCategoricalAccuracy', 'top_k_categorical_accuracy', 'rootMeanSquaredError']) {
-        assert.equal(getMetric(id).name, id);
-      }
-      const instance = metrics.auc({ name: 'roc' });
-      assert.equal(getMetric(instance), instance);
-      assert.equal(instance.name, 'roc');
-      const named = getMetric(function maxError(t: st.Tensor, p: st.Tensor) { return p.sub(t).abs().max(-1); });
-      assert.equal(named.name, 'maxError');
-      named.update(yTrue, yPred);
-      assertClose(named.result(), meanOf(rows(yPred).map((p, i) => Math.max(...p.map((x, j) => Math.abs(x - rows(yTrue)[i][j]))))));
-      assert.equal(getMetric((t: st.Tensor, p: st.Tensor) => p.sub(t)).name.length > 0, true);
-      assert.throws(() => getMetric('accuracyy'), (e: Error) => e instanceof st.ValueError && /accuracyy/.test(e.message) && /sparseCategoricalAccuracy/.test(e.message));
-    }));
+    it(
+      'auc: within 0.01 of the exact rank-based ROC AUC on 1000 samples; fromLogits',
+      run(() => {
+        const n = 1000;
+        const labels = values(bits([n]));
+        const noise = randomValues(n, nextSeed(), -2, 2);
+        const logits = labels.map((l, i) => noise[i] + 1.5 * l);
+        const probs = st.sigmoid(st.tensor(logits));
+        const m = metrics.auc();
+        for (let start = 0; start < n; start += 250) {
+          m.update(st.tensor(labels.slice(start, start + 250)), probs.slice([start], [250]));
+        }
+        const exact = rankAuc(values(probs), labels);
+        assert.ok(exact > 0.75 && exact < 0.95, `informative scores (exact AUC ${exact})`);
+        assert.ok(Math.abs(m.result() - exact) < 0.01, `AUC ${m.result()} vs exact ${exact}`);
+        const fromLogits = metrics.auc({ fromLogits: true });
+        fromLogits.update(st.tensor(labels), st.tensor(logits));
+        assertClose(fromLogits.result(), m.result(), 1e-6, 1e-6, 'fromLogits');
+      }),
+    );
 
-    it("getMetric('accuracy'): variant from the loss, else from the shapes; the name is kept", run(() => {
-      const byLoss: [string, string][] = [['sparseCategoricalCrossentropy', 'sparse'], ['categorical_crossentropy', 'categorical'], ['binaryCrossentropy', 'binary']];
-      for (const [loss, variant] of byLoss) {
-        const m = getMetric('acc', loss) as AutoAccuracy;
-        assert.equal(m.name, 'acc');
-        assert.equal(m.variant, variant, loss);
-      }
-      const probs = uniform([8, 3]), labels = labelsOf(8, 3);
-      const shapes: [st.Tensor, st.Tensor, string, (b: Batch) => number[]][] = [
-        [bits([8, 1]), uniform([8, 1]), 'binary', binaryHits(0.5)],
-        [oneHotRows(values(labels), 3), probs, 'categorical', categoricalHits],
-        [labels, probs, 'sparse', sparseHits],
-        [labels.reshape([8, 1]), probs, 'sparse', sparseHits],
-      ];
-      for (const [yTrue, yPred, variant, hits] of shapes) {
-        const m = getMetric('accuracy', 'meanSquaredError') as AutoAccuracy;
-        assert.equal(m.variant, undefined);
-        m.update(yTrue, yPred);
-        assert.equal(m.name, 'accuracy');
-        assert.equal(m.variant, variant);
-        assertClose(m.result(), meanOf(hits({ yTrue, yPred })), 1e-6, 1e-7, variant);
-      }
-      // The loss decides even where the shapes would say otherwise: one-hot rows read as 2 sparse labels fail loudly.
-      const forced = getMetric('accuracy', 'sparse_categorical_crossentropy');
-      assert.throws(() => forced.update(oneHotRows(values(labels), 3), probs), st.ShapeError);
-    }));
+    it(
+      'getMetric: names, aliases, snake_case, instances and functions',
+      run(() => {
+        const yTrue = uniform([12, 2]),
+          yPred = uniform([12, 2]);
+        for (const [id, ref] of [
+          ['mse', (d: number) => d * d],
+          ['mean_squared_error', (d: number) => d * d],
+          ['meanAbsoluteError', Math.abs],
+          ['mae', Math.abs],
+        ] as const) {
+          const m = getMetric(id);
+          assert.equal(m.name, id);
+          m.update(yTrue, yPred);
+          assertClose(m.result(), meanOf(errors(ref)({ yTrue, yPred })), 1e-5, 1e-6, id);
+        }
+        for (const id of [
+          'precision',
+          'recall',
+          'auc',
+          'binary_accuracy',
+          'sparseCategoricalAccuracy',
+          'top_k_categorical_accuracy',
+          'rootMeanSquaredError',
+        ]) {
+          assert.equal(getMetric(id).name, id);
+        }
+        const instance = metrics.auc({ name: 'roc' });
+        assert.equal(getMetric(instance), instance);
+        assert.equal(instance.name, 'roc');
+        const named = getMetric(function maxError(t: st.Tensor, p: st.Tensor) {
+          return p.sub(t).abs().max(-1);
+        });
+        assert.equal(named.name, 'maxError');
+        named.update(yTrue, yPred);
+        assertClose(named.result(), meanOf(rows(yPred).map((p, i) => Math.max(...p.map((x, j) => Math.abs(x - rows(yTrue)[i][j]))))));
+        assert.equal(getMetric((t: st.Tensor, p: st.Tensor) => p.sub(t)).name.length > 0, true);
+        assert.throws(
+          () => getMetric('accuracyy'),
+          (e: Error) => e instanceof st.ValueError && /accuracyy/.test(e.message) && /sparseCategoricalAccuracy/.test(e.message),
+        );
+      }),
+    );
 
-    it('errors name the metric and both shapes; unknown options are rejected', run(() => {
-      const cases: [Metric, st.Tensor, st.Tensor][] = [
-        [metrics.binaryAccuracy(), uniform([4, 1]), uniform([5, 1])],
-        [metrics.categoricalAccuracy(), uniform([4, 3]), uniform([4, 2])],
-        [metrics.sparseCategoricalAccuracy(), labelsOf(5, 3), uniform([4, 3])],
-        [metrics.meanSquaredError(), uniform([4, 2]), uniform([4, 3])],
-        [metrics.precision(), uniform([4]), uniform([6])],
-        [metrics.auc(), uniform([4]), uniform([3])],
-      ];
-      for (const [m, t, p] of cases) {
-        assert.throws(() => m.update(t, p), (e: Error) =>
-          e instanceof st.ShapeError && e.message.startsWith(m.name) && e.message.includes(`[${t.shape.join(', ')}]`) && e.message.includes(`[${p.shape.join(', ')}]`),
-        m.name);
-      }
-      assert.throws(() => metrics.meanSquaredError().update(uniform([4, 2]), uniform([4, 2]), uniform([3])), (e: Error) => e instanceof st.ShapeError && e.message.includes('[3]'));
-      assert.throws(() => metrics.recall().update(uniform([4]), uniform([4]), uniform([5])), st.ShapeError);
-      assert.throws(() => metrics.auc({ numTresholds: 10 } as AucOptions), st.ValueError);
-      assert.throws(() => metrics.auc({ curve: 'roc' as 'ROC' }), st.ValueError);
-      assert.throws(() => metrics.precision({ thresholds: [0.5, 1.5] }), st.ValueError);
-      assert.throws(() => metrics.topKCategoricalAccuracy({ k: 0 }), st.ValueError);
-      assert.throws(() => metrics.recall({ classId: 3 }).update(uniform([2, 3]), uniform([2, 3])), st.ValueError);
-    }));
+    it(
+      "getMetric('accuracy'): variant from the loss, else from the shapes; the name is kept",
+      run(() => {
+        const byLoss: [string, string][] = [
+          ['sparseCategoricalCrossentropy', 'sparse'],
+          ['categorical_crossentropy', 'categorical'],
+          ['binaryCrossentropy', 'binary'],
+        ];
+        for (const [loss, variant] of byLoss) {
+          const m = getMetric('acc', loss) as AutoAccuracy;
+          assert.equal(m.name, 'acc');
+          assert.equal(m.variant, variant, loss);
+        }
+        const probs = uniform([8, 3]),
+          labels = labelsOf(8, 3);
+        const shapes: [st.Tensor, st.Tensor, string, (b: Batch) => number[]][] = [
+          [bits([8, 1]), uniform([8, 1]), 'binary', binaryHits(0.5)],
+          [oneHotRows(values(labels), 3), probs, 'categorical', categoricalHits],
+          [labels, probs, 'sparse', sparseHits],
+          [labels.reshape([8, 1]), probs, 'sparse', sparseHits],
+        ];
+        for (const [yTrue, yPred, variant, hits] of shapes) {
+          const m = getMetric('accuracy', 'meanSquaredError') as AutoAccuracy;
+          assert.equal(m.variant, undefined);
+          m.update(yTrue, yPred);
+          assert.equal(m.name, 'accuracy');
+          assert.equal(m.variant, variant);
+          assertClose(m.result(), meanOf(hits({ yTrue, yPred })), 1e-6, 1e-7, variant);
+        }
+        // The loss decides even where the shapes would say otherwise: one-hot rows read as 2 sparse labels fail loudly.
+        const forced = getMetric('accuracy', 'sparse_categorical_crossentropy');
+        assert.throws(() => forced.update(oneHotRows(values(labels), 3), probs), st.ShapeError);
+      }),
+    );
 
-    it('updates record nothing on the tape, even for a yPred that requires grad', run(() => {
-      let seen: boolean | undefined;
-      const probe = getMetric(function probe(t: st.Tensor, p: st.Tensor) {
-        seen = isGradEnabled();
-        return p.sub(t).square().mean(-1);
-      });
-      const w = st.variable(uniform([6, 2]));
-      probe.update(uniform([6, 2]), w.mul(2));
-      assert.equal(seen, false);
-      assert.equal(isGradEnabled(), true);
-    }));
+    it(
+      'errors name the metric and both shapes; unknown options are rejected',
+      run(() => {
+        const cases: [Metric, st.Tensor, st.Tensor][] = [
+          [metrics.binaryAccuracy(), uniform([4, 1]), uniform([5, 1])],
+          [metrics.categoricalAccuracy(), uniform([4, 3]), uniform([4, 2])],
+          [metrics.sparseCategoricalAccuracy(), labelsOf(5, 3), uniform([4, 3])],
+          [metrics.meanSquaredError(), uniform([4, 2]), uniform([4, 3])],
+          [metrics.precision(), uniform([4]), uniform([6])],
+          [metrics.auc(), uniform([4]), uniform([3])],
+        ];
+        for (const [m, t, p] of cases) {
+          assert.throws(
+            () => m.update(t, p),
+            (e: Error) =>
+              e instanceof st.ShapeError &&
+              e.message.startsWith(m.name) &&
+              e.message.includes(`[${t.shape.join(', ')}]`) &&
+              e.message.includes(`[${p.shape.join(', ')}]`),
+            m.name,
+          );
+        }
+        assert.throws(
+          () => metrics.meanSquaredError().update(uniform([4, 2]), uniform([4, 2]), uniform([3])),
+          (e: Error) => e instanceof st.ShapeError && e.message.includes('[3]'),
+        );
+        assert.throws(() => metrics.recall().update(uniform([4]), uniform([4]), uniform([5])), st.ShapeError);
+        assert.throws(() => metrics.auc({ numTresholds: 10 } as AucOptions), st.ValueError);
+        assert.throws(() => metrics.auc({ curve: 'roc' as 'ROC' }), st.ValueError);
+        assert.throws(() => metrics.precision({ thresholds: [0.5, 1.5] }), st.ValueError);
+        assert.throws(() => metrics.topKCategoricalAccuracy({ k: 0 }), st.ValueError);
+        assert.throws(() => metrics.recall({ classId: 3 }).update(uniform([2, 3]), uniform([2, 3])), st.ValueError);
+      }),
+    );
+
+    it(
+      'updates record nothing on the tape, even for a yPred that requires grad',
+      run(() => {
+        let seen: boolean | undefined;
+        const probe = getMetric(function probe(t: st.Tensor, p: st.Tensor) {
+          seen = isGradEnabled();
+          return p.sub(t).square().mean(-1);
+        });
+        const w = st.variable(uniform([6, 2]));
+        probe.update(uniform([6, 2]), w.mul(2));
+        assert.equal(seen, false);
+        assert.equal(isGradEnabled(), true);
+      }),
+    );
   });
 }
 
 describe('metrics in float64 (reference backend)', () => {
-  it('streaming mse and AUC on float64 inputs match the float64 reference tightly', () => withBackend('reference', () => {
-    const batches = BATCH_SIZES.map((n) => ({ yTrue: uniform([n, 2], 0, 1, 'float64'), yPred: uniform([n, 2], 0, 1, 'float64') }));
-    const m = metrics.meanSquaredError();
-    let total = 0, count = 0;
-    for (const b of batches) {
-      m.update(b.yTrue, b.yPred);
-      errors((d) => d * d)(b).forEach((v) => { total += v; count++; });
-    }
-    assertClose(m.result(), total / count, 1e-12, 1e-14);
-    const a = new AUC();
-    const preds: number[] = [], labels: number[] = [];
-    for (const b of batches) {
-      const y = st.tensor(values(b.yTrue).map((v) => (v > 0.5 ? 1 : 0)), b.yTrue.shape, 'float64');
-      a.update(y, b.yPred);
-      preds.push(...values(b.yPred));
-      labels.push(...values(y));
-    }
-    assertClose(a.result(), referenceAuc(preds, labels, preds.map(() => 1)), 1e-12, 1e-14);
-  }));
+  it('streaming mse and AUC on float64 inputs match the float64 reference tightly', () =>
+    withBackend('reference', () => {
+      const batches = BATCH_SIZES.map((n) => ({ yTrue: uniform([n, 2], 0, 1, 'float64'), yPred: uniform([n, 2], 0, 1, 'float64') }));
+      const m = metrics.meanSquaredError();
+      let total = 0,
+        count = 0;
+      for (const b of batches) {
+        m.update(b.yTrue, b.yPred);
+        errors((d) => d * d)(b).forEach((v) => {
+          total += v;
+          count++;
+        });
+      }
+      assertClose(m.result(), total / count, 1e-12, 1e-14);
+      const a = new AUC();
+      const preds: number[] = [],
+        labels: number[] = [];
+      for (const b of batches) {
+        const y = st.tensor(
+          values(b.yTrue).map((v) => (v > 0.5 ? 1 : 0)),
+          b.yTrue.shape,
+          'float64',
+        );
+        a.update(y, b.yPred);
+        preds.push(...values(b.yPred));
+        labels.push(...values(y));
+      }
+      assertClose(
+        a.result(),
+        referenceAuc(
+          preds,
+          labels,
+          preds.map(() => 1),
+        ),
+        1e-12,
+        1e-14,
+      );
+    }));
 });

@@ -79,19 +79,29 @@ describe('the native calling convention', () => {
     const errorsOf = (text: string) => {
       const file = path.join(root, OUTPUTS.typescript);
       const options: ts.CompilerOptions = {
-        target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext,
-        strict: true, noEmit: true, skipLibCheck: true, types: [],
+        target: ts.ScriptTarget.ES2022,
+        module: ts.ModuleKind.NodeNext,
+        moduleResolution: ts.ModuleResolutionKind.NodeNext,
+        strict: true,
+        noEmit: true,
+        skipLibCheck: true,
+        types: [],
       };
       const host = ts.createCompilerHost(options);
       const read = host.getSourceFile.bind(host);
       host.getSourceFile = (name, language, ...rest) =>
         path.resolve(name) === file ? ts.createSourceFile(name, text, language) : read(name, language, ...rest);
       const program = ts.createProgram([file], options, host);
-      return ts.getPreEmitDiagnostics(program).map((d) => `${d.file ? path.basename(d.file.fileName) : ''}: ${ts.flattenDiagnosticMessageText(d.messageText, ' ')}`);
+      return ts
+        .getPreEmitDiagnostics(program)
+        .map((d) => `${d.file ? path.basename(d.file.fileName) : ''}: ${ts.flattenDiagnosticMessageText(d.messageText, ' ')}`);
     };
     assert.deepEqual(errorsOf(generate(table)[OUTPUTS.typescript]), []);
     const errors = errorsOf(generate(withoutNot)[OUTPUTS.typescript]);
-    assert.ok(errors.some((e) => e.startsWith('calls.gen.ts') && /'false' does not satisfy the constraint 'true'/.test(e)), errors.join('\n'));
+    assert.ok(
+      errors.some((e) => e.startsWith('calls.gen.ts') && /'false' does not satisfy the constraint 'true'/.test(e)),
+      errors.join('\n'),
+    );
   });
 
   const cxx = spawnSync('g++', ['--version']).status === 0;
@@ -102,9 +112,22 @@ describe('the native calling convention', () => {
       for (const f of readdirSync(src)) cpSync(path.join(src, f), path.join(dir, f));
       const napi = (createRequire(import.meta.url)('node-addon-api') as { include_dir: string }).include_dir;
       const compile = (t: CallTable, file: string) => {
-        for (const [out, text] of Object.entries(generate(t))) if (out.startsWith('native/src/')) writeFileSync(path.join(dir, path.basename(out)), text);
-        return spawnSync('g++', ['-std=c++17', '-fsyntax-only', '-Werror=switch', `-I${napi}`, '-I/usr/include/node', '-DNAPI_EXPERIMENTAL',
-          '-DNAPI_CPP_EXCEPTIONS', path.join(dir, file)], { encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' } });
+        for (const [out, text] of Object.entries(generate(t)))
+          if (out.startsWith('native/src/')) writeFileSync(path.join(dir, path.basename(out)), text);
+        return spawnSync(
+          'g++',
+          [
+            '-std=c++17',
+            '-fsyntax-only',
+            '-Werror=switch',
+            `-I${napi}`,
+            '-I/usr/include/node',
+            '-DNAPI_EXPERIMENTAL',
+            '-DNAPI_CPP_EXCEPTIONS',
+            path.join(dir, file),
+          ],
+          { encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' } },
+        );
       };
       assert.equal(compile(table, 'elementwise.cc').status, 0, 'the real table compiles');
       const newUnary = changed((t) => {
@@ -126,16 +149,55 @@ describe('the native calling convention', () => {
     }
   });
 
-  it('leaves no kernel of the table undefined in the built addon', { skip: (!nativeAvailable || spawnSync('nm', ['--version']).status !== 0) && 'no addon or no nm' }, () => {
-    const symbols = execFileSync('nm', ['--undefined-only', '--demangle', path.join(root, 'build', 'Release', 'strata_native.node')], { encoding: 'utf8' });
-    assert.deepEqual(symbols.split('\n').filter((l) => l.includes('strata::')), []);
+  it('leaves no kernel of the table undefined in the built addon', {
+    skip: (!nativeAvailable || spawnSync('nm', ['--version']).status !== 0) && 'no addon or no nm',
+  }, () => {
+    const symbols = execFileSync('nm', ['--undefined-only', '--demangle', path.join(root, 'build', 'Release', 'strata_native.node')], {
+      encoding: 'utf8',
+    });
+    assert.deepEqual(
+      symbols.split('\n').filter((l) => l.includes('strata::')),
+      [],
+    );
   });
 
   it('rejects malformed tables in the generator', () => {
-    assert.throws(() => generate(changed((t) => { t.functions.bad = ['x: tensr', 'Handle']; })), /unknown type tensr of x/);
-    assert.throws(() => generate(changed((t) => { t.functions.bad = ['x: tensor?, n: int', 'Handle']; })), /optional arguments must come last/);
-    assert.throws(() => generate(changed((t) => { t.functions.bad = ['...nowhere', 'Handle']; })), /unknown group nowhere/);
-    assert.throws(() => generate(changed((t) => { t.enums.Cell.values.push('lstm'); })), /enum Cell repeats a value/);
+    assert.throws(
+      () =>
+        generate(
+          changed((t) => {
+            t.functions.bad = ['x: tensr', 'Handle'];
+          }),
+        ),
+      /unknown type tensr of x/,
+    );
+    assert.throws(
+      () =>
+        generate(
+          changed((t) => {
+            t.functions.bad = ['x: tensor?, n: int', 'Handle'];
+          }),
+        ),
+      /optional arguments must come last/,
+    );
+    assert.throws(
+      () =>
+        generate(
+          changed((t) => {
+            t.functions.bad = ['...nowhere', 'Handle'];
+          }),
+        ),
+      /unknown group nowhere/,
+    );
+    assert.throws(
+      () =>
+        generate(
+          changed((t) => {
+            t.enums.Cell.values.push('lstm');
+          }),
+        ),
+      /enum Cell repeats a value/,
+    );
   });
 
   describe('at run time', { skip: !nativeAvailable && 'native backend not built' }, () => {
@@ -143,8 +205,10 @@ describe('the native calling convention', () => {
     const handle = () => withBackend('native', () => st.ones([4]).storage as object);
 
     it('refuses a call with the wrong number of arguments, naming the function', () => {
-      assert.throws(() => (addon().matmul as (...a: unknown[]) => unknown)(handle(), handle()), (e: Error) =>
-        e instanceof TypeError && /native matmul: expected 9 arguments, received 2/.test(e.message));
+      assert.throws(
+        () => (addon().matmul as (...a: unknown[]) => unknown)(handle(), handle()),
+        (e: Error) => e instanceof TypeError && /native matmul: expected 9 arguments, received 2/.test(e.message),
+      );
       assert.throws(() => (addon().conv as (...a: unknown[]) => unknown)(CONV_KIND.forward), /native conv: expected 10 to 11 arguments, received 1/);
     });
 
@@ -156,7 +220,10 @@ describe('the native calling convention', () => {
 
     it('refuses optimizer params of the wrong count for the optimizer', () => {
       const h = handle();
-      assert.throws(() => addon().optimizerUpdate(OPTIMIZER.sgd, h, handle(), [], 4, [0.1, 0]), /argument params: wrong number of params for this Optimizer code/);
+      assert.throws(
+        () => addon().optimizerUpdate(OPTIMIZER.sgd, h, handle(), [], 4, [0.1, 0]),
+        /argument params: wrong number of params for this Optimizer code/,
+      );
     });
   });
 });

@@ -19,11 +19,26 @@ const NATIVE = st.backends().some((b) => b.name === 'native' && b.available);
 const skip = NATIVE ? false : 'the native backend is not available';
 
 /** Plain values with a shape, so each backend makes its own tensors. */
-interface Input { shape: number[]; values: number[] }
-const input = (shape: number[], seed: number, lo = -2, hi = 2): Input =>
-  ({ shape, values: randomValues(shape.reduce((a, b) => a * b, 1), seed, lo, hi) });
+interface Input {
+  shape: number[];
+  values: number[];
+}
+const input = (shape: number[], seed: number, lo = -2, hi = 2): Input => ({
+  shape,
+  values: randomValues(
+    shape.reduce((a, b) => a * b, 1),
+    seed,
+    lo,
+    hi,
+  ),
+});
 
-interface Result { outputs: number[][]; grads: number[][]; second: number[][]; primitives: Set<string> }
+interface Result {
+  outputs: number[][];
+  grads: number[][];
+  second: number[][];
+  primitives: Set<string>;
+}
 
 /**
  * Runs f on `backend` in `dtype`: its outputs, the gradients of L = Σ_k sum(out_k · w_k) with
@@ -35,7 +50,10 @@ function run(backend: string, dtype: st.DType, f: (...xs: st.Tensor[]) => st.Ten
     const xs = inputs.map((i) => st.variable(st.tensor(i.values, i.shape, dtype)));
     const outs = f(...xs);
     const ws = outs.map((o, k) => st.tensor(randomValues(o.size, 700 + k, 0.5, 1.5), o.shape, dtype));
-    const loss = (...ts: st.Tensor[]) => f(...ts).map((o, k) => st.sum(st.mul(o, ws[k]))).reduce((a, b) => st.add(a, b));
+    const loss = (...ts: st.Tensor[]) =>
+      f(...ts)
+        .map((o, k) => st.sum(st.mul(o, ws[k])))
+        .reduce((a, b) => st.add(a, b));
     const first = backpropagate(loss(...xs), undefined, false, 'test', (t) => xs.includes(t));
     const grads = xs.map((x) => Array.from((first.get(x) ?? st.zerosLike(x)).dataSync()));
     const g0 = (...ts: st.Tensor[]) => st.sum(st.square(st.valueAndGrad(loss)(...ts).grads[0]));
@@ -50,7 +68,9 @@ function run(backend: string, dtype: st.DType, f: (...xs: st.Tensor[]) => st.Ten
 function compare(fused: Result, oracle: Result, what: string, tol = { out: 2e-5, grad: 1e-4, second: 1e-3 }): void {
   fused.outputs.forEach((o, k) => assertClose(o, oracle.outputs[k], tol.out, tol.out, `${what}: output ${k}`));
   fused.grads.forEach((g, k) => assertClose(g, oracle.grads[k], tol.grad, tol.grad * scaleOf(oracle.grads[k]), `${what}: gradient ${k}`));
-  fused.second.forEach((g, k) => assertClose(g, oracle.second[k], tol.second, tol.second * scaleOf(oracle.second[k]), `${what}: second derivative ${k}`));
+  fused.second.forEach((g, k) =>
+    assertClose(g, oracle.second[k], tol.second, tol.second * scaleOf(oracle.second[k]), `${what}: second derivative ${k}`),
+  );
 }
 
 /** The largest magnitude in a list (at least 1): absolute tolerances scale with it. */
@@ -61,11 +81,20 @@ const scaleOf = (v: number[]) => Math.max(1, ...v.map(Math.abs));
 // their op formulas, which checkGradient verifies in float64 (first and second derivatives).
 // 'norm-all' adds batch norm's gradient kernels, so second derivatives go through their rules.
 const ref = findBackend('reference')!;
-const values = (t: TensorInfo): Float64Array => Float64Array.from(ref.download(t.data, t.dtype, t.shape.reduce((a, b) => a * b, 1)));
+const values = (t: TensorInfo): Float64Array =>
+  Float64Array.from(
+    ref.download(
+      t.data,
+      t.dtype,
+      t.shape.reduce((a, b) => a * b, 1),
+    ),
+  );
 const channelsOf = (t: TensorInfo) => t.shape[t.shape.length - 1];
 /** y[r, c] = (x[r, c] - mean)·γ[c]/√(var + ε) + β[c], with mean and var per column or per row. */
 function normalizeLoops(x: TensorInfo, gamma: Float64Array, beta: Float64Array, eps: number, stat: (r: number, c: number) => [number, number]) {
-  const xs = values(x), c = channelsOf(x), y = new Float64Array(xs.length);
+  const xs = values(x),
+    c = channelsOf(x),
+    y = new Float64Array(xs.length);
   xs.forEach((v, i) => {
     const [m, variance] = stat(Math.floor(i / c), i % c);
     y[i] = ((v - m) / Math.sqrt(variance + eps)) * gamma[i % c] + beta[i % c];
@@ -74,9 +103,14 @@ function normalizeLoops(x: TensorInfo, gamma: Float64Array, beta: Float64Array, 
 }
 /** Mean and biased variance of each column (per = 'column') or row of x [rows, C]. */
 function statsOf(x: TensorInfo, per: 'column' | 'row'): [Float64Array, Float64Array] {
-  const xs = values(x), c = channelsOf(x), rows = xs.length / c, n = per === 'column' ? c : rows, len = per === 'column' ? rows : c;
+  const xs = values(x),
+    c = channelsOf(x),
+    rows = xs.length / c,
+    n = per === 'column' ? c : rows,
+    len = per === 'column' ? rows : c;
   const at = (k: number, j: number) => (per === 'column' ? xs[j * c + k] : xs[k * c + j]);
-  const mean = new Float64Array(n), variance = new Float64Array(n);
+  const mean = new Float64Array(n),
+    variance = new Float64Array(n);
   for (let k = 0; k < n; k++) {
     for (let j = 0; j < len; j++) mean[k] += at(k, j) / len;
     for (let j = 0; j < len; j++) variance[k] += (at(k, j) - mean[k]) ** 2 / len;
@@ -84,9 +118,13 @@ function statsOf(x: TensorInfo, per: 'column' | 'row'): [Float64Array, Float64Ar
   return [mean, variance];
 }
 const forwardKernels = {
-  batchNormStats: ([x]: TensorInfo[]) => { const [m, v] = statsOf(x, 'column'); return ref.upload(Float64Array.from([...m, ...v]), x.dtype); },
+  batchNormStats: ([x]: TensorInfo[]) => {
+    const [m, v] = statsOf(x, 'column');
+    return ref.upload(Float64Array.from([...m, ...v]), x.dtype);
+  },
   batchNormTraining: ([x, g, b, stats]: TensorInfo[], { epsilon }: { epsilon: number }) => {
-    const s = values(stats), c = channelsOf(x);
+    const s = values(stats),
+      c = channelsOf(x);
     return normalizeLoops(x, values(g), values(b), epsilon, (_r, k) => [s[k], s[c + k]]);
   },
   batchNormApply: ([x, m, v, g, b]: TensorInfo[], { epsilon }: { epsilon: number }) => {
@@ -101,7 +139,11 @@ const forwardKernels = {
 /** Batch norm's gradient kernels as float64 loops: Σ dy·x̂ and Σ dy per column, then dx. */
 const gradKernels = {
   batchNormGradSums: ([x, stats, dy]: TensorInfo[], { epsilon }: { epsilon: number }) => {
-    const xs = values(x), s = values(stats), g = values(dy), c = channelsOf(x), out = new Float64Array(2 * c);
+    const xs = values(x),
+      s = values(stats),
+      g = values(dy),
+      c = channelsOf(x),
+      out = new Float64Array(2 * c);
     xs.forEach((v, i) => {
       out[i % c] += (g[i] * (v - s[i % c])) / Math.sqrt(s[c + (i % c)] + epsilon);
       out[c + (i % c)] += g[i];
@@ -109,23 +151,37 @@ const gradKernels = {
     return ref.upload(out, x.dtype);
   },
   batchNormGradInput: ([x, gamma, stats, dy, sums]: TensorInfo[], { epsilon }: { epsilon: number }) => {
-    const xs = values(x), gm = values(gamma), s = values(stats), g = values(dy), sm = values(sums), c = channelsOf(x), n = xs.length / c;
+    const xs = values(x),
+      gm = values(gamma),
+      s = values(stats),
+      g = values(dy),
+      sm = values(sums),
+      c = channelsOf(x),
+      n = xs.length / c;
     const dx = xs.map((v, i) => {
-      const k = i % c, inv = 1 / Math.sqrt(s[c + k] + epsilon);
+      const k = i % c,
+        inv = 1 / Math.sqrt(s[c + k] + epsilon);
       return gm[k] * inv * (g[i] - sm[c + k] / n - (v - s[k]) * inv * (sm[k] / n));
     });
     return ref.upload(dx, x.dtype);
   },
 };
-for (const [name, kernels] of [['norm-forward', forwardKernels], ['norm-all', { ...forwardKernels, ...gradKernels }]] as const) {
-  st.registerBackend(name, () => {
-    const backend = withoutKernels(name, []);
-    Object.assign(backend.kernels, kernels);
-    return backend;
-  }, -1);
+for (const [name, kernels] of [
+  ['norm-forward', forwardKernels],
+  ['norm-all', { ...forwardKernels, ...gradKernels }],
+] as const) {
+  st.registerBackend(
+    name,
+    () => {
+      const backend = withoutKernels(name, []);
+      Object.assign(backend.kernels, kernels);
+      return backend;
+    },
+    -1,
+  );
 }
 
-describe('the fused primitives\' VJP rules, float64 finite differences', () => {
+describe("the fused primitives' VJP rules, float64 finite differences", () => {
   const onForward = <T>(f: () => T): T => withBackend('norm-forward', f);
   const rt = (shape: number[], seed: number, lo = -1, hi = 1) => randomTensor(shape, seed, 'float64', lo, hi);
   const uses = (primitive: string, y: st.Tensor) => assert.ok(tapePrimitives(y).has(primitive as never), `${primitive} ran`);
@@ -140,14 +196,19 @@ describe('the fused primitives\' VJP rules, float64 finite differences', () => {
   });
 
   for (const backend of ['norm-forward', 'norm-all']) {
-    it(`batchNormTraining: second derivatives (${backend === 'norm-all' ? 'the gradient kernels\' rules' : 'the op formulas'})`, () => {
+    it(`batchNormTraining: second derivatives (${backend === 'norm-all' ? "the gradient kernels' rules" : 'the op formulas'})`, () => {
       withBackend(backend, () => {
-      const g = rt([3], 12, 0.5, 2), b = rt([3], 13);
-      checkGradient((x) => st.grad((y) => st.sum(st.pow(st.batchNormTraining(y, { scale: g, offset: b }).y, 3)))(x), [rt([5, 3], 11, -2, 3)], { what: 'd2 batch norm' });
-      const x = rt([5, 3], 14, -2, 3);
-      checkGradient((gamma) => st.grad((y) => st.sum(st.pow(st.batchNormTraining(y, { scale: gamma }).y, 3)))(x), [g], { what: 'd2 batch norm, gamma' });
-      const primitives = tapePrimitives(st.grad((y) => st.sum(st.pow(st.batchNormTraining(y, { scale: g }).y, 3)))(st.variable(x)));
-      assert.equal(primitives.has('batchNormGradInput'), backend === 'norm-all');
+        const g = rt([3], 12, 0.5, 2),
+          b = rt([3], 13);
+        checkGradient((x) => st.grad((y) => st.sum(st.pow(st.batchNormTraining(y, { scale: g, offset: b }).y, 3)))(x), [rt([5, 3], 11, -2, 3)], {
+          what: 'd2 batch norm',
+        });
+        const x = rt([5, 3], 14, -2, 3);
+        checkGradient((gamma) => st.grad((y) => st.sum(st.pow(st.batchNormTraining(y, { scale: gamma }).y, 3)))(x), [g], {
+          what: 'd2 batch norm, gamma',
+        });
+        const primitives = tapePrimitives(st.grad((y) => st.sum(st.pow(st.batchNormTraining(y, { scale: g }).y, 3)))(st.variable(x)));
+        assert.equal(primitives.has('batchNormGradInput'), backend === 'norm-all');
       });
     });
   }
@@ -157,7 +218,9 @@ describe('the fused primitives\' VJP rules, float64 finite differences', () => {
       const args = [rt([2, 3, 4], 21), rt([4], 22), rt([4], 23, 0.2, 2), rt([4], 24, 0.5, 2), rt([4], 25)];
       uses('batchNormApply', st.batchNorm(st.variable(args[0]), args[1], args[2], args[4], args[3]));
       checkGradient((x, m, v, g, b) => st.batchNorm(x, m, v, b, g), args, { what: 'batchNorm' });
-      checkGradient((x) => st.grad((y) => st.sum(st.pow(st.batchNorm(y, args[1], args[2], args[4], args[3]), 3)))(x), [args[0]], { what: 'd2 batchNorm' });
+      checkGradient((x) => st.grad((y) => st.sum(st.pow(st.batchNorm(y, args[1], args[2], args[4], args[3]), 3)))(x), [args[0]], {
+        what: 'd2 batchNorm',
+      });
     });
   });
 
@@ -199,7 +262,11 @@ describe('fused batch norm, training mode', { skip }, () => {
   it('a large mean and a small spread keep their precision (statistics shifted by the first row)', () => {
     const x = input([64, 7], 90, 999, 1001);
     const inputs = [x, input([7], 91, 0.5, 2), input([7], 92)];
-    compare(run('native', 'float32', fused, inputs), run('reference', 'float64', oracle, inputs), 'offset data', { out: 1e-3, grad: 2e-3, second: 2e-2 });
+    compare(run('native', 'float32', fused, inputs), run('reference', 'float64', oracle, inputs), 'offset data', {
+      out: 1e-3,
+      grad: 2e-3,
+      second: 2e-2,
+    });
   });
 
   it('without scale and offset', () => {
@@ -207,13 +274,23 @@ describe('fused batch norm, training mode', { skip }, () => {
     const inputs = [input([6, 5, 3], 95)];
     const f = run('native', 'float32', only, inputs);
     assert.ok(f.primitives.has('batchNormTraining'));
-    compare(f, run('reference', 'float64', (x) => Object.values(batchNormTrainingComposite(x, undefined, undefined, EPS)), inputs), 'no scale/offset');
+    compare(
+      f,
+      run('reference', 'float64', (x) => Object.values(batchNormTrainingComposite(x, undefined, undefined, EPS)), inputs),
+      'no scale/offset',
+    );
   });
 });
 
 describe('fused batch norm with given statistics (inference)', { skip }, () => {
   let seed = 200;
-  for (const shape of [[1, 1], [5, 3], [64, 17], [2, 3, 5, 130], [4, 2, 2, 3]]) {
+  for (const shape of [
+    [1, 1],
+    [5, 3],
+    [64, 17],
+    [2, 3, 5, 130],
+    [4, 2, 2, 3],
+  ]) {
     it(`x ${JSON.stringify(shape)}: y and the gradients of x, mean, variance, gamma and beta`, () => {
       const c = shape[shape.length - 1];
       // Statistics shaped as the layer passes them, [1, ..., 1, C].
@@ -221,7 +298,11 @@ describe('fused batch norm with given statistics (inference)', { skip }, () => {
       const inputs = [input(shape, seed++), input(view, seed++), input(view, seed++, 0.2, 2), input(view, seed++, 0.5, 2), input(view, seed++)];
       const f = run('native', 'float32', (x, m, v, g, b) => [st.batchNorm(x, m, v, b, g, EPS)], inputs);
       assert.ok(f.primitives.has('batchNormApply'), 'the fused kernel ran');
-      compare(f, run('reference', 'float64', (x, m, v, g, b) => [batchNormComposite(x, m, v, b, g, EPS)], inputs), `batchNorm ${JSON.stringify(shape)}`);
+      compare(
+        f,
+        run('reference', 'float64', (x, m, v, g, b) => [batchNormComposite(x, m, v, b, g, EPS)], inputs),
+        `batchNorm ${JSON.stringify(shape)}`,
+      );
     });
   }
 
@@ -231,7 +312,21 @@ describe('fused batch norm with given statistics (inference)', { skip }, () => {
       const perRow = st.tensor(randomValues(4, 6, 0.5, 1), [4, 1]);
       const y = st.batchNorm(x, perRow, perRow);
       assert.ok(!tapePrimitives(y).has('batchNormApply'));
-      assertClose(y, withBackend('reference', () => batchNormComposite(st.tensor(randomValues(12, 5), [4, 3]), st.tensor(randomValues(4, 6, 0.5, 1), [4, 1]), st.tensor(randomValues(4, 6, 0.5, 1), [4, 1]), undefined, undefined, 1e-3)), 1e-5, 1e-5);
+      assertClose(
+        y,
+        withBackend('reference', () =>
+          batchNormComposite(
+            st.tensor(randomValues(12, 5), [4, 3]),
+            st.tensor(randomValues(4, 6, 0.5, 1), [4, 1]),
+            st.tensor(randomValues(4, 6, 0.5, 1), [4, 1]),
+            undefined,
+            undefined,
+            1e-3,
+          ),
+        ),
+        1e-5,
+        1e-5,
+      );
     });
   });
 });
@@ -255,7 +350,11 @@ describe('fused layer norm over the last axis', { skip }, () => {
     const inputs = [input([9, 33], 350)];
     const f = run('native', 'float32', (x) => [st.layerNorm(x, { epsilon: 1e-5 })], inputs);
     assert.ok(f.primitives.has('layerNorm'));
-    compare(f, run('reference', 'float64', (x) => [normalizeComposite(x, [1], undefined, undefined, 1e-5)], inputs), 'plain layer norm');
+    compare(
+      f,
+      run('reference', 'float64', (x) => [normalizeComposite(x, [1], undefined, undefined, 1e-5)], inputs),
+      'plain layer norm',
+    );
   });
 
   it('other axes use the composite', () => {
@@ -277,7 +376,18 @@ function trainLayer(backend: string, dtype: st.DType, make: () => st.Layer, shap
     const layer = make();
     const history: number[][][] = [];
     for (let step = 0; step < steps; step++) {
-      const x = st.variable(st.tensor(randomValues(shape.reduce((a, b) => a * b, 1), 400 + step, -2, 3), shape, dtype));
+      const x = st.variable(
+        st.tensor(
+          randomValues(
+            shape.reduce((a, b) => a * b, 1),
+            400 + step,
+            -2,
+            3,
+          ),
+          shape,
+          dtype,
+        ),
+      );
       const w = st.tensor(randomValues(x.size, 500 + step, 0.5, 1.5), shape, dtype);
       const y = layer.apply(x, { training }) as st.Tensor;
       const trainable = layer.trainableWeights.map((t) => t.value);
@@ -285,7 +395,13 @@ function trainLayer(backend: string, dtype: st.DType, make: () => st.Layer, shap
       // Plain SGD on the host, so both backends take the same step.
       trainable.forEach((v) => {
         const g = grads.get(v)!.dataSync();
-        v.assign(st.tensor(Array.from(v.dataSync()).map((a, i) => a - 0.05 * g[i]), v.shape, v.dtype));
+        v.assign(
+          st.tensor(
+            Array.from(v.dataSync()).map((a, i) => a - 0.05 * g[i]),
+            v.shape,
+            v.dtype,
+          ),
+        );
       });
       const dx = Array.from(grads.get(x)!.dataSync());
       history.push([Array.from(y.dataSync()), dx, ...layer.getWeights().map((t) => Array.from(t.dataSync()))]);
@@ -297,7 +413,12 @@ function trainLayer(backend: string, dtype: st.DType, make: () => st.Layer, shap
 describe('normalization layers: fused training matches the composite', { skip }, () => {
   const cases: [string, () => st.Layer, number[], string][] = [
     ['batchNormalization, NHWC', () => st.layers.batchNormalization({ momentum: 0.9 }), [4, 3, 3, 17], 'batchNormTraining'],
-    ['batchNormalization without center and scale', () => st.layers.batchNormalization({ center: false, scale: false }), [16, 5], 'batchNormTraining'],
+    [
+      'batchNormalization without center and scale',
+      () => st.layers.batchNormalization({ center: false, scale: false }),
+      [16, 5],
+      'batchNormTraining',
+    ],
     ['layerNormalization, [batch, time, features]', () => st.layers.layerNormalization(), [3, 5, 130], 'layerNorm'],
     ['layerNormalization on one feature', () => st.layers.layerNormalization({ epsilon: 1e-5 }), [6, 1], 'layerNorm'],
   ];
@@ -307,7 +428,15 @@ describe('normalization layers: fused training matches the composite', { skip },
       const oracle = trainLayer('reference', 'float32', make, shape, 3);
       fused.forEach((step, s) => step.forEach((v, k) => assertClose(v, oracle[s][k], 2e-4, 2e-4, `${name}: step ${s}, array ${k}`)));
       withBackend('native', () => {
-        const x = st.variable(st.tensor(randomValues(shape.reduce((a, b) => a * b, 1), 9), shape));
+        const x = st.variable(
+          st.tensor(
+            randomValues(
+              shape.reduce((a, b) => a * b, 1),
+              9,
+            ),
+            shape,
+          ),
+        );
         assert.ok(tapePrimitives(make().apply(x, { training: true }) as st.Tensor).has(primitive as never), `${name} ran ${primitive}`);
       });
     });
@@ -317,7 +446,14 @@ describe('normalization layers: fused training matches the composite', { skip },
     const make = () => {
       const bn = st.layers.batchNormalization();
       bn.build([null, 7]);
-      withBackend(st.getBackend().name, () => bn.setWeights([st.tensor(randomValues(7, 1, 0.5, 2)), st.tensor(randomValues(7, 2)), st.tensor(randomValues(7, 3)), st.tensor(randomValues(7, 4, 0.5, 2))]));
+      withBackend(st.getBackend().name, () =>
+        bn.setWeights([
+          st.tensor(randomValues(7, 1, 0.5, 2)),
+          st.tensor(randomValues(7, 2)),
+          st.tensor(randomValues(7, 3)),
+          st.tensor(randomValues(7, 4, 0.5, 2)),
+        ]),
+      );
       bn.trainable = false;
       return bn;
     };
@@ -359,7 +495,12 @@ describe('batchNormTraining: validation and the float64 fallback', () => {
       const v = [0, 1, 2, 3].map((c) => col(c).reduce((a, b) => a + (b - m[c]) ** 2, 0) / 5);
       assertClose(mean, m, 1e-12, 1e-12);
       assertClose(variance, v, 1e-12, 1e-12);
-      assertClose(y, values.map((x, i) => (x - m[i % 4]) / Math.sqrt(v[i % 4] + EPS)), 1e-12, 1e-12);
+      assertClose(
+        y,
+        values.map((x, i) => (x - m[i % 4]) / Math.sqrt(v[i % 4] + EPS)),
+        1e-12,
+        1e-12,
+      );
     });
   });
 });

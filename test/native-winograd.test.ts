@@ -71,36 +71,39 @@ describe('native Winograd convolutions', { skip: !nativeAvailable && 'native bac
     }
   });
 
-  it('the blocked copies of x and y live only for the call', () => withBackend('native', () => {
-    const c = CASES[0];
-    const x = randomTensor(c.x, 5, 'float32');
-    const f = randomTensor(c.f, 6, 'float32');
-    const dy = st.conv2d(x, f);
-    const held = () => st.memory().native.bytes;
-    const before = held();
-    for (let i = 0; i < 3; i++) {
-      st.conv2d(x, f).dispose();
-      st.conv2dBackpropFilter(x, dy, c.f).dispose();
-    }
-    assert.equal(held(), before);
-    for (const t of [x, f, dy]) t.dispose();
-  }));
+  it('the blocked copies of x and y live only for the call', () =>
+    withBackend('native', () => {
+      const c = CASES[0];
+      const x = randomTensor(c.x, 5, 'float32');
+      const f = randomTensor(c.f, 6, 'float32');
+      const dy = st.conv2d(x, f);
+      const held = () => st.memory().native.bytes;
+      const before = held();
+      for (let i = 0; i < 3; i++) {
+        st.conv2d(x, f).dispose();
+        st.conv2dBackpropFilter(x, dy, c.f).dispose();
+      }
+      assert.equal(held(), before);
+      for (const t of [x, f, dy]) t.dispose();
+    }));
 
   let seed = 700;
   for (const c of CASES) {
     it(`${c.name}: outputs and filter, bias and input gradients equal float64`, () => {
       const s = (seed += 10);
-      const run = (backend: string, dtype: st.DType) => withBackend(backend, () => {
-        const x = st.variable(randomTensor(c.x, s, dtype));
-        const filter = st.variable(randomTensor(c.f, s + 1, dtype, -0.3, 0.3));
-        const bias = st.variable(randomTensor([c.f[3]], s + 2, dtype));
-        const plain = st.conv2d(x, filter, c.opts);
-        const y = st.fused.conv2d({ x, filter, bias, activation: 'relu', ...c.opts });
-        const weights = randomTensor([...y.shape], s + 3, dtype);
-        st.add(st.sum(st.mul(y, weights)), st.sum(st.square(plain))).backward();
-        return [plain, y, filter.grad!, bias.grad!, x.grad!].map((t) => Array.from(t.dataSync()));
-      });
-      const got = run('native', 'float32'), want = run('reference', 'float64');
+      const run = (backend: string, dtype: st.DType) =>
+        withBackend(backend, () => {
+          const x = st.variable(randomTensor(c.x, s, dtype));
+          const filter = st.variable(randomTensor(c.f, s + 1, dtype, -0.3, 0.3));
+          const bias = st.variable(randomTensor([c.f[3]], s + 2, dtype));
+          const plain = st.conv2d(x, filter, c.opts);
+          const y = st.fused.conv2d({ x, filter, bias, activation: 'relu', ...c.opts });
+          const weights = randomTensor([...y.shape], s + 3, dtype);
+          st.add(st.sum(st.mul(y, weights)), st.sum(st.square(plain))).backward();
+          return [plain, y, filter.grad!, bias.grad!, x.grad!].map((t) => Array.from(t.dataSync()));
+        });
+      const got = run('native', 'float32'),
+        want = run('reference', 'float64');
       // Winograd's rounding error follows the magnitude of the terms summed, not of each result
       // (an element near zero by cancellation keeps an error of the terms' size): the absolute
       // tolerance is relative to the largest value.

@@ -11,12 +11,22 @@ import { assertClose, randomTensor, randomValues, withBackend } from './helpers.
 import { blob, fixtureRuns, loadFixture, makeLayer, type Blob } from './fixture-harness.js';
 
 interface Case {
-  name: string; layer: keyof typeof st.layers; config: Record<string, unknown>;
-  input: Blob; weights: Blob[]; output: Blob; upstream: Blob; gradInput: Blob; gradWeights: Blob[];
+  name: string;
+  layer: keyof typeof st.layers;
+  config: Record<string, unknown>;
+  input: Blob;
+  weights: Blob[];
+  output: Blob;
+  upstream: Blob;
+  gradInput: Blob;
+  gradWeights: Blob[];
 }
 
 const fixtures = loadFixture<Case>('norm-augment.json');
-const available = st.backends().filter((b) => b.available).map((b) => b.name);
+const available = st
+  .backends()
+  .filter((b) => b.available)
+  .map((b) => b.name);
 const runs = fixtureRuns();
 
 const make = (c: Case, dtype: st.DType): st.Layer => makeLayer(c.layer, { ...c.config, dtype });
@@ -28,7 +38,8 @@ const prod = (s: number[]) => s.reduce((a, b) => a * b, 1);
  * UnitNormalization none.
  */
 function kerasParams(c: Case): number {
-  const shape = c.input.shape, rank = shape.length;
+  const shape = c.input.shape,
+    rank = shape.length;
   if (c.layer === 'unitNormalization') return 0;
   if (c.layer === 'layerNormalization') {
     const axes = (c.config.axis as number[]).map((a) => (a < 0 ? a + rank : a));
@@ -43,17 +54,21 @@ describe('normalization variants match PyTorch (Keras semantics)', () => {
   for (const run of runs) {
     describe(`${run.backend} ${run.dtype}`, () => {
       for (const c of fixtures.cases) {
-        it(c.name, () => withBackend(run.backend, () => {
-          const layer = make(c, run.dtype);
-          layer.ensureBuilt(c.input.shape);
-          layer.setWeights(c.weights.map((w) => blob(w, run.dtype)));
-          const x = st.variable(blob(c.input, run.dtype));
-          const y = layer.apply(x, { training: true });
-          assertClose(y, blob(c.output, run.dtype), run.rtol, run.atol, `${c.name} output`);
-          y.mul(blob(c.upstream, run.dtype)).sum().backward();
-          assertClose(x.grad!, blob(c.gradInput, run.dtype), run.rtol, run.atol, `${c.name} input gradient`);
-          layer.weights.forEach((w, i) => assertClose(w.value.grad!, blob(c.gradWeights[i], run.dtype), run.rtol, run.atol, `${c.name} gradient of ${w.name}`));
-        }));
+        it(c.name, () =>
+          withBackend(run.backend, () => {
+            const layer = make(c, run.dtype);
+            layer.ensureBuilt(c.input.shape);
+            layer.setWeights(c.weights.map((w) => blob(w, run.dtype)));
+            const x = st.variable(blob(c.input, run.dtype));
+            const y = layer.apply(x, { training: true });
+            assertClose(y, blob(c.output, run.dtype), run.rtol, run.atol, `${c.name} output`);
+            y.mul(blob(c.upstream, run.dtype)).sum().backward();
+            assertClose(x.grad!, blob(c.gradInput, run.dtype), run.rtol, run.atol, `${c.name} input gradient`);
+            layer.weights.forEach((w, i) =>
+              assertClose(w.value.grad!, blob(c.gradWeights[i], run.dtype), run.rtol, run.atol, `${c.name} gradient of ${w.name}`),
+            );
+          }),
+        );
       }
     });
   }
@@ -66,8 +81,15 @@ describe('normalization layer contract', () => {
       const out = layer.apply(st.input({ shape: c.input.shape.slice(1) }));
       assert.deepEqual([...out.shape], [null, ...c.output.shape.slice(1)], 'symbolic output shape');
       assert.equal(layer.countParams(), kerasParams(c));
-      assert.deepEqual(layer.getWeights().map((w) => [...w.shape]), c.weights.map((w) => w.shape), 'weight shapes in Keras layout');
-      assert.deepEqual(layer.weights.map((w) => w.name), c.weights.length === 2 ? ['gamma', 'beta'] : layer.weights.map((w) => w.name));
+      assert.deepEqual(
+        layer.getWeights().map((w) => [...w.shape]),
+        c.weights.map((w) => w.shape),
+        'weight shapes in Keras layout',
+      );
+      assert.deepEqual(
+        layer.weights.map((w) => w.name),
+        c.weights.length === 2 ? ['gamma', 'beta'] : layer.weights.map((w) => w.name),
+      );
       const copy = deserializeLayer(JSON.parse(JSON.stringify(serializeLayer(layer))));
       assert.equal(copy.className, layer.className);
       assert.deepEqual(copy.getConfig(), layer.getConfig());
@@ -84,7 +106,11 @@ describe('normalization layer contract', () => {
       const loss = () => st.losses.meanSquaredError(target, layer.apply(x, { training: true }));
       const before = st.noGrad(() => loss()).item();
       const sgd = st.optimizers.sgd({ learningRate: 0.05 });
-      for (let i = 0; i < 3; i++) sgd.minimize(loss, layer.trainableWeights.map((w) => w.value));
+      for (let i = 0; i < 3; i++)
+        sgd.minimize(
+          loss,
+          layer.trainableWeights.map((w) => w.value),
+        );
       assert.ok(st.noGrad(() => loss()).item() < before, `${c.name}: loss did not fall`);
     });
   }
@@ -92,7 +118,10 @@ describe('normalization layer contract', () => {
 
 /** Group normalization in float64 on the host, straight from the definition (channels last). */
 function groupNormReference(x: number[], shape: number[], groups: number, eps: number, gamma: number[], beta: number[]): number[] {
-  const n = shape[0], c = shape[shape.length - 1], inner = prod(shape.slice(1, -1)), per = c / groups;
+  const n = shape[0],
+    c = shape[shape.length - 1],
+    inner = prod(shape.slice(1, -1)),
+    per = c / groups;
   const out = new Array<number>(x.length);
   for (let b = 0; b < n; b++) {
     for (let g = 0; g < groups; g++) {
@@ -107,17 +136,30 @@ function groupNormReference(x: number[], shape: number[], groups: number, eps: n
 }
 
 describe('groupNormalization behaviour', () => {
-  it('matches the definition for random shapes, instance (groups = C) and layer-like (groups = 1) cases', () => withBackend('reference', () => {
-    for (const [shape, groups] of [[[3, 5, 5, 8], 4], [[2, 7, 6], 6], [[2, 3, 4, 5], 1], [[2, 4, 10], 10]] as [number[], number][]) {
-      const x = randomTensor(shape, 7, 'float64', -2, 3);
-      const c = shape[shape.length - 1];
-      const gamma = randomValues(c, 8, 0.5, 1.5), beta = randomValues(c, 9);
-      const layer = st.layers.groupNormalization({ groups, dtype: 'float64', epsilon: 1e-4 });
-      layer.ensureBuilt(shape);
-      layer.setWeights([st.tensor(gamma, [c], 'float64'), st.tensor(beta, [c], 'float64')]);
-      assertClose(layer.apply(x), groupNormReference(Array.from(x.dataSync()), shape, groups, 1e-4, gamma, beta), 1e-10, 1e-11, `groups ${groups} on ${shape}`);
-    }
-  }));
+  it('matches the definition for random shapes, instance (groups = C) and layer-like (groups = 1) cases', () =>
+    withBackend('reference', () => {
+      for (const [shape, groups] of [
+        [[3, 5, 5, 8], 4],
+        [[2, 7, 6], 6],
+        [[2, 3, 4, 5], 1],
+        [[2, 4, 10], 10],
+      ] as [number[], number][]) {
+        const x = randomTensor(shape, 7, 'float64', -2, 3);
+        const c = shape[shape.length - 1];
+        const gamma = randomValues(c, 8, 0.5, 1.5),
+          beta = randomValues(c, 9);
+        const layer = st.layers.groupNormalization({ groups, dtype: 'float64', epsilon: 1e-4 });
+        layer.ensureBuilt(shape);
+        layer.setWeights([st.tensor(gamma, [c], 'float64'), st.tensor(beta, [c], 'float64')]);
+        assertClose(
+          layer.apply(x),
+          groupNormReference(Array.from(x.dataSync()), shape, groups, 1e-4, gamma, beta),
+          1e-10,
+          1e-11,
+          `groups ${groups} on ${shape}`,
+        );
+      }
+    }));
 
   it('groups = -1 is instance normalization and equals groups = channels', () => {
     const x = randomTensor([2, 4, 4, 6], 3, 'float32');
@@ -125,8 +167,14 @@ describe('groupNormalization behaviour', () => {
   });
 
   it('rejects group counts that do not divide the channels, and the batch axis', () => {
-    assert.throws(() => st.layers.groupNormalization().apply(st.zeros([2, 3, 3, 16])), /number of groups \(32\) cannot be more than the number of channels \(16\)/);
-    assert.throws(() => st.layers.groupNormalization({ groups: 4 }).apply(st.zeros([2, 6])), /channels \(6\) must be a multiple of the number of groups \(4\)/);
+    assert.throws(
+      () => st.layers.groupNormalization().apply(st.zeros([2, 3, 3, 16])),
+      /number of groups \(32\) cannot be more than the number of channels \(16\)/,
+    );
+    assert.throws(
+      () => st.layers.groupNormalization({ groups: 4 }).apply(st.zeros([2, 6])),
+      /channels \(6\) must be a multiple of the number of groups \(4\)/,
+    );
     assert.throws(() => st.layers.groupNormalization({ groups: 0 }), /groups must be a positive integer or -1/);
     assert.throws(() => st.layers.groupNormalization({ groups: 1, axis: 0 }).apply(st.zeros([2, 6])), /batch axis/);
     assert.throws(() => st.layers.groupNormalization({ group: 2 } as never), /unknown option 'group'/);
@@ -162,14 +210,24 @@ describe('unitNormalization behaviour', () => {
     }
   });
 
-  it("Keras's epsilon bounds the squared norm: tiny vectors become x · 1e6, zero stays zero", () => withBackend('reference', () => {
-    const tiny = [1e-8, -2e-8, 3e-8, 0];
-    const y = st.layers.unitNormalization({ dtype: 'float64' }).apply(st.tensor([tiny, [0, 0, 0, 0], [3, 4, 0, 0]], [3, 4], 'float64'));
-    assertClose(y, [...tiny.map((t) => t * 1e6), 0, 0, 0, 0, 0.6, 0.8, 0, 0], 1e-12, 1e-15);
-  }));
+  it("Keras's epsilon bounds the squared norm: tiny vectors become x · 1e6, zero stays zero", () =>
+    withBackend('reference', () => {
+      const tiny = [1e-8, -2e-8, 3e-8, 0];
+      const y = st.layers.unitNormalization({ dtype: 'float64' }).apply(st.tensor([tiny, [0, 0, 0, 0], [3, 4, 0, 0]], [3, 4], 'float64'));
+      assertClose(y, [...tiny.map((t) => t * 1e6), 0, 0, 0, 0, 0.6, 0.8, 0, 0], 1e-12, 1e-15);
+    }));
 
   it('casts integer inputs and keeps the shape', () => {
-    const y = st.layers.unitNormalization({ axis: [1] }).apply(st.tensor([[3, 4], [0, 5]], [2, 2], 'int32'));
+    const y = st.layers.unitNormalization({ axis: [1] }).apply(
+      st.tensor(
+        [
+          [3, 4],
+          [0, 5],
+        ],
+        [2, 2],
+        'int32',
+      ),
+    );
     assert.equal(y.dtype, 'float32');
     assertClose(y, [0.6, 0.8, 0, 1], 1e-6);
     assert.throws(() => st.layers.unitNormalization({ axis: 'last' as never }), /axis must be an integer/);

@@ -19,7 +19,9 @@ for (const backend of st.backends().filter((b) => b.available)) {
   describe(`normalization on the ${backend.name} backend`, () => {
     it('layerNorm with scale and offset matches the textbook formula', () => {
       withBackend(backend.name, () => {
-        const x = randomValues(4 * 6, 1, -3, 3), gamma = randomValues(6, 2, 0.5, 2), beta = randomValues(6, 3);
+        const x = randomValues(4 * 6, 1, -3, 3),
+          gamma = randomValues(6, 2, 0.5, 2),
+          beta = randomValues(6, 3);
         const y = st.layerNorm(st.tensor(x, [4, 6]), { scale: st.tensor(gamma), offset: st.tensor(beta) });
         assertClose(y, naiveLayerNorm(x, 6, 1e-3, gamma, beta), 1e-5, 1e-5);
       });
@@ -41,17 +43,24 @@ for (const backend of st.backends().filter((b) => b.available)) {
 describe('normalization gradients (float64 finite differences, reference backend)', () => {
   st.setBackend('reference');
   it('layerNorm with respect to x, scale and offset', () => {
-    checkGradient((x, g, b) => st.layerNorm(x, { scale: g, offset: b }), [randomTensor([3, 5], 10), randomTensor([5], 11, 'float64', 0.5, 2), randomTensor([5], 12)]);
+    checkGradient(
+      (x, g, b) => st.layerNorm(x, { scale: g, offset: b }),
+      [randomTensor([3, 5], 10), randomTensor([5], 11, 'float64', 0.5, 2), randomTensor([5], 12)],
+    );
   });
   it('normalize over two axes (instance normalization of NHWC images)', () => {
     checkGradient((x) => st.normalize(x, { axis: [1, 2], epsilon: 1e-5 }), [randomTensor([2, 3, 3, 2], 13)]);
   });
   it('batchNorm with respect to x, mean, variance, offset and scale', () => {
-    checkGradient((x, m, v, o, s) => st.batchNorm(x, m, v, o, s), [
-      randomTensor([4, 3], 14), randomTensor([3], 15), randomTensor([3], 16, 'float64', 0.5, 2), randomTensor([3], 17), randomTensor([3], 18),
-    ]);
+    checkGradient(
+      (x, m, v, o, s) => st.batchNorm(x, m, v, o, s),
+      [randomTensor([4, 3], 14), randomTensor([3], 15), randomTensor([3], 16, 'float64', 0.5, 2), randomTensor([3], 17), randomTensor([3], 18)],
+    );
   });
   it('rejects unknown options', () => {
-    assert.throws(() => st.normalize(st.ones([2, 2]), { eps: 1 } as never), (e: Error) => e instanceof st.ValueError && /eps/.test(e.message));
+    assert.throws(
+      () => st.normalize(st.ones([2, 2]), { eps: 1 } as never),
+      (e: Error) => e instanceof st.ValueError && /eps/.test(e.message),
+    );
   });
 });

@@ -7,76 +7,91 @@ import { describe, it } from 'node:test';
 import * as st from '../src/index.js';
 import { assertClose, randomValues, throwsWith, withBackend } from './helpers.js';
 
-const available = st.backends().filter((b) => b.available).map((b) => b.name);
+const available = st
+  .backends()
+  .filter((b) => b.available)
+  .map((b) => b.name);
 const values = (t: st.Tensor) => Array.from(t.dataSync());
 const ints = (v: number[], shape = [v.length]) => st.tensor(v, shape, 'int32');
 
 for (const backend of available) {
   describe(`elementwise ops on the ${backend} backend`, () => {
-    it('special values', () => withBackend(backend, () => {
-      const x = st.tensor([Infinity, -Infinity, NaN, 0]);
-      assertClose(st.atan(x), [Math.PI / 2, -Math.PI / 2, NaN, 0], 1e-7, 0);
-      assertClose(st.erf(x), [1, -1, NaN, 0], 0, 0);
-      assertClose(st.erfc(x), [0, 2, NaN, 1], 0, 0);
-      assertClose(st.asin(st.tensor([1, -1, 2])), [Math.PI / 2, -Math.PI / 2, NaN], 1e-7, 0);
-      assertClose(st.acos(st.tensor([1, -1, -1.5])), [0, Math.PI, NaN], 1e-7, 0);
-      assertClose(st.acosh(st.tensor([1, 0.5, -3])), [0, NaN, NaN], 0, 0);
-      assertClose(st.atanh(st.tensor([1, -1, 1.5])), [Infinity, -Infinity, NaN], 0, 0);
-      assertClose(st.sinh(st.tensor([100, -100])), [Infinity, -Infinity], 0, 0);
-      assertClose(st.atan2(st.tensor([0, 0, 1, -1]), st.tensor([0, -1, 0, 0])), [0, Math.PI, Math.PI / 2, -Math.PI / 2], 1e-7, 0);
-    }));
+    it('special values', () =>
+      withBackend(backend, () => {
+        const x = st.tensor([Infinity, -Infinity, NaN, 0]);
+        assertClose(st.atan(x), [Math.PI / 2, -Math.PI / 2, NaN, 0], 1e-7, 0);
+        assertClose(st.erf(x), [1, -1, NaN, 0], 0, 0);
+        assertClose(st.erfc(x), [0, 2, NaN, 1], 0, 0);
+        assertClose(st.asin(st.tensor([1, -1, 2])), [Math.PI / 2, -Math.PI / 2, NaN], 1e-7, 0);
+        assertClose(st.acos(st.tensor([1, -1, -1.5])), [0, Math.PI, NaN], 1e-7, 0);
+        assertClose(st.acosh(st.tensor([1, 0.5, -3])), [0, NaN, NaN], 0, 0);
+        assertClose(st.atanh(st.tensor([1, -1, 1.5])), [Infinity, -Infinity, NaN], 0, 0);
+        assertClose(st.sinh(st.tensor([100, -100])), [Infinity, -Infinity], 0, 0);
+        assertClose(st.atan2(st.tensor([0, 0, 1, -1]), st.tensor([0, -1, 0, 0])), [0, Math.PI, Math.PI / 2, -Math.PI / 2], 1e-7, 0);
+      }));
 
-    it('float32 accuracy against Math over a wide range', () => withBackend(backend, () => {
-      const xs = randomValues(400, 5, -12, 12).map((v, i) => (i % 4 === 0 ? v / 1e4 : v));
-      const unit = xs.map((v) => Math.tanh(v));
-      const checks: [string, (t: st.Tensor) => st.Tensor, (v: number) => number, number[]][] = [
-        ['atan', st.atan, Math.atan, xs], ['asin', st.asin, Math.asin, unit], ['acos', st.acos, Math.acos, unit],
-        ['sinh', st.sinh, Math.sinh, xs.map((v) => v / 2)], ['asinh', st.asinh, Math.asinh, xs.map((v) => v * 100)],
-        ['atanh', st.atanh, Math.atanh, unit], ['expm1', st.expm1, Math.expm1, xs.map((v) => v / 2)], ['tan', st.tan, Math.tan, unit],
-      ];
-      for (const [name, f, ref, input] of checks) {
-        // The reference is taken at the float32 value of the input, so only the op's own error counts.
-        const x32 = Array.from(Float32Array.from(input));
-        assertClose(f(st.tensor(x32)), x32.map(ref), 3e-6, 1e-37, name);
-      }
-      const erfIn = Array.from(Float32Array.from(xs.map((v) => v / 3)));
-      assertClose(st.erf(st.tensor(erfIn)), erfIn.map(erfRef), 3e-6, 1e-7, 'erf');
-    }));
+    it('float32 accuracy against Math over a wide range', () =>
+      withBackend(backend, () => {
+        const xs = randomValues(400, 5, -12, 12).map((v, i) => (i % 4 === 0 ? v / 1e4 : v));
+        const unit = xs.map((v) => Math.tanh(v));
+        const checks: [string, (t: st.Tensor) => st.Tensor, (v: number) => number, number[]][] = [
+          ['atan', st.atan, Math.atan, xs],
+          ['asin', st.asin, Math.asin, unit],
+          ['acos', st.acos, Math.acos, unit],
+          ['sinh', st.sinh, Math.sinh, xs.map((v) => v / 2)],
+          ['asinh', st.asinh, Math.asinh, xs.map((v) => v * 100)],
+          ['atanh', st.atanh, Math.atanh, unit],
+          ['expm1', st.expm1, Math.expm1, xs.map((v) => v / 2)],
+          ['tan', st.tan, Math.tan, unit],
+        ];
+        for (const [name, f, ref, input] of checks) {
+          // The reference is taken at the float32 value of the input, so only the op's own error counts.
+          const x32 = Array.from(Float32Array.from(input));
+          assertClose(f(st.tensor(x32)), x32.map(ref), 3e-6, 1e-37, name);
+        }
+        const erfIn = Array.from(Float32Array.from(xs.map((v) => v / 3)));
+        assertClose(st.erf(st.tensor(erfIn)), erfIn.map(erfRef), 3e-6, 1e-7, 'erf');
+      }));
 
-    it('expm1 and erfc keep relative accuracy where 1 +- something would not', () => withBackend(backend, () => {
-      assertClose(st.expm1(st.tensor([1e-10, -3e-9])), [1e-10, -3e-9], 1e-6, 0);
-      assertClose(st.erfc(st.tensor([9])), [4.137031746513810e-37], 1e-5, 0);
-      assertClose(st.asinh(st.tensor([1e-9])), [1e-9], 1e-6, 0);
-    }));
+    it('expm1 and erfc keep relative accuracy where 1 +- something would not', () =>
+      withBackend(backend, () => {
+        assertClose(st.expm1(st.tensor([1e-10, -3e-9])), [1e-10, -3e-9], 1e-6, 0);
+        assertClose(st.erfc(st.tensor([9])), [4.13703174651381e-37], 1e-5, 0);
+        assertClose(st.asinh(st.tensor([1e-9])), [1e-9], 1e-6, 0);
+      }));
 
-    it('int32 floorDiv and mod are exact, with the sign of the divisor', () => withBackend(backend, () => {
-      const a = [7, -7, 7, -7, 2147483647, -2147483648, -2147483648, 123456789, 0];
-      const b = [2, 2, -2, -2, 3, 7, 2147483647, -1000, 5];
-      const q = a.map((v, i) => Math.floor(v / b[i])), r = a.map((v, i) => v - Math.floor(v / b[i]) * b[i]);
-      assert.deepEqual(values(st.floorDiv(ints(a), ints(b))), q);
-      assert.deepEqual(values(st.mod(ints(a), ints(b))), r);
-      assert.equal(st.mod(ints(a), ints(b)).dtype, 'int32');
-      throwsWith(() => st.floorDiv(ints([1, 2]), ints([1, 0])), st.ValueError, /integer division by zero/);
-    }));
+    it('int32 floorDiv and mod are exact, with the sign of the divisor', () =>
+      withBackend(backend, () => {
+        const a = [7, -7, 7, -7, 2147483647, -2147483648, -2147483648, 123456789, 0];
+        const b = [2, 2, -2, -2, 3, 7, 2147483647, -1000, 5];
+        const q = a.map((v, i) => Math.floor(v / b[i])),
+          r = a.map((v, i) => v - Math.floor(v / b[i]) * b[i]);
+        assert.deepEqual(values(st.floorDiv(ints(a), ints(b))), q);
+        assert.deepEqual(values(st.mod(ints(a), ints(b))), r);
+        assert.equal(st.mod(ints(a), ints(b)).dtype, 'int32');
+        throwsWith(() => st.floorDiv(ints([1, 2]), ints([1, 0])), st.ValueError, /integer division by zero/);
+      }));
 
-    it('isInf, logicalXor, step, fmax, fmin, divNoNan, addN, clipByValue', () => withBackend(backend, () => {
-      assert.deepEqual(values(st.isInf(st.tensor([1, Infinity, -Infinity, NaN]))), [0, 1, 1, 0]);
-      assert.deepEqual(values(st.isInf(ints([1, 2]))), [0, 0]);
-      assert.deepEqual(values(st.logicalXor([[true], [false]], [true, false])), [0, 1, 1, 0]);
-      assertClose(st.step(st.tensor([-1, 0, 2, NaN]), 0.25), [0.25, 0.25, 1, NaN], 0, 0);
-      assertClose(st.fmax(st.tensor([1, NaN, NaN]), st.tensor([NaN, 2, NaN])), [1, 2, NaN], 0, 0);
-      assertClose(st.fmin(st.tensor([1, NaN, 3]), st.tensor([NaN, 2, 0])), [1, 2, 0], 0, 0);
-      assertClose(st.divNoNan(st.tensor([1, 0, Infinity]), st.tensor([0, 0, 0])), [0, 0, 0], 0, 0);
-      assertClose(st.addN([st.tensor([1, 2]), [3, 4], st.tensor([5, 6])]), [9, 12], 0, 0);
-      assertClose(st.clipByValue(st.tensor([-3, 0.5, 9]), -1, 1), [-1, 0.5, 1], 0, 0);
-      throwsWith(() => st.addN([st.tensor([1, 2]), st.tensor([1, 2, 3])]), st.ShapeError, /one shape/);
-    }));
+    it('isInf, logicalXor, step, fmax, fmin, divNoNan, addN, clipByValue', () =>
+      withBackend(backend, () => {
+        assert.deepEqual(values(st.isInf(st.tensor([1, Infinity, -Infinity, NaN]))), [0, 1, 1, 0]);
+        assert.deepEqual(values(st.isInf(ints([1, 2]))), [0, 0]);
+        assert.deepEqual(values(st.logicalXor([[true], [false]], [true, false])), [0, 1, 1, 0]);
+        assertClose(st.step(st.tensor([-1, 0, 2, NaN]), 0.25), [0.25, 0.25, 1, NaN], 0, 0);
+        assertClose(st.fmax(st.tensor([1, NaN, NaN]), st.tensor([NaN, 2, NaN])), [1, 2, NaN], 0, 0);
+        assertClose(st.fmin(st.tensor([1, NaN, 3]), st.tensor([NaN, 2, 0])), [1, 2, 0], 0, 0);
+        assertClose(st.divNoNan(st.tensor([1, 0, Infinity]), st.tensor([0, 0, 0])), [0, 0, 0], 0, 0);
+        assertClose(st.addN([st.tensor([1, 2]), [3, 4], st.tensor([5, 6])]), [9, 12], 0, 0);
+        assertClose(st.clipByValue(st.tensor([-3, 0.5, 9]), -1, 1), [-1, 0.5, 1], 0, 0);
+        throwsWith(() => st.addN([st.tensor([1, 2]), st.tensor([1, 2, 3])]), st.ShapeError, /one shape/);
+      }));
   });
 }
 
 /** erf by its Taylor series (|x| < 3 needs no more than 60 terms for double precision). */
 function erfRef(x: number): number {
-  let term = x, total = x;
+  let term = x,
+    total = x;
   for (let n = 1; n < 80; n++) {
     term *= (-x * x) / n;
     total += term / (2 * n + 1);
@@ -85,12 +100,14 @@ function erfRef(x: number): number {
 }
 
 describe('divNoNan gradient where the divisor is 0', () => {
-  it('is 0 for both operands', () => withBackend('reference', () => {
-    const a = st.variable(st.tensor([1, 2])), b = st.variable(st.tensor([0, 4]));
-    st.divNoNan(a, b).sum().backward();
-    assertClose(a.grad!, [0, 0.25], 0, 0);
-    assertClose(b.grad!, [0, -2 / 16], 0, 0);
-  }));
+  it('is 0 for both operands', () =>
+    withBackend('reference', () => {
+      const a = st.variable(st.tensor([1, 2])),
+        b = st.variable(st.tensor([0, 4]));
+      st.divNoNan(a, b).sum().backward();
+      assertClose(a.grad!, [0, 0.25], 0, 0);
+      assertClose(b.grad!, [0, -2 / 16], 0, 0);
+    }));
 });
 
 describe('scans and einsum', () => {
@@ -98,13 +115,60 @@ describe('scans and einsum', () => {
     assert.equal(st.cumsum(ints([1, 2, 3])).dtype, 'int32');
     assert.deepEqual(values(st.cumsum(st.tensor([true, true, false, true]))), [1, 2, 2, 3]);
     assert.deepEqual(values(st.cumsum(st.tensor(5))), [5]);
-    assert.deepEqual(values(st.cumprod(st.tensor([[1, 2], [3, 4]]), -1, true)), [1, 1, 1, 3]);
-    assert.deepEqual(values(st.cumsum(st.tensor([[1, 2], [3, 4]]), -2, false, true)), [4, 6, 3, 4]);
+    assert.deepEqual(
+      values(
+        st.cumprod(
+          st.tensor([
+            [1, 2],
+            [3, 4],
+          ]),
+          -1,
+          true,
+        ),
+      ),
+      [1, 1, 1, 3],
+    );
+    assert.deepEqual(
+      values(
+        st.cumsum(
+          st.tensor([
+            [1, 2],
+            [3, 4],
+          ]),
+          -2,
+          false,
+          true,
+        ),
+      ),
+      [4, 6, 3, 4],
+    );
   });
 
   it('einsum: implicit output, ellipsis broadcasting, a trace, and errors', () => {
-    assert.deepEqual(values(st.einsum('ji', st.tensor([[1, 2], [3, 4]]))), [1, 3, 2, 4]);
-    assert.deepEqual(values(st.einsum('ii', st.tensor([[1, 2], [3, 4]]))), [5]);
+    assert.deepEqual(
+      values(
+        st.einsum(
+          'ji',
+          st.tensor([
+            [1, 2],
+            [3, 4],
+          ]),
+        ),
+      ),
+      [1, 3, 2, 4],
+    );
+    assert.deepEqual(
+      values(
+        st.einsum(
+          'ii',
+          st.tensor([
+            [1, 2],
+            [3, 4],
+          ]),
+        ),
+      ),
+      [5],
+    );
     const y = st.einsum('...i,...i->...', st.ones([2, 1, 3]), st.ones([4, 3]));
     assert.deepEqual([...y.shape], [2, 4]);
     throwsWith(() => st.einsum('ij,jk->ik', st.ones([2, 3]), st.ones([4, 2])), st.ShapeError, /label 'j'/);
@@ -116,14 +180,24 @@ describe('scans and einsum', () => {
 
 describe('sorting, searching and counting', () => {
   it('topk keeps the lower index first on ties and puts NaN first', () => {
-    const { values: v, indices } = st.topk(st.tensor([[1, 3, 3, 2], [NaN, 0, 5, 5]]), 2);
+    const { values: v, indices } = st.topk(
+      st.tensor([
+        [1, 3, 3, 2],
+        [NaN, 0, 5, 5],
+      ]),
+      2,
+    );
     assertClose(v, [3, 3, NaN, 5], 0, 0);
     assert.deepEqual(values(indices), [1, 2, 0, 2]);
     throwsWith(() => st.topk(st.tensor([1, 2]), 3), st.ValueError, /k must be/);
   });
 
   it('sort and argsort are stable along any axis', () => {
-    const x = st.tensor([[2, 1], [1, 1], [0, 3]]);
+    const x = st.tensor([
+      [2, 1],
+      [1, 1],
+      [0, 3],
+    ]);
     assert.deepEqual(values(st.argsort(x, 0)), [2, 0, 1, 1, 0, 2]);
     assert.deepEqual(values(st.sort(x, 0, true)), [2, 3, 1, 1, 0, 1]);
   });
@@ -132,13 +206,26 @@ describe('sorting, searching and counting', () => {
     const u = st.unique(st.tensor([NaN, 1, NaN, 1]));
     assert.equal(u.values.size, 3);
     assert.deepEqual(values(u.indices), [0, 1, 2, 1]);
-    const rows = st.unique(st.tensor([[1, 2], [1, 3], [1, 2]]), 1);
+    const rows = st.unique(
+      st.tensor([
+        [1, 2],
+        [1, 3],
+        [1, 2],
+      ]),
+      1,
+    );
     assert.deepEqual(values(rows.values), [1, 2, 1, 3, 1, 2]);
     assert.deepEqual(values(st.unique(ints([4, 4, 2])).values), [4, 2]);
   });
 
   it('searchSorted and its bounds keep the shape of the values', () => {
-    const y = st.lowerBound([1, 3, 5], st.tensor([[0, 3], [6, 4]]));
+    const y = st.lowerBound(
+      [1, 3, 5],
+      st.tensor([
+        [0, 3],
+        [6, 4],
+      ]),
+    );
     assert.deepEqual([...y.shape], [2, 2]);
     assert.deepEqual(values(y), [0, 1, 3, 2]);
     assert.deepEqual(values(st.upperBound([1, 3, 3, 5], [3])), [3]);
@@ -154,7 +241,10 @@ describe('sorting, searching and counting', () => {
 });
 
 describe('indexing and rearrangement', () => {
-  const x = st.tensor(Array.from({ length: 24 }, (_, i) => i), [2, 3, 4]);
+  const x = st.tensor(
+    Array.from({ length: 24 }, (_, i) => i),
+    [2, 3, 4],
+  );
 
   it('stridedSlice follows TensorFlow (ellipsis, new axis, shrink) and refuses bad specs', () => {
     assert.deepEqual([...st.stridedSlice(x, [0, 1], [0, 3], [1, 1], 0, 0, 1, 0, 0).shape], [2, 3, 2]);
@@ -182,7 +272,26 @@ describe('indexing and rearrangement', () => {
   it('space and depth rearrangements round-trip', () => {
     const img = st.tensor(randomValues(2 * 4 * 6 * 3, 3), [2, 4, 6, 3]);
     assertClose(st.depthToSpace(st.spaceToDepth(img, 2), 2), img, 0, 0);
-    assertClose(st.batchToSpaceND(st.spaceToBatchND(img, [2, 3], [[2, 0], [1, 2]]), [2, 3], [[2, 0], [1, 2]]), img, 0, 0);
+    assertClose(
+      st.batchToSpaceND(
+        st.spaceToBatchND(
+          img,
+          [2, 3],
+          [
+            [2, 0],
+            [1, 2],
+          ],
+        ),
+        [2, 3],
+        [
+          [2, 0],
+          [1, 2],
+        ],
+      ),
+      img,
+      0,
+      0,
+    );
     throwsWith(() => st.depthToSpace(st.ones([1, 2, 2, 3]), 2), st.ShapeError, /divisible/);
   });
 
@@ -200,7 +309,10 @@ describe('indexing and rearrangement', () => {
 
 describe('NumPy-style ops', () => {
   it('all, any and countNonzero, over axes and empty ones', () => {
-    const x = st.tensor([[1, 0, 2], [3, 4, 5]]);
+    const x = st.tensor([
+      [1, 0, 2],
+      [3, 4, 5],
+    ]);
     assert.deepEqual(values(st.all(x, 1)), [0, 1]);
     assert.deepEqual(values(st.any(x, 0)), [1, 1, 1]);
     assert.deepEqual(values(st.all(st.zeros([0]))), [1]);
@@ -209,14 +321,22 @@ describe('NumPy-style ops', () => {
     assert.equal(st.all(x).dtype, 'bool');
   });
   it('shapes, integer inputs and errors', () => {
-    assert.deepEqual(st.unstack(st.ones([2, 3]), 1).map((t) => [...t.shape]), [[2], [2], [2]]);
+    assert.deepEqual(
+      st.unstack(st.ones([2, 3]), 1).map((t) => [...t.shape]),
+      [[2], [2], [2]],
+    );
     assert.deepEqual(values(st.trunc(st.tensor([-1.7, 1.7, -0.2]))), [-1, 1, -0]);
     assert.deepEqual(values(st.trunc(ints([3]))), [3]);
     assert.deepEqual(values(st.tril(ints([1, 2, 3, 4], [2, 2]))), [1, 0, 3, 4]);
     assert.deepEqual([...st.moveaxis(st.ones([2, 3, 4]), 0, -1).shape], [3, 4, 2]);
     assert.deepEqual(values(st.roll(st.tensor([1, 2, 3, 4]), -1)), [2, 3, 4, 1]);
     assert.deepEqual(values(st.diagonal(st.ones([2, 3]), 5)), []);
-    assertClose(st.logaddexp(st.tensor([-Infinity, Infinity, 1000]), st.tensor([-Infinity, Infinity, 1000])), [-Infinity, Infinity, 1000 + Math.LN2], 1e-7, 0);
+    assertClose(
+      st.logaddexp(st.tensor([-Infinity, Infinity, 1000]), st.tensor([-Infinity, Infinity, 1000])),
+      [-Infinity, Infinity, 1000 + Math.LN2],
+      1e-7,
+      0,
+    );
     assertClose(st.hypot(st.tensor([3e30, 0]), st.tensor([4e30, 0])), [5e30, 0], 1e-6, 0);
     throwsWith(() => st.tril(st.ones([3])), st.ShapeError, /rank >= 2/);
     throwsWith(() => st.glu(st.ones([2, 3])), st.ShapeError, /even size/);
@@ -226,24 +346,68 @@ describe('NumPy-style ops', () => {
 
 describe('ops whose result size depends on the values', () => {
   it('booleanMask, nonzero, argwhere, inTopK, setdiff1d, ensureShape', () => {
-    const x = st.tensor([[1, 2], [3, 4], [5, 6]]);
+    const x = st.tensor([
+      [1, 2],
+      [3, 4],
+      [5, 6],
+    ]);
     assert.deepEqual(values(st.booleanMask(x, [true, false, true])), [1, 2, 5, 6]);
     assert.deepEqual(values(st.booleanMask(x, [false, true], 1)), [2, 4, 6]);
-    const [r, c] = st.nonzero(st.tensor([[0, 7], [8, 0]]));
-    assert.deepEqual([values(r), values(c)], [[0, 1], [1, 0]]);
-    assert.deepEqual(values(st.argwhere(st.tensor([[0, 7], [8, 0]]))), [0, 1, 1, 0]);
-    assert.deepEqual(values(st.inTopK(st.tensor([[0.1, 0.7, 0.2], [0.5, 0.2, 0.3]]), ints([2, 1]), 2)), [1, 0]);
+    const [r, c] = st.nonzero(
+      st.tensor([
+        [0, 7],
+        [8, 0],
+      ]),
+    );
+    assert.deepEqual(
+      [values(r), values(c)],
+      [
+        [0, 1],
+        [1, 0],
+      ],
+    );
+    assert.deepEqual(
+      values(
+        st.argwhere(
+          st.tensor([
+            [0, 7],
+            [8, 0],
+          ]),
+        ),
+      ),
+      [0, 1, 1, 0],
+    );
+    assert.deepEqual(
+      values(
+        st.inTopK(
+          st.tensor([
+            [0.1, 0.7, 0.2],
+            [0.5, 0.2, 0.3],
+          ]),
+          ints([2, 1]),
+          2,
+        ),
+      ),
+      [1, 0],
+    );
     const d = st.setdiff1d([4, 1, 4, 7, 2], [4, 2]);
-    assert.deepEqual([values(d.values), values(d.indices)], [[1, 7], [1, 3]]);
+    assert.deepEqual(
+      [values(d.values), values(d.indices)],
+      [
+        [1, 7],
+        [1, 3],
+      ],
+    );
     assert.equal(st.ensureShape(x, [null, 2]), x);
     throwsWith(() => st.ensureShape(x, [2, 2]), st.ShapeError, /expected shape/);
     throwsWith(() => st.booleanMask(x, [true, false]), st.ShapeError, /must match/);
   });
-  it('booleanMask passes gradients to the kept elements', () => withBackend('reference', () => {
-    const v = st.variable(st.tensor([1, 2, 3]));
-    st.booleanMask(v, [true, false, true]).sum().backward();
-    assert.deepEqual(values(v.grad!), [1, 0, 1]);
-  }));
+  it('booleanMask passes gradients to the kept elements', () =>
+    withBackend('reference', () => {
+      const v = st.variable(st.tensor([1, 2, 3]));
+      st.booleanMask(v, [true, false, true]).sum().backward();
+      assert.deepEqual(values(v.grad!), [1, 0, 1]);
+    }));
 });
 
 describe("tfjs's aliases", () => {
@@ -251,7 +415,18 @@ describe("tfjs's aliases", () => {
     assert.deepEqual([...st.concat2d([st.ones([1, 2]), st.ones([1, 2])], 1).shape], [1, 4]);
     throwsWith(() => st.concat2d([st.ones([2])]), st.ShapeError, /rank 2/);
     assert.deepEqual(values(st.slice1d([1, 2, 3, 4], 1, 2)), [2, 3]);
-    assert.deepEqual(values(st.reverse2d(st.tensor([[1, 2], [3, 4]]), 1)), [2, 1, 4, 3]);
+    assert.deepEqual(
+      values(
+        st.reverse2d(
+          st.tensor([
+            [1, 2],
+            [3, 4],
+          ]),
+          1,
+        ),
+      ),
+      [2, 1, 4, 3],
+    );
     assert.deepEqual(values(st.pad1d([1, 2], [1, 0], 9)), [9, 1, 2]);
     assert.deepEqual([...st.tensor3d([[[1]], [[2]]]).shape], [2, 1, 1]);
     throwsWith(() => st.tensor2d([1, 2]), st.ShapeError, /rank 2/);

@@ -20,7 +20,10 @@ const configs: [string, Make][] = [
   ['adam amsgrad + globalClipNorm', () => st.optimizers.adam({ learningRate: 0.01, amsgrad: true, globalClipNorm: 1 })],
   ['adamw', () => st.optimizers.adamw({ learningRate: 0.01 })],
   ['adagrad', () => st.optimizers.adagrad({ learningRate: 0.1 })],
-  ['adagrad + weight decay, initial accumulator 0.5', () => st.optimizers.adagrad({ learningRate: 0.1, initialAccumulatorValue: 0.5, weightDecay: 0.05 })],
+  [
+    'adagrad + weight decay, initial accumulator 0.5',
+    () => st.optimizers.adagrad({ learningRate: 0.1, initialAccumulatorValue: 0.5, weightDecay: 0.05 }),
+  ],
   ['adadelta', () => st.optimizers.adadelta({ learningRate: 1 })],
   ['adadelta rho 0.7 + clipValue', () => st.optimizers.adadelta({ learningRate: 1, rho: 0.7, clipValue: 0.5 })],
   ['adamax', () => st.optimizers.adamax({ learningRate: 0.05 })],
@@ -32,7 +35,8 @@ const configs: [string, Make][] = [
 function run(make: Make, backend: string): number[][] {
   return withBackend(backend, () => {
     const opt = make();
-    const a = st.variable(st.tensor(randomValues(12, 1), [3, 4])), b = st.variable(st.tensor(randomValues(4, 2), [4]));
+    const a = st.variable(st.tensor(randomValues(12, 1), [3, 4])),
+      b = st.variable(st.tensor(randomValues(4, 2), [4]));
     for (let step = 0; step < 5; step++) {
       opt.applyGradients([
         { variable: a, grad: st.tensor(randomValues(12, 10 + step, -2, 2), [3, 4]) },
@@ -58,25 +62,32 @@ for (const backend of st.backends().filter((b) => b.available && b.name !== 'ref
 describe('fused updates in place (Note [Updates in place])', () => {
   const nativeAvailable = st.backends().some((b) => b.name === 'native' && b.available);
   const n = 70001; // several parallel chunks and a ragged end
-  const steps = (make: Make, backend: string) => withBackend(backend, () => {
-    const opt = make();
-    const w = st.variable(st.tensor(randomValues(n, 3), [n]));
-    const handles: unknown[] = [];
-    for (let step = 0; step < 4; step++) {
-      opt.applyGradients([{ variable: w, grad: st.tensor(randomValues(n, 30 + step, -2, 2), [n]) }]);
-      handles.push(w.storage);
-    }
-    return { values: Array.from(w.dataSync()), handles };
-  });
+  const steps = (make: Make, backend: string) =>
+    withBackend(backend, () => {
+      const opt = make();
+      const w = st.variable(st.tensor(randomValues(n, 3), [n]));
+      const handles: unknown[] = [];
+      for (let step = 0; step < 4; step++) {
+        opt.applyGradients([{ variable: w, grad: st.tensor(randomValues(n, 30 + step, -2, 2), [n]) }]);
+        handles.push(w.storage);
+      }
+      return { values: Array.from(w.dataSync()), handles };
+    });
 
   for (const [name, make] of configs.filter(([c]) => !c.startsWith('nadam'))) {
-    it(`${name}: writes over a variable it owns alone, with the values of the rules as ops`, { skip: !nativeAvailable && 'native backend not built' }, () => {
-      const got = steps(make, 'native'), want = steps(make, 'reference');
+    it(`${name}: writes over a variable it owns alone, with the values of the rules as ops`, {
+      skip: !nativeAvailable && 'native backend not built',
+    }, () => {
+      const got = steps(make, 'native'),
+        want = steps(make, 'reference');
       assertClose(got.values, want.values, 1e-5, 1e-6, name);
       // The first update replaces the storage the variable shared with its initial tensor; the
       // variable owns the new one alone, so the later updates write over it.
       assert.notEqual(got.handles[0], undefined);
-      assert.ok(got.handles.slice(1).every((h) => h === got.handles[0]), 'the storage stays the same after the first update');
+      assert.ok(
+        got.handles.slice(1).every((h) => h === got.handles[0]),
+        'the storage stays the same after the first update',
+      );
     });
   }
 
@@ -90,7 +101,10 @@ describe('fused updates in place (Note [Updates in place])', () => {
     const saved = Array.from(before.dataSync());
     opt.applyGradients([{ variable: kernel, grad: st.onesLike(kernel) }]);
     assert.deepEqual(Array.from(before.dataSync()), saved, 'the snapshot keeps its values');
-    assert.ok(Array.from(kernel.dataSync()).every((v, i) => v < saved[i]), 'the variable moved');
+    assert.ok(
+      Array.from(kernel.dataSync()).every((v, i) => v < saved[i]),
+      'the variable moved',
+    );
   });
 });
 
@@ -115,10 +129,12 @@ describe('learning-rate schedules', () => {
 
   it('an optimizer takes the rate for its iteration count before each update', () => {
     const seen: number[] = [];
-    const opt = st.optimizers.sgd({ learningRate: (step) => {
-      seen.push(step);
-      return 0.5 / (step + 1);
-    } });
+    const opt = st.optimizers.sgd({
+      learningRate: (step) => {
+        seen.push(step);
+        return 0.5 / (step + 1);
+      },
+    });
     const w = st.variable(st.tensor([1]));
     for (let i = 0; i < 3; i++) opt.applyGradients([{ variable: w, grad: st.tensor([1]) }]);
     assert.deepEqual(seen, [0, 1, 2]);
@@ -128,22 +144,43 @@ describe('learning-rate schedules', () => {
 
 describe('optimizer arguments and state', () => {
   it('rejects unknown options, several clipping modes and bad values', () => {
-    assert.throws(() => st.optimizers.adam({ lr: 0.1 } as never), (e: Error) => e instanceof st.ValueError && /unknown option 'lr'/.test(e.message) && /learningRate/.test(e.message));
-    assert.throws(() => st.optimizers.sgd({ clipNorm: 1, clipValue: 1 }), (e: Error) => e instanceof st.ValueError && /only one of/.test(e.message));
+    assert.throws(
+      () => st.optimizers.adam({ lr: 0.1 } as never),
+      (e: Error) => e instanceof st.ValueError && /unknown option 'lr'/.test(e.message) && /learningRate/.test(e.message),
+    );
+    assert.throws(
+      () => st.optimizers.sgd({ clipNorm: 1, clipValue: 1 }),
+      (e: Error) => e instanceof st.ValueError && /only one of/.test(e.message),
+    );
     assert.throws(() => st.optimizers.sgd({ weightDecay: -1 }), st.ValueError);
-    assert.throws(() => st.getOptimizer('adamm' as never), (e: Error) => e instanceof st.ValueError && /adamm/.test(e.message));
+    assert.throws(
+      () => st.getOptimizer('adamm' as never),
+      (e: Error) => e instanceof st.ValueError && /adamm/.test(e.message),
+    );
     const w = st.variable(st.ones([2]));
-    assert.throws(() => st.optimizers.sgd().applyGradients([{ variable: w, grad: st.ones([3]) }]), (e: Error) => e instanceof st.ShapeError && /\[2\]/.test(e.message) && /\[3\]/.test(e.message));
+    assert.throws(
+      () => st.optimizers.sgd().applyGradients([{ variable: w, grad: st.ones([3]) }]),
+      (e: Error) => e instanceof st.ShapeError && /\[2\]/.test(e.message) && /\[3\]/.test(e.message),
+    );
   });
 
   it('uses Keras defaults by name', () => {
-    assert.deepEqual(st.getOptimizer('rmsprop').getConfig(), { name: 'rmsprop', learningRate: 0.001, rho: 0.9, momentum: 0, epsilon: 1e-7, centered: false, weightDecay: 0 });
+    assert.deepEqual(st.getOptimizer('rmsprop').getConfig(), {
+      name: 'rmsprop',
+      learningRate: 0.001,
+      rho: 0.9,
+      momentum: 0,
+      epsilon: 1e-7,
+      centered: false,
+      weightDecay: 0,
+    });
     assert.equal(st.getOptimizer('sgd').getConfig().learningRate, 0.01);
     assert.equal(st.getOptimizer('adamw').getConfig().weightDecay, 0.004);
   });
 
   it('skips variables whose gradient is null, and minimize finds the variables itself', () => {
-    const w = st.variable(st.tensor([2])), unused = st.variable(st.tensor([5]));
+    const w = st.variable(st.tensor([2])),
+      unused = st.variable(st.tensor([5]));
     const opt = st.optimizers.sgd({ learningRate: 0.25 });
     opt.applyGradients([{ variable: unused, grad: null }]);
     const loss = opt.minimize(() => w.square().sum());

@@ -145,7 +145,9 @@ for (const backend of st.backends()) {
   describe(`Keras 3 optimizer updates on the ${backend.name} backend`, { skip: backend.available ? false : `unavailable: ${backend.reason}` }, () => {
     for (const c of fixture.cases) {
       it(`${c.name} (float32)`, () => withBackend(backend.name, () => check(c, 'float32', { rtol: FLOAT32_RTOL, atol: c.float32Atol })));
-      it(`${c.name} (float64)`, { skip: float64 ? false : 'the backend has no float64' }, () => withBackend(backend.name, () => check(c, 'float64', FLOAT64)));
+      it(`${c.name} (float64)`, { skip: float64 ? false : 'the backend has no float64' }, () =>
+        withBackend(backend.name, () => check(c, 'float64', FLOAT64)),
+      );
     }
   });
 }
@@ -252,14 +254,25 @@ describe('optimizer options', () => {
         for (const [k, v] of Object.entries(keras[name])) assert.equal(config[k], v, `${name}.getConfig().${k}`);
         // Only AdamW decays weights by default (Keras: weight_decay=None elsewhere).
         if (name !== 'adamw') assert.ok(!config.weightDecay, `${name}.getConfig().weightDecay is ${String(config.weightDecay)}`);
-        for (const k of ['clipNorm', 'clipValue', 'globalClipNorm']) assert.ok(config[k] === undefined || config[k] === null, `${name}.getConfig().${k}`);
+        for (const k of ['clipNorm', 'clipValue', 'globalClipNorm'])
+          assert.ok(config[k] === undefined || config[k] === null, `${name}.getConfig().${k}`);
       }
     }
   });
 
   it('getConfig reports the options given, with camelCase names', () => {
-    const config = st.optimizers.adam({ learningRate: 0.02, beta1: 0.8, beta2: 0.95, epsilon: 0.1, amsgrad: true, clipNorm: 1.5, weightDecay: 0.2 }).getConfig();
-    for (const [k, v] of Object.entries({ learningRate: 0.02, beta1: 0.8, beta2: 0.95, epsilon: 0.1, amsgrad: true, clipNorm: 1.5, weightDecay: 0.2 })) {
+    const config = st.optimizers
+      .adam({ learningRate: 0.02, beta1: 0.8, beta2: 0.95, epsilon: 0.1, amsgrad: true, clipNorm: 1.5, weightDecay: 0.2 })
+      .getConfig();
+    for (const [k, v] of Object.entries({
+      learningRate: 0.02,
+      beta1: 0.8,
+      beta2: 0.95,
+      epsilon: 0.1,
+      amsgrad: true,
+      clipNorm: 1.5,
+      weightDecay: 0.2,
+    })) {
       assert.equal(config[k], v, `adam.getConfig().${k}`);
     }
     assert.equal(st.optimizers.rmsprop({ centered: true, momentum: 0.5 }).getConfig().centered, true);

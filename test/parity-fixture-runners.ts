@@ -6,38 +6,76 @@ import * as st from '../src/index.js';
 export type Runner = (xs: st.Tensor[], options: Record<string, unknown>) => st.Tensor;
 type LossFn = (yTrue: st.Tensor, yPred: st.Tensor, options: object) => st.Tensor;
 
-const unary = (f: (x: st.Tensor) => st.Tensor): Runner => ([x]) => f(x);
-const binary = (f: (a: st.Tensor, b: st.Tensor) => st.Tensor): Runner => ([a, b]) => f(a, b);
-const loss = (name: keyof typeof st.losses): Runner => ([t, p], o) => (st.losses[name] as LossFn)(t, p, o);
+const unary =
+  (f: (x: st.Tensor) => st.Tensor): Runner =>
+  ([x]) =>
+    f(x);
+const binary =
+  (f: (a: st.Tensor, b: st.Tensor) => st.Tensor): Runner =>
+  ([a, b]) =>
+    f(a, b);
+const loss =
+  (name: keyof typeof st.losses): Runner =>
+  ([t, p], o) =>
+    (st.losses[name] as LossFn)(t, p, o);
 /** JSON has no Infinity: the generator writes 'inf' and '-inf'. */
 const order = (o: unknown) => (o === 'inf' ? Infinity : o === '-inf' ? -Infinity : o) as st.NormOrder;
 type Pairs = [number, number][];
 
 export const PARITY_RUNNERS: Record<string, Runner> = {
   // math-extra, special, arithmetic-extra
-  tan: unary(st.tan), asin: unary(st.asin), acos: unary(st.acos), atan: unary(st.atan),
-  sinh: unary(st.sinh), cosh: unary(st.cosh), asinh: unary(st.asinh), acosh: unary(st.acosh), atanh: unary(st.atanh),
-  expm1: unary(st.expm1), erf: unary(st.erf), erfc: unary(st.erfc),
-  atan2: binary(st.atan2), mod: binary(st.mod), floorDiv: binary(st.floorDiv),
-  squaredDifference: binary(st.squaredDifference), divNoNan: binary(st.divNoNan), fmax: binary(st.fmax), fmin: binary(st.fmin),
+  tan: unary(st.tan),
+  asin: unary(st.asin),
+  acos: unary(st.acos),
+  atan: unary(st.atan),
+  sinh: unary(st.sinh),
+  cosh: unary(st.cosh),
+  asinh: unary(st.asinh),
+  acosh: unary(st.acosh),
+  atanh: unary(st.atanh),
+  expm1: unary(st.expm1),
+  erf: unary(st.erf),
+  erfc: unary(st.erfc),
+  atan2: binary(st.atan2),
+  mod: binary(st.mod),
+  floorDiv: binary(st.floorDiv),
+  squaredDifference: binary(st.squaredDifference),
+  divNoNan: binary(st.divNoNan),
+  fmax: binary(st.fmax),
+  fmin: binary(st.fmin),
   // activations as ops
-  selu: unary(st.selu), relu6: unary(st.relu6), logSigmoid: unary(st.logSigmoid), silu: unary(st.silu),
-  softsign: unary(st.softsign), hardSigmoid: unary(st.hardSigmoid), hardSilu: unary(st.hardSilu),
+  selu: unary(st.selu),
+  relu6: unary(st.relu6),
+  logSigmoid: unary(st.logSigmoid),
+  silu: unary(st.silu),
+  softsign: unary(st.softsign),
+  hardSigmoid: unary(st.hardSigmoid),
+  hardSilu: unary(st.hardSilu),
   gelu: ([x], o) => st.gelu(x, o.approximate as boolean | undefined),
   elu: ([x], o) => st.elu(x, o.alpha as number),
   leakyRelu: ([x], o) => st.leakyRelu(x, o.alpha as number),
   prelu: binary(st.prelu),
-  celu: ([x], o) => st.celu(x, o.alpha as number), hardTanh: unary(st.hardTanh),
-  hardShrink: ([x], o) => st.hardShrink(x, o.threshold as number), softShrink: ([x], o) => st.softShrink(x, o.threshold as number),
-  tanhShrink: unary(st.tanhShrink), sparsePlus: unary(st.sparsePlus), sparseSigmoid: unary(st.sparseSigmoid),
-  squareplus: ([x], o) => st.squareplus(x, o.b as number), threshold: ([x], o) => st.threshold(x, o.threshold as number, o.defaultValue as number),
+  celu: ([x], o) => st.celu(x, o.alpha as number),
+  hardTanh: unary(st.hardTanh),
+  hardShrink: ([x], o) => st.hardShrink(x, o.threshold as number),
+  softShrink: ([x], o) => st.softShrink(x, o.threshold as number),
+  tanhShrink: unary(st.tanhShrink),
+  sparsePlus: unary(st.sparsePlus),
+  sparseSigmoid: unary(st.sparseSigmoid),
+  squareplus: ([x], o) => st.squareplus(x, o.b as number),
+  threshold: ([x], o) => st.threshold(x, o.threshold as number, o.defaultValue as number),
   glu: ([x], o) => st.glu(x, o.axis as number),
   // NumPy-style ops of keras.ops
-  log2: unary(st.log2), log10: unary(st.log10), exp2: unary(st.exp2), trunc: unary(st.trunc),
+  log2: unary(st.log2),
+  log10: unary(st.log10),
+  exp2: unary(st.exp2),
+  trunc: unary(st.trunc),
   variance: ([x], o) => st.variance(x, o.axis as number | undefined, o.keepDims as boolean | undefined),
   std: ([x], o) => st.std(x, o.axis as number | undefined, o.keepDims as boolean | undefined),
-  logaddexp: binary(st.logaddexp), hypot: binary(st.hypot),
-  tril: ([x], o) => st.tril(x, o.k as number), triu: ([x], o) => st.triu(x, o.k as number),
+  logaddexp: binary(st.logaddexp),
+  hypot: binary(st.hypot),
+  tril: ([x], o) => st.tril(x, o.k as number),
+  triu: ([x], o) => st.triu(x, o.k as number),
   diagonal: ([x], o) => st.diagonal(x, o.offset as number, o.axis1 as number, o.axis2 as number),
   trace: ([x], o) => st.trace(x, o.offset as number),
   swapaxes: ([x], o) => st.swapaxes(x, o.axis1 as number, o.axis2 as number),
@@ -65,11 +103,22 @@ export const PARITY_RUNNERS: Record<string, Runner> = {
   maxPool3d: ([x], o) => st.maxPool3d(x, o as st.Pool3dOptions),
   avgPool3d: ([x], o) => st.avgPool3d(x, o as st.Pool3dOptions),
   dilation2d: ([x, f], o) => st.dilation2d(x, f, o as st.Dilation2dOptions),
-  localResponseNormalization: ([x], o) => st.localResponseNormalization(x, o.depthRadius as number, o.bias as number, o.alpha as number, o.beta as number),
+  localResponseNormalization: ([x], o) =>
+    st.localResponseNormalization(x, o.depthRadius as number, o.bias as number, o.alpha as number, o.beta as number),
   // indexing and rearrangement
   reverse: ([x], o) => st.reverse(x, o.axis as number | number[] | undefined),
-  stridedSlice: ([x], o) => st.stridedSlice(x, o.begin as number[], o.end as number[], o.strides as number[],
-    o.beginMask as number, o.endMask as number, o.ellipsisMask as number, o.newAxisMask as number, o.shrinkAxisMask as number),
+  stridedSlice: ([x], o) =>
+    st.stridedSlice(
+      x,
+      o.begin as number[],
+      o.end as number[],
+      o.strides as number[],
+      o.beginMask as number,
+      o.endMask as number,
+      o.ellipsisMask as number,
+      o.newAxisMask as number,
+      o.shrinkAxisMask as number,
+    ),
   gatherND: binary(st.gatherND),
   scatterND: ([i, u], o) => st.scatterND(i, u, o.shape as number[]),
   tensorScatterUpdate: ([x, i, u]) => st.tensorScatterUpdate(x, i, u),
@@ -87,11 +136,19 @@ export const PARITY_RUNNERS: Record<string, Runner> = {
   uniqueIndices: ([x]) => st.unique(x).indices,
   searchSorted: ([s, v], o) => st.searchSorted(s, v, o.side as st.Side),
   // losses
-  hinge: loss('hinge'), squaredHinge: loss('squaredHinge'), categoricalHinge: loss('categoricalHinge'),
-  logCosh: loss('logCosh'), poisson: loss('poisson'), cosineSimilarity: loss('cosineSimilarity'),
-  meanSquaredLogarithmicError: loss('meanSquaredLogarithmicError'), meanAbsolutePercentageError: loss('meanAbsolutePercentageError'),
-  binaryFocalCrossentropy: loss('binaryFocalCrossentropy'), categoricalFocalCrossentropy: loss('categoricalFocalCrossentropy'),
-  dice: loss('dice'), tversky: loss('tversky'), ctc: loss('ctc'),
+  hinge: loss('hinge'),
+  squaredHinge: loss('squaredHinge'),
+  categoricalHinge: loss('categoricalHinge'),
+  logCosh: loss('logCosh'),
+  poisson: loss('poisson'),
+  cosineSimilarity: loss('cosineSimilarity'),
+  meanSquaredLogarithmicError: loss('meanSquaredLogarithmicError'),
+  meanAbsolutePercentageError: loss('meanAbsolutePercentageError'),
+  binaryFocalCrossentropy: loss('binaryFocalCrossentropy'),
+  categoricalFocalCrossentropy: loss('categoricalFocalCrossentropy'),
+  dice: loss('dice'),
+  tversky: loss('tversky'),
+  ctc: loss('ctc'),
   ctcLoss: ([t, p, tl, ol], o) => st.ctcLoss(t, p, tl, ol, o.maskIndex as number),
 };
 

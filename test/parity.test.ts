@@ -26,7 +26,8 @@ describe('the parity table', () => {
   });
 
   it('names only counterparts that exist', () => {
-    const broken = all.filter((r) => (r.status === 'implemented' || r.status === 'alias') && (!r.strata || resolve(r.strata) === undefined))
+    const broken = all
+      .filter((r) => (r.status === 'implemented' || r.status === 'alias') && (!r.strata || resolve(r.strata) === undefined))
       .map((r) => `${r.id} -> ${r.strata}`);
     assert.deepEqual(broken, []);
   });
@@ -50,8 +51,14 @@ describe("issue 23's ops and losses", () => {
     meanAbsolutePercentageError binaryFocalCrossentropy categoricalFocalCrossentropy ctc dice tversky`.split(/\s+/);
 
   it('are all exported', () => {
-    assert.deepEqual(ops.filter((n) => typeof (st as Record<string, unknown>)[n] !== 'function'), []);
-    assert.deepEqual(losses.filter((n) => typeof (st.losses as Record<string, unknown>)[n] !== 'function'), []);
+    assert.deepEqual(
+      ops.filter((n) => typeof (st as Record<string, unknown>)[n] !== 'function'),
+      [],
+    );
+    assert.deepEqual(
+      losses.filter((n) => typeof (st.losses as Record<string, unknown>)[n] !== 'function'),
+      [],
+    );
   });
 
   it('show as implemented in the table', () => {

@@ -18,12 +18,14 @@ describe('the native primitive cache', { skip: !nativeAvailable && 'native backe
   after(() => native().setPrimitiveCacheCapacity(capacity));
 
   // A product whose every row count is a new shape, checked against plain arithmetic.
-  const product = (rows: number) => withBackend('native', () => {
-    const a = st.ones([rows, 8]), b = st.mul(st.ones([8, 3]), 0.5);
-    const y = st.matmul(a, b);
-    assert.deepEqual(y.shape, [rows, 3]);
-    assertClose(y, new Array(rows * 3).fill(4));
-  });
+  const product = (rows: number) =>
+    withBackend('native', () => {
+      const a = st.ones([rows, 8]),
+        b = st.mul(st.ones([8, 3]), 0.5);
+      const y = st.matmul(a, b);
+      assert.deepEqual(y.shape, [rows, 3]);
+      assertClose(y, new Array(rows * 3).fill(4));
+    });
 
   it('keeps its size at the bound however many shapes come, and reports it in st.memory()', () => {
     native().setPrimitiveCacheCapacity(16);
@@ -48,13 +50,15 @@ describe('the native primitive cache', { skip: !nativeAvailable && 'native backe
     assert.equal(native().primitiveCacheStats().misses - misses, 2, '102 was rebuilt');
   });
 
-  it('gives the same convolution results after its primitives were evicted and rebuilt', () => withBackend('native', () => {
-    native().setPrimitiveCacheCapacity(2);
-    const x = randomTensor([2, 9, 9, 16], 3, 'float32'), f = randomTensor([3, 3, 16, 16], 4, 'float32');
-    const first = st.conv2d(x, f, { padding: 'same' }).dataSync();
-    for (let n = 1; n <= 4; n++) st.conv2d(st.ones([n, 5, 5, 16]), f, { padding: 'valid' }).dispose();
-    assertClose(st.conv2d(x, f, { padding: 'same' }), Array.from(first), 0, 0);
-  }));
+  it('gives the same convolution results after its primitives were evicted and rebuilt', () =>
+    withBackend('native', () => {
+      native().setPrimitiveCacheCapacity(2);
+      const x = randomTensor([2, 9, 9, 16], 3, 'float32'),
+        f = randomTensor([3, 3, 16, 16], 4, 'float32');
+      const first = st.conv2d(x, f, { padding: 'same' }).dataSync();
+      for (let n = 1; n <= 4; n++) st.conv2d(st.ones([n, 5, 5, 16]), f, { padding: 'valid' }).dispose();
+      assertClose(st.conv2d(x, f, { padding: 'same' }), Array.from(first), 0, 0);
+    }));
 
   it('refuses a bound below one', () => {
     assert.throws(() => native().setPrimitiveCacheCapacity(0), st.ValueError);

@@ -7,7 +7,10 @@ import { describe, it } from 'node:test';
 import * as st from '../src/index.js';
 import { throwsWith, withBackend } from './helpers.js';
 
-const available = st.backends().filter((b) => b.available).map((b) => b.name);
+const available = st
+  .backends()
+  .filter((b) => b.available)
+  .map((b) => b.name);
 const values = (t: st.Tensor) => Array.from(t.dataSync());
 const meanOf = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
 const varianceOf = (v: number[]) => {
@@ -24,7 +27,18 @@ describe('seeded random ops give the same values on every backend', () => {
   const draws: [string, () => st.Tensor][] = [
     ['randomUniformInt', () => st.randomUniformInt([50], -5, 9, 42)],
     ['randomGamma', () => st.randomGamma([50], 0.7, 2, 'float32', 42)],
-    ['multinomial', () => st.multinomial(st.tensor([[0, 1, 2], [2, 1, 0]]), 25, 42)],
+    [
+      'multinomial',
+      () =>
+        st.multinomial(
+          st.tensor([
+            [0, 1, 2],
+            [2, 1, 0],
+          ]),
+          25,
+          42,
+        ),
+    ],
     ['randomStandardNormal', () => st.randomStandardNormal([50], 'float32', 42)],
   ];
   for (const [name, draw] of draws) {
@@ -36,7 +50,8 @@ describe('seeded random ops give the same values on every backend', () => {
   }
   it('without a seed, the global stream moves on and st.setSeed replays it', () => {
     st.setSeed(5);
-    const a = values(st.randomGamma([20], 3)), b = values(st.randomGamma([20], 3));
+    const a = values(st.randomGamma([20], 3)),
+      b = values(st.randomGamma([20], 3));
     assert.notDeepEqual(a, b);
     st.setSeed(5);
     assert.deepEqual(values(st.randomGamma([20], 3)), a);
@@ -52,12 +67,17 @@ describe('distributions', () => {
     assert.equal(st.randomUniformInt([2], 0, 1).dtype, 'int32');
   });
 
-  for (const [alpha, beta] of [[0.4, 1], [1, 0.5], [3.5, 2]]) {
+  for (const [alpha, beta] of [
+    [0.4, 1],
+    [1, 0.5],
+    [3.5, 2],
+  ]) {
     it(`randomGamma alpha ${alpha}, beta ${beta}: mean alpha/beta, variance alpha/beta^2`, () => {
       const v = values(st.randomGamma([40000], alpha, beta, 'float32', 7));
       assert.ok(v.every((x) => x > 0));
       assertMean(v, alpha / beta, alpha / beta ** 2, 'gamma');
-      const variance = varianceOf(v), expected = alpha / beta ** 2;
+      const variance = varianceOf(v),
+        expected = alpha / beta ** 2;
       // The variance of a sample variance of gamma draws is (mu4 - sigma^4) / n, mu4 = 3 sigma^4 (1 + 2/alpha).
       const bound = 5 * Math.sqrt(((3 * (1 + 2 / alpha) - 1) * expected ** 2) / v.length);
       assert.ok(Math.abs(variance - expected) < bound, `gamma variance ${variance}, expected ${expected} ± ${bound}`);
@@ -67,14 +87,35 @@ describe('distributions', () => {
   it('multinomial draws classes in proportion to softmax(logits), or to given probabilities', () => {
     const logits = st.tensor([Math.log(1), Math.log(3), Math.log(6)]);
     const v = values(st.multinomial(logits, 30000, 3));
-    for (const [k, p] of [[0, 0.1], [1, 0.3], [2, 0.6]]) {
+    for (const [k, p] of [
+      [0, 0.1],
+      [1, 0.3],
+      [2, 0.6],
+    ]) {
       const freq = v.map((c) => +(c === k));
       assertMean(freq, p, p * (1 - p), `class ${k}`);
     }
     const w = values(st.multinomial(st.tensor([[0, 0.25, 0.75]]), 20000, 4, true));
     assert.ok(!w.includes(0), 'a class of probability 0 is never drawn');
-    assertMean(w.map((c) => +(c === 2)), 0.75, 0.75 * 0.25, 'normalized');
-    assert.deepEqual([...st.multinomial(st.tensor([[0, 1], [1, 0], [0, 0]]), 5).shape], [3, 5]);
+    assertMean(
+      w.map((c) => +(c === 2)),
+      0.75,
+      0.75 * 0.25,
+      'normalized',
+    );
+    assert.deepEqual(
+      [
+        ...st.multinomial(
+          st.tensor([
+            [0, 1],
+            [1, 0],
+            [0, 0],
+          ]),
+          5,
+        ).shape,
+      ],
+      [3, 5],
+    );
   });
 
   it('dropout keeps the mean, shares draws along noiseShape and passes gradients where it keeps', () => {

@@ -14,9 +14,18 @@ import { assertClose, randomTensor, randomValues, withBackend } from './helpers.
 import { blob, fixtureRuns, loadFixture, makeLayer, type Blob } from './fixture-harness.js';
 
 interface Case {
-  name: string; layer: 'lstm' | 'gru' | 'simpleRNN' | 'bidirectional'; config: Record<string, unknown>;
-  input: Blob; mask?: Blob; initialState?: Blob[]; weights: Blob[]; outputs: Blob[]; upstreams: Blob[];
-  gradInput: Blob; gradInitialState?: Blob[]; gradWeights: Blob[];
+  name: string;
+  layer: 'lstm' | 'gru' | 'simpleRNN' | 'bidirectional';
+  config: Record<string, unknown>;
+  input: Blob;
+  mask?: Blob;
+  initialState?: Blob[];
+  weights: Blob[];
+  outputs: Blob[];
+  upstreams: Blob[];
+  gradInput: Blob;
+  gradInitialState?: Blob[];
+  gradWeights: Blob[];
 }
 
 const fixtures = loadFixture<Case>('recurrent.json');
@@ -24,9 +33,10 @@ const runs = fixtureRuns();
 
 /** The fixture's layer in a dtype (a bidirectional's inner layer gets the dtype too). */
 function make(c: Case, dtype: st.DType): st.Layer {
-  const config = c.layer === 'bidirectional'
-    ? { ...c.config, layer: { ...(c.config.layer as object), config: { ...(c.config.layer as { config: object }).config, dtype } } }
-    : c.config;
+  const config =
+    c.layer === 'bidirectional'
+      ? { ...c.config, layer: { ...(c.config.layer as object), config: { ...(c.config.layer as { config: object }).config, dtype } } }
+      : c.config;
   return makeLayer(c.layer, { ...config, dtype });
 }
 const maskOf = (c: Case) => (c.mask ? st.tensor(c.mask.data, c.mask.shape, 'float32').cast('bool') : undefined);
@@ -36,20 +46,28 @@ describe('recurrent layers match PyTorch (Keras semantics)', () => {
   for (const run of runs) {
     describe(`${run.backend} ${run.dtype}`, () => {
       for (const c of fixtures.cases) {
-        it(c.name, () => withBackend(run.backend, () => {
-          const layer = make(c, run.dtype);
-          layer.ensureBuilt(c.input.shape);
-          layer.setWeights(c.weights.map((w) => blob(w, run.dtype)));
-          const x = st.variable(blob(c.input, run.dtype));
-          const h0 = c.initialState?.map((s) => st.variable(blob(s, run.dtype)));
-          const ys = asList(layer.apply(x, { mask: maskOf(c), ...(h0 ? { initialState: h0 } : {}) }) as st.Tensor | st.Tensor[]);
-          assert.equal(ys.length, c.outputs.length, 'number of outputs');
-          ys.forEach((y, i) => assertClose(y, blob(c.outputs[i], run.dtype), run.rtol, run.atol, `${c.name} output ${i}`));
-          ys.map((y, i) => y.mul(blob(c.upstreams[i], run.dtype)).sum()).reduce((a, b) => a.add(b)).backward();
-          assertClose(x.grad!, blob(c.gradInput, run.dtype), run.rtol, run.atol, `${c.name} input gradient`);
-          layer.weights.forEach((w, i) => assertClose(w.value.grad!, blob(c.gradWeights[i], run.dtype), run.rtol, run.atol, `${c.name} gradient of ${w.path}`));
-          h0?.forEach((s, i) => assertClose(s.grad!, blob(c.gradInitialState![i], run.dtype), run.rtol, run.atol, `${c.name} gradient of initial state ${i}`));
-        }));
+        it(c.name, () =>
+          withBackend(run.backend, () => {
+            const layer = make(c, run.dtype);
+            layer.ensureBuilt(c.input.shape);
+            layer.setWeights(c.weights.map((w) => blob(w, run.dtype)));
+            const x = st.variable(blob(c.input, run.dtype));
+            const h0 = c.initialState?.map((s) => st.variable(blob(s, run.dtype)));
+            const ys = asList(layer.apply(x, { mask: maskOf(c), ...(h0 ? { initialState: h0 } : {}) }) as st.Tensor | st.Tensor[]);
+            assert.equal(ys.length, c.outputs.length, 'number of outputs');
+            ys.forEach((y, i) => assertClose(y, blob(c.outputs[i], run.dtype), run.rtol, run.atol, `${c.name} output ${i}`));
+            ys.map((y, i) => y.mul(blob(c.upstreams[i], run.dtype)).sum())
+              .reduce((a, b) => a.add(b))
+              .backward();
+            assertClose(x.grad!, blob(c.gradInput, run.dtype), run.rtol, run.atol, `${c.name} input gradient`);
+            layer.weights.forEach((w, i) =>
+              assertClose(w.value.grad!, blob(c.gradWeights[i], run.dtype), run.rtol, run.atol, `${c.name} gradient of ${w.path}`),
+            );
+            h0?.forEach((s, i) =>
+              assertClose(s.grad!, blob(c.gradInitialState![i], run.dtype), run.rtol, run.atol, `${c.name} gradient of initial state ${i}`),
+            );
+          }),
+        );
       }
     });
   }
@@ -75,10 +93,18 @@ describe('recurrent layer contract', () => {
       const h0 = c.initialState?.map((s) => st.input({ shape: s.shape.slice(1) }));
       const out = layer.apply(x, h0 ? { initialState: h0 } : {}) as st.SymbolicTensor | st.SymbolicTensor[];
       const shapes = (Array.isArray(out) ? out : [out]).map((s) => [...s.shape]);
-      assert.deepEqual(shapes, c.outputs.map((o) => [null, ...o.shape.slice(1)]), 'symbolic output shapes');
+      assert.deepEqual(
+        shapes,
+        c.outputs.map((o) => [null, ...o.shape.slice(1)]),
+        'symbolic output shapes',
+      );
       assert.deepEqual(layer.computeOutputShape([null, ...c.input.shape.slice(1)]), c.outputs.length === 1 ? shapes[0] : shapes);
       assert.equal(layer.countParams(), kerasParams(c.layer, c.config, c.input.shape[2]));
-      assert.deepEqual(layer.getWeights().map((w) => [...w.shape]), c.weights.map((w) => w.shape), 'weight shapes in Keras layout');
+      assert.deepEqual(
+        layer.getWeights().map((w) => [...w.shape]),
+        c.weights.map((w) => w.shape),
+        'weight shapes in Keras layout',
+      );
       const copy = deserializeLayer(JSON.parse(JSON.stringify(serializeLayer(layer))));
       assert.equal(copy.className, layer.className);
       assert.deepEqual(copy.getConfig(), layer.getConfig());
@@ -103,7 +129,11 @@ describe('recurrent layer contract', () => {
       const loss = () => st.losses.meanSquaredError(target, layer.apply(x) as st.Tensor);
       const before = st.noGrad(() => loss()).item();
       const opt = st.optimizers.sgd({ learningRate: 0.1 });
-      for (let i = 0; i < 5; i++) opt.minimize(loss, layer.trainableWeights.map((w) => w.value));
+      for (let i = 0; i < 5; i++)
+        opt.minimize(
+          loss,
+          layer.trainableWeights.map((w) => w.value),
+        );
       assert.ok(st.noGrad(() => loss()).item() < before, `${name}: loss did not fall`);
     });
   }
@@ -170,12 +200,23 @@ describe('recurrent layer behaviour', () => {
 
   it('functional API: initial states as inputs, returnState outputs', () => {
     st.setSeed(2);
-    const x = st.input({ shape: [4, 3] }), h0 = st.input({ shape: [5] }), c0 = st.input({ shape: [5] });
+    const x = st.input({ shape: [4, 3] }),
+      h0 = st.input({ shape: [5] }),
+      c0 = st.input({ shape: [5] });
     const lstm = st.layers.lstm({ units: 5, returnState: true });
     const [out, h, c] = lstm.apply(x, { initialState: [h0, c0] }) as unknown as st.SymbolicTensor[];
-    assert.deepEqual([out.shape, h.shape, c.shape].map((s) => [...s]), [[null, 5], [null, 5], [null, 5]]);
+    assert.deepEqual(
+      [out.shape, h.shape, c.shape].map((s) => [...s]),
+      [
+        [null, 5],
+        [null, 5],
+        [null, 5],
+      ],
+    );
     const model = st.model({ inputs: [x, h0, c0], outputs: [out, c] });
-    const xv = randomTensor([2, 4, 3], 1, 'float32'), hv = randomTensor([2, 5], 2, 'float32'), cv = randomTensor([2, 5], 3, 'float32');
+    const xv = randomTensor([2, 4, 3], 1, 'float32'),
+      hv = randomTensor([2, 5], 2, 'float32'),
+      cv = randomTensor([2, 5], 3, 'float32');
     const [po, pc] = model.predict([xv, hv, cv]) as unknown as st.Tensor[];
     const [eo, , ec] = lstm.apply(xv, { initialState: [hv, cv] }) as unknown as st.Tensor[];
     assertClose(po, eo);
@@ -204,7 +245,12 @@ describe('recurrent layer behaviour', () => {
     const gru = st.layers.gru({ units: 3, stateful: true, batchInputShape: [4, 5, 2] });
     const model = st.sequential({ layers: [gru, st.layers.dense({ units: 1 })] });
     model.compile({ optimizer: 'sgd', loss: 'mse' });
-    await model.fit(randomTensor([8, 5, 2], 3, 'float32'), randomTensor([8, 1], 4, 'float32'), { epochs: 1, batchSize: 4, shuffle: false, verbose: 0 });
+    await model.fit(randomTensor([8, 5, 2], 3, 'float32'), randomTensor([8, 1], 4, 'float32'), {
+      epochs: 1,
+      batchSize: 4,
+      shuffle: false,
+      verbose: 0,
+    });
     const carried = Array.from(gru.states![0].dataSync());
     assert.ok(carried.every(Number.isFinite) && carried.some((v) => v !== 0), `states ${carried}`);
     gru.resetStates();
@@ -220,7 +266,10 @@ describe('recurrent layer behaviour', () => {
     assert.deepEqual(Array.from(rnn.apply(x).dataSync()), Array.from(x.dataSync()), 'inference is the identity');
     const y = rnn.apply(x, { training: true }).arraySync() as number[][][];
     const values = y.flat(2);
-    assert.ok(values.every((v) => v === 0 || Math.abs(v - 2) < 1e-6), 'inverted dropout values');
+    assert.ok(
+      values.every((v) => v === 0 || Math.abs(v - 2) < 1e-6),
+      'inverted dropout values',
+    );
     const kept = values.filter((v) => v !== 0).length / values.length;
     assert.ok(kept > 0.35 && kept < 0.65, `kept fraction ${kept}`);
     for (const row of y) row.forEach((step) => assert.deepEqual(step, row[0], 'the mask is fixed across time'));
@@ -243,7 +292,10 @@ describe('recurrent layer behaviour', () => {
       for (let u = 0; u < 8; u++) {
         const traj = row.map((step) => step[u]);
         if (traj[1] > 1.5) kept++;
-        assert.ok(traj.every((v, i) => Math.abs(v - (traj[1] > 1.5 ? 2 ** (i + 1) - 1 : 1)) < 1e-5), `trajectory ${traj}`);
+        assert.ok(
+          traj.every((v, i) => Math.abs(v - (traj[1] > 1.5 ? 2 ** (i + 1) - 1 : 1)) < 1e-5),
+          `trajectory ${traj}`,
+        );
       }
     }
     assert.ok(kept > 10 && kept < 70, `kept ${kept} of 80`);
@@ -253,8 +305,19 @@ describe('recurrent layer behaviour', () => {
     const bi = st.layers.bidirectional({ layer: st.layers.gru({ units: 3, returnSequences: true, name: 'enc' }), mergeMode: null });
     const x = randomTensor([2, 4, 2], 5, 'float32');
     const [f, b] = bi.apply(x) as unknown as st.Tensor[];
-    assert.deepEqual(bi.weights.map((w) => w.path), ['forward_enc/kernel', 'forward_enc/recurrent_kernel', 'forward_enc/bias', 'backward_enc/kernel', 'backward_enc/recurrent_kernel', 'backward_enc/bias']);
-    const fwd = st.layers.gru({ units: 3, returnSequences: true }), bwd = st.layers.gru({ units: 3, returnSequences: true, goBackwards: true });
+    assert.deepEqual(
+      bi.weights.map((w) => w.path),
+      [
+        'forward_enc/kernel',
+        'forward_enc/recurrent_kernel',
+        'forward_enc/bias',
+        'backward_enc/kernel',
+        'backward_enc/recurrent_kernel',
+        'backward_enc/bias',
+      ],
+    );
+    const fwd = st.layers.gru({ units: 3, returnSequences: true }),
+      bwd = st.layers.gru({ units: 3, returnSequences: true, goBackwards: true });
     fwd.apply(x);
     bwd.apply(x);
     fwd.setWeights(bi.getWeights().slice(0, 3));
@@ -301,18 +364,28 @@ describe('recurrent layer behaviour', () => {
     assert.throws(() => st.layers.lstm({ units: 2, returnSequence: true } as never), /unknown option 'returnSequence'/);
     assert.throws(() => st.layers.gru({ units: 2, dropout: 1 }), /dropout must be a number in \[0, 1\)/);
     assert.throws(() => st.layers.simpleRNN({ units: 2 }).apply(st.zeros([2, 3])), /expected input of rank 3/);
-    assert.throws(() => st.layers.lstm({ units: 2 }).apply(st.zeros([1, 3, 2]), { initialState: [st.zeros([1, 2])] }), /initialState must be a list of 2 tensor/);
-    assert.throws(() => st.layers.gru({ units: 2 }).apply(st.zeros([1, 3, 2]), { initialState: [st.zeros([1, 3])] }), /initialState\[0\] must have shape \[1, 2\]/);
+    assert.throws(
+      () => st.layers.lstm({ units: 2 }).apply(st.zeros([1, 3, 2]), { initialState: [st.zeros([1, 2])] }),
+      /initialState must be a list of 2 tensor/,
+    );
+    assert.throws(
+      () => st.layers.gru({ units: 2 }).apply(st.zeros([1, 3, 2]), { initialState: [st.zeros([1, 3])] }),
+      /initialState\[0\] must have shape \[1, 2\]/,
+    );
     assert.throws(() => st.layers.lstm({ units: 2 }).resetStates(), /needs a stateful layer/);
   });
 
   it('a small LSTM learns the sign of a sequence sum', async () => {
     st.setSeed(21);
-    const n = 256, steps = 8;
+    const n = 256,
+      steps = 8;
     const values = randomValues(n * steps, 13, -1, 1);
     const labels = Array.from({ length: n }, (_, i) => (values.slice(i * steps, (i + 1) * steps).reduce((a, b) => a + b, 0) > 0 ? 1 : 0));
-    const x = st.tensor(values, [n, steps, 1]), y = st.tensor(labels, [n, 1]);
-    const model = st.sequential({ layers: [st.layers.lstm({ units: 8, inputShape: [steps, 1] }), st.layers.dense({ units: 1, activation: 'sigmoid' })] });
+    const x = st.tensor(values, [n, steps, 1]),
+      y = st.tensor(labels, [n, 1]);
+    const model = st.sequential({
+      layers: [st.layers.lstm({ units: 8, inputShape: [steps, 1] }), st.layers.dense({ units: 1, activation: 'sigmoid' })],
+    });
     model.compile({ optimizer: st.optimizers.adam({ learningRate: 0.03 }), loss: 'binaryCrossentropy', metrics: ['accuracy'] });
     const history = await model.fit(x, y, { epochs: 6, batchSize: 32, verbose: 0 });
     const acc = history.history.accuracy as number[];

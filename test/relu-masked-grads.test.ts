@@ -12,7 +12,10 @@ import { maxPool2dGrad, planPool2d } from '../src/ops/pool.js';
 import { runPrimitive } from '../src/ops/run.js';
 import { assertClose, checkGradient, randomValues, withBackend } from './helpers.js';
 
-const backends = st.backends().filter((b) => b.available && !b.name.startsWith('cells-')).map((b) => b.name);
+const backends = st
+  .backends()
+  .filter((b) => b.available && !b.name.startsWith('cells-'))
+  .map((b) => b.name);
 const poolOptions = { poolSize: 2 };
 
 /**
@@ -62,50 +65,61 @@ describe('gradients already masked by a ReLU', () => {
       });
     }
 
-    it(`${backend}: the masked kernel equals reluGrad after maxPool2dGrad`, () => withBackend(backend, () => {
-      // A ReLU output: about half the entries exactly 0, so some windows' maximum is 0.
-      const x = st.relu(st.tensor(randomValues(2 * 6 * 7 * 5, 4, -1, 0.6), [2, 6, 7, 5]));
-      const plan = planPool2d('test', x.shape, { poolSize: 2, strides: 2 });
-      const dy = st.tensor(randomValues(2 * 3 * 3 * 5, 5), plan.outShape);
-      assertClose(maxPool2dGrad(x, dy, plan, true), reluGrad(x, maxPool2dGrad(x, dy, plan)), 0, 0);
-    }));
+    it(`${backend}: the masked kernel equals reluGrad after maxPool2dGrad`, () =>
+      withBackend(backend, () => {
+        // A ReLU output: about half the entries exactly 0, so some windows' maximum is 0.
+        const x = st.relu(st.tensor(randomValues(2 * 6 * 7 * 5, 4, -1, 0.6), [2, 6, 7, 5]));
+        const plan = planPool2d('test', x.shape, { poolSize: 2, strides: 2 });
+        const dy = st.tensor(randomValues(2 * 3 * 3 * 5, 5), plan.outShape);
+        assertClose(maxPool2dGrad(x, dy, plan, true), reluGrad(x, maxPool2dGrad(x, dy, plan)), 0, 0);
+      }));
   }
 
-  it('native: backward() runs no reluGrad for the pooled convolution, and one when its output has another consumer', { skip: !backends.includes('native') }, () => withBackend('native', () => {
-    const x = st.tensor(randomValues(2 * 8 * 8 * 1, 6), [2, 8, 8, 1]);
-    const filter = st.variable(st.tensor(randomValues(9 * 4, 7), [3, 3, 1, 4]));
-    const bias = st.variable(st.zeros([4]));
-    const once = countCalls('reluGrad', () => {
-      st.sum(st.maxPool2d(st.fused.conv2d({ x, filter, bias, activation: 'relu' }), poolOptions)).backward();
-    });
-    assert.equal(once, 0);
-    const twice = countCalls('reluGrad', () => {
-      const y = st.fused.conv2d({ x, filter, bias, activation: 'relu' });
-      st.add(st.sum(st.maxPool2d(y, poolOptions)), st.sum(y)).backward();
-    });
-    assert.equal(twice, 1);
-  }));
+  it(
+    'native: backward() runs no reluGrad for the pooled convolution, and one when its output has another consumer',
+    { skip: !backends.includes('native') },
+    () =>
+      withBackend('native', () => {
+        const x = st.tensor(randomValues(2 * 8 * 8 * 1, 6), [2, 8, 8, 1]);
+        const filter = st.variable(st.tensor(randomValues(9 * 4, 7), [3, 3, 1, 4]));
+        const bias = st.variable(st.zeros([4]));
+        const once = countCalls('reluGrad', () => {
+          st.sum(st.maxPool2d(st.fused.conv2d({ x, filter, bias, activation: 'relu' }), poolOptions)).backward();
+        });
+        assert.equal(once, 0);
+        const twice = countCalls('reluGrad', () => {
+          const y = st.fused.conv2d({ x, filter, bias, activation: 'relu' });
+          st.add(st.sum(st.maxPool2d(y, poolOptions)), st.sum(y)).backward();
+        });
+        assert.equal(twice, 1);
+      }),
+  );
 
   for (const backend of backends) {
-    it(`${backend}: a ReLU output whose own gradient is asked for gets the unmasked one`, () => withBackend(backend, () => {
-      const x = st.tensor(randomValues(1 * 6 * 6 * 2, 8), [1, 6, 6, 2]);
-      const filter = st.variable(st.tensor(randomValues(9 * 2 * 3, 9), [3, 3, 2, 3]));
-      const bias = st.variable(st.tensor([-2, -2, -2], [3]));  // every output 0: each window's first tap wins
-      const y = st.fused.conv2d({ x, filter, bias, activation: 'relu' });
-      const loss = st.sum(st.maxPool2d(y, poolOptions));
-      const grads = backpropagate(loss, undefined, false, 'test', (t) => t === y);
-      const plan = planPool2d('test', y.shape, poolOptions);
-      assertClose(grads.get(y)!, maxPool2dGrad(y, st.ones(plan.outShape), plan), 0, 0);
-      assert.ok(Array.from(grads.get(y)!.dataSync()).some((v) => v !== 0), 'zero maxima still receive the gradient');
-    }));
+    it(`${backend}: a ReLU output whose own gradient is asked for gets the unmasked one`, () =>
+      withBackend(backend, () => {
+        const x = st.tensor(randomValues(1 * 6 * 6 * 2, 8), [1, 6, 6, 2]);
+        const filter = st.variable(st.tensor(randomValues(9 * 2 * 3, 9), [3, 3, 2, 3]));
+        const bias = st.variable(st.tensor([-2, -2, -2], [3])); // every output 0: each window's first tap wins
+        const y = st.fused.conv2d({ x, filter, bias, activation: 'relu' });
+        const loss = st.sum(st.maxPool2d(y, poolOptions));
+        const grads = backpropagate(loss, undefined, false, 'test', (t) => t === y);
+        const plan = planPool2d('test', y.shape, poolOptions);
+        assertClose(grads.get(y)!, maxPool2dGrad(y, st.ones(plan.outShape), plan), 0, 0);
+        assert.ok(
+          Array.from(grads.get(y)!.dataSync()).some((v) => v !== 0),
+          'zero maxima still receive the gradient',
+        );
+      }));
   }
 
-  it('the masked kernel\'s own gradient (in dy) matches finite differences', () => withBackend('reference', () => {
-    const x = st.relu(st.tensor(randomValues(1 * 4 * 4 * 2, 10, -1, 0.7), [1, 4, 4, 2], 'float64'));
-    const plan = planPool2d('test', x.shape, { poolSize: 2 });
-    const dy = st.tensor(randomValues(1 * 2 * 2 * 2, 11), plan.outShape, 'float64');
-    checkGradient((d) => maxPool2dGrad(x, d, plan, true), [dy], { what: 'd maxPool2dGrad(reluMasked) / d dy' });
-  }));
+  it("the masked kernel's own gradient (in dy) matches finite differences", () =>
+    withBackend('reference', () => {
+      const x = st.relu(st.tensor(randomValues(1 * 4 * 4 * 2, 10, -1, 0.7), [1, 4, 4, 2], 'float64'));
+      const plan = planPool2d('test', x.shape, { poolSize: 2 });
+      const dy = st.tensor(randomValues(1 * 2 * 2 * 2, 11), plan.outShape, 'float64');
+      checkGradient((d) => maxPool2dGrad(x, d, plan, true), [dy], { what: 'd maxPool2dGrad(reluMasked) / d dy' });
+    }));
 });
 
 describe('native max pooling gradient against the reference kernel', { skip: !backends.includes('native') }, () => {
@@ -125,15 +139,16 @@ describe('native max pooling gradient against the reference kernel', { skip: !ba
     }
   });
 
-  it('a recorded forward pass keeps the winners with its output (an int32 per value)', () => withBackend('native', () => {
-    const x = st.variable(st.tensor(randomValues(2 * 6 * 6 * 4, 9), [2, 6, 6, 4]));
-    const before = st.memory().native.bytes;
-    const y = st.maxPool2d(x, poolOptions);
-    assert.equal(st.memory().native.bytes - before, 2 * y.size * 4, 'values and winners');
-    const plain = st.noGrad(() => st.maxPool2d(x, poolOptions));
-    assert.equal(st.memory().native.bytes - before, 3 * y.size * 4, 'no winners outside the tape');
-    assertClose(plain, y, 0, 0);
-  }));
+  it('a recorded forward pass keeps the winners with its output (an int32 per value)', () =>
+    withBackend('native', () => {
+      const x = st.variable(st.tensor(randomValues(2 * 6 * 6 * 4, 9), [2, 6, 6, 4]));
+      const before = st.memory().native.bytes;
+      const y = st.maxPool2d(x, poolOptions);
+      assert.equal(st.memory().native.bytes - before, 2 * y.size * 4, 'values and winners');
+      const plain = st.noGrad(() => st.maxPool2d(x, poolOptions));
+      assert.equal(st.memory().native.bytes - before, 3 * y.size * 4, 'no winners outside the tape');
+      assertClose(plain, y, 0, 0);
+    }));
 
   // Disjoint windows (each pixel written once), gaps between windows, uncovered remainders,
   // padding, and overlapping windows (accumulated), each plain and relu-masked.
@@ -153,13 +168,17 @@ describe('native max pooling gradient against the reference kernel', { skip: !ba
         const size = shape.reduce((a, b) => a * b, 1);
         const values = randomValues(size, (seed += 7), -1, 1).map((v) => (masked ? Math.max(v, 0) : v));
         const plan = planPool2d('test', shape, opts);
-        const dyValues = randomValues(plan.outShape.reduce((a, b) => a * b, 1), (seed += 7));
-        const run = (backend: string, dtype: st.DType, winners = false) => withBackend(backend, () => {
-          const x = st.tensor(values, shape, dtype);
-          // Note [Max pooling keeps its winners]: the forward output carries them to the gradient.
-          const y = winners ? runPrimitive('maxPool2d', [x], { ...plan.attrs, keepIndices: true }, plan.outShape, dtype) : undefined;
-          return Array.from(maxPool2dGrad(x, st.tensor(dyValues, plan.outShape, dtype), plan, masked, y).dataSync());
-        });
+        const dyValues = randomValues(
+          plan.outShape.reduce((a, b) => a * b, 1),
+          (seed += 7),
+        );
+        const run = (backend: string, dtype: st.DType, winners = false) =>
+          withBackend(backend, () => {
+            const x = st.tensor(values, shape, dtype);
+            // Note [Max pooling keeps its winners]: the forward output carries them to the gradient.
+            const y = winners ? runPrimitive('maxPool2d', [x], { ...plan.attrs, keepIndices: true }, plan.outShape, dtype) : undefined;
+            return Array.from(maxPool2dGrad(x, st.tensor(dyValues, plan.outShape, dtype), plan, masked, y).dataSync());
+          });
         const want = run('reference', 'float64');
         assertClose(run('native', 'float32'), want, 1e-6, 1e-6, 'recomputing the winners');
         assertClose(run('native', 'float32', true), want, 1e-6, 1e-6, 'winners kept by the forward pass');

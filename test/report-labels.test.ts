@@ -29,7 +29,10 @@ function columnLabels(svg: string): { transform: string; lines: string[]; x: num
 describe('confusion matrix labels', () => {
   const matrix = (k: number) => Array.from({ length: k }, (_, i) => Array.from({ length: k }, (_, j) => (i === j ? 50 : 2)));
 
-  for (const [what, names] of [['digits', DIGITS], ['Fashion-MNIST\'s class names', FASHION]] as const) {
+  for (const [what, names] of [
+    ['digits', DIGITS],
+    ["Fashion-MNIST's class names", FASHION],
+  ] as const) {
     it(`${what} stand upright under their columns and fit between their neighbours`, async () => {
       const labels = columnLabels(await confusionSvg(matrix(names.length), [...names]));
       assert.equal(labels.length, names.length);
@@ -45,7 +48,12 @@ describe('confusion matrix labels', () => {
 
 describe('image grid key', () => {
   it('a subtitle adds a line of text between the title and the tiles', async () => {
-    const images = Array.from({ length: 4 }, (_, i) => ({ pixels: new Float32Array(28 * 28).fill(0.5), height: 28, width: 28, caption: `${i} → ${i + 1}` }));
+    const images = Array.from({ length: 4 }, (_, i) => ({
+      pixels: new Float32Array(28 * 28).fill(0.5),
+      height: 28,
+      width: 28,
+      caption: `${i} → ${i + 1}`,
+    }));
     const titled = PNG.sync.read(Buffer.from(await imageGridPng(images, { title: 'Mistakes' })));
     const keyed = PNG.sync.read(Buffer.from(await imageGridPng(images, { title: 'Mistakes', subtitle: 'true class → predicted class' })));
     assert.equal(keyed.width, titled.width);

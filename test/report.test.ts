@@ -3,7 +3,15 @@ import { describe, it } from 'node:test';
 import { PNG } from 'pngjs';
 import { ShapeError, ValueError } from '../src/core/errors.js';
 import {
-  confusionMatrix, confusionPng, confusionSvg, curvesSvg, filterImages, imageGridPng, mistakeImages, reportHtml, svgToPng,
+  confusionMatrix,
+  confusionPng,
+  confusionSvg,
+  curvesSvg,
+  filterImages,
+  imageGridPng,
+  mistakeImages,
+  reportHtml,
+  svgToPng,
 } from '../src/report/index.js';
 import { randomValues } from './helpers.js';
 
@@ -52,13 +60,21 @@ function texts(svg: string): string[] {
   return [...svg.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) => m[1].replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&'));
 }
 
-interface Point { x: number; y: number; fill: string }
+interface Point {
+  x: number;
+  y: number;
+  fill: string;
+}
 
 /** The point symbols of each panel's symbol mark, in document order. */
 function panelPoints(svg: string): Point[][] {
   return [...svg.matchAll(/<g class="mark-symbol role-mark[^"]*"[^>]*>(.*?)<\/g>/g)].map((group) =>
-    [...group[1].matchAll(/<path[^>]*transform="translate\(([-\d.e]+),([-\d.e]+)\)"[^>]*fill="([^"]+)"/g)]
-      .map((p) => ({ x: Number(p[1]), y: Number(p[2]), fill: p[3] })));
+    [...group[1].matchAll(/<path[^>]*transform="translate\(([-\d.e]+),([-\d.e]+)\)"[^>]*fill="([^"]+)"/g)].map((p) => ({
+      x: Number(p[1]),
+      y: Number(p[2]),
+      fill: p[3],
+    })),
+  );
 }
 
 /** Asserts y_i = a + b * v_i for all i (the chart's linear scale), with b < 0 (up is larger). */
@@ -98,7 +114,10 @@ describe('report: training curves', () => {
     assert.equal(t.filter((s) => s === 'Epoch').length, 2, 'each panel has an x-axis title');
     const panels = panelPoints(svg);
     assert.equal(panels.length, 2, 'a loss panel and an accuracy panel');
-    const series = [['loss', 'val_loss'], ['accuracy', 'val_accuracy']];
+    const series = [
+      ['loss', 'val_loss'],
+      ['accuracy', 'val_accuracy'],
+    ];
     panels.forEach((points, p) => {
       assert.equal(points.length, 10, 'five epochs x two series');
       const fills = [...new Set(points.map((q) => q.fill))];
@@ -110,7 +129,11 @@ describe('report: training curves', () => {
         const dx = pts[1].x - pts[0].x;
         assert.ok(dx > 0);
         pts.forEach((q, k) => assert.ok(Math.abs(q.x - (pts[0].x + k * dx)) < 1e-6));
-        assertAffine(pts.map((q) => q.y), h.history[series[p][s]], series[p][s]);
+        assertAffine(
+          pts.map((q) => q.y),
+          h.history[series[p][s]],
+          series[p][s],
+        );
       });
     });
   });
@@ -146,7 +169,11 @@ describe('report: confusion matrix', () => {
   it('counts a hand-computed case', () => {
     // pairs (t,p): (0,0) (0,1) (1,1) (2,0) (2,2) (2,2) (1,1)
     const m = confusionMatrix(new Int32Array([0, 0, 1, 2, 2, 2, 1]), [0, 1, 1, 0, 2, 2, 1], 3);
-    assert.deepEqual(m, [[1, 1, 0], [0, 2, 0], [1, 0, 2]]);
+    assert.deepEqual(m, [
+      [1, 1, 0],
+      [0, 2, 0],
+      [1, 0, 2],
+    ]);
   });
 
   it('matches pair counting on random labels and rejects bad input', () => {
@@ -168,7 +195,10 @@ describe('report: confusion matrix', () => {
     const svg = await confusionSvg(m, names);
     assertWellFormedXml(svg);
     const cellTexts = [...svg.matchAll(/<g class="mark-text role-mark[^"]*"[^>]*>(.*?)<\/g>/g)].flatMap((g) => texts(g[1]));
-    assert.deepEqual(cellTexts.map(Number).sort((a, b) => a - b), m.flat().sort((a, b) => a - b));
+    assert.deepEqual(
+      cellTexts.map(Number).sort((a, b) => a - b),
+      m.flat().sort((a, b) => a - b),
+    );
     const t = texts(svg);
     for (const label of [...names, 'True class', 'Predicted class']) assert.ok(t.includes(label), `'${label}' shown`);
     const png = await confusionPng(m, names);
@@ -198,7 +228,10 @@ describe('report: image grids', () => {
       const y0 = MARGIN + Math.floor(i / 3) * (tile + GAP_Y);
       for (let k = 0; k < 28 * 28; k += 7) {
         const want = Math.round(Math.min(1, Math.max(0, im.pixels[k])) * 255);
-        for (const [dy, dx] of [[0, 0], [1, 1]]) {
+        for (const [dy, dx] of [
+          [0, 0],
+          [1, 1],
+        ]) {
           const o = ((y0 + Math.floor(k / 28) * scale + dy) * img.width + x0 + (k % 28) * scale + dx) * 4;
           assert.deepEqual([img.data[o], img.data[o + 1], img.data[o + 2], img.data[o + 3]], [want, want, want, 255], `image ${i} pixel ${k}`);
         }
@@ -218,8 +251,18 @@ describe('report: image grids', () => {
   });
 
   it('renders captions and a title below and above the tiles', async () => {
-    const images = Array.from({ length: 4 }, (_, i) => ({ pixels: new Float32Array(28 * 28).fill(0.5), height: 28, width: 28, caption: `${i} → ${i + 1}` }));
-    const plain = pngSize(await imageGridPng(images.map(({ caption: _c, ...im }) => im), { columns: 4 }));
+    const images = Array.from({ length: 4 }, (_, i) => ({
+      pixels: new Float32Array(28 * 28).fill(0.5),
+      height: 28,
+      width: 28,
+      caption: `${i} → ${i + 1}`,
+    }));
+    const plain = pngSize(
+      await imageGridPng(
+        images.map(({ caption: _c, ...im }) => im),
+        { columns: 4 },
+      ),
+    );
     const captioned = await imageGridPng(images, { columns: 4 });
     const size = pngSize(captioned);
     assert.equal(size.width, plain.width, 'short captions fit under the tiles');
@@ -237,7 +280,10 @@ describe('report: image grids', () => {
     const rgb = { pixels: randomValues(4 * 4 * 3, 60, 0, 1), height: 4, width: 4 };
     const img = decode(await imageGridPng([rgb], { scale: 1 }));
     const o = (MARGIN * img.width + MARGIN) * 4;
-    assert.deepEqual([img.data[o], img.data[o + 1], img.data[o + 2]], rgb.pixels.slice(0, 3).map((v) => Math.round(v * 255)));
+    assert.deepEqual(
+      [img.data[o], img.data[o + 1], img.data[o + 2]],
+      rgb.pixels.slice(0, 3).map((v) => Math.round(v * 255)),
+    );
     await assert.rejects(async () => imageGridPng([{ pixels: [1, 2, 3], height: 2, width: 2 }]), ShapeError);
     await assert.rejects(async () => imageGridPng([]), ValueError);
     await assert.rejects(async () => imageGridPng([rgb], { normalize: 'all' as never }), ValueError);
@@ -248,15 +294,18 @@ describe('report: image grids', () => {
     const [kh, kw, cin, cout] = [3, 2, 2, 4];
     const flatValues = randomValues(kh * kw * cin * cout, 70);
     let n = 0;
-    const nested = Array.from({ length: kh }, () => Array.from({ length: kw }, () => Array.from({ length: cin }, () => Array.from({ length: cout }, () => flatValues[n++]))));
+    const nested = Array.from({ length: kh }, () =>
+      Array.from({ length: kw }, () => Array.from({ length: cin }, () => Array.from({ length: cout }, () => flatValues[n++]))),
+    );
     const images = filterImages(flatValues, [kh, kw, cin, cout]);
     assert.equal(images.length, cout);
     images.forEach((im, o) => {
       assert.deepEqual([im.height, im.width], [kh, kw]);
-      for (let y = 0; y < kh; y++) for (let x = 0; x < kw; x++) {
-        const mean = (nested[y][x][0][o] + nested[y][x][1][o]) / 2;
-        assert.ok(Math.abs(im.pixels[y * kw + x] - mean) < 1e-6);
-      }
+      for (let y = 0; y < kh; y++)
+        for (let x = 0; x < kw; x++) {
+          const mean = (nested[y][x][0][o] + nested[y][x][1][o]) / 2;
+          assert.ok(Math.abs(im.pixels[y * kw + x] - mean) < 1e-6);
+        }
     });
     const rgb = filterImages(randomValues(2 * 2 * 3 * 1, 71), [2, 2, 3, 1]);
     assert.equal(rgb[0].pixels.length, 12, 'three input channels stay RGB');
@@ -268,7 +317,10 @@ describe('report: image grids', () => {
     const yTrue = [0, 1, 2, 0, 1, 2];
     const yPred = [0, 2, 2, 1, 1, 0];
     const images = mistakeImages(x, [6, 2, 2, 1], yTrue, yPred, ['cat', 'dog', 'bird']);
-    assert.deepEqual(images.map((im) => im.caption), ['dog → bird', 'cat → dog', 'bird → cat']);
+    assert.deepEqual(
+      images.map((im) => im.caption),
+      ['dog → bird', 'cat → dog', 'bird → cat'],
+    );
     assert.deepEqual([...images[1].pixels], [...x.slice(12, 16)]);
     assert.equal(mistakeImages(x, [6, 2, 2, 1], yTrue, yPred, [], 2).length, 2, 'limit');
     assert.equal(mistakeImages(x, [6, 2, 2, 1], yTrue, yPred, [])[0].caption, '1 → 2', 'indices without names');
@@ -281,7 +333,10 @@ describe('report: HTML page', () => {
     summary: 'Layer "dense" <script>x</script> & more',
     metrics: { 'val_<b>acc</b>': 0.87654321, loss: 0.25 },
     epochSeconds: [1.5, 2.5],
-    images: [{ title: 'Curves <i>', file: 'curves.svg' }, { title: 'Confusion', file: 'confusion.png', width: 600 }],
+    images: [
+      { title: 'Curves <i>', file: 'curves.svg' },
+      { title: 'Confusion', file: 'confusion.png', width: 600 },
+    ],
   };
 
   it('escapes all text and links the images', () => {

@@ -61,79 +61,107 @@ function sampleTensors(float64: boolean): { named: NamedTensor[]; expected: Map<
 
 for (const backend of st.backends()) {
   describe(`safetensors round trip on the ${backend.name} backend`, { skip: backend.available ? false : `unavailable: ${backend.reason}` }, () => {
-    it('decodes exactly what was encoded, in order, with metadata, onto the current backend', () => withBackend(backend.name, () => {
-      const float64 = st.getBackend().supportsDtype('float64');
-      const { named, expected } = sampleTensors(float64);
-      const metadata = { format: 'strata', epoch: '3', '': 'empty key', 'ünïcødé': '✓' };
-      const bytes = encodeSafetensors(named, metadata);
-      assert.deepEqual(encodeSafetensors(named, metadata), bytes, 'encoding is deterministic');
-      const decoded = decodeSafetensors(bytes, 'round-trip.safetensors');
-      assert.deepEqual(decoded.order, named.map((n) => n.name));
-      assert.deepEqual(decoded.metadata, metadata);
-      assert.equal(decoded.tensors.size, expected.size);
-      for (const [name, want] of expected) {
-        const t = decoded.tensors.get(name)!;
-        assert.equal(t.backend.name, backend.name, name);
-        assert.equal(t.dtype, want.dtype, name);
-        assert.deepEqual([...t.shape], want.shape, name);
-        assert.deepEqual(Array.from(t.dataSync()), want.values, name);
-      }
-    }));
+    it('decodes exactly what was encoded, in order, with metadata, onto the current backend', () =>
+      withBackend(backend.name, () => {
+        const float64 = st.getBackend().supportsDtype('float64');
+        const { named, expected } = sampleTensors(float64);
+        const metadata = { format: 'strata', epoch: '3', '': 'empty key', ünïcødé: '✓' };
+        const bytes = encodeSafetensors(named, metadata);
+        assert.deepEqual(encodeSafetensors(named, metadata), bytes, 'encoding is deterministic');
+        const decoded = decodeSafetensors(bytes, 'round-trip.safetensors');
+        assert.deepEqual(
+          decoded.order,
+          named.map((n) => n.name),
+        );
+        assert.deepEqual(decoded.metadata, metadata);
+        assert.equal(decoded.tensors.size, expected.size);
+        for (const [name, want] of expected) {
+          const t = decoded.tensors.get(name)!;
+          assert.equal(t.backend.name, backend.name, name);
+          assert.equal(t.dtype, want.dtype, name);
+          assert.deepEqual([...t.shape], want.shape, name);
+          assert.deepEqual(Array.from(t.dataSync()), want.values, name);
+        }
+      }));
 
-    it('copies the data: later changes to the bytes do not reach the tensors; unaligned input works', () => withBackend(backend.name, () => {
-      const values = randomValues(9, 7).map(Math.fround);
-      const bytes = encodeSafetensors([{ name: 'w', tensor: st.tensor(values, [3, 3]) }]);
-      const shifted = new Uint8Array(bytes.length + 1).subarray(1); // byteOffset 1: no view is aligned
-      shifted.set(bytes);
-      const buffer = Buffer.from(bytes); // what readFile returns: its slice() is a view
-      const fromShifted = decodeSafetensors(shifted, 'shifted.safetensors').tensors.get('w')!;
-      const fromBuffer = decodeSafetensors(buffer, 'buffer.safetensors').tensors.get('w')!;
-      shifted.fill(0);
-      buffer.fill(0);
-      assert.deepEqual(Array.from(fromShifted.dataSync()), values);
-      assert.deepEqual(Array.from(fromBuffer.dataSync()), values);
-    }));
+    it('copies the data: later changes to the bytes do not reach the tensors; unaligned input works', () =>
+      withBackend(backend.name, () => {
+        const values = randomValues(9, 7).map(Math.fround);
+        const bytes = encodeSafetensors([{ name: 'w', tensor: st.tensor(values, [3, 3]) }]);
+        const shifted = new Uint8Array(bytes.length + 1).subarray(1); // byteOffset 1: no view is aligned
+        shifted.set(bytes);
+        const buffer = Buffer.from(bytes); // what readFile returns: its slice() is a view
+        const fromShifted = decodeSafetensors(shifted, 'shifted.safetensors').tensors.get('w')!;
+        const fromBuffer = decodeSafetensors(buffer, 'buffer.safetensors').tensors.get('w')!;
+        shifted.fill(0);
+        buffer.fill(0);
+        assert.deepEqual(Array.from(fromShifted.dataSync()), values);
+        assert.deepEqual(Array.from(fromBuffer.dataSync()), values);
+      }));
 
-    it('reads the independently written mixed-dtype fixture exactly', () => withBackend(backend.name, () => {
-      const decoded = decodeSafetensors(readFileSync(FIXTURE), 'safetensors-mixed.safetensors');
-      const expected = JSON.parse(decoded.metadata.expected) as Record<string, { dtype: string; shape: number[]; values: number[] }>;
-      assert.equal(decoded.metadata.format, 'pt');
-      assert.deepEqual(decoded.order, JSON.parse(decoded.metadata.order));
-      const float64 = st.getBackend().supportsDtype('float64');
-      const strataDtype: Record<string, st.DType> = {
-        F32: 'float32', F64: float64 ? 'float64' : 'float32', I32: 'int32', BOOL: 'bool', U8: 'int32', I8: 'int32', U16: 'int32', I16: 'int32',
-      };
-      assert.equal(decoded.tensors.size, Object.keys(expected).length);
-      for (const [name, want] of Object.entries(expected)) {
-        const t = decoded.tensors.get(name)!;
-        assert.equal(t.dtype, strataDtype[want.dtype], name);
-        assert.deepEqual([...t.shape], want.shape, name);
-        // F64 on a float32-only backend is rounded to float32 (documented in readValues).
-        const values = want.dtype === 'F64' && !float64 ? want.values.map(Math.fround) : want.values;
-        assert.deepEqual(Array.from(t.dataSync()), values, name);
-      }
-    }));
+    it('reads the independently written mixed-dtype fixture exactly', () =>
+      withBackend(backend.name, () => {
+        const decoded = decodeSafetensors(readFileSync(FIXTURE), 'safetensors-mixed.safetensors');
+        const expected = JSON.parse(decoded.metadata.expected) as Record<string, { dtype: string; shape: number[]; values: number[] }>;
+        assert.equal(decoded.metadata.format, 'pt');
+        assert.deepEqual(decoded.order, JSON.parse(decoded.metadata.order));
+        const float64 = st.getBackend().supportsDtype('float64');
+        const strataDtype: Record<string, st.DType> = {
+          F32: 'float32',
+          F64: float64 ? 'float64' : 'float32',
+          I32: 'int32',
+          BOOL: 'bool',
+          U8: 'int32',
+          I8: 'int32',
+          U16: 'int32',
+          I16: 'int32',
+        };
+        assert.equal(decoded.tensors.size, Object.keys(expected).length);
+        for (const [name, want] of Object.entries(expected)) {
+          const t = decoded.tensors.get(name)!;
+          assert.equal(t.dtype, strataDtype[want.dtype], name);
+          assert.deepEqual([...t.shape], want.shape, name);
+          // F64 on a float32-only backend is rounded to float32 (documented in readValues).
+          const values = want.dtype === 'F64' && !float64 ? want.values.map(Math.fround) : want.values;
+          assert.deepEqual(Array.from(t.dataSync()), values, name);
+        }
+      }));
   });
 }
 
 describe('safetensors byte layout', () => {
   it('matches a file built by hand: length field, JSON header, padding, little-endian data', () => {
-    const bytes = encodeSafetensors([
-      { name: 'a', tensor: st.tensor([1.5, -2], [2]) },
-      { name: 'b', tensor: st.tensor(7, [], 'int32') },
-      { name: 'c', tensor: st.tensor([true, false, true]) },
-    ], { k: 'v' });
-    const json = '{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"I32","shape":[],"data_offsets":[8,12]},'
-      + '"c":{"dtype":"BOOL","shape":[3],"data_offsets":[12,15]},"__metadata__":{"k":"v"}}';
+    const bytes = encodeSafetensors(
+      [
+        { name: 'a', tensor: st.tensor([1.5, -2], [2]) },
+        { name: 'b', tensor: st.tensor(7, [], 'int32') },
+        { name: 'c', tensor: st.tensor([true, false, true]) },
+      ],
+      { k: 'v' },
+    );
+    const json =
+      '{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"I32","shape":[],"data_offsets":[8,12]},' +
+      '"c":{"dtype":"BOOL","shape":[3],"data_offsets":[12,15]},"__metadata__":{"k":"v"}}';
     const n = Math.ceil(json.length / 8) * 8;
     assert.equal((8 + n) % 8, 0);
     assert.deepEqual([...bytes.subarray(0, 8)], [n & 0xff, n >> 8, 0, 0, 0, 0, 0, 0]);
     assert.equal(new TextDecoder().decode(bytes.subarray(8, 8 + n)), json + ' '.repeat(n - json.length));
     const data = [
-      0x00, 0x00, 0xc0, 0x3f, // 1.5f = 0x3fc00000
-      0x00, 0x00, 0x00, 0xc0, // -2f = 0xc0000000
-      0x07, 0x00, 0x00, 0x00, // int32 7
-      0x01, 0x00, 0x01, // bools
+      0x00,
+      0x00,
+      0xc0,
+      0x3f, // 1.5f = 0x3fc00000
+      0x00,
+      0x00,
+      0x00,
+      0xc0, // -2f = 0xc0000000
+      0x07,
+      0x00,
+      0x00,
+      0x00, // int32 7
+      0x01,
+      0x00,
+      0x01, // bools
     ];
     assert.deepEqual([...bytes.subarray(8 + n)], data);
     assert.equal(bytes.length, 8 + n + data.length);
@@ -150,7 +178,10 @@ describe('safetensors byte layout', () => {
     const values = [0.1, 1 / 3, -7.25];
     const bytes = withBackend('reference', () => encodeSafetensors([{ name: 'd', tensor: st.tensor(values, [3], 'float64') }]));
     const view = new DataView(bytes.buffer, bytes.byteOffset + bytes.length - 24);
-    assert.deepEqual([0, 1, 2].map((i) => view.getFloat64(8 * i, true)), values);
+    assert.deepEqual(
+      [0, 1, 2].map((i) => view.getFloat64(8 * i, true)),
+      values,
+    );
     for (const b of st.backends().filter((x) => x.available)) {
       withBackend(b.name, () => {
         const d = decodeSafetensors(bytes, 'f64').tensors.get('d')!;
@@ -163,11 +194,14 @@ describe('safetensors byte layout', () => {
 });
 
 describe('safetensors decode rejects malformed files with a FormatError naming the file', () => {
-  const good = encodeSafetensors([
-    { name: 'w', tensor: st.tensor(randomValues(24, 5), [4, 6]) },
-    { name: 'i', tensor: st.tensor(ints(10, 6), [10], 'int32') },
-    { name: 'm', tensor: st.tensor(bools(5, 7), [5], 'bool') },
-  ], { note: 'x' });
+  const good = encodeSafetensors(
+    [
+      { name: 'w', tensor: st.tensor(randomValues(24, 5), [4, 6]) },
+      { name: 'i', tensor: st.tensor(ints(10, 6), [10], 'int32') },
+      { name: 'm', tensor: st.tensor(bools(5, 7), [5], 'bool') },
+    ],
+    { note: 'x' },
+  );
 
   it('a file truncated at every 10 % point, and to 0, 4 and 8 bytes', () => {
     const lengths = [0, 4, 8, ...[1, 2, 3, 4, 5, 6, 7, 8, 9].map((k) => Math.floor((good.length * k) / 10))];
@@ -180,7 +214,10 @@ describe('safetensors decode rejects malformed files with a FormatError naming t
   it('loadSafetensors names the path of a truncated file', async () => {
     const path = join(scratch, 'truncated.safetensors');
     writeFileSync(path, good.subarray(0, good.length - 3));
-    await assert.rejects(loadSafetensors(path), (e: Error) => e instanceof st.FormatError && e.message.startsWith(`${path}: `) && /truncated/.test(e.message));
+    await assert.rejects(
+      loadSafetensors(path),
+      (e: Error) => e instanceof st.FormatError && e.message.startsWith(`${path}: `) && /truncated/.test(e.message),
+    );
   });
 
   it('header length absurd, not UTF-8, not JSON, not an object', () => {
@@ -190,7 +227,12 @@ describe('safetensors decode rejects malformed files with a FormatError naming t
     const notUtf8 = fileFrom('{"a":1}');
     notUtf8[10] = 0xff;
     assertFormatError(() => decodeSafetensors(notUtf8, 'f'), 'f', /UTF-8/);
-    assertFormatError(() => decodeSafetensors(fileFrom('{"w": {"dtype": "F32", '), 'f'), 'f', /not valid JSON \(.*position 24\)/, /received "\{\\"w\\": \{/);
+    assertFormatError(
+      () => decodeSafetensors(fileFrom('{"w": {"dtype": "F32", '), 'f'),
+      'f',
+      /not valid JSON \(.*position 24\)/,
+      /received "\{\\"w\\": \{/,
+    );
     assertFormatError(() => decodeSafetensors(fileFrom('[1, 2]'), 'f'), 'f', /must be a JSON object/, /received an array/);
     assertFormatError(() => decodeSafetensors(fileFrom('null'), 'f'), 'f', /must be a JSON object/, /received null/);
   });
@@ -215,28 +257,54 @@ describe('safetensors decode rejects malformed files with a FormatError naming t
   });
 
   it('unknown and unloadable dtypes name the tensor and the dtype', () => {
-    assertFormatError(() => decodeSafetensors(fileFrom('{"w": {"dtype": "X32", "shape": [1], "data_offsets": [0, 4]}}', [0, 0, 0, 0]), 'f'), 'f',
-      /tensor "w": unknown dtype "X32"; expected one of .*F32/);
-    for (const [dtype, size] of [['F16', 2], ['BF16', 2], ['I64', 8], ['U32', 4], ['F8_E4M3', 1]] as const) {
+    assertFormatError(
+      () => decodeSafetensors(fileFrom('{"w": {"dtype": "X32", "shape": [1], "data_offsets": [0, 4]}}', [0, 0, 0, 0]), 'f'),
+      'f',
+      /tensor "w": unknown dtype "X32"; expected one of .*F32/,
+    );
+    for (const [dtype, size] of [
+      ['F16', 2],
+      ['BF16', 2],
+      ['I64', 8],
+      ['U32', 4],
+      ['F8_E4M3', 1],
+    ] as const) {
       const header = `{"ok": {"dtype": "F32", "shape": [], "data_offsets": [0, 4]}, "h": {"dtype": "${dtype}", "shape": [2], "data_offsets": [4, ${4 + 2 * size}]}}`;
-      assertFormatError(() => decodeSafetensors(fileFrom(header, new Uint8Array(4 + 2 * size)), 'f'), 'f',
-        new RegExp(`tensor "h" has dtype ${dtype}, which Strata cannot load; expected one of F32, F64, I32, BOOL`));
+      assertFormatError(
+        () => decodeSafetensors(fileFrom(header, new Uint8Array(4 + 2 * size)), 'f'),
+        'f',
+        new RegExp(`tensor "h" has dtype ${dtype}, which Strata cannot load; expected one of F32, F64, I32, BOOL`),
+      );
     }
   });
 
   it('byte length not matching dtype and shape', () => {
     const header = '{"w": {"dtype": "F32", "shape": [2, 3], "data_offsets": [0, 20]}}';
-    assertFormatError(() => decodeSafetensors(fileFrom(header, new Uint8Array(20)), 'f'), 'f', /tensor "w": dtype F32 and shape \[2, 3\] need 24 bytes, but data_offsets \[0, 20\] span 20/);
+    assertFormatError(
+      () => decodeSafetensors(fileFrom(header, new Uint8Array(20)), 'f'),
+      'f',
+      /tensor "w": dtype F32 and shape \[2, 3\] need 24 bytes, but data_offsets \[0, 20\] span 20/,
+    );
   });
 
   it('overlapping offsets, gaps and trailing bytes in the data section', () => {
     const entry = (name: string, begin: number) => `"${name}": {"dtype": "I32", "shape": [2], "data_offsets": [${begin}, ${begin + 8}]}`;
-    assertFormatError(() => decodeSafetensors(fileFrom(`{${entry('b', 4)}, ${entry('a', 0)}}`, new Uint8Array(12)), 'f'), 'f',
-      /tensors "a" \(bytes \[0, 8\)\) and "b" \(bytes \[4, 12\)\) overlap/);
-    assertFormatError(() => decodeSafetensors(fileFrom(`{${entry('a', 0)}, ${entry('b', 12)}}`, new Uint8Array(20)), 'f'), 'f',
-      /bytes \[8, 12\) of the data section belong to no tensor \(gap before "b"\)/);
+    assertFormatError(
+      () => decodeSafetensors(fileFrom(`{${entry('b', 4)}, ${entry('a', 0)}}`, new Uint8Array(12)), 'f'),
+      'f',
+      /tensors "a" \(bytes \[0, 8\)\) and "b" \(bytes \[4, 12\)\) overlap/,
+    );
+    assertFormatError(
+      () => decodeSafetensors(fileFrom(`{${entry('a', 0)}, ${entry('b', 12)}}`, new Uint8Array(20)), 'f'),
+      'f',
+      /bytes \[8, 12\) of the data section belong to no tensor \(gap before "b"\)/,
+    );
     assertFormatError(() => decodeSafetensors(fileFrom(`{${entry('a', 4)}}`, new Uint8Array(12)), 'f'), 'f', /bytes \[0, 4\).*gap before "a"/);
-    assertFormatError(() => decodeSafetensors(fileFrom(`{${entry('a', 0)}}`, new Uint8Array(10)), 'f'), 'f', /holds 10 bytes but the tensors cover only 8; expected no trailing bytes/);
+    assertFormatError(
+      () => decodeSafetensors(fileFrom(`{${entry('a', 0)}}`, new Uint8Array(10)), 'f'),
+      'f',
+      /holds 10 bytes but the tensors cover only 8; expected no trailing bytes/,
+    );
   });
 
   it('never lets a header key reach an object prototype', () => {
@@ -244,26 +312,51 @@ describe('safetensors decode rejects malformed files with a FormatError naming t
     const decoded = decodeSafetensors(fileFrom(header, [9]), 'f');
     assert.deepEqual(decoded.order, ['__proto__']);
     assert.deepEqual(Array.from(decoded.tensors.get('__proto__')!.dataSync()), [9]);
-    assert.deepEqual(Object.entries(decoded.metadata), [['__proto__', 'p'], ['toString', 't']]);
+    assert.deepEqual(Object.entries(decoded.metadata), [
+      ['__proto__', 'p'],
+      ['toString', 't'],
+    ]);
     assert.equal(Object.getPrototypeOf(decoded.metadata), Object.prototype);
-    assertFormatError(() => decodeSafetensors(fileFrom('{"w": {"dtype": "toString", "shape": [1], "data_offsets": [0, 1]}}', [0]), 'f'), 'f', /unknown dtype "toString"/);
+    assertFormatError(
+      () => decodeSafetensors(fileFrom('{"w": {"dtype": "toString", "shape": [1], "data_offsets": [0, 1]}}', [0]), 'f'),
+      'f',
+      /unknown dtype "toString"/,
+    );
   });
 });
 
 describe('safetensors encode rejects bad arguments with a ValueError', () => {
   const t = st.tensor([1, 2]);
   for (const [what, args, pattern] of [
-    ['duplicate names', [{ name: 'a', tensor: t }, { name: 'a', tensor: t }], /duplicate tensor name "a" \(entry 1\)/],
+    [
+      'duplicate names',
+      [
+        { name: 'a', tensor: t },
+        { name: 'a', tensor: t },
+      ],
+      /duplicate tensor name "a" \(entry 1\)/,
+    ],
     ['an empty name', [{ name: '', tensor: t }], /entry 0: name must be a non-empty string/],
     ['a non-string name', [{ name: 3, tensor: t }], /name must be a non-empty string; received number 3/],
     ['the reserved name', [{ name: '__metadata__', tensor: t }], /reserved/],
     ['a non-tensor', [{ name: 'a', tensor: [1, 2] }], /entry 0 \("a"\): tensor must be a Tensor; received an array/],
   ] as [string, unknown, RegExp][]) {
-    it(what, () => assert.throws(() => encodeSafetensors(args as NamedTensor[]), (e: Error) => e instanceof st.ValueError && pattern.test(e.message)));
+    it(what, () =>
+      assert.throws(
+        () => encodeSafetensors(args as NamedTensor[]),
+        (e: Error) => e instanceof st.ValueError && pattern.test(e.message),
+      ),
+    );
   }
   it('non-string metadata values and metadata that is not a plain object', () => {
-    assert.throws(() => encodeSafetensors([], { epoch: 3n } as unknown as Record<string, string>), (e: Error) => e instanceof st.ValueError && /received bigint 3 for key "epoch"/.test(e.message));
-    assert.throws(() => encodeSafetensors([], new Map([['a', 'b']]) as unknown as Record<string, string>), (e: Error) => e instanceof st.ValueError && /metadata must be an object of strings; received a Map/.test(e.message));
+    assert.throws(
+      () => encodeSafetensors([], { epoch: 3n } as unknown as Record<string, string>),
+      (e: Error) => e instanceof st.ValueError && /received bigint 3 for key "epoch"/.test(e.message),
+    );
+    assert.throws(
+      () => encodeSafetensors([], new Map([['a', 'b']]) as unknown as Record<string, string>),
+      (e: Error) => e instanceof st.ValueError && /metadata must be an object of strings; received a Map/.test(e.message),
+    );
   });
 });
 
@@ -320,7 +413,10 @@ describe('writeFileAtomic and writeFileAtomicSync', () => {
       const dir = mkdtempSync(join(scratch, `type-${kind}-`));
       const path = join(dir, 'out.txt');
       writeFileSync(path, 'old');
-      await assert.rejects(write(path, 42 as unknown as string), (e: Error) => e instanceof st.ValueError && /data must be a string or a Uint8Array; received number/.test(e.message));
+      await assert.rejects(
+        write(path, 42 as unknown as string),
+        (e: Error) => e instanceof st.ValueError && /data must be a string or a Uint8Array; received number/.test(e.message),
+      );
       assert.deepEqual(readdirSync(dir), ['out.txt']);
       assert.equal(readFileSync(path, 'utf8'), 'old');
     });
@@ -332,7 +428,10 @@ describe('writeFileAtomic and writeFileAtomicSync', () => {
     const payloads = Array.from({ length: 8 }, (_, k) => new Uint8Array(50_000 + k).fill(k + 1));
     await Promise.all(payloads.map((p) => writeFileAtomic(path, p)));
     const got = new Uint8Array(readFileSync(path));
-    assert.ok(payloads.some((p) => p.length === got.length && p.every((v, i) => v === got[i])), 'final file is one of the payloads, whole');
+    assert.ok(
+      payloads.some((p) => p.length === got.length && p.every((v, i) => v === got[i])),
+      'final file is one of the payloads, whole',
+    );
     assert.deepEqual(readdirSync(dir), ['out.bin']);
   });
 });

@@ -13,8 +13,10 @@ import * as st from '../src/index.js';
 import { decodeSafetensors, encodeSafetensors } from '../src/io/safetensors.js';
 import { randomValues, withBackendAsync } from './helpers.js';
 
-const BACKENDS = st.backends().filter((b) => b.available).map((b) => b.name);
-
+const BACKENDS = st
+  .backends()
+  .filter((b) => b.available)
+  .map((b) => b.name);
 
 let root = '';
 let dirCount = 0;
@@ -26,7 +28,14 @@ after(async () => {
 });
 const freshDir = (label: string) => join(root, `${label}-${dirCount++}`);
 
-const floats = (shape: number[], seed: number) => st.tensor(randomValues(shape.reduce((a, b) => a * b, 1), seed), shape);
+const floats = (shape: number[], seed: number) =>
+  st.tensor(
+    randomValues(
+      shape.reduce((a, b) => a * b, 1),
+      seed,
+    ),
+    shape,
+  );
 const labels = (n: number, classes: number, seed: number) => st.tensor(randomValues(n, seed, 0, classes).map(Math.floor), [n], 'int32');
 const values = (t: st.Tensor | st.Tensor[]) => (Array.isArray(t) ? t : [t]).map((x) => Array.from(x.dataSync()));
 const weightValues = (m: st.Model) => m.getWeights().map((w) => Array.from(w.dataSync()));
@@ -69,7 +78,10 @@ async function roundTrip(model: st.Model, x: st.Tensor | st.Tensor[], dir = fres
   assert.deepEqual(weightValues(loaded), weightValues(model), 'weights');
   assert.equal(loaded.className, model.className);
   assert.equal(loaded.name, model.name);
-  assert.deepEqual(loaded.layers.map((l) => l.name), model.layers.map((l) => l.name));
+  assert.deepEqual(
+    loaded.layers.map((l) => l.name),
+    model.layers.map((l) => l.name),
+  );
   assert.equal(loaded.countParams(), model.countParams());
   assert.deepEqual(loaded.getConfig(), model.getConfig());
   assert.equal(loaded.summary(quiet), model.summary(quiet));
@@ -79,116 +91,147 @@ async function roundTrip(model: st.Model, x: st.Tensor | st.Tensor[], dir = fres
 
 describe('save → load → predict equality', () => {
   for (const backend of BACKENDS) {
-    it(`Sequential MLP with dropout and an l2 regularizer, compiled (${backend})`, () => withBackendAsync(backend, async () => {
-      st.setSeed(11);
-      const model = st.sequential({ layers: [
-        st.layers.dense({ units: 8, inputShape: [5], activation: 'relu', kernelRegularizer: st.regularizers.l2({ l2: 0.01 }) }),
-        st.layers.dropout({ rate: 0.3 }),
-        st.layers.dense({ units: 3, activation: 'softmax' }),
-      ] });
-      model.compile({ optimizer: st.optimizers.adam({ learningRate: 0.01 }), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
-      const x = floats([24, 5], 1), y = labels(24, 3, 2);
-      await model.fit(x, y, { epochs: 2, batchSize: 8, verbose: 0 });
-      const dir = freshDir('mlp-dropout');
-      const loaded = await roundTrip(model, x, dir);
-      // Compile state: same optimizer class and hyperparameters, loss, metrics; evaluate agrees
-      // (the l2 penalty is part of the loss, so the regularizer came back too).
-      assert.ok(loaded.isCompiled);
-      assert.equal(loaded.optimizer!.constructor, model.optimizer!.constructor);
-      assert.deepEqual(loaded.optimizer!.getConfig(), model.optimizer!.getConfig());
-      assert.equal(loaded.optimizer!.iterations, 6);
-      const [a, b] = [await model.evaluate(x, y, { verbose: 0 }), await loaded.evaluate(x, y, { verbose: 0 })];
-      assert.deepEqual(Object.keys(b).sort(), ['accuracy', 'loss']);
-      assert.deepEqual(b, a);
-      // Loading without the compile state leaves an uncompiled model with the same outputs.
-      const bare = await st.loadModel(dir, { compile: false });
-      assert.equal(bare.isCompiled, false);
-      assert.deepEqual(values(bare.predict(x)), values(model.predict(x)));
-    }));
+    it(`Sequential MLP with dropout and an l2 regularizer, compiled (${backend})`, () =>
+      withBackendAsync(backend, async () => {
+        st.setSeed(11);
+        const model = st.sequential({
+          layers: [
+            st.layers.dense({ units: 8, inputShape: [5], activation: 'relu', kernelRegularizer: st.regularizers.l2({ l2: 0.01 }) }),
+            st.layers.dropout({ rate: 0.3 }),
+            st.layers.dense({ units: 3, activation: 'softmax' }),
+          ],
+        });
+        model.compile({ optimizer: st.optimizers.adam({ learningRate: 0.01 }), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+        const x = floats([24, 5], 1),
+          y = labels(24, 3, 2);
+        await model.fit(x, y, { epochs: 2, batchSize: 8, verbose: 0 });
+        const dir = freshDir('mlp-dropout');
+        const loaded = await roundTrip(model, x, dir);
+        // Compile state: same optimizer class and hyperparameters, loss, metrics; evaluate agrees
+        // (the l2 penalty is part of the loss, so the regularizer came back too).
+        assert.ok(loaded.isCompiled);
+        assert.equal(loaded.optimizer!.constructor, model.optimizer!.constructor);
+        assert.deepEqual(loaded.optimizer!.getConfig(), model.optimizer!.getConfig());
+        assert.equal(loaded.optimizer!.iterations, 6);
+        const [a, b] = [await model.evaluate(x, y, { verbose: 0 }), await loaded.evaluate(x, y, { verbose: 0 })];
+        assert.deepEqual(Object.keys(b).sort(), ['accuracy', 'loss']);
+        assert.deepEqual(b, a);
+        // Loading without the compile state leaves an uncompiled model with the same outputs.
+        const bare = await st.loadModel(dir, { compile: false });
+        assert.equal(bare.isCompiled, false);
+        assert.deepEqual(values(bare.predict(x)), values(model.predict(x)));
+      }));
 
-    it(`the Keras-book convnet (conv2d, maxPooling2d, flatten, dense) (${backend})`, () => withBackendAsync(backend, async () => {
-      st.setSeed(12);
-      const model = st.sequential({ layers: [
-        st.layers.conv2d({ filters: 4, kernelSize: 3, activation: 'relu', inputShape: [10, 10, 1] }),
-        st.layers.maxPooling2d({ poolSize: 2 }),
-        st.layers.conv2d({ filters: 6, kernelSize: 3, activation: 'relu' }),
-        st.layers.flatten(),
-        st.layers.dense({ units: 4, activation: 'softmax' }),
-      ] });
-      model.compile({ optimizer: 'rmsprop', loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
-      const x = floats([6, 10, 10, 1], 3), y = labels(6, 4, 4);
-      await model.fit(x, y, { epochs: 1, batchSize: 3, verbose: 0 });
-      const loaded = await roundTrip(model, x);
-      assert.deepEqual(await loaded.evaluate(x, y, { verbose: 0 }), await model.evaluate(x, y, { verbose: 0 }));
-    }));
+    it(`the Keras-book convnet (conv2d, maxPooling2d, flatten, dense) (${backend})`, () =>
+      withBackendAsync(backend, async () => {
+        st.setSeed(12);
+        const model = st.sequential({
+          layers: [
+            st.layers.conv2d({ filters: 4, kernelSize: 3, activation: 'relu', inputShape: [10, 10, 1] }),
+            st.layers.maxPooling2d({ poolSize: 2 }),
+            st.layers.conv2d({ filters: 6, kernelSize: 3, activation: 'relu' }),
+            st.layers.flatten(),
+            st.layers.dense({ units: 4, activation: 'softmax' }),
+          ],
+        });
+        model.compile({ optimizer: 'rmsprop', loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+        const x = floats([6, 10, 10, 1], 3),
+          y = labels(6, 4, 4);
+        await model.fit(x, y, { epochs: 1, batchSize: 3, verbose: 0 });
+        const loaded = await roundTrip(model, x);
+        assert.deepEqual(await loaded.evaluate(x, y, { verbose: 0 }), await model.evaluate(x, y, { verbose: 0 }));
+      }));
 
-    it(`batchNormalization (moving statistics after fit) and layerNormalization (${backend})`, () => withBackendAsync(backend, async () => {
-      st.setSeed(13);
-      const model = st.sequential({ layers: [
-        st.layers.dense({ units: 6, inputShape: [4] }),
-        st.layers.batchNormalization(),
-        st.layers.activation({ activation: 'relu' }),
-        st.layers.dense({ units: 5 }),
-        st.layers.layerNormalization(),
-        st.layers.dense({ units: 2 }),
-      ] });
-      model.compile({ optimizer: 'sgd', loss: 'mse' });
-      const x = floats([16, 4], 5).mul(3).add(1), y = floats([16, 2], 6);
-      await model.fit(x, y, { epochs: 2, batchSize: 8, verbose: 0 });
-      const bn = model.getLayer(1);
-      const [movingMean] = bn.weights.filter((w) => !w.trainable).map((w) => Array.from(w.value.dataSync()));
-      assert.ok(movingMean.some((v) => Math.abs(v) > 1e-3), 'fit moved the moving mean away from 0');
-      const loaded = await roundTrip(model, x);
-      assert.deepEqual(loaded.getLayer(1).weights.map((w) => w.trainable), bn.weights.map((w) => w.trainable));
-    }));
+    it(`batchNormalization (moving statistics after fit) and layerNormalization (${backend})`, () =>
+      withBackendAsync(backend, async () => {
+        st.setSeed(13);
+        const model = st.sequential({
+          layers: [
+            st.layers.dense({ units: 6, inputShape: [4] }),
+            st.layers.batchNormalization(),
+            st.layers.activation({ activation: 'relu' }),
+            st.layers.dense({ units: 5 }),
+            st.layers.layerNormalization(),
+            st.layers.dense({ units: 2 }),
+          ],
+        });
+        model.compile({ optimizer: 'sgd', loss: 'mse' });
+        const x = floats([16, 4], 5).mul(3).add(1),
+          y = floats([16, 2], 6);
+        await model.fit(x, y, { epochs: 2, batchSize: 8, verbose: 0 });
+        const bn = model.getLayer(1);
+        const [movingMean] = bn.weights.filter((w) => !w.trainable).map((w) => Array.from(w.value.dataSync()));
+        assert.ok(
+          movingMean.some((v) => Math.abs(v) > 1e-3),
+          'fit moved the moving mean away from 0',
+        );
+        const loaded = await roundTrip(model, x);
+        assert.deepEqual(
+          loaded.getLayer(1).weights.map((w) => w.trainable),
+          bn.weights.map((w) => w.trainable),
+        );
+      }));
 
-    it(`a Sequential built lazily by fit (no inputShape) (${backend})`, () => withBackendAsync(backend, async () => {
-      st.setSeed(14);
-      const model = st.sequential({ layers: [st.layers.dense({ units: 4, activation: 'tanh' }), st.layers.dense({ units: 1 })] });
-      model.compile({ optimizer: 'adam', loss: 'mse' });
-      assert.equal(model.built, false);
-      const x = floats([10, 3], 7), y = floats([10, 1], 8);
-      await model.fit(x, y, { epochs: 1, batchSize: 5, verbose: 0 });
-      await roundTrip(model, x);
-    }));
+    it(`a Sequential built lazily by fit (no inputShape) (${backend})`, () =>
+      withBackendAsync(backend, async () => {
+        st.setSeed(14);
+        const model = st.sequential({ layers: [st.layers.dense({ units: 4, activation: 'tanh' }), st.layers.dense({ units: 1 })] });
+        model.compile({ optimizer: 'adam', loss: 'mse' });
+        assert.equal(model.built, false);
+        const x = floats([10, 3], 7),
+          y = floats([10, 1], 8);
+        await model.fit(x, y, { epochs: 1, batchSize: 5, verbose: 0 });
+        await roundTrip(model, x);
+      }));
 
-    it(`a functional model with two inputs, two outputs and a shared layer (${backend})`, () => withBackendAsync(backend, async () => {
-      st.setSeed(15);
-      const a = st.input({ shape: [4], name: 'a' }), b = st.input({ shape: [3], name: 'b' });
-      const shared = st.layers.dense({ units: 5, activation: 'relu', name: 'shared' });
-      const ha = shared.apply(st.layers.dense({ units: 6, name: 'proj_a' }).apply(a));
-      const hb = shared.apply(st.layers.dense({ units: 6, name: 'proj_b' }).apply(b));
-      const classes = st.layers.dense({ units: 3, activation: 'softmax', name: 'classes' }).apply(st.layers.add().apply([ha, hb]));
-      const score = st.layers.dense({ units: 1, name: 'score' }).apply(hb);
-      const model = st.model({ inputs: [a, b], outputs: [classes, score], name: 'two_headed' });
-      model.compile({ optimizer: 'adam', loss: ['sparseCategoricalCrossentropy', 'mse'], metrics: [['accuracy'], ['mae']], lossWeights: [1, 0.5] });
-      const xs = [floats([12, 4], 9), floats([12, 3], 10)], ys = [labels(12, 3, 11), floats([12, 1], 12)];
-      await model.fit(xs, ys, { epochs: 1, batchSize: 4, verbose: 0 });
-      const loaded = await roundTrip(model, xs);
-      assert.equal(loaded.getLayer('shared').inboundNodes.length, 2, 'the shared layer is called twice in the copy');
-      assert.equal(loaded.weights.filter((w) => w.path.startsWith('shared/')).length, 2, 'and its weights are stored once');
-      assert.deepEqual(await loaded.evaluate(xs, ys, { verbose: 0 }), await model.evaluate(xs, ys, { verbose: 0 }));
-    }));
+    it(`a functional model with two inputs, two outputs and a shared layer (${backend})`, () =>
+      withBackendAsync(backend, async () => {
+        st.setSeed(15);
+        const a = st.input({ shape: [4], name: 'a' }),
+          b = st.input({ shape: [3], name: 'b' });
+        const shared = st.layers.dense({ units: 5, activation: 'relu', name: 'shared' });
+        const ha = shared.apply(st.layers.dense({ units: 6, name: 'proj_a' }).apply(a));
+        const hb = shared.apply(st.layers.dense({ units: 6, name: 'proj_b' }).apply(b));
+        const classes = st.layers.dense({ units: 3, activation: 'softmax', name: 'classes' }).apply(st.layers.add().apply([ha, hb]));
+        const score = st.layers.dense({ units: 1, name: 'score' }).apply(hb);
+        const model = st.model({ inputs: [a, b], outputs: [classes, score], name: 'two_headed' });
+        model.compile({ optimizer: 'adam', loss: ['sparseCategoricalCrossentropy', 'mse'], metrics: [['accuracy'], ['mae']], lossWeights: [1, 0.5] });
+        const xs = [floats([12, 4], 9), floats([12, 3], 10)],
+          ys = [labels(12, 3, 11), floats([12, 1], 12)];
+        await model.fit(xs, ys, { epochs: 1, batchSize: 4, verbose: 0 });
+        const loaded = await roundTrip(model, xs);
+        assert.equal(loaded.getLayer('shared').inboundNodes.length, 2, 'the shared layer is called twice in the copy');
+        assert.equal(loaded.weights.filter((w) => w.path.startsWith('shared/')).length, 2, 'and its weights are stored once');
+        assert.deepEqual(await loaded.evaluate(xs, ys, { verbose: 0 }), await model.evaluate(xs, ys, { verbose: 0 }));
+      }));
 
-    it(`a functional model nested in a Sequential, and a Sequential nested in a functional model (${backend})`, () => withBackendAsync(backend, async () => {
-      st.setSeed(16);
-      const i = st.input({ shape: [4] });
-      const inner = st.model({ inputs: i, outputs: st.layers.dense({ units: 3, activation: 'relu' }).apply(st.layers.dense({ units: 5 }).apply(i)), name: 'inner_fn' });
-      const outerSeq = st.sequential({ name: 'outer_seq' });
-      outerSeq.add(st.input({ shape: [4] }));
-      outerSeq.add(inner);
-      outerSeq.add(st.layers.dense({ units: 2 }));
-      const x = floats([7, 4], 13);
-      await roundTrip(outerSeq, x);
+    it(`a functional model nested in a Sequential, and a Sequential nested in a functional model (${backend})`, () =>
+      withBackendAsync(backend, async () => {
+        st.setSeed(16);
+        const i = st.input({ shape: [4] });
+        const inner = st.model({
+          inputs: i,
+          outputs: st.layers.dense({ units: 3, activation: 'relu' }).apply(st.layers.dense({ units: 5 }).apply(i)),
+          name: 'inner_fn',
+        });
+        const outerSeq = st.sequential({ name: 'outer_seq' });
+        outerSeq.add(st.input({ shape: [4] }));
+        outerSeq.add(inner);
+        outerSeq.add(st.layers.dense({ units: 2 }));
+        const x = floats([7, 4], 13);
+        await roundTrip(outerSeq, x);
 
-      const innerSeq = st.sequential({ layers: [st.layers.dense({ units: 5, inputShape: [4], activation: 'sigmoid' }), st.layers.dense({ units: 3 })], name: 'inner_seq' });
-      const j = st.input({ shape: [4] });
-      const outerFn = st.model({ inputs: j, outputs: st.layers.dense({ units: 2 }).apply(innerSeq.apply(j)), name: 'outer_fn' });
-      outerFn.compile({ optimizer: 'rmsprop', loss: 'mse' });
-      await outerFn.fit(x, floats([7, 2], 14), { epochs: 1, batchSize: 7, verbose: 0 });
-      const loaded = await roundTrip(outerFn, x);
-      assert.equal(loaded.getLayer('inner_seq').className, 'Sequential');
-    }));
+        const innerSeq = st.sequential({
+          layers: [st.layers.dense({ units: 5, inputShape: [4], activation: 'sigmoid' }), st.layers.dense({ units: 3 })],
+          name: 'inner_seq',
+        });
+        const j = st.input({ shape: [4] });
+        const outerFn = st.model({ inputs: j, outputs: st.layers.dense({ units: 2 }).apply(innerSeq.apply(j)), name: 'outer_fn' });
+        outerFn.compile({ optimizer: 'rmsprop', loss: 'mse' });
+        await outerFn.fit(x, floats([7, 2], 14), { epochs: 1, batchSize: 7, verbose: 0 });
+        const loaded = await roundTrip(outerFn, x);
+        assert.equal(loaded.getLayer('inner_seq').className, 'Sequential');
+      }));
   }
 });
 
@@ -199,18 +242,23 @@ describe('save → load → predict equality', () => {
  * order and the dropout masks of epoch e are the same whatever happened before (loading a model
  * builds layers, which draws initial values from the global stream; the reseed makes that moot).
  */
-async function resumeRun(backend: string, optimizer: 'adam' | 'rmsprop', interrupted: boolean, compileOnLoad = true): Promise<{ weights: number[][]; iterations: number }> {
+async function resumeRun(
+  backend: string,
+  optimizer: 'adam' | 'rmsprop',
+  interrupted: boolean,
+  compileOnLoad = true,
+): Promise<{ weights: number[][]; iterations: number }> {
   return withBackendAsync(backend, async () => {
     const reseed = { onEpochBegin: (epoch: number) => st.setSeed(100 + epoch) };
-    const x = floats([20, 6], 21), y = labels(20, 3, 22);
+    const x = floats([20, 6], 21),
+      y = labels(20, 3, 22);
     const fitArgs = { batchSize: 6, verbose: 0 as const, callbacks: [reseed] };
     st.setSeed(1);
-    const model = st.sequential({ layers: [
-      st.layers.dense({ units: 8, inputShape: [6], activation: 'relu' }),
-      st.layers.dropout({ rate: 0.25 }),
-      st.layers.dense({ units: 3 }),
-    ] });
-    const makeOptimizer = () => (optimizer === 'adam' ? st.optimizers.adam({ learningRate: 0.02 }) : st.optimizers.rmsprop({ learningRate: 0.01, momentum: 0.5 }));
+    const model = st.sequential({
+      layers: [st.layers.dense({ units: 8, inputShape: [6], activation: 'relu' }), st.layers.dropout({ rate: 0.25 }), st.layers.dense({ units: 3 })],
+    });
+    const makeOptimizer = () =>
+      optimizer === 'adam' ? st.optimizers.adam({ learningRate: 0.02 }) : st.optimizers.rmsprop({ learningRate: 0.01, momentum: 0.5 });
     model.compile({ optimizer: makeOptimizer(), loss: 'sparseCategoricalCrossentropy' });
     if (!interrupted) {
       await model.fit(x, y, { ...fitArgs, epochs: 4 });
@@ -246,7 +294,9 @@ describe('resume from a checkpoint', () => {
 /** A small compiled and trained model saved into a fresh directory, for the file-level tests. */
 async function savedMlp(seed = 31, units = 5): Promise<{ dir: string; model: st.Model; x: st.Tensor }> {
   st.setSeed(seed);
-  const model = st.sequential({ layers: [st.layers.dense({ units, inputShape: [3], activation: 'relu', name: 'hidden' }), st.layers.dense({ units: 2, name: 'out' })] });
+  const model = st.sequential({
+    layers: [st.layers.dense({ units, inputShape: [3], activation: 'relu', name: 'hidden' }), st.layers.dense({ units: 2, name: 'out' })],
+  });
   model.compile({ optimizer: 'adam', loss: 'mse' });
   const x = floats([8, 3], seed + 1);
   await model.fit(x, floats([8, 2], seed + 2), { epochs: 1, batchSize: 4, verbose: 0 });
@@ -270,7 +320,10 @@ describe('the files', () => {
     assert.equal(manifest.format, 'strata-model');
     assert.equal(manifest.formatVersion, 2);
     assert.deepEqual(manifest.model, { className: 'Sequential', config: model.getConfig() });
-    assert.deepEqual(manifest.weights.map((w: { key: string }) => w.key), ['hidden/kernel', 'hidden/bias', 'out/kernel', 'out/bias']);
+    assert.deepEqual(
+      manifest.weights.map((w: { key: string }) => w.key),
+      ['hidden/kernel', 'hidden/bias', 'out/kernel', 'out/bias'],
+    );
     const weights = decodeSafetensors(await readFile(join(dir, manifest.files.weights.path)), 'weights');
     assert.deepEqual([...weights.tensors.keys()].sort(), ['hidden/bias', 'hidden/kernel', 'out/bias', 'out/kernel']);
     model.weights.forEach((w, i) => {
@@ -341,13 +394,19 @@ describe('the files', () => {
     assert.throws(() => model.setUserDefinedMetadata([1] as unknown as Record<string, unknown>), st.ValueError);
     const cyclic: Record<string, unknown> = {};
     cyclic.self = cyclic;
-    assert.throws(() => model.setUserDefinedMetadata(cyclic), (e: Error) => e instanceof st.ValueError && /cannot be written as JSON/.test(e.message));
+    assert.throws(
+      () => model.setUserDefinedMetadata(cyclic),
+      (e: Error) => e instanceof st.ValueError && /cannot be written as JSON/.test(e.message),
+    );
   });
 
   it('an unbuilt model cannot be saved (ValueError), and nothing is written', async () => {
     const model = st.sequential({ layers: [st.layers.dense({ units: 3 })] });
     const dir = freshDir('unbuilt');
-    await assert.rejects(model.save(dir), (e: Error) => e instanceof st.ValueError && /no weights yet/.test(e.message) && /inputShape/.test(e.message));
+    await assert.rejects(
+      model.save(dir),
+      (e: Error) => e instanceof st.ValueError && /no weights yet/.test(e.message) && /inputShape/.test(e.message),
+    );
     await assert.rejects(stat(dir), /ENOENT/);
     await assert.rejects(model.save(''), st.ValueError);
   });
@@ -356,15 +415,29 @@ describe('the files', () => {
     st.setSeed(51);
     const model = st.sequential({ layers: [st.layers.dense({ units: 6, inputShape: [4], activation: 'tanh' }), st.layers.dense({ units: 1 })] });
     model.compile({ optimizer: st.optimizers.adam({ learningRate: 0.05 }), loss: 'mse' });
-    const x = floats([16, 4], 52), y = floats([16, 1], 53), vx = floats([8, 4], 54), vy = floats([8, 1], 55);
+    const x = floats([16, 4], 52),
+      y = floats([16, 1], 53),
+      vx = floats([8, 4], 54),
+      vy = floats([8, 1], 55);
     const perEpoch = join(root, 'ckpt', 'epoch{epoch:02d}');
     const best = join(root, 'ckpt', 'best');
     // Records each epoch's weights and val_loss after the checkpoints ran (callbacks run in order).
     const seen: { valLoss: number; weights: number[][] }[] = [];
-    const recorder = { onEpochEnd: (_e: number, logs?: st.Logs) => { seen.push({ valLoss: logs!.val_loss, weights: weightValues(model) }); } };
+    const recorder = {
+      onEpochEnd: (_e: number, logs?: st.Logs) => {
+        seen.push({ valLoss: logs!.val_loss, weights: weightValues(model) });
+      },
+    };
     await model.fit(x, y, {
-      epochs: 6, batchSize: 4, verbose: 0, validationData: [vx, vy],
-      callbacks: [st.callbacks.modelCheckpoint({ filepath: perEpoch }), st.callbacks.modelCheckpoint({ filepath: best, saveBestOnly: true }), recorder],
+      epochs: 6,
+      batchSize: 4,
+      verbose: 0,
+      validationData: [vx, vy],
+      callbacks: [
+        st.callbacks.modelCheckpoint({ filepath: perEpoch }),
+        st.callbacks.modelCheckpoint({ filepath: best, saveBestOnly: true }),
+        recorder,
+      ],
     });
     assert.deepEqual((await readdir(join(root, 'ckpt'))).sort(), ['best', 'epoch01', 'epoch02', 'epoch03', 'epoch04', 'epoch05', 'epoch06']);
     for (let e = 0; e < 6; e++) {
@@ -469,26 +542,62 @@ describe('corrupt, truncated and foreign files', () => {
   });
 
   it('a shape changed in the weights manifest: the error names the weight and both shapes', async () => {
-    await withEditedManifest(dir, (m) => (m.weights[2].shape = [2, 5]), () => rejectsLoad(dir, 'model.json', [/'out\/kernel'/, /\[2, 5\]/, /\[5, 2\]/]));
-    await withEditedManifest(dir, (m) => (m.weights[1].dtype = 'int32'), () => rejectsLoad(dir, 'model.json', [/'hidden\/bias'/, /int32/, /float32/]));
-    await withEditedManifest(dir, (m) => ([m.weights[0], m.weights[2]] = [m.weights[2], m.weights[0]]), () => rejectsLoad(dir, 'model.json', [/out\/kernel/, /hidden\/kernel/]));
+    await withEditedManifest(
+      dir,
+      (m) => (m.weights[2].shape = [2, 5]),
+      () => rejectsLoad(dir, 'model.json', [/'out\/kernel'/, /\[2, 5\]/, /\[5, 2\]/]),
+    );
+    await withEditedManifest(
+      dir,
+      (m) => (m.weights[1].dtype = 'int32'),
+      () => rejectsLoad(dir, 'model.json', [/'hidden\/bias'/, /int32/, /float32/]),
+    );
+    await withEditedManifest(
+      dir,
+      (m) => ([m.weights[0], m.weights[2]] = [m.weights[2], m.weights[0]]),
+      () => rejectsLoad(dir, 'model.json', [/out\/kernel/, /hidden\/kernel/]),
+    );
     await stillLoads();
   });
 
   it('unknown layer classes are rejected by name, including names of Object.prototype members', async () => {
     for (const className of ['Dense2', 'constructor', '__proto__', 'toString', 'hasOwnProperty', 'eval']) {
-      await withEditedManifest(dir, (m) => (m.model.config.layers[1].className = className), () => rejectsLoad(dir, 'model.json', [new RegExp(`unknown layer class '${className}'`)]));
-      await withEditedManifest(dir, (m) => (m.model.className = className), () => rejectsLoad(dir, 'model.json', [new RegExp(`'${className}'`)]));
+      await withEditedManifest(
+        dir,
+        (m) => (m.model.config.layers[1].className = className),
+        () => rejectsLoad(dir, 'model.json', [new RegExp(`unknown layer class '${className}'`)]),
+      );
+      await withEditedManifest(
+        dir,
+        (m) => (m.model.className = className),
+        () => rejectsLoad(dir, 'model.json', [new RegExp(`'${className}'`)]),
+      );
     }
-    await withEditedManifest(dir, (m) => (m.model = m.model.config.layers[1]), () => rejectsLoad(dir, 'model.json', [/Dense layer, not a model/]));
+    await withEditedManifest(
+      dir,
+      (m) => (m.model = m.model.config.layers[1]),
+      () => rejectsLoad(dir, 'model.json', [/Dense layer, not a model/]),
+    );
     await stillLoads();
   });
 
   it('unknown config keys are rejected by name (as Keras does)', async () => {
     const dense = (m: Json) => m.model.config.layers[1].config;
-    await withEditedManifest(dir, (m) => (dense(m).foo = 1), () => rejectsLoad(dir, 'model.json', [/unknown option 'foo'/, /Dense/]));
-    await withEditedManifest(dir, (m) => Object.defineProperty(dense(m), '__proto__', { value: { units: 99 }, enumerable: true }), () => rejectsLoad(dir, 'model.json', [/unknown option '__proto__'/]));
-    await withEditedManifest(dir, (m) => (m.trainingConfig.optimizer.config.foo = 2), () => rejectsLoad(dir, 'model.json', [/unknown option 'foo'/, /compile: false/]));
+    await withEditedManifest(
+      dir,
+      (m) => (dense(m).foo = 1),
+      () => rejectsLoad(dir, 'model.json', [/unknown option 'foo'/, /Dense/]),
+    );
+    await withEditedManifest(
+      dir,
+      (m) => Object.defineProperty(dense(m), '__proto__', { value: { units: 99 }, enumerable: true }),
+      () => rejectsLoad(dir, 'model.json', [/unknown option '__proto__'/]),
+    );
+    await withEditedManifest(
+      dir,
+      (m) => (m.trainingConfig.optimizer.config.foo = 2),
+      () => rejectsLoad(dir, 'model.json', [/unknown option 'foo'/, /compile: false/]),
+    );
     await stillLoads();
   });
 
@@ -549,7 +658,9 @@ describe('corrupt, truncated and foreign files', () => {
     const file = await dataName(dir, 'weights');
     const state = decodeSafetensors(await readFile(join(dir, file)), file);
     const without = encodeSafetensors(state.order.filter((n) => n !== 'out/bias').map((name) => ({ name, tensor: state.tensors.get(name)! })));
-    await withReplacedData(dir, 'weights', without, () => rejectsLoad(dir, file, [/missing tensor 'out\/bias' \(needed by the weights model\.json lists\)/]));
+    await withReplacedData(dir, 'weights', without, () =>
+      rejectsLoad(dir, file, [/missing tensor 'out\/bias' \(needed by the weights model\.json lists\)/]),
+    );
     // Without its header entry but with its bytes left in place, the data section has a gap: still named.
     const original = await readFile(join(dir, file));
     const headerLength = Number(new DataView(original.buffer, original.byteOffset, 8).getBigUint64(0, true));
@@ -569,9 +680,24 @@ describe('corrupt, truncated and foreign files', () => {
       edit(named);
       return encodeSafetensors(named);
     };
-    await withReplacedData(dir, 'optimizer', rewritten((n) => n.push({ name: 'ghost/kernel/0', tensor: st.zeros([2]) })), () => rejectsLoad(dir, file, [/holds 10 tensors/]));
-    await withReplacedData(dir, 'optimizer', rewritten((n) => (n[0].tensor = st.tensor(-3, [], 'int32'))), () => rejectsLoad(dir, file, [/'iterations' must be a non-negative integer; received -3/]));
-    await withReplacedData(dir, 'optimizer', rewritten((n) => (n.find((e) => e.name === 'out/bias/0')!.tensor = st.zeros([3]))), () => rejectsLoad(dir, file, [/slot 0 has shape \[2\]; received \[3\]/]));
+    await withReplacedData(
+      dir,
+      'optimizer',
+      rewritten((n) => n.push({ name: 'ghost/kernel/0', tensor: st.zeros([2]) })),
+      () => rejectsLoad(dir, file, [/holds 10 tensors/]),
+    );
+    await withReplacedData(
+      dir,
+      'optimizer',
+      rewritten((n) => (n[0].tensor = st.tensor(-3, [], 'int32'))),
+      () => rejectsLoad(dir, file, [/'iterations' must be a non-negative integer; received -3/]),
+    );
+    await withReplacedData(
+      dir,
+      'optimizer',
+      rewritten((n) => (n.find((e) => e.name === 'out/bias/0')!.tensor = st.zeros([3]))),
+      () => rejectsLoad(dir, file, [/slot 0 has shape \[2\]; received \[3\]/]),
+    );
     await stillLoads();
   });
 });
@@ -600,7 +726,10 @@ describe('across backends, dtypes and compile arguments', () => {
       const model = st.sequential({ layers: [st.layers.dense({ units: 2, inputShape: [3], dtype: 'float64', activation: 'tanh' })] });
       await model.save(dir);
       const manifest = JSON.parse(await readFile(join(dir, 'model.json'), 'utf8'));
-      assert.deepEqual(manifest.weights.map((w: { dtype: string }) => w.dtype), ['float64', 'float64']);
+      assert.deepEqual(
+        manifest.weights.map((w: { dtype: string }) => w.dtype),
+        ['float64', 'float64'],
+      );
       await roundTrip(model, x);
     });
     await withBackendAsync('native', () => rejectsLoad(dir, 'model.json', [/float64/], st.DtypeError));
@@ -622,7 +751,12 @@ describe('across backends, dtypes and compile arguments', () => {
   it('a custom loss cannot be restored: the error says to load with {compile: false}, which works', async () => {
     st.setSeed(87);
     const model = st.sequential({ layers: [st.layers.dense({ units: 2, inputShape: [3] })] });
-    model.compile({ optimizer: 'sgd', loss: function halfSquares(t: st.Tensor, p: st.Tensor) { return st.mean(st.square(st.sub(t, p))).mul(0.5); } });
+    model.compile({
+      optimizer: 'sgd',
+      loss: function halfSquares(t: st.Tensor, p: st.Tensor) {
+        return st.mean(st.square(st.sub(t, p))).mul(0.5);
+      },
+    });
     const dir = freshDir('custom-loss');
     await model.save(dir);
     await rejectsLoad(dir, 'model.json', [/unknown loss "halfSquares"/, /compile: false/]);
@@ -632,9 +766,21 @@ describe('across backends, dtypes and compile arguments', () => {
 
   it('model.json itself is strict: unknown keys in the manifest are rejected by name', async () => {
     const { dir } = await savedMlp(89);
-    await withEditedManifest(dir, (m) => (m.extra = true), () => rejectsLoad(dir, 'model.json', [/unknown key 'extra'/]));
-    await withEditedManifest(dir, (m) => (m.weights[1].offset = 0), () => rejectsLoad(dir, 'model.json', [/unknown key 'offset' in weights\[1\]/]));
-    await withEditedManifest(dir, (m) => (m.optimizerState.path = '/etc/passwd'), () => rejectsLoad(dir, 'model.json', [/unknown key 'path' in optimizerState/]));
+    await withEditedManifest(
+      dir,
+      (m) => (m.extra = true),
+      () => rejectsLoad(dir, 'model.json', [/unknown key 'extra'/]),
+    );
+    await withEditedManifest(
+      dir,
+      (m) => (m.weights[1].offset = 0),
+      () => rejectsLoad(dir, 'model.json', [/unknown key 'offset' in weights\[1\]/]),
+    );
+    await withEditedManifest(
+      dir,
+      (m) => (m.optimizerState.path = '/etc/passwd'),
+      () => rejectsLoad(dir, 'model.json', [/unknown key 'path' in optimizerState/]),
+    );
   });
 });
 
@@ -643,7 +789,11 @@ describe('architecture configs reject unknown keys and malformed references', ()
   const loadEdited = async (build: () => st.Model, edit: (config: Json) => void, pattern: RegExp) => {
     const dir = freshDir('strict');
     await build().save(dir);
-    await withEditedManifest(dir, (m) => edit(m.model), () => rejectsLoad(dir, 'model.json', [pattern]));
+    await withEditedManifest(
+      dir,
+      (m) => edit(m.model),
+      () => rejectsLoad(dir, 'model.json', [pattern]),
+    );
   };
   const seq = () => st.sequential({ layers: [st.layers.dense({ units: 2, inputShape: [3], name: 'd' })] });
   const fn = () => {
@@ -651,14 +801,10 @@ describe('architecture configs reject unknown keys and malformed references', ()
     return st.model({ inputs: i, outputs: st.layers.dense({ units: 2, name: 'd' }).apply(i) });
   };
 
-  it('Sequential config with an unknown key', () =>
-    loadEdited(seq, (m) => (m.config.foo = 1), /'foo'/));
-  it('{className, config} wrapper with an unknown key', () =>
-    loadEdited(seq, (m) => (m.config.layers[1].foo = 1), /'foo'/));
-  it('Functional config with an unknown key', () =>
-    loadEdited(fn, (m) => (m.config.foo = 1), /'foo'/));
-  it('Functional config naming two layers alike', () =>
-    loadEdited(fn, (m) => m.config.layers.push(structuredClone(m.config.layers[1])), /'d'/));
+  it('Sequential config with an unknown key', () => loadEdited(seq, (m) => (m.config.foo = 1), /'foo'/));
+  it('{className, config} wrapper with an unknown key', () => loadEdited(seq, (m) => (m.config.layers[1].foo = 1), /'foo'/));
+  it('Functional config with an unknown key', () => loadEdited(fn, (m) => (m.config.foo = 1), /'foo'/));
+  it('Functional config naming two layers alike', () => loadEdited(fn, (m) => m.config.layers.push(structuredClone(m.config.layers[1])), /'d'/));
   it('Functional tensor reference that is not [name, integer, integer]', () =>
     loadEdited(fn, (m) => (m.config.layers[1].inboundNodes[0].args = [['i', 'constructor', 'name']]), /\["i","constructor","name"\]/));
 });

@@ -49,30 +49,34 @@ describe('softmax and log-softmax gradients in one pass', { skip: !nativeAvailab
     const [, got] = firstOrder('native', 'float32', 'softmax', [4, 10], -1, 7, true);
     const [, want] = firstOrder('reference', 'float64', 'softmax', [4, 10], -1, 7, true);
     assert.ok(got.every(Number.isFinite));
-    got.forEach((v, i) => { if (i % 5 === 2) assert.ok(v === 0, `element ${i}: ${v}`); });
+    got.forEach((v, i) => {
+      if (i % 5 === 2) assert.ok(v === 0, `element ${i}: ${v}`);
+    });
     assertClose(got, want, 1e-4, 1e-5);
   });
 
-  it('the backward pass runs the one-pass kernels on native', () => withBackend('native', () => {
-    for (const op of ['softmax', 'logSoftmax'] as const) {
-      const x = st.variable(st.tensor(randomValues(12, 3), [3, 4]));
-      st.sum(st.mul(st[op](x), st.tensor(randomValues(12, 4), [3, 4]))).backward(undefined, { createGraph: true });
-      assert.ok(tapePrimitives(x.grad!).has(`${op}Grad`), op);
-    }
-  }));
+  it('the backward pass runs the one-pass kernels on native', () =>
+    withBackend('native', () => {
+      for (const op of ['softmax', 'logSoftmax'] as const) {
+        const x = st.variable(st.tensor(randomValues(12, 3), [3, 4]));
+        st.sum(st.mul(st[op](x), st.tensor(randomValues(12, 4), [3, 4]))).backward(undefined, { createGraph: true });
+        assert.ok(tapePrimitives(x.grad!).has(`${op}Grad`), op);
+      }
+    }));
 
   for (const op of ['softmax', 'logSoftmax'] as const) {
     it(`${op}: second derivatives through the kernel's own rule match float64`, () => {
-      const run = (backend: string, dtype: st.DType) => withBackend(backend, () => {
-        const x = st.variable(st.tensor(randomValues(3 * 6, 40), [3, 6], dtype));
-        const w = st.tensor(randomValues(18, 41, 0.5, 1.5), [3, 6], dtype);
-        const v = st.tensor(randomValues(18, 42), [3, 6], dtype);
-        st.sum(st.mul(st[op](x), w)).backward(undefined, { createGraph: true });
-        const gx = x.grad!;
-        x.zeroGrad();
-        st.sum(st.mul(st.square(gx), v)).backward();
-        return Array.from(x.grad!.dataSync());
-      });
+      const run = (backend: string, dtype: st.DType) =>
+        withBackend(backend, () => {
+          const x = st.variable(st.tensor(randomValues(3 * 6, 40), [3, 6], dtype));
+          const w = st.tensor(randomValues(18, 41, 0.5, 1.5), [3, 6], dtype);
+          const v = st.tensor(randomValues(18, 42), [3, 6], dtype);
+          st.sum(st.mul(st[op](x), w)).backward(undefined, { createGraph: true });
+          const gx = x.grad!;
+          x.zeroGrad();
+          st.sum(st.mul(st.square(gx), v)).backward();
+          return Array.from(x.grad!.dataSync());
+        });
       assertClose(run('native', 'float32'), run('reference', 'float64'), 2e-4, 1e-5);
     });
   }

@@ -7,14 +7,20 @@ import { assertClose, withBackend } from './helpers.js';
 
 describe('tensor creation and reading', () => {
   it('infers shape and dtype from nested arrays, booleans and typed arrays', () => {
-    const t = st.tensor([[1, 2, 3], [4, 5, 6]]);
+    const t = st.tensor([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
     assert.deepEqual([...t.shape], [2, 3]);
     assert.equal(t.dtype, 'float32');
     assert.equal(t.rank, 2);
     assert.equal(t.size, 6);
     assert.equal(st.tensor([true, false]).dtype, 'bool');
     assert.equal(st.tensor(new Int32Array([1, 2])).dtype, 'int32');
-    assert.deepEqual(st.tensor([1, 2, 3, 4], [2, 2]).arraySync(), [[1, 2], [3, 4]]);
+    assert.deepEqual(st.tensor([1, 2, 3, 4], [2, 2]).arraySync(), [
+      [1, 2],
+      [3, 4],
+    ]);
     assert.equal(st.tensor(7).rank, 0);
     assert.equal(st.tensor(7).item(), 7);
     assert.deepEqual(st.tensor([true, false]).arraySync(), [true, false]);
@@ -36,13 +42,24 @@ describe('tensor creation and reading', () => {
     assert.equal(st.arange(5).dtype, 'int32');
     assertClose(st.arange(0, 1, 0.25), [0, 0.25, 0.5, 0.75]);
     assertClose(st.linspace(-1, 1, 5), [-1, -0.5, 0, 0.5, 1]);
-    assert.deepEqual(st.eye(2).arraySync(), [[1, 0], [0, 1]]);
+    assert.deepEqual(st.eye(2).arraySync(), [
+      [1, 0],
+      [0, 1],
+    ]);
     assert.deepEqual(st.zerosLike(st.ones([2], 'int32')).arraySync(), [0, 0]);
     assert.equal(st.onesLike(st.ones([2], 'int32')).dtype, 'int32');
   });
 
   it('prints like NumPy, summarizing large tensors', () => {
-    assert.equal(st.tensor([[1, 2], [3, 4]]).toString(), 'tensor([[1., 2.],\n        [3., 4.]], shape=[2, 2], dtype=float32)');
+    assert.equal(
+      st
+        .tensor([
+          [1, 2],
+          [3, 4],
+        ])
+        .toString(),
+      'tensor([[1., 2.],\n        [3., 4.]], shape=[2, 2], dtype=float32)',
+    );
     assert.equal(st.tensor([1.5, -2]).toString(), 'tensor([ 1.5000, -2.0000], shape=[2], dtype=float32)');
     assert.equal(st.tensor([1, 0], [2], 'bool').toString(), 'tensor([ true, false], shape=[2], dtype=bool)');
     const big = st.arange(2000).toString();
@@ -71,9 +88,15 @@ describe('tensor creation and reading', () => {
   }
 
   it('reads op results through methods that chain', () => {
-    const x = st.tensor([[-1, 2], [3, -4]]);
+    const x = st.tensor([
+      [-1, 2],
+      [3, -4],
+    ]);
     assert.equal(x.add(1).relu().sum().item(), 7);
-    assert.deepEqual(x.transpose().arraySync(), [[-1, 3], [2, -4]]);
+    assert.deepEqual(x.transpose().arraySync(), [
+      [-1, 3],
+      [2, -4],
+    ]);
     assert.deepEqual(x.argMax(1).arraySync(), [1, 0]);
     assert.equal(x.argMax().item(), 2);
   });
@@ -107,12 +130,21 @@ describe('shape ops', () => {
     const x = st.arange(12).reshape([3, 4]);
     const [a, b] = st.split(x, [1, -1], 0);
     assert.deepEqual([...a.shape, ...b.shape], [1, 4, 2, 4]);
-    assert.deepEqual(st.stack([st.tensor([1, 2]), st.tensor([3, 4])], 1).arraySync(), [[1, 3], [2, 4]]);
-    assert.deepEqual(st.tile(st.tensor([[1, 2]]), [2, 2]).arraySync(), [[1, 2, 1, 2], [1, 2, 1, 2]]);
+    assert.deepEqual(st.stack([st.tensor([1, 2]), st.tensor([3, 4])], 1).arraySync(), [
+      [1, 3],
+      [2, 4],
+    ]);
+    assert.deepEqual(st.tile(st.tensor([[1, 2]]), [2, 2]).arraySync(), [
+      [1, 2, 1, 2],
+      [1, 2, 1, 2],
+    ]);
     assert.deepEqual([...st.expandDims(x, -1).shape], [3, 4, 1]);
     assert.deepEqual([...st.squeeze(st.ones([1, 3, 1])).shape], [3]);
     assert.deepEqual([...st.flatten(st.ones([2, 3, 4]), 1).shape], [2, 12]);
-    assert.deepEqual(st.oneHot(st.tensor([2, 0], [2], 'int32'), 3).arraySync(), [[0, 0, 1], [1, 0, 0]]);
+    assert.deepEqual(st.oneHot(st.tensor([2, 0], [2], 'int32'), 3).arraySync(), [
+      [0, 0, 1],
+      [1, 0, 0],
+    ]);
     assert.deepEqual(st.gather(x, st.tensor([-1], [1], 'int32')).arraySync(), [[8, 9, 10, 11]]);
   });
 });

@@ -50,7 +50,10 @@ function load(file: string): Case[] {
 
 type Runner = (xs: st.Tensor[], options: Record<string, unknown>) => st.Tensor;
 type LossFn = (yTrue: st.Tensor, yPred: st.Tensor, options: object) => st.Tensor;
-const loss = (name: keyof typeof st.losses): Runner => ([t, p], o) => (st.losses[name] as LossFn)(t, p, o);
+const loss =
+  (name: keyof typeof st.losses): Runner =>
+  ([t, p], o) =>
+    (st.losses[name] as LossFn)(t, p, o);
 // JSON has no undefined: a null axis means "all axes".
 const axisOf = (o: Record<string, unknown>) => (o.axis ?? undefined) as st.Axis | undefined;
 
@@ -133,27 +136,38 @@ function check(c: Case, dtype: 'float32' | 'float64', tol: Tolerance): void {
 // ---- the composite-only backend
 
 const OPTIONAL_KERNELS = [
-  'conv2d', 'conv2dBackpropInput', 'conv2dBackpropFilter', 'maxPool2d', 'maxPool2dGrad',
-  'avgPool2d', 'avgPool2dGrad', 'softmax', 'logSoftmax',
+  'conv2d',
+  'conv2dBackpropInput',
+  'conv2dBackpropFilter',
+  'maxPool2d',
+  'maxPool2dGrad',
+  'avgPool2d',
+  'avgPool2dGrad',
+  'softmax',
+  'logSoftmax',
 ];
 
-st.registerBackend('reference-composite', () => {
-  const ref = withBackend('reference', () => st.getBackend());
-  const kernels = Object.fromEntries(Object.entries(ref.kernels).filter(([k]) => !OPTIONAL_KERNELS.includes(k)));
-  // Storage is the reference backend's, so every method but the kernel table delegates to it.
-  const backend: st.Backend = {
-    name: 'reference-composite',
-    kernels: kernels as st.Backend['kernels'],
-    supportsDtype: (dtype) => ref.supportsDtype(dtype),
-    upload: (values, dtype) => ref.upload(values, dtype),
-    download: (data, dtype, size) => ref.download(data, dtype, size),
-    fill: (shape, dtype, value) => ref.fill(shape, dtype, value),
-    random: (shape, dtype, stream, dist) => ref.random(shape, dtype, stream, dist),
-    release: (data) => ref.release(data),
-    memory: () => ref.memory(),
-  };
-  return backend;
-}, -1);
+st.registerBackend(
+  'reference-composite',
+  () => {
+    const ref = withBackend('reference', () => st.getBackend());
+    const kernels = Object.fromEntries(Object.entries(ref.kernels).filter(([k]) => !OPTIONAL_KERNELS.includes(k)));
+    // Storage is the reference backend's, so every method but the kernel table delegates to it.
+    const backend: st.Backend = {
+      name: 'reference-composite',
+      kernels: kernels as st.Backend['kernels'],
+      supportsDtype: (dtype) => ref.supportsDtype(dtype),
+      upload: (values, dtype) => ref.upload(values, dtype),
+      download: (data, dtype, size) => ref.download(data, dtype, size),
+      fill: (shape, dtype, value) => ref.fill(shape, dtype, value),
+      random: (shape, dtype, stream, dist) => ref.random(shape, dtype, stream, dist),
+      release: (data) => ref.release(data),
+      memory: () => ref.memory(),
+    };
+    return backend;
+  },
+  -1,
+);
 
 const fixtures = FILES.map(({ file, float32 }) => ({ file, float32, cases: load(file) }));
 
@@ -165,7 +179,8 @@ for (const backend of st.backends()) {
         for (const c of cases) {
           it(`${c.name} (float32)`, () => withBackend(backend.name, () => check(c, 'float32', float32)));
           it(`${c.name} (float64)`, { skip: float64 ? false : 'the backend has no float64' }, () =>
-            withBackend(backend.name, () => check(c, 'float64', FLOAT64)));
+            withBackend(backend.name, () => check(c, 'float64', FLOAT64)),
+          );
         }
       });
     }

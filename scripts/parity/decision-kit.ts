@@ -36,10 +36,14 @@ export const REASON = {
   windows: leftOut('signal-processing windows go with the spectral transforms, which Strata leaves out'),
   sparse: leftOut('Strata has dense tensors only (no sparse or ragged storage)'),
   async: leftOut("Strata's ops run synchronously and data() is available at once; the synchronous op does this"),
-  bitwise: leftOut('bit operations on int32 need kernels of their own (no exact composite of the arithmetic primitives) and no layer, loss or metric uses them'),
+  bitwise: leftOut(
+    'bit operations on int32 need kernels of their own (no exact composite of the arithmetic primitives) and no layer, loss or metric uses them',
+  ),
   decomposition: leftOut('matrix factorizations need LAPACK-class kernels, which Strata (a training library) does not link; no layer uses them'),
   image: planned('issue 23: image functions as ops (st.image.*), sharing the sampling code of the preprocessing layers (nn/image-sampling.ts)'),
-  conv3d: planned('issue 23: the layer on st.conv3d, st.maxPool3d and st.avgPool3d, which are in place (Note [3-D convolution and pooling as gathers])'),
+  conv3d: planned(
+    'issue 23: the layer on st.conv3d, st.maxPool3d and st.avgPool3d, which are in place (Note [3-D convolution and pooling as gathers])',
+  ),
   layers: planned('issue 23: layers are the next part of issue 23 (another round); the ops they need are in place'),
   metrics: planned('issue 23: metrics are the next part of issue 23 (another round)'),
 };

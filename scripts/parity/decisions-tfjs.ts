@@ -2,7 +2,8 @@
 import { REASON, alias, each, leftOut, planned, same, type Decision } from './decision-kit.js';
 
 const positional = (call: string) => `options object: ${call} (tfjs passes these positionally)`;
-const lossNote = 'tfjs\'s core losses take weights and reduce with SUM_BY_NONZERO_WEIGHTS; Strata\'s are Keras\'s: reduction \'none\' gives per-element values to weight and reduce';
+const lossNote =
+  "tfjs's core losses take weights and reduce with SUM_BY_NONZERO_WEIGHTS; Strata's are Keras's: reduction 'none' gives per-element values to weight and reduce";
 
 const OPS: Record<string, Decision> = {
   // Same name, different call.
@@ -15,7 +16,10 @@ const OPS: Record<string, Decision> = {
   depthwiseConv2d: same('st.depthwiseConv2d', positional('st.depthwiseConv2d(x, filter, {strides, padding, dilation})') + '; NHWC only'),
   separableConv2d: same('st.separableConv2d', positional('st.separableConv2d(x, depthwiseFilter, pointwiseFilter, {strides, padding, dilation})')),
   conv2dTranspose: same('st.conv2dTranspose', positional('st.conv2dTranspose(x, filter, outputShape, {strides, padding})')),
-  conv3d: same('st.conv3d', positional('st.conv3d(x, filter, {strides, padding, dilation})') + '; NDHWC only; a composite (no backend has 3-D kernels)'),
+  conv3d: same(
+    'st.conv3d',
+    positional('st.conv3d(x, filter, {strides, padding, dilation})') + '; NDHWC only; a composite (no backend has 3-D kernels)',
+  ),
   conv3dTranspose: same('st.conv3dTranspose', positional('st.conv3dTranspose(x, filter, outputShape, {strides, padding})')),
   maxPool3d: same('st.maxPool3d', positional('st.maxPool3d(x, {poolSize, strides, padding})') + '; NDHWC'),
   avgPool3d: same('st.avgPool3d', positional('st.avgPool3d(x, {poolSize, strides, padding})') + '; NDHWC'),
@@ -29,7 +33,10 @@ const OPS: Record<string, Decision> = {
   avgPool: alias('st.avgPool2d', 'st.avgPool2d(x, {poolSize, strides, padding}); NHWC'),
   maxPool: alias('st.maxPool2d', 'st.maxPool2d(x, {poolSize, strides, padding}); NHWC'),
   pool: alias('st.maxPool2d', "pool(x, window, 'max' | 'avg', ...) is st.maxPool2d or st.avgPool2d; dilated pooling is not offered"),
-  ...each(['batchNorm2d', 'batchNorm3d', 'batchNorm4d'], alias('st.batchNorm', "tfjs's rank-checked spellings of batchNorm; st.batchNorm takes any rank")),
+  ...each(
+    ['batchNorm2d', 'batchNorm3d', 'batchNorm4d'],
+    alias('st.batchNorm', "tfjs's rank-checked spellings of batchNorm; st.batchNorm takes any rank"),
+  ),
   print: alias('st.Tensor.prototype.toString', 'console.log(x.toString()) prints the values NumPy-style'),
   whereAsync: alias('st.argwhere', 'synchronous: Strata computes on the CPU, nothing to wait for'),
   booleanMaskAsync: alias('st.booleanMask', 'synchronous'),
@@ -41,34 +48,73 @@ const OPS: Record<string, Decision> = {
   'linalg.bandPart': alias('st.tril', 'bandPart(a, lower, upper) is st.tril(st.triu(a, -lower), upper) for non-negative bounds'),
   sparseToDense: alias('st.scatterND', 'st.scatterND(indices, values, shape), plus the default value where nothing lands'),
   'losses.absoluteDifference': alias('st.losses.meanAbsoluteError', lossNote),
-  'losses.cosineDistance': alias('st.losses.cosineSimilarity', `tfjs returns 1 - sum(labels * predictions) of normalized inputs, Keras's loss -cosine: add 1; ${lossNote}`),
+  'losses.cosineDistance': alias(
+    'st.losses.cosineSimilarity',
+    `tfjs returns 1 - sum(labels * predictions) of normalized inputs, Keras's loss -cosine: add 1; ${lossNote}`,
+  ),
   'losses.hingeLoss': alias('st.losses.hinge', lossNote),
   'losses.huberLoss': alias('st.losses.huber', lossNote),
   'losses.logLoss': alias('st.losses.binaryCrossentropy', `probabilities clipped at 1e-7 (tfjs adds epsilon instead); ${lossNote}`),
   'losses.sigmoidCrossEntropy': alias('st.losses.binaryCrossentropy', `with {fromLogits: true}; ${lossNote}`),
   'losses.softmaxCrossEntropy': alias('st.losses.categoricalCrossentropy', `with {fromLogits: true}; ${lossNote}`),
-  'losses.computeWeightedLoss': leftOut("tfjs's weighting helper: multiply per-sample losses (reduction 'none') by the weights and reduce with st.sum or st.mean"),
+  'losses.computeWeightedLoss': leftOut(
+    "tfjs's weighting helper: multiply per-sample losses (reduction 'none') by the weights and reduce with st.sum or st.mean",
+  ),
   movingAverage: leftOut('one line of ops on a variable: v.assign(v.mul(decay).add(x.mul(1 - decay)))'),
   // Planned.
   maxPoolWithArgmax: planned('issue 23: return the winners st.maxPool2d already keeps for its gradient (Note [Max pooling keeps its winners])'),
-  ...each(['image.resizeNearestNeighbor', 'image.resizeBilinear', 'image.rgbToGrayscale', 'image.rotateWithOffset', 'image.cropAndResize', 'image.transform'], REASON.image),
-  ...each(['image.nonMaxSuppression', 'image.nonMaxSuppressionAsync', 'image.nonMaxSuppressionWithScore', 'image.nonMaxSuppressionWithScoreAsync',
-    'image.nonMaxSuppressionPadded', 'image.nonMaxSuppressionPaddedAsync'],
-  planned('issue 23: with the image ops, as a host-side greedy pass over the boxes sorted by score (synchronous)')),
+  ...each(
+    [
+      'image.resizeNearestNeighbor',
+      'image.resizeBilinear',
+      'image.rgbToGrayscale',
+      'image.rotateWithOffset',
+      'image.cropAndResize',
+      'image.transform',
+    ],
+    REASON.image,
+  ),
+  ...each(
+    [
+      'image.nonMaxSuppression',
+      'image.nonMaxSuppressionAsync',
+      'image.nonMaxSuppressionWithScore',
+      'image.nonMaxSuppressionWithScoreAsync',
+      'image.nonMaxSuppressionPadded',
+      'image.nonMaxSuppressionPaddedAsync',
+    ],
+    planned('issue 23: with the image ops, as a host-side greedy pass over the boxes sorted by score (synchronous)'),
+  ),
   // Left out.
   'image.threshold': leftOut("binarizing images (Otsu's or the triangle method) is preprocessing for classic vision, not for training networks"),
-  ...each(['basicLSTMCell', 'LSTMCellFunc', 'multiRNNCell'], leftOut("tfjs's old functional RNN cells: st.layers.lstm (and gru, simpleRNN) run the cells, fused on the native backend")),
+  ...each(
+    ['basicLSTMCell', 'LSTMCellFunc', 'multiRNNCell'],
+    leftOut("tfjs's old functional RNN cells: st.layers.lstm (and gru, simpleRNN) run the cells, fused on the native backend"),
+  ),
   bitwiseAnd: REASON.bitwise,
   broadcastArgs: leftOut('shapes are plain arrays in Strata (x.shape), and ops broadcast them themselves'),
   buffer: leftOut("tfjs's mutable TensorBuffer: fill a TypedArray and call st.tensor"),
   ...each(['complex', 'real', 'imag'], REASON.complex),
   ...each(['fft', 'ifft', 'rfft', 'irfft', 'spectral.fft', 'spectral.ifft', 'spectral.rfft', 'spectral.irfft', 'signal.stft'], REASON.spectral),
   ...each(['signal.hammingWindow', 'signal.hannWindow', 'signal.frame', 'cosineWindow', 'enclosingPowerOfTwo'], REASON.windows),
-  ...each(['raggedGather', 'raggedRange', 'raggedTensorToTensor', 'sparse.sparseFillEmptyRows', 'sparse.sparseReshape',
-    'sparse.sparseSegmentMean', 'sparse.sparseSegmentSum'], REASON.sparse),
+  ...each(
+    [
+      'raggedGather',
+      'raggedRange',
+      'raggedTensorToTensor',
+      'sparse.sparseFillEmptyRows',
+      'sparse.sparseReshape',
+      'sparse.sparseSegmentMean',
+      'sparse.sparseSegmentSum',
+    ],
+    REASON.sparse,
+  ),
   ...each(['string.stringNGrams', 'string.stringSplit', 'string.stringToHashBucketFast', 'string.staticRegexReplace'], REASON.strings),
   ...each(['linalg.gramSchmidt', 'linalg.qr'], REASON.decomposition),
-  ...each(['op', 'OP_SCOPE_SUFFIX'], leftOut("tfjs's machinery for declaring ops: a Strata composite is a plain function of ops, differentiated through its primitives")),
+  ...each(
+    ['op', 'OP_SCOPE_SUFFIX'],
+    leftOut("tfjs's machinery for declaring ops: a Strata composite is a plain function of ops, differentiated through its primitives"),
+  ),
 };
 
 const cells = planned('issue 23: recurrent cells as layers of their own; the recurrent layers run their cells inside (fused on native) until then');
@@ -84,8 +130,11 @@ const LAYERS: Record<string, Decision> = {
   Layer: alias('st.Layer', 'the base class of layers'),
   elu: alias('st.layers.activation', "{activation: 'elu'} (alpha 1; other alphas are planned with the other activation layers)"),
   softmax: alias('st.layers.activation', "{activation: 'softmax'} over the last axis"),
-  reLU: planned('issue 23: the ReLU layer with Keras\'s maxValue, negativeSlope and threshold'),
-  ...each(['leakyReLU', 'prelu', 'thresholdedReLU'], planned('issue 23: activation layers with their own parameters (a slope, a learned slope, a threshold)')),
+  reLU: planned("issue 23: the ReLU layer with Keras's maxValue, negativeSlope and threshold"),
+  ...each(
+    ['leakyReLU', 'prelu', 'thresholdedReLU'],
+    planned('issue 23: activation layers with their own parameters (a slope, a learned slope, a threshold)'),
+  ),
   ...each(['conv3d', 'conv3dTranspose', 'averagePooling3d', 'avgPool3d', 'avgPooling3d', 'maxPooling3d'], REASON.conv3d),
   ...each(['gruCell', 'lstmCell', 'simpleRNNCell', 'rnn', 'stackedRNNCells', 'RNN', 'RNNCell', 'convLstm2d', 'convLstm2dCell'], cells),
   ...each(['spatialDropout1d', 'repeatVector', 'permute', 'dot', 'alphaDropout', 'masking', 'categoryEncoding', 'randomWidth'], REASON.layers),

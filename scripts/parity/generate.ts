@@ -9,7 +9,13 @@ const text = renderMarkdown();
 const missing = buildTable().sections.flatMap(({ source, rows }) => rows.filter((r) => r.status === null).map((r) => `${source.prefix}${r.name}`));
 if (missing.length) console.error(`no counterpart and no decision (add one to scripts/parity/decisions*.ts): ${missing.join(', ')}`);
 if (process.argv.includes('--check')) {
-  const current = (() => { try { return readFileSync(PAGE, 'utf8'); } catch { return ''; } })();
+  const current = (() => {
+    try {
+      return readFileSync(PAGE, 'utf8');
+    } catch {
+      return '';
+    }
+  })();
   if (current !== text) console.error('docs/parity.md is stale: run `npm run parity`');
   process.exit(current === text && !missing.length ? 0 : 1);
 }

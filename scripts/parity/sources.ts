@@ -18,7 +18,15 @@ export interface Source {
   names: string[];
 }
 
-export type SourceId = 'tfjs.ops' | 'tfjs.layers' | 'keras.layers' | 'keras.losses' | 'keras.metrics' | 'keras.activations' | 'keras.ops' | 'keras.ops.image';
+export type SourceId =
+  | 'tfjs.ops'
+  | 'tfjs.layers'
+  | 'keras.layers'
+  | 'keras.losses'
+  | 'keras.metrics'
+  | 'keras.activations'
+  | 'keras.ops'
+  | 'keras.ops.image';
 
 /** tfjs-core's namespaces of ops (tf.image.resizeBilinear, ...): listed member by member. */
 const TFJS_NAMESPACES = ['image', 'linalg', 'losses', 'spectral', 'fused', 'signal', 'sparse', 'string'];

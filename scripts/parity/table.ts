@@ -16,7 +16,10 @@ export interface Row {
   note: string;
 }
 
-export interface Section { source: Source; rows: Row[] }
+export interface Section {
+  source: Source;
+  rows: Row[];
+}
 
 const key = (name: string) => name.replace(/_/g, '').toLowerCase();
 
@@ -41,8 +44,9 @@ const camel = (name: string) => name.replace(/_([a-z0-9])/g, (_, c: string) => c
  */
 function findKey(table: object, name: string, onlyFunctions = false): string | undefined {
   const entries = table as Record<string, unknown>;
-  const candidates = Object.keys(table).filter((k) => key(k) === key(name)
-    && (!onlyFunctions || (typeof entries[k] === 'function' && /^[a-z]/.test(k))));
+  const candidates = Object.keys(table).filter(
+    (k) => key(k) === key(name) && (!onlyFunctions || (typeof entries[k] === 'function' && /^[a-z]/.test(k))),
+  );
   return candidates.find((k) => k === camel(name)) ?? candidates[0];
 }
 
@@ -50,8 +54,10 @@ function findKey(table: object, name: string, onlyFunctions = false): string | u
 function automatic(source: SourceId, name: string): { status: Status; strata: string; note: string } | null {
   const same = (strata: string) => (resolve(strata) === undefined ? null : { status: 'implemented' as const, strata, note: '' });
   switch (source) {
-    case 'tfjs.ops': return same(`st.${name}`);
-    case 'tfjs.layers': return same(`st.layers.${name}`);
+    case 'tfjs.ops':
+      return same(`st.${name}`);
+    case 'tfjs.layers':
+      return same(`st.layers.${name}`);
     case 'keras.layers': {
       const k = findKey(st.layers, name);
       return k ? { status: 'implemented', strata: `st.layers.${k}`, note: '' } : null;
@@ -65,7 +71,11 @@ function automatic(source: SourceId, name: string): { status: Status; strata: st
       if (!k) return null;
       // Keras's classes (Hinge) are its functions (hinge) with their options bound: Strata has the functions.
       const isClass = /^[A-Z]/.test(name);
-      return { status: isClass ? 'alias' : 'implemented', strata: `st.losses.${k}`, note: isClass ? `the function; its options are the class's arguments` : '' };
+      return {
+        status: isClass ? 'alias' : 'implemented',
+        strata: `st.losses.${k}`,
+        note: isClass ? `the function; its options are the class's arguments` : '',
+      };
     }
     case 'keras.metrics': {
       const m = findKey(st.metrics, name);
@@ -78,7 +88,8 @@ function automatic(source: SourceId, name: string): { status: Status; strata: st
       const k = findKey(st, name, true);
       return k ? { status: 'implemented', strata: `st.${k}`, note: '' } : null;
     }
-    case 'keras.ops.image': return null;
+    case 'keras.ops.image':
+      return null;
   }
 }
 
@@ -104,7 +115,9 @@ export function buildTable(): { sections: Section[]; tfjsVersion: string; kerasV
 export function unusedDecisions(sections: readonly Section[]): string[] {
   return Object.entries(DECISIONS).flatMap(([id, table]) => {
     const names = new Set(sections.find((s) => s.source.id === id)?.source.names ?? []);
-    return Object.keys(table ?? {}).filter((n) => !names.has(n)).map((n) => `${id}: ${n}`);
+    return Object.keys(table ?? {})
+      .filter((n) => !names.has(n))
+      .map((n) => `${id}: ${n}`);
   });
 }
 
@@ -150,5 +163,8 @@ export function renderMarkdown(): string {
 
 /** GitHub's heading anchor. */
 function anchor(title: string): string {
-  return title.toLowerCase().replace(/[^a-z0-9 -]/g, '').replace(/ /g, '-');
+  return title
+    .toLowerCase()
+    .replace(/[^a-z0-9 -]/g, '')
+    .replace(/ /g, '-');
 }

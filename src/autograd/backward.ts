@@ -41,7 +41,9 @@ function checkSeed(op: string, root: Tensor, seed: Tensor | undefined): Tensor {
   }
   if (seed === undefined) {
     if (root.size !== 1) {
-      throw new ValueError(`${op}: a non-scalar output of shape ${fmtShape(root.shape)} needs a seed gradient of that shape, e.g. y.backward(st.onesLike(y))`);
+      throw new ValueError(
+        `${op}: a non-scalar output of shape ${fmtShape(root.shape)} needs a seed gradient of that shape, e.g. y.backward(st.onesLike(y))`,
+      );
     }
     return onesLike(root);
   }
@@ -64,7 +66,10 @@ class GradientTable {
   readonly grads = new Map<Tensor, Tensor>();
   private readonly holders = new Map<Tensor, number>();
 
-  constructor(private readonly release: boolean, private readonly protectedGrad: Tensor) {}
+  constructor(
+    private readonly release: boolean,
+    private readonly protectedGrad: Tensor,
+  ) {}
 
   get(t: Tensor): Tensor | undefined {
     return this.grads.get(t);
@@ -115,7 +120,10 @@ class GradientTable {
  * and every other gradient is released as soon as it has been used.
  */
 export function backpropagate(
-  root: Tensor, seed: Tensor | undefined, createGraph: boolean, op = 'backward',
+  root: Tensor,
+  seed: Tensor | undefined,
+  createGraph: boolean,
+  op = 'backward',
   wanted: (t: Tensor) => boolean = (t) => !t.node,
   beforeRules?: (order: readonly Tensor[]) => void,
 ): Map<Tensor, Tensor> {
@@ -180,7 +188,7 @@ function refuseReleased(order: readonly Tensor[]): void {
     if (t.node && released.has(t.node)) {
       throw new ValueError(
         `backward: the graph behind this tensor was already used by a backward() call that did not keep it (running it again would add the same gradients to .grad a second time); ` +
-        `compute the output again with a new forward pass, or pass {retainGraph: true} to the earlier backward() to run it more than once`,
+          `compute the output again with a new forward pass, or pass {retainGraph: true} to the earlier backward() to run it more than once`,
       );
     }
   }
@@ -213,12 +221,17 @@ function isOptions(x: unknown): x is BackwardOptions {
 export function backward(root: Tensor, seed?: Tensor | BackwardOptions, options?: BackwardOptions): void {
   if (options === undefined && isOptions(seed)) [seed, options] = [undefined, seed];
   if (seed !== undefined && !(seed instanceof Tensor)) {
-    throw new ValueError(`backward: the seed gradient must be a Tensor of the output's shape ${fmtShape(root.shape)} (or leave it out for a scalar output); received ${fmtValue(seed)}`);
+    throw new ValueError(
+      `backward: the seed gradient must be a Tensor of the output's shape ${fmtShape(root.shape)} (or leave it out for a scalar output); received ${fmtValue(seed)}`,
+    );
   }
   checkKeys('backward', options, BACKWARD_KEYS);
   const createGraph = options?.createGraph ?? false;
   const retainGraph = options?.retainGraph ?? createGraph;
-  for (const [name, value] of [['createGraph', createGraph], ['retainGraph', retainGraph]] as const) {
+  for (const [name, value] of [
+    ['createGraph', createGraph],
+    ['retainGraph', retainGraph],
+  ] as const) {
     if (typeof value !== 'boolean') throw new ValueError(`backward: ${name} must be true or false; received ${fmtValue(value)}`);
   }
   let order: readonly Tensor[] = [];

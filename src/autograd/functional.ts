@@ -23,7 +23,9 @@ export function variable(initial: TensorInput, options: { trainable?: boolean } 
   const v = new Tensor(t.storage, t.shape, t.dtype, t.backend);
   const trainable = options.trainable ?? true;
   if (trainable && !isFloat(t.dtype)) {
-    throw new ValueError(`variable: only floating tensors can require grad; received ${t.dtype} of shape ${fmtShape(t.shape)} (pass {trainable: false})`);
+    throw new ValueError(
+      `variable: only floating tensors can require grad; received ${t.dtype} of shape ${fmtShape(t.shape)} (pass {trainable: false})`,
+    );
   }
   v.requiresGrad = trainable;
   return v;
@@ -60,7 +62,9 @@ function scalarOutput(op: string, y: unknown): Tensor {
  * ```
  */
 export function valueAndGrad(f: (...xs: Tensor[]) => Tensor) {
-  return (...xs: TensorInput[]): {
+  return (
+    ...xs: TensorInput[]
+  ): {
     /** `f(...xs)`. */
     value: Tensor;
     /** d value / d xs[i], one per argument. */

@@ -1,13 +1,37 @@
 import type { Primitive, PrimitiveAttrs } from '../backend/primitives.js';
 import { isGradEnabled } from '../tensor/tape.js';
 import {
-  planFromAttrs, conv2dPlanned, convBiasGradsPlanned, backpropFilterAndBiasVjp, backpropFilterPlanned, backpropInputPlanned,
+  planFromAttrs,
+  conv2dPlanned,
+  convBiasGradsPlanned,
+  backpropFilterAndBiasVjp,
+  backpropFilterPlanned,
+  backpropInputPlanned,
 } from '../ops/conv.js';
 import {
-  depthwiseBackpropFilterPlanned, depthwiseBackpropInputPlanned, depthwiseConv2dPlanned, depthwisePlanFromAttrs,
+  depthwiseBackpropFilterPlanned,
+  depthwiseBackpropInputPlanned,
+  depthwiseConv2dPlanned,
+  depthwisePlanFromAttrs,
 } from '../ops/depthwise-conv.js';
 import {
-  cast, cos, div, equal, greater, greaterEqual, lessEqual, log, mul, neg, pow, reluGrad, sign, sin, square, sub, where,
+  cast,
+  cos,
+  div,
+  equal,
+  greater,
+  greaterEqual,
+  lessEqual,
+  log,
+  mul,
+  neg,
+  pow,
+  reluGrad,
+  sign,
+  sin,
+  square,
+  sub,
+  where,
 } from '../ops/elementwise.js';
 import { batchMatmul, matmul } from '../ops/linalg.js';
 import { conv2dReluMaxPoolBackward } from '../ops/conv-pool.js';
@@ -16,7 +40,13 @@ import { isMaskedFor, maxPool2dGradMaybeMasked } from '../ops/relu-masked-grads.
 import { gruCellBackward, gruCellGradVjp, lstmCellBackward, lstmCellGradVjp } from '../ops/recurrent-cell-grads.js';
 import { rnnSequenceBackward, rnnSequenceSecondOrder } from '../ops/recurrent-sequence.js';
 import {
-  batchNormApplyVjp, batchNormGradInputVjp, batchNormGradSumsVjp, batchNormStatsVjp, batchNormTrainingVjp, layerNormVjp, notRecorded,
+  batchNormApplyVjp,
+  batchNormGradInputVjp,
+  batchNormGradSumsVjp,
+  batchNormStatsVjp,
+  batchNormTrainingVjp,
+  layerNormVjp,
+  notRecorded,
 } from '../ops/normalization-grads.js';
 import { prod, sum } from '../ops/reduction.js';
 import { logSoftmaxBackward, logSoftmaxGradVjp, softmaxBackward, softmaxGradVjp } from '../ops/softmax-grads.js';
@@ -71,13 +101,36 @@ function releaseLocal(t: Tensor, upstream: Tensor): void {
 
 /** The gradients of a batched a·b (either operand transposed) for an upstream g; null where not needed. */
 /** The gradients of product(a, b) (either transposed) for upstream g; `product` is batchMatmul for 3-D operands. */
-function matmulGrads(a: Tensor, b: Tensor, g: Tensor, ta: boolean, tb: boolean, needA: boolean, needB: boolean,
-  product: (x: Tensor, y: Tensor, tx: boolean, ty: boolean) => Tensor = batchMatmul): (Tensor | null)[] {
+function matmulGrads(
+  a: Tensor,
+  b: Tensor,
+  g: Tensor,
+  ta: boolean,
+  tb: boolean,
+  needA: boolean,
+  needB: boolean,
+  product: (x: Tensor, y: Tensor, tx: boolean, ty: boolean) => Tensor = batchMatmul,
+): (Tensor | null)[] {
   const pick = (da: () => Tensor, db: () => Tensor) => [needA ? da() : null, needB ? db() : null];
-  if (!ta && !tb) return pick(() => product(g, b, false, true), () => product(a, g, true, false));
-  if (!ta && tb) return pick(() => product(g, b, false, false), () => product(g, a, true, false));
-  if (ta && !tb) return pick(() => product(b, g, false, true), () => product(a, g, false, false));
-  return pick(() => product(b, g, true, true), () => product(g, a, true, true));
+  if (!ta && !tb)
+    return pick(
+      () => product(g, b, false, true),
+      () => product(a, g, true, false),
+    );
+  if (!ta && tb)
+    return pick(
+      () => product(g, b, false, false),
+      () => product(g, a, true, false),
+    );
+  if (ta && !tb)
+    return pick(
+      () => product(b, g, false, true),
+      () => product(a, g, false, false),
+    );
+  return pick(
+    () => product(b, g, true, true),
+    () => product(g, a, true, true),
+  );
 }
 
 export const VJP: { [P in Primitive]: VjpRule<P> } = {
@@ -181,9 +234,18 @@ export const VJP: { [P in Primitive]: VjpRule<P> } = {
   broadcastTo: (g, { inputs: [x] }) => [sumToShape(g, x.shape)],
   cast: (g, { inputs: [x] }) => [x.dtype === 'float32' || x.dtype === 'float64' ? cast(g, x.dtype) : null],
   slice: (g, { inputs: [x], attrs: { begin, size } }) => [
-    pad(g, x.shape.map((d, i) => [begin[i], d - begin[i] - size[i]] as [number, number])),
+    pad(
+      g,
+      x.shape.map((d, i) => [begin[i], d - begin[i] - size[i]] as [number, number]),
+    ),
   ],
-  pad: (g, { inputs: [x], attrs: { paddings } }) => [slice(g, paddings.map(([before]) => before), x.shape)],
+  pad: (g, { inputs: [x], attrs: { paddings } }) => [
+    slice(
+      g,
+      paddings.map(([before]) => before),
+      x.shape,
+    ),
+  ],
   concat: (g, { inputs, attrs: { axis } }) => {
     let offset = 0;
     return inputs.map((t) => {
@@ -194,11 +256,7 @@ export const VJP: { [P in Primitive]: VjpRule<P> } = {
   },
   gather: (g, { inputs: [x, indices], attrs: { axis } }) => [scatterAdd(g, indices, axis, x.shape[axis]), null],
   scatterAdd: (g, { inputs: [, indices], attrs: { axis } }) => [gather(g, indices, axis), null],
-  where: (g, { inputs: [cond, a, b] }) => [
-    null,
-    sumToShape(where(cond, g, 0), a.shape),
-    sumToShape(where(cond, 0, g), b.shape),
-  ],
+  where: (g, { inputs: [cond, a, b] }) => [null, sumToShape(where(cond, g, 0), a.shape), sumToShape(where(cond, 0, g), b.shape)],
 
   // ---- optional fast kernels (see Note [Direct convolution] for the adjoint pairs)
   conv2d: (g, { inputs: [x, f], attrs, needs: [needX, needF] }) => {
@@ -231,7 +289,11 @@ export const VJP: { [P in Primitive]: VjpRule<P> } = {
   conv2dReluMaxPoolGrad: () => notRecorded('conv2dReluMaxPoolGrad'),
   maxPool2d: (g, { inputs: [x], output, attrs, wanted }) => [maxPool2dGradMaybeMasked(x, g, poolPlanFromAttrs(x.shape, attrs), wanted(x), output)],
   // Linear in dy: its adjoint reads the incoming gradient at each window's maximum.
-  maxPool2dGrad: (g, { inputs: [x, , y], attrs }) => [null, gatherAtMaxima(x, g, poolPlanFromAttrs(x.shape, attrs), attrs.reluMasked), ...(y ? [null] : [])],
+  maxPool2dGrad: (g, { inputs: [x, , y], attrs }) => [
+    null,
+    gatherAtMaxima(x, g, poolPlanFromAttrs(x.shape, attrs), attrs.reluMasked),
+    ...(y ? [null] : []),
+  ],
   avgPool2d: (g, { inputs: [x], attrs }) => [avgPool2dGrad(g, x.shape, poolPlanFromAttrs(x.shape, attrs))],
   avgPool2dGrad: (g, { attrs }) => [avgPool2dPlanned(g, poolPlanFromAttrs(attrs.inputShape, attrs))],
   softmax: (g, { output, attrs: { axis } }) => [softmaxBackward(output, g, axis)],
@@ -261,10 +323,7 @@ export const VJP: { [P in Primitive]: VjpRule<P> } = {
   // Depthwise convolution: the same bilinear adjoint pairs as conv2d, within each channel.
   depthwiseConv2d: (g, { inputs: [x, f], attrs, needs: [needX, needF] }) => {
     const plan = depthwisePlanFromAttrs(x.shape, f.shape, attrs);
-    return [
-      needX ? depthwiseBackpropInputPlanned(g, f, x.shape, plan) : null,
-      needF ? depthwiseBackpropFilterPlanned(x, g, f.shape, plan) : null,
-    ];
+    return [needX ? depthwiseBackpropInputPlanned(g, f, x.shape, plan) : null, needF ? depthwiseBackpropFilterPlanned(x, g, f.shape, plan) : null];
   },
   depthwiseConv2dBackpropInput: (g, { inputs: [dy, f], attrs, needs: [needDy, needF] }) => {
     const plan = depthwisePlanFromAttrs(attrs.inputShape, f.shape, attrs);

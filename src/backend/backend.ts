@@ -19,11 +19,7 @@ export interface OutputInfo {
   readonly dtype: DType;
 }
 
-export type Kernel<P extends Primitive> = (
-  inputs: readonly TensorInfo[],
-  attrs: PrimitiveAttrs[P],
-  out: OutputInfo,
-) => DataHandle;
+export type Kernel<P extends Primitive> = (inputs: readonly TensorInfo[], attrs: PrimitiveAttrs[P], out: OutputInfo) => DataHandle;
 
 export type CoreKernels = { [P in CorePrimitive]: Kernel<P> };
 export type OptionalKernels = { [P in OptionalPrimitive]?: Kernel<P> };
@@ -80,7 +76,12 @@ export interface Backend {
    * storage for the variable and each slot (tensors stay immutable; the optimizer assigns them).
    * @internal
    */
-  optimizerUpdate?(update: FusedUpdate, variable: TensorInfo, grad: TensorInfo, slots: readonly TensorInfo[]): { variable: DataHandle; slots: DataHandle[] };
+  optimizerUpdate?(
+    update: FusedUpdate,
+    variable: TensorInfo,
+    grad: TensorInfo,
+    slots: readonly TensorInfo[],
+  ): { variable: DataHandle; slots: DataHandle[] };
   /** Threads for multi-threaded kernels (see st.setNumThreads). */
   setNumThreads?(n: number): void;
   /**

@@ -8,15 +8,26 @@ import type { DType } from '../core/dtype.js';
 // backend may offer; ops/ falls back to a composite of core primitives when it does not.
 
 export const UNARY_PRIMITIVES = [
-  'neg', 'abs', 'exp', 'log', 'sqrt', 'sign', 'tanh', 'sigmoid', 'relu',
-  'sin', 'cos', 'floor', 'ceil', 'round', 'logicalNot',
+  'neg',
+  'abs',
+  'exp',
+  'log',
+  'sqrt',
+  'sign',
+  'tanh',
+  'sigmoid',
+  'relu',
+  'sin',
+  'cos',
+  'floor',
+  'ceil',
+  'round',
+  'logicalNot',
 ] as const;
 export type UnaryPrimitive = (typeof UNARY_PRIMITIVES)[number];
 
 export const ARITHMETIC_PRIMITIVES = ['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum'] as const;
-export const COMPARISON_PRIMITIVES = [
-  'equal', 'notEqual', 'greater', 'greaterEqual', 'less', 'lessEqual', 'logicalAnd', 'logicalOr',
-] as const;
+export const COMPARISON_PRIMITIVES = ['equal', 'notEqual', 'greater', 'greaterEqual', 'less', 'lessEqual', 'logicalAnd', 'logicalOr'] as const;
 export type ArithmeticPrimitive = (typeof ARITHMETIC_PRIMITIVES)[number];
 export type ComparisonPrimitive = (typeof COMPARISON_PRIMITIVES)[number];
 export type BinaryPrimitive = ArithmeticPrimitive | ComparisonPrimitive;
@@ -48,7 +59,7 @@ type NoAttrs = Record<string, never>;
 
 /** Attributes of each core primitive (inputs are listed in the comment beside it). */
 export type CoreAttrs = { [P in UnaryPrimitive | BinaryPrimitive]: NoAttrs } & {
-  [P in ReducePrimitive]: { axes: number[] } // x → x with `axes` removed
+  [P in ReducePrimitive]: { axes: number[] }; // x → x with `axes` removed
 } & {
   argMax: { axis: number }; // x → int32, `axis` removed
   argMin: { axis: number };

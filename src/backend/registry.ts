@@ -139,9 +139,10 @@ export const MAX_NUM_THREADS = Math.max(1024, availableParallelism());
  */
 export function setNumThreads(n: number): void {
   if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > MAX_NUM_THREADS) {
-    const why = typeof n === 'number' && n > MAX_NUM_THREADS
-      ? ` (more threads than that only oversubscribe this machine's ${availableParallelism()} cores, and OpenMP can end the process when a kernel starts them)`
-      : '';
+    const why =
+      typeof n === 'number' && n > MAX_NUM_THREADS
+        ? ` (more threads than that only oversubscribe this machine's ${availableParallelism()} cores, and OpenMP can end the process when a kernel starts them)`
+        : '';
     throw new ValueError(`setNumThreads: expected a positive integer no larger than ${MAX_NUM_THREADS}; received ${fmtValue(n)}${why}`);
   }
   numThreads = n;

@@ -1,5 +1,14 @@
 import { ValueError } from '../core/errors.js';
-import { HOOKS, type Callback, type CallbackModel, type HookName, type IndexedHook, type Logs, type PhaseHook, type TrainingParams } from './callback.js';
+import {
+  HOOKS,
+  type Callback,
+  type CallbackModel,
+  type HookName,
+  type IndexedHook,
+  type Logs,
+  type PhaseHook,
+  type TrainingParams,
+} from './callback.js';
 import { History } from './history.js';
 import { ProgressBar } from './progress-bar.js';
 
@@ -12,7 +21,8 @@ function checkCallback(cb: unknown, index: number): Callback {
   const record = cb as Record<string, unknown>;
   const present = HOOKS.filter((h) => h in record && record[h] !== undefined);
   for (const h of [...present, 'setModel', 'setParams']) {
-    if (record[h] !== undefined && typeof record[h] !== 'function') throw new ValueError(`${what}.${h} must be a function; received ${typeof record[h]}`);
+    if (record[h] !== undefined && typeof record[h] !== 'function')
+      throw new ValueError(`${what}.${h} must be a function; received ${typeof record[h]}`);
   }
   // Keras's snake_case names would otherwise be ignored in silence.
   const snake = Object.keys(record).filter((k) => /^on_[a-z_]+$/.test(k));
@@ -20,7 +30,9 @@ function checkCallback(cb: unknown, index: number): Callback {
     throw new ValueError(`${what}: hook names are camelCase (onEpochEnd, onBatchEnd, ...); received ${snake.join(', ')}`);
   }
   if (present.length === 0 && typeof record.setModel !== 'function') {
-    throw new ValueError(`${what} defines none of the hooks ${HOOKS.join(', ')}; received an object with keys ${Object.keys(record).join(', ') || '(none)'}`);
+    throw new ValueError(
+      `${what} defines none of the hooks ${HOOKS.join(', ')}; received an object with keys ${Object.keys(record).join(', ') || '(none)'}`,
+    );
   }
   return cb as Callback;
 }
@@ -50,10 +62,15 @@ export class CallbackList {
     const { addHistory = false, addProgressBar = false } = options;
     // Keras's order: the user's callbacks first, so History and the bar see what they add to logs.
     if (addHistory && !list.some((cb) => cb instanceof History)) list.push(new History());
-    if (addProgressBar && params.verbose !== 0 && !list.some((cb) => cb instanceof ProgressBar)) list.push(new ProgressBar({ verbose: params.verbose }));
+    if (addProgressBar && params.verbose !== 0 && !list.some((cb) => cb instanceof ProgressBar))
+      list.push(new ProgressBar({ verbose: params.verbose }));
     this.callbacks = list;
     this.history = list.find((cb): cb is History => cb instanceof History);
-    for (const hook of HOOKS) this.byHook.set(hook, list.filter((cb) => typeof cb[hook] === 'function'));
+    for (const hook of HOOKS)
+      this.byHook.set(
+        hook,
+        list.filter((cb) => typeof cb[hook] === 'function'),
+      );
     this.setModel(model);
     this.setParams(params);
   }

@@ -79,8 +79,14 @@ export interface Callback {
 export const PHASE_HOOKS = ['onTrainBegin', 'onTrainEnd', 'onTestBegin', 'onTestEnd', 'onPredictBegin', 'onPredictEnd'] as const;
 /** Hooks that receive an epoch or batch index, then logs. */
 export const INDEXED_HOOKS = [
-  'onEpochBegin', 'onEpochEnd', 'onBatchBegin', 'onBatchEnd',
-  'onTestBatchBegin', 'onTestBatchEnd', 'onPredictBatchBegin', 'onPredictBatchEnd',
+  'onEpochBegin',
+  'onEpochEnd',
+  'onBatchBegin',
+  'onBatchEnd',
+  'onTestBatchBegin',
+  'onTestBatchEnd',
+  'onPredictBatchBegin',
+  'onPredictBatchEnd',
 ] as const;
 export const HOOKS = [...PHASE_HOOKS, ...INDEXED_HOOKS] as const;
 

@@ -5,7 +5,8 @@ import { ValueError, fmtValue } from '../core/errors.js';
 // made rather than epochs into training.
 
 export function finiteNumber(op: string, name: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isFinite(value)) throw new ValueError(`${op}: ${name} must be a finite number; received ${fmtValue(value)}`);
+  if (typeof value !== 'number' || !Number.isFinite(value))
+    throw new ValueError(`${op}: ${name} must be a finite number; received ${fmtValue(value)}`);
   return value;
 }
 

@@ -56,7 +56,8 @@ export class CsvLogger extends BaseCallback {
     checkKeys(OP, options, ['filename', 'separator', 'append']);
     this.filename = nonEmptyString(OP, 'filename', options.filename);
     this.separator = nonEmptyString(OP, 'separator', options.separator ?? ',');
-    if (/["\r\n]/.test(this.separator)) throw new ValueError(`${OP}: separator may not contain quotes or line breaks; received ${fmtValue(this.separator)}`);
+    if (/["\r\n]/.test(this.separator))
+      throw new ValueError(`${OP}: separator may not contain quotes or line breaks; received ${fmtValue(this.separator)}`);
     this.append = booleanOption(OP, 'append', options.append ?? false);
   }
 

@@ -44,13 +44,16 @@ function formatField(op: string, template: string, field: string, values: Record
     throw new ValueError(`${op}: placeholders must be {name} or {name:format}; received {${field}} in ${JSON.stringify(template)}`);
   }
   if (!Object.hasOwn(values, name)) {
-    throw new ValueError(`${op}: failed to format ${JSON.stringify(template)}: {${name}} is not in the logs; available: ${Object.keys(values).join(', ')}`);
+    throw new ValueError(
+      `${op}: failed to format ${JSON.stringify(template)}: {${name}} is not in the logs; available: ${Object.keys(values).join(', ')}`,
+    );
   }
   const value = values[name];
   const m = SPEC.exec(spec);
   if (!m) throw new ValueError(`${op}: unsupported format spec '${spec}' for {${name}} in ${JSON.stringify(template)}`);
   const [, fill, align, sign = '-', zero, width, precision, type] = m;
-  if (type === 'd' && precision !== undefined) throw new ValueError(`${op}: precision is not allowed with format 'd' ({${field}} in ${JSON.stringify(template)})`);
+  if (type === 'd' && precision !== undefined)
+    throw new ValueError(`${op}: precision is not allowed with format 'd' ({${field}} in ${JSON.stringify(template)})`);
   if (type === 'd' && !Number.isInteger(value)) {
     throw new ValueError(`${op}: format 'd' needs an integer, but {${name}} is ${value} in ${JSON.stringify(template)}`);
   }

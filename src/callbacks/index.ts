@@ -1,7 +1,13 @@
 import { CsvLogger, type CsvLoggerOptions } from './csv-logger.js';
 import { EarlyStopping, type EarlyStoppingOptions } from './early-stopping.js';
 import { LambdaCallback, type LambdaCallbackOptions } from './lambda-callback.js';
-import { LearningRateScheduler, ReduceLROnPlateau, type EpochSchedule, type LearningRateSchedulerOptions, type ReduceLROnPlateauOptions } from './lr-scheduler.js';
+import {
+  LearningRateScheduler,
+  ReduceLROnPlateau,
+  type EpochSchedule,
+  type LearningRateSchedulerOptions,
+  type ReduceLROnPlateauOptions,
+} from './lr-scheduler.js';
 import { ModelCheckpoint, type ModelCheckpointOptions } from './model-checkpoint.js';
 import { ProgressBar, type ProgressBarOptions } from './progress-bar.js';
 
@@ -10,8 +16,14 @@ export { CallbackList, type CallbackListOptions } from './callback-list.js';
 export { History } from './history.js';
 export { EarlyStopping, ModelCheckpoint, LearningRateScheduler, ReduceLROnPlateau, CsvLogger, ProgressBar, LambdaCallback };
 export type {
-  EarlyStoppingOptions, ModelCheckpointOptions, EpochSchedule, LearningRateSchedulerOptions, ReduceLROnPlateauOptions,
-  CsvLoggerOptions, ProgressBarOptions, LambdaCallbackOptions,
+  EarlyStoppingOptions,
+  ModelCheckpointOptions,
+  EpochSchedule,
+  LearningRateSchedulerOptions,
+  ReduceLROnPlateauOptions,
+  CsvLoggerOptions,
+  ProgressBarOptions,
+  LambdaCallbackOptions,
 };
 export type { ProgressStream } from './progress-bar.js';
 export type { MonitorMode } from './monitor.js';

@@ -15,7 +15,9 @@ function settableOptimizer(op: string, model: CallbackModel): Optimizer {
   const optimizer = model.optimizer;
   if (!optimizer) throw new ValueError(`${op}: the model has no optimizer; compile the model before fitting with this callback`);
   if (typeof optimizer.learningRate !== 'number') {
-    throw new ValueError(`${op}: the optimizer's learningRate is a schedule, so a callback cannot set it; give the optimizer a number as learningRate to use this callback`);
+    throw new ValueError(
+      `${op}: the optimizer's learningRate is a schedule, so a callback cannot set it; give the optimizer a number as learningRate to use this callback`,
+    );
   }
   return optimizer;
 }
@@ -46,7 +48,8 @@ export class LearningRateScheduler extends BaseCallback {
     options: LearningRateSchedulerOptions = {},
   ) {
     super();
-    if (typeof schedule !== 'function') throw new ValueError(`learningRateScheduler: schedule must be a function (epoch, learningRate) => number; received ${typeof schedule}`);
+    if (typeof schedule !== 'function')
+      throw new ValueError(`learningRateScheduler: schedule must be a function (epoch, learningRate) => number; received ${typeof schedule}`);
     checkKeys('learningRateScheduler', options, ['verbose']);
     this.verbose = verbosity('learningRateScheduler', options.verbose ?? 0);
   }
@@ -145,7 +148,8 @@ export class ReduceLROnPlateau extends BaseCallback {
     this.cooldown = nonNegativeInteger(PLATEAU, 'cooldown', options.cooldown ?? 0);
     this.minLr = nonNegative(PLATEAU, 'minLr', options.minLr ?? 0);
     this.reader = new MonitorReader(
-      (available) => `${PLATEAU}: learning rate reduction is conditioned on metric '${this.monitor}', which is not available; available metrics are: ${available}`,
+      (available) =>
+        `${PLATEAU}: learning rate reduction is conditioned on metric '${this.monitor}', which is not available; available metrics are: ${available}`,
       this.monitor,
     );
     this.reset();

@@ -77,7 +77,10 @@ export class ModelCheckpoint extends BaseCallback {
     this.best = threshold === undefined ? (this.mode === 'min' ? Infinity : -Infinity) : finiteNumber(OP, 'initialValueThreshold', threshold);
     // Check the placeholders' syntax now, not at the first save: epoch and batch stand in for every name.
     formatPlaceholders(OP, this.filepath.replace(/\{([A-Za-z_][A-Za-z0-9_]*)(?=[:}])/g, '{epoch'), { epoch: 1 });
-    this.reader = new MonitorReader((available) => `${OP}: can save the best model only with ${this.monitor} available, skipping; available metrics are: ${available}`, this.monitor);
+    this.reader = new MonitorReader(
+      (available) => `${OP}: can save the best model only with ${this.monitor} available, skipping; available metrics are: ${available}`,
+      this.monitor,
+    );
   }
 
   /** Notes the epoch for the filepath's placeholders. */
@@ -122,7 +125,8 @@ export class ModelCheckpoint extends BaseCallback {
         if (this.verbose > 0) printMessage(`Epoch ${epoch + 1}: ${this.monitor} did not improve from ${fixed5(this.best)}`);
         return;
       }
-      if (this.verbose > 0) printMessage(`Epoch ${epoch + 1}: ${this.monitor} improved from ${fixed5(this.best)} to ${fixed5(current)}, saving model to ${path}`);
+      if (this.verbose > 0)
+        printMessage(`Epoch ${epoch + 1}: ${this.monitor} improved from ${fixed5(this.best)} to ${fixed5(current)}, saving model to ${path}`);
       this.best = current;
     } else if (this.verbose > 0) {
       printMessage(`Epoch ${epoch + 1}: saving model to ${path}`);

@@ -30,7 +30,10 @@ export function resolveMode(op: string, monitor: string, mode: unknown): 'min' |
 export class MonitorReader {
   private warned = false;
 
-  constructor(private readonly message: (available: string) => string, readonly monitor: string) {}
+  constructor(
+    private readonly message: (available: string) => string,
+    readonly monitor: string,
+  ) {}
 
   read(logs: Logs | undefined): number | undefined {
     const value = logs?.[this.monitor];

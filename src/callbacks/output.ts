@@ -49,7 +49,9 @@ export function formatDuration(seconds: number): string {
   if (!(seconds >= 0) || !Number.isFinite(seconds)) return '?';
   if (seconds < 60) return `${seconds.toFixed(1)}s`;
   const whole = Math.round(seconds);
-  const h = Math.floor(whole / 3600), m = Math.floor((whole % 3600) / 60), s = whole % 60;
+  const h = Math.floor(whole / 3600),
+    m = Math.floor((whole % 3600) / 60),
+    s = whole % 60;
   const two = (n: number) => String(n).padStart(2, '0');
   return h > 0 ? `${h}h ${two(m)}m ${two(s)}s` : `${m}m ${two(s)}s`;
 }

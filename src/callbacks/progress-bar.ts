@@ -157,8 +157,12 @@ export class ProgressBar extends BaseCallback implements LiveLine {
   /** The plain line written when an epoch ends. */
   epochLine(epoch: number, logs: Logs): string {
     const steps = this.params?.steps;
-    const done = this.stepsDone > 0 ? this.stepsDone : steps ?? 0;
-    const parts = [`Epoch ${epoch + 1}/${this.params?.epochs ?? '?'}`, formatDuration(this.elapsedSeconds()), validCount(steps) ? `${done}/${steps}` : `${done}`];
+    const done = this.stepsDone > 0 ? this.stepsDone : (steps ?? 0);
+    const parts = [
+      `Epoch ${epoch + 1}/${this.params?.epochs ?? '?'}`,
+      formatDuration(this.elapsedSeconds()),
+      validCount(steps) ? `${done}/${steps}` : `${done}`,
+    ];
     const metrics = formatLogs(logs);
     if (metrics) parts.push(metrics);
     return parts.join(' - ');
@@ -187,7 +191,8 @@ export class ProgressBar extends BaseCallback implements LiveLine {
       head += `${this.stepsDone}`;
     }
     parts.push(head, formatDuration(elapsed));
-    if (validCount(steps) && this.stepsDone > 0 && this.stepsDone < steps) parts.push(`ETA ${formatDuration((elapsed / this.stepsDone) * (steps - this.stepsDone))}`);
+    if (validCount(steps) && this.stepsDone > 0 && this.stepsDone < steps)
+      parts.push(`ETA ${formatDuration((elapsed / this.stepsDone) * (steps - this.stepsDone))}`);
     // Loss and metrics before the rate: a narrow terminal cuts the end of the line.
     const metrics = formatLogs(this.batchLogs);
     if (metrics) parts.push(metrics);

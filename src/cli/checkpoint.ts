@@ -61,23 +61,45 @@ const optional = (v: unknown, ok: (v: unknown) => boolean) => v === undefined ||
 function problems(c: unknown): string[] {
   if (!isObject(c)) return ['the checkpoint is not an object'];
   const out: string[] = [];
-  const o = c.options, p = c.position, h = c.history;
+  const o = c.options,
+    p = c.position,
+    h = c.history;
   if (!isObject(o)) out.push('options');
   else {
     const checks: [string, boolean][] = [
-      ['dataset', typeof o.dataset === 'string'], ['epochs', isInt(o.epochs, 1)], ['batchSize', isInt(o.batchSize, 1)],
-      ['optimizer', typeof o.optimizer === 'string'], ['validationSplit', typeof o.validationSplit === 'number' && o.validationSplit >= 0 && o.validationSplit < 1],
-      ['seed', isInt(o.seed, 0)], ['verbose', [0, 1, 2].includes(o.verbose as number)], ['model', optional(o.model, (v) => typeof v === 'string')],
+      ['dataset', typeof o.dataset === 'string'],
+      ['epochs', isInt(o.epochs, 1)],
+      ['batchSize', isInt(o.batchSize, 1)],
+      ['optimizer', typeof o.optimizer === 'string'],
+      ['validationSplit', typeof o.validationSplit === 'number' && o.validationSplit >= 0 && o.validationSplit < 1],
+      ['seed', isInt(o.seed, 0)],
+      ['verbose', [0, 1, 2].includes(o.verbose as number)],
+      ['model', optional(o.model, (v) => typeof v === 'string')],
       ['imageSize', optional(o.imageSize, (v) => Array.isArray(v) && v.length === 2 && v.every((d) => isInt(d, 1)))],
-      ['color', optional(o.color, (v) => typeof v === 'boolean')], ['labelColumn', optional(o.labelColumn, (v) => typeof v === 'string')],
+      ['color', optional(o.color, (v) => typeof v === 'boolean')],
+      ['labelColumn', optional(o.labelColumn, (v) => typeof v === 'string')],
       ['learningRate', optional(o.learningRate, (v) => typeof v === 'number' && Number.isFinite(v))],
-      ['backend', optional(o.backend, (v) => typeof v === 'string')], ['limit', optional(o.limit, (v) => isInt(v, 1))],
+      ['backend', optional(o.backend, (v) => typeof v === 'string')],
+      ['limit', optional(o.limit, (v) => isInt(v, 1))],
     ];
     for (const [name, ok] of checks) if (!ok) out.push(`options.${name}`);
   }
   if (!isObject(p) || !isInt(p.epoch, 0) || !isInt(p.batch, 0) || !isObject(p.rng) || !isObject(p.rngAtEpochStart)) out.push('position');
-  else if (!optional(p.epochSoFar, (s) => isObject(s) && isInt(s.seen, 1) && isFiniteList(s.lossSums) && Array.isArray(s.metrics) && s.metrics.every(isFiniteList))) out.push('position.epochSoFar');
-  if (!isObject(h) || !Array.isArray(h.epoch) || !h.epoch.every((e) => isInt(e, 0)) || !isObject(h.history) || !Object.values(h.history).every(isNumberList)) out.push('history');
+  else if (
+    !optional(
+      p.epochSoFar,
+      (s) => isObject(s) && isInt(s.seen, 1) && isFiniteList(s.lossSums) && Array.isArray(s.metrics) && s.metrics.every(isFiniteList),
+    )
+  )
+    out.push('position.epochSoFar');
+  if (
+    !isObject(h) ||
+    !Array.isArray(h.epoch) ||
+    !h.epoch.every((e) => isInt(e, 0)) ||
+    !isObject(h.history) ||
+    !Object.values(h.history).every(isNumberList)
+  )
+    out.push('history');
   if (!isNumberList(c.epochSeconds)) out.push('epochSeconds');
   return out;
 }
@@ -96,18 +118,27 @@ export async function readCheckpoint(dir: string): Promise<{ model: st.Model; ch
     model = await st.loadModel(dir);
   } catch (e) {
     if (!(e instanceof st.StrataError)) throw e;
-    throw new st.FormatError(`${what}: the checkpoint cannot be used: ${e.message}. Nothing was changed; start the run again without --resume (or restore the folder from a backup)`);
+    throw new st.FormatError(
+      `${what}: the checkpoint cannot be used: ${e.message}. Nothing was changed; start the run again without --resume (or restore the folder from a backup)`,
+    );
   }
   const checkpoint = model.getUserDefinedMetadata()?.[KEY];
   const source = join(dir, 'model.json');
   if (checkpoint === undefined && existsSync(join(dir, LEGACY_FILE))) {
     // Such a checkpoint cannot be proven to match the weights beside it, so it is not used.
-    throw new st.ValueError(`${what}: ${LEGACY_FILE} was written by an earlier Strata whose checkpoints cannot be verified against the weights; start the run again without --resume`);
+    throw new st.ValueError(
+      `${what}: ${LEGACY_FILE} was written by an earlier Strata whose checkpoints cannot be verified against the weights; start the run again without --resume`,
+    );
   }
   if (checkpoint === undefined) {
-    throw new st.ValueError(`${what} holds a finished model, not a checkpoint: its run completed. Use strata evaluate or predict on it, or train anew with --out`);
+    throw new st.ValueError(
+      `${what} holds a finished model, not a checkpoint: its run completed. Use strata evaluate or predict on it, or train anew with --out`,
+    );
   }
   const bad = problems(checkpoint);
-  if (bad.length) throw new st.FormatError(`${what}: ${source}: the checkpoint's ${bad.join(', ')} ${bad.length > 1 ? 'are' : 'is'} missing or malformed. Start the run again without --resume`);
+  if (bad.length)
+    throw new st.FormatError(
+      `${what}: ${source}: the checkpoint's ${bad.join(', ')} ${bad.length > 1 ? 'are' : 'is'} missing or malformed. Start the run again without --resume`,
+    );
   return { model, checkpoint: checkpoint as Checkpoint };
 }

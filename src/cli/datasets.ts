@@ -17,7 +17,7 @@ export interface LabelledData {
 }
 
 /** What a sample is called in messages. */
-export const unit = (d: { images: boolean }, n = 2) => (d.images ? (n === 1 ? 'image' : 'images') : (n === 1 ? 'row' : 'rows'));
+export const unit = (d: { images: boolean }, n = 2) => (d.images ? (n === 1 ? 'image' : 'images') : n === 1 ? 'row' : 'rows');
 
 /** "40 csv test rows", "1000 mnist images", "5 test images" (a folder's data is named 'images' already). */
 export function samples(d: { images: boolean; name: string }, n: number, kind = ''): string {
@@ -26,7 +26,8 @@ export function samples(d: { images: boolean; name: string }, n: number, kind = 
 
 /** The dataset spec with a file or folder path made absolute, so a run can find its data from any folder. */
 export function absoluteSpec(spec: string): string {
-  for (const prefix of ['csv:', 'dir:']) if (spec.startsWith(prefix) && spec.length > prefix.length) return prefix + resolve(spec.slice(prefix.length));
+  for (const prefix of ['csv:', 'dir:'])
+    if (spec.startsWith(prefix) && spec.length > prefix.length) return prefix + resolve(spec.slice(prefix.length));
   return spec;
 }
 
@@ -49,7 +50,8 @@ function limit(d: LabelledData, n: number | undefined): LabelledData {
 
 /** Every element of a finite dataset, stacked into arrays. */
 async function collect(ds: st.Dataset<{ xs: st.Tensor; ys: st.Tensor }>, what: string): Promise<{ x: st.Tensor; y: st.Tensor }> {
-  const xs: st.Tensor[] = [], ys: st.Tensor[] = [];
+  const xs: st.Tensor[] = [],
+    ys: st.Tensor[] = [];
   for await (const { xs: x, ys: y } of ds) {
     xs.push(x);
     ys.push(y);
@@ -71,11 +73,16 @@ async function csvData(path: string, labelColumn: string | number): Promise<Labe
   const { x, y } = await collect(st.data.loadCsv(path, { labelColumn }), path);
   const labels = Array.from(y.dataSync());
   if (!labels.every((v) => Number.isInteger(v) && v >= 0)) {
-    throw new st.ValueError(`${path}: the label column must hold class numbers 0, 1, 2, ...; received ${labels.find((v) => !(Number.isInteger(v) && v >= 0))}`);
+    throw new st.ValueError(
+      `${path}: the label column must hold class numbers 0, 1, 2, ...; received ${labels.find((v) => !(Number.isInteger(v) && v >= 0))}`,
+    );
   }
   const classes = Math.max(...labels) + 1;
   return {
-    ...holdOut(x, y.cast('int32')), classNames: Array.from({ length: classes }, (_, i) => String(i)), name: 'csv', images: false,
+    ...holdOut(x, y.cast('int32')),
+    classNames: Array.from({ length: classes }, (_, i) => String(i)),
+    name: 'csv',
+    images: false,
     testSplit: `the last 20 % of the rows of ${basename(path)}`,
   };
 }
@@ -90,20 +97,39 @@ async function folderData(path: string, imageSize: [number, number], grayscale: 
     const train = st.data.imageFolder(join(path, 'train'), { imageSize, grayscale });
     const test = st.data.imageFolder(join(path, 'test'), { imageSize, grayscale });
     if (train.classNames.join('/') !== test.classNames.join('/')) {
-      throw new st.ValueError(`${path}: train/ and test/ must hold the same class folders; received ${train.classNames.join(', ')} and ${test.classNames.join(', ')}`);
+      throw new st.ValueError(
+        `${path}: train/ and test/ must hold the same class folders; received ${train.classNames.join(', ')} and ${test.classNames.join(', ')}`,
+      );
     }
-    const a = await collect(train, join(path, 'train')), b = await collect(test, join(path, 'test'));
-    return { xTrain: a.x, yTrain: a.y, xTest: b.x, yTest: b.y, classNames: train.classNames, name: 'images', images: true, testSplit: `the images in ${join(basename(path), 'test')}` };
+    const a = await collect(train, join(path, 'train')),
+      b = await collect(test, join(path, 'test'));
+    return {
+      xTrain: a.x,
+      yTrain: a.y,
+      xTest: b.x,
+      yTest: b.y,
+      classNames: train.classNames,
+      name: 'images',
+      images: true,
+      testSplit: `the images in ${join(basename(path), 'test')}`,
+    };
   }
   const all = st.data.imageFolder(path, { imageSize, grayscale });
   const { x, y } = await collect(all.shuffle(1 << 30, { seed: 0 }), path);
-  return { ...holdOut(x, y), classNames: all.classNames, name: 'images', images: true, testSplit: `the last 20 % of the images in ${basename(path)}, shuffled with seed 0` };
+  return {
+    ...holdOut(x, y),
+    classNames: all.classNames,
+    name: 'images',
+    images: true,
+    testSplit: `the last 20 % of the images in ${basename(path)}, shuffled with seed 0`,
+  };
 }
 
 /** Resolves `--dataset mnist | fashion-mnist | csv:FILE | dir:FOLDER`. */
 export async function loadDataset(spec: string, options: DatasetOptions = {}): Promise<LabelledData> {
   if (spec === 'mnist') return limit({ ...(await st.data.mnist()), name: 'mnist', images: true, testSplit: 'the MNIST test set' }, options.limit);
-  if (spec === 'fashion-mnist') return limit({ ...(await st.data.fashionMnist()), name: 'fashion-mnist', images: true, testSplit: 'the Fashion-MNIST test set' }, options.limit);
+  if (spec === 'fashion-mnist')
+    return limit({ ...(await st.data.fashionMnist()), name: 'fashion-mnist', images: true, testSplit: 'the Fashion-MNIST test set' }, options.limit);
   if (spec.startsWith('csv:')) {
     const column = options.labelColumn ?? 'label';
     return limit(await csvData(spec.slice(4), /^\d+$/.test(column) ? Number(column) : column), options.limit);

@@ -35,15 +35,24 @@ export async function evaluateRun(dir: string, o: EvaluateOptions): Promise<void
   if (own && o.limit === undefined) for (const note of await changes(own, spec, data.xTest.shape[0])) console.error(`note: ${note}`);
   const logs = await model.evaluate(data.xTest, data.yTest, { batchSize: 512, verbose: 0 });
   const n = data.xTest.shape[0];
-  console.log(Object.entries(logs).map(([k, v]) => `${k}: ${v.toFixed(4)}`).join(' - ') + ` (${samples(data, n, 'test')}: ${data.testSplit})`);
+  console.log(
+    Object.entries(logs)
+      .map(([k, v]) => `${k}: ${v.toFixed(4)}`)
+      .join(' - ') + ` (${samples(data, n, 'test')}: ${data.testSplit})`,
+  );
 }
 
 /** How the data differs from what the run was tested on, if it does. */
 async function changes(record: RunRecord, spec: string, testSamples: number): Promise<string[]> {
   const notes: string[] = [];
   if (record.sha256 && spec.startsWith('csv:')) {
-    const now = createHash('sha256').update(await readFile(spec.slice(4))).digest('hex');
-    if (now !== record.sha256) notes.push(`${spec.slice(4)} changed since the run was trained (its SHA-256 differs), so its test rows may not be the ones the run was tested on`);
+    const now = createHash('sha256')
+      .update(await readFile(spec.slice(4)))
+      .digest('hex');
+    if (now !== record.sha256)
+      notes.push(
+        `${spec.slice(4)} changed since the run was trained (its SHA-256 differs), so its test rows may not be the ones the run was tested on`,
+      );
   }
   if (record.split && record.split.testSamples !== testSamples) {
     notes.push(`the run was tested on ${record.split.testSamples} samples (${record.split.test}); the data now gives ${testSamples}`);
@@ -69,10 +78,13 @@ export async function predictImages(dir: string, files: string[], o: PredictOpti
   const model = await st.loadModel(dir, { compile: false });
   const record = readRecord(dir);
   if (record?.samples === 'rows') {
-    throw new st.ValueError(`predict: the model in ${dir} was trained on csv rows (${record.dataset}), and predict reads images; strata evaluate ${dir} tests it on its rows`);
+    throw new st.ValueError(
+      `predict: the model in ${dir} was trained on csv rows (${record.dataset}), and predict reads images; strata evaluate ${dir} tests it on its rows`,
+    );
   }
   const shape = model.inputs[0]?.shape;
-  if (shape?.length !== 4 || shape.slice(1).some((d) => d === null)) throw new st.ValueError(`predict: the model in ${dir} does not take images of a fixed size (input ${JSON.stringify(shape)})`);
+  if (shape?.length !== 4 || shape.slice(1).some((d) => d === null))
+    throw new st.ValueError(`predict: the model in ${dir} does not take images of a fixed size (input ${JSON.stringify(shape)})`);
   const [, h, w, c] = shape as number[];
   const classNames = record?.classNames ?? [];
   for (const file of files) {
@@ -86,13 +98,22 @@ export async function predictImages(dir: string, files: string[], o: PredictOpti
     if (Math.abs(p.sum().item() - 1) > 1e-3 || p.min().item() < 0) p = st.softmax(p);
     const probs = Array.from(p.dataSync());
     // Classes that would print as 0.0 % say nothing; the most likely one is always shown.
-    const top = probs.map((q, i) => ({ q, i })).sort((a, b) => b.q - a.q).slice(0, o.top).filter(({ q }, k) => k === 0 || q >= 0.0005);
+    const top = probs
+      .map((q, i) => ({ q, i }))
+      .sort((a, b) => b.q - a.q)
+      .slice(0, o.top)
+      .filter(({ q }, k) => k === 0 || q >= 0.0005);
     console.log(`${file}: ${top.map(({ q, i }) => `${classNames[i] ?? i} (${(q * 100).toFixed(1)} %)`).join(', ')}`);
     if (opposite) {
-      const mismatch = border > 0.5
-        ? 'the image is dark on a light background, the training images light on dark'
-        : 'the image is light on a dark background, the training images dark on light';
-      console.log(invert ? `  (inverted before predicting: ${mismatch}; --invert never keeps it as it is)` : `  (${mismatch}; predicted as it is, --invert auto would invert it)`);
+      const mismatch =
+        border > 0.5
+          ? 'the image is dark on a light background, the training images light on dark'
+          : 'the image is light on a dark background, the training images dark on light';
+      console.log(
+        invert
+          ? `  (inverted before predicting: ${mismatch}; --invert never keeps it as it is)`
+          : `  (${mismatch}; predicted as it is, --invert auto would invert it)`,
+      );
     } else if (invert) {
       console.log('  (inverted before predicting, as --invert always asks)');
     }

@@ -72,23 +72,42 @@ export async function writeRunOutputs(dir: string, r: RunResults): Promise<void>
   const yPred = st.argMax(probabilities, -1).dataSync() as Int32Array;
   const yTrue = data.yTest.dataSync() as Int32Array;
   const k = data.classNames.length;
-  await write('confusion.png', 'Confusion matrix on the test images', await report.confusionPng(report.confusionMatrix(yTrue, yPred, k), data.classNames));
+  await write(
+    'confusion.png',
+    'Confusion matrix on the test images',
+    await report.confusionPng(report.confusionMatrix(yTrue, yPred, k), data.classNames),
+  );
   if (!data.images) return finish();
   const mistakes = report.mistakeImages(data.xTest.dataSync() as Float32Array, data.xTest.shape, yTrue, yPred, data.classNames, 32);
   // The key sits on the picture itself: the file is often opened alone, without report.html's caption.
   if (mistakes.length) {
-    const picture = await report.imageGridPng(mistakes, { title: `Misclassified test images (the first ${mistakes.length})`, subtitle: 'Under each image: true class → predicted class' });
+    const picture = await report.imageGridPng(mistakes, {
+      title: `Misclassified test images (the first ${mistakes.length})`,
+      subtitle: 'Under each image: true class → predicted class',
+    });
     await write('mistakes.png', `Misclassified test images (true → predicted), the first ${mistakes.length}`, picture, 1);
   }
   const kernel = firstLayerKernel(model, data.xTest.shape.slice(1));
-  if (kernel) await write('filters.png', `First layer: ${kernel.what}`, await report.imageGridPng(report.filterImages(kernel.values, kernel.shape), { normalize: 'each', title: kernel.what }), 1);
+  if (kernel)
+    await write(
+      'filters.png',
+      `First layer: ${kernel.what}`,
+      await report.imageGridPng(report.filterImages(kernel.values, kernel.shape), { normalize: 'each', title: kernel.what }),
+      1,
+    );
 
   return finish();
 
   async function finish(): Promise<void> {
     const last = Object.fromEntries(Object.entries(r.history.history).map(([key, v]) => [key, v[v.length - 1]]));
     const metrics = { ...last, test_loss: r.test.loss, test_accuracy: r.test.accuracy };
-    const html = report.reportHtml({ title, summary: model.summary({ printFn: () => {} }), metrics, epochSeconds: r.epochSeconds.filter(Number.isFinite), images });
+    const html = report.reportHtml({
+      title,
+      summary: model.summary({ printFn: () => {} }),
+      metrics,
+      epochSeconds: r.epochSeconds.filter(Number.isFinite),
+      images,
+    });
     await writeFileAtomic(join(dir, 'report.html'), html);
   }
 }

@@ -30,7 +30,8 @@ export interface RunRecord {
 
 /** The brightness of an image's outermost ring of pixels (channels averaged), in its own units. */
 export function borderBrightness(pixels: ArrayLike<number>, height: number, width: number, channels: number): number {
-  let sum = 0, count = 0;
+  let sum = 0,
+    count = 0;
   for (let y = 0; y < height; y++) {
     const edgeRow = y === 0 || y === height - 1;
     for (let x = 0; x < width; x++) {
@@ -59,7 +60,10 @@ function background(x: st.Tensor): RunRecord['background'] {
 }
 
 /** The record of a run about to be trained on `data`. */
-export async function makeRecord(data: LabelledData, o: { dataset: string; labelColumn?: string; limit?: number; validationSplit: number }): Promise<RunRecord> {
+export async function makeRecord(
+  data: LabelledData,
+  o: { dataset: string; labelColumn?: string; limit?: number; validationSplit: number },
+): Promise<RunRecord> {
   const record: RunRecord = { dataset: o.dataset, classNames: data.classNames, samples: data.images ? 'images' : 'rows' };
   if (data.images) {
     const [, h, w, c] = data.xTrain.shape;
@@ -67,7 +71,9 @@ export async function makeRecord(data: LabelledData, o: { dataset: string; label
   }
   if (o.dataset.startsWith('csv:')) {
     record.labelColumn = o.labelColumn ?? 'label';
-    record.sha256 = createHash('sha256').update(await readFile(o.dataset.slice(4))).digest('hex');
+    record.sha256 = createHash('sha256')
+      .update(await readFile(o.dataset.slice(4)))
+      .digest('hex');
   }
   if (o.limit !== undefined) record.limit = o.limit;
   record.validationSplit = o.validationSplit;
@@ -91,7 +97,7 @@ export function readRecord(dir: string): RunRecord | undefined {
     throw new st.FormatError(`${file}: not valid JSON (${(e as Error).message})`);
   }
   // Fields that are missing or malformed are dropped: a record from an older Strata holds only the dataset and class names.
-  const ok = <T>(v: unknown, good: (v: unknown) => boolean): T | undefined => (good(v) ? v as T : undefined);
+  const ok = <T>(v: unknown, good: (v: unknown) => boolean): T | undefined => (good(v) ? (v as T) : undefined);
   const record: RunRecord = {
     dataset: ok<string>(r.dataset, (v) => typeof v === 'string') ?? 'mnist',
     classNames: Array.isArray(r.classNames) ? r.classNames.map(String) : [],
@@ -101,9 +107,19 @@ export function readRecord(dir: string): RunRecord | undefined {
     labelColumn: ok(r.labelColumn, (v) => typeof v === 'string'),
     limit: ok(r.limit, (v) => Number.isInteger(v) && (v as number) > 0),
     validationSplit: ok(r.validationSplit, isNumber),
-    split: ok(r.split, (v) => typeof v === 'object' && v !== null && isNumber((v as RunRecord['split'])!.testSamples) && typeof (v as RunRecord['split'])!.test === 'string'),
+    split: ok(
+      r.split,
+      (v) =>
+        typeof v === 'object' &&
+        v !== null &&
+        isNumber((v as RunRecord['split'])!.testSamples) &&
+        typeof (v as RunRecord['split'])!.test === 'string',
+    ),
     sha256: ok(r.sha256, (v) => typeof v === 'string'),
-    background: ok(r.background, (v) => typeof v === 'object' && v !== null && isNumber((v as { border: unknown }).border) && isNumber((v as { spread: unknown }).spread)),
+    background: ok(
+      r.background,
+      (v) => typeof v === 'object' && v !== null && isNumber((v as { border: unknown }).border) && isNumber((v as { spread: unknown }).spread),
+    ),
   };
   for (const key of Object.keys(record) as (keyof RunRecord)[]) if (record[key] === undefined) delete record[key];
   return record;

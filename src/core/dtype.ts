@@ -65,10 +65,14 @@ export function floatType(d: DType): DType {
 
 export function typedArrayFor(dtype: DType, size: number): TypedArray {
   switch (dtype) {
-    case 'float32': return new Float32Array(size);
-    case 'int32': return new Int32Array(size);
-    case 'bool': return new Uint8Array(size);
-    case 'float64': return new Float64Array(size);
+    case 'float32':
+      return new Float32Array(size);
+    case 'int32':
+      return new Int32Array(size);
+    case 'bool':
+      return new Uint8Array(size);
+    case 'float64':
+      return new Float64Array(size);
   }
 }
 
@@ -136,7 +140,9 @@ export function fmtIndex(i: number, shape: readonly number[]): string {
 /** The error for a value int32 cannot hold; `at` names its index when there is one. */
 export function int32RangeError(op: string, value: number, at?: string): DtypeError {
   const where = at === undefined ? 'value' : `value at index ${at}`;
-  return new DtypeError(`${op}: ${where} does not fit in int32: expected a finite number in ${INT32_RANGE}; received ${fmtValue(value)} (use float32 for values outside that range)`);
+  return new DtypeError(
+    `${op}: ${where} does not fit in int32: expected a finite number in ${INT32_RANGE}; received ${fmtValue(value)} (use float32 for values outside that range)`,
+  );
 }
 
 /** Refuses the first value int32 cannot hold (see Note [int32 holds what it is given, or refuses]). */
@@ -149,5 +155,7 @@ export function checkInt32Values(op: string, values: ArrayLike<number>, shape: r
 
 /** The error for an int32 sum or product whose exact result is out of range (we have no int64 dtype). */
 export function int32OverflowError(op: string, value: number, at: string): DtypeError {
-  return new DtypeError(`${op}: the int32 result at index ${at} overflows: expected a result in ${INT32_RANGE}; received ${fmtValue(value)} (Strata has no int64: cast to float32 first, e.g. st.${op}(st.cast(x, 'float32')))`);
+  return new DtypeError(
+    `${op}: the int32 result at index ${at} overflows: expected a result in ${INT32_RANGE}; received ${fmtValue(value)} (Strata has no int64: cast to float32 first, e.g. st.${op}(st.cast(x, 'float32')))`,
+  );
 }

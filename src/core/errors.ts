@@ -55,7 +55,9 @@ export function fmtValue(value: unknown): string {
       }
       const proto = Object.getPrototypeOf(v);
       if (proto !== Object.prototype && proto !== null) return `a ${(v as object).constructor?.name ?? 'object'}`;
-      return `{${Object.entries(v).map(([k, x]) => `${JSON.stringify(k)}:${fmt(x)}`).join(',')}}`;
+      return `{${Object.entries(v)
+        .map(([k, x]) => `${JSON.stringify(k)}:${fmt(x)}`)
+        .join(',')}}`;
     } finally {
       seen.delete(v);
     }

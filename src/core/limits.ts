@@ -56,7 +56,9 @@ export function setReadLimits(limits: Partial<ReadLimits> | 'defaults'): ReadLim
     return previous;
   }
   if (typeof limits !== 'object' || limits === null || Array.isArray(limits)) {
-    throw new ValueError(`setReadLimits: expected an object with some of ${Object.keys(DEFAULTS).join(', ')}, or 'defaults'; received ${JSON.stringify(limits)}`);
+    throw new ValueError(
+      `setReadLimits: expected an object with some of ${Object.keys(DEFAULTS).join(', ')}, or 'defaults'; received ${JSON.stringify(limits)}`,
+    );
   }
   const next = { ...current };
   for (const [key, value] of Object.entries(limits)) {

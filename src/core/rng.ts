@@ -15,7 +15,10 @@ const W1 = 0xbb67ae85;
 
 /** High 32 bits of the 64-bit product of two unsigned 32-bit integers, exact in doubles. */
 function mulhi(a: number, b: number): number {
-  const aLo = a & 0xffff, aHi = a >>> 16, bLo = b & 0xffff, bHi = b >>> 16;
+  const aLo = a & 0xffff,
+    aHi = a >>> 16,
+    bLo = b & 0xffff,
+    bHi = b >>> 16;
   const hilo = aHi * bLo;
   const cross = ((aLo * bLo) >>> 16) + (hilo & 0xffff) + aLo * bHi;
   return (aHi * bHi + (hilo >>> 16) + Math.floor(cross / 65536)) >>> 0;
@@ -24,8 +27,10 @@ function mulhi(a: number, b: number): number {
 /** Philox4x32 with 10 rounds; writes the four output words into `out`. */
 export function philox4x32(c0: number, c1: number, c2: number, c3: number, k0: number, k1: number, out: Uint32Array): void {
   for (let r = 0; r < 10; r++) {
-    const hi0 = mulhi(M0, c0), lo0 = Math.imul(M0, c0) >>> 0;
-    const hi1 = mulhi(M1, c2), lo1 = Math.imul(M1, c2) >>> 0;
+    const hi0 = mulhi(M0, c0),
+      lo0 = Math.imul(M0, c0) >>> 0;
+    const hi1 = mulhi(M1, c2),
+      lo1 = Math.imul(M1, c2) >>> 0;
     c0 = (hi1 ^ c1 ^ k0) >>> 0;
     c1 = lo1;
     c2 = (hi0 ^ c3 ^ k1) >>> 0;
@@ -33,7 +38,10 @@ export function philox4x32(c0: number, c1: number, c2: number, c3: number, k0: n
     k0 = (k0 + W0) >>> 0;
     k1 = (k1 + W1) >>> 0;
   }
-  out[0] = c0; out[1] = c1; out[2] = c2; out[3] = c3;
+  out[0] = c0;
+  out[1] = c1;
+  out[2] = c2;
+  out[3] = c3;
 }
 
 /** A stream: a key and the first block it may use. */
@@ -65,7 +73,8 @@ export function fillRandom(out: { length: number; [i: number]: number }, stream:
   const [k0, k1] = stream.key;
   for (let i = 0; i < out.length; i++) {
     const block = stream.offset + i;
-    const lo = block >>> 0, hi = Math.floor(block / 4294967296) >>> 0;
+    const lo = block >>> 0,
+      hi = Math.floor(block / 4294967296) >>> 0;
     philox4x32(lo, hi, 0, 0, k0, k1, words);
     switch (dist.kind) {
       case 'uniform':
@@ -135,7 +144,9 @@ export function randomPermutation(n: number, seed?: number): Int32Array {
   fillRandom(u, nextStream(n, seed), { kind: 'uniform', min: 0, max: 1 });
   for (let i = n - 1; i > 0; i--) {
     const j = Math.floor(u[i] * (i + 1));
-    const t = perm[i]; perm[i] = perm[j]; perm[j] = t;
+    const t = perm[i];
+    perm[i] = perm[j];
+    perm[j] = t;
   }
   return perm;
 }
@@ -153,8 +164,13 @@ export function getRngState(): RngState {
 }
 
 export function setRngState(state: RngState): void {
-  const ok = state && Array.isArray(state.key) && state.key.length === 2 && state.key.every((k) => Number.isInteger(k) && k >= 0 && k < 2 ** 32)
-    && Number.isInteger(state.offset) && state.offset >= 0;
+  const ok =
+    state &&
+    Array.isArray(state.key) &&
+    state.key.length === 2 &&
+    state.key.every((k) => Number.isInteger(k) && k >= 0 && k < 2 ** 32) &&
+    Number.isInteger(state.offset) &&
+    state.offset >= 0;
   if (!ok) throw new ValueError(`setRngState: expected {key: [uint32, uint32], offset: non-negative integer}; received ${fmtValue(state)}`);
   globalKey = [state.key[0], state.key[1]];
   globalOffset = state.offset;

@@ -17,10 +17,12 @@ import { HostRandom, derivedKey, globalKey } from './host-random.js';
 import { sampleBilinear, type FillMode, type HostImage } from './image.js';
 
 /** What an augmenter accepts: an image or batch tensor, or an element whose xs is one. */
-export type Augmentable = Tensor | {
-  /** The images, [H, W, C] or [N, H, W, C]; the element's other fields pass through. */
-  xs: Tensor;
-};
+export type Augmentable =
+  | Tensor
+  | {
+      /** The images, [H, W, C] or [N, H, W, C]; the element's other fields pass through. */
+      xs: Tensor;
+    };
 /**
  * A function that transforms an element's images at random and returns an element of the same
  * form; pass it to `dataset.map()`. Each image draws its own transformation.
@@ -82,7 +84,9 @@ function augmenter(op: string, seed: number | undefined, fn: ImageFn): Augmenter
       throw new DtypeError(`${op}: expected a float32 or float64 image; received dtype ${x.dtype}`);
     }
     if (x.rank !== 3 && x.rank !== 4) {
-      throw new ShapeError(`${op}: expected an image [height, width, channels] or a batch [n, height, width, channels]; received shape ${fmtShape(x.shape)}`);
+      throw new ShapeError(
+        `${op}: expected an image [height, width, channels] or a batch [n, height, width, channels]; received shape ${fmtShape(x.shape)}`,
+      );
     }
     const random = new HostRandom(seed === undefined ? globalKey() : derivedKey(seed, calls++));
     const [n, height, width, channels] = x.rank === 3 ? [1, ...x.shape] : x.shape;
@@ -136,7 +140,8 @@ export function flipLeftRight(options: AugmentOptions & { probability?: number }
     const out = new (data instanceof Float64Array ? Float64Array : Float32Array)(data.length);
     for (let i = 0; i < height; i++) {
       for (let j = 0; j < width; j++) {
-        const to = (i * width + j) * channels, from = (i * width + (width - 1 - j)) * channels;
+        const to = (i * width + j) * channels,
+          from = (i * width + (width - 1 - j)) * channels;
         for (let c = 0; c < channels; c++) out[to + c] = data[from + c];
       }
     }
@@ -154,11 +159,14 @@ export function rotate(maxDegrees: Range, options: GeometricOptions = {}): Augme
   const { seed, mode, fillValue } = geometric(op, options);
   return augmenter(op, seed, (image, random) => {
     const theta = (uniformIn(random, range) * Math.PI) / 180;
-    const cos = Math.cos(theta), sin = Math.sin(theta);
-    const cy = (image.height - 1) / 2, cx = (image.width - 1) / 2;
+    const cos = Math.cos(theta),
+      sin = Math.sin(theta);
+    const cy = (image.height - 1) / 2,
+      cx = (image.width - 1) / 2;
     // With y pointing down, the source of output offset (dy, dx) is that offset turned by -theta.
     return resample(image, mode, fillValue, (i, j) => {
-      const dy = i - cy, dx = j - cx;
+      const dy = i - cy,
+        dx = j - cx;
       return [cy + sin * dx + cos * dy, cx + cos * dx - sin * dy];
     });
   });
@@ -173,7 +181,8 @@ export function translate(maxFraction: Range, options: GeometricOptions = {}): A
   const range = checkRange(op, 'maxFraction', maxFraction, (b) => [-b, b]);
   const { seed, mode, fillValue } = geometric(op, options);
   return augmenter(op, seed, (image, random) => {
-    const shiftY = uniformIn(random, range) * image.height, shiftX = uniformIn(random, range) * image.width;
+    const shiftY = uniformIn(random, range) * image.height,
+      shiftX = uniformIn(random, range) * image.width;
     return resample(image, mode, fillValue, (i, j) => [i - shiftY, j - shiftX]);
   });
 }
@@ -189,7 +198,8 @@ export function zoom(range: Range, options: GeometricOptions = {}): Augmenter {
   const { seed, mode, fillValue } = geometric(op, options);
   return augmenter(op, seed, (image, random) => {
     const scale = uniformIn(random, scales);
-    const cy = (image.height - 1) / 2, cx = (image.width - 1) / 2;
+    const cy = (image.height - 1) / 2,
+      cx = (image.width - 1) / 2;
     return resample(image, mode, fillValue, (i, j) => [cy + (i - cy) / scale, cx + (j - cx) / scale]);
   });
 }
@@ -207,7 +217,8 @@ export function randomCrop(size: readonly [number, number], options: AugmentOpti
     if (h > height || w > width) {
       throw new ShapeError(`${op}: the crop [${h}, ${w}] does not fit in an image of [${height}, ${width}]`);
     }
-    const top = random.index(height - h + 1), left = random.index(width - w + 1);
+    const top = random.index(height - h + 1),
+      left = random.index(width - w + 1);
     const out = new (data instanceof Float64Array ? Float64Array : Float32Array)(h * w * channels);
     for (let i = 0; i < h; i++) {
       const from = ((top + i) * width + left) * channels;

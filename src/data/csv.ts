@@ -44,7 +44,9 @@ interface CsvPlan {
   label: number | null;
 }
 
-const QUOTE = 0x22, LF = 0x0a, CR = 0x0d;
+const QUOTE = 0x22,
+  LF = 0x0a,
+  CR = 0x0d;
 const BOM = [0xef, 0xbb, 0xbf];
 // Any of the three ends a line. csv-parse would otherwise guess the line break from the first
 // one it meets, and while it has not met one it allocates three buffers per byte: a 50 MB first
@@ -54,7 +56,7 @@ const LINE_BREAKS = ['\r\n', '\n', '\r'];
 function lineTooLong(path: string, line: number | string, limit: number): FormatError {
   return new FormatError(
     `${OP}: '${path}' line ${line} is longer than ${limit} bytes, the limit on a CSV line (maxCsvLineBytes); ` +
-    `if the file is trusted, raise it with st.setReadLimits({ maxCsvLineBytes: n })`,
+      `if the file is trusted, raise it with st.setReadLimits({ maxCsvLineBytes: n })`,
   );
 }
 
@@ -75,7 +77,11 @@ function readFirstRecord(path: string, delimiter: string): string[] | null {
     const parts: Buffer[] = [];
     let length = 0; // of the record so far, quotes, delimiters and quoted line breaks included
     let line = 1; // where the record starts (before it starts: the line being read)
-    let started = false, quoted = false, ended = false, afterCR = false, first = true;
+    let started = false,
+      quoted = false,
+      ended = false,
+      afterCR = false,
+      first = true;
     while (!ended) {
       const chunk = Buffer.allocUnsafe(65536);
       const n = readSync(fd, chunk, 0, chunk.length, null);
@@ -107,7 +113,12 @@ function readFirstRecord(path: string, delimiter: string): string[] | null {
     }
     if (!started) return null;
     try {
-      const records = parseSync(Buffer.concat(parts, length), { delimiter, record_delimiter: LINE_BREAKS, relax_column_count: true, to: 1 }) as string[][];
+      const records = parseSync(Buffer.concat(parts, length), {
+        delimiter,
+        record_delimiter: LINE_BREAKS,
+        relax_column_count: true,
+        to: 1,
+      }) as string[][];
       return records[0] ?? null;
     } catch (error) {
       throw new FormatError(`${OP}: '${path}' line ${line}: ${(error as Error).message}`);
@@ -142,7 +153,8 @@ function makePlan(path: string, options: CsvOptions): CsvPlan {
   const { labelColumn, columns, header = true, delimiter = ',' } = options;
   if (typeof path !== 'string') throw new ValueError(`${OP}: path must be a string; received ${typeof path}`);
   if (typeof header !== 'boolean') throw new ValueError(`${OP}: header must be a boolean; received ${JSON.stringify(header)}`);
-  if (typeof delimiter !== 'string' || delimiter.length === 0) throw new ValueError(`${OP}: delimiter must be a non-empty string; received ${JSON.stringify(delimiter)}`);
+  if (typeof delimiter !== 'string' || delimiter.length === 0)
+    throw new ValueError(`${OP}: delimiter must be a non-empty string; received ${JSON.stringify(delimiter)}`);
   if (columns !== undefined && (!Array.isArray(columns) || columns.length === 0)) {
     throw new ValueError(`${OP}: columns must be a non-empty array of column names or indices; received ${JSON.stringify(columns)}`);
   }
@@ -187,7 +199,15 @@ async function* readRows(plan: CsvPlan): AsyncGenerator<Tensor | { xs: Tensor; y
   // so a row may pass the ceiling by those; what the ceiling is for, bounding what one record
   // can make us hold, still holds.
   const limit = getReadLimits().maxCsvLineBytes;
-  const parser = parse({ delimiter: plan.delimiter, record_delimiter: LINE_BREAKS, bom: true, relax_column_count: true, skip_empty_lines: true, info: true, max_record_size: limit });
+  const parser = parse({
+    delimiter: plan.delimiter,
+    record_delimiter: LINE_BREAKS,
+    bom: true,
+    relax_column_count: true,
+    skip_empty_lines: true,
+    info: true,
+    max_record_size: limit,
+  });
   const source = createReadStream(plan.path);
   // pipe() does not pass the file's errors on: unheard, one (the file gone since the call) would
   // end the process.
@@ -209,7 +229,9 @@ async function* readRows(plan: CsvPlan): AsyncGenerator<Tensor | { xs: Tensor; y
         const as = plan.header ? 'as in the header' : 'as in the first row';
         throw new FormatError(`${OP}: '${plan.path}' line ${line}: expected ${fieldCount} fields (${as}); received ${record.length}`);
       }
-      plan.features.forEach((c, k) => { row[k] = toNumber(plan, record[c], line, c); });
+      plan.features.forEach((c, k) => {
+        row[k] = toNumber(plan, record[c], line, c);
+      });
       const xs = tensor(row.slice(), [row.length], 'float32');
       if (plan.label === null) {
         yield xs;
@@ -238,7 +260,10 @@ async function* readRows(plan: CsvPlan): AsyncGenerator<Tensor | { xs: Tensor; y
  * `st.getReadLimits().maxCsvLineBytes` (16 MiB unless raised with st.setReadLimits): the header
  * is measured at the call, the rows on each pass, against the ceiling in force at the time.
  */
-export function loadCsv(path: string, options: CsvOptions & { labelColumn: string | number }): Dataset<{
+export function loadCsv(
+  path: string,
+  options: CsvOptions & { labelColumn: string | number },
+): Dataset<{
   /** The feature columns of one row, float32 [features]. */
   xs: Tensor;
   /** The label column's value, float32 []. */

@@ -352,7 +352,8 @@ export class Dataset<T> implements AsyncIterable<T> {
 
   /** Reads every element into an array (refuses an infinite dataset). */
   async toArray(): Promise<T[]> {
-    if (this.size === Infinity) throw new ValueError('toArray: the dataset is infinite (repeat() without a count); received size Infinity; use take(n) first');
+    if (this.size === Infinity)
+      throw new ValueError('toArray: the dataset is infinite (repeat() without a count); received size Infinity; use take(n) first');
     const out: T[] = [];
     for await (const element of this) out.push(element);
     return out;

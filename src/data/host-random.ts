@@ -53,7 +53,8 @@ export class HostRandom {
 
   /** A uniform double in [0, 1) with 53 random bits. */
   uniform(): number {
-    const hi = this.word() >>> 5, lo = this.word() >>> 6;
+    const hi = this.word() >>> 5,
+      lo = this.word() >>> 6;
     return (hi * 67108864 + lo) * TWO_POW_MINUS_53;
   }
 
@@ -78,7 +79,10 @@ export class HostRandom {
 export class ShuffleBuffer<T> {
   private readonly items: T[] = [];
 
-  constructor(readonly capacity: number, private readonly random: HostRandom) {}
+  constructor(
+    readonly capacity: number,
+    private readonly random: HostRandom,
+  ) {}
 
   get full(): boolean {
     return this.items.length >= this.capacity;

@@ -60,7 +60,9 @@ function readIdxFields(bytes: Uint8Array, path: string, op: string): IdxFields {
   if (bytes[0] !== 0 || bytes[1] !== 0 || typeInfo === undefined) {
     const known = [...IDX_TYPES.keys()].map(hex).join(', ');
     const received = [...bytes.subarray(0, 4)].map(hex).join(' ');
-    throw new FormatError(`${op}: '${path}' has a bad IDX magic number: expected 0x00 0x00 <type> <rank> with type one of ${known}; received ${received}`);
+    throw new FormatError(
+      `${op}: '${path}' has a bad IDX magic number: expected 0x00 0x00 <type> <rank> with type one of ${known}; received ${received}`,
+    );
   }
   const rank = bytes[3];
   if (rank === 0 || rank > MAX_DIMS) {
@@ -68,14 +70,18 @@ function readIdxFields(bytes: Uint8Array, path: string, op: string): IdxFields {
   }
   const dataOffset = 4 + 4 * rank;
   if (bytes.length < dataOffset) {
-    throw new FormatError(`${op}: '${path}' is too short for an IDX header of rank ${rank}: expected at least ${dataOffset} bytes; received ${bytes.length}`);
+    throw new FormatError(
+      `${op}: '${path}' is too short for an IDX header of rank ${rank}: expected at least ${dataOffset} bytes; received ${bytes.length}`,
+    );
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const shape: number[] = [];
   for (let d = 0; d < rank; d++) shape.push(view.getUint32(4 + 4 * d, false));
   const elements = shape.reduce((a, d) => a * BigInt(d), 1n);
   if (elements > BigInt(Number.MAX_SAFE_INTEGER)) {
-    throw new FormatError(`${op}: '${path}' declares shape ${fmtShape(shape)} of ${typeInfo.type}, ${elements} elements: more than 2^53 - 1, the most that can be counted exactly`);
+    throw new FormatError(
+      `${op}: '${path}' declares shape ${fmtShape(shape)} of ${typeInfo.type}, ${elements} elements: more than 2^53 - 1, the most that can be counted exactly`,
+    );
   }
   return { type: typeInfo.type, itemSize: typeInfo.itemSize, shape, dataOffset, elements };
 }
@@ -176,12 +182,14 @@ function inflateLimit(raw: Uint8Array, path: string, op: string, limit: number):
   if (peak > BigInt(limit)) {
     throw new FormatError(
       `${op}: '${path}' declares shape ${fmtShape(shape)} of ${type}: ${inflated} bytes to inflate and a ${tensor}-byte tensor held twice (its array and the backend's copy), ` +
-      `${peak} bytes in all, more than the limit of ${limit} bytes on what a compressed file may decode to (maxDecodedBytes); ` +
-      `if the file is trusted, raise it with st.setReadLimits({ maxDecodedBytes: n })`,
+        `${peak} bytes in all, more than the limit of ${limit} bytes on what a compressed file may decode to (maxDecodedBytes); ` +
+        `if the file is trusted, raise it with st.setReadLimits({ maxDecodedBytes: n })`,
     );
   }
   if (inflated > BigInt(bufferConstants.MAX_LENGTH)) {
-    throw new FormatError(`${op}: '${path}' declares shape ${fmtShape(shape)} of ${type}, ${inflated} bytes once inflated: more than the largest Buffer, ${bufferConstants.MAX_LENGTH} bytes`);
+    throw new FormatError(
+      `${op}: '${path}' declares shape ${fmtShape(shape)} of ${type}, ${inflated} bytes once inflated: more than the largest Buffer, ${bufferConstants.MAX_LENGTH} bytes`,
+    );
   }
   return { bytes: Number(inflated), declared: `the ${inflated} bytes its header declares (shape ${fmtShape(shape)} of ${type})` };
 }

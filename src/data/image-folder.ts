@@ -21,12 +21,13 @@ export interface ImageFolderOptions {
 }
 
 /** A dataset of `{xs: float32 [h, w, c] in [0, 1], ys: int32 []}` that also names its classes. */
-export interface ImageFolderDataset extends Dataset<{
-  /** The image, float32 [height, width, channels] in [0, 1]. */
-  xs: Tensor;
-  /** The class index, int32 []. */
-  ys: Tensor;
-}> {
+export interface ImageFolderDataset
+  extends Dataset<{
+    /** The image, float32 [height, width, channels] in [0, 1]. */
+    xs: Tensor;
+    /** The class index, int32 []. */
+    ys: Tensor;
+  }> {
   /** Subfolder names in sorted order; ys indexes this list. */
   readonly classNames: string[];
 }
@@ -46,7 +47,10 @@ function listFiles(root: string): { classNames: string[]; files: { path: string;
   } catch {
     throw new ValueError(`${OP}: path must be a folder of class subfolders; received '${root}', which is not a readable folder`);
   }
-  const classNames = entries.filter((e) => e.isDirectory()).map((e) => e.name).sort(byCodePoint);
+  const classNames = entries
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort(byCodePoint);
   if (classNames.length === 0) throw new ValueError(`${OP}: '${root}' has no class subfolders; expected root/<class name>/<image files>`);
   const files: { path: string; label: number }[] = [];
   classNames.forEach((name, label) => {
@@ -84,7 +88,11 @@ export function imageFolder(path: string, options: ImageFolderOptions): ImageFol
 
   const load = async (file: string): Promise<HostImage> => {
     const bytes = await readFile(file);
-    return decodeImage(OP, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), file, { channels, size: [height, width], outputCopies: 3 });
+    return decodeImage(OP, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), file, {
+      channels,
+      size: [height, width],
+      outputCopies: 3,
+    });
   };
   const dataset = new Dataset<{ xs: Tensor; ys: Tensor }>({
     size: files.length,

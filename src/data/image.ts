@@ -83,7 +83,7 @@ function checkPixels(op: string, path: string, field: string, width: number, hei
   if (width * height > limit) {
     throw new FormatError(
       `${op}: '${path}' declares ${field} width x height ${width} x ${height} = ${approx(width * height)} pixels, ` +
-      `more than the limit of ${limit} pixels on an image (maxImagePixels); if the file is trusted, raise it with st.setReadLimits({ maxImagePixels: n })`,
+        `more than the limit of ${limit} pixels on an image (maxImagePixels); if the file is trusted, raise it with st.setReadLimits({ maxImagePixels: n })`,
     );
   }
 }
@@ -94,14 +94,23 @@ function checkPixels(op: string, path: string, field: string, width: number, hei
  * garbage once it returns, but still resident when the output is made (measured on Node 20).
  * `what` describes the header.
  */
-function checkDecodeBytes(op: string, path: string, what: string, decoder: number, channels: number, options: DecodeOptions, height: number, width: number): void {
+function checkDecodeBytes(
+  op: string,
+  path: string,
+  what: string,
+  decoder: number,
+  channels: number,
+  options: DecodeOptions,
+  height: number,
+  width: number,
+): void {
   const [outHeight, outWidth] = options.size ?? [height, width];
   const bytes = decoder + (options.outputCopies ?? 1) * outHeight * outWidth * channels * 4;
   const limit = getReadLimits().maxDecodedBytes;
   if (bytes > limit) {
     throw new FormatError(
       `${op}: '${path}' would take about ${approx(Math.ceil(bytes))} bytes to decode (${what}), more than the limit of ${limit} bytes ` +
-      `on what a compressed file may decode to (maxDecodedBytes); if the file is trusted, raise it with st.setReadLimits({ maxDecodedBytes: n })`,
+        `on what a compressed file may decode to (maxDecodedBytes); if the file is trusted, raise it with st.setReadLimits({ maxDecodedBytes: n })`,
     );
   }
 }
@@ -147,27 +156,42 @@ function readPngHeader(op: string, bytes: Uint8Array, path: string): PngHeader {
   if (firstType !== 'IHDR' || view.getUint32(8) !== 13) {
     throw corrupt(op, path, `the first chunk must be IHDR, of 13 bytes; found ${JSON.stringify(firstType)} of ${view.getUint32(8)} bytes`);
   }
-  const width = view.getUint32(16), height = view.getUint32(20);
-  const depth = bytes[24], colourType = bytes[25], compression = bytes[26], filter = bytes[27], interlace = bytes[28];
+  const width = view.getUint32(16),
+    height = view.getUint32(20);
+  const depth = bytes[24],
+    colourType = bytes[25],
+    compression = bytes[26],
+    filter = bytes[27],
+    interlace = bytes[28];
   checkPixels(op, path, 'IHDR', width, height);
   const colour = PNG_COLOUR_TYPES.get(colourType);
   if (colour === undefined) throw corrupt(op, path, `IHDR colour type ${colourType} is not one of 0, 2, 3, 4, 6`);
   if (!colour.depths.includes(depth)) {
-    throw corrupt(op, path, `IHDR bit depth ${depth} is not allowed for colour type ${colourType} (${colour.name}); expected one of ${colour.depths.join(', ')}`);
+    throw corrupt(
+      op,
+      path,
+      `IHDR bit depth ${depth} is not allowed for colour type ${colourType} (${colour.name}); expected one of ${colour.depths.join(', ')}`,
+    );
   }
   if (compression !== 0 || filter !== 0 || interlace > 1) {
     throw corrupt(op, path, `IHDR compression, filter and interlace methods ${compression}, ${filter}, ${interlace}: expected 0, 0 and 0 or 1`);
   }
   // The chunk list: IDAT data in order, and no second IHDR (fast-png would take the last one's size).
-  const idat: Uint8Array[] = [], iccp: [number, number][] = [];
+  const idat: Uint8Array[] = [],
+    iccp: [number, number][] = [];
   for (let at = IHDR_END; ; ) {
     if (at + 8 > bytes.length) {
       throw corrupt(op, path, `truncated: the file ends at ${bytes.length} bytes, in or before the chunk header at byte ${at}, with no IEND chunk`);
     }
-    const length = view.getUint32(at), type = chunkType(bytes, at + 4);
+    const length = view.getUint32(at),
+      type = chunkType(bytes, at + 4);
     if (type === 'IEND') break;
     if (length > bytes.length - at - 12) {
-      throw corrupt(op, path, `truncated: the ${JSON.stringify(type)} chunk at byte ${at} declares ${length} bytes of data; the file ends ${bytes.length - at - 8} bytes after its header`);
+      throw corrupt(
+        op,
+        path,
+        `truncated: the ${JSON.stringify(type)} chunk at byte ${at} declares ${length} bytes of data; the file ends ${bytes.length - at - 8} bytes after its header`,
+      );
     }
     if (type === 'IHDR') throw corrupt(op, path, `a second IHDR chunk at byte ${at}`);
     if (type === 'IDAT') idat.push(bytes.subarray(at + 8, at + 8 + length));
@@ -179,7 +203,13 @@ function readPngHeader(op: string, bytes: Uint8Array, path: string): PngHeader {
 
 // Adam7 passes: first column and row, column and row steps.
 const ADAM7: readonly (readonly [number, number, number, number])[] = [
-  [0, 0, 8, 8], [4, 0, 8, 8], [0, 4, 4, 8], [2, 0, 4, 4], [0, 2, 2, 4], [1, 0, 2, 2], [0, 1, 1, 2],
+  [0, 0, 8, 8],
+  [4, 0, 8, 8],
+  [0, 4, 4, 8],
+  [2, 0, 4, 4],
+  [0, 2, 2, 4],
+  [1, 0, 2, 2],
+  [0, 1, 1, 2],
 ];
 
 /** The bytes the IDAT stream must inflate to: every row of every pass, each with its filter byte. */
@@ -188,7 +218,8 @@ function pngInflatedBytes(h: PngHeader): number {
   if (!h.interlaced) return h.height * (1 + rowBytes(h.width));
   let total = 0;
   for (const [x0, y0, dx, dy] of ADAM7) {
-    const w = Math.ceil((h.width - x0) / dx), rows = Math.ceil((h.height - y0) / dy);
+    const w = Math.ceil((h.width - x0) / dx),
+      rows = Math.ceil((h.height - y0) / dy);
     if (w > 0 && rows > 0) total += rows * (1 + rowBytes(w));
   }
   return total;
@@ -262,10 +293,24 @@ async function fromPng(op: string, bytes: Uint8Array, path: string, options: Dec
   // fast-png inflates an ICC profile whole, however large; the pixels never use it.
   const png = decodePng(h.iccp.length === 0 ? bytes : without(bytes, h.iccp));
   if (png.width !== h.width || png.height !== h.height || png.data.length !== pngSampleCount(h)) {
-    throw corrupt(op, path, `fast-png decoded ${png.width} x ${png.height} pixels into ${png.data.length} samples; ${field} needs ${pngSampleCount(h)}`);
+    throw corrupt(
+      op,
+      path,
+      `fast-png decoded ${png.width} x ${png.height} pixels into ${png.data.length} samples; ${field} needs ${pngSampleCount(h)}`,
+    );
   }
   const max = h.colourType === 3 ? 255 : 2 ** h.depth - 1;
-  const read = pixelReader(op, path, png.data, h.width, h.samples, h.depth < 8 ? h.depth : 0, max, channels, h.colourType === 3 ? png.palette : undefined);
+  const read = pixelReader(
+    op,
+    path,
+    png.data,
+    h.width,
+    h.samples,
+    h.depth < 8 ? h.depth : 0,
+    max,
+    channels,
+    h.colourType === 3 ? png.palette : undefined,
+  );
   return convert(read, h.height, h.width, channels, options.size);
 }
 
@@ -285,13 +330,24 @@ const isSof = (m: number) => m >= 0xc0 && m <= 0xcf && m !== 0xc4 && m !== 0xc8 
 function markerName(m: number): string {
   if (isSof(m)) return `SOF${m - 0xc0}`;
   if (m >= 0xe0 && m <= 0xef) return `APP${m - 0xe0}`;
-  const names: Record<number, string> = { 0xc4: 'DHT', 0xcc: 'DAC', 0xd8: 'SOI', 0xd9: 'EOI', 0xda: 'SOS', 0xdb: 'DQT', 0xdc: 'DNL', 0xdd: 'DRI', 0xfe: 'COM' };
+  const names: Record<number, string> = {
+    0xc4: 'DHT',
+    0xcc: 'DAC',
+    0xd8: 'SOI',
+    0xd9: 'EOI',
+    0xda: 'SOS',
+    0xdb: 'DQT',
+    0xdc: 'DNL',
+    0xdd: 'DRI',
+    0xfe: 'COM',
+  };
   return names[m] ?? `marker 0xff${m.toString(16).padStart(2, '0')}`;
 }
 
 /** Walks the marker segments after SOI to the first SOFn frame header and reads it. */
 function readJpegFrame(op: string, bytes: Uint8Array, path: string): JpegFrame {
-  const truncated = (where: string) => corrupt(op, path, `truncated before the end of the SOF frame header: ${where}; the file has ${bytes.length} bytes`);
+  const truncated = (where: string) =>
+    corrupt(op, path, `truncated before the end of the SOF frame header: ${where}; the file has ${bytes.length} bytes`);
   const u16 = (at: number) => (bytes[at] << 8) | bytes[at + 1];
   let at = 2;
   for (;;) {
@@ -308,23 +364,34 @@ function readJpegFrame(op: string, bytes: Uint8Array, path: string): JpegFrame {
     if (at + 2 > bytes.length) throw truncated(`the file ends inside the length of the ${markerName(marker)} segment at byte ${start}`);
     const length = u16(at);
     if (length < 2) throw corrupt(op, path, `the ${markerName(marker)} segment at byte ${start} declares a length of ${length}; the least is 2`);
-    if (at + length > bytes.length) throw truncated(`the ${markerName(marker)} segment at byte ${start} declares ${length} bytes, past the end of the file`);
+    if (at + length > bytes.length)
+      throw truncated(`the ${markerName(marker)} segment at byte ${start} declares ${length} bytes, past the end of the file`);
     if (isSof(marker)) {
       const field = markerName(marker);
       if (length < 8) throw corrupt(op, path, `the ${field} frame header at byte ${start} declares ${length} bytes; it needs at least 8`);
-      const height = u16(at + 3), width = u16(at + 5), count = bytes[at + 7];
+      const height = u16(at + 3),
+        width = u16(at + 5),
+        count = bytes[at + 7];
       if (width === 0 || height === 0) {
-        throw corrupt(op, path, `${field} width x height ${width} x ${height}: both must be positive (a height left to a DNL marker is not supported)`);
+        throw corrupt(
+          op,
+          path,
+          `${field} width x height ${width} x ${height}: both must be positive (a height left to a DNL marker is not supported)`,
+        );
       }
       checkPixels(op, path, field, width, height);
-      if (length !== 8 + 3 * count) throw corrupt(op, path, `the ${field} frame header declares ${count} components in ${length} bytes; that takes ${8 + 3 * count}`);
+      if (length !== 8 + 3 * count)
+        throw corrupt(op, path, `the ${field} frame header declares ${count} components in ${length} bytes; that takes ${8 + 3 * count}`);
       const components: { h: number; v: number }[] = [];
       const ids = new Set<number>();
       for (let c = 0; c < count; c++) {
-        const id = bytes[at + 8 + 3 * c], factors = bytes[at + 9 + 3 * c];
-        const h = factors >> 4, v = factors & 15;
+        const id = bytes[at + 8 + 3 * c],
+          factors = bytes[at + 9 + 3 * c];
+        const h = factors >> 4,
+          v = factors & 15;
         if (ids.has(id)) throw corrupt(op, path, `the ${field} frame header lists component ${id} twice`);
-        if (h < 1 || h > 4 || v < 1 || v > 4) throw corrupt(op, path, `${field} component ${id} has sampling factors ${h} x ${v}; each must be 1 to 4`);
+        if (h < 1 || h > 4 || v < 1 || v > 4)
+          throw corrupt(op, path, `${field} component ${id} has sampling factors ${h} x ${v}; each must be 1 to 4`);
         ids.add(id);
         components.push({ h, v });
       }
@@ -344,12 +411,17 @@ const JPEG_LINE_OVERHEAD = 160;
 /** What jpeg-js 0.4 allocates to decode `frame` to RGB: as it counts it, and as V8 holds it. */
 function jpegCost(frame: JpegFrame): { counted: number; resident: number } {
   const { width, height, components } = frame;
-  const maxH = Math.max(1, ...components.map((c) => c.h)), maxV = Math.max(1, ...components.map((c) => c.v));
-  const mcusPerLine = Math.ceil(width / 8 / maxH), mcusPerColumn = Math.ceil(height / 8 / maxV);
-  let blocks = 0, lineBytes = 0, lines = 0;
+  const maxH = Math.max(1, ...components.map((c) => c.h)),
+    maxV = Math.max(1, ...components.map((c) => c.v));
+  const mcusPerLine = Math.ceil(width / 8 / maxH),
+    mcusPerColumn = Math.ceil(height / 8 / maxV);
+  let blocks = 0,
+    lineBytes = 0,
+    lines = 0;
   for (const { h, v } of components) {
     blocks += mcusPerColumn * v * mcusPerLine * h;
-    const blocksPerLine = Math.ceil((Math.ceil(width / 8) * h) / maxH), blocksPerColumn = Math.ceil((Math.ceil(height / 8) * v) / maxV);
+    const blocksPerLine = Math.ceil((Math.ceil(width / 8) * h) / maxH),
+      blocksPerColumn = Math.ceil((Math.ceil(height / 8) * v) / maxV);
     lineBytes += blocksPerLine * 8 * blocksPerColumn * 8;
     lines += blocksPerColumn * 8;
   }
@@ -363,10 +435,14 @@ function fromJpeg(op: string, bytes: Uint8Array, path: string, options: DecodeOp
   const { width, height } = frame;
   const field = `${markerName(frame.marker)} ${width} x ${height}, ${frame.components.length} component${frame.components.length === 1 ? '' : 's'}`;
   if (frame.marker > 0xc2) {
-    throw new FormatError(`${op}: '${path}' is a ${markerName(frame.marker)} JPEG; jpeg-js decodes only baseline, extended and progressive ones (SOF0, SOF1, SOF2)`);
+    throw new FormatError(
+      `${op}: '${path}' is a ${markerName(frame.marker)} JPEG; jpeg-js decodes only baseline, extended and progressive ones (SOF0, SOF1, SOF2)`,
+    );
   }
   if (frame.components.length !== 1 && frame.components.length !== 3 && frame.components.length !== 4) {
-    throw new FormatError(`${op}: '${path}' has ${frame.components.length} components in its ${markerName(frame.marker)} frame header; jpeg-js decodes 1 (gray), 3 (YCbCr) or 4 (CMYK)`);
+    throw new FormatError(
+      `${op}: '${path}' has ${frame.components.length} components in its ${markerName(frame.marker)} frame header; jpeg-js decodes 1 (gray), 3 (YCbCr) or 4 (CMYK)`,
+    );
   }
   const channels = options.channels ?? 3;
   const cost = jpegCost(frame);
@@ -388,7 +464,11 @@ function fromJpeg(op: string, bytes: Uint8Array, path: string, options: DecodeOp
     throw corrupt(op, path, `decoding it takes more than its first frame header (${field}) declares, as with a second frame (jpeg-js: ${message})`);
   }
   if (decoded.width !== width || decoded.height !== height || decoded.data.length !== width * height * 3) {
-    throw corrupt(op, path, `jpeg-js decoded ${decoded.width} x ${decoded.height} pixels into ${decoded.data.length} bytes; ${field} needs ${width * height * 3}`);
+    throw corrupt(
+      op,
+      path,
+      `jpeg-js decoded ${decoded.width} x ${decoded.height} pixels into ${decoded.data.length} bytes; ${field} needs ${width * height * 3}`,
+    );
   }
   return convert(pixelReader(op, path, decoded.data, width, 3, 0, 255, channels), height, width, channels, options.size);
 }
@@ -409,15 +489,25 @@ const BT601 = [0.299, 0.587, 0.114];
  * first and its channels after.
  */
 function pixelReader(
-  op: string, path: string, data: ArrayLike<number>, width: number, samples: number, packedDepth: number,
-  max: number, channels: 1 | 3, palette?: readonly (readonly number[])[],
+  op: string,
+  path: string,
+  data: ArrayLike<number>,
+  width: number,
+  samples: number,
+  packedDepth: number,
+  max: number,
+  channels: 1 | 3,
+  palette?: readonly (readonly number[])[],
 ): PixelReader {
-  const scale = 1 / max, fr = Math.fround;
+  const scale = 1 / max,
+    fr = Math.fround;
   let first: (p: number) => number; // the pixel's first sample
   if (packedDepth > 0) {
-    const rowBytes = Math.ceil((width * packedDepth) / 8), mask = (1 << packedDepth) - 1;
+    const rowBytes = Math.ceil((width * packedDepth) / 8),
+      mask = (1 << packedDepth) - 1;
     first = (p) => {
-      const y = Math.floor(p / width), bit = (p - y * width) * packedDepth;
+      const y = Math.floor(p / width),
+        bit = (p - y * width) * packedDepth;
       return (data[y * rowBytes + (bit >> 3)] >> (8 - packedDepth - (bit & 7))) & mask;
     };
   } else {
@@ -427,17 +517,27 @@ function pixelReader(
     return (p, out, at) => {
       const entry = palette[first(p)];
       if (entry === undefined) throw corrupt(op, path, `palette index ${first(p)} at pixel ${p}; the palette has ${palette.length} entries`);
-      const r = fr(entry[0] * scale), g = fr(entry[1] * scale), b = fr(entry[2] * scale);
-      if (channels === 3) { out[at] = r; out[at + 1] = g; out[at + 2] = b; }
-      else out[at] = BT601[0] * r + BT601[1] * g + BT601[2] * b;
+      const r = fr(entry[0] * scale),
+        g = fr(entry[1] * scale),
+        b = fr(entry[2] * scale);
+      if (channels === 3) {
+        out[at] = r;
+        out[at + 1] = g;
+        out[at + 2] = b;
+      } else out[at] = BT601[0] * r + BT601[1] * g + BT601[2] * b;
     };
   }
   if (samples >= 3) {
     return (p, out, at) => {
       const s = p * samples;
-      const r = fr(data[s] * scale), g = fr(data[s + 1] * scale), b = fr(data[s + 2] * scale);
-      if (channels === 3) { out[at] = r; out[at + 1] = g; out[at + 2] = b; }
-      else out[at] = BT601[0] * r + BT601[1] * g + BT601[2] * b;
+      const r = fr(data[s] * scale),
+        g = fr(data[s + 1] * scale),
+        b = fr(data[s + 2] * scale);
+      if (channels === 3) {
+        out[at] = r;
+        out[at + 1] = g;
+        out[at + 2] = b;
+      } else out[at] = BT601[0] * r + BT601[1] * g + BT601[2] * b;
     };
   }
   return (p, out, at) => {
@@ -459,16 +559,22 @@ function convert(read: PixelReader, height: number, width: number, channels: 1 |
   }
   const [outHeight, outWidth] = size;
   const data = new Float32Array(outHeight * outWidth * channels);
-  const pixel = new Float32Array(channels), acc = [0, 0, 0];
-  const sy = height / outHeight, sx = width / outWidth;
+  const pixel = new Float32Array(channels),
+    acc = [0, 0, 0];
+  const sy = height / outHeight,
+    sx = width / outWidth;
   for (let i = 0; i < outHeight; i++) {
     const y = Math.min(Math.max((i + 0.5) * sy - 0.5, 0), height - 1);
-    const y0 = Math.floor(y), fy = y - y0;
-    const rows = [y0, Math.min(y0 + 1, height - 1)], wy = [1 - fy, fy];
+    const y0 = Math.floor(y),
+      fy = y - y0;
+    const rows = [y0, Math.min(y0 + 1, height - 1)],
+      wy = [1 - fy, fy];
     for (let j = 0; j < outWidth; j++) {
       const x = Math.min(Math.max((j + 0.5) * sx - 0.5, 0), width - 1);
-      const x0 = Math.floor(x), fx = x - x0;
-      const cols = [x0, Math.min(x0 + 1, width - 1)], wx = [1 - fx, fx];
+      const x0 = Math.floor(x),
+        fx = x - x0;
+      const cols = [x0, Math.min(x0 + 1, width - 1)],
+        wx = [1 - fx, fx];
       acc[0] = acc[1] = acc[2] = 0;
       for (let a = 0; a < 2; a++) {
         if (wy[a] === 0) continue;
@@ -516,7 +622,9 @@ export function toChannels(image: HostImage, channels: 1 | 3): HostImage {
     if (channels === 1) {
       out[p] = colour ? 0.299 * data[s] + 0.587 * data[s + 1] + 0.114 * data[s + 2] : data[s];
     } else if (colour) {
-      out[3 * p] = data[s]; out[3 * p + 1] = data[s + 1]; out[3 * p + 2] = data[s + 2];
+      out[3 * p] = data[s];
+      out[3 * p + 1] = data[s + 1];
+      out[3 * p + 2] = data[s + 2];
     } else {
       out[3 * p] = out[3 * p + 1] = out[3 * p + 2] = data[s];
     }
@@ -547,13 +655,24 @@ export function fillIndex(i: number, size: number, mode: FillMode): number {
  * Bilinear sample of `src` at continuous pixel coordinates (y, x), pixel centres at integers,
  * writing `channels` values into out[at...]. Neighbours outside the image follow `mode`.
  */
-export function sampleBilinear(src: HostImage, y: number, x: number, mode: FillMode, fillValue: number, out: Float32Array | Float64Array, at: number): void {
+export function sampleBilinear(
+  src: HostImage,
+  y: number,
+  x: number,
+  mode: FillMode,
+  fillValue: number,
+  out: Float32Array | Float64Array,
+  at: number,
+): void {
   const { height, width, channels, data } = src;
-  const y0 = Math.floor(y), x0 = Math.floor(x);
-  const fy = y - y0, fx = x - x0;
+  const y0 = Math.floor(y),
+    x0 = Math.floor(x);
+  const fy = y - y0,
+    fx = x - x0;
   const rows = [fillIndex(y0, height, mode), fillIndex(y0 + 1, height, mode)];
   const cols = [fillIndex(x0, width, mode), fillIndex(x0 + 1, width, mode)];
-  const wy = [1 - fy, fy], wx = [1 - fx, fx];
+  const wy = [1 - fy, fy],
+    wx = [1 - fx, fx];
   for (let ch = 0; ch < channels; ch++) {
     let acc = 0;
     for (let a = 0; a < 2; a++) {
@@ -576,7 +695,8 @@ export function sampleBilinear(src: HostImage, y: number, x: number, mode: FillM
 export function resizeBilinearHost(image: HostImage, height: number, width: number): HostImage {
   if (image.height === height && image.width === width) return image;
   const out = new (image.data instanceof Float64Array ? Float64Array : Float32Array)(height * width * image.channels);
-  const sy = image.height / height, sx = image.width / width;
+  const sy = image.height / height,
+    sx = image.width / width;
   for (let i = 0; i < height; i++) {
     const y = Math.min(Math.max((i + 0.5) * sy - 0.5, 0), image.height - 1);
     for (let j = 0; j < width; j++) {

@@ -30,7 +30,16 @@ export interface MnistData {
 export const MNIST_CLASS_NAMES: readonly string[] = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'];
 
 export const FASHION_MNIST_CLASS_NAMES: readonly string[] = [
-  'T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot',
+  'T-shirt/top',
+  'Trouser',
+  'Pullover',
+  'Dress',
+  'Coat',
+  'Sandal',
+  'Shirt',
+  'Sneaker',
+  'Bag',
+  'Ankle boot',
 ];
 
 export const FASHION_MNIST_DEFAULT_PATH = '/usr/share/datasets/fashion-mnist';
@@ -82,7 +91,9 @@ function locateFiles(op: string, folder: string, howToInstall: string): Record<F
 function decodeImages(op: string, bytes: Uint8Array, path: string): Tensor {
   const header = parseIdxHeader(bytes, path, op);
   if (header.type !== 'uint8' || header.shape.length !== 3) {
-    throw new FormatError(`${op}: '${path}' is not an image file: expected uint8 data of rank 3 [N, rows, cols]; received ${header.type} data of shape ${fmtShape(header.shape)}`);
+    throw new FormatError(
+      `${op}: '${path}' is not an image file: expected uint8 data of rank 3 [N, rows, cols]; received ${header.type} data of shape ${fmtShape(header.shape)}`,
+    );
   }
   const [n, rows, cols] = header.shape;
   const count = n * rows * cols;
@@ -96,21 +107,27 @@ function decodeImages(op: string, bytes: Uint8Array, path: string): Tensor {
 function decodeLabels(op: string, bytes: Uint8Array, path: string): Tensor {
   const header = parseIdxHeader(bytes, path, op);
   if (header.type !== 'uint8' || header.shape.length !== 1) {
-    throw new FormatError(`${op}: '${path}' is not a label file: expected uint8 data of rank 1 [N]; received ${header.type} data of shape ${fmtShape(header.shape)}`);
+    throw new FormatError(
+      `${op}: '${path}' is not a label file: expected uint8 data of rank 1 [N]; received ${header.type} data of shape ${fmtShape(header.shape)}`,
+    );
   }
   return tensor(new Int32Array(bytes.subarray(header.dataOffset)), header.shape, 'int32');
 }
 
 function checkSameCount(op: string, images: Tensor, labels: Tensor, imagesPath: string, labelsPath: string): void {
   if (images.shape[0] !== labels.shape[0]) {
-    throw new FormatError(`${op}: image and label counts differ: '${imagesPath}' holds ${images.shape[0]} images, '${labelsPath}' holds ${labels.shape[0]} labels`);
+    throw new FormatError(
+      `${op}: image and label counts differ: '${imagesPath}' holds ${images.shape[0]} images, '${labelsPath}' holds ${labels.shape[0]} labels`,
+    );
   }
 }
 
 /** Reads the four files concurrently (gunzip runs on libuv's pool) and decodes them. */
 async function loadSplits(op: string, files: Record<FileKey, string>, classNames: readonly string[]): Promise<MnistData> {
   const [trainImages, trainLabels, testImages, testLabels] = await Promise.all(
-    (['trainImages', 'trainLabels', 'testImages', 'testLabels'] as const).map((k) => readMaybeGzip(files[k], op, Math.max(getReadLimits().maxDecodedBytes, KNOWN_PEAK_BYTES))),
+    (['trainImages', 'trainLabels', 'testImages', 'testLabels'] as const).map((k) =>
+      readMaybeGzip(files[k], op, Math.max(getReadLimits().maxDecodedBytes, KNOWN_PEAK_BYTES)),
+    ),
   );
   const xTrain = decodeImages(op, trainImages, files.trainImages);
   const yTrain = decodeLabels(op, trainLabels, files.trainLabels);

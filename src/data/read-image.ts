@@ -26,6 +26,10 @@ export async function readImage(path: string, options: ReadImageOptions = {}): P
   const bytes = await readFile(path).catch((e: NodeJS.ErrnoException) => {
     throw new ValueError(`readImage: cannot read '${path}' (${e.code ?? e.message})`);
   });
-  const image = await decodeImage('readImage', new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), path, { channels: options.channels, size, outputCopies: 3 });
+  const image = await decodeImage('readImage', new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), path, {
+    channels: options.channels,
+    size,
+    outputCopies: 3,
+  });
   return tensor(image.data, [image.height, image.width, image.channels], 'float32');
 }

@@ -30,7 +30,10 @@ export function fromArrays<X extends ArraysInput>(x: X): Dataset<Row<X>>;
  * for await (const { xs, ys } of ds.batch(4)) console.log(xs.shape, ys.shape); // [4, 2] [4], then [2, 2] [2]
  * ```
  */
-export function fromArrays<X extends ArraysInput, Y extends ArraysInput>(x: X, y: Y): Dataset<{
+export function fromArrays<X extends ArraysInput, Y extends ArraysInput>(
+  x: X,
+  y: Y,
+): Dataset<{
   /** A row of x. */
   xs: Row<X>;
   /** The same row of y. */
@@ -46,7 +49,9 @@ export function fromArrays(x: unknown, y?: unknown): Dataset<unknown> {
   const count = all[0].shape[0];
   for (const t of all) {
     if (t.shape[0] !== count) {
-      throw new ShapeError(`fromArrays: every array must have the same number of rows: the first has ${count} (shape ${fmtShape(all[0].shape)}), another has ${t.shape[0]} (shape ${fmtShape(t.shape)})`);
+      throw new ShapeError(
+        `fromArrays: every array must have the same number of rows: the first has ${count} (shape ${fmtShape(all[0].shape)}), another has ${t.shape[0]} (shape ${fmtShape(t.shape)})`,
+      );
     }
   }
   return new Dataset<unknown>({ size: count, rows: { arrays, indices: () => rangeSync(count) } });
@@ -71,7 +76,9 @@ export function fromGenerator<T>(fn: () => GeneratorResult<T>): Dataset<T> {
         if (typeof m[Symbol.asyncIterator] === 'function') return m[Symbol.asyncIterator]!();
         if (typeof m[Symbol.iterator] === 'function') {
           const sync = m as Iterable<T>;
-          return (async function* () { yield* sync; })();
+          return (async function* () {
+            yield* sync;
+          })();
         }
         if (typeof m.next === 'function') {
           const it = m as AsyncIterator<T> | Iterator<T>;

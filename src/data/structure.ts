@@ -34,14 +34,17 @@ export function stackElements(op: string, elements: readonly unknown[], path = '
     elements.forEach((e, i) => {
       if (!(e instanceof Tensor)) throw new ValueError(`${op}: ${path} of element ${i} is not a tensor like element 0; received ${describe(e)}`);
       if (e.shape.length !== first.shape.length || e.shape.some((d, k) => d !== first.shape[k])) {
-        throw new ShapeError(`${op}: elements must have one shape to be batched: ${path} of element 0 is ${fmtShape(first.shape)}, of element ${i} is ${fmtShape(e.shape)}`);
+        throw new ShapeError(
+          `${op}: elements must have one shape to be batched: ${path} of element 0 is ${fmtShape(first.shape)}, of element ${i} is ${fmtShape(e.shape)}`,
+        );
       }
     });
     return stack(elements as Tensor[], 0);
   }
   if (typeof first === 'number' || typeof first === 'boolean') {
     elements.forEach((e, i) => {
-      if (typeof e !== typeof first) throw new ValueError(`${op}: ${path} of element ${i} is not a ${typeof first} like element 0; received ${describe(e)}`);
+      if (typeof e !== typeof first)
+        throw new ValueError(`${op}: ${path} of element ${i} is not a ${typeof first} like element 0; received ${describe(e)}`);
     });
     return typeof first === 'boolean' ? tensor(elements as boolean[]) : tensor(elements as number[], [elements.length], 'float32');
   }
@@ -51,7 +54,13 @@ export function stackElements(op: string, elements: readonly unknown[], path = '
         throw new ValueError(`${op}: ${path} of element ${i} must be an array of length ${first.length} like element 0; received ${describe(e)}`);
       }
     });
-    return first.map((_, k) => stackElements(op, elements.map((e) => (e as unknown[])[k]), `${path}[${k}]`));
+    return first.map((_, k) =>
+      stackElements(
+        op,
+        elements.map((e) => (e as unknown[])[k]),
+        `${path}[${k}]`,
+      ),
+    );
   }
   if (isPlainObject(first)) {
     const keys = Object.keys(first);
@@ -61,7 +70,12 @@ export function stackElements(op: string, elements: readonly unknown[], path = '
         throw new ValueError(`${op}: element ${i} must have the keys {${keys.join(', ')}} like element 0; received ${describe(e)}`);
       }
     });
-    for (const k of keys) out[k] = stackElements(op, elements.map((e) => (e as Record<string, unknown>)[k]), path === 'element' ? k : `${path}.${k}`);
+    for (const k of keys)
+      out[k] = stackElements(
+        op,
+        elements.map((e) => (e as Record<string, unknown>)[k]),
+        path === 'element' ? k : `${path}.${k}`,
+      );
     return out;
   }
   throw new ValueError(`${op}: cannot batch ${path}: expected tensors, numbers, arrays or plain objects; received ${describe(first)}`);

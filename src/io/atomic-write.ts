@@ -19,7 +19,7 @@ function tempPathFor(path: string): string {
 function toBytes(op: string, data: Uint8Array | string): Uint8Array {
   if (typeof data === 'string') return Buffer.from(data, 'utf8');
   if (data instanceof Uint8Array) return data;
-  const got = data === null ? 'null' : typeof data === 'object' ? (data as object).constructor?.name ?? 'object' : typeof data;
+  const got = data === null ? 'null' : typeof data === 'object' ? ((data as object).constructor?.name ?? 'object') : typeof data;
   throw new ValueError(`${op}: data must be a string or a Uint8Array; received ${got}`);
 }
 
@@ -102,7 +102,7 @@ export function writeFileAtomicSync(path: string, data: Uint8Array | string): vo
     fd = openSync(tmp, 'wx');
     created = true;
     // writeSync may write less than asked (large buffers, signals); loop until all is out.
-    for (let done = 0; done < bytes.byteLength;) {
+    for (let done = 0; done < bytes.byteLength; ) {
       done += writeSync(fd, bytes, done, bytes.byteLength - done);
     }
     fsyncSync(fd);

@@ -6,19 +6,28 @@
 import { FormatError } from '../core/errors.js';
 import { getReadLimits } from '../core/limits.js';
 
-const OPEN_BRACE = 0x7b, OPEN_BRACKET = 0x5b, CLOSE_BRACE = 0x7d, CLOSE_BRACKET = 0x5d, QUOTE = 0x22, BACKSLASH = 0x5c, NEWLINE = 0x0a;
+const OPEN_BRACE = 0x7b,
+  OPEN_BRACKET = 0x5b,
+  CLOSE_BRACE = 0x7d,
+  CLOSE_BRACKET = 0x5d,
+  QUOTE = 0x22,
+  BACKSLASH = 0x5c,
+  NEWLINE = 0x0a;
 
 /**
  * The first place where arrays and objects nest deeper than `limit`, as a 1-based line, or null.
  * Brackets inside strings do not count; the scan does not validate (JSON.parse does that next).
  */
 function firstTooDeep(bytes: Uint8Array, limit: number): number | null {
-  let depth = 0, line = 1, inString = false;
+  let depth = 0,
+    line = 1,
+    inString = false;
   for (let i = 0; i < bytes.length; i++) {
     const c = bytes[i];
     if (c === NEWLINE) line++;
     if (inString) {
-      if (c === BACKSLASH) i++; // the escaped character cannot end the string
+      if (c === BACKSLASH)
+        i++; // the escaped character cannot end the string
       else if (c === QUOTE) inString = false;
     } else if (c === QUOTE) {
       inString = true;
@@ -36,7 +45,9 @@ export function checkJsonDepth(bytes: Uint8Array, file: string, what = ''): void
   const limit = getReadLimits().maxJsonDepth;
   const line = firstTooDeep(bytes, limit);
   if (line !== null) {
-    throw new FormatError(`${file}: ${what}line ${line}: arrays and objects nest deeper than the limit of ${limit} levels (maxJsonDepth); raise it with st.setReadLimits({maxJsonDepth}) if the file is trusted`);
+    throw new FormatError(
+      `${file}: ${what}line ${line}: arrays and objects nest deeper than the limit of ${limit} levels (maxJsonDepth); raise it with st.setReadLimits({maxJsonDepth}) if the file is trusted`,
+    );
   }
 }
 

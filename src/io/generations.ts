@@ -74,7 +74,9 @@ export async function readRecordedFile(dir: string, record: FileRecord, manifest
     // Size first: a file of the wrong size is refused without reading it all.
     const size = (await stat(path)).size;
     if (size !== record.bytes) {
-      throw new FormatError(`${path}: holds ${size} bytes; ${manifestFile} recorded ${record.bytes}. The file was changed or cut short after the save; save the model again or restore the folder`);
+      throw new FormatError(
+        `${path}: holds ${size} bytes; ${manifestFile} recorded ${record.bytes}. The file was changed or cut short after the save; save the model again or restore the folder`,
+      );
     }
     bytes = await readFile(path);
   } catch (e) {
@@ -83,7 +85,9 @@ export async function readRecordedFile(dir: string, record: FileRecord, manifest
     throw Object.assign(new FormatError(`${path}: cannot read the file listed in ${manifestFile} (${code ?? (e as Error).message})`), { code });
   }
   if (bytes.byteLength !== record.bytes || sha256(bytes) !== record.sha256) {
-    throw new FormatError(`${path}: its SHA-256 checksum differs from the one ${manifestFile} recorded: the file is corrupt or belongs to another save; save the model again or restore the folder`);
+    throw new FormatError(
+      `${path}: its SHA-256 checksum differs from the one ${manifestFile} recorded: the file is corrupt or belongs to another save; save the model again or restore the folder`,
+    );
   }
   return bytes;
 }

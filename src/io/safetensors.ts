@@ -51,10 +51,22 @@ const WRITE_DTYPE: Readonly<Record<DType, string>> = { float32: 'F32', int32: 'I
  * A Map, not an object literal: a dtype read from the file must not find "toString" and friends.
  */
 const ITEM_SIZE: ReadonlyMap<string, number> = new Map([
-  ['BOOL', 1], ['U8', 1], ['I8', 1], ['F8_E5M2', 1], ['F8_E4M3', 1], ['F8_E8M0', 1],
-  ['U16', 2], ['I16', 2], ['F16', 2], ['BF16', 2],
-  ['U32', 4], ['I32', 4], ['F32', 4],
-  ['U64', 8], ['I64', 8], ['F64', 8],
+  ['BOOL', 1],
+  ['U8', 1],
+  ['I8', 1],
+  ['F8_E5M2', 1],
+  ['F8_E4M3', 1],
+  ['F8_E8M0', 1],
+  ['U16', 2],
+  ['I16', 2],
+  ['F16', 2],
+  ['BF16', 2],
+  ['U32', 4],
+  ['I32', 4],
+  ['F32', 4],
+  ['U64', 8],
+  ['I64', 8],
+  ['F64', 8],
 ]);
 
 /** The dtypes Strata loads; the rest of ITEM_SIZE would lose range or precision silently. */
@@ -130,7 +142,8 @@ function checkNamedTensors(tensors: readonly NamedTensor[]): void {
     if (name === METADATA_KEY) throw new ValueError(`encodeSafetensors: entry ${i}: the name "${METADATA_KEY}" is reserved for metadata`);
     if (seen.has(name)) throw new ValueError(`encodeSafetensors: duplicate tensor name ${JSON.stringify(name)} (entry ${i}); names must be unique`);
     seen.add(name);
-    if (!(tensor instanceof Tensor)) throw new ValueError(`encodeSafetensors: entry ${i} (${JSON.stringify(name)}): tensor must be a Tensor; received ${describe(tensor)}`);
+    if (!(tensor instanceof Tensor))
+      throw new ValueError(`encodeSafetensors: entry ${i} (${JSON.stringify(name)}): tensor must be a Tensor; received ${describe(tensor)}`);
   });
 }
 
@@ -157,7 +170,9 @@ export function encodeSafetensors(tensors: readonly NamedTensor[], metadata?: Re
   const json = new TextEncoder().encode(`{${fields.join(',')}}`);
   const headerLength = Math.ceil(json.byteLength / 8) * 8; // 8 + headerLength is then a multiple of 8
   if (headerLength > MAX_HEADER_BYTES) {
-    throw new ValueError(`encodeSafetensors: the header would take ${headerLength} bytes, more than readers accept (${MAX_HEADER_BYTES}); received ${tensors.length} tensors`);
+    throw new ValueError(
+      `encodeSafetensors: the header would take ${headerLength} bytes, more than readers accept (${MAX_HEADER_BYTES}); received ${tensors.length} tensors`,
+    );
   }
   const out = new Uint8Array(8 + headerLength + dataLength);
   new DataView(out.buffer).setBigUint64(0, BigInt(headerLength), true);
@@ -197,7 +212,9 @@ function checkEntry(file: string, name: string, value: unknown): Entry {
   const [begin, end] = offsets as [number, number];
   const needed = sizeOf(shape) * itemSize;
   if (end - begin !== needed) {
-    throw new FormatError(`${where}: dtype ${dtype} and shape ${fmtShape(shape)} need ${needed} bytes, but data_offsets [${begin}, ${end}] span ${end - begin}`);
+    throw new FormatError(
+      `${where}: dtype ${dtype} and shape ${fmtShape(shape)} need ${needed} bytes, but data_offsets [${begin}, ${end}] span ${end - begin}`,
+    );
   }
   return { name, dtype, shape: shape.slice(), begin, end };
 }
@@ -216,15 +233,21 @@ function checkMetadata(file: string, value: unknown): Record<string, string> {
 /** The header's entries and metadata, and where the data section starts. */
 function parseHeader(bytes: Uint8Array, file: string): { entries: Entry[]; metadata: Record<string, string>; dataStart: number } {
   if (bytes.byteLength < 8) {
-    throw new FormatError(`${file}: expected at least 8 bytes (the header length); received a file of ${bytes.byteLength} bytes (file truncated or empty)`);
+    throw new FormatError(
+      `${file}: expected at least 8 bytes (the header length); received a file of ${bytes.byteLength} bytes (file truncated or empty)`,
+    );
   }
   const declared = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
   if (declared > BigInt(MAX_HEADER_BYTES)) {
-    throw new FormatError(`${file}: header length must be at most ${MAX_HEADER_BYTES} bytes; received ${declared} (corrupt file, or not a safetensors file)`);
+    throw new FormatError(
+      `${file}: header length must be at most ${MAX_HEADER_BYTES} bytes; received ${declared} (corrupt file, or not a safetensors file)`,
+    );
   }
   const headerLength = Number(declared);
   if (8 + headerLength > bytes.byteLength) {
-    throw new FormatError(`${file}: header length is ${headerLength} bytes, but only ${bytes.byteLength - 8} bytes follow the length field (file truncated)`);
+    throw new FormatError(
+      `${file}: header length is ${headerLength} bytes, but only ${bytes.byteLength - 8} bytes follow the length field (file truncated)`,
+    );
   }
   checkJsonDepth(bytes.subarray(8, 8 + headerLength), file, 'header ');
   let text: string;
@@ -256,17 +279,23 @@ function checkCoverage(file: string, entries: Entry[], dataLength: number): Entr
   const sorted = entries.slice().sort((a, b) => a.begin - b.begin || a.end - b.end);
   const last = sorted.reduce<Entry | undefined>((far, e) => (far === undefined || e.end > far.end ? e : far), undefined);
   if (last !== undefined && last.end > dataLength) {
-    throw new FormatError(`${file}: tensor ${JSON.stringify(last.name)} ends at byte ${last.end} of the data section, but the file holds only ${dataLength} data bytes (file truncated)`);
+    throw new FormatError(
+      `${file}: tensor ${JSON.stringify(last.name)} ends at byte ${last.end} of the data section, but the file holds only ${dataLength} data bytes (file truncated)`,
+    );
   }
   let cursor = 0;
   let previous: Entry | undefined;
   for (const e of sorted) {
     if (e.begin < cursor) {
       const p = previous!;
-      throw new FormatError(`${file}: tensors ${JSON.stringify(p.name)} (bytes [${p.begin}, ${p.end})) and ${JSON.stringify(e.name)} (bytes [${e.begin}, ${e.end})) overlap; expected each tensor to start where the previous one ends`);
+      throw new FormatError(
+        `${file}: tensors ${JSON.stringify(p.name)} (bytes [${p.begin}, ${p.end})) and ${JSON.stringify(e.name)} (bytes [${e.begin}, ${e.end})) overlap; expected each tensor to start where the previous one ends`,
+      );
     }
     if (e.begin > cursor) {
-      throw new FormatError(`${file}: bytes [${cursor}, ${e.begin}) of the data section belong to no tensor (gap before ${JSON.stringify(e.name)}); expected the tensors to cover the data section without gaps`);
+      throw new FormatError(
+        `${file}: bytes [${cursor}, ${e.begin}) of the data section belong to no tensor (gap before ${JSON.stringify(e.name)}); expected the tensors to cover the data section without gaps`,
+      );
     }
     cursor = e.end;
     previous = e;
@@ -301,23 +330,33 @@ function alignedBytes(bytes: Uint8Array, begin: number, end: number, itemSize: n
 function readValues(file: string, e: Entry, chunk: Uint8Array, float64Ok: boolean): { values: TypedArray; dtype: DType } {
   const { buffer, byteOffset, byteLength } = chunk;
   switch (e.dtype) {
-    case 'F32': return { values: new Float32Array(buffer, byteOffset, byteLength / 4), dtype: 'float32' };
-    case 'I32': return { values: new Int32Array(buffer, byteOffset, byteLength / 4), dtype: 'int32' };
-    case 'BOOL': return { values: chunk, dtype: 'bool' }; // makeTensor maps any non-zero byte to 1
+    case 'F32':
+      return { values: new Float32Array(buffer, byteOffset, byteLength / 4), dtype: 'float32' };
+    case 'I32':
+      return { values: new Int32Array(buffer, byteOffset, byteLength / 4), dtype: 'int32' };
+    case 'BOOL':
+      return { values: chunk, dtype: 'bool' }; // makeTensor maps any non-zero byte to 1
     case 'F64': {
       const values = new Float64Array(buffer, byteOffset, byteLength / 8);
       return float64Ok ? { values, dtype: 'float64' } : { values: Float32Array.from(values), dtype: 'float32' };
     }
-    case 'U8': return { values: Int32Array.from(chunk), dtype: 'int32' };
-    case 'I8': return { values: Int32Array.from(new Int8Array(buffer, byteOffset, byteLength)), dtype: 'int32' };
-    case 'U16': return { values: Int32Array.from(new Uint16Array(buffer, byteOffset, byteLength / 2)), dtype: 'int32' };
-    case 'I16': return { values: Int32Array.from(new Int16Array(buffer, byteOffset, byteLength / 2)), dtype: 'int32' };
-    default: throw unreadableDtype(file, e);
+    case 'U8':
+      return { values: Int32Array.from(chunk), dtype: 'int32' };
+    case 'I8':
+      return { values: Int32Array.from(new Int8Array(buffer, byteOffset, byteLength)), dtype: 'int32' };
+    case 'U16':
+      return { values: Int32Array.from(new Uint16Array(buffer, byteOffset, byteLength / 2)), dtype: 'int32' };
+    case 'I16':
+      return { values: Int32Array.from(new Int16Array(buffer, byteOffset, byteLength / 2)), dtype: 'int32' };
+    default:
+      throw unreadableDtype(file, e);
   }
 }
 
 function unreadableDtype(file: string, e: Entry): FormatError {
-  return new FormatError(`${file}: tensor ${JSON.stringify(e.name)} has dtype ${e.dtype}, which Strata cannot load; expected one of ${READABLE.join(', ')}`);
+  return new FormatError(
+    `${file}: tensor ${JSON.stringify(e.name)} has dtype ${e.dtype}, which Strata cannot load; expected one of ${READABLE.join(', ')}`,
+  );
 }
 
 /**
@@ -327,7 +366,11 @@ function unreadableDtype(file: string, e: Entry): FormatError {
  * the caller needs: one the header lacks is reported by name, before the data section's layout
  * (whose gap it would otherwise show up as).
  */
-export function decodeSafetensors(bytes: Uint8Array, file: string, expected: { names: readonly string[]; by: string } | null = null): DecodedSafetensors {
+export function decodeSafetensors(
+  bytes: Uint8Array,
+  file: string,
+  expected: { names: readonly string[]; by: string } | null = null,
+): DecodedSafetensors {
   assertLittleEndianHost('decodeSafetensors');
   if (!(bytes instanceof Uint8Array)) throw new ValueError(`decodeSafetensors: bytes must be a Uint8Array; received ${describe(bytes)}`);
   const { entries, metadata, dataStart } = parseHeader(bytes, file);
@@ -335,7 +378,11 @@ export function decodeSafetensors(bytes: Uint8Array, file: string, expected: { n
     const present = new Set(entries.map((e) => e.name));
     const missing = expected.names.filter((n) => !present.has(n));
     if (missing.length) {
-      const listed = missing.slice(0, 5).map((n) => `'${n}'`).join(', ') + (missing.length > 5 ? ` and ${missing.length - 5} more` : '');
+      const listed =
+        missing
+          .slice(0, 5)
+          .map((n) => `'${n}'`)
+          .join(', ') + (missing.length > 5 ? ` and ${missing.length - 5} more` : '');
       throw new FormatError(`${file}: missing ${missing.length === 1 ? 'tensor' : `${missing.length} tensors`} ${listed} (needed by ${expected.by})`);
     }
   }

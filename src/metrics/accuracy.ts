@@ -31,7 +31,9 @@ export function binaryAccuracyValues(yTrue: Tensor, yPred: Tensor, threshold = 0
 export function categoricalAccuracyValues(yTrue: Tensor, yPred: Tensor, metric = 'categorical_accuracy'): Tensor {
   const sameShape = yTrue.rank === yPred.rank && yTrue.shape.every((d, i) => d === yPred.shape[i]);
   if (!sameShape || yPred.rank === 0) {
-    throw new ShapeError(`${metric}: yTrue (one-hot) and yPred must have the same shape [..., classes]; yTrue is ${fmtShape(yTrue.shape)}, yPred is ${fmtShape(yPred.shape)}`);
+    throw new ShapeError(
+      `${metric}: yTrue (one-hot) and yPred must have the same shape [..., classes]; yTrue is ${fmtShape(yTrue.shape)}, yPred is ${fmtShape(yPred.shape)}`,
+    );
   }
   return cast(equal(argMax(yTrue, -1), argMax(yPred, -1)), compareType(yTrue, yPred));
 }
@@ -43,7 +45,9 @@ function sparseLabels(metric: string, yTrue: Tensor, yPred: Tensor): Tensor {
   const expected = yPred.shape.slice(0, -1);
   const fits = yPred.rank > 0 && labels.rank === expected.length && labels.shape.every((d, i) => d === expected[i]);
   if (!fits) {
-    throw new ShapeError(`${metric}: yTrue must hold one class index per sample, shaped like yPred without its class axis (or with it as 1); yTrue is ${fmtShape(yTrue.shape)}, yPred is ${fmtShape(yPred.shape)}`);
+    throw new ShapeError(
+      `${metric}: yTrue must hold one class index per sample, shaped like yPred without its class axis (or with it as 1); yTrue is ${fmtShape(yTrue.shape)}, yPred is ${fmtShape(yPred.shape)}`,
+    );
   }
   return labels;
 }
@@ -75,7 +79,9 @@ export function sparseTopKValues(yTrue: Tensor, yPred: Tensor, k = 5, metric = '
 export function topKValues(yTrue: Tensor, yPred: Tensor, k = 5, metric = 'top_k_categorical_accuracy'): Tensor {
   const sameShape = yTrue.rank === yPred.rank && yTrue.shape.every((d, i) => d === yPred.shape[i]);
   if (!sameShape || yPred.rank === 0) {
-    throw new ShapeError(`${metric}: yTrue (one-hot) and yPred must have the same shape [..., classes]; yTrue is ${fmtShape(yTrue.shape)}, yPred is ${fmtShape(yPred.shape)}`);
+    throw new ShapeError(
+      `${metric}: yTrue (one-hot) and yPred must have the same shape [..., classes]; yTrue is ${fmtShape(yTrue.shape)}, yPred is ${fmtShape(yPred.shape)}`,
+    );
   }
   return sparseTopKValues(argMax(yTrue, -1), yPred, k, metric);
 }
@@ -162,10 +168,14 @@ export function accuracyVariantFromShapes(yTrue: Tensor, yPred: Tensor): Accurac
 export function accuracyVariantFromLoss(lossName: string | undefined): AccuracyVariant | undefined {
   if (typeof lossName !== 'string') return undefined;
   switch (lossName.toLowerCase().replace(/_/g, '')) {
-    case 'sparsecategoricalcrossentropy': return 'sparse';
-    case 'categoricalcrossentropy': return 'categorical';
-    case 'binarycrossentropy': return 'binary';
-    default: return undefined;
+    case 'sparsecategoricalcrossentropy':
+      return 'sparse';
+    case 'categoricalcrossentropy':
+      return 'categorical';
+    case 'binarycrossentropy':
+      return 'binary';
+    default:
+      return undefined;
   }
 }
 
@@ -188,15 +198,20 @@ export class AutoAccuracy extends MeanMetricWrapper {
     checkKeys('accuracy', options, ['name', 'variant']);
     const name = options.name ?? 'accuracy';
     if (options.variant !== undefined && !ACCURACY_VARIANTS.includes(options.variant)) {
-      throw new ValueError(`accuracy: variant must be one of ${ACCURACY_VARIANTS.map((v) => `'${v}'`).join(', ')}; received ${fmtValue(options.variant)}`);
+      throw new ValueError(
+        `accuracy: variant must be one of ${ACCURACY_VARIANTS.map((v) => `'${v}'`).join(', ')}; received ${fmtValue(options.variant)}`,
+      );
     }
     const choice = { variant: options.variant };
     super(name, (t, p) => {
       choice.variant ??= accuracyVariantFromShapes(t, p);
       switch (choice.variant) {
-        case 'binary': return binaryAccuracyValues(t, p, 0.5, name);
-        case 'categorical': return categoricalAccuracyValues(t, p, name);
-        case 'sparse': return sparseCategoricalAccuracyValues(t, p, name);
+        case 'binary':
+          return binaryAccuracyValues(t, p, 0.5, name);
+        case 'categorical':
+          return categoricalAccuracyValues(t, p, name);
+        case 'sparse':
+          return sparseCategoricalAccuracyValues(t, p, name);
       }
     });
     this.choice = choice;

@@ -115,17 +115,32 @@ export class AUC extends Metric {
   private negatives: Float64Array;
 
   constructor(options: AucOptions = {}) {
-    checkKeys('auc', options, ['name', 'numThresholds', 'curve', 'summationMethod', 'thresholds', 'fromLogits', 'multiLabel', 'numLabels', 'labelWeights']);
+    checkKeys('auc', options, [
+      'name',
+      'numThresholds',
+      'curve',
+      'summationMethod',
+      'thresholds',
+      'fromLogits',
+      'multiLabel',
+      'numLabels',
+      'labelWeights',
+    ]);
     super(options.name ?? 'auc');
     this.curve = checkOneOf('auc', 'curve', options.curve ?? 'ROC', ['ROC', 'PR'] as const);
-    this.summationMethod = checkOneOf('auc', 'summationMethod', options.summationMethod ?? 'interpolation', ['interpolation', 'minoring', 'majoring'] as const);
+    this.summationMethod = checkOneOf('auc', 'summationMethod', options.summationMethod ?? 'interpolation', [
+      'interpolation',
+      'minoring',
+      'majoring',
+    ] as const);
     this.fromLogits = options.fromLogits ?? false;
     if (options.thresholds !== undefined) {
       this.explicitThresholds = checkThresholds('auc', options.thresholds).sort((a, b) => a - b);
       this.thresholds = Float64Array.from([0 - EPSILON, ...this.explicitThresholds, 1 + EPSILON]);
     } else {
       const n = options.numThresholds ?? 200;
-      if (!Number.isInteger(n) || n <= 1) throw new ValueError(`auc: numThresholds must be an integer > 1; received ${fmtValue(options.numThresholds)}`);
+      if (!Number.isInteger(n) || n <= 1)
+        throw new ValueError(`auc: numThresholds must be an integer > 1; received ${fmtValue(options.numThresholds)}`);
       this.thresholds = Float64Array.from(evenThresholds(n));
     }
     this.multiLabel = options.multiLabel ?? false;
@@ -137,11 +152,13 @@ export class AUC extends Metric {
     this.labelWeights = lw?.slice();
     const numLabels = options.numLabels;
     if (numLabels !== undefined) {
-      if (!this.multiLabel) throw new ValueError(`auc: numLabels applies with multiLabel: true; received numLabels ${fmtValue(numLabels)} without it`);
-      if (!Number.isInteger(numLabels) || numLabels < 1) throw new ValueError(`auc: numLabels must be a positive integer; received ${fmtValue(numLabels)}`);
+      if (!this.multiLabel)
+        throw new ValueError(`auc: numLabels applies with multiLabel: true; received numLabels ${fmtValue(numLabels)} without it`);
+      if (!Number.isInteger(numLabels) || numLabels < 1)
+        throw new ValueError(`auc: numLabels must be a positive integer; received ${fmtValue(numLabels)}`);
       if (lw && lw.length !== numLabels) throw new ValueError(`auc: labelWeights must have numLabels (${numLabels}) entries; received ${lw.length}`);
     }
-    this.labels = this.multiLabel ? numLabels ?? lw?.length : 1;
+    this.labels = this.multiLabel ? (numLabels ?? lw?.length) : 1;
     this.positives = new Float64Array((this.thresholds.length + 1) * (this.labels ?? 0));
     this.negatives = new Float64Array(this.positives.length);
   }
@@ -164,14 +181,17 @@ export class AUC extends Metric {
       const columns = p.rank === 0 ? 1 : p.shape[p.rank - 1];
       const lw = this.labelWeights;
       if (!this.multiLabel && lw && lw.length !== 1 && lw.length !== columns) {
-        throw new ShapeError(`${this.name}: labelWeights must have one entry per column of yPred; labelWeights has ${lw.length}, yPred is ${fmtShape(yPred.shape)}`);
+        throw new ShapeError(
+          `${this.name}: labelWeights must have one entry per column of yPred; labelWeights has ${lw.length}, yPred is ${fmtShape(yPred.shape)}`,
+        );
       }
       const dt = p.dtype === 'float64' ? 'float64' : 'float32';
       const preds = (this.fromLogits ? sigmoid(p) : p).dataSync();
       const labels = cast(t, dt).dataSync();
-      const weights = sampleWeight === undefined || sampleWeight === null
-        ? undefined
-        : cast(broadcastWeight(this.name, metricInput(this.name, 'sampleWeight', sampleWeight), p.shape), dt).dataSync();
+      const weights =
+        sampleWeight === undefined || sampleWeight === null
+          ? undefined
+          : cast(broadcastWeight(this.name, metricInput(this.name, 'sampleWeight', sampleWeight), p.shape), dt).dataSync();
       const stride = this.thresholds.length + 1;
       for (let i = 0; i < preds.length; i++) {
         const column = i % columns;
@@ -203,7 +223,8 @@ export class AUC extends Metric {
   /** #{j : p > t_j}: thresholds ascend, so the first j with !(p > t_j) (NaN: 0). */
   private bucketOf(p: number): number {
     const t = this.thresholds;
-    let lo = 0, hi = t.length;
+    let lo = 0,
+      hi = t.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
       if (p > t[mid]) lo = mid + 1;
@@ -218,18 +239,23 @@ export class AUC extends Metric {
    */
   confusion(label = 0): { tp: Float64Array; fp: Float64Array; fn: Float64Array; tn: Float64Array } {
     const n = this.thresholds.length;
-    const tp = new Float64Array(n), fp = new Float64Array(n), fn = new Float64Array(n), tn = new Float64Array(n);
+    const tp = new Float64Array(n),
+      fp = new Float64Array(n),
+      fn = new Float64Array(n),
+      tn = new Float64Array(n);
     const base = label * (n + 1);
     if (base >= this.positives.length) return { tp, fp, fn, tn };
     // Suffix sums: at threshold j every bucket c > j is predicted positive.
-    let pos = 0, neg = 0;
+    let pos = 0,
+      neg = 0;
     for (let j = n - 1; j >= 0; j--) {
       pos += this.positives[base + j + 1];
       neg += this.negatives[base + j + 1];
       tp[j] = pos;
       fp[j] = neg;
     }
-    const totalPos = pos + this.positives[base], totalNeg = neg + this.negatives[base];
+    const totalPos = pos + this.positives[base],
+      totalNeg = neg + this.negatives[base];
     for (let j = 0; j < n; j++) {
       fn[j] = totalPos - tp[j];
       tn[j] = totalNeg - fp[j];
@@ -242,7 +268,8 @@ export class AUC extends Metric {
     const { tp, fp, fn, tn } = this.confusion(label);
     const n = tp.length;
     if (this.curve === 'PR' && this.summationMethod === 'interpolation') return interpolatedPrAuc(tp, fp, fn);
-    const x = new Float64Array(n), y = new Float64Array(n);
+    const x = new Float64Array(n),
+      y = new Float64Array(n);
     for (let j = 0; j < n; j++) {
       const recall = divideNoNan(tp[j], tp[j] + fn[j]);
       if (this.curve === 'ROC') {
@@ -255,8 +282,12 @@ export class AUC extends Metric {
     }
     let area = 0;
     for (let j = 0; j < n - 1; j++) {
-      const height = this.summationMethod === 'interpolation' ? (y[j] + y[j + 1]) / 2
-        : this.summationMethod === 'minoring' ? Math.min(y[j], y[j + 1]) : Math.max(y[j], y[j + 1]);
+      const height =
+        this.summationMethod === 'interpolation'
+          ? (y[j] + y[j + 1]) / 2
+          : this.summationMethod === 'minoring'
+            ? Math.min(y[j], y[j + 1])
+            : Math.max(y[j], y[j + 1]);
       area += (x[j] - x[j + 1]) * height;
     }
     return area;
@@ -269,7 +300,10 @@ export class AUC extends Metric {
     const areas = Array.from({ length: count }, (_, l) => this.labelResult(l));
     const lw = this.labelWeights;
     if (!lw) return areas.reduce((a, b) => a + b, 0) / count;
-    return divideNoNan(areas.reduce((a, area, l) => a + area * lw[l], 0), lw.reduce((a, b) => a + b, 0));
+    return divideNoNan(
+      areas.reduce((a, area, l) => a + area * lw[l], 0),
+      lw.reduce((a, b) => a + b, 0),
+    );
   }
 
   /** Forgets everything accumulated. */
@@ -285,9 +319,7 @@ export class AUC extends Metric {
       if (this.labels !== undefined) base.numLabels = this.labels;
     }
     if (this.labelWeights) base.labelWeights = this.labelWeights.slice();
-    return this.explicitThresholds
-      ? { ...base, thresholds: this.explicitThresholds.slice() }
-      : { ...base, numThresholds: this.thresholds.length };
+    return this.explicitThresholds ? { ...base, thresholds: this.explicitThresholds.slice() } : { ...base, numThresholds: this.thresholds.length };
   }
 }
 
@@ -296,7 +328,8 @@ function interpolatedPrAuc(tp: Float64Array, fp: Float64Array, fn: Float64Array)
   let area = 0;
   for (let j = 0; j < tp.length - 1; j++) {
     const dtp = tp[j] - tp[j + 1];
-    const p0 = tp[j] + fp[j], p1 = tp[j + 1] + fp[j + 1];
+    const p0 = tp[j] + fp[j],
+      p1 = tp[j + 1] + fp[j + 1];
     const slope = divideNoNan(dtp, Math.max(p0 - p1, 0));
     const intercept = tp[j + 1] - slope * p1;
     const logRatio = p0 > 0 && p1 > 0 ? Math.log(divideNoNan(p0, Math.max(p1, 0))) : 0;

@@ -73,7 +73,9 @@ export function broadcastWeight(metric: string, sampleWeight: Tensor, shape: rea
   while (w.rank > 0 && w.rank < shape.length) w = reshape(w, [...w.shape, 1]);
   const fits = w.rank === 0 || (w.rank === shape.length && w.shape.every((d, i) => d === shape[i] || d === 1));
   if (!fits) {
-    throw new ShapeError(`${metric}: sampleWeight must be per sample or broadcast to yPred; sampleWeight is ${fmtShape(sampleWeight.shape)}, yPred is ${fmtShape(shape)}`);
+    throw new ShapeError(
+      `${metric}: sampleWeight must be per sample or broadcast to yPred; sampleWeight is ${fmtShape(sampleWeight.shape)}, yPred is ${fmtShape(shape)}`,
+    );
   }
   return broadcastTo(w, shape);
 }
@@ -121,7 +123,10 @@ export abstract class ConfusionMetric extends Metric {
     let [t, p] = sameShapePair(name, yTrue, yPred);
     checkBatch(name, t, p);
     const dt = p.dtype === 'float64' ? 'float64' : 'float32';
-    let w = sampleWeight === undefined || sampleWeight === null ? undefined : cast(broadcastWeight(name, metricInput(name, 'sampleWeight', sampleWeight), p.shape), dt);
+    let w =
+      sampleWeight === undefined || sampleWeight === null
+        ? undefined
+        : cast(broadcastWeight(name, metricInput(name, 'sampleWeight', sampleWeight), p.shape), dt);
     // Note [topK and classId]: the top-k candidates are chosen over the whole row, before classId.
     let candidates = this.topK === undefined ? undefined : topKMask(p, this.topK);
     if (this.classId !== undefined) {
@@ -129,12 +134,18 @@ export abstract class ConfusionMetric extends Metric {
       if (this.classId >= classes) {
         throw new ValueError(`${name}: classId ${this.classId} is out of range for yPred of shape ${fmtShape(yPred.shape)}`);
       }
-      const pick = (x: Tensor) => slice(x, x.shape.map((_, i) => (i === x.rank - 1 ? this.classId! : 0)), x.shape.map((d, i) => (i === x.rank - 1 ? 1 : d)));
+      const pick = (x: Tensor) =>
+        slice(
+          x,
+          x.shape.map((_, i) => (i === x.rank - 1 ? this.classId! : 0)),
+          x.shape.map((d, i) => (i === x.rank - 1 ? 1 : d)),
+        );
       [t, p] = [pick(t), pick(p)];
       if (w) w = pick(w);
       if (candidates) candidates = pick(candidates);
     }
-    const m = p.size, n = this.thresholds.length;
+    const m = p.size,
+      n = this.thresholds.length;
     let predictedPositive = greater(reshape(cast(p, dt), [m, 1]), tensor(this.thresholds.slice(), [1, n], dt));
     if (candidates) predictedPositive = logicalAnd(predictedPositive, reshape(candidates, [m, 1]));
     const labelPositive = reshape(notEqual(t, 0), [m, 1]);
@@ -175,7 +186,8 @@ export abstract class ConfusionMetric extends Metric {
 
   override getConfig(): Record<string, unknown> {
     const config: Record<string, unknown> = { name: this.name };
-    if (this.thresholdsGiven || this.topK === undefined) config.thresholds = this.thresholds.length === 1 ? this.thresholds[0] : this.thresholds.slice();
+    if (this.thresholdsGiven || this.topK === undefined)
+      config.thresholds = this.thresholds.length === 1 ? this.thresholds[0] : this.thresholds.slice();
     if (this.classId !== undefined) config.classId = this.classId;
     if (this.topK !== undefined) config.topK = this.topK;
     return config;

@@ -1,7 +1,14 @@
 import { ValueError } from '../core/errors.js';
 import {
-  AutoAccuracy, accuracy, accuracyVariantFromLoss, binaryAccuracy, categoricalAccuracy, sparseCategoricalAccuracy,
-  sparseTopKCategoricalAccuracy, topKCategoricalAccuracy, type NameOption,
+  AutoAccuracy,
+  accuracy,
+  accuracyVariantFromLoss,
+  binaryAccuracy,
+  categoricalAccuracy,
+  sparseCategoricalAccuracy,
+  sparseTopKCategoricalAccuracy,
+  topKCategoricalAccuracy,
+  type NameOption,
 } from './accuracy.js';
 import { auc } from './auc.js';
 import { precision, recall } from './confusion.js';
@@ -10,9 +17,19 @@ import { meanAbsoluteError, meanSquaredError, rootMeanSquaredError } from './reg
 
 export { Metric, Mean, MeanMetricWrapper, RenamedMetric, weightedSums, type MetricFunction, type WeightedSums } from './metric.js';
 export {
-  AutoAccuracy, accuracyVariantFromLoss, accuracyVariantFromShapes, binaryAccuracyValues, categoricalAccuracyValues,
-  sparseCategoricalAccuracyValues, sparseTopKValues, topKValues,
-  type AccuracyOptions, type AccuracyVariant, type BinaryAccuracyOptions, type NameOption, type TopKOptions,
+  AutoAccuracy,
+  accuracyVariantFromLoss,
+  accuracyVariantFromShapes,
+  binaryAccuracyValues,
+  categoricalAccuracyValues,
+  sparseCategoricalAccuracyValues,
+  sparseTopKValues,
+  topKValues,
+  type AccuracyOptions,
+  type AccuracyVariant,
+  type BinaryAccuracyOptions,
+  type NameOption,
+  type TopKOptions,
 } from './accuracy.js';
 export { RootMeanSquaredError, absoluteErrorValues, squaredErrorValues } from './regression.js';
 export { ConfusionMetric, Precision, Recall, type ConfusionOptions } from './confusion.js';
@@ -110,5 +127,7 @@ export function getMetric(identifier: MetricIdentifier, lossName?: string): Metr
     if (make) return make(identifier, lossName);
   }
   const shown = typeof identifier === 'string' ? `'${identifier}'` : identifier === null ? 'null' : typeof identifier;
-  throw new ValueError(`unknown metric ${shown}; expected a Metric, a function (yTrue, yPred) => Tensor, or one of: ${metricNames.join(', ')} (snake_case accepted)`);
+  throw new ValueError(
+    `unknown metric ${shown}; expected a Metric, a function (yTrue, yPred) => Tensor, or one of: ${metricNames.join(', ')} (snake_case accepted)`,
+  );
 }

@@ -87,7 +87,9 @@ export function sameShapePair(metric: string, yTrue: Tensor, yPred: Tensor): [Te
   const [t, p] = alignRanks(metricInput(metric, 'yTrue', yTrue), metricInput(metric, 'yPred', yPred));
   const same = t.rank === p.rank && t.shape.every((d, i) => d === p.shape[i]);
   if (!same) {
-    throw new ShapeError(`${metric}: yTrue and yPred must have the same shape (up to a trailing axis of 1); yTrue is ${fmtShape(yTrue.shape)}, yPred is ${fmtShape(yPred.shape)}`);
+    throw new ShapeError(
+      `${metric}: yTrue and yPred must have the same shape (up to a trailing axis of 1); yTrue is ${fmtShape(yTrue.shape)}, yPred is ${fmtShape(yPred.shape)}`,
+    );
   }
   return [t, p];
 }
@@ -120,7 +122,9 @@ export function weightedSums(metric: string, values: Tensor, sampleWeight?: Tens
   if (v.rank > w.rank) v = mean(v, range(w.rank, v.rank));
   const fits = w.rank === v.rank && w.shape.every((d, i) => d === v.shape[i] || d === 1);
   if (!fits) {
-    throw new ShapeError(`${metric}: sampleWeight must broadcast to the per-sample values; sampleWeight is ${fmtShape(givenShape)}, values are ${fmtShape(values.shape)}`);
+    throw new ShapeError(
+      `${metric}: sampleWeight must broadcast to the per-sample values; sampleWeight is ${fmtShape(givenShape)}, values are ${fmtShape(values.shape)}`,
+    );
   }
   const wb = broadcastTo(w, v.shape);
   let weighted = mul(v, wb);
@@ -140,7 +144,9 @@ function range(start: number, stop: number): number[] {
 /** Checks that two tensors agree on their leading (batch) axis. */
 export function checkBatch(metric: string, yTrue: Tensor, yPred: Tensor): void {
   if (yTrue.rank > 0 && yPred.rank > 0 && yTrue.shape[0] !== yPred.shape[0]) {
-    throw new ShapeError(`${metric}: yTrue and yPred must have the same batch size; yTrue is ${fmtShape(yTrue.shape)}, yPred is ${fmtShape(yPred.shape)}`);
+    throw new ShapeError(
+      `${metric}: yTrue and yPred must have the same batch size; yTrue is ${fmtShape(yTrue.shape)}, yPred is ${fmtShape(yPred.shape)}`,
+    );
   }
 }
 
@@ -213,7 +219,8 @@ export class MeanMetricWrapper extends Mean {
 
   override update(yTrue: Tensor, yPred: Tensor, sampleWeight?: Tensor): void {
     noGrad(() => {
-      const t = metricInput(this.name, 'yTrue', yTrue), p = metricInput(this.name, 'yPred', yPred);
+      const t = metricInput(this.name, 'yTrue', yTrue),
+        p = metricInput(this.name, 'yPred', yPred);
       checkBatch(this.name, t, p);
       const values = this.fn(t, p);
       if (!(values instanceof Tensor)) {
@@ -222,7 +229,9 @@ export class MeanMetricWrapper extends Mean {
       if (sampleWeight !== undefined && sampleWeight !== null) {
         const w = metricInput(this.name, 'sampleWeight', sampleWeight);
         if (w.rank > 0 && values.rank > 0 && w.shape[0] !== values.shape[0]) {
-          throw new ShapeError(`${this.name}: sampleWeight must have one entry per sample; sampleWeight is ${fmtShape(w.shape)}, yPred is ${fmtShape(p.shape)}`);
+          throw new ShapeError(
+            `${this.name}: sampleWeight must have one entry per sample; sampleWeight is ${fmtShape(w.shape)}, yPred is ${fmtShape(p.shape)}`,
+          );
         }
       }
       this.add(weightedSums(this.name, values, sampleWeight));
@@ -239,7 +248,10 @@ export class MeanMetricWrapper extends Mean {
  * 'weighted_' entry for a weightedMetrics name that plain metrics already use).
  */
 export class RenamedMetric extends Metric {
-  constructor(readonly inner: Metric, name: string) {
+  constructor(
+    readonly inner: Metric,
+    name: string,
+  ) {
     super(name);
   }
 

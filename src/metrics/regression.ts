@@ -15,10 +15,8 @@ function perSample(metric: string, yTrue: Tensor, yPred: Tensor, elementwise: (d
   return values.rank >= 2 ? mean(values, -1) : values;
 }
 
-export const squaredErrorValues = (yTrue: Tensor, yPred: Tensor, metric = 'mean_squared_error'): Tensor =>
-  perSample(metric, yTrue, yPred, square);
-export const absoluteErrorValues = (yTrue: Tensor, yPred: Tensor, metric = 'mean_absolute_error'): Tensor =>
-  perSample(metric, yTrue, yPred, abs);
+export const squaredErrorValues = (yTrue: Tensor, yPred: Tensor, metric = 'mean_squared_error'): Tensor => perSample(metric, yTrue, yPred, square);
+export const absoluteErrorValues = (yTrue: Tensor, yPred: Tensor, metric = 'mean_absolute_error'): Tensor => perSample(metric, yTrue, yPred, abs);
 
 export function meanSquaredError(options: NameOption = {}): MeanMetricWrapper {
   checkKeys('meanSquaredError', options, ['name']);

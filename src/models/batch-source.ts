@@ -31,14 +31,17 @@ export function* arrayBatches(data: ArrayData, batchSize: number, order: Int32Ar
 function toBatch(op: string, element: unknown, needTargets: boolean): Batch {
   const asList = (v: unknown, what: string): Tensor[] => {
     const list = Array.isArray(v) ? v : [v];
-    if (!list.length || !list.every((t) => t instanceof Tensor)) throw new ValueError(`${op}: each dataset element's ${what} must be a tensor or a list of tensors; received ${describe(v)}`);
+    if (!list.length || !list.every((t) => t instanceof Tensor))
+      throw new ValueError(`${op}: each dataset element's ${what} must be a tensor or a list of tensors; received ${describe(v)}`);
     return list as Tensor[];
   };
   if (Array.isArray(element) && (element.length === 2 || element.length === 3)) {
     element = { xs: element[0], ys: element[1], sampleWeight: element[2] };
   }
   if (typeof element !== 'object' || element === null || !('xs' in element)) {
-    throw new ValueError(`${op}: a dataset for training must yield batches {xs, ys} (use .batch(n) after fromArrays(x, y)); received ${describe(element)}`);
+    throw new ValueError(
+      `${op}: a dataset for training must yield batches {xs, ys} (use .batch(n) after fromArrays(x, y)); received ${describe(element)}`,
+    );
   }
   const e = element as { xs: unknown; ys?: unknown; sampleWeight?: unknown };
   if (needTargets && e.ys === undefined) throw new ValueError(`${op}: the dataset's elements have no ys (targets)`);
@@ -46,7 +49,9 @@ function toBatch(op: string, element: unknown, needTargets: boolean): Batch {
   const ys = e.ys === undefined ? [] : asList(e.ys, 'ys');
   const size = xs[0].shape[0];
   if (xs[0].rank === 0 || [...xs, ...ys].some((t) => t.shape[0] !== size)) {
-    throw new ValueError(`${op}: a dataset element must be a batch whose tensors share the batch axis; received shapes ${[...xs, ...ys].map((t) => `[${t.shape.join(', ')}]`).join(', ')} (did you forget .batch(n)?)`);
+    throw new ValueError(
+      `${op}: a dataset element must be a batch whose tensors share the batch axis; received shapes ${[...xs, ...ys].map((t) => `[${t.shape.join(', ')}]`).join(', ')} (did you forget .batch(n)?)`,
+    );
   }
   if (e.sampleWeight === undefined) return { xs, ys, size, owned: true };
   return { xs, ys, weights: checkSampleWeight(`${op} (dataset sampleWeight)`, e.sampleWeight, size), size, owned: true };
@@ -66,7 +71,12 @@ function describe(v: unknown): string {
 export class DatasetEpochs {
   private iterator: AsyncIterator<unknown> | null = null;
 
-  constructor(private readonly op: string, private readonly ds: Dataset<unknown>, private readonly stepsPerEpoch: number | undefined, private readonly needTargets = true) {
+  constructor(
+    private readonly op: string,
+    private readonly ds: Dataset<unknown>,
+    private readonly stepsPerEpoch: number | undefined,
+    private readonly needTargets = true,
+  ) {
     if (ds.size === Infinity && stepsPerEpoch === undefined) throw new ValueError(`${op}: the dataset repeats forever; pass stepsPerEpoch`);
   }
 

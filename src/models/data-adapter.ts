@@ -56,7 +56,9 @@ export function checkSparseLabels(op: string, what: string, y: Tensor, classes: 
     const v = values[i];
     if (!(Number.isInteger(v) && v >= 0 && (classes === undefined || v < classes))) {
       const expected = classes === undefined ? 'class indices (non-negative integers)' : `class indices in [0, ${classes})`;
-      throw new ValueError(`${op}: ${what} must hold ${expected} for sparseCategoricalCrossentropy; received ${fmtValue(v)} at index ${fmtIndex(i, y.shape)}`);
+      throw new ValueError(
+        `${op}: ${what} must hold ${expected} for sparseCategoricalCrossentropy; received ${fmtValue(v)} at index ${fmtIndex(i, y.shape)}`,
+      );
     }
   }
   return noGrad(() => cast(y, 'int32'));
@@ -70,15 +72,26 @@ export function checkSparseLabels(op: string, what: string, y: Tensor, classes: 
 export class ArrayData {
   readonly size: number;
 
-  constructor(op: string, readonly xs: Tensor[], readonly ys: Tensor[], readonly weights?: Tensor) {
-    const all = [...xs.map((t, i) => ({ t, what: `x[${i}]` })), ...ys.map((t, i) => ({ t, what: `y[${i}]` })), ...(weights ? [{ t: weights, what: 'sampleWeight' }] : [])];
+  constructor(
+    op: string,
+    readonly xs: Tensor[],
+    readonly ys: Tensor[],
+    readonly weights?: Tensor,
+  ) {
+    const all = [
+      ...xs.map((t, i) => ({ t, what: `x[${i}]` })),
+      ...ys.map((t, i) => ({ t, what: `y[${i}]` })),
+      ...(weights ? [{ t: weights, what: 'sampleWeight' }] : []),
+    ];
     for (const { t, what } of all) {
       if (t.rank === 0) throw new ShapeError(`${op}: ${what} must have a batch axis; received a scalar`);
     }
     this.size = all[0].t.shape[0];
     const other = all.find(({ t }) => t.shape[0] !== this.size);
     if (other) {
-      throw new ShapeError(`${op}: every input and target needs the same number of samples (axis 0); ${all.map(({ t, what }) => `${what} is ${fmtShape(t.shape)}`).join(', ')}`);
+      throw new ShapeError(
+        `${op}: every input and target needs the same number of samples (axis 0); ${all.map(({ t, what }) => `${what} is ${fmtShape(t.shape)}`).join(', ')}`,
+      );
     }
     for (const { t, what } of all) if (t.dtype === 'bool') throw new DtypeError(`${op}: ${what} is bool; cast it to a number type`);
   }

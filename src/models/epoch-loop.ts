@@ -54,10 +54,16 @@ function epochBatches(data: FitData, options: LoopOptions, resuming: TrainingPos
  * (what a checkpoint saves); a callback setting the model's stopTraining ends the loop after the
  * current batch.
  */
-export async function runEpochs(step: TrainStep, data: FitData, options: LoopOptions, callbacks: CallbackList, onPosition: (p: TrainingPosition) => void): Promise<void> {
+export async function runEpochs(
+  step: TrainStep,
+  data: FitData,
+  options: LoopOptions,
+  callbacks: CallbackList,
+  onPosition: (p: TrainingPosition) => void,
+): Promise<void> {
   const { model } = step;
   const { resume } = options;
-  const steps = data.train instanceof ArrayData ? data.train.batchCount(options.batchSize) : data.train.steps ?? NaN;
+  const steps = data.train instanceof ArrayData ? data.train.batchCount(options.batchSize) : (data.train.steps ?? NaN);
   const yielder = new Yielder();
   const sumsLength = step.outputs.length > 1 ? step.outputs.length + 1 : 1;
   model.stopTraining = false;
@@ -87,14 +93,17 @@ export async function runEpochs(step: TrainStep, data: FitData, options: LoopOpt
       const values = step.train(batch.xs, batch.ys, weights);
       if (batch.owned) [...batch.xs, ...batch.ys, ...(weights ? [weights] : [])].forEach((t) => t.dispose());
       if (!Number.isFinite(values[0]) && options.onNonFinite === 'error') {
-        throw new ValueError(`fit: the loss became ${values[0]} at epoch ${epoch + 1}, batch ${b + 1} (lower the learning rate, check the data, or pass onNonFinite: 'continue')`);
+        throw new ValueError(
+          `fit: the loss became ${values[0]} at epoch ${epoch + 1}, batch ${b + 1} (lower the learning rate, check the data, or pass onNonFinite: 'continue')`,
+        );
       }
       values.forEach((v, i) => (sums[i] += v * batch.size));
       seen += batch.size;
       b++;
-      const position: TrainingPosition = b < steps
-        ? { epoch, batch: b, rngAtEpochStart, rng: getRngState() }
-        : { epoch: epoch + 1, batch: 0, rngAtEpochStart: getRngState(), rng: getRngState() };
+      const position: TrainingPosition =
+        b < steps
+          ? { epoch, batch: b, rngAtEpochStart, rng: getRngState() }
+          : { epoch: epoch + 1, batch: 0, rngAtEpochStart: getRngState(), rng: getRngState() };
       onPosition(position);
       if (callbacks.has('onBatchEnd')) await callbacks.onBatchEnd(b - 1, step.logs(...means(sums, seen)));
       await yielder.maybeYield();
@@ -116,9 +125,15 @@ export async function runEpochs(step: TrainStep, data: FitData, options: LoopOpt
 }
 
 /** Loss and metrics over batches in inference mode, averaged over samples. */
-export async function evaluatePass(step: TrainStep, batches: Iterable<Batch> | AsyncIterable<Batch>, callbacks: CallbackList | undefined, yielder?: Yielder): Promise<Logs> {
+export async function evaluatePass(
+  step: TrainStep,
+  batches: Iterable<Batch> | AsyncIterable<Batch>,
+  callbacks: CallbackList | undefined,
+  yielder?: Yielder,
+): Promise<Logs> {
   step.resetMetrics();
-  let seen = 0, b = 0;
+  let seen = 0,
+    b = 0;
   const sums = new Array<number>(step.outputs.length > 1 ? step.outputs.length + 1 : 1).fill(0);
   await callbacks?.onTestBegin();
   for await (const batch of batches) {

@@ -24,7 +24,14 @@ export function validationBatches(source: BatchSource, batchSize: number): Itera
  * Dataset's batches reach the loss as they come, so float labels there are checked batch by
  * batch, int32 ones not at all).
  */
-export function adaptArrays(op: string, model: TrainableModel, outputs: readonly OutputSpec[], x: XInput, y: YInput, sampleWeight?: TensorInput): ArrayData {
+export function adaptArrays(
+  op: string,
+  model: TrainableModel,
+  outputs: readonly OutputSpec[],
+  x: XInput,
+  y: YInput,
+  sampleWeight?: TensorInput,
+): ArrayData {
   const xs = toTensorList(op, 'x', x);
   let ys = toTensorList(op, 'y', y);
   xs.forEach((t, i) => assertFinite(op, xs.length > 1 ? `x[${i}]` : 'x', t));
@@ -48,15 +55,26 @@ export interface FitData {
 }
 
 /** Checks fit's data options together and builds the training and validation sources. */
-export function adaptFitData(model: TrainableModel, outputs: readonly OutputSpec[], x: XInput | Dataset<unknown>, y: YInput | undefined, args: FitArgs): FitData {
+export function adaptFitData(
+  model: TrainableModel,
+  outputs: readonly OutputSpec[],
+  x: XInput | Dataset<unknown>,
+  y: YInput | undefined,
+  args: FitArgs,
+): FitData {
   const split = args.validationSplit ?? 0;
-  if (typeof split !== 'number' || !(split >= 0 && split < 1)) throw new ValueError(`fit: validationSplit must be a number in [0, 1); received ${fmtValue(split)}`);
+  if (typeof split !== 'number' || !(split >= 0 && split < 1))
+    throw new ValueError(`fit: validationSplit must be a number in [0, 1); received ${fmtValue(split)}`);
   if (split > 0 && args.validationData) throw new ValueError('fit: give validationSplit or validationData, not both');
   if (args.stepsPerEpoch !== undefined) checkBatchSize('fit (stepsPerEpoch)', args.stepsPerEpoch);
   // Note [Sample and class weights]: class weights become per-sample weights of the training data.
   const classTable = args.classWeight === undefined ? undefined : classWeightTable('fit', args.classWeight);
-  if (classTable && args.sampleWeight !== undefined) throw new ValueError('fit: give sampleWeight or classWeight, not both (as Keras); fold the class weights into sampleWeight');
-  if (classTable && outputs.length > 1) throw new ValueError(`fit: classWeight needs a single-output model; this one has ${outputs.length} outputs (${outputs.map((o) => o.name).join(', ')}); pass sampleWeight instead`);
+  if (classTable && args.sampleWeight !== undefined)
+    throw new ValueError('fit: give sampleWeight or classWeight, not both (as Keras); fold the class weights into sampleWeight');
+  if (classTable && outputs.length > 1)
+    throw new ValueError(
+      `fit: classWeight needs a single-output model; this one has ${outputs.length} outputs (${outputs.map((o) => o.name).join(', ')}); pass sampleWeight instead`,
+    );
 
   let train: BatchSource;
   let validation: BatchSource | undefined;
@@ -64,7 +82,10 @@ export function adaptFitData(model: TrainableModel, outputs: readonly OutputSpec
     if (y !== undefined) throw new ValueError('fit: a Dataset already holds the targets; call fit(dataset, options)');
     if (split > 0) throw new ValueError('fit: validationSplit needs arrays; with a Dataset pass validationData');
     if (args.resumeFrom) throw new ValueError('fit: resumeFrom works with arrays only');
-    if (args.sampleWeight !== undefined) throw new ValueError('fit: with a Dataset, sample weights come from its elements ([x, y, sampleWeight] or {xs, ys, sampleWeight}); received the sampleWeight option');
+    if (args.sampleWeight !== undefined)
+      throw new ValueError(
+        'fit: with a Dataset, sample weights come from its elements ([x, y, sampleWeight] or {xs, ys, sampleWeight}); received the sampleWeight option',
+      );
     train = new DatasetEpochs('fit', x, args.stepsPerEpoch);
   } else {
     if (y === undefined) throw new ValueError('fit: targets y are required with array inputs');
@@ -74,7 +95,9 @@ export function adaptFitData(model: TrainableModel, outputs: readonly OutputSpec
       const all = arrays.size;
       [arrays, validation] = arrays.split(split);
       if (arrays.size === 0 || validation.size === 0) {
-        throw new ValueError(`fit: ${all} samples cannot be split into a training and a validation set with validationSplit ${split}; give more data or another fraction`);
+        throw new ValueError(
+          `fit: ${all} samples cannot be split into a training and a validation set with validationSplit ${split}; give more data or another fraction`,
+        );
       }
     }
     if (arrays.size === 0) throw new ValueError('fit: no training samples');

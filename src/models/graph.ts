@@ -19,7 +19,9 @@ export function topologicalNodes(modelName: string, inputs: readonly SymbolicTen
     const node = t.node;
     if (state.get(node) === 'done') return;
     if (node.layer instanceof InputLayer && !declared.has(t)) {
-      throw new ValueError(`${modelName}: graph disconnected: the outputs depend on input '${node.layer.name}', which is not among the model's inputs (${inputs.map((i) => i.name).join(', ')})`);
+      throw new ValueError(
+        `${modelName}: graph disconnected: the outputs depend on input '${node.layer.name}', which is not among the model's inputs (${inputs.map((i) => i.name).join(', ')})`,
+      );
     }
     state.set(node, 'visiting');
     for (const parent of node.allInputs) visit(parent);
@@ -28,7 +30,10 @@ export function topologicalNodes(modelName: string, inputs: readonly SymbolicTen
   };
   outputs.forEach(visit);
   for (const i of inputs) {
-    if (!(i.node.layer instanceof InputLayer)) throw new ValueError(`${modelName}: every model input must come from st.layers.input(); '${i.name}' is the output of layer '${i.node.layer.name}'`);
+    if (!(i.node.layer instanceof InputLayer))
+      throw new ValueError(
+        `${modelName}: every model input must come from st.layers.input(); '${i.name}' is the output of layer '${i.node.layer.name}'`,
+      );
     if (!state.has(i.node)) throw new ValueError(`${modelName}: input '${i.name}' is not used by any output`);
   }
   return order;
@@ -50,17 +55,25 @@ function readerCounts(nodes: readonly Node[], outputs: readonly SymbolicTensor[]
 /** Whether `next` is the only reader of `node`'s single output and the two layers fuse. */
 function fusablePair(node: Node, next: Node, readers: Map<SymbolicTensor, number>): boolean {
   const single = (n: Node) => n.inputs.length === 1 && n.outputs.length === 1 && !n.listInput && Object.keys(n.optionInputs).length === 0;
-  return single(node) && single(next) && next.inputs[0] === node.outputs[0] && readers.get(node.outputs[0]) === 1
-    && fusesWithPool(node.layer, next.layer);
+  return (
+    single(node) && single(next) && next.inputs[0] === node.outputs[0] && readers.get(node.outputs[0]) === 1 && fusesWithPool(node.layer, next.layer)
+  );
 }
 
 /** Runs the recorded calls on real tensors: the functional model's forward pass. */
-export function runGraph(nodes: readonly Node[], inputs: readonly SymbolicTensor[], values: readonly Tensor[], outputs: readonly SymbolicTensor[], options: CallOptions): Tensor[] {
+export function runGraph(
+  nodes: readonly Node[],
+  inputs: readonly SymbolicTensor[],
+  values: readonly Tensor[],
+  outputs: readonly SymbolicTensor[],
+  options: CallOptions,
+): Tensor[] {
   const known = new Map<SymbolicTensor, Tensor>();
   inputs.forEach((s, i) => known.set(s, values[i]));
   const readers = readerCounts(nodes, outputs);
   for (let k = 0; k < nodes.length; k++) {
-    const node = nodes[k], next = nodes[k + 1];
+    const node = nodes[k],
+      next = nodes[k + 1];
     if (node.layer instanceof InputLayer) continue;
     if (next && fusablePair(node, next, readers)) {
       // Note [Fused layer pairs]: the pooling is the convolution output's only reader.
@@ -69,7 +82,9 @@ export function runGraph(nodes: readonly Node[], inputs: readonly SymbolicTensor
       continue;
     }
     const args = node.inputs.map((s) => known.get(s)!);
-    const optionTensors = Object.fromEntries(Object.entries(node.optionInputs).map(([k, v]) => [k, Array.isArray(v) ? v.map((s) => known.get(s)!) : known.get(v)!]));
+    const optionTensors = Object.fromEntries(
+      Object.entries(node.optionInputs).map(([k, v]) => [k, Array.isArray(v) ? v.map((s) => known.get(s)!) : known.get(v)!]),
+    );
     const out = node.layer.apply(node.listInput ? args : args[0], { ...node.callArgs, ...optionTensors, ...options }) as Tensor | Tensor[];
     const list = Array.isArray(out) ? out : [out];
     node.outputs.forEach((s, i) => known.set(s, list[i]));
@@ -78,7 +93,12 @@ export function runGraph(nodes: readonly Node[], inputs: readonly SymbolicTensor
 }
 
 /** Output shapes for new input shapes, by each layer's computeOutputShape (a model used as a layer). */
-export function inferShapes(nodes: readonly Node[], inputs: readonly SymbolicTensor[], shapes: readonly Shape[], outputs: readonly SymbolicTensor[]): Shape[] {
+export function inferShapes(
+  nodes: readonly Node[],
+  inputs: readonly SymbolicTensor[],
+  shapes: readonly Shape[],
+  outputs: readonly SymbolicTensor[],
+): Shape[] {
   const known = new Map<SymbolicTensor, Shape>();
   inputs.forEach((s, i) => known.set(s, shapes[i]));
   for (const node of nodes) {

@@ -3,7 +3,18 @@ import { Sequential, type SequentialArgs } from './sequential.js';
 
 export { Model, Sequential, type ModelArgs, type SequentialArgs };
 export { loadModel, type LoadOptions } from './load.js';
-export type { TrainingPosition, CompileArgs, FitArgs, EvaluateArgs, PredictArgs, XInput, YInput, ClassWeight, TrainOnBatchArgs, TestOnBatchArgs } from './trainer.js';
+export type {
+  TrainingPosition,
+  CompileArgs,
+  FitArgs,
+  EvaluateArgs,
+  PredictArgs,
+  XInput,
+  YInput,
+  ClassWeight,
+  TrainOnBatchArgs,
+  TestOnBatchArgs,
+} from './trainer.js';
 export type { SummaryOptions } from './summary.js';
 
 /**

@@ -103,8 +103,13 @@ export async function loadModel(dir: string, options: LoadOptions = {}): Promise
   // Decoding allocates no more than the file holds (safetensors checks every offset against its
   // length); the architecture may then create weights only within the file's size, so a config
   // claiming 2^28 units is refused before its initializer fills gigabytes.
-  const tensors = decodeSafetensors(weights, weightsFile, { names: manifest.weights.map((w) => w.key), by: `the weights ${MODEL_FILE} lists` }).tensors;
-  const model = inFile(modelFile, () => withWeightBudget(weights.byteLength, `the weights in ${weightsFile}`, () => deserializeLayer(manifest.model, 'model')));
+  const tensors = decodeSafetensors(weights, weightsFile, {
+    names: manifest.weights.map((w) => w.key),
+    by: `the weights ${MODEL_FILE} lists`,
+  }).tensors;
+  const model = inFile(modelFile, () =>
+    withWeightBudget(weights.byteLength, `the weights in ${weightsFile}`, () => deserializeLayer(manifest.model, 'model')),
+  );
   if (!(model instanceof Model)) throw new FormatError(`${modelFile}: the top-level entry is a ${model.className} layer, not a model`);
   model.setWeights(readWeights(model, manifest, modelFile, weightsFile, tensors));
   if (manifest.userDefinedMetadata) model.setUserDefinedMetadata(manifest.userDefinedMetadata);
@@ -118,7 +123,12 @@ export async function loadModel(dir: string, options: LoadOptions = {}): Promise
       throw new FormatError(`${modelFile}: unknown optimizer ${JSON.stringify(name)}; expected one of ${Object.keys(optimizers).join(', ')}${hint}`);
     }
     const opt = inFile(modelFile, () => optimizerFromConfig(tc.optimizer.config), hint);
-    const args: CompileArgs = { optimizer: opt, loss: tc.loss.length === 1 ? tc.loss[0] : tc.loss, metrics: tc.metrics.length === 1 ? tc.metrics[0] : tc.metrics, lossWeights: tc.lossWeights };
+    const args: CompileArgs = {
+      optimizer: opt,
+      loss: tc.loss.length === 1 ? tc.loss[0] : tc.loss,
+      metrics: tc.metrics.length === 1 ? tc.metrics[0] : tc.metrics,
+      lossWeights: tc.lossWeights,
+    };
     if (tc.weightedMetrics) args.weightedMetrics = tc.weightedMetrics.length === 1 ? tc.weightedMetrics[0] : tc.weightedMetrics;
     inFile(modelFile, () => model.compile(args), hint);
     if (optimizer) restoreOptimizer(model, join(dir, manifest.files.optimizer!.path), optimizer, manifest);
@@ -140,14 +150,19 @@ function readWeights(model: Model, manifest: Manifest, modelFile: string, weight
   const values = manifest.weights.map((entry, i) => {
     const target = targets[i].value;
     const expected = `${target.dtype} ${fmtShape(target.shape)}`;
-    if (entry.key !== keys[i]) throw new FormatError(`${modelFile}: weight ${i} is listed as '${entry.key}'; the architecture's weight ${i} is '${keys[i]}'`);
+    if (entry.key !== keys[i])
+      throw new FormatError(`${modelFile}: weight ${i} is listed as '${entry.key}'; the architecture's weight ${i} is '${keys[i]}'`);
     if (!shapesEqual(entry.shape, target.shape) || entry.dtype !== target.dtype) {
-      throw new FormatError(`${modelFile}: weight '${entry.key}' is listed as ${entry.dtype} ${fmtShape(entry.shape)}; the architecture expects ${expected}`);
+      throw new FormatError(
+        `${modelFile}: weight '${entry.key}' is listed as ${entry.dtype} ${fmtShape(entry.shape)}; the architecture expects ${expected}`,
+      );
     }
     const t = tensors.get(entry.key);
     if (!t) throw new FormatError(`${weightsFile}: missing weight '${entry.key}' (listed in ${MODEL_FILE})`);
     if (!shapesEqual(t.shape, target.shape) || t.dtype !== target.dtype) {
-      throw new FormatError(`${weightsFile}: weight '${entry.key}' is ${t.dtype} ${fmtShape(t.shape)}; the architecture and ${MODEL_FILE} expect ${expected}`);
+      throw new FormatError(
+        `${weightsFile}: weight '${entry.key}' is ${t.dtype} ${fmtShape(t.shape)}; the architecture and ${MODEL_FILE} expect ${expected}`,
+      );
     }
     return t;
   });

@@ -52,8 +52,15 @@ const excerpt = (v: unknown) => JSON.stringify(v)?.slice(0, 200);
  * not reach outside its folder), a size and a SHA-256 in hex.
  */
 function checkRecord(file: string, role: string, r: unknown): FileRecord {
-  const ok = isObject(r) && typeof r.path === 'string' && /^[A-Za-z0-9._-]+$/.test(r.path) && !r.path.startsWith('.')
-    && Number.isSafeInteger(r.bytes) && (r.bytes as number) >= 0 && typeof r.sha256 === 'string' && /^[0-9a-f]{64}$/.test(r.sha256);
+  const ok =
+    isObject(r) &&
+    typeof r.path === 'string' &&
+    /^[A-Za-z0-9._-]+$/.test(r.path) &&
+    !r.path.startsWith('.') &&
+    Number.isSafeInteger(r.bytes) &&
+    (r.bytes as number) >= 0 &&
+    typeof r.sha256 === 'string' &&
+    /^[0-9a-f]{64}$/.test(r.sha256);
   if (!ok) throw new FormatError(`${file}: "files.${role}" must be {path: a file name in the model's folder, bytes, sha256}; received ${excerpt(r)}`);
   onlyKeys(file, `files.${role}`, r, ['path', 'bytes', 'sha256']);
   return r as unknown as FileRecord;
@@ -61,9 +68,19 @@ function checkRecord(file: string, role: string, r: unknown): FileRecord {
 
 function checkTrainingConfig(file: string, tc: unknown): void {
   if (tc === null || tc === undefined) return;
-  const ok = isObject(tc) && isObject(tc.optimizer) && isObject(tc.optimizer.config) && isStringList(tc.loss)
-    && Array.isArray(tc.metrics) && tc.metrics.every(isStringList) && Array.isArray(tc.lossWeights) && tc.lossWeights.every((w) => typeof w === 'number');
-  if (!ok) throw new FormatError(`${file}: "trainingConfig" must be {optimizer: {className, config}, loss: [names], metrics: [[names]], lossWeights: [numbers]} or null; received ${excerpt(tc)}`);
+  const ok =
+    isObject(tc) &&
+    isObject(tc.optimizer) &&
+    isObject(tc.optimizer.config) &&
+    isStringList(tc.loss) &&
+    Array.isArray(tc.metrics) &&
+    tc.metrics.every(isStringList) &&
+    Array.isArray(tc.lossWeights) &&
+    tc.lossWeights.every((w) => typeof w === 'number');
+  if (!ok)
+    throw new FormatError(
+      `${file}: "trainingConfig" must be {optimizer: {className, config}, loss: [names], metrics: [[names]], lossWeights: [numbers]} or null; received ${excerpt(tc)}`,
+    );
   if (tc.weightedMetrics !== undefined && !(Array.isArray(tc.weightedMetrics) && tc.weightedMetrics.every(isStringList))) {
     throw new FormatError(`${file}: "trainingConfig.weightedMetrics" must be [[names]]; received ${excerpt(tc.weightedMetrics)}`);
   }
@@ -74,7 +91,10 @@ function checkTrainingConfig(file: string, tc: unknown): void {
 /** Parses and checks model.json (either version); `file` names it in every error. */
 export function parseManifest(file: string, bytes: Uint8Array): Manifest {
   const m = parseJsonFile(bytes, file) as Record<string, unknown>;
-  if (!isObject(m) || m.format !== FORMAT) throw new FormatError(`${file}: not a Strata model file (expected "format": "${FORMAT}"; received ${excerpt((m as { format?: unknown } | null)?.format)})`);
+  if (!isObject(m) || m.format !== FORMAT)
+    throw new FormatError(
+      `${file}: not a Strata model file (expected "format": "${FORMAT}"; received ${excerpt((m as { format?: unknown } | null)?.format)})`,
+    );
   const version = m.formatVersion;
   if (version !== 1 && version !== FORMAT_VERSION) {
     throw new FormatError(`${file}: format version ${excerpt(version)} is not supported (this Strata reads versions 1 and ${FORMAT_VERSION})`);
@@ -95,12 +115,18 @@ export function parseManifest(file: string, bytes: Uint8Array): Manifest {
 
   let files: Manifest['files'];
   if (version === 1) {
-    files = { weights: { path: V1_FILES.weights, bytes: -1, sha256: '' }, optimizer: os ? { path: V1_FILES.optimizer, bytes: -1, sha256: '' } : null };
+    files = {
+      weights: { path: V1_FILES.weights, bytes: -1, sha256: '' },
+      optimizer: os ? { path: V1_FILES.optimizer, bytes: -1, sha256: '' } : null,
+    };
   } else {
     const f = m.files;
     if (!isObject(f)) throw new FormatError(`${file}: "files" must be {weights, optimizer}; received ${excerpt(f)}`);
     onlyKeys(file, 'files', f, ['weights', 'optimizer']);
-    files = { weights: checkRecord(file, 'weights', f.weights), optimizer: f.optimizer === null || f.optimizer === undefined ? null : checkRecord(file, 'optimizer', f.optimizer) };
+    files = {
+      weights: checkRecord(file, 'weights', f.weights),
+      optimizer: f.optimizer === null || f.optimizer === undefined ? null : checkRecord(file, 'optimizer', f.optimizer),
+    };
     if (Boolean(files.optimizer) !== Boolean(os)) throw new FormatError(`${file}: "files.optimizer" and "optimizerState" must be present together`);
   }
   const meta = m.userDefinedMetadata;

@@ -7,7 +7,19 @@ import { InputLayer } from '../nn/layers/input.js';
 import { deserializeLayer, registerLayer, serializeLayer, type SerializedLayer } from '../nn/registry.js';
 import { SymbolicTensor, type Node, type Shape } from '../nn/symbolic.js';
 import { graphLayers, inferShapes, runGraph, topologicalNodes } from './graph.js';
-import { Trainer, type TrainingPosition, type CompileArgs, type EvaluateArgs, type FitArgs, type History, type PredictArgs, type TestOnBatchArgs, type TrainOnBatchArgs, type XInput, type YInput } from './trainer.js';
+import {
+  Trainer,
+  type TrainingPosition,
+  type CompileArgs,
+  type EvaluateArgs,
+  type FitArgs,
+  type History,
+  type PredictArgs,
+  type TestOnBatchArgs,
+  type TrainOnBatchArgs,
+  type XInput,
+  type YInput,
+} from './trainer.js';
 import { summary, type SummaryOptions } from './summary.js';
 import { saveModel } from './save.js';
 import type { Logs } from '../callbacks/callback.js';
@@ -47,7 +59,8 @@ export class Model extends Layer {
     super(args as Record<string, unknown>, ownKeys);
     if ('inputs' in args || 'outputs' in args) {
       const a = args as ModelArgs;
-      if (!a.inputs || !a.outputs) throw new ValueError(`${this.name}: st.model needs both inputs and outputs (symbolic tensors from st.layers.input() and layer calls)`);
+      if (!a.inputs || !a.outputs)
+        throw new ValueError(`${this.name}: st.model needs both inputs and outputs (symbolic tensors from st.layers.input() and layer calls)`);
       this.initGraph(toList(a.inputs), toList(a.outputs), Array.isArray(a.inputs), Array.isArray(a.outputs));
     }
   }
@@ -56,9 +69,17 @@ export class Model extends Layer {
   private outputsAsList = false;
 
   /** Records the graph between symbolic inputs and outputs. */
-  protected initGraph(inputs: SymbolicTensor[], outputs: SymbolicTensor[], inputsAsList = inputs.length > 1, outputsAsList = outputs.length > 1): void {
+  protected initGraph(
+    inputs: SymbolicTensor[],
+    outputs: SymbolicTensor[],
+    inputsAsList = inputs.length > 1,
+    outputsAsList = outputs.length > 1,
+  ): void {
     for (const t of [...inputs, ...outputs]) {
-      if (!(t instanceof SymbolicTensor)) throw new ValueError(`${this.name}: inputs and outputs must be symbolic tensors (from st.layers.input() and layer.apply on them); received ${String(t)}`);
+      if (!(t instanceof SymbolicTensor))
+        throw new ValueError(
+          `${this.name}: inputs and outputs must be symbolic tensors (from st.layers.input() and layer.apply on them); received ${String(t)}`,
+        );
     }
     this.nodes = topologicalNodes(this.name, inputs, outputs);
     this.graphInputs = inputs;
@@ -68,7 +89,8 @@ export class Model extends Layer {
     const names = new Map<string, Layer>();
     for (const layer of this.layers) {
       const other = names.get(layer.name);
-      if (other && other !== layer) throw new ValueError(`${this.name}: two different layers are named '${layer.name}'; layer names must be unique in a model`);
+      if (other && other !== layer)
+        throw new ValueError(`${this.name}: two different layers are named '${layer.name}'; layer names must be unique in a model`);
       names.set(layer.name, layer);
     }
     this.built = true;
@@ -101,7 +123,8 @@ export class Model extends Layer {
   getLayer(nameOrIndex: string | number): Layer {
     const ls = this.layers;
     const found = typeof nameOrIndex === 'number' ? ls[nameOrIndex] : ls.find((l) => l.name === nameOrIndex);
-    if (!found) throw new ValueError(`${this.name}.getLayer: no layer ${JSON.stringify(nameOrIndex)}; layers are ${ls.map((l) => l.name).join(', ')}`);
+    if (!found)
+      throw new ValueError(`${this.name}.getLayer: no layer ${JSON.stringify(nameOrIndex)}; layers are ${ls.map((l) => l.name).join(', ')}`);
     return found;
   }
 
@@ -160,15 +183,25 @@ export class Model extends Layer {
     const layers = this.layers.map((layer) => ({
       ...serializeLayer(layer),
       name: layer.name,
-      inboundNodes: this.nodes.filter((n) => n.layer === layer && !(layer instanceof InputLayer)).map((n) => ({
-        args: n.inputs.map(ref), listInput: n.listInput, callArgs: n.callArgs,
-        ...(Object.keys(n.optionInputs).length ? { optionArgs: Object.fromEntries(Object.entries(n.optionInputs).map(([k, v]) => [k, Array.isArray(v) ? v.map(ref) : ref(v)])) } : {}),
-      })),
+      inboundNodes: this.nodes
+        .filter((n) => n.layer === layer && !(layer instanceof InputLayer))
+        .map((n) => ({
+          args: n.inputs.map(ref),
+          listInput: n.listInput,
+          callArgs: n.callArgs,
+          ...(Object.keys(n.optionInputs).length
+            ? { optionArgs: Object.fromEntries(Object.entries(n.optionInputs).map(([k, v]) => [k, Array.isArray(v) ? v.map(ref) : ref(v)])) }
+            : {}),
+        })),
     }));
     return {
-      name: this.name, trainable: this.trainable, layers,
-      inputLayers: this.inputs.map(ref), outputLayers: this.outputs.map(ref),
-      inputsAsList: this.inputsAsList, outputsAsList: this.outputsAsList,
+      name: this.name,
+      trainable: this.trainable,
+      layers,
+      inputLayers: this.inputs.map(ref),
+      outputLayers: this.outputs.map(ref),
+      inputsAsList: this.inputsAsList,
+      outputsAsList: this.outputsAsList,
     };
   }
 
@@ -176,10 +209,17 @@ export class Model extends Layer {
   static fromConfig(config: Record<string, unknown>): Model {
     const where = 'Functional config';
     checkKeys(where, config, ['name', 'trainable', 'layers', 'inputLayers', 'outputLayers', 'inputsAsList', 'outputsAsList']);
-    if (!Array.isArray(config.layers)) throw new ValueError(`${where}: 'layers' must be an array; received ${JSON.stringify(config.layers)?.slice(0, 100)}`);
+    if (!Array.isArray(config.layers))
+      throw new ValueError(`${where}: 'layers' must be an array; received ${JSON.stringify(config.layers)?.slice(0, 100)}`);
     const layers = new Map<string, Layer>();
     const produced = new Map<string, SymbolicTensor[][]>(); // layer name → outputs per call
-    const pending: { layer: Layer; args: TensorRef[]; listInput: boolean; callArgs: Record<string, unknown>; optionArgs: Record<string, TensorRef | TensorRef[]> }[] = [];
+    const pending: {
+      layer: Layer;
+      args: TensorRef[];
+      listInput: boolean;
+      callArgs: Record<string, unknown>;
+      optionArgs: Record<string, TensorRef | TensorRef[]>;
+    }[] = [];
     (config.layers as unknown[]).forEach((entry, i) => {
       const at = `${where}: layers[${i}]`;
       if (typeof entry !== 'object' || entry === null) throw new ValueError(`${at} must be an object; received ${JSON.stringify(entry)}`);
@@ -192,31 +232,48 @@ export class Model extends Layer {
       if (!Array.isArray(inboundNodes)) throw new ValueError(`${at}: inboundNodes must be an array`);
       for (const node of inboundNodes as Record<string, unknown>[]) {
         checkKeys(`${at} inbound node`, node, ['args', 'listInput', 'callArgs', 'optionArgs']);
-        if (!Array.isArray(node.args) || !node.args.every(isTensorRef)) throw new ValueError(`${at}: inbound node args must be [layerName, callIndex, outputIndex] triples; received ${JSON.stringify(node.args)?.slice(0, 100)}`);
+        if (!Array.isArray(node.args) || !node.args.every(isTensorRef))
+          throw new ValueError(
+            `${at}: inbound node args must be [layerName, callIndex, outputIndex] triples; received ${JSON.stringify(node.args)?.slice(0, 100)}`,
+          );
         const callArgs = node.callArgs ?? {};
         if (typeof callArgs !== 'object' || callArgs === null || Array.isArray(callArgs)) throw new ValueError(`${at}: callArgs must be an object`);
         const optionArgs = (node.optionArgs ?? {}) as Record<string, unknown>;
         const validOption = (v: unknown) => isTensorRef(v) || (Array.isArray(v) && v.length > 0 && v.every(isTensorRef));
-        if (typeof optionArgs !== 'object' || optionArgs === null || !Object.values(optionArgs).every(validOption)) throw new ValueError(`${at}: optionArgs must map option names to tensor references`);
-        pending.push({ layer, args: node.args, listInput: node.listInput === true, callArgs: callArgs as Record<string, unknown>, optionArgs: optionArgs as Record<string, TensorRef | TensorRef[]> });
+        if (typeof optionArgs !== 'object' || optionArgs === null || !Object.values(optionArgs).every(validOption))
+          throw new ValueError(`${at}: optionArgs must map option names to tensor references`);
+        pending.push({
+          layer,
+          args: node.args,
+          listInput: node.listInput === true,
+          callArgs: callArgs as Record<string, unknown>,
+          optionArgs: optionArgs as Record<string, TensorRef | TensorRef[]>,
+        });
       }
     });
-    const lookup = ([name, call, index]: TensorRef): SymbolicTensor | undefined => (produced.has(name) ? produced.get(name)![call]?.[index] : undefined);
+    const lookup = ([name, call, index]: TensorRef): SymbolicTensor | undefined =>
+      produced.has(name) ? produced.get(name)![call]?.[index] : undefined;
     // Calls are replayed when their inputs exist; a shared layer may wait for a later layer's output.
     while (pending.length) {
       const refsOf = (p: (typeof pending)[number]) => [...p.args, ...Object.values(p.optionArgs).flatMap((v) => (isTensorRef(v) ? [v] : v))];
       const ready = pending.findIndex((p) => refsOf(p).every((r) => lookup(r)));
-      if (ready < 0) throw new ValueError(`${where}: cannot connect layer '${pending[0].layer.name}': its inputs ${JSON.stringify(pending[0].args)} are never produced`);
+      if (ready < 0)
+        throw new ValueError(
+          `${where}: cannot connect layer '${pending[0].layer.name}': its inputs ${JSON.stringify(pending[0].args)} are never produced`,
+        );
       const [p] = pending.splice(ready, 1);
       const args = p.args.map((r) => lookup(r)!);
-      const optionTensors = Object.fromEntries(Object.entries(p.optionArgs).map(([k, v]) => [k, isTensorRef(v) ? lookup(v)! : v.map((r) => lookup(r)!)]));
+      const optionTensors = Object.fromEntries(
+        Object.entries(p.optionArgs).map(([k, v]) => [k, isTensorRef(v) ? lookup(v)! : v.map((r) => lookup(r)!)]),
+      );
       const out = p.layer.apply(p.listInput ? args : args[0], { ...p.callArgs, ...optionTensors }) as SymbolicTensor | SymbolicTensor[];
       const list = produced.get(p.layer.name) ?? [];
       list.push(Array.isArray(out) ? out : [out]);
       produced.set(p.layer.name, list);
     }
     const resolve = (refs: unknown, what: string) => {
-      if (!Array.isArray(refs) || !refs.every(isTensorRef)) throw new ValueError(`${where}: '${what}' must be an array of [layerName, callIndex, outputIndex] triples`);
+      if (!Array.isArray(refs) || !refs.every(isTensorRef))
+        throw new ValueError(`${where}: '${what}' must be an array of [layerName, callIndex, outputIndex] triples`);
       return refs.map((r) => {
         const t = lookup(r);
         if (!t) throw new ValueError(`${where}: ${what} refers to ${JSON.stringify(r)}, which no layer produces`);
@@ -378,7 +435,9 @@ export class Model extends Layer {
   setUserDefinedMetadata(metadata: Record<string, unknown> | undefined): void {
     if (metadata !== undefined) {
       if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) {
-        throw new ValueError(`${this.name}.setUserDefinedMetadata: expected a plain object or undefined; received ${Array.isArray(metadata) ? 'an array' : String(metadata)}`);
+        throw new ValueError(
+          `${this.name}.setUserDefinedMetadata: expected a plain object or undefined; received ${Array.isArray(metadata) ? 'an array' : String(metadata)}`,
+        );
       }
       let json: string;
       try {

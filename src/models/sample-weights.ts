@@ -35,8 +35,10 @@ export function classWeightTable(op: string, classWeight: unknown): Float64Array
   if (entries.length === 0) throw new ValueError(`${op}: classWeight must name at least one class; received {}`);
   let max = 0;
   for (const [key, weight] of entries) {
-    if (!/^(0|[1-9]\d*)$/.test(key)) throw new ValueError(`${op}: classWeight keys must be class indices (non-negative integers); received key ${fmtValue(key)}`);
-    if (typeof weight !== 'number' || !Number.isFinite(weight)) throw new ValueError(`${op}: classWeight[${key}] must be a finite number; received ${fmtValue(weight)}`);
+    if (!/^(0|[1-9]\d*)$/.test(key))
+      throw new ValueError(`${op}: classWeight keys must be class indices (non-negative integers); received key ${fmtValue(key)}`);
+    if (typeof weight !== 'number' || !Number.isFinite(weight))
+      throw new ValueError(`${op}: classWeight[${key}] must be a finite number; received ${fmtValue(weight)}`);
     max = Math.max(max, Number(key));
   }
   const table = new Float64Array(max + 1).fill(1);
@@ -50,7 +52,9 @@ export function classWeightTable(op: string, classWeight: unknown): Float64Array
  */
 export function classWeightsToSampleWeights(op: string, y: Tensor, table: Float64Array): Tensor {
   if (y.rank === 0 || y.rank > 2) {
-    throw new ShapeError(`${op}: classWeight needs labels of shape [samples] (class indices) or [samples, classes] (one-hot); received y of shape ${fmtShape(y.shape)}`);
+    throw new ShapeError(
+      `${op}: classWeight needs labels of shape [samples] (class indices) or [samples, classes] (one-hot); received y of shape ${fmtShape(y.shape)}`,
+    );
   }
   const n = y.shape[0];
   const width = y.rank === 2 ? y.shape[1] : 1;
@@ -75,11 +79,15 @@ export function checkSampleWeight(op: string, sampleWeight: unknown, samples: nu
   try {
     w = sampleWeight instanceof Tensor ? sampleWeight : asTensor(op, 'sampleWeight', sampleWeight as TensorInput);
   } catch {
-    throw new ValueError(`${op}: sampleWeight must be a tensor or an array of numbers with one weight per sample; received ${describeValue(sampleWeight)}`);
+    throw new ValueError(
+      `${op}: sampleWeight must be a tensor or an array of numbers with one weight per sample; received ${describeValue(sampleWeight)}`,
+    );
   }
   if (w.dtype === 'bool') throw new DtypeError(`${op}: sampleWeight must be numeric; received a bool tensor`);
   if (w.rank === 0 || w.shape[0] !== samples) {
-    throw new ShapeError(`${op}: sampleWeight must have one entry per sample (${samples} samples, shape [${samples}]); received shape ${fmtShape(w.shape)}`);
+    throw new ShapeError(
+      `${op}: sampleWeight must have one entry per sample (${samples} samples, shape [${samples}]); received shape ${fmtShape(w.shape)}`,
+    );
   }
   if (isFloat(w.dtype)) {
     const bad = Array.from(w.dataSync()).findIndex((x) => !Number.isFinite(x));
@@ -96,12 +104,18 @@ export function checkSampleWeight(op: string, sampleWeight: unknown, samples: nu
 export function weightedLoss(op: string, values: Tensor, sampleWeight: Tensor | undefined): Tensor {
   if (sampleWeight === undefined) return values.rank === 0 ? values : mean(values);
   let w = cast(sampleWeight, values.dtype);
-  if (values.rank === 0) return mul(values, noGrad(() => mean(w)));
+  if (values.rank === 0)
+    return mul(
+      values,
+      noGrad(() => mean(w)),
+    );
   if (w.rank > values.rank && w.shape[w.rank - 1] === 1) w = reshape(w, w.shape.slice(0, -1));
   while (w.rank < values.rank) w = reshape(w, [...w.shape, 1]);
   const fits = w.rank === values.rank && w.shape.every((d, i) => d === values.shape[i] || d === 1);
   if (!fits) {
-    throw new ShapeError(`${op}: sampleWeight must broadcast to the per-sample losses; sampleWeight is ${fmtShape(sampleWeight.shape)}, losses are ${fmtShape(values.shape)}`);
+    throw new ShapeError(
+      `${op}: sampleWeight must broadcast to the per-sample losses; sampleWeight is ${fmtShape(sampleWeight.shape)}, losses are ${fmtShape(values.shape)}`,
+    );
   }
   return div(sum(mul(values, w)), values.size);
 }

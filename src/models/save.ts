@@ -87,8 +87,10 @@ function optimizerState(model: SavableModel, keys: string[]): NamedTensor[] | nu
 
 /** Writes the model folder as Note [Atomic model saves] describes. */
 export async function saveModel(model: SavableModel, dir: string, options: SaveOptions = {}): Promise<void> {
-  if (typeof dir !== 'string' || dir === '') throw new ValueError(`${model.name}.save: path must be a non-empty string; received ${JSON.stringify(dir)}`);
-  if (!model.built) throw new ValueError(`${model.name}.save: the model has no weights yet; call it on data, fit it, or give its first layer an inputShape`);
+  if (typeof dir !== 'string' || dir === '')
+    throw new ValueError(`${model.name}.save: path must be a non-empty string; received ${JSON.stringify(dir)}`);
+  if (!model.built)
+    throw new ValueError(`${model.name}.save: the model has no weights yet; call it on data, fit it, or give its first layer an inputShape`);
   const metadata = options.userDefinedMetadata ?? model.getUserDefinedMetadata();
   const metadataJson = metadata === undefined ? undefined : JSON.stringify(metadata);
   await mkdir(dir, { recursive: true });
@@ -106,7 +108,13 @@ export async function saveModel(model: SavableModel, dir: string, options: SaveO
   let superseded: string[];
   try {
     const files: Manifest['files'] = {
-      weights: await write('weights', encodeSafetensors(weights.map((w, i) => ({ name: keys[i], tensor: w.value })), { format: FORMAT })),
+      weights: await write(
+        'weights',
+        encodeSafetensors(
+          weights.map((w, i) => ({ name: keys[i], tensor: w.value })),
+          { format: FORMAT },
+        ),
+      ),
       optimizer: state ? await write('optimizer', encodeSafetensors(state, { format: FORMAT, optimizer: model.optimizer!.name })) : null,
     };
     await syncFolder(dir);

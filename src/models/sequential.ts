@@ -31,7 +31,8 @@ export class Sequential extends Model {
 
   constructor(args: SequentialArgs = {}) {
     super({ name: args.name }, []);
-    if (args.layers !== undefined && !Array.isArray(args.layers)) throw new ValueError(`${this.name}: layers must be an array of layers; received ${typeof args.layers}`);
+    if (args.layers !== undefined && !Array.isArray(args.layers))
+      throw new ValueError(`${this.name}: layers must be an array of layers; received ${typeof args.layers}`);
     this.built = false;
     for (const layer of args.layers ?? []) this.add(layer);
   }
@@ -40,7 +41,8 @@ export class Sequential extends Model {
   add(layer: Layer | SymbolicTensor): void {
     if (layer instanceof SymbolicTensor) {
       if (this.chain.length || this.inputTensor) throw new ValueError(`${this.name}.add: an input can only be added first`);
-      if (!(layer.sourceLayer instanceof InputLayer)) throw new ValueError(`${this.name}.add: only an st.layers.input() tensor can be added, not the output of '${layer.sourceLayer.name}'`);
+      if (!(layer.sourceLayer instanceof InputLayer))
+        throw new ValueError(`${this.name}.add: only an st.layers.input() tensor can be added, not the output of '${layer.sourceLayer.name}'`);
       this.inputTensor = this.outputTensor = layer;
       return;
     }
@@ -49,7 +51,8 @@ export class Sequential extends Model {
       this.add(layer.output);
       return;
     }
-    if (this.chain.some((l) => l.name === layer.name)) throw new ValueError(`${this.name}.add: a layer named '${layer.name}' is already in the model; names must be unique`);
+    if (this.chain.some((l) => l.name === layer.name))
+      throw new ValueError(`${this.name}.add: a layer named '${layer.name}' is already in the model; names must be unique`);
     if (!this.outputTensor && this.chain.length === 0 && layer.batchInputShape) {
       this.inputTensor = this.outputTensor = input({ batchShape: layer.batchInputShape, dtype: layer.dtype === 'float32' ? undefined : layer.dtype });
     }
@@ -71,7 +74,8 @@ export class Sequential extends Model {
 
   private connect(layer: Layer): void {
     const out = layer.apply(this.outputTensor!);
-    if (Array.isArray(out)) throw new ValueError(`${this.name}: layer '${layer.name}' has several outputs; a Sequential model needs one output per layer (use st.model)`);
+    if (Array.isArray(out))
+      throw new ValueError(`${this.name}: layer '${layer.name}' has several outputs; a Sequential model needs one output per layer (use st.model)`);
     this.outputTensor = out;
     this.initGraph([this.inputTensor!], [out]);
   }

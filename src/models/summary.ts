@@ -77,7 +77,9 @@ export function summary(model: SummarizedModel, options: SummaryOptions = {}): s
     if (i < rows.length - 1) lines.push(rule('├', '─', '┼', '┤'));
   });
   lines.push(rule('└', '─', '┴', '┘'));
-  const all = model.weights, trainable = model.trainableWeights, frozen = model.nonTrainableWeights;
+  const all = model.weights,
+    trainable = model.trainableWeights,
+    frozen = model.nonTrainableWeights;
   lines.push(` Total params: ${count(params(all))} (${bytes(paramBytes(all))})`);
   lines.push(` Trainable params: ${count(params(trainable))} (${bytes(paramBytes(trainable))})`);
   lines.push(` Non-trainable params: ${count(params(frozen))} (${bytes(paramBytes(frozen))})`);

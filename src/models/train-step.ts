@@ -24,10 +24,11 @@ import type { CompileArgs, EpochSoFar, PerOutput } from './training-args.js';
  * model.ts, so the trainer sits below the model that owns it: model.ts imports the trainer,
  * never the other way round.
  */
-export type TrainableModel = Layer & CallbackModel & {
-  readonly inputs: readonly SymbolicTensor[];
-  readonly outputs: readonly SymbolicTensor[];
-};
+export type TrainableModel = Layer &
+  CallbackModel & {
+    readonly inputs: readonly SymbolicTensor[];
+    readonly outputs: readonly SymbolicTensor[];
+  };
 
 export interface OutputSpec {
   /** The output layer's name; the prefix of its log keys when the model has several outputs. */
@@ -45,11 +46,18 @@ export interface OutputSpec {
 }
 
 /** Reads a per-output option: one value for all, a list in output order, or a record by name. */
-function perOutput<T>(what: string, value: PerOutput<T> | undefined, names: string[], fallback: T | undefined, isSingle: (v: unknown) => boolean): (T | undefined)[] {
+function perOutput<T>(
+  what: string,
+  value: PerOutput<T> | undefined,
+  names: string[],
+  fallback: T | undefined,
+  isSingle: (v: unknown) => boolean,
+): (T | undefined)[] {
   if (value === undefined) return names.map(() => fallback);
   if (isSingle(value)) return names.map(() => value as T);
   if (Array.isArray(value)) {
-    if (value.length !== names.length) throw new ValueError(`compile: ${what} has ${value.length} entries but the model has ${names.length} outputs (${names.join(', ')})`);
+    if (value.length !== names.length)
+      throw new ValueError(`compile: ${what} has ${value.length} entries but the model has ${names.length} outputs (${names.join(', ')})`);
     return value;
   }
   const rec = value as Record<string, T>;
@@ -69,7 +77,10 @@ export class TrainStep {
   readonly optimizer: Optimizer;
   readonly outputs: OutputSpec[];
 
-  constructor(readonly model: TrainableModel, args: CompileArgs) {
+  constructor(
+    readonly model: TrainableModel,
+    args: CompileArgs,
+  ) {
     checkKeys('compile', args, ['optimizer', 'loss', 'metrics', 'lossWeights', 'weightedMetrics']);
     if (args.loss === undefined) throw new ValueError(`compile: a loss is required, e.g. loss: 'sparseCategoricalCrossentropy'`);
     this.optimizer = getOptimizer(args.optimizer ?? 'rmsprop');
@@ -77,9 +88,10 @@ export class TrainStep {
     const isLoss = (v: unknown) => typeof v === 'string' || typeof v === 'function';
     const lossIds = perOutput('loss', args.loss, names, undefined, isLoss);
     const weights = perOutput('lossWeights', args.lossWeights, names, 1, (v) => typeof v === 'number');
-    const listsOf = (what: string, value: CompileArgs['metrics']) => names.length === 1 || value === undefined
-      ? names.map(() => (value ?? []) as MetricIdentifier[])
-      : perOutput(what, value as PerOutput<MetricIdentifier[]>, names, [], () => false) as MetricIdentifier[][];
+    const listsOf = (what: string, value: CompileArgs['metrics']) =>
+      names.length === 1 || value === undefined
+        ? names.map(() => (value ?? []) as MetricIdentifier[])
+        : (perOutput(what, value as PerOutput<MetricIdentifier[]>, names, [], () => false) as MetricIdentifier[][]);
     const metricLists = listsOf('metrics', args.metrics);
     const weightedLists = listsOf('weightedMetrics', args.weightedMetrics);
     this.outputs = names.map((name, i) => {
@@ -101,14 +113,16 @@ export class TrainStep {
 
   /** Serializable compile arguments (model.json's trainingConfig); custom functions are stored by name. */
   getConfig(): Record<string, unknown> {
-    const name = (v: unknown) => (typeof v === 'function' ? v.name || 'custom' : typeof v === 'object' && v && 'name' in v ? (v as { name: string }).name : v);
+    const name = (v: unknown) =>
+      typeof v === 'function' ? v.name || 'custom' : typeof v === 'object' && v && 'name' in v ? (v as { name: string }).name : v;
     const config: Record<string, unknown> = {
       optimizer: { className: this.optimizer.name, config: this.optimizer.getConfig() },
       loss: this.outputs.map((o) => o.lossName),
       metrics: this.outputs.map((o) => o.metrics.map(name)),
       lossWeights: this.outputs.map((o) => o.weight),
     };
-    if (this.outputs.some((o) => o.weightedMetrics.length)) config.weightedMetrics = this.outputs.map((o) => o.weightedMetrics.map((m) => name(m instanceof RenamedMetric ? m.inner : m)));
+    if (this.outputs.some((o) => o.weightedMetrics.length))
+      config.weightedMetrics = this.outputs.map((o) => o.weightedMetrics.map((m) => name(m instanceof RenamedMetric ? m.inner : m)));
     return config;
   }
 
@@ -135,7 +149,8 @@ export class TrainStep {
   private forward(xs: Tensor[], training: boolean): Tensor[] {
     const out = this.model.apply(this.model.inputs.length > 1 || xs.length > 1 ? xs : xs[0], { training }) as Tensor | Tensor[];
     const outs = Array.isArray(out) ? out : [out];
-    if (outs.length !== this.outputs.length) throw new ValueError(`${this.model.name}: compiled for ${this.outputs.length} output(s); the model produced ${outs.length}`);
+    if (outs.length !== this.outputs.length)
+      throw new ValueError(`${this.model.name}: compiled for ${this.outputs.length} output(s); the model produced ${outs.length}`);
     return outs;
   }
 
@@ -144,20 +159,25 @@ export class TrainStep {
    * sample weights every output's per-sample losses are weighted (Note [Sample and class weights]).
    */
   private lossOf(ys: Tensor[], outs: Tensor[], sampleWeight?: Tensor): { total: Tensor; parts: Tensor[] } {
-    if (ys.length !== outs.length) throw new ValueError(`${this.model.name}: expected ${outs.length} target tensor(s) (one per output); received ${ys.length}`);
-    const parts = this.outputs.map((o, i) => (sampleWeight === undefined
-      ? weightedLoss(this.model.name, o.loss(ys[i], outs[i]), undefined)
-      : weightedLoss(this.model.name, o.perSampleLoss(ys[i], outs[i]), sampleWeight)));
+    if (ys.length !== outs.length)
+      throw new ValueError(`${this.model.name}: expected ${outs.length} target tensor(s) (one per output); received ${ys.length}`);
+    const parts = this.outputs.map((o, i) =>
+      sampleWeight === undefined
+        ? weightedLoss(this.model.name, o.loss(ys[i], outs[i]), undefined)
+        : weightedLoss(this.model.name, o.perSampleLoss(ys[i], outs[i]), sampleWeight),
+    );
     let total = parts.map((p, i) => (this.outputs[i].weight === 1 ? p : mul(p, this.outputs[i].weight))).reduce((a, b) => add(a, b));
     for (const r of this.model.regularizationLosses()) total = add(total, r);
     return { total, parts };
   }
 
   private updateMetrics(ys: Tensor[], outs: Tensor[], sampleWeight?: Tensor): void {
-    noGrad(() => this.outputs.forEach((o, i) => {
-      o.metrics.forEach((m) => m.update(ys[i], outs[i]));
-      o.weightedMetrics.forEach((m) => m.update(ys[i], outs[i], sampleWeight));
-    }));
+    noGrad(() =>
+      this.outputs.forEach((o, i) => {
+        o.metrics.forEach((m) => m.update(ys[i], outs[i]));
+        o.weightedMetrics.forEach((m) => m.update(ys[i], outs[i], sampleWeight));
+      }),
+    );
   }
 
   /** One optimizer step; returns the batch's loss values (total first, then each output's when several). */
@@ -202,8 +222,15 @@ export class TrainStep {
   restoreEpoch(saved: EpochSoFar): { seen: number; lossSums: number[] } {
     const metrics = this.allMetrics;
     const sums = this.outputs.length > 1 ? this.outputs.length + 1 : 1;
-    if (!Array.isArray(saved.lossSums) || saved.lossSums.length !== sums || !Array.isArray(saved.metrics) || saved.metrics.length !== metrics.length) {
-      throw new ValueError(`fit: resumeFrom.epochSoFar holds ${fmtValue(saved.lossSums?.length)} loss sums and ${fmtValue(saved.metrics?.length)} metric states; this model logs ${sums} and ${metrics.length}`);
+    if (
+      !Array.isArray(saved.lossSums) ||
+      saved.lossSums.length !== sums ||
+      !Array.isArray(saved.metrics) ||
+      saved.metrics.length !== metrics.length
+    ) {
+      throw new ValueError(
+        `fit: resumeFrom.epochSoFar holds ${fmtValue(saved.lossSums?.length)} loss sums and ${fmtValue(saved.metrics?.length)} metric states; this model logs ${sums} and ${metrics.length}`,
+      );
     }
     metrics.forEach((m, i) => m.setState(saved.metrics[i]));
     return { seen: saved.seen, lossSums: [...saved.lossSums] };

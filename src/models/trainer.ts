@@ -28,7 +28,22 @@ export type { History } from '../callbacks/history.js';
 export type { TrainableModel } from './train-step.js';
 export type { CompileArgs, FitArgs, TrainingPosition, EvaluateArgs, TrainOnBatchArgs, TestOnBatchArgs, PredictArgs } from './training-args.js';
 
-const FIT_KEYS = ['stepsPerEpoch', 'epochs', 'batchSize', 'validationSplit', 'validationData', 'validationBatchSize', 'shuffle', 'callbacks', 'verbose', 'initialEpoch', 'onNonFinite', 'resumeFrom', 'sampleWeight', 'classWeight'];
+const FIT_KEYS = [
+  'stepsPerEpoch',
+  'epochs',
+  'batchSize',
+  'validationSplit',
+  'validationData',
+  'validationBatchSize',
+  'shuffle',
+  'callbacks',
+  'verbose',
+  'initialEpoch',
+  'onNonFinite',
+  'resumeFrom',
+  'sampleWeight',
+  'classWeight',
+];
 
 /**
  * What compile() makes of a model: fit, evaluate and the per-batch calls with its losses,
@@ -40,7 +55,10 @@ export class Trainer {
   position: TrainingPosition | null = null;
   private readonly step: TrainStep;
 
-  constructor(private readonly model: TrainableModel, args: CompileArgs) {
+  constructor(
+    private readonly model: TrainableModel,
+    args: CompileArgs,
+  ) {
     this.step = new TrainStep(model, args);
   }
 
@@ -56,10 +74,12 @@ export class Trainer {
   async fit(x: XInput | Dataset<unknown>, y: YInput | undefined, args: FitArgs): Promise<History> {
     checkKeys('fit', args, FIT_KEYS);
     const epochs = args.epochs ?? 1;
-    if (!Number.isInteger(epochs) || epochs < 0) throw new ValueError(`fit: epochs must be a non-negative integer; received ${fmtValue(args.epochs)}`);
+    if (!Number.isInteger(epochs) || epochs < 0)
+      throw new ValueError(`fit: epochs must be a non-negative integer; received ${fmtValue(args.epochs)}`);
     const resume = args.resumeFrom;
-    const initialEpoch = resume ? resume.epoch : args.initialEpoch ?? 0;
-    if (!Number.isInteger(initialEpoch) || initialEpoch < 0) throw new ValueError(`fit: initialEpoch must be a non-negative integer; received ${fmtValue(args.initialEpoch)}`);
+    const initialEpoch = resume ? resume.epoch : (args.initialEpoch ?? 0);
+    if (!Number.isInteger(initialEpoch) || initialEpoch < 0)
+      throw new ValueError(`fit: initialEpoch must be a non-negative integer; received ${fmtValue(args.initialEpoch)}`);
     const batchSize = checkBatchSize('fit', args.batchSize ?? 32);
     const validationBatchSize = checkBatchSize('fit', args.validationBatchSize ?? batchSize);
     const verbose = Number(checkOneOf('fit', 'verbose', String(args.verbose ?? 1), ['0', '1', '2'] as const)) as 0 | 1 | 2;
@@ -67,7 +87,7 @@ export class Trainer {
     const data = adaptFitData(this.model, this.step.outputs, x, y, args);
 
     const train = data.train;
-    const steps = train instanceof ArrayData ? train.batchCount(batchSize) : train.steps ?? NaN;
+    const steps = train instanceof ArrayData ? train.batchCount(batchSize) : (train.steps ?? NaN);
     const params: TrainingParams = { epochs, steps, samples: train instanceof ArrayData ? train.size : NaN, verbose, batchSize };
     const callbacks = new CallbackList(args.callbacks ?? [], this.model, params, { addHistory: true, addProgressBar: true });
     const options = { epochs, initialEpoch, batchSize, validationBatchSize, shuffle: args.shuffle ?? true, onNonFinite, resume };
@@ -82,7 +102,10 @@ export class Trainer {
     let source: BatchSource;
     if (isDataset(x)) {
       if (y !== undefined) throw new ValueError('evaluate: a Dataset already holds the targets; call evaluate(dataset, options)');
-      if (args.sampleWeight !== undefined) throw new ValueError('evaluate: with a Dataset, sample weights come from its elements ([x, y, sampleWeight] or {xs, ys, sampleWeight}); received the sampleWeight option');
+      if (args.sampleWeight !== undefined)
+        throw new ValueError(
+          'evaluate: with a Dataset, sample weights come from its elements ([x, y, sampleWeight] or {xs, ys, sampleWeight}); received the sampleWeight option',
+        );
       source = new DatasetEpochs('evaluate', x, undefined);
     } else {
       if (y === undefined) throw new ValueError('evaluate: targets y are required with array inputs');
@@ -91,7 +114,7 @@ export class Trainer {
     }
     // The test hooks (onTestBegin, onTestBatchEnd with running logs, onTestEnd), as Keras's
     // evaluate; at verbose 1 a progress bar follows them (it draws test progress outside fit only).
-    const steps = source instanceof ArrayData ? source.batchCount(batchSize) : source.steps ?? NaN;
+    const steps = source instanceof ArrayData ? source.batchCount(batchSize) : (source.steps ?? NaN);
     const params: TrainingParams = { epochs: 1, steps, samples: source instanceof ArrayData ? source.size : NaN, verbose, batchSize };
     const callbacks = args.callbacks || verbose ? new CallbackList(args.callbacks ?? [], this.model, params, { addProgressBar: true }) : undefined;
     return evaluatePass(this.step, validationBatches(source, batchSize), callbacks, new Yielder());
@@ -102,7 +125,8 @@ export class Trainer {
     checkKeys('trainOnBatch', args, ['sampleWeight', 'classWeight']);
     const classTable = args.classWeight === undefined ? undefined : classWeightTable('trainOnBatch', args.classWeight);
     if (classTable && args.sampleWeight !== undefined) throw new ValueError('trainOnBatch: give sampleWeight or classWeight, not both (as Keras)');
-    if (classTable && this.step.outputs.length > 1) throw new ValueError(`trainOnBatch: classWeight needs a single-output model; this one has ${this.step.outputs.length} outputs`);
+    if (classTable && this.step.outputs.length > 1)
+      throw new ValueError(`trainOnBatch: classWeight needs a single-output model; this one has ${this.step.outputs.length} outputs`);
     const data = adaptArrays('trainOnBatch', this.model, this.step.outputs, x, y, args.sampleWeight);
     const weights = classTable ? classWeightsToSampleWeights('trainOnBatch (classWeight)', data.ys[0], classTable) : data.weights;
     this.step.resetMetrics();
@@ -135,7 +159,14 @@ export class Trainer {
       }
     });
     if (pieces.length === 0) throw new ValueError('predict: x has no samples');
-    const joined = pieces[0].map((_, i) => (pieces.length === 1 ? pieces[0][i] : concat(pieces.map((p) => p[i]), 0)));
+    const joined = pieces[0].map((_, i) =>
+      pieces.length === 1
+        ? pieces[0][i]
+        : concat(
+            pieces.map((p) => p[i]),
+            0,
+          ),
+    );
     if (pieces.length > 1) disposeAllBut(pieces.flat(), xs);
     // A model built with a list of outputs answers with a list, even of one tensor (Keras).
     return listOutput ? joined : joined[0];

@@ -41,14 +41,18 @@ export interface FitArgs {
   /** The last fraction of the samples (taken before shuffling) held out for validation, as Keras. */
   validationSplit?: number;
   /** Held-out data: [x, y], [x, y, sampleWeight], {x, y, sampleWeight?} or a Dataset of batches. */
-  validationData?: [XInput, YInput] | [XInput, YInput, TensorInput] | {
-    /** The validation inputs. */
-    x: XInput;
-    /** The validation targets. */
-    y: YInput;
-    /** One weight per validation sample. */
-    sampleWeight?: TensorInput;
-  } | Dataset<unknown>;
+  validationData?:
+    | [XInput, YInput]
+    | [XInput, YInput, TensorInput]
+    | {
+        /** The validation inputs. */
+        x: XInput;
+        /** The validation targets. */
+        y: YInput;
+        /** One weight per validation sample. */
+        sampleWeight?: TensorInput;
+      }
+    | Dataset<unknown>;
   /** With a Dataset: batches per epoch (needed when it repeats forever); epochs continue one iterator. */
   stepsPerEpoch?: number;
   /** Samples per batch when validating (default: batchSize). */
@@ -139,4 +143,3 @@ export interface PredictArgs {
   /** Samples per batch (default 32); outputs are joined along the batch axis. */
   batchSize?: number;
 }
-

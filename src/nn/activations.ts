@@ -3,8 +3,22 @@ import { ValueError, fmtValue } from '../core/errors.js';
 import { checkKeys } from '../core/options.js';
 import type { Tensor } from '../tensor/tensor.js';
 import {
-  abs, add, cast, div, exp, greater, greaterEqual, minimum, mul, neg, relu as reluOp, sigmoid as sigmoidOp, softplus as softplusOp,
-  sub, tanh as tanhOp, where,
+  abs,
+  add,
+  cast,
+  div,
+  exp,
+  greater,
+  greaterEqual,
+  minimum,
+  mul,
+  neg,
+  relu as reluOp,
+  sigmoid as sigmoidOp,
+  softplus as softplusOp,
+  sub,
+  tanh as tanhOp,
+  where,
 } from '../ops/elementwise.js';
 import { logSoftmax as logSoftmaxOp, softmax as softmaxOp } from '../ops/nn.js';
 
@@ -42,10 +56,7 @@ const floating = (x: Tensor): Tensor => (isFloat(x.dtype) ? x : cast(x, 'float32
 // Relative accuracy in erfc is what gelu needs for large negative x, where gelu(x) =
 // x/2 * erfc(-x/sqrt 2) is a tiny number that 1 + erf would round to 0. Negative arguments use
 // erfc(-z) = 2 - erfc(z).
-const ERFC_POLY = [
-  -1.26551226, 1.00002368, 0.37409196, 0.09678418, -0.18628806,
-  0.27886807, -1.13520398, 1.48851587, -0.82215223, 0.17087277,
-];
+const ERFC_POLY = [-1.26551226, 1.00002368, 0.37409196, 0.09678418, -0.18628806, 0.27886807, -1.13520398, 1.48851587, -0.82215223, 0.17087277];
 
 /** The complementary error function 1 - erf(x), with a relative error below 1.35e-7. */
 export function erfc(x: Tensor): Tensor {
@@ -246,8 +257,7 @@ for (const [name, fn] of Object.entries(activations)) {
 }
 
 function isActivation(id: unknown): id is Activation {
-  return typeof id === 'object' && id !== null && typeof (id as Activation).apply === 'function'
-    && typeof (id as Activation).name === 'string';
+  return typeof id === 'object' && id !== null && typeof (id as Activation).apply === 'function' && typeof (id as Activation).name === 'string';
 }
 
 /**

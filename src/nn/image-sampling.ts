@@ -65,8 +65,12 @@ export function transformImages(x: Tensor, transforms: readonly AffineRow[], opt
   const pixels = n * h * w;
   const taps = options.interpolation === 'bilinear' ? 4 : 1;
   const t: Taps = {
-    rows: new Int32Array(taps * pixels), weights: new Float64Array(taps * pixels),
-    outside: options.fillMode === 'constant' ? new Float64Array(pixels) : null, h, w, mode: options.fillMode,
+    rows: new Int32Array(taps * pixels),
+    weights: new Float64Array(taps * pixels),
+    outside: options.fillMode === 'constant' ? new Float64Array(pixels) : null,
+    h,
+    w,
+    mode: options.fillMode,
   };
   for (let b = 0; b < n; b++) {
     const [a0, a1, a2, b0, b1, b2] = transforms[b];
@@ -74,13 +78,16 @@ export function transformImages(x: Tensor, transforms: readonly AffineRow[], opt
     for (let i = 0; i < h; i++) {
       for (let j = 0; j < w; j++) {
         const p = base + i * w + j;
-        const sx = a0 * j + a1 * i + a2, sy = b0 * j + b1 * i + b2;
+        const sx = a0 * j + a1 * i + a2,
+          sy = b0 * j + b1 * i + b2;
         if (taps === 1) {
           putTap(t, p, p, base, roundHalfEven(sy), roundHalfEven(sx), 1);
           continue;
         }
-        const y0 = Math.floor(sy), x0 = Math.floor(sx);
-        const fy = sy - y0, fx = sx - x0;
+        const y0 = Math.floor(sy),
+          x0 = Math.floor(sx);
+        const fy = sy - y0,
+          fx = sx - x0;
         putTap(t, p, p, base, y0, x0, (1 - fy) * (1 - fx));
         putTap(t, pixels + p, p, base, y0, x0 + 1, (1 - fy) * fx);
         putTap(t, 2 * pixels + p, p, base, y0 + 1, x0, fy * (1 - fx));
@@ -93,7 +100,14 @@ export function transformImages(x: Tensor, transforms: readonly AffineRow[], opt
   const taken = reshape(gather(flat, tensor(t.rows, [t.rows.length], 'int32')), [taps, pixels, c]);
   let out = sum(mul(taken, tensor(t.weights, [taps, pixels, 1], x.dtype)), 0);
   if (t.outside && options.fillValue !== 0 && t.outside.some((v) => v !== 0)) {
-    out = add(out, tensor(t.outside.map((v) => v * options.fillValue), [pixels, 1], x.dtype));
+    out = add(
+      out,
+      tensor(
+        t.outside.map((v) => v * options.fillValue),
+        [pixels, 1],
+        x.dtype,
+      ),
+    );
   }
   return reshape(out, [n, h, w, c]);
 }
@@ -111,7 +125,8 @@ interface Taps {
 
 /** Records tap `at` of output pixel p: input pixel (yi, xi) of the image starting at row `base`. */
 function putTap(t: Taps, at: number, p: number, base: number, yi: number, xi: number, weight: number): void {
-  const r = fillIndex(yi, t.h, t.mode), q = fillIndex(xi, t.w, t.mode);
+  const r = fillIndex(yi, t.h, t.mode),
+    q = fillIndex(xi, t.w, t.mode);
   if (r < 0 || q < 0) {
     // Gather any valid row; its weight moves to the fill value.
     t.rows[at] = base;
@@ -124,7 +139,9 @@ function putTap(t: Taps, at: number, p: number, base: number, yi: number, xi: nu
 
 /** Source positions along one axis for a resize from `from` to `to` pixels (TF's half-pixel centres). */
 function axisSamples(from: number, to: number, interpolation: Interpolation): { lo: Int32Array; hi: Int32Array; frac: Float64Array } {
-  const lo = new Int32Array(to), hi = new Int32Array(to), frac = new Float64Array(to);
+  const lo = new Int32Array(to),
+    hi = new Int32Array(to),
+    frac = new Float64Array(to);
   const scale = from / to;
   for (let i = 0; i < to; i++) {
     if (interpolation === 'nearest') {
@@ -151,7 +168,11 @@ function resizeAxis(x: Tensor, axis: 1 | 2, to: number, interpolation: Interpola
   const upper = gather(x, tensor(hi, [to], 'int32'), axis);
   const shape = axis === 1 ? [1, to, 1, 1] : [1, 1, to, 1];
   const f = tensor(frac, shape, x.dtype);
-  const g = tensor(frac.map((v) => 1 - v), shape, x.dtype);
+  const g = tensor(
+    frac.map((v) => 1 - v),
+    shape,
+    x.dtype,
+  );
   return add(mul(lower, g), mul(upper, f));
 }
 

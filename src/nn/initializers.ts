@@ -29,12 +29,15 @@ export interface Initializer {
  * What layers take as an initializer: a name ('glorotUniform', 'he_normal', 'zeros', ...), an
  * initializer, or its serialized `{className, config}` form.
  */
-export type InitializerIdentifier = string | Initializer | {
-  /** The Keras class name. */
-  className: string;
-  /** Its options. */
-  config?: Record<string, unknown>;
-};
+export type InitializerIdentifier =
+  | string
+  | Initializer
+  | {
+      /** The Keras class name. */
+      className: string;
+      /** Its options. */
+      config?: Record<string, unknown>;
+    };
 
 /**
  * A seed makes the initializer draw the same values every time; none draws from the global
@@ -71,7 +74,11 @@ export function computeFans(shape: readonly number[]): { fanIn: number; fanOut: 
 // ---- constant initializers ---------------------------------------------------------------------
 
 class Constant implements Initializer {
-  constructor(readonly className: string, readonly value: number, private readonly withConfig: boolean) {}
+  constructor(
+    readonly className: string,
+    readonly value: number,
+    private readonly withConfig: boolean,
+  ) {}
   init(shape: readonly number[], dtype: DType = 'float32'): Tensor {
     return full(shape, this.value, dtype);
   }
@@ -120,7 +127,12 @@ export interface RandomUniformOptions {
 }
 
 class RandomNormal implements Initializer {
-  constructor(readonly className: 'RandomNormal' | 'TruncatedNormal', readonly mean: number, readonly stddev: number, readonly seed?: number) {}
+  constructor(
+    readonly className: 'RandomNormal' | 'TruncatedNormal',
+    readonly mean: number,
+    readonly stddev: number,
+    readonly seed?: number,
+  ) {}
   init(shape: readonly number[], dtype: DType = 'float32'): Tensor {
     const sample = this.className === 'TruncatedNormal' ? truncatedNormal : randomNormal;
     return sample(shape, { mean: this.mean, stddev: this.stddev, seed: this.seed, dtype });
@@ -146,7 +158,11 @@ export const truncatedNormalInitializer = normalFactory('truncatedNormal', 'Trun
 
 class RandomUniform implements Initializer {
   readonly className = 'RandomUniform';
-  constructor(readonly minval: number, readonly maxval: number, readonly seed?: number) {}
+  constructor(
+    readonly minval: number,
+    readonly maxval: number,
+    readonly seed?: number,
+  ) {}
   init(shape: readonly number[], dtype: DType = 'float32'): Tensor {
     return randomUniform(shape, { min: this.minval, max: this.maxval, seed: this.seed, dtype });
   }
@@ -192,8 +208,14 @@ const TRUNCATED_STDDEV = 0.87962566103423978;
 const camel = (s: unknown) => (typeof s === 'string' ? s.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()) : s);
 
 class VarianceScaling implements Initializer {
-  constructor(readonly className: string, readonly scale: number, readonly mode: FanMode,
-    readonly distribution: ScalingDistribution, readonly seed?: number, private readonly preset = false) {}
+  constructor(
+    readonly className: string,
+    readonly scale: number,
+    readonly mode: FanMode,
+    readonly distribution: ScalingDistribution,
+    readonly seed?: number,
+    private readonly preset = false,
+  ) {}
 
   init(shape: readonly number[], dtype: DType = 'float32'): Tensor {
     const { fanIn, fanOut } = computeFans(shape);
@@ -285,15 +307,20 @@ export function orthonormalColumns(a: Float64Array, rows: number, cols: number):
 
 class Orthogonal implements Initializer {
   readonly className = 'Orthogonal';
-  constructor(readonly gain: number, readonly seed?: number) {}
+  constructor(
+    readonly gain: number,
+    readonly seed?: number,
+  ) {}
 
   init(shape: readonly number[], dtype: DType = 'float32'): Tensor {
     if (shape.length < 2) {
       throw new ValueError(`orthogonal: expected a shape of rank 2 or more; received ${fmtShape(shape)}`);
     }
     // As Keras: a matrix [prod(shape[:-1]), shape[-1]], orthogonalized on its longer side.
-    const rows = sizeOf(shape.slice(0, -1)), cols = shape[shape.length - 1];
-    const tall = Math.max(rows, cols), narrow = Math.min(rows, cols);
+    const rows = sizeOf(shape.slice(0, -1)),
+      cols = shape[shape.length - 1];
+    const tall = Math.max(rows, cols),
+      narrow = Math.min(rows, cols);
     const a = new Float64Array(tall * narrow);
     // The same stream st.randomNormal would use, sampled on the host in float64.
     fillRandom(a, nextStream(a.length, this.seed), { kind: 'normal', mean: 0, stddev: 1 });
@@ -400,9 +427,7 @@ type Factory = (config?: Record<string, unknown>) => Initializer;
 // Names are matched without case or underscores, so 'glorotUniform', Keras's 'glorot_uniform'
 // and the class name 'GlorotUniform' find one entry; Keras 3's class names for two of them too.
 const normalize = (name: string) => name.replace(/_/g, '').toLowerCase();
-const FACTORIES = new Map<string, Factory>(
-  Object.entries(initializers).map(([name, make]) => [normalize(name), make as Factory]),
-);
+const FACTORIES = new Map<string, Factory>(Object.entries(initializers).map(([name, make]) => [normalize(name), make as Factory]));
 FACTORIES.set('orthogonalinitializer', orthogonal as Factory);
 FACTORIES.set('identityinitializer', identity as Factory);
 // Keras's short aliases: 'uniform' and 'normal' are RandomUniform(-0.05, 0.05) and RandomNormal(0, 0.05).

@@ -100,7 +100,9 @@ function chargeWeightBudget(path: string, shape: readonly number[], dtype: DType
   if (!weightBudget) return;
   const bytes = shape.reduce((n, d) => n * d, 1) * bytesPerElement(dtype);
   if (!(bytes <= weightBudget.remaining)) {
-    throw new ValueError(`the architecture's weight '${path}' ${fmtShape(shape)} needs ${bytes} bytes, but ${weightBudget.source} hold only ${weightBudget.remaining} more; the config does not match its weights`);
+    throw new ValueError(
+      `the architecture's weight '${path}' ${fmtShape(shape)} needs ${bytes} bytes, but ${weightBudget.source} hold only ${weightBudget.remaining} more; the config does not match its weights`,
+    );
   }
   weightBudget.remaining -= bytes;
 }
@@ -115,7 +117,10 @@ const nameCounts = new Map<string, number>();
 /** Keras's automatic names: the class name in snake_case, then `_1`, `_2`, ... for later ones. */
 export function uniqueName(className: string): string {
   // Keras's to_snake_case: Conv2DTranspose → conv2d_transpose, SimpleRNN → simple_rnn.
-  const base = className.replace(/(.)([A-Z][a-z0-9]+)/g, '$1_$2').replace(/([a-z])([A-Z])/g, '$1_$2').toLowerCase();
+  const base = className
+    .replace(/(.)([A-Z][a-z0-9]+)/g, '$1_$2')
+    .replace(/([a-z])([A-Z])/g, '$1_$2')
+    .toLowerCase();
   const n = nameCounts.get(base) ?? 0;
   nameCounts.set(base, n + 1);
   return n === 0 ? base : `${base}_${n}`;
@@ -190,12 +195,15 @@ export abstract class Layer {
     this.name = args.name ?? uniqueName(className);
     this.trainableFlag = args.trainable ?? true;
     this.dtype = args.dtype ?? 'float32';
-    if (!isDType(this.dtype)) throw new ValueError(`${className}: dtype must be one of float32, int32, bool, float64; received ${fmtValue(args.dtype)}`);
+    if (!isDType(this.dtype))
+      throw new ValueError(`${className}: dtype must be one of float32, int32, bool, float64; received ${fmtValue(args.dtype)}`);
     if (args.batchInputShape) this.batchInputShape = [...args.batchInputShape];
     else if (args.inputShape) this.batchInputShape = [args.batchSize ?? null, ...args.inputShape];
     for (const d of this.batchInputShape ?? []) {
       if (d !== null && !(Number.isInteger(d) && d >= 0)) {
-        throw new ValueError(`${className}: inputShape entries must be non-negative integers or null; received ${fmtValue(args.inputShape ?? args.batchInputShape)}`);
+        throw new ValueError(
+          `${className}: inputShape entries must be non-negative integers or null; received ${fmtValue(args.inputShape ?? args.batchInputShape)}`,
+        );
       }
     }
   }
@@ -263,7 +271,9 @@ export abstract class Layer {
   setWeights(values: readonly TensorInput[]): void {
     const ws = this.weights;
     if (values.length !== ws.length) {
-      throw new ValueError(`${this.name}.setWeights: expected ${ws.length} weight tensors (${ws.map((w) => w.name).join(', ') || 'none'}); received ${values.length}`);
+      throw new ValueError(
+        `${this.name}.setWeights: expected ${ws.length} weight tensors (${ws.map((w) => w.name).join(', ') || 'none'}); received ${values.length}`,
+      );
     }
     const tensors = values.map((v, i) => asTensor(`${this.name}.setWeights`, ws[i].name, v));
     tensors.forEach((t, i) => {
@@ -305,12 +315,21 @@ export abstract class Layer {
   apply(inputs: SymbolicTensor | SymbolicTensor[], options?: CallOptions): SymbolicTensor;
   apply(inputs: TensorInput | Tensor[], options?: CallOptions): Tensor;
   apply(inputs: TensorInput | LayerInput | LayerInput[], options: CallOptions = {}): Tensor | SymbolicTensor | Tensor[] | SymbolicTensor[] {
-    const list = Array.isArray(inputs) && inputs.length > 0 && inputs.every((x) => x instanceof Tensor || isSymbolic(x)) ? (inputs as LayerInput[]) : [inputs as TensorInput];
+    const list =
+      Array.isArray(inputs) && inputs.length > 0 && inputs.every((x) => x instanceof Tensor || isSymbolic(x))
+        ? (inputs as LayerInput[])
+        : [inputs as TensorInput];
     const optionTensors = tensorOptions(options);
     const optionValues = Object.values(optionTensors).flat();
     if (list.some(isSymbolic) || optionValues.some(isSymbolic)) {
-      if (![...list, ...optionValues].every(isSymbolic)) throw new ValueError(`${this.name}: cannot mix symbolic inputs (from st.layers.input()) and tensors in one call`);
-      return this.applySymbolic(list as SymbolicTensor[], Array.isArray(inputs), options, optionTensors as Record<string, SymbolicTensor | SymbolicTensor[]>);
+      if (![...list, ...optionValues].every(isSymbolic))
+        throw new ValueError(`${this.name}: cannot mix symbolic inputs (from st.layers.input()) and tensors in one call`);
+      return this.applySymbolic(
+        list as SymbolicTensor[],
+        Array.isArray(inputs),
+        options,
+        optionTensors as Record<string, SymbolicTensor | SymbolicTensor[]>,
+      );
     }
     const tensors = list.map((x, i) => asTensor(this.name, `input ${i}`, x as TensorInput));
     const single = !Array.isArray(inputs) || list.length === 0;
@@ -381,7 +400,12 @@ export abstract class Layer {
     });
   }
 
-  private applySymbolic(inputs: SymbolicTensor[], asList: boolean, options: CallOptions, optionInputs: Record<string, SymbolicTensor | SymbolicTensor[]>): SymbolicTensor | SymbolicTensor[] {
+  private applySymbolic(
+    inputs: SymbolicTensor[],
+    asList: boolean,
+    options: CallOptions,
+    optionInputs: Record<string, SymbolicTensor | SymbolicTensor[]>,
+  ): SymbolicTensor | SymbolicTensor[] {
     const shapes = inputs.map((t) => t.shape);
     const inShape = asList ? shapes : shapes[0];
     this.ensureBuilt(inShape, optionShapes(optionInputs));

@@ -37,7 +37,9 @@ export function deserializeLayer(spec: SerializedLayer, where = 'layer config'):
   if (extra.length) throw new ValueError(`${where}: unknown key ${extra.map((k) => `'${k}'`).join(', ')} beside className and config`);
   const factory = Object.hasOwn(Object.fromEntries(registry), spec.className) ? registry.get(spec.className) : undefined;
   if (!factory) {
-    throw new ValueError(`${where}: unknown layer class '${spec.className}'; known classes: ${registeredLayers().join(', ')} (register custom layers with st.layers.registerLayer)`);
+    throw new ValueError(
+      `${where}: unknown layer class '${spec.className}'; known classes: ${registeredLayers().join(', ')} (register custom layers with st.layers.registerLayer)`,
+    );
   }
   if (typeof spec.config !== 'object' || spec.config === null || Array.isArray(spec.config)) {
     throw new ValueError(`${where}: the config of ${spec.className} must be an object; received ${JSON.stringify(spec.config)}`);

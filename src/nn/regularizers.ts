@@ -23,12 +23,15 @@ export interface Regularizer {
 }
 
 /** What layers take as a regularizer: a name ('l1', 'l2', 'l1_l2'), a regularizer, or `{className, config}`. */
-export type RegularizerIdentifier = string | Regularizer | {
-  /** The Keras class name. */
-  className: string;
-  /** Its options. */
-  config?: Record<string, unknown>;
-};
+export type RegularizerIdentifier =
+  | string
+  | Regularizer
+  | {
+      /** The Keras class name. */
+      className: string;
+      /** Its options. */
+      config?: Record<string, unknown>;
+    };
 
 /** Keras accepts non-negative finite factors only. */
 function checkFactor(op: string, name: string, value: unknown): number {
@@ -39,7 +42,11 @@ function checkFactor(op: string, name: string, value: unknown): number {
 }
 
 class L1L2 implements Regularizer {
-  constructor(readonly className: 'L1' | 'L2' | 'L1L2', readonly l1: number, readonly l2: number) {}
+  constructor(
+    readonly className: 'L1' | 'L2' | 'L1L2',
+    readonly l1: number,
+    readonly l2: number,
+  ) {}
 
   apply(weight: Tensor): Tensor {
     // Terms with a zero factor are left out, as in Keras: they add nothing but work.

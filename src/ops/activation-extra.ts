@@ -2,7 +2,25 @@ import { ShapeError, fmtShape } from '../core/errors.js';
 import { normalizeAxis } from '../core/shape.js';
 import { full } from '../tensor/create.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { abs, add, clip, div, greater, greaterEqual, less, lessEqual, maximum, minimum, mul, sigmoid, sqrt, square, sub, tanh, where } from './elementwise.js';
+import {
+  abs,
+  add,
+  clip,
+  div,
+  greater,
+  greaterEqual,
+  less,
+  lessEqual,
+  maximum,
+  minimum,
+  mul,
+  sigmoid,
+  sqrt,
+  square,
+  sub,
+  tanh,
+  where,
+} from './elementwise.js';
 import { expm1, floating } from './math-extra.js';
 import type { TensorInput } from './operand.js';
 import { split } from './shape-ops.js';

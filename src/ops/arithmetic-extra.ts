@@ -4,7 +4,24 @@ import { broadcastShapes, shapesEqual } from '../core/shape.js';
 import { full } from '../tensor/create.js';
 import type { Tensor } from '../tensor/tensor.js';
 import {
-  abs, add, cast, clip, div, equal, floor, greater, greaterEqual, isNaN, less, lessEqual, maximum, minimum, mul, notEqual, square, sub,
+  abs,
+  add,
+  cast,
+  clip,
+  div,
+  equal,
+  floor,
+  greater,
+  greaterEqual,
+  isNaN,
+  less,
+  lessEqual,
+  maximum,
+  minimum,
+  mul,
+  notEqual,
+  square,
+  sub,
   where,
 } from './elementwise.js';
 import { asTensor, resultType, type TensorInput } from './operand.js';
@@ -16,7 +33,8 @@ import { broadcastTo } from './shape-ops.js';
 /** Two operands in their common arithmetic dtype (bool counts as int32), broadcast to one shape. */
 function pair(op: string, a: TensorInput, b: TensorInput): [Tensor, Tensor] {
   const dtype = arithmeticType(resultType(a, b));
-  const ta = cast(asTensor(op, 'a', a), dtype), tb = cast(asTensor(op, 'b', b), dtype);
+  const ta = cast(asTensor(op, 'a', a), dtype),
+    tb = cast(asTensor(op, 'b', b), dtype);
   const shape = broadcastShapes(op, ta.shape, tb.shape);
   return [broadcastTo(ta, shape), broadcastTo(tb, shape)];
 }

@@ -44,11 +44,16 @@ export interface Conv1dOptions {
 export function conv1d(x: TensorInput, filter: TensorInput, options: Conv1dOptions = {}): Tensor {
   const [tx, tf] = floatPair('conv1d', x, filter, ['x', 'filter']);
   if (tx.rank !== 3 || tf.rank !== 3) {
-    throw new ShapeError(`conv1d: x must be [batch, width, channels] and filter [width, in, out]; received ${fmtShape(tx.shape)} and ${fmtShape(tf.shape)}`);
+    throw new ShapeError(
+      `conv1d: x must be [batch, width, channels] and filter [width, in, out]; received ${fmtShape(tx.shape)} and ${fmtShape(tf.shape)}`,
+    );
   }
   const { stride = 1, padding = 'valid', dilation = 1 } = options;
-  const y = conv2d(reshape(tx, [tx.shape[0], 1, ...tx.shape.slice(1)]), reshape(tf, [1, ...tf.shape]),
-    { strides: [1, stride], padding, dilation: [1, dilation] });
+  const y = conv2d(reshape(tx, [tx.shape[0], 1, ...tx.shape.slice(1)]), reshape(tf, [1, ...tf.shape]), {
+    strides: [1, stride],
+    padding,
+    dilation: [1, dilation],
+  });
   return reshape(y, [y.shape[0], ...y.shape.slice(2)]);
 }
 

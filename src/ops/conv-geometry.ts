@@ -52,8 +52,12 @@ export interface Geometry2d {
 }
 
 export function geometry2d(
-  op: string, inputShape: readonly number[], kernel: [number, number], strides: [number, number],
-  dilation: [number, number], padding: Padding,
+  op: string,
+  inputShape: readonly number[],
+  kernel: [number, number],
+  strides: [number, number],
+  dilation: [number, number],
+  padding: Padding,
 ): Geometry2d {
   if (padding !== 'valid' && padding !== 'same') {
     throw new ValueError(`${op}: padding must be 'valid' or 'same'; received ${fmtValue(padding)}`);
@@ -71,16 +75,21 @@ export function geometry2d(
  * the composite its backward pass with no code of its own.
  */
 export function patchIndices(
-  paddedW: number, outH: number, outW: number,
-  kernel: [number, number], strides: [number, number], dilation: [number, number],
+  paddedW: number,
+  outH: number,
+  outW: number,
+  kernel: [number, number],
+  strides: [number, number],
+  dilation: [number, number],
 ): Tensor {
-  const [kh, kw] = kernel, [sh, sw] = strides, [dh, dw] = dilation;
+  const [kh, kw] = kernel,
+    [sh, sw] = strides,
+    [dh, dw] = dilation;
   const idx = new Int32Array(outH * outW * kh * kw);
   let n = 0;
   for (let i = 0; i < outH; i++)
     for (let j = 0; j < outW; j++)
-      for (let p = 0; p < kh; p++)
-        for (let q = 0; q < kw; q++) idx[n++] = (i * sh + p * dh) * paddedW + (j * sw + q * dw);
+      for (let p = 0; p < kh; p++) for (let q = 0; q < kw; q++) idx[n++] = (i * sh + p * dh) * paddedW + (j * sw + q * dw);
   return tensor(idx, [idx.length], 'int32');
 }
 

@@ -81,10 +81,19 @@ type ConvPoolAttrs = Conv2dAttrs & { pool: Pool2dAttrs; convOut: [number, number
  * (x, filter, bias): the gradient kernel when only the filter and bias need one, else the
  * unfused ops (see the Note).
  */
-export function conv2dReluMaxPoolBackward(x: Tensor, f: Tensor, b: Tensor, y: Tensor, g: Tensor, attrs: ConvPoolAttrs, needs: readonly boolean[]): (Tensor | null)[] {
+export function conv2dReluMaxPoolBackward(
+  x: Tensor,
+  f: Tensor,
+  b: Tensor,
+  y: Tensor,
+  g: Tensor,
+  attrs: ConvPoolAttrs,
+  needs: readonly boolean[],
+): (Tensor | null)[] {
   const { pool, convOut: _convOut, ...convAttrs } = attrs;
   if (!needs[0] && !isGradEnabled() && hasKernel('conv2dReluMaxPoolGrad', x)) {
-    const filterSize = f.size, channels = f.shape[3];
+    const filterSize = f.size,
+      channels = f.shape[3];
     const both = runPrimitive('conv2dReluMaxPoolGrad', [x, g, y], { ...attrs, filterShape: f.shape.slice() }, [filterSize + channels], x.dtype);
     return [null, needs[1] ? reshape(slice(both, [0], [filterSize]), f.shape) : null, needs[2] ? slice(both, [filterSize], [channels]) : null];
   }

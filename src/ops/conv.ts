@@ -37,7 +37,9 @@ export function planConv2d(op: string, xShape: readonly number[], filterShape: r
     throw new ShapeError(`${op}: filter must be [kh, kw, inChannels, outChannels]; received shape ${fmtShape(filterShape)}`);
   }
   if (xShape[3] !== filterShape[2]) {
-    throw new ShapeError(`${op}: input channels differ: x is ${fmtShape(xShape)} (${xShape[3]} channels), filter is ${fmtShape(filterShape)} (expects ${filterShape[2]})`);
+    throw new ShapeError(
+      `${op}: input channels differ: x is ${fmtShape(xShape)} (${xShape[3]} channels), filter is ${fmtShape(filterShape)} (expects ${filterShape[2]})`,
+    );
   }
   const strides = pair(op, 'strides', options.strides, 1);
   const dilation = pair(op, 'dilation', options.dilation, 1);
@@ -67,7 +69,8 @@ export function conv2dComposite(x: Tensor, filter: Tensor, plan: ConvPlan): Tens
 
 /** Two operands as tensors of one floating dtype (the promotion of theirs); names for errors. */
 export function floatPair(op: string, a: TensorInput, b: TensorInput, names: [string, string]): [Tensor, Tensor] {
-  let ta = asTensor(op, names[0], a), tb = asTensor(op, names[1], b);
+  let ta = asTensor(op, names[0], a),
+    tb = asTensor(op, names[1], b);
   requireFloat(op, ta);
   requireFloat(op, tb);
   const dtype = promoteTypes(ta.dtype, tb.dtype);
@@ -104,7 +107,9 @@ export function conv2dBackpropInput(dy: TensorInput, filter: TensorInput, inputS
   const [tdy, tf] = floatPair('conv2dBackpropInput', dy, filter, ['dy', 'filter']);
   const plan = planConv2d('conv2dBackpropInput', inputShape, tf.shape, options);
   if (plan.outShape.some((d, i) => d !== tdy.shape[i])) {
-    throw new ShapeError(`conv2dBackpropInput: dy must have shape ${fmtShape(plan.outShape)} for input ${fmtShape(inputShape)}; received ${fmtShape(tdy.shape)}`);
+    throw new ShapeError(
+      `conv2dBackpropInput: dy must have shape ${fmtShape(plan.outShape)} for input ${fmtShape(inputShape)}; received ${fmtShape(tdy.shape)}`,
+    );
   }
   return backpropInputPlanned(tdy, tf, inputShape, plan);
 }
@@ -135,8 +140,15 @@ export function conv2dBackpropFilter(x: TensorInput, dy: TensorInput, filterShap
  */
 export function backpropFilterAndBiasPlanned(x: Tensor, dz: Tensor, filterShape: readonly number[], plan: ConvPlan): [Tensor, Tensor] {
   if (!hasKernel('conv2dBackpropFilterBias', x)) return [backpropFilterPlanned(x, dz, filterShape, plan), sum(dz, [0, 1, 2])];
-  const filterSize = filterShape.reduce((a, b) => a * b, 1), channels = filterShape[3];
-  const both = runPrimitive('conv2dBackpropFilterBias', [x, dz], { ...plan.attrs, filterShape: filterShape.slice() }, [filterSize + channels], x.dtype);
+  const filterSize = filterShape.reduce((a, b) => a * b, 1),
+    channels = filterShape[3];
+  const both = runPrimitive(
+    'conv2dBackpropFilterBias',
+    [x, dz],
+    { ...plan.attrs, filterShape: filterShape.slice() },
+    [filterSize + channels],
+    x.dtype,
+  );
   return [reshape(slice(both, [0], [filterSize]), filterShape), slice(both, [filterSize], [channels])];
 }
 
@@ -156,9 +168,18 @@ export function convBiasGradsPlanned(x: Tensor, f: Tensor, dz: Tensor, plan: Con
 }
 
 /** The VJP of conv2dBackpropFilterBias for an upstream G = [G_filter | G_bias]: d/dx and d/ddz. */
-export function backpropFilterAndBiasVjp(x: Tensor, dz: Tensor, G: Tensor, filterShape: readonly number[], plan: ConvPlan, needs: readonly boolean[]): [Tensor | null, Tensor | null] {
-  const filterSize = filterShape.reduce((a, b) => a * b, 1), channels = filterShape[3];
-  const gFilter = reshape(slice(G, [0], [filterSize]), filterShape), gBias = slice(G, [filterSize], [channels]);
+export function backpropFilterAndBiasVjp(
+  x: Tensor,
+  dz: Tensor,
+  G: Tensor,
+  filterShape: readonly number[],
+  plan: ConvPlan,
+  needs: readonly boolean[],
+): [Tensor | null, Tensor | null] {
+  const filterSize = filterShape.reduce((a, b) => a * b, 1),
+    channels = filterShape[3];
+  const gFilter = reshape(slice(G, [0], [filterSize]), filterShape),
+    gBias = slice(G, [filterSize], [channels]);
   // <G_filter, dw(x, dz)> = <x, dx(dz, G_filter)> = <conv(x, G_filter), dz>; <G_bias, Σ dz> = <broadcast G_bias, dz>.
   return [
     needs[0] ? backpropInputPlanned(dz, gFilter, x.shape, plan) : null,
@@ -174,4 +195,3 @@ export function backpropFilterPlanned(x: Tensor, dy: Tensor, filterShape: readon
   const cols = reshape(extractPatches(x, plan.windows), [-1, kh * kw * c]);
   return reshape(matmul(cols, reshape(dy, [-1, o]), true, false), filterShape);
 }
-

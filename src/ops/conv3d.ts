@@ -63,13 +63,23 @@ function triple(op: string, name: string, v: Triple | undefined, fallback: numbe
   return t as [number, number, number];
 }
 
-function plan3d(op: string, spatial: readonly number[], kernel: readonly number[], strides: readonly number[], dilation: readonly number[], padding: Padding3d): Plan3d {
+function plan3d(
+  op: string,
+  spatial: readonly number[],
+  kernel: readonly number[],
+  strides: readonly number[],
+  dilation: readonly number[],
+  padding: Padding3d,
+): Plan3d {
   checkOneOf(op, 'padding', padding, ['valid', 'same']);
-  const out = [0, 0, 0] as [number, number, number], pads: [number, number][] = [], padded = [0, 0, 0] as [number, number, number];
+  const out = [0, 0, 0] as [number, number, number],
+    pads: [number, number][] = [],
+    padded = [0, 0, 0] as [number, number, number];
   for (let d = 0; d < 3; d++) {
     const reach = (kernel[d] - 1) * dilation[d] + 1;
     if (padding === 'valid') {
-      if (spatial[d] < reach) throw new ShapeError(`${op}: spatial axis ${d} (size ${spatial[d]}) is smaller than the window (${reach}) with 'valid' padding`);
+      if (spatial[d] < reach)
+        throw new ShapeError(`${op}: spatial axis ${d} (size ${spatial[d]}) is smaller than the window (${reach}) with 'valid' padding`);
       out[d] = Math.floor((spatial[d] - reach) / strides[d]) + 1;
       pads.push([0, 0]);
     } else {
@@ -82,12 +92,18 @@ function plan3d(op: string, spatial: readonly number[], kernel: readonly number[
   const taps = sizeOf(kernel);
   const positions = new Int32Array(sizeOf(out) * taps);
   let i = 0;
-  for (let a = 0; a < out[0]; a++) for (let b = 0; b < out[1]; b++) for (let c = 0; c < out[2]; c++) {
-    for (let p = 0; p < kernel[0]; p++) for (let q = 0; q < kernel[1]; q++) for (let r = 0; r < kernel[2]; r++) {
-      const z = a * strides[0] + p * dilation[0], y = b * strides[1] + q * dilation[1], x = c * strides[2] + r * dilation[2];
-      positions[i++] = (z * padded[1] + y) * padded[2] + x;
-    }
-  }
+  for (let a = 0; a < out[0]; a++)
+    for (let b = 0; b < out[1]; b++)
+      for (let c = 0; c < out[2]; c++) {
+        for (let p = 0; p < kernel[0]; p++)
+          for (let q = 0; q < kernel[1]; q++)
+            for (let r = 0; r < kernel[2]; r++) {
+              const z = a * strides[0] + p * dilation[0],
+                y = b * strides[1] + q * dilation[1],
+                x = c * strides[2] + r * dilation[2];
+              positions[i++] = (z * padded[1] + y) * padded[2] + x;
+            }
+      }
   return { out, pads, padded, positions, taps };
 }
 
@@ -115,10 +131,18 @@ export function conv3d(x: TensorInput, filter: TensorInput, options: Conv3dOptio
   const [tx, tf] = floatPair(op, x, filter, ['x', 'filter']);
   rank5(op, tx);
   rank5(op, tf, 'filter');
-  if (tf.shape[3] !== tx.shape[4]) throw new ShapeError(`${op}: filter ${fmtShape(tf.shape)} expects ${tf.shape[3]} input channels; x ${fmtShape(tx.shape)} has ${tx.shape[4]}`);
-  const plan = plan3d(op, tx.shape.slice(1, 4), tf.shape.slice(0, 3), triple(op, 'strides', options.strides, 1),
-    triple(op, 'dilation', options.dilation, 1), options.padding ?? 'valid');
-  const [n, , , , c] = tx.shape, outC = tf.shape[4];
+  if (tf.shape[3] !== tx.shape[4])
+    throw new ShapeError(`${op}: filter ${fmtShape(tf.shape)} expects ${tf.shape[3]} input channels; x ${fmtShape(tx.shape)} has ${tx.shape[4]}`);
+  const plan = plan3d(
+    op,
+    tx.shape.slice(1, 4),
+    tf.shape.slice(0, 3),
+    triple(op, 'strides', options.strides, 1),
+    triple(op, 'dilation', options.dilation, 1),
+    options.padding ?? 'valid',
+  );
+  const [n, , , , c] = tx.shape,
+    outC = tf.shape[4];
   const rows = reshape(windows(tx, plan, 0), [n * sizeOf(plan.out), plan.taps * c]);
   return reshape(matmul(rows, reshape(tf, [plan.taps * c, outC])), [n, ...plan.out, outC]);
 }
@@ -127,7 +151,12 @@ export function conv3d(x: TensorInput, filter: TensorInput, options: Conv3dOptio
  * The transposed 3-D convolution: x [N, d, h, w, C] spread over `outputShape` [N, D, H, W, out]
  * with filter [kd, kh, kw, out, C], the adjoint of the conv3d from outputShape to x's shape.
  */
-export function conv3dTranspose(x: TensorInput, filter: TensorInput, outputShape: readonly number[], options: Omit<Conv3dOptions, 'dilation'> = {}): Tensor {
+export function conv3dTranspose(
+  x: TensorInput,
+  filter: TensorInput,
+  outputShape: readonly number[],
+  options: Omit<Conv3dOptions, 'dilation'> = {},
+): Tensor {
   const op = 'conv3dTranspose';
   checkKeys(op, options, ['strides', 'padding']);
   const [tx, tf] = floatPair(op, x, filter, ['x', 'filter']);
@@ -136,13 +165,28 @@ export function conv3dTranspose(x: TensorInput, filter: TensorInput, outputShape
   if (outputShape.length !== 5 || outputShape[0] !== tx.shape[0] || outputShape[4] !== tf.shape[3] || tf.shape[4] !== tx.shape[4]) {
     throw new ShapeError(`${op}: outputShape ${fmtValue(outputShape)}, filter ${fmtShape(tf.shape)} and x ${fmtShape(tx.shape)} do not fit together`);
   }
-  const plan = plan3d(op, outputShape.slice(1, 4), tf.shape.slice(0, 3), triple(op, 'strides', options.strides, 1), [1, 1, 1], options.padding ?? 'valid');
+  const plan = plan3d(
+    op,
+    outputShape.slice(1, 4),
+    tf.shape.slice(0, 3),
+    triple(op, 'strides', options.strides, 1),
+    [1, 1, 1],
+    options.padding ?? 'valid',
+  );
   if (plan.out.some((d, i) => d !== tx.shape[i + 1])) {
-    throw new ShapeError(`${op}: a convolution of outputShape ${fmtValue(outputShape)} gives ${fmtShape(plan.out)}, not x's ${fmtShape(tx.shape.slice(1, 4))}`);
+    throw new ShapeError(
+      `${op}: a convolution of outputShape ${fmtValue(outputShape)} gives ${fmtShape(plan.out)}, not x's ${fmtShape(tx.shape.slice(1, 4))}`,
+    );
   }
-  const [n, , , , c] = tx.shape, outC = outputShape[4];
+  const [n, , , , c] = tx.shape,
+    outC = outputShape[4];
   const spread = matmul(reshape(tx, [n * sizeOf(plan.out), c]), transpose(reshape(tf, [plan.taps * outC, c])));
-  const summed = scatterAdd(reshape(spread, [n, sizeOf(plan.out) * plan.taps, outC]), tensor(plan.positions, [plan.positions.length], 'int32'), 1, sizeOf(plan.padded));
+  const summed = scatterAdd(
+    reshape(spread, [n, sizeOf(plan.out) * plan.taps, outC]),
+    tensor(plan.positions, [plan.positions.length], 'int32'),
+    1,
+    sizeOf(plan.padded),
+  );
   const full = reshape(summed, [n, ...plan.padded, outC]);
   return slice(full, [0, ...plan.pads.map(([before]) => before), 0], [n, ...outputShape.slice(1, 4), outC]);
 }
@@ -186,14 +230,23 @@ export function dilation2d(x: TensorInput, filter: TensorInput, options: Dilatio
   checkKeys(op, options, ['strides', 'padding', 'dilations']);
   const [tx, tf] = floatPair(op, x, filter, ['x', 'filter']);
   if (tx.rank !== 4 || tf.rank !== 3 || tf.shape[2] !== tx.shape[3]) {
-    throw new ShapeError(`${op}: x must be NHWC and filter [kh, kw, channels] with x's channels; received ${fmtShape(tx.shape)} and ${fmtShape(tf.shape)}`);
+    throw new ShapeError(
+      `${op}: x must be NHWC and filter [kh, kw, channels] with x's channels; received ${fmtShape(tx.shape)} and ${fmtShape(tf.shape)}`,
+    );
   }
   const pair2 = (name: string, v: number | readonly [number, number] | undefined) => {
     const [a, b] = v === undefined ? [1, 1] : typeof v === 'number' ? [v, v] : v;
     return triple(op, name, [1, a, b], 1);
   };
   const [n, h, w, c] = tx.shape;
-  const plan = plan3d(op, [1, h, w], [1, tf.shape[0], tf.shape[1]], pair2('strides', options.strides), pair2('dilations', options.dilations), options.padding ?? 'valid');
+  const plan = plan3d(
+    op,
+    [1, h, w],
+    [1, tf.shape[0], tf.shape[1]],
+    pair2('strides', options.strides),
+    pair2('dilations', options.dilations),
+    options.padding ?? 'valid',
+  );
   const x5 = reshape(tx, [n, 1, h, w, c]);
   const scores = add(windows(x5, plan, -Infinity), reshape(tf, [1, 1, plan.taps, c]));
   return reshape(max(scores, 2), [n, plan.out[1], plan.out[2], c]);
@@ -206,10 +259,16 @@ export function dilation2d(x: TensorInput, filter: TensorInput, options: Dilatio
 export function localResponseNormalization(x: TensorInput, depthRadius = 5, bias = 1, alpha = 1, beta = 0.5): Tensor {
   const t = floating('localResponseNormalization', x);
   if (t.rank !== 4) throw new ShapeError(`localResponseNormalization: x must be NHWC; received ${fmtShape(t.shape)}`);
-  const c = t.shape[3], r = depthRadius;
+  const c = t.shape[3],
+    r = depthRadius;
   // The window sums are differences of a cumulative sum over the channels, padded by r + 1 before
   // (the first difference sees zeros) and r after.
-  const squares = pad(square(t), [[0, 0], [0, 0], [0, 0], [r + 1, r]]);
+  const squares = pad(square(t), [
+    [0, 0],
+    [0, 0],
+    [0, 0],
+    [r + 1, r],
+  ]);
   const running = cumsum(squares, 3);
   const sums = sub(slice(running, [0, 0, 0, 2 * r + 1], [-1, -1, -1, c]), slice(running, [0, 0, 0, 0], [-1, -1, -1, c]));
   return div(t, pow(add(mul(sums, alpha), bias), beta));

@@ -31,7 +31,14 @@ const IMPOSSIBLE = -1e30;
 function shiftRight(x: Tensor, by: number): Tensor {
   const s = x.shape[1];
   if (by >= s) return full(x.shape, IMPOSSIBLE, x.dtype);
-  return pad(slice(x, [0, 0], [x.shape[0], s - by]), [[0, 0], [by, 0]], IMPOSSIBLE);
+  return pad(
+    slice(x, [0, 0], [x.shape[0], s - by]),
+    [
+      [0, 0],
+      [by, 0],
+    ],
+    IMPOSSIBLE,
+  );
 }
 
 /** log(sum(e^x)) of finite tensors, shifted by their maximum (cut from the tape, as st.logSumExp does). */
@@ -60,19 +67,24 @@ export function ctcLoss(target: TensorInput, output: TensorInput, targetLength: 
   if (logits.rank !== 3) throw new ShapeError(`${op}: output must be [batch, frames, classes]; received ${fmtShape(logits.shape)}`);
   const [batch, frames, classes] = logits.shape;
   const targetT = asTensor(op, 'target', target, 'int32');
-  if (targetT.rank !== 2 || targetT.shape[0] !== batch) throw new ShapeError(`${op}: target must be [${batch}, maxLabels]; received ${fmtShape(targetT.shape)}`);
+  if (targetT.rank !== 2 || targetT.shape[0] !== batch)
+    throw new ShapeError(`${op}: target must be [${batch}, maxLabels]; received ${fmtShape(targetT.shape)}`);
   const maxLabels = targetT.shape[1];
   const labels = hostInts(op, 'target', targetT, [batch, maxLabels]);
   const labelLengths = hostInts(op, 'targetLength', targetLength, [batch]);
   const frameLengths = hostInts(op, 'outputLength', outputLength, [batch]);
-  if (!Number.isInteger(maskIndex) || maskIndex < 0 || maskIndex >= classes) throw new ValueError(`${op}: maskIndex must be a class in [0, ${classes}); received ${maskIndex}`);
+  if (!Number.isInteger(maskIndex) || maskIndex < 0 || maskIndex >= classes)
+    throw new ValueError(`${op}: maskIndex must be a class in [0, ${classes}); received ${maskIndex}`);
 
   const states = 2 * maxLabels + 1;
   const ext = new Int32Array(batch * states).fill(maskIndex);
-  const valid = new Uint8Array(batch * states), skip = new Uint8Array(batch * states), first = new Uint8Array(batch * states);
+  const valid = new Uint8Array(batch * states),
+    skip = new Uint8Array(batch * states),
+    first = new Uint8Array(batch * states);
   const ends = new Int32Array(batch * 2);
   for (let b = 0; b < batch; b++) {
-    const len = labelLengths[b], t = frameLengths[b];
+    const len = labelLengths[b],
+      t = frameLengths[b];
     if (!(len >= 0 && len <= maxLabels)) throw new ValueError(`${op}: targetLength[${b}] = ${len} is outside [0, ${maxLabels}]`);
     if (!(t >= 1 && t <= frames)) throw new ValueError(`${op}: outputLength[${b}] = ${t} is outside [1, ${frames}]`);
     for (let i = 0; i < len; i++) {
@@ -99,10 +111,15 @@ export function ctcLoss(target: TensorInput, output: TensorInput, targetLength: 
       for (let s = 0; s < states; s++) picks[(b * frames + t) * states + s] = (b * frames + t) * classes + ext[b * states + s];
     }
   }
-  const emissions = reshape(gather(reshape(logSoftmax(logits, -1), [batch * frames * classes]), tensor(picks, [picks.length], 'int32'), 0), [batch, frames, states]);
+  const emissions = reshape(gather(reshape(logSoftmax(logits, -1), [batch * frames * classes]), tensor(picks, [picks.length], 'int32'), 0), [
+    batch,
+    frames,
+    states,
+  ]);
   const frame = (t: number) => reshape(slice(emissions, [0, t, 0], [batch, 1, states]), [batch, states]);
   const mask = (m: Uint8Array) => tensor(m, [batch, states], 'bool');
-  const validMask = mask(valid), skipMask = mask(skip);
+  const validMask = mask(valid),
+    skipMask = mask(skip);
   const lengths = tensor(frameLengths, [batch, 1], 'int32');
 
   let alpha = where(mask(first), frame(0), IMPOSSIBLE);
@@ -115,7 +132,11 @@ export function ctcLoss(target: TensorInput, output: TensorInput, targetLength: 
   const flat = reshape(alpha, [batch * states]);
   const last = reshape(gather(flat, tensor(ends, [batch, 2], 'int32'), 0), [batch, 2]);
   const [end, beforeEnd] = [0, 1].map((k) => reshape(slice(last, [0, k], [batch, 1]), [batch]));
-  const sameState = tensor(Uint8Array.from({ length: batch }, (_, b) => +(ends[2 * b] === ends[2 * b + 1])), [batch], 'bool');
+  const sameState = tensor(
+    Uint8Array.from({ length: batch }, (_, b) => +(ends[2 * b] === ends[2 * b + 1])),
+    [batch],
+    'bool',
+  );
   // With no labels the last two states are one: count it once.
   const loss = neg(logSumExpOf(end, where(sameState, IMPOSSIBLE, beforeEnd)));
   return where(greater(loss, -IMPOSSIBLE / 10), Infinity, loss);

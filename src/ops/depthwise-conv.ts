@@ -47,7 +47,9 @@ export function depthwiseConv2d(x: Tensor, kernel: Tensor, options: Conv2dOption
 export function planDepthwise(x: Tensor, kernel: Tensor, options: Conv2dOptions): ConvPlan {
   checkNhwc('depthwiseConv2d', x);
   if (kernel.rank !== 4 || kernel.shape[2] !== x.shape[3]) {
-    throw new ShapeError(`depthwiseConv2d: kernel must be [kh, kw, ${x.shape[3]}, depthMultiplier] for x ${fmtShape(x.shape)}; received ${fmtShape(kernel.shape)}`);
+    throw new ShapeError(
+      `depthwiseConv2d: kernel must be [kh, kw, ${x.shape[3]}, depthMultiplier] for x ${fmtShape(x.shape)}; received ${fmtShape(kernel.shape)}`,
+    );
   }
   const [kh, kw, c, dm] = kernel.shape;
   return planConv2d('depthwiseConv2d', x.shape, [kh, kw, c, c * dm], options);

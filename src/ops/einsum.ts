@@ -19,7 +19,10 @@ import { broadcastTo, gather, reshape, transpose } from './shape-ops.js';
 // own, aligned from the right and broadcast (size 1 against n) like NumPy's.
 
 /** One operand: a tensor with one label per axis. */
-interface Term { t: Tensor; labels: string[] }
+interface Term {
+  t: Tensor;
+  labels: string[];
+}
 
 const LETTER = /^[a-zA-Z]$/;
 
@@ -71,7 +74,8 @@ function diagonals(equation: string, term: Term): Term {
 
 /** a and b contracted over their shared labels that `keep` does not hold, as one batched matmul. */
 function contract(a: Term, b: Term, keep: ReadonlySet<string>, sizes: ReadonlyMap<string, number>): Term {
-  const inB = new Set(b.labels), inA = new Set(a.labels);
+  const inB = new Set(b.labels),
+    inA = new Set(a.labels);
   a = sumOut(a, new Set([...keep, ...b.labels]));
   b = sumOut(b, new Set([...keep, ...a.labels]));
   const batch = a.labels.filter((l) => inB.has(l) && keep.has(l));
@@ -80,7 +84,10 @@ function contract(a: Term, b: Term, keep: ReadonlySet<string>, sizes: ReadonlyMa
   const cols = b.labels.filter((l) => !inA.has(l));
   const size = (ls: string[]) => ls.map((l) => sizes.get(l)!);
   const arrange = (term: Term, order: string[]) => {
-    const moved = transpose(term.t, order.map((l) => term.labels.indexOf(l)));
+    const moved = transpose(
+      term.t,
+      order.map((l) => term.labels.indexOf(l)),
+    );
     return broadcastTo(moved, size(order));
   };
   const a3 = reshape(arrange(a, [...batch, ...rows, ...inner]), [sizeOf(size(batch)), sizeOf(size(rows)), sizeOf(size(inner))]);
@@ -115,19 +122,29 @@ export function einsum(equation: string, ...operands: TensorInput[]): Tensor {
   const sizes = new Map<string, number>();
   for (const term of terms) {
     term.labels.forEach((l, k) => {
-      const n = term.t.shape[k], seen = sizes.get(l);
+      const n = term.t.shape[k],
+        seen = sizes.get(l);
       const broadcastable = l.startsWith('.') && (n === 1 || seen === 1);
       if (seen !== undefined && seen !== n && !broadcastable) {
-        throw new ShapeError(`einsum: the label '${l}' stands for sizes ${seen} and ${n} in '${equation}' (operands ${terms.map((x) => fmtShape(x.t.shape)).join(', ')})`);
+        throw new ShapeError(
+          `einsum: the label '${l}' stands for sizes ${seen} and ${n} in '${equation}' (operands ${terms.map((x) => fmtShape(x.t.shape)).join(', ')})`,
+        );
       }
       sizes.set(l, seen === undefined || seen === 1 ? n : seen);
     });
   }
   const counts = new Map<string, number>();
   for (const l of terms.flatMap((x) => x.labels)) counts.set(l, (counts.get(l) ?? 0) + 1);
-  const output = rhs === undefined
-    ? [...[...sizes.keys()].filter((l) => l.startsWith('.')).sort(), ...[...counts].filter(([l, c]) => c === 1 && !l.startsWith('.')).map(([l]) => l).sort()]
-    : parseTerm(equation, rhs, null, ellipsisRank);
+  const output =
+    rhs === undefined
+      ? [
+          ...[...sizes.keys()].filter((l) => l.startsWith('.')).sort(),
+          ...[...counts]
+            .filter(([l, c]) => c === 1 && !l.startsWith('.'))
+            .map(([l]) => l)
+            .sort(),
+        ]
+      : parseTerm(equation, rhs, null, ellipsisRank);
   for (const l of output) {
     if (!sizes.has(l)) throw new ValueError(`einsum: the output label '${l}' is not in any operand of '${equation}'`);
     if (output.indexOf(l) !== output.lastIndexOf(l)) throw new ValueError(`einsum: the output repeats the label '${l}' in '${equation}'`);
@@ -139,7 +156,13 @@ export function einsum(equation: string, ...operands: TensorInput[]): Tensor {
   let acc = terms[0];
   for (let i = 1; i < terms.length; i++) acc = contract(acc, terms[i], needed(i + 1), sizes);
   acc = sumOut(acc, new Set(output));
-  const y = transpose(acc.t, output.map((l) => acc.labels.indexOf(l)));
+  const y = transpose(
+    acc.t,
+    output.map((l) => acc.labels.indexOf(l)),
+  );
   // Ellipsis axes of size 1 that no contraction broadcast keep the size the other operands give them.
-  return broadcastTo(y, output.map((l) => sizes.get(l)!));
+  return broadcastTo(
+    y,
+    output.map((l) => sizes.get(l)!),
+  );
 }

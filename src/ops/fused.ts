@@ -44,7 +44,13 @@ export function fusedConv2d(args: FusedConv2dArgs): Tensor {
 }
 
 /** The unfused ops: the fallback and the oracle the fused kernels are tested against. */
-export function fusedConv2dComposite(x: Tensor, filter: Tensor, bias: Tensor | undefined, activation: FusedActivation, options: Conv2dOptions): Tensor {
+export function fusedConv2dComposite(
+  x: Tensor,
+  filter: Tensor,
+  bias: Tensor | undefined,
+  activation: FusedActivation,
+  options: Conv2dOptions,
+): Tensor {
   let y = conv2d(x, filter, options);
   if (bias) y = add(y, bias);
   return activation === 'relu' ? relu(y) : y;
@@ -82,7 +88,7 @@ export function fusedMatMul(args: FusedMatMulArgs): Tensor {
   const n = transposeB ? tb.shape[tb.rank - 2] : tb.shape[tb.rank - 1];
   const tbias = biasOperand('fused.matMul', bias, dtype, n, 'one per output column');
   const batched = ta.rank === 3 && tb.rank === 3 && ta.shape[0] === tb.shape[0];
-  if (tbias && (ta.rank === 2 && tb.rank === 2 || batched) && hasKernel('fusedMatMul', ta)) {
+  if (tbias && ((ta.rank === 2 && tb.rank === 2) || batched) && hasKernel('fusedMatMul', ta)) {
     // 2-D operands reach the kernel as they are: a reshaped view of a weight would share its
     // storage, and a shared weight cannot be updated in place (Note [Updates in place] in
     // optimizers/optimizer.ts).
@@ -96,7 +102,14 @@ export function fusedMatMul(args: FusedMatMulArgs): Tensor {
 }
 
 /** The unfused ops: the fallback and the oracle the fused kernel is tested against. */
-export function fusedMatMulComposite(a: Tensor, b: Tensor, bias: Tensor | undefined, activation: FusedActivation, transposeA = false, transposeB = false): Tensor {
+export function fusedMatMulComposite(
+  a: Tensor,
+  b: Tensor,
+  bias: Tensor | undefined,
+  activation: FusedActivation,
+  transposeA = false,
+  transposeB = false,
+): Tensor {
   let y = matmul(a, b, transposeA, transposeB);
   if (bias) y = add(y, bias);
   return activation === 'relu' ? relu(y) : y;
@@ -109,4 +122,3 @@ export function biasOperand(op: string, bias: TensorInput | undefined, dtype: Te
   if (t.rank !== 1 || t.shape[0] !== size) throw new ShapeError(`${op}: bias must have shape [${size}] (${what}); received ${fmtShape(t.shape)}`);
   return t;
 }
-

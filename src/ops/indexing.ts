@@ -32,7 +32,9 @@ export function reverse(x: TensorInput, axis?: number | readonly number[]): Tens
 function linearIndices(op: string, values: Int32Array, indexShape: readonly number[], shape: readonly number[]): Int32Array {
   const k = indexShape[indexShape.length - 1];
   if (indexShape.length === 0 || k > shape.length) {
-    throw new ShapeError(`${op}: indices must have shape [..., K] with K <= ${shape.length} (the rank of ${fmtShape(shape)}); received ${fmtShape(indexShape)}`);
+    throw new ShapeError(
+      `${op}: indices must have shape [..., K] with K <= ${shape.length} (the rank of ${fmtShape(shape)}); received ${fmtShape(indexShape)}`,
+    );
   }
   const strides = stridesOf(shape.slice(0, k));
   const rows = values.length / Math.max(k, 1);
@@ -70,7 +72,9 @@ function scatterRows(op: string, flat: Int32Array, updates: Tensor, indexShape: 
   const k = indexShape[indexShape.length - 1];
   const expected = [...indexShape.slice(0, -1), ...shape.slice(k)];
   if (fmtShape(updates.shape) !== fmtShape(expected)) {
-    throw new ShapeError(`${op}: updates must have shape ${fmtShape(expected)} for indices ${fmtShape(indexShape)} into ${fmtShape(shape)}; received ${fmtShape(updates.shape)}`);
+    throw new ShapeError(
+      `${op}: updates must have shape ${fmtShape(expected)} for indices ${fmtShape(indexShape)} into ${fmtShape(shape)}; received ${fmtShape(updates.shape)}`,
+    );
   }
   const isBool = updates.dtype === 'bool';
   const rows = reshape(isBool ? cast(updates, 'int32') : updates, [flat.length, ...shape.slice(k)]);
@@ -111,7 +115,13 @@ export function tensorScatterUpdate(x: TensorInput, indices: TensorInput, update
   const rows = gather(reshape(u, [flat.length, ...rowShape]), tensor(keptRows, [keptRows.length], 'int32'), 0);
   const rowIndexShape = [keptRows.length, k];
   const written = scatterRows(op, keptFlat, rows, rowIndexShape, t.shape);
-  const hit = scatterRows(op, keptFlat, tensor(new Uint8Array(keptRows.length * sizeOf(rowShape)).fill(1), [keptRows.length, ...rowShape], 'bool'), rowIndexShape, t.shape);
+  const hit = scatterRows(
+    op,
+    keptFlat,
+    tensor(new Uint8Array(keptRows.length * sizeOf(rowShape)).fill(1), [keptRows.length, ...rowShape], 'bool'),
+    rowIndexShape,
+    t.shape,
+  );
   return where(hit, written, t);
 }
 
@@ -125,7 +135,8 @@ export function unsortedSegmentSum(x: TensorInput, segmentIds: TensorInput, numS
   const op = 'unsortedSegmentSum';
   const t = asTensor(op, 'x', x);
   const ids = hostIndices(op, 'segmentIds', segmentIds);
-  if (!Number.isInteger(numSegments) || numSegments < 0) throw new ValueError(`${op}: numSegments must be a non-negative integer; received ${fmtValue(numSegments)}`);
+  if (!Number.isInteger(numSegments) || numSegments < 0)
+    throw new ValueError(`${op}: numSegments must be a non-negative integer; received ${fmtValue(numSegments)}`);
   const k = ids.t.rank;
   if (fmtShape(t.shape.slice(0, k)) !== fmtShape(ids.t.shape)) {
     throw new ShapeError(`${op}: segmentIds ${fmtShape(ids.t.shape)} must match the leading axes of x ${fmtShape(t.shape)}`);

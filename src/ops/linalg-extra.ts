@@ -24,14 +24,15 @@ function vectorNorm(op: string, x: Tensor, ord: NormOrder, axis: number): Tensor
 
 function matrixNorm(op: string, x: Tensor, ord: NormOrder, [rows, cols]: [number, number]): Tensor {
   // max/min over one axis of the absolute sums over the other, summed axis removed first.
-  const extreme = (sumAxis: number, overAxis: number, pick: typeof max) =>
-    pick(sum(abs(x), sumAxis), overAxis > sumAxis ? overAxis - 1 : overAxis);
+  const extreme = (sumAxis: number, overAxis: number, pick: typeof max) => pick(sum(abs(x), sumAxis), overAxis > sumAxis ? overAxis - 1 : overAxis);
   if (ord === 'euclidean' || ord === 'fro') return sqrt(sum(square(x), [rows, cols]));
   if (ord === 1) return extreme(rows, cols, max);
   if (ord === -1) return extreme(rows, cols, min);
   if (ord === Infinity) return extreme(cols, rows, max);
   if (ord === -Infinity) return extreme(cols, rows, min);
-  throw new ValueError(`${op}: unsupported matrix norm order ${fmtValue(ord)}; expected 'euclidean', 'fro', ±1 or ±Infinity (the spectral norm needs an SVD, which Strata does not have)`);
+  throw new ValueError(
+    `${op}: unsupported matrix norm order ${fmtValue(ord)}; expected 'euclidean', 'fro', ±1 or ±Infinity (the spectral norm needs an SVD, which Strata does not have)`,
+  );
 }
 
 /**
@@ -69,7 +70,8 @@ export function euclideanNorm(x: TensorInput, axis?: number | readonly number[] 
 
 /** The outer product of two vectors: [m] and [n] give [m, n]. */
 export function outerProduct(v1: TensorInput, v2: TensorInput): Tensor {
-  const a = asTensor('outerProduct', 'v1', v1), b = asTensor('outerProduct', 'v2', v2);
+  const a = asTensor('outerProduct', 'v1', v1),
+    b = asTensor('outerProduct', 'v2', v2);
   if (a.rank !== 1 || b.rank !== 1) {
     throw new ShapeError(`outerProduct: expected two vectors; received shapes ${fmtShape(a.shape)} and ${fmtShape(b.shape)}`);
   }
@@ -100,8 +102,10 @@ export interface MeshgridOptions {
 export function meshgrid(x: TensorInput, y: TensorInput, options: MeshgridOptions = {}): [Tensor, Tensor] {
   checkKeys('meshgrid', options, ['indexing']);
   const indexing = checkOneOf('meshgrid', 'indexing', options.indexing ?? 'xy', ['xy', 'ij']);
-  const a = asTensor('meshgrid', 'x', x), b = asTensor('meshgrid', 'y', y);
-  const nx = a.size, ny = b.size;
+  const a = asTensor('meshgrid', 'x', x),
+    b = asTensor('meshgrid', 'y', y);
+  const nx = a.size,
+    ny = b.size;
   if (indexing === 'xy') {
     return [broadcastTo(reshape(a, [1, nx]), [ny, nx]), broadcastTo(reshape(b, [ny, 1]), [ny, nx])];
   }

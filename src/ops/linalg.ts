@@ -33,17 +33,22 @@ export function batchMatmul(a: Tensor, b: Tensor, transposeA = false, transposeB
  * ```
  */
 export function matmul(a: TensorInput, b: TensorInput, transposeA = false, transposeB = false): Tensor {
-  const inputA = asTensor('matmul', 'a', a), inputB = asTensor('matmul', 'b', b);
-  let ta = inputA, tb = inputB;
+  const inputA = asTensor('matmul', 'a', a),
+    inputB = asTensor('matmul', 'b', b);
+  let ta = inputA,
+    tb = inputB;
   if (ta.rank === 0 || tb.rank === 0) {
     throw new ShapeError(`matmul: operands must have rank >= 1; a is ${fmtShape(ta.shape)}, b is ${fmtShape(tb.shape)}`);
   }
-  const shapeA = ta.shape, shapeB = tb.shape;
+  const shapeA = ta.shape,
+    shapeB = tb.shape;
   const dtype = arithmeticType(promoteTypes(ta.dtype, tb.dtype));
-  const castA = cast(ta, dtype), castB = cast(tb, dtype);
+  const castA = cast(ta, dtype),
+    castB = cast(tb, dtype);
   ta = castA;
   tb = castB;
-  const vecA = ta.rank === 1, vecB = tb.rank === 1;
+  const vecA = ta.rank === 1,
+    vecB = tb.rank === 1;
   if (vecA) ta = reshape(ta, [1, ta.shape[0]]);
   if (vecB) tb = reshape(tb, [tb.shape[0], 1]);
   const [m, ka] = transposeA ? [ta.shape[ta.rank - 1], ta.shape[ta.rank - 2]] : ta.shape.slice(-2);
@@ -53,7 +58,8 @@ export function matmul(a: TensorInput, b: TensorInput, transposeA = false, trans
   }
   const batchShape = broadcastShapes('matmul', ta.shape.slice(0, -2), tb.shape.slice(0, -2));
   const batch = sizeOf(batchShape);
-  const wideA = broadcastTo(ta, [...batchShape, ...ta.shape.slice(-2)]), wideB = broadcastTo(tb, [...batchShape, ...tb.shape.slice(-2)]);
+  const wideA = broadcastTo(ta, [...batchShape, ...ta.shape.slice(-2)]),
+    wideB = broadcastTo(tb, [...batchShape, ...tb.shape.slice(-2)]);
   const a3 = reshape(wideA, [batch, ...ta.shape.slice(-2)]);
   const b3 = reshape(wideB, [batch, ...tb.shape.slice(-2)]);
   const product = batchMatmul(a3, b3, transposeA, transposeB);
@@ -68,7 +74,8 @@ export function matmul(a: TensorInput, b: TensorInput, transposeA = false, trans
 
 /** The dot product of vectors, or matmul for matrices (rank <= 2, as tf.dot). */
 export function dot(a: TensorInput, b: TensorInput): Tensor {
-  const ta = asTensor('dot', 'a', a), tb = asTensor('dot', 'b', b);
+  const ta = asTensor('dot', 'a', a),
+    tb = asTensor('dot', 'b', b);
   if (ta.rank > 2 || tb.rank > 2 || ta.rank === 0 || tb.rank === 0) {
     throw new ShapeError(`dot: operands must have rank 1 or 2 (use matmul for batches); a is ${fmtShape(ta.shape)}, b is ${fmtShape(tb.shape)}`);
   }

@@ -1,7 +1,25 @@
 import { checkKeys } from '../core/options.js';
 import type { Tensor } from '../tensor/tensor.js';
 import {
-  abs, add, cast, clip, div, equal, greater, log, logicalOr, maximum, mul, neg, pow, rsqrt, sigmoid, softplus, square, sub, where,
+  abs,
+  add,
+  cast,
+  clip,
+  div,
+  equal,
+  greater,
+  log,
+  logicalOr,
+  maximum,
+  mul,
+  neg,
+  pow,
+  rsqrt,
+  sigmoid,
+  softplus,
+  square,
+  sub,
+  where,
 } from './elementwise.js';
 import { EPSILON, pairOf, reduceLoss, type LossOptions } from './loss-common.js';
 import { softmax } from './nn.js';
@@ -37,7 +55,8 @@ export function squaredHinge(yTrue: TensorInput, yPred: TensorInput, options: Lo
 export function categoricalHinge(yTrue: TensorInput, yPred: TensorInput, options: LossOptions = {}): Tensor {
   checkKeys('categoricalHinge', options, ['reduction']);
   const [t, p] = pairOf('categoricalHinge', yTrue, yPred);
-  const pos = sum(mul(t, p), -1), neg = max(mul(sub(1, t), p), -1);
+  const pos = sum(mul(t, p), -1),
+    neg = max(mul(sub(1, t), p), -1);
   return reduceLoss('categoricalHinge', maximum(add(sub(neg, pos), 1), 0), options.reduction);
 }
 
@@ -203,7 +222,8 @@ export function tversky(yTrue: TensorInput, yPred: TensorInput, options: Tversky
   const { alpha = 0.5, beta = 0.5 } = options;
   const axis = options.axis ?? undefined;
   const tp = sum(mul(t, p), axis);
-  const missed = sum(mul(sub(1, p), t), axis), extra = sum(mul(p, sub(1, t)), axis);
+  const missed = sum(mul(sub(1, p), t), axis),
+    extra = sum(mul(p, sub(1, t)), axis);
   const score = div(tp, add(add(add(tp, mul(missed, alpha)), mul(extra, beta)), EPSILON));
   return reduceLoss('tversky', sub(1, score), options.reduction);
 }

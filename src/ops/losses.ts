@@ -11,8 +11,18 @@ import { reshape } from './shape-ops.js';
 import { hasSparseCrossEntropy, sparseSoftmaxCrossEntropy } from './sparse-cross-entropy.js';
 import { EPSILON, pairOf, reduceLoss as reduce, type LossOptions, type ProbabilisticLossOptions } from './loss-common.js';
 import {
-  binaryFocalCrossentropy, categoricalFocalCrossentropy, categoricalHinge, cosineSimilarity, dice, hinge, logCosh,
-  meanAbsolutePercentageError, meanSquaredLogarithmicError, poisson, squaredHinge, tversky,
+  binaryFocalCrossentropy,
+  categoricalFocalCrossentropy,
+  categoricalHinge,
+  cosineSimilarity,
+  dice,
+  hinge,
+  logCosh,
+  meanAbsolutePercentageError,
+  meanSquaredLogarithmicError,
+  poisson,
+  squaredHinge,
+  tversky,
 } from './losses-extra.js';
 import { ctc } from './ctc.js';
 
@@ -61,7 +71,11 @@ export function categoricalCrossentropy(yTrue: TensorInput, yPred: TensorInput, 
 }
 
 /** Cross-entropy with integer class labels: yTrue has yPred's shape without the class axis (or with it as 1). */
-export function sparseCategoricalCrossentropy(yTrue: TensorInput, yPred: TensorInput, options: Omit<ProbabilisticLossOptions, 'labelSmoothing'> = {}): Tensor {
+export function sparseCategoricalCrossentropy(
+  yTrue: TensorInput,
+  yPred: TensorInput,
+  options: Omit<ProbabilisticLossOptions, 'labelSmoothing'> = {},
+): Tensor {
   const op = 'sparseCategoricalCrossentropy';
   checkKeys(op, options, ['reduction', 'fromLogits', 'axis']);
   const p = asTensor(op, 'yPred', yPred);
@@ -70,7 +84,9 @@ export function sparseCategoricalCrossentropy(yTrue: TensorInput, yPred: TensorI
   let labels = asTensor(op, 'yTrue', yTrue);
   if (labels.rank === p.rank && labels.shape[labels.rank - 1] === 1) labels = reshape(labels, labels.shape.slice(0, -1));
   if (!shapesEqual(labels.shape, p.shape.slice(0, -1))) {
-    throw new ShapeError(`${op}: yTrue must have yPred's shape without its last (class) axis; yTrue is ${fmtShape(labels.shape)}, yPred is ${fmtShape(p.shape)}`);
+    throw new ShapeError(
+      `${op}: yTrue must have yPred's shape without its last (class) axis; yTrue is ${fmtShape(labels.shape)}, yPred is ${fmtShape(p.shape)}`,
+    );
   }
   const classes = p.shape[p.rank - 1];
   const axis = options.axis ?? -1;
@@ -119,7 +135,8 @@ export function huber(yTrue: TensorInput, yPred: TensorInput, options: LossOptio
 export function kld(yTrue: TensorInput, yPred: TensorInput, options: LossOptions = {}): Tensor {
   checkKeys('kld', options, ['reduction']);
   const [t, p] = pairOf('kld', yTrue, yPred);
-  const tc = clip(t, EPSILON, 1), pc = clip(p, EPSILON, 1);
+  const tc = clip(t, EPSILON, 1),
+    pc = clip(p, EPSILON, 1);
   return reduce('kld', sum(mul(tc, log(div(tc, pc))), -1), options.reduction);
 }
 
@@ -231,7 +248,9 @@ export function getLoss(identifier: LossIdentifier): {
   const key = typeof identifier === 'string' ? identifier.replace(/_/g, '').toLowerCase() : '';
   const found = Object.entries(losses).find(([name]) => name.toLowerCase() === key);
   if (!found) {
-    throw new ValueError(`unknown loss ${fmtValue(identifier)}; expected a function (yTrue, yPred) => Tensor or one of ${Object.keys(losses).join(', ')}`);
+    throw new ValueError(
+      `unknown loss ${fmtValue(identifier)}; expected a function (yTrue, yPred) => Tensor or one of ${Object.keys(losses).join(', ')}`,
+    );
   }
   return { name: found[0], fn: (t, p) => found[1](t, p), perSample: (t, p) => found[1](t, p, { reduction: 'none' }) };
 }

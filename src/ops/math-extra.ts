@@ -3,7 +3,25 @@ import { broadcastShapes } from '../core/shape.js';
 import { noGrad } from '../tensor/tape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import {
-  abs, add, cast, cos, div, equal, exp, greater, greaterEqual, less, log, mul, neg, sign, sin, sqrt, square, sub, where,
+  abs,
+  add,
+  cast,
+  cos,
+  div,
+  equal,
+  exp,
+  greater,
+  greaterEqual,
+  less,
+  log,
+  mul,
+  neg,
+  sign,
+  sin,
+  sqrt,
+  square,
+  sub,
+  where,
 } from './elementwise.js';
 import { asTensor, resultType, type TensorInput } from './operand.js';
 import { broadcastTo } from './shape-ops.js';
@@ -25,7 +43,8 @@ export function floating(op: string, x: TensorInput, name = 'x'): Tensor {
 /** Two operands cast to their common floating dtype and broadcast to one shape. */
 export function floatingPair(op: string, a: TensorInput, b: TensorInput): [Tensor, Tensor] {
   const dtype = floatType(resultType(a, b));
-  const ta = cast(asTensor(op, 'a', a), dtype), tb = cast(asTensor(op, 'b', b), dtype);
+  const ta = cast(asTensor(op, 'a', a), dtype),
+    tb = cast(asTensor(op, 'b', b), dtype);
   const shape = broadcastShapes(op, ta.shape, tb.shape);
   return [broadcastTo(ta, shape), broadcastTo(tb, shape)];
 }
@@ -38,7 +57,11 @@ export function floatingPair(op: string, a: TensorInput, b: TensorInput): [Tenso
 
 /** where(cond, onTrue(x), onFalse(x)), each branch fed only its own elements (Note [Branches that stay finite]). */
 export function branch(
-  cond: Tensor, x: Tensor, onTrue: (x: Tensor) => Tensor, onFalse: (x: Tensor) => Tensor, standIns: readonly [number, number],
+  cond: Tensor,
+  x: Tensor,
+  onTrue: (x: Tensor) => Tensor,
+  onFalse: (x: Tensor) => Tensor,
+  standIns: readonly [number, number],
 ): Tensor {
   return where(cond, onTrue(where(cond, x, standIns[0])), onFalse(where(cond, standIns[1], x)));
 }
@@ -58,20 +81,33 @@ export function expm1(x: TensorInput): Tensor {
   const t = floating('expm1', x);
   const near = (v: Tensor) => {
     const u = exp(v);
-    return branch(equal(u, 1), v, (w) => w, (w) => {
-      const uw = exp(w);
-      return div(mul(sub(uw, 1), w), log(uw));
-    }, [0, 0.25]);
+    return branch(
+      equal(u, 1),
+      v,
+      (w) => w,
+      (w) => {
+        const uw = exp(w);
+        return div(mul(sub(uw, 1), w), log(uw));
+      },
+      [0, 0.25],
+    );
   };
   return branch(less(abs(t), 0.5), t, near, (v) => sub(exp(v), 1), [0, 1]);
 }
 
 /** log(1 + x), accurate for small |x| (Note [expm1 and log1p without cancellation]). */
 export function log1pAccurate(x: Tensor): Tensor {
-  const near = (v: Tensor) => branch(equal(add(v, 1), 1), v, (w) => w, (w) => {
-    const u = add(w, 1);
-    return div(mul(log(u), w), sub(u, 1));
-  }, [0, 0.25]);
+  const near = (v: Tensor) =>
+    branch(
+      equal(add(v, 1), 1),
+      v,
+      (w) => w,
+      (w) => {
+        const u = add(w, 1);
+        return div(mul(log(u), w), sub(u, 1));
+      },
+      [0, 0.25],
+    );
   return branch(less(abs(x), 0.5), x, near, (v) => log(add(v, 1)), [0, 1]);
 }
 
@@ -123,7 +159,8 @@ export function atan2(a: TensorInput, b: TensorInput): Tensor {
   // Steep points (|y| > |x|) measure from the y axis, the others from the x axis, so both ratios
   // stay within [-1, 1] and no divisor is 0 (the origin divides 0 by 1 and gives 0).
   const steep = greater(abs(y), abs(x));
-  const ySafe = where(steep, y, 1), xSafe = where(steep, 1, where(equal(x, 0), 1, x));
+  const ySafe = where(steep, y, 1),
+    xSafe = where(steep, 1, where(equal(x, 0), 1, x));
   const fromY = sub(mul(sign(ySafe), HALF_PI), atanUnit(div(where(steep, x, 0), ySafe)));
   // The half turn as a cast of exact small integers: a where of two plain numbers is float32.
   const turn = mul(cast(where(less(x, 0), where(less(y, 0), -1, 1), 0), x.dtype), Math.PI);
@@ -170,8 +207,14 @@ export function asinh(x: TensorInput): Tensor {
   const t = floating('asinh', x);
   // Odd, so computed on |x| as log1p(a + a^2 / (1 + sqrt(1 + a^2))) (no cancellation near 0); past
   // 1e8, where a^2 could overflow float32, asinh(a) = log(2a) to double precision.
-  const positive = (a: Tensor) => branch(greater(a, 1e8), a, (v) => add(log(v), LN2),
-    (v) => log1pAccurate(add(v, div(square(v), add(sqrt(add(square(v), 1)), 1)))), [2e8, 0]);
+  const positive = (a: Tensor) =>
+    branch(
+      greater(a, 1e8),
+      a,
+      (v) => add(log(v), LN2),
+      (v) => log1pAccurate(add(v, div(square(v), add(sqrt(add(square(v), 1)), 1)))),
+      [2e8, 0],
+    );
   // The sign is applied by a branch, not a product with sign(x): that would zero the gradient at 0.
   return branch(greaterEqual(t, 0), t, positive, (v) => neg(positive(neg(v))), [0, -1]);
 }
@@ -181,10 +224,16 @@ export function acosh(x: TensorInput): Tensor {
   const t = floating('acosh', x);
   // log1p((x - 1) + sqrt((x - 1)(x + 1))) keeps its accuracy near 1; past 1e8, log(2x). Below 1
   // the product under the root turns positive again past -1, hence the explicit NaN.
-  const y = branch(greater(t, 1e8), t, (v) => add(log(v), LN2), (v) => {
-    const d = sub(v, 1);
-    return log1pAccurate(add(d, sqrt(mul(d, add(v, 1)))));
-  }, [2e8, 2]);
+  const y = branch(
+    greater(t, 1e8),
+    t,
+    (v) => add(log(v), LN2),
+    (v) => {
+      const d = sub(v, 1);
+      return log1pAccurate(add(d, sqrt(mul(d, add(v, 1)))));
+    },
+    [2e8, 2],
+  );
   return where(less(t, 1), NaN, y);
 }
 

@@ -58,8 +58,7 @@ export function channelVector(p: Tensor, x: Tensor): Tensor | undefined {
 }
 
 /** A [C] weight for a kernel: the given one, or the constant that leaves values unchanged. */
-const weightOr = (p: Tensor | undefined, x: Tensor, value: number): Tensor =>
-  p ?? full([x.shape[x.rank - 1]], value, x.dtype);
+const weightOr = (p: Tensor | undefined, x: Tensor, value: number): Tensor => p ?? full([x.shape[x.rank - 1]], value, x.dtype);
 
 /** Rows 0 and 1 of a [2, C] result as [C] vectors (mean and variance, or Σ dy·x̂ and Σ dy). */
 export function unpackPair(pair: Tensor): [Tensor, Tensor] {
@@ -69,7 +68,12 @@ export function unpackPair(pair: Tensor): [Tensor, Tensor] {
 
 /** Given-statistics batch norm in one pass, or undefined when an operand is not a channel vector. */
 export function fusedBatchNormApply(
-  x: Tensor, mean: Tensor, variance: Tensor, offset: Tensor | undefined, scale: Tensor | undefined, epsilon: number,
+  x: Tensor,
+  mean: Tensor,
+  variance: Tensor,
+  offset: Tensor | undefined,
+  scale: Tensor | undefined,
+  epsilon: number,
 ): Tensor | undefined {
   if (!fusable('batchNormApply', x)) return undefined;
   const vectors = [mean, variance, scale, offset].map((p) => (p === undefined ? null : channelVector(p, x)));
@@ -81,7 +85,10 @@ export function fusedBatchNormApply(
 
 /** Training-mode batch norm over all axes but the last: y and the batch's [C] mean and variance. */
 export function fusedBatchNormTraining(
-  x: Tensor, scale: Tensor | undefined, offset: Tensor | undefined, epsilon: number,
+  x: Tensor,
+  scale: Tensor | undefined,
+  offset: Tensor | undefined,
+  epsilon: number,
 ): { y: Tensor; mean: Tensor; variance: Tensor } | undefined {
   if (!fusable('batchNormTraining', x) || !hasKernel('batchNormStats', x)) return undefined;
   const stats = runPrimitive('batchNormStats', [x], {}, [2, x.shape[x.rank - 1]], x.dtype);
@@ -104,7 +111,9 @@ export function channelOperand(op: string, name: string, p: Tensor | undefined, 
   if (p === undefined) return undefined;
   const v = channelVector(p, x);
   if (!v) {
-    throw new ShapeError(`${op}: ${name} must have shape [${x.shape[x.rank - 1]}] (one value per channel, the last axis of x ${fmtShape(x.shape)}); received ${fmtShape(p.shape)}`);
+    throw new ShapeError(
+      `${op}: ${name} must have shape [${x.shape[x.rank - 1]}] (one value per channel, the last axis of x ${fmtShape(x.shape)}); received ${fmtShape(p.shape)}`,
+    );
   }
   return v;
 }

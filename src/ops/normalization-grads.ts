@@ -61,10 +61,12 @@ export function batchNormTrainingVjp(inputs: readonly Tensor[], g: Tensor, epsil
     return [dx, needs[1] ? dGamma : null, needs[2] ? dBeta : null, null];
   }
   const [mean, variance] = unpackPair(stats);
-  const axes = rowAxes(x), n = rowCount(x);
+  const axes = rowAxes(x),
+    n = rowCount(x);
   const inv = rsqrt(add(variance, epsilon));
   const xHat = mul(sub(x, mean), inv);
-  const dGamma = sum(mul(g, xHat), axes), dBeta = sum(g, axes);
+  const dGamma = sum(mul(g, xHat), axes),
+    dBeta = sum(g, axes);
   const dx = needs[0] ? mul(mul(gamma, inv), sub(sub(g, div(dBeta, n)), mul(xHat, div(dGamma, n)))) : null;
   return [dx, needs[1] ? dGamma : null, needs[2] ? dBeta : null, null];
 }
@@ -113,8 +115,10 @@ export function batchNormGradInputVjp(inputs: readonly Tensor[], upstream: Tenso
   const [x, gamma, stats, dy, sums] = inputs;
   const [mean, variance] = unpackPair(stats);
   const [s1, s2] = unpackPair(sums);
-  const axes = rowAxes(x), n = rowCount(x);
-  const inv = rsqrt(add(variance, epsilon)), inv2 = mul(inv, inv);
+  const axes = rowAxes(x),
+    n = rowCount(x);
+  const inv = rsqrt(add(variance, epsilon)),
+    inv2 = mul(inv, inv);
   const centered = sub(x, mean);
   const direct = sub(dy, div(s2, n)); // dy - S2/R
   const k = div(mul(mul(gamma, inv2), s1), n); // γ·inv²·S1/R
@@ -143,5 +147,7 @@ const stackPair = (a: Tensor, b: Tensor): Tensor => concat([reshape(a, [1, a.siz
  * useLayerNormKernels), so they are never on the tape; reaching this rule means that broke.
  */
 export function notRecorded(primitive: string): never {
-  throw new Error(`${primitive}: internal error: a gradient-only kernel was recorded on the tape; the rule that runs it computes higher derivatives with ops instead`);
+  throw new Error(
+    `${primitive}: internal error: a gradient-only kernel was recorded on the tape; the rule that runs it computes higher derivatives with ops instead`,
+  );
 }

@@ -20,8 +20,12 @@ import { channelOperand, fusedBatchNormApply, fusedBatchNormTraining, fusedLayer
  * averages at inference).
  */
 export function batchNorm(
-  x: TensorInput, mean: TensorInput, variance: TensorInput,
-  offset?: TensorInput, scale?: TensorInput, varianceEpsilon = 1e-3,
+  x: TensorInput,
+  mean: TensorInput,
+  variance: TensorInput,
+  offset?: TensorInput,
+  scale?: TensorInput,
+  varianceEpsilon = 1e-3,
 ): Tensor {
   const t = asTensor('batchNorm', 'x', x);
   requireFloat('batchNorm', t);
@@ -33,7 +37,14 @@ export function batchNorm(
 }
 
 /** batchNorm as separate ops, for any broadcasting: the fallback and the oracle. */
-export function batchNormComposite(x: Tensor, mean: Tensor, variance: Tensor, offset: Tensor | undefined, scale: Tensor | undefined, varianceEpsilon: number): Tensor {
+export function batchNormComposite(
+  x: Tensor,
+  mean: Tensor,
+  variance: Tensor,
+  offset: Tensor | undefined,
+  scale: Tensor | undefined,
+  varianceEpsilon: number,
+): Tensor {
   const inv = rsqrt(add(variance, varianceEpsilon));
   let y = mul(sub(x, mean), scale === undefined ? inv : mul(inv, scale));
   if (offset !== undefined) y = add(y, offset);
@@ -55,7 +66,10 @@ export interface BatchNormTrainingOptions {
  * but the last, y = (x - mean)/√(variance + ε)·scale + offset, and the batch's mean and biased
  * variance ([C] each) for the moving averages. Gradients flow through the statistics.
  */
-export function batchNormTraining(x: TensorInput, options: BatchNormTrainingOptions = {}): {
+export function batchNormTraining(
+  x: TensorInput,
+  options: BatchNormTrainingOptions = {},
+): {
   /** The normalized, scaled and offset values, x's shape. */
   y: Tensor;
   /** The batch mean per channel, [C]. */
@@ -66,7 +80,8 @@ export function batchNormTraining(x: TensorInput, options: BatchNormTrainingOpti
   checkKeys('batchNormTraining', options, ['scale', 'offset', 'epsilon']);
   const t = asTensor('batchNormTraining', 'x', x);
   requireFloat('batchNormTraining', t);
-  if (t.rank < 2) throw new ShapeError(`batchNormTraining: x must have rank >= 2 (batch axes, then channels); received shape [${t.shape.join(', ')}]`);
+  if (t.rank < 2)
+    throw new ShapeError(`batchNormTraining: x must have rank >= 2 (batch axes, then channels); received shape [${t.shape.join(', ')}]`);
   const operand = (name: 'scale' | 'offset') => {
     const v = options[name];
     return channelOperand('batchNormTraining', name, v === undefined ? undefined : cast(asTensor('batchNormTraining', name, v), t.dtype), t);
@@ -79,7 +94,11 @@ export function batchNormTraining(x: TensorInput, options: BatchNormTrainingOpti
 /** batchNormTraining as moments and batchNorm's ops: the fallback and the oracle. */
 export function batchNormTrainingComposite(x: Tensor, scale: Tensor | undefined, offset: Tensor | undefined, epsilon: number) {
   const channels = x.shape[x.rank - 1];
-  const { mean, variance } = moments(x, x.shape.slice(0, -1).map((_, i) => i), true);
+  const { mean, variance } = moments(
+    x,
+    x.shape.slice(0, -1).map((_, i) => i),
+    true,
+  );
   const y = batchNormComposite(x, mean, variance, offset, scale, epsilon);
   return { y, mean: reshape(mean, [channels]), variance: reshape(variance, [channels]) };
 }
@@ -124,4 +143,3 @@ export function normalizeComposite(x: Tensor, axes: number[], scale: Tensor | un
 
 /** Layer normalization over the last axis (or `axis`), as Keras's LayerNormalization computes it. */
 export const layerNorm = (x: TensorInput, options: NormalizeOptions = {}) => normalize(x, options);
-

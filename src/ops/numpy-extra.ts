@@ -3,8 +3,26 @@ import { broadcastShapes, normalizeAxis, sizeOf, stridesOf } from '../core/shape
 import { arange, tensor } from '../tensor/create.js';
 import type { Tensor } from '../tensor/tensor.js';
 import {
-  abs, add, cast, ceil, div, equal, exp, floor, greater, less, lessEqual, log, logicalNot, maximum, mul, neg, sqrt, square,
-  sub, where,
+  abs,
+  add,
+  cast,
+  ceil,
+  div,
+  equal,
+  exp,
+  floor,
+  greater,
+  less,
+  lessEqual,
+  log,
+  logicalNot,
+  maximum,
+  mul,
+  neg,
+  sqrt,
+  square,
+  sub,
+  where,
 } from './elementwise.js';
 import { floating, floatingPair, log1pAccurate } from './math-extra.js';
 import { asTensor, requireDtype, type TensorInput } from './operand.js';
@@ -101,11 +119,13 @@ export function triu(x: TensorInput, k = 0): Tensor {
 /** The diagonal `offset` of the matrices on axes axis1 and axis2, as a new last axis (NumPy's diagonal). */
 export function diagonal(x: TensorInput, offset = 0, axis1 = 0, axis2 = 1): Tensor {
   const t = asTensor('diagonal', 'x', x);
-  const a1 = normalizeAxis('diagonal', axis1, t.rank), a2 = normalizeAxis('diagonal', axis2, t.rank);
+  const a1 = normalizeAxis('diagonal', axis1, t.rank),
+    a2 = normalizeAxis('diagonal', axis2, t.rank);
   if (a1 === a2) throw new ValueError(`diagonal: axis1 and axis2 must differ; received ${axis1} and ${axis2}`);
   const rest = t.shape.map((_, i) => i).filter((i) => i !== a1 && i !== a2);
   const [n, m] = [t.shape[a1], t.shape[a2]];
-  const first = Math.max(0, -offset), count = Math.max(0, Math.min(n, m - offset) - first);
+  const first = Math.max(0, -offset),
+    count = Math.max(0, Math.min(n, m - offset) - first);
   const picks = Array.from({ length: count }, (_, j) => (first + j) * m + first + j + offset);
   const flat = reshape(transpose(t, [...rest, a1, a2]), [...rest.map((i) => t.shape[i]), n * m]);
   return gather(flat, tensor(picks, [count], 'int32'), rest.length);
@@ -117,7 +137,8 @@ export const trace = (x: TensorInput, offset = 0, axis1 = 0, axis2 = 1): Tensor 
 /** x with axes axis1 and axis2 exchanged. */
 export function swapaxes(x: TensorInput, axis1: number, axis2: number): Tensor {
   const t = asTensor('swapaxes', 'x', x);
-  const a = normalizeAxis('swapaxes', axis1, t.rank), b = normalizeAxis('swapaxes', axis2, t.rank);
+  const a = normalizeAxis('swapaxes', axis1, t.rank),
+    b = normalizeAxis('swapaxes', axis2, t.rank);
   const perm = t.shape.map((_, i) => (i === a ? b : i === b ? a : i));
   return transpose(t, perm);
 }
@@ -126,8 +147,10 @@ export function swapaxes(x: TensorInput, axis1: number, axis2: number): Tensor {
 export function moveaxis(x: TensorInput, source: number | readonly number[], destination: number | readonly number[]): Tensor {
   const t = asTensor('moveaxis', 'x', x);
   const list = (axes: number | readonly number[]) => (typeof axes === 'number' ? [axes] : [...axes]).map((a) => normalizeAxis('moveaxis', a, t.rank));
-  const fromList = list(source), toList = list(destination);
-  if (fromList.length !== toList.length) throw new ValueError(`moveaxis: source and destination must have one length; received ${fmtValue(source)} and ${fmtValue(destination)}`);
+  const fromList = list(source),
+    toList = list(destination);
+  if (fromList.length !== toList.length)
+    throw new ValueError(`moveaxis: source and destination must have one length; received ${fmtValue(source)} and ${fmtValue(destination)}`);
   const perm = new Array<number>(t.rank).fill(-1);
   fromList.forEach((a, i) => (perm[toList[i]] = a));
   const others = t.shape.map((_, i) => i).filter((i) => !fromList.includes(i));
@@ -138,16 +161,28 @@ export function moveaxis(x: TensorInput, source: number | readonly number[], des
 /** x rotated by `shift` places along `axis` (the flattened x without one), as NumPy's roll. */
 export function roll(x: TensorInput, shift: number | readonly number[], axis?: number | readonly number[]): Tensor {
   const t = asTensor('roll', 'x', x);
-  if (axis === undefined) return reshape(roll(reshape(t, [t.size]), typeof shift === 'number' ? shift : shift.reduce((a, b) => a + b, 0), 0), t.shape);
+  if (axis === undefined)
+    return reshape(roll(reshape(t, [t.size]), typeof shift === 'number' ? shift : shift.reduce((a, b) => a + b, 0), 0), t.shape);
   const axes = typeof axis === 'number' ? [axis] : [...axis];
   const shifts = typeof shift === 'number' ? axes.map(() => shift) : [...shift];
-  if (shifts.length !== axes.length) throw new ValueError(`roll: shift and axis must have one length; received ${fmtValue(shift)} and ${fmtValue(axis)}`);
+  if (shifts.length !== axes.length)
+    throw new ValueError(`roll: shift and axis must have one length; received ${fmtValue(shift)} and ${fmtValue(axis)}`);
   let y = t;
   axes.forEach((a, i) => {
-    const ax = normalizeAxis('roll', a, t.rank), n = t.shape[ax];
+    const ax = normalizeAxis('roll', a, t.rank),
+      n = t.shape[ax];
     if (n === 0) return;
     const s = ((shifts[i] % n) + n) % n;
-    if (s !== 0) y = gather(y, tensor(Array.from({ length: n }, (_, j) => (j - s + n) % n), [n], 'int32'), ax);
+    if (s !== 0)
+      y = gather(
+        y,
+        tensor(
+          Array.from({ length: n }, (_, j) => (j - s + n) % n),
+          [n],
+          'int32',
+        ),
+        ax,
+      );
   });
   return y;
 }
@@ -174,13 +209,20 @@ export function takeAlongAxis(x: TensorInput, indices: TensorInput, axis?: numbe
   const a = normalizeAxis(op, axis ?? 0, t.rank);
   if (idx.rank !== t.rank) throw new ShapeError(`${op}: indices must have x's rank ${t.rank}; received shape ${fmtShape(idx.shape)}`);
   const n = t.shape[a];
-  const outShape = broadcastShapes(op, t.shape.map((d, i) => (i === a ? 1 : d)), idx.shape.map((d, i) => (i === a ? 1 : d)));
+  const outShape = broadcastShapes(
+    op,
+    t.shape.map((d, i) => (i === a ? 1 : d)),
+    idx.shape.map((d, i) => (i === a ? 1 : d)),
+  );
   outShape[a] = idx.shape[a];
   const values = idx.dataSync() as Int32Array;
-  const xStrides = stridesOf(t.shape), outStrides = stridesOf(outShape), idxStrides = stridesOf(idx.shape);
+  const xStrides = stridesOf(t.shape),
+    outStrides = stridesOf(outShape),
+    idxStrides = stridesOf(idx.shape);
   const flat = new Int32Array(sizeOf(outShape));
   for (let o = 0; o < flat.length; o++) {
-    let src = 0, at = 0;
+    let src = 0,
+      at = 0;
     for (let d = 0, rem = o; d < outShape.length; d++) {
       const c = Math.floor(rem / outStrides[d]);
       rem -= c * outStrides[d];

@@ -37,7 +37,8 @@ export function resultType(a: TensorInput, b: TensorInput): DType {
   if (a instanceof Tensor && b instanceof Tensor) return promoteTypes(a.dtype, b.dtype);
   if (a instanceof Tensor && isScalar(b)) return promoteWithScalar(a.dtype, b);
   if (b instanceof Tensor && isScalar(a)) return promoteWithScalar(b.dtype, a);
-  const ta = asTensor('op', 'a', a), tb = asTensor('op', 'b', b);
+  const ta = asTensor('op', 'a', a),
+    tb = asTensor('op', 'b', b);
   return promoteTypes(ta.dtype, tb.dtype);
 }
 

@@ -24,7 +24,11 @@ export function randomUniformInt(shape: readonly number[], minval: number, maxva
   const u = new Float64Array(sizeOf(s));
   fillRandom(u, nextStream(u.length, seed), { kind: 'uniform', min: 0, max: 1 });
   const span = maxval - minval;
-  return tensor(Int32Array.from(u, (v) => minval + Math.min(Math.floor(v * span), span - 1)), s, 'int32');
+  return tensor(
+    Int32Array.from(u, (v) => minval + Math.min(Math.floor(v * span), span - 1)),
+    s,
+    'int32',
+  );
 }
 
 /** A standard normal sample per element (tfjs's randomStandardNormal). */
@@ -36,7 +40,11 @@ export function randomStandardNormal(shape: readonly number[], dtype: DType = 'f
 export function rand(shape: readonly number[], randFunction: () => number, dtype: DType = 'float32'): Tensor {
   const s = checkShape('rand', shape as number[]);
   if (typeof randFunction !== 'function') throw new ValueError(`rand: randFunction must be a function; received ${typeof randFunction}`);
-  return tensor(Array.from({ length: sizeOf(s) }, () => randFunction()), s, dtype);
+  return tensor(
+    Array.from({ length: sizeOf(s) }, () => randFunction()),
+    s,
+    dtype,
+  );
 }
 
 // Note [Gamma samples]
@@ -52,8 +60,10 @@ const u01Open = (w: number) => ((w >>> 8) + 1) * TWO_POW_MINUS_24;
 
 function gammaSample(alpha: number, block: number, key: [number, number], words: Uint32Array): number {
   const boost = alpha < 1;
-  const d = (boost ? alpha + 1 : alpha) - 1 / 3, c = 1 / Math.sqrt(9 * d);
-  const lo = block >>> 0, hi = Math.floor(block / 4294967296) >>> 0;
+  const d = (boost ? alpha + 1 : alpha) - 1 / 3,
+    c = 1 / Math.sqrt(9 * d);
+  const lo = block >>> 0,
+    hi = Math.floor(block / 4294967296) >>> 0;
   for (let attempt = 0; ; attempt++) {
     philox4x32(lo, hi, attempt, 1, key[0], key[1], words);
     const z = Math.sqrt(-2 * Math.log(u01Open(words[0]))) * Math.cos(2 * Math.PI * u01(words[1]));
@@ -95,8 +105,10 @@ export function multinomial(logits: TensorInput, numSamples: number, seed?: numb
   const op = 'multinomial';
   const t = asTensor(op, 'logits', logits);
   if (t.rank !== 1 && t.rank !== 2) throw new ShapeError(`${op}: logits must be 1-D or 2-D; received shape ${fmtShape(t.shape)}`);
-  if (!Number.isInteger(numSamples) || numSamples < 0) throw new ValueError(`${op}: numSamples must be a non-negative integer; received ${fmtValue(numSamples)}`);
-  const classes = t.shape[t.rank - 1], rows = t.rank === 2 ? t.shape[0] : 1;
+  if (!Number.isInteger(numSamples) || numSamples < 0)
+    throw new ValueError(`${op}: numSamples must be a non-negative integer; received ${fmtValue(numSamples)}`);
+  const classes = t.shape[t.rank - 1],
+    rows = t.rank === 2 ? t.shape[0] : 1;
   if (classes < 1) throw new ShapeError(`${op}: logits need at least one class; received shape ${fmtShape(t.shape)}`);
   const values = t.dataSync();
   const u = new Float64Array(rows * numSamples);
@@ -116,7 +128,8 @@ export function multinomial(logits: TensorInput, numSamples: number, seed?: numb
     if (!(total > 0) || !Number.isFinite(total)) throw new ValueError(`${op}: row ${r} holds no probability mass (or NaN)`);
     for (let j = 0; j < numSamples; j++) {
       const target = u[r * numSamples + j] * total;
-      let lo = 0, hi = classes - 1;
+      let lo = 0,
+        hi = classes - 1;
       while (lo < hi) {
         const mid = (lo + hi) >> 1;
         if (cumulative[mid] > target) hi = mid;

@@ -19,7 +19,10 @@ const sum = (x: Tensor, ...xs: Tensor[]): Tensor => xs.reduce((a, b) => add(a, b
 /** The LSTM gates and tanh(c), recomputed from the cell's inputs. */
 function lstmGates(z: Tensor, cPrev: Tensor) {
   const [zi, zf, zc, zo] = gateBlocks(z, 4);
-  const i = sigmoid(zi), f = sigmoid(zf), g = tanh(zc), o = sigmoid(zo);
+  const i = sigmoid(zi),
+    f = sigmoid(zf),
+    g = tanh(zc),
+    o = sigmoid(zo);
   const t = tanh(add(mul(f, cPrev), mul(i, g)));
   return { i, f, g, o, t };
 }
@@ -50,7 +53,11 @@ export function lstmCellGradVjp(z: Tensor, cPrev: Tensor, dhc: Tensor, upstream:
   const p = cPrev;
   const [H, C] = gateBlocks(dhc, 2);
   const [G1, G2, G3, G4, G5] = gateBlocks(upstream, 5);
-  const i1 = dSigmoid(i), f1 = dSigmoid(f), o1 = dSigmoid(o), g1 = dTanh(g), t1 = dTanh(t);
+  const i1 = dSigmoid(i),
+    f1 = dSigmoid(f),
+    o1 = dSigmoid(o),
+    g1 = dTanh(g),
+    t1 = dTanh(t);
   const K = add(C, prod(H, o, t1));
   const Q = sum(prod(G1, g, i1), prod(G2, p, f1), prod(G3, i, g1), mul(G5, f));
   // dL/dc through tanh(c): in K (d tanh'(c)/dc = -2 t tanh') and in the G4 term.
@@ -71,7 +78,8 @@ export function lstmCellGradVjp(z: Tensor, cPrev: Tensor, dhc: Tensor, upstream:
 function gruGates(xz: Tensor, hz: Tensor) {
   const [xa, xb, xc] = gateBlocks(xz, 3);
   const [ha, hb, hc] = gateBlocks(hz, 3);
-  const z = sigmoid(add(xa, ha)), r = sigmoid(add(xb, hb));
+  const z = sigmoid(add(xa, ha)),
+    r = sigmoid(add(xb, hb));
   const n = tanh(add(xc, mul(r, hc)));
   return { z, r, n, hc };
 }
@@ -100,8 +108,12 @@ export function gruCellBackward(xz: Tensor, hz: Tensor, hPrev: Tensor, dh: Tenso
 export function gruCellGradVjp(xz: Tensor, hz: Tensor, hPrev: Tensor, D: Tensor, upstream: Tensor): [Tensor, Tensor, Tensor, Tensor] {
   const { z, r, n, hc } = gruGates(xz, hz);
   const [G1, G2, G3, G4, G5, G6, G7] = gateBlocks(upstream, 7);
-  const A1 = add(G1, G4), A2 = add(G2, G5);
-  const z1 = dSigmoid(z), r1 = dSigmoid(r), n1 = dTanh(n), notZ = sub(1, z);
+  const A1 = add(G1, G4),
+    A2 = add(G2, G5);
+  const z1 = dSigmoid(z),
+    r1 = dSigmoid(r),
+    n1 = dTanh(n),
+    notZ = sub(1, z);
   const gap = sub(hPrev, n);
   const E = prod(D, notZ, n1);
   const W = sum(prod(A2, hc, r1), G3, mul(G6, r));
@@ -109,7 +121,8 @@ export function gruCellGradVjp(xz: Tensor, hz: Tensor, hPrev: Tensor, D: Tensor,
   const dhPrev = prod(A1, D, z1);
   const Lz = sum(prod(A1, D, gap, sub(1, mul(z, 2))), mul(prod(W, D, n1), -1), mul(G7, D));
   const Ln = sub(mul(prod(A1, D, z1), -1), prod(n, W, D, notZ, 2));
-  const dsa = mul(Lz, z1), dsc = mul(Ln, n1);
+  const dsa = mul(Lz, z1),
+    dsc = mul(Ln, n1);
   const dsb = mul(add(mul(E, add(prod(A2, hc, sub(1, mul(r, 2))), G6)), mul(dsc, hc)), r1);
   const dhc = add(prod(E, A2, r1), mul(dsc, r));
   return [concat([dsa, dsb, dsc], 1), concat([dsa, dsb, dhc], 1), dhPrev, dD];

@@ -33,7 +33,9 @@ import { slice, split } from './shape-ops.js';
 /** Checks that a cell operand is [batch, gates·units]. */
 function gateWidth(op: string, name: string, t: Tensor, gates: number, batch: number, units: number): void {
   if (t.rank !== 2 || t.shape[0] !== batch || t.shape[1] !== gates * units) {
-    throw new ShapeError(`${op}: ${name} must have shape [${batch}, ${gates * units}] (batch, ${gates} gates × ${units} units); received ${fmtShape(t.shape)}`);
+    throw new ShapeError(
+      `${op}: ${name} must have shape [${batch}, ${gates * units}] (batch, ${gates} gates × ${units} units); received ${fmtShape(t.shape)}`,
+    );
   }
 }
 
@@ -59,7 +61,15 @@ export const gateBlocks = (x: Tensor, k: number): Tensor[] => (k === 1 ? [x] : s
  * Keras), cPrev [B, u] → [h, c], each [B, u]. One kernel where the backend has lstmCell.
  */
 export function lstmCell(z: TensorInput, cPrev: TensorInput): [Tensor, Tensor] {
-  const [tz, tc] = operands('lstmCell', [['z', z], ['cPrev', cPrev]], 1, [4, 1]);
+  const [tz, tc] = operands(
+    'lstmCell',
+    [
+      ['z', z],
+      ['cPrev', cPrev],
+    ],
+    1,
+    [4, 1],
+  );
   if (!hasKernel('lstmCell', tz)) return lstmCellComposite(tz, tc);
   const [batch, u] = tc.shape;
   const hc = runPrimitive('lstmCell', [tz, tc], {}, [batch, 2 * u], tz.dtype);
@@ -82,7 +92,16 @@ export function lstmCellComposite(z: Tensor, cPrev: Tensor): [Tensor, Tensor] {
  * [B, 3u] (gates z, r, h, as Keras), hPrev [B, u] → h [B, u]. One kernel where the backend has gruCell.
  */
 export function gruCell(xz: TensorInput, hz: TensorInput, hPrev: TensorInput): Tensor {
-  const [tx, th, tp] = operands('gruCell', [['xz', xz], ['hz', hz], ['hPrev', hPrev]], 2, [3, 3, 1]);
+  const [tx, th, tp] = operands(
+    'gruCell',
+    [
+      ['xz', xz],
+      ['hz', hz],
+      ['hPrev', hPrev],
+    ],
+    2,
+    [3, 3, 1],
+  );
   if (!hasKernel('gruCell', tx)) return gruCellComposite(tx, th, tp);
   return runPrimitive('gruCell', [tx, th, tp], {}, tp.shape, tx.dtype);
 }

@@ -55,14 +55,22 @@ export function gruSequence(x: Tensor, h0: Tensor, kernel: Tensor, recurrentKern
   if (bias.rank !== 2 || bias.shape[0] !== 2 || bias.shape[1] !== 3 * u) {
     throw new ShapeError(`gruSequence: bias must have shape [2, ${3 * u}] (input and recurrent biases); received ${fmtShape(bias.shape)}`);
   }
-  const input = reshape(slice(bias, [0, 0], [1, -1]), [3 * u]), recurrent = reshape(slice(bias, [1, 0], [1, -1]), [3 * u]);
+  const input = reshape(slice(bias, [0, 0], [1, -1]), [3 * u]),
+    recurrent = reshape(slice(bias, [1, 0], [1, -1]), [3 * u]);
   const zr = add(slice(input, [0], [2 * u]), slice(recurrent, [0], [2 * u]));
   const oneDnnBias = concat([zr, slice(input, [2 * u], [u]), slice(recurrent, [2 * u], [u])], 0);
   return runSequence('gru', x, [h0], kernel, recurrentKernel, oneDnnBias);
 }
 
 /** A whole SimpleRNN over time in one kernel: h_t = activation(x_t W + h_{t-1} U + b). */
-export function simpleRnnSequence(x: Tensor, h0: Tensor, kernel: Tensor, recurrentKernel: Tensor, bias: Tensor, activation: 'tanh' | 'relu'): SequenceResult {
+export function simpleRnnSequence(
+  x: Tensor,
+  h0: Tensor,
+  kernel: Tensor,
+  recurrentKernel: Tensor,
+  bias: Tensor,
+  activation: 'tanh' | 'relu',
+): SequenceResult {
   return runSequence(activation === 'tanh' ? 'rnnTanh' : 'rnnRelu', x, [h0], kernel, recurrentKernel, bias);
 }
 
@@ -74,7 +82,9 @@ function runSequence(cell: RecurrentCell, x: Tensor, states: Tensor[], kernel: T
   const g = cell === 'lstm' ? 4 : cell === 'gru' ? 3 : 1;
   const expect: [string, Tensor, number[]][] = [
     ...states.map((s, i): [string, Tensor, number[]] => [['h0', 'c0'][i], s, [batch, u]]),
-    ['kernel', kernel, [features, g * u]], ['recurrentKernel', recurrentKernel, [u, g * u]], ['bias', bias, [(g === 1 ? 1 : 4) * u]],
+    ['kernel', kernel, [features, g * u]],
+    ['recurrentKernel', recurrentKernel, [u, g * u]],
+    ['bias', bias, [(g === 1 ? 1 : 4) * u]],
   ];
   for (const [name, t, shape] of expect) {
     if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {

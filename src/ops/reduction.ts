@@ -61,7 +61,11 @@ export function mean(x: TensorInput, axis?: Axis, keepDims = false): Tensor {
 }
 
 /** Mean and (population) variance over `axis`, as used by normalization layers. */
-export function moments(x: TensorInput, axis?: Axis, keepDims = false): {
+export function moments(
+  x: TensorInput,
+  axis?: Axis,
+  keepDims = false,
+): {
   /** The mean over `axis`. */
   mean: Tensor;
   /** The population variance (divided by n) over `axis`. */
@@ -81,7 +85,12 @@ function argReduce(op: 'argMax' | 'argMin', x: TensorInput, axis: number | undef
     // Like NumPy: without an axis, the index into the flattened tensor.
     const flat = reshape(t, [t.size]);
     const y = argReduce(op, flat, 0, false);
-    return keepDims ? reshape(y, t.shape.map(() => 1)) : y;
+    return keepDims
+      ? reshape(
+          y,
+          t.shape.map(() => 1),
+        )
+      : y;
   }
   if (t.rank === 0) t = reshape(t, [1]);
   const a = normalizeAxis(op, axis, t.rank);

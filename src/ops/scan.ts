@@ -24,7 +24,11 @@ function shift(x: Tensor, axis: number, by: number, fill: number, reverse: boole
   const size = x.shape.map((d, i) => (i === axis ? keep : d));
   const kept = slice(x, begin, size);
   const amount = Math.min(by, n);
-  return pad(kept, x.shape.map((_, i) => (i === axis ? (reverse ? [0, amount] : [amount, 0]) : [0, 0]) as [number, number]), fill);
+  return pad(
+    kept,
+    x.shape.map((_, i) => (i === axis ? (reverse ? [0, amount] : [amount, 0]) : [0, 0]) as [number, number]),
+    fill,
+  );
 }
 
 function scan(op: string, combine: Combine, identity: number, x: TensorInput, axis: number, exclusive: boolean, reverse: boolean): Tensor {

@@ -31,7 +31,9 @@ export function reshape(x: TensorInput, shape: readonly number[]): Tensor {
     out = shape.map((d) => (d === -1 ? t.size / known : d));
   }
   if (sizeOf(out) !== t.size) {
-    throw new ShapeError(`reshape: cannot reshape a tensor of shape ${fmtShape(t.shape)} (${t.size} values) to ${fmtShape(shape)} (${sizeOf(out)} values)`);
+    throw new ShapeError(
+      `reshape: cannot reshape a tensor of shape ${fmtShape(t.shape)} (${t.size} values) to ${fmtShape(shape)} (${sizeOf(out)} values)`,
+    );
   }
   if (shapesEqual(out, t.shape)) return t;
   return runPrimitive('reshape', [t], { shape: out }, out, t.dtype);
@@ -45,7 +47,13 @@ export function transpose(x: TensorInput, perm?: readonly number[]): Tensor {
     throw new ShapeError(`transpose: perm must be a permutation of the ${t.rank} axes of shape ${fmtShape(t.shape)}; received ${fmtValue(perm)}`);
   }
   if (p.every((a, i) => a === i)) return t;
-  return runPrimitive('transpose', [t], { perm: p }, p.map((a) => t.shape[a]), t.dtype);
+  return runPrimitive(
+    'transpose',
+    [t],
+    { perm: p },
+    p.map((a) => t.shape[a]),
+    t.dtype,
+  );
 }
 
 /**
@@ -67,7 +75,15 @@ export function broadcastTo(x: TensorInput, shape: readonly number[]): Tensor {
 export function sumToShape(x: Tensor, shape: readonly number[]): Tensor {
   if (shapesEqual(x.shape, shape)) return x;
   const axes = broadcastedAxes(shape, x.shape);
-  const summed = axes.length ? runPrimitive('sum', [x], { axes }, x.shape.filter((_, i) => !axes.includes(i)), x.dtype) : x;
+  const summed = axes.length
+    ? runPrimitive(
+        'sum',
+        [x],
+        { axes },
+        x.shape.filter((_, i) => !axes.includes(i)),
+        x.dtype,
+      )
+    : x;
   return reshape(summed, shape);
 }
 
@@ -86,19 +102,27 @@ export function expandDims(x: TensorInput, axis = 0): Tensor {
 /** Removes size-1 dimensions (only `axis` when given, which must have size 1). */
 export function squeeze(x: TensorInput, axis?: number | readonly number[]): Tensor {
   const t = asTensor('squeeze', 'x', x);
-  if (axis === undefined) return reshape(t, t.shape.filter((d) => d !== 1));
+  if (axis === undefined)
+    return reshape(
+      t,
+      t.shape.filter((d) => d !== 1),
+    );
   const axes = (typeof axis === 'number' ? [axis] : axis).map((a) => normalizeAxis('squeeze', a, t.rank));
   for (const a of axes) {
     if (t.shape[a] !== 1) throw new ShapeError(`squeeze: axis ${a} has size ${t.shape[a]}, expected 1; shape is ${fmtShape(t.shape)}`);
   }
-  return reshape(t, t.shape.filter((_, i) => !axes.includes(i)));
+  return reshape(
+    t,
+    t.shape.filter((_, i) => !axes.includes(i)),
+  );
 }
 
 /** Flattens the axes from startAxis to endAxis (all of them by default) into one. */
 export function flatten(x: TensorInput, startAxis = 0, endAxis = -1): Tensor {
   const t = asTensor('flatten', 'x', x);
   if (t.rank === 0) return reshape(t, [1]);
-  const s = normalizeAxis('flatten', startAxis, t.rank), e = normalizeAxis('flatten', endAxis, t.rank);
+  const s = normalizeAxis('flatten', startAxis, t.rank),
+    e = normalizeAxis('flatten', endAxis, t.rank);
   if (s > e) throw new ValueError(`flatten: startAxis (${startAxis}) must not come after endAxis (${endAxis})`);
   return reshape(t, [...t.shape.slice(0, s), sizeOf(t.shape.slice(s, e + 1)), ...t.shape.slice(e + 1)]);
 }
@@ -115,14 +139,22 @@ export function concat(xs: readonly TensorInput[], axis = 0): Tensor {
   const a = normalizeAxis('concat', axis, rank);
   for (const [i, t] of ts.entries()) {
     if (t.rank !== rank || t.shape.some((d, k) => k !== a && d !== ts[0].shape[k])) {
-      throw new ShapeError(`concat: all tensors must match except along axis ${a}: xs[0] is ${fmtShape(ts[0].shape)}, xs[${i}] is ${fmtShape(t.shape)}`);
+      throw new ShapeError(
+        `concat: all tensors must match except along axis ${a}: xs[0] is ${fmtShape(ts[0].shape)}, xs[${i}] is ${fmtShape(t.shape)}`,
+      );
     }
   }
   if (ts.length === 1) return ts[0];
   const dtype = ts.map((t) => t.dtype).reduce(promoteTypes);
   const shape = ts[0].shape.slice();
   shape[a] = ts.reduce((s, t) => s + t.shape[a], 0);
-  return runPrimitive('concat', ts.map((t) => cast(t, dtype)), { axis: a }, shape, dtype);
+  return runPrimitive(
+    'concat',
+    ts.map((t) => cast(t, dtype)),
+    { axis: a },
+    shape,
+    dtype,
+  );
 }
 
 /**
@@ -138,7 +170,10 @@ export function stack(xs: readonly TensorInput[], axis = 0): Tensor {
     }
   }
   const a = normalizeAxis('stack', axis, ts[0].rank + 1);
-  return concat(ts.map((t) => expandDims(t, a)), a);
+  return concat(
+    ts.map((t) => expandDims(t, a)),
+    a,
+  );
 }
 
 /** Extracts a block: `size[i] = -1` runs to the end of axis i. */
@@ -149,7 +184,9 @@ export function slice(x: TensorInput, begin: number | readonly number[], size?: 
   while (b.length < t.rank) b.push(0);
   while (s.length < t.rank) s.push(-1);
   if (b.length !== t.rank || s.length !== t.rank) {
-    throw new ShapeError(`slice: begin and size need ${t.rank} entries for shape ${fmtShape(t.shape)}; received begin ${fmtValue(begin)}, size ${fmtValue(size)}`);
+    throw new ShapeError(
+      `slice: begin and size need ${t.rank} entries for shape ${fmtShape(t.shape)}; received begin ${fmtValue(begin)}, size ${fmtValue(size)}`,
+    );
   }
   const out = s.map((d, i) => (d === -1 ? t.shape[i] - b[i] : d));
   for (let i = 0; i < t.rank; i++) {
@@ -193,8 +230,14 @@ export function split(x: TensorInput, numOrSizes: number | readonly number[], ax
 /** Pads with a constant: paddings[i] = [before, after] for axis i. */
 export function pad(x: TensorInput, paddings: readonly (readonly [number, number])[], constantValue = 0): Tensor {
   const t = asTensor('pad', 'x', x);
-  if (!Array.isArray(paddings) || paddings.length !== t.rank || paddings.some((p) => !Array.isArray(p) || p.length !== 2 || p.some((v) => !Number.isInteger(v) || v < 0))) {
-    throw new ShapeError(`pad: paddings must be ${t.rank} pairs of non-negative integers for shape ${fmtShape(t.shape)}; received ${fmtValue(paddings)}`);
+  if (
+    !Array.isArray(paddings) ||
+    paddings.length !== t.rank ||
+    paddings.some((p) => !Array.isArray(p) || p.length !== 2 || p.some((v) => !Number.isInteger(v) || v < 0))
+  ) {
+    throw new ShapeError(
+      `pad: paddings must be ${t.rank} pairs of non-negative integers for shape ${fmtShape(t.shape)}; received ${fmtValue(paddings)}`,
+    );
   }
   // The constant is written into the tensor's own dtype: for int32 it must fit (Note [int32 holds
   // what it is given, or refuses] in core/dtype.ts).
@@ -215,8 +258,14 @@ export function tile(x: TensorInput, reps: readonly number[]): Tensor {
   t = reshape(t, [...new Array(rank - t.rank).fill(1), ...t.shape]);
   const r = [...new Array(rank - reps.length).fill(1), ...reps];
   const interleaved = t.shape.flatMap((d) => [1, d]);
-  const expanded = broadcastTo(reshape(t, interleaved), t.shape.flatMap((d, i) => [r[i], d]));
-  return reshape(expanded, t.shape.map((d, i) => d * r[i]));
+  const expanded = broadcastTo(
+    reshape(t, interleaved),
+    t.shape.flatMap((d, i) => [r[i], d]),
+  );
+  return reshape(
+    expanded,
+    t.shape.map((d, i) => d * r[i]),
+  );
 }
 
 /** Integer indices as an int32 tensor, checked to lie in [-dim, dim) (negatives count from the end). */
@@ -230,7 +279,12 @@ function indexTensor(op: string, indices: TensorInput, dim: number): Tensor {
     if (v < -dim || v >= dim) throw new ValueError(`${op}: index ${v} at position ${i} is out of range for an axis of size ${dim}`);
     if (v < 0) negative = true;
   }
-  if (negative) idx = tensor(values.map((v) => (v < 0 ? v + dim : v)), idx.shape, 'int32');
+  if (negative)
+    idx = tensor(
+      values.map((v) => (v < 0 ? v + dim : v)),
+      idx.shape,
+      'int32',
+    );
   return idx;
 }
 

@@ -26,12 +26,19 @@ const byValue = (values: ArrayLike<number>, descending: boolean) => (i: number, 
 
 /** x with `axis` moved last and seen as [rows, n], and how to put a [rows, k] result back. */
 function rowsAlong(x: Tensor, axis: number) {
-  const perm = x.shape.map((_, i) => i).filter((i) => i !== axis).concat(axis);
+  const perm = x.shape
+    .map((_, i) => i)
+    .filter((i) => i !== axis)
+    .concat(axis);
   const moved = transpose(x, perm);
-  const n = x.shape[axis], rows = sizeOf(moved.shape.slice(0, -1));
+  const n = x.shape[axis],
+    rows = sizeOf(moved.shape.slice(0, -1));
   const back = (y: Tensor, k: number) => {
     const shaped = reshape(y, [...moved.shape.slice(0, -1), k]);
-    return transpose(shaped, perm.map((_, i) => perm.indexOf(i)));
+    return transpose(
+      shaped,
+      perm.map((_, i) => perm.indexOf(i)),
+    );
   };
   return { moved, n, rows, back };
 }
@@ -67,7 +74,8 @@ export function topk(x: TensorInput, k = 1, sorted = true): TopK {
   void sorted; // the results always come sorted, which satisfies both settings
   const t = asTensor('topk', 'x', x);
   if (t.rank === 0) throw new ShapeError('topk: x must have rank >= 1; received a scalar');
-  const n = t.shape[t.rank - 1], rows = t.size / Math.max(n, 1);
+  const n = t.shape[t.rank - 1],
+    rows = t.size / Math.max(n, 1);
   if (!Number.isInteger(k) || k < 0 || k > n) throw new ValueError(`topk: k must be an integer in [0, ${n}]; received ${fmtValue(k)}`);
   const values = t.dataSync();
   const order = new Int32Array(rows * k);
@@ -121,7 +129,8 @@ export function unique(x: TensorInput, axis = 0): UniqueResult {
   if (t.rank === 0) throw new ShapeError('unique: x must have rank >= 1; received a scalar');
   const a = normalizeAxis('unique', axis, t.rank);
   const moved = transpose(t, [a, ...t.shape.map((_, i) => i).filter((i) => i !== a)]);
-  const n = t.shape[a], width = n === 0 ? 0 : t.size / n;
+  const n = t.shape[a],
+    width = n === 0 ? 0 : t.size / n;
   const values = moved.dataSync();
   const firsts: number[] = [];
   const indices = new Int32Array(n);
@@ -153,20 +162,25 @@ export type Side = 'left' | 'right';
 export function searchSorted(sortedSequence: TensorInput, values: TensorInput, side: Side = 'left'): Tensor {
   const op = 'searchSorted';
   checkOneOf(op, 'side', side, ['left', 'right']);
-  const seq = asTensor(op, 'sortedSequence', sortedSequence), v = asTensor(op, 'values', values);
-  if (seq.rank === 0 || v.rank === 0) throw new ShapeError(`${op}: sortedSequence and values must have rank >= 1; received ${fmtShape(seq.shape)} and ${fmtShape(v.shape)}`);
+  const seq = asTensor(op, 'sortedSequence', sortedSequence),
+    v = asTensor(op, 'values', values);
+  if (seq.rank === 0 || v.rank === 0)
+    throw new ShapeError(`${op}: sortedSequence and values must have rank >= 1; received ${fmtShape(seq.shape)} and ${fmtShape(v.shape)}`);
   const batched = seq.rank > 1;
   if (batched && fmtShape(seq.shape.slice(0, -1)) !== fmtShape(v.shape.slice(0, -1))) {
     throw new ShapeError(`${op}: sortedSequence ${fmtShape(seq.shape)} and values ${fmtShape(v.shape)} must share their leading (batch) axes`);
   }
-  const n = seq.shape[seq.rank - 1], m = batched ? v.shape[v.rank - 1] : v.size;
-  const s = seq.dataSync(), q = v.dataSync();
+  const n = seq.shape[seq.rank - 1],
+    m = batched ? v.shape[v.rank - 1] : v.size;
+  const s = seq.dataSync(),
+    q = v.dataSync();
   const out = new Int32Array(q.length);
   const right = side === 'right';
   for (let i = 0; i < q.length; i++) {
     const base = batched ? Math.floor(i / Math.max(m, 1)) * n : 0;
     const target = q[i];
-    let lo = 0, hi = n;
+    let lo = 0,
+      hi = n;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
       const before = right ? !(target < s[base + mid]) : s[base + mid] < target;

@@ -60,10 +60,16 @@ export function spaceToDepth(x: TensorInput, blockSize: number, dataFormat: Data
 function checkBlocks(op: string, t: Tensor, blockShape: readonly number[], pairs: readonly (readonly [number, number])[], what: string): void {
   const m = blockShape.length;
   if (!Array.isArray(blockShape) || m < 1 || m >= t.rank) {
-    throw new ShapeError(`${op}: blockShape must have 1 to ${t.rank - 1} entries for x of shape ${fmtShape(t.shape)}; received ${fmtValue(blockShape)}`);
+    throw new ShapeError(
+      `${op}: blockShape must have 1 to ${t.rank - 1} entries for x of shape ${fmtShape(t.shape)}; received ${fmtValue(blockShape)}`,
+    );
   }
   blockShape.forEach((b) => positiveInt(op, 'blockShape entries', b));
-  if (!Array.isArray(pairs) || pairs.length !== m || pairs.some((p) => !Array.isArray(p) || p.length !== 2 || p.some((v) => !Number.isInteger(v) || v < 0))) {
+  if (
+    !Array.isArray(pairs) ||
+    pairs.length !== m ||
+    pairs.some((p) => !Array.isArray(p) || p.length !== 2 || p.some((v) => !Number.isInteger(v) || v < 0))
+  ) {
     throw new ValueError(`${op}: ${what} must be ${m} pairs of non-negative integers; received ${fmtValue(pairs)}`);
   }
 }
@@ -78,10 +84,15 @@ export function spaceToBatchND(x: TensorInput, blockShape: readonly number[], pa
   const t = asTensor(op, 'x', x);
   checkBlocks(op, t, blockShape, paddings, 'paddings');
   const m = blockShape.length;
-  const padded = pad(t, t.shape.map((_, i) => (i >= 1 && i <= m ? paddings[i - 1] : [0, 0]) as [number, number]));
-  const spatial = padded.shape.slice(1, m + 1), rest = padded.shape.slice(m + 1);
+  const padded = pad(
+    t,
+    t.shape.map((_, i) => (i >= 1 && i <= m ? paddings[i - 1] : [0, 0]) as [number, number]),
+  );
+  const spatial = padded.shape.slice(1, m + 1),
+    rest = padded.shape.slice(m + 1);
   spatial.forEach((s, i) => {
-    if (s % blockShape[i] !== 0) throw new ShapeError(`${op}: padded spatial axis ${i + 1} (size ${s}) is not divisible by its block ${blockShape[i]}`);
+    if (s % blockShape[i] !== 0)
+      throw new ShapeError(`${op}: padded spatial axis ${i + 1} (size ${s}) is not divisible by its block ${blockShape[i]}`);
   });
   const split = [padded.shape[0], ...spatial.flatMap((s, i) => [s / blockShape[i], blockShape[i]]), ...rest];
   const perm = [...blockShape.map((_, i) => 2 + 2 * i), 0, ...blockShape.map((_, i) => 1 + 2 * i), ...rest.map((_, i) => 1 + 2 * m + i)];
@@ -94,18 +105,24 @@ export function batchToSpaceND(x: TensorInput, blockShape: readonly number[], cr
   const op = 'batchToSpaceND';
   const t = asTensor(op, 'x', x);
   checkBlocks(op, t, blockShape, crops, 'crops');
-  const m = blockShape.length, blocks = sizeOf(blockShape);
+  const m = blockShape.length,
+    blocks = sizeOf(blockShape);
   if (t.shape[0] % blocks !== 0) throw new ShapeError(`${op}: the batch ${t.shape[0]} is not divisible by prod(blockShape) = ${blocks}`);
   const batch = t.shape[0] / blocks;
-  const spatial = t.shape.slice(1, m + 1), rest = t.shape.slice(m + 1);
+  const spatial = t.shape.slice(1, m + 1),
+    rest = t.shape.slice(m + 1);
   const split = [...blockShape, batch, ...spatial, ...rest];
   const perm = [m, ...spatial.flatMap((_, i) => [m + 1 + i, i]), ...rest.map((_, i) => 2 * m + 1 + i)];
   const full = reshape(transpose(reshape(t, split), perm), [batch, ...spatial.map((s, i) => s * blockShape[i]), ...rest]);
   crops.forEach(([a, b], i) => {
-    if (a + b > full.shape[i + 1]) throw new ShapeError(`${op}: crops ${fmtValue(crops[i])} exceed spatial axis ${i + 1} of size ${full.shape[i + 1]}`);
+    if (a + b > full.shape[i + 1])
+      throw new ShapeError(`${op}: crops ${fmtValue(crops[i])} exceed spatial axis ${i + 1} of size ${full.shape[i + 1]}`);
   });
-  return slice(full, full.shape.map((_, i) => (i >= 1 && i <= m ? crops[i - 1][0] : 0)),
-    full.shape.map((d, i) => (i >= 1 && i <= m ? d - crops[i - 1][0] - crops[i - 1][1] : d)));
+  return slice(
+    full,
+    full.shape.map((_, i) => (i >= 1 && i <= m ? crops[i - 1][0] : 0)),
+    full.shape.map((d, i) => (i >= 1 && i <= m ? d - crops[i - 1][0] - crops[i - 1][1] : d)),
+  );
 }
 
 /** How st.mirrorPad mirrors: without the edge value ('reflect') or with it ('symmetric'). */
@@ -120,15 +137,23 @@ export function mirrorPad(x: TensorInput, paddings: readonly (readonly [number, 
   const op = 'mirrorPad';
   let t = asTensor(op, 'x', x);
   checkOneOf(op, 'mode', mode, ['reflect', 'symmetric']);
-  if (!Array.isArray(paddings) || paddings.length !== t.rank || paddings.some((p) => !Array.isArray(p) || p.length !== 2 || p.some((v) => !Number.isInteger(v) || v < 0))) {
-    throw new ValueError(`${op}: paddings must be ${t.rank} pairs of non-negative integers for shape ${fmtShape(t.shape)}; received ${fmtValue(paddings)}`);
+  if (
+    !Array.isArray(paddings) ||
+    paddings.length !== t.rank ||
+    paddings.some((p) => !Array.isArray(p) || p.length !== 2 || p.some((v) => !Number.isInteger(v) || v < 0))
+  ) {
+    throw new ValueError(
+      `${op}: paddings must be ${t.rank} pairs of non-negative integers for shape ${fmtShape(t.shape)}; received ${fmtValue(paddings)}`,
+    );
   }
   const shift = mode === 'reflect' ? 1 : 0;
   paddings.forEach(([before, after], axis) => {
     const n = t.shape[axis];
     if (before === 0 && after === 0) return;
     if (Math.max(before, after) > n - shift) {
-      throw new ValueError(`${op}: padding ${fmtValue(paddings[axis])} is too large for axis ${axis} of size ${n} in '${mode}' mode (at most ${n - shift})`);
+      throw new ValueError(
+        `${op}: padding ${fmtValue(paddings[axis])} is too large for axis ${axis} of size ${n} in '${mode}' mode (at most ${n - shift})`,
+      );
     }
     // Position p outside [0, n) reads its mirror image across the edge.
     const source = Array.from({ length: before + n + after }, (_, i) => {

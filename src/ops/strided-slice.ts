@@ -14,7 +14,11 @@ import { gather, reshape, slice } from './shape-ops.js';
 // the covered block, then a gather along each axis whose stride is not 1 (negative strides
 // included), then a reshape for the inserted and dropped axes; gradients come from those.
 
-interface AxisPlan { start: number; count: number; step: number }
+interface AxisPlan {
+  start: number;
+  count: number;
+  step: number;
+}
 
 const bit = (mask: number, i: number) => ((mask >> i) & 1) === 1;
 
@@ -34,8 +38,15 @@ function axisRange(n: number, b: number, e: number, s: number, ignoreBegin: bool
  * entries name more axes than x has or a shrunk index is out of range.
  */
 export function stridedSlice(
-  x: TensorInput, begin: readonly number[], end: readonly number[], strides?: readonly number[],
-  beginMask = 0, endMask = 0, ellipsisMask = 0, newAxisMask = 0, shrinkAxisMask = 0,
+  x: TensorInput,
+  begin: readonly number[],
+  end: readonly number[],
+  strides?: readonly number[],
+  beginMask = 0,
+  endMask = 0,
+  ellipsisMask = 0,
+  newAxisMask = 0,
+  shrinkAxisMask = 0,
 ): Tensor {
   const op = 'stridedSlice';
   const t = asTensor(op, 'x', x);

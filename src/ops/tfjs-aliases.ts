@@ -39,13 +39,29 @@ export const tensor5d = (values: TensorLike, shape?: readonly number[], dtype?: 
 export const tensor6d = (values: TensorLike, shape?: readonly number[], dtype?: DType): Tensor => made('tensor6d', 6, values, shape, dtype);
 
 /** Concatenation of 1-D tensors (tfjs's concat1d). */
-export const concat1d = (xs: readonly TensorInput[]): Tensor => concat(xs.map((x) => ofRank('concat1d', x, 1)), 0);
+export const concat1d = (xs: readonly TensorInput[]): Tensor =>
+  concat(
+    xs.map((x) => ofRank('concat1d', x, 1)),
+    0,
+  );
 /** Concatenation of 2-D tensors along `axis` (tfjs's concat2d). */
-export const concat2d = (xs: readonly TensorInput[], axis = 0): Tensor => concat(xs.map((x) => ofRank('concat2d', x, 2)), axis);
+export const concat2d = (xs: readonly TensorInput[], axis = 0): Tensor =>
+  concat(
+    xs.map((x) => ofRank('concat2d', x, 2)),
+    axis,
+  );
 /** Concatenation of 3-D tensors along `axis` (tfjs's concat3d). */
-export const concat3d = (xs: readonly TensorInput[], axis = 0): Tensor => concat(xs.map((x) => ofRank('concat3d', x, 3)), axis);
+export const concat3d = (xs: readonly TensorInput[], axis = 0): Tensor =>
+  concat(
+    xs.map((x) => ofRank('concat3d', x, 3)),
+    axis,
+  );
 /** Concatenation of 4-D tensors along `axis` (tfjs's concat4d). */
-export const concat4d = (xs: readonly TensorInput[], axis = 0): Tensor => concat(xs.map((x) => ofRank('concat4d', x, 4)), axis);
+export const concat4d = (xs: readonly TensorInput[], axis = 0): Tensor =>
+  concat(
+    xs.map((x) => ofRank('concat4d', x, 4)),
+    axis,
+  );
 
 /** A block of a 1-D tensor (tfjs's slice1d). */
 export const slice1d = (x: TensorInput, begin: number, size: number): Tensor => slice(ofRank('slice1d', x, 1), [begin], [size]);
@@ -66,13 +82,17 @@ export const reverse3d = (x: TensorInput, axis?: number | readonly number[]): Te
 export const reverse4d = (x: TensorInput, axis?: number | readonly number[]): Tensor => reverse(ofRank('reverse4d', x, 4), axis);
 
 /** Constant padding of a 1-D tensor by [before, after] (tfjs's pad1d). */
-export const pad1d = (x: TensorInput, paddings: readonly [number, number], constantValue = 0): Tensor => pad(ofRank('pad1d', x, 1), [paddings], constantValue);
+export const pad1d = (x: TensorInput, paddings: readonly [number, number], constantValue = 0): Tensor =>
+  pad(ofRank('pad1d', x, 1), [paddings], constantValue);
 /** Constant padding of a 2-D tensor (tfjs's pad2d). */
-export const pad2d = (x: TensorInput, paddings: readonly (readonly [number, number])[], constantValue = 0): Tensor => pad(ofRank('pad2d', x, 2), paddings, constantValue);
+export const pad2d = (x: TensorInput, paddings: readonly (readonly [number, number])[], constantValue = 0): Tensor =>
+  pad(ofRank('pad2d', x, 2), paddings, constantValue);
 /** Constant padding of a 3-D tensor (tfjs's pad3d). */
-export const pad3d = (x: TensorInput, paddings: readonly (readonly [number, number])[], constantValue = 0): Tensor => pad(ofRank('pad3d', x, 3), paddings, constantValue);
+export const pad3d = (x: TensorInput, paddings: readonly (readonly [number, number])[], constantValue = 0): Tensor =>
+  pad(ofRank('pad3d', x, 3), paddings, constantValue);
 /** Constant padding of a 4-D tensor (tfjs's pad4d). */
-export const pad4d = (x: TensorInput, paddings: readonly (readonly [number, number])[], constantValue = 0): Tensor => pad(ofRank('pad4d', x, 4), paddings, constantValue);
+export const pad4d = (x: TensorInput, paddings: readonly (readonly [number, number])[], constantValue = 0): Tensor =>
+  pad(ofRank('pad4d', x, 4), paddings, constantValue);
 
 /** tfjs's spelling of st.matmul. */
 export const matMul = (a: TensorInput, b: TensorInput, transposeA = false, transposeB = false): Tensor => matmul(a, b, transposeA, transposeB);

@@ -30,7 +30,12 @@ export class Adam extends Optimizer {
   readonly amsgrad: boolean;
 
   constructor(options: AdamOptions = {}, name = 'adam', defaultWeightDecay = 0) {
-    super(name, { ...options, weightDecay: options.weightDecay ?? defaultWeightDecay } as AdamOptions & Record<string, unknown>, ['beta1', 'beta2', 'epsilon', 'amsgrad'], 0.001);
+    super(
+      name,
+      { ...options, weightDecay: options.weightDecay ?? defaultWeightDecay } as AdamOptions & Record<string, unknown>,
+      ['beta1', 'beta2', 'epsilon', 'amsgrad'],
+      0.001,
+    );
     this.beta1 = options.beta1 ?? 0.9;
     this.beta2 = options.beta2 ?? 0.999;
     this.epsilon = options.epsilon ?? 1e-7;

@@ -166,8 +166,10 @@ export class Nadam extends Adamax {
   }
 
   protected override rule(w: Tensor, g: Tensor, [m, v]: Tensor[], lr: number, step: number): RuleResult {
-    const uT = this.u(step), uNext = this.u(step + 1);
-    const productT = this.productAt(step), productNext = productT * uNext;
+    const uT = this.u(step),
+      uNext = this.u(step + 1);
+    const productT = this.productAt(step),
+      productNext = productT * uNext;
     const m1 = add(m, mul(sub(g, m), 1 - this.beta1));
     const v1 = add(v, mul(sub(square(g), v), 1 - this.beta2));
     const mHat = add(mul(m1, uNext / (1 - productNext)), mul(g, (1 - uT) / (1 - productT)));

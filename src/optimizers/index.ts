@@ -63,10 +63,15 @@ export function optimizerFromConfig(config: Record<string, unknown>): Optimizer 
   else if (learningRate && typeof learningRate === 'object' && 'className' in learningRate) {
     const spec = learningRate as { className: string; config: Record<string, unknown> };
     const factory = Object.entries(schedules).find(([k]) => k.toLowerCase() === String(spec.className).toLowerCase())?.[1];
-    if (!factory) throw new ValueError(`optimizer config: unknown learning-rate schedule ${fmtValue(spec.className)}; expected one of ${Object.keys(schedules).join(', ')}`);
+    if (!factory)
+      throw new ValueError(
+        `optimizer config: unknown learning-rate schedule ${fmtValue(spec.className)}; expected one of ${Object.keys(schedules).join(', ')}`,
+      );
     lr = (factory as (c: unknown) => Schedule)(spec.config);
   } else {
-    throw new ValueError(`optimizer config: the learning rate ${fmtValue(learningRate)} cannot be restored (a custom function is not saved); pass the optimizer to compile yourself`);
+    throw new ValueError(
+      `optimizer config: the learning rate ${fmtValue(learningRate)} cannot be restored (a custom function is not saved); pass the optimizer to compile yourself`,
+    );
   }
   return (make as (o: Record<string, unknown>) => Optimizer)({ ...rest, learningRate: lr });
 }

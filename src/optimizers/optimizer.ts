@@ -70,9 +70,15 @@ export abstract class Optimizer {
     if (set.length > 1) throw new ValueError(`${name}: only one of clipNorm, clipValue and globalClipNorm may be set; received ${set.join(', ')}`);
     for (const k of [...set, 'weightDecay'] as const) {
       const v = options[k];
-      if (v !== undefined && (typeof v !== 'number' || !(v >= 0))) throw new ValueError(`${name}: ${k} must be a number >= 0; received ${fmtValue(v)}`);
+      if (v !== undefined && (typeof v !== 'number' || !(v >= 0)))
+        throw new ValueError(`${name}: ${k} must be a number >= 0; received ${fmtValue(v)}`);
     }
-    this.common = { clipNorm: options.clipNorm, clipValue: options.clipValue, globalClipNorm: options.globalClipNorm, weightDecay: options.weightDecay ?? 0 };
+    this.common = {
+      clipNorm: options.clipNorm,
+      clipValue: options.clipValue,
+      globalClipNorm: options.globalClipNorm,
+      weightDecay: options.weightDecay ?? 0,
+    };
   }
 
   /** Initial slot tensors for a variable (momentum, velocity, ...), in the rule's order. */
@@ -123,7 +129,9 @@ export abstract class Optimizer {
   minimize(loss: () => Tensor, varList?: readonly Tensor[]): Tensor {
     const value = loss();
     if (!(value instanceof Tensor) || value.size !== 1) {
-      throw new ValueError(`${this.name}.minimize: the loss function must return a scalar tensor; received ${value instanceof Tensor ? `shape ${fmtShape(value.shape)}` : typeof value}`);
+      throw new ValueError(
+        `${this.name}.minimize: the loss function must return a scalar tensor; received ${value instanceof Tensor ? `shape ${fmtShape(value.shape)}` : typeof value}`,
+      );
     }
     if (!value.requiresGrad) throw new ValueError(`${this.name}.minimize: the loss does not depend on any variable`);
     const wanted = varList ? new Set(varList) : undefined;
@@ -143,7 +151,9 @@ export abstract class Optimizer {
     for (const { variable, grad } of live) {
       if (!isFloat(variable.dtype)) throw new ValueError(`${this.name}: can only update floating variables; received ${variable.dtype}`);
       if (!shapesEqual(variable.shape, grad.shape)) {
-        throw new ShapeError(`${this.name}: a gradient must have its variable's shape; variable is ${fmtShape(variable.shape)}, gradient is ${fmtShape(grad.shape)}`);
+        throw new ShapeError(
+          `${this.name}: a gradient must have its variable's shape; variable is ${fmtShape(variable.shape)}, gradient is ${fmtShape(grad.shape)}`,
+        );
       }
     }
     noGrad(() => {
@@ -242,10 +252,13 @@ export abstract class Optimizer {
   restoreSlots(variable: Tensor, values: readonly Tensor[]): void {
     const slots = this.slotsOf(variable);
     if (values.length !== slots.length) {
-      throw new ValueError(`${this.name}: expected ${slots.length} slot tensors for a variable of shape ${fmtShape(variable.shape)}; received ${values.length}`);
+      throw new ValueError(
+        `${this.name}: expected ${slots.length} slot tensors for a variable of shape ${fmtShape(variable.shape)}; received ${values.length}`,
+      );
     }
     slots.forEach((s, k) => {
-      if (!shapesEqual(s.shape, values[k].shape)) throw new ShapeError(`${this.name}: slot ${k} has shape ${fmtShape(s.shape)}; received ${fmtShape(values[k].shape)}`);
+      if (!shapesEqual(s.shape, values[k].shape))
+        throw new ShapeError(`${this.name}: slot ${k} has shape ${fmtShape(s.shape)}; received ${fmtShape(values[k].shape)}`);
       s.assign(cast(values[k], s.dtype));
     });
   }
@@ -263,7 +276,9 @@ export abstract class Optimizer {
     const slotLists = variables.map((v) => this.slotsOf(v));
     const expected = 1 + slotLists.reduce((n, s) => n + s.length, 0);
     if (weights.length !== expected) {
-      throw new ValueError(`${this.name}.setWeights: expected ${expected} tensors (the iteration count and ${expected - 1} slots); received ${weights.length}`);
+      throw new ValueError(
+        `${this.name}.setWeights: expected ${expected} tensors (the iteration count and ${expected - 1} slots); received ${weights.length}`,
+      );
     }
     this.iterations = weights[0].item();
     let k = 1;

@@ -25,7 +25,8 @@ export interface Schedule {
 export type LearningRate = number | Schedule | ((step: number) => number);
 
 function positive(op: string, name: string, v: unknown): number {
-  if (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v)) throw new ValueError(`${op}: ${name} must be a positive number; received ${fmtValue(v)}`);
+  if (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v))
+    throw new ValueError(`${op}: ${name} must be a positive number; received ${fmtValue(v)}`);
   return v;
 }
 
@@ -79,7 +80,8 @@ export interface CosineDecayOptions {
 export function cosineDecay(options: CosineDecayOptions): Schedule {
   checkKeys('cosineDecay', options, ['initialLearningRate', 'decaySteps', 'alpha', 'warmupTarget', 'warmupSteps']);
   const initial = options.initialLearningRate;
-  if (typeof initial !== 'number' || !(initial >= 0)) throw new ValueError(`cosineDecay: initialLearningRate must be >= 0; received ${fmtValue(initial)}`);
+  if (typeof initial !== 'number' || !(initial >= 0))
+    throw new ValueError(`cosineDecay: initialLearningRate must be >= 0; received ${fmtValue(initial)}`);
   const steps = positive('cosineDecay', 'decaySteps', options.decaySteps);
   const { alpha = 0, warmupTarget, warmupSteps = 0 } = options;
   const peak = warmupTarget ?? initial;
@@ -104,7 +106,9 @@ export function piecewiseConstant(options: PiecewiseConstantOptions): Schedule {
   checkKeys('piecewiseConstant', options, ['boundaries', 'values']);
   const { boundaries, values } = options;
   if (!Array.isArray(boundaries) || !Array.isArray(values) || values.length !== boundaries.length + 1) {
-    throw new ValueError(`piecewiseConstant: values must have one more entry than boundaries; received ${values?.length} values and ${boundaries?.length} boundaries`);
+    throw new ValueError(
+      `piecewiseConstant: values must have one more entry than boundaries; received ${values?.length} values and ${boundaries?.length} boundaries`,
+    );
   }
   return schedule('PiecewiseConstant', { boundaries: boundaries.slice(), values: values.slice() }, (step) => {
     const i = boundaries.findIndex((b) => step <= b);

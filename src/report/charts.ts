@@ -57,7 +57,12 @@ function metricTitle(name: string): string {
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
-interface CurvePoint { epoch: number; value: number; split: 'training' | 'validation'; metric: string }
+interface CurvePoint {
+  epoch: number;
+  value: number;
+  split: 'training' | 'validation';
+  metric: string;
+}
 
 /** Long-format rows (one per epoch, metric and split) and the metrics in panel order, loss first. */
 function curveRows(h: HistoryData): { rows: CurvePoint[]; metrics: string[] } {
@@ -70,7 +75,9 @@ function curveRows(h: HistoryData): { rows: CurvePoint[]; metrics: string[] } {
   const rows: CurvePoint[] = [];
   for (const [key, values] of Object.entries(h.history)) {
     if (!Array.isArray(values) || values.length !== n) {
-      throw new ShapeError(`curvesSvg: history.${key} must have one value per epoch (${n}); received ${Array.isArray(values) ? values.length : typeof values}`);
+      throw new ShapeError(
+        `curvesSvg: history.${key} must have one value per epoch (${n}); received ${Array.isArray(values) ? values.length : typeof values}`,
+      );
     }
     const validation = key.startsWith('val_');
     const metric = validation ? key.slice(4) : key;
@@ -101,20 +108,31 @@ export async function curvesSvg(h: HistoryData, options: { title?: string } = {}
     mark: { type: 'line' as const, point: { size: 45, filled: true }, strokeWidth: 2 },
     encoding: {
       x: {
-        field: 'epoch', type: 'quantitative' as const, title: 'Epoch',
+        field: 'epoch',
+        type: 'quantitative' as const,
+        title: 'Epoch',
         scale: { domain: [firstEpoch, Math.max(lastEpoch, firstEpoch + 1)] },
         // Whole epochs only, and not more ticks than epochs.
         axis: { format: 'd', tickMinStep: 1, tickCount: Math.min(10, Math.max(2, lastEpoch - firstEpoch + 1)) },
       },
-      y: { field: 'value', type: 'quantitative' as const, title: metricTitle(metric), // Padding keeps points and the top label inside the plot, so no panel's bounds (and
+      y: {
+        field: 'value',
+        type: 'quantitative' as const,
+        title: metricTitle(metric), // Padding keeps points and the top label inside the plot, so no panel's bounds (and
         // so its title) sit higher than another's.
-        scale: metric === 'loss' ? { domainMin: 0, padding: 10 } : { zero: false, padding: 10 } },
+        scale: metric === 'loss' ? { domainMin: 0, padding: 10 } : { zero: false, padding: 10 },
+      },
       color: {
-        field: 'split', type: 'nominal' as const, title: 'Split',
+        field: 'split',
+        type: 'nominal' as const,
+        title: 'Split',
         scale: { domain: ['training', 'validation'], range: ['#1f77b4', '#ff7f0e'] },
         legend: { orient: 'bottom' as const, direction: 'horizontal' as const, symbolSize: 120, titleOrient: 'left' as const },
       },
-      tooltip: [{ field: 'epoch', type: 'quantitative' as const }, { field: 'value', type: 'quantitative' as const, format: '.4f' }],
+      tooltip: [
+        { field: 'epoch', type: 'quantitative' as const },
+        { field: 'value', type: 'quantitative' as const, format: '.4f' },
+      ],
     },
   }));
   const spec: TopLevelSpec = {
@@ -132,7 +150,9 @@ function checkMatrix(op: string, matrix: number[][], classNames: string[]): void
   const k = classNames.length;
   if (k === 0) throw new ValueError(`${op}: expected at least one class name; received none`);
   if (!Array.isArray(matrix) || matrix.length !== k || matrix.some((row) => !Array.isArray(row) || row.length !== k)) {
-    throw new ShapeError(`${op}: expected a ${k}x${k} matrix (one row and column per class name); received ${Array.isArray(matrix) ? `${matrix.length} rows` : typeof matrix}`);
+    throw new ShapeError(
+      `${op}: expected a ${k}x${k} matrix (one row and column per class name); received ${Array.isArray(matrix) ? `${matrix.length} rows` : typeof matrix}`,
+    );
   }
   if (matrix.some((row) => row.some((c) => !Number.isFinite(c) || c < 0))) {
     throw new ValueError(`${op}: counts must be finite and non-negative`);
@@ -180,7 +200,10 @@ function columnLabels(classNames: string[], baseStep: number, fontSize: number):
   const lookup = (labels: Record<string, string | string[]>) => `${JSON.stringify(labels)}[datum.label]`;
   if (step > 96) {
     const cut = Object.fromEntries(classNames.map((name) => [name, truncateLabel(name, 140, fontSize)]));
-    return { step: baseStep, axisX: { ...axis, labelLimit: 0, labelAngle: -90, labelAlign: 'right', labelBaseline: 'middle', labelExpr: lookup(cut) } };
+    return {
+      step: baseStep,
+      axisX: { ...axis, labelLimit: 0, labelAngle: -90, labelAlign: 'right', labelBaseline: 'middle', labelExpr: lookup(cut) },
+    };
   }
   const lines = Object.fromEntries(classNames.map((name) => [name, wrapLabel(name, step - pad, fontSize)]));
   return { step, axisX: { ...axis, labelAngle: 0, labelExpr: lookup(lines), labelLineHeight: fontSize + 2 } };
@@ -214,10 +237,16 @@ export async function confusionSvg(matrix: number[][], classNames: string[], opt
         mark: { type: 'rect', stroke: 'white', strokeWidth: 1 },
         encoding: {
           color: {
-            field: 'share', type: 'quantitative', title: ['Share of', 'true class'],
+            field: 'share',
+            type: 'quantitative',
+            title: ['Share of', 'true class'],
             // sqrt spreads the small off-diagonal shares apart, where the interesting errors are.
             scale: { type: 'sqrt', scheme: 'blues', domain: [0, 1] },
-            legend: { format: '.0%', values: [0, 0.05, 0.1, 0.25, 0.5, 0.75, 1], gradientLength: Math.max(120, step * Math.min(classNames.length, 10)) },
+            legend: {
+              format: '.0%',
+              values: [0, 0.05, 0.1, 0.25, 0.5, 0.75, 1],
+              gradientLength: Math.max(120, step * Math.min(classNames.length, 10)),
+            },
           },
         },
       },

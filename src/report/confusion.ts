@@ -15,7 +15,10 @@ export function confusionMatrix(yTrue: Int32Array | number[], yPred: Int32Array 
   for (let i = 0; i < yTrue.length; i++) {
     const t = yTrue[i];
     const p = yPred[i];
-    for (const [name, v] of [['yTrue', t], ['yPred', p]] as const) {
+    for (const [name, v] of [
+      ['yTrue', t],
+      ['yPred', p],
+    ] as const) {
       if (!Number.isInteger(v) || v < 0 || v >= numClasses) {
         throw new ValueError(`confusionMatrix: ${name}[${i}] must be an integer class in [0, ${numClasses}); received ${v}`);
       }

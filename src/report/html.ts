@@ -54,9 +54,11 @@ function timingTable(seconds: number[]): string {
   const total = seconds.reduce((a, b) => a + b, 0);
   const rows = seconds.map((s, i) => `<tr><td class="num">${i + 1}</td><td class="num">${s.toFixed(2)}</td></tr>`);
   const mean = seconds.length ? total / seconds.length : 0;
-  return `<table><tr><th>Epoch</th><th>Seconds</th></tr>${rows.join('')}`
-    + `<tr><th>Total</th><td class="num">${total.toFixed(2)}</td></tr>`
-    + `<tr><th>Mean</th><td class="num">${mean.toFixed(2)}</td></tr></table>`;
+  return (
+    `<table><tr><th>Epoch</th><th>Seconds</th></tr>${rows.join('')}` +
+    `<tr><th>Total</th><td class="num">${total.toFixed(2)}</td></tr>` +
+    `<tr><th>Mean</th><td class="num">${mean.toFixed(2)}</td></tr></table>`
+  );
 }
 
 /** The HTML report page. Every piece of text is escaped, so names and summaries cannot inject markup. */
@@ -70,8 +72,10 @@ export function reportHtml(parts: ReportParts): string {
       throw new ValueError(`reportHtml: image width must be a positive number; received ${img.width}`);
     }
     const width = img.width === undefined ? '' : ` width="${Math.round(img.width)}"`;
-    return `<figure><figcaption>${escapeXml(img.title)}</figcaption>`
-      + `<img src="${escapeXml(checkFile(img.file))}"${width} alt="${escapeXml(img.title)}"></figure>`;
+    return (
+      `<figure><figcaption>${escapeXml(img.title)}</figcaption>` +
+      `<img src="${escapeXml(checkFile(img.file))}"${width} alt="${escapeXml(img.title)}"></figure>`
+    );
   });
   return [
     '<!DOCTYPE html>',

@@ -58,7 +58,9 @@ function channelsOf(img: GridImage, index: number): number {
   }
   const channels = pixels.length / (height * width);
   if (channels !== 1 && channels !== 3) {
-    throw new ShapeError(`imageGridPng: images[${index}] has ${pixels.length} values; expected ${height * width} (grayscale) or ${height * width * 3} (RGB) for ${height}x${width}`);
+    throw new ShapeError(
+      `imageGridPng: images[${index}] has ${pixels.length} values; expected ${height * width} (grayscale) or ${height * width * 3} (RGB) for ${height}x${width}`,
+    );
   }
   return channels;
 }
@@ -70,7 +72,11 @@ function toBytes(pixels: Float32Array | number[], normalize: 'none' | 'each'): U
   if (normalize === 'each') {
     lo = Infinity;
     hi = -Infinity;
-    for (const v of pixels) if (Number.isFinite(v)) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
+    for (const v of pixels)
+      if (Number.isFinite(v)) {
+        lo = Math.min(lo, v);
+        hi = Math.max(hi, v);
+      }
   }
   const out = new Uint8Array(pixels.length);
   const range = hi - lo;
@@ -84,9 +90,17 @@ function toBytes(pixels: Float32Array | number[], normalize: 'none' | 'each'): U
 }
 
 interface Layout {
-  columns: number; rows: number; scale: number;
-  cellW: number; cellH: number; tileH: number; tileW: number;
-  captions: string[][]; top: number; width: number; height: number;
+  columns: number;
+  rows: number;
+  scale: number;
+  cellW: number;
+  cellH: number;
+  tileH: number;
+  tileW: number;
+  captions: string[][];
+  top: number;
+  width: number;
+  height: number;
 }
 
 function layout(images: GridImage[], columns: number, scale: number, title: string | undefined, subtitle: string | undefined): Layout {
@@ -118,7 +132,9 @@ function composeTiles(images: GridImage[], l: Layout, normalize: 'none' | 'each'
   const canvas = new Uint8Array(l.width * l.height * 4).fill(255);
   const put = (x: number, y: number, r: number, g: number, b: number): void => {
     const o = (y * l.width + x) * 4;
-    canvas[o] = r; canvas[o + 1] = g; canvas[o + 2] = b;
+    canvas[o] = r;
+    canvas[o + 1] = g;
+    canvas[o + 2] = b;
   };
   const left = gridLeft(l);
   images.forEach((img, i) => {
@@ -160,15 +176,21 @@ function overlaySvg(tilesPng: Uint8Array, images: GridImage[], l: Layout, title:
     });
   });
   if (title) {
-    parts.push(`<text x="${l.width / 2}" y="${MARGIN + TITLE_SIZE}" text-anchor="middle" font-size="${TITLE_SIZE}" font-weight="bold">${escapeXml(title)}</text>`);
+    parts.push(
+      `<text x="${l.width / 2}" y="${MARGIN + TITLE_SIZE}" text-anchor="middle" font-size="${TITLE_SIZE}" font-weight="bold">${escapeXml(title)}</text>`,
+    );
   }
   if (subtitle) {
-    parts.push(`<text x="${l.width / 2}" y="${MARGIN + (title ? TITLE_BAND : 0) + SUBTITLE_SIZE}" text-anchor="middle" font-size="${SUBTITLE_SIZE}" fill="#444">${escapeXml(subtitle)}</text>`);
+    parts.push(
+      `<text x="${l.width / 2}" y="${MARGIN + (title ? TITLE_BAND : 0) + SUBTITLE_SIZE}" text-anchor="middle" font-size="${SUBTITLE_SIZE}" fill="#444">${escapeXml(subtitle)}</text>`,
+    );
   }
   const href = `data:image/png;base64,${Buffer.from(tilesPng).toString('base64')}`;
-  return `<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="${l.width}" height="${l.height}" viewBox="0 0 ${l.width} ${l.height}">`
-    + `<image x="0" y="0" width="${l.width}" height="${l.height}" image-rendering="optimizeSpeed" xlink:href="${href}"/>`
-    + `<g font-family="${REPORT_FONT}, sans-serif" fill="#222">${parts.join('')}</g></svg>`;
+  return (
+    `<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="${l.width}" height="${l.height}" viewBox="0 0 ${l.width} ${l.height}">` +
+    `<image x="0" y="0" width="${l.width}" height="${l.height}" image-rendering="optimizeSpeed" xlink:href="${href}"/>` +
+    `<g font-family="${REPORT_FONT}, sans-serif" fill="#222">${parts.join('')}</g></svg>`
+  );
 }
 
 /**
@@ -185,7 +207,8 @@ export async function imageGridPng(images: GridImage[], options: ImageGridOption
   if (!Number.isInteger(columns) || columns < 1) throw new ValueError(`imageGridPng: columns must be a positive integer; received ${columns}`);
   const largest = Math.max(...images.map((im) => Math.max(im.height, im.width)));
   const scale = options.scale ?? Math.max(1, Math.round(84 / largest));
-  if (!Number.isInteger(scale) || scale < 1 || scale > 64) throw new ValueError(`imageGridPng: scale must be an integer in [1, 64]; received ${scale}`);
+  if (!Number.isInteger(scale) || scale < 1 || scale > 64)
+    throw new ValueError(`imageGridPng: scale must be an integer in [1, 64]; received ${scale}`);
   const l = layout(images, Math.min(columns, images.length), scale, options.title, options.subtitle);
   const tiles = encodePng(composeTiles(images, l, normalize), l.width, l.height);
   const hasText = options.title !== undefined || options.subtitle !== undefined || images.some((im) => im.caption);

@@ -11,19 +11,17 @@ import { checkKeys } from '../core/options.js';
 /** The font every chart asks for; the SVGs name it so the PNG matches what a browser shows. */
 export const REPORT_FONT = 'DejaVu Sans';
 
-const DEJAVU_FILES = [
-  '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf',
-  '/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf',
-];
+const DEJAVU_FILES = ['/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf', '/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf'];
 
 let cachedFontOptions: ResvgRenderOptions['font'] | undefined;
 
 function fontOptions(): ResvgRenderOptions['font'] {
   if (cachedFontOptions) return cachedFontOptions;
   const files = DEJAVU_FILES.filter((f) => existsSync(f));
-  cachedFontOptions = files.length > 0
-    ? { loadSystemFonts: false, fontFiles: files, defaultFontFamily: REPORT_FONT, sansSerifFamily: REPORT_FONT }
-    : { loadSystemFonts: true };
+  cachedFontOptions =
+    files.length > 0
+      ? { loadSystemFonts: false, fontFiles: files, defaultFontFamily: REPORT_FONT, sansSerifFamily: REPORT_FONT }
+      : { loadSystemFonts: true };
   return cachedFontOptions;
 }
 

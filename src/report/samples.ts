@@ -26,7 +26,7 @@ export function filterImages(kernel: Float32Array | number[], shape: readonly nu
     const pixels = new Float32Array(kh * kw * channels);
     for (let y = 0; y < kh; y++) {
       for (let x = 0; x < kw; x++) {
-        const base = ((y * kw + x) * cin) * cout + o;
+        const base = (y * kw + x) * cin * cout + o;
         if (channels === 3) {
           for (let c = 0; c < 3; c++) pixels[(y * kw + x) * 3 + c] = kernel[base + c * cout];
         } else {

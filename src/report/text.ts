@@ -2,17 +2,12 @@
 
 /** Escapes the five characters that are special in XML/HTML text and attribute values. */
 export function escapeXml(text: string): string {
-  return String(text)
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&#39;');
+  return String(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 }
 
 // Approximate advance widths of DejaVu Sans in em, by character class. Only used to size cells and
 // wrap captions, so erring a little wide is fine (the estimate sits slightly above the real font).
-const NARROW = new Set('iljtfrI!|.,:;\'()[] /');
+const NARROW = new Set("iljtfrI!|.,:;'()[] /");
 const WIDE = new Set('mwMW@%→');
 
 /** Estimated rendered width in pixels of `text` at `fontSize` in DejaVu Sans. */
@@ -37,7 +32,10 @@ export function wrapText(text: string, maxWidth: number, fontSize: number): stri
     let line = '';
     for (const word of paragraph.split(/\s+/).filter((w) => w.length > 0)) {
       const candidate = line ? `${line} ${word}` : word;
-      if (textWidth(candidate, fontSize) <= maxWidth) { line = candidate; continue; }
+      if (textWidth(candidate, fontSize) <= maxWidth) {
+        line = candidate;
+        continue;
+      }
       if (line) lines.push(line);
       line = '';
       let rest = word;

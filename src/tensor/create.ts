@@ -14,7 +14,9 @@ export type TensorLike = NestedArray | TypedArray | readonly number[];
 function backendFor(op: string, dtype: DType): Backend {
   const backend = getBackend();
   if (!backend.supportsDtype(dtype)) {
-    throw new DtypeError(`${op}: the ${backend.name} backend does not support dtype ${dtype}; received dtype ${dtype} (float64 needs st.setBackend('reference'))`);
+    throw new DtypeError(
+      `${op}: the ${backend.name} backend does not support dtype ${dtype}; received dtype ${dtype} (float64 needs st.setBackend('reference'))`,
+    );
   }
   return backend;
 }
@@ -150,7 +152,10 @@ export function arange(start: number, stop?: number, step = 1, dtype?: DType): T
 export function linspace(start: number, stop: number, num: number): Tensor {
   if (!Number.isInteger(num) || num < 0) throw new ValueError(`linspace: num must be a non-negative integer; received ${num}`);
   const step = num > 1 ? (stop - start) / (num - 1) : 0;
-  return tensor(Array.from({ length: num }, (_, i) => (i === num - 1 && num > 1 ? stop : start + i * step)), [num]);
+  return tensor(
+    Array.from({ length: num }, (_, i) => (i === num - 1 && num > 1 ? stop : start + i * step)),
+    [num],
+  );
 }
 
 /** The n x m identity matrix (ones on the diagonal, zeros elsewhere; m defaults to n). */
@@ -236,4 +241,3 @@ export function randomUniform(shape: readonly number[], options: RandomUniformOp
   if (!(max >= min)) throw new ValueError(`randomUniform: max must be >= min; received min ${min}, max ${max}`);
   return randomTensor('randomUniform', shape, { kind: 'uniform', min, max }, seed, dtype);
 }
-

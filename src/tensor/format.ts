@@ -9,7 +9,9 @@ const EDGE = 3;
 function formatter(values: TypedArray, dtype: DType): (v: number) => string {
   if (dtype === 'bool') return (v) => (v ? 'true' : 'false');
   if (dtype === 'int32') return (v) => String(v);
-  let allIntegral = true, maxAbs = 0, minAbs = Infinity;
+  let allIntegral = true,
+    maxAbs = 0,
+    minAbs = Infinity;
   for (const v of values) {
     if (!Number.isFinite(v)) continue;
     if (!Number.isInteger(v)) allIntegral = false;
@@ -41,9 +43,7 @@ export function formatTensor(values: TypedArray, shape: readonly number[], dtype
   const width = Math.max(0, ...cells.map((c) => c.length));
   const render = (dim: number, offset: number, indent: string): string => {
     if (dim === shape.length) return fmt(values[offset]).padStart(width);
-    const parts = visibleIndices(shape[dim], summarize).map((i) =>
-      i < 0 ? '...' : render(dim + 1, offset + i * strides[dim], indent + ' '),
-    );
+    const parts = visibleIndices(shape[dim], summarize).map((i) => (i < 0 ? '...' : render(dim + 1, offset + i * strides[dim], indent + ' ')));
     const sep = dim === shape.length - 1 ? ', ' : ',' + '\n'.repeat(shape.length - dim - 1) + indent + ' ';
     return `[${parts.join(sep)}]`;
   };

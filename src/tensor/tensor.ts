@@ -106,7 +106,9 @@ export class Tensor {
   /** The number inside a one-element tensor. */
   item(): number {
     if (this.size !== 1) {
-      throw new ValueError(`item: only a one-element tensor can be converted to a number; received shape ${fmtShape(this.shape)} with ${this.size} elements`);
+      throw new ValueError(
+        `item: only a one-element tensor can be converted to a number; received shape ${fmtShape(this.shape)} with ${this.size} elements`,
+      );
     }
     return this.dataSync()[0];
   }
@@ -117,7 +119,9 @@ export class Tensor {
    */
   assign(value: Tensor): void {
     if (!shapesEqual(value.shape, this.shape) || value.dtype !== this.dtype) {
-      throw new ShapeError(`assign: expected a ${this.dtype} tensor of shape ${fmtShape(this.shape)}; received ${value.dtype} of shape ${fmtShape(value.shape)}`);
+      throw new ShapeError(
+        `assign: expected a ${this.dtype} tensor of shape ${fmtShape(this.shape)}; received ${value.dtype} of shape ${fmtShape(value.shape)}`,
+      );
     }
     const next = value.backend === this.backend ? value.storage : this.backend.upload(value.dataSync(), value.dtype);
     this.backend.retain?.(next);

@@ -113,11 +113,15 @@ describe('a save interrupted at every step', () => {
       // Kills hit both before and after the switch.
       assert.ok(seen.includes('old') && seen.includes('new'), seen.join(' '));
       // Every step before the switch keeps the old model, every step after it the new one.
-      assert.deepEqual(seen, [...seen].sort((a, b) => (a === b ? 0 : a === 'new' ? 1 : -1)), seen.join(' '));
+      assert.deepEqual(
+        seen,
+        [...seen].sort((a, b) => (a === b ? 0 : a === 'new' ? 1 : -1)),
+        seen.join(' '),
+      );
     });
   }
 
-  it('the next save after a killed one works, and the dead writer\'s files are only ever left, never listed', async () => {
+  it("the next save after a killed one works, and the dead writer's files are only ever left, never listed", async () => {
     const dir = join(root, 'after-kill');
     cpSync(template, dir, { recursive: true });
     const r = runChild({ dir, expected: join(root, 'killed.json'), mode: 'kill', at: 3, steps: 3 });
@@ -164,7 +168,8 @@ describe('concurrent writers and readers', () => {
     assert.equal(await writer(0), 0);
     let loads = 0;
     let writing = true;
-    const candidates = () => Object.fromEntries([0, 1, 2, 3, 4, 5].filter((i) => existsSync(expected(i))).map((i) => [`writer ${i}`, readExpected(expected(i))]));
+    const candidates = () =>
+      Object.fromEntries([0, 1, 2, 3, 4, 5].filter((i) => existsSync(expected(i))).map((i) => [`writer ${i}`, readExpected(expected(i))]));
     const reader = (async () => {
       while (writing) {
         await whichModel(dir, candidates);

@@ -22,7 +22,11 @@ const dataFile = (dir: string, role: string) => readFileSync(join(dir, manifest(
  * Runs `strata train` and sends Ctrl-C as soon as `epochLine` appears, so it lands early in the
  * next epoch (the trainer stops after the batch it is in); resolves with how the run ended.
  */
-function interrupted(args: string[], epochLine: string, killAt?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null; output: string }> {
+function interrupted(
+  args: string[],
+  epochLine: string,
+  killAt?: number,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; output: string }> {
   const node = killAt === undefined ? [CLI] : ['--import', PRELOAD, CLI];
   const env = killAt === undefined ? process.env : { ...process.env, STRATA_TEST_KILL_AT: String(killAt) };
   const child = spawn(process.execPath, [...node, 'train', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
@@ -39,7 +43,8 @@ function interrupted(args: string[], epochLine: string, killAt?: number): Promis
 }
 
 describe('a checkpoint killed while it is written', () => {
-  const full = join(root, 'full'), first = join(root, 'first');
+  const full = join(root, 'full'),
+    first = join(root, 'first');
   let firstPosition: { epoch: number; batch: number };
   before(async () => {
     assert.equal(run(['train', ...small, '--out', full]).status, 0);

@@ -26,8 +26,12 @@ const cases: Record<string, (dir: string) => Promise<Result>> = {
     const rows = await ds.toArray();
     const xs = rows.map((r) => r.xs.dataSync());
     return {
-      callSeconds, passSeconds: seconds(t0) - callSeconds, columns: st.data.csvColumnNames(path).length,
-      rows: rows.length, shape: rows[0].xs.shape, ys: rows.map((r) => r.ys.item()),
+      callSeconds,
+      passSeconds: seconds(t0) - callSeconds,
+      columns: st.data.csvColumnNames(path).length,
+      rows: rows.length,
+      shape: rows[0].xs.shape,
+      ys: rows.map((r) => r.ys.item()),
       samples: xs.map((x) => [x[0], x[1], x[50_001], x[n - 2]]),
     };
   },
@@ -46,7 +50,10 @@ const cases: Record<string, (dir: string) => Promise<Result>> = {
       const rows = await ds.toArray();
       const x = rows[0].dataSync();
       return {
-        callSeconds, passSeconds: seconds(t0) - callSeconds, rows: rows.length, fields: x.length,
+        callSeconds,
+        passSeconds: seconds(t0) - callSeconds,
+        rows: rows.length,
+        fields: x.length,
         samples: [x[0], x[999], x[1000], x[x.length - 1]],
       };
     } finally {
@@ -68,8 +75,12 @@ const cases: Record<string, (dir: string) => Promise<Result>> = {
     const rows = await ds.toArray();
     const read = st.data.csvColumnNames(path);
     return {
-      callSeconds, passSeconds: seconds(t0) - callSeconds, columns: read.length,
-      namesMatch: read.every((s, i) => s === names[i]), bytes: quoted.length, rows: rows.map((r) => Array.from(r.dataSync())),
+      callSeconds,
+      passSeconds: seconds(t0) - callSeconds,
+      columns: read.length,
+      namesMatch: read.every((s, i) => s === names[i]),
+      bytes: quoted.length,
+      rows: rows.map((r) => Array.from(r.dataSync())),
     };
   },
 
@@ -82,7 +93,8 @@ const cases: Record<string, (dir: string) => Promise<Result>> = {
     const row = join(dir, 'long-row.csv');
     writeFileSync(row, `a\n1\n${long}\n2\n`);
     const error = (e: unknown) => ({ name: (e as Error).name, message: (e as Error).message });
-    let atCall: Result | null = null, onPass: Result | null = null;
+    let atCall: Result | null = null,
+      onPass: Result | null = null;
     const t0 = performance.now();
     try {
       st.data.loadCsv(header, { header: false });

@@ -26,7 +26,9 @@ function write(name: string, text: string): string {
 // biome-ignore lint/suspicious/noExplicitAny: the child's JSON report, read field by field by each case
 function inChild(name: string, seconds: number): Promise<Record<string, any>> {
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, ['--import', 'tsx', join(here, 'csv-child.ts'), name, dir],
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', join(here, 'csv-child.ts'), name, dir],
       { cwd: root, timeout: seconds * 1000, killSignal: 'SIGKILL', maxBuffer: 2 ** 20 },
       (error, stdout, stderr) => {
         if (error) {
@@ -35,7 +37,8 @@ function inChild(name: string, seconds: number): Promise<Record<string, any>> {
           return;
         }
         resolve(JSON.parse(stdout.trim().split('\n').pop()!));
-      });
+      },
+    );
   });
 }
 
@@ -50,10 +53,11 @@ async function withLineLimit<T>(bytes: number, f: () => Promise<T>): Promise<T> 
 }
 
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-const tooLong = (path: string, line: number, limit: number) => new RegExp(
-  `^loadCsv: '${escape(path)}' line ${line} is longer than ${limit} bytes, the limit on a CSV line \\(maxCsvLineBytes\\); ` +
-  `if the file is trusted, raise it with st\\.setReadLimits\\(\\{ maxCsvLineBytes: n \\}\\)$`,
-);
+const tooLong = (path: string, line: number, limit: number) =>
+  new RegExp(
+    `^loadCsv: '${escape(path)}' line ${line} is longer than ${limit} bytes, the limit on a CSV line \\(maxCsvLineBytes\\); ` +
+      `if the file is trusted, raise it with st\\.setReadLimits\\(\\{ maxCsvLineBytes: n \\}\\)$`,
+  );
 
 test('a header of 10^5 columns is read in one pass', async () => {
   const r = await inChild('wide', 60);
@@ -63,7 +67,10 @@ test('a header of 10^5 columns is read in one pass', async () => {
   assert.deepEqual(r.shape, [99_999]);
   const value = (row: number, column: number) => (column * 7 + row) % 1000; // as csv-child.ts writes them
   assert.deepEqual(r.ys, [value(0, 99_999), value(1, 99_999)]);
-  assert.deepEqual(r.samples, [0, 1].map((row) => [0, 1, 50_001, 99_998].map((c) => value(row, c))));
+  assert.deepEqual(
+    r.samples,
+    [0, 1].map((row) => [0, 1, 50_001, 99_998].map((c) => value(row, c))),
+  );
 });
 
 test('one 50 MB line, below a raised ceiling, is read at the call and streamed', async () => {
@@ -120,14 +127,17 @@ test('a lowered ceiling: a long row is refused on the pass with its line', async
   assert.equal((await st.data.loadCsv(path).toArray()).length, 3);
 });
 
-test('quoted line breaks and CRLF across the reader\'s 64 KB chunks still parse', async () => {
+test("quoted line breaks and CRLF across the reader's 64 KB chunks still parse", async () => {
   // The first record's end and its quoted line breaks fall on both sides of chunk boundaries.
   for (const at of [65_533, 65_534, 65_535, 65_536, 65_537]) {
     const first = 'a'.repeat(at - 4);
     const path = write(`chunks-${at}.csv`, `"${first}\r\n",b\r\n"1\n2",3\r\n4,"5"\r\n`);
     assert.deepEqual(st.data.csvColumnNames(path), [`${first}\r\n`, 'b']);
     await assert.rejects(() => st.data.loadCsv(path).toArray(), { name: 'FormatError', message: /expected a number; received "1\\n2"$/ });
-    assert.deepEqual((await st.data.loadCsv(path, { columns: [1] }).toArray()).map((x) => x.item()), [3, 5]);
+    assert.deepEqual(
+      (await st.data.loadCsv(path, { columns: [1] }).toArray()).map((x) => x.item()),
+      [3, 5],
+    );
   }
   // A first record that never closes its quote is a FormatError on line 1, not a wait for more.
   const open = write('open-header.csv', `a,"b\n${'1,2\n'.repeat(30_000)}`);
@@ -141,7 +151,8 @@ test('an unknown column lists the first names only, each cut short', () => {
   const path = write('many-names.csv', `${names.join(',')}\n`);
   assert.throws(() => st.data.loadCsv(path, { labelColumn: 'zz' }), {
     name: 'ValueError',
-    message: `loadCsv: labelColumn 'zz' is not a column of '${path}'; its columns are: c0, ${'n'.repeat(60)}..., ` +
+    message:
+      `loadCsv: labelColumn 'zz' is not a column of '${path}'; its columns are: c0, ${'n'.repeat(60)}..., ` +
       `${names.slice(2, 20).join(', ')}, ... (30 in all)`,
   });
 });

@@ -100,7 +100,10 @@ test('dimensions whose product passes 2^53 are refused as such, with the exact p
   const shape = [max, max, max];
   const exact = (BigInt(max) ** 3n).toString();
   const header = idxHeader(UINT8, shape);
-  for (const [name, bytes] of [['overflow.idx', header], ['overflow.idx.gz', gzipSync(header)]] as const) {
+  for (const [name, bytes] of [
+    ['overflow.idx', header],
+    ['overflow.idx.gz', gzipSync(header)],
+  ] as const) {
     await refuses(save(name, bytes), [`[${shape.join(', ')}]`, exact, '2^53']);
   }
   // Each dimension alone is fine; 2^27 * 2^27 = 2^54 elements is not.
@@ -116,11 +119,14 @@ test('the mnist loaders allow their own files past the ceiling, but not larger o
   file('t10k-images-idx3-ubyte.gz', gzipSync(Buffer.concat([idxHeader(UINT8, [1, 28, 28]), Buffer.alloc(784)])));
   file('t10k-labels-idx1-ubyte.gz', gzipSync(Buffer.concat([idxHeader(UINT8, [1]), Buffer.alloc(1)])));
   await withLimits({ maxDecodedBytes: MiB }, async () => {
-    await assert.rejects(() => st.data.fashionMnist({ path: folder }), (error: Error) => {
-      assert.ok(error instanceof st.FormatError, `${error.name}: ${error.message}`);
-      assert.ok(error.message.includes(`'${images}'`) && error.message.includes('maxDecodedBytes'), error.message);
-      return true;
-    });
+    await assert.rejects(
+      () => st.data.fashionMnist({ path: folder }),
+      (error: Error) => {
+        assert.ok(error instanceof st.FormatError, `${error.name}: ${error.message}`);
+        assert.ok(error.message.includes(`'${images}'`) && error.message.includes('maxDecodedBytes'), error.message);
+        return true;
+      },
+    );
   });
 });
 

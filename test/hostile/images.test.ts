@@ -27,7 +27,11 @@ function save(name: string, bytes: Uint8Array): string {
 }
 
 const concat = (parts: Uint8Array[]) => new Uint8Array(Buffer.concat(parts));
-const u32 = (n: number) => { const b = new Uint8Array(4); new DataView(b.buffer).setUint32(0, n, false); return b; };
+const u32 = (n: number) => {
+  const b = new Uint8Array(4);
+  new DataView(b.buffer).setUint32(0, n, false);
+  return b;
+};
 const u16 = (n: number) => Uint8Array.of(n >> 8, n & 0xff);
 
 // --- PNG ----------------------------------------------------------------------------------
@@ -39,7 +43,13 @@ function chunk(type: string, data: Uint8Array): Uint8Array {
   return concat([u32(data.length), typeAndData, u32(crc32(typeAndData))]);
 }
 
-interface Ihdr { width: number; height: number; depth?: number; colourType?: number; interlace?: number }
+interface Ihdr {
+  width: number;
+  height: number;
+  depth?: number;
+  colourType?: number;
+  interlace?: number;
+}
 
 const ihdr = ({ width, height, depth = 8, colourType = 0, interlace = 0 }: Ihdr) =>
   chunk('IHDR', concat([u32(width), u32(height), Uint8Array.of(depth, colourType, 0, 0, interlace)]));
@@ -141,7 +151,10 @@ test('a PNG within maxImagePixels that would take more than maxDecodedBytes to d
   // 1024 x 1024 RGBA 16-bit: 8 MiB of samples from a few KB of zeros.
   const path = save('costly.png', png({ width: 1024, height: 1024, depth: 16, colourType: 6 }, zerosZlib(1024 * (1 + 1024 * 8))));
   await withLimits({ maxDecodedBytes: 4 * MiB }, async () => {
-    await refuses(() => st.data.readImage(path, { size: [4, 4] }), [`'${path}'`, 'IHDR 1024 x 1024', 'maxDecodedBytes', String(4 * MiB), RAISE_BYTES]);
+    await refuses(
+      () => st.data.readImage(path, { size: [4, 4] }),
+      [`'${path}'`, 'IHDR 1024 x 1024', 'maxDecodedBytes', String(4 * MiB), RAISE_BYTES],
+    );
   });
 });
 
@@ -178,7 +191,10 @@ function withFrameSize(bytes: Uint8Array, width: number, height: number, compone
 }
 
 test('the JPEG generator writes the frame header the encoder writes for that size', () => {
-  const frame = (bytes: Uint8Array) => { const at = segmentAt(bytes, 0xc0); return Array.from(bytes.subarray(at, at + 19)); };
+  const frame = (bytes: Uint8Array) => {
+    const at = segmentAt(bytes, 0xc0);
+    return Array.from(bytes.subarray(at, at + 19));
+  };
   const real = new Uint8Array(jpeg.encode({ width: 40, height: 24, data: new Uint8Array(40 * 24 * 4) }, 90).data);
   assert.deepEqual(frame(withFrameSize(smallJpeg(), 40, 24)), frame(real));
   assert.deepEqual(frame(withFrameSize(smallJpeg(), 40, 24, 1)).slice(0, 13), [0xff, 0xc0, 0, 11, 8, 0, 24, 0, 40, 1, 1, 0x11, 0]);
@@ -191,7 +207,7 @@ test('a JPEG whose SOF declares 65000 x 65000 pixels is refused before decoding'
   await refuses(() => st.data.imageFolder(join(root, 'huge-sof'), { imageSize: [8, 8] }).toArray(), fragments);
 });
 
-test('a JPEG with zero height (a DNL marker\'s job, unsupported) or zero width is refused, naming the SOF field', async () => {
+test("a JPEG with zero height (a DNL marker's job, unsupported) or zero width is refused, naming the SOF field", async () => {
   const zeroHeight = save('zero-height.jpg', withFrameSize(smallJpeg(), 8, 0));
   await refuses(() => st.data.readImage(zeroHeight), [`'${zeroHeight}'`, 'SOF0 width x height 8 x 0']);
   const zeroWidth = save('zero-width.jpg', withFrameSize(smallJpeg(), 0, 8));
@@ -209,7 +225,8 @@ test('a JPEG cut before or inside its frame header is refused as truncated', asy
 
 /** The JPEG with a second SOF0 frame header, declaring width x height, right after the first. */
 function withSecondFrame(bytes: Uint8Array, width: number, height: number): Uint8Array {
-  const sof = segmentAt(bytes, 0xc0), end = sof + 2 + ((bytes[sof + 2] << 8) | bytes[sof + 3]);
+  const sof = segmentAt(bytes, 0xc0),
+    end = sof + 2 + ((bytes[sof + 2] << 8) | bytes[sof + 3]);
   const second = withFrameSize(bytes, width, height).subarray(sof, end);
   return concat([bytes.subarray(0, end), second, bytes.subarray(end)]);
 }
@@ -222,7 +239,10 @@ test('a second SOF frame header cannot make jpeg-js allocate past what the first
 test('a JPEG within maxImagePixels that would take more than maxDecodedBytes to decode is refused', async () => {
   const path = save('costly.jpg', withFrameSize(smallJpeg(), 1024, 1024));
   await withLimits({ maxDecodedBytes: 4 * MiB }, async () => {
-    await refuses(() => st.data.readImage(path, { size: [4, 4] }), [`'${path}'`, 'SOF0 1024 x 1024', 'maxDecodedBytes', String(4 * MiB), RAISE_BYTES]);
+    await refuses(
+      () => st.data.readImage(path, { size: [4, 4] }),
+      [`'${path}'`, 'SOF0 1024 x 1024', 'maxDecodedBytes', String(4 * MiB), RAISE_BYTES],
+    );
   });
 });
 

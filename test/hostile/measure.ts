@@ -29,7 +29,9 @@ export function measureInChild<T>(expression: string): Measured<T> {
   const dir = mkdtempSync(join(tmpdir(), 'strata-measure-'));
   try {
     const script = join(dir, 'child.mts');
-    writeFileSync(script, `
+    writeFileSync(
+      script,
+      `
       import * as st from ${JSON.stringify(pathToFileURL(join(REPO, 'src/index.ts')).href)};
       const before = process.memoryUsage();
       const peakBefore = process.resourceUsage().maxRSS;
@@ -46,7 +48,8 @@ export function measureInChild<T>(expression: string): Measured<T> {
         rssGrowth: after.rss - before.rss,
         arrayBuffersGrowth: after.arrayBuffers - before.arrayBuffers,
       }));
-    `);
+    `,
+    );
     const child = spawnSync(process.execPath, ['--import', 'tsx', script], { cwd: REPO, encoding: 'utf8', timeout: 120_000 });
     assert.equal(child.status, 0, `the child failed (signal ${child.signal}): ${child.stderr}`);
     return JSON.parse(child.stdout.trim().split('\n').at(-1)!) as Measured<T>;

@@ -13,7 +13,6 @@ import { measureInChild } from './measure.js';
 const root = mkdtempSync(join(tmpdir(), 'strata-model-bombs-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 
-
 // biome-ignore lint/suspicious/noExplicitAny: parsed model.json, edited at any depth by the cases
 type Json = any;
 
@@ -22,7 +21,12 @@ describe('model.json bombs', () => {
   before(async () => {
     st.setSeed(3);
     const model = st.sequential({
-      layers: [st.layers.embedding({ inputDim: 20, outputDim: 4, inputShape: [6], name: 'embed' }), st.layers.flatten(), st.layers.dense({ units: 8, activation: 'relu', name: 'hidden' }), st.layers.dense({ units: 3, name: 'out' })],
+      layers: [
+        st.layers.embedding({ inputDim: 20, outputDim: 4, inputShape: [6], name: 'embed' }),
+        st.layers.flatten(),
+        st.layers.dense({ units: 8, activation: 'relu', name: 'hidden' }),
+        st.layers.dense({ units: 3, name: 'out' }),
+      ],
     });
     await model.save(template);
   });
@@ -41,11 +45,19 @@ describe('model.json bombs', () => {
 
   const layer = (m: Json, name: string) => m.model.config.layers.find((l: Json) => l.config.name === name).config;
   const cases: [string, (m: Json) => undefined | string, RegExp[]][] = [
-    ['a dense layer claiming 2^28 units', (m) => void (layer(m, 'hidden').units = 2 ** 28), [/'hidden\/kernel' \[24, 268435456\] needs 25769803776 bytes/, /hold only \d+ more/]],
+    [
+      'a dense layer claiming 2^28 units',
+      (m) => void (layer(m, 'hidden').units = 2 ** 28),
+      [/'hidden\/kernel' \[24, 268435456\] needs 25769803776 bytes/, /hold only \d+ more/],
+    ],
     ['a dense layer claiming 10^12 units', (m) => void (layer(m, 'out').units = 1e12), [/'hidden\/kernel'|'out\/kernel'/, /needs \d+ bytes/]],
     ['an embedding claiming 10^9 rows', (m) => void (layer(m, 'embed').inputDim = 1e9), [/'embed\/embeddings' \[1000000000, 4\]/]],
     ['an input shape of 10^12 features', (m) => void (m.model.config.layers[0].config.batchInputShape = [null, 1e6, 1e6]), [/needs \d+ bytes/]],
-    ['arrays nested 100,000 deep', () => '{"format": "strata-model", "formatVersion": 2, "model": ' + '['.repeat(100_000) + ']'.repeat(100_000) + '}', [/nest deeper than the limit of 128 levels/, /maxJsonDepth/]],
+    [
+      'arrays nested 100,000 deep',
+      () => '{"format": "strata-model", "formatVersion": 2, "model": ' + '['.repeat(100_000) + ']'.repeat(100_000) + '}',
+      [/nest deeper than the limit of 128 levels/, /maxJsonDepth/],
+    ],
   ];
   for (const [what, edit, patterns] of cases) {
     it(`${what}: a FormatError naming model.json, without allocating`, () => {

@@ -21,11 +21,14 @@ describe('safetensors headers', () => {
   ];
   for (const [what, json] of cases) {
     it(`${what}: a FormatError naming the file and the depth limit`, () => {
-      assert.throws(() => decodeSafetensors(withHeader(json), 'deep.safetensors'), (e: Error) => {
-        assert.ok(e instanceof st.FormatError, `${e.constructor.name}: ${e.message.slice(0, 200)}`);
-        assert.match(e.message, /^deep\.safetensors: header line 1: .*limit of 128 levels \(maxJsonDepth\)/);
-        return true;
-      });
+      assert.throws(
+        () => decodeSafetensors(withHeader(json), 'deep.safetensors'),
+        (e: Error) => {
+          assert.ok(e instanceof st.FormatError, `${e.constructor.name}: ${e.message.slice(0, 200)}`);
+          assert.match(e.message, /^deep\.safetensors: header line 1: .*limit of 128 levels \(maxJsonDepth\)/);
+          return true;
+        },
+      );
     });
   }
 

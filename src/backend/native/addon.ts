@@ -6,8 +6,7 @@ import { CALL_TABLE, type NativeAddon } from './calls.gen.js';
 
 export type { NativeAddon } from './calls.gen.js';
 
-const HOW_TO_ENABLE =
-  'to enable it, install the Debian packages g++, make, python3 and libdnnl-dev, then run `npm rebuild strata`';
+const HOW_TO_ENABLE = 'to enable it, install the Debian packages g++, make, python3 and libdnnl-dev, then run `npm rebuild strata`';
 
 const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
@@ -18,8 +17,9 @@ export function loadAddon(root = PACKAGE_ROOT): NativeAddon {
     const status = path.join(root, 'build', 'native-status.json');
     // No status file: the install script never ran (npm --ignore-scripts, or an npm that skips
     // install scripts a project has not approved), which no build error explains.
-    let why = 'the native addon was not built because the package\'s install script did not run (npm --ignore-scripts, '
-      + 'or npm skipping unapproved install scripts: approve it with `npm approve-scripts strata`)';
+    let why =
+      "the native addon was not built because the package's install script did not run (npm --ignore-scripts, " +
+      'or npm skipping unapproved install scripts: approve it with `npm approve-scripts strata`)';
     if (existsSync(status)) {
       const reason = (JSON.parse(readFileSync(status, 'utf8')) as { reason?: string }).reason;
       if (reason) why = `the native addon failed to build (${reason})`;
@@ -46,8 +46,10 @@ export function checkCallTable(addon: Pick<NativeAddon, 'callTable'>, expected: 
   const actual = typeof addon.callTable === 'function' ? addon.callTable() : undefined;
   if (actual === expected) return;
   const why = actual === undefined ? 'it has no callTable(): it was built before the table existed' : firstDifference(actual, expected);
-  throw new Error(`the native addon was built from a different native/calls.mjs than this code (${why}); ` +
-    'rebuild it with `npm rebuild strata` (in a checkout: `node scripts/build-native.mjs`)');
+  throw new Error(
+    `the native addon was built from a different native/calls.mjs than this code (${why}); ` +
+      'rebuild it with `npm rebuild strata` (in a checkout: `node scripts/build-native.mjs`)',
+  );
 }
 
 type Table = { enums: [string, string[], unknown][]; functions: [string, string[]][] };
@@ -60,11 +62,15 @@ function firstDifference(actual: string, expected: string): string {
     return 'the addon does not describe its table';
   }
   const show = (x: unknown) => (x === undefined ? 'absent' : JSON.stringify(x));
-  for (const [kind, mine, theirs] of [['enum', e.enums, a.enums], ['function', e.functions, a.functions]] as const) {
+  for (const [kind, mine, theirs] of [
+    ['enum', e.enums, a.enums],
+    ['function', e.functions, a.functions],
+  ] as const) {
     const theirsByName = new Map<string, unknown>(theirs.map((x) => [x[0], x.slice(1)]));
     for (const entry of mine) {
       const other = theirsByName.get(entry[0]);
-      if (JSON.stringify(other) !== JSON.stringify(entry.slice(1))) return `${kind} ${entry[0]}: the addon has ${show(other)}, this code expects ${show(entry.slice(1))}`;
+      if (JSON.stringify(other) !== JSON.stringify(entry.slice(1)))
+        return `${kind} ${entry[0]}: the addon has ${show(other)}, this code expects ${show(entry.slice(1))}`;
     }
     const names = new Set(mine.map((x) => x[0]));
     const extra = theirs.find((x) => !names.has(x[0]));

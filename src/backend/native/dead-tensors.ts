@@ -46,7 +46,10 @@ export class DeadTensorCollector {
    * `heldBytes()` reads the native bytes held by tensors (live, or dead and not yet collected);
    * `collect` runs a young-generation collection (V8's, or null when unavailable).
    */
-  constructor(private readonly heldBytes: () => number, private readonly collect: () => Collector | null = youngCollector) {}
+  constructor(
+    private readonly heldBytes: () => number,
+    private readonly collect: () => Collector | null = youngCollector,
+  ) {}
 
   /** Collects when the held bytes have grown by COLLECT_AFTER_BYTES since the last baseline; returns whether it did. */
   afterBackward(): boolean {

@@ -4,14 +4,28 @@ import type { Distribution, RandomStream } from '../../core/rng.js';
 import { broadcastStrides, sizeOf, stridesOf, type Shape } from '../../core/shape.js';
 import type { Backend, CoreKernels, DataHandle, FusedUpdate, Kernel, MemoryInfo, OptionalKernels, TensorInfo } from '../backend.js';
 import {
-  ARITHMETIC_PRIMITIVES, COMPARISON_PRIMITIVES, REDUCE_PRIMITIVES, UNARY_PRIMITIVES,
-  type Conv2dAttrs, type Pool2dAttrs,
+  ARITHMETIC_PRIMITIVES,
+  COMPARISON_PRIMITIVES,
+  REDUCE_PRIMITIVES,
+  UNARY_PRIMITIVES,
+  type Conv2dAttrs,
+  type Pool2dAttrs,
 } from '../primitives.js';
 import { registerBackend } from '../registry.js';
 import { loadAddon, type NativeAddon } from './addon.js';
 import {
-  BINARY, CELL, CONV_KIND, DISTRIBUTION, DTYPE, OPTIMIZER, REDUCE, UNARY,
-  type ConvKindName, type DTypeCode, type DTypeName, type OptimizerParams,
+  BINARY,
+  CELL,
+  CONV_KIND,
+  DISTRIBUTION,
+  DTYPE,
+  OPTIMIZER,
+  REDUCE,
+  UNARY,
+  type ConvKindName,
+  type DTypeCode,
+  type DTypeName,
+  type OptimizerParams,
 } from './calls.gen.js';
 import { DeadTensorCollector } from './dead-tensors.js';
 
@@ -38,7 +52,8 @@ function rowPattern(a: Shape, b: Shape, out: Shape): [number, number, number, nu
   const rank = out.length;
   const dimOf = (x: Shape, i: number) => x[x.length - rank + i] ?? 1;
   const part = (x: Shape, from: number, to: number): 'full' | 'ones' | undefined => {
-    let full = true, ones = true;
+    let full = true,
+      ones = true;
     for (let i = from; i < to; i++) {
       const d = dimOf(x, i);
       if (d !== out[i]) full = false;
@@ -47,9 +62,11 @@ function rowPattern(a: Shape, b: Shape, out: Shape): [number, number, number, nu
     return full ? 'full' : ones ? 'ones' : undefined;
   };
   for (let s = 0; s <= rank; s++) {
-    const rows = sizeOf(out.slice(0, s)), inner = sizeOf(out.slice(s));
+    const rows = sizeOf(out.slice(0, s)),
+      inner = sizeOf(out.slice(s));
     const strides = [a, b].map((x) => {
-      const lead = part(x, 0, s), trail = part(x, s, rank);
+      const lead = part(x, 0, s),
+        trail = part(x, s, rank);
       if (!lead || !trail) return undefined;
       const col = trail === 'full' ? 1 : 0;
       const row = lead === 'ones' ? 0 : trail === 'full' ? inner : 1;
@@ -80,33 +97,45 @@ const rowsAndChannels = (shape: Shape): [number, number] => [sizeOf(shape.slice(
 const pads4 = (a: Conv2dAttrs | Pool2dAttrs) => [a.pads.top, a.pads.bottom, a.pads.left, a.pads.right];
 
 function makeKernels(addon: NativeAddon): CoreKernels & OptionalKernels {
-  const strided = (x: TensorInfo, shape: Shape, strides: readonly number[], base = 0) =>
-    addon.strided(x.data, shape, strides, base, code(x.dtype));
+  const strided = (x: TensorInfo, shape: Shape, strides: readonly number[], base = 0) => addon.strided(x.data, shape, strides, base, code(x.dtype));
   // Operands (x, filter) forward, (dy, filter) for the input gradient, (x, dy) for the filter's.
-  const conv = (kind: ConvKindName): Kernel<'conv2d' | 'conv2dBackpropInput' | 'conv2dBackpropFilter' | 'conv2dBackpropFilterBias'> => ([a, b], attrs, out) => {
-    const xShape = kind === 'backpropInput' ? (attrs as { inputShape: number[] }).inputShape : a.shape;
-    const fShape = kind === 'backpropFilter' || kind === 'backpropFilterBias' ? (attrs as { filterShape: number[] }).filterShape : b.shape;
-    const yShape = kind === 'forward' ? out.shape : kind === 'backpropInput' ? a.shape : b.shape;
-    return addon.conv(CONV_KIND[kind], a.data, b.data, xShape, fShape, attrs.strides, attrs.dilation, pads4(attrs), yShape[1], yShape[2]);
-  };
+  const conv =
+    (kind: ConvKindName): Kernel<'conv2d' | 'conv2dBackpropInput' | 'conv2dBackpropFilter' | 'conv2dBackpropFilterBias'> =>
+    ([a, b], attrs, out) => {
+      const xShape = kind === 'backpropInput' ? (attrs as { inputShape: number[] }).inputShape : a.shape;
+      const fShape = kind === 'backpropFilter' || kind === 'backpropFilterBias' ? (attrs as { filterShape: number[] }).filterShape : b.shape;
+      const yShape = kind === 'forward' ? out.shape : kind === 'backpropInput' ? a.shape : b.shape;
+      return addon.conv(CONV_KIND[kind], a.data, b.data, xShape, fShape, attrs.strides, attrs.dilation, pads4(attrs), yShape[1], yShape[2]);
+    };
   // The same operand order as conv; filter [kh, kw, C, dm].
-  const depthwise = (kind: ConvKindName): Kernel<'depthwiseConv2d' | 'depthwiseConv2dBackpropInput' | 'depthwiseConv2dBackpropFilter'> => ([a, b], attrs, out) => {
-    const xShape = kind === 'backpropInput' ? (attrs as { inputShape: number[] }).inputShape : a.shape;
-    const fShape = kind === 'backpropFilter' ? (attrs as { filterShape: number[] }).filterShape : b.shape;
-    const yShape = kind === 'forward' ? out.shape : kind === 'backpropInput' ? a.shape : b.shape;
-    return addon.depthwiseConv(CONV_KIND[kind], a.data, b.data, xShape, fShape, attrs.strides, attrs.dilation, pads4(attrs), yShape[1], yShape[2]);
-  };
+  const depthwise =
+    (kind: ConvKindName): Kernel<'depthwiseConv2d' | 'depthwiseConv2dBackpropInput' | 'depthwiseConv2dBackpropFilter'> =>
+    ([a, b], attrs, out) => {
+      const xShape = kind === 'backpropInput' ? (attrs as { inputShape: number[] }).inputShape : a.shape;
+      const fShape = kind === 'backpropFilter' ? (attrs as { filterShape: number[] }).filterShape : b.shape;
+      const yShape = kind === 'forward' ? out.shape : kind === 'backpropInput' ? a.shape : b.shape;
+      return addon.depthwiseConv(CONV_KIND[kind], a.data, b.data, xShape, fShape, attrs.strides, attrs.dilation, pads4(attrs), yShape[1], yShape[2]);
+    };
   return {
     ...table(UNARY_PRIMITIVES, (k) => (([x]) => addon.unary(UNARY[k], x.data, code(x.dtype))) as Kernel<'neg'>),
-    ...table(BINARY_PRIMITIVES, (k) => (([a, b], _attrs, out) => {
-      const rows = rowPattern(a.shape, b.shape, out.shape);
-      if (rows) return addon.binaryRows(BINARY[k], a.data, b.data, ...rows, code(a.dtype), code(out.dtype));
-      return addon.binary(BINARY[k], a.data, a.shape, b.data, b.shape, out.shape, code(a.dtype), code(out.dtype));
-    }) as Kernel<'add'>),
-    ...table(REDUCE_PRIMITIVES, (k) => (([x], { axes }, out) => refusing(
-      () => addon.reduce(REDUCE[k], x.data, x.shape, axes, code(x.dtype)),
-      (e) => int32OverflowError(k, e.value ?? NaN, fmtIndex(e.index ?? 0, out.shape)),
-    )) as Kernel<'sum'>),
+    ...table(
+      BINARY_PRIMITIVES,
+      (k) =>
+        (([a, b], _attrs, out) => {
+          const rows = rowPattern(a.shape, b.shape, out.shape);
+          if (rows) return addon.binaryRows(BINARY[k], a.data, b.data, ...rows, code(a.dtype), code(out.dtype));
+          return addon.binary(BINARY[k], a.data, a.shape, b.data, b.shape, out.shape, code(a.dtype), code(out.dtype));
+        }) as Kernel<'add'>,
+    ),
+    ...table(
+      REDUCE_PRIMITIVES,
+      (k) =>
+        (([x], { axes }, out) =>
+          refusing(
+            () => addon.reduce(REDUCE[k], x.data, x.shape, axes, code(x.dtype)),
+            (e) => int32OverflowError(k, e.value ?? NaN, fmtIndex(e.index ?? 0, out.shape)),
+          )) as Kernel<'sum'>,
+    ),
     argMax: ([x], { axis }) => addon.argReduce(true, x.data, x.shape, axis, code(x.dtype)),
     argMin: ([x], { axis }) => addon.argReduce(false, x.data, x.shape, axis, code(x.dtype)),
     matmul: ([a, b], { transposeA, transposeB }, out) => {
@@ -116,25 +145,56 @@ function makeKernels(addon: NativeAddon): CoreKernels & OptionalKernels {
     reshape: ([x]) => x.data,
     transpose: ([x], { perm }, out) => {
       const own = stridesOf(x.shape);
-      return strided(x, out.shape, perm.map((p) => own[p]));
+      return strided(
+        x,
+        out.shape,
+        perm.map((p) => own[p]),
+      );
     },
     broadcastTo: ([x], { shape }) => strided(x, shape, broadcastStrides(x.shape, shape)),
     slice: ([x], { begin }, out) => {
       const own = stridesOf(x.shape);
-      return strided(x, out.shape, own, begin.reduce((acc, b, i) => acc + b * own[i], 0));
+      return strided(
+        x,
+        out.shape,
+        own,
+        begin.reduce((acc, b, i) => acc + b * own[i], 0),
+      );
     },
-    cast: ([x], { dtype }) => refusing(
-      () => addon.cast(x.data, code(x.dtype), code(dtype), sizeOf(x.shape)),
-      (e) => int32RangeError('cast', e.value ?? NaN, fmtIndex(e.index ?? 0, x.shape)),
-    ),
-    pad: ([x], { paddings, value }, out) => addon.pad(x.data, x.shape, out.shape, paddings.map(([b]) => b), value, code(x.dtype)),
+    cast: ([x], { dtype }) =>
+      refusing(
+        () => addon.cast(x.data, code(x.dtype), code(dtype), sizeOf(x.shape)),
+        (e) => int32RangeError('cast', e.value ?? NaN, fmtIndex(e.index ?? 0, x.shape)),
+      ),
+    pad: ([x], { paddings, value }, out) =>
+      addon.pad(
+        x.data,
+        x.shape,
+        out.shape,
+        paddings.map(([b]) => b),
+        value,
+        code(x.dtype),
+      ),
     concat: (inputs, { axis }, out) => {
       const width = out.dtype === 'bool' ? 1 : 4;
       const outer = sizeOf(out.shape.slice(0, axis));
-      return addon.concat(inputs.map((t) => t.data), inputs.map((t) => sizeOf(t.shape.slice(axis)) * width), outer, sizeOf(out.shape.slice(axis)) * width);
+      return addon.concat(
+        inputs.map((t) => t.data),
+        inputs.map((t) => sizeOf(t.shape.slice(axis)) * width),
+        outer,
+        sizeOf(out.shape.slice(axis)) * width,
+      );
     },
     gather: ([x, idx], { axis }) =>
-      addon.gather(x.data, idx.data, sizeOf(idx.shape), sizeOf(x.shape.slice(0, axis)), x.shape[axis], sizeOf(x.shape.slice(axis + 1)), code(x.dtype)),
+      addon.gather(
+        x.data,
+        idx.data,
+        sizeOf(idx.shape),
+        sizeOf(x.shape.slice(0, axis)),
+        x.shape[axis],
+        sizeOf(x.shape.slice(axis + 1)),
+        code(x.dtype),
+      ),
     scatterAdd: ([u, idx], { axis, size }, out) =>
       addon.scatterAdd(u.data, idx.data, sizeOf(idx.shape), sizeOf(u.shape.slice(0, axis)), size, sizeOf(out.shape.slice(axis + 1)), code(u.dtype)),
     reluGrad: ([x, dy]) => addon.reluGrad(x.data, dy.data, sizeOf(x.shape), code(x.dtype)),
@@ -149,13 +209,54 @@ function makeKernels(addon: NativeAddon): CoreKernels & OptionalKernels {
       return addon.fusedMatmul(a.data, b.data, bias.data, batch, m, k, n, transposeA, transposeB, activation === 'relu');
     },
     fusedConv2d: ([x, f, bias], attrs, out) =>
-      addon.conv(CONV_KIND[attrs.activation === 'relu' ? 'biasReluForward' : 'biasForward'], x.data, f.data, x.shape, f.shape, attrs.strides, attrs.dilation, pads4(attrs), out.shape[1], out.shape[2], bias.data),
+      addon.conv(
+        CONV_KIND[attrs.activation === 'relu' ? 'biasReluForward' : 'biasForward'],
+        x.data,
+        f.data,
+        x.shape,
+        f.shape,
+        attrs.strides,
+        attrs.dilation,
+        pads4(attrs),
+        out.shape[1],
+        out.shape[2],
+        bias.data,
+      ),
     conv2dReluMaxPool: ([x, f, bias], a, out) =>
-      addon.convReluMaxPool(x.data, f.data, bias.data, x.shape, f.shape, a.strides, a.dilation, pads4(a), ...a.convOut,
-        a.pool.poolSize, a.pool.strides, pads4(a.pool), out.shape[1], out.shape[2], a.keepIndices === true),
+      addon.convReluMaxPool(
+        x.data,
+        f.data,
+        bias.data,
+        x.shape,
+        f.shape,
+        a.strides,
+        a.dilation,
+        pads4(a),
+        ...a.convOut,
+        a.pool.poolSize,
+        a.pool.strides,
+        pads4(a.pool),
+        out.shape[1],
+        out.shape[2],
+        a.keepIndices === true,
+      ),
     conv2dReluMaxPoolGrad: ([x, dy, y], a) =>
-      addon.convReluMaxPoolGrad(x.data, dy.data, y.data, x.shape, a.filterShape, a.strides, a.dilation, pads4(a), ...a.convOut,
-        a.pool.poolSize, a.pool.strides, pads4(a.pool), dy.shape[1], dy.shape[2]),
+      addon.convReluMaxPoolGrad(
+        x.data,
+        dy.data,
+        y.data,
+        x.shape,
+        a.filterShape,
+        a.strides,
+        a.dilation,
+        pads4(a),
+        ...a.convOut,
+        a.pool.poolSize,
+        a.pool.strides,
+        pads4(a.pool),
+        dy.shape[1],
+        dy.shape[2],
+      ),
     maxPool2d: ([x], a, out) => addon.maxPool(x.data, x.shape, a.poolSize, a.strides, pads4(a), out.shape[1], out.shape[2], a.keepIndices === true),
     maxPool2dGrad: ([x, dy, y], a) =>
       addon.maxPoolGrad(x.data, dy.data, x.shape, a.poolSize, a.strides, pads4(a), dy.shape[1], dy.shape[2], a.reluMasked === true, y?.data),
@@ -167,9 +268,15 @@ function makeKernels(addon: NativeAddon): CoreKernels & OptionalKernels {
     logSoftmaxGrad: ([y, g], { axis }) => addon.softmaxGrad(y.data, g.data, y.shape, axis, true),
     // A label outside [0, classes) is refused by the kernel, with the message the composite path writes.
     sparseSoftmaxCrossEntropy: ([z, labels]) =>
-      refusing(() => addon.sparseSoftmaxCrossEntropy(z.data, labels.data, z.shape[0], z.shape[1]), (e) => new ValueError(e.message)),
+      refusing(
+        () => addon.sparseSoftmaxCrossEntropy(z.data, labels.data, z.shape[0], z.shape[1]),
+        (e) => new ValueError(e.message),
+      ),
     sparseSoftmaxCrossEntropyGrad: ([z, labels, g]) =>
-      refusing(() => addon.sparseSoftmaxCrossEntropy(z.data, labels.data, z.shape[0], z.shape[1], g.data), (e) => new ValueError(e.message)),
+      refusing(
+        () => addon.sparseSoftmaxCrossEntropy(z.data, labels.data, z.shape[0], z.shape[1], g.data),
+        (e) => new ValueError(e.message),
+      ),
     // Recurrent cells; the state operand [B, u] gives batch and units.
     lstmCell: ([z, c]) => addon.lstmCell(z.data, c.data, c.shape[0], c.shape[1]),
     lstmCellGrad: ([z, c, g]) => addon.lstmCellGrad(z.data, c.data, g.data, c.shape[0], c.shape[1]),
@@ -178,15 +285,31 @@ function makeKernels(addon: NativeAddon): CoreKernels & OptionalKernels {
     // x [B, T, F] and the state h0 [B, u] give the geometry.
     rnnSequence: (operands, { cell, training }) => {
       const [x, h] = operands;
-      return addon.rnnSequence(CELL[cell], x.shape[0], x.shape[1], x.shape[2], h.shape[1], training, operands.map((t) => t.data));
+      return addon.rnnSequence(
+        CELL[cell],
+        x.shape[0],
+        x.shape[1],
+        x.shape[2],
+        h.shape[1],
+        training,
+        operands.map((t) => t.data),
+      );
     },
     rnnSequenceGrad: (operands, { cell }) => {
       const [x, h] = operands;
-      return addon.rnnSequenceGrad(CELL[cell], x.shape[0], x.shape[1], x.shape[2], h.shape[1], operands.map((t) => t.data));
+      return addon.rnnSequenceGrad(
+        CELL[cell],
+        x.shape[0],
+        x.shape[1],
+        x.shape[2],
+        h.shape[1],
+        operands.map((t) => t.data),
+      );
     },
     // Normalization over channels-last x as [rows, C] (native/src/normalization.cc).
     batchNormStats: ([x]) => addon.batchNormStats(x.data, ...rowsAndChannels(x.shape)),
-    batchNormApply: ([x, m, v, g, b], { epsilon }) => addon.batchNormApply(x.data, m.data, 0, v.data, 0, g.data, b.data, ...rowsAndChannels(x.shape), epsilon),
+    batchNormApply: ([x, m, v, g, b], { epsilon }) =>
+      addon.batchNormApply(x.data, m.data, 0, v.data, 0, g.data, b.data, ...rowsAndChannels(x.shape), epsilon),
     batchNormTraining: ([x, g, b, stats], { epsilon }) => {
       const [rows, c] = rowsAndChannels(x.shape);
       return addon.batchNormApply(x.data, stats.data, 0, stats.data, c, g.data, b.data, rows, c, epsilon);
@@ -246,7 +369,12 @@ export class NativeBackend implements Backend {
   /** Live storage, and the two caches st.memory() reports (Notes [Caching allocator] and [Bounded primitive cache]). */
   memory(): MemoryInfo & { cachedBytes: number; primitiveCache: { entries: number; capacity: number } } {
     const m = this.addon.memory();
-    return { buffers: m.buffers, bytes: m.bytes, cachedBytes: m.cachedBytes, primitiveCache: { entries: m.primitiveEntries, capacity: m.primitiveCapacity } };
+    return {
+      buffers: m.buffers,
+      bytes: m.bytes,
+      cachedBytes: m.cachedBytes,
+      primitiveCache: { entries: m.primitiveEntries, capacity: m.primitiveCapacity },
+    };
   }
 
   private readonly deadTensors = new DeadTensorCollector(() => this.addon.memory().bytes);
@@ -275,23 +403,59 @@ export class NativeBackend implements Backend {
 
   /** Bounds the primitive cache (and oneDNN's own) at `entries`, dropping the least recently used beyond it. */
   setPrimitiveCacheCapacity(entries: number): void {
-    if (!Number.isInteger(entries) || entries < 1) throw new ValueError(`setPrimitiveCacheCapacity: expected a positive integer, received ${entries}`);
+    if (!Number.isInteger(entries) || entries < 1)
+      throw new ValueError(`setPrimitiveCacheCapacity: expected a positive integer, received ${entries}`);
     this.addon.setPrimitiveCacheCapacity(entries);
   }
 
-  optimizerUpdate(update: FusedUpdate, variable: TensorInfo, grad: TensorInfo, slots: readonly TensorInfo[]): { variable: DataHandle; slots: DataHandle[] } {
+  optimizerUpdate(
+    update: FusedUpdate,
+    variable: TensorInfo,
+    grad: TensorInfo,
+    slots: readonly TensorInfo[],
+  ): { variable: DataHandle; slots: DataHandle[] } {
     // 1 - rho and 1 - beta are taken here in double precision: in float32, 1 - 0.999 is off by 1e-5.
     const params = ((): OptimizerParams[keyof OptimizerParams] => {
       switch (update.kind) {
-        case 'sgd': return [update.lr, update.decay, update.momentum, +update.nesterov] satisfies OptimizerParams['sgd'];
-        case 'rmsprop': return [update.lr, update.decay, update.rho, update.momentum, update.epsilon, +update.centered, 1 - update.rho] satisfies OptimizerParams['rmsprop'];
-        case 'adam': return [update.lr, update.decay, update.beta1, update.beta2, update.epsilon, +update.amsgrad, 1 - update.beta1, 1 - update.beta2] satisfies OptimizerParams['adam'];
-        case 'adagrad': return [update.lr, update.decay, update.epsilon] satisfies OptimizerParams['adagrad'];
-        case 'adadelta': return [update.lr, update.decay, update.epsilon, update.rho, 1 - update.rho] satisfies OptimizerParams['adadelta'];
-        case 'adamax': return [update.lr, update.decay, update.epsilon, 1 - update.beta1, update.beta2] satisfies OptimizerParams['adamax'];
+        case 'sgd':
+          return [update.lr, update.decay, update.momentum, +update.nesterov] satisfies OptimizerParams['sgd'];
+        case 'rmsprop':
+          return [
+            update.lr,
+            update.decay,
+            update.rho,
+            update.momentum,
+            update.epsilon,
+            +update.centered,
+            1 - update.rho,
+          ] satisfies OptimizerParams['rmsprop'];
+        case 'adam':
+          return [
+            update.lr,
+            update.decay,
+            update.beta1,
+            update.beta2,
+            update.epsilon,
+            +update.amsgrad,
+            1 - update.beta1,
+            1 - update.beta2,
+          ] satisfies OptimizerParams['adam'];
+        case 'adagrad':
+          return [update.lr, update.decay, update.epsilon] satisfies OptimizerParams['adagrad'];
+        case 'adadelta':
+          return [update.lr, update.decay, update.epsilon, update.rho, 1 - update.rho] satisfies OptimizerParams['adadelta'];
+        case 'adamax':
+          return [update.lr, update.decay, update.epsilon, 1 - update.beta1, update.beta2] satisfies OptimizerParams['adamax'];
       }
     })();
-    const [w, ...s] = this.addon.optimizerUpdate(OPTIMIZER[update.kind], variable.data, grad.data, slots.map((t) => t.data), sizeOf(variable.shape), params);
+    const [w, ...s] = this.addon.optimizerUpdate(
+      OPTIMIZER[update.kind],
+      variable.data,
+      grad.data,
+      slots.map((t) => t.data),
+      sizeOf(variable.shape),
+      params,
+    );
     return { variable: w, slots: s };
   }
 
@@ -300,12 +464,26 @@ export class NativeBackend implements Backend {
   }
 
   /** The oneDNN implementation a convolution would use (for checking nothing runs on "ref"). */
-  convImplementation(kind: 'forward' | 'backpropInput' | 'backpropFilter', xShape: Shape, filterShape: Shape, attrs: Conv2dAttrs, outH: number, outW: number): string {
+  convImplementation(
+    kind: 'forward' | 'backpropInput' | 'backpropFilter',
+    xShape: Shape,
+    filterShape: Shape,
+    attrs: Conv2dAttrs,
+    outH: number,
+    outW: number,
+  ): string {
     return this.addon.convImpl(CONV_KIND[kind], xShape, filterShape, attrs.strides, attrs.dilation, pads4(attrs), outH, outW);
   }
 
   /** The oneDNN implementation a depthwise convolution would use (filterShape [kh, kw, C, dm]). */
-  depthwiseConvImplementation(kind: 'forward' | 'backpropInput' | 'backpropFilter', xShape: Shape, filterShape: Shape, attrs: Conv2dAttrs, outH: number, outW: number): string {
+  depthwiseConvImplementation(
+    kind: 'forward' | 'backpropInput' | 'backpropFilter',
+    xShape: Shape,
+    filterShape: Shape,
+    attrs: Conv2dAttrs,
+    outH: number,
+    outW: number,
+  ): string {
     return this.addon.depthwiseConvImpl(CONV_KIND[kind], xShape, filterShape, attrs.strides, attrs.dilation, pads4(attrs), outH, outW);
   }
 }

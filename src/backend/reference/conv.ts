@@ -10,13 +10,20 @@ import type { Kernel } from '../backend.js';
 // over output channels, contiguous in both the NHWC activations and the [kh, kw, in, out] filter.
 
 interface Geometry {
-  n: number; h: number; w: number; c: number;
-  kh: number; kw: number; o: number;
-  oh: number; ow: number;
+  n: number;
+  h: number;
+  w: number;
+  c: number;
+  kh: number;
+  kw: number;
+  o: number;
+  oh: number;
+  ow: number;
 }
 
 function forEachTap(g: Geometry, a: Conv2dAttrs, f: (xOff: number, yOff: number, fOff: number) => void): void {
-  const [sh, sw] = a.strides, [dh, dw] = a.dilation;
+  const [sh, sw] = a.strides,
+    [dh, dw] = a.dilation;
   for (let b = 0; b < g.n; b++) {
     for (let y = 0; y < g.oh; y++) {
       for (let x = 0; x < g.ow; x++) {
@@ -46,7 +53,8 @@ function toDtype(acc: Float64Array, dtype: Parameters<typeof typedArrayFor>[0]):
 }
 
 export const conv2dKernel: Kernel<'conv2d'> = ([x, filter], attrs, out) => {
-  const xs = x.data as TypedArray, fs = filter.data as TypedArray;
+  const xs = x.data as TypedArray,
+    fs = filter.data as TypedArray;
   const g = geometry(x.shape, filter.shape, out.shape);
   const acc = new Float64Array(g.n * g.oh * g.ow * g.o);
   forEachTap(g, attrs, (xOff, yOff, fOff) => {
@@ -71,7 +79,8 @@ export const fusedConv2dKernel: Kernel<'fusedConv2d'> = ([x, filter, bias], attr
 };
 
 export const conv2dBackpropInputKernel: Kernel<'conv2dBackpropInput'> = ([dy, filter], attrs, out) => {
-  const dys = dy.data as TypedArray, fs = filter.data as TypedArray;
+  const dys = dy.data as TypedArray,
+    fs = filter.data as TypedArray;
   const g = geometry(attrs.inputShape, filter.shape, dy.shape);
   const acc = new Float64Array(g.n * g.h * g.w * g.c);
   forEachTap(g, attrs, (xOff, yOff, fOff) => {
@@ -86,7 +95,8 @@ export const conv2dBackpropInputKernel: Kernel<'conv2dBackpropInput'> = ([dy, fi
 };
 
 export const conv2dBackpropFilterKernel: Kernel<'conv2dBackpropFilter'> = ([x, dy], attrs, out) => {
-  const xs = x.data as TypedArray, dys = dy.data as TypedArray;
+  const xs = x.data as TypedArray,
+    dys = dy.data as TypedArray;
   const g = geometry(x.shape, attrs.filterShape, dy.shape);
   const acc = new Float64Array(g.kh * g.kw * g.c * g.o);
   forEachTap(g, attrs, (xOff, yOff, fOff) => {

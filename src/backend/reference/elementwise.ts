@@ -70,7 +70,8 @@ export function unaryKernel(op: UnaryPrimitive): Kernel<UnaryPrimitive> {
 
 /** Applies `f` elementwise with NumPy broadcasting (same-shape and scalar cases take a fast loop). */
 export function broadcastBinary(a: TensorInfo, b: TensorInfo, out: OutputInfo, f: Binary): TypedArray {
-  const av = values(a), bv = values(b);
+  const av = values(a),
+    bv = values(b);
   const ys = typedArrayFor(out.dtype, sizeOfOut(out));
   if (shapesEqual(a.shape, out.shape) && shapesEqual(b.shape, out.shape)) {
     for (let i = 0; i < ys.length; i++) ys[i] = f(av[i], bv[i]);
@@ -81,7 +82,8 @@ export function broadcastBinary(a: TensorInfo, b: TensorInfo, out: OutputInfo, f
     const s = av[0];
     for (let i = 0; i < ys.length; i++) ys[i] = f(s, bv[i]);
   } else {
-    const sa = broadcastStrides(a.shape, out.shape), sb = broadcastStrides(b.shape, out.shape);
+    const sa = broadcastStrides(a.shape, out.shape),
+      sb = broadcastStrides(b.shape, out.shape);
     forEachOffset2(out.shape, sa, sb, (o, ia, ib) => {
       ys[o] = f(av[ia], bv[ib]);
     });
@@ -104,10 +106,13 @@ export function binaryKernel(op: BinaryPrimitive): Kernel<BinaryPrimitive> {
 
 export const whereKernel: Kernel<'where'> = ([cond, a, b], _attrs, out) => {
   // where(c, a, b) = c ? a : b; broadcast c against the result first, then pick.
-  const cv = values(cond), av = values(a), bv = values(b);
+  const cv = values(cond),
+    av = values(a),
+    bv = values(b);
   const ys = typedArrayFor(out.dtype, sizeOfOut(out));
   const sc = broadcastStrides(cond.shape, out.shape);
-  const sa = broadcastStrides(a.shape, out.shape), sb = broadcastStrides(b.shape, out.shape);
+  const sa = broadcastStrides(a.shape, out.shape),
+    sb = broadcastStrides(b.shape, out.shape);
   const condAt = new Uint8Array(ys.length);
   forEachOffset2(out.shape, sc, sc, (o, ic) => {
     condAt[o] = cv[ic] ? 1 : 0;
@@ -119,7 +124,8 @@ export const whereKernel: Kernel<'where'> = ([cond, a, b], _attrs, out) => {
 };
 
 export const reluGradKernel: Kernel<'reluGrad'> = ([x, dy], _attrs, out) => {
-  const xs = values(x), gs = values(dy);
+  const xs = values(x),
+    gs = values(dy);
   const ys = typedArrayFor(out.dtype, xs.length);
   for (let i = 0; i < xs.length; i++) ys[i] = xs[i] > 0 ? gs[i] : 0;
   return ys;

@@ -2,14 +2,19 @@ import { toTypedArray, typedArrayFor, type DType, type TypedArray } from '../../
 import { fillRandom } from '../../core/rng.js';
 import { sizeOf } from '../../core/shape.js';
 import type { Backend, CoreKernels, DataHandle, MemoryInfo, OptionalKernels } from '../backend.js';
-import {
-  ARITHMETIC_PRIMITIVES, COMPARISON_PRIMITIVES, REDUCE_PRIMITIVES, UNARY_PRIMITIVES,
-} from '../primitives.js';
+import { ARITHMETIC_PRIMITIVES, COMPARISON_PRIMITIVES, REDUCE_PRIMITIVES, UNARY_PRIMITIVES } from '../primitives.js';
 import { conv2dBackpropFilterKernel, conv2dBackpropInputKernel, conv2dKernel, fusedConv2dKernel } from './conv.js';
 import { binaryKernel, castKernel, reluGradKernel, unaryKernel, whereKernel } from './elementwise.js';
 import { matmulKernel } from './matmul.js';
 import {
-  broadcastToKernel, concatKernel, gatherKernel, padKernel, reshapeKernel, scatterAddKernel, sliceKernel, transposeKernel,
+  broadcastToKernel,
+  concatKernel,
+  gatherKernel,
+  padKernel,
+  reshapeKernel,
+  scatterAddKernel,
+  sliceKernel,
+  transposeKernel,
 } from './movement.js';
 import { avgPool2dGradKernel, avgPool2dKernel, maxPool2dGradKernel, maxPool2dKernel } from './pool.js';
 import { gruCellGradKernel, gruCellKernel, lstmCellGradKernel, lstmCellKernel } from './recurrent.js';

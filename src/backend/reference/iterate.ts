@@ -7,12 +7,7 @@ import { broadcastStrides, sizeOf, type Shape } from '../../core/shape.js';
 // so the cost per element is O(1) rather than O(rank).
 
 /** Calls `f(outIndex, offsets...)` for each output element; `strides[k]` reads input k. */
-export function forEachOffset2(
-  outShape: Shape,
-  sa: readonly number[],
-  sb: readonly number[],
-  f: (o: number, ia: number, ib: number) => void,
-): void {
+export function forEachOffset2(outShape: Shape, sa: readonly number[], sb: readonly number[], f: (o: number, ia: number, ib: number) => void): void {
   const rank = outShape.length;
   const n = sizeOf(outShape);
   if (n === 0) return;
@@ -21,9 +16,11 @@ export function forEachOffset2(
     return;
   }
   const inner = outShape[rank - 1];
-  const saI = sa[rank - 1], sbI = sb[rank - 1];
+  const saI = sa[rank - 1],
+    sbI = sb[rank - 1];
   const idx = new Array<number>(rank).fill(0);
-  let offA = 0, offB = 0;
+  let offA = 0,
+    offB = 0;
   for (let o = 0; o < n; o += inner) {
     for (let j = 0; j < inner; j++) f(o + j, offA + j * saI, offB + j * sbI);
     for (let d = rank - 2; d >= 0; d--) {

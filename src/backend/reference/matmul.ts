@@ -8,15 +8,19 @@ import type { Kernel } from '../backend.js';
  * Accumulates in float64.
  */
 export const matmulKernel: Kernel<'matmul'> = ([a, b], { transposeA, transposeB }, out) => {
-  const av = a.data as TypedArray, bv = b.data as TypedArray;
+  const av = a.data as TypedArray,
+    bv = b.data as TypedArray;
   const [batch, m, n] = out.shape;
   const k = transposeA ? a.shape[1] : a.shape[2];
   const ys = typedArrayFor(out.dtype, batch * m * n);
   const row = new Float64Array(n);
   // Element (i, p) of op(A) and (p, j) of op(B), as strides.
-  const aRow = transposeA ? 1 : k, aCol = transposeA ? m : 1;
+  const aRow = transposeA ? 1 : k,
+    aCol = transposeA ? m : 1;
   for (let t = 0; t < batch; t++) {
-    const aBase = t * m * k, bBase = t * k * n, yBase = t * m * n;
+    const aBase = t * m * k,
+      bBase = t * k * n,
+      yBase = t * m * n;
     for (let i = 0; i < m; i++) {
       if (!transposeB) {
         row.fill(0);

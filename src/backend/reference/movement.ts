@@ -17,7 +17,12 @@ export const reshapeKernel: Kernel<'reshape'> = ([x]) => x.data;
 
 export const transposeKernel: Kernel<'transpose'> = ([x], { perm }, out) => {
   const own = stridesOf(x.shape);
-  return stridedCopy(values(x.data), out.shape, perm.map((p) => own[p]), typedArrayFor(out.dtype, sizeOf(out.shape)));
+  return stridedCopy(
+    values(x.data),
+    out.shape,
+    perm.map((p) => own[p]),
+    typedArrayFor(out.dtype, sizeOf(out.shape)),
+  );
 };
 
 export const broadcastToKernel: Kernel<'broadcastTo'> = ([x], { shape }, out) =>
@@ -61,13 +66,15 @@ function gatherGeometry(shape: readonly number[], axis: number) {
 }
 
 export const gatherKernel: Kernel<'gather'> = ([x, indices], { axis }, out) => {
-  const xs = values(x.data), idx = values(indices.data);
+  const xs = values(x.data),
+    idx = values(indices.data);
   const { outer, dim, inner } = gatherGeometry(x.shape, axis);
   const ys = typedArrayFor(out.dtype, sizeOf(out.shape));
   const count = idx.length;
   for (let o = 0; o < outer; o++) {
     for (let c = 0; c < count; c++) {
-      const src = (o * dim + idx[c]) * inner, dst = (o * count + c) * inner;
+      const src = (o * dim + idx[c]) * inner,
+        dst = (o * count + c) * inner;
       for (let i = 0; i < inner; i++) ys[dst + i] = xs[src + i];
     }
   }
@@ -75,14 +82,16 @@ export const gatherKernel: Kernel<'gather'> = ([x, indices], { axis }, out) => {
 };
 
 export const scatterAddKernel: Kernel<'scatterAdd'> = ([updates, indices], { axis, size }, out) => {
-  const us = values(updates.data), idx = values(indices.data);
+  const us = values(updates.data),
+    idx = values(indices.data);
   const count = idx.length;
   const outer = sizeOf(updates.shape.slice(0, axis));
   const inner = sizeOf(out.shape.slice(axis + 1));
   const ys = typedArrayFor(out.dtype, sizeOf(out.shape));
   for (let o = 0; o < outer; o++) {
     for (let c = 0; c < count; c++) {
-      const dst = (o * size + idx[c]) * inner, src = (o * count + c) * inner;
+      const dst = (o * size + idx[c]) * inner,
+        src = (o * count + c) * inner;
       for (let i = 0; i < inner; i++) ys[dst + i] += us[src + i];
     }
   }

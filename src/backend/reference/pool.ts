@@ -15,7 +15,8 @@ interface Window {
 function forEachWindow(x: readonly number[], y: readonly number[], a: Pool2dAttrs, f: (w: Window) => void): void {
   const [n, h, w, c] = x;
   const [, oh, ow] = y;
-  const [ph, pw] = a.poolSize, [sh, sw] = a.strides;
+  const [ph, pw] = a.poolSize,
+    [sh, sw] = a.strides;
   const taps: number[] = [];
   for (let b = 0; b < n; b++) {
     for (let i = 0; i < oh; i++) {
@@ -36,8 +37,12 @@ function forEachWindow(x: readonly number[], y: readonly number[], a: Pool2dAttr
 }
 
 export const maxPool2dKernel: Kernel<'maxPool2d'> = ([x], attrs, out) => {
-  const xs = x.data as TypedArray, c = x.shape[3];
-  const ys = typedArrayFor(out.dtype, out.shape.reduce((p, d) => p * d, 1));
+  const xs = x.data as TypedArray,
+    c = x.shape[3];
+  const ys = typedArrayFor(
+    out.dtype,
+    out.shape.reduce((p, d) => p * d, 1),
+  );
   forEachWindow(x.shape, out.shape, attrs, ({ yOff, taps }) => {
     for (let k = 0; k < c; k++) {
       let m = -Infinity;
@@ -53,11 +58,14 @@ export const maxPool2dKernel: Kernel<'maxPool2d'> = ([x], attrs, out) => {
 };
 
 export const maxPool2dGradKernel: Kernel<'maxPool2dGrad'> = ([x, dy], attrs, out) => {
-  const xs = x.data as TypedArray, dys = dy.data as TypedArray, c = x.shape[3];
+  const xs = x.data as TypedArray,
+    dys = dy.data as TypedArray,
+    c = x.shape[3];
   const dx = new Float64Array(xs.length);
   forEachWindow(x.shape, dy.shape, attrs, ({ yOff, taps }) => {
     for (let k = 0; k < c; k++) {
-      let m = -Infinity, at = taps[0];
+      let m = -Infinity,
+        at = taps[0];
       for (const t of taps) {
         const v = xs[t + k];
         if (v > m || (v !== v && m === m)) {
@@ -75,8 +83,12 @@ export const maxPool2dGradKernel: Kernel<'maxPool2dGrad'> = ([x, dy], attrs, out
 };
 
 export const avgPool2dKernel: Kernel<'avgPool2d'> = ([x], attrs, out) => {
-  const xs = x.data as TypedArray, c = x.shape[3];
-  const ys = typedArrayFor(out.dtype, out.shape.reduce((p, d) => p * d, 1));
+  const xs = x.data as TypedArray,
+    c = x.shape[3];
+  const ys = typedArrayFor(
+    out.dtype,
+    out.shape.reduce((p, d) => p * d, 1),
+  );
   forEachWindow(x.shape, out.shape, attrs, ({ yOff, taps }) => {
     for (let k = 0; k < c; k++) {
       let s = 0;
@@ -88,7 +100,8 @@ export const avgPool2dKernel: Kernel<'avgPool2d'> = ([x], attrs, out) => {
 };
 
 export const avgPool2dGradKernel: Kernel<'avgPool2dGrad'> = ([dy], attrs, out) => {
-  const dys = dy.data as TypedArray, c = attrs.inputShape[3];
+  const dys = dy.data as TypedArray,
+    c = attrs.inputShape[3];
   const dx = new Float64Array(attrs.inputShape.reduce((p, d) => p * d, 1));
   forEachWindow(attrs.inputShape, dy.shape, attrs, ({ yOff, taps }) => {
     for (let k = 0; k < c; k++) {

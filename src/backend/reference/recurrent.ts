@@ -16,14 +16,18 @@ const values = (t: { data: object }) => t.data as TypedArray;
 
 /** z [B, 4u], cPrev [B, u] → [B, 2u]: h = o·tanh(c), c = f·cPrev + i·g. */
 export const lstmCellKernel: Kernel<'lstmCell'> = ([zt, ct], _attrs, out) => {
-  const z = values(zt), cp = values(ct);
+  const z = values(zt),
+    cp = values(ct);
   const [batch, u] = ct.shape;
   const y = typedArrayFor(out.dtype, batch * 2 * u);
   for (let b = 0; b < batch; b++) {
-    const zr = b * 4 * u, yr = b * 2 * u;
+    const zr = b * 4 * u,
+      yr = b * 2 * u;
     for (let j = 0; j < u; j++) {
-      const i = sigmoid(z[zr + j]), f = sigmoid(z[zr + u + j]);
-      const g = Math.tanh(z[zr + 2 * u + j]), o = sigmoid(z[zr + 3 * u + j]);
+      const i = sigmoid(z[zr + j]),
+        f = sigmoid(z[zr + u + j]);
+      const g = Math.tanh(z[zr + 2 * u + j]),
+        o = sigmoid(z[zr + 3 * u + j]);
       const c = f * cp[b * u + j] + i * g;
       y[yr + j] = o * Math.tanh(c);
       y[yr + u + j] = c;
@@ -34,14 +38,20 @@ export const lstmCellKernel: Kernel<'lstmCell'> = ([zt, ct], _attrs, out) => {
 
 /** z, cPrev, g = [dh | dc] → [dz (4u) | dcPrev (u)], recomputing the gates. */
 export const lstmCellGradKernel: Kernel<'lstmCellGrad'> = ([zt, ct, gt], _attrs, out) => {
-  const z = values(zt), cp = values(ct), g = values(gt);
+  const z = values(zt),
+    cp = values(ct),
+    g = values(gt);
   const [batch, u] = ct.shape;
   const y = typedArrayFor(out.dtype, batch * 5 * u);
   for (let b = 0; b < batch; b++) {
-    const zr = b * 4 * u, gr = b * 2 * u, yr = b * 5 * u;
+    const zr = b * 4 * u,
+      gr = b * 2 * u,
+      yr = b * 5 * u;
     for (let j = 0; j < u; j++) {
-      const i = sigmoid(z[zr + j]), f = sigmoid(z[zr + u + j]);
-      const gg = Math.tanh(z[zr + 2 * u + j]), o = sigmoid(z[zr + 3 * u + j]);
+      const i = sigmoid(z[zr + j]),
+        f = sigmoid(z[zr + u + j]);
+      const gg = Math.tanh(z[zr + 2 * u + j]),
+        o = sigmoid(z[zr + 3 * u + j]);
       const p = cp[b * u + j];
       const t = Math.tanh(f * p + i * gg);
       const dh = g[gr + j];
@@ -59,7 +69,9 @@ export const lstmCellGradKernel: Kernel<'lstmCellGrad'> = ([zt, ct, gt], _attrs,
 
 /** xz, hz [B, 3u], hPrev [B, u] → h = z·hPrev + (1 - z)·hh, hh = tanh(xz_h + r·hz_h). */
 export const gruCellKernel: Kernel<'gruCell'> = ([xt, ht, pt], _attrs, out) => {
-  const xz = values(xt), hz = values(ht), hp = values(pt);
+  const xz = values(xt),
+    hz = values(ht),
+    hp = values(pt);
   const [batch, u] = pt.shape;
   const y = typedArrayFor(out.dtype, batch * u);
   for (let b = 0; b < batch; b++) {
@@ -76,11 +88,15 @@ export const gruCellKernel: Kernel<'gruCell'> = ([xt, ht, pt], _attrs, out) => {
 
 /** xz, hz, hPrev, dh [B, u] → [dxz (3u) | dhz (3u) | dhPrev (u)], recomputing the gates. */
 export const gruCellGradKernel: Kernel<'gruCellGrad'> = ([xt, ht, pt, gt], _attrs, out) => {
-  const xz = values(xt), hz = values(ht), hp = values(pt), dy = values(gt);
+  const xz = values(xt),
+    hz = values(ht),
+    hp = values(pt),
+    dy = values(gt);
   const [batch, u] = pt.shape;
   const y = typedArrayFor(out.dtype, batch * 7 * u);
   for (let b = 0; b < batch; b++) {
-    const r3 = b * 3 * u, yr = b * 7 * u;
+    const r3 = b * 3 * u,
+      yr = b * 7 * u;
     for (let j = 0; j < u; j++) {
       const z = sigmoid(xz[r3 + j] + hz[r3 + j]);
       const r = sigmoid(xz[r3 + u + j] + hz[r3 + u + j]);

@@ -82,7 +82,8 @@ export function argReduceKernel(better: (x: number, best: number) => boolean): K
     for (let o = 0; o < outer; o++) {
       for (let i = 0; i < inner; i++) {
         const base = o * n * inner + i;
-        let best = xs[base], bestAt = 0;
+        let best = xs[base],
+          bestAt = 0;
         for (let j = 1; j < n && best === best; j++) {
           const v = xs[base + j * inner];
           if (better(v, best) || v !== v) {

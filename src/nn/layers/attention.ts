@@ -62,8 +62,20 @@ export interface AttentionCallOptions extends CallOptions {
   returnAttentionScores?: boolean;
 }
 
-const MHA_KEYS = ['numHeads', 'keyDim', 'valueDim', 'dropout', 'useBias', 'outputShape', 'attentionAxes',
-  'kernelInitializer', 'biasInitializer', 'kernelRegularizer', 'biasRegularizer', 'seed'];
+const MHA_KEYS = [
+  'numHeads',
+  'keyDim',
+  'valueDim',
+  'dropout',
+  'useBias',
+  'outputShape',
+  'attentionAxes',
+  'kernelInitializer',
+  'biasInitializer',
+  'kernelRegularizer',
+  'biasRegularizer',
+  'seed',
+];
 
 /** What masked scores become before the softmax (Keras's large negative number for float32). */
 const MASKED_SCORE = -1e9;
@@ -114,16 +126,20 @@ export class MultiHeadAttention extends Layer {
     this.keyDim = positiveInt(this.name, 'keyDim', args.keyDim);
     this.valueDim = args.valueDim == null ? this.keyDim : positiveInt(this.name, 'valueDim', args.valueDim);
     const rate = args.dropout ?? 0;
-    if (typeof rate !== 'number' || !(rate >= 0 && rate < 1)) throw new ValueError(`${this.name}: dropout must be a number in [0, 1); received ${fmtValue(args.dropout)}`);
+    if (typeof rate !== 'number' || !(rate >= 0 && rate < 1))
+      throw new ValueError(`${this.name}: dropout must be a number in [0, 1); received ${fmtValue(args.dropout)}`);
     this.dropout = rate;
     this.useBias = args.useBias ?? true;
     this.outputShape = parseOutputShape(this.name, args.outputShape);
     const axes = args.attentionAxes;
     const axesList = axes == null ? null : typeof axes === 'number' ? [axes] : [...axes];
     if (axesList !== null && !(axesList.length === 1 && (axesList[0] === 1 || axesList[0] === -2))) {
-      throw new ValueError(`${this.name}: only the default attentionAxes (null: attention over axis 1 of [batch, time, features]) is supported; received ${fmtValue(axes)}`);
+      throw new ValueError(
+        `${this.name}: only the default attentionAxes (null: attention over axis 1 of [batch, time, features]) is supported; received ${fmtValue(axes)}`,
+      );
     }
-    if (args.seed != null && !Number.isInteger(args.seed)) throw new ValueError(`${this.name}: seed must be an integer; received ${fmtValue(args.seed)}`);
+    if (args.seed != null && !Number.isInteger(args.seed))
+      throw new ValueError(`${this.name}: seed must be an integer; received ${fmtValue(args.seed)}`);
     this.seed = args.seed ?? null;
     this.dropoutLayer = rate > 0 ? new Dropout({ rate, seed: this.seed, name: `${this.name}_dropout` }) : null;
     this.args = args;
@@ -131,7 +147,9 @@ export class MultiHeadAttention extends Layer {
 
   override build(inputShape: Shape | Shape[]): void {
     const shapes = isShapeList(inputShape) ? inputShape : [inputShape];
-    const q = shapes[0], v = shapes[1] ?? q, k = shapes[2] ?? v;
+    const q = shapes[0],
+      v = shapes[1] ?? q,
+      k = shapes[2] ?? v;
     for (const s of [q, v, k]) this.checkRank(s);
     const dims = {
       query: knownDim(this.name, q, -1, 'query feature size'),
@@ -140,7 +158,8 @@ export class MultiHeadAttention extends Layer {
     };
     const h = this.numHeads;
     const outDims = this.outputShape ?? [dims.query];
-    const kernelInit = this.args.kernelInitializer ?? 'glorotUniform', biasInit = this.args.biasInitializer ?? 'zeros';
+    const kernelInit = this.args.kernelInitializer ?? 'glorotUniform',
+      biasInit = this.args.biasInitializer ?? 'zeros';
     // Keras's order: query, key, value, output; each kernel then its bias.
     const make = (role: string, kernelShape: readonly number[], biasShape: readonly number[]) => ({
       kernel: this.addWeight(`${role}/kernel`, kernelShape, { initializer: kernelInit, regularizer: this.args.kernelRegularizer }),
@@ -160,17 +179,21 @@ export class MultiHeadAttention extends Layer {
 
   /** Query, value and key may change their time length between calls, not their feature sizes. */
   protected override checkInput(shapes: Shape[]): void {
-    const q = shapes[0], v = shapes[1] ?? q, k = shapes[2] ?? v;
+    const q = shapes[0],
+      v = shapes[1] ?? q,
+      k = shapes[2] ?? v;
     [q, v, k].forEach((s) => this.checkRank(s));
     const d = this.dims;
     if (!d) return;
     const check = (what: string, s: Shape, want: number) => {
-      if (s[2] !== null && s[2] !== want) throw new ShapeError(`${this.name}: was built for ${what} features of size ${want}; received ${what} of shape ${formatShape(s)}`);
+      if (s[2] !== null && s[2] !== want)
+        throw new ShapeError(`${this.name}: was built for ${what} features of size ${want}; received ${what} of shape ${formatShape(s)}`);
     };
     check('query', q, d.query);
     check('value', v, d.value);
     check('key', k, d.key);
-    if (v[1] !== null && k[1] !== null && v[1] !== k[1]) throw new ShapeError(`${this.name}: key and value must have one time length; received key ${formatShape(k)} and value ${formatShape(v)}`);
+    if (v[1] !== null && k[1] !== null && v[1] !== k[1])
+      throw new ShapeError(`${this.name}: key and value must have one time length; received key ${formatShape(k)} and value ${formatShape(v)}`);
   }
 
   /** Records the attention on symbolic tensors, returning [output, scores]. */
@@ -193,12 +216,15 @@ export class MultiHeadAttention extends Layer {
     this.returnScores = rest.returnAttentionScores === true;
     // A list is the form a functional model replays (Note [Attention inputs as a list]).
     if (Array.isArray(inputs) && inputs.length > 0 && inputs.every((x) => x instanceof Tensor || isSymbolic(x))) {
-      if (inputs.length < 2 || inputs.length > 4) throw new ValueError(`${this.name}: a list input must be [query, value, key?, attentionMask?]; received ${inputs.length} tensors`);
-      if (value !== undefined || key !== undefined) throw new ValueError(`${this.name}: give value and key either in the input list or as options, not both`);
+      if (inputs.length < 2 || inputs.length > 4)
+        throw new ValueError(`${this.name}: a list input must be [query, value, key?, attentionMask?]; received ${inputs.length} tensors`);
+      if (value !== undefined || key !== undefined)
+        throw new ValueError(`${this.name}: give value and key either in the input list or as options, not both`);
       return super.apply(inputs as Tensor[], attentionMask === undefined ? rest : { ...rest, attentionMask });
     }
     const symbolic = isSymbolic(inputs);
-    const norm = (x: AttentionInput, what: string): Tensor | SymbolicTensor => (x instanceof Tensor || isSymbolic(x) ? x : asTensor(this.name, what, x));
+    const norm = (x: AttentionInput, what: string): Tensor | SymbolicTensor =>
+      x instanceof Tensor || isSymbolic(x) ? x : asTensor(this.name, what, x);
     const query = norm(inputs as AttentionInput, 'query');
     const parts: (Tensor | SymbolicTensor)[] = [query];
     const v = value === undefined ? query : norm(value, 'value');
@@ -209,7 +235,10 @@ export class MultiHeadAttention extends Layer {
       while (parts.length < 3) parts.push(parts[parts.length - 1]);
       parts.push(attentionMask);
     } else if (attentionMask !== undefined) {
-      if (symbolic) throw new ValueError(`${this.name}: in a functional model, attentionMask must be a symbolic tensor (an st.layers.input() or a layer output), so the model can replay and save it`);
+      if (symbolic)
+        throw new ValueError(
+          `${this.name}: in a functional model, attentionMask must be a symbolic tensor (an st.layers.input() or a layer output), so the model can replay and save it`,
+        );
       rest.attentionMask = norm(attentionMask, 'attentionMask');
     }
     if (parts.length === 1) return super.apply(query as Tensor, rest);
@@ -218,16 +247,22 @@ export class MultiHeadAttention extends Layer {
 
   call(inputs: Tensor | Tensor[], options: CallOptions): Tensor | Tensor[] {
     const list = Array.isArray(inputs) ? inputs : [inputs];
-    const query = list[0], value = list[1] ?? query, key = list[2] ?? value;
+    const query = list[0],
+      value = list[1] ?? query,
+      key = list[2] ?? value;
     const given = options.mask as Tensor | (Tensor | null)[] | null | undefined;
     const masks = Array.isArray(given) ? given : [given ?? null];
     // Keras: the value's mask defaults with the value, the key's with the key.
     const queryMask = masks[0] ?? null;
-    const valueMask = list.length > 1 ? masks[1] ?? null : queryMask;
-    const keyMask = list.length > 2 ? masks[2] ?? null : valueMask;
-    const explicit = (list[3] ?? (options.attentionMask as Tensor | undefined)) ?? null;
-    const [B, Tq] = query.shape, Tv = value.shape[1];
-    if (value.shape[0] !== B || key.shape[0] !== B) throw new ShapeError(`${this.name}: query, value and key must have one batch size; received ${formatShape(query.shape)}, ${formatShape(value.shape)}, ${formatShape(key.shape)}`);
+    const valueMask = list.length > 1 ? (masks[1] ?? null) : queryMask;
+    const keyMask = list.length > 2 ? (masks[2] ?? null) : valueMask;
+    const explicit = list[3] ?? (options.attentionMask as Tensor | undefined) ?? null;
+    const [B, Tq] = query.shape,
+      Tv = value.shape[1];
+    if (value.shape[0] !== B || key.shape[0] !== B)
+      throw new ShapeError(
+        `${this.name}: query, value and key must have one batch size; received ${formatShape(query.shape)}, ${formatShape(value.shape)}, ${formatShape(key.shape)}`,
+      );
     const mask = this.attentionMask(B, Tq, Tv, queryMask, valueMask, keyMask, explicit, options.useCausalMask === true);
     const { output, scores } = this.attend(query, value, key, mask, options.training === true);
     return options.returnAttentionScores === true ? [output, scores] : output;
@@ -237,19 +272,35 @@ export class MultiHeadAttention extends Layer {
    * One bool [B or 1, Tq or 1, Tv] mask from the query/value/key masks, the causal mask and
    * the explicit attentionMask (Keras combines them with AND), or null when nothing is masked.
    */
-  private attentionMask(B: number, Tq: number, Tv: number, queryMask: Tensor | null, valueMask: Tensor | null, keyMask: Tensor | null, explicit: Tensor | null, causal: boolean): Tensor | null {
+  private attentionMask(
+    B: number,
+    Tq: number,
+    Tv: number,
+    queryMask: Tensor | null,
+    valueMask: Tensor | null,
+    keyMask: Tensor | null,
+    explicit: Tensor | null,
+    causal: boolean,
+  ): Tensor | null {
     const parts: Tensor[] = [];
     const seqMask = (m: Tensor, what: string, shape: number[]) => {
-      if (m.rank !== 2 || m.shape[0] !== B) throw new ShapeError(`${this.name}: the ${what} mask must be [batch, time] = [${B}, ${shape[1] === 1 ? Tv : Tq}]; received ${formatShape(m.shape)}`);
+      if (m.rank !== 2 || m.shape[0] !== B)
+        throw new ShapeError(
+          `${this.name}: the ${what} mask must be [batch, time] = [${B}, ${shape[1] === 1 ? Tv : Tq}]; received ${formatShape(m.shape)}`,
+        );
       return reshape(cast(m, 'bool'), shape);
     };
     if (queryMask) parts.push(seqMask(queryMask, 'query', [B, Tq, 1]));
     if (valueMask) parts.push(seqMask(valueMask, 'value', [B, 1, Tv]));
     if (keyMask && keyMask !== valueMask) parts.push(seqMask(keyMask, 'key', [B, 1, Tv]));
-    if (causal) parts.push(reshape(greaterEqual(reshape(arange(0, Tq, 1, 'int32'), [Tq, 1]), reshape(arange(0, Tv, 1, 'int32'), [1, Tv])), [1, Tq, Tv]));
+    if (causal)
+      parts.push(reshape(greaterEqual(reshape(arange(0, Tq, 1, 'int32'), [Tq, 1]), reshape(arange(0, Tv, 1, 'int32'), [1, Tv])), [1, Tq, Tv]));
     if (explicit) {
       const ok = explicit.rank <= 3 && tryBroadcast(explicit.shape, [B, Tq, Tv]);
-      if (!ok) throw new ShapeError(`${this.name}: attentionMask must broadcast to [batch, Tq, Tv] = [${B}, ${Tq}, ${Tv}]; received ${formatShape(explicit.shape)}`);
+      if (!ok)
+        throw new ShapeError(
+          `${this.name}: attentionMask must broadcast to [batch, Tq, Tv] = [${B}, ${Tq}, ${Tv}]; received ${formatShape(explicit.shape)}`,
+        );
       parts.push(cast(explicit, 'bool'));
     }
     if (parts.length === 0) return null;
@@ -263,7 +314,10 @@ export class MultiHeadAttention extends Layer {
    */
   private attend(query: Tensor, value: Tensor, key: Tensor, mask: Tensor | null, training: boolean): { output: Tensor; scores: Tensor } {
     const w = this.weightsByRole!;
-    const h = this.numHeads, B = query.shape[0], Tq = query.shape[1], Tv = value.shape[1];
+    const h = this.numHeads,
+      B = query.shape[0],
+      Tq = query.shape[1],
+      Tv = value.shape[1];
     // Keras scales the projected query by 1/sqrt(keyDim) before the product.
     const q = this.project(query, w.query, this.keyDim, 1 / Math.sqrt(this.keyDim));
     const k = this.project(key, w.key, this.keyDim);
@@ -284,7 +338,8 @@ export class MultiHeadAttention extends Layer {
 
   /** x [B, T, d] through a kernel [d, heads, n] (+ bias [heads, n]) to [heads·B, T, n]. */
   private project(x: Tensor, w: { kernel: Tensor; bias: Tensor | null }, n: number, scale?: number): Tensor {
-    const [B, T, d] = x.shape, h = this.numHeads;
+    const [B, T, d] = x.shape,
+      h = this.numHeads;
     let y = dense(reshape(x, [B * T, d]), reshape(w.kernel, [d, h * n]), w.bias && reshape(w.bias, [h * n]));
     if (scale !== undefined) y = mul(y, scale);
     return reshape(transpose(reshape(y, [B, T, h, n]), [2, 0, 1, 3]), [h * B, T, n]);
@@ -292,13 +347,14 @@ export class MultiHeadAttention extends Layer {
 
   /** The output keeps the query's mask (Keras's supports_masking); the scores carry none. */
   override computeMask(_inputs: Tensor | Tensor[], mask: Tensor | (Tensor | null)[] | null): Tensor | (Tensor | null)[] | null {
-    const queryMask = Array.isArray(mask) ? mask[0] ?? null : mask;
+    const queryMask = Array.isArray(mask) ? (mask[0] ?? null) : mask;
     return this.returnScores ? [queryMask, null] : queryMask;
   }
 
   override computeOutputShape(inputShape: Shape | Shape[]): Shape | Shape[] {
     const shapes = isShapeList(inputShape) ? inputShape : [inputShape];
-    const q = shapes[0], v = shapes[1] ?? q;
+    const q = shapes[0],
+      v = shapes[1] ?? q;
     this.checkRank(q);
     const out: Shape = [q[0], q[1], ...(this.outputShape ?? [q[2]])];
     return this.returnScores ? [out, [q[0], this.numHeads, q[1], v[1]]] : out;
@@ -306,8 +362,14 @@ export class MultiHeadAttention extends Layer {
 
   override getConfig(): Record<string, unknown> {
     return {
-      ...super.getConfig(), numHeads: this.numHeads, keyDim: this.keyDim, valueDim: this.valueDim, dropout: this.dropout,
-      useBias: this.useBias, outputShape: this.outputShape, attentionAxes: null,
+      ...super.getConfig(),
+      numHeads: this.numHeads,
+      keyDim: this.keyDim,
+      valueDim: this.valueDim,
+      dropout: this.dropout,
+      useBias: this.useBias,
+      outputShape: this.outputShape,
+      attentionAxes: null,
       kernelInitializer: weightConfig.initializer(this.args.kernelInitializer ?? 'glorotUniform'),
       biasInitializer: weightConfig.initializer(this.args.biasInitializer ?? 'zeros'),
       kernelRegularizer: weightConfig.regularizer(this.args.kernelRegularizer),
@@ -333,7 +395,8 @@ const zerosScalar = (dtype: DType) => full([], 0, dtype);
 function parseOutputShape(layer: string, s: number | readonly number[] | null | undefined): readonly number[] | null {
   if (s == null) return null;
   const list = typeof s === 'number' ? [s] : s;
-  if (!Array.isArray(list) || list.length === 0) throw new ValueError(`${layer}: outputShape must be a positive integer or a non-empty array of them; received ${fmtValue(s)}`);
+  if (!Array.isArray(list) || list.length === 0)
+    throw new ValueError(`${layer}: outputShape must be a positive integer or a non-empty array of them; received ${fmtValue(s)}`);
   return list.map((d) => positiveInt(layer, 'outputShape', d));
 }
 

@@ -4,17 +4,37 @@ import { Conv1D, type Conv1dArgs, type Conv1dPadding } from './conv1d.js';
 import { Conv2DTranspose, type Conv2dTransposeArgs } from './conv-transpose.js';
 import { DepthwiseConv2D, SeparableConv2D, type DepthwiseConv2dArgs, type SeparableConv2dArgs } from './depthwise.js';
 import {
-  AveragePooling1D, GlobalAveragePooling1D, GlobalMaxPooling1D, MaxPooling1D, type GlobalPooling1dArgs, type Pooling1dArgs,
+  AveragePooling1D,
+  GlobalAveragePooling1D,
+  GlobalMaxPooling1D,
+  MaxPooling1D,
+  type GlobalPooling1dArgs,
+  type Pooling1dArgs,
 } from './pooling1d.js';
 import {
-  Cropping2D, UpSampling2D, ZeroPadding2D, type Cropping2dArgs, type UpSampling2dArgs, type UpSamplingInterpolation, type ZeroPadding2dArgs,
+  Cropping2D,
+  UpSampling2D,
+  ZeroPadding2D,
+  type Cropping2dArgs,
+  type UpSampling2dArgs,
+  type UpSamplingInterpolation,
+  type ZeroPadding2dArgs,
 } from './spatial.js';
 
 export { Conv1D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D, MaxPooling1D, AveragePooling1D, GlobalAveragePooling1D, GlobalMaxPooling1D };
 export { UpSampling2D, ZeroPadding2D, Cropping2D };
 export type {
-  Conv1dArgs, Conv1dPadding, Conv2dTransposeArgs, DepthwiseConv2dArgs, SeparableConv2dArgs, Pooling1dArgs, GlobalPooling1dArgs,
-  UpSampling2dArgs, UpSamplingInterpolation, ZeroPadding2dArgs, Cropping2dArgs,
+  Conv1dArgs,
+  Conv1dPadding,
+  Conv2dTransposeArgs,
+  DepthwiseConv2dArgs,
+  SeparableConv2dArgs,
+  Pooling1dArgs,
+  GlobalPooling1dArgs,
+  UpSampling2dArgs,
+  UpSamplingInterpolation,
+  ZeroPadding2dArgs,
+  Cropping2dArgs,
 };
 
 /** Factories spread into st.layers (Keras's names in camelCase, as tfjs). */

@@ -31,16 +31,31 @@ export type SidePairs = number | readonly [number, number] | readonly [readonly 
 
 /** Parses a SidePairs option into [[top, bottom], [left, right]] of non-negative integers. */
 export function sidePairs(layer: string, name: string, v: SidePairs | undefined, fallback: number): [[number, number], [number, number]] {
-  const bad = () => new ValueError(`${layer}: ${name} must be a non-negative integer, [height, width] or [[top, bottom], [left, right]]; received ${fmtValue(v)}`);
+  const bad = () =>
+    new ValueError(`${layer}: ${name} must be a non-negative integer, [height, width] or [[top, bottom], [left, right]]; received ${fmtValue(v)}`);
   let result: [[number, number], [number, number]];
-  if (v === undefined) result = [[fallback, fallback], [fallback, fallback]];
-  else if (typeof v === 'number') result = [[v, v], [v, v]];
+  if (v === undefined)
+    result = [
+      [fallback, fallback],
+      [fallback, fallback],
+    ];
+  else if (typeof v === 'number')
+    result = [
+      [v, v],
+      [v, v],
+    ];
   else if (Array.isArray(v) && v.length === 2 && v.every((e) => typeof e === 'number')) {
     const [h, w] = v as readonly [number, number];
-    result = [[h, h], [w, w]];
+    result = [
+      [h, h],
+      [w, w],
+    ];
   } else if (Array.isArray(v) && v.length === 2 && v.every((e) => Array.isArray(e) && e.length === 2)) {
     const [hs, ws] = v as readonly [readonly [number, number], readonly [number, number]];
-    result = [[hs[0], hs[1]], [ws[0], ws[1]]];
+    result = [
+      [hs[0], hs[1]],
+      [ws[0], ws[1]],
+    ];
   } else throw bad();
   if (result.flat().some((x) => typeof x !== 'number' || !Number.isInteger(x) || x < 0)) throw bad();
   return result;
@@ -62,7 +77,9 @@ export function requireRank(layer: string, shape: Shape, rank: number, layout: s
 /** Keras rejects strides > 1 together with a dilation rate > 1. */
 export function checkStridesWithDilation(layer: string, strides: readonly number[], dilation: readonly number[]): void {
   if (strides.some((s) => s > 1) && dilation.some((d) => d > 1)) {
-    throw new ValueError(`${layer}: strides > 1 and dilationRate > 1 cannot be combined (as in Keras); received strides ${fmtValue(strides)}, dilationRate ${fmtValue(dilation)}`);
+    throw new ValueError(
+      `${layer}: strides > 1 and dilationRate > 1 cannot be combined (as in Keras); received strides ${fmtValue(strides)}, dilationRate ${fmtValue(dilation)}`,
+    );
   }
 }
 
@@ -80,7 +97,10 @@ export interface Window2d {
 }
 
 /** Reads kernelSize (required), strides, dilationRate, padding and the channels-last data format. */
-export function window2d(layer: string, args: { kernelSize?: Pair; strides?: Pair; dilationRate?: Pair; padding?: Padding; dataFormat?: string }): Window2d {
+export function window2d(
+  layer: string,
+  args: { kernelSize?: Pair; strides?: Pair; dilationRate?: Pair; padding?: Padding; dataFormat?: string },
+): Window2d {
   if (args.kernelSize === undefined) throw new ValueError(`${layer}: kernelSize is required (a number or [kh, kw])`);
   const window: Window2d = {
     kernelSize: pair(layer, 'kernelSize', args.kernelSize, 1),

@@ -21,11 +21,18 @@ export function fusesWithPool(first: Layer, second: Layer): boolean {
 
 /** The output of `pool` applied to the output of `conv` on x, in one fused op (see the Note). */
 export function applyConvPool(conv: Layer, pool: Layer, x: Tensor): Tensor {
-  const c = conv as Conv2D, p = pool as MaxPooling2D;
+  const c = conv as Conv2D,
+    p = pool as MaxPooling2D;
   c.prepare(x.shape);
   p.prepare(c.computeOutputShape(x.shape));
   return fusedConv2dMaxPool({
-    x, filter: c.kernel!, bias: c.bias!, activation: 'relu', strides: c.strides, padding: c.padding, dilation: c.dilationRate,
+    x,
+    filter: c.kernel!,
+    bias: c.bias!,
+    activation: 'relu',
+    strides: c.strides,
+    padding: c.padding,
+    dilation: c.dilationRate,
     pool: p.poolOptions(),
   });
 }

@@ -33,15 +33,35 @@ export interface Conv2dTransposeArgs extends LayerArgs, KernelBiasArgs {
   dataFormat?: 'channelsLast';
 }
 
-const KEYS = ['filters', 'kernelSize', 'strides', 'padding', 'outputPadding', 'dilationRate', 'activation', 'useBias', 'dataFormat',
-  'kernelInitializer', 'biasInitializer', 'kernelRegularizer', 'biasRegularizer'];
+const KEYS = [
+  'filters',
+  'kernelSize',
+  'strides',
+  'padding',
+  'outputPadding',
+  'dilationRate',
+  'activation',
+  'useBias',
+  'dataFormat',
+  'kernelInitializer',
+  'biasInitializer',
+  'kernelRegularizer',
+  'biasRegularizer',
+];
 
 /**
  * Keras's output length of a transposed convolution along one axis (deconv_output_length):
  * without outputPadding, 'valid' gives n*s + max(k_eff - s, 0) and 'same' gives n*s; with it,
  * (n - 1)*s + k_eff - 2*pad + outputPadding where pad is k_eff // 2 for 'same', 0 for 'valid'.
  */
-export function convTransposeOutputSize(n: number | null, k: number, s: number, d: number, padding: Padding, outputPadding: number | null): number | null {
+export function convTransposeOutputSize(
+  n: number | null,
+  k: number,
+  s: number,
+  d: number,
+  padding: Padding,
+  outputPadding: number | null,
+): number | null {
   if (n === null) return null;
   const kEff = (k - 1) * d + 1;
   if (outputPadding === null) return padding === 'valid' ? n * s + Math.max(kEff - s, 0) : n * s;
@@ -86,7 +106,9 @@ export class Conv2DTranspose extends Layer {
     ({ kernelSize: this.kernelSize, strides: this.strides, dilationRate: this.dilationRate, padding: this.padding } = window2d(this.name, args));
     this.outputPadding = args.outputPadding === undefined || args.outputPadding === null ? null : outputPaddingPair(this.name, args.outputPadding);
     if (this.outputPadding?.some((p, i) => p >= this.strides[i])) {
-      throw new ValueError(`${this.name}: outputPadding must be smaller than strides on each axis (as in Keras); received outputPadding ${fmtValue(args.outputPadding)}, strides ${fmtValue(this.strides)}`);
+      throw new ValueError(
+        `${this.name}: outputPadding must be smaller than strides on each axis (as in Keras); received outputPadding ${fmtValue(args.outputPadding)}, strides ${fmtValue(this.strides)}`,
+      );
     }
     this.activation = getActivation(args.activation);
     this.useBias = args.useBias ?? true;
@@ -97,10 +119,14 @@ export class Conv2DTranspose extends Layer {
     const shape = requireRank(this.name, singleShape(this.name, inputShape), 4, '[batch, height, width, channels]');
     const inChannels = knownDim(this.name, shape, 3, 'channel dimension (last axis)');
     this.kernel = this.addWeight('kernel', [...this.kernelSize, this.filters, inChannels], {
-      initializer: this.args.kernelInitializer ?? 'glorotUniform', regularizer: this.args.kernelRegularizer,
+      initializer: this.args.kernelInitializer ?? 'glorotUniform',
+      regularizer: this.args.kernelRegularizer,
     });
     if (this.useBias) {
-      this.bias = this.addWeight('bias', [this.filters], { initializer: this.args.biasInitializer ?? 'zeros', regularizer: this.args.biasRegularizer });
+      this.bias = this.addWeight('bias', [this.filters], {
+        initializer: this.args.biasInitializer ?? 'zeros',
+        regularizer: this.args.biasRegularizer,
+      });
     }
   }
 
@@ -115,12 +141,15 @@ export class Conv2DTranspose extends Layer {
   override computeOutputShape(inputShape: Shape | Shape[]): Shape {
     const shape = requireRank(this.name, singleShape(this.name, inputShape), 4, '[batch, height, width, channels]');
     const out = [1, 2].map((axis) => {
-      const i = axis - 1, n = shape[axis];
+      const i = axis - 1,
+        n = shape[axis];
       const [k, s, d] = [this.kernelSize[i], this.strides[i], this.dilationRate[i]];
       const size = convTransposeOutputSize(n, k, s, d, this.padding, this.outputPadding ? this.outputPadding[i] : null);
       // The convolution this one transposes must map the output back to the input size.
       if (n !== null && (size! < 1 || convOutputSize(size!, k, s, d, this.padding) !== n)) {
-        throw new ShapeError(`${this.name}: outputPadding ${fmtValue(this.outputPadding)} gives an output size ${size} on axis ${axis} that a stride-${s} '${this.padding}' convolution does not map back to ${n}; input shape ${formatShape(shape)}`);
+        throw new ShapeError(
+          `${this.name}: outputPadding ${fmtValue(this.outputPadding)} gives an output size ${size} on axis ${axis} that a stride-${s} '${this.padding}' convolution does not map back to ${n}; input shape ${formatShape(shape)}`,
+        );
       }
       return size;
     });
@@ -129,8 +158,15 @@ export class Conv2DTranspose extends Layer {
 
   override getConfig(): Record<string, unknown> {
     return {
-      ...super.getConfig(), filters: this.filters, kernelSize: this.kernelSize, strides: this.strides, padding: this.padding,
-      outputPadding: this.outputPadding, dilationRate: this.dilationRate, activation: weightConfig.activation(this.activation), useBias: this.useBias,
+      ...super.getConfig(),
+      filters: this.filters,
+      kernelSize: this.kernelSize,
+      strides: this.strides,
+      padding: this.padding,
+      outputPadding: this.outputPadding,
+      dilationRate: this.dilationRate,
+      activation: weightConfig.activation(this.activation),
+      useBias: this.useBias,
       ...weightConfig.kernelAndBias(this.args),
     };
   }

@@ -40,8 +40,20 @@ export interface Conv2dArgs extends LayerArgs, KernelBiasArgs {
   dataFormat?: 'channelsLast';
 }
 
-const CONV_KEYS = ['filters', 'kernelSize', 'strides', 'padding', 'dilationRate', 'activation', 'useBias', 'dataFormat',
-  'kernelInitializer', 'biasInitializer', 'kernelRegularizer', 'biasRegularizer'];
+const CONV_KEYS = [
+  'filters',
+  'kernelSize',
+  'strides',
+  'padding',
+  'dilationRate',
+  'activation',
+  'useBias',
+  'dataFormat',
+  'kernelInitializer',
+  'biasInitializer',
+  'kernelRegularizer',
+  'biasRegularizer',
+];
 
 /** Output size of one spatial axis (TensorFlow's rule), null when the input size is unknown. */
 export function convOutputSize(n: number | null, k: number, s: number, d: number, padding: Padding): number | null {
@@ -91,10 +103,14 @@ export class Conv2D extends Layer {
     const shape = requireRank(this.name, singleShape(this.name, inputShape), 4, '[batch, height, width, channels]');
     const inChannels = knownDim(this.name, shape, 3, 'channel dimension (last axis)');
     this.kernel = this.addWeight('kernel', [...this.kernelSize, inChannels, this.filters], {
-      initializer: this.args.kernelInitializer ?? 'glorotUniform', regularizer: this.args.kernelRegularizer,
+      initializer: this.args.kernelInitializer ?? 'glorotUniform',
+      regularizer: this.args.kernelRegularizer,
     });
     if (this.useBias) {
-      this.bias = this.addWeight('bias', [this.filters], { initializer: this.args.biasInitializer ?? 'zeros', regularizer: this.args.biasRegularizer });
+      this.bias = this.addWeight('bias', [this.filters], {
+        initializer: this.args.biasInitializer ?? 'zeros',
+        regularizer: this.args.biasRegularizer,
+      });
     }
   }
 
@@ -117,18 +133,29 @@ export class Conv2D extends Layer {
 
   override computeOutputShape(inputShape: Shape | Shape[]): Shape {
     const [n, h, w] = singleShape(this.name, inputShape);
-    const [kh, kw] = this.kernelSize, [sh, sw] = this.strides, [dh, dw] = this.dilationRate;
-    const oh = convOutputSize(h, kh, sh, dh, this.padding), ow = convOutputSize(w, kw, sw, dw, this.padding);
+    const [kh, kw] = this.kernelSize,
+      [sh, sw] = this.strides,
+      [dh, dw] = this.dilationRate;
+    const oh = convOutputSize(h, kh, sh, dh, this.padding),
+      ow = convOutputSize(w, kw, sw, dw, this.padding);
     if (oh === 0 || ow === 0) {
-      throw new ShapeError(`${this.name}: with 'valid' padding the input ${formatShape([n, h, w])} is smaller than the ${kh}x${kw} kernel (dilation ${dh}x${dw})`);
+      throw new ShapeError(
+        `${this.name}: with 'valid' padding the input ${formatShape([n, h, w])} is smaller than the ${kh}x${kw} kernel (dilation ${dh}x${dw})`,
+      );
     }
     return [n, oh, ow, this.filters];
   }
 
   override getConfig(): Record<string, unknown> {
     return {
-      ...super.getConfig(), filters: this.filters, kernelSize: this.kernelSize, strides: this.strides, padding: this.padding,
-      dilationRate: this.dilationRate, activation: weightConfig.activation(this.activation), useBias: this.useBias,
+      ...super.getConfig(),
+      filters: this.filters,
+      kernelSize: this.kernelSize,
+      strides: this.strides,
+      padding: this.padding,
+      dilationRate: this.dilationRate,
+      activation: weightConfig.activation(this.activation),
+      useBias: this.useBias,
       ...weightConfig.kernelAndBias(this.args),
     };
   }

@@ -39,8 +39,20 @@ export interface Conv1dArgs extends LayerArgs, KernelBiasArgs {
   dataFormat?: 'channelsLast';
 }
 
-const CONV1D_KEYS = ['filters', 'kernelSize', 'strides', 'padding', 'dilationRate', 'activation', 'useBias', 'dataFormat',
-  'kernelInitializer', 'biasInitializer', 'kernelRegularizer', 'biasRegularizer'];
+const CONV1D_KEYS = [
+  'filters',
+  'kernelSize',
+  'strides',
+  'padding',
+  'dilationRate',
+  'activation',
+  'useBias',
+  'dataFormat',
+  'kernelInitializer',
+  'biasInitializer',
+  'kernelRegularizer',
+  'biasRegularizer',
+];
 
 /** Output length of a 1-D convolution or pooling window (null when the input length is unknown). */
 export function conv1dOutputLength(n: number | null, k: number, s: number, d: number, padding: Conv1dPadding): number | null {
@@ -95,10 +107,14 @@ export class Conv1D extends Layer {
     const shape = requireRank(this.name, singleShape(this.name, inputShape), 3, '[batch, steps, channels]');
     const inChannels = knownDim(this.name, shape, 2, 'channel dimension (last axis)');
     this.kernel = this.addWeight('kernel', [this.kernelSize, inChannels, this.filters], {
-      initializer: this.args.kernelInitializer ?? 'glorotUniform', regularizer: this.args.kernelRegularizer,
+      initializer: this.args.kernelInitializer ?? 'glorotUniform',
+      regularizer: this.args.kernelRegularizer,
     });
     if (this.useBias) {
-      this.bias = this.addWeight('bias', [this.filters], { initializer: this.args.biasInitializer ?? 'zeros', regularizer: this.args.biasRegularizer });
+      this.bias = this.addWeight('bias', [this.filters], {
+        initializer: this.args.biasInitializer ?? 'zeros',
+        regularizer: this.args.biasRegularizer,
+      });
     }
   }
 
@@ -106,9 +122,19 @@ export class Conv1D extends Layer {
     const x = floatingLike(inputs as Tensor, this.kernel!.dtype);
     const [n, steps, channels] = x.shape;
     let image = reshape(x, [n, 1, steps, channels]);
-    if (this.padding === 'causal') image = pad(image, [[0, 0], [0, 0], [(this.kernelSize - 1) * this.dilationRate, 0], [0, 0]]);
+    if (this.padding === 'causal')
+      image = pad(image, [
+        [0, 0],
+        [0, 0],
+        [(this.kernelSize - 1) * this.dilationRate, 0],
+        [0, 0],
+      ]);
     const filter = reshape(this.kernel!, [1, this.kernelSize, channels, this.filters]);
-    const options = { strides: [1, this.strides] as const, padding: this.padding === 'same' ? 'same' as const : 'valid' as const, dilation: [1, this.dilationRate] as const };
+    const options = {
+      strides: [1, this.strides] as const,
+      padding: this.padding === 'same' ? ('same' as const) : ('valid' as const),
+      dilation: [1, this.dilationRate] as const,
+    };
     const act = this.activation.name;
     let y: Tensor;
     if (this.bias && (act === 'relu' || act === 'linear')) {
@@ -124,14 +150,21 @@ export class Conv1D extends Layer {
   override computeOutputShape(inputShape: Shape | Shape[]): Shape {
     const [n, steps] = requireRank(this.name, singleShape(this.name, inputShape), 3, '[batch, steps, channels]');
     const out = conv1dOutputLength(steps, this.kernelSize, this.strides, this.dilationRate, this.padding);
-    if (out === 0) throw windowTooLarge(this.name, singleShape(this.name, inputShape), `${this.kernelSize}-step kernel (dilation ${this.dilationRate})`);
+    if (out === 0)
+      throw windowTooLarge(this.name, singleShape(this.name, inputShape), `${this.kernelSize}-step kernel (dilation ${this.dilationRate})`);
     return [n, out, this.filters];
   }
 
   override getConfig(): Record<string, unknown> {
     return {
-      ...super.getConfig(), filters: this.filters, kernelSize: [this.kernelSize], strides: [this.strides], padding: this.padding,
-      dilationRate: [this.dilationRate], activation: weightConfig.activation(this.activation), useBias: this.useBias,
+      ...super.getConfig(),
+      filters: this.filters,
+      kernelSize: [this.kernelSize],
+      strides: [this.strides],
+      padding: this.padding,
+      dilationRate: [this.dilationRate],
+      activation: weightConfig.activation(this.activation),
+      useBias: this.useBias,
       ...weightConfig.kernelAndBias(this.args),
     };
   }

@@ -150,7 +150,9 @@ export class Reshape extends Layer {
     const known = sizeOf(this.targetShape.filter((d) => d !== -1));
     const out = this.targetShape.map((d) => (d === -1 ? n / known : d));
     if (sizeOf(out) !== n || !out.every(Number.isInteger)) {
-      throw new ShapeError(`${this.name}: cannot reshape input ${formatShape(full)} (${n} values per sample) to targetShape ${formatShape(this.targetShape)}`);
+      throw new ShapeError(
+        `${this.name}: cannot reshape input ${formatShape(full)} (${n} values per sample) to targetShape ${formatShape(this.targetShape)}`,
+      );
     }
     return out;
   }

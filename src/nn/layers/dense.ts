@@ -87,7 +87,8 @@ export class Dense extends Layer {
     const shape = singleShape(this.name, inputShape);
     const inputDim = knownDim(this.name, shape, -1, 'last input dimension');
     this.kernel = this.addWeight('kernel', [inputDim, this.units], {
-      initializer: this.args.kernelInitializer ?? 'glorotUniform', regularizer: this.args.kernelRegularizer,
+      initializer: this.args.kernelInitializer ?? 'glorotUniform',
+      regularizer: this.args.kernelRegularizer,
     });
     if (this.useBias) {
       this.bias = this.addWeight('bias', [this.units], { initializer: this.args.biasInitializer ?? 'zeros', regularizer: this.args.biasRegularizer });
@@ -117,7 +118,10 @@ export class Dense extends Layer {
 
   override getConfig(): Record<string, unknown> {
     return {
-      ...super.getConfig(), units: this.units, activation: weightConfig.activation(this.activation), useBias: this.useBias,
+      ...super.getConfig(),
+      units: this.units,
+      activation: weightConfig.activation(this.activation),
+      useBias: this.useBias,
       ...weightConfig.kernelAndBias(this.args),
     };
   }

@@ -55,8 +55,20 @@ export interface SeparableConv2dArgs extends DepthwiseCommonArgs {
   pointwiseRegularizer?: Regularizer | string | null;
 }
 
-const COMMON_KEYS = ['kernelSize', 'strides', 'padding', 'depthMultiplier', 'dilationRate', 'activation', 'useBias', 'dataFormat',
-  'depthwiseInitializer', 'biasInitializer', 'depthwiseRegularizer', 'biasRegularizer'];
+const COMMON_KEYS = [
+  'kernelSize',
+  'strides',
+  'padding',
+  'depthMultiplier',
+  'dilationRate',
+  'activation',
+  'useBias',
+  'dataFormat',
+  'depthwiseInitializer',
+  'biasInitializer',
+  'depthwiseRegularizer',
+  'biasRegularizer',
+];
 const LAYOUT = '[batch, height, width, channels]';
 
 /** The depthwise stage both layers share: options, the depthwise kernel, geometry and config. */
@@ -95,7 +107,8 @@ abstract class DepthwiseBase extends Layer {
 
   protected addDepthwiseKernel(name: string, inChannels: number): Tensor {
     return this.addWeight(name, [...this.kernelSize, inChannels, this.depthMultiplier], {
-      initializer: this.commonArgs.depthwiseInitializer ?? 'glorotUniform', regularizer: this.commonArgs.depthwiseRegularizer,
+      initializer: this.commonArgs.depthwiseInitializer ?? 'glorotUniform',
+      regularizer: this.commonArgs.depthwiseRegularizer,
     });
   }
 
@@ -111,8 +124,10 @@ abstract class DepthwiseBase extends Layer {
   protected outputShape(inputShape: Shape | Shape[], channels: (inChannels: number | null) => number | null): Shape {
     const shape = requireRank(this.name, singleShape(this.name, inputShape), 4, LAYOUT);
     const [n, h, w, c] = shape;
-    const size = (axis: 0 | 1, len: number | null) => convOutputSize(len, this.kernelSize[axis], this.strides[axis], this.dilationRate[axis], this.padding);
-    const oh = size(0, h), ow = size(1, w);
+    const size = (axis: 0 | 1, len: number | null) =>
+      convOutputSize(len, this.kernelSize[axis], this.strides[axis], this.dilationRate[axis], this.padding);
+    const oh = size(0, h),
+      ow = size(1, w);
     if (oh === 0 || ow === 0) throw windowTooLarge(this.name, shape, `${this.kernelSize.join('x')} kernel (dilation ${this.dilationRate.join('x')})`);
     return [n, oh, ow, channels(c)];
   }
@@ -120,8 +135,14 @@ abstract class DepthwiseBase extends Layer {
   override getConfig(): Record<string, unknown> {
     const a = this.commonArgs;
     return {
-      ...super.getConfig(), kernelSize: this.kernelSize, strides: this.strides, padding: this.padding, depthMultiplier: this.depthMultiplier,
-      dilationRate: this.dilationRate, activation: weightConfig.activation(this.activation), useBias: this.useBias,
+      ...super.getConfig(),
+      kernelSize: this.kernelSize,
+      strides: this.strides,
+      padding: this.padding,
+      depthMultiplier: this.depthMultiplier,
+      dilationRate: this.dilationRate,
+      activation: weightConfig.activation(this.activation),
+      useBias: this.useBias,
       depthwiseInitializer: weightConfig.initializer(a.depthwiseInitializer ?? 'glorotUniform'),
       biasInitializer: weightConfig.initializer(a.biasInitializer ?? 'zeros'),
       depthwiseRegularizer: weightConfig.regularizer(a.depthwiseRegularizer),
@@ -192,7 +213,8 @@ export class SeparableConv2D extends DepthwiseBase {
     const c = this.inChannels(inputShape);
     this.depthwiseKernel = this.addDepthwiseKernel('depthwise_kernel', c);
     this.pointwiseKernel = this.addWeight('pointwise_kernel', [1, 1, c * this.depthMultiplier, this.filters], {
-      initializer: this.args.pointwiseInitializer ?? 'glorotUniform', regularizer: this.args.pointwiseRegularizer,
+      initializer: this.args.pointwiseInitializer ?? 'glorotUniform',
+      regularizer: this.args.pointwiseRegularizer,
     });
     if (this.useBias) this.bias = this.addBias(this.filters);
   }
@@ -215,7 +237,8 @@ export class SeparableConv2D extends DepthwiseBase {
   /** The layer's options, as its factory accepts them (Keras's get_config). */
   override getConfig(): Record<string, unknown> {
     return {
-      ...super.getConfig(), filters: this.filters,
+      ...super.getConfig(),
+      filters: this.filters,
       pointwiseInitializer: weightConfig.initializer(this.args.pointwiseInitializer ?? 'glorotUniform'),
       pointwiseRegularizer: weightConfig.regularizer(this.args.pointwiseRegularizer),
     };

@@ -64,7 +64,8 @@ export class Embedding extends Layer {
 
   override build(_inputShape: Shape | Shape[]): void {
     this.embeddings = this.addWeight('embeddings', [this.inputDim, this.outputDim], {
-      initializer: this.initializer, regularizer: this.args.embeddingsRegularizer,
+      initializer: this.initializer,
+      regularizer: this.args.embeddingsRegularizer,
     });
   }
 
@@ -83,7 +84,9 @@ export class Embedding extends Layer {
     for (let i = 0; i < values.length; i++) {
       const v = values[i];
       if (v < 0 || v >= this.inputDim) {
-        throw new ValueError(`${this.name}: indices must lie in [0, inputDim = ${this.inputDim}); received ${v} at flat position ${i} of an input of shape ${fmtShape(x.shape)}`);
+        throw new ValueError(
+          `${this.name}: indices must lie in [0, inputDim = ${this.inputDim}); received ${v} at flat position ${i} of an input of shape ${fmtShape(x.shape)}`,
+        );
       }
     }
     return idx;
@@ -107,10 +110,13 @@ export class Embedding extends Layer {
 
   override getConfig(): Record<string, unknown> {
     return {
-      ...super.getConfig(), inputDim: this.inputDim, outputDim: this.outputDim,
+      ...super.getConfig(),
+      inputDim: this.inputDim,
+      outputDim: this.outputDim,
       embeddingsInitializer: weightConfig.initializer(this.initializer),
       embeddingsRegularizer: weightConfig.regularizer(this.args.embeddingsRegularizer),
-      maskZero: this.maskZero, inputLength: this.inputLength,
+      maskZero: this.maskZero,
+      inputLength: this.inputLength,
     };
   }
 }

@@ -52,7 +52,9 @@ export class GroupNormalization extends Normalization {
   private channelAxis(shape: Shape): number {
     const a = this.axis < 0 ? this.axis + shape.length : this.axis;
     if (a < 1 || a >= shape.length) {
-      throw new ValueError(`${this.name}: axis ${this.axis} is out of range for inputs of shape ${formatShape(shape)} (the batch axis 0 cannot be the channels axis)`);
+      throw new ValueError(
+        `${this.name}: axis ${this.axis} is out of range for inputs of shape ${formatShape(shape)} (the batch axis 0 cannot be the channels axis)`,
+      );
     }
     return a;
   }
@@ -61,7 +63,8 @@ export class GroupNormalization extends Normalization {
   private groupCount(channels: number): number {
     const g = this.groups === -1 ? channels : this.groups;
     if (g > channels) throw new ValueError(`${this.name}: the number of groups (${g}) cannot be more than the number of channels (${channels})`);
-    if (channels % g !== 0) throw new ValueError(`${this.name}: the number of channels (${channels}) must be a multiple of the number of groups (${g})`);
+    if (channels % g !== 0)
+      throw new ValueError(`${this.name}: the number of channels (${channels}) must be a multiple of the number of groups (${g})`);
     return g;
   }
 

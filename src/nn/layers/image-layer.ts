@@ -21,7 +21,11 @@ export type Factor = number | readonly [number, number];
 
 /** Checks a layer's random factor and returns [lower, upper] (a number b gives symmetric(b)). */
 export function factorRange(
-  layer: string, name: string, value: unknown, symmetric: (b: number) => [number, number], bound?: [number, number],
+  layer: string,
+  name: string,
+  value: unknown,
+  symmetric: (b: number) => [number, number],
+  bound?: [number, number],
 ): [number, number] {
   let range: [number, number] | null = null;
   if (typeof value === 'number' && Number.isFinite(value) && value >= 0) range = symmetric(value);
@@ -31,7 +35,9 @@ export function factorRange(
   const inBounds = range !== null && (!bound || (range[0] >= bound[0] && range[1] <= bound[1]));
   if (!range || !inBounds) {
     const where = bound ? ` in [${bound[0]}, ${bound[1]}]` : '';
-    throw new ValueError(`${layer}: ${name} must be a non-negative number or a pair [lower, upper] with lower <= upper${where}; received ${fmtValue(value)}`);
+    throw new ValueError(
+      `${layer}: ${name} must be a non-negative number or a pair [lower, upper] with lower <= upper${where}; received ${fmtValue(value)}`,
+    );
   }
   return range;
 }
@@ -54,7 +60,8 @@ export function sampleOptions(layer: string, args: { fillMode?: FillMode; interp
   const fillMode = checkOneOf(layer, 'fillMode', args.fillMode ?? 'reflect', FILL_MODES);
   const interpolation = checkOneOf(layer, 'interpolation', args.interpolation ?? 'bilinear', INTERPOLATIONS);
   const fillValue = args.fillValue ?? 0;
-  if (typeof fillValue !== 'number' || !Number.isFinite(fillValue)) throw new ValueError(`${layer}: fillValue must be a finite number; received ${fmtValue(args.fillValue)}`);
+  if (typeof fillValue !== 'number' || !Number.isFinite(fillValue))
+    throw new ValueError(`${layer}: fillValue must be a finite number; received ${fmtValue(args.fillValue)}`);
   return { fillMode, interpolation, fillValue };
 }
 
@@ -73,7 +80,9 @@ export abstract class ImageLayer extends Layer {
 
   protected checkRank(shape: Shape): void {
     if (shape.length !== 3 && shape.length !== 4) {
-      throw new ShapeError(`${this.name} (${this.className}): expected images [height, width, channels] or a batch [n, height, width, channels]; received shape ${formatShape(shape)}`);
+      throw new ShapeError(
+        `${this.name} (${this.className}): expected images [height, width, channels] or a batch [n, height, width, channels]; received shape ${formatShape(shape)}`,
+      );
     }
   }
 

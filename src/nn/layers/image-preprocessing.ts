@@ -46,9 +46,10 @@ export class CenterCrop extends ImageLayer {
     const { images, single } = this.toBatch(inputs as Tensor);
     const [n, h, w, c] = images.shape;
     const { height, width } = this;
-    const out = h >= height && w >= width
-      ? slice(images, [0, Math.floor((h - height) / 2), Math.floor((w - width) / 2), 0], [n, height, width, c])
-      : resizeToFit(images, height, width);
+    const out =
+      h >= height && w >= width
+        ? slice(images, [0, Math.floor((h - height) / 2), Math.floor((w - width) / 2), 0], [n, height, width, c])
+        : resizeToFit(images, height, width);
     return this.fromBatch(out, single);
   }
 
@@ -83,9 +84,11 @@ export class Rescaling extends Layer {
 
   constructor(args: RescalingArgs) {
     super(args as RescalingArgs & Record<string, unknown>, ['scale', 'offset']);
-    if (!isNumberOrList(args.scale)) throw new ValueError(`${this.name}: scale must be a finite number or a list of them; received ${fmtValue(args.scale)}`);
+    if (!isNumberOrList(args.scale))
+      throw new ValueError(`${this.name}: scale must be a finite number or a list of them; received ${fmtValue(args.scale)}`);
     const offset = args.offset ?? 0;
-    if (!isNumberOrList(offset)) throw new ValueError(`${this.name}: offset must be a finite number or a list of them; received ${fmtValue(args.offset)}`);
+    if (!isNumberOrList(offset))
+      throw new ValueError(`${this.name}: offset must be a finite number or a list of them; received ${fmtValue(args.offset)}`);
     this.scale = typeof args.scale === 'number' ? args.scale : [...args.scale];
     this.offset = typeof offset === 'number' ? offset : [...offset];
   }
@@ -136,7 +139,8 @@ export class Resizing extends ImageLayer {
     this.width = positiveInteger(this.name, 'width', args.width);
     this.interpolation = checkOneOf(this.name, 'interpolation', args.interpolation ?? 'bilinear', INTERPOLATIONS);
     this.cropToAspectRatio = args.cropToAspectRatio ?? false;
-    if (typeof this.cropToAspectRatio !== 'boolean') throw new ValueError(`${this.name}: cropToAspectRatio must be a boolean; received ${fmtValue(args.cropToAspectRatio)}`);
+    if (typeof this.cropToAspectRatio !== 'boolean')
+      throw new ValueError(`${this.name}: cropToAspectRatio must be a boolean; received ${fmtValue(args.cropToAspectRatio)}`);
   }
 
   call(inputs: Tensor | Tensor[], _options: CallOptions): Tensor {
@@ -155,7 +159,13 @@ export class Resizing extends ImageLayer {
   }
 
   override getConfig(): Record<string, unknown> {
-    return { ...super.getConfig(), height: this.height, width: this.width, interpolation: this.interpolation, cropToAspectRatio: this.cropToAspectRatio };
+    return {
+      ...super.getConfig(),
+      height: this.height,
+      width: this.width,
+      interpolation: this.interpolation,
+      cropToAspectRatio: this.cropToAspectRatio,
+    };
   }
 }
 

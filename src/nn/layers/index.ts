@@ -5,7 +5,14 @@ import { convFamilyLayers } from './conv-family.js';
 import { reluLayers } from './relu.js';
 import { Dense, type DenseArgs } from './dense.js';
 import { Conv2D, type Conv2dArgs } from './conv.js';
-import { AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D, MaxPooling2D, type GlobalPooling2dArgs, type Pooling2dArgs } from './pooling.js';
+import {
+  AveragePooling2D,
+  GlobalAveragePooling2D,
+  GlobalMaxPooling2D,
+  MaxPooling2D,
+  type GlobalPooling2dArgs,
+  type Pooling2dArgs,
+} from './pooling.js';
 import { ActivationLayer, Dropout, Flatten, Reshape, type ActivationArgs, type DropoutArgs, type ReshapeArgs } from './core.js';
 import { BatchNormalization, LayerNormalization, type BatchNormalizationArgs, type LayerNormalizationArgs } from './normalization.js';
 import { Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract, type ConcatenateArgs } from './merge.js';
@@ -15,7 +22,18 @@ import { deserializeLayer, registerLayer, serializeLayer } from '../registry.js'
 
 export { Dense, Conv2D, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D, ActivationLayer, Dropout, Flatten, Reshape };
 export { BatchNormalization, LayerNormalization, Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate, InputLayer, input };
-export type { DenseArgs, Conv2dArgs, Pooling2dArgs, GlobalPooling2dArgs, ActivationArgs, DropoutArgs, ReshapeArgs, BatchNormalizationArgs, LayerNormalizationArgs, ConcatenateArgs };
+export type {
+  DenseArgs,
+  Conv2dArgs,
+  Pooling2dArgs,
+  GlobalPooling2dArgs,
+  ActivationArgs,
+  DropoutArgs,
+  ReshapeArgs,
+  BatchNormalizationArgs,
+  LayerNormalizationArgs,
+  ConcatenateArgs,
+};
 
 /**
  * `st.layers.*`: one factory per layer, with Keras's names (camelCase, as in tfjs) and options

@@ -37,10 +37,13 @@ export function maskRuns(op: string, mask: Tensor, batch: number, steps: number,
     throw new ShapeError(`${op}: the mask must have shape [${batch}, ${steps}] (batch, timesteps); received ${fmtShape(mask.shape)}`);
   }
   const values = mask.dataSync();
-  const start = new Int32Array(batch), length = new Int32Array(batch);
+  const start = new Int32Array(batch),
+    length = new Int32Array(batch);
   let full = true;
   for (let b = 0; b < batch; b++) {
-    let first = -1, last = -1, count = 0;
+    let first = -1,
+      last = -1,
+      count = 0;
     for (let k = 0; k < steps; k++) {
       const t = reversed ? steps - 1 - k : k;
       if (values[b * steps + t] === 0) continue;
@@ -70,9 +73,12 @@ export function runsFirst(x: Tensor, runs: MaskRuns): Tensor {
  */
 export function runsInPlace(y: Tensor, runs: MaskRuns, zeroOutputForMask: boolean): { sequence: Tensor; last: Tensor } {
   const [batch, steps, units] = y.shape;
-  const index = new Int32Array(batch * steps), keep = new Float32Array(batch * steps), lastIndex = new Int32Array(batch);
+  const index = new Int32Array(batch * steps),
+    keep = new Float32Array(batch * steps),
+    lastIndex = new Int32Array(batch);
   for (let b = 0; b < batch; b++) {
-    const start = runs.start[b], length = runs.length[b];
+    const start = runs.start[b],
+      length = runs.length[b];
     lastIndex[b] = b * steps + length - 1;
     // Before the run: output 0 (index and weight stay 0); in it: its own output; after it: the
     // last one repeated, or 0 with zeroOutputForMask.

@@ -34,7 +34,11 @@ abstract class ElementwiseMerge extends Layer {
   protected abstract combine(xs: Tensor[]): Tensor;
   call(inputs: Tensor | Tensor[], _options: CallOptions): Tensor {
     const xs = Array.isArray(inputs) ? inputs : [inputs];
-    shapeList(this.name, xs.map((x) => x.shape), this.minInputs());
+    shapeList(
+      this.name,
+      xs.map((x) => x.shape),
+      this.minInputs(),
+    );
     return this.combine(xs);
   }
   protected minInputs(): number {
@@ -54,7 +58,9 @@ abstract class ElementwiseMerge extends Layer {
 export class Add extends ElementwiseMerge {
   /** The class name that saved configs (model.json) store and `layers.deserialize` looks up. */
   static readonly className = 'Add';
-  protected combine(xs: Tensor[]): Tensor { return xs.reduce((a, b) => add(a, b)); }
+  protected combine(xs: Tensor[]): Tensor {
+    return xs.reduce((a, b) => add(a, b));
+  }
 }
 /** The layer `st.layers.subtract` makes: the first input minus the second. */
 export class Subtract extends ElementwiseMerge {
@@ -69,25 +75,36 @@ export class Subtract extends ElementwiseMerge {
 export class Multiply extends ElementwiseMerge {
   /** The class name that saved configs (model.json) store and `layers.deserialize` looks up. */
   static readonly className = 'Multiply';
-  protected combine(xs: Tensor[]): Tensor { return xs.reduce((a, b) => mul(a, b)); }
+  protected combine(xs: Tensor[]): Tensor {
+    return xs.reduce((a, b) => mul(a, b));
+  }
 }
 /** The layer `st.layers.average` makes: the elementwise mean of its inputs. */
 export class Average extends ElementwiseMerge {
   /** The class name that saved configs (model.json) store and `layers.deserialize` looks up. */
   static readonly className = 'Average';
-  protected combine(xs: Tensor[]): Tensor { return div(xs.reduce((a, b) => add(a, b)), xs.length); }
+  protected combine(xs: Tensor[]): Tensor {
+    return div(
+      xs.reduce((a, b) => add(a, b)),
+      xs.length,
+    );
+  }
 }
 /** The layer `st.layers.maximum` makes: the elementwise maximum of its inputs. */
 export class Maximum extends ElementwiseMerge {
   /** The class name that saved configs (model.json) store and `layers.deserialize` looks up. */
   static readonly className = 'Maximum';
-  protected combine(xs: Tensor[]): Tensor { return xs.reduce((a, b) => maximum(a, b)); }
+  protected combine(xs: Tensor[]): Tensor {
+    return xs.reduce((a, b) => maximum(a, b));
+  }
 }
 /** The layer `st.layers.minimum` makes: the elementwise minimum of its inputs. */
 export class Minimum extends ElementwiseMerge {
   /** The class name that saved configs (model.json) store and `layers.deserialize` looks up. */
   static readonly className = 'Minimum';
-  protected combine(xs: Tensor[]): Tensor { return xs.reduce((a, b) => minimum(a, b)); }
+  protected combine(xs: Tensor[]): Tensor {
+    return xs.reduce((a, b) => minimum(a, b));
+  }
 }
 
 /** Options of `st.layers.concatenate`. */
@@ -116,8 +133,11 @@ export class Concatenate extends Layer {
     const shapes = shapeList(this.name, inputShape, 1);
     const rank = shapes[0].length;
     const a = this.axis < 0 ? this.axis + rank : this.axis;
-    if (a < 1 || a >= rank) throw new ValueError(`${this.name}: axis ${this.axis} is out of range for inputs of rank ${rank} (the batch axis cannot be joined)`);
-    const mismatch = shapes.some((s) => s.length !== rank || s.some((d, i) => i !== a && i !== 0 && d !== null && shapes[0][i] !== null && d !== shapes[0][i]));
+    if (a < 1 || a >= rank)
+      throw new ValueError(`${this.name}: axis ${this.axis} is out of range for inputs of rank ${rank} (the batch axis cannot be joined)`);
+    const mismatch = shapes.some(
+      (s) => s.length !== rank || s.some((d, i) => i !== a && i !== 0 && d !== null && shapes[0][i] !== null && d !== shapes[0][i]),
+    );
     if (mismatch) throw new ShapeError(`${this.name}: inputs must agree on every axis but ${a}; received ${shapes.map(formatShape).join(', ')}`);
     const sizes = shapes.map((s) => s[a]);
     const out = [...shapes[0]];

@@ -4,10 +4,25 @@
 import { GroupNormalization, UnitNormalization, type GroupNormalizationArgs, type UnitNormalizationArgs } from './group-normalization.js';
 import { CenterCrop, Rescaling, Resizing, type CenterCropArgs, type RescalingArgs, type ResizingArgs } from './image-preprocessing.js';
 import {
-  RandomCrop, RandomFlip, RandomRotation, RandomTranslation, RandomZoom,
-  type RandomCropArgs, type RandomFlipArgs, type RandomRotationArgs, type RandomTranslationArgs, type RandomZoomArgs,
+  RandomCrop,
+  RandomFlip,
+  RandomRotation,
+  RandomTranslation,
+  RandomZoom,
+  type RandomCropArgs,
+  type RandomFlipArgs,
+  type RandomRotationArgs,
+  type RandomTranslationArgs,
+  type RandomZoomArgs,
 } from './random-geometric.js';
-import { GaussianDropout, GaussianNoise, RandomContrast, type GaussianDropoutArgs, type GaussianNoiseArgs, type RandomContrastArgs } from './random-intensity.js';
+import {
+  GaussianDropout,
+  GaussianNoise,
+  RandomContrast,
+  type GaussianDropoutArgs,
+  type GaussianNoiseArgs,
+  type RandomContrastArgs,
+} from './random-intensity.js';
 
 /**
  * The normalization-variant and image preprocessing/augmentation factories, spread into
@@ -71,12 +86,34 @@ export const normAugmentLayers = {
 };
 
 export {
-  GroupNormalization, UnitNormalization, CenterCrop, Rescaling, Resizing,
-  RandomCrop, RandomFlip, RandomRotation, RandomTranslation, RandomZoom, GaussianDropout, GaussianNoise, RandomContrast,
+  GroupNormalization,
+  UnitNormalization,
+  CenterCrop,
+  Rescaling,
+  Resizing,
+  RandomCrop,
+  RandomFlip,
+  RandomRotation,
+  RandomTranslation,
+  RandomZoom,
+  GaussianDropout,
+  GaussianNoise,
+  RandomContrast,
 };
 export type {
-  GroupNormalizationArgs, UnitNormalizationArgs, CenterCropArgs, RescalingArgs, ResizingArgs,
-  RandomCropArgs, RandomFlipArgs, RandomRotationArgs, RandomTranslationArgs, RandomZoomArgs, GaussianDropoutArgs, GaussianNoiseArgs, RandomContrastArgs,
+  GroupNormalizationArgs,
+  UnitNormalizationArgs,
+  CenterCropArgs,
+  RescalingArgs,
+  ResizingArgs,
+  RandomCropArgs,
+  RandomFlipArgs,
+  RandomRotationArgs,
+  RandomTranslationArgs,
+  RandomZoomArgs,
+  GaussianDropoutArgs,
+  GaussianNoiseArgs,
+  RandomContrastArgs,
 };
 export type { FillMode, Interpolation } from '../image-sampling.js';
 export type { FlipMode } from './random-geometric.js';

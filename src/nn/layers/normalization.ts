@@ -37,14 +37,19 @@ function resolveAxes(layer: string, axis: number | readonly number[], shape: Sha
   const list = typeof axis === 'number' ? [axis] : [...axis];
   if (list.length === 0) throw new ValueError(`${layer}: axis must name at least one axis; received []`);
   if (!list.every(Number.isInteger)) throw new ValueError(`${layer}: axis must be integers; received ${fmtValue(axis)}`);
-  const resolved = list.map((a) => {
-    const r = a < 0 ? a + shape.length : a;
-    if (r < 1 || r >= shape.length) {
-      throw new ValueError(`${layer}: axis ${a} is out of range for inputs of shape ${formatShape(shape)} (the batch axis 0 cannot be normalized over)`);
-    }
-    return r;
-  }).sort((x, y) => x - y);
-  if (new Set(resolved).size !== resolved.length) throw new ValueError(`${layer}: axis names an axis twice; received ${fmtValue(axis)} for inputs of rank ${shape.length}`);
+  const resolved = list
+    .map((a) => {
+      const r = a < 0 ? a + shape.length : a;
+      if (r < 1 || r >= shape.length) {
+        throw new ValueError(
+          `${layer}: axis ${a} is out of range for inputs of shape ${formatShape(shape)} (the batch axis 0 cannot be normalized over)`,
+        );
+      }
+      return r;
+    })
+    .sort((x, y) => x - y);
+  if (new Set(resolved).size !== resolved.length)
+    throw new ValueError(`${layer}: axis names an axis twice; received ${fmtValue(axis)} for inputs of rank ${shape.length}`);
   return resolved;
 }
 
@@ -72,21 +77,27 @@ export abstract class Normalization extends Layer {
   constructor(args: CommonNormArgs, ownKeys: string[], defaultEpsilon: number) {
     super(args as CommonNormArgs & Record<string, unknown>, [...COMMON_KEYS, ...ownKeys]);
     this.epsilon = args.epsilon ?? defaultEpsilon;
-    if (typeof this.epsilon !== 'number' || !(this.epsilon > 0)) throw new ValueError(`${this.name}: epsilon must be a number > 0; received ${fmtValue(args.epsilon)}`);
+    if (typeof this.epsilon !== 'number' || !(this.epsilon > 0))
+      throw new ValueError(`${this.name}: epsilon must be a number > 0; received ${fmtValue(args.epsilon)}`);
     this.center = args.center ?? true;
     this.scale = args.scale ?? true;
     this.common = args;
   }
 
   protected addScaleAndCenter(shape: number[]): void {
-    if (this.scale) this.gamma = this.addWeight('gamma', shape, { initializer: this.common.gammaInitializer ?? 'ones', regularizer: this.common.gammaRegularizer });
-    if (this.center) this.beta = this.addWeight('beta', shape, { initializer: this.common.betaInitializer ?? 'zeros', regularizer: this.common.betaRegularizer });
+    if (this.scale)
+      this.gamma = this.addWeight('gamma', shape, { initializer: this.common.gammaInitializer ?? 'ones', regularizer: this.common.gammaRegularizer });
+    if (this.center)
+      this.beta = this.addWeight('beta', shape, { initializer: this.common.betaInitializer ?? 'zeros', regularizer: this.common.betaRegularizer });
   }
 
   /** The layer's options, as its factory accepts them (Keras's get_config). */
   override getConfig(): Record<string, unknown> {
     return {
-      ...super.getConfig(), epsilon: this.epsilon, center: this.center, scale: this.scale,
+      ...super.getConfig(),
+      epsilon: this.epsilon,
+      center: this.center,
+      scale: this.scale,
       betaInitializer: weightConfig.initializer(this.common.betaInitializer ?? 'zeros'),
       gammaInitializer: weightConfig.initializer(this.common.gammaInitializer ?? 'ones'),
       betaRegularizer: weightConfig.regularizer(this.common.betaRegularizer),
@@ -179,7 +190,9 @@ export class BatchNormalization extends Normalization {
 
   override getConfig(): Record<string, unknown> {
     return {
-      ...super.getConfig(), axis: this.axis, momentum: this.momentum,
+      ...super.getConfig(),
+      axis: this.axis,
+      momentum: this.momentum,
       movingMeanInitializer: weightConfig.initializer(this.own.movingMeanInitializer ?? 'zeros'),
       movingVarianceInitializer: weightConfig.initializer(this.own.movingVarianceInitializer ?? 'ones'),
     };
@@ -214,7 +227,11 @@ export class LayerNormalization extends Normalization {
   call(inputs: Tensor | Tensor[], _options: CallOptions): Tensor {
     const x = inputs as Tensor;
     const axes = resolveAxes(this.name, this.axis, x.shape);
-    const bshape = broadcastShape(x.rank, axes, axes.map((a) => x.shape[a]));
+    const bshape = broadcastShape(
+      x.rank,
+      axes,
+      axes.map((a) => x.shape[a]),
+    );
     // normalize runs the fused layer-norm kernel when axes is just the last one.
     const view = (t: Tensor | null) => (t ? reshape(t, bshape) : undefined);
     return normalize(x, { axis: axes, scale: view(this.gamma), offset: view(this.beta), epsilon: this.epsilon });

@@ -24,7 +24,8 @@ export interface Pooling2dArgs extends LayerArgs {
 const POOL_KEYS = ['poolSize', 'strides', 'padding', 'dataFormat'];
 
 function rank4(layer: string, shape: Shape): Shape {
-  if (shape.length !== 4) throw new ValueError(`${layer}: expects inputs of rank 4 [batch, height, width, channels]; received shape ${formatShape(shape)}`);
+  if (shape.length !== 4)
+    throw new ValueError(`${layer}: expects inputs of rank 4 [batch, height, width, channels]; received shape ${formatShape(shape)}`);
   return shape;
 }
 
@@ -57,7 +58,10 @@ abstract class Pooling2D extends Layer {
     const [n, h, w, c] = rank4(this.name, singleShape(this.name, inputShape));
     const oh = convOutputSize(h, this.poolSize[0], this.strides[0], 1, this.padding);
     const ow = convOutputSize(w, this.poolSize[1], this.strides[1], 1, this.padding);
-    if (oh === 0 || ow === 0) throw new ShapeError(`${this.name}: with 'valid' padding the input ${formatShape([n, h, w, c])} is smaller than the ${this.poolSize.join('x')} window`);
+    if (oh === 0 || ow === 0)
+      throw new ShapeError(
+        `${this.name}: with 'valid' padding the input ${formatShape([n, h, w, c])} is smaller than the ${this.poolSize.join('x')} window`,
+      );
     return [n, oh, ow, c];
   }
 

@@ -6,7 +6,16 @@
 import { checkOneOf } from '../../core/options.js';
 import { slice } from '../../ops/shape-ops.js';
 import type { Tensor } from '../../tensor/tensor.js';
-import { aspectCropBox, gatherPixels, resizeImages, transformImages, type AffineRow, type FillMode, type Interpolation, type SampleOptions } from '../image-sampling.js';
+import {
+  aspectCropBox,
+  gatherPixels,
+  resizeImages,
+  transformImages,
+  type AffineRow,
+  type FillMode,
+  type Interpolation,
+  type SampleOptions,
+} from '../image-sampling.js';
 import type { CallOptions, LayerArgs } from '../layer.js';
 import { registerLayer } from '../registry.js';
 import type { Shape } from '../symbolic.js';
@@ -47,11 +56,13 @@ export class RandomFlip extends RandomImageLayer {
     if (!options.training) return this.fromBatch(images, single);
     const [n, h, w] = images.shape;
     const u = this.uniforms(n, 2);
-    const horizontal = this.mode !== 'vertical', vertical = this.mode !== 'horizontal';
+    const horizontal = this.mode !== 'vertical',
+      vertical = this.mode !== 'horizontal';
     const rows = new Int32Array(n * h * w);
     let flipped = false;
     for (let b = 0; b < n; b++) {
-      const flipX = horizontal && u[2 * b] < 0.5, flipY = vertical && u[2 * b + 1] < 0.5;
+      const flipX = horizontal && u[2 * b] < 0.5,
+        flipY = vertical && u[2 * b + 1] < 0.5;
       flipped ||= flipX || flipY;
       for (let i = 0; i < h; i++) {
         const from = b * h * w + (flipY ? h - 1 - i : i) * w;
@@ -131,10 +142,12 @@ export class RandomRotation extends RandomAffine {
 
   protected transforms(n: number, h: number, w: number): AffineRow[] {
     const u = this.uniforms(n, 1);
-    const cy = (h - 1) / 2, cx = (w - 1) / 2;
+    const cy = (h - 1) / 2,
+      cx = (w - 1) / 2;
     return Array.from({ length: n }, (_, b) => {
       const angle = between(this.range, u[b]) * 2 * Math.PI;
-      const cos = Math.cos(angle), sin = Math.sin(angle);
+      const cos = Math.cos(angle),
+        sin = Math.sin(angle);
       // The source of output offset (dx, dy) from the centre is that offset turned by the angle
       // (y points down, so this turns the picture counter-clockwise).
       return [cos, -sin, cx - cos * cx + sin * cy, sin, cos, cy - sin * cx - cos * cy];
@@ -176,7 +189,8 @@ export class RandomTranslation extends RandomAffine {
   protected transforms(n: number, h: number, w: number): AffineRow[] {
     const u = this.uniforms(n, 2);
     return Array.from({ length: n }, (_, b) => {
-      const dy = between(this.heightRange, u[2 * b]) * h, dx = between(this.widthRange, u[2 * b + 1]) * w;
+      const dy = between(this.heightRange, u[2 * b]) * h,
+        dx = between(this.widthRange, u[2 * b + 1]) * w;
       return [1, 0, -dx, 0, 1, -dy];
     });
   }
@@ -218,7 +232,8 @@ export class RandomZoom extends RandomAffine {
 
   protected transforms(n: number, h: number, w: number): AffineRow[] {
     const u = this.uniforms(n, 2);
-    const cy = (h - 1) / 2, cx = (w - 1) / 2;
+    const cy = (h - 1) / 2,
+      cx = (w - 1) / 2;
     return Array.from({ length: n }, (_, b) => {
       const zy = 1 + between(this.heightRange, u[2 * b]);
       const zx = this.widthRange ? 1 + between(this.widthRange, u[2 * b + 1]) : zy;

@@ -55,7 +55,11 @@ export class RandomContrast extends RandomImageLayer {
     if (!options.training) return this.fromBatch(images, single);
     const n = images.shape[0];
     const u = this.uniforms(n, 1);
-    const factors = tensor(Float64Array.from(u, (v) => between(this.range, v)), [n, 1, 1, 1], images.dtype);
+    const factors = tensor(
+      Float64Array.from(u, (v) => between(this.range, v)),
+      [n, 1, 1, 1],
+      images.dtype,
+    );
     const centre = mean(images, [1, 2], true);
     const out = clip(add(mul(sub(images, centre), factors), centre), this.valueRange[0], this.valueRange[1]);
     return this.fromBatch(out, single);

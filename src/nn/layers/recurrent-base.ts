@@ -56,9 +56,23 @@ export interface RecurrentArgs extends LayerArgs {
 }
 
 export const RECURRENT_KEYS = [
-  'units', 'useBias', 'kernelInitializer', 'recurrentInitializer', 'biasInitializer', 'kernelRegularizer',
-  'recurrentRegularizer', 'biasRegularizer', 'dropout', 'recurrentDropout', 'seed', 'returnSequences',
-  'returnState', 'goBackwards', 'stateful', 'unroll', 'zeroOutputForMask',
+  'units',
+  'useBias',
+  'kernelInitializer',
+  'recurrentInitializer',
+  'biasInitializer',
+  'kernelRegularizer',
+  'recurrentRegularizer',
+  'biasRegularizer',
+  'dropout',
+  'recurrentDropout',
+  'seed',
+  'returnSequences',
+  'returnState',
+  'goBackwards',
+  'stateful',
+  'unroll',
+  'zeroOutputForMask',
 ];
 
 function rate(layer: string, name: string, v: unknown): number {
@@ -190,13 +204,21 @@ export abstract class RecurrentLayer extends Layer {
     const shape = this.sequenceShape(inputShape);
     const inputDim = knownDim(this.name, shape, -1, 'feature dimension (last axis)');
     const width = this.gates * this.units;
-    this.kernel = this.addWeight('kernel', [inputDim, width], { initializer: this.args.kernelInitializer ?? 'glorotUniform', regularizer: this.args.kernelRegularizer });
-    this.recurrentKernel = this.addWeight('recurrent_kernel', [this.units, width], { initializer: this.args.recurrentInitializer ?? 'orthogonal', regularizer: this.args.recurrentRegularizer });
+    this.kernel = this.addWeight('kernel', [inputDim, width], {
+      initializer: this.args.kernelInitializer ?? 'glorotUniform',
+      regularizer: this.args.kernelRegularizer,
+    });
+    this.recurrentKernel = this.addWeight('recurrent_kernel', [this.units, width], {
+      initializer: this.args.recurrentInitializer ?? 'orthogonal',
+      regularizer: this.args.recurrentRegularizer,
+    });
     if (this.useBias) this.bias = this.addWeight('bias', biasShape, { initializer: biasInitializer, regularizer: this.args.biasRegularizer });
     if (this.stateful) {
       const batch = shape[0] ?? this.batchInputShape?.[0] ?? null;
       if (batch === null) {
-        throw new ValueError(`${this.name}: a stateful layer needs a fixed batch size (give it batchInputShape, e.g. [32, timesteps, features]); received input shape ${formatShape(shape)}`);
+        throw new ValueError(
+          `${this.name}: a stateful layer needs a fixed batch size (give it batchInputShape, e.g. [32, timesteps, features]); received input shape ${formatShape(shape)}`,
+        );
       }
       this.states = Array.from({ length: this.stateCount }, () => variable(zeros([batch, this.units], this.dtype), { trainable: false }));
     }
@@ -204,7 +226,8 @@ export abstract class RecurrentLayer extends Layer {
 
   private sequenceShape(inputShape: Shape | Shape[]): Shape {
     const shape = singleShape(this.name, inputShape);
-    if (shape.length !== 3) throw new ShapeError(`${this.name}: expected input of rank 3 [batch, timesteps, features]; received shape ${formatShape(shape)}`);
+    if (shape.length !== 3)
+      throw new ShapeError(`${this.name}: expected input of rank 3 [batch, timesteps, features]; received shape ${formatShape(shape)}`);
     return shape;
   }
 
@@ -213,7 +236,9 @@ export abstract class RecurrentLayer extends Layer {
     const s = this.sequenceShape(shapes.length === 1 ? shapes[0] : shapes);
     const features = this.kernel?.shape[0];
     if (features !== undefined && s[2] !== null && s[2] !== features) {
-      throw new ShapeError(`${this.name} (${this.className}): was built for inputs with ${features} features (last axis); received shape ${formatShape(s)}`);
+      throw new ShapeError(
+        `${this.name} (${this.className}): was built for inputs with ${features} features (last axis); received shape ${formatShape(s)}`,
+      );
     }
   }
 
@@ -230,7 +255,8 @@ export abstract class RecurrentLayer extends Layer {
 
   call(inputs: Tensor | Tensor[], options: CallOptions): Tensor | Tensor[] {
     let x = inputs as Tensor;
-    if (x.rank !== 3) throw new ShapeError(`${this.name}: expected input of rank 3 [batch, timesteps, features]; received shape ${fmtShape(x.shape)}`);
+    if (x.rank !== 3)
+      throw new ShapeError(`${this.name}: expected input of rank 3 [batch, timesteps, features]; received shape ${fmtShape(x.shape)}`);
     if (x.dtype !== this.dtype) x = cast(x, this.dtype);
     const [batch, steps, features] = x.shape;
     if (steps === 0) throw new ShapeError(`${this.name}: the input has no time steps: shape ${fmtShape(x.shape)}`);
@@ -263,8 +289,10 @@ export abstract class RecurrentLayer extends Layer {
       stepInputs = unstackTime(reshape(projected, [steps, batch, width]));
     }
     const stepMasks = this.stepMasks(options.mask, batch, steps);
-    const recMask = training && this.recurrentDropout > 0
-      ? dropoutMask([batch, this.units], this.recurrentDropout, this.dtype, seed === undefined ? undefined : seed + 1) : null;
+    const recMask =
+      training && this.recurrentDropout > 0
+        ? dropoutMask([batch, this.units], this.recurrentDropout, this.dtype, seed === undefined ? undefined : seed + 1)
+        : null;
 
     const step = this.makeStep();
     const outputs: Tensor[] = [];
@@ -301,7 +329,14 @@ export abstract class RecurrentLayer extends Layer {
    * The layer's result through a whole-sequence kernel, masked batches included where Note
    * [Masked sequences in one kernel] allows; null when the mask needs the step loop.
    */
-  private wholeSequence(kernel: SequenceKernel, x: Tensor, states: Tensor[], mask: Tensor | null, training: boolean, seed: number | undefined): Tensor | Tensor[] | null {
+  private wholeSequence(
+    kernel: SequenceKernel,
+    x: Tensor,
+    states: Tensor[],
+    mask: Tensor | null,
+    training: boolean,
+    seed: number | undefined,
+  ): Tensor | Tensor[] | null {
     const [batch, steps] = x.shape;
     const runs = mask === null ? null : maskRuns(this.name, mask, batch, steps, this.goBackwards);
     if (mask !== null && runs === null) return null;
@@ -321,7 +356,16 @@ export abstract class RecurrentLayer extends Layer {
     const [batch, steps, features] = x.shape;
     // The same mask as the step loop draws (one per sample and feature, shared by all steps).
     if (training && this.dropout > 0) x = mul(x, reshape(dropoutMask([batch, features], this.dropout, this.dtype, seed), [batch, 1, features]));
-    if (this.goBackwards) x = gather(x, tensor(Array.from({ length: steps }, (_, t) => steps - 1 - t), [steps], 'int32'), 1);
+    if (this.goBackwards)
+      x = gather(
+        x,
+        tensor(
+          Array.from({ length: steps }, (_, t) => steps - 1 - t),
+          [steps],
+          'int32',
+        ),
+        1,
+      );
     return x;
   }
 
@@ -346,7 +390,9 @@ export abstract class RecurrentLayer extends Layer {
     }
     const list = Array.isArray(given) ? given : [given];
     if (list.length !== this.stateCount || !list.every((s) => s instanceof Tensor)) {
-      throw new ValueError(`${this.name}: initialState must be a list of ${this.stateCount} tensor(s) [batch, ${this.units}]; received ${Array.isArray(given) ? `a list of ${given.length}` : typeof given}`);
+      throw new ValueError(
+        `${this.name}: initialState must be a list of ${this.stateCount} tensor(s) [batch, ${this.units}]; received ${Array.isArray(given) ? `a list of ${given.length}` : typeof given}`,
+      );
     }
     return list.map((s: Tensor, i) => {
       if (s.rank !== 2 || s.shape[0] !== batch || s.shape[1] !== this.units) {
@@ -378,23 +424,31 @@ export abstract class RecurrentLayer extends Layer {
 
   override computeMask(_inputs: Tensor | Tensor[], mask: Tensor | (Tensor | null)[] | null): Tensor | (Tensor | null)[] | null {
     const m = Array.isArray(mask) ? mask[0] : mask;
-    const outMask = this.returnSequences ? m ?? null : null;
+    const outMask = this.returnSequences ? (m ?? null) : null;
     if (!this.returnState) return outMask;
     return [outMask, ...Array.from({ length: this.stateCount }, () => null)];
   }
 
   override getConfig(): Record<string, unknown> {
     return {
-      ...super.getConfig(), units: this.units, useBias: this.useBias,
+      ...super.getConfig(),
+      units: this.units,
+      useBias: this.useBias,
       kernelInitializer: weightConfig.initializer(this.args.kernelInitializer ?? 'glorotUniform'),
       recurrentInitializer: weightConfig.initializer(this.args.recurrentInitializer ?? 'orthogonal'),
       biasInitializer: weightConfig.initializer(this.args.biasInitializer ?? 'zeros'),
       kernelRegularizer: weightConfig.regularizer(this.args.kernelRegularizer),
       recurrentRegularizer: weightConfig.regularizer(this.args.recurrentRegularizer),
       biasRegularizer: weightConfig.regularizer(this.args.biasRegularizer),
-      dropout: this.dropout, recurrentDropout: this.recurrentDropout, seed: this.seed,
-      returnSequences: this.returnSequences, returnState: this.returnState, goBackwards: this.goBackwards,
-      stateful: this.stateful, unroll: this.unroll, zeroOutputForMask: this.zeroOutputForMask,
+      dropout: this.dropout,
+      recurrentDropout: this.recurrentDropout,
+      seed: this.seed,
+      returnSequences: this.returnSequences,
+      returnState: this.returnState,
+      goBackwards: this.goBackwards,
+      stateful: this.stateful,
+      unroll: this.unroll,
+      zeroOutputForMask: this.zeroOutputForMask,
     };
   }
 }

@@ -92,7 +92,10 @@ export interface LstmArgs extends RecurrentArgs {
 /** The LSTM bias with unitForgetBias: the initializer's values, the forget slice set to ones. */
 class UnitForgetBias implements Initializer {
   readonly className = 'UnitForgetBias';
-  constructor(private readonly base: Initializer, private readonly units: number) {}
+  constructor(
+    private readonly base: Initializer,
+    private readonly units: number,
+  ) {}
   init(_shape: readonly number[], dtype: DType = 'float32'): Tensor {
     const u = this.units;
     return concat([this.base.init([u], dtype), ones([u], dtype), this.base.init([2 * u], dtype)], 0);
@@ -143,7 +146,8 @@ export class LSTM extends RecurrentLayer {
 
   protected makeStep(): StepFn {
     const u = this.recurrentKernel!;
-    const sig = this.recurrentActivation.apply, act = this.activation.apply;
+    const sig = this.recurrentActivation.apply,
+      act = this.activation.apply;
     const n = this.units;
     const fused = defaultActivations(this.activation, this.recurrentActivation);
     return (xp, [, c], h) => {
@@ -160,8 +164,10 @@ export class LSTM extends RecurrentLayer {
 
   override getConfig(): Record<string, unknown> {
     return {
-      ...super.getConfig(), activation: weightConfig.activation(this.activation),
-      recurrentActivation: weightConfig.activation(this.recurrentActivation), unitForgetBias: this.unitForgetBias,
+      ...super.getConfig(),
+      activation: weightConfig.activation(this.activation),
+      recurrentActivation: weightConfig.activation(this.recurrentActivation),
+      unitForgetBias: this.unitForgetBias,
     };
   }
 }
@@ -219,7 +225,8 @@ export class GRU extends RecurrentLayer {
 
   protected makeStep(): StepFn {
     const n = this.units;
-    const sig = this.recurrentActivation.apply, act = this.activation.apply;
+    const sig = this.recurrentActivation.apply,
+      act = this.activation.apply;
     const u = this.recurrentKernel!;
     const mix = (h: Tensor, z: Tensor, hh: Tensor) => add(hh, mul(z, sub(h, hh)));
     if (this.resetAfter) {
@@ -235,7 +242,8 @@ export class GRU extends RecurrentLayer {
         return [mix(h, z, hh)];
       };
     }
-    const uzr = slice(u, [0, 0], [n, 2 * n]), uh = slice(u, [0, 2 * n], [n, n]);
+    const uzr = slice(u, [0, 0], [n, 2 * n]),
+      uh = slice(u, [0, 2 * n], [n, n]);
     return (xp, [h], hIn) => {
       const batch = xp.shape[0];
       const [z, r] = split(sig(add(slice(xp, [0, 0], [batch, 2 * n]), matmul(hIn, uzr))), 2, 1);
@@ -246,8 +254,10 @@ export class GRU extends RecurrentLayer {
 
   override getConfig(): Record<string, unknown> {
     return {
-      ...super.getConfig(), activation: weightConfig.activation(this.activation),
-      recurrentActivation: weightConfig.activation(this.recurrentActivation), resetAfter: this.resetAfter,
+      ...super.getConfig(),
+      activation: weightConfig.activation(this.activation),
+      recurrentActivation: weightConfig.activation(this.recurrentActivation),
+      resetAfter: this.resetAfter,
     };
   }
 }

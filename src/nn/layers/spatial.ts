@@ -36,17 +36,22 @@ export interface UpSampling2dArgs extends LayerArgs {
  * lerp, so the gradient is gather's (a scatter-add) with no code of its own.
  */
 export function resizeAxisBilinear(x: Tensor, axis: 1 | 2, outLen: number): Tensor {
-  const inLen = x.shape[axis], scale = inLen / outLen;
-  const lo = new Int32Array(outLen), hi = new Int32Array(outLen), frac = new Float64Array(outLen);
+  const inLen = x.shape[axis],
+    scale = inLen / outLen;
+  const lo = new Int32Array(outLen),
+    hi = new Int32Array(outLen),
+    frac = new Float64Array(outLen);
   for (let i = 0; i < outLen; i++) {
-    const src = (i + 0.5) * scale - 0.5, base = Math.floor(src);
+    const src = (i + 0.5) * scale - 0.5,
+      base = Math.floor(src);
     lo[i] = Math.max(base, 0);
     hi[i] = Math.min(Math.ceil(src), inLen - 1);
     frac[i] = src - base;
   }
   const shape = axis === 1 ? [1, outLen, 1, 1] : [1, 1, outLen, 1];
   const weight = tensor(frac, shape, x.dtype);
-  const a = gather(x, tensor(lo, [outLen], 'int32'), axis), b = gather(x, tensor(hi, [outLen], 'int32'), axis);
+  const a = gather(x, tensor(lo, [outLen], 'int32'), axis),
+    b = gather(x, tensor(hi, [outLen], 'int32'), axis);
   return add(a, mul(sub(b, a), weight));
 }
 
@@ -68,7 +73,8 @@ export class UpSampling2D extends Layer {
 
   call(inputs: Tensor | Tensor[], _options: CallOptions): Tensor {
     const x = floatingLike(inputs as Tensor, this.dtype);
-    const [n, h, w, c] = x.shape, [sh, sw] = this.size;
+    const [n, h, w, c] = x.shape,
+      [sh, sw] = this.size;
     if (this.interpolation === 'bilinear') return resizeAxisBilinear(resizeAxisBilinear(x, 1, h * sh), 2, w * sw);
     // Nearest: each pixel broadcast to an sh x sw block (broadcast's gradient sums the block back).
     const blocks = broadcastTo(reshape(x, [n, h, 1, w, 1, c]), [n, h, sh, w, sw, c]);
@@ -154,7 +160,8 @@ export class Cropping2D extends Layer {
     const [[t, b], [l, r]] = this.cropping;
     const keep = (len: number | null, cut: number) => {
       if (len === null) return null;
-      if (len - cut < 1) throw new ShapeError(`${this.name}: cropping ${fmtValue(this.cropping)} removes every pixel of inputs of shape ${formatShape(shape)}`);
+      if (len - cut < 1)
+        throw new ShapeError(`${this.name}: cropping ${fmtValue(this.cropping)} removes every pixel of inputs of shape ${formatShape(shape)}`);
       return len - cut;
     };
     return [n, keep(h, t + b), keep(w, l + r), c];

@@ -81,7 +81,8 @@ export class PositionalEmbedding extends CompositeLayer {
     this.sequenceLength = positiveInt(this.name, 'sequenceLength', args.sequenceLength);
     this.inputDim = positiveInt(this.name, 'inputDim', args.inputDim);
     this.outputDim = positiveInt(this.name, 'outputDim', args.outputDim);
-    if (args.maskZero !== undefined && typeof args.maskZero !== 'boolean') throw new ValueError(`${this.name}: maskZero must be a boolean; received ${fmtValue(args.maskZero)}`);
+    if (args.maskZero !== undefined && typeof args.maskZero !== 'boolean')
+      throw new ValueError(`${this.name}: maskZero must be a boolean; received ${fmtValue(args.maskZero)}`);
     this.maskZero = args.maskZero ?? true;
     this.tokenEmbedding = new Embedding({ ...this.sublayerArgs('token_embedding'), inputDim: this.inputDim, outputDim: this.outputDim });
     this.positionEmbedding = new Embedding({ ...this.sublayerArgs('position_embedding'), inputDim: this.sequenceLength, outputDim: this.outputDim });
@@ -99,7 +100,9 @@ export class PositionalEmbedding extends CompositeLayer {
     const s = shapes[0];
     const t = s[s.length - 1];
     if (s.length < 1 || (t !== null && t > this.sequenceLength)) {
-      throw new ShapeError(`${this.name}: expected token ids [..., T] with T <= sequenceLength = ${this.sequenceLength}; received shape ${formatShape(s)}`);
+      throw new ShapeError(
+        `${this.name}: expected token ids [..., T] with T <= sequenceLength = ${this.sequenceLength}; received shape ${formatShape(s)}`,
+      );
     }
   }
 
@@ -183,14 +186,16 @@ export class TransformerEncoder extends CompositeLayer {
     this.numHeads = positiveInt(this.name, 'numHeads', args.numHeads);
     this.keyDim = args.keyDim === undefined ? this.embedDim : positiveInt(this.name, 'keyDim', args.keyDim);
     const rate = args.dropout ?? 0;
-    if (typeof rate !== 'number' || !(rate >= 0 && rate < 1)) throw new ValueError(`${this.name}: dropout must be a number in [0, 1); received ${fmtValue(args.dropout)}`);
+    if (typeof rate !== 'number' || !(rate >= 0 && rate < 1))
+      throw new ValueError(`${this.name}: dropout must be a number in [0, 1); received ${fmtValue(args.dropout)}`);
     this.dropout = rate;
     this.attention = new MultiHeadAttention({ ...this.sublayerArgs('attention'), numHeads: this.numHeads, keyDim: this.keyDim });
     this.dense1 = new Dense({ ...this.sublayerArgs('dense_1'), units: this.denseDim, activation: 'relu' });
     this.dense2 = new Dense({ ...this.sublayerArgs('dense_2'), units: this.embedDim });
     this.layerNorm1 = new LayerNormalization(this.sublayerArgs('layernorm_1'));
     this.layerNorm2 = new LayerNormalization(this.sublayerArgs('layernorm_2'));
-    this.dropouts = rate > 0 ? [new Dropout({ ...this.sublayerArgs('dropout_1'), rate }), new Dropout({ ...this.sublayerArgs('dropout_2'), rate })] : null;
+    this.dropouts =
+      rate > 0 ? [new Dropout({ ...this.sublayerArgs('dropout_1'), rate }), new Dropout({ ...this.sublayerArgs('dropout_2'), rate })] : null;
     this.sublayers = [this.attention, this.dense1, this.dense2, this.layerNorm1, this.layerNorm2];
   }
 
@@ -208,7 +213,9 @@ export class TransformerEncoder extends CompositeLayer {
   protected override checkInput(shapes: Shape[]): void {
     const s = shapes[0];
     if (shapes.length !== 1 || s.length !== 3 || knownDim(this.name, s, -1, 'feature size') !== this.embedDim) {
-      throw new ShapeError(`${this.name}: expected one input [batch, time, embedDim = ${this.embedDim}]; received ${shapes.map(formatShape).join(', ')}`);
+      throw new ShapeError(
+        `${this.name}: expected one input [batch, time, embedDim = ${this.embedDim}]; received ${shapes.map(formatShape).join(', ')}`,
+      );
     }
   }
 
@@ -228,7 +235,14 @@ export class TransformerEncoder extends CompositeLayer {
   }
 
   override getConfig(): Record<string, unknown> {
-    return { ...super.getConfig(), embedDim: this.embedDim, denseDim: this.denseDim, numHeads: this.numHeads, dropout: this.dropout, keyDim: this.keyDim };
+    return {
+      ...super.getConfig(),
+      embedDim: this.embedDim,
+      denseDim: this.denseDim,
+      numHeads: this.numHeads,
+      dropout: this.dropout,
+      keyDim: this.keyDim,
+    };
   }
 }
 

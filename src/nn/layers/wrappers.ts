@@ -95,16 +95,20 @@ export class Bidirectional extends Wrapper {
       ? this.recurrent('backwardLayer', layerFrom(this.name, 'backwardLayer', args.backwardLayer))
       : this.recurrent('layer', cloneLayer(layer, { name: `backward_${strip('backward_')}`, goBackwards: !layer.goBackwards, ...zero }));
     this.backwardLayer.zeroOutputForMask = this.backwardLayer.returnSequences;
-    const f = this.forwardLayer, b = this.backwardLayer;
-    if (f.goBackwards === b.goBackwards) throw new ValueError(`${this.name}: the forward and backward layers must differ in goBackwards; both have ${f.goBackwards}`);
+    const f = this.forwardLayer,
+      b = this.backwardLayer;
+    if (f.goBackwards === b.goBackwards)
+      throw new ValueError(`${this.name}: the forward and backward layers must differ in goBackwards; both have ${f.goBackwards}`);
     for (const key of ['stateful', 'returnSequences', 'returnState'] as const) {
-      if (f[key] !== b[key]) throw new ValueError(`${this.name}: the forward and backward layers must agree on ${key}; received ${f[key]} and ${b[key]}`);
+      if (f[key] !== b[key])
+        throw new ValueError(`${this.name}: the forward and backward layers must agree on ${key}; received ${f[key]} and ${b[key]}`);
     }
     if (args.trainable === false) this.trainable = false;
   }
 
   private recurrent(what: string, l: Layer): RecurrentLayer {
-    if (!(l instanceof RecurrentLayer)) throw new ValueError(`${this.name}: ${what} must be a recurrent layer (simpleRNN, lstm, gru); received ${l.className}`);
+    if (!(l instanceof RecurrentLayer))
+      throw new ValueError(`${this.name}: ${what} must be a recurrent layer (simpleRNN, lstm, gru); received ${l.className}`);
     return l;
   }
 
@@ -113,11 +117,17 @@ export class Bidirectional extends Wrapper {
   }
 
   /** The wrapped layer's returnSequences. */
-  get returnSequences(): boolean { return this.forwardLayer.returnSequences; }
+  get returnSequences(): boolean {
+    return this.forwardLayer.returnSequences;
+  }
   /** The wrapped layer's returnState. */
-  get returnState(): boolean { return this.forwardLayer.returnState; }
+  get returnState(): boolean {
+    return this.forwardLayer.returnState;
+  }
   /** The wrapped layer's stateful. */
-  get stateful(): boolean { return this.forwardLayer.stateful; }
+  get stateful(): boolean {
+    return this.forwardLayer.stateful;
+  }
 
   override build(inputShape: Shape | Shape[]): void {
     this.forwardLayer.ensureBuilt(inputShape);
@@ -130,7 +140,8 @@ export class Bidirectional extends Wrapper {
     let forwardState: unknown, backwardState: unknown;
     if (initialState !== undefined && initialState !== null) {
       const list = Array.isArray(initialState) ? initialState : [initialState];
-      if (list.length % 2 !== 0) throw new ValueError(`${this.name}: initialState needs the forward states then the backward states (an even count); received ${list.length}`);
+      if (list.length % 2 !== 0)
+        throw new ValueError(`${this.name}: initialState needs the forward states then the backward states (an even count); received ${list.length}`);
       forwardState = list.slice(0, list.length / 2);
       backwardState = list.slice(list.length / 2);
     }
@@ -142,7 +153,15 @@ export class Bidirectional extends Wrapper {
     let [yRev, ...backwardStates] = run(this.backwardLayer, backwardState);
     if (this.returnSequences) {
       const steps = yRev.shape[1];
-      yRev = gather(yRev, tensor(Array.from({ length: steps }, (_, i) => steps - 1 - i), [steps], 'int32'), 1);
+      yRev = gather(
+        yRev,
+        tensor(
+          Array.from({ length: steps }, (_, i) => steps - 1 - i),
+          [steps],
+          'int32',
+        ),
+        1,
+      );
     }
     const merged = this.merge(y, yRev);
     const outputs = Array.isArray(merged) ? merged : [merged];
@@ -151,18 +170,24 @@ export class Bidirectional extends Wrapper {
 
   private merge(y: Tensor, yRev: Tensor): Tensor | Tensor[] {
     switch (this.mergeMode) {
-      case 'concat': return concat([y, yRev], -1);
-      case 'sum': return add(y, yRev);
-      case 'mul': return mul(y, yRev);
-      case 'ave': return div(add(y, yRev), 2);
-      default: return [y, yRev];
+      case 'concat':
+        return concat([y, yRev], -1);
+      case 'sum':
+        return add(y, yRev);
+      case 'mul':
+        return mul(y, yRev);
+      case 'ave':
+        return div(add(y, yRev), 2);
+      default:
+        return [y, yRev];
     }
   }
 
   override computeOutputShape(inputShape: Shape | Shape[]): Shape | Shape[] {
     const inner = this.forwardLayer.computeOutputShape(inputShape);
     const [out, ...states] = isShapeList(inner) && this.returnState ? inner : [inner as Shape];
-    const merged: Shape[] = this.mergeMode === 'concat' ? [[...out.slice(0, -1), out[out.length - 1]! * 2]] : this.mergeMode === null ? [out, out] : [out];
+    const merged: Shape[] =
+      this.mergeMode === 'concat' ? [[...out.slice(0, -1), out[out.length - 1]! * 2]] : this.mergeMode === null ? [out, out] : [out];
     const all = [...merged, ...states, ...states];
     return all.length === 1 ? all[0] : all;
   }
@@ -186,7 +211,12 @@ export class Bidirectional extends Wrapper {
   }
 
   override getConfig(): Record<string, unknown> {
-    return { ...super.getConfig(), mergeMode: this.mergeMode, layer: serializeLayer(this.forwardLayer), backwardLayer: serializeLayer(this.backwardLayer) };
+    return {
+      ...super.getConfig(),
+      mergeMode: this.mergeMode,
+      layer: serializeLayer(this.forwardLayer),
+      backwardLayer: serializeLayer(this.backwardLayer),
+    };
   }
 }
 
@@ -217,7 +247,8 @@ export class TimeDistributed extends Wrapper {
 
   private stepShape(inputShape: Shape | Shape[]): Shape {
     const s = singleShape(this.name, inputShape);
-    if (s.length < 3) throw new ShapeError(`${this.name}: expected input of rank 3 or more [batch, timesteps, ...]; received shape ${formatShape(s)}`);
+    if (s.length < 3)
+      throw new ShapeError(`${this.name}: expected input of rank 3 or more [batch, timesteps, ...]; received shape ${formatShape(s)}`);
     return [s[0] === null || s[1] === null ? null : s[0] * s[1], ...s.slice(2)];
   }
 
@@ -227,7 +258,8 @@ export class TimeDistributed extends Wrapper {
 
   call(inputs: Tensor | Tensor[], options: CallOptions): Tensor {
     const x = inputs as Tensor;
-    if (x.rank < 3) throw new ShapeError(`${this.name}: expected input of rank 3 or more [batch, timesteps, ...]; received shape ${fmtShape(x.shape)}`);
+    if (x.rank < 3)
+      throw new ShapeError(`${this.name}: expected input of rank 3 or more [batch, timesteps, ...]; received shape ${fmtShape(x.shape)}`);
     const [n, t] = x.shape;
     const { mask: _mask, ...rest } = options;
     const y = this.layer.apply(reshape(x, [n * t, ...x.shape.slice(2)]), rest);
