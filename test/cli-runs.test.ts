@@ -57,18 +57,41 @@ function predictions(stdout: string, file: string): { classes: string[]; percent
 }
 
 describe('strata runs remember their data', () => {
-  const mnist = join(root, 'mnist'), fashion = join(root, 'fashion'), csv = join(root, 'csv');
-  let mnistOut = '', fashionOut = '', csvOut = '';
+  const mnist = join(root, 'mnist'),
+    fashion = join(root, 'fashion'),
+    csv = join(root, 'csv');
+  let mnistOut = '',
+    fashionOut = '',
+    csvOut = '';
   before(() => {
     mnistOut = ok(['train', '--limit', '6000', '--epochs', '2', '--verbose', '0', '--out', mnist]).stdout;
     fashionOut = ok(['train', '--dataset', 'fashion-mnist', '--limit', '1000', '--epochs', '1', '--verbose', '2', '--out', fashion]).stdout;
     // A relative path, trained from one folder and evaluated from another.
     mkdirSync(join(root, 'data'));
     writePoints(join(root, 'data', 'points.csv'));
-    csvOut = ok(['train', '--dataset', 'csv:points.csv', '--epochs', '20', '--batch-size', '16', '--optimizer', 'adam', '--learning-rate', '0.01', '--verbose', '2', '--out', csv], join(root, 'data')).stdout;
+    csvOut = ok(
+      [
+        'train',
+        '--dataset',
+        'csv:points.csv',
+        '--epochs',
+        '20',
+        '--batch-size',
+        '16',
+        '--optimizer',
+        'adam',
+        '--learning-rate',
+        '0.01',
+        '--verbose',
+        '2',
+        '--out',
+        csv,
+      ],
+      join(root, 'data'),
+    ).stdout;
   });
 
-  it('evaluate tests a Fashion-MNIST run on Fashion-MNIST, with the run\'s limit, unless --dataset says otherwise', () => {
+  it("evaluate tests a Fashion-MNIST run on Fashion-MNIST, with the run's limit, unless --dataset says otherwise", () => {
     const ev = ok(['evaluate', fashion]);
     assert.match(ev.stdout, /1000 fashion-mnist test images/);
     assert.ok(Math.abs(evalAccuracy(ev.stdout) - trainAccuracy(fashionOut)) < 0.006, `${ev.stdout} against ${fashionOut}`);
@@ -108,13 +131,15 @@ describe('strata runs remember their data', () => {
   });
 
   it('predict inverts a black-on-white digit, says so, and predicts it like the white-on-black one', async () => {
-    const plain = join(root, 'seven.png'), drawn = join(root, 'seven-drawn.png');
+    const plain = join(root, 'seven.png'),
+      drawn = join(root, 'seven-drawn.png');
     await digitPng(plain, 0, false);
     await digitPng(drawn, 0, true);
     const background = classesJson(mnist).background;
     assert.ok(background.border < 0.05 && background.spread < 0.1, JSON.stringify(background));
     const p = ok(['predict', mnist, plain, drawn]);
-    const a = predictions(p.stdout, plain), b = predictions(p.stdout, drawn);
+    const a = predictions(p.stdout, plain),
+      b = predictions(p.stdout, drawn);
     assert.equal(a.classes[0], '7', p.stdout);
     assert.deepEqual(b.classes, a.classes, p.stdout);
     assert.doesNotMatch(a.rest.split('\n')[1] ?? '', /inverted/);
@@ -149,7 +174,8 @@ describe('strata runs remember their data', () => {
     while (firstTile < png.height && [...Array(60).keys()].filter((k) => at(20 + k, firstTile) === 170).length < 50) firstTile++;
     assert.ok(firstTile < png.height / 2, `tiles start at ${firstTile}`);
     // Bands of rows holding dark (text) pixels above the tiles: the title and the key.
-    let bands = 0, inText = false;
+    let bands = 0,
+      inText = false;
     for (let y = 0; y < firstTile; y++) {
       let dark = false;
       for (let x = 0; x < png.width && !dark; x++) dark = at(x, y) < 100;
@@ -159,7 +185,7 @@ describe('strata runs remember their data', () => {
     assert.equal(bands, 2, 'a title line and a key line above the tiles');
   });
 
-  it('README\'s file table lists every file a run writes, and history.csv holds the time per epoch', () => {
+  it("README's file table lists every file a run writes, and history.csv holds the time per epoch", () => {
     const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
     const table = readme.slice(readme.indexOf('| file | what |'));
     const listed = table.slice(0, table.indexOf('\n\n'));
@@ -177,7 +203,7 @@ describe('strata runs remember their data', () => {
 describe('strata train checks every option before writing anything', () => {
   const cases: [string, string[], RegExp][] = [
     ['an unknown optimizer', ['--optimizer', 'adamm'], /--optimizer: expected one of .*received "adamm"/],
-    ['an unknown model', ['--model', 'resnet'], /--model: expected convnet, mlp or a path to a model \.json file; received "resnet"/],
+    ['an unknown model', ['--model', 'resnet'], /--model: expected convnet, mlp, lenet5, .*, wideResNet or a path to a model \.json file; received "resnet"/],
     ['a missing model file', ['--model', 'nowhere.json'], /--model: cannot read nowhere\.json/],
     ['a convnet for CSV rows', ['--model', 'convnet', '--dataset', 'csv:points.csv'], /--model convnet needs images/],
     ['a model for other inputs', ['--model', 'wide.json'], /--model: wide\.json takes inputs of shape \(None, 5\); mnist gives \(None, 28, 28, 1\)/],

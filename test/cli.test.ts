@@ -32,7 +32,15 @@ describe('strata command', () => {
     assert.match(r.stdout, /Test accuracy \d+\.\d\d %/);
     const saved = JSON.parse(readFileSync(join(out, 'model.json'), 'utf8'));
     assert.equal(saved.userDefinedMetadata, undefined, 'a finished run saves no checkpoint');
-    for (const f of [saved.files.weights.path, saved.files.optimizer.path, 'history.json', 'history.csv', 'curves.svg', 'report.html', 'classes.json']) {
+    for (const f of [
+      saved.files.weights.path,
+      saved.files.optimizer.path,
+      'history.json',
+      'history.csv',
+      'curves.svg',
+      'report.html',
+      'classes.json',
+    ]) {
       assert.ok(existsSync(join(out, f)), f);
     }
     // Every picture decodes, at a size a page can show.
@@ -51,7 +59,8 @@ describe('strata command', () => {
 
     // The saved model loads and predicts like the command measured.
     const { xTest, yTest } = await st.data.mnist();
-    const x = st.slice(xTest, [0], [2000]), y = st.slice(yTest, [0], [2000]);
+    const x = st.slice(xTest, [0], [2000]),
+      y = st.slice(yTest, [0], [2000]);
     const model = await st.loadModel(out);
     const accuracy = Number(/Test accuracy (\d+\.\d\d) %/.exec(r.stdout)![1]);
     assert.ok(Math.abs((await model.evaluate(x, y, { verbose: 0 })).accuracy * 100 - accuracy) < 0.01);
@@ -71,7 +80,10 @@ describe('strata command', () => {
     assert.ok(line, p.stdout);
     const top = [...line[1].matchAll(/(\d) \(([\d.]+) %\)/g)].map((m) => ({ digit: m[1], percent: Number(m[2]) }));
     assert.ok(top.length >= 1 && top.length <= 3, p.stdout);
-    assert.ok(top.some((t) => t.digit === '7'), `top 3 of a clear 7: ${p.stdout}`);
+    assert.ok(
+      top.some((t) => t.digit === '7'),
+      `top 3 of a clear 7: ${p.stdout}`,
+    );
     top.forEach((t, i) => assert.ok(i === 0 || (t.percent > 0 && t.percent <= top[i - 1].percent), p.stdout));
   });
 
@@ -84,18 +96,53 @@ describe('strata command', () => {
       rows.push(`${(label ? 1 : -1) + ((i * 37) % 17) / 40},${((i * 11) % 13) / 13},${label}`);
     }
     writeFileSync(join(dir, 'points.csv'), rows.join('\n') + '\n');
-    const c = run(['train', '--dataset', `csv:${join(dir, 'points.csv')}`, '--epochs', '20', '--batch-size', '16', '--verbose', '0', '--out', join(dir, 'csv-run'), '--optimizer', 'adam', '--learning-rate', '0.01']);
+    const c = run([
+      'train',
+      '--dataset',
+      `csv:${join(dir, 'points.csv')}`,
+      '--epochs',
+      '20',
+      '--batch-size',
+      '16',
+      '--verbose',
+      '0',
+      '--out',
+      join(dir, 'csv-run'),
+      '--optimizer',
+      'adam',
+      '--learning-rate',
+      '0.01',
+    ]);
     assert.equal(c.status, 0, c.stderr);
     assert.ok(Number(/Test accuracy ([\d.]+) %/.exec(c.stdout)![1]) >= 95, c.stdout);
     // Bright and dark 8x8 PNGs, one folder per class.
-    for (const [name, level] of [['bright', 220], ['dark', 30]] as const) {
+    for (const [name, level] of [
+      ['bright', 220],
+      ['dark', 30],
+    ] as const) {
       mkdirSync(join(dir, 'images', name), { recursive: true });
       for (let i = 0; i < 12; i++) {
         const data = Uint8Array.from({ length: 64 }, (_, k) => Math.max(0, Math.min(255, level + ((k * 7 + i * 13) % 41) - 20)));
         writeFileSync(join(dir, 'images', name, `${i}.png`), encode({ width: 8, height: 8, data, channels: 1 }));
       }
     }
-    const d = run(['train', '--dataset', `dir:${join(dir, 'images')}`, '--image-size', '8,8', '--model', 'mlp', '--epochs', '10', '--batch-size', '4', '--verbose', '0', '--out', join(dir, 'dir-run')]);
+    const d = run([
+      'train',
+      '--dataset',
+      `dir:${join(dir, 'images')}`,
+      '--image-size',
+      '8,8',
+      '--model',
+      'mlp',
+      '--epochs',
+      '10',
+      '--batch-size',
+      '4',
+      '--verbose',
+      '0',
+      '--out',
+      join(dir, 'dir-run'),
+    ]);
     assert.equal(d.status, 0, d.stderr);
     assert.match(d.stdout, /Test accuracy 100\.00 %/);
     assert.deepEqual(JSON.parse(readFileSync(join(dir, 'dir-run', 'classes.json'), 'utf8')).classNames, ['bright', 'dark']);
@@ -103,7 +150,8 @@ describe('strata command', () => {
 
   it('Ctrl-C writes a checkpoint; --resume reaches the same weights as an uninterrupted run', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'strata-cli-'));
-    const full = join(dir, 'full'), cut = join(dir, 'cut');
+    const full = join(dir, 'full'),
+      cut = join(dir, 'cut');
     assert.equal(run(['train', ...small, '--out', full]).status, 0);
     const child = spawn(process.execPath, [CLI, 'train', ...small, '--out', cut], { stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
@@ -152,12 +200,24 @@ describe('strata command', () => {
     const cases: [string, () => void, RegExp][] = [
       ['model.json cut short', () => writeFileSync(manifestPath, manifest.subarray(0, manifest.length >> 1)), /model\.json: not valid JSON/],
       ['weights cut short', () => writeFileSync(weights, weightBytes.subarray(0, 100)), /weights\..*\.safetensors: holds 100 bytes/],
-      ['weights changed', () => writeFileSync(weights, Buffer.from(weightBytes.map((b, i) => (i === weightBytes.length - 1 ? b ^ 1 : b)))), /SHA-256 checksum differs/],
-      ['checkpoint fields', () => writeFileSync(manifestPath, manifest.toString('utf8').replace('"batchSize": 32', '"batchSize": -1')), /checkpoint's options\.batchSize is missing or malformed/],
+      [
+        'weights changed',
+        () => writeFileSync(weights, Buffer.from(weightBytes.map((b, i) => (i === weightBytes.length - 1 ? b ^ 1 : b)))),
+        /SHA-256 checksum differs/,
+      ],
+      [
+        'checkpoint fields',
+        () => writeFileSync(manifestPath, manifest.toString('utf8').replace('"batchSize": 32', '"batchSize": -1')),
+        /checkpoint's options\.batchSize is missing or malformed/,
+      ],
     ];
     // What the interrupted epoch had summed, when Ctrl-C landed inside an epoch.
     if (manifest.includes('"lossSums": [')) {
-      cases.push(['epoch sums', () => writeFileSync(manifestPath, manifest.toString('utf8').replace('"lossSums": [', '"lossSums": ["x", ')), /checkpoint's position\.epochSoFar is missing or malformed/]);
+      cases.push([
+        'epoch sums',
+        () => writeFileSync(manifestPath, manifest.toString('utf8').replace('"lossSums": [', '"lossSums": ["x", ')),
+        /checkpoint's position\.epochSoFar is missing or malformed/,
+      ]);
     }
     for (const [what, damage, pattern] of cases) {
       damage();
@@ -173,10 +233,25 @@ describe('strata command', () => {
     }
   });
 
+  it('--model takes st.applications networks by name, and their size limits are strata: messages', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'strata-cli-'));
+    const r = run(['train', '--model', 'lenet5', '--limit', '300', '--epochs', '1', '--verbose', '0', '--out', join(dir, 'lenet')]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /Test accuracy \d+\.\d\d %/);
+    assert.equal(JSON.parse(readFileSync(join(dir, 'lenet', 'model.json'), 'utf8')).model.config.name, 'lenet5');
+    const small = run(['train', '--model', 'resNet18', '--limit', '50', '--out', join(dir, 'resnet')]);
+    assert.equal(small.status, 1);
+    assert.match(small.stderr, /^strata: resNet18: input size must be at least 32x32; received inputShape \(28, 28, 1\)/);
+    assert.ok(!existsSync(join(dir, 'resnet')), 'no run folder for a model that cannot be built');
+  });
+
   it('bad options name what was expected', () => {
     const r = run(['train', '--epochs', '0']);
     assert.notEqual(r.status, 0);
     assert.match(r.stderr, /--epochs must be an integer >= 1; received 0/);
-    assert.match(run(['train', '--dataset', 'cifar', '--limit', '10']).stderr, /--dataset: expected mnist, fashion-mnist, csv:FILE or dir:FOLDER; received "cifar"/);
+    assert.match(
+      run(['train', '--dataset', 'cifar', '--limit', '10']).stderr,
+      /--dataset: expected mnist, fashion-mnist, csv:FILE or dir:FOLDER; received "cifar"/,
+    );
   });
 });

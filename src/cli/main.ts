@@ -30,7 +30,10 @@ function number(name: string, min: number, max: number) {
 /** CPU features that decide which kernels run fast (Linux only; elsewhere unknown). */
 function cpuFeatures(): string {
   try {
-    const flags = readFileSync('/proc/cpuinfo', 'utf8').match(/^flags\s*:(.*)$/m)?.[1].split(/\s+/) ?? [];
+    const flags =
+      readFileSync('/proc/cpuinfo', 'utf8')
+        .match(/^flags\s*:(.*)$/m)?.[1]
+        .split(/\s+/) ?? [];
     const wanted = ['avx2', 'fma', 'avx512f', 'avx512bw', 'avx512_vnni', 'amx_tile'];
     return wanted.filter((f) => flags.includes(f)).join(' ') || 'none of avx2/avx512';
   } catch {
@@ -40,7 +43,8 @@ function cpuFeatures(): string {
 
 function imageSize(value: string): [number, number] {
   const parts = value.split(/[,x]/).map(Number);
-  if (parts.length !== 2 || !parts.every((n) => Number.isInteger(n) && n > 0)) throw new InvalidArgumentError(`--image-size must be two positive integers like 28,28; received ${value}`);
+  if (parts.length !== 2 || !parts.every((n) => Number.isInteger(n) && n > 0))
+    throw new InvalidArgumentError(`--image-size must be two positive integers like 28,28; received ${value}`);
   return [parts[0], parts[1]];
 }
 
@@ -50,8 +54,15 @@ program.name('strata').description('Strata: deep learning for TypeScript').versi
 program
   .command('train')
   .description('train a model on an image dataset, with a progress bar, a saved model, history and pictures')
-  .option('--model <name|file.json>', 'convnet (Deep Learning with Python ch. 8; the default for images), mlp (ch. 2; the default for CSV), or a model .json file')
-  .option('--dataset <name>', 'mnist, fashion-mnist, csv:FILE (numeric columns and an integer label column) or dir:FOLDER (one subfolder of PNG/JPEG images per class)', 'mnist')
+  .option(
+    '--model <name|file.json>',
+    'convnet (Deep Learning with Python ch. 8; the default for images), mlp (ch. 2; the default for CSV), an st.applications network (lenet5, resNet18, mobileNetV2, ...; with --image-size where it needs larger images), or a model .json file',
+  )
+  .option(
+    '--dataset <name>',
+    'mnist, fashion-mnist, csv:FILE (numeric columns and an integer label column) or dir:FOLDER (one subfolder of PNG/JPEG images per class)',
+    'mnist',
+  )
   .option('--image-size <h,w>', 'dir: datasets: resize every image to this size', imageSize, [28, 28])
   .option('--color', 'dir: datasets: keep three colour channels (default grayscale)')
   .option('--label-column <name|index>', 'csv: datasets: the column holding the class number', 'label')
@@ -72,18 +83,28 @@ program
   .command('evaluate')
   .description('loss and accuracy of a saved model on the test split of the data it was trained on (recorded in its classes.json), or of --dataset')
   .argument('<model>', 'a directory written by strata train (or model.save)')
-  .option('--dataset <name>', 'test on another dataset instead: mnist, fashion-mnist, csv:FILE or dir:FOLDER (default: the run\'s own; mnist for a folder without classes.json)')
-  .option('--limit <n>', 'use only the first n test images or rows (default: the run\'s own --limit)', integer('--limit', 1))
-  .option('--label-column <name|index>', 'csv: datasets: the column holding the class number (default: the run\'s own)')
+  .option(
+    '--dataset <name>',
+    "test on another dataset instead: mnist, fashion-mnist, csv:FILE or dir:FOLDER (default: the run's own; mnist for a folder without classes.json)",
+  )
+  .option('--limit <n>', "use only the first n test images or rows (default: the run's own --limit)", integer('--limit', 1))
+  .option('--label-column <name|index>', "csv: datasets: the column holding the class number (default: the run's own)")
   .action(async (dir: string, o: EvaluateOptions) => evaluateRun(dir, o));
 
 program
   .command('predict')
-  .description('the most likely classes of images (PNG or JPEG), resized and converted to the model\'s input')
+  .description("the most likely classes of images (PNG or JPEG), resized and converted to the model's input")
   .argument('<model>', 'a directory written by strata train')
   .argument('<images...>', 'image files')
   .option('--top <k>', 'how many classes to show at most (classes below 0.05 % are left out)', integer('--top', 1), 3)
-  .addOption(new Option('--invert <when>', 'auto: invert an image whose background is the opposite of the training images\' (a black-on-white drawing for MNIST), with a note').choices(['auto', 'always', 'never']).default('auto'))
+  .addOption(
+    new Option(
+      '--invert <when>',
+      "auto: invert an image whose background is the opposite of the training images' (a black-on-white drawing for MNIST), with a note",
+    )
+      .choices(['auto', 'always', 'never'])
+      .default('auto'),
+  )
   .action(async (dir: string, files: string[], o: PredictOptions) => predictImages(dir, files, o));
 
 program
@@ -115,12 +136,13 @@ program
   .action((args: string[]) => {
     const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
     const script = join(root, 'bench', 'run.ts');
-    if (!existsSync(script)) throw new st.ValueError(`strata bench: ${script} not found; the benchmark ships with the repository, not the npm package`);
+    if (!existsSync(script))
+      throw new st.ValueError(`strata bench: ${script} not found; the benchmark ships with the repository, not the npm package`);
     const r = spawnSync(process.execPath, ['--import', 'tsx', script, ...args], { stdio: 'inherit', cwd: root });
     process.exitCode = r.status ?? 1;
   });
 
 program.parseAsync(process.argv).catch((e: unknown) => {
-  console.error(e instanceof st.StrataError ? `strata: ${e.message}` : e instanceof Error ? e.stack ?? e.message : String(e));
+  console.error(e instanceof st.StrataError ? `strata: ${e.message}` : e instanceof Error ? (e.stack ?? e.message) : String(e));
   process.exit(1);
 });

@@ -12,8 +12,11 @@ import { writeRunOutputs } from './run-outputs.js';
 type ModelSource = { builtin: BuiltinModel } | { file: string; json: { format?: string; className?: string; config?: Record<string, unknown> } };
 
 async function readModelSpec(spec: string): Promise<ModelSource> {
-  if (spec in BUILTIN_MODELS) return { builtin: spec as BuiltinModel };
-  if (!spec.endsWith('.json')) throw new st.ValueError(`--model: expected ${Object.keys(BUILTIN_MODELS).join(', ')} or a path to a model .json file; received ${JSON.stringify(spec)}`);
+  if (Object.hasOwn(BUILTIN_MODELS, spec)) return { builtin: spec as BuiltinModel };
+  if (!spec.endsWith('.json'))
+    throw new st.ValueError(
+      `--model: expected ${Object.keys(BUILTIN_MODELS).join(', ')} or a path to a model .json file; received ${JSON.stringify(spec)}`,
+    );
   const text = await readFile(spec, 'utf8').catch((e: NodeJS.ErrnoException) => {
     throw new st.ValueError(`--model: cannot read ${spec} (${e.code ?? e.message})`);
   });
@@ -57,7 +60,8 @@ export function formatSeconds(s: number): string {
 
 function makeOptimizer(o: TrainOptions): st.Optimizer {
   const make = st.optimizers[o.optimizer as keyof typeof st.optimizers] as ((args?: { learningRate?: number }) => st.Optimizer) | undefined;
-  if (!make) throw new st.ValueError(`--optimizer: expected one of ${Object.keys(st.optimizers).join(', ')}; received ${JSON.stringify(o.optimizer)}`);
+  if (!make)
+    throw new st.ValueError(`--optimizer: expected one of ${Object.keys(st.optimizers).join(', ')}; received ${JSON.stringify(o.optimizer)}`);
   return make(o.learningRate === undefined ? {} : { learningRate: o.learningRate });
 }
 
@@ -76,7 +80,10 @@ function interruptOnSigint(model: st.Model): { interrupted: () => boolean; dispo
 
 /** Joins the history of a resumed run onto what the checkpoint recorded (the interrupted epoch is replaced). */
 function mergeHistory(before: Checkpoint['history'] | undefined, after: st.History): Checkpoint['history'] {
-  const merged = { epoch: [...(before?.epoch ?? [])], history: Object.fromEntries(Object.entries(before?.history ?? {}).map(([k, v]) => [k, [...v]])) };
+  const merged = {
+    epoch: [...(before?.epoch ?? [])],
+    history: Object.fromEntries(Object.entries(before?.history ?? {}).map(([k, v]) => [k, [...v]])),
+  };
   after.epoch.forEach((e, i) => {
     let at = merged.epoch.indexOf(e);
     if (at < 0) {
@@ -103,9 +110,15 @@ export async function train(cli: TrainOptions): Promise<void> {
   if (options.backend) st.setBackend(options.backend);
   const optimizer = resumed ? undefined : makeOptimizer(options);
   const source = resumed || options.model === undefined ? undefined : await readModelSpec(options.model);
-  const data = await loadDataset(options.dataset, { limit: options.limit, imageSize: options.imageSize, grayscale: !options.color, labelColumn: options.labelColumn });
+  const data = await loadDataset(options.dataset, {
+    limit: options.limit,
+    imageSize: options.imageSize,
+    grayscale: !options.color,
+    labelColumn: options.labelColumn,
+  });
   const modelSpec = options.model ?? (data.images ? 'convnet' : 'mlp');
-  if (modelSpec === 'convnet' && !data.images) throw new st.ValueError(`--model convnet needs images; ${options.dataset} holds feature rows (use --model mlp)`);
+  if (modelSpec === 'convnet' && !data.images)
+    throw new st.ValueError(`--model convnet needs images; ${options.dataset} holds feature rows (use --model mlp)`);
   let model: st.Model;
   if (resumed) {
     model = resumed;
@@ -116,24 +129,30 @@ export async function train(cli: TrainOptions): Promise<void> {
     model.compile({ optimizer, loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
   }
   const record = await makeRecord(data, options);
-  const out = options.out ?? join('runs', `${modelSpec.replace(/\W+/g, '-')}-${data.name}-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`);
+  const out =
+    options.out ?? join('runs', `${modelSpec.replace(/\W+/g, '-')}-${data.name}-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`);
   await mkdir(out, { recursive: true });
   await writeFile(join(out, 'classes.json'), recordText(record));
 
   const trainCount = Math.floor(data.xTrain.shape[0] * (1 - options.validationSplit));
-  const held = data.xTrain.shape[0] - trainCount, tests = data.xTest.shape[0];
+  const held = data.xTrain.shape[0] - trainCount,
+    tests = data.xTest.shape[0];
   if (options.verbose) {
     model.summary();
     const validation = held ? `validating on ${held} more (${Math.round(options.validationSplit * 100)} %)` : 'no validation';
     const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
-    console.log(`Training on ${samples(data, trainCount)}, ${validation}, testing on ${tests} (${data.testSplit}); `
-      + `backend '${st.getBackend().name}', ${plural(options.epochs, 'epoch')}, batch ${options.batchSize}, output in ${out}`);
+    console.log(
+      `Training on ${samples(data, trainCount)}, ${validation}, testing on ${tests} (${data.testSplit}); ` +
+        `backend '${st.getBackend().name}', ${plural(options.epochs, 'epoch')}, batch ${options.batchSize}, output in ${out}`,
+    );
   }
 
   // Seconds per epoch; an epoch cut by Ctrl-C counts its time before and after the interruption.
   const epochSeconds = [...(previous?.epochSeconds ?? [])];
-  const carried = previous && previous.position.batch > 0 ? { epoch: previous.position.epoch, seconds: epochSeconds[previous.position.epoch] ?? 0 } : undefined;
-  let epochStart = 0, lastBatchEnd = 0;
+  const carried =
+    previous && previous.position.batch > 0 ? { epoch: previous.position.epoch, seconds: epochSeconds[previous.position.epoch] ?? 0 } : undefined;
+  let epochStart = 0,
+    lastBatchEnd = 0;
   const timer: st.Callback = {
     onEpochBegin: (epoch) => void (epochStart = performance.now() - (epoch === carried?.epoch ? carried.seconds * 1000 : 0)),
     onBatchEnd: () => void (lastBatchEnd = performance.now()),
@@ -144,8 +163,12 @@ export async function train(cli: TrainOptions): Promise<void> {
   let history: st.History;
   try {
     history = await model.fit(data.xTrain, data.yTrain, {
-      epochs: options.epochs, batchSize: options.batchSize, validationSplit: options.validationSplit,
-      verbose: options.verbose, callbacks: [timer], ...(previous ? { resumeFrom: previous.position } : {}),
+      epochs: options.epochs,
+      batchSize: options.batchSize,
+      validationSplit: options.validationSplit,
+      verbose: options.verbose,
+      callbacks: [timer],
+      ...(previous ? { resumeFrom: previous.position } : {}),
     });
   } finally {
     sigint.dispose();
@@ -167,6 +190,8 @@ export async function train(cli: TrainOptions): Promise<void> {
   clearCheckpoint(model);
   await model.save(out);
   await writeRunOutputs(out, { model, data, history: merged, test, epochSeconds, options });
-  console.log(`Test accuracy ${(test.accuracy * 100).toFixed(2)} % (loss ${test.loss.toFixed(4)}) on ${tests} test ${unit(data, tests)} (${data.testSplit}); `
-    + `training took ${formatSeconds(seconds)} s${previous ? ' since the resume' : ''}; results in ${out}`);
+  console.log(
+    `Test accuracy ${(test.accuracy * 100).toFixed(2)} % (loss ${test.loss.toFixed(4)}) on ${tests} test ${unit(data, tests)} (${data.testSplit}); ` +
+      `training took ${formatSeconds(seconds)} s${previous ? ' since the resume' : ''}; results in ${out}`,
+  );
 }
