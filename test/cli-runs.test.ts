@@ -203,7 +203,11 @@ describe('strata runs remember their data', () => {
 describe('strata train checks every option before writing anything', () => {
   const cases: [string, string[], RegExp][] = [
     ['an unknown optimizer', ['--optimizer', 'adamm'], /--optimizer: expected one of .*received "adamm"/],
-    ['an unknown model', ['--model', 'resnet'], /--model: expected convnet, mlp, lenet5, .*, wideResNet or a path to a model \.json file; received "resnet"/],
+    [
+      'an unknown model',
+      ['--model', 'resnet'],
+      /--model: expected convnet, mlp, lenet5, .*, wideResNet or a path to a model \.json file; received "resnet"/,
+    ],
     ['a missing model file', ['--model', 'nowhere.json'], /--model: cannot read nowhere\.json/],
     ['a convnet for CSV rows', ['--model', 'convnet', '--dataset', 'csv:points.csv'], /--model convnet needs images/],
     ['a model for other inputs', ['--model', 'wide.json'], /--model: wide\.json takes inputs of shape \(None, 5\); mnist gives \(None, 28, 28, 1\)/],
