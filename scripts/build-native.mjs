@@ -76,7 +76,7 @@ if (!nodeGyp) {
 const args = [nodeGyp, 'rebuild', ...(nodeDir ? [`--nodedir=${nodeDir}`] : [])];
 // The compile is silent and long; say what it is and how long it takes, so an install that sits
 // for a minute does not look hung (npm shows this with --foreground-scripts, set in .npmrc here).
-console.log('strata: building the native backend (a C++ addon on oneDNN; about 40-60 s on 2 cores)...');
+console.log('strata: building the native backend (a C++ addon on oneDNN; 20-60 s on 2 cores)...');
 const started = Date.now();
 const result = spawnSync(process.execPath, args, { cwd: root, encoding: 'utf8' });
 const seconds = ((Date.now() - started) / 1000).toFixed(0);
