@@ -37,6 +37,23 @@ describe('collecting dead tensors between training steps', () => {
     assert.equal(calls.length, 2);
   });
 
+  it('runs a full collection when a scavenge gives back too little (dead handles promoted to the old generation)', () => {
+    let held = COLLECT_AFTER_BYTES + 10 * MB;
+    const calls: string[] = [];
+    // The scavenge frees 5 MB only; the full collection frees the rest.
+    const pacer = new DeadTensorCollector(
+      () => held,
+      () => (o) => {
+        calls.push(o.type);
+        held = o.type === 'minor' ? held - 5 * MB : 3 * MB;
+      },
+    );
+    assert.equal(pacer.afterBackward(), true);
+    assert.deepEqual(calls, ['minor', 'major']);
+    held = 3 * MB + COLLECT_AFTER_BYTES - 1;
+    assert.equal(pacer.afterBackward(), false, 'measured from the 3 MB left after the full collection');
+  });
+
   it('does nothing when no collector is available', () => {
     const pacer = new DeadTensorCollector(
       () => 10 * COLLECT_AFTER_BYTES,
