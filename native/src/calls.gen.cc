@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "call_args.h"
 #include "common.h"
 
 namespace strata {
@@ -12,65 +13,6 @@ namespace {
 // The table's text (fingerprint() in scripts/native-calls.mjs): addon.ts refuses an addon built
 // from a different one.
 const char kCallTable[] = R"strata-table({"enums":[["DType",["float32","int32","bool"],null],["Unary",["neg","abs","exp","log","sqrt","sign","tanh","sigmoid","relu","sin","cos","floor","ceil","round","logicalNot"],null],["Binary",["add","sub","mul","div","pow","maximum","minimum","equal","notEqual","greater","greaterEqual","less","lessEqual","logicalAnd","logicalOr"],null],["Reduce",["sum","prod","max","min"],null],["ConvKind",["forward","backpropInput","backpropFilter","biasForward","biasReluForward","backpropFilterBias"],null],["Cell",["lstm","gru","rnnTanh","rnnRelu"],null],["Distribution",["uniform","normal","truncatedNormal","bernoulli"],null],["Optimizer",["sgd","rmsprop","adam","adagrad","adadelta","adamax"],{"sgd":["lr","decay","momentum","nesterov"],"rmsprop":["lr","decay","rho","momentum","epsilon","centered","oneMinusRho"],"adam":["lr","decay","beta1","beta2","epsilon","amsgrad","oneMinusBeta1","oneMinusBeta2"],"adagrad":["lr","decay","epsilon"],"adadelta":["lr","decay","epsilon","rho","oneMinusRho"],"adamax":["lr","decay","epsilon","oneMinusBeta1","beta2"]}]],"functions":[["upload",["values:typedArray","dtype:DType"]],["download",["h:tensor","dtype:DType","size:int"]],["retain",["h:tensor"]],["release",["h:handle"]],["memory",[]],["allocatorStep",[]],["unary",["op:Unary","x:tensor","dtype:DType"]],["binary",["op:Binary","a:tensor","aShape:ints","b:tensor","bShape:ints","outShape:ints","inDtype:DType","outDtype:DType"]],["binaryRows",["op:Binary","a:tensor","b:tensor","rows:int","inner:int","aRow:int","aCol:int","bRow:int","bCol:int","inDtype:DType","outDtype:DType"]],["where",["c:tensor","cShape:ints","a:tensor","aShape:ints","b:tensor","bShape:ints","outShape:ints","dtype:DType"]],["reluGrad",["x:tensor","dy:tensor","n:int","dtype:DType"]],["cast",["x:tensor","inDtype:DType","outDtype:DType","n:int"]],["fill",["n:int","dtype:DType","value:double"]],["reduce",["op:Reduce","x:tensor","xShape:ints","axes:ints","dtype:DType"]],["argReduce",["isMax:bool","x:tensor","xShape:ints","axis:int","dtype:DType"]],["strided",["x:tensor","outShape:ints","strides:ints","base:int","dtype:DType"]],["pad",["x:tensor","xShape:ints","outShape:ints","before:ints","value:double","dtype:DType"]],["concat",["parts:tensors","rowBytes:ints","outer:int","outRowBytes:int"]],["gather",["x:tensor","indices:tensor","count:int","outer:int","dim:int","inner:int","dtype:DType"]],["scatterAdd",["updates:tensor","indices:tensor","count:int","outer:int","size:int","inner:int","dtype:DType"]],["matmul",["a:tensor","b:tensor","batch:int","m:int","k:int","n:int","transposeA:bool","transposeB:bool","dtype:DType"]],["fusedMatmul",["a:tensor","b:tensor","bias:tensor","batch:int","m:int","k:int","n:int","transposeA:bool","transposeB:bool","relu:bool"]],["conv",["kind:ConvKind","a:tensor","b:tensor","xShape:ints","filterShape:ints","strides:ints","dilation:ints","pads:ints","outH:int","outW:int","bias:tensor?"]],["convImpl",["kind:ConvKind","xShape:ints","filterShape:ints","strides:ints","dilation:ints","pads:ints","outH:int","outW:int"]],["depthwiseConv",["kind:ConvKind","a:tensor","b:tensor","xShape:ints","filterShape:ints","strides:ints","dilation:ints","pads:ints","outH:int","outW:int"]],["depthwiseConvImpl",["kind:ConvKind","xShape:ints","filterShape:ints","strides:ints","dilation:ints","pads:ints","outH:int","outW:int"]],["maxPool",["x:tensor","xShape:ints","poolSize:ints","strides:ints","pads:ints","outH:int","outW:int","keepIndices:bool"]],["maxPoolGrad",["x:tensor","dy:tensor","xShape:ints","poolSize:ints","strides:ints","pads:ints","outH:int","outW:int","reluMasked:bool","y:tensor?"]],["avgPool",["x:tensor","xShape:ints","poolSize:ints","strides:ints","pads:ints","outH:int","outW:int"]],["avgPoolGrad",["dy:tensor","xShape:ints","poolSize:ints","strides:ints","pads:ints","outH:int","outW:int"]],["convReluMaxPool",["x:tensor","filter:tensor","bias:tensor","xShape:ints","filterShape:ints","strides:ints","dilation:ints","pads:ints","outH:int","outW:int","poolSize:ints","poolStrides:ints","poolPads:ints","pooledH:int","pooledW:int","keepIndices:bool"]],["convReluMaxPoolGrad",["x:tensor","dy:tensor","y:tensor","xShape:ints","filterShape:ints","strides:ints","dilation:ints","pads:ints","outH:int","outW:int","poolSize:ints","poolStrides:ints","poolPads:ints","pooledH:int","pooledW:int"]],["softmax",["x:tensor","xShape:ints","axis:int","log:bool"]],["softmaxGrad",["y:tensor","g:tensor","shape:ints","axis:int","log:bool"]],["sparseSoftmaxCrossEntropy",["logits:tensor","labels:tensor","rows:int","classes:int","g:tensor?"]],["lstmCell",["z:tensor","cPrev:tensor","batch:int","units:int"]],["lstmCellGrad",["z:tensor","cPrev:tensor","dhc:tensor","batch:int","units:int"]],["gruCell",["xz:tensor","hz:tensor","hPrev:tensor","batch:int","units:int"]],["gruCellGrad",["xz:tensor","hz:tensor","hPrev:tensor","dh:tensor","batch:int","units:int"]],["rnnSequence",["cell:Cell","batch:int","steps:int","features:int","units:int","training:bool","operands:tensors"]],["rnnSequenceGrad",["cell:Cell","batch:int","steps:int","features:int","units:int","operands:tensors"]],["batchNormStats",["x:tensor","rows:int","channels:int"]],["batchNormApply",["x:tensor","mean:tensor","meanOffset:int","variance:tensor","varianceOffset:int","gamma:tensor","beta:tensor","rows:int","channels:int","epsilon:double"]],["batchNormGradSums",["x:tensor","stats:tensor","dy:tensor","rows:int","channels:int","epsilon:double"]],["batchNormGradInput",["x:tensor","gamma:tensor","stats:tensor","dy:tensor","sums:tensor","rows:int","channels:int","epsilon:double"]],["layerNorm",["x:tensor","gamma:tensor","beta:tensor","rows:int","channels:int","epsilon:double"]],["layerNormGradSums",["x:tensor","dy:tensor","rows:int","channels:int","epsilon:double"]],["layerNormGradInput",["x:tensor","gamma:tensor","dy:tensor","rows:int","channels:int","epsilon:double"]],["random",["n:int","k0:u32","k1:u32","offset:double","distribution:Distribution","a:double","b:double"]],["optimizerUpdate",["kind:Optimizer","w:handle","g:tensor","slots:handles","n:int","params:doubles"]],["setNumThreads",["n:int"]],["getNumThreads",[]],["setPrimitiveCacheCapacity",["entries:int"]],["version",[]],["callTable",[]]]})strata-table";
-
-template <typename E>
-E read_enum(const Napi::Value& v, int32_t count, const char* name) {
-  const int32_t code = v.As<Napi::Number>().Int32Value();
-  if (code < 0 || code >= count) throw Napi::RangeError::New(v.Env(), std::string("not a ") + name + " code: " + std::to_string(code));
-  return static_cast<E>(code);
-}
-
-// A handle passed through: checked to be one of ours, not dereferenced (release() accepts
-// storage that was already freed).
-Napi::Value read_handle(const Napi::Value& v) {
-  if (!v.IsExternal()) throw Napi::TypeError::New(v.Env(), "a storage handle was expected");
-  return v;
-}
-
-std::vector<Napi::Value> read_handles(const Napi::Value& v) {
-  auto arr = v.As<Napi::Array>();
-  std::vector<Napi::Value> out(arr.Length());
-  for (uint32_t i = 0; i < out.size(); i++) out[i] = read_handle(arr.Get(i));
-  return out;
-}
-
-std::vector<Buffer*> read_tensors(const Napi::Value& v) {
-  auto arr = v.As<Napi::Array>();
-  std::vector<Buffer*> out(arr.Length());
-  for (uint32_t i = 0; i < out.size(); i++) out[i] = get_buffer(arr.Get(i));
-  return out;
-}
-
-Shape read_ints(const Napi::Value& v) {
-  auto arr = v.As<Napi::Array>();
-  Shape out(arr.Length());
-  for (uint32_t i = 0; i < out.size(); i++) out[i] = arr.Get(i).As<Napi::Number>().Int64Value();
-  return out;
-}
-
-std::vector<double> read_doubles(const Napi::Value& v) {
-  auto arr = v.As<Napi::Array>();
-  std::vector<double> out(arr.Length());
-  for (uint32_t i = 0; i < out.size(); i++) out[i] = arr.Get(i).As<Napi::Number>().DoubleValue();
-  return out;
-}
-
-Napi::TypedArray read_typed_array(const Napi::Value& v) {
-  if (!v.IsTypedArray()) throw Napi::TypeError::New(v.Env(), "a typed array was expected");
-  return v.As<Napi::TypedArray>();
-}
-
-void check_count(const Napi::CallbackInfo& info, const char* fn, size_t least, size_t most) {
-  const size_t n = info.Length();
-  if (n >= least && n <= most) return;
-  const std::string want = least == most ? std::to_string(least) : std::to_string(least) + " to " + std::to_string(most);
-  throw Napi::TypeError::New(info.Env(), std::string("native ") + fn + ": expected " + want + " arguments, received " + std::to_string(n));
-}
-
-// A wrong argument is reported with the function and the argument it was read for.
-[[noreturn]] void rethrow_for(const Napi::CallbackInfo& info, const char* fn, const char* arg, const Napi::Error& e) {
-  throw Napi::TypeError::New(info.Env(), std::string("native ") + fn + ", argument " + arg + ": " + e.Message());
-}
 
 Napi::Value call_upload(const Napi::CallbackInfo& info) {
   check_count(info, "upload", 2, 2);
