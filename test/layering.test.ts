@@ -29,8 +29,12 @@ const LAYERS: Record<string, number> = {
   applications: 7,
   'memory.ts': 7,
   'tensor-methods.ts': 7,
-  'index.ts': 8,
-  cli: 9,
+  'api.ts': 8,
+  node: 9,
+  web: 9,
+  'index.ts': 10,
+  'browser.ts': 10,
+  cli: 11,
 };
 
 function sourceFiles(dir: string): string[] {

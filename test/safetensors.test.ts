@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import * as st from '../src/index.js';
-import { decodeSafetensors, encodeSafetensors, loadSafetensors, saveSafetensors, type NamedTensor } from '../src/io/safetensors.js';
+import { decodeSafetensors, encodeSafetensors, type NamedTensor } from '../src/io/safetensors.js';
+import { loadSafetensors, saveSafetensors } from '../src/io/safetensors-files.js';
 import { writeFileAtomic, writeFileAtomicSync } from '../src/io/atomic-write.js';
 import { randomValues, withBackend } from './helpers.js';
 

@@ -1,5 +1,3 @@
 export type { Backend, TensorInfo, DataHandle, Kernel, CoreKernels, OptionalKernels, MemoryInfo } from './backend.js';
 export type { BackendStatus } from './registry.js';
 export { setBackend, getBackend, backends, registerBackend, findBackend, setNumThreads, getNumThreads } from './registry.js';
-// Registering a backend is importing its folder.
-import './native/index.js';

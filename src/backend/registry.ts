@@ -1,5 +1,5 @@
-import { availableParallelism } from 'node:os';
 import { ValueError, fmtValue } from '../core/errors.js';
+import { platform } from '../core/platform.js';
 import type { Backend } from './backend.js';
 import { ReferenceBackend } from './reference/index.js';
 
@@ -131,19 +131,21 @@ export function findBackend(name: string): Backend | undefined {
  * can still exceed an OS limit (ulimit -u, a container's pids.max); OMP_THREAD_LIMIT caps
  * OpenMP's teams for such environments.
  */
-export const MAX_NUM_THREADS = Math.max(1024, availableParallelism());
+export function maxNumThreads(): number {
+  return Math.max(1024, platform().cores());
+}
 
 /**
  * Threads a multi-threaded backend may use (default: one per core); the reference backend uses one.
  * @throws ValueError unless n is an integer from 1 to 1024 (or the machine's core count, if larger).
  */
 export function setNumThreads(n: number): void {
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > MAX_NUM_THREADS) {
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > maxNumThreads()) {
     const why =
-      typeof n === 'number' && n > MAX_NUM_THREADS
-        ? ` (more threads than that only oversubscribe this machine's ${availableParallelism()} cores, and OpenMP can end the process when a kernel starts them)`
+      typeof n === 'number' && n > maxNumThreads()
+        ? ` (more threads than that only oversubscribe this machine's ${platform().cores()} cores, and OpenMP can end the process when a kernel starts them)`
         : '';
-    throw new ValueError(`setNumThreads: expected a positive integer no larger than ${MAX_NUM_THREADS}; received ${fmtValue(n)}${why}`);
+    throw new ValueError(`setNumThreads: expected a positive integer no larger than ${maxNumThreads()}; received ${fmtValue(n)}${why}`);
   }
   numThreads = n;
   for (const entry of entries.values()) entry.instance?.setNumThreads?.(n);
@@ -151,7 +153,7 @@ export function setNumThreads(n: number): void {
 
 /** The thread count set by `setNumThreads`, else the machine's number of cores. */
 export function getNumThreads(): number {
-  return numThreads ?? availableParallelism();
+  return numThreads ?? platform().cores();
 }
 
 registerBackend('reference', () => new ReferenceBackend(), 0);

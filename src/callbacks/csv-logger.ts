@@ -1,6 +1,6 @@
-import { appendFile, readFile, writeFile } from 'node:fs/promises';
 import { ValueError, fmtValue } from '../core/errors.js';
 import { checkKeys } from '../core/options.js';
+import { platform, type TextFiles } from '../core/platform.js';
 import { BaseCallback, type Logs } from './callback.js';
 import { booleanOption, nonEmptyString } from './check-options.js';
 
@@ -47,9 +47,14 @@ export class CsvLogger extends BaseCallback {
   private writeHeader = true;
   /** An appended-to file that does not end its last line gets one first. */
   private endOpenLine = false;
+  private readonly files: TextFiles;
 
   constructor(options: CsvLoggerOptions) {
     super();
+    const files = platform().files;
+    if (!files)
+      throw new ValueError(`${OP}: writes a file, which needs Node; in a page, collect the logs with st.callbacks.lambdaCallback or fit's History`);
+    this.files = files;
     if (options === undefined || options === null || typeof options !== 'object') {
       throw new ValueError(`${OP}: expected an options object with a filename; received ${fmtValue(options)}`);
     }
@@ -67,13 +72,10 @@ export class CsvLogger extends BaseCallback {
     this.writeHeader = true;
     this.endOpenLine = false;
     if (!this.append) {
-      await writeFile(this.filename, '');
+      await this.files.writeText(this.filename, '');
       return;
     }
-    const existing = await readFile(this.filename, 'utf8').catch((e: NodeJS.ErrnoException) => {
-      if (e.code === 'ENOENT') return '';
-      throw e;
-    });
+    const existing = (await this.files.readText(this.filename)) ?? '';
     const header = existing.split('\n', 1)[0].replace(/\r$/, '');
     if (header.length === 0) return;
     this.endOpenLine = !existing.endsWith('\n');
@@ -97,6 +99,6 @@ export class CsvLogger extends BaseCallback {
       this.writeHeader = false;
     }
     text += `${[String(epoch), ...keys.map((k) => valueText(values[k]))].join(this.separator)}\n`;
-    await appendFile(this.filename, text);
+    await this.files.appendText(this.filename, text);
   }
 }

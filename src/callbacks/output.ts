@@ -1,3 +1,5 @@
+import { platform } from '../core/platform.js';
+
 // Where callbacks' messages go, and how they print numbers.
 //
 // Note [Messages and the live bar]: a live progress bar owns the terminal's current line and
@@ -23,7 +25,7 @@ export function clearLiveLine(line: LiveLine): void {
 /** Prints one line on stdout (verbose messages of callbacks), clearing a live bar first. */
 export function printMessage(text: string): void {
   liveLine?.suspend();
-  process.stdout.write(`${text}\n`);
+  platform().stdout().write(`${text}\n`);
 }
 
 /** Prints a warning on stderr, clearing a live bar first. */

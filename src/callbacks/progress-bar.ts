@@ -1,13 +1,12 @@
-import { performance } from 'node:perf_hooks';
-import { SingleBar } from 'cli-progress';
 import { checkKeys } from '../core/options.js';
+import { platform, type LiveBar } from '../core/platform.js';
 import { BaseCallback, type Logs } from './callback.js';
 import { verbosity } from './check-options.js';
 import { clearLiveLine, formatDuration, formatLogValue, setLiveLine, type LiveLine } from './output.js';
 
 /** Where the bar writes: a writable stream, a terminal when `isTTY` is true. */
 /**
- * Where the bar writes: process.stdout or anything that writes text like it. Declared by shape,
+ * Where the bar writes: process.stdout (in a page, the console) or anything that writes text like it. Declared by shape,
  * not as NodeJS.WritableStream, so a user's project needs no @types/node to use Strata's types.
  */
 export interface ProgressStream {
@@ -23,22 +22,13 @@ export interface ProgressStream {
 export interface ProgressBarOptions {
   /** 1: a live bar on a terminal (one line per epoch elsewhere); 2: one line per epoch. Default 1. */
   verbose?: 1 | 2;
-  /** Default process.stdout. */
+  /** Default process.stdout in Node, console.log line by line in a page. */
   stream?: ProgressStream;
   /** A clock in milliseconds, for tests. Default performance.now. */
   clock?: () => number;
 }
 
 const BAR_WIDTH = 20;
-
-// cli-progress re-arms a redraw timer after every render. Unref'd, a bar left running by a
-// failed fit cannot keep the process alive.
-class UnrefTimerBar extends SingleBar {
-  override render(): void {
-    super.render();
-    (this as unknown as { timer: NodeJS.Timeout | null }).timer?.unref();
-  }
-}
 
 /** `loss: 0.2351 - accuracy: 0.9301 - ...`, in the order the trainer logged them. */
 export function formatLogs(logs: Logs): string {
@@ -65,7 +55,7 @@ export class ProgressBar extends BaseCallback implements LiveLine {
   private epochStart = 0;
   private stepsDone = 0;
   private batchLogs: Logs = {};
-  private bar: UnrefTimerBar | undefined;
+  private bar: LiveBar | undefined;
   /** A message interrupted the live bar; it is redrawn at the next batch (Note [Messages and the live bar]). */
   private suspended = false;
   /** Inside fit: validation passes draw nothing (Keras shows evaluate's bar only outside fit). */
@@ -77,13 +67,13 @@ export class ProgressBar extends BaseCallback implements LiveLine {
     super();
     checkKeys('progressBar', options, ['verbose', 'stream', 'clock']);
     this.verbose = verbosity('progressBar', options.verbose ?? 1, [1, 2]) as 1 | 2;
-    this.stream = options.stream ?? process.stdout;
+    this.stream = options.stream ?? platform().stdout();
     this.clock = options.clock ?? (() => performance.now());
   }
 
-  /** True when this bar draws a live line (verbose 1 on a terminal). */
+  /** True when this bar draws a live line (verbose 1 on a terminal; a page has none). */
   get live(): boolean {
-    return this.verbose === 1 && this.stream.isTTY === true;
+    return this.verbose === 1 && this.stream.isTTY === true && platform().liveBar !== undefined;
   }
 
   /** Starts a run. */
@@ -211,15 +201,7 @@ export class ProgressBar extends BaseCallback implements LiveLine {
   }
 
   private startBar(): void {
-    this.bar = new UnrefTimerBar({
-      stream: this.stream as NodeJS.WritableStream, // cli-progress writes text only, as the interface says
-      format: () => this.liveLine(),
-      clearOnComplete: true,
-      hideCursor: false,
-      // Lines longer than the terminal are cut rather than wrapped, so redraws stay on one line.
-      linewrap: true,
-      gracefulExit: false,
-    });
+    this.bar = platform().liveBar!({ stream: this.stream, line: () => this.liveLine() });
     this.suspended = false;
     setLiveLine(this);
     this.bar.start(validCount(this.params?.steps) ? this.params!.steps : 0, this.stepsDone);

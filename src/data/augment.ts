@@ -14,7 +14,8 @@ import { checkKeys } from '../core/options.js';
 import { tensor } from '../tensor/create.js';
 import { Tensor } from '../tensor/tensor.js';
 import { HostRandom, derivedKey, globalKey } from './host-random.js';
-import { sampleBilinear, type FillMode, type HostImage } from './image.js';
+import { sampleBilinear } from './image-pixels.js';
+import type { FillMode, HostImage } from './image-types.js';
 
 /** What an augmenter accepts: an image or batch tensor, or an element whose xs is one. */
 export type Augmentable =

@@ -1,3 +1,4 @@
+// Node only (Note [Platforms] in core/platform.ts): imported through src/index.ts, never by the browser entry.
 // CSV files as datasets: each row becomes `{xs: float32 [features], ys: float32 []}` (or just xs
 // without a label column). Parsing (quotes, embedded delimiters and newlines, BOM, CRLF) is
 // csv-parse's; this file maps columns, converts numbers and reports bad rows by file and line.

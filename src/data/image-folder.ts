@@ -1,3 +1,4 @@
+// Node only (Note [Platforms] in core/platform.ts): imported through src/index.ts, never by the browser entry.
 // A folder of class subfolders as a labelled image dataset (Keras's
 // image_dataset_from_directory layout): root/<class name>/<image>.png|.jpg. Files are listed
 // when imageFolder is called (so a missing folder fails at the call) and decoded on each pass.

@@ -1,3 +1,4 @@
+// Node only (Note [Platforms] in core/platform.ts): imported through src/index.ts, never by the browser entry.
 // PNG: the header read and checked before fast-png sees the file (Note [Image sizes before
 // decoding] in image.ts), then decoded into float pixels.
 

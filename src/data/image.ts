@@ -1,3 +1,4 @@
+// Node only (Note [Platforms] in core/platform.ts): imported through src/index.ts, never by the browser entry.
 // Host-side image decoding for the data pipeline: PNG (image-png.ts, fast-png) and JPEG
 // (image-jpeg.ts, jpeg-js) into float pixels in [0, 1] (image-pixels.ts), with their sizes
 // checked first (image-checks.ts).

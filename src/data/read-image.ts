@@ -1,3 +1,4 @@
+// Node only (Note [Platforms] in core/platform.ts): imported through src/index.ts, never by the browser entry.
 import { readFile } from 'node:fs/promises';
 import { ValueError } from '../core/errors.js';
 import { checkKeys } from '../core/options.js';

@@ -1,3 +1,4 @@
+// Node only (Note [Platforms] in core/platform.ts): imported through src/index.ts, never by the browser entry.
 // Atomic file replacement: a reader of `path` sees either the old file or the whole new one,
 // never a prefix, even if the process dies mid-write (a checkpoint interrupted by Ctrl-C must not
 // destroy the previous checkpoint). The recipe is the usual POSIX one: write a temporary file in

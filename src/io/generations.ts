@@ -1,5 +1,5 @@
 // Files of one save, named by a generation id, and the collection of generations nobody uses.
-// See Note [Atomic model saves] in models/save.ts for the protocol these serve.
+// Node only. See Note [Atomic model saves] in models/file-store.ts for the protocol these serve.
 //
 // A generation id is `<time>-<host>-<pid>-<random>`: unique across processes and hosts sharing
 // a folder, and it tells a later writer who made the file, so it can tell an abandoned file (its
@@ -11,12 +11,9 @@ import { open, readdir, readFile, stat, unlink, type FileHandle } from 'node:fs/
 import { join } from 'node:path';
 import { FormatError } from '../core/errors.js';
 
-/** What model.json records of each data file: enough to prove the file is the one it wrote. */
-export interface FileRecord {
-  path: string;
-  bytes: number;
-  sha256: string;
-}
+import type { FileRecord } from './file-record.js';
+
+export type { FileRecord };
 
 const HOST = createHash('sha256').update(hostname()).digest('hex').slice(0, 6);
 const GENERATION_FILE = /^[a-z]+\.([0-9a-z]+)-([0-9a-f]{6})-(\d+)-([0-9a-f]{6})\.[a-z]+$/;

@@ -16,7 +16,6 @@
 // spans together must cover the data section exactly (no overlaps, no gaps, no trailing bytes),
 // as the format requires, so a truncated or spliced file is caught rather than half-loaded.
 // Every failure is a FormatError whose message starts with the file name.
-import { readFile } from 'node:fs/promises';
 import { getBackend } from '../backend/registry.js';
 import { bytesPerElement, type DType, type TypedArray } from '../core/dtype.js';
 import { checkJsonDepth } from './bounded-json.js';
@@ -24,7 +23,6 @@ import { FormatError, StrataError, ValueError, fmtShape } from '../core/errors.j
 import { sizeOf } from '../core/shape.js';
 import { tensor as makeTensor } from '../tensor/create.js';
 import { Tensor } from '../tensor/tensor.js';
-import { writeFileAtomic } from './atomic-write.js';
 
 export interface NamedTensor {
   name: string;
@@ -399,14 +397,4 @@ export function decodeSafetensors(
     tensors.set(e.name, makeTensor(values, e.shape, dtype));
   }
   return { tensors, metadata, order: sorted.map((e) => e.name) };
-}
-
-/** Writes `tensors` (and `metadata`) to `path` atomically: readers see the old file or the new one. */
-export async function saveSafetensors(path: string, tensors: readonly NamedTensor[], metadata?: Record<string, string>): Promise<void> {
-  await writeFileAtomic(path, encodeSafetensors(tensors, metadata));
-}
-
-/** Reads a safetensors file into fresh tensors on the current backend; FormatError names `path`. */
-export async function loadSafetensors(path: string): Promise<DecodedSafetensors> {
-  return decodeSafetensors(await readFile(path), path);
 }

@@ -3,6 +3,11 @@ import { Sequential, type SequentialArgs } from './sequential.js';
 
 export { Model, Sequential, type ModelArgs, type SequentialArgs };
 export { loadModel, type LoadOptions } from './load.js';
+export { registerModelStore, type ModelStore, type StoredModel } from './model-stores.js';
+export type { SaveOptions, EncodedModel, ManifestBody } from './model-encode.js';
+export type { NamedBlob } from './files-source.js';
+export type { Manifest, TrainingConfig } from './manifest.js';
+export type { FileRecord } from '../io/file-record.js';
 export type {
   TrainingPosition,
   CompileArgs,

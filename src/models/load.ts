@@ -1,18 +1,9 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { DtypeError, FormatError, StrataError, ValueError, fmtShape } from '../core/errors.js';
+import { ValueError } from '../core/errors.js';
 import { checkKeys } from '../core/options.js';
-import { shapesEqual } from '../core/shape.js';
-import { readRecordedFile, type FileRecord } from '../io/generations.js';
-import { decodeSafetensors } from '../io/safetensors.js';
-import { withWeightBudget } from '../nn/layer.js';
-import { deserializeLayer } from '../nn/registry.js';
-import { optimizerFromConfig, optimizers } from '../optimizers/index.js';
-import type { Tensor } from '../tensor/tensor.js';
-import type { CompileArgs } from './trainer.js';
-import { Model } from './model.js';
-import { MODEL_FILE, isUnrecorded, parseManifest, type Manifest } from './manifest.js';
-import { weightKeys } from './save.js';
+import { filesSource, isFileList, type NamedBlob } from './files-source.js';
+import { decodeModel } from './model-decode.js';
+import { storeFor, type ModelStore } from './model-stores.js';
+import type { Model } from './model.js';
 
 /** Options of `st.loadModel`. */
 export interface LoadOptions {
@@ -20,70 +11,14 @@ export interface LoadOptions {
   compile?: boolean;
 }
 
-async function readBytes(path: string): Promise<Uint8Array> {
-  try {
-    return await readFile(path);
-  } catch (e) {
-    throw new FormatError(`${path}: cannot read the file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-}
-
 /**
- * Runs a step of loading, turning any error into a FormatError that names the file (a DtypeError
- * stays one, still naming the file). A TypeError or RangeError here means a config of the wrong
- * shape reached code that trusted it (e.g. a number where a list belongs): still a corrupt file.
- */
-function inFile<T>(file: string, f: () => T, hint = ''): T {
-  try {
-    return f();
-  } catch (e) {
-    if (e instanceof FormatError) throw e;
-    // A dtype the current backend lacks (a float64 model on 'native') is not corruption: keep the class.
-    if (e instanceof DtypeError) throw new DtypeError(`${file}: ${e.message}`);
-    if (e instanceof StrataError) throw new FormatError(`${file}: ${e.message}${hint}`);
-    if (e instanceof TypeError || e instanceof RangeError) throw new FormatError(`${file}: malformed entry (${e.message})${hint}`);
-    throw e;
-  }
-}
-
-/** A consistent snapshot of the folder: model.json and the bytes of the data files it lists. */
-interface Snapshot {
-  manifest: Manifest;
-  weights: Uint8Array;
-  optimizer: Uint8Array | null;
-}
-
-/** A data file of model.json: verified against its record (version 2), or read as is (version 1). */
-function readData(dir: string, record: FileRecord, modelFile: string): Promise<Uint8Array> {
-  return isUnrecorded(record) ? readBytes(join(dir, record.path)) : readRecordedFile(dir, record, modelFile);
-}
-
-/**
- * Reads model.json and its data files. A writer that commits while we read deletes the files the
- * old model.json listed (Note [Atomic model saves]); then model.json has changed and we read again.
- */
-async function readSnapshot(dir: string, wantOptimizer: boolean): Promise<Snapshot> {
-  const modelFile = join(dir, MODEL_FILE);
-  for (let attempt = 1; ; attempt++) {
-    const bytes = await readBytes(modelFile);
-    const manifest = parseManifest(modelFile, bytes);
-    try {
-      const weights = await readData(dir, manifest.files.weights, modelFile);
-      const optimizer = wantOptimizer && manifest.files.optimizer ? await readData(dir, manifest.files.optimizer, modelFile) : null;
-      return { manifest, weights, optimizer };
-    } catch (e) {
-      const changed = attempt < 5 && !Buffer.from(bytes).equals(await readFile(modelFile).catch(() => Buffer.alloc(0)));
-      if (!changed) throw e;
-    }
-  }
-}
-
-/**
- * Loads a directory written by model.save(): rebuilds the architecture from registered layer
- * classes only (nothing in the files is evaluated), checks every weight's key, shape and dtype
- * against both the manifest and the rebuilt model, and restores compile arguments and optimizer
- * state so training resumes where it stopped. Files are read within the limits of
- * `st.setReadLimits`.
+ * Loads a model written by model.save(): from a folder (Node), 'indexeddb://name', an
+ * 'http(s)://.../model.json' URL, or the files a user picked (`<input type=file multiple>`:
+ * model.json and the data files it lists). Rebuilds the architecture from registered layer
+ * classes only (nothing in the files is evaluated), checks every data file against the size and
+ * checksum model.json recorded and every weight's key, shape and dtype against both model.json
+ * and the rebuilt model, and restores compile arguments and optimizer state so training resumes
+ * where it stopped. Files are read within the limits of `st.setReadLimits`.
  * @throws FormatError naming the file for a missing, truncated or inconsistent file (a checksum
  * or size that does not match, an unknown layer class, a weight of the wrong shape).
  * @example
@@ -93,108 +28,17 @@ async function readSnapshot(dir: string, wantOptimizer: boolean): Promise<Snapsh
  * console.log(probabilities.shape);
  * ```
  */
-export async function loadModel(dir: string, options: LoadOptions = {}): Promise<Model> {
+export async function loadModel(source: string | ModelStore | ArrayLike<NamedBlob>, options: LoadOptions = {}): Promise<Model> {
   checkKeys('loadModel', options, ['compile']);
-  if (typeof dir !== 'string' || dir === '') throw new ValueError(`loadModel: path must be a non-empty string; received ${JSON.stringify(dir)}`);
-  const modelFile = join(dir, MODEL_FILE);
   const compile = options.compile ?? true;
-  const { manifest, weights, optimizer } = await readSnapshot(dir, compile);
-  const weightsFile = join(dir, manifest.files.weights.path);
-  // Decoding allocates no more than the file holds (safetensors checks every offset against its
-  // length); the architecture may then create weights only within the file's size, so a config
-  // claiming 2^28 units is refused before its initializer fills gigabytes.
-  const tensors = decodeSafetensors(weights, weightsFile, {
-    names: manifest.weights.map((w) => w.key),
-    by: `the weights ${MODEL_FILE} lists`,
-  }).tensors;
-  const model = inFile(modelFile, () =>
-    withWeightBudget(weights.byteLength, `the weights in ${weightsFile}`, () => deserializeLayer(manifest.model, 'model')),
-  );
-  if (!(model instanceof Model)) throw new FormatError(`${modelFile}: the top-level entry is a ${model.className} layer, not a model`);
-  model.setWeights(readWeights(model, manifest, modelFile, weightsFile, tensors));
-  if (manifest.userDefinedMetadata) model.setUserDefinedMetadata(manifest.userDefinedMetadata);
-
-  const tc = manifest.trainingConfig;
-  if (compile && tc) {
-    const hint = '; load with st.loadModel(path, {compile: false}) and compile the model yourself';
-    const name = tc.optimizer.config.name;
-    // optimizerFromConfig indexes a plain object: only its own keys are optimizers ("constructor" is not).
-    if (typeof name !== 'string' || !Object.hasOwn(optimizers, name)) {
-      throw new FormatError(`${modelFile}: unknown optimizer ${JSON.stringify(name)}; expected one of ${Object.keys(optimizers).join(', ')}${hint}`);
-    }
-    const opt = inFile(modelFile, () => optimizerFromConfig(tc.optimizer.config), hint);
-    const args: CompileArgs = {
-      optimizer: opt,
-      loss: tc.loss.length === 1 ? tc.loss[0] : tc.loss,
-      metrics: tc.metrics.length === 1 ? tc.metrics[0] : tc.metrics,
-      lossWeights: tc.lossWeights,
-    };
-    if (tc.weightedMetrics) args.weightedMetrics = tc.weightedMetrics.length === 1 ? tc.weightedMetrics[0] : tc.weightedMetrics;
-    inFile(modelFile, () => model.compile(args), hint);
-    if (optimizer) restoreOptimizer(model, join(dir, manifest.files.optimizer!.path), optimizer, manifest);
+  if (isFileList(source)) return decodeModel(await filesSource(source, compile), compile);
+  if (typeof source === 'object' && source !== null && typeof (source as ModelStore).load === 'function') {
+    return decodeModel(await (source as ModelStore).load!('', compile), compile);
   }
-  return model;
-}
-
-/**
- * The weight values in the model's order, after checking that model.json's manifest matches the
- * rebuilt architecture (same keys in the same order, same shapes and dtypes) and that the
- * weights file holds exactly those tensors.
- */
-function readWeights(model: Model, manifest: Manifest, modelFile: string, weightsFile: string, tensors: Map<string, Tensor>): Tensor[] {
-  const targets = model.weights;
-  const keys = weightKeys(model);
-  if (targets.length !== manifest.weights.length) {
-    throw new FormatError(`${modelFile}: lists ${manifest.weights.length} weights but the architecture has ${targets.length}`);
-  }
-  const values = manifest.weights.map((entry, i) => {
-    const target = targets[i].value;
-    const expected = `${target.dtype} ${fmtShape(target.shape)}`;
-    if (entry.key !== keys[i])
-      throw new FormatError(`${modelFile}: weight ${i} is listed as '${entry.key}'; the architecture's weight ${i} is '${keys[i]}'`);
-    if (!shapesEqual(entry.shape, target.shape) || entry.dtype !== target.dtype) {
-      throw new FormatError(
-        `${modelFile}: weight '${entry.key}' is listed as ${entry.dtype} ${fmtShape(entry.shape)}; the architecture expects ${expected}`,
-      );
-    }
-    const t = tensors.get(entry.key);
-    if (!t) throw new FormatError(`${weightsFile}: missing weight '${entry.key}' (listed in ${MODEL_FILE})`);
-    if (!shapesEqual(t.shape, target.shape) || t.dtype !== target.dtype) {
-      throw new FormatError(
-        `${weightsFile}: weight '${entry.key}' is ${t.dtype} ${fmtShape(t.shape)}; the architecture and ${MODEL_FILE} expect ${expected}`,
-      );
-    }
-    return t;
-  });
-  if (tensors.size !== values.length) {
-    const extra = [...tensors.keys()].filter((k) => !keys.includes(k));
-    throw new FormatError(`${weightsFile}: holds weights the model does not have: ${extra.slice(0, 5).join(', ')}`);
-  }
-  return values;
-}
-
-/** Restores the iteration count and every variable's slots; every entry of the file must be used. */
-function restoreOptimizer(model: Model, file: string, bytes: Uint8Array, manifest: Manifest): void {
-  const decoded = decodeSafetensors(bytes, file);
-  const optimizer = model.optimizer!;
-  const iterations = decoded.tensors.get('iterations');
-  if (iterations?.size !== 1) throw new FormatError(`${file}: missing the scalar 'iterations'`);
-  const count = iterations.item();
-  if (!Number.isInteger(count) || count < 0) throw new FormatError(`${file}: 'iterations' must be a non-negative integer; received ${count}`);
-  if (decoded.tensors.size !== manifest.optimizerState!.entries) {
-    throw new FormatError(`${file}: holds ${decoded.tensors.size} tensors; ${MODEL_FILE} lists ${manifest.optimizerState!.entries}`);
-  }
-  const weights = model.weights;
-  const used = new Set(['iterations']);
-  manifest.weights.forEach((entry, i) => {
-    const slots: Tensor[] = [];
-    for (let name = `${entry.key}/0`; decoded.tensors.has(name); name = `${entry.key}/${slots.length}`) {
-      slots.push(decoded.tensors.get(name)!);
-      used.add(name);
-    }
-    if (slots.length) inFile(`${file}: weight '${entry.key}'`, () => optimizer.restoreSlots(weights[i].value, slots));
-  });
-  const extra = [...decoded.tensors.keys()].filter((k) => !used.has(k));
-  if (extra.length) throw new FormatError(`${file}: holds optimizer state for weights the model does not have: ${extra.slice(0, 5).join(', ')}`);
-  optimizer.iterations = count;
+  if (typeof source !== 'string' || source === '')
+    throw new ValueError(
+      `loadModel: expected a non-empty path or URL, a store with a load method, or a list of files; received ${JSON.stringify(source) ?? String(source)}`,
+    );
+  const stored = await storeFor('loadModel', source, 'load').load!(source, compile);
+  return decodeModel(stored, compile);
 }

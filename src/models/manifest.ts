@@ -1,10 +1,10 @@
 // model.json: what it may hold, checked strictly before anything in it is used. A key we do not
 // know means a file we cannot trust (as Keras does for layer configs). Version 2 (Note [Atomic
-// model saves] in save.ts) names its data files and records their sizes and checksums; version 1
+// model saves] in file-store.ts) names its data files and records their sizes and checksums; version 1
 // used fixed names and is still read.
 
 import { FormatError } from '../core/errors.js';
-import type { FileRecord } from '../io/generations.js';
+import type { FileRecord } from '../io/file-record.js';
 import { parseJsonFile } from '../io/bounded-json.js';
 import type { SerializedLayer } from '../nn/registry.js';
 
@@ -14,24 +14,58 @@ export const MODEL_FILE = 'model.json';
 /** The fixed data file names of format version 1. */
 export const V1_FILES = { weights: 'weights.safetensors', optimizer: 'optimizer.safetensors' } as const;
 
+/** model.json's record of `compile`'s arguments, by name. */
 export interface TrainingConfig {
-  optimizer: { className: string; config: Record<string, unknown> };
+  /** The optimizer's class and its config (getConfig()). */
+  optimizer: {
+    /** The optimizer's class name. */
+    className: string;
+    /** Its options. */
+    config: Record<string, unknown>;
+  };
+  /** One loss name per output. */
   loss: string[];
+  /** The metric names of each output. */
   metrics: string[][];
+  /** One weight per output's loss. */
   lossWeights: number[];
   /** Present when compile had weightedMetrics. */
   weightedMetrics?: string[][];
 }
 
+/** model.json: a saved model's architecture, training configuration and the list of its files. */
 export interface Manifest {
+  /** Always 'strata-model'. */
   format: string;
+  /** 1 or 2 (2 records each data file's size and SHA-256). */
   formatVersion: number;
+  /** The architecture: the model's serialized layer graph. */
   model: SerializedLayer;
+  /** compile's arguments, or null for a model saved uncompiled. */
   trainingConfig: TrainingConfig | null;
-  weights: { key: string; shape: number[]; dtype: string; trainable?: boolean }[];
-  optimizerState: { entries: number } | null;
+  /** Each weight's key in the weights file, shape, dtype and whether it trains. */
+  weights: {
+    /** The tensor's name in the weights file. */
+    key: string;
+    /** Its shape. */
+    shape: number[];
+    /** Its dtype. */
+    dtype: string;
+    /** Whether training updates it. */
+    trainable?: boolean;
+  }[];
+  /** How many tensors the optimizer state file holds, or null without one. */
+  optimizerState: {
+    /** Tensors in the optimizer state file. */
+    entries: number;
+  } | null;
   /** Version 2: the data files of this save. Version 1 manifests get their fixed names here on parsing. */
-  files: { weights: FileRecord; optimizer: FileRecord | null };
+  files: {
+    /** The weights file. */
+    weights: FileRecord;
+    /** The optimizer state file, when compiled. */
+    optimizer: FileRecord | null;
+  };
   /** tfjs's userDefinedMetadata: any JSON object the user attached with model.setUserDefinedMetadata. */
   userDefinedMetadata?: Record<string, unknown>;
 }

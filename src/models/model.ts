@@ -21,7 +21,8 @@ import {
   type YInput,
 } from './trainer.js';
 import { summary, type SummaryOptions } from './summary.js';
-import { saveModel } from './save.js';
+import { saveModel, type SaveOptions } from './save.js';
+import type { ModelStore } from './model-stores.js';
 import type { Logs } from '../callbacks/callback.js';
 import type { Dataset } from '../data/dataset.js';
 import { isDataset } from './batch-source.js';
@@ -410,10 +411,11 @@ export class Model extends Layer {
   }
 
   /**
-   * Writes the model into a folder as one atomic step (Note [Atomic model saves]): model.json, the
-   * weights and (when compiled) the optimizer state; a save that fails or is killed leaves the
-   * previous model whole. `st.loadModel(path)` reads it back. Weights are safetensors files, so
-   * other tools can read them.
+   * Saves the model: model.json, the weights and (when compiled) the optimizer state. In Node,
+   * `location` is a folder, written as one atomic step (Note [Atomic model saves]): a save that
+   * fails or is killed leaves the previous model whole. In a page, 'indexeddb://name' stores it
+   * in the browser and 'downloads://name' downloads the files. `st.loadModel(location)` reads it
+   * back, on either platform. Weights are safetensors files, so other tools can read them.
    * @example
    * ```ts
    * const model = st.sequential({ layers: [st.layers.dense({ units: 2, inputShape: [3] })] });
@@ -423,8 +425,8 @@ export class Model extends Layer {
    * console.log(again.getUserDefinedMetadata()); // { trainedOn: 'example' }
    * ```
    */
-  save(path: string): Promise<void> {
-    return saveModel(this, path);
+  save(location: string | ModelStore, options: SaveOptions = {}): Promise<void> {
+    return saveModel(this, location, options);
   }
 
   /**

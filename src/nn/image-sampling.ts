@@ -23,7 +23,8 @@ import { tensor } from '../tensor/create.js';
 import type { Tensor } from '../tensor/tensor.js';
 // One rule for where samples outside the image come from (Keras's fill modes), shared with the
 // data pipeline's host-side augmentation.
-import { fillIndex, type FillMode } from '../data/image.js';
+import { fillIndex } from '../data/image-pixels.js';
+import type { FillMode } from '../data/image-types.js';
 
 export { fillIndex, type FillMode };
 /** @inline */

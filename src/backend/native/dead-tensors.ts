@@ -1,3 +1,4 @@
+// Node only (Note [Platforms] in core/platform.ts): imported through src/index.ts, never by the browser entry.
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 

@@ -1,3 +1,4 @@
+// Node only (Note [Platforms] in core/platform.ts): imported through src/index.ts, never by the browser entry.
 import { fmtIndex, int32OverflowError, int32RangeError, toTypedArray, type DType, type TypedArray } from '../../core/dtype.js';
 import { ValueError } from '../../core/errors.js';
 import type { Distribution, RandomStream } from '../../core/rng.js';

@@ -1,0 +1,45 @@
+// Headless Chromium for the browser tests (Debian's chromium, driven by playwright-core; nothing
+// is downloaded). The flags keep it off the network this machine does not have and give pages a
+// WebGPU adapter where one exists.
+import { existsSync } from 'node:fs';
+import { chromium, type Browser, type Page } from 'playwright-core';
+
+export const CHROMIUM = process.env.STRATA_CHROMIUM ?? '/usr/bin/chromium';
+
+/** Why the browser tests cannot run here, or undefined when they can (CI installs chromium, so never there). */
+export function chromiumMissing(): string | undefined {
+  if (existsSync(CHROMIUM)) return undefined;
+  if (process.env.CI) throw new Error(`${CHROMIUM} is missing: .ci/run installs Debian's chromium; the browser tests must run in CI`);
+  return `no Chromium at ${CHROMIUM} (apt-get install chromium, or set STRATA_CHROMIUM)`;
+}
+
+export async function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--enable-unsafe-webgpu',
+    ],
+  });
+}
+
+/** Opens `url` and collects the page's console errors and uncaught exceptions. */
+export async function openPage(browser: Browser, url: string): Promise<{ page: Page; errors: string[]; logs: string[] }> {
+  const page = await browser.newPage();
+  const errors: string[] = [];
+  const logs: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+    else logs.push(m.text());
+  });
+  page.on('pageerror', (e) => errors.push(`${e.name}: ${e.message}`));
+  await page.goto(url);
+  return { page, errors, logs };
+}
