@@ -5,3 +5,5 @@
 import './web/install.js';
 
 export * from './api.js';
+// Browser-only helpers (tfjs's tf.io ones): st.browser.listModels(), removeModel(url), http(url, {requestInit}).
+export * as browser from './web/index.js';
