@@ -1,0 +1,202 @@
+// 2-D convolutions (NHWC activations, [kh, kw, cin, cout] filters) for the wasm backend, as
+// im2col + the packed SGEMM of gemm.c.
+#include "gemm.h"
+
+// Note [WASM convolution by im2col]
+// Seen per output pixel, a convolution is a matrix product: row p of `cols` holds the kh·kw·cin
+// input values the filter taps of pixel p read (zeros where a tap falls in the padding), and
+//   y      = cols · F            [P, kkc] x [kkc, cout]
+//   dcols  = dy · Fᵀ             then col2im adds each column back to the input pixel it came from
+//   dF     = colsᵀ · dy          summed over all pixels
+// with P = N·OH·OW and kkc = kh·kw·cin, F the filter as [kkc, cout] (its own layout). cols is
+// never built whole (it is kh·kw times the input): each thread fills a chunk of rows in its own
+// workspace slot (after the GEMM_WS_FLOATS gemm_range packs into) and multiplies it at once, so
+// the chunk is still in cache. A 1x1 filter with unit strides and no padding needs no cols at
+// all: x itself is [P, cin].
+// Threads split what they write, so nothing is summed across threads: forward by pixels; the
+// input gradient by images (col2im adds into one image only), or by input channels when there
+// are fewer images than threads; the filter gradient by rows of dF (the kkc columns of cols,
+// which each thread gathers only its share of); the bias gradient by channels.
+
+typedef struct {
+  int n, h, w, c, kh, kw, o, oh, ow, sh, sw, dh, dw, top, left;
+} Geo;
+
+static int pointwise(const Geo *g) {
+  return g->kh == 1 && g->kw == 1 && g->sh == 1 && g->sw == 1 && g->top == 0 && g->left == 0 && g->oh == g->h && g->ow == g->w;
+}
+
+static void range(int64_t size, int unit, int tid, int nt, int *from, int *to) {
+  int64_t units = (size + unit - 1) / unit, a, b;
+  thread_range(units, tid, nt, &a, &b);
+  a *= unit;
+  b *= unit;
+  *from = (int)(a < size ? a : size);
+  *to = (int)(b < size ? b : size);
+}
+
+static void copy_floats(float *restrict d, const float *restrict s, int n) {
+  int i = 0;
+  for (; i + 4 <= n; i += 4) wasm_v128_store(d + i, wasm_v128_load(s + i));
+  for (; i < n; i++) d[i] = s[i];
+}
+
+static void zero_floats(float *d, int n) {
+  int i = 0;
+  for (; i + 4 <= n; i += 4) wasm_v128_store(d + i, wasm_f32x4_splat(0.0f));
+  for (; i < n; i++) d[i] = 0.0f;
+}
+
+static void add_floats(float *restrict d, const float *restrict s, int n) {
+  int i = 0;
+  for (; i + 4 <= n; i += 4) wasm_v128_store(d + i, wasm_f32x4_add(wasm_v128_load(d + i), wasm_v128_load(s + i)));
+  for (; i < n; i++) d[i] += s[i];
+}
+
+// The input pixel (n, ih, iw) of tap (i, j) of output pixel p, or -1 in the padding.
+static int64_t tap_offset(const Geo *g, int p, int i, int j) {
+  int per = g->oh * g->ow, n = p / per, rem = p % per, y = rem / g->ow, x = rem % g->ow;
+  int ih = y * g->sh - g->top + i * g->dh, iw = x * g->sw - g->left + j * g->dw;
+  if (ih < 0 || ih >= g->h || iw < 0 || iw >= g->w) return -1;
+  return (((int64_t)n * g->h + ih) * g->w + iw) * g->c;
+}
+
+// Rows [p0, p0 + rows) of cols, columns [q0, q1) only, into dst (leading dimension q1 - q0).
+static void im2col(const Geo *g, const float *x, int p0, int rows, int q0, int q1, float *dst) {
+  int ld = q1 - q0, c = g->c;
+  for (int r = 0; r < rows; r++) {
+    float *row = dst + (size_t)r * ld;
+    for (int t = q0 / c; t * c < q1; t++) {
+      int lo = t * c > q0 ? t * c : q0, hi = (t + 1) * c < q1 ? (t + 1) * c : q1;
+      int64_t at = tap_offset(g, p0 + r, t / g->kw, t % g->kw);
+      if (at < 0)
+        zero_floats(row + lo - q0, hi - lo);
+      else
+        copy_floats(row + lo - q0, x + at + (lo - t * c), hi - lo);
+    }
+  }
+}
+
+// dx += col2im(dcols) for rows [p0, p0 + rows) (leading dimension kkc), channels [c0, c1).
+static void col2im(const Geo *g, const float *dcols, int p0, int rows, int c0, int c1, float *dx) {
+  int kkc = g->kh * g->kw * g->c;
+  for (int r = 0; r < rows; r++)
+    for (int t = 0; t < g->kh * g->kw; t++) {
+      int64_t at = tap_offset(g, p0 + r, t / g->kw, t % g->kw);
+      if (at >= 0) add_floats(dx + at + c0, dcols + (size_t)r * kkc + t * g->c + c0, c1 - c0);
+    }
+}
+
+// Pixels per chunk of cols that fit a slot of slotFloats (at least one).
+static int chunk_rows(int64_t slotFloats, int width) {
+  int64_t rows = (slotFloats - GEMM_WS_FLOATS) / (width > 0 ? width : 1);
+  return rows < 1 ? 1 : rows > (1 << 20) ? (1 << 20) : (int)rows;
+}
+
+#define GEO_PARAMS                                                                                                                   \
+  int n, int h, int w, int c, int kh, int kw, int o, int oh, int ow, int sh, int sw, int dh, int dw, int top, int left
+#define GEO_INIT {n, h, w, c, kh, kw, o, oh, ow, sh, sw, dh, dw, top, left}
+
+/** y [n, oh, ow, o] = act(conv(x, f) + bias); bias [o] or 0. */
+EXPORT(conv2d_forward)
+void conv2d_forward(const float *x, const float *f, const float *bias, int relu, float *y, GEO_PARAMS, float *ws, int slotFloats, int slots, int tid,
+                    int nthreads) {
+  Geo g = GEO_INIT;
+  int nt = nthreads < slots ? nthreads : slots;
+  if (tid >= nt) return;
+  ws += (size_t)tid * slotFloats;
+  float *cols = ws + GEMM_WS_FLOATS;
+  int kkc = kh * kw * c, pixels = n * oh * ow, p0, p1;
+  range(pixels, GEMM_MR, tid, nt, &p0, &p1);
+  if (pointwise(&g)) {
+    if (p0 < p1) gemm_range(x + (size_t)p0 * c, c, 1, f, o, 1, y + (size_t)p0 * o, o, c, 0, p1 - p0, 0, o, bias, relu, 0, ws);
+    return;
+  }
+  int step = chunk_rows(slotFloats, kkc);
+  for (int p = p0; p < p1; p += step) {
+    int rows = p1 - p < step ? p1 - p : step;
+    im2col(&g, x, p, rows, 0, kkc, cols);
+    gemm_range(cols, kkc, 1, f, o, 1, y + (size_t)p * o, o, kkc, 0, rows, 0, o, bias, relu, 0, ws);
+  }
+}
+
+/** dx [n, h, w, c] of dy [n, oh, ow, o] through the filter. */
+EXPORT(conv2d_backprop_input)
+void conv2d_backprop_input(const float *dy, const float *f, float *dx, GEO_PARAMS, float *ws, int slotFloats, int slots, int tid, int nthreads) {
+  Geo g = GEO_INIT;
+  int nt = nthreads < slots ? nthreads : slots;
+  if (tid >= nt) return;
+  ws += (size_t)tid * slotFloats;
+  float *dcols = ws + GEMM_WS_FLOATS;
+  int kkc = kh * kw * c, per = oh * ow, image = h * w * c;
+  if (pointwise(&g)) {
+    int p0, p1;
+    range((int64_t)n * per, GEMM_MR, tid, nt, &p0, &p1);
+    if (p0 < p1) gemm_range(dy + (size_t)p0 * o, o, 1, f, 1, o, dx + (size_t)p0 * c, c, o, 0, p1 - p0, 0, c, 0, 0, 0, ws);
+    return;
+  }
+  int step = chunk_rows(slotFloats, kkc);
+  if (n >= nt) {
+    int i0, i1;
+    range(n, 1, tid, nt, &i0, &i1);
+    zero_floats(dx + (size_t)i0 * image, (i1 - i0) * image);
+    for (int p = i0 * per; p < i1 * per; p += step) {
+      int rows = i1 * per - p < step ? i1 * per - p : step;
+      gemm_range(dy + (size_t)p * o, o, 1, f, 1, o, dcols, kkc, o, 0, rows, 0, kkc, 0, 0, 0, ws);
+      col2im(&g, dcols, p, rows, 0, c, dx);
+    }
+    return;
+  }
+  // Fewer images than threads: each thread owns input channels [c0, c1) and computes only the
+  // dcols columns of those channels, one filter tap at a time.
+  int c0, c1;
+  range(c, 1, tid, nt, &c0, &c1);
+  if (c0 >= c1) return;
+  for (int64_t i = 0; i < (int64_t)n * h * w; i++) zero_floats(dx + i * c + c0, c1 - c0);
+  for (int p = 0; p < n * per; p += step) {
+    int rows = n * per - p < step ? n * per - p : step;
+    for (int t = 0; t < kh * kw; t++) gemm_range(dy + (size_t)p * o, o, 1, f, 1, o, dcols, kkc, o, 0, rows, t * c + c0, t * c + c1, 0, 0, 0, ws);
+    col2im(&g, dcols, p, rows, c0, c1, dx);
+  }
+}
+
+/**
+ * df [kh, kw, c, o] = Σ colsᵀ · dy; with withBias, db [o] = Σ dy over pixels right after it
+ * (conv2dBackpropFilterBias's flat [dfilter | dbias]).
+ */
+EXPORT(conv2d_backprop_filter)
+void conv2d_backprop_filter(const float *x, const float *dy, float *df, int withBias, GEO_PARAMS, float *ws, int slotFloats, int slots, int tid,
+                            int nthreads) {
+  Geo g = GEO_INIT;
+  int nt = nthreads < slots ? nthreads : slots;
+  if (tid >= nt) return;
+  ws += (size_t)tid * slotFloats;
+  float *cols = ws + GEMM_WS_FLOATS;
+  int kkc = kh * kw * c, pixels = n * oh * ow;
+  if (withBias) {
+    int o0, o1;
+    range(o, 1, tid, nt, &o0, &o1);
+    float *db = df + (size_t)kkc * o;
+    for (int j = o0; j < o1; j++) db[j] = 0.0f;
+    for (int p = 0; p < pixels; p++)
+      for (int j = o0; j < o1; j++) db[j] += dy[(size_t)p * o + j];
+  }
+  int r0, r1;
+  range(kkc, pointwise(&g) ? GEMM_MR : 1, tid, nt, &r0, &r1);
+  if (r0 >= r1) return;
+  float *dst = df + (size_t)r0 * o;
+  if (pixels == 0) {
+    zero_floats(dst, (r1 - r0) * o);
+    return;
+  }
+  if (pointwise(&g)) {
+    gemm_range(x + r0, 1, c, dy, o, 1, dst, o, pixels, 0, r1 - r0, 0, o, 0, 0, 0, ws);
+    return;
+  }
+  int width = r1 - r0, step = chunk_rows(slotFloats, width);
+  for (int p = 0; p < pixels; p += step) {
+    int rows = pixels - p < step ? pixels - p : step;
+    im2col(&g, x, p, rows, r0, r1, cols);
+    gemm_range(cols, 1, width, dy + (size_t)p * o, o, 1, dst, o, rows, 0, width, 0, o, 0, 0, p > 0, ws);
+  }
+}
