@@ -1,6 +1,11 @@
 // The public barrel: `import * as st from 'strata'`. Everything users may rely on is exported
 // here by name; internal helpers stay in their modules.
 import './tensor-methods.js';
+// wasm: registered here until the platform entries land
+import { registerWasmBackend, setWasmWorkerFactory } from './backend/wasm/index.js';
+import { nodeWorkerFactory } from './backend/wasm/workers-node.js';
+setWasmWorkerFactory(nodeWorkerFactory);
+registerWasmBackend();
 
 export { StrataError, ShapeError, DtypeError, ValueError, FormatError } from './core/errors.js';
 export type { DType, TypedArray } from './core/dtype.js';

@@ -1,0 +1,235 @@
+import { bytesPerElement, toTypedArray, type DType, type TypedArray } from '../../core/dtype.js';
+import { fillRandom, type Distribution, type RandomStream } from '../../core/rng.js';
+import { sizeOf, type Shape } from '../../core/shape.js';
+import type { Backend, CoreKernels, DataHandle, MemoryInfo, OptionalKernels } from '../backend.js';
+import { getNumThreads, registerBackend } from '../registry.js';
+import { coreKernels, type CoreContext } from './kernels-core.js';
+import { WasmHeap } from './heap.js';
+import { threadsSupported, wasmModule } from './module.js';
+import { WA, type ExportFn, type WasmGlobal, type WasmMemory } from './wasm-api.js';
+import { ThreadPool, type WorkerFactory } from './threads.js';
+
+// Note [WASM backend]
+// Kernels in C (wasm/src/*.c) compiled by clang to one wasm32 module with 128-bit SIMD, no libc
+// (scripts/build-wasm.mjs); the binaries ship as base64 in binary.gen.ts so Node and a browser
+// bundle load them alike, with no file access and no node: imports under this folder.
+//   Storage: each tensor's values live in the module's linear memory at a 64-byte-aligned pointer
+//   from heap.ts's size-class allocator. A handle {ptr, bytes, owners} is shared by the tensors
+//   that own it (reshape returns its input's handle; the Tensor constructor retains, dispose()
+//   releases) and its block goes back to the allocator with the last owner, or when the garbage
+//   collector finds the handle unreachable (a FinalizationRegistry; its callbacks run between
+//   tasks, so a synchronous loop that never disposes waits for the event loop to free them).
+//   Memory growth: the allocator grows the memory by at least an eighth when the bump pointer
+//   reaches the end; growing replaces (non-shared) or extends (shared) memory.buffer, so kernels
+//   take fresh typed-array views after their last allocation and never keep one. Growing past the
+//   limit throws a RangeError naming the bytes asked for.
+//   Threads: with SharedArrayBuffer (Node; pages only when cross-origin isolated) the module is the
+//   threaded build over a shared memory, with N-1 workers from an injected factory (threads.ts);
+//   kernels split their outer loop by (tid, nthreads). Until the workers report ready, and for
+//   work below a threshold, kernels run on the calling thread alone; results do not depend on the
+//   thread count (each output element is computed by one thread in the same order).
+//   Dtypes: float32, int32 and bool (one byte, 0 or 1), as the native backend; no float64.
+//   float32 sum and prod accumulate in double; int32 arithmetic wraps and int32 sum and prod are
+//   refused on overflow, as in the reference backend (Note [int32 reductions]).
+
+const SCRATCH_BYTES = 16384;
+const PAGE = 65536;
+
+/** One storage block; `owners` counts the tensors holding it (Note [WASM backend]). */
+class WasmStorage {
+  owners = 0;
+  constructor(readonly record: { ptr: number; bytes: number; freed: boolean }) {}
+  get ptr(): number {
+    if (this.record.freed) throw new Error('wasm backend: storage used after it was released');
+    return this.record.ptr;
+  }
+}
+
+export interface WasmBackendOptions {
+  /** Use the threaded module when the environment allows it (default true). */
+  threads?: boolean;
+  /** The most bytes the WebAssembly memory may grow to (default 2 GiB). */
+  maxBytes?: number;
+}
+
+let workerFactory: WorkerFactory | undefined;
+
+/**
+ * Sets how the wasm backend starts its worker threads: a function from the worker's source text
+ * to a Worker-like object (workers-node.ts and workers-browser.ts have the two usual ones).
+ * Without one, the backend runs single-threaded.
+ */
+export function setWasmWorkerFactory(factory: WorkerFactory | undefined): void {
+  workerFactory = factory;
+}
+
+export class WasmBackend implements Backend {
+  readonly name = 'wasm';
+  readonly kernels: CoreKernels & OptionalKernels;
+  readonly memoryObject: WasmMemory;
+  readonly exports: Record<string, ExportFn>;
+  private readonly heap: WasmHeap;
+  private readonly scratch: number;
+  private readonly pool: ThreadPool | undefined;
+  private live = { buffers: 0, bytes: 0 };
+  private readonly registry = new FinalizationRegistry<{ ptr: number; bytes: number; freed: boolean }>((record) => this.freeRecord(record));
+  readonly threaded: boolean;
+
+  constructor(options: WasmBackendOptions = {}) {
+    const maxBytes = Math.min(options.maxBytes ?? 2 ** 31, 2 ** 31);
+    this.threaded = (options.threads ?? true) && threadsSupported();
+    const maxPages = Math.floor(maxBytes / PAGE);
+    this.memoryObject = new WA.Memory(
+      this.threaded ? { initial: Math.min(32, maxPages), maximum: maxPages, shared: true } : { initial: Math.min(32, maxPages), maximum: maxPages },
+    );
+    const module = wasmModule(this.threaded ? 'threads' : 'single');
+    const instance = new WA.Instance(module, { env: { memory: this.memoryObject } });
+    this.exports = instance.exports as unknown as Record<string, ExportFn>;
+    const heapBase = (instance.exports.__heap_base as WasmGlobal).value;
+    this.heap = new WasmHeap(this.memoryObject, heapBase, maxPages * PAGE);
+    this.scratch = this.heap.alloc(SCRATCH_BYTES);
+    if (this.threaded && workerFactory) {
+      this.pool = new ThreadPool(module, this.memoryObject, this.exports, this.heap, workerFactory, getNumThreads());
+    }
+    const ctx = this.context();
+    this.kernels = { ...coreKernels(ctx) };
+  }
+
+  private context(): CoreContext {
+    const mem = () => this.memoryObject.buffer;
+    return {
+      exports: this.exports,
+      alloc: (bytes) => this.heap.alloc(bytes),
+      free: (ptr) => this.heap.free(ptr),
+      newStorage: (dtype, size) => {
+        const handle = this.allocate(size * bytesPerElement(dtype));
+        return { handle, ptr: handle.ptr };
+      },
+      ptrOf: (data) => (data as WasmStorage).ptr,
+      f32: (ptr, size) => new Float32Array(mem(), ptr, size),
+      i32: (ptr, size) => new Int32Array(mem(), ptr, size),
+      u8: (ptr, size) => new Uint8Array(mem(), ptr, size),
+      parallel: (kernel, args, work) => {
+        if (this.pool) this.pool.run(kernel, args, work);
+        else (this.exports[kernel] as (...a: number[]) => unknown)(...args, 0, 1);
+      },
+      ints: (...arrays) => {
+        const total = arrays.reduce((n, a) => n + a.length, 0);
+        if (total * 4 > SCRATCH_BYTES) throw new Error(`wasm backend: ${total} shape entries exceed the scratch block`);
+        const view = new Int32Array(mem(), this.scratch, total);
+        const ptrs: number[] = [];
+        let at = 0;
+        for (const a of arrays) {
+          ptrs.push(this.scratch + at * 4);
+          view.set(a, at);
+          at += a.length;
+        }
+        return ptrs;
+      },
+      drop: (handle) => this.releaseNow(handle as WasmStorage),
+    };
+  }
+
+  private allocate(bytes: number): WasmStorage {
+    const record = { ptr: this.heap.alloc(bytes), bytes, freed: false };
+    const handle = new WasmStorage(record);
+    this.live.buffers++;
+    this.live.bytes += bytes;
+    this.registry.register(handle, record, handle);
+    return handle;
+  }
+
+  private freeRecord(record: { ptr: number; bytes: number; freed: boolean }): void {
+    if (record.freed) return;
+    record.freed = true;
+    this.heap.free(record.ptr);
+    this.live.buffers--;
+    this.live.bytes -= record.bytes;
+  }
+
+  private releaseNow(handle: WasmStorage): void {
+    this.registry.unregister(handle);
+    this.freeRecord(handle.record);
+  }
+
+  supportsDtype(dtype: DType): boolean {
+    return dtype !== 'float64';
+  }
+
+  upload(values: TypedArray, dtype: DType): DataHandle {
+    const exact = (dtype === 'float32' && values instanceof Float32Array) || (dtype === 'int32' && values instanceof Int32Array);
+    const src = exact ? values : toTypedArray(values, dtype);
+    const handle = this.allocate(src.byteLength);
+    new Uint8Array(this.memoryObject.buffer, handle.ptr, src.byteLength).set(new Uint8Array(src.buffer, src.byteOffset, src.byteLength));
+    return handle;
+  }
+
+  download(data: DataHandle, dtype: DType, size: number): TypedArray {
+    const ptr = (data as WasmStorage).ptr;
+    const buf = this.memoryObject.buffer;
+    switch (dtype) {
+      case 'float32':
+        return new Float32Array(buf, ptr, size).slice();
+      case 'int32':
+        return new Int32Array(buf, ptr, size).slice();
+      default:
+        return new Uint8Array(buf, ptr, size).slice();
+    }
+  }
+
+  fill(shape: Shape, dtype: DType, value: number): DataHandle {
+    const n = sizeOf(shape);
+    const handle = this.allocate(n * bytesPerElement(dtype));
+    const buf = this.memoryObject.buffer;
+    const view =
+      dtype === 'float32'
+        ? new Float32Array(buf, handle.ptr, n)
+        : dtype === 'int32'
+          ? new Int32Array(buf, handle.ptr, n)
+          : new Uint8Array(buf, handle.ptr, n);
+    view.fill(value);
+    return handle;
+  }
+
+  random(shape: Shape, dtype: DType, stream: RandomStream, dist: Distribution): DataHandle {
+    // Generated on the host by the same function as the reference backend, so seeds reproduce.
+    const n = sizeOf(shape);
+    const values = dtype === 'float32' ? new Float32Array(n) : dtype === 'int32' ? new Int32Array(n) : new Uint8Array(n);
+    fillRandom(values, stream, dist);
+    return this.upload(values, dtype);
+  }
+
+  retain(data: DataHandle): void {
+    (data as WasmStorage).owners++;
+  }
+
+  release(data: DataHandle): void {
+    const s = data as WasmStorage;
+    if (--s.owners <= 0) this.releaseNow(s);
+  }
+
+  /** Live storage, plus the heap's cached bytes and the memory's size. */
+  memory(): MemoryInfo & { cachedBytes: number; heapBytes: number } {
+    const h = this.heap.stats();
+    return { buffers: this.live.buffers, bytes: this.live.bytes, cachedBytes: h.cachedBytes, heapBytes: h.memoryBytes };
+  }
+
+  setNumThreads(n: number): void {
+    this.pool?.setThreads(n);
+  }
+
+  /** The mode st.backends() shows: SIMD always, and the threads in use. */
+  describe(): string {
+    if (this.pool) return `simd, ${this.pool.threads} thread${this.pool.threads === 1 ? '' : 's'}`;
+    if (!this.threaded) return `simd, 1 thread (${threadsSupported() ? 'threads off' : 'no SharedArrayBuffer'})`;
+    return 'simd, 1 thread (no worker factory)';
+  }
+}
+
+/** Registers the wasm backend under 'wasm' at priority 5 (between native, 10, and reference, 0). */
+export function registerWasmBackend(): void {
+  registerBackend('wasm', () => new WasmBackend(), 5);
+}
+
+export { initWasm } from './module.js';
+export type { WorkerFactory, WorkerLike } from './threads.js';
