@@ -8,6 +8,7 @@ import type { DataHandle } from '../backend.js';
  */
 export interface WasmContext {
   /** The instance's exports (C functions marked EXPORT in wasm/src/*.c). */
+  // biome-ignore lint/complexity/noBannedTypes: the exports are C functions of varied signatures
   readonly exports: Record<string, Function>;
   /** A pointer aligned to at least 16 bytes; throws a clear error when memory cannot grow. */
   alloc(bytes: number): number;
