@@ -69,7 +69,12 @@ describe('wasm transcendental functions against Math.*', { skip }, () => {
     const exps = [0, -0, 1, -1, 2, 3, -3, 0.5, -0.5, 2.5, Infinity, -Infinity, NaN, 31, 100];
     const a: number[] = [],
       b: number[] = [];
-    for (const x of bases) for (const y of exps) a.push(x), b.push(y);
+    for (const x of bases) {
+      for (const y of exps) {
+        a.push(x);
+        b.push(y);
+      }
+    }
     const got = withBackend('wasm', () => st.pow(st.tensor(a, [a.length]), st.tensor(b, [b.length])).dataSync());
     a.forEach((x, i) => {
       const want = Math.fround(Math.pow(Math.fround(x), Math.fround(b[i])));
