@@ -4,6 +4,12 @@ import { sizeOf, type Shape } from '../../core/shape.js';
 import type { Backend, CoreKernels, DataHandle, MemoryInfo, OptionalKernels } from '../backend.js';
 import { getNumThreads, registerBackend } from '../registry.js';
 import { coreKernels, type CoreContext } from './kernels-core.js';
+import { matmulKernels } from './kernels-matmul.js';
+import { convKernels } from './kernels-conv.js';
+import { poolKernels } from './kernels-pool.js';
+import { softmaxKernels } from './kernels-softmax.js';
+import { normKernels } from './kernels-norm.js';
+import { wasmOptimizerUpdate } from './kernels-optim.js';
 import { WasmHeap } from './heap.js';
 import { threadsSupported, wasmModule } from './module.js';
 import { WA, type ExportFn, type WasmGlobal, type WasmMemory } from './wasm-api.js';
@@ -92,7 +98,15 @@ export class WasmBackend implements Backend {
       this.pool = new ThreadPool(module, this.memoryObject, this.exports, this.heap, workerFactory, getNumThreads());
     }
     const ctx = this.context();
-    this.kernels = { ...coreKernels(ctx) };
+    this.kernels = {
+      ...coreKernels(ctx),
+      ...matmulKernels(ctx),
+      ...convKernels(ctx),
+      ...poolKernels(ctx),
+      ...softmaxKernels(ctx),
+      ...normKernels(ctx),
+    };
+    Object.assign(this, { optimizerUpdate: wasmOptimizerUpdate(ctx) });
   }
 
   private context(): CoreContext {

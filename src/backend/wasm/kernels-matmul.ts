@@ -1,42 +1,37 @@
 import type { CoreKernels, OptionalKernels } from '../backend.js';
+import { getNumThreads } from '../registry.js';
 import type { WasmContext } from './context.js';
 
 // Matrix products on the wasm backend: float32 through the packed SGEMM of wasm/src/gemm.c
 // (Note [WASM SGEMM]), int32 through a plain wrapping loop. Shapes arrive checked by ops/.
 
-/** Workspace slots: threads beyond them stay idle in the blocked kernels, so more would not help. */
-const MAX_SLOTS = 16;
-
-function defaultSlots(): number {
-  const cores = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency;
-  return Math.max(1, Math.min(MAX_SLOTS, cores ?? 8));
-}
+/** At most this many workspace slots (threads beyond the slots stay idle in the blocked kernels). */
+const MAX_SLOTS = 64;
 
 /**
  * Per-thread scratch space of the blocked kernels (packed panels, im2col chunks): one block of
- * `slots` equal slots, kept between calls and grown when a call needs larger slots. Thread `tid`
- * uses slot `tid`; kernels run threads beyond `slots` as idle, so the count only caps how many
- * threads one product uses.
+ * equal slots, one per thread of st.getNumThreads(), kept between calls and replaced when a call
+ * needs larger or more slots. Thread `tid` uses slot `tid`; kernels leave threads beyond the
+ * slots idle, so a pool larger than the count only goes unused.
  */
 export class Workspace {
   private ptr = 0;
   private slotFloats = 0;
+  private slots = 0;
 
-  constructor(
-    private readonly ctx: WasmContext,
-    readonly slots = defaultSlots(),
-  ) {}
+  constructor(private readonly ctx: WasmContext) {}
 
-  /** The block's pointer and its slot size in floats (at least `floats`). */
+  /** The block's pointer, its slot size in floats (at least `floats`) and its slot count. */
   get(floats: number): { ptr: number; slotFloats: number; slots: number } {
-    if (floats > this.slotFloats) {
-      if (this.ptr) this.ctx.free(this.ptr);
-      this.ptr = 0;
-      this.slotFloats = 0;
+    const slots = Math.max(1, Math.min(MAX_SLOTS, getNumThreads()));
+    if (floats > this.slotFloats || slots > this.slots) {
       // Round up so that slightly larger requests reuse the block.
-      const want = Math.ceil(floats / 65536) * 65536;
-      this.ptr = this.ctx.alloc(want * 4 * this.slots);
+      const want = Math.max(this.slotFloats, Math.ceil(floats / 65536) * 65536);
+      if (this.ptr) this.ctx.free(this.ptr);
+      this.ptr = this.slotFloats = this.slots = 0;
+      this.ptr = this.ctx.alloc(want * 4 * slots);
       this.slotFloats = want;
+      this.slots = slots;
     }
     return { ptr: this.ptr, slotFloats: this.slotFloats, slots: this.slots };
   }
