@@ -1,28 +1,32 @@
 // Fused optimizer steps for the wasm backend: one pass over a variable, its gradient and its
 // slots, as native/src/optimizer.cc (Keras 3's formulas, the same as src/optimizers/*.ts, which
-// are the fallback and the oracle). Results go to new storage, so every pointer is restrict and
-// clang vectorizes each loop (f32x4 sqrt and div are single wasm instructions).
+// are the fallback and the oracle). An output may be its own input (an update in place, Note
+// [Updates in place] in src/optimizers/optimizer.ts): every loop reads and writes element i only,
+// so the pointers carry no and `vectorize(assume_safety)` tells clang that the exact
+// aliasing is harmless (f32x4 sqrt and div are single wasm instructions).
 #include "strata.h"
+
+#define VECTORIZE _Pragma("clang loop vectorize(assume_safety)")
 
 enum { OPT_SGD = 0, OPT_RMSPROP = 1, OPT_ADAM = 2, OPT_ADAGRAD = 3, OPT_ADADELTA = 4, OPT_ADAMAX = 5 };
 
-static void sgd(int64_t a, int64_t b, const float *restrict w, const float *restrict g, const float *restrict m, float *restrict w1, float *restrict m1,
+static void sgd(int64_t a, int64_t b, const float *w, const float *g, const float *m, float *w1, float *m1,
                 float lr, float decay, float mom, int nesterov) {
   if (!m) {
-    for (int64_t i = a; i < b; i++) w1[i] = (w[i] - w[i] * decay) - g[i] * lr;
+    VECTORIZE for (int64_t i = a; i < b; i++) w1[i] = (w[i] - w[i] * decay) - g[i] * lr;
     return;
   }
-  for (int64_t i = a; i < b; i++) {
+  VECTORIZE for (int64_t i = a; i < b; i++) {
     float wi = w[i] - w[i] * decay, mi = m[i] * mom - g[i] * lr;
     m1[i] = mi;
     w1[i] = nesterov ? (wi + mi * mom) - g[i] * lr : wi + mi;
   }
 }
 
-static void rmsprop(int64_t a, int64_t b, const float *restrict w, const float *restrict g, const float *restrict v, const float *restrict m,
-                    const float *restrict ag, float *restrict w1, float *restrict v1, float *restrict m1, float *restrict ag1, float lr, float decay,
+static void rmsprop(int64_t a, int64_t b, const float *w, const float *g, const float *v, const float *m,
+                    const float *ag, float *w1, float *v1, float *m1, float *ag1, float lr, float decay,
                     float rho, float mom, float eps, float omr) {
-  for (int64_t i = a; i < b; i++) {
+  VECTORIZE for (int64_t i = a; i < b; i++) {
     float gi = g[i], vi = v[i] * rho + gi * gi * omr, den = vi + eps;
     v1[i] = vi;
     if (ag) {
@@ -41,10 +45,10 @@ static void rmsprop(int64_t a, int64_t b, const float *restrict w, const float *
   }
 }
 
-static void adam(int64_t a, int64_t b, const float *restrict w, const float *restrict g, const float *restrict m, const float *restrict v,
-                 const float *restrict vh, float *restrict w1, float *restrict m1, float *restrict v1, float *restrict vh1, float alpha, float decay,
+static void adam(int64_t a, int64_t b, const float *w, const float *g, const float *m, const float *v,
+                 const float *vh, float *w1, float *m1, float *v1, float *vh1, float alpha, float decay,
                  float eps, float omb1, float omb2) {
-  for (int64_t i = a; i < b; i++) {
+  VECTORIZE for (int64_t i = a; i < b; i++) {
     float gi = g[i], mi = m[i] + (gi - m[i]) * omb1, vi = v[i] + (gi * gi - v[i]) * omb2;
     m1[i] = mi;
     v1[i] = vi;
@@ -57,18 +61,18 @@ static void adam(int64_t a, int64_t b, const float *restrict w, const float *res
   }
 }
 
-static void adagrad(int64_t a, int64_t b, const float *restrict w, const float *restrict g, const float *restrict acc, float *restrict w1,
-                    float *restrict acc1, float lr, float decay, float eps) {
-  for (int64_t i = a; i < b; i++) {
+static void adagrad(int64_t a, int64_t b, const float *w, const float *g, const float *acc, float *w1,
+                    float *acc1, float lr, float decay, float eps) {
+  VECTORIZE for (int64_t i = a; i < b; i++) {
     float gi = g[i], ai = acc[i] + gi * gi;
     acc1[i] = ai;
     w1[i] = (w[i] - w[i] * decay) - gi * lr / __builtin_sqrtf(ai + eps);
   }
 }
 
-static void adadelta(int64_t a, int64_t b, const float *restrict w, const float *restrict g, const float *restrict ag, const float *restrict ad,
-                     float *restrict w1, float *restrict ag1, float *restrict ad1, float lr, float decay, float eps, float rho, float omr) {
-  for (int64_t i = a; i < b; i++) {
+static void adadelta(int64_t a, int64_t b, const float *w, const float *g, const float *ag, const float *ad,
+                     float *w1, float *ag1, float *ad1, float lr, float decay, float eps, float rho, float omr) {
+  VECTORIZE for (int64_t i = a; i < b; i++) {
     float gi = g[i], agi = ag[i] * rho + gi * gi * omr;
     float delta = -__builtin_sqrtf(ad[i] + eps) * gi / __builtin_sqrtf(agi + eps);
     ag1[i] = agi;
@@ -77,9 +81,9 @@ static void adadelta(int64_t a, int64_t b, const float *restrict w, const float 
   }
 }
 
-static void adamax(int64_t a, int64_t b, const float *restrict w, const float *restrict g, const float *restrict m, const float *restrict u,
-                   float *restrict w1, float *restrict m1, float *restrict u1, float lr, float decay, float eps, float omb1, float b2) {
-  for (int64_t i = a; i < b; i++) {
+static void adamax(int64_t a, int64_t b, const float *w, const float *g, const float *m, const float *u,
+                   float *w1, float *m1, float *u1, float lr, float decay, float eps, float omb1, float b2) {
+  VECTORIZE for (int64_t i = a; i < b; i++) {
     float gi = g[i], mi = m[i] + (gi - m[i]) * omb1, scaled = u[i] * b2, ag = __builtin_fabsf(gi);
     float ui = scaled > ag ? scaled : ag;
     m1[i] = mi;

@@ -2,8 +2,10 @@ import type { Backend, FusedUpdate } from '../backend.js';
 import type { WasmContext } from './context.js';
 
 // Fused optimizer steps on the wasm backend (wasm/src/optim.c): one pass over the variable, its
-// gradient and its slots, into new storage (the optimizer assigns it; writing in place would need
-// the storage's owner count, which kernels do not see).
+// gradient and its slots. As on native (Note [Updates in place] in src/optimizers/optimizer.ts),
+// a tensor that is its storage's only owner is written over and its handle returned; any other
+// gets new storage. The owner count is the storage's `owners` (index.ts's WasmStorage); a handle
+// without one is never written over.
 
 const KIND: Record<FusedUpdate['kind'], number> = { sgd: 0, rmsprop: 1, adam: 2, adagrad: 3, adadelta: 4, adamax: 5 };
 
@@ -30,8 +32,10 @@ export function wasmOptimizerUpdate(ctx: WasmContext): NonNullable<Backend['opti
   let block = 0;
   return (update, variable, grad, slots) => {
     const n = variable.shape.reduce((p, d) => p * d, 1);
-    const w = ctx.newStorage('float32', n);
-    const outs = slots.map(() => ctx.newStorage('float32', n));
+    const target = (data: object) =>
+      (data as { owners?: number }).owners === 1 ? { handle: data, ptr: ctx.ptrOf(data) } : ctx.newStorage('float32', n);
+    const w = target(variable.data);
+    const outs = slots.map((s) => target(s.data));
     // Allocated after the outputs: the parameter block's view must come after the last alloc.
     if (!block) block = ctx.alloc(64);
     new Float64Array(ctx.u8(block, 64).buffer, block, 8).set(params(update));
