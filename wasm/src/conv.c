@@ -53,22 +53,43 @@ static void add_floats(float *restrict d, const float *restrict s, int n) {
   for (; i < n; i++) d[i] += s[i];
 }
 
-// The input pixel (n, ih, iw) of tap (i, j) of output pixel p, or -1 in the padding.
-static int64_t tap_offset(const Geo *g, int p, int i, int j) {
+// Output pixel p as its image's first input element and the window's top-left corner (ih0, iw0),
+// so that tap (i, j) reads (ih0 + i·dh, iw0 + j·dw) when that is inside the image.
+typedef struct {
+  int64_t image;
+  int ih0, iw0;
+} Pixel;
+
+static Pixel pixel_of(const Geo *g, int p) {
   int per = g->oh * g->ow, n = p / per, rem = p % per, y = rem / g->ow, x = rem % g->ow;
-  int ih = y * g->sh - g->top + i * g->dh, iw = x * g->sw - g->left + j * g->dw;
+  Pixel px = {(int64_t)n * g->h * g->w * g->c, y * g->sh - g->top, x * g->sw - g->left};
+  return px;
+}
+
+// The input offset of tap t of a pixel, or -1 in the padding.
+static inline int64_t tap_at(const Geo *g, const Pixel *px, int t) {
+  int ih = px->ih0 + (t / g->kw) * g->dh, iw = px->iw0 + (t % g->kw) * g->dw;
   if (ih < 0 || ih >= g->h || iw < 0 || iw >= g->w) return -1;
-  return (((int64_t)n * g->h + ih) * g->w + iw) * g->c;
+  return px->image + ((int64_t)ih * g->w + iw) * g->c;
 }
 
 // Rows [p0, p0 + rows) of cols, columns [q0, q1) only, into dst (leading dimension q1 - q0).
 static void im2col(const Geo *g, const float *x, int p0, int rows, int q0, int q1, float *dst) {
-  int ld = q1 - q0, c = g->c;
+  int ld = q1 - q0, c = g->c, taps = g->kh * g->kw;
   for (int r = 0; r < rows; r++) {
     float *row = dst + (size_t)r * ld;
+    Pixel px = pixel_of(g, p0 + r);
+    if (c == 1 && q0 == 0 && q1 == taps) {
+      // One channel: a tap is one value, no copy loop.
+      for (int t = 0; t < taps; t++) {
+        int64_t at = tap_at(g, &px, t);
+        row[t] = at < 0 ? 0.0f : x[at];
+      }
+      continue;
+    }
     for (int t = q0 / c; t * c < q1; t++) {
       int lo = t * c > q0 ? t * c : q0, hi = (t + 1) * c < q1 ? (t + 1) * c : q1;
-      int64_t at = tap_offset(g, p0 + r, t / g->kw, t % g->kw);
+      int64_t at = tap_at(g, &px, t);
       if (at < 0)
         zero_floats(row + lo - q0, hi - lo);
       else
@@ -79,12 +100,19 @@ static void im2col(const Geo *g, const float *x, int p0, int rows, int q0, int q
 
 // dx += col2im(dcols) for rows [p0, p0 + rows) (leading dimension kkc), channels [c0, c1).
 static void col2im(const Geo *g, const float *dcols, int p0, int rows, int c0, int c1, float *dx) {
-  int kkc = g->kh * g->kw * g->c;
-  for (int r = 0; r < rows; r++)
-    for (int t = 0; t < g->kh * g->kw; t++) {
-      int64_t at = tap_offset(g, p0 + r, t / g->kw, t % g->kw);
-      if (at >= 0) add_floats(dx + at + c0, dcols + (size_t)r * kkc + t * g->c + c0, c1 - c0);
+  int taps = g->kh * g->kw, kkc = taps * g->c;
+  for (int r = 0; r < rows; r++) {
+    Pixel px = pixel_of(g, p0 + r);
+    const float *src = dcols + (size_t)r * kkc;
+    for (int t = 0; t < taps; t++) {
+      int64_t at = tap_at(g, &px, t);
+      if (at < 0) continue;
+      if (c1 - c0 == 1)
+        dx[at + c0] += src[t * g->c + c0];
+      else
+        add_floats(dx + at + c0, src + t * g->c + c0, c1 - c0);
     }
+  }
 }
 
 // Pixels per chunk of cols that fit a slot of slotFloats (at least one).
