@@ -39,7 +39,12 @@ static void grad_region(const PoolGeo *g, float *dx, int tid, int nt, int *b0, i
     thread_range(g->c, tid, nt, &a, &b);
     *b0 = 0, *b1 = g->n, *c0 = (int)a, *c1 = (int)b;
   }
-  for (int64_t p = (int64_t)*b0 * g->h * g->w; p < (int64_t)*b1 * g->h * g->w; p++)
+  int64_t p0 = (int64_t)*b0 * g->h * g->w, p1 = (int64_t)*b1 * g->h * g->w;
+  if (*c0 == 0 && *c1 == g->c) {
+    __builtin_memset(dx + p0 * g->c, 0, (size_t)(p1 - p0) * g->c * sizeof(float));  // memory.fill
+    return;
+  }
+  for (int64_t p = p0; p < p1; p++)
     for (int k = *c0; k < *c1; k++) dx[p * g->c + k] = 0.0f;
 }
 
