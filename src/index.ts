@@ -2,10 +2,13 @@
 // here by name; internal helpers stay in their modules.
 import './tensor-methods.js';
 // wasm: registered here until the platform entries land
-import { registerWasmBackend, setWasmWorkerFactory } from './backend/wasm/index.js';
+import { registerWasmBackend, setWasmCollector, setWasmWorkerFactory } from './backend/wasm/index.js';
+import { nodeCollector } from './backend/wasm/gc-node.js';
 import { nodeWorkerFactory } from './backend/wasm/workers-node.js';
 setWasmWorkerFactory(nodeWorkerFactory);
+setWasmCollector(nodeCollector());
 registerWasmBackend();
+// wasm: end of the registration block
 
 export { StrataError, ShapeError, DtypeError, ValueError, FormatError } from './core/errors.js';
 export type { DType, TypedArray } from './core/dtype.js';

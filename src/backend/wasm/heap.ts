@@ -34,6 +34,14 @@ export class WasmHeap {
   private readonly freeLists = new Map<number, number[]>(); // class -> freed blocks
   private used = 0;
   private cached = 0;
+  /** Bytes handed out since the last reclaim (see `reclaim`). */
+  sinceReclaim = 0;
+  /**
+   * Called before the memory grows (and, forced, before giving up): may free dead storage
+   * synchronously (the backend's garbage collection hook) and returns whether it ran, in which
+   * case the free lists are tried again.
+   */
+  reclaim: ((force: boolean) => boolean) | undefined;
 
   /** `base`: the first byte above the module's data and stack; `maxBytes`: the memory's maximum. */
   constructor(
@@ -46,11 +54,15 @@ export class WasmHeap {
 
   alloc(bytes: number): number {
     const size = sizeClass(bytes);
-    let ptr = this.freeLists.get(size)?.pop();
     let cls = size;
-    if (ptr !== undefined) this.cached -= size;
-    else ptr = this.bump(size);
-    if (ptr === undefined) [ptr, cls] = this.fallback(size, bytes);
+    let ptr = this.fromList(size) ?? this.bump(size, false);
+    if (ptr === undefined && this.reclaim?.(false)) ptr = this.fromList(size) ?? this.bump(size, false);
+    ptr ??= this.bump(size, true);
+    if (ptr === undefined) {
+      this.reclaim?.(true);
+      [ptr, cls] = this.fallback(size, bytes);
+    }
+    this.sinceReclaim += cls;
     this.sizes.set(ptr, cls);
     this.used += cls;
     return ptr;
@@ -71,10 +83,17 @@ export class WasmHeap {
     return { blocks: this.sizes.size, usedBytes: this.used, cachedBytes: this.cached, memoryBytes: this.memory.buffer.byteLength };
   }
 
-  private bump(size: number): number | undefined {
+  private fromList(size: number): number | undefined {
+    const ptr = this.freeLists.get(size)?.pop();
+    if (ptr !== undefined) this.cached -= size;
+    return ptr;
+  }
+
+  private bump(size: number, grow: boolean): number | undefined {
     const end = this.top + size;
     const have = this.memory.buffer.byteLength;
     if (end > have) {
+      if (!grow) return undefined;
       // Grow by at least an eighth of the memory, so that a growing workload grows it rarely.
       const need = Math.ceil((end - have) / PAGE);
       const pages = Math.min(Math.max(need, Math.ceil(have / PAGE / 8)), Math.floor((this.maxBytes - have) / PAGE));
@@ -97,6 +116,8 @@ export class WasmHeap {
 
   // Out of memory to grow into: a cached block of a larger class, whole, before giving up.
   private fallback(size: number, requested: number): [number, number] {
+    const again = this.fromList(size);
+    if (again !== undefined) return [again, size];
     let best: number | undefined;
     for (const [cls, list] of this.freeLists) if (cls >= size && list.length && (best === undefined || cls < best)) best = cls;
     if (best !== undefined) {

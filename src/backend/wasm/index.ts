@@ -41,10 +41,16 @@ import { ThreadPool, type WorkerFactory } from './threads.js';
 const SCRATCH_BYTES = 16384;
 const PAGE = 65536;
 
+interface StorageRecord {
+  ptr: number;
+  bytes: number;
+  freed: boolean;
+}
+
 /** One storage block; `owners` counts the tensors holding it (Note [WASM backend]). */
 class WasmStorage {
   owners = 0;
-  constructor(readonly record: { ptr: number; bytes: number; freed: boolean }) {}
+  constructor(readonly record: StorageRecord) {}
   get ptr(): number {
     if (this.record.freed) throw new Error('wasm backend: storage used after it was released');
     return this.record.ptr;
@@ -59,6 +65,36 @@ export interface WasmBackendOptions {
 }
 
 let workerFactory: WorkerFactory | undefined;
+let collector: WasmCollector | undefined;
+
+/**
+ * A synchronous garbage collection: `collect()` runs a full collection and `Registry` makes
+ * FinalizationRegistry objects with `cleanupSome()` (V8 with --harmony-weak-refs-with-cleanup-some),
+ * so storage of tensors the collector found dead is freed at once, inside a synchronous loop
+ * (Note [Freeing dead storage synchronously]). gc-node.ts makes one for Node.
+ */
+export interface WasmCollector {
+  collect(): void;
+  Registry: FinalizationRegistryConstructor;
+}
+
+/** Sets the collection hook the wasm backend uses when its memory would grow (before the backend is first used). */
+export function setWasmCollector(hook: WasmCollector | undefined): void {
+  collector = hook;
+}
+
+// Note [Freeing dead storage synchronously]
+// A tensor that is never disposed gives its block back when the garbage collector finds its
+// handle dead, through a FinalizationRegistry, whose callbacks run only between tasks: a
+// synchronous loop (a test's training steps, a benchmark) would grow the memory to its limit
+// first. V8 knows nothing of the pressure either: a handle is a few bytes of JavaScript heap.
+// So, where a collection hook is set (Node), the heap asks for a collection before growing the
+// memory, once at least RECLAIM_BYTES (or an eighth of the memory) were handed out since the
+// last one, and cleanupSome() runs the callbacks right there, refilling the free lists; and
+// afterBackward() does the same when live storage grew by RECLAIM_BYTES since the last look (as
+// Note [Collecting dead tensors between steps] for the native backend). Without a hook (a
+// browser) storage comes back on dispose() or between tasks.
+const RECLAIM_BYTES = 64 * 2 ** 20;
 
 /**
  * Sets how the wasm backend starts its worker threads: a function from the worker's source text
@@ -78,7 +114,9 @@ export class WasmBackend implements Backend {
   private readonly scratch: number;
   private readonly pool: ThreadPool | undefined;
   private live = { buffers: 0, bytes: 0 };
-  private readonly registry = new FinalizationRegistry<{ ptr: number; bytes: number; freed: boolean }>((record) => this.freeRecord(record));
+  private readonly registry: FinalizationRegistry<StorageRecord> & { cleanupSome?: () => void };
+  private readonly collector = collector;
+  private baseline = 0;
   readonly threaded: boolean;
 
   constructor(options: WasmBackendOptions = {}) {
@@ -93,6 +131,8 @@ export class WasmBackend implements Backend {
     this.exports = instance.exports as unknown as Record<string, ExportFn>;
     const heapBase = (instance.exports.__heap_base as WasmGlobal).value;
     this.heap = new WasmHeap(this.memoryObject, heapBase, maxPages * PAGE);
+    this.registry = new (this.collector?.Registry ?? FinalizationRegistry)<StorageRecord>((record) => this.freeRecord(record));
+    this.heap.reclaim = (force) => this.reclaim(force);
     this.scratch = this.heap.alloc(SCRATCH_BYTES);
     if (this.threaded && workerFactory) {
       this.pool = new ThreadPool(module, this.memoryObject, this.exports, this.heap, workerFactory, getNumThreads());
@@ -153,7 +193,26 @@ export class WasmBackend implements Backend {
     return handle;
   }
 
-  private freeRecord(record: { ptr: number; bytes: number; freed: boolean }): void {
+  /** Note [Freeing dead storage synchronously]; returns whether a collection ran. */
+  private reclaim(force: boolean): boolean {
+    const cleanup = this.registry.cleanupSome;
+    if (!this.collector || !cleanup) return false;
+    if (!force && this.heap.sinceReclaim < Math.max(RECLAIM_BYTES, this.memoryObject.buffer.byteLength / 8)) return false;
+    this.collector.collect();
+    cleanup.call(this.registry);
+    this.heap.sinceReclaim = 0;
+    return true;
+  }
+
+  afterBackward(): boolean {
+    if (this.live.bytes < this.baseline) this.baseline = this.live.bytes;
+    if (this.live.bytes - this.baseline < RECLAIM_BYTES) return false;
+    const ran = this.reclaim(true);
+    this.baseline = this.live.bytes;
+    return ran;
+  }
+
+  private freeRecord(record: StorageRecord): void {
     if (record.freed) return;
     record.freed = true;
     this.heap.free(record.ptr);
