@@ -23,7 +23,7 @@ export interface BackendStatus {
   available: boolean;
   /** Whether new tensors are created on it. */
   active: boolean;
-  /** The default is the available backend of highest priority (native 10, reference 0). */
+  /** The default is the available backend of highest priority (native 10, wasm 5, reference 0). */
   priority: number;
   /** Why it is unavailable: the load error's message. */
   reason?: string;

@@ -110,7 +110,9 @@ int reduce(int op, int dt, const void* x, void* y, int outer, int r, int inner, 
         if (op == R_PROD && acc != acc) acc = 0;  // ±Infinity times a zero factor
       }
       const int64_t at = o * inner + i;
-      if (dt == DT_I32) {
+      if (dt == DT_I32 && op > R_PROD) {  // max and min cannot overflow (an empty one stores 0, as an Int32Array does)
+        ((int32_t*)y)[at] = wrap_i32(acc);
+      } else if (dt == DT_I32) {
         if (!(acc > -2147483649.0 && acc < 2147483648.0)) {
           err_value = acc;
           return (int)at;
