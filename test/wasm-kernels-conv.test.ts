@@ -68,6 +68,32 @@ describe('wasm convolution kernels', { skip: !wasmAvailable && 'wasm backend not
     }
   });
 
+  const depthwiseCases: [string, number[], number[], st.Conv2dOptions][] = [
+    ['1 channel, 1x1', [2, 5, 5, 1], [1, 1, 1, 1], {}],
+    ['3 channels, 3x3 same', [2, 13, 13, 3], [3, 3, 3, 1], { padding: 'same' }],
+    ['17 channels, 3x3 same, strides 2, dm 3', [1, 13, 13, 17], [3, 3, 17, 3], { padding: 'same', strides: 2 }],
+    ['3 channels, 5x2 valid, dm 3', [2, 5, 5, 3], [5, 2, 3, 3], {}],
+    ['8 channels, 3x3 same, dilation 2', [3, 9, 9, 8], [3, 3, 8, 1], { padding: 'same', dilation: 2 }],
+    ['one image, 32 channels, 3x3 same', [1, 10, 10, 32], [3, 3, 32, 1], { padding: 'same' }],
+    ['1x1 image, 3x3 same, dm 2', [3, 1, 1, 5], [3, 3, 5, 2], { padding: 'same' }],
+  ];
+  for (const [name, xs, fs, opts] of depthwiseCases) {
+    it(`depthwise ${name}: values and the gradients of x and the filter`, () => {
+      const s = (seed += 10);
+      const run = (backend: string, dtype: st.DType) =>
+        withBackend(backend, () => {
+          const x = st.variable(tensor(xs, s, dtype));
+          const f = st.variable(tensor(fs, s + 1, dtype));
+          const y = st.depthwiseConv2d(x, f, opts);
+          st.sum(st.mul(y, tensor(y.shape as number[], s + 3, dtype, 0.5, 1.5))).backward();
+          return [y, x.grad!, f.grad!].map((t) => Array.from(t.dataSync()));
+        });
+      const got = run('wasm', 'float32'),
+        want = run('reference', 'float64');
+      got.forEach((v, i) => assertClose(v, want[i], 1e-4, 1e-4, `result ${i}`));
+    });
+  }
+
   const poolCases: [string, number[], st.Pool2dOptions][] = [
     ['2x2 strides 2', [2, 6, 6, 3], { poolSize: 2, strides: 2 }],
     ['3x3 strides 1 same', [2, 7, 5, 9], { poolSize: 3, strides: 1, padding: 'same' }],
@@ -103,9 +129,10 @@ describe('wasm convolution kernels', { skip: !wasmAvailable && 'wasm backend not
       withBackend('wasm', () => {
         const x = st.variable(tensor([16, 14, 14, 8], 1, 'float32'));
         const f = st.variable(tensor([3, 3, 8, 16], 2, 'float32'));
-        const y = st.maxPool2d(st.conv2d(x, f, { padding: 'same' }), { poolSize: 2, strides: 2 });
+        const d = st.variable(tensor([3, 3, 16, 2], 3, 'float32'));
+        const y = st.depthwiseConv2d(st.maxPool2d(st.conv2d(x, f, { padding: 'same' }), { poolSize: 2, strides: 2 }), d, { padding: 'same' });
         st.sum(st.mul(y, y)).backward();
-        return [y, x.grad!, f.grad!].map((t) => Array.from(t.dataSync()));
+        return [y, x.grad!, f.grad!, d.grad!].map((t) => Array.from(t.dataSync()));
       });
     const previous = st.getNumThreads();
     try {

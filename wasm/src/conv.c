@@ -228,3 +228,100 @@ void conv2d_backprop_filter(const float *x, const float *dy, float *df, int with
     gemm_range(cols, 1, width, dy + (size_t)p * o, o, 1, dst, o, rows, 0, width, 0, o, 0, 0, p > 0, ws);
   }
 }
+
+// ---- Depthwise convolution (Note [Depthwise convolution] in src/ops/depthwise-conv.ts): output
+// channel q = c·dm + m is input channel c = q / dm convolved with filter[:, :, c, m], so the
+// filter [kh, kw, C, dm] is per tap a row of Q = C·dm values in output-channel order. Direct
+// loops with the lanes along q: a row of y, dx or df stays in L1 while the taps add into it.
+
+// Q values x[c = q / dm] for q in [q0, q0 + 4): the input channel of each output lane.
+static inline v128_t dw_input(const float *x, int q0, int dm) {
+  if (dm == 1) return wasm_v128_load(x + q0);
+  return wasm_f32x4_make(x[q0 / dm], x[(q0 + 1) / dm], x[(q0 + 2) / dm], x[(q0 + 3) / dm]);
+}
+
+/** y [n, oh, ow, c·dm] = depthwise(x, f); rows of the output split by thread. */
+EXPORT(depthwise_forward)
+void depthwise_forward(const float *x, const float *f, float *y, int dm, GEO_PARAMS, int tid, int nthreads) {
+  Geo g = GEO_INIT;
+  int Q = c * dm, taps = kh * kw, qv = Q / 4 * 4;
+  int64_t r0, r1;
+  thread_range((int64_t)n * oh * ow, tid, nthreads, &r0, &r1);
+  for (int64_t p = r0; p < r1; p++) {
+    float *yr = y + p * Q;
+    zero_floats(yr, Q);
+    Pixel px = pixel_of(&g, (int)p);
+    for (int t = 0; t < taps; t++) {
+      int64_t at = tap_at(&g, &px, t);
+      if (at < 0) continue;
+      const float *xr = x + at, *fr = f + (size_t)t * Q;
+      int q = 0;
+      for (; q < qv; q += 4)
+        wasm_v128_store(yr + q, wasm_f32x4_add(wasm_v128_load(yr + q), wasm_f32x4_mul(dw_input(xr, q, dm), wasm_v128_load(fr + q))));
+      for (; q < Q; q++) yr[q] += xr[q / dm] * fr[q];
+    }
+  }
+}
+
+/** dx [n, h, w, c] of dy [n, oh, ow, c·dm]: by images, or by input channels when n < nthreads. */
+EXPORT(depthwise_backprop_input)
+void depthwise_backprop_input(const float *dy, const float *f, float *dx, int dm, GEO_PARAMS, int tid, int nthreads) {
+  Geo g = GEO_INIT;
+  int Q = c * dm, taps = kh * kw, per = oh * ow, i0 = 0, i1 = n, c0 = 0, c1 = c;
+  if (n >= nthreads)
+    range(n, 1, tid, nthreads, &i0, &i1);
+  else
+    range(c, 1, tid, nthreads, &c0, &c1);
+  if (i0 >= i1 || c0 >= c1) return;
+  if (c0 == 0 && c1 == c)
+    zero_floats(dx + (size_t)i0 * h * w * c, (i1 - i0) * h * w * c);
+  else
+    for (int64_t i = (int64_t)i0 * h * w; i < (int64_t)i1 * h * w; i++) zero_floats(dx + i * c + c0, c1 - c0);
+  for (int p = i0 * per; p < i1 * per; p++) {
+    Pixel px = pixel_of(&g, p);
+    const float *gr = dy + (size_t)p * Q;
+    for (int t = 0; t < taps; t++) {
+      int64_t at = tap_at(&g, &px, t);
+      if (at < 0) continue;
+      const float *fr = f + (size_t)t * Q;
+      float *xr = dx + at;
+      if (dm == 1) {
+        int k = c0;
+        for (; k + 4 <= c1; k += 4)
+          wasm_v128_store(xr + k, wasm_f32x4_add(wasm_v128_load(xr + k), wasm_f32x4_mul(wasm_v128_load(gr + k), wasm_v128_load(fr + k))));
+        for (; k < c1; k++) xr[k] += gr[k] * fr[k];
+      } else {
+        for (int k = c0; k < c1; k++) {
+          float s = 0.0f;
+          for (int m = 0; m < dm; m++) s += gr[k * dm + m] * fr[k * dm + m];
+          xr[k] += s;
+        }
+      }
+    }
+  }
+}
+
+/** df [kh, kw, c, dm] = Σ over pixels of x · dy per tap; output channels split by thread. */
+EXPORT(depthwise_backprop_filter)
+void depthwise_backprop_filter(const float *x, const float *dy, float *df, int dm, GEO_PARAMS, int tid, int nthreads) {
+  Geo g = GEO_INIT;
+  int Q = c * dm, taps = kh * kw, q0, q1;
+  range(Q, 4, tid, nthreads, &q0, &q1);
+  if (q0 >= q1) return;
+  for (int t = 0; t < taps; t++) zero_floats(df + (size_t)t * Q + q0, q1 - q0);
+  int qv = q0 + (q1 - q0) / 4 * 4;
+  for (int p = 0; p < n * oh * ow; p++) {
+    Pixel px = pixel_of(&g, p);
+    const float *gr = dy + (size_t)p * Q;
+    for (int t = 0; t < taps; t++) {
+      int64_t at = tap_at(&g, &px, t);
+      if (at < 0) continue;
+      const float *xr = x + at;
+      float *fr = df + (size_t)t * Q;
+      int q = q0;
+      for (; q < qv; q += 4)
+        wasm_v128_store(fr + q, wasm_f32x4_add(wasm_v128_load(fr + q), wasm_f32x4_mul(dw_input(xr, q, dm), wasm_v128_load(gr + q))));
+      for (; q < q1; q++) fr[q] += xr[q / dm] * gr[q];
+    }
+  }
+}

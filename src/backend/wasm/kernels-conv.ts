@@ -55,6 +55,39 @@ export function convKernels(ctx: WasmContext): OptionalKernels {
       ctx.parallel('conv2d_backprop_input', args, size(dy.shape) * kkc(f.shape));
       return dx.handle;
     },
+    // Depthwise (filter [kh, kw, C, dm]): direct loops with the lanes along the output channels.
+    depthwiseConv2d: ([x, f], attrs, out) => {
+      const y = ctx.newStorage('float32', size(out.shape));
+      if (size(out.shape) > 0)
+        ctx.parallel(
+          'depthwise_forward',
+          [ctx.ptrOf(x.data), ctx.ptrOf(f.data), y.ptr, f.shape[3], ...geometry(x.shape, f.shape, out.shape, attrs)],
+          size(out.shape) * f.shape[0] * f.shape[1],
+        );
+      return y.handle;
+    },
+    depthwiseConv2dBackpropInput: ([dy, f], attrs) => {
+      const xs = attrs.inputShape;
+      const dx = ctx.newStorage('float32', size(xs));
+      if (size(xs) > 0)
+        ctx.parallel(
+          'depthwise_backprop_input',
+          [ctx.ptrOf(dy.data), ctx.ptrOf(f.data), dx.ptr, f.shape[3], ...geometry(xs, f.shape, dy.shape, attrs)],
+          size(dy.shape) * f.shape[0] * f.shape[1],
+        );
+      return dx.handle;
+    },
+    depthwiseConv2dBackpropFilter: ([x, dy], attrs) => {
+      const fs = attrs.filterShape;
+      const df = ctx.newStorage('float32', size(fs));
+      if (size(fs) > 0)
+        ctx.parallel(
+          'depthwise_backprop_filter',
+          [ctx.ptrOf(x.data), ctx.ptrOf(dy.data), df.ptr, fs[3], ...geometry(x.shape, fs, dy.shape, attrs)],
+          size(dy.shape) * fs[0] * fs[1],
+        );
+      return df.handle;
+    },
     conv2dBackpropFilter: ([x, dy], attrs) => filterGrad(ctx.ptrOf(x.data), ctx.ptrOf(dy.data), false, x.shape, attrs.filterShape, dy.shape, attrs),
     conv2dBackpropFilterBias: ([x, dy], attrs) =>
       filterGrad(ctx.ptrOf(x.data), ctx.ptrOf(dy.data), true, x.shape, attrs.filterShape, dy.shape, attrs),
