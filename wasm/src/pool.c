@@ -62,25 +62,20 @@ void max_pool2d(const float *x, float *y, POOL_PARAMS, int tid, int nthreads) {
       int i0, i1, j0, j1;
       window(&g, i, j, &i0, &i1, &j0, &j1);
       float *out = y + (((int64_t)b * oh + i) * ow + j) * c;
-      int k = 0;
-      for (; k + 4 <= c; k += 4) {
-        v128_t m = wasm_f32x4_splat(-__builtin_inff());
-        for (int p = i0; p < i1; p++)
-          for (int q = j0; q < j1; q++) {
-            v128_t v = wasm_v128_load(pixel(&g, x, b, p, q) + k);
-            m = wasm_v128_bitselect(v, m, wasm_v128_or(wasm_f32x4_gt(v, m), wasm_f32x4_ne(v, v)));
+      // The output row is the accumulator (in L1): taps outer, channels inner.
+      int cv = c / 4 * 4;
+      for (int k = 0; k < c; k++) out[k] = -__builtin_inff();
+      for (int p = i0; p < i1; p++)
+        for (int q = j0; q < j1; q++) {
+          const float *v = pixel(&g, x, b, p, q);
+          int k = 0;
+          for (; k < cv; k += 4) {
+            v128_t m = wasm_v128_load(out + k), t = wasm_v128_load(v + k);
+            wasm_v128_store(out + k, wasm_v128_bitselect(t, m, wasm_v128_or(wasm_f32x4_gt(t, m), wasm_f32x4_ne(t, t))));
           }
-        wasm_v128_store(out + k, m);
-      }
-      for (; k < c; k++) {
-        float m = -__builtin_inff();
-        for (int p = i0; p < i1; p++)
-          for (int q = j0; q < j1; q++) {
-            float v = pixel(&g, x, b, p, q)[k];
-            if (v > m || v != v) m = v;
-          }
-        out[k] = m;
-      }
+          for (; k < c; k++)
+            if (v[k] > out[k] || v[k] != v[k]) out[k] = v[k];
+        }
     }
   }
 }
@@ -146,19 +141,16 @@ void avg_pool2d(const float *x, float *y, POOL_PARAMS, int tid, int nthreads) {
       window(&g, i, j, &i0, &i1, &j0, &j1);
       float count = (float)((i1 > i0 ? i1 - i0 : 0) * (j1 > j0 ? j1 - j0 : 0));
       float *out = y + (((int64_t)b * oh + i) * ow + j) * c;
-      int k = 0;
-      for (; k + 4 <= c; k += 4) {
-        v128_t s = wasm_f32x4_splat(0.0f);
-        for (int p = i0; p < i1; p++)
-          for (int q = j0; q < j1; q++) s = wasm_f32x4_add(s, wasm_v128_load(pixel(&g, x, b, p, q) + k));
-        wasm_v128_store(out + k, wasm_f32x4_div(s, wasm_f32x4_splat(count)));
-      }
-      for (; k < c; k++) {
-        float s = 0.0f;
-        for (int p = i0; p < i1; p++)
-          for (int q = j0; q < j1; q++) s += pixel(&g, x, b, p, q)[k];
-        out[k] = s / count;
-      }
+      int cv = c / 4 * 4;
+      for (int k = 0; k < c; k++) out[k] = 0.0f;
+      for (int p = i0; p < i1; p++)
+        for (int q = j0; q < j1; q++) {
+          const float *v = pixel(&g, x, b, p, q);
+          int k = 0;
+          for (; k < cv; k += 4) wasm_v128_store(out + k, wasm_f32x4_add(wasm_v128_load(out + k), wasm_v128_load(v + k)));
+          for (; k < c; k++) out[k] += v[k];
+        }
+      for (int k = 0; k < c; k++) out[k] /= count;
     }
   }
 }
