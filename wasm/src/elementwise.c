@@ -59,11 +59,55 @@ static inline double unary_d(int op, double x) {
   }
 }
 
-// The large-argument lanes of sin and cos (|x| >= 2^20 or not finite) by the scalar reduction.
+// The large-argument lanes of sin and cos (|x| >= 2^20, ±Infinity) by the scalar reduction.
 static void fix_large_sincos(int op, const float* x, float* y, int64_t from, int64_t to) {
   for (int64_t i = from; i < to; i++) {
     const float v = x[i];
-    if (!(sf_abs(v) < 1048576.0f)) y[i] = op == U_SIN ? s_sinf(v) : s_cosf(v);
+    if (sf_abs(v) >= 1048576.0f) y[i] = op == U_SIN ? s_sinf(v) : s_cosf(v);
+  }
+}
+
+// One loop per op, so the op's switch is outside the element loop. The tail goes through a splat.
+#define MAP_F32(expr)                                                                            \
+  do {                                                                                           \
+    int64_t i = from;                                                                            \
+    for (; i + 4 <= to; i += 4) {                                                                \
+      const v128_t v = wasm_v128_load(xs + i);                                                   \
+      wasm_v128_store(ys + i, expr);                                                             \
+    }                                                                                            \
+    for (; i < to; i++) {                                                                        \
+      const v128_t v = wasm_f32x4_splat(xs[i]);                                                  \
+      ys[i] = wasm_f32x4_extract_lane(expr, 0);                                                  \
+    }                                                                                            \
+  } while (0)
+
+static void unary_f32(int op, const float* xs, float* ys, int64_t from, int64_t to) {
+  switch (op) {
+    case U_NEG: MAP_F32(wasm_f32x4_neg(v)); break;
+    case U_ABS: MAP_F32(wasm_f32x4_abs(v)); break;
+    case U_EXP: MAP_F32(v_exp(v)); break;
+    case U_LOG: MAP_F32(v_log(v)); break;
+    case U_SQRT: MAP_F32(wasm_f32x4_sqrt(v)); break;
+    case U_TANH: MAP_F32(v_tanh(v)); break;
+    case U_SIGMOID: MAP_F32(v_sigmoid(v)); break;
+    case U_FLOOR: MAP_F32(wasm_f32x4_floor(v)); break;
+    case U_CEIL: MAP_F32(wasm_f32x4_ceil(v)); break;
+    case U_ROUND: MAP_F32(wasm_f32x4_nearest(v)); break;
+    case U_SIN:
+    case U_COS: {
+      int64_t i = from;
+      const v128_t big = wasm_f32x4_splat(1048576.0f);
+      for (; i + 4 <= to; i += 4) {
+        const v128_t v = wasm_v128_load(xs + i);
+        wasm_v128_store(ys + i, op == U_SIN ? v_sin(v) : v_cos(v));
+        if (wasm_v128_any_true(wasm_f32x4_ge(wasm_f32x4_abs(v), big))) fix_large_sincos(op, xs, ys, i, i + 4);
+      }
+      const int64_t tail = i;
+      for (; i < to; i++) ys[i] = wasm_f32x4_extract_lane(op == U_SIN ? v_sin(wasm_f32x4_splat(xs[i])) : v_cos(wasm_f32x4_splat(xs[i])), 0);
+      fix_large_sincos(op, xs, ys, tail, to);
+      break;
+    }
+    default: MAP_F32(unary_f32x4(op, v)); break;  // sign, relu, logicalNot
   }
 }
 
@@ -71,12 +115,7 @@ EXPORT(unary) void unary(int op, int dt, const void* x, void* y, int n, int tid,
   int64_t from, to;
   thread_range(n, tid, nthreads, &from, &to);
   if (dt == DT_F32) {
-    const float* xs = x;
-    float* ys = y;
-    int64_t i = from;
-    for (; i + 4 <= to; i += 4) wasm_v128_store(ys + i, unary_f32x4(op, wasm_v128_load(xs + i)));
-    for (; i < to; i++) ys[i] = wasm_f32x4_extract_lane(unary_f32x4(op, wasm_f32x4_splat(xs[i])), 0);  // the tail
-    if (op == U_SIN || op == U_COS) fix_large_sincos(op, xs, ys, from, to);
+    unary_f32(op, x, y, from, to);
     return;
   }
   for (int64_t i = from; i < to; i++) store_d(dt, y, i, unary_d(op, load_d(dt, x, i)));

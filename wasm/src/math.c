@@ -19,11 +19,16 @@ static inline v128_t pow2i(v128_t n) { return wasm_i32x4_shl(wasm_i32x4_add(n, w
 // e^x: x = n ln2 + r with |r| <= ln2/2 (Cody-Waite split of ln2), e^r by its Taylor polynomial of
 // degree 7 (truncation 6e-9), then 2^n in two halves so that results near the overflow and in the
 // subnormal range are scaled without an intermediate overflow or double rounding. Clamping x to
-// [-104, 89] keeps n in range and lets the scaling itself produce 0 and +Infinity; min and max
-// propagate NaN.
+// [-104, 89] keeps n in range and lets the scaling itself produce 0 and +Infinity.
 v128_t v_exp(v128_t x) {
-  x = wasm_f32x4_min(wasm_f32x4_max(x, F4(-104.0f)), F4(89.0f));
-  v128_t n = wasm_f32x4_nearest(wasm_f32x4_mul(x, F4(1.44269504088896341f)));
+  // pmin/pmax are single instructions (min/max with NaN semantics are not); a NaN x stays NaN.
+  x = wasm_f32x4_pmin(wasm_f32x4_pmax(x, F4(-104.0f)), F4(89.0f));
+  // n = round(x / ln2) by the 1.5 * 2^23 trick: the sum's low mantissa bits are n itself, so no
+  // float-int conversion is needed (|n| < 2^22).
+  const v128_t magic = F4(12582912.0f);
+  v128_t t = wasm_f32x4_add(wasm_f32x4_mul(x, F4(1.44269504088896341f)), magic);
+  v128_t n = wasm_f32x4_sub(t, magic);
+  v128_t ni = wasm_i32x4_sub(t, magic);
   v128_t r = wasm_f32x4_sub(x, wasm_f32x4_mul(n, F4(0.693145751953125f)));
   r = wasm_f32x4_sub(r, wasm_f32x4_mul(n, F4(1.428606765330187045e-06f)));
   v128_t p = F4(1.0f / 5040);
@@ -34,7 +39,6 @@ v128_t v_exp(v128_t x) {
   p = wasm_f32x4_add(wasm_f32x4_mul(p, r), F4(0.5f));
   p = wasm_f32x4_add(wasm_f32x4_mul(p, r), F4(1.0f));
   p = wasm_f32x4_add(wasm_f32x4_mul(p, r), F4(1.0f));
-  v128_t ni = wasm_i32x4_trunc_sat_f32x4(n);  // NaN lanes give 0; p is already NaN there
   v128_t n1 = wasm_i32x4_shr(ni, 1), n2 = wasm_i32x4_sub(ni, n1);
   return wasm_f32x4_mul(wasm_f32x4_mul(p, pow2i(n1)), pow2i(n2));
 }
@@ -91,8 +95,8 @@ v128_t v_tanh(v128_t x) {
 // sigmoid: never the exponential of a large positive number (as the reference backend).
 v128_t v_sigmoid(v128_t x) {
   v128_t e = v_exp(wasm_f32x4_neg(wasm_f32x4_abs(x)));
-  v128_t d = wasm_f32x4_add(F4(1.0f), e);
-  return wasm_v128_bitselect(wasm_f32x4_div(F4(1.0f), d), wasm_f32x4_div(e, d), wasm_f32x4_ge(x, F4(0.0f)));
+  v128_t q = wasm_f32x4_div(F4(1.0f), wasm_f32x4_add(F4(1.0f), e));
+  return wasm_v128_bitselect(q, wasm_f32x4_mul(e, q), wasm_f32x4_ge(x, F4(0.0f)));
 }
 
 // ---- sin and cos --------------------------------------------------------------------------------
