@@ -135,7 +135,11 @@ export class WasmBackend implements Backend {
     this.heap.reclaim = (force) => this.reclaim(force);
     this.scratch = this.heap.alloc(SCRATCH_BYTES);
     if (this.threaded && workerFactory) {
-      this.pool = new ThreadPool(module, this.memoryObject, this.exports, this.heap, workerFactory, getNumThreads());
+      // The cores: navigator.hardwareConcurrency where there is one (browsers, Node 21+), else the
+      // registry's default (Node 20's os.availableParallelism unless set already), at most 64.
+      const nav = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
+      const cores = nav?.hardwareConcurrency ?? Math.min(getNumThreads(), 64);
+      this.pool = new ThreadPool(module, this.memoryObject, this.exports, this.heap, workerFactory, getNumThreads(), cores);
     }
     const ctx = this.context();
     this.kernels = {

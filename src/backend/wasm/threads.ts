@@ -75,6 +75,7 @@ export class ThreadPool {
     private readonly heap: WasmHeap,
     private readonly factory: WorkerFactory,
     threads: number,
+    private readonly maxThreads: number,
   ) {
     this.control = heap.alloc(ARGS_OFFSET + MAX_ARGS * 8);
     // Views over the shared buffer stay valid when it grows (the block is below the old end).
@@ -87,9 +88,12 @@ export class ThreadPool {
     this.setThreads(threads);
   }
 
-  /** Uses `n` threads from now on (the calling one and n - 1 workers, started as needed). */
+  /**
+   * Uses `n` threads from now on (the calling one and n - 1 workers, started as needed), at most
+   * `maxThreads`: every job wakes every worker, so workers beyond the cores would only slow it.
+   */
   setThreads(n: number): void {
-    this.threads = Math.max(1, n);
+    this.threads = Math.max(1, Math.min(n, this.maxThreads));
     while (this.workers.length < this.threads - 1) this.spawn();
   }
 
