@@ -66,12 +66,19 @@ static Pixel pixel_of(const Geo *g, int p) {
   return px;
 }
 
-// The input offset of tap t of a pixel, or -1 in the padding.
-static inline int64_t tap_at(const Geo *g, const Pixel *px, int t) {
-  int ih = px->ih0 + (t / g->kw) * g->dh, iw = px->iw0 + (t % g->kw) * g->dw;
+// The input offset of tap (i, j) of a pixel, or -1 in the padding.
+static inline int64_t tap_at(const Geo *g, const Pixel *px, int i, int j) {
+  int ih = px->ih0 + i * g->dh, iw = px->iw0 + j * g->dw;
   if (ih < 0 || ih >= g->h || iw < 0 || iw >= g->w) return -1;
   return px->image + ((int64_t)ih * g->w + iw) * g->c;
 }
+
+// Loops over the taps (i, j) of a pixel in filter order as t = i·kw + j with `at` their input
+// offset (-1 in the padding): nested loops, so no division per tap.
+#define FOR_TAPS(g, px, t, at)                                                                                                       \
+  for (int t##_i = 0, t = 0; t##_i < (g)->kh; t##_i++)                                                                            \
+    for (int t##_j = 0; t##_j < (g)->kw; t##_j++, t++)                                                                            \
+      for (int64_t at = tap_at(g, px, t##_i, t##_j), t##_once = 1; t##_once; t##_once = 0)
 
 // Rows [p0, p0 + rows) of cols, columns [q0, q1) only, into dst (leading dimension q1 - q0).
 static void im2col(const Geo *g, const float *x, int p0, int rows, int q0, int q1, float *dst) {
@@ -81,15 +88,12 @@ static void im2col(const Geo *g, const float *x, int p0, int rows, int q0, int q
     Pixel px = pixel_of(g, p0 + r);
     if (c == 1 && q0 == 0 && q1 == taps) {
       // One channel: a tap is one value, no copy loop.
-      for (int t = 0; t < taps; t++) {
-        int64_t at = tap_at(g, &px, t);
-        row[t] = at < 0 ? 0.0f : x[at];
-      }
+      FOR_TAPS(g, &px, t, at) row[t] = at < 0 ? 0.0f : x[at];
       continue;
     }
-    for (int t = q0 / c; t * c < q1; t++) {
+    FOR_TAPS(g, &px, t, at) {
+      if ((t + 1) * c <= q0 || t * c >= q1) continue;
       int lo = t * c > q0 ? t * c : q0, hi = (t + 1) * c < q1 ? (t + 1) * c : q1;
-      int64_t at = tap_at(g, &px, t);
       if (at < 0)
         zero_floats(row + lo - q0, hi - lo);
       else
@@ -104,8 +108,7 @@ static void col2im(const Geo *g, const float *dcols, int p0, int rows, int c0, i
   for (int r = 0; r < rows; r++) {
     Pixel px = pixel_of(g, p0 + r);
     const float *src = dcols + (size_t)r * kkc;
-    for (int t = 0; t < taps; t++) {
-      int64_t at = tap_at(g, &px, t);
+    FOR_TAPS(g, &px, t, at) {
       if (at < 0) continue;
       if (c1 - c0 == 1)
         dx[at + c0] += src[t * g->c + c0];
@@ -244,15 +247,14 @@ static inline v128_t dw_input(const float *x, int q0, int dm) {
 EXPORT(depthwise_forward)
 void depthwise_forward(const float *x, const float *f, float *y, int dm, GEO_PARAMS, int tid, int nthreads) {
   Geo g = GEO_INIT;
-  int Q = c * dm, taps = kh * kw, qv = Q / 4 * 4;
+  int Q = c * dm, qv = Q / 4 * 4;
   int64_t r0, r1;
   thread_range((int64_t)n * oh * ow, tid, nthreads, &r0, &r1);
   for (int64_t p = r0; p < r1; p++) {
     float *yr = y + p * Q;
     zero_floats(yr, Q);
     Pixel px = pixel_of(&g, (int)p);
-    for (int t = 0; t < taps; t++) {
-      int64_t at = tap_at(&g, &px, t);
+    FOR_TAPS(&g, &px, t, at) {
       if (at < 0) continue;
       const float *xr = x + at, *fr = f + (size_t)t * Q;
       int q = 0;
@@ -267,7 +269,7 @@ void depthwise_forward(const float *x, const float *f, float *y, int dm, GEO_PAR
 EXPORT(depthwise_backprop_input)
 void depthwise_backprop_input(const float *dy, const float *f, float *dx, int dm, GEO_PARAMS, int tid, int nthreads) {
   Geo g = GEO_INIT;
-  int Q = c * dm, taps = kh * kw, per = oh * ow, i0 = 0, i1 = n, c0 = 0, c1 = c;
+  int Q = c * dm, per = oh * ow, i0 = 0, i1 = n, c0 = 0, c1 = c;
   if (n >= nthreads)
     range(n, 1, tid, nthreads, &i0, &i1);
   else
@@ -280,8 +282,7 @@ void depthwise_backprop_input(const float *dy, const float *f, float *dx, int dm
   for (int p = i0 * per; p < i1 * per; p++) {
     Pixel px = pixel_of(&g, p);
     const float *gr = dy + (size_t)p * Q;
-    for (int t = 0; t < taps; t++) {
-      int64_t at = tap_at(&g, &px, t);
+    FOR_TAPS(&g, &px, t, at) {
       if (at < 0) continue;
       const float *fr = f + (size_t)t * Q;
       float *xr = dx + at;
@@ -313,8 +314,7 @@ void depthwise_backprop_filter(const float *x, const float *dy, float *df, int d
   for (int p = 0; p < n * oh * ow; p++) {
     Pixel px = pixel_of(&g, p);
     const float *gr = dy + (size_t)p * Q;
-    for (int t = 0; t < taps; t++) {
-      int64_t at = tap_at(&g, &px, t);
+    FOR_TAPS(&g, &px, t, at) {
       if (at < 0) continue;
       const float *xr = x + at;
       float *fr = df + (size_t)t * Q;

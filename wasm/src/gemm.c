@@ -16,7 +16,9 @@
 // micro-kernel see unit-stride, zero-padded operands whatever the transposes, so edges (M, N
 // not multiples of 6 and 8) cost only a copy of the partial tile, and transposes only change
 // how the packing reads. The first k slice stores into C, later ones add to it, and the last
-// applies the fused bias and ReLU on the way out.
+// applies the fused bias and ReLU on the way out. With few rows (at most GEMM_DIRECT_B_ROWS, as
+// a convolution's filter gradient for a thin input) an untransposed B is not packed: each of its
+// values meets too few rows of A to repay the copy, and the micro-kernel reads its rows in place.
 // Threads: a batch at least as large as the thread count is split by whole matrices; otherwise
 // every matrix is split into an nm x nn grid of row and column ranges (gemm_partition), each
 // thread packing what its range reads into its own slice of the workspace `ws` (the caller
@@ -127,14 +129,14 @@ static inline v128_t finish(v128_t acc, const float *c, const float *bias, const
 
 // One MR x NR tile: c (leading dimension ldc) gets a's panel times b's panel over kc steps. A
 // partial tile (rows x cols smaller) goes through a full-size scratch tile.
-static void micro_kernel(int kc, const float *restrict ap, const float *restrict bp, float *c, int ldc, int rows, int cols, const Epilogue *e) {
+static void micro_kernel(int kc, const float *restrict ap, const float *restrict bp, int ldb, float *c, int ldc, int rows, int cols, const Epilogue *e) {
   v128_t z = wasm_f32x4_splat(0.0f);
   v128_t c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z, c40 = z, c41 = z, c50 = z, c51 = z;
   for (int p = 0; p < kc; p++) {
     v128_t b0 = wasm_v128_load(bp), b1 = wasm_v128_load(bp + 4);
     GEMM_ROW(0) GEMM_ROW(1) GEMM_ROW(2) GEMM_ROW(3) GEMM_ROW(4) GEMM_ROW(5)
     ap += GEMM_MR;
-    bp += GEMM_NR;
+    bp += ldb;
   }
   if (rows == GEMM_MR && cols == GEMM_NR) {
     GEMM_STORE(0) GEMM_STORE(1) GEMM_STORE(2) GEMM_STORE(3) GEMM_STORE(4) GEMM_STORE(5)
@@ -178,7 +180,11 @@ void gemm_range(const float *a, int ars, int acs, const float *b, int brs, int b
     for (int pc = 0; pc < K; pc += GEMM_KC) {
       int kc = K - pc < GEMM_KC ? K - pc : GEMM_KC;
       int last = pc + kc == K;
-      pack_b(b, brs, bcs, pc, kc, jc, nc, bp);
+      // Few rows: packing B would cost about as much as the products that reuse it, so full
+      // column panels of an untransposed B are read in place (row stride brs); only a ragged
+      // last panel is packed, zero-padded.
+      int full = bcs == 1 && m1 - m0 <= GEMM_DIRECT_B_ROWS ? nc / GEMM_NR * GEMM_NR : 0;
+      if (full < nc) pack_b(b, brs, bcs, pc, kc, jc + full, nc - full, bp);
       for (int ic = m0; ic < m1; ic += GEMM_MC) {
         int mc = m1 - ic < GEMM_MC ? m1 - ic : GEMM_MC;
         pack_a(a, ars, acs, ic, mc, pc, kc, ap);
@@ -187,7 +193,8 @@ void gemm_range(const float *a, int ars, int acs, const float *b, int brs, int b
           Epilogue e = {pc > 0 || accumulate, last && bias ? bias + jc + jr : 0, last && relu};
           for (int ir = 0; ir < mc; ir += GEMM_MR) {
             int rows = mc - ir < GEMM_MR ? mc - ir : GEMM_MR;
-            micro_kernel(kc, ap + ir * kc, bp + jr * kc, c + (size_t)(ic + ir) * ldc + jc + jr, ldc, rows, cols, &e);
+            const float *panel = jr < full ? b + (size_t)pc * brs + jc + jr : bp + (jr - full) * kc;
+            micro_kernel(kc, ap + ir * kc, panel, jr < full ? brs : GEMM_NR, c + (size_t)(ic + ir) * ldc + jc + jr, ldc, rows, cols, &e);
           }
         }
       }
