@@ -37,6 +37,23 @@ static void reduce_f32(int op, const float* x, float* y, int64_t o0, int64_t o1,
         yo[0] = (float)s;
         continue;
       }
+      for (; i + 16 <= inner; i += 16) {  // a cache line of columns at a time down the r rows
+        v128_t a[8];
+        for (int k = 0; k < 8; k++) a[k] = init;
+        for (int64_t j = 0; j < r; j++) {
+          const float* row = xo + j * inner + i;
+          for (int k = 0; k < 4; k++) {
+            v128_t v = wasm_v128_load(row + 4 * k);
+            v128_t lo = wasm_f64x2_promote_low_f32x4(v), hi = wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(v, v, 2, 3, 0, 1));
+            a[2 * k] = op == R_SUM ? wasm_f64x2_add(a[2 * k], lo) : wasm_f64x2_mul(a[2 * k], lo);
+            a[2 * k + 1] = op == R_SUM ? wasm_f64x2_add(a[2 * k + 1], hi) : wasm_f64x2_mul(a[2 * k + 1], hi);
+          }
+        }
+        for (int k = 0; k < 4; k++) {
+          v128_t f0 = wasm_f32x4_demote_f64x2_zero(a[2 * k]), f1 = wasm_f32x4_demote_f64x2_zero(a[2 * k + 1]);
+          wasm_v128_store(yo + i + 4 * k, wasm_i32x4_shuffle(f0, f1, 0, 1, 4, 5));
+        }
+      }
       for (; i + 4 <= inner; i += 4) {  // four columns at a time down the r rows
         v128_t a0 = init, a1 = init;
         for (int64_t j = 0; j < r; j++) {
@@ -64,6 +81,20 @@ static void reduce_f32(int op, const float* x, float* y, int64_t o0, int64_t o1,
         acc = pick_f32x4(op, acc, wasm_i32x4_shuffle(acc, acc, 1, 0, 3, 2));
         yo[0] = wasm_f32x4_extract_lane(acc, 0);
         continue;
+      }
+      for (; i + 16 <= inner; i += 16) {
+        v128_t a0 = init, a1 = init, a2 = init, a3 = init;
+        for (int64_t j = 0; j < r; j++) {
+          const float* row = xo + j * inner + i;
+          a0 = pick_f32x4(op, a0, wasm_v128_load(row));
+          a1 = pick_f32x4(op, a1, wasm_v128_load(row + 4));
+          a2 = pick_f32x4(op, a2, wasm_v128_load(row + 8));
+          a3 = pick_f32x4(op, a3, wasm_v128_load(row + 12));
+        }
+        wasm_v128_store(yo + i, a0);
+        wasm_v128_store(yo + i + 4, a1);
+        wasm_v128_store(yo + i + 8, a2);
+        wasm_v128_store(yo + i + 12, a3);
       }
       for (; i + 4 <= inner; i += 4) {
         v128_t acc = init;
