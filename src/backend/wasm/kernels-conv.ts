@@ -2,7 +2,7 @@ import type { Shape } from '../../core/shape.js';
 import type { OptionalKernels } from '../backend.js';
 import type { Conv2dAttrs } from '../primitives.js';
 import type { WasmContext } from './context.js';
-import { workspaceOf } from './kernels-matmul.js';
+import { gemmWork, workspaceOf } from './kernels-matmul.js';
 
 // 2-D convolutions on the wasm backend: im2col chunks multiplied by the packed SGEMM (Note [WASM
 // convolution by im2col] in wasm/src/conv.c). Operands as on native: (x, filter) forward,
@@ -31,7 +31,7 @@ export function convKernels(ctx: WasmContext): OptionalKernels {
     if (size(ys) === 0) return y.handle;
     const ws = workspace(kkc(fs), ys[0] * ys[1] * ys[2]);
     const args = [x, f, bias, +relu, y.ptr, ...geometry(xs, fs, ys, a), ws.ptr, ws.slotFloats, ws.slots];
-    ctx.parallel('conv2d_forward', args, size(ys) * kkc(fs));
+    ctx.parallel('conv2d_forward', args, gemmWork(size(ys) * kkc(fs)));
     return y.handle;
   };
   const filterGrad = (x: number, dy: number, withBias: boolean, xs: Shape, fs: Shape, ys: Shape, a: Conv2dAttrs) => {
@@ -39,7 +39,7 @@ export function convKernels(ctx: WasmContext): OptionalKernels {
     if (size(fs) === 0) return df.handle;
     const ws = workspace(kkc(fs), ys[0] * ys[1] * ys[2]);
     const args = [x, dy, df.ptr, +withBias, ...geometry(xs, fs, ys, a), ws.ptr, ws.slotFloats, ws.slots];
-    ctx.parallel('conv2d_backprop_filter', args, size(ys) * kkc(fs));
+    ctx.parallel('conv2d_backprop_filter', args, gemmWork(size(ys) * kkc(fs)));
     return df.handle;
   };
   return {
@@ -52,7 +52,7 @@ export function convKernels(ctx: WasmContext): OptionalKernels {
       if (size(xs) === 0) return dx.handle;
       const ws = workspace(kkc(f.shape), dy.shape[0] * dy.shape[1] * dy.shape[2]);
       const args = [ctx.ptrOf(dy.data), ctx.ptrOf(f.data), dx.ptr, ...geometry(xs, f.shape, dy.shape, attrs), ws.ptr, ws.slotFloats, ws.slots];
-      ctx.parallel('conv2d_backprop_input', args, size(dy.shape) * kkc(f.shape));
+      ctx.parallel('conv2d_backprop_input', args, gemmWork(size(dy.shape) * kkc(f.shape)));
       return dx.handle;
     },
     // Depthwise (filter [kh, kw, C, dm]): direct loops with the lanes along the output channels.

@@ -49,6 +49,14 @@ export function workspaceOf(ctx: WasmContext): Workspace {
   return ws;
 }
 
+/**
+ * The `work` a product of `macs` multiply-adds reports to ctx.parallel, whose threshold is in
+ * elements an elementwise kernel touches (about a nanosecond each): the SGEMM does about 16
+ * multiply-adds a nanosecond, so products below about a million of them (some 60 µs) stay on one
+ * thread, where waking the workers would cost as much as they save (64x512x10 ran slower on two).
+ */
+export const gemmWork = (macs: number): number => macs / 16;
+
 export function matmulKernels(ctx: WasmContext): Partial<CoreKernels & OptionalKernels> {
   const gemmFloats = (ctx.exports.gemm_ws_floats as () => number)();
   // batch x [m, k] · [k, n] → newly allocated [batch, m, n]; bias pointer 0 for none.
@@ -56,7 +64,7 @@ export function matmulKernels(ctx: WasmContext): Partial<CoreKernels & OptionalK
     const out = ctx.newStorage('float32', batch * m * n);
     if (batch * m * n === 0) return out.handle;
     const ws = workspaceOf(ctx).get(gemmFloats);
-    ctx.parallel('sgemm', [batch, m, n, k, a, +ta, b, +tb, out.ptr, bias, +relu, ws.ptr, ws.slots], batch * m * n * Math.max(k, 1));
+    ctx.parallel('sgemm', [batch, m, n, k, a, +ta, b, +tb, out.ptr, bias, +relu, ws.ptr, ws.slots], gemmWork(batch * m * n * Math.max(k, 1)));
     return out.handle;
   };
   return {
@@ -67,7 +75,7 @@ export function matmulKernels(ctx: WasmContext): Partial<CoreKernels & OptionalK
       const y = ctx.newStorage(out.dtype, batch * m * n);
       if (batch * m * n > 0) {
         const args = [batch, m, n, k, ctx.ptrOf(a.data), +transposeA, ctx.ptrOf(b.data), +transposeB, y.ptr];
-        ctx.parallel('igemm', args, batch * m * n * Math.max(k, 1));
+        ctx.parallel('igemm', args, gemmWork(batch * m * n * Math.max(k, 1)));
       }
       return y.handle;
     },
