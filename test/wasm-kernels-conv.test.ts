@@ -24,6 +24,8 @@ const convCases: [string, number[], number[], st.Conv2dOptions][] = [
   ['one channel in and out', [5, 6, 6, 1], [2, 2, 1, 1], { padding: 'same' }],
   ['one image, many channels', [1, 10, 10, 19], [3, 3, 19, 13], { padding: 'same' }],
   ['a big image', [2, 28, 28, 8], [5, 5, 8, 16], { padding: 'same' }],
+  // One image, large enough to be split across threads: the input gradient by channels.
+  ['one big image', [1, 24, 24, 32], [3, 3, 32, 32], { padding: 'same' }],
 ];
 
 describe('wasm convolution kernels', { skip: !wasmAvailable && 'wasm backend not available' }, () => {
@@ -76,6 +78,7 @@ describe('wasm convolution kernels', { skip: !wasmAvailable && 'wasm backend not
     ['8 channels, 3x3 same, dilation 2', [3, 9, 9, 8], [3, 3, 8, 1], { padding: 'same', dilation: 2 }],
     ['one image, 32 channels, 3x3 same', [1, 10, 10, 32], [3, 3, 32, 1], { padding: 'same' }],
     ['1x1 image, 3x3 same, dm 2', [3, 1, 1, 5], [3, 3, 5, 2], { padding: 'same' }],
+    ['one big image (split by channels)', [1, 32, 32, 32], [3, 3, 32, 1], { padding: 'same' }],
   ];
   for (const [name, xs, fs, opts] of depthwiseCases) {
     it(`depthwise ${name}: values and the gradients of x and the filter`, () => {
@@ -100,6 +103,7 @@ describe('wasm convolution kernels', { skip: !wasmAvailable && 'wasm backend not
     ['3x3 strides 2 same, odd size', [3, 9, 7, 4], { poolSize: 3, strides: 2, padding: 'same' }],
     ['[2, 3] strides [1, 2]', [1, 8, 9, 13], { poolSize: [2, 3], strides: [1, 2] }],
     ['one channel', [4, 5, 5, 1], { poolSize: 2, strides: 1 }],
+    ['one big image (split by channels)', [1, 64, 64, 16], { poolSize: 3, strides: 2, padding: 'same' }],
   ];
   for (const [name, xs, opts] of poolCases) {
     it(`pooling ${name}: max and average, values and gradients (ties and a NaN included)`, () => {
