@@ -133,6 +133,8 @@ describe('wasm matmul kernels', { skip: !wasmAvailable && 'wasm backend not avai
       matmulOn('wasm', 'float32', [200, 300], [300, 150], false, false, 5),
       matmulOn('wasm', 'float32', [300, 64], [150, 300], true, true, 6),
       matmulOn('wasm', 'float32', [3, 40, 90], [3, 90, 70], false, false, 7),
+      // Batches split between threads by whole matrices.
+      matmulOn('wasm', 'float32', [4, 100, 200], [4, 100, 200], false, true, 8),
     ];
     const previous = st.getNumThreads();
     try {
