@@ -8,8 +8,10 @@
 // accumulators; each step of k loads two f32x4 of B and splats six scalars of A, so with the
 // product temporary 15 of x86-64's 16 vector registers are in use (a 4x16 or 8x8 tile would need
 // 16 accumulators alone). wasm SIMD 128 has no fused multiply-add (relaxed-simd is not allowed),
-// so each update is a mul then an add. Measured in Node 20 on one core of a Xeon (Sapphire
-// Rapids): 30-35 GFLOP/s for 256³ and the MLP's 64x784x512 products (unrolling k by 2 was slower).
+// so each update is a mul then an add: 24 vector operations per step of k for 96 flops, which
+// the three x86 ports that multiply or add (p0, p1, p5 on Golden Cove) issue in about 8 cycles,
+// 12 flops a cycle. Measured in Node 20 on one core of a Xeon (Sapphire Rapids): 30-35 GFLOP/s
+// for 256³ and the MLP's 64x784x512 products, about that bound (unrolling k by 2 was slower).
 // Around it three loops of cache blocking: for a GEMM_NC-column block of B and a GEMM_KC-deep
 // slice of k, B is packed once into GEMM_NR-wide panels (k-major, kc x 8 floats = 8 KB, in L1
 // while the rows stream past), then for each GEMM_MC-row block A is packed into GEMM_MR-tall
