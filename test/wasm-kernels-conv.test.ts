@@ -24,6 +24,9 @@ const convCases: [string, number[], number[], st.Conv2dOptions][] = [
   ['one channel in and out', [5, 6, 6, 1], [2, 2, 1, 1], { padding: 'same' }],
   ['one image, many channels', [1, 10, 10, 19], [3, 3, 19, 13], { padding: 'same' }],
   ['a big image', [2, 28, 28, 8], [5, 5, 8, 16], { padding: 'same' }],
+  // Thin inputs (kh·kw·cin <= 32) take the direct forward kernel; 20 filters leave a ragged 4.
+  ['first layer: 3x3 over 3 channels, 20 filters', [3, 9, 9, 3], [3, 3, 3, 20], { padding: 'same' }],
+  ['first layer: 3x3 over 1 channel, strides 2, dilation [1, 2]', [5, 12, 11, 1], [3, 3, 1, 32], { strides: 2, dilation: [1, 2] }],
   // One image, large enough to be split across threads: the input gradient by channels.
   ['one big image', [1, 24, 24, 32], [3, 3, 32, 32], { padding: 'same' }],
 ];

@@ -128,6 +128,67 @@ static int chunk_rows(int64_t slotFloats, int width) {
   int n, int h, int w, int c, int kh, int kw, int o, int oh, int ow, int sh, int sw, int dh, int dw, int top, int left
 #define GEO_INIT {n, h, w, c, kh, kw, o, oh, ow, sh, sw, dh, dw, top, left}
 
+// A thin input (kkc <= CONV_DIRECT_KKC, the first layer of an image network: 3x3 over 1 or 3
+// channels) makes im2col + SGEMM a poor fit: k steps of 9 or 27 leave the micro-kernel mostly
+// loading and storing its tile, and the copy into cols costs as much as the products. Directly,
+// each output pixel's kkc inputs are gathered into registers' reach (a local row) and multiplied
+// into 16 output channels at a time, two pixels sharing each load of the filter (kkc x o floats,
+// in L1), with the bias and ReLU applied before the one store.
+#define CONV_DIRECT_KKC 32
+
+static inline v128_t conv_finish(v128_t acc, const float *bias, int relu) {
+  if (bias) acc = wasm_f32x4_add(acc, wasm_v128_load(bias));
+  return relu ? wasm_f32x4_pmax(acc, wasm_f32x4_splat(0.0f)) : acc;
+}
+
+static void conv_direct(const Geo *g, const float *x, const float *f, const float *bias, int relu, float *y, int p0, int p1) {
+  int kkc = g->kh * g->kw * g->c, o = g->o, ov = o / 16 * 16;
+  float rows[2][CONV_DIRECT_KKC];
+  for (int p = p0; p < p1; p += 2) {
+    int two = p + 1 < p1;
+    for (int r = 0; r <= two; r++) im2col(g, x, p + r, 1, 0, kkc, rows[r]);
+    if (!two)
+      for (int q = 0; q < kkc; q++) rows[1][q] = 0.0f;
+    float *y0 = y + (size_t)p * o, *y1 = y0 + o;
+    int j = 0;
+    for (; j < ov; j += 16) {
+      v128_t z = wasm_f32x4_splat(0.0f), a0 = z, a1 = z, a2 = z, a3 = z, b0 = z, b1 = z, b2 = z, b3 = z;
+      for (int q = 0; q < kkc; q++) {
+        const float *fq = f + (size_t)q * o + j;
+        v128_t f0 = wasm_v128_load(fq), f1 = wasm_v128_load(fq + 4), f2 = wasm_v128_load(fq + 8), f3 = wasm_v128_load(fq + 12);
+        v128_t s = wasm_f32x4_splat(rows[0][q]), t = wasm_f32x4_splat(rows[1][q]);
+        a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(s, f0));
+        a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(s, f1));
+        a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(s, f2));
+        a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(s, f3));
+        b0 = wasm_f32x4_add(b0, wasm_f32x4_mul(t, f0));
+        b1 = wasm_f32x4_add(b1, wasm_f32x4_mul(t, f1));
+        b2 = wasm_f32x4_add(b2, wasm_f32x4_mul(t, f2));
+        b3 = wasm_f32x4_add(b3, wasm_f32x4_mul(t, f3));
+      }
+      const float *bj = bias ? bias + j : 0;
+      wasm_v128_store(y0 + j, conv_finish(a0, bj, relu));
+      wasm_v128_store(y0 + j + 4, conv_finish(a1, bj ? bj + 4 : 0, relu));
+      wasm_v128_store(y0 + j + 8, conv_finish(a2, bj ? bj + 8 : 0, relu));
+      wasm_v128_store(y0 + j + 12, conv_finish(a3, bj ? bj + 12 : 0, relu));
+      if (two) {
+        wasm_v128_store(y1 + j, conv_finish(b0, bj, relu));
+        wasm_v128_store(y1 + j + 4, conv_finish(b1, bj ? bj + 4 : 0, relu));
+        wasm_v128_store(y1 + j + 8, conv_finish(b2, bj ? bj + 8 : 0, relu));
+        wasm_v128_store(y1 + j + 12, conv_finish(b3, bj ? bj + 12 : 0, relu));
+      }
+    }
+    // The last o % 16 channels, one at a time (as the reference: the sum, then the bias, then the ReLU).
+    for (; j < o; j++)
+      for (int r = 0; r <= two; r++) {
+        float acc = 0.0f;
+        for (int q = 0; q < kkc; q++) acc += rows[r][q] * f[(size_t)q * o + j];
+        if (bias) acc += bias[j];
+        y[(size_t)(p + r) * o + j] = relu && acc < 0 ? 0.0f : acc;
+      }
+  }
+}
+
 /** y [n, oh, ow, o] = act(conv(x, f) + bias); bias [o] or 0. */
 EXPORT(conv2d_forward)
 void conv2d_forward(const float *x, const float *f, const float *bias, int relu, float *y, GEO_PARAMS, float *ws, int slotFloats, int slots, int tid,
@@ -141,6 +202,10 @@ void conv2d_forward(const float *x, const float *f, const float *bias, int relu,
   range(pixels, GEMM_MR, tid, nt, &p0, &p1);
   if (pointwise(&g)) {
     if (p0 < p1) gemm_range(x + (size_t)p0 * c, c, 1, f, o, 1, y + (size_t)p0 * o, o, c, 0, p1 - p0, 0, o, bias, relu, 0, ws);
+    return;
+  }
+  if (kkc <= CONV_DIRECT_KKC && o >= 16) {
+    conv_direct(&g, x, f, bias, relu, y, p0, p1);
     return;
   }
   int step = chunk_rows(slotFloats, kkc);
