@@ -4,8 +4,9 @@ import type { ExportFn, WasmMemory, WasmModule } from './wasm-api.js';
 // The wasm backend's thread pool (Note [WASM backend] in index.ts). Workers instantiate the same
 // threaded module over the same shared memory, each with its own stack, and wait on a job word
 // in a control block there; the calling thread publishes a job (kernel, arguments, thread count),
-// wakes them, runs its own share as thread 0 and spins until every worker has counted itself
-// done (a browser main thread may not Atomics.wait). Workers start asynchronously: until all
+// wakes them, runs its own share as thread 0, then waits until every worker has counted itself
+// done: polling first, then sleeping on the counter where it may (a browser's main thread may not
+// Atomics.wait, so there it keeps polling). Workers start asynchronously: until all
 // have said they are ready, jobs run on the calling thread alone.
 
 /** What the backend needs of a worker: the part of Worker that Node's worker_threads and browsers share. */
@@ -31,6 +32,8 @@ const STACK_BYTES = 256 * 1024;
 
 /** Work (about elements touched) below which a kernel runs on one thread: waking workers costs tens of microseconds. */
 export const PARALLEL_THRESHOLD = 1 << 16;
+/** Polls of the done counter before the calling thread sleeps on it (a job's share is often over by then). */
+const SPIN = 4096;
 
 // Runs in the worker (Node eval or a browser Blob URL), so it is plain JavaScript text.
 export const WORKER_SOURCE = `
@@ -53,6 +56,7 @@ const start = (m) => {
       try { fns[Atomics.load(ctl, ${KERNEL})](...a, m.tid, nt); } catch (e) { /* counted done all the same */ }
     }
     Atomics.add(ctl, ${DONE}, 1);
+    Atomics.notify(ctl, ${DONE});
   }
 };
 if (typeof require === 'function') require('node:worker_threads').parentPort.once('message', start);
@@ -66,6 +70,8 @@ export class ThreadPool {
   private readonly kernelNames: string[];
   private readonly kernelIndex = new Map<string, number>();
   private readonly control: number;
+  /** Whether this thread may Atomics.wait (not a browser's main thread). */
+  private readonly canWait: boolean;
   threads: number;
 
   constructor(
@@ -82,6 +88,12 @@ export class ThreadPool {
     this.ctl = new Int32Array(memory.buffer, this.control, 16);
     this.ctl.fill(0);
     this.args = new Float64Array(memory.buffer, this.control + ARGS_OFFSET, MAX_ARGS);
+    try {
+      Atomics.wait(this.ctl, DONE, -1, 0); // returns 'not-equal' at once where waiting is allowed
+      this.canWait = true;
+    } catch {
+      this.canWait = false;
+    }
     this.kernelNames = Object.keys(exports).filter((k) => typeof exports[k] === 'function');
     this.kernelNames.forEach((k, i) => this.kernelIndex.set(k, i));
     this.threads = 1;
@@ -123,8 +135,13 @@ export class ThreadPool {
     } finally {
       // Every worker counts itself done, also those beyond nt, so the next job finds all waiting.
       const all = this.workers.length;
-      while (Atomics.load(this.ctl, DONE) < all) {
-        /* spin: the main thread of a page may not block */
+      let done = Atomics.load(this.ctl, DONE);
+      for (let spin = 0; done < all && spin < SPIN; spin++) done = Atomics.load(this.ctl, DONE);
+      // Then sleep until a worker counts itself done, where this thread may block (Node, workers);
+      // a page's main thread keeps spinning.
+      while (done < all) {
+        if (this.canWait) Atomics.wait(this.ctl, DONE, done, 1);
+        done = Atomics.load(this.ctl, DONE);
       }
     }
   }
