@@ -195,6 +195,17 @@ describe('wasm heap', { skip }, () => {
     });
   });
 
+  it('a synchronous loop that never disposes stays bounded (dead storage freed before the memory grows)', () => {
+    withBackend('wasm', () => {
+      const backend = st.getBackend() as WasmBackend;
+      const x = st.randomNormal([512, 1024]); // 2 MiB
+      for (let i = 0; i < 300; i++) st.tanh(st.add(x, i)); // 1.2 GiB made, none disposed
+      const { heapBytes } = backend.memory();
+      assert.ok(heapBytes < 300 * 2 ** 20, `the memory grew to ${heapBytes} bytes`);
+      x.dispose();
+    });
+  });
+
   it('an allocation past the memory limit throws a RangeError naming the bytes', () => {
     const small = new WasmBackend({ threads: false, maxBytes: 4 * 2 ** 20 });
     const h = small.upload(new Float32Array(1000), 'float32');
