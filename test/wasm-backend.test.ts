@@ -126,6 +126,27 @@ describe('wasm broadcasting and reductions against the reference backend', { ski
       }
     });
   }
+  it('transposes (tiled and not) under every permutation', () => {
+    const perms = (n: number): number[][] =>
+      n === 1 ? [[0]] : perms(n - 1).flatMap((p) => Array.from({ length: n }, (_, i) => [...p.slice(0, i), n - 1, ...p.slice(i)]));
+    for (const shape of [
+      [3, 20, 33],
+      [2, 17, 9, 18],
+      [40, 3, 1, 25],
+    ]) {
+      const v = randomValues(
+        shape.reduce((a, b) => a * b, 1),
+        11,
+      );
+      for (const perm of perms(shape.length)) {
+        for (const dtype of ['float32', 'bool'] as const) {
+          const run = (backend: string) => withBackend(backend, () => Array.from(st.transpose(st.tensor(v, shape, dtype), perm).dataSync()));
+          assert.deepEqual(run('wasm'), run('reference'), `transpose [${shape}] by [${perm}] (${dtype})`);
+        }
+      }
+    }
+  });
+
   it('reductions over every subset of axes of rank-4 tensors', () => {
     for (const shape of [
       [3, 4, 5, 6],

@@ -2,10 +2,42 @@
 // gather, scatterAdd, and a plain matmul (W2's gemm.c has the fast one).
 #include "strata.h"
 
+// A transpose-like copy of 4-byte elements (the input is not contiguous along the output's last
+// axis) in 16 x 16 tiles of the last two axes, so both the reads and the writes stay within a few
+// cache lines per tile instead of striding through memory on one side.
+static void tiled_copy(const uint32_t* x, uint32_t* y, int rank, const int32_t* shape, const int32_t* strides, int64_t base, int tid, int nthreads) {
+  enum { T = 16 };
+  const int64_t R = shape[rank - 2], C = shape[rank - 1], sr = strides[rank - 2], sc = strides[rank - 1];
+  int64_t outer = 1;
+  for (int d = 0; d < rank - 2; d++) outer *= shape[d];
+  const int64_t tilesR = (R + T - 1) / T;
+  int64_t u0, u1;
+  thread_range(outer * tilesR, tid, nthreads, &u0, &u1);
+  for (int64_t u = u0; u < u1; u++) {
+    const int64_t o = u / tilesR, r0 = (u % tilesR) * T;
+    int64_t rest = o, ix = base;
+    for (int d = rank - 3; d >= 0; d--) {
+      ix += (rest % shape[d]) * strides[d];
+      rest /= shape[d];
+    }
+    const int64_t r1 = r0 + T < R ? r0 + T : R;
+    uint32_t* yo = y + o * R * C;
+    for (int64_t c0 = 0; c0 < C; c0 += T) {
+      const int64_t c1 = c0 + T < C ? c0 + T : C;
+      for (int64_t r = r0; r < r1; r++)
+        for (int64_t c = c0; c < c1; c++) yo[r * C + c] = x[ix + r * sr + c * sc];
+    }
+  }
+}
+
 // Output row-major of `shape`; the input element at base + sum(idx[d] * strides[d]). elem 1 or 4.
 EXPORT(strided_copy)
 void strided_copy(int elem, const void* x, void* y, int rank, const int32_t* shape, const int32_t* strides, int base, int tid, int nthreads) {
   const int64_t inner = rank ? shape[rank - 1] : 1, si = rank ? strides[rank - 1] : 0;
+  if (elem == 4 && rank >= 2 && si > 1 && inner >= 8 && shape[rank - 2] >= 8) {
+    tiled_copy(x, y, rank, shape, strides, base, tid, nthreads);
+    return;
+  }
   int64_t rows = 1;
   for (int d = 0; d < rank - 1; d++) rows *= shape[d];
   int64_t r0, r1;
