@@ -4,6 +4,7 @@ import { sizeOf, type Shape } from '../../core/shape.js';
 import type { Backend, CoreKernels, DataHandle, MemoryInfo, OptionalKernels } from '../backend.js';
 import { getNumThreads, registerBackend } from '../registry.js';
 import { coreKernels, type CoreContext } from './kernels-core.js';
+import { recurrentKernels } from './kernels-recurrent.js';
 import { matmulKernels } from './kernels-matmul.js';
 import { convKernels } from './kernels-conv.js';
 import { poolKernels } from './kernels-pool.js';
@@ -149,6 +150,7 @@ export class WasmBackend implements Backend {
       ...poolKernels(ctx),
       ...softmaxKernels(ctx),
       ...normKernels(ctx),
+      ...recurrentKernels(ctx),
     };
     Object.assign(this, { optimizerUpdate: wasmOptimizerUpdate(ctx) });
   }
