@@ -24,8 +24,8 @@ import { ThreadPool, type WorkerFactory } from './threads.js';
 //   from heap.ts's size-class allocator. A handle {ptr, bytes, owners} is shared by the tensors
 //   that own it (reshape returns its input's handle; the Tensor constructor retains, dispose()
 //   releases) and its block goes back to the allocator with the last owner, or when the garbage
-//   collector finds the handle unreachable (a FinalizationRegistry; its callbacks run between
-//   tasks, so a synchronous loop that never disposes waits for the event loop to free them).
+//   collector finds the handle unreachable (a FinalizationRegistry, whose callbacks run between
+//   tasks, or at once where a collection hook is set: Note [Freeing dead storage synchronously]).
 //   Memory growth: the allocator grows the memory by at least an eighth when the bump pointer
 //   reaches the end; growing replaces (non-shared) or extends (shared) memory.buffer, so kernels
 //   take fresh typed-array views after their last allocation and never keep one. Growing past the
