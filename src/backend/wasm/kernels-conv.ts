@@ -36,7 +36,7 @@ export function convKernels(ctx: WasmContext): OptionalKernels {
   };
   const filterGrad = (x: number, dy: number, withBias: boolean, xs: Shape, fs: Shape, ys: Shape, a: Conv2dAttrs) => {
     const df = ctx.newStorage('float32', size(fs) + (withBias ? fs[3] : 0));
-    if (size(fs) === 0) return df.handle;
+    if (size(fs) + (withBias ? fs[3] : 0) === 0) return df.handle;
     const ws = workspace(kkc(fs), ys[0] * ys[1] * ys[2]);
     const args = [x, dy, df.ptr, +withBias, ...geometry(xs, fs, ys, a), ws.ptr, ws.slotFloats, ws.slots];
     ctx.parallel('conv2d_backprop_filter', args, gemmWork(size(ys) * kkc(fs)));
