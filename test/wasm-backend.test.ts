@@ -147,6 +147,29 @@ describe('wasm broadcasting and reductions against the reference backend', { ski
     }
   });
 
+  it('concat along every axis, float32 and bool', () => {
+    for (let axis = 0; axis < 3; axis++) {
+      for (const dtype of ['float32', 'bool'] as const) {
+        const shapes = [2, 5, 3].map((k) => [4, 6, 7].map((d, i) => (i === axis ? k : d)));
+        const run = (backend: string) =>
+          withBackend(backend, () => {
+            const parts = shapes.map((shape, i) =>
+              st.tensor(
+                randomValues(
+                  shape.reduce((a, b) => a * b, 1),
+                  20 + i,
+                ),
+                shape,
+                dtype,
+              ),
+            );
+            return Array.from(st.concat(parts, axis).dataSync());
+          });
+        assert.deepEqual(run('wasm'), run('reference'), `concat along ${axis} (${dtype})`);
+      }
+    }
+  });
+
   it('reductions over every subset of axes of rank-4 tensors', () => {
     for (const shape of [
       [3, 4, 5, 6],

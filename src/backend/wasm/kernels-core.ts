@@ -231,13 +231,10 @@ export function coreKernels(ctx: CoreContext): CoreKernels {
         const width = elemBytes(out.dtype);
         const outer = sizeOf(out.shape.slice(0, axis));
         const outRow = sizeOf(out.shape.slice(axis)) * width;
-        const bytes = ctx.u8(0, 0).buffer;
-        const mem = new Uint8Array(bytes);
         let col = 0;
         for (const t of inputs) {
           const row = sizeOf(t.shape.slice(axis)) * width;
-          const src = ptr(t);
-          if (row > 0) for (let o = 0; o < outer; o++) mem.copyWithin(y + o * outRow + col, src + o * row, src + (o + 1) * row);
+          if (row > 0 && outer > 0) ctx.parallel('copy_rows', [ptr(t), y + col, outer, row, row, outRow], (outer * row) / 4);
           col += row;
         }
       }),
