@@ -1,5 +1,5 @@
 import { fmtIndex, int32OverflowError, int32RangeError, type DType } from '../../core/dtype.js';
-import { broadcastStrides, sizeOf, stridesOf, type Shape } from '../../core/shape.js';
+import { broadcastStrides, shapesEqual, sizeOf, stridesOf, type Shape } from '../../core/shape.js';
 import type { CoreKernels, DataHandle, Kernel, TensorInfo } from '../backend.js';
 import { ARITHMETIC_PRIMITIVES, COMPARISON_PRIMITIVES, REDUCE_PRIMITIVES, UNARY_PRIMITIVES } from '../primitives.js';
 import type { WasmContext } from './context.js';
@@ -30,6 +30,12 @@ function table<K extends keyof CoreKernels>(keys: readonly K[], make: (k: K, i: 
  * strides), or undefined for broadcasts that need the general strided walk.
  */
 export function rowPattern(a: Shape, b: Shape, out: Shape): [number, number, number, number, number, number] | undefined {
+  // The common cases first, without the search (which costs microseconds next to a small op).
+  const n = sizeOf(out);
+  const aFull = shapesEqual(a, out),
+    bFull = shapesEqual(b, out);
+  if (aFull && (bFull || sizeOf(b) === 1)) return [1, n, 0, 1, 0, bFull ? 1 : 0];
+  if (bFull && sizeOf(a) === 1) return [1, n, 0, 0, 0, 1];
   const rank = out.length;
   const dimOf = (x: Shape, i: number) => x[x.length - rank + i] ?? 1;
   const part = (x: Shape, from: number, to: number): 'full' | 'ones' | undefined => {
