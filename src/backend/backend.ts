@@ -90,6 +90,8 @@ export interface Backend {
    * dead tensors between steps]).
    */
   afterBackward?(): unknown;
+  /** How the backend runs (SIMD, threads), for `st.backends()`'s `detail`. */
+  describe?(): string;
   /** Live storage buffers and their bytes, for `st.memory()`. */
   memory(): MemoryInfo;
 }

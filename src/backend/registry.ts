@@ -23,10 +23,12 @@ export interface BackendStatus {
   available: boolean;
   /** Whether new tensors are created on it. */
   active: boolean;
-  /** The default is the available backend of highest priority (native 10, reference 0). */
+  /** The default is the available backend of highest priority (native 10, wasm 5, reference 0). */
   priority: number;
   /** Why it is unavailable: the load error's message. */
   reason?: string;
+  /** How it runs, when the backend says (the wasm backend: `'simd, 2 threads'`). */
+  detail?: string;
 }
 
 const entries = new Map<string, Entry>();
@@ -105,6 +107,8 @@ export function backends(): BackendStatus[] {
       const instance = load(e);
       const status: BackendStatus = { name: e.name, available: !!instance, active: instance === current, priority: e.priority };
       if (e.reason !== undefined) status.reason = e.reason;
+      const detail = instance?.describe?.();
+      if (detail !== undefined) status.detail = detail;
       return status;
     });
 }

@@ -1,12 +1,20 @@
 // What the Node entry installs before the API is used (Note [Platforms] in core/platform.ts):
-// Node's services, the native backend, and the file system as a model store. Imported first by
-// src/index.ts, so it runs before any user code.
+// Node's services, the native and wasm backends, and the file system as a model store. Imported
+// first by src/index.ts, so it runs before any user code.
 import '../backend/native/index.js'; // registers the native backend (priority 10)
+import { nodeCollector } from '../backend/wasm/gc-node.js';
+import { registerWasmBackend, setWasmCollector, setWasmWorkerFactory } from '../backend/wasm/index.js';
+import { nodeWorkerFactory } from '../backend/wasm/workers-node.js';
 import { setPlatform } from '../core/platform.js';
 import { fileStore } from '../models/file-store.js';
 import { registerModelStore } from '../models/model-stores.js';
 import { nodePlatform } from './platform.js';
 
 setPlatform(nodePlatform);
+// The wasm backend (priority 5): its threads are worker_threads, and dead tensors' storage can be
+// collected on demand through V8's gc (Note [Freeing dead storage synchronously]).
+setWasmWorkerFactory(nodeWorkerFactory);
+setWasmCollector(nodeCollector());
+registerWasmBackend();
 registerModelStore('', fileStore);
 registerModelStore('file', fileStore);
