@@ -215,7 +215,7 @@ function isOptions(x: unknown): x is BackwardOptions {
  * const w = st.variable(st.tensor([1, 2, 3]));
  * const loss = w.square().sum();
  * st.backward(loss);               // or loss.backward()
- * console.log(w.grad?.arraySync()); // [2, 4, 6]
+ * console.log(await w.grad?.array()); // [2, 4, 6]
  * ```
  */
 export function backward(root: Tensor, seed?: Tensor | BackwardOptions, options?: BackwardOptions): void {

@@ -58,7 +58,7 @@ function scalarOutput(op: string, y: unknown): Tensor {
  * ```ts
  * const f = (a: st.Tensor, b: st.Tensor) => a.mul(b).sum();
  * const { value, grads } = st.valueAndGrad(f)(st.tensor([1, 2]), st.tensor([3, 4]));
- * console.log(value.item(), grads[0].arraySync()); // 11 [3, 4]
+ * console.log(await value.array(), await grads[0].array()); // 11 [3, 4]
  * ```
  */
 export function valueAndGrad(f: (...xs: Tensor[]) => Tensor) {
@@ -86,9 +86,9 @@ export function valueAndGrad(f: (...xs: Tensor[]) => Tensor) {
  * @example
  * ```ts
  * const dSquare = st.grad((x) => x.square().sum());
- * console.log(dSquare(st.tensor([1, 2, 3])).arraySync()); // [2, 4, 6]
+ * console.log(await dSquare(st.tensor([1, 2, 3])).array()); // [2, 4, 6]
  * const d2 = st.grad((x) => st.grad((u) => st.tanh(u).sum())(x).sum()); // tanh''
- * console.log(d2(st.tensor([0.5])).arraySync());
+ * console.log(await d2(st.tensor([0.5])).array());
  * ```
  */
 export function grad(f: (x: Tensor) => Tensor) {

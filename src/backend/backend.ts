@@ -61,8 +61,22 @@ export interface Backend {
   supportsDtype(dtype: DType): boolean;
   /** Copies `values` into new storage of `dtype`. */
   upload(values: TypedArray, dtype: DType): DataHandle;
-  /** A copy of the storage's `size` elements that the caller may keep. */
+  /**
+   * A copy of the storage's `size` elements that the caller may keep. A backend whose reads
+   * complete asynchronously (`readSync: false`) may throw here; Tensor never calls it then.
+   */
   download(data: DataHandle, dtype: DType, size: number): TypedArray;
+  /**
+   * The same copy, delivered when the backend has it: what `await t.data()` calls. A GPU backend
+   * maps a staging buffer here instead of waiting for its queue. Default: `download` (Note
+   * [Reading values without stalling] in src/models/epoch-loop.ts).
+   */
+  downloadAsync?(data: DataHandle, dtype: DType, size: number): Promise<TypedArray>;
+  /**
+   * False for a backend that cannot read synchronously (WebGPU): `dataSync()`, `arraySync()` and
+   * `item()` then throw a ValueError naming `await t.data()` / `await t.array()`. Default true.
+   */
+  readonly readSync?: boolean;
   /** New storage of `shape` with every element `value`. */
   fill(shape: Shape, dtype: DType, value: number): DataHandle;
   /** Must match core/rng.ts `fillRandom` exactly, so seeds reproduce across backends. */

@@ -12,6 +12,10 @@ import {
 import { History } from './history.js';
 import { ProgressBar } from './progress-bar.js';
 
+/** How often a live progress bar takes fresh logs: each costs a read from the backend. */
+const LOGS_EVERY_MS = 200;
+const NO_LOGS = { at: -Infinity, logs: {} };
+
 /** Checks that a user-supplied callback is an object whose hooks, where present, are functions. */
 function checkCallback(cb: unknown, index: number): Callback {
   const what = `callbacks[${index}]`;
@@ -55,6 +59,10 @@ export class CallbackList {
   /** The History in the list (added or passed in), if any. */
   readonly history: History | undefined;
   private readonly byHook = new Map<HookName, Callback[]>();
+  /** Inside fit (between onTrainBegin and onTrainEnd): its validation passes draw no bar. */
+  private training = false;
+  /** The logs last read for a progress bar, and when. */
+  private barLogs: { at: number; logs: Logs } = NO_LOGS;
 
   constructor(callbacks: readonly Callback[], model: CallbackModel, params: TrainingParams, options: CallbackListOptions = {}) {
     if (!Array.isArray(callbacks)) throw new ValueError(`callbacks must be an array; received ${typeof callbacks}`);
@@ -89,12 +97,15 @@ export class CallbackList {
   }
 
   onTrainBegin(logs?: Logs): Promise<void> {
+    this.training = true;
     return this.phase('onTrainBegin', logs);
   }
   onTrainEnd(logs?: Logs): Promise<void> {
+    this.training = false;
     return this.phase('onTrainEnd', logs);
   }
   onTestBegin(logs?: Logs): Promise<void> {
+    if (!this.training) this.barLogs = NO_LOGS;
     return this.phase('onTestBegin', logs);
   }
   onTestEnd(logs?: Logs): Promise<void> {
@@ -107,6 +118,7 @@ export class CallbackList {
     return this.phase('onPredictEnd', logs);
   }
   onEpochBegin(epoch: number, logs?: Logs): Promise<void> {
+    this.barLogs = NO_LOGS;
     return this.indexed('onEpochBegin', epoch, logs);
   }
   onEpochEnd(epoch: number, logs?: Logs): Promise<void> {
@@ -129,6 +141,30 @@ export class CallbackList {
   }
   onPredictBatchEnd(batch: number, logs?: Logs): Promise<void> {
     return this.indexed('onPredictBatchEnd', batch, logs);
+  }
+
+  /**
+   * Calls a batch-end hook with the running logs, read from the backend only if some callback
+   * takes them now (Note [Reading values without stalling] in models/epoch-loop.ts): any callback
+   * but a progress bar, which takes fresh logs for its live line every LOGS_EVERY_MS and is
+   * handed the last ones read otherwise (its plain epoch lines use the epoch's logs). So a fit
+   * whose only batch hook is the bar reads a few times per second, or not at all off a terminal.
+   */
+  async batchEnd(hook: 'onBatchEnd' | 'onTestBatchEnd', batch: number, read: () => Promise<Logs>): Promise<void> {
+    let logs: Logs | undefined;
+    for (const cb of this.byHook.get(hook)!) {
+      if (!(cb instanceof ProgressBar) || this.barLogsDue(cb, hook)) {
+        logs ??= await read();
+        if (cb instanceof ProgressBar) this.barLogs = { at: performance.now(), logs };
+      }
+      await cb[hook]!(batch, cb instanceof ProgressBar && logs === undefined ? { ...this.barLogs.logs } : logs);
+    }
+  }
+
+  /** Whether a progress bar would show fresh logs now: a live line, drawing (not fit's validation), not updated for LOGS_EVERY_MS. */
+  private barLogsDue(bar: ProgressBar, hook: 'onBatchEnd' | 'onTestBatchEnd'): boolean {
+    if (!bar.live || (hook === 'onTestBatchEnd' && this.training)) return false;
+    return performance.now() - this.barLogs.at >= LOGS_EVERY_MS;
   }
 
   private async phase(hook: PhaseHook, logs: Logs | undefined): Promise<void> {

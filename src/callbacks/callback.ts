@@ -21,7 +21,10 @@ export interface TrainingParams {
 
 /** What callbacks may touch on the model (the real Model class satisfies this). */
 export interface CallbackModel {
-  /** Set by a callback to end training after the current epoch. */
+  /**
+   * Set to end training at the end of the current step: by a callback, or from outside while fit
+   * runs (a Stop button's handler; fit lets the event loop run every 16 ms or so).
+   */
   stopTraining: boolean;
   /** Copies of the weights, in Keras order. */
   getWeights(): Tensor[];

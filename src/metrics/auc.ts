@@ -1,11 +1,15 @@
 import { noGrad } from '../tensor/tape.js';
 import { ShapeError, ValueError, fmtShape, fmtValue } from '../core/errors.js';
 import { checkKeys, checkOneOf } from '../core/options.js';
-import { cast, sigmoid } from '../ops/elementwise.js';
-import { reshape } from '../ops/shape-ops.js';
+import { cast, greater, mul, sigmoid, sub } from '../ops/elementwise.js';
+import { matmul } from '../ops/linalg.js';
+import { sum } from '../ops/reduction.js';
+import { broadcastTo, concat, reshape, transpose } from '../ops/shape-ops.js';
+import { tensor } from '../tensor/create.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { broadcastWeight, checkThresholds, divideNoNan } from './confusion.js';
 import { Metric, checkBatch, metricInput, sameShapePair } from './metric.js';
+import { PendingSums } from './pending-sums.js';
 
 // Note [AUC from thresholded counts]
 // As in Keras 3, the curve is known only at fixed thresholds t_0 < ... < t_{n-1}: by default
@@ -27,10 +31,14 @@ import { Metric, checkBatch, metricInput, sameShapePair } from './metric.js';
 //   area = sum_j slope_j (dtp_j + intercept_j log(p_j / p_{j+1})) / (tp_{j+1} + fn_{j+1}),
 //   where the log ratio is taken as log 1 = 0 unless both p_j and p_{j+1} are positive and every
 //   division by zero gives 0.
-// Predictions are downloaded (batch-sized vectors) and bucketed in float64 in JS; counts are kept
-// as float64 histograms, so streaming gives exactly the whole-dataset counts. Predictions are
-// compared as they are (no clipping or range check): below 0 is negative everywhere, above 1
-// positive everywhere.
+// An update computes on the backend, per label, the label mass above each threshold,
+// sum_i y_i w_i [p_i > t_j] for tp_j and sum_i (1 - y_i) w_i [p_i > t_j] for fp_j (one matmul of
+// the masses against the [samples, thresholds] comparison), and the totals P and N; nothing is
+// read until the result is asked for (Note [Streaming metrics]), and batches add up in float64
+// on the host. A float32 prediction p exceeds a threshold t exactly when it exceeds the largest
+// float32 at or below t, so thresholds are rounded down, not to nearest, and the comparisons
+// agree with float64 ones. Predictions are compared as they are (no clipping or range check):
+// below 0 is negative everywhere, above 1 positive everywhere; NaN is above no threshold.
 // Note [Multi-label AUC]
 // Keras's two ways to treat yPred [N, L]:
 // - multiLabel false (default): every element is one prediction of one curve (yPred of any shape
@@ -108,11 +116,10 @@ export class AUC extends Metric {
   /** Labels with their own curve: 1 without multiLabel; undefined until known. */
   private labels: number | undefined;
   /**
-   * Weighted positive / negative label mass per label and bucket c = #{j : p > t_j}, c in 0..n:
-   * label l's histogram is entries [l * (n + 1), (l + 1) * (n + 1)).
+   * Per label, 2n + 2 sums: the positive label mass above each threshold (tp), the negative mass
+   * above each (fp), then all positive (P) and negative (N) mass; undefined until the labels are known.
    */
-  private positives: Float64Array;
-  private negatives: Float64Array;
+  private sums: PendingSums | undefined;
 
   constructor(options: AucOptions = {}) {
     checkKeys('auc', options, [
@@ -159,8 +166,7 @@ export class AUC extends Metric {
       if (lw && lw.length !== numLabels) throw new ValueError(`auc: labelWeights must have numLabels (${numLabels}) entries; received ${lw.length}`);
     }
     this.labels = this.multiLabel ? (numLabels ?? lw?.length) : 1;
-    this.positives = new Float64Array((this.thresholds.length + 1) * (this.labels ?? 0));
-    this.negatives = new Float64Array(this.positives.length);
+    if (this.labels !== undefined) this.sums = new PendingSums(this.name, (2 * this.thresholds.length + 2) * this.labels);
   }
 
   /** The number of labels with their own curve (1 without multiLabel; undefined before the first batch). */
@@ -186,23 +192,34 @@ export class AUC extends Metric {
         );
       }
       const dt = p.dtype === 'float64' ? 'float64' : 'float32';
-      const preds = (this.fromLogits ? sigmoid(p) : p).dataSync();
-      const labels = cast(t, dt).dataSync();
-      const weights =
+      const labels = this.multiLabel ? this.labels! : 1;
+      const samples = p.size / labels;
+      let w =
         sampleWeight === undefined || sampleWeight === null
           ? undefined
-          : cast(broadcastWeight(this.name, metricInput(this.name, 'sampleWeight', sampleWeight), p.shape), dt).dataSync();
-      const stride = this.thresholds.length + 1;
-      for (let i = 0; i < preds.length; i++) {
-        const column = i % columns;
-        let w = weights ? weights[i] : 1;
-        // Without multiLabel, label weights scale each column's predictions (one shared curve).
-        if (!this.multiLabel && lw) w *= lw.length === 1 ? lw[0] : lw[column];
-        const at = (this.multiLabel ? column * stride : 0) + this.bucketOf(preds[i]);
-        this.positives[at] += labels[i] * w;
-        this.negatives[at] += (1 - labels[i]) * w;
+          : cast(broadcastWeight(this.name, metricInput(this.name, 'sampleWeight', sampleWeight), p.shape), dt);
+      // Without multiLabel, label weights scale each column's predictions (one shared curve).
+      if (!this.multiLabel && lw) {
+        const factor = lw.length === 1 ? tensor(lw[0], [], dt) : tensor(lw.slice(), [columns], dt);
+        w = w ? mul(w, factor) : broadcastTo(factor, p.shape);
       }
+      // [labels, samples]: one row per curve.
+      const rows = (x: Tensor) => (this.multiLabel ? transpose(x, [1, 0]) : reshape(x, [1, samples]));
+      const y = rows(cast(t, dt));
+      const pos = w ? mul(y, rows(w)) : y;
+      const neg = w ? mul(sub(1, y), rows(w)) : sub(1, y);
+      const n = this.thresholds.length;
+      const above = cast(greater(reshape(rows(cast(this.fromLogits ? sigmoid(p) : p, dt)), [labels, samples, 1]), this.thresholdTensor(dt)), dt);
+      const mass = (m: Tensor) => reshape(matmul(reshape(m, [labels, 1, samples]), above), [labels, n]);
+      const total = (m: Tensor) => reshape(sum(m, -1), [labels, 1]);
+      this.sums!.add(concat([mass(pos), mass(neg), total(pos), total(neg)], 1));
     });
+  }
+
+  /** The thresholds as [1, 1, n] in `dtype`, float32 ones rounded down (see the Note). */
+  private thresholdTensor(dtype: 'float32' | 'float64'): Tensor {
+    const values = dtype === 'float64' ? this.thresholds : Float32Array.from(this.thresholds, float32AtOrBelow);
+    return tensor(values, [1, 1, values.length], dtype);
   }
 
   /** yTrue and yPred as [N, L] for multiLabel, fixing L at the first batch (Note [Multi-label AUC]). */
@@ -212,25 +229,11 @@ export class AUC extends Metric {
     const columns = p.shape[1];
     if (this.labels === undefined) {
       this.labels = columns;
-      this.positives = new Float64Array((this.thresholds.length + 1) * columns);
-      this.negatives = new Float64Array(this.positives.length);
+      this.sums = new PendingSums(this.name, (2 * this.thresholds.length + 2) * columns);
     } else if (this.labels !== columns) {
       throw new ShapeError(`${this.name}: expected yPred with ${this.labels} labels (its last axis); received ${fmtShape(yPred.shape)}`);
     }
     return [t, p];
-  }
-
-  /** #{j : p > t_j}: thresholds ascend, so the first j with !(p > t_j) (NaN: 0). */
-  private bucketOf(p: number): number {
-    const t = this.thresholds;
-    let lo = 0,
-      hi = t.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (p > t[mid]) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
   }
 
   /**
@@ -243,24 +246,23 @@ export class AUC extends Metric {
       fp = new Float64Array(n),
       fn = new Float64Array(n),
       tn = new Float64Array(n);
-    const base = label * (n + 1);
-    if (base >= this.positives.length) return { tp, fp, fn, tn };
-    // Suffix sums: at threshold j every bucket c > j is predicted positive.
-    let pos = 0,
-      neg = 0;
-    for (let j = n - 1; j >= 0; j--) {
-      pos += this.positives[base + j + 1];
-      neg += this.negatives[base + j + 1];
-      tp[j] = pos;
-      fp[j] = neg;
-    }
-    const totalPos = pos + this.positives[base],
-      totalNeg = neg + this.negatives[base];
+    if (!this.sums || label >= (this.labels ?? 0)) return { tp, fp, fn, tn };
+    this.sums.settleSync();
+    const base = label * (2 * n + 2);
+    const state = this.sums.host;
+    const totalPos = state[base + 2 * n],
+      totalNeg = state[base + 2 * n + 1];
     for (let j = 0; j < n; j++) {
+      tp[j] = state[base + j];
+      fp[j] = state[base + n + j];
       fn[j] = totalPos - tp[j];
       tn[j] = totalNeg - fp[j];
     }
     return { tp, fp, fn, tn };
+  }
+
+  override async settle(): Promise<void> {
+    await this.sums?.settle();
   }
 
   /** The area under one label's curve (Note [AUC from thresholded counts]). */
@@ -308,8 +310,7 @@ export class AUC extends Metric {
 
   /** Forgets everything accumulated. */
   override reset(): void {
-    this.positives.fill(0);
-    this.negatives.fill(0);
+    this.sums?.reset();
   }
 
   override getConfig(): Record<string, unknown> {
@@ -339,3 +340,13 @@ function interpolatedPrAuc(tp: Float64Array, fp: Float64Array, fn: Float64Array)
 }
 
 export const auc = (options: AucOptions = {}): AUC => new AUC(options);
+
+/** The largest float32 at or below t: p > t and p > this agree for every float32 p. */
+function float32AtOrBelow(t: number): number {
+  const f = Math.fround(t);
+  if (f <= t || Number.isNaN(t)) return f;
+  if (f === 0) return -(2 ** -149);
+  const bits = new Int32Array(Float32Array.of(f).buffer);
+  bits[0] += f > 0 ? -1 : 1;
+  return new Float32Array(bits.buffer)[0];
+}

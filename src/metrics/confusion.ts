@@ -7,18 +7,22 @@ import { broadcastTo, concat, reshape, slice } from '../ops/shape-ops.js';
 import { tensor } from '../tensor/create.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { Metric, checkBatch, metricInput, sameShapePair } from './metric.js';
+import { PendingSums } from './pending-sums.js';
 
 // Precision and recall from confusion counts at one or more thresholds, accumulated over
 // batches (Keras 3's update_confusion_matrix_variables): every element of yPred is one
 // prediction, positive when strictly greater than the threshold; a label is positive when it is
-// non-zero. Sample weights weight the counts. One update downloads 2T + 1 numbers.
+// non-zero. Sample weights weight the counts. One update leaves 2T + 1 numbers on the backend
+// (Note [Streaming metrics]).
 // Note [topK and classId]
 // Keras's order: `topK` keeps the k best scores of each row of yPred (its last axis) as
 // candidates and makes every other score negative at every threshold; then `classId` keeps one
 // column. Ties are broken by the lower index, so exactly k entries of a row are candidates (what
 // top_k returns). Without explicit thresholds, topK's threshold is Keras's NEG_INF (-1e10): every
 // candidate is a positive prediction. The mask is built on the host (a sort per row), since
-// there is no top-k primitive; rows are short (classes), so this costs one download of yPred.
+// there is no top-k primitive; rows are short (classes), so this costs one download of yPred per
+// update, the one metric option that reads the host every step (and that a backend without
+// synchronous reads refuses).
 
 /** Options of `st.metrics.precision` and `st.metrics.recall`. */
 export interface ConfusionOptions {
@@ -90,9 +94,8 @@ export abstract class ConfusionMetric extends Metric {
   readonly topK: number | undefined;
   /** False when the thresholds are the default (then getConfig leaves them out). */
   private readonly thresholdsGiven: boolean;
-  protected truePositives: Float64Array;
-  protected falsePositives: Float64Array;
-  protected falseNegatives: Float64Array;
+  /** Per threshold: hits (tp), predicted positives (tp + fp); then the positives (tp + fn). */
+  private readonly counts: PendingSums;
 
   constructor(op: string, defaultName: string, options: ConfusionOptions) {
     checkKeys(op, options, ['name', 'thresholds', 'classId', 'topK']);
@@ -108,10 +111,31 @@ export abstract class ConfusionMetric extends Metric {
       throw new ValueError(`${op}: classId must be a non-negative integer; received ${fmtValue(options.classId)}`);
     }
     this.classId = options.classId;
+    this.counts = new PendingSums(this.name, 2 * this.thresholds.length + 1);
+  }
+
+  /** The weighted count of true positives at each threshold. */
+  protected get truePositives(): Float64Array {
+    this.counts.settleSync();
+    return this.counts.host.slice(0, this.thresholds.length);
+  }
+
+  /** The weighted count of false positives at each threshold. */
+  protected get falsePositives(): Float64Array {
     const n = this.thresholds.length;
-    this.truePositives = new Float64Array(n);
-    this.falsePositives = new Float64Array(n);
-    this.falseNegatives = new Float64Array(n);
+    const tp = this.truePositives;
+    return this.counts.host.slice(n, 2 * n).map((predicted, j) => predicted - tp[j]);
+  }
+
+  /** The weighted count of false negatives at each threshold. */
+  protected get falseNegatives(): Float64Array {
+    const tp = this.truePositives; // settles the counts first
+    const positives = this.counts.host[2 * this.thresholds.length];
+    return tp.map((hits) => positives - hits);
+  }
+
+  override settle(): Promise<void> {
+    return this.counts.settle();
   }
 
   override update(yTrue: Tensor, yPred: Tensor, sampleWeight?: Tensor): void {
@@ -159,14 +183,7 @@ export abstract class ConfusionMetric extends Metric {
       const weighted = (mask: Tensor, axis?: number) => sum(mul(cast(mask, dt), wColumn), axis);
       counts = concat([weighted(hits, 0), weighted(predictedPositive, 0), reshape(weighted(labelPositive), [1])]);
     }
-    const c = counts.dataSync();
-    const positives = c[2 * n];
-    for (let j = 0; j < n; j++) {
-      const tp = c[j];
-      this.truePositives[j] += tp;
-      this.falsePositives[j] += c[n + j] - tp;
-      this.falseNegatives[j] += positives - tp;
-    }
+    this.counts.add(counts);
   }
 
   /** The value at each threshold, in the order given. */
@@ -179,9 +196,7 @@ export abstract class ConfusionMetric extends Metric {
 
   /** Forgets everything accumulated. */
   override reset(): void {
-    this.truePositives.fill(0);
-    this.falsePositives.fill(0);
-    this.falseNegatives.fill(0);
+    this.counts.reset();
   }
 
   override getConfig(): Record<string, unknown> {
@@ -204,7 +219,8 @@ export class Precision extends ConfusionMetric {
   }
 
   override results(): number[] {
-    return Array.from(this.truePositives, (tp, j) => divideNoNan(tp, tp + this.falsePositives[j]));
+    const fp = this.falsePositives;
+    return Array.from(this.truePositives, (tp, j) => divideNoNan(tp, tp + fp[j]));
   }
 }
 
@@ -215,7 +231,8 @@ export class Recall extends ConfusionMetric {
   }
 
   override results(): number[] {
-    return Array.from(this.truePositives, (tp, j) => divideNoNan(tp, tp + this.falseNegatives[j]));
+    const fn = this.falseNegatives;
+    return Array.from(this.truePositives, (tp, j) => divideNoNan(tp, tp + fn[j]));
   }
 }
 

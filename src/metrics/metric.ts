@@ -6,13 +6,18 @@ import { asTensor } from '../ops/operand.js';
 import { mean, sum } from '../ops/reduction.js';
 import { broadcastTo, reshape, stack } from '../ops/shape-ops.js';
 import { Tensor } from '../tensor/tensor.js';
+import { PendingSums } from './pending-sums.js';
 
 // Note [Streaming metrics]
 // A metric accumulates batches (`update`), reports the value over everything seen (`result`)
 // and starts over (`reset`), as Keras 3's metrics do. Each update runs a few tensor ops on the
-// batch, on whatever backend the batch lives on, and downloads only a handful of numbers (a
-// weighted sum and a count, or a short vector of confusion counts). Running totals are JS numbers
-// (float64), so a long epoch does not lose precision to float32 accumulation. Updates run under
+// batch, on whatever backend the batch lives on, and leaves a handful of numbers there (a
+// weighted sum and a count, or a short vector of confusion counts): it never reads the host, so
+// a GPU is not made to wait every step (Note [Reading values without stalling] in
+// models/epoch-loop.ts). The values come to the host in one read when asked for: `await
+// settle()` (what the trainer does, at most a few times per second) or `result()` on a CPU
+// backend. Running totals are JS numbers (float64), added up there from the per-batch sums, so a
+// long epoch does not lose precision to float32 accumulation (pending-sums.ts). Updates run under
 // noGrad: metrics never record on the tape even when yPred came from a model being trained.
 
 /** A function metric: per-sample values (or one scalar) for a batch, averaged over samples. */
@@ -20,14 +25,14 @@ export type MetricFunction = (yTrue: Tensor, yPred: Tensor) => Tensor;
 
 /**
  * A streaming metric (Keras's `keras.metrics.Metric`): `update` accumulates batches, `result` gives
- * the value over everything seen since `reset`. Running totals are kept in float64 on the host,
- * and updates never record on the tape. `compile({metrics})` takes metric objects, and `fit`
- * resets them at each epoch.
+ * the value over everything seen since `reset`. Updates leave their numbers on the backend and
+ * never record on the tape; running totals are kept in float64 on the host. `compile({metrics})`
+ * takes metric objects, and `fit` resets them at each epoch.
  * @example
  * ```ts
  * const acc = st.metrics.sparseCategoricalAccuracy();
  * acc.update(st.tensor([1, 0], undefined, 'int32'), st.tensor([[0.2, 0.8], [0.3, 0.7]]));
- * console.log(acc.result()); // 0.5
+ * console.log(await acc.resultAsync()); // 0.5
  * ```
  */
 export abstract class Metric {
@@ -41,10 +46,27 @@ export abstract class Metric {
 
   /** Accumulates one batch. */
   abstract update(yTrue: Tensor, yPred: Tensor, sampleWeight?: Tensor): void;
-  /** The value over every batch since the last reset (0 before any update, as in Keras). */
+  /**
+   * The value over every batch since the last reset (0 before any update, as in Keras). Reads
+   * what updates left on the backend synchronously: on a backend that reads asynchronously only,
+   * use `await resultAsync()`.
+   */
   abstract result(): number;
   /** Forgets everything accumulated. */
   abstract reset(): void;
+
+  /**
+   * Brings what updates left on the backend to the host without blocking; `result()` and
+   * `getState()` then read nothing. The trainer awaits it before it reads a metric. A metric
+   * that keeps its state on the host has nothing to do.
+   */
+  async settle(): Promise<void> {}
+
+  /** The value like `result()`, read in the way that works on every backend. */
+  async resultAsync(): Promise<number> {
+    await this.settle();
+    return this.result();
+  }
 
   /**
    * The running state as plain numbers, so an interrupted fit can carry a half-done epoch in a
@@ -94,10 +116,13 @@ export function sameShapePair(metric: string, yTrue: Tensor, yPred: Tensor): [Te
   return [t, p];
 }
 
-/** A weighted sum and the total weight for one batch of values. */
+/**
+ * A weighted sum and the total weight for one batch of values, on the backend: `count` is a number
+ * when it is known without reading (one per sample, unweighted).
+ */
 export interface WeightedSums {
-  total: number;
-  count: number;
+  total: Tensor;
+  count: Tensor | number;
 }
 
 /**
@@ -112,9 +137,11 @@ export interface WeightedSums {
 export function weightedSums(metric: string, values: Tensor, sampleWeight?: Tensor | number): WeightedSums {
   let v = cast(values, floatType(values.dtype));
   if (sampleWeight === undefined || sampleWeight === null) {
-    if (v.rank === 0) return { total: v.dataSync()[0], count: 1 };
+    // A scalar may be the caller's own tensor: an alias (reshape shares storage) is what the
+    // running sums take and later dispose.
+    if (v.rank === 0) return { total: reshape(v, [1]), count: 1 };
     const perSample = v.rank > 1 ? mean(v, range(1, v.rank)) : v;
-    return { total: sum(perSample).dataSync()[0], count: v.shape[0] };
+    return { total: sum(perSample), count: v.shape[0] };
   }
   let w = cast(typeof sampleWeight === 'number' ? sampleWeight : metricInput(metric, 'sampleWeight', sampleWeight), v.dtype);
   const givenShape = w.shape;
@@ -133,8 +160,7 @@ export function weightedSums(metric: string, values: Tensor, sampleWeight?: Tens
     weighted = mean(weighted, range(1, v.rank));
     weight = mean(weight, range(1, v.rank));
   }
-  const both = stack([sum(weighted), sum(weight)]).dataSync();
-  return { total: both[0], count: both[1] };
+  return { total: sum(weighted), count: sum(weight) };
 }
 
 function range(start: number, stop: number): number[] {
@@ -155,11 +181,16 @@ export function checkBatch(metric: string, yTrue: Tensor, yPred: Tensor): void {
  * `updateValues(value, sampleWeight)`; `update(yTrue, yPred)` has no meaning for it.
  */
 export class Mean extends Metric {
-  protected total = 0;
-  protected count = 0;
+  /** Totals of unweighted batches (their counts are known on the host). */
+  private readonly plain: PendingSums;
+  private plainCount = 0;
+  /** Weighted batches: [total, weight]. */
+  private readonly weighted: PendingSums;
 
   constructor(options: { name?: string } = {}) {
     super(options.name ?? 'mean');
+    this.plain = new PendingSums(this.name, 1);
+    this.weighted = new PendingSums(this.name, 2);
   }
 
   /** Adds values (a scalar or per-sample tensor) with an optional weight (Keras's update_state). */
@@ -175,31 +206,51 @@ export class Mean extends Metric {
   }
 
   protected add(sums: WeightedSums): void {
-    // A NaN batch is not skipped: it stays visible in the result, as in Keras.
-    this.total += sums.total;
-    this.count += sums.count;
+    // A NaN batch is not skipped: it stays visible in the result, as in Keras. The sums stay on
+    // the backend until read (Note [Streaming metrics]).
+    if (typeof sums.count === 'number') {
+      this.plain.add(sums.total);
+      this.plainCount += sums.count;
+    } else {
+      this.weighted.add(stack([sums.total, sums.count]));
+    }
+  }
+
+  private get totals(): [number, number] {
+    this.plain.settleSync();
+    this.weighted.settleSync();
+    return [this.plain.host[0] + this.weighted.host[0], this.plainCount + this.weighted.host[1]];
+  }
+
+  override async settle(): Promise<void> {
+    await this.plain.settle();
+    await this.weighted.settle();
   }
 
   override result(): number {
     // Keras's divide_no_nan: nothing seen (or all weights zero) reads as 0.
-    return this.count === 0 ? 0 : this.total / this.count;
+    const [total, count] = this.totals;
+    return count === 0 ? 0 : total / count;
   }
 
   /** Forgets everything accumulated. */
   override reset(): void {
-    this.total = 0;
-    this.count = 0;
+    this.plain.reset();
+    this.weighted.reset();
+    this.plainCount = 0;
   }
 
   override getState(): number[] {
-    return [this.total, this.count];
+    return this.totals;
   }
 
   override setState(state: readonly number[]): void {
     if (state.length !== 2 || typeof state[0] !== 'number' || typeof state[1] !== 'number') {
       throw new ValueError(`${this.name}: expected the state [total, count]; received ${fmtValue(state)}`);
     }
-    [this.total, this.count] = state;
+    this.reset();
+    this.plain.set([state[0]]);
+    this.plainCount = state[1];
   }
 }
 
@@ -261,6 +312,10 @@ export class RenamedMetric extends Metric {
 
   override result(): number {
     return this.inner.result();
+  }
+
+  override settle(): Promise<void> {
+    return this.inner.settle();
   }
 
   override reset(): void {

@@ -4,7 +4,9 @@ import { fmtIndex, isFloat } from '../core/dtype.js';
 import { cast, mul } from '../ops/elementwise.js';
 import { asTensor, type TensorInput } from '../ops/operand.js';
 import { sum } from '../ops/reduction.js';
-import { gather, slice } from '../ops/shape-ops.js';
+import { checkedLabelBound, markCheckedLabels } from '../ops/losses.js';
+import { runPrimitive } from '../ops/run.js';
+import { slice } from '../ops/shape-ops.js';
 import { tensor } from '../tensor/create.js';
 import { Tensor } from '../tensor/tensor.js';
 
@@ -19,18 +21,21 @@ export function toTensorList(op: string, what: string, x: XInput): Tensor[] {
   return [asTensor(op, what, x as TensorInput)];
 }
 
-/** Refuses NaN and ±Infinity in training data, naming the first bad value's index. */
-export function assertFinite(op: string, what: string, t: Tensor): void {
+/**
+ * Refuses NaN and ±Infinity in training data, naming the first bad value's index. Once per data
+ * source, read without blocking (Note [Reading values without stalling] in epoch-loop.ts).
+ */
+export async function assertFinite(op: string, what: string, t: Tensor): Promise<void> {
   if (!isFloat(t.dtype) || t.size === 0) return;
   // x * 0 is 0 for finite x and NaN for NaN and ±Infinity, so one sum tells; the dataset-sized
   // temporary is freed at once rather than left to the garbage collector.
   const zeros = noGrad(() => mul(t, 0));
   const probe = noGrad(() => sum(zeros));
-  const finite = Number.isFinite(probe.item());
   zeros.dispose();
+  const finite = Number.isFinite((await probe.data())[0]);
   probe.dispose();
   if (finite) return;
-  const values = Array.from(t.dataSync());
+  const values = Array.from(await t.data());
   const bad = values.filter((v) => !Number.isFinite(v)).length;
   const i = values.findIndex((v) => !Number.isFinite(v));
   const index: number[] = [];
@@ -44,14 +49,14 @@ export function assertFinite(op: string, what: string, t: Tensor): void {
 
 /**
  * The labels of a sparse categorical loss, checked once for the whole dataset where fit adapts
- * its arrays: whole numbers in [0, classes) (`classes` when the model's output shape is known),
- * returned as int32. The loss refuses float labels it is handed by reading them on the host, so
- * handing it int32 labels checked here keeps that read out of the training loop; a fractional
- * label (1.5) would otherwise be truncated into another class without a word.
+ * its arrays (or batch by batch for a Dataset): whole numbers in [0, classes) (`classes` when the
+ * model's output shape is known), returned as int32 and recorded as checked, so the loss reads
+ * nothing in the training loop (Note [Label checks without host reads] in ops/losses.ts); a
+ * fractional label (1.5) would otherwise be truncated into another class without a word.
  */
-export function checkSparseLabels(op: string, what: string, y: Tensor, classes: number | undefined): Tensor {
-  if (!isFloat(y.dtype)) return y;
-  const values = y.dataSync();
+export async function checkSparseLabels(op: string, what: string, y: Tensor, classes: number | undefined): Promise<Tensor> {
+  const values = await y.data();
+  let max = -1;
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
     if (!(Number.isInteger(v) && v >= 0 && (classes === undefined || v < classes))) {
@@ -60,8 +65,11 @@ export function checkSparseLabels(op: string, what: string, y: Tensor, classes: 
         `${op}: ${what} must hold ${expected} for sparseCategoricalCrossentropy; received ${fmtValue(v)} at index ${fmtIndex(i, y.shape)}`,
       );
     }
+    if (v > max) max = v;
   }
-  return noGrad(() => cast(y, 'int32'));
+  const labels = isFloat(y.dtype) ? noGrad(() => cast(y, 'int32')) : y;
+  markCheckedLabels(labels, classes ?? max + 1);
+  return labels;
 }
 
 /**
@@ -99,7 +107,12 @@ export class ArrayData {
   /** The first part (for training) and the last `fraction` (for validation), as Keras's validation_split. */
   split(fraction: number): [ArrayData, ArrayData] {
     const at = Math.floor(this.size * (1 - fraction)); // Keras rounds the training part down
-    const part = (begin: number, size: number) => (t: Tensor) => slice(t, [begin], [size]);
+    const part = (begin: number, size: number) => (t: Tensor) => {
+      const piece = slice(t, [begin], [size]);
+      const bound = checkedLabelBound(t);
+      if (bound !== undefined) markCheckedLabels(piece, bound);
+      return piece;
+    };
     const piece = (begin: number, size: number) => {
       const cut = part(begin, size);
       return new ArrayData('validationSplit', this.xs.map(cut), this.ys.map(cut), this.weights && cut(this.weights));
@@ -118,8 +131,15 @@ export class ArrayData {
     if (!order && start === 0 && size === this.size) return { xs: this.xs, ys: this.ys, weights: this.weights, size };
     const ids = order ? order.subarray(start, start + size) : Int32Array.from({ length: size }, (_, i) => start + i);
     const idx = tensor(ids, [size], 'int32');
-    // A batch is data: no gradient flows back into the dataset, so the index is free to go.
-    const take = (t: Tensor) => noGrad(() => gather(t, idx, 0));
+    // A batch is data: no gradient flows back into the dataset, so the index is free to go. The
+    // indices are ours and in range, so the gather primitive runs without ops' check, which
+    // would read them back from the backend every step.
+    const take = (t: Tensor) => {
+      const rows = noGrad(() => runPrimitive('gather', [t, idx], { axis: 0 }, [size, ...t.shape.slice(1)], t.dtype));
+      const bound = checkedLabelBound(t);
+      if (bound !== undefined) markCheckedLabels(rows, bound);
+      return rows;
+    };
     const batch = { xs: this.xs.map(take), ys: this.ys.map(take), weights: this.weights && take(this.weights), size };
     idx.dispose();
     return batch;

@@ -7,7 +7,7 @@ import type { Dataset } from '../data/dataset.js';
 import type { TensorInput } from '../ops/operand.js';
 import { arrayBatches, DatasetEpochs, isDataset, type Batch } from './batch-source.js';
 import { ArrayData, assertFinite, checkBatchSize, checkSparseLabels, toTensorList, type XInput, type YInput } from './data-adapter.js';
-import { checkSampleWeight, classWeightsToSampleWeights, classWeightTable } from './sample-weights.js';
+import { checkSampleWeight, checkWeightsFinite, classWeightsToSampleWeights, classWeightTable } from './sample-weights.js';
 import type { OutputSpec, TrainableModel } from './train-step.js';
 import type { FitArgs } from './training-args.js';
 
@@ -19,30 +19,30 @@ export function validationBatches(source: BatchSource, batchSize: number): Itera
 }
 
 /**
- * Arrays as an ArrayData: every input finite, sparse labels checked once and made int32 (the
- * loss's own check of float labels reads them on the host, which would cost a read per step; a
- * Dataset's batches reach the loss as they come, so float labels there are checked batch by
- * batch, int32 ones not at all).
+ * Arrays as an ArrayData: every input and weight finite, sparse labels checked and made int32,
+ * all once per data source and read without blocking, so the training loop reads none of them
+ * (Note [Label checks without host reads] in ops/losses.ts).
  */
-export function adaptArrays(
+export async function adaptArrays(
   op: string,
   model: TrainableModel,
   outputs: readonly OutputSpec[],
   x: XInput,
   y: YInput,
   sampleWeight?: TensorInput,
-): ArrayData {
+): Promise<ArrayData> {
   const xs = toTensorList(op, 'x', x);
-  let ys = toTensorList(op, 'y', y);
-  xs.forEach((t, i) => assertFinite(op, xs.length > 1 ? `x[${i}]` : 'x', t));
-  ys.forEach((t, i) => assertFinite(op, ys.length > 1 ? `y[${i}]` : 'y', t));
-  ys = ys.map((t, i) => {
-    if (!outputs[i]?.sparseLabels) return t;
+  const ys = [...toTensorList(op, 'y', y)]; // a copy: checked labels replace entries of the caller's list
+  for (const [i, t] of xs.entries()) await assertFinite(op, xs.length > 1 ? `x[${i}]` : 'x', t);
+  for (const [i, t] of ys.entries()) await assertFinite(op, ys.length > 1 ? `y[${i}]` : 'y', t);
+  for (const [i, t] of ys.entries()) {
+    if (!outputs[i]?.sparseLabels) continue;
     const classes = model.outputs[i]?.shape.at(-1);
-    return checkSparseLabels(op, ys.length > 1 ? `y[${i}]` : 'y', t, typeof classes === 'number' ? classes : undefined);
-  });
+    ys[i] = await checkSparseLabels(op, ys.length > 1 ? `y[${i}]` : 'y', t, typeof classes === 'number' ? classes : undefined);
+  }
   const samples = xs[0]?.rank ? xs[0].shape[0] : 0;
   const weights = sampleWeight === undefined ? undefined : checkSampleWeight(op, sampleWeight, samples);
+  if (weights) await checkWeightsFinite(op, weights);
   return new ArrayData(op, xs, ys, weights);
 }
 
@@ -55,13 +55,13 @@ export interface FitData {
 }
 
 /** Checks fit's data options together and builds the training and validation sources. */
-export function adaptFitData(
+export async function adaptFitData(
   model: TrainableModel,
   outputs: readonly OutputSpec[],
   x: XInput | Dataset<unknown>,
   y: YInput | undefined,
   args: FitArgs,
-): FitData {
+): Promise<FitData> {
   const split = args.validationSplit ?? 0;
   if (typeof split !== 'number' || !(split >= 0 && split < 1))
     throw new ValueError(`fit: validationSplit must be a number in [0, 1); received ${fmtValue(split)}`);
@@ -90,7 +90,7 @@ export function adaptFitData(
   } else {
     if (y === undefined) throw new ValueError('fit: targets y are required with array inputs');
     if (args.stepsPerEpoch !== undefined) throw new ValueError('fit: stepsPerEpoch applies to Datasets; with arrays the batch size sets the steps');
-    let arrays = adaptArrays('fit', model, outputs, x, y, args.sampleWeight);
+    let arrays = await adaptArrays('fit', model, outputs, x, y, args.sampleWeight);
     if (split > 0) {
       const all = arrays.size;
       [arrays, validation] = arrays.split(split);
@@ -101,7 +101,8 @@ export function adaptFitData(
       }
     }
     if (arrays.size === 0) throw new ValueError('fit: no training samples');
-    if (classTable) arrays = new ArrayData('fit', arrays.xs, arrays.ys, classWeightsToSampleWeights('fit (classWeight)', arrays.ys[0], classTable));
+    if (classTable)
+      arrays = new ArrayData('fit', arrays.xs, arrays.ys, await classWeightsToSampleWeights('fit (classWeight)', arrays.ys[0], classTable));
     train = arrays;
   }
   if (args.validationData) {
@@ -109,8 +110,33 @@ export function adaptFitData(
     if (isDataset(vd)) validation = new DatasetEpochs('fit (validationData)', vd, undefined);
     else {
       const [vx, vy, vw] = Array.isArray(vd) ? vd : [vd.x, vd.y, vd.sampleWeight];
-      validation = adaptArrays('fit (validationData)', model, outputs, vx, vy, vw);
+      validation = await adaptArrays('fit (validationData)', model, outputs, vx, vy, vw);
     }
   }
   return { train, validation, classTable: train instanceof ArrayData ? undefined : classTable };
+}
+
+/**
+ * A Dataset batch's sparse labels and sample weights, checked as they come where reading them
+ * is cheap (a backend that reads synchronously: a download of one number per sample), and at
+ * the first batch of a pass elsewhere (Note [Label checks without host reads] in
+ * ops/losses.ts). Checked labels replace the batch's own (the batch owns both).
+ */
+export async function checkDatasetBatch(
+  op: string,
+  model: TrainableModel,
+  outputs: readonly OutputSpec[],
+  batch: Batch,
+  first: boolean,
+): Promise<void> {
+  const probe = batch.xs[0];
+  if (!first && probe.backend.readSync === false) return;
+  for (const [i, t] of batch.ys.entries()) {
+    if (!outputs[i]?.sparseLabels) continue;
+    const classes = model.outputs[i]?.shape.at(-1);
+    const checked = await checkSparseLabels(op, batch.ys.length > 1 ? `y[${i}]` : 'y', t, typeof classes === 'number' ? classes : undefined);
+    if (checked !== t && batch.owned) t.dispose();
+    batch.ys[i] = checked;
+  }
+  if (batch.weights) await checkWeightsFinite(`${op} (dataset sampleWeight)`, batch.weights);
 }

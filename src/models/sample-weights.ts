@@ -1,9 +1,11 @@
 import { noGrad } from '../tensor/tape.js';
 import { isFloat } from '../core/dtype.js';
 import { DtypeError, ShapeError, ValueError, fmtShape, fmtValue } from '../core/errors.js';
-import { cast, div, mul } from '../ops/elementwise.js';
+import { add, cast, div, floor, mul, sub } from '../ops/elementwise.js';
+import { matmul } from '../ops/linalg.js';
+import { oneHot } from '../ops/nn.js';
 import { asTensor, type TensorInput } from '../ops/operand.js';
-import { mean, sum } from '../ops/reduction.js';
+import { argMax, mean, sum } from '../ops/reduction.js';
 import { reshape } from '../ops/shape-ops.js';
 import { tensor } from '../tensor/create.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -46,19 +48,24 @@ export function classWeightTable(op: string, classWeight: unknown): Float64Array
   return table;
 }
 
-/**
- * Per-sample weights [N] from labels y (Note [Sample and class weights]): one-hot rows [N, C]
- * by their argmax, integer labels [N] or [N, 1] rounded; classes outside the table weigh 1.
- */
-export function classWeightsToSampleWeights(op: string, y: Tensor, table: Float64Array): Tensor {
+function checkClassWeightLabels(op: string, y: Tensor): void {
   if (y.rank === 0 || y.rank > 2) {
     throw new ShapeError(
       `${op}: classWeight needs labels of shape [samples] (class indices) or [samples, classes] (one-hot); received y of shape ${fmtShape(y.shape)}`,
     );
   }
+}
+
+/**
+ * Per-sample weights [N] from labels y (Note [Sample and class weights]): one-hot rows [N, C]
+ * by their argmax, integer labels [N] or [N, 1] rounded; classes outside the table weigh 1.
+ * Reads the labels (once per data source, without blocking).
+ */
+export async function classWeightsToSampleWeights(op: string, y: Tensor, table: Float64Array): Promise<Tensor> {
+  checkClassWeightLabels(op, y);
   const n = y.shape[0];
   const width = y.rank === 2 ? y.shape[1] : 1;
-  const v = y.dataSync();
+  const v = await y.data();
   const weights = new Float32Array(n);
   for (let i = 0; i < n; i++) {
     let label: number;
@@ -71,6 +78,23 @@ export function classWeightsToSampleWeights(op: string, y: Tensor, table: Float6
     weights[i] = label >= 0 && label < table.length ? table[label] : 1;
   }
   return tensor(weights, [n], 'float32');
+}
+
+/**
+ * The same weights computed on the backend, for a Dataset's batches (no read per step): a
+ * one-hot row of the label against the table, 1 for a label outside it. Integer labels round
+ * half up, as Math.round does; float labels must be finite (fit's arrays are checked; a
+ * Dataset's NaN label cannot become a class index).
+ */
+export function classWeightsOnBackend(op: string, y: Tensor, table: Float64Array): Tensor {
+  checkClassWeightLabels(op, y);
+  return noGrad(() => {
+    const width = y.rank === 2 ? y.shape[1] : 1;
+    const labels = width > 1 ? argMax(y, -1) : reshape(isFloat(y.dtype) ? cast(floor(add(y, 0.5)), 'int32') : y, [y.shape[0]]);
+    const hits = oneHot(labels, table.length, { dtype: 'float32' });
+    const inTable = reshape(matmul(hits, tensor(Float32Array.from(table), [table.length, 1], 'float32')), [y.shape[0]]);
+    return add(inTable, sub(1, sum(hits, -1)));
+  });
 }
 
 /** A sample-weight argument as a tensor with one weight per sample, or a ValueError/ShapeError naming what was expected. */
@@ -89,11 +113,15 @@ export function checkSampleWeight(op: string, sampleWeight: unknown, samples: nu
       `${op}: sampleWeight must have one entry per sample (${samples} samples, shape [${samples}]); received shape ${fmtShape(w.shape)}`,
     );
   }
-  if (isFloat(w.dtype)) {
-    const bad = Array.from(w.dataSync()).findIndex((x) => !Number.isFinite(x));
-    if (bad >= 0) throw new ValueError(`${op}: sampleWeight must be finite; received ${w.dataSync()[bad]} at sample ${bad}`);
-  }
   return w;
+}
+
+/** Refuses a non-finite sample weight, naming it (a read: once per data source). */
+export async function checkWeightsFinite(op: string, w: Tensor): Promise<void> {
+  if (!isFloat(w.dtype)) return;
+  const values = await w.data();
+  const bad = Array.from(values).findIndex((x) => !Number.isFinite(x));
+  if (bad >= 0) throw new ValueError(`${op}: sampleWeight must be finite; received ${values[bad]} at sample ${bad}`);
 }
 
 /**

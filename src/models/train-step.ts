@@ -15,7 +15,7 @@ import { getLoss, sparseCategoricalCrossentropy, type LossFunction } from '../op
 import { getOptimizer } from '../optimizers/index.js';
 import type { Optimizer } from '../optimizers/optimizer.js';
 import { noGrad } from '../tensor/tape.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { Tensor } from '../tensor/tensor.js';
 import { weightedLoss } from './sample-weights.js';
 import type { CompileArgs, EpochSoFar, PerOutput } from './training-args.js';
 
@@ -138,7 +138,12 @@ export class TrainStep {
     for (const m of this.allMetrics) m.reset();
   }
 
-  /** The logs of a pass so far: the mean loss (and each output's), then every metric's result. */
+  /** Brings every metric's waiting values to the host without blocking (Note [Reading values without stalling]). */
+  async settleMetrics(): Promise<void> {
+    for (const m of this.allMetrics) await m.settle();
+  }
+
+  /** The logs of a pass so far: the mean loss (and each output's), then every metric's result (settle the metrics first). */
   logs(loss: number, parts: number[]): Logs {
     const logs: Logs = { loss };
     if (this.outputs.length > 1) this.outputs.forEach((o, i) => (logs[`${o.name}_loss`] = parts[i]));
@@ -180,11 +185,20 @@ export class TrainStep {
     );
   }
 
-  /** One optimizer step; returns the batch's loss values (total first, then each output's when several). */
-  train(xs: Tensor[], ys: Tensor[], sampleWeight?: Tensor): number[] {
+  /**
+   * The batch's loss values as scalars the caller owns: aliases sharing the storage of the total
+   * (and each output's loss when there are several), which disposing the step's graph leaves
+   * alone; nothing is read (Note [Reading values without stalling] in epoch-loop.ts).
+   */
+  private lossValues(total: Tensor, parts: Tensor[]): Tensor[] {
+    return [total, ...(this.outputs.length > 1 ? parts : [])].map((t) => new Tensor(t.storage, t.shape, t.dtype, t.backend));
+  }
+
+  /** One optimizer step; returns the batch's loss values (total first, then each output's when several), unread. */
+  train(xs: Tensor[], ys: Tensor[], sampleWeight?: Tensor): Tensor[] {
     const outs = this.forward(xs, true);
     const { total, parts } = this.lossOf(ys, outs, sampleWeight);
-    const values = [total, ...(this.outputs.length > 1 ? parts : [])].map((t) => t.item());
+    const values = this.lossValues(total, parts);
     this.updateMetrics(ys, outs, sampleWeight);
     const variables = this.model.trainableWeights.map((w) => w.value);
     if (total.requiresGrad && variables.length) {
@@ -197,12 +211,12 @@ export class TrainStep {
     return values;
   }
 
-  /** One batch in inference mode: its loss values (total, then each output's when several) and metric updates. */
-  test(xs: Tensor[], ys: Tensor[], sampleWeight?: Tensor): number[] {
+  /** One batch in inference mode: its loss values (total, then each output's when several), unread, and metric updates. */
+  test(xs: Tensor[], ys: Tensor[], sampleWeight?: Tensor): Tensor[] {
     return noGrad(() => {
       const outs = this.forward(xs, false);
       const { total, parts } = this.lossOf(ys, outs, sampleWeight);
-      const values = [total, ...(this.outputs.length > 1 ? parts : [])].map((t) => t.item());
+      const values = this.lossValues(total, parts);
       this.updateMetrics(ys, outs, sampleWeight);
       // Nothing is on the tape here, so free what this step made (but never the batch's own
       // tensors, which an identity-like model may return as its output).
@@ -211,7 +225,7 @@ export class TrainStep {
     });
   }
 
-  /** A stopped epoch's sums (Note [Exact resume]); undefined when a metric cannot hand out its state. */
+  /** A stopped epoch's sums (Note [Exact resume]), after settleMetrics(); undefined when a metric cannot hand out its state. */
   epochSoFar(seen: number, lossSums: number[]): EpochSoFar | undefined {
     const metrics = this.allMetrics.map((m) => m.getState());
     if (metrics.some((m) => m === undefined)) return undefined;

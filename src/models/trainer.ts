@@ -14,10 +14,11 @@ import type { Optimizer } from '../optimizers/optimizer.js';
 import { concat } from '../ops/shape-ops.js';
 import { noGrad } from '../tensor/tape.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { DatasetEpochs, isDataset } from './batch-source.js';
+import { DatasetEpochs, isDataset, type Batch } from './batch-source.js';
 import { ArrayData, checkBatchSize, toTensorList, type XInput, type YInput } from './data-adapter.js';
 import { evaluatePass, runEpochs, Yielder } from './epoch-loop.js';
-import { adaptArrays, adaptFitData, validationBatches, type BatchSource } from './fit-data.js';
+import { adaptArrays, adaptFitData, checkDatasetBatch, validationBatches, type BatchSource } from './fit-data.js';
+import { RunningLosses } from './running-losses.js';
 import { classWeightsToSampleWeights, classWeightTable } from './sample-weights.js';
 import { disposeAllBut, TrainStep, type TrainableModel } from './train-step.js';
 import type { CompileArgs, EvaluateArgs, FitArgs, PredictArgs, TestOnBatchArgs, TrainingPosition, TrainOnBatchArgs } from './training-args.js';
@@ -84,7 +85,7 @@ export class Trainer {
     const validationBatchSize = checkBatchSize('fit', args.validationBatchSize ?? batchSize);
     const verbose = Number(checkOneOf('fit', 'verbose', String(args.verbose ?? 1), ['0', '1', '2'] as const)) as 0 | 1 | 2;
     const onNonFinite = checkOneOf('fit', 'onNonFinite', args.onNonFinite ?? 'error', ['error', 'continue'] as const);
-    const data = adaptFitData(this.model, this.step.outputs, x, y, args);
+    const data = await adaptFitData(this.model, this.step.outputs, x, y, args);
 
     const train = data.train;
     const steps = train instanceof ArrayData ? train.batchCount(batchSize) : (train.steps ?? NaN);
@@ -109,7 +110,7 @@ export class Trainer {
       source = new DatasetEpochs('evaluate', x, undefined);
     } else {
       if (y === undefined) throw new ValueError('evaluate: targets y are required with array inputs');
-      source = adaptArrays('evaluate', this.model, this.step.outputs, x, y, args.sampleWeight);
+      source = await adaptArrays('evaluate', this.model, this.step.outputs, x, y, args.sampleWeight);
       if (source.size === 0) throw new ValueError('evaluate: no samples');
     }
     // The test hooks (onTestBegin, onTestBatchEnd with running logs, onTestEnd), as Keras's
@@ -117,7 +118,11 @@ export class Trainer {
     const steps = source instanceof ArrayData ? source.batchCount(batchSize) : (source.steps ?? NaN);
     const params: TrainingParams = { epochs: 1, steps, samples: source instanceof ArrayData ? source.size : NaN, verbose, batchSize };
     const callbacks = args.callbacks || verbose ? new CallbackList(args.callbacks ?? [], this.model, params, { addProgressBar: true }) : undefined;
-    return evaluatePass(this.step, validationBatches(source, batchSize), callbacks, new Yielder());
+    const check =
+      source instanceof ArrayData
+        ? undefined
+        : (batch: Batch, first: boolean) => checkDatasetBatch('evaluate', this.model, this.step.outputs, batch, first);
+    return evaluatePass(this.step, validationBatches(source, batchSize), callbacks, new Yielder(), check);
   }
 
   /** One optimizer step on one batch, optionally weighted (Keras's train_on_batch). */
@@ -127,11 +132,14 @@ export class Trainer {
     if (classTable && args.sampleWeight !== undefined) throw new ValueError('trainOnBatch: give sampleWeight or classWeight, not both (as Keras)');
     if (classTable && this.step.outputs.length > 1)
       throw new ValueError(`trainOnBatch: classWeight needs a single-output model; this one has ${this.step.outputs.length} outputs`);
-    const data = adaptArrays('trainOnBatch', this.model, this.step.outputs, x, y, args.sampleWeight);
-    const weights = classTable ? classWeightsToSampleWeights('trainOnBatch (classWeight)', data.ys[0], classTable) : data.weights;
+    const data = await adaptArrays('trainOnBatch', this.model, this.step.outputs, x, y, args.sampleWeight);
+    const weights = classTable ? await classWeightsToSampleWeights('trainOnBatch (classWeight)', data.ys[0], classTable) : data.weights;
     this.step.resetMetrics();
-    const [loss, ...parts] = this.step.train(data.xs, data.ys, weights);
-    return this.step.logs(loss, parts);
+    const losses = new RunningLosses(this.step.outputs.length > 1 ? this.step.outputs.length + 1 : 1);
+    losses.add(this.step.train(data.xs, data.ys, weights), data.size, 0);
+    await losses.settle();
+    await this.step.settleMetrics();
+    return this.step.logs(...losses.means());
   }
 
   /** Loss and metrics of one batch in inference mode, optionally weighted (Keras's test_on_batch). */

@@ -28,8 +28,8 @@ export function batchMatmul(a: Tensor, b: Tensor, transposeA = false, transposeB
  * @example
  * ```ts
  * const a = st.tensor([[1, 2], [3, 4]]);
- * console.log(st.matmul(a, a).arraySync());       // [[7, 10], [15, 22]]
- * console.log(st.matmul(a, a, true).arraySync()); // aᵀ · a = [[10, 14], [14, 20]]
+ * console.log(await st.matmul(a, a).array());       // [[7, 10], [15, 22]]
+ * console.log(await st.matmul(a, a, true).array()); // aᵀ · a = [[10, 14], [14, 20]]
  * ```
  */
 export function matmul(a: TensorInput, b: TensorInput, transposeA = false, transposeB = false): Tensor {

@@ -3,7 +3,28 @@ import { isFloat } from '../core/dtype.js';
 import { checkKeys } from '../core/options.js';
 import { shapesEqual } from '../core/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { abs, add, cast, clip, div, exp, log, log1p, mul, neg, relu, square, sub, where, lessEqual } from './elementwise.js';
+import {
+  abs,
+  add,
+  cast,
+  clip,
+  div,
+  exp,
+  floor,
+  greaterEqual,
+  less,
+  log,
+  log1p,
+  logicalOr,
+  mul,
+  neg,
+  notEqual,
+  relu,
+  square,
+  sub,
+  where,
+  lessEqual,
+} from './elementwise.js';
 import { logSoftmax, oneHot } from './nn.js';
 import { asTensor, requireFloat, type TensorInput } from './operand.js';
 import { mean, sum } from './reduction.js';
@@ -70,6 +91,36 @@ export function categoricalCrossentropy(yTrue: TensorInput, yPred: TensorInput, 
   return reduce('categoricalCrossentropy', neg(sum(mul(t, logP), axis)), options.reduction);
 }
 
+// Note [Label checks without host reads]
+// A label outside [0, classes) would get an all-zero one-hot row, a zero loss and no gradient,
+// and a fractional label (1.5) would be truncated into another class: the loss refuses both. The
+// check needs the labels on the host, which on a GPU would stall every step (Note [Reading values
+// without stalling] in models/epoch-loop.ts), so it happens as rarely as the data allows:
+// - fit checks in-memory labels once for the whole array (data-adapter.ts checkSparseLabels) and
+//   a Dataset's batches as they come (on a CPU backend; on others the first batch), then records
+//   them here with the number of classes they were checked against (markCheckedLabels); batches
+//   gathered from checked labels inherit the record. The loss reads nothing for such labels.
+// - Other labels are read and checked on a backend that reads synchronously (CPU: a download of
+//   one number per sample); the fused kernel checks int32 labels itself, so those are not read.
+// - On a backend that cannot read synchronously, unchecked labels are not read: a sample whose
+//   label is out of range or fractional gets a NaN loss, which the trainer reports as a
+//   non-finite loss; a fused kernel there must do the same.
+const checkedLabels = new WeakMap<Tensor, number>();
+
+/**
+ * Records that `labels` hold whole numbers in [0, bound), checked by the caller (fit, once per
+ * data source), so the sparse loss reads nothing for them (Note [Label checks without host reads]).
+ * @internal
+ */
+export function markCheckedLabels(labels: Tensor, bound: number): void {
+  checkedLabels.set(labels, bound);
+}
+
+/** The bound `labels` were checked against, if they were. @internal */
+export function checkedLabelBound(labels: Tensor): number | undefined {
+  return checkedLabels.get(labels);
+}
+
 /** Cross-entropy with integer class labels: yTrue has yPred's shape without the class axis (or with it as 1). */
 export function sparseCategoricalCrossentropy(
   yTrue: TensorInput,
@@ -82,6 +133,7 @@ export function sparseCategoricalCrossentropy(
   requireFloat(op, p);
   // Nested arrays become a float tensor here, not int32, so that 1.5 is seen before a cast truncates it.
   let labels = asTensor(op, 'yTrue', yTrue);
+  const bound = checkedLabels.get(labels);
   if (labels.rank === p.rank && labels.shape[labels.rank - 1] === 1) labels = reshape(labels, labels.shape.slice(0, -1));
   if (!shapesEqual(labels.shape, p.shape.slice(0, -1))) {
     throw new ShapeError(
@@ -90,27 +142,35 @@ export function sparseCategoricalCrossentropy(
   }
   const classes = p.shape[p.rank - 1];
   const axis = options.axis ?? -1;
-  // Float labels are read on the host once and checked for whole numbers in range; an int32 (or
-  // bool) tensor holds integers by construction, so it is not read here, and fit() hands this
-  // loss int32 labels it checked once for the whole dataset (checkSparseLabels), so the training
-  // loop gains no host read per step.
-  const checked = isFloat(labels.dtype);
-  if (checked) checkClassIndices(op, labels, classes);
+  // Note [Label checks without host reads]: labels checked once by fit are not read again; others
+  // are read where reading is cheap (float ones before the cast could truncate them).
+  const known = bound !== undefined && bound <= classes;
+  const readable = labels.backend.readSync !== false;
+  const isFloatLabels = isFloat(labels.dtype);
+  if (!known && readable && isFloatLabels) checkClassIndices(op, labels, classes);
+  const poison = !known && !readable ? invalidLabels(labels, classes) : undefined;
   labels = cast(labels, 'int32');
   // Note [Sparse softmax cross-entropy in one pass]
   if (options.fromLogits && (axis === -1 || axis === p.rank - 1) && hasSparseCrossEntropy(p)) {
-    return reduce(op, sparseSoftmaxCrossEntropy(p, labels), options.reduction);
+    const perSample = sparseSoftmaxCrossEntropy(p, labels);
+    return reduce(op, poison ? where(poison, NaN, perSample) : perSample, options.reduction);
   }
-  if (!checked) checkClassIndices(op, labels, classes);
+  if (!known && readable && !isFloatLabels) checkClassIndices(op, labels, classes);
   const logP = options.fromLogits ? logSoftmax(p, -1) : log(clip(div(p, sum(p, -1, true)), EPSILON, 1 - EPSILON));
-  return reduce(op, neg(sum(mul(oneHot(labels, classes, { dtype: 'float32' }), logP), -1)), options.reduction);
+  const perSample = neg(sum(mul(oneHot(labels, classes, { dtype: 'float32' }), logP), -1));
+  return reduce(op, poison ? where(poison, NaN, perSample) : perSample, options.reduction);
+}
+
+/** True where a label is not a class index in [0, classes): computed on the backend, never read. */
+function invalidLabels(labels: Tensor, classes: number): Tensor {
+  const outside = logicalOr(less(labels, 0), greaterEqual(labels, classes));
+  return isFloat(labels.dtype) ? logicalOr(outside, notEqual(floor(labels), labels)) : outside;
 }
 
 /**
  * Labels outside [0, classes) would get an all-zero one-hot row, a zero loss and no gradient, and
  * a fractional label (1.5) would be truncated to another class: refuse both, as the fused kernel
- * refuses the first (the labels are small next to the logits). Also used by fit() on a whole
- * dataset's labels, once.
+ * refuses the first (the labels are small next to the logits). Reads the labels on the host.
  */
 export function checkClassIndices(op: string, labels: Tensor, classes: number): void {
   const values = labels.dataSync();
@@ -171,7 +231,7 @@ export const losses = {
    * ```ts
    * const labels = st.tensor([2, 0], undefined, 'int32');
    * const logits = st.tensor([[0.1, 0.2, 3.0], [2.0, 0.1, 0.1]]);
-   * console.log(st.losses.sparseCategoricalCrossentropy(labels, logits, { fromLogits: true }).item());
+   * console.log(await st.losses.sparseCategoricalCrossentropy(labels, logits, { fromLogits: true }).data());
    * ```
    */
   sparseCategoricalCrossentropy,

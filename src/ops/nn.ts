@@ -82,7 +82,7 @@ export interface OneHotOptions {
  * @throws DtypeError for indices that are not int32.
  * @example
  * ```ts
- * console.log(st.oneHot(st.tensor([0, 2], undefined, 'int32'), 3).arraySync()); // [[1, 0, 0], [0, 0, 1]]
+ * console.log(await st.oneHot(st.tensor([0, 2], undefined, 'int32'), 3).array()); // [[1, 0, 0], [0, 0, 1]]
  * ```
  */
 export function oneHot(indices: TensorInput, depth: number, options: OneHotOptions = {}): Tensor {

@@ -29,7 +29,7 @@ function reduce(op: ReducePrimitive, x: TensorInput, axis: Axis | undefined, kee
  * @example
  * ```ts
  * const x = st.tensor([[1, 2], [3, 4]]);
- * console.log(st.sum(x).item(), st.sum(x, 0).arraySync(), x.sum(-1, true).shape); // 10 [4, 6] [2, 1]
+ * console.log(await st.sum(x).array(), await st.sum(x, 0).array(), x.sum(-1, true).shape); // 10 [4, 6] [2, 1]
  * ```
  */
 export const sum = (x: TensorInput, axis?: Axis, keepDims = false) => reduce('sum', x, axis, keepDims);

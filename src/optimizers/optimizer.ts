@@ -123,7 +123,7 @@ export abstract class Optimizer {
    * const w = st.variable(st.tensor([5]));
    * const opt = st.optimizers.sgd({ learningRate: 0.1 });
    * for (let i = 0; i < 50; i++) opt.minimize(() => w.sub(2).square().sum(), [w]);
-   * console.log(w.item()); // close to 2
+   * console.log(await w.array()); // close to 2
    * ```
    */
   minimize(loss: () => Tensor, varList?: readonly Tensor[]): Tensor {

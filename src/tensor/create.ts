@@ -65,7 +65,7 @@ function flatten(values: NestedArray): { shape: number[]; flat: number[]; sawBoo
  * const a = st.tensor([[1, 2], [3, 4]]);          // float32, shape [2, 2]
  * const b = st.tensor([1, 2, 3, 4, 5, 6], [2, 3]); // reshaped flat values
  * const c = st.tensor([0, 1, 1], undefined, 'int32');
- * console.log(a.shape, b.dtype, c.arraySync());
+ * console.log(a.shape, b.dtype, await c.array());
  * ```
  */
 export function tensor(values: TensorLike, shape?: readonly number[], dtype?: DType): Tensor {

@@ -14,7 +14,7 @@ export interface GradNode {
 
 /**
  * A number or boolean, or arrays of them nested to any depth: what `st.tensor` takes and
- * `arraySync()` returns.
+ * `await t.array()` returns.
  */
 export type NestedArray = number | boolean | NestedArray[];
 
@@ -76,19 +76,70 @@ export class Tensor {
     return this.handle;
   }
 
-  /** A flat copy of the values, in row-major order. */
+  /**
+   * A flat copy of the values, in row-major order, read synchronously: for CPU backends (native,
+   * reference). `await t.data()` is the portable read.
+   * @throws ValueError on a backend that reads asynchronously only (a GPU backend).
+   */
   dataSync(): TypedArray {
-    return this.backend.download(this.storage, this.dtype, this.size);
+    return this.backend.download(this.storage, this.dtype, this.checkSyncRead('dataSync', 'data'));
   }
 
-  /** The flat values like `dataSync()`, as a promise (for code written for tfjs). */
+  /**
+   * The flat values, in row-major order, once the backend has them: the read that works on every
+   * backend. On a CPU backend the promise is already settled; on a GPU backend the read waits for
+   * the work queued before it, without blocking the page.
+   * @example
+   * ```ts
+   * const x = st.tensor([[1, 2], [3, 4]]);
+   * console.log(await x.data()); // Float32Array(4) [1, 2, 3, 4]
+   * ```
+   */
   async data(): Promise<TypedArray> {
-    return this.dataSync();
+    const storage = this.storage; // taken now: a dispose() after this call must not change what is read
+    const { backend } = this;
+    return backend.downloadAsync ? backend.downloadAsync(storage, this.dtype, this.size) : backend.download(storage, this.dtype, this.size);
   }
 
-  /** The values as nested arrays (booleans for bool tensors, a plain number for a scalar). */
+  /**
+   * The values as nested arrays (booleans for bool tensors, a plain number for a scalar), read
+   * synchronously: for CPU backends. `await t.array()` is the portable read.
+   * @throws ValueError on a backend that reads asynchronously only.
+   */
   arraySync(): NestedArray {
-    const flat = this.dataSync();
+    this.checkSyncRead('arraySync', 'array');
+    return this.nest(this.dataSync());
+  }
+
+  /**
+   * The values as nested arrays (booleans for bool tensors, a plain number for a scalar): the
+   * read that works on every backend.
+   * @example
+   * ```ts
+   * console.log(await st.tensor([[1, 2], [3, 4]]).array()); // [[1, 2], [3, 4]]
+   * ```
+   */
+  async array(): Promise<NestedArray> {
+    return this.nest(await this.data());
+  }
+
+  /**
+   * The number inside a one-element tensor, read synchronously (CPU backends); on every backend,
+   * `(await t.data())[0]`.
+   * @throws ValueError for more than one element, or on a backend that reads asynchronously only.
+   */
+  item(): number {
+    if (this.size !== 1) {
+      throw new ValueError(
+        `item: only a one-element tensor can be converted to a number; received shape ${fmtShape(this.shape)} with ${this.size} elements`,
+      );
+    }
+    this.checkSyncRead('item', 'data');
+    return this.dataSync()[0];
+  }
+
+  /** Flat values as nested arrays of this tensor's shape. */
+  private nest(flat: TypedArray): NestedArray {
     const read = this.dtype === 'bool' ? (i: number) => flat[i] !== 0 : (i: number) => flat[i];
     const build = (dim: number, offset: number): NestedArray => {
       if (dim === this.rank) return read(offset);
@@ -98,19 +149,14 @@ export class Tensor {
     return build(0, 0);
   }
 
-  /** The nested values like `arraySync()`, as a promise (for code written for tfjs). */
-  async array(): Promise<NestedArray> {
-    return this.arraySync();
-  }
-
-  /** The number inside a one-element tensor. */
-  item(): number {
-    if (this.size !== 1) {
+  /** The element count, after refusing a synchronous read on a backend that has none (Note [Reading values without stalling]). */
+  private checkSyncRead(method: string, portable: 'data' | 'array'): number {
+    if (this.backend.readSync === false) {
       throw new ValueError(
-        `item: only a one-element tensor can be converted to a number; received shape ${fmtShape(this.shape)} with ${this.size} elements`,
+        `${method}: the '${this.backend.name}' backend reads values asynchronously only; use \`await t.${portable}()\` instead of t.${method}()`,
       );
     }
-    return this.dataSync()[0];
+    return this.size;
   }
 
   /**
@@ -142,6 +188,9 @@ export class Tensor {
   /** The values printed as nested rows (NumPy's style), with shape and dtype. */
   toString(): string {
     if (this.isDisposed) return `Tensor(disposed, shape=${fmtShape(this.shape)}, dtype=${this.dtype})`;
+    // Printing must not throw where values cannot be read synchronously (console.log in a page).
+    if (this.backend.readSync === false)
+      return `Tensor(shape=${fmtShape(this.shape)}, dtype=${this.dtype}, backend=${this.backend.name}; await t.array() for values)`;
     return formatTensor(this.dataSync(), this.shape, this.dtype);
   }
 
