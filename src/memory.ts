@@ -17,6 +17,11 @@ export interface BackendMemory {
    */
   cachedBytes?: number;
   /**
+   * The size of the backend's WebAssembly memory, bytes (wasm): it only grows, to the most the
+   * program has held at once; storage freed inside it is reused.
+   */
+  heapBytes?: number;
+  /**
    * Compiled kernels kept per shape and attributes (native: oneDNN primitives, one entry per
    * matmul, convolution or recurrent shape seen lately) and the bound the oldest are dropped at.
    * Their bytes are not reported: oneDNN does not tell.
@@ -47,8 +52,15 @@ export function memory(): Record<string, BackendMemory> {
     const backend = status.available ? findBackend(status.name) : undefined;
     if (!backend) continue;
     // A backend may report its caches too (the native one does), beyond MemoryInfo's counts.
-    const { buffers, bytes, cachedBytes, primitiveCache } = backend.memory() as MemoryInfo & Pick<BackendMemory, 'cachedBytes' | 'primitiveCache'>;
-    out[status.name] = { tensors: buffers, bytes, ...(cachedBytes !== undefined && { cachedBytes }), ...(primitiveCache && { primitiveCache }) };
+    const { buffers, bytes, cachedBytes, heapBytes, primitiveCache } = backend.memory() as MemoryInfo &
+      Pick<BackendMemory, 'cachedBytes' | 'heapBytes' | 'primitiveCache'>;
+    out[status.name] = {
+      tensors: buffers,
+      bytes,
+      ...(cachedBytes !== undefined && { cachedBytes }),
+      ...(heapBytes !== undefined && { heapBytes }),
+      ...(primitiveCache && { primitiveCache }),
+    };
   }
   return out;
 }

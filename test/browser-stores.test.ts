@@ -2,8 +2,9 @@
 // indexeddb:// round trips and its atomic saves, a model saved in Node loaded in the page over
 // http and by a URL relative to the page, a model downloaded from the page (downloads://) loaded
 // in Node, and picked files (<input type=file multiple>). Predictions are compared number for
-// number: the page computes with the 'reference' backend, so Node's 'reference' backend must agree
-// to the last bit (and the native one closely). Skipped only where chromium is missing.
+// number: the page computes with the 'wasm' backend, whose kernels are the same code in Node, so
+// Node's 'wasm' backend must agree to the last bit (the reference one too, where both sides use
+// it, and the native one closely). Skipped only where chromium is missing.
 import assert from 'node:assert/strict';
 import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -25,14 +26,19 @@ const missing = chromiumMissing();
 /** The inputs both sides predict on. */
 const X = Array.from({ length: 5 * 4 }, (_, i) => Math.cos(i * 0.7) * 2);
 
-/** Node's predictions of the model in `location` on X with the page's backend (exact) and the default one. */
-async function nodePredictions(location: string): Promise<{ reference: number[]; native: number[]; iterations: number | undefined }> {
+/**
+ * Node's predictions of the model in `location` on X: on the wasm backend, the page's default,
+ * whose kernels are the same code in Node and in the page, so the numbers must be identical; on
+ * the reference backend (identical in the page too); and on the default (native) one, close.
+ */
+async function nodePredictions(location: string): Promise<{ wasm: number[]; reference: number[]; native: number[]; iterations: number | undefined }> {
   const predict = async () => {
     const model = await st.loadModel(location);
     return { values: Array.from((model.predict(st.tensor(X, [5, 4])) as st.Tensor).dataSync()), iterations: model.optimizer?.iterations };
   };
+  const wasm = await withBackendAsync('wasm', predict);
   const reference = await withBackendAsync('reference', predict);
-  return { reference: reference.values, native: (await predict()).values, iterations: reference.iterations };
+  return { wasm: wasm.values, reference: reference.values, native: (await predict()).values, iterations: wasm.iterations };
 }
 
 const assertClose = (actual: number[], expected: number[]) =>
@@ -252,11 +258,11 @@ describe('model stores in Chromium', { skip: missing ?? false }, () => {
         const results = [];
         for (const location of locations) {
           const m = await st.loadModel(location);
-          results.push({
-            location,
-            values: Array.from((m.predict(x) as { dataSync(): Float32Array }).dataSync()),
-            iterations: m.optimizer?.iterations,
-          });
+          const values = Array.from((m.predict(x) as { dataSync(): Float32Array }).dataSync());
+          st.setBackend('reference');
+          const reference = Array.from(((await st.loadModel(location)).predict(st.tensor(xs, [5, 4])) as { dataSync(): Float32Array }).dataSync());
+          st.setBackend('wasm');
+          results.push({ location, values, reference, iterations: m.optimizer?.iterations });
         }
         const missing = await st.loadModel('no-such-model').then(
           () => 'loaded',
@@ -266,9 +272,10 @@ describe('model stores in Chromium', { skip: missing ?? false }, () => {
       },
       { bundle: BUNDLE, xs: X, locations: [`${server.url}${served}/model.json`, served, `../..${served}/model.json`, `${served}/`] },
     );
-    assert.equal(out.backend, 'reference');
+    assert.equal(out.backend, 'wasm');
     for (const r of out.results) {
-      assert.deepEqual(r.values, node.reference, r.location);
+      assert.deepEqual(r.values, node.wasm, r.location);
+      assert.deepEqual(r.reference, node.reference, r.location);
       assertClose(r.values, node.native);
       assert.equal(r.iterations, node.iterations);
     }
@@ -301,7 +308,8 @@ describe('model stores in Chromium', { skip: missing ?? false }, () => {
     const plain = join(downloadsDir, 'plain');
     assert.deepEqual(await saveDownloads(downloads, 3, plain), ['model.json', 'model.optimizer.safetensors', 'model.weights.safetensors']);
     const node = await nodePredictions(plain);
-    assert.deepEqual(node.reference, predictions);
+    assert.deepEqual(node.wasm, predictions);
+    assertClose(node.reference, predictions);
     assertClose(node.native, predictions);
     assert.equal(node.iterations, 2);
 
@@ -311,7 +319,7 @@ describe('model stores in Chromium', { skip: missing ?? false }, () => {
     assert.deepEqual(names, ['my-net.json', 'my-net.optimizer.safetensors', 'my-net.weights.safetensors']);
     // In Node the model file of a folder is model.json.
     await copyFile(join(named, 'my-net.json'), join(named, 'model.json'));
-    assert.deepEqual((await nodePredictions(named)).reference, predictions);
+    assert.deepEqual((await nodePredictions(named)).wasm, predictions);
 
     // Picked in a page: the files as downloaded, matched by the names my-net.json records.
     const picker = await open();

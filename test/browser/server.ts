@@ -23,7 +23,7 @@ export interface StaticServer {
 }
 
 /** Serves `root` on a free localhost port. */
-export function serveStatic(root: string, options: { isolated?: boolean } = {}): Promise<StaticServer> {
+export function serveStatic(root: string, options: { isolated?: boolean; port?: number } = {}): Promise<StaticServer> {
   const isolated = options.isolated ?? true;
   const server: Server = createServer((req, res) => {
     const path = normalize(join(root, decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)));
@@ -54,7 +54,7 @@ export function serveStatic(root: string, options: { isolated?: boolean } = {}):
     createReadStream(path).pipe(res);
   });
   return new Promise((resolve) => {
-    server.listen(0, '127.0.0.1', () => {
+    server.listen(options.port ?? 0, '127.0.0.1', () => {
       const address = server.address();
       const port = typeof address === 'object' && address ? address.port : 0;
       resolve({ url: `http://127.0.0.1:${port}`, close: () => new Promise((r) => server.close(() => r())) });
