@@ -58,6 +58,25 @@ class WasmStorage {
   }
 }
 
+/**
+ * The module's memory: shared for the threaded module, with `maxPages` as its maximum, or less
+ * where the engine will not reserve that much address space for a shared memory (a 32-bit or
+ * memory-starved browser), halving down to 256 MiB, then unshared (one thread) as the last resort.
+ */
+function makeMemory(shared: boolean, maxPages: number): [WasmMemory, number] {
+  const initial = Math.min(32, maxPages);
+  if (shared) {
+    for (let pages = maxPages; pages >= Math.min(maxPages, 4096); pages = Math.floor(pages / 2)) {
+      try {
+        return [new WA.Memory({ initial, maximum: pages, shared: true }), pages];
+      } catch {
+        // a RangeError: try a smaller reservation
+      }
+    }
+  }
+  return [new WA.Memory({ initial, maximum: maxPages }), maxPages];
+}
+
 export interface WasmBackendOptions {
   /** Use the threaded module when the environment allows it (default true). */
   threads?: boolean;
@@ -122,11 +141,9 @@ export class WasmBackend implements Backend {
 
   constructor(options: WasmBackendOptions = {}) {
     const maxBytes = Math.min(options.maxBytes ?? 2 ** 31, 2 ** 31);
-    this.threaded = (options.threads ?? true) && threadsSupported();
-    const maxPages = Math.floor(maxBytes / PAGE);
-    this.memoryObject = new WA.Memory(
-      this.threaded ? { initial: Math.min(32, maxPages), maximum: maxPages, shared: true } : { initial: Math.min(32, maxPages), maximum: maxPages },
-    );
+    const [memory, maxPages] = makeMemory((options.threads ?? true) && threadsSupported(), Math.floor(maxBytes / PAGE));
+    this.memoryObject = memory;
+    this.threaded = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
     const module = wasmModule(this.threaded ? 'threads' : 'single');
     const instance = new WA.Instance(module, { env: { memory: this.memoryObject } });
     this.exports = instance.exports as unknown as Record<string, ExportFn>;
