@@ -6,7 +6,7 @@ import { registerWasmBackend, setWasmCollector, setWasmWorkerFactory } from './b
 import { nodeCollector } from './backend/wasm/gc-node.js';
 import { nodeWorkerFactory } from './backend/wasm/workers-node.js';
 setWasmWorkerFactory(nodeWorkerFactory);
-setWasmCollector(nodeCollector());
+setWasmCollector(nodeCollector);
 registerWasmBackend();
 // wasm: end of the registration block
 

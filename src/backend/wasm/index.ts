@@ -85,7 +85,7 @@ export interface WasmBackendOptions {
 }
 
 let workerFactory: WorkerFactory | undefined;
-let collector: WasmCollector | undefined;
+let makeCollector: (() => WasmCollector | undefined) | undefined;
 
 /**
  * A synchronous garbage collection: `collect()` runs a full collection and `Registry` makes
@@ -98,9 +98,12 @@ export interface WasmCollector {
   Registry: FinalizationRegistryConstructor;
 }
 
-/** Sets the collection hook the wasm backend uses when its memory would grow (before the backend is first used). */
-export function setWasmCollector(hook: WasmCollector | undefined): void {
-  collector = hook;
+/**
+ * Sets how the wasm backend gets its collection hook (called when the backend is created, so a
+ * program that never uses the backend pays nothing; gc-node.ts's nodeCollector for Node).
+ */
+export function setWasmCollector(make: (() => WasmCollector | undefined) | undefined): void {
+  makeCollector = make;
 }
 
 // Note [Freeing dead storage synchronously]
@@ -135,7 +138,7 @@ export class WasmBackend implements Backend {
   private readonly pool: ThreadPool | undefined;
   private live = { buffers: 0, bytes: 0 };
   private readonly registry: FinalizationRegistry<StorageRecord> & { cleanupSome?: () => void };
-  private readonly collector = collector;
+  private readonly collector = makeCollector?.();
   private baseline = 0;
   readonly threaded: boolean;
 
