@@ -59,12 +59,15 @@ export const gemmWork = (macs: number): number => macs / 16;
 
 export function matmulKernels(ctx: WasmContext): Partial<CoreKernels & OptionalKernels> {
   const gemmFloats = (ctx.exports.gemm_ws_floats as () => number)();
+  // The tile counter the threads take tiles from (Note [WASM SGEMM]), zeroed before each product.
+  const next = ctx.alloc(64);
   // batch x [m, k] · [k, n] → newly allocated [batch, m, n]; bias pointer 0 for none.
   const sgemm = (batch: number, m: number, n: number, k: number, a: number, ta: boolean, b: number, tb: boolean, bias: number, relu: boolean) => {
     const out = ctx.newStorage('float32', batch * m * n);
     if (batch * m * n === 0) return out.handle;
     const ws = workspaceOf(ctx).get(gemmFloats);
-    ctx.parallel('sgemm', [batch, m, n, k, a, +ta, b, +tb, out.ptr, bias, +relu, ws.ptr, ws.slots], gemmWork(batch * m * n * Math.max(k, 1)));
+    ctx.i32(next, 1)[0] = 0;
+    ctx.parallel('sgemm', [batch, m, n, k, a, +ta, b, +tb, out.ptr, bias, +relu, next, ws.ptr, ws.slots], gemmWork(batch * m * n * Math.max(k, 1)));
     return out.handle;
   };
   return {
