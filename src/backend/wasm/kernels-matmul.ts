@@ -23,7 +23,9 @@ export class Workspace {
 
   /** The block's pointer, its slot size in floats (at least `floats`) and its slot count. */
   get(floats: number): { ptr: number; slotFloats: number; slots: number } {
-    const slots = Math.max(1, Math.min(MAX_SLOTS, getNumThreads()));
+    // As the pool (index.ts): no more threads than cores where the cores are known.
+    const cores = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? MAX_SLOTS;
+    const slots = Math.max(1, Math.min(MAX_SLOTS, cores, getNumThreads()));
     if (floats > this.slotFloats || slots > this.slots) {
       // Round up so that slightly larger requests reuse the block.
       const want = Math.max(this.slotFloats, Math.ceil(floats / 65536) * 65536);
