@@ -91,8 +91,10 @@ try {
       return !existsSync(full) || !readFileSync(full).equals(bytes);
     });
     if (stale.length) {
+      const version = execFileSync(clang, ['--version'], { encoding: 'utf8' }).split('\n')[0];
       console.error(
-        `build-wasm --check: ${stale.map(([p]) => p).join(', ')} differ from a fresh build of wasm/src/*.c; run npm run build:wasm and commit the result`,
+        `build-wasm --check: ${stale.map(([p]) => p).join(', ')} differ from a fresh build of wasm/src/*.c with ${version}; ` +
+          'run npm run build:wasm and commit the result (the committed binaries come from Debian clang 14; another clang version emits other code)',
       );
       process.exit(1);
     }

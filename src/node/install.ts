@@ -14,7 +14,7 @@ setPlatform(nodePlatform);
 // The wasm backend (priority 5): its threads are worker_threads, and dead tensors' storage can be
 // collected on demand through V8's gc (Note [Freeing dead storage synchronously]).
 setWasmWorkerFactory(nodeWorkerFactory);
-setWasmCollector(nodeCollector());
+setWasmCollector(nodeCollector);
 registerWasmBackend();
 registerModelStore('', fileStore);
 registerModelStore('file', fileStore);

@@ -22,10 +22,14 @@
 // applies the fused bias and ReLU on the way out. With few rows (at most GEMM_DIRECT_B_ROWS, as
 // a convolution's filter gradient for a thin input) an untransposed B is not packed: each of its
 // values meets too few rows of A to repay the copy, and the micro-kernel reads its rows in place.
-// Threads: a batch at least as large as the thread count is split by whole matrices; otherwise
-// every matrix is split into an nm x nn grid of row and column ranges (gemm_partition), each
-// thread packing what its range reads into its own slice of the workspace `ws` (the caller
-// allocates GEMM_WS_FLOATS per slot for `slots` threads; threads beyond the slots stay idle).
+// Threads: the batch's matrices are cut into about GEMM_TILES_PER_THREAD tiles per thread, each
+// matrix an nm x nn grid of row and column ranges (gemm_partition), and the threads take tiles
+// from a shared counter until none is left, each packing what its tile reads into its own slice
+// of the workspace `ws` (the caller allocates GEMM_WS_FLOATS per slot for `slots` threads;
+// threads beyond the slots stay idle). Taking tiles rather than a fixed share keeps a thread that
+// the system deschedules (a busy machine, a background tab's worker) from holding up the rest:
+// the others take its tiles. Every element is computed whole by one thread in the same order
+// whatever the tiles, so the result does not depend on the thread count.
 
 EXPORT(gemm_ws_floats) int gemm_ws_floats(void) { return GEMM_WS_FLOATS; }
 
@@ -236,29 +240,33 @@ static void split(int size, int unit, int parts, int part, int *from, int *to) {
 /**
  * C[t] = act(op(A[t]) · op(B[t]) + bias) for t < batch; A [batch, M, K] (or [batch, K, M] with
  * transA), B [batch, K, N] (or [batch, N, K] with transB), C [batch, M, N]; bias [N] or 0.
+ * `next` is a tile counter the caller zeroes before the call (Note [WASM SGEMM]).
  */
 EXPORT(sgemm)
-void sgemm(int batch, int M, int N, int K, const float *a, int transA, const float *b, int transB, float *c, const float *bias, int relu, float *ws,
-           int slots, int tid, int nthreads) {
+void sgemm(int batch, int M, int N, int K, const float *a, int transA, const float *b, int transB, float *c, const float *bias, int relu, int *next,
+           float *ws, int slots, int tid, int nthreads) {
   int nt = nthreads < slots ? nthreads : slots;
   if (tid >= nt) return;
   ws += (size_t)tid * GEMM_WS_FLOATS;
   int ars = transA ? 1 : K, acs = transA ? M : 1;
   int brs = transB ? 1 : N, bcs = transB ? K : 1;
   size_t sa = (size_t)M * K, sb = (size_t)K * N, sc = (size_t)M * N;
-  if (batch >= nt) {
-    int t0, t1;
-    split(batch, 1, nt, tid, &t0, &t1);
-    for (int t = t0; t < t1; t++) gemm_range(a + t * sa, ars, acs, b + t * sb, brs, bcs, c + t * sc, N, K, 0, M, 0, N, bias, relu, 0, ws);
-    return;
+  // About GEMM_TILES_PER_THREAD tiles per thread over the whole batch; one thread takes each
+  // matrix whole (all its B packing reused across its rows).
+  int want = nt == 1 ? 1 : ceil_div(GEMM_TILES_PER_THREAD * nt, batch), nm = 1, nn = 1;
+  if (want > 1) gemm_partition(M, N, K, want, &nm, &nn);
+  int per = nm * nn;
+  int64_t total = (int64_t)batch * per;
+  for (;;) {
+    // Relaxed: the tiles are disjoint and the pool's end-of-job synchronization publishes them.
+    int64_t t = __atomic_fetch_add(next, 1, __ATOMIC_RELAXED);
+    if (t >= total) break;
+    int mat = (int)(t / per), cell = (int)(t % per), m0, m1, n0, n1;
+    split(M, GEMM_MR, nm, cell / nn, &m0, &m1);
+    split(N, GEMM_NR, nn, cell % nn, &n0, &n1);
+    if (m0 < m1 && n0 < n1)
+      gemm_range(a + mat * sa, ars, acs, b + mat * sb, brs, bcs, c + mat * sc, N, K, m0, m1, n0, n1, bias, relu, 0, ws);
   }
-  int nm = 1, nn = 1;
-  gemm_partition(M, N, K, nt, &nm, &nn);
-  int m0, m1, n0, n1;
-  split(M, GEMM_MR, nm, tid / nn, &m0, &m1);
-  split(N, GEMM_NR, nn, tid % nn, &n0, &n1);
-  if (m0 >= m1 || n0 >= n1) return;
-  for (int t = 0; t < batch; t++) gemm_range(a + t * sa, ars, acs, b + t * sb, brs, bcs, c + t * sc, N, K, m0, m1, n0, n1, bias, relu, 0, ws);
 }
 
 /** int32 C[t] = op(A[t]) · op(B[t]) with wrapping arithmetic (as native), rows split by thread. */

@@ -10,6 +10,8 @@
 #define GEMM_NC 512
 // Row ranges this short read an untransposed B in place instead of packing it (Note [WASM SGEMM]).
 #define GEMM_DIRECT_B_ROWS 16
+// Tiles per thread a product is cut into, for threads to take dynamically (Note [WASM SGEMM]).
+#define GEMM_TILES_PER_THREAD 4
 // Floats of packing space one thread's gemm_range needs.
 #define GEMM_WS_FLOATS (GEMM_MC * GEMM_KC + GEMM_KC * GEMM_NC)
 

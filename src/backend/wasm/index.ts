@@ -58,6 +58,25 @@ class WasmStorage {
   }
 }
 
+/**
+ * The module's memory: shared for the threaded module, with `maxPages` as its maximum, or less
+ * where the engine will not reserve that much address space for a shared memory (a 32-bit or
+ * memory-starved browser), halving down to 256 MiB, then unshared (one thread) as the last resort.
+ */
+function makeMemory(shared: boolean, maxPages: number): [WasmMemory, number] {
+  const initial = Math.min(32, maxPages);
+  if (shared) {
+    for (let pages = maxPages; pages >= Math.min(maxPages, 4096); pages = Math.floor(pages / 2)) {
+      try {
+        return [new WA.Memory({ initial, maximum: pages, shared: true }), pages];
+      } catch {
+        // a RangeError: try a smaller reservation
+      }
+    }
+  }
+  return [new WA.Memory({ initial, maximum: maxPages }), maxPages];
+}
+
 export interface WasmBackendOptions {
   /** Use the threaded module when the environment allows it (default true). */
   threads?: boolean;
@@ -66,7 +85,7 @@ export interface WasmBackendOptions {
 }
 
 let workerFactory: WorkerFactory | undefined;
-let collector: WasmCollector | undefined;
+let makeCollector: (() => WasmCollector | undefined) | undefined;
 
 /**
  * A synchronous garbage collection: `collect()` runs a full collection and `Registry` makes
@@ -79,9 +98,12 @@ export interface WasmCollector {
   Registry: FinalizationRegistryConstructor;
 }
 
-/** Sets the collection hook the wasm backend uses when its memory would grow (before the backend is first used). */
-export function setWasmCollector(hook: WasmCollector | undefined): void {
-  collector = hook;
+/**
+ * Sets how the wasm backend gets its collection hook (called when the backend is created, so a
+ * program that never uses the backend pays nothing; gc-node.ts's nodeCollector for Node).
+ */
+export function setWasmCollector(make: (() => WasmCollector | undefined) | undefined): void {
+  makeCollector = make;
 }
 
 // Note [Freeing dead storage synchronously]
@@ -116,17 +138,15 @@ export class WasmBackend implements Backend {
   private readonly pool: ThreadPool | undefined;
   private live = { buffers: 0, bytes: 0 };
   private readonly registry: FinalizationRegistry<StorageRecord> & { cleanupSome?: () => void };
-  private readonly collector = collector;
+  private readonly collector = makeCollector?.();
   private baseline = 0;
   readonly threaded: boolean;
 
   constructor(options: WasmBackendOptions = {}) {
     const maxBytes = Math.min(options.maxBytes ?? 2 ** 31, 2 ** 31);
-    this.threaded = (options.threads ?? true) && threadsSupported();
-    const maxPages = Math.floor(maxBytes / PAGE);
-    this.memoryObject = new WA.Memory(
-      this.threaded ? { initial: Math.min(32, maxPages), maximum: maxPages, shared: true } : { initial: Math.min(32, maxPages), maximum: maxPages },
-    );
+    const [memory, maxPages] = makeMemory((options.threads ?? true) && threadsSupported(), Math.floor(maxBytes / PAGE));
+    this.memoryObject = memory;
+    this.threaded = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
     const module = wasmModule(this.threaded ? 'threads' : 'single');
     const instance = new WA.Instance(module, { env: { memory: this.memoryObject } });
     this.exports = instance.exports as unknown as Record<string, ExportFn>;

@@ -18,6 +18,7 @@ export interface CoreContext extends WasmContext {
 export const DT: Record<DType, number> = { float32: 0, int32: 1, bool: 2, float64: -1 };
 export const elemBytes = (d: DType) => (d === 'bool' ? 1 : 4);
 const BINARY_PRIMITIVES = [...ARITHMETIC_PRIMITIVES, ...COMPARISON_PRIMITIVES];
+const TRANSCENDENTAL = new Set<string>(['exp', 'log', 'tanh', 'sigmoid', 'sin', 'cos']);
 
 function table<K extends keyof CoreKernels>(keys: readonly K[], make: (k: K, i: number) => unknown): Pick<CoreKernels, K> {
   return Object.fromEntries(keys.map((k, i) => [k, make(k, i)])) as Pick<CoreKernels, K>;
@@ -136,17 +137,19 @@ export function coreKernels(ctx: CoreContext): CoreKernels {
         geometry = [kept, kept === 0 ? 0 : sizeOf(x.shape) / kept, 1];
       }
       const [outer, r, inner] = geometry;
-      const result = produce(out.dtype, sizeOf(out.shape), (y) => {
-        if (x.dtype === 'float32') {
-          ctx.parallel('reduce', [op, DT.float32, ptr(src), y, outer, r, inner], outer * r * inner);
-          return;
-        }
-        // int32 and bool on one thread, so the first overflowing index is the first (Note [int32 reductions]).
-        const at = x32.reduce(op, DT[x.dtype], ptr(src), y, outer, r, inner, 0, 1);
-        if (at >= 0) throw int32OverflowError(k, x32.reduce_error_value(), fmtIndex(at, out.shape));
-      });
-      if (temp) ctx.drop(temp);
-      return result;
+      try {
+        return produce(out.dtype, sizeOf(out.shape), (y) => {
+          if (x.dtype === 'float32') {
+            ctx.parallel('reduce', [op, DT.float32, ptr(src), y, outer, r, inner], outer * r * inner);
+            return;
+          }
+          // int32 and bool on one thread, so the first overflowing index is the first (Note [int32 reductions]).
+          const at = x32.reduce(op, DT[x.dtype], ptr(src), y, outer, r, inner, 0, 1);
+          if (at >= 0) throw int32OverflowError(k, x32.reduce_error_value(), fmtIndex(at, out.shape));
+        });
+      } finally {
+        if (temp) ctx.drop(temp);
+      }
     };
 
   const argReduce =
@@ -161,10 +164,12 @@ export function coreKernels(ctx: CoreContext): CoreKernels {
   return {
     ...table(
       UNARY_PRIMITIVES,
-      (_k, op) =>
+      (k, op) =>
         (([x], _attrs, out) => {
           const n = sizeOf(x.shape);
-          return produce(out.dtype, n, (y) => ctx.parallel('unary', [op, DT[x.dtype], ptr(x), y, n], op === 2 || op === 3 || op >= 6 ? 8 * n : n));
+          // A polynomial per element costs about as much as eight loads and stores (for the threshold).
+          const work = TRANSCENDENTAL.has(k) ? 8 * n : n;
+          return produce(out.dtype, n, (y) => ctx.parallel('unary', [op, DT[x.dtype], ptr(x), y, n], work));
         }) as Kernel<'neg'>,
     ),
     ...table(

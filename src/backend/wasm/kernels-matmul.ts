@@ -23,7 +23,9 @@ export class Workspace {
 
   /** The block's pointer, its slot size in floats (at least `floats`) and its slot count. */
   get(floats: number): { ptr: number; slotFloats: number; slots: number } {
-    const slots = Math.max(1, Math.min(MAX_SLOTS, getNumThreads()));
+    // As the pool (index.ts): no more threads than cores where the cores are known.
+    const cores = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? MAX_SLOTS;
+    const slots = Math.max(1, Math.min(MAX_SLOTS, cores, getNumThreads()));
     if (floats > this.slotFloats || slots > this.slots) {
       // Round up so that slightly larger requests reuse the block.
       const want = Math.max(this.slotFloats, Math.ceil(floats / 65536) * 65536);
@@ -59,12 +61,15 @@ export const gemmWork = (macs: number): number => macs / 16;
 
 export function matmulKernels(ctx: WasmContext): Partial<CoreKernels & OptionalKernels> {
   const gemmFloats = (ctx.exports.gemm_ws_floats as () => number)();
+  // The tile counter the threads take tiles from (Note [WASM SGEMM]), zeroed before each product.
+  const next = ctx.alloc(64);
   // batch x [m, k] · [k, n] → newly allocated [batch, m, n]; bias pointer 0 for none.
   const sgemm = (batch: number, m: number, n: number, k: number, a: number, ta: boolean, b: number, tb: boolean, bias: number, relu: boolean) => {
     const out = ctx.newStorage('float32', batch * m * n);
     if (batch * m * n === 0) return out.handle;
     const ws = workspaceOf(ctx).get(gemmFloats);
-    ctx.parallel('sgemm', [batch, m, n, k, a, +ta, b, +tb, out.ptr, bias, +relu, ws.ptr, ws.slots], gemmWork(batch * m * n * Math.max(k, 1)));
+    ctx.i32(next, 1)[0] = 0;
+    ctx.parallel('sgemm', [batch, m, n, k, a, +ta, b, +tb, out.ptr, bias, +relu, next, ws.ptr, ws.slots], gemmWork(batch * m * n * Math.max(k, 1)));
     return out.handle;
   };
   return {
