@@ -94,6 +94,8 @@ const results: Record<Workload, { strata: Measurement[]; tf: Measurement[] }> = 
 const native: Measurement[] = [];
 /** Strata's MLP step in the page at tfjs's thread count, when that differs from Strata's. */
 const sameThreads: Measurement[] = [];
+const nodeThreads = st.getNumThreads();
+const nativeOne: Measurement[] = [];
 let convTrainOnWasm: string | undefined;
 const yieldNode = () => new Promise<void>((resolve) => setImmediate(resolve));
 try {
@@ -130,6 +132,13 @@ try {
         // The same Strata step in this Node process on the native backend (the page is idle meanwhile).
         log(`round ${r + 1}/${rounds}: mlpTrain Strata native in Node`);
         native.push(await measureStrata(st as unknown as Strata, 'mlpTrain', o, yieldNode, 'native'));
+        if (nodeThreads > 1) {
+          // One thread as well: OpenMP's barriers suffer most when other processes take the cores.
+          log(`round ${r + 1}/${rounds}: mlpTrain Strata native in Node, 1 thread`);
+          st.setNumThreads(1);
+          nativeOne.push(await measureStrata(st as unknown as Strata, 'mlpTrain', o, yieldNode, 'native'));
+          st.setNumThreads(nodeThreads);
+        }
       }
     }
   }
@@ -196,11 +205,16 @@ lines.push(
   '| --- | --- | --- | --- | --- | --- |',
   `| MLP 784-512-10 training step, batch ${BATCH} | ${fmt(ms(inPage))} ms | ${fmt(ms(native))} ms | ${(ms(inPage) / ms(native)).toFixed(2)} | ${perRound(inPage, native)} | ${bestCell(inPage, native)} |`,
 );
+if (nativeOne.length && sameThreads.length) {
+  lines.push(
+    `| the same, both on 1 thread | ${fmt(ms(sameThreads))} ms | ${fmt(ms(nativeOne))} ms | ${(ms(sameThreads) / ms(nativeOne)).toFixed(2)} | ${perRound(sameThreads, nativeOne)} | ${bestCell(sameThreads, nativeOne)} |`,
+  );
+}
 
 const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
 const header = [
   `Chromium ${/Chrome\/([\d.]+)/.exec(info!.userAgent)?.[1] ?? '?'} (headless), ${cpu}, ${os.cpus().length} cores; page crossOriginIsolated: ${info!.crossOriginIsolated}`,
-  `Strata in the page: backend ${results.mlpTrain.strata[0].backend}, ${info!.strata.threads} threads; in Node: native, ${st.getNumThreads()} threads`,
+  `Strata in the page: backend ${results.mlpTrain.strata[0].backend}, ${info!.strata.threads} threads; in Node: native, ${nodeThreads} threads (and 1)`,
   `tfjs ${info!.tfjs.version} wasm backend: SIMD ${info!.tfjs.simd}, multithreaded ${info!.tfjs.multithread}${info!.tfjs.threads ? ` (${info!.tfjs.threads} threads)` : ''}`,
   `load average ${loadBefore.toFixed(1)} before, ${os.loadavg()[0].toFixed(1)} after (other processes on these cores)`,
   `${rounds} round(s), Strata and tfjs alternating (order swapped every round); each cell is the median over rounds of a round's median step; every step reads its loss/result back on both sides`,
