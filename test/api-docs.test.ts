@@ -11,7 +11,11 @@ import { join, relative } from 'node:path';
 import { after, describe, it } from 'node:test';
 
 const REPO = new URL('..', import.meta.url).pathname;
-const COMMITTED = join(REPO, 'docs', 'api');
+/** Each TypeDoc configuration and the folder its committed output lives in. */
+const REFERENCES = [
+  { config: 'typedoc.json', committed: join(REPO, 'docs', 'api'), minFiles: 100 },
+  { config: 'typedoc.browser.json', committed: join(REPO, 'docs', 'api-browser'), minFiles: 3 },
+];
 
 /** Every file under `dir`, as paths relative to it, sorted. */
 function files(dir: string): string[] {
@@ -23,39 +27,45 @@ function files(dir: string): string[] {
   return walk(dir).sort();
 }
 
-describe('API reference', () => {
-  const out = mkdtempSync(join(tmpdir(), 'strata-api-docs-'));
-  after(() => rmSync(out, { recursive: true, force: true }));
+for (const { config, committed: COMMITTED, minFiles } of REFERENCES) {
+  describe(`API reference (${config})`, () => {
+    const out = mkdtempSync(join(tmpdir(), 'strata-api-docs-'));
+    after(() => rmSync(out, { recursive: true, force: true }));
 
-  it('TypeDoc reports nothing: every export documented, every link resolved', () => {
-    try {
-      execFileSync(process.execPath, [join(REPO, 'node_modules', 'typedoc', 'bin', 'typedoc'), '--out', out, '--treatWarningsAsErrors'], {
-        cwd: REPO,
-        encoding: 'utf8',
-        stdio: 'pipe',
-        env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' },
-      });
-    } catch (e) {
-      const { stdout = '', stderr = '' } = e as { stdout?: string; stderr?: string };
-      const problems = `${stdout}${stderr}`
-        .split('\n')
-        .filter((line) => /warning|error/.test(line))
-        .join('\n');
-      assert.fail(`TypeDoc failed (document the exports it names; see typedoc.json):\n${problems}`);
-    }
-  });
+    it('TypeDoc reports nothing: every export documented, every link resolved', () => {
+      try {
+        execFileSync(
+          process.execPath,
+          [join(REPO, 'node_modules', 'typedoc', 'bin', 'typedoc'), '--options', config, '--out', out, '--treatWarningsAsErrors'],
+          {
+            cwd: REPO,
+            encoding: 'utf8',
+            stdio: 'pipe',
+            env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' },
+          },
+        );
+      } catch (e) {
+        const { stdout = '', stderr = '' } = e as { stdout?: string; stderr?: string };
+        const problems = `${stdout}${stderr}`
+          .split('\n')
+          .filter((line) => /warning|error/.test(line))
+          .join('\n');
+        assert.fail(`TypeDoc failed (document the exports it names; see typedoc.json):\n${problems}`);
+      }
+    });
 
-  it('docs/api is what `npm run docs` generates from the current sources', () => {
-    const generated = files(out);
-    assert.ok(generated.length > 100, `TypeDoc wrote only ${generated.length} files`);
-    const committed = files(COMMITTED);
-    const stale = [
-      ...generated.filter((f) => !committed.includes(f)).map((f) => `missing: ${f}`),
-      ...committed.filter((f) => !generated.includes(f)).map((f) => `no longer generated: ${f}`),
-      ...generated
-        .filter((f) => committed.includes(f) && readFileSync(join(out, f), 'utf8') !== readFileSync(join(COMMITTED, f), 'utf8'))
-        .map((f) => `differs: ${f}`),
-    ];
-    assert.deepEqual(stale, [], 'docs/api is out of date: run `npm run docs` and commit docs/api');
+    it(`${relative(REPO, COMMITTED)} is what \`npm run docs\` generates from the current sources`, () => {
+      const generated = files(out);
+      assert.ok(generated.length > minFiles, `TypeDoc wrote only ${generated.length} files`);
+      const committed = files(COMMITTED);
+      const stale = [
+        ...generated.filter((f) => !committed.includes(f)).map((f) => `missing: ${f}`),
+        ...committed.filter((f) => !generated.includes(f)).map((f) => `no longer generated: ${f}`),
+        ...generated
+          .filter((f) => committed.includes(f) && readFileSync(join(out, f), 'utf8') !== readFileSync(join(COMMITTED, f), 'utf8'))
+          .map((f) => `differs: ${f}`),
+      ];
+      assert.deepEqual(stale, [], `${relative(REPO, COMMITTED)} is out of date: run \`npm run docs\` and commit it`);
+    });
   });
-});
+}

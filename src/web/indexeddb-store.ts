@@ -30,9 +30,11 @@ const SCHEME = 'indexeddb://';
 export interface SavedModelInfo {
   /** When the save finished. */
   dateSaved: Date;
-  /** Sizes in bytes of model.json, the weights and the optimizer state (0 when the model was not compiled). */
+  /** The size of model.json, bytes. */
   modelBytes: number;
+  /** The size of the weights file, bytes. */
   weightsBytes: number;
+  /** The size of the optimizer state, bytes (0 when the model was not compiled). */
   optimizerBytes: number;
 }
 
