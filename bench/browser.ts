@@ -73,7 +73,7 @@ interface PageInfo {
   userAgent: string;
   hardwareConcurrency: number;
   crossOriginIsolated: boolean;
-  strata: { backends: { name: string; available: boolean; active: boolean }[]; active: string; threads: number };
+  strata: { backends: { name: string; available: boolean; active: boolean }[]; active: string; detail?: string; threads: number };
   tfjs: { version: string; backend: string; simd: boolean; multithread: boolean; threads?: number };
 }
 const bench = (page: Page) => ({
@@ -214,7 +214,7 @@ if (nativeOne.length && sameThreads.length) {
 const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
 const header = [
   `Chromium ${/Chrome\/([\d.]+)/.exec(info!.userAgent)?.[1] ?? '?'} (headless), ${cpu}, ${os.cpus().length} cores; page crossOriginIsolated: ${info!.crossOriginIsolated}`,
-  `Strata in the page: backend ${results.mlpTrain.strata[0].backend}, ${info!.strata.threads} threads; in Node: native, ${nodeThreads} threads (and 1)`,
+  `Strata in the page: backend ${results.mlpTrain.strata[0].backend} (${info!.strata.detail ?? `${info!.strata.threads} threads`}); in Node: native, ${nodeThreads} threads (and 1)`,
   `tfjs ${info!.tfjs.version} wasm backend: SIMD ${info!.tfjs.simd}, multithreaded ${info!.tfjs.multithread}${info!.tfjs.threads ? ` (${info!.tfjs.threads} threads)` : ''}`,
   `load average ${loadBefore.toFixed(1)} before, ${os.loadavg()[0].toFixed(1)} after (other processes on these cores)`,
   `${rounds} round(s), Strata and tfjs alternating (order swapped every round); each cell is the median over rounds of a round's median step; every step reads its loss/result back on both sides`,
