@@ -6,8 +6,7 @@
 // the code does when it has the cores, the median what it got; training steps also print the CPU
 // time per step, which a busy machine distorts least (single-threaded, it compares the work). On
 // a machine shared with other jobs, `chrt -f 5 npx tsx bench/wasm-kernels.ts` (root) gives the
-// threads the cores for the half minute it runs, which is how the numbers in the wasm backend's
-// notes were taken. Every training step yields to the
+// threads the cores for the half minute it runs. Every training step yields to the
 // event loop, as a training loop does (the wasm backend frees dead storage between tasks).
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
