@@ -3,7 +3,8 @@
 // two), so a training step's tensors of recurring shapes reuse each other's blocks; a freed block
 // waits on its class's free list, and only when no list has one does the bump pointer move,
 // growing the memory when it reaches the end. Wasm memory never shrinks, so what it grew to is
-// kept (reported as cachedBytes while free).
+// kept (reported as cachedBytes while free). Blocks are not merged as they are freed (freeing is
+// a push); only when the memory cannot grow are adjacent freed blocks merged for a request.
 
 import type { WasmMemory } from './wasm-api.js';
 
