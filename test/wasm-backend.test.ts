@@ -291,7 +291,7 @@ describe('wasm threads', { skip }, () => {
     const run = (threads: number) => {
       st.setNumThreads(threads);
       return withBackend('wasm', () => {
-        const x = st.tensor(randomValues(300 * 700, 5, -4, 4), [300, 700]);
+        const x = st.tensor(randomValues(600 * 700, 5, -4, 4), [600, 700]);
         const y = st.add(st.tanh(st.mul(x, 1.5)), st.sum(x, 1, true));
         return [y, st.max(y, 0), st.matmul(y, st.transpose(y)), st.exp(x)].map((t) => Array.from(t.dataSync()));
       });
