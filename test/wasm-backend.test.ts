@@ -5,7 +5,9 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import * as st from '../src/index.js';
+import { WasmHeap } from '../src/backend/wasm/heap.js';
 import { initWasm, WasmBackend } from '../src/backend/wasm/index.js';
+import { WA } from '../src/backend/wasm/wasm-api.js';
 import { assertClose, randomValues, withBackend } from './helpers.js';
 
 const wasm = st.backends().find((b) => b.name === 'wasm');
@@ -250,6 +252,26 @@ describe('wasm heap', { skip }, () => {
     });
   });
 
+  it('at its limit, the allocator reuses freed neighbours and the freed top, splitting what it takes', () => {
+    const heap = new WasmHeap(new WA.Memory({ initial: 16, maximum: 64 }), 1024, 64 * 65536);
+    const fill = () => {
+      const blocks: number[] = [];
+      assert.throws(() => {
+        for (;;) blocks.push(heap.alloc(4096));
+      }, /out of memory allocating 4096 bytes/);
+      return blocks;
+    };
+    const blocks = fill();
+    for (const p of blocks) heap.free(p);
+    const big = heap.alloc(2_000_000); // only as one run of freed blocks
+    heap.free(big);
+    const again = fill(); // the big block is split into 4096-byte ones
+    assert.ok(again.length >= blocks.length - 1, `${again.length} blocks, ${blocks.length} before`);
+    again.forEach((p, i) => i % 4 !== 0 && heap.free(p));
+    assert.ok(heap.alloc(12_000) > 0); // three freed neighbours
+    assert.throws(() => heap.alloc(100_000), /out of memory allocating 100000 bytes/);
+  });
+
   it('an allocation past the memory limit throws a RangeError naming the bytes', () => {
     const small = new WasmBackend({ threads: false, maxBytes: 4 * 2 ** 20 });
     const h = small.upload(new Float32Array(1000), 'float32');
@@ -269,7 +291,7 @@ describe('wasm threads', { skip }, () => {
     const run = (threads: number) => {
       st.setNumThreads(threads);
       return withBackend('wasm', () => {
-        const x = st.tensor(randomValues(300 * 700, 5, -4, 4), [300, 700]);
+        const x = st.tensor(randomValues(600 * 700, 5, -4, 4), [600, 700]);
         const y = st.add(st.tanh(st.mul(x, 1.5)), st.sum(x, 1, true));
         return [y, st.max(y, 0), st.matmul(y, st.transpose(y)), st.exp(x)].map((t) => Array.from(t.dataSync()));
       });

@@ -3,7 +3,8 @@
 // two), so a training step's tensors of recurring shapes reuse each other's blocks; a freed block
 // waits on its class's free list, and only when no list has one does the bump pointer move,
 // growing the memory when it reaches the end. Wasm memory never shrinks, so what it grew to is
-// kept (reported as cachedBytes while free).
+// kept (reported as cachedBytes while free). Blocks are not merged as they are freed (freeing is
+// a push); only when the memory cannot grow are adjacent freed blocks merged for a request.
 
 import type { WasmMemory } from './wasm-api.js';
 
@@ -73,6 +74,11 @@ export class WasmHeap {
     if (size === undefined) throw new Error(`wasm backend: free of pointer ${ptr}, which is not a live block`);
     this.sizes.delete(ptr);
     this.used -= size;
+    this.cache(ptr, size);
+  }
+
+  /** Puts a block of `size` bytes on the free list of that size. */
+  private cache(ptr: number, size: number): void {
     this.cached += size;
     let list = this.freeLists.get(size);
     if (!list) this.freeLists.set(size, (list = []));
@@ -81,6 +87,13 @@ export class WasmHeap {
 
   stats(): HeapStats {
     return { blocks: this.sizes.size, usedBytes: this.used, cachedBytes: this.cached, memoryBytes: this.memory.buffer.byteLength };
+  }
+
+  /** Removes one freed block from its list (for coalescing). */
+  private take(ptr: number, cls: number): void {
+    const list = this.freeLists.get(cls)!;
+    list.splice(list.lastIndexOf(ptr), 1);
+    this.cached -= cls;
   }
 
   private fromList(size: number): number | undefined {
@@ -114,15 +127,29 @@ export class WasmHeap {
     }
   }
 
-  // Out of memory to grow into: a cached block of a larger class, whole, before giving up.
+  // Out of memory to grow into: freed blocks at the top go back to the bump region; then the first
+  // run of adjacent freed blocks (or one larger block) big enough is split, the rest kept cached.
   private fallback(size: number, requested: number): [number, number] {
     const again = this.fromList(size);
     if (again !== undefined) return [again, size];
-    let best: number | undefined;
-    for (const [cls, list] of this.freeLists) if (cls >= size && list.length && (best === undefined || cls < best)) best = cls;
-    if (best !== undefined) {
-      this.cached -= best;
-      return [this.freeLists.get(best)!.pop()!, best];
+    const cached = [...this.freeLists].flatMap(([cls, list]) => list.map((ptr): [number, number] => [ptr, cls])).sort((a, b) => a[0] - b[0]);
+    while (cached.length && cached[cached.length - 1][0] + cached[cached.length - 1][1] === this.top) {
+      const [ptr, cls] = cached.pop()!;
+      this.take(ptr, cls);
+      this.top = ptr;
+    }
+    const bumped = this.bump(size, true);
+    if (bumped !== undefined) return [bumped, size];
+    for (let i = 0; i < cached.length; i++) {
+      let span = cached[i][1],
+        j = i + 1;
+      while (span < size && j < cached.length && cached[j][0] === cached[i][0] + span) span += cached[j++][1];
+      if (span >= size) {
+        for (let k = i; k < j; k++) this.take(cached[k][0], cached[k][1]);
+        // The rest of the run stays cached as one block of its own size (a multiple of 64).
+        if (span > size) this.cache(cached[i][0] + size, span - size);
+        return [cached[i][0], size];
+      }
     }
     throw new RangeError(
       `wasm backend: out of memory allocating ${requested} bytes: the heap holds ${this.used} bytes in use and ${this.cached} cached, ` +

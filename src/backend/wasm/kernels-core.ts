@@ -20,6 +20,13 @@ export const elemBytes = (d: DType) => (d === 'bool' ? 1 : 4);
 const BINARY_PRIMITIVES = [...ARITHMETIC_PRIMITIVES, ...COMPARISON_PRIMITIVES];
 const TRANSCENDENTAL = new Set<string>(['exp', 'log', 'tanh', 'sigmoid', 'sin', 'cos']);
 
+// Work per element as ctx.parallel counts it (threads.ts's PARALLEL_THRESHOLD, 2^16, is about
+// 60 us of one thread's time, which waking the workers must be worth). Measured on two cores:
+// add broke even at about 256K elements (15 us at 64K on one thread against 60 us on two), tanh
+// at about 32K (a polynomial per element: 3.4 ns; 1M elements 3.4 -> 1.8 ms on two threads).
+const STREAM = 1 / 4; // a load or two and a store per element, SIMD
+const POLYNOMIAL = 2; // exp, log, tanh, sigmoid, sin, cos
+
 function table<K extends keyof CoreKernels>(keys: readonly K[], make: (k: K, i: number) => unknown): Pick<CoreKernels, K> {
   return Object.fromEntries(keys.map((k, i) => [k, make(k, i)])) as Pick<CoreKernels, K>;
 }
@@ -112,7 +119,7 @@ export function coreKernels(ctx: CoreContext): CoreKernels {
   const strided = (x: TensorInfo, dtype: DType, shape: Shape, strides: readonly number[], base = 0): DataHandle =>
     produce(dtype, sizeOf(shape), (y) => {
       const [s, st] = ctx.ints(shape, strides);
-      ctx.parallel('strided_copy', [elemBytes(dtype), ptr(x), y, shape.length, s, st, base], sizeOf(shape));
+      ctx.parallel('strided_copy', [elemBytes(dtype), ptr(x), y, shape.length, s, st, base], sizeOf(shape) / 2);
     });
 
   const reduce =
@@ -140,7 +147,7 @@ export function coreKernels(ctx: CoreContext): CoreKernels {
       try {
         return produce(out.dtype, sizeOf(out.shape), (y) => {
           if (x.dtype === 'float32') {
-            ctx.parallel('reduce', [op, DT.float32, ptr(src), y, outer, r, inner], outer * r * inner);
+            ctx.parallel('reduce', [op, DT.float32, ptr(src), y, outer, r, inner], STREAM * outer * r * inner);
             return;
           }
           // int32 and bool on one thread, so the first overflowing index is the first (Note [int32 reductions]).
@@ -167,8 +174,7 @@ export function coreKernels(ctx: CoreContext): CoreKernels {
       (k, op) =>
         (([x], _attrs, out) => {
           const n = sizeOf(x.shape);
-          // A polynomial per element costs about as much as eight loads and stores (for the threshold).
-          const work = TRANSCENDENTAL.has(k) ? 8 * n : n;
+          const work = TRANSCENDENTAL.has(k) ? POLYNOMIAL * n : STREAM * n;
           return produce(out.dtype, n, (y) => ctx.parallel('unary', [op, DT[x.dtype], ptr(x), y, n], work));
         }) as Kernel<'neg'>,
     ),
@@ -180,11 +186,15 @@ export function coreKernels(ctx: CoreContext): CoreKernels {
             const n = sizeOf(out.shape);
             const rows = rowPattern(a.shape, b.shape, out.shape);
             if (rows) {
-              ctx.parallel('binary_rows', [op, DT[a.dtype], DT[out.dtype], ptr(a), ptr(b), y, ...rows], op === 4 ? 16 * n : n);
+              ctx.parallel('binary_rows', [op, DT[a.dtype], DT[out.dtype], ptr(a), ptr(b), y, ...rows], op === 4 ? 16 * n : STREAM * n);
               return;
             }
             const [s, sa, sb] = ctx.ints(out.shape, broadcastStrides(a.shape, out.shape), broadcastStrides(b.shape, out.shape));
-            ctx.parallel('binary_strided', [op, DT[a.dtype], DT[out.dtype], ptr(a), ptr(b), y, out.shape.length, s, sa, sb], n);
+            ctx.parallel(
+              'binary_strided',
+              [op, DT[a.dtype], DT[out.dtype], ptr(a), ptr(b), y, out.shape.length, s, sa, sb],
+              op === 4 ? 16 * n : n / 2,
+            );
           })) as Kernel<'add'>,
     ),
     ...table(REDUCE_PRIMITIVES, (k, op) => reduce(k, op)),
@@ -195,7 +205,7 @@ export function coreKernels(ctx: CoreContext): CoreKernels {
       const k = transposeA ? a.shape[1] : a.shape[2];
       return produce(out.dtype, batch * m * n, (y) => {
         const args = [DT[a.dtype], ptr(a), ptr(b), y, batch, m, k, n, +transposeA, +transposeB];
-        ctx.parallel('core_matmul', args, batch * m * n * k);
+        ctx.parallel('core_matmul', args, (batch * m * n * k) / 4);
       });
     },
     reshape: ([x]) => x.data,
@@ -245,7 +255,7 @@ export function coreKernels(ctx: CoreContext): CoreKernels {
         let col = 0;
         for (const t of inputs) {
           const row = sizeOf(t.shape.slice(axis)) * width;
-          if (row > 0 && outer > 0) ctx.parallel('copy_rows', [ptr(t), y + col, outer, row, row, outRow], (outer * row) / 4);
+          if (row > 0 && outer > 0) ctx.parallel('copy_rows', [ptr(t), y + col, outer, row, row, outRow], (STREAM * outer * row) / 4);
           col += row;
         }
       }),
@@ -254,7 +264,7 @@ export function coreKernels(ctx: CoreContext): CoreKernels {
         const outer = sizeOf(x.shape.slice(0, axis)),
           inner = sizeOf(x.shape.slice(axis + 1)),
           count = sizeOf(idx.shape);
-        ctx.parallel('gather', [elemBytes(x.dtype), ptr(x), ptr(idx), y, outer, x.shape[axis], count, inner], outer * count * inner);
+        ctx.parallel('gather', [elemBytes(x.dtype), ptr(x), ptr(idx), y, outer, x.shape[axis], count, inner], STREAM * outer * count * inner);
       }),
     scatterAdd: ([u, idx], { axis, size }, out) =>
       produce(out.dtype, sizeOf(out.shape), (y) => {
@@ -272,11 +282,11 @@ export function coreKernels(ctx: CoreContext): CoreKernels {
           broadcastStrides(b.shape, out.shape),
         );
         const args = [elemBytes(out.dtype), ptr(c), ptr(a), ptr(b), y, out.shape.length, s, sc, sa, sb];
-        ctx.parallel('where_strided', args, sizeOf(out.shape));
+        ctx.parallel('where_strided', args, sizeOf(out.shape) / 2);
       }),
     reluGrad: ([x, dy], _attrs, out) => {
       const n = sizeOf(x.shape);
-      return produce(out.dtype, n, (y) => ctx.parallel('relu_grad', [DT[x.dtype], ptr(x), ptr(dy), y, n], n));
+      return produce(out.dtype, n, (y) => ctx.parallel('relu_grad', [DT[x.dtype], ptr(x), ptr(dy), y, n], STREAM * n));
     },
   };
 }

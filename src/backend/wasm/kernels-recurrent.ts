@@ -11,7 +11,7 @@ export function recurrentKernels(ctx: WasmContext): OptionalKernels {
       const state = inputs[kernel.startsWith('lstm') ? 1 : 2];
       const [batch, u] = state.shape;
       const { handle, ptr } = ctx.newStorage(out.dtype, batch * width * u);
-      if (batch * u > 0) ctx.parallel(kernel, [...inputs.map((t) => ctx.ptrOf(t.data)), ptr, batch, u], batch * u * 64);
+      if (batch * u > 0) ctx.parallel(kernel, [...inputs.map((t) => ctx.ptrOf(t.data)), ptr, batch, u], batch * u * 16); // five or so sigmoid and tanh per unit
       return handle;
     };
   return {
