@@ -51,7 +51,7 @@ export class Model extends Layer {
   private graphInputs: SymbolicTensor[] = [];
   private graphOutputs: SymbolicTensor[] = [];
   protected nodes: Node[] = [];
-  /** Set by a callback (early stopping) to end fit after the current epoch. */
+  /** Set by a callback (early stopping) or from outside (a Stop button) to end fit at the end of the current step. */
   stopTraining = false;
   private trainer: Trainer | null = null;
   private userDefinedMetadata: Record<string, unknown> | undefined = undefined;
