@@ -13,6 +13,7 @@ import {
   type Pool2dAttrs,
 } from '../primitives.js';
 import { registerBackend } from '../registry.js';
+import { rowPattern } from '../row-pattern.js';
 import { loadAddon, type NativeAddon } from './addon.js';
 import {
   BINARY,
@@ -41,41 +42,6 @@ const BINARY_PRIMITIVES = [...ARITHMETIC_PRIMITIVES, ...COMPARISON_PRIMITIVES];
 
 function table<K extends keyof CoreKernels>(keys: readonly K[], make: (k: K) => unknown): Pick<CoreKernels, K> {
   return Object.fromEntries(keys.map((k) => [k, make(k)])) as Pick<CoreKernels, K>;
-}
-
-/**
- * Views a broadcast as [rows, inner] = [prod(out[:s]), prod(out[s:])] for the first split s at
- * which each operand's leading part and trailing part are each either all of the output's
- * dims or all 1s. Returns [rows, inner, aRow, aCol, bRow, bCol] (element strides), or undefined
- * for broadcasts that need the general strided walk.
- */
-function rowPattern(a: Shape, b: Shape, out: Shape): [number, number, number, number, number, number] | undefined {
-  const rank = out.length;
-  const dimOf = (x: Shape, i: number) => x[x.length - rank + i] ?? 1;
-  const part = (x: Shape, from: number, to: number): 'full' | 'ones' | undefined => {
-    let full = true,
-      ones = true;
-    for (let i = from; i < to; i++) {
-      const d = dimOf(x, i);
-      if (d !== out[i]) full = false;
-      if (d !== 1) ones = false;
-    }
-    return full ? 'full' : ones ? 'ones' : undefined;
-  };
-  for (let s = 0; s <= rank; s++) {
-    const rows = sizeOf(out.slice(0, s)),
-      inner = sizeOf(out.slice(s));
-    const strides = [a, b].map((x) => {
-      const lead = part(x, 0, s),
-        trail = part(x, s, rank);
-      if (!lead || !trail) return undefined;
-      const col = trail === 'full' ? 1 : 0;
-      const row = lead === 'ones' ? 0 : trail === 'full' ? inner : 1;
-      return [row, col];
-    });
-    if (strides[0] && strides[1]) return [rows, inner, ...strides[0], ...strides[1]] as [number, number, number, number, number, number];
-  }
-  return undefined;
 }
 
 /**
