@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import * as st from '../src/index.js';
 import { backpropFilterAndBiasPlanned, planConv2d } from '../src/ops/conv.js';
 import { assertClose, randomValues, withBackend } from './helpers.js';
-import { wasmThreadsReady } from './wasm-kernels-helpers.js';
+import { wasmThreadsReady, assertSameOnOneAndTwoThreads } from './wasm-kernels-helpers.js';
 
 const wasmAvailable = st.backends().some((b) => b.name === 'wasm' && b.available);
 const size = (s: readonly number[]) => s.reduce((p, q) => p * q, 1);
@@ -141,14 +141,6 @@ describe('wasm convolution kernels', { skip: !wasmAvailable && 'wasm backend not
         st.sum(st.mul(y, y)).backward();
         return [y, x.grad!, f.grad!, d.grad!].map((t) => Array.from(t.dataSync()));
       });
-    const previous = st.getNumThreads();
-    try {
-      st.setNumThreads(2);
-      const two = run();
-      st.setNumThreads(1);
-      assert.deepEqual(run(), two);
-    } finally {
-      st.setNumThreads(previous);
-    }
+    assertSameOnOneAndTwoThreads(run);
   });
 });

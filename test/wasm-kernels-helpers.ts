@@ -1,4 +1,5 @@
 // Shared by test/wasm-kernels-*.test.ts.
+import assert from 'node:assert/strict';
 import * as st from '../src/index.js';
 
 /**
@@ -56,4 +57,17 @@ function randomWeights(n: number, seed: number): number[] {
     s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
     return 0.5 + (s >>> 8) / 16777216;
   });
+}
+
+/** `run()` on two threads and on one must give the same bits (the thread count is restored after). */
+export function assertSameOnOneAndTwoThreads<T>(run: () => T): void {
+  const previous = st.getNumThreads();
+  try {
+    st.setNumThreads(2);
+    const two = run();
+    st.setNumThreads(1);
+    assert.deepEqual(run(), two);
+  } finally {
+    st.setNumThreads(previous);
+  }
 }

@@ -6,7 +6,7 @@ import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as st from '../src/index.js';
 import { assertClose, randomValues, withBackend } from './helpers.js';
-import { wasmThreadsReady } from './wasm-kernels-helpers.js';
+import { wasmThreadsReady, assertSameOnOneAndTwoThreads } from './wasm-kernels-helpers.js';
 
 const wasmAvailable = st.backends().some((b) => b.name === 'wasm' && b.available);
 const size = (s: number[]) => s.reduce((p, q) => p * q, 1);
@@ -136,15 +136,6 @@ describe('wasm matmul kernels', { skip: !wasmAvailable && 'wasm backend not avai
       // Batches split between threads by whole matrices.
       matmulOn('wasm', 'float32', [4, 100, 200], [4, 100, 200], false, true, 8),
     ];
-    const previous = st.getNumThreads();
-    try {
-      st.setNumThreads(2);
-      const two = run();
-      st.setNumThreads(1);
-      const one = run();
-      assert.deepEqual(one, two);
-    } finally {
-      st.setNumThreads(previous);
-    }
+    assertSameOnOneAndTwoThreads(run);
   });
 });

@@ -5,7 +5,7 @@ import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as st from '../src/index.js';
 import { assertClose, randomValues, withBackend } from './helpers.js';
-import { outputsAndGrads, wasmThreadsReady } from './wasm-kernels-helpers.js';
+import { outputsAndGrads, wasmThreadsReady, assertSameOnOneAndTwoThreads } from './wasm-kernels-helpers.js';
 
 const wasmAvailable = st.backends().some((b) => b.name === 'wasm' && b.available);
 const size = (s: number[]) => s.reduce((p, q) => p * q, 1);
@@ -88,14 +88,6 @@ describe('wasm softmax kernels', { skip: !wasmAvailable && 'wasm backend not ava
         st.sum(st.mul(y, y)).backward();
         return [y, ys, x.grad!].map((t) => Array.from(t.dataSync()));
       });
-    const previous = st.getNumThreads();
-    try {
-      st.setNumThreads(2);
-      const two = run();
-      st.setNumThreads(1);
-      assert.deepEqual(run(), two);
-    } finally {
-      st.setNumThreads(previous);
-    }
+    assertSameOnOneAndTwoThreads(run);
   });
 });
