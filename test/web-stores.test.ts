@@ -10,14 +10,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as st from '../src/index.js';
-import { registerModelStore } from '../src/models/model-stores.js';
 import { downloadsStore } from '../src/web/downloads-store.js';
-import { http, httpStore, modelJsonUrl } from '../src/web/http-store.js';
+import { http, modelJsonUrl } from '../src/web/http-store.js';
 import { indexedDbStore } from '../src/web/indexeddb-store.js';
 import { serveStatic, type StaticServer } from './browser/server.js';
 
-// The Node entry registers only the file store; the http store is portable, so it is tried here.
-registerModelStore('http', httpStore);
+// The Node entry registers the http store too (it needs only fetch), so st.loadModel('http://...')
+// below goes through that registration.
 
 const x = st.tensor(
   Array.from({ length: 24 }, (_, i) => Math.sin(i * 1.3)),

@@ -1,5 +1,5 @@
 // What the Node entry installs before the API is used (Note [Platforms] in core/platform.ts):
-// Node's services, the native and wasm backends, and the file system as a model store. Imported
+// Node's services, the native and wasm backends, and the file system and http(s) as model stores. Imported
 // first by src/index.ts, so it runs before any user code.
 import '../backend/native/index.js'; // registers the native backend (priority 10)
 import { nodeCollector } from '../backend/wasm/gc-node.js';
@@ -8,6 +8,7 @@ import { nodeWorkerFactory } from '../backend/wasm/workers-node.js';
 import { setPlatform } from '../core/platform.js';
 import { fileStore } from '../models/file-store.js';
 import { registerModelStore } from '../models/model-stores.js';
+import { httpStore } from '../web/http-store.js';
 import { nodePlatform } from './platform.js';
 
 setPlatform(nodePlatform);
@@ -18,3 +19,6 @@ setWasmCollector(nodeCollector);
 registerWasmBackend();
 registerModelStore('', fileStore);
 registerModelStore('file', fileStore);
+// A model on a web server loads (and saves by POST) from Node too: the http store needs only fetch.
+registerModelStore('http', httpStore);
+registerModelStore('https', httpStore);
