@@ -4,12 +4,13 @@
 // any other.
 
 import { ValueError } from '../core/errors.js';
+import { recordOf } from '../io/file-record.js';
 import { encodeSafetensors, type NamedTensor } from '../io/safetensors.js';
 import type { Layer } from '../nn/layer.js';
 import { serializeLayer } from '../nn/registry.js';
 import type { Optimizer } from '../optimizers/optimizer.js';
 import { tensor } from '../tensor/create.js';
-import { FORMAT, FORMAT_VERSION, type Manifest } from './manifest.js';
+import { FORMAT, FORMAT_VERSION, V1_FILES, type Manifest } from './manifest.js';
 
 /** What a save needs of a model (Model satisfies it; named here so saving sits below model.ts). */
 export interface SavableModel extends Layer {
@@ -94,4 +95,15 @@ export function encodeModel(model: SavableModel, options: SaveOptions = {}): Enc
 export function manifestText(body: ManifestBody, files: Manifest['files']): string {
   const { userDefinedMetadata, ...rest } = body;
   return `${JSON.stringify({ ...rest, files, ...(userDefinedMetadata === undefined ? {} : { userDefinedMetadata }) }, null, 1)}\n`;
+}
+
+/**
+ * The records (name, size, SHA-256) of a store that keeps the data files under fixed names:
+ * weights.safetensors and optimizer.safetensors unless `names` says otherwise (downloads://name).
+ */
+export async function fileRecords(model: EncodedModel, names: { weights: string; optimizer: string } = V1_FILES): Promise<Manifest['files']> {
+  return {
+    weights: await recordOf(names.weights, model.weights),
+    optimizer: model.optimizer ? await recordOf(names.optimizer, model.optimizer) : null,
+  };
 }

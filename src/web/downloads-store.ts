@@ -13,8 +13,7 @@
 // The records in name.json catch a set that does not belong together when it is loaded.
 
 import { ValueError } from '../core/errors.js';
-import { recordOf } from '../io/file-record.js';
-import { manifestText, type EncodedModel } from '../models/model-encode.js';
+import { fileRecords, manifestText, type EncodedModel } from '../models/model-encode.js';
 import type { ModelStore } from '../models/model-stores.js';
 import { pageDocument } from './dom.js';
 
@@ -42,10 +41,7 @@ async function save(location: string, model: EncodedModel): Promise<void> {
   const name = baseName(location);
   const doc = pageDocument();
   if (!doc) throw new ValueError(`save: downloads:// needs a page (a document to click a download link in); received ${JSON.stringify(location)}`);
-  const files = {
-    weights: await recordOf(`${name}.weights.safetensors`, model.weights),
-    optimizer: model.optimizer ? await recordOf(`${name}.optimizer.safetensors`, model.optimizer) : null,
-  };
+  const files = await fileRecords(model, { weights: `${name}.weights.safetensors`, optimizer: `${name}.optimizer.safetensors` });
   const downloads: [string, string | Uint8Array<ArrayBuffer>, string][] = [[`${name}.json`, manifestText(model.manifest, files), 'application/json']];
   downloads.push([files.weights.path, model.weights as Uint8Array<ArrayBuffer>, 'application/octet-stream']);
   if (model.optimizer && files.optimizer)

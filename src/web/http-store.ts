@@ -15,9 +15,9 @@
 
 import { FormatError, StrataError, ValueError } from '../core/errors.js';
 import { checkKeys } from '../core/options.js';
-import { recordOf, verifyRecord, type FileRecord } from '../io/file-record.js';
+import { verifyRecord, type FileRecord } from '../io/file-record.js';
 import { MODEL_FILE, V1_FILES, isUnrecorded, parseManifest } from '../models/manifest.js';
-import { manifestText, type EncodedModel } from '../models/model-encode.js';
+import { fileRecords, manifestText, type EncodedModel } from '../models/model-encode.js';
 import type { ModelStore, StoredModel } from '../models/model-stores.js';
 import { pageDocument } from './dom.js';
 
@@ -97,10 +97,7 @@ async function load(location: string, wantOptimizer: boolean, init?: RequestInit
  * an error (nothing can be known of what the server kept then).
  */
 async function save(location: string, model: EncodedModel, init?: RequestInit): Promise<void> {
-  const files = {
-    weights: await recordOf(V1_FILES.weights, model.weights),
-    optimizer: model.optimizer ? await recordOf(V1_FILES.optimizer, model.optimizer) : null,
-  };
+  const files = await fileRecords(model);
   const form = new FormData();
   form.append(MODEL_FILE, new Blob([manifestText(model.manifest, files)], { type: 'application/json' }), MODEL_FILE);
   form.append(files.weights.path, new Blob([model.weights as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }), files.weights.path);

@@ -14,9 +14,9 @@
 // request pending, so awaiting anything else inside it would commit half a save.
 
 import { FormatError, StrataError, ValueError } from '../core/errors.js';
-import { recordOf, verifyRecord } from '../io/file-record.js';
+import { verifyRecord } from '../io/file-record.js';
 import { MODEL_FILE, V1_FILES, parseManifest } from '../models/manifest.js';
-import { manifestText, type EncodedModel } from '../models/model-encode.js';
+import { fileRecords, manifestText, type EncodedModel } from '../models/model-encode.js';
 import type { ModelStore, StoredModel } from '../models/model-stores.js';
 import { indexedDb, type IdbDatabase, type IdbRequest, type IdbTransaction } from './dom.js';
 
@@ -131,10 +131,7 @@ const ownBuffer = (bytes: Uint8Array): ArrayBuffer =>
 async function save(location: string, model: EncodedModel): Promise<void> {
   const op = `save to ${location}`;
   const name = nameOf('save', location);
-  const files = {
-    weights: await recordOf(V1_FILES.weights, model.weights),
-    optimizer: model.optimizer ? await recordOf(V1_FILES.optimizer, model.optimizer) : null,
-  };
+  const files = await fileRecords(model);
   const value: StoredFiles = {
     modelJson: manifestText(model.manifest, files),
     weights: ownBuffer(model.weights),
