@@ -45,6 +45,3 @@ export async function initWasm(): Promise<void> {
   const flavor: WasmFlavor = threadsSupported() ? 'threads' : 'single';
   compiled[flavor] ??= await WA.compile(binaryOf(flavor));
 }
-
-/** initWasm under the name the brief of module.ts gives it. */
-export const initWasmAsync = initWasm;
