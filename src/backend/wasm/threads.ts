@@ -15,11 +15,7 @@ export interface WorkerLike {
   terminate(): unknown;
 }
 
-/**
- * Starts a worker running `source` (JavaScript text that defines `start(message)`) and calls
- * `start` with the worker's first message: how a worker receives messages is the platform's, so
- * that line is the factory's (workers-node.ts, workers-browser.ts).
- */
+/** Starts a worker running `source` (JavaScript text); see workers-node.ts and workers-browser.ts. */
 export type WorkerFactory = (source: string) => WorkerLike;
 
 // Control block words (int32): the job sequence, workers done with it, workers ready, the
@@ -39,8 +35,7 @@ export const PARALLEL_THRESHOLD = 1 << 16;
 /** Polls of the done counter before the calling thread sleeps on it (a job's share is often over by then). */
 const SPIN = 4096;
 
-// Runs in the worker (Node eval or a browser Blob URL), so it is plain JavaScript text; the
-// factory adds the line that hands `start` the worker's first message.
+// Runs in the worker (Node eval or a browser Blob URL), so it is plain JavaScript text.
 export const WORKER_SOURCE = `
 const start = (m) => {
   const instance = new WebAssembly.Instance(m.module, { env: { memory: m.memory } });
@@ -64,6 +59,8 @@ const start = (m) => {
     Atomics.notify(ctl, ${DONE});
   }
 };
+if (typeof require === 'function') require('node:worker_threads').parentPort.once('message', start);
+else self.onmessage = (e) => start(e.data);
 `;
 
 export class ThreadPool {

@@ -6,5 +6,4 @@ declare const URL: { createObjectURL(blob: object): string };
 declare const Worker: new (url: string) => { postMessage(message: unknown): void; terminate(): void };
 
 /** The wasm backend's worker factory for browsers: a classic Worker from a Blob URL of the source. */
-export const browserWorkerFactory: WorkerFactory = (source) =>
-  new Worker(URL.createObjectURL(new Blob([`${source}\nself.onmessage = (e) => start(e.data);\n`], { type: 'text/javascript' })));
+export const browserWorkerFactory: WorkerFactory = (source) => new Worker(URL.createObjectURL(new Blob([source], { type: 'text/javascript' })));
