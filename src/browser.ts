@@ -4,6 +4,7 @@
 // from here may import a Node module (test/browser-bundle.test.ts).
 import { initWasm, registerWasmBackend, setWasmWorkerFactory } from './backend/wasm/index.js';
 import { browserWorkerFactory } from './backend/wasm/workers-browser.js';
+import { registerWebGpuBackend } from './backend/webgpu/index.js';
 import './web/install.js';
 
 export * from './api.js';
@@ -16,6 +17,8 @@ export * as browser from './web/index.js';
 // unavailable, and st.backends() says why.
 setWasmWorkerFactory(browserWorkerFactory);
 registerWasmBackend();
+// The GPU through navigator.gpu, opened by `await st.setBackend('webgpu')`.
+registerWebGpuBackend();
 try {
   await initWasm();
 } catch {

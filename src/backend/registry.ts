@@ -10,10 +10,19 @@ import { ReferenceBackend } from './reference/index.js';
 interface Entry {
   name: string;
   priority: number;
-  factory: () => Backend;
+  factory?: () => Backend;
+  /** How an asynchronous backend opens (a GPU's adapter and device are found asynchronously). */
+  open?: () => Promise<Backend>;
+  opening?: Promise<void>;
   instance?: Backend;
   reason?: string;
 }
+
+// Note [Backends that open asynchronously]
+// A WebGPU backend cannot be made synchronously: finding the adapter and the device are promises.
+// Such a backend is registered with `registerAsyncBackend` and opened by `await st.setBackend(name)`
+// or `await st.ready()`; until then st.backends() lists it as not opened yet (with how to open it),
+// and the default backend is never one that has to be awaited.
 
 /** One registered backend as `st.backends()` reports it. */
 export interface BackendStatus {
@@ -23,7 +32,7 @@ export interface BackendStatus {
   available: boolean;
   /** Whether new tensors are created on it. */
   active: boolean;
-  /** The default is the available backend of highest priority (native 10, wasm 5, reference 0). */
+  /** The default is the available backend of highest priority (native 10, wasm 5, reference 0); webgpu (1) is only used when set. */
   priority: number;
   /** Why it is unavailable: the load error's message. */
   reason?: string;
@@ -43,8 +52,47 @@ export function registerBackend(name: string, factory: () => Backend, priority =
   entries.set(name, { name, priority, factory });
 }
 
+/**
+ * Registers a backend that opens asynchronously (Note [Backends that open asynchronously]): `open`
+ * runs at the first `await st.setBackend(name)` or `await st.ready()`, and a rejection marks the
+ * backend unavailable with its message.
+ */
+export function registerAsyncBackend(name: string, open: () => Promise<Backend>, priority = 0): void {
+  entries.set(name, { name, priority, open });
+}
+
+const NOT_OPENED = 'not opened yet';
+
+function openEntry(entry: Entry): Promise<void> {
+  if (!entry.open || entry.instance || entry.reason !== undefined) return Promise.resolve();
+  entry.opening ??= entry.open().then(
+    (backend) => {
+      entry.instance = backend;
+      if (numThreads !== undefined) backend.setNumThreads?.(numThreads);
+    },
+    (e: unknown) => {
+      entry.reason = e instanceof Error ? e.message : String(e);
+    },
+  );
+  return entry.opening;
+}
+
+/**
+ * Opens every backend that opens asynchronously (the webgpu one: finds an adapter and a device),
+ * so st.backends() can say which are available. Never rejects: a backend that cannot open is
+ * listed as unavailable with the reason.
+ * @example
+ * ```ts
+ * await st.ready();
+ * console.log(st.backends().map((b) => `${b.name}: ${b.available ? b.detail ?? 'available' : b.reason}`));
+ * ```
+ */
+export async function ready(): Promise<void> {
+  await Promise.all([...entries.values()].map(openEntry));
+}
+
 function load(entry: Entry): Backend | undefined {
-  if (entry.instance || entry.reason !== undefined) return entry.instance;
+  if (entry.instance || entry.reason !== undefined || !entry.factory) return entry.instance;
   try {
     entry.instance = entry.factory();
     if (numThreads !== undefined) entry.instance.setNumThreads?.(numThreads);
@@ -58,20 +106,31 @@ function load(entry: Entry): Backend | undefined {
  * Makes `name` the backend new tensors are created on. Existing tensors stay where they are; an
  * op runs on its first input's backend and copies other inputs there through the host. See
  * {@link backends} for the names.
- * @throws ValueError for an unknown or unavailable backend (the message says why it did not load).
+ *
+ * Backends that run on the CPU switch at once; `webgpu` opens its device the first time, so await
+ * the result (`await st.setBackend('webgpu')`): tensors made before it settles stay on the
+ * previous backend.
+ * @throws ValueError for an unknown or unavailable backend (the message says why it did not load);
+ * for `webgpu`, the returned promise rejects with it.
  * @example
  * ```ts
  * st.setBackend('reference');  // pure TypeScript, with float64
  * console.log(st.getBackend().name);
  * ```
  */
-export function setBackend(name: string): void {
+export function setBackend(name: string): Promise<void> {
   const entry = entries.get(name);
   if (!entry) {
     throw new ValueError(`setBackend: unknown backend ${fmtValue(name)}; registered backends: ${[...entries.keys()].join(', ')}`);
   }
+  if (entry.open && !entry.instance && entry.reason === undefined) return openEntry(entry).then(() => activate(entry));
+  activate(entry);
+  return Promise.resolve();
+}
+
+function activate(entry: Entry): void {
   const backend = load(entry);
-  if (!backend) throw new ValueError(`setBackend: backend '${name}' is unavailable: ${entry.reason}`);
+  if (!backend) throw new ValueError(`setBackend: backend '${entry.name}' is unavailable: ${entry.reason}`);
   active = backend;
 }
 
@@ -85,6 +144,7 @@ export function getBackend(): Backend {
   if (!active) {
     const ranked = [...entries.values()].sort((a, b) => b.priority - a.priority);
     for (const entry of ranked) {
+      if (entry.open) continue; // never a default that has to be awaited
       active = load(entry);
       if (active) break;
       // Say once, on first use, why a faster backend is not in use and how to get it.
@@ -107,6 +167,7 @@ export function backends(): BackendStatus[] {
       const instance = load(e);
       const status: BackendStatus = { name: e.name, available: !!instance, active: instance === current, priority: e.priority };
       if (e.reason !== undefined) status.reason = e.reason;
+      else if (!instance && e.open) status.reason = `${NOT_OPENED}: await st.setBackend('${e.name}') or st.ready() opens it`;
       const detail = instance?.describe?.();
       if (detail !== undefined) status.detail = detail;
       return status;

@@ -1,0 +1,17 @@
+import type { DType } from '../../core/dtype.js';
+import type { TensorInfo } from '../backend.js';
+import type { GpuData } from './gpu-data.js';
+import type { GpuQueue } from './gpu-queue.js';
+
+/** What a kernel family (kernels-*.ts) gets from the backend. */
+export interface GpuContext {
+  /** The buffer holding an input's values (a pending elementwise chain is computed first). */
+  input(t: TensorInfo): GPUBuffer;
+  /** New storage for `size` elements of `dtype`, and its buffer for the kernel to write. */
+  output(dtype: DType, size: number): { data: GpuData; buffer: GPUBuffer };
+  /** Records a dispatch of `source` (Note [One encoder per step] in gpu-queue.ts). */
+  run(source: string, inputs: readonly GPUBuffer[], outputs: readonly GPUBuffer[], groups: readonly [number, number, number]): void;
+  /** The device's limits, for kernels that size workgroups or tiles by them. */
+  readonly limits: GPUSupportedLimits;
+  readonly queue: GpuQueue;
+}

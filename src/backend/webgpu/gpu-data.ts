@@ -1,0 +1,36 @@
+import type { DType } from '../../core/dtype.js';
+import type { Expr } from './fusion.js';
+
+/**
+ * What a GpuData owns, kept apart from it so the garbage collector's finalizer can free the
+ * storage of a GpuData it found dead (the finalizer gets this, never the GpuData itself).
+ */
+export interface GpuCell {
+  /** The values, once computed. */
+  buffer: GPUBuffer | undefined;
+  /** The pending elementwise computation while not yet computed (Note [Fused elementwise chains]). */
+  expr: Expr | undefined;
+  /** The computed inputs a pending `expr` reads; each holds one ownership for this cell. */
+  leaves: GpuData[];
+  freed: boolean;
+}
+
+/**
+ * One tensor storage on the GPU: a buffer, or an elementwise expression over other storages not
+ * yet computed. Shared by the tensors that own it (reshape returns its input's storage);
+ * `owners` counts them, and pending expressions count as owners of their leaves.
+ */
+export class GpuData {
+  owners = 0;
+  /** How many pending expressions have copied this one's expression into theirs. */
+  inlined = 0;
+  constructor(
+    readonly cell: GpuCell,
+    readonly size: number,
+    readonly dtype: DType,
+  ) {}
+
+  get freed(): boolean {
+    return this.cell.freed;
+  }
+}
