@@ -11,7 +11,7 @@ import { fileStore } from '../models/file-store.js';
 import { registerModelStore } from '../models/model-stores.js';
 import { httpStore } from '../web/http-store.js';
 import { nodePlatform } from './platform.js';
-import { NO_ADAPTER_HINT, nodeGpu } from './webgpu-provider.js';
+import { NO_ADAPTER_HINT, destroyAtExit, nodeGpu } from './webgpu-provider.js';
 
 setPlatform(nodePlatform);
 // The wasm backend (priority 5): its threads are worker_threads, and dead tensors' storage can be
@@ -20,7 +20,7 @@ setWasmWorkerFactory(nodeWorkerFactory);
 setWasmCollector(nodeCollector);
 registerWasmBackend();
 // The webgpu backend through Dawn (the npm `webgpu` package), opened by `await st.setBackend('webgpu')`.
-setGpuProvider(nodeGpu, NO_ADAPTER_HINT);
+setGpuProvider(nodeGpu, NO_ADAPTER_HINT, destroyAtExit);
 setWebGpuCollector(nodeCollector);
 registerWebGpuBackend();
 registerModelStore('', fileStore);

@@ -18,4 +18,15 @@ export async function nodeGpu(): Promise<GPU> {
   return dawn.create([]);
 }
 
+/**
+ * Destroys `device` when the process is about to exit. Dawn's software Vulkan (SwiftShader) keeps
+ * threads of its own; a process that exits while they still work ends with "terminate called
+ * after throwing an instance of 'std::system_error'". Destroying the device first waits for them.
+ */
+export function destroyAtExit(device: GPUDevice): void {
+  const destroy = () => device.destroy();
+  process.once('beforeExit', destroy);
+  process.once('exit', destroy);
+}
+
 export { NO_ADAPTER_HINT };

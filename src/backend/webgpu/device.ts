@@ -19,16 +19,28 @@ let provider: GpuProvider = async () => {
   return gpu;
 };
 let adapterHint = '';
+let onDevice: ((device: GPUDevice) => void) | undefined;
 
-/** Sets how the backend finds WebGPU, and what to suggest when no adapter is found (the Node entry's). */
-export function setGpuProvider(p: GpuProvider, noAdapterHint = ''): void {
+/**
+ * Sets how the backend finds WebGPU, what to suggest when no adapter is found, and what to do
+ * with each device opened (the Node entry's provider destroys it before the process exits).
+ */
+export function setGpuProvider(p: GpuProvider, noAdapterHint = '', opened?: (device: GPUDevice) => void): void {
   provider = p;
   adapterHint = noAdapterHint;
+  onDevice = opened;
 }
 
 /** The opened device and what the backend reports about it. */
 export interface OpenedDevice {
   device: GPUDevice;
+  /**
+   * The GPU object and adapter the device came from. Whoever holds the device holds these too:
+   * Dawn's Node binding frees its instance when its GPU object is collected, and a device whose
+   * instance is gone corrupts memory at its next submit.
+   */
+  gpu: GPU;
+  adapter: GPUAdapter;
   /** 'vendor architecture (description)', e.g. 'google swiftshader (SwiftShader driver 5.0.0)'. */
   adapterName: string;
 }
@@ -52,7 +64,8 @@ export async function openDevice(): Promise<OpenedDevice> {
       maxComputeWorkgroupSizeX: l.maxComputeWorkgroupSizeX,
     },
   });
+  onDevice?.(device);
   const info = adapter.info;
   const adapterName = [info.vendor, info.architecture].filter(Boolean).join(' ') + (info.description ? ` (${info.description})` : '');
-  return { device, adapterName: adapterName || 'unnamed adapter' };
+  return { device, gpu, adapter, adapterName: adapterName || 'unnamed adapter' };
 }

@@ -30,6 +30,12 @@ export interface GpuCounters {
 
 interface CachedPipeline {
   pipeline: GPUComputePipeline;
+  bindGroupLayout: GPUBindGroupLayout;
+}
+
+interface Layout {
+  pipelineLayout: GPUPipelineLayout;
+  bindGroupLayout: GPUBindGroupLayout;
 }
 
 export class GpuQueue {
@@ -38,7 +44,7 @@ export class GpuQueue {
   private pass: GPUComputePassEncoder | undefined;
   private pending = 0;
   private readonly pipelines = new Map<string, CachedPipeline>();
-  private readonly layouts = new Map<string, GPUPipelineLayout>();
+  private readonly layouts = new Map<string, Layout>();
 
   constructor(
     readonly device: GPUDevice,
@@ -51,9 +57,9 @@ export class GpuQueue {
    */
   dispatch(source: string, inputs: readonly GPUBuffer[], outputs: readonly GPUBuffer[], groups: readonly [number, number, number]): void {
     if (groups[0] === 0 || groups[1] === 0 || groups[2] === 0) return;
-    const pipeline = this.pipeline(source, inputs.length, outputs.length);
+    const { pipeline, bindGroupLayout } = this.pipeline(source, inputs.length, outputs.length);
     const entries = [...inputs, ...outputs].map((buffer, binding) => ({ binding, resource: { buffer } }));
-    const bindGroup = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
+    const bindGroup = this.device.createBindGroup({ layout: bindGroupLayout, entries });
     const pass = this.openPass();
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, bindGroup);
@@ -94,12 +100,11 @@ export class GpuQueue {
     this.submit();
     this.counters.reads++;
     this.counters.bytesRead += bytes;
-    try {
-      await staging.mapAsync(MAP_READ, 0, size);
-      return staging.getMappedRange(0, size).slice(0, bytes);
-    } finally {
-      staging.destroy();
-    }
+    await staging.mapAsync(MAP_READ, 0, size);
+    const copy = staging.getMappedRange(0, size).slice(0, bytes);
+    staging.unmap();
+    staging.destroy();
+    return copy;
   }
 
   private openPass(): GPUComputePassEncoder {
@@ -117,24 +122,26 @@ export class GpuQueue {
     return this.encoder;
   }
 
-  private pipeline(source: string, inputs: number, outputs: number): GPUComputePipeline {
+  private pipeline(source: string, inputs: number, outputs: number): CachedPipeline {
     const cached = this.pipelines.get(source);
     if (cached) {
       // Most recently used last, so the oldest is dropped first when the cache is full.
       this.pipelines.delete(source);
       this.pipelines.set(source, cached);
-      return cached.pipeline;
+      return cached;
     }
+    const layout = this.layout(inputs, outputs);
     const module = this.device.createShaderModule({ code: source });
-    const pipeline = this.device.createComputePipeline({ layout: this.layout(inputs, outputs), compute: { module, entryPoint: 'main' } });
+    const pipeline = this.device.createComputePipeline({ layout: layout.pipelineLayout, compute: { module, entryPoint: 'main' } });
     this.counters.pipelines++;
-    this.pipelines.set(source, { pipeline });
+    const entry = { pipeline, bindGroupLayout: layout.bindGroupLayout };
+    this.pipelines.set(source, entry);
     if (this.pipelines.size > MAX_PIPELINES) this.pipelines.delete(this.pipelines.keys().next().value as string);
-    return pipeline;
+    return entry;
   }
 
   /** An explicit layout (read-only inputs, then read-write outputs), so a binding a shader leaves unused is still valid. */
-  private layout(inputs: number, outputs: number): GPUPipelineLayout {
+  private layout(inputs: number, outputs: number): Layout {
     const key = `${inputs}/${outputs}`;
     let layout = this.layouts.get(key);
     if (!layout) {
@@ -142,7 +149,8 @@ export class GpuQueue {
       for (let i = 0; i < inputs + outputs; i++) {
         entries.push({ binding: i, visibility: SHADER_STAGE_COMPUTE, buffer: { type: i < inputs ? 'read-only-storage' : 'storage' } });
       }
-      layout = this.device.createPipelineLayout({ bindGroupLayouts: [this.device.createBindGroupLayout({ entries })] });
+      const bindGroupLayout = this.device.createBindGroupLayout({ entries });
+      layout = { bindGroupLayout, pipelineLayout: this.device.createPipelineLayout({ bindGroupLayouts: [bindGroupLayout] }) };
       this.layouts.set(key, layout);
     }
     return layout;

@@ -57,7 +57,8 @@ export class WebGpuBackend implements Backend {
   readonly queue: GpuQueue;
   readonly pool: BufferPool;
   readonly maxBindings: number;
-  private readonly adapterName: string;
+  /** Held for the device's lifetime (OpenedDevice.gpu says why). */
+  private readonly opened: OpenedDevice;
   private readonly collector = makeCollector?.();
   private readonly registry: FinalizationRegistry<GpuData['cell']> & { cleanupSome?: () => void };
   private live = { buffers: 0, bytes: 0 };
@@ -65,12 +66,19 @@ export class WebGpuBackend implements Backend {
   private lost: string | undefined;
 
   constructor(opened: OpenedDevice) {
+    this.opened = opened;
     this.device = opened.device;
-    this.adapterName = opened.adapterName;
     this.pool = new BufferPool(this.device);
     this.queue = new GpuQueue(this.device, this.pool);
     this.maxBindings = Math.min(this.device.limits.maxStorageBuffersPerShaderStage, 16);
     this.registry = new (this.collector?.Registry ?? FinalizationRegistry)<GpuData['cell']>((cell) => this.freeCell(cell));
+    // A validation error is a bug in a kernel here, not in the user's program: say so once per message.
+    const reported = new Set<string>();
+    this.device.onuncapturederror = (ev) => {
+      const message = (ev as unknown as { error: { message: string } }).error.message;
+      if (!reported.has(message)) console.error(`strata webgpu backend: the GPU reported an error (please report it): ${message}`);
+      reported.add(message);
+    };
     void this.device.lost.then((info) => {
       this.lost = info.message || info.reason;
     });
@@ -206,7 +214,7 @@ export class WebGpuBackend implements Backend {
   }
 
   describe(): string {
-    return this.adapterName;
+    return this.opened.adapterName;
   }
 
   memory(): MemoryInfo & { cachedBytes: number } {
