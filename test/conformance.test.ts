@@ -251,15 +251,16 @@ for (const opts of [{ poolSize: 3, strides: 2, padding: 'same' as const }, { poo
   });
 }
 
+// Backends that open asynchronously (webgpu) are opened first; values are read with `await
+// t.data()`, the read every backend has.
+await st.ready();
 for (const backend of st.backends()) {
   describe(`conformance on the ${backend.name} backend`, { skip: backend.available ? false : `unavailable: ${backend.reason}` }, () => {
     for (const c of cases) {
-      it(c.name, () => {
-        withBackend(backend.name, () => {
-          const y = c.run();
-          assert.equal(y.backend.name, backend.name);
-          assertClose(Array.from(y.dataSync()), c.expected(), c.rtol ?? 2e-6, 1e-6, c.name);
-        });
+      it(c.name, async () => {
+        const y = withBackend(backend.name, c.run);
+        assert.equal(y.backend.name, backend.name);
+        assertClose(Array.from(await y.data()), c.expected(), c.rtol ?? 2e-6, 1e-6, c.name);
       });
     }
   });

@@ -14,7 +14,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import * as st from '../src/index.js';
-import { assertClose, withBackend } from './helpers.js';
+import { assertClose, withBackend, withBackendAsync } from './helpers.js';
 import { PARITY_FILES, PARITY_RUNNERS } from './parity-fixture-runners.js';
 
 interface Arr {
@@ -91,8 +91,11 @@ const FILES: { file: string; float32: Tolerance }[] = [
 // agrees with torch to rounding error.
 const FLOAT64: Tolerance = { rtol: 1e-9, atol: 1e-11 };
 
-/** Replays one case: the output and the gradient of sum(output * w) for each differentiable input. */
-function check(c: Case, dtype: 'float32' | 'float64', tol: Tolerance): void {
+/**
+ * Replays one case: the output and the gradient of sum(output * w) for each differentiable input.
+ * Values are read with `await t.data()`, which every backend has (webgpu has no synchronous read).
+ */
+async function check(c: Case, dtype: 'float32' | 'float64', tol: Tolerance): Promise<void> {
   const run = RUNNERS[c.op];
   assert.ok(run, `no runner for op '${c.op}'`);
   // Fixture inputs are float32-exact: making them float32 first keeps float64 bit-identical to torch's.
@@ -117,19 +120,20 @@ function check(c: Case, dtype: 'float32' | 'float64', tol: Tolerance): void {
   if (c.output.dtype === 'int32') {
     assert.equal(y.dtype, 'int32', `${c.name}: output dtype`);
     assert.deepEqual([...y.shape], c.output.shape, `${c.name}: output shape`);
-    assert.deepEqual(Array.from(y.dataSync()), c.output.values, `${c.name}: output`);
+    assert.deepEqual(Array.from(await y.data()), c.output.values, `${c.name}: output`);
     return;
   }
   assert.equal(y.dtype, dtype, `${c.name}: output dtype`);
   assert.deepEqual([...y.shape], c.output.shape, `${c.name}: output shape`);
-  assertClose(y, c.output.values, tol.rtol, tol.atol, `${c.name}: output`);
+  assertClose(Array.from(await y.data()), c.output.values, tol.rtol, tol.atol, `${c.name}: output`);
+  const gradValues = await Promise.all(grads.map(async (g) => Array.from(await g.data())));
   wrt.forEach((k, j) => {
     const name = c.inputs[k].name;
     const expected = c.grads[name];
     assert.ok(expected, `${c.name}: the fixture has no gradient for ${name}`);
     assert.equal(grads[j].dtype, dtype, `${c.name}: d/d${name} dtype`);
     assert.deepEqual([...grads[j].shape], expected.shape, `${c.name}: d/d${name} shape`);
-    assertClose(grads[j], expected.values, tol.rtol, tol.atol, `${c.name}: d/d${name}`);
+    assertClose(gradValues[j], expected.values, tol.rtol, tol.atol, `${c.name}: d/d${name}`);
   });
 }
 
@@ -171,15 +175,16 @@ st.registerBackend(
 
 const fixtures = FILES.map(({ file, float32 }) => ({ file, float32, cases: load(file) }));
 
+await st.ready(); // opens the webgpu backend where there is one
 for (const backend of st.backends()) {
   const float64 = backend.available && withBackend(backend.name, () => st.getBackend().supportsDtype('float64'));
   describe(`PyTorch fixtures on the ${backend.name} backend`, { skip: backend.available ? false : `unavailable: ${backend.reason}` }, () => {
     for (const { file, float32, cases } of fixtures) {
       describe(file, () => {
         for (const c of cases) {
-          it(`${c.name} (float32)`, () => withBackend(backend.name, () => check(c, 'float32', float32)));
+          it(`${c.name} (float32)`, () => withBackendAsync(backend.name, () => check(c, 'float32', float32)));
           it(`${c.name} (float64)`, { skip: float64 ? false : 'the backend has no float64' }, () =>
-            withBackend(backend.name, () => check(c, 'float64', FLOAT64)),
+            withBackendAsync(backend.name, () => check(c, 'float64', FLOAT64)),
           );
         }
       });

@@ -77,6 +77,11 @@ export interface Backend {
    * `item()` then throw a ValueError naming `await t.data()` / `await t.array()`. Default true.
    */
   readonly readSync?: boolean;
+  /**
+   * Values the backend knows on the host without reading the device, or undefined: a GPU backend
+   * keeps a copy of small uploads (index tensors made with st.tensor), so index checks need no read.
+   */
+  peek?(data: DataHandle): TypedArray | undefined;
   /** New storage of `shape` with every element `value`. */
   fill(shape: Shape, dtype: DType, value: number): DataHandle;
   /** Must match core/rng.ts `fillRandom` exactly, so seeds reproduce across backends. */

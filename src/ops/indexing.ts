@@ -15,7 +15,13 @@ import { gather, reshape, scatterAdd, slice } from './shape-ops.js';
 function hostIndices(op: string, name: string, indices: TensorInput): { t: Tensor; values: Int32Array } {
   const t = asTensor(op, name, indices, 'int32');
   requireDtype(op, name, t, ['int32']);
-  return { t, values: t.dataSync() as Int32Array };
+  const values = t.hostValues() as Int32Array | undefined;
+  if (!values) {
+    throw new ValueError(
+      `${op}: ${name} must be known on the host, and the '${t.backend.name}' backend computed them on the device: make them with st.tensor(...), or read them first (st.tensor(await t.data(), t.shape, 'int32'))`,
+    );
+  }
+  return { t, values };
 }
 
 /** Reverses x along `axis` (a number, a list, or every axis when omitted). */

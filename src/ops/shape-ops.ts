@@ -3,7 +3,7 @@ import { ShapeError, ValueError, fmtShape, fmtValue } from '../core/errors.js';
 import { broadcastShapes, broadcastedAxes, checkShape, normalizeAxis, shapesEqual, sizeOf } from '../core/shape.js';
 import { tensor } from '../tensor/create.js';
 import { Tensor } from '../tensor/tensor.js';
-import { cast } from './elementwise.js';
+import { add, cast, less, where } from './elementwise.js';
 import { asTensor, requireDtype, type TensorInput } from './operand.js';
 import { runPrimitive } from './run.js';
 
@@ -272,7 +272,10 @@ export function tile(x: TensorInput, reps: readonly number[]): Tensor {
 function indexTensor(op: string, indices: TensorInput, dim: number): Tensor {
   let idx = asTensor(op, 'indices', indices, 'int32');
   requireDtype(op, 'indices', idx, ['int32']);
-  const values = idx.dataSync() as Int32Array;
+  const values = idx.hostValues() as Int32Array | undefined;
+  // Indices computed on a GPU are not read back to be checked: negatives are resolved there, and
+  // the gather kernel gives 0 for an index still out of range (Note [WebGPU backend]).
+  if (!values) return where(less(idx, 0), add(idx, dim), idx);
   let negative = false;
   for (let i = 0; i < values.length; i++) {
     const v = values[i];

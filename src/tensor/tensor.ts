@@ -149,6 +149,17 @@ export class Tensor {
     return build(0, 0);
   }
 
+  /**
+   * The values when they can be had synchronously: a read on a backend that reads synchronously,
+   * else the copy a GPU backend kept of what it uploaded; undefined when only `await t.data()`
+   * would tell (checks on index tensors are then left to the kernels).
+   * @internal
+   */
+  hostValues(): TypedArray | undefined {
+    if (this.backend.readSync !== false) return this.dataSync();
+    return this.backend.peek?.(this.storage);
+  }
+
   /** The element count, after refusing a synchronous read on a backend that has none (Note [Reading values without stalling]). */
   private checkSyncRead(method: string, portable: 'data' | 'array'): number {
     if (this.backend.readSync === false) {

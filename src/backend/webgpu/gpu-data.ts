@@ -1,4 +1,4 @@
-import type { DType } from '../../core/dtype.js';
+import type { DType, TypedArray } from '../../core/dtype.js';
 import type { Expr } from './fusion.js';
 
 /**
@@ -13,6 +13,8 @@ export interface GpuCell {
   /** The computed inputs a pending `expr` reads; each holds one ownership for this cell. */
   leaves: GpuData[];
   freed: boolean;
+  /** The values as uploaded, for small uploads (Backend.peek: index checks without a read). */
+  host?: TypedArray;
 }
 
 /**

@@ -35,6 +35,8 @@ import { grid } from './wgsl.js';
 // once live bytes grew by RECLAIM_BYTES, as the wasm backend does).
 
 const RECLAIM_BYTES = 64 * 2 ** 20;
+/** Uploads up to this many elements keep a host copy (peek): batches' row indices, labels, small constants. */
+const HOST_COPY_ELEMENTS = 65536;
 
 /** A collection hook (the wasm backend's WasmCollector has the same shape). */
 export interface GpuCollector {
@@ -161,7 +163,12 @@ export class WebGpuBackend implements Backend {
       dtype === 'float32' ? (values instanceof Float32Array ? values : Float32Array.from(values)) : Int32Array.from(toTypedArray(values, dtype));
     const data = this.allocate(dtype, src.length, true);
     if (src.length > 0) this.queue.write(data.cell.buffer as GPUBuffer, src);
+    if (src.length <= HOST_COPY_ELEMENTS) data.cell.host = toTypedArray(values, dtype);
     return data;
+  }
+
+  peek(data: DataHandle): TypedArray | undefined {
+    return (data as GpuData).cell.host;
   }
 
   download(): TypedArray {

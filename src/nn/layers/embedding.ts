@@ -80,7 +80,8 @@ export class Embedding extends Layer {
   /** int32 indices, each checked to lie in [0, inputDim) (gather alone would accept negatives). */
   private indices(x: Tensor): Tensor {
     const idx = x.dtype === 'int32' ? x : cast(x, 'int32');
-    const values = idx.dataSync() as Int32Array;
+    // Indices a GPU computed are not read back to be checked: the gather kernel gives 0 rows for them.
+    const values = (idx.hostValues() as Int32Array | undefined) ?? new Int32Array(0);
     for (let i = 0; i < values.length; i++) {
       const v = values[i];
       if (v < 0 || v >= this.inputDim) {
