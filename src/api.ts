@@ -8,6 +8,7 @@ export { setSeed, type RngState } from './core/rng.js';
 export { setReadLimits, getReadLimits, type ReadLimits } from './core/limits.js';
 
 export type { Backend, BackendStatus } from './backend/index.js';
+export { profile, type ProfileInfo } from './profile.js';
 export { setBackend, getBackend, backends, ready, registerBackend, setNumThreads, getNumThreads } from './backend/index.js';
 export { memory, type BackendMemory } from './memory.js';
 

@@ -28,6 +28,7 @@ const LAYERS: Record<string, number> = {
   models: 6,
   applications: 7,
   'memory.ts': 7,
+  'profile.ts': 7,
   'tensor-methods.ts': 7,
   'api.ts': 8,
   node: 9,

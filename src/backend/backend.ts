@@ -113,6 +113,13 @@ export interface Backend {
   describe?(): string;
   /** Live storage buffers and their bytes, for `st.memory()`. */
   memory(): MemoryInfo;
+  /**
+   * Work counters since the backend started (a GPU backend: dispatches, submits, reads, uploads,
+   * pipelines compiled), for `st.profile`.
+   */
+  counters?(): Record<string, number>;
+  /** Sends queued work to the device (a GPU backend's open command encoder); `st.profile` calls it. */
+  flush?(): void;
 }
 
 export type { CoreAttrs, OptionalAttrs };

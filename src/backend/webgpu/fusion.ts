@@ -1,6 +1,8 @@
 import type { DType } from '../../core/dtype.js';
 import type { BinaryPrimitive, UnaryPrimitive } from '../primitives.js';
-import { GpuData } from './gpu-data.js';
+import { type Expr, GpuData } from './gpu-data.js';
+
+export type { Expr };
 import { LITERAL_SUPPORT, bindings, broadcastIndex, elementMain, literal, storageType, valueType } from './wgsl.js';
 
 // Note [Fused elementwise chains]
@@ -20,15 +22,6 @@ import { LITERAL_SUPPORT, bindings, broadcastIndex, elementMain, literal, storag
 // step]) holds one pipeline per chain and shape, compiled on first use.
 
 const MAX_NODES = 40;
-
-export type Expr =
-  | { k: 'leaf'; dtype: DType; data: GpuData; outShape: readonly number[]; inShape: readonly number[] | null }
-  | { k: 'const'; dtype: DType; value: number }
-  | { k: 'unary'; dtype: DType; op: UnaryPrimitive; a: Expr }
-  | { k: 'binary'; dtype: DType; op: BinaryPrimitive; a: Expr; b: Expr }
-  | { k: 'cast'; dtype: DType; a: Expr }
-  | { k: 'where'; dtype: DType; c: Expr; a: Expr; b: Expr }
-  | { k: 'reluGrad'; dtype: DType; a: Expr; b: Expr };
 
 /** What fusion needs from the backend. */
 export interface FusionHost {

@@ -1,5 +1,5 @@
 import type { DType, TypedArray } from '../../core/dtype.js';
-import type { Expr } from './fusion.js';
+import type { BinaryPrimitive, UnaryPrimitive } from '../primitives.js';
 
 /**
  * What a GpuData owns, kept apart from it so the garbage collector's finalizer can free the
@@ -36,3 +36,13 @@ export class GpuData {
     return this.cell.freed;
   }
 }
+
+/** A pending elementwise computation over computed storages (Note [Fused elementwise chains] in fusion.ts). */
+export type Expr =
+  | { k: 'leaf'; dtype: DType; data: GpuData; outShape: readonly number[]; inShape: readonly number[] | null }
+  | { k: 'const'; dtype: DType; value: number }
+  | { k: 'unary'; dtype: DType; op: UnaryPrimitive; a: Expr }
+  | { k: 'binary'; dtype: DType; op: BinaryPrimitive; a: Expr; b: Expr }
+  | { k: 'cast'; dtype: DType; a: Expr }
+  | { k: 'where'; dtype: DType; c: Expr; a: Expr; b: Expr }
+  | { k: 'reluGrad'; dtype: DType; a: Expr; b: Expr };

@@ -13,7 +13,7 @@ const MAX_PENDING = 512;
 const MAX_PIPELINES = 1024;
 
 /** Work counters since the backend started, for st.profile and the benchmark. */
-export interface GpuCounters {
+export type GpuCounters = {
   /** Compute dispatches recorded. */
   dispatches: number;
   /** Command buffers submitted to the queue. */
@@ -26,7 +26,7 @@ export interface GpuCounters {
   bytesUploaded: number;
   /** Pipelines compiled (each distinct kernel source, once). */
   pipelines: number;
-}
+};
 
 interface CachedPipeline {
   pipeline: GPUComputePipeline;
