@@ -66,24 +66,26 @@ describe('in Chromium', { skip: missing ?? false }, () => {
     await page.close();
   });
 
-  it('examples/browser/mnist-mlp.html trains the Keras-book MLP on 2,000 real MNIST images to >= 90 % on 1,000 held-out ones', {
-    timeout: 300_000,
-  }, async () => {
-    const { page, errors } = await openPage(browser, `${server.url}/examples/browser/mnist-mlp.html`);
-    await page.click('#train');
-    await page.waitForFunction(() => (globalThis as { result?: unknown }).result !== undefined, undefined, { timeout: 280_000 });
-    const result = (await page.evaluate(() => (globalThis as { result?: unknown }).result)) as {
-      accuracy: number;
-      seconds: number;
-      backend: string;
-      error?: string;
-    };
-    assert.equal(result.error, undefined);
-    assert.ok(result.accuracy >= 0.9, `held-out accuracy ${result.accuracy}`);
-    const text = await page.textContent('#log');
-    assert.match(text ?? '', /epoch 5: loss/);
-    assert.deepEqual(errors, []);
-    console.log(`# MNIST MLP in Chromium on ${result.backend}: ${(100 * result.accuracy).toFixed(2)} % in ${result.seconds.toFixed(1)} s`);
-    await page.close();
-  });
+  for (const backend of ['wasm', 'webgpu'])
+    it(`examples/browser/mnist-mlp.html trains the Keras-book MLP on 2,000 real MNIST images to >= 90 % on 1,000 held-out ones (${backend})`, {
+      timeout: 300_000,
+    }, async () => {
+      const { page, errors } = await openPage(browser, `${server.url}/examples/browser/mnist-mlp.html?backend=${backend}`);
+      await page.click('#train');
+      await page.waitForFunction(() => (globalThis as { result?: unknown }).result !== undefined, undefined, { timeout: 280_000 });
+      const result = (await page.evaluate(() => (globalThis as { result?: unknown }).result)) as {
+        accuracy: number;
+        seconds: number;
+        backend: string;
+        error?: string;
+      };
+      assert.equal(result.error, undefined);
+      assert.equal(result.backend, backend);
+      assert.ok(result.accuracy >= 0.9, `held-out accuracy ${result.accuracy}`);
+      const text = await page.textContent('#log');
+      assert.match(text ?? '', /epoch 5: loss/);
+      assert.deepEqual(errors, []);
+      console.log(`# MNIST MLP in Chromium on ${result.backend}: ${(100 * result.accuracy).toFixed(2)} % in ${result.seconds.toFixed(1)} s`);
+      await page.close();
+    });
 });

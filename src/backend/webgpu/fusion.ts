@@ -180,8 +180,8 @@ const FLOAT_UNARY: Partial<Record<UnaryPrimitive, (a: string) => string>> = {
   sqrt: (a) => `sqrt(${a})`,
   tanh: (a) => `tanh(clamp(${a}, -16.0, 16.0))`,
   sigmoid: (a) => `st_sigmoid(${a})`,
-  sin: (a) => `sin(${a})`,
-  cos: (a) => `cos(${a})`,
+  sin: (a) => `st_sin(${a})`,
+  cos: (a) => `st_cos(${a})`,
   floor: (a) => `floor(${a})`,
   ceil: (a) => `ceil(${a})`,
   round: (a) => `round(${a})`,
@@ -281,6 +281,36 @@ fn st_pow(a: f32, b: f32) -> f32 {
   if (a == 0.0) { return select(0.0, st_inf(), b < 0.0); }
   if (a < 0.0) { return st_nan(); }
   return exp2(b * log2(a));
+}
+// sin and cos to float32 rounding: WGSL promises only an absolute 2^-11 (SwiftShader is off by
+// 1e-4). The argument is reduced by k·π/2 with π/2 split in three parts, the first two short enough
+// that k times them is exact, then the Taylor series to r^9 (sin) and r^10 (cos) on |r| <= π/4.
+fn st_sin_r(r: f32) -> f32 {
+  let r2 = r * r;
+  return r + r * r2 * (-0.16666667 + r2 * (0.008333334 + r2 * (-0.0001984127 + r2 * 2.7557319e-6)));
+}
+fn st_cos_r(r: f32) -> f32 {
+  let r2 = r * r;
+  return 1.0 + r2 * (-0.5 + r2 * (0.041666668 + r2 * (-0.0013888889 + r2 * (2.4801588e-5 - r2 * 2.7557319e-7))));
+}
+fn st_quadrant(x: f32) -> vec2f {
+  let k = round(x * 0.63661975);
+  let r = ((x - k * 1.5703125) - k * 0.0004837513) - k * 7.54979e-8;
+  return vec2f(r, k);
+}
+fn st_sin(x: f32) -> f32 {
+  let q = st_quadrant(x);
+  let s = st_sin_r(q.x);
+  let c = st_cos_r(q.x);
+  let n = u32(i32(q.y) & 3);
+  return select(select(select(-c, -s, n == 2u), c, n == 1u), s, n == 0u);
+}
+fn st_cos(x: f32) -> f32 {
+  let q = st_quadrant(x);
+  let s = st_sin_r(q.x);
+  let c = st_cos_r(q.x);
+  let n = u32(i32(q.y) & 3);
+  return select(select(select(s, -c, n == 2u), -s, n == 1u), c, n == 0u);
 }
 fn st_idiv(a: i32, b: i32) -> i32 { return select(a / b, 0, b == 0); }
 fn st_ipow(a: i32, b: i32) -> i32 {
