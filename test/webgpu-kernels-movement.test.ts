@@ -163,6 +163,69 @@ describe('webgpu movement kernels', { skip: webgpuSkip }, () => {
     await same(() => st.scatterAdd(r([3, 6], 13, 'int32', -50, 50), [0, 1, 0, 1, 0, 1], -1, 3), 'scatterAdd int32');
     await same(() => st.scatterAdd(st.zeros([2, 0]), st.zeros([0], 'int32'), 1, 3), 'scatterAdd of no indices');
   });
+  it('scatterAdd over long rows: a workgroup per row, tails of tiles and columns', async () => {
+    await same(
+      () =>
+        st.scatterAdd(
+          r([70, 20], 40),
+          [...Array(70).keys()].map((k) => (k * 7) % 9),
+          0,
+          9,
+        ),
+      'scatterAdd rows of 20',
+      1e-5,
+    );
+    await same(
+      () =>
+        st.scatterAdd(
+          r([2, 130, 150], 41),
+          [...Array(130).keys()].map((k) => (k % 5) - 2),
+          1,
+          6,
+        ),
+      'scatterAdd rows of 150, negative indices',
+      1e-5,
+    );
+    await same(() => st.scatterAdd(r([3, 40], 42, 'int32', -50, 50), [2, 0, 2], 0, 4), 'scatterAdd int32 rows');
+    await same(
+      grads(
+        (x) =>
+          st
+            .gather(
+              x,
+              [...Array(100).keys()].map((k) => (k * 13) % 11),
+              0,
+            )
+            .square()
+            .sum(),
+        () => [r([11, 32], 43)],
+      ),
+      'd gather of an embedding',
+      1e-5,
+    );
+  });
+  it('scatterAdd ignores an index outside the axis', async () => {
+    await st.setBackend('webgpu');
+    try {
+      const backend = st.getBackend();
+      for (const inner of [1, 20]) {
+        const u = {
+          data: backend.upload(
+            Float32Array.from({ length: 3 * inner }, () => 1),
+            'float32',
+          ),
+          shape: [3, inner],
+          dtype: 'float32' as const,
+        };
+        const idx = { data: backend.upload(Int32Array.from([1, 7, -3]), 'int32'), shape: [3], dtype: 'int32' as const };
+        const data = backend.kernels.scatterAdd([u, idx], { axis: 0, size: 2 }, { shape: [2, inner], dtype: 'float32' });
+        const y = Array.from((await backend.downloadAsync?.(data, 'float32', 2 * inner)) ?? []);
+        assert.deepEqual(y, [...Array(inner).fill(0), ...Array(inner).fill(1)], `inner ${inner}`);
+      }
+    } finally {
+      await st.setBackend('native');
+    }
+  });
   it('scatterAdd is the same on every run', async () => {
     const f = () =>
       st.scatterAdd(

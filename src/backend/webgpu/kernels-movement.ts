@@ -166,32 +166,7 @@ ${elementMain(size)}
       return o.data;
     },
 
-    scatterAdd: ([updates, indices], { axis, size: dim }, out) => {
-      const size = product(out.shape);
-      const o = ctx.output(out.dtype, size);
-      if (size === 0) return o.data;
-      const inner = product(out.shape.slice(axis + 1));
-      const count = product(indices.shape);
-      const zero = zeroOf(out.dtype);
-      // Each output element sums, in index order, the updates of every index that names its row:
-      // no atomics (WGSL has none for floats), and the same sum in the same order on every run.
-      const source = `${bindings([updates.dtype, 'int32'], [out.dtype], ['upd', 'idx'])}
-${elementMain(size)}
-  let k = i % ${inner}u;
-  let s = i32((i / ${inner}u) % ${dim}u);
-  let o = i / ${inner * dim}u;
-  var acc = ${zero};
-  for (var c = 0u; c < ${count}u; c++) {
-    var j = idx[c];
-    if (j < 0) { j = j + ${dim}; }
-    if (j == s) { acc = acc + upd[(o * ${count}u + c) * ${inner}u + k]; }
-  }
-  out[i] = acc;
-}
-`;
-      ctx.run(source, [ctx.input(updates), ctx.input(indices)], [o.buffer], grid(size));
-      return o.data;
-    },
+    scatterAdd: ([updates, indices], { axis, size }, out) => scatterAdd(ctx, updates, indices, axis, size, out.shape, out.dtype),
   };
 }
 
@@ -247,5 +222,82 @@ ${elementMain(threads)}
       grid(threads),
     );
   }
+  return o.data;
+}
+
+/** Rows of at least this many elements get a workgroup each in scatterAdd. */
+const SCATTER_ROW = 16;
+/** Threads of a scatterAdd row workgroup, and indices it reads per tile. */
+const SCATTER_GROUP = 64;
+
+/**
+ * The transpose of gather: updates [outer, count, inner] added into rows of out [outer, dim,
+ * inner]. Each output element sums, in index order, the updates of every index that names its
+ * row: no atomics (WGSL has none for floats), and the same sum in the same order on every run.
+ * For long rows (an embedding's gradient), one workgroup per output row reads the indices once
+ * per tile into workgroup memory and its threads, one per column, compare them there, instead of
+ * every thread reading all the indices from storage. Negative indices count from the end, as in
+ * gather; an index outside [-dim, dim) adds nowhere.
+ */
+function scatterAdd(ctx: GpuContext, updates: TensorInfo, indices: TensorInfo, axis: number, dim: number, shape: readonly number[], dtype: DType) {
+  const size = product(shape);
+  const o = ctx.output(dtype, size);
+  if (size === 0) return o.data;
+  const inner = product(shape.slice(axis + 1));
+  const count = product(indices.shape);
+  const zero = zeroOf(dtype);
+  const header = `${bindings([updates.dtype, 'int32'], [dtype], ['upd', 'idx'])}
+fn st_row(c: u32) -> i32 {
+  let j = idx[c];
+  return select(j, j + ${dim}, j < 0);
+}`;
+  if (inner < SCATTER_ROW) {
+    const source = `${header}
+${elementMain(size)}
+  let k = i % ${inner}u;
+  let s = i32((i / ${inner}u) % ${dim}u);
+  let o = i / ${inner * dim}u;
+  var acc = ${zero};
+  for (var c = 0u; c < ${count}u; c++) {
+    if (st_row(c) == s) { acc = acc + upd[(o * ${count}u + c) * ${inner}u + k]; }
+  }
+  out[i] = acc;
+}
+`;
+    ctx.run(source, [ctx.input(updates), ctx.input(indices)], [o.buffer], grid(size));
+    return o.data;
+  }
+  const rows = size / inner;
+  const tiles = Math.ceil(count / SCATTER_GROUP);
+  const blocks = Math.ceil(inner / SCATTER_GROUP);
+  // The row comes from the workgroup id and every loop bound is a constant, so the barriers stay
+  // in uniform control flow; threads past the row's last column only help load the tiles.
+  const source = `${header}
+var<workgroup> tile: array<i32, ${SCATTER_GROUP}>;
+@compute @workgroup_size(${SCATTER_GROUP})
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
+  let row = wg.y * nwg.x + wg.x;
+  if (row >= ${rows}u) { return; }
+  let s = i32(row % ${dim}u);
+  let o = row / ${dim}u;
+  for (var b = 0u; b < ${blocks}u; b++) {
+    let k = b * ${SCATTER_GROUP}u + li;
+    var acc = ${zero};
+    for (var t = 0u; t < ${tiles}u; t++) {
+      let c = t * ${SCATTER_GROUP}u + li;
+      tile[li] = select(-1, st_row(min(c, ${Math.max(count - 1, 0)}u)), c < ${count}u);
+      workgroupBarrier();
+      if (k < ${inner}u) {
+        for (var j = 0u; j < ${SCATTER_GROUP}u; j++) {
+          if (tile[j] == s) { acc = acc + upd[(o * ${count}u + t * ${SCATTER_GROUP}u + j) * ${inner}u + k]; }
+        }
+      }
+      workgroupBarrier();
+    }
+    if (k < ${inner}u) { out[row * ${inner}u + k] = acc; }
+  }
+}
+`;
+  ctx.run(source, [ctx.input(updates), ctx.input(indices)], [o.buffer], grid(rows, 1));
   return o.data;
 }
