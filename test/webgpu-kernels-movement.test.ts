@@ -143,7 +143,13 @@ describe('webgpu movement kernels', { skip: webgpuSkip }, () => {
     }
     await same(() => st.gather(r([4, 3], 9), st.zeros([0], 'int32'), 0), 'gather of no indices');
   });
-  it('gather reads 0 for an index outside the axis instead of reading past the buffer', async () => {
+  it('gather and scatterAdd with indices computed on the GPU, negatives among them', async () => {
+    // argMax - 2 lies in [-2, 3): ops/ resolves the negatives on the device, not by a read.
+    const idx = () => st.sub(st.argMax(r([6, 5], 44), 1), 2);
+    await same(() => st.gather(r([5, 3], 45), idx(), 0), 'gather of computed indices');
+    await same(() => st.scatterAdd(r([6, 20], 46), idx(), 0, 5), 'scatterAdd of computed indices', 1e-5);
+  });
+  it('gather reads 0 for an index outside [0, dim) instead of reading past the buffer', async () => {
     await st.setBackend('webgpu');
     try {
       const backend = st.getBackend();
@@ -152,7 +158,7 @@ describe('webgpu movement kernels', { skip: webgpuSkip }, () => {
       const idx = { data: backend.upload(Int32Array.from([2, 3, -1, -4, 100, -100]), 'int32'), shape: [6], dtype: 'int32' as const };
       const data = backend.kernels.gather([x, idx], { axis: 0 }, { shape: [6, 2], dtype: 'float32' });
       const y = await backend.downloadAsync?.(data, 'float32', 12);
-      assert.deepEqual(Array.from(y ?? []), [5, 6, 0, 0, 5, 6, 0, 0, 0, 0, 0, 0]);
+      assert.deepEqual(Array.from(y ?? []), [5, 6, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
     } finally {
       await st.setBackend('native');
     }
@@ -204,7 +210,7 @@ describe('webgpu movement kernels', { skip: webgpuSkip }, () => {
       1e-5,
     );
   });
-  it('scatterAdd ignores an index outside the axis', async () => {
+  it('scatterAdd ignores an index outside [0, dim)', async () => {
     await st.setBackend('webgpu');
     try {
       const backend = st.getBackend();

@@ -147,19 +147,18 @@ ${lines.join('\n')}
       const dim = x.shape[axis];
       const inner = product(x.shape.slice(axis + 1));
       const count = product(indices.shape);
-      // x seen as [outer, dim, inner] and the output as [outer, count, inner]. The indices were not
-      // necessarily checked on the host (a GPU tensor is not read to validate it): a negative index
-      // counts from the end as in ops/, and anything outside [-dim, dim) reads as 0 instead of
-      // reading past the buffer.
+      // x seen as [outer, dim, inner] and the output as [outer, count, inner]. Indices computed on
+      // the GPU reach the kernel unchecked (ops/ resolves their negatives there, but cannot refuse
+      // one out of range without a read): anything outside [0, dim) reads as 0 instead of reading
+      // past the buffer. As u32, a negative index is out of range too: one comparison.
       const source = `${bindings([x.dtype, 'int32'], [out.dtype], ['in0', 'idx'])}
 ${elementMain(size)}
   let k = i % ${inner}u;
   let c = (i / ${inner}u) % ${count}u;
   let o = i / ${inner * count}u;
-  var j = idx[c];
-  if (j < 0) { j = j + ${dim}; }
-  if (j < 0 || j >= ${dim}) { out[i] = ${zeroOf(out.dtype)}; return; }
-  out[i] = in0[(o * ${dim}u + u32(j)) * ${inner}u + k];
+  let j = bitcast<u32>(idx[c]);
+  if (j >= ${dim}u) { out[i] = ${zeroOf(out.dtype)}; return; }
+  out[i] = in0[(o * ${dim}u + j) * ${inner}u + k];
 }
 `;
       ctx.run(source, [ctx.input(x), ctx.input(indices)], [o.buffer], grid(size));
@@ -236,8 +235,8 @@ const SCATTER_GROUP = 64;
  * row: no atomics (WGSL has none for floats), and the same sum in the same order on every run.
  * For long rows (an embedding's gradient), one workgroup per output row reads the indices once
  * per tile into workgroup memory and its threads, one per column, compare them there, instead of
- * every thread reading all the indices from storage. Negative indices count from the end, as in
- * gather; an index outside [-dim, dim) adds nowhere.
+ * every thread reading all the indices from storage. An index outside [0, dim) (unchecked, as in
+ * gather) adds nowhere.
  */
 function scatterAdd(ctx: GpuContext, updates: TensorInfo, indices: TensorInfo, axis: number, dim: number, shape: readonly number[], dtype: DType) {
   const size = product(shape);
@@ -246,11 +245,7 @@ function scatterAdd(ctx: GpuContext, updates: TensorInfo, indices: TensorInfo, a
   const inner = product(shape.slice(axis + 1));
   const count = product(indices.shape);
   const zero = zeroOf(dtype);
-  const header = `${bindings([updates.dtype, 'int32'], [dtype], ['upd', 'idx'])}
-fn st_row(c: u32) -> i32 {
-  let j = idx[c];
-  return select(j, j + ${dim}, j < 0);
-}`;
+  const header = bindings([updates.dtype, 'int32'], [dtype], ['upd', 'idx']);
   if (inner < SCATTER_ROW) {
     const source = `${header}
 ${elementMain(size)}
@@ -259,7 +254,7 @@ ${elementMain(size)}
   let o = i / ${inner * dim}u;
   var acc = ${zero};
   for (var c = 0u; c < ${count}u; c++) {
-    if (st_row(c) == s) { acc = acc + upd[(o * ${count}u + c) * ${inner}u + k]; }
+    if (idx[c] == s) { acc = acc + upd[(o * ${count}u + c) * ${inner}u + k]; }
   }
   out[i] = acc;
 }
@@ -285,7 +280,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @
     var acc = ${zero};
     for (var t = 0u; t < ${tiles}u; t++) {
       let c = t * ${SCATTER_GROUP}u + li;
-      tile[li] = select(-1, st_row(min(c, ${Math.max(count - 1, 0)}u)), c < ${count}u);
+      tile[li] = select(-1, idx[min(c, ${Math.max(count - 1, 0)}u)], c < ${count}u);
       workgroupBarrier();
       if (k < ${inner}u) {
         for (var j = 0u; j < ${SCATTER_GROUP}u; j++) {
