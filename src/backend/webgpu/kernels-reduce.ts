@@ -61,8 +61,9 @@ function geometry(shape: readonly number[], axes: readonly number[]): Geometry {
 interface Reducer {
   /** WGSL functions the code below calls. */
   support: string;
-  /** The state's variables (names v and, for arg reductions, k). */
+  /** Whether the state carries an index k beside the value v (argMax, argMin; k < 0: no element yet). */
   arg: boolean;
+  /** v's value before any element: the operation's identity. */
   init: string;
   /** `combine(a, b)`: WGSL statements updating state (v[, k]) from state (bv[, bk]). */
   combine: string;
