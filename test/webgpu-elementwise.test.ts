@@ -31,8 +31,9 @@ describe('webgpu elementwise kernels', { skip: webgpuSkip }, () => {
       );
     });
   }
-  it('log, with 0 and negatives', async () => {
-    await assertSameOnWebGpu(() => st.log(st.tensor([0, 1, 2.5, 1e-30, 7])), 1e-6, 1e-6, 'log');
+  it('log, with 0 and negatives, and near 1 to float32 rounding', async () => {
+    await assertSameOnWebGpu(() => st.log(st.tensor([0, 1, 2.5, 1e-30, 7, -1, Infinity, 3e38])), 1e-6, 1e-6, 'log');
+    await assertSameOnWebGpu(() => st.log(r([200], 9, 0.9, 1.1)), 2e-6, 0, 'log near 1');
   });
   for (const op of ['add', 'sub', 'mul', 'div', 'maximum', 'minimum'] as const) {
     it(`${op} with broadcasting`, async () => {

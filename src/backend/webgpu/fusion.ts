@@ -250,10 +250,25 @@ const HELPERS = `
 fn st_nan() -> f32 { return bitcast<f32>(st_bits(0x7fc00000u)); }
 fn st_inf() -> f32 { return bitcast<f32>(st_bits(0x7f800000u)); }
 fn st_isnan(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u; }
+// log to float32 rounding: WGSL promises log only to an absolute 2^-21 near 1 (SwiftShader is
+// worse), which breaks the cancellation expm1 and log1p rely on (Note [expm1 and log1p without
+// cancellation]). x = m·2^e with m in [√½, √2), then log m = 2·atanh(s), s = (m - 1)/(m + 1),
+// |s| < 0.172, by its series to s^11, and ln 2 in two parts so e·ln 2 adds no rounding.
 fn st_log(x: f32) -> f32 {
   if (x == 0.0) { return -st_inf(); }
-  if (x < 0.0) { return st_nan(); }
-  return log(x);
+  if (x < 0.0 || st_isnan(x)) { return st_nan(); }
+  if (x == st_inf()) { return x; }
+  let f = frexp(x);
+  var m = f.fract;
+  var e = f32(f.exp);
+  if (m < 0.70710677) {
+    m = m * 2.0;
+    e = e - 1.0;
+  }
+  let s = (m - 1.0) / (m + 1.0);
+  let s2 = s * s;
+  let tail = s2 * (0.33333334 + s2 * (0.2 + s2 * (0.14285715 + s2 * (0.11111111 + s2 * 0.09090909))));
+  return e * 0.693145751953125 + (2.0 * s + (2.0 * s * tail + e * 1.4286068e-6));
 }
 fn st_sigmoid(x: f32) -> f32 {
   let e = exp(-abs(x));
