@@ -67,8 +67,8 @@ describe('training on the webgpu backend', { skip: webgpuSkip }, () => {
     }
   });
 
-  it('a small convnet trains 200 steps with falling loss', async () => {
-    const conv = await mnistSplit(1000, 10, false);
+  it('a small convnet trains 240 steps with falling loss', async () => {
+    const conv = await mnistSplit(640, 10, false);
     await st.setBackend('webgpu');
     try {
       st.setSeed(2);
@@ -83,9 +83,9 @@ describe('training on the webgpu backend', { skip: webgpuSkip }, () => {
         ],
       });
       model.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
-      const history = await model.fit(conv.xTrain, conv.yTrain, { epochs: 7, batchSize: 32, verbose: 0 });
+      const history = await model.fit(conv.xTrain, conv.yTrain, { epochs: 6, batchSize: 16, verbose: 0 });
       const losses = history.history.loss as number[];
-      assert.ok(losses[6] < 0.6 * losses[0], `loss by epoch: ${losses.map((l) => l.toFixed(3)).join(', ')}`);
+      assert.ok(losses[5] < 0.6 * losses[0], `loss by epoch: ${losses.map((l) => l.toFixed(3)).join(', ')}`);
     } finally {
       await st.setBackend('native');
     }

@@ -26,8 +26,16 @@ export function runPrimitive<P extends Primitive>(
     | undefined;
   if (!kernel) throw new ValueError(`${primitive}: the ${backend.name} backend has no kernel for this primitive`);
   if (primitiveCounts) primitiveCounts.set(primitive, (primitiveCounts.get(primitive) ?? 0) + 1);
-  const infos = inputs.map((t) => toInfo(t, backend));
-  const handle = kernel(infos, attrs, { shape: outShape, dtype: outDtype });
+  // Copies of inputs from other backends are owned by a tensor for the kernel call, then given
+  // back: a kernel that keeps an input (a pending GPU chain) holds its own ownership.
+  const copies: Tensor[] = [];
+  const infos = inputs.map((t) => toInfo(t, backend, copies));
+  let handle: object;
+  try {
+    handle = kernel(infos, attrs, { shape: outShape, dtype: outDtype });
+  } finally {
+    for (const c of copies) c.dispose();
+  }
   const out = new Tensor(handle, outShape, outDtype, backend);
   record(out, primitive, inputs, attrs);
   return out;
@@ -53,7 +61,12 @@ export function countPrimitives(): () => Map<string, number> {
 
 /** Whether the current backend (or that of `like`) has an optional fast kernel. */
 export function hasKernel(primitive: OptionalPrimitive, like?: Tensor): boolean {
-  return (like?.backend ?? getBackend()).kernels[primitive] !== undefined;
+  const own = like?.backend ?? getBackend();
+  if (own.kernels[primitive] === undefined) return false;
+  // `like` on the CPU may meet weights on the active GPU backend, and the op then runs there (Note
+  // [Ops across backends]): the fast kernel must exist on both.
+  const active = getBackend();
+  return own === active || active.readSync !== false || active.kernels[primitive] !== undefined;
 }
 
 // Note [Ops across backends]
@@ -72,7 +85,7 @@ function chooseBackend(inputs: readonly Tensor[]): Backend {
 }
 
 /** A tensor from another backend joins the op through a host copy (Note [Ops across backends]). */
-function toInfo(t: Tensor, backend: Backend): TensorInfo {
+function toInfo(t: Tensor, backend: Backend, copies: Tensor[]): TensorInfo {
   if (t.backend === backend) return { data: t.storage, shape: t.shape, dtype: t.dtype };
   const values = t.hostValues();
   if (!values) {
@@ -80,5 +93,7 @@ function toInfo(t: Tensor, backend: Backend): TensorInfo {
       `a tensor on the '${t.backend.name}' backend cannot join an op on '${backend.name}' without a read: move it first with st.tensor(await t.data(), t.shape, t.dtype)`,
     );
   }
-  return { data: backend.upload(values, t.dtype), shape: t.shape, dtype: t.dtype };
+  const copy = new Tensor(backend.upload(values, t.dtype), t.shape, t.dtype, backend);
+  copies.push(copy);
+  return { data: copy.storage, shape: t.shape, dtype: t.dtype };
 }
