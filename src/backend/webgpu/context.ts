@@ -9,6 +9,13 @@ export interface GpuContext {
   input(t: TensorInfo): GPUBuffer;
   /** New storage for `size` elements of `dtype`, and its buffer for the kernel to write. */
   output(dtype: DType, size: number): { data: GpuData; buffer: GPUBuffer };
+  /**
+   * A scratch buffer of at least `bytes` for intermediate results between a kernel's dispatches
+   * (a two-pass reduction's partial sums). Give it back with `releaseScratch` right after the
+   * dispatches that use it are recorded: later dispatches run after them (Note [GPU buffer pool]).
+   */
+  scratch(bytes: number): GPUBuffer;
+  releaseScratch(buffer: GPUBuffer): void;
   /** Records a dispatch of `source` (Note [One encoder per step] in gpu-queue.ts). */
   run(source: string, inputs: readonly GPUBuffer[], outputs: readonly GPUBuffer[], groups: readonly [number, number, number]): void;
   /** The device's limits, for kernels that size workgroups or tiles by them. */

@@ -107,6 +107,8 @@ export class WebGpuBackend implements Backend {
         const data = this.allocate(dtype, size, false);
         return { data, buffer: data.cell.buffer as GPUBuffer };
       },
+      scratch: (bytes) => this.acquire(bytes, false),
+      releaseScratch: (buffer) => this.pool.release(buffer),
       run: (source, inputs, outputs, groups) => {
         this.checkAlive();
         this.queue.dispatch(source, inputs, outputs, groups);
