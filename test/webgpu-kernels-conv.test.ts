@@ -40,6 +40,13 @@ const cases: Case[] = [
   { name: '5x5 valid stride 2', x: [1, 11, 12, 2], filter: [5, 5, 2, 4], options: { strides: 2 } },
   { name: '3x3 same, 17 in and 33 out channels', x: [1, 5, 6, 17], filter: [3, 3, 17, 33], options: { padding: 'same' } },
   { name: '2x4 same stride 3', x: [1, 10, 11, 2], filter: [2, 4, 2, 3], options: { padding: 'same', strides: 3 } },
+  { name: '3x3 valid stride 3 dilation 2', x: [1, 12, 11, 2], filter: [3, 3, 2, 3], options: { strides: 3, dilation: 2 } },
+  {
+    name: '4x4 same stride [2, 3] dilation [3, 1]',
+    x: [2, 9, 10, 2],
+    filter: [4, 4, 2, 3],
+    options: { padding: 'same', strides: [2, 3], dilation: [3, 1] },
+  },
 ];
 
 describe('webgpu conv kernels', { skip: webgpuSkip }, () => {

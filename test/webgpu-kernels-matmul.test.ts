@@ -45,6 +45,8 @@ describe('webgpu matmul kernels', { skip: webgpuSkip }, () => {
     [70, 3, 1],
     [3, 20, 9],
     [37, 20, 3],
+    [100, 20, 12],
+    [9, 20, 130],
   ];
   for (const [m, k, n] of shapes) {
     for (const ta of [false, true]) {

@@ -127,8 +127,9 @@ function filterSpec(g: Geometry, bias: boolean): GemmSpec {
   };
 }
 
-/** The input gradient dy·f^T over the taps that reach each input pixel. */
+/** The input gradient dy·f^T over the taps that reach each input pixel (stride 1). */
 function inputSpec(g: Geometry): GemmSpec {
+  if (g.attrs.strides[0] > 1 || g.attrs.strides[1] > 1) return stridedInputSpec(g);
   return {
     dtype: 'float32',
     batch: 1,
@@ -144,6 +145,76 @@ function inputSpec(g: Geometry): GemmSpec {
     // B(tap·O + o, c) = filter[tap, c, o]: o, the k index, is the fastest in memory.
     loadB: `v = filt[(kk / ${g.o}u) * ${g.c * g.o}u + col * ${g.o}u + kk % ${g.o}u];`,
     bColFastest: false,
+  };
+}
+
+/**
+ * For each phase r = (iy + pad) mod stride, the filter taps f with f·dilation ≡ r (mod stride):
+ * the only ones that land on an output pixel from an input row (column) of that phase. Padded
+ * with -1 to the longest list.
+ */
+function phaseTaps(k: number, stride: number, dilation: number): { taps: number[]; most: number } {
+  const lists = Array.from({ length: stride }, (_, r) => [...Array(k).keys()].filter((f) => (f * dilation) % stride === r));
+  const most = Math.max(...lists.map((l) => l.length));
+  return { taps: lists.flatMap((l) => [...l, ...Array(most - l.length).fill(-1)]), most };
+}
+
+/**
+ * The input gradient under strides, split by phase (Note [Convolutions as implicit GEMM]): one
+ * GEMM per (row phase, column phase) over that phase's input pixels and the taps that reach
+ * them, the phases as the batch of one dispatch. The stride-1 form would multiply by zero for
+ * all but 1/(sh·sw) of the taps.
+ */
+function stridedInputSpec(g: Geometry): GemmSpec {
+  const { strides, dilation, pads } = g.attrs;
+  const [sh, sw] = strides;
+  const ys = phaseTaps(g.kh, sh, dilation[0]),
+    xs = phaseTaps(g.kw, sw, dilation[1]);
+  // Input rows (columns) of one phase: at most ceil(H / sh), the first at (r - top) mod sh.
+  const hy = Math.ceil(g.h / sh),
+    wx = Math.ceil(g.w / sw);
+  const table = (name: string, values: number[]) =>
+    `var<private> ${name}: array<i32, ${values.length}> = array<i32, ${values.length}>(${values.join(', ')});`;
+  // The phase's input pixel of GEMM row `row`, or one past the image (a row that pads the phase).
+  const pixel = (row: string) => `let ry = b / ${sw}u;
+    let rx = b % ${sw}u;
+    let img = ${row} / ${hy * wx}u;
+    let iy = (ry + ${sh - (pads.top % sh)}u) % ${sh}u + ((${row} / ${wx}u) % ${hy}u) * ${sh}u;
+    let ix = (rx + ${sw - (pads.left % sw)}u) % ${sw}u + (${row} % ${wx}u) * ${sw}u;`;
+  // The tap of k index `kk` in this phase, -1 where the phase has fewer taps.
+  const tap = `let oc = kk % ${g.o}u;
+    let fy = tapY[(b / ${sw}u) * ${ys.most}u + kk / ${g.o * xs.most}u];
+    let fx = tapX[(b % ${sw}u) * ${xs.most}u + (kk / ${g.o}u) % ${xs.most}u];`;
+  return {
+    dtype: 'float32',
+    batch: sh * sw,
+    m: g.n * hy * wx,
+    n: g.c,
+    k: ys.most * xs.most * g.o,
+    inputs: [
+      { name: 'dy', dtype: 'float32' },
+      { name: 'filt', dtype: 'float32' },
+    ],
+    declarations: `${table('tapY', ys.taps)}\n${table('tapX', xs.taps)}`,
+    loadA: `${pixel('row')}
+    ${tap}
+    if (fy >= 0 && fx >= 0 && iy < ${g.h}u && ix < ${g.w}u) {
+      // Exact multiples of the stride by the choice of taps.
+      let sy = i32(iy) + ${pads.top} - fy * ${dilation[0]};
+      let sx = i32(ix) + ${pads.left} - fx * ${dilation[1]};
+      if (sy >= 0 && sx >= 0 && sy < ${g.oh * sh} && sx < ${g.ow * sw}) {
+        v = dy[((img * ${g.oh}u + u32(sy / ${sh})) * ${g.ow}u + u32(sx / ${sw})) * ${g.o}u + oc];
+      }
+    }`,
+    aRowFastest: false,
+    loadB: `${tap}
+    if (fy >= 0 && fx >= 0) { v = filt[((u32(fy) * ${g.kw}u + u32(fx)) * ${g.c}u + col) * ${g.o}u + oc]; }`,
+    bColFastest: false,
+    store: (row, col, value) => `{
+    ${pixel(row)}
+    if (iy < ${g.h}u && ix < ${g.w}u) { out[((img * ${g.h}u + iy) * ${g.w}u + ix) * ${g.c}u + ${col}] = ${value}; }
+  }`,
+    outSize: g.n * g.h * g.w * g.c,
   };
 }
 
