@@ -15,6 +15,8 @@ import { activate } from './kernels-matmul.js';
 //   conv2dBackpropInput:   [N·H·W, kh·kw·O] x [kh·kw·O, C]: A(input pixel, tap and channel o) is
 //                          the dy of the output pixel that tap lands on, or 0 where none does
 //                          (off the output, or between strides); B reads the filter transposed.
+//                          Under strides the input pixels are split by phase (stridedInputSpec)
+//                          so each is multiplied only by the taps that can reach it.
 // The gather's divisions are by constants baked into the source, and bounds checks are emitted
 // only for sides where the padding can be reached.
 
