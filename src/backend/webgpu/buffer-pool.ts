@@ -9,8 +9,9 @@ import { BUFFER_USAGE } from './gpu-flags.js';
 //     the same encoder may write it (dispatches run in order), but queue.writeBuffer may not: it
 //     runs at the queue before the encoder is submitted, so an upload would overwrite values an
 //     earlier dispatch has yet to read. Uploads take only from `ready`; a submit moves `recent` to `ready`.
-//   - Under pressure the pool gives buffers back: pooled bytes are kept below max(32 MiB, half the
-//     bytes in use), dropping the least recently freed first, and trim() empties it.
+//   - Under pressure the pool gives buffers back: at each submit, pooled bytes are cut to
+//     max(32 MiB, half the bytes in use), dropping the least recently freed first (never before
+//     the submit: the open encoder may still use them), and trim() empties it.
 
 const USAGE = BUFFER_USAGE.STORAGE | BUFFER_USAGE.COPY_SRC | BUFFER_USAGE.COPY_DST;
 const MIN_POOL_LIMIT = 32 * 2 ** 20;
@@ -58,8 +59,6 @@ export class BufferPool {
     this.recent.set(buffer.size, list);
     this.order.add(buffer);
     this.pooledBytes += buffer.size;
-    const limit = Math.max(MIN_POOL_LIMIT, this.inUseBytes / 2);
-    while (this.pooledBytes > limit) this.dropOldest();
   }
 
   /** The open encoder was submitted: every freed buffer may now take uploads too. */
@@ -70,9 +69,13 @@ export class BufferPool {
       this.ready.set(size, ready);
     }
     this.recent.clear();
+    // Trimmed only now: a buffer the open encoder still uses must not be destroyed before it is
+    // submitted (destroying it after is fine: the driver frees it when the work is done).
+    const limit = Math.max(MIN_POOL_LIMIT, this.inUseBytes / 2);
+    while (this.pooledBytes > limit) this.dropOldest();
   }
 
-  /** Destroys every pooled buffer (st.webgpu memory pressure, or the backend's trim()). */
+  /** Destroys every pooled buffer; call right after a submit (the backend's trim() does). */
   trim(): void {
     while (this.order.size > 0) this.dropOldest();
   }
