@@ -333,4 +333,6 @@ export const VJP: { [P in Primitive]: VjpRule<P> } = {
     const plan = depthwisePlanFromAttrs(x.shape, attrs.filterShape, attrs);
     return [needX ? depthwiseBackpropInputPlanned(dy, g, x.shape, plan) : null, needDy ? depthwiseConv2dPlanned(x, g, plan) : null];
   },
+  // An integer permutation: no gradient (sorted values get theirs through the gather that takes them).
+  argsortRows: none,
 };

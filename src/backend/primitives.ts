@@ -143,6 +143,10 @@ export type OptionalAttrs = {
   depthwiseConv2d: Conv2dAttrs;
   depthwiseConv2dBackpropInput: Conv2dAttrs & { inputShape: number[] }; // dy, filter
   depthwiseConv2dBackpropFilter: Conv2dAttrs & { filterShape: number[] }; // x, dy
+  // x [rows, n] → int32 [rows, n]: each row's stable sorting permutation (ties by lower index,
+  // NaN above +Infinity, -0 equal to 0: Note [Sorting on the host] in ops/sorting.ts), for a
+  // backend that cannot read values back synchronously to sort them on the host.
+  argsortRows: { descending: boolean };
 };
 
 /** @inline */

@@ -3,8 +3,11 @@ import { checkOneOf } from '../core/options.js';
 import { normalizeAxis, sizeOf } from '../core/shape.js';
 import { tensor } from '../tensor/create.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { add, cast, less, logicalNot } from './elementwise.js';
 import { asTensor, type TensorInput } from './operand.js';
-import { gather, reshape, transpose } from './shape-ops.js';
+import { sum } from './reduction.js';
+import { hasKernel, runPrimitive } from './run.js';
+import { gather, reshape, slice, transpose } from './shape-ops.js';
 
 // Note [Sorting on the host]
 // There is no sort primitive. The ops here order indices in plain JavaScript from the values read
@@ -12,6 +15,29 @@ import { gather, reshape, transpose } from './shape-ops.js';
 // with one gather, whose rule sends gradients back to the elements that were picked: topk's
 // values, sort's and unique's are differentiable. NaN sorts above +Infinity, ties keep their
 // original order (the lower index first), as in tfjs and NumPy's stable sorts.
+//   A backend that reads only asynchronously (webgpu) cannot hand its values to the host here, so
+// it orders the rows itself with the argsortRows primitive, in the same order (Note [Bitonic
+// argsort on the GPU]); the values are taken with a gather of device-computed indices, and
+// searchSorted counts the sequence's entries before each value with a comparison and a sum.
+// The CPU backends keep the host path.
+
+/** Whether x's rows are ordered on its backend: it cannot read synchronously, and has the kernel. */
+const onDevice = (x: Tensor): boolean => x.backend.readSync === false && hasKernel('argsortRows', x);
+
+/** Each row's sorting permutation, on the device: int32 [rows, n]. */
+function deviceOrder(moved: Tensor, rows: number, n: number, descending: boolean): Tensor {
+  return runPrimitive('argsortRows', [reshape(moved, [rows, n])], { descending }, [rows, n], 'int32');
+}
+
+/** takeRows with the order ([rows, k]) on the device: each row's offset added there, then one gather. */
+function takeRowsOnDevice(moved: Tensor, order: Tensor, rows: number, n: number, k: number): Tensor {
+  const offsets = tensor(
+    Int32Array.from({ length: rows }, (_, r) => r * n),
+    [rows, 1],
+    'int32',
+  );
+  return reshape(gather(reshape(moved, [rows * n]), reshape(add(order, offsets), [rows * k]), 0), [rows, k]);
+}
 
 /** -1, 0 or 1 as a sorts before, with or after b in ascending order, NaN above everything. */
 function compareValues(a: number, b: number): number {
@@ -77,6 +103,12 @@ export function topk(x: TensorInput, k = 1, sorted = true): TopK {
   const n = t.shape[t.rank - 1],
     rows = t.size / Math.max(n, 1);
   if (!Number.isInteger(k) || k < 0 || k > n) throw new ValueError(`topk: k must be an integer in [0, ${n}]; received ${fmtValue(k)}`);
+  const outShape = [...t.shape.slice(0, -1), k];
+  if (onDevice(t)) {
+    const order = deviceOrder(t, rows, n, true);
+    const first = k === n ? order : slice(order, [0, 0], [rows, k]);
+    return { values: reshape(takeRowsOnDevice(t, first, rows, n, k), outShape), indices: reshape(first, outShape) };
+  }
   const values = t.dataSync();
   const order = new Int32Array(rows * k);
   const idx = Array.from({ length: n }, (_, i) => i);
@@ -85,7 +117,6 @@ export function topk(x: TensorInput, k = 1, sorted = true): TopK {
     const sortedIdx = idx.slice().sort(byValue(row, true));
     for (let j = 0; j < k; j++) order[r * k + j] = sortedIdx[j];
   }
-  const outShape = [...t.shape.slice(0, -1), k];
   return {
     values: reshape(takeRows(t, order, rows, n, k), outShape),
     indices: tensor(order, outShape, 'int32'),
@@ -97,6 +128,10 @@ function sortOrder(op: string, x: TensorInput, axis: number, descending: boolean
   if (t.rank === 0) throw new ShapeError(`${op}: x must have rank >= 1; received a scalar`);
   const a = normalizeAxis(op, axis, t.rank);
   const { moved, n, rows, back } = rowsAlong(t, a);
+  if (onDevice(moved)) {
+    const order = deviceOrder(moved, rows, n, descending);
+    return { moved, n, back, order, values: () => takeRowsOnDevice(moved, order, rows, n, n) };
+  }
   const values = moved.dataSync();
   const order = new Int32Array(rows * n);
   const idx = Array.from({ length: n }, (_, i) => i);
@@ -104,19 +139,19 @@ function sortOrder(op: string, x: TensorInput, axis: number, descending: boolean
     const sortedIdx = idx.slice().sort(byValue(values.subarray(r * n, (r + 1) * n), descending));
     order.set(sortedIdx, r * n);
   }
-  return { moved, n, rows, back, order };
+  return { moved, n, back, order: tensor(order, [rows, n], 'int32'), values: () => takeRows(moved, order, rows, n, n) };
 }
 
 /** The values of x sorted along `axis` (default -1), ascending unless `descending`; stable, NaN last. */
 export function sort(x: TensorInput, axis = -1, descending = false): Tensor {
-  const { moved, n, rows, back, order } = sortOrder('sort', x, axis, descending);
-  return back(takeRows(moved, order, rows, n, n), n);
+  const { n, back, values } = sortOrder('sort', x, axis, descending);
+  return back(values(), n);
 }
 
 /** The int32 indices that sort x along `axis` (default -1), ascending unless `descending`; stable. */
 export function argsort(x: TensorInput, axis = -1, descending = false): Tensor {
-  const { moved, n, back, order } = sortOrder('argsort', x, axis, descending);
-  return back(tensor(order, [...moved.shape], 'int32'), n);
+  const { n, back, order } = sortOrder('argsort', x, axis, descending);
+  return back(order, n);
 }
 
 /**
@@ -131,7 +166,14 @@ export function unique(x: TensorInput, axis = 0): UniqueResult {
   const moved = transpose(t, [a, ...t.shape.map((_, i) => i).filter((i) => i !== a)]);
   const n = t.shape[a],
     width = n === 0 ? 0 : t.size / n;
-  const values = moved.dataSync();
+  // Host work with no device version: on a backend without synchronous reads it needs values the
+  // backend kept on the host (st.tensor's, along axis 0), else a read first.
+  const values = moved.hostValues();
+  if (!values) {
+    throw new ValueError(
+      `unique: runs on the host, and the '${t.backend.name}' backend computed x on the device: read it first, st.unique(st.tensor(await x.data(), x.shape, x.dtype), axis)`,
+    );
+  }
   const firsts: number[] = [];
   const indices = new Int32Array(n);
   const seen = new Map<string, number>();
@@ -172,6 +214,16 @@ export function searchSorted(sortedSequence: TensorInput, values: TensorInput, s
   }
   const n = seq.shape[seq.rank - 1],
     m = batched ? v.shape[v.rank - 1] : v.size;
+  if (seq.backend.readSync === false || v.backend.readSync === false) {
+    // On a backend without synchronous reads: the count of entries before each value, by a
+    // comparison of every (value, entry) pair, [batch, m, n]; for a sorted row it is the binary
+    // search's answer.
+    const batch = batched ? sizeOf(seq.shape.slice(0, -1)) : 1;
+    const row = reshape(seq, [batch, 1, n]),
+      query = reshape(v, [batch, m, 1]);
+    const before = side === 'right' ? logicalNot(less(query, row)) : less(row, query);
+    return reshape(sum(cast(before, 'int32'), -1), v.shape);
+  }
   const s = seq.dataSync(),
     q = v.dataSync();
   const out = new Int32Array(q.length);

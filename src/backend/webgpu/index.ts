@@ -19,6 +19,7 @@ import { webgpuOptimizerUpdate } from './kernels-optim.js';
 import { poolKernels } from './kernels-pool.js';
 import { reduceKernels } from './kernels-reduce.js';
 import { softmaxKernels } from './kernels-softmax.js';
+import { sortKernels } from './kernels-sort.js';
 import { grid } from './wgsl.js';
 
 // Note [WebGPU backend]
@@ -95,6 +96,7 @@ export class WebGpuBackend implements Backend {
       ...poolKernels(ctx),
       ...softmaxKernels(ctx),
       ...normKernels(ctx),
+      ...sortKernels(ctx),
     } as CoreKernels & OptionalKernels;
     const update = webgpuOptimizerUpdate(ctx);
     if (update) Object.assign(this, { optimizerUpdate: update });
