@@ -51,7 +51,15 @@ function hostInts(op: string, name: string, x: TensorInput, shape: number[]): In
   const t = asTensor(op, name, x, 'int32');
   requireDtype(op, name, t, ['int32']);
   if (fmtShape(t.shape) !== fmtShape(shape)) throw new ShapeError(`${op}: ${name} must have shape ${fmtShape(shape)}; received ${fmtShape(t.shape)}`);
-  return t.dataSync() as Int32Array;
+  // The recursion is planned on the host from these; a backend without synchronous reads has them
+  // only when it kept an uploaded copy (st.tensor's).
+  const values = t.hostValues() as Int32Array | undefined;
+  if (!values) {
+    throw new ValueError(
+      `${op}: ${name} must be known on the host, and the '${t.backend.name}' backend computed it on the device: read it first (st.tensor(await t.data(), t.shape, 'int32'))`,
+    );
+  }
+  return values;
 }
 
 /**
@@ -154,7 +162,16 @@ export function ctc(yTrue: TensorInput, yPred: TensorInput, options: LossOptions
   if (labels.rank !== 2) throw new ShapeError(`ctc: yTrue must be [batch, maxLabels] integer labels; received ${fmtShape(labels.shape)}`);
   if (logits.rank !== 3) throw new ShapeError(`ctc: yPred must be [batch, frames, classes] logits; received ${fmtShape(logits.shape)}`);
   const ints = cast(labels, 'int32');
-  const counts = sum(notEqual(ints, 0), -1);
+  // Counted on the host when the labels are there, so ctcLoss gets lengths it can read on every backend.
+  const known = ints.hostValues() as Int32Array | undefined;
+  const [batch, maxLabels] = labels.shape;
+  const counts = known
+    ? tensor(
+        Int32Array.from({ length: batch }, (_, b) => known.subarray(b * maxLabels, (b + 1) * maxLabels).reduce((c, v) => c + (v !== 0 ? 1 : 0), 0)),
+        [batch],
+        'int32',
+      )
+    : sum(notEqual(ints, 0), -1);
   const frames = tensor(new Int32Array(logits.shape[0]).fill(logits.shape[1]), [logits.shape[0]], 'int32');
   return reduceLoss('ctc', ctcLoss(ints, logits, counts, frames, 0), options.reduction);
 }

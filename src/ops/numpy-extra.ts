@@ -12,9 +12,11 @@ import {
   exp,
   floor,
   greater,
+  greaterEqual,
   less,
   lessEqual,
   log,
+  logicalAnd,
   logicalNot,
   maximum,
   mul,
@@ -27,7 +29,7 @@ import {
 import { floating, floatingPair, log1pAccurate } from './math-extra.js';
 import { asTensor, requireDtype, type TensorInput } from './operand.js';
 import { mean, sum, type Axis } from './reduction.js';
-import { gather, reshape, split, squeeze, transpose } from './shape-ops.js';
+import { broadcastTo, gather, reshape, split, squeeze, transpose } from './shape-ops.js';
 
 // NumPy-style ops of keras.ops (and all/any/unstack, which tfjs has too) as short composites.
 
@@ -215,24 +217,41 @@ export function takeAlongAxis(x: TensorInput, indices: TensorInput, axis?: numbe
     idx.shape.map((d, i) => (i === a ? 1 : d)),
   );
   outShape[a] = idx.shape[a];
-  const values = idx.dataSync() as Int32Array;
   const xStrides = stridesOf(t.shape),
     outStrides = stridesOf(outShape),
     idxStrides = stridesOf(idx.shape);
-  const flat = new Int32Array(sizeOf(outShape));
-  for (let o = 0; o < flat.length; o++) {
-    let src = 0,
-      at = 0;
+  // Per output element: the flat offset of its row in x (every axis but `axis`), and the
+  // position of its index in `indices`; neither needs the index values.
+  const src = new Int32Array(sizeOf(outShape)),
+    at = new Int32Array(src.length);
+  for (let o = 0; o < src.length; o++) {
     for (let d = 0, rem = o; d < outShape.length; d++) {
       const c = Math.floor(rem / outStrides[d]);
       rem -= c * outStrides[d];
-      at += (idx.shape[d] === 1 ? 0 : c) * idxStrides[d];
-      if (d !== a) src += (t.shape[d] === 1 ? 0 : c) * xStrides[d];
+      at[o] += (idx.shape[d] === 1 ? 0 : c) * idxStrides[d];
+      if (d !== a) src[o] += (t.shape[d] === 1 ? 0 : c) * xStrides[d];
     }
-    let v = values[at];
-    if (v < -n || v >= n) throw new ValueError(`${op}: index ${v} is out of range for axis ${a} of size ${n}`);
-    if (v < 0) v += n;
-    flat[o] = src + v * xStrides[a];
   }
-  return reshape(gather(reshape(t, [t.size]), tensor(flat, [flat.length], 'int32'), 0), outShape);
+  const values = idx.hostValues() as Int32Array | undefined;
+  let flat: Tensor;
+  if (values) {
+    const offsets = new Int32Array(src.length);
+    for (let o = 0; o < src.length; o++) {
+      let v = values[at[o]];
+      if (v < -n || v >= n) throw new ValueError(`${op}: index ${v} is out of range for axis ${a} of size ${n}`);
+      if (v < 0) v += n;
+      offsets[o] = src[o] + v * xStrides[a];
+    }
+    flat = tensor(offsets, [offsets.length], 'int32');
+  } else {
+    // Indices computed on a backend without synchronous reads (an argsort on the GPU): the same
+    // arithmetic there, unchecked; an index out of range points past x, where gather gives 0
+    // (Note [WebGPU backend]), rather than at another row's element.
+    const v = broadcastTo(idx, outShape);
+    const wrapped = where(less(v, 0), add(v, n), v);
+    const offsets = add(tensor(src, outShape, 'int32'), mul(wrapped, xStrides[a]));
+    const inRange = logicalAnd(greaterEqual(v, -n), less(v, n));
+    flat = reshape(where(inRange, offsets, t.size), [src.length]);
+  }
+  return reshape(gather(reshape(t, [t.size]), flat, 0), outShape);
 }
