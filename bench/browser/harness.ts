@@ -98,40 +98,24 @@ const randomLabels = (n: number): Int32Array => {
 
 type STensor = StrataApi.Tensor;
 
-function strataPrepare(st: Strata, w: Workload): Prepared {
+/** A model, its data and optimizer, ready to step: the part the CPU and GPU harnesses share. */
+interface Model<T> {
+  /** Queues one training step (or one inference for convInfer); returns the loss (or the logits), which the caller disposes. */
+  run(): T;
+  dispose(): void;
+}
+
+function strataModel(st: Strata, w: Exclude<Workload, 'sgemm'>, images = IMAGES): Model<STensor> {
   const glorot = (shape: number[], fanIn: number, fanOut: number) => {
     const l = glorotLimit(fanIn, fanOut);
     return st.variable(st.randomUniform(shape, { min: -l, max: l }));
   };
   const conv = (kh: number, cin: number, cout: number) => glorot([kh, kh, cin, cout], kh * kh * cin, kh * kh * cout);
   const bias = (n: number) => st.variable(st.zeros([n]));
-  const owned: STensor[] = [];
-  const keep = <T extends STensor>(t: T): T => {
-    owned.push(t);
-    return t;
-  };
-  const dispose = () => {
-    for (const t of owned) t.dispose();
-  };
-
-  if (w === 'sgemm') {
-    const a = keep(st.randomNormal([SGEMM_N, SGEMM_N])),
-      b = keep(st.randomNormal([SGEMM_N, SGEMM_N]));
-    return {
-      step() {
-        const c = st.matmul(a, b);
-        const v = c.dataSync()[0];
-        c.dispose();
-        return v;
-      },
-      dispose,
-    };
-  }
-
   const isMlp = w === 'mlpTrain';
   const inputShape = isMlp ? [784] : [28, 28, 1];
-  const x = keep(st.randomUniform([IMAGES, ...inputShape]));
-  const y = keep(st.tensor(randomLabels(IMAGES), [IMAGES], 'int32'));
+  const x = st.randomUniform([images, ...inputShape]);
+  const y = st.tensor(randomLabels(images), [images], 'int32');
   let forward: (x: STensor) => STensor;
   let params: STensor[];
   if (isMlp) {
@@ -150,37 +134,68 @@ function strataPrepare(st: Strata, w: Workload): Prepared {
       return st.fused.matMul({ a: st.reshape(h, [xb.shape[0], -1]), b: wd, bias: bd });
     };
   }
-  owned.push(...params);
+  const dispose = () => {
+    for (const t of [x, y, ...params]) t.dispose();
+  };
   const opt = st.optimizers.rmsprop({ learningRate: 1e-3, rho: 0.9, epsilon: 1e-7 });
   let i = 0;
   const batch = () => {
-    const start = (i++ % (IMAGES / BATCH)) * BATCH;
+    const start = (i++ % (images / BATCH)) * BATCH;
     return { xb: st.slice(x, [start], [BATCH]), yb: st.slice(y, [start], [BATCH]) };
   };
   if (w === 'convInfer') {
     return {
-      step() {
+      run() {
         const { xb, yb } = batch();
         const logits = forward(xb);
-        const v = logits.dataSync()[0];
-        for (const t of [xb, yb, logits]) t.dispose();
-        return v;
+        xb.dispose();
+        yb.dispose();
+        return logits;
       },
       dispose,
     };
   }
   return {
-    step() {
+    run() {
       const { xb, yb } = batch();
       for (const p of params) p.zeroGrad();
       const loss = st.losses.sparseCategoricalCrossentropy(yb, forward(xb), { fromLogits: true });
       loss.backward();
       opt.applyGradients(params.map((p) => ({ variable: p, grad: p.grad })));
-      const v = loss.item();
-      for (const t of [xb, yb, loss]) t.dispose();
-      return v;
+      xb.dispose();
+      yb.dispose();
+      return loss;
     },
     dispose,
+  };
+}
+
+function strataPrepare(st: Strata, w: Workload): Prepared {
+  if (w === 'sgemm') {
+    const a = st.randomNormal([SGEMM_N, SGEMM_N]),
+      b = st.randomNormal([SGEMM_N, SGEMM_N]);
+    return {
+      step() {
+        const c = st.matmul(a, b);
+        const v = c.dataSync()[0];
+        c.dispose();
+        return v;
+      },
+      dispose() {
+        a.dispose();
+        b.dispose();
+      },
+    };
+  }
+  const model = strataModel(st, w);
+  return {
+    step() {
+      const out = model.run();
+      const v = out.dataSync()[0];
+      out.dispose();
+      return v;
+    },
+    dispose: () => model.dispose(),
   };
 }
 
@@ -204,37 +219,18 @@ export async function measureStrata(
 // ---------------------------------------------------------------------------------------------
 // tfjs (what tf.layers.dense / conv2d run: tf.fused.matMul and tf.fused.conv2d; tf.train.rmsprop)
 
-function tfPrepare(tf: Tf, w: Workload): Prepared {
+function tfModel(tf: Tf, w: Exclude<Workload, 'sgemm'>, images = IMAGES): Model<TfApi.Tensor> {
   const glorot = (shape: number[], fanIn: number, fanOut: number) => {
     const l = glorotLimit(fanIn, fanOut);
     return tf.variable(tf.randomUniform(shape, -l, l));
   };
   const conv = (kh: number, cin: number, cout: number) => glorot([kh, kh, cin, cout], kh * kh * cin, kh * kh * cout);
   const bias = (n: number) => tf.variable(tf.zeros([n]));
-  const owned: TfApi.Tensor[] = [];
-  const dispose = () => tf.dispose(owned);
-
-  if (w === 'sgemm') {
-    const a = tf.randomNormal([SGEMM_N, SGEMM_N]) as TfApi.Tensor2D,
-      b = tf.randomNormal([SGEMM_N, SGEMM_N]) as TfApi.Tensor2D;
-    owned.push(a, b);
-    return {
-      step() {
-        const c = tf.matMul(a, b);
-        const v = c.dataSync()[0];
-        c.dispose();
-        return v;
-      },
-      dispose,
-    };
-  }
-
   const isMlp = w === 'mlpTrain';
   const inputShape = isMlp ? [784] : [28, 28, 1];
-  const x = tf.randomUniform([IMAGES, ...inputShape]);
+  const x = tf.randomUniform([images, ...inputShape]);
   // tfjs's softmax cross-entropy takes one-hot labels: made once here, outside the steps.
-  const y = tf.tidy(() => tf.oneHot(tf.tensor1d(randomLabels(IMAGES), 'int32'), 10).toFloat());
-  owned.push(x, y);
+  const y = tf.tidy(() => tf.oneHot(tf.tensor1d(randomLabels(images), 'int32'), 10).toFloat());
   let forward: (x: TfApi.Tensor) => TfApi.Tensor2D;
   let params: TfApi.Variable[];
   if (isMlp) {
@@ -258,34 +254,50 @@ function tfPrepare(tf: Tf, w: Workload): Prepared {
       }) as TfApi.Tensor2D;
     };
   }
-  owned.push(...params);
   const opt = tf.train.rmsprop(1e-3, 0.9, 0, 1e-7);
+  const dispose = () => {
+    tf.dispose([x, y, ...params]);
+    opt.dispose();
+  };
   let i = 0;
   const batch = () => {
-    const start = (i++ % (IMAGES / BATCH)) * BATCH;
+    const start = (i++ % (images / BATCH)) * BATCH;
     return { xb: tf.slice(x, [start], [BATCH]), yb: tf.slice(y, [start], [BATCH]) };
   };
-  if (w === 'convInfer') {
-    return {
-      step: () =>
-        tf.tidy(() => {
-          const { xb } = batch();
-          return forward(xb).dataSync()[0];
-        }),
-      dispose,
-    };
-  }
+  if (w === 'convInfer') return { run: () => tf.tidy(() => forward(batch().xb)), dispose };
   return {
-    step: () =>
+    run: () =>
       tf.tidy(() => {
         const { xb, yb } = batch();
-        const loss = opt.minimize(() => tf.losses.softmaxCrossEntropy(yb, forward(xb)) as TfApi.Scalar, true, params);
-        return loss!.dataSync()[0];
+        return opt.minimize(() => tf.losses.softmaxCrossEntropy(yb, forward(xb)) as TfApi.Scalar, true, params) as TfApi.Scalar;
       }),
-    dispose: () => {
-      dispose();
-      opt.dispose();
+    dispose,
+  };
+}
+
+function tfPrepare(tf: Tf, w: Workload): Prepared {
+  if (w === 'sgemm') {
+    const a = tf.randomNormal([SGEMM_N, SGEMM_N]) as TfApi.Tensor2D,
+      b = tf.randomNormal([SGEMM_N, SGEMM_N]) as TfApi.Tensor2D;
+    return {
+      step() {
+        const c = tf.matMul(a, b);
+        const v = c.dataSync()[0];
+        c.dispose();
+        return v;
+      },
+      dispose: () => tf.dispose([a, b]),
+    };
+  }
+  const model = tfModel(tf, w);
+  return {
+    step() {
+      const out = model.run();
+      const v = out.dataSync()[0];
+      out.dispose();
+      return v;
     },
+    dispose: () => model.dispose(),
   };
 }
 
@@ -309,6 +321,193 @@ export async function tryTf(tf: Tf, w: Workload, backend: string): Promise<strin
     return undefined;
   } catch (e) {
     return e instanceof Error ? e.message : String(e);
+  } finally {
+    p.dispose();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// WebGPU: Strata's webgpu backend against tfjs-backend-webgpu, counted by the page's GPU meter
+//
+// Note [Counting GPU work in the page]
+// Neither library's own counters are used: bench/browser/index.html wraps the WebGPU prototypes
+// (GPUComputePassEncoder.dispatchWorkgroups and dispatchWorkgroupsIndirect, GPUQueue.submit and
+// writeBuffer, GPUBuffer.mapAsync and unmap, GPUDevice.createBuffer and createComputePipeline)
+// before either library is loaded, so both are counted by the same code at the API they share.
+// Bytes up are what the host hands the GPU: writeBuffer's bytes (uniform buffers' share kept
+// apart, since tfjs writes a small uniform block per dispatch) plus whole buffers unmapped after a
+// write mapping (mappedAtCreation or mapAsync(WRITE): tfjs's uploads). Bytes down are the ranges
+// mapped for reading. On a software adapter (SwiftShader) time is only a proxy; dispatches,
+// submits and bytes are what carry over to a real GPU.
+//
+// Timing waits for the GPU the same way on both sides: a training block queues `stepsPerRead`
+// steps (a yield after each, as a training loop would) and then reads the last step's loss with
+// `await data()`; a read maps a staging buffer, which completes only after all work submitted
+// before it, the last step's optimizer update included (both libraries submit their open encoder
+// before mapping). An inference reads its logits every step. Warm-up blocks come first, so
+// pipeline compilation is excluded; the meter's pipeline count over the timed blocks shows it.
+//   The data set here is GPU_BATCHES batches, not IMAGES images, and the warm-up runs every one of
+// them: Strata's webgpu slice bakes its start offset into the kernel source, so each distinct
+// batch compiles its own pipelines the first time (the warm-up's pipeline count shows what that
+// costs); cycling 16 batches would need 16 warm-up steps, tens of seconds of tfjs on SwiftShader.
+
+export const GPU_WORKLOADS = ['mlpTrain', 'convInfer'] as const;
+/** Batches in a webgpu workload's data set (the steps cycle through them), all run in the warm-up. */
+export const GPU_BATCHES = 4;
+export type GpuWorkload = (typeof GPU_WORKLOADS)[number];
+
+/** Cumulative WebGPU calls seen in the page (index.html's meter). */
+export interface GpuCounts {
+  dispatches: number;
+  submits: number;
+  /** Bytes written to storage (and other non-uniform) buffers by writeBuffer or a write mapping. */
+  bytesUp: number;
+  /** Bytes written to uniform buffers by writeBuffer. */
+  uniformBytesUp: number;
+  /** Bytes mapped for reading (read back). */
+  bytesDown: number;
+  /** mapAsync(READ) calls. */
+  reads: number;
+  /** Compute pipelines created. */
+  pipelines: number;
+}
+
+export interface GpuMeter {
+  /** The counts so far (a copy). */
+  counts(): GpuCounts;
+}
+
+export interface GpuMeasurement extends Measurement {
+  /** Steps between two reads: N training steps then one read of the loss; 1 for inference. */
+  stepsPerRead: number;
+  /** The meter's counts over all timed blocks, divided by the steps in them. */
+  perStep: GpuCounts;
+  /** Steps timed (reps blocks of stepsPerRead). */
+  steps: number;
+  /** Warm-up steps, and the meter's counts over them (pipelines: what the first steps compiled). */
+  warmupSteps: number;
+  warmup: GpuCounts;
+}
+
+const diffCounts = (a: GpuCounts, b: GpuCounts, per: number): GpuCounts =>
+  Object.fromEntries(Object.keys(a).map((k) => [k, (b[k as keyof GpuCounts] - a[k as keyof GpuCounts]) / per])) as unknown as GpuCounts;
+
+interface PreparedGpu {
+  /** Queues one step; keeps its result (disposing the one before). */
+  step(): void;
+  /** Reads the kept result (await data()) and returns its first value. */
+  read(): Promise<number>;
+  dispose(): void;
+}
+
+function gpuPrepared<T extends { dispose(): void; data(): Promise<ArrayLike<number>> }>(model: Model<T>): PreparedGpu {
+  let kept: T | undefined;
+  return {
+    step() {
+      const out = model.run();
+      kept?.dispose();
+      kept = out;
+    },
+    async read() {
+      return kept ? (await kept.data())[0] : NaN;
+    },
+    dispose() {
+      kept?.dispose();
+      kept = undefined;
+      model.dispose();
+    },
+  };
+}
+
+async function timeGpuBlocks(
+  p: PreparedGpu,
+  o: MeasureOptions,
+  stepsPerRead: number,
+  yieldNow: () => Promise<void>,
+  meter: GpuMeter,
+  backend: string,
+): Promise<GpuMeasurement> {
+  const block = async () => {
+    for (let s = 0; s < stepsPerRead; s++) {
+      p.step();
+      await yieldNow();
+    }
+    return p.read();
+  };
+  let estimate = 0;
+  let last = NaN;
+  // At least o.warmup blocks, and every batch of the data set once (see the Note above).
+  const warmupBlocks = Math.max(1, o.warmup, Math.ceil(GPU_BATCHES / stepsPerRead));
+  const start = meter.counts();
+  for (let i = 0; i < warmupBlocks; i++) {
+    const t0 = now();
+    last = await block();
+    estimate = now() - t0;
+  }
+  const reps = Math.max(o.minReps, Math.min(o.maxReps, Math.floor(o.budgetMs / Math.max(estimate, 1e-3))));
+  const samples: number[] = [];
+  const before = meter.counts();
+  const warmup = diffCounts(start, before, 1);
+  for (let r = 0; r < reps; r++) {
+    const t0 = now();
+    last = await block();
+    samples.push((now() - t0) / stepsPerRead);
+  }
+  const perStep = diffCounts(before, meter.counts(), reps * stepsPerRead);
+  const steps = reps * stepsPerRead;
+  return {
+    ms: median(samples),
+    min: Math.min(...samples),
+    reps,
+    last,
+    backend,
+    stepsPerRead,
+    perStep,
+    steps,
+    warmupSteps: warmupBlocks * stepsPerRead,
+    warmup,
+  };
+}
+
+const stepsFor = (w: GpuWorkload, stepsPerRead: number): number => (w === 'convInfer' ? 1 : stepsPerRead);
+
+/**
+ * Times `w` with Strata on its webgpu backend (opened here; the backend active before is restored
+ * after). Throws what Strata throws when the backend does not open or a kernel fails.
+ */
+export async function measureStrataGpu(
+  st: Strata,
+  w: GpuWorkload,
+  o: MeasureOptions,
+  stepsPerRead: number,
+  yieldNow: () => Promise<void>,
+  meter: GpuMeter,
+): Promise<GpuMeasurement> {
+  const previous = st.getBackend().name;
+  await st.setBackend('webgpu');
+  let p: PreparedGpu | undefined;
+  try {
+    p = gpuPrepared(strataModel(st, w, GPU_BATCHES * BATCH));
+    return await timeGpuBlocks(p, o, stepsFor(w, stepsPerRead), yieldNow, meter, st.getBackend().name);
+  } finally {
+    p?.dispose();
+    await st.setBackend(previous);
+  }
+}
+
+/** Times `w` with tfjs on tfjs-backend-webgpu. */
+export async function measureTfGpu(
+  tf: Tf,
+  w: GpuWorkload,
+  o: MeasureOptions,
+  stepsPerRead: number,
+  yieldNow: () => Promise<void>,
+  meter: GpuMeter,
+): Promise<GpuMeasurement> {
+  if (!(await tf.setBackend('webgpu'))) throw new Error('tfjs: backend webgpu did not initialize');
+  const p = gpuPrepared(tfModel(tf, w, GPU_BATCHES * BATCH));
+  try {
+    return await timeGpuBlocks(p, o, stepsFor(w, stepsPerRead), yieldNow, meter, tf.getBackend());
   } finally {
     p.dispose();
   }
