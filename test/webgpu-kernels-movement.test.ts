@@ -415,3 +415,23 @@ describe('webgpu reductions', { skip: webgpuSkip }, () => {
     );
   });
 });
+
+describe('webgpu slice start', { skip: webgpuSkip }, () => {
+  it('slicing batch after batch compiles one pipeline, not one per start', async () => {
+    await st.setBackend('webgpu');
+    try {
+      const x = st.tensor(
+        Array.from({ length: 40 }, (_, i) => i),
+        [10, 4],
+      );
+      const backend = st.getBackend() as unknown as { counters(): { pipelines: number } };
+      await st.slice(x, [1, 0], [2, 2]).data();
+      const before = backend.counters().pipelines;
+      for (let i = 2; i < 5; i++)
+        assert.deepEqual(Array.from(await st.slice(x, [2 * i, 1], [2, 2]).data()), [8 * i + 1, 8 * i + 2, 8 * i + 5, 8 * i + 6]);
+      assert.equal(backend.counters().pipelines, before);
+    } finally {
+      await st.setBackend('native');
+    }
+  });
+});

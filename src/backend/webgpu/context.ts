@@ -16,6 +16,12 @@ export interface GpuContext {
    */
   scratch(bytes: number): GPUBuffer;
   releaseScratch(buffer: GPUBuffer): void;
+  /**
+   * A buffer holding `values`, for numbers that change from call to call (a slice's start): bound
+   * as an input instead of baked into the source, so a new value compiles no new pipeline. Give it
+   * back with `releaseScratch` after the dispatch is recorded.
+   */
+  constants(values: Int32Array): GPUBuffer;
   /** Records a dispatch of `source` (Note [One encoder per step] in gpu-queue.ts). */
   run(source: string, inputs: readonly GPUBuffer[], outputs: readonly GPUBuffer[], groups: readonly [number, number, number]): void;
   /** The device's limits, for kernels that size workgroups or tiles by them. */

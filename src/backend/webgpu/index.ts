@@ -111,6 +111,11 @@ export class WebGpuBackend implements Backend {
       },
       scratch: (bytes) => this.acquire(bytes, false),
       releaseScratch: (buffer) => this.pool.release(buffer),
+      constants: (values) => {
+        const buffer = this.acquire(values.byteLength, true);
+        this.queue.write(buffer, values);
+        return buffer;
+      },
       run: (source, inputs, outputs, groups) => {
         this.checkAlive();
         this.queue.dispatch(source, inputs, outputs, groups);

@@ -100,7 +100,20 @@ ${elementMain(size)}
     slice: ([x], { begin }, out) => {
       const own = stridesOf(x.shape);
       const base = begin.reduce((acc, b, d) => acc + b * own[d], 0);
-      return stridedCopy(ctx, x, out.shape, own, base);
+      const size = product(out.shape);
+      if (base === 0 || size === 0) return stridedCopy(ctx, x, out.shape, own, 0);
+      // The start comes from a buffer, not the source: a loop slicing batch after batch out of a
+      // dataset would otherwise compile a pipeline per batch.
+      const o = ctx.output(x.dtype, size);
+      const start = ctx.constants(new Int32Array([base]));
+      const source = `${bindings([x.dtype, 'int32'], [x.dtype])}
+${elementMain(size)}
+  out[i] = in0[u32(in1[0]) + ${stridedOffset('i', out.shape, own)}];
+}
+`;
+      ctx.run(source, [ctx.input(x), start], [o.buffer], grid(size));
+      ctx.releaseScratch(start);
+      return o.data;
     },
 
     pad: ([x], { paddings, value }, out) => {
