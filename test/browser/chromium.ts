@@ -1,6 +1,6 @@
 // Headless Chromium for the browser tests (Debian's chromium, driven by playwright-core; nothing
 // is downloaded). The flags keep it off the network this machine does not have and give pages a
-// WebGPU adapter where one exists.
+// WebGPU adapter: the machine's GPU where there is one (so no --disable-gpu), else SwiftShader.
 import { existsSync } from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
@@ -19,7 +19,6 @@ export async function launchChromium(): Promise<Browser> {
     headless: true,
     args: [
       '--no-sandbox',
-      '--disable-gpu',
       '--disable-quic',
       '--no-first-run',
       '--disable-background-networking',
