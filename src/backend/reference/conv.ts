@@ -1,4 +1,5 @@
 import { typedArrayFor, type TypedArray } from '../../core/dtype.js';
+import { type ConvGeometry, convGeometry } from '../conv-geometry.js';
 import type { Conv2dAttrs } from '../primitives.js';
 import type { Kernel } from '../backend.js';
 
@@ -9,17 +10,7 @@ import type { Kernel } from '../backend.js';
 // y = x * f, dx = dy * f^T and df = x^T * dy they accumulate. The innermost loop always runs
 // over output channels, contiguous in both the NHWC activations and the [kh, kw, in, out] filter.
 
-interface Geometry {
-  n: number;
-  h: number;
-  w: number;
-  c: number;
-  kh: number;
-  kw: number;
-  o: number;
-  oh: number;
-  ow: number;
-}
+type Geometry = ConvGeometry;
 
 function forEachTap(g: Geometry, a: Conv2dAttrs, f: (xOff: number, yOff: number, fOff: number) => void): void {
   const [sh, sw] = a.strides,
@@ -42,9 +33,7 @@ function forEachTap(g: Geometry, a: Conv2dAttrs, f: (xOff: number, yOff: number,
   }
 }
 
-function geometry(x: readonly number[], filter: readonly number[], y: readonly number[]): Geometry {
-  return { n: x[0], h: x[1], w: x[2], c: x[3], kh: filter[0], kw: filter[1], o: filter[3], oh: y[1], ow: y[2] };
-}
+const geometry = convGeometry;
 
 function toDtype(acc: Float64Array, dtype: Parameters<typeof typedArrayFor>[0]): TypedArray {
   const out = typedArrayFor(dtype, acc.length);

@@ -1,4 +1,5 @@
 import type { OptionalKernels } from '../backend.js';
+import { type ConvGeometry, convGeometry } from '../conv-geometry.js';
 import type { Conv2dAttrs } from '../primitives.js';
 import type { GpuContext } from './context.js';
 import { type GemmSpec, runGemm } from './gemm.js';
@@ -20,21 +21,12 @@ import { activate } from './kernels-matmul.js';
 // The gather's divisions are by constants baked into the source, and bounds checks are emitted
 // only for sides where the padding can be reached.
 
-interface Geometry {
-  n: number;
-  h: number;
-  w: number;
-  c: number;
-  kh: number;
-  kw: number;
-  o: number;
-  oh: number;
-  ow: number;
+interface Geometry extends ConvGeometry {
   attrs: Conv2dAttrs;
 }
 
 function geometry(x: readonly number[], filter: readonly number[], y: readonly number[], attrs: Conv2dAttrs): Geometry {
-  return { n: x[0], h: x[1], w: x[2], c: x[3], kh: filter[0], kw: filter[1], o: filter[3], oh: y[1], ow: y[2], attrs };
+  return { ...convGeometry(x, filter, y), attrs };
 }
 
 /**
