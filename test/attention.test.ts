@@ -11,7 +11,7 @@ import * as st from '../src/index.js';
 import { type MultiHeadAttention, PositionalEmbedding, type TransformerEncoder } from '../src/nn/layers/attention-family.js';
 import { getMask, setMask } from '../src/nn/masking.js';
 import { deserializeLayer, serializeLayer } from '../src/nn/registry.js';
-import { assertClose, randomTensor, randomValues, withBackend } from './helpers.js';
+import { assertClose, assertCloseAsync, randomTensor, randomValues, withBackendAsync } from './helpers.js';
 import { blob, fixtureRuns, loadFixture, makeLayer, type Blob } from './fixture-harness.js';
 
 interface Case {
@@ -37,7 +37,7 @@ interface Case {
 }
 
 const fixtures = loadFixture<Case>('attention.json');
-const runs = fixtureRuns({ rtol: 3e-4, atol: 3e-5 });
+const runs = await fixtureRuns({ rtol: 3e-4, atol: 3e-5 });
 
 const flat = (t: st.Tensor) => Array.from(t.dataSync());
 
@@ -64,7 +64,7 @@ describe('embedding and attention layers match PyTorch (Keras semantics)', () =>
     describe(`${run.backend} ${run.dtype}`, () => {
       for (const c of fixtures.cases) {
         it(c.name, () =>
-          withBackend(run.backend, () => {
+          withBackendAsync(run.backend, async () => {
             const layer = makeLayer(c.layer, { ...c.config, dtype: run.dtype });
             const { x, value, key, options } = prepare(c, run.dtype);
             st.noGrad(() => layer.apply(x, options)); // builds the weights
@@ -72,20 +72,20 @@ describe('embedding and attention layers match PyTorch (Keras semantics)', () =>
             const ys = asList(layer.apply(x, options) as st.Tensor | st.Tensor[]);
             assert.equal(ys.length, c.outputs.length, 'number of outputs');
             const rows = c.rowMask ? st.reshape(blob(c.rowMask, run.dtype), [...c.rowMask.shape, 1]) : null;
-            ys.forEach((y, i) => {
+            for (const [i, y] of ys.entries()) {
               const expected = blob(c.outputs[i], run.dtype);
-              if (i === 0 && rows) assertClose(y.mul(rows), expected.mul(rows), run.rtol, run.atol, `${c.name} output (unpadded rows)`);
-              else assertClose(y, expected, run.rtol, run.atol, `${c.name} output ${i}`);
-            });
+              if (i === 0 && rows) await assertCloseAsync(y.mul(rows), expected.mul(rows), run.rtol, run.atol, `${c.name} output (unpadded rows)`);
+              else await assertCloseAsync(y, expected, run.rtol, run.atol, `${c.name} output ${i}`);
+            }
             ys.map((y, i) => y.mul(blob(c.upstreams[i], run.dtype)).sum())
               .reduce((a, b) => a.add(b))
               .backward();
-            if (c.grads.input) assertClose(x.grad!, blob(c.grads.input, run.dtype), run.rtol, run.atol, `${c.name} input gradient`);
-            if (c.grads.value) assertClose(value!.grad!, blob(c.grads.value, run.dtype), run.rtol, run.atol, `${c.name} value gradient`);
-            if (c.grads.key) assertClose(key!.grad!, blob(c.grads.key, run.dtype), run.rtol, run.atol, `${c.name} key gradient`);
-            layer.weights.forEach((w, i) =>
-              assertClose(w.value.grad!, blob(c.gradWeights[i], run.dtype), run.rtol, run.atol, `${c.name} gradient of ${w.path}`),
-            );
+            if (c.grads.input) await assertCloseAsync(x.grad!, blob(c.grads.input, run.dtype), run.rtol, run.atol, `${c.name} input gradient`);
+            if (c.grads.value) await assertCloseAsync(value!.grad!, blob(c.grads.value, run.dtype), run.rtol, run.atol, `${c.name} value gradient`);
+            if (c.grads.key) await assertCloseAsync(key!.grad!, blob(c.grads.key, run.dtype), run.rtol, run.atol, `${c.name} key gradient`);
+            for (const [i, w] of layer.weights.entries()) {
+              await assertCloseAsync(w.value.grad!, blob(c.gradWeights[i], run.dtype), run.rtol, run.atol, `${c.name} gradient of ${w.path}`);
+            }
           }),
         );
       }

@@ -25,9 +25,14 @@ export interface FixtureRun {
 
 /**
  * float32 on every available backend checks the kernels (at the given tolerances); float64 on the
- * reference backend checks the maths exactly.
+ * reference backend checks the maths exactly. Asynchronous because it first opens the backends
+ * that open asynchronously (webgpu, where there is an adapter), so they get runs too: a test file
+ * awaits it at the top (`const runs = await fixtureRuns()`) and reads values with
+ * `await t.data()` (assertCloseAsync), since webgpu has no synchronous read. Opening them here and
+ * not when this module loads keeps them out of `st.backends()` in files that only use the loaders.
  */
-export function fixtureRuns(float32: { rtol: number; atol: number } = { rtol: 2e-4, atol: 2e-5 }): FixtureRun[] {
+export async function fixtureRuns(float32: { rtol: number; atol: number } = { rtol: 2e-4, atol: 2e-5 }): Promise<FixtureRun[]> {
+  await st.ready();
   const available = st
     .backends()
     .filter((b) => b.available)

@@ -73,6 +73,22 @@ export function assertClose(
 }
 
 /**
+ * assertClose for a tensor on any backend: reads it (and a tensor `expected`) with
+ * `await t.data()`, the read every backend has (webgpu has no synchronous one).
+ */
+export async function assertCloseAsync(
+  actual: st.Tensor,
+  expected: st.Tensor | number[] | number,
+  rtol = 1e-5,
+  atol = 1e-6,
+  what = '',
+): Promise<void> {
+  if (expected instanceof st.Tensor) assert.deepEqual([...actual.shape], [...expected.shape], `${what} shape`);
+  const b = expected instanceof st.Tensor ? Array.from(await expected.data()) : expected;
+  assertClose(Array.from(await actual.data()), b, rtol, atol, what);
+}
+
+/**
  * Checks autograd against central finite differences in float64: `f` maps float64 inputs to a
  * tensor, reduced here with a fixed random weighting so every output element matters.
  */

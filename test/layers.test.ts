@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as st from '../src/index.js';
 import { deserializeLayer, serializeLayer } from '../src/nn/registry.js';
-import { assertClose, randomTensor, withBackend } from './helpers.js';
+import { assertClose, assertCloseAsync, randomTensor, withBackendAsync } from './helpers.js';
 import { blob, fixtureRuns, loadFixture, makeLayer, type Blob } from './fixture-harness.js';
 
 interface Case {
@@ -24,7 +24,7 @@ interface Case {
 }
 
 const fixtures = loadFixture<Case>('layers.json');
-const runs = fixtureRuns();
+const runs = await fixtureRuns();
 
 const make = (c: Case, dtype: st.DType): st.Layer => makeLayer(c.layer, { ...c.config, dtype });
 
@@ -35,25 +35,25 @@ describe('layers match PyTorch (Keras semantics)', () => {
         // The exact GELU's erf is a float32-grade fit (relative error < 1.4e-7, its slope a little more).
         const rtol = c.name === 'activation_gelu' ? Math.max(run.rtol, 1e-6) : run.rtol;
         it(c.name, () =>
-          withBackend(run.backend, () => {
+          withBackendAsync(run.backend, async () => {
             const layer = make(c, run.dtype);
             layer.ensureBuilt(c.input.shape);
             layer.setWeights(c.weights.map((w) => blob(w, run.dtype)));
             const x = st.variable(blob(c.input, run.dtype));
             const y = layer.apply(x, { training: c.training });
-            assertClose(y, blob(c.output, run.dtype), rtol, run.atol, `${c.name} output`);
+            await assertCloseAsync(y, blob(c.output, run.dtype), rtol, run.atol, `${c.name} output`);
             if (c.weightsAfter) {
-              layer
-                .getWeights()
-                .forEach((w, i) => assertClose(w, blob(c.weightsAfter![i], run.dtype), run.rtol, run.atol, `${c.name} weight ${i} after the call`));
+              for (const [i, w] of layer.getWeights().entries()) {
+                await assertCloseAsync(w, blob(c.weightsAfter[i], run.dtype), run.rtol, run.atol, `${c.name} weight ${i} after the call`);
+              }
             }
             y.mul(blob(c.upstream, run.dtype)).sum().backward();
-            assertClose(x.grad!, blob(c.gradInput, run.dtype), rtol, run.atol, `${c.name} input gradient`);
-            layer.weights.forEach((w, i) => {
+            await assertCloseAsync(x.grad!, blob(c.gradInput, run.dtype), rtol, run.atol, `${c.name} input gradient`);
+            for (const [i, w] of layer.weights.entries()) {
               const expected = c.gradWeights[i];
               if (expected === null) assert.equal(w.value.grad, null, `${c.name}: non-trainable ${w.name} got a gradient`);
-              else assertClose(w.value.grad!, blob(expected, run.dtype), run.rtol, run.atol, `${c.name} gradient of ${w.name}`);
-            });
+              else await assertCloseAsync(w.value.grad!, blob(expected, run.dtype), run.rtol, run.atol, `${c.name} gradient of ${w.name}`);
+            }
           }),
         );
       }

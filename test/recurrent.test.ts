@@ -10,7 +10,7 @@ import { describe, it } from 'node:test';
 import * as st from '../src/index.js';
 import { getMask, setMask } from '../src/nn/masking.js';
 import { deserializeLayer, serializeLayer } from '../src/nn/registry.js';
-import { assertClose, randomTensor, randomValues, withBackend } from './helpers.js';
+import { assertClose, assertCloseAsync, randomTensor, randomValues, withBackendAsync } from './helpers.js';
 import { blob, fixtureRuns, loadFixture, makeLayer, type Blob } from './fixture-harness.js';
 
 interface Case {
@@ -29,7 +29,7 @@ interface Case {
 }
 
 const fixtures = loadFixture<Case>('recurrent.json');
-const runs = fixtureRuns();
+const runs = await fixtureRuns();
 
 /** The fixture's layer in a dtype (a bidirectional's inner layer gets the dtype too). */
 function make(c: Case, dtype: st.DType): st.Layer {
@@ -47,7 +47,7 @@ describe('recurrent layers match PyTorch (Keras semantics)', () => {
     describe(`${run.backend} ${run.dtype}`, () => {
       for (const c of fixtures.cases) {
         it(c.name, () =>
-          withBackend(run.backend, () => {
+          withBackendAsync(run.backend, async () => {
             const layer = make(c, run.dtype);
             layer.ensureBuilt(c.input.shape);
             layer.setWeights(c.weights.map((w) => blob(w, run.dtype)));
@@ -55,17 +55,23 @@ describe('recurrent layers match PyTorch (Keras semantics)', () => {
             const h0 = c.initialState?.map((s) => st.variable(blob(s, run.dtype)));
             const ys = asList(layer.apply(x, { mask: maskOf(c), ...(h0 ? { initialState: h0 } : {}) }) as st.Tensor | st.Tensor[]);
             assert.equal(ys.length, c.outputs.length, 'number of outputs');
-            ys.forEach((y, i) => assertClose(y, blob(c.outputs[i], run.dtype), run.rtol, run.atol, `${c.name} output ${i}`));
+            for (const [i, y] of ys.entries()) await assertCloseAsync(y, blob(c.outputs[i], run.dtype), run.rtol, run.atol, `${c.name} output ${i}`);
             ys.map((y, i) => y.mul(blob(c.upstreams[i], run.dtype)).sum())
               .reduce((a, b) => a.add(b))
               .backward();
-            assertClose(x.grad!, blob(c.gradInput, run.dtype), run.rtol, run.atol, `${c.name} input gradient`);
-            layer.weights.forEach((w, i) =>
-              assertClose(w.value.grad!, blob(c.gradWeights[i], run.dtype), run.rtol, run.atol, `${c.name} gradient of ${w.path}`),
-            );
-            h0?.forEach((s, i) =>
-              assertClose(s.grad!, blob(c.gradInitialState![i], run.dtype), run.rtol, run.atol, `${c.name} gradient of initial state ${i}`),
-            );
+            await assertCloseAsync(x.grad!, blob(c.gradInput, run.dtype), run.rtol, run.atol, `${c.name} input gradient`);
+            for (const [i, w] of layer.weights.entries()) {
+              await assertCloseAsync(w.value.grad!, blob(c.gradWeights[i], run.dtype), run.rtol, run.atol, `${c.name} gradient of ${w.path}`);
+            }
+            for (const [i, s] of (h0 ?? []).entries()) {
+              await assertCloseAsync(
+                s.grad!,
+                blob(c.gradInitialState![i], run.dtype),
+                run.rtol,
+                run.atol,
+                `${c.name} gradient of initial state ${i}`,
+              );
+            }
           }),
         );
       }

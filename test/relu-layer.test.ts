@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import * as st from '../src/index.js';
 import { deserializeLayer, serializeLayer } from '../src/nn/registry.js';
 import { fixtureRuns } from './fixture-harness.js';
-import { assertClose, randomValues, withBackend } from './helpers.js';
+import { assertCloseAsync, randomValues, withBackendAsync } from './helpers.js';
 
 interface Options {
   maxValue?: number;
@@ -35,15 +35,17 @@ const CASES: Options[] = [
 // Spread over [-9, 9] and away from the kinks (0, thresholds, maxValue), where the gradient is a choice.
 const VALUES = randomValues(60, 7, -9, 9).filter((v) => [0, 0.5, 0.75, 1, 2, 6].every((k) => Math.abs(v - k) > 1e-3));
 
+const runs = await fixtureRuns();
+
 describe('ReLU layer', () => {
-  for (const run of fixtureRuns()) {
+  for (const run of runs) {
     for (const o of CASES) {
       it(`${run.backend} ${run.dtype} ${JSON.stringify(o)}: values and gradient follow the definition`, () =>
-        withBackend(run.backend, () => {
+        withBackendAsync(run.backend, async () => {
           const layer = st.layers.reLU({ ...o, dtype: run.dtype });
           const x = st.variable(st.tensor(VALUES, [VALUES.length], run.dtype));
           const y = layer.apply(x);
-          assertClose(
+          await assertCloseAsync(
             y,
             VALUES.map((v) => expected(v, o).y),
             run.rtol,
@@ -51,7 +53,7 @@ describe('ReLU layer', () => {
             'output',
           );
           y.sum().backward();
-          assertClose(
+          await assertCloseAsync(
             x.grad!,
             VALUES.map((v) => expected(v, o).dy),
             run.rtol,
