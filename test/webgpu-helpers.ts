@@ -12,7 +12,8 @@ const status = st.backends().find((b) => b.name === 'webgpu');
  * Dawn's Vulkan loader and SwiftShader, so there an unavailable backend fails instead.
  */
 export const webgpuSkip: string | false = status?.available ? false : `webgpu unavailable: ${status?.reason ?? 'not registered'}`;
-if (webgpuSkip && process.env.CI) throw new Error(`${webgpuSkip} (CI must run the webgpu tests: .ci/run installs libvulkan1 and chromium's SwiftShader)`);
+if (webgpuSkip && process.env.CI)
+  throw new Error(`${webgpuSkip} (CI must run the webgpu tests: .ci/run installs libvulkan1 and chromium's SwiftShader)`);
 
 /** Runs `f` with `name` as the backend and reads every tensor it returns (asynchronously). */
 export async function valuesOn(name: string, f: () => st.Tensor | st.Tensor[]): Promise<{ shape: number[]; values: number[] }[]> {
