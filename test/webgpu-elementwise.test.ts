@@ -4,19 +4,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as st from '../src/index.js';
-import { randomValues } from './helpers.js';
+import { randomTensor } from './helpers.js';
 import { assertSameOnWebGpu, webgpuSkip } from './webgpu-helpers.js';
 
-const r = (shape: number[], seed: number, lo = -2, hi = 2) =>
-  st.tensor(
-    randomValues(
-      shape.reduce((a, b) => a * b, 1),
-      seed,
-      lo,
-      hi,
-    ),
-    shape,
-  );
+const r = (shape: number[], seed: number, lo = -2, hi = 2) => randomTensor(shape, seed, 'float32', lo, hi);
 
 describe('webgpu elementwise kernels', { skip: webgpuSkip }, () => {
   for (const op of ['neg', 'abs', 'exp', 'sqrt', 'sign', 'tanh', 'sigmoid', 'relu', 'sin', 'cos', 'floor', 'ceil', 'round'] as const) {

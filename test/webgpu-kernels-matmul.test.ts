@@ -5,17 +5,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as st from '../src/index.js';
-import { randomValues } from './helpers.js';
+import { randomTensor } from './helpers.js';
 import { assertSameOnWebGpu, webgpuSkip } from './webgpu-helpers.js';
 
-const r = (shape: number[], seed: number) =>
-  st.tensor(
-    randomValues(
-      shape.reduce((a, b) => a * b, 1),
-      seed,
-    ),
-    shape,
-  );
+const r = (shape: number[], seed: number, lo = -1, hi = 1) => randomTensor(shape, seed, 'float32', lo, hi);
 
 /** Whether the webgpu backend has a kernel for `primitive` (some are still being written). */
 async function webgpuHas(primitive: string): Promise<boolean> {
