@@ -4,6 +4,9 @@
 // loss. The data are loaded on the CPU backend and meet the model's weights on the GPU (Note [Ops
 // across backends]).
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import * as st from '../src/index.js';
 import { webgpuSkip } from './webgpu-helpers.js';
@@ -64,6 +67,34 @@ describe('training on the webgpu backend', { skip: webgpuSkip }, () => {
       assert.ok(accuracy >= 0.9, `held-out accuracy ${accuracy}`);
     } finally {
       await st.setBackend('native');
+    }
+  });
+
+  it('a model trained on webgpu saves (weights and optimizer read asynchronously), and loads on webgpu and on native to the same predictions', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'strata-webgpu-save-'));
+    try {
+      await st.setBackend('webgpu');
+      st.setSeed(3);
+      const model = st.sequential({ layers: [st.layers.dense({ units: 8, activation: 'relu', inputShape: [4] }), st.layers.dense({ units: 3 })] });
+      model.compile({ optimizer: 'adam', loss: 'meanSquaredError' });
+      const x = st.randomNormal([16, 4]);
+      await model.fit(x, st.randomNormal([16, 3]), { epochs: 2, batchSize: 8, verbose: 0 });
+      const expected = Array.from(await (model.predict(x) as st.Tensor).data());
+      await model.save(join(dir, 'm'));
+      const again = await st.loadModel(join(dir, 'm'));
+      assert.equal(again.getWeights()[0].backend.name, 'webgpu');
+      assert.equal(again.optimizer?.iterations, 4);
+      assert.deepEqual(Array.from(await (again.predict(x) as st.Tensor).data()), expected);
+      const xHost = await x.data();
+      await st.setBackend('native');
+      const onCpu = await st.loadModel(join(dir, 'm'));
+      const cpu = Array.from((onCpu.predict(st.tensor(xHost, [16, 4])) as st.Tensor).dataSync());
+      cpu.forEach((v, i) =>
+        assert.ok(Math.abs(v - expected[i]) <= 1e-5 + 1e-5 * Math.abs(expected[i]), `prediction ${i}: ${v} on native, ${expected[i]} on webgpu`),
+      );
+    } finally {
+      await st.setBackend('native');
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

@@ -151,6 +151,23 @@ function checkNamedTensors(tensors: readonly NamedTensor[]): void {
  * Throws ValueError for empty, reserved ("__metadata__") or duplicate names.
  */
 export function encodeSafetensors(tensors: readonly NamedTensor[], metadata?: Record<string, string>): Uint8Array {
+  return encodeWith(tensors, metadata, (t) => t.dataSync());
+}
+
+/**
+ * encodeSafetensors for tensors that may live where values are read asynchronously (the webgpu
+ * backend): such tensors are read first with `await t.data()`, the others as encodeSafetensors
+ * reads them, one at a time.
+ */
+export async function encodeSafetensorsAsync(tensors: readonly NamedTensor[], metadata?: Record<string, string>): Promise<Uint8Array> {
+  const read = new Map<Tensor, TypedArray>();
+  for (const { tensor } of tensors) {
+    if (tensor.backend.readSync === false && !read.has(tensor)) read.set(tensor, await tensor.data());
+  }
+  return encodeWith(tensors, metadata, (t) => read.get(t) ?? t.dataSync());
+}
+
+function encodeWith(tensors: readonly NamedTensor[], metadata: Record<string, string> | undefined, valuesOf: (t: Tensor) => TypedArray): Uint8Array {
   assertLittleEndianHost('encodeSafetensors');
   checkNamedTensors(tensors);
   const fields: string[] = [];
@@ -179,7 +196,7 @@ export function encodeSafetensors(tensors: readonly NamedTensor[], metadata?: Re
   // One tensor downloaded at a time, so peak memory is the file plus the largest tensor.
   let at = 8 + headerLength;
   for (const { tensor } of tensors) {
-    const values = tensor.dataSync();
+    const values = valuesOf(tensor);
     out.set(new Uint8Array(values.buffer, values.byteOffset, values.byteLength), at);
     at += values.byteLength;
   }

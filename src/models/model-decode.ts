@@ -116,7 +116,8 @@ function restoreOptimizer(model: Model, file: string, bytes: Uint8Array, manifes
   const optimizer = model.optimizer!;
   const iterations = decoded.tensors.get('iterations');
   if (iterations?.size !== 1) throw new FormatError(`${file}: missing the scalar 'iterations'`);
-  const count = iterations.item();
+  // The decoded tensor came from the file's bytes, so its value is on the host on every backend.
+  const count = Number((iterations.hostValues() ?? [iterations.item()])[0]);
   if (!Number.isInteger(count) || count < 0) throw new FormatError(`${file}: 'iterations' must be a non-negative integer; received ${count}`);
   if (decoded.tensors.size !== manifest.optimizerState!.entries) {
     throw new FormatError(`${file}: holds ${decoded.tensors.size} tensors; model.json lists ${manifest.optimizerState!.entries}`);

@@ -5,7 +5,7 @@
 
 import { ValueError } from '../core/errors.js';
 import { recordOf } from '../io/file-record.js';
-import { encodeSafetensors, type NamedTensor } from '../io/safetensors.js';
+import { encodeSafetensorsAsync, type NamedTensor } from '../io/safetensors.js';
 import type { Layer } from '../nn/layer.js';
 import { serializeLayer } from '../nn/registry.js';
 import type { Optimizer } from '../optimizers/optimizer.js';
@@ -63,7 +63,7 @@ function optimizerState(model: SavableModel, keys: string[]): NamedTensor[] | nu
  * The bytes of a save of `model`.
  * @throws ValueError when the model has no weights yet.
  */
-export function encodeModel(model: SavableModel, options: SaveOptions = {}): EncodedModel {
+export async function encodeModel(model: SavableModel, options: SaveOptions = {}): Promise<EncodedModel> {
   if (!model.built)
     throw new ValueError(`${model.name}.save: the model has no weights yet; call it on data, fit it, or give its first layer an inputShape`);
   const metadata = options.userDefinedMetadata ?? model.getUserDefinedMetadata();
@@ -83,11 +83,12 @@ export function encodeModel(model: SavableModel, options: SaveOptions = {}): Enc
   };
   return {
     manifest,
-    weights: encodeSafetensors(
+    // Asynchronous: weights on the GPU are read with await t.data().
+    weights: await encodeSafetensorsAsync(
       weights.map((w, i) => ({ name: keys[i], tensor: w.value })),
       { format: FORMAT },
     ),
-    optimizer: state ? encodeSafetensors(state, { format: FORMAT, optimizer: model.optimizer!.name }) : null,
+    optimizer: state ? await encodeSafetensorsAsync(state, { format: FORMAT, optimizer: model.optimizer!.name }) : null,
   };
 }
 

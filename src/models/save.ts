@@ -11,12 +11,12 @@ export type { SavableModel, SaveOptions };
 export async function saveModel(model: SavableModel, location: string | ModelStore, options: SaveOptions = {}): Promise<void> {
   const encoded = () => encodeModel(model, options);
   if (typeof location === 'object' && location !== null && typeof location.save === 'function') {
-    return location.save('', encoded());
+    return location.save('', await encoded());
   }
   if (typeof location !== 'string' || location === '')
     throw new ValueError(
       `${model.name}.save: expected a non-empty path or URL (or a store with a save method); received ${JSON.stringify(location) ?? String(location)}`,
     );
   const store = storeFor(`${model.name}.save`, location, 'save');
-  return store.save!(location, encoded());
+  return store.save!(location, await encoded());
 }

@@ -280,7 +280,14 @@ export abstract class Optimizer {
         `${this.name}.setWeights: expected ${expected} tensors (the iteration count and ${expected - 1} slots); received ${weights.length}`,
       );
     }
-    this.iterations = weights[0].item();
+    // hostValues: a count made with st.tensor on the GPU is known without a read.
+    const count = weights[0].hostValues();
+    if (!count) {
+      throw new ValueError(
+        `${this.name}.setWeights: the iteration count is on the '${weights[0].backend.name}' backend and was computed there; pass it as st.tensor(n) (or read it first with await t.data())`,
+      );
+    }
+    this.iterations = Number(count[0]);
     let k = 1;
     for (const list of slotLists) for (const s of list) s.assign(cast(weights[k++], s.dtype));
   }
