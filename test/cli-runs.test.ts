@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { decode, encode } from 'fast-png';
+import { webgpuSkip } from './webgpu-helpers.js';
 import * as st from '../src/index.js';
 
 const CLI = new URL('../dist/cli/main.js', import.meta.url).pathname;
@@ -197,6 +198,20 @@ describe('strata runs remember their data', () => {
     const header = csvLines[0].split(',');
     assert.ok(header.includes('seconds'), csvLines[0]);
     for (const line of csvLines.slice(1)) assert.ok(Number(line.split(',')[header.indexOf('seconds')]) > 0, line);
+  });
+});
+
+describe('strata train --backend webgpu', () => {
+  // The data stay on the CPU and the model trains on the GPU (SwiftShader here); the run's
+  // pictures and report are made from values read with await.
+  it('trains, saves and writes every picture', { skip: webgpuSkip }, () => {
+    const out = join(root, 'gpu-run');
+    const r = run(['train', '--model', 'mlp', '--backend', 'webgpu', '--epochs', '1', '--limit', '600', '--out', out]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /backend 'webgpu'/);
+    assert.ok(trainAccuracy(r.stdout) > 50, r.stdout);
+    for (const file of ['model.json', 'curves.png', 'confusion.png', 'mistakes.png', 'filters.png', 'report.html'])
+      assert.ok(existsSync(join(out, file)), file);
   });
 });
 

@@ -30,16 +30,17 @@ const pngWidth = (png: Uint8Array) => new DataView(png.buffer, png.byteOffset).g
  * for a network that starts with a dense layer on flattened images, the first 32 units' weights
  * laid out as images. Undefined when the model starts otherwise.
  */
-function firstLayerKernel(model: st.Model, imageShape: readonly number[]): { values: Float32Array; shape: number[]; what: string } | undefined {
+async function firstLayerKernel(model: st.Model, imageShape: readonly number[]): Promise<{ values: Float32Array; shape: number[]; what: string } | undefined> {
   const layer = model.layers.find((l) => l.weights.length > 0);
   if (!layer) return undefined;
   const kernel = layer.getWeights()[0];
-  if (layer.className === 'Conv2D') return { values: kernel.dataSync() as Float32Array, shape: [...kernel.shape], what: `${layer.name} filters` };
+  // Read with await: on the GPU (`--backend webgpu`) there is no synchronous read.
+  if (layer.className === 'Conv2D') return { values: (await kernel.data()) as Float32Array, shape: [...kernel.shape], what: `${layer.name} filters` };
   const pixels = imageShape.reduce((a, b) => a * b, 1);
   if (layer.className === 'Dense' && kernel.shape[0] === pixels) {
     const units = Math.min(32, kernel.shape[1]);
     const first = st.slice(kernel, [0, 0], [pixels, units]);
-    return { values: first.dataSync() as Float32Array, shape: [...imageShape, units], what: `${layer.name} weights of the first ${units} units` };
+    return { values: (await first.data()) as Float32Array, shape: [...imageShape, units], what: `${layer.name} weights of the first ${units} units` };
   }
   return undefined;
 }
@@ -69,8 +70,8 @@ export async function writeRunOutputs(dir: string, r: RunResults): Promise<void>
   await write('curves.png', 'Loss and accuracy per epoch', await report.svgToPng(curves));
 
   const probabilities = model.predict(data.xTest, { batchSize: 512 }) as st.Tensor;
-  const yPred = st.argMax(probabilities, -1).dataSync() as Int32Array;
-  const yTrue = data.yTest.dataSync() as Int32Array;
+  const yPred = (await st.argMax(probabilities, -1).data()) as Int32Array;
+  const yTrue = (await data.yTest.data()) as Int32Array;
   const k = data.classNames.length;
   await write(
     'confusion.png',
@@ -78,7 +79,7 @@ export async function writeRunOutputs(dir: string, r: RunResults): Promise<void>
     await report.confusionPng(report.confusionMatrix(yTrue, yPred, k), data.classNames),
   );
   if (!data.images) return finish();
-  const mistakes = report.mistakeImages(data.xTest.dataSync() as Float32Array, data.xTest.shape, yTrue, yPred, data.classNames, 32);
+  const mistakes = report.mistakeImages((await data.xTest.data()) as Float32Array, data.xTest.shape, yTrue, yPred, data.classNames, 32);
   // The key sits on the picture itself: the file is often opened alone, without report.html's caption.
   if (mistakes.length) {
     const picture = await report.imageGridPng(mistakes, {
@@ -87,7 +88,7 @@ export async function writeRunOutputs(dir: string, r: RunResults): Promise<void>
     });
     await write('mistakes.png', `Misclassified test images (true → predicted), the first ${mistakes.length}`, picture, 1);
   }
-  const kernel = firstLayerKernel(model, data.xTest.shape.slice(1));
+  const kernel = await firstLayerKernel(model, data.xTest.shape.slice(1));
   if (kernel)
     await write(
       'filters.png',

@@ -107,7 +107,10 @@ export async function train(cli: TrainOptions): Promise<void> {
   // Every option is checked, the data read and the model built before anything is written, so a
   // run that cannot start leaves no folder behind.
   options = { ...options, dataset: absoluteSpec(options.dataset) };
-  if (options.backend) st.setBackend(options.backend);
+  // A GPU backend is set after the data are read: they stay on the CPU, and each batch is uploaded
+  // where it meets the model's weights (Note [Ops across backends]); results are read with await.
+  const onGpu = options.backend === 'webgpu';
+  if (options.backend && !onGpu) await st.setBackend(options.backend);
   const optimizer = resumed ? undefined : makeOptimizer(options);
   const source = resumed || options.model === undefined ? undefined : await readModelSpec(options.model);
   const data = await loadDataset(options.dataset, {
@@ -116,6 +119,11 @@ export async function train(cli: TrainOptions): Promise<void> {
     grayscale: !options.color,
     labelColumn: options.labelColumn,
   });
+  if (onGpu) {
+    await st.setBackend('webgpu');
+    // A resumed model was read before the backend was known: read it again onto the GPU.
+    if (cli.resume) ({ model: resumed } = await readCheckpoint(cli.resume));
+  }
   const modelSpec = options.model ?? (data.images ? 'convnet' : 'mlp');
   if (modelSpec === 'convnet' && !data.images)
     throw new st.ValueError(`--model convnet needs images; ${options.dataset} holds feature rows (use --model mlp)`);
