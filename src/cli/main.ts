@@ -118,12 +118,13 @@ program
 program
   .command('info')
   .description('print the version, runtime, threads, CPU features and each backend with its availability')
-  .action(() => {
+  .action(async () => {
     console.log(`strata ${st.version} on Node.js ${process.version} (${process.platform}-${process.arch})`);
     console.log(`  cpu: ${cpus()[0]?.model ?? 'unknown'}, ${cpus().length} logical cores, features: ${cpuFeatures()}`);
     console.log(`  threads: ${st.getNumThreads()}`);
+    await st.ready(); // opens webgpu, so its line says whether there is a GPU adapter
     for (const b of st.backends()) {
-      const state = b.available ? (b.active ? 'available, default' : 'available') : `unavailable: ${b.reason}`;
+      const state = b.available ? `${b.active ? 'available, default' : 'available'}${b.detail ? ` (${b.detail})` : ''}` : `unavailable: ${b.reason}`;
       console.log(`  backend ${b.name.padEnd(10)} ${state}`);
     }
   });
