@@ -71,7 +71,9 @@ program
   .option('--optimizer <name>', 'sgd, rmsprop, adam, adamw, adagrad, adadelta, adamax or nadam (Keras defaults)', 'rmsprop')
   .option('--learning-rate <x>', 'the optimizer learning rate (default: the optimizer default)', number('--learning-rate', 0, 10))
   .option('--validation-split <x>', 'fraction of the training images held out for validation curves', number('--validation-split', 0, 0.9), 0.1)
-  .addOption(new Option('--backend <name>', 'compute backend (default: the fastest available CPU one)').choices(['native', 'wasm', 'webgpu', 'reference']))
+  .addOption(
+    new Option('--backend <name>', 'compute backend (default: the fastest available CPU one)').choices(['native', 'wasm', 'webgpu', 'reference']),
+  )
   .option('--seed <n>', 'random seed for initialization, shuffling and dropout', integer('--seed', 0), 0)
   .option('--out <dir>', 'output folder (default runs/<model>-<dataset>-<time>)')
   .option('--resume <dir>', 'continue an interrupted run from its checkpoint folder')

@@ -30,7 +30,10 @@ const pngWidth = (png: Uint8Array) => new DataView(png.buffer, png.byteOffset).g
  * for a network that starts with a dense layer on flattened images, the first 32 units' weights
  * laid out as images. Undefined when the model starts otherwise.
  */
-async function firstLayerKernel(model: st.Model, imageShape: readonly number[]): Promise<{ values: Float32Array; shape: number[]; what: string } | undefined> {
+async function firstLayerKernel(
+  model: st.Model,
+  imageShape: readonly number[],
+): Promise<{ values: Float32Array; shape: number[]; what: string } | undefined> {
   const layer = model.layers.find((l) => l.weights.length > 0);
   if (!layer) return undefined;
   const kernel = layer.getWeights()[0];
