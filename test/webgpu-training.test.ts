@@ -98,6 +98,31 @@ describe('training on the webgpu backend', { skip: webgpuSkip }, () => {
     }
   });
 
+  it('the augmentation layers train on webgpu (their random parameters are drawn on the host, with no read)', async () => {
+    await st.setBackend('webgpu');
+    try {
+      st.setSeed(4);
+      const model = st.sequential({
+        layers: [
+          st.layers.randomFlip({ inputShape: [12, 12, 1] }),
+          st.layers.randomRotation({ factor: 0.1 }),
+          st.layers.randomTranslation({ heightFactor: 0.1, widthFactor: 0.1 }),
+          st.layers.randomZoom({ heightFactor: 0.1 }),
+          st.layers.randomContrast({ factor: 0.2 }),
+          st.layers.randomCrop({ height: 10, width: 10 }),
+          st.layers.flatten(),
+          st.layers.dense({ units: 2, activation: 'softmax' }),
+        ],
+      });
+      model.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy' });
+      const history = await model.fit(st.randomUniform([8, 12, 12, 1]), st.tensor([0, 1, 0, 1, 0, 1, 0, 1], [8], 'int32'), { epochs: 2, verbose: 0 });
+      const losses = history.history.loss as number[];
+      assert.ok(losses.every(Number.isFinite), `loss ${losses}`);
+    } finally {
+      await st.setBackend('native');
+    }
+  });
+
   it('a small convnet trains 240 steps with falling loss', async () => {
     const conv = await mnistSplit(640, 10, false);
     await st.setBackend('webgpu');

@@ -119,7 +119,8 @@ export abstract class RandomImageLayer extends ImageLayer {
   protected uniforms(count: number, perImage: number): Float32Array {
     const seed = this.seed === null ? undefined : this.seed + this.calls++;
     const u = randomUniform([count, perImage], { seed });
-    const values = u.dataSync() as Float32Array;
+    // A GPU backend draws random numbers on the host and keeps them (Backend.peek): no read.
+    const values = (u.hostValues() ?? u.dataSync()) as Float32Array;
     u.dispose();
     return values;
   }
