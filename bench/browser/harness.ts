@@ -175,12 +175,7 @@ function strataPrepare(st: Strata, w: Workload): Prepared {
     const a = st.randomNormal([SGEMM_N, SGEMM_N]),
       b = st.randomNormal([SGEMM_N, SGEMM_N]);
     return {
-      step() {
-        const c = st.matmul(a, b);
-        const v = c.dataSync()[0];
-        c.dispose();
-        return v;
-      },
+      step: readingStep(() => st.matmul(a, b)),
       dispose() {
         a.dispose();
         b.dispose();
@@ -189,12 +184,7 @@ function strataPrepare(st: Strata, w: Workload): Prepared {
   }
   const model = strataModel(st, w);
   return {
-    step() {
-      const out = model.run();
-      const v = out.dataSync()[0];
-      out.dispose();
-      return v;
-    },
+    step: readingStep(() => model.run()),
     dispose: () => model.dispose(),
   };
 }
@@ -280,23 +270,13 @@ function tfPrepare(tf: Tf, w: Workload): Prepared {
     const a = tf.randomNormal([SGEMM_N, SGEMM_N]) as TfApi.Tensor2D,
       b = tf.randomNormal([SGEMM_N, SGEMM_N]) as TfApi.Tensor2D;
     return {
-      step() {
-        const c = tf.matMul(a, b);
-        const v = c.dataSync()[0];
-        c.dispose();
-        return v;
-      },
+      step: readingStep(() => tf.matMul(a, b)),
       dispose: () => tf.dispose([a, b]),
     };
   }
   const model = tfModel(tf, w);
   return {
-    step() {
-      const out = model.run();
-      const v = out.dataSync()[0];
-      out.dispose();
-      return v;
-    },
+    step: readingStep(() => model.run()),
     dispose: () => model.dispose(),
   };
 }
@@ -511,4 +491,14 @@ export async function measureTfGpu(
   } finally {
     p.dispose();
   }
+}
+
+/** A step that runs `run`, reads the first value of its result back (the wait for the device) and frees the result. */
+function readingStep(run: () => { dataSync(): ArrayLike<number>; dispose(): void }): () => number {
+  return () => {
+    const out = run();
+    const v = out.dataSync()[0];
+    out.dispose();
+    return v;
+  };
 }
