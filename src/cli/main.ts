@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The `strata` command line: train, evaluate, predict, summary, info, bench. Each command parses its
+// The `strata` command line: train, evaluate, predict, summary, info, serve, bench. Each command parses its
 // options here and calls the public API (train.ts holds the main job's orchestration).
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import * as st from '../index.js';
 import { evaluateRun, predictImages, type EvaluateOptions, type PredictOptions } from './run-commands.js';
+import { serveCommand } from './serve.js';
 import { train } from './train.js';
 
 function integer(name: string, min: number) {
@@ -130,6 +131,14 @@ program
       console.log(`  backend ${b.name.padEnd(10)} ${state}`);
     }
   });
+
+program
+  .command('serve')
+  .description('serve the playground, the MNIST page and the live dashboard of a runs folder on http://127.0.0.1:6006/')
+  .argument('[runs]', 'the folder of runs the dashboard shows', 'runs')
+  .option('--port <n>', 'the port to listen on (0 picks a free one)', integer('--port', 0), 6006)
+  .option('--host <address>', 'the address to listen on; only this machine can connect unless you pass another', '127.0.0.1')
+  .action(async (runs: string, o) => serveCommand(runs, o));
 
 program
   .command('bench')
