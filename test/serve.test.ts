@@ -100,7 +100,7 @@ describe('strata serve', () => {
     const url = await new Promise<string>((resolve, reject) => {
       child.stdout.on('data', (d: Buffer) => {
         out += d.toString();
-        const m = out.match(/strata serve: (http:\/\/127\.0\.0\.1:\d+)\/[^]*Ctrl-C stops it/);
+        const m = out.match(/strata serve: (http:\/\/127\.0\.0\.1:\d+)\/[\s\S]*Ctrl-C stops it/);
         if (m) resolve(m[1]);
       });
       child.on('exit', (code) => reject(new Error(`strata serve exited (${code}) before listening: ${out}`)));
