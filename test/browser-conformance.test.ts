@@ -4,8 +4,8 @@
 // test/browser/harness/ (readFileSync fetches the fixtures from the page's server) and
 // '../src/index.js' to the browser entry (src/browser.ts, where wasm is the default backend), into
 // scratch/ under the served root; headless Chromium runs every case there on every backend the
-// page has, once cross-origin isolated (the threaded wasm module) and once not (no
-// SharedArrayBuffer: one thread). Every case must pass, and on wasm they must be the very cases
+// page has cross-origin isolated (the threaded wasm module), and on wasm once more without
+// isolation (no SharedArrayBuffer: one thread). Every case must pass, and on wasm they must be the very cases
 // (passed or skipped alike) the file runs on wasm in Node (run here in a child process), so none
 // goes missing silently. Also: a 10-epoch MLP fit in the page keeps the wasm backend's memory
 // flat. Skipped with a message only where chromium is missing, never in CI.
@@ -395,13 +395,19 @@ describe('the conformance table in Chromium', { skip: missing ?? false }, () => 
       it(`${file}: every case passes in a ${isolated ? 'cross-origin isolated page (threaded wasm)' : 'page without isolation (one wasm thread)'}, on wasm the same cases as in Node`, async () => {
         const server = isolated ? isolatedServer : plainServer;
         const { page, errors } = await openPage(browser, `${server.url}/test/browser/blank.html`);
-        const out = await page.evaluate(async (url) => {
-          const m: PageBundle = await import(url);
-          const backends = m.st.backends().map((b) => ({ name: b.name, available: b.available, detail: b.detail, reason: b.reason }));
-          const t0 = performance.now();
-          const results = await m.runRegistered();
-          return { isolated: (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated, backends, results, ms: performance.now() - t0 };
-        }, bundles.get(file)!);
+        // Without isolation only the wasm backend changes (one thread, no SharedArrayBuffer), so
+        // that page runs the wasm suite alone; the isolated page runs every backend's.
+        const only = isolated ? undefined : wasmSuite;
+        const out = await page.evaluate(
+          async ([url, only]) => {
+            const m: PageBundle = await import(url!);
+            const backends = m.st.backends().map((b) => ({ name: b.name, available: b.available, detail: b.detail, reason: b.reason }));
+            const t0 = performance.now();
+            const results = await m.runRegistered(only === undefined ? undefined : (suite) => suite === only);
+            return { isolated: (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated, backends, results, ms: performance.now() - t0 };
+          },
+          [bundles.get(file)!, only] as const,
+        );
         await page.close();
 
         assert.equal(out.isolated, isolated);
