@@ -36,6 +36,8 @@ const LAYERS: Record<string, number> = {
   'index.ts': 10,
   'browser.ts': 10,
   cli: 11,
+  // The pages strata serve serves: bundled for browsers, so they reach the library through browser.ts.
+  pages: 11,
 };
 
 function sourceFiles(dir: string): string[] {
