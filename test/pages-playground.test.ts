@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { type RunningServer, startServer } from '../src/node/serve/server.js';
+import { DATASETS, generate } from '../src/pages/playground/datasets.js';
+import { defaultState, parseState, serializeState } from '../src/pages/playground/state-url.js';
 import { chromiumMissing, launchChromium, openPage } from './browser/chromium.js';
 
 const missing = chromiumMissing();
@@ -36,6 +38,36 @@ async function ready(page: Page): Promise<void> {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('the playground state and data (no browser)', () => {
+  it('a state survives its URL form; bad or missing values fall back to the defaults', () => {
+    const s = { ...defaultState(), dataset: 'spiral' as const, layers: [8, 8], features: ['x1' as const, 'sinx2' as const], lr: 0.3, seed: 42 };
+    assert.deepEqual(parseState(`#${serializeState(s)}`), s);
+    assert.deepEqual(parseState(''), defaultState());
+    const odd = parseState('#dataset=moon&noise=70&layers=9,0,3,1,1,1,1,1&features=sinx2,x1,bogus&lr=0.02&activation=elu&seed=-4');
+    assert.equal(odd.dataset, 'circle');
+    assert.equal(odd.noise, 0);
+    assert.deepEqual(odd.layers, [4, 4, 3, 1, 1, 1]);
+    assert.deepEqual(odd.features, ['x1', 'sinx2']);
+    assert.equal(odd.lr, 0.03);
+    assert.equal(odd.activation, 'tanh');
+    assert.equal(odd.seed, 1);
+    // The problem type follows the data set.
+    assert.equal(parseState('#dataset=plane&problem=classification').problem, 'regression');
+  });
+
+  it('every data set is reproducible from its seed, split by the ratio, inside the plane', () => {
+    for (const { name } of [...DATASETS.classification, ...DATASETS.regression]) {
+      const a = generate(name, 25, 70, 5);
+      assert.deepEqual(generate(name, 25, 70, 5), a);
+      assert.notDeepEqual(generate(name, 25, 70, 6), a);
+      assert.equal(a.train.length, 350);
+      assert.equal(a.test.length, 150);
+      for (const p of [...a.train, ...a.test])
+        assert.ok(Math.abs(p.label) <= 1 && Number.isFinite(p.x) && Number.isFinite(p.y), `${name}: ${JSON.stringify(p)}`);
+    }
+  });
+});
 
 describe('the playground page', { skip: missing ?? false }, () => {
   let server: RunningServer;

@@ -28,7 +28,14 @@ const showError = (e: unknown): void => {
 };
 
 const output = new OutputView();
+/** True when the frame comes from the network the state describes (not the last one of a network being replaced). */
+function current(frame: Frame): boolean {
+  const units = frame.forward.biases.map((b) => b.length);
+  return JSON.stringify(units) === JSON.stringify([...state.layers, 1]) && frame.forward.kernels[0].length === state.features.length * units[0];
+}
+
 function drawFrame(frame: Frame): void {
+  if (!current(frame)) return;
   lastFrame = frame;
   output.render(frame, trainer.history, state);
   view.update(frame.forward, GRID, state.discretize);
@@ -162,7 +169,6 @@ const playground = {
 try {
   playground.backend = await chooseBackend();
   status.textContent = `Strata ${st.version} on ${playground.backend}`;
-  state.features = FEATURE_IDS.filter((f) => state.features.includes(f));
   controls.show(state);
   writeUrl();
   await rebuild(true);

@@ -122,7 +122,13 @@ export class NetworkView {
       label.className = 'feature-label';
       label.innerHTML = feature.label;
       node.append(canvas, label);
+      node.tabIndex = 0;
       node.addEventListener('click', () => this.actions.toggleFeature(feature.id));
+      node.addEventListener('keydown', (e) => {
+        if (e.key !== 'Enter' && e.key !== ' ') return;
+        e.preventDefault();
+        this.actions.toggleFeature(feature.id);
+      });
       this.root.append(node);
     });
   }

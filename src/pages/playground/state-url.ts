@@ -94,7 +94,9 @@ export function parseState(hash: string): PlaygroundState {
   const q = new URLSearchParams(hash.replace(/^#/, ''));
   const allDatasets = [...DATASETS.classification, ...DATASETS.regression].map((x) => x.name);
   const dataset = oneOf(q.get('dataset'), allDatasets, d.dataset);
-  const features = (q.get('features') ?? '').split(',').filter((f): f is FeatureId => FEATURE_IDS.includes(f as FeatureId));
+  // Always in the diagram's order, which is the order of the network's input columns.
+  const asked = new Set((q.get('features') ?? '').split(','));
+  const features = FEATURE_IDS.filter((f) => asked.has(f));
   const layersText = q.get('layers');
   const layers =
     layersText === null
@@ -112,7 +114,7 @@ export function parseState(hash: string): PlaygroundState {
     noise: intIn(q.get('noise'), 0, 50, d.noise),
     ratio: intIn(q.get('ratio'), 10, 90, d.ratio),
     batch: intIn(q.get('batch'), 1, 30, d.batch),
-    features: features.length > 0 ? [...new Set(features)] : d.features,
+    features: features.length > 0 ? features : d.features,
     layers,
     activation: oneOf(q.get('activation'), ACTIVATIONS, d.activation),
     lr: nearest(q.get('lr'), LEARNING_RATES, d.lr),
