@@ -27,6 +27,8 @@ const LAYERS: Record<string, number> = {
   callbacks: 5,
   models: 6,
   applications: 7,
+  // Converters at the edge (ONNX import): they build ordinary models from layers.
+  interop: 7,
   'memory.ts': 7,
   'profile.ts': 7,
   'tensor-methods.ts': 7,

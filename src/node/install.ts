@@ -11,6 +11,7 @@ import { fileStore } from '../models/file-store.js';
 import { registerModelStore } from '../models/model-stores.js';
 import { httpStore } from '../web/http-store.js';
 import { nodePlatform } from './platform.js';
+import './onnx-files.js'; // st.onnx.load(path) reads files
 import { NO_ADAPTER_HINT, destroyAtExit, nodeGpu } from './webgpu-provider.js';
 
 setPlatform(nodePlatform);

@@ -1,0 +1,225 @@
+// An ONNX graph → a Strata functional model of OnnxNode layers.
+import { ValueError } from '../../core/errors.js';
+import { Model } from '../../models/model.js';
+import { input } from '../../nn/layers/input.js';
+import type { SymbolicTensor } from '../../nn/symbolic.js';
+import { noGrad } from '../../tensor/tape.js';
+import type { Tensor } from '../../tensor/tensor.js';
+import type { OnnxAttribute, OnnxModel, OnnxNode as GraphNode } from './decode.js';
+import { OnnxNode, type InputSpec } from './layer.js';
+import { Attrs, type AttrValue, type OpContext } from './op-context.js';
+import { handlerOf, isSupported } from './ops.js';
+import { strataDtype, toStrata, type OnnxTensor } from './tensors.js';
+import { chooseLayout, inLayout, inputLayout, permuteConstant, type HeldValue, type Layout } from './layout.js';
+
+// Note [Fine-tuning an imported model]
+// Every floating initializer a node reads (Conv's W and B, Gemm's B and C, BatchNormalization's
+// scale and bias, ...) becomes a trainable weight of that node's layer, so `fit` fine-tunes the
+// imported network; integer constants are non-trainable weights; inputs that describe shapes
+// (Reshape's shape, Slice's starts, Pad's pads ...) are read at import and kept in the layer's
+// config. Nodes whose inputs are all constant are evaluated at import (constant folding), and so
+// is Shape of a value whose shape is fully known, which turns exporters' shape arithmetic into
+// constants. The operators keep their inference semantics in training: BatchNormalization uses
+// its running statistics (as a frozen-statistics fine-tune does) and Dropout passes its input
+// through. A BatchNormalization's running mean and variance are therefore trainable too (they
+// receive gradients like any affine parameter); freeze layers with `layer.trainable = false`.
+
+/** The default-domain opsets the importer accepts. */
+export const OPSETS = { min: 1, max: 17 };
+
+export interface ImportOptions {
+  /** Graph inputs to treat as constants (the test data's shape and index inputs). */
+  constants?: Record<string, OnnxTensor>;
+  /** The model's name. */
+  name?: string;
+}
+
+type Value = { kind: 'const'; t: OnnxTensor } | HeldValue;
+
+/** A name Strata accepts for a layer: ONNX names may hold '/', ':' and spaces. */
+function layerName(raw: string, taken: Set<string>): string {
+  const base = raw.replace(/[^A-Za-z0-9_.-]/g, '_') || 'node';
+  let name = base;
+  for (let k = 1; taken.has(name); k++) name = `${base}_${k}`;
+  taken.add(name);
+  return name;
+}
+
+function attrToJson(a: OnnxAttribute, where: string): AttrValue {
+  if (typeof a === 'object' && !Array.isArray(a)) {
+    if ('graph' in a) throw new ValueError(`${where}: graph attributes (If/Loop/Scan bodies) are not supported`);
+    if (a.data.length > 4096) throw new ValueError(`${where}: a tensor attribute of ${a.data.length} values is too large for a layer config`);
+    return { onnxType: a.onnxType, shape: a.shape, values: Array.from(a.data) };
+  }
+  return a;
+}
+
+function constantNode(node: GraphNode, where: string): OnnxTensor {
+  const a = node.attributes;
+  const v = a.value;
+  if (v && typeof v === 'object' && !Array.isArray(v) && 'data' in v) return v;
+  if (typeof a.value_float === 'number') return { name: '', onnxType: 'FLOAT', shape: [], data: Float32Array.of(a.value_float) };
+  if (Array.isArray(a.value_floats))
+    return { name: '', onnxType: 'FLOAT', shape: [a.value_floats.length], data: Float32Array.from(a.value_floats as number[]) };
+  if (typeof a.value_int === 'number') return { name: '', onnxType: 'INT64', shape: [], data: Float64Array.of(a.value_int) };
+  if (Array.isArray(a.value_ints))
+    return { name: '', onnxType: 'INT64', shape: [a.value_ints.length], data: Float64Array.from(a.value_ints as number[]) };
+  throw new ValueError(`${where}: a Constant with no value, value_float(s) or value_int(s) (sparse and string constants are not supported)`);
+}
+
+async function fromStrata(t: Tensor, name: string): Promise<OnnxTensor> {
+  const data = await t.data();
+  if (t.dtype === 'bool') return { name, onnxType: 'BOOL', shape: [...t.shape], data: Uint8Array.from(data as ArrayLike<number>) };
+  if (t.dtype === 'int32') return { name, onnxType: 'INT64', shape: [...t.shape], data: Float64Array.from(data as ArrayLike<number>) };
+  return { name, onnxType: 'FLOAT', shape: [...t.shape], data: Float32Array.from(data as ArrayLike<number>) };
+}
+
+/** Lists every unsupported operator of the graph at once, with its node and opset. */
+function checkSupported(m: OnnxModel, source: string): void {
+  const bad = m.graph.nodes.filter((n) => !((n.domain === '' || n.domain === 'ai.onnx') && (isSupported(n.opType) || n.opType === 'Constant')));
+  if (bad.length === 0) return;
+  const list = bad.map(
+    (n) =>
+      `${n.domain && n.domain !== 'ai.onnx' ? `${n.domain}.` : ''}${n.opType} (node '${n.name}', opset ${m.opsets.get(n.domain === 'ai.onnx' ? '' : n.domain) ?? '?'})`,
+  );
+  const kinds = [...new Set(bad.map((n) => n.opType))];
+  throw new ValueError(`${source}: ${bad.length} node(s) use operators the ONNX importer does not support (${kinds.join(', ')}): ${list.join('; ')}`);
+}
+
+/** Builds the Strata model of a decoded ONNX model. */
+export async function importModel(m: OnnxModel, source: string, options: ImportOptions = {}): Promise<Model> {
+  const opset = m.opsets.get('') ?? 1;
+  if (opset < OPSETS.min || opset > OPSETS.max) {
+    throw new ValueError(`${source}: opset ${opset} of the default ONNX domain is not supported (supported: ${OPSETS.min} to ${OPSETS.max})`);
+  }
+  checkSupported(m, source);
+  const g = m.graph;
+  const values = new Map<string, Value>();
+  for (const t of g.initializers) values.set(t.name, { kind: 'const', t });
+  for (const [name, t] of Object.entries(options.constants ?? {})) values.set(name, { kind: 'const', t: { ...t, name } });
+  const taken = new Set<string>();
+  const inputs: SymbolicTensor[] = [];
+  for (const v of g.inputs) {
+    if (values.has(v.name)) continue; // IR < 4 lists initializers among the inputs
+    if (!v.elemType) throw new ValueError(`${source}: graph input '${v.name}' is not a tensor (sequence, map and optional types are not supported)`);
+    if (!v.shape) throw new ValueError(`${source}: graph input '${v.name}' has no shape; the importer needs its rank`);
+    const dtype = strataDtype(v.elemType ?? 'FLOAT', `${source}: graph input '${v.name}'`);
+    const sym = input({ batchShape: v.shape, dtype, name: layerName(v.name, taken) });
+    inputs.push(sym);
+    values.set(v.name, { kind: 'sym', sym, onnxShape: v.shape, layout: 'nchw' });
+  }
+  const newName = (raw: string) => layerName(raw, taken);
+  const graphOutputs = new Set(g.outputs.map((o) => o.name));
+  const pending: [OnnxNode, Map<number, OnnxTensor>][] = [];
+  for (const node of g.nodes) {
+    const where = `${source}: ${node.opType} node '${node.name}'`;
+    if (node.opType === 'Constant') {
+      values.set(node.outputs[0], { kind: 'const', t: constantNode(node, where) });
+      continue;
+    }
+    const handler = handlerOf(node.opType, where);
+    const attributes = Object.fromEntries(Object.entries(node.attributes).map(([k, a]) => [k, attrToJson(a, `${where}: attribute '${k}'`)]));
+    const ins = node.inputs.map((name) => {
+      if (name === '') return undefined;
+      const v = values.get(name);
+      if (!v) throw new ValueError(`${where}: input '${name}' is not produced by any earlier node, initializer or graph input`);
+      return v;
+    });
+    const statics = new Set(handler.statics ?? []);
+    const numOutputs = node.outputs.length;
+    const allConst = ins.every((v) => !v || v.kind === 'const');
+    const shapeKnown =
+      node.opType === 'Shape' && ins[0]?.kind === 'sym' && ins[0].onnxShape.every((d) => d !== null) && !graphOutputs.has(node.outputs[0]);
+    if (shapeKnown) {
+      // Shape of a value whose shape is known: a constant (Note [Fine-tuning an imported model]).
+      const shape = (ins[0] as HeldValue).onnxShape as number[];
+      const r = shape.length;
+      const attrs = new Attrs(attributes, where);
+      const clampAxis = (a: number) => Math.min(Math.max(a < 0 ? a + r : a, 0), r);
+      const dims = shape.slice(clampAxis(attrs.int('start', 0)), clampAxis(attrs.int('end', r)));
+      values.set(node.outputs[0], {
+        kind: 'const',
+        t: { name: node.outputs[0], onnxType: 'INT64', shape: [dims.length], data: Float64Array.from(dims) },
+      });
+      continue;
+    }
+    if (allConst) {
+      // Constant folding (Note [Fine-tuning an imported model]).
+      const ctx: OpContext = {
+        where,
+        inputs: ins.map((v, i) => (v?.kind === 'const' && !statics.has(i) ? toStrata(v.t, where) : undefined)),
+        statics: ins.map((v, i) => (v?.kind === 'const' && statics.has(i) ? Array.from(v.t.data) : undefined)),
+        attrs: new Attrs(attributes, where),
+        opset,
+        training: false,
+        numOutputs,
+        channelsLast: false,
+      };
+      const out = noGrad(() => handler.run(ctx));
+      const outs = Array.isArray(out) ? out : [out];
+      for (let i = 0; i < numOutputs; i++) {
+        if (node.outputs[i]) values.set(node.outputs[i], { kind: 'const', t: await fromStrata(outs[i], node.outputs[i]) });
+      }
+      continue;
+    }
+    const layout = chooseLayout(node.opType, handler, ins, statics);
+    const specs: InputSpec[] = [];
+    const graphArgs: SymbolicTensor[] = [];
+    const weights = new Map<number, OnnxTensor>();
+    ins.forEach((v, i) => {
+      if (!v) specs.push('absent');
+      else if (statics.has(i)) {
+        if (v.kind !== 'const')
+          throw new ValueError(
+            `${where}: input ${i} ('${node.inputs[i]}') must be known at import time (a constant or initializer); here it is computed by the graph`,
+          );
+        specs.push({ static: Array.from(v.t.data) });
+      } else if (v.kind === 'const') {
+        const t = layout === 'nhwc' && handler.layout === 'agnostic' ? permuteConstant(v.t) : v.t;
+        const dtype = strataDtype(t.onnxType, where);
+        specs.push({ weight: `in${i}`, shape: t.shape, dtype, trainable: dtype === 'float32' });
+        weights.set(i, t);
+      } else {
+        specs.push({ graph: v.sym.dtype });
+        graphArgs.push(inLayout(v, inputLayout(handler, layout, i), newName));
+      }
+    });
+    const layer = new OnnxNode({
+      name: layerName(node.name || node.opType, taken),
+      opType: node.opType,
+      opset,
+      attributes,
+      inputs: specs,
+      numOutputs,
+      channelsLast: layout === 'nhwc',
+      onnxName: node.name,
+    });
+    const out = layer.apply(graphArgs.length === 1 ? graphArgs[0] : graphArgs);
+    const outs = Array.isArray(out) ? out : [out];
+    outs.forEach((sym, i) => {
+      const name = node.outputs[i];
+      if (!name) return;
+      const held: Layout = layout === 'nhwc' && sym.shape.length === 4 ? 'nhwc' : 'nchw';
+      const s = sym.shape;
+      values.set(name, { kind: 'sym', sym, layout: held, onnxShape: held === 'nhwc' ? [s[0], s[3], s[1], s[2]] : [...s] });
+    });
+    pending.push([layer, weights]);
+  }
+  const outputs = g.outputs.map((o) => {
+    const v = values.get(o.name);
+    if (!v) throw new ValueError(`${source}: graph output '${o.name}' is not produced by any node`);
+    if (v.kind === 'const')
+      throw new ValueError(`${source}: graph output '${o.name}' is a constant; the importer needs outputs computed from the inputs`);
+    return inLayout(v, 'nchw', newName);
+  });
+  if (inputs.length === 0) throw new ValueError(`${source}: the graph has no inputs`);
+  const model = new Model({
+    inputs: inputs.length === 1 ? inputs[0] : inputs,
+    outputs: outputs.length === 1 ? outputs[0] : outputs,
+    name: options.name,
+  });
+  for (const [layer, weights] of pending) {
+    if (weights.size) layer.setWeights([...weights.values()].map((t) => toStrata(t, layer.name)));
+  }
+  return model;
+}

@@ -1,0 +1,140 @@
+// One ONNX node as a Strata layer: the functional model an import builds is a graph of these, so
+// it trains, saves and loads like any other model (the class is registered for model.json).
+import type { DType } from '../../core/dtype.js';
+import { ValueError, fmtValue } from '../../core/errors.js';
+import { Layer, type CallOptions, type LayerArgs } from '../../nn/layer.js';
+import { registerLayer } from '../../nn/registry.js';
+import type { Shape } from '../../nn/symbolic.js';
+import { zeros } from '../../tensor/create.js';
+import { noGrad } from '../../tensor/tape.js';
+import type { Tensor } from '../../tensor/tensor.js';
+import { Attrs, type AttrValue, type OpContext } from './op-context.js';
+import { handlerOf } from './ops.js';
+
+/** Where each ONNX input of a node comes from. */
+export type InputSpec =
+  /** The next tensor the layer is applied to (a graph value), of this dtype. */
+  | { graph: DType }
+  /** An optional input the node leaves out. */
+  | 'absent'
+  /** A weight of this layer (an initializer or constant), trainable when floating. */
+  | { weight: string; shape: number[]; dtype: DType; trainable: boolean }
+  /** Values read at import time (shapes, axes, pads). */
+  | { static: number[] };
+
+export interface OnnxNodeArgs extends LayerArgs {
+  opType: string;
+  opset: number;
+  attributes: Record<string, AttrValue>;
+  inputs: InputSpec[];
+  numOutputs: number;
+  /** Whether the node's 4-D values are held channels-last (Note [Channels-last inside, ONNX shapes outside]). */
+  channelsLast?: boolean;
+  /** The node's name in the ONNX graph. */
+  onnxName?: string;
+}
+
+const KEYS = ['opType', 'opset', 'attributes', 'inputs', 'numOutputs', 'channelsLast', 'onnxName'];
+
+/** An ONNX operator applied by Strata's ops; its constant inputs are its weights. */
+export class OnnxNode extends Layer {
+  static readonly className = 'OnnxNode';
+  readonly args: OnnxNodeArgs;
+  private readonly attrs: Attrs;
+  private readonly where: string;
+  private weightValues = new Map<number, Tensor>();
+  private outDtype: DType | undefined;
+
+  constructor(args: OnnxNodeArgs) {
+    super(args as OnnxNodeArgs & Record<string, unknown>, KEYS);
+    if (typeof args.opType !== 'string') throw new ValueError(`OnnxNode: opType must be a string; received ${fmtValue(args.opType)}`);
+    if (!Array.isArray(args.inputs)) throw new ValueError(`OnnxNode: inputs must be a list; received ${fmtValue(args.inputs)}`);
+    this.args = args;
+    this.where = `${args.opType} '${args.onnxName ?? this.name}'`;
+    handlerOf(args.opType, this.where);
+    this.attrs = new Attrs(args.attributes ?? {}, this.where);
+  }
+
+  override build(): void {
+    this.args.inputs.forEach((spec, i) => {
+      if (typeof spec === 'object' && 'weight' in spec) {
+        this.weightValues.set(i, this.addWeight(spec.weight, spec.shape, { initializer: 'zeros', dtype: spec.dtype, trainable: spec.trainable }));
+      }
+    });
+  }
+
+  private run(graphInputs: Tensor[], options: CallOptions): Tensor[] {
+    let next = 0;
+    const inputs: (Tensor | undefined)[] = [];
+    const statics: (number[] | undefined)[] = [];
+    this.args.inputs.forEach((spec, i) => {
+      if (spec === 'absent') inputs.push(undefined);
+      else if ('graph' in spec) inputs.push(graphInputs[next++]);
+      else if ('weight' in spec) inputs.push(this.weightValues.get(i));
+      else {
+        inputs.push(undefined);
+        statics[i] = spec.static;
+      }
+    });
+    const ctx: OpContext = {
+      where: this.where,
+      inputs,
+      statics,
+      attrs: this.attrs,
+      opset: this.args.opset,
+      training: options.training ?? false,
+      numOutputs: this.args.numOutputs,
+      channelsLast: this.args.channelsLast ?? false,
+    };
+    const out = handlerOf(this.args.opType, this.where).run(ctx);
+    return Array.isArray(out) ? out : [out];
+  }
+
+  call(inputs: Tensor | Tensor[], options: CallOptions): Tensor | Tensor[] {
+    const out = this.run(Array.isArray(inputs) ? inputs : [inputs], options);
+    return this.args.numOutputs === 1 ? out[0] : out.slice(0, this.args.numOutputs);
+  }
+
+  /** The output shapes, found by running the node once on zeros (unknown sizes taken as 1). */
+  override computeOutputShape(inputShape: Shape | Shape[]): Shape | Shape[] {
+    const graphSpecs = this.args.inputs.filter((s): s is { graph: DType } => typeof s === 'object' && 'graph' in s);
+    const shapes = graphSpecs.length === 1 ? [inputShape as Shape] : (inputShape as Shape[]);
+    const out = noGrad(() =>
+      this.run(
+        shapes.map((s, i) =>
+          zeros(
+            s.map((d) => d ?? 1),
+            graphSpecs[i].graph,
+          ),
+        ),
+        {},
+      ),
+    );
+    this.outDtype = out[0].dtype;
+    const batchUnknown = shapes.length > 0 && shapes[0].length > 0 && shapes[0][0] === null;
+    const result = out
+      .slice(0, this.args.numOutputs)
+      .map((t): Shape => (batchUnknown && t.rank > 0 && t.shape[0] === 1 ? [null, ...t.shape.slice(1)] : [...t.shape]));
+    return this.args.numOutputs === 1 ? result[0] : result;
+  }
+
+  protected override computeOutputDtype(inputDtypes: DType[]): DType {
+    return this.outDtype ?? inputDtypes[0] ?? this.dtype;
+  }
+
+  override getConfig(): Record<string, unknown> {
+    const a = this.args;
+    return {
+      ...super.getConfig(),
+      opType: a.opType,
+      opset: a.opset,
+      attributes: a.attributes,
+      inputs: a.inputs,
+      numOutputs: a.numOutputs,
+      channelsLast: a.channelsLast ?? false,
+      ...(a.onnxName !== undefined ? { onnxName: a.onnxName } : {}),
+    };
+  }
+}
+
+registerLayer('OnnxNode', (c) => new OnnxNode(c as unknown as OnnxNodeArgs));

@@ -1,0 +1,218 @@
+// Convolutions and pooling: ONNX's NCHW operators on Strata's NHWC kernels. A node the builder
+// marked channelsLast receives and returns NHWC values as they are; otherwise the node moves its
+// input to NHWC and its output back (Note [Channels-last inside, ONNX shapes outside] in layout.ts).
+import { ValueError, fmtShape } from '../../core/errors.js';
+import { add, cast } from '../../ops/elementwise.js';
+import { backpropInputPlanned, conv2dPlanned, planFromAttrs } from '../../ops/conv.js';
+import { depthwiseConv2dPlanned, depthwisePlanFromAttrs } from '../../ops/depthwise-conv.js';
+import { avgPool2dPlanned, maxPool2dPlanned, poolPlanFromAttrs } from '../../ops/pool.js';
+import { concat, pad, reshape, split, transpose } from '../../ops/shape-ops.js';
+import { max, mean } from '../../ops/reduction.js';
+import type { Tensor } from '../../tensor/tensor.js';
+import { need, type OpContext, type OpHandler } from './op-context.js';
+
+type Pads = { top: number; bottom: number; left: number; right: number };
+
+/** x as NHWC, and the function that brings a result back to the node's layout. 1-D data gets a height of 1. */
+function toNhwc(ctx: OpContext, x: Tensor): [Tensor, (y: Tensor) => Tensor] {
+  const f = x.dtype === 'float32' ? x : cast(x, 'float32');
+  if (f.rank === 3) {
+    if (ctx.channelsLast) throw new ValueError(`${ctx.where}: channels-last 1-D data is not supported`);
+    const [n, c, l] = f.shape;
+    const y4 = transpose(reshape(f, [n, c, 1, l]), [0, 2, 3, 1]);
+    return [y4, (y) => reshape(transpose(y, [0, 3, 1, 2]), [y.shape[0], y.shape[3], y.shape[2]])];
+  }
+  if (f.rank !== 4) throw new ValueError(`${ctx.where}: only 1-D and 2-D spatial data are supported; received input of shape ${fmtShape(x.shape)}`);
+  if (ctx.channelsLast) return [f, (y) => y];
+  return [transpose(f, [0, 2, 3, 1]), (y) => transpose(y, [0, 3, 1, 2])];
+}
+
+/** kernel_shape, strides, dilations and pads (begin, end) for the two spatial axes; 1-D attributes get a leading 1 / 0. */
+function geometry(ctx: OpContext, spatialRank: number, inHW: [number, number], kernel: [number, number], transposed = false) {
+  const a = ctx.attrs;
+  const lift = (v: number[] | undefined, d: number): [number, number] => (v ? (spatialRank === 1 ? [d, v[0]] : [v[0], v[1]]) : [d, d]);
+  const strides = lift(a.ints('strides'), 1);
+  const dilation = lift(a.ints('dilations'), 1);
+  const autoPad = a.string('auto_pad', 'NOTSET');
+  let pads: Pads;
+  if (autoPad === 'NOTSET') {
+    const p = a.ints('pads', new Array(2 * spatialRank).fill(0));
+    pads = spatialRank === 1 ? { top: 0, bottom: 0, left: p[0], right: p[1] } : { top: p[0], left: p[1], bottom: p[2], right: p[3] };
+  } else if (autoPad === 'VALID') {
+    pads = { top: 0, bottom: 0, left: 0, right: 0 };
+  } else if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
+    const split2 = (i: 0 | 1): [number, number] => {
+      const eff = (kernel[i] - 1) * dilation[i] + 1;
+      const total = transposed ? Math.max(eff - strides[i], 0) : Math.max((Math.ceil(inHW[i] / strides[i]) - 1) * strides[i] + eff - inHW[i], 0);
+      const small = Math.floor(total / 2);
+      return autoPad === 'SAME_UPPER' ? [small, total - small] : [total - small, small];
+    };
+    const [t, b] = split2(0);
+    const [l, r] = split2(1);
+    pads = { top: t, bottom: b, left: l, right: r };
+  } else {
+    throw new ValueError(`${ctx.where}: auto_pad '${autoPad}' is not one of NOTSET, SAME_UPPER, SAME_LOWER, VALID`);
+  }
+  return { strides, dilation, pads };
+}
+
+function conv(ctx: OpContext): Tensor {
+  const x0 = need(ctx, 0, 'X');
+  const w = cast(need(ctx, 1, 'W'), 'float32');
+  const [x, back] = toNhwc(ctx, x0);
+  const spatialRank = x0.rank - 2;
+  // W is [M, C/group, kh, kw] (1-D: [M, C/group, k]); Strata's filters are [kh, kw, in, out].
+  const w4 = spatialRank === 1 ? reshape(w, [w.shape[0], w.shape[1], 1, w.shape[2]]) : w;
+  const [m, cg, kh, kw] = w4.shape;
+  const group = ctx.attrs.int('group', 1);
+  const c = x.shape[3];
+  if (cg * group !== c || m % group !== 0) {
+    throw new ValueError(`${ctx.where}: W ${fmtShape(w.shape)} with group ${group} does not fit an input of ${c} channels`);
+  }
+  const { strides, dilation, pads } = geometry(ctx, spatialRank, [x.shape[1], x.shape[2]], [kh, kw]);
+  const attrs = { strides, dilation, pads };
+  let y: Tensor;
+  if (group === 1) {
+    const f = transpose(w4, [2, 3, 1, 0]);
+    y = conv2dPlanned(x, f, planFromAttrs(x.shape, f.shape, attrs));
+  } else if (group === c && cg === 1) {
+    // Depthwise: output channel c*dm + k filters input channel c, as in Strata's [kh, kw, C, dm] kernel.
+    const k = transpose(reshape(w4, [c, m / c, kh, kw]), [2, 3, 0, 1]);
+    y = depthwiseConv2dPlanned(x, k, depthwisePlanFromAttrs(x.shape, k.shape, attrs));
+  } else {
+    const xs = split(x, group, 3);
+    const ws = split(w4, group, 0);
+    y = concat(
+      xs.map((xg, g) => {
+        const f = transpose(ws[g], [2, 3, 1, 0]);
+        return conv2dPlanned(xg, f, planFromAttrs(xg.shape, f.shape, attrs));
+      }),
+      3,
+    );
+  }
+  const b = ctx.inputs[2];
+  if (b) y = add(y, cast(b, 'float32'));
+  return back(y);
+}
+
+function convTranspose(ctx: OpContext): Tensor {
+  const x0 = need(ctx, 0, 'X');
+  const w = cast(need(ctx, 1, 'W'), 'float32');
+  const [x, back] = toNhwc(ctx, x0);
+  const spatialRank = x0.rank - 2;
+  // W is [C, M/group, kh, kw]; a transposed convolution is the input gradient of a convolution from M/group to C channels.
+  const w4 = spatialRank === 1 ? reshape(w, [w.shape[0], w.shape[1], 1, w.shape[2]]) : w;
+  const [c, mg, kh, kw] = w4.shape;
+  const group = ctx.attrs.int('group', 1);
+  if (c !== x.shape[3] || c % group !== 0)
+    throw new ValueError(`${ctx.where}: W ${fmtShape(w.shape)} with group ${group} does not fit an input of ${x.shape[3]} channels`);
+  const { strides, dilation } = geometry(ctx, spatialRank, [x.shape[1], x.shape[2]], [kh, kw], true);
+  const lift = (v: number[] | undefined, d: number): [number, number] => (v ? (spatialRank === 1 ? [d, v[0]] : [v[0], v[1]]) : [d, d]);
+  const outPad = lift(ctx.attrs.ints('output_padding'), 0);
+  const full = (i: 0 | 1) => strides[i] * (x.shape[1 + i] - 1) + outPad[i] + (([kh, kw][i] - 1) * dilation[i] + 1);
+  const outputShape = ctx.attrs.ints('output_shape');
+  const autoPad = ctx.attrs.string('auto_pad', 'NOTSET');
+  let pads: Pads;
+  let outSize: [number, number] | undefined;
+  if (outputShape || autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
+    const target = outputShape ? lift(outputShape.slice(-spatialRank), 1) : [x.shape[1] * strides[0], x.shape[2] * strides[1]];
+    // The odd pixel of padding goes at the end (at the start for SAME_LOWER), as onnxruntime and
+    // ONNX's test data do; an output_shape beyond the full size adds rows that only the bias reaches.
+    const sides = (i: 0 | 1): [number, number] => {
+      const total = Math.max(full(i) - target[i], 0);
+      const half = Math.floor(total / 2);
+      return autoPad === 'SAME_LOWER' ? [total - half, half] : [half, total - half];
+    };
+    const [t, b] = sides(0);
+    const [l, r] = sides(1);
+    pads = { top: t, bottom: b, left: l, right: r };
+    outSize = [target[0], target[1]];
+  } else {
+    const p = ctx.attrs.ints('pads', new Array(2 * spatialRank).fill(0));
+    pads = spatialRank === 1 ? { top: 0, bottom: 0, left: p[0], right: p[1] } : { top: p[0], left: p[1], bottom: p[2], right: p[3] };
+  }
+  const outH = outSize ? outSize[0] : full(0) - pads.top - pads.bottom;
+  const outW = outSize ? outSize[1] : full(1) - pads.left - pads.right;
+  const xs = group === 1 ? [x] : split(x, group, 3);
+  const ws = group === 1 ? [w4] : split(w4, group, 0);
+  let y = concat(
+    xs.map((xg, g) => {
+      // The forward convolution maps [N, outH + extra, outW + extra, M/g] to xg; the filter goes [kh, kw, M/g, C/g].
+      const f = transpose(ws[g], [2, 3, 1, 0]);
+      const inputShape = [x.shape[0], outH, outW, mg];
+      const plan = planFromAttrs(inputShape, f.shape, { strides, dilation, pads });
+      if (plan.outShape[1] !== xg.shape[1] || plan.outShape[2] !== xg.shape[2]) {
+        throw new ValueError(
+          `${ctx.where}: output_padding and pads give an output of [${outH}, ${outW}] that does not map back onto the input ${fmtShape(x0.shape)}`,
+        );
+      }
+      return backpropInputPlanned(xg, f, inputShape, plan);
+    }),
+    3,
+  );
+  const b = ctx.inputs[2];
+  if (b) y = add(y, cast(b, 'float32'));
+  return back(y);
+}
+
+function pool(kind: 'max' | 'avg'): OpHandler {
+  return {
+    layout: 'aware',
+    run: (ctx) => {
+      const x0 = need(ctx, 0, 'X');
+      if (ctx.numOutputs > 1) throw new ValueError(`${ctx.where}: the Indices output of MaxPool is not supported`);
+      const [x, back] = toNhwc(ctx, x0);
+      const spatialRank = x0.rank - 2;
+      const k = ctx.attrs.ints('kernel_shape', []);
+      const kernel: [number, number] = spatialRank === 1 ? [1, k[0]] : [k[0], k[1]];
+      const { strides, dilation, pads } = geometry(ctx, spatialRank, [x.shape[1], x.shape[2]], kernel);
+      if (dilation[0] !== 1 || dilation[1] !== 1) throw new ValueError(`${ctx.where}: dilated pooling is not supported`);
+      let input = x;
+      let p = { ...pads };
+      if (kind === 'avg' && ctx.attrs.int('count_include_pad', 0) === 1) {
+        // Padding counted in the average: pad with zeros explicitly and pool without padding.
+        input = pad(x, [
+          [0, 0],
+          [pads.top, pads.bottom],
+          [pads.left, pads.right],
+          [0, 0],
+        ]);
+        p = { top: 0, bottom: 0, left: 0, right: 0 };
+      }
+      if (ctx.attrs.int('ceil_mode', 0) === 1) {
+        // ceil_mode: a last, partial window, unless it would start in the end padding; it reads
+        // only real pixels (and padding), so extra end padding that never wins gives it.
+        const extra = (n: number, before: number, after: number, i: 0 | 1) => {
+          const span = n + before + after - kernel[i];
+          let out = Math.ceil(span / strides[i]) + 1;
+          if ((out - 1) * strides[i] >= n + before) out--;
+          return Math.max((out - 1) * strides[i] + kernel[i] - (n + before + after), 0);
+        };
+        p = { ...p, bottom: p.bottom + extra(input.shape[1], p.top, p.bottom, 0), right: p.right + extra(input.shape[2], p.left, p.right, 1) };
+      }
+      const plan = poolPlanFromAttrs(input.shape, { poolSize: kernel, strides, pads: p });
+      return back(kind === 'max' ? maxPool2dPlanned(input, plan) : avgPool2dPlanned(input, plan));
+    },
+  };
+}
+
+function globalPool(kind: 'max' | 'avg'): OpHandler {
+  return {
+    layout: 'aware',
+    run: (ctx) => {
+      const x = need(ctx, 0, 'X');
+      const f = x.dtype === 'float32' ? x : cast(x, 'float32');
+      const axes = ctx.channelsLast ? [1, 2] : Array.from({ length: x.rank - 2 }, (_, i) => i + 2);
+      return kind === 'max' ? max(f, axes, true) : mean(f, axes, true);
+    },
+  };
+}
+
+export const CONV: Record<string, OpHandler> = {
+  Conv: { layout: 'aware', run: conv },
+  ConvTranspose: { layout: 'aware', run: convTranspose },
+  MaxPool: pool('max'),
+  AveragePool: pool('avg'),
+  GlobalAveragePool: globalPool('avg'),
+  GlobalMaxPool: globalPool('max'),
+};

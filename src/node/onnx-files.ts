@@ -1,0 +1,13 @@
+// Node-only: st.onnx.load(path) reads the file with node:fs (a page passes bytes or a URL).
+import { readFile } from 'node:fs/promises';
+import { FormatError } from '../core/errors.js';
+import { setOnnxFileReader } from '../interop/onnx/index.js';
+
+setOnnxFileReader(async (path) => {
+  try {
+    return await readFile(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new FormatError(`${path}: cannot read the ONNX file (${code === 'ENOENT' ? 'no such file' : ((e as Error).message ?? code)})`);
+  }
+});
