@@ -7,7 +7,7 @@ import { softmax, logSoftmax } from '../../ops/nn.js';
 import { erf } from '../../ops/special.js';
 import { elu, gelu, leakyRelu, selu, softsign } from '../../nn/activation-ops.js';
 import { reshape } from '../../ops/shape-ops.js';
-import { full } from '../../tensor/create.js';
+import { full, tensor } from '../../tensor/create.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { ValueError } from '../../core/errors.js';
 import { ONNX_DTYPES } from './schema.js';
@@ -59,12 +59,13 @@ function softmaxFamily(f: (x: Tensor, axis: number) => Tensor): OpHandler {
 
 function clip(ctx: OpContext): Tensor {
   const x = need(ctx, 0, 'input');
-  // Opset 11 moved min and max from attributes to optional scalar inputs.
-  const lo = ctx.inputs[1] ?? (ctx.attrs.has('min') ? ctx.attrs.float('min', 0) : undefined);
-  const hi = ctx.inputs[2] ?? (ctx.attrs.has('max') ? ctx.attrs.float('max', 0) : undefined);
+  // Opset 11 moved min and max from attributes to optional inputs, read at import (so that
+  // fine-tuning does not train ReLU6's bounds).
+  const lo = ctx.statics[1]?.[0] ?? (ctx.attrs.has('min') ? ctx.attrs.float('min', 0) : undefined);
+  const hi = ctx.statics[2]?.[0] ?? (ctx.attrs.has('max') ? ctx.attrs.float('max', 0) : undefined);
   let y = x;
-  if (lo !== undefined) y = E.maximum(y, typeof lo === 'number' ? lo : E.cast(lo, x.dtype));
-  if (hi !== undefined) y = E.minimum(y, typeof hi === 'number' ? hi : E.cast(hi, x.dtype));
+  if (lo !== undefined) y = E.maximum(y, E.cast(tensor([lo], [], 'float32'), x.dtype));
+  if (hi !== undefined) y = E.minimum(y, E.cast(tensor([hi], [], 'float32'), x.dtype));
   return y;
 }
 
@@ -139,7 +140,7 @@ export const ELEMENTWISE: Record<string, OpHandler> = {
   Sum: variadic(E.add),
   Mean: variadic(E.add, true),
   Where: { layout: 'agnostic', run: (ctx) => E.where(need(ctx, 0, 'condition'), need(ctx, 1, 'X'), need(ctx, 2, 'Y')) },
-  Clip: { layout: 'agnostic', run: clip },
+  Clip: { layout: 'agnostic', statics: [1, 2], run: clip },
   Cast: { layout: 'agnostic', run: castTo },
   Softmax: softmaxFamily(softmax),
   LogSoftmax: softmaxFamily(logSoftmax),
