@@ -108,6 +108,18 @@ describe('st.onnx.load: hostile files', () => {
     await rejects(encode({ node: [], input: [valueInfo('x', [2 ** 31, 2 ** 31])], output: [] }), /claim more than/);
   });
 
+  it('runaway nesting (graphs inside attributes, 3000 deep) is a FormatError, not a stack overflow', async () => {
+    const varint = (n: number) => {
+      const out: number[] = [];
+      for (; n > 127; n = Math.floor(n / 128)) out.push((n & 127) | 128);
+      return [...out, n];
+    };
+    const field = (num: number, body: number[]) => [(num << 3) | 2, ...varint(body.length), ...body];
+    let graph: number[] = [];
+    for (let i = 0; i < 3000; i++) graph = field(1, field(5, field(6, graph))); // GraphProto.node → NodeProto.attribute → AttributeProto.g
+    await rejects(new Uint8Array(field(7, graph)), /not a valid ONNX model \(protobuf decoding failed: max depth exceeded\)/);
+  });
+
   it('a model with no graph, or an opset outside 1 to 17, is refused', async () => {
     await rejects(messages.model.encode(messages.model.fromObject({ irVersion: 8 })).finish(), /no graph/);
     const graph = { node: [node('Relu', ['x'], ['y'])], input: [valueInfo('x', [2])], output: [valueInfo('y', [2])] };

@@ -95,6 +95,13 @@ export class OnnxNode extends Layer {
     return this.args.numOutputs === 1 ? out[0] : out.slice(0, this.args.numOutputs);
   }
 
+  /**
+   * No check against the shapes the layer was built for: an ONNX node's weights come from the
+   * graph, not from its input shape, and its "batch" axis need not be the first (an LSTM's input
+   * is [time, batch, features]). The operators check their own inputs.
+   */
+  protected override checkInput(): void {}
+
   /** The output shapes, found by running the node once on zeros (unknown sizes taken as 1). */
   override computeOutputShape(inputShape: Shape | Shape[]): Shape | Shape[] {
     const graphSpecs = this.args.inputs.filter((s): s is { graph: DType } => typeof s === 'object' && 'graph' in s);
