@@ -189,6 +189,31 @@ describe('st.onnx.load: a small convnet', () => {
     assert.deepEqual(Array.from(b), Array.from(a));
   });
 
+  it("BatchNormalization's running statistics are non-trainable weights; its scale and bias train", async () => {
+    const bytes = encode({
+      node: [node('BatchNormalization', ['x', 'scale', 'bias', 'mean', 'var'], ['y'], [{ name: 'epsilon', type: 1, f: 0.001 }])],
+      initializer: [
+        floatTensor('scale', [2], [1, 2]),
+        floatTensor('bias', [2], [0, 1]),
+        floatTensor('mean', [2], [0.5, -0.5]),
+        floatTensor('var', [2], [4, 0.25]),
+      ],
+      input: [valueInfo('x', ['N', 2, 3, 3])],
+      output: [valueInfo('y', ['N', 2, 3, 3])],
+    });
+    const model = await st.onnx.load(bytes);
+    assert.deepEqual(
+      model.trainableWeights.map((w) => w.name),
+      ['in1', 'in2'],
+    );
+    assert.deepEqual(
+      model.nonTrainableWeights.map((w) => w.name),
+      ['in3', 'in4'],
+    );
+    const y = (await (model.predict(st.ones([1, 2, 3, 3])) as st.Tensor).data()) as Float32Array;
+    assert.ok(Math.abs(y[0] - 0.5 / Math.sqrt(4.001)) < 1e-6 && Math.abs(y[9] - (1 + (2 * 1.5) / Math.sqrt(0.251))) < 1e-5);
+  });
+
   it('reads bytes as well as paths, and shape constants through Shape/Gather/Concat/Reshape', async () => {
     // Exporters' flatten: Reshape(x, Concat(Gather(Shape(x), 0), [-1])), folded at import when the shape is known.
     const bytes = encode({

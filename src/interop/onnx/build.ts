@@ -15,14 +15,15 @@ import { chooseLayout, inLayout, inputLayout, permuteConstant, type HeldValue, t
 // Note [Fine-tuning an imported model]
 // Every floating initializer a node reads (Conv's W and B, Gemm's B and C, BatchNormalization's
 // scale and bias, ...) becomes a trainable weight of that node's layer, so `fit` fine-tunes the
-// imported network; integer constants are non-trainable weights; inputs that describe shapes
+// imported network; integer constants and BatchNormalization's running statistics are
+// non-trainable weights; inputs that describe shapes
 // (Reshape's shape, Slice's starts, Pad's pads ...) are read at import and kept in the layer's
 // config. Nodes whose inputs are all constant are evaluated at import (constant folding), and so
 // is Shape of a value whose shape is fully known, which turns exporters' shape arithmetic into
 // constants. The operators keep their inference semantics in training: BatchNormalization uses
 // its running statistics (as a frozen-statistics fine-tune does) and Dropout passes its input
-// through. A BatchNormalization's running mean and variance are therefore trainable too (they
-// receive gradients like any affine parameter); freeze layers with `layer.trainable = false`.
+// through; freeze whole layers with `layer.trainable = false`. An initializer that several nodes
+// read becomes a weight of each of them: fine-tuning unties it.
 
 /** The default-domain opsets the importer accepts. */
 export const OPSETS = { min: 1, max: 17 };
@@ -177,7 +178,7 @@ export async function importModel(m: OnnxModel, source: string, options: ImportO
       } else if (v.kind === 'const') {
         const t = layout === 'nhwc' && handler.layout === 'agnostic' ? permuteConstant(v.t) : v.t;
         const dtype = strataDtype(t.onnxType, where);
-        specs.push({ weight: `in${i}`, shape: t.shape, dtype, trainable: dtype === 'float32' });
+        specs.push({ weight: `in${i}`, shape: t.shape, dtype, trainable: dtype === 'float32' && !handler.frozen?.includes(i) });
         weights.set(i, t);
       } else {
         specs.push({ graph: v.sym.dtype });

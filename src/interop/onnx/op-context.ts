@@ -28,6 +28,8 @@ export interface OpContext {
 export interface OpHandler {
   /** Input positions whose values must be known at import time (they go to the config, not the graph). */
   statics?: readonly number[];
+  /** Constant input positions that become non-trainable weights (BatchNormalization's running statistics). */
+  frozen?: readonly number[];
   /** Whether the handler accepts channels-last values (Note [Channels-last inside, ONNX shapes outside]). */
   layout?: 'agnostic' | 'aware';
   run(ctx: OpContext): Tensor | Tensor[];

@@ -70,6 +70,6 @@ function layerNorm(ctx: OpContext): Tensor[] {
 export const LINEAR: Record<string, OpHandler> = {
   Gemm: { run: gemm },
   MatMul: { run: matMul },
-  BatchNormalization: { layout: 'aware', run: batchNorm },
+  BatchNormalization: { layout: 'aware', frozen: [3, 4], run: batchNorm },
   LayerNormalization: { run: layerNorm },
 };
