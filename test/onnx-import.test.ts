@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import * as st from '../src/index.js';
+import { importCommand } from '../src/cli/import.js';
 import { messages } from '../src/interop/onnx/schema.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'strata-onnx-'));
@@ -184,6 +185,10 @@ describe('st.onnx.load: a small convnet', () => {
     const saved = join(dir, 'saved');
     await model.save(saved);
     const loaded = await st.loadModel(saved);
+    // strata import writes the same kind of folder.
+    const line = await importCommand(path, { out: join(dir, 'imported') }, () => {});
+    assert.match(line, /convnet\.onnx: \d+ layers, 235 parameters, inputs \[N, 2, 8, 8\], outputs \[N, 3\]; saved to /);
+    assert.equal((await st.loadModel(join(dir, 'imported'))).countParams(), 235);
     const a = await (model.predict(x) as st.Tensor).data();
     const b = await (loaded.predict(x) as st.Tensor).data();
     assert.deepEqual(Array.from(b), Array.from(a));

@@ -1,0 +1,24 @@
+// `strata import FILE --out DIR`: an ONNX model imported (st.onnx.load) and saved as a Strata
+// model folder. Registered in main.ts as:
+//   program.command('import').description('import an ONNX model as a Strata model folder')
+//     .argument('<file>', 'the .onnx file').requiredOption('--out <dir>', 'the model folder to write')
+//     .action((file: string, o: { out: string }) => importCommand(file, o));
+import { ValueError } from '../core/errors.js';
+import * as st from '../index.js';
+
+export interface ImportCommandOptions {
+  /** The model folder to write (model.json and weights). */
+  out: string;
+}
+
+/** Imports `file` and saves it to `options.out`; returns the line it prints. */
+export async function importCommand(file: string, options: ImportCommandOptions, print: (line: string) => void = console.log): Promise<string> {
+  if (!/\.onnx$/i.test(file)) throw new ValueError(`strata import: expected an .onnx file; received '${file}'`);
+  const model = await st.onnx.load(file);
+  await model.save(options.out);
+  const inputs = model.inputs.map((t) => `[${t.shape.map((d) => d ?? 'N').join(', ')}]`).join(', ');
+  const outputs = model.outputs.map((t) => `[${t.shape.map((d) => d ?? 'N').join(', ')}]`).join(', ');
+  const line = `${file}: ${model.layers.length} layers, ${model.countParams()} parameters, inputs ${inputs}, outputs ${outputs}; saved to ${options.out}`;
+  print(line);
+  return line;
+}
