@@ -80,7 +80,14 @@ program
   .option('--resume <dir>', 'continue an interrupted run from its checkpoint folder')
   .option('--limit <n>', 'use only the first n training and test images', integer('--limit', 1))
   .addOption(new Option('--verbose <level>', '0 silent, 1 progress bar, 2 one line per epoch').choices(['0', '1', '2']).default('1'))
-  .action(async (o) => train({ ...o, verbose: Number(o.verbose) as 0 | 1 | 2 }));
+  .option('--dashboard', 'show the run live on the dashboard page (http://127.0.0.1:6006/runs/) while it trains, and after until Ctrl-C')
+  .option('--port <n>', 'the dashboard port (default 6006, or a free one when 6006 is taken; 0 picks a free one)', integer('--port', 0))
+  .action(async (o) => {
+    // Not training options: a checkpoint must not record them, so --resume decides them anew.
+    const { dashboard, port, ...options } = o;
+    if (port !== undefined && !dashboard) throw new st.ValueError('--port is the dashboard port; add --dashboard');
+    return train({ ...options, verbose: Number(o.verbose) as 0 | 1 | 2 }, dashboard ? { port } : undefined);
+  });
 
 program
   .command('evaluate')

@@ -7,6 +7,8 @@ import { BUILTIN_MODELS, type BuiltinModel } from './builtin-models.js';
 import { absoluteSpec, loadDataset, samples, unit, type LabelledData } from './datasets.js';
 import { makeRecord, recordText } from './run-record.js';
 import { writeRunOutputs } from './run-outputs.js';
+import { type DashboardOptions, serveUntilInterrupted, startDashboard } from './dashboard.js';
+import { LiveLog, runConfig } from './live-log.js';
 
 /** The model named by --model, checked before any data is read: a built-in's name, or the parsed .json file. */
 type ModelSource = { builtin: BuiltinModel } | { file: string; json: { format?: string; className?: string; config?: Record<string, unknown> } };
@@ -95,8 +97,8 @@ function mergeHistory(before: Checkpoint['history'] | undefined, after: st.Histo
   return merged;
 }
 
-/** `strata train`: the main job, end to end. */
-export async function train(cli: TrainOptions): Promise<void> {
+/** `strata train`: the main job, end to end; with `dashboard`, served live on the dashboard page. */
+export async function train(cli: TrainOptions, dashboard?: DashboardOptions): Promise<void> {
   let previous: Checkpoint | undefined;
   let resumed: st.Model | undefined;
   let options = cli;
@@ -139,6 +141,8 @@ export async function train(cli: TrainOptions): Promise<void> {
   const record = await makeRecord(data, options);
   const out =
     options.out ?? join('runs', `${modelSpec.replace(/\W+/g, '-')}-${data.name}-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`);
+  // Before the folder is made: a dashboard that cannot start (pages not built) leaves nothing behind.
+  const server = dashboard ? await startDashboard(out, dashboard) : undefined;
   await mkdir(out, { recursive: true });
   await writeFile(join(out, 'classes.json'), recordText(record));
 
@@ -166,6 +170,8 @@ export async function train(cli: TrainOptions): Promise<void> {
     onBatchEnd: () => void (lastBatchEnd = performance.now()),
     onEpochEnd: (epoch) => void (epochSeconds[epoch] = (performance.now() - epochStart) / 1000),
   };
+  const counts = { trainSamples: trainCount, validationSamples: held, testSamples: tests };
+  const live = new LiveLog(out, runConfig(model, data, options, modelSpec, counts), previous !== undefined);
   const sigint = interruptOnSigint(model);
   const started = performance.now();
   let history: st.History;
@@ -175,9 +181,13 @@ export async function train(cli: TrainOptions): Promise<void> {
       batchSize: options.batchSize,
       validationSplit: options.validationSplit,
       verbose: options.verbose,
-      callbacks: [timer],
+      callbacks: [timer, live],
       ...(previous ? { resumeFrom: previous.position } : {}),
     });
+  } catch (e) {
+    live.end('failed', e instanceof Error ? e.message : String(e));
+    await server?.close();
+    throw e;
   } finally {
     sigint.dispose();
   }
@@ -190,16 +200,21 @@ export async function train(cli: TrainOptions): Promise<void> {
     attachCheckpoint(model, { options, position, history: merged, epochSeconds });
     await model.save(out);
     console.log(`Checkpoint written to ${out} (epoch ${position.epoch + 1}, batch ${position.batch}); continue with: strata train --resume ${out}`);
+    live.end('interrupted');
+    await server?.close(); // Ctrl-C asked to stop: the dashboard too
     process.exitCode = 130;
     return;
   }
   const seconds = (performance.now() - started) / 1000;
   const test = await model.evaluate(data.xTest, data.yTest, { batchSize: 512, verbose: 0 });
+  live.test(test);
   clearCheckpoint(model);
   await model.save(out);
   await writeRunOutputs(out, { model, data, history: merged, test, epochSeconds, options });
+  live.end('finished');
   console.log(
     `Test accuracy ${(test.accuracy * 100).toFixed(2)} % (loss ${test.loss.toFixed(4)}) on ${tests} test ${unit(data, tests)} (${data.testSplit}); ` +
       `training took ${formatSeconds(seconds)} s${previous ? ' since the resume' : ''}; results in ${out}`,
   );
+  if (server) await serveUntilInterrupted(server);
 }

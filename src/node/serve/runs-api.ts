@@ -1,10 +1,18 @@
-// The runs folder over HTTP, for the dashboard page: which runs there are, and their files.
-//   GET /api/runs                 [{ name, files, modified }], newest first
+// The runs folder over HTTP, for the dashboard page: which runs there are, what they are doing,
+// their files, and their logs as they grow.
+//   GET /api/runs                 [{ name, files, modified, started, status, config }], newest first
+//   GET /api/runs/events          the same listing as a server-sent event stream, sent again on each change
+//   GET /api/runs/<run>/events    the run's log records as a server-sent event stream (run-events.ts)
 //   GET /api/runs/<run>/<file>    a file of a run (history.json, curves.png, ...)
 import { readdirSync, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
+import type { RunSummary } from './live-records.js';
+import { streamRunEvents, streamRunList } from './run-events.js';
+import { runState } from './run-info.js';
 import { baseHeaders, sendStatus, serveFrom } from './static-files.js';
+
+export type { RunSummary } from './live-records.js';
 
 export interface RunListing {
   name: string;
@@ -37,9 +45,45 @@ export function listRuns(runs: string): RunListing[] {
   return listings.sort((a, b) => b.modified - a.modified);
 }
 
+/** The listing with each run's status and settings. */
+export function summarizeRuns(runs: string): RunSummary[] {
+  return listRuns(runs).map((run) => ({ ...run, ...runState(join(runs, run.name), run.files) }));
+}
+
+/**
+ * The folder of the run a URL segment names, or undefined: one plain name of a folder directly
+ * inside `runs` (no separators, no `.` or `..`, however encoded).
+ */
+export function runFolder(runs: string, segment: string): string | undefined {
+  let name: string;
+  try {
+    name = decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
+  if (name === '' || name === '.' || name === '..' || /[/\\\0]/.test(name)) return undefined;
+  const dir = join(runs, name);
+  try {
+    return statSync(dir).isDirectory() ? dir : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export function handleRunsApi(req: IncomingMessage, res: ServerResponse, runs: string, rest: string): void {
   if (rest === '' || rest === '/') {
-    res.writeHead(200, { ...baseHeaders(true), 'Content-Type': 'application/json' }).end(JSON.stringify(listRuns(runs)));
+    res.writeHead(200, { ...baseHeaders(true), 'Content-Type': 'application/json' }).end(JSON.stringify(summarizeRuns(runs)));
+    return;
+  }
+  if (rest === '/events') {
+    streamRunList(req, res, runs, () => summarizeRuns(runs));
+    return;
+  }
+  const parts = rest.split('/');
+  if (parts.length === 3 && parts[0] === '' && parts[2] === 'events') {
+    const dir = runFolder(runs, parts[1]);
+    if (dir === undefined) sendStatus(res, 404, `no such run: ${req.url}`, true);
+    else streamRunEvents(req, res, dir);
     return;
   }
   if (rest.startsWith('/')) serveFrom(req, res, runs, rest.slice(1), true);
