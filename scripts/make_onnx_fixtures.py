@@ -47,12 +47,13 @@ def randomize_batch_norms(model):
     return model
 
 
-def export(name, model, x, out_dir):
+def export(name, model, x, out_dir, dynamic_batch=False):
     model.eval()
     with torch.no_grad():
         y = model(x)
     path = os.path.join(out_dir, name + '.onnx')
-    torch.onnx.export(model, x, path, opset_version=13, input_names=['input'], output_names=['output'], do_constant_folding=True)
+    axes = {'input': {0: 'batch'}, 'output': {0: 'batch'}} if dynamic_batch else None
+    torch.onnx.export(model, x, path, opset_version=13, input_names=['input'], output_names=['output'], do_constant_folding=True, dynamic_axes=axes)
     onnx.checker.check_model(onnx.load(path))
     for kind, t in (('input_0', x), ('output_0', y)):
         with open(os.path.join(out_dir, '%s.%s.pb' % (name, kind)), 'wb') as f:
@@ -67,7 +68,7 @@ def main():
     for d in (small, big):
         os.makedirs(d, exist_ok=True)
     torch.manual_seed(0)
-    export('lstm', SmallLstm(), torch.randn(2, 5, 8), small)
+    export('lstm', SmallLstm(), torch.randn(2, 5, 8), small, dynamic_batch=True)
     torch.manual_seed(1)
     export('mobilenet_v2', randomize_batch_norms(torchvision.models.mobilenet_v2(weights=None)), torch.randn(1, 3, 224, 224), big)
     torch.manual_seed(2)

@@ -219,6 +219,34 @@ describe('st.onnx.load: a small convnet', () => {
     assert.ok(Math.abs(y[0] - 0.5 / Math.sqrt(4.001)) < 1e-6 && Math.abs(y[9] - (1 + (2 * 1.5) / Math.sqrt(0.251))) < 1e-5);
   });
 
+  it('computes shapes from a symbolic batch size when the model runs (Note [Shapes the graph computes])', async () => {
+    // An LSTM-style initial state: zeros of [N, 4] from Shape(x)[0], added to a projection of x.
+    const bytes = encode({
+      node: [
+        node('Shape', ['x'], ['s']),
+        node('Slice', ['s', 'start', 'end'], ['n']),
+        node('Concat', ['n', 'four'], ['shape'], [{ name: 'axis', type: 2, i: 0 }]),
+        node('ConstantOfShape', ['shape'], ['h0'], [{ name: 'value', type: 4, t: floatTensor('v', [1], [0.5]) }]),
+        node('MatMul', ['x', 'w'], ['p']),
+        node('Add', ['p', 'h0'], ['y']),
+      ],
+      initializer: [int64Tensor('start', [0]), int64Tensor('end', [1]), int64Tensor('four', [4]), floatTensor('w', [3, 4], values(12, 11))],
+      input: [valueInfo('x', ['N', 3])],
+      output: [valueInfo('y', ['N', 4])],
+    });
+    const model = await st.onnx.load(bytes);
+    for (const n of [1, 5]) {
+      const x = st.randomNormal([n, 3]);
+      const y = model.predict(x) as st.Tensor;
+      assert.deepEqual(y.shape, [n, 4]);
+      const expected = st.matmul(x, st.tensor(values(12, 11), [3, 4])).add(0.5);
+      assert.ok((await y.sub(expected).abs().max().data())[0] < 1e-6);
+    }
+    const saved = join(dir, 'dynamic');
+    await model.save(saved);
+    assert.deepEqual(((await st.loadModel(saved)).predict(st.zeros([7, 3])) as st.Tensor).shape, [7, 4]);
+  });
+
   it('reads bytes as well as paths, and shape constants through Shape/Gather/Concat/Reshape', async () => {
     // Exporters' flatten: Reshape(x, Concat(Gather(Shape(x), 0), [-1])), folded at import when the shape is known.
     const bytes = encode({

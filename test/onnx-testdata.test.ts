@@ -41,7 +41,6 @@ const KNOWN_FAILURE_PATTERNS: [RegExp, string][] = [
   [/STRING/, 'string tensors are not supported'],
   [/^test_castlike_.*_expanded$/, "a graph input no output depends on (CastLike's 'like'): Strata models refuse unused inputs"],
   [/^test_(constantofshape|range)_/, 'outputs that depend only on import-time values (shapes, ranges) are constants, not model outputs'],
-  [/window(_symmetric)?_expanded$/, 'a Range whose limit the graph computes (Range reads its inputs at import)'],
 ];
 
 const knownFailure = (name: string) => KNOWN_FAILURES[name] ?? KNOWN_FAILURE_PATTERNS.find(([re]) => re.test(name))?.[1];

@@ -25,6 +25,9 @@ import { chooseLayout, inLayout, inputLayout, permuteConstant, type HeldValue, t
 // through; freeze whole layers with `layer.trainable = false`. An initializer that several nodes
 // read becomes a weight of each of them: fine-tuning unties it.
 
+/** Integer and bool constants up to this many elements go to the layer config (InputSpec `constant`). */
+const SMALL_CONSTANT = 4096;
+
 /** The default-domain opsets the importer accepts. */
 export const OPSETS = { min: 1, max: 17 };
 
@@ -170,16 +173,22 @@ export async function importModel(m: OnnxModel, source: string, options: ImportO
     ins.forEach((v, i) => {
       if (!v) specs.push('absent');
       else if (statics.has(i)) {
-        if (v.kind !== 'const')
-          throw new ValueError(
-            `${where}: input ${i} ('${node.inputs[i]}') must be known at import time (a constant or initializer); here it is computed by the graph`,
-          );
-        specs.push({ static: Array.from(v.t.data) });
+        if (v.kind === 'const') specs.push({ static: Array.from(v.t.data) });
+        else {
+          // Note [Shapes the graph computes] in layer.ts.
+          specs.push({ graph: v.sym.dtype, host: true });
+          graphArgs.push(inLayout(v, 'nchw', newName));
+        }
       } else if (v.kind === 'const') {
         const t = layout === 'nhwc' && handler.layout === 'agnostic' ? permuteConstant(v.t) : v.t;
         const dtype = strataDtype(t.onnxType, where);
-        specs.push({ weight: `in${i}`, shape: t.shape, dtype, trainable: dtype === 'float32' && !handler.frozen?.includes(i) });
-        weights.set(i, t);
+        if (dtype !== 'float32' && t.data.length <= SMALL_CONSTANT) {
+          const values = Array.from(t.data, (x) => (dtype === 'int32' ? Math.max(-2147483648, Math.min(2147483647, x)) : x));
+          specs.push({ constant: { dtype, shape: t.shape, values } });
+        } else {
+          specs.push({ weight: `in${i}`, shape: t.shape, dtype, trainable: dtype === 'float32' && !handler.frozen?.includes(i) });
+          weights.set(i, t);
+        }
       } else {
         specs.push({ graph: v.sym.dtype });
         graphArgs.push(inLayout(v, inputLayout(handler, layout, i), newName));

@@ -4,8 +4,8 @@ import type { DType } from '../../core/dtype.js';
 import { ValueError, fmtValue } from '../../core/errors.js';
 import { Layer, type CallOptions, type LayerArgs } from '../../nn/layer.js';
 import { registerLayer } from '../../nn/registry.js';
-import type { Shape } from '../../nn/symbolic.js';
-import { zeros } from '../../tensor/create.js';
+import { isSymbolic, type Shape, type SymbolicTensor } from '../../nn/symbolic.js';
+import { tensor, zeros } from '../../tensor/create.js';
 import { noGrad } from '../../tensor/tape.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { Attrs, type AttrValue, type OpContext } from './op-context.js';
@@ -13,14 +13,22 @@ import { handlerOf } from './ops.js';
 
 /** Where each ONNX input of a node comes from. */
 export type InputSpec =
-  /** The next tensor the layer is applied to (a graph value), of this dtype. */
-  | { graph: DType }
+  /**
+   * The next tensor the layer is applied to (a graph value), of this dtype; with `host`, a
+   * shape-like input the graph computes (Note [Shapes the graph computes]).
+   */
+  | { graph: DType; host?: boolean }
   /** An optional input the node leaves out. */
   | 'absent'
   /** A weight of this layer (an initializer or constant), trainable when floating. */
   | { weight: string; shape: number[]; dtype: DType; trainable: boolean }
   /** Values read at import time (shapes, axes, pads). */
-  | { static: number[] };
+  | { static: number[] }
+  /**
+   * A small integer or bool constant, kept in the config rather than the weights file: shape
+   * computations read it, and must see its values before a loaded model's weights arrive.
+   */
+  | { constant: { dtype: DType; shape: number[]; values: number[] } };
 
 export interface OnnxNodeArgs extends LayerArgs {
   opType: string;
@@ -35,6 +43,19 @@ export interface OnnxNodeArgs extends LayerArgs {
 }
 
 const KEYS = ['opType', 'opset', 'attributes', 'inputs', 'numOutputs', 'channelsLast', 'onnxName'];
+
+// Note [Shapes the graph computes]
+// Exporters compute shapes from symbolic sizes (Shape → Gather → Concat → Reshape, or
+// ConstantOfShape for an LSTM's initial state when the batch size is symbolic). When the sizes
+// are known at import, the builder folds those chains into constants; otherwise the shape-like
+// input stays a graph value (`{graph, host: true}`) that the node reads on the host when it
+// runs: a few integers, but a synchronous read, so such models run on the CPU backends only.
+// A symbolic model's output shapes come from running each node once on probe values, with
+// unknown sizes taken as 1; integer outputs of that run (shapes and indices, small) are kept with
+// the symbolic tensors so that the nodes reading them see real values, not zeros. Loading a
+// saved model repeats the same run.
+const probes = new WeakMap<SymbolicTensor, Tensor>();
+const MAX_PROBE = 4096;
 
 /** An ONNX operator applied by Strata's ops; its constant inputs are its weights. */
 export class OnnxNode extends Layer {
@@ -63,14 +84,29 @@ export class OnnxNode extends Layer {
     });
   }
 
+  private constants = new Map<number, Tensor>();
+
+  private constantOf(i: number, c: { dtype: DType; shape: number[]; values: number[] }): Tensor {
+    let t = this.constants.get(i);
+    if (!t) {
+      t = tensor(c.values, c.shape, c.dtype);
+      this.constants.set(i, t);
+    }
+    return t;
+  }
+
   private run(graphInputs: Tensor[], options: CallOptions): Tensor[] {
     let next = 0;
     const inputs: (Tensor | undefined)[] = [];
     const statics: (number[] | undefined)[] = [];
     this.args.inputs.forEach((spec, i) => {
       if (spec === 'absent') inputs.push(undefined);
-      else if ('graph' in spec) inputs.push(graphInputs[next++]);
+      else if ('graph' in spec && spec.host) {
+        statics[i] = Array.from(graphInputs[next++].dataSync(), Number);
+        inputs.push(undefined);
+      } else if ('graph' in spec) inputs.push(graphInputs[next++]);
       else if ('weight' in spec) inputs.push(this.weightValues.get(i));
+      else if ('constant' in spec) inputs.push(this.constantOf(i, spec.constant));
       else {
         inputs.push(undefined);
         statics[i] = spec.static;
@@ -102,26 +138,54 @@ export class OnnxNode extends Layer {
    */
   protected override checkInput(): void {}
 
-  /** The output shapes, found by running the node once on zeros (unknown sizes taken as 1). */
+  /** Probe values of the symbolic inputs of the apply() under way (Note [Shapes the graph computes]). */
+  private probeInputs: (Tensor | undefined)[] | undefined;
+  private probeOutputs: Tensor[] | undefined;
+
+  // biome-ignore lint/suspicious/noExplicitAny: Layer.apply's overloads, passed through unchanged
+  override apply(inputs: any, options?: CallOptions): any {
+    const list = Array.isArray(inputs) ? inputs : [inputs];
+    const symbolic = list.length > 0 && list.every(isSymbolic);
+    this.probeInputs = symbolic ? list.map((t: SymbolicTensor) => probes.get(t)) : undefined;
+    try {
+      const out = super.apply(inputs, options);
+      if (symbolic && this.probeOutputs) {
+        const outs: SymbolicTensor[] = Array.isArray(out) ? out : [out];
+        outs.forEach((o, i) => {
+          const p = this.probeOutputs?.[i];
+          if (p && p.dtype === 'int32' && p.size <= MAX_PROBE) probes.set(o, p);
+        });
+      }
+      return out;
+    } finally {
+      this.probeInputs = undefined;
+      this.probeOutputs = undefined;
+    }
+  }
+
+  /** The output shapes, found by running the node once on probe values (Note [Shapes the graph computes]). */
   override computeOutputShape(inputShape: Shape | Shape[]): Shape | Shape[] {
     const graphSpecs = this.args.inputs.filter((s): s is { graph: DType } => typeof s === 'object' && 'graph' in s);
     const shapes = graphSpecs.length === 1 ? [inputShape as Shape] : (inputShape as Shape[]);
     const out = noGrad(() =>
       this.run(
-        shapes.map((s, i) =>
-          zeros(
-            s.map((d) => d ?? 1),
-            graphSpecs[i].graph,
-          ),
+        shapes.map(
+          (s, i) =>
+            this.probeInputs?.[i] ??
+            zeros(
+              s.map((d) => d ?? 1),
+              graphSpecs[i].graph,
+            ),
         ),
         {},
       ),
     );
+    this.probeOutputs = out;
     this.outDtype = out[0].dtype;
     const batchUnknown = shapes.length > 0 && shapes[0].length > 0 && shapes[0][0] === null;
     const result = out
       .slice(0, this.args.numOutputs)
-      .map((t): Shape => (batchUnknown && t.rank > 0 && t.shape[0] === 1 ? [null, ...t.shape.slice(1)] : [...t.shape]));
+      .map((t): Shape => (batchUnknown && t.dtype === 'float32' && t.rank > 0 && t.shape[0] === 1 ? [null, ...t.shape.slice(1)] : [...t.shape]));
     return this.args.numOutputs === 1 ? result[0] : result;
   }
 
