@@ -121,12 +121,43 @@ describe('st.onnx.load: hostile files', () => {
     await rejects(new Uint8Array(field(7, graph)), /not a valid ONNX model \(protobuf decoding failed: max depth exceeded\)/);
   });
 
-  it('a model with no graph, or an opset outside 1 to 17, is refused', async () => {
+  it('a model with no graph, or an opset outside 1 to 20, is refused', async () => {
     await rejects(messages.model.encode(messages.model.fromObject({ irVersion: 8 })).finish(), /no graph/);
     const graph = { node: [node('Relu', ['x'], ['y'])], input: [valueInfo('x', [2])], output: [valueInfo('y', [2])] };
     await rejects(encode(graph, 99), /opset 99 of the default ONNX domain is not supported/, st.ValueError);
   });
 });
+
+describe('st.onnx.load: opset 20', () => {
+  it('Gelu, exact and tanh-approximated', async () => {
+    const bytes = encode(
+      {
+        node: [node('Gelu', ['x'], ['a']), node('Gelu', ['x'], ['b'], [{ name: 'approximate', type: 3, s: new TextEncoder().encode('tanh') }])],
+        input: [valueInfo('x', [4])],
+        output: [valueInfo('a', [4]), valueInfo('b', [4])],
+      },
+      20,
+    );
+    const model = await st.onnx.load(bytes);
+    const x = st.tensor([-2, -0.5, 0.5, 3]);
+    const [a, b] = model.predict(x) as st.Tensor[];
+    const exact = [-2, -0.5, 0.5, 3].map((v) => 0.5 * v * (1 + erf(v / Math.SQRT2)));
+    const approx = [-2, -0.5, 0.5, 3].map((v) => 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3))));
+    (await a.data()).forEach((v, i) => assert.ok(Math.abs(v - exact[i]) < 1e-5, `${v} vs ${exact[i]}`));
+    (await b.data()).forEach((v, i) => assert.ok(Math.abs(v - approx[i]) < 1e-5, `${v} vs ${approx[i]}`));
+  });
+});
+
+/** erf by its series (enough terms for |x| <= 3), for expected values. */
+function erf(x: number): number {
+  let sum = 0;
+  let term = x;
+  for (let n = 0; n < 60; n++) {
+    sum += term / (2 * n + 1);
+    term *= (-x * x) / (n + 1);
+  }
+  return (2 / Math.sqrt(Math.PI)) * sum;
+}
 
 describe('st.onnx.load: unsupported operators', () => {
   it('lists every unsupported operator with its node and opset, at once', async () => {

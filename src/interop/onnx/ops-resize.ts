@@ -73,6 +73,11 @@ function resize(ctx: OpContext): Tensor {
   let x = need(ctx, 0, 'X');
   if (x.dtype !== 'float32') x = cast(x, 'float32');
   const mode = ctx.attrs.string('mode', 'nearest');
+  // Opset 18's additions, refused by name rather than ignored.
+  if (ctx.attrs.int('antialias', 0) !== 0) throw new ValueError(`${ctx.where}: antialias is not supported`);
+  if (ctx.attrs.has('axes')) throw new ValueError(`${ctx.where}: the axes attribute is not supported`);
+  if (ctx.attrs.string('keep_aspect_ratio_policy', 'stretch') !== 'stretch')
+    throw new ValueError(`${ctx.where}: keep_aspect_ratio_policy is not supported`);
   if (mode !== 'nearest' && mode !== 'linear') throw new ValueError(`${ctx.where}: mode '${mode}' is not supported (nearest, linear)`);
   // Opset 10 and Upsample 9: (X, scales); opset 11+: (X, roi, scales, sizes); Upsample 7: a scales attribute.
   const twoInputs = ctx.opset < 11;
