@@ -32,7 +32,8 @@ async function bytesOf(source: string | Uint8Array | ArrayBuffer): Promise<[Uint
 }
 
 /**
- * Imports an ONNX model (opsets 1 to 20 of the default domain; checked against ONNX 1.12's test data, opsets up to 17) as a Strata functional model that takes and returns
+ * Imports an ONNX model (opsets 1 to 20 of the default domain; ONNX 1.12's test data checks
+ * them up to 17) as a Strata functional model that takes and returns
  * tensors in the ONNX graph's own shapes (an NCHW input stays NCHW). Its initializers become
  * weights, so the model trains with `fit` and saves with `save` like any other.
  * @throws FormatError for a file that is not a valid ONNX model (naming the file and the problem);
