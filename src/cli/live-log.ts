@@ -57,6 +57,8 @@ export class LiveLog implements st.Callback {
   private steps = 1;
   /** The epoch the batches belong to: the last one begun (fit numbers batches within their epoch). */
   private epoch = 0;
+  /** Batches done in it: fewer than `steps` when Ctrl-C stopped it (fit still ends the epoch). */
+  private done = 0;
   private every = 1;
   private lastWrite = 0;
   private epochStart = 0;
@@ -86,11 +88,13 @@ export class LiveLog implements st.Callback {
 
   onEpochBegin(epoch: number): void {
     this.epoch = epoch;
+    this.done = 0;
     this.epochStart = performance.now();
   }
 
   onBatchEnd(batch: number, logs?: st.Logs): void {
     const now = performance.now();
+    this.done = batch + 1;
     if ((batch + 1) % this.every !== 0 && now - this.lastWrite < AT_LEAST_EVERY_MS) return;
     this.lastWrite = now;
     const epoch = this.epoch;
@@ -99,7 +103,8 @@ export class LiveLog implements st.Callback {
 
   onEpochEnd(epoch: number, logs?: st.Logs): void {
     const seconds = (performance.now() - this.epochStart) / 1000;
-    this.append({ type: 'epoch', time: Date.now(), epoch, step: (epoch + 1) * this.steps, seconds, logs: finiteLogs(logs) });
+    const step = epoch * this.steps + (this.done || this.steps);
+    this.append({ type: 'epoch', time: Date.now(), epoch, step, seconds, logs: finiteLogs(logs) });
   }
 
   /** The test split's results. */

@@ -99,27 +99,45 @@ interface LogFacts {
   end: 'finished' | 'interrupted' | 'failed' | undefined;
 }
 
-/** Facts read from a live log, cached by its size and time: the listing is asked for every second. */
-const cache = new Map<string, { key: string; facts: LogFacts }>();
+/** What was read from files, kept while their sizes and times stay the same: the listing is asked for every second. */
+const memo = new Map<string, { key: string; value: unknown }>();
 
-function liveLogFacts(path: string, size: number, mtimeMs: number): LogFacts {
-  const key = `${size}:${mtimeMs}`;
-  const hit = cache.get(path);
-  if (hit?.key === key) return hit.facts;
-  const head = readCapped(path, HEAD_BYTES);
-  const tail = readCapped(path, HEAD_BYTES, true);
-  const start = head ? parseLines(head.text).find((r) => r.type === 'start') : undefined;
-  // The tail's first line may be cut: parseLines drops what does not parse.
-  const last = tail ? parseLines(tail.text).at(-1) : undefined;
-  const facts: LogFacts = {
-    config: start?.type === 'start' ? start.config : undefined,
-    started: start?.time,
-    end: last?.type === 'end' ? last.status : undefined,
-  };
-  if (cache.size > 1000) cache.clear();
-  cache.set(path, { key, facts });
-  return facts;
+function remember<T>(id: string, files: readonly string[], read: () => T): T {
+  const key = files
+    .map((f) => {
+      try {
+        const s = statSync(f);
+        return `${s.size}:${s.mtimeMs}`;
+      } catch {
+        return '-';
+      }
+    })
+    .join('|');
+  const hit = memo.get(id);
+  if (hit?.key === key) return hit.value as T;
+  const value = read();
+  if (memo.size > 2000) memo.clear();
+  memo.set(id, { key, value });
+  return value;
 }
+
+function liveLogFacts(path: string): LogFacts {
+  return remember(`log:${path}`, [path], () => {
+    const head = readCapped(path, HEAD_BYTES);
+    const tail = readCapped(path, HEAD_BYTES, true);
+    const start = head ? parseLines(head.text).find((r) => r.type === 'start') : undefined;
+    // The tail's first line may be cut: parseLines drops what does not parse.
+    const last = tail ? parseLines(tail.text).at(-1) : undefined;
+    return {
+      config: start?.type === 'start' ? start.config : undefined,
+      started: start?.time,
+      end: last?.type === 'end' ? last.status : undefined,
+    };
+  });
+}
+
+/** configFromFiles, read again only when history.json or classes.json changed. */
+const filesConfig = (dir: string) => remember(`config:${dir}`, [join(dir, 'history.json'), join(dir, 'classes.json')], () => configFromFiles(dir));
 
 /** The oldest file's time: when a run without a live log began (classes.json is written first). */
 function oldest(dir: string, files: readonly string[]): number {
@@ -149,13 +167,13 @@ export function runState(dir: string, files: readonly string[], now = Date.now()
     } catch {
       return { status: 'unknown', config: {}, started: 0 };
     }
-    const facts = liveLogFacts(join(dir, LIVE_LOG), stat.size, stat.mtimeMs);
-    const config = facts.config ?? configFromFiles(dir);
+    const facts = liveLogFacts(join(dir, LIVE_LOG));
+    const config = facts.config ?? filesConfig(dir);
     const started = facts.started ?? oldest(dir, files);
     if (facts.end) return { status: facts.end, config, started };
     return { status: now - stat.mtimeMs < STALE_MS ? 'training' : 'stopped', config, started };
   }
-  const config = configFromFiles(dir);
+  const config = filesConfig(dir);
   const started = oldest(dir, files);
   if (files.includes('history.json')) return { status: 'finished', config, started };
   // A run just started writes classes.json before its first log line.

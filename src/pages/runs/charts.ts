@@ -56,7 +56,7 @@ function chartData(runs: readonly RunData[], key: string, x: XMode): uPlot.Align
   const tables: { index: number; table: uPlot.AlignedData }[] = [];
   runs.forEach((run, index) => {
     const s = run.series.get(key);
-    if (s && s.y.length) tables.push({ index, table: [s[x], s.y] });
+    if (s?.y.length) tables.push({ index, table: [s[x], s.y] });
   });
   if (tables.length === 0) return [[], ...runs.map(() => [])];
   const joined = tables.length === 1 ? tables[0].table : uPlot.join(tables.map((t) => t.table));
@@ -136,7 +136,8 @@ export class ChartGrid {
   private draw(card: Card, key: string, runs: readonly RunData[], x: XMode): void {
     const data = chartData(runs, key, x);
     const points = data[0].length;
-    card.empty.textContent = runs.length === 0 ? 'Tick a run to plot it.' : points === 0 ? (key.startsWith('val_') ? 'No validation yet.' : 'No points yet.') : '';
+    card.empty.textContent =
+      runs.length === 0 ? 'Tick a run to plot it.' : points === 0 ? (key.startsWith('val_') ? 'No validation yet.' : 'No points yet.') : '';
     card.empty.hidden = points > 0;
     const end = planned(runs, x);
     const signature = `${x}|${end}|${runs.map((r) => `${r.name}:${r.color}`).join('|')}`;

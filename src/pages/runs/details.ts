@@ -69,8 +69,7 @@ function progress(run: RunData): string {
   const b = run.lastBatch;
   if (run.summary?.status === 'training' && b && typeof c.epochs === 'number')
     parts.push(`epoch ${b.epoch + 1}/${c.epochs}, step ${b.batch + 1}${typeof c.stepsPerEpoch === 'number' ? `/${c.stepsPerEpoch}` : ''}`);
-  const seconds = run.lastEpoch && run.firstStart ? (run.lastEpoch.time - run.firstStart) / 1000 : undefined;
-  if (seconds !== undefined && run.summary?.status !== 'training') parts.push(`trained for ${seconds.toFixed(1)} s`);
+  if (run.trainSeconds > 0) parts.push(`${run.trainSeconds.toFixed(1)} s of training`);
   if (run.summary) parts.push(`updated ${ago(run.summary.modified)}`);
   if (run.end?.error) parts.push(`error: ${run.end.error}`);
   return parts.join(' · ');
@@ -138,7 +137,12 @@ export class DetailsPanel {
       links.append(li);
     }
     const left = el('div');
-    left.append(el('h3', undefined, 'Settings'), keys.length ? table : el('p', 'muted', 'No settings recorded.'), el('h3', undefined, 'Files'), links);
+    left.append(
+      el('h3', undefined, 'Settings'),
+      keys.length ? table : el('p', 'muted', 'No settings recorded.'),
+      el('h3', undefined, 'Files'),
+      links,
+    );
 
     const pictures = el('div', 'pictures');
     // The listing's time changes whenever a file is rewritten: a new address makes the browser fetch it again.

@@ -44,7 +44,8 @@ function select(name: string): void {
 /** Redraws at the next frame: records can arrive many at a time (a replay), and one drawing covers them all. */
 let frame = 0;
 function schedule(): void {
-  frame ||= requestAnimationFrame(() => {
+  if (frame) return;
+  frame = requestAnimationFrame(() => {
     frame = 0;
     render();
   });
@@ -59,6 +60,7 @@ function render(): void {
   );
   details.render(focused ? runs.get(focused) : undefined);
   $('no-runs').hidden = !listed || all.length > 0;
+  $('hint').hidden = all.length === 0;
 }
 
 /**

@@ -17,6 +17,8 @@ export interface RunData {
   logConfig: RunConfig | undefined;
   series: Map<string, Series>;
   firstStart: number | undefined;
+  /** Seconds spent in epochs: the sum over epoch records (one cut by Ctrl-C and its resumed rest both count). */
+  trainSeconds: number;
   lastBatch: BatchRecord | undefined;
   lastEpoch: EpochRecord | undefined;
   test: Record<string, number> | undefined;
@@ -33,21 +35,9 @@ const PALETTE = ['#4e79a7', '#f28e2b', '#e15759', '#59a14f', '#b07aa1', '#76b7b2
 let colours = 0;
 
 export function newRun(name: string): RunData {
-  return {
-    name,
-    color: PALETTE[colours++ % PALETTE.length],
-    summary: undefined,
-    logConfig: undefined,
-    series: new Map(),
-    firstStart: undefined,
-    lastBatch: undefined,
-    lastEpoch: undefined,
-    test: undefined,
-    end: undefined,
-    last: undefined,
-    records: 0,
-    caughtUp: false,
-  };
+  const run = { name, color: PALETTE[colours++ % PALETTE.length], summary: undefined } as RunData;
+  resetRun(run);
+  return run;
 }
 
 /** Forgets the run's records (the server starts its stream over). */
@@ -56,6 +46,7 @@ export function resetRun(run: RunData): void {
     logConfig: undefined,
     series: new Map(),
     firstStart: undefined,
+    trainSeconds: 0,
     lastBatch: undefined,
     lastEpoch: undefined,
     test: undefined,
@@ -86,6 +77,13 @@ function addPoint(run: RunData, key: string, epoch: number, step: number, y: num
   s.y.push(y);
 }
 
+/** Epochs done at a record, fractional: its step over the steps per epoch (an epoch cut short by Ctrl-C ends early). */
+function epochs(run: RunData, record: BatchRecord | EpochRecord): number {
+  const steps = config(run).stepsPerEpoch;
+  if (typeof steps === 'number' && steps > 0) return record.step / steps;
+  return record.type === 'batch' ? record.epoch + 0.5 : record.epoch + 1;
+}
+
 export function ingest(run: RunData, record: LiveRecord): void {
   run.records++;
   run.last = record;
@@ -95,16 +93,14 @@ export function ingest(run: RunData, record: LiveRecord): void {
       run.logConfig = { ...run.logConfig, ...record.config };
       run.end = undefined;
       break;
-    case 'batch': {
-      const steps = config(run).stepsPerEpoch;
-      const x = typeof steps === 'number' && steps > 0 ? record.epoch + (record.batch + 1) / steps : record.epoch + 1;
-      for (const [key, y] of Object.entries(record.logs)) addPoint(run, key, x, record.step, y);
+    case 'batch':
+      for (const [key, y] of Object.entries(record.logs)) addPoint(run, key, epochs(run, record), record.step, y);
       run.lastBatch = record;
       break;
-    }
     case 'epoch':
-      for (const [key, y] of Object.entries(record.logs)) addPoint(run, key, record.epoch + 1, record.step, y);
+      for (const [key, y] of Object.entries(record.logs)) addPoint(run, key, epochs(run, record), record.step, y);
       run.lastEpoch = record;
+      run.trainSeconds += record.seconds ?? 0;
       break;
     case 'test':
       run.test = record.logs;
