@@ -34,6 +34,8 @@ describe('strata serve', () => {
     mkdirSync(join(runs, 'convnet-mnist-1'));
     writeFileSync(join(runs, 'convnet-mnist-1', 'history.json'), '{"epochs":[]}\n');
     mkdirSync(join(runs, 'empty-folder'));
+    mkdirSync(join(runs, 'not-a-run'));
+    writeFileSync(join(runs, 'not-a-run', 'notes.txt'), 'no run files here\n');
     server = await startServer({ port: 0, runs });
   });
   after(async () => {
@@ -63,7 +65,7 @@ describe('strata serve', () => {
     assert.equal(r.headers.location, '/playground/');
   });
 
-  test('the runs listing names the runs with files, newest first, and serves their files', async () => {
+  test('the runs listing names the folders holding run files, newest first, and serves their files', async () => {
     const list = JSON.parse((await rawGet(server.url, '/api/runs')).body.toString());
     assert.deepEqual(
       list.map((r: { name: string; files: string[] }) => [r.name, r.files]),

@@ -98,6 +98,7 @@ export function streamRunEvents(req: IncomingMessage, res: ServerResponse, dir: 
     onIdle: () => {
       if (!fromHistory && !existsSync(live) && existsSync(join(dir, 'history.json'))) {
         fromHistory = true;
+        if (offset > 0) send(res, {}, 'reset'); // the client resumed a log that is gone: start it over
         for (const record of recordsFromHistory(dir)) send(res, record satisfies LiveRecord);
       }
       if (!caughtUp) send(res, {}, 'caught-up');

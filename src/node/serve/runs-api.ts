@@ -21,7 +21,10 @@ export interface RunListing {
   modified: number;
 }
 
-/** The run folders directly inside `runs` (a folder holding at least one file). */
+/** Files of which one marks a folder as a run (so `--out` in a project folder does not list src/ and node_modules/ as runs). */
+const RUN_FILES = ['live.jsonl', 'history.json', 'classes.json', 'model.json'];
+
+/** The run folders directly inside `runs`: folders holding one of RUN_FILES. */
 export function listRuns(runs: string): RunListing[] {
   let names: string[];
   try {
@@ -35,7 +38,7 @@ export function listRuns(runs: string): RunListing[] {
     try {
       if (!statSync(dir).isDirectory()) continue;
       const files = readdirSync(dir).filter((f) => statSync(join(dir, f)).isFile());
-      if (files.length === 0) continue;
+      if (!files.some((f) => RUN_FILES.includes(f))) continue;
       const modified = Math.max(...files.map((f) => statSync(join(dir, f)).mtimeMs));
       listings.push({ name, files: files.sort(), modified });
     } catch {

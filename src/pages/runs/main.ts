@@ -19,6 +19,8 @@ const selected = new Set<string>();
 let focused: string | undefined;
 let xMode: XMode = 'epoch';
 let listed = false;
+/** ?run=NAME (what strata train --dashboard prints): focused when it appears, which may be after the page opened. */
+let asked = new URLSearchParams(location.search).get('run') ?? undefined;
 
 const charts = new ChartGrid($('charts'));
 const details = new DetailsPanel($('details'));
@@ -134,10 +136,13 @@ function onList(folder: string, summaries: RunSummary[]): void {
     .slice()
     .sort((a, b) => b.started - a.started || a.name.localeCompare(b.name))
     .map((s) => s.name);
-  if (first) {
-    // ?run=NAME (what strata train --dashboard prints) picks a run; otherwise the newest and every one training.
-    const asked = new URLSearchParams(location.search).get('run');
-    const start = asked && names.has(asked) ? [asked] : order.filter((name, i) => i === 0 || runs.get(name)!.summary!.status === 'training');
+  if (asked && names.has(asked)) {
+    select(asked);
+    focused = asked;
+    asked = undefined;
+  } else if (first) {
+    // The newest run and every one training.
+    const start = order.filter((name, i) => i === 0 || runs.get(name)!.summary!.status === 'training');
     for (const name of start) select(name);
     focused = start[0];
   }
