@@ -68,8 +68,7 @@ export class LiveLog implements st.Callback {
   constructor(dir: string, config: RunConfig, resumed: boolean) {
     this.path = join(dir, LIVE_LOG);
     const start: LiveRecord = { type: 'start', time: Date.now(), ...(resumed ? { resumed: true } : {}), config };
-    if (resumed) this.append(start);
-    else writeFileSync(this.path, `${JSON.stringify(start)}\n`);
+    this.append(start, !resumed);
     this.heartbeat = setInterval(() => {
       try {
         const now = new Date();
@@ -119,9 +118,9 @@ export class LiveLog implements st.Callback {
     this.append({ type: 'end', time: Date.now(), status, ...(error ? { error: error.slice(0, 1000) } : {}) });
   }
 
-  private append(record: LiveRecord): void {
+  private append(record: LiveRecord, replace = false): void {
     try {
-      appendFileSync(this.path, `${JSON.stringify(record)}\n`);
+      (replace ? writeFileSync : appendFileSync)(this.path, `${JSON.stringify(record)}\n`);
     } catch {
       // A log that cannot be written must not stop the training it describes.
     }
