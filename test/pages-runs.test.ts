@@ -159,7 +159,8 @@ describe('the runs dashboard in Chromium', { skip: missing ?? false }, () => {
     await said(/Ctrl-C stops it/);
     await until(page, `s.runs[0].status === 'finished' && s.runs[0].test?.accuracy > 0 && s.charts.val_loss?.quick === 1`, null, 10_000);
     await page.waitForSelector('#details img[alt^="Confusion"]');
-    await page.waitForFunction(() => [...document.querySelectorAll<HTMLImageElement>('#details img')].every((i) => i.complete && i.naturalWidth > 0));
+    // Every picture loaded (an expression: this file is typed without the DOM).
+    await page.waitForFunction(`[...document.querySelectorAll('#details img')].every((i) => i.complete && i.naturalWidth > 0)`);
     const s = await state(page);
     console.log(
       `# strata train --dashboard: curve in the page ${(live / 1000).toFixed(1)} s after the start, ` +
