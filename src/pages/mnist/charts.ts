@@ -19,14 +19,15 @@ function movingAverage(values: number[]): number[] {
   return out;
 }
 
-function chart(target: HTMLElement, title: string, color: string, range?: [number, number]): uPlot {
+/** A chart whose x axis spans the whole run from the start (`steps()` says how long), so it never rescales while training. */
+function chart(target: HTMLElement, title: string, color: string, steps: () => number, range?: [number, number]): uPlot {
   const noLine = () => null;
   return new uPlot(
     {
       title,
       width: Math.max(240, target.clientWidth),
       height: 170,
-      scales: { x: { time: false }, y: range ? { range } : {} },
+      scales: { x: { time: false, range: () => [1, Math.max(2, steps())] }, y: range ? { range } : {} },
       axes: [{}, { size: 48 }],
       legend: { live: false },
       cursor: { show: false },
@@ -47,14 +48,22 @@ export class Charts {
   private readonly accuracy: uPlot;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private lastDraw = 0;
+  /** The run's length in steps. */
+  private steps = 2;
 
-  constructor(lossBox: HTMLElement, accuracyBox: HTMLElement) {
-    this.loss = chart(lossBox, 'Loss', '#cf222e');
-    this.accuracy = chart(accuracyBox, 'Accuracy', '#0969da', [0, 1]);
-    addEventListener('resize', () => {
-      this.loss.setSize({ width: Math.max(240, lossBox.clientWidth), height: 170 });
-      this.accuracy.setSize({ width: Math.max(240, accuracyBox.clientWidth), height: 170 });
-    });
+  constructor(
+    private readonly lossBox: HTMLElement,
+    private readonly accuracyBox: HTMLElement,
+  ) {
+    this.loss = chart(lossBox, 'Loss', '#cf222e', () => this.steps);
+    this.accuracy = chart(accuracyBox, 'Accuracy', '#0969da', () => this.steps, [0, 1]);
+    addEventListener('resize', () => this.resize());
+  }
+
+  /** Fits the charts to their boxes (after the window or the layout changed, as when they are first shown). */
+  resize(): void {
+    this.loss.setSize({ width: Math.max(240, this.lossBox.clientWidth), height: 170 });
+    this.accuracy.setSize({ width: Math.max(240, this.accuracyBox.clientWidth), height: 170 });
   }
 
   /** Redraws soon (throttled), or now. */
@@ -69,6 +78,7 @@ export class Charts {
     clearTimeout(this.timer);
     this.timer = undefined;
     this.lastDraw = performance.now();
+    this.steps = state.totalSteps;
     const steps = state.losses.map((_, i) => i + 1);
     const atEpochs = (pick: (e: TrainState['epochs'][number]) => number) => {
       const column: (number | null)[] = steps.map(() => null);

@@ -30,14 +30,23 @@ export async function listModelRuns(): Promise<RunInfo[]> {
   return runs.filter((r) => r.files.includes('model.json'));
 }
 
+/** A JSON file of a run, or undefined when the run has none or it cannot be read (these files only add detail). */
+async function runJson<T>(run: RunInfo, file: string): Promise<T | undefined> {
+  if (!run.files.includes(file)) return undefined;
+  const response = await fetch(runUrl(run.name, file));
+  return response.ok ? ((await response.json().catch(() => undefined)) as T | undefined) : undefined;
+}
+
+/** The test accuracy `strata train` measured at the end of the run (history.json), if it finished. */
+export async function testAccuracy(run: RunInfo): Promise<number | undefined> {
+  const history = await runJson<{ test?: { accuracy?: number } }>(run, 'history.json');
+  return history?.test?.accuracy;
+}
+
 /** The model of a run with its class names, checked to take one 28x28 grayscale image. */
 export async function loadRun(run: RunInfo): Promise<Classifier> {
   const model = await st.loadModel(runUrl(run.name, 'model.json'));
-  let record: RunRecord = {};
-  if (run.files.includes('classes.json')) {
-    const response = await fetch(runUrl(run.name, 'classes.json'));
-    if (response.ok) record = (await response.json()) as RunRecord;
-  }
+  const record = (await runJson<RunRecord>(run, 'classes.json')) ?? {};
   const shape = model.inputs[0]?.shape.slice(1) ?? [];
   const size = shape.reduce((a: number, d) => a * (d ?? 0), 1);
   if (size !== SIDE * SIDE)

@@ -5,7 +5,7 @@ import * as st from '../../browser.js';
 import { chooseBackend } from '../shared/backend.js';
 import { loadDigits, type Digits } from './data.js';
 import { DrawPad } from './draw-pad.js';
-import { listModelRuns, loadRun, type RunInfo } from './load-run.js';
+import { listModelRuns, loadRun, type RunInfo, testAccuracy } from './load-run.js';
 import { type Classifier, type Guess, Reader } from './reader.js';
 import './style.css';
 import { newState, startTraining, type TrainSettings } from './trainer.js';
@@ -102,6 +102,8 @@ async function train(): Promise<void> {
     view.samples.setImages(test);
     const digits = await loadDigits('train', s.images);
     view.say('Training…');
+    $('charts').hidden = false;
+    view.charts.resize();
     const run = startTraining(s, digits, test, page.training, {
       onStep: (state) => view.step(state, s.epochs),
       onEpoch: async (state, model) => {
@@ -161,9 +163,10 @@ async function loadSelected(): Promise<void> {
   status.classList.remove('error');
   status.textContent = `Loading ${run.name}…`;
   try {
-    const c = await loadRun(run);
+    const [c, accuracy] = await Promise.all([loadRun(run), testAccuracy(run)]);
     useModel(c);
-    status.textContent = `Loaded ${run.name}: classes ${c.classNames.join(', ')}.`;
+    const measured = accuracy === undefined ? '' : `; it read ${(100 * accuracy).toFixed(2)} % of the test images right at the end of its training`;
+    status.textContent = `Loaded ${run.name}: classes ${c.classNames.join(', ')}${measured}.`;
   } catch (e) {
     status.textContent = `Cannot load ${run.name}: ${message(e)}`;
     status.classList.add('error');

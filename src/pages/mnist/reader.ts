@@ -138,7 +138,7 @@ export class Reader {
       bar.append(fill);
       const percent = document.createElement('span');
       percent.className = 'percent';
-      percent.textContent = `${(100 * g.probability).toFixed(1)} %`;
+      percent.textContent = g.probability < 0.0005 ? '< 0.1 %' : `${(100 * g.probability).toFixed(1)} %`;
       row.append(label, bar, percent);
       this.list.append(row);
     }
