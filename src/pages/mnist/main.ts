@@ -75,7 +75,11 @@ function presetForm(): void {
     ['batch', 'batch'],
   ] as const) {
     const value = params.get(param);
-    if (value !== null) ($(id) as HTMLInputElement).value = value;
+    if (value === null) continue;
+    // A batch size the menu does not offer joins it, rather than leaving the menu empty.
+    const field = $<HTMLInputElement | HTMLSelectElement>(id);
+    if (field instanceof HTMLSelectElement && ![...field.options].some((o) => o.value === value)) field.append(new Option(value));
+    field.value = value;
   }
 }
 
