@@ -501,6 +501,31 @@ describe('progressBar', () => {
     });
   }
 
+  it('batchEnd reads the logs only for a callback that wants them now, and hands the others the last ones read', async () => {
+    const seen: Array<[number, Record<string, number> | undefined]> = [];
+    const sparse: st.Callback = {
+      wantsLogs: (batch) => batch % 3 === 2,
+      onBatchEnd: (batch, logs) => void seen.push([batch, logs as Record<string, number>]),
+    };
+    const timer: st.Callback = { wantsLogs: () => false, onBatchEnd: () => {} };
+    const list = new CallbackList([timer, sparse], new FakeModel(), params(1, 6));
+    let reads = 0;
+    for (let b = 0; b < 6; b++) await list.batchEnd('onBatchEnd', b, async () => ({ loss: ++reads }));
+    assert.equal(reads, 2, 'batches 2 and 5 read');
+    assert.deepEqual(seen, [
+      [0, {}],
+      [1, {}],
+      [2, { loss: 1 }],
+      [3, { loss: 1 }],
+      [4, { loss: 1 }],
+      [5, { loss: 2 }],
+    ]);
+    // A callback without wantsLogs reads every batch, as before.
+    const every = new CallbackList([{ onBatchEnd: () => {} }], new FakeModel(), params(1, 3));
+    for (let b = 0; b < 3; b++) await every.batchEnd('onBatchEnd', b, async () => ({ loss: ++reads }));
+    assert.equal(reads, 5);
+  });
+
   it('draws a live line on a terminal, then replaces it by the epoch line', async () => {
     const stream = captureStream(true);
     const bar = new ProgressBar({ stream, clock: () => 0 });

@@ -30,11 +30,11 @@ interface Playground {
 
 /** A value of the page's window.playground. */
 async function read<K extends keyof Playground>(page: Page, key: K): Promise<Playground[K]> {
-  return page.evaluate((k) => (window as unknown as { playground: Playground }).playground[k], key);
+  return page.evaluate((k) => (globalThis as unknown as { playground: Playground }).playground[k] as never, key);
 }
 
 async function ready(page: Page): Promise<void> {
-  await page.waitForFunction(() => (window as unknown as { playground?: Playground }).playground?.ready === true, undefined, { timeout: 20_000 });
+  await page.waitForFunction(() => (globalThis as unknown as { playground?: Playground }).playground?.ready === true, undefined, { timeout: 20_000 });
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -94,7 +94,7 @@ describe('the playground page', { skip: missing ?? false }, () => {
 
   it('loads with the default network, on wasm, without console errors', async () => {
     const { page, errors } = await open();
-    assert.match(await page.locator('#status').textContent(), /on wasm/);
+    assert.match((await page.locator('#status').textContent()) ?? '', /on wasm/);
     assert.deepEqual((await read(page, 'state')).layers, [4, 2]);
     // 7 feature nodes, 4 + 2 hidden neurons and the output neuron.
     assert.equal(await page.locator('.node.feature').count(), 7);
@@ -118,7 +118,7 @@ describe('the playground page', { skip: missing ?? false }, () => {
     while (Date.now() - start < 60_000 && (Number.isNaN(reachedAt) || Date.now() - start < Math.max(reachedAt, 4) * 1000 + 2000)) {
       await sleep(250);
       loss = await read(page, 'testLoss');
-      tensors.push((await page.evaluate(() => (window as unknown as { playground: Playground }).playground.memory())).wasm.tensors);
+      tensors.push((await page.evaluate(() => (globalThis as unknown as { playground: Playground }).playground.memory())).wasm.tensors);
       if (loss < 0.1 && Number.isNaN(reachedAt)) reachedAt = (Date.now() - start) / 1000;
     }
     const seconds = (Date.now() - start) / 1000;
@@ -140,11 +140,11 @@ describe('the playground page', { skip: missing ?? false }, () => {
         return { x: r.x + r.width / 2, y: r.y + r.height / 2 };
       });
     await page.mouse.move(line.x, line.y);
-    assert.match(await page.locator('.tip').textContent(), /^Weight -?\d+\.\d{3}$/);
+    assert.match((await page.locator('.tip').textContent()) ?? '', /^Weight -?\d+\.\d{3}$/);
     await page.mouse.move(0, 0);
     await page.screenshot({ path: `${SHOTS}playground.png` });
     await page.click('#play');
-    await page.waitForFunction(() => !(window as unknown as { playground: Playground }).playground.playing);
+    await page.waitForFunction(() => !(globalThis as unknown as { playground: Playground }).playground.playing);
     assert.deepEqual(errors, []);
     await page.close();
   });
@@ -185,7 +185,7 @@ describe('the playground page', { skip: missing ?? false }, () => {
         discretize: false,
       },
     );
-    const hash = await page.evaluate(() => location.hash);
+    const hash = await page.evaluate(() => (globalThis as unknown as { location: { hash: string } }).location.hash);
     for (const part of ['dataset=xor', 'activation=relu', 'lr=0.1', 'layers=5,2,2', 'features=x1,x1x2', 'noise=20', `seed=${before.seed}`])
       assert.ok(hash.includes(part), `${part} in ${hash}`);
     await page.reload();
@@ -208,7 +208,7 @@ describe('the playground page', { skip: missing ?? false }, () => {
     await page.click('[data-add-neuron="1"]');
     await page.click('[data-remove-neuron="0"]');
     assert.deepEqual((await read(page, 'state')).layers, [2, 3]);
-    assert.equal(await page.locator('#layer-count').textContent(), '2 hidden layers');
+    assert.equal((await page.locator('#layer-count').textContent()) ?? '', '2 hidden layers');
     for (let i = 0; i < 2; i++) await page.click('#remove-layer');
     assert.deepEqual((await read(page, 'state')).layers, []);
     assert.equal(await hidden(), 0);
@@ -216,12 +216,12 @@ describe('the playground page', { skip: missing ?? false }, () => {
     for (let i = 0; i < 6; i++) await page.click('#add-layer');
     assert.equal((await read(page, 'state')).layers.length, 6);
     assert.ok(await page.locator('#add-layer').isDisabled());
-    await page.waitForFunction(() => (window as unknown as { playground: Playground }).playground.framesDrawn > 0);
+    await page.waitForFunction(() => (globalThis as unknown as { playground: Playground }).playground.framesDrawn > 0);
     for (let i = 0; i < 3; i++) await page.click('#step');
-    await page.waitForFunction(() => (window as unknown as { playground: Playground }).playground.epoch === 3);
+    await page.waitForFunction(() => (globalThis as unknown as { playground: Playground }).playground.epoch === 3);
     await page.click('#reset');
-    await page.waitForFunction(() => (window as unknown as { playground: Playground }).playground.epoch === 0);
-    assert.match(await page.locator('#epoch').textContent(), /^000,000$/);
+    await page.waitForFunction(() => (globalThis as unknown as { playground: Playground }).playground.epoch === 0);
+    assert.match((await page.locator('#epoch').textContent()) ?? '', /^000,000$/);
     assert.deepEqual(errors, []);
     await page.close();
   });

@@ -61,8 +61,8 @@ export class CallbackList {
   private readonly byHook = new Map<HookName, Callback[]>();
   /** Inside fit (between onTrainBegin and onTrainEnd): its validation passes draw no bar. */
   private training = false;
-  /** The logs last read for a progress bar, and when. */
-  private barLogs: { at: number; logs: Logs } = NO_LOGS;
+  /** The logs last read at a batch end (for the bar, or a callback that wanted them), and when. */
+  private lastLogs: { at: number; logs: Logs } = NO_LOGS;
 
   constructor(callbacks: readonly Callback[], model: CallbackModel, params: TrainingParams, options: CallbackListOptions = {}) {
     if (!Array.isArray(callbacks)) throw new ValueError(`callbacks must be an array; received ${typeof callbacks}`);
@@ -105,7 +105,7 @@ export class CallbackList {
     return this.phase('onTrainEnd', logs);
   }
   onTestBegin(logs?: Logs): Promise<void> {
-    if (!this.training) this.barLogs = NO_LOGS;
+    if (!this.training) this.lastLogs = NO_LOGS;
     return this.phase('onTestBegin', logs);
   }
   onTestEnd(logs?: Logs): Promise<void> {
@@ -118,7 +118,7 @@ export class CallbackList {
     return this.phase('onPredictEnd', logs);
   }
   onEpochBegin(epoch: number, logs?: Logs): Promise<void> {
-    this.barLogs = NO_LOGS;
+    this.lastLogs = NO_LOGS;
     return this.indexed('onEpochBegin', epoch, logs);
   }
   onEpochEnd(epoch: number, logs?: Logs): Promise<void> {
@@ -149,22 +149,24 @@ export class CallbackList {
    * but a progress bar, which takes fresh logs for its live line every LOGS_EVERY_MS and is
    * handed the last ones read otherwise (its plain epoch lines use the epoch's logs). So a fit
    * whose only batch hook is the bar reads a few times per second, or not at all off a terminal.
+   * A callback with `wantsLogs` is treated alike: fresh logs when it asks, the last ones otherwise.
    */
   async batchEnd(hook: 'onBatchEnd' | 'onTestBatchEnd', batch: number, read: () => Promise<Logs>): Promise<void> {
     let logs: Logs | undefined;
     for (const cb of this.byHook.get(hook)!) {
-      if (!(cb instanceof ProgressBar) || this.barLogsDue(cb, hook)) {
-        logs ??= await read();
-        if (cb instanceof ProgressBar) this.barLogs = { at: performance.now(), logs };
+      const fresh = cb instanceof ProgressBar ? this.barLogsDue(cb, hook) : (cb.wantsLogs?.(batch) ?? true);
+      if (fresh && logs === undefined) {
+        logs = await read();
+        this.lastLogs = { at: performance.now(), logs };
       }
-      await cb[hook]!(batch, cb instanceof ProgressBar && logs === undefined ? { ...this.barLogs.logs } : logs);
+      await cb[hook]!(batch, logs ?? { ...this.lastLogs.logs });
     }
   }
 
   /** Whether a progress bar would show fresh logs now: a live line, drawing (not fit's validation), not updated for LOGS_EVERY_MS. */
   private barLogsDue(bar: ProgressBar, hook: 'onBatchEnd' | 'onTestBatchEnd'): boolean {
     if (!bar.live || (hook === 'onTestBatchEnd' && this.training)) return false;
-    return performance.now() - this.barLogs.at >= LOGS_EVERY_MS;
+    return performance.now() - this.lastLogs.at >= LOGS_EVERY_MS;
   }
 
   private async phase(hook: PhaseHook, logs: Logs | undefined): Promise<void> {

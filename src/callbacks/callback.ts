@@ -60,6 +60,13 @@ export interface Callback {
   onBatchBegin?(batch: number, logs?: Logs): HookResult;
   /** Called after each training batch with the epoch's running loss and metrics. */
   onBatchEnd?(batch: number, logs?: Logs): HookResult;
+  /**
+   * Whether this batch's `onBatchEnd` / `onTestBatchEnd` needs fresh logs. Reading them makes the
+   * backend finish the step first (a GPU pipeline stalls), so a callback that uses them only now
+   * and then (a log line every N batches, a timer) says so here; on other batches it is handed
+   * the last logs read, which may be older or empty. Without this method every batch reads.
+   */
+  wantsLogs?(batch: number): boolean;
   /** Called when `evaluate` (or fit's validation) starts. */
   onTestBegin?(logs?: Logs): HookResult;
   /** Called when `evaluate` (or fit's validation) ends, with its results. */

@@ -1,8 +1,5 @@
 // `strata import FILE --out DIR`: an ONNX model imported (st.onnx.load) and saved as a Strata
-// model folder. Registered in main.ts as:
-//   program.command('import').description('import an ONNX model as a Strata model folder')
-//     .argument('<file>', 'the .onnx file').requiredOption('--out <dir>', 'the model folder to write')
-//     .action((file: string, o: { out: string }) => importCommand(file, o));
+// model folder.
 import { ValueError } from '../core/errors.js';
 import * as st from '../index.js';
 

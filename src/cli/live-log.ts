@@ -91,11 +91,15 @@ export class LiveLog implements st.Callback {
     this.epochStart = performance.now();
   }
 
+  /** Logs are read (a GPU step waited for) only for the batches that write a line. */
+  wantsLogs(batch: number): boolean {
+    return (batch + 1) % this.every === 0 || performance.now() - this.lastWrite >= AT_LEAST_EVERY_MS;
+  }
+
   onBatchEnd(batch: number, logs?: st.Logs): void {
-    const now = performance.now();
     this.done = batch + 1;
-    if ((batch + 1) % this.every !== 0 && now - this.lastWrite < AT_LEAST_EVERY_MS) return;
-    this.lastWrite = now;
+    if (!this.wantsLogs(batch)) return;
+    this.lastWrite = performance.now();
     const epoch = this.epoch;
     this.append({ type: 'batch', time: Date.now(), epoch, batch, step: epoch * this.steps + batch + 1, logs: finiteLogs(logs) });
   }

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The `strata` command line: train, evaluate, predict, summary, info, serve, bench. Each command parses its
+// The `strata` command line: train, evaluate, predict, summary, info, import, serve, bench. Each command parses its
 // options here and calls the public API (train.ts holds the main job's orchestration).
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import * as st from '../index.js';
 import { evaluateRun, predictImages, type EvaluateOptions, type PredictOptions } from './run-commands.js';
+import { importCommand } from './import.js';
 import { serveCommand } from './serve.js';
 import { train } from './train.js';
 
@@ -137,6 +138,15 @@ program
       const state = b.available ? `${b.active ? 'available, default' : 'available'}${b.detail ? ` (${b.detail})` : ''}` : `unavailable: ${b.reason}`;
       console.log(`  backend ${b.name.padEnd(10)} ${state}`);
     }
+  });
+
+program
+  .command('import')
+  .description('import an ONNX model (st.onnx.load) and save it as a Strata model folder')
+  .argument('<file>', 'the .onnx file')
+  .requiredOption('--out <dir>', 'the model folder to write')
+  .action(async (file: string, o: { out: string }) => {
+    await importCommand(file, o);
   });
 
 program

@@ -168,6 +168,7 @@ export async function train(cli: TrainOptions, dashboard?: DashboardOptions): Pr
   const timer: st.Callback = {
     onEpochBegin: (epoch) => void (epochStart = performance.now() - (epoch === carried?.epoch ? carried.seconds * 1000 : 0)),
     onBatchEnd: () => void (lastBatchEnd = performance.now()),
+    wantsLogs: () => false, // it times batches; reading their logs would make a GPU step wait
     onEpochEnd: (epoch) => void (epochSeconds[epoch] = (performance.now() - epochStart) / 1000),
   };
   const counts = { trainSamples: trainCount, validationSamples: held, testSamples: tests };
