@@ -28,20 +28,23 @@ const KNOWN_FAILURES: Record<string, string> = {
   test_training_dropout_default: 'Dropout in training mode: random masks cannot match',
   test_training_dropout_default_mask: 'Dropout in training mode: random masks cannot match',
   test_training_dropout_mask: 'Dropout in training mode: random masks cannot match',
-  test_cast_FLOAT_to_BFLOAT16: 'bfloat16 outputs are not supported (Strata computes in float32)',
-  test_constant: 'a graph without inputs (the importer builds models of their inputs)',
-  test_cast_BFLOAT16_to_FLOAT: 'the test data stores its bfloat16 input as UINT16 values',
-  test_reshape_allowzero_reordered: 'an empty input (a dimension of 0) is not supported',
-  test_split_zero_size_splits: 'an empty input (a dimension of 0) is not supported',
+  test_constant: 'a graph without inputs: a Strata model is a function of its inputs',
 };
 
 /** Families of known failures, by case name. */
 const KNOWN_FAILURE_PATTERNS: [RegExp, string][] = [
   [/^test_resize_.*cubic/, "Resize's cubic mode is not supported"],
   [/STRING/, 'string tensors are not supported'],
-  [/^test_castlike_.*_expanded$/, "a graph input no output depends on (CastLike's 'like'): Strata models refuse unused inputs"],
-  [/^test_(constantofshape|range)_/, 'outputs that depend only on import-time values (shapes, ranges) are constants, not model outputs'],
 ];
+
+/** The operators the importer's issue lists: their cases must pass at this rate (unsupported types and failures count against it). */
+const LISTED = (
+  'Conv ConvTranspose Gemm MatMul BatchNormalization Relu LeakyRelu Sigmoid Tanh Softmax LogSoftmax Gelu Erf MaxPool AveragePool ' +
+  'GlobalAveragePool Flatten Reshape Transpose Concat Split Slice Gather Unsqueeze Squeeze Add Sub Mul Div Pow Sqrt ReduceMean ReduceSum ' +
+  'ReduceMax Pad Resize Clip Dropout Identity Cast Shape ConstantOfShape Constant LSTM GRU LayerNormalization Where Expand'
+).split(' ');
+/** The rate the list reaches today (the issue asks for 0.95). */
+const LISTED_RATE = 0.91;
 
 const knownFailure = (name: string) => KNOWN_FAILURES[name] ?? KNOWN_FAILURE_PATTERNS.find(([re]) => re.test(name))?.[1];
 
@@ -49,14 +52,27 @@ type Outcome = { name: string; ops: string; status: 'pass' | 'fail' | 'unsupport
 
 const float = (t: OnnxTensor) => t.onnxType === 'FLOAT' || t.onnxType === 'DOUBLE' || t.onnxType === 'FLOAT16';
 
+/**
+ * numpy has no bfloat16: the test data stores a BFLOAT16 graph input or output as the UINT16 bits
+ * of its values. They are read back as the floats they encode.
+ */
+function asDeclared(t: OnnxTensor, elemType: string | undefined): OnnxTensor {
+  if (elemType !== 'BFLOAT16' || t.onnxType !== 'UINT16') return t;
+  const bits = Uint32Array.from(t.data, (b) => b << 16);
+  return { ...t, onnxType: 'BFLOAT16', data: new Float32Array(bits.buffer) };
+}
+
 async function runCase(dir: string, m: OnnxModel): Promise<void> {
   const data = `${dir}/test_data_set_0`;
   const graphInputs = m.graph.inputs.filter((v) => !m.graph.initializers.some((t) => t.name === v.name));
-  const given = graphInputs.map((_, i) => decodeTensor(readFileSync(`${data}/input_${i}.pb`), `input_${i}.pb`));
-  // Inputs that the operators read at import time (shapes, axes, pads) become constants, as in exported models.
+  const given = graphInputs.map((v, i) => asDeclared(decodeTensor(readFileSync(`${data}/input_${i}.pb`), `input_${i}.pb`), v.elemType));
+  // Inputs that the operators read at import time (shapes, axes, pads) become constants, as in
+  // exported models; when every input is such (ConstantOfShape's shape), they stay inputs, read on
+  // the host when the model runs (Note [Shapes the graph computes]).
   const staticNames = new Set(
     m.graph.nodes.flatMap((n) => (isSupported(n.opType) ? (handlerOf(n.opType, '').statics ?? []).map((i) => n.inputs[i]) : [])),
   );
+  if (graphInputs.every((v) => staticNames.has(v.name))) staticNames.clear();
   const constants: Record<string, OnnxTensor> = {};
   const feeds: Tensor[] = [];
   graphInputs.forEach((v, i) => {
@@ -67,14 +83,14 @@ async function runCase(dir: string, m: OnnxModel): Promise<void> {
   const out = model.apply(feeds.length === 1 ? feeds[0] : feeds) as Tensor | Tensor[];
   const outs = Array.isArray(out) ? out : [out];
   for (let i = 0; i < m.graph.outputs.length; i++) {
-    const expected = decodeTensor(readFileSync(`${data}/output_${i}.pb`), `output_${i}.pb`);
+    const expected = asDeclared(decodeTensor(readFileSync(`${data}/output_${i}.pb`), `output_${i}.pb`), m.graph.outputs[i].elemType);
     const got = outs[i];
     assert.deepEqual(got.shape, expected.shape, `output ${i} shape`);
     const values = await got.data();
     const tol = float(expected) ? 1e-4 : 0;
     for (let k = 0; k < values.length; k++) {
       const [a, b] = [Number(values[k]), expected.data[k]];
-      if (Number.isNaN(a) && Number.isNaN(b)) continue;
+      if (a === b || (Number.isNaN(a) && Number.isNaN(b))) continue;
       if (!(Math.abs(a - b) <= tol + tol * Math.abs(b) * 10)) assert.fail(`output ${i}[${k}]: ${a} vs expected ${b}`);
     }
   }
@@ -122,6 +138,17 @@ describe('ONNX test data (libonnx-testdata)', () => {
     console.log(`ONNX test data, pass rate per operator (cases of supported operators):\n${lines.join('\n')}`);
     console.log(
       `overall: ${passed}/${supported.length} cases of supported operators pass; ${outcomes.length} cases in all (${outcomes.length - supported.length} use unsupported operators or types)`,
+    );
+    const listed = outcomes.filter((o) => LISTED.includes(o.ops));
+    const listedPassed = listed.filter((o) => o.status === 'pass').length;
+    const rate = listedPassed / listed.length;
+    console.log(`the issue's ${LISTED.length} operators: ${listedPassed}/${listed.length} cases pass (${(rate * 100).toFixed(1)} %)`);
+    if (process.env.ONNX_TESTDATA_VERBOSE) {
+      for (const o of listed.filter((o) => o.status !== 'pass')) console.log(`  ${o.name} [${o.status}]: ${o.reason ?? ''}`);
+    }
+    assert.ok(
+      rate >= LISTED_RATE,
+      `the issue's operators pass ${(rate * 100).toFixed(1)} % of their cases; at least ${LISTED_RATE * 100} % expected`,
     );
     const unexpected = supported.filter((o) => o.status === 'fail' && !knownFailure(o.name));
     assert.deepEqual(

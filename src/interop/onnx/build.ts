@@ -81,6 +81,46 @@ async function fromStrata(t: Tensor, name: string): Promise<OnnxTensor> {
   return { name, onnxType: 'FLOAT', shape: [...t.shape], data: Float32Array.from(data as ArrayLike<number>) };
 }
 
+/** The input spec of a constant input i: small integers in the config, the rest a weight (trainable when floating and asked). */
+function constantSpec(t: OnnxTensor, i: number, where: string, trainable: boolean): [InputSpec, OnnxTensor | undefined] {
+  const dtype = strataDtype(t.onnxType, where);
+  if (dtype !== 'float32' && t.data.length <= SMALL_CONSTANT) {
+    const values = Array.from(t.data, (x) => (dtype === 'int32' ? Math.max(-2147483648, Math.min(2147483647, x)) : x));
+    return [{ constant: { dtype, shape: t.shape, values } }, undefined];
+  }
+  return [{ weight: `in${i}`, shape: t.shape, dtype, trainable: dtype === 'float32' && trainable }, t];
+}
+
+// Note [Anchored values]
+// A Strata model is a graph of layers from its inputs to its outputs: every input must reach an
+// output, and every output must come from a layer applied to the inputs. ONNX graphs may break
+// both (an output that is a Constant or folds to one, an input no node reads). The builder ties
+// them in with an Identity node whose extra inputs are anchors (InputSpec `anchor`): graph values
+// it receives but never reads. The output keeps its value; the model keeps ONNX's inputs.
+function anchoredIdentity(name: string, opset: number, specs: InputSpec[], anchors: SymbolicTensor[]): OnnxNode {
+  return new OnnxNode({
+    name,
+    opType: 'Identity',
+    opset,
+    attributes: {},
+    inputs: [...specs, ...anchors.map((a): InputSpec => ({ anchor: a.dtype }))],
+    numOutputs: 1,
+  });
+}
+
+/** The symbolic tensors the outputs depend on. */
+function reachable(outputs: SymbolicTensor[]): Set<SymbolicTensor> {
+  const seen = new Set<SymbolicTensor>();
+  const stack = [...outputs];
+  while (stack.length) {
+    const t = stack.pop() as SymbolicTensor;
+    if (seen.has(t)) continue;
+    seen.add(t);
+    stack.push(...t.node.allInputs);
+  }
+  return seen;
+}
+
 /** Lists every unsupported operator of the graph at once, with its node and opset. */
 function checkSupported(m: OnnxModel, source: string): void {
   const bad = m.graph.nodes.filter((n) => !((n.domain === '' || n.domain === 'ai.onnx') && (isSupported(n.opType) || n.opType === 'Constant')));
@@ -184,14 +224,9 @@ export async function importModel(m: OnnxModel, source: string, options: ImportO
         }
       } else if (v.kind === 'const') {
         const t = layout === 'nhwc' && handler.layout === 'agnostic' ? permuteConstant(v.t) : v.t;
-        const dtype = strataDtype(t.onnxType, where);
-        if (dtype !== 'float32' && t.data.length <= SMALL_CONSTANT) {
-          const values = Array.from(t.data, (x) => (dtype === 'int32' ? Math.max(-2147483648, Math.min(2147483647, x)) : x));
-          specs.push({ constant: { dtype, shape: t.shape, values } });
-        } else {
-          specs.push({ weight: `in${i}`, shape: t.shape, dtype, trainable: dtype === 'float32' && !handler.frozen?.includes(i) });
-          weights.set(i, t);
-        }
+        const [spec, weight] = constantSpec(t, i, where, !handler.frozen?.includes(i));
+        specs.push(spec);
+        if (weight) weights.set(i, weight);
       } else {
         specs.push({ graph: v.sym.dtype });
         graphArgs.push(inLayout(v, inputLayout(handler, layout, i), newName));
@@ -218,14 +253,26 @@ export async function importModel(m: OnnxModel, source: string, options: ImportO
     });
     pending.push([layer, weights]);
   }
+  if (inputs.length === 0) throw new ValueError(`${source}: the graph has no inputs (a Strata model is a function of its inputs)`);
   const outputs = g.outputs.map((o) => {
     const v = values.get(o.name);
     if (!v) throw new ValueError(`${source}: graph output '${o.name}' is not produced by any node`);
-    if (v.kind === 'const')
-      throw new ValueError(`${source}: graph output '${o.name}' is a constant; the importer needs outputs computed from the inputs`);
-    return inLayout(v, 'nchw', newName);
+    if (v.kind === 'sym') return inLayout(v, 'nchw', newName);
+    // An output known at import (a Constant, or computed from constants only): the model returns
+    // it on every call, through an Identity tied to the first input (Note [Anchored values]).
+    const [spec, weight] = constantSpec(v.t, 0, `${source}: graph output '${o.name}'`, false);
+    const layer = anchoredIdentity(newName(`${o.name}_constant`), opset, [spec], [inputs[0]]);
+    if (weight) pending.push([layer, new Map([[0, weight]])]);
+    return layer.apply(inputs[0]) as SymbolicTensor;
   });
-  if (inputs.length === 0) throw new ValueError(`${source}: the graph has no inputs`);
+  const reached = reachable(outputs);
+  const unused = inputs.filter((i) => !reached.has(i));
+  if (unused.length) {
+    // ONNX allows inputs no output reads (CastLike's 'like' once expanded); a Strata model does not.
+    const first = outputs[0];
+    const layer = anchoredIdentity(newName(`${g.outputs[0].name}_anchored`), opset, [{ graph: first.dtype }], unused);
+    outputs[0] = layer.apply([first, ...unused]) as SymbolicTensor;
+  }
   const model = new Model({
     inputs: inputs.length === 1 ? inputs[0] : inputs,
     outputs: outputs.length === 1 ? outputs[0] : outputs,

@@ -18,6 +18,12 @@ export type InputSpec =
    * shape-like input the graph computes (Note [Shapes the graph computes]).
    */
   | { graph: DType; host?: boolean }
+  /**
+   * A graph value the node does not read: it ties a graph input that no output depends on (ONNX
+   * allows them, a Strata model needs every input to reach an output) or, for an output that is
+   * an import-time constant, puts the node in the graph of the model's inputs.
+   */
+  | { anchor: DType }
   /** An optional input the node leaves out. */
   | 'absent'
   /** A weight of this layer (an initializer or constant), trainable when floating. */
@@ -101,7 +107,10 @@ export class OnnxNode extends Layer {
     const statics: (number[] | undefined)[] = [];
     this.args.inputs.forEach((spec, i) => {
       if (spec === 'absent') inputs.push(undefined);
-      else if ('graph' in spec && spec.host) {
+      else if ('anchor' in spec) {
+        next++;
+        inputs.push(undefined);
+      } else if ('graph' in spec && spec.host) {
         statics[i] = Array.from(graphInputs[next++].dataSync(), Number);
         inputs.push(undefined);
       } else if ('graph' in spec) inputs.push(graphInputs[next++]);
@@ -165,7 +174,9 @@ export class OnnxNode extends Layer {
 
   /** The output shapes, found by running the node once on probe values (Note [Shapes the graph computes]). */
   override computeOutputShape(inputShape: Shape | Shape[]): Shape | Shape[] {
-    const graphSpecs = this.args.inputs.filter((s): s is { graph: DType } => typeof s === 'object' && 'graph' in s);
+    const graphSpecs = this.args.inputs
+      .filter((s): s is { graph: DType } | { anchor: DType } => typeof s === 'object' && ('graph' in s || 'anchor' in s))
+      .map((s) => ('graph' in s ? s.graph : s.anchor));
     const shapes = graphSpecs.length === 1 ? [inputShape as Shape] : (inputShape as Shape[]);
     const out = noGrad(() =>
       this.run(
@@ -174,7 +185,7 @@ export class OnnxNode extends Layer {
             this.probeInputs?.[i] ??
             zeros(
               s.map((d) => d ?? 1),
-              graphSpecs[i].graph,
+              graphSpecs[i],
             ),
         ),
         {},

@@ -59,7 +59,8 @@ function cumsumOp(ctx: OpContext): Tensor {
 
 function rangeOp(ctx: OpContext): Tensor {
   const [start, limit, delta] = [0, 1, 2].map((i) => needStatic(ctx, i, ['start', 'limit', 'delta'][i])[0]);
-  const n = Math.max(Math.ceil((limit - start) / delta), 0);
+  // A delta of 0 (undefined in ONNX, and what the shape probe's zeros give) yields an empty range.
+  const n = delta === 0 ? 0 : Math.max(Math.ceil((limit - start) / delta), 0);
   return tensor(
     Float32Array.from({ length: n }, (_, i) => start + i * delta),
     [n],

@@ -74,7 +74,11 @@ const SCHEMA = {
         TensorTypeProto: { fields: { elemType: { type: 'int32', id: 1 }, shape: { type: 'TensorShapeProto', id: 2 } } },
         TensorShapeProto: { fields: { dim: rep('DimensionProto', 1) } },
         // TensorShapeProto.Dimension: dim_value and dim_param are a oneof in the specification.
-        DimensionProto: { fields: { dimValue: { type: 'int64', id: 1 }, dimParam: str(2), denotation: str(3) } },
+        // Declared as a oneof so that a dim_value of 0 (an empty axis) reads as 0, not as unknown.
+        DimensionProto: {
+          oneofs: { value: { oneof: ['dimValue', 'dimParam'] } },
+          fields: { dimValue: { type: 'int64', id: 1 }, dimParam: str(2), denotation: str(3) },
+        },
         TensorProto: {
           fields: {
             dims: rep('int64', 1),
