@@ -1,7 +1,8 @@
-// Resize (and the older Upsample): nearest and linear, separable, one axis at a time, as gathers
-// with index maps computed at call time from the static sizes or scales.
+// Resize (and the older Upsample): nearest, linear and cubic, separable, one axis at a time, as
+// weighted gathers with index maps and weights computed at call time from the static sizes,
+// scales and roi.
 import { ValueError } from '../../core/errors.js';
-import { add, cast, mul, sub } from '../../ops/elementwise.js';
+import { add, cast, mul, where } from '../../ops/elementwise.js';
 import { gather } from '../../ops/shape-ops.js';
 import { tensor } from '../../tensor/create.js';
 import type { Tensor } from '../../tensor/tensor.js';
@@ -40,33 +41,84 @@ function nearestIndex(mode: string, x: number): number {
   }
 }
 
-function resizeAxis(
-  ctx: OpContext,
-  x: Tensor,
-  axis: number,
-  outSize: number,
-  scale: number,
-  mode: string,
-  coordMode: string,
-  nearestMode: string,
-): Tensor {
+/** One interpolation tap per output index: the source index and its weight. */
+type Taps = { index: number[]; weight: number[] }[];
+
+/** The cubic convolution kernel of parameter a at distance d (Keys' kernel, as ONNX's cubic mode defines it). */
+function cubicWeight(d: number, a: number): number {
+  const x = Math.abs(d);
+  if (x <= 1) return (a + 2) * x ** 3 - (a + 3) * x ** 2 + 1;
+  if (x < 2) return a * x ** 3 - 5 * a * x ** 2 + 8 * a * x - 4 * a;
+  return 0;
+}
+
+/**
+ * The taps of linear (2) or cubic (4) interpolation at each source coordinate. Neighbours beyond
+ * the edge repeat the edge value, unless exclude_outside drops them and renormalizes the rest.
+ */
+function interpolationTaps(coords: number[], n: number, cubic: boolean, a: number, excludeOutside: boolean): Taps {
+  const span = cubic ? [-1, 0, 1, 2] : [0, 1];
+  const taps: Taps = span.map(() => ({ index: [], weight: [] }));
+  for (const c of coords) {
+    // Linear interpolation clamps the coordinate itself (the edge value beyond the edge); cubic keeps it.
+    const x = cubic ? c : Math.min(Math.max(c, 0), n - 1);
+    const base = Math.floor(x);
+    const t = x - base;
+    let w = span.map((o) => (cubic ? cubicWeight(t - o, a) : o === 0 ? 1 - t : t));
+    const inside = span.map((o) => base + o >= 0 && base + o < n);
+    if (excludeOutside) {
+      const total = w.reduce((acc, v, k) => acc + (inside[k] ? v : 0), 0);
+      w = w.map((v, k) => (inside[k] ? v / total : 0));
+    }
+    span.forEach((o, k) => {
+      taps[k].index.push(Math.min(Math.max(base + o, 0), n - 1));
+      taps[k].weight.push(w[k]);
+    });
+  }
+  return taps;
+}
+
+interface AxisPlan {
+  mode: string;
+  coordMode: string;
+  nearestMode: string;
+  cubicA: number;
+  excludeOutside: boolean;
+  /** tf_crop_and_resize: the crop's start and end (fractions of the axis) and the value outside it. */
+  roi?: [number, number];
+  extrapolation: number;
+}
+
+function resizeAxis(ctx: OpContext, x: Tensor, axis: number, outSize: number, scale: number, p: AxisPlan): Tensor {
   const n = x.shape[axis];
-  const coords = Array.from({ length: outSize }, (_, i) => sourceCoord(coordMode, i, scale, n, n * scale, ctx.where));
-  const clampIdx = (k: number) => Math.min(Math.max(k, 0), n - 1);
-  const idx = (v: number[]) => tensor(Int32Array.from(v), [v.length], 'int32');
-  if (mode === 'nearest') return gather(x, idx(coords.map((c) => clampIdx(nearestIndex(nearestMode, c)))), axis);
-  const c = coords.map((v) => Math.min(Math.max(v, 0), n - 1));
-  const lo = c.map((v) => Math.floor(v));
-  const hi = lo.map((v) => Math.min(v + 1, n - 1));
-  const shape = x.shape.map((_, k) => (k === axis ? outSize : 1));
-  const w = tensor(
-    Float32Array.from(c, (v, k) => v - lo[k]),
-    shape,
-    'float32',
+  const coords = Array.from({ length: outSize }, (_, i) =>
+    p.roi ? cropCoord(i, p.roi, n, outSize) : sourceCoord(p.coordMode, i, scale, n, n * scale, ctx.where),
   );
-  const a = gather(x, idx(lo), axis);
-  const b = gather(x, idx(hi), axis);
-  return add(a, mul(sub(b, a), w));
+  const idx = (v: number[]) => tensor(Int32Array.from(v), [v.length], 'int32');
+  const shape = x.shape.map((_, k) => (k === axis ? outSize : 1));
+  let y: Tensor;
+  if (p.mode === 'nearest') {
+    y = gather(x, idx(coords.map((c) => Math.min(Math.max(nearestIndex(p.nearestMode, c), 0), n - 1))), axis);
+  } else {
+    const taps = interpolationTaps(coords, n, p.mode === 'cubic', p.cubicA, p.excludeOutside);
+    y = taps
+      .map((tap) => mul(gather(x, idx(tap.index), axis), tensor(Float32Array.from(tap.weight), shape, 'float32')))
+      .reduce((acc, v) => add(acc, v));
+  }
+  if (!p.roi) return y;
+  // tf_crop_and_resize: outputs whose source lies outside the input take extrapolation_value.
+  const outside = tensor(
+    Uint8Array.from(coords, (c) => (c < 0 || c > n - 1 ? 1 : 0)),
+    shape,
+    'bool',
+  );
+  return where(outside, p.extrapolation, y);
+}
+
+/** tf_crop_and_resize's source coordinate: the crop [start, end] of the axis (as fractions) spread over the output. */
+function cropCoord(i: number, [start, end]: [number, number], n: number, outSize: number): number {
+  if (outSize === 1) return ((start + end) / 2) * (n - 1);
+  return start * (n - 1) + (i * (end - start) * (n - 1)) / (outSize - 1);
 }
 
 function resize(ctx: OpContext): Tensor {
@@ -78,7 +130,8 @@ function resize(ctx: OpContext): Tensor {
   if (ctx.attrs.has('axes')) throw new ValueError(`${ctx.where}: the axes attribute is not supported`);
   if (ctx.attrs.string('keep_aspect_ratio_policy', 'stretch') !== 'stretch')
     throw new ValueError(`${ctx.where}: keep_aspect_ratio_policy is not supported`);
-  if (mode !== 'nearest' && mode !== 'linear') throw new ValueError(`${ctx.where}: mode '${mode}' is not supported (nearest, linear)`);
+  if (mode !== 'nearest' && mode !== 'linear' && mode !== 'cubic')
+    throw new ValueError(`${ctx.where}: mode '${mode}' is not supported (nearest, linear, cubic)`);
   // Opset 10 and Upsample 9: (X, scales); opset 11+: (X, roi, scales, sizes); Upsample 7: a scales attribute.
   const twoInputs = ctx.opset < 11;
   const scalesIn = (twoInputs ? ctx.statics[1] : ctx.statics[2]) ?? ctx.attrs.floats('scales');
@@ -88,9 +141,22 @@ function resize(ctx: OpContext): Tensor {
   const sizes = sizesIn?.length ? sizesIn : x.shape.map((d, i) => Math.floor(d * scales[i]));
   const coordMode = ctx.attrs.string('coordinate_transformation_mode', twoInputs ? 'asymmetric' : 'half_pixel');
   const nearestMode = ctx.attrs.string('nearest_mode', twoInputs ? 'floor' : 'round_prefer_floor');
+  const roi = coordMode === 'tf_crop_and_resize' ? ctx.statics[1] : undefined;
+  if (coordMode === 'tf_crop_and_resize' && roi?.length !== 2 * x.rank)
+    throw new ValueError(`${ctx.where}: tf_crop_and_resize needs a roi of ${2 * x.rank} values`);
+  const plan = (a: number): AxisPlan => ({
+    mode,
+    coordMode,
+    nearestMode,
+    cubicA: ctx.attrs.float('cubic_coeff_a', -0.75),
+    excludeOutside: ctx.attrs.int('exclude_outside', 0) === 1,
+    roi: roi ? [roi[a], roi[a + x.rank]] : undefined,
+    extrapolation: ctx.attrs.float('extrapolation_value', 0),
+  });
   let y = x;
   for (let a = 0; a < x.rank; a++) {
-    if (sizes[a] !== x.shape[a] || scales[a] !== 1) y = resizeAxis(ctx, y, a, sizes[a], scales[a], mode, coordMode, nearestMode);
+    const cropped = roi !== undefined && (roi[a] !== 0 || roi[a + x.rank] !== 1);
+    if (sizes[a] !== x.shape[a] || scales[a] !== 1 || cropped) y = resizeAxis(ctx, y, a, sizes[a], scales[a], plan(a));
   }
   return y;
 }
