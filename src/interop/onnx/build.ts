@@ -21,7 +21,8 @@ import { chooseLayout, inLayout, inputLayout, permuteConstant, type HeldValue, t
 // config. Nodes whose inputs are all constant are evaluated at import (constant folding), and so
 // is Shape of a value whose shape is fully known, which turns exporters' shape arithmetic into
 // constants. The operators keep their inference semantics in training: BatchNormalization uses
-// its running statistics (as a frozen-statistics fine-tune does) and Dropout passes its input
+// its running statistics (as a frozen-statistics fine-tune does; a node exported with
+// training_mode=1 uses batch statistics, as ONNX defines it) and Dropout passes its input
 // through; freeze whole layers with `layer.trainable = false`. An initializer that several nodes
 // read becomes a weight of each of them: fine-tuning unties it.
 

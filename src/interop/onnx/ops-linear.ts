@@ -39,17 +39,40 @@ function matMul(ctx: OpContext): Tensor {
 
 function batchNorm(ctx: OpContext): Tensor | Tensor[] {
   const x = float(need(ctx, 0, 'X'));
-  if (ctx.attrs.int('training_mode', 0) === 1 || ctx.numOutputs > 1) {
-    throw new ValueError(`${ctx.where}: training_mode (batch statistics as outputs) is not supported; export the model in eval mode`);
+  const training = ctx.attrs.int('training_mode', 0) === 1;
+  if (!training && ctx.numOutputs > 1) {
+    // Before opset 14 the extra outputs were the training statistics of an is_test=0 node.
+    throw new ValueError(`${ctx.where}: the training outputs of BatchNormalization before opset 14 are not supported; export the model in eval mode`);
   }
   const [scale, bias, m, v] = [1, 2, 3, 4].map((i) => float(need(ctx, i, ['scale', 'B', 'input_mean', 'input_var'][i - 1])));
   const eps = ctx.attrs.float('epsilon', 1e-5);
+  if (training) return batchNormTraining(ctx, x, scale, bias, m, v, eps);
   // y = x * a + b with per-channel a = scale / sqrt(var + eps), b = B - mean * a.
   const a = div(scale, sqrt(add(v, eps)));
   const shift = sub(bias, mul(m, a));
   const c = scale.shape[0];
   const at = ctx.channelsLast || x.rank < 2 ? [c] : [c, ...new Array(x.rank - 2).fill(1)];
   return add(mul(x, reshape(a, at)), reshape(shift, at));
+}
+
+/**
+ * training_mode=1 (opset 14+): the node normalizes with the batch's own mean and (biased)
+ * variance over every axis but the channels, and outputs the running statistics moved towards
+ * them by momentum: running = input * momentum + batch * (1 - momentum).
+ */
+function batchNormTraining(ctx: OpContext, x: Tensor, scale: Tensor, bias: Tensor, m: Tensor, v: Tensor, eps: number): Tensor[] {
+  const channel = ctx.channelsLast ? x.rank - 1 : Math.min(1, x.rank - 1);
+  const axes = Array.from({ length: x.rank }, (_, i) => i).filter((i) => i !== channel);
+  const mu = mean(x, axes, true);
+  const centered = sub(x, mu);
+  const variance = mean(mul(centered, centered), axes, true);
+  const c = scale.shape[0];
+  const at = x.shape.map((_, i) => (i === channel ? c : 1));
+  const y = add(mul(div(centered, sqrt(add(variance, eps))), reshape(scale, at)), reshape(bias, at));
+  const momentum = ctx.attrs.float('momentum', 0.9);
+  const runMean = add(mul(m, momentum), mul(reshape(mu, [c]), 1 - momentum));
+  const runVar = add(mul(v, momentum), mul(reshape(variance, [c]), 1 - momentum));
+  return [y, runMean, runVar].slice(0, Math.max(ctx.numOutputs, 1));
 }
 
 function layerNorm(ctx: OpContext): Tensor[] {
