@@ -10,6 +10,7 @@ import { concat, pad, reshape, split, transpose } from '../../ops/shape-ops.js';
 import { max, mean } from '../../ops/reduction.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { need, type OpContext, type OpHandler } from './op-context.js';
+import { tapMaxPool } from './pool-taps.js';
 
 type Pads = { top: number; bottom: number; left: number; right: number };
 
@@ -160,13 +161,15 @@ function pool(kind: 'max' | 'avg'): OpHandler {
     layout: 'aware',
     run: (ctx) => {
       const x0 = need(ctx, 0, 'X');
-      if (ctx.numOutputs > 1) throw new ValueError(`${ctx.where}: the Indices output of MaxPool is not supported`);
       const [x, back] = toNhwc(ctx, x0);
       const spatialRank = x0.rank - 2;
       const k = ctx.attrs.ints('kernel_shape', []);
       const kernel: [number, number] = spatialRank === 1 ? [1, k[0]] : [k[0], k[1]];
       const { strides, dilation, pads } = geometry(ctx, spatialRank, [x.shape[1], x.shape[2]], kernel);
-      if (dilation[0] !== 1 || dilation[1] !== 1) throw new ValueError(`${ctx.where}: dilated pooling is not supported`);
+      const dilated = dilation[0] !== 1 || dilation[1] !== 1;
+      if (dilated && kind === 'avg') throw new ValueError(`${ctx.where}: dilated average pooling is not supported`);
+      // The window's extent: dilations spread the kernel's taps.
+      const span: [number, number] = [(kernel[0] - 1) * dilation[0] + 1, (kernel[1] - 1) * dilation[1] + 1];
       let input = x;
       let p = { ...pads };
       if (kind === 'avg' && ctx.attrs.int('count_include_pad', 0) === 1) {
@@ -183,12 +186,18 @@ function pool(kind: 'max' | 'avg'): OpHandler {
         // ceil_mode: a last, partial window, unless it would start in the end padding; it reads
         // only real pixels (and padding), so extra end padding that never wins gives it.
         const extra = (n: number, before: number, after: number, i: 0 | 1) => {
-          const span = n + before + after - kernel[i];
-          let out = Math.ceil(span / strides[i]) + 1;
+          const room = n + before + after - span[i];
+          let out = Math.ceil(room / strides[i]) + 1;
           if ((out - 1) * strides[i] >= n + before) out--;
-          return Math.max((out - 1) * strides[i] + kernel[i] - (n + before + after), 0);
+          return Math.max((out - 1) * strides[i] + span[i] - (n + before + after), 0);
         };
         p = { ...p, bottom: p.bottom + extra(input.shape[1], p.top, p.bottom, 0), right: p.right + extra(input.shape[2], p.left, p.right, 1) };
+      }
+      if (kind === 'max' && (dilated || ctx.numOutputs > 1)) {
+        // Dilations and the Indices output: by kernel taps (pool-taps.ts).
+        const columnMajor = ctx.attrs.int('storage_order', 0) === 1;
+        const [values, indices] = tapMaxPool(input, { kernel, strides, dilation, pads: p, columnMajor });
+        return ctx.numOutputs > 1 ? [back(values), back(indices)] : back(values);
       }
       const plan = poolPlanFromAttrs(input.shape, { poolSize: kernel, strides, pads: p });
       return back(kind === 'max' ? maxPool2dPlanned(input, plan) : avgPool2dPlanned(input, plan));
