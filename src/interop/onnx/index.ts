@@ -4,8 +4,9 @@ import type { Model } from '../../models/model.js';
 import { importModel, type ImportOptions } from './build.js';
 import { decodeModel } from './decode.js';
 import { supportedOps } from './ops.js';
+import { exportableLayers, save, setOnnxFileWriter, toBytes } from './export.js';
 
-export { supportedOps };
+export { supportedOps, exportableLayers, save, setOnnxFileWriter, toBytes };
 export type { ImportOptions } from './build.js';
 export { OnnxNode, type OnnxNodeArgs, type InputSpec } from './layer.js';
 
@@ -49,5 +50,19 @@ export async function load(source: string | Uint8Array | ArrayBuffer, options: I
   return importModel(decodeModel(bytes, name), name, options);
 }
 
-/** `st.onnx`: `load(pathOrBytes)` imports an ONNX model; `supportedOps()` lists the operators it handles. */
-export const onnx = { load, supportedOps };
+/**
+ * `st.onnx`: `load(pathOrBytes)` imports an ONNX model; `supportedOps()` lists the operators it handles;
+ * `save(model, path)` and `toBytes(model)` export one; `exportableLayers()` lists the layer classes export handles.
+ */
+export const onnx = {
+  /** Imports an ONNX model (a path, a URL or bytes) as a functional model. */
+  load,
+  /** The ONNX operators the importer handles. */
+  supportedOps,
+  /** Exports a model to an ONNX file (Node), replaced atomically. */
+  save,
+  /** Exports a model as ONNX bytes (pages: download or upload them). */
+  toBytes,
+  /** The Strata layer classes export handles. */
+  exportableLayers,
+};

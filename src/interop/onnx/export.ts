@@ -1,0 +1,126 @@
+// st.onnx.toBytes / st.onnx.save: a Strata model as an ONNX ModelProto (opset 17, IR version 8)
+// that takes and returns Strata's own shapes (NHWC images), so the same arrays go to both.
+import { ValueError, fmtValue } from '../../core/errors.js';
+import { InputLayer } from '../../nn/layers/input.js';
+import type { Node, SymbolicTensor } from '../../nn/symbolic.js';
+import { Model } from '../../models/model.js';
+import type { Tensor } from '../../tensor/tensor.js';
+import { ExportContext, type LayerExporter, classNameOf } from './export-context.js';
+import { ELEM, GraphBuilder, type Value } from './export-graph.js';
+import { CORE_EXPORTERS } from './export-layers.js';
+import { SEQUENCE_EXPORTERS } from './export-sequence.js';
+import { messages } from './schema.js';
+
+/** LayerNormalization, the newest op export writes, is opset 17; IR version 8 is the one that goes with it. */
+const OPSET = 17;
+const IR_VERSION = 8;
+
+const EXPORTERS: Record<string, LayerExporter> = { ...CORE_EXPORTERS, ...SEQUENCE_EXPORTERS };
+
+/** The Strata layer classes export handles. */
+export function exportableLayers(): string[] {
+  return Object.keys(EXPORTERS).sort();
+}
+
+/** Every layer that cannot be exported, each with its class and why: one error listing them all. */
+function checkAll(model: Model, nodes: readonly Node[]): void {
+  const problems: string[] = [];
+  for (const node of nodes) {
+    const layer = node.layer;
+    if (layer instanceof InputLayer) continue;
+    const cls = classNameOf(layer);
+    const exporter = EXPORTERS[cls];
+    const why =
+      layer instanceof Model
+        ? 'a nested model is not exported (export the outer model built from its layers, or the inner model on its own)'
+        : !exporter
+          ? 'ONNX export has no mapping for this layer class'
+          : exporter.check?.(layer, node);
+    if (why) problems.push(`  layer '${layer.name}' (${cls}): ${why}`);
+  }
+  if (problems.length)
+    throw new ValueError(
+      `onnx export of '${model.name}': ${problems.length} layer${problems.length > 1 ? 's' : ''} cannot be exported:\n${problems.join('\n')}\n` +
+        `Exportable layer classes: ${exportableLayers().join(', ')}`,
+    );
+}
+
+function valueInfo(name: string, t: SymbolicTensor): object {
+  const elemType = t.dtype === 'float32' ? ELEM.FLOAT : t.dtype === 'int32' ? ELEM.INT32 : undefined;
+  if (elemType === undefined)
+    throw new ValueError(`onnx export: the model's tensor '${t.name}' has dtype ${t.dtype}; export writes float32 and int32`);
+  // An unknown size (the batch) becomes a named dimension, so any batch size runs.
+  const dim = t.shape.map((d, i) => (d === null ? { dimParam: i === 0 ? 'batch' : `d${i}` } : { dimValue: d }));
+  return { name, type: { tensorType: { elemType, shape: { dim } } } };
+}
+
+/** The model as an ONNX ModelProto object (not yet encoded). */
+async function modelProto(model: Model): Promise<object> {
+  if (!(model instanceof Model))
+    throw new ValueError(`onnx export: expected a Strata model (st.sequential or st.model); received ${fmtValue(model)}`);
+  if (!model.built || model.inputs.length === 0)
+    throw new ValueError(`onnx export: model '${model.name}' is not built yet; give its first layer an inputShape or call it on data first`);
+  const nodes = model.graphNodes;
+  checkAll(model, nodes);
+  // Read every weight up front, asynchronously, so backends without synchronous reads export too.
+  const values = new Map<Tensor, Float32Array>();
+  for (const w of model.weights) values.set(w.value, (await w.value.data()) as Float32Array);
+  const g = new GraphBuilder();
+  const ctx = new ExportContext(g, values);
+  const known = new Map<SymbolicTensor, Value>();
+  const inputs = model.inputs.map((t) => {
+    const name = g.fresh(t.node.layer.name);
+    known.set(t, { shape: t.shape, nhwc: name });
+    return valueInfo(name, t);
+  });
+  for (const node of nodes) {
+    if (node.layer instanceof InputLayer) continue;
+    const args = node.allInputs.map((s) => known.get(s)!);
+    const outs = EXPORTERS[classNameOf(node.layer)].emit(ctx, node.layer, args, node);
+    node.outputs.forEach((s, i) => known.set(s, outs[i]));
+  }
+  // Outputs in Strata's layout, each under a name of its own (an input passed straight through included).
+  const outputs = model.outputs.map((t, i) => {
+    const name = g.op1('Identity', [g.nhwc(known.get(t)!)], {}, model.outputs.length === 1 ? 'output' : `output_${i}`);
+    return valueInfo(name, t);
+  });
+  return {
+    irVersion: IR_VERSION,
+    opsetImport: [{ domain: '', version: OPSET }],
+    producerName: 'strata',
+    graph: { name: model.name, node: g.nodes, initializer: g.initializers, input: inputs, output: outputs },
+  };
+}
+
+/**
+ * The model as ONNX bytes (opset 17), for a page to download or a caller to write. Inputs and
+ * outputs keep Strata's shapes (images NHWC); the graph transposes around convolutions inside.
+ * @throws ValueError listing every layer that cannot be exported, with its class and why.
+ */
+export async function toBytes(model: Model): Promise<Uint8Array> {
+  const proto = await modelProto(model);
+  return messages.model.encode(messages.model.fromObject(proto)).finish();
+}
+
+/** How `save` writes a file: installed by the Node entry (an atomic write); absent in pages. */
+let fileWriter: ((path: string, bytes: Uint8Array) => Promise<void>) | undefined;
+
+/** Installs the writer `st.onnx.save(model, path)` uses (the Node entry installs an atomic file write). */
+export function setOnnxFileWriter(writer: (path: string, bytes: Uint8Array) => Promise<void>): void {
+  fileWriter = writer;
+}
+
+/**
+ * Writes the model to an ONNX file (see `toBytes`): the file is replaced atomically.
+ * @throws ValueError listing every layer that cannot be exported; in a page, use `toBytes`.
+ * @example
+ * ```ts
+ * await st.onnx.save(model, 'model.onnx');
+ * ```
+ */
+export async function save(model: Model, path: string): Promise<void> {
+  if (typeof path !== 'string' || path === '') throw new ValueError(`onnx.save: expected a file path; received ${fmtValue(path)}`);
+  if (!fileWriter) throw new ValueError(`onnx.save: cannot write files here; use st.onnx.toBytes(model) and save the bytes`);
+  const bytes = await toBytes(model);
+  await fileWriter(path, bytes);
+}

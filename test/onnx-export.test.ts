@@ -1,0 +1,194 @@
+// st.onnx.toBytes / save: each exported model runs in onnxruntime-node (a devDependency; its CPU
+// binaries ship in the package) with Strata's own outputs, and re-imports with st.onnx.load.
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import * as ort from 'onnxruntime-node';
+import * as st from '../src/index.js';
+import { messages } from '../src/interop/onnx/schema.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'strata-onnx-export-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const TOL = 1e-5;
+
+/** Runs exported bytes in onnxruntime on the same arrays Strata gets; returns the max abs difference. */
+async function ortDiff(model: st.Model, bytes: Uint8Array, xs: st.Tensor[]): Promise<number> {
+  const session = await ort.InferenceSession.create(bytes);
+  const feeds: Record<string, ort.Tensor> = {};
+  session.inputNames.forEach((name, i) => {
+    const x = xs[i];
+    feeds[name] = new ort.Tensor(x.dtype === 'int32' ? 'int32' : 'float32', x.dataSync() as Float32Array | Int32Array, x.shape);
+  });
+  const results = await session.run(feeds);
+  const expected = model.predict(xs.length === 1 ? xs[0] : xs) as st.Tensor;
+  const got = results[session.outputNames[0]];
+  assert.deepEqual([...got.dims], expected.shape);
+  const want = expected.dataSync(),
+    have = got.data as Float32Array;
+  let max = 0;
+  for (let i = 0; i < want.length; i++) max = Math.max(max, Math.abs(want[i] - have[i]));
+  return max;
+}
+
+const uniform = (shape: number[], seed: number) => st.randomUniform(shape, { min: -1, max: 1, seed });
+
+/** Exports, runs in onnxruntime, re-imports; returns the two max differences. */
+async function roundTrip(model: st.Model, xs: st.Tensor[], reimports = true): Promise<{ ort: number; reimport: number }> {
+  const bytes = await st.onnx.toBytes(model);
+  const ortMax = await ortDiff(model, bytes, xs);
+  if (!reimports) return { ort: ortMax, reimport: 0 };
+  const back = await st.onnx.load(bytes);
+  const a = model.predict(xs.length === 1 ? xs[0] : xs) as st.Tensor;
+  const b = back.predict(xs.length === 1 ? xs[0] : xs) as st.Tensor;
+  const reimport = st.max(st.abs(st.sub(a, b))).item();
+  return { ort: ortMax, reimport };
+}
+
+const measured: Record<string, { ort: number; reimport: number }> = {};
+after(() => console.log(`onnx export max |strata - onnxruntime|: ${JSON.stringify(measured)}`));
+
+describe('onnx export', () => {
+  it('the Keras-book convnet (NHWC in and out, transposes only at the conv region)', async () => {
+    st.setSeed(1);
+    const model = st.sequential({
+      layers: [
+        st.layers.conv2d({ filters: 32, kernelSize: 3, activation: 'relu', inputShape: [28, 28, 1] }),
+        st.layers.maxPooling2d({ poolSize: 2 }),
+        st.layers.conv2d({ filters: 64, kernelSize: 3, activation: 'relu' }),
+        st.layers.maxPooling2d({ poolSize: 2 }),
+        st.layers.conv2d({ filters: 128, kernelSize: 3, activation: 'relu' }),
+        st.layers.flatten(),
+        st.layers.dense({ units: 10, activation: 'softmax' }),
+      ],
+    });
+    const r = await roundTrip(model, [st.randomUniform([3, 28, 28, 1], { seed: 2 })]);
+    measured.convnet = r;
+    const ops = (
+      messages.model.toObject(messages.model.decode(await st.onnx.toBytes(model))) as { graph: { node: { opType: string }[] } }
+    ).graph.node.map((n) => n.opType);
+    assert.equal(ops.filter((op) => op === 'Transpose').length, 2, ops.join(' '));
+    assert.ok(r.ort <= TOL && r.reimport <= TOL, JSON.stringify(r));
+  });
+
+  it('the MLP 784-512-10', async () => {
+    st.setSeed(3);
+    const model = st.sequential({
+      layers: [st.layers.dense({ units: 512, activation: 'relu', inputShape: [784] }), st.layers.dense({ units: 10, activation: 'softmax' })],
+    });
+    const r = await roundTrip(model, [st.randomUniform([5, 784], { seed: 4 })]);
+    measured.mlp = r;
+    assert.ok(r.ort <= TOL && r.reimport <= TOL, JSON.stringify(r));
+  });
+
+  it('an LSTM model: embedding -> lstm (sequences) -> lstm and gru -> dense', async () => {
+    st.setSeed(5);
+    const ids = st.layers.input({ shape: [12], dtype: 'int32' });
+    let h = st.layers.embedding({ inputDim: 30, outputDim: 8 }).apply(ids) as st.SymbolicTensor;
+    h = st.layers.lstm({ units: 16, returnSequences: true }).apply(h) as st.SymbolicTensor;
+    const a = st.layers.lstm({ units: 16 }).apply(h) as st.SymbolicTensor;
+    const b = st.layers.gru({ units: 8 }).apply(h) as st.SymbolicTensor;
+    const merged = st.layers.concatenate().apply([a, b]) as st.SymbolicTensor;
+    const model = st.model({ inputs: ids, outputs: st.layers.dense({ units: 3 }).apply(merged) as st.SymbolicTensor });
+    // Embeddings of order 1 (the default initializer's ±0.05 would leave the gates nearly linear).
+    const table = model.layers[1];
+    table.setWeights([uniform([30, 8], 15)]);
+    const x = st.tensor(
+      Int32Array.from({ length: 4 * 12 }, (_, i) => (i * 7 + 3) % 30),
+      [4, 12],
+      'int32',
+    );
+    const r = await roundTrip(model, [x]);
+    measured.lstm = r;
+    assert.ok(r.ort <= TOL && r.reimport <= TOL, JSON.stringify(r));
+  });
+
+  it('SimpleRNN (ONNX RNN; onnxruntime only: the importer does not read RNN)', async () => {
+    st.setSeed(6);
+    const model = st.sequential({
+      layers: [st.layers.simpleRNN({ units: 5, returnSequences: true, inputShape: [7, 3] }), st.layers.gru({ units: 4, resetAfter: false })],
+    });
+    const r = await roundTrip(model, [uniform([2, 7, 3], 6)], false);
+    measured.simpleRnn = r;
+    assert.ok(r.ort <= TOL, JSON.stringify(r));
+  });
+
+  it('a transformer encoder block (Chollet): attention, residuals, layer norms, dense FFN', async () => {
+    st.setSeed(7);
+    const x = st.layers.input({ shape: [6, 16] });
+    const attention = st.layers.multiHeadAttention({ numHeads: 2, keyDim: 16 }).apply(x) as st.SymbolicTensor;
+    const y = st.layers.layerNormalization().apply(st.layers.add().apply([x, attention]) as st.SymbolicTensor) as st.SymbolicTensor;
+    const ff = st.layers
+      .dense({ units: 16 })
+      .apply(st.layers.dense({ units: 32, activation: 'relu' }).apply(y) as st.SymbolicTensor) as st.SymbolicTensor;
+    const out = st.layers.layerNormalization().apply(st.layers.add().apply([y, ff]) as st.SymbolicTensor) as st.SymbolicTensor;
+    const model = st.model({ inputs: x, outputs: out });
+    const r = await roundTrip(model, [uniform([3, 6, 16], 8)]);
+    measured.transformer = r;
+    assert.ok(r.ort <= TOL && r.reimport <= TOL, JSON.stringify(r));
+    // The built-in TransformerEncoder layer exports the same block from its sublayers.
+    const enc = st.sequential({
+      layers: [st.layers.transformerEncoder({ embedDim: 16, denseDim: 32, numHeads: 2, inputShape: [6, 16] })],
+    });
+    const r2 = await roundTrip(enc, [uniform([3, 6, 16], 9)]);
+    measured.transformerEncoderLayer = r2;
+    assert.ok(r2.ort <= TOL && r2.reimport <= TOL, JSON.stringify(r2));
+  });
+
+  it('more layers: same padding, strides, dilation, depthwise, batch norm, pooling, merges, reshape, activations', async () => {
+    st.setSeed(11);
+    const x = st.layers.input({ shape: [9, 9, 3] });
+    const c1 = st.layers.conv2d({ filters: 4, kernelSize: 3, strides: 2, padding: 'same', activation: 'gelu' }).apply(x) as st.SymbolicTensor;
+    const c2 = st.layers.conv2d({ filters: 4, kernelSize: 2, dilationRate: 2, padding: 'same', activation: 'elu' }).apply(c1) as st.SymbolicTensor;
+    const d = st.layers
+      .depthwiseConv2d({ kernelSize: 3, depthMultiplier: 2, padding: 'same', activation: 'leakyRelu' })
+      .apply(c2) as st.SymbolicTensor;
+    const bn = st.layers.batchNormalization().apply(d) as st.SymbolicTensor;
+    const p = st.layers.averagePooling2d({ poolSize: 2, padding: 'same' }).apply(bn) as st.SymbolicTensor;
+    const q = st.layers.maxPooling2d({ poolSize: 2, padding: 'same' }).apply(bn) as st.SymbolicTensor;
+    const s = st.layers.add().apply([p, q]) as st.SymbolicTensor;
+    const m = st.layers.multiply().apply([s, st.layers.activation({ activation: 'hardSigmoid' }).apply(s) as st.SymbolicTensor]) as st.SymbolicTensor;
+    const g = st.layers.globalAveragePooling2d().apply(m) as st.SymbolicTensor;
+    const r = st.layers.reshape({ targetShape: [9, 8] }).apply(m) as st.SymbolicTensor; // [3, 3, 8] read in Strata's order
+    const f = st.layers.flatten().apply(st.layers.activation({ activation: 'silu' }).apply(r) as st.SymbolicTensor) as st.SymbolicTensor;
+    const out = st.layers.concatenate().apply([f, g, st.layers.globalMaxPooling2d().apply(c1) as st.SymbolicTensor]) as st.SymbolicTensor;
+    const model = st.model({
+      inputs: x,
+      outputs: st.layers
+        .dense({ units: 5, activation: 'tanh' })
+        .apply(st.layers.dropout({ rate: 0.5 }).apply(out) as st.SymbolicTensor) as st.SymbolicTensor,
+    });
+    // Moving statistics other than 0 and 1, so the folded batch norm is checked.
+    const bnLayer = model.layers.find((l) => l.constructor.name === 'BatchNormalization')!;
+    bnLayer.setWeights(bnLayer.getWeights().map((w, i) => st.add(st.mul(uniform([...w.shape], 20 + i), 0.3), i === 3 ? 1 : 0)));
+    const result = await roundTrip(model, [uniform([2, 9, 9, 3], 12)]);
+    measured.zoo = result;
+    assert.ok(result.ort <= TOL && result.reimport <= TOL, JSON.stringify(result));
+  });
+
+  it('save writes a file that loads back', async () => {
+    st.setSeed(13);
+    const model = st.sequential({ layers: [st.layers.dense({ units: 3, inputShape: [4] })] });
+    const path = join(dir, 'm.onnx');
+    await st.onnx.save(model, path);
+    const back = await st.onnx.load(readFileSync(path));
+    const x = uniform([2, 4], 14);
+    assert.ok(st.max(st.abs(st.sub(model.predict(x) as st.Tensor, back.predict(x) as st.Tensor))).item() <= TOL);
+  });
+
+  it('a layer that cannot be exported is a ValueError naming every such layer, its class and why', async () => {
+    const ids = st.layers.input({ shape: [5] });
+    const e = st.layers.embedding({ inputDim: 10, outputDim: 4, maskZero: true }).apply(ids) as st.SymbolicTensor;
+    const b = st.layers.bidirectional({ layer: st.layers.lstm({ units: 2 }) }).apply(e) as st.SymbolicTensor;
+    const model = st.model({ inputs: ids, outputs: b });
+    await assert.rejects(st.onnx.toBytes(model), (err: Error) => {
+      assert.ok(err instanceof st.ValueError);
+      assert.match(err.message, /2 layers cannot be exported/);
+      assert.match(err.message, /layer 'embedding\w*' \(Embedding\): maskZero/);
+      assert.match(err.message, /layer 'bidirectional\w*' \(Bidirectional\): ONNX export has no mapping/);
+      return true;
+    });
+  });
+});
