@@ -10,7 +10,7 @@ import { concat, pad, reshape, split, transpose } from '../../ops/shape-ops.js';
 import { max, mean } from '../../ops/reduction.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { need, type OpContext, type OpHandler } from './op-context.js';
-import { tapMaxPool } from './pool-taps.js';
+import { ndGeometry, tapAvgPool, tapMaxPool } from './pool-taps.js';
 
 type Pads = { top: number; bottom: number; left: number; right: number };
 
@@ -161,13 +161,13 @@ function pool(kind: 'max' | 'avg'): OpHandler {
     layout: 'aware',
     run: (ctx) => {
       const x0 = need(ctx, 0, 'X');
+      if (x0.rank > 4) return poolNd(ctx, kind, x0.dtype === 'float32' ? x0 : cast(x0, 'float32'));
       const [x, back] = toNhwc(ctx, x0);
       const spatialRank = x0.rank - 2;
       const k = ctx.attrs.ints('kernel_shape', []);
       const kernel: [number, number] = spatialRank === 1 ? [1, k[0]] : [k[0], k[1]];
       const { strides, dilation, pads } = geometry(ctx, spatialRank, [x.shape[1], x.shape[2]], kernel);
       const dilated = dilation[0] !== 1 || dilation[1] !== 1;
-      if (dilated && kind === 'avg') throw new ValueError(`${ctx.where}: dilated average pooling is not supported`);
       // The window's extent: dilations spread the kernel's taps.
       const span: [number, number] = [(kernel[0] - 1) * dilation[0] + 1, (kernel[1] - 1) * dilation[1] + 1];
       let input = x;
@@ -193,16 +193,26 @@ function pool(kind: 'max' | 'avg'): OpHandler {
         };
         p = { ...p, bottom: p.bottom + extra(input.shape[1], p.top, p.bottom, 0), right: p.right + extra(input.shape[2], p.left, p.right, 1) };
       }
-      if (kind === 'max' && (dilated || ctx.numOutputs > 1)) {
+      if (dilated || ctx.numOutputs > 1) {
         // Dilations and the Indices output: by kernel taps (pool-taps.ts).
-        const columnMajor = ctx.attrs.int('storage_order', 0) === 1;
-        const [values, indices] = tapMaxPool(input, { kernel, strides, dilation, pads: p, columnMajor });
+        const g = { axes: [1, 2], kernel, strides, dilation, begin: [p.top, p.left], end: [p.bottom, p.right] };
+        // count_include_pad's padding is already part of the input (zeros that count).
+        if (kind === 'avg') return back(tapAvgPool(input, g, false));
+        const [values, indices] = tapMaxPool(input, g, ctx.attrs.int('storage_order', 0) === 1);
         return ctx.numOutputs > 1 ? [back(values), back(indices)] : back(values);
       }
       const plan = poolPlanFromAttrs(input.shape, { poolSize: kernel, strides, pads: p });
       return back(kind === 'max' ? maxPool2dPlanned(input, plan) : avgPool2dPlanned(input, plan));
     },
   };
+}
+
+/** 3-D (and higher) pooling, channels-first, by kernel taps (pool-taps.ts). */
+function poolNd(ctx: OpContext, kind: 'max' | 'avg', x: Tensor): Tensor | Tensor[] {
+  const g = ndGeometry(ctx, x);
+  if (kind === 'avg') return tapAvgPool(x, g, ctx.attrs.int('count_include_pad', 0) === 1);
+  const [values, indices] = tapMaxPool(x, g, ctx.attrs.int('storage_order', 0) === 1);
+  return ctx.numOutputs > 1 ? [values, indices] : values;
 }
 
 function globalPool(kind: 'max' | 'avg'): OpHandler {
