@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import * as st from '../src/index.js';
+import { exportCommand } from '../src/cli/export.js';
 import { messages } from '../src/interop/onnx/schema.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'strata-onnx-export-'));
@@ -176,6 +177,19 @@ describe('onnx export', () => {
     const back = await st.onnx.load(readFileSync(path));
     const x = uniform([2, 4], 14);
     assert.ok(st.max(st.abs(st.sub(model.predict(x) as st.Tensor, back.predict(x) as st.Tensor))).item() <= TOL);
+  });
+
+  it('strata export DIR --onnx FILE writes the saved model as ONNX', async () => {
+    st.setSeed(17);
+    const model = st.sequential({ layers: [st.layers.dense({ units: 6, activation: 'relu', inputShape: [4] }), st.layers.dense({ units: 2 })] });
+    const runDir = join(dir, 'run');
+    await model.save(runDir);
+    const file = join(dir, 'run.onnx');
+    const lines: string[] = [];
+    await exportCommand(runDir, { onnx: file }, (l) => lines.push(l));
+    assert.match(lines[0], /2 parameters|parameters, inputs \[N, 4\], outputs \[N, 2\]; ONNX \(opset 17\) written to/);
+    assert.ok((await ortDiff(model, readFileSync(file), [uniform([3, 4], 18)])) <= TOL);
+    await assert.rejects(exportCommand(runDir, {}), /--onnx FILE/);
   });
 
   it('a layer that cannot be exported is a ValueError naming every such layer, its class and why', async () => {
