@@ -15,7 +15,6 @@ const ROOT = '/usr/share/libonnx-testdata/data/node';
 
 /** Cases of supported operators that fail, and why (kept short; each is a real gap). */
 const KNOWN_FAILURES: Record<string, string> = {
-  test_convtranspose_3d: '3-D convolutions are not supported',
   test_training_dropout: 'Dropout in training mode: random masks cannot match',
   test_training_dropout_default: 'Dropout in training mode: random masks cannot match',
   test_training_dropout_default_mask: 'Dropout in training mode: random masks cannot match',

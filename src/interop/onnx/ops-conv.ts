@@ -6,7 +6,8 @@ import { add, cast } from '../../ops/elementwise.js';
 import { backpropInputPlanned, conv2dPlanned, planFromAttrs } from '../../ops/conv.js';
 import { depthwiseConv2dPlanned, depthwisePlanFromAttrs } from '../../ops/depthwise-conv.js';
 import { avgPool2dPlanned, maxPool2dPlanned, poolPlanFromAttrs } from '../../ops/pool.js';
-import { concat, pad, reshape, split, transpose } from '../../ops/shape-ops.js';
+import { conv3dTranspose } from '../../ops/conv3d.js';
+import { concat, pad, reshape, slice, split, transpose } from '../../ops/shape-ops.js';
 import { max, mean } from '../../ops/reduction.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { need, type OpContext, type OpHandler } from './op-context.js';
@@ -96,8 +97,41 @@ function conv(ctx: OpContext): Tensor {
   return back(y);
 }
 
+/**
+ * 3-D ConvTranspose (group 1, no dilations) on Strata's conv3dTranspose: the full output of a
+ * 'valid' transposed convolution (output_padding included), cropped by pads (or to output_shape,
+ * the odd pixel of padding at the end, at the start for SAME_LOWER).
+ */
+function convTranspose3d(ctx: OpContext, x0: Tensor, w: Tensor): Tensor {
+  const a = ctx.attrs;
+  if (a.int('group', 1) !== 1 || (a.ints('dilations') ?? []).some((d) => d !== 1))
+    throw new ValueError(`${ctx.where}: 3-D ConvTranspose supports group 1 without dilations`);
+  const x = transpose(x0.dtype === 'float32' ? x0 : cast(x0, 'float32'), [0, 2, 3, 4, 1]);
+  const strides = a.ints('strides', [1, 1, 1]);
+  const outPad = a.ints('output_padding', [0, 0, 0]);
+  const full = [0, 1, 2].map((i) => strides[i] * (x.shape[i + 1] - 1) + w.shape[i + 2] + outPad[i]);
+  const y = conv3dTranspose(x, transpose(w, [2, 3, 4, 1, 0]), [x.shape[0], ...full, w.shape[1]], {
+    strides: strides as [number, number, number],
+  });
+  const autoPad = a.string('auto_pad', 'NOTSET');
+  const target = a.ints('output_shape')?.slice(-3) ?? (autoPad.startsWith('SAME') ? [0, 1, 2].map((i) => x.shape[i + 1] * strides[i]) : undefined);
+  const pads = a.ints('pads', new Array(6).fill(0));
+  const begin = [0, 1, 2].map((i) => {
+    if (!target) return pads[i];
+    const total = Math.max(full[i] - target[i], 0);
+    return autoPad === 'SAME_LOWER' ? total - Math.floor(total / 2) : Math.floor(total / 2);
+  });
+  if (target?.some((t, i) => t > full[i])) throw new ValueError(`${ctx.where}: a 3-D output_shape beyond the full output is not supported`);
+  const size = [0, 1, 2].map((i) => (target ? target[i] : full[i] - pads[i] - pads[i + 3]));
+  let out = slice(y, [0, ...begin, 0], [y.shape[0], ...size, y.shape[4]]);
+  const b = ctx.inputs[2];
+  if (b) out = add(out, cast(b, 'float32'));
+  return transpose(out, [0, 4, 1, 2, 3]);
+}
+
 function convTranspose(ctx: OpContext): Tensor {
   const x0 = need(ctx, 0, 'X');
+  if (x0.rank === 5) return convTranspose3d(ctx, x0, cast(need(ctx, 1, 'W'), 'float32'));
   const w = cast(need(ctx, 1, 'W'), 'float32');
   const [x, back] = toNhwc(ctx, x0);
   const spatialRank = x0.rank - 2;
