@@ -31,8 +31,8 @@ const SMALL_CONSTANT = 4096;
 
 /** The default-domain opsets the importer accepts. */
 // 18 to 20 changed operators the importer handles by reading inputs and attributes as they are
-// (Reduce* axes as inputs, Pad's axes, Split's num_outputs) or refuses by name (Resize's
-// antialias and axes); 20 adds Gelu.
+// (Reduce* axes as inputs, Pad's axes, Split's num_outputs, Resize's axes and
+// keep_aspect_ratio_policy) or refuses by name (Resize's antialias); 20 adds Gelu.
 export const OPSETS = { min: 1, max: 20 };
 
 export interface ImportOptions {

@@ -6,7 +6,7 @@ import { add, cast, mul, where } from '../../ops/elementwise.js';
 import { gather } from '../../ops/shape-ops.js';
 import { tensor } from '../../tensor/create.js';
 import type { Tensor } from '../../tensor/tensor.js';
-import { need, type OpContext, type OpHandler } from './op-context.js';
+import { need, normAxis, type OpContext, type OpHandler } from './op-context.js';
 
 /** The source coordinate of output index i (ONNX's coordinate_transformation_mode). */
 // The resized length is in * scale, unrounded (ONNX's reference does so for align_corners and pytorch_half_pixel).
@@ -125,25 +125,42 @@ function resize(ctx: OpContext): Tensor {
   let x = need(ctx, 0, 'X');
   if (x.dtype !== 'float32') x = cast(x, 'float32');
   const mode = ctx.attrs.string('mode', 'nearest');
-  // Opset 18's additions, refused by name rather than ignored.
+  // Opset 18's antialias, refused by name rather than ignored.
   if (ctx.attrs.int('antialias', 0) !== 0) throw new ValueError(`${ctx.where}: antialias is not supported`);
-  if (ctx.attrs.has('axes')) throw new ValueError(`${ctx.where}: the axes attribute is not supported`);
-  if (ctx.attrs.string('keep_aspect_ratio_policy', 'stretch') !== 'stretch')
-    throw new ValueError(`${ctx.where}: keep_aspect_ratio_policy is not supported`);
   if (mode !== 'nearest' && mode !== 'linear' && mode !== 'cubic')
     throw new ValueError(`${ctx.where}: mode '${mode}' is not supported (nearest, linear, cubic)`);
   // Opset 10 and Upsample 9: (X, scales); opset 11+: (X, roi, scales, sizes); Upsample 7: a scales attribute.
   const twoInputs = ctx.opset < 11;
-  const scalesIn = (twoInputs ? ctx.statics[1] : ctx.statics[2]) ?? ctx.attrs.floats('scales');
-  const sizesIn = twoInputs ? undefined : ctx.statics[3];
-  const scales = sizesIn?.length ? sizesIn.map((s, i) => s / x.shape[i]) : scalesIn?.length ? scalesIn : undefined;
-  if (!scales || scales.length !== x.rank) throw new ValueError(`${ctx.where}: needs ${x.rank} scales or sizes`);
-  const sizes = sizesIn?.length ? sizesIn : x.shape.map((d, i) => Math.floor(d * scales[i]));
+  // Opset 18: scales, sizes and roi may cover only the axes listed; the others keep their size.
+  const axes = (ctx.attrs.ints('axes') ?? x.shape.map((_, i) => i)).map((a) => normAxis(ctx, a, x.rank));
+  const spread = (v: number[] | undefined, fill: (a: number) => number) =>
+    v?.length ? x.shape.map((_, a) => (axes.includes(a) ? v[axes.indexOf(a)] : fill(a))) : undefined;
+  const scalesIn = spread((twoInputs ? ctx.statics[1] : ctx.statics[2]) ?? ctx.attrs.floats('scales'), () => 1);
+  let sizesIn = twoInputs ? undefined : spread(ctx.statics[3], (a) => x.shape[a]);
+  const policy = ctx.attrs.string('keep_aspect_ratio_policy', 'stretch');
+  if (sizesIn && policy !== 'stretch') {
+    // One scale for every listed axis: the largest that fits inside the sizes (not_larger) or the smallest that covers them.
+    const ratios = axes.map((a) => (sizesIn as number[])[a] / x.shape[a]);
+    if (policy !== 'not_larger' && policy !== 'not_smaller') throw new ValueError(`${ctx.where}: keep_aspect_ratio_policy '${policy}' is unknown`);
+    const scale = policy === 'not_larger' ? Math.min(...ratios) : Math.max(...ratios);
+    sizesIn = x.shape.map((d, a) => (axes.includes(a) ? Math.round(d * scale) : d));
+    const uniform = x.shape.map((_, a) => (axes.includes(a) ? scale : 1));
+    return resizeWith(ctx, x, mode, twoInputs, uniform, sizesIn, axes);
+  }
+  const scales = sizesIn ? sizesIn.map((s, i) => s / x.shape[i]) : scalesIn;
+  if (!scales || scales.length !== x.rank) throw new ValueError(`${ctx.where}: needs ${axes.length} scales or sizes`);
+  const sizes = sizesIn ?? x.shape.map((d, i) => Math.floor(d * scales[i]));
+  return resizeWith(ctx, x, mode, twoInputs, scales, sizes, axes);
+}
+
+function resizeWith(ctx: OpContext, x: Tensor, mode: string, twoInputs: boolean, scales: number[], sizes: number[], axes: number[]): Tensor {
   const coordMode = ctx.attrs.string('coordinate_transformation_mode', twoInputs ? 'asymmetric' : 'half_pixel');
   const nearestMode = ctx.attrs.string('nearest_mode', twoInputs ? 'floor' : 'round_prefer_floor');
-  const roi = coordMode === 'tf_crop_and_resize' ? ctx.statics[1] : undefined;
-  if (coordMode === 'tf_crop_and_resize' && roi?.length !== 2 * x.rank)
-    throw new ValueError(`${ctx.where}: tf_crop_and_resize needs a roi of ${2 * x.rank} values`);
+  const roiIn = coordMode === 'tf_crop_and_resize' ? ctx.statics[1] : undefined;
+  if (coordMode === 'tf_crop_and_resize' && roiIn?.length !== 2 * axes.length)
+    throw new ValueError(`${ctx.where}: tf_crop_and_resize needs a roi of ${2 * axes.length} values`);
+  // The roi of every axis: starts then ends, unlisted axes uncropped.
+  const roi = roiIn && [0, 1].flatMap((half) => x.shape.map((_, a) => (axes.includes(a) ? roiIn[axes.indexOf(a) + half * axes.length] : half)));
   const plan = (a: number): AxisPlan => ({
     mode,
     coordMode,
