@@ -149,11 +149,19 @@ function resize(ctx: OpContext): Tensor {
   }
   const scales = sizesIn ? sizesIn.map((s, i) => s / x.shape[i]) : scalesIn;
   if (!scales || scales.length !== x.rank) throw new ValueError(`${ctx.where}: needs ${axes.length} scales or sizes`);
-  const sizes = sizesIn ?? x.shape.map((d, i) => Math.floor(d * scales[i]));
-  return resizeWith(ctx, x, mode, twoInputs, scales, sizes, axes);
+  return resizeWith(ctx, x, mode, twoInputs, scales, sizesIn, axes);
 }
 
-function resizeWith(ctx: OpContext, x: Tensor, mode: string, twoInputs: boolean, scales: number[], sizes: number[], axes: number[]): Tensor {
+/** Resizes x by `scales`, to `sizes` when given (else floor(size * roi extent * scale) per axis). */
+function resizeWith(
+  ctx: OpContext,
+  x: Tensor,
+  mode: string,
+  twoInputs: boolean,
+  scales: number[],
+  sizesIn: number[] | undefined,
+  axes: number[],
+): Tensor {
   const coordMode = ctx.attrs.string('coordinate_transformation_mode', twoInputs ? 'asymmetric' : 'half_pixel');
   const nearestMode = ctx.attrs.string('nearest_mode', twoInputs ? 'floor' : 'round_prefer_floor');
   const roiIn = coordMode === 'tf_crop_and_resize' ? ctx.statics[1] : undefined;
@@ -161,6 +169,7 @@ function resizeWith(ctx: OpContext, x: Tensor, mode: string, twoInputs: boolean,
     throw new ValueError(`${ctx.where}: tf_crop_and_resize needs a roi of ${2 * axes.length} values`);
   // The roi of every axis: starts then ends, unlisted axes uncropped.
   const roi = roiIn && [0, 1].flatMap((half) => x.shape.map((_, a) => (axes.includes(a) ? roiIn[axes.indexOf(a) + half * axes.length] : half)));
+  const sizes = sizesIn ?? x.shape.map((d, a) => Math.floor(d * (roi ? roi[a + x.rank] - roi[a] : 1) * scales[a]));
   const plan = (a: number): AxisPlan => ({
     mode,
     coordMode,
