@@ -195,14 +195,61 @@ describe('onnx export', () => {
   it('a layer that cannot be exported is a ValueError naming every such layer, its class and why', async () => {
     const ids = st.layers.input({ shape: [5] });
     const e = st.layers.embedding({ inputDim: 10, outputDim: 4, maskZero: true }).apply(ids) as st.SymbolicTensor;
-    const b = st.layers.bidirectional({ layer: st.layers.lstm({ units: 2 }) }).apply(e) as st.SymbolicTensor;
+    const b = st.layers.lstm({ units: 2, goBackwards: true }).apply(e) as st.SymbolicTensor;
     const model = st.model({ inputs: ids, outputs: b });
     await assert.rejects(st.onnx.toBytes(model), (err: Error) => {
       assert.ok(err instanceof st.ValueError);
       assert.match(err.message, /2 layers cannot be exported/);
       assert.match(err.message, /layer 'embedding\w*' \(Embedding\): maskZero/);
-      assert.match(err.message, /layer 'bidirectional\w*' \(Bidirectional\): ONNX export has no mapping/);
+      assert.match(err.message, /layer 'lstm\w*' \(LSTM\): goBackwards: true is not exported/);
       return true;
     });
+    const transposed = st.sequential({ layers: [st.layers.conv2dTranspose({ filters: 2, kernelSize: 3, inputShape: [4, 4, 1] })] });
+    await assert.rejects(st.onnx.toBytes(transposed), /\(Conv2DTranspose\): ONNX export has no mapping for this layer class/);
+  });
+
+  it('1-D convolution and pooling (causal, dilated, same), bidirectional LSTM and GRU', async () => {
+    st.setSeed(19);
+    const x = st.layers.input({ shape: [10, 3] });
+    let h = st.layers.conv1d({ filters: 4, kernelSize: 3, padding: 'causal', dilationRate: 2, activation: 'relu' }).apply(x) as st.SymbolicTensor;
+    h = st.layers.conv1d({ filters: 5, kernelSize: 3, strides: 2, padding: 'same' }).apply(h) as st.SymbolicTensor;
+    h = st.layers.maxPooling1d({ poolSize: 2, strides: 1, padding: 'same' }).apply(h) as st.SymbolicTensor;
+    h = st.layers.averagePooling1d({ poolSize: 2, strides: 1 }).apply(h) as st.SymbolicTensor;
+    const seq = st.layers.bidirectional({ layer: st.layers.lstm({ units: 3, returnSequences: true }) }).apply(h) as st.SymbolicTensor;
+    const last = st.layers.bidirectional({ layer: st.layers.gru({ units: 2 }) }).apply(seq) as st.SymbolicTensor;
+    const pooled = st.layers.globalAveragePooling1d().apply(seq) as st.SymbolicTensor;
+    const maxed = st.layers.globalMaxPooling1d().apply(h) as st.SymbolicTensor;
+    const model = st.model({ inputs: x, outputs: st.layers.concatenate().apply([last, pooled, maxed]) as st.SymbolicTensor });
+    const r = await roundTrip(model, [uniform([2, 10, 3], 20)]);
+    measured.sequence1d = r;
+    assert.ok(r.ort <= TOL && r.reimport <= TOL, JSON.stringify(r));
+  });
+
+  it('image shaping: rescaling, zero padding, separable conv, upsampling, cropping', async () => {
+    st.setSeed(21);
+    const model = st.sequential({
+      layers: [
+        st.layers.rescaling({ scale: 0.5, offset: 0.1, inputShape: [7, 7, 3] }),
+        st.layers.zeroPadding2d({
+          padding: [
+            [1, 2],
+            [0, 1],
+          ],
+        }),
+        st.layers.separableConv2d({ filters: 4, kernelSize: 3, depthMultiplier: 2, padding: 'same', activation: 'relu' }),
+        st.layers.upSampling2d({ size: 2 }),
+        st.layers.cropping2d({
+          cropping: [
+            [1, 0],
+            [2, 1],
+          ],
+        }),
+        st.layers.flatten(),
+        st.layers.dense({ units: 3 }),
+      ],
+    });
+    const r = await roundTrip(model, [uniform([2, 7, 7, 3], 22)]);
+    measured.imageShaping = r;
+    assert.ok(r.ort <= TOL && r.reimport <= TOL, JSON.stringify(r));
   });
 });

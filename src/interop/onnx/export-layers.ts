@@ -1,14 +1,14 @@
 // Exporters of the core, convolution, pooling, normalization and merge layers.
 import type { Layer } from '../../nn/layer.js';
-import type { Node, Shape } from '../../nn/symbolic.js';
-import { channelConstant, unary } from './export-graph.js';
+import type { Shape } from '../../nn/symbolic.js';
+import { type Attr, channelConstant, unary } from './export-graph.js';
 import { type LayerExporter, activation, activationProblem, configOf, permute } from './export-context.js';
 
 const cfg = (layer: Layer) => configOf(layer);
-const pair = (v: unknown) => (Array.isArray(v) ? (v as number[]) : [v as number, v as number]);
+export const pair = (v: unknown) => (Array.isArray(v) ? (v as number[]) : [v as number, v as number]);
 
 /** Layers with an `activation` option: the check every one of them shares. */
-const withActivation = (layer: Layer) => activationProblem(cfg(layer).activation);
+export const withActivation = (layer: Layer) => activationProblem(cfg(layer).activation);
 
 const passThrough: LayerExporter = { emit: (_ctx, _layer, inputs) => [inputs[0]] };
 
@@ -28,8 +28,8 @@ const dense: LayerExporter = {
  * ONNX pads [begin..., end...] for Strata's padding: TensorFlow's 'same' puts the odd pixel at the
  * end; an unknown size falls back to auto_pad SAME_UPPER, which means the same.
  */
-function padsOf(padding: string, spatial: Shape, kernel: number[], strides: number[], dilations: number[]): number[] | 'SAME_UPPER' {
-  if (padding === 'valid') return [0, 0, 0, 0];
+export function padsOf(padding: string, spatial: Shape, kernel: number[], strides: number[], dilations: number[]): number[] | 'SAME_UPPER' {
+  if (padding === 'valid') return new Array<number>(2 * spatial.length).fill(0);
   if (spatial.some((n) => n === null)) return 'SAME_UPPER';
   const begin: number[] = [],
     end: number[] = [];
@@ -43,8 +43,9 @@ function padsOf(padding: string, spatial: Shape, kernel: number[], strides: numb
   return [...begin, ...end];
 }
 
-function windowAttrs(node: Node, kernel: number[], strides: number[], dilations: number[] | null, padding: string) {
-  const pads = padsOf(padding, node.inputs[0].shape.slice(1, 3), kernel, strides, dilations ?? [1, 1]);
+/** Conv and pooling attributes for the spatial axes `spatial` of the input (Strata's sizes). */
+export function windowAttrs(spatial: Shape, kernel: number[], strides: number[], dilations: number[] | null, padding: string): Record<string, Attr> {
+  const pads = padsOf(padding, spatial, kernel, strides, dilations ?? kernel.map(() => 1));
   return {
     kernel_shape: { ints: kernel },
     strides: { ints: strides },
@@ -53,7 +54,7 @@ function windowAttrs(node: Node, kernel: number[], strides: number[], dilations:
   };
 }
 
-const paddingProblem = (layer: Layer) => {
+export const paddingProblem = (layer: Layer) => {
   const p = cfg(layer).padding;
   return p === 'same' || p === 'valid' ? undefined : `padding ${JSON.stringify(p)} has no ONNX form here (same and valid do)`;
 };
@@ -73,7 +74,7 @@ function conv(depthwise: boolean): LayerExporter {
       const inputs = [g.nchw(x), g.floats(`${layer.name}/kernel`, w, wShape)];
       const b = ctx.weight(layer, 'bias');
       if (b) inputs.push(g.floats(`${layer.name}/bias`, b.data, b.shape));
-      const attrs = windowAttrs(node, [kh, kw], pair(c.strides), pair(c.dilationRate), c.padding as string);
+      const attrs = windowAttrs(node.inputs[0].shape.slice(1, 3), [kh, kw], pair(c.strides), pair(c.dilationRate), c.padding as string);
       const y = g.op1('Conv', inputs, { ...attrs, group: { i: depthwise ? cin : 1 } }, layer.name);
       return [activation(g, { shape: node.outputs[0].shape, nchw: y }, c.activation as string)];
     },
@@ -86,7 +87,12 @@ function pool(op: 'MaxPool' | 'AveragePool'): LayerExporter {
     emit(ctx, layer, [x], node) {
       const c = cfg(layer);
       // count_include_pad stays 0: Strata's average divides by the real pixels, as ONNX's default.
-      const y = ctx.g.op1(op, [ctx.g.nchw(x)], windowAttrs(node, pair(c.poolSize), pair(c.strides), null, c.padding as string), layer.name);
+      const y = ctx.g.op1(
+        op,
+        [ctx.g.nchw(x)],
+        windowAttrs(node.inputs[0].shape.slice(1, 3), pair(c.poolSize), pair(c.strides), null, c.padding as string),
+        layer.name,
+      );
       return [{ shape: node.outputs[0].shape, nchw: y }];
     },
   };

@@ -3,71 +3,100 @@
 import type { Layer } from '../../nn/layer.js';
 import type { MultiHeadAttention } from '../../nn/layers/attention.js';
 import type { PositionalEmbedding, TransformerEncoder } from '../../nn/layers/transformer.js';
+import type { Bidirectional } from '../../nn/layers/wrappers.js';
 import type { Node } from '../../nn/symbolic.js';
 import type { Value } from './export-graph.js';
-import { type ExportContext, type LayerExporter, configOf } from './export-context.js';
+import { type ExportContext, type LayerExporter, classNameOf, configOf } from './export-context.js';
 import { CORE_EXPORTERS, embedding, layerNorm } from './export-layers.js';
 
 const ONNX_ACTIVATION: Record<string, string> = { sigmoid: 'Sigmoid', tanh: 'Tanh', relu: 'Relu' };
 
-/**
- * A Keras recurrent layer as the ONNX op: `order[k]` is the Keras gate block that ONNX's gate k
- * reads (LSTM: ONNX i, o, f, c from Keras i, f, c, o; GRU: z, r, h in both).
- */
-function recurrent(op: 'RNN' | 'GRU' | 'LSTM', order: number[]): LayerExporter {
-  const activationsOf = (c: Record<string, unknown>) =>
-    op === 'RNN' ? [c.activation] : op === 'GRU' ? [c.recurrentActivation, c.activation] : [c.recurrentActivation, c.activation, c.activation];
+type RecurrentOp = 'RNN' | 'GRU' | 'LSTM';
+
+/** ONNX's gate k reads Keras gate block ORDER[op][k] (LSTM: ONNX i, o, f, c from Keras i, f, c, o; GRU: z, r, h in both). */
+const ORDER: Record<RecurrentOp, number[]> = { RNN: [0], GRU: [0, 1, 2], LSTM: [0, 3, 1, 2] };
+const OP_OF: Record<string, RecurrentOp> = { SimpleRNN: 'RNN', GRU: 'GRU', LSTM: 'LSTM' };
+
+const activationsOf = (op: RecurrentOp, c: Record<string, unknown>) =>
+  op === 'RNN' ? [c.activation] : op === 'GRU' ? [c.recurrentActivation, c.activation] : [c.recurrentActivation, c.activation, c.activation];
+
+function recurrentProblem(op: RecurrentOp, layer: Layer, node: Node, backward = false): string | undefined {
+  const c = configOf(layer);
+  const bad = activationsOf(op, c).find((a) => !ONNX_ACTIVATION[a as string]);
+  if (bad !== undefined) return `activation ${JSON.stringify(bad)} is not exported (sigmoid, tanh and relu are)`;
+  for (const flag of ['returnState', 'stateful'] as const) if (c[flag] === true) return `${flag}: true is not exported`;
+  if (c.goBackwards === true && !backward) return 'goBackwards: true is not exported';
+  if (Object.keys(node.optionInputs).length > 0) return 'an initial state is not exported';
+  return undefined;
+}
+
+/** One direction's W [gates·units, in], R [gates·units, units] and B [2·gates·units] in ONNX's gate order. */
+function packDirection(ctx: ExportContext, op: RecurrentOp, layer: Layer) {
+  const order = ORDER[op];
+  const units = configOf(layer).units as number;
+  const gates = order.length;
+  const kernel = ctx.need(layer, 'kernel'),
+    recurrentKernel = ctx.need(layer, 'recurrent_kernel');
+  // Keras [in, gates·units] columns to ONNX [gates·units, in] rows, gate blocks reordered.
+  const toOnnx = (m: Float32Array, rows: number) => {
+    const out = new Float32Array(gates * units * rows);
+    for (let gate = 0; gate < gates; gate++)
+      for (let u = 0; u < units; u++)
+        for (let r = 0; r < rows; r++) out[(gate * units + u) * rows + r] = m[r * gates * units + order[gate] * units + u];
+    return out;
+  };
+  const reorder = (v: Float32Array) => {
+    const out = new Float32Array(gates * units);
+    for (let gate = 0; gate < gates; gate++) out.set(v.subarray(order[gate] * units, (order[gate] + 1) * units), gate * units);
+    return out;
+  };
+  const bias = ctx.weight(layer, 'bias')?.data;
+  const b = new Float32Array(2 * gates * units);
+  // A GRU with resetAfter keeps [input bias; recurrent bias]; every other layer one bias.
+  if (bias && bias.length === 2 * gates * units) {
+    b.set(reorder(bias.subarray(0, gates * units)), 0);
+    b.set(reorder(bias.subarray(gates * units)), gates * units);
+  } else if (bias) b.set(reorder(bias), 0);
+  return { units, gates, inputDim: kernel.shape[0], W: toOnnx(kernel.data, kernel.shape[0]), R: toOnnx(recurrentKernel.data, units), B: b };
+}
+
+/** Emits the ONNX RNN/GRU/LSTM over one or two directions (forward, then backward); returns [Y, Y_h]. */
+function emitRecurrent(ctx: ExportContext, op: RecurrentOp, name: string, x: Value, layers: Layer[]): [string, string] {
+  const { g } = ctx;
+  const packs = layers.map((l) => packDirection(ctx, op, l));
+  const { units, gates, inputDim } = packs[0];
+  const join = (key: 'W' | 'R' | 'B') => {
+    const out = new Float32Array(packs.reduce((n, p) => n + p[key].length, 0));
+    packs.forEach((p, i) => out.set(p[key], i * p[key].length));
+    return out;
+  };
+  const dirs = layers.length;
+  const c = configOf(layers[0]);
+  const inputs = [
+    g.op1('Transpose', [g.nhwc(x)], { perm: { ints: [1, 0, 2] } }, `${name}/time_major`),
+    g.floats(`${name}/W`, join('W'), [dirs, gates * units, inputDim]),
+    g.floats(`${name}/R`, join('R'), [dirs, gates * units, units]),
+    g.floats(`${name}/B`, join('B'), [dirs, 2 * gates * units]),
+  ];
+  const acts = activationsOf(op, c).map((a) => ONNX_ACTIVATION[a as string]);
+  const attrs = {
+    hidden_size: { i: units },
+    activations: { strings: dirs === 2 ? [...acts, ...acts] : acts },
+    ...(dirs === 2 ? { direction: { s: 'bidirectional' } } : {}),
+    ...(op === 'GRU' ? { linear_before_reset: { i: c.resetAfter === false ? 0 : 1 } } : {}),
+  };
+  const [y, yh] = g.op(op, inputs, attrs, name, 2);
+  return [y, yh];
+}
+
+function recurrent(op: RecurrentOp): LayerExporter {
   return {
-    check(layer, node) {
-      const c = configOf(layer);
-      const bad = activationsOf(c).find((a) => !ONNX_ACTIVATION[a as string]);
-      if (bad !== undefined) return `activation ${JSON.stringify(bad)} is not exported (sigmoid, tanh and relu are)`;
-      for (const flag of ['returnState', 'goBackwards', 'stateful'] as const) if (c[flag] === true) return `${flag}: true is not exported`;
-      if (Object.keys(node.optionInputs).length > 0) return 'an initial state is not exported';
-      return undefined;
-    },
+    check: (layer, node) => recurrentProblem(op, layer, node),
     emit(ctx, layer, [x], node) {
       const { g } = ctx;
-      const c = configOf(layer);
-      const units = c.units as number;
-      const gates = order.length;
-      const kernel = ctx.need(layer, 'kernel'),
-        recurrentKernel = ctx.need(layer, 'recurrent_kernel');
-      const inputDim = kernel.shape[0];
-      // Keras [in, gates·units] columns to ONNX [gates·units, in] rows, gate blocks reordered.
-      const toOnnx = (m: Float32Array, rows: number) => {
-        const out = new Float32Array(gates * units * rows);
-        for (let gate = 0; gate < gates; gate++)
-          for (let u = 0; u < units; u++)
-            for (let r = 0; r < rows; r++) out[(gate * units + u) * rows + r] = m[r * gates * units + order[gate] * units + u];
-        return out;
-      };
-      const reorder = (v: Float32Array) => {
-        const out = new Float32Array(gates * units);
-        for (let gate = 0; gate < gates; gate++) out.set(v.subarray(order[gate] * units, (order[gate] + 1) * units), gate * units);
-        return out;
-      };
-      const bias = ctx.weight(layer, 'bias')?.data;
-      const b = new Float32Array(2 * gates * units);
-      // A GRU with resetAfter keeps [input bias; recurrent bias]; every other layer one bias.
-      if (bias && bias.length === 2 * gates * units) {
-        b.set(reorder(bias.subarray(0, gates * units)), 0);
-        b.set(reorder(bias.subarray(gates * units)), gates * units);
-      } else if (bias) b.set(reorder(bias), 0);
-      const inputs = [
-        g.op1('Transpose', [g.nhwc(x)], { perm: { ints: [1, 0, 2] } }, `${layer.name}/time_major`),
-        g.floats(`${layer.name}/W`, toOnnx(kernel.data, inputDim), [1, gates * units, inputDim]),
-        g.floats(`${layer.name}/R`, toOnnx(recurrentKernel.data, units), [1, gates * units, units]),
-        g.floats(`${layer.name}/B`, b, [1, 2 * gates * units]),
-      ];
-      const attrs = {
-        hidden_size: { i: units },
-        activations: { strings: activationsOf(c).map((a) => ONNX_ACTIVATION[a as string]) },
-        ...(op === 'GRU' ? { linear_before_reset: { i: c.resetAfter === false ? 0 : 1 } } : {}),
-      };
-      const [y, yh] = g.op(op, inputs, attrs, layer.name, 2);
+      const [y, yh] = emitRecurrent(ctx, op, layer.name, x, [layer]);
       const out = node.outputs[0].shape;
-      if (c.returnSequences === true) {
+      if (configOf(layer).returnSequences === true) {
         const seq = g.op1('Squeeze', [y, g.int64s('axes', [1])], {}, layer.name); // [T, B, units]
         return [{ shape: out, nhwc: g.op1('Transpose', [seq], { perm: { ints: [1, 0, 2] } }, layer.name) }];
       }
@@ -75,6 +104,34 @@ function recurrent(op: 'RNN' | 'GRU' | 'LSTM', order: number[]): LayerExporter {
     },
   };
 }
+
+/**
+ * Bidirectional with mergeMode concat: ONNX's bidirectional op, whose backward outputs are
+ * indexed by input time as Keras aligns them; [forward, backward] features concatenated.
+ */
+const bidirectional: LayerExporter = {
+  check(layer, node) {
+    const bi = layer as Bidirectional;
+    if (bi.mergeMode !== 'concat') return `mergeMode ${JSON.stringify(bi.mergeMode)} is not exported (concat is)`;
+    const op = OP_OF[classNameOf(bi.forwardLayer)];
+    if (!op || classNameOf(bi.backwardLayer) !== classNameOf(bi.forwardLayer)) return 'only a SimpleRNN, GRU or LSTM in both directions is exported';
+    return recurrentProblem(op, bi.forwardLayer, node) ?? recurrentProblem(op, bi.backwardLayer, node, true);
+  },
+  emit(ctx, layer, [x], node) {
+    const { g } = ctx;
+    const bi = layer as Bidirectional;
+    const op = OP_OF[classNameOf(bi.forwardLayer)];
+    const [y, yh] = emitRecurrent(ctx, op, layer.name, x, [bi.forwardLayer, bi.backwardLayer]);
+    const units = configOf(bi.forwardLayer).units as number;
+    const out = node.outputs[0].shape;
+    if (configOf(bi.forwardLayer).returnSequences === true) {
+      const batchMajor = g.op1('Transpose', [y], { perm: { ints: [2, 0, 1, 3] } }, layer.name); // [B, T, 2, units]
+      return [{ shape: out, nhwc: g.op1('Reshape', [batchMajor, g.int64s('shape', [0, 0, 2 * units])], {}, layer.name) }];
+    }
+    const batchMajor = g.op1('Transpose', [yh], { perm: { ints: [1, 0, 2] } }, layer.name); // [B, 2, units]
+    return [{ shape: out, nhwc: g.op1('Reshape', [batchMajor, g.int64s('shape', [0, 2 * units])], {}, layer.name) }];
+  },
+};
 
 function attentionProblem(layer: Layer, node: Node | null): string | undefined {
   const c = configOf(layer);
@@ -163,9 +220,10 @@ const positionalEmbedding: LayerExporter = {
 
 /** The exporters of this file, by Strata class name. */
 export const SEQUENCE_EXPORTERS: Record<string, LayerExporter> = {
-  SimpleRNN: recurrent('RNN', [0]),
-  GRU: recurrent('GRU', [0, 1, 2]),
-  LSTM: recurrent('LSTM', [0, 3, 1, 2]),
+  SimpleRNN: recurrent('RNN'),
+  GRU: recurrent('GRU'),
+  LSTM: recurrent('LSTM'),
+  Bidirectional: bidirectional,
   MultiHeadAttention: multiHeadAttention,
   TransformerEncoder: transformerEncoder,
   PositionalEmbedding: positionalEmbedding,

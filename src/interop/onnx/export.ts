@@ -9,13 +9,14 @@ import { ExportContext, type LayerExporter, classNameOf } from './export-context
 import { ELEM, GraphBuilder, type Value } from './export-graph.js';
 import { CORE_EXPORTERS } from './export-layers.js';
 import { SEQUENCE_EXPORTERS } from './export-sequence.js';
+import { EXTRA_EXPORTERS } from './export-extra.js';
 import { messages } from './schema.js';
 
 /** LayerNormalization, the newest op export writes, is opset 17; IR version 8 is the one that goes with it. */
 const OPSET = 17;
 const IR_VERSION = 8;
 
-const EXPORTERS: Record<string, LayerExporter> = { ...CORE_EXPORTERS, ...SEQUENCE_EXPORTERS };
+const EXPORTERS: Record<string, LayerExporter> = { ...CORE_EXPORTERS, ...EXTRA_EXPORTERS, ...SEQUENCE_EXPORTERS };
 
 /** The Strata layer classes export handles. */
 export function exportableLayers(): string[] {
