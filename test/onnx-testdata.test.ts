@@ -15,17 +15,21 @@ const ROOT = '/usr/share/libonnx-testdata/data/node';
 
 /** Cases of supported operators that fail, and why (kept short; each is a real gap). */
 const KNOWN_FAILURES: Record<string, string> = {
-  test_training_dropout: 'Dropout in training mode: random masks cannot match',
-  test_training_dropout_default: 'Dropout in training mode: random masks cannot match',
-  test_training_dropout_default_mask: 'Dropout in training mode: random masks cannot match',
-  test_training_dropout_mask: 'Dropout in training mode: random masks cannot match',
   test_constant: 'a graph without inputs: a Strata model is a function of its inputs',
 };
 
 /** Families of known failures, by case name. */
-const KNOWN_FAILURE_PATTERNS: [RegExp, string][] = [[/STRING/, 'string tensors are not supported']];
+const KNOWN_FAILURE_PATTERNS: [RegExp, string][] = [
+  [/STRING/, 'string tensors are not supported'],
+  // (the zero-ratio cases pass: their output is the input and their mask all true)
+  [/^test_training_dropout(_default)?(_mask)?$/, 'Dropout in training mode with ratio > 0: the expected output holds one seeded random mask'],
+];
 
-/** The operators the importer's issue lists: their cases must pass at this rate (unsupported types and failures count against it). */
+/**
+ * The operators the importer's issue lists: their cases must pass at this rate; failures and
+ * unsupported types (Identity of sequences and optionals) count against it.
+ * ONNX_TESTDATA_VERBOSE=1 prints the cases that do not pass.
+ */
 const LISTED = (
   'Conv ConvTranspose Gemm MatMul BatchNormalization Relu LeakyRelu Sigmoid Tanh Softmax LogSoftmax Gelu Erf MaxPool AveragePool ' +
   'GlobalAveragePool Flatten Reshape Transpose Concat Split Slice Gather Unsqueeze Squeeze Add Sub Mul Div Pow Sqrt ReduceMean ReduceSum ' +
