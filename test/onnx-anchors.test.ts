@@ -36,6 +36,9 @@ describe('st.onnx.load: anchored values', () => {
       const [y, k] = model.predict(st.tensor([[-1, 2]])) as st.Tensor[];
       assert.deepEqual(Array.from(await y.data()), [0, 2]);
       assert.deepEqual(Array.from(await k.data()), [2, -4, 6]);
+      // The caller owns what predict returns: disposing it leaves the model whole.
+      y.dispose();
+      k.dispose();
     }
     await model.save(join(dir, 'const-out'));
     const loaded = await st.loadModel(join(dir, 'const-out'));

@@ -6,6 +6,7 @@ import { Layer, type CallOptions, type LayerArgs } from '../../nn/layer.js';
 import { registerLayer } from '../../nn/registry.js';
 import { isSymbolic, type Shape, type SymbolicTensor } from '../../nn/symbolic.js';
 import { tensor, zeros } from '../../tensor/create.js';
+import { clone } from '../../ops/tfjs-aliases.js';
 import { noGrad } from '../../tensor/tape.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { Attrs, type AttrValue, type OpContext } from './op-context.js';
@@ -136,7 +137,10 @@ export class OnnxNode extends Layer {
   }
 
   call(inputs: Tensor | Tensor[], options: CallOptions): Tensor | Tensor[] {
-    const out = this.run(Array.isArray(inputs) ? inputs : [inputs], options);
+    // An output that is one of the layer's own tensors (an anchored constant, Note [Anchored
+    // values]) is copied: a caller may dispose what the model returns, the layer must keep it.
+    const own = new Set<Tensor>([...this.weightValues.values(), ...this.constants.values()]);
+    const out = this.run(Array.isArray(inputs) ? inputs : [inputs], options).map((t) => (own.has(t) ? clone(t) : t));
     return this.args.numOutputs === 1 ? out[0] : out.slice(0, this.args.numOutputs);
   }
 
