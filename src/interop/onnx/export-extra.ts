@@ -90,6 +90,54 @@ const separableConv2d: LayerExporter = {
   },
 };
 
+/**
+ * Conv2DTranspose as ONNX ConvTranspose, kernel [kh, kw, out, in] to [in, out, kh, kw]. Strata
+ * runs it as the gradient of the convolution of its output size N, with TensorFlow's padding for
+ * that convolution; so the full output (n - 1)·s + k is cropped by that padding's start, and the
+ * rest at the end (or grown by output_padding when the full output is shorter than N).
+ */
+const conv2dTranspose: LayerExporter = {
+  check(layer, node) {
+    const known = node.outputs[0].shape.slice(1, 3).every((d) => d !== null);
+    return withActivation(layer) ?? paddingProblem(layer) ?? (known ? undefined : 'the output height and width must be known (an input shape)');
+  },
+  emit(ctx, layer, [x], node) {
+    const { g } = ctx;
+    const c = configOf(layer);
+    const k = ctx.need(layer, 'kernel');
+    const [kh, kw, cout, cin] = k.shape;
+    const strides = c.strides as number[],
+      dilations = c.dilationRate as number[];
+    const begin: number[] = [],
+      end: number[] = [],
+      extra: number[] = [];
+    [kh, kw].forEach((size, i) => {
+      const kEff = (size - 1) * dilations[i] + 1,
+        s = strides[i];
+      const n = x.shape[1 + i] as number,
+        N = node.outputs[0].shape[1 + i] as number;
+      const total = c.padding === 'same' ? Math.max((Math.ceil(N / s) - 1) * s + kEff - N, 0) : 0;
+      const start = Math.floor(total / 2);
+      const rest = (n - 1) * s + kEff - N - start;
+      begin.push(start);
+      end.push(Math.max(rest, 0));
+      extra.push(Math.max(-rest, 0));
+    });
+    const inputs = [g.nchw(x), g.floats(`${layer.name}/kernel`, permute(k.data, k.shape, [3, 2, 0, 1]), [cin, cout, kh, kw])];
+    const b = ctx.weight(layer, 'bias');
+    if (b) inputs.push(g.floats(`${layer.name}/bias`, b.data, b.shape));
+    const attrs = {
+      kernel_shape: { ints: [kh, kw] },
+      strides: { ints: strides },
+      dilations: { ints: dilations },
+      pads: { ints: [...begin, ...end] },
+      output_padding: { ints: extra },
+    };
+    const y = g.op1('ConvTranspose', inputs, attrs, layer.name);
+    return [activation(g, { shape: node.outputs[0].shape, nchw: y }, c.activation as string)];
+  },
+};
+
 const zeroPadding2d: LayerExporter = {
   emit(ctx, layer, [x], node) {
     const [[t, b], [l, r]] = configOf(layer).padding as number[][];
@@ -145,6 +193,7 @@ export const EXTRA_EXPORTERS: Record<string, LayerExporter> = {
   GlobalAveragePooling1D: globalPool1d('ReduceMean'),
   GlobalMaxPooling1D: globalPool1d('ReduceMax'),
   SeparableConv2D: separableConv2d,
+  Conv2DTranspose: conv2dTranspose,
   ZeroPadding2D: zeroPadding2d,
   Cropping2D: cropping2d,
   UpSampling2D: upSampling2d,

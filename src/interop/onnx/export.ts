@@ -23,27 +23,45 @@ export function exportableLayers(): string[] {
   return Object.keys(EXPORTERS).sort();
 }
 
-/** Every layer that cannot be exported, each with its class and why: one error listing them all. */
-function checkAll(model: Model, nodes: readonly Node[]): void {
-  const problems: string[] = [];
+/** Adds a line for every layer of `nodes` (nested models' layers included) that cannot be exported. */
+function collectProblems(nodes: readonly Node[], prefix: string, problems: string[]): void {
   for (const node of nodes) {
     const layer = node.layer;
     if (layer instanceof InputLayer) continue;
+    if (layer instanceof Model) {
+      collectProblems(layer.graphNodes, `${prefix}${layer.name}/`, problems);
+      continue;
+    }
     const cls = classNameOf(layer);
     const exporter = EXPORTERS[cls];
-    const why =
-      layer instanceof Model
-        ? 'a nested model is not exported (export the outer model built from its layers, or the inner model on its own)'
-        : !exporter
-          ? 'ONNX export has no mapping for this layer class'
-          : exporter.check?.(layer, node);
-    if (why) problems.push(`  layer '${layer.name}' (${cls}): ${why}`);
+    const why = !exporter ? 'ONNX export has no mapping for this layer class' : exporter.check?.(layer, node);
+    if (why) problems.push(`  layer '${prefix}${layer.name}' (${cls}): ${why}`);
   }
+}
+
+/** Every layer that cannot be exported, each with its class and why: one error listing them all. */
+function checkAll(model: Model): void {
+  const problems: string[] = [];
+  collectProblems(model.graphNodes, '', problems);
   if (problems.length)
     throw new ValueError(
       `onnx export of '${model.name}': ${problems.length} layer${problems.length > 1 ? 's' : ''} cannot be exported:\n${problems.join('\n')}\n` +
         `Exportable layer classes: ${exportableLayers().join(', ')}`,
     );
+}
+
+/** Emits a model's calls on the given input values; a nested model (a model used as a layer) is emitted in place. */
+function emitModel(ctx: ExportContext, model: Model, inputs: readonly Value[]): Value[] {
+  const known = new Map<SymbolicTensor, Value>();
+  model.inputs.forEach((t, i) => known.set(t, inputs[i]));
+  for (const node of model.graphNodes) {
+    if (node.layer instanceof InputLayer) continue;
+    const args = node.allInputs.map((s) => known.get(s)!);
+    const outs =
+      node.layer instanceof Model ? emitModel(ctx, node.layer, args) : EXPORTERS[classNameOf(node.layer)].emit(ctx, node.layer, args, node);
+    node.outputs.forEach((s, i) => known.set(s, outs[i]));
+  }
+  return model.outputs.map((t) => known.get(t)!);
 }
 
 function valueInfo(name: string, t: SymbolicTensor): object {
@@ -61,28 +79,22 @@ async function modelProto(model: Model): Promise<object> {
     throw new ValueError(`onnx export: expected a Strata model (st.sequential or st.model); received ${fmtValue(model)}`);
   if (!model.built || model.inputs.length === 0)
     throw new ValueError(`onnx export: model '${model.name}' is not built yet; give its first layer an inputShape or call it on data first`);
-  const nodes = model.graphNodes;
-  checkAll(model, nodes);
+  checkAll(model);
   // Read every weight up front, asynchronously, so backends without synchronous reads export too.
   const values = new Map<Tensor, Float32Array>();
   for (const w of model.weights) values.set(w.value, (await w.value.data()) as Float32Array);
   const g = new GraphBuilder();
   const ctx = new ExportContext(g, values);
-  const known = new Map<SymbolicTensor, Value>();
+  const inputValues: Value[] = [];
   const inputs = model.inputs.map((t) => {
     const name = g.fresh(t.node.layer.name);
-    known.set(t, { shape: t.shape, nhwc: name });
+    inputValues.push({ shape: t.shape, nhwc: name });
     return valueInfo(name, t);
   });
-  for (const node of nodes) {
-    if (node.layer instanceof InputLayer) continue;
-    const args = node.allInputs.map((s) => known.get(s)!);
-    const outs = EXPORTERS[classNameOf(node.layer)].emit(ctx, node.layer, args, node);
-    node.outputs.forEach((s, i) => known.set(s, outs[i]));
-  }
+  const results = emitModel(ctx, model, inputValues);
   // Outputs in Strata's layout, each under a name of its own (an input passed straight through included).
   const outputs = model.outputs.map((t, i) => {
-    const name = g.op1('Identity', [g.nhwc(known.get(t)!)], {}, model.outputs.length === 1 ? 'output' : `output_${i}`);
+    const name = g.op1('Identity', [g.nhwc(results[i])], {}, model.outputs.length === 1 ? 'output' : `output_${i}`);
     return valueInfo(name, t);
   });
   return {
