@@ -204,8 +204,8 @@ describe('onnx export', () => {
       assert.match(err.message, /layer 'lstm\w*' \(LSTM\): goBackwards: true is not exported/);
       return true;
     });
-    const wrapped = st.sequential({ layers: [st.layers.timeDistributed({ layer: st.layers.dense({ units: 2 }), inputShape: [3, 4] })] });
-    await assert.rejects(st.onnx.toBytes(wrapped), /\(TimeDistributed\): ONNX export has no mapping for this layer class/);
+    const cropped = st.sequential({ layers: [st.layers.randomCrop({ height: 2, width: 2, inputShape: [4, 4, 1] })] });
+    await assert.rejects(st.onnx.toBytes(cropped), /\(RandomCrop\): ONNX export has no mapping for this layer class/);
   });
 
   it('1-D convolution and pooling (causal, dilated, same), bidirectional LSTM and GRU', async () => {
@@ -243,6 +243,24 @@ describe('onnx export', () => {
     const model = st.model({ inputs: x, outputs: st.layers.concatenate().apply(flat) as st.SymbolicTensor });
     const r = await roundTrip(model, [uniform([2, 5, 4, 2], 24)]);
     measured.convTranspose = r;
+    assert.ok(r.ort <= TOL && r.reimport <= TOL, JSON.stringify(r));
+  });
+
+  it("Chollet's text transformer (positional embedding, encoder, pooling), TimeDistributed, UnitNormalization", async () => {
+    st.setSeed(25);
+    const ids = st.layers.input({ shape: [8] });
+    let h = st.layers.positionalEmbedding({ sequenceLength: 8, inputDim: 40, outputDim: 12, maskZero: false }).apply(ids) as st.SymbolicTensor;
+    h = st.layers.transformerEncoder({ embedDim: 12, denseDim: 16, numHeads: 3 }).apply(h) as st.SymbolicTensor;
+    const steps = st.layers.timeDistributed({ layer: st.layers.dense({ units: 4, activation: 'tanh' }) }).apply(h) as st.SymbolicTensor;
+    const unit = st.layers.unitNormalization().apply(st.layers.globalMaxPooling1d().apply(steps) as st.SymbolicTensor) as st.SymbolicTensor;
+    const pooled = st.layers.globalAveragePooling1d().apply(h) as st.SymbolicTensor;
+    const model = st.model({ inputs: ids, outputs: st.layers.concatenate().apply([unit, pooled]) as st.SymbolicTensor });
+    const x = st.tensor(
+      Float32Array.from({ length: 3 * 8 }, (_, i) => (i * 11 + 1) % 40),
+      [3, 8],
+    );
+    const r = await roundTrip(model, [x]);
+    measured.textTransformer = r;
     assert.ok(r.ort <= TOL && r.reimport <= TOL, JSON.stringify(r));
   });
 

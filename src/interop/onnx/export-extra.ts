@@ -185,6 +185,20 @@ const rescaling: LayerExporter = {
   },
 };
 
+/** x · rsqrt(max(Σx², 1e-12)) over the axes (Keras 3's UnitNormalization), in Strata's layout. */
+const unitNormalization: LayerExporter = {
+  emit(ctx, layer, [x], node) {
+    const { g } = ctx;
+    const rank = node.inputs[0].rank;
+    const axis = configOf(layer).axis as number | number[];
+    const axes = (Array.isArray(axis) ? axis : [axis]).map((a) => (a < 0 ? a + rank : a));
+    const v = g.nhwc(x);
+    const sum = g.op1('ReduceSumSquare', [v], { axes: { ints: axes }, keepdims: { i: 1 } }, `${layer.name}/sum`);
+    const norm = g.op1('Sqrt', [g.op1('Max', [sum, g.floats('eps', [1e-12], [])], {}, layer.name)], {}, layer.name);
+    return [{ shape: x.shape, nhwc: g.op1('Div', [v, norm], {}, layer.name) }];
+  },
+};
+
 /** The exporters of this file, by Strata class name. */
 export const EXTRA_EXPORTERS: Record<string, LayerExporter> = {
   Conv1D: conv1d,
@@ -198,4 +212,5 @@ export const EXTRA_EXPORTERS: Record<string, LayerExporter> = {
   Cropping2D: cropping2d,
   UpSampling2D: upSampling2d,
   Rescaling: rescaling,
+  UnitNormalization: unitNormalization,
 };

@@ -2,6 +2,7 @@
 // that takes and returns Strata's own shapes (NHWC images), so the same arrays go to both.
 import { ValueError, fmtValue } from '../../core/errors.js';
 import { InputLayer } from '../../nn/layers/input.js';
+import type { TimeDistributed } from '../../nn/layers/wrappers.js';
 import type { Node, SymbolicTensor } from '../../nn/symbolic.js';
 import { Model } from '../../models/model.js';
 import type { Tensor } from '../../tensor/tensor.js';
@@ -16,7 +17,47 @@ import { messages } from './schema.js';
 const OPSET = 17;
 const IR_VERSION = 8;
 
-const EXPORTERS: Record<string, LayerExporter> = { ...CORE_EXPORTERS, ...EXTRA_EXPORTERS, ...SEQUENCE_EXPORTERS };
+/**
+ * The call of a TimeDistributed's inner layer on [batch·T, ...]: the shapes its exporter reads
+ * (a stand-in for the graph node, which exists only for the outer call).
+ */
+function innerNode(td: TimeDistributed, node: Node): Node {
+  const strip = (t: SymbolicTensor) => ({ shape: [null, ...t.shape.slice(2)], rank: t.rank - 1, dtype: t.dtype });
+  return {
+    layer: td.layer,
+    inputs: [strip(node.inputs[0])],
+    outputs: [strip(node.outputs[0])],
+    callArgs: {},
+    optionInputs: {},
+    listInput: false,
+    allInputs: [],
+  } as unknown as Node;
+}
+
+/** TimeDistributed: the time axis folded into the batch, the inner layer, and unfolded (T and the feature shape known). */
+const timeDistributed: LayerExporter = {
+  check(layer, node) {
+    const td = layer as TimeDistributed;
+    if (node.inputs[0].shape.slice(1).some((d) => d === null)) return 'the time length and feature shape must be known (an input shape)';
+    const exporter = EXPORTERS[classNameOf(td.layer)];
+    if (!exporter || td.layer instanceof Model) return `its layer '${td.layer.name}' (${classNameOf(td.layer)}) has no ONNX mapping`;
+    const why = exporter.check?.(td.layer, innerNode(td, node));
+    return why && `its layer '${td.layer.name}' (${classNameOf(td.layer)}): ${why}`;
+  },
+  emit(ctx, layer, [x], node) {
+    const { g } = ctx;
+    const td = layer as TimeDistributed;
+    const inner = innerNode(td, node);
+    const inShape = node.inputs[0].shape as number[],
+      outShape = node.outputs[0].shape;
+    const folded = g.op1('Reshape', [g.nhwc(x), g.int64s('shape', [-1, ...inShape.slice(2)])], {}, `${layer.name}/fold`);
+    const [y] = EXPORTERS[classNameOf(td.layer)].emit(ctx, td.layer, [{ shape: inner.inputs[0].shape, nhwc: folded }], inner);
+    const unfold = g.int64s('shape', [-1, inShape[1], ...(outShape.slice(2) as number[])]);
+    return [{ shape: outShape, nhwc: g.op1('Reshape', [g.nhwc(y), unfold], {}, layer.name) }];
+  },
+};
+
+const EXPORTERS: Record<string, LayerExporter> = { ...CORE_EXPORTERS, ...EXTRA_EXPORTERS, ...SEQUENCE_EXPORTERS, TimeDistributed: timeDistributed };
 
 /** The Strata layer classes export handles. */
 export function exportableLayers(): string[] {
