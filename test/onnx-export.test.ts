@@ -169,6 +169,23 @@ describe('onnx export', () => {
     assert.ok(result.ort <= TOL && result.reimport <= TOL, JSON.stringify(result));
   });
 
+  it('several inputs and outputs (an input passed straight out included), in order', async () => {
+    st.setSeed(27);
+    const a = st.layers.input({ shape: [4] }),
+      b = st.layers.input({ shape: [3] });
+    const h = st.layers.concatenate().apply([a, b]) as st.SymbolicTensor;
+    const model = st.model({ inputs: [a, b], outputs: [st.layers.dense({ units: 2 }).apply(h) as st.SymbolicTensor, a] });
+    const session = await ort.InferenceSession.create(await st.onnx.toBytes(model));
+    const xs = [uniform([2, 4], 28), uniform([2, 3], 29)];
+    const feeds = Object.fromEntries(session.inputNames.map((n, i) => [n, new ort.Tensor('float32', xs[i].dataSync() as Float32Array, xs[i].shape)]));
+    const results = await session.run(feeds);
+    const want = model.predict(xs) as st.Tensor[];
+    session.outputNames.forEach((n, i) => {
+      const have = results[n].data as Float32Array;
+      want[i].dataSync().forEach((v, j) => assert.ok(Math.abs(v - have[j]) <= TOL, `output ${i}`));
+    });
+  });
+
   it('save writes a file that loads back', async () => {
     st.setSeed(13);
     const model = st.sequential({ layers: [st.layers.dense({ units: 3, inputShape: [4] })] });
