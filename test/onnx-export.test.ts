@@ -294,6 +294,7 @@ describe('onnx export', () => {
         }),
         st.layers.separableConv2d({ filters: 4, kernelSize: 3, depthMultiplier: 2, padding: 'same', activation: 'relu' }),
         st.layers.upSampling2d({ size: 2 }),
+        st.layers.groupNormalization({ groups: 2 }),
         st.layers.cropping2d({
           cropping: [
             [1, 0],

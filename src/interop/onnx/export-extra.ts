@@ -199,6 +199,37 @@ const unitNormalization: LayerExporter = {
   },
 };
 
+/**
+ * GroupNormalization over the last axis: channels split into [groups, C / groups], each sample's
+ * group normalized over it and every other non-batch axis, then per-channel gamma and beta.
+ */
+const groupNormalization: LayerExporter = {
+  check(layer, node) {
+    const axis = configOf(layer).axis as number;
+    const rank = node.inputs[0].rank;
+    if (axis !== -1 && axis !== rank - 1) return `axis ${axis} is not exported (only the last axis)`;
+    return node.inputs[0].shape.at(-1) === null ? 'the number of channels must be known' : undefined;
+  },
+  emit(ctx, layer, [x]) {
+    const { g } = ctx;
+    const channels = x.shape.at(-1) as number;
+    const groups = (configOf(layer).groups as number) === -1 ? channels : (configOf(layer).groups as number);
+    const v = g.nhwc(x);
+    const grouped = g.op1('Reshape', [v, g.int64s('shape', [0, -1, groups, channels / groups])], {}, `${layer.name}/grouped`);
+    const stat = { axes: { ints: [1, 3] }, keepdims: { i: 1 } };
+    const centered = g.op1('Sub', [grouped, g.op1('ReduceMean', [grouped], stat, `${layer.name}/mean`)], {}, layer.name);
+    const variance = g.op1('ReduceMean', [g.op1('Mul', [centered, centered], {}, layer.name)], stat, `${layer.name}/variance`);
+    const eps = g.floats('eps', [configOf(layer).epsilon as number], []);
+    const normalized = g.op1('Div', [centered, g.op1('Sqrt', [g.op1('Add', [variance, eps], {}, layer.name)], {}, layer.name)], {}, layer.name);
+    let y = g.op1('Reshape', [normalized, g.op1('Shape', [v], {}, `${layer.name}/shape`)], {}, layer.name);
+    const gamma = ctx.weight(layer, 'gamma'),
+      beta = ctx.weight(layer, 'beta');
+    if (gamma) y = g.op1('Mul', [y, g.floats(`${layer.name}/gamma`, gamma.data, [channels])], {}, layer.name);
+    if (beta) y = g.op1('Add', [y, g.floats(`${layer.name}/beta`, beta.data, [channels])], {}, layer.name);
+    return [{ shape: x.shape, nhwc: y }];
+  },
+};
+
 /** The exporters of this file, by Strata class name. */
 export const EXTRA_EXPORTERS: Record<string, LayerExporter> = {
   Conv1D: conv1d,
@@ -213,4 +244,5 @@ export const EXTRA_EXPORTERS: Record<string, LayerExporter> = {
   UpSampling2D: upSampling2d,
   Rescaling: rescaling,
   UnitNormalization: unitNormalization,
+  GroupNormalization: groupNormalization,
 };
