@@ -186,6 +186,25 @@ describe('onnx export', () => {
     });
   });
 
+  it('st.applications (ResNet-18, MobileNetV2, DenseNet-121): one Transpose at the entry, residuals and concatenations stay NCHW', async () => {
+    for (const [name, make] of [
+      ['resNet18', st.applications.resNet18],
+      ['mobileNetV2', st.applications.mobileNetV2],
+      ['denseNet121', st.applications.denseNet121],
+    ] as const) {
+      st.setSeed(31);
+      const model = make({ inputShape: [32, 32, 3], classes: 5, classifierActivation: 'linear' });
+      const bytes = await st.onnx.toBytes(model);
+      const ops = (messages.model.toObject(messages.model.decode(bytes)) as { graph: { node: { opType: string }[] } }).graph.node.map(
+        (n) => n.opType,
+      );
+      assert.equal(ops.filter((op) => op === 'Transpose').length, 1, name);
+      const diff = await ortDiff(model, bytes, [uniform([2, 32, 32, 3], 32)]);
+      measured[name] = { ort: diff, reimport: 0 };
+      assert.ok(diff <= TOL, `${name}: ${diff}`);
+    }
+  });
+
   it('save writes a file that loads back', async () => {
     st.setSeed(13);
     const model = st.sequential({ layers: [st.layers.dense({ units: 3, inputShape: [4] })] });

@@ -208,13 +208,14 @@ export const embedding: LayerExporter = {
   },
 };
 
-/** Elementwise merges run in NCHW when every input already is (a residual inside a conv region). */
+/** Elementwise merges run in NCHW when any rank-4 input already is (a residual inside a conv region). */
 function merge(kind: 'Add' | 'Sub' | 'Mul' | 'Max' | 'Min' | 'Mean'): LayerExporter {
   return {
     emit(ctx, layer, inputs, node) {
       const { g } = ctx;
-      const layout = inputs.every((v) => v.nchw !== undefined && v.shape.length === 4) ? 'nchw' : 'nhwc';
-      const names = inputs.map((v) => (layout === 'nchw' ? v.nchw! : g.nhwc(v)));
+      const same = inputs.every((v) => v.shape.length === 4 && v.shape.length === node.outputs[0].shape.length);
+      const layout = same && inputs.some((v) => v.nchw !== undefined) ? 'nchw' : 'nhwc';
+      const names = inputs.map((v) => (layout === 'nchw' ? g.nchw(v) : g.nhwc(v)));
       let y: string;
       if (kind === 'Max' || kind === 'Min' || kind === 'Mean') y = g.op1(kind, names, {}, layer.name);
       else y = names.slice(1).reduce((acc, v) => g.op1(kind, [acc, v], {}, layer.name), names[0]);
@@ -223,17 +224,33 @@ function merge(kind: 'Add' | 'Sub' | 'Mul' | 'Max' | 'Min' | 'Mean'): LayerExpor
   };
 }
 
+/** Channels-first when every input already is (DenseNet's and Inception's concatenations inside a conv region). */
 const concatenate: LayerExporter = {
   emit(ctx, layer, inputs, node) {
+    const { g } = ctx;
     const rank = node.outputs[0].shape.length;
-    const axis = cfg(layer).axis as number;
-    const y = ctx.g.op1(
-      'Concat',
-      inputs.map((v) => ctx.g.nhwc(v)),
-      { axis: { i: axis < 0 ? axis + rank : axis } },
-      layer.name,
-    );
-    return [{ shape: node.outputs[0].shape, nhwc: y }];
+    const a = cfg(layer).axis as number;
+    const axis = a < 0 ? a + rank : a;
+    if (rank === 4 && inputs.every((v) => v.nchw !== undefined)) {
+      const y = g.op1(
+        'Concat',
+        inputs.map((v) => v.nchw!),
+        { axis: { i: [0, 2, 3, 1][axis] } },
+        layer.name,
+      );
+      return [{ shape: node.outputs[0].shape, nchw: y }];
+    }
+    return [
+      {
+        shape: node.outputs[0].shape,
+        nhwc: g.op1(
+          'Concat',
+          inputs.map((v) => g.nhwc(v)),
+          { axis: { i: axis } },
+          layer.name,
+        ),
+      },
+    ];
   },
 };
 
