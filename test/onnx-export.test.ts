@@ -9,6 +9,7 @@ import * as ort from 'onnxruntime-node';
 import * as st from '../src/index.js';
 import { exportCommand } from '../src/cli/export.js';
 import { messages } from '../src/interop/onnx/schema.js';
+import { EXPORTABLE_ACTIVATIONS } from '../src/interop/onnx/export-context.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'strata-onnx-export-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -203,6 +204,39 @@ describe('onnx export', () => {
       measured[name] = { ort: diff, reimport: 0 };
       assert.ok(diff <= TOL, `${name}: ${diff}`);
     }
+  });
+
+  it('every exportable activation, and the ReLU layer with a ceiling and a slope', async () => {
+    const names = [
+      'relu',
+      'sigmoid',
+      'tanh',
+      'elu',
+      'selu',
+      'softplus',
+      'softsign',
+      'exponential',
+      'linear',
+      'softmax',
+      'gelu',
+      'leakyRelu',
+      'relu6',
+      'silu',
+      'swish',
+      'hardSigmoid',
+      'mish',
+    ];
+    assert.deepEqual([...names].sort(), [...EXPORTABLE_ACTIVATIONS].sort());
+    st.setSeed(33);
+    const x = st.layers.input({ shape: [6] });
+    // Inputs of a few units either side of 0 reach every branch (relu6's ceiling, hardSigmoid's clip).
+    const scaled = st.layers.dense({ units: 6, kernelInitializer: 'ones', biasInitializer: 'zeros' }).apply(x) as st.SymbolicTensor;
+    const outs = names.map((a) => st.layers.activation({ activation: a }).apply(scaled) as st.SymbolicTensor);
+    outs.push(st.layers.reLU({ maxValue: 1.5, negativeSlope: 0.1 }).apply(scaled) as st.SymbolicTensor);
+    const model = st.model({ inputs: x, outputs: st.layers.concatenate().apply(outs) as st.SymbolicTensor });
+    const r = await roundTrip(model, [st.mul(uniform([4, 6], 34), 1.5)]);
+    measured.activations = r;
+    assert.ok(r.ort <= TOL && r.reimport <= TOL, JSON.stringify(r));
   });
 
   it('save writes a file that loads back', async () => {
