@@ -263,17 +263,21 @@ describe('onnx export', () => {
   });
 
   it('a layer that cannot be exported is a ValueError naming every such layer, its class and why', async () => {
-    const ids = st.layers.input({ shape: [5] });
-    const e = st.layers.embedding({ inputDim: 10, outputDim: 4, maskZero: true }).apply(ids) as st.SymbolicTensor;
-    const b = st.layers.lstm({ units: 2, goBackwards: true }).apply(e) as st.SymbolicTensor;
-    const model = st.model({ inputs: ids, outputs: b });
+    const x = st.layers.input({ shape: [5, 3] });
+    const h = st.layers.lstm({ units: 2, goBackwards: true, returnSequences: true }).apply(x) as st.SymbolicTensor;
+    const model = st.model({ inputs: x, outputs: st.layers.gru({ units: 2, activation: 'softsign' }).apply(h) as st.SymbolicTensor });
     await assert.rejects(st.onnx.toBytes(model), (err: Error) => {
       assert.ok(err instanceof st.ValueError);
       assert.match(err.message, /2 layers cannot be exported/);
-      assert.match(err.message, /layer 'embedding\w*' \(Embedding\): maskZero/);
       assert.match(err.message, /layer 'lstm\w*' \(LSTM\): goBackwards: true is not exported/);
+      assert.match(err.message, /layer 'gru\w*' \(GRU\): activation "softsign" is not exported/);
       return true;
     });
+    // A padding mask reaching a layer whose exported form would ignore it.
+    const ids = st.layers.input({ shape: [5] });
+    const e = st.layers.embedding({ inputDim: 10, outputDim: 4, maskZero: true }).apply(ids) as st.SymbolicTensor;
+    const masked = st.model({ inputs: ids, outputs: st.layers.lstm({ units: 2 }).apply(e) as st.SymbolicTensor });
+    await assert.rejects(st.onnx.toBytes(masked), /layer 'lstm\w*' \(LSTM\): receives the padding mask of an embedding with maskZero/);
     const cropped = st.sequential({ layers: [st.layers.randomCrop({ height: 2, width: 2, inputShape: [4, 4, 1] })] });
     await assert.rejects(st.onnx.toBytes(cropped), /\(RandomCrop\): ONNX export has no mapping for this layer class/);
   });
@@ -331,6 +335,26 @@ describe('onnx export', () => {
     );
     const r = await roundTrip(model, [x]);
     measured.textTransformer = r;
+    assert.ok(r.ort <= TOL && r.reimport <= TOL, JSON.stringify(r));
+  });
+
+  it("Chollet's text classifier with its padding mask (maskZero: masked attention and masked average)", async () => {
+    st.setSeed(35);
+    const ids = st.layers.input({ shape: [8] });
+    let h = st.layers.positionalEmbedding({ sequenceLength: 8, inputDim: 40, outputDim: 12 }).apply(ids) as st.SymbolicTensor;
+    h = st.layers.transformerEncoder({ embedDim: 12, denseDim: 16, numHeads: 2 }).apply(h) as st.SymbolicTensor;
+    h = st.layers.dense({ units: 12 }).apply(h) as st.SymbolicTensor;
+    const pooled = [st.layers.globalAveragePooling1d().apply(h) as st.SymbolicTensor, st.layers.globalMaxPooling1d().apply(h) as st.SymbolicTensor];
+    const merged = st.layers.concatenate().apply(pooled) as st.SymbolicTensor;
+    const model = st.model({ inputs: ids, outputs: st.layers.dense({ units: 1, activation: 'sigmoid' }).apply(merged) as st.SymbolicTensor });
+    // Sequences padded with zeros at the end, one of them not at all.
+    const rows = [
+      [5, 3, 9, 0, 0, 0, 0, 0],
+      [1, 2, 3, 4, 5, 6, 7, 8],
+      [39, 12, 0, 0, 0, 0, 0, 0],
+    ];
+    const r = await roundTrip(model, [st.tensor(rows)]);
+    measured.maskedText = r;
     assert.ok(r.ort <= TOL && r.reimport <= TOL, JSON.stringify(r));
   });
 

@@ -62,8 +62,26 @@ function pool1d(op: 'MaxPool' | 'AveragePool'): LayerExporter {
 function globalPool1d(op: 'ReduceMean' | 'ReduceMax'): LayerExporter {
   return {
     emit(ctx, layer, [x], node) {
-      const keep = configOf(layer).keepdims === true ? 1 : 0;
-      return [{ shape: node.outputs[0].shape, nhwc: ctx.g.op1(op, [ctx.g.nhwc(x)], { axes: { ints: [1] }, keepdims: { i: keep } }, layer.name) }];
+      const { g } = ctx;
+      const keep = { axes: { ints: [1] }, keepdims: { i: configOf(layer).keepdims === true ? 1 : 0 } };
+      if (op === 'ReduceMean' && x.mask) {
+        // Only unmasked steps count, as in Strata: sum(x · m) / sum(m); max pooling ignores the mask.
+        const weights = g.op1(
+          'Unsqueeze',
+          [g.op1('Cast', [x.mask], { to: { i: 1 } }, `${layer.name}/weights`), g.int64s('axes', [2])],
+          {},
+          `${layer.name}/weights`,
+        );
+        const total = g.op1(
+          'ReduceSum',
+          [g.op1('Mul', [g.nhwc(x), weights], {}, layer.name), g.int64s('axes', [1])],
+          { keepdims: keep.keepdims },
+          layer.name,
+        );
+        const count = g.op1('ReduceSum', [weights, g.int64s('axes', [1])], { keepdims: keep.keepdims }, layer.name);
+        return [{ shape: node.outputs[0].shape, nhwc: g.op1('Div', [total, count], {}, layer.name) }];
+      }
+      return [{ shape: node.outputs[0].shape, nhwc: g.op1(op, [g.nhwc(x)], keep, layer.name) }];
     },
   };
 }

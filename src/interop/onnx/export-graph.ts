@@ -31,6 +31,8 @@ export interface Value {
   nhwc?: string;
   /** The value's name with the last axis moved to position 1 (rank 4 only), once emitted. */
   nchw?: string;
+  /** A bool [batch, time] padding mask carried with the value (from an embedding with maskZero). */
+  mask?: string;
 }
 
 const TO_NCHW = [0, 3, 1, 2];

@@ -2,7 +2,7 @@
 import type { Layer } from '../../nn/layer.js';
 import type { Shape } from '../../nn/symbolic.js';
 import { type Attr, channelConstant, unary } from './export-graph.js';
-import { type LayerExporter, activation, activationProblem, configOf, permute } from './export-context.js';
+import { type ExportContext, type LayerExporter, activation, activationProblem, configOf, permute } from './export-context.js';
 
 const cfg = (layer: Layer) => configOf(layer);
 export const pair = (v: unknown) => (Array.isArray(v) ? (v as number[]) : [v as number, v as number]);
@@ -195,16 +195,22 @@ export const layerNorm: LayerExporter = {
   },
 };
 
-/** Embedding: Gather rows of the table (float ids are cast, as Strata truncates them). */
+/** The padding mask of token ids: ids != 0, compared as int64 whatever the ids' dtype. */
+export function paddingMask(ctx: ExportContext, ids: string, name: string): string {
+  const { g } = ctx;
+  const asInt = g.op1('Cast', [ids], { to: { i: 7 } }, `${name}/mask`);
+  return g.op1('Not', [g.op1('Equal', [asInt, g.int64s('zero', [0], [])], {}, `${name}/mask`)], {}, `${name}/mask`);
+}
+
+/** Embedding: Gather rows of the table (float ids are cast, as Strata truncates them); maskZero adds the padding mask. */
 export const embedding: LayerExporter = {
-  check: (layer) => (cfg(layer).maskZero === true ? 'maskZero: the padding mask is not exported' : undefined),
   emit(ctx, layer, [x], node) {
     const { g } = ctx;
     const table = ctx.need(layer, 'embeddings');
-    let ids = g.nhwc(x);
-    if (node.inputs[0].dtype !== 'int32') ids = g.op1('Cast', [ids], { to: { i: 7 } }, `${layer.name}/ids`);
+    const raw = g.nhwc(x);
+    const ids = node.inputs[0].dtype !== 'int32' ? g.op1('Cast', [raw], { to: { i: 7 } }, `${layer.name}/ids`) : raw;
     const y = g.op1('Gather', [g.floats(`${layer.name}/embeddings`, table.data, table.shape), ids], { axis: { i: 0 } }, layer.name);
-    return [{ shape: node.outputs[0].shape, nhwc: y }];
+    return [{ shape: node.outputs[0].shape, nhwc: y, ...(cfg(layer).maskZero === true ? { mask: paddingMask(ctx, raw, layer.name) } : {}) }];
   },
 };
 

@@ -7,7 +7,7 @@ import type { Bidirectional } from '../../nn/layers/wrappers.js';
 import type { Node } from '../../nn/symbolic.js';
 import type { Value } from './export-graph.js';
 import { type ExportContext, type LayerExporter, classNameOf, configOf } from './export-context.js';
-import { CORE_EXPORTERS, embedding, layerNorm } from './export-layers.js';
+import { CORE_EXPORTERS, embedding, layerNorm, paddingMask } from './export-layers.js';
 
 const ONNX_ACTIVATION: Record<string, string> = { sigmoid: 'Sigmoid', tanh: 'Tanh', relu: 'Relu' };
 
@@ -162,7 +162,10 @@ function attend(ctx: ExportContext, layer: MultiHeadAttention, query: Value, val
   const q = project(query, 'query', layer.keyDim, [0, 2, 1, 3], 1 / Math.sqrt(layer.keyDim)); // [B, h, Tq, n]
   const k = project(key, 'key', layer.keyDim, [0, 2, 3, 1]); // [B, h, n, Tv]
   const v = project(value, 'value', layer.valueDim, [0, 2, 1, 3]); // [B, h, Tv, v]
-  const probs = g.op1('Softmax', [g.op1('MatMul', [q, k], {}, `${layer.name}/scores`)], { axis: { i: -1 } }, `${layer.name}/probs`);
+  let scores = g.op1('MatMul', [q, k], {}, `${layer.name}/scores`);
+  const bias = maskBias(ctx, layer.name, query.mask, value.mask, key.mask);
+  if (bias) scores = g.op1('Add', [scores, bias], {}, `${layer.name}/scores`);
+  const probs = g.op1('Softmax', [scores], { axis: { i: -1 } }, `${layer.name}/probs`);
   const context = g.op1('Transpose', [g.op1('MatMul', [probs, v], {}, `${layer.name}/context`)], { perm: { ints: [0, 2, 1, 3] } });
   const merged = g.op1('Reshape', [context, g.int64s('shape', [0, 0, h * layer.valueDim])], {}, `${layer.name}/merged`);
   const ok = ctx.need(layer, 'attention_output/kernel');
@@ -173,6 +176,22 @@ function attend(ctx: ExportContext, layer: MultiHeadAttention, query: Value, val
   if (ob) y = g.op1('Add', [y, g.floats(`${layer.name}/output/bias`, ob.data, [outSize])], {}, layer.name);
   if (outDims.length > 1) y = g.op1('Reshape', [y, g.int64s('shape', [0, 0, ...outDims])], {}, layer.name);
   return { shape: [query.shape[0], query.shape[1], ...outDims], nhwc: y };
+}
+
+/**
+ * Keras's attention mask from the padding masks: query rows [B, Tq, 1] and value/key columns
+ * [B, 1, Tv] ANDed, as a bias of 0 or Strata's -1e9 on the scores [B, heads, Tq, Tv].
+ */
+function maskBias(ctx: ExportContext, name: string, queryMask?: string, valueMask?: string, keyMask?: string): string | undefined {
+  const { g } = ctx;
+  const parts: string[] = [];
+  if (queryMask) parts.push(g.op1('Unsqueeze', [queryMask, g.int64s('axes', [2])], {}, `${name}/mask`));
+  if (valueMask) parts.push(g.op1('Unsqueeze', [valueMask, g.int64s('axes', [1])], {}, `${name}/mask`));
+  if (keyMask && keyMask !== valueMask) parts.push(g.op1('Unsqueeze', [keyMask, g.int64s('axes', [1])], {}, `${name}/mask`));
+  if (parts.length === 0) return undefined;
+  const mask = parts.reduce((a, b) => g.op1('And', [a, b], {}, `${name}/mask`));
+  const bias = g.op1('Where', [mask, g.floats('zero', [0], []), g.floats('masked', [-1e9], [])], {}, `${name}/mask_bias`);
+  return g.op1('Unsqueeze', [bias, g.int64s('axes', [1])], {}, `${name}/mask_bias`);
 }
 
 const multiHeadAttention: LayerExporter = {
@@ -202,9 +221,7 @@ const transformerEncoder: LayerExporter = {
 
 /** Token rows plus the first T rows of the position table (T known when exporting). */
 const positionalEmbedding: LayerExporter = {
-  check(layer, node) {
-    const pe = layer as PositionalEmbedding;
-    if (pe.maskZero) return 'maskZero: the padding mask is not exported';
+  check(_layer, node) {
     const t = node.inputs[0].shape.at(-1);
     return t === null || t === undefined ? 'the sequence length must be known (an input shape with a fixed time axis)' : undefined;
   },
@@ -214,7 +231,8 @@ const positionalEmbedding: LayerExporter = {
     const t = node.inputs[0].shape.at(-1) as number;
     const table = ctx.need(pe.positionEmbedding, 'embeddings');
     const rows = ctx.g.floats(`${pe.name}/positions`, table.data.subarray(0, t * pe.outputDim), [t, pe.outputDim]);
-    return [{ shape: node.outputs[0].shape, nhwc: ctx.g.op1('Add', [tokens.nhwc!, rows], {}, pe.name) }];
+    const mask = pe.maskZero ? paddingMask(ctx, ctx.g.nhwc(x), pe.name) : undefined;
+    return [{ shape: node.outputs[0].shape, nhwc: ctx.g.op1('Add', [tokens.nhwc!, rows], {}, pe.name), ...(mask ? { mask } : {}) }];
   },
 };
 

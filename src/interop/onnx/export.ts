@@ -6,7 +6,7 @@ import type { TimeDistributed } from '../../nn/layers/wrappers.js';
 import type { Node, SymbolicTensor } from '../../nn/symbolic.js';
 import { Model } from '../../models/model.js';
 import type { Tensor } from '../../tensor/tensor.js';
-import { ExportContext, type LayerExporter, classNameOf } from './export-context.js';
+import { ExportContext, type LayerExporter, classNameOf, configOf } from './export-context.js';
 import { ELEM, GraphBuilder, type Value } from './export-graph.js';
 import { CORE_EXPORTERS } from './export-layers.js';
 import { SEQUENCE_EXPORTERS } from './export-sequence.js';
@@ -64,16 +64,40 @@ export function exportableLayers(): string[] {
   return Object.keys(EXPORTERS).sort();
 }
 
+// Note [Padding masks in export]
+// An embedding with maskZero gives its output a padding mask (ids != 0), which Strata passes on
+// at run time through the layers that support masking. Export carries it along the same layers
+// as a bool value (Value.mask), and only through layers whose exported form is known to match:
+// attention and the transformer encoder use it (a -1e9 bias on masked scores, as Strata),
+// global average pooling averages the unmasked steps, and the rest listed here pass it on
+// unchanged. A masked value reaching any other layer (a recurrent layer, a merge) is refused.
+const MASK_READERS = new Set(['MultiHeadAttention', 'TransformerEncoder', 'GlobalAveragePooling1D', 'GlobalMaxPooling1D']);
+const MASK_PASSERS = new Set(['MultiHeadAttention', 'TransformerEncoder', 'Dense', 'Dropout', 'Activation', 'ReLU', 'LayerNormalization']);
+
+/** Whether a layer call makes a padding mask of its own. */
+const makesMask = (node: Node) => ['Embedding', 'PositionalEmbedding'].includes(classNameOf(node.layer)) && configOf(node.layer).maskZero === true;
+
 /** Adds a line for every layer of `nodes` (nested models' layers included) that cannot be exported. */
 function collectProblems(nodes: readonly Node[], prefix: string, problems: string[]): void {
+  const masked = new Set<SymbolicTensor>();
   for (const node of nodes) {
     const layer = node.layer;
     if (layer instanceof InputLayer) continue;
+    const cls = classNameOf(layer);
+    if (node.allInputs.some((t) => masked.has(t))) {
+      if (!MASK_READERS.has(cls) && !MASK_PASSERS.has(cls)) {
+        problems.push(
+          `  layer '${prefix}${layer.name}' (${cls}): receives the padding mask of an embedding with maskZero, which export does not carry through this layer`,
+        );
+        continue;
+      }
+      if (MASK_PASSERS.has(cls)) node.outputs.forEach((t) => masked.add(t));
+    }
+    if (makesMask(node)) node.outputs.forEach((t) => masked.add(t));
     if (layer instanceof Model) {
       collectProblems(layer.graphNodes, `${prefix}${layer.name}/`, problems);
       continue;
     }
-    const cls = classNameOf(layer);
     const exporter = EXPORTERS[cls];
     const why = !exporter ? 'ONNX export has no mapping for this layer class' : exporter.check?.(layer, node);
     if (why) problems.push(`  layer '${prefix}${layer.name}' (${cls}): ${why}`);
@@ -100,6 +124,9 @@ function emitModel(ctx: ExportContext, model: Model, inputs: readonly Value[]): 
     const args = node.allInputs.map((s) => known.get(s)!);
     const outs =
       node.layer instanceof Model ? emitModel(ctx, node.layer, args) : EXPORTERS[classNameOf(node.layer)].emit(ctx, node.layer, args, node);
+    // Note [Padding masks in export]: a layer that passes a mask on gives its outputs its first input's.
+    const mask = args[0]?.mask;
+    if (mask && MASK_PASSERS.has(classNameOf(node.layer))) for (const out of outs) out.mask ??= mask;
     node.outputs.forEach((s, i) => known.set(s, outs[i]));
   }
   return model.outputs.map((t) => known.get(t)!);
