@@ -394,7 +394,7 @@ export {
   type SeResNetArgs,
   type WideResNetArgs,
 } from './applications/index.js';
-export { onnx, type ImportOptions as OnnxImportOptions } from './interop/onnx/index.js';
+export { onnx, type OnnxApi, type ImportOptions as OnnxImportOptions, type OnnxTensor } from './interop/onnx/index.js';
 export { metrics, getMetric, Metric, type MetricIdentifier, type MetricFunction } from './metrics/index.js';
 export {
   Mean,

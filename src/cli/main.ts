@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The `strata` command line: train, evaluate, predict, summary, info, import, serve, bench. Each command parses its
+// The `strata` command line: train, evaluate, predict, summary, info, import, export, serve, bench. Each command parses its
 // options here and calls the public API (train.ts holds the main job's orchestration).
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import * as st from '../index.js';
 import { evaluateRun, predictImages, type EvaluateOptions, type PredictOptions } from './run-commands.js';
+import { exportCommand } from './export.js';
 import { importCommand } from './import.js';
 import { serveCommand } from './serve.js';
 import { train } from './train.js';
@@ -147,6 +148,15 @@ program
   .requiredOption('--out <dir>', 'the model folder to write')
   .action(async (file: string, o: { out: string }) => {
     await importCommand(file, o);
+  });
+
+program
+  .command('export')
+  .description('write a saved model (a strata train run or a model.save folder) as an ONNX file (st.onnx.save)')
+  .argument('<model>', 'a directory written by strata train or model.save')
+  .requiredOption('--onnx <file>', 'the .onnx file to write')
+  .action(async (dir: string, o: { onnx: string }) => {
+    await exportCommand(dir, o);
   });
 
 program

@@ -35,6 +35,7 @@ const SMALL_CONSTANT = 4096;
 // keep_aspect_ratio_policy) or refuses by name (Resize's antialias); 20 adds Gelu.
 export const OPSETS = { min: 1, max: 20 };
 
+/** Options of `st.onnx.load`. */
 export interface ImportOptions {
   /** Graph inputs to treat as constants (the test data's shape and index inputs). */
   constants?: Record<string, OnnxTensor>;

@@ -8,6 +8,7 @@ import { exportableLayers, save, setOnnxFileWriter, toBytes } from './export.js'
 
 export { supportedOps, exportableLayers, save, setOnnxFileWriter, toBytes };
 export type { ImportOptions } from './build.js';
+export type { OnnxTensor } from './tensors.js';
 export { OnnxNode, type OnnxNodeArgs, type InputSpec } from './layer.js';
 
 /** How a path becomes bytes: installed by the Node entry (files); a page passes bytes or a URL. */
@@ -50,19 +51,22 @@ export async function load(source: string | Uint8Array | ArrayBuffer, options: I
   return importModel(decodeModel(bytes, name), name, options);
 }
 
+/** What `st.onnx` holds. */
+export interface OnnxApi {
+  /** Imports an ONNX model (a path in Node, an http(s) URL, or bytes) as a functional model taking and returning the graph's own shapes. */
+  load: typeof load;
+  /** The ONNX operators the importer handles. */
+  supportedOps: typeof supportedOps;
+  /** Exports a model to an ONNX file (Node), replaced atomically. */
+  save: typeof save;
+  /** Exports a model as ONNX bytes (pages: download or upload them). */
+  toBytes: typeof toBytes;
+  /** The Strata layer classes export handles. */
+  exportableLayers: typeof exportableLayers;
+}
+
 /**
  * `st.onnx`: `load(pathOrBytes)` imports an ONNX model; `supportedOps()` lists the operators it handles;
  * `save(model, path)` and `toBytes(model)` export one; `exportableLayers()` lists the layer classes export handles.
  */
-export const onnx = {
-  /** Imports an ONNX model (a path, a URL or bytes) as a functional model. */
-  load,
-  /** The ONNX operators the importer handles. */
-  supportedOps,
-  /** Exports a model to an ONNX file (Node), replaced atomically. */
-  save,
-  /** Exports a model as ONNX bytes (pages: download or upload them). */
-  toBytes,
-  /** The Strata layer classes export handles. */
-  exportableLayers,
-};
+export const onnx: OnnxApi = { load, supportedOps, save, toBytes, exportableLayers };

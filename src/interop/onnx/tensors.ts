@@ -8,10 +8,13 @@ import { ONNX_DTYPES } from './schema.js';
 
 /** A decoded ONNX tensor: floats as float32, every integer type as exact float64 values, bools as bytes. */
 export interface OnnxTensor {
+  /** The tensor's name in the graph. */
   name: string;
   /** ONNX's type name (FLOAT, INT64, ...). */
   onnxType: string;
+  /** Its dimensions, outermost first. */
   shape: number[];
+  /** Its values, row-major. */
   data: Float32Array | Float64Array | Uint8Array;
 }
 
