@@ -3,7 +3,7 @@
 // API: run statuses and settings, and the event streams of live logs.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { appendFileSync, mkdirSync, mkdtempSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -90,6 +90,12 @@ describe('strata serve', () => {
       assert.doesNotMatch(r.body.toString(), /"name"|root:/, path);
     }
     assert.equal((await rawGet(server.url, '/', 'POST')).status, 405);
+    // A link in a run folder to a file outside the runs folder is not followed out of it.
+    symlinkSync('/etc/passwd', join(runs, 'convnet-mnist-1', 'passwd'));
+    const linked = await rawGet(server.url, '/api/runs/convnet-mnist-1/passwd');
+    assert.equal(linked.status, 404);
+    assert.doesNotMatch(linked.body.toString(), /root:/);
+    unlinkSync(join(runs, 'convnet-mnist-1', 'passwd'));
   });
 
   test('a port in use and a port out of range are refused with errors that say so', async () => {

@@ -3,7 +3,7 @@
 // served folder, and the headers that make a page cross-origin isolated. Isolation (COOP
 // same-origin + COEP require-corp) is what gives a page SharedArrayBuffer, and so the wasm
 // backend its threads.
-import { createReadStream, statSync } from 'node:fs';
+import { createReadStream, realpathSync, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join, normalize, sep } from 'node:path';
 
@@ -43,7 +43,7 @@ export function baseHeaders(isolated: boolean): Record<string, string> {
 
 /**
  * The file `relative` (a URL path, still percent-encoded) names inside `root`, or undefined when it
- * leaves `root` (`..`, an encoded slash) or names no regular file.
+ * leaves `root` (`..`, an encoded slash, a symbolic link to elsewhere) or names no regular file.
  */
 export function resolveInside(root: string, relative: string): string | undefined {
   let decoded: string;
@@ -57,7 +57,11 @@ export function resolveInside(root: string, relative: string): string | undefine
   const path = normalize(join(base, decoded));
   if (!path.startsWith(base)) return undefined;
   try {
-    return statSync(path).isFile() ? path : undefined;
+    // A symbolic link inside the folder may point out of it: what is served is where it leads.
+    const real = realpathSync(path);
+    const realRoot = realpathSync(root);
+    if (!real.startsWith(realRoot.endsWith(sep) ? realRoot : realRoot + sep)) return undefined;
+    return statSync(real).isFile() ? real : undefined;
   } catch {
     return undefined;
   }
