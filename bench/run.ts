@@ -10,6 +10,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import * as st from '../dist/index.js';
 import { CSV_FEATURES, CSV_SIZES_MB } from './csv.js';
 import { cpuSnapshot, otherCpuShare, waitForIdle } from './measure.js';
+import { measureOnnx, onnxTable, type OnnxResult } from './onnx.js';
 import {
   CONV_LAYERS,
   convFlop,
@@ -53,6 +54,9 @@ const program = new Command()
   .option('--wait-idle <seconds>', 'before each side, wait up to this long for other processes to leave the CPUs idle', Number, 30)
   .option('--python <path>', 'Python interpreter with PyTorch', '/usr/bin/python3')
   .option('--no-torch', 'measure Strata only')
+  .option('--no-onnx', 'skip the ONNX rows (imported ResNet-18 and MobileNetV2 vs onnxruntime-node)')
+  .option('--onnx-only', 'run only the ONNX rows (results in onnx-latest.json)', false)
+  .option('--onnx-rounds <n>', 'alternating Strata/onnxruntime rounds of the ONNX rows', positiveInt, 3)
   .option('--out <dir>', 'where the JSON results go', path.join(here, 'results'))
   .parse();
 
@@ -69,8 +73,51 @@ const opts = program.opts<{
   waitIdle: number;
   python: string;
   torch: boolean;
+  onnx: boolean;
+  onnxOnly: boolean;
+  onnxRounds: number;
   out: string;
 }>();
+
+/** Writes `report` as `<prefix>-<stamp>.json` and `<prefix>-latest.json` (or latest.json), each via a temp file and a rename. */
+function writeResults(report: unknown, prefix: string, started: Date): string {
+  mkdirSync(opts.out, { recursive: true });
+  const stamp = started.toISOString().replace(/[:.]/g, '-');
+  const names = [`${prefix}-${stamp}.json`, prefix === 'bench' ? 'latest.json' : `${prefix}-latest.json`];
+  for (const name of names) {
+    const final = path.join(opts.out, name);
+    const tmp = `${final}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify(report, null, 2) + '\n');
+    renameSync(tmp, final);
+  }
+  return `results: ${path.relative(process.cwd(), path.join(opts.out, names[1]))} and ${names[0]}`;
+}
+
+const onnxOptions = { rounds: opts.onnxRounds, budget: opts.budget };
+if (opts.onnxOnly) {
+  // Only the ONNX rows: a few minutes instead of the whole run.
+  const started = new Date();
+  st.setNumThreads(opts.threads);
+  if (opts.waitIdle > 0) {
+    process.stderr.write(`[bench] waiting up to ${opts.waitIdle}s for an idle CPU\n`);
+    await waitForIdle(opts.waitIdle);
+  }
+  const cpuA = cpuSnapshot();
+  const onnx = await measureOnnx(onnxOptions);
+  const other = otherCpuShare(cpuA, cpuSnapshot());
+  console.log('');
+  console.log(`other processes used ${other === null ? '?' : `${(other * 100).toFixed(0)}%`} of the CPUs during the ONNX rows`);
+  for (const l of onnxTable(onnx)) console.log(l);
+  const report = {
+    date: started.toISOString(),
+    durationSeconds: (Date.now() - started.getTime()) / 1000,
+    options: opts,
+    machine: { model: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, node: process.version, otherCpuShare: other },
+    onnx,
+  };
+  console.log(writeResults(report, 'onnx', started));
+  process.exit(0);
+}
 
 // ---------------------------------------------------------------------------------------------
 // Running both sides
@@ -256,6 +303,11 @@ for (const [m, r] of Object.entries(rounds.train)) {
 for (const [m, r] of Object.entries(rounds.fullEpoch ?? {})) {
   strata.fullEpoch = { ...strata.fullEpoch, [m]: best(r.strata, (t) => t.ms)! };
   if (torch && r.torch.length) torch.fullEpoch = { ...torch.fullEpoch, [m]: best(r.torch, (t) => t.ms)! };
+}
+let onnx: OnnxResult | null = null;
+if (opts.onnx) {
+  process.stderr.write('[bench] ONNX rows: imported networks vs onnxruntime-node, alternating rounds\n');
+  onnx = await measureOnnx(onnxOptions);
 }
 const loadAfter = os.loadavg()[0];
 // How much of the machine other processes used while each side ran: with 2 cores, any of it
@@ -524,6 +576,10 @@ console.log('');
 printTable();
 console.log('');
 console.log('S/P = Strata value / PyTorch value (for ms, µs, s: below 1 is better for Strata; for GFLOP/s, img/s, MB/s: above 1).');
+if (onnx) {
+  console.log('');
+  for (const l of onnxTable(onnx)) console.log(l);
+}
 
 // ---------------------------------------------------------------------------------------------
 // JSON results: written to a temp file and renamed, so a reader never sees half a file.
@@ -536,14 +592,7 @@ const report = {
   strataBackends: st.backends(),
   torchSkipped: torchRun.skipped ?? null,
   rows,
+  onnx,
   raw: { strata, torch, rounds },
 };
-mkdirSync(opts.out, { recursive: true });
-const stamp = started.toISOString().replace(/[:.]/g, '-');
-for (const name of [`bench-${stamp}.json`, 'latest.json']) {
-  const final = path.join(opts.out, name);
-  const tmp = `${final}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify(report, null, 2) + '\n');
-  renameSync(tmp, final);
-}
-console.log(`results: ${path.relative(process.cwd(), path.join(opts.out, 'latest.json'))} and bench-${stamp}.json`);
+console.log(writeResults(report, 'bench', started));

@@ -70,9 +70,9 @@ def main():
     torch.manual_seed(0)
     export('lstm', SmallLstm(), torch.randn(2, 5, 8), small, dynamic_batch=True)
     torch.manual_seed(1)
-    export('mobilenet_v2', randomize_batch_norms(torchvision.models.mobilenet_v2(weights=None)), torch.randn(1, 3, 224, 224), big)
+    export('mobilenet_v2', randomize_batch_norms(torchvision.models.mobilenet_v2(weights=None)), torch.randn(1, 3, 224, 224), big, dynamic_batch=True)
     torch.manual_seed(2)
-    export('resnet18', randomize_batch_norms(torchvision.models.resnet18(weights=None)), torch.randn(1, 3, 224, 224), big)
+    export('resnet18', randomize_batch_norms(torchvision.models.resnet18(weights=None)), torch.randn(1, 3, 224, 224), big, dynamic_batch=True)
 
 
 if __name__ == '__main__':
