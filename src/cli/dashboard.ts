@@ -4,6 +4,7 @@
 import { basename, dirname, resolve } from 'node:path';
 import * as st from '../index.js';
 import { type RunningServer, startServer } from '../node/serve/server.js';
+import { closeOnInterrupt } from './serve.js';
 
 export interface DashboardOptions {
   /** Default 6006; when that one is taken, a free one (said so). 0 picks a free one. */
@@ -32,14 +33,5 @@ export async function startDashboard(out: string, o: DashboardOptions): Promise<
 /** After training: keeps the dashboard up until Ctrl-C (or SIGTERM), then closes it. */
 export async function serveUntilInterrupted(server: RunningServer): Promise<void> {
   console.log(`Dashboard still serving at ${server.url}/runs/; Ctrl-C stops it.`);
-  await new Promise<void>((done) => {
-    const stop = () => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      done();
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
-  await server.close();
+  await closeOnInterrupt(server);
 }

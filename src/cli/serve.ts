@@ -1,6 +1,6 @@
 // `strata serve [runs]`: starts the page server (src/node/serve) and says where to point a browser.
 // It runs until interrupted; Ctrl-C closes the server, and its live event streams, cleanly.
-import { startServer } from '../node/serve/server.js';
+import { type RunningServer, startServer } from '../node/serve/server.js';
 
 export interface ServeCommandOptions {
   port: number;
@@ -18,12 +18,19 @@ export async function serveCommand(runs: string | undefined, o: ServeCommandOpti
   if (o.host !== '127.0.0.1' && o.host !== 'localhost' && o.host !== '::1')
     lines.push(`  note: listening on ${o.host}, so other machines can read these pages and the runs folder`);
   console.log([...lines, 'Ctrl-C stops it.'].join('\n'));
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', () => {
-      server.close().then(resolve);
-    });
-    process.once('SIGTERM', () => {
-      server.close().then(resolve);
-    });
+  await closeOnInterrupt(server);
+}
+
+/** Waits for Ctrl-C (or SIGTERM), then closes the server; both listeners are removed either way. */
+export async function closeOnInterrupt(server: RunningServer): Promise<void> {
+  await new Promise<void>((done) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      done();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
   });
+  await server.close();
 }
