@@ -3,6 +3,7 @@
 // <script type="module">. The bundle is built for browsers, so a Node import anywhere in what it
 // reaches fails the build (Note [Platforms] in src/core/platform.ts).
 import { build } from 'esbuild';
+import { browserBundleOptions } from './browser-bundle-options.mjs';
 import { statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -12,16 +13,8 @@ const outfile = `${root}dist/browser/strata.js`;
 await build({
   entryPoints: [`${root}src/browser.ts`],
   outfile,
-  bundle: true,
-  format: 'esm',
-  platform: 'browser',
-  target: 'es2022',
-  minify: true,
-  // Class names survive minifying: errors name themselves after their class (FormatError), as in Node.
-  keepNames: true,
-  sourcemap: 'linked',
+  ...browserBundleOptions,
   legalComments: 'eof',
-  logLevel: 'warning',
 });
 const kib = (statSync(outfile).size / 1024).toFixed(0);
 console.log(`dist/browser/strata.js: ${kib} KiB`);

@@ -4,6 +4,7 @@
 // bundle, so the pages share it (and the browser's cache of it) instead of carrying a copy each.
 // HTML and CSS files are copied as they are.
 import { build } from 'esbuild';
+import { browserBundleOptions } from './browser-bundle-options.mjs';
 import { cpSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -29,14 +30,7 @@ const entryPoints = readdirSync(source)
 await build({
   entryPoints,
   outdir: target,
-  bundle: true,
-  format: 'esm',
-  platform: 'browser',
-  target: 'es2022',
-  minify: true,
-  keepNames: true,
-  sourcemap: 'linked',
+  ...browserBundleOptions,
   plugins: [strataFromServer],
-  logLevel: 'warning',
 });
 console.log(`dist/pages: ${entryPoints.map((e) => e.out.split('/')[0]).join(', ') || 'no pages with a main.ts yet'}`);
