@@ -37,9 +37,12 @@ export function listRuns(runs: string): RunListing[] {
     const dir = join(runs, name);
     try {
       if (!statSync(dir).isDirectory()) continue;
-      const files = readdirSync(dir).filter((f) => statSync(join(dir, f)).isFile());
+      const stats = readdirSync(dir)
+        .map((f) => [f, statSync(join(dir, f))] as const)
+        .filter(([, st]) => st.isFile());
+      const files = stats.map(([f]) => f);
       if (!files.some((f) => RUN_FILES.includes(f))) continue;
-      const modified = Math.max(...files.map((f) => statSync(join(dir, f)).mtimeMs));
+      const modified = Math.max(...stats.map(([, st]) => st.mtimeMs));
       listings.push({ name, files: files.sort(), modified });
     } catch {
       // a run removed while listing: leave it out
