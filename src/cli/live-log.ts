@@ -61,6 +61,8 @@ export class LiveLog implements st.Callback {
   private done = 0;
   private every = 1;
   private lastWrite = 0;
+  /** wantsLogs' answer for the batch it was asked about. */
+  private decided: { batch: number; due: boolean } | undefined;
   private epochStart = 0;
   private heartbeat: ReturnType<typeof setInterval> | undefined;
 
@@ -91,14 +93,22 @@ export class LiveLog implements st.Callback {
     this.epochStart = performance.now();
   }
 
-  /** Logs are read (a GPU step waited for) only for the batches that write a line. */
+  /**
+   * Logs are read (a GPU step waited for) only for the batches that write a line. The answer is
+   * kept for that batch's onBatchEnd: asking the clock again there could write a line with the
+   * older logs the dispatcher handed over after hearing "no".
+   */
   wantsLogs(batch: number): boolean {
-    return (batch + 1) % this.every === 0 || performance.now() - this.lastWrite >= AT_LEAST_EVERY_MS;
+    const due = (batch + 1) % this.every === 0 || performance.now() - this.lastWrite >= AT_LEAST_EVERY_MS;
+    this.decided = { batch, due };
+    return due;
   }
 
   onBatchEnd(batch: number, logs?: st.Logs): void {
     this.done = batch + 1;
-    if (!this.wantsLogs(batch)) return;
+    const due = this.decided?.batch === batch ? this.decided.due : this.wantsLogs(batch);
+    this.decided = undefined;
+    if (!due) return;
     this.lastWrite = performance.now();
     const epoch = this.epoch;
     this.append({ type: 'batch', time: Date.now(), epoch, batch, step: epoch * this.steps + batch + 1, logs: finiteLogs(logs) });
