@@ -27,7 +27,17 @@
       "cflags_cc!": ["-fno-exceptions", "-std=gnu++17"],
       "cflags_cc": ["-std=c++17", "-O3", "-fno-math-errno", "-fopenmp", "-fexceptions", "-Werror=switch"],
       "ldflags": ["-fopenmp"],
-      "libraries": ["-ldnnl", "-lgomp"]
+      "libraries": ["-ldnnl", "-lgomp"],
+      "variables": { "with_mpi": "<!(node scripts/detect-mpi.mjs --found)" },
+      "conditions": [
+        ["with_mpi==1", {
+          "sources": ["native/src/mpi.cc"],
+          "cflags_cc": ["<!@(node scripts/detect-mpi.mjs --cflags)"],
+          "libraries": ["<!@(node scripts/detect-mpi.mjs --libs)"]
+        }, {
+          "sources": ["native/src/mpi_absent.cc"]
+        }]
+      ]
     }
   ]
 }

@@ -171,6 +171,23 @@ export const functions = {
   random: ['n: int, k0: u32, k1: u32, offset: double, distribution: Distribution, a: double, b: double', 'Handle'],
   // optimizer.cc: returns [w, ...slots], each written in place when its storage has one owner.
   optimizerUpdate: ['kind: Optimizer, w: handle, g: tensor, slots: handles, n: int, params: doubles', 'Handle[]'],
+  // mpi.cc (mpi_absent.cc when the addon was built without MPI): the collectives of distributed
+  // training, run by one communication thread (Note [One communication thread]). mpiStatus is ''
+  // when MPI was built in, else why not. The collectives return a promise settled when done; the
+  // buffers (`handles`) are kept alive until then. An allreduce multiplies each input by
+  // preScale, sums over the ranks, then multiplies the sum by postScale; it writes into `outs`
+  // (the inputs themselves when `outs` is empty).
+  mpiStatus: ['', 'string'],
+  mpiInit: ['', '{ rank: number; size: number; threadLevel: string; library: string }'],
+  mpiAllreduce: ['bufs: handles, outs: handles, preScale: double, postScale: double', 'Promise<void>'],
+  mpiAllreduceHost: ['values: typedArray, postScale: double', 'Promise<void>'],
+  mpiBroadcast: ['bufs: handles, root: int', 'Promise<void>'],
+  mpiBroadcastHost: ['values: typedArray, root: int', 'Promise<void>'],
+  mpiAllgatherHost: ['values: typedArray, out: typedArray', 'Promise<void>'],
+  mpiBarrier: ['', 'Promise<void>'],
+  mpiPending: ['', 'number'],
+  mpiFinalize: ['timeoutSeconds: double', 'boolean'],
+  mpiAbort: ['code: int', 'void'],
   // addon.cc and dnnl_util.h: threads, the oneDNN primitive caches, identity
   setNumThreads: ['n: int', 'void'],
   getNumThreads: ['', 'number'],

@@ -394,6 +394,8 @@ export {
   type SeResNetArgs,
   type WideResNetArgs,
 } from './applications/index.js';
+export { distributed, DistributedError, type DistributedInfo, type DistributedInitOptions } from './distributed/index.js';
+export type { DistributedOption } from './models/training-args.js';
 export { onnx, type OnnxApi, type ImportOptions as OnnxImportOptions, type OnnxTensor } from './interop/onnx/index.js';
 export { metrics, getMetric, Metric, type MetricIdentifier, type MetricFunction } from './metrics/index.js';
 export {

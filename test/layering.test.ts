@@ -25,6 +25,8 @@ const LAYERS: Record<string, number> = {
   optimizers: 5,
   metrics: 5,
   callbacks: 5,
+  // Collectives and gradient buckets of data-parallel training; MPI itself is installed by node/.
+  distributed: 5,
   models: 6,
   applications: 7,
   // Converters at the edge (ONNX import): they build ordinary models from layers.

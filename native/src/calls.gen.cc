@@ -12,7 +12,7 @@ namespace {
 
 // The table's text (fingerprint() in scripts/native-calls.mjs): addon.ts refuses an addon built
 // from a different one.
-const char kCallTable[] = R"strata-table({"enums":[["DType",["float32","int32","bool"],null],["Unary",["neg","abs","exp","log","sqrt","sign","tanh","sigmoid","relu","sin","cos","floor","ceil","round","logicalNot"],null],["Binary",["add","sub","mul","div","pow","maximum","minimum","equal","notEqual","greater","greaterEqual","less","lessEqual","logicalAnd","logicalOr"],null],["Reduce",["sum","prod","max","min"],null],["ConvKind",["forward","backpropInput","backpropFilter","biasForward","biasReluForward","backpropFilterBias"],null],["Cell",["lstm","gru","rnnTanh","rnnRelu"],null],["Distribution",["uniform","normal","truncatedNormal","bernoulli"],null],["Optimizer",["sgd","rmsprop","adam","adagrad","adadelta","adamax"],{"sgd":["lr","decay","momentum","nesterov"],"rmsprop":["lr","decay","rho","momentum","epsilon","centered","oneMinusRho"],"adam":["lr","decay","beta1","beta2","epsilon","amsgrad","oneMinusBeta1","oneMinusBeta2"],"adagrad":["lr","decay","epsilon"],"adadelta":["lr","decay","epsilon","rho","oneMinusRho"],"adamax":["lr","decay","epsilon","oneMinusBeta1","beta2"]}]],"functions":[["upload",["values:typedArray","dtype:DType"]],["download",["h:tensor","dtype:DType","size:int"]],["retain",["h:tensor"]],["release",["h:handle"]],["memory",[]],["allocatorStep",[]],["unary",["op:Unary","x:tensor","dtype:DType"]],["binary",["op:Binary","a:tensor","aShape:ints","b:tensor","bShape:ints","outShape:ints","inDtype:DType","outDtype:DType"]],["binaryRows",["op:Binary","a:tensor","b:tensor","rows:int","inner:int","aRow:int","aCol:int","bRow:int","bCol:int","inDtype:DType","outDtype:DType"]],["where",["c:tensor","cShape:ints","a:tensor","aShape:ints","b:tensor","bShape:ints","outShape:ints","dtype:DType"]],["reluGrad",["x:tensor","dy:tensor","n:int","dtype:DType"]],["cast",["x:tensor","inDtype:DType","outDtype:DType","n:int"]],["fill",["n:int","dtype:DType","value:double"]],["reduce",["op:Reduce","x:tensor","xShape:ints","axes:ints","dtype:DType"]],["argReduce",["isMax:bool","x:tensor","xShape:ints","axis:int","dtype:DType"]],["strided",["x:tensor","outShape:ints","strides:ints","base:int","dtype:DType"]],["pad",["x:tensor","xShape:ints","outShape:ints","before:ints","value:double","dtype:DType"]],["concat",["parts:tensors","rowBytes:ints","outer:int","outRowBytes:int"]],["gather",["x:tensor","indices:tensor","count:int","outer:int","dim:int","inner:int","dtype:DType"]],["scatterAdd",["updates:tensor","indices:tensor","count:int","outer:int","size:int","inner:int","dtype:DType"]],["matmul",["a:tensor","b:tensor","batch:int","m:int","k:int","n:int","transposeA:bool","transposeB:bool","dtype:DType"]],["fusedMatmul",["a:tensor","b:tensor","bias:tensor","batch:int","m:int","k:int","n:int","transposeA:bool","transposeB:bool","relu:bool"]],["conv",["kind:ConvKind","a:tensor","b:tensor","xShape:ints","filterShape:ints","strides:ints","dilation:ints","pads:ints","outH:int","outW:int","bias:tensor?"]],["convImpl",["kind:ConvKind","xShape:ints","filterShape:ints","strides:ints","dilation:ints","pads:ints","outH:int","outW:int"]],["depthwiseConv",["kind:ConvKind","a:tensor","b:tensor","xShape:ints","filterShape:ints","strides:ints","dilation:ints","pads:ints","outH:int","outW:int"]],["depthwiseConvImpl",["kind:ConvKind","xShape:ints","filterShape:ints","strides:ints","dilation:ints","pads:ints","outH:int","outW:int"]],["maxPool",["x:tensor","xShape:ints","poolSize:ints","strides:ints","pads:ints","outH:int","outW:int","keepIndices:bool"]],["maxPoolGrad",["x:tensor","dy:tensor","xShape:ints","poolSize:ints","strides:ints","pads:ints","outH:int","outW:int","reluMasked:bool","y:tensor?"]],["avgPool",["x:tensor","xShape:ints","poolSize:ints","strides:ints","pads:ints","outH:int","outW:int"]],["avgPoolGrad",["dy:tensor","xShape:ints","poolSize:ints","strides:ints","pads:ints","outH:int","outW:int"]],["convReluMaxPool",["x:tensor","filter:tensor","bias:tensor","xShape:ints","filterShape:ints","strides:ints","dilation:ints","pads:ints","outH:int","outW:int","poolSize:ints","poolStrides:ints","poolPads:ints","pooledH:int","pooledW:int","keepIndices:bool"]],["convReluMaxPoolGrad",["x:tensor","dy:tensor","y:tensor","xShape:ints","filterShape:ints","strides:ints","dilation:ints","pads:ints","outH:int","outW:int","poolSize:ints","poolStrides:ints","poolPads:ints","pooledH:int","pooledW:int"]],["softmax",["x:tensor","xShape:ints","axis:int","log:bool"]],["softmaxGrad",["y:tensor","g:tensor","shape:ints","axis:int","log:bool"]],["sparseSoftmaxCrossEntropy",["logits:tensor","labels:tensor","rows:int","classes:int","g:tensor?"]],["lstmCell",["z:tensor","cPrev:tensor","batch:int","units:int"]],["lstmCellGrad",["z:tensor","cPrev:tensor","dhc:tensor","batch:int","units:int"]],["gruCell",["xz:tensor","hz:tensor","hPrev:tensor","batch:int","units:int"]],["gruCellGrad",["xz:tensor","hz:tensor","hPrev:tensor","dh:tensor","batch:int","units:int"]],["rnnSequence",["cell:Cell","batch:int","steps:int","features:int","units:int","training:bool","operands:tensors"]],["rnnSequenceGrad",["cell:Cell","batch:int","steps:int","features:int","units:int","operands:tensors"]],["batchNormStats",["x:tensor","rows:int","channels:int"]],["batchNormApply",["x:tensor","mean:tensor","meanOffset:int","variance:tensor","varianceOffset:int","gamma:tensor","beta:tensor","rows:int","channels:int","epsilon:double"]],["batchNormGradSums",["x:tensor","stats:tensor","dy:tensor","rows:int","channels:int","epsilon:double"]],["batchNormGradInput",["x:tensor","gamma:tensor","stats:tensor","dy:tensor","sums:tensor","rows:int","channels:int","epsilon:double"]],["layerNorm",["x:tensor","gamma:tensor","beta:tensor","rows:int","channels:int","epsilon:double"]],["layerNormGradSums",["x:tensor","dy:tensor","rows:int","channels:int","epsilon:double"]],["layerNormGradInput",["x:tensor","gamma:tensor","dy:tensor","rows:int","channels:int","epsilon:double"]],["random",["n:int","k0:u32","k1:u32","offset:double","distribution:Distribution","a:double","b:double"]],["optimizerUpdate",["kind:Optimizer","w:handle","g:tensor","slots:handles","n:int","params:doubles"]],["setNumThreads",["n:int"]],["getNumThreads",[]],["setPrimitiveCacheCapacity",["entries:int"]],["version",[]],["callTable",[]]]})strata-table";
+const char kCallTable[] = R"strata-table({"enums":[["DType",["float32","int32","bool"],null],["Unary",["neg","abs","exp","log","sqrt","sign","tanh","sigmoid","relu","sin","cos","floor","ceil","round","logicalNot"],null],["Binary",["add","sub","mul","div","pow","maximum","minimum","equal","notEqual","greater","greaterEqual","less","lessEqual","logicalAnd","logicalOr"],null],["Reduce",["sum","prod","max","min"],null],["ConvKind",["forward","backpropInput","backpropFilter","biasForward","biasReluForward","backpropFilterBias"],null],["Cell",["lstm","gru","rnnTanh","rnnRelu"],null],["Distribution",["uniform","normal","truncatedNormal","bernoulli"],null],["Optimizer",["sgd","rmsprop","adam","adagrad","adadelta","adamax"],{"sgd":["lr","decay","momentum","nesterov"],"rmsprop":["lr","decay","rho","momentum","epsilon","centered","oneMinusRho"],"adam":["lr","decay","beta1","beta2","epsilon","amsgrad","oneMinusBeta1","oneMinusBeta2"],"adagrad":["lr","decay","epsilon"],"adadelta":["lr","decay","epsilon","rho","oneMinusRho"],"adamax":["lr","decay","epsilon","oneMinusBeta1","beta2"]}]],"functions":[["upload",["values:typedArray","dtype:DType"]],["download",["h:tensor","dtype:DType","size:int"]],["retain",["h:tensor"]],["release",["h:handle"]],["memory",[]],["allocatorStep",[]],["unary",["op:Unary","x:tensor","dtype:DType"]],["binary",["op:Binary","a:tensor","aShape:ints","b:tensor","bShape:ints","outShape:ints","inDtype:DType","outDtype:DType"]],["binaryRows",["op:Binary","a:tensor","b:tensor","rows:int","inner:int","aRow:int","aCol:int","bRow:int","bCol:int","inDtype:DType","outDtype:DType"]],["where",["c:tensor","cShape:ints","a:tensor","aShape:ints","b:tensor","bShape:ints","outShape:ints","dtype:DType"]],["reluGrad",["x:tensor","dy:tensor","n:int","dtype:DType"]],["cast",["x:tensor","inDtype:DType","outDtype:DType","n:int"]],["fill",["n:int","dtype:DType","value:double"]],["reduce",["op:Reduce","x:tensor","xShape:ints","axes:ints","dtype:DType"]],["argReduce",["isMax:bool","x:tensor","xShape:ints","axis:int","dtype:DType"]],["strided",["x:tensor","outShape:ints","strides:ints","base:int","dtype:DType"]],["pad",["x:tensor","xShape:ints","outShape:ints","before:ints","value:double","dtype:DType"]],["concat",["parts:tensors","rowBytes:ints","outer:int","outRowBytes:int"]],["gather",["x:tensor","indices:tensor","count:int","outer:int","dim:int","inner:int","dtype:DType"]],["scatterAdd",["updates:tensor","indices:tensor","count:int","outer:int","size:int","inner:int","dtype:DType"]],["matmul",["a:tensor","b:tensor","batch:int","m:int","k:int","n:int","transposeA:bool","transposeB:bool","dtype:DType"]],["fusedMatmul",["a:tensor","b:tensor","bias:tensor","batch:int","m:int","k:int","n:int","transposeA:bool","transposeB:bool","relu:bool"]],["conv",["kind:ConvKind","a:tensor","b:tensor","xShape:ints","filterShape:ints","strides:ints","dilation:ints","pads:ints","outH:int","outW:int","bias:tensor?"]],["convImpl",["kind:ConvKind","xShape:ints","filterShape:ints","strides:ints","dilation:ints","pads:ints","outH:int","outW:int"]],["depthwiseConv",["kind:ConvKind","a:tensor","b:tensor","xShape:ints","filterShape:ints","strides:ints","dilation:ints","pads:ints","outH:int","outW:int"]],["depthwiseConvImpl",["kind:ConvKind","xShape:ints","filterShape:ints","strides:ints","dilation:ints","pads:ints","outH:int","outW:int"]],["maxPool",["x:tensor","xShape:ints","poolSize:ints","strides:ints","pads:ints","outH:int","outW:int","keepIndices:bool"]],["maxPoolGrad",["x:tensor","dy:tensor","xShape:ints","poolSize:ints","strides:ints","pads:ints","outH:int","outW:int","reluMasked:bool","y:tensor?"]],["avgPool",["x:tensor","xShape:ints","poolSize:ints","strides:ints","pads:ints","outH:int","outW:int"]],["avgPoolGrad",["dy:tensor","xShape:ints","poolSize:ints","strides:ints","pads:ints","outH:int","outW:int"]],["convReluMaxPool",["x:tensor","filter:tensor","bias:tensor","xShape:ints","filterShape:ints","strides:ints","dilation:ints","pads:ints","outH:int","outW:int","poolSize:ints","poolStrides:ints","poolPads:ints","pooledH:int","pooledW:int","keepIndices:bool"]],["convReluMaxPoolGrad",["x:tensor","dy:tensor","y:tensor","xShape:ints","filterShape:ints","strides:ints","dilation:ints","pads:ints","outH:int","outW:int","poolSize:ints","poolStrides:ints","poolPads:ints","pooledH:int","pooledW:int"]],["softmax",["x:tensor","xShape:ints","axis:int","log:bool"]],["softmaxGrad",["y:tensor","g:tensor","shape:ints","axis:int","log:bool"]],["sparseSoftmaxCrossEntropy",["logits:tensor","labels:tensor","rows:int","classes:int","g:tensor?"]],["lstmCell",["z:tensor","cPrev:tensor","batch:int","units:int"]],["lstmCellGrad",["z:tensor","cPrev:tensor","dhc:tensor","batch:int","units:int"]],["gruCell",["xz:tensor","hz:tensor","hPrev:tensor","batch:int","units:int"]],["gruCellGrad",["xz:tensor","hz:tensor","hPrev:tensor","dh:tensor","batch:int","units:int"]],["rnnSequence",["cell:Cell","batch:int","steps:int","features:int","units:int","training:bool","operands:tensors"]],["rnnSequenceGrad",["cell:Cell","batch:int","steps:int","features:int","units:int","operands:tensors"]],["batchNormStats",["x:tensor","rows:int","channels:int"]],["batchNormApply",["x:tensor","mean:tensor","meanOffset:int","variance:tensor","varianceOffset:int","gamma:tensor","beta:tensor","rows:int","channels:int","epsilon:double"]],["batchNormGradSums",["x:tensor","stats:tensor","dy:tensor","rows:int","channels:int","epsilon:double"]],["batchNormGradInput",["x:tensor","gamma:tensor","stats:tensor","dy:tensor","sums:tensor","rows:int","channels:int","epsilon:double"]],["layerNorm",["x:tensor","gamma:tensor","beta:tensor","rows:int","channels:int","epsilon:double"]],["layerNormGradSums",["x:tensor","dy:tensor","rows:int","channels:int","epsilon:double"]],["layerNormGradInput",["x:tensor","gamma:tensor","dy:tensor","rows:int","channels:int","epsilon:double"]],["random",["n:int","k0:u32","k1:u32","offset:double","distribution:Distribution","a:double","b:double"]],["optimizerUpdate",["kind:Optimizer","w:handle","g:tensor","slots:handles","n:int","params:doubles"]],["mpiStatus",[]],["mpiInit",[]],["mpiAllreduce",["bufs:handles","outs:handles","preScale:double","postScale:double"]],["mpiAllreduceHost",["values:typedArray","postScale:double"]],["mpiBroadcast",["bufs:handles","root:int"]],["mpiBroadcastHost",["values:typedArray","root:int"]],["mpiAllgatherHost",["values:typedArray","out:typedArray"]],["mpiBarrier",[]],["mpiPending",[]],["mpiFinalize",["timeoutSeconds:double"]],["mpiAbort",["code:int"]],["setNumThreads",["n:int"]],["getNumThreads",[]],["setPrimitiveCacheCapacity",["entries:int"]],["version",[]],["callTable",[]]]})strata-table";
 
 Napi::Value call_upload(const Napi::CallbackInfo& info) {
   check_count(info, "upload", 2, 2);
@@ -867,6 +867,121 @@ Napi::Value call_optimizerUpdate(const Napi::CallbackInfo& info) {
   return calls::optimizerUpdate(info.Env(), args);
 }
 
+Napi::Value call_mpiStatus(const Napi::CallbackInfo& info) {
+  check_count(info, "mpiStatus", 0, 0);
+  MpiStatusArgs args;
+  return calls::mpiStatus(info.Env(), args);
+}
+
+Napi::Value call_mpiInit(const Napi::CallbackInfo& info) {
+  check_count(info, "mpiInit", 0, 0);
+  MpiInitArgs args;
+  return calls::mpiInit(info.Env(), args);
+}
+
+Napi::Value call_mpiAllreduce(const Napi::CallbackInfo& info) {
+  check_count(info, "mpiAllreduce", 4, 4);
+  MpiAllreduceArgs args;
+  const char* arg = "";
+  try {
+    arg = "bufs"; args.bufs = read_handles(info[0]);
+    arg = "outs"; args.outs = read_handles(info[1]);
+    arg = "preScale"; args.pre_scale = info[2].As<Napi::Number>().DoubleValue();
+    arg = "postScale"; args.post_scale = info[3].As<Napi::Number>().DoubleValue();
+  } catch (const Napi::Error& e) {
+    rethrow_for(info, "mpiAllreduce", arg, e);
+  }
+  return calls::mpiAllreduce(info.Env(), args);
+}
+
+Napi::Value call_mpiAllreduceHost(const Napi::CallbackInfo& info) {
+  check_count(info, "mpiAllreduceHost", 2, 2);
+  MpiAllreduceHostArgs args;
+  const char* arg = "";
+  try {
+    arg = "values"; args.values = read_typed_array(info[0]);
+    arg = "postScale"; args.post_scale = info[1].As<Napi::Number>().DoubleValue();
+  } catch (const Napi::Error& e) {
+    rethrow_for(info, "mpiAllreduceHost", arg, e);
+  }
+  return calls::mpiAllreduceHost(info.Env(), args);
+}
+
+Napi::Value call_mpiBroadcast(const Napi::CallbackInfo& info) {
+  check_count(info, "mpiBroadcast", 2, 2);
+  MpiBroadcastArgs args;
+  const char* arg = "";
+  try {
+    arg = "bufs"; args.bufs = read_handles(info[0]);
+    arg = "root"; args.root = info[1].As<Napi::Number>().Int64Value();
+  } catch (const Napi::Error& e) {
+    rethrow_for(info, "mpiBroadcast", arg, e);
+  }
+  return calls::mpiBroadcast(info.Env(), args);
+}
+
+Napi::Value call_mpiBroadcastHost(const Napi::CallbackInfo& info) {
+  check_count(info, "mpiBroadcastHost", 2, 2);
+  MpiBroadcastHostArgs args;
+  const char* arg = "";
+  try {
+    arg = "values"; args.values = read_typed_array(info[0]);
+    arg = "root"; args.root = info[1].As<Napi::Number>().Int64Value();
+  } catch (const Napi::Error& e) {
+    rethrow_for(info, "mpiBroadcastHost", arg, e);
+  }
+  return calls::mpiBroadcastHost(info.Env(), args);
+}
+
+Napi::Value call_mpiAllgatherHost(const Napi::CallbackInfo& info) {
+  check_count(info, "mpiAllgatherHost", 2, 2);
+  MpiAllgatherHostArgs args;
+  const char* arg = "";
+  try {
+    arg = "values"; args.values = read_typed_array(info[0]);
+    arg = "out"; args.out = read_typed_array(info[1]);
+  } catch (const Napi::Error& e) {
+    rethrow_for(info, "mpiAllgatherHost", arg, e);
+  }
+  return calls::mpiAllgatherHost(info.Env(), args);
+}
+
+Napi::Value call_mpiBarrier(const Napi::CallbackInfo& info) {
+  check_count(info, "mpiBarrier", 0, 0);
+  MpiBarrierArgs args;
+  return calls::mpiBarrier(info.Env(), args);
+}
+
+Napi::Value call_mpiPending(const Napi::CallbackInfo& info) {
+  check_count(info, "mpiPending", 0, 0);
+  MpiPendingArgs args;
+  return calls::mpiPending(info.Env(), args);
+}
+
+Napi::Value call_mpiFinalize(const Napi::CallbackInfo& info) {
+  check_count(info, "mpiFinalize", 1, 1);
+  MpiFinalizeArgs args;
+  const char* arg = "";
+  try {
+    arg = "timeoutSeconds"; args.timeout_seconds = info[0].As<Napi::Number>().DoubleValue();
+  } catch (const Napi::Error& e) {
+    rethrow_for(info, "mpiFinalize", arg, e);
+  }
+  return calls::mpiFinalize(info.Env(), args);
+}
+
+Napi::Value call_mpiAbort(const Napi::CallbackInfo& info) {
+  check_count(info, "mpiAbort", 1, 1);
+  MpiAbortArgs args;
+  const char* arg = "";
+  try {
+    arg = "code"; args.code = info[0].As<Napi::Number>().Int64Value();
+  } catch (const Napi::Error& e) {
+    rethrow_for(info, "mpiAbort", arg, e);
+  }
+  return calls::mpiAbort(info.Env(), args);
+}
+
 Napi::Value call_setNumThreads(const Napi::CallbackInfo& info) {
   check_count(info, "setNumThreads", 1, 1);
   SetNumThreadsArgs args;
@@ -964,6 +1079,17 @@ void register_calls(Napi::Env env, Napi::Object exports) {
   exports.Set("layerNormGradInput", Napi::Function::New(env, call_layerNormGradInput, "layerNormGradInput"));
   exports.Set("random", Napi::Function::New(env, call_random, "random"));
   exports.Set("optimizerUpdate", Napi::Function::New(env, call_optimizerUpdate, "optimizerUpdate"));
+  exports.Set("mpiStatus", Napi::Function::New(env, call_mpiStatus, "mpiStatus"));
+  exports.Set("mpiInit", Napi::Function::New(env, call_mpiInit, "mpiInit"));
+  exports.Set("mpiAllreduce", Napi::Function::New(env, call_mpiAllreduce, "mpiAllreduce"));
+  exports.Set("mpiAllreduceHost", Napi::Function::New(env, call_mpiAllreduceHost, "mpiAllreduceHost"));
+  exports.Set("mpiBroadcast", Napi::Function::New(env, call_mpiBroadcast, "mpiBroadcast"));
+  exports.Set("mpiBroadcastHost", Napi::Function::New(env, call_mpiBroadcastHost, "mpiBroadcastHost"));
+  exports.Set("mpiAllgatherHost", Napi::Function::New(env, call_mpiAllgatherHost, "mpiAllgatherHost"));
+  exports.Set("mpiBarrier", Napi::Function::New(env, call_mpiBarrier, "mpiBarrier"));
+  exports.Set("mpiPending", Napi::Function::New(env, call_mpiPending, "mpiPending"));
+  exports.Set("mpiFinalize", Napi::Function::New(env, call_mpiFinalize, "mpiFinalize"));
+  exports.Set("mpiAbort", Napi::Function::New(env, call_mpiAbort, "mpiAbort"));
   exports.Set("setNumThreads", Napi::Function::New(env, call_setNumThreads, "setNumThreads"));
   exports.Set("getNumThreads", Napi::Function::New(env, call_getNumThreads, "getNumThreads"));
   exports.Set("setPrimitiveCacheCapacity", Napi::Function::New(env, call_setPrimitiveCacheCapacity, "setPrimitiveCacheCapacity"));

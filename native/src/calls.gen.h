@@ -485,6 +485,53 @@ struct OptimizerUpdateArgs {
   int64_t n;
   std::vector<double> params;
 };
+// mpiStatus()
+struct MpiStatusArgs {
+};
+// mpiInit()
+struct MpiInitArgs {
+};
+// mpiAllreduce(bufs: handles, outs: handles, preScale: double, postScale: double)
+struct MpiAllreduceArgs {
+  std::vector<Napi::Value> bufs;
+  std::vector<Napi::Value> outs;
+  double pre_scale;
+  double post_scale;
+};
+// mpiAllreduceHost(values: typedArray, postScale: double)
+struct MpiAllreduceHostArgs {
+  Napi::TypedArray values;
+  double post_scale;
+};
+// mpiBroadcast(bufs: handles, root: int)
+struct MpiBroadcastArgs {
+  std::vector<Napi::Value> bufs;
+  int64_t root;
+};
+// mpiBroadcastHost(values: typedArray, root: int)
+struct MpiBroadcastHostArgs {
+  Napi::TypedArray values;
+  int64_t root;
+};
+// mpiAllgatherHost(values: typedArray, out: typedArray)
+struct MpiAllgatherHostArgs {
+  Napi::TypedArray values;
+  Napi::TypedArray out;
+};
+// mpiBarrier()
+struct MpiBarrierArgs {
+};
+// mpiPending()
+struct MpiPendingArgs {
+};
+// mpiFinalize(timeoutSeconds: double)
+struct MpiFinalizeArgs {
+  double timeout_seconds;
+};
+// mpiAbort(code: int)
+struct MpiAbortArgs {
+  int64_t code;
+};
 // setNumThreads(n: int)
 struct SetNumThreadsArgs {
   int64_t n;
@@ -555,6 +602,17 @@ Napi::Value layerNormGradSums(Napi::Env env, const LayerNormGradSumsArgs& args);
 Napi::Value layerNormGradInput(Napi::Env env, const LayerNormGradInputArgs& args);
 Napi::Value random(Napi::Env env, const RandomArgs& args);
 Napi::Value optimizerUpdate(Napi::Env env, const OptimizerUpdateArgs& args);
+Napi::Value mpiStatus(Napi::Env env, const MpiStatusArgs& args);
+Napi::Value mpiInit(Napi::Env env, const MpiInitArgs& args);
+Napi::Value mpiAllreduce(Napi::Env env, const MpiAllreduceArgs& args);
+Napi::Value mpiAllreduceHost(Napi::Env env, const MpiAllreduceHostArgs& args);
+Napi::Value mpiBroadcast(Napi::Env env, const MpiBroadcastArgs& args);
+Napi::Value mpiBroadcastHost(Napi::Env env, const MpiBroadcastHostArgs& args);
+Napi::Value mpiAllgatherHost(Napi::Env env, const MpiAllgatherHostArgs& args);
+Napi::Value mpiBarrier(Napi::Env env, const MpiBarrierArgs& args);
+Napi::Value mpiPending(Napi::Env env, const MpiPendingArgs& args);
+Napi::Value mpiFinalize(Napi::Env env, const MpiFinalizeArgs& args);
+Napi::Value mpiAbort(Napi::Env env, const MpiAbortArgs& args);
 Napi::Value setNumThreads(Napi::Env env, const SetNumThreadsArgs& args);
 Napi::Value getNumThreads(Napi::Env env, const GetNumThreadsArgs& args);
 Napi::Value setPrimitiveCacheCapacity(Napi::Env env, const SetPrimitiveCacheCapacityArgs& args);

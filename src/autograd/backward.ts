@@ -117,7 +117,8 @@ class GradientTable {
  * Runs the chain rule from `root` back through the tape and returns the gradients of the
  * tensors `wanted` selects (by default the leaves). With `createGraph` the rules run with
  * recording on, so the gradients can be differentiated again; otherwise they are plain values
- * and every other gradient is released as soon as it has been used.
+ * and every other gradient is released as soon as it has been used. `onFinal` hears of each
+ * wanted leaf's gradient as soon as nothing more will be added to it.
  */
 export function backpropagate(
   root: Tensor,
@@ -126,6 +127,7 @@ export function backpropagate(
   op = 'backward',
   wanted: (t: Tensor) => boolean = (t) => !t.node,
   beforeRules?: (order: readonly Tensor[]) => void,
+  onFinal?: (t: Tensor, grad: Tensor) => void,
 ): Map<Tensor, Tensor> {
   const seedGrad = checkSeed(op, root, seed);
   const order = reverseTopological(root);
@@ -135,6 +137,9 @@ export function backpropagate(
   withGradMode(createGraph, () => {
     for (const t of order) {
       const g = table.get(t);
+      // Everything t feeds comes before it in `order`: a leaf's gradient is final when the loop
+      // reaches it (distributed training starts averaging it then, Note [Gradient buckets]).
+      if (g && !t.node && onFinal && wanted(t)) onFinal(t, g);
       if (!g || !t.node) continue;
       const { primitive, inputs, attrs } = t.node;
       const rule = VJP[primitive] as VjpRule<Primitive>;

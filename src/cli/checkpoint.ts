@@ -28,6 +28,14 @@ export interface TrainOptions {
   verbose: 0 | 1 | 2;
 }
 
+// Note [A checkpoint at every epoch's end]
+// Ctrl-C writes a checkpoint where training stopped; a process that is killed (the machine's
+// out-of-memory killer, a rank of a distributed job dying, kill -9) writes nothing. So
+// `strata train` also saves a checkpoint after every epoch but the last (whose end saves the
+// finished model): a killed run loses at most the epoch it was in, and `--resume` continues
+// from the last one. The saves are atomic (Note [Atomic model saves]), so a kill during one
+// leaves the previous checkpoint whole.
+
 /** What a checkpoint holds besides the saved model: enough to continue the same run. */
 export interface Checkpoint {
   options: TrainOptions;

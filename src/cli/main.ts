@@ -84,11 +84,15 @@ program
   .addOption(new Option('--verbose <level>', '0 silent, 1 progress bar, 2 one line per epoch').choices(['0', '1', '2']).default('1'))
   .option('--dashboard', 'show the run live on the dashboard page (http://127.0.0.1:6006/runs/) while it trains, and after until Ctrl-C')
   .option('--port <n>', 'the dashboard port (default 6006, or a free one when 6006 is taken; 0 picks a free one)', integer('--port', 0))
+  .option(
+    '--distributed',
+    'train data-parallel as one rank of a job started by mpirun (e.g. mpirun -np 2 strata train --distributed); --batch-size is then the global batch',
+  )
   .action(async (o) => {
     // Not training options: a checkpoint must not record them, so --resume decides them anew.
-    const { dashboard, port, ...options } = o;
+    const { dashboard, port, distributed, ...options } = o;
     if (port !== undefined && !dashboard) throw new st.ValueError('--port is the dashboard port; add --dashboard');
-    return train({ ...options, verbose: Number(o.verbose) as 0 | 1 | 2 }, dashboard ? { port } : undefined);
+    return train({ ...options, verbose: Number(o.verbose) as 0 | 1 | 2 }, { dashboard: dashboard ? { port } : undefined, distributed });
   });
 
 program

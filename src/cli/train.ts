@@ -9,6 +9,7 @@ import { makeRecord, recordText } from './run-record.js';
 import { writeRunOutputs } from './run-outputs.js';
 import { type DashboardOptions, serveUntilInterrupted, startDashboard } from './dashboard.js';
 import { LiveLog, runConfig } from './live-log.js';
+import { fitOptions, joinJob, trainAsFollower } from './distributed-run.js';
 
 /** The model named by --model, checked before any data is read: a built-in's name, or the parsed .json file. */
 type ModelSource = { builtin: BuiltinModel } | { file: string; json: { format?: string; className?: string; config?: Record<string, unknown> } };
@@ -81,7 +82,7 @@ function interruptOnSigint(model: st.Model): { interrupted: () => boolean; dispo
 }
 
 /** Joins the history of a resumed run onto what the checkpoint recorded (the interrupted epoch is replaced). */
-function mergeHistory(before: Checkpoint['history'] | undefined, after: st.History): Checkpoint['history'] {
+function mergeHistory(before: Checkpoint['history'] | undefined, after: Checkpoint['history']): Checkpoint['history'] {
   const merged = {
     epoch: [...(before?.epoch ?? [])],
     history: Object.fromEntries(Object.entries(before?.history ?? {}).map(([k, v]) => [k, [...v]])),
@@ -97,8 +98,20 @@ function mergeHistory(before: Checkpoint['history'] | undefined, after: st.Histo
   return merged;
 }
 
+/** How `strata train` runs, decided anew on --resume (a checkpoint does not record them). */
+export interface RunOptions {
+  /** Serve the run live on the dashboard page. */
+  dashboard?: DashboardOptions;
+  /** One rank of a data-parallel job started by mpirun (docs/distributed.md). */
+  distributed?: boolean;
+}
+
 /** `strata train`: the main job, end to end; with `dashboard`, served live on the dashboard page. */
-export async function train(cli: TrainOptions, dashboard?: DashboardOptions): Promise<void> {
+export async function train(cli: TrainOptions, run: RunOptions = {}): Promise<void> {
+  // Joined first: every rank reads the data and builds the model, rank 0 alone writes and prints.
+  const job = run.distributed ? await joinJob() : undefined;
+  const lead = !job || job.rank === 0;
+  const { dashboard } = run;
   let previous: Checkpoint | undefined;
   let resumed: st.Model | undefined;
   let options = cli;
@@ -141,6 +154,7 @@ export async function train(cli: TrainOptions, dashboard?: DashboardOptions): Pr
   const record = await makeRecord(data, options);
   const out =
     options.out ?? join('runs', `${modelSpec.replace(/\W+/g, '-')}-${data.name}-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`);
+  if (!lead) return trainAsFollower(model, data, options, previous, job!);
   // Before the folder is made: a dashboard that cannot start (pages not built) leaves nothing behind.
   const server = dashboard ? await startDashboard(out, dashboard) : undefined;
   await mkdir(out, { recursive: true });
@@ -153,9 +167,10 @@ export async function train(cli: TrainOptions, dashboard?: DashboardOptions): Pr
     model.summary();
     const validation = held ? `validating on ${held} more (${Math.round(options.validationSplit * 100)} %)` : 'no validation';
     const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+    const ranks = job ? `, ${job.size} ranks of batch ${options.batchSize / job.size} (${job.library})` : '';
     console.log(
       `Training on ${samples(data, trainCount)}, ${validation}, testing on ${tests} (${data.testSplit}); ` +
-        `backend '${st.getBackend().name}', ${plural(options.epochs, 'epoch')}, batch ${options.batchSize}, output in ${out}`,
+        `backend '${st.getBackend().name}', ${plural(options.epochs, 'epoch')}, batch ${options.batchSize}${ranks}, output in ${out}`,
     );
   }
 
@@ -173,17 +188,25 @@ export async function train(cli: TrainOptions, dashboard?: DashboardOptions): Pr
   };
   const counts = { trainSamples: trainCount, validationSamples: held, testSamples: tests };
   const live = new LiveLog(out, runConfig(model, data, options, modelSpec, counts), previous !== undefined);
+  // Note [A checkpoint at every epoch's end]
+  const soFar: Checkpoint['history'] = { epoch: [], history: {} };
+  const checkpointing: st.Callback = {
+    onEpochEnd: async (epoch, logs) => {
+      soFar.epoch.push(epoch);
+      for (const [k, v] of Object.entries(logs ?? {})) (soFar.history[k] ??= [])[soFar.epoch.length - 1] = v;
+      if (epoch + 1 >= options.epochs) return; // the finished model is saved next
+      attachCheckpoint(model, { options, position: model.trainingPosition!, history: mergeHistory(previous?.history, soFar), epochSeconds });
+      await model.save(out);
+    },
+  };
   const sigint = interruptOnSigint(model);
   const started = performance.now();
   let history: st.History;
   try {
     history = await model.fit(data.xTrain, data.yTrain, {
-      epochs: options.epochs,
-      batchSize: options.batchSize,
-      validationSplit: options.validationSplit,
+      ...fitOptions(options, previous, job),
       verbose: options.verbose,
-      callbacks: [timer, live],
-      ...(previous ? { resumeFrom: previous.position } : {}),
+      callbacks: [timer, live, checkpointing],
     });
   } catch (e) {
     live.end('failed', e instanceof Error ? e.message : String(e));
@@ -194,7 +217,8 @@ export async function train(cli: TrainOptions, dashboard?: DashboardOptions): Pr
   }
   const merged = mergeHistory(previous?.history, history);
   const position = model.trainingPosition!;
-  if (sigint.interrupted() && position.epoch < options.epochs) {
+  // In a job, another rank's Ctrl-C stops this one too (they agree to stop at the same step).
+  if ((sigint.interrupted() || job) && position.epoch < options.epochs) {
     // The cut epoch's time up to its last batch: the validation pass after it is run again on resume.
     if (position.batch > 0) epochSeconds[position.epoch] = (lastBatchEnd - epochStart) / 1000;
     // One atomic save: the weights, the optimizer state and where they stand are never torn apart.

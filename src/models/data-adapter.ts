@@ -129,7 +129,12 @@ export class ArrayData {
     const start = b * batchSize;
     const size = Math.min(batchSize, this.size - start);
     if (!order && start === 0 && size === this.size) return { xs: this.xs, ys: this.ys, weights: this.weights, size };
-    const ids = order ? order.subarray(start, start + size) : Int32Array.from({ length: size }, (_, i) => start + i);
+    return this.rows(order ? order.subarray(start, start + size) : Int32Array.from({ length: size }, (_, i) => start + i));
+  }
+
+  /** The samples at `ids` (in range: the caller's own indices), as a batch the caller owns. */
+  rows(ids: Int32Array): { xs: Tensor[]; ys: Tensor[]; weights?: Tensor; size: number } {
+    const size = ids.length;
     const idx = tensor(ids, [size], 'int32');
     // A batch is data: no gradient flows back into the dataset, so the index is free to go. The
     // indices are ours and in range, so the gather primitive runs without ops' check, which

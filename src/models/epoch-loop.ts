@@ -9,6 +9,7 @@ import { getRngState, randomPermutation, setRngState } from '../core/rng.js';
 import { arrayBatches, type Batch } from './batch-source.js';
 import { ArrayData } from './data-adapter.js';
 import { classWeightsOnBackend } from './sample-weights.js';
+import type { DistributedFit, ShardBatch } from './distributed-fit.js';
 import { checkDatasetBatch, validationBatches, type FitData } from './fit-data.js';
 import { RunningLosses, type NonFiniteHandler } from './running-losses.js';
 import type { TrainStep } from './train-step.js';
@@ -100,14 +101,27 @@ export interface LoopOptions {
   shuffle: boolean;
   onNonFinite: 'error' | 'continue';
   resume: TrainingPosition | undefined;
+  /** Set when fit runs data-parallel in an MPI job (distributed-fit.ts). */
+  distributed?: DistributedFit;
 }
 
-/** The batches of one training epoch: shuffled arrays (from a resume point), or the Dataset's next epoch. */
-function epochBatches(data: FitData, options: LoopOptions, resuming: TrainingPosition | undefined): Iterable<Batch> | AsyncIterable<Batch> {
-  if (!(data.train instanceof ArrayData)) return data.train.epoch();
+/**
+ * The batches of one training epoch: shuffled arrays (from a resume point), or the Dataset's next
+ * epoch; in a distributed fit, this rank's shard of them.
+ */
+function epochBatches(
+  data: FitData,
+  options: LoopOptions,
+  resuming: TrainingPosition | undefined,
+  steps: number,
+): Iterable<Batch | ShardBatch> | AsyncIterable<Batch | ShardBatch> {
+  const dist = options.distributed;
+  if (!(data.train instanceof ArrayData)) return dist ? dist.datasetBatches(data.train.epoch(), steps) : data.train.epoch();
   const order = options.shuffle ? randomPermutation(data.train.size) : undefined;
   if (resuming) setRngState(resuming.rng);
-  return arrayBatches(data.train, options.batchSize, order, resuming ? resuming.batch : 0);
+  dist?.decorrelate();
+  const start = resuming ? resuming.batch : 0;
+  return dist ? dist.arrayBatches(data.train, options.batchSize, order, start) : arrayBatches(data.train, options.batchSize, order, start);
 }
 
 /**
@@ -123,8 +137,12 @@ export async function runEpochs(
   onPosition: (p: TrainingPosition) => void,
 ): Promise<void> {
   const { model } = step;
-  const { resume } = options;
-  const steps = data.train instanceof ArrayData ? data.train.batchCount(options.batchSize) : (data.train.steps ?? NaN);
+  const { resume, distributed: dist } = options;
+  const steps = dist
+    ? dist.steps(data.train, options.batchSize)
+    : data.train instanceof ArrayData
+      ? data.train.batchCount(options.batchSize)
+      : (data.train.steps ?? NaN);
   const yielder = new Yielder();
   const width = step.outputs.length > 1 ? step.outputs.length + 1 : 1;
   model.stopTraining = false;
@@ -138,8 +156,10 @@ export async function runEpochs(
     const resuming = resume && epoch === resume.epoch && resume.batch > 0 ? resume : undefined;
     if (resuming) setRngState(resuming.rngAtEpochStart);
     else if (resume && epoch === resume.epoch) setRngState(resume.rng);
+    // Every rank shuffles with rank 0's stream (Note [One global batch, split by rank]).
+    await dist?.synchronizeStream();
     const rngAtEpochStart = getRngState();
-    const batches = epochBatches(data, options, resuming);
+    const batches = epochBatches(data, options, resuming, steps);
     const nonFinite: NonFiniteHandler | undefined =
       options.onNonFinite === 'error'
         ? (value, batch) => {
@@ -149,14 +169,17 @@ export async function runEpochs(
           }
         : undefined;
     const losses = new RunningLosses(width, nonFinite);
-    if (resuming?.epochSoFar) {
+    // A distributed job's saved sums are the job's: one rank takes them back, or they would count N times.
+    if (resuming?.epochSoFar && (!dist || dist.rank === 0)) {
       const { seen, lossSums } = step.restoreEpoch(resuming.epochSoFar);
       losses.restore(seen, lossSums);
     }
     // Note [Reading values without stalling]: the running logs, read when someone takes them.
-    const readLogs = async (): Promise<Logs> => {
+    // In a distributed fit the batch logs are this rank's; `merged` ones are the job's.
+    const readLogs = async (merged = false): Promise<Logs> => {
       await losses.settle();
       await step.settleMetrics();
+      if (merged) await dist?.mergePass(losses, step);
       return step.logs(...losses.means());
     };
     let b = resuming ? resuming.batch : 0;
@@ -167,13 +190,13 @@ export async function runEpochs(
         let weights = batch.weights;
         if (!(data.train instanceof ArrayData)) await checkDatasetBatch('fit', model, step.outputs, batch, first);
         first = false;
-        if (data.classTable) {
+        if (data.classTable && batch.size > 0) {
           if (weights) throw new ValueError('fit: the dataset yields sample weights and classWeight was given; use one or the other (as Keras)');
           weights = classWeightsOnBackend('fit (classWeight)', batch.ys[0], data.classTable);
         }
-        const values = step.train(batch.xs, batch.ys, weights);
+        const values = dist ? await dist.train(step, batch as ShardBatch, weights) : step.train(batch.xs, batch.ys, weights);
         if (batch.owned) [...batch.xs, ...batch.ys, ...(weights ? [weights] : [])].forEach((t) => t.dispose());
-        losses.add(values, batch.size, b);
+        if (batch.size > 0) losses.add(values, batch.size, b);
         b++;
         const position: TrainingPosition =
           b < steps
@@ -183,22 +206,28 @@ export async function runEpochs(
         if (losses.waiting >= READ_EVERY) await losses.settle();
         if (callbacks.has('onBatchEnd')) await callbacks.batchEnd('onBatchEnd', b - 1, readLogs);
         await yielder.maybeYield();
+        // Every rank stops at the same step, or the others would wait for it forever.
+        if (dist) model.stopTraining = await dist.agreeToStop(model.stopTraining);
         if (model.stopTraining) {
           // Stopped inside an epoch: what it has accumulated, so a resume logs the whole epoch.
           if (b < steps) {
-            await readLogs();
+            await readLogs(true);
             onPosition({ ...position, epochSoFar: step.epochSoFar(losses.seen, [...losses.sums]) });
           }
           break;
         }
       }
+      if (model.stopTraining && b < steps) epochLogs = step.logs(...losses.means());
+      else epochLogs = await readLogs(true);
       if (losses.seen === 0) throw new ValueError(`fit: epoch ${epoch + 1} had no batches (an empty dataset?)`);
-      epochLogs = await readLogs();
     } finally {
       losses.dispose();
     }
+    await dist?.synchronizeNonTrainable();
     if (data.validation) {
-      const val = await evaluatePass(step, validationBatches(data.validation, options.validationBatchSize), callbacks, yielder);
+      const val = dist
+        ? await evaluatePass(step, dist.validationBatches(data.validation, options.validationBatchSize), callbacks, yielder, undefined, dist)
+        : await evaluatePass(step, validationBatches(data.validation, options.validationBatchSize), callbacks, yielder);
       for (const [k, v] of Object.entries(val)) epochLogs[`val_${k}`] = v;
     }
     await callbacks.onEpochEnd(epoch, epochLogs);
@@ -213,13 +242,16 @@ export async function evaluatePass(
   callbacks: CallbackList | undefined,
   yielder?: Yielder,
   checkBatches?: (batch: Batch, first: boolean) => Promise<void>,
+  dist?: DistributedFit,
 ): Promise<Logs> {
   step.resetMetrics();
   let b = 0;
   const losses = new RunningLosses(step.outputs.length > 1 ? step.outputs.length + 1 : 1);
-  const readLogs = async (): Promise<Logs> => {
+  // In a distributed pass each rank evaluates its shard; `merged` logs are the job's.
+  const readLogs = async (merged = false): Promise<Logs> => {
     await losses.settle();
     await step.settleMetrics();
+    if (merged) await dist?.mergePass(losses, step);
     return step.logs(...losses.means());
   };
   try {
@@ -234,8 +266,9 @@ export async function evaluatePass(
       b++;
       await yielder?.maybeYield();
     }
+    if (losses.seen === 0 && !dist) throw new ValueError('evaluate: no samples');
+    const logs = await readLogs(true);
     if (losses.seen === 0) throw new ValueError('evaluate: no samples');
-    const logs = await readLogs();
     await callbacks?.onTestEnd(logs);
     return logs;
   } finally {

@@ -3,6 +3,7 @@
 // optimizer update. The epoch loop (epoch-loop.ts) calls it batch after batch.
 
 import { backpropagate } from '../autograd/backward.js';
+import type { GradientBuckets } from '../distributed/gradient-buckets.js';
 import { disposeGraph } from '../autograd/release.js';
 import type { CallbackModel, Logs } from '../callbacks/callback.js';
 import { ValueError, fmtValue } from '../core/errors.js';
@@ -76,6 +77,7 @@ export function disposeAllBut(tensors: readonly Tensor[], keep: readonly Tensor[
 export class TrainStep {
   readonly optimizer: Optimizer;
   readonly outputs: OutputSpec[];
+  private readonly overrides = new Map<Metric, number>();
 
   constructor(
     readonly model: TrainableModel,
@@ -130,11 +132,22 @@ export class TrainStep {
     return this.outputs.flatMap((o) => [...o.metrics, ...o.weightedMetrics]);
   }
 
+  /** Every metric, in the order getState-based records use. */
+  metricList(): Metric[] {
+    return this.allMetrics;
+  }
+
+  /** A metric's value for the logs of this pass, set from outside (the job-wide mean of a metric without a state). */
+  overrideResult(metric: Metric, value: number): void {
+    this.overrides.set(metric, value);
+  }
+
   private logKey(output: OutputSpec, key: string): string {
     return this.outputs.length > 1 ? `${output.name}_${key}` : key;
   }
 
   resetMetrics(): void {
+    this.overrides.clear();
     for (const m of this.allMetrics) m.reset();
   }
 
@@ -147,7 +160,8 @@ export class TrainStep {
   logs(loss: number, parts: number[]): Logs {
     const logs: Logs = { loss };
     if (this.outputs.length > 1) this.outputs.forEach((o, i) => (logs[`${o.name}_loss`] = parts[i]));
-    for (const o of this.outputs) for (const m of [...o.metrics, ...o.weightedMetrics]) logs[this.logKey(o, m.name)] = m.result();
+    for (const o of this.outputs)
+      for (const m of [...o.metrics, ...o.weightedMetrics]) logs[this.logKey(o, m.name)] = this.overrides.get(m) ?? m.result();
     return logs;
   }
 
@@ -208,6 +222,54 @@ export class TrainStep {
       for (const g of grads.values()) g.dispose();
     }
     disposeGraph(total);
+    return values;
+  }
+
+  /**
+   * One data-parallel step (Note [One global batch, split by rank] in distributed-fit.ts): this
+   * rank's shard (undefined when its share of the batch is empty) forward and backward, the
+   * gradients averaged over the ranks by `buckets` as they become final, weighted by `share`,
+   * and the same update on every rank. Returns the shard's loss values, unread.
+   */
+  async trainShard(
+    xs: Tensor[] | undefined,
+    ys: Tensor[],
+    sampleWeight: Tensor | undefined,
+    share: number,
+    buckets: GradientBuckets,
+  ): Promise<Tensor[]> {
+    const variables = this.model.trainableWeights.map((w) => w.value);
+    buckets.begin(share);
+    let values: Tensor[] = [];
+    let total: Tensor | undefined;
+    let grads = new Map<Tensor, Tensor>();
+    try {
+      if (xs) {
+        const outs = this.forward(xs, true);
+        const loss = this.lossOf(ys, outs, sampleWeight);
+        total = loss.total;
+        values = this.lossValues(loss.total, loss.parts);
+        this.updateMetrics(ys, outs, sampleWeight);
+        if (total.requiresGrad && variables.length) {
+          const wanted = new Set(variables);
+          grads = backpropagate(
+            total,
+            undefined,
+            false,
+            'fit',
+            (t) => wanted.has(t),
+            undefined,
+            (t, g) => buckets.ready(t, g),
+          );
+        }
+      }
+      const averaged = await buckets.finish();
+      this.optimizer.applyGradients(variables.map((variable) => ({ variable, grad: averaged.get(variable) })));
+      for (const g of averaged.values()) g.dispose();
+    } finally {
+      for (const g of grads.values()) g.dispose();
+      if (total) disposeGraph(total);
+    }
     return values;
   }
 

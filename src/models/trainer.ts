@@ -15,6 +15,7 @@ import { concat } from '../ops/shape-ops.js';
 import { noGrad } from '../tensor/tape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { DatasetEpochs, isDataset, type Batch } from './batch-source.js';
+import { DistributedFit } from './distributed-fit.js';
 import { ArrayData, checkBatchSize, toTensorList, type XInput, type YInput } from './data-adapter.js';
 import { evaluatePass, runEpochs, Yielder } from './epoch-loop.js';
 import { adaptArrays, adaptFitData, checkDatasetBatch, validationBatches, type BatchSource } from './fit-data.js';
@@ -44,6 +45,7 @@ const FIT_KEYS = [
   'resumeFrom',
   'sampleWeight',
   'classWeight',
+  'distributed',
 ];
 
 /**
@@ -83,15 +85,19 @@ export class Trainer {
       throw new ValueError(`fit: initialEpoch must be a non-negative integer; received ${fmtValue(args.initialEpoch)}`);
     const batchSize = checkBatchSize('fit', args.batchSize ?? 32);
     const validationBatchSize = checkBatchSize('fit', args.validationBatchSize ?? batchSize);
-    const verbose = Number(checkOneOf('fit', 'verbose', String(args.verbose ?? 1), ['0', '1', '2'] as const)) as 0 | 1 | 2;
+    let verbose = Number(checkOneOf('fit', 'verbose', String(args.verbose ?? 1), ['0', '1', '2'] as const)) as 0 | 1 | 2;
     const onNonFinite = checkOneOf('fit', 'onNonFinite', args.onNonFinite ?? 'error', ['error', 'continue'] as const);
+    // Data-parallel over an MPI job: only rank 0 draws progress (Note [One global batch, split by rank]).
+    const distributed = args.distributed ? new DistributedFit(this.model, args.distributed) : undefined;
+    if (distributed && distributed.rank !== 0) verbose = 0;
     const data = await adaptFitData(this.model, this.step.outputs, x, y, args);
 
     const train = data.train;
-    const steps = train instanceof ArrayData ? train.batchCount(batchSize) : (train.steps ?? NaN);
+    const steps = distributed ? distributed.steps(train, batchSize) : train instanceof ArrayData ? train.batchCount(batchSize) : (train.steps ?? NaN);
     const params: TrainingParams = { epochs, steps, samples: train instanceof ArrayData ? train.size : NaN, verbose, batchSize };
     const callbacks = new CallbackList(args.callbacks ?? [], this.model, params, { addHistory: true, addProgressBar: true });
-    const options = { epochs, initialEpoch, batchSize, validationBatchSize, shuffle: args.shuffle ?? true, onNonFinite, resume };
+    const options = { epochs, initialEpoch, batchSize, validationBatchSize, shuffle: args.shuffle ?? true, onNonFinite, resume, distributed };
+    await distributed?.synchronize();
     await runEpochs(this.step, data, options, callbacks, (p) => void (this.position = p));
     return callbacks.history!;
   }

@@ -33,6 +33,14 @@ export interface CompileArgs {
 }
 
 /** The options of `model.fit` (Keras's fit arguments). */
+/** fit's `distributed` option: true, or the settings of data-parallel training. */
+export type DistributedOption =
+  | boolean
+  | {
+      /** Bytes of gradients per allreduce (Note [Gradient buckets]); default 25 MiB, as PyTorch's DDP. */
+      bucketBytes?: number;
+    };
+
 export interface FitArgs {
   /** How many passes over the training data (default 1). */
   epochs?: number;
@@ -69,6 +77,14 @@ export interface FitArgs {
   onNonFinite?: 'error' | 'continue';
   /** Continue an interrupted run exactly where it stopped (a `model.trainingPosition` saved with a checkpoint). */
   resumeFrom?: TrainingPosition;
+  /**
+   * Train data-parallel in every process of an MPI job, after `await st.distributed.init()`
+   * (docs/distributed.md): batchSize is per rank, each step trains on one global batch of
+   * size × batchSize samples, gradients are averaged over the ranks, and the epoch logs are the
+   * job's. Only rank 0 draws a progress bar; callbacks run on every rank (give a checkpoint
+   * callback to rank 0 only).
+   */
+  distributed?: DistributedOption;
   /**
    * One weight per training sample ([samples]; [samples, T] for per-timestep losses): shuffled and
    * batched with x and y and cut by validationSplit like them. The loss of a batch is

@@ -9,6 +9,8 @@ import { registerWebGpuBackend, setGpuProvider, setWebGpuCollector } from '../ba
 import { setPlatform } from '../core/platform.js';
 import { fileStore } from '../models/file-store.js';
 import { registerModelStore } from '../models/model-stores.js';
+import { setCommunicatorProvider } from '../distributed/communicator.js';
+import { mpiProvider } from './mpi-communicator.js';
 import { httpStore } from '../web/http-store.js';
 import { nodePlatform } from './platform.js';
 import './onnx-files.js'; // st.onnx.load(path) reads files
@@ -24,6 +26,8 @@ registerWasmBackend();
 setGpuProvider(nodeGpu, NO_ADAPTER_HINT, destroyAtExit);
 setWebGpuCollector(nodeCollector);
 registerWebGpuBackend();
+// Distributed training over MPI, through the native addon (st.distributed).
+setCommunicatorProvider(mpiProvider);
 registerModelStore('', fileStore);
 registerModelStore('file', fileStore);
 // A model on a web server loads (and saves by POST) from Node too: the http store needs only fetch.
