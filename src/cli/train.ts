@@ -122,6 +122,7 @@ export async function train(cli: TrainOptions, run: RunOptions = {}): Promise<vo
   // Every option is checked, the data read and the model built before anything is written, so a
   // run that cannot start leaves no folder behind.
   options = { ...options, dataset: absoluteSpec(options.dataset) };
+  if (job) fitOptions(options, previous, job); // refuses a global batch the ranks cannot share
   // A GPU backend is set after the data are read: they stay on the CPU, and each batch is uploaded
   // where it meets the model's weights (Note [Ops across backends]); results are read with await.
   const onGpu = options.backend === 'webgpu';

@@ -2,7 +2,7 @@
 // run, and the watchdog every collective goes through.
 
 import { setNumThreads } from '../backend/registry.js';
-import { ValueError, fmtValue } from '../core/errors.js';
+import { StrataError, ValueError, fmtValue } from '../core/errors.js';
 import { platform } from '../core/platform.js';
 import { communicatorProvider, DistributedError, type Communicator } from './communicator.js';
 
@@ -99,7 +99,8 @@ export function watched<T>(what: string, work: Promise<T>): Promise<T> {
       },
       (e: unknown) => {
         clearTimeout(timer);
-        reject(e instanceof Error ? new DistributedError(e.message) : e);
+        // A refusal of bad input stays what it is; a failure inside MPI becomes a DistributedError.
+        reject(e instanceof Error && !(e instanceof StrataError) ? new DistributedError(e.message) : e);
       },
     );
   });
