@@ -2,7 +2,7 @@
 // every rank asserts what it received and exits non-zero on a mismatch.
 //   node --import tsx test/distributed/collectives.ts [backend]
 import assert from 'node:assert/strict';
-import * as st from '../../src/index.ts';
+import * as st from '../../src/index.js';
 
 await st.setBackend(process.argv[2] ?? 'native');
 const info = await st.distributed.init();

@@ -4,7 +4,7 @@
 // (SIGKILL: no error handler runs) or stops taking part while staying alive. Rank 0 must not
 // wait forever: mpirun ends the job when a rank dies, and the watchdog (STRATA_DISTRIBUTED_TIMEOUT)
 // turns a silent rank into a DistributedError.
-import * as st from '../../src/index.ts';
+import * as st from '../../src/index.js';
 
 const how = process.argv[2];
 await st.distributed.init();

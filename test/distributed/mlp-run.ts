@@ -5,7 +5,7 @@
 // purpose: the broadcast from rank 0 must fix it); the distributed run's per-rank batch is the
 // single run's batch divided by the number of ranks. 70 samples in global batches of 16 leave a
 // short last batch (6 samples: all on rank 0, none on rank 1), 5 steps per epoch, 4 epochs.
-import * as st from '../../src/index.ts';
+import * as st from '../../src/index.js';
 
 const [mode, backend = 'native', bucketBytes] = process.argv.slice(2);
 const dist = mode === 'dist';
