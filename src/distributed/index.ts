@@ -25,7 +25,9 @@ export interface DistributedInitOptions {
 
 /** What `st.distributed.init()` resolves to. */
 export interface DistributedInfo {
+  /** This process's rank, 0 to size - 1. */
   rank: number;
+  /** The number of processes in the job. */
   size: number;
   /** The MPI library, e.g. "Open MPI v4.1.4". */
   library: string;
@@ -35,6 +37,15 @@ function checkTensor(op: string, t: unknown): asserts t is Tensor {
   if (!(t instanceof Tensor)) throw new ValueError(`${op}: expected a tensor; received ${fmtValue(t)}`);
 }
 
+/**
+ * Data-parallel training over MPI (docs/distributed.md): joining the job, this process's rank,
+ * and the collectives. `model.fit(x, y, {distributed: true})` uses them for you.
+ * @example
+ * ```ts
+ * const { rank, size } = await st.distributed.init(); // in every process mpirun started
+ * const total = await st.distributed.allreduce(st.tensor([rank]), { op: 'sum' });
+ * ```
+ */
 export const distributed = {
   /** Whether this process can join a distributed job (Node, and the native addon built with MPI). */
   available(): boolean {

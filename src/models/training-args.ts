@@ -32,7 +32,6 @@ export interface CompileArgs {
   lossWeights?: number[] | Record<string, number>;
 }
 
-/** The options of `model.fit` (Keras's fit arguments). */
 /** fit's `distributed` option: true, or the settings of data-parallel training. */
 export type DistributedOption =
   | boolean
@@ -41,6 +40,7 @@ export type DistributedOption =
       bucketBytes?: number;
     };
 
+/** The options of `model.fit` (Keras's fit arguments). */
 export interface FitArgs {
   /** How many passes over the training data (default 1). */
   epochs?: number;
