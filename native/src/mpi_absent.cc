@@ -6,7 +6,7 @@ namespace strata {
 namespace {
 
 const char* kWhy =
-    "the native addon was built without MPI (mpicc was not found when it was built); install Debian's libopenmpi-dev and openmpi-bin, "
+    "the native addon was built without MPI (mpicc was not found when it was built, or STRATA_WITHOUT_MPI=1 was set); install Debian's libopenmpi-dev and openmpi-bin, "
     "then run `npm rebuild strata`";
 
 [[noreturn]] void absent(Napi::Env env) { throw Napi::Error::New(env, std::string("distributed: ") + kWhy); }
