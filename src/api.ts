@@ -397,6 +397,7 @@ export {
 export { distributed, DistributedError, type DistributedInfo, type DistributedInitOptions } from './distributed/index.js';
 export type { DistributedOption } from './models/training-args.js';
 export { onnx, type OnnxApi, type ImportOptions as OnnxImportOptions, type OnnxTensor } from './interop/onnx/index.js';
+export { tfjs, type TfjsApi, type TfjsArtifacts } from './interop/tfjs/index.js';
 export { metrics, getMetric, Metric, type MetricIdentifier, type MetricFunction } from './metrics/index.js';
 export {
   Mean,

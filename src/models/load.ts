@@ -1,9 +1,22 @@
 import { ValueError } from '../core/errors.js';
 import { checkKeys } from '../core/options.js';
 import { filesSource, isFileList, type NamedBlob } from './files-source.js';
+import { ForeignModelFile } from './manifest.js';
 import { decodeModel } from './model-decode.js';
 import { storeFor, type ModelStore } from './model-stores.js';
 import type { Model } from './model.js';
+
+/** Reads a model.json of another library's format (its path or URL) as a Strata model. */
+type ModelImporter = (file: string) => Promise<Model>;
+
+// Importers live above models/ in the layering (src/interop/), so they register themselves here
+// when the barrel imports them, and loadModel hands them the model.json a store recognised as theirs.
+const importers = new Map<string, ModelImporter>();
+
+/** Lets st.loadModel read model.json files of `format` ('tfjs-layers') through `importer`. */
+export function registerModelImporter(format: string, importer: ModelImporter): void {
+  importers.set(format, importer);
+}
 
 /** Options of `st.loadModel`. */
 export interface LoadOptions {
@@ -18,7 +31,9 @@ export interface LoadOptions {
  * classes only (nothing in the files is evaluated), checks every data file against the size and
  * checksum model.json recorded and every weight's key, shape and dtype against both model.json
  * and the rebuilt model, and restores compile arguments and optimizer state so training resumes
- * where it stopped. Files are read within the limits of `st.setReadLimits`.
+ * where it stopped. Files are read within the limits of `st.setReadLimits`. A TensorFlow.js
+ * LayersModel (a model.json with `modelTopology` and `weightsManifest`, named directly or by its
+ * folder) is imported as `st.tfjs.load` would, uncompiled.
  * @throws FormatError naming the file for a missing, truncated or inconsistent file (a checksum
  * or size that does not match, an unknown layer class, a weight of the wrong shape).
  * @example
@@ -39,6 +54,18 @@ export async function loadModel(source: string | ModelStore | ArrayLike<NamedBlo
     throw new ValueError(
       `loadModel: expected a non-empty path or URL, a store with a load method, or a list of files; received ${JSON.stringify(source) ?? String(source)}`,
     );
-  const stored = await storeFor('loadModel', source, 'load').load!(source, compile);
-  return decodeModel(stored, compile);
+  // A model.json named directly: a Strata model is read from its folder; another name can only be an imported format.
+  let location = source;
+  if (!/^https?:\/\//i.test(source) && /\.json$/i.test(source)) {
+    const slash = Math.max(source.lastIndexOf('/'), source.lastIndexOf('\\'));
+    if (source.slice(slash + 1) === 'model.json') location = slash < 0 ? '.' : source.slice(0, slash) || '/';
+    else if (importers.has('tfjs-layers')) return importers.get('tfjs-layers')!(source);
+  }
+  try {
+    return decodeModel(await storeFor('loadModel', location, 'load').load!(location, compile), compile);
+  } catch (e) {
+    const importer = e instanceof ForeignModelFile ? importers.get(e.format) : undefined;
+    if (importer) return importer((e as ForeignModelFile).file);
+    throw e;
+  }
 }

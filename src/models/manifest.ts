@@ -122,9 +122,25 @@ function checkTrainingConfig(file: string, tc: unknown): void {
   onlyKeys(file, 'trainingConfig.optimizer', tc.optimizer as object, ['className', 'config']);
 }
 
+/**
+ * A model.json in another library's format (tfjs's LayersModel: `modelTopology` and
+ * `weightsManifest`), which st.loadModel hands to the importer registered for it (models/load.ts).
+ */
+export class ForeignModelFile extends FormatError {
+  constructor(
+    /** The model.json's path or URL, as the store read it. */
+    readonly file: string,
+    /** The format's name ('tfjs-layers'). */
+    readonly format: string,
+  ) {
+    super(`${file}: a ${format} model.json, not a Strata model file (expected "format": "${FORMAT}"); import it with st.tfjs.load`);
+  }
+}
+
 /** Parses and checks model.json (either version); `file` names it in every error. */
 export function parseManifest(file: string, bytes: Uint8Array): Manifest {
   const m = parseJsonFile(bytes, file) as Record<string, unknown>;
+  if (isObject(m) && m.format !== FORMAT && 'modelTopology' in m && 'weightsManifest' in m) throw new ForeignModelFile(file, 'tfjs-layers');
   if (!isObject(m) || m.format !== FORMAT)
     throw new FormatError(
       `${file}: not a Strata model file (expected "format": "${FORMAT}"; received ${excerpt((m as { format?: unknown } | null)?.format)})`,

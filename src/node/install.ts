@@ -14,6 +14,7 @@ import { mpiProvider } from './mpi-communicator.js';
 import { httpStore } from '../web/http-store.js';
 import { nodePlatform } from './platform.js';
 import './onnx-files.js'; // st.onnx.load(path) reads files
+import './tfjs-files.js'; // st.tfjs.load(path) reads model.json and its shards
 import { NO_ADAPTER_HINT, destroyAtExit, nodeGpu } from './webgpu-provider.js';
 
 setPlatform(nodePlatform);

@@ -1,0 +1,80 @@
+// A tfjs LayersModel's parts (topology and decoded weights) made into a Strata model: the
+// converted config is rebuilt by the layer registry within a weight budget of the file's own
+// weights, then every weight is found by its layer's Keras name and checked against its shape.
+
+import { FormatError, StrataError, fmtShape } from '../../core/errors.js';
+import { shapesEqual } from '../../core/shape.js';
+import type { Model } from '../../models/model.js';
+import { withWeightBudget } from '../../nn/layer.js';
+import { deserializeLayer } from '../../nn/registry.js';
+import { tensor } from '../../tensor/create.js';
+import { convertTopology } from './topology.js';
+import { type DecodedWeight, type WeightGroup, decodeWeights } from './weights.js';
+
+/** Manifest names without TensorFlow's output suffix (`conv1/kernel:0` → `conv1/kernel`). */
+const bare = (name: string) => name.replace(/:\d+$/, '');
+
+/**
+ * The decoded weight for a layer's weight: `layer/weight` exactly, else the one name that ends with
+ * `/layer/weight` (TF 2.x may prefix the model's scope).
+ */
+function find(byName: Map<string, DecodedWeight>, names: string[], layer: string, weight: string): string | undefined {
+  const key = `${layer}/${weight}`;
+  if (byName.has(key)) return key;
+  const scoped = names.filter((n) => n.endsWith(`/${key}`));
+  return scoped.length === 1 ? scoped[0] : undefined;
+}
+
+/** Sets every layer's weights from the decoded ones; every weight of each side must be matched. */
+function assignWeights(model: Model, file: string, decoded: Map<string, DecodedWeight>, weightNames: Map<string, Record<string, string>>): void {
+  const byName = new Map([...decoded].map(([n, w]) => [bare(n), w]));
+  if (byName.size !== decoded.size) throw new FormatError(`${file}: two weights share a name once ':0' suffixes are dropped`);
+  const names = [...byName.keys()];
+  const used = new Set<string>();
+  const missing: string[] = [];
+  for (const layer of model.layers) {
+    const values = layer.weights.map((w) => {
+      const name = find(byName, names, layer.name, weightNames.get(layer.name)?.[w.name] ?? w.name);
+      if (name === undefined) {
+        missing.push(`${layer.name}/${w.name} ${fmtShape(w.value.shape)}`);
+        return undefined;
+      }
+      const d = byName.get(name)!;
+      if (!shapesEqual(d.shape, w.value.shape)) {
+        throw new FormatError(
+          `${file}: weight '${name}' has shape ${fmtShape(d.shape)}; layer '${layer.name}' expects ${fmtShape(w.value.shape)} for its ${w.name}`,
+        );
+      }
+      used.add(name);
+      return tensor(d.values, d.shape, d.dtype === 'bool' ? 'bool' : w.value.dtype);
+    });
+    if (values.every((v) => v !== undefined) && values.length) layer.setWeights(values as NonNullable<(typeof values)[number]>[]);
+  }
+  if (missing.length)
+    throw new FormatError(`${file}: the weights manifest lacks ${missing.length} weight(s) the model needs: ${missing.slice(0, 5).join(', ')}`);
+  const extra = names.filter((n) => !used.has(n));
+  if (extra.length)
+    throw new FormatError(`${file}: the weights manifest lists ${extra.length} weight(s) no layer has: ${extra.slice(0, 5).join(', ')}`);
+}
+
+/**
+ * Builds the Strata model of a tfjs LayersModel. `file` names model.json (or 'tfjs artifacts') in
+ * errors; errors in weight shards name the shard.
+ * @throws ValueError listing every unsupported layer; FormatError for anything malformed.
+ */
+export function buildModel(file: string, topology: unknown, groups: WeightGroup[]): Model {
+  const { spec, weightNames } = convertTopology(file, topology);
+  const decoded = decodeWeights(file, groups);
+  const bytes = [...decoded.values()].reduce((n, w) => n + w.values.byteLength, 0);
+  let model: Model;
+  try {
+    // The architecture may create weights only within the file's own: a config claiming 2^28 units is refused before allocating.
+    model = withWeightBudget(bytes, `the weights listed in ${file}`, () => deserializeLayer(spec, 'model')) as Model;
+  } catch (e) {
+    if (e instanceof StrataError && !(e instanceof FormatError)) throw new FormatError(`${file}: ${e.message}`);
+    if (e instanceof TypeError || e instanceof RangeError) throw new FormatError(`${file}: malformed model config (${e.message})`);
+    throw e;
+  }
+  assignWeights(model, file, decoded, weightNames);
+  return model;
+}

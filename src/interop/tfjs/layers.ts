@@ -1,0 +1,147 @@
+// One Keras 2.x layer config (as tfjs writes it: snake_case keys) turned into the config of the
+// Strata layer class that computes the same thing. Keys that only matter when a layer is created
+// from scratch (initializers, constraints) or that Strata has no use for (`shared_object_id`,
+// `ragged`, `sparse: false`) are tolerated and dropped; keys that would change the computation and
+// that Strata cannot honour (channels_first, groups > 1, a non-float32 dtype) are refused by name.
+
+import { ValueError, fmtValue } from '../../core/errors.js';
+import type { SerializedLayer } from '../../nn/registry.js';
+
+type Config = Record<string, unknown>;
+
+/** The Strata class and config of one Keras layer, and how its Keras weight names map to Strata's. */
+export interface ConvertedLayer {
+  /** The Strata layer's serialized form. */
+  spec: SerializedLayer;
+  /** Strata weight name → Keras weight name, where they differ (DepthwiseConv2D's kernel). */
+  weightNames: Record<string, string>;
+}
+
+/** Keras's snake_case key as Strata's camelCase option name. */
+const camel = (key: string) => key.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+
+/** A serialized Keras object ({class_name, config}) as Strata's {className, config}, its keys camelCased. */
+function serialized(v: unknown): unknown {
+  if (v === null || v === undefined || typeof v === 'string') return v ?? null;
+  const o = v as Config;
+  const config = Object.fromEntries(Object.entries((o.config ?? {}) as Config).map(([k, x]) => [camel(k), x]));
+  return { className: o.class_name, config };
+}
+
+/** Copies `keys` (snake_case) from a Keras config under their camelCase names, regularizers converted. */
+function pick(c: Config, keys: string[]): Config {
+  const out: Config = {};
+  for (const k of keys) {
+    if (c[k] === undefined) continue;
+    out[camel(k)] = k.endsWith('_regularizer') ? serialized(c[k]) : c[k];
+  }
+  return out;
+}
+
+/**
+ * Checks the keys whose values Strata cannot honour. Keras writes `dtype` as a string or (TF 2.x)
+ * as a Policy object; only float32 layers import, since Strata's kernels and the tfjs runtime's
+ * weights are float32.
+ */
+function checkCommon(layer: string, c: Config): void {
+  const df = c.data_format;
+  if (df !== undefined && df !== null && df !== 'channels_last')
+    throw new ValueError(`data_format must be 'channels_last'; received ${fmtValue(df)}`);
+  if (c.groups !== undefined && c.groups !== 1)
+    throw new ValueError(`groups must be 1 (grouped convolutions are not supported); received ${fmtValue(c.groups)}`);
+  const dtype = typeof c.dtype === 'object' && c.dtype !== null ? ((c.dtype as Config).config as Config | undefined)?.name : c.dtype;
+  if (dtype !== undefined && dtype !== null && dtype !== 'float32') throw new ValueError(`dtype must be 'float32'; received ${fmtValue(dtype)}`);
+  if (c.sparse === true) throw new ValueError('sparse inputs are not supported');
+  if (c.activity_regularizer !== undefined && c.activity_regularizer !== null) {
+    throw new ValueError(`activity_regularizer is not supported (${layer}); received ${JSON.stringify(c.activity_regularizer).slice(0, 80)}`);
+  }
+}
+
+const CONV = ['kernel_size', 'strides', 'padding', 'dilation_rate', 'activation', 'use_bias', 'bias_regularizer'];
+const POOL = ['pool_size', 'strides', 'padding'];
+
+/** A Keras axis list of one entry ([3]) as Strata's single axis. */
+function oneAxis(c: Config): Config {
+  const a = c.axis;
+  if (Array.isArray(a)) {
+    if (a.length !== 1) throw new ValueError(`axis must name one axis; received ${fmtValue(a)}`);
+    return { axis: a[0] };
+  }
+  return a === undefined ? {} : { axis: a };
+}
+
+/** Per Keras class: the Strata class, its options, and the Keras weight names that differ from Strata's. */
+const TABLE: Record<string, (c: Config) => [string, Config, Record<string, string>?]> = {
+  InputLayer: (c) => {
+    const shape = c.batch_input_shape ?? c.batch_shape ?? (Array.isArray(c.input_shape) ? [null, ...c.input_shape] : undefined);
+    if (!Array.isArray(shape)) throw new ValueError(`an input needs batch_input_shape; received ${fmtValue(shape)}`);
+    return ['InputLayer', { batchInputShape: shape, dtype: 'float32' }];
+  },
+  Dense: (c) => ['Dense', pick(c, ['units', 'activation', 'use_bias', 'kernel_regularizer', 'bias_regularizer'])],
+  Conv1D: (c) => ['Conv1D', pick(c, ['filters', ...CONV, 'kernel_regularizer'])],
+  Conv2D: (c) => ['Conv2D', pick(c, ['filters', ...CONV, 'kernel_regularizer'])],
+  Conv2DTranspose: (c) => {
+    if (c.output_padding !== undefined && c.output_padding !== null) throw new ValueError('output_padding is not supported');
+    return ['Conv2DTranspose', pick(c, ['filters', ...CONV, 'kernel_regularizer'])];
+  },
+  DepthwiseConv2D: (c) => ['DepthwiseConv2D', pick(c, ['depth_multiplier', ...CONV, 'depthwise_regularizer']), { kernel: 'depthwise_kernel' }],
+  SeparableConv2D: (c) => ['SeparableConv2D', pick(c, ['filters', 'depth_multiplier', ...CONV, 'depthwise_regularizer', 'pointwise_regularizer'])],
+  BatchNormalization: (c) => [
+    'BatchNormalization',
+    { ...pick(c, ['momentum', 'epsilon', 'center', 'scale', 'beta_regularizer', 'gamma_regularizer']), ...oneAxis(c) },
+  ],
+  LayerNormalization: (c) => [
+    'LayerNormalization',
+    { ...pick(c, ['epsilon', 'center', 'scale', 'beta_regularizer', 'gamma_regularizer']), ...oneAxis(c) },
+  ],
+  ReLU: (c) => ['ReLU', pick(c, ['max_value', 'negative_slope', 'threshold'])],
+  // Keras's LeakyReLU(alpha) is a ReLU whose slope below 0 is alpha (default 0.3).
+  LeakyReLU: (c) => ['ReLU', { negativeSlope: c.alpha ?? c.negative_slope ?? 0.3 }],
+  Activation: (c) => ['Activation', pick(c, ['activation'])],
+  Softmax: (c) => {
+    if (c.axis !== undefined && c.axis !== -1) throw new ValueError(`only axis -1 is supported; received ${fmtValue(c.axis)}`);
+    return ['Activation', { activation: 'softmax' }];
+  },
+  ZeroPadding2D: (c) => ['ZeroPadding2D', pick(c, ['padding'])],
+  Cropping2D: (c) => ['Cropping2D', pick(c, ['cropping'])],
+  UpSampling2D: (c) => ['UpSampling2D', pick(c, ['size', 'interpolation'])],
+  MaxPooling2D: (c) => ['MaxPooling2D', pick(c, POOL)],
+  AveragePooling2D: (c) => ['AveragePooling2D', pick(c, POOL)],
+  MaxPooling1D: (c) => ['MaxPooling1D', pick(c, POOL)],
+  AveragePooling1D: (c) => ['AveragePooling1D', pick(c, POOL)],
+  GlobalAveragePooling2D: (c) => ['GlobalAveragePooling2D', pick(c, ['keepdims'])],
+  GlobalMaxPooling2D: (c) => ['GlobalMaxPooling2D', pick(c, ['keepdims'])],
+  GlobalAveragePooling1D: (c) => ['GlobalAveragePooling1D', pick(c, ['keepdims'])],
+  GlobalMaxPooling1D: (c) => ['GlobalMaxPooling1D', pick(c, ['keepdims'])],
+  Flatten: () => ['Flatten', {}],
+  Reshape: (c) => ['Reshape', pick(c, ['target_shape'])],
+  Dropout: (c) => ['Dropout', pick(c, ['rate'])],
+  Add: () => ['Add', {}],
+  Subtract: () => ['Subtract', {}],
+  Multiply: () => ['Multiply', {}],
+  Average: () => ['Average', {}],
+  Maximum: () => ['Maximum', {}],
+  Minimum: () => ['Minimum', {}],
+  Concatenate: (c) => ['Concatenate', pick(c, ['axis'])],
+};
+
+/** The Keras layer classes the importer converts. */
+export function supportedLayers(): string[] {
+  return Object.keys(TABLE).sort();
+}
+
+/** Whether the importer converts `className`. */
+export const isSupported = (className: string): boolean => Object.hasOwn(TABLE, className);
+
+/** Converts one Keras layer config (already known to be of a supported class); keys its class does not read are dropped. */
+export function convertLayer(className: string, name: string, config: Config): ConvertedLayer {
+  try {
+    checkCommon(name, config);
+    const [strataClass, options, weightNames = {}] = TABLE[className](config);
+    const spec = { className: strataClass, config: { ...options, name, ...(config.trainable === false ? { trainable: false } : {}) } };
+    return { spec, weightNames };
+  } catch (e) {
+    if (e instanceof ValueError) e.message = `${className} layer '${name}': ${e.message}`;
+    throw e;
+  }
+}

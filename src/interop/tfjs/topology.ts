@@ -1,0 +1,153 @@
+// The Keras 2.x model config inside a tfjs model.json (`modelTopology.model_config`, or the
+// topology itself) turned into the serialized form Strata's own model.json holds, so the model is
+// rebuilt by the same registered classes (Note [Layer registry]): nothing in the file is evaluated.
+// Layers keep their Keras names, which is how the weights find them.
+
+import { FormatError, ValueError, fmtValue } from '../../core/errors.js';
+import type { SerializedLayer } from '../../nn/registry.js';
+import { convertLayer, isSupported } from './layers.js';
+
+type Config = Record<string, unknown>;
+type TensorRef = [string, number, number];
+
+/** The model's serialized form and, per layer, the Keras weight names that differ from Strata's. */
+export interface ConvertedTopology {
+  /** A Strata 'Functional' or 'Sequential' spec. */
+  spec: SerializedLayer;
+  /** Layer name → (Strata weight name → Keras weight name) where they differ. */
+  weightNames: Map<string, Record<string, string>>;
+}
+
+const isObject = (v: unknown): v is Config => typeof v === 'object' && v !== null && !Array.isArray(v);
+const excerpt = (v: unknown) => JSON.stringify(v)?.slice(0, 120);
+
+/** A Keras layer entry: its class, name and config, checked for shape. */
+function layerEntry(file: string, entry: unknown, i: number): { className: string; name: string; config: Config } {
+  if (!isObject(entry) || typeof entry.class_name !== 'string' || !isObject(entry.config)) {
+    throw new FormatError(`${file}: layer ${i} must be {class_name, config, ...}; received ${excerpt(entry)}`);
+  }
+  const name = entry.config.name ?? entry.name;
+  if (typeof name !== 'string' || name === '' || name.includes('/'))
+    throw new FormatError(`${file}: layer ${i} has no usable name; received ${excerpt(name)}`);
+  return { className: entry.class_name, name, config: entry.config };
+}
+
+/** Refuses the model when any layer's class is unsupported, naming every such layer at once. */
+function checkSupported(file: string, entries: { className: string; name: string }[]): void {
+  const bad = entries.filter((e) => !isSupported(e.className));
+  if (bad.length) {
+    const list = bad.map((e) => `${e.className} (layer '${e.name}')`).join(', ');
+    throw new ValueError(`${file}: ${bad.length} layer${bad.length > 1 ? 's are' : ' is'} not supported by the tfjs importer: ${list}`);
+  }
+}
+
+/** A Keras tensor reference [layer, node, tensor] (a fourth kwargs entry is allowed in inbound nodes). */
+function tensorRef(file: string, where: string, v: unknown): TensorRef {
+  const ok = Array.isArray(v) && v.length >= 3 && typeof v[0] === 'string' && Number.isSafeInteger(v[1]) && Number.isSafeInteger(v[2]);
+  if (!ok) throw new FormatError(`${file}: ${where} must be [layerName, nodeIndex, tensorIndex]; received ${excerpt(v)}`);
+  const kwargs = (v as unknown[])[3];
+  // A `training` argument fixed at call time is dropped (Strata passes training itself); any other is not understood.
+  if (isObject(kwargs) && Object.keys(kwargs).some((k) => k !== 'training')) {
+    throw new ValueError(`${file}: ${where} passes call arguments ${excerpt(kwargs)}; only tensors are supported`);
+  }
+  return [v[0], v[1], v[2]] as TensorRef;
+}
+
+/** Keras writes a model's input or output list as triples, or as one bare triple for a single one. */
+function refList(file: string, where: string, v: unknown): TensorRef[] {
+  if (Array.isArray(v) && typeof v[0] === 'string') return [tensorRef(file, where, v)];
+  if (!Array.isArray(v) || v.length === 0)
+    throw new FormatError(`${file}: ${where} must be a non-empty list of [layerName, nodeIndex, tensorIndex]; received ${excerpt(v)}`);
+  return v.map((r, i) => tensorRef(file, `${where}[${i}]`, r));
+}
+
+function functional(file: string, config: Config): ConvertedTopology {
+  if (!Array.isArray(config.layers)) throw new FormatError(`${file}: the model config's layers must be a list; received ${excerpt(config.layers)}`);
+  const entries = config.layers.map((e, i) => ({ ...layerEntry(file, e, i), inbound: (e as Config).inbound_nodes }));
+  checkSupported(file, entries);
+  const weightNames = new Map<string, Record<string, string>>();
+  const layers = entries.map(({ className, name, config: c, inbound }) => {
+    const converted = convertLayer(className, name, c);
+    weightNames.set(name, converted.weightNames);
+    if (inbound !== undefined && !Array.isArray(inbound))
+      throw new FormatError(`${file}: inbound_nodes of layer '${name}' must be a list; received ${excerpt(inbound)}`);
+    const inboundNodes = ((inbound ?? []) as unknown[]).map((node, k) => {
+      if (!Array.isArray(node) || node.length === 0) {
+        throw new FormatError(
+          `${file}: inbound node ${k} of layer '${name}' must be a list of tensor references (Keras 2 format); received ${excerpt(node)}`,
+        );
+      }
+      const args = node.map((r, j) => tensorRef(file, `inbound node ${k} of layer '${name}', input ${j}`, r));
+      // A merge layer takes a list even of one tensor; every other layer takes one tensor.
+      return {
+        args,
+        listInput: args.length > 1 || ['Add', 'Concatenate', 'Multiply', 'Average', 'Maximum', 'Minimum', 'Subtract'].includes(className),
+        callArgs: {},
+      };
+    });
+    return { ...converted.spec, name, inboundNodes: className === 'InputLayer' ? [] : inboundNodes };
+  });
+  const inputLayers = refList(file, 'input_layers', config.input_layers);
+  const outputLayers = refList(file, 'output_layers', config.output_layers);
+  const spec = {
+    className: 'Functional',
+    config: {
+      name: typeof config.name === 'string' ? config.name : 'model',
+      trainable: true,
+      layers,
+      inputLayers,
+      outputLayers,
+      inputsAsList: inputLayers.length > 1,
+      outputsAsList: outputLayers.length > 1,
+    },
+  };
+  return { spec, weightNames };
+}
+
+/**
+ * Keras 2.2.4 writes a Sequential config as the list of layers, later versions as {name, layers};
+ * the input shape is an InputLayer entry or the first layer's batch_input_shape, which Strata's
+ * Sequential takes as the first layer's batchInputShape.
+ */
+function sequential(file: string, config: unknown): ConvertedTopology {
+  const list = Array.isArray(config) ? config : isObject(config) ? config.layers : undefined;
+  if (!Array.isArray(list)) throw new FormatError(`${file}: a Sequential config must hold a list of layers; received ${excerpt(config)}`);
+  const entries = list.map((e, i) => layerEntry(file, e, i));
+  checkSupported(file, entries);
+  const weightNames = new Map<string, Record<string, string>>();
+  let inputShape: unknown;
+  const layers: SerializedLayer[] = [];
+  for (const { className, name, config: c } of entries) {
+    if (className === 'InputLayer') {
+      inputShape = c.batch_input_shape ?? c.batch_shape;
+      continue;
+    }
+    const converted = convertLayer(className, name, c);
+    weightNames.set(name, converted.weightNames);
+    const shape = layers.length === 0 ? (c.batch_input_shape ?? inputShape) : undefined;
+    if (shape !== undefined) {
+      if (!Array.isArray(shape)) throw new FormatError(`${file}: batch_input_shape of layer '${name}' must be a list; received ${fmtValue(shape)}`);
+      converted.spec.config.batchInputShape = shape;
+    }
+    layers.push(converted.spec);
+  }
+  const name = isObject(config) && typeof config.name === 'string' ? config.name : 'sequential';
+  return { spec: { className: 'Sequential', config: { name, layers } }, weightNames };
+}
+
+/** Converts a tfjs modelTopology (Keras 2.x JSON) into Strata's serialized model. */
+export function convertTopology(file: string, topology: unknown): ConvertedTopology {
+  if (!isObject(topology)) throw new FormatError(`${file}: modelTopology must be an object; received ${excerpt(topology)}`);
+  const modelConfig = isObject(topology.model_config) ? topology.model_config : topology;
+  const className = modelConfig.class_name;
+  if (className === 'Sequential') return sequential(file, modelConfig.config);
+  if (className === 'Model' || className === 'Functional') {
+    if (!isObject(modelConfig.config))
+      throw new FormatError(`${file}: the model's config must be an object; received ${excerpt(modelConfig.config)}`);
+    return functional(file, modelConfig.config);
+  }
+  throw new FormatError(
+    `${file}: expected a Keras model config with class_name 'Sequential', 'Model' or 'Functional' (a tfjs LayersModel); received ${excerpt(className)}` +
+      (Array.isArray(topology.node) ? ' (this looks like a tfjs GraphModel, which the LayersModel importer does not read)' : ''),
+  );
+}
