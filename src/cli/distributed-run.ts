@@ -39,5 +39,13 @@ export async function trainAsFollower(
   previous: Checkpoint | undefined,
   job: st.DistributedInfo,
 ): Promise<void> {
-  await model.fit(data.xTrain, data.yTrain, { ...fitOptions(options, previous, job), verbose: 0 });
+  // A SIGINT sent to this rank stops the job at the end of the step, as on rank 0 (the ranks
+  // agree to stop), and rank 0 writes the checkpoint.
+  const stop = () => void (model.stopTraining = true);
+  process.on('SIGINT', stop);
+  try {
+    await model.fit(data.xTrain, data.yTrain, { ...fitOptions(options, previous, job), verbose: 0 });
+  } finally {
+    process.off('SIGINT', stop);
+  }
 }
