@@ -190,6 +190,73 @@ describe('tfjs import: layers, configs and weights', () => {
     }
   });
 
+  it('a base model nested in a Sequential (transfer learning) matches tfjs', async () => {
+    const inner = {
+      class_name: 'Functional',
+      config: {
+        name: 'base',
+        layers: [
+          { class_name: 'InputLayer', name: 'img', config: { batch_input_shape: [null, 5, 5, 2], dtype: 'float32', name: 'img' }, inbound_nodes: [] },
+          {
+            class_name: 'Conv2D',
+            name: 'c1',
+            config: { name: 'c1', filters: 3, kernel_size: [3, 3], strides: [1, 1], padding: 'same', activation: 'relu', use_bias: true, groups: 1 },
+            inbound_nodes: [[['img', 0, 0, {}]]],
+          },
+          {
+            class_name: 'GlobalAveragePooling2D',
+            name: 'gap',
+            config: { name: 'gap', data_format: 'channels_last', keepdims: false },
+            inbound_nodes: [[['c1', 0, 0, {}]]],
+          },
+        ],
+        input_layers: [['img', 0, 0]],
+        output_layers: [['gap', 0, 0]],
+      },
+    };
+    const topology = {
+      class_name: 'Sequential',
+      config: { name: 'transfer', layers: [inner, { class_name: 'Dense', config: { name: 'out', units: 2, activation: 'linear', use_bias: true } }] },
+    };
+    const shapes: [string, number[]][] = [
+      ['c1/kernel', [3, 3, 2, 3]],
+      ['c1/bias', [3]],
+      ['out/kernel', [3, 2]],
+      ['out/bias', [2]],
+    ];
+    const values = shapes.flatMap(([, shape], k) => Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => Math.sin(i * 1.7 + k)));
+    const artifacts = {
+      modelTopology: topology,
+      weightSpecs: shapes.map(([name, shape]) => ({ name, shape, dtype: 'float32' })),
+      weightData: new Float32Array(values).buffer,
+    };
+    const model = await st.tfjs.load(artifacts);
+    const x = st.randomUniform([2, 5, 5, 2], { min: -1, max: 1, seed: 3 });
+    const ours = await (model.predict(x) as st.Tensor).data();
+    const reference = await tf.loadLayersModel(tf.io.fromMemory(artifacts as unknown as tf.io.ModelArtifacts));
+    const theirs = await (reference.predict(tf.tensor(await x.data(), [2, 5, 5, 2])) as tf.Tensor).data();
+    assert.equal(ours.length, 4);
+    for (let i = 0; i < ours.length; i++) assert.ok(Math.abs(ours[i] - theirs[i]) <= 1e-5, `${ours[i]} vs ${theirs[i]}`);
+  });
+
+  it('refuses what Strata would compute differently, and configs larger than their weights', async () => {
+    const layerOf = (j: Json, i: number) =>
+      ((j.modelTopology as Json).model_config as { config: { layers: { config: Json }[] } }).config.layers[i].config;
+    const channelsFirst = variant((j) => (layerOf(j, 1).data_format = 'channels_first'));
+    await rejectsWith(
+      st.tfjs.load(toArtifacts(channelsFirst)),
+      st.ValueError,
+      /tfjs artifacts: Conv2D layer 'F_m1': data_format must be 'channels_last'; received "channels_first"/,
+    );
+    const hard = variant((j) => (layerOf(j, 4).activation = 'hard_sigmoid'));
+    await rejectsWith(st.tfjs.load(toArtifacts(hard)), st.ValueError, /Activation layer 'F_1_1_Relu': activation 'hard_sigmoid'/);
+    const grouped = variant((j) => (layerOf(j, 2).groups = 2));
+    await rejectsWith(st.tfjs.load(toArtifacts(grouped)), st.ValueError, /groups must be 1/);
+    // 2^28 filters would need a gigabyte of kernel: refused from the file's own weight bytes, before allocating.
+    const huge = variant((j) => (layerOf(j, 1).filters = 2 ** 28));
+    await rejectsWith(st.tfjs.load(toArtifacts(huge)), st.FormatError, /tfjs artifacts: .*F_m1\/kernel.*needs \d+ bytes/);
+  });
+
   it('an imported model trains, saves and loads back', async () => {
     const model = await st.tfjs.load(toArtifacts(upscalerFiles()));
     const x = st.randomUniform([2, 6, 6, 3], { seed: 11 });

@@ -4,7 +4,9 @@
 
 import { FormatError, StrataError, fmtShape } from '../../core/errors.js';
 import { shapesEqual } from '../../core/shape.js';
-import type { Model } from '../../models/model.js';
+import { Model } from '../../models/model.js';
+import { Sequential } from '../../models/sequential.js';
+import type { Layer } from '../../nn/layer.js';
 import { withWeightBudget } from '../../nn/layer.js';
 import { deserializeLayer } from '../../nn/registry.js';
 import { tensor } from '../../tensor/create.js';
@@ -25,6 +27,9 @@ function find(byName: Map<string, DecodedWeight>, names: string[], layer: string
   return scoped.length === 1 ? scoped[0] : undefined;
 }
 
+/** The layers that hold weights: a nested model's own layers, not the model. */
+const leaves = (model: Model): Layer[] => model.layers.flatMap((l) => (l instanceof Model ? leaves(l) : [l]));
+
 /** Sets every layer's weights from the decoded ones; every weight of each side must be matched. */
 function assignWeights(model: Model, file: string, decoded: Map<string, DecodedWeight>, weightNames: Map<string, Record<string, string>>): void {
   const byName = new Map([...decoded].map(([n, w]) => [bare(n), w]));
@@ -32,7 +37,7 @@ function assignWeights(model: Model, file: string, decoded: Map<string, DecodedW
   const names = [...byName.keys()];
   const used = new Set<string>();
   const missing: string[] = [];
-  for (const layer of model.layers) {
+  for (const layer of leaves(model)) {
     const values = layer.weights.map((w) => {
       const name = find(byName, names, layer.name, weightNames.get(layer.name)?.[w.name] ?? w.name);
       if (name === undefined) {
@@ -75,6 +80,10 @@ export function buildModel(file: string, topology: unknown, groups: WeightGroup[
     if (e instanceof TypeError || e instanceof RangeError) throw new FormatError(`${file}: malformed model config (${e.message})`);
     throw e;
   }
+  // A Sequential whose first layer is a nested model has no input shape of its own: it takes the
+  // nested model's, as Keras does, so its weights exist before they are assigned.
+  const first = model.layers[0];
+  if (model instanceof Sequential && !model.built && first instanceof Model) model.build(first.inputs[0].shape);
   assignWeights(model, file, decoded, weightNames);
   return model;
 }

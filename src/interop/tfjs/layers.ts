@@ -52,6 +52,8 @@ function checkCommon(layer: string, c: Config): void {
   const dtype = typeof c.dtype === 'object' && c.dtype !== null ? ((c.dtype as Config).config as Config | undefined)?.name : c.dtype;
   if (dtype !== undefined && dtype !== null && dtype !== 'float32') throw new ValueError(`dtype must be 'float32'; received ${fmtValue(dtype)}`);
   if (c.sparse === true) throw new ValueError('sparse inputs are not supported');
+  // Keras 2's hard_sigmoid is clip(0.2x + 0.5, 0, 1); Strata's is Keras 3's relu6(x + 3) / 6: a different function.
+  if (c.activation === 'hard_sigmoid') throw new ValueError("activation 'hard_sigmoid' (Keras 2's 0.2x + 0.5) is not supported");
   if (c.activity_regularizer !== undefined && c.activity_regularizer !== null) {
     throw new ValueError(`activity_regularizer is not supported (${layer}); received ${JSON.stringify(c.activity_regularizer).slice(0, 80)}`);
   }
@@ -115,7 +117,7 @@ const TABLE: Record<string, (c: Config) => [string, Config, Record<string, strin
   GlobalMaxPooling1D: (c) => ['GlobalMaxPooling1D', pick(c, ['keepdims'])],
   Flatten: () => ['Flatten', {}],
   Reshape: (c) => ['Reshape', pick(c, ['target_shape'])],
-  Dropout: (c) => ['Dropout', pick(c, ['rate'])],
+  Dropout: (c) => ['Dropout', { ...pick(c, ['rate', 'seed']), ...(Array.isArray(c.noise_shape) ? { noiseShape: c.noise_shape } : {}) }],
   Add: () => ['Add', {}],
   Subtract: () => ['Subtract', {}],
   Multiply: () => ['Multiply', {}],

@@ -32,12 +32,44 @@ function layerEntry(file: string, entry: unknown, i: number): { className: strin
   return { className: entry.class_name, name, config: entry.config };
 }
 
-/** Refuses the model when any layer's class is unsupported, naming every such layer at once. */
-function checkSupported(file: string, entries: { className: string; name: string }[]): void {
-  const bad = entries.filter((e) => !isSupported(e.className));
-  if (bad.length) {
-    const list = bad.map((e) => `${e.className} (layer '${e.name}')`).join(', ');
-    throw new ValueError(`${file}: ${bad.length} layer${bad.length > 1 ? 's are' : ' is'} not supported by the tfjs importer: ${list}`);
+/** Keras classes of a model used as a layer of another (transfer learning wraps a base model so). */
+const MODEL_CLASSES = ['Model', 'Functional', 'Sequential'];
+
+/** A model config's layer list, in either Sequential spelling (a list, or {layers}) or a functional config. */
+const layerList = (config: unknown): unknown[] =>
+  Array.isArray(config) ? config : isObject(config) && Array.isArray(config.layers) ? config.layers : [];
+
+/** Every unsupported layer of a model config and of the models nested in it. */
+function unsupported(config: unknown, out: string[]): string[] {
+  for (const e of layerList(config)) {
+    if (!isObject(e) || typeof e.class_name !== 'string') continue; // reported with its index when converted
+    const name = isObject(e.config) ? e.config.name : e.name;
+    if (MODEL_CLASSES.includes(e.class_name)) unsupported(e.config, out);
+    else if (!isSupported(e.class_name)) out.push(`${e.class_name} (layer '${String(name)}')`);
+  }
+  return out;
+}
+
+/** Converts a layer, or a nested model (whose weight names join the outer model's). */
+function convertEntry(
+  file: string,
+  className: string,
+  name: string,
+  config: Config,
+  weightNames: Map<string, Record<string, string>>,
+): SerializedLayer {
+  if (MODEL_CLASSES.includes(className)) {
+    const inner = convertModel(file, className, config);
+    for (const [k, v] of inner.weightNames) weightNames.set(k, v);
+    return { className: inner.spec.className, config: { ...inner.spec.config, name } };
+  }
+  try {
+    const converted = convertLayer(className, name, config);
+    weightNames.set(name, converted.weightNames);
+    return converted.spec;
+  } catch (e) {
+    if (e instanceof ValueError) e.message = `${file}: ${e.message}`;
+    throw e;
   }
 }
 
@@ -64,11 +96,9 @@ function refList(file: string, where: string, v: unknown): TensorRef[] {
 function functional(file: string, config: Config): ConvertedTopology {
   if (!Array.isArray(config.layers)) throw new FormatError(`${file}: the model config's layers must be a list; received ${excerpt(config.layers)}`);
   const entries = config.layers.map((e, i) => ({ ...layerEntry(file, e, i), inbound: (e as Config).inbound_nodes }));
-  checkSupported(file, entries);
   const weightNames = new Map<string, Record<string, string>>();
   const layers = entries.map(({ className, name, config: c, inbound }) => {
-    const converted = convertLayer(className, name, c);
-    weightNames.set(name, converted.weightNames);
+    const spec = convertEntry(file, className, name, c, weightNames);
     if (inbound !== undefined && !Array.isArray(inbound))
       throw new FormatError(`${file}: inbound_nodes of layer '${name}' must be a list; received ${excerpt(inbound)}`);
     const inboundNodes = ((inbound ?? []) as unknown[]).map((node, k) => {
@@ -85,7 +115,7 @@ function functional(file: string, config: Config): ConvertedTopology {
         callArgs: {},
       };
     });
-    return { ...converted.spec, name, inboundNodes: className === 'InputLayer' ? [] : inboundNodes };
+    return { ...spec, name, inboundNodes: className === 'InputLayer' ? [] : inboundNodes };
   });
   const inputLayers = refList(file, 'input_layers', config.input_layers);
   const outputLayers = refList(file, 'output_layers', config.output_layers);
@@ -113,7 +143,6 @@ function sequential(file: string, config: unknown): ConvertedTopology {
   const list = Array.isArray(config) ? config : isObject(config) ? config.layers : undefined;
   if (!Array.isArray(list)) throw new FormatError(`${file}: a Sequential config must hold a list of layers; received ${excerpt(config)}`);
   const entries = list.map((e, i) => layerEntry(file, e, i));
-  checkSupported(file, entries);
   const weightNames = new Map<string, Record<string, string>>();
   let inputShape: unknown;
   const layers: SerializedLayer[] = [];
@@ -122,17 +151,23 @@ function sequential(file: string, config: unknown): ConvertedTopology {
       inputShape = c.batch_input_shape ?? c.batch_shape;
       continue;
     }
-    const converted = convertLayer(className, name, c);
-    weightNames.set(name, converted.weightNames);
+    const spec = convertEntry(file, className, name, c, weightNames);
     const shape = layers.length === 0 ? (c.batch_input_shape ?? inputShape) : undefined;
-    if (shape !== undefined) {
+    if (shape !== undefined && !MODEL_CLASSES.includes(className)) {
       if (!Array.isArray(shape)) throw new FormatError(`${file}: batch_input_shape of layer '${name}' must be a list; received ${fmtValue(shape)}`);
-      converted.spec.config.batchInputShape = shape;
+      spec.config.batchInputShape = shape;
     }
-    layers.push(converted.spec);
+    layers.push(spec);
   }
   const name = isObject(config) && typeof config.name === 'string' ? config.name : 'sequential';
   return { spec: { className: 'Sequential', config: { name, layers } }, weightNames };
+}
+
+/** A Keras model config of class `className` (Sequential, or Model/Functional) converted. */
+function convertModel(file: string, className: string, config: unknown): ConvertedTopology {
+  if (className === 'Sequential') return sequential(file, config);
+  if (!isObject(config)) throw new FormatError(`${file}: the config of a ${className} must be an object; received ${excerpt(config)}`);
+  return functional(file, config);
 }
 
 /** Converts a tfjs modelTopology (Keras 2.x JSON) into Strata's serialized model. */
@@ -140,14 +175,14 @@ export function convertTopology(file: string, topology: unknown): ConvertedTopol
   if (!isObject(topology)) throw new FormatError(`${file}: modelTopology must be an object; received ${excerpt(topology)}`);
   const modelConfig = isObject(topology.model_config) ? topology.model_config : topology;
   const className = modelConfig.class_name;
-  if (className === 'Sequential') return sequential(file, modelConfig.config);
-  if (className === 'Model' || className === 'Functional') {
-    if (!isObject(modelConfig.config))
-      throw new FormatError(`${file}: the model's config must be an object; received ${excerpt(modelConfig.config)}`);
-    return functional(file, modelConfig.config);
+  if (typeof className !== 'string' || !MODEL_CLASSES.includes(className)) {
+    throw new FormatError(
+      `${file}: expected a Keras model config with class_name 'Sequential', 'Model' or 'Functional' (a tfjs LayersModel); received ${excerpt(className)}` +
+        (Array.isArray(topology.node) ? ' (this looks like a tfjs GraphModel, which the LayersModel importer does not read)' : ''),
+    );
   }
-  throw new FormatError(
-    `${file}: expected a Keras model config with class_name 'Sequential', 'Model' or 'Functional' (a tfjs LayersModel); received ${excerpt(className)}` +
-      (Array.isArray(topology.node) ? ' (this looks like a tfjs GraphModel, which the LayersModel importer does not read)' : ''),
-  );
+  const bad = unsupported(modelConfig.config, []);
+  if (bad.length)
+    throw new ValueError(`${file}: ${bad.length} layer${bad.length > 1 ? 's are' : ' is'} not supported by the tfjs importer: ${bad.join(', ')}`);
+  return convertModel(file, className, modelConfig.config);
 }
