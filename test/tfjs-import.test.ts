@@ -257,6 +257,20 @@ describe('tfjs import: layers, configs and weights', () => {
     await rejectsWith(st.tfjs.load(toArtifacts(huge)), st.FormatError, /tfjs artifacts: .*F_m1\/kernel.*needs \d+ bytes/);
   });
 
+  it('files picked in a page (File objects), through st.tfjs.load and st.loadModel', async () => {
+    const files = upscalerFiles();
+    const picked = [new File([JSON.stringify(files.json)], 'model.json'), ...files.shards.map((s) => new File([s.bytes], s.path))];
+    const x = st.randomUniform([1, 6, 6, 3], { seed: 9 });
+    const expected = await ((await st.tfjs.load(toArtifacts(files))).predict(x) as st.Tensor).data();
+    for (const model of [await st.tfjs.load(picked), await st.loadModel(picked)])
+      assert.deepEqual(await (model.predict(x) as st.Tensor).data(), expected);
+    await rejectsWith(
+      st.tfjs.load(picked.slice(0, 1)),
+      st.FormatError,
+      /model\.json: names the shard 'group1-shard1of1\.bin', which is not among the files given/,
+    );
+  });
+
   it('an imported model trains, saves and loads back', async () => {
     const model = await st.tfjs.load(toArtifacts(upscalerFiles()));
     const x = st.randomUniform([2, 6, 6, 3], { seed: 11 });

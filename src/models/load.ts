@@ -6,8 +6,8 @@ import { decodeModel } from './model-decode.js';
 import { storeFor, type ModelStore } from './model-stores.js';
 import type { Model } from './model.js';
 
-/** Reads a model.json of another library's format (its path or URL) as a Strata model. */
-type ModelImporter = (file: string) => Promise<Model>;
+/** Reads a model.json of another library's format (its path or URL, or the picked files holding it) as a Strata model. */
+type ModelImporter = (source: string | ArrayLike<NamedBlob>) => Promise<Model>;
 
 // Importers live above models/ in the layering (src/interop/), so they register themselves here
 // when the barrel imports them, and loadModel hands them the model.json a store recognised as theirs.
@@ -46,7 +46,15 @@ export interface LoadOptions {
 export async function loadModel(source: string | ModelStore | ArrayLike<NamedBlob>, options: LoadOptions = {}): Promise<Model> {
   checkKeys('loadModel', options, ['compile']);
   const compile = options.compile ?? true;
-  if (isFileList(source)) return decodeModel(await filesSource(source, compile), compile);
+  if (isFileList(source)) {
+    try {
+      return decodeModel(await filesSource(source, compile), compile);
+    } catch (e) {
+      const importer = e instanceof ForeignModelFile ? importers.get(e.format) : undefined;
+      if (importer) return importer(source);
+      throw e;
+    }
+  }
   if (typeof source === 'object' && source !== null && typeof (source as ModelStore).load === 'function') {
     return decodeModel(await (source as ModelStore).load!('', compile), compile);
   }

@@ -2,6 +2,7 @@
 // imported as Strata functional models.
 import { FormatError, ValueError, fmtValue } from '../../core/errors.js';
 import { parseJsonFile } from '../../io/bounded-json.js';
+import { type NamedBlob, isFileList } from '../../models/files-source.js';
 import { registerModelImporter } from '../../models/load.js';
 import type { Model } from '../../models/model.js';
 import { buildModel } from './build.js';
@@ -60,10 +61,12 @@ function shardLocation(modelFile: string, path: unknown): string {
   return modelFile.slice(0, slash + 1) + path;
 }
 
-/** model.json and its shards, read and checked for shape (the specs themselves are checked in weights.ts). */
-async function fromFiles(source: string): Promise<Model> {
-  const modelFile = isUrl(source) || /\.json$/i.test(source) ? source : `${source.replace(/[\\/]$/, '')}/model.json`;
-  const json = parseJsonFile(await read(modelFile), modelFile) as Record<string, unknown>;
+/**
+ * model.json and its shards, read through `readFile` and checked for shape (the specs themselves
+ * are checked in weights.ts). `locate` turns a shard's manifest path into what `readFile` reads.
+ */
+async function fromFiles(modelFile: string, readFile: (location: string) => Promise<Uint8Array>, locate: (path: unknown) => string): Promise<Model> {
+  const json = parseJsonFile(await readFile(modelFile), modelFile) as Record<string, unknown>;
   if (typeof json !== 'object' || json === null || Array.isArray(json) || !('modelTopology' in json) || !Array.isArray(json.weightsManifest)) {
     throw new FormatError(`${modelFile}: not a tfjs LayersModel (expected an object with modelTopology and a weightsManifest list)`);
   }
@@ -71,12 +74,36 @@ async function fromFiles(source: string): Promise<Model> {
   for (const [g, group] of json.weightsManifest.entries()) {
     const ok = typeof group === 'object' && group !== null && Array.isArray(group.paths);
     if (!ok) throw new FormatError(`${modelFile}: weightsManifest[${g}] must be {paths, weights}; received ${JSON.stringify(group)?.slice(0, 120)}`);
-    const files = (group.paths as unknown[]).map((p) => shardLocation(modelFile, p));
+    const files = (group.paths as unknown[]).map(locate);
     const shards = [];
-    for (const file of files) shards.push({ file, bytes: await read(file) });
+    for (const file of files) shards.push({ file, bytes: await readFile(file) });
     groups.push({ specs: group.weights, shards });
   }
   return buildModel(modelFile, json.modelTopology, groups);
+}
+
+/** A path or URL of model.json (or of its folder). */
+function fromLocation(source: string): Promise<Model> {
+  const modelFile = isUrl(source) || /\.json$/i.test(source) ? source : `${source.replace(/[\\/]$/, '')}/model.json`;
+  return fromFiles(modelFile, read, (path) => shardLocation(modelFile, path));
+}
+
+/** Files a user picked in a page: model.json and the shards it names, matched by file name as tfjs's browserFiles does. */
+function fromPicked(files: ArrayLike<NamedBlob>): Promise<Model> {
+  const list = Array.from(files);
+  const byName = new Map(list.map((f) => [f.name, f]));
+  const json = byName.get('model.json') ?? list.find((f) => f.name.endsWith('.json'));
+  if (!json) throw new ValueError(`tfjs.load: none of the files is a model.json; received ${list.map((f) => f.name).join(', ')}`);
+  const readPicked = async (name: string) => {
+    const file = byName.get(name);
+    if (!file)
+      throw new FormatError(`${json.name}: names the shard '${name}', which is not among the files given (${list.map((f) => f.name).join(', ')})`);
+    return new Uint8Array(await file.arrayBuffer());
+  };
+  return fromFiles(json.name, readPicked, (path) => {
+    if (typeof path !== 'string') throw new FormatError(`${json.name}: weightsManifest names the shard ${fmtValue(path)}; expected a file name`);
+    return path.slice(path.lastIndexOf('/') + 1);
+  });
 }
 
 /** In-memory artifacts: one group whose bytes are weightData. */
@@ -96,8 +123,8 @@ function fromArtifacts(a: TfjsArtifacts): Model {
  * Imports a TensorFlow.js LayersModel (what `model.save` in tfjs or the tensorflowjs converter
  * writes from Keras 2.x) as a Strata functional (or Sequential) model with the same layer names and
  * weights, uncompiled: it predicts, trains with `compile` and `fit`, and saves with `model.save`.
- * The source is a model.json path (Node; its folder works too), an http(s) URL of model.json, or
- * tfjs's in-memory ModelArtifacts. Shards are read from model.json's folder; quantized weights
+ * The source is a model.json path (Node; its folder works too), an http(s) URL of model.json, the
+ * files a user picked in a page (model.json and its shards), or tfjs's in-memory ModelArtifacts. Shards are read from model.json's folder; quantized weights
  * (uint8, uint16, float16) are decoded to float32. See `supportedLayers()` for the layer classes.
  * @throws FormatError naming the file for a malformed model.json, a missing or truncated shard, or
  *   a weight whose shape disagrees with its bytes or its layer; ValueError listing every
@@ -109,8 +136,9 @@ function fromArtifacts(a: TfjsArtifacts): Model {
  * await model.save('imported');
  * ```
  */
-export async function load(source: string | TfjsArtifacts): Promise<Model> {
-  if (typeof source === 'string' && source !== '') return fromFiles(source);
+export async function load(source: string | TfjsArtifacts | ArrayLike<NamedBlob>): Promise<Model> {
+  if (typeof source === 'string' && source !== '') return fromLocation(source);
+  if (isFileList(source)) return fromPicked(source);
   if (typeof source === 'object' && source !== null && 'modelTopology' in source) return fromArtifacts(source);
   throw new ValueError(
     `tfjs.load: expected a model.json path or URL, or artifacts {modelTopology, weightSpecs, weightData}; received ${fmtValue(source)}`,
@@ -118,11 +146,11 @@ export async function load(source: string | TfjsArtifacts): Promise<Model> {
 }
 
 // st.loadModel hands tfjs model.json files it finds to this importer.
-registerModelImporter('tfjs-layers', (file) => load(file));
+registerModelImporter('tfjs-layers', (source) => load(source));
 
 /** What `st.tfjs` holds. */
 export interface TfjsApi {
-  /** Imports a tfjs LayersModel (a model.json path in Node, an http(s) URL, or ModelArtifacts) as a Strata model. */
+  /** Imports a tfjs LayersModel (a model.json path in Node, an http(s) URL, picked files, or ModelArtifacts) as a Strata model. */
   load: typeof load;
   /** The Keras layer classes the importer converts. */
   supportedLayers: typeof supportedLayers;
