@@ -32,8 +32,8 @@ export interface LoadOptions {
  * checksum model.json recorded and every weight's key, shape and dtype against both model.json
  * and the rebuilt model, and restores compile arguments and optimizer state so training resumes
  * where it stopped. Files are read within the limits of `st.setReadLimits`. A TensorFlow.js
- * LayersModel (a model.json with `modelTopology` and `weightsManifest`, named directly or by its
- * folder) is imported as `st.tfjs.load` would, uncompiled.
+ * LayersModel (a model.json with `modelTopology` and `weightsManifest`, named directly, by its
+ * folder or among picked files) is imported as `st.tfjs.load` would, uncompiled.
  * @throws FormatError naming the file for a missing, truncated or inconsistent file (a checksum
  * or size that does not match, an unknown layer class, a weight of the wrong shape).
  * @example
