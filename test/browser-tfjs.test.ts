@@ -41,7 +41,7 @@ describe('st.tfjs.load in Chromium', { skip: missing ?? false }, () => {
         const st: Strata = await import(bundle);
         const x = st.tensor(xs, [1, 6, 6, 3]);
         const predict = (m: { predict(x: unknown): unknown }) => Array.from((m.predict(x) as { dataSync(): Float32Array }).dataSync());
-        const byUrl = await st.tfjs.load(new URL(url, location.href).href);
+        const byUrl = await st.tfjs.load(url);
         const fromArtifacts = await st.tfjs.load({ modelTopology: topology, weightSpecs: specs, weightData: new Uint8Array(data).buffer });
         const error = await st.tfjs.load('web_model/model.json').then(
           () => 'loaded',
@@ -51,7 +51,7 @@ describe('st.tfjs.load in Chromium', { skip: missing ?? false }, () => {
       },
       {
         bundle: BUNDLE,
-        url: MODEL,
+        url: `${server.url}${MODEL}`,
         xs: X,
         topology: artifacts.modelTopology,
         specs: artifacts.weightSpecs,
