@@ -10,7 +10,7 @@ import { OnnxNode, type InputSpec } from './layer.js';
 import { Attrs, type AttrValue, type OpContext } from './op-context.js';
 import { handlerOf, isSupported } from './ops.js';
 import { strataDtype, toStrata, type OnnxTensor } from './tensors.js';
-import { chooseLayout, inLayout, inputLayout, permuteConstant, type HeldValue, type Layout } from './layout.js';
+import { chooseLayout, inLayout, inputLayout, permuteConstant, toFilterLayout, type HeldValue, type Layout } from './layout.js';
 
 // Note [Fine-tuning an imported model]
 // Every floating initializer a node reads (Conv's W and B, Gemm's B and C, BatchNormalization's
@@ -203,6 +203,7 @@ export async function importModel(m: OnnxModel, source: string, options: ImportO
         training: false,
         numOutputs,
         channelsLast: false,
+        filterLayout: [],
       };
       const out = noGrad(() => handler.run(ctx));
       const outs = Array.isArray(out) ? out : [out];
@@ -225,8 +226,10 @@ export async function importModel(m: OnnxModel, source: string, options: ImportO
           graphArgs.push(inLayout(v, 'nchw', newName));
         }
       } else if (v.kind === 'const') {
-        const t = layout === 'nhwc' && handler.layout === 'agnostic' ? permuteConstant(v.t) : v.t;
-        const [spec, weight] = constantSpec(t, i, where, !handler.frozen?.includes(i));
+        const filter = handler.filters?.includes(i) === true && v.t.shape.length === 4 && v.t.onnxType === 'FLOAT';
+        const t = filter ? toFilterLayout(v.t) : layout === 'nhwc' && handler.layout === 'agnostic' ? permuteConstant(v.t) : v.t;
+        const [plain, weight] = constantSpec(t, i, where, !handler.frozen?.includes(i));
+        const spec = filter && typeof plain === 'object' && 'weight' in plain ? { ...plain, filter: true } : plain;
         specs.push(spec);
         if (weight) weights.set(i, weight);
       } else {

@@ -28,7 +28,14 @@ export type InputSpec =
   /** An optional input the node leaves out. */
   | 'absent'
   /** A weight of this layer (an initializer or constant), trainable when floating. */
-  | { weight: string; shape: number[]; dtype: DType; trainable: boolean }
+  | {
+      weight: string;
+      shape: number[];
+      dtype: DType;
+      trainable: boolean;
+      /** Held as Strata's filter [kh, kw, in/group, out], not ONNX's [out, in/group, kh, kw] (Note [Filters held in Strata's layout]). */
+      filter?: boolean;
+    }
   /** Values read at import time (shapes, axes, pads). */
   | { static: number[] }
   /**
@@ -131,6 +138,7 @@ export class OnnxNode extends Layer {
       training: options.training ?? false,
       numOutputs: this.args.numOutputs,
       channelsLast: this.args.channelsLast ?? false,
+      filterLayout: this.args.inputs.map((spec) => typeof spec === 'object' && 'weight' in spec && spec.filter === true),
     };
     const out = handlerOf(this.args.opType, this.where).run(ctx);
     return Array.isArray(out) ? out : [out];

@@ -22,6 +22,8 @@ export interface OpContext {
   numOutputs: number;
   /** True when this node's rank-4 (or rank-3, for 1-D convs) values are held channels-last. */
   channelsLast: boolean;
+  /** By input position: true for a weight held as Strata's filter (Note [Filters held in Strata's layout]). */
+  filterLayout: boolean[];
 }
 
 /** The handler of one operator type. */
@@ -32,6 +34,8 @@ export interface OpHandler {
   frozen?: readonly number[];
   /** Whether the handler accepts channels-last values (Note [Channels-last inside, ONNX shapes outside]). */
   layout?: 'agnostic' | 'aware';
+  /** Constant 4-D float input positions the handler takes as Strata filters (Note [Filters held in Strata's layout]). */
+  filters?: readonly number[];
   run(ctx: OpContext): Tensor | Tensor[];
 }
 

@@ -10,6 +10,7 @@ import { conv3dTranspose } from '../../ops/conv3d.js';
 import { concat, pad, reshape, slice, split, transpose } from '../../ops/shape-ops.js';
 import { max, mean } from '../../ops/reduction.js';
 import type { Tensor } from '../../tensor/tensor.js';
+import { hasKernel, runPrimitive } from '../../ops/run.js';
 import { need, type OpContext, type OpHandler } from './op-context.js';
 import { ndGeometry, tapAvgPool, tapMaxPool } from './pool-taps.js';
 
@@ -58,14 +59,22 @@ function geometry(ctx: OpContext, spatialRank: number, inHW: [number, number], k
   return { strides, dilation, pads };
 }
 
+// Note [Filters held in Strata's layout]
+// ONNX keeps a convolution's weight as [out, in/group, kh, kw]; Strata's kernels take
+// [kh, kw, in/group, out]. Transposing the weight on every call cost about half of an imported
+// ResNet-18's inference at batch 1, so a Conv whose weight is an initializer gets it permuted
+// once, at import (build.ts, layout.ts's toFilterLayout): the layer's weight is then the filter
+// itself (InputSpec `filter`), saved and fine-tuned in that layout. A weight the graph computes
+// still arrives in ONNX's layout and is transposed here.
 function conv(ctx: OpContext): Tensor {
   const x0 = need(ctx, 0, 'X');
   const w = cast(need(ctx, 1, 'W'), 'float32');
   const [x, back] = toNhwc(ctx, x0);
   const spatialRank = x0.rank - 2;
+  const held = ctx.filterLayout[1] === true;
   // W is [M, C/group, kh, kw] (1-D: [M, C/group, k]); Strata's filters are [kh, kw, in, out].
-  const w4 = spatialRank === 1 ? reshape(w, [w.shape[0], w.shape[1], 1, w.shape[2]]) : w;
-  const [m, cg, kh, kw] = w4.shape;
+  const w4 = held ? w : spatialRank === 1 ? reshape(w, [w.shape[0], w.shape[1], 1, w.shape[2]]) : w;
+  const [m, cg, kh, kw] = held ? [w4.shape[3], w4.shape[2], w4.shape[0], w4.shape[1]] : w4.shape;
   const group = ctx.attrs.int('group', 1);
   const c = x.shape[3];
   if (cg * group !== c || m % group !== 0) {
@@ -74,26 +83,31 @@ function conv(ctx: OpContext): Tensor {
   const { strides, dilation, pads } = geometry(ctx, spatialRank, [x.shape[1], x.shape[2]], [kh, kw]);
   const attrs = { strides, dilation, pads };
   let y: Tensor;
+  const b = ctx.inputs[2] && cast(ctx.inputs[2], 'float32');
+  let biased = false;
   if (group === 1) {
-    const f = transpose(w4, [2, 3, 1, 0]);
-    y = conv2dPlanned(x, f, planFromAttrs(x.shape, f.shape, attrs));
+    const f = held ? w4 : transpose(w4, [2, 3, 1, 0]);
+    const plan = planFromAttrs(x.shape, f.shape, attrs);
+    // The bias rides in the convolution where the backend fuses it (oneDNN's bias input).
+    if (b && hasKernel('fusedConv2d', x)) {
+      y = runPrimitive('fusedConv2d', [x, f, b], { ...plan.attrs, activation: 'linear' }, plan.outShape, 'float32');
+      biased = true;
+    } else {
+      y = conv2dPlanned(x, f, plan);
+    }
   } else if (group === c && cg === 1) {
     // Depthwise: output channel c*dm + k filters input channel c, as in Strata's [kh, kw, C, dm] kernel.
-    const k = transpose(reshape(w4, [c, m / c, kh, kw]), [2, 3, 0, 1]);
+    const k = held ? reshape(w4, [kh, kw, c, m / c]) : transpose(reshape(w4, [c, m / c, kh, kw]), [2, 3, 0, 1]);
     y = depthwiseConv2dPlanned(x, k, depthwisePlanFromAttrs(x.shape, k.shape, attrs));
   } else {
     const xs = split(x, group, 3);
-    const ws = split(w4, group, 0);
+    const fs = held ? split(w4, group, 3) : split(w4, group, 0).map((wg) => transpose(wg, [2, 3, 1, 0]));
     y = concat(
-      xs.map((xg, g) => {
-        const f = transpose(ws[g], [2, 3, 1, 0]);
-        return conv2dPlanned(xg, f, planFromAttrs(xg.shape, f.shape, attrs));
-      }),
+      xs.map((xg, g) => conv2dPlanned(xg, fs[g], planFromAttrs(xg.shape, fs[g].shape, attrs))),
       3,
     );
   }
-  const b = ctx.inputs[2];
-  if (b) y = add(y, cast(b, 'float32'));
+  if (b && !biased) y = add(y, b);
   return back(y);
 }
 
@@ -262,7 +276,7 @@ function globalPool(kind: 'max' | 'avg'): OpHandler {
 }
 
 export const CONV: Record<string, OpHandler> = {
-  Conv: { layout: 'aware', run: conv },
+  Conv: { layout: 'aware', filters: [1], run: conv },
   ConvTranspose: { layout: 'aware', run: convTranspose },
   MaxPool: pool('max'),
   AveragePool: pool('avg'),
