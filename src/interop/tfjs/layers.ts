@@ -6,6 +6,7 @@
 
 import { ValueError, fmtValue } from '../../core/errors.js';
 import type { SerializedLayer } from '../../nn/registry.js';
+import './softmax-layer.js'; // registers 'Softmax', which Keras's Softmax layers become
 
 type Config = Record<string, unknown>;
 
@@ -101,8 +102,9 @@ const TABLE: Record<string, (c: Config) => [string, Config, Record<string, strin
   LeakyReLU: (c) => ['ReLU', { negativeSlope: c.alpha ?? c.negative_slope ?? 0.3 }],
   Activation: (c) => ['Activation', pick(c, ['activation'])],
   Softmax: (c) => {
-    if (c.axis !== undefined && c.axis !== -1) throw new ValueError(`only axis -1 is supported; received ${fmtValue(c.axis)}`);
-    return ['Activation', { activation: 'softmax' }];
+    const axis = Array.isArray(c.axis) && c.axis.length === 1 ? c.axis[0] : (c.axis ?? -1);
+    if (!Number.isInteger(axis)) throw new ValueError(`axis must be one integer; received ${fmtValue(c.axis)}`);
+    return ['Softmax', { axis }];
   },
   ZeroPadding2D: (c) => ['ZeroPadding2D', pick(c, ['padding'])],
   Cropping2D: (c) => ['Cropping2D', pick(c, ['cropping'])],
