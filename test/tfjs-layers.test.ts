@@ -117,6 +117,24 @@ describe('tfjs layer classes against tfjs', () => {
     }
   });
 
+  it('embedding and recurrent layers (SimpleRNN, LSTM, GRU without reset_after)', async () => {
+    const model = tf.sequential({
+      layers: [
+        tf.layers.embedding({ inputDim: 12, outputDim: 5, inputLength: 6 }),
+        tf.layers.simpleRNN({ units: 4, returnSequences: true }),
+        tf.layers.lstm({ units: 3, returnSequences: true, recurrentActivation: 'sigmoid' }),
+        tf.layers.gru({ units: 2, recurrentActivation: 'sigmoid', goBackwards: true }),
+        tf.layers.dense({ units: 2 }),
+      ],
+    });
+    randomizeWeights(model);
+    const ours = await st.tfjs.load((await artifactsOf(model)) as unknown as st.TfjsArtifacts);
+    const ids = [1, 5, 7, 0, 11, 3, 2, 2, 9, 4, 6, 8];
+    const a = await (ours.predict(st.tensor(ids, [2, 6])) as st.Tensor).data();
+    const b = await (model.predict(tf.tensor(ids, [2, 6])) as tf.Tensor).data();
+    for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i] - b[i]) <= 1e-5, `${i}: ${a[i]} vs ${b[i]}`);
+  });
+
   it('a tfjs Sequential with an input shape on its first layer', async () => {
     const model = tf.sequential({
       layers: [

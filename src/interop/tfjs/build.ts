@@ -17,13 +17,14 @@ import { type DecodedWeight, type WeightGroup, decodeWeights } from './weights.j
 const bare = (name: string) => name.replace(/:\d+$/, '');
 
 /**
- * The decoded weight for a layer's weight: `layer/weight` exactly, else the one name that ends with
- * `/layer/weight` (TF 2.x may prefix the model's scope).
+ * The decoded weight for a layer's weight: `layer/weight` exactly, else the one name that has the
+ * layer as a path segment and ends with the weight (TF 2.x may prefix the model's scope, or put a
+ * recurrent layer's weights under its cell: `lstm/lstm_cell/kernel`).
  */
 function find(byName: Map<string, DecodedWeight>, names: string[], layer: string, weight: string): string | undefined {
   const key = `${layer}/${weight}`;
   if (byName.has(key)) return key;
-  const scoped = names.filter((n) => n.endsWith(`/${key}`));
+  const scoped = names.filter((n) => n.endsWith(`/${weight}`) && n.split('/').slice(0, -1).includes(layer));
   return scoped.length === 1 ? scoped[0] : undefined;
 }
 

@@ -29,11 +29,15 @@ function serialized(v: unknown): unknown {
   return { className: o.class_name, config };
 }
 
-/** Copies `keys` (snake_case) from a Keras config under their camelCase names, regularizers converted. */
+/**
+ * Copies `keys` (snake_case) from a Keras config under their camelCase names, regularizers
+ * converted. A null is Keras's "the default" (strides of a pooling, mask_zero written by tfjs,
+ * no regularizer), which an absent option means to Strata too.
+ */
 function pick(c: Config, keys: string[]): Config {
   const out: Config = {};
   for (const k of keys) {
-    if (c[k] === undefined) continue;
+    if (c[k] === undefined || c[k] === null) continue;
     out[camel(k)] = k.endsWith('_regularizer') ? serialized(c[k]) : c[k];
   }
   return out;
@@ -54,7 +58,9 @@ function checkCommon(layer: string, c: Config): void {
   if (dtype !== undefined && dtype !== null && dtype !== 'float32') throw new ValueError(`dtype must be 'float32'; received ${fmtValue(dtype)}`);
   if (c.sparse === true) throw new ValueError('sparse inputs are not supported');
   // Keras 2's hard_sigmoid is clip(0.2x + 0.5, 0, 1); Strata's is Keras 3's relu6(x + 3) / 6: a different function.
-  if (c.activation === 'hard_sigmoid') throw new ValueError("activation 'hard_sigmoid' (Keras 2's 0.2x + 0.5) is not supported");
+  for (const key of ['activation', 'recurrent_activation']) {
+    if (c[key] === 'hard_sigmoid') throw new ValueError(`${key} 'hard_sigmoid' (Keras 2's clip(0.2x + 0.5, 0, 1)) is not supported`);
+  }
   if (c.activity_regularizer !== undefined && c.activity_regularizer !== null) {
     throw new ValueError(`activity_regularizer is not supported (${layer}); received ${JSON.stringify(c.activity_regularizer).slice(0, 80)}`);
   }
@@ -62,6 +68,21 @@ function checkCommon(layer: string, c: Config): void {
 
 const CONV = ['kernel_size', 'strides', 'padding', 'dilation_rate', 'activation', 'use_bias', 'bias_regularizer'];
 const POOL = ['pool_size', 'strides', 'padding'];
+const RNN = [
+  'units',
+  'activation',
+  'use_bias',
+  'return_sequences',
+  'return_state',
+  'go_backwards',
+  'stateful',
+  'unroll',
+  'dropout',
+  'recurrent_dropout',
+  'kernel_regularizer',
+  'recurrent_regularizer',
+  'bias_regularizer',
+];
 
 /** A Keras axis list of one entry ([3]) as Strata's single axis. */
 function oneAxis(c: Config): Config {
@@ -120,6 +141,11 @@ const TABLE: Record<string, (c: Config) => [string, Config, Record<string, strin
   Flatten: () => ['Flatten', {}],
   Reshape: (c) => ['Reshape', pick(c, ['target_shape'])],
   Dropout: (c) => ['Dropout', { ...pick(c, ['rate', 'seed']), ...(Array.isArray(c.noise_shape) ? { noiseShape: c.noise_shape } : {}) }],
+  Embedding: (c) => ['Embedding', pick(c, ['input_dim', 'output_dim', 'mask_zero', 'input_length', 'embeddings_regularizer'])],
+  SimpleRNN: (c) => ['SimpleRNN', pick(c, RNN)],
+  LSTM: (c) => ['LSTM', pick(c, [...RNN, 'recurrent_activation', 'unit_forget_bias'])],
+  // Keras 2.2.4 and tfjs write GRUs without reset_after, meaning false; TF 2.x writes it (true by default).
+  GRU: (c) => ['GRU', { ...pick(c, [...RNN, 'recurrent_activation']), resetAfter: c.reset_after ?? false }],
   Add: () => ['Add', {}],
   Subtract: () => ['Subtract', {}],
   Multiply: () => ['Multiply', {}],
