@@ -104,9 +104,9 @@ export interface Backend {
   /** Threads for multi-threaded kernels (see st.setNumThreads). */
   setNumThreads?(n: number): void;
   /**
-   * Called at the end of every gradient computation (backward(), grad, minimize, fit): a backend
-   * whose storage the garbage collector frees may collect dead tensors here (Note [Collecting
-   * dead tensors between steps]).
+   * Called at the end of every gradient computation (backward(), grad, minimize, fit) and of
+   * every batch of predict: a backend whose storage the garbage collector frees may collect
+   * dead tensors here (Note [Collecting dead tensors between steps]).
    */
   afterBackward?(): unknown;
   /** How the backend runs (SIMD, threads), for `st.backends()`'s `detail`. */
