@@ -8,6 +8,9 @@ import type { Communicator, CommunicatorProvider, ReduceScales } from '../distri
 import type { TypedArray } from '../core/dtype.js';
 import { Tensor } from '../tensor/tensor.js';
 
+/** How long a clean exit waits in MPI_Finalize for the other ranks to finish. */
+const FINALIZE_SECONDS = 600;
+
 let addon: NativeAddon | undefined;
 let loadError: string | undefined;
 
@@ -46,9 +49,11 @@ class MpiCommunicator implements Communicator {
     this.library = info.library;
     // mpirun counts a process that exits without MPI_Finalize as failed, so a clean exit
     // finalizes. A failing one does not: mpirun then ends the other ranks, instead of this
-    // process waiting in MPI_Finalize for ranks that are still inside a collective.
+    // process waiting in MPI_Finalize for ranks that are still inside a collective. OpenMPI's
+    // finalize waits for every rank to reach it, so a rank that finishes first waits there
+    // while rank 0 tests the model and writes its pictures: hence the generous bound.
     process.once('exit', (code) => {
-      if (code === 0) native.mpiFinalize(10);
+      if (code === 0) native.mpiFinalize(FINALIZE_SECONDS);
     });
   }
 
