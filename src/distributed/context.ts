@@ -66,8 +66,8 @@ export function requireCommunicator(op: string): Communicator {
   throw new ValueError(`${op}: call \`await st.distributed.init()\` first (in every process of the job, started by mpirun)`);
 }
 
-/** Ends the communicator (MPI_Finalize); false when a collective was stuck. */
-export function endCommunicator(timeoutSeconds = 10): boolean {
+/** Ends the communicator (MPI_Finalize, which waits for every rank to reach it); false when that took longer than `timeoutSeconds`. */
+export function endCommunicator(timeoutSeconds = 600): boolean {
   if (!communicator) return true;
   const c = communicator;
   communicator = undefined;
