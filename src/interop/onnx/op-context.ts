@@ -26,6 +26,9 @@ export interface OpContext {
   filterLayout: boolean[];
 }
 
+/** The attribute with which a Conv node applies the Relu it took on (Note [A Conv and its Relu as one kernel] in build.ts). */
+export const FOLDED_RELU = 'strata_activation';
+
 /** The handler of one operator type. */
 export interface OpHandler {
   /** Input positions whose values must be known at import time (they go to the config, not the graph). */

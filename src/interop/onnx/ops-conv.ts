@@ -2,7 +2,7 @@
 // marked channelsLast receives and returns NHWC values as they are; otherwise the node moves its
 // input to NHWC and its output back (Note [Channels-last inside, ONNX shapes outside] in layout.ts).
 import { ValueError, fmtShape } from '../../core/errors.js';
-import { add, cast } from '../../ops/elementwise.js';
+import { add, cast, relu as reluOp } from '../../ops/elementwise.js';
 import { backpropInputPlanned, conv2dPlanned, planFromAttrs } from '../../ops/conv.js';
 import { depthwiseConv2dPlanned, depthwisePlanFromAttrs } from '../../ops/depthwise-conv.js';
 import { avgPool2dPlanned, maxPool2dPlanned, poolPlanFromAttrs } from '../../ops/pool.js';
@@ -11,7 +11,7 @@ import { concat, pad, reshape, slice, split, transpose } from '../../ops/shape-o
 import { max, mean } from '../../ops/reduction.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { hasKernel, runPrimitive } from '../../ops/run.js';
-import { need, type OpContext, type OpHandler } from './op-context.js';
+import { FOLDED_RELU, need, type OpContext, type OpHandler } from './op-context.js';
 import { ndGeometry, tapAvgPool, tapMaxPool } from './pool-taps.js';
 
 type Pads = { top: number; bottom: number; left: number; right: number };
@@ -84,14 +84,18 @@ function conv(ctx: OpContext): Tensor {
   const attrs = { strides, dilation, pads };
   let y: Tensor;
   const b = ctx.inputs[2] && cast(ctx.inputs[2], 'float32');
-  let biased = false;
+  // A Relu the builder folded into this node (Note [A Conv and its Relu as one kernel] in build.ts).
+  const relu = ctx.attrs.string(FOLDED_RELU, '') === 'relu';
+  let biased = false,
+    activated = false;
   if (group === 1) {
     const f = held ? w4 : transpose(w4, [2, 3, 1, 0]);
     const plan = planFromAttrs(x.shape, f.shape, attrs);
-    // The bias rides in the convolution where the backend fuses it (oneDNN's bias input).
+    // The bias (and a folded Relu) ride in the convolution where the backend fuses them.
     if (b && hasKernel('fusedConv2d', x)) {
-      y = runPrimitive('fusedConv2d', [x, f, b], { ...plan.attrs, activation: 'linear' }, plan.outShape, 'float32');
+      y = runPrimitive('fusedConv2d', [x, f, b], { ...plan.attrs, activation: relu ? 'relu' : 'linear' }, plan.outShape, 'float32');
       biased = true;
+      activated = relu;
     } else {
       y = conv2dPlanned(x, f, plan);
     }
@@ -108,6 +112,7 @@ function conv(ctx: OpContext): Tensor {
     );
   }
   if (b && !biased) y = add(y, b);
+  if (relu && !activated) y = reluOp(y);
   return back(y);
 }
 
