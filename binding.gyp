@@ -4,7 +4,7 @@
       "target_name": "strata_native",
       "sources": [
         "native/src/addon.cc",
-        "native/src/calls.gen.cc",
+        "<!@(node scripts/native-calls.mjs --sources)",
         "native/src/buffer.cc",
         "native/src/dnnl_util.cc",
         "native/src/elementwise.cc",

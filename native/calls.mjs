@@ -2,9 +2,11 @@
 // Every function the C++ addon exports, with its arguments in order, and every code passed
 // across (op codes, convolution kinds, dtypes, ...) are listed here and only here.
 // scripts/native-calls.mjs turns this table into
-//   native/src/calls.gen.h and calls.gen.cc: the enums, one argument struct per function, the
-//     readers that check the argument count and fill the struct, and the registration; a
-//     kernel is written as `Napi::Value calls::NAME(Napi::Env, const NameArgs&)`;
+//   native/src/calls.gen.h: the enums and one argument struct per function; a kernel is
+//     written as `Napi::Value calls::NAME(Napi::Env, const NameArgs&)`;
+//   native/src/calls_<family>.gen.cc: the readers that check the argument count and fill the
+//     struct (one file per family below); calls.gen.cc: the registration (binding.gyp lists
+//     these files by asking `node scripts/native-calls.mjs --sources`);
 //   src/backend/native/calls.gen.ts: the same enums as typed code objects and the NativeAddon
 //     interface the TypeScript side calls through.
 // Both sides therefore read the same positions by construction. What is left to go wrong is
@@ -95,6 +97,22 @@ export const groups = {
 const MEMORY =
   '{ bytes: number; buffers: number; cachedBytes: number; cacheHits: number; cacheMisses: number; cacheReleases: number; ' +
   'primitiveEntries: number; primitiveCapacity: number; primitiveMisses: number; primitiveEvictions: number }';
+
+/**
+ * The generated argument readers go to one C++ file per family, native/src/calls_<family>.gen.cc,
+ * so that no generated file grows to a thousand lines. A family starts at the function named here
+ * and runs, in the table's order, up to the next family's first function.
+ */
+export const families = {
+  // buffer.cc, elementwise.cc, reduce.cc, movement.cc
+  storage: 'upload',
+  // matmul.cc, conv.cc, pool.cc, conv_pool.cc, softmax.cc
+  linear: 'matmul',
+  // recurrent.cc, recurrent_sequence.cc, normalization.cc
+  sequence: 'lstmCell',
+  // random.cc, optimizer.cc, mpi.cc, addon.cc
+  runtime: 'random',
+};
 
 /** name: [signature, returned TypeScript type]; the order here is the registration order. */
 export const functions = {

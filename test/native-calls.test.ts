@@ -23,7 +23,7 @@ const nativeAvailable = st.backends().some((b) => b.name === 'native' && b.avail
 
 /** A deep copy of the table with `change` applied. */
 function changed(change: (t: CallTable) => void): CallTable {
-  const copy = structuredClone({ enums: table.enums, groups: table.groups, functions: table.functions }) as CallTable;
+  const copy = structuredClone({ enums: table.enums, groups: table.groups, functions: table.functions, families: table.families }) as CallTable;
   change(copy);
   return copy;
 }

@@ -2,1099 +2,151 @@
 // calling convention]); edit the table, not this file.
 #include "calls.gen.h"
 
-#include <string>
-
-#include "call_args.h"
-#include "common.h"
-
 namespace strata {
-namespace {
+
+// The argument readers, one per function, in calls_<family>.gen.cc.
+namespace readers {
+Napi::Value call_upload(const Napi::CallbackInfo& info);
+Napi::Value call_download(const Napi::CallbackInfo& info);
+Napi::Value call_retain(const Napi::CallbackInfo& info);
+Napi::Value call_release(const Napi::CallbackInfo& info);
+Napi::Value call_memory(const Napi::CallbackInfo& info);
+Napi::Value call_allocatorStep(const Napi::CallbackInfo& info);
+Napi::Value call_unary(const Napi::CallbackInfo& info);
+Napi::Value call_binary(const Napi::CallbackInfo& info);
+Napi::Value call_binaryRows(const Napi::CallbackInfo& info);
+Napi::Value call_where(const Napi::CallbackInfo& info);
+Napi::Value call_reluGrad(const Napi::CallbackInfo& info);
+Napi::Value call_cast(const Napi::CallbackInfo& info);
+Napi::Value call_fill(const Napi::CallbackInfo& info);
+Napi::Value call_reduce(const Napi::CallbackInfo& info);
+Napi::Value call_argReduce(const Napi::CallbackInfo& info);
+Napi::Value call_strided(const Napi::CallbackInfo& info);
+Napi::Value call_pad(const Napi::CallbackInfo& info);
+Napi::Value call_concat(const Napi::CallbackInfo& info);
+Napi::Value call_gather(const Napi::CallbackInfo& info);
+Napi::Value call_scatterAdd(const Napi::CallbackInfo& info);
+Napi::Value call_matmul(const Napi::CallbackInfo& info);
+Napi::Value call_fusedMatmul(const Napi::CallbackInfo& info);
+Napi::Value call_conv(const Napi::CallbackInfo& info);
+Napi::Value call_convImpl(const Napi::CallbackInfo& info);
+Napi::Value call_depthwiseConv(const Napi::CallbackInfo& info);
+Napi::Value call_depthwiseConvImpl(const Napi::CallbackInfo& info);
+Napi::Value call_maxPool(const Napi::CallbackInfo& info);
+Napi::Value call_maxPoolGrad(const Napi::CallbackInfo& info);
+Napi::Value call_avgPool(const Napi::CallbackInfo& info);
+Napi::Value call_avgPoolGrad(const Napi::CallbackInfo& info);
+Napi::Value call_convReluMaxPool(const Napi::CallbackInfo& info);
+Napi::Value call_convReluMaxPoolGrad(const Napi::CallbackInfo& info);
+Napi::Value call_softmax(const Napi::CallbackInfo& info);
+Napi::Value call_softmaxGrad(const Napi::CallbackInfo& info);
+Napi::Value call_sparseSoftmaxCrossEntropy(const Napi::CallbackInfo& info);
+Napi::Value call_lstmCell(const Napi::CallbackInfo& info);
+Napi::Value call_lstmCellGrad(const Napi::CallbackInfo& info);
+Napi::Value call_gruCell(const Napi::CallbackInfo& info);
+Napi::Value call_gruCellGrad(const Napi::CallbackInfo& info);
+Napi::Value call_rnnSequence(const Napi::CallbackInfo& info);
+Napi::Value call_rnnSequenceGrad(const Napi::CallbackInfo& info);
+Napi::Value call_batchNormStats(const Napi::CallbackInfo& info);
+Napi::Value call_batchNormApply(const Napi::CallbackInfo& info);
+Napi::Value call_batchNormGradSums(const Napi::CallbackInfo& info);
+Napi::Value call_batchNormGradInput(const Napi::CallbackInfo& info);
+Napi::Value call_layerNorm(const Napi::CallbackInfo& info);
+Napi::Value call_layerNormGradSums(const Napi::CallbackInfo& info);
+Napi::Value call_layerNormGradInput(const Napi::CallbackInfo& info);
+Napi::Value call_random(const Napi::CallbackInfo& info);
+Napi::Value call_optimizerUpdate(const Napi::CallbackInfo& info);
+Napi::Value call_mpiStatus(const Napi::CallbackInfo& info);
+Napi::Value call_mpiInit(const Napi::CallbackInfo& info);
+Napi::Value call_mpiAllreduce(const Napi::CallbackInfo& info);
+Napi::Value call_mpiAllreduceHost(const Napi::CallbackInfo& info);
+Napi::Value call_mpiBroadcast(const Napi::CallbackInfo& info);
+Napi::Value call_mpiBroadcastHost(const Napi::CallbackInfo& info);
+Napi::Value call_mpiAllgatherHost(const Napi::CallbackInfo& info);
+Napi::Value call_mpiBarrier(const Napi::CallbackInfo& info);
+Napi::Value call_mpiPending(const Napi::CallbackInfo& info);
+Napi::Value call_mpiFinalize(const Napi::CallbackInfo& info);
+Napi::Value call_mpiAbort(const Napi::CallbackInfo& info);
+Napi::Value call_setNumThreads(const Napi::CallbackInfo& info);
+Napi::Value call_getNumThreads(const Napi::CallbackInfo& info);
+Napi::Value call_setPrimitiveCacheCapacity(const Napi::CallbackInfo& info);
+Napi::Value call_version(const Napi::CallbackInfo& info);
+Napi::Value call_callTable(const Napi::CallbackInfo& info);
+}  // namespace readers
 
 // The table's text (fingerprint() in scripts/native-calls.mjs): addon.ts refuses an addon built
 // from a different one.
-const char kCallTable[] = R"strata-table({"enums":[["DType",["float32","int32","bool"],null],["Unary",["neg","abs","exp","log","sqrt","sign","tanh","sigmoid","relu","sin","cos","floor","ceil","round","logicalNot"],null],["Binary",["add","sub","mul","div","pow","maximum","minimum","equal","notEqual","greater","greaterEqual","less","lessEqual","logicalAnd","logicalOr"],null],["Reduce",["sum","prod","max","min"],null],["ConvKind",["forward","backpropInput","backpropFilter","biasForward","biasReluForward","backpropFilterBias"],null],["Cell",["lstm","gru","rnnTanh","rnnRelu"],null],["Distribution",["uniform","normal","truncatedNormal","bernoulli"],null],["Optimizer",["sgd","rmsprop","adam","adagrad","adadelta","adamax"],{"sgd":["lr","decay","momentum","nesterov"],"rmsprop":["lr","decay","rho","momentum","epsilon","centered","oneMinusRho"],"adam":["lr","decay","beta1","beta2","epsilon","amsgrad","oneMinusBeta1","oneMinusBeta2"],"adagrad":["lr","decay","epsilon"],"adadelta":["lr","decay","epsilon","rho","oneMinusRho"],"adamax":["lr","decay","epsilon","oneMinusBeta1","beta2"]}]],"functions":[["upload",["values:typedArray","dtype:DType"]],["download",["h:tensor","dtype:DType","size:int"]],["retain",["h:tensor"]],["release",["h:handle"]],["memory",[]],["allocatorStep",[]],["unary",["op:Unary","x:tensor","dtype:DType"]],["binary",["op:Binary","a:tensor","aShape:ints","b:tensor","bShape:ints","outShape:ints","inDtype:DType","outDtype:DType"]],["binaryRows",["op:Binary","a:tensor","b:tensor","rows:int","inner:int","aRow:int","aCol:int","bRow:int","bCol:int","inDtype:DType","outDtype:DType"]],["where",["c:tensor","cShape:ints","a:tensor","aShape:ints","b:tensor","bShape:ints","outShape:ints","dtype:DType"]],["reluGrad",["x:tensor","dy:tensor","n:int","dtype:DType"]],["cast",["x:tensor","inDtype:DType","outDtype:DType","n:int"]],["fill",["n:int","dtype:DType","value:double"]],["reduce",["op:Reduce","x:tensor","xShape:ints","axes:ints","dtype:DType"]],["argReduce",["isMax:bool","x:tensor","xShape:ints","axis:int","dtype:DType"]],["strided",["x:tensor","outShape:ints","strides:ints","base:int","dtype:DType"]],["pad",["x:tensor","xShape:ints","outShape:ints","before:ints","value:double","dtype:DType"]],["concat",["parts:tensors","rowBytes:ints","outer:int","outRowBytes:int"]],["gather",["x:tensor","indices:tensor","count:int","outer:int","dim:int","inner:int","dtype:DType"]],["scatterAdd",["updates:tensor","indices:tensor","count:int","outer:int","size:int","inner:int","dtype:DType"]],["matmul",["a:tensor","b:tensor","batch:int","m:int","k:int","n:int","transposeA:bool","transposeB:bool","dtype:DType"]],["fusedMatmul",["a:tensor","b:tensor","bias:tensor","batch:int","m:int","k:int","n:int","transposeA:bool","transposeB:bool","relu:bool"]],["conv",["kind:ConvKind","a:tensor","b:tensor","xShape:ints","filterShape:ints","strides:ints","dilation:ints","pads:ints","outH:int","outW:int","bias:tensor?"]],["convImpl",["kind:ConvKind","xShape:ints","filterShape:ints","strides:ints","dilation:ints","pads:ints","outH:int","outW:int"]],["depthwiseConv",["kind:ConvKind","a:tensor","b:tensor","xShape:ints","filterShape:ints","strides:ints","dilation:ints","pads:ints","outH:int","outW:int"]],["depthwiseConvImpl",["kind:ConvKind","xShape:ints","filterShape:ints","strides:ints","dilation:ints","pads:ints","outH:int","outW:int"]],["maxPool",["x:tensor","xShape:ints","poolSize:ints","strides:ints","pads:ints","outH:int","outW:int","keepIndices:bool"]],["maxPoolGrad",["x:tensor","dy:tensor","xShape:ints","poolSize:ints","strides:ints","pads:ints","outH:int","outW:int","reluMasked:bool","y:tensor?"]],["avgPool",["x:tensor","xShape:ints","poolSize:ints","strides:ints","pads:ints","outH:int","outW:int"]],["avgPoolGrad",["dy:tensor","xShape:ints","poolSize:ints","strides:ints","pads:ints","outH:int","outW:int"]],["convReluMaxPool",["x:tensor","filter:tensor","bias:tensor","xShape:ints","filterShape:ints","strides:ints","dilation:ints","pads:ints","outH:int","outW:int","poolSize:ints","poolStrides:ints","poolPads:ints","pooledH:int","pooledW:int","keepIndices:bool"]],["convReluMaxPoolGrad",["x:tensor","dy:tensor","y:tensor","xShape:ints","filterShape:ints","strides:ints","dilation:ints","pads:ints","outH:int","outW:int","poolSize:ints","poolStrides:ints","poolPads:ints","pooledH:int","pooledW:int"]],["softmax",["x:tensor","xShape:ints","axis:int","log:bool"]],["softmaxGrad",["y:tensor","g:tensor","shape:ints","axis:int","log:bool"]],["sparseSoftmaxCrossEntropy",["logits:tensor","labels:tensor","rows:int","classes:int","g:tensor?"]],["lstmCell",["z:tensor","cPrev:tensor","batch:int","units:int"]],["lstmCellGrad",["z:tensor","cPrev:tensor","dhc:tensor","batch:int","units:int"]],["gruCell",["xz:tensor","hz:tensor","hPrev:tensor","batch:int","units:int"]],["gruCellGrad",["xz:tensor","hz:tensor","hPrev:tensor","dh:tensor","batch:int","units:int"]],["rnnSequence",["cell:Cell","batch:int","steps:int","features:int","units:int","training:bool","operands:tensors"]],["rnnSequenceGrad",["cell:Cell","batch:int","steps:int","features:int","units:int","operands:tensors"]],["batchNormStats",["x:tensor","rows:int","channels:int"]],["batchNormApply",["x:tensor","mean:tensor","meanOffset:int","variance:tensor","varianceOffset:int","gamma:tensor","beta:tensor","rows:int","channels:int","epsilon:double"]],["batchNormGradSums",["x:tensor","stats:tensor","dy:tensor","rows:int","channels:int","epsilon:double"]],["batchNormGradInput",["x:tensor","gamma:tensor","stats:tensor","dy:tensor","sums:tensor","rows:int","channels:int","epsilon:double"]],["layerNorm",["x:tensor","gamma:tensor","beta:tensor","rows:int","channels:int","epsilon:double"]],["layerNormGradSums",["x:tensor","dy:tensor","rows:int","channels:int","epsilon:double"]],["layerNormGradInput",["x:tensor","gamma:tensor","dy:tensor","rows:int","channels:int","epsilon:double"]],["random",["n:int","k0:u32","k1:u32","offset:double","distribution:Distribution","a:double","b:double"]],["optimizerUpdate",["kind:Optimizer","w:handle","g:tensor","slots:handles","n:int","params:doubles"]],["mpiStatus",[]],["mpiInit",[]],["mpiAllreduce",["bufs:handles","outs:handles","preScale:double","postScale:double"]],["mpiAllreduceHost",["values:typedArray","postScale:double"]],["mpiBroadcast",["bufs:handles","root:int"]],["mpiBroadcastHost",["values:typedArray","root:int"]],["mpiAllgatherHost",["values:typedArray","out:typedArray"]],["mpiBarrier",[]],["mpiPending",[]],["mpiFinalize",["timeoutSeconds:double"]],["mpiAbort",["code:int"]],["setNumThreads",["n:int"]],["getNumThreads",[]],["setPrimitiveCacheCapacity",["entries:int"]],["version",[]],["callTable",[]]]})strata-table";
-
-Napi::Value call_upload(const Napi::CallbackInfo& info) {
-  check_count(info, "upload", 2, 2);
-  UploadArgs args;
-  const char* arg = "";
-  try {
-    arg = "values"; args.values = read_typed_array(info[0]);
-    arg = "dtype"; args.dtype = read_enum<DType>(info[1], kDTypeCount, "DType");
-  } catch (const Napi::Error& e) {
-    rethrow_for(info, "upload", arg, e);
-  }
-  return calls::upload(info.Env(), args);
-}
-
-Napi::Value call_download(const Napi::CallbackInfo& info) {
-  check_count(info, "download", 3, 3);
-  DownloadArgs args;
-  const char* arg = "";
-  try {
-    arg = "h"; args.h = get_buffer(info[0]);
-    arg = "dtype"; args.dtype = read_enum<DType>(info[1], kDTypeCount, "DType");
-    arg = "size"; args.size = info[2].As<Napi::Number>().Int64Value();
-  } catch (const Napi::Error& e) {
-    rethrow_for(info, "download", arg, e);
-  }
-  return calls::download(info.Env(), args);
-}
-
-Napi::Value call_retain(const Napi::CallbackInfo& info) {
-  check_count(info, "retain", 1, 1);
-  RetainArgs args;
-  const char* arg = "";
-  try {
-    arg = "h"; args.h = get_buffer(info[0]);
-  } catch (const Napi::Error& e) {
-    rethrow_for(info, "retain", arg, e);
-  }
-  return calls::retain(info.Env(), args);
-}
-
-Napi::Value call_release(const Napi::CallbackInfo& info) {
-  check_count(info, "release", 1, 1);
-  ReleaseArgs args;
-  const char* arg = "";
-  try {
-    arg = "h"; args.h = read_handle(info[0]);
-  } catch (const Napi::Error& e) {
-    rethrow_for(info, "release", arg, e);
-  }
-  return calls::release(info.Env(), args);
-}
-
-Napi::Value call_memory(const Napi::CallbackInfo& info) {
-  check_count(info, "memory", 0, 0);
-  MemoryArgs args;
-  return calls::memory(info.Env(), args);
-}
-
-Napi::Value call_allocatorStep(const Napi::CallbackInfo& info) {
-  check_count(info, "allocatorStep", 0, 0);
-  AllocatorStepArgs args;
-  return calls::allocatorStep(info.Env(), args);
-}
-
-Napi::Value call_unary(const Napi::CallbackInfo& info) {
-  check_count(info, "unary", 3, 3);
-  UnaryArgs args;
-  const char* arg = "";
-  try {
-    arg = "op"; args.op = read_enum<Unary>(info[0], kUnaryCount, "Unary");
-    arg = "x"; args.x = get_buffer(info[1]);
-    arg = "dtype"; args.dtype = read_enum<DType>(info[2], kDTypeCount, "DType");
-  } catch (const Napi::Error& e) {
-    rethrow_for(info, "unary", arg, e);
-  }
-  return calls::unary(info.Env(), args);
-}
-
-Napi::Value call_binary(const Napi::CallbackInfo& info) {
-  check_count(info, "binary", 8, 8);
-  BinaryArgs args;
-  const char* arg = "";
-  try {
-    arg = "op"; args.op = read_enum<Binary>(info[0], kBinaryCount, "Binary");
-    arg = "a"; args.a = get_buffer(info[1]);
-    arg = "aShape"; args.a_shape = read_ints(info[2]);
-    arg = "b"; args.b = get_buffer(info[3]);
-    arg = "bShape"; args.b_shape = read_ints(info[4]);
-    arg = "outShape"; args.out_shape = read_ints(info[5]);
-    arg = "inDtype"; args.in_dtype = read_enum<DType>(info[6], kDTypeCount, "DType");
-    arg = "outDtype"; args.out_dtype = read_enum<DType>(info[7], kDTypeCount, "DType");
-  } catch (const Napi::Error& e) {
-    rethrow_for(info, "binary", arg, e);
-  }
-  return calls::binary(info.Env(), args);
-}
-
-Napi::Value call_binaryRows(const Napi::CallbackInfo& info) {
-  check_count(info, "binaryRows", 11, 11);
-  BinaryRowsArgs args;
-  const char* arg = "";
-  try {
-    arg = "op"; args.op = read_enum<Binary>(info[0], kBinaryCount, "Binary");
-    arg = "a"; args.a = get_buffer(info[1]);
-    arg = "b"; args.b = get_buffer(info[2]);
-    arg = "rows"; args.rows = info[3].As<Napi::Number>().Int64Value();
-    arg = "inner"; args.inner = info[4].As<Napi::Number>().Int64Value();
-    arg = "aRow"; args.a_row = info[5].As<Napi::Number>().Int64Value();
-    arg = "aCol"; args.a_col = info[6].As<Napi::Number>().Int64Value();
-    arg = "bRow"; args.b_row = info[7].As<Napi::Number>().Int64Value();
-    arg = "bCol"; args.b_col = info[8].As<Napi::Number>().Int64Value();
-    arg = "inDtype"; args.in_dtype = read_enum<DType>(info[9], kDTypeCount, "DType");
-    arg = "outDtype"; args.out_dtype = read_enum<DType>(info[10], kDTypeCount, "DType");
-  } catch (const Napi::Error& e) {
-    rethrow_for(info, "binaryRows", arg, e);
-  }
-  return calls::binaryRows(info.Env(), args);
-}
-
-Napi::Value call_where(const Napi::CallbackInfo& info) {
-  check_count(info, "where", 8, 8);
-  WhereArgs args;
-  const char* arg = "";
-  try {
-    arg = "c"; args.c = get_buffer(info[0]);
-    arg = "cShape"; args.c_shape = read_ints(info[1]);
-    arg = "a"; args.a = get_buffer(info[2]);
-    arg = "aShape"; args.a_shape = read_ints(info[3]);
-    arg = "b"; args.b = get_buffer(info[4]);
-    arg = "bShape"; args.b_shape = read_ints(info[5]);
-    arg = "outShape"; args.out_shape = read_ints(info[6]);
-    arg = "dtype"; args.dtype = read_enum<DType>(info[7], kDTypeCount, "DType");
-  } catch (const Napi::Error& e) {
-    rethrow_for(info, "where", arg, e);
-  }
-  return calls::where(info.Env(), args);
-}
-
-Napi::Value call_reluGrad(const Napi::CallbackInfo& info) {
-  check_count(info, "reluGrad", 4, 4);
-  ReluGradArgs args;
-  const char* arg = "";
-  try {
-    arg = "x"; args.x = get_buffer(info[0]);
-    arg = "dy"; args.dy = get_buffer(info[1]);
-    arg = "n"; args.n = info[2].As<Napi::Number>().Int64Value();
-    arg = "dtype"; args.dtype = read_enum<DType>(info[3], kDTypeCount, "DType");
-  } catch (const Napi::Error& e) {
-    rethrow_for(info, "reluGrad", arg, e);
-  }
-  return calls::reluGrad(info.Env(), args);
-}
-
-Napi::Value call_cast(const Napi::CallbackInfo& info) {
-  check_count(info, "cast", 4, 4);
-  CastArgs args;
-  const char* arg = "";
-  try {
-    arg = "x"; args.x = get_buffer(info[0]);
-    arg = "inDtype"; args.in_dtype = read_enum<DType>(info[1], kDTypeCount, "DType");
-    arg = "outDtype"; args.out_dtype = read_enum<DType>(info[2], kDTypeCount, "DType");
-    arg = "n"; args.n = info[3].As<Napi::Number>().Int64Value();
-  } catch (const Napi::Error& e) {
-    rethrow_for(info, "cast", arg, e);
-  }
-  return calls::cast(info.Env(), args);
-}
-
-Napi::Value call_fill(const Napi::CallbackInfo& info) {
-  check_count(info, "fill", 3, 3);
-  FillArgs args;
-  const char* arg = "";
-  try {
-    arg = "n"; args.n = info[0].As<Napi::Number>().Int64Value();
-    arg = "dtype"; args.dtype = read_enum<DType>(info[1], kDTypeCount, "DType");
-    arg = "value"; args.value = info[2].As<Napi::Number>().DoubleValue();
-  } catch (const Napi::Error& e) {
-    rethrow_for(info, "fill", arg, e);
-  }
-  return calls::fill(info.Env(), args);
-}
-
-Napi::Value call_reduce(const Napi::CallbackInfo& info) {
-  check_count(info, "reduce", 5, 5);
-  ReduceArgs args;
-  const char* arg = "";
-  try {
-    arg = "op"; args.op = read_enum<Reduce>(info[0], kReduceCount, "Reduce");
-    arg = "x"; args.x = get_buffer(info[1]);
-    arg = "xShape"; args.x_shape = read_ints(info[2]);
-    arg = "axes"; args.axes = read_ints(info[3]);
-    arg = "dtype"; args.dtype = read_enum<DType>(info[4], kDTypeCount, "DType");
-  } catch (const Napi::Error& e) {
-    rethrow_for(info, "reduce", arg, e);
-  }
-  return calls::reduce(info.Env(), args);
-}
-
-Napi::Value call_argReduce(const Napi::CallbackInfo& info) {
-  check_count(info, "argReduce", 5, 5);
-  ArgReduceArgs args;
-  const char* arg = "";
-  try {
-    arg = "isMax"; args.is_max = info[0].As<Napi::Boolean>().Value();
-    arg = "x"; args.x = get_buffer(info[1]);
-    arg = "xShape"; args.x_shape = read_ints(info[2]);
-    arg = "axis"; args.axis = info[3].As<Napi::Number>().Int64Value();
-    arg = "dtype"; args.dtype = read_enum<DType>(info[4], kDTypeCount, "DType");
-  } catch (const Napi::Error& e) {
-    rethrow_for(info, "argReduce", arg, e);
-  }
-  return calls::argReduce(info.Env(), args);
-}
-
-Napi::Value call_strided(const Napi::CallbackInfo& info) {
-  check_count(info, "strided", 5, 5);
-  StridedArgs args;
-  const char* arg = "";
-  try {
-    arg = "x"; args.x = get_buffer(info[0]);
-    arg = "outShape"; args.out_shape = read_ints(info[1]);
-    arg = "strides"; args.strides = read_ints(info[2]);
-    arg = "base"; args.base = info[3].As<Napi::Number>().Int64Value();
-    arg = "dtype"; args.dtype = read_enum<DType>(info[4], kDTypeCount, "DType");
-  } catch (const Napi::Error& e) {
-    rethrow_for(info, "strided", arg, e);
-  }
-  return calls::strided(info.Env(), args);
-}
-
-Napi::Value call_pad(const Napi::CallbackInfo& info) {
-  check_count(info, "pad", 6, 6);
-  PadArgs args;
-  const char* arg = "";
-  try {
-    arg = "x"; args.x = get_buffer(info[0]);
-    arg = "xShape"; args.x_shape = read_ints(info[1]);
-    arg = "outShape"; args.out_shape = read_ints(info[2]);
-    arg = "before"; args.before = read_ints(info[3]);
-    arg = "value"; args.value = info[4].As<Napi::Number>().DoubleValue();
-    arg = "dtype"; args.dtype = read_enum<DType>(info[5], kDTypeCount, "DType");
-  } catch (const Napi::Error& e) {
-    rethrow_for(info, "pad", arg, e);
-  }
-  return calls::pad(info.Env(), args);
-}
-
-Napi::Value call_concat(const Napi::CallbackInfo& info) {
-  check_count(info, "concat", 4, 4);
-  ConcatArgs args;
-  const char* arg = "";
-  try {
-    arg = "parts"; args.parts = read_tensors(info[0]);
-    arg = "rowBytes"; args.row_bytes = read_ints(info[1]);
-    arg = "outer"; args.outer = info[2].As<Napi::Number>().Int64Value();
-    arg = "outRowBytes"; args.out_row_bytes = info[3].As<Napi::Number>().Int64Value();
-  } catch (const Napi::Error& e) {
-    rethrow_for(info, "concat", arg, e);
-  }
-  return calls::concat(info.Env(), args);
-}
-
-Napi::Value call_gather(const Napi::CallbackInfo& info) {
-  check_count(info, "gather", 7, 7);
-  GatherArgs args;
-  const char* arg = "";
-  try {
-    arg = "x"; args.x = get_buffer(info[0]);
-    arg = "indices"; args.indices = get_buffer(info[1]);
-    arg = "count"; args.count = info[2].As<Napi::Number>().Int64Value();
-    arg = "outer"; args.outer = info[3].As<Napi::Number>().Int64Value();
-    arg = "dim"; args.dim = info[4].As<Napi::Number>().Int64Value();
-    arg = "inner"; args.inner = info[5].As<Napi::Number>().Int64Value();
-    arg = "dtype"; args.dtype = read_enum<DType>(info[6], kDTypeCount, "DType");
-  } catch (const Napi::Error& e) {
-    rethrow_for(info, "gather", arg, e);
-  }
-  return calls::gather(info.Env(), args);
-}
-
-Napi::Value call_scatterAdd(const Napi::CallbackInfo& info) {
-  check_count(info, "scatterAdd", 7, 7);
-  ScatterAddArgs args;
-  const char* arg = "";
-  try {
-    arg = "updates"; args.updates = get_buffer(info[0]);
-    arg = "indices"; args.indices = get_buffer(info[1]);
-    arg = "count"; args.count = info[2].As<Napi::Number>().Int64Value();
-    arg = "outer"; args.outer = info[3].As<Napi::Number>().Int64Value();
-    arg = "size"; args.size = info[4].As<Napi::Number>().Int64Value();
-    arg = "inner"; args.inner = info[5].As<Napi::Number>().Int64Value();
-    arg = "dtype"; args.dtype = read_enum<DType>(info[6], kDTypeCount, "DType");
-  } catch (const Napi::Error& e) {
-    rethrow_for(info, "scatterAdd", arg, e);
-  }
-  return calls::scatterAdd(info.Env(), args);
-}
-
-Napi::Value call_matmul(const Napi::CallbackInfo& info) {
-  check_count(info, "matmul", 9, 9);
-  MatmulArgs args;
-  const char* arg = "";
-  try {
-    arg = "a"; args.a = get_buffer(info[0]);
-    arg = "b"; args.b = get_buffer(info[1]);
-    arg = "batch"; args.batch = info[2].As<Napi::Number>().Int64Value();
-    arg = "m"; args.m = info[3].As<Napi::Number>().Int64Value();
-    arg = "k"; args.k = info[4].As<Napi::Number>().Int64Value();
-    arg = "n"; args.n = info[5].As<Napi::Number>().Int64Value();
-    arg = "transposeA"; args.transpose_a = info[6].As<Napi::Boolean>().Value();
-    arg = "transposeB"; args.transpose_b = info[7].As<Napi::Boolean>().Value();
-    arg = "dtype"; args.dtype = read_enum<DType>(info[8], kDTypeCount, "DType");
-  } catch (const Napi::Error& e) {
-    rethrow_for(info, "matmul", arg, e);
-  }
-  return calls::matmul(info.Env(), args);
-}
-
-Napi::Value call_fusedMatmul(const Napi::CallbackInfo& info) {
-  check_count(info, "fusedMatmul", 10, 10);
-  FusedMatmulArgs args;
-  const char* arg = "";
-  try {
-    arg = "a"; args.a = get_buffer(info[0]);
-    arg = "b"; args.b = get_buffer(info[1]);
-    arg = "bias"; args.bias = get_buffer(info[2]);
-    arg = "batch"; args.batch = info[3].As<Napi::Number>().Int64Value();
-    arg = "m"; args.m = info[4].As<Napi::Number>().Int64Value();
-    arg = "k"; args.k = info[5].As<Napi::Number>().Int64Value();
-    arg = "n"; args.n = info[6].As<Napi::Number>().Int64Value();
-    arg = "transposeA"; args.transpose_a = info[7].As<Napi::Boolean>().Value();
-    arg = "transposeB"; args.transpose_b = info[8].As<Napi::Boolean>().Value();
-    arg = "relu"; args.relu = info[9].As<Napi::Boolean>().Value();
-  } catch (const Napi::Error& e) {
-    rethrow_for(info, "fusedMatmul", arg, e);
-  }
-  return calls::fusedMatmul(info.Env(), args);
-}
-
-Napi::Value call_conv(const Napi::CallbackInfo& info) {
-  check_count(info, "conv", 10, 11);
-  ConvArgs args;
-  const char* arg = "";
-  try {
-    arg = "kind"; args.kind = read_enum<ConvKind>(info[0], kConvKindCount, "ConvKind");
-    arg = "a"; args.a = get_buffer(info[1]);
-    arg = "b"; args.b = get_buffer(info[2]);
-    arg = "convGeometry.xShape"; args.conv_geometry.x_shape = read_ints(info[3]);
-    arg = "convGeometry.filterShape"; args.conv_geometry.filter_shape = read_ints(info[4]);
-    arg = "convGeometry.strides"; args.conv_geometry.strides = read_ints(info[5]);
-    arg = "convGeometry.dilation"; args.conv_geometry.dilation = read_ints(info[6]);
-    arg = "convGeometry.pads"; args.conv_geometry.pads = read_ints(info[7]);
-    arg = "convGeometry.outH"; args.conv_geometry.out_h = info[8].As<Napi::Number>().Int64Value();
-    arg = "convGeometry.outW"; args.conv_geometry.out_w = info[9].As<Napi::Number>().Int64Value();
-    arg = "bias"; args.bias = info.Length() > 10 && !info[10].IsUndefined() ? get_buffer(info[10]) : nullptr;
-  } catch (const Napi::Error& e) {
-    rethrow_for(info, "conv", arg, e);
-  }
-  return calls::conv(info.Env(), args);
-}
-
-Napi::Value call_convImpl(const Napi::CallbackInfo& info) {
-  check_count(info, "convImpl", 8, 8);
-  ConvImplArgs args;
-  const char* arg = "";
-  try {
-    arg = "kind"; args.kind = read_enum<ConvKind>(info[0], kConvKindCount, "ConvKind");
-    arg = "convGeometry.xShape"; args.conv_geometry.x_shape = read_ints(info[1]);
-    arg = "convGeometry.filterShape"; args.conv_geometry.filter_shape = read_ints(info[2]);
-    arg = "convGeometry.strides"; args.conv_geometry.strides = read_ints(info[3]);
-    arg = "convGeometry.dilation"; args.conv_geometry.dilation = read_ints(info[4]);
-    arg = "convGeometry.pads"; args.conv_geometry.pads = read_ints(info[5]);
-    arg = "convGeometry.outH"; args.conv_geometry.out_h = info[6].As<Napi::Number>().Int64Value();
-    arg = "convGeometry.outW"; args.conv_geometry.out_w = info[7].As<Napi::Number>().Int64Value();
-  } catch (const Napi::Error& e) {
-    rethrow_for(info, "convImpl", arg, e);
-  }
-  return calls::convImpl(info.Env(), args);
-}
-
-Napi::Value call_depthwiseConv(const Napi::CallbackInfo& info) {
-  check_count(info, "depthwiseConv", 10, 10);
-  DepthwiseConvArgs args;
-  const char* arg = "";
-  try {
-    arg = "kind"; args.kind = read_enum<ConvKind>(info[0], kConvKindCount, "ConvKind");
-    arg = "a"; args.a = get_buffer(info[1]);
-    arg = "b"; args.b = get_buffer(info[2]);
-    arg = "convGeometry.xShape"; args.conv_geometry.x_shape = read_ints(info[3]);
-    arg = "convGeometry.filterShape"; args.conv_geometry.filter_shape = read_ints(info[4]);
-    arg = "convGeometry.strides"; args.conv_geometry.strides = read_ints(info[5]);
-    arg = "convGeometry.dilation"; args.conv_geometry.dilation = read_ints(info[6]);
-    arg = "convGeometry.pads"; args.conv_geometry.pads = read_ints(info[7]);
-    arg = "convGeometry.outH"; args.conv_geometry.out_h = info[8].As<Napi::Number>().Int64Value();
-    arg = "convGeometry.outW"; args.conv_geometry.out_w = info[9].As<Napi::Number>().Int64Value();
-  } catch (const Napi::Error& e) {
-    rethrow_for(info, "depthwiseConv", arg, e);
-  }
-  return calls::depthwiseConv(info.Env(), args);
-}
-
-Napi::Value call_depthwiseConvImpl(const Napi::CallbackInfo& info) {
-  check_count(info, "depthwiseConvImpl", 8, 8);
-  DepthwiseConvImplArgs args;
-  const char* arg = "";
-  try {
-    arg = "kind"; args.kind = read_enum<ConvKind>(info[0], kConvKindCount, "ConvKind");
-    arg = "convGeometry.xShape"; args.conv_geometry.x_shape = read_ints(info[1]);
-    arg = "convGeometry.filterShape"; args.conv_geometry.filter_shape = read_ints(info[2]);
-    arg = "convGeometry.strides"; args.conv_geometry.strides = read_ints(info[3]);
-    arg = "convGeometry.dilation"; args.conv_geometry.dilation = read_ints(info[4]);
-    arg = "convGeometry.pads"; args.conv_geometry.pads = read_ints(info[5]);
-    arg = "convGeometry.outH"; args.conv_geometry.out_h = info[6].As<Napi::Number>().Int64Value();
-    arg = "convGeometry.outW"; args.conv_geometry.out_w = info[7].As<Napi::Number>().Int64Value();
-  } catch (const Napi::Error& e) {
-    rethrow_for(info, "depthwiseConvImpl", arg, e);
-  }
-  return calls::depthwiseConvImpl(info.Env(), args);
-}
-
-Napi::Value call_maxPool(const Napi::CallbackInfo& info) {
-  check_count(info, "maxPool", 8, 8);
-  MaxPoolArgs args;
-  const char* arg = "";
-  try {
-    arg = "x"; args.x = get_buffer(info[0]);
-    arg = "poolGeometry.xShape"; args.pool_geometry.x_shape = read_ints(info[1]);
-    arg = "poolGeometry.poolSize"; args.pool_geometry.pool_size = read_ints(info[2]);
-    arg = "poolGeometry.strides"; args.pool_geometry.strides = read_ints(info[3]);
-    arg = "poolGeometry.pads"; args.pool_geometry.pads = read_ints(info[4]);
-    arg = "poolGeometry.outH"; args.pool_geometry.out_h = info[5].As<Napi::Number>().Int64Value();
-    arg = "poolGeometry.outW"; args.pool_geometry.out_w = info[6].As<Napi::Number>().Int64Value();
-    arg = "keepIndices"; args.keep_indices = info[7].As<Napi::Boolean>().Value();
-  } catch (const Napi::Error& e) {
-    rethrow_for(info, "maxPool", arg, e);
-  }
-  return calls::maxPool(info.Env(), args);
-}
-
-Napi::Value call_maxPoolGrad(const Napi::CallbackInfo& info) {
-  check_count(info, "maxPoolGrad", 9, 10);
-  MaxPoolGradArgs args;
-  const char* arg = "";
-  try {
-    arg = "x"; args.x = get_buffer(info[0]);
-    arg = "dy"; args.dy = get_buffer(info[1]);
-    arg = "poolGeometry.xShape"; args.pool_geometry.x_shape = read_ints(info[2]);
-    arg = "poolGeometry.poolSize"; args.pool_geometry.pool_size = read_ints(info[3]);
-    arg = "poolGeometry.strides"; args.pool_geometry.strides = read_ints(info[4]);
-    arg = "poolGeometry.pads"; args.pool_geometry.pads = read_ints(info[5]);
-    arg = "poolGeometry.outH"; args.pool_geometry.out_h = info[6].As<Napi::Number>().Int64Value();
-    arg = "poolGeometry.outW"; args.pool_geometry.out_w = info[7].As<Napi::Number>().Int64Value();
-    arg = "reluMasked"; args.relu_masked = info[8].As<Napi::Boolean>().Value();
-    arg = "y"; args.y = info.Length() > 9 && !info[9].IsUndefined() ? get_buffer(info[9]) : nullptr;
-  } catch (const Napi::Error& e) {
-    rethrow_for(info, "maxPoolGrad", arg, e);
-  }
-  return calls::maxPoolGrad(info.Env(), args);
-}
-
-Napi::Value call_avgPool(const Napi::CallbackInfo& info) {
-  check_count(info, "avgPool", 7, 7);
-  AvgPoolArgs args;
-  const char* arg = "";
-  try {
-    arg = "x"; args.x = get_buffer(info[0]);
-    arg = "poolGeometry.xShape"; args.pool_geometry.x_shape = read_ints(info[1]);
-    arg = "poolGeometry.poolSize"; args.pool_geometry.pool_size = read_ints(info[2]);
-    arg = "poolGeometry.strides"; args.pool_geometry.strides = read_ints(info[3]);
-    arg = "poolGeometry.pads"; args.pool_geometry.pads = read_ints(info[4]);
-    arg = "poolGeometry.outH"; args.pool_geometry.out_h = info[5].As<Napi::Number>().Int64Value();
-    arg = "poolGeometry.outW"; args.pool_geometry.out_w = info[6].As<Napi::Number>().Int64Value();
-  } catch (const Napi::Error& e) {
-    rethrow_for(info, "avgPool", arg, e);
-  }
-  return calls::avgPool(info.Env(), args);
-}
-
-Napi::Value call_avgPoolGrad(const Napi::CallbackInfo& info) {
-  check_count(info, "avgPoolGrad", 7, 7);
-  AvgPoolGradArgs args;
-  const char* arg = "";
-  try {
-    arg = "dy"; args.dy = get_buffer(info[0]);
-    arg = "poolGeometry.xShape"; args.pool_geometry.x_shape = read_ints(info[1]);
-    arg = "poolGeometry.poolSize"; args.pool_geometry.pool_size = read_ints(info[2]);
-    arg = "poolGeometry.strides"; args.pool_geometry.strides = read_ints(info[3]);
-    arg = "poolGeometry.pads"; args.pool_geometry.pads = read_ints(info[4]);
-    arg = "poolGeometry.outH"; args.pool_geometry.out_h = info[5].As<Napi::Number>().Int64Value();
-    arg = "poolGeometry.outW"; args.pool_geometry.out_w = info[6].As<Napi::Number>().Int64Value();
-  } catch (const Napi::Error& e) {
-    rethrow_for(info, "avgPoolGrad", arg, e);
-  }
-  return calls::avgPoolGrad(info.Env(), args);
-}
-
-Napi::Value call_convReluMaxPool(const Napi::CallbackInfo& info) {
-  check_count(info, "convReluMaxPool", 16, 16);
-  ConvReluMaxPoolArgs args;
-  const char* arg = "";
-  try {
-    arg = "x"; args.x = get_buffer(info[0]);
-    arg = "filter"; args.filter = get_buffer(info[1]);
-    arg = "bias"; args.bias = get_buffer(info[2]);
-    arg = "convGeometry.xShape"; args.conv_geometry.x_shape = read_ints(info[3]);
-    arg = "convGeometry.filterShape"; args.conv_geometry.filter_shape = read_ints(info[4]);
-    arg = "convGeometry.strides"; args.conv_geometry.strides = read_ints(info[5]);
-    arg = "convGeometry.dilation"; args.conv_geometry.dilation = read_ints(info[6]);
-    arg = "convGeometry.pads"; args.conv_geometry.pads = read_ints(info[7]);
-    arg = "convGeometry.outH"; args.conv_geometry.out_h = info[8].As<Napi::Number>().Int64Value();
-    arg = "convGeometry.outW"; args.conv_geometry.out_w = info[9].As<Napi::Number>().Int64Value();
-    arg = "poolWindow.poolSize"; args.pool_window.pool_size = read_ints(info[10]);
-    arg = "poolWindow.poolStrides"; args.pool_window.pool_strides = read_ints(info[11]);
-    arg = "poolWindow.poolPads"; args.pool_window.pool_pads = read_ints(info[12]);
-    arg = "poolWindow.pooledH"; args.pool_window.pooled_h = info[13].As<Napi::Number>().Int64Value();
-    arg = "poolWindow.pooledW"; args.pool_window.pooled_w = info[14].As<Napi::Number>().Int64Value();
-    arg = "keepIndices"; args.keep_indices = info[15].As<Napi::Boolean>().Value();
-  } catch (const Napi::Error& e) {
-    rethrow_for(info, "convReluMaxPool", arg, e);
-  }
-  return calls::convReluMaxPool(info.Env(), args);
-}
-
-Napi::Value call_convReluMaxPoolGrad(const Napi::CallbackInfo& info) {
-  check_count(info, "convReluMaxPoolGrad", 15, 15);
-  ConvReluMaxPoolGradArgs args;
-  const char* arg = "";
-  try {
-    arg = "x"; args.x = get_buffer(info[0]);
-    arg = "dy"; args.dy = get_buffer(info[1]);
-    arg = "y"; args.y = get_buffer(info[2]);
-    arg = "convGeometry.xShape"; args.conv_geometry.x_shape = read_ints(info[3]);
-    arg = "convGeometry.filterShape"; args.conv_geometry.filter_shape = read_ints(info[4]);
-    arg = "convGeometry.strides"; args.conv_geometry.strides = read_ints(info[5]);
-    arg = "convGeometry.dilation"; args.conv_geometry.dilation = read_ints(info[6]);
-    arg = "convGeometry.pads"; args.conv_geometry.pads = read_ints(info[7]);
-    arg = "convGeometry.outH"; args.conv_geometry.out_h = info[8].As<Napi::Number>().Int64Value();
-    arg = "convGeometry.outW"; args.conv_geometry.out_w = info[9].As<Napi::Number>().Int64Value();
-    arg = "poolWindow.poolSize"; args.pool_window.pool_size = read_ints(info[10]);
-    arg = "poolWindow.poolStrides"; args.pool_window.pool_strides = read_ints(info[11]);
-    arg = "poolWindow.poolPads"; args.pool_window.pool_pads = read_ints(info[12]);
-    arg = "poolWindow.pooledH"; args.pool_window.pooled_h = info[13].As<Napi::Number>().Int64Value();
-    arg = "poolWindow.pooledW"; args.pool_window.pooled_w = info[14].As<Napi::Number>().Int64Value();
-  } catch (const Napi::Error& e) {
-    rethrow_for(info, "convReluMaxPoolGrad", arg, e);
-  }
-  return calls::convReluMaxPoolGrad(info.Env(), args);
-}
-
-Napi::Value call_softmax(const Napi::CallbackInfo& info) {
-  check_count(info, "softmax", 4, 4);
-  SoftmaxArgs args;
-  const char* arg = "";
-  try {
-    arg = "x"; args.x = get_buffer(info[0]);
-    arg = "xShape"; args.x_shape = read_ints(info[1]);
-    arg = "axis"; args.axis = info[2].As<Napi::Number>().Int64Value();
-    arg = "log"; args.log = info[3].As<Napi::Boolean>().Value();
-  } catch (const Napi::Error& e) {
-    rethrow_for(info, "softmax", arg, e);
-  }
-  return calls::softmax(info.Env(), args);
-}
-
-Napi::Value call_softmaxGrad(const Napi::CallbackInfo& info) {
-  check_count(info, "softmaxGrad", 5, 5);
-  SoftmaxGradArgs args;
-  const char* arg = "";
-  try {
-    arg = "y"; args.y = get_buffer(info[0]);
-    arg = "g"; args.g = get_buffer(info[1]);
-    arg = "shape"; args.shape = read_ints(info[2]);
-    arg = "axis"; args.axis = info[3].As<Napi::Number>().Int64Value();
-    arg = "log"; args.log = info[4].As<Napi::Boolean>().Value();
-  } catch (const Napi::Error& e) {
-    rethrow_for(info, "softmaxGrad", arg, e);
-  }
-  return calls::softmaxGrad(info.Env(), args);
-}
-
-Napi::Value call_sparseSoftmaxCrossEntropy(const Napi::CallbackInfo& info) {
-  check_count(info, "sparseSoftmaxCrossEntropy", 4, 5);
-  SparseSoftmaxCrossEntropyArgs args;
-  const char* arg = "";
-  try {
-    arg = "logits"; args.logits = get_buffer(info[0]);
-    arg = "labels"; args.labels = get_buffer(info[1]);
-    arg = "rows"; args.rows = info[2].As<Napi::Number>().Int64Value();
-    arg = "classes"; args.classes = info[3].As<Napi::Number>().Int64Value();
-    arg = "g"; args.g = info.Length() > 4 && !info[4].IsUndefined() ? get_buffer(info[4]) : nullptr;
-  } catch (const Napi::Error& e) {
-    rethrow_for(info, "sparseSoftmaxCrossEntropy", arg, e);
-  }
-  return calls::sparseSoftmaxCrossEntropy(info.Env(), args);
-}
-
-Napi::Value call_lstmCell(const Napi::CallbackInfo& info) {
-  check_count(info, "lstmCell", 4, 4);
-  LstmCellArgs args;
-  const char* arg = "";
-  try {
-    arg = "z"; args.z = get_buffer(info[0]);
-    arg = "cPrev"; args.c_prev = get_buffer(info[1]);
-    arg = "batch"; args.batch = info[2].As<Napi::Number>().Int64Value();
-    arg = "units"; args.units = info[3].As<Napi::Number>().Int64Value();
-  } catch (const Napi::Error& e) {
-    rethrow_for(info, "lstmCell", arg, e);
-  }
-  return calls::lstmCell(info.Env(), args);
-}
-
-Napi::Value call_lstmCellGrad(const Napi::CallbackInfo& info) {
-  check_count(info, "lstmCellGrad", 5, 5);
-  LstmCellGradArgs args;
-  const char* arg = "";
-  try {
-    arg = "z"; args.z = get_buffer(info[0]);
-    arg = "cPrev"; args.c_prev = get_buffer(info[1]);
-    arg = "dhc"; args.dhc = get_buffer(info[2]);
-    arg = "batch"; args.batch = info[3].As<Napi::Number>().Int64Value();
-    arg = "units"; args.units = info[4].As<Napi::Number>().Int64Value();
-  } catch (const Napi::Error& e) {
-    rethrow_for(info, "lstmCellGrad", arg, e);
-  }
-  return calls::lstmCellGrad(info.Env(), args);
-}
-
-Napi::Value call_gruCell(const Napi::CallbackInfo& info) {
-  check_count(info, "gruCell", 5, 5);
-  GruCellArgs args;
-  const char* arg = "";
-  try {
-    arg = "xz"; args.xz = get_buffer(info[0]);
-    arg = "hz"; args.hz = get_buffer(info[1]);
-    arg = "hPrev"; args.h_prev = get_buffer(info[2]);
-    arg = "batch"; args.batch = info[3].As<Napi::Number>().Int64Value();
-    arg = "units"; args.units = info[4].As<Napi::Number>().Int64Value();
-  } catch (const Napi::Error& e) {
-    rethrow_for(info, "gruCell", arg, e);
-  }
-  return calls::gruCell(info.Env(), args);
-}
-
-Napi::Value call_gruCellGrad(const Napi::CallbackInfo& info) {
-  check_count(info, "gruCellGrad", 6, 6);
-  GruCellGradArgs args;
-  const char* arg = "";
-  try {
-    arg = "xz"; args.xz = get_buffer(info[0]);
-    arg = "hz"; args.hz = get_buffer(info[1]);
-    arg = "hPrev"; args.h_prev = get_buffer(info[2]);
-    arg = "dh"; args.dh = get_buffer(info[3]);
-    arg = "batch"; args.batch = info[4].As<Napi::Number>().Int64Value();
-    arg = "units"; args.units = info[5].As<Napi::Number>().Int64Value();
-  } catch (const Napi::Error& e) {
-    rethrow_for(info, "gruCellGrad", arg, e);
-  }
-  return calls::gruCellGrad(info.Env(), args);
-}
-
-Napi::Value call_rnnSequence(const Napi::CallbackInfo& info) {
-  check_count(info, "rnnSequence", 7, 7);
-  RnnSequenceArgs args;
-  const char* arg = "";
-  try {
-    arg = "sequence.cell"; args.sequence.cell = read_enum<Cell>(info[0], kCellCount, "Cell");
-    arg = "sequence.batch"; args.sequence.batch = info[1].As<Napi::Number>().Int64Value();
-    arg = "sequence.steps"; args.sequence.steps = info[2].As<Napi::Number>().Int64Value();
-    arg = "sequence.features"; args.sequence.features = info[3].As<Napi::Number>().Int64Value();
-    arg = "sequence.units"; args.sequence.units = info[4].As<Napi::Number>().Int64Value();
-    arg = "training"; args.training = info[5].As<Napi::Boolean>().Value();
-    arg = "operands"; args.operands = read_tensors(info[6]);
-  } catch (const Napi::Error& e) {
-    rethrow_for(info, "rnnSequence", arg, e);
-  }
-  return calls::rnnSequence(info.Env(), args);
-}
-
-Napi::Value call_rnnSequenceGrad(const Napi::CallbackInfo& info) {
-  check_count(info, "rnnSequenceGrad", 6, 6);
-  RnnSequenceGradArgs args;
-  const char* arg = "";
-  try {
-    arg = "sequence.cell"; args.sequence.cell = read_enum<Cell>(info[0], kCellCount, "Cell");
-    arg = "sequence.batch"; args.sequence.batch = info[1].As<Napi::Number>().Int64Value();
-    arg = "sequence.steps"; args.sequence.steps = info[2].As<Napi::Number>().Int64Value();
-    arg = "sequence.features"; args.sequence.features = info[3].As<Napi::Number>().Int64Value();
-    arg = "sequence.units"; args.sequence.units = info[4].As<Napi::Number>().Int64Value();
-    arg = "operands"; args.operands = read_tensors(info[5]);
-  } catch (const Napi::Error& e) {
-    rethrow_for(info, "rnnSequenceGrad", arg, e);
-  }
-  return calls::rnnSequenceGrad(info.Env(), args);
-}
-
-Napi::Value call_batchNormStats(const Napi::CallbackInfo& info) {
-  check_count(info, "batchNormStats", 3, 3);
-  BatchNormStatsArgs args;
-  const char* arg = "";
-  try {
-    arg = "x"; args.x = get_buffer(info[0]);
-    arg = "rows"; args.rows = info[1].As<Napi::Number>().Int64Value();
-    arg = "channels"; args.channels = info[2].As<Napi::Number>().Int64Value();
-  } catch (const Napi::Error& e) {
-    rethrow_for(info, "batchNormStats", arg, e);
-  }
-  return calls::batchNormStats(info.Env(), args);
-}
-
-Napi::Value call_batchNormApply(const Napi::CallbackInfo& info) {
-  check_count(info, "batchNormApply", 10, 10);
-  BatchNormApplyArgs args;
-  const char* arg = "";
-  try {
-    arg = "x"; args.x = get_buffer(info[0]);
-    arg = "mean"; args.mean = get_buffer(info[1]);
-    arg = "meanOffset"; args.mean_offset = info[2].As<Napi::Number>().Int64Value();
-    arg = "variance"; args.variance = get_buffer(info[3]);
-    arg = "varianceOffset"; args.variance_offset = info[4].As<Napi::Number>().Int64Value();
-    arg = "gamma"; args.gamma = get_buffer(info[5]);
-    arg = "beta"; args.beta = get_buffer(info[6]);
-    arg = "rows"; args.rows = info[7].As<Napi::Number>().Int64Value();
-    arg = "channels"; args.channels = info[8].As<Napi::Number>().Int64Value();
-    arg = "epsilon"; args.epsilon = info[9].As<Napi::Number>().DoubleValue();
-  } catch (const Napi::Error& e) {
-    rethrow_for(info, "batchNormApply", arg, e);
-  }
-  return calls::batchNormApply(info.Env(), args);
-}
-
-Napi::Value call_batchNormGradSums(const Napi::CallbackInfo& info) {
-  check_count(info, "batchNormGradSums", 6, 6);
-  BatchNormGradSumsArgs args;
-  const char* arg = "";
-  try {
-    arg = "x"; args.x = get_buffer(info[0]);
-    arg = "stats"; args.stats = get_buffer(info[1]);
-    arg = "dy"; args.dy = get_buffer(info[2]);
-    arg = "rows"; args.rows = info[3].As<Napi::Number>().Int64Value();
-    arg = "channels"; args.channels = info[4].As<Napi::Number>().Int64Value();
-    arg = "epsilon"; args.epsilon = info[5].As<Napi::Number>().DoubleValue();
-  } catch (const Napi::Error& e) {
-    rethrow_for(info, "batchNormGradSums", arg, e);
-  }
-  return calls::batchNormGradSums(info.Env(), args);
-}
-
-Napi::Value call_batchNormGradInput(const Napi::CallbackInfo& info) {
-  check_count(info, "batchNormGradInput", 8, 8);
-  BatchNormGradInputArgs args;
-  const char* arg = "";
-  try {
-    arg = "x"; args.x = get_buffer(info[0]);
-    arg = "gamma"; args.gamma = get_buffer(info[1]);
-    arg = "stats"; args.stats = get_buffer(info[2]);
-    arg = "dy"; args.dy = get_buffer(info[3]);
-    arg = "sums"; args.sums = get_buffer(info[4]);
-    arg = "rows"; args.rows = info[5].As<Napi::Number>().Int64Value();
-    arg = "channels"; args.channels = info[6].As<Napi::Number>().Int64Value();
-    arg = "epsilon"; args.epsilon = info[7].As<Napi::Number>().DoubleValue();
-  } catch (const Napi::Error& e) {
-    rethrow_for(info, "batchNormGradInput", arg, e);
-  }
-  return calls::batchNormGradInput(info.Env(), args);
-}
-
-Napi::Value call_layerNorm(const Napi::CallbackInfo& info) {
-  check_count(info, "layerNorm", 6, 6);
-  LayerNormArgs args;
-  const char* arg = "";
-  try {
-    arg = "x"; args.x = get_buffer(info[0]);
-    arg = "gamma"; args.gamma = get_buffer(info[1]);
-    arg = "beta"; args.beta = get_buffer(info[2]);
-    arg = "rows"; args.rows = info[3].As<Napi::Number>().Int64Value();
-    arg = "channels"; args.channels = info[4].As<Napi::Number>().Int64Value();
-    arg = "epsilon"; args.epsilon = info[5].As<Napi::Number>().DoubleValue();
-  } catch (const Napi::Error& e) {
-    rethrow_for(info, "layerNorm", arg, e);
-  }
-  return calls::layerNorm(info.Env(), args);
-}
-
-Napi::Value call_layerNormGradSums(const Napi::CallbackInfo& info) {
-  check_count(info, "layerNormGradSums", 5, 5);
-  LayerNormGradSumsArgs args;
-  const char* arg = "";
-  try {
-    arg = "x"; args.x = get_buffer(info[0]);
-    arg = "dy"; args.dy = get_buffer(info[1]);
-    arg = "rows"; args.rows = info[2].As<Napi::Number>().Int64Value();
-    arg = "channels"; args.channels = info[3].As<Napi::Number>().Int64Value();
-    arg = "epsilon"; args.epsilon = info[4].As<Napi::Number>().DoubleValue();
-  } catch (const Napi::Error& e) {
-    rethrow_for(info, "layerNormGradSums", arg, e);
-  }
-  return calls::layerNormGradSums(info.Env(), args);
-}
-
-Napi::Value call_layerNormGradInput(const Napi::CallbackInfo& info) {
-  check_count(info, "layerNormGradInput", 6, 6);
-  LayerNormGradInputArgs args;
-  const char* arg = "";
-  try {
-    arg = "x"; args.x = get_buffer(info[0]);
-    arg = "gamma"; args.gamma = get_buffer(info[1]);
-    arg = "dy"; args.dy = get_buffer(info[2]);
-    arg = "rows"; args.rows = info[3].As<Napi::Number>().Int64Value();
-    arg = "channels"; args.channels = info[4].As<Napi::Number>().Int64Value();
-    arg = "epsilon"; args.epsilon = info[5].As<Napi::Number>().DoubleValue();
-  } catch (const Napi::Error& e) {
-    rethrow_for(info, "layerNormGradInput", arg, e);
-  }
-  return calls::layerNormGradInput(info.Env(), args);
-}
-
-Napi::Value call_random(const Napi::CallbackInfo& info) {
-  check_count(info, "random", 7, 7);
-  RandomArgs args;
-  const char* arg = "";
-  try {
-    arg = "n"; args.n = info[0].As<Napi::Number>().Int64Value();
-    arg = "k0"; args.k0 = info[1].As<Napi::Number>().Uint32Value();
-    arg = "k1"; args.k1 = info[2].As<Napi::Number>().Uint32Value();
-    arg = "offset"; args.offset = info[3].As<Napi::Number>().DoubleValue();
-    arg = "distribution"; args.distribution = read_enum<Distribution>(info[4], kDistributionCount, "Distribution");
-    arg = "a"; args.a = info[5].As<Napi::Number>().DoubleValue();
-    arg = "b"; args.b = info[6].As<Napi::Number>().DoubleValue();
-  } catch (const Napi::Error& e) {
-    rethrow_for(info, "random", arg, e);
-  }
-  return calls::random(info.Env(), args);
-}
-
-Napi::Value call_optimizerUpdate(const Napi::CallbackInfo& info) {
-  check_count(info, "optimizerUpdate", 6, 6);
-  OptimizerUpdateArgs args;
-  const char* arg = "";
-  try {
-    arg = "kind"; args.kind = read_enum<Optimizer>(info[0], kOptimizerCount, "Optimizer");
-    arg = "w"; args.w = read_handle(info[1]);
-    arg = "g"; args.g = get_buffer(info[2]);
-    arg = "slots"; args.slots = read_handles(info[3]);
-    arg = "n"; args.n = info[4].As<Napi::Number>().Int64Value();
-    arg = "params"; args.params = read_doubles(info[5]);
-    if (args.params.size() != static_cast<size_t>(kOptimizerParamCounts[static_cast<int32_t>(args.kind)])) {
-      throw Napi::RangeError::New(info.Env(), "wrong number of params for this Optimizer code");
-    }
-  } catch (const Napi::Error& e) {
-    rethrow_for(info, "optimizerUpdate", arg, e);
-  }
-  return calls::optimizerUpdate(info.Env(), args);
-}
-
-Napi::Value call_mpiStatus(const Napi::CallbackInfo& info) {
-  check_count(info, "mpiStatus", 0, 0);
-  MpiStatusArgs args;
-  return calls::mpiStatus(info.Env(), args);
-}
-
-Napi::Value call_mpiInit(const Napi::CallbackInfo& info) {
-  check_count(info, "mpiInit", 0, 0);
-  MpiInitArgs args;
-  return calls::mpiInit(info.Env(), args);
-}
-
-Napi::Value call_mpiAllreduce(const Napi::CallbackInfo& info) {
-  check_count(info, "mpiAllreduce", 4, 4);
-  MpiAllreduceArgs args;
-  const char* arg = "";
-  try {
-    arg = "bufs"; args.bufs = read_handles(info[0]);
-    arg = "outs"; args.outs = read_handles(info[1]);
-    arg = "preScale"; args.pre_scale = info[2].As<Napi::Number>().DoubleValue();
-    arg = "postScale"; args.post_scale = info[3].As<Napi::Number>().DoubleValue();
-  } catch (const Napi::Error& e) {
-    rethrow_for(info, "mpiAllreduce", arg, e);
-  }
-  return calls::mpiAllreduce(info.Env(), args);
-}
-
-Napi::Value call_mpiAllreduceHost(const Napi::CallbackInfo& info) {
-  check_count(info, "mpiAllreduceHost", 2, 2);
-  MpiAllreduceHostArgs args;
-  const char* arg = "";
-  try {
-    arg = "values"; args.values = read_typed_array(info[0]);
-    arg = "postScale"; args.post_scale = info[1].As<Napi::Number>().DoubleValue();
-  } catch (const Napi::Error& e) {
-    rethrow_for(info, "mpiAllreduceHost", arg, e);
-  }
-  return calls::mpiAllreduceHost(info.Env(), args);
-}
-
-Napi::Value call_mpiBroadcast(const Napi::CallbackInfo& info) {
-  check_count(info, "mpiBroadcast", 2, 2);
-  MpiBroadcastArgs args;
-  const char* arg = "";
-  try {
-    arg = "bufs"; args.bufs = read_handles(info[0]);
-    arg = "root"; args.root = info[1].As<Napi::Number>().Int64Value();
-  } catch (const Napi::Error& e) {
-    rethrow_for(info, "mpiBroadcast", arg, e);
-  }
-  return calls::mpiBroadcast(info.Env(), args);
-}
-
-Napi::Value call_mpiBroadcastHost(const Napi::CallbackInfo& info) {
-  check_count(info, "mpiBroadcastHost", 2, 2);
-  MpiBroadcastHostArgs args;
-  const char* arg = "";
-  try {
-    arg = "values"; args.values = read_typed_array(info[0]);
-    arg = "root"; args.root = info[1].As<Napi::Number>().Int64Value();
-  } catch (const Napi::Error& e) {
-    rethrow_for(info, "mpiBroadcastHost", arg, e);
-  }
-  return calls::mpiBroadcastHost(info.Env(), args);
-}
-
-Napi::Value call_mpiAllgatherHost(const Napi::CallbackInfo& info) {
-  check_count(info, "mpiAllgatherHost", 2, 2);
-  MpiAllgatherHostArgs args;
-  const char* arg = "";
-  try {
-    arg = "values"; args.values = read_typed_array(info[0]);
-    arg = "out"; args.out = read_typed_array(info[1]);
-  } catch (const Napi::Error& e) {
-    rethrow_for(info, "mpiAllgatherHost", arg, e);
-  }
-  return calls::mpiAllgatherHost(info.Env(), args);
-}
-
-Napi::Value call_mpiBarrier(const Napi::CallbackInfo& info) {
-  check_count(info, "mpiBarrier", 0, 0);
-  MpiBarrierArgs args;
-  return calls::mpiBarrier(info.Env(), args);
-}
-
-Napi::Value call_mpiPending(const Napi::CallbackInfo& info) {
-  check_count(info, "mpiPending", 0, 0);
-  MpiPendingArgs args;
-  return calls::mpiPending(info.Env(), args);
-}
-
-Napi::Value call_mpiFinalize(const Napi::CallbackInfo& info) {
-  check_count(info, "mpiFinalize", 1, 1);
-  MpiFinalizeArgs args;
-  const char* arg = "";
-  try {
-    arg = "timeoutSeconds"; args.timeout_seconds = info[0].As<Napi::Number>().DoubleValue();
-  } catch (const Napi::Error& e) {
-    rethrow_for(info, "mpiFinalize", arg, e);
-  }
-  return calls::mpiFinalize(info.Env(), args);
-}
-
-Napi::Value call_mpiAbort(const Napi::CallbackInfo& info) {
-  check_count(info, "mpiAbort", 1, 1);
-  MpiAbortArgs args;
-  const char* arg = "";
-  try {
-    arg = "code"; args.code = info[0].As<Napi::Number>().Int64Value();
-  } catch (const Napi::Error& e) {
-    rethrow_for(info, "mpiAbort", arg, e);
-  }
-  return calls::mpiAbort(info.Env(), args);
-}
-
-Napi::Value call_setNumThreads(const Napi::CallbackInfo& info) {
-  check_count(info, "setNumThreads", 1, 1);
-  SetNumThreadsArgs args;
-  const char* arg = "";
-  try {
-    arg = "n"; args.n = info[0].As<Napi::Number>().Int64Value();
-  } catch (const Napi::Error& e) {
-    rethrow_for(info, "setNumThreads", arg, e);
-  }
-  return calls::setNumThreads(info.Env(), args);
-}
-
-Napi::Value call_getNumThreads(const Napi::CallbackInfo& info) {
-  check_count(info, "getNumThreads", 0, 0);
-  GetNumThreadsArgs args;
-  return calls::getNumThreads(info.Env(), args);
-}
-
-Napi::Value call_setPrimitiveCacheCapacity(const Napi::CallbackInfo& info) {
-  check_count(info, "setPrimitiveCacheCapacity", 1, 1);
-  SetPrimitiveCacheCapacityArgs args;
-  const char* arg = "";
-  try {
-    arg = "entries"; args.entries = info[0].As<Napi::Number>().Int64Value();
-  } catch (const Napi::Error& e) {
-    rethrow_for(info, "setPrimitiveCacheCapacity", arg, e);
-  }
-  return calls::setPrimitiveCacheCapacity(info.Env(), args);
-}
-
-Napi::Value call_version(const Napi::CallbackInfo& info) {
-  check_count(info, "version", 0, 0);
-  VersionArgs args;
-  return calls::version(info.Env(), args);
-}
-
-Napi::Value call_callTable(const Napi::CallbackInfo& info) {
-  check_count(info, "callTable", 0, 0);
-  CallTableArgs args;
-  return calls::callTable(info.Env(), args);
-}
-
-}  // namespace
+static const char kCallTable[] = R"strata-table({"enums":[["DType",["float32","int32","bool"],null],["Unary",["neg","abs","exp","log","sqrt","sign","tanh","sigmoid","relu","sin","cos","floor","ceil","round","logicalNot"],null],["Binary",["add","sub","mul","div","pow","maximum","minimum","equal","notEqual","greater","greaterEqual","less","lessEqual","logicalAnd","logicalOr"],null],["Reduce",["sum","prod","max","min"],null],["ConvKind",["forward","backpropInput","backpropFilter","biasForward","biasReluForward","backpropFilterBias"],null],["Cell",["lstm","gru","rnnTanh","rnnRelu"],null],["Distribution",["uniform","normal","truncatedNormal","bernoulli"],null],["Optimizer",["sgd","rmsprop","adam","adagrad","adadelta","adamax"],{"sgd":["lr","decay","momentum","nesterov"],"rmsprop":["lr","decay","rho","momentum","epsilon","centered","oneMinusRho"],"adam":["lr","decay","beta1","beta2","epsilon","amsgrad","oneMinusBeta1","oneMinusBeta2"],"adagrad":["lr","decay","epsilon"],"adadelta":["lr","decay","epsilon","rho","oneMinusRho"],"adamax":["lr","decay","epsilon","oneMinusBeta1","beta2"]}]],"functions":[["upload",["values:typedArray","dtype:DType"]],["download",["h:tensor","dtype:DType","size:int"]],["retain",["h:tensor"]],["release",["h:handle"]],["memory",[]],["allocatorStep",[]],["unary",["op:Unary","x:tensor","dtype:DType"]],["binary",["op:Binary","a:tensor","aShape:ints","b:tensor","bShape:ints","outShape:ints","inDtype:DType","outDtype:DType"]],["binaryRows",["op:Binary","a:tensor","b:tensor","rows:int","inner:int","aRow:int","aCol:int","bRow:int","bCol:int","inDtype:DType","outDtype:DType"]],["where",["c:tensor","cShape:ints","a:tensor","aShape:ints","b:tensor","bShape:ints","outShape:ints","dtype:DType"]],["reluGrad",["x:tensor","dy:tensor","n:int","dtype:DType"]],["cast",["x:tensor","inDtype:DType","outDtype:DType","n:int"]],["fill",["n:int","dtype:DType","value:double"]],["reduce",["op:Reduce","x:tensor","xShape:ints","axes:ints","dtype:DType"]],["argReduce",["isMax:bool","x:tensor","xShape:ints","axis:int","dtype:DType"]],["strided",["x:tensor","outShape:ints","strides:ints","base:int","dtype:DType"]],["pad",["x:tensor","xShape:ints","outShape:ints","before:ints","value:double","dtype:DType"]],["concat",["parts:tensors","rowBytes:ints","outer:int","outRowBytes:int"]],["gather",["x:tensor","indices:tensor","count:int","outer:int","dim:int","inner:int","dtype:DType"]],["scatterAdd",["updates:tensor","indices:tensor","count:int","outer:int","size:int","inner:int","dtype:DType"]],["matmul",["a:tensor","b:tensor","batch:int","m:int","k:int","n:int","transposeA:bool","transposeB:bool","dtype:DType"]],["fusedMatmul",["a:tensor","b:tensor","bias:tensor","batch:int","m:int","k:int","n:int","transposeA:bool","transposeB:bool","relu:bool"]],["conv",["kind:ConvKind","a:tensor","b:tensor","xShape:ints","filterShape:ints","strides:ints","dilation:ints","pads:ints","outH:int","outW:int","bias:tensor?"]],["convImpl",["kind:ConvKind","xShape:ints","filterShape:ints","strides:ints","dilation:ints","pads:ints","outH:int","outW:int"]],["depthwiseConv",["kind:ConvKind","a:tensor","b:tensor","xShape:ints","filterShape:ints","strides:ints","dilation:ints","pads:ints","outH:int","outW:int"]],["depthwiseConvImpl",["kind:ConvKind","xShape:ints","filterShape:ints","strides:ints","dilation:ints","pads:ints","outH:int","outW:int"]],["maxPool",["x:tensor","xShape:ints","poolSize:ints","strides:ints","pads:ints","outH:int","outW:int","keepIndices:bool"]],["maxPoolGrad",["x:tensor","dy:tensor","xShape:ints","poolSize:ints","strides:ints","pads:ints","outH:int","outW:int","reluMasked:bool","y:tensor?"]],["avgPool",["x:tensor","xShape:ints","poolSize:ints","strides:ints","pads:ints","outH:int","outW:int"]],["avgPoolGrad",["dy:tensor","xShape:ints","poolSize:ints","strides:ints","pads:ints","outH:int","outW:int"]],["convReluMaxPool",["x:tensor","filter:tensor","bias:tensor","xShape:ints","filterShape:ints","strides:ints","dilation:ints","pads:ints","outH:int","outW:int","poolSize:ints","poolStrides:ints","poolPads:ints","pooledH:int","pooledW:int","keepIndices:bool"]],["convReluMaxPoolGrad",["x:tensor","dy:tensor","y:tensor","xShape:ints","filterShape:ints","strides:ints","dilation:ints","pads:ints","outH:int","outW:int","poolSize:ints","poolStrides:ints","poolPads:ints","pooledH:int","pooledW:int"]],["softmax",["x:tensor","xShape:ints","axis:int","log:bool"]],["softmaxGrad",["y:tensor","g:tensor","shape:ints","axis:int","log:bool"]],["sparseSoftmaxCrossEntropy",["logits:tensor","labels:tensor","rows:int","classes:int","g:tensor?"]],["lstmCell",["z:tensor","cPrev:tensor","batch:int","units:int"]],["lstmCellGrad",["z:tensor","cPrev:tensor","dhc:tensor","batch:int","units:int"]],["gruCell",["xz:tensor","hz:tensor","hPrev:tensor","batch:int","units:int"]],["gruCellGrad",["xz:tensor","hz:tensor","hPrev:tensor","dh:tensor","batch:int","units:int"]],["rnnSequence",["cell:Cell","batch:int","steps:int","features:int","units:int","training:bool","operands:tensors"]],["rnnSequenceGrad",["cell:Cell","batch:int","steps:int","features:int","units:int","operands:tensors"]],["batchNormStats",["x:tensor","rows:int","channels:int"]],["batchNormApply",["x:tensor","mean:tensor","meanOffset:int","variance:tensor","varianceOffset:int","gamma:tensor","beta:tensor","rows:int","channels:int","epsilon:double"]],["batchNormGradSums",["x:tensor","stats:tensor","dy:tensor","rows:int","channels:int","epsilon:double"]],["batchNormGradInput",["x:tensor","gamma:tensor","stats:tensor","dy:tensor","sums:tensor","rows:int","channels:int","epsilon:double"]],["layerNorm",["x:tensor","gamma:tensor","beta:tensor","rows:int","channels:int","epsilon:double"]],["layerNormGradSums",["x:tensor","dy:tensor","rows:int","channels:int","epsilon:double"]],["layerNormGradInput",["x:tensor","gamma:tensor","dy:tensor","rows:int","channels:int","epsilon:double"]],["random",["n:int","k0:u32","k1:u32","offset:double","distribution:Distribution","a:double","b:double"]],["optimizerUpdate",["kind:Optimizer","w:handle","g:tensor","slots:handles","n:int","params:doubles"]],["mpiStatus",[]],["mpiInit",[]],["mpiAllreduce",["bufs:handles","outs:handles","preScale:double","postScale:double"]],["mpiAllreduceHost",["values:typedArray","postScale:double"]],["mpiBroadcast",["bufs:handles","root:int"]],["mpiBroadcastHost",["values:typedArray","root:int"]],["mpiAllgatherHost",["values:typedArray","out:typedArray"]],["mpiBarrier",[]],["mpiPending",[]],["mpiFinalize",["timeoutSeconds:double"]],["mpiAbort",["code:int"]],["setNumThreads",["n:int"]],["getNumThreads",[]],["setPrimitiveCacheCapacity",["entries:int"]],["version",[]],["callTable",[]]]})strata-table";
 
 Napi::Value calls::callTable(Napi::Env env, const CallTableArgs&) { return Napi::String::New(env, kCallTable); }
 
 void register_calls(Napi::Env env, Napi::Object exports) {
-  exports.Set("upload", Napi::Function::New(env, call_upload, "upload"));
-  exports.Set("download", Napi::Function::New(env, call_download, "download"));
-  exports.Set("retain", Napi::Function::New(env, call_retain, "retain"));
-  exports.Set("release", Napi::Function::New(env, call_release, "release"));
-  exports.Set("memory", Napi::Function::New(env, call_memory, "memory"));
-  exports.Set("allocatorStep", Napi::Function::New(env, call_allocatorStep, "allocatorStep"));
-  exports.Set("unary", Napi::Function::New(env, call_unary, "unary"));
-  exports.Set("binary", Napi::Function::New(env, call_binary, "binary"));
-  exports.Set("binaryRows", Napi::Function::New(env, call_binaryRows, "binaryRows"));
-  exports.Set("where", Napi::Function::New(env, call_where, "where"));
-  exports.Set("reluGrad", Napi::Function::New(env, call_reluGrad, "reluGrad"));
-  exports.Set("cast", Napi::Function::New(env, call_cast, "cast"));
-  exports.Set("fill", Napi::Function::New(env, call_fill, "fill"));
-  exports.Set("reduce", Napi::Function::New(env, call_reduce, "reduce"));
-  exports.Set("argReduce", Napi::Function::New(env, call_argReduce, "argReduce"));
-  exports.Set("strided", Napi::Function::New(env, call_strided, "strided"));
-  exports.Set("pad", Napi::Function::New(env, call_pad, "pad"));
-  exports.Set("concat", Napi::Function::New(env, call_concat, "concat"));
-  exports.Set("gather", Napi::Function::New(env, call_gather, "gather"));
-  exports.Set("scatterAdd", Napi::Function::New(env, call_scatterAdd, "scatterAdd"));
-  exports.Set("matmul", Napi::Function::New(env, call_matmul, "matmul"));
-  exports.Set("fusedMatmul", Napi::Function::New(env, call_fusedMatmul, "fusedMatmul"));
-  exports.Set("conv", Napi::Function::New(env, call_conv, "conv"));
-  exports.Set("convImpl", Napi::Function::New(env, call_convImpl, "convImpl"));
-  exports.Set("depthwiseConv", Napi::Function::New(env, call_depthwiseConv, "depthwiseConv"));
-  exports.Set("depthwiseConvImpl", Napi::Function::New(env, call_depthwiseConvImpl, "depthwiseConvImpl"));
-  exports.Set("maxPool", Napi::Function::New(env, call_maxPool, "maxPool"));
-  exports.Set("maxPoolGrad", Napi::Function::New(env, call_maxPoolGrad, "maxPoolGrad"));
-  exports.Set("avgPool", Napi::Function::New(env, call_avgPool, "avgPool"));
-  exports.Set("avgPoolGrad", Napi::Function::New(env, call_avgPoolGrad, "avgPoolGrad"));
-  exports.Set("convReluMaxPool", Napi::Function::New(env, call_convReluMaxPool, "convReluMaxPool"));
-  exports.Set("convReluMaxPoolGrad", Napi::Function::New(env, call_convReluMaxPoolGrad, "convReluMaxPoolGrad"));
-  exports.Set("softmax", Napi::Function::New(env, call_softmax, "softmax"));
-  exports.Set("softmaxGrad", Napi::Function::New(env, call_softmaxGrad, "softmaxGrad"));
-  exports.Set("sparseSoftmaxCrossEntropy", Napi::Function::New(env, call_sparseSoftmaxCrossEntropy, "sparseSoftmaxCrossEntropy"));
-  exports.Set("lstmCell", Napi::Function::New(env, call_lstmCell, "lstmCell"));
-  exports.Set("lstmCellGrad", Napi::Function::New(env, call_lstmCellGrad, "lstmCellGrad"));
-  exports.Set("gruCell", Napi::Function::New(env, call_gruCell, "gruCell"));
-  exports.Set("gruCellGrad", Napi::Function::New(env, call_gruCellGrad, "gruCellGrad"));
-  exports.Set("rnnSequence", Napi::Function::New(env, call_rnnSequence, "rnnSequence"));
-  exports.Set("rnnSequenceGrad", Napi::Function::New(env, call_rnnSequenceGrad, "rnnSequenceGrad"));
-  exports.Set("batchNormStats", Napi::Function::New(env, call_batchNormStats, "batchNormStats"));
-  exports.Set("batchNormApply", Napi::Function::New(env, call_batchNormApply, "batchNormApply"));
-  exports.Set("batchNormGradSums", Napi::Function::New(env, call_batchNormGradSums, "batchNormGradSums"));
-  exports.Set("batchNormGradInput", Napi::Function::New(env, call_batchNormGradInput, "batchNormGradInput"));
-  exports.Set("layerNorm", Napi::Function::New(env, call_layerNorm, "layerNorm"));
-  exports.Set("layerNormGradSums", Napi::Function::New(env, call_layerNormGradSums, "layerNormGradSums"));
-  exports.Set("layerNormGradInput", Napi::Function::New(env, call_layerNormGradInput, "layerNormGradInput"));
-  exports.Set("random", Napi::Function::New(env, call_random, "random"));
-  exports.Set("optimizerUpdate", Napi::Function::New(env, call_optimizerUpdate, "optimizerUpdate"));
-  exports.Set("mpiStatus", Napi::Function::New(env, call_mpiStatus, "mpiStatus"));
-  exports.Set("mpiInit", Napi::Function::New(env, call_mpiInit, "mpiInit"));
-  exports.Set("mpiAllreduce", Napi::Function::New(env, call_mpiAllreduce, "mpiAllreduce"));
-  exports.Set("mpiAllreduceHost", Napi::Function::New(env, call_mpiAllreduceHost, "mpiAllreduceHost"));
-  exports.Set("mpiBroadcast", Napi::Function::New(env, call_mpiBroadcast, "mpiBroadcast"));
-  exports.Set("mpiBroadcastHost", Napi::Function::New(env, call_mpiBroadcastHost, "mpiBroadcastHost"));
-  exports.Set("mpiAllgatherHost", Napi::Function::New(env, call_mpiAllgatherHost, "mpiAllgatherHost"));
-  exports.Set("mpiBarrier", Napi::Function::New(env, call_mpiBarrier, "mpiBarrier"));
-  exports.Set("mpiPending", Napi::Function::New(env, call_mpiPending, "mpiPending"));
-  exports.Set("mpiFinalize", Napi::Function::New(env, call_mpiFinalize, "mpiFinalize"));
-  exports.Set("mpiAbort", Napi::Function::New(env, call_mpiAbort, "mpiAbort"));
-  exports.Set("setNumThreads", Napi::Function::New(env, call_setNumThreads, "setNumThreads"));
-  exports.Set("getNumThreads", Napi::Function::New(env, call_getNumThreads, "getNumThreads"));
-  exports.Set("setPrimitiveCacheCapacity", Napi::Function::New(env, call_setPrimitiveCacheCapacity, "setPrimitiveCacheCapacity"));
-  exports.Set("version", Napi::Function::New(env, call_version, "version"));
-  exports.Set("callTable", Napi::Function::New(env, call_callTable, "callTable"));
+  exports.Set("upload", Napi::Function::New(env, readers::call_upload, "upload"));
+  exports.Set("download", Napi::Function::New(env, readers::call_download, "download"));
+  exports.Set("retain", Napi::Function::New(env, readers::call_retain, "retain"));
+  exports.Set("release", Napi::Function::New(env, readers::call_release, "release"));
+  exports.Set("memory", Napi::Function::New(env, readers::call_memory, "memory"));
+  exports.Set("allocatorStep", Napi::Function::New(env, readers::call_allocatorStep, "allocatorStep"));
+  exports.Set("unary", Napi::Function::New(env, readers::call_unary, "unary"));
+  exports.Set("binary", Napi::Function::New(env, readers::call_binary, "binary"));
+  exports.Set("binaryRows", Napi::Function::New(env, readers::call_binaryRows, "binaryRows"));
+  exports.Set("where", Napi::Function::New(env, readers::call_where, "where"));
+  exports.Set("reluGrad", Napi::Function::New(env, readers::call_reluGrad, "reluGrad"));
+  exports.Set("cast", Napi::Function::New(env, readers::call_cast, "cast"));
+  exports.Set("fill", Napi::Function::New(env, readers::call_fill, "fill"));
+  exports.Set("reduce", Napi::Function::New(env, readers::call_reduce, "reduce"));
+  exports.Set("argReduce", Napi::Function::New(env, readers::call_argReduce, "argReduce"));
+  exports.Set("strided", Napi::Function::New(env, readers::call_strided, "strided"));
+  exports.Set("pad", Napi::Function::New(env, readers::call_pad, "pad"));
+  exports.Set("concat", Napi::Function::New(env, readers::call_concat, "concat"));
+  exports.Set("gather", Napi::Function::New(env, readers::call_gather, "gather"));
+  exports.Set("scatterAdd", Napi::Function::New(env, readers::call_scatterAdd, "scatterAdd"));
+  exports.Set("matmul", Napi::Function::New(env, readers::call_matmul, "matmul"));
+  exports.Set("fusedMatmul", Napi::Function::New(env, readers::call_fusedMatmul, "fusedMatmul"));
+  exports.Set("conv", Napi::Function::New(env, readers::call_conv, "conv"));
+  exports.Set("convImpl", Napi::Function::New(env, readers::call_convImpl, "convImpl"));
+  exports.Set("depthwiseConv", Napi::Function::New(env, readers::call_depthwiseConv, "depthwiseConv"));
+  exports.Set("depthwiseConvImpl", Napi::Function::New(env, readers::call_depthwiseConvImpl, "depthwiseConvImpl"));
+  exports.Set("maxPool", Napi::Function::New(env, readers::call_maxPool, "maxPool"));
+  exports.Set("maxPoolGrad", Napi::Function::New(env, readers::call_maxPoolGrad, "maxPoolGrad"));
+  exports.Set("avgPool", Napi::Function::New(env, readers::call_avgPool, "avgPool"));
+  exports.Set("avgPoolGrad", Napi::Function::New(env, readers::call_avgPoolGrad, "avgPoolGrad"));
+  exports.Set("convReluMaxPool", Napi::Function::New(env, readers::call_convReluMaxPool, "convReluMaxPool"));
+  exports.Set("convReluMaxPoolGrad", Napi::Function::New(env, readers::call_convReluMaxPoolGrad, "convReluMaxPoolGrad"));
+  exports.Set("softmax", Napi::Function::New(env, readers::call_softmax, "softmax"));
+  exports.Set("softmaxGrad", Napi::Function::New(env, readers::call_softmaxGrad, "softmaxGrad"));
+  exports.Set("sparseSoftmaxCrossEntropy", Napi::Function::New(env, readers::call_sparseSoftmaxCrossEntropy, "sparseSoftmaxCrossEntropy"));
+  exports.Set("lstmCell", Napi::Function::New(env, readers::call_lstmCell, "lstmCell"));
+  exports.Set("lstmCellGrad", Napi::Function::New(env, readers::call_lstmCellGrad, "lstmCellGrad"));
+  exports.Set("gruCell", Napi::Function::New(env, readers::call_gruCell, "gruCell"));
+  exports.Set("gruCellGrad", Napi::Function::New(env, readers::call_gruCellGrad, "gruCellGrad"));
+  exports.Set("rnnSequence", Napi::Function::New(env, readers::call_rnnSequence, "rnnSequence"));
+  exports.Set("rnnSequenceGrad", Napi::Function::New(env, readers::call_rnnSequenceGrad, "rnnSequenceGrad"));
+  exports.Set("batchNormStats", Napi::Function::New(env, readers::call_batchNormStats, "batchNormStats"));
+  exports.Set("batchNormApply", Napi::Function::New(env, readers::call_batchNormApply, "batchNormApply"));
+  exports.Set("batchNormGradSums", Napi::Function::New(env, readers::call_batchNormGradSums, "batchNormGradSums"));
+  exports.Set("batchNormGradInput", Napi::Function::New(env, readers::call_batchNormGradInput, "batchNormGradInput"));
+  exports.Set("layerNorm", Napi::Function::New(env, readers::call_layerNorm, "layerNorm"));
+  exports.Set("layerNormGradSums", Napi::Function::New(env, readers::call_layerNormGradSums, "layerNormGradSums"));
+  exports.Set("layerNormGradInput", Napi::Function::New(env, readers::call_layerNormGradInput, "layerNormGradInput"));
+  exports.Set("random", Napi::Function::New(env, readers::call_random, "random"));
+  exports.Set("optimizerUpdate", Napi::Function::New(env, readers::call_optimizerUpdate, "optimizerUpdate"));
+  exports.Set("mpiStatus", Napi::Function::New(env, readers::call_mpiStatus, "mpiStatus"));
+  exports.Set("mpiInit", Napi::Function::New(env, readers::call_mpiInit, "mpiInit"));
+  exports.Set("mpiAllreduce", Napi::Function::New(env, readers::call_mpiAllreduce, "mpiAllreduce"));
+  exports.Set("mpiAllreduceHost", Napi::Function::New(env, readers::call_mpiAllreduceHost, "mpiAllreduceHost"));
+  exports.Set("mpiBroadcast", Napi::Function::New(env, readers::call_mpiBroadcast, "mpiBroadcast"));
+  exports.Set("mpiBroadcastHost", Napi::Function::New(env, readers::call_mpiBroadcastHost, "mpiBroadcastHost"));
+  exports.Set("mpiAllgatherHost", Napi::Function::New(env, readers::call_mpiAllgatherHost, "mpiAllgatherHost"));
+  exports.Set("mpiBarrier", Napi::Function::New(env, readers::call_mpiBarrier, "mpiBarrier"));
+  exports.Set("mpiPending", Napi::Function::New(env, readers::call_mpiPending, "mpiPending"));
+  exports.Set("mpiFinalize", Napi::Function::New(env, readers::call_mpiFinalize, "mpiFinalize"));
+  exports.Set("mpiAbort", Napi::Function::New(env, readers::call_mpiAbort, "mpiAbort"));
+  exports.Set("setNumThreads", Napi::Function::New(env, readers::call_setNumThreads, "setNumThreads"));
+  exports.Set("getNumThreads", Napi::Function::New(env, readers::call_getNumThreads, "getNumThreads"));
+  exports.Set("setPrimitiveCacheCapacity", Napi::Function::New(env, readers::call_setPrimitiveCacheCapacity, "setPrimitiveCacheCapacity"));
+  exports.Set("version", Napi::Function::New(env, readers::call_version, "version"));
+  exports.Set("callTable", Napi::Function::New(env, readers::call_callTable, "callTable"));
 }
 
 }  // namespace strata
