@@ -398,6 +398,15 @@ export { distributed, DistributedError, type DistributedInfo, type DistributedIn
 export type { DistributedOption } from './models/training-args.js';
 export { onnx, type OnnxApi, type ImportOptions as OnnxImportOptions, type OnnxTensor } from './interop/onnx/index.js';
 export { tfjs, type TfjsApi, type TfjsArtifacts } from './interop/tfjs/index.js';
+export {
+  torch,
+  type TorchApi,
+  type TorchMapping,
+  type TorchNameMap,
+  type LoadStateDictOptions,
+  type LoadStateDictResult,
+  type StateDictOptions,
+} from './interop/torch/index.js';
 export { metrics, getMetric, Metric, type MetricIdentifier, type MetricFunction } from './metrics/index.js';
 export {
   Mean,

@@ -22,11 +22,20 @@ import { checkJsonDepth } from './bounded-json.js';
 import { FormatError, StrataError, ValueError, fmtShape } from '../core/errors.js';
 import { sizeOf } from '../core/shape.js';
 import { tensor as makeTensor } from '../tensor/create.js';
+import { widenHalfFloats } from './half-floats.js';
 import { Tensor } from '../tensor/tensor.js';
 
 export interface NamedTensor {
   name: string;
   tensor: Tensor;
+}
+
+/** Choices a caller of decodeSafetensors may make beyond the defaults. */
+export interface DecodeOptions {
+  /** Entries to check but not load (PyTorch's int64 `num_batches_tracked`, which no Strata weight takes). */
+  skip?: (name: string, dtype: string) => boolean;
+  /** Widen F16 and BF16 entries to float32 (exact), instead of refusing them. */
+  widenHalf?: boolean;
 }
 
 export interface DecodedSafetensors {
@@ -339,11 +348,13 @@ function alignedBytes(bytes: Uint8Array, begin: number, end: number, itemSize: n
  * The values of one entry as a Strata dtype. F64 becomes float64 where the current backend
  * stores float64 (reference) and is rounded to float32 elsewhere (native), since a model trained
  * in float64 should still load for inference on the default backend. U8, I8, U16 and I16 widen
- * to int32 exactly. Other dtypes (F16, BF16, I64, U32, ...) are refused: Strata has no matching
- * dtype and a silent conversion could lose range or precision.
+ * to int32 exactly. F16 and BF16 widen exactly to float32 when the caller asks (widenHalf: PyTorch
+ * state dicts). Other dtypes (I64, U32, ...) are refused: Strata has no matching dtype and a
+ * silent conversion could lose range or precision.
  */
-function readValues(file: string, e: Entry, chunk: Uint8Array, float64Ok: boolean): { values: TypedArray; dtype: DType } {
+function readValues(file: string, e: Entry, chunk: Uint8Array, float64Ok: boolean, widenHalf: boolean): { values: TypedArray; dtype: DType } {
   const { buffer, byteOffset, byteLength } = chunk;
+  if (widenHalf && (e.dtype === 'F16' || e.dtype === 'BF16')) return { values: widenHalfFloats(chunk, e.dtype), dtype: 'float32' };
   switch (e.dtype) {
     case 'F32':
       return { values: new Float32Array(buffer, byteOffset, byteLength / 4), dtype: 'float32' };
@@ -379,12 +390,14 @@ function unreadableDtype(file: string, e: Entry): FormatError {
  * readValues for dtype conversions). `file` names the source in error messages. Throws
  * FormatError for anything malformed (Note [Safetensors validation]). `expected` names tensors
  * the caller needs: one the header lacks is reported by name, before the data section's layout
- * (whose gap it would otherwise show up as).
+ * (whose gap it would otherwise show up as). `options.skip` leaves entries out after the whole
+ * file is checked (they are neither loaded nor in `order`).
  */
 export function decodeSafetensors(
   bytes: Uint8Array,
   file: string,
   expected: { names: readonly string[]; by: string } | null = null,
+  options: DecodeOptions = {},
 ): DecodedSafetensors {
   assertLittleEndianHost('decodeSafetensors');
   if (!(bytes instanceof Uint8Array)) throw new ValueError(`decodeSafetensors: bytes must be a Uint8Array; received ${describe(bytes)}`);
@@ -401,16 +414,19 @@ export function decodeSafetensors(
       throw new FormatError(`${file}: missing ${missing.length === 1 ? 'tensor' : `${missing.length} tensors`} ${listed} (needed by ${expected.by})`);
     }
   }
-  const sorted = checkCoverage(file, entries, bytes.byteLength - dataStart);
+  const skip = options.skip ?? (() => false);
+  const widenHalf = options.widenHalf === true;
+  const sorted = checkCoverage(file, entries, bytes.byteLength - dataStart).filter((e) => !skip(e.name, e.dtype));
   // Refuse unloadable dtypes before creating any tensor.
-  const refused = sorted.find((e) => !READABLE.includes(e.dtype));
+  const readable = (dtype: string) => READABLE.includes(dtype) || (widenHalf && (dtype === 'F16' || dtype === 'BF16'));
+  const refused = sorted.find((e) => !readable(e.dtype));
   if (refused !== undefined) throw unreadableDtype(file, refused);
   const data = bytes.subarray(dataStart);
   const float64Ok = getBackend().supportsDtype('float64');
   const tensors = new Map<string, Tensor>();
   for (const e of sorted) {
     const chunk = alignedBytes(data, e.begin, e.end, ITEM_SIZE.get(e.dtype)!);
-    const { values, dtype } = readValues(file, e, chunk, float64Ok);
+    const { values, dtype } = readValues(file, e, chunk, float64Ok, widenHalf);
     tensors.set(e.name, makeTensor(values, e.shape, dtype));
   }
   return { tensors, metadata, order: sorted.map((e) => e.name) };

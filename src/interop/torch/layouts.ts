@@ -1,0 +1,94 @@
+// How one Strata layer's weights are laid out in a PyTorch state dict: the parameter names of
+// the matching torch.nn module and the permutation between the two layouts. Strata keeps
+// Keras's layouts (channels-last kernels, dense kernels [in, out]); PyTorch keeps its own
+// (Conv2d [out, in, kh, kw], Linear [out, in]). The rules go by the layer's class, so a name
+// mapping only has to say which module becomes which layer.
+import type { Layer } from '../../nn/layer.js';
+import { reshape, transpose } from '../../ops/shape-ops.js';
+import type { Tensor } from '../../tensor/tensor.js';
+
+/** One parameter of a torch module and the Strata weight it becomes. */
+export interface TorchParam {
+  /** The parameter's name inside its module (`weight`, `bias`, `running_mean`, ...). */
+  readonly torch: string;
+  /** The Strata weight's name inside its layer (`kernel`, `gamma`, ...). */
+  readonly strata: string;
+  /** The shape PyTorch stores for a Strata weight of this shape. */
+  torchShape(strataShape: readonly number[]): number[];
+  /** A tensor of torchShape(strataShape) in Strata's layout. */
+  toStrata(t: Tensor, strataShape: readonly number[]): Tensor;
+  /** A Strata weight in PyTorch's layout. */
+  toTorch(t: Tensor): Tensor;
+}
+
+const same = (torch: string, strata: string): TorchParam => ({
+  torch,
+  strata,
+  torchShape: (s) => [...s],
+  toStrata: (t) => t,
+  toTorch: (t) => t,
+});
+
+/** A layout that is a permutation of the axes: `toStrata` permutes PyTorch's axes into Strata's. */
+function permuted(torch: string, strata: string, toStrata: number[]): TorchParam {
+  const toTorch = toStrata.map((_, i) => toStrata.indexOf(i));
+  return {
+    torch,
+    strata,
+    torchShape: (s) => toTorch.map((axis) => s[axis]),
+    toStrata: (t) => transpose(t, toStrata),
+    toTorch: (t) => transpose(t, toTorch),
+  };
+}
+
+/**
+ * A depthwise kernel: PyTorch's Conv2d(C, C·m, groups=C) stores [C·m, 1, kh, kw] with output
+ * channel c·m + j for input channel c; Strata stores [kh, kw, C, m] (Keras's depthwise layout).
+ */
+const depthwiseKernel: TorchParam = {
+  torch: 'weight',
+  strata: 'kernel',
+  torchShape: ([kh, kw, c, m]) => [c * m, 1, kh, kw],
+  toStrata: (t, [kh, kw, c, m]) => transpose(reshape(t, [c, m, kh, kw]), [2, 3, 0, 1]),
+  toTorch: (t) => {
+    const [kh, kw, c, m] = t.shape;
+    return reshape(transpose(t, [2, 3, 0, 1]), [c * m, 1, kh, kw]);
+  },
+};
+
+const bias = same('bias', 'bias');
+
+/** PyTorch's parameters of each layer class Strata can exchange, by Strata class name. */
+const RULES: Readonly<Record<string, readonly TorchParam[]>> = {
+  // nn.Linear: weight [out, in].
+  Dense: [permuted('weight', 'kernel', [1, 0]), bias],
+  // nn.Conv2d: weight [out, in, kh, kw] -> [kh, kw, in, out].
+  Conv2D: [permuted('weight', 'kernel', [2, 3, 1, 0]), bias],
+  // nn.Conv1d: weight [out, in, k] -> [k, in, out].
+  Conv1D: [permuted('weight', 'kernel', [2, 1, 0]), bias],
+  // nn.ConvTranspose2d: weight [in, out, kh, kw] -> Keras's [kh, kw, out, in].
+  Conv2DTranspose: [permuted('weight', 'kernel', [2, 3, 1, 0]), bias],
+  DepthwiseConv2D: [depthwiseKernel, bias],
+  // nn.BatchNorm1d/2d; its int64 num_batches_tracked has no counterpart and is skipped.
+  BatchNormalization: [same('weight', 'gamma'), same('bias', 'beta'), same('running_mean', 'moving_mean'), same('running_var', 'moving_variance')],
+  LayerNormalization: [same('weight', 'gamma'), same('bias', 'beta')],
+  Embedding: [same('weight', 'embeddings')],
+};
+
+/** The layer classes with a PyTorch layout, for error messages and the docs. */
+export const exchangeableLayers = (): string[] => Object.keys(RULES);
+
+/** PyTorch buffers that no Strata weight holds and loading ignores. */
+export const IGNORED_TORCH_PARAMS: ReadonlySet<string> = new Set(['num_batches_tracked']);
+
+/**
+ * The parameters of `layer` as PyTorch names them, limited to the weights the layer has (a
+ * Dense without bias has no `bias`; a BatchNormalization without `scale` has no `weight`);
+ * undefined for a class without a rule.
+ */
+export function torchParamsOf(layer: Layer): TorchParam[] | undefined {
+  const rules = RULES[layer.className];
+  if (rules === undefined) return undefined;
+  const own = new Set(layer.weights.map((w) => w.name));
+  return rules.filter((r) => own.has(r.strata));
+}
