@@ -398,6 +398,7 @@ export { distributed, DistributedError, type DistributedInfo, type DistributedIn
 export type { DistributedOption } from './models/training-args.js';
 export { onnx, type OnnxApi, type ImportOptions as OnnxImportOptions, type OnnxTensor } from './interop/onnx/index.js';
 export { tfjs, type TfjsApi, type TfjsArtifacts } from './interop/tfjs/index.js';
+export { keras, type KerasApi } from './interop/keras/index.js';
 export {
   torch,
   type TorchApi,

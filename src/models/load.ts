@@ -33,7 +33,8 @@ export interface LoadOptions {
  * and the rebuilt model, and restores compile arguments and optimizer state so training resumes
  * where it stopped. Files are read within the limits of `st.setReadLimits`. A TensorFlow.js
  * LayersModel (a model.json with `modelTopology` and `weightsManifest`, named directly, by its
- * folder or among picked files) is imported as `st.tfjs.load` would, uncompiled.
+ * folder or among picked files) is imported as `st.tfjs.load` would, uncompiled, and a path ending
+ * in `.keras` or `.h5` as `st.keras.load` would (Node-only).
  * @throws FormatError naming the file for a missing, truncated or inconsistent file (a checksum
  * or size that does not match, an unknown layer class, a weight of the wrong shape).
  * @example
@@ -62,6 +63,8 @@ export async function loadModel(source: string | ModelStore | ArrayLike<NamedBlo
     throw new ValueError(
       `loadModel: expected a non-empty path or URL, a store with a load method, or a list of files; received ${JSON.stringify(source) ?? String(source)}`,
     );
+  // A Keras file (.keras, .h5) goes to the Keras importer (st.keras.load).
+  if (!/^https?:\/\//i.test(source) && /\.(keras|h5|hdf5)$/i.test(source) && importers.has('keras')) return importers.get('keras')!(source);
   // A model.json named directly: a Strata model is read from its folder; another name can only be an imported format.
   let location = source;
   if (!/^https?:\/\//i.test(source) && /\.json$/i.test(source)) {

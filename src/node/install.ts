@@ -15,6 +15,7 @@ import { httpStore } from '../web/http-store.js';
 import { nodePlatform } from './platform.js';
 import './onnx-files.js'; // st.onnx.load(path) reads files
 import './tfjs-files.js'; // st.tfjs.load(path) reads model.json and its shards
+import './keras-files.js'; // st.keras.load(path) reads .keras and .h5 files
 import './torch-files.js'; // st.torch reads and writes state dicts by path
 import { NO_ADAPTER_HINT, destroyAtExit, nodeGpu } from './webgpu-provider.js';
 

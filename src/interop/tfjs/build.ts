@@ -31,8 +31,17 @@ function find(byName: Map<string, DecodedWeight>, names: string[], layer: string
 /** The layers that hold weights: a nested model's own layers, not the model. */
 const leaves = (model: Model): Layer[] => model.layers.flatMap((l) => (l instanceof Model ? leaves(l) : [l]));
 
-/** Sets every layer's weights from the decoded ones; every weight of each side must be matched. */
-function assignWeights(model: Model, file: string, decoded: Map<string, DecodedWeight>, weightNames: Map<string, Record<string, string>>): void {
+/**
+ * Sets every layer's weights from the decoded ones, found by Keras name (`layer/weight`, `:0`
+ * suffixes ignored); every weight of each side must be matched. Also used for legacy Keras `.h5`
+ * files, whose weights carry the same names.
+ */
+export function assignWeights(
+  model: Model,
+  file: string,
+  decoded: Map<string, DecodedWeight>,
+  weightNames: Map<string, Record<string, string>>,
+): void {
   const byName = new Map([...decoded].map(([n, w]) => [bare(n), w]));
   if (byName.size !== decoded.size) throw new FormatError(`${file}: two weights share a name once ':0' suffixes are dropped`);
   const names = [...byName.keys()];
@@ -64,18 +73,21 @@ function assignWeights(model: Model, file: string, decoded: Map<string, DecodedW
 }
 
 /**
- * Builds the Strata model of a tfjs LayersModel. `file` names model.json (or 'tfjs artifacts') in
- * errors; errors in weight shards name the shard.
- * @throws ValueError listing every unsupported layer; FormatError for anything malformed.
+ * Rebuilds the model a Keras config describes (converted by topology.ts) through the layer
+ * registry, creating at most `weightBytes` of weights (the file's own), so a config claiming 2^28
+ * units is refused before allocating. Its weights are still the initial ones.
+ * @throws ValueError listing every unsupported layer; FormatError naming `file` for anything malformed.
  */
-export function buildModel(file: string, topology: unknown, groups: WeightGroup[]): Model {
-  const { spec, weightNames } = convertTopology(file, topology);
-  const decoded = decodeWeights(file, groups);
-  const bytes = [...decoded.values()].reduce((n, w) => n + w.values.byteLength, 0);
+export function rebuildModel(
+  file: string,
+  topology: unknown,
+  weightBytes: number,
+  importer = 'tfjs',
+): { model: Model; weightNames: Map<string, Record<string, string>> } {
+  const { spec, weightNames } = convertTopology(file, topology, importer);
   let model: Model;
   try {
-    // The architecture may create weights only within the file's own: a config claiming 2^28 units is refused before allocating.
-    model = withWeightBudget(bytes, `the weights listed in ${file}`, () => deserializeLayer(spec, 'model')) as Model;
+    model = withWeightBudget(weightBytes, `the weights listed in ${file}`, () => deserializeLayer(spec, 'model')) as Model;
   } catch (e) {
     if (e instanceof StrataError && !(e instanceof FormatError)) throw new FormatError(`${file}: ${e.message}`);
     if (e instanceof TypeError || e instanceof RangeError) throw new FormatError(`${file}: malformed model config (${e.message})`);
@@ -85,6 +97,19 @@ export function buildModel(file: string, topology: unknown, groups: WeightGroup[
   // nested model's, as Keras does, so its weights exist before they are assigned.
   const first = model.layers[0];
   if (model instanceof Sequential && !model.built && first instanceof Model) model.build(first.inputs[0].shape);
+  return { model, weightNames };
+}
+
+/**
+ * Builds the Strata model of a tfjs LayersModel. `file` names model.json (or 'tfjs artifacts') in
+ * errors; errors in weight shards name the shard.
+ * @throws ValueError listing every unsupported layer; FormatError for anything malformed.
+ */
+export function buildModel(file: string, topology: unknown, groups: WeightGroup[]): Model {
+  convertTopology(file, topology); // unsupported layers are reported before the weights are read
+  const decoded = decodeWeights(file, groups);
+  const bytes = [...decoded.values()].reduce((n, w) => n + w.values.byteLength, 0);
+  const { model, weightNames } = rebuildModel(file, topology, bytes);
   assignWeights(model, file, decoded, weightNames);
   return model;
 }

@@ -85,6 +85,34 @@ function tensorRef(file: string, where: string, v: unknown): TensorRef {
   return [v[0], v[1], v[2]] as TensorRef;
 }
 
+/** A Keras 3 symbolic tensor, {class_name: '__keras_tensor__', config: {keras_history: [layer, node, tensor]}}. */
+function keras3Tensor(file: string, where: string, v: unknown): TensorRef {
+  if (!isObject(v) || v.class_name !== '__keras_tensor__' || !isObject(v.config)) {
+    throw new FormatError(
+      `${file}: ${where} must be a Keras tensor {class_name: '__keras_tensor__', config: {keras_history}}; received ${excerpt(v)}`,
+    );
+  }
+  return tensorRef(file, `${where}'s keras_history`, v.config.keras_history);
+}
+
+/**
+ * A Keras 3 call record, {args: [x] or [[x, y, ...]], kwargs}: the layers Strata imports take one
+ * positional argument, a tensor or (merges) a list of them. A `training` or null keyword is
+ * dropped, as in Keras 2's form; any other keyword is a call Strata cannot replay.
+ */
+function keras3Node(file: string, where: string, node: Config): { args: TensorRef[]; listInput: boolean } {
+  const args = node.args;
+  if (!Array.isArray(args) || args.length !== 1) {
+    throw new ValueError(`${file}: ${where} passes ${excerpt(args)} as positional arguments; only one tensor or one list of tensors is supported`);
+  }
+  const kwargs = node.kwargs ?? {};
+  if (!isObject(kwargs) || Object.entries(kwargs).some(([k, v]) => k !== 'training' && v !== null)) {
+    throw new ValueError(`${file}: ${where} passes call arguments ${excerpt(kwargs)}; only tensors are supported`);
+  }
+  if (Array.isArray(args[0])) return { args: args[0].map((t, j) => keras3Tensor(file, `${where}, input ${j}`, t)), listInput: true };
+  return { args: [keras3Tensor(file, `${where}, input 0`, args[0])], listInput: false };
+}
+
 /** Keras writes a model's input or output list as triples, or as one bare triple for a single one. */
 function refList(file: string, where: string, v: unknown): TensorRef[] {
   if (Array.isArray(v) && typeof v[0] === 'string') return [tensorRef(file, where, v)];
@@ -102,9 +130,10 @@ function functional(file: string, config: Config): ConvertedTopology {
     if (inbound !== undefined && !Array.isArray(inbound))
       throw new FormatError(`${file}: inbound_nodes of layer '${name}' must be a list; received ${excerpt(inbound)}`);
     const inboundNodes = ((inbound ?? []) as unknown[]).map((node, k) => {
+      if (isObject(node)) return { ...keras3Node(file, `inbound node ${k} of layer '${name}'`, node), callArgs: {} };
       if (!Array.isArray(node) || node.length === 0) {
         throw new FormatError(
-          `${file}: inbound node ${k} of layer '${name}' must be a list of tensor references (Keras 2 format); received ${excerpt(node)}`,
+          `${file}: inbound node ${k} of layer '${name}' must be a list of tensor references (Keras 2) or {args, kwargs} (Keras 3); received ${excerpt(node)}`,
         );
       }
       const args = node.map((r, j) => tensorRef(file, `inbound node ${k} of layer '${name}', input ${j}`, r));
@@ -170,8 +199,8 @@ function convertModel(file: string, className: string, config: unknown): Convert
   return functional(file, config);
 }
 
-/** Converts a tfjs modelTopology (Keras 2.x JSON) into Strata's serialized model. */
-export function convertTopology(file: string, topology: unknown): ConvertedTopology {
+/** Converts a tfjs modelTopology or a Keras model config (Keras 2.x or 3 JSON) into Strata's serialized model; `importer` names the importer in errors. */
+export function convertTopology(file: string, topology: unknown, importer = 'tfjs'): ConvertedTopology {
   if (!isObject(topology)) throw new FormatError(`${file}: modelTopology must be an object; received ${excerpt(topology)}`);
   const modelConfig = isObject(topology.model_config) ? topology.model_config : topology;
   const className = modelConfig.class_name;
@@ -182,7 +211,12 @@ export function convertTopology(file: string, topology: unknown): ConvertedTopol
     );
   }
   const bad = unsupported(modelConfig.config, []);
-  if (bad.length)
-    throw new ValueError(`${file}: ${bad.length} layer${bad.length > 1 ? 's are' : ' is'} not supported by the tfjs importer: ${bad.join(', ')}`);
+  if (bad.length) {
+    // A Lambda layer's function is Python bytecode (marshal, base64): it is reported, never run.
+    const lambda = bad.some((b) => b.startsWith('Lambda ')) ? "; a Lambda layer's function is Python code, which Strata never runs" : '';
+    throw new ValueError(
+      `${file}: ${bad.length} layer${bad.length > 1 ? 's are' : ' is'} not supported by the ${importer} importer: ${bad.join(', ')}${lambda}`,
+    );
+  }
   return convertModel(file, className, modelConfig.config);
 }

@@ -1,0 +1,167 @@
+// st.keras.load: the fixtures of scripts/make_keras_fixtures.py (a Keras 3 Sequential and a
+// Functional `.keras`, a legacy Keras 2 `.h5`) against the script's numpy outputs, st.loadModel's
+// routing by extension, and a corpus of broken files generated here, each a FormatError (or a
+// ValueError for an unsupported layer) naming the file and the problem.
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { strFromU8, strToU8, unzipSync, zipSync } from 'fflate';
+import * as st from '../src/index.js';
+
+const fixtures = new URL('./fixtures/keras/', import.meta.url).pathname;
+const expected = JSON.parse(readFileSync(join(fixtures, 'expected.json'), 'utf8')) as Record<
+  string,
+  { input: { shape: number[]; values: number[] }; output: { shape: number[]; values: number[] } }
+>;
+const dir = mkdtempSync(join(tmpdir(), 'strata-keras-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+async function matchesNumpy(model: st.Model, name: string): Promise<void> {
+  const { input, output } = expected[name];
+  const y = model.predict(st.tensor(input.values, input.shape)) as st.Tensor;
+  assert.deepEqual(y.shape, output.shape);
+  const values = await y.data();
+  values.forEach((v, i) => assert.ok(Math.abs(v - output.values[i]) <= 1e-5, `${name}[${i}]: ${v} vs ${output.values[i]}`));
+}
+
+async function rejectsWith(p: Promise<unknown>, cls: typeof st.StrataError, ...patterns: RegExp[]): Promise<void> {
+  await assert.rejects(p, (e: Error) => {
+    assert.ok(e instanceof cls, `${e.constructor.name}: ${e.message}`);
+    for (const re of patterns) assert.match(e.message, re);
+    return true;
+  });
+}
+
+/** Writes bytes into the temporary folder and returns the path. */
+function file(name: string, bytes: Uint8Array): string {
+  const path = join(dir, name);
+  writeFileSync(path, bytes);
+  return path;
+}
+
+const sequential = () => new Uint8Array(readFileSync(join(fixtures, 'sequential.keras')));
+/** The sequential fixture's parts, to rebuild broken variants. */
+const parts = () => unzipSync(sequential());
+const configOf = (p: Record<string, Uint8Array>) => JSON.parse(strFromU8(p['config.json']));
+
+describe('keras import: fixtures', () => {
+  for (const name of ['sequential.keras', 'functional.keras', 'legacy.h5']) {
+    it(`${name} matches numpy`, async () => matchesNumpy(await st.keras.load(join(fixtures, name)), name));
+  }
+
+  it('reads bytes as well as paths, and keeps the layer names', async () => {
+    const model = await st.keras.load(readFileSync(join(fixtures, 'functional.keras')));
+    assert.deepEqual(
+      model.layers.map((l) => l.name),
+      ['input_layer', 'left', 'right', 'add', 'batch_normalization', 'head'],
+    );
+    await matchesNumpy(model, 'functional.keras');
+  });
+
+  it('st.loadModel routes .keras and .h5 paths to the Keras importer', async () => {
+    await matchesNumpy(await st.loadModel(join(fixtures, 'sequential.keras')), 'sequential.keras');
+    await matchesNumpy(await st.loadModel(join(fixtures, 'legacy.h5')), 'legacy.h5');
+  });
+
+  it('an imported model trains, saves and loads back', async () => {
+    const model = await st.keras.load(join(fixtures, 'legacy.h5'));
+    model.compile({ optimizer: 'sgd', loss: 'sparseCategoricalCrossentropy' });
+    await model.fit(st.randomNormal([8, 4], { seed: 1 }), st.tensor([0, 1, 0, 1, 0, 1, 0, 1], [8], 'int32'), { epochs: 1, verbose: 0 });
+    await model.save(join(dir, 'saved'));
+    const again = await st.loadModel(join(dir, 'saved'));
+    const x = st.tensor(expected['legacy.h5'].input.values, expected['legacy.h5'].input.shape);
+    assert.deepEqual(await (again.predict(x) as st.Tensor).data(), await (model.predict(x) as st.Tensor).data());
+  });
+});
+
+describe('keras import: broken files', () => {
+  it('a truncated zip', async () => {
+    const path = file('truncated.keras', sequential().subarray(0, 5000));
+    await rejectsWith(st.keras.load(path), st.FormatError, /truncated\.keras/, /truncated/);
+  });
+
+  it('a zip entry escaping its folder', async () => {
+    const p = parts();
+    const path = file('escape.keras', zipSync({ ...p, '../evil.json': strToU8('{}') }));
+    await rejectsWith(st.keras.load(path), st.FormatError, /escape\.keras/, /'\.\.\/evil\.json' escapes/);
+  });
+
+  it('an entry declaring a huge uncompressed size, and one inflating past its declaration', async () => {
+    const p = parts();
+    const zip = zipSync({ 'config.json': [p['config.json'], { level: 9 }], 'model.weights.h5': [p['model.weights.h5'], { level: 0 }] });
+    const view = new DataView(zip.buffer);
+    // The central directory's first entry is config.json: its uncompressed size sits 24 bytes in.
+    let at = zip.length - 22;
+    while (view.getUint32(at, true) !== 0x06054b50) at--;
+    const central = view.getUint32(at + 16, true);
+    const bomb = zip.slice();
+    new DataView(bomb.buffer).setUint32(central + 24, 0xf0000000, true);
+    await rejectsWith(
+      st.keras.load(file('bomb.keras', bomb)),
+      st.FormatError,
+      /bomb\.keras/,
+      /config\.json' declares 4026531840 bytes/,
+      /maxDecodedBytes/,
+    );
+    const liar = zip.slice();
+    new DataView(liar.buffer).setUint32(central + 24, 100, true);
+    await rejectsWith(st.keras.load(file('liar.keras', liar)), st.FormatError, /liar\.keras/, /inflates past the 100 bytes/);
+  });
+
+  it('a missing config.json, and a config.json that is not JSON', async () => {
+    const p = parts();
+    const missing = file('missing.keras', zipSync({ 'metadata.json': p['metadata.json'], 'model.weights.h5': p['model.weights.h5'] }));
+    await rejectsWith(st.keras.load(missing), st.FormatError, /missing\.keras/, /no config\.json/);
+    const garbled = file('garbled.keras', zipSync({ ...p, 'config.json': strToU8('{"module": "keras", "class_name": ') }));
+    await rejectsWith(st.keras.load(garbled), st.FormatError, /garbled\.keras \(config\.json\)/);
+  });
+
+  it('a truncated h5 file, and one that is not a Keras file', async () => {
+    const h5 = new Uint8Array(readFileSync(join(fixtures, 'legacy.h5')));
+    await rejectsWith(st.keras.load(file('cut.h5', h5.subarray(0, 4000))), st.FormatError, /cut\.h5/, /truncated: its superblock says \d+ bytes/);
+    await rejectsWith(st.loadModel(file('text.h5', strToU8('hello'))), st.FormatError, /text\.h5/, /neither a Keras 3/);
+    const p = parts();
+    const cutWeights = file('cut-weights.keras', zipSync({ ...p, 'model.weights.h5': p['model.weights.h5'].subarray(0, 3000) }));
+    await rejectsWith(st.keras.load(cutWeights), st.FormatError, /cut-weights\.keras \(model\.weights\.h5\)/, /truncated/);
+  });
+
+  it('weights whose shapes disagree with the layers, every problem listed', async () => {
+    const p = parts();
+    const config = configOf(p);
+    config.config.layers[4].config.units = 5; // the Dense layer: kernel [12, 5] and bias [5] against the file's [12, 4] and [4]
+    config.config.layers[1].config.filters = 2; // the Conv2D: its kernel and bias too, and the Dense's input (8 features)
+    const path = file('shapes.keras', zipSync({ ...p, 'config.json': strToU8(JSON.stringify(config)) }));
+    await rejectsWith(
+      st.keras.load(path),
+      st.FormatError,
+      /shapes\.keras \(model\.weights\.h5\): 4 problem\(s\)/,
+      /layers\/conv2d\/vars\/0 has shape \[3, 3, 2, 3\]; layer 'conv2d' expects \[3, 3, 2, 2\]/,
+      /layers\/dense\/vars\/1 has shape \[4\]; layer 'dense' expects \[5\]/,
+    );
+  });
+
+  it('a Lambda layer is refused, its code never run', async () => {
+    const p = parts();
+    const config = configOf(p);
+    config.config.layers.splice(3, 0, {
+      module: 'keras.layers',
+      class_name: 'Lambda',
+      config: {
+        name: 'lambda',
+        function: {
+          class_name: '__lambda__',
+          config: { code: '4wEAAAAAAAAAAAAAAAEAAAADAAAAQwAAAHMIAAAAfABkARQAUwApAk7pAgAAAKkAKQHaAXhyAgAAAHICAAAA', defaults: null, closure: null },
+        },
+      },
+    });
+    const path = file('lambda.keras', zipSync({ ...p, 'config.json': strToU8(JSON.stringify(config)) }));
+    await rejectsWith(st.keras.load(path), st.ValueError, /lambda\.keras/, /Lambda \(layer 'lambda'\)/, /Python code, which Strata never runs/);
+  });
+
+  it('a missing file and a bad argument', async () => {
+    await rejectsWith(st.keras.load(join(dir, 'absent.keras')), st.FormatError, /absent\.keras: cannot read the Keras file \(no such file\)/);
+    await rejectsWith(st.keras.load(42 as unknown as string), st.ValueError, /expected a \.keras or \.h5 path/);
+  });
+});
