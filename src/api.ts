@@ -406,6 +406,7 @@ export {
   type TorchNameMap,
   type LoadStateDictOptions,
   type LoadStateDictResult,
+  type StateDictEntry,
   type StateDictOptions,
 } from './interop/torch/index.js';
 export { metrics, getMetric, Metric, type MetricIdentifier, type MetricFunction } from './metrics/index.js';

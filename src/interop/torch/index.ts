@@ -12,7 +12,7 @@ import { planLoad, problemsOf } from './plan.js';
 import { type StateDictOptions, stateDict } from './save.js';
 
 export type { TorchMapping, TorchNameMap } from './names.js';
-export type { StateDictOptions } from './save.js';
+export type { StateDictEntry, StateDictOptions } from './save.js';
 export { stateDict, exchangeableLayers };
 
 /** Options of `st.torch.loadStateDict`. */

@@ -2,13 +2,21 @@
 // torch.nn registers parameters (a module's weight, bias, running_mean, running_var), so
 // `module.load_state_dict(...)` takes them strictly (PyTorch fills in num_batches_tracked itself).
 import { ValueError, fmtValue } from '../../core/errors.js';
-import type { NamedTensor } from '../../io/safetensors.js';
 import type { Model } from '../../models/model.js';
 import type { Layer } from '../../nn/layer.js';
 import { clone } from '../../ops/tfjs-aliases.js';
 import { noGrad } from '../../tensor/tape.js';
+import type { Tensor } from '../../tensor/tensor.js';
 import { torchParamsOf } from './layouts.js';
 import { type TorchMapping, checkMapping, looksLikeTorchvisionResNet, strataToTorchvision, weightedLayers } from './names.js';
+
+/** One tensor of a state dict: PyTorch's name (`layer1.0.conv1.weight`) and the values in PyTorch's layout. */
+export interface StateDictEntry {
+  /** The tensor's name in the state dict. */
+  name: string;
+  /** Its values, in PyTorch's layout (a fresh tensor). */
+  tensor: Tensor;
+}
 
 /** Options of `st.torch.stateDict` and `st.torch.saveStateDict`. */
 export interface StateDictOptions {
@@ -59,7 +67,7 @@ function moduleNamesOf(
  * The model's weights as PyTorch names them and in PyTorch's layouts (fresh tensors). Throws a
  * ValueError listing every layer whose weights have no PyTorch layout or no name.
  */
-export function stateDict(model: Model, options: StateDictOptions = {}): NamedTensor[] {
+export function stateDict(model: Model, options: StateDictOptions = {}): StateDictEntry[] {
   const op = 'torch.stateDict';
   const checked = checkMapping(op, options.mapping);
   if (typeof checked === 'function') throw new ValueError(`${op}: a function mapping only loads (it cannot be inverted); pass a record of names`);
@@ -70,7 +78,7 @@ export function stateDict(model: Model, options: StateDictOptions = {}): NamedTe
   const moduleOf = moduleNamesOf(op, mapping, layers, options.moduleNames);
   const tensorNames = typeof mapping === 'object' ? invertRecord(mapping).tensors : new Map<string, string>();
   const problems: string[] = [];
-  const out: NamedTensor[] = [];
+  const out: StateDictEntry[] = [];
   layers.forEach((layer, i) => {
     const params = torchParamsOf(layer);
     if (params === undefined) {
