@@ -25,7 +25,9 @@ Keras 3 `.keras` (keras/src/saving/saving_lib.py, "The .keras format"):
     gamma, beta, moving_mean, moving_variance). `<path>` is `layers/<layer.name>` for a model's
     `layers` list (nested models: `layers/<outer>/layers/<inner>`); the model itself gets an empty
     root `vars` group, and so does every layer without variables (InputLayer, pooling, Flatten).
-    Sequential's `layers` excludes its InputLayer; a Functional model's includes it.
+    Sequential's `layers` excludes its InputLayer; a Functional model's includes it. A recurrent
+    layer's variables belong to its `cell` attribute: `layers/lstm/cell/vars/0..2` (kernel,
+    recurrent_kernel, bias; gates i, f, c, o).
 
 Legacy Keras 2 `.h5` (tf.keras `model.save('x.h5')`, keras/saving/legacy/hdf5_format.py):
   * root attributes `keras_version`, `backend` (strings) and `model_config` (the JSON of
@@ -299,7 +301,109 @@ def functional_keras(expected):
     expected["functional.keras"] = {"input": x, "output": softmax(dense(batch_norm(s, gamma, beta, mean, var, 1e-3), k3, b3))}
 
 
-# ---- model 3: legacy Keras 2 whole-model .h5 (Sequential Dense -> BN -> Dense) ----------------
+# ---- model 3: Sequential LSTM -> nested Functional (.keras): sub-layer and nested-model paths -----
+
+
+def sigmoid(x):
+    return 1 / (1 + np.exp(-x))
+
+
+def lstm_last(x, kernel, recurrent, bias, units):
+    """Keras's LSTM (gates i, f, c, o; tanh and sigmoid), returning the last step's output."""
+    h = np.zeros((x.shape[0], units))
+    c = np.zeros((x.shape[0], units))
+    for t in range(x.shape[1]):
+        z = x[:, t, :].astype(np.float64) @ kernel + h @ recurrent + bias
+        i, f, g, o = (z[:, k * units : (k + 1) * units] for k in range(4))
+        c = sigmoid(f) * c + sigmoid(i) * np.tanh(g)
+        h = sigmoid(o) * np.tanh(c)
+    return h
+
+
+def nested_keras(expected):
+    units = 5
+    kernel, recurrent, bias = rand(3, 4 * units), rand(units, 4 * units), rand(4 * units, scale=0.1)
+    k, b = rand(units, 3), rand(3, scale=0.1)
+    lstm = k3_layer(
+        "LSTM",
+        {
+            "name": "lstm",
+            "trainable": True,
+            "dtype": policy(),
+            "return_sequences": False,
+            "return_state": False,
+            "go_backwards": False,
+            "stateful": False,
+            "unroll": False,
+            "zero_output_for_mask": False,
+            "units": units,
+            "activation": "tanh",
+            "recurrent_activation": "sigmoid",
+            "use_bias": True,
+            "kernel_initializer": initializer("GlorotUniform"),
+            "recurrent_initializer": initializer("Orthogonal"),
+            "bias_initializer": initializer("Zeros"),
+            "unit_forget_bias": True,
+            "kernel_regularizer": None,
+            "recurrent_regularizer": None,
+            "bias_regularizer": None,
+            "activity_regularizer": None,
+            "kernel_constraint": None,
+            "recurrent_constraint": None,
+            "bias_constraint": None,
+            "dropout": 0.0,
+            "recurrent_dropout": 0.0,
+            "seed": None,
+        },
+        [None, 4, 3],
+    )
+    inner = {
+        "module": "keras.src.models.functional",
+        "class_name": "Functional",
+        "config": {
+            "name": "head_block",
+            "trainable": True,
+            "layers": [
+                {**k3_layer("InputLayer", {"batch_shape": [None, units], "dtype": "float32", "sparse": False, "name": "head_input"}), "name": "head_input", "inbound_nodes": []},
+                {**k3_dense("inner_dense", 3, "softmax", [None, units]), "name": "inner_dense", "inbound_nodes": [{"args": [k3_tensor("head_input", [None, units])], "kwargs": {}}]},
+            ],
+            "input_layers": [["head_input", 0, 0]],
+            "output_layers": [["inner_dense", 0, 0]],
+        },
+        "registered_name": "Functional",
+        "build_config": {"input_shape": [None, units]},
+    }
+    config = {
+        "module": "keras",
+        "class_name": "Sequential",
+        "config": {
+            "name": "sequential_nested",
+            "trainable": True,
+            "dtype": policy(),
+            "layers": [k3_layer("InputLayer", {"batch_shape": [None, 4, 3], "dtype": "float32", "sparse": False, "name": "input_layer"}), lstm, inner],
+        },
+        "registered_name": None,
+        "build_config": {"input_shape": [None, 4, 3]},
+        "compile_config": None,
+    }
+    # The LSTM's variables belong to its `cell` attribute (an LSTMCell layer), so they sit under
+    # layers/lstm/cell/vars; the nested model's layers under layers/head_block/layers/<name>.
+    write_keras(
+        os.path.join(OUT, "nested.keras"),
+        config,
+        {
+            "layers/lstm": [],
+            "layers/lstm/cell": [kernel, recurrent, bias],
+            "layers/head_block": [],
+            "layers/head_block/layers/head_input": [],
+            "layers/head_block/layers/inner_dense": [k, b],
+        },
+    )
+    x = rand(2, 4, 3, scale=1.0)
+    expected["nested.keras"] = {"input": x, "output": softmax(dense(lstm_last(x, kernel, recurrent, bias, units), k, b))}
+
+
+# ---- model 4: legacy Keras 2 whole-model .h5 (Sequential Dense -> BN -> Dense) ----------------
 
 
 def legacy_h5(expected):
@@ -376,6 +480,7 @@ def main():
     expected = {}
     sequential_keras(expected)
     functional_keras(expected)
+    nested_keras(expected)
     legacy_h5(expected)
     out = {
         name: {k: {"shape": list(v.shape), "values": [float("%.9g" % e) for e in np.asarray(v, dtype=np.float64).ravel()]} for k, v in entry.items()}

@@ -1,13 +1,18 @@
-// st.keras.load: the fixtures of scripts/make_keras_fixtures.py (a Keras 3 Sequential and a
-// Functional `.keras`, a legacy Keras 2 `.h5`) against the script's numpy outputs, st.loadModel's
-// routing by extension, and a corpus of broken files generated here, each a FormatError (or a
-// ValueError for an unsupported layer) naming the file and the problem.
+// st.keras.load: the fixtures of scripts/make_keras_fixtures.py (Keras 3 `.keras` files: a
+// Sequential convnet, a Functional model with Add and BatchNormalization, an LSTM and a nested
+// model; a legacy Keras 2 `.h5`) against the script's numpy outputs, st.loadModel's and `strata
+// import`'s routing by extension, the browser's Node-only error, and a corpus of broken files
+// generated here, each a FormatError (or a ValueError for an unsupported layer) naming the file
+// and the problem.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { spawnSync } from 'node:child_process';
 import { strFromU8, strToU8, unzipSync, zipSync } from 'fflate';
+import h5wasm from 'h5wasm';
+import { importCommand } from '../src/cli/import.js';
 import * as st from '../src/index.js';
 
 const fixtures = new URL('./fixtures/keras/', import.meta.url).pathname;
@@ -46,8 +51,26 @@ const sequential = () => new Uint8Array(readFileSync(join(fixtures, 'sequential.
 const parts = () => unzipSync(sequential());
 const configOf = (p: Record<string, Uint8Array>) => JSON.parse(strFromU8(p['config.json']));
 
+/** The legacy fixture with its model_config attribute replaced (or removed), through h5wasm. */
+async function legacyWith(
+  change: (config: { config: { layers: { config: Record<string, unknown> }[] } }) => void,
+  remove = false,
+): Promise<Uint8Array> {
+  const { FS } = await h5wasm.ready;
+  FS.writeFile('/legacy-copy.h5', readFileSync(join(fixtures, 'legacy.h5')));
+  const f = new h5wasm.File('/legacy-copy.h5', 'a');
+  const config = JSON.parse(f.attrs.model_config.value as string);
+  change(config);
+  f.delete_attribute('model_config');
+  if (!remove) f.create_attribute('model_config', JSON.stringify(config));
+  f.close();
+  const bytes = FS.readFile('/legacy-copy.h5');
+  FS.unlink('/legacy-copy.h5');
+  return bytes;
+}
+
 describe('keras import: fixtures', () => {
-  for (const name of ['sequential.keras', 'functional.keras', 'legacy.h5']) {
+  for (const name of ['sequential.keras', 'functional.keras', 'nested.keras', 'legacy.h5']) {
     it(`${name} matches numpy`, async () => matchesNumpy(await st.keras.load(join(fixtures, name)), name));
   }
 
@@ -63,6 +86,22 @@ describe('keras import: fixtures', () => {
   it('st.loadModel routes .keras and .h5 paths to the Keras importer', async () => {
     await matchesNumpy(await st.loadModel(join(fixtures, 'sequential.keras')), 'sequential.keras');
     await matchesNumpy(await st.loadModel(join(fixtures, 'legacy.h5')), 'legacy.h5');
+  });
+
+  it('strata import writes a Strata model folder', async () => {
+    const line = await importCommand(join(fixtures, 'functional.keras'), { out: join(dir, 'cli-imported') }, () => {});
+    assert.match(line, /functional\.keras: 6 layers, \d+ parameters, inputs \[N, 5\], outputs \[N, 3\]/);
+    await matchesNumpy(await st.loadModel(join(dir, 'cli-imported')), 'functional.keras');
+  });
+
+  it('is Node-only: without the Node entry, st.keras.load says so', () => {
+    const code = `import('./src/api.ts').then((st) => st.keras.load('m.keras')).catch((e) => { console.log(e.constructor.name + ': ' + e.message); })`;
+    const child = spawnSync(process.execPath, ['--import', 'tsx', '-e', code], {
+      cwd: new URL('..', import.meta.url).pathname,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    assert.match(child.stdout, /ValueError: keras\.load is Node-only/);
   });
 
   it('an imported model trains, saves and loads back', async () => {
@@ -140,6 +179,22 @@ describe('keras import: broken files', () => {
       /layers\/conv2d\/vars\/0 has shape \[3, 3, 2, 3\]; layer 'conv2d' expects \[3, 3, 2, 2\]/,
       /layers\/dense\/vars\/1 has shape \[4\]; layer 'dense' expects \[5\]/,
     );
+  });
+
+  it('legacy .h5: shapes that disagree (all listed), weights-only files', async () => {
+    const widened = await legacyWith((c) => {
+      c.config.layers[1].config.units = 7; // dense: kernel [4, 7] and bias [7]; the batch norm then expects 7 channels too
+    });
+    await rejectsWith(
+      st.keras.load(file('widened.h5', widened)),
+      st.FormatError,
+      /widened\.h5: weight 'dense\/kernel' has shape \[4, 6\]; layer 'dense' expects \[4, 7\]/,
+      /weight 'batch_normalization\/moving_variance' has shape \[6\]; layer 'batch_normalization' expects \[7\]/,
+    );
+    const weightsOnly = await legacyWith(() => {}, true);
+    await rejectsWith(st.keras.load(file('weights-only.h5', weightsOnly)), st.FormatError, /weights-only\.h5/, /weights only \(save_weights\)/);
+    const keras3Weights = file('model.weights.h5', parts()['model.weights.h5']);
+    await rejectsWith(st.keras.load(keras3Weights), st.FormatError, /model\.weights\.h5/, /Keras 3's model\.weights\.h5 \(weights only\)/);
   });
 
   it('a Lambda layer is refused, its code never run', async () => {

@@ -1,5 +1,5 @@
-// `strata import FILE --out DIR`: an ONNX model imported (st.onnx.load) and saved as a Strata
-// model folder.
+// `strata import FILE --out DIR`: an ONNX model (st.onnx.load) or a Keras `.keras` / `.h5` file
+// (st.keras.load) imported and saved as a Strata model folder.
 import { ValueError } from '../core/errors.js';
 import * as st from '../index.js';
 
@@ -10,8 +10,9 @@ export interface ImportCommandOptions {
 
 /** Imports `file` and saves it to `options.out`; returns the line it prints. */
 export async function importCommand(file: string, options: ImportCommandOptions, print: (line: string) => void = console.log): Promise<string> {
-  if (!/\.onnx$/i.test(file)) throw new ValueError(`strata import: expected an .onnx file; received '${file}'`);
-  const model = await st.onnx.load(file);
+  const keras = /\.(keras|h5|hdf5)$/i.test(file);
+  if (!keras && !/\.onnx$/i.test(file)) throw new ValueError(`strata import: expected an .onnx, .keras or .h5 file; received '${file}'`);
+  const model = keras ? await st.keras.load(file) : await st.onnx.load(file);
   await model.save(options.out);
   const inputs = model.inputs.map((t) => `[${t.shape.map((d) => d ?? 'N').join(', ')}]`).join(', ');
   const outputs = model.outputs.map((t) => `[${t.shape.map((d) => d ?? 'N').join(', ')}]`).join(', ');

@@ -147,8 +147,8 @@ program
 
 program
   .command('import')
-  .description('import an ONNX model (st.onnx.load) and save it as a Strata model folder')
-  .argument('<file>', 'the .onnx file')
+  .description('import an ONNX model (st.onnx.load) or a Keras .keras/.h5 file (st.keras.load) and save it as a Strata model folder')
+  .argument('<file>', 'the .onnx, .keras or .h5 file')
   .requiredOption('--out <dir>', 'the model folder to write')
   .action(async (file: string, o: { out: string }) => {
     await importCommand(file, o);

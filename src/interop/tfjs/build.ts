@@ -47,6 +47,7 @@ export function assignWeights(
   const names = [...byName.keys()];
   const used = new Set<string>();
   const missing: string[] = [];
+  const mismatched: string[] = [];
   for (const layer of leaves(model)) {
     const values = layer.weights.map((w) => {
       const name = find(byName, names, layer.name, weightNames.get(layer.name)?.[w.name] ?? w.name);
@@ -55,15 +56,21 @@ export function assignWeights(
         return undefined;
       }
       const d = byName.get(name)!;
-      if (!shapesEqual(d.shape, w.value.shape)) {
-        throw new FormatError(
-          `${file}: weight '${name}' has shape ${fmtShape(d.shape)}; layer '${layer.name}' expects ${fmtShape(w.value.shape)} for its ${w.name}`,
-        );
-      }
       used.add(name);
+      if (!shapesEqual(d.shape, w.value.shape)) {
+        // Every disagreement is reported together: one architecture change often shifts several shapes.
+        mismatched.push(
+          `weight '${name}' has shape ${fmtShape(d.shape)}; layer '${layer.name}' expects ${fmtShape(w.value.shape)} for its ${w.name}`,
+        );
+        return undefined;
+      }
       return tensor(d.values, d.shape, d.dtype === 'bool' ? 'bool' : w.value.dtype);
     });
     if (values.every((v) => v !== undefined) && values.length) layer.setWeights(values as NonNullable<(typeof values)[number]>[]);
+  }
+  if (mismatched.length) {
+    const more = mismatched.length > 8 ? `; and ${mismatched.length - 8} more` : '';
+    throw new FormatError(`${file}: ${mismatched.slice(0, 8).join('; ')}${more}`);
   }
   if (missing.length)
     throw new FormatError(`${file}: the weights manifest lacks ${missing.length} weight(s) the model needs: ${missing.slice(0, 5).join(', ')}`);
