@@ -2,12 +2,13 @@
 
   /usr/bin/python3 scripts/make_torch_state_dict_fixtures.py
       writes test/fixtures/torch-state-dict/small.safetensors (a small convnet's state dict, committed)
-      and small-io.safetensors (its fixed input, NCHW, and PyTorch's output), and the same pair for
+      and small-io.safetensors (its fixed input, NCHW, and PyTorch's output), the same pair for an
+      LSTM + GRU model (sequence*.safetensors, committed), and for
       torchvision's resnet18 into node_modules/.cache/strata-torch-fixtures/ (45 MB: not committed).
 
   /usr/bin/python3 scripts/make_torch_state_dict_fixtures.py --load MODEL WEIGHTS INPUT
       the reverse direction: loads WEIGHTS (a state dict Strata wrote with st.torch.saveStateDict)
-      into MODEL ('small' or 'resnet18') strictly, runs it on tensor "x" of INPUT and prints
+      into MODEL ('small', 'sequence' or 'resnet18') strictly, runs it on tensor "x" of INPUT and prints
       {"shape": [...], "data": [...]} as JSON on stdout.
 
 The Python safetensors package is not required: the format is simple enough to write here
@@ -68,6 +69,21 @@ def small_net():
         nn.Linear(16, 12), nn.ReLU(), nn.Linear(12, 4))
 
 
+class SequenceNet(nn.Module):
+    """An LSTM feeding a GRU (whole sequences, batch first) and a Linear on the last step."""
+
+    def __init__(self):
+        super().__init__()
+        self.lstm = nn.LSTM(5, 6, batch_first=True)
+        self.gru = nn.GRU(6, 4, batch_first=True)
+        self.head = nn.Linear(4, 3)
+
+    def forward(self, x):
+        y, _ = self.lstm(x)
+        y, _ = self.gru(y)
+        return self.head(y[:, -1, :])
+
+
 def randomize_batch_norms(model):
     """torchvision starts batch norms as the identity; random statistics make the check real."""
     with torch.no_grad():
@@ -83,9 +99,11 @@ def randomize_batch_norms(model):
 def build(name):
     if name == 'small':
         return small_net()
+    if name == 'sequence':
+        return SequenceNet()
     if name == 'resnet18':
         return torchvision.models.resnet18(weights=None)
-    raise SystemExit('unknown model %r; expected small or resnet18' % name)
+    raise SystemExit('unknown model %r; expected small, sequence or resnet18' % name)
 
 
 def make(name, input_shape, out_dir, seed):
@@ -118,6 +136,7 @@ def main():
     for d in (small, big):
         os.makedirs(d, exist_ok=True)
     make('small', (2, 3, 8, 8), small, 0)
+    make('sequence', (2, 7, 5), small, 3)
     make('resnet18', (1, 3, 224, 224), big, 1)
 
 

@@ -41,9 +41,18 @@ const weighted = (model: st.Model): string[] => model.layers.filter((l) => l.wei
 /** PyTorch's module names of the small network's layers with weights. */
 const SMALL_MODULES = ['0', '1', '3', '7', '9'];
 
+/** The fixed input (images NCHW there, NHWC here) and PyTorch's output. */
 function io(dir: string, name: string): { x: st.Tensor; y: st.Tensor } {
   const { tensors } = decodeSafetensors(readFileSync(join(dir, `${name}-io.safetensors`)), name);
-  return { x: st.transpose(tensors.get('x')!, [0, 2, 3, 1]), y: tensors.get('y')! };
+  const x = tensors.get('x')!;
+  return { x: x.rank === 4 ? st.transpose(x, [0, 2, 3, 1]) : x, y: tensors.get('y')! };
+}
+
+/** The fixtures' LSTM + GRU model in Strata (PyTorch's GRU is Keras's resetAfter form, the default). */
+function sequenceModel(): st.Model {
+  return st.sequential({
+    layers: [st.layers.lstm({ units: 6, returnSequences: true, inputShape: [7, 5] }), st.layers.gru({ units: 4 }), st.layers.dense({ units: 3 })],
+  });
 }
 
 async function maxDiff(a: st.Tensor, b: st.Tensor): Promise<number> {
@@ -53,9 +62,9 @@ async function maxDiff(a: st.Tensor, b: st.Tensor): Promise<number> {
 }
 
 /** Runs PyTorch on `weights` (written by Strata) and tensor x (NCHW) of a file; its output. */
-function torchOutput(model: 'small' | 'resnet18', weights: string, x: st.Tensor): st.Tensor {
+function torchOutput(model: 'small' | 'sequence' | 'resnet18', weights: string, x: st.Tensor): st.Tensor {
   const input = join(tmp, `${model}-x.safetensors`);
-  writeFileSync(input, encodeSafetensors([{ name: 'x', tensor: st.transpose(x, [0, 3, 1, 2]) }]));
+  writeFileSync(input, encodeSafetensors([{ name: 'x', tensor: x.rank === 4 ? st.transpose(x, [0, 3, 1, 2]) : x }]));
   const run = spawnSync('/usr/bin/python3', [SCRIPT, '--load', model, weights, input], { encoding: 'utf8', maxBuffer: 1 << 26 });
   assert.equal(run.status, 0, run.stderr);
   const out = JSON.parse(run.stdout) as { shape: number[]; data: number[] };
@@ -137,6 +146,40 @@ describe('st.torch: PyTorch state dicts', () => {
     t.diagnostic(`small convnet, Strata -> PyTorch: max abs difference ${diff}`);
   });
 
+  it('an LSTM and a GRU saved by PyTorch give its outputs, and go back (gates reordered, biases summed)', async (t) => {
+    const model = sequenceModel();
+    const result = await st.torch.loadStateDict(model, join(SMALL, 'sequence.safetensors'));
+    assert.deepEqual(result.loaded, [
+      'lstm.weight_ih_l0',
+      'lstm.weight_hh_l0',
+      'lstm.bias_ih_l0',
+      'lstm.bias_hh_l0',
+      'gru.weight_ih_l0',
+      'gru.weight_hh_l0',
+      'gru.bias_ih_l0',
+      'gru.bias_hh_l0',
+      'head.weight',
+      'head.bias',
+    ]);
+    const { x, y } = io(SMALL, 'sequence');
+    const diff = await maxDiff(model.predict(x) as st.Tensor, y);
+    assert.ok(diff <= 1e-5, `max abs difference ${diff}`);
+    t.diagnostic(`LSTM + GRU, PyTorch -> Strata: max abs difference ${diff}`);
+    // Saved: PyTorch's names; the LSTM's one bias goes out as bias_ih_l0 with zeros as bias_hh_l0.
+    const written = st.torch.stateDict(model, { moduleNames: ['lstm', 'gru', 'head'] });
+    assert.deepEqual(
+      written.map((w) => w.name),
+      result.loaded,
+    );
+    assert.equal(await maxDiff(written[3].tensor, st.zeros([24])), 0);
+    if (!torchAvailable) return;
+    const path = join(tmp, 'strata-sequence.safetensors');
+    await st.torch.saveStateDict(model, path, { moduleNames: ['lstm', 'gru', 'head'] });
+    const back = await maxDiff(torchOutput('sequence', path, x), y);
+    assert.ok(back <= 1e-5, `round trip: max abs difference ${back}`);
+    t.diagnostic(`LSTM + GRU, Strata -> PyTorch: max abs difference ${back}`);
+  });
+
   const resnetPresent = existsSync(join(BIG, 'resnet18.safetensors'));
   it("torchvision's resnet18 loads into st.applications.resNet18 and back into PyTorch", {
     skip: !resnetPresent && 'run /usr/bin/python3 scripts/make_torch_state_dict_fixtures.py to write ResNet-18 (45 MB) into node_modules/.cache',
@@ -208,8 +251,8 @@ describe('st.torch: errors', () => {
       st.torch.loadStateDict(short, file),
       /module '1' is number 2 in the file's order, but the model has only 1 layers with weights/,
     );
-    const lstm = st.sequential({ layers: [st.layers.lstm({ units: 2, inputShape: [3, 4] })] });
-    await assert.rejects(st.torch.loadStateDict(lstm, file), /a LSTM, whose PyTorch layout Strata does not know/);
+    const rnn = st.sequential({ layers: [st.layers.gru({ units: 2, resetAfter: false, inputShape: [3, 4] })] });
+    await assert.rejects(st.torch.loadStateDict(rnn, file), /a GRU, whose PyTorch layout Strata does not know/);
     const model = smallModel();
     const conv = model.layers[0].name;
     await assert.rejects(
@@ -243,8 +286,12 @@ describe('st.torch: errors', () => {
       () => st.torch.stateDict(model, { moduleNames: ['0'] }),
       /moduleNames must list one PyTorch module name per layer with weights \(5: .*\); received \["0"\]/,
     );
+    const rnn = st.sequential({ layers: [st.layers.simpleRNN({ units: 2, inputShape: [3, 4] })] });
+    assert.throws(() => st.torch.stateDict(rnn), /layer '.*' is a SimpleRNN, whose PyTorch layout Strata does not know/);
+    // An LSTM's bias is two PyTorch tensors: one of them alone leaves it unfilled.
     const lstm = st.sequential({ layers: [st.layers.lstm({ units: 2, inputShape: [3, 4] })] });
-    assert.throws(() => st.torch.stateDict(lstm), /layer '.*' is a LSTM, whose PyTorch layout Strata does not know/);
+    const parts = encodeSafetensors(st.torch.stateDict(lstm, { moduleNames: ['rnn'] }).filter((e) => e.name !== 'rnn.bias_hh_l0'));
+    await assert.rejects(st.torch.loadStateDict(lstm, parts), /Strata weight '.*\/bias' \[8\] lacks its PyTorch part 'bias_hh_l0'/);
   });
 
   it('F16, BF16 and F64 tensors load as float32', async () => {

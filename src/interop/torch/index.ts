@@ -75,13 +75,17 @@ export function loadStateDictBytes(model: Model, bytes: Uint8Array, file: string
     throw new Err(`${file}: cannot load the PyTorch state dict into model '${model.name}' (${count}):\n  ${problems.join('\n  ')}`);
   }
   noGrad(() => {
-    for (const { torchName, weight, param } of plan.assignments) {
-      const value = param.toStrata(tensors.get(torchName)!, weight.value.shape);
+    for (const { torchNames, weight, param } of plan.assignments) {
+      const value = param.toStrata(
+        torchNames.map((n) => tensors.get(n)!),
+        weight.value.shape,
+      );
       weight.value.assign(cast(value, weight.value.dtype));
     }
   });
   for (const t of tensors.values()) t.dispose();
-  return { loaded: plan.assignments.map((a) => a.torchName), unmatched: plan.unmatched };
+  const loaded = new Set(plan.assignments.flatMap((a) => a.torchNames));
+  return { loaded: order.filter((n) => loaded.has(n)), unmatched: plan.unmatched };
 }
 
 /**
@@ -90,7 +94,8 @@ export function loadStateDictBytes(model: Model, bytes: Uint8Array, file: string
  * st.applications' resNet18/resNet34, else the order of the file's modules) and layouts are
  * converted by layer class (Conv2d [out, in, kh, kw] to [kh, kw, in, out], Linear [out, in] to
  * [in, out], a depthwise Conv2d [C·m, 1, kh, kw] to [kh, kw, C, m], BatchNorm's running
- * statistics to moving_mean/moving_variance). F32, F64, F16 and BF16 tensors load as float32.
+ * statistics to moving_mean/moving_variance, LSTM/GRU gates reordered and biases combined).
+ * F32, F64, F16 and BF16 tensors load as float32.
  * Nothing changes unless everything loads.
  * @throws ValueError listing every tensor with no destination and every weight left unfilled;
  *   ShapeError when only shapes disagree (each with its expected and received shape);

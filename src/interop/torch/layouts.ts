@@ -5,56 +5,25 @@
 // mapping only has to say which module becomes which layer.
 import type { Layer } from '../../nn/layer.js';
 import { reshape, transpose } from '../../ops/shape-ops.js';
-import type { Tensor } from '../../tensor/tensor.js';
+import { type TorchParam, permuted, same, single } from './param.js';
+import { RECURRENT_RULES } from './recurrent-layouts.js';
 
-/** One parameter of a torch module and the Strata weight it becomes. */
-export interface TorchParam {
-  /** The parameter's name inside its module (`weight`, `bias`, `running_mean`, ...). */
-  readonly torch: string;
-  /** The Strata weight's name inside its layer (`kernel`, `gamma`, ...). */
-  readonly strata: string;
-  /** The shape PyTorch stores for a Strata weight of this shape. */
-  torchShape(strataShape: readonly number[]): number[];
-  /** A tensor of torchShape(strataShape) in Strata's layout. */
-  toStrata(t: Tensor, strataShape: readonly number[]): Tensor;
-  /** A Strata weight in PyTorch's layout. */
-  toTorch(t: Tensor): Tensor;
-}
-
-const same = (torch: string, strata: string): TorchParam => ({
-  torch,
-  strata,
-  torchShape: (s) => [...s],
-  toStrata: (t) => t,
-  toTorch: (t) => t,
-});
-
-/** A layout that is a permutation of the axes: `toStrata` permutes PyTorch's axes into Strata's. */
-function permuted(torch: string, strata: string, toStrata: number[]): TorchParam {
-  const toTorch = toStrata.map((_, i) => toStrata.indexOf(i));
-  return {
-    torch,
-    strata,
-    torchShape: (s) => toTorch.map((axis) => s[axis]),
-    toStrata: (t) => transpose(t, toStrata),
-    toTorch: (t) => transpose(t, toTorch),
-  };
-}
+export type { TorchParam };
 
 /**
  * A depthwise kernel: PyTorch's Conv2d(C, C·m, groups=C) stores [C·m, 1, kh, kw] with output
  * channel c·m + j for input channel c; Strata stores [kh, kw, C, m] (Keras's depthwise layout).
  */
-const depthwiseKernel: TorchParam = {
-  torch: 'weight',
-  strata: 'kernel',
-  torchShape: ([kh, kw, c, m]) => [c * m, 1, kh, kw],
-  toStrata: (t, [kh, kw, c, m]) => transpose(reshape(t, [c, m, kh, kw]), [2, 3, 0, 1]),
-  toTorch: (t) => {
+const depthwiseKernel: TorchParam = single(
+  'weight',
+  'kernel',
+  ([kh, kw, c, m]) => [c * m, 1, kh, kw],
+  (t, [kh, kw, c, m]) => transpose(reshape(t, [c, m, kh, kw]), [2, 3, 0, 1]),
+  (t) => {
     const [kh, kw, c, m] = t.shape;
     return reshape(transpose(t, [2, 3, 0, 1]), [c * m, 1, kh, kw]);
   },
-};
+);
 
 const bias = same('bias', 'bias');
 
@@ -73,6 +42,7 @@ const RULES: Readonly<Record<string, readonly TorchParam[]>> = {
   BatchNormalization: [same('weight', 'gamma'), same('bias', 'beta'), same('running_mean', 'moving_mean'), same('running_var', 'moving_variance')],
   LayerNormalization: [same('weight', 'gamma'), same('bias', 'beta')],
   Embedding: [same('weight', 'embeddings')],
+  ...RECURRENT_RULES,
 };
 
 /** The layer classes with a PyTorch layout, for error messages and the docs. */
@@ -87,8 +57,8 @@ export const IGNORED_TORCH_PARAMS: ReadonlySet<string> = new Set(['num_batches_t
  * undefined for a class without a rule.
  */
 export function torchParamsOf(layer: Layer): TorchParam[] | undefined {
-  const rules = RULES[layer.className];
-  if (rules === undefined) return undefined;
+  const rules = Object.hasOwn(RULES, layer.className) ? RULES[layer.className] : undefined;
+  if (rules === undefined || (layer.className === 'GRU' && (layer as unknown as { resetAfter: boolean }).resetAfter !== true)) return undefined;
   const own = new Set(layer.weights.map((w) => w.name));
   return rules.filter((r) => own.has(r.strata));
 }

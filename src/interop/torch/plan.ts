@@ -8,9 +8,9 @@ import type { Layer, LayerWeight } from '../../nn/layer.js';
 import { IGNORED_TORCH_PARAMS, type TorchParam, torchParamsOf } from './layouts.js';
 import { type TorchMapping, looksLikeTorchvisionResNet, splitName, torchvisionToStrata, weightedLayers } from './names.js';
 
-/** One tensor's destination. */
+/** One weight's source: the torch tensors (usually one) its param is made of. */
 export interface Assignment {
-  torchName: string;
+  torchNames: string[];
   weight: LayerWeight;
   param: TorchParam;
 }
@@ -63,8 +63,8 @@ export function planLoad(model: Model, names: readonly string[], shapes: Readonl
       ? pairByOrder([...new Set(names.map((n) => splitName(n).module))], layers, unmatched)
       : new Map<string, Layer>();
 
-  const assignments: Assignment[] = [];
-  const filled = new Map<LayerWeight, string>();
+  // The parts each weight has received so far (one per name of its param's `torch`).
+  const parts = new Map<LayerWeight, { param: TorchParam; names: (string | undefined)[]; bad: boolean }>();
   for (const torchName of names) {
     const shape = shapes.get(torchName)!;
     const where = `tensor ${q(torchName)} ${fmtShape(shape)}`;
@@ -85,34 +85,47 @@ export function planLoad(model: Model, names: readonly string[], shapes: Readonl
       errors.push(`${where} maps to layer ${q(layer.name)}, a ${layer.className}, whose PyTorch layout Strata does not know`);
       continue;
     }
-    const param = slash < 0 ? params.find((p) => p.torch === splitName(torchName).param) : params.find((p) => p.strata === target.slice(slash + 1));
+    const suffix = splitName(torchName).param;
+    const param = slash < 0 ? params.find((p) => p.torch.includes(suffix)) : params.find((p) => p.strata === target.slice(slash + 1));
     if (param === undefined) {
-      const accepted = slash < 0 ? params.map((p) => p.torch) : params.map((p) => p.strata);
+      const accepted = slash < 0 ? params.flatMap((p) => p.torch) : params.map((p) => p.strata);
       unmatched.push(
         `${where} maps to layer ${q(layer.name)} (${layer.className}), which has no such parameter; expected one of ${accepted.join(', ')}`,
       );
       continue;
     }
+    const part = param.torch.length === 1 ? 0 : param.torch.indexOf(suffix);
     const weight = layer.weights.find((w) => w.name === param.strata)!;
-    const previous = filled.get(weight);
+    if (part < 0) {
+      unmatched.push(`${where} maps to Strata weight ${q(weight.path)}, which PyTorch stores as ${param.torch.join(' + ')}; name one of those`);
+      continue;
+    }
+    const entry = parts.get(weight) ?? { param, names: param.torch.map(() => undefined), bad: false };
+    parts.set(weight, entry);
+    const previous = entry.names[part];
     if (previous !== undefined) {
       errors.push(`${where} and tensor ${q(previous)} both map to Strata weight ${q(weight.path)}`);
       continue;
     }
-    filled.set(weight, torchName);
-    const expected = param.torchShape(weight.value.shape);
+    entry.names[part] = torchName;
+    const expected = param.torchShapes(weight.value.shape)[part];
     if (fmtShape(expected) !== fmtShape(shape)) {
       errors.push(
         `${where} maps to Strata weight ${q(weight.path)} ${fmtShape(weight.value.shape)}, which PyTorch stores as ${fmtShape(expected)}; expected ${fmtShape(expected)}, received ${fmtShape(shape)}`,
       );
       shapeErrors++;
-      continue;
+      entry.bad = true;
     }
-    assignments.push({ torchName, weight, param });
   }
+  const assignments: Assignment[] = [];
   for (const layer of layers) {
     for (const weight of layer.weights) {
-      if (!filled.has(weight)) unmatched.push(`Strata weight ${q(weight.path)} ${fmtShape(weight.value.shape)} receives no tensor`);
+      const entry = parts.get(weight);
+      if (entry === undefined) unmatched.push(`Strata weight ${q(weight.path)} ${fmtShape(weight.value.shape)} receives no tensor`);
+      else if (entry.names.includes(undefined)) {
+        const missing = entry.param.torch.filter((_, i) => entry.names[i] === undefined);
+        unmatched.push(`Strata weight ${q(weight.path)} ${fmtShape(weight.value.shape)} lacks its PyTorch part ${missing.map(q).join(', ')}`);
+      } else if (!entry.bad) assignments.push({ torchNames: entry.names as string[], weight, param: entry.param });
     }
   }
   return { assignments, errors, unmatched, onlyShapes: shapeErrors === errors.length };

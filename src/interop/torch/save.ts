@@ -88,10 +88,16 @@ export function stateDict(model: Model, options: StateDictOptions = {}): StateDi
     const module = moduleOf(layer, i);
     for (const param of params) {
       const weight = layer.weights.find((w) => w.name === param.strata)!;
-      const name = tensorNames.get(weight.path) ?? (module === undefined ? undefined : module === '' ? param.torch : `${module}.${param.torch}`);
-      if (name === undefined)
+      // A weight path in a record names a one-tensor weight; PyTorch's parts of a weight (an
+      // LSTM's two biases) are named after their module.
+      const own = param.torch.length === 1 ? tensorNames.get(weight.path) : undefined;
+      const names = own !== undefined ? [own] : module === undefined ? undefined : param.torch.map((p) => (module === '' ? p : `${module}.${p}`));
+      if (names === undefined) {
         problems.push(`Strata weight '${weight.path}' has no PyTorch name (the mapping names neither it nor layer '${layer.name}')`);
-      else out.push({ name, tensor: noGrad(() => clone(param.toTorch(weight.value))) });
+        continue;
+      }
+      const tensors = noGrad(() => param.toTorch(weight.value).map((t) => clone(t)));
+      names.forEach((name, k) => out.push({ name, tensor: tensors[k] }));
     }
   });
   if (problems.length) throw new ValueError(`${op}: cannot name model '${model.name}' in PyTorch's terms:\n  ${problems.join('\n  ')}`);
