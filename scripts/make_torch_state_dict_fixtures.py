@@ -3,12 +3,13 @@
   /usr/bin/python3 scripts/make_torch_state_dict_fixtures.py
       writes test/fixtures/torch-state-dict/small.safetensors (a small convnet's state dict, committed)
       and small-io.safetensors (its fixed input, NCHW, and PyTorch's output), the same pair for an
-      LSTM + GRU model (sequence*.safetensors, committed), and for
+      LSTM + GRU model (sequence*.safetensors) and a conv + Flatten + Linear model (flat*), all
+      committed, and for
       torchvision's resnet18 into node_modules/.cache/strata-torch-fixtures/ (45 MB: not committed).
 
   /usr/bin/python3 scripts/make_torch_state_dict_fixtures.py --load MODEL WEIGHTS INPUT
       the reverse direction: loads WEIGHTS (a state dict Strata wrote with st.torch.saveStateDict)
-      into MODEL ('small', 'sequence' or 'resnet18') strictly, runs it on tensor "x" of INPUT and prints
+      into MODEL ('small', 'flat', 'sequence' or 'resnet18') strictly, runs it on tensor "x" of INPUT and prints
       {"shape": [...], "data": [...]} as JSON on stdout.
 
 The Python safetensors package is not required: the format is simple enough to write here
@@ -69,6 +70,11 @@ def small_net():
         nn.Linear(16, 12), nn.ReLU(), nn.Linear(12, 4))
 
 
+def flat_net():
+    """A classifier that flattens a feature map channels first (the order st.torch permutes)."""
+    return nn.Sequential(nn.Conv2d(2, 4, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(4 * 3 * 3, 5))
+
+
 class SequenceNet(nn.Module):
     """An LSTM feeding a GRU (whole sequences, batch first) and a Linear on the last step."""
 
@@ -99,11 +105,13 @@ def randomize_batch_norms(model):
 def build(name):
     if name == 'small':
         return small_net()
+    if name == 'flat':
+        return flat_net()
     if name == 'sequence':
         return SequenceNet()
     if name == 'resnet18':
         return torchvision.models.resnet18(weights=None)
-    raise SystemExit('unknown model %r; expected small, sequence or resnet18' % name)
+    raise SystemExit('unknown model %r; expected small, flat, sequence or resnet18' % name)
 
 
 def make(name, input_shape, out_dir, seed):
@@ -137,6 +145,7 @@ def main():
         os.makedirs(d, exist_ok=True)
     make('small', (2, 3, 8, 8), small, 0)
     make('sequence', (2, 7, 5), small, 3)
+    make('flat', (2, 2, 8, 8), small, 4)
     make('resnet18', (1, 3, 224, 224), big, 1)
 
 

@@ -62,7 +62,7 @@ async function maxDiff(a: st.Tensor, b: st.Tensor): Promise<number> {
 }
 
 /** Runs PyTorch on `weights` (written by Strata) and tensor x (NCHW) of a file; its output. */
-function torchOutput(model: 'small' | 'sequence' | 'resnet18', weights: string, x: st.Tensor): st.Tensor {
+function torchOutput(model: 'small' | 'flat' | 'sequence' | 'resnet18', weights: string, x: st.Tensor): st.Tensor {
   const input = join(tmp, `${model}-x.safetensors`);
   writeFileSync(input, encodeSafetensors([{ name: 'x', tensor: x.rank === 4 ? st.transpose(x, [0, 3, 1, 2]) : x }]));
   const run = spawnSync('/usr/bin/python3', [SCRIPT, '--load', model, weights, input], { encoding: 'utf8', maxBuffer: 1 << 26 });
@@ -178,6 +178,43 @@ describe('st.torch: PyTorch state dicts', () => {
     const back = await maxDiff(torchOutput('sequence', path, x), y);
     assert.ok(back <= 1e-5, `round trip: max abs difference ${back}`);
     t.diagnostic(`LSTM + GRU, Strata -> PyTorch: max abs difference ${back}`);
+  });
+
+  it("a Linear after PyTorch's channels-first Flatten gets its rows permuted, both ways", async (t) => {
+    const model = st.sequential({
+      layers: [
+        st.layers.conv2d({ filters: 4, kernelSize: 3, activation: 'relu', inputShape: [8, 8, 2] }),
+        st.layers.maxPooling2d({ poolSize: 2 }),
+        st.layers.flatten(),
+        st.layers.dense({ units: 5 }),
+      ],
+    });
+    await st.torch.loadStateDict(model, join(SMALL, 'flat.safetensors'));
+    const { x, y } = io(SMALL, 'flat');
+    const diff = await maxDiff(model.predict(x) as st.Tensor, y);
+    assert.ok(diff <= 1e-5, `max abs difference ${diff}`);
+    t.diagnostic(`conv + Flatten + Linear, PyTorch -> Strata: max abs difference ${diff}`);
+    const original = decodeSafetensors(readFileSync(join(SMALL, 'flat.safetensors')), 'flat');
+    const written = st.torch.stateDict(model, { moduleNames: ['0', '4'] });
+    for (const { name, tensor } of written) assert.equal(await maxDiff(tensor, original.tensors.get(name)!), 0, name);
+    if (!torchAvailable) return;
+    const path = join(tmp, 'strata-flat.safetensors');
+    await st.torch.saveStateDict(model, path, { moduleNames: ['0', '4'] });
+    const back = await maxDiff(torchOutput('flat', path, x), y);
+    assert.ok(back <= 1e-5, `round trip: max abs difference ${back}`);
+  });
+
+  it("st.applications.resNet34 has exactly torchvision's resnet34 names and shapes", { skip: noTorch }, () => {
+    const code =
+      'import json, torchvision; sd = torchvision.models.resnet34(weights=None).state_dict(); ' +
+      "print(json.dumps({k: list(v.shape) for k, v in sd.items() if not k.endswith('num_batches_tracked')}))";
+    const run = spawnSync('/usr/bin/python3', ['-c', code], { encoding: 'utf8' });
+    assert.equal(run.status, 0, run.stderr);
+    const expected = JSON.parse(run.stdout) as Record<string, number[]>;
+    const written = st.torch.stateDict(st.applications.resNet34({ classifierActivation: null }));
+    const got = Object.fromEntries(written.map((e) => [e.name, [...e.tensor.shape]]));
+    assert.deepEqual(Object.keys(got).sort(), Object.keys(expected).sort());
+    assert.deepEqual(got, expected);
   });
 
   const resnetPresent = existsSync(join(BIG, 'resnet18.safetensors'));

@@ -6,6 +6,7 @@
 import type { Layer } from '../../nn/layer.js';
 import { reshape, transpose } from '../../ops/shape-ops.js';
 import { type TorchParam, permuted, same, single } from './param.js';
+import { flattenedDenseKernel, flattenedMap } from './flatten-layouts.js';
 import { RECURRENT_RULES } from './recurrent-layouts.js';
 
 export type { TorchParam };
@@ -54,11 +55,13 @@ export const IGNORED_TORCH_PARAMS: ReadonlySet<string> = new Set(['num_batches_t
 /**
  * The parameters of `layer` as PyTorch names them, limited to the weights the layer has (a
  * Dense without bias has no `bias`; a BatchNormalization without `scale` has no `weight`);
- * undefined for a class without a rule.
+ * undefined for a class without a rule. A Dense fed by a Flatten of a feature map takes the
+ * flattened order into account (Note [A Linear after a Flatten]).
  */
 export function torchParamsOf(layer: Layer): TorchParam[] | undefined {
   const rules = Object.hasOwn(RULES, layer.className) ? RULES[layer.className] : undefined;
   if (rules === undefined || (layer.className === 'GRU' && (layer as unknown as { resetAfter: boolean }).resetAfter !== true)) return undefined;
   const own = new Set(layer.weights.map((w) => w.name));
-  return rules.filter((r) => own.has(r.strata));
+  const map = layer.className === 'Dense' ? flattenedMap(layer) : undefined;
+  return rules.filter((r) => own.has(r.strata)).map((r) => (map !== undefined && r.strata === 'kernel' ? flattenedDenseKernel(map) : r));
 }
