@@ -36,7 +36,8 @@ Legacy Keras 2 `.h5` (tf.keras `model.save('x.h5')`, keras/saving/legacy/hdf5_fo
     `layers`; Sequential excludes its InputLayer), `backend`, `keras_version`; one group per layer
     with attribute `weight_names` (byte strings such as b'dense/kernel:0', in the layer's weight
     order; empty for a layer without weights), each weight a dataset at that path inside the
-    layer's group (`model_weights/dense/dense/kernel:0`).
+    layer's group (`model_weights/dense/dense/kernel:0`). A layer without weights (the Dropout here)
+    still has its group, its `weight_names` an empty list, which h5py stores as an empty float64 array.
 
 Layouts: Dense kernel [in, units]; Conv2D kernel [kh, kw, in, out] on NHWC inputs; Flatten keeps
 NHWC's row-major order. Expected outputs go to expected.json with their inputs.
@@ -443,6 +444,7 @@ def legacy_h5(expected):
                     "class_name": "BatchNormalization",
                     "config": {"name": "batch_normalization", "trainable": True, "dtype": "float32", "axis": [1], "momentum": 0.99, "epsilon": 0.001, "center": True, "scale": True},
                 },
+                {"class_name": "Dropout", "config": {"name": "dropout", "trainable": True, "dtype": "float32", "rate": 0.25, "noise_shape": None, "seed": None}},
                 k2_dense("dense_1", 2, "softmax"),
             ],
         },
@@ -455,6 +457,7 @@ def legacy_h5(expected):
             ("batch_normalization/moving_mean:0", mean),
             ("batch_normalization/moving_variance:0", var),
         ],
+        "dropout": [],
         "dense_1": [("dense_1/kernel:0", k2), ("dense_1/bias:0", b2)],
     }
     with h5py.File(os.path.join(OUT, "legacy.h5"), "w") as f:
@@ -467,7 +470,8 @@ def legacy_h5(expected):
         g.attrs["keras_version"] = "2.13.1"
         for layer, named in weights.items():
             lg = g.create_group(layer)
-            lg.attrs["weight_names"] = np.array([n.encode("utf8") for n, _ in named])
+            # Keras assigns the Python list; an empty one (a layer without weights) becomes an empty float64 array.
+            lg.attrs["weight_names"] = [n.encode("utf8") for n, _ in named]
             for n, a in named:
                 lg.create_dataset(n, data=a)
     x = rand(3, 4, scale=1.0)

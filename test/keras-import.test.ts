@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { spawnSync } from 'node:child_process';
 import { strFromU8, strToU8, unzipSync, zipSync } from 'fflate';
-import h5wasm from 'h5wasm';
+import h5wasm, { type File as H5File, type Group as H5Group } from 'h5wasm';
 import { importCommand } from '../src/cli/import.js';
 import * as st from '../src/index.js';
 
@@ -51,22 +51,26 @@ const sequential = () => new Uint8Array(readFileSync(join(fixtures, 'sequential.
 const parts = () => unzipSync(sequential());
 const configOf = (p: Record<string, Uint8Array>) => JSON.parse(strFromU8(p['config.json']));
 
-/** The legacy fixture with its model_config attribute replaced (or removed), through h5wasm. */
-async function legacyWith(
-  change: (config: { config: { layers: { config: Record<string, unknown> }[] } }) => void,
-  remove = false,
-): Promise<Uint8Array> {
+/** HDF5 bytes edited in place through h5wasm. */
+async function editH5(bytes: Uint8Array, edit: (f: H5File) => void): Promise<Uint8Array> {
   const { FS } = await h5wasm.ready;
-  FS.writeFile('/legacy-copy.h5', readFileSync(join(fixtures, 'legacy.h5')));
-  const f = new h5wasm.File('/legacy-copy.h5', 'a');
-  const config = JSON.parse(f.attrs.model_config.value as string);
-  change(config);
-  f.delete_attribute('model_config');
-  if (!remove) f.create_attribute('model_config', JSON.stringify(config));
+  FS.writeFile('/edit-copy.h5', bytes);
+  const f = new h5wasm.File('/edit-copy.h5', 'a');
+  edit(f);
   f.close();
-  const bytes = FS.readFile('/legacy-copy.h5');
-  FS.unlink('/legacy-copy.h5');
-  return bytes;
+  const edited = FS.readFile('/edit-copy.h5');
+  FS.unlink('/edit-copy.h5');
+  return edited;
+}
+
+/** The legacy fixture with its model_config attribute replaced (or removed). */
+function legacyWith(change: (config: { config: { layers: { config: Record<string, unknown> }[] } }) => void, remove = false): Promise<Uint8Array> {
+  return editH5(readFileSync(join(fixtures, 'legacy.h5')), (f) => {
+    const config = JSON.parse(f.attrs.model_config.value as string);
+    change(config);
+    f.delete_attribute('model_config');
+    if (!remove) f.create_attribute('model_config', JSON.stringify(config));
+  });
 }
 
 describe('keras import: fixtures', () => {
@@ -195,6 +199,13 @@ describe('keras import: broken files', () => {
     await rejectsWith(st.keras.load(file('weights-only.h5', weightsOnly)), st.FormatError, /weights-only\.h5/, /weights only \(save_weights\)/);
     const keras3Weights = file('model.weights.h5', parts()['model.weights.h5']);
     await rejectsWith(st.keras.load(keras3Weights), st.FormatError, /model\.weights\.h5/, /Keras 3's model\.weights\.h5 \(weights only\)/);
+  });
+
+  it('a weights file whose groups form a cycle', async () => {
+    const p = parts();
+    const looped = await editH5(p['model.weights.h5'], (f) => (f.get('layers/dense') as H5Group).create_hard_link('/layers', 'loop'));
+    const path = file('cycle.keras', zipSync({ ...p, 'model.weights.h5': looped }));
+    await rejectsWith(st.keras.load(path), st.FormatError, /cycle\.keras \(model\.weights\.h5\): groups nest deeper than 32 levels/);
   });
 
   it('a Lambda layer is refused, its code never run', async () => {

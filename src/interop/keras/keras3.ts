@@ -24,9 +24,20 @@ import { readZip } from './zip.js';
 // then its sub-groups' in name order. Layers without variables (and the model) get an empty vars group.
 
 const WEIGHTS = 'model.weights.h5';
+/**
+ * How deep the walks below go: Keras nests a few levels per nested model, and HDF5 hard links can
+ * make a group its own descendant, which an unbounded walk would follow forever.
+ */
+const MAX_DEPTH = 32;
+
+function checkDepth(file: string, path: string): void {
+  if (path.split('/').length > MAX_DEPTH)
+    throw new FormatError(`${file}: groups nest deeper than ${MAX_DEPTH} levels at ${path.slice(0, 200)}... (a cycle?)`);
+}
 
 /** A layer's datasets in Keras order: its own vars/0, 1, ..., then each sub-group's (not a nested model's layers). */
 function layerDatasets(file: string, group: H5Group, path: string): [string, H5Dataset][] {
+  checkDepth(file, path);
   const out: [string, H5Dataset][] = [];
   const vars = group.get('vars');
   if (vars?.kind === 'group') {
@@ -45,11 +56,12 @@ function layerDatasets(file: string, group: H5Group, path: string): [string, H5D
 }
 
 /** Every dataset's path below `group`, to report the ones no layer took. */
-function allDatasets(group: H5Group, path: string, out: string[]): string[] {
+function allDatasets(file: string, group: H5Group, path: string, out: string[]): string[] {
+  checkDepth(file, path);
   for (const key of group.keys()) {
     const m = group.get(key);
     if (m?.kind === 'dataset') out.push(`${path}/${key}`);
-    else if (m?.kind === 'group') allDatasets(m, `${path}/${key}`, out);
+    else if (m?.kind === 'group') allDatasets(file, m, `${path}/${key}`, out);
   }
   return out;
 }
@@ -82,7 +94,7 @@ function assignByPath(file: string, root: H5Group, model: Model, fileBytes: numb
   };
   visit(model, 'layers');
   const layers = root.get('layers');
-  const extra = layers?.kind === 'group' ? allDatasets(layers, 'layers', []).filter((p) => !used.has(p)) : [];
+  const extra = layers?.kind === 'group' ? allDatasets(file, layers, 'layers', []).filter((p) => !used.has(p)) : [];
   if (extra.length && !problems.length) problems.push(`${extra.length} weight(s) no layer has: ${extra.slice(0, 5).join(', ')}`);
   if (problems.length) {
     const more = problems.length > 8 ? `, and ${problems.length - 8} more` : '';

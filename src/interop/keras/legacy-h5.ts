@@ -23,6 +23,8 @@ function stringList(file: string, group: H5Group, name: string, where: string): 
     value = parts.flat();
   }
   if (typeof value === 'string') value = [value];
+  // A layer without weights: Keras assigns an empty Python list, which h5py stores as an empty float64 array.
+  if (ArrayBuffer.isView(value) && (value as Float64Array).length === 0) value = [];
   if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) {
     throw new FormatError(`${file}: ${where} needs a list of strings as attribute '${name}'; received ${JSON.stringify(value)?.slice(0, 80)}`);
   }
