@@ -1,7 +1,8 @@
 // Node-only: the HDF5 reader of st.keras.load, through h5wasm (the HDF5 C library compiled to
 // WebAssembly, wasm embedded in the package, so it works offline). The package (4 MB of
 // JavaScript) is imported on first use, not when Strata loads. Bytes are written to h5wasm's
-// in-memory file system under a fresh name and removed when the file is closed.
+// in-memory file system under a fresh name and removed when the file is closed; that file system
+// is not the disk, so an external link in a hostile file cannot make HDF5 open a file of ours.
 
 import { FormatError } from '../core/errors.js';
 import type { H5Dataset, H5Group, Hdf5Opener } from '../interop/keras/hdf5.js';
