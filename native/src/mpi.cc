@@ -289,6 +289,11 @@ void check_started(Napi::Env env, const char* what) {
     throw Napi::Error::New(env, std::string("distributed: ") + what + " needs st.distributed.init() first (and not after finalize)");
 }
 
+void check_root(Napi::Env env, int64_t root) {
+  if (root < 0 || root >= comm().size)
+    throw Napi::RangeError::New(env, "distributed: broadcast root " + std::to_string(root) + " is not a rank of this job (0 to " + std::to_string(comm().size - 1) + ")");
+}
+
 }  // namespace
 
 Napi::Value calls::mpiStatus(Napi::Env env, const MpiStatusArgs&) { return Napi::String::New(env, ""); }
@@ -346,8 +351,7 @@ Napi::Value calls::mpiAllreduceHost(Napi::Env env, const MpiAllreduceHostArgs& a
 
 Napi::Value calls::mpiBroadcast(Napi::Env env, const MpiBroadcastArgs& args) {
   check_started(env, "broadcast");
-  if (args.root < 0 || args.root >= comm().size)
-    throw Napi::RangeError::New(env, "distributed: broadcast root " + std::to_string(args.root) + " is not a rank of this job (0 to " + std::to_string(comm().size - 1) + ")");
+  check_root(env, args.root);
   auto job = std::make_unique<Job>(env, "broadcast");
   std::vector<Span> spans = hold(*job, args.bufs);
   const int root = static_cast<int>(args.root);
@@ -363,8 +367,7 @@ Napi::Value calls::mpiBroadcast(Napi::Env env, const MpiBroadcastArgs& args) {
 
 Napi::Value calls::mpiBroadcastHost(Napi::Env env, const MpiBroadcastHostArgs& args) {
   check_started(env, "broadcast");
-  if (args.root < 0 || args.root >= comm().size)
-    throw Napi::RangeError::New(env, "distributed: broadcast root " + std::to_string(args.root) + " is not a rank of this job (0 to " + std::to_string(comm().size - 1) + ")");
+  check_root(env, args.root);
   auto job = std::make_unique<Job>(env, "broadcast");
   const Span s = hold_host(*job, args.values);
   const int root = static_cast<int>(args.root);

@@ -2,7 +2,7 @@
 // PyTorch state dict saved in half precision loads without any further rounding.
 
 /** IEEE 754 half precision bits as a number (subnormals, infinities and NaN included). */
-function half(bits: number): number {
+export function halfToNumber(bits: number): number {
   const sign = bits & 0x8000 ? -1 : 1;
   const exponent = (bits >> 10) & 0x1f;
   const fraction = bits & 0x3ff;
@@ -20,7 +20,7 @@ export function widenHalfFloats(bytes: Uint8Array, dtype: 'F16' | 'BF16'): Float
     const bits = new Uint32Array(out.buffer);
     for (let i = 0; i < n; i++) bits[i] = view.getUint16(i * 2, true) << 16;
   } else {
-    for (let i = 0; i < n; i++) out[i] = half(view.getUint16(i * 2, true));
+    for (let i = 0; i < n; i++) out[i] = halfToNumber(view.getUint16(i * 2, true));
   }
   return out;
 }

@@ -5,6 +5,7 @@ import { FormatError, ValueError, fmtShape } from '../../core/errors.js';
 import { tensor } from '../../tensor/create.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { ONNX_DTYPES } from './schema.js';
+import { halfToNumber } from '../../io/half-floats.js';
 
 /** A decoded ONNX tensor: floats as float32, every integer type as exact float64 values, bools as bytes. */
 export interface OnnxTensor {
@@ -61,15 +62,6 @@ export function checkDims(dims: readonly number[], where: string): number {
   return n;
 }
 
-function half(bits: number): number {
-  const sign = bits & 0x8000 ? -1 : 1;
-  const e = (bits >> 10) & 0x1f;
-  const m = bits & 0x3ff;
-  if (e === 0) return sign * m * 2 ** -24;
-  if (e === 31) return m ? Number.NaN : sign * Number.POSITIVE_INFINITY;
-  return sign * (1 + m / 1024) * 2 ** (e - 15);
-}
-
 function fromRaw(raw: Uint8Array, type: string, n: number): Float32Array | Float64Array | Uint8Array {
   const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
   if (type === 'BOOL') return Uint8Array.from(raw, (b) => (b ? 1 : 0));
@@ -83,7 +75,7 @@ function fromRaw(raw: Uint8Array, type: string, n: number): Float32Array | Float
         out[i] = view.getFloat64(i * 8, true);
         break;
       case 'FLOAT16':
-        out[i] = half(view.getUint16(i * 2, true));
+        out[i] = halfToNumber(view.getUint16(i * 2, true));
         break;
       case 'BFLOAT16':
         out[i] = new Float32Array(new Uint32Array([view.getUint16(i * 2, true) << 16]).buffer)[0];
@@ -170,7 +162,7 @@ export function readTensor(t: TensorFields, where: string): OnnxTensor {
     throw new FormatError(`${at}: dims ${fmtShape(shape)} need ${n} values of ${onnxType}; the file holds ${values.length}`);
   }
   if (onnxType === 'BOOL') return { name, onnxType, shape, data: Uint8Array.from(values, (v) => (v ? 1 : 0)) };
-  if (onnxType === 'FLOAT16') return { name, onnxType, shape, data: Float32Array.from(values, (v) => half(v)) };
+  if (onnxType === 'FLOAT16') return { name, onnxType, shape, data: Float32Array.from(values, (v) => halfToNumber(v)) };
   if (onnxType === 'BFLOAT16')
     return { name, onnxType, shape, data: Float32Array.from(values, (v) => new Float32Array(new Uint32Array([v << 16]).buffer)[0]) };
   return { name, onnxType, shape, data: FLOATS.has(onnxType) ? Float32Array.from(values) : Float64Array.from(values, Number) };

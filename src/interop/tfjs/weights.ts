@@ -9,6 +9,7 @@
 // disagrees with the data is found either way.
 
 import { FormatError } from '../../core/errors.js';
+import { halfToNumber } from '../../io/half-floats.js';
 
 /** One tensor a manifest group lists. */
 export interface WeightSpec {
@@ -79,16 +80,6 @@ function storedBytes(spec: WeightSpec): number | null {
   return count > 2 ** 31 ? null : count * STORED_BYTES[spec.quantization?.dtype ?? spec.dtype];
 }
 
-/** An IEEE half-precision value from its bits. */
-function half(bits: number): number {
-  const sign = bits & 0x8000 ? -1 : 1;
-  const exp = (bits >> 10) & 0x1f;
-  const frac = bits & 0x3ff;
-  if (exp === 0) return sign * frac * 2 ** -24;
-  if (exp === 0x1f) return frac ? Number.NaN : sign * Number.POSITIVE_INFINITY;
-  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
-}
-
 function decode(spec: WeightSpec, bytes: Uint8Array, count: number): DecodedWeight['values'] {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const q = spec.quantization;
@@ -96,7 +87,7 @@ function decode(spec: WeightSpec, bytes: Uint8Array, count: number): DecodedWeig
   const round = spec.dtype === 'float32' ? (v: number) => v : Math.round;
   if (q?.dtype === 'uint8') for (let i = 0; i < count; i++) out[i] = round(bytes[i] * q.scale! + q.min!);
   else if (q?.dtype === 'uint16') for (let i = 0; i < count; i++) out[i] = round(view.getUint16(i * 2, true) * q.scale! + q.min!);
-  else if (q?.dtype === 'float16') for (let i = 0; i < count; i++) out[i] = half(view.getUint16(i * 2, true));
+  else if (q?.dtype === 'float16') for (let i = 0; i < count; i++) out[i] = halfToNumber(view.getUint16(i * 2, true));
   else if (spec.dtype === 'float32') for (let i = 0; i < count; i++) out[i] = view.getFloat32(i * 4, true);
   else if (spec.dtype === 'int32') for (let i = 0; i < count; i++) out[i] = view.getInt32(i * 4, true);
   else for (let i = 0; i < count; i++) out[i] = bytes[i] ? 1 : 0;
