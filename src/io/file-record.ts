@@ -1,4 +1,4 @@
-// What model.json records of each data file (Note [Atomic model saves] in models/file-store.ts),
+// What model.json records of each data file (Note [Atomic model saves] in node/file-store.ts),
 // and the check that bytes read back are the ones written. Portable: SHA-256 comes from
 // WebCrypto, which Node and pages both have; the Node file store computes it with node:crypto
 // while it writes.

@@ -1,5 +1,5 @@
 // Files of one save, named by a generation id, and the collection of generations nobody uses.
-// Node only. See Note [Atomic model saves] in models/file-store.ts for the protocol these serve.
+// Node only. See Note [Atomic model saves] in node/file-store.ts for the protocol these serve.
 //
 // A generation id is `<time>-<host>-<pid>-<random>`: unique across processes and hosts sharing
 // a folder, and it tells a later writer who made the file, so it can tell an abandoned file (its

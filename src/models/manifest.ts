@@ -1,6 +1,6 @@
 // model.json: what it may hold, checked strictly before anything in it is used. A key we do not
 // know means a file we cannot trust (as Keras does for layer configs). Version 2 (Note [Atomic
-// model saves] in file-store.ts) names its data files and records their sizes and checksums; version 1
+// model saves] in node/file-store.ts) names its data files and records their sizes and checksums; version 1
 // used fixed names and is still read.
 
 import { FormatError } from '../core/errors.js';

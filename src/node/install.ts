@@ -7,7 +7,7 @@ import { registerWasmBackend, setWasmCollector, setWasmWorkerFactory } from '../
 import { nodeWorkerFactory } from '../backend/wasm/workers-node.js';
 import { registerWebGpuBackend, setGpuProvider, setWebGpuCollector } from '../backend/webgpu/index.js';
 import { setPlatform } from '../core/platform.js';
-import { fileStore } from '../models/file-store.js';
+import { fileStore } from './file-store.js';
 import { registerModelStore } from '../models/model-stores.js';
 import { setCommunicatorProvider } from '../distributed/communicator.js';
 import { mpiProvider } from './mpi-communicator.js';

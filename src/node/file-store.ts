@@ -5,9 +5,9 @@ import { FormatError } from '../core/errors.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import { collectGarbage, endGeneration, generationFileName, newGeneration, readRecordedFile, writeGenerationFile } from '../io/generations.js';
 import type { FileRecord } from '../io/file-record.js';
-import { MODEL_FILE, isUnrecorded, listedFiles, parseManifest, type Manifest } from './manifest.js';
-import { manifestText, type EncodedModel } from './model-encode.js';
-import type { ModelStore, StoredModel } from './model-stores.js';
+import { MODEL_FILE, isUnrecorded, listedFiles, parseManifest, type Manifest } from '../models/manifest.js';
+import { manifestText, type EncodedModel } from '../models/model-encode.js';
+import type { ModelStore, StoredModel } from '../models/model-stores.js';
 
 // Note [Atomic model saves]
 // A model is several files, and a folder cannot be replaced atomically; one file can. So model.json
