@@ -157,7 +157,7 @@ function rankProcesses(out: string): number[] {
 describe('strata train --distributed', { skip }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'strata-distributed-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
-  const train = (out: string, ...extra: string[]) => [CLI, 'train', '--distributed', '--limit', '6000', '--out', out, '--verbose', '2', ...extra];
+  const train = (out: string, ...extra: string[]) => [CLI, 'train', '--distributed', '--limit', '3000', '--out', out, '--verbose', '2', ...extra];
 
   test('rank 0 alone prints and writes the run folder', async () => {
     const out = join(dir, 'run');
@@ -168,7 +168,7 @@ describe('strata train --distributed', { skip }, () => {
     assert.ok(existsSync(join(out, 'history.json')) && existsSync(join(out, 'report.html')));
     const history = JSON.parse(readFileSync(join(out, 'history.json'), 'utf8'));
     // One process with the same global batch lands in the same band.
-    const single = spawnSync(process.execPath, [CLI, 'train', '--limit', '6000', '--epochs', '1', '--out', join(dir, 'single'), '--verbose', '0'], {
+    const single = spawnSync(process.execPath, [CLI, 'train', '--limit', '3000', '--epochs', '1', '--out', join(dir, 'single'), '--verbose', '0'], {
       cwd: ROOT,
     });
     assert.equal(single.status, 0, String(single.stderr));
@@ -177,7 +177,7 @@ describe('strata train --distributed', { skip }, () => {
       Math.abs(history.test.accuracy - alone.test.accuracy) < 0.02,
       `test accuracy ${history.test.accuracy} vs ${alone.test.accuracy} in one process`,
     );
-    assert.ok(history.test.accuracy > 0.85, `test accuracy ${history.test.accuracy}`);
+    assert.ok(history.test.accuracy > 0.6, `test accuracy ${history.test.accuracy}`);
     // An odd global batch cannot be split evenly: refused, naming the option.
     const odd = await mpirun(2, train(join(dir, 'odd'), '--epochs', '1', '--batch-size', '63'));
     assert.notEqual(odd.status, 0);
@@ -205,7 +205,7 @@ describe('strata train --distributed', { skip }, () => {
     assert.equal(resumed.status, 0, resumed.err);
     const history = JSON.parse(readFileSync(join(out, 'history.json'), 'utf8'));
     assert.deepEqual(history.epoch, [0, 1, 2, 3]);
-    assert.ok(history.test.accuracy > 0.9, `test accuracy ${history.test.accuracy}`);
+    assert.ok(history.test.accuracy > 0.85, `test accuracy ${history.test.accuracy}`);
     assert.ok(readdirSync(out).includes('report.html'));
   });
 });
