@@ -2,7 +2,7 @@
 // its last feature layer, frozen, with a new head for five Fashion-MNIST classes; then its top
 // blocks unfrozen and trained with a small learning rate. Against the same architecture trained
 // from scratch for the same wall-clock time.
-// Run: npm run example:fine-tune   (about 4 minutes on 2 CPU cores)
+// Run: npm run example:fine-tune   (4-5 minutes on 2 CPU cores; results in README.md)
 //
 // The frozen part runs once: its output for every image is cached, and the trainable part trains
 // on the cache. That is the same as training the whole network with the lower part frozen (its
@@ -88,7 +88,8 @@ const pretrained = await st.tfjs.load(toArtifacts(nsfwjsFiles('mobilenet_v2')));
 const node = (name: string) => pretrained.graphNodes.find((n) => n.layer.name === name)!;
 const base = st.model({ inputs: pretrained.inputs, outputs: node(CUT).outputs[0], name: 'base' });
 
-// The top blocks again on a new input: each layer after the cut applied to the mapped inputs
+// The top blocks again on a new input (graphNodes: the recorded layer calls in execution order):
+// each layer after the cut applied to the mapped inputs
 // (the same layer objects, so the same pretrained weights).
 const cut = node(CUT).outputs[0];
 const topInput = st.input({ shape: cut.shape.slice(1) as number[] });
