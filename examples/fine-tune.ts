@@ -89,8 +89,8 @@ const node = (name: string) => pretrained.graphNodes.find((n) => n.layer.name ==
 const base = st.model({ inputs: pretrained.inputs, outputs: node(CUT).outputs[0], name: 'base' });
 
 // The top blocks again on a new input (graphNodes: the recorded layer calls in execution order):
-// each layer after the cut applied to the mapped inputs
-// (the same layer objects, so the same pretrained weights).
+// each layer after the cut applied to the mapped inputs, the same layer objects and so the same
+// pretrained weights (checked: top(base(x)) equals the network's own out_relu to the last bit).
 const cut = node(CUT).outputs[0];
 const topInput = st.input({ shape: cut.shape.slice(1) as number[] });
 const mapped = new Map<st.SymbolicTensor, st.SymbolicTensor>([[cut, topInput]]);
