@@ -85,13 +85,13 @@ const rows: { approach: string; params: number; seconds: number; accuracy: numbe
 
 // ---- The pretrained network, cut in two at CUT: the frozen base and the top blocks.
 const pretrained = await st.tfjs.load(toArtifacts(nsfwjsFiles('mobilenet_v2')));
+const cut = pretrained.getLayer(CUT).output as st.SymbolicTensor; // Keras's layer.output
+const base = st.model({ inputs: pretrained.inputs, outputs: cut, name: 'base' });
 const node = (name: string) => pretrained.graphNodes.find((n) => n.layer.name === name)!;
-const base = st.model({ inputs: pretrained.inputs, outputs: node(CUT).outputs[0], name: 'base' });
 
 // The top blocks again on a new input (graphNodes: the recorded layer calls in execution order):
 // each layer after the cut applied to the mapped inputs, the same layer objects and so the same
 // pretrained weights (checked: top(base(x)) equals the network's own out_relu to the last bit).
-const cut = node(CUT).outputs[0];
 const topInput = st.input({ shape: cut.shape.slice(1) as number[] });
 const mapped = new Map<st.SymbolicTensor, st.SymbolicTensor>([[cut, topInput]]);
 const nodes = pretrained.graphNodes;

@@ -545,3 +545,24 @@ for (const backend of BACKENDS) {
       }));
   });
 }
+
+describe("a layer's symbolic input and output (Keras's layer.input / layer.output)", () => {
+  it('cut a functional model at a layer; a model answers with its own, and a layer called twice or never says so', async () => {
+    const x = st.input({ shape: [4], name: 'features' });
+    const hiddenLayer = st.layers.dense({ units: 3, activation: 'tanh', name: 'hidden' });
+    const h = hiddenLayer.apply(x) as st.SymbolicTensor;
+    const y = st.layers.dense({ units: 2, name: 'out' }).apply(h) as st.SymbolicTensor;
+    const net = st.model({ inputs: x, outputs: y });
+    assert.equal(net.getLayer('hidden').output, h);
+    assert.equal(net.getLayer('hidden').input, x);
+    assert.equal(net.output, y);
+    assert.equal(net.input, x);
+    const cut = st.model({ inputs: net.inputs, outputs: net.getLayer('hidden').output as st.SymbolicTensor });
+    const batch = st.tensor(randomValues(8, 3), [2, 4]);
+    const [kernel, bias] = hiddenLayer.getWeights();
+    assertClose(cut.predict(batch) as st.Tensor, st.tanh(st.add(st.matMul(batch, kernel), bias)));
+    assert.throws(() => st.layers.dense({ units: 1, name: 'lonely' }).output, /lonely\.output: the layer has not been called on symbolic inputs/);
+    hiddenLayer.apply(st.input({ shape: [4] }));
+    assert.throws(() => hiddenLayer.input, /hidden\.input: the layer has been called 2 times/);
+  });
+});

@@ -107,6 +107,16 @@ export class Model extends Layer {
     return this.graphOutputs;
   }
 
+  /** The model's own output (a list when it has several), as Keras's `model.output`; not that of a call of the model as a layer. */
+  override get output(): SymbolicTensor | SymbolicTensor[] {
+    return this.graphOutputs.length === 1 ? this.graphOutputs[0] : [...this.graphOutputs];
+  }
+
+  /** The model's own input (a list when it has several), as Keras's `model.input`. */
+  override get input(): SymbolicTensor | SymbolicTensor[] {
+    return this.graphInputs.length === 1 ? this.graphInputs[0] : [...this.graphInputs];
+  }
+
   /**
    * The recorded layer calls, in execution order.
    * @internal

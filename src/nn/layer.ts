@@ -421,6 +421,38 @@ export abstract class Layer {
     return isShapeList(out) ? outputs : outputs[0];
   }
 
+  /**
+   * The symbolic output of this layer's call in a functional graph (Keras's `layer.output`), a
+   * list when the layer has several: what cuts a network at a layer, e.g.
+   * `st.model({ inputs: net.inputs, outputs: net.getLayer('out_relu').output })`.
+   * @throws ValueError when the layer has not been called on symbolic inputs, or has been called
+   * more than once (a shared layer: each call has its own output).
+   */
+  get output(): SymbolicTensor | SymbolicTensor[] {
+    const node = this.onlyCall('output');
+    return node.outputs.length === 1 ? node.outputs[0] : [...node.outputs];
+  }
+
+  /**
+   * The symbolic input of this layer's call in a functional graph (Keras's `layer.input`), a list
+   * when it takes several.
+   * @throws ValueError as `output` does.
+   */
+  get input(): SymbolicTensor | SymbolicTensor[] {
+    const node = this.onlyCall('input');
+    return node.listInput ? [...node.inputs] : node.inputs[0];
+  }
+
+  private onlyCall(what: 'input' | 'output'): Node {
+    const n = this.inboundNodes.length;
+    if (n === 1) return this.inboundNodes[0];
+    throw new ValueError(
+      n === 0
+        ? `${this.name}.${what}: the layer has not been called on symbolic inputs (st.input), so it has no ${what} yet`
+        : `${this.name}.${what}: the layer has been called ${n} times, each call with its own ${what}; take the one you mean from the model that holds it`,
+    );
+  }
+
   /** `ClassName(name=...)`. */
   toString(): string {
     return `${this.className}(name=${this.name})`;

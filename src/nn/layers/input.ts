@@ -37,7 +37,7 @@ export class InputLayer extends Layer {
     return this.dtype;
   }
   /** The one symbolic tensor this layer stands for. */
-  get output(): SymbolicTensor {
+  override get output(): SymbolicTensor {
     return this.inboundNodes[0].outputs[0];
   }
   override getConfig(): Record<string, unknown> {
