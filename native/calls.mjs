@@ -2,8 +2,9 @@
 // Every function the C++ addon exports, with its arguments in order, and every code passed
 // across (op codes, convolution kinds, dtypes, ...) are listed here and only here.
 // scripts/native-calls.mjs turns this table into
-//   native/src/calls.gen.h: the enums and one argument struct per function; a kernel is
-//     written as `Napi::Value calls::NAME(Napi::Env, const NameArgs&)`;
+//   native/src/calls.gen.h: the enums and argument groups, and calls_<family>.gen.h (which it
+//     includes): one argument struct per function; a kernel is written as
+//     `Napi::Value calls::NAME(Napi::Env, const NameArgs&)`;
 //   native/src/calls_<family>.gen.cc: the readers that check the argument count and fill the
 //     struct (one file per family below); calls.gen.cc: the registration (binding.gyp lists
 //     these files by asking `node scripts/native-calls.mjs --sources`);

@@ -13,6 +13,7 @@ export interface NormalizedTable {
 }
 export const OUTPUTS: { header: string; source: string; typescript: string };
 export function familySource(family: string): string;
+export function familyHeader(family: string): string;
 export function generatedSources(table: CallTable): string[];
 export function normalize(table: CallTable): NormalizedTable;
 export function fingerprint(table: NormalizedTable): string;
