@@ -5,6 +5,7 @@
 import * as st from '../index.js';
 import type { Checkpoint, TrainOptions } from './checkpoint.js';
 import type { LabelledData } from './datasets.js';
+import { interruptOnSigint } from './interrupt.js';
 
 /** Joins the job (MPI_Init), or says what is missing. */
 export async function joinJob(): Promise<st.DistributedInfo> {
@@ -41,11 +42,10 @@ export async function trainAsFollower(
 ): Promise<void> {
   // A SIGINT sent to this rank stops the job at the end of the step, as on rank 0 (the ranks
   // agree to stop), and rank 0 writes the checkpoint.
-  const stop = () => void (model.stopTraining = true);
-  process.on('SIGINT', stop);
+  const sigint = interruptOnSigint(model, true);
   try {
     await model.fit(data.xTrain, data.yTrain, { ...fitOptions(options, previous, job), verbose: 0 });
   } finally {
-    process.off('SIGINT', stop);
+    sigint.dispose();
   }
 }

@@ -10,6 +10,7 @@ import { writeRunOutputs } from './run-outputs.js';
 import { type DashboardOptions, serveUntilInterrupted, startDashboard } from './dashboard.js';
 import { LiveLog, runConfig } from './live-log.js';
 import { fitOptions, joinJob, trainAsFollower } from './distributed-run.js';
+import { interruptOnSigint } from './interrupt.js';
 
 /** The model named by --model, checked before any data is read: a built-in's name, or the parsed .json file. */
 type ModelSource = { builtin: BuiltinModel } | { file: string; json: { format?: string; className?: string; config?: Record<string, unknown> } };
@@ -66,19 +67,6 @@ function makeOptimizer(o: TrainOptions): st.Optimizer {
   if (!make)
     throw new st.ValueError(`--optimizer: expected one of ${Object.keys(st.optimizers).join(', ')}; received ${JSON.stringify(o.optimizer)}`);
   return make(o.learningRate === undefined ? {} : { learningRate: o.learningRate });
-}
-
-/** Stops fit at the end of the current batch on the first Ctrl-C; a second one exits at once. */
-function interruptOnSigint(model: st.Model): { interrupted: () => boolean; dispose: () => void } {
-  let count = 0;
-  const handler = () => {
-    count++;
-    if (count > 1) process.exit(130);
-    process.stderr.write('\nInterrupted: finishing this step and writing a checkpoint (Ctrl-C again to quit now)\n');
-    model.stopTraining = true;
-  };
-  process.on('SIGINT', handler);
-  return { interrupted: () => count > 0, dispose: () => process.off('SIGINT', handler) };
 }
 
 /** Joins the history of a resumed run onto what the checkpoint recorded (the interrupted epoch is replaced). */
