@@ -394,6 +394,7 @@ export {
   type SeResNetArgs,
   type WideResNetArgs,
 } from './applications/index.js';
+export { vis } from './vis/index.js';
 export { distributed, DistributedError, type DistributedInfo, type DistributedInitOptions } from './distributed/index.js';
 export type { DistributedOption } from './models/training-args.js';
 export { onnx, type OnnxApi, type ImportOptions as OnnxImportOptions, type OnnxTensor } from './interop/onnx/index.js';

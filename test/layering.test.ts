@@ -29,6 +29,8 @@ const LAYERS: Record<string, number> = {
   distributed: 5,
   models: 6,
   applications: 7,
+  // Looking inside trained models (saliency, DeepDream): gradients with respect to inputs.
+  vis: 7,
   // Converters at the edge (ONNX import): they build ordinary models from layers.
   interop: 7,
   'memory.ts': 7,
