@@ -8,7 +8,7 @@ import { imageGridPng, svgToPng, vegaLiteToSvg, type GridImage } from '../../src
 /** What the helpers need of a tensor: its shape and an asynchronous read (any backend). */
 export interface ImageBatch {
   shape: readonly number[];
-  data(): Promise<Float32Array | Int32Array | Uint8Array>;
+  data(): Promise<ArrayLike<number>>;
 }
 
 export interface GridOptions {
@@ -90,4 +90,35 @@ export async function saveLineChart(
 /** Renders a Vega-Lite spec (scatter plots, bar charts) to a PNG file. */
 export async function saveVegaLite(path: string, spec: TopLevelSpec): Promise<void> {
   writeFileSync(path, await svgToPng(await vegaLiteToSvg(spec)));
+}
+
+export interface MosaicOptions {
+  /** Images per row. Default: the square root of the count, rounded up. */
+  columns?: number;
+  /** How many of the batch's images to use. Default all. */
+  count?: number;
+}
+
+/**
+ * Tiles a batch [n, h, w] or [n, h, w, 1 | 3] into one image with no borders between the tiles
+ * (a sheet of generated digits, a latent-space manifold), to save alone or as one captioned cell
+ * of a grid.
+ */
+export async function mosaic(batch: ImageBatch, options: MosaicOptions = {}): Promise<GridImage> {
+  const tiles = await gridImages(batch);
+  const count = Math.min(options.count ?? tiles.length, tiles.length);
+  const columns = options.columns ?? Math.ceil(Math.sqrt(count));
+  const rows = Math.ceil(count / columns);
+  const [, height, width, channels = 1] = batch.shape;
+  const out = new Float32Array(rows * height * columns * width * channels);
+  const rowLength = columns * width * channels;
+  for (let i = 0; i < count; i++) {
+    const top = Math.floor(i / columns) * height;
+    const left = (i % columns) * width * channels;
+    for (let y = 0; y < height; y++) {
+      const source = tiles[i].pixels.subarray(y * width * channels, (y + 1) * width * channels);
+      out.set(source, (top + y) * rowLength + left);
+    }
+  }
+  return { pixels: out, height: rows * height, width: columns * width };
 }
