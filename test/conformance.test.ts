@@ -1,14 +1,13 @@
 // The op conformance suite: one table of cases, run on every registered backend. Each case
 // computes its expected values independently of any backend (plain JavaScript loops, or the
-// composite path on the reference backend for the optional kernels), so a new backend is
+// loops written from the ops' definitions for convolution and pooling), so a new backend is
 // checked by adding nothing here. Unavailable backends are skipped by name.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as st from '../src/index.js';
-import { conv2dComposite, planConv2d } from '../src/ops/conv.js';
 import { reluGrad } from '../src/ops/elementwise.js';
-import { maxPool2dComposite, avgPool2dComposite, planPool2d } from '../src/ops/pool.js';
 import { assertClose, randomValues, withBackend } from './helpers.js';
+import { conv2dGradOracle, conv2dOracle, outputGeometry, type Padding, pool2dGradOracle, pool2dOracle } from './oracles/conv-pool.js';
 
 type Arr = { shape: number[]; values: number[] };
 
@@ -75,6 +74,8 @@ interface Case {
   run: () => st.Tensor;
   expected: () => number[];
   rtol?: number;
+  /** Absolute tolerance; sums of many float32 products with cancellation need more than the default. */
+  atol?: number;
 }
 
 const x1 = arr([3, 4, 5], 1),
@@ -222,33 +223,79 @@ const cases: Case[] = [
   },
 ];
 
-/** Optional kernels, checked against the composite path computed on the reference backend. */
+/**
+ * Convolution and pooling, values and gradients, against loops written from TensorFlow's
+ * definition (test/oracles/conv-pool.ts), which share no geometry code with src/: a wrong 'same'
+ * padding or a misrouted pooling gradient in any backend, or in the planners every backend uses,
+ * fails here. The geometries below include odd total paddings (width 8 with a stride of 2, a
+ * 4-tall filter), where splitting the padding the wrong way round changes the result.
+ */
 const img = arr([2, 9, 8, 3], 12),
   filt = arr([4, 2, 3, 5], 13);
-const onReference = (f: () => st.Tensor) => {
-  return withBackend('reference', () => {
-    return Array.from(f().dataSync());
-  });
-};
-for (const opts of [{ strides: 2, padding: 'same' as const }, { dilation: 2 }, { strides: [1, 3] as [number, number], padding: 'same' as const }]) {
-  cases.push({
-    name: `conv2d ${JSON.stringify(opts)}`,
-    run: () => st.conv2d(T(img), T(filt), opts),
-    expected: () => onReference(() => conv2dComposite(T(img), T(filt), planConv2d('conv2d', img.shape, filt.shape, opts))),
-    rtol: 1e-5,
-  });
+const conv2dOptionSets: { strides?: number | [number, number]; padding?: Padding; dilation?: number | [number, number] }[] = [
+  { strides: 2, padding: 'same' },
+  { dilation: 2 },
+  { strides: [1, 3], padding: 'same' },
+  { padding: 'same' },
+  { strides: [2, 1], dilation: [1, 2], padding: 'same' },
+];
+const asPair = (v: number | [number, number] | undefined): [number, number] => (v === undefined ? [1, 1] : typeof v === 'number' ? [v, v] : v);
+for (const opts of conv2dOptionSets) {
+  const geometry = { strides: asPair(opts.strides), dilation: asPair(opts.dilation), padding: opts.padding ?? ('valid' as const) };
+  const { oh, ow } = outputGeometry(9, 8, { ...geometry, kernel: [4, 2] });
+  const dy = arr([2, oh, ow, 5], 14);
+  const grads = () => conv2dGradOracle(img, filt, dy.values, geometry);
+  const loss = (x: st.Tensor, f: st.Tensor) => st.sum(st.mul(st.conv2d(x, f, opts), T(dy)));
+  cases.push(
+    {
+      name: `conv2d ${JSON.stringify(opts)}`,
+      run: () => st.conv2d(T(img), T(filt), opts),
+      expected: () => conv2dOracle(img, filt, geometry),
+      rtol: 1e-5,
+    },
+    {
+      name: `conv2d ${JSON.stringify(opts)}: gradient with respect to the input`,
+      run: () => st.valueAndGrad(loss)(T(img), T(filt)).grads[0],
+      expected: () => grads().dx,
+      rtol: 1e-5,
+    },
+    {
+      name: `conv2d ${JSON.stringify(opts)}: gradient with respect to the filter`,
+      run: () => st.valueAndGrad(loss)(T(img), T(filt)).grads[1],
+      expected: () => grads().dFilter,
+      // Each filter tap sums about 2 * oh * ow products of size up to 8 in float32, some of them
+      // cancelling: the error is about that count times 8 times float32's epsilon, up to ~1e-4.
+      rtol: 1e-5,
+      atol: 1e-4,
+    },
+  );
 }
-for (const opts of [{ poolSize: 3, strides: 2, padding: 'same' as const }, { poolSize: 2 }]) {
-  cases.push({
-    name: `maxPool2d ${JSON.stringify(opts)}`,
-    run: () => st.maxPool2d(T(img), opts),
-    expected: () => onReference(() => maxPool2dComposite(T(img), planPool2d('maxPool2d', img.shape, opts))),
-  });
-  cases.push({
-    name: `avgPool2d ${JSON.stringify(opts)}`,
-    run: () => st.avgPool2d(T(img), opts),
-    expected: () => onReference(() => avgPool2dComposite(T(img), planPool2d('avgPool2d', img.shape, opts))),
-  });
+const pool2dOptionSets: { poolSize?: number | [number, number]; strides?: number | [number, number]; padding?: Padding }[] = [
+  { poolSize: 3, strides: 2, padding: 'same' },
+  { poolSize: 2 },
+  { poolSize: 2, strides: 1, padding: 'same' },
+  { poolSize: [3, 2], strides: [2, 3], padding: 'same' },
+];
+for (const opts of pool2dOptionSets) {
+  const kernel = asPair(opts.poolSize ?? 2);
+  const geometry = { kernel, strides: asPair(opts.strides ?? kernel), padding: opts.padding ?? ('valid' as const) };
+  const { oh, ow } = outputGeometry(9, 8, { ...geometry, dilation: [1, 1] });
+  const dy = arr([2, oh, ow, 3], 15);
+  for (const kind of ['max', 'avg'] as const) {
+    const op = kind === 'max' ? st.maxPool2d : st.avgPool2d;
+    cases.push(
+      {
+        name: `${kind}Pool2d ${JSON.stringify(opts)}`,
+        run: () => op(T(img), opts),
+        expected: () => pool2dOracle(kind, img, geometry),
+      },
+      {
+        name: `${kind}Pool2d ${JSON.stringify(opts)}: gradient`,
+        run: () => st.grad((x) => st.sum(st.mul(op(x, opts), T(dy))))(T(img)),
+        expected: () => pool2dGradOracle(kind, img, dy.values, geometry),
+      },
+    );
+  }
 }
 
 // Backends that open asynchronously (webgpu) are opened first; values are read with `await
@@ -260,7 +307,7 @@ for (const backend of st.backends()) {
       it(c.name, async () => {
         const y = withBackend(backend.name, c.run);
         assert.equal(y.backend.name, backend.name);
-        assertClose(Array.from(await y.data()), c.expected(), c.rtol ?? 2e-6, 1e-6, c.name);
+        assertClose(Array.from(await y.data()), c.expected(), c.rtol ?? 2e-6, c.atol ?? 1e-6, c.name);
       });
     }
   });
