@@ -288,6 +288,60 @@ describe('safetensors decode rejects malformed files with a FormatError naming t
     );
   });
 
+  // Each size or offset check, tried on both sides of its boundary: the value it must accept
+  // (the file decodes) and the values just past it on either side (a FormatError saying which
+  // check failed), so an off-by-one or a one-sided comparison in any of them fails here.
+  it('every size and offset check, on both sides of its boundary', () => {
+    const f32 = (shape: number[], begin: number, end: number) =>
+      `{"w": {"dtype": "F32", "shape": ${JSON.stringify(shape)}, "data_offsets": [${begin}, ${end}]}}`;
+    // The span must equal product(shape) * itemsize exactly: shorter and longer are both refused.
+    assert.equal(decodeSafetensors(fileFrom(f32([2, 3], 0, 24), new Uint8Array(24)), 'f').order.length, 1);
+    for (const end of [20, 23, 25, 28]) {
+      assertFormatError(
+        () => decodeSafetensors(fileFrom(f32([2, 3], 0, end), new Uint8Array(end)), 'f'),
+        'f',
+        new RegExp(`need 24 bytes, but data_offsets \\[0, ${end}\\] span ${end}`),
+      );
+    }
+    // A zero-size tensor spans 0 bytes, and only 0.
+    assert.equal(decodeSafetensors(fileFrom(f32([0, 3], 0, 0)), 'f').tensors.get('w')!.size, 0);
+    assertFormatError(() => decodeSafetensors(fileFrom(f32([0, 3], 0, 4), new Uint8Array(4)), 'f'), 'f', /need 0 bytes/);
+    // The last tensor must end exactly at the end of the data section: one byte short of it is
+    // a truncated file, one byte beyond is a trailing byte.
+    assertFormatError(() => decodeSafetensors(fileFrom(f32([2, 3], 0, 24), new Uint8Array(23)), 'f'), 'f', /ends at byte 24 .* only 23 data bytes/);
+    assertFormatError(
+      () => decodeSafetensors(fileFrom(f32([2, 3], 0, 24), new Uint8Array(25)), 'f'),
+      'f',
+      /holds 25 bytes but the tensors cover only 24/,
+    );
+    // Consecutive tensors must meet exactly: one byte apart is a gap, one byte into the previous an overlap.
+    const two = (second: number) =>
+      `{"a": {"dtype": "I32", "shape": [2], "data_offsets": [0, 8]}, "b": {"dtype": "I32", "shape": [1], "data_offsets": [${second}, ${second + 4}]}}`;
+    assert.deepEqual(decodeSafetensors(fileFrom(two(8), new Uint8Array(12)), 'f').order, ['a', 'b']);
+    assertFormatError(() => decodeSafetensors(fileFrom(two(9), new Uint8Array(13)), 'f'), 'f', /bytes \[8, 9\) .*\(gap before "b"\)/);
+    assertFormatError(
+      () => decodeSafetensors(fileFrom(two(7), new Uint8Array(11)), 'f'),
+      'f',
+      /"a" \(bytes \[0, 8\)\) and "b" \(bytes \[7, 11\)\) overlap/,
+    );
+    // The header length: the header may end exactly at the end of the file (no data), not one byte later.
+    const exact = fileFrom('{}');
+    assert.equal(decodeSafetensors(exact, 'f').order.length, 0);
+    const over = exact.slice();
+    new DataView(over.buffer).setBigUint64(0, BigInt(over.length - 8 + 1), true);
+    assertFormatError(() => decodeSafetensors(over, 'f'), 'f', /only 8 bytes follow the length field \(file truncated\)/);
+    // The header-length ceiling: 100,000,000 itself passes that check (and is then truncated here),
+    // 100,000,001 is refused by it.
+    const atCeiling = exact.slice();
+    new DataView(atCeiling.buffer).setBigUint64(0, 100_000_000n, true);
+    assertFormatError(() => decodeSafetensors(atCeiling, 'f'), 'f', /header length is 100000000 bytes, but only 8 bytes follow/);
+    new DataView(atCeiling.buffer).setBigUint64(0, 100_000_001n, true);
+    assertFormatError(() => decodeSafetensors(atCeiling, 'f'), 'f', /at most 100000000 bytes; received 100000001/);
+    // Offsets must be ordered integers: begin == end is a valid empty span, begin > end is not.
+    assertFormatError(() => decodeSafetensors(fileFrom(f32([1], 4, 3), new Uint8Array(4)), 'f'), 'f', /data_offsets must be \[begin, end\]/);
+    assertFormatError(() => decodeSafetensors(fileFrom(f32([1], 0, 4.5), new Uint8Array(4)), 'f'), 'f', /data_offsets must be \[begin, end\]/);
+  });
+
   it('overlapping offsets, gaps and trailing bytes in the data section', () => {
     const entry = (name: string, begin: number) => `"${name}": {"dtype": "I32", "shape": [2], "data_offsets": [${begin}, ${begin + 8}]}`;
     assertFormatError(
