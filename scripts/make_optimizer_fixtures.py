@@ -11,7 +11,9 @@ sets have different scales (0.2 to 2), so the clipping options are active on som
 not on others, second-moment estimates go down as well as up (which AMSGrad and Adamax's max
 notice), and one gradient element is exactly zero on the first step (0 / epsilon paths).
 
-The update rules are Keras 3's (keras/src/optimizers/*.py), written out by hand in numpy and
+The update rules are Keras 3's (keras/src/optimizers/*.py; re-read on 2026-12-07 against Keras
+3.16.0, keras-team/keras commit 3422977: sgd.py, rmsprop.py, adam.py, adagrad.py, adamax.py,
+nadam.py and base_optimizer.py's _apply_weight_decay for AdamW), written out by hand in numpy and
 computed in float64. The base optimizer's order per applyGradients call is:
   1. clip the gradients (clipnorm per variable, else global_clipnorm, else clipvalue);
   2. lr = schedule(iterations) (iterations before this update: 0 on the first call);

@@ -19,7 +19,8 @@ tensors), so torch.autograd returns the gradients directly in Keras's layout:
 Keras semantics reproduced around the modules:
   * goBackwards processes the reversed sequence and returns outputs in processing order.
   * returnSequences false returns the last output; returnState appends the final states.
-  * Masks (Keras's RNN loop): where the mask is false at step t the states carry over and the
+  * Masks (Keras's RNN loop, as in Keras 3.16.0's keras/src/backend/numpy/rnn.py, keras-team/keras
+    commit 3422977): where the mask is false at step t the states carry over and the
     output repeats the previous output (zeros before the first step), or is zero when
     zeroOutputForMask (Bidirectional sets it to returnSequences for both directions).
   * Bidirectional: forward layer, then a copy with goBackwards; with returnSequences the

@@ -1,4 +1,5 @@
-// Optimizers against Keras 3's update rules: test/fixtures/optimizers.json is written by
+// Optimizers against Keras 3's update rules (as written in Keras 3.16.0's keras/src/optimizers/,
+// keras-team/keras commit 3422977; the fixture script lists the files): test/fixtures/optimizers.json is written by
 // scripts/make_optimizer_fixtures.py (Keras 3's formulas by hand in float64 numpy, cross-checked
 // against torch.optim where the two agree). Each case starts from the same float32-exact W [3, 4]
 // and b [4], applies six fixed gradient sets with applyGradients and compares both variables
