@@ -384,6 +384,7 @@ export {
 } from './nn/layers/conv-family.js';
 export { input } from './nn/layers/input.js';
 export { ReLU, type ReLUArgs } from './nn/layers/relu.js';
+export { DepthToSpace, type DepthToSpaceArgs, type DepthToSpaceDataFormat } from './nn/layers/depth-to-space.js';
 export {
   applications,
   type ApplicationArgs,
@@ -395,6 +396,8 @@ export {
   type WideResNetArgs,
 } from './applications/index.js';
 export { vis } from './vis/index.js';
+export type { PcaOptions, PcaResult } from './vis/pca.js';
+export { graph, type GraphOptions } from './graph/index.js';
 export { distributed, DistributedError, type DistributedInfo, type DistributedInitOptions } from './distributed/index.js';
 export type { DistributedOption } from './models/training-args.js';
 export { onnx, type OnnxApi, type ImportOptions as OnnxImportOptions, type OnnxTensor } from './interop/onnx/index.js';

@@ -25,6 +25,8 @@ const LAYERS: Record<string, number> = {
   optimizers: 5,
   metrics: 5,
   callbacks: 5,
+  // The tape drawn as a graph (DOT, and SVG laid out by Graphviz in WASM): it reads tensors' nodes only.
+  graph: 5,
   // Collectives and gradient buckets of data-parallel training; MPI itself is installed by node/.
   distributed: 5,
   models: 6,
