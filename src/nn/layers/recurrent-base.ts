@@ -1,21 +1,23 @@
 import { noGrad } from '../../tensor/tape.js';
-import { variable } from '../../autograd/functional.js';
 import { ShapeError, ValueError, fmtShape, fmtValue } from '../../core/errors.js';
-import { add, cast, div, greaterEqual, mul, where } from '../../ops/elementwise.js';
+import { add, cast, div, greaterEqual, mul } from '../../ops/elementwise.js';
 import { matmul } from '../../ops/linalg.js';
 import { isGradEnabled } from '../../tensor/tape.js';
-import { gather, reshape, slice, stack, transpose } from '../../ops/shape-ops.js';
-import { randomUniform, tensor, zeros } from '../../tensor/create.js';
-import { Tensor } from '../../tensor/tensor.js';
+import { gather, reshape, slice, transpose } from '../../ops/shape-ops.js';
+import { randomUniform, tensor } from '../../tensor/create.js';
+import type { Tensor } from '../../tensor/tensor.js';
 import type { InitializerIdentifier } from '../initializers.js';
-import { Layer, knownDim, singleShape, type CallOptions, type LayerArgs } from '../layer.js';
+import { knownDim, type CallOptions } from '../layer.js';
 import type { Regularizer } from '../regularizers.js';
 import { formatShape, type Shape } from '../symbolic.js';
 import { maskRuns, runsFirst, runsInPlace } from './masked-sequence.js';
 import { positiveInt, weightConfig } from './dense.js';
+import { SequenceLayer, flag, maskTensor, type SequenceArgs } from './rnn-base.js';
+
+export { flag };
 
 /** Options shared by simpleRNN, lstm and gru (Keras 3's names, camelCase). */
-export interface RecurrentArgs extends LayerArgs {
+export interface RecurrentArgs extends SequenceArgs {
   /** The size of the output and of each state (a positive integer). */
   units: number;
   /** Whether the gates have biases. Default true. */
@@ -38,21 +40,6 @@ export interface RecurrentArgs extends LayerArgs {
   recurrentDropout?: number;
   /** Seed of the dropout masks (the global seeded stream when absent). */
   seed?: number | null;
-  /** Return the output of every step [N, T, units] instead of the last one [N, units]. */
-  returnSequences?: boolean;
-  /** Return [output, ...final states] (LSTM: [output, h, c]; GRU, SimpleRNN: [output, h]). */
-  returnState?: boolean;
-  /** Process the sequence from its end; the returned sequence is in processing (reversed) order. */
-  goBackwards?: boolean;
-  /** Keep the final states between calls as the next call's initial states (needs a fixed batch size). */
-  stateful?: boolean;
-  /**
-   * Step through time with one op per step even where a whole-sequence kernel exists (Note
-   * [Whole-sequence recurrent kernels]); the loop itself always runs eagerly. Needed for second derivatives.
-   */
-  unroll?: boolean;
-  /** Masked steps output zeros instead of repeating the previous output (Bidirectional sets it). */
-  zeroOutputForMask?: boolean;
 }
 
 export const RECURRENT_KEYS = [
@@ -67,24 +54,11 @@ export const RECURRENT_KEYS = [
   'dropout',
   'recurrentDropout',
   'seed',
-  'returnSequences',
-  'returnState',
-  'goBackwards',
-  'stateful',
-  'unroll',
-  'zeroOutputForMask',
 ];
 
 function rate(layer: string, name: string, v: unknown): number {
   if (v === undefined) return 0;
   if (typeof v !== 'number' || !(v >= 0 && v < 1)) throw new ValueError(`${layer}: ${name} must be a number in [0, 1); received ${fmtValue(v)}`);
-  return v;
-}
-
-/** A boolean option with its default, or a ValueError naming the option. */
-export function flag(layer: string, name: string, v: unknown, fallback: boolean): boolean {
-  if (v === undefined) return fallback;
-  if (typeof v !== 'boolean') throw new ValueError(`${layer}: ${name} must be a boolean; received ${fmtValue(v)}`);
   return v;
 }
 
@@ -130,8 +104,7 @@ export type StepFn = (projected: Tensor, states: Tensor[], recurrentInput: Tenso
  * over time with masks, dropout, initial and stateful states, and the output forms. Subclasses
  * (SimpleRNN, LSTM, GRU) create the weights and supply one step.
  */
-export abstract class RecurrentLayer extends Layer {
-  override supportsMasking = true;
+export abstract class RecurrentLayer extends SequenceLayer {
   /** The size of the output and of each state. */
   readonly units: number;
   /** Whether the gates have biases. */
@@ -142,18 +115,6 @@ export abstract class RecurrentLayer extends Layer {
   readonly recurrentDropout: number;
   /** The dropout masks' seed, or null for the global stream. */
   readonly seed: number | null;
-  /** Whether the output has every step ([N, T, units]) or only the last ([N, units]). */
-  readonly returnSequences: boolean;
-  /** Whether the layer returns [output, ...final states]. */
-  readonly returnState: boolean;
-  /** Whether the sequence is processed from its end. */
-  readonly goBackwards: boolean;
-  /** Whether the final states carry over to the next call. */
-  readonly stateful: boolean;
-  /** Whether the layer steps with one op per step instead of a whole-sequence kernel. */
-  readonly unroll: boolean;
-  /** Whether masked steps output zeros instead of repeating the previous output. */
-  zeroOutputForMask: boolean;
   protected readonly args: RecurrentArgs;
   /**
    * The input kernel, [inputDim, gates · units] (gates: LSTM 4, GRU 3, SimpleRNN 1); null until
@@ -167,12 +128,8 @@ export abstract class RecurrentLayer extends Layer {
    * one.
    */
   bias: Tensor | null = null;
-  /** The carried states of a stateful layer (not weights: Keras does not save them either). */
-  states: Tensor[] | null = null;
   private calls = 0;
 
-  /** How many state tensors the cell carries (LSTM 2: h and c). */
-  abstract readonly stateCount: number;
   /** The number of gate columns of the kernel (LSTM 4, GRU 3, SimpleRNN 1). */
   protected abstract readonly gates: number;
   /** The bias added to the whole projected input sequence (null when there is none). */
@@ -190,12 +147,6 @@ export abstract class RecurrentLayer extends Layer {
       throw new ValueError(`${this.name}: seed must be an integer or null; received ${fmtValue(args.seed)}`);
     }
     this.seed = args.seed ?? null;
-    this.returnSequences = flag(this.name, 'returnSequences', args.returnSequences, false);
-    this.returnState = flag(this.name, 'returnState', args.returnState, false);
-    this.goBackwards = flag(this.name, 'goBackwards', args.goBackwards, false);
-    this.stateful = flag(this.name, 'stateful', args.stateful, false);
-    this.unroll = flag(this.name, 'unroll', args.unroll, false);
-    this.zeroOutputForMask = flag(this.name, 'zeroOutputForMask', args.zeroOutputForMask, false);
     this.args = args;
   }
 
@@ -213,22 +164,16 @@ export abstract class RecurrentLayer extends Layer {
       regularizer: this.args.recurrentRegularizer,
     });
     if (this.useBias) this.bias = this.addWeight('bias', biasShape, { initializer: biasInitializer, regularizer: this.args.biasRegularizer });
-    if (this.stateful) {
-      const batch = shape[0] ?? this.batchInputShape?.[0] ?? null;
-      if (batch === null) {
-        throw new ValueError(
-          `${this.name}: a stateful layer needs a fixed batch size (give it batchInputShape, e.g. [32, timesteps, features]); received input shape ${formatShape(shape)}`,
-        );
-      }
-      this.states = Array.from({ length: this.stateCount }, () => variable(zeros([batch, this.units], this.dtype), { trainable: false }));
-    }
+    this.createStatefulStates(shape);
   }
 
-  private sequenceShape(inputShape: Shape | Shape[]): Shape {
-    const shape = singleShape(this.name, inputShape);
-    if (shape.length !== 3)
-      throw new ShapeError(`${this.name}: expected input of rank 3 [batch, timesteps, features]; received shape ${formatShape(shape)}`);
-    return shape;
+  protected stateShapes(inputShape: readonly number[]): number[][] {
+    return Array.from({ length: this.stateCount }, () => [inputShape[0], this.units]);
+  }
+
+  protected stepOutputShapes(inputShape: Shape): { output: Shape; states: Shape[] } {
+    const one: Shape = [inputShape[0], this.units];
+    return { output: one, states: Array.from({ length: this.stateCount }, () => one) };
   }
 
   /** Any number of time steps is fine: the weights fix only the feature size. */
@@ -242,17 +187,6 @@ export abstract class RecurrentLayer extends Layer {
     }
   }
 
-  /** Sets a stateful layer's states to zeros (Keras's reset_states). */
-  resetStates(): void {
-    if (!this.stateful) throw new ValueError(`${this.name}: resetStates needs a stateful layer (stateful: true)`);
-    if (this.states) noGrad(() => this.states!.forEach((s) => s.assign(zeros(s.shape, s.dtype))));
-  }
-
-  /** Keras 3's name for resetStates. */
-  resetState(): void {
-    this.resetStates();
-  }
-
   call(inputs: Tensor | Tensor[], options: CallOptions): Tensor | Tensor[] {
     let x = inputs as Tensor;
     if (x.rank !== 3)
@@ -260,7 +194,7 @@ export abstract class RecurrentLayer extends Layer {
     if (x.dtype !== this.dtype) x = cast(x, this.dtype);
     const [batch, steps, features] = x.shape;
     if (steps === 0) throw new ShapeError(`${this.name}: the input has no time steps: shape ${fmtShape(x.shape)}`);
-    let states = this.initialStates(options.initialState, batch);
+    const states = this.initialStates(options.initialState, x.shape);
     const training = options.training === true;
     const seed = this.seed === null ? undefined : this.seed + 2 * this.calls++;
 
@@ -295,25 +229,12 @@ export abstract class RecurrentLayer extends Layer {
         : null;
 
     const step = this.makeStep();
-    const outputs: Tensor[] = [];
-    let previous: Tensor | null = null;
-    for (let k = 0; k < steps; k++) {
-      const t = this.goBackwards ? steps - 1 - k : k;
-      const h = states[0];
-      const next = step(stepInputs[t], states, recMask ? mul(h, recMask) : h);
-      let output = next[0];
-      const m = stepMasks?.[t];
-      if (m) {
-        // Note [Masks]: a masked step keeps the states and repeats the previous output (Keras).
-        states = next.map((s, i) => where(m, s, states[i]));
-        output = where(m, output, this.zeroOutputForMask || previous === null ? 0 : previous);
-      } else {
-        states = next;
-      }
-      previous = output;
-      if (this.returnSequences) outputs.push(output);
-    }
-    return this.finish(this.returnSequences ? stack(outputs, 1) : previous!, states);
+    const result = this.loopOverTime(stepInputs, states, stepMasks, (xp, current) => {
+      const h = current[0];
+      const next = step(xp, current, recMask ? mul(h, recMask) : h);
+      return { output: next[0], states: next };
+    });
+    return this.finish(result.output, result.states);
   }
 
   /**
@@ -369,66 +290,6 @@ export abstract class RecurrentLayer extends Layer {
     return x;
   }
 
-  /** Output (the sequence or the last step's output) and states, in Keras's returnState form. */
-  private finish(out: Tensor, states: Tensor[]): Tensor | Tensor[] {
-    // assign takes its own reference to the storage, so freeing the step's graph keeps the states.
-    if (this.stateful) noGrad(() => this.states!.forEach((s, i) => s.assign(states[i])));
-    return this.returnState ? [out, ...states] : out;
-  }
-
-  /** The initial states: given ones (checked), the stateful layer's carried ones, or zeros. */
-  private initialStates(given: unknown, batch: number): Tensor[] {
-    if (given === undefined || given === null) {
-      if (this.stateful) {
-        const s = this.states!;
-        if (s[0].shape[0] !== batch) {
-          throw new ShapeError(`${this.name}: a stateful layer was built for batch size ${s[0].shape[0]}; received a batch of ${batch}`);
-        }
-        return [...s];
-      }
-      return Array.from({ length: this.stateCount }, () => zeros([batch, this.units], this.dtype));
-    }
-    const list = Array.isArray(given) ? given : [given];
-    if (list.length !== this.stateCount || !list.every((s) => s instanceof Tensor)) {
-      throw new ValueError(
-        `${this.name}: initialState must be a list of ${this.stateCount} tensor(s) [batch, ${this.units}]; received ${Array.isArray(given) ? `a list of ${given.length}` : typeof given}`,
-      );
-    }
-    return list.map((s: Tensor, i) => {
-      if (s.rank !== 2 || s.shape[0] !== batch || s.shape[1] !== this.units) {
-        throw new ShapeError(`${this.name}: initialState[${i}] must have shape [${batch}, ${this.units}]; received ${fmtShape(s.shape)}`);
-      }
-      return s.dtype === this.dtype ? s : cast(s, this.dtype);
-    });
-  }
-
-  /** The mask's steps as [N, 1] bool tensors (broadcast over units), or null when unmasked. */
-  private stepMasks(mask: unknown, batch: number, steps: number): Tensor[] | null {
-    const m = maskTensor(mask);
-    if (!m) return null;
-    if (m.rank !== 2 || m.shape[0] !== batch || m.shape[1] !== steps) {
-      throw new ShapeError(`${this.name}: the mask must have shape [${batch}, ${steps}] (batch, timesteps); received ${fmtShape(m.shape)}`);
-    }
-    return noGrad(() => {
-      const timeMajor = reshape(transpose(m.dtype === 'bool' ? m : cast(m, 'bool'), [1, 0]), [steps, batch, 1]);
-      return Array.from({ length: steps }, (_, t) => reshape(slice(timeMajor, [t], [1]), [batch, 1]));
-    });
-  }
-
-  override computeOutputShape(inputShape: Shape | Shape[]): Shape | Shape[] {
-    const shape = this.sequenceShape(inputShape);
-    const out: Shape = this.returnSequences ? [shape[0], shape[1], this.units] : [shape[0], this.units];
-    if (!this.returnState) return out;
-    return [out, ...Array.from({ length: this.stateCount }, () => [shape[0], this.units])];
-  }
-
-  override computeMask(_inputs: Tensor | Tensor[], mask: Tensor | (Tensor | null)[] | null): Tensor | (Tensor | null)[] | null {
-    const m = Array.isArray(mask) ? mask[0] : mask;
-    const outMask = this.returnSequences ? (m ?? null) : null;
-    if (!this.returnState) return outMask;
-    return [outMask, ...Array.from({ length: this.stateCount }, () => null)];
-  }
-
   override getConfig(): Record<string, unknown> {
     return {
       ...super.getConfig(),
@@ -443,21 +304,9 @@ export abstract class RecurrentLayer extends Layer {
       dropout: this.dropout,
       recurrentDropout: this.recurrentDropout,
       seed: this.seed,
-      returnSequences: this.returnSequences,
-      returnState: this.returnState,
-      goBackwards: this.goBackwards,
-      stateful: this.stateful,
-      unroll: this.unroll,
-      zeroOutputForMask: this.zeroOutputForMask,
     };
   }
 }
 
 /** A whole-sequence kernel bound to a layer's weights: input [B, T, F] and initial states → outputs and final states. */
 export type SequenceKernel = (x: Tensor, states: Tensor[]) => { sequence: Tensor; states: Tensor[] };
-
-/** The sequence mask among a call's mask option (a tensor, or the first of a list), or null. */
-function maskTensor(mask: unknown): Tensor | null {
-  if (mask === undefined || mask === null) return null;
-  return ((Array.isArray(mask) ? mask[0] : mask) as Tensor | null) ?? null;
-}
