@@ -222,6 +222,7 @@ export type { FusedConv2dArgs, FusedMatMulArgs } from './ops/fused.js';
 export type { FusedConv2dMaxPoolArgs } from './ops/conv-pool.js';
 export { batchNorm, normalize, layerNorm, type NormalizeOptions } from './ops/normalization.js';
 export { batchNormTraining, type BatchNormTrainingOptions } from './ops/normalization.js';
+export { rmsNormalization, type RmsNormalizationOptions } from './ops/rms-normalization.js';
 export { losses, type Reduction, type LossOptions, type ProbabilisticLossOptions } from './ops/losses.js';
 export { optimizers, schedules, getOptimizer, Optimizer, type LearningRate, type Schedule, type GradientPair } from './optimizers/index.js';
 export {
@@ -384,6 +385,58 @@ export {
 } from './nn/layers/conv-family.js';
 export { input } from './nn/layers/input.js';
 export { ReLU, type ReLUArgs } from './nn/layers/relu.js';
+export {
+  ELU,
+  LeakyReLU,
+  PReLU,
+  Softmax,
+  ThresholdedReLU,
+  Dot,
+  ActivityRegularization,
+  AlphaDropout,
+  SpatialDropout1D,
+  SpatialDropout2D,
+  SpatialDropout3D,
+  Normalization,
+  CategoryEncoding,
+  Discretization,
+  Identity,
+  Masking,
+  Permute,
+  RepeatVector,
+  RMSNormalization,
+  Cropping1D,
+  Cropping3D,
+  UpSampling1D,
+  UpSampling3D,
+  ZeroPadding1D,
+  ZeroPadding3D,
+  type ELUArgs,
+  type LeakyReLUArgs,
+  type PReLUArgs,
+  type SoftmaxArgs,
+  type ThresholdedReLUArgs,
+  type DotArgs,
+  type ActivityRegularizationArgs,
+  type AlphaDropoutArgs,
+  type SpatialDropoutArgs,
+  type NormalizationArgs,
+  type CategoryEncodingArgs,
+  type DiscretizationArgs,
+  type EncodingMode,
+  type MaskingArgs,
+  type PermuteArgs,
+  type RepeatVectorArgs,
+  type RMSNormalizationArgs,
+  type AxisPairs,
+  type Cropping1dArgs,
+  type Cropping3dArgs,
+  type UpSampling1dArgs,
+  type UpSampling3dArgs,
+  type VolumeDataFormat,
+  type ZeroPadding1dArgs,
+  type ZeroPadding3dArgs,
+} from './nn/layers/extra-layers.js';
 export { DepthToSpace, type DepthToSpaceArgs, type DepthToSpaceDataFormat } from './nn/layers/depth-to-space.js';
 export {
   applications,
@@ -397,6 +450,7 @@ export {
 } from './applications/index.js';
 export { vis } from './vis/index.js';
 export type { PcaOptions, PcaResult } from './vis/pca.js';
+export type { SaliencyOptions } from './vis/saliency.js';
 export { graph, type GraphOptions } from './graph/index.js';
 export { distributed, DistributedError, type DistributedInfo, type DistributedInitOptions } from './distributed/index.js';
 export type { DistributedOption } from './models/training-args.js';
