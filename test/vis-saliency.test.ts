@@ -1,0 +1,156 @@
+// st.vis.inputGradient and st.vis.saliency against float64 central differences on the reference
+// backend: a small conv classifier whose scores are also computed by hand from its layers' weights
+// (so the cut before the softmax is checked, not trusted).
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import * as st from '../src/index.js';
+import { randomTensor } from './helpers.js';
+
+st.setBackend('reference');
+
+const [N, H, W, C, CLASSES] = [2, 5, 4, 2, 3];
+
+/** conv(tanh) → flatten → dense, in float64; `head` decides how the softmax is attached. */
+function classifier(head: 'dense-softmax' | 'activation-softmax' | 'linear') {
+  st.setSeed(7);
+  const inputs = st.input({ shape: [H, W, C], dtype: 'float64' });
+  const conv = st.layers.conv2d({ filters: 3, kernelSize: 3, padding: 'same', activation: 'tanh', dtype: 'float64' });
+  const flat = st.layers.flatten({ dtype: 'float64' }).apply(conv.apply(inputs));
+  const dense = st.layers.dense({ units: CLASSES, activation: head === 'dense-softmax' ? 'softmax' : 'linear', dtype: 'float64' });
+  let outputs = dense.apply(flat);
+  if (head === 'activation-softmax') outputs = st.layers.activation({ activation: 'softmax', dtype: 'float64' }).apply(outputs);
+  const model = st.model({ inputs, outputs });
+  // The class scores by hand: the features (a plain cut at flatten) times the dense weights.
+  const features = st.model({ inputs, outputs: flat });
+  const [kernel, bias] = dense.getWeights();
+  const scores = (x: st.Tensor) => st.add(st.matmul(features.apply(x) as st.Tensor, kernel), bias);
+  return { model, scores };
+}
+
+/** d f / d x by central differences, element by element (f returns one number). */
+function numericGradient(f: (x: st.Tensor) => number, x: st.Tensor, eps = 1e-6): Float64Array {
+  const base = Float64Array.from(x.dataSync());
+  const grad = new Float64Array(base.length);
+  for (let i = 0; i < base.length; i++) {
+    const at = (d: number) => {
+      const v = Float64Array.from(base);
+      v[i] += d;
+      return f(st.tensor(v, x.shape, 'float64'));
+    };
+    grad[i] = (at(eps) - at(-eps)) / (2 * eps);
+  }
+  return grad;
+}
+
+/** |g| largest over the last axis: [n, h, w, c] → [n, h, w], flat. */
+function maxAbsOverChannels(g: Float64Array, channels: number): number[] {
+  return Array.from({ length: g.length / channels }, (_, p) => Math.max(...Array.from(g.subarray(p * channels, (p + 1) * channels), Math.abs)));
+}
+
+function assertAllClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol: number, what: string): void {
+  assert.equal(actual.length, expected.length, `${what}: lengths`);
+  const scale = Math.max(...Array.from(expected, Math.abs));
+  assert.ok(scale > 1e-6, `${what}: the reference is not all zeros`);
+  for (let i = 0; i < actual.length; i++) {
+    assert.ok(Math.abs(actual[i] - expected[i]) <= tol * scale, `${what}[${i}]: ${actual[i]} vs ${expected[i]} (scale ${scale})`);
+  }
+}
+
+const images = () => randomTensor([N, H, W, C], 3, 'float64', 0, 1);
+const picks = [2, 0];
+/** The picked class's value of each image, summed (each image's gradient is its own value's). */
+const picked = (out: st.Tensor) => picks.reduce((s, c, i) => s + (out.arraySync() as number[][])[i][c], 0);
+
+describe('vis.inputGradient', () => {
+  it('is the gradient of the loss of the model output with respect to the input (central differences)', () => {
+    const { model } = classifier('dense-softmax');
+    const x = images();
+    const labels = st.tensor(picks, [N], 'int32');
+    const loss = (out: st.Tensor) => st.losses.sparseCategoricalCrossentropy(labels, out);
+    const grad = st.vis.inputGradient(model, x, loss);
+    assert.deepEqual(grad.shape, x.shape);
+    assert.equal(grad.dtype, 'float64');
+    const expected = numericGradient((v) => (loss(model.apply(v) as st.Tensor).dataSync() as Float64Array)[0], x);
+    assertAllClose(grad.dataSync(), expected, 1e-6, 'input gradient');
+    // The weights were not touched: no gradient accumulated in them.
+    assert.ok(model.weights.every((w) => w.value.grad === null));
+  });
+
+  it('refuses what it cannot differentiate, naming what it expected', () => {
+    const { model } = classifier('linear');
+    const x = images();
+    assert.throws(() => st.vis.inputGradient({} as st.Model, x, st.sum), /inputGradient: expected a model \(st\.model or st\.sequential\)/);
+    assert.throws(
+      () => st.vis.inputGradient(model, st.zeros([N, H, W + 1, C], 'float64'), st.sum),
+      /x must be a batch of the model's input, shape \[null, 5, 4, 2\]; received \[2, 5, 5, 2\]/,
+    );
+    assert.throws(() => st.vis.inputGradient(model, st.zeros([N, H, W, C], 'int32'), st.sum), /x must be a floating tensor/);
+    assert.throws(
+      () => st.vis.inputGradient(model, x, (out) => out),
+      /lossFn must return a one-element tensor \(reduce the loss, e\.g\. with st\.mean\); received a tensor of shape \[2, 3\]/,
+    );
+    assert.throws(() => st.vis.inputGradient(model, x, 'mse' as never), /lossFn must be a function/);
+  });
+});
+
+describe('vis.saliency', () => {
+  for (const head of ['dense-softmax', 'activation-softmax', 'linear'] as const) {
+    it(`is max over channels of |d score / d image|, the score read before the softmax (${head})`, () => {
+      const { model, scores } = classifier(head);
+      const x = images();
+      const maps = st.vis.saliency(model, x, picks);
+      assert.deepEqual(maps.shape, [N, H, W]);
+      const expected = maxAbsOverChannels(
+        numericGradient((v) => picked(scores(v)), x),
+        C,
+      );
+      assertAllClose(maps.dataSync(), expected, 1e-6, 'saliency');
+    });
+  }
+
+  it('with {logits: false} differentiates the probability instead, which is another map', () => {
+    const { model, scores } = classifier('dense-softmax');
+    const x = images();
+    const maps = st.vis.saliency(model, x, picks, { logits: false });
+    const expected = maxAbsOverChannels(
+      numericGradient((v) => picked(model.apply(v) as st.Tensor), x),
+      C,
+    );
+    assertAllClose(maps.dataSync(), expected, 1e-6, 'saliency of the probability');
+    const ofScores = maxAbsOverChannels(
+      numericGradient((v) => picked(scores(v)), x),
+      C,
+    );
+    assert.ok(
+      ofScores.some((s, i) => Math.abs(s - expected[i]) > 1e-3 * Math.max(...ofScores)),
+      'the two maps differ',
+    );
+  });
+
+  it('takes one class for every image', () => {
+    const { model, scores } = classifier('dense-softmax');
+    const x = images();
+    const maps = st.vis.saliency(model, x, 1);
+    const one = (out: st.Tensor) => (out.arraySync() as number[][]).reduce((s, row) => s + row[1], 0);
+    assertAllClose(
+      maps.dataSync(),
+      maxAbsOverChannels(
+        numericGradient((v) => one(scores(v)), x),
+        C,
+      ),
+      1e-6,
+      'saliency of class 1',
+    );
+  });
+
+  it('refuses bad classes, options and models', () => {
+    const { model } = classifier('dense-softmax');
+    const x = images();
+    assert.throws(() => st.vis.saliency(model, x, 3), /classIndex must hold integers in \[0, 2\] \(the model has 3 classes\); received 3/);
+    assert.throws(() => st.vis.saliency(model, x, [0]), /classIndex must be a class index or a list of one per image \(2\); received \[0\]/);
+    assert.throws(() => st.vis.saliency(model, x, 0, { logit: true } as never), /unknown option 'logit'; expected one of: logits/);
+    assert.throws(() => st.vis.saliency(model, x, 0, { logits: 1 } as never), /logits must be true or false; received 1/);
+    const flat = st.sequential({ layers: [st.layers.dense({ units: 2, inputShape: [3] })] });
+    assert.throws(() => st.vis.saliency(flat, st.zeros([1, 3]), 0), /saliency: expected a model whose input is a batch of images/);
+  });
+});
