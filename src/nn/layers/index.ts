@@ -3,6 +3,8 @@ import { attentionFamilyLayers } from './attention-family.js';
 import { normAugmentLayers } from './norm-augment-family.js';
 import { convFamilyLayers } from './conv-family.js';
 import { reluLayers } from './relu.js';
+import { extraLayers } from './extra-layers.js';
+import { depthToSpaceLayers } from './depth-to-space.js';
 import { Dense, type DenseArgs } from './dense.js';
 import { Conv2D, type Conv2dArgs } from './conv.js';
 import {
@@ -136,6 +138,8 @@ export const layers = {
   ...normAugmentLayers,
   ...convFamilyLayers,
   ...reluLayers,
+  ...extraLayers,
+  ...depthToSpaceLayers,
   /**
    * Registers a custom layer class's factory under its class name, so saved models that use it can
    * be loaded (Keras's custom objects).
