@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The `strata` command line: train, evaluate, predict, summary, info, import, export, serve, bench. Each command parses its
+// The `strata` command line: train, evaluate, predict, summary, project, info, import, export, serve, bench. Each command parses its
 // options here and calls the public API (train.ts holds the main job's orchestration).
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -11,6 +11,7 @@ import * as st from '../index.js';
 import { evaluateRun, predictImages, type EvaluateOptions, type PredictOptions } from './run-commands.js';
 import { exportCommand } from './export.js';
 import { importCommand } from './import.js';
+import { projectRun, type ProjectOptions } from './project.js';
 import { serveCommand } from './serve.js';
 import { train } from './train.js';
 
@@ -129,6 +130,22 @@ program
   .argument('<model>', 'a directory written by model.save or strata train')
   .action(async (dir: string) => {
     (await st.loadModel(dir, { compile: false })).summary();
+  });
+
+program
+  .command('project')
+  .description(
+    "the embedding projector: one layer's activations of the test images, reduced to 2-D or 3-D, as an HTML page (hover a point for its image)",
+  )
+  .argument('<run>', 'a directory written by strata train (an image classifier)')
+  .requiredOption('--layer <name>', 'the layer whose outputs are projected (strata summary lists them)')
+  .addOption(new Option('--method <name>', 'pca (st.vis.pca) or umap (umap-js, seeded)').choices(['pca', 'umap']).default('pca'))
+  .addOption(new Option('--dims <n>', 'project to 2 or 3 dimensions (3: drag to rotate)').choices(['2', '3']).default('2'))
+  .option('--limit <n>', 'how many test images (the first n)', integer('--limit', 3), 2000)
+  .option('--seed <n>', 'the random seed of umap', integer('--seed', 0), 0)
+  .option('--out <file.html>', 'the page to write (default <run>/projector-<layer>-<method>-<dims>d.html)')
+  .action(async (dir: string, o: ProjectOptions) => {
+    await projectRun(dir, o);
   });
 
 program
