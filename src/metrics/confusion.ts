@@ -94,11 +94,11 @@ export abstract class ConfusionMetric extends Metric {
   readonly topK: number | undefined;
   /** False when the thresholds are the default (then getConfig leaves them out). */
   private readonly thresholdsGiven: boolean;
-  /** Per threshold: hits (tp), predicted positives (tp + fp); then the positives (tp + fn). */
+  /** Per threshold: hits (tp), predicted positives (tp + fp); then the positives (tp + fn) and all predictions. */
   private readonly counts: PendingSums;
 
-  constructor(op: string, defaultName: string, options: ConfusionOptions) {
-    checkKeys(op, options, ['name', 'thresholds', 'classId', 'topK']);
+  constructor(op: string, defaultName: string, options: ConfusionOptions, allowed: readonly string[] = ['name', 'thresholds', 'classId', 'topK']) {
+    checkKeys(op, options, allowed);
     super(options.name ?? defaultName);
     if (options.topK !== undefined && !(Number.isInteger(options.topK) && options.topK >= 1)) {
       throw new ValueError(`${op}: topK must be a positive integer; received ${fmtValue(options.topK)}`);
@@ -111,7 +111,7 @@ export abstract class ConfusionMetric extends Metric {
       throw new ValueError(`${op}: classId must be a non-negative integer; received ${fmtValue(options.classId)}`);
     }
     this.classId = options.classId;
-    this.counts = new PendingSums(this.name, 2 * this.thresholds.length + 1);
+    this.counts = new PendingSums(this.name, 2 * this.thresholds.length + 2);
   }
 
   /** The weighted count of true positives at each threshold. */
@@ -134,8 +134,31 @@ export abstract class ConfusionMetric extends Metric {
     return tp.map((hits) => positives - hits);
   }
 
+  /** The weighted count of true negatives at each threshold. */
+  protected get trueNegatives(): Float64Array {
+    const n = this.thresholds.length;
+    const tp = this.truePositives; // settles the counts first
+    const host = this.counts.host;
+    const positives = host[2 * n],
+      all = host[2 * n + 1];
+    return tp.map((hits, j) => all - positives - (host[n + j] - hits));
+  }
+
   override settle(): Promise<void> {
     return this.counts.settle();
+  }
+
+  /** The summed counts (additive over batches and ranks). */
+  override getState(): number[] {
+    this.counts.settleSync();
+    return Array.from(this.counts.host);
+  }
+
+  override setState(state: readonly number[]): void {
+    if (state.length !== this.counts.host.length || !state.every((v) => typeof v === 'number')) {
+      throw new ValueError(`${this.name}: expected a state of ${this.counts.host.length} numbers; received ${fmtValue(state)}`);
+    }
+    this.counts.set(state);
   }
 
   override update(yTrue: Tensor, yPred: Tensor, sampleWeight?: Tensor): void {
@@ -177,11 +200,11 @@ export abstract class ConfusionMetric extends Metric {
     let counts: Tensor;
     if (w === undefined) {
       // Plain counts stay int32 on the backend: exact whatever the batch size.
-      counts = concat([sum(hits, 0), sum(predictedPositive, 0), reshape(sum(labelPositive), [1])]);
+      counts = concat([sum(hits, 0), sum(predictedPositive, 0), reshape(sum(labelPositive), [1]), tensor([m], [1], 'int32')]);
     } else {
       const wColumn = reshape(w, [m, 1]);
       const weighted = (mask: Tensor, axis?: number) => sum(mul(cast(mask, dt), wColumn), axis);
-      counts = concat([weighted(hits, 0), weighted(predictedPositive, 0), reshape(weighted(labelPositive), [1])]);
+      counts = concat([weighted(hits, 0), weighted(predictedPositive, 0), reshape(weighted(labelPositive), [1]), reshape(sum(w), [1])]);
     }
     this.counts.add(counts);
   }
@@ -238,3 +261,40 @@ export class Recall extends ConfusionMetric {
 
 export const precision = (options: ConfusionOptions = {}): Precision => new Precision(options);
 export const recall = (options: ConfusionOptions = {}): Recall => new Recall(options);
+
+/** Options of the confusion counts (`st.metrics.truePositives` and the three others). */
+export interface CountOptions {
+  /** The key in the logs. Default 'true_positives' and so on. */
+  name?: string;
+  /** One threshold or several (each in [0, 1]); 0.5 by default. */
+  thresholds?: number | readonly number[];
+}
+
+/** Which cell of the confusion matrix a count metric reports. */
+type Cell = 'tp' | 'fp' | 'tn' | 'fn';
+
+/**
+ * Keras's TruePositives, FalsePositives, TrueNegatives and FalseNegatives: the weighted count of
+ * one cell of the confusion matrix at each threshold (a prediction is positive above it, a label
+ * when non-zero), accumulated over batches.
+ */
+export class ConfusionCount extends ConfusionMetric {
+  constructor(
+    readonly cell: Cell,
+    op: string,
+    defaultName: string,
+    options: CountOptions = {},
+  ) {
+    super(op, defaultName, options, ['name', 'thresholds']);
+  }
+
+  override results(): number[] {
+    const counts = { tp: this.truePositives, fp: this.falsePositives, tn: this.trueNegatives, fn: this.falseNegatives }[this.cell];
+    return Array.from(counts);
+  }
+}
+
+export const truePositives = (options: CountOptions = {}): ConfusionCount => new ConfusionCount('tp', 'truePositives', 'true_positives', options);
+export const falsePositives = (options: CountOptions = {}): ConfusionCount => new ConfusionCount('fp', 'falsePositives', 'false_positives', options);
+export const trueNegatives = (options: CountOptions = {}): ConfusionCount => new ConfusionCount('tn', 'trueNegatives', 'true_negatives', options);
+export const falseNegatives = (options: CountOptions = {}): ConfusionCount => new ConfusionCount('fn', 'falseNegatives', 'false_negatives', options);

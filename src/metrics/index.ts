@@ -11,7 +11,24 @@ import {
   type NameOption,
 } from './accuracy.js';
 import { auc } from './auc.js';
-import { precision, recall } from './confusion.js';
+import { falseNegatives, falsePositives, precision, recall, trueNegatives, truePositives } from './confusion.js';
+import { f1Score, fBetaScore } from './f-score.js';
+import { binaryIoU, iou, meanIoU, oneHotIoU, oneHotMeanIoU } from './iou.js';
+import {
+  concordanceCorrelation,
+  concordanceCorrelationMetric,
+  meanAbsolutePercentageErrorValues,
+  meanSquaredLogarithmicErrorValues,
+  pearsonCorrelation,
+  cosineSimilarity,
+  logCoshError,
+  meanAbsolutePercentageError,
+  meanSquaredLogarithmicError,
+  pearsonCorrelationMetric,
+  r2Score,
+  sumMetric,
+} from './regression-more.js';
+import { precisionAtRecall, recallAtPrecision, sensitivityAtSpecificity, specificityAtSensitivity } from './threshold-curves.js';
 import { Mean, MeanMetricWrapper, Metric, type MetricFunction } from './metric.js';
 import { meanAbsoluteError, meanSquaredError, rootMeanSquaredError } from './regression.js';
 
@@ -32,7 +49,24 @@ export {
   type TopKOptions,
 } from './accuracy.js';
 export { RootMeanSquaredError, absoluteErrorValues, squaredErrorValues } from './regression.js';
-export { ConfusionMetric, Precision, Recall, type ConfusionOptions } from './confusion.js';
+export { ConfusionMetric, ConfusionCount, Precision, Recall, type ConfusionOptions, type CountOptions } from './confusion.js';
+export { FBetaScore, F1Score, type FBetaScoreOptions, type FScoreAverage } from './f-score.js';
+export { IoU, BinaryIoU, type IoUOptions, type TargetIoUOptions, type BinaryIoUOptions } from './iou.js';
+export {
+  R2Score,
+  Sum,
+  pearsonCorrelation,
+  concordanceCorrelation,
+  meanAbsolutePercentageErrorValues,
+  meanSquaredLogarithmicErrorValues,
+  logCoshErrorValues,
+  cosineSimilarityValues,
+  type R2ScoreOptions,
+  type R2Aggregation,
+  type AxisMetricOptions,
+} from './regression-more.js';
+export { ConstrainedRate, type ConstrainedRateOptions } from './threshold-curves.js';
+export { SummedStateMetric } from './summed-state.js';
 export { AUC, evenThresholds, type AucCurve, type AucOptions, type AucSummation } from './auc.js';
 
 /**
@@ -75,6 +109,64 @@ export const metrics = {
   auc,
   /** A running weighted mean of values fed with `updateValues` (the trainer's loss tracker). */
   mean: (options: NameOption = {}): Mean => new Mean(options),
+  /** A running weighted sum of values fed with `updateValues` (Keras's Sum). */
+  sum: sumMetric,
+  /** 100 * mean(|yTrue - yPred| / max(|yTrue|, 1e-7)), logged as `mean_absolute_percentage_error`. */
+  meanAbsolutePercentageError,
+  /** Alias of meanAbsolutePercentageError. */
+  mape: meanAbsolutePercentageError,
+  /** mean((log1p(yPred) - log1p(yTrue))²) (inputs floored at 1e-7), logged as `mean_squared_logarithmic_error`. */
+  meanSquaredLogarithmicError,
+  /** Alias of meanSquaredLogarithmicError. */
+  msle: meanSquaredLogarithmicError,
+  /** mean(log(cosh(yPred - yTrue))), logged as `logcosh`. */
+  logCoshError,
+  /** The cosine similarity of yTrue and yPred along `axis` (+1: same direction), logged as `cosine_similarity`. */
+  cosineSimilarity,
+  /** Keras's pearson_correlation per sample (along `axis`), averaged over samples. */
+  pearsonCorrelation: pearsonCorrelationMetric,
+  /** Keras's concordance_correlation per sample (along `axis`), averaged over samples. */
+  concordanceCorrelation: concordanceCorrelationMetric,
+  /** Keras's function pearson_correlation(yTrue, yPred, axis = -1): one value per sample. */
+  pearsonCorrelationValues: pearsonCorrelation,
+  /** Keras's function concordance_correlation(yTrue, yPred, axis = -1): one value per sample. */
+  concordanceCorrelationValues: concordanceCorrelation,
+  /** Keras's function mean_absolute_percentage_error: one value per sample ([N] inputs: one per element). */
+  meanAbsolutePercentageErrorValues,
+  /** Keras's function mean_squared_logarithmic_error: one value per sample ([N] inputs: one per element). */
+  meanSquaredLogarithmicErrorValues,
+  /** The coefficient of determination R² over everything seen (Keras's R2Score), optionally adjusted. */
+  r2Score,
+  /** The F-beta score from thresholded or argmax predictions (Keras's FBetaScore), per class or averaged. */
+  fBetaScore,
+  /** FBetaScore with beta 1 (Keras's F1Score). */
+  f1Score,
+  /** The weighted number of true positives at each threshold (Keras's TruePositives). */
+  truePositives,
+  /** The weighted number of false positives at each threshold (Keras's FalsePositives). */
+  falsePositives,
+  /** The weighted number of true negatives at each threshold (Keras's TrueNegatives). */
+  trueNegatives,
+  /** The weighted number of false negatives at each threshold (Keras's FalseNegatives). */
+  falseNegatives,
+  /** The best precision where recall >= the value, over numThresholds thresholds (Keras's PrecisionAtRecall). */
+  precisionAtRecall,
+  /** The best recall where precision >= the value (Keras's RecallAtPrecision). */
+  recallAtPrecision,
+  /** The best sensitivity where specificity >= the value (Keras's SensitivityAtSpecificity). */
+  sensitivityAtSpecificity,
+  /** The best specificity where sensitivity >= the value (Keras's SpecificityAtSensitivity). */
+  specificityAtSensitivity,
+  /** Intersection over union of the target classes' ids (Keras's IoU). */
+  iou,
+  /** IoU of thresholded binary predictions (Keras's BinaryIoU). */
+  binaryIoU,
+  /** IoU averaged over every class (Keras's MeanIoU). */
+  meanIoU,
+  /** IoU of one-hot labels and score vectors (Keras's OneHotIoU). */
+  oneHotIoU,
+  /** MeanIoU of one-hot labels and score vectors (Keras's OneHotMeanIoU). */
+  oneHotMeanIoU,
 };
 
 /** What compile({metrics}) accepts for one metric. */
@@ -98,6 +190,24 @@ const BY_NAME: Record<string, (name: string, lossName?: string) => Metric> = {
   precision: (name) => precision({ name }),
   recall: (name) => recall({ name }),
   auc: (name) => auc({ name }),
+  meanAbsolutePercentageError: (name) => meanAbsolutePercentageError({ name }),
+  mape: (name) => meanAbsolutePercentageError({ name }),
+  meanSquaredLogarithmicError: (name) => meanSquaredLogarithmicError({ name }),
+  msle: (name) => meanSquaredLogarithmicError({ name }),
+  logCoshError: (name) => logCoshError({ name }),
+  logcosh: (name) => logCoshError({ name }),
+  cosineSimilarity: (name) => cosineSimilarity({ name }),
+  cosineProximity: (name) => cosineSimilarity({ name }),
+  pearsonCorrelation: (name) => pearsonCorrelationMetric({ name }),
+  concordanceCorrelation: (name) => concordanceCorrelationMetric({ name }),
+  r2Score: (name) => r2Score({ name }),
+  f1Score: (name) => f1Score({ name }),
+  fBetaScore: (name) => fBetaScore({ name }),
+  truePositives: (name) => truePositives({ name }),
+  falsePositives: (name) => falsePositives({ name }),
+  trueNegatives: (name) => trueNegatives({ name }),
+  falseNegatives: (name) => falseNegatives({ name }),
+  binaryIoU: (name) => binaryIoU({ name }),
 };
 
 const normalize = (name: string): string => name.toLowerCase().replace(/_/g, '');
