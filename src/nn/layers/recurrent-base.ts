@@ -56,7 +56,7 @@ export const RECURRENT_KEYS = [
   'seed',
 ];
 
-function rate(layer: string, name: string, v: unknown): number {
+export function rate(layer: string, name: string, v: unknown): number {
   if (v === undefined) return 0;
   if (typeof v !== 'number' || !(v >= 0 && v < 1)) throw new ValueError(`${layer}: ${name} must be a number in [0, 1); received ${fmtValue(v)}`);
   return v;
@@ -92,7 +92,7 @@ export function unstackTime(x: Tensor): Tensor[] {
 }
 
 /** An inverted-dropout mask (0 or 1 / (1 - rate)) drawn once per call, like Keras's cell masks. */
-function dropoutMask(shape: readonly number[], r: number, dtype: Tensor['dtype'], seed: number | undefined): Tensor {
+export function dropoutMask(shape: readonly number[], r: number, dtype: Tensor['dtype'], seed: number | undefined): Tensor {
   return noGrad(() => div(cast(greaterEqual(randomUniform(shape, { seed }), r), dtype), 1 - r));
 }
 

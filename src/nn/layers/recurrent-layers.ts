@@ -1,9 +1,24 @@
 import { GRU, LSTM, SimpleRNN, type GruArgs, type LstmArgs, type SimpleRnnArgs } from './recurrent.js';
 import { Bidirectional, TimeDistributed, type BidirectionalArgs, type MergeMode, type TimeDistributedArgs } from './wrappers.js';
 import { RecurrentLayer, type RecurrentArgs } from './recurrent-base.js';
+import { SequenceLayer, type SequenceArgs } from './rnn-base.js';
+import {
+  GRUCell,
+  LSTMCell,
+  SimpleRNNCell,
+  type GruCellArgs,
+  type LstmCellArgs,
+  type RecurrentCellArgs,
+  type RnnCell,
+  type RnnCellLike,
+  type SimpleRnnCellArgs,
+} from './rnn-cells.js';
+import { RNN, StackedRNNCells, type RnnArgs, type StackedRnnCellsArgs } from './rnn.js';
 
-export { GRU, LSTM, SimpleRNN, Bidirectional, TimeDistributed, RecurrentLayer };
-export type { GruArgs, LstmArgs, SimpleRnnArgs, BidirectionalArgs, MergeMode, TimeDistributedArgs, RecurrentArgs };
+export { GRU, LSTM, SimpleRNN, Bidirectional, TimeDistributed, RecurrentLayer, SequenceLayer };
+export { SimpleRNNCell, LSTMCell, GRUCell, StackedRNNCells, RNN };
+export type { GruArgs, LstmArgs, SimpleRnnArgs, BidirectionalArgs, MergeMode, TimeDistributedArgs, RecurrentArgs, SequenceArgs };
+export type { SimpleRnnCellArgs, LstmCellArgs, GruCellArgs, RecurrentCellArgs, RnnCell, RnnCellLike, RnnArgs, StackedRnnCellsArgs };
 
 /** The recurrent family's factories, spread into `st.layers` (Keras/tfjs names). */
 export const recurrentLayers = {
@@ -33,6 +48,25 @@ export const recurrentLayers = {
    * (Keras's Bidirectional; default merge 'concat').
    */
   bidirectional: (args: BidirectionalArgs) => new Bidirectional(args),
+  /**
+   * Steps any cell through time (Keras's RNN): a built-in cell, a list of cells (stacked) or a
+   * user cell, a Layer subclass with `stateSize` whose `call([input, ...states])` returns
+   * `[output, ...newStates]`; the masks, initial states and output options are those of lstm.
+   * @example
+   * ```ts
+   * const layer = st.layers.rnn({ cell: st.layers.gruCell({ units: 4 }), returnSequences: true });
+   * console.log(layer.apply(st.randomNormal([2, 5, 3])).shape); // [2, 5, 4]
+   * ```
+   */
+  rnn: (args: RnnArgs) => new RNN(args),
+  /** One step of a SimpleRNN (Keras's SimpleRNNCell), for st.layers.rnn or applied to [input, h]. */
+  simpleRNNCell: (args: SimpleRnnCellArgs) => new SimpleRNNCell(args),
+  /** One step of an LSTM (Keras's LSTMCell, gates i, f, c, o), applied to [input, h, c] it returns [h, h, c]. */
+  lstmCell: (args: LstmCellArgs) => new LSTMCell(args),
+  /** One step of a GRU (Keras's GRUCell, gates z, r, h; resetAfter by default), applied to [input, h]. */
+  gruCell: (args: GruCellArgs) => new GRUCell(args),
+  /** Several cells run as one cell, each one's output the next one's input (Keras's StackedRNNCells). */
+  stackedRNNCells: (args: StackedRnnCellsArgs) => new StackedRNNCells(args),
   /** Applies a layer to every time step of [batch, time, ...] (Keras's TimeDistributed). */
   timeDistributed: (args: TimeDistributedArgs) => new TimeDistributed(args),
 };

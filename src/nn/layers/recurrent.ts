@@ -27,11 +27,78 @@ import { RecurrentLayer, flag, type RecurrentArgs, type SequenceKernel, type Ste
  * Whether a cell uses Keras's default tanh and sigmoid, the only pair the fused cells compute.
  * getActivation gives one shared object per built-in, whether named or passed as the function.
  */
-const defaultActivations = (activation: Activation, recurrentActivation: Activation): boolean =>
+export const defaultActivations = (activation: Activation, recurrentActivation: Activation): boolean =>
   activation.apply === getActivation('tanh').apply && recurrentActivation.apply === getActivation('sigmoid').apply;
 
 /** `null` means linear, as in Keras; undefined takes the layer's default. */
-const activationOr = (id: ActivationIdentifier, fallback: string): Activation => getActivation(id === undefined ? fallback : id);
+export const activationOr = (id: ActivationIdentifier, fallback: string): Activation => getActivation(id === undefined ? fallback : id);
+
+// The steps of the three cells, shared by the layers (after their whole-sequence projection)
+// and by the cells of recurrent-cells.ts (after their own): xp is the step's projected input
+// x W + b, h the state as the recurrent matmul sees it (after recurrent dropout).
+
+/** A SimpleRNN step: h_t = activation(xp + h U). */
+export function simpleRnnStep(u: Tensor, activation: Activation): StepFn {
+  return (xp, _states, h) => [activation.apply(add(xp, matmul(h, u)))];
+}
+
+/** An LSTM step (gates i, f, c, o): one fused cell op with the default activations. */
+export function lstmStep(u: Tensor, n: number, activation: Activation, recurrentActivation: Activation): StepFn {
+  const sig = recurrentActivation.apply,
+    act = activation.apply;
+  const fused = defaultActivations(activation, recurrentActivation);
+  return (xp, [, c], h) => {
+    const z = add(xp, matmul(h, u));
+    if (fused) return lstmCell(z, c);
+    // One activation over all four blocks (the c block's value is unused): fewer, larger ops.
+    const gates = sig(z);
+    const batch = z.shape[0];
+    const [i, f, o] = [0, 1, 3].map((k) => slice(gates, [0, k * n], [batch, n]));
+    const cNext = add(mul(f, c), mul(i, act(slice(z, [0, 2 * n], [batch, n]))));
+    return [mul(o, act(cNext)), cNext];
+  };
+}
+
+/** The part of a GRU's bias added to the projected input: row 0 with resetAfter, else all of it. */
+export function gruInputBias(bias: Tensor | null, resetAfter: boolean): Tensor | null {
+  if (!bias) return null;
+  return resetAfter ? slice(bias, [0, 0], [1, -1]) : bias;
+}
+
+/** A GRU step (gates z, r, h); resetAfter applies r after the recurrent matmul (bias row 1 inside). */
+export function gruStep(
+  u: Tensor,
+  bias: Tensor | null,
+  n: number,
+  activation: Activation,
+  recurrentActivation: Activation,
+  resetAfter: boolean,
+): StepFn {
+  const sig = recurrentActivation.apply,
+    act = activation.apply;
+  const mix = (h: Tensor, z: Tensor, hh: Tensor) => add(hh, mul(z, sub(h, hh)));
+  if (resetAfter) {
+    const recurrentBias = bias ? slice(bias, [1, 0], [1, -1]) : null;
+    const fused = defaultActivations(activation, recurrentActivation);
+    return (xp, [h], hIn) => {
+      let hu = matmul(hIn, u);
+      if (recurrentBias) hu = add(hu, recurrentBias);
+      if (fused) return [gruCell(xp, hu, h)];
+      const batch = xp.shape[0];
+      const [z, r] = split(sig(slice(add(xp, hu), [0, 0], [batch, 2 * n])), 2, 1);
+      const hh = act(add(slice(xp, [0, 2 * n], [batch, n]), mul(r, slice(hu, [0, 2 * n], [batch, n]))));
+      return [mix(h, z, hh)];
+    };
+  }
+  const uzr = slice(u, [0, 0], [n, 2 * n]),
+    uh = slice(u, [0, 2 * n], [n, n]);
+  return (xp, [h], hIn) => {
+    const batch = xp.shape[0];
+    const [z, r] = split(sig(add(slice(xp, [0, 0], [batch, 2 * n]), matmul(hIn, uzr))), 2, 1);
+    const hh = act(add(slice(xp, [0, 2 * n], [batch, n]), matmul(mul(r, hIn), uh)));
+    return [mix(h, z, hh)];
+  };
+}
 
 /** Options of `st.layers.simpleRNN`. */
 export interface SimpleRnnArgs extends RecurrentArgs {
@@ -70,8 +137,7 @@ export class SimpleRNN extends RecurrentLayer {
   }
 
   protected makeStep(): StepFn {
-    const u = this.recurrentKernel!;
-    return (xp, _states, h) => [this.activation.apply(add(xp, matmul(h, u)))];
+    return simpleRnnStep(this.recurrentKernel!, this.activation);
   }
 
   override getConfig(): Record<string, unknown> {
@@ -90,7 +156,7 @@ export interface LstmArgs extends RecurrentArgs {
 }
 
 /** The LSTM bias with unitForgetBias: the initializer's values, the forget slice set to ones. */
-class UnitForgetBias implements Initializer {
+export class UnitForgetBias implements Initializer {
   readonly className = 'UnitForgetBias';
   constructor(
     private readonly base: Initializer,
@@ -145,21 +211,7 @@ export class LSTM extends RecurrentLayer {
   }
 
   protected makeStep(): StepFn {
-    const u = this.recurrentKernel!;
-    const sig = this.recurrentActivation.apply,
-      act = this.activation.apply;
-    const n = this.units;
-    const fused = defaultActivations(this.activation, this.recurrentActivation);
-    return (xp, [, c], h) => {
-      const z = add(xp, matmul(h, u));
-      if (fused) return lstmCell(z, c);
-      // One activation over all four blocks (the c block's value is unused): fewer, larger ops.
-      const gates = sig(z);
-      const batch = z.shape[0];
-      const [i, f, o] = [0, 1, 3].map((k) => slice(gates, [0, k * n], [batch, n]));
-      const cNext = add(mul(f, c), mul(i, act(slice(z, [0, 2 * n], [batch, n]))));
-      return [mul(o, act(cNext)), cNext];
-    };
+    return lstmStep(this.recurrentKernel!, this.units, this.activation, this.recurrentActivation);
   }
 
   override getConfig(): Record<string, unknown> {
@@ -212,8 +264,7 @@ export class GRU extends RecurrentLayer {
   }
 
   protected inputBias(): Tensor | null {
-    if (!this.bias) return null;
-    return this.resetAfter ? slice(this.bias, [0, 0], [1, -1]) : this.bias;
+    return gruInputBias(this.bias, this.resetAfter);
   }
 
   /** Note [Whole-sequence recurrent kernels]: one kernel for all steps (resetAfter) where the backend has it. */
@@ -224,32 +275,7 @@ export class GRU extends RecurrentLayer {
   }
 
   protected makeStep(): StepFn {
-    const n = this.units;
-    const sig = this.recurrentActivation.apply,
-      act = this.activation.apply;
-    const u = this.recurrentKernel!;
-    const mix = (h: Tensor, z: Tensor, hh: Tensor) => add(hh, mul(z, sub(h, hh)));
-    if (this.resetAfter) {
-      const recurrentBias = this.bias ? slice(this.bias, [1, 0], [1, -1]) : null;
-      const fused = defaultActivations(this.activation, this.recurrentActivation);
-      return (xp, [h], hIn) => {
-        let hu = matmul(hIn, u);
-        if (recurrentBias) hu = add(hu, recurrentBias);
-        if (fused) return [gruCell(xp, hu, h)];
-        const batch = xp.shape[0];
-        const [z, r] = split(sig(slice(add(xp, hu), [0, 0], [batch, 2 * n])), 2, 1);
-        const hh = act(add(slice(xp, [0, 2 * n], [batch, n]), mul(r, slice(hu, [0, 2 * n], [batch, n]))));
-        return [mix(h, z, hh)];
-      };
-    }
-    const uzr = slice(u, [0, 0], [n, 2 * n]),
-      uh = slice(u, [0, 2 * n], [n, n]);
-    return (xp, [h], hIn) => {
-      const batch = xp.shape[0];
-      const [z, r] = split(sig(add(slice(xp, [0, 0], [batch, 2 * n]), matmul(hIn, uzr))), 2, 1);
-      const hh = act(add(slice(xp, [0, 2 * n], [batch, n]), matmul(mul(r, hIn), uh)));
-      return [mix(h, z, hh)];
-    };
+    return gruStep(this.recurrentKernel!, this.bias, this.units, this.activation, this.recurrentActivation, this.resetAfter);
   }
 
   override getConfig(): Record<string, unknown> {
