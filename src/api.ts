@@ -149,6 +149,7 @@ export {
   takeAlongAxis,
 } from './ops/numpy-extra.js';
 export { celu, glu, hardTanh, hardShrink, softShrink, sparsePlus, sparseSigmoid, squareplus, tanhShrink, threshold } from './ops/activation-extra.js';
+export { sparsemax } from './ops/sparsemax.js';
 export {
   scalar,
   tensor1d,
@@ -263,6 +264,7 @@ export { regularizers, getRegularizer, serializeRegularizer, type Regularizer, t
 export type { L1Options, L2Options, L1L2Options } from './nn/regularizers.js';
 export { activations, getActivation, serializeActivation, type Activation, type ActivationFn, type ActivationIdentifier } from './nn/activations.js';
 export type { EluOptions, GeluOptions, LeakyReluOptions, SoftmaxOptions } from './nn/activations.js';
+export type { CeluOptions, AxisActivationOptions, ShrinkOptions, SquareplusOptions } from './nn/activations-more.js';
 export { Layer, type LayerArgs, type CallOptions, type LayerWeight, type LayerOutput } from './nn/layer.js';
 export { SymbolicTensor, type Shape } from './nn/symbolic.js';
 export { layers } from './nn/layers/index.js';
@@ -363,6 +365,21 @@ export {
   Bidirectional,
   TimeDistributed,
   RecurrentLayer,
+  SequenceLayer,
+  SimpleRNNCell,
+  LSTMCell,
+  GRUCell,
+  StackedRNNCells,
+  RNN,
+  type SequenceArgs,
+  type SimpleRnnCellArgs,
+  type LstmCellArgs,
+  type GruCellArgs,
+  type RecurrentCellArgs,
+  type RnnCell,
+  type RnnCellLike,
+  type RnnArgs,
+  type StackedRnnCellsArgs,
   type SimpleRnnArgs,
   type LstmArgs,
   type GruArgs,

@@ -173,7 +173,6 @@ export const KERAS_OPS_DECISIONS: Record<string, Decision> = {
   ...each(['adaptive_average_pool', 'adaptive_max_pool'], planned('issue 23: pooling with computed windows, a composite on the patch gather')),
   ...each(['fold', 'unfold'], planned('issue 23: the patch gather and its transpose (Note [Patches as a gather]) as ops')),
   multi_hot: planned('issue 23: st.oneHot summed over the index axis and clipped to 1'),
-  rms_normalization: planned('issue 23: x / sqrt(mean(x^2) + epsilon) * scale, with the RMSNormalization layer'),
   psnr: planned('issue 23: 20 log10(max) - 10 log10(mse), with the image ops'),
   cdist: planned('issue 23: pairwise distances, st.norm of broadcast differences (or a matmul for p = 2)'),
   erfinv: planned('issue 23: Newton steps on st.erf from a rational first guess, float64-accurate like st.erf'),

@@ -181,26 +181,11 @@ const METRICS: Record<string, Decision> = {
   ),
 };
 
-const activationOp = (op: string) =>
-  alias(
-    `st.${op}`,
-    `an op, which layers take as a function (activation: st.${op}); not registered by name, so a saved model needs it registered to load`,
-  );
 const ACTIVATIONS: Record<string, Decision> = {
   get: alias('st.getActivation'),
   deserialize: alias('st.getActivation', 'an activation is stored by its name'),
   serialize: alias('st.serializeActivation'),
-  celu: activationOp('celu'),
-  glu: activationOp('glu'),
-  hard_shrink: activationOp('hardShrink'),
-  hard_tanh: activationOp('hardTanh'),
-  soft_shrink: activationOp('softShrink'),
-  sparse_plus: activationOp('sparsePlus'),
-  sparse_sigmoid: activationOp('sparseSigmoid'),
-  squareplus: activationOp('squareplus'),
-  tanh_shrink: activationOp('tanhShrink'),
   threshold: alias('st.threshold', 'an op with required parameters (threshold, defaultValue), as in Keras'),
-  sparsemax: planned("issue 23: a sort along the axis (st.sort), a cumulative sum and a threshold, differentiable through the sort's gather"),
 };
 
 const IMAGE: Record<string, Decision> = {

@@ -128,16 +128,13 @@ const LAYERS: Record<string, Decision> = {
   maxPool1d: alias('st.layers.maxPooling1d'),
   maxPool2d: alias('st.layers.maxPooling2d'),
   Layer: alias('st.Layer', 'the base class of layers'),
-  elu: alias('st.layers.activation', "{activation: 'elu'} (alpha 1; other alphas are planned with the other activation layers)"),
-  softmax: alias('st.layers.activation', "{activation: 'softmax'} over the last axis"),
   reLU: planned("issue 23: the ReLU layer with Keras's maxValue, negativeSlope and threshold"),
-  ...each(
-    ['leakyReLU', 'prelu', 'thresholdedReLU'],
-    planned('issue 23: activation layers with their own parameters (a slope, a learned slope, a threshold)'),
-  ),
+  leakyReLU: same('st.layers.leakyReLU', "tfjs's alpha (default 0.3) is accepted; the config stores Keras 3's negativeSlope"),
+  prelu: same('st.layers.prelu', 'no alphaConstraint (Strata has no weight constraints)'),
   ...each(['conv3d', 'conv3dTranspose', 'averagePooling3d', 'avgPool3d', 'avgPooling3d', 'maxPooling3d'], REASON.conv3d),
   ...each(['gruCell', 'lstmCell', 'simpleRNNCell', 'rnn', 'stackedRNNCells', 'RNN', 'RNNCell', 'convLstm2d', 'convLstm2dCell'], cells),
-  ...each(['spatialDropout1d', 'repeatVector', 'permute', 'dot', 'alphaDropout', 'masking', 'categoryEncoding', 'randomWidth'], REASON.layers),
+  categoryEncoding: same('st.layers.categoryEncoding', "outputMode in Keras's spelling ('one_hot', 'multi_hot', 'count'); tfjs's camelCase is accepted"),
+  randomWidth: REASON.layers,
 };
 
 export const TFJS_DECISIONS = { 'tfjs.ops': OPS, 'tfjs.layers': LAYERS };

@@ -6,7 +6,7 @@
 
 import { ValueError, fmtValue } from '../../core/errors.js';
 import type { SerializedLayer } from '../../nn/registry.js';
-import './softmax-layer.js'; // registers 'Softmax', which Keras's Softmax layers become
+import '../../nn/layers/activation-layers.js'; // registers 'Softmax', which Keras's Softmax layers become
 
 type Config = Record<string, unknown>;
 
