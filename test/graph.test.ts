@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as st from '../src/index.js';
+import { withBackend } from './helpers.js';
 
 interface ParsedDot {
   /** id -> [class, label] */
@@ -178,6 +179,29 @@ describe('graph.toDot', () => {
     assert.throws(() => st.graph.toDot(y, { names: [v] } as never), /a list of names must hold \{path, value\} pairs/);
     assert.throws(() => st.graph.toDot(y, 'LR' as never), /options must be an object/);
   });
+});
+
+// The graph reads only the tape; the one value it reads, a scalar constant's, comes from a
+// synchronous read or, on a GPU backend, from the copy the backend kept of what it uploaded.
+await st.ready();
+describe('graph.toDot on every backend', () => {
+  const reference = (() => {
+    const { x, y, z } = withBackend('reference', courseExample);
+    return st.graph.toDot(z, { names: { x, y, z }, gradients: true });
+  })();
+  for (const backend of st.backends()) {
+    it(`draws the same graph on ${backend.name}`, { skip: backend.available ? false : `unavailable: ${backend.reason}` }, async () => {
+      const { x, y, z } = withBackend(backend.name, courseExample);
+      assert.equal(z.backend.name, backend.name);
+      const options = { names: { x, y, z }, gradients: true };
+      // toDot cannot wait for a GPU read: there the constants show their dtype instead of 5.
+      const expected = z.backend.readSync === false ? reference.replaceAll('label="5"', 'label="scalar float32"') : reference;
+      assert.equal(st.graph.toDot(z, options), expected);
+      // toSvg awaits the values, so every backend's picture shows them.
+      const svg = await st.graph.toSvg(z, options);
+      assert.equal(svg.match(/>5<\/text>/g)?.length, 2, 'both constants drawn as 5');
+    });
+  }
 });
 
 describe('graph.toSvg', () => {

@@ -54,7 +54,8 @@ export function graphToDot(graph: ComputationGraph, direction: 'TB' | 'LR'): str
 /**
  * The computational graph behind a tensor, as Graphviz DOT: the history the tape recorded while
  * it was computed from variables. Variables and constants are ellipses (labelled by their name in
- * `names`, else by shape and dtype; a scalar constant by its value), each primitive a box, the
+ * `names`, else by shape and dtype; a scalar constant by its value, except on a backend that reads
+ * asynchronously only, where it shows its dtype: `st.graph.toSvg` awaits the values), each primitive a box, the
  * result a double ellipse, and each edge the shape of the tensor it carries. With
  * `{gradients: true}` the backward pass is drawn too, as backward() runs it: from the seed
  * gradient (ones) through one node per primitive (its vector-Jacobian product) to the gradient

@@ -1,7 +1,7 @@
 import { ValueError } from '../core/errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { graphToDot } from './dot.js';
-import { type GraphOptions, checkGraphOptions, traceGraph } from './trace.js';
+import { type GraphOptions, checkGraphOptions, checkRoot, scalarConstants, traceGraph } from './trace.js';
 
 // Note [Graphviz in WebAssembly]
 // The picture is laid out by Graphviz itself, compiled to WebAssembly by @viz-js/viz (the same
@@ -32,7 +32,8 @@ export async function dotToSvg(dot: string): Promise<string> {
 /**
  * The computational graph behind a tensor as an SVG document: `st.graph.toDot`'s graph laid out by
  * Graphviz (`dot`, compiled to WebAssembly by @viz-js/viz, loaded on the first call). Same
- * options as toDot; write the string to a `.svg` file or put it in a page.
+ * options as toDot; write the string to a `.svg` file or put it in a page. Scalar constants show
+ * their values on every backend (toDot, which cannot wait for a GPU read, draws their dtype there).
  * @throws ValueError for a tensor with no recorded history, or a bad option.
  * @example
  * ```ts
@@ -42,9 +43,12 @@ export async function dotToSvg(dot: string): Promise<string> {
  * ```
  */
 export async function toSvg(y: Tensor, options?: GraphOptions): Promise<string> {
-  // The graph is traced before the first await: the tape is read as it is now, and bad input is
-  // refused before the layout engine is loaded.
+  // Bad input is refused before anything is awaited or loaded. The scalar constants' values are
+  // read the portable way, so a GPU backend's picture shows them too.
   const checked = checkGraphOptions('graph.toSvg', options);
-  const dot = graphToDot(traceGraph('graph.toSvg', y, checked), checked.direction);
+  checkRoot('graph.toSvg', y);
+  const values = new Map<Tensor, number>();
+  for (const t of scalarConstants(y)) values.set(t, Number((await t.data())[0]));
+  const dot = graphToDot(traceGraph('graph.toSvg', y, checked, values), checked.direction);
   return dotToSvg(dot);
 }

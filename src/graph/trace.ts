@@ -121,13 +121,27 @@ function describe(t: Tensor): string {
   return `${fmtShape(t.shape)} ${t.dtype}`;
 }
 
-/** A scalar constant's value as drawn: the number when it can be read synchronously, else its dtype. */
-function scalarText(t: Tensor): string {
-  if (t.isDisposed) return `scalar ${t.dtype}`;
-  const values = t.hostValues();
-  if (!values) return `scalar ${t.dtype}`;
-  const v = Number(values[0]);
+/**
+ * A scalar constant's value as drawn: read beforehand (`known`, what toSvg awaited), else read
+ * synchronously where the backend can; on a GPU backend toDot cannot wait for the read, and draws
+ * the dtype instead.
+ */
+function scalarText(t: Tensor, known: ReadonlyMap<Tensor, number>): string {
+  let v = known.get(t);
+  if (v === undefined) {
+    const values = t.isDisposed ? undefined : t.hostValues();
+    if (!values) return `scalar ${t.dtype}`;
+    v = Number(values[0]);
+  }
   return Number.isInteger(v) ? String(v) : String(Number(v.toPrecision(4)));
+}
+
+/** The scalar constants `root`'s history uses (the values the picture shows), for an asynchronous read. */
+export function scalarConstants(root: Tensor): Tensor[] {
+  const found = new Set<Tensor>();
+  for (const t of topologicalOrder(root))
+    for (const input of t.node?.inputs ?? []) if (isScalarConstant(input) && !input.isDisposed) found.add(input);
+  return [...found];
 }
 
 /** Tensors reachable from `root` through tape nodes, each after all of its inputs (iterative: deep graphs do not overflow). */
@@ -154,11 +168,8 @@ function topologicalOrder(root: Tensor): Tensor[] {
 
 const isScalarConstant = (t: Tensor) => !t.node && !t.requiresGrad && t.rank === 0;
 
-/**
- * The forward graph of `root`'s history and, with `gradients`, its backward pass.
- * @throws ValueError when `root` has no recorded history.
- */
-export function traceGraph(op: string, root: Tensor, options: CheckedGraphOptions): ComputationGraph {
+/** Refuses anything but a tensor with recorded history, saying what it is instead. */
+export function checkRoot(op: string, root: Tensor): void {
   if (!(root instanceof Tensor)) throw new ValueError(`${op}: expected a Tensor computed from variables; received ${fmtValue(root)}`);
   if (!root.node) {
     const what = root.requiresGrad ? 'a variable itself (a leaf)' : 'a constant: no variable contributed to it, or it was computed inside noGrad()';
@@ -167,6 +178,20 @@ export function traceGraph(op: string, root: Tensor, options: CheckedGraphOption
         `draw a result computed from st.variable(...) while grad mode is on, e.g. st.graph.toDot(x.mul(y))`,
     );
   }
+}
+
+/**
+ * The forward graph of `root`'s history and, with `gradients`, its backward pass; `values` holds
+ * scalar constants' values read beforehand.
+ * @throws ValueError when `root` has no recorded history.
+ */
+export function traceGraph(
+  op: string,
+  root: Tensor,
+  options: CheckedGraphOptions,
+  values: ReadonlyMap<Tensor, number> = new Map(),
+): ComputationGraph {
+  checkRoot(op, root);
   const { names } = options;
   const nodes: GraphNode[] = [];
   const edges: GraphEdge[] = [];
@@ -193,7 +218,7 @@ export function traceGraph(op: string, root: Tensor, options: CheckedGraphOption
       let from = ids.get(input);
       if (from === undefined) {
         from = `c${constants++}`;
-        nodes.push({ id: from, kind: 'constant', label: names.get(input) ?? scalarText(input) });
+        nodes.push({ id: from, kind: 'constant', label: names.get(input) ?? scalarText(input, values) });
       }
       edges.push({ from, to: ids.get(t) as string, label: fmtShape(input.shape), kind: 'value' });
     }
