@@ -400,6 +400,18 @@ export {
   GlobalAveragePooling1D,
   GlobalMaxPooling1D,
 } from './nn/layers/conv-family.js';
+export {
+  Conv3D,
+  Conv3DTranspose,
+  MaxPooling3D,
+  AveragePooling3D,
+  GlobalAveragePooling3D,
+  GlobalMaxPooling3D,
+  type Conv3dArgs,
+  type Conv3dTransposeArgs,
+  type Pooling3dArgs,
+  type GlobalPooling3dArgs,
+} from './nn/layers/conv3d-layers.js';
 export { input } from './nn/layers/input.js';
 export { ReLU, type ReLUArgs } from './nn/layers/relu.js';
 export {
@@ -428,6 +440,8 @@ export {
   UpSampling3D,
   ZeroPadding1D,
   ZeroPadding3D,
+  RandomWidth,
+  type RandomWidthArgs,
   type ELUArgs,
   type LeakyReLUArgs,
   type PReLUArgs,

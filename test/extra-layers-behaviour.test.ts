@@ -81,6 +81,32 @@ describe('random layers', () => {
   });
 });
 
+describe('randomWidth', () => {
+  it('resizes to a random width within the factor range while training (one factor per call), passes images through at inference', () => {
+    const x = randomTensor([2, 5, 10, 3], 4, 'float32');
+    const layer = st.layers.randomWidth({ factor: [-0.5, 0.5], seed: 3 });
+    assert.equal(layer.apply(x), x);
+    const widths = new Set<number>();
+    for (let i = 0; i < 8; i++) {
+      const y = layer.apply(x, { training: true });
+      const [n, h, w, c] = y.shape;
+      assert.deepEqual([n, h, c], [2, 5, 3]);
+      assert.ok(w >= 5 && w <= 15, `width ${w}`);
+      widths.add(w);
+      // The same resize as Resizing to that size (the sampling itself is checked by Resizing's fixtures).
+      assertClose(y, st.layers.resizing({ height: 5, width: w }).apply(x), 1e-6, 1e-6);
+    }
+    assert.ok(widths.size > 2, `widths drawn: ${[...widths]}`);
+    const again = st.layers.randomWidth({ factor: [-0.5, 0.5], seed: 3 }).apply(x, { training: true });
+    assert.equal(again.shape[2], st.layers.randomWidth({ factor: [-0.5, 0.5], seed: 3 }).apply(x, { training: true }).shape[2], 'seeded');
+    const out = st.layers.randomWidth({ factor: 0.2 }).apply(st.input({ shape: [5, 10, 3] }));
+    assert.deepEqual([...out.shape], [null, 5, null, 3]);
+    const config = st.layers.randomWidth({ factor: [-0.1, 0.2], interpolation: 'nearest', seed: 5 });
+    assert.deepEqual(st.layers.deserialize(JSON.parse(JSON.stringify(st.layers.serialize(config)))).getConfig(), config.getConfig());
+    throwsWith(() => st.layers.randomWidth({ factor: 1 }), st.ValueError, /lower bound must be > -1/);
+  });
+});
+
 describe('activityRegularization', () => {
   it("adds l1·sum|x| + l2·sum(x²) of the batch to the trainer's loss (evaluate and fit), once per pass", async () => {
     st.setSeed(4);

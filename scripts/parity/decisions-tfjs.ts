@@ -134,7 +134,7 @@ const LAYERS: Record<string, Decision> = {
   ...each(['conv3d', 'conv3dTranspose', 'averagePooling3d', 'avgPool3d', 'avgPooling3d', 'maxPooling3d'], REASON.conv3d),
   ...each(['gruCell', 'lstmCell', 'simpleRNNCell', 'rnn', 'stackedRNNCells', 'RNN', 'RNNCell', 'convLstm2d', 'convLstm2dCell'], cells),
   categoryEncoding: same('st.layers.categoryEncoding', "outputMode in Keras's spelling ('one_hot', 'multi_hot', 'count'); tfjs's camelCase is accepted"),
-  randomWidth: REASON.layers,
+  randomWidth: same('st.layers.randomWidth', "the resize is TF's with half-pixel centres (Keras's tf.image.resize), where tfjs's resizeBilinear has none"),
 };
 
 export const TFJS_DECISIONS = { 'tfjs.ops': OPS, 'tfjs.layers': LAYERS };

@@ -28,6 +28,7 @@ import {
 import { Normalization, type NormalizationArgs } from './feature-normalization.js';
 import { CategoryEncoding, Discretization, type CategoryEncodingArgs, type DiscretizationArgs, type EncodingMode } from './preprocessing.js';
 import { Identity, Masking, Permute, RepeatVector, type MaskingArgs, type PermuteArgs, type RepeatVectorArgs } from './reshape-layers.js';
+import { RandomWidth, type RandomWidthArgs } from './random-width.js';
 import { RMSNormalization, type RMSNormalizationArgs } from './rms-normalization.js';
 import {
   Cropping1D,
@@ -115,6 +116,11 @@ export const extraLayers = {
   cropping1d: (args: Cropping1dArgs = {}) => new Cropping1D(args),
   /** Removes voxels from the sides of volumes (Keras's Cropping3D; default 1 each side). */
   cropping3d: (args: Cropping3dArgs = {}) => new Cropping3D(args),
+  /**
+   * Stretches or squeezes images horizontally by a random factor while training (tfjs's
+   * randomWidth); the output width varies per call.
+   */
+  randomWidth: (args: RandomWidthArgs) => new RandomWidth(args),
 };
 
 export {
@@ -143,6 +149,7 @@ export {
   UpSampling3D,
   ZeroPadding1D,
   ZeroPadding3D,
+  RandomWidth,
 };
 export type {
   ELUArgs,
@@ -170,4 +177,5 @@ export type {
   VolumeDataFormat,
   ZeroPadding1dArgs,
   ZeroPadding3dArgs,
+  RandomWidthArgs,
 };
