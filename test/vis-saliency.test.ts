@@ -4,21 +4,21 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as st from '../src/index.js';
-import { randomTensor } from './helpers.js';
+import { assertClose, randomTensor, withBackendAsync } from './helpers.js';
 
 st.setBackend('reference');
 
 const [N, H, W, C, CLASSES] = [2, 5, 4, 2, 3];
 
 /** conv(tanh) → flatten → dense, in float64; `head` decides how the softmax is attached. */
-function classifier(head: 'dense-softmax' | 'activation-softmax' | 'linear') {
+function classifier(head: 'dense-softmax' | 'activation-softmax' | 'linear', dtype: st.DType = 'float64') {
   st.setSeed(7);
-  const inputs = st.input({ shape: [H, W, C], dtype: 'float64' });
-  const conv = st.layers.conv2d({ filters: 3, kernelSize: 3, padding: 'same', activation: 'tanh', dtype: 'float64' });
-  const flat = st.layers.flatten({ dtype: 'float64' }).apply(conv.apply(inputs));
-  const dense = st.layers.dense({ units: CLASSES, activation: head === 'dense-softmax' ? 'softmax' : 'linear', dtype: 'float64' });
+  const inputs = st.input({ shape: [H, W, C], dtype });
+  const conv = st.layers.conv2d({ filters: 3, kernelSize: 3, padding: 'same', activation: 'tanh', dtype });
+  const flat = st.layers.flatten({ dtype }).apply(conv.apply(inputs));
+  const dense = st.layers.dense({ units: CLASSES, activation: head === 'dense-softmax' ? 'softmax' : 'linear', dtype });
   let outputs = dense.apply(flat);
-  if (head === 'activation-softmax') outputs = st.layers.activation({ activation: 'softmax', dtype: 'float64' }).apply(outputs);
+  if (head === 'activation-softmax') outputs = st.layers.activation({ activation: 'softmax', dtype }).apply(outputs);
   const model = st.model({ inputs, outputs });
   // The class scores by hand: the features (a plain cut at flatten) times the dense weights.
   const features = st.model({ inputs, outputs: flat });
@@ -153,4 +153,25 @@ describe('vis.saliency', () => {
     const flat = st.sequential({ layers: [st.layers.dense({ units: 2, inputShape: [3] })] });
     assert.throws(() => st.vis.saliency(flat, st.zeros([1, 3]), 0), /saliency: expected a model whose input is a batch of images/);
   });
+});
+
+// The float64 checks above run on the reference backend; the same float32 network (its weights
+// copied from the reference one) gives the same maps on every other backend.
+await st.ready();
+describe('vis.saliency on every backend', () => {
+  const { model: reference } = classifier('dense-softmax', 'float32');
+  const x32 = randomTensor([N, H, W, C], 3, 'float32', 0, 1);
+  const expected = Array.from(st.vis.saliency(reference, x32, picks).dataSync());
+  const weights = reference.getWeights().map((w) => ({ values: Array.from(w.dataSync()), shape: [...w.shape] }));
+  for (const backend of st.backends()) {
+    it(`matches the reference backend on ${backend.name}`, { skip: backend.available ? false : `unavailable: ${backend.reason}` }, async () => {
+      await withBackendAsync(backend.name, async () => {
+        const { model } = classifier('dense-softmax', 'float32');
+        model.setWeights(weights.map((w) => st.tensor(w.values, w.shape)));
+        const maps = st.vis.saliency(model, st.tensor(Array.from(x32.dataSync()), x32.shape), picks);
+        assert.equal(maps.backend.name, backend.name);
+        assertClose(Array.from(await maps.data()), expected, 1e-3, 1e-5, `saliency on ${backend.name}`);
+      });
+    });
+  }
 });
