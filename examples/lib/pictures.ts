@@ -116,9 +116,11 @@ export async function mosaic(batch: ImageBatch, options: MosaicOptions = {}): Pr
     const top = Math.floor(i / columns) * height;
     const left = (i % columns) * width * channels;
     for (let y = 0; y < height; y++) {
-      const source = tiles[i].pixels.subarray(y * width * channels, (y + 1) * width * channels);
+      const source = (tiles[i].pixels as Float32Array).subarray(y * width * channels, (y + 1) * width * channels);
       out.set(source, (top + y) * rowLength + left);
     }
   }
   return { pixels: out, height: rows * height, width: columns * width };
 }
+
+export type { GridImage };
