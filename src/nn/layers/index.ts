@@ -2,6 +2,7 @@ import { recurrentLayers } from './recurrent-layers.js';
 import { attentionFamilyLayers } from './attention-family.js';
 import { normAugmentLayers } from './norm-augment-family.js';
 import { convFamilyLayers } from './conv-family.js';
+import { conv3dFamilyLayers } from './conv3d-layers.js';
 import { reluLayers } from './relu.js';
 import { extraLayers } from './extra-layers.js';
 import { depthToSpaceLayers } from './depth-to-space.js';
@@ -137,6 +138,7 @@ export const layers = {
   ...attentionFamilyLayers,
   ...normAugmentLayers,
   ...convFamilyLayers,
+  ...conv3dFamilyLayers,
   ...reluLayers,
   ...extraLayers,
   ...depthToSpaceLayers,
