@@ -131,6 +131,8 @@ const LAYERS: Record<string, Decision> = {
   reLU: planned("issue 23: the ReLU layer with Keras's maxValue, negativeSlope and threshold"),
   leakyReLU: same('st.layers.leakyReLU', "tfjs's alpha (default 0.3) is accepted; the config stores Keras 3's negativeSlope"),
   prelu: same('st.layers.prelu', 'no alphaConstraint (Strata has no weight constraints)'),
+  softmax: same('st.layers.softmax', "the axis defaults to -1 as in Keras, where tfjs's layer defaults to 1 (the same axis for [batch, n] inputs); a mask is honoured"),
+  elu: same('st.layers.elu', 'any alpha (tfjs accepts alpha 1 only)'),
   ...each(['conv3d', 'conv3dTranspose', 'averagePooling3d', 'avgPool3d', 'avgPooling3d', 'maxPooling3d'], REASON.conv3d),
   ...each(['gruCell', 'lstmCell', 'simpleRNNCell', 'rnn', 'stackedRNNCells', 'RNN', 'RNNCell', 'convLstm2d', 'convLstm2dCell'], cells),
   categoryEncoding: same('st.layers.categoryEncoding', "outputMode in Keras's spelling ('one_hot', 'multi_hot', 'count'); tfjs's camelCase is accepted"),
