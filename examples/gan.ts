@@ -4,6 +4,7 @@
 // the other in a custom loop with Adam (learning rate 2e-4, beta1 0.5). After every epoch the
 // generator draws the same 64 noise vectors, so the pictures show one set of digits taking shape.
 // Run: npm run example:gan  (options: --epochs N, --images N per epoch, --threads N, --quick, --out DIR, --seed N)
+import { writeFileSync } from 'node:fs';
 import * as st from 'strata';
 import { exampleArgs, reportResult } from './lib/args.js';
 import { meanOfLast, movingAverage, permutation } from './lib/loop.js';
@@ -23,13 +24,13 @@ const { xTrain } = await st.data.mnist();
 // The generator ends in tanh, so real images are scaled to the same [-1, 1].
 const real = xTrain.mul(2).sub(1);
 
-// Generator: dense -> 7x7x64 -> (transposed conv, batch norm, ReLU) 14x14x32 -> tanh 28x28x1.
+// Generator: dense -> 7x7x128 -> (transposed conv, batch norm, ReLU) 14x14x64 -> tanh 28x28x1.
 const noise = st.input({ shape: [LATENT] });
-let g = st.layers.dense({ units: 7 * 7 * 64, useBias: false }).apply(noise);
+let g = st.layers.dense({ units: 7 * 7 * 128, useBias: false }).apply(noise);
 g = st.layers.batchNormalization().apply(g);
 g = st.layers.reLU().apply(g);
-g = st.layers.reshape({ targetShape: [7, 7, 64] }).apply(g);
-g = st.layers.conv2dTranspose({ filters: 32, kernelSize: 4, strides: 2, padding: 'same', useBias: false }).apply(g);
+g = st.layers.reshape({ targetShape: [7, 7, 128] }).apply(g);
+g = st.layers.conv2dTranspose({ filters: 64, kernelSize: 4, strides: 2, padding: 'same', useBias: false }).apply(g);
 g = st.layers.batchNormalization().apply(g);
 g = st.layers.reLU().apply(g);
 g = st.layers.conv2dTranspose({ filters: 1, kernelSize: 4, strides: 2, padding: 'same', activation: 'tanh' }).apply(g);
@@ -148,6 +149,9 @@ await saveLineChart(
 );
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+const perEpoch = (xs: number[]) => Array.from({ length: EPOCHS }, (_, e) => mean(xs.slice(e * steps, (e + 1) * steps)));
+// The curves step by step go to their own file; the summary keeps one number per epoch.
+writeFileSync(args.file('losses.json'), `${JSON.stringify({ discriminator: lossD, generator: lossG })}\n`);
 await reportResult(args, {
   epochs: EPOCHS,
   stepsPerEpoch: steps,
@@ -155,8 +159,11 @@ await reportResult(args, {
   backend: st.getBackend().name,
   threads: st.getNumThreads(),
   secondsPerEpoch: mean(epochSeconds),
-  lossD: lossD,
-  lossG: lossG,
+  firstLossD: lossD[0],
+  firstLossG: lossG[0],
+  lossD: perEpoch(lossD),
+  lossG: perEpoch(lossG),
+  finite: [...lossD, ...lossG].every(Number.isFinite),
   fooledPerEpoch,
   // Note [Pixel distance]: before training, then after each epoch.
   pixelDistance: distances,

@@ -7,6 +7,7 @@
 // custom loop with Adam. Two latent dimensions can be drawn on paper: the pictures show the digits
 // the decoder makes across the latent plane and where the test digits land in it.
 // Run: npm run example:vae  (options: --epochs N, --images N per epoch, --threads N, --quick, --out DIR, --seed N)
+import { writeFileSync } from 'node:fs';
 import * as st from 'strata';
 import { exampleArgs, reportResult } from './lib/args.js';
 import { movingAverage, permutation } from './lib/loop.js';
@@ -17,7 +18,7 @@ const args = exampleArgs('vae', { epochs: { type: 'string' }, images: { type: 's
 if (args.values.threads) st.setNumThreads(Number(args.values.threads));
 const LATENT = 2;
 const BATCH = 128;
-const EPOCHS = Number(args.values.epochs ?? (args.quick ? 1 : 10));
+const EPOCHS = Number(args.values.epochs ?? (args.quick ? 1 : 5));
 const IMAGES_PER_EPOCH = Number(args.values.images ?? (args.quick ? 3_840 : 60_000));
 const TEST_IMAGES = args.quick ? 1_000 : 10_000;
 st.setSeed(args.seed);
@@ -103,6 +104,11 @@ for (let epoch = 1; epoch <= EPOCHS; epoch++) {
   );
 }
 
+const finalTest = await testLoss(TEST_IMAGES);
+console.log(
+  `test loss on ${TEST_IMAGES} digits: ${finalTest.total.toFixed(1)} (reconstruction ${finalTest.reconstruction.toFixed(1)} + KL ${finalTest.kl.toFixed(2)})`,
+);
+
 /** The decoder's digits for latent codes [n, 2], in [0, 1]. */
 const decode = (z: st.Tensor) => st.noGrad(() => st.sigmoid(decoder.apply(z)));
 
@@ -175,12 +181,18 @@ await saveVegaLite(args.file('loss.png'), {
   },
 });
 
+// The curve step by step goes to its own file; the summary keeps one number per epoch.
+writeFileSync(args.file('losses.json'), `${JSON.stringify(stepLosses)}\n`);
 await reportResult(args, {
   epochs,
+  test: { images: TEST_IMAGES, ...finalTest },
   stepsPerEpoch: steps,
   batchSize: BATCH,
   backend: st.getBackend().name,
   threads: st.getNumThreads(),
   secondsPerEpoch: epochs.reduce((a, e) => a + e.seconds, 0) / epochs.length,
-  stepLosses,
+  firstLoss: stepLosses[0],
+  // The mean of the last 10 steps' losses.
+  lastLoss: stepLosses.slice(-10).reduce((a, b) => a + b, 0) / Math.min(10, stepLosses.length),
+  finite: stepLosses.every(Number.isFinite),
 });
