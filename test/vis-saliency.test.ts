@@ -143,12 +143,34 @@ describe('vis.saliency', () => {
     );
   });
 
+  it('with samples and noise is SmoothGrad: the mean gradient at noisy copies, then its size', () => {
+    const { model, scores } = classifier('dense-softmax');
+    const x = images();
+    const maps = st.vis.saliency(model, x, picks, { samples: 3, noise: 0.1, seed: 11 });
+    // The same noise, drawn again from the same seeds; each copy's gradient by central differences.
+    const copies = [11, 12, 13].map((seed) => st.add(x, st.randomNormal(x.shape, { stddev: 0.1, dtype: 'float64', seed })));
+    const grads = copies.map((c) => numericGradient((v) => picked(scores(v)), c));
+    const mean = grads[0].map((_, i) => (grads[0][i] + grads[1][i] + grads[2][i]) / 3);
+    assertAllClose(maps.dataSync(), maxAbsOverChannels(mean, C), 1e-6, 'SmoothGrad');
+    // Not the plain map: the noise moved the tanh units.
+    const plain = st.vis.saliency(model, x, picks).dataSync();
+    assert.ok(Array.from(plain).some((v, i) => Math.abs(v - maps.dataSync()[i]) > 1e-4));
+  });
+
   it('refuses bad classes, options and models', () => {
     const { model } = classifier('dense-softmax');
     const x = images();
     assert.throws(() => st.vis.saliency(model, x, 3), /classIndex must hold integers in \[0, 2\] \(the model has 3 classes\); received 3/);
     assert.throws(() => st.vis.saliency(model, x, [0]), /classIndex must be a class index or a list of one per image \(2\); received \[0\]/);
-    assert.throws(() => st.vis.saliency(model, x, 0, { logit: true } as never), /unknown option 'logit'; expected one of: logits/);
+    assert.throws(
+      () => st.vis.saliency(model, x, 0, { logit: true } as never),
+      /unknown option 'logit'; expected one of: logits, samples, noise, seed/,
+    );
+    assert.throws(() => st.vis.saliency(model, x, 0, { samples: 2, noise: 0.1, seed: 0.5 }), /seed must be an integer; received 0\.5/);
+    assert.throws(() => st.vis.saliency(model, x, 0, { samples: 0 }), /samples must be a positive integer; received 0/);
+    assert.throws(() => st.vis.saliency(model, x, 0, { samples: 2.5, noise: 0.1 }), /samples must be a positive integer; received 2\.5/);
+    assert.throws(() => st.vis.saliency(model, x, 0, { noise: -1 }), /noise must be a standard deviation >= 0; received -1/);
+    assert.throws(() => st.vis.saliency(model, x, 0, { samples: 4 }), /SmoothGrad's 4 samples need noise > 0/);
     assert.throws(() => st.vis.saliency(model, x, 0, { logits: 1 } as never), /logits must be true or false; received 1/);
     const flat = st.sequential({ layers: [st.layers.dense({ units: 2, inputShape: [3] })] });
     assert.throws(() => st.vis.saliency(flat, st.zeros([1, 3]), 0), /saliency: expected a model whose input is a batch of images/);
