@@ -25,6 +25,8 @@ function itself the hand-written form is checked against it:
   * Normalization: (x - mean) / max(sqrt(variance), 1e-7), mean and variance given or the layer's
     non-trainable weights [mean, variance, count].
   * UpSampling1D/3D repeat steps (repeat_interleave); ZeroPadding and Cropping pad and slice.
+  * SpectralNormalization: one training call against torch.nn.utils.spectral_norm (see
+    spectral_case), stored beside the cases.
 Inputs of kinked activations stay KINK_MARGIN away from the kink.
 """
 import json
@@ -201,11 +203,46 @@ def shape_cases():
     return cases
 
 
+def spectral_case():
+    """SpectralNormalization(Dense(3), power_iterations=2) in training mode, against
+    torch.nn.utils.spectral_norm on the Linear with the same weights and the same initial u: the
+    output, the kernel and u written back (Keras assigns kernel / sigma to the kernel), and the
+    gradients, which in Keras flow to that kernel as a plain variable (sigma is not differentiated
+    through, unlike torch's spectral_norm): so they are a Dense's at the normalized kernel."""
+    x = normal([4, 5])
+    kernel = normal([5, 3])
+    bias = normal([3], 0.5)
+    u0 = normal([1, 3])
+    lin = torch.nn.Linear(5, 3)
+    with torch.no_grad():
+        lin.weight.copy_(kernel.t())
+        lin.bias.copy_(bias)
+    sn = torch.nn.utils.spectral_norm(lin, n_power_iterations=2, eps=1e-12)
+    with torch.no_grad():
+        sn.weight_u.copy_(u0.reshape(3))
+    sn.train()
+    out = sn(x)
+    normalized = sn.weight.detach().t().clone()
+    u_after = sn.weight_u.detach().reshape(1, 3).clone()
+    k = normalized.clone().requires_grad_(True)
+    b = bias.clone().requires_grad_(True)
+    xl = x.clone().requires_grad_(True)
+    y = xl @ k + b
+    assert torch.allclose(y, out, rtol=1e-12, atol=1e-12)
+    upstream = normal(y.shape)
+    gx, gk, gb = torch.autograd.grad((y * upstream).sum(), [xl, k, b])
+    return {'input': enc(x, exact32=True), 'kernel': enc(kernel, exact32=True), 'bias': enc(bias, exact32=True),
+            'vectorU': enc(u0, exact32=True), 'powerIterations': 2, 'output': enc(y), 'kernelAfter': enc(normalized),
+            'vectorUAfter': enc(u_after), 'upstream': enc(upstream, exact32=True), 'gradInput': enc(gx),
+            'gradKernel': enc(gk), 'gradBias': enc(gb)}
+
+
 def main():
     cases = activation_cases() + dot_cases() + norm_cases() + shape_cases()
     names = [c['name'] for c in cases]
     assert len(names) == len(set(names)), 'duplicate case names'
-    doc = {'generator': 'scripts/make_extra_layer_fixtures.py', 'torch': torch.__version__, 'cases': cases}
+    doc = {'generator': 'scripts/make_extra_layer_fixtures.py', 'torch': torch.__version__, 'cases': cases,
+           'spectralNormalization': spectral_case()}
     with open(OUT_PATH, 'w') as f:
         json.dump(doc, f, separators=(',', ':'))
         f.write('\n')

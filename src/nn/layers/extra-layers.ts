@@ -29,7 +29,9 @@ import { Normalization, type NormalizationArgs } from './feature-normalization.j
 import { CategoryEncoding, Discretization, type CategoryEncodingArgs, type DiscretizationArgs, type EncodingMode } from './preprocessing.js';
 import { Identity, Masking, Permute, RepeatVector, type MaskingArgs, type PermuteArgs, type RepeatVectorArgs } from './reshape-layers.js';
 import { RandomWidth, type RandomWidthArgs } from './random-width.js';
+import { ReversibleEmbedding, type ReversibleEmbeddingArgs } from './reversible-embedding.js';
 import { RMSNormalization, type RMSNormalizationArgs } from './rms-normalization.js';
+import { SpectralNormalization, type SpectralNormalizationArgs } from './spectral-normalization.js';
 import {
   Cropping1D,
   Cropping3D,
@@ -121,6 +123,16 @@ export const extraLayers = {
    * randomWidth); the output width varies per call.
    */
   randomWidth: (args: RandomWidthArgs) => new RandomWidth(args),
+  /**
+   * An embedding that also projects hidden states back to vocabulary logits with
+   * `apply(h, {reverse: true})`, tied to its table by default (Keras's ReversibleEmbedding).
+   */
+  reversibleEmbedding: (args: ReversibleEmbeddingArgs) => new ReversibleEmbedding(args),
+  /**
+   * Divides a wrapped layer's kernel by its largest singular value (power iteration) at each
+   * training call (Keras's SpectralNormalization).
+   */
+  spectralNormalization: (args: SpectralNormalizationArgs) => new SpectralNormalization(args),
 };
 
 export {
@@ -150,6 +162,8 @@ export {
   ZeroPadding1D,
   ZeroPadding3D,
   RandomWidth,
+  ReversibleEmbedding,
+  SpectralNormalization,
 };
 export type {
   ELUArgs,
@@ -178,4 +192,6 @@ export type {
   ZeroPadding1dArgs,
   ZeroPadding3dArgs,
   RandomWidthArgs,
+  ReversibleEmbeddingArgs,
+  SpectralNormalizationArgs,
 };
