@@ -10,9 +10,10 @@ import { writeFileSync } from 'node:fs';
 import * as st from '../src/index.js';
 import { svgToPng } from '../src/report/index.js';
 
-async function save(file: string, svg: string): Promise<void> {
+/** Writes the SVG and a PNG (twice the SVG's size, or `width` pixels wide for a tall graph). */
+async function save(file: string, svg: string, width?: number): Promise<void> {
   writeFileSync(`docs/images/${file}.svg`, svg);
-  writeFileSync(`docs/images/${file}.png`, await svgToPng(svg));
+  writeFileSync(`docs/images/${file}.png`, await svgToPng(svg, width === undefined ? {} : { width }));
   console.log(`docs/images/${file}.svg, .png`);
 }
 
@@ -28,4 +29,4 @@ const model = st.sequential({
   layers: [st.layers.dense({ units: 4, inputShape: [3], activation: 'relu' }), st.layers.dense({ units: 2, activation: 'softmax' })],
 });
 const loss = st.losses.sparseCategoricalCrossentropy(st.tensor([0, 1, 0, 1, 1], [5], 'int32'), model.apply(st.randomNormal([5, 3])) as st.Tensor);
-await save('graph-mlp-loss', await st.graph.toSvg(loss, { names: model.weights, gradients: true }));
+await save('graph-mlp-loss', await st.graph.toSvg(loss, { names: model.weights, gradients: true }), 1000);
