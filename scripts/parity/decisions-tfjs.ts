@@ -117,7 +117,6 @@ const OPS: Record<string, Decision> = {
   ),
 };
 
-const cells = planned('issue 23: recurrent cells as layers of their own; the recurrent layers run their cells inside (fused on native) until then');
 const LAYERS: Record<string, Decision> = {
   inputLayer: alias('st.InputLayer', 'or st.input({shape}) in the functional API'),
   cropping2D: alias('st.layers.cropping2d'),
@@ -131,12 +130,28 @@ const LAYERS: Record<string, Decision> = {
   reLU: planned("issue 23: the ReLU layer with Keras's maxValue, negativeSlope and threshold"),
   leakyReLU: same('st.layers.leakyReLU', "tfjs's alpha (default 0.3) is accepted; the config stores Keras 3's negativeSlope"),
   prelu: same('st.layers.prelu', 'no alphaConstraint (Strata has no weight constraints)'),
-  softmax: same('st.layers.softmax', "the axis defaults to -1 as in Keras, where tfjs's layer defaults to 1 (the same axis for [batch, n] inputs); a mask is honoured"),
+  softmax: same(
+    'st.layers.softmax',
+    "the axis defaults to -1 as in Keras, where tfjs's layer defaults to 1 (the same axis for [batch, n] inputs); a mask is honoured",
+  ),
   elu: same('st.layers.elu', 'any alpha (tfjs accepts alpha 1 only)'),
-  ...each(['conv3d', 'conv3dTranspose', 'averagePooling3d', 'avgPool3d', 'avgPooling3d', 'maxPooling3d'], REASON.conv3d),
-  ...each(['gruCell', 'lstmCell', 'simpleRNNCell', 'rnn', 'stackedRNNCells', 'RNN', 'RNNCell', 'convLstm2d', 'convLstm2dCell'], cells),
-  categoryEncoding: same('st.layers.categoryEncoding', "outputMode in Keras's spelling ('one_hot', 'multi_hot', 'count'); tfjs's camelCase is accepted"),
-  randomWidth: same('st.layers.randomWidth', "the resize is TF's with half-pixel centres (Keras's tf.image.resize), where tfjs's resizeBilinear has none"),
+  ...each(['avgPool3d', 'avgPooling3d'], alias('st.layers.averagePooling3d')),
+  RNN: alias(
+    'st.RNN',
+    'the class of st.layers.rnn; a user cell is an st.Layer with stateSize whose call([input, ...states]) returns [output, ...newStates]',
+  ),
+  RNNCell: alias(
+    'st.Layer',
+    "a cell is an st.Layer with stateSize (st.RnnCell is that type) whose call([input, ...states]) returns [output, ...newStates], as tfjs's",
+  ),
+  categoryEncoding: same(
+    'st.layers.categoryEncoding',
+    "outputMode in Keras's spelling ('one_hot', 'multi_hot', 'count'); tfjs's camelCase is accepted",
+  ),
+  randomWidth: same(
+    'st.layers.randomWidth',
+    "the resize is TF's with half-pixel centres (Keras's tf.image.resize), where tfjs's resizeBilinear has none",
+  ),
 };
 
 export const TFJS_DECISIONS = { 'tfjs.ops': OPS, 'tfjs.layers': LAYERS };

@@ -14,9 +14,20 @@ import {
   type SimpleRnnCellArgs,
 } from './rnn-cells.js';
 import { RNN, StackedRNNCells, type RnnArgs, type StackedRnnCellsArgs } from './rnn.js';
+import {
+  ConvLSTM1D,
+  ConvLSTM2D,
+  ConvLSTM2DCell,
+  ConvLSTM3D,
+  ConvLSTMCell,
+  convLstmLayers,
+  type ConvLstmArgs,
+  type ConvLstmCellArgs,
+} from './conv-lstm.js';
 
 export { GRU, LSTM, SimpleRNN, Bidirectional, TimeDistributed, RecurrentLayer, SequenceLayer };
-export { SimpleRNNCell, LSTMCell, GRUCell, StackedRNNCells, RNN };
+export { SimpleRNNCell, LSTMCell, GRUCell, StackedRNNCells, RNN, ConvLSTMCell, ConvLSTM2DCell, ConvLSTM1D, ConvLSTM2D, ConvLSTM3D };
+export type { ConvLstmArgs, ConvLstmCellArgs };
 export type { GruArgs, LstmArgs, SimpleRnnArgs, BidirectionalArgs, MergeMode, TimeDistributedArgs, RecurrentArgs, SequenceArgs };
 export type { SimpleRnnCellArgs, LstmCellArgs, GruCellArgs, RecurrentCellArgs, RnnCell, RnnCellLike, RnnArgs, StackedRnnCellsArgs };
 
@@ -67,6 +78,7 @@ export const recurrentLayers = {
   gruCell: (args: GruCellArgs) => new GRUCell(args),
   /** Several cells run as one cell, each one's output the next one's input (Keras's StackedRNNCells). */
   stackedRNNCells: (args: StackedRnnCellsArgs) => new StackedRNNCells(args),
+  ...convLstmLayers,
   /** Applies a layer to every time step of [batch, time, ...] (Keras's TimeDistributed). */
   timeDistributed: (args: TimeDistributedArgs) => new TimeDistributed(args),
 };

@@ -42,21 +42,23 @@ export function simpleRnnStep(u: Tensor, activation: Activation): StepFn {
   return (xp, _states, h) => [activation.apply(add(xp, matmul(h, u)))];
 }
 
+/**
+ * The pointwise part of an LSTM step from the gate pre-activations z [B, 4n] (i, f, c, o) and
+ * c [B, n]: [h, c]. One fused cell op with the default activations.
+ */
+export function lstmGates(z: Tensor, c: Tensor, n: number, activation: Activation, recurrentActivation: Activation): Tensor[] {
+  if (defaultActivations(activation, recurrentActivation)) return lstmCell(z, c);
+  // One activation over all four blocks (the c block's value is unused): fewer, larger ops.
+  const gates = recurrentActivation.apply(z);
+  const batch = z.shape[0];
+  const [i, f, o] = [0, 1, 3].map((k) => slice(gates, [0, k * n], [batch, n]));
+  const cNext = add(mul(f, c), mul(i, activation.apply(slice(z, [0, 2 * n], [batch, n]))));
+  return [mul(o, activation.apply(cNext)), cNext];
+}
+
 /** An LSTM step (gates i, f, c, o): one fused cell op with the default activations. */
 export function lstmStep(u: Tensor, n: number, activation: Activation, recurrentActivation: Activation): StepFn {
-  const sig = recurrentActivation.apply,
-    act = activation.apply;
-  const fused = defaultActivations(activation, recurrentActivation);
-  return (xp, [, c], h) => {
-    const z = add(xp, matmul(h, u));
-    if (fused) return lstmCell(z, c);
-    // One activation over all four blocks (the c block's value is unused): fewer, larger ops.
-    const gates = sig(z);
-    const batch = z.shape[0];
-    const [i, f, o] = [0, 1, 3].map((k) => slice(gates, [0, k * n], [batch, n]));
-    const cNext = add(mul(f, c), mul(i, act(slice(z, [0, 2 * n], [batch, n]))));
-    return [mul(o, act(cNext)), cNext];
-  };
+  return (xp, [, c], h) => lstmGates(add(xp, matmul(h, u)), c, n, activation, recurrentActivation);
 }
 
 /** The part of a GRU's bias added to the projected input: row 0 with resetAfter, else all of it. */

@@ -61,6 +61,7 @@ export class StackedRNNCells extends Layer {
     if (!Array.isArray(args.cells) || args.cells.length === 0)
       throw new ValueError(`${this.name}: cells must be a non-empty list of cells; received ${fmtValue(args.cells)}`);
     this.cells = args.cells.map((c) => cellFrom(this.name, c));
+    if (args.trainable === false) this.trainable = false;
   }
 
   /** Every cell's state sizes, in order. */
@@ -158,18 +159,20 @@ export interface RnnArgs extends SequenceArgs {
  */
 export class RNN extends SequenceLayer {
   /** The class name that saved configs (model.json) store and `layers.deserialize` looks up. */
-  static readonly className = 'RNN';
+  static readonly className: string = 'RNN';
   /** The cell stepped through time. */
   readonly cell: Layer;
   readonly stateCount: number;
   private builtShape: Shape | null = null;
 
-  constructor(args: RnnArgs) {
+  /** ownKeys: the option names of a subclass that makes its own cell (the convolutional LSTMs). */
+  constructor(args: RnnArgs, ownKeys: readonly string[] = []) {
     const owner = (args as { name?: string }).name ?? 'RNN';
     const cell = Array.isArray(args.cell) ? new StackedRNNCells({ cells: args.cell }) : cellFrom(owner, args.cell);
-    super({ ...args, dtype: args.dtype ?? cell.dtype } as RnnArgs & Record<string, unknown>, ['cell']);
+    super({ ...args, dtype: args.dtype ?? cell.dtype } as RnnArgs & Record<string, unknown>, ['cell', ...ownKeys]);
     this.cell = cell;
     this.stateCount = stateSizes(this.name, cell).length;
+    if (args.trainable === false) this.trainable = false;
   }
 
   protected override inputRank(): { rank: number; layout: string } {
