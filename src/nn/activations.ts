@@ -21,6 +21,7 @@ import {
   where,
 } from '../ops/elementwise.js';
 import { logSoftmax as logSoftmaxOp, softmax as softmaxOp } from '../ops/nn.js';
+import { celu, glu, hardShrink, hardTanh, softShrink, sparsePlus, sparseSigmoid, sparsemax, squareplus, tanhShrink } from './activations-more.js';
 
 // Activations by their Keras 3 names and definitions, written with public ops so autograd
 // differentiates them with no gradient code of their own. Integer and bool inputs are taken as
@@ -237,6 +238,26 @@ export const activations = {
   hardSwish,
   /** Keras's log_sigmoid. */
   logSigmoid,
+  /** Keras's celu (`alpha` 1). */
+  celu,
+  /** Keras's glu: halves a, b of `axis`, a * sigmoid(b). */
+  glu,
+  /** Keras's hard_shrink (`threshold` 0.5). */
+  hardShrink,
+  /** Keras's hard_tanh: clip(x, -1, 1). */
+  hardTanh,
+  /** Keras's soft_shrink (`threshold` 0.5). */
+  softShrink,
+  /** Keras's sparse_plus. */
+  sparsePlus,
+  /** Keras's sparse_sigmoid. */
+  sparseSigmoid,
+  /** Keras's squareplus (`b` 4). */
+  squareplus,
+  /** Keras's tanh_shrink: x - tanh(x). */
+  tanhShrink,
+  /** Keras's sparsemax along `axis` (-1): a sparse softmax (Martins & Astudillo 2016). */
+  sparsemax,
 };
 
 export type ActivationName = keyof typeof activations;
