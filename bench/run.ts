@@ -1,7 +1,6 @@
 // `npm run bench`: Strata and PyTorch measured side by side in one run, one table, one JSON file.
 // See bench/README.md for what each row means.
-import { spawn, spawnSync } from 'node:child_process';
-import { createInterface } from 'node:readline';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,19 +10,19 @@ import * as st from '../dist/index.js';
 import { CSV_FEATURES, CSV_SIZES_MB } from './csv.js';
 import { cpuSnapshot, otherCpuShare, waitForIdle } from './measure.js';
 import { measureOnnx, onnxTable, type OnnxResult } from './onnx.js';
+import { best, interleavedRounds, perRound } from './rounds.js';
+import { fmt, fmtSigned, printTable, row, rows } from './table.js';
+import { SEQUENCE_MODELS } from './sequence.js';
+import { CONV_LAYERS, convFlop, runStrata, SGEMM_SIZES, TRAIN_MODELS, type FrameworkResult, type SuiteOptions } from './suite.js';
 import {
-  CONV_LAYERS,
-  convFlop,
-  measureEpoch,
-  measureSgemm,
-  measureTrainStep,
-  runStrata,
-  SGEMM_SIZES,
-  TRAIN_MODELS,
-  type FrameworkResult,
-  type SuiteOptions,
-  type TrainModel,
-} from './suite.js';
+  allocatorEnv,
+  type AllocatorProbe,
+  fastestAllocator,
+  probeAllocators,
+  TORCH_ALLOCATORS,
+  type TorchAllocator,
+  TorchServer,
+} from './torch-server.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const STEPS_PER_EPOCH = 938; // ceil(60000 / 64)
@@ -44,7 +43,7 @@ const program = new Command()
   .description('Strata vs PyTorch on this machine: sgemm, conv2d, op overhead, training steps, inference, memory, CSV reading')
   .option('--threads <n>', 'threads for both frameworks', positiveInt, 2)
   .option('--full', 'also time one real epoch (938 steps) of each model in both frameworks', false)
-  .option('--rounds <n>', 'interleaved Strata/PyTorch rounds of the sgemm and training-step rows (the best round of each counts)', positiveInt, 3)
+  .option('--rounds <n>', 'interleaved Strata/PyTorch rounds of every timed row (the best round of each side counts)', positiveInt, 3)
   .option('--full-rounds <n>', 'interleaved rounds of the measured epochs with --full', positiveInt, 2)
   .option('--memory-epochs <n>', 'MLP epochs for the resident-memory check', positiveInt, 3)
   .option('--memory-steps <n>', 'steps per memory-check epoch', positiveInt, 200)
@@ -53,6 +52,16 @@ const program = new Command()
   .option('--budget <seconds>', 'time aimed at per measurement (more = steadier medians)', positiveNumber, 2)
   .option('--wait-idle <seconds>', 'before each side, wait up to this long for other processes to leave the CPUs idle', Number, 30)
   .option('--python <path>', 'Python interpreter with PyTorch', '/usr/bin/python3')
+  .option(
+    '--torch-allocator <name>',
+    `PyTorch's allocator: ${TORCH_ALLOCATORS.join(', ')}, or auto (time each installed one on the convnet step, conv1 and inference, and use the fastest)`,
+    (v: string) => {
+      if (v !== 'auto' && !(TORCH_ALLOCATORS as readonly string[]).includes(v))
+        throw new InvalidArgumentError(`expected auto or one of ${TORCH_ALLOCATORS.join(', ')}`);
+      return v;
+    },
+    'auto',
+  )
   .option('--no-torch', 'measure Strata only')
   .option('--no-onnx', 'skip the ONNX rows (imported ResNet-18 and MobileNetV2 vs onnxruntime-node)')
   .option('--onnx-only', 'run only the ONNX rows (results in onnx-latest.json)', false)
@@ -72,6 +81,7 @@ const opts = program.opts<{
   budget: number;
   waitIdle: number;
   python: string;
+  torchAllocator: TorchAllocator | 'auto';
   torch: boolean;
   onnx: boolean;
   onnxOnly: boolean;
@@ -122,8 +132,10 @@ if (opts.onnxOnly) {
 // ---------------------------------------------------------------------------------------------
 // Running both sides
 
-function runTorch(): { result: FrameworkResult | null; skipped?: string } {
+function runTorch(allocator: TorchAllocator): { result: FrameworkResult | null; skipped?: string } {
   if (!opts.torch) return { result: null, skipped: 'PyTorch skipped (--no-torch)' };
+  const alloc = allocatorEnv(allocator);
+  if ('missing' in alloc) return { result: null, skipped: `PyTorch skipped: --torch-allocator ${allocator}: ${alloc.missing}` };
   if (!existsSync(opts.python)) return { result: null, skipped: `PyTorch skipped: ${opts.python} does not exist` };
   const args = [
     path.join(here, 'torch_bench.py'),
@@ -139,7 +151,12 @@ function runTorch(): { result: FrameworkResult | null; skipped?: string } {
     String(opts.sanitySteps),
     '--no-rounds',
   ];
-  const r = spawnSync(opts.python, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 * 2 ** 20 });
+  const r = spawnSync(opts.python, args, {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 64 * 2 ** 20,
+    env: { ...process.env, ...alloc.env },
+  });
   if (r.error) return { result: null, skipped: `PyTorch skipped: could not run ${opts.python} (${r.error.message})` };
   const lastLine = r.stdout.trim().split('\n').pop() ?? '';
   let parsed: (FrameworkResult & { error?: string }) | undefined;
@@ -150,104 +167,6 @@ function runTorch(): { result: FrameworkResult | null; skipped?: string } {
   }
   if (!parsed || parsed.error) return { result: null, skipped: `PyTorch skipped: ${parsed?.error ?? 'no result'}` };
   return { result: parsed };
-}
-
-/**
- * torch_bench.py --serve: a PyTorch process kept alive between rounds, answering one JSON
- * command per line, so that each training measurement of one framework is followed at once by
- * the same measurement of the other (see bench/README.md, Method).
- */
-class TorchServer {
-  private readonly lines: AsyncIterator<string>;
-  private constructor(private readonly proc: ReturnType<typeof spawn>) {
-    this.lines = createInterface({ input: proc.stdout! })[Symbol.asyncIterator]();
-  }
-
-  static async start(): Promise<TorchServer | null> {
-    if (!opts.torch || !existsSync(opts.python)) return null;
-    const proc = spawn(opts.python, [path.join(here, 'torch_bench.py'), '--serve', '--threads', String(opts.threads)], {
-      stdio: ['pipe', 'pipe', 'inherit'],
-    });
-    const server = new TorchServer(proc);
-    const hello = await server.next();
-    return hello?.ready ? server : null;
-  }
-
-  private async next(): Promise<Record<string, unknown> | null> {
-    const r = await this.lines.next();
-    return r.done ? null : JSON.parse(r.value);
-  }
-
-  async ask<T>(cmd: Record<string, unknown>): Promise<T> {
-    this.proc.stdin!.write(JSON.stringify(cmd) + '\n');
-    const reply = await this.next();
-    if (!reply || reply.error) throw new Error(`torch_bench.py --serve: ${String(reply?.error ?? 'exited')} (command ${JSON.stringify(cmd)})`);
-    return reply as T;
-  }
-
-  get pid(): number | undefined {
-    return this.proc.pid;
-  }
-
-  stop(): void {
-    this.proc.stdin!.end(JSON.stringify({ cmd: 'quit' }) + '\n');
-  }
-}
-
-type Gemm = { ms: number; gflops: number; mkldnn_gflops?: number };
-type Step = { stepMs: number; minMs: number };
-type EpochRun = { ms: number; loss: number };
-interface Rounds {
-  sgemm: Record<string, { strata: Gemm[]; torch: Gemm[] }>;
-  train: Record<string, { strata: Step[]; torch: Step[] }>;
-  fullEpoch?: Record<string, { strata: EpochRun[]; torch: EpochRun[] }>;
-}
-
-/** The sgemm and training rows, Strata then PyTorch for each, round after round. */
-async function interleavedRounds(torchServer: TorchServer | null): Promise<Rounds> {
-  const names = Object.keys(TRAIN_MODELS) as TrainModel[];
-  let server = torchServer;
-  // A PyTorch process that fails mid-way leaves the rounds it answered; Strata's go on alone.
-  const ask = async <T>(cmd: Record<string, unknown>, into: T[]) => {
-    try {
-      if (server) into.push(await server.ask<T>(cmd));
-    } catch (e) {
-      process.stderr.write(`[bench] ${(e as Error).message}; the remaining rounds measure Strata only\n`);
-      server = null;
-    }
-  };
-  const rounds: Rounds = {
-    sgemm: Object.fromEntries(SGEMM_SIZES.map((n) => [n, { strata: [], torch: [] }])),
-    train: Object.fromEntries(names.map((m) => [m, { strata: [], torch: [] }])),
-  };
-  for (let r = 0; r < opts.rounds; r++) {
-    process.stderr.write(`[bench] round ${r + 1}/${opts.rounds}: sgemm\n`);
-    for (const n of SGEMM_SIZES) {
-      rounds.sgemm[n].strata.push(await measureSgemm(n, opts.budget / 2));
-      await ask<Gemm>({ cmd: 'sgemm', n, budget: opts.budget / 2 }, rounds.sgemm[n].torch);
-    }
-    for (const m of names) {
-      process.stderr.write(`[bench] round ${r + 1}/${opts.rounds}: ${m} training steps\n`);
-      rounds.train[m].strata.push(await measureTrainStep(m, opts.budget));
-      await ask<Step>({ cmd: 'train', model: m, budget: opts.budget }, rounds.train[m].torch);
-    }
-  }
-  if (opts.full) {
-    rounds.fullEpoch = Object.fromEntries(names.map((m) => [m, { strata: [], torch: [] }]));
-    for (let r = 0; r < opts.fullRounds; r++) {
-      for (const m of names) {
-        process.stderr.write(`[bench] round ${r + 1}/${opts.fullRounds}: ${m} full epoch (938 steps)\n`);
-        rounds.fullEpoch[m].strata.push(await measureEpoch(m));
-        await ask<EpochRun>({ cmd: 'epoch', model: m }, rounds.fullEpoch[m].torch);
-      }
-    }
-  }
-  return rounds;
-}
-
-/** Each side's best round: the one with the least `key` (a median time, an epoch, minus a rate). */
-function best<T>(runs: T[], key: (t: T) => number): T | undefined {
-  return runs.length ? runs.reduce((a, b) => (key(b) < key(a) ? b : a)) : undefined;
 }
 
 function cpuInfo(): { model: string; cores: number; avx512: boolean } {
@@ -281,25 +200,69 @@ const cpu0 = cpuSnapshot();
 const strata = await runStrata(suite);
 const cpu1 = cpuSnapshot();
 if (opts.torch) await idleWait('PyTorch');
+// PyTorch's allocator: the one given, or the fastest installed one (probed here, before any
+// row, so every PyTorch row runs under the same setting; see bench/torch-server.ts).
+let allocatorProbe: AllocatorProbe[] | null = null;
+let allocator: TorchAllocator = opts.torchAllocator === 'auto' ? 'malloc-env' : opts.torchAllocator;
+if (opts.torch && opts.torchAllocator === 'auto' && existsSync(opts.python)) {
+  process.stderr.write(`[bench] timing PyTorch under each installed allocator (${TORCH_ALLOCATORS.join(', ')})\n`);
+  allocatorProbe = await probeAllocators({ python: opts.python, script: path.join(here, 'torch_bench.py'), threads: opts.threads }, opts.budget / 2);
+  allocator = fastestAllocator(allocatorProbe);
+}
+const allocatorSetting = allocatorEnv(allocator);
+const allocatorText = 'missing' in allocatorSetting ? `${allocator} (missing: ${allocatorSetting.missing})` : allocatorSetting.describe;
+process.stderr.write(`[bench] PyTorch runs under ${allocatorText}\n`);
 const cpu1b = cpuSnapshot();
-const torchRun = runTorch();
+const torchRun = runTorch(allocator);
 const torch = torchRun.result;
 const cpu2 = cpuSnapshot();
-process.stderr.write('[bench] sgemm and training steps, interleaved rounds\n');
-const server = torch ? await TorchServer.start() : null;
+process.stderr.write('[bench] every timed row, interleaved rounds\n');
+const server = torch
+  ? await TorchServer.start({ python: opts.python, script: path.join(here, 'torch_bench.py'), threads: opts.threads, allocator })
+  : null;
 const serverPids = server?.pid ? [server.pid] : [];
 const cpu3 = cpuSnapshot(serverPids);
-const rounds = await interleavedRounds(server);
+const rounds = await interleavedRounds(server, {
+  rounds: opts.rounds,
+  fullRounds: opts.fullRounds,
+  full: opts.full,
+  budget: opts.budget,
+  threads: opts.threads,
+});
 const cpu4 = cpuSnapshot(serverPids);
 server?.stop();
+// Each side's best round per row (for the kernels, the best of each kind of pass).
+const minOf = (xs: number[]) => (xs.length ? Math.min(...xs) : undefined);
 for (const [n, r] of Object.entries(rounds.sgemm)) {
   strata.sgemm = { ...strata.sgemm, [n]: best(r.strata, (t) => -t.gflops)! };
   if (torch && r.torch.length) torch.sgemm = { ...torch.sgemm, [n]: best(r.torch, (t) => -t.gflops)! };
 }
-for (const [m, r] of Object.entries(rounds.train)) {
-  strata.train = { ...strata.train, [m]: best(r.strata, (t) => t.stepMs)! };
-  if (torch && r.torch.length) torch.train = { ...torch.train, [m]: best(r.torch, (t) => t.stepMs)! };
+for (const [name, r] of Object.entries(rounds.conv)) {
+  for (const [side, runs] of [
+    [strata, r.strata],
+    [torch, r.torch],
+  ] as const) {
+    if (!side || !runs.length) continue;
+    side.conv = {
+      ...side.conv,
+      [name]: { fwd: minOf(runs.map((t) => t.fwd))!, bwdInput: minOf(runs.map((t) => t.bwdInput))!, bwdFilter: minOf(runs.map((t) => t.bwdFilter))! },
+    };
+  }
 }
+strata.addOverheadUs = minOf(rounds.add.strata.map((t) => t.us));
+if (torch) torch.addOverheadUs = minOf(rounds.add.torch.map((t) => t.us));
+for (const [group, key] of [
+  [rounds.train, 'train'],
+  [rounds.sequence, 'sequence'],
+] as const) {
+  for (const [m, r] of Object.entries(group)) {
+    strata[key] = { ...strata[key], [m]: best(r.strata, (t) => t.stepMs)! };
+    if (torch && r.torch.length) torch[key] = { ...torch[key], [m]: best(r.torch, (t) => t.stepMs)! };
+  }
+}
+strata.inference = best(rounds.inference.strata, (t) => t.passMs);
+if (torch) torch.inference = best(rounds.inference.torch, (t) => t.passMs);
+const ortInference = best(rounds.inference.ort, (t) => t.passMs);
 for (const [m, r] of Object.entries(rounds.fullEpoch ?? {})) {
   strata.fullEpoch = { ...strata.fullEpoch, [m]: best(r.strata, (t) => t.ms)! };
   if (torch && r.torch.length) torch.fullEpoch = { ...torch.fullEpoch, [m]: best(r.torch, (t) => t.ms)! };
@@ -317,35 +280,6 @@ const otherCpu = { strata: otherCpuShare(cpu0, cpu1), torch: torch ? otherCpuSha
 // ---------------------------------------------------------------------------------------------
 // The table
 
-type Better = 'higher' | 'lower' | 'none';
-interface Row {
-  section: string;
-  name: string;
-  unit: string;
-  strata: number | null;
-  torch: number | null;
-  better: Better;
-  ratio: number | null;
-  note?: string;
-}
-
-const rows: Row[] = [];
-function row(
-  section: string,
-  name: string,
-  unit: string,
-  better: Better,
-  s: number | null | undefined,
-  t: number | null | undefined,
-  note?: string,
-): void {
-  const sv = s ?? null,
-    tv = t ?? null;
-  const ratio = sv !== null && tv !== null && tv !== 0 ? sv / tv : null;
-  rows.push({ section, name, unit, strata: sv, torch: tv, better, ratio, ...(note ? { note } : {}) });
-}
-
-const perRound = (a: number[], b: number[]) => a.map((x, i) => (b[i] ? (x / b[i]).toFixed(2) : '-')).join(' ');
 for (const n of SGEMM_SIZES) {
   const mk = torch?.sgemm?.[n]?.mkldnn_gflops,
     r = rounds.sgemm[n];
@@ -356,14 +290,10 @@ for (const n of SGEMM_SIZES) {
     'higher',
     strata.sgemm![n].gflops,
     torch?.sgemm?.[n]?.gflops,
-    `best of ${r.strata.length} interleaved rounds; S/P per round ${
-      r.torch.length
-        ? perRound(
-            r.strata.map((x) => x.gflops),
-            r.torch.map((x) => x.gflops),
-          )
-        : '-'
-    }` + (mk ? `; torch via oneDNN: ${fmt(mk)} GFLOP/s` : ''),
+    `best of ${r.strata.length} interleaved rounds; S/P per round ${perRound(
+      r.strata.map((x) => x.gflops),
+      r.torch.map((x) => x.gflops),
+    )}` + (mk ? `; torch via oneDNN: ${fmt(mk)} GFLOP/s` : ''),
   );
 }
 for (const layer of CONV_LAYERS) {
@@ -374,13 +304,36 @@ for (const layer of CONV_LAYERS) {
     ['bwdInput', 'input grad'],
     ['bwdFilter', 'filter grad'],
   ] as const) {
-    const s = strata.conv[name][kind],
-      t = torch?.conv[name]?.[kind];
+    const s = strata.conv?.[name]?.[kind],
+      t = torch?.conv?.[name]?.[kind];
+    const r = rounds.conv[name];
     const gf = (ms: number | undefined) => (ms ? fmt(flop / (ms * 1e6)) : '-');
-    row('conv2d b64', `${name} ${label}`, 'ms', 'lower', s, t, `GFLOP/s ${gf(s)} vs ${gf(t)}`);
+    row(
+      'conv2d b64',
+      `${name} ${label}`,
+      'ms',
+      'lower',
+      s,
+      t,
+      `GFLOP/s ${gf(s)} vs ${gf(t)}; S/P per round ${perRound(
+        r.strata.map((x) => x[kind]),
+        r.torch.map((x) => x[kind]),
+      )}`,
+    );
   }
 }
-row('overhead', 'add([4], [4]) per call', 'µs', 'lower', strata.addOverheadUs, torch?.addOverheadUs);
+row(
+  'overhead',
+  'add([4], [4]) per call',
+  'µs',
+  'lower',
+  strata.addOverheadUs,
+  torch?.addOverheadUs,
+  `S/P per round ${perRound(
+    rounds.add.strata.map((x) => x.us),
+    rounds.add.torch.map((x) => x.us),
+  )}`,
+);
 for (const m of Object.keys(TRAIN_MODELS)) {
   const s = strata.train![m].stepMs,
     t = torch?.train?.[m]?.stepMs;
@@ -392,15 +345,28 @@ for (const m of Object.keys(TRAIN_MODELS)) {
     'lower',
     s,
     t,
-    `best of ${r.strata.length} interleaved rounds; S/P per round ${
-      t === undefined
-        ? '-'
-        : perRound(
-            r.strata.map((x) => x.stepMs),
-            r.torch.map((x) => x.stepMs),
-          )
-    }`,
+    `best of ${r.strata.length} interleaved rounds; S/P per round ${perRound(
+      r.strata.map((x) => x.stepMs),
+      r.torch.map((x) => x.stepMs),
+    )}`,
   );
+  if (m === 'convnet') {
+    // The bound: the same step on oneDNN alone; its column holds the oneDNN-only step's time.
+    const od = rounds.onednnStep;
+    row(
+      'train b64',
+      '  the same, oneDNN-only C++ step in the PyTorch column',
+      'ms',
+      'lower',
+      s,
+      best(od, (x) => x.stepMs)?.stepMs,
+      rounds.onednnSkipped ??
+        `bench/onednn-step/step.cc; best of ${od.length} interleaved rounds; S/oneDNN per round ${perRound(
+          r.strata.map((x) => x.stepMs),
+          od.map((x) => x.stepMs),
+        )} (issue 24's target: at most 1.15)`,
+    );
+  }
   row(
     'train b64',
     `${m} epoch, extrapolated (${STEPS_PER_EPOCH} steps)`,
@@ -424,25 +390,61 @@ for (const m of Object.keys(TRAIN_MODELS)) {
       'lower',
       fe(strata),
       fe(torch),
-      `best of ${fr.strata.length}; S/P per round ${
-        torch
-          ? perRound(
-              fr.strata.map((x) => x.ms),
-              fr.torch.map((x) => x.ms),
-            )
-          : '-'
-      }; extrapolation off by ${err(strata)} vs ${err(torch)}`,
+      `best of ${fr.strata.length}; S/P per round ${perRound(
+        fr.strata.map((x) => x.ms),
+        fr.torch.map((x) => x.ms),
+      )}; extrapolation off by ${err(strata)} vs ${err(torch)}`,
     );
   }
 }
-for (const [key, label] of [
-  ['lstm', 'LSTM(128) on [64, 50, 32] step (fwd+bwd+RMSprop)'],
-  ['gru', 'GRU(128) on [64, 50, 32] step (fwd+bwd+RMSprop)'],
-  ['mha', 'MHA 8x16 on [32, 64, 128] step (fwd+bwd+RMSprop)'],
-] as const) {
-  row('sequence', label, 'ms', 'lower', strata.sequence?.[key]?.stepMs, torch?.sequence?.[key]?.stepMs);
+const SEQUENCE_LABELS: Record<(typeof SEQUENCE_MODELS)[number], string> = {
+  lstm: 'LSTM(128) on [64, 50, 32] step (fwd+bwd+RMSprop)',
+  gru: 'GRU(128) on [64, 50, 32] step (fwd+bwd+RMSprop)',
+  mha: 'MHA 8x16 on [32, 64, 128] step (fwd+bwd+RMSprop)',
+};
+for (const key of SEQUENCE_MODELS) {
+  const r = rounds.sequence[key];
+  row(
+    'sequence',
+    SEQUENCE_LABELS[key],
+    'ms',
+    'lower',
+    strata.sequence?.[key]?.stepMs,
+    torch?.sequence?.[key]?.stepMs,
+    `best of ${r.strata.length} interleaved rounds; S/P per round ${perRound(
+      r.strata.map((x) => x.stepMs),
+      r.torch.map((x) => x.stepMs),
+    )}`,
+  );
 }
-row('inference', 'convnet fwd, 10k images, batch 500', 'img/s', 'higher', strata.inference.imagesPerSec, torch?.inference.imagesPerSec);
+const inf = rounds.inference;
+row(
+  'inference',
+  'convnet fwd, 10k images, batch 500',
+  'img/s',
+  'higher',
+  strata.inference?.imagesPerSec,
+  torch?.inference?.imagesPerSec,
+  `best of ${inf.strata.length} interleaved rounds; S/P per round ${perRound(
+    inf.strata.map((x) => x.imagesPerSec),
+    inf.torch.map((x) => x.imagesPerSec),
+  )}`,
+);
+// The same network exported to ONNX and run by onnxruntime-node, in the same rounds: the
+// PyTorch column holds onnxruntime's figure on this row.
+row(
+  'inference',
+  '  the same, onnxruntime-node in the PyTorch column',
+  'img/s',
+  'higher',
+  strata.inference?.imagesPerSec,
+  ortInference?.imagesPerSec,
+  inf.ortSkipped ??
+    `best of ${inf.ort.length} interleaved rounds; S/ORT per round ${perRound(
+      inf.strata.map((x) => x.imagesPerSec),
+      inf.ort.map((x) => x.imagesPerSec),
+    )}`,
+);
 for (const mb of CSV_SIZES_MB) {
   const r = strata.csv?.[mb],
     first = strata.csv?.[CSV_SIZES_MB[0]];
@@ -499,54 +501,6 @@ if (sync) {
   );
 }
 
-function fmt(x: number | null | undefined): string {
-  if (x === null || x === undefined || !Number.isFinite(x)) return '-';
-  const a = Math.abs(x);
-  if (a >= 1000) return Math.round(x).toString();
-  if (a >= 100) return x.toFixed(1);
-  if (a >= 10) return x.toFixed(2);
-  return x.toFixed(3);
-}
-function fmtSigned(x: number): string {
-  return (x >= 0 ? '+' : '') + fmt(x);
-}
-function verdict(r: Row): string {
-  if (r.ratio === null || r.better === 'none') return '';
-  const faster = r.better === 'higher' ? r.ratio >= 1 : r.ratio <= 1;
-  const factor = r.ratio >= 1 ? r.ratio : 1 / r.ratio;
-  if (factor < 1.05) return 'about even';
-  return `Strata ${factor.toFixed(2)}x ${faster ? 'faster' : 'slower'}`;
-}
-
-function printTable(): void {
-  const header = ['section', 'benchmark', 'unit', 'Strata', 'PyTorch', 'S/P', 'verdict', 'note'];
-  const body = rows.map((r) => [
-    r.section,
-    r.name,
-    r.unit,
-    fmt(r.strata),
-    fmt(r.torch),
-    r.ratio === null ? '-' : r.ratio.toFixed(2),
-    verdict(r),
-    r.note ?? '',
-  ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
-  const numeric = new Set([3, 4, 5]);
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => (numeric.has(i) ? c.padStart(widths[i]) : c.padEnd(widths[i])))
-      .join('  ')
-      .trimEnd();
-  console.log(line(header));
-  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
-  let section = '';
-  for (const [i, b] of body.entries()) {
-    if (rows[i].section !== section && section !== '') console.log('');
-    section = rows[i].section;
-    console.log(line(b));
-  }
-}
-
 function sanityLine(who: string, losses: number[] | undefined): string {
   if (!losses?.length) return `sanity ${who}: -`;
   const ok = losses[losses.length - 1] < losses[0];
@@ -560,6 +514,14 @@ console.log(
     `${opts.threads} thread(s); ${cpu.model}, ${cpu.cores} cores, AVX-512 ${cpu.avx512 ? 'yes' : 'no'}; Node ${process.version}`,
 );
 if (torchRun.skipped) console.log(`NOTE: ${torchRun.skipped}`);
+if (torch)
+  console.log(`PyTorch allocator: ${allocatorText}${opts.torchAllocator === 'auto' ? ' (the fastest of the probe below)' : ' (--torch-allocator)'}`);
+for (const p of allocatorProbe ?? []) {
+  const ms = (x: number | null) => (x === null ? '-' : fmt(x));
+  console.log(
+    `  ${p.allocator.padEnd(10)} ${p.missing ? `not measured: ${p.missing}` : `convnet step ${ms(p.convnetStepMs)} ms, conv1 fwd ${ms(p.conv1ForwardMs)} ms, inference pass ${ms(p.inferencePassMs)} ms; ${p.relative === null ? '-' : `${p.relative.toFixed(2)}x the fastest`}`}`,
+  );
+}
 const pct = (x: number | null) => (x === null ? '?' : `${(x * 100).toFixed(0)}%`);
 console.log(
   `other processes used ${pct(otherCpu.strata)} of the CPUs during the Strata part${torch ? `, ${pct(otherCpu.torch)} during the PyTorch part` : ''}, ${pct(otherCpu.rounds)} during the training rounds` +
@@ -591,6 +553,7 @@ const report = {
   machine: { ...cpu, platform: `${os.platform()} ${os.release()}`, node: process.version, loadBefore, loadAfter, otherCpuShare: otherCpu },
   strataBackends: st.backends(),
   torchSkipped: torchRun.skipped ?? null,
+  torchAllocator: { chosen: allocator, describe: allocatorText, probe: allocatorProbe },
   rows,
   onnx,
   raw: { strata, torch, rounds },

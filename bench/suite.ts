@@ -4,7 +4,6 @@ import * as st from '../dist/index.js';
 import { measureCsv, type CsvResult } from './csv.js';
 import { residentParts, rssMB, tick, timeIt } from './measure.js';
 import { batchOf, convnet, epoch, mlp, randomDataset, RMSprop, trainStep, type Dataset, type Model } from './models.js';
-import { runSequence } from './sequence.js';
 
 export interface SuiteOptions {
   threads: number;
@@ -21,15 +20,15 @@ export interface FrameworkResult {
   framework: string;
   version: string;
   threads: number;
-  /** Filled by run.ts from the interleaved rounds, as `train`. */
+  // The timed rows are filled by run.ts from rounds that interleave the two frameworks (the
+  // best round of each side); runStrata and torch_bench.py without --serve leave them out.
   sgemm?: Record<string, { ms: number; gflops: number; mkldnn_gflops?: number }>;
-  conv: Record<string, { fwd: number; bwdInput: number; bwdFilter: number }>;
-  addOverheadUs: number;
+  conv?: Record<string, ConvTimes>;
+  addOverheadUs?: number;
   sanity: Record<string, number[]>;
-  /** Filled by run.ts from rounds that interleave the two frameworks (measureTrainStep, measureEpoch). */
   train?: Record<string, { stepMs: number; minMs: number }>;
   fullEpoch?: Record<string, { ms: number; loss: number }>;
-  inference: { imagesPerSec: number; passMs: number };
+  inference?: InferenceRun;
   sequence?: Record<string, { stepMs: number; minMs: number }>;
   memory: {
     rssMB: number[];
@@ -52,6 +51,57 @@ export const CONV_LAYERS: [string, number, number, number, number, number][] = [
   ['conv2 13x13x32->64', 64, 13, 13, 32, 64],
   ['conv3 5x5x64->128', 64, 5, 5, 64, 128],
 ];
+
+export interface ConvTimes {
+  fwd: number;
+  bwdInput: number;
+  bwdFilter: number;
+}
+
+/** Forward, input-gradient and filter-gradient medians of one CONV_LAYERS entry (torch_bench.py measure_conv). */
+export async function measureConv(name: string, budget: number): Promise<ConvTimes> {
+  const layer = CONV_LAYERS.find((l) => l[0] === name);
+  if (!layer) throw new Error(`measureConv: unknown layer ${JSON.stringify(name)}`);
+  const [, n, h, w, c, oc] = layer;
+  const x = st.randomUniform([n, h, w, c]);
+  const f = st.randomUniform([3, 3, c, oc], { min: -0.5, max: 0.5 });
+  const dy = st.randomUniform([n, h - 2, w - 2, oc], { min: -0.5, max: 0.5 });
+  const opts = { strides: 1, padding: 'valid' } as const;
+  const times = {
+    fwd: (await timeIt(() => st.conv2d(x, f, opts).dispose(), { budgetSeconds: budget / 2 })).median,
+    bwdInput: (await timeIt(() => st.conv2dBackpropInput(dy, f, x.shape, opts).dispose(), { budgetSeconds: budget / 2 })).median,
+    bwdFilter: (await timeIt(() => st.conv2dBackpropFilter(x, dy, f.shape, opts).dispose(), { budgetSeconds: budget / 2 })).median,
+  };
+  for (const t of [x, f, dy]) t.dispose();
+  return times;
+}
+
+/** Microseconds per st.add of two 4-element tensors: the per-op overhead (torch_bench.py measure_add). */
+export async function measureAddOverhead(budget: number): Promise<{ us: number }> {
+  const a = st.tensor([1, 2, 3, 4]),
+    b = st.tensor([0.5, 0.25, 0.125, 1]);
+  return { us: (await timeIt(() => st.add(a, b), { inner: 10000, budgetSeconds: budget / 2, minReps: 5 })).median * 1000 };
+}
+
+export interface InferenceRun {
+  imagesPerSec: number;
+  passMs: number;
+}
+
+/** Images per second of the convnet's forward pass over 10,000 images in batches of 500 (torch_bench.py measure_inference). */
+export async function measureInference(budget: number): Promise<InferenceRun> {
+  const model: Model = convnet();
+  const images = st.randomUniform([10000, 28, 28, 1]);
+  const infer = async () => {
+    for (let s = 0; s < 10000; s += 500) {
+      st.noGrad(() => model.forward(st.slice(images, [s], [500])));
+      await tick();
+    }
+  };
+  const pass = await timeIt(infer, { warmup: 1, budgetSeconds: budget, minReps: 3, maxReps: 5 });
+  images.dispose();
+  return { imagesPerSec: 10000 / (pass.median / 1000), passMs: pass.median };
+}
 
 export const convFlop = ([, n, h, w, c, o]: (typeof CONV_LAYERS)[number]): number => 2 * n * (h - 2) * (w - 2) * 9 * c * o;
 
@@ -108,26 +158,6 @@ export async function runStrata(o: SuiteOptions): Promise<FrameworkResult> {
   st.setSeed(0);
   const budget = o.budget;
 
-  log('conv2d');
-  const conv: FrameworkResult['conv'] = {};
-  for (const layer of CONV_LAYERS) {
-    const [name, n, h, w, c, oc] = layer;
-    const x = st.randomUniform([n, h, w, c]);
-    const f = st.randomUniform([3, 3, c, oc], { min: -0.5, max: 0.5 });
-    const dy = st.randomUniform([n, h - 2, w - 2, oc], { min: -0.5, max: 0.5 });
-    const opts = { strides: 1, padding: 'valid' } as const;
-    conv[name] = {
-      fwd: (await timeIt(() => st.conv2d(x, f, opts).dispose(), { budgetSeconds: budget / 2 })).median,
-      bwdInput: (await timeIt(() => st.conv2dBackpropInput(dy, f, x.shape, opts).dispose(), { budgetSeconds: budget / 2 })).median,
-      bwdFilter: (await timeIt(() => st.conv2dBackpropFilter(x, dy, f.shape, opts).dispose(), { budgetSeconds: budget / 2 })).median,
-    };
-  }
-
-  log('per-op overhead');
-  const a = st.tensor([1, 2, 3, 4]),
-    b = st.tensor([0.5, 0.25, 0.125, 1]);
-  const addOverheadUs = (await timeIt(() => st.add(a, b), { inner: 10000, budgetSeconds: budget / 2, minReps: 5 })).median * 1000;
-
   log(`sanity: loss over ${o.sanitySteps} steps on one fixed batch`);
   const sanity: Record<string, number[]> = {};
   for (const make of [convnet, mlp]) {
@@ -142,21 +172,6 @@ export async function runStrata(o: SuiteOptions): Promise<FrameworkResult> {
     }
     sanity[model.name] = losses;
   }
-
-  log('sequence models (LSTM and multi-head attention training steps)');
-  const sequence = await runSequence(budget);
-
-  log('inference');
-  const model: Model = convnet();
-  const images = st.randomUniform([10000, 28, 28, 1]);
-  const infer = async () => {
-    for (let s = 0; s < 10000; s += 500) {
-      st.noGrad(() => model.forward(st.slice(images, [s], [500])));
-      await tick();
-    }
-  };
-  const pass = await timeIt(infer, { warmup: 1, budgetSeconds: budget, minReps: 3, maxReps: 5 });
-  const inference = { imagesPerSec: 10000 / (pass.median / 1000), passMs: pass.median };
 
   log(`memory (${o.memoryEpochs} MLP epochs of ${o.memorySteps} steps)`);
   const net = mlp();
@@ -203,11 +218,7 @@ export async function runStrata(o: SuiteOptions): Promise<FrameworkResult> {
     version: st.version,
     backend: st.getBackend().name,
     threads: st.getNumThreads(),
-    conv,
-    addOverheadUs,
     sanity,
-    inference,
-    sequence,
     memory: { rssMB: rss, ...parts, breakdown, nativeMB: native, syncLoop },
     csv,
   };

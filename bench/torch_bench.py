@@ -187,9 +187,52 @@ def measure_epoch(make):
     return run_epoch(model, RMSprop(model.params), _epoch_data[key], 64, 938)
 
 
+CONV_LAYERS = [  # name, N, H, W, C, O (3x3 valid) -- same list as bench/suite.ts
+    ("conv1 28x28x1->32", 64, 28, 28, 1, 32),
+    ("conv2 13x13x32->64", 64, 13, 13, 32, 64),
+    ("conv3 5x5x64->128", 64, 5, 5, 64, 128),
+]
+
+
+
+def measure_conv(name, budget):
+    """Forward, input-gradient and filter-gradient times of one CONV_LAYERS entry (bench/suite.ts measureConv)."""
+    _, n, h, w, c, o = next(layer for layer in CONV_LAYERS if layer[0] == name)
+    x = torch.rand(n, c, h, w)
+    f = torch.rand(o, c, 3, 3) - 0.5
+    dy = torch.rand_like(F.conv2d(x, f)) - 0.5
+    cb = torch.ops.aten.convolution_backward
+    args_common = ([1, 1], [0, 0], [1, 1], False, [0, 0], 1)
+    fwd = time_it(lambda: F.conv2d(x, f), budget_seconds=budget / 2)
+    bin_ = time_it(lambda: cb(dy, x, f, None, *args_common, [True, False, False]), budget_seconds=budget / 2)
+    bfi = time_it(lambda: cb(dy, x, f, None, *args_common, [False, True, False]), budget_seconds=budget / 2)
+    return {"fwd": fwd["median"], "bwdInput": bin_["median"], "bwdFilter": bfi["median"]}
+
+
+def measure_add(budget):
+    """Microseconds per torch.add of two 4-element tensors: the per-op overhead."""
+    a, b = torch.tensor([1.0, 2.0, 3.0, 4.0]), torch.tensor([0.5, 0.25, 0.125, 1.0])
+    t = time_it(lambda: torch.add(a, b), inner=10000, budget_seconds=budget / 2, min_reps=5)
+    return {"us": t["median"] * 1000}
+
+
+def measure_inference(budget):
+    """Images per second of the convnet's forward pass over 10,000 images in batches of 500."""
+    model = Convnet()
+    images = torch.rand(10000, 1, 28, 28)
+
+    def infer():
+        with torch.no_grad():
+            for s in range(0, 10000, 500):
+                model.forward(images[s:s + 500])
+
+    t = time_it(infer, warmup=1, budget_seconds=budget, min_reps=3, max_reps=5)
+    return {"imagesPerSec": 10000 / (t["median"] / 1000), "passMs": t["median"]}
+
+
 def serve():
     """Answers one JSON command per stdin line with one JSON line, so that bench/run.ts can
-    interleave the two frameworks' sgemm and training measurements round by round (bench/README.md)."""
+    interleave the two frameworks' timed rows round by round (bench/README.md, Method)."""
     makes = {"convnet": Convnet, "mlp": Mlp}
     print(json.dumps({"ready": True, "version": torch.__version__}), flush=True)
     for line in sys.stdin:
@@ -200,18 +243,19 @@ def serve():
             reply = measure_train_step(makes[cmd["model"]], cmd["budget"])
         elif cmd["cmd"] == "epoch":
             reply = measure_epoch(makes[cmd["model"]])
+        elif cmd["cmd"] == "conv":
+            reply = measure_conv(cmd["layer"], cmd["budget"])
+        elif cmd["cmd"] == "add":
+            reply = measure_add(cmd["budget"])
+        elif cmd["cmd"] == "sequence":
+            reply = measure_sequence_step(cmd["model"], cmd["budget"])
+        elif cmd["cmd"] == "inference":
+            reply = measure_inference(cmd["budget"])
         elif cmd["cmd"] == "quit":
             return
         else:
             reply = {"error": f"unknown command {cmd['cmd']!r}"}
         print(json.dumps(reply), flush=True)
-
-
-CONV_LAYERS = [  # name, N, H, W, C, O (3x3 valid) -- same list as bench/suite.ts
-    ("conv1 28x28x1->32", 64, 28, 28, 1, 32),
-    ("conv2 13x13x32->64", 64, 13, 13, 32, 64),
-    ("conv3 5x5x64->128", 64, 5, 5, 64, 128),
-]
 
 
 class LstmNet(torch.nn.Module):
@@ -254,23 +298,25 @@ class MhaNet(torch.nn.Module):
         return self.fc(a.mean(1))
 
 
-def run_sequence(budget):
-    """Training steps (forward, cross-entropy, backward, RMSprop) of the two sequence models."""
-    result = {}
-    for key, model, shape in (("lstm", LstmNet(), (64, 50, 32)), ("gru", GruNet(), (64, 50, 32)), ("mha", MhaNet(), (32, 64, 128))):
-        opt = torch.optim.RMSprop(model.parameters(), lr=1e-3, alpha=0.9, eps=1e-7)
-        x, y = torch.randn(*shape), torch.randint(0, 10, (shape[0],))
+SEQUENCE_MODELS = {"lstm": (LstmNet, (64, 50, 32)), "gru": (GruNet, (64, 50, 32)), "mha": (MhaNet, (32, 64, 128))}
 
-        def step():
-            opt.zero_grad(set_to_none=True)
-            loss = F.cross_entropy(model(x), y)
-            loss.backward()
-            opt.step()
-            return loss
 
-        t = time_it(step, warmup=10, budget_seconds=budget * 1.5, min_reps=5, max_reps=300)
-        result[key] = {"stepMs": t["median"], "minMs": t["min"]}
-    return result
+def measure_sequence_step(key, budget):
+    """A training step (forward, cross-entropy, backward, RMSprop) of one sequence model."""
+    make, shape = SEQUENCE_MODELS[key]
+    model = make()
+    opt = torch.optim.RMSprop(model.parameters(), lr=1e-3, alpha=0.9, eps=1e-7)
+    x, y = torch.randn(*shape), torch.randint(0, 10, (shape[0],))
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    t = time_it(step, warmup=10, budget_seconds=budget * 1.5, min_reps=5, max_reps=300)
+    return {"stepMs": t["median"], "minMs": t["min"]}
 
 
 def main():
@@ -281,8 +327,8 @@ def main():
     ap.add_argument("--memory-steps", type=int, default=200)
     ap.add_argument("--budget", type=float, default=2.0)
     ap.add_argument("--sanity-steps", type=int, default=10)
-    ap.add_argument("--no-rounds", action="store_true", help="skip the sgemm, training-step and full-epoch rows (run.ts interleaves them through --serve)")
-    ap.add_argument("--serve", action="store_true", help="answer train/epoch commands on stdin (see serve())")
+    ap.add_argument("--no-rounds", action="store_true", help="only the sanity and memory rows (run.ts interleaves every timed row through --serve)")
+    ap.add_argument("--serve", action="store_true", help="answer measurement commands on stdin (see serve())")
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -302,25 +348,10 @@ def main():
     if not args.no_rounds:
         log("sgemm")
         out["sgemm"] = {str(n): measure_sgemm(n, budget) for n in SGEMM_SIZES}
-
-    log("conv2d")
-    out["conv"] = {}
-    for name, n, h, w, c, o in CONV_LAYERS:
-        x = torch.rand(n, c, h, w)
-        f = torch.rand(o, c, 3, 3) - 0.5
-        y = F.conv2d(x, f)
-        dy = torch.rand_like(y) - 0.5
-        cb = torch.ops.aten.convolution_backward
-        args_common = ([1, 1], [0, 0], [1, 1], False, [0, 0], 1)
-        fwd = time_it(lambda: F.conv2d(x, f), budget_seconds=budget / 2)
-        bin_ = time_it(lambda: cb(dy, x, f, None, *args_common, [True, False, False]), budget_seconds=budget / 2)
-        bfi = time_it(lambda: cb(dy, x, f, None, *args_common, [False, True, False]), budget_seconds=budget / 2)
-        out["conv"][name] = {"fwd": fwd["median"], "bwdInput": bin_["median"], "bwdFilter": bfi["median"]}
-
-    log("per-op overhead")
-    a, b = torch.tensor([1.0, 2.0, 3.0, 4.0]), torch.tensor([0.5, 0.25, 0.125, 1.0])
-    t = time_it(lambda: torch.add(a, b), inner=10000, budget_seconds=budget / 2, min_reps=5)
-    out["addOverheadUs"] = t["median"] * 1000
+        log("conv2d")
+        out["conv"] = {layer[0]: measure_conv(layer[0], budget) for layer in CONV_LAYERS}
+        log("per-op overhead")
+        out["addOverheadUs"] = measure_add(budget)["us"]
 
     log(f"sanity: loss over {args.sanity_steps} steps on one fixed batch")
     out["sanity"] = {}
@@ -340,20 +371,10 @@ def main():
                 log(f"full epoch ({make.__name__.lower()}, 938 steps)")
                 out["fullEpoch"][make.__name__.lower()] = measure_epoch(make)
 
-    log("sequence models (LSTM and multi-head attention training steps)")
-    out["sequence"] = run_sequence(budget)
-
-    log("inference")
-    model = Convnet()
-    images = torch.rand(10000, 1, 28, 28)
-
-    def infer():
-        with torch.no_grad():
-            for s in range(0, 10000, 500):
-                model.forward(images[s:s + 500])
-
-    t = time_it(infer, warmup=1, budget_seconds=budget, min_reps=3, max_reps=5)
-    out["inference"] = {"imagesPerSec": 10000 / (t["median"] / 1000), "passMs": t["median"]}
+        log("sequence models (LSTM, GRU and multi-head attention training steps)")
+        out["sequence"] = {key: measure_sequence_step(key, budget) for key in SEQUENCE_MODELS}
+        log("inference")
+        out["inference"] = measure_inference(budget)
 
     log(f"memory ({args.memory_epochs} MLP epochs of {args.memory_steps} steps)")
     model = Mlp()
