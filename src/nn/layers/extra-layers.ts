@@ -14,6 +14,18 @@ import {
   type SoftmaxArgs,
   type ThresholdedReLUArgs,
 } from './activation-layers.js';
+import {
+  AutoContrast,
+  RandomBrightness,
+  RandomGrayscale,
+  RandomInvert,
+  Solarization,
+  type AutoContrastArgs,
+  type RandomBrightnessArgs,
+  type RandomGrayscaleArgs,
+  type RandomInvertArgs,
+  type SolarizationArgs,
+} from './color-augmentation.js';
 import { Dot, type DotArgs } from './dot.js';
 import {
   ActivityRegularization,
@@ -133,6 +145,16 @@ export const extraLayers = {
    * training call (Keras's SpectralNormalization).
    */
   spectralNormalization: (args: SpectralNormalizationArgs) => new SpectralNormalization(args),
+  /** Adds a random brightness delta per image while training (Keras's RandomBrightness). */
+  randomBrightness: (args: RandomBrightnessArgs) => new RandomBrightness(args),
+  /** Inverts some images (high − x) while training (Keras's RandomInvert). */
+  randomInvert: (args: RandomInvertArgs = {}) => new RandomInvert(args),
+  /** Solarizes images with a random addition and threshold while training (Keras's Solarization). */
+  solarization: (args: SolarizationArgs = {}) => new Solarization(args),
+  /** Turns images gray with probability `factor` while training (Keras's RandomGrayscale). */
+  randomGrayscale: (args: RandomGrayscaleArgs = {}) => new RandomGrayscale(args),
+  /** Stretches each channel to the whole value range (Keras's AutoContrast; always applied). */
+  autoContrast: (args: AutoContrastArgs = {}) => new AutoContrast(args),
 };
 
 export {
@@ -164,6 +186,11 @@ export {
   RandomWidth,
   ReversibleEmbedding,
   SpectralNormalization,
+  RandomBrightness,
+  RandomInvert,
+  Solarization,
+  RandomGrayscale,
+  AutoContrast,
 };
 export type {
   ELUArgs,
@@ -194,4 +221,9 @@ export type {
   RandomWidthArgs,
   ReversibleEmbeddingArgs,
   SpectralNormalizationArgs,
+  RandomBrightnessArgs,
+  RandomInvertArgs,
+  SolarizationArgs,
+  RandomGrayscaleArgs,
+  AutoContrastArgs,
 };

@@ -1,0 +1,136 @@
+// Keras 3's RandomBrightness, RandomInvert, Solarization, RandomGrayscale and AutoContrast: each
+// output against the layer's definition (Keras 3.15's image_preprocessing/*.py) evaluated here on
+// the host with the same per-image draws (a seeded layer's k-th training call draws
+// st.randomUniform([images, perImage], {seed: seed + k})), on every backend; identity at
+// inference; configs round trip.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import * as st from '../src/index.js';
+import { fixtureRuns } from './fixture-harness.js';
+import { assertCloseAsync, randomValues, throwsWith, withBackendAsync } from './helpers.js';
+
+const N = 3,
+  H = 2,
+  W = 3,
+  C = 3;
+const PIXELS = randomValues(N * H * W * C, 17, 0, 255).map(Math.fround);
+
+/** The draws a seeded layer makes at its first training call. */
+async function draws(seed: number, perImage: number): Promise<number[]> {
+  return Array.from(await st.randomUniform([N, perImage], { seed }).data());
+}
+
+/** Applies f(value, image, channel) to every value of the [N, H, W, C] PIXELS. */
+function mapPixels(f: (v: number, n: number, c: number) => number): number[] {
+  return PIXELS.map((v, i) => f(v, Math.floor(i / (H * W * C)), i % C));
+}
+
+const clamp = (v: number, lo: number, hi: number) => Math.min(Math.max(v, lo), hi);
+
+interface Case {
+  name: string;
+  make: () => st.Layer;
+  perImage: number;
+  expected: (u: number[]) => number[];
+}
+
+const CASES: Case[] = [
+  {
+    name: 'randomBrightness [-0.3, 0.5] on [0, 255]',
+    make: () => st.layers.randomBrightness({ factor: [-0.3, 0.5], seed: 4 }),
+    perImage: 1,
+    expected: (u) => mapPixels((v, n) => clamp(v + (-0.3 + 0.8 * u[n]) * 255, 0, 255)),
+  },
+  {
+    name: 'randomBrightness 0.9 (a symmetric range)',
+    make: () => st.layers.randomBrightness({ factor: 0.9, valueRange: [0, 255], seed: 5 }),
+    perImage: 1,
+    expected: (u) => mapPixels((v, n) => clamp(v + (-0.9 + 1.8 * u[n]) * 255, 0, 255)),
+  },
+  {
+    name: 'randomInvert (p drawn from [0, 1], then a threshold)',
+    make: () => st.layers.randomInvert({ seed: 6 }),
+    perImage: 2,
+    expected: (u) => mapPixels((v, n) => (u[2 * n + 1] < u[2 * n] ? 255 - v : v)),
+  },
+  {
+    name: 'solarization with additions and thresholds',
+    make: () => st.layers.solarization({ additionFactor: 0.2, thresholdFactor: [0.3, 0.7], seed: 7 }),
+    perImage: 2,
+    expected: (u) =>
+      mapPixels((v, n) => {
+        const add = 0.2 * 255 * u[2 * n],
+          threshold = 0.3 + (0.7 * 255 - 0.3) * u[2 * n + 1];
+        const x = clamp(v + add, 0, 255);
+        return x < threshold ? x : 255 - x;
+      }),
+  },
+  {
+    name: 'randomGrayscale 0.6',
+    make: () => st.layers.randomGrayscale({ factor: 0.6, seed: 8 }),
+    perImage: 1,
+    expected: (u) =>
+      PIXELS.map((v, i) => {
+        const n = Math.floor(i / (H * W * C));
+        if (!(u[n] < 0.6)) return v;
+        const p = i - (i % C);
+        return 0.2989 * PIXELS[p] + 0.587 * PIXELS[p + 1] + 0.114 * PIXELS[p + 2];
+      }),
+  },
+];
+
+const runs = (await fixtureRuns({ rtol: 1e-5, atol: 1e-3 })).filter((r) => r.dtype === 'float32');
+
+describe('color augmentation layers follow their Keras definitions', () => {
+  for (const run of runs) {
+    for (const c of CASES) {
+      it(`${run.backend}: ${c.name}`, () =>
+        withBackendAsync(run.backend, async () => {
+          const x = st.tensor(PIXELS, [N, H, W, C]);
+          const layer = c.make();
+          const seed = (layer as unknown as { seed: number }).seed;
+          const u = await draws(seed, c.perImage);
+          await assertCloseAsync(layer.apply(x, { training: true }), c.expected(u), run.rtol, run.atol, c.name);
+          await assertCloseAsync(c.make().apply(x), PIXELS, 0, 0, 'inference passes images through');
+        }));
+    }
+    it(`${run.backend}: autoContrast stretches each channel of each image; a constant channel stays`, () =>
+      withBackendAsync(run.backend, async () => {
+        const values = PIXELS.slice();
+        for (let i = 0; i < H * W; i++) values[i * C + 1] = 42; // image 0, channel 1 constant
+        const expected = values.map((v, i) => {
+          const n = Math.floor(i / (H * W * C)),
+            c = i % C;
+          const channel = values.filter((_, j) => Math.floor(j / (H * W * C)) === n && j % C === c);
+          const lo = Math.min(...channel),
+            hi = Math.max(...channel);
+          return hi > lo ? ((v - lo) / (hi - lo)) * 2 - 1 : v;
+        });
+        const scaled = st.tensor(values, [N, H, W, C]);
+        const y = st.layers.autoContrast({ valueRange: [-1, 1] }).apply(scaled);
+        await assertCloseAsync(y, expected, 1e-5, 1e-6, 'autoContrast');
+      }));
+  }
+
+  it('one image [H, W, C] at a time, configs round trip, bad options refused', () => {
+    const image = st.tensor(PIXELS.slice(0, H * W * C), [H, W, C]);
+    assert.deepEqual(st.layers.randomInvert({ seed: 1 }).apply(image, { training: true }).shape, [H, W, C]);
+    for (const layer of [
+      st.layers.randomBrightness({ factor: 0.1, valueRange: [0, 1], seed: 3 }),
+      st.layers.randomInvert({ factor: [0.2, 0.4] }),
+      st.layers.solarization({ additionFactor: [0.1, 0.2], thresholdFactor: 0.5 }),
+      st.layers.randomGrayscale({ factor: 0.1 }),
+      st.layers.autoContrast({ valueRange: [0, 1] }),
+    ]) {
+      const copy = st.layers.deserialize(JSON.parse(JSON.stringify(st.layers.serialize(layer))));
+      assert.deepEqual(copy.getConfig(), layer.getConfig(), layer.className);
+    }
+    assert.deepEqual(st.layers.randomBrightness({ factor: 0.2 }).factor, [-0.2, 0.2]);
+    assert.deepEqual(st.layers.randomInvert({ factor: 0.5 }).factor, [0, 0.5]);
+    throwsWith(() => st.layers.randomBrightness({ factor: 1.5 }), st.ValueError, /factor must be a number or a pair of numbers in \[-1, 1\]/);
+    throwsWith(() => st.layers.solarization({ thresholdFactor: 2 }), st.ValueError, /thresholdFactor must be a number or a pair/);
+    throwsWith(() => st.layers.randomGrayscale({ factor: -0.1 }), st.ValueError, /factor must be a number in \[0, 1\]/);
+    throwsWith(() => st.layers.randomGrayscale({ factor: 1 }).apply(st.ones([1, 2, 2, 4]), { training: true }), st.ValueError, /3 channels/);
+    throwsWith(() => st.layers.autoContrast({ valueRange: [1, 1] }), st.ValueError, /valueRange must be two different/);
+  });
+});
