@@ -147,3 +147,23 @@ describe('Keras metrics: state, names and errors', () => {
     throwsWith(() => metrics.sum().update(st.tensor([1]), st.tensor([1])), st.ValueError, /updateValues/);
   });
 });
+
+describe('AUC state', () => {
+  it('adds up across workers (the distributed fit sums it)', () =>
+    withBackendAsync('reference', async () => {
+      const y = st.tensor([1, 0, 1, 1, 0, 0, 1, 0], [8]),
+        p = st.tensor([0.9, 0.3, 0.6, 0.2, 0.1, 0.7, 0.8, 0.4], [8]);
+      const whole = metrics.auc(),
+        a = metrics.auc(),
+        b = metrics.auc(),
+        merged = metrics.auc();
+      whole.update(y, p);
+      a.update(st.slice(y, 0, 3), st.slice(p, 0, 3));
+      b.update(st.slice(y, 3, 5), st.slice(p, 3, 5));
+      const sa = a.getState()!,
+        sb = b.getState()!;
+      merged.setState(sa.map((v, i) => v + sb[i]));
+      assertClose(merged.result(), whole.result(), 1e-12, 1e-12);
+      assert.equal(metrics.auc({ multiLabel: true }).getState(), undefined);
+    }));
+});

@@ -313,6 +313,23 @@ export class AUC extends Metric {
     this.sums?.reset();
   }
 
+  /**
+   * The summed label masses (additive over batches and ranks, so the distributed fit sums them);
+   * undefined while the number of labels is still unknown (multiLabel before the first batch).
+   */
+  override getState(): number[] | undefined {
+    if (!this.sums) return undefined;
+    this.sums.settleSync();
+    return Array.from(this.sums.host);
+  }
+
+  override setState(state: readonly number[]): void {
+    if (!this.sums || state.length !== this.sums.host.length || !state.every((v) => typeof v === 'number')) {
+      throw new ValueError(`${this.name}: expected a state of ${this.sums?.host.length ?? 'its'} numbers; received ${fmtValue(state)}`);
+    }
+    this.sums.set(state);
+  }
+
   override getConfig(): Record<string, unknown> {
     const base: Record<string, unknown> = { name: this.name, curve: this.curve, summationMethod: this.summationMethod, fromLogits: this.fromLogits };
     if (this.multiLabel) {
