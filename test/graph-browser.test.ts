@@ -1,0 +1,50 @@
+// st.graph.toSvg in a real page: the browser bundle carries Graphviz's WebAssembly build
+// (@viz-js/viz, inlined by esbuild and evaluated on the first call), so a page draws the same
+// graph as Node, with no server-side help.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Browser } from 'playwright-core';
+import { chromiumMissing, launchChromium, openPage } from './browser/chromium.js';
+import { serveStatic, type StaticServer } from './browser/server.js';
+import * as st from '../src/index.js';
+
+const root = new URL('../', import.meta.url).pathname;
+const BUNDLE = '/dist/browser/strata.js';
+type Strata = typeof import('../src/browser.js');
+const missing = chromiumMissing();
+
+describe('graph.toSvg in Chromium', { skip: missing ?? false }, () => {
+  let server: StaticServer;
+  let browser: Browser;
+  before(async () => {
+    server = await serveStatic(root);
+    browser = await launchChromium();
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it("lays out the course's x*y + 5*y + 5 with its backward pass as Node does", async () => {
+    const { page, errors } = await openPage(browser, `${server.url}/test/browser/blank.html`);
+    const inPage = await page.evaluate(async (bundle) => {
+      const s: Strata = await import(bundle);
+      const x = s.variable(s.tensor(2));
+      const y = s.variable(s.tensor(3));
+      const z = s.add(s.add(s.mul(x, y), s.mul(5, y)), 5);
+      const svg = await s.graph.toSvg(z, { names: { x, y, z }, gradients: true });
+      // Drawn in the page: the document parses as SVG and has a size.
+      const element = new DOMParser().parseFromString(svg, 'image/svg+xml').documentElement;
+      return { svg, root: element.nodeName, width: element.getAttribute('width') };
+    }, BUNDLE);
+    assert.equal(inPage.root, 'svg');
+    assert.match(inPage.width ?? '', /^\d+pt$/);
+    const x = st.variable(st.tensor(2));
+    const y = st.variable(st.tensor(3));
+    const z = st.add(st.add(st.mul(x, y), st.mul(5, y)), 5);
+    // The same Graphviz build and the same DOT: the same picture, byte for byte.
+    assert.equal(inPage.svg, await st.graph.toSvg(z, { names: { x, y, z }, gradients: true }));
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+});
