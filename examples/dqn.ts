@@ -259,7 +259,16 @@ await saveLineChart(
 );
 const lossPoints = episodeLosses.flatMap((l, i) => (Number.isFinite(l) ? [[i + 1, l] as [number, number]] : []));
 if (lossPoints.length > 0) {
-  await saveLineChart(args.file('td-loss.png'), { 'TD loss (Huber)': lossPoints }, { xTitle: 'episode', yTitle: 'mean TD loss', logY: true });
+  await saveLineChart(
+    args.file('td-loss.png'),
+    { 'TD loss (Huber)': lossPoints },
+    {
+      title: 'TD loss per episode (it grows with the Q-values: not a progress measure)',
+      xTitle: 'episode',
+      yTitle: 'mean TD loss',
+      logY: true,
+    },
+  );
 }
 
 const head = rewards.slice(0, 10);
