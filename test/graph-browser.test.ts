@@ -34,6 +34,9 @@ describe('graph.toSvg in Chromium', { skip: missing ?? false }, () => {
       const z = s.add(s.add(s.mul(x, y), s.mul(5, y)), 5);
       const svg = await s.graph.toSvg(z, { names: { x, y, z }, gradients: true });
       // Drawn in the page: the document parses as SVG and has a size.
+      // (The page's DOMParser, typed here by hand: the tests compile without the DOM library.)
+      type Parsed = { documentElement: { nodeName: string; getAttribute(name: string): string | null } };
+      const { DOMParser } = globalThis as unknown as { DOMParser: new () => { parseFromString(text: string, type: string): Parsed } };
       const element = new DOMParser().parseFromString(svg, 'image/svg+xml').documentElement;
       return { svg, root: element.nodeName, width: element.getAttribute('width') };
     }, BUNDLE);
