@@ -77,6 +77,28 @@ const CASES: Case[] = [
         return 0.2989 * PIXELS[p] + 0.587 * PIXELS[p + 1] + 0.114 * PIXELS[p + 2];
       }),
   },
+  {
+    name: 'randomColorDegeneration [-0.5, 0.8]',
+    make: () => st.layers.randomColorDegeneration({ factor: [-0.5, 0.8], seed: 9 }),
+    perImage: 1,
+    expected: (u) =>
+      PIXELS.map((v, i) => {
+        const n = Math.floor(i / (H * W * C)),
+          p = i - (i % C);
+        const gray = 0.2989 * PIXELS[p] + 0.587 * PIXELS[p + 1] + 0.114 * PIXELS[p + 2];
+        return clamp(v + (-0.5 + 1.3 * u[n]) * (gray - v), 0, 255);
+      }),
+  },
+  {
+    name: 'randomPosterization [2, 6) bits',
+    make: () => st.layers.randomPosterization({ factor: [2, 6], seed: 10 }),
+    perImage: 1,
+    expected: (u) =>
+      mapPixels((v, n) => {
+        const step = 2 ** (8 - (2 + Math.floor(u[n] * 4)));
+        return Math.floor(Math.trunc(v) / step) * step;
+      }),
+  },
 ];
 
 const runs = (await fixtureRuns({ rtol: 1e-5, atol: 1e-3 })).filter((r) => r.dtype === 'float32');
@@ -121,6 +143,8 @@ describe('color augmentation layers follow their Keras definitions', () => {
       st.layers.solarization({ additionFactor: [0.1, 0.2], thresholdFactor: 0.5 }),
       st.layers.randomGrayscale({ factor: 0.1 }),
       st.layers.autoContrast({ valueRange: [0, 1] }),
+      st.layers.randomColorDegeneration({ factor: 0.3 }),
+      st.layers.randomPosterization({ factor: 4, valueRange: [0, 1] }),
     ]) {
       const copy = st.layers.deserialize(JSON.parse(JSON.stringify(st.layers.serialize(layer))));
       assert.deepEqual(copy.getConfig(), layer.getConfig(), layer.className);
@@ -131,6 +155,8 @@ describe('color augmentation layers follow their Keras definitions', () => {
     throwsWith(() => st.layers.solarization({ thresholdFactor: 2 }), st.ValueError, /thresholdFactor must be a number or a pair/);
     throwsWith(() => st.layers.randomGrayscale({ factor: -0.1 }), st.ValueError, /factor must be a number in \[0, 1\]/);
     throwsWith(() => st.layers.randomGrayscale({ factor: 1 }).apply(st.ones([1, 2, 2, 4]), { training: true }), st.ValueError, /3 channels/);
+    assert.deepEqual(st.layers.randomPosterization({ factor: 4 }).factor, [1, 4]);
+    throwsWith(() => st.layers.randomPosterization({ factor: 9 }), st.ValueError, /factor must be a number or a pair of numbers in \[1, 8\]/);
     throwsWith(() => st.layers.autoContrast({ valueRange: [1, 1] }), st.ValueError, /valueRange must be two different/);
   });
 });

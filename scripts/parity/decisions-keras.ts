@@ -8,14 +8,12 @@ const augmentation = [
   'Equalization',
   'MixUp',
   'RandAugment',
-  'RandomColorDegeneration',
   'RandomColorJitter',
   'RandomElasticTransform',
   'RandomErasing',
   'RandomGaussianBlur',
   'RandomHue',
   'RandomPerspective',
-  'RandomPosterization',
   'RandomSaturation',
   'RandomSharpness',
   'RandomShear',
@@ -31,11 +29,6 @@ const laterLayers = [
   'AdaptiveMaxPooling1D',
   'AdaptiveMaxPooling2D',
   'AdaptiveMaxPooling3D',
-  'Conv1DTranspose',
-  'Convolution1DTranspose',
-  'DepthwiseConv1D',
-  'SeparableConv1D',
-  'SeparableConvolution1D',
 ];
 const merge = (name: string) =>
   alias(`st.layers.${name}`, `a layer factory: st.layers.${name}().apply([a, b]) (Keras's lowercase form applies the layer at once)`);
@@ -76,6 +69,8 @@ const LAYERS: Record<string, Decision> = {
   PReLU: same('st.layers.prelu', 'no alphaConstraint (Strata has no weight constraints)'),
   Normalization: same('st.layers.normalization', 'adapt(data) takes one tensor or a list of batches'),
   // The 3-D layers (conv3d-layers.ts) are found by name; Keras's other spellings:
+  Convolution1DTranspose: alias('st.layers.conv1dTranspose'),
+  SeparableConvolution1D: alias('st.layers.separableConv1d'),
   Convolution3D: alias('st.layers.conv3d'),
   Convolution3DTranspose: alias('st.layers.conv3dTranspose'),
   AvgPool3D: alias('st.layers.averagePooling3d'),

@@ -1,9 +1,11 @@
-// Keras 3's value-changing image layers: RandomBrightness, RandomInvert, Solarization and
-// RandomGrayscale (random, active while training, one draw per image) and AutoContrast
+// Keras 3's value-changing image layers: RandomBrightness, RandomInvert, Solarization,
+// RandomGrayscale, RandomColorDegeneration and RandomPosterization (random, active while training,
+// one draw per image) and AutoContrast
 // (deterministic, always applied). Images [H, W, C] or [N, H, W, C], channels last, with values in
 // `valueRange` (Keras's default [0, 255]).
 import { ValueError, fmtValue } from '../../core/errors.js';
-import { add, clip, div, greater, less, mul, sub, where } from '../../ops/elementwise.js';
+import { add, clip, div, floor, greater, less, mul, sub, where } from '../../ops/elementwise.js';
+import { trunc } from '../../ops/numpy-extra.js';
 import { max, min, sum } from '../../ops/reduction.js';
 import { tensor } from '../../tensor/create.js';
 import type { Tensor } from '../../tensor/tensor.js';
@@ -254,6 +256,105 @@ export class RandomGrayscale extends RandomImageLayer {
   }
 }
 
+/** Options of `st.layers.randomColorDegeneration`. */
+export interface RandomColorDegenerationArgs extends LayerArgs {
+  /**
+   * f or [lo, hi] in [−1, 1]: each image moves toward its grayscale version by a fraction drawn
+   * from [lo, hi] (f means [−f, f]; negative fractions saturate).
+   */
+  factor: number | readonly [number, number];
+  /** The range of the values; outputs are clipped to it. Default [0, 255]. */
+  valueRange?: readonly [number, number];
+  /** A seed for reproducible draws; default: the global stream. */
+  seed?: number | null;
+}
+
+/** x + f · (gray(x) − x) per image while training, clipped (Keras's RandomColorDegeneration). */
+export class RandomColorDegeneration extends RandomImageLayer {
+  /** The class name that saved configs (model.json) store and `layers.deserialize` looks up. */
+  static readonly className = 'RandomColorDegeneration';
+  /** [lo, hi] of the blending fraction. */
+  readonly factor: [number, number];
+  /** The range of the values. */
+  readonly valueRange: [number, number];
+
+  constructor(args: RandomColorDegenerationArgs) {
+    super(args as RandomColorDegenerationArgs & Record<string, unknown>, ['factor', 'valueRange']);
+    this.factor = kerasFactor(this.name, 'factor', args.factor, [-1, 1]);
+    this.valueRange = valueRange(this.name, args.valueRange);
+  }
+
+  call(inputs: Tensor | Tensor[], options: CallOptions): Tensor {
+    const { images, single } = this.toBatch(inputs as Tensor);
+    if (!options.training) return this.fromBatch(images, single);
+    const c = images.shape[3];
+    if (c !== 3) throw new ValueError(`${this.name}: expects RGB images (3 channels); received ${c}`);
+    const [lo, hi] = this.factor;
+    const f = perImage(
+      Array.from(this.uniforms(images.shape[0], 1), (u) => lo + (hi - lo) * u),
+      images.dtype,
+    );
+    const gray = sum(mul(images, tensor(LUMA, [1, 1, 1, 3], images.dtype)), -1, true);
+    return this.fromBatch(clip(add(images, mul(f, sub(gray, images))), this.valueRange[0], this.valueRange[1]), single);
+  }
+
+  override getConfig(): Record<string, unknown> {
+    return { ...super.getConfig(), factor: this.factor, valueRange: this.valueRange, seed: this.seed };
+  }
+}
+
+/** Options of `st.layers.randomPosterization`. */
+export interface RandomPosterizationArgs extends LayerArgs {
+  /** The bits kept per channel, 1 to 8: b, or [lo, hi] to draw an integer from [lo, hi) per image (Keras's randint). */
+  factor: number | readonly [number, number];
+  /** The range of the values. Default [0, 255]. */
+  valueRange?: readonly [number, number];
+  /** A seed for reproducible draws; default: the global stream. */
+  seed?: number | null;
+}
+
+/**
+ * Keeps the top b bits of each 8-bit value while training (Keras's RandomPosterization): on the
+ * 0..255 scale, x truncated to an integer then floor(x / 2^(8−b)) · 2^(8−b).
+ */
+export class RandomPosterization extends RandomImageLayer {
+  /** The class name that saved configs (model.json) store and `layers.deserialize` looks up. */
+  static readonly className = 'RandomPosterization';
+  /** [lo, hi] of the bits kept. */
+  readonly factor: [number, number];
+  /** The range of the values. */
+  readonly valueRange: [number, number];
+
+  constructor(args: RandomPosterizationArgs) {
+    super(args as RandomPosterizationArgs & Record<string, unknown>, ['factor', 'valueRange']);
+    this.factor = kerasFactor(this.name, 'factor', args.factor, [1, 8]);
+    if (!this.factor.every((b) => Number.isInteger(b) && b >= 1 && b <= 8)) {
+      throw new ValueError(`${this.name}: factor must be whole numbers of bits in [1, 8]; received ${fmtValue(args.factor)}`);
+    }
+    this.valueRange = valueRange(this.name, args.valueRange);
+  }
+
+  call(inputs: Tensor | Tensor[], options: CallOptions): Tensor {
+    const { images, single } = this.toBatch(inputs as Tensor);
+    if (!options.training) return this.fromBatch(images, single);
+    const [lo, hi] = this.factor;
+    const n = images.shape[0];
+    const u = lo === hi ? null : this.uniforms(n, 1);
+    const step = perImage(
+      Array.from({ length: n }, (_, i) => 2 ** (8 - (u ? lo + Math.floor(u[i] * (hi - lo)) : lo))),
+      images.dtype,
+    );
+    const [vlo, vhi] = this.valueRange;
+    const bytes = trunc(mul(sub(images, vlo), 255 / (vhi - vlo)));
+    const kept = mul(floor(div(bytes, step)), step);
+    return this.fromBatch(add(mul(kept, (vhi - vlo) / 255), vlo), single);
+  }
+
+  override getConfig(): Record<string, unknown> {
+    return { ...super.getConfig(), factor: this.factor, valueRange: this.valueRange, seed: this.seed };
+  }
+}
+
 /** Options of `st.layers.autoContrast`. */
 export interface AutoContrastArgs extends LayerArgs {
   /** The range of the values. Default [0, 255]. */
@@ -296,4 +397,6 @@ registerLayer('RandomBrightness', (c) => new RandomBrightness(c as unknown as Ra
 registerLayer('RandomInvert', (c) => new RandomInvert(c as RandomInvertArgs));
 registerLayer('Solarization', (c) => new Solarization(c as SolarizationArgs));
 registerLayer('RandomGrayscale', (c) => new RandomGrayscale(c as RandomGrayscaleArgs));
+registerLayer('RandomColorDegeneration', (c) => new RandomColorDegeneration(c as unknown as RandomColorDegenerationArgs));
+registerLayer('RandomPosterization', (c) => new RandomPosterization(c as unknown as RandomPosterizationArgs));
 registerLayer('AutoContrast', (c) => new AutoContrast(c as AutoContrastArgs));

@@ -17,10 +17,14 @@ import {
 import {
   AutoContrast,
   RandomBrightness,
+  RandomColorDegeneration,
   RandomGrayscale,
   RandomInvert,
+  RandomPosterization,
   Solarization,
   type AutoContrastArgs,
+  type RandomColorDegenerationArgs,
+  type RandomPosterizationArgs,
   type RandomBrightnessArgs,
   type RandomGrayscaleArgs,
   type RandomInvertArgs,
@@ -155,6 +159,10 @@ export const extraLayers = {
   randomGrayscale: (args: RandomGrayscaleArgs = {}) => new RandomGrayscale(args),
   /** Stretches each channel to the whole value range (Keras's AutoContrast; always applied). */
   autoContrast: (args: AutoContrastArgs = {}) => new AutoContrast(args),
+  /** Blends each image toward (or away from) its grayscale version while training (Keras's RandomColorDegeneration). */
+  randomColorDegeneration: (args: RandomColorDegenerationArgs) => new RandomColorDegeneration(args),
+  /** Keeps a random number of top bits of each 8-bit value while training (Keras's RandomPosterization). */
+  randomPosterization: (args: RandomPosterizationArgs) => new RandomPosterization(args),
 };
 
 export {
@@ -191,6 +199,8 @@ export {
   Solarization,
   RandomGrayscale,
   AutoContrast,
+  RandomColorDegeneration,
+  RandomPosterization,
 };
 export type {
   ELUArgs,
@@ -226,4 +236,6 @@ export type {
   SolarizationArgs,
   RandomGrayscaleArgs,
   AutoContrastArgs,
+  RandomColorDegenerationArgs,
+  RandomPosterizationArgs,
 };
