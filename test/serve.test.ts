@@ -3,7 +3,7 @@
 // API: run statuses and settings, and the event streams of live logs.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { appendFileSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import { mnistFolder } from '../src/node/serve/package-files.js';
 import { openStreamCount } from '../src/node/serve/run-events.js';
 import { type RunningServer, startServer } from '../src/node/serve/server.js';
+const root = new URL('..', import.meta.url).pathname;
 
 /** A raw GET (fetch would normalize `..` and `%2e%2e` away before sending). */
 function rawGet(url: string, path: string, method = 'GET'): Promise<{ status: number; headers: Record<string, unknown>; body: Buffer }> {
@@ -53,6 +54,15 @@ describe('strata serve', () => {
     const bundle = await rawGet(server.url, '/strata.js', 'HEAD');
     assert.equal(bundle.status, 200);
     assert.match(String(bundle.headers['content-type']), /^text\/javascript/);
+    // The chunks the bundle loads on first use (Graphviz for st.graph.toSvg) come from beside it.
+    const chunks = readdirSync(join(root, 'dist', 'browser')).filter((f) => /^strata-chunk-.*\.js$/.test(f));
+    assert.ok(chunks.length > 0, 'npm run build writes the lazily loaded chunks');
+    for (const chunk of chunks) {
+      const r = await rawGet(server.url, `/${chunk}`, 'HEAD');
+      assert.equal(r.status, 200, chunk);
+      assert.match(String(r.headers['content-type']), /^text\/javascript/);
+    }
+    assert.equal((await rawGet(server.url, '/strata-chunk-../package.json', 'HEAD')).status, 404);
     const labels = await rawGet(server.url, '/data/mnist/t10k-labels-idx1-ubyte');
     assert.equal(labels.status, 200);
     assert.equal(labels.body.length, statSync(join(mnistFolder()!, 't10k-labels-idx1-ubyte')).size);

@@ -33,11 +33,13 @@ export interface RunningServer {
 export const PAGES = ['playground', 'mnist', 'runs'] as const;
 
 const ISOLATED = true;
+// The bundle's chunks, fetched by /strata.js on first use of what they hold (scripts/build-browser.mjs).
+const CHUNK = /^\/strata-chunk-[A-Za-z0-9_-]+\.js(\.map)?$/;
 
 /** The file a path names, as [folder, path inside it], or a page folder without its slash, or undefined. */
 function locate(path: string, folders: Folders): [string, string] | { redirect: string } | undefined {
   if (path === '/' || path === '/index.html') return [folders.pages, 'index.html'];
-  if (path === '/strata.js' || path === '/strata.js.map') return [folders.bundle, path.slice(1)];
+  if (path === '/strata.js' || path === '/strata.js.map' || CHUNK.test(path)) return [folders.bundle, path.slice(1)];
   if (path.startsWith('/shared/')) return [folders.pages, path];
   if (path.startsWith('/data/mnist/') && folders.mnist) return [folders.mnist, path.slice('/data/mnist/'.length)];
   const page = PAGES.find((p) => path === `/${p}` || path.startsWith(`/${p}/`));
