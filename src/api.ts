@@ -210,6 +210,7 @@ export {
   type QuantileOptions,
 } from './ops/numpy-stats.js';
 export { multiHot, l2Normalize, cdist, erfinv, psnr, segmentMax, segmentMin, segmentProd, type L2NormalizeOptions } from './ops/keras-nn-extra.js';
+export { sliceUpdate, corrcoef, correlate, histogram, argpartition, rearrange, type CorrelateMode, type Histogram } from './ops/numpy-misc.js';
 export {
   scalar,
   tensor1d,
@@ -479,6 +480,14 @@ export {
   type Pooling3dArgs,
   type GlobalPooling3dArgs,
 } from './nn/layers/conv3d-layers.js';
+export {
+  Conv1DTranspose,
+  DepthwiseConv1D,
+  SeparableConv1D,
+  type Conv1dTransposeArgs,
+  type DepthwiseConv1dArgs,
+  type SeparableConv1dArgs,
+} from './nn/layers/conv1d-variants.js';
 export { input } from './nn/layers/input.js';
 export { ReLU, type ReLUArgs } from './nn/layers/relu.js';
 export {
@@ -517,6 +526,8 @@ export {
   AutoContrast,
   RandomColorDegeneration,
   RandomPosterization,
+  RandomShear,
+  type RandomShearArgs,
   type RandomColorDegenerationArgs,
   type RandomPosterizationArgs,
   type RandomBrightnessArgs,

@@ -3,6 +3,7 @@ import { attentionFamilyLayers } from './attention-family.js';
 import { normAugmentLayers } from './norm-augment-family.js';
 import { convFamilyLayers } from './conv-family.js';
 import { conv3dFamilyLayers } from './conv3d-layers.js';
+import { conv1dVariantLayers } from './conv1d-variants.js';
 import { reluLayers } from './relu.js';
 import { extraLayers } from './extra-layers.js';
 import { depthToSpaceLayers } from './depth-to-space.js';
@@ -139,6 +140,7 @@ export const layers = {
   ...normAugmentLayers,
   ...convFamilyLayers,
   ...conv3dFamilyLayers,
+  ...conv1dVariantLayers,
   ...reluLayers,
   ...extraLayers,
   ...depthToSpaceLayers,
