@@ -52,12 +52,20 @@ describe('strata project', () => {
   let dir: string;
   let runDir: string;
   let labels: number[];
+  /** Ink of the first 300 test images as the tooltip draws them: 3 channels, each pixel 3 x 3 (28 px shown at 84). */
+  let inks: number[];
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'strata-project-'));
     runDir = join(dir, 'run');
     const r = run(['train', '--limit', '400', '--epochs', '1', '--batch-size', '32', '--verbose', '0', '--out', runDir]);
     assert.equal(r.status, 0, r.stderr);
-    labels = Array.from(st.slice((await st.data.mnist()).yTest, [0], [300]).dataSync(), Number);
+    const { xTest, yTest } = await st.data.mnist();
+    labels = Array.from(st.slice(yTest, [0], [300]).dataSync(), Number);
+    const pixels = st.slice(xTest, [0], [300]).dataSync();
+    inks = Array.from(
+      { length: 300 },
+      (_, i) => 27 * Array.from(pixels.subarray(i * 784, (i + 1) * 784)).reduce((a, v) => a + Math.round(v * 255), 0),
+    );
     mkdirSync(SHOTS, { recursive: true });
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
@@ -120,7 +128,8 @@ describe('strata project', () => {
 
       const h = await hover(page, 17);
       assert.ok(h.visible, 'the tooltip shows');
-      assert.ok(h.ink > 0, 'the tooltip shows the image');
+      // The tooltip shows the hovered image itself: its pixels, enlarged, sum to the image's.
+      assert.ok(Math.abs(h.ink - inks[h.index]) <= 0.01 * inks[h.index], `ink ${h.ink}, image ${inks[h.index]}`);
       assert.equal(h.label, labels[h.index]);
       assert.match(h.text, new RegExp(`label ${labels[h.index]}predicted ${h.predicted}test image #${h.index}`));
       await page.screenshot({ path: `${SHOTS}projector-pca-2d.png` });
@@ -162,7 +171,8 @@ describe('strata project', () => {
       assert.equal((await state(page)).drawn, 300);
 
       const h = await hover(page, 42);
-      assert.ok(h.visible && h.ink > 0);
+      assert.ok(h.visible);
+      assert.ok(Math.abs(h.ink - inks[h.index]) <= 0.01 * inks[h.index], `ink ${h.ink}, image ${inks[h.index]}`);
       assert.equal(h.label, labels[h.index]);
       await page.screenshot({ path: `${SHOTS}projector-umap-3d.png` });
       assert.deepEqual(errors, []);

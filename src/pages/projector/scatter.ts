@@ -76,7 +76,9 @@ export class ScatterView {
   }
 
   private radius(): number {
-    return Math.min(this.canvas.clientWidth, this.canvas.clientHeight) * 0.44 * this.camera.zoom;
+    // In 3-D, perspective enlarges the near side by up to EYE / (EYE - 1.1) (the axes' tips): a smaller radius keeps it in view.
+    const fill = this.o.dims === 3 ? 0.34 : 0.44;
+    return Math.min(this.canvas.clientWidth, this.canvas.clientHeight) * fill * this.camera.zoom;
   }
 
   /** Where point i is drawn, in CSS pixels from the canvas's top left corner. */
