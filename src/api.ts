@@ -329,6 +329,7 @@ export type { CeluOptions, AxisActivationOptions, ShrinkOptions, SquareplusOptio
 export { Layer, type LayerArgs, type CallOptions, type LayerWeight, type LayerOutput } from './nn/layer.js';
 export { SymbolicTensor, type Shape } from './nn/symbolic.js';
 export { layers } from './nn/layers/index.js';
+export { image, type ResizeOptions, type TransformOptions, type AffineTransformOptions, type ColorOptions } from './nn/image/index.js';
 export {
   Dense,
   Conv2D,

@@ -134,6 +134,40 @@ describe('color augmentation layers follow their Keras definitions', () => {
       }));
   }
 
+  it("randomShear samples output (x, y) at (x + s·sx·y, y + s·sy·x) with Keras's three draws per image", async () => {
+    const x = st.tensor(PIXELS, [N, H, W, C]);
+    const layer = st.layers.randomShear({ xFactor: 0.4, yFactor: [0.1, 0.3], fillMode: 'constant', fillValue: 7, seed: 11 });
+    const u = await draws(11, 3);
+    const rows = Array.from({ length: N }, (_, b) => {
+      const sign = u[3 * b] > 0.5 ? -1 : 1;
+      const sy = sign * (0.1 + 0.2 * u[3 * b + 1]),
+        sx = sign * (-0.4 + 0.8 * u[3 * b + 2]);
+      return [1, sx, 0, sy, 1, 0] as const;
+    });
+    // Bilinear sampling with a constant fill, on the host.
+    const expected: number[] = [];
+    for (let b = 0; b < N; b++)
+      for (let i = 0; i < H; i++)
+        for (let j = 0; j < W; j++) {
+          const [a0, a1, a2, b0, b1, b2] = rows[b];
+          const sx = a0 * j + a1 * i + a2,
+            sy = b0 * j + b1 * i + b2;
+          const x0 = Math.floor(sx),
+            y0 = Math.floor(sy);
+          for (let c = 0; c < C; c++) {
+            const at = (yy: number, xx: number) => (yy >= 0 && yy < H && xx >= 0 && xx < W ? PIXELS[((b * H + yy) * W + xx) * C + c] : 7);
+            const fx = sx - x0,
+              fy = sy - y0;
+            expected.push(
+              at(y0, x0) * (1 - fx) * (1 - fy) + at(y0, x0 + 1) * fx * (1 - fy) + at(y0 + 1, x0) * (1 - fx) * fy + at(y0 + 1, x0 + 1) * fx * fy,
+            );
+          }
+        }
+    await assertCloseAsync(layer.apply(x, { training: true }), expected, 1e-5, 1e-3, 'randomShear');
+    assert.equal(st.layers.randomShear({ xFactor: 0.2 }).apply(x), x.cast('float32'));
+    throwsWith(() => st.layers.randomShear({ xFactor: [-0.2, 0.2] }), st.ValueError, /xFactor must be a number or a pair of numbers in \[0, 1\]/);
+  });
+
   it('one image [H, W, C] at a time, configs round trip, bad options refused', () => {
     const image = st.tensor(PIXELS.slice(0, H * W * C), [H, W, C]);
     assert.deepEqual(st.layers.randomInvert({ seed: 1 }).apply(image, { training: true }).shape, [H, W, C]);
@@ -145,6 +179,7 @@ describe('color augmentation layers follow their Keras definitions', () => {
       st.layers.autoContrast({ valueRange: [0, 1] }),
       st.layers.randomColorDegeneration({ factor: 0.3 }),
       st.layers.randomPosterization({ factor: 4, valueRange: [0, 1] }),
+      st.layers.randomShear({ xFactor: 0.1, yFactor: [0, 0.2], fillMode: 'nearest', interpolation: 'nearest', seed: 2 }),
     ]) {
       const copy = st.layers.deserialize(JSON.parse(JSON.stringify(st.layers.serialize(layer))));
       assert.deepEqual(copy.getConfig(), layer.getConfig(), layer.className);

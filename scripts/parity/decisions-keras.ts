@@ -16,7 +16,6 @@ const augmentation = [
   'RandomPerspective',
   'RandomSaturation',
   'RandomSharpness',
-  'RandomShear',
 ];
 const laterLayers = [
   'AdditiveAttention',

@@ -44,6 +44,7 @@ import {
 import { Normalization, type NormalizationArgs } from './feature-normalization.js';
 import { CategoryEncoding, Discretization, type CategoryEncodingArgs, type DiscretizationArgs, type EncodingMode } from './preprocessing.js';
 import { Identity, Masking, Permute, RepeatVector, type MaskingArgs, type PermuteArgs, type RepeatVectorArgs } from './reshape-layers.js';
+import { RandomShear, type RandomShearArgs } from './random-shear.js';
 import { RandomWidth, type RandomWidthArgs } from './random-width.js';
 import { ReversibleEmbedding, type ReversibleEmbeddingArgs } from './reversible-embedding.js';
 import { RMSNormalization, type RMSNormalizationArgs } from './rms-normalization.js';
@@ -163,6 +164,8 @@ export const extraLayers = {
   randomColorDegeneration: (args: RandomColorDegenerationArgs) => new RandomColorDegeneration(args),
   /** Keeps a random number of top bits of each 8-bit value while training (Keras's RandomPosterization). */
   randomPosterization: (args: RandomPosterizationArgs) => new RandomPosterization(args),
+  /** Shears images by random horizontal and vertical factors while training (Keras's RandomShear). */
+  randomShear: (args: RandomShearArgs = {}) => new RandomShear(args),
 };
 
 export {
@@ -201,6 +204,7 @@ export {
   AutoContrast,
   RandomColorDegeneration,
   RandomPosterization,
+  RandomShear,
 };
 export type {
   ELUArgs,
@@ -238,4 +242,5 @@ export type {
   AutoContrastArgs,
   RandomColorDegenerationArgs,
   RandomPosterizationArgs,
+  RandomShearArgs,
 };
