@@ -321,6 +321,53 @@ def nn_cases():
     return cases
 
 
+def correlate_reference(a, v, mode):
+    """NumPy's correlate from its definition, c[k] = sum_n a[n + k] v[n], in torch ops (for the gradients)."""
+    swapped = v.numel() > a.numel()
+    if swapped:
+        a, v = v, a
+    n, m = a.numel(), v.numel()
+    left = {'full': m - 1, 'same': m // 2, 'valid': 0}[mode]
+    length = {'full': n + m - 1, 'same': n, 'valid': n - m + 1}[mode]
+    padded = torch.cat([torch.zeros(left), a, torch.zeros(length + m - 1 - n - left)])
+    out = torch.stack([(padded[k:k + m] * v).sum() for k in range(length)])
+    return out.flip(0) if swapped else out
+
+
+def misc_cases():
+    cases = []
+    x = f32(normal([4, 5]))
+    u = f32(normal([2, 3]))
+
+    def slice_update(t, w):
+        out = t.clone()
+        out[1:3, 2:5] = w
+        return out
+    cases.append(case('sliceUpdate', 'sliceUpdate', {'start': [1, 2]}, [('x', x, True), ('u', u, True)], slice_update))
+    cases.append(case('corrcoef', 'corrcoef', {}, [('x', f32(normal([3, 7])), True)], torch.corrcoef))
+    for mode, (n, m) in (('valid', (7, 3)), ('same', (7, 4)), ('full', (5, 3)), ('valid', (3, 6)), ('same', (4, 6))):
+        a, v = f32(normal([n])), f32(normal([m]))
+        ref = correlate_reference(a, v, mode)
+        assert np.allclose(ref.numpy(), np.correlate(a.numpy(), v.numpy(), mode)), mode
+        cases.append(case(f'correlate {mode} {n} {m}', 'correlate', {'mode': mode}, [('a', a, True), ('v', v, True)],
+                          lambda p, q, mode=mode: correlate_reference(p, q, mode)))
+    h = f32(uniform([40], -2, 3))
+    h[0] = 3.0  # the right edge belongs to the last bin
+    for bins, rng in ((10, None), (4, (-1.0, 1.0))):
+        counts, edges = np.histogram(h.numpy(), bins=bins, range=rng)
+        opts = {'bins': bins} if rng is None else {'bins': bins, 'range': list(rng)}
+        cases.append(int_case(f'histogram counts {opts}', 'histogram', {**opts, 'part': 'counts'}, [('x', h, False)], counts))
+        cases.append(case(f'histogram edges {opts}', 'histogram', {**opts, 'part': 'edges'}, [('x', h, False)], lambda t, e=edges: torch.tensor(e)))
+    y = f32(normal([3, 6]))
+    cases.append(int_case('argpartition (a stable argsort)', 'argpartition', {'kth': 2}, [('x', y, False)], np.argsort(y.numpy(), axis=-1, kind='stable')))
+    r = f32(normal([2, 6, 3]))
+    cases.append(case('rearrange split and move', 'rearrange', {'pattern': 'b (h w) c -> b c h w', 'lengths': {'h': 2}}, [('x', r, True)],
+                      lambda t: t.reshape(2, 2, 3, 3).permute(0, 3, 1, 2)))
+    cases.append(case('rearrange merge', 'rearrange', {'pattern': 'b h c -> (b c) h', 'lengths': {}}, [('x', r, True)],
+                      lambda t: t.permute(0, 2, 1).reshape(6, 6)))
+    return cases
+
+
 def strings_for_non_finite(cases):
     """JSON has no NaN or Infinity: input values that are not finite are written 'nan', 'inf', '-inf'."""
     def name(v):
@@ -331,7 +378,7 @@ def strings_for_non_finite(cases):
 
 
 def main():
-    cases = sparsemax_cases() + elementwise_cases() + shape_cases() + stats_cases() + nn_cases()
+    cases = sparsemax_cases() + elementwise_cases() + shape_cases() + stats_cases() + nn_cases() + misc_cases()
     strings_for_non_finite(cases)
     with open(OUT, 'w') as f:
         json.dump({'generator': 'scripts/make_numpy_more_fixtures.py', 'torch': torch.__version__, 'cases': cases}, f, separators=(',', ':'))

@@ -528,6 +528,8 @@ export {
   RandomColorDegeneration,
   RandomPosterization,
   RandomShear,
+  RandomSharpness,
+  type RandomSharpnessArgs,
   type RandomShearArgs,
   type RandomColorDegenerationArgs,
   type RandomPosterizationArgs,

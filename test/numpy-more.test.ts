@@ -116,6 +116,15 @@ const RUNNERS: Record<string, Runner> = {
   segmentMax: ([x, ids], o) => finite(st.segmentMax(x, ids, o.numSegments as number | undefined)),
   segmentMin: ([x, ids], o) => finite(st.segmentMin(x, ids, o.numSegments as number | undefined)),
   segmentProd: ([x, ids], o) => st.segmentProd(x, ids, o.numSegments as number | undefined),
+  sliceUpdate: ([x, u], o) => st.sliceUpdate(x, o.start as number[], u),
+  corrcoef: unary(st.corrcoef),
+  correlate: ([a, v], o) => st.correlate(a, v, o.mode as st.CorrelateMode),
+  histogram: ([x], o, dtype) => {
+    const { counts, edges } = st.histogram(x, o.bins as number, o.range as [number, number] | undefined);
+    return o.part === 'counts' ? counts : st.cast(edges, dtype);
+  },
+  argpartition: ([x], o) => st.argpartition(x, o.kth as number),
+  rearrange: ([x], o) => st.rearrange(x, o.pattern as string, o.lengths as Record<string, number>),
 };
 
 const { cases } = loadFixture<Case>('numpy-more.json');
@@ -309,6 +318,21 @@ describe('keras.ops composites: activations by name and errors', () => {
       throwsWith(() => st.segmentMax(st.ones([3]), st.tensor([0, 1], undefined, 'int32')), st.ShapeError, /one id per row/);
       throwsWith(() => st.l2Normalize(st.ones([2]), { order: 0 }), st.ValueError, /order/);
       throwsWith(() => st.select([st.tensor([true])], []), st.ValueError, /condlist/);
+    }));
+
+  it('argpartition partitions; rearrange and sliceUpdate refuse what they cannot do', () =>
+    withBackend('reference', () => {
+      const x = st.tensor([5, 1, 4, 2, 3, 0]);
+      const order = Array.from(st.argpartition(x, 2).dataSync());
+      const values = Array.from(x.dataSync());
+      const kth = values[order[2]];
+      assert.equal(kth, 2);
+      assert.ok(order.slice(0, 2).every((i) => values[i] <= kth) && order.slice(3).every((i) => values[i] >= kth));
+      throwsWith(() => st.rearrange(st.ones([2, 6]), 'a (b c) -> a b c'), st.ValueError, /all but one axis/);
+      throwsWith(() => st.rearrange(st.ones([2, 6]), 'a b -> a'), st.ValueError, /same axes/);
+      throwsWith(() => st.rearrange(st.ones([2, 6]), 'a ... -> a'), st.ValueError, /unsupported token/);
+      throwsWith(() => st.sliceUpdate(st.ones([3, 3]), [2, 2], st.ones([2, 2])), st.ShapeError, /inside inputs/);
+      throwsWith(() => st.correlate(st.ones([2, 2]), st.ones([2])), st.ShapeError, /1-D/);
     }));
 
   it('special values', () =>

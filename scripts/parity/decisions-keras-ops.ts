@@ -2,7 +2,6 @@
 // Strata's ops follow tfjs's where the two differ, and the notes say how to translate.
 import { REASON, alias, each, leftOut, planned, same, type Decision } from './decision-kit.js';
 
-const numpyOp = planned('issue 23: a NumPy-style op, a short composite of the existing ops');
 const eager = leftOut("Strata runs eagerly: JavaScript's own if, for and map do this on tensors, and autograd records whatever ran");
 const tensorProperty = (what: string) => alias('st.Tensor', what);
 
@@ -106,7 +105,14 @@ export const KERAS_OPS_DECISIONS: Record<string, Decision> = {
   sparse_categorical_crossentropy: alias('st.losses.sparseCategoricalCrossentropy', "with {reduction: 'none'}"),
   dot_product_attention: alias('st.MultiHeadAttention', 'inside the attention layer; the bare op is planned'),
   // Planned.
-  ...each(['nextafter', 'corrcoef', 'correlate', 'histogram', 'argpartition', 'slice_update', 'rearrange'], numpyOp),
+  nextafter: leftOut(
+    "the next representable float needs the float's bits, which Strata keeps private to its backend (as with view); no layer, loss or metric uses it",
+  ),
+  argpartition: same('st.argpartition', 'returns the full stable argsort, which is one valid partition around kth'),
+  histogram: same('st.histogram', '(x, bins, range) returns {counts (int32), edges}; bins is a count (no explicit edges)'),
+  rearrange: same('st.rearrange', "einops's patterns with names and parenthesised groups; no '...' or anonymous axes (1)"),
+  slice_update: same('st.sliceUpdate', 'start indices are numbers (one per axis)'),
+  correlate: same('st.correlate', '1-D real sequences'),
   segment_max: same(
     'st.segmentMax',
     'an empty segment gives -Infinity (int32: its smallest value); numSegments defaults to max(ids) + 1, read on the host',
