@@ -32,7 +32,7 @@ export function sparsemax(x: TensorInput, axis = -1): Tensor {
   const fixed = stopGradient(z);
   const shifted = sub(fixed, max(fixed, a, true));
   const sorted = sort(shifted, a, true);
-  const ranksShape = z.shape.map((d, i) => (i === a ? n : 1));
+  const ranksShape = z.shape.map((_, i) => (i === a ? n : 1));
   const ranks = reshape(cast(arange(1, n + 1, 1, 'int32'), z.dtype), ranksShape);
   const inSupport = greater(add(1, mul(ranks, sorted)), cumsum(sorted, a));
   const k = maximum(sum(cast(inSupport, z.dtype), a, true), 1);
