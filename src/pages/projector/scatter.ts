@@ -31,6 +31,8 @@ const EYE = 3.2;
 export class ScatterView {
   readonly count: number;
   private readonly unit: Float64Array;
+  /** The largest |x| and |y| of the normalized points (one of them is 1 in 2-D). */
+  private readonly extent = [1e-9, 1e-9];
   private readonly screen: Float32Array;
   private readonly depth: Float32Array;
   private order: Uint32Array;
@@ -48,6 +50,7 @@ export class ScatterView {
   ) {
     this.count = o.classes.length;
     this.unit = normalize(o.points, o.dims, this.count);
+    for (let i = 0; i < this.count; i++) for (const a of [0, 1]) this.extent[a] = Math.max(this.extent[a], Math.abs(this.unit[3 * i + a]));
     this.screen = new Float32Array(this.count * 2);
     this.depth = new Float32Array(this.count);
     this.order = Uint32Array.from({ length: this.count }, (_, i) => i);
@@ -77,8 +80,11 @@ export class ScatterView {
 
   private radius(): number {
     // In 3-D, perspective enlarges the near side by up to EYE / (EYE - 1.1) (the axes' tips): a smaller radius keeps it in view.
-    const fill = this.o.dims === 3 ? 0.34 : 0.44;
-    return Math.min(this.canvas.clientWidth, this.canvas.clientHeight) * fill * this.camera.zoom;
+    const w = this.canvas.clientWidth,
+      h = this.canvas.clientHeight;
+    if (this.o.dims === 3) return Math.min(w, h) * 0.34 * this.camera.zoom;
+    // In 2-D one axis spans [-1, 1] and the other may be shorter: the scale that fits both fills a wide canvas.
+    return Math.min((w * 0.46) / this.extent[0], (h * 0.46) / this.extent[1]) * this.camera.zoom;
   }
 
   /** Where point i is drawn, in CSS pixels from the canvas's top left corner. */
