@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The `strata` command line: train, evaluate, predict, summary, project, info, import, export, serve, bench. Each command parses its
+// The `strata` command line: train, evaluate, predict, summary, inspect, project, info, import, export, serve, bench. Each command parses its
 // options here and calls the public API (train.ts holds the main job's orchestration).
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -11,6 +11,7 @@ import * as st from '../index.js';
 import { evaluateRun, predictImages, type EvaluateOptions, type PredictOptions } from './run-commands.js';
 import { exportCommand } from './export.js';
 import { importCommand } from './import.js';
+import { inspectRun, type InspectOptions } from './inspect.js';
 import { projectRun, type ProjectOptions } from './project.js';
 import { serveCommand } from './serve.js';
 import { train } from './train.js';
@@ -131,6 +132,15 @@ program
   .action(async (dir: string) => {
     (await st.loadModel(dir, { compile: false })).summary();
   });
+
+program
+  .command('inspect')
+  .description('one layer made visible: its activations for an image (one tile per channel) and, for a convolution, its filters, as PNG grids')
+  .argument('<run>', 'a directory written by strata train (an image classifier)')
+  .requiredOption('--layer <name>', 'the layer to look at (strata summary lists them)')
+  .option('--image <file>', "a PNG or JPEG image, resized to the model's input (default: the first test image of the run's dataset)")
+  .option('--out <dir>', 'where the pictures go (default <run>/inspect/<layer>)')
+  .action(async (dir: string, o: InspectOptions) => inspectRun(dir, o));
 
 program
   .command('project')
