@@ -196,7 +196,10 @@ const allClasses = (options: IoUOptions) =>
   Array.from({ length: Number.isInteger(options?.numClasses) && options.numClasses > 0 ? options.numClasses : 0 }, (_, i) => i);
 
 /** IoU with every class a target (Keras's MeanIoU). */
-export const meanIoU = (options: MeanIoUOptions): IoU => new IoU({ ...options, targetClassIds: allClasses(options) }, 'meanIoU', 'mean_iou');
+export const meanIoU = (options: MeanIoUOptions): IoU => {
+  checkKeys('meanIoU', options, ['name', 'numClasses', 'ignoreClass', 'sparseYTrue', 'sparseYPred', 'axis']);
+  return new IoU({ ...options, targetClassIds: allClasses(options) }, 'meanIoU', 'mean_iou');
+};
 /** IoU of the given classes (Keras's IoU). */
 export const iou = (options: TargetIoUOptions): IoU => new IoU(options, 'iou', 'iou');
 /** IoU over one-hot labels and score vectors (Keras's OneHotIoU): both are turned into class ids by argmax. */
@@ -213,6 +216,10 @@ export const oneHotMeanIoU = (options: Omit<IoUOptions, 'sparseYTrue' | 'sparseY
 export const binaryIoU = (options: BinaryIoUOptions = {}): BinaryIoU => new BinaryIoU(options);
 
 function checkedOneHot<T extends object>(op: string, options: T): T {
-  checkKeys(op, options, ['name', 'numClasses', 'targetClassIds', 'ignoreClass', 'axis']);
+  checkKeys(
+    op,
+    options,
+    op === 'oneHotMeanIoU' ? ['name', 'numClasses', 'ignoreClass', 'axis'] : ['name', 'numClasses', 'targetClassIds', 'ignoreClass', 'axis'],
+  );
   return options;
 }
