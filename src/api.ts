@@ -489,6 +489,13 @@ export {
   type DepthwiseConv1dArgs,
   type SeparableConv1dArgs,
 } from './nn/layers/conv1d-variants.js';
+export {
+  DotAttention,
+  AdditiveAttention,
+  type AttentionArgs,
+  type ScoreAttentionArgs,
+  type ScoreAttentionCallOptions,
+} from './nn/layers/score-attention.js';
 export { input } from './nn/layers/input.js';
 export { ReLU, type ReLUArgs } from './nn/layers/relu.js';
 export {

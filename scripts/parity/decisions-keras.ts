@@ -15,11 +15,8 @@ const augmentation = [
   'RandomHue',
   'RandomPerspective',
   'RandomSaturation',
-  'RandomSharpness',
 ];
 const laterLayers = [
-  'AdditiveAttention',
-  'Attention',
   'GroupQueryAttention',
   'EinsumDense',
   'AdaptiveAveragePooling1D',

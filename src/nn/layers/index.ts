@@ -4,6 +4,7 @@ import { normAugmentLayers } from './norm-augment-family.js';
 import { convFamilyLayers } from './conv-family.js';
 import { conv3dFamilyLayers } from './conv3d-layers.js';
 import { conv1dVariantLayers } from './conv1d-variants.js';
+import { scoreAttentionLayers } from './score-attention.js';
 import { reluLayers } from './relu.js';
 import { extraLayers } from './extra-layers.js';
 import { depthToSpaceLayers } from './depth-to-space.js';
@@ -141,6 +142,7 @@ export const layers = {
   ...convFamilyLayers,
   ...conv3dFamilyLayers,
   ...conv1dVariantLayers,
+  ...scoreAttentionLayers,
   ...reluLayers,
   ...extraLayers,
   ...depthToSpaceLayers,
