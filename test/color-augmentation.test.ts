@@ -99,6 +99,26 @@ const CASES: Case[] = [
         return Math.floor(Math.trunc(v) / step) * step;
       }),
   },
+  {
+    name: 'randomSharpness [0.1, 0.9]',
+    make: () => st.layers.randomSharpness({ factor: [0.1, 0.9], seed: 12 }),
+    perImage: 1,
+    expected: (u) =>
+      PIXELS.map((v, i) => {
+        const n = Math.floor(i / (H * W * C)),
+          c = i % C,
+          y = Math.floor(i / (W * C)) % H,
+          x = Math.floor(i / C) % W;
+        let smooth = 0;
+        for (let dy = -1; dy <= 1; dy++)
+          for (let dx = -1; dx <= 1; dx++) {
+            const yy = y + dy,
+              xx = x + dx;
+            if (yy >= 0 && yy < H && xx >= 0 && xx < W) smooth += ((dy === 0 && dx === 0 ? 5 : 1) / 13) * PIXELS[((n * H + yy) * W + xx) * C + c];
+          }
+        return clamp(v + (1 - 2 * (0.1 + 0.8 * u[n])) * (smooth - v), 0, 255);
+      }),
+  },
 ];
 
 const runs = (await fixtureRuns({ rtol: 1e-5, atol: 1e-3 })).filter((r) => r.dtype === 'float32');
@@ -179,6 +199,7 @@ describe('color augmentation layers follow their Keras definitions', () => {
       st.layers.autoContrast({ valueRange: [0, 1] }),
       st.layers.randomColorDegeneration({ factor: 0.3 }),
       st.layers.randomPosterization({ factor: 4, valueRange: [0, 1] }),
+      st.layers.randomSharpness({ factor: 0.5, valueRange: [0, 1] }),
       st.layers.randomShear({ xFactor: 0.1, yFactor: [0, 0.2], fillMode: 'nearest', interpolation: 'nearest', seed: 2 }),
     ]) {
       const copy = st.layers.deserialize(JSON.parse(JSON.stringify(st.layers.serialize(layer))));

@@ -1,11 +1,13 @@
 // Keras 3's value-changing image layers: RandomBrightness, RandomInvert, Solarization,
-// RandomGrayscale, RandomColorDegeneration and RandomPosterization (random, active while training,
+// RandomGrayscale, RandomColorDegeneration, RandomPosterization and RandomSharpness (random, active while training,
 // one draw per image) and AutoContrast
 // (deterministic, always applied). Images [H, W, C] or [N, H, W, C], channels last, with values in
 // `valueRange` (Keras's default [0, 255]).
 import { ValueError, fmtValue } from '../../core/errors.js';
 import { add, clip, div, floor, greater, less, mul, sub, where } from '../../ops/elementwise.js';
+import { depthwiseConv2d } from '../../ops/conv-extra.js';
 import { trunc } from '../../ops/numpy-extra.js';
+import { tile } from '../../ops/shape-ops.js';
 import { max, min, sum } from '../../ops/reduction.js';
 import { tensor } from '../../tensor/create.js';
 import type { Tensor } from '../../tensor/tensor.js';
@@ -355,6 +357,59 @@ export class RandomPosterization extends RandomImageLayer {
   }
 }
 
+/** Options of `st.layers.randomSharpness`. */
+export interface RandomSharpnessArgs extends LayerArgs {
+  /**
+   * f or [lo, hi] in [0, 1]: per image s = 2·(a draw from [lo, hi]) (f means [0, f]); s = 0 gives
+   * the smoothed image, 1 the original, 2 a sharpened one.
+   */
+  factor: number | readonly [number, number];
+  /** The range of the values; outputs are clipped to it. Default [0, 255]. */
+  valueRange?: readonly [number, number];
+  /** A seed for reproducible draws; default: the global stream. */
+  seed?: number | null;
+}
+
+/** Keras's smoothing kernel: 1/13 around, 5/13 at the centre. */
+const SMOOTH = [1, 1, 1, 1, 5, 1, 1, 1, 1].map((v) => v / 13);
+
+/**
+ * Sharpens or blurs images while training (Keras's RandomSharpness): x + (1 − s)·(smooth(x) − x),
+ * smooth a 3x3 depthwise convolution with zero padding ('same'), clipped to valueRange.
+ */
+export class RandomSharpness extends RandomImageLayer {
+  /** The class name that saved configs (model.json) store and `layers.deserialize` looks up. */
+  static readonly className = 'RandomSharpness';
+  /** [lo, hi] of the factor. */
+  readonly factor: [number, number];
+  /** The range of the values. */
+  readonly valueRange: [number, number];
+
+  constructor(args: RandomSharpnessArgs) {
+    super(args as RandomSharpnessArgs & Record<string, unknown>, ['factor', 'valueRange']);
+    this.factor = kerasFactor(this.name, 'factor', args.factor, [0, 1]);
+    this.valueRange = valueRange(this.name, args.valueRange);
+  }
+
+  call(inputs: Tensor | Tensor[], options: CallOptions): Tensor {
+    const { images, single } = this.toBatch(inputs as Tensor);
+    if (!options.training) return this.fromBatch(images, single);
+    const [lo, hi] = this.factor;
+    const c = images.shape[3];
+    const keep = perImage(
+      Array.from(this.uniforms(images.shape[0], 1), (u) => 1 - 2 * (lo + (hi - lo) * u)),
+      images.dtype,
+    );
+    const kernel = tile(tensor(SMOOTH, [3, 3, 1, 1], images.dtype), [1, 1, c, 1]);
+    const smoothed = depthwiseConv2d(images, kernel, { padding: 'same' });
+    return this.fromBatch(clip(add(images, mul(keep, sub(smoothed, images))), this.valueRange[0], this.valueRange[1]), single);
+  }
+
+  override getConfig(): Record<string, unknown> {
+    return { ...super.getConfig(), factor: this.factor, valueRange: this.valueRange, seed: this.seed };
+  }
+}
+
 /** Options of `st.layers.autoContrast`. */
 export interface AutoContrastArgs extends LayerArgs {
   /** The range of the values. Default [0, 255]. */
@@ -399,4 +454,5 @@ registerLayer('Solarization', (c) => new Solarization(c as SolarizationArgs));
 registerLayer('RandomGrayscale', (c) => new RandomGrayscale(c as RandomGrayscaleArgs));
 registerLayer('RandomColorDegeneration', (c) => new RandomColorDegeneration(c as unknown as RandomColorDegenerationArgs));
 registerLayer('RandomPosterization', (c) => new RandomPosterization(c as unknown as RandomPosterizationArgs));
+registerLayer('RandomSharpness', (c) => new RandomSharpness(c as unknown as RandomSharpnessArgs));
 registerLayer('AutoContrast', (c) => new AutoContrast(c as AutoContrastArgs));

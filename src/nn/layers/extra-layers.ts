@@ -21,8 +21,10 @@ import {
   RandomGrayscale,
   RandomInvert,
   RandomPosterization,
+  RandomSharpness,
   Solarization,
   type AutoContrastArgs,
+  type RandomSharpnessArgs,
   type RandomColorDegenerationArgs,
   type RandomPosterizationArgs,
   type RandomBrightnessArgs,
@@ -166,6 +168,8 @@ export const extraLayers = {
   randomPosterization: (args: RandomPosterizationArgs) => new RandomPosterization(args),
   /** Shears images by random horizontal and vertical factors while training (Keras's RandomShear). */
   randomShear: (args: RandomShearArgs = {}) => new RandomShear(args),
+  /** Sharpens or blurs images by a random amount while training (Keras's RandomSharpness). */
+  randomSharpness: (args: RandomSharpnessArgs) => new RandomSharpness(args),
 };
 
 export {
@@ -205,6 +209,7 @@ export {
   RandomColorDegeneration,
   RandomPosterization,
   RandomShear,
+  RandomSharpness,
 };
 export type {
   ELUArgs,
@@ -243,4 +248,5 @@ export type {
   RandomColorDegenerationArgs,
   RandomPosterizationArgs,
   RandomShearArgs,
+  RandomSharpnessArgs,
 };
