@@ -307,6 +307,7 @@ export {
 export type { ExponentialDecayOptions, CosineDecayOptions, PiecewiseConstantOptions } from './optimizers/schedules.js';
 export { getLoss, type LossFunction, type LossIdentifier } from './ops/losses.js';
 export type { CosineSimilarityOptions, BinaryFocalOptions, CategoricalFocalOptions, OverlapOptions, TverskyOptions } from './ops/losses-extra.js';
+export type { GeneralizedCrossEntropyOptions, CircleOptions } from './ops/losses-keras-more.js';
 export type { TensorInput } from './ops/operand.js';
 
 export { initializers, getInitializer, serializeInitializer, type Initializer, type InitializerIdentifier } from './nn/initializers.js';

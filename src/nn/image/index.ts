@@ -1,0 +1,44 @@
+// `st.image`: image functions as ops, under tfjs's names (tf.image.*) and Keras 3's
+// (keras.ops.image.*, camel-cased), on the sampling code of the preprocessing layers.
+
+import { rgbToGrayscale, hsvToRgb, rgbToHsv } from './color.js';
+import {
+  nonMaxSuppression,
+  nonMaxSuppressionAsync,
+  nonMaxSuppressionPadded,
+  nonMaxSuppressionPaddedAsync,
+  nonMaxSuppressionWithScore,
+  nonMaxSuppressionWithScoreAsync,
+} from './nms.js';
+import { cropAndResize, resize, resizeBilinear, resizeNearestNeighbor } from './resize.js';
+import { affineTransform, flipLeftRight, rotateWithOffset, transform } from './transform.js';
+
+export type { ResizeOptions } from './resize.js';
+export type { TransformOptions, AffineTransformOptions } from './transform.js';
+export type { ColorOptions } from './color.js';
+
+/**
+ * `st.image.*`: image functions on [H, W, C] or [N, H, W, C] tensors, with tfjs's names and
+ * semantics (`resizeBilinear`, `cropAndResize`, `transform`, `nonMaxSuppression`, …) and Keras
+ * 3's `keras.ops.image` functions camel-cased (`resize`, `affineTransform`, `rgbToHsv`, …).
+ * @namespace
+ */
+export const image = {
+  resizeBilinear,
+  resizeNearestNeighbor,
+  cropAndResize,
+  resize,
+  transform,
+  rotateWithOffset,
+  flipLeftRight,
+  affineTransform,
+  rgbToGrayscale,
+  rgbToHsv,
+  hsvToRgb,
+  nonMaxSuppression,
+  nonMaxSuppressionAsync,
+  nonMaxSuppressionWithScore,
+  nonMaxSuppressionWithScoreAsync,
+  nonMaxSuppressionPadded,
+  nonMaxSuppressionPaddedAsync,
+};
