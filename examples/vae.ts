@@ -127,17 +127,6 @@ await saveImageGrid(args.file('samples.png'), [await mosaic(decode(st.randomNorm
   title: 'Digits decoded from z ~ N(0, I)',
 });
 
-// The manifold: the decoder's digit at each point of a grid over the latent plane.
-const SIDE = 20;
-const RANGE = 2.5;
-const grid = Array.from({ length: SIDE }, (_, row) =>
-  Array.from({ length: SIDE }, (_, col) => [-RANGE + (2 * RANGE * col) / (SIDE - 1), RANGE - (2 * RANGE * row) / (SIDE - 1)]),
-).flat();
-await saveImageGrid(args.file('manifold.png'), [await mosaic(decode(st.tensor(grid)), { columns: SIDE })], {
-  scale: 1,
-  title: `The latent plane, z1 and z2 from -${RANGE} to ${RANGE}`,
-});
-
 // Where the test digits land: the encoder's mean for each, colored by its class.
 const meansTest: number[][] = [];
 for (let start = 0; start < TEST_IMAGES; start += 1000) {
@@ -157,6 +146,27 @@ await saveVegaLite(args.file('latent-scatter.png'), {
     y: { field: 'z2', type: 'quantitative', title: 'z2', scale: { zero: false } },
     color: { field: 'digit', type: 'nominal', title: 'digit', scale: { scheme: 'category10' } },
   },
+});
+
+// The manifold: the decoder's digit at each point of a grid over the part of the latent plane
+// where the test digits' codes lie (from the 1st to the 99th percentile of each coordinate; a
+// fixed square around the origin would show mostly one class while the codes are not yet spread
+// as N(0, I), which takes Keras's example its 30 epochs).
+const SIDE = 20;
+const percentile = (values: number[], p: number) => values.slice().sort((a, b) => a - b)[Math.floor(p * (values.length - 1))];
+const [z1Range, z2Range] = [0, 1].map((k) => {
+  const column = meansTest.map((m) => m[k]);
+  return [percentile(column, 0.01), percentile(column, 0.99)];
+});
+const along = ([lo, hi]: number[], i: number) => lo + ((hi - lo) * i) / (SIDE - 1);
+// Rows run from the top (largest z2) down, as on the scatter plot.
+const grid = Array.from({ length: SIDE }, (_, row) =>
+  Array.from({ length: SIDE }, (_, col) => [along(z1Range, col), along(z2Range, SIDE - 1 - row)]),
+).flat();
+const fmt = ([lo, hi]: number[]) => `${lo.toFixed(1)} to ${hi.toFixed(1)}`;
+await saveImageGrid(args.file('manifold.png'), [await mosaic(decode(st.tensor(grid)), { columns: SIDE })], {
+  scale: 1,
+  title: `The latent plane: z1 ${fmt(z1Range)} (left to right), z2 ${fmt(z2Range)} (bottom to top)`,
 });
 
 // The loss per step (moving average) and the test loss after each epoch, as points on the same axes.
