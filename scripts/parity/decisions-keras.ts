@@ -170,21 +170,24 @@ const ACTIVATIONS: Record<string, Decision> = {
 };
 
 const IMAGE: Record<string, Decision> = {
+  resize: same(
+    'st.image.resize',
+    "bilinear and nearest (TF's half-pixel centres); antialias and the bicubic, lanczos and area kernels are not offered",
+  ),
+  affine_transform: same('st.image.affineTransform', 'the projective terms c0, c1 must be 0 (st.image.transform takes projective maps)'),
+  rgb_to_grayscale: same('st.image.rgbToGrayscale', ''),
+  rgb_to_hsv: same('st.image.rgbToHsv', ''),
+  hsv_to_rgb: same('st.image.hsvToRgb', ''),
   ...each(
     [
-      'affine_transform',
       'crop_images',
       'elastic_transform',
       'extract_patches',
       'extract_patches_3d',
       'gaussian_blur',
-      'hsv_to_rgb',
       'map_coordinates',
       'pad_images',
       'perspective_transform',
-      'resize',
-      'rgb_to_grayscale',
-      'rgb_to_hsv',
       'scale_and_translate',
       'sobel_edges',
     ],

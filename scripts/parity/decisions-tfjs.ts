@@ -29,6 +29,16 @@ const OPS: Record<string, Decision> = {
   variable: same('st.variable', 'st.variable(x) marks a tensor for gradients; trainable weights live in layers'),
   searchSorted: same('st.searchSorted', 'the result has the shape of values (tfjs returns 2-D for 1-D inputs)'),
   'losses.meanSquaredError': same('st.losses.meanSquaredError', lossNote),
+  'image.transform': same(
+    'st.image.transform',
+    positional('st.image.transform(images, transforms, {interpolation, fillMode, fillValue, outputShape})'),
+  ),
+  ...Object.fromEntries(
+    ['cropAndResize', 'nonMaxSuppression', 'nonMaxSuppressionWithScore', 'nonMaxSuppressionPadded'].map((n) => [
+      `image.${n}`,
+      same(`st.image.${n}`, 'reads the boxes on the host synchronously (arrays, or tensors on a CPU backend); the Async forms work on every backend'),
+    ]),
+  ),
   // Other spellings in Strata.
   avgPool: alias('st.avgPool2d', 'st.avgPool2d(x, {poolSize, strides, padding}); NHWC'),
   maxPool: alias('st.maxPool2d', 'st.maxPool2d(x, {poolSize, strides, padding}); NHWC'),
@@ -43,7 +53,6 @@ const OPS: Record<string, Decision> = {
   setdiff1dAsync: alias('st.setdiff1d', 'synchronous'),
   inTopKAsync: alias('st.inTopK', 'synchronous'),
   'fused.depthwiseConv2d': alias('st.depthwiseConv2d', 'add the bias and apply the activation after it (no fused kernel for depthwise yet)'),
-  'image.flipLeftRight': alias('st.reverse', 'st.reverse(images, 2) on NHWC images'),
   'image.grayscaleToRGB': alias('st.tile', 'st.tile(images, [1, 1, 1, 3])'),
   'linalg.bandPart': alias('st.tril', 'bandPart(a, lower, upper) is st.tril(st.triu(a, -lower), upper) for non-negative bounds'),
   sparseToDense: alias('st.scatterND', 'st.scatterND(indices, values, shape), plus the default value where nothing lands'),
@@ -63,28 +72,6 @@ const OPS: Record<string, Decision> = {
   movingAverage: leftOut('one line of ops on a variable: v.assign(v.mul(decay).add(x.mul(1 - decay)))'),
   // Planned.
   maxPoolWithArgmax: planned('issue 23: return the winners st.maxPool2d already keeps for its gradient (Note [Max pooling keeps its winners])'),
-  ...each(
-    [
-      'image.resizeNearestNeighbor',
-      'image.resizeBilinear',
-      'image.rgbToGrayscale',
-      'image.rotateWithOffset',
-      'image.cropAndResize',
-      'image.transform',
-    ],
-    REASON.image,
-  ),
-  ...each(
-    [
-      'image.nonMaxSuppression',
-      'image.nonMaxSuppressionAsync',
-      'image.nonMaxSuppressionWithScore',
-      'image.nonMaxSuppressionWithScoreAsync',
-      'image.nonMaxSuppressionPadded',
-      'image.nonMaxSuppressionPaddedAsync',
-    ],
-    planned('issue 23: with the image ops, as a host-side greedy pass over the boxes sorted by score (synchronous)'),
-  ),
   // Left out.
   'image.threshold': leftOut("binarizing images (Otsu's or the triangle method) is preprocessing for classic vision, not for training networks"),
   ...each(
