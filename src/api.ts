@@ -256,6 +256,7 @@ export {
 } from './nn/activation-ops.js';
 export { conv2d, conv2dBackpropInput, conv2dBackpropFilter, type Conv2dOptions } from './ops/conv.js';
 export { maxPool2d, avgPool2d, type Pool2dOptions } from './ops/pool.js';
+export { unfold, fold, type FoldOptions } from './ops/fold.js';
 import { fusedConv2d, fusedMatMul } from './ops/fused.js';
 import { fusedConv2dMaxPool } from './ops/conv-pool.js';
 /**
@@ -497,6 +498,16 @@ export {
   type ScoreAttentionArgs,
   type ScoreAttentionCallOptions,
 } from './nn/layers/score-attention.js';
+export {
+  AdaptiveAveragePooling1D,
+  AdaptiveAveragePooling2D,
+  AdaptiveAveragePooling3D,
+  AdaptiveMaxPooling1D,
+  AdaptiveMaxPooling2D,
+  AdaptiveMaxPooling3D,
+  type AdaptivePoolingArgs,
+} from './nn/layers/adaptive-pooling.js';
+export { adaptiveAveragePool, adaptiveMaxPool, type AdaptivePoolOptions } from './ops/adaptive-pool.js';
 export { input } from './nn/layers/input.js';
 export { ReLU, type ReLUArgs } from './nn/layers/relu.js';
 export {
@@ -537,6 +548,8 @@ export {
   RandomPosterization,
   RandomShear,
   RandomSharpness,
+  RandomErasing,
+  type RandomErasingArgs,
   type RandomSharpnessArgs,
   type RandomShearArgs,
   type RandomColorDegenerationArgs,

@@ -122,8 +122,8 @@ export const KERAS_OPS_DECISIONS: Record<string, Decision> = {
     'an empty segment gives +Infinity (int32: its largest value); numSegments defaults to max(ids) + 1, read on the host',
   ),
   segment_prod: same('st.segmentProd', 'an empty segment gives 1; numSegments defaults to max(ids) + 1, read on the host'),
-  ...each(['adaptive_average_pool', 'adaptive_max_pool'], planned('issue 23: pooling with computed windows, a composite on the patch gather')),
-  ...each(['fold', 'unfold'], planned('issue 23: the patch gather and its transpose (Note [Patches as a gather]) as ops')),
+  unfold: same('st.unfold', 'channels-first [N, C, H, W] as Keras and PyTorch; options {dilation, padding, stride}'),
+  fold: same('st.fold', 'channels-first as Keras and PyTorch; options {dilation, padding, stride}'),
   ctc_decode: planned('issue 23: greedy and beam-search decoding on the host (the result sizes depend on the values)'),
   custom_gradient: planned('issue 23: a user-written VJP rule for a composite, recorded on the tape as one node'),
   // Left out.

@@ -10,22 +10,12 @@ const augmentation = [
   'RandAugment',
   'RandomColorJitter',
   'RandomElasticTransform',
-  'RandomErasing',
   'RandomGaussianBlur',
   'RandomHue',
   'RandomPerspective',
   'RandomSaturation',
 ];
-const laterLayers = [
-  'GroupQueryAttention',
-  'EinsumDense',
-  'AdaptiveAveragePooling1D',
-  'AdaptiveAveragePooling2D',
-  'AdaptiveAveragePooling3D',
-  'AdaptiveMaxPooling1D',
-  'AdaptiveMaxPooling2D',
-  'AdaptiveMaxPooling3D',
-];
+const laterLayers = ['GroupQueryAttention', 'EinsumDense'];
 const merge = (name: string) =>
   alias(`st.layers.${name}`, `a layer factory: st.layers.${name}().apply([a, b]) (Keras's lowercase form applies the layer at once)`);
 
@@ -108,11 +98,16 @@ const LOSSES: Record<string, Decision> = {
   deserialize: alias('st.getLoss', 'a loss is stored by its name'),
   serialize: leftOut("a loss is stored by its name (compile's loss, model.json), so there is nothing to serialize"),
   Loss: leftOut(functionsNotClasses),
-  ...each(
-    ['CategoricalGeneralizedCrossEntropy', 'categorical_generalized_cross_entropy'],
-    planned('issue 23: (1 - p_true^q) / q, a composite like the other losses'),
+  CategoricalGeneralizedCrossEntropy: alias('st.losses.categoricalGeneralizedCrossEntropy', "the function; its option q is the class's argument"),
+  categorical_generalized_cross_entropy: same('st.losses.categoricalGeneralizedCrossEntropy', 'q is an option (default 0.5) and a reduction applies'),
+  Circle: alias(
+    'st.losses.circle',
+    "the function; gamma, margin and removeDiagonal are the class's arguments; the mean is over the rows with a positive loss, as Keras's mask makes it",
   ),
-  ...each(['Circle', 'circle'], planned("issue 23: needs the pairwise similarities of a batch of embeddings (an einsum), then Keras's weighting")),
+  circle: same(
+    'st.losses.circle',
+    "the batch is its own reference set: Keras's optional ref_labels and ref_embeddings (used by no Keras class) are not taken",
+  ),
 };
 
 const meanOf = (loss: string, extra = '') =>

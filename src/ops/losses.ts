@@ -46,6 +46,7 @@ import {
   tversky,
 } from './losses-extra.js';
 import { ctc } from './ctc.js';
+import { categoricalGeneralizedCrossEntropy, circle } from './losses-keras-more.js';
 
 // Losses are pure functions `loss(yTrue, yPred, options)` with Keras 3's definitions: a
 // per-sample loss over the last axis, then a reduction over the batch (Note [Loss reductions] in
@@ -270,6 +271,10 @@ export const losses = {
    * logits (Keras's CTC; st.ctcLoss takes lengths and another blank).
    */
   ctc,
+  /** (1 - p^q) / q of integer labels, p the probability of the true class (Keras's CategoricalGeneralizedCrossEntropy). */
+  categoricalGeneralizedCrossEntropy,
+  /** The Circle loss of L2-normalized embeddings [batch, dim] with integer labels (Keras's Circle). */
+  circle,
   // Keras aliases
   /** Alias of meanSquaredError. */
   mse: meanSquaredError,
