@@ -5,6 +5,7 @@ import { convFamilyLayers } from './conv-family.js';
 import { conv3dFamilyLayers } from './conv3d-layers.js';
 import { conv1dVariantLayers } from './conv1d-variants.js';
 import { scoreAttentionLayers } from './score-attention.js';
+import { adaptivePoolingLayers } from './adaptive-pooling.js';
 import { reluLayers } from './relu.js';
 import { extraLayers } from './extra-layers.js';
 import { depthToSpaceLayers } from './depth-to-space.js';
@@ -143,6 +144,7 @@ export const layers = {
   ...conv3dFamilyLayers,
   ...conv1dVariantLayers,
   ...scoreAttentionLayers,
+  ...adaptivePoolingLayers,
   ...reluLayers,
   ...extraLayers,
   ...depthToSpaceLayers,
