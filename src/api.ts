@@ -32,6 +32,7 @@ export {
 } from './tensor/create.js';
 
 export { variable, grad, valueAndGrad } from './autograd/functional.js';
+export { customGrad, type CustomGradResult, type GradSaveFunc } from './autograd/custom-grad.js';
 export { noGrad } from './tensor/tape.js';
 export { backward, type BackwardOptions } from './autograd/backward.js';
 
@@ -508,6 +509,7 @@ export {
   type AdaptivePoolingArgs,
 } from './nn/layers/adaptive-pooling.js';
 export { adaptiveAveragePool, adaptiveMaxPool, type AdaptivePoolOptions } from './ops/adaptive-pool.js';
+export { EinsumDense, type EinsumDenseArgs } from './nn/layers/einsum-dense.js';
 export { input } from './nn/layers/input.js';
 export { ReLU, type ReLUArgs } from './nn/layers/relu.js';
 export {
@@ -654,6 +656,8 @@ export {
   type R2Aggregation,
   type AxisMetricOptions,
   type ConstrainedRateOptions,
+  type ConfusionCell,
+  type Rate,
 } from './metrics/index.js';
 export { callbacks, History, type Callback, type Logs, type TrainingParams } from './callbacks/index.js';
 export {

@@ -17,7 +17,11 @@ const PIXELS = randomValues(N * H * W * C, 17, 0, 255).map(Math.fround);
 
 /** The draws a seeded layer makes at its first training call. */
 async function draws(seed: number, perImage: number): Promise<number[]> {
-  return Array.from(await st.randomUniform([N, perImage], { seed }).data());
+  return draws2(seed, N, perImage);
+}
+
+async function draws2(seed: number, images: number, perImage: number): Promise<number[]> {
+  return Array.from(await st.randomUniform([images, perImage], { seed }).data());
 }
 
 /** Applies f(value, image, channel) to every value of the [N, H, W, C] PIXELS. */
@@ -188,6 +192,43 @@ describe('color augmentation layers follow their Keras definitions', () => {
     throwsWith(() => st.layers.randomShear({ xFactor: [-0.2, 0.2] }), st.ValueError, /xFactor must be a number or a pair of numbers in \[0, 1\]/);
   });
 
+  it("randomErasing fills Keras's rectangle in the images it picks, or noise within the value range", async () => {
+    const big = randomValues(2 * 8 * 10 * 3, 5, 0, 255).map(Math.fround);
+    const x = st.tensor(big, [2, 8, 10, 3]);
+    const u = await draws2(13, 2, 7);
+    const expected = big.slice();
+    for (let b = 0; b < 2; b++) {
+      const d = u.slice(7 * b, 7 * b + 7);
+      if (!(d[5] < 0.2 + 0.8 * d[4])) continue;
+      const cw = Math.sqrt(0.1 + 0.3 * d[0]) * 10,
+        ch = Math.sqrt(0.1 + 0.3 * d[1]) * 8;
+      const x0 = d[2] * (10 - cw),
+        y0 = d[3] * (8 - ch);
+      for (let y = 0; y < 8; y++)
+        for (let xx = 0; xx < 10; xx++)
+          if (xx >= x0 && xx < x0 + cw && y >= y0 && y < y0 + ch)
+            for (let c = 0; c < 3; c++) expected[((b * 8 + y) * 10 + xx) * 3 + c] = [10, 20, 30][c];
+    }
+    assert.notDeepEqual(expected, big, 'the draws erase something');
+    const layer = st.layers.randomErasing({ factor: [0.2, 1], scale: [0.1, 0.4], fillValue: [10, 20, 30], seed: 13 });
+    await assertCloseAsync(layer.apply(x, { training: true }), expected, 0, 0, 'randomErasing');
+    const noisy = st.layers
+      .randomErasing({ factor: 1, scale: 0.5, valueRange: [0, 1], seed: 2 })
+      .apply(st.fill([4, 6, 6, 3], 0.5), { training: true });
+    const values = Array.from(noisy.dataSync());
+    assert.ok(values.every((v) => v >= 0 && v <= 1));
+    assert.ok(
+      values.some((v) => v !== 0.5),
+      'some image erased with noise',
+    );
+    assert.equal(st.layers.randomErasing().apply(x), x);
+    throwsWith(
+      () => st.layers.randomErasing({ fillValue: [1, 2] }).apply(x, { training: true }),
+      st.ValueError,
+      /fillValue has 2 values; the images have 3 channels/,
+    );
+  });
+
   it('one image [H, W, C] at a time, configs round trip, bad options refused', () => {
     const image = st.tensor(PIXELS.slice(0, H * W * C), [H, W, C]);
     assert.deepEqual(st.layers.randomInvert({ seed: 1 }).apply(image, { training: true }).shape, [H, W, C]);
@@ -200,6 +241,7 @@ describe('color augmentation layers follow their Keras definitions', () => {
       st.layers.randomColorDegeneration({ factor: 0.3 }),
       st.layers.randomPosterization({ factor: 4, valueRange: [0, 1] }),
       st.layers.randomSharpness({ factor: 0.5, valueRange: [0, 1] }),
+      st.layers.randomErasing({ factor: 0.5, scale: [0.1, 0.2], fillValue: 3 }),
       st.layers.randomShear({ xFactor: 0.1, yFactor: [0, 0.2], fillMode: 'nearest', interpolation: 'nearest', seed: 2 }),
     ]) {
       const copy = st.layers.deserialize(JSON.parse(JSON.stringify(st.layers.serialize(layer))));

@@ -46,6 +46,7 @@ import {
 import { Normalization, type NormalizationArgs } from './feature-normalization.js';
 import { CategoryEncoding, Discretization, type CategoryEncodingArgs, type DiscretizationArgs, type EncodingMode } from './preprocessing.js';
 import { Identity, Masking, Permute, RepeatVector, type MaskingArgs, type PermuteArgs, type RepeatVectorArgs } from './reshape-layers.js';
+import { RandomErasing, type RandomErasingArgs } from './random-erasing.js';
 import { RandomShear, type RandomShearArgs } from './random-shear.js';
 import { RandomWidth, type RandomWidthArgs } from './random-width.js';
 import { ReversibleEmbedding, type ReversibleEmbeddingArgs } from './reversible-embedding.js';
@@ -170,6 +171,8 @@ export const extraLayers = {
   randomShear: (args: RandomShearArgs = {}) => new RandomShear(args),
   /** Sharpens or blurs images by a random amount while training (Keras's RandomSharpness). */
   randomSharpness: (args: RandomSharpnessArgs) => new RandomSharpness(args),
+  /** Replaces a random rectangle of some images by a fill or noise while training (Keras's RandomErasing). */
+  randomErasing: (args: RandomErasingArgs = {}) => new RandomErasing(args),
 };
 
 export {
@@ -210,6 +213,7 @@ export {
   RandomPosterization,
   RandomShear,
   RandomSharpness,
+  RandomErasing,
 };
 export type {
   ELUArgs,
@@ -249,4 +253,5 @@ export type {
   RandomPosterizationArgs,
   RandomShearArgs,
   RandomSharpnessArgs,
+  RandomErasingArgs,
 };
