@@ -139,17 +139,25 @@ for (const run of runs) {
         'cropToAspectRatio',
         atol,
       );
-      // padToAspectRatio: 6 x 5 padded to 6 x 6 (no row on the left, one on the right).
-      const padded = tf.pad(t, [
+      // padToAspectRatio: 6 x 4 padded to 6 x 6, one column on each side (Keras pads both sides
+      // alike; an odd surplus, as 6 x 5, is not padded at all).
+      const narrow = both([2, 6, 4, 3], 15, run.dtype);
+      const padded = tf.pad(narrow.t, [
         [0, 0],
         [0, 0],
-        [0, 1],
+        [1, 1],
         [0, 0],
       ]);
       await close(
-        st.image.resize(s, [4, 4], { padToAspectRatio: true }),
+        st.image.resize(narrow.s, [4, 4], { padToAspectRatio: true }),
         tf.image.resizeBilinear(padded as tf.Tensor4D, [4, 4], false, true),
         'padToAspectRatio',
+        atol,
+      );
+      await close(
+        st.image.resize(s, [4, 4], { padToAspectRatio: true }),
+        tf.image.resizeBilinear(t as tf.Tensor4D, [4, 4], false, true),
+        'odd surplus',
         atol,
       );
     });

@@ -4,7 +4,7 @@
 import { isFloat } from '../../core/dtype.js';
 import { DtypeError, ShapeError, fmtShape } from '../../core/errors.js';
 import { checkKeys } from '../../core/options.js';
-import { abs, add, cast, clip, div, equal, greater, less, maximum, minimum, mul, sub, where } from '../../ops/elementwise.js';
+import { abs, add, cast, clip, div, equal, floor, greater, less, maximum, minimum, mul, sub, where } from '../../ops/elementwise.js';
 import { asTensor, type TensorInput } from '../../ops/operand.js';
 import { sum } from '../../ops/reduction.js';
 import { concat, split } from '../../ops/shape-ops.js';
@@ -80,7 +80,8 @@ export function rgbToHsv(images: TensorInput, options: ColorOptions = {}): Tenso
 export function hsvToRgb(images: TensorInput, options: ColorOptions = {}): Tensor {
   const { x, axis } = floatImages('image.hsvToRgb', images, options);
   const [h, s, v] = split(x, 3, axis);
-  const dh = mul(h, 6);
+  // Hue wraps around: Keras takes it modulo 1.
+  const dh = mul(sub(h, floor(h)), 6);
   const dr = clip(sub(abs(sub(dh, 3)), 1), 0, 1),
     dg = clip(sub(2, abs(sub(dh, 2))), 0, 1),
     db = clip(sub(2, abs(sub(dh, 4))), 0, 1);

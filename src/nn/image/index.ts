@@ -10,12 +10,14 @@ import {
   nonMaxSuppressionWithScore,
   nonMaxSuppressionWithScoreAsync,
 } from './nms.js';
+import { cropImages, extractPatches, gaussianBlur, padImages } from './geometry.js';
 import { cropAndResize, resize, resizeBilinear, resizeNearestNeighbor } from './resize.js';
 import { affineTransform, flipLeftRight, rotateWithOffset, transform } from './transform.js';
 
 export type { ResizeOptions } from './resize.js';
 export type { TransformOptions, AffineTransformOptions } from './transform.js';
 export type { ColorOptions } from './color.js';
+export type { CropImagesOptions, PadImagesOptions, ExtractPatchesOptions, GaussianBlurOptions } from './geometry.js';
 
 /**
  * `st.image.*`: image functions on [H, W, C] or [N, H, W, C] tensors, with tfjs's names and
@@ -32,6 +34,10 @@ export const image = {
   rotateWithOffset,
   flipLeftRight,
   affineTransform,
+  cropImages,
+  padImages,
+  extractPatches,
+  gaussianBlur,
   rgbToGrayscale,
   rgbToHsv,
   hsvToRgb,

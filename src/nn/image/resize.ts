@@ -211,13 +211,14 @@ export function resize(images: TensorInput, size: [number, number], options: Res
       pw = Math.max(w, Math.trunc((h * width) / height));
     const top = Math.trunc((ph - h) / 2),
       left = Math.trunc((pw - w) / 2);
+    // Keras pads the same amount on both sides (an odd surplus loses its last row or column).
     if (ph !== h || pw !== w)
       x = pad(
         x,
         [
           [0, 0],
-          [top, ph - h - top],
-          [left, pw - w - left],
+          [top, top],
+          [left, left],
           [0, 0],
         ],
         fillValue,
