@@ -604,6 +604,8 @@ export {
 export { vis } from './vis/index.js';
 export type { PcaOptions, PcaResult } from './vis/pca.js';
 export type { SaliencyOptions } from './vis/saliency.js';
+export type { ActivationMaximizationOptions, ActivationMaximizationResult } from './vis/activation-maximization.js';
+export type { DeepDreamOptions, DeepDreamResult } from './vis/deep-dream.js';
 export { graph, type GraphOptions } from './graph/index.js';
 export { distributed, DistributedError, type DistributedInfo, type DistributedInitOptions } from './distributed/index.js';
 export type { DistributedOption } from './models/training-args.js';
@@ -657,7 +659,7 @@ export {
   type AxisMetricOptions,
   type ConstrainedRateOptions,
   type ConfusionCell,
-  type Rate,
+  type ConfusionRate,
 } from './metrics/index.js';
 export { callbacks, History, type Callback, type Logs, type TrainingParams } from './callbacks/index.js';
 export {

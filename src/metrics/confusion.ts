@@ -270,8 +270,8 @@ export interface CountOptions {
   thresholds?: number | readonly number[];
 }
 
-/** Which cell of the confusion matrix a count metric reports. */
-type Cell = 'tp' | 'fp' | 'tn' | 'fn';
+/** Which cell of the confusion matrix a count metric reports: true/false positives/negatives. */
+export type ConfusionCell = 'tp' | 'fp' | 'tn' | 'fn';
 
 /**
  * Keras's TruePositives, FalsePositives, TrueNegatives and FalseNegatives: the weighted count of
@@ -280,7 +280,8 @@ type Cell = 'tp' | 'fp' | 'tn' | 'fn';
  */
 export class ConfusionCount extends ConfusionMetric {
   constructor(
-    readonly cell: Cell,
+    /** The cell counted. */
+    readonly cell: ConfusionCell,
     op: string,
     defaultName: string,
     options: CountOptions = {},

@@ -49,7 +49,7 @@ export {
   type TopKOptions,
 } from './accuracy.js';
 export { RootMeanSquaredError, absoluteErrorValues, squaredErrorValues } from './regression.js';
-export { ConfusionMetric, ConfusionCount, Precision, Recall, type ConfusionOptions, type CountOptions } from './confusion.js';
+export { ConfusionMetric, ConfusionCount, Precision, Recall, type ConfusionOptions, type CountOptions, type ConfusionCell } from './confusion.js';
 export { FBetaScore, F1Score, type FBetaScoreOptions, type FScoreAverage } from './f-score.js';
 export { IoU, BinaryIoU, type IoUOptions, type TargetIoUOptions, type BinaryIoUOptions } from './iou.js';
 export {
@@ -65,7 +65,7 @@ export {
   type R2Aggregation,
   type AxisMetricOptions,
 } from './regression-more.js';
-export { ConstrainedRate, type ConstrainedRateOptions } from './threshold-curves.js';
+export { ConstrainedRate, type ConstrainedRateOptions, type ConfusionRate } from './threshold-curves.js';
 export { SummedStateMetric } from './summed-state.js';
 export { AUC, evenThresholds, type AucCurve, type AucOptions, type AucSummation } from './auc.js';
 

@@ -43,6 +43,7 @@ export interface TargetIoUOptions extends IoUOptions {
 
 /** Options of `st.metrics.binaryIoU`. */
 export interface BinaryIoUOptions {
+  /** The key in the logs. Default 'binary_iou'. */
   name?: string;
   /** Which of classes 0 and 1 to average. Default [0, 1]. */
   targetClassIds?: readonly number[];
@@ -54,11 +55,17 @@ const EPSILON = 1e-7;
 
 /** Keras's IoU: the mean intersection-over-union of the target classes, from a streamed confusion matrix. */
 export class IoU extends SummedStateMetric {
+  /** The number of classes. */
   readonly numClasses: number;
+  /** The classes whose IoU is averaged. */
   readonly targetClassIds: readonly number[];
+  /** The class id not counted, if any. */
   readonly ignoreClass: number | undefined;
+  /** Whether yTrue holds class ids (else score vectors). */
   readonly sparseYTrue: boolean;
+  /** Whether yPred holds class ids (else score vectors). */
   readonly sparseYPred: boolean;
+  /** The axis of the score vectors. */
   readonly axis: number;
 
   constructor(options: TargetIoUOptions, op = 'iou', defaultName = 'iou', extraKeys: readonly string[] = []) {
@@ -171,6 +178,7 @@ export class IoU extends SummedStateMetric {
 
 /** Keras's BinaryIoU: IoU over classes 0 and 1 with predictions thresholded (>= threshold is 1). */
 export class BinaryIoU extends IoU {
+  /** A prediction at or above it is class 1. */
   readonly threshold: number;
 
   constructor(options: BinaryIoUOptions = {}) {

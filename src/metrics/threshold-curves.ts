@@ -34,19 +34,22 @@ export interface ConstrainedRateOptions {
   classId?: number;
 }
 
-type Rate = 'precision' | 'recall' | 'sensitivity' | 'specificity';
+/** A rate of the confusion counts: tp/(tp+fp), tp/(tp+fn) (recall and sensitivity), tn/(tn+fp). */
+export type ConfusionRate = 'precision' | 'recall' | 'sensitivity' | 'specificity';
 
 /** Counts at thresholds and the best rate under a constraint (Note [Sensitivity and specificity at a constraint]). */
 export class ConstrainedRate extends SummedStateMetric {
   /** The value the constrained rate must reach. */
   readonly value: number;
+  /** The number of thresholds, 0 and 1 included. */
   readonly numThresholds: number;
+  /** The one class counted, if given. */
   readonly classId: number | undefined;
 
   constructor(
     op: string,
-    private readonly constrained: Rate,
-    private readonly reported: Rate,
+    private readonly constrained: ConfusionRate,
+    private readonly reported: ConfusionRate,
     value: number,
     defaultName: string,
     options: ConstrainedRateOptions = {},
@@ -107,7 +110,10 @@ export class ConstrainedRate extends SummedStateMetric {
     });
   }
 
-  /** tp, fp, tn, fn at each threshold, from the bucket masses. */
+  /**
+   * tp, fp, tn, fn at each threshold, from the bucket masses.
+   * @internal
+   */
   confusion(): { tp: Float64Array; fp: Float64Array; tn: Float64Array; fn: Float64Array } {
     const s = this.totals(),
       n = this.numThresholds;
@@ -132,7 +138,7 @@ export class ConstrainedRate extends SummedStateMetric {
 
   override result(): number {
     const { tp, fp, tn, fn } = this.confusion();
-    const rate = (r: Rate, j: number) =>
+    const rate = (r: ConfusionRate, j: number) =>
       r === 'precision'
         ? divideNoNan(tp[j], tp[j] + fp[j])
         : r === 'specificity'

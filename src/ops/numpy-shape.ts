@@ -254,6 +254,7 @@ export interface SpaceOptions {
   endpoint?: boolean;
   /** The base of logspace. Default 10. */
   base?: number;
+  /** The result's dtype. Default float32. */
   dtype?: 'float32' | 'float64';
 }
 
