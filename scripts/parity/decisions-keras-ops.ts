@@ -125,7 +125,10 @@ export const KERAS_OPS_DECISIONS: Record<string, Decision> = {
   unfold: same('st.unfold', 'channels-first [N, C, H, W] as Keras and PyTorch; options {dilation, padding, stride}'),
   fold: same('st.fold', 'channels-first as Keras and PyTorch; options {dilation, padding, stride}'),
   ctc_decode: planned('issue 23: greedy and beam-search decoding on the host (the result sizes depend on the values)'),
-  custom_gradient: planned('issue 23: a user-written VJP rule for a composite, recorded on the tape as one node'),
+  custom_gradient: alias(
+    'st.customGrad',
+    "tfjs's spelling: f(...args, save) returns {value, gradFunc(dy, saved)} instead of Keras's (value, grad_fn); one tape node, second derivatives through the rule",
+  ),
   // Left out.
   ...each(['associative_scan', 'cond', 'fori_loop', 'map', 'scan', 'switch', 'vectorized_map', 'while_loop', 'vectorize'], eager),
   jvp: leftOut("forward-mode differentiation: Strata's autograd is reverse mode (second derivatives come from st.grad of st.grad)"),

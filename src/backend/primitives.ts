@@ -147,6 +147,9 @@ export type OptionalAttrs = {
   // NaN above +Infinity, -0 equal to 0: Note [Sorting on the host] in ops/sorting.ts), for a
   // backend that cannot read values back synchronously to sort them on the host.
   argsortRows: { descending: boolean };
+  // Never a kernel: the tape node of st.customGrad, standing for a user function of its inputs;
+  // `vjp` is the user's gradient rule (Note [Custom gradients] in autograd/custom-grad.ts).
+  customGrad: { vjp: (dy: object) => readonly (object | null)[] };
 };
 
 /** @inline */
