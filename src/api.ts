@@ -111,6 +111,7 @@ export { depthToSpace, spaceToDepth, spaceToBatchND, batchToSpaceND, mirrorPad, 
 export { norm, euclideanNorm, outerProduct, diag, meshgrid, fill, type NormOrder, type MeshgridOptions } from './ops/linalg-extra.js';
 export { randomUniformInt, randomGamma, randomStandardNormal, multinomial, rand, dropout } from './ops/random-extra.js';
 export { ctcLoss } from './ops/ctc.js';
+export { ctcDecode, type CtcDecodeOptions, type CtcDecodeResult } from './ops/ctc-decode.js';
 export { depthwiseConv2d, separableConv2d, conv1d, conv2dTranspose, type Conv1dOptions } from './ops/conv-extra.js';
 export {
   conv3d,
@@ -332,7 +333,20 @@ export type { CeluOptions, AxisActivationOptions, ShrinkOptions, SquareplusOptio
 export { Layer, type LayerArgs, type CallOptions, type LayerWeight, type LayerOutput } from './nn/layer.js';
 export { SymbolicTensor, type Shape } from './nn/symbolic.js';
 export { layers } from './nn/layers/index.js';
-export { image, type ResizeOptions, type TransformOptions, type AffineTransformOptions, type ColorOptions } from './nn/image/index.js';
+export {
+  image,
+  type ResizeOptions,
+  type TransformOptions,
+  type AffineTransformOptions,
+  type ColorOptions,
+  type CropImagesOptions,
+  type PadImagesOptions,
+  type ExtractPatchesOptions,
+  type GaussianBlurOptions,
+  type PerspectiveTransformOptions,
+  type MapCoordinatesOptions,
+  type CoordinateFillMode,
+} from './nn/image/index.js';
 export {
   Dense,
   Conv2D,
@@ -590,6 +604,16 @@ export {
   type ZeroPadding1dArgs,
   type ZeroPadding3dArgs,
 } from './nn/layers/extra-layers.js';
+export {
+  RandomHue,
+  RandomSaturation,
+  RandomColorJitter,
+  RandomGaussianBlur,
+  type RandomHueArgs,
+  type RandomSaturationArgs,
+  type RandomColorJitterArgs,
+  type RandomGaussianBlurArgs,
+} from './nn/layers/more-augmentation.js';
 export { DepthToSpace, type DepthToSpaceArgs, type DepthToSpaceDataFormat } from './nn/layers/depth-to-space.js';
 export {
   applications,

@@ -6,8 +6,10 @@ import { conv3dFamilyLayers } from './conv3d-layers.js';
 import { conv1dVariantLayers } from './conv1d-variants.js';
 import { scoreAttentionLayers } from './score-attention.js';
 import { adaptivePoolingLayers } from './adaptive-pooling.js';
+import { einsumDenseLayers } from './einsum-dense.js';
 import { reluLayers } from './relu.js';
 import { extraLayers } from './extra-layers.js';
+import { moreAugmentationLayers } from './more-augmentation.js';
 import { depthToSpaceLayers } from './depth-to-space.js';
 import { Dense, type DenseArgs } from './dense.js';
 import { Conv2D, type Conv2dArgs } from './conv.js';
@@ -145,8 +147,10 @@ export const layers = {
   ...conv1dVariantLayers,
   ...scoreAttentionLayers,
   ...adaptivePoolingLayers,
+  ...einsumDenseLayers,
   ...reluLayers,
   ...extraLayers,
+  ...moreAugmentationLayers,
   ...depthToSpaceLayers,
   /**
    * Registers a custom layer class's factory under its class name, so saved models that use it can
