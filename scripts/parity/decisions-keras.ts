@@ -15,7 +15,7 @@ const augmentation = [
   'RandomPerspective',
   'RandomSaturation',
 ];
-const laterLayers = ['GroupQueryAttention', 'EinsumDense'];
+const laterLayers = ['GroupQueryAttention'];
 const merge = (name: string) =>
   alias(`st.layers.${name}`, `a layer factory: st.layers.${name}().apply([a, b]) (Keras's lowercase form applies the layer at once)`);
 
@@ -174,16 +174,15 @@ const IMAGE: Record<string, Decision> = {
   rgb_to_hsv: same('st.image.rgbToHsv', ''),
   hsv_to_rgb: same('st.image.hsvToRgb', ''),
   crop_images: same('st.image.cropImages', ''),
+  perspective_transform: same('st.image.perspectiveTransform', 'the points are read on the host and get no gradient'),
+  map_coordinates: same('st.image.mapCoordinates', 'the coordinates are read on the host and get no gradient (the inputs do)'),
   pad_images: same('st.image.padImages', ''),
   extract_patches: same('st.image.extractPatches', ''),
   gaussian_blur: same(
     'st.image.gaussianBlur',
     'kernelSize and sigma are [height, width] (Keras 3.15 pairs their second entries with the rows; the same for square kernels)',
   ),
-  ...each(
-    ['elastic_transform', 'extract_patches_3d', 'map_coordinates', 'perspective_transform', 'scale_and_translate', 'sobel_edges'],
-    REASON.image,
-  ),
+  ...each(['elastic_transform', 'extract_patches_3d', 'scale_and_translate', 'sobel_edges'], REASON.image),
   ssim: planned('issue 23: with the image ops (gaussian-weighted local statistics, a depthwise convolution)'),
 };
 
