@@ -116,6 +116,16 @@ export class TapTable {
     }
   }
 
+  /** Tap k of output pixel p reads flat row `row` of the input, or the fill value when row < 0. */
+  putRow(k: number, p: number, row: number, weight: number): void {
+    const at = k * this.pixels + p;
+    if (row < 0) this.fill[p] += weight;
+    else {
+      this.rows[at] = row;
+      this.weights[at] = weight;
+    }
+  }
+
   /** The whole output pixel p is the fill value. */
   putFill(p: number): void {
     this.fill[p] = 1;

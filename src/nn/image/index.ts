@@ -12,11 +12,13 @@ import {
 } from './nms.js';
 import { cropImages, extractPatches, gaussianBlur, padImages } from './geometry.js';
 import { cropAndResize, resize, resizeBilinear, resizeNearestNeighbor } from './resize.js';
+import { mapCoordinates, perspectiveTransform } from './warp.js';
 import { affineTransform, flipLeftRight, rotateWithOffset, transform } from './transform.js';
 
 export type { ResizeOptions } from './resize.js';
 export type { TransformOptions, AffineTransformOptions } from './transform.js';
 export type { ColorOptions } from './color.js';
+export type { PerspectiveTransformOptions, MapCoordinatesOptions, CoordinateFillMode } from './warp.js';
 export type { CropImagesOptions, PadImagesOptions, ExtractPatchesOptions, GaussianBlurOptions } from './geometry.js';
 
 /**
@@ -34,6 +36,8 @@ export const image = {
   rotateWithOffset,
   flipLeftRight,
   affineTransform,
+  perspectiveTransform,
+  mapCoordinates,
   cropImages,
   padImages,
   extractPatches,
