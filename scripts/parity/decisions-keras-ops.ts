@@ -113,6 +113,16 @@ export const KERAS_OPS_DECISIONS: Record<string, Decision> = {
   rearrange: same('st.rearrange', "einops's patterns with names and parenthesised groups; no '...' or anonymous axes (1)"),
   slice_update: same('st.sliceUpdate', 'start indices are numbers (one per axis)'),
   correlate: same('st.correlate', '1-D real sequences'),
+  cross: same('st.cross', "one `axis` for both inputs and the result (Keras's axisa, axisb and axisc collapse into it)"),
+  isin: same('st.isin', '(x, testElements, invert); no assume_unique'),
+  multi_hot: same('st.multiHot', '(inputs, numClasses, dtype): the class axis is the last one'),
+  unravel_index: same('st.unravelIndex', 'an array of int32 tensors, one per axis'),
+  ...Object.fromEntries(
+    ['quantile', 'percentile', 'median', 'nanquantile', 'nanpercentile', 'nanmedian'].map((name) => [
+      name,
+      same(`st.${name}`, "axis, method and keepDims in an options object; one axis (or all); Keras's methods"),
+    ]),
+  ),
   segment_max: same(
     'st.segmentMax',
     'an empty segment gives -Infinity (int32: its smallest value); numSegments defaults to max(ids) + 1, read on the host',
@@ -124,7 +134,10 @@ export const KERAS_OPS_DECISIONS: Record<string, Decision> = {
   segment_prod: same('st.segmentProd', 'an empty segment gives 1; numSegments defaults to max(ids) + 1, read on the host'),
   unfold: same('st.unfold', 'channels-first [N, C, H, W] as Keras and PyTorch; options {dilation, padding, stride}'),
   fold: same('st.fold', 'channels-first as Keras and PyTorch; options {dilation, padding, stride}'),
-  ctc_decode: planned('issue 23: greedy and beam-search decoding on the host (the result sizes depend on the values)'),
+  ctc_decode: same(
+    'st.ctcDecode',
+    "asynchronous (one read of the inputs, decoding on the host); returns {decoded, scores}; strategy 'greedy' or 'beamSearch' ('beam_search' accepted)",
+  ),
   custom_gradient: alias(
     'st.customGrad',
     "tfjs's spelling: f(...args, save) returns {value, gradFunc(dy, saved)} instead of Keras's (value, grad_fn); one tape node, second derivatives through the rule",
