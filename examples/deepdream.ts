@@ -73,7 +73,8 @@ console.log(
 );
 
 // ---- Filters' preferred patterns, for the FILTERS filters of conv2 and conv3 most active on test
-// digits (a ReLU filter silent on the starting noise has a zero gradient and would stay gray).
+// digits. The value maximized is the filter's response before its ReLU: after it, a filter silent
+// on the starting noise has a zero gradient and its picture would stay gray.
 // conv1's 3x3 filters are better seen as their weights (strata inspect draws them): the mean of a
 // 3x3 edge detector over the whole image is highest for a plain bright image.
 const probe = mnist.xTest.slice([0], [256]);
@@ -88,7 +89,7 @@ for (const layer of ['conv2', 'conv3']) {
     .sort((p, q) => q[0] - p[0])
     .slice(0, FILTERS)
     .map(([, i]) => i);
-  const r = await st.vis.activationMaximization(model, { layer, filter, steps: STEPS, stepSize: 0.02, seed: args.seed });
+  const r = await st.vis.activationMaximization(model, { layer, filter, beforeActivation: true, steps: STEPS, stepSize: 0.02, seed: args.seed });
   filterTiles.push(
     ...(await gridImages(
       r.images,
@@ -100,7 +101,7 @@ for (const layer of ['conv2', 'conv3']) {
 await saveImageGrid(args.file('filter-patterns.png'), filterTiles, {
   columns: 8,
   scale: 3,
-  title: 'The input each filter responds to most (its mean activation over positions)',
+  title: 'The input each filter responds to most (its mean response over positions)',
   subtitle: `the ${FILTERS} filters of conv2 (10x10 pixels in view) and conv3 (the whole digit) most active on test digits`,
 });
 
@@ -136,13 +137,16 @@ await saveImageGrid(args.file('deepdream.png'), dreamTiles, {
   title: 'DeepDream: a test digit changed to excite a layer more',
   subtitle: `3 octaves (${sizes}), ${DREAM_STEPS} steps each`,
 });
+await saveLineChart(args.file('objectives.png'), Object.fromEntries(Object.entries(dreamCurves).map(([k, v]) => [`dream: ${k}`, v])), {
+  title: 'DeepDream: mean squared activation, octave after octave',
+  xTitle: `step (${DREAM_STEPS} per octave; each octave starts on a larger image)`,
+  yTitle: 'objective',
+  logY: true,
+});
 await saveLineChart(
-  args.file('objectives.png'),
-  {
-    'ideal digits (mean class score)': ideal.objective,
-    ...Object.fromEntries(Object.entries(dreamCurves).map(([k, v]) => [`dream ${k} (mean square)`, v])),
-  },
-  { title: 'The objectives rise over the ascent steps', xTitle: 'step (DeepDream: octave after octave)', yTitle: 'objective' },
+  args.file('ideal-objective.png'),
+  { 'mean over the 10 classes': ideal.objective },
+  { title: 'Ideal digits: the class score (before the softmax) over the ascent', xTitle: 'step', yTitle: 'score' },
 );
 
 await reportResult(args, {
@@ -160,5 +164,5 @@ await reportResult(args, {
   seconds: Number(((performance.now() - started) / 1000).toFixed(1)),
   backend: st.getBackend().name,
   threads: st.getNumThreads(),
-  pictures: ['ideal-digits.png', 'filter-patterns.png', 'deepdream.png', 'objectives.png'],
+  pictures: ['ideal-digits.png', 'filter-patterns.png', 'deepdream.png', 'objectives.png', 'ideal-objective.png'],
 });

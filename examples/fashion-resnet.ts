@@ -131,8 +131,8 @@ await saveLineChart(
   args.file('curves.png'),
   Object.fromEntries(
     Object.entries(outcomes).flatMap(([name, o]) => [
-      [`${name}, test`, percent(o.testAccuracy)],
-      [`${name}, training`, percent(o.trainAccuracy)],
+      [`${name.includes('ResNet') ? 'ResNet' : 'convnet'}, test`, percent(o.testAccuracy)],
+      [`${name.includes('ResNet') ? 'ResNet' : 'convnet'}, training (augmented for the ResNet)`, percent(o.trainAccuracy)],
     ]),
   ),
   { title: `Fashion-MNIST: ${TRAIN} training images, ${EPOCHS} epochs each`, xTitle: 'epoch', yTitle: 'accuracy (%)' },

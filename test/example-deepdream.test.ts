@@ -1,7 +1,7 @@
 // examples/deepdream.ts in its short mode, run as a user runs it: the convnet trains (the loss
 // falls over its two epochs), activation maximization raises every class score and the filters'
 // activations, the ideal digits are taken for their classes more often than not, DeepDream raises
-// its objective for every layer, and the four pictures are written as PNG. One thread, as the
+// its objective for every layer, and the five pictures are written as PNG. One thread, as the
 // suite runs files side by side.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -36,6 +36,6 @@ describe('example:deepdream --quick', () => {
       assert.ok(run.files[picture] > 5_000, `${picture} was written (${run.files[picture]} bytes)`);
       assert.ok(isPng(join(run.out, picture)), `${picture} is a PNG`);
     }
-    assert.deepEqual(r.pictures, ['ideal-digits.png', 'filter-patterns.png', 'deepdream.png', 'objectives.png']);
+    assert.deepEqual(r.pictures, ['ideal-digits.png', 'filter-patterns.png', 'deepdream.png', 'objectives.png', 'ideal-objective.png']);
   });
 });

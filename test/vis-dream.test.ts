@@ -78,14 +78,26 @@ describe('st.vis gradients (reference, float64 central differences)', () => {
       const soft = Array.from(await st.softmax(st.tensor(all, [3, 3], 'float64').transpose()).data());
       assertClose(soft, Array.from(await probs.data()), 1e-9, 1e-12);
       assertClose(Array.from(await logits.data()), [all[0][0], all[1][1], all[2][2]], 1e-12, 0);
-      // logits: false maximizes the probability itself.
-      const p = unitObjective(net, { classIndex: [0, 1, 2], logits: false }).scores(x);
+      // beforeActivation: false maximizes the probability itself.
+      const p = unitObjective(net, { classIndex: [0, 1, 2], beforeActivation: false }).scores(x);
       assertClose(
         Array.from(await p.data()),
         [0, 1, 2].map((i) => probs.dataSync()[i * 3 + i]),
         1e-12,
         0,
       );
+    }));
+
+  it("beforeActivation reads a filter's input to its activation function", () =>
+    withBackendAsync('reference', async () => {
+      const net = tinyNet('float64');
+      const x = randomTensor([2, 8, 8, 1], 14, 'float64', 0, 1);
+      const { objective, scores } = unitObjective(net, { layer: 'c1', filter: [0, 2], beforeActivation: true });
+      await checkAgainstDifferences(objective, x);
+      const c1 = st.model({ inputs: net.inputs, outputs: net.getLayer('c1').output as st.SymbolicTensor });
+      const pre = st.atanh(c1.predict(x) as st.Tensor); // c1 ends in tanh
+      const expected = [st.mean(pre.slice([0, 0, 0, 0], [1, 6, 6, 1])).item(), st.mean(pre.slice([1, 0, 0, 2], [1, 6, 6, 1])).item()];
+      assertClose(Array.from(await scores(x).data()), expected, 1e-9, 1e-12);
     }));
 
   it('DeepDream: mean squared activations of weighted layers, on an image of another size than the model was built for', () =>

@@ -23,10 +23,12 @@ export interface ActivationMaximizationOptions {
   /** The class score to maximize (the last layer's unit); a list makes one image per class. */
   classIndex?: number | number[];
   /**
-   * Read a softmax layer's scores before its softmax (default true): a probability can rise by
-   * pushing the other classes down, a score only by showing more of its own class.
+   * Read the layer's output before its activation function: a softmax's class scores, a ReLU's
+   * input. Default: true for a layer that ends in a softmax (a probability can rise by pushing the
+   * other classes down, a score only by showing more of its own class), false otherwise. Before a
+   * ReLU, a unit silent on the starting noise still has a gradient (after it, zero: it stays gray).
    */
-  logits?: boolean;
+  beforeActivation?: boolean;
   /** Ascent steps (default 200). */
   steps?: number;
   /** How far a pixel moves per step on average, in input units, the gradient being normalized (default 0.02). */
@@ -56,7 +58,7 @@ export interface ActivationMaximizationResult {
   end: number[];
 }
 
-const KEYS = ['layer', 'filter', 'classIndex', 'logits', 'steps', 'stepSize', 'jitter', 'blurEvery', 'decay', 'valueRange', 'size', 'seed'];
+const KEYS = ['layer', 'filter', 'classIndex', 'beforeActivation', 'steps', 'stepSize', 'jitter', 'blurEvery', 'decay', 'valueRange', 'size', 'seed'];
 const OP = 'activationMaximization';
 
 function indexList(name: string, value: number | number[], units: number): number[] {
@@ -66,10 +68,9 @@ function indexList(name: string, value: number | number[], units: number): numbe
   return list;
 }
 
-/** A softmax layer's scores are read before the softmax: for a Softmax or Activation layer, at its input. */
-function isSoftmax(layer: Layer): boolean {
-  const config = layer.getConfig();
-  return config.activation === 'softmax' || layer.className === 'Softmax';
+/** Whether the layer ends in a softmax (its own activation, or a Softmax layer). */
+function endsInSoftmax(layer: Layer): boolean {
+  return layer.getConfig().activation === 'softmax' || layer.className === 'Softmax';
 }
 
 /**
@@ -93,9 +94,13 @@ export function unitObjective(
   const last = model.layers[model.layers.length - 1];
   let layer = options.layer === undefined ? last : findLayer(OP, model, options.layer);
   let linear: string | undefined;
-  if (classIndex !== undefined && (options.logits ?? true) && isSoftmax(layer)) {
-    if (layer.getConfig().activation === 'softmax') linear = layer.name;
-    else layer = (layer.input as SymbolicTensor).node.layer as Layer; // a separate Softmax layer: its input holds the scores
+  if (options.beforeActivation ?? endsInSoftmax(layer)) {
+    const activation = layer.getConfig().activation;
+    if (typeof activation === 'string') {
+      if (activation !== 'linear') linear = layer.name;
+    } else if (layer.className === 'Softmax' || layer.className === 'Activation') {
+      layer = (layer.input as SymbolicTensor).node.layer as Layer; // an activation layer of its own: its input is the value before it
+    }
   }
   const cut = cutAt(OP, model, [layer.name], { linear });
   const outShape = (cut.outputs[0] as SymbolicTensor).shape;
