@@ -259,6 +259,7 @@ export {
 export { conv2d, conv2dBackpropInput, conv2dBackpropFilter, type Conv2dOptions } from './ops/conv.js';
 export { maxPool2d, avgPool2d, type Pool2dOptions } from './ops/pool.js';
 export { unfold, fold, type FoldOptions } from './ops/fold.js';
+export { maxPoolWithArgmax } from './ops/pool-argmax.js';
 import { fusedConv2d, fusedMatMul } from './ops/fused.js';
 import { fusedConv2dMaxPool } from './ops/conv-pool.js';
 /**

@@ -8,12 +8,8 @@ const augmentation = [
   'Equalization',
   'MixUp',
   'RandAugment',
-  'RandomColorJitter',
   'RandomElasticTransform',
-  'RandomGaussianBlur',
-  'RandomHue',
   'RandomPerspective',
-  'RandomSaturation',
 ];
 const laterLayers = ['GroupQueryAttention'];
 const merge = (name: string) =>
@@ -74,6 +70,14 @@ const LAYERS: Record<string, Decision> = {
     "active only while training, as Strata's other augmentation layers (Keras's also acts at inference)",
   ),
   AutoContrast: same('st.layers.autoContrast', 'deterministic, so applied at inference too, as in Keras'),
+  RandomSaturation: same(
+    'st.layers.randomSaturation',
+    "Keras's documented factor rule (a number f means [0, f], values in [0, 1]; Keras 3.16's source inherits [-1, 1] bounds, so half its draws grey the image), saturation clipped to [0, 1]",
+  ),
+  RandomColorJitter: same(
+    'st.layers.randomColorJitter',
+    "brightness, contrast, saturation, hue in Keras's order, with randomSaturation's factor rule",
+  ),
   MaxNumBoundingBoxes: leftOut("Strata's augmentation layers transform images, not bounding boxes"),
   ...each(['MelSpectrogram', 'STFTSpectrogram'], REASON.spectral),
   ...each(

@@ -1,0 +1,27 @@
+// The factories of issue 23's later Keras augmentation layers (RandomHue, RandomSaturation,
+// RandomColorJitter, RandomGaussianBlur), spread into `st.layers` by ./index.ts. Importing the
+// class files also registers the classes.
+import {
+  RandomColorJitter,
+  RandomHue,
+  RandomSaturation,
+  type RandomColorJitterArgs,
+  type RandomHueArgs,
+  type RandomSaturationArgs,
+} from './hsv-augmentation.js';
+import { RandomGaussianBlur, type RandomGaussianBlurArgs } from './random-gaussian-blur.js';
+
+/** Factories of the later Keras augmentation layers, spread into `st.layers`. */
+export const moreAugmentationLayers = {
+  /** Turns each image's hue by a random amount while training (Keras's RandomHue). */
+  randomHue: (args: RandomHueArgs) => new RandomHue(args),
+  /** Scales each image's saturation by a random amount while training (Keras's RandomSaturation). */
+  randomSaturation: (args: RandomSaturationArgs) => new RandomSaturation(args),
+  /** Random brightness, contrast, saturation and hue in turn while training (Keras's RandomColorJitter). */
+  randomColorJitter: (args: RandomColorJitterArgs = {}) => new RandomColorJitter(args),
+  /** Blurs some images with a random Gaussian while training (Keras's RandomGaussianBlur). */
+  randomGaussianBlur: (args: RandomGaussianBlurArgs = {}) => new RandomGaussianBlur(args),
+};
+
+export { RandomHue, RandomSaturation, RandomColorJitter, RandomGaussianBlur };
+export type { RandomHueArgs, RandomSaturationArgs, RandomColorJitterArgs, RandomGaussianBlurArgs };
