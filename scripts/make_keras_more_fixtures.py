@@ -133,8 +133,57 @@ def fold_cases():
     return cases
 
 
+# ---------------------------------------------------------------------------------------------
+# maxPoolWithArgmax: PyTorch's max_pool2d (with indices) on NCHW, padded with -inf by hand so
+# that TensorFlow's uneven 'same' padding is expressible, its indices then mapped to
+# TensorFlow's flattened NHWC index ((b * H + y) * W + x) * C + c.
+
+
+def tf_same_pads(n, k, s):
+    out = -(-n // s)
+    total = max((out - 1) * s + k - n, 0)
+    return total // 2, total - total // 2
+
+
+def max_pool_with_argmax(x_nhwc, k, s, pad, include_batch):
+    n, h, w, c = x_nhwc.shape
+    if pad == 'valid':
+        top = bottom = left = right = 0
+    elif pad == 'same':
+        top, bottom = tf_same_pads(h, k[0], s[0])
+        left, right = tf_same_pads(w, k[1], s[1])
+    else:
+        top = bottom = left = right = pad
+    x = F.pad(x_nhwc.permute(0, 3, 1, 2), (left, right, top, bottom), value=float('-inf'))
+    values, idx = F.max_pool2d(x, k, s, return_indices=True)
+    wp = w + left + right
+    y, xx = idx // wp - top, idx % wp - left
+    tf_index = (y * w + xx) * c + torch.arange(c).reshape(1, c, 1, 1)
+    if include_batch:
+        tf_index = tf_index + torch.arange(n).reshape(n, 1, 1, 1) * h * w * c
+    return values.permute(0, 2, 3, 1), tf_index.permute(0, 2, 3, 1)
+
+
+def argmax_pool_cases():
+    cases = []
+    variants = [
+        ('2x2 stride 2 valid', [2, 4, 4, 3], [2, 2], [2, 2], 'valid', False),
+        ('3x3 stride 2 same, batch in index', [2, 5, 6, 2], [3, 3], [2, 2], 'same', True),
+        ('3x2 stride [1, 2] pad 1', [1, 4, 5, 3], [3, 2], [1, 2], 1, False),
+        ('2x3 stride 1 same', [1, 3, 4, 2], [2, 3], [1, 1], 'same', False),
+    ]
+    for name, shape, k, s, pad, batch in variants:
+        x = normal(shape)
+        opts = {'filterSize': k, 'strides': s, 'pad': pad, 'includeBatchInIndex': batch}
+        cases.append(case('maxPoolWithArgmax result ' + name, 'maxPoolWithArgmax', opts, [('x', x, True)],
+                          lambda x, k=k, s=s, pad=pad, b=batch: max_pool_with_argmax(x, k, s, pad, b)[0]))
+        _, idx = max_pool_with_argmax(x, k, s, pad, batch)
+        cases.append(int_case('maxPoolWithArgmax indexes ' + name, 'maxPoolWithArgmaxIndexes', opts, [('x', x, False)], idx))
+    return cases
+
+
 def main():
-    base.write('torch-keras-more.json', loss_cases() + fold_cases())
+    base.write('torch-keras-more.json', loss_cases() + fold_cases() + argmax_pool_cases())
 
 
 if __name__ == '__main__':

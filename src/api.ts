@@ -347,6 +347,7 @@ export {
   type PerspectiveTransformOptions,
   type MapCoordinatesOptions,
   type CoordinateFillMode,
+  type ScaleMethod,
 } from './nn/image/index.js';
 export {
   Dense,
@@ -610,6 +611,8 @@ export {
   RandomSaturation,
   RandomColorJitter,
   RandomGaussianBlur,
+  Equalization,
+  type EqualizationArgs,
   type RandomHueArgs,
   type RandomSaturationArgs,
   type RandomColorJitterArgs,

@@ -33,11 +33,22 @@ const loss =
 const windowOptions = (o: Record<string, unknown>) => ({ dilation: o.dilation, padding: o.padding, stride: o.stride }) as st.FoldOptions;
 const defined = (o: st.FoldOptions) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as st.FoldOptions;
 
+const argmaxPool = (x: st.Tensor, o: Record<string, unknown>) =>
+  st.maxPoolWithArgmax(
+    x,
+    o.filterSize as [number, number],
+    o.strides as [number, number],
+    o.pad as 'valid' | 'same' | number,
+    o.includeBatchInIndex as boolean,
+  );
+
 const RUNNERS: Record<string, Runner> = {
   categoricalGeneralizedCrossEntropy: loss('categoricalGeneralizedCrossEntropy'),
   circle: loss('circle'),
   unfold: ([x], o) => st.unfold(x, o.kernelSize as number | [number, number], defined(windowOptions(o))),
   fold: ([x], o) => st.fold(x, o.outputSize as number | [number, number], o.kernelSize as number | [number, number], defined(windowOptions(o))),
+  maxPoolWithArgmax: ([x], o) => argmaxPool(x, o).result,
+  maxPoolWithArgmaxIndexes: ([x], o) => argmaxPool(x, o).indexes,
 };
 
 /** Replays one case: the output, then the gradient of sum(output * w) for each differentiable input. */
@@ -156,5 +167,20 @@ describe('unfold and fold', () => {
     throwsWith(() => st.fold(st.ones([1, 8, 5]), 4, 2, { stride: 2 }), st.ShapeError, /\[N, C \* 4, 4\]/);
     throwsWith(() => st.unfold(st.ones([1, 1, 2, 2]), 3), st.ShapeError, /smaller than the 3x3 window/);
     throwsWith(() => st.unfold(st.ones([1, 1, 4, 4]), 2, { padding: -1 }), st.ValueError, /padding must be non-negative/);
+  });
+});
+
+describe('maxPoolWithArgmax', () => {
+  it('the documented example and the batch offset', () => {
+    const x = st.tensor([1, 5, 3, 2, 4, 8, 7, 6, 0, 0, 0, 0, 0, 0, 9, 0], [2, 2, 2, 2]);
+    const plain = st.maxPoolWithArgmax(x, 2, 2, 'valid');
+    assertClose(plain.result, [7, 8, 9, 0], 0, 0);
+    assert.deepEqual(Array.from(plain.indexes.dataSync()), [6, 5, 6, 1]);
+    assert.equal(plain.indexes.dtype, 'int32');
+    assert.deepEqual(Array.from(st.maxPoolWithArgmax(x, 2, 2, 'valid', true).indexes.dataSync()), [6, 5, 14, 9]);
+  });
+  it('refuses non-NHWC input and a padding a window could be made of', () => {
+    throwsWith(() => st.maxPoolWithArgmax(st.ones([2, 3, 4]), 2, 2, 'valid'), st.ShapeError, /NHWC|4-D/);
+    throwsWith(() => st.maxPoolWithArgmax(st.ones([1, 4, 4, 1]), 2, 2, 2), st.ValueError, /only padding/);
   });
 });

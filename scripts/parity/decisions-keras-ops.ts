@@ -1,6 +1,6 @@
 // Decisions for keras.ops: see decisions.ts. keras.ops follows NumPy's names and conventions;
 // Strata's ops follow tfjs's where the two differ, and the notes say how to translate.
-import { REASON, alias, each, leftOut, planned, same, type Decision } from './decision-kit.js';
+import { REASON, alias, each, leftOut, same, type Decision } from './decision-kit.js';
 
 const eager = leftOut("Strata runs eagerly: JavaScript's own if, for and map do this on tensors, and autograd records whatever ran");
 const tensorProperty = (what: string) => alias('st.Tensor', what);

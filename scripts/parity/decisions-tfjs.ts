@@ -71,7 +71,10 @@ const OPS: Record<string, Decision> = {
   ),
   movingAverage: leftOut('one line of ops on a variable: v.assign(v.mul(decay).add(x.mul(1 - decay)))'),
   // Planned.
-  maxPoolWithArgmax: planned('issue 23: return the winners st.maxPool2d already keeps for its gradient (Note [Max pooling keeps its winners])'),
+  maxPoolWithArgmax: same(
+    'st.maxPoolWithArgmax',
+    "TensorFlow's flattened NHWC indexes; the winners are found again with the patch gather rather than kept by the pooling kernel",
+  ),
   // Left out.
   'image.threshold': leftOut("binarizing images (Otsu's or the triangle method) is preprocessing for classic vision, not for training networks"),
   ...each(
