@@ -13,11 +13,13 @@ import {
 import { cropImages, extractPatches, gaussianBlur, padImages } from './geometry.js';
 import { cropAndResize, resize, resizeBilinear, resizeNearestNeighbor } from './resize.js';
 import { mapCoordinates, perspectiveTransform } from './warp.js';
+import { scaleAndTranslate } from './scale.js';
 import { affineTransform, flipLeftRight, rotateWithOffset, transform } from './transform.js';
 
 export type { ResizeOptions } from './resize.js';
 export type { TransformOptions, AffineTransformOptions } from './transform.js';
 export type { ColorOptions } from './color.js';
+export type { ScaleMethod } from './scale.js';
 export type { PerspectiveTransformOptions, MapCoordinatesOptions, CoordinateFillMode } from './warp.js';
 export type { CropImagesOptions, PadImagesOptions, ExtractPatchesOptions, GaussianBlurOptions } from './geometry.js';
 
@@ -38,6 +40,7 @@ export const image = {
   affineTransform,
   perspectiveTransform,
   mapCoordinates,
+  scaleAndTranslate,
   cropImages,
   padImages,
   extractPatches,
