@@ -5,7 +5,6 @@ const augmentation = [
   'AugMix',
   'ContrastLimitedAdaptiveHistogramEqualization',
   'CutMix',
-  'Equalization',
   'MixUp',
   'RandAugment',
   'RandomElasticTransform',
@@ -73,6 +72,10 @@ const LAYERS: Record<string, Decision> = {
   RandomSaturation: same(
     'st.layers.randomSaturation',
     "Keras's documented factor rule (a number f means [0, f], values in [0, 1]; Keras 3.16's source inherits [-1, 1] bounds, so half its draws grey the image), saturation clipped to [0, 1]",
+  ),
+  Equalization: same(
+    'st.layers.equalization',
+    "one histogram per image and channel (Keras 3.16 pools the whole batch's channel into one, so an image's result depends on its batchmates; the same for one image); applied at inference too, as Keras documents",
   ),
   RandomColorJitter: same(
     'st.layers.randomColorJitter',
@@ -186,7 +189,8 @@ const IMAGE: Record<string, Decision> = {
     'st.image.gaussianBlur',
     'kernelSize and sigma are [height, width] (Keras 3.15 pairs their second entries with the rows; the same for square kernels)',
   ),
-  ...each(['elastic_transform', 'extract_patches_3d', 'scale_and_translate', 'sobel_edges'], REASON.image),
+  scale_and_translate: same('st.image.scaleAndTranslate', 'float images (Keras rounds integer images back)'),
+  ...each(['elastic_transform', 'extract_patches_3d', 'sobel_edges'], REASON.image),
   ssim: planned('issue 23: with the image ops (gaussian-weighted local statistics, a depthwise convolution)'),
 };
 

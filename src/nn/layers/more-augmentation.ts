@@ -1,5 +1,5 @@
 // The factories of issue 23's later Keras augmentation layers (RandomHue, RandomSaturation,
-// RandomColorJitter, RandomGaussianBlur), spread into `st.layers` by ./index.ts. Importing the
+// RandomColorJitter, RandomGaussianBlur, Equalization), spread into `st.layers` by ./index.ts. Importing the
 // class files also registers the classes.
 import {
   RandomColorJitter,
@@ -9,6 +9,7 @@ import {
   type RandomHueArgs,
   type RandomSaturationArgs,
 } from './hsv-augmentation.js';
+import { Equalization, type EqualizationArgs } from './equalization.js';
 import { RandomGaussianBlur, type RandomGaussianBlurArgs } from './random-gaussian-blur.js';
 
 /** Factories of the later Keras augmentation layers, spread into `st.layers`. */
@@ -21,7 +22,9 @@ export const moreAugmentationLayers = {
   randomColorJitter: (args: RandomColorJitterArgs = {}) => new RandomColorJitter(args),
   /** Blurs some images with a random Gaussian while training (Keras's RandomGaussianBlur). */
   randomGaussianBlur: (args: RandomGaussianBlurArgs = {}) => new RandomGaussianBlur(args),
+  /** Histogram equalization of each channel of each image (Keras's Equalization; always applied). */
+  equalization: (args: EqualizationArgs = {}) => new Equalization(args),
 };
 
-export { RandomHue, RandomSaturation, RandomColorJitter, RandomGaussianBlur };
-export type { RandomHueArgs, RandomSaturationArgs, RandomColorJitterArgs, RandomGaussianBlurArgs };
+export { RandomHue, RandomSaturation, RandomColorJitter, RandomGaussianBlur, Equalization };
+export type { RandomHueArgs, RandomSaturationArgs, RandomColorJitterArgs, RandomGaussianBlurArgs, EqualizationArgs };
