@@ -348,6 +348,7 @@ export {
   type MapCoordinatesOptions,
   type CoordinateFillMode,
   type ScaleMethod,
+  type ElasticTransformOptions,
 } from './nn/image/index.js';
 export {
   Dense,
@@ -612,7 +613,9 @@ export {
   RandomColorJitter,
   RandomGaussianBlur,
   Equalization,
+  RandomPerspective,
   type EqualizationArgs,
+  type RandomPerspectiveArgs,
   type RandomHueArgs,
   type RandomSaturationArgs,
   type RandomColorJitterArgs,

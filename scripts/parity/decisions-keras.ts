@@ -8,7 +8,6 @@ const augmentation = [
   'MixUp',
   'RandAugment',
   'RandomElasticTransform',
-  'RandomPerspective',
 ];
 const laterLayers = ['GroupQueryAttention'];
 const merge = (name: string) =>

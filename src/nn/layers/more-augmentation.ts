@@ -1,5 +1,5 @@
 // The factories of issue 23's later Keras augmentation layers (RandomHue, RandomSaturation,
-// RandomColorJitter, RandomGaussianBlur, Equalization), spread into `st.layers` by ./index.ts. Importing the
+// RandomColorJitter, RandomGaussianBlur, Equalization, RandomPerspective), spread into `st.layers` by ./index.ts. Importing the
 // class files also registers the classes.
 import {
   RandomColorJitter,
@@ -11,6 +11,7 @@ import {
 } from './hsv-augmentation.js';
 import { Equalization, type EqualizationArgs } from './equalization.js';
 import { RandomGaussianBlur, type RandomGaussianBlurArgs } from './random-gaussian-blur.js';
+import { RandomPerspective, type RandomPerspectiveArgs } from './random-perspective.js';
 
 /** Factories of the later Keras augmentation layers, spread into `st.layers`. */
 export const moreAugmentationLayers = {
@@ -24,7 +25,9 @@ export const moreAugmentationLayers = {
   randomGaussianBlur: (args: RandomGaussianBlurArgs = {}) => new RandomGaussianBlur(args),
   /** Histogram equalization of each channel of each image (Keras's Equalization; always applied). */
   equalization: (args: EqualizationArgs = {}) => new Equalization(args),
+  /** Warps some images by moving their corners at random while training (Keras's RandomPerspective). */
+  randomPerspective: (args: RandomPerspectiveArgs = {}) => new RandomPerspective(args),
 };
 
-export { RandomHue, RandomSaturation, RandomColorJitter, RandomGaussianBlur, Equalization };
-export type { RandomHueArgs, RandomSaturationArgs, RandomColorJitterArgs, RandomGaussianBlurArgs, EqualizationArgs };
+export { RandomHue, RandomSaturation, RandomColorJitter, RandomGaussianBlur, Equalization, RandomPerspective };
+export type { RandomHueArgs, RandomSaturationArgs, RandomColorJitterArgs, RandomGaussianBlurArgs, EqualizationArgs, RandomPerspectiveArgs };
