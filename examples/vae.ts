@@ -166,7 +166,8 @@ const grid = Array.from({ length: SIDE }, (_, row) =>
 const fmt = ([lo, hi]: number[]) => `${lo.toFixed(1)} to ${hi.toFixed(1)}`;
 await saveImageGrid(args.file('manifold.png'), [await mosaic(decode(st.tensor(grid)), { columns: SIDE })], {
   scale: 1,
-  title: `The latent plane: z1 ${fmt(z1Range)} (left to right), z2 ${fmt(z2Range)} (bottom to top)`,
+  title: 'The latent plane, decoded',
+  subtitle: `z1 ${fmt(z1Range)} left to right, z2 ${fmt(z2Range)} bottom to top`,
 });
 
 // The loss per step (moving average) and the test loss after each epoch, as points on the same axes.
