@@ -200,7 +200,7 @@ describe('a user-defined cell in the rnn layer', () => {
     assertClose(h, state, 1e-6, 1e-6, 'final state');
     assert.deepEqual(
       layer.weights.map((w) => w.path),
-      [`${cell.name}/kernel`, `${cell.name}/recurrent_kernel`, `${cell.name}/bias`],
+      [`${layer.name}/${cell.name}/kernel`, `${layer.name}/${cell.name}/recurrent_kernel`, `${layer.name}/${cell.name}/bias`],
     );
   });
 
@@ -229,6 +229,7 @@ describe('a user-defined cell in the rnn layer', () => {
       layers: [
         st.layers.rnn({ cell: new MinimalGatedCell({ units: 3 }), returnSequences: true, inputShape: [5, 2] }),
         st.layers.rnn({ cell: [st.layers.lstmCell({ units: 3 }), st.layers.gruCell({ units: 2 })], returnSequences: true }),
+        st.layers.bidirectional({ layer: st.layers.rnn({ cell: st.layers.gruCell({ units: 2 }), returnSequences: true }), mergeMode: 'ave' }),
         st.layers.rnn({ cell: st.layers.simpleRNNCell({ units: 2 }), goBackwards: true }),
       ],
     });
@@ -247,6 +248,19 @@ describe('a user-defined cell in the rnn layer', () => {
 });
 
 describe('cell and rnn layer contract', () => {
+  it('bidirectional over rnn(gruCell) computes what bidirectional over gru does, masked; weight paths differ per direction', () => {
+    const builtIn = st.layers.bidirectional({ layer: st.layers.gru({ units: 3, returnSequences: true }) });
+    const generic = st.layers.bidirectional({ layer: st.layers.rnn({ cell: st.layers.gruCell({ units: 3 }), returnSequences: true }) });
+    const x = randomTensor([2, 5, 2], 12, 'float32');
+    const mask = st.tensor([1, 1, 1, 0, 0, 1, 1, 1, 1, 1], [2, 5], 'bool');
+    builtIn.ensureBuilt(x.shape);
+    generic.ensureBuilt(x.shape);
+    generic.setWeights(builtIn.getWeights());
+    assertClose(generic.apply(x, { mask }) as st.Tensor, builtIn.apply(x, { mask }) as st.Tensor, 1e-6, 1e-6);
+    const paths = generic.weights.map((w) => w.path);
+    assert.equal(new Set(paths).size, paths.length, paths.join(', '));
+  });
+
   it('symbolic shapes, Keras parameter counts and config round trips', () => {
     const x = st.input({ shape: [7, 3] });
     const stacked = st.layers.rnn({ cell: [st.layers.lstmCell({ units: 4 }), st.layers.gruCell({ units: 2 })], returnState: true });

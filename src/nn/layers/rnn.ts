@@ -185,8 +185,12 @@ export class RNN extends SequenceLayer {
         };
   }
 
+  /**
+   * The cell's weights, their paths under this layer's name (Keras's rnn/lstm_cell/kernel), so
+   * that two rnn layers over cells of the same name (Bidirectional's two directions) differ.
+   */
   override get weights(): LayerWeight[] {
-    return this.cell.weights;
+    return this.cell.weights.map((w) => ({ ...w, path: `${this.name}/${w.path}` }));
   }
   override get trainable(): boolean {
     return super.trainable;

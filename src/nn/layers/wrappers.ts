@@ -7,7 +7,7 @@ import type { Tensor } from '../../tensor/tensor.js';
 import { Layer, isShapeList, singleShape, type CallOptions, type LayerArgs, type LayerWeight } from '../layer.js';
 import { deserializeLayer, registerLayer, serializeLayer, type SerializedLayer } from '../registry.js';
 import { formatShape, type Shape } from '../symbolic.js';
-import { RecurrentLayer } from './recurrent-base.js';
+import { SequenceLayer } from './rnn-base.js';
 
 /**
  * A layer given as an instance or in its serialized {className, config} form (as in a saved config).
@@ -74,9 +74,9 @@ export class Bidirectional extends Wrapper {
   static readonly className = 'Bidirectional';
   override supportsMasking = true;
   /** The layer run forwards. */
-  readonly forwardLayer: RecurrentLayer;
+  readonly forwardLayer: SequenceLayer;
   /** The layer run backwards (a flipped copy of the forward layer unless given). */
-  readonly backwardLayer: RecurrentLayer;
+  readonly backwardLayer: SequenceLayer;
   /** How the outputs combine; null returns both. */
   readonly mergeMode: MergeMode | null;
 
@@ -106,9 +106,9 @@ export class Bidirectional extends Wrapper {
     if (args.trainable === false) this.trainable = false;
   }
 
-  private recurrent(what: string, l: Layer): RecurrentLayer {
-    if (!(l instanceof RecurrentLayer))
-      throw new ValueError(`${this.name}: ${what} must be a recurrent layer (simpleRNN, lstm, gru); received ${l.className}`);
+  private recurrent(what: string, l: Layer): SequenceLayer {
+    if (!(l instanceof SequenceLayer))
+      throw new ValueError(`${this.name}: ${what} must be a recurrent layer (simpleRNN, lstm, gru, rnn, convLstm2d, ...); received ${l.className}`);
     return l;
   }
 
@@ -145,7 +145,7 @@ export class Bidirectional extends Wrapper {
       forwardState = list.slice(0, list.length / 2);
       backwardState = list.slice(list.length / 2);
     }
-    const run = (l: RecurrentLayer, state: unknown) => {
+    const run = (l: SequenceLayer, state: unknown) => {
       const y = l.apply(x, { ...rest, ...(state ? { initialState: state } : {}) }) as Tensor | Tensor[];
       return Array.isArray(y) ? y : [y];
     };
