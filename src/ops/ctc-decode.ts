@@ -34,7 +34,7 @@ export interface CtcDecodeOptions {
 export interface CtcDecodeResult {
   /** int32 [topPaths, batch, frames] (topPaths is 1 for greedy): each sequence's labels, then -1. */
   decoded: Tensor;
-  /** [batch, topPaths]: greedy, minus the sum of each frame's largest input; beam search, each sequence's log-probability. */
+  /** The scores, shape [batch, topPaths]: for greedy decoding minus the sum of each frame's largest input, for beam search each sequence's log-probability. */
   scores: Tensor;
 }
 
