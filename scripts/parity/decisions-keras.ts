@@ -1,14 +1,7 @@
 // Decisions for Keras 3's layers, losses, metrics, activations and keras.ops.image: see decisions.ts.
 import { REASON, alias, each, leftOut, planned, same, type Decision } from './decision-kit.js';
 
-const augmentation = [
-  'AugMix',
-  'ContrastLimitedAdaptiveHistogramEqualization',
-  'CutMix',
-  'MixUp',
-  'RandAugment',
-  'RandomElasticTransform',
-];
+const augmentation = ['AugMix', 'ContrastLimitedAdaptiveHistogramEqualization', 'CutMix', 'MixUp', 'RandAugment', 'RandomElasticTransform'];
 const laterLayers = ['GroupQueryAttention'];
 const merge = (name: string) =>
   alias(`st.layers.${name}`, `a layer factory: st.layers.${name}().apply([a, b]) (Keras's lowercase form applies the layer at once)`);
@@ -189,7 +182,11 @@ const IMAGE: Record<string, Decision> = {
     'kernelSize and sigma are [height, width] (Keras 3.15 pairs their second entries with the rows; the same for square kernels)',
   ),
   scale_and_translate: same('st.image.scaleAndTranslate', 'float images (Keras rounds integer images back)'),
-  ...each(['elastic_transform', 'extract_patches_3d', 'sobel_edges'], REASON.image),
+  elastic_transform: same(
+    'st.image.elasticTransform',
+    "options object; the fields come from Strata's generator (a seed reproduces them, not Keras's numbers)",
+  ),
+  ...each(['extract_patches_3d', 'sobel_edges'], REASON.image),
   ssim: planned('issue 23: with the image ops (gaussian-weighted local statistics, a depthwise convolution)'),
 };
 

@@ -139,7 +139,7 @@ export interface GaussianBlurOptions {
 }
 
 /** A normalized 1-D Gaussian of `size` taps centred on (size − 1)/2. */
-function gaussian1d(size: number, sigma: number): number[] {
+export function gaussian1d(size: number, sigma: number): number[] {
   const taps = Array.from({ length: size }, (_, i) => Math.exp(-0.5 * ((i - (size - 1) / 2) / sigma) ** 2));
   const total = taps.reduce((a, b) => a + b, 0);
   return taps.map((t) => t / total);

@@ -14,12 +14,14 @@ import { cropImages, extractPatches, gaussianBlur, padImages } from './geometry.
 import { cropAndResize, resize, resizeBilinear, resizeNearestNeighbor } from './resize.js';
 import { mapCoordinates, perspectiveTransform } from './warp.js';
 import { scaleAndTranslate } from './scale.js';
+import { elasticTransform } from './elastic.js';
 import { affineTransform, flipLeftRight, rotateWithOffset, transform } from './transform.js';
 
 export type { ResizeOptions } from './resize.js';
 export type { TransformOptions, AffineTransformOptions } from './transform.js';
 export type { ColorOptions } from './color.js';
 export type { ScaleMethod } from './scale.js';
+export type { ElasticTransformOptions } from './elastic.js';
 export type { PerspectiveTransformOptions, MapCoordinatesOptions, CoordinateFillMode } from './warp.js';
 export type { CropImagesOptions, PadImagesOptions, ExtractPatchesOptions, GaussianBlurOptions } from './geometry.js';
 
@@ -41,6 +43,7 @@ export const image = {
   perspectiveTransform,
   mapCoordinates,
   scaleAndTranslate,
+  elasticTransform,
   cropImages,
   padImages,
   extractPatches,

@@ -140,10 +140,10 @@ export function perspectiveTransform(
 
 /** Keras's map_coordinates fill modes: the layers' four plus 'mirror'. */
 export type CoordinateFillMode = 'constant' | 'nearest' | 'wrap' | 'mirror' | 'reflect';
-const COORDINATE_FILL_MODES: readonly CoordinateFillMode[] = ['constant', 'nearest', 'wrap', 'mirror', 'reflect'];
+export const COORDINATE_FILL_MODES: readonly CoordinateFillMode[] = ['constant', 'nearest', 'wrap', 'mirror', 'reflect'];
 
 /** Index i along an axis of `size` under a fill mode; −1 means the fill value. */
-function coordinateIndex(i: number, size: number, mode: CoordinateFillMode): number {
+export function coordinateIndex(i: number, size: number, mode: CoordinateFillMode): number {
   if (mode !== 'mirror') return fillIndex(i, size, mode);
   if (i >= 0 && i < size) return i;
   // 'mirror' (d c b | a b c d | c b a): reflect about the edge pixels' centres, period 2(size − 1).
