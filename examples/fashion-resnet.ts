@@ -132,7 +132,7 @@ await saveLineChart(
   Object.fromEntries(
     Object.entries(outcomes).flatMap(([name, o]) => [
       [`${name.includes('ResNet') ? 'ResNet' : 'convnet'}, test`, percent(o.testAccuracy)],
-      [`${name.includes('ResNet') ? 'ResNet' : 'convnet'}, training (augmented for the ResNet)`, percent(o.trainAccuracy)],
+      [name.includes('ResNet') ? 'ResNet, training (augmented)' : 'convnet, training', percent(o.trainAccuracy)],
     ]),
   ),
   { title: `Fashion-MNIST: ${TRAIN} training images, ${EPOCHS} epochs each`, xTitle: 'epoch', yTitle: 'accuracy (%)' },
