@@ -349,6 +349,8 @@ export {
   type CoordinateFillMode,
   type ScaleMethod,
   type ElasticTransformOptions,
+  type SobelEdgesOptions,
+  type SsimOptions,
 } from './nn/image/index.js';
 export {
   Dense,
@@ -614,6 +616,10 @@ export {
   RandomGaussianBlur,
   Equalization,
   RandomPerspective,
+  RandAugment,
+  AugMix,
+  type RandAugmentArgs,
+  type AugMixArgs,
   type EqualizationArgs,
   type RandomPerspectiveArgs,
   type RandomHueArgs,

@@ -69,6 +69,8 @@ const LAYERS: Record<string, Decision> = {
     'st.layers.equalization',
     "one histogram per image and channel (Keras 3.16 pools the whole batch's channel into one, so an image's result depends on its batchmates; the same for one image); applied at inference too, as Keras documents",
   ),
+  RandAugment: same('st.layers.randAugment', "Keras's eleven ops and factors; an op picked twice in one call draws again (Keras repeats its draws)"),
+  AugMix: same('st.layers.augMix', "Keras's op lists (allOps), chains, Dirichlet and Beta mixing, one pick per batch as Keras"),
   RandomColorJitter: same(
     'st.layers.randomColorJitter',
     "brightness, contrast, saturation, hue in Keras's order, with randomSaturation's factor rule",

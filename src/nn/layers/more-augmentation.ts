@@ -1,5 +1,5 @@
 // The factories of issue 23's later Keras augmentation layers (RandomHue, RandomSaturation,
-// RandomColorJitter, RandomGaussianBlur, Equalization, RandomPerspective), spread into `st.layers` by ./index.ts. Importing the
+// RandomColorJitter, RandomGaussianBlur, Equalization, RandomPerspective, RandAugment, AugMix), spread into `st.layers` by ./index.ts. Importing the
 // class files also registers the classes.
 import {
   RandomColorJitter,
@@ -9,6 +9,7 @@ import {
   type RandomHueArgs,
   type RandomSaturationArgs,
 } from './hsv-augmentation.js';
+import { AugMix, RandAugment, type AugMixArgs, type RandAugmentArgs } from './augmentation-policies.js';
 import { Equalization, type EqualizationArgs } from './equalization.js';
 import { RandomGaussianBlur, type RandomGaussianBlurArgs } from './random-gaussian-blur.js';
 import { RandomPerspective, type RandomPerspectiveArgs } from './random-perspective.js';
@@ -27,7 +28,20 @@ export const moreAugmentationLayers = {
   equalization: (args: EqualizationArgs = {}) => new Equalization(args),
   /** Warps some images by moving their corners at random while training (Keras's RandomPerspective). */
   randomPerspective: (args: RandomPerspectiveArgs = {}) => new RandomPerspective(args),
+  /** Applies `numOps` randomly chosen augmentations in turn while training (Keras's RandAugment). */
+  randAugment: (args: RandAugmentArgs = {}) => new RandAugment(args),
+  /** Mixes the image with random chains of augmentations while training (Keras's AugMix). */
+  augMix: (args: AugMixArgs = {}) => new AugMix(args),
 };
 
-export { RandomHue, RandomSaturation, RandomColorJitter, RandomGaussianBlur, Equalization, RandomPerspective };
-export type { RandomHueArgs, RandomSaturationArgs, RandomColorJitterArgs, RandomGaussianBlurArgs, EqualizationArgs, RandomPerspectiveArgs };
+export { RandomHue, RandomSaturation, RandomColorJitter, RandomGaussianBlur, Equalization, RandomPerspective, RandAugment, AugMix };
+export type {
+  RandomHueArgs,
+  RandomSaturationArgs,
+  RandomColorJitterArgs,
+  RandomGaussianBlurArgs,
+  EqualizationArgs,
+  RandomPerspectiveArgs,
+  RandAugmentArgs,
+  AugMixArgs,
+};
