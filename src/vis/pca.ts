@@ -22,9 +22,9 @@ export interface PcaOptions {
 
 /** What {@link pca} finds. */
 export interface PcaResult {
-  /** [samples, components]: each sample's coordinates along the principal axes (its projection). */
+  /** Shape `[samples, components]`: each sample's coordinates along the principal axes (its projection). */
   projected: Tensor;
-  /** [components, features]: the principal axes, unit length, largest variance first; each axis's largest entry is positive. */
+  /** Shape `[components, features]`: the principal axes, unit length, largest variance first; each axis's largest entry is positive. */
   components: Tensor;
   /** [features]: the mean sample, subtracted before projecting. */
   mean: Tensor;
@@ -37,7 +37,7 @@ export interface PcaResult {
 }
 
 /**
- * Principal component analysis of `x` ([samples, ...features]; the features are flattened): its
+ * Principal component analysis of `x` (`[samples, ...features]`; the features are flattened): its
  * principal axes, the variance along each, and the samples projected onto them. Matches
  * scikit-learn's `PCA(n_components).fit_transform` up to each axis's sign, which here is fixed
  * so that the largest entry of each axis is positive.
