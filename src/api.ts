@@ -618,6 +618,8 @@ export {
   RandomPerspective,
   RandAugment,
   AugMix,
+  RandomElasticTransform,
+  type RandomElasticTransformArgs,
   type RandAugmentArgs,
   type AugMixArgs,
   type EqualizationArgs,

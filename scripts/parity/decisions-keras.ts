@@ -188,8 +188,12 @@ const IMAGE: Record<string, Decision> = {
     'st.image.elasticTransform',
     "options object; the fields come from Strata's generator (a seed reproduces them, not Keras's numbers)",
   ),
-  ...each(['extract_patches_3d', 'sobel_edges'], REASON.image),
-  ssim: planned('issue 23: with the image ops (gaussian-weighted local statistics, a depthwise convolution)'),
+  sobel_edges: same(
+    'st.image.sobelEdges',
+    "its TensorFlow backend's border (reflection without repeating the edge pixel); Keras's NumPy backend differs on the border pixels",
+  ),
+  ssim: same('st.image.ssim', 'options object; the result stays float for integer images'),
+  extract_patches_3d: REASON.image,
 };
 
 export const KERAS_DECISIONS = {

@@ -15,6 +15,7 @@ import { cropAndResize, resize, resizeBilinear, resizeNearestNeighbor } from './
 import { mapCoordinates, perspectiveTransform } from './warp.js';
 import { scaleAndTranslate } from './scale.js';
 import { elasticTransform } from './elastic.js';
+import { sobelEdges, ssim } from './quality.js';
 import { affineTransform, flipLeftRight, rotateWithOffset, transform } from './transform.js';
 
 export type { ResizeOptions } from './resize.js';
@@ -22,6 +23,7 @@ export type { TransformOptions, AffineTransformOptions } from './transform.js';
 export type { ColorOptions } from './color.js';
 export type { ScaleMethod } from './scale.js';
 export type { ElasticTransformOptions } from './elastic.js';
+export type { SobelEdgesOptions, SsimOptions } from './quality.js';
 export type { PerspectiveTransformOptions, MapCoordinatesOptions, CoordinateFillMode } from './warp.js';
 export type { CropImagesOptions, PadImagesOptions, ExtractPatchesOptions, GaussianBlurOptions } from './geometry.js';
 
@@ -44,6 +46,8 @@ export const image = {
   mapCoordinates,
   scaleAndTranslate,
   elasticTransform,
+  sobelEdges,
+  ssim,
   cropImages,
   padImages,
   extractPatches,
