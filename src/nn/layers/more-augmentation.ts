@@ -1,5 +1,5 @@
 // The factories of issue 23's later Keras augmentation layers (RandomHue, RandomSaturation,
-// RandomColorJitter, RandomGaussianBlur, Equalization, RandomPerspective, RandAugment, AugMix), spread into `st.layers` by ./index.ts. Importing the
+// RandomColorJitter, RandomGaussianBlur, Equalization, RandomPerspective, RandAugment, AugMix, RandomElasticTransform), spread into `st.layers` by ./index.ts. Importing the
 // class files also registers the classes.
 import {
   RandomColorJitter,
@@ -11,6 +11,7 @@ import {
 } from './hsv-augmentation.js';
 import { AugMix, RandAugment, type AugMixArgs, type RandAugmentArgs } from './augmentation-policies.js';
 import { Equalization, type EqualizationArgs } from './equalization.js';
+import { RandomElasticTransform, type RandomElasticTransformArgs } from './random-elastic-transform.js';
 import { RandomGaussianBlur, type RandomGaussianBlurArgs } from './random-gaussian-blur.js';
 import { RandomPerspective, type RandomPerspectiveArgs } from './random-perspective.js';
 
@@ -28,13 +29,25 @@ export const moreAugmentationLayers = {
   equalization: (args: EqualizationArgs = {}) => new Equalization(args),
   /** Warps some images by moving their corners at random while training (Keras's RandomPerspective). */
   randomPerspective: (args: RandomPerspectiveArgs = {}) => new RandomPerspective(args),
+  /** Distorts some images by a smooth random displacement field while training (Keras's RandomElasticTransform). */
+  randomElasticTransform: (args: RandomElasticTransformArgs = {}) => new RandomElasticTransform(args),
   /** Applies `numOps` randomly chosen augmentations in turn while training (Keras's RandAugment). */
   randAugment: (args: RandAugmentArgs = {}) => new RandAugment(args),
   /** Mixes the image with random chains of augmentations while training (Keras's AugMix). */
   augMix: (args: AugMixArgs = {}) => new AugMix(args),
 };
 
-export { RandomHue, RandomSaturation, RandomColorJitter, RandomGaussianBlur, Equalization, RandomPerspective, RandAugment, AugMix };
+export {
+  RandomHue,
+  RandomSaturation,
+  RandomColorJitter,
+  RandomGaussianBlur,
+  Equalization,
+  RandomPerspective,
+  RandAugment,
+  AugMix,
+  RandomElasticTransform,
+};
 export type {
   RandomHueArgs,
   RandomSaturationArgs,
@@ -44,4 +57,5 @@ export type {
   RandomPerspectiveArgs,
   RandAugmentArgs,
   AugMixArgs,
+  RandomElasticTransformArgs,
 };
