@@ -1,7 +1,7 @@
 // Decisions for Keras 3's layers, losses, metrics, activations and keras.ops.image: see decisions.ts.
 import { REASON, alias, each, leftOut, planned, same, type Decision } from './decision-kit.js';
 
-const augmentation = ['ContrastLimitedAdaptiveHistogramEqualization', 'CutMix', 'MixUp'];
+const augmentation = ['CutMix', 'MixUp'];
 const laterLayers = ['GroupQueryAttention'];
 const merge = (name: string) =>
   alias(`st.layers.${name}`, `a layer factory: st.layers.${name}().apply([a, b]) (Keras's lowercase form applies the layer at once)`);

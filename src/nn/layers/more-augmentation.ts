@@ -10,6 +10,7 @@ import {
   type RandomSaturationArgs,
 } from './hsv-augmentation.js';
 import { AugMix, RandAugment, type AugMixArgs, type RandAugmentArgs } from './augmentation-policies.js';
+import { ContrastLimitedAdaptiveHistogramEqualization, type ClaheArgs } from './clahe.js';
 import { Equalization, type EqualizationArgs } from './equalization.js';
 import { RandomElasticTransform, type RandomElasticTransformArgs } from './random-elastic-transform.js';
 import { RandomGaussianBlur, type RandomGaussianBlurArgs } from './random-gaussian-blur.js';
@@ -35,6 +36,8 @@ export const moreAugmentationLayers = {
   randAugment: (args: RandAugmentArgs = {}) => new RandAugment(args),
   /** Mixes the image with random chains of augmentations while training (Keras's AugMix). */
   augMix: (args: AugMixArgs = {}) => new AugMix(args),
+  /** Contrast-limited adaptive histogram equalization per tile (Keras's CLAHE layer; always applied). */
+  contrastLimitedAdaptiveHistogramEqualization: (args: ClaheArgs = {}) => new ContrastLimitedAdaptiveHistogramEqualization(args),
 };
 
 export {
@@ -47,6 +50,7 @@ export {
   RandAugment,
   AugMix,
   RandomElasticTransform,
+  ContrastLimitedAdaptiveHistogramEqualization,
 };
 export type {
   RandomHueArgs,
@@ -58,4 +62,5 @@ export type {
   RandAugmentArgs,
   AugMixArgs,
   RandomElasticTransformArgs,
+  ClaheArgs,
 };
