@@ -8,6 +8,8 @@
   outer product of the row and column kernels, zero padding k // 2 each side, per channel
   (torch conv2d with groups = channels).
 - crop_images / pad_images: slices and zero padding.
+- extract_patches_3d: every window of a volume as one vector ordered (depth, row, column,
+  channel), what Keras's identity-kernel 3-D convolution gives; gathered here tap by tap.
 
 Run: /usr/bin/python3 scripts/make_image_geometry_fixtures.py
 """
@@ -50,6 +52,22 @@ def patches(x, size, strides, dilation, padding):
     return cols.reshape(n, oh, ow, kh * kw * c)
 
 
+def patches_3d(x, size, strides, dilation, padding):
+    """Keras's extract_patches_3d: each window's taps in (depth, row, column, channel) order."""
+    n, d, h, w, c = x.shape
+    pads = [same_pads(s, k, st, dl) if padding == 'same' else (0, 0) for s, k, st, dl in zip((d, h, w), size, strides, dilation)]
+    t = F.pad(x, (0, 0, pads[2][0], pads[2][1], pads[1][0], pads[1][1], pads[0][0], pads[0][1]))
+    outs = [(t.shape[a + 1] - ((size[a] - 1) * dilation[a] + 1)) // strides[a] + 1 for a in range(3)]
+    y = torch.zeros(n, *outs, size[0] * size[1] * size[2] * c, dtype=torch.float64)
+    for i in range(outs[0]):
+        for j in range(outs[1]):
+            for k in range(outs[2]):
+                taps = [t[:, i * strides[0] + a * dilation[0], j * strides[1] + b * dilation[1], k * strides[2] + e * dilation[2], :]
+                        for a in range(size[0]) for b in range(size[1]) for e in range(size[2])]
+                y[:, i, j, k, :] = torch.cat(taps, dim=1)
+    return y
+
+
 def gaussian(size, sigma):
     x = torch.arange(size, dtype=torch.float64) - (size - 1) / 2
     k = torch.exp(-0.5 * (x / sigma) ** 2)
@@ -89,6 +107,11 @@ def main():
     cases.append({'op': 'padImages', 'name': 'pad_images bottom 2, height 9, left 3, right 1',
                   'options': {'bottomPadding': 2, 'targetHeight': 9, 'leftPadding': 3, 'rightPadding': 1},
                   'shape': list(x.shape), 'input': flat(x), 'outShape': list(y.shape), 'output': flat(y)})
+    v = uniform([2, 5, 6, 4, 2])
+    for size, options in [([2, 3, 2], {}), ([3, 2, 2], {'strides': [1, 2, 1], 'padding': 'same'}), ([2, 2, 2], {'strides': [2, 1, 2], 'dilationRate': [1, 2, 1]})]:
+        y = patches_3d(v, size, options.get('strides', size), options.get('dilationRate', [1, 1, 1]), options.get('padding', 'valid'))
+        cases.append({'op': 'extractPatches3d', 'name': 'extract_patches_3d %s %s' % (size, options), 'size': size, 'options': options,
+                      'shape': list(v.shape), 'input': flat(v), 'outShape': list(y.shape), 'output': flat(y)})
     path = os.path.join(os.path.dirname(__file__), '..', 'test', 'fixtures', 'image-geometry.json')
     with open(path, 'w') as f:
         json.dump({'source': 'scripts/make_image_geometry_fixtures.py (PyTorch 1.13, Keras 3.15 definitions)', 'cases': cases}, f)

@@ -1,4 +1,4 @@
-// st.image.extractPatches, gaussianBlur, cropImages and padImages against
+// st.image.extractPatches, extractPatches3d, gaussianBlur, cropImages and padImages against
 // test/fixtures/image-geometry.json (scripts/make_image_geometry_fixtures.py: PyTorch 1.13 written
 // to Keras 3.15's definitions), on every backend in float32 and on the reference backend in
 // float64, channels last and first; float64 finite differences; the errors.
@@ -9,9 +9,9 @@ import { rt } from './grad-check.js';
 import { assertCloseAsync, checkGradient, throwsWith, withBackend, withBackendAsync } from './helpers.js';
 
 interface Case {
-  op: 'extractPatches' | 'gaussianBlur' | 'cropImages' | 'padImages';
+  op: 'extractPatches' | 'extractPatches3d' | 'gaussianBlur' | 'cropImages' | 'padImages';
   name: string;
-  size?: [number, number];
+  size?: number[];
   options: Record<string, unknown>;
   shape: number[];
   input: number[];
@@ -21,11 +21,17 @@ interface Case {
 const { cases } = loadFixture<Case>('image-geometry.json');
 const runs = await fixtureRuns();
 
+/** The channel axis moved next to the batch axis and back, for images (rank 4) and volumes (rank 5). */
+const toFirst = (rank: number) => (rank === 4 ? [0, 3, 1, 2] : [0, 4, 1, 2, 3]);
+const toLast = (rank: number) => (rank === 4 ? [0, 2, 3, 1] : [0, 2, 3, 4, 1]);
+
 function apply(c: Case, x: st.Tensor, extra: Record<string, unknown> = {}): st.Tensor {
   const o = { ...c.options, ...extra };
   switch (c.op) {
     case 'extractPatches':
-      return st.image.extractPatches(x, c.size!, o);
+      return st.image.extractPatches(x, c.size as [number, number], o);
+    case 'extractPatches3d':
+      return st.image.extractPatches3d(x, c.size as [number, number, number], o);
     case 'gaussianBlur':
       return st.image.gaussianBlur(x, o);
     case 'cropImages':
@@ -43,19 +49,22 @@ for (const run of runs) {
           const x = st.tensor(c.input, c.shape, run.dtype);
           const y = apply(c, x);
           await assertCloseAsync(y, st.tensor(c.output, c.outShape, run.dtype), run.rtol, run.atol, c.name);
-          const first = apply(c, st.transpose(x, [0, 3, 1, 2]), { dataFormat: 'channels_first' });
+          const first = apply(c, st.transpose(x, toFirst(x.rank)), { dataFormat: 'channels_first' });
           await assertCloseAsync(
-            st.transpose(first, [0, 2, 3, 1]),
+            st.transpose(first, toLast(x.rank)),
             st.tensor(c.output, c.outShape, run.dtype),
             run.rtol,
             run.atol,
             `${c.name} channels_first`,
           );
           // One image of rank 3 gives one result of rank 3.
-          const one = apply(c, st.reshape(st.slice(x, [1, 0, 0, 0], [1, ...c.shape.slice(1)]), c.shape.slice(1)));
+          const one = apply(c, st.reshape(st.slice(x, [1, ...c.shape.slice(1).map(() => 0)], [1, ...c.shape.slice(1)]), c.shape.slice(1)));
           await assertCloseAsync(
             one,
-            st.reshape(st.slice(st.tensor(c.output, c.outShape, run.dtype), [1, 0, 0, 0], [1, ...c.outShape.slice(1)]), c.outShape.slice(1)),
+            st.reshape(
+              st.slice(st.tensor(c.output, c.outShape, run.dtype), [1, ...c.outShape.slice(1).map(() => 0)], [1, ...c.outShape.slice(1)]),
+              c.outShape.slice(1),
+            ),
             run.rtol,
             run.atol,
             `${c.name} rank 3`,
@@ -70,6 +79,14 @@ describe('st.image windows and blurs: float64 finite differences (reference back
   const check = (what: string, f: (x: st.Tensor) => st.Tensor) =>
     it(what, () => withBackend('reference', () => checkGradient(f, [rt([1, 5, 6, 2], 3)], { what, rtol: 1e-6, atol: 1e-8 })));
   check('extractPatches same', (x) => st.image.extractPatches(x, [2, 3], { strides: [2, 1], padding: 'same' }));
+  it('extractPatches3d', () =>
+    withBackend('reference', () =>
+      checkGradient((x) => st.image.extractPatches3d(x, [2, 2, 1], { strides: 1, padding: 'same' }), [rt([1, 3, 4, 3, 2], 4)], {
+        what: 'extractPatches3d',
+        rtol: 1e-6,
+        atol: 1e-8,
+      }),
+    ));
   check('gaussianBlur', (x) => st.image.gaussianBlur(x, { kernelSize: [3, 5], sigma: [0.8, 1.5] }));
   check('cropImages', (x) => st.image.cropImages(x, { topCropping: 1, targetHeight: 3, leftCropping: 2, rightCropping: 1 }));
   check('padImages', (x) => st.image.padImages(x, { topPadding: 1, targetHeight: 8, leftPadding: 0, rightPadding: 2 }));

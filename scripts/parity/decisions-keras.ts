@@ -193,7 +193,7 @@ const IMAGE: Record<string, Decision> = {
     "its TensorFlow backend's border (reflection without repeating the edge pixel); Keras's NumPy backend differs on the border pixels",
   ),
   ssim: same('st.image.ssim', 'options object; the result stays float for integer images'),
-  extract_patches_3d: REASON.image,
+  extract_patches_3d: same('st.image.extractPatches3d', ''),
 };
 
 export const KERAS_DECISIONS = {

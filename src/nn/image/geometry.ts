@@ -2,13 +2,16 @@
 // windows of NHWC images built from slice, pad, the convolutions' patch gather
 // (Note [Patches as a gather] in ops/conv-geometry.ts) and a depthwise convolution.
 
-import { ValueError, fmtValue } from '../../core/errors.js';
+import { isFloat } from '../../core/dtype.js';
+import { ShapeError, ValueError, fmtShape, fmtValue } from '../../core/errors.js';
 import { checkKeys } from '../../core/options.js';
 import { depthwiseConv2d } from '../../ops/conv-extra.js';
 import { geometry2d, pair, type Padding, type Pair } from '../../ops/conv-geometry.js';
-import type { TensorInput } from '../../ops/operand.js';
+import { asTensor, type TensorInput } from '../../ops/operand.js';
+import { conv3d } from '../../ops/conv3d.js';
+import { cast } from '../../ops/elementwise.js';
 import { extractPatches as windows } from '../../ops/patches.js';
-import { pad, reshape, slice } from '../../ops/shape-ops.js';
+import { pad, reshape, slice, transpose } from '../../ops/shape-ops.js';
 import { tensor } from '../../tensor/create.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { dataFormatOf, fromBatch, toBatch, toFirst, toLast, type DataFormat } from './common.js';
@@ -173,4 +176,54 @@ export function gaussianBlur(images: TensorInput, options: GaussianBlurOptions =
     ]);
     return depthwiseConv2d(padded, tensor(kernel, [kh, kw, c, 1], x.dtype), { padding: 'valid' });
   });
+}
+
+/** Options of `st.image.extractPatches3d`. */
+export interface ExtractPatches3dOptions {
+  /** The step between patches per axis (default: the patch size). */
+  strides?: number | readonly [number, number, number];
+  /** The spacing of a patch's taps (default 1). */
+  dilationRate?: number | readonly [number, number, number];
+  /** 'valid' (default) or 'same'. */
+  padding?: Padding;
+  /** 'channels_last' (default, [N, D, H, W, C]) or 'channels_first' ([N, C, D, H, W]). */
+  dataFormat?: DataFormat;
+}
+
+/**
+ * Every d x h x w patch of volumes [N, D, H, W, C] (or one volume [D, H, W, C]) as one vector
+ * ordered depth, row, column, channel (Keras 3's `extract_patches_3d`): as Keras, a 3-D
+ * convolution with the identity kernel, so differentiable and on every backend.
+ */
+export function extractPatches3d(
+  volumes: TensorInput,
+  size: number | readonly [number, number, number],
+  options: ExtractPatches3dOptions = {},
+): Tensor {
+  const op = 'image.extractPatches3d';
+  checkKeys(op, options, ['strides', 'dilationRate', 'padding', 'dataFormat']);
+  const triple = (name: string, v: unknown): [number, number, number] => {
+    const t = typeof v === 'number' ? [v, v, v] : Array.isArray(v) && v.length === 3 ? v : null;
+    if (!t?.every((s) => Number.isInteger(s) && s > 0))
+      throw new ValueError(`${op}: ${name} must be a positive integer or three of them; received ${fmtValue(v)}`);
+    return [t[0], t[1], t[2]];
+  };
+  const patch = triple('size', size);
+  const strides = options.strides === undefined ? patch : triple('strides', options.strides);
+  const dilation = triple('dilationRate', options.dilationRate ?? 1);
+  const format = dataFormatOf(op, options.dataFormat);
+  const given = asTensor(op, 'volumes', volumes);
+  if (given.rank !== 4 && given.rank !== 5) throw new ShapeError(`${op}: volumes must have rank 4 or 5; received shape ${fmtShape(given.shape)}`);
+  const single = given.rank === 4;
+  let x = single ? reshape(given, [1, ...given.shape]) : given;
+  if (format === 'channels_first') x = transpose(x, [0, 2, 3, 4, 1]);
+  if (!isFloat(x.dtype)) x = cast(x, 'float32');
+  const c = x.shape[4];
+  const out = patch[0] * patch[1] * patch[2] * c;
+  // The identity as a [d, h, w, C, out] kernel: output channel k copies tap-and-channel k.
+  const eye = new Float64Array(out * out);
+  for (let k = 0; k < out; k++) eye[k * out + k] = 1;
+  let y = conv3d(x, tensor(eye, [patch[0], patch[1], patch[2], c, out], x.dtype), { strides, padding: options.padding ?? 'valid', dilation });
+  if (format === 'channels_first') y = transpose(y, [0, 4, 1, 2, 3]);
+  return single ? reshape(y, y.shape.slice(1)) : y;
 }

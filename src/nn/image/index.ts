@@ -10,7 +10,7 @@ import {
   nonMaxSuppressionWithScore,
   nonMaxSuppressionWithScoreAsync,
 } from './nms.js';
-import { cropImages, extractPatches, gaussianBlur, padImages } from './geometry.js';
+import { cropImages, extractPatches, extractPatches3d, gaussianBlur, padImages } from './geometry.js';
 import { cropAndResize, resize, resizeBilinear, resizeNearestNeighbor } from './resize.js';
 import { mapCoordinates, perspectiveTransform } from './warp.js';
 import { scaleAndTranslate } from './scale.js';
@@ -25,7 +25,7 @@ export type { ScaleMethod } from './scale.js';
 export type { ElasticTransformOptions } from './elastic.js';
 export type { SobelEdgesOptions, SsimOptions } from './quality.js';
 export type { PerspectiveTransformOptions, MapCoordinatesOptions, CoordinateFillMode } from './warp.js';
-export type { CropImagesOptions, PadImagesOptions, ExtractPatchesOptions, GaussianBlurOptions } from './geometry.js';
+export type { CropImagesOptions, PadImagesOptions, ExtractPatchesOptions, ExtractPatches3dOptions, GaussianBlurOptions } from './geometry.js';
 
 /**
  * `st.image.*`: image functions on [H, W, C] or [N, H, W, C] tensors, with tfjs's names and
@@ -51,6 +51,7 @@ export const image = {
   cropImages,
   padImages,
   extractPatches,
+  extractPatches3d,
   gaussianBlur,
   rgbToGrayscale,
   rgbToHsv,
