@@ -1,7 +1,6 @@
 // Decisions for Keras 3's layers, losses, metrics, activations and keras.ops.image: see decisions.ts.
 import { REASON, alias, each, leftOut, planned, same, type Decision } from './decision-kit.js';
 
-const augmentation = ['CutMix', 'MixUp'];
 const laterLayers = ['GroupQueryAttention'];
 const merge = (name: string) =>
   alias(`st.layers.${name}`, `a layer factory: st.layers.${name}().apply([a, b]) (Keras's lowercase form applies the layer at once)`);
@@ -55,7 +54,14 @@ const LAYERS: Record<string, Decision> = {
     'st.layers.rnn',
     "a user cell is an st.Layer with stateSize whose call([input, ...states]) returns [output, ...newStates] (tfjs's convention; Keras 3's call(inputs, states) returns (output, states))",
   ),
-  ...each(augmentation, planned('issue 23: augmentation layers on the sampling code of the existing ones (nn/image-sampling.ts)')),
+  MixUp: same(
+    'st.layers.mixUp',
+    "labels go beside the images: apply([images, labels], {training: true}) returns [images, labels] (Keras's dict input {images, labels}); labels must be floating (one-hot or soft)",
+  ),
+  CutMix: same(
+    'st.layers.cutMix',
+    "labels go beside the images: apply([images, labels], {training: true}) returns [images, labels] (Keras's dict input {images, labels}); labels must be floating (one-hot or soft)",
+  ),
   RandomGrayscale: same(
     'st.layers.randomGrayscale',
     "active only while training, as Strata's other augmentation layers (Keras's also acts at inference)",

@@ -12,6 +12,7 @@ import {
 import { AugMix, RandAugment, type AugMixArgs, type RandAugmentArgs } from './augmentation-policies.js';
 import { ContrastLimitedAdaptiveHistogramEqualization, type ClaheArgs } from './clahe.js';
 import { Equalization, type EqualizationArgs } from './equalization.js';
+import { CutMix, MixUp, type CutMixArgs, type MixUpArgs } from './mix-layers.js';
 import { RandomElasticTransform, type RandomElasticTransformArgs } from './random-elastic-transform.js';
 import { RandomGaussianBlur, type RandomGaussianBlurArgs } from './random-gaussian-blur.js';
 import { RandomPerspective, type RandomPerspectiveArgs } from './random-perspective.js';
@@ -38,6 +39,16 @@ export const moreAugmentationLayers = {
   augMix: (args: AugMixArgs = {}) => new AugMix(args),
   /** Contrast-limited adaptive histogram equalization per tile (Keras's CLAHE layer; always applied). */
   contrastLimitedAdaptiveHistogramEqualization: (args: ClaheArgs = {}) => new ContrastLimitedAdaptiveHistogramEqualization(args),
+  /**
+   * Mixes each image with another of the batch, m·x + (1 − m)·x', and the labels alike, while
+   * training (Keras's MixUp): `apply([images, labels], {training: true})` returns [images, labels].
+   */
+  mixUp: (args: MixUpArgs = {}) => new MixUp(args),
+  /**
+   * Pastes a random box from another image of the batch into each image, and mixes the labels by
+   * area, while training (Keras's CutMix): `apply([images, labels], {training: true})` returns [images, labels].
+   */
+  cutMix: (args: CutMixArgs = {}) => new CutMix(args),
 };
 
 export {
@@ -51,6 +62,8 @@ export {
   AugMix,
   RandomElasticTransform,
   ContrastLimitedAdaptiveHistogramEqualization,
+  MixUp,
+  CutMix,
 };
 export type {
   RandomHueArgs,
@@ -63,4 +76,6 @@ export type {
   AugMixArgs,
   RandomElasticTransformArgs,
   ClaheArgs,
+  MixUpArgs,
+  CutMixArgs,
 };
