@@ -1,7 +1,6 @@
 // Decisions for Keras 3's layers, losses, metrics, activations and keras.ops.image: see decisions.ts.
 import { REASON, alias, each, leftOut, planned, same, type Decision } from './decision-kit.js';
 
-const laterLayers = ['GroupQueryAttention'];
 const merge = (name: string) =>
   alias(`st.layers.${name}`, `a layer factory: st.layers.${name}().apply([a, b]) (Keras's lowercase form applies the layer at once)`);
 
@@ -49,7 +48,10 @@ const LAYERS: Record<string, Decision> = {
   MaxPool3D: alias('st.layers.maxPooling3d'),
   GlobalAvgPool3D: alias('st.layers.globalAveragePooling3d'),
   GlobalMaxPool3D: alias('st.layers.globalMaxPooling3d'),
-  ...each(laterLayers, REASON.layers),
+  GroupQueryAttention: same(
+    'st.layers.groupQueryAttention',
+    "also spelled st.layers.groupedQueryAttention; Keras's slidingWindow and useGate options (recent Keras) are rejected unless left at their defaults",
+  ),
   RNN: same(
     'st.layers.rnn',
     "a user cell is an st.Layer with stateSize whose call([input, ...states]) returns [output, ...newStates] (tfjs's convention; Keras 3's call(inputs, states) returns (output, states))",

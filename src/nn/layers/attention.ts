@@ -96,7 +96,7 @@ const MASKED_SCORE = -1e9;
  */
 export class MultiHeadAttention extends Layer {
   /** The class name that saved configs (model.json) store and `layers.deserialize` looks up. */
-  static readonly className = 'MultiHeadAttention';
+  static readonly className: string = 'MultiHeadAttention';
   override supportsMasking = true;
   /** The number of heads. */
   readonly numHeads: number;
@@ -115,14 +115,21 @@ export class MultiHeadAttention extends Layer {
   private readonly args: MultiHeadAttentionArgs;
   private readonly dropoutLayer: Dropout | null;
   /** Feature sizes of query, value and key the weights were built for. */
-  private dims: { query: number; value: number; key: number } | null = null;
-  private weightsByRole: Record<'query' | 'key' | 'value' | 'output', { kernel: Tensor; bias: Tensor | null }> | null = null;
+  protected dims: { query: number; value: number; key: number } | null = null;
+  protected weightsByRole: Record<'query' | 'key' | 'value' | 'output', { kernel: Tensor; bias: Tensor | null }> | null = null;
   /** Whether the current apply() returns the scores too (read by computeOutputShape and computeMask). */
   private returnScores = false;
+  /**
+   * Heads of the key and value projections: numHeads here; fewer in grouped-query attention,
+   * whose key/value heads are each repeated for a group of consecutive query heads.
+   */
+  protected keyValueHeads: number;
 
-  constructor(args: MultiHeadAttentionArgs) {
-    super(args as MultiHeadAttentionArgs & Record<string, unknown>, MHA_KEYS);
+  /** `ownKeys` lets a subclass (GroupQueryAttention) check its own option names instead. */
+  constructor(args: MultiHeadAttentionArgs, ownKeys: readonly string[] = MHA_KEYS) {
+    super(args as MultiHeadAttentionArgs & Record<string, unknown>, ownKeys);
     this.numHeads = positiveInt(this.name, 'numHeads', args.numHeads);
+    this.keyValueHeads = this.numHeads;
     this.keyDim = positiveInt(this.name, 'keyDim', args.keyDim);
     this.valueDim = args.valueDim == null ? this.keyDim : positiveInt(this.name, 'valueDim', args.valueDim);
     const rate = args.dropout ?? 0;
@@ -320,8 +327,8 @@ export class MultiHeadAttention extends Layer {
       Tv = value.shape[1];
     // Keras scales the projected query by 1/sqrt(keyDim) before the product.
     const q = this.project(query, w.query, this.keyDim, 1 / Math.sqrt(this.keyDim));
-    const k = this.project(key, w.key, this.keyDim);
-    const v = this.project(value, w.value, this.valueDim);
+    const k = this.repeatHeads(this.project(key, w.key, this.keyDim, undefined, this.keyValueHeads));
+    const v = this.repeatHeads(this.project(value, w.value, this.valueDim, undefined, this.keyValueHeads));
     let logits = matmul(q, k, false, true); // [h·B, Tq, Tv]
     if (mask) logits = add(reshape(logits, [h, B, Tq, Tv]), maskBias(mask, B, Tq, Tv, logits.dtype));
     const probs = softmax(logits, -1);
@@ -337,12 +344,25 @@ export class MultiHeadAttention extends Layer {
   }
 
   /** x [B, T, d] through a kernel [d, heads, n] (+ bias [heads, n]) to [heads·B, T, n]. */
-  private project(x: Tensor, w: { kernel: Tensor; bias: Tensor | null }, n: number, scale?: number): Tensor {
+  private project(x: Tensor, w: { kernel: Tensor; bias: Tensor | null }, n: number, scale?: number, heads = this.numHeads): Tensor {
     const [B, T, d] = x.shape,
-      h = this.numHeads;
+      h = heads;
     let y = dense(reshape(x, [B * T, d]), reshape(w.kernel, [d, h * n]), w.bias && reshape(w.bias, [h * n]));
     if (scale !== undefined) y = mul(y, scale);
     return reshape(transpose(reshape(y, [B, T, h, n]), [2, 0, 1, 3]), [h * B, T, n]);
+  }
+
+  /**
+   * [kvHeads·B, T, n] to [numHeads·B, T, n], each key/value head repeated for its group of
+   * numHeads / kvHeads consecutive query heads (Keras's ops.repeat on the heads axis).
+   */
+  private repeatHeads(x: Tensor): Tensor {
+    const g = this.keyValueHeads,
+      h = this.numHeads;
+    if (g === h) return x;
+    const [gB, T, n] = x.shape;
+    const B = gB / g;
+    return reshape(broadcastTo(reshape(x, [g, 1, B, T, n]), [g, h / g, B, T, n]), [h * B, T, n]);
   }
 
   /** The output keeps the query's mask (Keras's supports_masking); the scores carry none. */

@@ -11,6 +11,7 @@ import { reluLayers } from './relu.js';
 import { extraLayers } from './extra-layers.js';
 import { moreAugmentationLayers } from './more-augmentation.js';
 import { depthToSpaceLayers } from './depth-to-space.js';
+import { groupQueryAttentionLayers } from './group-query-attention.js';
 import { Dense, type DenseArgs } from './dense.js';
 import { Conv2D, type Conv2dArgs } from './conv.js';
 import {
@@ -148,6 +149,7 @@ export const layers = {
   ...scoreAttentionLayers,
   ...adaptivePoolingLayers,
   ...einsumDenseLayers,
+  ...groupQueryAttentionLayers,
   ...reluLayers,
   ...extraLayers,
   ...moreAugmentationLayers,
