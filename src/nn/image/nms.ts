@@ -37,17 +37,30 @@ function checkArgs(
   return { maxOutputSize: Math.min(maxOutputSize, n), iouThreshold, scoreThreshold, softNmsSigma };
 }
 
-/** Intersection over union of boxes i and j ([y1, x1, y2, x2], corners in either order); 0 for an empty box. */
-export function boxIou(b: ArrayLike<number>, i: number, j: number): number {
-  const top = (k: number) => Math.min(b[4 * k], b[4 * k + 2]),
-    bottom = (k: number) => Math.max(b[4 * k], b[4 * k + 2]),
-    left = (k: number) => Math.min(b[4 * k + 1], b[4 * k + 3]),
-    right = (k: number) => Math.max(b[4 * k + 1], b[4 * k + 3]);
-  const areaI = (bottom(i) - top(i)) * (right(i) - left(i)),
-    areaJ = (bottom(j) - top(j)) * (right(j) - left(j));
+/** Boxes as [ymin, xmin, ymax, xmax, area] rows (corners may come in either order). */
+function normalizeBoxes(b: ArrayLike<number>, n: number): Float64Array {
+  const out = new Float64Array(5 * n);
+  for (let k = 0; k < n; k++) {
+    const y1 = b[4 * k],
+      x1 = b[4 * k + 1],
+      y2 = b[4 * k + 2],
+      x2 = b[4 * k + 3];
+    const top = Math.min(y1, y2),
+      left = Math.min(x1, x2),
+      bottom = Math.max(y1, y2),
+      right = Math.max(x1, x2);
+    out.set([top, left, bottom, right, (bottom - top) * (right - left)], 5 * k);
+  }
+  return out;
+}
+
+/** Intersection over union of normalized boxes i and j; 0 when either is empty. */
+function iouOf(b: Float64Array, i: number, j: number): number {
+  const areaI = b[5 * i + 4],
+    areaJ = b[5 * j + 4];
   if (areaI <= 0 || areaJ <= 0) return 0;
-  const ih = Math.max(Math.min(bottom(i), bottom(j)) - Math.max(top(i), top(j)), 0),
-    iw = Math.max(Math.min(right(i), right(j)) - Math.max(left(i), left(j)), 0);
+  const ih = Math.max(Math.min(b[5 * i + 2], b[5 * j + 2]) - Math.max(b[5 * i], b[5 * j]), 0),
+    iw = Math.max(Math.min(b[5 * i + 3], b[5 * j + 3]) - Math.max(b[5 * i + 1], b[5 * j + 1]), 0);
   const inter = ih * iw;
   return inter / (areaI + areaJ - inter);
 }
@@ -59,32 +72,45 @@ export function boxIou(b: ArrayLike<number>, i: number, j: number): number {
  * Only boxes scoring above scoreThreshold take part.
  */
 export function greedyNms(boxes: ArrayLike<number>, scores: ArrayLike<number>, p: NmsParams): { indices: number[]; scores: number[] } {
-  const live: { index: number; score: number }[] = [];
-  for (let i = 0; i < scores.length; i++) if (scores[i] > p.scoreThreshold) live.push({ index: i, score: scores[i] });
+  const b = normalizeBoxes(boxes, scores.length);
+  const order: number[] = [];
+  for (let i = 0; i < scores.length; i++) if (scores[i] > p.scoreThreshold) order.push(i);
+  order.sort((i, j) => scores[j] - scores[i] || i - j);
   const indices: number[] = [],
     kept: number[] = [];
-  const scale = p.softNmsSigma > 0 ? -0.5 / p.softNmsSigma : 0;
+  if (p.softNmsSigma === 0) {
+    // Hard NMS: scores never change, so one pass in score order, each candidate checked against
+    // the boxes already selected.
+    for (const i of order) {
+      if (indices.length >= p.maxOutputSize) break;
+      if (indices.every((j) => iouOf(b, i, j) < p.iouThreshold)) {
+        indices.push(i);
+        kept.push(scores[i]);
+      }
+    }
+    return { indices, scores: kept };
+  }
+  const live = order.map((index) => ({ index, score: scores[index] }));
+  const scale = -0.5 / p.softNmsSigma;
   while (indices.length < p.maxOutputSize && live.length > 0) {
     let best = 0;
     for (let k = 1; k < live.length; k++) {
       const a = live[k],
-        b = live[best];
-      if (a.score > b.score || (a.score === b.score && a.index < b.index)) best = k;
+        c = live[best];
+      if (a.score > c.score || (a.score === c.score && a.index < c.index)) best = k;
     }
     const chosen = live[best];
     live.splice(best, 1);
     indices.push(chosen.index);
     kept.push(chosen.score);
-    for (let k = live.length - 1; k >= 0; k--) {
-      const iou = boxIou(boxes, live[k].index, chosen.index);
-      if (iou >= p.iouThreshold) {
-        live.splice(k, 1);
-        continue;
-      }
-      if (scale === 0) continue;
-      live[k].score *= Math.exp(scale * iou * iou);
-      if (live[k].score <= p.scoreThreshold) live.splice(k, 1);
+    let w = 0;
+    for (const cand of live) {
+      const iou = iouOf(b, cand.index, chosen.index);
+      if (iou >= p.iouThreshold) continue;
+      cand.score *= Math.exp(scale * iou * iou);
+      if (cand.score > p.scoreThreshold) live[w++] = cand;
     }
+    live.length = w;
   }
   return { indices, scores: kept };
 }
