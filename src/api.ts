@@ -428,6 +428,7 @@ export {
   type PositionalEmbeddingArgs,
   type TransformerEncoderArgs,
 } from './nn/layers/attention-family.js';
+export { GroupQueryAttention, type GroupQueryAttentionArgs } from './nn/layers/group-query-attention.js';
 export {
   GroupNormalization,
   UnitNormalization,
