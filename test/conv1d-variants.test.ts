@@ -9,46 +9,15 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import * as st from '../src/index.js';
 import { deserializeLayer, serializeLayer } from '../src/nn/registry.js';
-import { blob, fixtureRuns, loadFixture, makeLayer, type Blob } from './fixture-harness.js';
-import { assertCloseAsync, randomTensor, throwsWith, withBackendAsync } from './helpers.js';
+import { describeLayerFixtures, fixtureRuns, type LayerCase, loadFixture, makeLayer } from './fixture-harness.js';
+import { randomTensor, throwsWith } from './helpers.js';
 
-interface Case {
-  name: string;
-  layer: string;
-  config: Record<string, unknown>;
-  input: Blob;
-  weights: Blob[];
-  output: Blob;
-  upstream: Blob;
-  gradInput: Blob;
-  gradWeights: Blob[];
-}
+type Case = LayerCase;
 
 const fixtures = loadFixture<Case>('conv1d-variants.json');
 const runs = await fixtureRuns();
 
-describe('1-D convolution variants match PyTorch (Keras semantics)', () => {
-  for (const run of runs) {
-    describe(`${run.backend} ${run.dtype}`, () => {
-      for (const c of fixtures.cases) {
-        it(c.name, () =>
-          withBackendAsync(run.backend, async () => {
-            const layer = makeLayer(c.layer, { ...c.config, dtype: run.dtype });
-            layer.ensureBuilt(c.input.shape);
-            layer.setWeights(c.weights.map((w) => blob(w, run.dtype)));
-            const x = st.variable(blob(c.input, run.dtype));
-            const y = layer.apply(x);
-            await assertCloseAsync(y, blob(c.output, run.dtype), run.rtol, run.atol, `${c.name} output`);
-            y.mul(blob(c.upstream, run.dtype)).sum().backward();
-            await assertCloseAsync(x.grad!, blob(c.gradInput, run.dtype), run.rtol, run.atol, `${c.name} input gradient`);
-            for (const [i, w] of layer.weights.entries())
-              await assertCloseAsync(w.value.grad!, blob(c.gradWeights[i], run.dtype), run.rtol, run.atol, `${c.name} gradient of ${w.name}`);
-          }),
-        );
-      }
-    });
-  }
-});
+describeLayerFixtures('1-D convolution variants match PyTorch (Keras semantics)', fixtures.cases, runs);
 
 /** Keras's count_params: Conv1DTranspose k·in·filters (+ filters); DepthwiseConv1D k·in·dm (+ in·dm); SeparableConv1D k·in·dm + in·dm·filters (+ filters). */
 function kerasParams(c: Case): number {
