@@ -40,7 +40,6 @@ export const REASON = {
     'bit operations on int32 need kernels of their own (no exact composite of the arithmetic primitives) and no layer, loss or metric uses them',
   ),
   decomposition: leftOut('matrix factorizations need LAPACK-class kernels, which Strata (a training library) does not link; no layer uses them'),
-  image: planned('issue 23: image functions as ops (st.image.*), sharing the sampling code of the preprocessing layers (nn/image-sampling.ts)'),
   conv3d: planned(
     'issue 23: the layer on st.conv3d, st.maxPool3d and st.avgPool3d, which are in place (Note [3-D convolution and pooling as gathers])',
   ),
