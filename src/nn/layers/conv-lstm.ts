@@ -18,15 +18,14 @@ import { fusedConv2d } from '../../ops/fused.js';
 import { reshape } from '../../ops/shape-ops.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import type { Activation, ActivationIdentifier } from '../activations.js';
-import { getInitializer, type InitializerIdentifier } from '../initializers.js';
+import { getInitializer } from '../initializers.js';
 import { Layer, isShapeList, knownDim, uniqueName, type CallOptions, type LayerArgs } from '../layer.js';
 import { registerLayer } from '../registry.js';
-import type { Regularizer } from '../regularizers.js';
 import { formatShape, type Shape } from '../symbolic.js';
 import { convOutputSize } from './conv.js';
 import { checkStridesWithDilation } from './conv-options.js';
 import { positiveInt, weightConfig } from './dense.js';
-import { dropoutMask, flag, rate } from './recurrent-base.js';
+import { dropoutMask, flag, rate, type RecurrentWeightArgs } from './recurrent-base.js';
 import { UnitForgetBias, activationOr, lstmGates } from './recurrent.js';
 import type { SequenceArgs, StepResult } from './rnn-base.js';
 import type { SteppingCell } from './rnn-cells.js';
@@ -41,7 +40,7 @@ type Rank = 1 | 2 | 3;
 type Ints = number | readonly number[];
 
 /** Options of the convolutional LSTM cells (convLstm2dCell) and of the layers' cells. */
-export interface ConvLstmCellArgs extends LayerArgs {
+export interface ConvLstmCellArgs extends LayerArgs, RecurrentWeightArgs {
   /** The number of output channels of the state (a positive integer). */
   filters: number;
   /** The window of the input and recurrent convolutions. */
@@ -58,28 +57,8 @@ export interface ConvLstmCellArgs extends LayerArgs {
   activation?: ActivationIdentifier;
   /** The activation of the gates. Default 'sigmoid'. */
   recurrentActivation?: ActivationIdentifier;
-  /** Whether the gates have biases. Default true. */
-  useBias?: boolean;
-  /** How the input kernel starts. Default 'glorotUniform'. */
-  kernelInitializer?: InitializerIdentifier;
-  /** How the recurrent kernel starts. Default 'orthogonal'. */
-  recurrentInitializer?: InitializerIdentifier;
-  /** How the bias starts. Default 'zeros'. */
-  biasInitializer?: InitializerIdentifier;
   /** Start the forget gate's bias at 1, as Keras does by default. */
   unitForgetBias?: boolean;
-  /** A penalty on the input kernel. */
-  kernelRegularizer?: Regularizer | string | null;
-  /** A penalty on the recurrent kernel. */
-  recurrentRegularizer?: Regularizer | string | null;
-  /** A penalty on the bias. */
-  biasRegularizer?: Regularizer | string | null;
-  /** Fraction of the input dropped while training (one mask per sequence). */
-  dropout?: number;
-  /** Fraction of the state h dropped before the recurrent convolution while training. */
-  recurrentDropout?: number;
-  /** Seed of the dropout masks. */
-  seed?: number | null;
 }
 
 const CELL_KEYS = [

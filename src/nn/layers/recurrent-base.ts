@@ -16,10 +16,8 @@ import { SequenceLayer, flag, maskTensor, type SequenceArgs } from './rnn-base.j
 
 export { flag };
 
-/** Options shared by simpleRNN, lstm and gru (Keras 3's names, camelCase). */
-export interface RecurrentArgs extends SequenceArgs {
-  /** The size of the output and of each state (a positive integer). */
-  units: number;
+/** The weight and dropout options every recurrent layer and cell shares (Keras 3's names, camelCase). */
+export interface RecurrentWeightArgs {
   /** Whether the gates have biases. Default true. */
   useBias?: boolean;
   /** How the input kernel starts. Default 'glorotUniform'. */
@@ -36,11 +34,20 @@ export interface RecurrentArgs extends SequenceArgs {
   biasRegularizer?: Regularizer | string | null;
   /** Fraction of the input features dropped while training (one mask for every time step). */
   dropout?: number;
-  /** Fraction of the recurrent state dropped before the recurrent matmul while training. */
+  /** Fraction of the recurrent state dropped before the recurrent kernel is applied, while training. */
   recurrentDropout?: number;
   /** Seed of the dropout masks (the global seeded stream when absent). */
   seed?: number | null;
 }
+
+/** The options of a dense recurrent unit: its size and the shared weight options. */
+export interface RecurrentUnitArgs extends RecurrentWeightArgs {
+  /** The size of the output and of each state (a positive integer). */
+  units: number;
+}
+
+/** Options shared by simpleRNN, lstm and gru (Keras 3's names, camelCase). */
+export interface RecurrentArgs extends SequenceArgs, RecurrentUnitArgs {}
 
 export const RECURRENT_KEYS = [
   'units',

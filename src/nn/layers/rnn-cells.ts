@@ -13,10 +13,9 @@ import type { Activation, ActivationIdentifier } from '../activations.js';
 import { getInitializer, type InitializerIdentifier } from '../initializers.js';
 import { Layer, isShapeList, knownDim, type CallOptions, type LayerArgs } from '../layer.js';
 import { registerLayer } from '../registry.js';
-import type { Regularizer } from '../regularizers.js';
 import { formatShape, type Shape } from '../symbolic.js';
 import { positiveInt, weightConfig } from './dense.js';
-import { dropoutMask, flag, rate, type StepFn } from './recurrent-base.js';
+import { dropoutMask, flag, rate, type RecurrentUnitArgs, type StepFn } from './recurrent-base.js';
 import { UnitForgetBias, activationOr, gruInputBias, gruStep, lstmStep, simpleRnnStep } from './recurrent.js';
 import type { StepResult } from './rnn-base.js';
 
@@ -86,30 +85,7 @@ export function cellStep(cell: Layer, x: Tensor, states: Tensor[], training: boo
 }
 
 /** Options shared by simpleRNNCell, lstmCell and gruCell (those of the layers without the sequence options). */
-export interface RecurrentCellArgs extends LayerArgs {
-  /** The size of the output and of each state (a positive integer). */
-  units: number;
-  /** Whether the gates have biases. Default true. */
-  useBias?: boolean;
-  /** How the input kernel starts. Default 'glorotUniform'. */
-  kernelInitializer?: InitializerIdentifier;
-  /** How the recurrent kernel starts. Default 'orthogonal'. */
-  recurrentInitializer?: InitializerIdentifier;
-  /** How the bias starts. Default 'zeros'. */
-  biasInitializer?: InitializerIdentifier;
-  /** A penalty on the input kernel added to the loss. Default none. */
-  kernelRegularizer?: Regularizer | string | null;
-  /** A penalty on the recurrent kernel added to the loss. Default none. */
-  recurrentRegularizer?: Regularizer | string | null;
-  /** A penalty on the bias added to the loss. Default none. */
-  biasRegularizer?: Regularizer | string | null;
-  /** Fraction of the input features dropped while training (one mask per sequence). */
-  dropout?: number;
-  /** Fraction of the recurrent state dropped before the recurrent matmul while training. */
-  recurrentDropout?: number;
-  /** Seed of the dropout masks (the global seeded stream when absent). */
-  seed?: number | null;
-}
+export interface RecurrentCellArgs extends LayerArgs, RecurrentUnitArgs {}
 
 const CELL_KEYS = [
   'units',
