@@ -28,6 +28,15 @@ function find(byName: Map<string, DecodedWeight>, names: string[], layer: string
   return scoped.length === 1 ? scoped[0] : undefined;
 }
 
+/**
+ * The nth weight named `weight` under `layer`, in the file's order, for a layer holding several
+ * weights of one name: an RNN over stacked cells (tfjs's rnn/RNNCell_0/kernel, rnn/RNNCell_1/kernel),
+ * whose cells Strata lists in the same order.
+ */
+function findNth(names: string[], layer: string, weight: string, nth: number): string | undefined {
+  return names.filter((n) => n.endsWith(`/${weight}`) && n.split('/').slice(0, -1).includes(layer))[nth];
+}
+
 /** The layers that hold weights: a nested model's own layers, not the model. */
 const leaves = (model: Model): Layer[] => model.layers.flatMap((l) => (l instanceof Model ? leaves(l) : [l]));
 
@@ -49,8 +58,13 @@ export function assignWeights(
   const missing: string[] = [];
   const mismatched: string[] = [];
   for (const layer of leaves(model)) {
+    const seen = new Map<string, number>();
     const values = layer.weights.map((w) => {
-      const name = find(byName, names, layer.name, weightNames.get(layer.name)?.[w.name] ?? w.name);
+      const wanted = weightNames.get(layer.name)?.[w.name] ?? w.name;
+      const nth = seen.get(wanted) ?? 0;
+      seen.set(wanted, nth + 1);
+      const repeated = layer.weights.filter((o) => (weightNames.get(layer.name)?.[o.name] ?? o.name) === wanted).length > 1;
+      const name = repeated ? findNth(names, layer.name, wanted, nth) : find(byName, names, layer.name, wanted);
       if (name === undefined) {
         missing.push(`${layer.name}/${w.name} ${fmtShape(w.value.shape)}`);
         return undefined;

@@ -84,6 +84,22 @@ const RNN = [
   'bias_regularizer',
 ];
 
+const CELL = ['units', 'activation', 'use_bias', 'dropout', 'recurrent_dropout', 'kernel_regularizer', 'recurrent_regularizer', 'bias_regularizer'];
+const CONV_LSTM = [
+  'filters',
+  ...CONV,
+  'recurrent_activation',
+  'unit_forget_bias',
+  'dropout',
+  'recurrent_dropout',
+  'kernel_regularizer',
+  'recurrent_regularizer',
+  'return_sequences',
+  'return_state',
+  'go_backwards',
+  'stateful',
+];
+
 /** A Keras axis list of one entry ([3]) as Strata's single axis. */
 function oneAxis(c: Config): Config {
   const a = c.axis;
@@ -177,7 +193,47 @@ const TABLE: Record<string, (c: Config) => [string, Config, Record<string, strin
   Maximum: () => ['Maximum', {}],
   Minimum: () => ['Minimum', {}],
   Concatenate: (c) => ['Concatenate', pick(c, ['axis'])],
+  // Three-dimensional and one-dimensional variants (NDHWC / NWC, Keras's layouts and weight names).
+  Conv3D: (c) => ['Conv3D', pick(c, ['filters', ...CONV, 'kernel_regularizer'])],
+  Conv3DTranspose: (c) => ['Conv3DTranspose', pick(c, ['filters', ...CONV, 'kernel_regularizer', 'output_padding'])],
+  MaxPooling3D: (c) => ['MaxPooling3D', pick(c, POOL)],
+  AveragePooling3D: (c) => ['AveragePooling3D', pick(c, POOL)],
+  GlobalAveragePooling3D: (c) => ['GlobalAveragePooling3D', pick(c, ['keepdims'])],
+  GlobalMaxPooling3D: (c) => ['GlobalMaxPooling3D', pick(c, ['keepdims'])],
+  Conv1DTranspose: (c) => ['Conv1DTranspose', pick(c, ['filters', ...CONV, 'kernel_regularizer', 'output_padding'])],
+  DepthwiseConv1D: (c) => ['DepthwiseConv1D', pick(c, ['depth_multiplier', ...CONV, 'depthwise_regularizer'])],
+  SeparableConv1D: (c) => ['SeparableConv1D', pick(c, ['filters', 'depth_multiplier', ...CONV, 'depthwise_regularizer', 'pointwise_regularizer'])],
+  ConvLSTM1D: (c) => ['ConvLSTM1D', pick(c, CONV_LSTM)],
+  ConvLSTM2D: (c) => ['ConvLSTM2D', pick(c, CONV_LSTM)],
+  ConvLSTM3D: (c) => ['ConvLSTM3D', pick(c, CONV_LSTM)],
+  // The generic RNN and its cells: a cell is a nested {class_name, config}, converted by this table too.
+  SimpleRNNCell: (c) => ['SimpleRNNCell', pick(c, CELL)],
+  LSTMCell: (c) => ['LSTMCell', pick(c, [...CELL, 'recurrent_activation', 'unit_forget_bias'])],
+  GRUCell: (c) => ['GRUCell', { ...pick(c, [...CELL, 'recurrent_activation']), resetAfter: c.reset_after ?? false }],
+  StackedRNNCells: (c) => {
+    if (!Array.isArray(c.cells)) throw new ValueError(`cells must be a list of cells; received ${fmtValue(c.cells)}`);
+    return ['StackedRNNCells', { cells: c.cells.map((cell, i) => nestedCell(cell, `cell ${i}`)) }];
+  },
+  RNN: (c) => {
+    const cell = Array.isArray(c.cell)
+      ? { className: 'StackedRNNCells', config: { cells: c.cell.map((x, i) => nestedCell(x, `cell ${i}`)) } }
+      : nestedCell(c.cell, 'cell');
+    return ['RNN', { ...pick(c, ['return_sequences', 'return_state', 'go_backwards', 'stateful', 'unroll']), cell }];
+  },
 };
+
+/** A cell inside an RNN or StackedRNNCells config, converted as a layer of its own. */
+function nestedCell(v: unknown, what: string): SerializedLayer {
+  const o = v as Config | null;
+  if (typeof o !== 'object' || o === null || typeof o.class_name !== 'string' || typeof o.config !== 'object' || o.config === null)
+    throw new ValueError(`${what} must be {class_name, config}; received ${fmtValue(v)}`);
+  if (!['SimpleRNNCell', 'LSTMCell', 'GRUCell', 'StackedRNNCells'].includes(o.class_name))
+    throw new ValueError(`${what}: only SimpleRNNCell, LSTMCell, GRUCell and StackedRNNCells import; received ${fmtValue(o.class_name)}`);
+  const config = o.config as Config;
+  checkCommon(what, config);
+  const [className, options] = TABLE[o.class_name](config);
+  return { className, config: { ...options, ...(typeof config.name === 'string' ? { name: config.name } : {}) } };
+}
 
 /** The Keras layer classes the importer converts. */
 export function supportedLayers(): string[] {
