@@ -95,3 +95,127 @@ describe('tfjs import of recently added layer classes', () => {
     await compare(model, [2, 4, 3], 'rnn([cells])');
   });
 });
+
+// Classes tfjs 4.22 lacks (Keras 3 and tf.keras have them): a Keras-style model.json written here
+// (snake_case config as Keras serializes it, weights named layer/weight as tf.keras saves them),
+// loaded by st.tfjs.load, must predict as the same layer built directly with Strata's options.
+interface KerasOnlyCase {
+  label: string;
+  className: string;
+  config: Record<string, unknown>;
+  inputShape: number[];
+  direct: () => st.Layer;
+  kerasWeightNames: string[];
+}
+
+const kerasOnly: KerasOnlyCase[] = [
+  {
+    label: 'Conv1DTranspose',
+    className: 'Conv1DTranspose',
+    config: { filters: 3, kernel_size: [3], strides: [2], padding: 'same', activation: 'tanh', use_bias: true, data_format: 'channels_last' },
+    inputShape: [5, 2],
+    direct: () => st.layers.conv1dTranspose({ filters: 3, kernelSize: 3, strides: 2, padding: 'same', activation: 'tanh' }),
+    kerasWeightNames: ['kernel', 'bias'],
+  },
+  {
+    label: 'DepthwiseConv1D',
+    className: 'DepthwiseConv1D',
+    config: { depth_multiplier: 2, kernel_size: [3], strides: [1], padding: 'valid', dilation_rate: [2], use_bias: true },
+    inputShape: [9, 3],
+    direct: () => st.layers.depthwiseConv1d({ depthMultiplier: 2, kernelSize: 3, dilationRate: 2 }),
+    kerasWeightNames: ['depthwise_kernel', 'bias'],
+  },
+  {
+    label: 'SeparableConv1D',
+    className: 'SeparableConv1D',
+    config: { filters: 4, depth_multiplier: 1, kernel_size: [2], strides: [2], padding: 'same', activation: 'relu', use_bias: false },
+    inputShape: [7, 3],
+    direct: () => st.layers.separableConv1d({ filters: 4, kernelSize: 2, strides: 2, padding: 'same', activation: 'relu', useBias: false }),
+    kerasWeightNames: ['depthwise_kernel', 'pointwise_kernel'],
+  },
+  {
+    label: 'GlobalAveragePooling3D (keepdims)',
+    className: 'GlobalAveragePooling3D',
+    config: { keepdims: true, data_format: 'channels_last' },
+    inputShape: [3, 4, 2, 2],
+    direct: () => st.layers.globalAveragePooling3d({ keepdims: true }),
+    kerasWeightNames: [],
+  },
+  {
+    label: 'GlobalMaxPooling3D',
+    className: 'GlobalMaxPooling3D',
+    config: { keepdims: false },
+    inputShape: [3, 4, 2, 2],
+    direct: () => st.layers.globalMaxPooling3d({}),
+    kerasWeightNames: [],
+  },
+  {
+    label: 'ConvLSTM1D',
+    className: 'ConvLSTM1D',
+    config: {
+      filters: 3,
+      kernel_size: [3],
+      padding: 'same',
+      recurrent_activation: 'sigmoid',
+      return_sequences: true,
+      go_backwards: true,
+      unit_forget_bias: true,
+    },
+    inputShape: [4, 6, 2],
+    direct: () => st.layers.convLstm1d({ filters: 3, kernelSize: 3, padding: 'same', returnSequences: true, goBackwards: true }),
+    kerasWeightNames: ['kernel', 'recurrent_kernel', 'bias'],
+  },
+  {
+    label: 'ConvLSTM3D',
+    className: 'ConvLSTM3D',
+    config: { filters: 2, kernel_size: [2, 2, 2], padding: 'valid', recurrent_activation: 'sigmoid', activation: 'relu' },
+    inputShape: [3, 4, 3, 3, 2],
+    direct: () => st.layers.convLstm3d({ filters: 2, kernelSize: 2, activation: 'relu' }),
+    kerasWeightNames: ['kernel', 'recurrent_kernel', 'bias'],
+  },
+];
+
+describe('tfjs/tf.keras import of Keras classes tfjs lacks (hand-written Keras configs)', () => {
+  for (const c of kerasOnly) {
+    it(c.label, async () => {
+      const layer = c.direct();
+      const direct = st.sequential({ layers: [layer] });
+      direct.build([null, ...c.inputShape]);
+      layer.setWeights(layer.getWeights().map((w, i) => st.randomUniform([...w.shape], { min: -0.5, max: 0.5, seed: 30 + i })));
+      const weights = layer.getWeights();
+      assert.equal(weights.length, c.kerasWeightNames.length, 'weights the case names');
+      const parts = await Promise.all(weights.map(async (w) => (await w.data()) as Float32Array));
+      const bytes = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+      let at = 0;
+      for (const p of parts) {
+        bytes.set(p, at);
+        at += p.length;
+      }
+      const artifacts = {
+        modelTopology: {
+          class_name: 'Sequential',
+          config: {
+            name: 'seq',
+            layers: [
+              {
+                class_name: c.className,
+                config: { name: 'imported', trainable: true, dtype: 'float32', batch_input_shape: [null, ...c.inputShape], ...c.config },
+              },
+            ],
+          },
+        },
+        weightSpecs: weights.map((w, i) => ({ name: `imported/${c.kerasWeightNames[i]}`, shape: [...w.shape], dtype: 'float32' })),
+        weightData: bytes.buffer,
+      };
+      const ours = await st.tfjs.load(artifacts);
+      const x = st.randomUniform([2, ...c.inputShape], { min: -1, max: 1, seed: 9 });
+      const a = await (ours.predict(x) as st.Tensor).data();
+      const b = await (direct.predict(x) as st.Tensor).data();
+      assert.deepEqual(Array.from(a), Array.from(b), c.label);
+      assert.ok(
+        Array.from(b).some((v) => v !== 0),
+        'a non-trivial output',
+      );
+    });
+  }
+});

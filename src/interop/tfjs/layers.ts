@@ -201,7 +201,8 @@ const TABLE: Record<string, (c: Config) => [string, Config, Record<string, strin
   GlobalAveragePooling3D: (c) => ['GlobalAveragePooling3D', pick(c, ['keepdims'])],
   GlobalMaxPooling3D: (c) => ['GlobalMaxPooling3D', pick(c, ['keepdims'])],
   Conv1DTranspose: (c) => ['Conv1DTranspose', pick(c, ['filters', ...CONV, 'kernel_regularizer', 'output_padding'])],
-  DepthwiseConv1D: (c) => ['DepthwiseConv1D', pick(c, ['depth_multiplier', ...CONV, 'depthwise_regularizer'])],
+  // tf.keras and tfjs name the kernel depthwise_kernel (Keras 3 archives match by position).
+  DepthwiseConv1D: (c) => ['DepthwiseConv1D', pick(c, ['depth_multiplier', ...CONV, 'depthwise_regularizer']), { kernel: 'depthwise_kernel' }],
   SeparableConv1D: (c) => ['SeparableConv1D', pick(c, ['filters', 'depth_multiplier', ...CONV, 'depthwise_regularizer', 'pointwise_regularizer'])],
   ConvLSTM1D: (c) => ['ConvLSTM1D', pick(c, CONV_LSTM)],
   ConvLSTM2D: (c) => ['ConvLSTM2D', pick(c, CONV_LSTM)],
