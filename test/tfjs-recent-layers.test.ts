@@ -173,6 +173,30 @@ const kerasOnly: KerasOnlyCase[] = [
     direct: () => st.layers.convLstm3d({ filters: 2, kernelSize: 2, activation: 'relu' }),
     kerasWeightNames: ['kernel', 'recurrent_kernel', 'bias'],
   },
+  {
+    label: 'EinsumDense',
+    className: 'EinsumDense',
+    config: { equation: 'abc,cde->abde', output_shape: [null, 3, 2], bias_axes: 'de', activation: 'relu' },
+    inputShape: [4, 5],
+    direct: () => st.layers.einsumDense({ equation: 'abc,cde->abde', outputShape: [null, 3, 2], biasAxes: 'de', activation: 'relu' }),
+    kerasWeightNames: ['kernel', 'bias'],
+  },
+  {
+    label: 'AdaptiveAveragePooling2D',
+    className: 'AdaptiveAveragePooling2D',
+    config: { output_size: [2, 3], data_format: 'channels_last' },
+    inputShape: [5, 7, 2],
+    direct: () => st.layers.adaptiveAveragePooling2d({ outputSize: [2, 3] }),
+    kerasWeightNames: [],
+  },
+  {
+    label: 'AdaptiveMaxPooling1D',
+    className: 'AdaptiveMaxPooling1D',
+    config: { output_size: 3 },
+    inputShape: [8, 2],
+    direct: () => st.layers.adaptiveMaxPooling1d({ outputSize: 3 }),
+    kerasWeightNames: [],
+  },
 ];
 
 describe('tfjs/tf.keras import of Keras classes tfjs lacks (hand-written Keras configs)', () => {
@@ -216,6 +240,64 @@ describe('tfjs/tf.keras import of Keras classes tfjs lacks (hand-written Keras c
         Array.from(b).some((v) => v !== 0),
         'a non-trivial output',
       );
+    });
+  }
+});
+
+describe('tf.keras-style functional models with Attention and AdditiveAttention', () => {
+  for (const [className, make] of [
+    ['Attention', () => st.layers.attention({ useScale: true, scoreMode: 'concat' })],
+    ['AdditiveAttention', () => st.layers.additiveAttention({ useScale: true })],
+  ] as const) {
+    it(`${className} on [query, value]`, async () => {
+      const q = st.layers.input({ shape: [3, 4] }),
+        v = st.layers.input({ shape: [5, 4] });
+      const layer = make();
+      const direct = st.model({ inputs: [q, v], outputs: layer.apply([q, v]) as st.SymbolicTensor });
+      layer.setWeights(layer.getWeights().map((w, i) => st.randomUniform([...w.shape], { min: 0.5, max: 1.5, seed: 40 + i })));
+      const weights = layer.getWeights();
+      const bytes = new Float32Array(weights.flatMap((w) => Array.from(w.dataSync())));
+      const input = (name: string, shape: number[]) => ({
+        class_name: 'InputLayer',
+        name,
+        config: { name, batch_input_shape: [null, ...shape], dtype: 'float32' },
+        inbound_nodes: [],
+      });
+      const config = className === 'Attention' ? { use_scale: true, score_mode: 'concat', dropout: 0 } : { use_scale: true, dropout: 0 };
+      const artifacts = {
+        modelTopology: {
+          class_name: 'Functional',
+          config: {
+            name: 'm',
+            layers: [
+              input('q', [3, 4]),
+              input('v', [5, 4]),
+              {
+                class_name: className,
+                name: 'att',
+                config: { name: 'att', trainable: true, dtype: 'float32', ...config },
+                inbound_nodes: [
+                  [
+                    ['q', 0, 0, {}],
+                    ['v', 0, 0, {}],
+                  ],
+                ],
+              },
+            ],
+            input_layers: [
+              ['q', 0, 0],
+              ['v', 0, 0],
+            ],
+            output_layers: [['att', 0, 0]],
+          },
+        },
+        weightSpecs: weights.map((w, i) => ({ name: `att/${layer.weights[i].name}`, shape: [...w.shape], dtype: 'float32' })),
+        weightData: bytes.buffer,
+      };
+      const ours = await st.tfjs.load(artifacts);
+      const xs = [st.randomUniform([2, 3, 4], { min: -1, max: 1, seed: 1 }), st.randomUniform([2, 5, 4], { min: -1, max: 1, seed: 2 })];
+      assert.deepEqual(Array.from((ours.predict(xs) as st.Tensor).dataSync()), Array.from((direct.predict(xs) as st.Tensor).dataSync()));
+      assert.equal(ours.countParams(), direct.countParams());
     });
   }
 });

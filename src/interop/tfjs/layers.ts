@@ -207,6 +207,23 @@ const TABLE: Record<string, (c: Config) => [string, Config, Record<string, strin
   ConvLSTM1D: (c) => ['ConvLSTM1D', pick(c, CONV_LSTM)],
   ConvLSTM2D: (c) => ['ConvLSTM2D', pick(c, CONV_LSTM)],
   ConvLSTM3D: (c) => ['ConvLSTM3D', pick(c, CONV_LSTM)],
+  EinsumDense: (c) => ['EinsumDense', pick(c, ['equation', 'output_shape', 'bias_axes', 'activation', 'kernel_regularizer', 'bias_regularizer'])],
+  AdaptiveAveragePooling1D: (c) => ['AdaptiveAveragePooling1D', pick(c, ['output_size'])],
+  AdaptiveAveragePooling2D: (c) => ['AdaptiveAveragePooling2D', pick(c, ['output_size'])],
+  AdaptiveAveragePooling3D: (c) => ['AdaptiveAveragePooling3D', pick(c, ['output_size'])],
+  AdaptiveMaxPooling1D: (c) => ['AdaptiveMaxPooling1D', pick(c, ['output_size'])],
+  AdaptiveMaxPooling2D: (c) => ['AdaptiveMaxPooling2D', pick(c, ['output_size'])],
+  AdaptiveMaxPooling3D: (c) => ['AdaptiveMaxPooling3D', pick(c, ['output_size'])],
+  // Applied to the list [query, value] or [query, value, key]. tf.keras's deprecated `causal`
+  // option is refused: it changes the result and Strata takes it as a call option instead.
+  Attention: (c) => {
+    if (c.causal === true) throw new ValueError("causal is not supported as a layer option (tf.keras's deprecated form); received true");
+    return ['Attention', pick(c, ['use_scale', 'score_mode', 'dropout', 'seed'])];
+  },
+  AdditiveAttention: (c) => {
+    if (c.causal === true) throw new ValueError("causal is not supported as a layer option (tf.keras's deprecated form); received true");
+    return ['AdditiveAttention', pick(c, ['use_scale', 'dropout', 'seed'])];
+  },
   // The generic RNN and its cells: a cell is a nested {class_name, config}, converted by this table too.
   SimpleRNNCell: (c) => ['SimpleRNNCell', pick(c, CELL)],
   LSTMCell: (c) => ['LSTMCell', pick(c, [...CELL, 'recurrent_activation', 'unit_forget_bias'])],
