@@ -79,6 +79,10 @@ export class GroupQueryAttention extends MultiHeadAttention {
   constructor(args: GroupQueryAttentionArgs) {
     checkKeys('GroupQueryAttention', args, [...BASE_KEYS, ...GQA_KEYS]);
     const { headDim, numQueryHeads, numKeyValueHeads, slidingWindow, useGate, ...rest } = args;
+    // Checked under Keras's names before MultiHeadAttention sees them as keyDim and numHeads.
+    const owner = args.name ?? 'GroupQueryAttention';
+    positiveInt(owner, 'headDim', headDim);
+    positiveInt(owner, 'numQueryHeads', numQueryHeads);
     super({ ...rest, numHeads: numQueryHeads, keyDim: headDim });
     this.headDim = this.keyDim;
     this.numQueryHeads = this.numHeads;
