@@ -352,6 +352,9 @@ export {
   type ElasticTransformOptions,
   type SobelEdgesOptions,
   type SsimOptions,
+  type ImageDataFormat,
+  type NmsWithScoresResult,
+  type NmsPaddedResult,
 } from './nn/image/index.js';
 export {
   Dense,
@@ -386,6 +389,10 @@ export {
   type ConcatenateArgs,
 } from './nn/layers/index.js';
 export type { InputArgs } from './nn/layers/input.js';
+export type { Bounds } from './nn/layers/image-layer.js';
+export type { Statistic } from './nn/layers/feature-normalization.js';
+export type { SteppingCell } from './nn/layers/rnn-cells.js';
+export type { StepResult } from './nn/layers/rnn-base.js';
 export type { DepthwiseCommonArgs } from './nn/layers/depthwise.js';
 export type { CommonNormArgs } from './nn/layers/normalization.js';
 export type { SerializedLayer } from './nn/registry.js';

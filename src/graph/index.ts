@@ -10,4 +10,9 @@ export type { GraphOptions } from './trace.js';
  * an SVG picture laid out by Graphviz (`st.graph.toSvg`).
  * @namespace
  */
-export const graph = { toDot, toSvg };
+export const graph = {
+  /** The graph behind tensors as Graphviz DOT text. */
+  toDot,
+  /** The graph behind tensors as an SVG picture, laid out by Graphviz. */
+  toSvg,
+};

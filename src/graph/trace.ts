@@ -51,7 +51,14 @@ export interface GraphOptions {
    * Names for tensors of the graph, drawn instead of their shape and dtype: an object such as
    * `{x, y, z}`, or a list of `{path, value}` pairs such as `model.weights`.
    */
-  names?: Record<string, Tensor> | Iterable<{ readonly path: string; readonly value: Tensor }>;
+  names?:
+    | Record<string, Tensor>
+    | Iterable<{
+        /** The name drawn for the tensor. */
+        readonly path: string;
+        /** The tensor named. */
+        readonly value: Tensor;
+      }>;
   /** Also draw the backward pass: a gradient node per primitive, flowing back to the variables' gradients. Default false. */
   gradients?: boolean;
   /** The direction the forward pass flows: 'TB' (top to bottom, the default) or 'LR' (left to right). */

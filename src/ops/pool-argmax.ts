@@ -34,7 +34,12 @@ export function maxPoolWithArgmax(
   strides: Pair,
   pad: 'valid' | 'same' | number,
   includeBatchInIndex = false,
-): { result: Tensor; indexes: Tensor } {
+): {
+  /** The max-pooled tensor, as st.maxPool2d returns it. */
+  result: Tensor;
+  /** TensorFlow's flattened index (int32) of each window's maximum, of result's shape. */
+  indexes: Tensor;
+} {
   const op = 'maxPoolWithArgmax';
   const t = asTensor(op, 'x', x);
   checkNhwc(op, t);

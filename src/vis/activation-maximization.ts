@@ -14,7 +14,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { ascentStep, jitterShifts, numberOption, rangeOption, type Objective } from './ascent.js';
 import { cutAt, findLayer, imageInputShape } from './cut.js';
 
-/** Options of {@link activationMaximization}. */
+/** Options of {@link vis.activationMaximization}. */
 export interface ActivationMaximizationOptions {
   /** The layer whose output is maximized (default: the model's last layer, for `classIndex`). */
   layer?: string;
@@ -47,14 +47,15 @@ export interface ActivationMaximizationOptions {
   seed?: number;
 }
 
-/** What {@link activationMaximization} returns. */
+/** What {@link vis.activationMaximization} returns. */
 export interface ActivationMaximizationResult {
   /** One image per filter or class, [n, height, width, channels]. */
   images: Tensor;
   /** The objective at each step, averaged over the images (measured on the jittered image the step used). */
   objective: number[];
-  /** Each image's objective at the start (the noise) and at the end, without jitter. */
+  /** Each image's objective at the start (the noise), without jitter. */
   start: number[];
+  /** Each image's objective at the end, without jitter. */
   end: number[];
 }
 

@@ -15,7 +15,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { ascentStep, jitterShifts, numberOption, rangeOption, type Objective } from './ascent.js';
 import { cutAt, imageInputShape } from './cut.js';
 
-/** Options of {@link deepDream}. */
+/** Options of {@link vis.deepDream}. */
 export interface DeepDreamOptions {
   /** The layers whose activations are amplified: a name, a list, or names with weights. */
   layers: string | string[] | Record<string, number>;
@@ -35,7 +35,7 @@ export interface DeepDreamOptions {
   seed?: number;
 }
 
-/** What {@link deepDream} returns. */
+/** What {@link vis.deepDream} returns. */
 export interface DeepDreamResult {
   /** The dreamed image, of the shape given ([h, w, c] or [1, h, w, c]). */
   image: Tensor;
@@ -43,8 +43,9 @@ export interface DeepDreamResult {
   objective: number[];
   /** The [height, width] of each octave, smallest first. */
   octaveSizes: [number, number][];
-  /** The objective of the image as given and of the result, both at full size and without jitter. */
+  /** The objective of the image as given, at full size and without jitter. */
   start: number;
+  /** The objective of the result, at full size and without jitter. */
   end: number;
 }
 

@@ -14,4 +14,15 @@ import { saliency } from './saliency.js';
  * to the network's input rather than its weights.
  * @namespace
  */
-export const vis = { pca, activationMaximization, deepDream, saliency, inputGradient };
+export const vis = {
+  /** Principal component analysis of activations, for the embedding projector. */
+  pca,
+  /** Images that maximize a filter's or a class's activation, by gradient ascent on the input. */
+  activationMaximization,
+  /** DeepDream: an image changed, octave by octave, to amplify what a layer responds to. */
+  deepDream,
+  /** Saliency maps: how much each pixel moves a class score (plain gradients, or SmoothGrad with noisy copies). */
+  saliency,
+  /** The gradient of a scalar objective with respect to the network's input. */
+  inputGradient,
+};

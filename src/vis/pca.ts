@@ -14,19 +14,19 @@ import { tensor } from '../tensor/create.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { topEigenpairs } from './top-eigenpairs.js';
 
-/** Options of {@link pca}. */
+/** Options of {@link vis.pca}. */
 export interface PcaOptions {
   /** How many principal components to keep (default 2); at most min(samples, features). */
   components?: number;
 }
 
-/** What {@link pca} finds. */
+/** What {@link vis.pca} finds. */
 export interface PcaResult {
   /** Shape `[samples, components]`: each sample's coordinates along the principal axes (its projection). */
   projected: Tensor;
   /** Shape `[components, features]`: the principal axes, unit length, largest variance first; each axis's largest entry is positive. */
   components: Tensor;
-  /** [features]: the mean sample, subtracted before projecting. */
+  /** Shape `[features]`: the mean sample, subtracted before projecting. */
   mean: Tensor;
   /** The variance along each axis (the covariance's eigenvalues, n - 1 denominator). */
   explainedVariance: number[];

@@ -10,13 +10,13 @@ import { sum } from '../../ops/reduction.js';
 import { concat, split } from '../../ops/shape-ops.js';
 import { tensor } from '../../tensor/create.js';
 import type { Tensor } from '../../tensor/tensor.js';
-import { dataFormatOf, type DataFormat } from './common.js';
+import { dataFormatOf, type ImageDataFormat } from './common.js';
 
 /** ITU-R 601 luma weights, as TF's and Keras's rgb_to_grayscale. */
 const LUMA = [0.2989, 0.587, 0.114];
 
 /** The channel axis of RGB images, checked to hold 3 channels. */
-function channelAxis(op: string, x: Tensor, dataFormat: DataFormat): number {
+function channelAxis(op: string, x: Tensor, dataFormat: ImageDataFormat): number {
   const axis = dataFormat === 'channels_first' ? x.rank - 3 : x.rank - 1;
   if (x.rank < (dataFormat === 'channels_first' ? 3 : 2) || x.shape[axis] !== 3)
     throw new ShapeError(`${op}: images must have 3 channels on axis ${axis} (${dataFormat}); received shape ${fmtShape(x.shape)}`);
@@ -26,7 +26,7 @@ function channelAxis(op: string, x: Tensor, dataFormat: DataFormat): number {
 /** Options of the Keras colour conversions. */
 export interface ColorOptions {
   /** 'channels_last' (default) or 'channels_first'. */
-  dataFormat?: DataFormat;
+  dataFormat?: ImageDataFormat;
 }
 
 /**

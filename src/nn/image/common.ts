@@ -42,7 +42,7 @@ export function fromBatch(x: Tensor, single: boolean): Tensor {
 }
 
 /** Channels-last images from Keras's data_format ('channels_last' default, or 'channels_first'). */
-export type DataFormat = 'channels_last' | 'channels_first';
+export type ImageDataFormat = 'channels_last' | 'channels_first';
 
 /** A [height, width] pair of positive integers. */
 export function sizePair(op: string, name: string, v: unknown): [number, number] {
@@ -164,7 +164,7 @@ export function toFirst(x: Tensor): Tensor {
 }
 
 /** Keras's data_format option, checked. */
-export function dataFormatOf(op: string, v: unknown): DataFormat {
+export function dataFormatOf(op: string, v: unknown): ImageDataFormat {
   if (v === undefined) return 'channels_last';
   if (v !== 'channels_last' && v !== 'channels_first')
     throw new ValueError(`${op}: dataFormat must be 'channels_last' or 'channels_first'; received ${fmtValue(v)}`);

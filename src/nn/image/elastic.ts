@@ -10,7 +10,7 @@ import type { TensorInput } from '../../ops/operand.js';
 import { randomNormal } from '../../tensor/create.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { INTERPOLATIONS, roundHalfEven, type Interpolation } from '../image-sampling.js';
-import { TapTable, dataFormatOf, fromBatch, toBatch, toFirst, toLast, type DataFormat } from './common.js';
+import { TapTable, dataFormatOf, fromBatch, toBatch, toFirst, toLast, type ImageDataFormat } from './common.js';
 import { gaussian1d } from './geometry.js';
 import { COORDINATE_FILL_MODES, coordinateIndex, type CoordinateFillMode } from './warp.js';
 
@@ -29,7 +29,7 @@ export interface ElasticTransformOptions {
   /** A seed for reproducible fields; default: the global stream. */
   seed?: number;
   /** 'channels_last' (default) or 'channels_first'. */
-  dataFormat?: DataFormat;
+  dataFormat?: ImageDataFormat;
 }
 
 /** Zero-padded 'same' convolution of each [h, w] plane with the separable kernel k ⊗ k. */

@@ -14,7 +14,7 @@ import { extractPatches as windows } from '../../ops/patches.js';
 import { pad, reshape, slice, transpose } from '../../ops/shape-ops.js';
 import { tensor } from '../../tensor/create.js';
 import type { Tensor } from '../../tensor/tensor.js';
-import { dataFormatOf, fromBatch, toBatch, toFirst, toLast, type DataFormat } from './common.js';
+import { dataFormatOf, fromBatch, toBatch, toFirst, toLast, type ImageDataFormat } from './common.js';
 
 /** Runs `f` on NHWC batches, whatever the caller's rank and data format. */
 function nhwc(op: string, images: TensorInput, dataFormat: unknown, f: (x: Tensor) => Tensor): Tensor {
@@ -48,14 +48,20 @@ function margins(
 
 /** Options of `st.image.padImages` (Keras's pad_images): two of each triple. */
 export interface PadImagesOptions {
+  /** Rows of zeros added above. */
   topPadding?: number;
+  /** Columns of zeros added on the left. */
   leftPadding?: number;
+  /** Rows of zeros added below. */
   bottomPadding?: number;
+  /** Columns of zeros added on the right. */
   rightPadding?: number;
+  /** The height of the result (instead of one of the two vertical amounts). */
   targetHeight?: number;
+  /** The width of the result (instead of one of the two horizontal amounts). */
   targetWidth?: number;
   /** 'channels_last' (default) or 'channels_first'. */
-  dataFormat?: DataFormat;
+  dataFormat?: ImageDataFormat;
 }
 
 /** Pads images with zeros (Keras 3's `pad_images`): two of top, bottom, targetHeight and two of left, right, targetWidth. */
@@ -77,14 +83,20 @@ export function padImages(images: TensorInput, options: PadImagesOptions): Tenso
 
 /** Options of `st.image.cropImages` (Keras's crop_images): two of each triple. */
 export interface CropImagesOptions {
+  /** Rows cut off the top. */
   topCropping?: number;
+  /** Columns cut off the left. */
   leftCropping?: number;
+  /** Rows cut off the bottom. */
   bottomCropping?: number;
+  /** Columns cut off the right. */
   rightCropping?: number;
+  /** The height of the result (instead of one of the two vertical amounts). */
   targetHeight?: number;
+  /** The width of the result (instead of one of the two horizontal amounts). */
   targetWidth?: number;
   /** 'channels_last' (default) or 'channels_first'. */
-  dataFormat?: DataFormat;
+  dataFormat?: ImageDataFormat;
 }
 
 /** Cuts rows and columns off images (Keras 3's `crop_images`): two of top, bottom, targetHeight and two of left, right, targetWidth. */
@@ -110,7 +122,7 @@ export interface ExtractPatchesOptions {
   /** 'valid' (default) or 'same' (TF's zero padding, the odd pixel after). */
   padding?: Padding;
   /** 'channels_last' (default) or 'channels_first'. */
-  dataFormat?: DataFormat;
+  dataFormat?: ImageDataFormat;
 }
 
 /**
@@ -138,7 +150,7 @@ export interface GaussianBlurOptions {
   /** The standard deviation along [height, width] (default [1, 1]). */
   sigma?: number | readonly [number, number];
   /** 'channels_last' (default) or 'channels_first'. */
-  dataFormat?: DataFormat;
+  dataFormat?: ImageDataFormat;
 }
 
 /** A normalized 1-D Gaussian of `size` taps centred on (size − 1)/2. */
@@ -187,7 +199,7 @@ export interface ExtractPatches3dOptions {
   /** 'valid' (default) or 'same'. */
   padding?: Padding;
   /** 'channels_last' (default, [N, D, H, W, C]) or 'channels_first' ([N, C, D, H, W]). */
-  dataFormat?: DataFormat;
+  dataFormat?: ImageDataFormat;
 }
 
 /**

@@ -175,6 +175,22 @@ export async function nonMaxSuppressionAsync(
   return run('image.nonMaxSuppressionAsync', boxes, scores, [maxOutputSize, iouThreshold, scoreThreshold, 0], readAsync, asIndices);
 }
 
+/** What `st.image.nonMaxSuppressionWithScore` returns. */
+export interface NmsWithScoresResult {
+  /** Indices (int32) of the selected boxes, best first. */
+  selectedIndices: Tensor;
+  /** The selected boxes' scores (float32), after Soft-NMS's decay. */
+  selectedScores: Tensor;
+}
+
+/** What `st.image.nonMaxSuppressionPadded` returns. */
+export interface NmsPaddedResult {
+  /** Indices (int32) of the selected boxes, best first, zero-padded with `padToMaxOutputSize`. */
+  selectedIndices: Tensor;
+  /** How many of the indices are real selections (an int32 scalar). */
+  validOutputs: Tensor;
+}
+
 /**
  * Soft-NMS (tfjs's `tf.image.nonMaxSuppressionWithScore`): as nonMaxSuppression, but with
  * `softNmsSigma` > 0 a box overlapping a selected one by IoU below the threshold keeps competing
@@ -188,7 +204,7 @@ export function nonMaxSuppressionWithScore(
   iouThreshold = 0.5,
   scoreThreshold = Number.NEGATIVE_INFINITY,
   softNmsSigma = 0,
-): { selectedIndices: Tensor; selectedScores: Tensor } {
+): NmsWithScoresResult {
   return run(
     'image.nonMaxSuppressionWithScore',
     boxes,
@@ -196,10 +212,7 @@ export function nonMaxSuppressionWithScore(
     [maxOutputSize, iouThreshold, scoreThreshold, softNmsSigma],
     readSync,
     withScores,
-  ) as {
-    selectedIndices: Tensor;
-    selectedScores: Tensor;
-  };
+  ) as NmsWithScoresResult;
 }
 
 /** nonMaxSuppressionWithScore, reading the boxes with `await data()` (works on every backend). */
@@ -210,7 +223,7 @@ export async function nonMaxSuppressionWithScoreAsync(
   iouThreshold = 0.5,
   scoreThreshold = Number.NEGATIVE_INFINITY,
   softNmsSigma = 0,
-): Promise<{ selectedIndices: Tensor; selectedScores: Tensor }> {
+): Promise<NmsWithScoresResult> {
   return run(
     'image.nonMaxSuppressionWithScoreAsync',
     boxes,
@@ -233,7 +246,7 @@ export function nonMaxSuppressionPadded(
   iouThreshold = 0.5,
   scoreThreshold = Number.NEGATIVE_INFINITY,
   padToMaxOutputSize = false,
-): { selectedIndices: Tensor; validOutputs: Tensor } {
+): NmsPaddedResult {
   return run(
     'image.nonMaxSuppressionPadded',
     boxes,
@@ -241,10 +254,7 @@ export function nonMaxSuppressionPadded(
     [maxOutputSize, iouThreshold, scoreThreshold, 0],
     readSync,
     padded(padToMaxOutputSize),
-  ) as {
-    selectedIndices: Tensor;
-    validOutputs: Tensor;
-  };
+  ) as NmsPaddedResult;
 }
 
 /** nonMaxSuppressionPadded, reading the boxes with `await data()` (works on every backend). */
@@ -255,7 +265,7 @@ export async function nonMaxSuppressionPaddedAsync(
   iouThreshold = 0.5,
   scoreThreshold = Number.NEGATIVE_INFINITY,
   padToMaxOutputSize = false,
-): Promise<{ selectedIndices: Tensor; validOutputs: Tensor }> {
+): Promise<NmsPaddedResult> {
   return run(
     'image.nonMaxSuppressionPaddedAsync',
     boxes,

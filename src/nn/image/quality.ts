@@ -13,7 +13,7 @@ import { mirrorPad } from '../../ops/space.js';
 import { reshape, transpose } from '../../ops/shape-ops.js';
 import { tensor } from '../../tensor/create.js';
 import type { Tensor } from '../../tensor/tensor.js';
-import { dataFormatOf, toLast, type DataFormat } from './common.js';
+import { dataFormatOf, toLast, type ImageDataFormat } from './common.js';
 import { gaussian1d } from './geometry.js';
 
 /** Sobel's vertical (dy) and horizontal (dx) kernels, row-major 3 x 3. */
@@ -23,7 +23,7 @@ const SOBEL_DX = [-1, 0, 1, -2, 0, 2, -1, 0, 1];
 /** Options of `st.image.sobelEdges`. */
 export interface SobelEdgesOptions {
   /** 'channels_last' (default) or 'channels_first'. */
-  dataFormat?: DataFormat;
+  dataFormat?: ImageDataFormat;
 }
 
 /**
@@ -71,7 +71,7 @@ export interface SsimOptions {
   /** Stabilizes the contrast term: c2 = (k2·maxVal)² (default 0.03). */
   k2?: number;
   /** 'channels_last' (default) or 'channels_first'. */
-  dataFormat?: DataFormat;
+  dataFormat?: ImageDataFormat;
 }
 
 /**

@@ -10,7 +10,7 @@ import { gather, pad, slice } from '../../ops/shape-ops.js';
 import { tensor } from '../../tensor/create.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { INTERPOLATIONS, aspectCropBox, resizeImages, type Interpolation } from '../image-sampling.js';
-import { TapTable, fromBatch, hostInts, hostValues, sizePair, toBatch, toFirst, toLast, dataFormatOf, type DataFormat } from './common.js';
+import { TapTable, fromBatch, hostInts, hostValues, sizePair, toBatch, toFirst, toLast, dataFormatOf, type ImageDataFormat } from './common.js';
 
 /** Where output index i along one axis reads: neighbours lo and hi and the weight of hi. */
 interface AxisSamples {
@@ -182,7 +182,7 @@ export interface ResizeOptions {
   /** The value of the padding of padToAspectRatio (default 0). */
   fillValue?: number;
   /** 'channels_last' (default) or 'channels_first'. */
-  dataFormat?: DataFormat;
+  dataFormat?: ImageDataFormat;
 }
 
 /**

@@ -10,7 +10,7 @@ import { asTensor, type TensorInput } from '../../ops/operand.js';
 import { reshape } from '../../ops/shape-ops.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { INTERPOLATIONS, fillIndex, roundHalfEven, type Interpolation } from '../image-sampling.js';
-import { TapTable, dataFormatOf, fromBatch, toBatch, toFirst, toLast, type DataFormat } from './common.js';
+import { TapTable, dataFormatOf, fromBatch, toBatch, toFirst, toLast, type ImageDataFormat } from './common.js';
 
 /** Solves the n x n system A x = b (row-major A) by Gaussian elimination with partial pivoting. */
 function solve(a: number[], b: number[], n: number): number[] {
@@ -77,7 +77,7 @@ export interface PerspectiveTransformOptions {
   /** The value of pixels that come from outside the image (default 0). */
   fillValue?: number;
   /** 'channels_last' (default) or 'channels_first'. */
-  dataFormat?: DataFormat;
+  dataFormat?: ImageDataFormat;
 }
 
 /**

@@ -11,12 +11,10 @@ import type { CallOptions, Layer, LayerArgs } from '../layer.js';
 import { registerLayer } from '../registry.js';
 import { AutoContrast, RandomBrightness, RandomColorDegeneration, RandomPosterization, RandomSharpness, Solarization } from './color-augmentation.js';
 import { Equalization } from './equalization.js';
-import { RandomImageLayer } from './image-layer.js';
+import { RandomImageLayer, type Bounds } from './image-layer.js';
 import { RandomContrast } from './random-intensity.js';
 import { RandomRotation, RandomTranslation } from './random-geometric.js';
 import { RandomShear } from './random-shear.js';
-
-type Range = [number, number];
 
 /** Keras's op list of RandAugment and of AugMix with allOps (AugMix's basic list is the first seven). */
 export const POLICY_OPS = [
@@ -45,7 +43,7 @@ const opSeed = (seed: number | null, index: number) => (seed === null ? null : s
  * max(1, trunc(8·hi)) bits, solarization with f for addition and threshold, brightness, colour
  * degeneration, contrast and sharpness with f (Keras's constructions). Exported for the tests.
  */
-export function policyLayers(f: Range, valueRange: Range, interpolation: Interpolation, seed: number | null): Layer[] {
+export function policyLayers(f: Bounds, valueRange: Bounds, interpolation: Interpolation, seed: number | null): Layer[] {
   const s = (i: number) => opSeed(seed, i);
   return [
     new RandomShear({ xFactor: f, yFactor: f, interpolation, seed: s(0) }),
@@ -63,8 +61,8 @@ export function policyLayers(f: Range, valueRange: Range, interpolation: Interpo
 }
 
 /** A strength: f in [0, 1] means [0, f]; a pair must lie in [0, 1] (Keras's bounds for both policies). */
-function strength(layer: string, f: unknown): Range {
-  let r: Range | null = null;
+function strength(layer: string, f: unknown): Bounds {
+  let r: Bounds | null = null;
   if (typeof f === 'number' && Number.isFinite(f)) r = [0, Math.abs(f)];
   else if (Array.isArray(f) && f.length === 2 && f.every((x) => typeof x === 'number' && Number.isFinite(x)))
     r = f[0] <= f[1] ? [f[0], f[1]] : [f[1], f[0]];
@@ -72,7 +70,7 @@ function strength(layer: string, f: unknown): Range {
   return r;
 }
 
-function valueRangeOf(layer: string, v: unknown): Range {
+function valueRangeOf(layer: string, v: unknown): Bounds {
   const r = v ?? [0, 255];
   if (!Array.isArray(r) || r.length !== 2 || !r.every((x) => typeof x === 'number' && Number.isFinite(x)) || r[0] === r[1])
     throw new ValueError(`${layer}: valueRange must be two different finite numbers [low, high]; received ${fmtValue(v)}`);
@@ -111,11 +109,11 @@ export class RandAugment extends RandomImageLayer {
   /** The class name that saved configs (model.json) store and `layers.deserialize` looks up. */
   static readonly className = 'RandAugment';
   /** The range of the values. */
-  readonly valueRange: Range;
+  readonly valueRange: Bounds;
   /** How many ops are applied. */
   readonly numOps: number;
   /** The strength range. */
-  readonly factor: Range;
+  readonly factor: Bounds;
   /** The geometric ops' interpolation. */
   readonly interpolation: Interpolation;
   private readonly ops: Layer[];
@@ -184,13 +182,13 @@ export class AugMix extends RandomImageLayer {
   /** The class name that saved configs (model.json) store and `layers.deserialize` looks up. */
   static readonly className = 'AugMix';
   /** The range of the values. */
-  readonly valueRange: Range;
+  readonly valueRange: Bounds;
   /** How many chains. */
   readonly numChains: number;
   /** The most ops per chain. */
   readonly chainDepth: number;
   /** The strength range. */
-  readonly factor: Range;
+  readonly factor: Bounds;
   /** The Dirichlet and Beta concentration. */
   readonly alpha: number;
   /** Whether all eleven ops are used. */

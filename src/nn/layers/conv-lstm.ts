@@ -31,7 +31,10 @@ import type { SequenceArgs, StepResult } from './rnn-base.js';
 import type { SteppingCell } from './rnn-cells.js';
 import { RNN } from './rnn.js';
 
-/** 1, 2 or 3 spatial axes. */
+/**
+ * 1, 2 or 3 spatial axes.
+ * @inline
+ */
 type Rank = 1 | 2 | 3;
 /**
  * One integer for every spatial axis, or one per axis.
@@ -219,7 +222,12 @@ export class ConvLSTMCell extends Layer implements SteppingCell {
     return [one, [...one]];
   }
 
-  stepShapes(stepShape: Shape): { output: Shape; states: Shape[] } {
+  stepShapes(stepShape: Shape): {
+    /** The shape of one step's output. */
+    output: Shape;
+    /** The shapes of the states, in the order the cell carries them. */
+    states: Shape[];
+  } {
     const one: Shape = [stepShape[0], ...this.outSpatial(this.stepShape(stepShape)), this.filters];
     return { output: one, states: [one, one] };
   }
@@ -276,6 +284,7 @@ export class ConvLSTMCell extends Layer implements SteppingCell {
     return [output, ...states];
   }
 
+  /** The layer's options, as its factory accepts them (Keras's get_config). */
   override getConfig(): Record<string, unknown> {
     return { ...super.getConfig(), ...this.ownConfig() };
   }
@@ -313,6 +322,7 @@ export class ConvLSTM2DCell extends ConvLSTMCell {
     if ('rank' in args) throw new ValueError(`ConvLSTM2DCell: unknown option 'rank' (the cell is 2-D)`);
     super({ ...args, name: args.name ?? uniqueName('ConvLstm2DCell'), rank: 2 });
   }
+  /** The layer's options, as its factory accepts them (Keras's get_config). */
   override getConfig(): Record<string, unknown> {
     const { rank: _rank, ...rest } = super.getConfig();
     return rest;
@@ -336,6 +346,7 @@ abstract class ConvLSTM extends RNN {
     super({ ...rest, name, cell } as never, CELL_KEYS);
   }
 
+  /** The layer's options, as its factory accepts them (Keras's get_config). */
   override getConfig(): Record<string, unknown> {
     const { cell: _cell, ...rest } = super.getConfig();
     return { ...rest, ...(this.cell as ConvLSTMCell).ownConfig() };

@@ -100,6 +100,7 @@ abstract class Window1D extends Layer {
     return n;
   }
 
+  /** The layer's options, as its factory accepts them (Keras's get_config). */
   override getConfig(): Record<string, unknown> {
     return {
       ...super.getConfig(),
@@ -183,6 +184,7 @@ export class Conv1DTranspose extends Window1D {
     return [shape[0], size, this.filters];
   }
 
+  /** The layer's options, as its factory accepts them (Keras's get_config). */
   override getConfig(): Record<string, unknown> {
     return {
       ...super.getConfig(),
@@ -238,6 +240,7 @@ abstract class Depthwise1D extends Window1D {
     return depthwiseConv2d(asImage(floatingLike(x, kernel.dtype)), asKernel2d(kernel), this.options2d());
   }
 
+  /** The layer's options, as its factory accepts them (Keras's get_config). */
   override getConfig(): Record<string, unknown> {
     const a = this.depthwiseArgs;
     return {
@@ -319,6 +322,7 @@ export class SeparableConv1D extends Depthwise1D {
     const shape = requireRank(this.name, singleShape(this.name, inputShape), 3, LAYOUT);
     return [shape[0], this.forwardLength(shape), this.filters];
   }
+  /** The layer's options, as its factory accepts them (Keras's get_config). */
   override getConfig(): Record<string, unknown> {
     return {
       ...super.getConfig(),

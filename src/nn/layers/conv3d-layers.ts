@@ -17,6 +17,10 @@ import { checkStridesWithDilation, floatingLike, requireRank } from './conv-opti
 import { convTransposeOutputSize } from './conv-transpose.js';
 import { positiveInt, weightConfig, type KernelBiasArgs } from './dense.js';
 
+/**
+ * One number per spatial axis (depth, height, width).
+ * @inline
+ */
 type Three = [number, number, number];
 const LAYOUT = '[batch, depth, height, width, channels]';
 
@@ -126,6 +130,7 @@ abstract class Conv3dBase extends Layer {
     return this.activation.apply(this.bias ? add(y, this.bias) : y);
   }
 
+  /** The layer's options, as its factory accepts them (Keras's get_config). */
   override getConfig(): Record<string, unknown> {
     return {
       ...super.getConfig(),
@@ -220,6 +225,7 @@ export class Conv3DTranspose extends Conv3dBase {
     });
     return [shape[0], ...out, this.filters];
   }
+  /** The layer's options, as its factory accepts them (Keras's get_config). */
   override getConfig(): Record<string, unknown> {
     return { ...super.getConfig(), outputPadding: this.outputPadding };
   }
@@ -269,6 +275,7 @@ abstract class Pooling3D extends Layer {
     return [shape[0], ...out, shape[4]];
   }
 
+  /** The layer's options, as its factory accepts them (Keras's get_config). */
   override getConfig(): Record<string, unknown> {
     return { ...super.getConfig(), poolSize: this.poolSize, strides: this.strides, padding: this.padding };
   }
@@ -315,6 +322,7 @@ abstract class GlobalPooling3D extends Layer {
     const [n, , , , c] = rank5(this.name, inputShape);
     return this.keepdims ? [n, 1, 1, 1, c] : [n, c];
   }
+  /** The layer's options, as its factory accepts them (Keras's get_config). */
   override getConfig(): Record<string, unknown> {
     return { ...super.getConfig(), keepdims: this.keepdims };
   }

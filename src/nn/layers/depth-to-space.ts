@@ -18,7 +18,10 @@ import { registerLayer } from '../registry.js';
 import { formatShape, type Shape } from '../symbolic.js';
 import { requireRank } from './conv-options.js';
 
-/** @inline */
+/**
+ * Where the channels are: last (the default) or right after the batch axis (Keras's data_format).
+ * @inline
+ */
 export type DepthToSpaceDataFormat = 'channelsLast' | 'channelsFirst';
 
 /** Options of `st.layers.depthToSpace`. */

@@ -48,6 +48,7 @@ abstract class RandomDropLayer extends Layer {
     return mask;
   }
 
+  /** The layer's options, as its factory accepts them (Keras's get_config). */
   override getConfig(): Record<string, unknown> {
     return { ...super.getConfig(), rate: this.rate, seed: this.seed };
   }
@@ -97,6 +98,7 @@ abstract class SpatialDropout extends RandomDropLayer {
     return mul(x, div(keep, 1 - this.rate));
   }
 
+  /** The layer's options, as its factory accepts them (Keras's get_config). */
   override getConfig(): Record<string, unknown> {
     return this.spatialRank === 1 ? super.getConfig() : { ...super.getConfig(), dataFormat: this.dataFormat };
   }
@@ -180,6 +182,7 @@ export class AlphaDropout extends RandomDropLayer {
     return add(mul(dropped, a), b);
   }
 
+  /** The layer's options, as its factory accepts them (Keras's get_config). */
   override getConfig(): Record<string, unknown> {
     return { ...super.getConfig(), noiseShape: this.noiseShape };
   }
@@ -240,6 +243,7 @@ export class ActivityRegularization extends Layer {
     return inputDtypes[0];
   }
 
+  /** The layer's options, as its factory accepts them (Keras's get_config). */
   override getConfig(): Record<string, unknown> {
     return { ...super.getConfig(), l1: this.l1, l2: this.l2 };
   }

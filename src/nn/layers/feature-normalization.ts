@@ -15,7 +15,7 @@ import { formatShape, type Shape } from '../symbolic.js';
 import { floatingLike } from './conv-options.js';
 
 /** A mean or variance given as a number or a nested list (Keras's mean=, variance=). */
-type Statistic = number | readonly Statistic[];
+export type Statistic = number | readonly Statistic[];
 
 /** Options of `st.layers.normalization`. */
 export interface NormalizationArgs extends LayerArgs {

@@ -12,15 +12,13 @@ import type { Tensor } from '../../tensor/tensor.js';
 import { hsvToRgb, rgbToHsv } from '../image/color.js';
 import type { CallOptions, LayerArgs } from '../layer.js';
 import { registerLayer } from '../registry.js';
-import { RandomImageLayer, between } from './image-layer.js';
+import { RandomImageLayer, between, type Bounds } from './image-layer.js';
 
 /** Keras's backend epsilon, used by RandomSaturation's factor mapping. */
 const EPSILON = 1e-7;
 
-type Range = [number, number];
-
 /** A value range [low, high] (sorted), Keras's default [0, 255]. */
-function valueRangeOf(layer: string, v: unknown): Range {
+function valueRangeOf(layer: string, v: unknown): Bounds {
   const r = v ?? [0, 255];
   if (!Array.isArray(r) || r.length !== 2 || !r.every((x) => typeof x === 'number' && Number.isFinite(x)) || r[0] === r[1]) {
     throw new ValueError(`${layer}: valueRange must be two different finite numbers [low, high]; received ${fmtValue(v)}`);
@@ -32,10 +30,10 @@ function valueRangeOf(layer: string, v: unknown): Range {
  * A factor range inside `bounds`: a number f gives [max(−f, low bound), f] (Keras's _set_factor),
  * a pair is sorted and must lie inside the bounds.
  */
-function factorIn(layer: string, name: string, f: unknown, bounds: Range): Range {
+function factorIn(layer: string, name: string, f: unknown, bounds: Bounds): Bounds {
   const bad = () =>
     new ValueError(`${layer}: ${name} must be a number or a pair of numbers in [${bounds[0]}, ${bounds[1]}]; received ${fmtValue(f)}`);
-  let r: Range;
+  let r: Bounds;
   if (typeof f === 'number' && Number.isFinite(f)) r = [Math.max(-Math.abs(f), bounds[0]), Math.abs(f)];
   else if (Array.isArray(f) && f.length === 2 && f.every((x) => typeof x === 'number' && Number.isFinite(x)))
     r = f[0] <= f[1] ? [f[0], f[1]] : [f[1], f[0]];
@@ -54,11 +52,11 @@ function checkRgb(layer: string, images: Tensor): void {
 }
 
 /** Images in `range` mapped to [0, 1], and back (Keras's _transform_value_range). */
-const toUnit = (x: Tensor, [lo, hi]: Range) => mul(sub(x, lo), 1 / (hi - lo));
-const fromUnit = (x: Tensor, [lo, hi]: Range) => add(mul(x, hi - lo), lo);
+const toUnit = (x: Tensor, [lo, hi]: Bounds) => mul(sub(x, lo), 1 / (hi - lo));
+const fromUnit = (x: Tensor, [lo, hi]: Bounds) => add(mul(x, hi - lo), lo);
 
 /** The hue shift of each image: ±f/2, the sign negative when the first draw exceeds 0.5 (Keras's RandomHue). */
-function hueShifts([lo, hi]: Range, signDraws: ArrayLike<number>, factorDraws: ArrayLike<number>): number[] {
+function hueShifts([lo, hi]: Bounds, signDraws: ArrayLike<number>, factorDraws: ArrayLike<number>): number[] {
   return Array.from(signDraws, (s, i) => (s > 0.5 ? -1 : 1) * between([lo, hi], factorDraws[i]) * 0.5);
 }
 
@@ -118,9 +116,9 @@ export class RandomHue extends RandomImageLayer {
   /** The class name that saved configs (model.json) store and `layers.deserialize` looks up. */
   static readonly className = 'RandomHue';
   /** [lo, hi] of d. */
-  readonly factor: Range;
+  readonly factor: Bounds;
   /** The range of the values. */
-  readonly valueRange: Range;
+  readonly valueRange: Bounds;
 
   constructor(args: RandomHueArgs) {
     super(args as RandomHueArgs & Record<string, unknown>, ['factor', 'valueRange']);
@@ -176,9 +174,9 @@ export class RandomSaturation extends RandomImageLayer {
   /** The class name that saved configs (model.json) store and `layers.deserialize` looks up. */
   static readonly className = 'RandomSaturation';
   /** [lo, hi] of d. */
-  readonly factor: Range;
+  readonly factor: Bounds;
   /** The range of the values. */
-  readonly valueRange: Range;
+  readonly valueRange: Bounds;
 
   constructor(args: RandomSaturationArgs) {
     super(args as RandomSaturationArgs & Record<string, unknown>, ['factor', 'valueRange']);
@@ -225,15 +223,15 @@ export class RandomColorJitter extends RandomImageLayer {
   /** The class name that saved configs (model.json) store and `layers.deserialize` looks up. */
   static readonly className = 'RandomColorJitter';
   /** The range of the values. */
-  readonly valueRange: Range;
+  readonly valueRange: Bounds;
   /** [lo, hi] of the brightness delta (a fraction of the value range), or null. */
-  readonly brightnessFactor: Range | null;
+  readonly brightnessFactor: Bounds | null;
   /** [lo, hi] as given to RandomContrast (factors from [1 − lo, 1 + hi]), or null. */
-  readonly contrastFactor: Range | null;
+  readonly contrastFactor: Bounds | null;
   /** [lo, hi] of RandomSaturation's d, or null. */
-  readonly saturationFactor: Range | null;
+  readonly saturationFactor: Bounds | null;
   /** [lo, hi] of RandomHue's d, or null. */
-  readonly hueFactor: Range | null;
+  readonly hueFactor: Bounds | null;
 
   constructor(args: RandomColorJitterArgs = {}) {
     super(args as RandomColorJitterArgs & Record<string, unknown>, [
@@ -266,7 +264,7 @@ export class RandomColorJitter extends RandomImageLayer {
     const vr = this.valueRange;
     let x = images;
     if (this.brightnessFactor) {
-      const deltas = draw(0).map((d) => [between(this.brightnessFactor as Range, d) * (vr[1] - vr[0])]);
+      const deltas = draw(0).map((d) => [between(this.brightnessFactor as Bounds, d) * (vr[1] - vr[0])]);
       x = clip(add(x, perImage(deltas, x.dtype)), vr[0], vr[1]);
     }
     if (this.contrastFactor) {
@@ -277,7 +275,7 @@ export class RandomColorJitter extends RandomImageLayer {
     }
     if (this.saturationFactor || this.hueFactor) checkRgb(this.name, x);
     if (this.saturationFactor) {
-      const factors = draw(2).map((d) => saturationMultiplier(between(this.saturationFactor as Range, d)));
+      const factors = draw(2).map((d) => saturationMultiplier(between(this.saturationFactor as Bounds, d)));
       x = fromUnit(scaleSaturation(toUnit(x, vr), factors), vr);
     }
     if (this.hueFactor) x = fromUnit(shiftHue(toUnit(x, vr), hueShifts(this.hueFactor, draw(3), draw(4))), vr);

@@ -19,6 +19,9 @@ import { formatShape, type Shape } from '../symbolic.js';
  */
 export type Factor = number | readonly [number, number];
 
+/** A [low, high] pair: the bounds a random factor is drawn from, or the range of the images' values. */
+export type Bounds = [number, number];
+
 /** Checks a layer's random factor and returns [lower, upper] (a number b gives symmetric(b)). */
 export function factorRange(
   layer: string,

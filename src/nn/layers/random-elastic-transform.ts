@@ -9,15 +9,13 @@ import { elasticTransform } from '../image/elastic.js';
 import type { CoordinateFillMode } from '../image/warp.js';
 import type { CallOptions, LayerArgs } from '../layer.js';
 import { registerLayer } from '../registry.js';
-import { RandomImageLayer, between } from './image-layer.js';
-
-type Range = [number, number];
+import { RandomImageLayer, between, type Bounds } from './image-layer.js';
 
 const FILL_MODES: readonly CoordinateFillMode[] = ['reflect', 'constant', 'nearest', 'wrap', 'mirror'];
 
 /** Keras's _set_factor with bounds [0, 1]: f means [0, f]; a pair is sorted and must lie in [0, 1]. */
-function unitRange(layer: string, name: string, f: unknown): Range {
-  let r: Range | null = null;
+function unitRange(layer: string, name: string, f: unknown): Bounds {
+  let r: Bounds | null = null;
   if (typeof f === 'number' && Number.isFinite(f)) r = [0, Math.abs(f)];
   else if (Array.isArray(f) && f.length === 2 && f.every((x) => typeof x === 'number' && Number.isFinite(x)))
     r = f[0] <= f[1] ? [f[0], f[1]] : [f[1], f[0]];
@@ -54,9 +52,9 @@ export class RandomElasticTransform extends RandomImageLayer {
   /** The class name that saved configs (model.json) store and `layers.deserialize` looks up. */
   static readonly className = 'RandomElasticTransform';
   /** [lo, hi] of the distortion probability. */
-  readonly factor: Range;
+  readonly factor: Bounds;
   /** [lo, hi] of the distortion d. */
-  readonly scale: Range;
+  readonly scale: Bounds;
   /** 'bilinear' or 'nearest'. */
   readonly interpolation: Interpolation;
   /** How outside samples are read. */
@@ -64,7 +62,7 @@ export class RandomElasticTransform extends RandomImageLayer {
   /** The value of outside samples with 'constant'. */
   readonly fillValue: number;
   /** The range of the values. */
-  readonly valueRange: Range;
+  readonly valueRange: Bounds;
 
   constructor(args: RandomElasticTransformArgs = {}) {
     super(args as RandomElasticTransformArgs & Record<string, unknown>, ['factor', 'scale', 'interpolation', 'fillMode', 'fillValue', 'valueRange']);

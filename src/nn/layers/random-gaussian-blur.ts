@@ -7,13 +7,11 @@ import type { Tensor } from '../../tensor/tensor.js';
 import { gaussianBlur } from '../image/geometry.js';
 import type { CallOptions, LayerArgs } from '../layer.js';
 import { registerLayer } from '../registry.js';
-import { RandomImageLayer, between } from './image-layer.js';
-
-type Range = [number, number];
+import { RandomImageLayer, between, type Bounds } from './image-layer.js';
 
 /** Keras's _set_factor with bounds [0, 1]: f means [0, f]; a pair is sorted and must lie in [0, 1]. */
-function unitRange(layer: string, name: string, f: unknown): Range {
-  let r: Range | null = null;
+function unitRange(layer: string, name: string, f: unknown): Bounds {
+  let r: Bounds | null = null;
   if (typeof f === 'number' && Number.isFinite(f)) r = [0, Math.abs(f)];
   else if (Array.isArray(f) && f.length === 2 && f.every((x) => typeof x === 'number' && Number.isFinite(x)))
     r = f[0] <= f[1] ? [f[0], f[1]] : [f[1], f[0]];
@@ -22,7 +20,7 @@ function unitRange(layer: string, name: string, f: unknown): Range {
 }
 
 /** Odd kernel sizes [height, width]; a number k means [k, k]. */
-function oddSizes(layer: string, k: unknown): Range {
+function oddSizes(layer: string, k: unknown): Bounds {
   const pair = typeof k === 'number' ? [k, k] : k;
   if (!Array.isArray(pair) || pair.length !== 2 || !pair.every((v) => Number.isInteger(v) && v > 0 && v % 2 === 1))
     throw new ValueError(`${layer}: kernelSize must be an odd positive integer or a pair of them; received ${fmtValue(k)}`);
@@ -54,13 +52,13 @@ export class RandomGaussianBlur extends RandomImageLayer {
   /** The class name that saved configs (model.json) store and `layers.deserialize` looks up. */
   static readonly className = 'RandomGaussianBlur';
   /** [lo, hi] of the blur probability. */
-  readonly factor: Range;
+  readonly factor: Bounds;
   /** [height, width] of the kernel. */
-  readonly kernelSize: Range;
+  readonly kernelSize: Bounds;
   /** [lo, hi] of the sigmas. */
-  readonly sigma: Range;
+  readonly sigma: Bounds;
   /** The range of the values. */
-  readonly valueRange: Range;
+  readonly valueRange: Bounds;
 
   constructor(args: RandomGaussianBlurArgs = {}) {
     super(args as RandomGaussianBlurArgs & Record<string, unknown>, ['factor', 'kernelSize', 'sigma', 'valueRange']);
@@ -83,7 +81,7 @@ export class RandomGaussianBlur extends RandomImageLayer {
       [n, 1, 1, 1],
       images.dtype,
     );
-    const sigma: Range = [between(this.sigma, u[2 * n]) + 1e-6, between(this.sigma, u[2 * n + 1]) + 1e-6];
+    const sigma: Bounds = [between(this.sigma, u[2 * n]) + 1e-6, between(this.sigma, u[2 * n + 1]) + 1e-6];
     const blur = gaussianBlur(images, { kernelSize: this.kernelSize, sigma });
     const out = clip(where(greater(blurred, 0), blur, images), this.valueRange[0], this.valueRange[1]);
     return this.fromBatch(out, single);

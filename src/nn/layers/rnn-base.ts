@@ -44,7 +44,9 @@ export function flag(layer: string, name: string, v: unknown, fallback: boolean)
 
 /** One step's result: the step's output and the new states. */
 export interface StepResult {
+  /** The step's output. */
   output: Tensor;
+  /** The states after the step, in the order the cell carries them. */
   states: Tensor[];
 }
 

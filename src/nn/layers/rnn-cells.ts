@@ -38,8 +38,8 @@ export type RnnCell = Layer & RnnCellLike;
 /**
  * The faster paths a built-in cell offers the rnn layer: dropout masks drawn once per sequence
  * (Keras's DropoutRNNCell), the input's projection for every step at once, and state shapes of
- * any rank (the convolutional LSTM cells).
- * @internal
+ * any rank (the convolutional LSTM cells). The rnn layer uses them for any cell that has
+ * resetDropoutMasks, projectInputs and stepProjected.
  */
 export interface SteppingCell {
   /** Forgets the dropout masks, so the next step draws new ones (once per sequence). */
@@ -51,7 +51,12 @@ export interface SteppingCell {
   /** The states' shapes for a step input of this shape [batch, ...features]. */
   stateShapes?(stepShape: readonly number[]): number[][];
   /** The step output's shape and the states' shapes, symbolically. */
-  stepShapes?(stepShape: Shape): { output: Shape; states: Shape[] };
+  stepShapes?(stepShape: Shape): {
+    /** The shape of one step's output. */
+    output: Shape;
+    /** The shapes of the states, in the order the cell carries them. */
+    states: Shape[];
+  };
   /** The rank of a step's input with its batch axis (2 unless a convolutional cell). */
   readonly stepRank?: number;
 }
@@ -232,6 +237,7 @@ abstract class DenseRecurrentCell extends Layer implements SteppingCell {
     return [one, ...stateSizes(this.name, this).map(() => one)];
   }
 
+  /** The layer's options, as its factory accepts them (Keras's get_config). */
   override getConfig(): Record<string, unknown> {
     return {
       ...super.getConfig(),
@@ -281,6 +287,7 @@ export class SimpleRNNCell extends DenseRecurrentCell {
   protected makeStep(): StepFn {
     return simpleRnnStep(this.recurrentKernel!, this.activation);
   }
+  /** The layer's options, as its factory accepts them (Keras's get_config). */
   override getConfig(): Record<string, unknown> {
     return { ...super.getConfig(), activation: weightConfig.activation(this.activation) };
   }
@@ -328,6 +335,7 @@ export class LSTMCell extends DenseRecurrentCell {
   protected makeStep(): StepFn {
     return lstmStep(this.recurrentKernel!, this.units, this.activation, this.recurrentActivation);
   }
+  /** The layer's options, as its factory accepts them (Keras's get_config). */
   override getConfig(): Record<string, unknown> {
     return {
       ...super.getConfig(),
@@ -379,6 +387,7 @@ export class GRUCell extends DenseRecurrentCell {
   protected makeStep(): StepFn {
     return gruStep(this.recurrentKernel!, this.bias, this.units, this.activation, this.recurrentActivation, this.resetAfter);
   }
+  /** The layer's options, as its factory accepts them (Keras's get_config). */
   override getConfig(): Record<string, unknown> {
     return {
       ...super.getConfig(),

@@ -135,6 +135,7 @@ abstract class ScoreAttention extends Layer {
     return this.returnScores ? [q, null] : q;
   }
 
+  /** The layer's options, as its factory accepts them (Keras's get_config). */
   override getConfig(): Record<string, unknown> {
     return { ...super.getConfig(), useScale: this.useScale, dropout: this.dropout, seed: this.seed };
   }
@@ -172,6 +173,7 @@ export class DotAttention extends ScoreAttention {
     return mul(sum(tanh(this.scale ? mul(pairs, this.scale) : pairs), -1), this.concatScoreWeight!);
   }
 
+  /** The layer's options, as its factory accepts them (Keras's get_config). */
   override getConfig(): Record<string, unknown> {
     return { ...super.getConfig(), scoreMode: this.scoreMode };
   }

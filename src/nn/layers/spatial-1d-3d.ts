@@ -11,7 +11,10 @@ import { registerLayer } from '../registry.js';
 import { formatShape, type Shape } from '../symbolic.js';
 import { requireRank } from './conv-options.js';
 
-/** @inline */
+/**
+ * Where the channels are: last (the default) or right after the batch axis (Keras's data_format).
+ * @inline
+ */
 export type VolumeDataFormat = 'channelsLast' | 'channelsFirst';
 
 /**
@@ -96,6 +99,7 @@ abstract class AxisLayer extends Layer {
     });
   }
 
+  /** The layer's options, as its factory accepts them (Keras's get_config). */
   override getConfig(): Record<string, unknown> {
     return this.spatialRank === 1 ? super.getConfig() : { ...super.getConfig(), dataFormat: this.dataFormat };
   }
@@ -147,6 +151,7 @@ export class UpSampling1D extends UpSampling {
     this.size = factors(this.name, 'size', args.size, 1, 2)[0];
     this.factors = [this.size];
   }
+  /** The layer's options, as its factory accepts them (Keras's get_config). */
   override getConfig(): Record<string, unknown> {
     return { ...super.getConfig(), size: this.size };
   }
@@ -173,6 +178,7 @@ export class UpSampling3D extends UpSampling {
     this.factors = factors(this.name, 'size', args.size, 3, 2);
     this.size = this.factors as [number, number, number];
   }
+  /** The layer's options, as its factory accepts them (Keras's get_config). */
   override getConfig(): Record<string, unknown> {
     return { ...super.getConfig(), size: this.size };
   }
@@ -214,6 +220,7 @@ export class ZeroPadding1D extends ZeroPadding {
     this.padding = pair1d(this.name, 'padding', args.padding, 1);
     this.pairs = [this.padding];
   }
+  /** The layer's options, as its factory accepts them (Keras's get_config). */
   override getConfig(): Record<string, unknown> {
     return { ...super.getConfig(), padding: this.padding };
   }
@@ -240,6 +247,7 @@ export class ZeroPadding3D extends ZeroPadding {
     this.padding = axisPairs(this.name, 'padding', args.padding, 3, 1);
     this.pairs = this.padding;
   }
+  /** The layer's options, as its factory accepts them (Keras's get_config). */
   override getConfig(): Record<string, unknown> {
     return { ...super.getConfig(), padding: this.padding };
   }
@@ -289,6 +297,7 @@ export class Cropping1D extends Cropping {
     this.cropping = pair1d(this.name, 'cropping', args.cropping, 1);
     this.pairs = [this.cropping];
   }
+  /** The layer's options, as its factory accepts them (Keras's get_config). */
   override getConfig(): Record<string, unknown> {
     return { ...super.getConfig(), cropping: this.cropping };
   }
@@ -315,6 +324,7 @@ export class Cropping3D extends Cropping {
     this.cropping = axisPairs(this.name, 'cropping', args.cropping, 3, 1);
     this.pairs = this.cropping;
   }
+  /** The layer's options, as its factory accepts them (Keras's get_config). */
   override getConfig(): Record<string, unknown> {
     return { ...super.getConfig(), cropping: this.cropping };
   }
