@@ -7,12 +7,14 @@
 // [Platforms] in src/core/platform.ts).
 import { build } from 'esbuild';
 import { browserBundleOptions } from './browser-bundle-options.mjs';
-import { readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const outdir = `${root}dist/browser`;
-// Chunks of an earlier build have other hashes: remove them so the folder holds this build only.
+// Chunks of an earlier build have other hashes: remove them so the folder holds this build only
+// (a fresh clone has no folder yet).
+mkdirSync(outdir, { recursive: true });
 for (const name of readdirSync(outdir, { withFileTypes: true }).filter((e) => e.isFile() && e.name.startsWith('strata-chunk-'))) {
   rmSync(`${outdir}/${name.name}`);
 }
