@@ -46,6 +46,26 @@ export interface RecurrentUnitArgs extends RecurrentWeightArgs {
   units: number;
 }
 
+/** What a dense recurrent unit (a layer or a cell) saves of its size and weight options, in Keras's order. */
+export function recurrentUnitConfig(
+  unit: { units: number; useBias: boolean; dropout: number; recurrentDropout: number; seed: number | null },
+  args: RecurrentWeightArgs,
+): Record<string, unknown> {
+  return {
+    units: unit.units,
+    useBias: unit.useBias,
+    kernelInitializer: weightConfig.initializer(args.kernelInitializer ?? 'glorotUniform'),
+    recurrentInitializer: weightConfig.initializer(args.recurrentInitializer ?? 'orthogonal'),
+    biasInitializer: weightConfig.initializer(args.biasInitializer ?? 'zeros'),
+    kernelRegularizer: weightConfig.regularizer(args.kernelRegularizer),
+    recurrentRegularizer: weightConfig.regularizer(args.recurrentRegularizer),
+    biasRegularizer: weightConfig.regularizer(args.biasRegularizer),
+    dropout: unit.dropout,
+    recurrentDropout: unit.recurrentDropout,
+    seed: unit.seed,
+  };
+}
+
 /** Options shared by simpleRNN, lstm and gru (Keras 3's names, camelCase). */
 export interface RecurrentArgs extends SequenceArgs, RecurrentUnitArgs {}
 
@@ -298,20 +318,7 @@ export abstract class RecurrentLayer extends SequenceLayer {
   }
 
   override getConfig(): Record<string, unknown> {
-    return {
-      ...super.getConfig(),
-      units: this.units,
-      useBias: this.useBias,
-      kernelInitializer: weightConfig.initializer(this.args.kernelInitializer ?? 'glorotUniform'),
-      recurrentInitializer: weightConfig.initializer(this.args.recurrentInitializer ?? 'orthogonal'),
-      biasInitializer: weightConfig.initializer(this.args.biasInitializer ?? 'zeros'),
-      kernelRegularizer: weightConfig.regularizer(this.args.kernelRegularizer),
-      recurrentRegularizer: weightConfig.regularizer(this.args.recurrentRegularizer),
-      biasRegularizer: weightConfig.regularizer(this.args.biasRegularizer),
-      dropout: this.dropout,
-      recurrentDropout: this.recurrentDropout,
-      seed: this.seed,
-    };
+    return { ...super.getConfig(), ...recurrentUnitConfig(this, this.args) };
   }
 }
 

@@ -15,7 +15,7 @@ import { Layer, isShapeList, knownDim, type CallOptions, type LayerArgs } from '
 import { registerLayer } from '../registry.js';
 import { formatShape, type Shape } from '../symbolic.js';
 import { positiveInt, weightConfig } from './dense.js';
-import { dropoutMask, flag, rate, type RecurrentUnitArgs, type StepFn } from './recurrent-base.js';
+import { dropoutMask, flag, rate, recurrentUnitConfig, type RecurrentUnitArgs, type StepFn } from './recurrent-base.js';
 import { UnitForgetBias, activationOr, gruInputBias, gruStep, lstmStep, simpleRnnStep } from './recurrent.js';
 import type { StepResult } from './rnn-base.js';
 
@@ -239,20 +239,7 @@ abstract class DenseRecurrentCell extends Layer implements SteppingCell {
 
   /** The layer's options, as its factory accepts them (Keras's get_config). */
   override getConfig(): Record<string, unknown> {
-    return {
-      ...super.getConfig(),
-      units: this.units,
-      useBias: this.useBias,
-      kernelInitializer: weightConfig.initializer(this.args.kernelInitializer ?? 'glorotUniform'),
-      recurrentInitializer: weightConfig.initializer(this.args.recurrentInitializer ?? 'orthogonal'),
-      biasInitializer: weightConfig.initializer(this.args.biasInitializer ?? 'zeros'),
-      kernelRegularizer: weightConfig.regularizer(this.args.kernelRegularizer),
-      recurrentRegularizer: weightConfig.regularizer(this.args.recurrentRegularizer),
-      biasRegularizer: weightConfig.regularizer(this.args.biasRegularizer),
-      dropout: this.dropout,
-      recurrentDropout: this.recurrentDropout,
-      seed: this.seed,
-    };
+    return { ...super.getConfig(), ...recurrentUnitConfig(this, this.args) };
   }
 }
 
