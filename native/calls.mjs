@@ -56,9 +56,9 @@ export const enums = {
     covers: { type: 'BinaryPrimitive', from: '../primitives.js' },
   },
   Reduce: { values: ['sum', 'prod', 'max', 'min'], covers: { type: 'ReducePrimitive', from: '../primitives.js' } },
-  // biasForward adds a per-channel bias, biasReluForward then applies the ReLU, and
-  // backpropFilterBias also sums dy into the bias gradient (native/src/conv.cc).
-  ConvKind: { values: ['forward', 'backpropInput', 'backpropFilter', 'biasForward', 'biasReluForward', 'backpropFilterBias'] },
+  // biasForward adds a per-channel bias, biasReluForward then applies the ReLU (biasRelu6Forward
+  // min(relu, 6)), and backpropFilterBias also sums dy into the bias gradient (native/src/conv.cc).
+  ConvKind: { values: ['forward', 'backpropInput', 'backpropFilter', 'biasForward', 'biasReluForward', 'backpropFilterBias', 'biasRelu6Forward'] },
   Cell: { values: ['lstm', 'gru', 'rnnTanh', 'rnnRelu'], covers: { type: 'RecurrentCell', from: '../primitives.js' } },
   Distribution: {
     values: ['uniform', 'normal', 'truncatedNormal', 'bernoulli'],
@@ -96,8 +96,9 @@ export const groups = {
 };
 
 const MEMORY =
-  '{ bytes: number; buffers: number; cachedBytes: number; cacheHits: number; cacheMisses: number; cacheReleases: number; ' +
-  'primitiveEntries: number; primitiveCapacity: number; primitiveMisses: number; primitiveEvictions: number }';
+  '{ bytes: number; buffers: number; cachedBytes: number; cacheLimit: number; cacheHits: number; cacheMisses: number; cacheReleases: number; ' +
+  'primitiveEntries: number; primitiveCapacity: number; primitiveMisses: number; primitiveEvictions: number; ' +
+  'reorderedFilters: number; reorderedFilterBytes: number; reorderedFilterHits: number; reorderedFilterMisses: number }';
 
 /**
  * The generated argument readers go to one C++ file per family, native/src/calls_<family>.gen.cc,
@@ -152,7 +153,7 @@ export const functions = {
   // (a = x, b = dy); the bias kinds take the bias last.
   conv: ['kind: ConvKind, a: tensor, b: tensor, ...convGeometry, bias: tensor?', 'Handle'],
   convImpl: ['kind: ConvKind, ...convGeometry', 'string'],
-  depthwiseConv: ['kind: ConvKind, a: tensor, b: tensor, ...convGeometry', 'Handle'],
+  depthwiseConv: ['kind: ConvKind, a: tensor, b: tensor, ...convGeometry, bias: tensor?', 'Handle'],
   depthwiseConvImpl: ['kind: ConvKind, ...convGeometry', 'string'],
   // pool.cc
   maxPool: ['x: tensor, ...poolGeometry, keepIndices: bool', 'Handle'],

@@ -262,6 +262,7 @@ export { unfold, fold, type FoldOptions } from './ops/fold.js';
 export { maxPoolWithArgmax } from './ops/pool-argmax.js';
 import { fusedConv2d, fusedMatMul } from './ops/fused.js';
 import { fusedConv2dMaxPool } from './ops/conv-pool.js';
+import { fusedDepthwiseConv2d } from './ops/fused-depthwise.js';
 /**
  * `st.fused.*`: an op followed by a bias and an activation (and, for conv2dMaxPool, a max pooling)
  * as one kernel where the backend has one, else as the separate ops, with the same results and
@@ -283,8 +284,11 @@ export const fused = {
   matMul: fusedMatMul,
   /** A fused conv2d followed by max pooling, what a model runs for a Conv2D + MaxPooling2D pair. */
   conv2dMaxPool: fusedConv2dMaxPool,
+  /** `activation(depthwiseConv2d(x, filter) + bias)` (tfjs's `tf.fused.depthwiseConv2d`), with relu6 for MobileNets. */
+  depthwiseConv2d: fusedDepthwiseConv2d,
 };
 export type { FusedConv2dArgs, FusedMatMulArgs } from './ops/fused.js';
+export type { FusedDepthwiseConv2dArgs } from './ops/fused-depthwise.js';
 export type { FusedConv2dMaxPoolArgs } from './ops/conv-pool.js';
 export { batchNorm, normalize, layerNorm, type NormalizeOptions } from './ops/normalization.js';
 export { batchNormTraining, type BatchNormTrainingOptions } from './ops/normalization.js';

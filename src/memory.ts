@@ -32,6 +32,17 @@ export interface BackendMemory {
     /** The most kept before the oldest are dropped. */
     capacity: number;
   };
+  /**
+   * Convolution filters kept in the layout the backend's kernels want (native), so inference does
+   * not reorder them on every call; a copy goes when its filter is freed or updated. Not counted
+   * in `tensors` or `bytes`.
+   */
+  reorderedFilters?: {
+    /** Copies kept now. */
+    entries: number;
+    /** Their bytes. */
+    bytes: number;
+  };
 }
 
 /**
@@ -52,14 +63,15 @@ export function memory(): Record<string, BackendMemory> {
     const backend = status.available ? findBackend(status.name) : undefined;
     if (!backend) continue;
     // A backend may report its caches too (the native one does), beyond MemoryInfo's counts.
-    const { buffers, bytes, cachedBytes, heapBytes, primitiveCache } = backend.memory() as MemoryInfo &
-      Pick<BackendMemory, 'cachedBytes' | 'heapBytes' | 'primitiveCache'>;
+    const { buffers, bytes, cachedBytes, heapBytes, primitiveCache, reorderedFilters } = backend.memory() as MemoryInfo &
+      Pick<BackendMemory, 'cachedBytes' | 'heapBytes' | 'primitiveCache' | 'reorderedFilters'>;
     out[status.name] = {
       tensors: buffers,
       bytes,
       ...(cachedBytes !== undefined && { cachedBytes }),
       ...(heapBytes !== undefined && { heapBytes }),
       ...(primitiveCache && { primitiveCache }),
+      ...(reorderedFilters && { reorderedFilters }),
     };
   }
   return out;

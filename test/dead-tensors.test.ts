@@ -62,14 +62,20 @@ describe('collecting dead tensors between training steps', () => {
     assert.equal(pacer.afterBackward(), false);
   });
 
-  /** Runs f on the native backend and counts the collections its gradient computations triggered. */
+  /** Runs f on the native backend; counts its gradient computations' ends and the collections they triggered. */
   async function countingCollections(f: () => void | Promise<void>): Promise<number> {
+    return (await countingSteps(f)).collections;
+  }
+
+  async function countingSteps(f: () => void | Promise<void>): Promise<{ steps: number; collections: number }> {
     const previous = st.getBackend().name;
     st.setBackend('native');
     const backend = getBackend() as { afterBackward(): boolean };
     const pace = backend.afterBackward;
-    let collections = 0;
+    let collections = 0,
+      steps = 0;
     backend.afterBackward = () => {
+      steps++;
       const collected = pace.call(backend);
       if (collected) collections++;
       return collected;
@@ -80,7 +86,7 @@ describe('collecting dead tensors between training steps', () => {
       backend.afterBackward = pace;
       st.setBackend(previous);
     }
-    return collections;
+    return { steps, collections };
   }
 
   it('does not collect in fit, which disposes what each step makes', { skip: !nativeAvailable && 'native backend not built' }, async () => {
@@ -103,14 +109,24 @@ describe('collecting dead tensors between training steps', () => {
     assert.ok(fitted <= 1, `${fitted} collections in fit`);
   });
 
-  it('collects in loops through optimizer.minimize too', { skip: !nativeAvailable && 'native backend not built' }, async () => {
-    const minimized = await countingCollections(() => {
+  it('paces loops through optimizer.minimize too, and their memory stays bounded', {
+    skip: !nativeAvailable && 'native backend not built',
+  }, async () => {
+    let peak = 0;
+    const { steps } = await countingSteps(() => {
       const w = st.variable(st.randomNormal([1024, 1024], { stddev: 0.01 }));
       const x = st.randomUniform([256, 1024]);
       const opt = st.optimizers.adam({ learningRate: 1e-3 });
-      for (let step = 0; step < 60; step++) opt.minimize(() => st.mean(st.square(st.matmul(x, w))), [w]);
+      const start = st.memory().native.bytes;
+      for (let step = 0; step < 60; step++) {
+        opt.minimize(() => st.mean(st.square(st.matmul(x, w))), [w]);
+        peak = Math.max(peak, st.memory().native.bytes - start);
+      }
     });
-    assert.ok(minimized >= 5, `${minimized} collections in 60 minimize steps`);
+    // Every step ends with the backend's pacing hook; whether it or V8 (which is told the bytes
+    // tensors hold) collects first varies, so the bound is on the memory held.
+    assert.equal(steps, 60);
+    assert.ok(peak < 3.5 * COLLECT_AFTER_BYTES, `held native memory grew by ${(peak / MB).toFixed(0)} MB`);
   });
 
   it('keeps the memory a synchronous custom loop holds bounded (native)', { skip: !nativeAvailable && 'native backend not built' }, async () => {
@@ -135,7 +151,9 @@ describe('collecting dead tensors between training steps', () => {
         }
       }
     });
-    assert.ok(collections >= 20, `${collections} collections`);
+    // Without any collection the loop would hold 2.6 GB; some come from the pacing hook, the
+    // rest from V8 itself, which is told the bytes tensors hold (Note in native/src/buffer.cc).
+    assert.ok(collections >= 1, `${collections} collections`);
     assert.ok(peak < 3.5 * COLLECT_AFTER_BYTES, `held native memory grew by ${(peak / MB).toFixed(0)} MB`);
   });
 });

@@ -14,11 +14,18 @@ const values = (shape: number[], seed: number) =>
 
 for (const backend of st.backends()) {
   describe(`fused.conv2d on the ${backend.name} backend`, { skip: backend.available ? false : `unavailable: ${backend.reason}` }, () => {
-    for (const activation of ['linear', 'relu'] as const) {
+    for (const activation of ['linear', 'relu', 'relu6'] as const) {
       for (const opts of [{}, { strides: 2, padding: 'same' as const }, { dilation: 2, padding: 'same' as const }]) {
         it(`${activation} ${JSON.stringify(opts)} matches conv2d + bias + ${activation}, with gradients`, () => {
           withBackend(backend.name, () => {
-            const x = st.variable(st.tensor(values([2, 9, 7, 3], 1), [2, 9, 7, 3]));
+            // Inputs in [-4, 4] for relu6, so that outputs fall on both sides of 6 as well as 0.
+            const scale = activation === 'relu6' ? 4 : 1;
+            const x = st.variable(
+              st.tensor(
+                values([2, 9, 7, 3], 1).map((v) => v * scale),
+                [2, 9, 7, 3],
+              ),
+            );
             const f = st.variable(st.tensor(values([3, 3, 3, 5], 2), [3, 3, 3, 5]));
             const b = st.variable(st.tensor(values([5], 3), [5]));
             const weights = st.tensor(values([2 * 9 * 7 * 5], 4)); // any output shape: broadcast by reshape below
@@ -33,6 +40,9 @@ for (const backend of st.backends()) {
             const fused = run(() => st.fused.conv2d({ x, filter: f, bias: b, activation, ...opts }));
             const plain = run(() => fusedConv2dComposite(x, f, b, activation, opts));
             ['output', 'dx', 'dfilter', 'dbias'].forEach((what, i) => assertClose(fused[i], plain[i], 1e-5, 1e-5, what));
+            if (activation === 'relu6') {
+              assert.ok(fused[0].some((v) => v === 6) && fused[0].some((v) => v > 0 && v < 6), 'outputs clipped at 6 and between');
+            }
           });
         });
       }
@@ -65,6 +75,25 @@ for (const backend of st.backends()) {
           activation: 'relu',
         });
         assert.ok(Object.is(negZero.dataSync()[0], 0), 'relu(-0) is +0');
+      });
+    });
+
+    it('relu6 keeps NaN too, and clips to [0, 6]', () => {
+      withBackend(backend.name, () => {
+        const x = st.tensor([10, NaN, 0.5, -20, 2, 1, 0, 30, -1, 4, 0.5, 1], [1, 3, 4, 1]);
+        const filter = st.tensor(values([2, 2, 1, 9], 7), [2, 2, 1, 9]),
+          bias = st.tensor(values([9], 8), [9]);
+        const got = Array.from(st.fused.conv2d({ x, filter, bias, activation: 'relu6' }).dataSync());
+        const want = Array.from(st.minimum(st.relu(st.add(st.conv2d(x, filter), bias)), 6).dataSync());
+        const nan = st.add(st.conv2d(x, filter), bias).dataSync();
+        assert.deepEqual(got.map(Number.isNaN), Array.from(nan, Number.isNaN));
+        assertClose(
+          got.filter((v) => !Number.isNaN(v)),
+          want.filter((_, i) => !Number.isNaN(nan[i])),
+          1e-5,
+          1e-5,
+        );
+        assert.ok(got.some((v) => v === 6) && got.some((v) => v === 0), 'both bounds reached');
       });
     });
   });

@@ -8,32 +8,10 @@ import { after, describe, it } from 'node:test';
 import * as st from '../src/index.js';
 import { importCommand } from '../src/cli/import.js';
 import { messages } from '../src/interop/onnx/schema.js';
+import { type Json, encode, floatTensor, int64Tensor, ints, node, valueInfo, values } from './onnx-helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'strata-onnx-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
-
-type Json = Record<string, unknown>;
-const floatTensor = (name: string, dims: number[], values: number[]): Json => ({ name, dims, dataType: 1, floatData: values });
-const int64Tensor = (name: string, values: number[]): Json => ({ name, dims: [values.length], dataType: 7, int64Data: values });
-const valueInfo = (name: string, dims: (number | string)[], elemType = 1): Json => ({
-  name,
-  type: { tensorType: { elemType, shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } } },
-});
-const node = (opType: string, input: string[], output: string[], attribute: Json[] = [], name = `${opType}_${output[0]}`): Json => ({
-  opType,
-  input,
-  output,
-  attribute,
-  name,
-});
-const ints = (name: string, v: number[]): Json => ({ name, type: 7, ints: v });
-
-function encode(graph: Json, opset = 13): Uint8Array {
-  return messages.model.encode(messages.model.fromObject({ irVersion: 8, opsetImport: [{ domain: '', version: opset }], graph })).finish();
-}
-
-/** Deterministic values in [-0.5, 0.5). */
-const values = (n: number, seed: number) => Array.from({ length: n }, (_, i) => (((i + 1) * 2654435761 * seed) % 1000) / 1000 - 0.5);
 
 /** A small NCHW convnet: Conv(3x3, 4 filters) → Relu → MaxPool → Conv → Add(residual) → GlobalAveragePool → Flatten → Gemm(3). */
 function convnet(): Uint8Array {

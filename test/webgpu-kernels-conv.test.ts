@@ -60,12 +60,20 @@ describe('webgpu conv kernels', { skip: webgpuSkip }, () => {
       );
     });
   }
-  for (const activation of ['linear', 'relu'] as const) {
+  for (const activation of ['linear', 'relu', 'relu6'] as const) {
     it(`fused.conv2d with bias, ${activation}`, async () => {
+      // relu6's inputs are scaled so that outputs reach past 6.
+      const scale = activation === 'relu6' ? 8 : 1;
       await assertSameOnWebGpu(
         () =>
           [cases[2], cases[4], cases[6], cases[9]].map((c, i) =>
-            st.fused.conv2d({ x: r(c.x, 40 + i), filter: r(c.filter, 50 + i), bias: r([c.filter[3]], 60 + i), activation, ...c.options }),
+            st.fused.conv2d({
+              x: st.mul(r(c.x, 40 + i), scale),
+              filter: r(c.filter, 50 + i),
+              bias: r([c.filter[3]], 60 + i),
+              activation,
+              ...c.options,
+            }),
           ),
         1e-4,
         1e-5,

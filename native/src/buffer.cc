@@ -1,5 +1,6 @@
 // Storage buffers and their lifetime: see Buffer in common.h.
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -13,6 +14,7 @@
 
 #include "common.h"
 #include "dnnl_util.h"
+#include "weight_cache.h"
 
 namespace strata {
 
@@ -72,11 +74,17 @@ void report_allocation(Napi::Env env, int64_t bytes) {
 // 8x slower than on reused memory. Freed blocks of 64 KiB or more are therefore kept, keyed by
 // their (page-rounded) size, and handed out again for the same size. Blocks of a size the
 // program stopped asking for must not stay, nor hold the cache against the sizes it uses now:
-// - the cache holds at most as many bytes as the program's large blocks recently peaked at (at
-//   least kCacheFloor, at most kCacheLimit), the blocks freed longest ago going first. A steady
-//   loop keeps what its steps and the collections of its dead tensors free, which is what it
-//   takes again; a peak is forgotten once the program has allocated as much again, so after a
-//   phase with larger tensors the cache shrinks to what the program holds now.
+// - the cache holds at most as many bytes as the program's large blocks recently peaked at, or
+//   as the last step (the time between two gradient computations' ends, or two predict
+//   batches) asked for in large blocks, whichever is more (at least kCacheFloor, at most
+//   cache_limit()); the blocks freed longest ago go first. A steady loop keeps what its steps
+//   and the collections of its dead tensors free, which is what it takes again; a peak is
+//   forgotten once the program has allocated as much again, so after a phase with larger
+//   tensors the cache shrinks to what the program holds now. The step's demand counts because
+//   blocks are kept by exact size: a forward pass that frees each activation as soon as it is
+//   read holds little at once but asks for many sizes (an imported MobileNetV2 at batch 32:
+//   about 360 MB in use at the peak, 1.5 GB asked for per pass, all of it faulted in afresh
+//   when the cache was held to the peak; 343 ms per pass against 146 ms).
 // - at the end of every gradient computation (allocatorStep(), from the backend's
 //   afterBackward), the blocks of sizes that none of the last kStaleSteps computations asked
 //   for go back: after an evaluation at batch 500, a training loop at batch 64 gives its blocks
@@ -85,13 +93,27 @@ void report_allocation(Napi::Env env, int64_t bytes) {
 // Blocks of 64 KiB or more come from mmap and go back with munmap, not through malloc: glibc
 // kept freed blocks of up to 32 MiB in its heap, resident, so half a GiB freed by Strata still
 // counted in the process's RSS.
-// V8 is told about the memory taken from and given back to the system, not about blocks moving
-// in and out of the cache: it sees the real footprint, and a loop that reuses its blocks does
-// not keep triggering full garbage collections for memory it already has.
+// V8 is told about the bytes tensors hold (allocated and freed, whether the block came from the
+// cache or the system), not about idle blocks in the cache: only the former can a collection
+// give back. Counting the cache too (as Strata once did) told V8 of hundreds of MB it could do
+// nothing about once the cache grew past 256 MB; V8 then kept an incremental marking cycle
+// running, objects allocated during it count as live for that cycle, and the explicit
+// collections of Note [Collecting dead tensors between steps] freed nothing (a synchronous loop
+// held 450 MB of dead tensors). A loop that disposes what it makes leaves the count flat.
 namespace {
 constexpr size_t kCacheMinBytes = 64 << 10;
 constexpr size_t kCacheFloor = size_t(32) << 20;
-constexpr size_t kCacheLimit = size_t(256) << 20;
+// The ceiling is a sixteenth of the machine's memory, from 256 MiB to 2 GiB: a network whose
+// forward pass holds a few hundred MB of activations at once (MobileNetV2 at batch 32: blocks of
+// up to 154 MB) must be able to keep them, or every pass faults in 600 MB of fresh pages.
+size_t cache_limit() {
+  static const size_t limit = [] {
+    const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    const size_t sixteenth = pages > 0 && page > 0 ? static_cast<size_t>(pages) * static_cast<size_t>(page) / 16 : 0;
+    return std::min(size_t(2) << 30, std::max(size_t(256) << 20, sixteenth));
+  }();
+  return limit;
+}
 constexpr uint64_t kStaleSteps = 8;
 constexpr size_t kMaxSizeClasses = 4096;
 
@@ -129,7 +151,10 @@ void note_large_allocation(size_t size) {
   }
 }
 
-size_t cache_allowance() { return std::min(kCacheLimit, std::max(kCacheFloor, recent_peak())); }
+// Large bytes asked for since the last gradient computation ended, and during the one before.
+size_t demand_open = 0, demand_last_step = 0;
+
+size_t cache_allowance() { return std::min(cache_limit(), std::max({kCacheFloor, recent_peak(), demand_last_step})); }
 
 size_t block_size(size_t bytes) {
   if (bytes >= kCacheMinBytes) return (bytes + 4095) & ~size_t(4095);
@@ -168,6 +193,7 @@ void* take_block(size_t size, bool* fresh) {
     {
       std::lock_guard<std::mutex> lock(cache_mutex);
       note_large_allocation(size);
+      demand_open += size;
       SizeClass& cls = cached_by_size[size];
       cls.asked_at = steps;
       if (!cls.blocks.empty()) {
@@ -228,6 +254,8 @@ int64_t end_step() {
   {
     std::lock_guard<std::mutex> lock(cache_mutex);
     steps++;
+    demand_last_step = demand_open;
+    demand_open = 0;
     for (auto it = cached_by_size.begin(); it != cached_by_size.end();) {
       SizeClass& cls = it->second;
       if (steps - cls.asked_at < kStaleSteps) {
@@ -244,19 +272,25 @@ int64_t end_step() {
 }  // namespace
 
 void free_buffer_data(Buffer* b) {
+  if (b->data) forget_reordered(b->stamp);
   if (b->attachment) {
     free_buffer_data(b->attachment);
     delete b->attachment;
     b->attachment = nullptr;
   }
   if (!b->data) return;
-  unreported -= give_block(b->data, block_size(b->bytes));
+  give_block(b->data, block_size(b->bytes));
+  unreported -= static_cast<int64_t>(block_size(b->bytes));
   b->data = nullptr;
+  if (!b->counted) return;
   memory_stats().bytes -= static_cast<int64_t>(b->bytes);
   memory_stats().buffers -= 1;
 }
 
 namespace {
+std::atomic<uint64_t> stamps{0};
+uint64_t next_stamp() { return ++stamps; }
+
 // A fresh buffer of `bytes` (zero-filled when asked) from the cache or the system, or nullptr
 // when out of memory; *fresh_bytes is what was newly taken from the system (0 from the cache).
 Buffer* allocate(size_t bytes, bool zero, int64_t* fresh_bytes) {
@@ -271,6 +305,7 @@ Buffer* allocate(size_t bytes, bool zero, int64_t* fresh_bytes) {
   const bool zeroed = fresh && rounded >= kCacheMinBytes;  // fresh from mmap
   if (zero && !zeroed) std::memset(b->data, 0, rounded);
   b->bytes = bytes;
+  b->stamp = next_stamp();
   memory_stats().bytes += static_cast<int64_t>(bytes);
   memory_stats().buffers += 1;
   *fresh_bytes = fresh ? static_cast<int64_t>(rounded) : 0;
@@ -282,7 +317,8 @@ Napi::Value new_buffer(Napi::Env env, size_t bytes, Buffer** out, bool zero) {
   int64_t fresh_bytes;
   Buffer* b = allocate(bytes, zero, &fresh_bytes);
   if (!b) throw Napi::Error::New(env, "native backend: out of memory allocating " + std::to_string(bytes) + " bytes");
-  if (fresh_bytes) report_allocation(env, fresh_bytes);
+  (void)fresh_bytes;
+  report_allocation(env, static_cast<int64_t>(block_size(bytes)));
   *out = b;
   // A basic finalizer (it only frees memory and never calls into JavaScript) runs during
   // garbage collection itself; an ordinary one would wait for the event loop to turn, so a
@@ -298,7 +334,21 @@ Buffer* new_attachment(size_t bytes) {
   Buffer* b = allocate(bytes, false, &fresh_bytes);
   if (!b) throw std::bad_alloc();
   // Reported to V8 with the next handle's allocation (no env here, and this runs inside a kernel).
-  unreported += fresh_bytes;
+  (void)fresh_bytes;
+  unreported += static_cast<int64_t>(block_size(bytes));
+  return b;
+}
+
+void restamp(Buffer* b) {
+  forget_reordered(b->stamp);
+  b->stamp = next_stamp();
+}
+
+Buffer* new_cache_block(size_t bytes) {
+  Buffer* b = new_attachment(bytes);
+  b->counted = false;
+  memory_stats().bytes -= static_cast<int64_t>(bytes);
+  memory_stats().buffers -= 1;
   return b;
 }
 
@@ -345,7 +395,7 @@ Napi::Value calls::release(Napi::Env env, const ReleaseArgs& args) {
 
 // allocatorStep(): the end of a gradient computation (Note [Caching allocator]).
 Napi::Value calls::allocatorStep(Napi::Env env, const AllocatorStepArgs&) {
-  unreported -= end_step();
+  end_step();
   return env.Undefined();
 }
 
@@ -358,10 +408,16 @@ Napi::Value calls::memory(Napi::Env env, const MemoryArgs&) {
   {
     std::lock_guard<std::mutex> lock(cache_mutex);
     num("cachedBytes", static_cast<double>(cached_bytes));
+    num("cacheLimit", static_cast<double>(cache_limit()));
     num("cacheHits", static_cast<double>(cache_hits));
     num("cacheMisses", static_cast<double>(cache_misses));
     num("cacheReleases", static_cast<double>(cache_releases));
   }
+  const ReorderedFilterStats f = reordered_filter_stats();
+  num("reorderedFilters", static_cast<double>(f.entries));
+  num("reorderedFilterBytes", static_cast<double>(f.bytes));
+  num("reorderedFilterHits", static_cast<double>(f.hits));
+  num("reorderedFilterMisses", static_cast<double>(f.misses));
   const PrimitiveCacheStats p = primitive_cache().stats();
   num("primitiveEntries", static_cast<double>(p.entries));
   num("primitiveCapacity", static_cast<double>(p.capacity));

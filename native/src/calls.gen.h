@@ -20,8 +20,8 @@ enum class Binary : int32_t { kAdd = 0, kSub = 1, kMul = 2, kDiv = 3, kPow = 4, 
 constexpr int32_t kBinaryCount = 15;
 enum class Reduce : int32_t { kSum = 0, kProd = 1, kMax = 2, kMin = 3 };
 constexpr int32_t kReduceCount = 4;
-enum class ConvKind : int32_t { kForward = 0, kBackpropInput = 1, kBackpropFilter = 2, kBiasForward = 3, kBiasReluForward = 4, kBackpropFilterBias = 5 };
-constexpr int32_t kConvKindCount = 6;
+enum class ConvKind : int32_t { kForward = 0, kBackpropInput = 1, kBackpropFilter = 2, kBiasForward = 3, kBiasReluForward = 4, kBackpropFilterBias = 5, kBiasRelu6Forward = 6 };
+constexpr int32_t kConvKindCount = 7;
 enum class Cell : int32_t { kLstm = 0, kGru = 1, kRnnTanh = 2, kRnnRelu = 3 };
 constexpr int32_t kCellCount = 4;
 enum class Distribution : int32_t { kUniform = 0, kNormal = 1, kTruncatedNormal = 2, kBernoulli = 3 };

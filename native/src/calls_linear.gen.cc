@@ -93,7 +93,7 @@ Napi::Value call_convImpl(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value call_depthwiseConv(const Napi::CallbackInfo& info) {
-  check_count(info, "depthwiseConv", 10, 10);
+  check_count(info, "depthwiseConv", 10, 11);
   DepthwiseConvArgs args;
   const char* arg = "";
   try {
@@ -107,6 +107,7 @@ Napi::Value call_depthwiseConv(const Napi::CallbackInfo& info) {
     arg = "convGeometry.pads"; args.conv_geometry.pads = read_ints(info[7]);
     arg = "convGeometry.outH"; args.conv_geometry.out_h = info[8].As<Napi::Number>().Int64Value();
     arg = "convGeometry.outW"; args.conv_geometry.out_w = info[9].As<Napi::Number>().Int64Value();
+    arg = "bias"; args.bias = info.Length() > 10 && !info[10].IsUndefined() ? get_buffer(info[10]) : nullptr;
   } catch (const Napi::Error& e) {
     rethrow_for(info, "depthwiseConv", arg, e);
   }

@@ -43,12 +43,13 @@ struct ConvImplArgs {
   ConvKind kind;
   ConvGeometryArgs conv_geometry;
 };
-// depthwiseConv(kind: ConvKind, a: tensor, b: tensor, ...convGeometry)
+// depthwiseConv(kind: ConvKind, a: tensor, b: tensor, ...convGeometry, bias: tensor?)
 struct DepthwiseConvArgs {
   ConvKind kind;
   Buffer* a;
   Buffer* b;
   ConvGeometryArgs conv_geometry;
+  Buffer* bias;
 };
 // depthwiseConvImpl(kind: ConvKind, ...convGeometry)
 struct DepthwiseConvImplArgs {

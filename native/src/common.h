@@ -29,6 +29,13 @@ struct Buffer {
   void* data = nullptr;
   size_t bytes = 0;
   int32_t owners = 0;
+  // A number unique to these contents: given when the buffer is allocated and again whenever a
+  // kernel writes into it in place (restamp), so what was derived from it can be told apart from
+  // what was derived from earlier values (Note [Reordered filters kept] in weight_cache.h).
+  uint64_t stamp = 0;
+  // False for a cache's private block (weight_cache.cc), which st.memory() reports apart from
+  // the tensors' storage.
+  bool counted = true;
   // State a kernel saves for its gradient kernel and that lives exactly as long as the output
   // (oneDNN's LSTM workspace); freed with the buffer, never seen by JavaScript.
   Buffer* attachment = nullptr;
@@ -45,6 +52,9 @@ MemoryStats& memory_stats();
 Napi::Value new_buffer(Napi::Env env, size_t bytes, Buffer** out, bool zero = false);
 // A buffer with no JS handle, for Buffer::attachment (counted in st.memory() like any other).
 Buffer* new_attachment(size_t bytes);
+// A block for a cache of the native backend's own, from the same caching allocator but left out
+// of st.memory()'s tensor counts (the cache reports it).
+Buffer* new_cache_block(size_t bytes);
 Buffer* get_buffer(const Napi::Value& v);
 void free_buffer_data(Buffer* b);
 
@@ -107,5 +117,11 @@ inline void parallel_for(int64_t n, bool parallel, F&& f) {
 // y = relu(y) over n floats (NaN stays NaN, as st.relu), vectorized: for kernels that apply a
 // ReLU to their own output.
 void relu_in_place(float* y, int64_t n);
+// y = min(relu(y), 6) over n floats, NaN staying NaN as in relu_in_place (st.relu6).
+void relu6_in_place(float* y, int64_t n);
+
+// A fresh stamp for `b` before a kernel writes its contents in place; what was derived from the
+// old contents is dropped (weight_cache.cc).
+void restamp(Buffer* b);
 
 }  // namespace strata

@@ -30,6 +30,7 @@
 
 #include "common.h"
 #include "dnnl_util.h"
+#include "weight_cache.h"
 
 namespace strata {
 namespace {
@@ -40,14 +41,17 @@ using dims = dnnl::memory::dims;
 using md = dnnl::memory::desc;
 
 // ConvKind (native/calls.mjs): kBiasForward adds a per-channel bias; kBiasReluForward then
-// applies st.relu's ReLU in a pass of our own over the output, which is still in cache (oneDNN
-// 2.6's relu and clip post-ops turn NaN into 0, where st.relu and the reference backend keep
-// it). kBackpropFilterBias also sums dy into the bias gradient in the same pass over dy.
+// applies st.relu's ReLU (kBiasRelu6Forward st.relu6's min(relu, 6)) in a pass of our own over
+// the output (oneDNN 2.6's relu and clip post-ops turn NaN into 0, where st.relu and the
+// reference backend keep it). kBackpropFilterBias also sums dy into the bias gradient in the same
+// pass over dy.
 using Kind = ConvKind;
 constexpr Kind kForward = Kind::kForward, kBackpropInput = Kind::kBackpropInput, kBackpropFilter = Kind::kBackpropFilter,
-               kBiasForward = Kind::kBiasForward, kBiasReluForward = Kind::kBiasReluForward, kBackpropFilterBias = Kind::kBackpropFilterBias;
+               kBiasForward = Kind::kBiasForward, kBiasReluForward = Kind::kBiasReluForward, kBackpropFilterBias = Kind::kBackpropFilterBias,
+               kBiasRelu6Forward = Kind::kBiasRelu6Forward;
 
-bool is_forward(Kind kind) { return kind == kForward || kind == kBiasForward || kind == kBiasReluForward; }
+bool has_bias(Kind kind) { return kind == kBiasForward || kind == kBiasReluForward || kind == kBiasRelu6Forward; }
+bool is_forward(Kind kind) { return kind == kForward || has_bias(kind); }
 
 struct ConvGeometry {
   dims x, w, y, strides, dilation, pad_l, pad_r;
@@ -120,7 +124,7 @@ ConvEntry make_entry_with(Kind kind, const ConvGeometry& g, dnnl::algorithm alg)
                                         g.pad_r);
   dnnl::convolution_forward::primitive_desc fwd_pd(fwd_d, eng);
   const md bias_md({g.y[1]}, dt::f32, tag::a);
-  if (kind == kBiasForward || kind == kBiasReluForward || kind == kBackpropFilterBias) {
+  if (has_bias(kind) || kind == kBackpropFilterBias) {
     dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_training, alg, x_md, any_w, bias_md, y_md, g.strides, g.dilation,
                                       g.pad_l, g.pad_r);
     fwd_pd = dnnl::convolution_forward::primitive_desc(d, eng);
@@ -202,6 +206,9 @@ Napi::Value run_conv(Napi::Env env, Kind kind, Buffer* ab, Buffer* bb, const Con
   const ConvGeometry g = geometry_of(geometry, depthwise);
   const auto entry = entry_for(kind, geometry, g, depthwise);
   ConvEntry& e = *entry;
+  // A bias kind's primitive was built with a bias input: one call site must not send the other
+  // an empty pointer (the depthwise call's bias is optional in the calling convention).
+  if (has_bias(kind) && !bias) throw Napi::Error::New(env, "conv2d: this kind takes a bias");
   auto& eng = cpu_engine();
   auto& s = cpu_stream();
   const md x_md(g.x, dt::f32, tag::nhwc), y_md(g.y, dt::f32, tag::nhwc);
@@ -237,26 +244,26 @@ Napi::Value run_conv(Napi::Env env, Kind kind, Buffer* ab, Buffer* bb, const Con
     e.prim.execute(s, args);
     if (e.needs_reorder) e.weights_reorder.execute(s, dw, user_dw);
   } else {
-    dnnl::memory user_w(e.user_weights_md, eng, bb->data);
-    dnnl::memory w = user_w;
-    if (e.needs_reorder) {
-      w = dnnl::memory(e.weights_md, eng);
-      e.weights_reorder.execute(s, user_w, w);
-    }
+    // The filter in the primitive's layout, reordered once per filter contents (Note
+    // [Reordered filters kept] in weight_cache.h); `scratch` holds a copy too big to keep.
+    dnnl::memory scratch;
+    dnnl::memory w = e.needs_reorder ? reordered_filter(bb, e.user_weights_md, e.weights_md, e.weights_reorder, scratch)
+                                     : dnnl::memory(e.user_weights_md, eng, bb->data);
     if (forward) {
       dnnl::memory x_mem(x_md, eng, ab->data), y_mem(y_md, eng, yb->data);
       std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, e.blocked ? x_blocked->mem() : x_mem},
                                                  {DNNL_ARG_WEIGHTS, w},
                                                  {DNNL_ARG_DST, e.blocked ? y_blocked->mem() : y_mem}};
       if (kind != kForward) {
-        if (!bias) throw Napi::Error::New(env, "conv2d: this kind takes a bias");
         args.emplace(DNNL_ARG_BIAS, dnnl::memory(md({g.y[1]}, dt::f32, tag::a), eng, bias->data));
       }
       e.prim.execute(s, args);
       if (e.blocked) e.y_reorder.execute(s, y_blocked->mem(), y_mem);
-      if (kind == kBiasReluForward) {
+      if (kind == kBiasReluForward || kind == kBiasRelu6Forward) {
         s.wait();
-        relu_in_place(static_cast<float*>(yb->data), static_cast<int64_t>(y_md.get_size() / sizeof(float)));
+        const int64_t n = static_cast<int64_t>(y_md.get_size() / sizeof(float));
+        if (kind == kBiasReluForward) relu_in_place(static_cast<float*>(yb->data), n);
+        else relu6_in_place(static_cast<float*>(yb->data), n);
       }
     } else {
       dnnl::memory dy_mem(y_md, eng, ab->data), dx_mem(x_md, eng, yb->data);
@@ -298,7 +305,7 @@ Napi::Value calls::convImpl(Napi::Env env, const ConvImplArgs& a) {
 }
 
 Napi::Value calls::depthwiseConv(Napi::Env env, const DepthwiseConvArgs& a) {
-  return guarded(env, true, [&] { return run_conv(env, a.kind, a.a, a.b, a.conv_geometry, nullptr, true); });
+  return guarded(env, true, [&] { return run_conv(env, a.kind, a.a, a.b, a.conv_geometry, a.bias, true); });
 }
 
 Napi::Value calls::depthwiseConvImpl(Napi::Env env, const DepthwiseConvImplArgs& a) {

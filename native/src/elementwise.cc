@@ -443,4 +443,20 @@ Napi::Value calls::fill(Napi::Env env, const FillArgs& args) {
 
 void relu_in_place(float* y, int64_t n) { relu_f32(y, y, n); }
 
+namespace {
+// min(max(v, 0), 6) with NaN kept, branch-free like relu_range.
+STRATA_CLONES void relu6_range(float* y, int64_t from, int64_t to) {
+#pragma omp simd
+  for (int64_t i = from; i < to; i++) {
+    const float v = y[i];
+    const float r = ((v > 0.f) | (v != v)) ? v : 0.f;
+    y[i] = v > 6.f ? 6.f : r;
+  }
+}
+}  // namespace
+
+void relu6_in_place(float* y, int64_t n) {
+  by_chunks(n, [&](int64_t from, int64_t to) { relu6_range(y, from, to); });
+}
+
 }  // namespace strata

@@ -110,7 +110,10 @@ class Communicator {
 
   Napi::Value submit(Napi::Env env, std::unique_ptr<Job> job) {
     if (!started || finalized) throw Napi::Error::New(env, std::string("distributed: ") + job->what + " before st.distributed.init() (or after finalize)");
-    for (Buffer* b : job->owned) b->owners++;
+    for (Buffer* b : job->owned) {
+      b->owners++;
+      restamp(b);  // a collective may write it in place (Note [Reordered filters kept] in weight_cache.h)
+    }
     Napi::Promise promise = job->deferred.Promise();
     if (pending++ == 0) done_.Ref(env);
     {

@@ -168,6 +168,7 @@ OPTIMIZER_CLONES void adamax_range(const SimpleArgs& a, int64_t from, int64_t to
 Napi::Value update_target(Napi::Env env, const Napi::Value& handle, int64_t n, float** dst) {
   Buffer* b = get_buffer(handle);
   if (b->owners == 1) {
+    restamp(b);  // Note [Reordered filters kept] (weight_cache.h)
     *dst = static_cast<float*>(b->data);
     return handle;
   }

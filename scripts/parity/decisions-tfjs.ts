@@ -52,7 +52,6 @@ const OPS: Record<string, Decision> = {
   booleanMaskAsync: alias('st.booleanMask', 'synchronous'),
   setdiff1dAsync: alias('st.setdiff1d', 'synchronous'),
   inTopKAsync: alias('st.inTopK', 'synchronous'),
-  'fused.depthwiseConv2d': alias('st.depthwiseConv2d', 'add the bias and apply the activation after it (no fused kernel for depthwise yet)'),
   'image.grayscaleToRGB': alias('st.tile', 'st.tile(images, [1, 1, 1, 3])'),
   'linalg.bandPart': alias('st.tril', 'bandPart(a, lower, upper) is st.tril(st.triu(a, -lower), upper) for non-negative bounds'),
   sparseToDense: alias('st.scatterND', 'st.scatterND(indices, values, shape), plus the default value where nothing lands'),

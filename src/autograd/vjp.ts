@@ -1,4 +1,4 @@
-import type { Primitive, PrimitiveAttrs } from '../backend/primitives.js';
+import type { ConvActivation, Primitive, PrimitiveAttrs } from '../backend/primitives.js';
 import { isGradEnabled } from '../tensor/tape.js';
 import {
   planFromAttrs,
@@ -21,7 +21,9 @@ import {
   equal,
   greater,
   greaterEqual,
+  less,
   lessEqual,
+  logicalAnd,
   log,
   mul,
   neg,
@@ -88,6 +90,16 @@ const extremumRule: VjpRule<'max' | 'min'> = (g, { inputs: [x], output, attrs: {
 };
 
 const none: VjpRule<Primitive> = (_g, { inputs }) => inputs.map(() => null);
+
+/**
+ * The gradient through a fused kernel's activation, from its output y: relu passes g where y > 0
+ * (where its input was), relu6 where 0 < y < 6 (TensorFlow's Relu6Grad: none at either bound).
+ */
+function activationGrad(activation: ConvActivation, y: Tensor, g: Tensor): Tensor {
+  if (activation === 'linear') return g;
+  if (activation === 'relu') return reluGrad(y, g);
+  return mul(g, cast(logicalAnd(greater(y, 0), less(y, 6)), g.dtype));
+}
 
 /**
  * Frees a gradient a rule computed for itself (a fused activation's masked gradient) once the
@@ -277,7 +289,7 @@ export const VJP: { [P in Primitive]: VjpRule<P> } = {
   // its input was > 0), then the convolution's, and the bias gets the sum over N, H and W.
   fusedConv2d: (g, { inputs: [x, f], output, attrs, needs }) => {
     // Note [Gradients already masked by a ReLU]: the max-pooling rule may have applied the mask.
-    const dz = attrs.activation === 'relu' && !isMaskedFor(g, output) ? reluGrad(output, g) : g;
+    const dz = attrs.activation === 'relu' && isMaskedFor(g, output) ? g : activationGrad(attrs.activation, output, g);
     const grads = convBiasGradsPlanned(x, f, dz, planFromAttrs(x.shape, f.shape, attrs), needs);
     releaseLocal(dz, g);
     return grads;
@@ -328,6 +340,18 @@ export const VJP: { [P in Primitive]: VjpRule<P> } = {
   depthwiseConv2dBackpropInput: (g, { inputs: [dy, f], attrs, needs: [needDy, needF] }) => {
     const plan = depthwisePlanFromAttrs(attrs.inputShape, f.shape, attrs);
     return [needDy ? depthwiseConv2dPlanned(g, f, plan) : null, needF ? depthwiseBackpropFilterPlanned(g, dy, f.shape, plan) : null];
+  },
+  // y = act(depthwise(x, f) + b), as fusedConv2d.
+  fusedDepthwiseConv2d: (g, { inputs: [x, f], output, attrs, needs: [needX, needF, needB] }) => {
+    const dz = activationGrad(attrs.activation, output, g);
+    const plan = depthwisePlanFromAttrs(x.shape, f.shape, attrs);
+    const grads = [
+      needX ? depthwiseBackpropInputPlanned(dz, f, x.shape, plan) : null,
+      needF ? depthwiseBackpropFilterPlanned(x, dz, f.shape, plan) : null,
+      needB ? sum(dz, [0, 1, 2]) : null,
+    ];
+    releaseLocal(dz, g);
+    return grads;
   },
   depthwiseConv2dBackpropFilter: (g, { inputs: [x, dy], attrs, needs: [needX, needDy] }) => {
     const plan = depthwisePlanFromAttrs(x.shape, attrs.filterShape, attrs);

@@ -105,7 +105,7 @@ export type OptionalAttrs = {
   sparseSoftmaxCrossEntropy: NoAttrs;
   sparseSoftmaxCrossEntropyGrad: NoAttrs;
   // activation(conv2d(x, filter) + bias) in one kernel: x NHWC, filter [kh, kw, in, out], bias [out].
-  fusedConv2d: Conv2dAttrs & { activation: FusedActivation };
+  fusedConv2d: Conv2dAttrs & { activation: ConvActivation };
   // maxPool(relu(conv2d(x, filter) + bias)) in one kernel, for inputs with few channels (Note
   // [Convolution and pooling in one pass] in ops/conv-pool.ts): x NHWC, filter, bias → pooled.
   // convOut: the convolution's [height, width]; keepIndices keeps each window's winner with the
@@ -143,6 +143,8 @@ export type OptionalAttrs = {
   depthwiseConv2d: Conv2dAttrs;
   depthwiseConv2dBackpropInput: Conv2dAttrs & { inputShape: number[] }; // dy, filter
   depthwiseConv2dBackpropFilter: Conv2dAttrs & { filterShape: number[] }; // x, dy
+  // activation(depthwiseConv2d(x, filter) + bias) in one kernel: bias [C * dm].
+  fusedDepthwiseConv2d: Conv2dAttrs & { activation: ConvActivation };
   // x [rows, n] → int32 [rows, n]: each row's stable sorting permutation (ties by lower index,
   // NaN above +Infinity, -0 equal to 0: Note [Sorting on the host] in ops/sorting.ts), for a
   // backend that cannot read values back synchronously to sort them on the host.
@@ -154,6 +156,8 @@ export type OptionalAttrs = {
 
 /** @inline */
 export type FusedActivation = 'linear' | 'relu';
+/** The activations a fused convolution applies: also relu6, min(max(x, 0), 6), MobileNet's. @inline */
+export type ConvActivation = FusedActivation | 'relu6';
 /** The cells of the whole-sequence kernels: LSTM, GRU (resetAfter) and SimpleRNN with tanh or relu. */
 export type RecurrentCell = 'lstm' | 'gru' | 'rnnTanh' | 'rnnRelu';
 

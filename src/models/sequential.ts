@@ -1,6 +1,7 @@
 import { ValueError } from '../core/errors.js';
 import { checkKeys } from '../core/options.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { isGradEnabled } from '../tensor/tape.js';
+import { nextTensorId, type Tensor } from '../tensor/tensor.js';
 import { Layer, isShapeList, type CallOptions, type LayerOutput } from '../nn/layer.js';
 import { applyConvPool, fusesWithPool } from '../nn/layers/conv-pool-pair.js';
 import { InputLayer, input } from '../nn/layers/input.js';
@@ -104,10 +105,15 @@ export class Sequential extends Model {
     }
     let x: Tensor = inputs;
     const chain = this.chain;
+    // Note [Intermediates freed as the graph runs] (models/graph.ts): without a tape, a value made
+    // here goes as soon as the next layer has read it.
+    const firstNew = isGradEnabled() ? Number.POSITIVE_INFINITY : nextTensorId();
     for (let i = 0; i < chain.length; i++) {
+      const before = x;
       // Note [Fused layer pairs]: nothing outside the model reads a layer's output here.
       if (i + 1 < chain.length && fusesWithPool(chain[i], chain[i + 1])) x = applyConvPool(chain[i], chain[++i], x);
       else x = chain[i].apply(x, options);
+      if (before !== x && before.id >= firstNew) before.dispose();
     }
     return x;
   }

@@ -1,11 +1,12 @@
-import type { Conv2dAttrs } from '../backend/primitives.js';
+import type { Conv2dAttrs, ConvActivation } from '../backend/primitives.js';
 import { promoteTypes } from '../core/dtype.js';
 import { ShapeError, fmtShape } from '../core/errors.js';
 import { eye } from '../tensor/create.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { checkNhwc } from './conv-geometry.js';
 import { conv2dPlanned, planConv2d, planFromAttrs, type Conv2dOptions, type ConvPlan } from './conv.js';
-import { cast, mul } from './elementwise.js';
+import { add, cast, mul } from './elementwise.js';
+import { applyActivation } from './fused.js';
 import { matmul } from './linalg.js';
 import { extractPatches, foldPatches } from './patches.js';
 import { hasKernel, runPrimitive } from './run.js';
@@ -65,6 +66,18 @@ export function depthwisePlanFromAttrs(xShape: readonly number[], kernelShape: r
 export function depthwiseConv2dPlanned(x: Tensor, kernel: Tensor, plan: ConvPlan): Tensor {
   if (hasKernel('depthwiseConv2d', x)) return runPrimitive('depthwiseConv2d', [x, kernel], plan.attrs, plan.outShape, x.dtype);
   return depthwiseComposite(x, kernel, plan);
+}
+
+/**
+ * activation(depthwiseConv2d(x, kernel) + bias), bias [C * dm]: one kernel where the backend has
+ * fusedDepthwiseConv2d (native: oneDNN's grouped convolution with its bias, then the activation in
+ * the same call), else the ops it stands for, which are also its oracle.
+ */
+export function fusedDepthwiseConv2dPlanned(x: Tensor, kernel: Tensor, bias: Tensor, activation: ConvActivation, plan: ConvPlan): Tensor {
+  if (hasKernel('fusedDepthwiseConv2d', x)) {
+    return runPrimitive('fusedDepthwiseConv2d', [x, kernel, bias], { ...plan.attrs, activation }, plan.outShape, x.dtype);
+  }
+  return applyActivation(add(depthwiseConv2dPlanned(x, kernel, plan), bias), activation);
 }
 
 /** The composite forward pass: block-diagonal where the backend has conv2d and C is small. */

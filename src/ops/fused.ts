@@ -1,10 +1,10 @@
-import type { FusedActivation } from '../backend/primitives.js';
+import type { ConvActivation, FusedActivation } from '../backend/primitives.js';
 import { ShapeError, fmtShape } from '../core/errors.js';
 import { checkKeys, checkOneOf } from '../core/options.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { checkNhwc } from './conv-geometry.js';
 import { conv2d, floatPair, planConv2d, type Conv2dOptions } from './conv.js';
-import { add, cast, relu } from './elementwise.js';
+import { add, cast, minimum, relu } from './elementwise.js';
 import { asTensor, type TensorInput } from './operand.js';
 import { hasKernel, runPrimitive } from './run.js';
 import { matmul } from './linalg.js';
@@ -17,8 +17,8 @@ export interface FusedConv2dArgs extends Conv2dOptions {
   filter: TensorInput;
   /** Per output channel, shape [outChannels]. */
   bias?: TensorInput;
-  /** 'linear' (default) or 'relu'. */
-  activation?: FusedActivation;
+  /** 'linear' (default), 'relu' or 'relu6' (min(max(x, 0), 6)). */
+  activation?: ConvActivation;
 }
 
 const FUSED_CONV_KEYS = ['x', 'filter', 'bias', 'activation', 'strides', 'padding', 'dilation'];
@@ -31,7 +31,7 @@ const FUSED_CONV_KEYS = ['x', 'filter', 'bias', 'activation', 'strides', 'paddin
 export function fusedConv2d(args: FusedConv2dArgs): Tensor {
   checkKeys('fused.conv2d', args, FUSED_CONV_KEYS);
   const { x, filter, bias, activation = 'linear', ...options } = args;
-  checkOneOf('fused.conv2d', 'activation', activation, ['linear', 'relu'] as const);
+  checkOneOf('fused.conv2d', 'activation', activation, ['linear', 'relu', 'relu6'] as const);
   const [tx, tf] = floatPair('fused.conv2d', x, filter, ['x', 'filter']);
   const dtype = tx.dtype;
   const tb = biasOperand('fused.conv2d', bias, dtype, tf.shape[3], 'one per output channel');
@@ -48,12 +48,21 @@ export function fusedConv2dComposite(
   x: Tensor,
   filter: Tensor,
   bias: Tensor | undefined,
-  activation: FusedActivation,
+  activation: ConvActivation,
   options: Conv2dOptions,
 ): Tensor {
   let y = conv2d(x, filter, options);
   if (bias) y = add(y, bias);
-  return activation === 'relu' ? relu(y) : y;
+  return applyActivation(y, activation);
+}
+
+/** Whether a layer's activation (by name) is one a fused convolution applies. */
+export const isConvActivation = (name: string): name is ConvActivation => name === 'linear' || name === 'relu' || name === 'relu6';
+
+/** A fused kernel's activation as ops: what the kernels are checked against. */
+export function applyActivation(y: Tensor, activation: ConvActivation): Tensor {
+  if (activation === 'linear') return y;
+  return activation === 'relu6' ? minimum(relu(y), 6) : relu(y);
 }
 
 /** Arguments of `st.fused.matMul`. */

@@ -20,6 +20,9 @@ export type NestedArray = number | boolean | NestedArray[];
 
 let nextId = 0;
 
+/** The id the next tensor will get: tensors made after this call have ids at least this. */
+export const nextTensorId = (): number => nextId;
+
 /**
  * An n-dimensional array on one backend. Tensors are immutable values: every op returns a new
  * tensor. Methods for the ops (`x.add(y)`) are installed by src/tensor-methods.ts.

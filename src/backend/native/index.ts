@@ -10,6 +10,7 @@ import {
   REDUCE_PRIMITIVES,
   UNARY_PRIMITIVES,
   type Conv2dAttrs,
+  type ConvActivation,
   type Pool2dAttrs,
 } from '../primitives.js';
 import { registerBackend } from '../registry.js';
@@ -62,6 +63,9 @@ function refusing<T>(call: () => T, error: (e: RangeError & { index?: number; va
 const rowsAndChannels = (shape: Shape): [number, number] => [sizeOf(shape.slice(0, -1)), shape[shape.length - 1]];
 
 const pads4 = (a: Conv2dAttrs | Pool2dAttrs) => [a.pads.top, a.pads.bottom, a.pads.left, a.pads.right];
+
+/** The convolution kind that adds a bias and applies each fused activation (native/src/conv.cc). */
+const BIAS_KIND: Record<ConvActivation, ConvKindName> = { linear: 'biasForward', relu: 'biasReluForward', relu6: 'biasRelu6Forward' };
 
 function makeKernels(addon: NativeAddon): CoreKernels & OptionalKernels {
   const strided = (x: TensorInfo, shape: Shape, strides: readonly number[], base = 0) => addon.strided(x.data, shape, strides, base, code(x.dtype));
@@ -177,7 +181,7 @@ function makeKernels(addon: NativeAddon): CoreKernels & OptionalKernels {
     },
     fusedConv2d: ([x, f, bias], attrs, out) =>
       addon.conv(
-        CONV_KIND[attrs.activation === 'relu' ? 'biasReluForward' : 'biasForward'],
+        CONV_KIND[BIAS_KIND[attrs.activation]],
         x.data,
         f.data,
         x.shape,
@@ -288,6 +292,20 @@ function makeKernels(addon: NativeAddon): CoreKernels & OptionalKernels {
     layerNormGradSums: ([x, dy], { epsilon }) => addon.layerNormGradSums(x.data, dy.data, ...rowsAndChannels(x.shape), epsilon),
     layerNormGradInput: ([x, g, dy], { epsilon }) => addon.layerNormGradInput(x.data, g.data, dy.data, ...rowsAndChannels(x.shape), epsilon),
     depthwiseConv2d: depthwise('forward'),
+    fusedDepthwiseConv2d: ([x, f, bias], attrs, out) =>
+      addon.depthwiseConv(
+        CONV_KIND[BIAS_KIND[attrs.activation]],
+        x.data,
+        f.data,
+        x.shape,
+        f.shape,
+        attrs.strides,
+        attrs.dilation,
+        pads4(attrs),
+        out.shape[1],
+        out.shape[2],
+        bias.data,
+      ),
     depthwiseConv2dBackpropInput: depthwise('backpropInput'),
     depthwiseConv2dBackpropFilter: depthwise('backpropFilter'),
   };
@@ -333,14 +351,22 @@ export class NativeBackend implements Backend {
     this.addon.release(data);
   }
 
-  /** Live storage, and the two caches st.memory() reports (Notes [Caching allocator] and [Bounded primitive cache]). */
-  memory(): MemoryInfo & { cachedBytes: number; primitiveCache: { entries: number; capacity: number } } {
+  /**
+   * Live storage, and the caches st.memory() reports (Notes [Caching allocator], [Bounded
+   * primitive cache] and [Reordered filters kept] in native/src/).
+   */
+  memory(): MemoryInfo & {
+    cachedBytes: number;
+    primitiveCache: { entries: number; capacity: number };
+    reorderedFilters: { entries: number; bytes: number };
+  } {
     const m = this.addon.memory();
     return {
       buffers: m.buffers,
       bytes: m.bytes,
       cachedBytes: m.cachedBytes,
       primitiveCache: { entries: m.primitiveEntries, capacity: m.primitiveCapacity },
+      reorderedFilters: { entries: m.reorderedFilters, bytes: m.reorderedFilterBytes },
     };
   }
 
@@ -357,9 +383,9 @@ export class NativeBackend implements Backend {
    * The caching allocator's state: idle bytes kept for reuse, how often a request hit them, and
    * how many blocks went back to the system.
    */
-  allocatorStats(): { cachedBytes: number; cacheHits: number; cacheMisses: number; cacheReleases: number } {
-    const { cachedBytes, cacheHits, cacheMisses, cacheReleases } = this.addon.memory();
-    return { cachedBytes, cacheHits, cacheMisses, cacheReleases };
+  allocatorStats(): { cachedBytes: number; cacheLimit: number; cacheHits: number; cacheMisses: number; cacheReleases: number } {
+    const { cachedBytes, cacheLimit, cacheHits, cacheMisses, cacheReleases } = this.addon.memory();
+    return { cachedBytes, cacheLimit, cacheHits, cacheMisses, cacheReleases };
   }
 
   /** The oneDNN primitive cache (Note [Bounded primitive cache] in native/src/dnnl_util.h). */

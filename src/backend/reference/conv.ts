@@ -60,9 +60,12 @@ export const fusedConv2dKernel: Kernel<'fusedConv2d'> = ([x, filter, bias], attr
   const ys = conv2dKernel([x, filter], attrs, out) as TypedArray;
   const bs = bias.data as TypedArray;
   const channels = bs.length;
+  const clip = attrs.activation !== 'linear';
+  const top = attrs.activation === 'relu6' ? 6 : Number.POSITIVE_INFINITY;
   for (let i = 0; i < ys.length; i++) {
     const v = ys[i] + bs[i % channels];
-    ys[i] = attrs.activation === 'relu' && !(v > 0) && v === v ? 0 : v;
+    // relu and relu6 keep NaN, as st.relu does.
+    ys[i] = clip && !(v > 0) && v === v ? 0 : clip && v > top ? top : v;
   }
   return ys;
 };

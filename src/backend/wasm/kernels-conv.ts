@@ -44,8 +44,17 @@ export function convKernels(ctx: WasmContext): OptionalKernels {
   };
   return {
     conv2d: ([x, f], attrs, out) => forward(ctx.ptrOf(x.data), ctx.ptrOf(f.data), 0, false, x.shape, f.shape, out.shape, attrs),
-    fusedConv2d: ([x, f, bias], attrs, out) =>
-      forward(ctx.ptrOf(x.data), ctx.ptrOf(f.data), ctx.ptrOf(bias.data), attrs.activation === 'relu', x.shape, f.shape, out.shape, attrs),
+    fusedConv2d: ([x, f, bias], attrs, out) => {
+      const relu = attrs.activation !== 'linear';
+      const y = forward(ctx.ptrOf(x.data), ctx.ptrOf(f.data), ctx.ptrOf(bias.data), relu, x.shape, f.shape, out.shape, attrs);
+      // relu6's upper clip is a pass here: the C kernel applies relu only (relu6 comes from
+      // imported MobileNets, which run on native; NaN stays NaN since NaN > 6 is false).
+      if (attrs.activation === 'relu6') {
+        const ys = ctx.f32(ctx.ptrOf(y), size(out.shape));
+        for (let i = 0; i < ys.length; i++) if (ys[i] > 6) ys[i] = 6;
+      }
+      return y;
+    },
     conv2dBackpropInput: ([dy, f], attrs) => {
       const xs = attrs.inputShape;
       const dx = ctx.newStorage('float32', size(xs));

@@ -1,6 +1,6 @@
 import type { OptionalKernels } from '../backend.js';
 import { type ConvGeometry, convGeometry } from '../conv-geometry.js';
-import type { Conv2dAttrs } from '../primitives.js';
+import type { Conv2dAttrs, ConvActivation } from '../primitives.js';
 import type { GpuContext } from './context.js';
 import { type GemmSpec, runGemm } from './gemm.js';
 import { activate } from './kernels-matmul.js';
@@ -84,7 +84,7 @@ function gatherGradient(g: Geometry, pixel: string, tap: string): string {
 }
 
 /** The forward product, with the bias and activation of fusedConv2d when given. */
-function forwardSpec(g: Geometry, fused?: { activation: 'linear' | 'relu' }): GemmSpec {
+function forwardSpec(g: Geometry, fused?: { activation: ConvActivation }): GemmSpec {
   return {
     dtype: 'float32',
     batch: 1,

@@ -1,5 +1,5 @@
 import type { CoreKernels, OptionalKernels, TensorInfo } from '../backend.js';
-import type { FusedActivation } from '../primitives.js';
+import type { ConvActivation } from '../primitives.js';
 import type { GpuContext } from './context.js';
 import { type GemmSpec, runGemm } from './gemm.js';
 import { storageType } from './wgsl.js';
@@ -8,9 +8,11 @@ import { storageType } from './wgsl.js';
 // is read through its strides while its tile is loaded, so no transpose is ever dispatched. ops/
 // hands the kernel equal batches (it broadcasts them first).
 
-/** A WGSL expression of `activation` applied to `v`; ReLU keeps NaN, as the reference does. */
-export function activate(v: string, activation: FusedActivation, type: string): string {
-  return activation === 'relu' ? `select(${v}, ${type}(0), ${v} <= ${type}(0))` : v;
+/** A WGSL expression of `activation` applied to `v`; relu and relu6 keep NaN, as the reference does. */
+export function activate(v: string, activation: ConvActivation, type: string): string {
+  if (activation === 'linear') return v;
+  const top = activation === 'relu6' ? `select(${v}, ${type}(6), ${v} > ${type}(6))` : v;
+  return `select(${top}, ${type}(0), ${v} <= ${type}(0))`;
 }
 
 /** The GEMM of a [B, M, K] x b [B, K, N] (either stored transposed) into out. */

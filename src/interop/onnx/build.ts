@@ -94,27 +94,62 @@ function constantSpec(t: OnnxTensor, i: number, where: string, trainable: boolea
 }
 
 // Note [A Conv and its Relu as one kernel]
-// Most convolutions of an exported vision network feed a Relu and nothing else. Run apart, the
-// Relu is one more pass over every activation (a sixth of an imported ResNet-18's inference at
-// batch 32). So when a Conv's only reader is a Relu (and the Conv's value is not a graph
-// output), the Conv node takes the Relu on (attribute FOLDED_RELU, kept in its layer config) and
-// the Relu node is left out: its output is the Conv's. The Conv handler runs it as oneDNN's
-// fused post-op where the backend has one, else as a relu after the convolution.
+// Most convolutions of an exported vision network feed a Relu, or in MobileNets a Clip to
+// [0, 6], and nothing else. Run apart, the activation is one more pass over every activation
+// into fresh memory (a sixth of an imported ResNet-18's inference at batch 32; MobileNetV2's
+// Clips, as a maximum and a minimum, took 40 % of its time). So when a Conv's only reader is a
+// Relu, or a Clip whose bounds are the constants 0 and 6 (relu6) or 0 and none (relu), and the
+// Conv's value is not a graph output, the Conv node takes the activation on (attribute
+// FOLDED_RELU, 'relu' or 'relu6', kept in its layer config) and the activation node is left
+// out: its output is the Conv's. The Conv handler runs it inside the fused convolution (dense
+// or depthwise) where the backend has one, else as ops after the convolution.
 
-function convsBeforeRelu(nodes: readonly GraphNode[], graphOutputs: Set<string>): { convs: Set<GraphNode>; relus: Set<GraphNode> } {
+/** A scalar the graph states as a constant (an initializer or a Constant node's value), if `name` is one. */
+function constantScalars(g: OnnxModel['graph']): (name: string) => number | undefined {
+  const known = new Map<string, number>();
+  for (const t of g.initializers) if (t.data.length === 1) known.set(t.name, Number(t.data[0]));
+  for (const n of g.nodes) {
+    if (n.opType !== 'Constant' || n.outputs.length !== 1) continue;
+    const v = n.attributes.value;
+    if (v && typeof v === 'object' && !Array.isArray(v) && 'data' in v && v.data.length === 1) known.set(n.outputs[0], Number(v.data[0]));
+    else if (typeof n.attributes.value_float === 'number') known.set(n.outputs[0], n.attributes.value_float);
+  }
+  return (name) => known.get(name);
+}
+
+/** The activation a Relu or Clip node applies if a convolution can take it on, else undefined. */
+function foldableActivation(n: GraphNode, scalar: (name: string) => number | undefined): 'relu' | 'relu6' | undefined {
+  if (n.opType === 'Relu') return 'relu';
+  if (n.opType !== 'Clip') return undefined;
+  // Opset 11 moved the bounds from attributes to optional inputs.
+  const fromAttr = (key: string) => (typeof n.attributes[key] === 'number' ? (n.attributes[key] as number) : undefined);
+  const bound = (i: number, key: string) => (n.inputs[i] ? (scalar(n.inputs[i]) ?? Number.NaN) : fromAttr(key));
+  const lo = bound(1, 'min'),
+    hi = bound(2, 'max');
+  if (lo !== 0) return undefined;
+  if (hi === 6) return 'relu6';
+  return hi === undefined ? 'relu' : undefined;
+}
+
+function convsBeforeActivation(
+  g: OnnxModel['graph'],
+  graphOutputs: Set<string>,
+): { convs: Map<GraphNode, 'relu' | 'relu6'>; activations: Set<GraphNode> } {
   const readers = new Map<string, GraphNode[]>();
-  for (const n of nodes) for (const name of n.inputs) if (name) readers.set(name, [...(readers.get(name) ?? []), n]);
-  const convs = new Set<GraphNode>(),
-    relus = new Set<GraphNode>();
-  for (const n of nodes) {
+  for (const n of g.nodes) for (const name of n.inputs) if (name) readers.set(name, [...(readers.get(name) ?? []), n]);
+  const scalar = constantScalars(g);
+  const convs = new Map<GraphNode, 'relu' | 'relu6'>(),
+    activations = new Set<GraphNode>();
+  for (const n of g.nodes) {
     if (n.opType !== 'Conv' || n.outputs.length !== 1 || graphOutputs.has(n.outputs[0])) continue;
     const only = readers.get(n.outputs[0]);
-    if (only?.length === 1 && only[0].opType === 'Relu' && only[0].inputs[0] === n.outputs[0]) {
-      convs.add(n);
-      relus.add(only[0]);
+    const activation = only?.length === 1 && only[0].inputs[0] === n.outputs[0] ? foldableActivation(only[0], scalar) : undefined;
+    if (activation) {
+      convs.set(n, activation);
+      activations.add(only![0]);
     }
   }
-  return { convs, relus };
+  return { convs, activations };
 }
 
 // Note [Anchored values]
@@ -184,10 +219,10 @@ export async function importModel(m: OnnxModel, source: string, options: ImportO
   const newName = (raw: string) => layerName(raw, taken);
   const graphOutputs = new Set(g.outputs.map((o) => o.name));
   const pending: [OnnxNode, Map<number, OnnxTensor>][] = [];
-  const reluFolded = convsBeforeRelu(g.nodes, graphOutputs);
+  const folded = convsBeforeActivation(g, graphOutputs);
   for (const node of g.nodes) {
     const where = `${source}: ${node.opType} node '${node.name}'`;
-    if (reluFolded.relus.has(node)) {
+    if (folded.activations.has(node)) {
       // Its Conv applies it (Note [A Conv and its Relu as one kernel]).
       values.set(node.outputs[0], values.get(node.inputs[0]) as HeldValue);
       continue;
@@ -198,7 +233,8 @@ export async function importModel(m: OnnxModel, source: string, options: ImportO
     }
     const handler = handlerOf(node.opType, where);
     const attributes = Object.fromEntries(Object.entries(node.attributes).map(([k, a]) => [k, attrToJson(a, `${where}: attribute '${k}'`)]));
-    if (reluFolded.convs.has(node)) attributes[FOLDED_RELU] = 'relu';
+    const foldedActivation = folded.convs.get(node);
+    if (foldedActivation) attributes[FOLDED_RELU] = foldedActivation;
     const ins = node.inputs.map((name) => {
       if (name === '') return undefined;
       const v = values.get(name);

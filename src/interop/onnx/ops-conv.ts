@@ -2,9 +2,11 @@
 // marked channelsLast receives and returns NHWC values as they are; otherwise the node moves its
 // input to NHWC and its output back (Note [Channels-last inside, ONNX shapes outside] in layout.ts).
 import { ValueError, fmtShape } from '../../core/errors.js';
-import { add, cast, relu as reluOp } from '../../ops/elementwise.js';
+import type { ConvActivation } from '../../backend/primitives.js';
+import { add, cast } from '../../ops/elementwise.js';
+import { applyActivation } from '../../ops/fused.js';
 import { backpropInputPlanned, conv2dPlanned, planFromAttrs } from '../../ops/conv.js';
-import { depthwiseConv2dPlanned, depthwisePlanFromAttrs } from '../../ops/depthwise-conv.js';
+import { depthwiseConv2dPlanned, depthwisePlanFromAttrs, fusedDepthwiseConv2dPlanned } from '../../ops/depthwise-conv.js';
 import { avgPool2dPlanned, maxPool2dPlanned, poolPlanFromAttrs } from '../../ops/pool.js';
 import { conv3dTranspose } from '../../ops/conv3d.js';
 import { concat, pad, reshape, slice, split, transpose } from '../../ops/shape-ops.js';
@@ -84,25 +86,29 @@ function conv(ctx: OpContext): Tensor {
   const attrs = { strides, dilation, pads };
   let y: Tensor;
   const b = ctx.inputs[2] && cast(ctx.inputs[2], 'float32');
-  // A Relu the builder folded into this node (Note [A Conv and its Relu as one kernel] in build.ts).
-  const relu = ctx.attrs.string(FOLDED_RELU, '') === 'relu';
-  let biased = false,
-    activated = false;
+  // A Relu or Clip the builder folded into this node (Note [A Conv and its Relu as one kernel] in build.ts).
+  const activation = foldedActivation(ctx);
+  let biased = false;
   if (group === 1) {
     const f = held ? w4 : transpose(w4, [2, 3, 1, 0]);
     const plan = planFromAttrs(x.shape, f.shape, attrs);
-    // The bias (and a folded Relu) ride in the convolution where the backend fuses them.
+    // The bias and activation ride in the convolution where the backend fuses them.
     if (b && hasKernel('fusedConv2d', x)) {
-      y = runPrimitive('fusedConv2d', [x, f, b], { ...plan.attrs, activation: relu ? 'relu' : 'linear' }, plan.outShape, 'float32');
+      y = runPrimitive('fusedConv2d', [x, f, b], { ...plan.attrs, activation }, plan.outShape, 'float32');
       biased = true;
-      activated = relu;
     } else {
       y = conv2dPlanned(x, f, plan);
     }
   } else if (group === c && cg === 1) {
     // Depthwise: output channel c*dm + k filters input channel c, as in Strata's [kh, kw, C, dm] kernel.
     const k = held ? reshape(w4, [kh, kw, c, m / c]) : transpose(reshape(w4, [c, m / c, kh, kw]), [2, 3, 0, 1]);
-    y = depthwiseConv2dPlanned(x, k, depthwisePlanFromAttrs(x.shape, k.shape, attrs));
+    const plan = depthwisePlanFromAttrs(x.shape, k.shape, attrs);
+    if (b) {
+      y = fusedDepthwiseConv2dPlanned(x, k, b, activation, plan);
+      biased = true;
+    } else {
+      y = depthwiseConv2dPlanned(x, k, plan);
+    }
   } else {
     const xs = split(x, group, 3);
     const fs = held ? split(w4, group, 3) : split(w4, group, 0).map((wg) => transpose(wg, [2, 3, 1, 0]));
@@ -111,9 +117,16 @@ function conv(ctx: OpContext): Tensor {
       3,
     );
   }
-  if (b && !biased) y = add(y, b);
-  if (relu && !activated) y = reluOp(y);
+  if (!biased) y = applyActivation(b ? add(y, b) : y, activation);
   return back(y);
+}
+
+/** The activation a Conv node took on from its reader, 'linear' when none. */
+function foldedActivation(ctx: OpContext): ConvActivation {
+  const name = ctx.attrs.string(FOLDED_RELU, '');
+  if (name === '') return 'linear';
+  if (name === 'relu' || name === 'relu6') return name;
+  throw new ValueError(`${ctx.where}: unknown ${FOLDED_RELU} '${name}' (expected 'relu' or 'relu6')`);
 }
 
 /**

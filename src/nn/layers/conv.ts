@@ -2,7 +2,7 @@ import { ShapeError } from '../../core/errors.js';
 import { conv2d } from '../../ops/conv.js';
 import type { Padding } from '../../ops/conv-geometry.js';
 import { add } from '../../ops/elementwise.js';
-import { fusedConv2d } from '../../ops/fused.js';
+import { fusedConv2d, isConvActivation } from '../../ops/fused.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { getActivation, type Activation, type ActivationIdentifier } from '../activations.js';
 import { Layer, knownDim, singleShape, type CallOptions, type LayerArgs } from '../layer.js';
@@ -123,7 +123,7 @@ export class Conv2D extends Layer {
     const x = inputs as Tensor;
     const options = { strides: this.strides, padding: this.padding, dilation: this.dilationRate };
     const act = this.activation.name;
-    if (this.bias && (act === 'relu' || act === 'linear')) {
+    if (this.bias && isConvActivation(act)) {
       return fusedConv2d({ x, filter: this.kernel!, bias: this.bias, activation: act, ...options });
     }
     let y = conv2d(x, this.kernel!, options);

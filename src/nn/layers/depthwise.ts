@@ -1,7 +1,8 @@
 import { conv2d } from '../../ops/conv.js';
 import type { Padding } from '../../ops/conv-geometry.js';
 import { add } from '../../ops/elementwise.js';
-import { fusedConv2d } from '../../ops/fused.js';
+import { fusedConv2d, isConvActivation } from '../../ops/fused.js';
+import { fusedDepthwiseConv2d } from '../../ops/fused-depthwise.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { getActivation, type Activation, type ActivationIdentifier } from '../activations.js';
 import { depthwiseConv2d } from '../../ops/depthwise-conv.js';
@@ -175,6 +176,12 @@ export class DepthwiseConv2D extends DepthwiseBase {
   }
 
   call(inputs: Tensor | Tensor[], _options: CallOptions): Tensor {
+    const act = this.activation.name;
+    if (this.bias && isConvActivation(act)) {
+      const x = floatingLike(inputs as Tensor, this.kernel!.dtype);
+      const options = { strides: this.strides, padding: this.padding, dilation: this.dilationRate };
+      return fusedDepthwiseConv2d({ x, filter: this.kernel!, bias: this.bias, activation: act, ...options });
+    }
     let y = this.depthwise(inputs as Tensor, this.kernel!);
     if (this.bias) y = add(y, this.bias);
     return this.activation.apply(y);
@@ -222,7 +229,7 @@ export class SeparableConv2D extends DepthwiseBase {
   call(inputs: Tensor | Tensor[], _options: CallOptions): Tensor {
     const depth = this.depthwise(inputs as Tensor, this.depthwiseKernel!);
     const act = this.activation.name;
-    if (this.bias && (act === 'relu' || act === 'linear')) {
+    if (this.bias && isConvActivation(act)) {
       return fusedConv2d({ x: depth, filter: this.pointwiseKernel!, bias: this.bias, activation: act });
     }
     let y = conv2d(depth, this.pointwiseKernel!);

@@ -1,0 +1,100 @@
+// st.fused.depthwiseConv2d (the fusedDepthwiseConv2d kernel where a backend has it) against the
+// ops it stands for, on every backend, forward and backward; and its argument checks.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import * as st from '../src/index.js';
+import { assertClose, randomValues, throwsWith, withBackend } from './helpers.js';
+
+const tensor = (shape: number[], seed: number, scale = 1) =>
+  st.tensor(
+    randomValues(
+      shape.reduce((a, b) => a * b, 1),
+      seed,
+    ).map((v) => v * scale),
+    shape,
+  );
+
+/** The same computation as separate ops: the oracle. */
+function composite(x: st.Tensor, f: st.Tensor, b: st.Tensor, activation: 'linear' | 'relu' | 'relu6', opts: st.Conv2dOptions): st.Tensor {
+  const y = st.add(st.depthwiseConv2d(x, f, opts), b);
+  if (activation === 'linear') return y;
+  return activation === 'relu' ? st.relu(y) : st.minimum(st.relu(y), 6);
+}
+
+for (const backend of st.backends()) {
+  describe(`fused.depthwiseConv2d on the ${backend.name} backend`, { skip: backend.available ? false : `unavailable: ${backend.reason}` }, () => {
+    for (const activation of ['linear', 'relu', 'relu6'] as const) {
+      for (const [multiplier, opts] of [
+        [1, {}],
+        [2, { strides: 2, padding: 'same' as const }],
+        [1, { dilation: 2, padding: 'same' as const }],
+      ] as const) {
+        it(`${activation}, depth multiplier ${multiplier}, ${JSON.stringify(opts)}: as depthwiseConv2d + bias + ${activation}, with gradients`, () => {
+          withBackend(backend.name, () => {
+            // Inputs in [-4, 4] for relu6, so that outputs fall on both sides of 6 as well as 0.
+            const x = st.variable(tensor([2, 9, 7, 6], 1, activation === 'relu6' ? 4 : 1));
+            const f = st.variable(tensor([3, 3, 6, multiplier], 2));
+            const b = st.variable(tensor([6 * multiplier], 3));
+            const run = (fn: () => st.Tensor) => {
+              [x, f, b].forEach((v) => v.zeroGrad());
+              const y = fn();
+              y.mul(tensor([...y.shape], 4))
+                .sum()
+                .backward();
+              return [y, x.grad!, f.grad!, b.grad!].map((t) => Array.from(t.dataSync()));
+            };
+            const fused = run(() => st.fused.depthwiseConv2d({ x, filter: f, bias: b, activation, ...opts }));
+            const plain = run(() => composite(x, f, b, activation, opts));
+            ['output', 'dx', 'dfilter', 'dbias'].forEach((what, i) => assertClose(fused[i], plain[i], 1e-5, 1e-5, what));
+            if (activation === 'relu6')
+              assert.ok(
+                fused[0].some((v) => v === 6),
+                'some outputs clipped at 6',
+              );
+          });
+        });
+      }
+    }
+
+    it('without a bias it is the depthwise convolution and the activation', () => {
+      withBackend(backend.name, () => {
+        const x = tensor([1, 5, 5, 3], 5, 4),
+          f = tensor([3, 3, 3, 1], 6);
+        const got = st.fused.depthwiseConv2d({ x, filter: f, activation: 'relu6', padding: 'same' });
+        assertClose(got, st.minimum(st.relu(st.depthwiseConv2d(x, f, { padding: 'same' })), 6), 1e-6, 1e-6);
+      });
+    });
+  });
+}
+
+describe('fused.depthwiseConv2d', () => {
+  it('runs as one kernel on the native backend', {
+    skip: !st.backends().find((b) => b.name === 'native')?.available && 'native backend not built',
+  }, async () => {
+    await withBackend('native', async () => {
+      const x = tensor([2, 8, 8, 4], 7),
+        filter = tensor([3, 3, 4, 1], 8),
+        bias = tensor([4], 9);
+      const { kernels } = await st.profile(() => st.fused.depthwiseConv2d({ x, filter, bias, activation: 'relu6' }));
+      assert.deepEqual(kernels, { fusedDepthwiseConv2d: 1 });
+    });
+  });
+
+  it('names what it expected and what it received', () => {
+    const x = tensor([1, 4, 4, 3], 1),
+      filter = tensor([3, 3, 3, 2], 2);
+    throwsWith(() => st.fused.depthwiseConv2d({ x, filter, bias: st.zeros([3]) }), st.ShapeError, /bias must have shape \[6\].*received \[3\]/);
+    throwsWith(
+      () => st.fused.depthwiseConv2d({ x, filter, activation: 'gelu' as 'relu' }),
+      st.ValueError,
+      /activation/,
+      /'linear', 'relu', 'relu6'|linear, relu, relu6/,
+    );
+    throwsWith(() => st.fused.depthwiseConv2d({ x, filter, stride: 2 } as never), st.ValueError, /stride/);
+    throwsWith(
+      () => st.fused.depthwiseConv2d({ x, filter: tensor([3, 3, 4, 1], 3) }),
+      st.ShapeError,
+      /kernel must be \[kh, kw, 3, depthMultiplier\]/,
+    );
+  });
+});
