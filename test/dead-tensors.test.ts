@@ -62,20 +62,14 @@ describe('collecting dead tensors between training steps', () => {
     assert.equal(pacer.afterBackward(), false);
   });
 
-  /** Runs f on the native backend; counts its gradient computations' ends and the collections they triggered. */
+  /** Runs f on the native backend and counts the collections its gradient computations triggered. */
   async function countingCollections(f: () => void | Promise<void>): Promise<number> {
-    return (await countingSteps(f)).collections;
-  }
-
-  async function countingSteps(f: () => void | Promise<void>): Promise<{ steps: number; collections: number }> {
     const previous = st.getBackend().name;
     st.setBackend('native');
     const backend = getBackend() as { afterBackward(): boolean };
     const pace = backend.afterBackward;
-    let collections = 0,
-      steps = 0;
+    let collections = 0;
     backend.afterBackward = () => {
-      steps++;
       const collected = pace.call(backend);
       if (collected) collections++;
       return collected;
@@ -86,7 +80,7 @@ describe('collecting dead tensors between training steps', () => {
       backend.afterBackward = pace;
       st.setBackend(previous);
     }
-    return { steps, collections };
+    return collections;
   }
 
   it('does not collect in fit, which disposes what each step makes', { skip: !nativeAvailable && 'native backend not built' }, async () => {
@@ -109,24 +103,14 @@ describe('collecting dead tensors between training steps', () => {
     assert.ok(fitted <= 1, `${fitted} collections in fit`);
   });
 
-  it('paces loops through optimizer.minimize too, and their memory stays bounded', {
-    skip: !nativeAvailable && 'native backend not built',
-  }, async () => {
-    let peak = 0;
-    const { steps } = await countingSteps(() => {
+  it('collects in loops through optimizer.minimize too', { skip: !nativeAvailable && 'native backend not built' }, async () => {
+    const minimized = await countingCollections(() => {
       const w = st.variable(st.randomNormal([1024, 1024], { stddev: 0.01 }));
       const x = st.randomUniform([256, 1024]);
       const opt = st.optimizers.adam({ learningRate: 1e-3 });
-      const start = st.memory().native.bytes;
-      for (let step = 0; step < 60; step++) {
-        opt.minimize(() => st.mean(st.square(st.matmul(x, w))), [w]);
-        peak = Math.max(peak, st.memory().native.bytes - start);
-      }
+      for (let step = 0; step < 60; step++) opt.minimize(() => st.mean(st.square(st.matmul(x, w))), [w]);
     });
-    // Every step ends with the backend's pacing hook; whether it or V8 (which is told the bytes
-    // tensors hold) collects first varies, so the bound is on the memory held.
-    assert.equal(steps, 60);
-    assert.ok(peak < 3.5 * COLLECT_AFTER_BYTES, `held native memory grew by ${(peak / MB).toFixed(0)} MB`);
+    assert.ok(minimized >= 5, `${minimized} collections in 60 minimize steps`);
   });
 
   it('keeps the memory a synchronous custom loop holds bounded (native)', { skip: !nativeAvailable && 'native backend not built' }, async () => {
@@ -151,9 +135,7 @@ describe('collecting dead tensors between training steps', () => {
         }
       }
     });
-    // Without any collection the loop would hold 2.6 GB; some come from the pacing hook, the
-    // rest from V8 itself, which is told the bytes tensors hold (Note in native/src/buffer.cc).
-    assert.ok(collections >= 1, `${collections} collections`);
+    assert.ok(collections >= 20, `${collections} collections`);
     assert.ok(peak < 3.5 * COLLECT_AFTER_BYTES, `held native memory grew by ${(peak / MB).toFixed(0)} MB`);
   });
 });

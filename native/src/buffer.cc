@@ -74,10 +74,10 @@ void report_allocation(Napi::Env env, int64_t bytes) {
 // 8x slower than on reused memory. Freed blocks of 64 KiB or more are therefore kept, keyed by
 // their (page-rounded) size, and handed out again for the same size. Blocks of a size the
 // program stopped asking for must not stay, nor hold the cache against the sizes it uses now:
-// - the cache holds at most as many bytes as the program's large blocks recently peaked at, or
-//   as the last step (the time between two gradient computations' ends, or two predict
-//   batches) asked for in large blocks, whichever is more (at least kCacheFloor, at most
-//   cache_limit()); the blocks freed longest ago go first. A steady loop keeps what its steps
+// - the cache holds at most as many bytes as the program's large blocks recently peaked at (up to
+//   256 MiB), or as the last step (the time between two gradient computations' ends, or two
+//   predict batches) asked for in large blocks (up to cache_limit()), whichever is more, and at
+//   least kCacheFloor; the blocks freed longest ago go first. A steady loop keeps what its steps
 //   and the collections of its dead tensors free, which is what it takes again; a peak is
 //   forgotten once the program has allocated as much again, so after a phase with larger
 //   tensors the cache shrinks to what the program holds now. The step's demand counts because
@@ -93,13 +93,15 @@ void report_allocation(Napi::Env env, int64_t bytes) {
 // Blocks of 64 KiB or more come from mmap and go back with munmap, not through malloc: glibc
 // kept freed blocks of up to 32 MiB in its heap, resident, so half a GiB freed by Strata still
 // counted in the process's RSS.
-// V8 is told about the bytes tensors hold (allocated and freed, whether the block came from the
-// cache or the system), not about idle blocks in the cache: only the former can a collection
-// give back. Counting the cache too (as Strata once did) told V8 of hundreds of MB it could do
-// nothing about once the cache grew past 256 MB; V8 then kept an incremental marking cycle
-// running, objects allocated during it count as live for that cycle, and the explicit
-// collections of Note [Collecting dead tensors between steps] freed nothing (a synchronous loop
-// held 450 MB of dead tensors). A loop that disposes what it makes leaves the count flat.
+// V8 is told about the memory taken from and given back to the system, not about blocks moving
+// in and out of the cache: it sees the real footprint, and a loop that reuses its blocks does
+// not keep triggering full garbage collections for memory it already has. (Telling it the bytes
+// tensors hold instead made V8 collect during every large forward pass: an imported MobileNetV2
+// at batch 32 took 236 ms a pass instead of 160.) Hence the peak rule's own ceiling: a cache
+// that kept growing with a synchronous loop's pile of dead tensors meant external memory V8
+// kept under pressure, and then the finalizers of collected tensors waited for the event loop,
+// so that loop's explicit collections freed nothing (Note [Collecting dead tensors between
+// steps]).
 namespace {
 constexpr size_t kCacheMinBytes = 64 << 10;
 constexpr size_t kCacheFloor = size_t(32) << 20;
@@ -154,7 +156,12 @@ void note_large_allocation(size_t size) {
 // Large bytes asked for since the last gradient computation ended, and during the one before.
 size_t demand_open = 0, demand_last_step = 0;
 
-size_t cache_allowance() { return std::min(cache_limit(), std::max({kCacheFloor, recent_peak(), demand_last_step})); }
+// The peak rule keeps the old 256 MiB ceiling; only a step's demand may go beyond it (see the
+// Note: a synchronous loop whose dead tensors pile up peaks high without asking for more sizes).
+constexpr size_t kPeakCeiling = size_t(256) << 20;
+size_t cache_allowance() {
+  return std::max({kCacheFloor, std::min(kPeakCeiling, recent_peak()), std::min(cache_limit(), demand_last_step)});
+}
 
 size_t block_size(size_t bytes) {
   if (bytes >= kCacheMinBytes) return (bytes + 4095) & ~size_t(4095);
@@ -279,8 +286,7 @@ void free_buffer_data(Buffer* b) {
     b->attachment = nullptr;
   }
   if (!b->data) return;
-  give_block(b->data, block_size(b->bytes));
-  unreported -= static_cast<int64_t>(block_size(b->bytes));
+  unreported -= give_block(b->data, block_size(b->bytes));
   b->data = nullptr;
   if (!b->counted) return;
   memory_stats().bytes -= static_cast<int64_t>(b->bytes);
@@ -317,8 +323,7 @@ Napi::Value new_buffer(Napi::Env env, size_t bytes, Buffer** out, bool zero) {
   int64_t fresh_bytes;
   Buffer* b = allocate(bytes, zero, &fresh_bytes);
   if (!b) throw Napi::Error::New(env, "native backend: out of memory allocating " + std::to_string(bytes) + " bytes");
-  (void)fresh_bytes;
-  report_allocation(env, static_cast<int64_t>(block_size(bytes)));
+  if (fresh_bytes) report_allocation(env, fresh_bytes);
   *out = b;
   // A basic finalizer (it only frees memory and never calls into JavaScript) runs during
   // garbage collection itself; an ordinary one would wait for the event loop to turn, so a
@@ -334,8 +339,7 @@ Buffer* new_attachment(size_t bytes) {
   Buffer* b = allocate(bytes, false, &fresh_bytes);
   if (!b) throw std::bad_alloc();
   // Reported to V8 with the next handle's allocation (no env here, and this runs inside a kernel).
-  (void)fresh_bytes;
-  unreported += static_cast<int64_t>(block_size(bytes));
+  unreported += fresh_bytes;
   return b;
 }
 
@@ -395,7 +399,7 @@ Napi::Value calls::release(Napi::Env env, const ReleaseArgs& args) {
 
 // allocatorStep(): the end of a gradient computation (Note [Caching allocator]).
 Napi::Value calls::allocatorStep(Napi::Env env, const AllocatorStepArgs&) {
-  end_step();
+  unreported -= end_step();
   return env.Undefined();
 }
 
