@@ -489,7 +489,7 @@ export {
 } from './models/index.js';
 export type { PerOutput, EpochSoFar } from './models/training-args.js';
 export { data, Dataset } from './data/index.js';
-export type { MnistData, CsvOptions, ImageFolderOptions, ImageFolderDataset, ReadImageOptions } from './data/node.js';
+export type { MnistData, CsvOptions, ImageFolderOptions, ImageFolderDataset, ReadImageOptions } from './data/file-types.js';
 export type {
   Batched,
   ShuffleOptions,

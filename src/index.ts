@@ -6,4 +6,4 @@ import './node/install.js';
 
 export * from './api.js';
 // Takes precedence over api.ts's portable `data`: the same namespace plus files and datasets.
-export { data } from './data/node.js';
+export { data } from './node/data/node.js';

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import * as st from '../src/index.js';
-import { data, fashionMnist, mnist, readIdx, readIdxSync, type MnistData } from '../src/data/node.js';
+import { data, fashionMnist, mnist, readIdx, readIdxSync, type MnistData } from '../src/node/data/node.js';
 import { assertClose, randomValues, withBackend } from './helpers.js';
 
 // Test files are encoded here, independently of the reader: a header of (0, 0, type, rank),

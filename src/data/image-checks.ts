@@ -1,4 +1,4 @@
-// The checks both decoders make before decoding (Note [Image sizes before decoding] in image.ts):
+// The checks both decoders make before decoding (Note [Image sizes before decoding] in src/node/data/image.ts):
 // the declared pixels against maxImagePixels, the decoder's peak memory against maxDecodedBytes.
 
 import { FormatError } from '../core/errors.js';

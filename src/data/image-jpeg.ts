@@ -1,5 +1,5 @@
 // JPEG: the markers read up to the frame header and checked before jpeg-js sees the file (Note
-// [Image sizes before decoding] in image.ts), then decoded into float pixels.
+// [Image sizes before decoding] in src/node/data/image.ts), then decoded into float pixels.
 
 import jpeg from 'jpeg-js';
 import { FormatError } from '../core/errors.js';

@@ -1,6 +1,6 @@
 // The portable data namespace (`st.data` in a page): the Dataset pipeline's sources,
 // augmentation, and decoding of IDX bytes. Node's `st.data` adds the file readers and the
-// built-in datasets (data/node.ts).
+// built-in datasets (src/node/data/node.ts).
 import { augment } from './augment.js';
 import { idxToTensor } from './idx-decode.js';
 import { fromArrays, fromGenerator } from './sources.js';

@@ -9,28 +9,17 @@
 // getReadLimits().maxCsvLineBytes is refused rather than held (Note [Trust no size] in
 // core/limits.ts).
 
+import type { CsvOptions } from '../../data/file-types.js';
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { createReadStream } from 'node:fs';
 import { parse } from 'csv-parse';
 import { parse as parseSync } from 'csv-parse/sync';
-import { FormatError, ValueError } from '../core/errors.js';
-import { getReadLimits } from '../core/limits.js';
-import { checkKeys } from '../core/options.js';
-import { tensor } from '../tensor/create.js';
-import type { Tensor } from '../tensor/tensor.js';
-import { Dataset } from './dataset.js';
-
-/** Options of `st.data.loadCsv`. */
-export interface CsvOptions {
-  /** The column holding the label (by header name, or by index); the remaining columns are features. */
-  labelColumn?: string | number;
-  /** The feature columns, by header name or index, in the order wanted (default: all but the label). */
-  columns?: readonly (string | number)[];
-  /** Whether line 1 names the columns (default true). */
-  header?: boolean;
-  /** The field separator (default ','). */
-  delimiter?: string;
-}
+import { FormatError, ValueError } from '../../core/errors.js';
+import { getReadLimits } from '../../core/limits.js';
+import { checkKeys } from '../../core/options.js';
+import { tensor } from '../../tensor/create.js';
+import type { Tensor } from '../../tensor/tensor.js';
+import { Dataset } from '../../data/dataset.js';
 
 const OP = 'loadCsv';
 

@@ -4,29 +4,16 @@
 // Nothing is downloaded and nothing is cached: each call reads the files and the caller keeps
 // the tensors.
 
+import type { MnistData } from '../../data/file-types.js';
 import { existsSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { checkKeys } from '../core/options.js';
-import { FormatError, StrataError, ValueError, fmtShape } from '../core/errors.js';
-import { tensor } from '../tensor/create.js';
-import type { Tensor } from '../tensor/tensor.js';
-import { getReadLimits } from '../core/limits.js';
+import { checkKeys } from '../../core/options.js';
+import { FormatError, StrataError, ValueError, fmtShape } from '../../core/errors.js';
+import { tensor } from '../../tensor/create.js';
+import type { Tensor } from '../../tensor/tensor.js';
+import { getReadLimits } from '../../core/limits.js';
 import { parseIdxHeader, readMaybeGzip } from './idx.js';
-
-/** The four tensors of an MNIST-style data set, and the names of its classes. */
-export interface MnistData {
-  /** Images, float32 [N, 28, 28, 1] in [0, 1]. */
-  xTrain: Tensor;
-  /** Labels, int32 [N]. */
-  yTrain: Tensor;
-  /** Test images, float32 [N, 28, 28, 1] in [0, 1]. */
-  xTest: Tensor;
-  /** Test labels, int32 [N]. */
-  yTest: Tensor;
-  /** The name of each label value, indexed by label. */
-  classNames: string[];
-}
 
 export const MNIST_CLASS_NAMES: readonly string[] = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'];
 

@@ -11,12 +11,12 @@ import { readFileSync } from 'node:fs';
 import { constants as bufferConstants } from 'node:buffer';
 import { constants, gunzip, gunzipSync } from 'node:zlib';
 import { promisify } from 'node:util';
-import { FormatError, ValueError, fmtShape } from '../core/errors.js';
-import { getReadLimits } from '../core/limits.js';
-import type { Tensor } from '../tensor/tensor.js';
-import { IDX_HEADER_MAX, idxToTensor, readIdxFields } from './idx-decode.js';
+import { FormatError, ValueError, fmtShape } from '../../core/errors.js';
+import { getReadLimits } from '../../core/limits.js';
+import type { Tensor } from '../../tensor/tensor.js';
+import { IDX_HEADER_MAX, idxToTensor, readIdxFields } from '../../data/idx-decode.js';
 
-export { idxToTensor, parseIdxHeader, type IdxHeader, type IdxType } from './idx-decode.js';
+export { idxToTensor, parseIdxHeader, type IdxHeader, type IdxType } from '../../data/idx-decode.js';
 
 const gunzipAsync = promisify(gunzip);
 

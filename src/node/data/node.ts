@@ -3,15 +3,16 @@
 import { csvColumnNames, loadCsv } from './csv.js';
 import { readIdx, readIdxSync } from './idx.js';
 import { imageFolder } from './image-folder.js';
-import { data as portable } from './index.js';
+import { data as portable } from '../../data/index.js';
 import { fashionMnist, mnist } from './mnist.js';
 import { readImage } from './read-image.js';
 
 export { readIdx, readIdxSync } from './idx.js';
-export { mnist, fashionMnist, type MnistData } from './mnist.js';
-export { loadCsv, csvColumnNames, type CsvOptions } from './csv.js';
-export { imageFolder, type ImageFolderOptions, type ImageFolderDataset } from './image-folder.js';
-export { readImage, type ReadImageOptions } from './read-image.js';
+export { mnist, fashionMnist } from './mnist.js';
+export { loadCsv, csvColumnNames } from './csv.js';
+export { imageFolder } from './image-folder.js';
+export { readImage } from './read-image.js';
+export type { MnistData, CsvOptions, ImageFolderOptions, ImageFolderDataset, ReadImageOptions } from '../../data/file-types.js';
 
 /**
  * `st.data.*`: the built-in data sets, file readers (IDX, CSV, images, image folders) and the

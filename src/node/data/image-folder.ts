@@ -3,35 +3,16 @@
 // image_dataset_from_directory layout): root/<class name>/<image>.png|.jpg. Files are listed
 // when imageFolder is called (so a missing folder fails at the call) and decoded on each pass.
 
+import type { ImageFolderOptions, ImageFolderDataset } from '../../data/file-types.js';
 import { readFile } from 'node:fs/promises';
 import { readdirSync, statSync, type Dirent } from 'node:fs';
 import { extname, join } from 'node:path';
-import { ValueError } from '../core/errors.js';
-import { checkKeys } from '../core/options.js';
-import { tensor } from '../tensor/create.js';
-import type { Tensor } from '../tensor/tensor.js';
-import { Dataset } from './dataset.js';
+import { ValueError } from '../../core/errors.js';
+import { checkKeys } from '../../core/options.js';
+import { tensor } from '../../tensor/create.js';
+import type { Tensor } from '../../tensor/tensor.js';
+import { Dataset } from '../../data/dataset.js';
 import { decodeImage, type HostImage } from './image.js';
-
-/** Options of `st.data.imageFolder`. */
-export interface ImageFolderOptions {
-  /** Every image is resized (bilinear) to [height, width]. */
-  imageSize: readonly [number, number];
-  /** One channel instead of three (default false). */
-  grayscale?: boolean;
-}
-
-/** A dataset of `{xs: float32 [h, w, c] in [0, 1], ys: int32 []}` that also names its classes. */
-export interface ImageFolderDataset
-  extends Dataset<{
-    /** The image, float32 [height, width, channels] in [0, 1]. */
-    xs: Tensor;
-    /** The class index, int32 []. */
-    ys: Tensor;
-  }> {
-  /** Subfolder names in sorted order; ys indexes this list. */
-  readonly classNames: string[];
-}
 
 const OP = 'imageFolder';
 const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg']);

@@ -1,18 +1,11 @@
 // Node only (Note [Platforms] in core/platform.ts): imported through src/index.ts, never by the browser entry.
+import type { ReadImageOptions } from '../../data/file-types.js';
 import { readFile } from 'node:fs/promises';
-import { ValueError } from '../core/errors.js';
-import { checkKeys } from '../core/options.js';
-import { tensor } from '../tensor/create.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { ValueError } from '../../core/errors.js';
+import { checkKeys } from '../../core/options.js';
+import { tensor } from '../../tensor/create.js';
+import type { Tensor } from '../../tensor/tensor.js';
 import { decodeImage } from './image.js';
-
-/** Options of `st.data.readImage`. */
-export interface ReadImageOptions {
-  /** Resize (bilinear) to [height, width]; default: the file's own size. */
-  size?: readonly [number, number];
-  /** 1 (grayscale) or 3 (RGB); default: 1 for gray files, 3 for colour ones. */
-  channels?: 1 | 3;
-}
 
 /** A PNG or JPEG file as a float32 [height, width, channels] tensor in [0, 1]. */
 export async function readImage(path: string, options: ReadImageOptions = {}): Promise<Tensor> {

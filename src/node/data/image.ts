@@ -25,14 +25,14 @@
 // Converting the decoded samples goes straight to the float32 output in the channels asked for,
 // resized on the way when a size is asked for, so no full-size float copy of the file's own
 
-import { FormatError } from '../core/errors.js';
-import { corrupt } from './image-checks.js';
-import { fromJpeg } from './image-jpeg.js';
+import { FormatError } from '../../core/errors.js';
+import { corrupt } from '../../data/image-checks.js';
+import { fromJpeg } from '../../data/image-jpeg.js';
 import { fromPng } from './image-png.js';
-import type { DecodeOptions, HostImage } from './image-types.js';
+import type { DecodeOptions, HostImage } from '../../data/image-types.js';
 
-export type { DecodeOptions, FillMode, HostImage } from './image-types.js';
-export { fillIndex, sampleBilinear } from './image-pixels.js';
+export type { DecodeOptions, FillMode, HostImage } from '../../data/image-types.js';
+export { fillIndex, sampleBilinear } from '../../data/image-pixels.js';
 
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 

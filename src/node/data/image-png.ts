@@ -4,9 +4,9 @@
 
 import { createInflateRaw, constants as zlibConstants } from 'node:zlib';
 import { decode as decodePng } from 'fast-png';
-import { checkPixels, checkDecodeBytes, corrupt } from './image-checks.js';
-import { convert, pixelReader } from './image-pixels.js';
-import type { DecodeOptions, HostImage } from './image-types.js';
+import { checkPixels, checkDecodeBytes, corrupt } from '../../data/image-checks.js';
+import { convert, pixelReader } from '../../data/image-pixels.js';
+import type { DecodeOptions, HostImage } from '../../data/image-types.js';
 
 interface PngHeader {
   width: number;
