@@ -3,29 +3,18 @@
 // `new Function`, which such a page refuses; the messages' code is now generated ahead of time
 // (scripts/make-onnx-proto.mjs). Skipped only where chromium is missing.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import type { Browser } from 'playwright-core';
-import { chromiumMissing, launchChromium, openPage } from './browser/chromium.js';
-import { type StaticServer, serveStatic } from './browser/server.js';
+import { describe, it } from 'node:test';
+import { chromiumMissing, chromiumSuite, openPage } from './browser/chromium.js';
 
 const root = new URL('../', import.meta.url).pathname;
 type Strata = typeof import('../src/browser.js');
 const missing = chromiumMissing();
 
 describe('the browser bundle under a strict Content-Security-Policy', { skip: missing ?? false }, () => {
-  let server: StaticServer;
-  let browser: Browser;
-  before(async () => {
-    server = await serveStatic(root);
-    browser = await launchChromium();
-  });
-  after(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  const env = chromiumSuite(root);
 
   it('refuses eval in the page, and st.onnx.toBytes and st.onnx.load still work', async () => {
-    const { page, errors } = await openPage(browser, `${server.url}/test/browser/strict-csp.html`);
+    const { page, errors } = await openPage(env.browser, `${env.server.url}/test/browser/strict-csp.html`);
     await page.evaluate('globalThis.__name = (f) => f');
     const out = await page.evaluate(async (bundle) => {
       // The policy is in force: an inline script is refused.

@@ -3,11 +3,9 @@
 // 'wasm', whose kernels are the same code in Node, so Node's wasm predictions must agree to the
 // last bit. Skipped only where chromium is missing.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import type { Browser } from 'playwright-core';
+import { describe, it } from 'node:test';
 import * as st from '../src/index.js';
-import { chromiumMissing, launchChromium, openPage } from './browser/chromium.js';
-import { type StaticServer, serveStatic } from './browser/server.js';
+import { chromiumMissing, chromiumSuite, openPage } from './browser/chromium.js';
 import { withBackendAsync } from './helpers.js';
 import { toArtifacts, upscalerFiles } from './tfjs-fixtures.js';
 
@@ -21,19 +19,10 @@ const missing = chromiumMissing();
 const X = Array.from({ length: 6 * 6 * 3 }, (_, i) => Math.sin(i * 0.37));
 
 describe('st.tfjs.load in Chromium', { skip: missing ?? false }, () => {
-  let server: StaticServer;
-  let browser: Browser;
-  before(async () => {
-    server = await serveStatic(root);
-    browser = await launchChromium();
-  });
-  after(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  const env = chromiumSuite(root);
 
   it('loads a tfjs model.json by URL and from artifacts, predicting as Node does', async () => {
-    const { page, errors } = await openPage(browser, `${server.url}/test/browser/blank.html`);
+    const { page, errors } = await openPage(env.browser, `${env.server.url}/test/browser/blank.html`);
     await page.evaluate('globalThis.__name = (f) => f');
     const artifacts = toArtifacts(upscalerFiles());
     const out = await page.evaluate(
@@ -51,7 +40,7 @@ describe('st.tfjs.load in Chromium', { skip: missing ?? false }, () => {
       },
       {
         bundle: BUNDLE,
-        url: `${server.url}${MODEL}`,
+        url: `${env.server.url}${MODEL}`,
         xs: X,
         topology: artifacts.modelTopology,
         specs: artifacts.weightSpecs,

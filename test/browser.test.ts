@@ -2,10 +2,8 @@
 // dist/browser/strata.js from a local server that makes the page cross-origin isolated, and
 // runs the library there. Skipped with a message only where chromium is missing, never in CI.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import type { Browser } from 'playwright-core';
-import { chromiumMissing, launchChromium, openPage } from './browser/chromium.js';
-import { serveStatic, type StaticServer } from './browser/server.js';
+import { describe, it } from 'node:test';
+import { chromiumMissing, chromiumSuite, openPage } from './browser/chromium.js';
 
 const root = new URL('../', import.meta.url).pathname;
 /** The bundle as the page imports it; typed as the browser entry it is built from. */
@@ -14,19 +12,10 @@ type Strata = typeof import('../src/browser.js');
 const missing = chromiumMissing();
 
 describe('in Chromium', { skip: missing ?? false }, () => {
-  let server: StaticServer;
-  let browser: Browser;
-  before(async () => {
-    server = await serveStatic(root);
-    browser = await launchChromium();
-  });
-  after(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  const env = chromiumSuite(root);
 
   it('dist/browser/strata.js loads in a cross-origin isolated page and trains a model until its loss falls', async () => {
-    const { page, errors } = await openPage(browser, `${server.url}/test/browser/blank.html`);
+    const { page, errors } = await openPage(env.browser, `${env.server.url}/test/browser/blank.html`);
     const out = await page.evaluate(async (bundle) => {
       const st: Strata = await import(bundle);
       st.setSeed(7);
@@ -53,7 +42,7 @@ describe('in Chromium', { skip: missing ?? false }, () => {
   });
 
   it('fit with verbose 1 writes one line per epoch to the console (a page has no terminal)', async () => {
-    const { page, errors, logs } = await openPage(browser, `${server.url}/test/browser/blank.html`);
+    const { page, errors, logs } = await openPage(env.browser, `${env.server.url}/test/browser/blank.html`);
     await page.evaluate(async (bundle) => {
       const st: Strata = await import(bundle);
       const model = st.sequential({ layers: [st.layers.dense({ units: 1, inputShape: [2] })] });
@@ -70,7 +59,7 @@ describe('in Chromium', { skip: missing ?? false }, () => {
     it(`examples/browser/mnist-mlp.html trains the Keras-book MLP on 2,000 real MNIST images to >= 90 % on 1,000 held-out ones (${backend})`, {
       timeout: 300_000,
     }, async () => {
-      const { page, errors } = await openPage(browser, `${server.url}/examples/browser/mnist-mlp.html?backend=${backend}`);
+      const { page, errors } = await openPage(env.browser, `${env.server.url}/examples/browser/mnist-mlp.html?backend=${backend}`);
       await page.click('#train');
       await page.waitForFunction(() => (globalThis as { result?: unknown }).result !== undefined, undefined, { timeout: 280_000 });
       const result = (await page.evaluate(() => (globalThis as { result?: unknown }).result)) as {

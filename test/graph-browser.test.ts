@@ -2,10 +2,8 @@
 // (@viz-js/viz, inlined by esbuild and evaluated on the first call), so a page draws the same
 // graph as Node, with no server-side help.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import type { Browser } from 'playwright-core';
-import { chromiumMissing, launchChromium, openPage } from './browser/chromium.js';
-import { serveStatic, type StaticServer } from './browser/server.js';
+import { describe, it } from 'node:test';
+import { chromiumMissing, chromiumSuite, openPage } from './browser/chromium.js';
 import * as st from '../src/index.js';
 
 const root = new URL('../', import.meta.url).pathname;
@@ -14,19 +12,10 @@ type Strata = typeof import('../src/browser.js');
 const missing = chromiumMissing();
 
 describe('graph.toSvg in Chromium', { skip: missing ?? false }, () => {
-  let server: StaticServer;
-  let browser: Browser;
-  before(async () => {
-    server = await serveStatic(root);
-    browser = await launchChromium();
-  });
-  after(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  const env = chromiumSuite(root);
 
   it("lays out the course's x*y + 5*y + 5 with its backward pass as Node does", async () => {
-    const { page, errors } = await openPage(browser, `${server.url}/test/browser/blank.html`);
+    const { page, errors } = await openPage(env.browser, `${env.server.url}/test/browser/blank.html`);
     const inPage = await page.evaluate(async (bundle) => {
       const s: Strata = await import(bundle);
       const x = s.variable(s.tensor(2));

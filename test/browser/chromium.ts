@@ -2,7 +2,9 @@
 // is downloaded). The flags keep it off the network this machine does not have and give pages a
 // WebGPU adapter: the machine's GPU where there is one (so no --disable-gpu), else SwiftShader.
 import { existsSync } from 'node:fs';
+import { after, before } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { serveStatic, type StaticServer } from './server.js';
 
 export const CHROMIUM = process.env.STRATA_CHROMIUM ?? '/usr/bin/chromium';
 
@@ -41,4 +43,21 @@ export async function openPage(browser: Browser, url: string): Promise<{ page: P
   page.on('pageerror', (e) => errors.push(`${e.name}: ${e.message}`));
   await page.goto(url);
   return { page, errors, logs };
+}
+
+/**
+ * Inside a describe: starts a static server over `root` and Chromium before the suite's tests and
+ * closes both after them. Read `server` and `browser` from the returned object in the tests.
+ */
+export function chromiumSuite(root: string, options: { isolated?: boolean } = {}): { readonly server: StaticServer; readonly browser: Browser } {
+  const env = {} as { server: StaticServer; browser: Browser };
+  before(async () => {
+    env.server = await serveStatic(root, options);
+    env.browser = await launchChromium();
+  });
+  after(async () => {
+    await env.browser?.close();
+    await env.server?.close();
+  });
+  return env;
 }

@@ -117,6 +117,16 @@ function inflateError(op: string, path: string, err: unknown, declared: string):
   return gzipError(op, path, err);
 }
 
+/** How far a gzipped file may inflate (Note [Inflating IDX]), or null when it is not gzipped. */
+function gzipLimit(raw: Uint8Array, path: string, op: string, maxDecodedBytes: number): { bytes: number; declared: string } | null {
+  if (!isGzip(raw)) return null;
+  try {
+    return inflateLimit(raw, path, op, maxDecodedBytes);
+  } catch (err) {
+    throw err instanceof FormatError ? err : gzipError(op, path, err);
+  }
+}
+
 /**
  * The file's bytes, gunzipped when they start with the gzip magic (Note [Inflating IDX]).
  * `maxDecodedBytes` replaces the ceiling for callers that know how large their files are.
@@ -129,13 +139,8 @@ export async function readMaybeGzip(path: string, op = 'readIdx', maxDecodedByte
   } catch (err) {
     throw readError(op, path, err);
   }
-  if (!isGzip(raw)) return raw;
-  let limit: { bytes: number; declared: string };
-  try {
-    limit = inflateLimit(raw, path, op, maxDecodedBytes);
-  } catch (err) {
-    throw err instanceof FormatError ? err : gzipError(op, path, err);
-  }
+  const limit = gzipLimit(raw, path, op, maxDecodedBytes);
+  if (!limit) return raw;
   try {
     return await gunzipAsync(raw, { maxOutputLength: limit.bytes });
   } catch (err) {
@@ -151,13 +156,8 @@ export function readMaybeGzipSync(path: string, op = 'readIdx', maxDecodedBytes 
   } catch (err) {
     throw readError(op, path, err);
   }
-  if (!isGzip(raw)) return raw;
-  let limit: { bytes: number; declared: string };
-  try {
-    limit = inflateLimit(raw, path, op, maxDecodedBytes);
-  } catch (err) {
-    throw err instanceof FormatError ? err : gzipError(op, path, err);
-  }
+  const limit = gzipLimit(raw, path, op, maxDecodedBytes);
+  if (!limit) return raw;
   try {
     return gunzipSync(raw, { maxOutputLength: limit.bytes });
   } catch (err) {
