@@ -13,10 +13,15 @@
 // are mostly padding or the whole output is small: 5x5 outputs (tiles 39 % used) 0.81-0.94x,
 // forwards of few output pixels: 64->128 on 3x3 outputs at batch 32 0.92-0.97x (at batch 64
 // 1.19-1.27x), 64->64 on 4x4 at batch 16 0.88x, batch 1 at 11x11 0.47x; the filter gradient
-// still gains at those sizes (1.6-1.7x at batch 32 and 16, 1.07x at batch 1). So the forward
-// and the filter gradient use Winograd for a dense 3x3 filter with stride 1, no dilation,
-// channel counts multiples of 16, tiles at least half used and at least 512 output pixels
-// (256 for the filter gradient; use_winograd); the input gradient stays direct (no faster).
+// still gains at those sizes (1.6-1.7x at batch 32 and 16, 1.07x at batch 1). Inside a whole
+// training step the forward pass's gain did not hold, though: the Keras-book convnet's step took
+// 6.4-6.7 ms with a direct forward against 6.9-7.2 ms with Winograd at 2 threads (1 thread:
+// 10.8-11.2 against 11.0-12.3 ms; alternating runs, 2026-12-07), and inference at batch 500 was
+// the same either way (about 27,000 images/s): the blocked copies of x and y cost more on the
+// step's cold data than the multiplications saved. So only the filter gradient uses Winograd,
+// for a dense 3x3 filter with stride 1, no dilation, channel counts multiples of 16, tiles at
+// least half used and at least 256 output pixels (use_winograd); the forward pass and the input
+// gradient stay direct.
 // oneDNN 2.6 has these kernels for AVX-512 CPUs only; elsewhere, or for a shape they refuse,
 // make_entry falls back to the direct kernels. Winograd needs oneDNN's blocked layout
 // (nChw16c), so x and dy are reordered in and y out, through blocks taken from the caching
@@ -104,13 +109,14 @@ class Scratch {
 
 // Note [Winograd for 3x3 convolutions]: which convolutions are worth it.
 bool use_winograd(Kind kind, const ConvGeometry& g) {
-  if (kind == kBackpropInput || g.user_weights != tag::hwio) return false;
+  if (kind != kBackpropFilter && kind != kBackpropFilterBias) return false;
+  if (g.user_weights != tag::hwio) return false;
   const bool shape_ok = g.w[2] == 3 && g.w[3] == 3 && g.strides[0] == 1 && g.strides[1] == 1 && g.dilation[0] == 0 &&
                         g.dilation[1] == 0 && g.x[1] % 16 == 0 && g.y[1] % 16 == 0;
   if (!shape_ok) return false;
   const int64_t oh = g.y[2], ow = g.y[3];
   const int64_t tiled = ((oh + 3) / 4 * 4) * ((ow + 3) / 4 * 4);
-  return 2 * oh * ow >= tiled && g.y[0] * oh * ow >= (is_forward(kind) ? 512 : 256);
+  return 2 * oh * ow >= tiled && g.y[0] * oh * ow >= 256;
 }
 
 // Builds the primitive of `kind` with algorithm `alg`; x and y are NHWC for the direct kernels
