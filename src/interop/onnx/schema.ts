@@ -2,10 +2,10 @@
 // is onnx-schema.json, in protobufjs's JSON form: field numbers and types are those of the ONNX
 // specification (onnx.proto, IR version 8); fields never read (sparse tensors, training info,
 // functions, segments) are left out, so the decoder skips them as unknown fields. The code that
-// encodes and decodes them is generated from it ahead of time (onnx-proto.gen.ts, by
+// encodes and decodes them is generated from it ahead of time (proto/*.gen.ts, by
 // scripts/make-onnx-proto.mjs): protobufjs's reflection would generate it at run time with
 // `new Function`, which a page with a strict Content-Security-Policy refuses.
-import { onnx } from './onnx-proto.gen.js';
+import { onnx } from './proto/index.gen.js';
 
 /** What the importer and exporter use of a generated message class. */
 export interface MessageType {
