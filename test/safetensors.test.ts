@@ -1,4 +1,4 @@
-// The safetensors reader/writer (src/io/safetensors.ts) and atomic writes (src/io/atomic-write.ts).
+// The safetensors reader/writer (src/io/safetensors.ts) and atomic writes (src/node/io/atomic-write.ts).
 // Expected bytes are built here by hand from the format's definition; the mixed-dtype fixture is
 // written by scripts/make_safetensors_fixture.py, an independent Python writer (Debian bookworm has
 // no python3-safetensors), with its expected values stored in its own metadata.
@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import * as st from '../src/index.js';
 import { decodeSafetensors, encodeSafetensors, type NamedTensor } from '../src/io/safetensors.js';
-import { loadSafetensors, saveSafetensors } from '../src/io/safetensors-files.js';
-import { writeFileAtomic, writeFileAtomicSync } from '../src/io/atomic-write.js';
+import { loadSafetensors, saveSafetensors } from '../src/node/io/safetensors-files.js';
+import { writeFileAtomic, writeFileAtomicSync } from '../src/node/io/atomic-write.js';
 import { randomValues, withBackend } from './helpers.js';
 
 const FIXTURE = new URL('./fixtures/safetensors-mixed.safetensors', import.meta.url);

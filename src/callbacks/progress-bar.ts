@@ -4,10 +4,10 @@ import { BaseCallback, type Logs } from './callback.js';
 import { verbosity } from './check-options.js';
 import { clearLiveLine, formatDuration, formatLogValue, setLiveLine, type LiveLine } from './output.js';
 
-/** Where the bar writes: a writable stream, a terminal when `isTTY` is true. */
 /**
- * Where the bar writes: process.stdout (in a page, the console) or anything that writes text like it. Declared by shape,
- * not as NodeJS.WritableStream, so a user's project needs no @types/node to use Strata's types.
+ * Where the bar writes: Node's standard output (in a page, the console) or anything that writes
+ * text like it, a terminal when `isTTY` is true. Declared by shape, not as a Node stream type, so
+ * a user's project needs no @types/node to use Strata's types.
  */
 export interface ProgressStream {
   /** Writes text. */
@@ -22,7 +22,7 @@ export interface ProgressStream {
 export interface ProgressBarOptions {
   /** 1: a live bar on a terminal (one line per epoch elsewhere); 2: one line per epoch. Default 1. */
   verbose?: 1 | 2;
-  /** Default process.stdout in Node, console.log line by line in a page. */
+  /** Default Node's standard output, console.log line by line in a page. */
   stream?: ProgressStream;
   /** A clock in milliseconds, for tests. Default performance.now. */
   clock?: () => number;

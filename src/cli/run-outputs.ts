@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { writeFileAtomic } from '../io/atomic-write.js';
+import { writeFileAtomic } from '../node/io/atomic-write.js';
 import * as st from '../index.js';
 import type { LabelledData } from './datasets.js';
 

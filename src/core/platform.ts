@@ -8,7 +8,7 @@
 // by src/index.ts alone, so a browser bundle never reaches them (test/browser-bundle.test.ts
 // bundles src/browser.ts with esbuild and fails on any `node:` import).
 
-/** Text output as a progress display sees it: process.stdout in Node, the console in a page. */
+/** Text output as a progress display sees it: Node's standard output, the console in a page. */
 export interface TextOutput {
   /** Writes text (lines end with '\n'). */
   write(chunk: string): unknown;

@@ -2,8 +2,8 @@
 import { mkdir, open, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FormatError } from '../core/errors.js';
-import { writeFileAtomic } from '../io/atomic-write.js';
-import { collectGarbage, endGeneration, generationFileName, newGeneration, readRecordedFile, writeGenerationFile } from '../io/generations.js';
+import { writeFileAtomic } from './io/atomic-write.js';
+import { collectGarbage, endGeneration, generationFileName, newGeneration, readRecordedFile, writeGenerationFile } from './io/generations.js';
 import type { FileRecord } from '../io/file-record.js';
 import { MODEL_FILE, isUnrecorded, listedFiles, parseManifest, type Manifest } from '../models/manifest.js';
 import { manifestText, type EncodedModel } from '../models/model-encode.js';
@@ -13,7 +13,7 @@ import type { ModelStore, StoredModel } from '../models/model-stores.js';
 // A model is several files, and a folder cannot be replaced atomically; one file can. So model.json
 // is the commit point and everything else is written under new names first:
 //   1. weights.<gen>.safetensors and optimizer.<gen>.safetensors are written and fsynced under a
-//      generation id new to this save (io/generations.ts), beside whatever the folder holds;
+//      generation id new to this save (node/io/generations.ts), beside whatever the folder holds;
 //   2. the folder is fsynced, so those names survive a crash before model.json points at them;
 //   3. model.json (architecture, training config, the weight list, and each data file's name,
 //      byte count and SHA-256) is written to a temporary name, fsynced and renamed over the old

@@ -3,7 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { FormatError } from '../core/errors.js';
 import { setTorchFiles } from '../interop/torch/index.js';
-import { writeFileAtomic } from '../io/atomic-write.js';
+import { writeFileAtomic } from './io/atomic-write.js';
 
 setTorchFiles(
   async (path) => {

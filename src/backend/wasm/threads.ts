@@ -15,7 +15,11 @@ export interface WorkerLike {
   terminate(): unknown;
 }
 
-/** Starts a worker running `source` (JavaScript text); see workers-node.ts and workers-browser.ts. */
+/**
+ * Starts a worker running `source` (JavaScript text defining `start(message)`) followed by the
+ * platform's line that calls start with the worker's first message; see workers-node.ts and
+ * workers-browser.ts.
+ */
 export type WorkerFactory = (source: string) => WorkerLike;
 
 // Control block words (int32): the job sequence, workers done with it, workers ready, the
@@ -35,7 +39,9 @@ export const PARALLEL_THRESHOLD = 1 << 16;
 /** Polls of the done counter before the calling thread sleeps on it (a job's share is often over by then). */
 const SPIN = 4096;
 
-// Runs in the worker (Node eval or a browser Blob URL), so it is plain JavaScript text.
+// Runs in the worker, so it is plain JavaScript text. It defines start(message); each platform's
+// WorkerFactory (workers-node.ts, workers-browser.ts) adds the line that hands it the first
+// message, so this file holds nothing of Node's or the browser's.
 export const WORKER_SOURCE = `
 const start = (m) => {
   const instance = new WebAssembly.Instance(m.module, { env: { memory: m.memory } });
@@ -59,8 +65,6 @@ const start = (m) => {
     Atomics.notify(ctl, ${DONE});
   }
 };
-if (typeof require === 'function') require('node:worker_threads').parentPort.once('message', start);
-else self.onmessage = (e) => start(e.data);
 `;
 
 export class ThreadPool {

@@ -6,4 +6,6 @@ declare const URL: { createObjectURL(blob: object): string };
 declare const Worker: new (url: string) => { postMessage(message: unknown): void; terminate(): void };
 
 /** The wasm backend's worker factory for browsers: a classic Worker from a Blob URL of the source. */
-export const browserWorkerFactory: WorkerFactory = (source) => new Worker(URL.createObjectURL(new Blob([source], { type: 'text/javascript' })));
+export const browserWorkerFactory: WorkerFactory = (source) =>
+  // WORKER_SOURCE defines start(); the worker's first message starts it.
+  new Worker(URL.createObjectURL(new Blob([`${source}\nself.onmessage = (e) => start(e.data);`], { type: 'text/javascript' })));

@@ -6,7 +6,8 @@ import type { WorkerFactory } from './threads.js';
  * worker_threads Worker, unref'd so that idle workers never keep the process alive.
  */
 export const nodeWorkerFactory: WorkerFactory = (source) => {
-  const worker = new Worker(source, { eval: true });
+  // WORKER_SOURCE defines start(); the worker's first message starts it.
+  const worker = new Worker(`${source}\nrequire('node:worker_threads').parentPort.once('message', start);`, { eval: true });
   worker.unref();
   return worker;
 };

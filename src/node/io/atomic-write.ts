@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { ValueError } from '../core/errors.js';
+import { ValueError } from '../../core/errors.js';
 
 /** The temporary name: unique per process and call, so concurrent writers never share one. */
 function tempPathFor(path: string): string {

@@ -9,9 +9,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { open, readdir, readFile, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { FormatError } from '../core/errors.js';
+import { FormatError } from '../../core/errors.js';
 
-import type { FileRecord } from './file-record.js';
+import type { FileRecord } from '../../io/file-record.js';
 
 export type { FileRecord };
 
