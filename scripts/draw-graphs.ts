@@ -8,7 +8,7 @@
 // Run: npx tsx scripts/draw-graphs.ts
 import { writeFileSync } from 'node:fs';
 import * as st from '../src/index.js';
-import { svgToPng } from '../src/report/index.js';
+import { svgToPng } from '../src/node/report/index.js';
 
 /** Writes the SVG and a PNG (twice the SVG's size, or `width` pixels wide for a tall graph). */
 async function save(file: string, svg: string, width?: number): Promise<void> {

@@ -20,7 +20,7 @@ describe('the browser bundle', () => {
     });
     assert.deepEqual(result.errors, []);
     const inputs = Object.keys(result.metafile.inputs);
-    const nodeOnly = inputs.filter((p) => /src\/(node\/|backend\/native\/|backend\/wasm\/(gc-node|workers-node)|cli\/|report\/)/.test(p));
+    const nodeOnly = inputs.filter((p) => /src\/(node\/|backend\/native\/|backend\/wasm\/(gc-node|workers-node)|cli\/)/.test(p));
     assert.deepEqual(nodeOnly, []);
     assert.ok(!inputs.some((p) => p.includes('cli-progress')), 'the terminal progress bar is Node-only');
     const text = result.outputFiles[0].text;

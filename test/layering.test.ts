@@ -19,7 +19,6 @@ const LAYERS: Record<string, number> = {
   ops: 3,
   autograd: 4,
   io: 5,
-  report: 5,
   data: 5,
   nn: 5,
   optimizers: 5,

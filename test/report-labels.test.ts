@@ -3,8 +3,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { PNG } from 'pngjs';
-import { confusionSvg, imageGridPng } from '../src/report/index.js';
-import { textWidth } from '../src/report/text.js';
+import { confusionSvg, imageGridPng } from '../src/node/report/index.js';
+import { textWidth } from '../src/node/report/text.js';
 
 const FASHION = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
 const DIGITS = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'];

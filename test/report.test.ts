@@ -12,7 +12,7 @@ import {
   mistakeImages,
   reportHtml,
   svgToPng,
-} from '../src/report/index.js';
+} from '../src/node/report/index.js';
 import { randomValues } from './helpers.js';
 
 // ---- independent checkers ----------------------------------------------------------------

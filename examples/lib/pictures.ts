@@ -3,7 +3,7 @@
 // rasterized by resvg for charts), so every picture in the project has the same look.
 import { writeFileSync } from 'node:fs';
 import type { TopLevelSpec } from 'vega-lite';
-import { imageGridPng, svgToPng, vegaLiteToSvg, type GridImage } from '../../src/report/index.js';
+import { imageGridPng, svgToPng, vegaLiteToSvg, type GridImage } from '../../src/node/report/index.js';
 
 /** What the helpers need of a tensor: its shape and an asynchronous read (any backend). */
 export interface ImageBatch {

@@ -7,7 +7,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import * as st from '../index.js';
-import { filterImages, imageGridPng, type GridImage } from '../report/index.js';
+import { filterImages, imageGridPng, type GridImage } from '../node/report/index.js';
 import { absoluteSpec, loadDataset } from './datasets.js';
 import { readRecord } from './run-record.js';
 

@@ -59,7 +59,7 @@ export async function writeRunOutputs(dir: string, r: RunResults): Promise<void>
   await writeFileAtomic(join(dir, 'history.csv'), historyCsv(r.history, r.epochSeconds));
 
   // The chart libraries load only here: importing them costs about 200 ms.
-  const report = await import('../report/index.js');
+  const report = await import('../node/report/index.js');
   const { data, model } = r;
   const title = `${model.name} on ${data.name}`;
   const images: { title: string; file: string; width: number }[] = [];

@@ -1,4 +1,4 @@
-import { ShapeError, ValueError } from '../core/errors.js';
+import { ShapeError, ValueError } from '../../core/errors.js';
 
 /**
  * Counts of (true class, predicted class) pairs: `m[t][p]` is how many samples of class t were

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { Resvg, type ResvgRenderOptions } from '@resvg/resvg-js';
-import { ValueError } from '../core/errors.js';
-import { checkKeys } from '../core/options.js';
+import { ValueError } from '../../core/errors.js';
+import { checkKeys } from '../../core/options.js';
 
 // SVG → PNG with resvg (a Rust renderer shipped as prebuilt npm binaries, so no browser or
 // canvas build is needed). resvg draws text only with fonts it was given: Debian's

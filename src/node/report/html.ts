@@ -1,4 +1,4 @@
-import { ValueError } from '../core/errors.js';
+import { ValueError } from '../../core/errors.js';
 import { escapeXml } from './text.js';
 
 // A self-contained report page (inline CSS, no scripts) that links the pictures written beside it.

@@ -1,8 +1,8 @@
 import * as vega from 'vega';
 import * as vl from 'vega-lite';
 import type { TopLevelSpec } from 'vega-lite';
-import { ShapeError, ValueError } from '../core/errors.js';
-import { checkKeys } from '../core/options.js';
+import { ShapeError, ValueError } from '../../core/errors.js';
+import { checkKeys } from '../../core/options.js';
 import { REPORT_FONT, svgToPng } from './render.js';
 import { textWidth } from './text.js';
 

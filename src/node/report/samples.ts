@@ -1,4 +1,4 @@
-import { ShapeError, ValueError } from '../core/errors.js';
+import { ShapeError, ValueError } from '../../core/errors.js';
 import type { GridImage } from './images.js';
 
 // Plain-data pickers that turn a model's numbers into grid images, so the report module needs no

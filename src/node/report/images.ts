@@ -1,6 +1,6 @@
 import { PNG } from 'pngjs';
-import { ShapeError, ValueError } from '../core/errors.js';
-import { checkKeys, checkOneOf } from '../core/options.js';
+import { ShapeError, ValueError } from '../../core/errors.js';
+import { checkKeys, checkOneOf } from '../../core/options.js';
 import { escapeXml, textWidth, wrapText } from './text.js';
 import { REPORT_FONT, svgToPng } from './render.js';
 
