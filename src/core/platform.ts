@@ -6,7 +6,7 @@
 // src/browser.ts keeps the defaults below, written for a page. Node-only modules (the native
 // backend, the file system model store, file-reading datasets, the command line) are imported
 // by src/index.ts alone, so a browser bundle never reaches them (test/browser-bundle.test.ts
-// bundles src/browser.ts with esbuild and fails on any `node:` import).
+// bundles src/browser.ts with esbuild and fails on any import of Node's built-in modules).
 
 /** Text output as a progress display sees it: Node's standard output, the console in a page. */
 export interface TextOutput {
