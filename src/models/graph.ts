@@ -72,6 +72,20 @@ function fusablePair(node: Node, next: Node, readers: Map<SymbolicTensor, number
 // it is a model output or was made before the run began (the caller's inputs, a layer's
 // weights). With a tape the values stay: the backward pass reads them.
 
+// Note [Training fixed at call time]
+// Keras's fine-tuning recipe builds `x = base(inputs, training=False)`, so the base's batch
+// normalization keeps its moving statistics (and dropout stays off) even while fit() trains the
+// head. A `training` given when the node was built is the layer's own call argument, and in
+// Keras that wins over the training flag the outer call passes down; every other option the
+// outer call passes (training where the node fixed none) is handed on.
+
+/** The options a node's layer is applied with: its call arguments, its tensor options, the outer call's. */
+function nodeOptions(node: Node, optionTensors: Record<string, Tensor | Tensor[]>, options: CallOptions): CallOptions {
+  const merged: CallOptions = { ...node.callArgs, ...optionTensors, ...options };
+  if (typeof node.callArgs.training === 'boolean') merged.training = node.callArgs.training;
+  return merged;
+}
+
 /** Runs the recorded calls on real tensors: the functional model's forward pass. */
 export function runGraph(
   nodes: readonly Node[],
@@ -103,7 +117,7 @@ export function runGraph(
     const optionTensors = Object.fromEntries(
       Object.entries(node.optionInputs).map(([k, v]) => [k, Array.isArray(v) ? v.map((s) => known.get(s)!) : known.get(v)!]),
     );
-    const out = node.layer.apply(node.listInput ? args : args[0], { ...node.callArgs, ...optionTensors, ...options }) as Tensor | Tensor[];
+    const out = node.layer.apply(node.listInput ? args : args[0], nodeOptions(node, optionTensors, options)) as Tensor | Tensor[];
     const list = Array.isArray(out) ? out : [out];
     node.outputs.forEach((s, i) => produced(s, list[i]));
     release?.read(node.allInputs, known);

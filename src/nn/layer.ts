@@ -46,7 +46,9 @@ export const BASE_KEYS = ['name', 'trainable', 'inputShape', 'batchInputShape', 
 export interface CallOptions {
   /**
    * Training mode: dropout and noise layers are active and batch normalization uses (and updates)
-   * batch statistics. `fit` and `trainOnBatch` pass true; default false.
+   * batch statistics. `fit` and `trainOnBatch` pass true; default false. Given when a layer or
+   * model is applied to a symbolic tensor (`base.apply(x, {training: false})` in a functional
+   * model, Keras's fine-tuning recipe), it stays fixed: the flag fit passes does not reach it.
    */
   training?: boolean;
   [option: string]: unknown;

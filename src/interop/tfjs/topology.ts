@@ -78,11 +78,21 @@ function tensorRef(file: string, where: string, v: unknown): TensorRef {
   const ok = Array.isArray(v) && v.length >= 3 && typeof v[0] === 'string' && Number.isSafeInteger(v[1]) && Number.isSafeInteger(v[2]);
   if (!ok) throw new FormatError(`${file}: ${where} must be [layerName, nodeIndex, tensorIndex]; received ${excerpt(v)}`);
   const kwargs = (v as unknown[])[3];
-  // A `training` argument fixed at call time is dropped (Strata passes training itself); any other is not understood.
+  // A `training` argument fixed at call time is kept by the caller (fixedTraining); any other is not understood.
   if (isObject(kwargs) && Object.keys(kwargs).some((k) => k !== 'training')) {
     throw new ValueError(`${file}: ${where} passes call arguments ${excerpt(kwargs)}; only tensors are supported`);
   }
   return [v[0], v[1], v[2]] as TensorRef;
+}
+
+/**
+ * The node's call arguments Strata replays: `training` where the call fixed it to a boolean
+ * (`base(x, training=False)` in Keras's fine-tuning recipe; Note [Training fixed at call time]
+ * in models/graph.ts). Keras 2 writes the call's keywords as a fourth entry of each tensor
+ * reference, Keras 3 as the node's kwargs.
+ */
+function fixedTraining(kwargs: unknown): Record<string, unknown> {
+  return isObject(kwargs) && typeof kwargs.training === 'boolean' ? { training: kwargs.training } : {};
 }
 
 /** A Keras 3 symbolic tensor, {class_name: '__keras_tensor__', config: {keras_history: [layer, node, tensor]}}. */
@@ -97,8 +107,8 @@ function keras3Tensor(file: string, where: string, v: unknown): TensorRef {
 
 /**
  * A Keras 3 call record, {args: [x] or [[x, y, ...]], kwargs}: the layers Strata imports take one
- * positional argument, a tensor or (merges) a list of them. A `training` or null keyword is
- * dropped, as in Keras 2's form; any other keyword is a call Strata cannot replay.
+ * positional argument, a tensor or (merges) a list of them. A `training` keyword is kept by the
+ * caller (fixedTraining) and a null one dropped; any other keyword is a call Strata cannot replay.
  */
 function keras3Node(file: string, where: string, node: Config): { args: TensorRef[]; listInput: boolean } {
   const args = node.args;
@@ -130,7 +140,7 @@ function functional(file: string, config: Config): ConvertedTopology {
     if (inbound !== undefined && !Array.isArray(inbound))
       throw new FormatError(`${file}: inbound_nodes of layer '${name}' must be a list; received ${excerpt(inbound)}`);
     const inboundNodes = ((inbound ?? []) as unknown[]).map((node, k) => {
-      if (isObject(node)) return { ...keras3Node(file, `inbound node ${k} of layer '${name}'`, node), callArgs: {} };
+      if (isObject(node)) return { ...keras3Node(file, `inbound node ${k} of layer '${name}'`, node), callArgs: fixedTraining(node.kwargs) };
       if (!Array.isArray(node) || node.length === 0) {
         throw new FormatError(
           `${file}: inbound node ${k} of layer '${name}' must be a list of tensor references (Keras 2) or {args, kwargs} (Keras 3); received ${excerpt(node)}`,
@@ -141,7 +151,7 @@ function functional(file: string, config: Config): ConvertedTopology {
       return {
         args,
         listInput: args.length > 1 || ['Add', 'Concatenate', 'Multiply', 'Average', 'Maximum', 'Minimum', 'Subtract'].includes(className),
-        callArgs: {},
+        callArgs: fixedTraining((node[0] as unknown[])[3]),
       };
     });
     return { ...spec, name, inboundNodes: className === 'InputLayer' ? [] : inboundNodes };
