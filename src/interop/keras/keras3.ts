@@ -35,8 +35,25 @@ function checkDepth(file: string, path: string): void {
     throw new FormatError(`${file}: groups nest deeper than ${MAX_DEPTH} levels at ${path.slice(0, 200)}... (a cycle?)`);
 }
 
+/**
+ * Sub-layers whose name order is not Strata's weight order. Keras 3's attention layers keep their
+ * four projections (EinsumDense) as `_query_dense`, `_key_dense`, `_value_dense` and
+ * `_output_dense`, which sort key, output, query, value; Strata's weights go query, key, value,
+ * output (Keras's creation order).
+ */
+const SUBLAYER_ORDER: Record<string, string[]> = {
+  MultiHeadAttention: ['_query_dense', '_key_dense', '_value_dense', '_output_dense'],
+  GroupQueryAttention: ['_query_dense', '_key_dense', '_value_dense', '_output_dense'],
+};
+
+/** `keys` sorted, those named in `first` moved to the front in its order. */
+function ordered(keys: string[], first: readonly string[] = []): string[] {
+  const rank = (k: string) => (first.includes(k) ? first.indexOf(k) : first.length);
+  return [...keys].sort().sort((a, b) => rank(a) - rank(b));
+}
+
 /** A layer's datasets in Keras order: its own vars/0, 1, ..., then each sub-group's (not a nested model's layers). */
-function layerDatasets(file: string, group: H5Group, path: string): [string, H5Dataset][] {
+function layerDatasets(file: string, group: H5Group, path: string, subOrder?: readonly string[]): [string, H5Dataset][] {
   checkDepth(file, path);
   const out: [string, H5Dataset][] = [];
   const vars = group.get('vars');
@@ -48,7 +65,7 @@ function layerDatasets(file: string, group: H5Group, path: string): [string, H5D
       out.push([`${path}/vars/${i}`, d]);
     });
   }
-  for (const key of group.keys().sort()) {
+  for (const key of ordered(group.keys(), subOrder)) {
     const sub = key === 'vars' ? undefined : group.get(key);
     if (sub?.kind === 'group') out.push(...layerDatasets(file, sub, `${path}/${key}`));
   }
@@ -83,7 +100,7 @@ function assignByPath(file: string, root: H5Group, model: Model, fileBytes: numb
         problems.push(`no group ${path} for layer '${layer.name}' (${layer.weights.length} weights)`);
         continue;
       }
-      const datasets = layerDatasets(file, group, path);
+      const datasets = layerDatasets(file, group, path, SUBLAYER_ORDER[(layer.constructor as { className?: string }).className ?? '']);
       if (datasets.length !== layer.weights.length) {
         problems.push(`${path} holds ${datasets.length} weights; layer '${layer.name}' has ${layer.weights.length}`);
         continue;

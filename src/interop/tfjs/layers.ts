@@ -224,6 +224,36 @@ const TABLE: Record<string, (c: Config) => [string, Config, Record<string, strin
     if (c.causal === true) throw new ValueError("causal is not supported as a layer option (tf.keras's deprecated form); received true");
     return ['AdditiveAttention', pick(c, ['use_scale', 'dropout', 'seed'])];
   },
+  // Called as (query, value, key): the topology makes the node the list [query, value, key]
+  // (attention-calls.ts). Weight names match Strata's (query/kernel, ..., attention_output/bias).
+  MultiHeadAttention: (c) => {
+    const axes = c.attention_axes;
+    const ok = axes === undefined || axes === null || axes === 1 || (Array.isArray(axes) && axes.length === 1 && axes[0] === 1);
+    if (!ok)
+      throw new ValueError(
+        `attention_axes must be null or [1] (attention over the time axis of [batch, time, features]); received ${fmtValue(axes)}`,
+      );
+    return [
+      'MultiHeadAttention',
+      pick(c, ['num_heads', 'key_dim', 'value_dim', 'dropout', 'use_bias', 'output_shape', 'kernel_regularizer', 'bias_regularizer', 'seed']),
+    ];
+  },
+  // Keras 3 only; sliding_window and use_gate (later Keras 3 options) are refused by Strata's layer unless off.
+  GroupQueryAttention: (c) => [
+    'GroupQueryAttention',
+    pick(c, [
+      'head_dim',
+      'num_query_heads',
+      'num_key_value_heads',
+      'dropout',
+      'use_bias',
+      'kernel_regularizer',
+      'bias_regularizer',
+      'seed',
+      'sliding_window',
+      'use_gate',
+    ]),
+  ],
   // The generic RNN and its cells: a cell is a nested {class_name, config}, converted by this table too.
   SimpleRNNCell: (c) => ['SimpleRNNCell', pick(c, CELL)],
   LSTMCell: (c) => ['LSTMCell', pick(c, [...CELL, 'recurrent_activation', 'unit_forget_bias'])],

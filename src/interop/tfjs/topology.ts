@@ -5,10 +5,10 @@
 
 import { FormatError, ValueError, fmtValue } from '../../core/errors.js';
 import type { SerializedLayer } from '../../nn/registry.js';
+import { ATTENTION_CLASSES, type TensorRef, attentionCall } from './attention-calls.js';
 import { convertLayer, isSupported } from './layers.js';
 
 type Config = Record<string, unknown>;
-type TensorRef = [string, number, number];
 
 /** The model's serialized form and, per layer, the Keras weight names that differ from Strata's. */
 export interface ConvertedTopology {
@@ -123,6 +123,22 @@ function keras3Node(file: string, where: string, node: Config): { args: TensorRe
   return { args: [keras3Tensor(file, `${where}, input 0`, args[0])], listInput: false };
 }
 
+/** An attention layer's call (attention-calls.ts), in Keras 3's {args, kwargs} or Keras 2's [[query, 0, 0, {value, ...}]]. */
+function attentionNode(file: string, where: string, node: unknown): { args: TensorRef[]; listInput: true; callArgs: Config } {
+  if (isObject(node)) {
+    const kwargs = node.kwargs ?? {};
+    if (!Array.isArray(node.args) || !isObject(kwargs))
+      throw new FormatError(`${file}: ${where} must be {args: [...], kwargs: {...}}; received ${excerpt(node)}`);
+    return attentionCall(`${file}: ${where}`, node.args, kwargs, (what, v) => keras3Tensor(file, what, v));
+  }
+  if (!Array.isArray(node) || node.length !== 1 || !Array.isArray(node[0]) || node[0].length < 3)
+    throw new FormatError(`${file}: ${where} must be [[query, nodeIndex, tensorIndex, {value, ...}]]; received ${excerpt(node)}`);
+  const [layer, nodeIndex, tensorIndex, kwargs] = node[0] as unknown[];
+  if (kwargs !== undefined && !isObject(kwargs))
+    throw new FormatError(`${file}: ${where}'s call arguments must be an object; received ${excerpt(kwargs)}`);
+  return attentionCall(`${file}: ${where}`, [[layer, nodeIndex, tensorIndex]], kwargs ?? {}, (what, v) => tensorRef(file, what, v));
+}
+
 /** Keras writes a model's input or output list as triples, or as one bare triple for a single one. */
 function refList(file: string, where: string, v: unknown): TensorRef[] {
   if (Array.isArray(v) && typeof v[0] === 'string') return [tensorRef(file, where, v)];
@@ -140,7 +156,9 @@ function functional(file: string, config: Config): ConvertedTopology {
     if (inbound !== undefined && !Array.isArray(inbound))
       throw new FormatError(`${file}: inbound_nodes of layer '${name}' must be a list; received ${excerpt(inbound)}`);
     const inboundNodes = ((inbound ?? []) as unknown[]).map((node, k) => {
-      if (isObject(node)) return { ...keras3Node(file, `inbound node ${k} of layer '${name}'`, node), callArgs: fixedTraining(node.kwargs) };
+      const where = `inbound node ${k} of layer '${name}'`;
+      if (ATTENTION_CLASSES.includes(className)) return attentionNode(file, where, node);
+      if (isObject(node)) return { ...keras3Node(file, where, node), callArgs: fixedTraining(node.kwargs) };
       if (!Array.isArray(node) || node.length === 0) {
         throw new FormatError(
           `${file}: inbound node ${k} of layer '${name}' must be a list of tensor references (Keras 2) or {args, kwargs} (Keras 3); received ${excerpt(node)}`,
