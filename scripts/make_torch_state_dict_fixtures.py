@@ -3,13 +3,13 @@
   /usr/bin/python3 scripts/make_torch_state_dict_fixtures.py
       writes test/fixtures/torch-state-dict/small.safetensors (a small convnet's state dict, committed)
       and small-io.safetensors (its fixed input, NCHW, and PyTorch's output), the same pair for an
-      LSTM + GRU model (sequence*.safetensors) and a conv + Flatten + Linear model (flat*), all
-      committed, and for
+      LSTM + GRU model (sequence*.safetensors), a two-level bidirectional LSTM + two-level GRU model
+      (stacked*) and a conv + Flatten + Linear model (flat*), all committed, and for
       torchvision's resnet18 into node_modules/.cache/strata-torch-fixtures/ (45 MB: not committed).
 
   /usr/bin/python3 scripts/make_torch_state_dict_fixtures.py --load MODEL WEIGHTS INPUT
       the reverse direction: loads WEIGHTS (a state dict Strata wrote with st.torch.saveStateDict)
-      into MODEL ('small', 'flat', 'sequence' or 'resnet18') strictly, runs it on tensor "x" of INPUT and prints
+      into MODEL ('small', 'flat', 'sequence', 'stacked' or 'resnet18') strictly, runs it on tensor "x" of INPUT and prints
       {"shape": [...], "data": [...]} as JSON on stdout.
 
 The Python safetensors package is not required: the format is simple enough to write here
@@ -90,6 +90,22 @@ class SequenceNet(nn.Module):
         return self.head(y[:, -1, :])
 
 
+class StackedNet(nn.Module):
+    """A two-level bidirectional LSTM feeding a two-level GRU (one torch module each, whose
+    parameters are suffixed _l0, _l1 and _reverse) and a Linear on the last step."""
+
+    def __init__(self):
+        super().__init__()
+        self.lstm = nn.LSTM(5, 6, num_layers=2, bidirectional=True, batch_first=True)
+        self.gru = nn.GRU(12, 4, num_layers=2, batch_first=True)
+        self.head = nn.Linear(4, 3)
+
+    def forward(self, x):
+        y, _ = self.lstm(x)
+        y, _ = self.gru(y)
+        return self.head(y[:, -1, :])
+
+
 def randomize_batch_norms(model):
     """torchvision starts batch norms as the identity; random statistics make the check real."""
     with torch.no_grad():
@@ -109,9 +125,11 @@ def build(name):
         return flat_net()
     if name == 'sequence':
         return SequenceNet()
+    if name == 'stacked':
+        return StackedNet()
     if name == 'resnet18':
         return torchvision.models.resnet18(weights=None)
-    raise SystemExit('unknown model %r; expected small, flat, sequence or resnet18' % name)
+    raise SystemExit('unknown model %r; expected small, flat, sequence, stacked or resnet18' % name)
 
 
 def make(name, input_shape, out_dir, seed):
@@ -146,6 +164,7 @@ def main():
     make('small', (2, 3, 8, 8), small, 0)
     make('sequence', (2, 7, 5), small, 3)
     make('flat', (2, 2, 8, 8), small, 4)
+    make('stacked', (2, 7, 5), small, 5)
     make('resnet18', (1, 3, 224, 224), big, 1)
 
 

@@ -62,7 +62,7 @@ async function maxDiff(a: st.Tensor, b: st.Tensor): Promise<number> {
 }
 
 /** Runs PyTorch on `weights` (written by Strata) and tensor x (NCHW) of a file; its output. */
-function torchOutput(model: 'small' | 'flat' | 'sequence' | 'resnet18', weights: string, x: st.Tensor): st.Tensor {
+function torchOutput(model: 'small' | 'flat' | 'sequence' | 'stacked' | 'resnet18', weights: string, x: st.Tensor): st.Tensor {
   const input = join(tmp, `${model}-x.safetensors`);
   writeFileSync(input, encodeSafetensors([{ name: 'x', tensor: x.rank === 4 ? st.transpose(x, [0, 3, 1, 2]) : x }]));
   const run = spawnSync('/usr/bin/python3', [SCRIPT, '--load', model, weights, input], { encoding: 'utf8', maxBuffer: 1 << 26 });
@@ -178,6 +178,49 @@ describe('st.torch: PyTorch state dicts', () => {
     const back = await maxDiff(torchOutput('sequence', path, x), y);
     assert.ok(back <= 1e-5, `round trip: max abs difference ${back}`);
     t.diagnostic(`LSTM + GRU, Strata -> PyTorch: max abs difference ${back}`);
+  });
+
+  it('a two-level bidirectional LSTM and a two-level GRU (one torch module each) load level by level, and go back', async (t) => {
+    // nn.LSTM(5, 6, num_layers=2, bidirectional=True) is two Bidirectional(LSTM) layers here,
+    // nn.GRU(12, 4, num_layers=2) two GRUs (Note [Stacked and bidirectional recurrent modules]).
+    const stacked = () =>
+      st.sequential({
+        layers: [
+          st.layers.bidirectional({ layer: st.layers.lstm({ units: 6, returnSequences: true }), inputShape: [7, 5] }),
+          st.layers.bidirectional({ layer: st.layers.lstm({ units: 6, returnSequences: true }) }),
+          st.layers.gru({ units: 4, returnSequences: true }),
+          st.layers.gru({ units: 4 }),
+          st.layers.dense({ units: 3 }),
+        ],
+      });
+    const model = stacked();
+    const result = await st.torch.loadStateDict(model, join(SMALL, 'stacked.safetensors'));
+    assert.deepEqual(result.unmatched, []);
+    assert.equal(result.loaded.length, 2 * 2 * 4 + 2 * 4 + 2);
+    const { x, y } = io(SMALL, 'stacked');
+    const diff = await maxDiff(model.predict(x) as st.Tensor, y);
+    assert.ok(diff <= 1e-5, `max abs difference ${diff}`);
+    t.diagnostic(`2-level bidirectional LSTM + 2-level GRU, PyTorch -> Strata: max abs difference ${diff}`);
+    // Each level is the module `<name>@l<k>`: saving under those names gives PyTorch's own names back.
+    const moduleNames = ['lstm', 'lstm@l1', 'gru', 'gru@l1', 'head'];
+    const written = st.torch.stateDict(model, { moduleNames });
+    assert.deepEqual(
+      written.map((w) => w.name),
+      result.loaded,
+    );
+    // A record mapping names the levels the same way; a fresh model loads through it.
+    const byName = stacked();
+    const [b1, b2, g1, g2, head] = byName.layers.map((l) => l.name);
+    await st.torch.loadStateDict(byName, join(SMALL, 'stacked.safetensors'), {
+      mapping: { lstm: b1, 'lstm@l1': b2, gru: g1, 'gru@l1': g2, head },
+    });
+    assert.equal(await maxDiff(byName.predict(x) as st.Tensor, y), diff);
+    if (!torchAvailable) return;
+    const path = join(tmp, 'strata-stacked.safetensors');
+    await st.torch.saveStateDict(model, path, { moduleNames });
+    const back = await maxDiff(torchOutput('stacked', path, x), y);
+    assert.ok(back <= 1e-5, `round trip: max abs difference ${back}`);
+    t.diagnostic(`2-level bidirectional LSTM + 2-level GRU, Strata -> PyTorch: max abs difference ${back}`);
   });
 
   it("a Linear after PyTorch's channels-first Flatten gets its rows permuted, both ways", async (t) => {

@@ -47,18 +47,42 @@ const RULES: Readonly<Record<string, readonly TorchParam[]>> = {
 };
 
 /** The layer classes with a PyTorch layout, for error messages and the docs. */
-export const exchangeableLayers = (): string[] => Object.keys(RULES);
+export const exchangeableLayers = (): string[] => [...Object.keys(RULES), 'Bidirectional'];
 
 /** PyTorch buffers that no Strata weight holds and loading ignores. */
 export const IGNORED_TORCH_PARAMS: ReadonlySet<string> = new Set(['num_batches_tracked']);
+
+/** The Strata weight a param names: by its name inside the layer, or (a wrapper's inner layers) by path. */
+export function weightOf(layer: Layer, param: TorchParam): Layer['weights'][number] | undefined {
+  return layer.weights.find((w) => w.name === param.strata) ?? layer.weights.find((w) => w.path === param.strata);
+}
+
+/**
+ * A Bidirectional recurrent layer as one level of a bidirectional torch module: the forward
+ * layer's weights under the plain names, the backward layer's under the `_reverse` ones (PyTorch
+ * runs that direction on the reversed sequence and aligns its outputs in time, as Keras does).
+ * Weights are named by path (`forward_lstm/kernel`), since both inner layers name theirs `kernel`.
+ */
+function bidirectionalParams(layer: Layer): TorchParam[] | undefined {
+  const { forwardLayer, backwardLayer } = layer as unknown as { forwardLayer: Layer; backwardLayer: Layer };
+  if (forwardLayer.className !== backwardLayer.className) return undefined;
+  const inner = (l: Layer, suffix: string) =>
+    torchParamsOf(l)?.map((p) => ({ ...p, torch: p.torch.map((t) => t + suffix), strata: weightOf(l, p)!.path }));
+  const forward = inner(forwardLayer, ''),
+    backward = inner(backwardLayer, '_reverse');
+  return forward && backward ? [...forward, ...backward] : undefined;
+}
 
 /**
  * The parameters of `layer` as PyTorch names them, limited to the weights the layer has (a
  * Dense without bias has no `bias`; a BatchNormalization without `scale` has no `weight`);
  * undefined for a class without a rule. A Dense fed by a Flatten of a feature map takes the
- * flattened order into account (Note [A Linear after a Flatten]).
+ * flattened order into account (Note [A Linear after a Flatten]). A Bidirectional around an
+ * LSTM or GRU is one level of a bidirectional torch module (Note [Stacked and bidirectional
+ * recurrent modules] in names.ts).
  */
 export function torchParamsOf(layer: Layer): TorchParam[] | undefined {
+  if (layer.className === 'Bidirectional') return bidirectionalParams(layer);
   const rules = Object.hasOwn(RULES, layer.className) ? RULES[layer.className] : undefined;
   if (rules === undefined || (layer.className === 'GRU' && (layer as unknown as { resetAfter: boolean }).resetAfter !== true)) return undefined;
   const own = new Set(layer.weights.map((w) => w.name));

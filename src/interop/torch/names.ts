@@ -25,10 +25,31 @@ export type TorchNameMap = Readonly<Record<string, string>>;
 /** How torch names become Strata names (Note [PyTorch names]). */
 export type TorchMapping = 'auto' | 'torchvision' | 'order' | TorchNameMap | ((torchName: string) => string | null | undefined);
 
-/** A torch tensor name split at its last dot: the module (possibly '') and the param. */
+// Note [Stacked and bidirectional recurrent modules]
+// One nn.LSTM/GRU/RNN with num_layers > 1 holds every layer's parameters, suffixed _l0, _l1, ...;
+// Strata has one layer per level (an LSTM, or a Bidirectional around one). So a parameter of
+// level k > 0 belongs to the virtual module `<module>@l<k>` under the level-0 name
+// (`rnn.weight_ih_l1` is `weight_ih_l0` of module `rnn@l1`): pairing by order, mappings by module
+// name and saving then treat each level as a module of its own. The _reverse parameters of a
+// bidirectional module stay with their level (layouts.ts maps them to the backward layer).
+const LEVEL_PARAM = /^(weight_ih|weight_hh|bias_ih|bias_hh)_l(\d+)(_reverse)?$/;
+const LEVEL_MODULE = /^(.*)@l(\d+)$/;
+
+/** A torch tensor name split at its last dot: the module (possibly '', or a level `rnn@l1`) and the param. */
 export function splitName(name: string): { module: string; param: string } {
   const dot = name.lastIndexOf('.');
-  return dot < 0 ? { module: '', param: name } : { module: name.slice(0, dot), param: name.slice(dot + 1) };
+  const module = dot < 0 ? '' : name.slice(0, dot),
+    param = dot < 0 ? name : name.slice(dot + 1);
+  const level = LEVEL_PARAM.exec(param);
+  if (level && level[2] !== '0') return { module: `${module}@l${Number(level[2])}`, param: `${level[1]}_l0${level[3] ?? ''}` };
+  return { module, param };
+}
+
+/** splitName's inverse: a module (a level `rnn@l1` included) and a param as the torch tensor name. */
+export function joinName(module: string, param: string): string {
+  const level = LEVEL_MODULE.exec(module);
+  if (level) return joinName(level[1], param.replace(/_l0(_reverse)?$/, `_l${level[2]}$1`));
+  return module === '' ? param : `${module}.${param}`;
 }
 
 /** The model's layers that hold weights, in execution order, nested models flattened. */

@@ -5,7 +5,7 @@
 import { fmtShape } from '../../core/errors.js';
 import type { Model } from '../../models/model.js';
 import type { Layer, LayerWeight } from '../../nn/layer.js';
-import { IGNORED_TORCH_PARAMS, type TorchParam, torchParamsOf } from './layouts.js';
+import { IGNORED_TORCH_PARAMS, type TorchParam, torchParamsOf, weightOf } from './layouts.js';
 import { type TorchMapping, looksLikeTorchvisionResNet, splitName, torchvisionToStrata, weightedLayers } from './names.js';
 
 /** One weight's source: the torch tensors (usually one) its param is made of. */
@@ -95,7 +95,7 @@ export function planLoad(model: Model, names: readonly string[], shapes: Readonl
       continue;
     }
     const part = param.torch.length === 1 ? 0 : param.torch.indexOf(suffix);
-    const weight = layer.weights.find((w) => w.name === param.strata)!;
+    const weight = weightOf(layer, param)!;
     if (part < 0) {
       unmatched.push(`${where} maps to Strata weight ${q(weight.path)}, which PyTorch stores as ${param.torch.join(' + ')}; name one of those`);
       continue;

@@ -7,8 +7,8 @@ import type { Layer } from '../../nn/layer.js';
 import { clone } from '../../ops/tfjs-aliases.js';
 import { noGrad } from '../../tensor/tape.js';
 import type { Tensor } from '../../tensor/tensor.js';
-import { torchParamsOf } from './layouts.js';
-import { type TorchMapping, checkMapping, looksLikeTorchvisionResNet, strataToTorchvision, weightedLayers } from './names.js';
+import { torchParamsOf, weightOf } from './layouts.js';
+import { type TorchMapping, checkMapping, joinName, looksLikeTorchvisionResNet, strataToTorchvision, weightedLayers } from './names.js';
 
 /** One tensor of a state dict: PyTorch's name (`layer1.0.conv1.weight`) and the values in PyTorch's layout. */
 export interface StateDictEntry {
@@ -29,6 +29,8 @@ export interface StateDictOptions {
   /**
    * With 'order': the PyTorch module names of the model's layers with weights, in order (an
    * nn.Sequential of Linear, ReLU, Linear is ['0', '2']); by default the Strata layer names.
+   * Level k > 0 of a torch LSTM/GRU with num_layers > 1 is the module `<name>@l<k>`: layers
+   * saved as ['rnn', 'rnn@l1'] get `rnn.weight_ih_l0` and `rnn.weight_ih_l1`.
    */
   moduleNames?: readonly string[];
 }
@@ -87,11 +89,11 @@ export function stateDict(model: Model, options: StateDictOptions = {}): StateDi
     }
     const module = moduleOf(layer, i);
     for (const param of params) {
-      const weight = layer.weights.find((w) => w.name === param.strata)!;
+      const weight = weightOf(layer, param)!;
       // A weight path in a record names a one-tensor weight; PyTorch's parts of a weight (an
       // LSTM's two biases) are named after their module.
       const own = param.torch.length === 1 ? tensorNames.get(weight.path) : undefined;
-      const names = own !== undefined ? [own] : module === undefined ? undefined : param.torch.map((p) => (module === '' ? p : `${module}.${p}`));
+      const names = own !== undefined ? [own] : module === undefined ? undefined : param.torch.map((p) => joinName(module, p));
       if (names === undefined) {
         problems.push(`Strata weight '${weight.path}' has no PyTorch name (the mapping names neither it nor layer '${layer.name}')`);
         continue;
