@@ -8,8 +8,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as st from '../src/index.js';
 import { activations, erf, erfc, getActivation, serializeActivation, SELU_ALPHA, SELU_SCALE, type ActivationFn } from '../src/nn/activations.js';
-import { assertClose, checkGradient, randomTensor, randomValues, withBackend } from './helpers.js';
+import { assertClose, assertCloseAsync, checkGradient, randomTensor, randomValues, withBackend, withBackendAsync } from './helpers.js';
 
+// Backends that open asynchronously (webgpu, where there is an adapter) are opened first, and the
+// per-backend checks read with `await t.data()`, which every backend has.
+await st.ready();
 const BACKENDS = st
   .backends()
   .filter((b) => b.available)
@@ -94,47 +97,43 @@ const POINTS = [...randomValues(50, 11, -7, 7), 0, 0.5, -0.5, 3, -3, 6, -6, 10, 
 for (const backend of BACKENDS) {
   describe(`activations on the ${backend} backend (float32)`, () => {
     for (const c of ELEMENTWISE) {
-      it(`${c.name} matches the float64 formula`, () => {
-        withBackend(backend, () => {
+      it(`${c.name} matches the float64 formula`, () =>
+        withBackendAsync(backend, async () => {
           const y = c.fn(st.tensor(POINTS, [POINTS.length]));
           assert.equal(y.dtype, 'float32');
-          assertClose(y, POINTS.map(c.ref), 1e-5, 1e-6, c.name);
-        });
-      });
+          await assertCloseAsync(y, POINTS.map(c.ref), 1e-5, 1e-6, c.name);
+        }));
     }
 
-    it('softmax and logSoftmax over the last axis, and over another axis', () => {
-      withBackend(backend, () => {
+    it('softmax and logSoftmax over the last axis, and over another axis', () =>
+      withBackendAsync(backend, async () => {
         const v = randomValues(4 * 6, 3, -5, 5);
-        assertClose(activations.softmax(st.tensor(v, [4, 6])), rowwise(v, 6, false), 1e-5, 1e-7);
-        assertClose(activations.logSoftmax(st.tensor(v, [4, 6])), rowwise(v, 6, true), 1e-5, 1e-6);
+        await assertCloseAsync(activations.softmax(st.tensor(v, [4, 6])), rowwise(v, 6, false), 1e-5, 1e-7);
+        await assertCloseAsync(activations.logSoftmax(st.tensor(v, [4, 6])), rowwise(v, 6, true), 1e-5, 1e-6);
         // Axis 0 of [6, 4] is the last axis of its transpose.
         const t = st.transpose(st.tensor(v, [4, 6]));
-        assertClose(st.transpose(activations.softmax(t, { axis: 0 })), rowwise(v, 6, false), 1e-5, 1e-7);
-      });
-    });
+        await assertCloseAsync(st.transpose(activations.softmax(t, { axis: 0 })), rowwise(v, 6, false), 1e-5, 1e-7);
+      }));
 
-    it('erf and erfc against high-precision references', () => {
-      withBackend(backend, () => {
+    it('erf and erfc against high-precision references', () =>
+      withBackendAsync(backend, async () => {
         const xs = Array.from({ length: 241 }, (_, i) => -6 + i * 0.05);
-        assertClose(erf(st.tensor(xs)), xs.map(refErf), 0, 1e-6, 'erf');
+        await assertCloseAsync(erf(st.tensor(xs)), xs.map(refErf), 0, 1e-6, 'erf');
         // float32 rounding of z^2 inside exp(-z^2 + ...) costs a relative 4e-6 at z = 6.
-        assertClose(erfc(st.tensor(xs)), xs.map(refErfc), 1e-5, 1e-30, 'erfc');
-      });
-    });
+        await assertCloseAsync(erfc(st.tensor(xs)), xs.map(refErfc), 1e-5, 1e-30, 'erfc');
+      }));
 
-    it('int32 inputs are taken as float32', () => {
-      withBackend(backend, () => {
+    it('int32 inputs are taken as float32', () =>
+      withBackendAsync(backend, async () => {
         const y = activations.gelu(st.tensor([-2, 0, 3], [3], 'int32'));
         assert.equal(y.dtype, 'float32');
-        assertClose(
+        await assertCloseAsync(
           y,
           [-2, 0, 3].map((x) => x * normalCdf(x)),
           1e-5,
           1e-6,
         );
-      });
-    });
+      }));
   });
 }
 
