@@ -4,7 +4,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as st from '../src/index.js';
-import { assertClose, randomValues, throwsWith, withBackend } from './helpers.js';
+import { assertClose, randomValues, throwsWith, withBackendAsync } from './helpers.js';
+
+// Backends that open asynchronously (webgpu, where there is an adapter) are opened first so the
+// check across backends covers them; it reads with `await t.data()`, which every backend has.
+await st.ready();
 
 type LossFn = (t: st.Tensor | number[][], p: st.Tensor | number[][], o?: object) => st.Tensor;
 const loss = (name: keyof typeof st.losses) => st.losses[name] as unknown as LossFn;
@@ -60,7 +64,8 @@ describe('lookup by Keras name and training', () => {
   });
 
   it('a model compiled with a new loss by name trains it down', async () => {
-    await withBackend('reference', async () => {
+    // withBackendAsync: the backend stays switched until fit's promise settles.
+    await withBackendAsync('reference', async () => {
       st.setSeed(3);
       const m = st.sequential({ layers: [st.layers.dense({ units: 3, inputShape: [4], activation: 'softmax' })] });
       m.compile({ optimizer: st.optimizers.adam({ learningRate: 0.05 }), loss: 'categorical_focal_crossentropy' });
@@ -137,7 +142,8 @@ describe('ctc', () => {
     throwsWith(() => st.ctcLoss(st.tensor([[0, 1]], [1, 2], 'int32'), logits, [2], [2], 0), st.ValueError, /other than the blank/);
     throwsWith(() => st.ctcLoss(st.tensor([[1, 1]], [1, 2], 'int32'), logits, [2], [3], 0), st.ValueError, /outputLength/);
   });
-  it('runs on every backend with the same numbers', () => {
+  const backends = st.backends().filter((b) => b.available);
+  it(`runs on every backend (${backends.map((b) => b.name).join(', ')}) with the same numbers`, async () => {
     const labels = st.tensor(
       [
         [1, 2, 2, 0],
@@ -147,10 +153,12 @@ describe('ctc', () => {
       'int32',
     );
     const x = randomValues(2 * 8 * 4, 11, -2, 2);
-    const results = st
-      .backends()
-      .filter((b) => b.available)
-      .map((b) => withBackend(b.name, () => Array.from(st.losses.ctc(labels, st.tensor(x, [2, 8, 4]), { reduction: 'none' }).dataSync())));
-    for (const r of results) assertClose(r, results[0], 1e-5, 1e-6);
+    const results: number[][] = [];
+    for (const b of backends) {
+      results.push(
+        await withBackendAsync(b.name, async () => Array.from(await st.losses.ctc(labels, st.tensor(x, [2, 8, 4]), { reduction: 'none' }).data())),
+      );
+    }
+    for (const [i, r] of results.entries()) assertClose(r, results[0], 1e-5, 1e-6, backends[i].name);
   });
 });
