@@ -84,4 +84,34 @@ describe('webgpu elementwise kernels', { skip: webgpuSkip }, () => {
       await st.setBackend('native');
     }
   });
+
+  it('a kernel the GPU rejects fails the next read instead of returning unwritten values', async () => {
+    await st.setBackend('webgpu');
+    const errors: unknown[][] = [];
+    const log = console.error;
+    console.error = (...a: unknown[]) => void errors.push(a);
+    try {
+      type Ctx = { output(d: string, n: number): { data: unknown; buffer: unknown }; run(s: string, i: unknown[], o: unknown[], g: number[]): void };
+      const ctx = (st.getBackend() as unknown as { context(): Ctx }).context();
+      const out = ctx.output('float32', 4);
+      // 'meta' is a reserved word in WGSL: this kernel does not compile (as a kernel bug would not).
+      ctx.run(
+        '@group(0) @binding(0) var<storage, read_write> meta: array<f32>;\n@compute @workgroup_size(1) fn main() { meta[0] = 1.0; }',
+        [],
+        [out.buffer],
+        [1, 1, 1],
+      );
+      // The compile error, then the pipeline, the pass and the submit that used it.
+      await assert.rejects(
+        st.zeros([4]).add(1).data(),
+        /webgpu backend: the GPU reported \d+ error\(s\) while computing these values, so they cannot be trusted \(a bug in Strata's kernels; please report it\): .*'meta' is a reserved keyword/s,
+      );
+      assert.ok(errors.length >= 1, 'reported on the console too');
+      // The error is spent: the next read is fine.
+      assert.deepEqual(Array.from(await st.ones([2]).data()), [1, 1]);
+    } finally {
+      console.error = log;
+      await st.setBackend('native');
+    }
+  });
 });

@@ -1,5 +1,5 @@
 import { type DType, type TypedArray, toTypedArray } from '../../core/dtype.js';
-import { ValueError } from '../../core/errors.js';
+import { StrataError, ValueError } from '../../core/errors.js';
 import { type Distribution, type RandomStream, fillRandom } from '../../core/rng.js';
 import { type Shape, sizeOf } from '../../core/shape.js';
 import type { Backend, CoreKernels, DataHandle, MemoryInfo, OptionalKernels, TensorInfo } from '../backend.js';
@@ -67,6 +67,8 @@ export class WebGpuBackend implements Backend {
   private live = { buffers: 0, bytes: 0 };
   private baseline = 0;
   private lost: string | undefined;
+  /** Errors the GPU reported since the last read (the uncapturederror handler above). */
+  private gpuErrors: string[] = [];
 
   constructor(opened: OpenedDevice) {
     this.opened = opened;
@@ -75,12 +77,15 @@ export class WebGpuBackend implements Backend {
     this.queue = new GpuQueue(this.device, this.pool);
     this.maxBindings = Math.min(this.device.limits.maxStorageBuffersPerShaderStage, 16);
     this.registry = new (this.collector?.Registry ?? FinalizationRegistry)<GpuData['cell']>((cell) => this.freeCell(cell));
-    // A validation error is a bug in a kernel here, not in the user's program: say so once per message.
+    // A validation error is a bug in a kernel here, not in the user's program: say so once per
+    // message, and fail the next read, whose values the failed kernel would have left unwritten
+    // (zeros, or the last values a reused buffer held) rather than return them.
     const reported = new Set<string>();
     this.device.onuncapturederror = (ev) => {
       const message = (ev as unknown as { error: { message: string } }).error.message;
       if (!reported.has(message)) console.error(`strata webgpu backend: the GPU reported an error (please report it): ${message}`);
       reported.add(message);
+      this.gpuErrors.push(message);
     };
     void this.device.lost.then((info) => {
       this.lost = info.message || info.reason;
@@ -189,6 +194,12 @@ export class WebGpuBackend implements Backend {
     this.checkAlive();
     if (size === 0) return toTypedArray([], dtype);
     const bytes = await this.queue.read(this.materialize(d), size * 4);
+    if (this.gpuErrors.length > 0) {
+      const errors = this.gpuErrors.splice(0);
+      throw new StrataError(
+        `webgpu backend: the GPU reported ${errors.length} error(s) while computing these values, so they cannot be trusted (a bug in Strata's kernels; please report it): ${errors[0].slice(0, 600)}`,
+      );
+    }
     if (dtype === 'float32') return new Float32Array(bytes);
     const ints = new Int32Array(bytes);
     return dtype === 'int32' ? ints : Uint8Array.from(ints, (v) => (v !== 0 ? 1 : 0));
