@@ -10,8 +10,11 @@ import { getBackend } from '../src/backend/registry.js';
 import { reluGrad } from '../src/ops/elementwise.js';
 import { maxPool2dGrad, planPool2d } from '../src/ops/pool.js';
 import { runPrimitive } from '../src/ops/run.js';
-import { assertClose, checkGradient, randomValues, withBackend } from './helpers.js';
+import { assertClose, assertCloseAsync, checkGradient, randomValues, withBackend, withBackendAsync } from './helpers.js';
 
+// Backends that open asynchronously (webgpu, where there is an adapter) are opened first, and the
+// checks that loop over backends read with `await t.data()`, which every backend has.
+await st.ready();
 const backends = st
   .backends()
   .filter((b) => b.available && !b.name.startsWith('cells-'))
@@ -22,8 +25,8 @@ const poolOptions = { poolSize: 2 };
  * x [2, 9, 9, 3] → conv (4 filters, negative bias: many zeros) + ReLU → max pool, values and
  * gradients; `fused` uses st.fused.conv2d, else the separate ops (the unmasked oracle).
  */
-function convPool(backend: string, dtype: st.DType, twoConsumers: boolean, fused = true): number[][] {
-  return withBackend(backend, () => {
+function convPool(backend: string, dtype: st.DType, twoConsumers: boolean, fused = true): Promise<number[][]> {
+  return withBackendAsync(backend, async () => {
     const x = st.variable(st.tensor(randomValues(2 * 9 * 9 * 3, 1), [2, 9, 9, 3], dtype));
     const filter = st.variable(st.tensor(randomValues(3 * 3 * 3 * 4, 2), [3, 3, 3, 4], dtype));
     const bias = st.variable(st.tensor([-0.8, -0.3, 0.1, -1.5], [4], dtype));
@@ -33,7 +36,9 @@ function convPool(backend: string, dtype: st.DType, twoConsumers: boolean, fused
     let loss = st.sum(st.mul(pooled, weights));
     if (twoConsumers) loss = st.add(loss, st.sum(st.square(y)));
     loss.backward();
-    return [pooled, x.grad!, filter.grad!, bias.grad!].map((t) => Array.from(t.dataSync()));
+    const out: number[][] = [];
+    for (const t of [pooled, x.grad!, filter.grad!, bias.grad!]) out.push(Array.from(await t.data()));
+    return out;
   });
 }
 
@@ -57,21 +62,21 @@ function countCalls(kernel: 'reluGrad', f: () => void): number {
 describe('gradients already masked by a ReLU', () => {
   for (const backend of backends) {
     for (const twoConsumers of [false, true]) {
-      it(`${backend}: conv + ReLU + max pool gradients match the unmasked chain${twoConsumers ? ' (the ReLU output also used elsewhere)' : ''}`, () => {
+      it(`${backend}: conv + ReLU + max pool gradients match the unmasked chain${twoConsumers ? ' (the ReLU output also used elsewhere)' : ''}`, async () => {
         const dtype: st.DType = backend === 'reference' ? 'float64' : 'float32';
-        const got = convPool(backend, dtype, twoConsumers);
-        const oracle = convPool('reference', 'float64', twoConsumers, false);
+        const got = await convPool(backend, dtype, twoConsumers);
+        const oracle = await convPool('reference', 'float64', twoConsumers, false);
         got.forEach((v, i) => assertClose(v, oracle[i], 1e-4, 1e-5, `result ${i}`));
       });
     }
 
     it(`${backend}: the masked kernel equals reluGrad after maxPool2dGrad`, () =>
-      withBackend(backend, () => {
+      withBackendAsync(backend, async () => {
         // A ReLU output: about half the entries exactly 0, so some windows' maximum is 0.
         const x = st.relu(st.tensor(randomValues(2 * 6 * 7 * 5, 4, -1, 0.6), [2, 6, 7, 5]));
         const plan = planPool2d('test', x.shape, { poolSize: 2, strides: 2 });
         const dy = st.tensor(randomValues(2 * 3 * 3 * 5, 5), plan.outShape);
-        assertClose(maxPool2dGrad(x, dy, plan, true), reluGrad(x, maxPool2dGrad(x, dy, plan)), 0, 0);
+        await assertCloseAsync(maxPool2dGrad(x, dy, plan, true), reluGrad(x, maxPool2dGrad(x, dy, plan)), 0, 0);
       }));
   }
 
@@ -97,7 +102,7 @@ describe('gradients already masked by a ReLU', () => {
 
   for (const backend of backends) {
     it(`${backend}: a ReLU output whose own gradient is asked for gets the unmasked one`, () =>
-      withBackend(backend, () => {
+      withBackendAsync(backend, async () => {
         const x = st.tensor(randomValues(1 * 6 * 6 * 2, 8), [1, 6, 6, 2]);
         const filter = st.variable(st.tensor(randomValues(9 * 2 * 3, 9), [3, 3, 2, 3]));
         const bias = st.variable(st.tensor([-2, -2, -2], [3])); // every output 0: each window's first tap wins
@@ -105,9 +110,9 @@ describe('gradients already masked by a ReLU', () => {
         const loss = st.sum(st.maxPool2d(y, poolOptions));
         const grads = backpropagate(loss, undefined, false, 'test', (t) => t === y);
         const plan = planPool2d('test', y.shape, poolOptions);
-        assertClose(grads.get(y)!, maxPool2dGrad(y, st.ones(plan.outShape), plan), 0, 0);
+        await assertCloseAsync(grads.get(y)!, maxPool2dGrad(y, st.ones(plan.outShape), plan), 0, 0);
         assert.ok(
-          Array.from(grads.get(y)!.dataSync()).some((v) => v !== 0),
+          Array.from(await grads.get(y)!.data()).some((v) => v !== 0),
           'zero maxima still receive the gradient',
         );
       }));
