@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as st from '../src/index.js';
-import { assertClose, checkGradient, randomTensor, randomValues, withBackend } from './helpers.js';
+import { assertCloseAsync, checkGradient, randomTensor, randomValues, withBackendAsync } from './helpers.js';
 
 /** Naive layer normalization over the last axis of a [rows, n] array. */
 function naiveLayerNorm(values: number[], n: number, eps: number, gamma: number[], beta: number[]): number[] {
@@ -15,28 +15,29 @@ function naiveLayerNorm(values: number[], n: number, eps: number, gamma: number[
   return out;
 }
 
+// Backends that open asynchronously (webgpu, where there is an adapter) are opened first, and the
+// per-backend checks read with `await t.data()`, which every backend has.
+await st.ready();
 for (const backend of st.backends().filter((b) => b.available)) {
   describe(`normalization on the ${backend.name} backend`, () => {
-    it('layerNorm with scale and offset matches the textbook formula', () => {
-      withBackend(backend.name, () => {
+    it('layerNorm with scale and offset matches the textbook formula', () =>
+      withBackendAsync(backend.name, async () => {
         const x = randomValues(4 * 6, 1, -3, 3),
           gamma = randomValues(6, 2, 0.5, 2),
           beta = randomValues(6, 3);
         const y = st.layerNorm(st.tensor(x, [4, 6]), { scale: st.tensor(gamma), offset: st.tensor(beta) });
-        assertClose(y, naiveLayerNorm(x, 6, 1e-3, gamma, beta), 1e-5, 1e-5);
-      });
-    });
+        await assertCloseAsync(y, naiveLayerNorm(x, 6, 1e-3, gamma, beta), 1e-5, 1e-5);
+      }));
 
-    it('batchNorm over the batch and spatial axes of NHWC activations (channel statistics)', () => {
-      withBackend(backend.name, () => {
+    it('batchNorm over the batch and spatial axes of NHWC activations (channel statistics)', () =>
+      withBackendAsync(backend.name, async () => {
         const x = st.tensor(randomValues(2 * 3 * 3 * 4, 4, -2, 2), [2, 3, 3, 4]);
         const { mean, variance } = st.moments(x, [0, 1, 2]);
         const y = st.batchNorm(x, mean, variance, st.tensor([0, 1, 2, 3]), st.tensor([1, 2, 1, 0.5]), 1e-5);
         const perChannel = st.moments(st.sub(y, st.tensor([0, 1, 2, 3])).div(st.tensor([1, 2, 1, 0.5])), [0, 1, 2]);
-        assertClose(perChannel.mean, [0, 0, 0, 0], 0, 1e-5);
-        assertClose(perChannel.variance, [1, 1, 1, 1], 1e-3, 1e-3);
-      });
-    });
+        await assertCloseAsync(perChannel.mean, [0, 0, 0, 0], 0, 1e-5);
+        await assertCloseAsync(perChannel.variance, [1, 1, 1, 1], 1e-3, 1e-3);
+      }));
   });
 }
 
