@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as st from '../src/index.js';
-import { assertClose, randomValues, throwsWith, withBackend } from './helpers.js';
+import { assertClose, assertCloseAsync, randomValues, throwsWith, withBackend, withBackendAsync } from './helpers.js';
 
 const tensor = (shape: number[], seed: number, scale = 1) =>
   st.tensor(
@@ -21,6 +21,9 @@ function composite(x: st.Tensor, f: st.Tensor, b: st.Tensor, activation: 'linear
   return activation === 'relu' ? st.relu(y) : st.minimum(st.relu(y), 6);
 }
 
+// Backends that open asynchronously (webgpu, where there is an adapter) are opened first, and the
+// per-backend checks read with `await t.data()`, which every backend has.
+await st.ready();
 for (const backend of st.backends()) {
   describe(`fused.depthwiseConv2d on the ${backend.name} backend`, { skip: backend.available ? false : `unavailable: ${backend.reason}` }, () => {
     for (const activation of ['linear', 'relu', 'relu6'] as const) {
@@ -29,41 +32,39 @@ for (const backend of st.backends()) {
         [2, { strides: 2, padding: 'same' as const }],
         [1, { dilation: 2, padding: 'same' as const }],
       ] as const) {
-        it(`${activation}, depth multiplier ${multiplier}, ${JSON.stringify(opts)}: as depthwiseConv2d + bias + ${activation}, with gradients`, () => {
-          withBackend(backend.name, () => {
+        it(`${activation}, depth multiplier ${multiplier}, ${JSON.stringify(opts)}: as depthwiseConv2d + bias + ${activation}, with gradients`, () =>
+          withBackendAsync(backend.name, async () => {
             // Inputs in [-4, 4] for relu6, so that outputs fall on both sides of 6 as well as 0.
             const x = st.variable(tensor([2, 9, 7, 6], 1, activation === 'relu6' ? 4 : 1));
             const f = st.variable(tensor([3, 3, 6, multiplier], 2));
             const b = st.variable(tensor([6 * multiplier], 3));
-            const run = (fn: () => st.Tensor) => {
+            const run = async (fn: () => st.Tensor) => {
               [x, f, b].forEach((v) => v.zeroGrad());
               const y = fn();
               y.mul(tensor([...y.shape], 4))
                 .sum()
                 .backward();
-              return [y, x.grad!, f.grad!, b.grad!].map((t) => Array.from(t.dataSync()));
+              return Promise.all([y, x.grad!, f.grad!, b.grad!].map(async (t) => Array.from(await t.data())));
             };
-            const fused = run(() => st.fused.depthwiseConv2d({ x, filter: f, bias: b, activation, ...opts }));
-            const plain = run(() => composite(x, f, b, activation, opts));
+            const fused = await run(() => st.fused.depthwiseConv2d({ x, filter: f, bias: b, activation, ...opts }));
+            const plain = await run(() => composite(x, f, b, activation, opts));
             ['output', 'dx', 'dfilter', 'dbias'].forEach((what, i) => assertClose(fused[i], plain[i], 1e-5, 1e-5, what));
             if (activation === 'relu6')
               assert.ok(
                 fused[0].some((v) => v === 6),
                 'some outputs clipped at 6',
               );
-          });
-        });
+          }));
       }
     }
 
-    it('without a bias it is the depthwise convolution and the activation', () => {
-      withBackend(backend.name, () => {
+    it('without a bias it is the depthwise convolution and the activation', () =>
+      withBackendAsync(backend.name, async () => {
         const x = tensor([1, 5, 5, 3], 5, 4),
           f = tensor([3, 3, 3, 1], 6);
         const got = st.fused.depthwiseConv2d({ x, filter: f, activation: 'relu6', padding: 'same' });
-        assertClose(got, st.minimum(st.relu(st.depthwiseConv2d(x, f, { padding: 'same' })), 6), 1e-6, 1e-6);
-      });
-    });
+        await assertCloseAsync(got, st.minimum(st.relu(st.depthwiseConv2d(x, f, { padding: 'same' })), 6), 1e-6, 1e-6);
+      }));
   });
 }
 
