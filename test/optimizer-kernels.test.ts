@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as st from '../src/index.js';
-import { assertClose, randomValues, withBackend } from './helpers.js';
+import { assertClose, randomValues, withBackend, withBackendAsync } from './helpers.js';
 
 type Make = () => st.Optimizer;
 
@@ -32,8 +32,8 @@ const configs: [string, Make][] = [
 ];
 
 /** Five steps of fixed pseudo-random gradients on two variables; returns their final values. */
-function run(make: Make, backend: string): number[][] {
-  return withBackend(backend, () => {
+function run(make: Make, backend: string): Promise<number[][]> {
+  return withBackendAsync(backend, () => {
     const opt = make();
     const a = st.variable(st.tensor(randomValues(12, 1), [3, 4])),
       b = st.variable(st.tensor(randomValues(4, 2), [4]));
@@ -44,16 +44,19 @@ function run(make: Make, backend: string): number[][] {
       ]);
     }
     assert.equal(opt.iterations, 5);
-    return [a, b].map((v) => Array.from(v.dataSync()));
+    return Promise.all([a, b].map(async (v) => Array.from(await v.data())));
   });
 }
 
+// Backends that open asynchronously (webgpu, where there is an adapter) are opened first, and the
+// per-backend checks read with `await t.data()`, which every backend has.
+await st.ready();
 for (const backend of st.backends().filter((b) => b.available && b.name !== 'reference')) {
   describe(`optimizer updates on the ${backend.name} backend match the rules as ops`, () => {
     for (const [name, make] of configs) {
-      it(name, () => {
-        const expected = run(make, 'reference');
-        run(make, backend.name).forEach((v, i) => assertClose(v, expected[i], 1e-5, 1e-6, `${name} variable ${i}`));
+      it(name, async () => {
+        const expected = await run(make, 'reference');
+        (await run(make, backend.name)).forEach((v, i) => assertClose(v, expected[i], 1e-5, 1e-6, `${name} variable ${i}`));
       });
     }
   });
