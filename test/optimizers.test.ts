@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import * as st from '../src/index.js';
-import { assertClose, withBackend } from './helpers.js';
+import { assertClose, assertCloseAsync, withBackend, withBackendAsync } from './helpers.js';
 
 const NAMES = ['W', 'b'] as const;
 type VarName = (typeof NAMES)[number];
@@ -78,7 +78,7 @@ function optimizerFor(c: Case): st.Optimizer {
 }
 
 /** Applies the six gradient sets and returns both variables' values after each step. */
-function replay(c: Case, dtype: 'float32' | 'float64'): StepValues[] {
+async function replay(c: Case, dtype: 'float32' | 'float64'): Promise<StepValues[]> {
   const load = (values: number[], shape: number[]) => st.cast(st.tensor(values, shape, 'float32'), dtype);
   const shapes = NAMES.map((k) => fixture.initial[k].shape);
   const opt = optimizerFor(c);
@@ -90,7 +90,7 @@ function replay(c: Case, dtype: 'float32' | 'float64'): StepValues[] {
       assert.equal(v.dtype, dtype, `${c.name}: variable ${NAMES[i]} dtype`);
       assert.deepEqual([...v.shape], shapes[i], `${c.name}: variable ${NAMES[i]} shape`);
     });
-    out.push({ W: Array.from(vars[0].dataSync()), b: Array.from(vars[1].dataSync()) });
+    out.push({ W: Array.from(await vars[0].data()), b: Array.from(await vars[1].data()) });
   }
   assert.equal(opt.iterations, fixture.gradients.length, `${c.name}: iterations after ${fixture.gradients.length} updates`);
   return out;
@@ -102,8 +102,8 @@ function compare(got: StepValues[], expected: StepValues[], tol: Tolerance, what
   });
 }
 
-function check(c: Case, dtype: 'float32' | 'float64', tol: Tolerance): void {
-  const got = replay(c, dtype);
+async function check(c: Case, dtype: 'float32' | 'float64', tol: Tolerance): Promise<void> {
+  const got = await replay(c, dtype);
   try {
     compare(got, c.expected, tol, `${c.name} (${dtype})`);
   } catch (e) {
@@ -141,13 +141,16 @@ describe('optimizer fixture', () => {
   });
 });
 
+// Backends that open asynchronously (webgpu, where there is an adapter) are opened first, and the
+// per-backend checks read with `await t.data()`, which every backend has.
+await st.ready();
 for (const backend of st.backends()) {
   const float64 = backend.available && withBackend(backend.name, () => st.getBackend().supportsDtype('float64'));
   describe(`Keras 3 optimizer updates on the ${backend.name} backend`, { skip: backend.available ? false : `unavailable: ${backend.reason}` }, () => {
     for (const c of fixture.cases) {
-      it(`${c.name} (float32)`, () => withBackend(backend.name, () => check(c, 'float32', { rtol: FLOAT32_RTOL, atol: c.float32Atol })));
+      it(`${c.name} (float32)`, () => withBackendAsync(backend.name, () => check(c, 'float32', { rtol: FLOAT32_RTOL, atol: c.float32Atol })));
       it(`${c.name} (float64)`, { skip: float64 ? false : 'the backend has no float64' }, () =>
-        withBackend(backend.name, () => check(c, 'float64', FLOAT64)),
+        withBackendAsync(backend.name, () => check(c, 'float64', FLOAT64)),
       );
     }
   });
@@ -157,6 +160,9 @@ for (const backend of st.backends()) {
 
 // A learning rate per optimizer that makes visible progress on the quadratic within 50 steps
 // (Adadelta's effective step is tiny by design, so it is only required to make progress).
+/** The value of a one-element tensor, read the way every backend can (webgpu has no item()). */
+const scalarOf = async (t: st.Tensor): Promise<number> => (await t.data())[0];
+
 const MINIMIZE: Record<OptimizerName, { options: Record<string, unknown>; factor: number }> = {
   sgd: { options: { learningRate: 0.1 }, factor: 0.01 },
   rmsprop: { options: { learningRate: 0.05 }, factor: 0.5 },
@@ -172,38 +178,44 @@ for (const backend of st.backends()) {
   describe(`minimize on the ${backend.name} backend`, { skip: backend.available ? false : `unavailable: ${backend.reason}` }, () => {
     for (const name of Object.keys(MINIMIZE) as OptimizerName[]) {
       it(`${name} returns the loss and lowers a quadratic over 50 steps`, () =>
-        withBackend(backend.name, () => {
+        withBackendAsync(backend.name, async () => {
           const { options, factor } = MINIMIZE[name];
           const opt = make(name, options);
           const target = st.tensor([1, -2, 0.5, 3, -1]);
           const scale = st.tensor([1, 2, 0.5, 1.5, 1]);
           const w = st.variable(st.zeros([5]));
           const lossOf = () => st.sum(st.mul(scale, st.square(st.sub(w, target))));
-          const initial = st.noGrad(lossOf).item();
-          let previous = initial;
+          // The losses are read once, after the 50 steps: on webgpu every read waits for the GPU
+          // (about 10 ms each on SwiftShader), and a read per step made this case take seconds.
+          const returned: st.Tensor[] = [];
+          const lossesAfter: st.Tensor[] = [st.noGrad(lossOf)]; // before step 1, then after each step
           for (let i = 0; i < 50; i++) {
             const loss = opt.minimize(lossOf, [w]);
             assert.ok(loss instanceof st.Tensor, `${name}: minimize returns a tensor`);
             assert.equal(loss.size, 1, `${name}: minimize returns a scalar`);
-            // The returned loss is the one whose gradients were applied: before this update.
-            assertClose(loss.item(), previous, 1e-5, 1e-6, `${name}: loss returned by step ${i + 1}`);
-            previous = st.noGrad(lossOf).item();
+            returned.push(loss);
+            lossesAfter.push(st.noGrad(lossOf));
           }
           assert.equal(opt.iterations, 50);
+          const got = Array.from(await st.stack(returned).data());
+          const before = Array.from(await st.stack(lossesAfter).data());
+          // The returned loss is the one whose gradients were applied: before this update.
+          got.forEach((loss, i) => assertClose(loss, before[i], 1e-5, 1e-6, `${name}: loss returned by step ${i + 1}`));
+          const [initial, previous] = [before[0], before[50]];
           assert.ok(Number.isFinite(previous), `${name}: final loss ${previous}`);
           assert.ok(previous < initial * factor, `${name}: loss ${initial} -> ${previous} after 50 steps (wanted below ${initial * factor})`);
         }));
     }
 
     it('minimize without a variable list updates every variable the loss uses', () =>
-      withBackend(backend.name, () => {
+      withBackendAsync(backend.name, async () => {
         const opt = st.optimizers.sgd({ learningRate: 0.1 });
         const a = st.variable(st.tensor([1, 2]));
         const b = st.variable(st.tensor([3]));
         const loss = opt.minimize(() => st.add(st.sum(st.square(a)), st.sum(st.square(b))));
-        assertClose(loss.item(), 14, 1e-6, 1e-6, 'loss');
-        assertClose(a, [0.8, 1.6], 1e-6, 1e-6, 'a'); // a - 0.1 * 2a
-        assertClose(b, [2.4], 1e-6, 1e-6, 'b');
+        assertClose(await scalarOf(loss), 14, 1e-6, 1e-6, 'loss');
+        await assertCloseAsync(a, [0.8, 1.6], 1e-6, 1e-6, 'a'); // a - 0.1 * 2a
+        await assertCloseAsync(b, [2.4], 1e-6, 1e-6, 'b');
       }));
   });
 }
