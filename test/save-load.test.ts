@@ -13,6 +13,9 @@ import * as st from '../src/index.js';
 import { decodeSafetensors, encodeSafetensors } from '../src/io/safetensors.js';
 import { randomValues, withBackendAsync } from './helpers.js';
 
+// Backends that open asynchronously (webgpu, where there is an adapter) are opened first; the
+// per-backend cases read with `await t.data()`, which every backend has.
+await st.ready();
 const BACKENDS = st
   .backends()
   .filter((b) => b.available)
@@ -37,8 +40,8 @@ const floats = (shape: number[], seed: number) =>
     shape,
   );
 const labels = (n: number, classes: number, seed: number) => st.tensor(randomValues(n, seed, 0, classes).map(Math.floor), [n], 'int32');
-const values = (t: st.Tensor | st.Tensor[]) => (Array.isArray(t) ? t : [t]).map((x) => Array.from(x.dataSync()));
-const weightValues = (m: st.Model) => m.getWeights().map((w) => Array.from(w.dataSync()));
+const values = (t: st.Tensor | st.Tensor[]) => Promise.all((Array.isArray(t) ? t : [t]).map(async (x) => Array.from(await x.data())));
+const weightValues = (m: st.Model) => values(m.getWeights());
 const quiet = { printFn: () => {} };
 
 type Role = 'weights' | 'optimizer';
@@ -74,8 +77,8 @@ async function withReplacedData(dir: string, role: Role, bytes: Uint8Array, chec
 async function roundTrip(model: st.Model, x: st.Tensor | st.Tensor[], dir = freshDir('rt')): Promise<st.Model> {
   await model.save(dir);
   const loaded = await st.loadModel(dir);
-  assert.deepEqual(values(loaded.predict(x)), values(model.predict(x)), 'predictions');
-  assert.deepEqual(weightValues(loaded), weightValues(model), 'weights');
+  assert.deepEqual(await values(loaded.predict(x)), await values(model.predict(x)), 'predictions');
+  assert.deepEqual(await weightValues(loaded), await weightValues(model), 'weights');
   assert.equal(loaded.className, model.className);
   assert.equal(loaded.name, model.name);
   assert.deepEqual(
@@ -119,7 +122,7 @@ describe('save → load → predict equality', () => {
         // Loading without the compile state leaves an uncompiled model with the same outputs.
         const bare = await st.loadModel(dir, { compile: false });
         assert.equal(bare.isCompiled, false);
-        assert.deepEqual(values(bare.predict(x)), values(model.predict(x)));
+        assert.deepEqual(await values(bare.predict(x)), await values(model.predict(x)));
       }));
 
     it(`the Keras-book convnet (conv2d, maxPooling2d, flatten, dense) (${backend})`, () =>
@@ -160,7 +163,7 @@ describe('save → load → predict equality', () => {
           y = floats([16, 2], 6);
         await model.fit(x, y, { epochs: 2, batchSize: 8, verbose: 0 });
         const bn = model.getLayer(1);
-        const [movingMean] = bn.weights.filter((w) => !w.trainable).map((w) => Array.from(w.value.dataSync()));
+        const [movingMean] = await values(bn.weights.filter((w) => !w.trainable).map((w) => w.value));
         assert.ok(
           movingMean.some((v) => Math.abs(v) > 1e-3),
           'fit moved the moving mean away from 0',
@@ -262,7 +265,7 @@ async function resumeRun(
     model.compile({ optimizer: makeOptimizer(), loss: 'sparseCategoricalCrossentropy' });
     if (!interrupted) {
       await model.fit(x, y, { ...fitArgs, epochs: 4 });
-      return { weights: weightValues(model), iterations: model.optimizer!.iterations };
+      return { weights: await weightValues(model), iterations: model.optimizer!.iterations };
     }
     await model.fit(x, y, { ...fitArgs, epochs: 2 });
     const dir = freshDir(`resume-${optimizer}`);
@@ -270,7 +273,7 @@ async function resumeRun(
     const resumed = await st.loadModel(dir, { compile: compileOnLoad });
     if (!compileOnLoad) resumed.compile({ optimizer: makeOptimizer(), loss: 'sparseCategoricalCrossentropy' });
     await resumed.fit(x, y, { ...fitArgs, epochs: 4, initialEpoch: 2 });
-    return { weights: weightValues(resumed), iterations: resumed.optimizer!.iterations };
+    return { weights: await weightValues(resumed), iterations: resumed.optimizer!.iterations };
   });
 }
 
@@ -349,7 +352,7 @@ describe('the files', () => {
     assert.deepEqual((await readdir(dir)).sort(), ['model.json', manifest.files.optimizer.path, manifest.files.weights.path].sort());
     assert.ok(!first.includes(manifest.files.weights.path));
     const again = await st.loadModel(dir);
-    assert.deepEqual(weightValues(again), weightValues(model));
+    assert.deepEqual(await weightValues(again), await weightValues(model));
     assert.equal(again.optimizer!.iterations, 6);
     // A different, uncompiled model in the same directory replaces everything.
     st.setSeed(41);
@@ -360,7 +363,7 @@ describe('the files', () => {
     assert.deepEqual((await readdir(dir)).sort(), ['model.json', third.files.weights.path].sort());
     const loaded = await st.loadModel(dir);
     assert.equal(loaded.isCompiled, false);
-    assert.deepEqual(values(loaded.predict(x)), values(other.predict(x)));
+    assert.deepEqual(await values(loaded.predict(x)), await values(other.predict(x)));
   });
 
   it('a folder saved by format version 1 (fixed file names) still loads, and a new save replaces its files', async () => {
@@ -373,7 +376,7 @@ describe('the files', () => {
     manifest.optimizerState.file = 'optimizer.safetensors';
     await writeFile(join(dir, 'model.json'), JSON.stringify(manifest));
     const loaded = await st.loadModel(dir);
-    assert.deepEqual(values(loaded.predict(x)), values(model.predict(x)));
+    assert.deepEqual(await values(loaded.predict(x)), await values(model.predict(x)));
     assert.equal(loaded.optimizer!.iterations, model.optimizer!.iterations);
     await loaded.save(dir);
     const now = await manifestOf(dir);
@@ -424,8 +427,8 @@ describe('the files', () => {
     // Records each epoch's weights and val_loss after the checkpoints ran (callbacks run in order).
     const seen: { valLoss: number; weights: number[][] }[] = [];
     const recorder = {
-      onEpochEnd: (_e: number, logs?: st.Logs) => {
-        seen.push({ valLoss: logs!.val_loss, weights: weightValues(model) });
+      onEpochEnd: async (_e: number, logs?: st.Logs) => {
+        seen.push({ valLoss: logs!.val_loss, weights: await weightValues(model) });
       },
     };
     await model.fit(x, y, {
@@ -442,12 +445,12 @@ describe('the files', () => {
     assert.deepEqual((await readdir(join(root, 'ckpt'))).sort(), ['best', 'epoch01', 'epoch02', 'epoch03', 'epoch04', 'epoch05', 'epoch06']);
     for (let e = 0; e < 6; e++) {
       const loaded = await st.loadModel(join(root, 'ckpt', `epoch0${e + 1}`));
-      assert.deepEqual(weightValues(loaded), seen[e].weights, `epoch ${e + 1}`);
+      assert.deepEqual(await weightValues(loaded), seen[e].weights, `epoch ${e + 1}`);
       assert.equal(loaded.optimizer!.iterations, 4 * (e + 1));
     }
     const bestEpoch = seen.reduce((b, s, i) => (s.valLoss < seen[b].valLoss ? i : b), 0);
     const loadedBest = await st.loadModel(best);
-    assert.deepEqual(weightValues(loadedBest), seen[bestEpoch].weights);
+    assert.deepEqual(await weightValues(loadedBest), seen[bestEpoch].weights);
     // validationBatchSize defaults to batchSize; the same batching gives the same float sums.
     assert.equal((await loadedBest.evaluate(vx, vy, { batchSize: 4, verbose: 0 })).loss, seen[bestEpoch].valLoss);
   });
@@ -489,7 +492,7 @@ describe('corrupt, truncated and foreign files', () => {
     ({ dir, model, x } = await savedMlp(61));
   });
   // Each test restores what it broke; this one proves the directory is intact afterwards.
-  const stillLoads = async () => assert.deepEqual(values((await st.loadModel(dir)).predict(x)), values(model.predict(x)));
+  const stillLoads = async () => assert.deepEqual(await values((await st.loadModel(dir)).predict(x)), await values(model.predict(x)));
 
   for (const role of ['weights', 'optimizer'] as const) {
     it(`the ${role} file cut short at every 10 % point fails with a FormatError naming it, with or without a matching record`, async () => {
@@ -707,12 +710,12 @@ describe('across backends, dtypes and compile arguments', () => {
 
   it('saved on native, loaded on reference: the same float32 bits, and training continues', { skip: !both && 'needs both backends' }, async () => {
     const { dir, model, x } = await withBackendAsync('native', () => savedMlp(81));
-    const expected = values(model.predict(x))[0];
+    const expected = (await values(model.predict(x)))[0];
     await withBackendAsync('reference', async () => {
       const loaded = await st.loadModel(dir);
       assert.equal(loaded.weights[0].value.backend.name, 'reference');
-      assert.deepEqual(weightValues(loaded), weightValues(model));
-      const got = values(loaded.predict(floats([8, 3], 82)))[0];
+      assert.deepEqual(await weightValues(loaded), await weightValues(model));
+      const got = (await values(loaded.predict(floats([8, 3], 82))))[0];
       got.forEach((v, i) => assert.ok(Math.abs(v - expected[i]) <= 1e-5 * (1 + Math.abs(expected[i])), `output ${i}: ${v} vs ${expected[i]}`));
       await loaded.fit(floats([8, 3], 82), floats([8, 2], 83), { epochs: 1, batchSize: 4, verbose: 0 });
       assert.equal(loaded.optimizer!.iterations, 4);
@@ -761,7 +764,7 @@ describe('across backends, dtypes and compile arguments', () => {
     await model.save(dir);
     await rejectsLoad(dir, 'model.json', [/unknown loss "halfSquares"/, /compile: false/]);
     const x = floats([3, 3], 88);
-    assert.deepEqual(values((await st.loadModel(dir, { compile: false })).predict(x)), values(model.predict(x)));
+    assert.deepEqual(await values((await st.loadModel(dir, { compile: false })).predict(x)), await values(model.predict(x)));
   });
 
   it('model.json itself is strict: unknown keys in the manifest are rejected by name', async () => {
