@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as st from '../src/index.js';
-import { assertClose, assertCloseAsync, randomValues, throwsWith, withBackend, withBackendAsync } from './helpers.js';
+import { assertClose, assertCloseAsync, randomValues, throwsWith, withBackendAsync } from './helpers.js';
 
 const tensor = (shape: number[], seed: number, scale = 1) =>
   st.tensor(
@@ -72,7 +72,7 @@ describe('fused.depthwiseConv2d', () => {
   it('runs as one kernel on the native backend', {
     skip: !st.backends().find((b) => b.name === 'native')?.available && 'native backend not built',
   }, async () => {
-    await withBackend('native', async () => {
+    await withBackendAsync('native', async () => {
       const x = tensor([2, 8, 8, 4], 7),
         filter = tensor([3, 3, 4, 1], 8),
         bias = tensor([4], 9);
