@@ -5,8 +5,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as st from '../src/index.js';
-import { throwsWith, withBackend } from './helpers.js';
+import { throwsWith, withBackendAsync } from './helpers.js';
 
+// Backends that open asynchronously (webgpu, where there is an adapter) are opened first so the
+// comparison across backends covers them; it reads with `await t.data()`, which every backend has.
+await st.ready();
 const available = st
   .backends()
   .filter((b) => b.available)
@@ -22,6 +25,12 @@ function assertMean(v: number[], mu: number, variance: number, what: string): vo
   const bound = 5 * Math.sqrt(variance / v.length);
   assert.ok(Math.abs(meanOf(v) - mu) < bound, `${what}: mean ${meanOf(v)}, expected ${mu} ± ${bound}`);
 }
+
+// A webgpu bug this file finds: multinomial reads its logits with dataSync(), which webgpu refuses,
+// so it throws there; its comparison runs on the other backends and the webgpu run is skipped by name.
+const WEBGPU_BUGS: Record<string, string> = {
+  multinomial: 'webgpu bug: multinomial reads its logits with dataSync() (ops/random-extra.ts), and webgpu has no synchronous read',
+};
 
 describe('seeded random ops give the same values on every backend', () => {
   const draws: [string, () => st.Tensor][] = [
@@ -42,11 +51,14 @@ describe('seeded random ops give the same values on every backend', () => {
     ['randomStandardNormal', () => st.randomStandardNormal([50], 'float32', 42)],
   ];
   for (const [name, draw] of draws) {
-    it(name, () => {
-      const results = available.map((b) => withBackend(b, () => values(draw())));
-      for (const r of results) assert.deepEqual(r, results[0]);
+    const backends = available.filter((b) => !(b === 'webgpu' && WEBGPU_BUGS[name]));
+    it(`${name} (${backends.join(', ')})`, async () => {
+      const results: number[][] = [];
+      for (const b of backends) results.push(await withBackendAsync(b, async () => Array.from(await draw().data())));
+      for (const [i, r] of results.entries()) assert.deepEqual(r, results[0], backends[i]);
       assert.deepEqual(values(draw()), results[0]);
     });
+    if (available.includes('webgpu') && WEBGPU_BUGS[name]) it(`${name} (webgpu)`, { skip: WEBGPU_BUGS[name] }, () => {});
   }
   it('without a seed, the global stream moves on and st.setSeed replays it', () => {
     st.setSeed(5);
