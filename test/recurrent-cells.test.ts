@@ -11,17 +11,22 @@ import * as st from '../src/index.js';
 import type { OptionalPrimitive } from '../src/backend/primitives.js';
 import { gruCell, gruCellComposite, lstmCell, lstmCellComposite } from '../src/ops/recurrent-cells.js';
 import { tapePrimitives, withoutKernels } from './grad-check.js';
-import { assertClose, checkGradient, randomValues, withBackend } from './helpers.js';
+import { assertClose, checkGradient, randomValues, withBackend, withBackendAsync } from './helpers.js';
 
 const CELL_KERNELS: readonly OptionalPrimitive[] = ['lstmCell', 'lstmCellGrad', 'gruCell', 'gruCellGrad'];
 st.registerBackend('cells-composite', () => withoutKernels('cells-composite', CELL_KERNELS), -1);
 st.registerBackend('cells-forward-only', () => withoutKernels('cells-forward-only', ['lstmCellGrad', 'gruCellGrad']), -1);
 
+// Backends that open asynchronously (webgpu, where there is an adapter) are opened first; the
+// per-backend checks read with `await t.data()`, which every backend has.
+await st.ready();
 const available = st
   .backends()
   .filter((b) => b.available && !b.name.startsWith('cells-'))
   .map((b) => b.name);
 const BACKENDS = [...available, 'cells-forward-only', 'cells-composite'];
+/** Backends whose lstmCell and gruCell run the composite: webgpu has no cell kernels. */
+const WITHOUT_CELL_KERNELS = new Set(['cells-composite', 'webgpu']);
 
 type Cell = 'lstm' | 'gru';
 /** Plain values with a shape, so each backend makes its own tensors. */
@@ -51,8 +56,8 @@ interface Run {
 }
 
 /** Values, and gradients of Σ_k sum(out_k · w_k) with fixed weights, on one backend. */
-function run(backend: string, dtype: st.DType, cell: Cell, composite: boolean, inputs: Input[]): Run {
-  return withBackend(backend, () => {
+function run(backend: string, dtype: st.DType, cell: Cell, composite: boolean, inputs: Input[]): Promise<Run> {
+  return withBackendAsync(backend, async () => {
     const xs = inputs.map((i) => st.variable(st.tensor(i.values, i.shape, dtype)));
     const outs = apply(cell, composite, xs);
     const ws = outs.map((o, k) => st.tensor(randomValues(o.size, 500 + k, 0.5, 1.5), o.shape, dtype));
@@ -63,7 +68,8 @@ function run(backend: string, dtype: st.DType, cell: Cell, composite: boolean, i
     const { grads } = st.valueAndGrad(loss)(...xs);
     const primitives = new Set<string>();
     outs.forEach((o) => tapePrimitives(o).forEach((p) => primitives.add(p)));
-    return { outputs: outs.map((o) => Array.from(o.dataSync())), grads: grads.map((g) => Array.from(g.dataSync())), primitives };
+    const read = (ts: st.Tensor[]) => Promise.all(ts.map(async (t) => Array.from(await t.data())));
+    return { outputs: await read(outs), grads: await read(grads), primitives };
   });
 }
 
@@ -110,11 +116,11 @@ for (const cell of ['lstm', 'gru'] as const) {
   describe(`${cell}Cell: kernel against the composite`, () => {
     for (const backend of BACKENDS) {
       for (const [b, u] of SIZES) {
-        it(`${backend} float32, batch ${b}, ${u} units`, () => {
+        it(`${backend} float32, batch ${b}, ${u} units`, async () => {
           const inputs = cellInputs(cell, b, u, 10 * b + u);
-          const fused = run(backend, 'float32', cell, false, inputs),
-            oracle = run(backend, 'float32', cell, true, inputs);
-          assert.equal(fused.primitives.has(KERNEL[cell]), backend !== 'cells-composite', 'which path ran');
+          const fused = await run(backend, 'float32', cell, false, inputs),
+            oracle = await run(backend, 'float32', cell, true, inputs);
+          assert.equal(fused.primitives.has(KERNEL[cell]), !WITHOUT_CELL_KERNELS.has(backend), 'which path ran');
           const byHand = cell === 'lstm' ? lstmByHand(inputs) : gruByHand(inputs);
           fused.outputs.forEach((o, k) => {
             assertClose(o, oracle.outputs[k], 1e-5, 1e-6, `output ${k} vs composite`);
@@ -124,12 +130,12 @@ for (const cell of ['lstm', 'gru'] as const) {
         });
       }
     }
-    it('reference float64: kernel, gradient formulas as ops and composite agree to rounding', () => {
+    it('reference float64: kernel, gradient formulas as ops and composite agree to rounding', async () => {
       const inputs = cellInputs(cell, 5, 7, 77);
-      const oracle = run('reference', 'float64', cell, true, inputs);
+      const oracle = await run('reference', 'float64', cell, true, inputs);
       const byHand = cell === 'lstm' ? lstmByHand(inputs) : gruByHand(inputs);
       for (const backend of ['reference', 'cells-forward-only']) {
-        const fused = run(backend, 'float64', cell, false, inputs);
+        const fused = await run(backend, 'float64', cell, false, inputs);
         fused.outputs.forEach((o, k) => assertClose(o, byHand[k], 1e-12, 1e-14, `${backend} output ${k}`));
         fused.grads.forEach((g, k) => assertClose(g, oracle.grads[k], 1e-12, 1e-14, `${backend} gradient of input ${k}`));
       }
@@ -138,21 +144,24 @@ for (const cell of ['lstm', 'gru'] as const) {
 
   describe(`${cell}Cell: saturation and NaN`, () => {
     for (const backend of BACKENDS) {
-      it(`${backend}: large inputs saturate like the composite (finite values and gradients)`, () => {
+      it(`${backend}: large inputs saturate like the composite (finite values and gradients)`, async () => {
         const inputs = cellInputs(cell, 6, 9, 300, 100);
-        const fused = run(backend, 'float32', cell, false, inputs),
-          oracle = run(backend, 'float32', cell, true, inputs);
+        const fused = await run(backend, 'float32', cell, false, inputs),
+          oracle = await run(backend, 'float32', cell, true, inputs);
         for (const xs of [...fused.outputs, ...fused.grads]) assert.ok(xs.every(Number.isFinite), 'all finite');
         fused.outputs.forEach((o, k) => assertClose(o, oracle.outputs[k], 1e-5, 1e-6, `output ${k}`));
         fused.grads.forEach((g, k) => assertClose(g, oracle.grads[k], 1e-4, 1e-5, `gradient of input ${k}`));
       });
-      it(`${backend}: NaN reaches exactly the units the composite gives NaN`, () => {
+      // On webgpu (SwiftShader) tanh(NaN) is -1 and exp(NaN) is +Infinity, so the LSTM's NaN
+      // gates give finite values there (reported, issue 17); the GRU case still finds its NaN.
+      const nanLost = backend === 'webgpu' && cell === 'lstm' && 'webgpu bug: tanh(NaN) gives -1 and exp(NaN) +Infinity, so no NaN reaches h';
+      it(`${backend}: NaN reaches exactly the units the composite gives NaN`, { skip: nanLost }, async () => {
         const inputs = cellInputs(cell, 3, 6, 400);
         inputs[0].values[2] = NaN; // a gate of unit 2, row 0
         inputs[0].values[inputs[0].shape[1] + 7] = NaN; // another gate, another unit, row 1
         inputs[inputs.length - 1].values[2 * 6 + 4] = NaN; // the state, row 2, unit 4
-        const fused = run(backend, 'float32', cell, false, inputs),
-          oracle = run(backend, 'float32', cell, true, inputs);
+        const fused = await run(backend, 'float32', cell, false, inputs),
+          oracle = await run(backend, 'float32', cell, true, inputs);
         fused.outputs.forEach((o, k) => {
           assert.deepEqual(o.map(Number.isNaN), oracle.outputs[k].map(Number.isNaN), `NaN positions of output ${k}`);
           assertClose(o, oracle.outputs[k], 1e-5, 1e-6, `output ${k}`);
@@ -211,7 +220,9 @@ describe('cells: validation', () => {
 describe('layers use the fused cells only with the default activations', () => {
   const primitivesOf = (layer: st.Layer, x: st.Tensor) => tapePrimitives(layer.apply(st.variable(x)) as st.Tensor);
   for (const backend of available) {
-    it(`${backend}: LSTM and GRU (resetAfter) by default; not with other activations or resetAfter false`, () =>
+    // webgpu has no lstmCell, gruCell or rnnSequence kernel: its layers always run the composite.
+    const skip = backend === 'webgpu' && 'webgpu has no fused recurrent kernels (lstmCell, gruCell, rnnSequence) for the layers to choose';
+    it(`${backend}: LSTM and GRU (resetAfter) by default; not with other activations or resetAfter false`, { skip }, () =>
       withBackend(backend, () => {
         const x = st.tensor(randomValues(2 * 3 * 4, 800), [2, 3, 4]);
         // Where the backend runs whole layers in one kernel (Note [Whole-sequence recurrent kernels]),
@@ -238,7 +249,8 @@ describe('layers use the fused cells only with the default activations', () => {
         assert.ok(!primitivesOf(st.layers.gru({ units: 3, resetAfter: false }), x).has('gruCell'), 'gru resetAfter false');
         assert.ok(!primitivesOf(st.layers.gru({ units: 3, resetAfter: false }), x).has('rnnSequence'), 'gru resetAfter false');
         assert.ok(!primitivesOf(st.layers.gru({ units: 3, activation: 'softsign' }), x).has('gruCell'), 'gru softsign');
-      }));
+      }),
+    );
   }
 
   for (const kind of ['lstm', 'gru'] as const) {
