@@ -7,9 +7,12 @@ import { describe, it } from 'node:test';
 import * as st from '../src/index.js';
 import { isGradEnabled } from '../src/tensor/tape.js';
 import { AUC, type AutoAccuracy, type Metric, getMetric, metrics, type AucOptions } from '../src/metrics/index.js';
-import { assertClose, randomValues, withBackend } from './helpers.js';
+import { assertClose, randomValues, withBackendAsync } from './helpers.js';
 
 const BATCH_SIZES = [17, 32, 5, 40];
+// Backends that open asynchronously (webgpu, where there is an adapter) are opened first; the
+// per-backend cases read with `await t.data()` and `await metric.resultAsync()`, which every backend has.
+await st.ready();
 const backendNames = st
   .backends()
   .filter((b) => b.available)
@@ -52,7 +55,26 @@ const oneHotRows = (labels: number[], classes: number) =>
     labels.flatMap((l) => Array.from({ length: classes }, (_, c) => (c === l ? 1 : 0))),
     [labels.length, classes],
   );
-const values = (t: st.Tensor) => Array.from(t.dataSync());
+// The references are synchronous; they take tensor values read beforehand with `await t.data()`
+// (every backend has it; webgpu has no synchronous read) by fetchValues.
+const fetched = new WeakMap<st.Tensor, number[]>();
+async function fetchValues(...ts: (st.Tensor | undefined)[]): Promise<void> {
+  for (const t of ts) if (t && !fetched.has(t)) fetched.set(t, Array.from(await t.data()));
+}
+function values(t: st.Tensor): number[] {
+  const v = fetched.get(t);
+  if (!v) throw new Error('test: read the tensor with fetchValues before its values are used');
+  return v;
+}
+const valuesAsync = async (t: st.Tensor) => {
+  await fetchValues(t);
+  return values(t);
+};
+/** A metric's per-threshold results, settled first (a backend without synchronous reads needs it). */
+const resultsAsync = async (m: { settle(): Promise<void>; results(): number[] }) => {
+  await m.settle();
+  return m.results();
+};
 
 /** Rows of a [n, c] (or [n]) tensor as arrays of numbers. */
 function rows(t: st.Tensor): number[][] {
@@ -64,16 +86,17 @@ const argMaxOf = (row: number[]) => row.reduce((best, x, i) => (x > row[best] ? 
 const meanOf = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 /** Feeds every batch and checks the streamed value against the weighted mean of per-sample values. */
-function checkStreamingMean(
+async function checkStreamingMean(
   metric: Metric,
   batches: Batch[],
   perSample: (b: Batch) => number[],
   transform = (x: number) => x,
   what = metric.name,
-): void {
+): Promise<void> {
   let total = 0,
     count = 0;
   for (const b of batches) {
+    await fetchValues(b.yTrue, b.yPred, b.weight);
     metric.update(b.yTrue, b.yPred, b.weight);
     const v = perSample(b),
       w = b.weight ? values(b.weight) : v.map(() => 1);
@@ -82,7 +105,7 @@ function checkStreamingMean(
       count += w[i];
     });
   }
-  assertClose(metric.result(), transform(total / count), 1e-5, 1e-6, what);
+  assertClose(await metric.resultAsync(), transform(total / count), 1e-5, 1e-6, what);
 }
 
 // ---- references --------------------------------------------------------------------------------
@@ -170,20 +193,20 @@ function rankAuc(preds: number[], labels: number[]): number {
 // ---- tests -------------------------------------------------------------------------------------
 
 for (const backend of backendNames) {
-  const run = (f: () => void) => () => withBackend(backend, f);
+  const run = (f: () => Promise<void>) => () => withBackendAsync(backend, f);
 
   describe(`metrics on ${backend}`, () => {
     it(
       'binaryAccuracy: threshold, multi-output rows, reset',
-      run(() => {
+      run(async () => {
         for (const threshold of [0.5, 0.3]) {
           for (const width of [1, 3]) {
             const batches = BATCH_SIZES.map((n) => ({ yTrue: bits([n, width]), yPred: uniform([n, width]) }));
             const m = metrics.binaryAccuracy({ threshold });
-            checkStreamingMean(m, batches, binaryHits(threshold), undefined, `threshold ${threshold}, width ${width}`);
+            await checkStreamingMean(m, batches, binaryHits(threshold), undefined, `threshold ${threshold}, width ${width}`);
             m.reset();
-            assert.equal(m.result(), 0);
-            checkStreamingMean(m, batches.slice(1, 2), binaryHits(threshold), undefined, 'after reset');
+            assert.equal(await m.resultAsync(), 0);
+            await checkStreamingMean(m, batches.slice(1, 2), binaryHits(threshold), undefined, 'after reset');
           }
         }
         // Rank-1 labels against [n, 1] predictions, and bool labels.
@@ -191,28 +214,29 @@ for (const backend of backendNames) {
           yTrue = bits([20], 'bool');
         const m = metrics.binaryAccuracy();
         m.update(yTrue, yPred);
+        await fetchValues(yTrue, yPred);
         const expected = meanOf(values(yPred).map((p, i) => (p > 0.5 === (values(yTrue)[i] === 1) ? 1 : 0)));
-        assertClose(m.result(), expected);
+        assertClose(await m.resultAsync(), expected);
       }),
     );
 
     it(
       'categoricalAccuracy and sparseCategoricalAccuracy (int and float labels, [N] and [N, 1])',
-      run(() => {
+      run(async () => {
         const classes = 6;
-        const labelSets = BATCH_SIZES.map((n) => values(labelsOf(n, classes)));
+        const labelSets = await Promise.all(BATCH_SIZES.map((n) => valuesAsync(labelsOf(n, classes))));
         const preds = BATCH_SIZES.map((n) => uniform([n, classes]));
-        checkStreamingMean(
+        await checkStreamingMean(
           metrics.categoricalAccuracy(),
           labelSets.map((l, i) => ({ yTrue: oneHotRows(l, classes), yPred: preds[i] })),
           categoricalHits,
         );
-        checkStreamingMean(
+        await checkStreamingMean(
           metrics.sparseCategoricalAccuracy(),
           labelSets.map((l, i) => ({ yTrue: st.tensor(l, [l.length], 'int32'), yPred: preds[i] })),
           sparseHits,
         );
-        checkStreamingMean(
+        await checkStreamingMean(
           metrics.sparseCategoricalAccuracy(),
           labelSets.map((l, i) => ({ yTrue: st.tensor(l, [l.length, 1]), yPred: preds[i] })),
           sparseHits,
@@ -228,26 +252,26 @@ for (const backend of backendNames) {
             [0.2, 0.8],
           ]),
         );
-        assert.equal(m.result(), 0.5);
+        assert.equal(await m.resultAsync(), 0.5);
       }),
     );
 
     it(
       'top-k accuracy: sparse and one-hot, default k = 5, ties and out-of-range labels',
-      run(() => {
+      run(async () => {
         const classes = 10;
-        const labelSets = BATCH_SIZES.map((n) => values(labelsOf(n, classes)));
+        const labelSets = await Promise.all(BATCH_SIZES.map((n) => valuesAsync(labelsOf(n, classes))));
         const preds = BATCH_SIZES.map((n) => uniform([n, classes]));
         for (const k of [undefined, 3]) {
           const kk = k ?? 5;
-          checkStreamingMean(
+          await checkStreamingMean(
             metrics.sparseTopKCategoricalAccuracy(k === undefined ? {} : { k }),
             labelSets.map((l, i) => ({ yTrue: st.tensor(l, [l.length], 'int32'), yPred: preds[i] })),
             topKHits(kk, (b) => values(b.yTrue)),
             undefined,
             `sparse k=${kk}`,
           );
-          checkStreamingMean(
+          await checkStreamingMean(
             metrics.topKCategoricalAccuracy(k === undefined ? {} : { k }),
             labelSets.map((l, i) => ({ yTrue: oneHotRows(l, classes), yPred: preds[i] })),
             topKHits(kk, (b) => rows(b.yTrue).map(argMaxOf)),
@@ -265,28 +289,28 @@ for (const backend of backendNames) {
             [1, 0, 0, 0],
           ]),
         );
-        assert.equal(m.result(), 1 / 3);
+        assert.equal(await m.resultAsync(), 1 / 3);
       }),
     );
 
     it(
       'mse, mae, rmse: per-sample mean over the last axis, averaged over samples',
-      run(() => {
+      run(async () => {
         const batches = BATCH_SIZES.map((n) => ({ yTrue: uniform([n, 4], -2, 2), yPred: uniform([n, 4], -2, 2) }));
-        checkStreamingMean(
+        await checkStreamingMean(
           metrics.meanSquaredError(),
           batches,
           errors((d) => d * d),
         );
-        checkStreamingMean(
+        await checkStreamingMean(
           metrics.mse(),
           batches,
           errors((d) => d * d),
           undefined,
           'mse alias',
         );
-        checkStreamingMean(metrics.meanAbsoluteError(), batches, errors(Math.abs));
-        checkStreamingMean(
+        await checkStreamingMean(metrics.meanAbsoluteError(), batches, errors(Math.abs));
+        await checkStreamingMean(
           metrics.rootMeanSquaredError(),
           batches,
           errors((d) => d * d),
@@ -294,7 +318,7 @@ for (const backend of backendNames) {
         );
         // [N] labels against [N, 1] predictions.
         const flatBatches = BATCH_SIZES.map((n) => ({ yTrue: uniform([n]), yPred: uniform([n, 1]) }));
-        checkStreamingMean(
+        await checkStreamingMean(
           metrics.mae(),
           flatBatches,
           (b) => values(b.yPred).map((p, i) => Math.abs(p - values(b.yTrue)[i])),
@@ -306,12 +330,12 @@ for (const backend of backendNames) {
 
     it(
       'sampleWeight gives the weighted average (accuracy, mse, mae, function metrics)',
-      run(() => {
+      run(async () => {
         const classes = 4;
         const batches = BATCH_SIZES.map((n) => ({ yTrue: labelsOf(n, classes), yPred: uniform([n, classes]), weight: uniform([n], 0, 2) }));
-        checkStreamingMean(metrics.sparseCategoricalAccuracy(), batches, sparseHits, undefined, 'weighted accuracy');
+        await checkStreamingMean(metrics.sparseCategoricalAccuracy(), batches, sparseHits, undefined, 'weighted accuracy');
         const reg = BATCH_SIZES.map((n) => ({ yTrue: uniform([n, 3]), yPred: uniform([n, 3]), weight: uniform([n], 0, 2) }));
-        checkStreamingMean(
+        await checkStreamingMean(
           metrics.meanSquaredError(),
           reg,
           errors((d) => d * d),
@@ -320,38 +344,38 @@ for (const backend of backendNames) {
         );
         // Weights shaped [N, 1] act per sample too.
         const reg1 = reg.map((b) => ({ ...b, weight: b.weight.reshape([b.weight.shape[0], 1]) }));
-        checkStreamingMean(metrics.meanAbsoluteError(), reg1, errors(Math.abs), undefined, 'weighted mae, [N, 1] weights');
+        await checkStreamingMean(metrics.meanAbsoluteError(), reg1, errors(Math.abs), undefined, 'weighted mae, [N, 1] weights');
         const fn = function absDiff(t: st.Tensor, p: st.Tensor) {
           return p.sub(t).abs().mean(-1);
         };
-        checkStreamingMean(getMetric(fn), reg, errors(Math.abs), undefined, 'weighted function metric');
+        await checkStreamingMean(getMetric(fn), reg, errors(Math.abs), undefined, 'weighted function metric');
       }),
     );
 
     it(
       'mean: running weighted mean of values; a scalar weight weighs a scalar (the loss tracker)',
-      run(() => {
+      run(async () => {
         const m = metrics.mean();
         const losses = [0.5, 1.25, 2],
           sizes = [32, 32, 7];
         losses.forEach((l, i) => m.updateValues(st.tensor(l), sizes[i]));
-        assertClose(m.result(), (0.5 * 32 + 1.25 * 32 + 2 * 7) / 71);
+        assertClose(await m.resultAsync(), (0.5 * 32 + 1.25 * 32 + 2 * 7) / 71);
         m.reset();
-        assert.equal(m.result(), 0);
+        assert.equal(await m.resultAsync(), 0);
         const v = uniform([10]),
           w = uniform([10], 0, 1);
         m.updateValues(v, w);
         m.updateValues(st.tensor(3));
-        const vv = values(v),
-          ww = values(w);
-        assertClose(m.result(), (vv.reduce((a, x, i) => a + x * ww[i], 0) + 3) / (ww.reduce((a, b) => a + b, 0) + 1));
+        const vv = await valuesAsync(v),
+          ww = await valuesAsync(w);
+        assertClose(await m.resultAsync(), (vv.reduce((a, x, i) => a + x * ww[i], 0) + 3) / (ww.reduce((a, b) => a + b, 0) + 1));
         assert.throws(() => m.update(v, v), st.ValueError);
       }),
     );
 
     it(
       'precision and recall: several thresholds, weights, classId',
-      run(() => {
+      run(async () => {
         const thresholds = [0.2, 0.5, 0.7];
         const batches = BATCH_SIZES.map((n) => ({ yTrue: bits([n, 3]), yPred: uniform([n, 3]), weight: uniform([n], 0, 2) }));
         for (const weighted of [false, true]) {
@@ -365,6 +389,7 @@ for (const backend of backendNames) {
             for (const b of batches) {
               p.update(b.yTrue, b.yPred, weighted ? b.weight : undefined);
               r.update(b.yTrue, b.yPred, weighted ? b.weight : undefined);
+              await fetchValues(b.yTrue, b.yPred, b.weight);
               const pr = rows(b.yPred),
                 lr = rows(b.yTrue),
                 wv = values(b.weight);
@@ -380,34 +405,34 @@ for (const backend of backendNames) {
             const c = confusionAt(thresholds.map(Math.fround), preds, labels, weights, false);
             const what = `weighted ${weighted}, classId ${classId}`;
             assertClose(
-              p.results(),
+              await resultsAsync(p),
               c.map((x) => safeDiv(x.tp, x.tp + x.fp)),
               1e-5,
               1e-7,
               `precision ${what}`,
             );
             assertClose(
-              r.results(),
+              await resultsAsync(r),
               c.map((x) => safeDiv(x.tp, x.tp + x.fn)),
               1e-5,
               1e-7,
               `recall ${what}`,
             );
-            assertClose(r.result(), safeDiv(c[0].tp, c[0].tp + c[0].fn), 1e-5, 1e-7, `recall result() ${what}`);
+            assertClose(await r.resultAsync(), safeDiv(c[0].tp, c[0].tp + c[0].fn), 1e-5, 1e-7, `recall result() ${what}`);
           }
         }
         const p = metrics.precision();
-        assert.equal(p.result(), 0);
+        assert.equal(await p.resultAsync(), 0);
         p.update(st.tensor([1, 0, 1, 0]), st.tensor([0.9, 0.8, 0.1, 0.5]));
-        assert.equal(p.result(), 0.5, 'a prediction equal to the threshold is negative');
+        assert.equal(await p.resultAsync(), 0.5, 'a prediction equal to the threshold is negative');
         p.reset();
-        assert.equal(p.result(), 0);
+        assert.equal(await p.resultAsync(), 0);
       }),
     );
 
     it(
       'auc: Keras thresholded ROC/PR sums, streamed and weighted',
-      run(() => {
+      run(async () => {
         const batches = BATCH_SIZES.map((n) => ({ yTrue: bits([n]), yPred: uniform([n]), weight: uniform([n], 0, 2) }));
         const cases: { options: AucOptions; ref: { n?: number; curve?: 'ROC' | 'PR'; summation?: string } }[] = [
           { options: {}, ref: {} },
@@ -423,13 +448,20 @@ for (const backend of backendNames) {
               weights: number[] = [];
             for (const b of batches) {
               m.update(b.yTrue, b.yPred, weighted ? b.weight : undefined);
+              await fetchValues(b.yTrue, b.yPred, b.weight);
               preds.push(...values(b.yPred));
               labels.push(...values(b.yTrue));
               weights.push(...(weighted ? values(b.weight) : values(b.yPred).map(() => 1)));
             }
             // Counts are exact; weighted label mass is summed per batch on the backend in float32 (as Keras does), then in float64.
             const rtol = weighted ? 1e-6 : 1e-10;
-            assertClose(m.result(), referenceAuc(preds, labels, weights, ref), rtol, 1e-12, `${JSON.stringify(options)} weighted ${weighted}`);
+            assertClose(
+              await m.resultAsync(),
+              referenceAuc(preds, labels, weights, ref),
+              rtol,
+              1e-12,
+              `${JSON.stringify(options)} weighted ${weighted}`,
+            );
           }
         }
         // Predictions exactly on a threshold are negative there (p > t), including 0 and 1 at the ends.
@@ -439,7 +471,7 @@ for (const backend of backendNames) {
           const g = metrics.auc({ numThresholds: 5, curve });
           g.update(st.tensor(gridLabels), st.tensor(onGrid));
           assertClose(
-            g.result(),
+            await g.resultAsync(),
             referenceAuc(
               onGrid,
               gridLabels,
@@ -452,18 +484,18 @@ for (const backend of backendNames) {
           );
         }
         const m = metrics.auc();
-        assert.equal(m.result(), 0);
+        assert.equal(await m.resultAsync(), 0);
         m.update(batches[0].yTrue, batches[0].yPred);
         m.reset();
-        assert.equal(m.result(), 0);
+        assert.equal(await m.resultAsync(), 0);
       }),
     );
 
     it(
       'auc: within 0.01 of the exact rank-based ROC AUC on 1000 samples; fromLogits',
-      run(() => {
+      run(async () => {
         const n = 1000;
-        const labels = values(bits([n]));
+        const labels = await valuesAsync(bits([n]));
         const noise = randomValues(n, nextSeed(), -2, 2);
         const logits = labels.map((l, i) => noise[i] + 1.5 * l);
         const probs = st.sigmoid(st.tensor(logits));
@@ -471,20 +503,21 @@ for (const backend of backendNames) {
         for (let start = 0; start < n; start += 250) {
           m.update(st.tensor(labels.slice(start, start + 250)), probs.slice([start], [250]));
         }
-        const exact = rankAuc(values(probs), labels);
+        const exact = rankAuc(await valuesAsync(probs), labels);
         assert.ok(exact > 0.75 && exact < 0.95, `informative scores (exact AUC ${exact})`);
-        assert.ok(Math.abs(m.result() - exact) < 0.01, `AUC ${m.result()} vs exact ${exact}`);
+        assert.ok(Math.abs((await m.resultAsync()) - exact) < 0.01, `AUC ${await m.resultAsync()} vs exact ${exact}`);
         const fromLogits = metrics.auc({ fromLogits: true });
         fromLogits.update(st.tensor(labels), st.tensor(logits));
-        assertClose(fromLogits.result(), m.result(), 1e-6, 1e-6, 'fromLogits');
+        assertClose(await fromLogits.resultAsync(), await m.resultAsync(), 1e-6, 1e-6, 'fromLogits');
       }),
     );
 
     it(
       'getMetric: names, aliases, snake_case, instances and functions',
-      run(() => {
+      run(async () => {
         const yTrue = uniform([12, 2]),
           yPred = uniform([12, 2]);
+        await fetchValues(yTrue, yPred);
         for (const [id, ref] of [
           ['mse', (d: number) => d * d],
           ['mean_squared_error', (d: number) => d * d],
@@ -494,7 +527,7 @@ for (const backend of backendNames) {
           const m = getMetric(id);
           assert.equal(m.name, id);
           m.update(yTrue, yPred);
-          assertClose(m.result(), meanOf(errors(ref)({ yTrue, yPred })), 1e-5, 1e-6, id);
+          assertClose(await m.resultAsync(), meanOf(errors(ref)({ yTrue, yPred })), 1e-5, 1e-6, id);
         }
         for (const id of [
           'precision',
@@ -515,7 +548,7 @@ for (const backend of backendNames) {
         });
         assert.equal(named.name, 'maxError');
         named.update(yTrue, yPred);
-        assertClose(named.result(), meanOf(rows(yPred).map((p, i) => Math.max(...p.map((x, j) => Math.abs(x - rows(yTrue)[i][j]))))));
+        assertClose(await named.resultAsync(), meanOf(rows(yPred).map((p, i) => Math.max(...p.map((x, j) => Math.abs(x - rows(yTrue)[i][j]))))));
         assert.equal(getMetric((t: st.Tensor, p: st.Tensor) => p.sub(t)).name.length > 0, true);
         assert.throws(
           () => getMetric('accuracyy'),
@@ -526,7 +559,7 @@ for (const backend of backendNames) {
 
     it(
       "getMetric('accuracy'): variant from the loss, else from the shapes; the name is kept",
-      run(() => {
+      run(async () => {
         const byLoss: [string, string][] = [
           ['sparseCategoricalCrossentropy', 'sparse'],
           ['categorical_crossentropy', 'categorical'],
@@ -539,6 +572,7 @@ for (const backend of backendNames) {
         }
         const probs = uniform([8, 3]),
           labels = labelsOf(8, 3);
+        await fetchValues(labels);
         const shapes: [st.Tensor, st.Tensor, string, (b: Batch) => number[]][] = [
           [bits([8, 1]), uniform([8, 1]), 'binary', binaryHits(0.5)],
           [oneHotRows(values(labels), 3), probs, 'categorical', categoricalHits],
@@ -549,9 +583,10 @@ for (const backend of backendNames) {
           const m = getMetric('accuracy', 'meanSquaredError') as AutoAccuracy;
           assert.equal(m.variant, undefined);
           m.update(yTrue, yPred);
+          await fetchValues(yTrue, yPred);
           assert.equal(m.name, 'accuracy');
           assert.equal(m.variant, variant);
-          assertClose(m.result(), meanOf(hits({ yTrue, yPred })), 1e-6, 1e-7, variant);
+          assertClose(await m.resultAsync(), meanOf(hits({ yTrue, yPred })), 1e-6, 1e-7, variant);
         }
         // The loss decides even where the shapes would say otherwise: one-hot rows read as 2 sparse labels fail loudly.
         const forced = getMetric('accuracy', 'sparse_categorical_crossentropy');
@@ -561,7 +596,7 @@ for (const backend of backendNames) {
 
     it(
       'errors name the metric and both shapes; unknown options are rejected',
-      run(() => {
+      run(async () => {
         const cases: [Metric, st.Tensor, st.Tensor][] = [
           [metrics.binaryAccuracy(), uniform([4, 1]), uniform([5, 1])],
           [metrics.categoricalAccuracy(), uniform([4, 3]), uniform([4, 2])],
@@ -596,7 +631,7 @@ for (const backend of backendNames) {
 
     it(
       'updates record nothing on the tape, even for a yPred that requires grad',
-      run(() => {
+      run(async () => {
         let seen: boolean | undefined;
         const probe = getMetric(function probe(t: st.Tensor, p: st.Tensor) {
           seen = isGradEnabled();
@@ -613,8 +648,9 @@ for (const backend of backendNames) {
 
 describe('metrics in float64 (reference backend)', () => {
   it('streaming mse and AUC on float64 inputs match the float64 reference tightly', () =>
-    withBackend('reference', () => {
+    withBackendAsync('reference', async () => {
       const batches = BATCH_SIZES.map((n) => ({ yTrue: uniform([n, 2], 0, 1, 'float64'), yPred: uniform([n, 2], 0, 1, 'float64') }));
+      for (const b of batches) await fetchValues(b.yTrue, b.yPred);
       const m = metrics.meanSquaredError();
       let total = 0,
         count = 0;
@@ -636,6 +672,7 @@ describe('metrics in float64 (reference backend)', () => {
           'float64',
         );
         a.update(y, b.yPred);
+        await fetchValues(y);
         preds.push(...values(b.yPred));
         labels.push(...values(y));
       }
