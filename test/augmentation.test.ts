@@ -8,13 +8,17 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import * as st from '../src/index.js';
 import { deserializeLayer, serializeLayer } from '../src/nn/registry.js';
-import { assertClose, checkGradient, randomTensor, withBackend } from './helpers.js';
+import { assertClose, assertCloseAsync, checkGradient, randomTensor, withBackend, withBackendAsync } from './helpers.js';
 
+// Backends that open asynchronously (webgpu, where there is an adapter) are opened first; the
+// per-backend checks read with `await t.data()` (read), which every backend has.
+await st.ready();
 const available = st
   .backends()
   .filter((b) => b.available)
   .map((b) => b.name);
 const values = (t: st.Tensor) => Array.from(t.dataSync());
+const read = async (t: st.Tensor) => Array.from(await t.data());
 const image = (shape: number[], seed = 1) => randomTensor(shape, seed, 'float32', 0, 1);
 type Mode = 'reflect' | 'wrap' | 'constant' | 'nearest';
 
@@ -182,9 +186,9 @@ describe('augmentation layers: the common contract', () => {
 describe('geometric augmentations: known transforms', () => {
   for (const backend of available) {
     it(`randomFlip flips whole images, horizontal and vertical drawn independently (${backend})`, () =>
-      withBackend(backend, () => {
+      withBackendAsync(backend, async () => {
         const shape = [24, 3, 4, 2],
-          x = values(image(shape, 5));
+          x = await read(image(shape, 5));
         const variants = (b: number) => ({
           none: build([1, 3, 4, 2], (_, i, j) => pixel(x, shape, b, i, j)),
           h: build([1, 3, 4, 2], (_, i, j) => pixel(x, shape, b, i, 3 - j)),
@@ -196,7 +200,7 @@ describe('geometric augmentations: known transforms', () => {
           ['vertical', ['none', 'v']],
           ['horizontal_and_vertical', ['none', 'h', 'v', 'hv']],
         ] as const) {
-          const y = values(st.layers.randomFlip({ mode, seed: 11 }).apply(st.tensor(x, shape), { training: true }));
+          const y = await read(st.layers.randomFlip({ mode, seed: 11 }).apply(st.tensor(x, shape), { training: true }));
           const seen = new Set<string>();
           for (let b = 0; b < 24; b++) {
             const out = y.slice(b * 24, (b + 1) * 24);
@@ -209,24 +213,24 @@ describe('geometric augmentations: known transforms', () => {
       }));
 
     it(`randomRotation by a fixed quarter turn is numpy's rot90; by any angle it matches Keras's map (${backend})`, () =>
-      withBackend(backend, () => {
+      withBackendAsync(backend, async () => {
         const shape = [2, 5, 5, 3],
           x = image(shape, 6),
-          v = values(x);
-        const turn = (f: number, interpolation: 'nearest' | 'bilinear') =>
-          values(st.layers.randomRotation({ factor: [f, f], interpolation }).apply(x, { training: true }));
+          v = await read(x);
+        const turn = async (f: number, interpolation: 'nearest' | 'bilinear') =>
+          read(st.layers.randomRotation({ factor: [f, f], interpolation }).apply(x, { training: true }));
         const ccw = build(shape, (b, i, j) => pixel(v, shape, b, j, 4 - i));
-        assert.deepEqual(turn(0.25, 'nearest'), ccw, 'a quarter turn counter-clockwise (nearest: exact)');
-        assertClose(turn(0.25, 'bilinear'), ccw, 1e-5, 1e-6, 'bilinear quarter turn');
+        assert.deepEqual(await turn(0.25, 'nearest'), ccw, 'a quarter turn counter-clockwise (nearest: exact)');
+        assertClose(await turn(0.25, 'bilinear'), ccw, 1e-5, 1e-6, 'bilinear quarter turn');
         assertClose(
-          turn(-0.25, 'bilinear'),
+          await turn(-0.25, 'bilinear'),
           build(shape, (b, i, j) => pixel(v, shape, b, 4 - j, i)),
           1e-5,
           1e-6,
           'clockwise',
         );
         assertClose(
-          turn(0.5, 'bilinear'),
+          await turn(0.5, 'bilinear'),
           build(shape, (b, i, j) => pixel(v, shape, b, 4 - i, 4 - j)),
           1e-5,
           1e-6,
@@ -235,7 +239,7 @@ describe('geometric augmentations: known transforms', () => {
         // A 36° turn of a non-square image in every fill mode, against Keras's rotation matrix.
         const rect = [2, 6, 7, 2],
           xr = image(rect, 8),
-          vr = values(xr);
+          vr = await read(xr);
         const theta = 0.1 * 2 * Math.PI,
           cos = Math.cos(theta),
           sin = Math.sin(theta),
@@ -252,41 +256,41 @@ describe('geometric augmentations: known transforms', () => {
               0.75,
               interpolation,
             );
-            assertClose(y, expected, 1e-5, 1e-6, `${fillMode} ${interpolation}`);
+            await assertCloseAsync(y, expected, 1e-5, 1e-6, `${fillMode} ${interpolation}`);
           }
         }
       }));
 
     it(`randomTranslation by exactly one pixel, and by fractions of pixels (${backend})`, () =>
-      withBackend(backend, () => {
+      withBackendAsync(backend, async () => {
         const shape = [2, 4, 5, 2],
           x = image(shape, 9),
-          v = values(x);
+          v = await read(x);
         const down = (fillMode: Mode) =>
-          values(st.layers.randomTranslation({ heightFactor: [0.25, 0.25], widthFactor: 0, fillMode, fillValue: -1 }).apply(x, { training: true }));
+          read(st.layers.randomTranslation({ heightFactor: [0.25, 0.25], widthFactor: 0, fillMode, fillValue: -1 }).apply(x, { training: true }));
         const firstRow = { reflect: 0, nearest: 0, wrap: 3 } as const;
         for (const mode of ['reflect', 'nearest', 'wrap'] as const) {
           assert.deepEqual(
-            down(mode),
+            await down(mode),
             build(shape, (b, i, j) => pixel(v, shape, b, i === 0 ? firstRow[mode] : i - 1, j)),
             `down one row, ${mode}`,
           );
         }
         assert.deepEqual(
-          down('constant'),
+          await down('constant'),
           build(shape, (b, i, j) => (i === 0 ? [-1, -1] : pixel(v, shape, b, i - 1, j))),
           'down one row, constant',
         );
         const left = st.layers.randomTranslation({ heightFactor: 0, widthFactor: [-0.2, -0.2] }).apply(x, { training: true });
         assert.deepEqual(
-          values(left),
+          await read(left),
           build(shape, (b, i, j) => pixel(v, shape, b, i, j === 4 ? 4 : j + 1)),
           'left one column (reflect)',
         );
         const frac = st.layers
           .randomTranslation({ heightFactor: [0.15, 0.15], widthFactor: [-0.35, -0.35], fillMode: 'wrap' })
           .apply(x, { training: true });
-        assertClose(
+        await assertCloseAsync(
           frac,
           refSample(v, shape, (_, i, j) => [i - 0.6, j + 1.75], 'wrap', 0, 'bilinear'),
           1e-5,
@@ -296,25 +300,25 @@ describe('geometric augmentations: known transforms', () => {
       }));
 
     it(`randomZoom: factor 0 is the identity, positive zooms out, negative zooms in (${backend})`, () =>
-      withBackend(backend, () => {
+      withBackendAsync(backend, async () => {
         const shape = [2, 5, 6, 2],
           x = image(shape, 10),
-          v = values(x);
-        assert.deepEqual(values(st.layers.randomZoom({ heightFactor: 0 }).apply(x, { training: true })), v);
+          v = await read(x);
+        assert.deepEqual(await read(st.layers.randomZoom({ heightFactor: 0 }).apply(x, { training: true })), v);
         const cy = 2,
           cx = 2.5;
         const out = st.layers.randomZoom({ heightFactor: [0.5, 0.5], fillMode: 'constant', fillValue: 9 }).apply(x, { training: true });
-        assertClose(
+        await assertCloseAsync(
           out,
           refSample(v, shape, (_, i, j) => [cy + 1.5 * (i - cy), cx + 1.5 * (j - cx)], 'constant', 9, 'bilinear'),
           1e-5,
           1e-5,
           'zoom out',
         );
-        const o = values(out);
+        const o = await read(out);
         assert.deepEqual(pixel(o, shape, 0, 0, 0), [9, 9], 'zooming out brings the fill into the corners');
         const zoomIn = st.layers.randomZoom({ heightFactor: [-0.5, -0.5], widthFactor: [0.2, 0.2] }).apply(x, { training: true });
-        assertClose(
+        await assertCloseAsync(
           zoomIn,
           refSample(v, shape, (_, i, j) => [cy + 0.5 * (i - cy), cx + 1.2 * (j - cx)], 'reflect', 0, 'bilinear'),
           1e-5,
@@ -398,9 +402,9 @@ describe('value augmentations', () => {
 });
 
 describe('preprocessing layers', () => {
-  it('resizing matches TF half-pixel bilinear and nearest, up and down, with cropToAspectRatio', () => {
+  it('resizing matches TF half-pixel bilinear and nearest, up and down, with cropToAspectRatio', async () => {
     for (const backend of available) {
-      withBackend(backend, () => {
+      await withBackendAsync(backend, async () => {
         for (const [from, to] of [
           [
             [2, 7, 9, 3],
@@ -416,15 +420,15 @@ describe('preprocessing layers', () => {
           ],
         ] as [number[], number[]][]) {
           const x = image(from, 15),
-            v = values(x);
+            v = await read(x);
           for (const interpolation of ['bilinear', 'nearest'] as const) {
             const y = st.layers.resizing({ height: to[0], width: to[1], interpolation }).apply(x);
-            assertClose(y, refResize(v, from, to[0], to[1], interpolation), 1e-5, 1e-6, `${backend} ${interpolation} ${from} → ${to}`);
+            await assertCloseAsync(y, refResize(v, from, to[0], to[1], interpolation), 1e-5, 1e-6, `${backend} ${interpolation} ${from} → ${to}`);
           }
         }
         const x = image([2, 6, 9, 2], 16);
-        const crop = refAspectCrop(values(x), [2, 6, 9, 2], 4, 4);
-        assertClose(
+        const crop = refAspectCrop(await read(x), [2, 6, 9, 2], 4, 4);
+        await assertCloseAsync(
           st.layers.resizing({ height: 4, width: 4, cropToAspectRatio: true }).apply(x),
           refResize(crop.data, crop.shape, 4, 4, 'bilinear'),
           1e-5,
