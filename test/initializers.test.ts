@@ -7,8 +7,11 @@ import { describe, it } from 'node:test';
 import * as st from '../src/index.js';
 import { computeFans, getInitializer, initializers, serializeInitializer, type Initializer } from '../src/nn/initializers.js';
 import { getRegularizer, regularizers, serializeRegularizer } from '../src/nn/regularizers.js';
-import { assertClose, checkGradient, randomValues, withBackend } from './helpers.js';
+import { assertClose, checkGradient, randomValues, withBackend, withBackendAsync } from './helpers.js';
 
+// Backends that open asynchronously (webgpu, where there is an adapter) are opened first, and the
+// per-backend checks read with `await t.data()` / `await t.array()`, which every backend has.
+await st.ready();
 const BACKENDS = st
   .backends()
   .filter((b) => b.available)
@@ -40,8 +43,8 @@ interface Expected {
   bounds?: [number, number];
 }
 
-function checkStatistics(t: st.Tensor, e: Expected, what: string): void {
-  const s = sampleStats(t.dataSync());
+function checkStatistics(values: ArrayLike<number>, e: Expected, what: string): void {
+  const s = sampleStats(values);
   const sigma = Math.sqrt(e.variance);
   const meanTol = (5 * sigma) / Math.sqrt(s.n);
   assert.ok(Math.abs(s.mean - e.mean) <= meanTol, `${what}: mean ${s.mean}, expected ${e.mean} ± ${meanTol}`);
@@ -118,66 +121,68 @@ describe('fans', () => {
 for (const backend of BACKENDS) {
   describe(`random initializers on the ${backend} backend`, () => {
     for (const c of CASES) {
-      it(`${c.name}: mean, variance and bounds`, () => {
-        withBackend(backend, () => {
+      it(`${c.name}: mean, variance and bounds`, () =>
+        withBackendAsync(backend, async () => {
           st.setSeed(1234);
           const t = c.make().init(c.shape);
           assert.deepEqual([...t.shape], c.shape);
           assert.equal(t.dtype, 'float32');
-          checkStatistics(t, c.expected, c.name);
-        });
-      });
+          checkStatistics(await t.data(), c.expected, c.name);
+        }));
     }
 
-    it('a seeded initializer repeats its values; setSeed makes unseeded ones reproducible', () => {
-      withBackend(backend, () => {
+    it('a seeded initializer repeats its values; setSeed makes unseeded ones reproducible', () =>
+      withBackendAsync(backend, async () => {
         const seeded = initializers.glorotNormal({ seed: 7 });
-        const a = seeded.init([20, 30]).dataSync(),
-          b = seeded.init([20, 30]).dataSync();
+        const a = await seeded.init([20, 30]).data(),
+          b = await seeded.init([20, 30]).data();
         assert.deepEqual(a, b);
-        assert.notDeepEqual(a, initializers.glorotNormal({ seed: 8 }).init([20, 30]).dataSync());
+        assert.notDeepEqual(a, await initializers.glorotNormal({ seed: 8 }).init([20, 30]).data());
         const unseeded = initializers.heUniform();
         st.setSeed(42);
-        const first = unseeded.init([20, 30]).dataSync(),
-          second = unseeded.init([20, 30]).dataSync();
+        const first = await unseeded.init([20, 30]).data(),
+          second = await unseeded.init([20, 30]).data();
         assert.notDeepEqual(first, second, 'successive unseeded calls draw new values');
         st.setSeed(42);
-        assert.deepEqual(unseeded.init([20, 30]).dataSync(), first);
-        assert.deepEqual(unseeded.init([20, 30]).dataSync(), second);
-      });
-    });
+        assert.deepEqual(await unseeded.init([20, 30]).data(), first);
+        assert.deepEqual(await unseeded.init([20, 30]).data(), second);
+      }));
 
-    it('zeros, ones, constant and identity', () => {
-      withBackend(backend, () => {
-        assert.deepEqual(initializers.zeros().init([2, 3]).arraySync(), [
+    it('zeros, ones, constant and identity', () =>
+      withBackendAsync(backend, async () => {
+        assert.deepEqual(await initializers.zeros().init([2, 3]).array(), [
           [0, 0, 0],
           [0, 0, 0],
         ]);
         const ints = initializers.ones().init([3], 'int32');
         assert.equal(ints.dtype, 'int32');
-        assert.deepEqual(ints.arraySync(), [1, 1, 1]);
-        assert.deepEqual(initializers.constant({ value: 2.5 }).init([2]).arraySync(), [2.5, 2.5]);
-        assert.deepEqual(initializers.identity({ gain: 2 }).init([2, 3]).arraySync(), [
+        assert.deepEqual(await ints.array(), [1, 1, 1]);
+        assert.deepEqual(await initializers.constant({ value: 2.5 }).init([2]).array(), [2.5, 2.5]);
+        assert.deepEqual(await initializers.identity({ gain: 2 }).init([2, 3]).array(), [
           [2, 0, 0],
           [0, 2, 0],
         ]);
-        assert.deepEqual(initializers.identity().init([3, 2]).arraySync(), [
+        assert.deepEqual(await initializers.identity().init([3, 2]).array(), [
           [1, 0],
           [0, 1],
           [0, 0],
         ]);
         assert.throws(() => initializers.identity().init([2, 2, 2]), st.ValueError);
-      });
-    });
+      }));
   });
 }
 
 describe('seeded initializers agree across backends', () => {
-  it('the same seed gives the same weights on every backend', () => {
-    const results = BACKENDS.map((b) => withBackend(b, () => Array.from(initializers.glorotUniform({ seed: 3 }).init([8, 9]).dataSync())));
-    for (const r of results.slice(1)) assertClose(r, results[0], 1e-6, 1e-7);
-    const ortho = BACKENDS.map((b) => withBackend(b, () => Array.from(initializers.orthogonal({ seed: 3 }).init([6, 4]).dataSync())));
-    for (const r of ortho.slice(1)) assert.deepEqual(r, ortho[0]);
+  it(`the same seed gives the same weights on every backend (${BACKENDS.join(', ')})`, async () => {
+    const read = (b: string, f: () => st.Tensor) => withBackendAsync(b, async () => Array.from(await f().data()));
+    const results: number[][] = [],
+      ortho: number[][] = [];
+    for (const b of BACKENDS) {
+      results.push(await read(b, () => initializers.glorotUniform({ seed: 3 }).init([8, 9])));
+      ortho.push(await read(b, () => initializers.orthogonal({ seed: 3 }).init([6, 4])));
+    }
+    for (const [i, r] of results.entries()) assertClose(r, results[0], 1e-6, 1e-7, BACKENDS[i]);
+    for (const [i, r] of ortho.entries()) assert.deepEqual(r, ortho[0], BACKENDS[i]);
   });
 });
 
@@ -207,17 +212,16 @@ describe('orthogonal', () => {
   ];
   for (const backend of BACKENDS) {
     for (const { shape, rows, cols } of shapes) {
-      it(`[${shape}] on ${backend}: orthonormal ${rows >= cols ? 'columns' : 'rows'}, scaled by gain`, () => {
-        withBackend(backend, () => {
+      it(`[${shape}] on ${backend}: orthonormal ${rows >= cols ? 'columns' : 'rows'}, scaled by gain`, () =>
+        withBackendAsync(backend, async () => {
           st.setSeed(9);
           const k = Math.min(rows, cols);
           const q = initializers.orthogonal().init(shape);
           assert.deepEqual([...q.shape], shape);
-          assertClose(gram(q.dataSync(), rows, cols, rows >= cols), eyeTimes(k, 1), 0, 2e-6);
+          assertClose(gram(await q.data(), rows, cols, rows >= cols), eyeTimes(k, 1), 0, 2e-6);
           const scaled = initializers.orthogonal({ gain: 3, seed: 1 }).init(shape);
-          assertClose(gram(scaled.dataSync(), rows, cols, rows >= cols), eyeTimes(k, 9), 0, 2e-5);
-        });
-      });
+          assertClose(gram(await scaled.data(), rows, cols, rows >= cols), eyeTimes(k, 9), 0, 2e-5);
+        }));
     }
   }
 
@@ -331,15 +335,14 @@ describe('regularizers', () => {
     { name: 'l1l2 all zero', r: regularizers.l1l2({ l1: 0, l2: 0 }), expected: 0 },
   ];
   for (const backend of BACKENDS) {
-    it(`match float64 sums on the ${backend} backend`, () => {
-      withBackend(backend, () => {
+    it(`match float64 sums on the ${backend} backend`, () =>
+      withBackendAsync(backend, async () => {
         for (const c of cases) {
           const penalty = c.r.apply(st.tensor(w, [4, 6]));
           assert.deepEqual([...penalty.shape], [], c.name);
-          assertClose(penalty.item(), c.expected, 1e-6, 1e-7, c.name);
+          assertClose((await penalty.data())[0], c.expected, 1e-6, 1e-7, c.name);
         }
-      });
-    });
+      }));
   }
 
   it('match exactly in float64 and differentiate to l1 sign(w) + 2 l2 w', () => {
