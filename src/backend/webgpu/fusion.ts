@@ -221,6 +221,7 @@ const COMPARE: Partial<Record<BinaryPrimitive, string>> = {
 
 function binaryCode(op: BinaryPrimitive, a: string, b: string, from: DType, to: DType): string {
   const cmp = COMPARE[op];
+  if (cmp && from === 'float32') return floatCompare(cmp, a, b);
   if (cmp) return from === 'bool' && cmp !== '==' && cmp !== '!=' ? `i32(${a}) ${cmp} i32(${b})` : `${a} ${cmp} ${b}`;
   if (op === 'logicalAnd') return `(${castCode(a, from, 'bool')}) && (${castCode(b, from, 'bool')})`;
   if (op === 'logicalOr') return `(${castCode(a, from, 'bool')}) || (${castCode(b, from, 'bool')})`;
@@ -242,6 +243,15 @@ function binaryCode(op: BinaryPrimitive, a: string, b: string, from: DType, to: 
       return f ? `st_min(${a}, ${b})` : `min(${a}, ${b})`;
   }
   throw new Error(`webgpu: no WGSL for ${op}`);
+}
+
+// Float comparisons answer IEEE's way whatever the shader compiler assumes: WGSL lets an
+// implementation treat NaN as absent, and SwiftShader folds `x != x` to false, which made isNaN
+// (notEqual(x, x)) false for NaN and lost NaN through fmax, fmin and step. NaN is tested on the
+// bits (st_isnan), which no such assumption removes: a comparison with a NaN is false, and != true.
+function floatCompare(cmp: string, a: string, b: string): string {
+  if (cmp === '!=') return `(${a} != ${b} || st_isnan(${a}) || st_isnan(${b}))`;
+  return `(${a} ${cmp} ${b} && !st_isnan(${a}) && !st_isnan(${b}))`;
 }
 
 // Functions the generated kernels call: NumPy's answers where WGSL leaves a case undefined
