@@ -152,10 +152,8 @@ for (const cell of ['lstm', 'gru'] as const) {
         fused.outputs.forEach((o, k) => assertClose(o, oracle.outputs[k], 1e-5, 1e-6, `output ${k}`));
         fused.grads.forEach((g, k) => assertClose(g, oracle.grads[k], 1e-4, 1e-5, `gradient of input ${k}`));
       });
-      // On webgpu (SwiftShader) tanh(NaN) is -1 and exp(NaN) is +Infinity, so the LSTM's NaN
-      // gates give finite values there (reported, issue 17); the GRU case still finds its NaN.
-      const nanLost = backend === 'webgpu' && cell === 'lstm' && 'webgpu bug: tanh(NaN) gives -1 and exp(NaN) +Infinity, so no NaN reaches h';
-      it(`${backend}: NaN reaches exactly the units the composite gives NaN`, { skip: nanLost }, async () => {
+      // On webgpu this found tanh(NaN) = -1 and exp(NaN) = +Infinity (SwiftShader), fixed in fusion.ts.
+      it(`${backend}: NaN reaches exactly the units the composite gives NaN`, async () => {
         const inputs = cellInputs(cell, 3, 6, 400);
         inputs[0].values[2] = NaN; // a gate of unit 2, row 0
         inputs[0].values[inputs[0].shape[1] + 7] = NaN; // another gate, another unit, row 1

@@ -174,11 +174,14 @@ function castCode(a: string, from: DType, to: DType): string {
   return `${storageType(to)}(${a})`;
 }
 
+// exp, tanh and sign keep NaN through st_keepnan: on SwiftShader exp(NaN) was +Infinity, and
+// tanh's clamp (which keeps it finite for large |x|) made tanh(NaN) -1, so NaN vanished from an
+// LSTM's output. The others below keep NaN by themselves (checked against native in tests).
 const FLOAT_UNARY: Partial<Record<UnaryPrimitive, (a: string) => string>> = {
-  exp: (a) => `exp(${a})`,
+  exp: (a) => `st_keepnan(${a}, exp(${a}))`,
   log: (a) => `st_log(${a})`,
   sqrt: (a) => `sqrt(${a})`,
-  tanh: (a) => `tanh(clamp(${a}, -16.0, 16.0))`,
+  tanh: (a) => `st_keepnan(${a}, tanh(clamp(${a}, -16.0, 16.0)))`,
   sigmoid: (a) => `st_sigmoid(${a})`,
   sin: (a) => `st_sin(${a})`,
   cos: (a) => `st_cos(${a})`,
@@ -197,7 +200,7 @@ function unaryCode(op: UnaryPrimitive, a: string, from: DType, to: DType): strin
     case 'abs':
       return `abs(${x})`;
     case 'sign':
-      return `sign(${x})`;
+      return t === 'f32' ? `st_keepnan(${x}, sign(${x}))` : `sign(${x})`;
     case 'relu':
       return t === 'f32' ? `st_relu(${x})` : `max(${x}, 0)`;
   }
@@ -260,6 +263,7 @@ const HELPERS = `
 fn st_nan() -> f32 { return bitcast<f32>(st_bits(0x7fc00000u)); }
 fn st_inf() -> f32 { return bitcast<f32>(st_bits(0x7f800000u)); }
 fn st_isnan(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u; }
+fn st_keepnan(x: f32, y: f32) -> f32 { return select(y, x, st_isnan(x)); }
 // log to float32 rounding: WGSL promises log only to an absolute 2^-21 near 1 (SwiftShader is
 // worse), which breaks the cancellation expm1 and log1p rely on (Note [expm1 and log1p without
 // cancellation]). x = m·2^e with m in [√½, √2), then log m = 2·atanh(s), s = (m - 1)/(m + 1),
