@@ -45,12 +45,23 @@ function pair(op: string, a: TensorInput, b: TensorInput): [Tensor, Tensor] {
 // |a| 2^-23 + 1, so the remainder r0 = a - q0 b (exact in wrapping int32 arithmetic) is small; a
 // second float division of r0 by b moves q by the few units left, and a last comparison of the
 // remainder with 0 and b, in int32 and therefore exact, fixes the final unit. Division by zero is
-// refused (it has no integer answer; the float path gives ±Infinity or NaN as IEEE does).
+// refused (it has no integer answer; the float path gives ±Infinity or NaN as IEEE does). A
+// backend without synchronous reads (webgpu) cannot stop to refuse it: there a zero divisor gives
+// quotient 0 (so mod gives a), as integer overflow wraps there instead of failing.
 
 const INT32_TOP_FLOAT = 2147483520; // the largest float32 below 2^31
 
 function intFloorDiv(op: string, a: Tensor, b: Tensor): Tensor {
+  if (b.backend.readSync === false) {
+    const zero = equal(b, 0);
+    return where(zero, 0, exactFloorDiv(a, where(zero, 1, b)));
+  }
   if (b.size > 0 && max(cast(equal(b, 0), 'int32')).item() === 1) throw new ValueError(`${op}: integer division by zero`);
+  return exactFloorDiv(a, b);
+}
+
+/** floor(a / b) for int32 a and a nonzero int32 b, exactly (Note [Integer floor division]). */
+function exactFloorDiv(a: Tensor, b: Tensor): Tensor {
   const quotient = (num: Tensor) => cast(clip(floor(div(num, b)), -2147483648, INT32_TOP_FLOAT), 'int32');
   let q = quotient(a);
   q = add(q, quotient(sub(a, mul(q, b))));
@@ -66,7 +77,8 @@ function intFloorDiv(op: string, a: Tensor, b: Tensor): Tensor {
  * floor(a / b) elementwise with broadcasting: rounds toward -Infinity, so -7 // 2 is -4 (tfjs's
  * floorDiv, NumPy's floor_divide). int32 operands give an exact int32 result (Note [Integer floor
  * division]); floats give floats.
- * @throws ValueError for an integer division by zero.
+ * @throws ValueError for an integer division by zero (on a backend with synchronous reads; on
+ *   webgpu the quotient is 0 there).
  */
 export function floorDiv(a: TensorInput, b: TensorInput): Tensor {
   const [ta, tb] = pair('floorDiv', a, b);
@@ -77,7 +89,8 @@ export function floorDiv(a: TensorInput, b: TensorInput): Tensor {
 /**
  * The remainder of floor division, a - floorDiv(a, b) * b: it takes the sign of b (tfjs's mod,
  * NumPy's mod, PyTorch's remainder). The gradient is 1 for a and -floor(a / b) for b.
- * @throws ValueError for an integer division by zero.
+ * @throws ValueError for an integer division by zero (on a backend with synchronous reads; on
+ *   webgpu the remainder is a there).
  */
 export function mod(a: TensorInput, b: TensorInput): Tensor {
   const [ta, tb] = pair('mod', a, b);
