@@ -164,12 +164,6 @@ async function replay(c: Case, dtype: st.DType, rtol: number, atol: number): Pro
 
 /** Why a case cannot run on webgpu, or undefined. */
 function webgpuSkip(c: Case): string | undefined {
-  // WGSL lets an implementation assume that no comparison sees NaN, so st.isNaN (x != x) is
-  // unreliable there; and st.mod / st.floorDiv on int32 check for division by zero with a
-  // synchronous read, which webgpu does not have.
-  if (c.inputs.some((x) => x.values.some((v) => typeof v === 'string' && v === 'nan'))) return 'NaN inputs: WGSL comparisons may assume no NaN';
-  const intModulo = ['fmod', 'gcd', 'lcm', 'unravelIndex'].includes(c.op) && c.inputs.every((x) => x.dtype === 'int32');
-  if (intModulo) return 'int32 mod reads the host to refuse division by zero; webgpu reads asynchronously only';
   return c.op.startsWith('segment') && c.options.numSegments === undefined ? 'the default numSegments is read from the ids on the host' : undefined;
 }
 
