@@ -12,10 +12,33 @@ import { CallbackList, EarlyStopping, History, callbacks, formatPlaceholders, ty
 import { FakeModel, params, run, series, train } from './callback-helpers.js';
 import { assertClose, randomValues, withBackendAsync } from './helpers.js';
 
+// Backends that open asynchronously (webgpu, where there is an adapter) are opened first; the
+// per-backend cases read the weights with `await t.data()`, which every backend has.
+await st.ready();
 const BACKENDS = st
   .backends()
   .filter((b) => b.available)
   .map((b) => b.name);
+
+/**
+ * The FakeModel for the per-backend cases, reading nothing synchronously (webgpu cannot):
+ * getWeights copies on the backend, and values() hands out the weights `await refresh()` read
+ * last. `refresher`, placed last in the callback list, refreshes at every epoch's end (the list
+ * awaits it) before the fake trainer records values(); after training, call refresh() again.
+ */
+class AsyncReadModel extends FakeModel {
+  private read: number[][] = [];
+  readonly refresher: Callback = { onEpochEnd: () => this.refresh() };
+  override getWeights(): st.Tensor[] {
+    return this.weights.map((w) => st.clone(w));
+  }
+  override values(): number[][] {
+    return this.read;
+  }
+  async refresh(): Promise<void> {
+    this.read = await Promise.all(this.weights.map(async (w) => Array.from(await w.data())));
+  }
+}
 
 /** Keras 3's EarlyStopping, restated: returns the epoch it stops at (or -1) and the best epoch. */
 function referenceEarlyStop(
@@ -88,7 +111,9 @@ describe('earlyStopping', () => {
     it(`restores the best epoch's weights at the end (${backend})`, () =>
       withBackendAsync(backend, async () => {
         const es = callbacks.earlyStopping({ patience: 2, restoreBestWeights: true });
-        const r = await run([es], series('val_loss', [0.9, 0.5, 0.7, 0.6, 0.4]));
+        const model = new AsyncReadModel();
+        const r = await run([es, model.refresher], series('val_loss', [0.9, 0.5, 0.7, 0.6, 0.4]), model);
+        await model.refresh();
         assert.equal(r.epochsRun, 4);
         assert.equal(es.bestEpoch, 1);
         r.model.values().forEach((w, i) => assertClose(w, r.weightsAt[1][i], 0, 0, `weight ${i}`));
@@ -231,13 +256,19 @@ describe('learningRateScheduler', () => {
   for (const backend of BACKENDS) {
     it(`sets the rate at each epoch's start, logs it, and SGD uses it (${backend})`, () =>
       withBackendAsync(backend, async () => {
-        const model = new FakeModel(st.optimizers.sgd({ learningRate: 0.1 }));
+        const model = new AsyncReadModel(st.optimizers.sgd({ learningRate: 0.1 }));
+        await model.refresh();
         const initial = model.values();
         const schedule = (epoch: number, lr: number) => (epoch < 2 ? lr : lr * Math.exp(-0.1));
         const seen: number[] = [];
         const history = new History();
-        const list = new CallbackList([callbacks.learningRateScheduler(schedule), lrRecorder(model, seen), history], model, params(5));
+        const list = new CallbackList(
+          [callbacks.learningRateScheduler(schedule), lrRecorder(model, seen), history, model.refresher],
+          model,
+          params(5),
+        );
         await train(list, model, series('val_loss', [1, 1, 1, 1, 1]));
+        await model.refresh();
         const expected = [0.1, 0.1, 0.1 * Math.exp(-0.1), 0.1 * Math.exp(-0.2), 0.1 * Math.exp(-0.3)];
         assertClose(seen, expected, 1e-12, 0);
         assertClose(history.history.learning_rate, expected, 1e-12, 0);
