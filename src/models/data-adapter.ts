@@ -1,9 +1,9 @@
 import { DtypeError, ShapeError, ValueError, fmtShape, fmtValue } from '../core/errors.js';
 import { noGrad } from '../tensor/tape.js';
 import { fmtIndex, isFloat } from '../core/dtype.js';
-import { cast, mul } from '../ops/elementwise.js';
+import { abs, cast } from '../ops/elementwise.js';
 import { asTensor, type TensorInput } from '../ops/operand.js';
-import { sum } from '../ops/reduction.js';
+import { max } from '../ops/reduction.js';
 import { checkedLabelBound, markCheckedLabels } from '../ops/losses.js';
 import { runPrimitive } from '../ops/run.js';
 import { slice } from '../ops/shape-ops.js';
@@ -27,11 +27,13 @@ export function toTensorList(op: string, what: string, x: XInput): Tensor[] {
  */
 export async function assertFinite(op: string, what: string, t: Tensor): Promise<void> {
   if (!isFloat(t.dtype) || t.size === 0) return;
-  // x * 0 is 0 for finite x and NaN for NaN and ±Infinity, so one sum tells; the dataset-sized
-  // temporary is freed at once rather than left to the garbage collector.
-  const zeros = noGrad(() => mul(t, 0));
-  const probe = noGrad(() => sum(zeros));
-  zeros.dispose();
+  // The largest |x| is finite exactly when every value is (max keeps NaN), so one reduction
+  // tells. Not sum(x * 0): a GPU shader compiler may fold x * 0 to 0 (SwiftShader does), as WGSL
+  // lets it assume no NaN or Infinity. The dataset-sized temporary is freed at once rather than
+  // left to the garbage collector.
+  const magnitudes = noGrad(() => abs(t));
+  const probe = noGrad(() => max(magnitudes));
+  magnitudes.dispose();
   const finite = Number.isFinite((await probe.data())[0]);
   probe.dispose();
   if (finite) return;
