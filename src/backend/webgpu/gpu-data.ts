@@ -15,6 +15,8 @@ export interface GpuCell {
   freed: boolean;
   /** The values as uploaded, for small uploads (Backend.peek: index checks without a read). */
   host?: TypedArray;
+  /** The bytes st.memory() counts for a pending storage that has owners (no buffer yet). */
+  pendingBytes?: number;
 }
 
 /**

@@ -65,6 +65,8 @@ export class WebGpuBackend implements Backend {
   private readonly collector = makeCollector?.();
   private readonly registry: FinalizationRegistry<GpuData['cell']> & { cleanupSome?: () => void };
   private live = { buffers: 0, bytes: 0 };
+  /** Pending chains tensors own (retain), counted by st.memory() until computed or freed. */
+  private pending = { storages: 0, bytes: 0 };
   private baseline = 0;
   private lost: string | undefined;
   /** Errors the GPU reported since the last read (the uncapturederror handler above). */
@@ -148,6 +150,7 @@ export class WebGpuBackend implements Backend {
     cell.buffer = buffer;
     this.live.buffers++;
     this.live.bytes += buffer.size;
+    this.settlePending(cell);
     cell.expr = undefined;
     cell.leaves = [];
     for (const leaf of leaves) this.release(leaf);
@@ -157,7 +160,23 @@ export class WebGpuBackend implements Backend {
   retain(data: DataHandle): void {
     const d = data as GpuData;
     // The first owner: from now on the collector may find it dead (Note [WebGPU backend]).
-    if (d.owners++ === 0) this.registry.register(d, d.cell, d);
+    if (d.owners++ > 0) return;
+    this.registry.register(d, d.cell, d);
+    // A pending chain a tensor owns is a storage to st.memory() as it would be on another
+    // backend, though it has no buffer until its values are needed.
+    if (!d.cell.buffer && !d.cell.freed && d.cell.pendingBytes === undefined) {
+      d.cell.pendingBytes = d.size * 4;
+      this.pending.storages++;
+      this.pending.bytes += d.cell.pendingBytes;
+    }
+  }
+
+  /** A pending storage computed or freed: st.memory() counts its buffer, or nothing, from now on. */
+  private settlePending(cell: GpuData['cell']): void {
+    if (cell.pendingBytes === undefined) return;
+    this.pending.storages--;
+    this.pending.bytes -= cell.pendingBytes;
+    cell.pendingBytes = undefined;
   }
 
   release(data: DataHandle): void {
@@ -245,7 +264,7 @@ export class WebGpuBackend implements Backend {
   }
 
   memory(): MemoryInfo & { cachedBytes: number } {
-    return { buffers: this.live.buffers, bytes: this.live.bytes, cachedBytes: this.pool.pooledBytes };
+    return { buffers: this.live.buffers + this.pending.storages, bytes: this.live.bytes + this.pending.bytes, cachedBytes: this.pool.pooledBytes };
   }
 
   /** Gives every pooled buffer back to the driver. */
@@ -270,6 +289,7 @@ export class WebGpuBackend implements Backend {
   private freeCell(cell: GpuData['cell']): void {
     if (cell.freed) return;
     cell.freed = true;
+    this.settlePending(cell);
     if (cell.buffer) {
       this.live.buffers--;
       this.live.bytes -= cell.buffer.size;
