@@ -131,16 +131,9 @@ function rankAuc(preds: number[], labels: number[]): number {
 for (const backend of backendNames) {
   const run = (f: () => Promise<void>) => () => withBackendAsync(backend, f);
 
-  // Not yet on webgpu: precision/recall with topK build their top-k mask from a synchronous read
-  // (topKMask in src/metrics/confusion.ts calls yPred.dataSync()), so update throws there.
-  const topKSkip = {
-    skip: backend === 'webgpu' && 'precision/recall topK reads yPred synchronously (topKMask in metrics/confusion.ts), which webgpu cannot',
-  };
-
   describe(`metric options on ${backend}`, () => {
     it(
       'precision/recall topK (with and without thresholds, classId, weights) match direct counts',
-      topKSkip,
       run(async () => {
         const batches = [13, 20, 7].map((n) => ({ yTrue: bits([n, 5]), yPred: uniform([n, 5]), weight: uniform([n], 0, 2) }));
         for (const k of [1, 2, 4]) {
@@ -187,7 +180,6 @@ for (const backend of backendNames) {
 
     it(
       'precision topK: ties go to the lower index; config round trip; bad topK rejected',
-      topKSkip,
       run(async () => {
         const p = metrics.precision({ topK: 2 });
         // Row 0: 0.5 three times; indices 0 and 1 are the top 2, so the positive at index 2 is not predicted.

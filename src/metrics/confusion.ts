@@ -1,8 +1,10 @@
 import { noGrad } from '../tensor/tape.js';
 import { ShapeError, ValueError, fmtShape, fmtValue } from '../core/errors.js';
 import { checkKeys } from '../core/options.js';
-import { cast, greater, logicalAnd, mul, notEqual } from '../ops/elementwise.js';
-import { sum } from '../ops/reduction.js';
+import { cast, greater, isNaN, logicalAnd, mul, notEqual, where } from '../ops/elementwise.js';
+import { oneHot } from '../ops/nn.js';
+import { topk } from '../ops/sorting.js';
+import { max, sum } from '../ops/reduction.js';
 import { broadcastTo, concat, reshape, slice } from '../ops/shape-ops.js';
 import { tensor } from '../tensor/create.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -47,6 +49,7 @@ const NEG_INF = -1e10;
  * going to the lower index; NaN ranks below every number.
  */
 export function topKMask(yPred: Tensor, k: number): Tensor {
+  if (yPred.backend.readSync === false) return topKMaskOnDevice(yPred, k);
   const values = yPred.dataSync();
   const classes = yPred.rank === 0 ? 1 : yPred.shape[yPred.rank - 1];
   const mask = new Int32Array(values.length);
@@ -57,6 +60,21 @@ export function topKMask(yPred: Tensor, k: number): Tensor {
     for (let i = 0; i < Math.min(k, classes); i++) mask[start + order[i]] = 1;
   }
   return cast(tensor(mask, yPred.shape, 'int32'), 'bool');
+}
+
+/**
+ * topKMask on a backend that reads only asynchronously (webgpu): the same mask from topk's
+ * device sort (ties to the lower index; NaN made -Infinity first, as the host path ranks it),
+ * marked by one-hot rows of the chosen indices.
+ */
+function topKMaskOnDevice(yPred: Tensor, k: number): Tensor {
+  const classes = yPred.rank === 0 ? 1 : yPred.shape[yPred.rank - 1];
+  const rows = yPred.rank === 0 ? [1, 1] : [yPred.size / Math.max(classes, 1), classes];
+  const x = reshape(yPred, rows);
+  const ranked = where(isNaN(x), Number.NEGATIVE_INFINITY, x);
+  const chosen = topk(ranked, Math.min(k, classes)).indices;
+  const marks = max(oneHot(chosen, classes, { dtype: 'int32' }), 1);
+  return reshape(cast(marks, 'bool'), yPred.shape);
 }
 
 /** Options checked and a thresholds list made: shared with AUC's explicit thresholds. */
