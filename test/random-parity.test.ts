@@ -26,11 +26,8 @@ function assertMean(v: number[], mu: number, variance: number, what: string): vo
   assert.ok(Math.abs(meanOf(v) - mu) < bound, `${what}: mean ${meanOf(v)}, expected ${mu} ± ${bound}`);
 }
 
-// A webgpu bug this file finds: multinomial reads its logits with dataSync(), which webgpu refuses,
-// so it throws there; its comparison runs on the other backends and the webgpu run is skipped by name.
-const WEBGPU_BUGS: Record<string, string> = {
-  multinomial: 'webgpu bug: multinomial reads its logits with dataSync() (ops/random-extra.ts), and webgpu has no synchronous read',
-};
+// This file found multinomial throwing on webgpu (it read its logits with dataSync()); it draws on
+// the device there now, from the same uniforms.
 
 describe('seeded random ops give the same values on every backend', () => {
   const draws: [string, () => st.Tensor][] = [
@@ -48,17 +45,17 @@ describe('seeded random ops give the same values on every backend', () => {
           42,
         ),
     ],
+    ['multinomial of 1-D probabilities', () => st.multinomial(st.tensor([0.1, 0.6, 0, 0.3]), 40, 7, true)],
     ['randomStandardNormal', () => st.randomStandardNormal([50], 'float32', 42)],
   ];
   for (const [name, draw] of draws) {
-    const backends = available.filter((b) => !(b === 'webgpu' && WEBGPU_BUGS[name]));
+    const backends = available;
     it(`${name} (${backends.join(', ')})`, async () => {
       const results: number[][] = [];
       for (const b of backends) results.push(await withBackendAsync(b, async () => Array.from(await draw().data())));
       for (const [i, r] of results.entries()) assert.deepEqual(r, results[0], backends[i]);
       assert.deepEqual(values(draw()), results[0]);
     });
-    if (available.includes('webgpu') && WEBGPU_BUGS[name]) it(`${name} (webgpu)`, { skip: WEBGPU_BUGS[name] }, () => {});
   }
   it('without a seed, the global stream moves on and st.setSeed replays it', () => {
     st.setSeed(5);

@@ -4,7 +4,10 @@ import { fillRandom, nextStream, philox4x32 } from '../core/rng.js';
 import { checkShape, sizeOf } from '../core/shape.js';
 import { randomNormal, randomUniform, tensor } from '../tensor/create.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { div, greaterEqual, where } from './elementwise.js';
+import { cast, div, exp, greaterEqual, lessEqual, maximum, minimum, mul, sub, where } from './elementwise.js';
+import { max, sum } from './reduction.js';
+import { cumsum } from './scan.js';
+import { reshape, slice } from './shape-ops.js';
 import { floating } from './math-extra.js';
 import { asTensor, type TensorInput } from './operand.js';
 
@@ -110,9 +113,10 @@ export function multinomial(logits: TensorInput, numSamples: number, seed?: numb
   const classes = t.shape[t.rank - 1],
     rows = t.rank === 2 ? t.shape[0] : 1;
   if (classes < 1) throw new ShapeError(`${op}: logits need at least one class; received shape ${fmtShape(t.shape)}`);
-  const values = t.dataSync();
   const u = new Float64Array(rows * numSamples);
   fillRandom(u, nextStream(u.length, seed), { kind: 'uniform', min: 0, max: 1 });
+  if (t.backend.readSync === false) return multinomialOnDevice(t, u, rows, classes, numSamples, normalized);
+  const values = t.dataSync();
   const out = new Int32Array(rows * numSamples);
   const cumulative = new Float64Array(classes);
   for (let r = 0; r < rows; r++) {
@@ -139,6 +143,25 @@ export function multinomial(logits: TensorInput, numSamples: number, seed?: numb
     }
   }
   return tensor(out, t.rank === 2 ? [rows, numSamples] : [numSamples], 'int32');
+}
+
+/**
+ * multinomial on a backend that reads only asynchronously (webgpu): the same inverse-CDF draw
+ * from the same uniforms, on the device. A sample is the first class whose running total passes
+ * u · total, that is the count of running totals at or below it (the last class at most). The
+ * totals are float32 sums here (float64 on the host), so a uniform within rounding of a boundary
+ * may pick the neighbouring class; and a row without probability mass cannot be refused without
+ * a read, so it gives the last class.
+ */
+function multinomialOnDevice(t: Tensor, u: Float64Array, rows: number, classes: number, numSamples: number, normalized: boolean): Tensor {
+  const x = reshape(cast(t, 'float32'), [rows, classes]);
+  const weights = normalized ? maximum(x, 0) : exp(sub(x, max(x, -1, true)));
+  const running = cumsum(weights, 1);
+  const total = slice(running, [0, classes - 1], [rows, 1]);
+  const target = mul(tensor(u, [rows, numSamples], 'float32'), total);
+  const passed = lessEqual(reshape(running, [rows, 1, classes]), reshape(target, [rows, numSamples, 1]));
+  const index = minimum(sum(cast(passed, 'int32'), -1), classes - 1);
+  return t.rank === 2 ? index : reshape(index, [numSamples]);
 }
 
 /**
