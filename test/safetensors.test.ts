@@ -8,10 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import * as st from '../src/index.js';
-import { decodeSafetensors, encodeSafetensors, type NamedTensor } from '../src/io/safetensors.js';
+import { decodeSafetensors, encodeSafetensors, encodeSafetensorsAsync, type NamedTensor } from '../src/io/safetensors.js';
 import { loadSafetensors, saveSafetensors } from '../src/node/io/safetensors-files.js';
 import { writeFileAtomic, writeFileAtomicSync } from '../src/node/io/atomic-write.js';
-import { randomValues, withBackend } from './helpers.js';
+import { randomValues, withBackend, withBackendAsync } from './helpers.js';
 
 const FIXTURE = new URL('./fixtures/safetensors-mixed.safetensors', import.meta.url);
 const scratch = mkdtempSync(join(tmpdir(), 'strata-safetensors-'));
@@ -60,15 +60,22 @@ function sampleTensors(float64: boolean): { named: NamedTensor[]; expected: Map<
   return { named, expected };
 }
 
+// Backends that open asynchronously (webgpu, where there is an adapter) are opened first, and the
+// per-backend cases read with `await t.data()`, which every backend has.
+await st.ready();
+
 for (const backend of st.backends()) {
   describe(`safetensors round trip on the ${backend.name} backend`, { skip: backend.available ? false : `unavailable: ${backend.reason}` }, () => {
     it('decodes exactly what was encoded, in order, with metadata, onto the current backend', () =>
-      withBackend(backend.name, () => {
+      withBackendAsync(backend.name, async () => {
         const float64 = st.getBackend().supportsDtype('float64');
         const { named, expected } = sampleTensors(float64);
         const metadata = { format: 'strata', epoch: '3', '': 'empty key', ünïcødé: '✓' };
-        const bytes = encodeSafetensors(named, metadata);
-        assert.deepEqual(encodeSafetensors(named, metadata), bytes, 'encoding is deterministic');
+        // encodeSafetensorsAsync reads webgpu's tensors with await t.data(); where reads are
+        // synchronous, encodeSafetensors must give the same bytes.
+        const bytes = await encodeSafetensorsAsync(named, metadata);
+        assert.deepEqual(await encodeSafetensorsAsync(named, metadata), bytes, 'encoding is deterministic');
+        if (st.getBackend().readSync !== false) assert.deepEqual(encodeSafetensors(named, metadata), bytes, 'encodeSafetensors gives the same bytes');
         const decoded = decodeSafetensors(bytes, 'round-trip.safetensors');
         assert.deepEqual(
           decoded.order,
@@ -81,14 +88,14 @@ for (const backend of st.backends()) {
           assert.equal(t.backend.name, backend.name, name);
           assert.equal(t.dtype, want.dtype, name);
           assert.deepEqual([...t.shape], want.shape, name);
-          assert.deepEqual(Array.from(t.dataSync()), want.values, name);
+          assert.deepEqual(Array.from(await t.data()), want.values, name);
         }
       }));
 
     it('copies the data: later changes to the bytes do not reach the tensors; unaligned input works', () =>
-      withBackend(backend.name, () => {
+      withBackendAsync(backend.name, async () => {
         const values = randomValues(9, 7).map(Math.fround);
-        const bytes = encodeSafetensors([{ name: 'w', tensor: st.tensor(values, [3, 3]) }]);
+        const bytes = await encodeSafetensorsAsync([{ name: 'w', tensor: st.tensor(values, [3, 3]) }]);
         const shifted = new Uint8Array(bytes.length + 1).subarray(1); // byteOffset 1: no view is aligned
         shifted.set(bytes);
         const buffer = Buffer.from(bytes); // what readFile returns: its slice() is a view
@@ -96,12 +103,12 @@ for (const backend of st.backends()) {
         const fromBuffer = decodeSafetensors(buffer, 'buffer.safetensors').tensors.get('w')!;
         shifted.fill(0);
         buffer.fill(0);
-        assert.deepEqual(Array.from(fromShifted.dataSync()), values);
-        assert.deepEqual(Array.from(fromBuffer.dataSync()), values);
+        assert.deepEqual(Array.from(await fromShifted.data()), values);
+        assert.deepEqual(Array.from(await fromBuffer.data()), values);
       }));
 
     it('reads the independently written mixed-dtype fixture exactly', () =>
-      withBackend(backend.name, () => {
+      withBackendAsync(backend.name, async () => {
         const decoded = decodeSafetensors(readFileSync(FIXTURE), 'safetensors-mixed.safetensors');
         const expected = JSON.parse(decoded.metadata.expected) as Record<string, { dtype: string; shape: number[]; values: number[] }>;
         assert.equal(decoded.metadata.format, 'pt');
@@ -124,7 +131,7 @@ for (const backend of st.backends()) {
           assert.deepEqual([...t.shape], want.shape, name);
           // F64 on a float32-only backend is rounded to float32 (documented in readValues).
           const values = want.dtype === 'F64' && !float64 ? want.values.map(Math.fround) : want.values;
-          assert.deepEqual(Array.from(t.dataSync()), values, name);
+          assert.deepEqual(Array.from(await t.data()), values, name);
         }
       }));
   });
@@ -174,7 +181,7 @@ describe('safetensors byte layout', () => {
     assert.deepEqual(decodeSafetensors(bytes, 'e'), { tensors: new Map(), metadata: {}, order: [] });
   });
 
-  it('stores float64 as F64 and loads it as float32 on a backend without float64', (t) => {
+  it('stores float64 as F64 and loads it as float32 on a backend without float64', async (t) => {
     if (!st.backends().some((b) => b.name === 'reference' && b.available)) return t.skip('no reference backend');
     const values = [0.1, 1 / 3, -7.25];
     const bytes = withBackend('reference', () => encodeSafetensors([{ name: 'd', tensor: st.tensor(values, [3], 'float64') }]));
@@ -184,11 +191,11 @@ describe('safetensors byte layout', () => {
       values,
     );
     for (const b of st.backends().filter((x) => x.available)) {
-      withBackend(b.name, () => {
+      await withBackendAsync(b.name, async () => {
         const d = decodeSafetensors(bytes, 'f64').tensors.get('d')!;
         const float64 = st.getBackend().supportsDtype('float64');
-        assert.equal(d.dtype, float64 ? 'float64' : 'float32');
-        assert.deepEqual(Array.from(d.dataSync()), float64 ? values : values.map(Math.fround));
+        assert.equal(d.dtype, float64 ? 'float64' : 'float32', b.name);
+        assert.deepEqual(Array.from(await d.data()), float64 ? values : values.map(Math.fround), b.name);
       });
     }
   });
