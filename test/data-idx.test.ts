@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import * as st from '../src/index.js';
 import { data, fashionMnist, mnist, readIdx, readIdxSync, type MnistData } from '../src/node/data/node.js';
-import { assertClose, randomValues, withBackend } from './helpers.js';
+import { assertClose, randomValues, withBackend, withBackendAsync } from './helpers.js';
 
 // Test files are encoded here, independently of the reader: a header of (0, 0, type, rank),
 // big-endian uint32 dimensions, then big-endian values written through a DataView.
@@ -35,6 +35,9 @@ function encodeIdx(type: IdxType, shape: number[], values: number[]): Uint8Array
   return out;
 }
 
+// Backends that open asynchronously (webgpu, where there is an adapter) are opened first, and the
+// per-backend case reads with `await t.data()`, which every backend has.
+await st.ready();
 const available = st
   .backends()
   .filter((b) => b.available)
@@ -70,8 +73,8 @@ describe('readIdx: decoding', () => {
   const ints = (n: number, seed: number, lo: number, hi: number) => randomValues(n, seed, lo, hi).map(Math.floor);
 
   for (const backend of available) {
-    it(`decodes every IDX type code, big-endian (${backend} backend)`, () => {
-      withBackend(backend, () => {
+    it(`decodes every IDX type code, big-endian (${backend} backend)`, () =>
+      withBackendAsync(backend, async () => {
         const shape = [3, 4, 5];
         const cases: [IdxType, number[], string][] = [
           ['uint8', ints(60, 1, 0, 256), 'int32'],
@@ -87,10 +90,9 @@ describe('readIdx: decoding', () => {
           assert.deepEqual([...t.shape], shape, type);
           assert.equal(t.dtype, dtype, type);
           const expected = dtype === 'float32' ? values.map(Math.fround) : values;
-          assert.deepEqual(Array.from(t.dataSync()), expected, type);
+          assert.deepEqual(Array.from(await t.data()), expected, type);
         }
-      });
-    });
+      }));
   }
 
   it('reads float64 as float64 on the reference backend (full precision kept)', () => {
