@@ -1,4 +1,5 @@
-// Streaming metrics against float64 references computed here in plain JavaScript. Every metric
+// Streaming metrics on each backend against float64 references in plain JavaScript (here and in
+// test/metric-test-helpers.ts; float64 inputs are in test/metrics-float64.test.ts). Every metric
 // is fed several batches of different sizes and compared with the value over the whole dataset,
 // so streaming must equal the one-shot computation. Inputs are float32 tensors; references read
 // the tensors' float32 values back, so both sides see identical numbers. Runs on each backend.
@@ -6,10 +7,23 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as st from '../src/index.js';
 import { isGradEnabled } from '../src/tensor/tape.js';
-import { AUC, type AutoAccuracy, type Metric, getMetric, metrics, type AucOptions } from '../src/metrics/index.js';
+import { type AutoAccuracy, type Metric, getMetric, metrics, type AucOptions } from '../src/metrics/index.js';
 import { assertClose, randomValues, withBackendAsync } from './helpers.js';
+import {
+  BATCH_SIZES,
+  type Batch,
+  confusionAt,
+  errors,
+  fetchValues,
+  meanOf,
+  nextSeed,
+  referenceAuc,
+  rows,
+  safeDiv,
+  uniform,
+  values,
+} from './metric-test-helpers.js';
 
-const BATCH_SIZES = [17, 32, 5, 40];
 // Backends that open asynchronously (webgpu, where there is an adapter) are opened first; the
 // per-backend cases read with `await t.data()` and `await metric.resultAsync()`, which every backend has.
 await st.ready();
@@ -20,25 +34,6 @@ const backendNames = st
 
 // ---- data ------------------------------------------------------------------------------------
 
-interface Batch {
-  yTrue: st.Tensor;
-  yPred: st.Tensor;
-  weight?: st.Tensor;
-}
-
-let seed = 1;
-const nextSeed = () => (seed += 7919);
-const uniform = (shape: number[], lo = 0, hi = 1, dtype: st.DType = 'float32') =>
-  st.tensor(
-    randomValues(
-      shape.reduce((a, b) => a * b, 1),
-      nextSeed(),
-      lo,
-      hi,
-    ),
-    shape,
-    dtype,
-  );
 const bits = (shape: number[], dtype: st.DType = 'float32') =>
   st.tensor(
     randomValues(
@@ -55,17 +50,6 @@ const oneHotRows = (labels: number[], classes: number) =>
     labels.flatMap((l) => Array.from({ length: classes }, (_, c) => (c === l ? 1 : 0))),
     [labels.length, classes],
   );
-// The references are synchronous; they take tensor values read beforehand with `await t.data()`
-// (every backend has it; webgpu has no synchronous read) by fetchValues.
-const fetched = new WeakMap<st.Tensor, number[]>();
-async function fetchValues(...ts: (st.Tensor | undefined)[]): Promise<void> {
-  for (const t of ts) if (t && !fetched.has(t)) fetched.set(t, Array.from(await t.data()));
-}
-function values(t: st.Tensor): number[] {
-  const v = fetched.get(t);
-  if (!v) throw new Error('test: read the tensor with fetchValues before its values are used');
-  return v;
-}
 const valuesAsync = async (t: st.Tensor) => {
   await fetchValues(t);
   return values(t);
@@ -76,14 +60,7 @@ const resultsAsync = async (m: { settle(): Promise<void>; results(): number[] })
   return m.results();
 };
 
-/** Rows of a [n, c] (or [n]) tensor as arrays of numbers. */
-function rows(t: st.Tensor): number[][] {
-  const v = values(t),
-    c = t.rank === 1 ? 1 : t.shape[t.rank - 1];
-  return Array.from({ length: v.length / c }, (_, i) => v.slice(i * c, (i + 1) * c));
-}
 const argMaxOf = (row: number[]) => row.reduce((best, x, i) => (x > row[best] ? i : best), 0);
-const meanOf = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 /** Feeds every batch and checks the streamed value against the weighted mean of per-sample values. */
 async function checkStreamingMean(
@@ -119,67 +96,6 @@ const topKHits = (k: number, labels: (b: Batch) => number[]) => (b: Batch) =>
     const l = labels(b)[i];
     return l >= 0 && l < p.length && p.filter((x) => x > p[l]).length < k ? 1 : 0;
   });
-const errors = (f: (d: number) => number) => (b: Batch) => rows(b.yPred).map((p, i) => meanOf(p.map((x, j) => f(x - rows(b.yTrue)[i][j]))));
-
-/** Confusion counts by direct comparison of every prediction with every threshold. */
-function confusionAt(thresholds: number[], preds: number[], labels: number[], weights: number[], soft: boolean) {
-  return thresholds.map((t) => {
-    let tp = 0,
-      fp = 0,
-      fn = 0,
-      tn = 0;
-    preds.forEach((p, i) => {
-      const pos = soft ? labels[i] : labels[i] !== 0 ? 1 : 0;
-      if (p > t) {
-        tp += pos * weights[i];
-        fp += (1 - pos) * weights[i];
-      } else {
-        fn += pos * weights[i];
-        tn += (1 - pos) * weights[i];
-      }
-    });
-    return { tp, fp, fn, tn };
-  });
-}
-
-const safeDiv = (a: number, b: number) => (b === 0 ? 0 : a / b);
-
-/** Keras's AUC formulas over 200 (or n) thresholds, written independently of src/metrics/auc.ts. */
-function referenceAuc(
-  preds: number[],
-  labels: number[],
-  weights: number[],
-  options: { n?: number; curve?: 'ROC' | 'PR'; summation?: string } = {},
-): number {
-  const n = options.n ?? 200,
-    curve = options.curve ?? 'ROC',
-    summation = options.summation ?? 'interpolation';
-  const thresholds = [-1e-7];
-  for (let i = 1; i < n - 1; i++) thresholds.push(i / (n - 1));
-  thresholds.push(1 + 1e-7);
-  const c = confusionAt(thresholds, preds, labels, weights, true);
-  let area = 0;
-  for (let i = 0; i + 1 < n; i++) {
-    const a = c[i],
-      b = c[i + 1];
-    if (curve === 'PR' && summation === 'interpolation') {
-      const dtp = a.tp - b.tp,
-        pa = a.tp + a.fp,
-        pb = b.tp + b.fp;
-      const slope = safeDiv(dtp, Math.max(pa - pb, 0));
-      const ratio = pa > 0 && pb > 0 ? pa / pb : 1;
-      area += safeDiv(slope * (dtp + (b.tp - slope * pb) * Math.log(ratio)), b.tp + b.fn);
-      continue;
-    }
-    const xa = curve === 'ROC' ? safeDiv(a.fp, a.fp + a.tn) : safeDiv(a.tp, a.tp + a.fn);
-    const xb = curve === 'ROC' ? safeDiv(b.fp, b.fp + b.tn) : safeDiv(b.tp, b.tp + b.fn);
-    const ya = curve === 'ROC' ? safeDiv(a.tp, a.tp + a.fn) : safeDiv(a.tp, a.tp + a.fp);
-    const yb = curve === 'ROC' ? safeDiv(b.tp, b.tp + b.fn) : safeDiv(b.tp, b.tp + b.fp);
-    const h = summation === 'interpolation' ? (ya + yb) / 2 : summation === 'minoring' ? Math.min(ya, yb) : Math.max(ya, yb);
-    area += (xa - xb) * h;
-  }
-  return area;
-}
 
 /** The exact ROC AUC: the probability that a positive outscores a negative (ties count half). */
 function rankAuc(preds: number[], labels: number[]): number {
@@ -645,46 +561,3 @@ for (const backend of backendNames) {
     );
   });
 }
-
-describe('metrics in float64 (reference backend)', () => {
-  it('streaming mse and AUC on float64 inputs match the float64 reference tightly', () =>
-    withBackendAsync('reference', async () => {
-      const batches = BATCH_SIZES.map((n) => ({ yTrue: uniform([n, 2], 0, 1, 'float64'), yPred: uniform([n, 2], 0, 1, 'float64') }));
-      for (const b of batches) await fetchValues(b.yTrue, b.yPred);
-      const m = metrics.meanSquaredError();
-      let total = 0,
-        count = 0;
-      for (const b of batches) {
-        m.update(b.yTrue, b.yPred);
-        errors((d) => d * d)(b).forEach((v) => {
-          total += v;
-          count++;
-        });
-      }
-      assertClose(m.result(), total / count, 1e-12, 1e-14);
-      const a = new AUC();
-      const preds: number[] = [],
-        labels: number[] = [];
-      for (const b of batches) {
-        const y = st.tensor(
-          values(b.yTrue).map((v) => (v > 0.5 ? 1 : 0)),
-          b.yTrue.shape,
-          'float64',
-        );
-        a.update(y, b.yPred);
-        await fetchValues(y);
-        preds.push(...values(b.yPred));
-        labels.push(...values(y));
-      }
-      assertClose(
-        a.result(),
-        referenceAuc(
-          preds,
-          labels,
-          preds.map(() => 1),
-        ),
-        1e-12,
-        1e-14,
-      );
-    }));
-});
