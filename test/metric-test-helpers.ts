@@ -1,8 +1,8 @@
 // Data and float64 references shared by the streaming-metric tests (test/metrics.test.ts on each
 // backend, test/metrics-float64.test.ts on float64 inputs). The references are plain JavaScript,
 // written independently of src/metrics; they read tensor values fetched beforehand with fetchValues.
-import * as st from '../src/index.js';
-import { randomValues } from './helpers.js';
+import type * as st from '../src/index.js';
+import { seededStream } from './seeded-tensor-helpers.js';
 
 export const BATCH_SIZES = [17, 32, 5, 40];
 
@@ -12,19 +12,7 @@ export interface Batch {
   weight?: st.Tensor;
 }
 
-let seed = 1;
-export const nextSeed = () => (seed += 7919);
-export const uniform = (shape: number[], lo = 0, hi = 1, dtype: st.DType = 'float32') =>
-  st.tensor(
-    randomValues(
-      shape.reduce((a, b) => a * b, 1),
-      nextSeed(),
-      lo,
-      hi,
-    ),
-    shape,
-    dtype,
-  );
+export const { nextSeed, uniform } = seededStream(1);
 // The references are synchronous; they take tensor values read beforehand with `await t.data()`
 // (every backend has it; webgpu has no synchronous read) by fetchValues.
 const fetched = new WeakMap<st.Tensor, number[]>();

@@ -8,6 +8,7 @@ import vm from 'node:vm';
 import { describe, it } from 'node:test';
 import * as st from '../src/index.js';
 import { assertClose, assertCloseAsync, randomValues, withBackendAsync } from './helpers.js';
+import { seededStream } from './seeded-tensor-helpers.js';
 
 // Backends that open asynchronously (webgpu, where there is an adapter) are opened first; the
 // per-backend cases read with `await t.data()`, which every backend has.
@@ -19,19 +20,7 @@ const BACKENDS = st
 const L = st.layers;
 
 type Matrix = number[][];
-let seed = 23;
-const nextSeed = () => (seed += 7919);
-const uniform = (shape: number[], lo = -1, hi = 1, dtype: st.DType = 'float32') =>
-  st.tensor(
-    randomValues(
-      shape.reduce((a, b) => a * b, 1),
-      nextSeed(),
-      lo,
-      hi,
-    ),
-    shape,
-    dtype,
-  );
+const { nextSeed, uniform } = seededStream(23, -1, 1);
 async function toRows(t: st.Tensor): Promise<Matrix> {
   const v = Array.from(await t.data()),
     c = t.rank === 1 ? 1 : t.shape[t.rank - 1];
