@@ -164,6 +164,18 @@ for (const backend of backendNames) {
     );
 
     it(
+      'precision and recall topK rank NaN below every score',
+      run(async () => {
+        // topK 1 takes index 1 (0.2), not the NaN at index 0: one true positive, nothing missed.
+        const p = metrics.precision({ topK: 1 });
+        const r = metrics.recall({ topK: 1 });
+        for (const m of [p, r]) m.update(st.tensor([[0, 1, 0]]), st.tensor([[Number.NaN, 0.2, 0.1]]));
+        assert.equal(await p.resultAsync(), 1);
+        assert.equal(await r.resultAsync(), 1);
+      }),
+    );
+
+    it(
       'precision topK: ties go to the lower index; config round trip; bad topK rejected',
       run(async () => {
         const p = metrics.precision({ topK: 2 });

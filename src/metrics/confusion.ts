@@ -46,31 +46,13 @@ const NEG_INF = -1e10;
 
 /**
  * A bool mask of yPred's shape: true for the k largest entries of each row (last axis), ties
- * going to the lower index; NaN ranks below every number.
+ * going to the lower index; NaN ranks below every number. topk orders the rows (on the device
+ * where the backend reads only asynchronously, Note [Sorting on the host]) after NaN is made
+ * -Infinity (topk ranks it above +Infinity), and one-hot rows of its indices mark the mask.
  */
 export function topKMask(yPred: Tensor, k: number): Tensor {
-  if (yPred.backend.readSync === false) return topKMaskOnDevice(yPred, k);
-  const values = yPred.dataSync();
   const classes = yPred.rank === 0 ? 1 : yPred.shape[yPred.rank - 1];
-  const mask = new Int32Array(values.length);
-  const order = Array.from({ length: classes }, (_, i) => i);
-  const key = (x: number) => (Number.isNaN(x) ? -Infinity : x);
-  for (let start = 0; start < values.length; start += classes) {
-    order.sort((a, b) => key(values[start + b]) - key(values[start + a]) || a - b);
-    for (let i = 0; i < Math.min(k, classes); i++) mask[start + order[i]] = 1;
-  }
-  return cast(tensor(mask, yPred.shape, 'int32'), 'bool');
-}
-
-/**
- * topKMask on a backend that reads only asynchronously (webgpu): the same mask from topk's
- * device sort (ties to the lower index; NaN made -Infinity first, as the host path ranks it),
- * marked by one-hot rows of the chosen indices.
- */
-function topKMaskOnDevice(yPred: Tensor, k: number): Tensor {
-  const classes = yPred.rank === 0 ? 1 : yPred.shape[yPred.rank - 1];
-  const rows = yPred.rank === 0 ? [1, 1] : [yPred.size / Math.max(classes, 1), classes];
-  const x = reshape(yPred, rows);
+  const x = reshape(yPred, [yPred.size / Math.max(classes, 1), classes]);
   const ranked = where(isNaN(x), Number.NEGATIVE_INFINITY, x);
   const chosen = topk(ranked, Math.min(k, classes)).indices;
   const marks = max(oneHot(chosen, classes, { dtype: 'int32' }), 1);
