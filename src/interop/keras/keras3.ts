@@ -10,6 +10,7 @@ import { Model } from '../../models/model.js';
 import type { Layer } from '../../nn/layer.js';
 import { tensor } from '../../tensor/create.js';
 import type { Tensor } from '../../tensor/tensor.js';
+import { ATTENTION_CLASSES } from '../tfjs/attention-calls.js';
 import { rebuildModel } from '../tfjs/build.js';
 import { type H5Dataset, type H5Group, type Hdf5Opener, checkHdf5Bytes, readFloats } from './hdf5.js';
 import { readZip } from './zip.js';
@@ -36,20 +37,16 @@ function checkDepth(file: string, path: string): void {
 }
 
 /**
- * Sub-layers whose name order is not Strata's weight order. Keras 3's attention layers keep their
- * four projections (EinsumDense) as `_query_dense`, `_key_dense`, `_value_dense` and
- * `_output_dense`, which sort key, output, query, value; Strata's weights go query, key, value,
- * output (Keras's creation order).
+ * Keras 3's attention layers keep their four projections (EinsumDense) as `_query_dense`,
+ * `_key_dense`, `_value_dense` and `_output_dense`, whose names sort key, output, query, value;
+ * Strata's weights go query, key, value, output (Keras's creation order), so these sub-groups are
+ * read in that order, not by name.
  */
-const SUBLAYER_ORDER: Record<string, string[]> = {
-  MultiHeadAttention: ['_query_dense', '_key_dense', '_value_dense', '_output_dense'],
-  GroupQueryAttention: ['_query_dense', '_key_dense', '_value_dense', '_output_dense'],
-};
+const ATTENTION_PROJECTIONS = ['_query_dense', '_key_dense', '_value_dense', '_output_dense'];
 
 /** `keys` sorted, those named in `first` moved to the front in its order. */
 function ordered(keys: string[], first: readonly string[] = []): string[] {
-  const rank = (k: string) => (first.includes(k) ? first.indexOf(k) : first.length);
-  return [...keys].sort().sort((a, b) => rank(a) - rank(b));
+  return [...first.filter((k) => keys.includes(k)), ...keys.filter((k) => !first.includes(k)).sort()];
 }
 
 /** A layer's datasets in Keras order: its own vars/0, 1, ..., then each sub-group's (not a nested model's layers). */
@@ -100,7 +97,7 @@ function assignByPath(file: string, root: H5Group, model: Model, fileBytes: numb
         problems.push(`no group ${path} for layer '${layer.name}' (${layer.weights.length} weights)`);
         continue;
       }
-      const datasets = layerDatasets(file, group, path, SUBLAYER_ORDER[(layer.constructor as { className?: string }).className ?? '']);
+      const datasets = layerDatasets(file, group, path, ATTENTION_CLASSES.includes(layer.className) ? ATTENTION_PROJECTIONS : undefined);
       if (datasets.length !== layer.weights.length) {
         problems.push(`${path} holds ${datasets.length} weights; layer '${layer.name}' has ${layer.weights.length}`);
         continue;
