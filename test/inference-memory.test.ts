@@ -5,9 +5,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as st from '../src/index.js';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { assertClose, randomValues, withBackend, withBackendAsync } from './helpers.js';
+import { collectGarbage } from './collect-garbage.js';
 
 const nativeAvailable = st.backends().some((b) => b.name === 'native' && b.available);
 const tensor = (shape: number[], seed: number) =>
@@ -96,12 +95,6 @@ for (const backend of st.backends().filter((b) => b.available && b.name !== 'web
       });
     });
   });
-}
-
-/** A full V8 collection (the flag is turned on here; a fresh context hands out the function). */
-function collectGarbage(): void {
-  setFlagsFromString('--expose-gc');
-  (runInNewContext('gc') as () => void)();
 }
 
 describe('reordered filters on the native backend', { skip: !nativeAvailable && 'native backend not built' }, () => {

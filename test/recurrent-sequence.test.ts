@@ -4,10 +4,9 @@
 // random weights and inputs, forward and backward.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import * as st from '../src/index.js';
 import { assertClose, randomValues, withBackend } from './helpers.js';
+import { collectGarbage } from './collect-garbage.js';
 import { tapePrimitives } from './grad-check.js';
 import { runPrimitive } from '../src/ops/run.js';
 
@@ -69,12 +68,6 @@ const cases = [
     .slice(0, 4)
     .map(([name, s]): [string, Setup] => [`simpleRNN relu, ${name}`, { ...s, kind: 'simpleRNN', options: { ...s.options, activation: 'relu' } }]),
 ];
-
-/** A full V8 collection (the flag is turned on here; a fresh context hands out the function). */
-function collectGarbage(): void {
-  setFlagsFromString('--expose-gc');
-  (runInNewContext('gc') as () => void)();
-}
 
 describe('whole-sequence recurrent kernels', { skip: !nativeAvailable && 'native backend not built' }, () => {
   for (const [name, setup] of cases) {

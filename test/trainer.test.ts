@@ -3,11 +3,10 @@
 // training step against a float64 gradient derived here by hand, regularization, callbacks
 // driving the loop, and memory held across epochs. Runs on each available backend.
 import assert from 'node:assert/strict';
-import v8 from 'node:v8';
-import vm from 'node:vm';
 import { describe, it } from 'node:test';
 import * as st from '../src/index.js';
 import { assertClose, assertCloseAsync, randomValues, withBackendAsync } from './helpers.js';
+import { collectGarbage } from './collect-garbage.js';
 import { seededStream } from './seeded-tensor-helpers.js';
 
 // Backends that open asynchronously (webgpu, where there is an adapter) are opened first; the
@@ -518,9 +517,6 @@ for (const backend of BACKENDS) {
 }
 
 describe('memory across epochs on the native backend', { skip: BACKENDS.includes('native') ? false : 'native backend unavailable' }, () => {
-  v8.setFlagsFromString('--expose-gc');
-  const gc = vm.runInNewContext('gc') as () => void;
-
   it('live storage does not grow epoch over epoch', () =>
     withBackendAsync('native', async () => {
       const m = st.sequential({
@@ -536,7 +532,7 @@ describe('memory across epochs on the native backend', { skip: BACKENDS.includes
         callbacks: [
           {
             onEpochEnd: () => {
-              gc();
+              collectGarbage();
               counts.push(st.memory().native.tensors);
             },
           },
@@ -554,7 +550,7 @@ describe('memory across epochs on the native backend', { skip: BACKENDS.includes
       const x = uniform([512, 4]),
         y = uniform([512, 1]);
       await m.trainOnBatch(x, y);
-      gc();
+      collectGarbage();
       const activationBytes = 512 * 128 * 4; // the step makes about ten of these, forward and backward
       for (let i = 0; i < 3; i++) {
         const before = st.memory().native.bytes;
