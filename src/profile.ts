@@ -14,7 +14,8 @@ export interface ProfileInfo<T> {
   /**
    * Per backend with work counters, their change over the call: the webgpu backend's `dispatches`
    * (compute passes' dispatches), `submits`, `reads`, `bytesRead`, `uploads`, `bytesUploaded`
-   * and `pipelines` (kernels compiled).
+   * `pipelines` (kernels compiled) and `deferred` (dispatches recorded while a kernel they or
+   * earlier work needed was still compiling).
    */
   backends: Record<string, Record<string, number>>;
   /** Live storage bytes per backend, after minus before. */

@@ -76,19 +76,19 @@ export class WebGpuBackend implements Backend {
     this.opened = opened;
     this.device = opened.device;
     this.pool = new BufferPool(this.device);
-    this.queue = new GpuQueue(this.device, this.pool);
-    this.maxBindings = Math.min(this.device.limits.maxStorageBuffersPerShaderStage, 16);
-    this.registry = new (this.collector?.Registry ?? FinalizationRegistry)<GpuData['cell']>((cell) => this.freeCell(cell));
-    // A validation error is a bug in a kernel here, not in the user's program: say so once per
-    // message, and fail the next read, whose values the failed kernel would have left unwritten
-    // (zeros, or the last values a reused buffer held) rather than return them.
+    // A validation or compile error is a bug in a kernel here, not in the user's program: say so
+    // once per message, and fail the next read, whose values the failed kernel would have left
+    // unwritten (zeros, or the last values a reused buffer held) rather than return them.
     const reported = new Set<string>();
-    this.device.onuncapturederror = (ev) => {
-      const message = (ev as unknown as { error: { message: string } }).error.message;
+    const gpuError = (message: string) => {
       if (!reported.has(message)) console.error(`strata webgpu backend: the GPU reported an error (please report it): ${message}`);
       reported.add(message);
       this.gpuErrors.push(message);
     };
+    this.device.onuncapturederror = (ev) => gpuError((ev as unknown as { error: { message: string } }).error.message);
+    this.queue = new GpuQueue(this.device, this.pool, gpuError);
+    this.maxBindings = Math.min(this.device.limits.maxStorageBuffersPerShaderStage, 16);
+    this.registry = new (this.collector?.Registry ?? FinalizationRegistry)<GpuData['cell']>((cell) => this.freeCell(cell));
     void this.device.lost.then((info) => {
       this.lost = info.message || info.reason;
     });
@@ -270,7 +270,8 @@ export class WebGpuBackend implements Backend {
   /** Gives every pooled buffer back to the driver. */
   trim(): void {
     this.queue.submit();
-    this.pool.trim();
+    // Work still waiting for a kernel to compile binds pooled buffers too (Note [Pipelines compiled asynchronously]).
+    this.queue.whenIdle(() => this.pool.trim());
   }
 
   private allocate(dtype: DType, size: number, forUpload: boolean): GpuData {
