@@ -137,13 +137,14 @@ function segmentReduce(op: string, data: TensorInput, segmentIds: TensorInput, n
   }
   let n = numSegments;
   if (n === undefined) {
-    // Keras's default: one more than the largest id, which needs the ids on the host.
-    if (ids.backend.readSync === false) {
+    // Keras's default: one more than the largest id, which needs the ids on the host: a read, or
+    // the copy a GPU backend kept of ids it uploaded (only ids computed on the GPU have none).
+    const values = ids.hostValues();
+    if (!values) {
       throw new ValueError(
-        `${op}: give numSegments on the '${ids.backend.name}' backend, which reads asynchronously only (the default is read from segmentIds)`,
+        `${op}: give numSegments: segmentIds were computed on the '${ids.backend.name}' backend, which reads asynchronously only, and the default is read from them`,
       );
     }
-    const values = ids.dataSync();
     n = values.length ? Math.max(...values) + 1 : 0;
   }
   if (!Number.isInteger(n) || n < 0) throw new ValueError(`${op}: numSegments must be a non-negative integer; received ${fmtValue(numSegments)}`);
