@@ -12,6 +12,7 @@
         "native/src/movement.cc",
         "native/src/matmul.cc",
         "native/src/conv.cc",
+        "native/src/abs_bound.cc",
         "native/src/weight_cache.cc",
         "native/src/pool.cc",
         "native/src/softmax.cc",

@@ -98,7 +98,7 @@ export const groups = {
 const MEMORY =
   '{ bytes: number; buffers: number; cachedBytes: number; cacheLimit: number; cacheHits: number; cacheMisses: number; cacheReleases: number; ' +
   'primitiveEntries: number; primitiveCapacity: number; primitiveMisses: number; primitiveEvictions: number; ' +
-  'reorderedFilters: number; reorderedFilterBytes: number; reorderedFilterHits: number; reorderedFilterMisses: number }';
+  'reorderedFilters: number; reorderedFilterBytes: number; reorderedFilterHits: number; reorderedFilterMisses: number; fusedActivations: number }';
 
 /**
  * The generated argument readers go to one C++ file per family, native/src/calls_<family>.gen.cc,

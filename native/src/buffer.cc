@@ -12,6 +12,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "abs_bound.h"
 #include "common.h"
 #include "dnnl_util.h"
 #include "weight_cache.h"
@@ -422,6 +423,7 @@ Napi::Value calls::memory(Napi::Env env, const MemoryArgs&) {
   num("reorderedFilterBytes", static_cast<double>(f.bytes));
   num("reorderedFilterHits", static_cast<double>(f.hits));
   num("reorderedFilterMisses", static_cast<double>(f.misses));
+  num("fusedActivations", static_cast<double>(fused_activation_count()));  // tests: Note [Activation inside the convolution]
   const PrimitiveCacheStats p = primitive_cache().stats();
   num("primitiveEntries", static_cast<double>(p.entries));
   num("primitiveCapacity", static_cast<double>(p.capacity));

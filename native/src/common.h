@@ -33,6 +33,11 @@ struct Buffer {
   // kernel writes into it in place (restamp), so what was derived from it can be told apart from
   // what was derived from earlier values (Note [Reordered filters kept] in weight_cache.h).
   uint64_t stamp = 0;
+  // An upper bound on |value| over the contents as float32 (+infinity when they may hold NaN or
+  // infinity), valid while abs_bound_stamp equals stamp (Note [Activation inside the
+  // convolution] in abs_bound.h). Stamps start at 1, so a fresh buffer has none.
+  float abs_bound = 0;
+  uint64_t abs_bound_stamp = 0;
   // False for a cache's private block (weight_cache.cc), which st.memory() reports apart from
   // the tensors' storage.
   bool counted = true;

@@ -33,6 +33,7 @@
 #include <memory>
 #include <new>
 
+#include "abs_bound.h"
 #include "common.h"
 #include "dnnl_util.h"
 #include "weight_cache.h"
@@ -46,10 +47,11 @@ using dims = dnnl::memory::dims;
 using md = dnnl::memory::desc;
 
 // ConvKind (native/calls.mjs): kBiasForward adds a per-channel bias; kBiasReluForward then
-// applies st.relu's ReLU (kBiasRelu6Forward st.relu6's min(relu, 6)) in a pass of our own over
-// the output (oneDNN 2.6's relu and clip post-ops turn NaN into 0, where st.relu and the
-// reference backend keep it). kBackpropFilterBias also sums dy into the bias gradient in the same
-// pass over dy.
+// applies st.relu's ReLU (kBiasRelu6Forward st.relu6's min(relu, 6)): inside oneDNN as a post-op
+// when the output provably holds no NaN, else in a pass of our own over the output (oneDNN 2.6's
+// relu and clip post-ops turn NaN into 0, where st.relu and the reference backend keep it; Note
+// [Activation inside the convolution] in abs_bound.h). kBackpropFilterBias also sums dy into the
+// bias gradient in the same pass over dy.
 using Kind = ConvKind;
 constexpr Kind kForward = Kind::kForward, kBackpropInput = Kind::kBackpropInput, kBackpropFilter = Kind::kBackpropFilter,
                kBiasForward = Kind::kBiasForward, kBiasReluForward = Kind::kBiasReluForward, kBackpropFilterBias = Kind::kBackpropFilterBias,
@@ -57,6 +59,7 @@ constexpr Kind kForward = Kind::kForward, kBackpropInput = Kind::kBackpropInput,
 
 bool has_bias(Kind kind) { return kind == kBiasForward || kind == kBiasReluForward || kind == kBiasRelu6Forward; }
 bool is_forward(Kind kind) { return kind == kForward || has_bias(kind); }
+bool has_activation(Kind kind) { return kind == kBiasReluForward || kind == kBiasRelu6Forward; }
 
 struct ConvGeometry {
   dims x, w, y, strides, dilation, pad_l, pad_r;
@@ -82,6 +85,9 @@ struct ConvEntry {
   md user_weights_md;  // hwio or hwigo
   dnnl::reorder weights_reorder;  // user -> primitive (forward, backprop input) or back (backprop filter)
   bool needs_reorder;
+  // Built with the activation as a post-op, and usable as such (Note [Activation inside the
+  // convolution] in abs_bound.h): oneDNN picked the same JIT kernel as without it.
+  bool activation_inside = false;
   // Winograd (Note [Winograd for 3x3 convolutions]): the primitive's blocked layouts of x and
   // y (or dy), and the reorders from NHWC into them (y: out of it, for the forward).
   bool blocked = false;
@@ -119,9 +125,20 @@ bool use_winograd(Kind kind, const ConvGeometry& g) {
   return 2 * oh * ow >= tiled && g.y[0] * oh * ow >= 256;
 }
 
+// The relu or clip(0, 6) post-op of an activation kind (Note [Activation inside the convolution]).
+dnnl::primitive_attr activation_attr(Kind kind) {
+  dnnl::post_ops ops;
+  if (kind == kBiasReluForward) ops.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f);
+  else ops.append_eltwise(1.f, dnnl::algorithm::eltwise_clip, 0.f, 6.f);
+  dnnl::primitive_attr attr;
+  attr.set_post_ops(ops);
+  return attr;
+}
+
 // Builds the primitive of `kind` with algorithm `alg`; x and y are NHWC for the direct kernels
-// and `any` (the primitive's blocked choice) for Winograd.
-ConvEntry make_entry_with(Kind kind, const ConvGeometry& g, dnnl::algorithm alg) {
+// and `any` (the primitive's blocked choice) for Winograd. `attr` carries a forward pass's
+// activation post-op.
+ConvEntry make_entry_with(Kind kind, const ConvGeometry& g, dnnl::algorithm alg, const dnnl::primitive_attr& attr = {}) {
   const tag act = alg == dnnl::algorithm::convolution_winograd ? tag::any : tag::nhwc;
   const md x_md(g.x, dt::f32, act), y_md(g.y, dt::f32, act);
   const md any_w(g.w, dt::f32, tag::any), user_w(g.w, dt::f32, g.user_weights);
@@ -133,7 +150,7 @@ ConvEntry make_entry_with(Kind kind, const ConvGeometry& g, dnnl::algorithm alg)
   if (has_bias(kind) || kind == kBackpropFilterBias) {
     dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_training, alg, x_md, any_w, bias_md, y_md, g.strides, g.dilation,
                                       g.pad_l, g.pad_r);
-    fwd_pd = dnnl::convolution_forward::primitive_desc(d, eng);
+    fwd_pd = dnnl::convolution_forward::primitive_desc(d, attr, eng);
   }
   ConvEntry e{fwd_pd, {}, {}, user_w, {}, false};
   md prim_x, prim_y;  // the layouts the primitive settled on for x and y (or dy)
@@ -185,9 +202,23 @@ std::string impl_of(const dnnl::primitive& prim) {
   return impl ? impl : "unknown";
 }
 
+// Note [Activation inside the convolution]: the post-op runs on a JIT kernel's registers (a
+// reference kernel keeps -0), and on the very kernel that runs without it, so the sums match.
+bool same_jit_kernel(const dnnl::primitive& with_post_op, const dnnl::primitive& plain) {
+  const std::string impl = impl_of(with_post_op);
+  const bool jit = impl.rfind("jit", 0) == 0 || impl.rfind("brg", 0) == 0 || impl.rfind("brdgmm", 0) == 0;
+  return jit && impl == impl_of(plain);
+}
+
 // Winograd where it pays (Note [Winograd for 3x3 convolutions]) and this oneDNN build has it,
-// the direct kernels otherwise.
-ConvEntry make_entry(Kind kind, const ConvGeometry& g) {
+// the direct kernels otherwise; with `activation_inside`, the direct forward pass with its
+// activation as a post-op.
+ConvEntry make_entry(Kind kind, const ConvGeometry& g, bool activation_inside = false) {
+  if (activation_inside) {
+    ConvEntry e = make_entry_with(kind, g, dnnl::algorithm::convolution_direct, activation_attr(kind));
+    e.activation_inside = same_jit_kernel(e.prim, make_entry_with(kind, g, dnnl::algorithm::convolution_direct).prim);
+    return e;
+  }
   if (use_winograd(kind, g)) {
     try {
       ConvEntry e = make_entry_with(kind, g, dnnl::algorithm::convolution_winograd);
@@ -199,22 +230,42 @@ ConvEntry make_entry(Kind kind, const ConvGeometry& g) {
   return make_entry_with(kind, g, dnnl::algorithm::convolution_direct);
 }
 
-// The entry for a convolution of `kind` over this geometry, from the primitive cache.
-std::shared_ptr<ConvEntry> entry_for(Kind kind, const ConvGeometryArgs& a, const ConvGeometry& g, bool depthwise) {
+// The entry for a convolution of `kind` over this geometry, from the primitive cache; with
+// `activation_inside`, the one built with the activation as a post-op (its own key).
+std::shared_ptr<ConvEntry> entry_for(Kind kind, const ConvGeometryArgs& a, const ConvGeometry& g, bool depthwise,
+                                     bool activation_inside = false) {
   const Shape &xs = a.x_shape, &fs = a.filter_shape, &st = a.strides, &dil = a.dilation, &pads = a.pads;
-  return primitive_cache().get<ConvEntry>([&] { return make_entry(kind, g); }, kind, depthwise, xs[0], xs[1], xs[2], xs[3], fs[0], fs[1],
-                                          fs[2], fs[3], st[0], st[1], dil[0], dil[1], pads[0], pads[1], pads[2], pads[3]);
+  return primitive_cache().get<ConvEntry>([&] { return make_entry(kind, g, activation_inside); }, kind, depthwise, activation_inside, xs[0],
+                                          xs[1], xs[2], xs[3], fs[0], fs[1], fs[2], fs[3], st[0], st[1], dil[0], dil[1], pads[0], pads[1],
+                                          pads[2], pads[3]);
+}
+
+// For an activation kind: the entry with the activation as a post-op when the output provably
+// holds no NaN (Note [Activation inside the convolution] in abs_bound.h), with *y_bound a bound
+// on the output before the activation; else nullptr.
+std::shared_ptr<ConvEntry> activation_inside_entry(Kind kind, Buffer* x, Buffer* filter, Buffer* bias, const ConvGeometryArgs& a,
+                                                   const ConvGeometry& g, bool depthwise, float* y_bound) {
+  if (!has_activation(kind) || !bias) return nullptr;
+  const Shape& fs = a.filter_shape;
+  const int64_t terms = fs[0] * fs[1] * (depthwise ? 1 : fs[2]);
+  const size_t y_bytes = static_cast<size_t>(g.y[0] * g.y[1] * g.y[2] * g.y[3]) * sizeof(float);
+  if (!conv_output_is_finite(x, filter, bias, terms, y_bytes, y_bound)) return nullptr;
+  auto entry = entry_for(kind, a, g, depthwise, true);
+  return entry->activation_inside ? entry : nullptr;
 }
 
 // Forward a = x, b = filter → y; backprop input a = dy, b = filter → dx; backprop filter a = x,
 // b = dy → dfilter in the user layout; `bias` for the bias kinds' forward passes.
 Napi::Value run_conv(Napi::Env env, Kind kind, Buffer* ab, Buffer* bb, const ConvGeometryArgs& geometry, Buffer* bias, bool depthwise) {
   const ConvGeometry g = geometry_of(geometry, depthwise);
-  const auto entry = entry_for(kind, geometry, g, depthwise);
-  ConvEntry& e = *entry;
   // A bias kind's primitive was built with a bias input: one call site must not send the other
   // an empty pointer (the depthwise call's bias is optional in the calling convention).
   if (has_bias(kind) && !bias) throw Napi::Error::New(env, "conv2d: this kind takes a bias");
+  float y_bound = 0;
+  auto entry = activation_inside_entry(kind, ab, bb, bias, geometry, g, depthwise, &y_bound);
+  const bool activation_inside = entry != nullptr;
+  if (!entry) entry = entry_for(kind, geometry, g, depthwise);
+  ConvEntry& e = *entry;
   auto& eng = cpu_engine();
   auto& s = cpu_stream();
   const md x_md(g.x, dt::f32, tag::nhwc), y_md(g.y, dt::f32, tag::nhwc);
@@ -265,7 +316,11 @@ Napi::Value run_conv(Napi::Env env, Kind kind, Buffer* ab, Buffer* bb, const Con
       }
       e.prim.execute(s, args);
       if (e.blocked) e.y_reorder.execute(s, y_blocked->mem(), y_mem);
-      if (kind == kBiasReluForward || kind == kBiasRelu6Forward) {
+      if (activation_inside) {
+        // Note [Activation inside the convolution]: the next layer reads this bound, not y.
+        remember_abs_bound(yb, kind == kBiasRelu6Forward ? 6.f : y_bound);
+        count_fused_activation();
+      } else if (has_activation(kind)) {
         s.wait();
         const int64_t n = static_cast<int64_t>(y_md.get_size() / sizeof(float));
         if (kind == kBiasReluForward) relu_in_place(static_cast<float*>(yb->data), n);

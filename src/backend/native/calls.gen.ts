@@ -73,7 +73,7 @@ export interface NativeAddon {
   download(h: Handle, dtype: DTypeCode, size: number): Float32Array | Int32Array | Uint8Array;
   retain(h: Handle): void;
   release(h: Handle): void;
-  memory(): { bytes: number; buffers: number; cachedBytes: number; cacheLimit: number; cacheHits: number; cacheMisses: number; cacheReleases: number; primitiveEntries: number; primitiveCapacity: number; primitiveMisses: number; primitiveEvictions: number; reorderedFilters: number; reorderedFilterBytes: number; reorderedFilterHits: number; reorderedFilterMisses: number };
+  memory(): { bytes: number; buffers: number; cachedBytes: number; cacheLimit: number; cacheHits: number; cacheMisses: number; cacheReleases: number; primitiveEntries: number; primitiveCapacity: number; primitiveMisses: number; primitiveEvictions: number; reorderedFilters: number; reorderedFilterBytes: number; reorderedFilterHits: number; reorderedFilterMisses: number; fusedActivations: number };
   allocatorStep(): void;
   unary(op: UnaryCode, x: Handle, dtype: DTypeCode): Handle;
   binary(op: BinaryCode, a: Handle, aShape: readonly number[], b: Handle, bShape: readonly number[], outShape: readonly number[], inDtype: DTypeCode, outDtype: DTypeCode): Handle;
