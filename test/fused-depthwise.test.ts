@@ -81,6 +81,34 @@ describe('fused.depthwiseConv2d', () => {
     });
   });
 
+  it('keeps a NaN or an infinity in its own channel on every backend (the reference composite too)', async () => {
+    const wave = (n: number, a: number, b: number) => Array.from({ length: n }, (_, i) => ((i * a) % b) / b - 0.45);
+    // x: a NaN in channel 1 and an infinity in channel 2; the second kernel: a NaN in channel 0.
+    const x = wave(48, 7, 11).map((v, i) => (i === 16 ? Number.NaN : i === 29 ? Infinity : v));
+    const kernel = wave(54, 5, 13);
+    const badKernel = kernel.map((v, i) => (i === 6 ? Number.NaN : v));
+    const cases = [
+      { what: 'x', x, kernel, bad: [1, 2] },
+      { what: 'kernel', x: wave(48, 7, 11), kernel: badKernel, bad: [0] },
+    ];
+    for (const backend of st.backends().filter((b) => b.available)) {
+      for (const c of cases) {
+        const got = await withBackendAsync(backend.name, async () =>
+          Array.from(await st.depthwiseConv2d(st.tensor(c.x, [1, 4, 4, 3]), st.tensor(c.kernel, [3, 3, 3, 2]), { padding: 'same' }).data()),
+        );
+        // Output channel c*dm + m belongs to input channel c: only the bad ones may be non-finite.
+        got.forEach((v, i) => {
+          const channel = Math.floor((i % 6) / 2);
+          if (!c.bad.includes(channel)) assert.ok(Number.isFinite(v), `${backend.name}, bad ${c.what}: output ${i} (channel ${channel}) is ${v}`);
+        });
+        assert.ok(
+          got.some((v) => !Number.isFinite(v)),
+          `${backend.name}, bad ${c.what}: the bad channel kept its NaN or infinity`,
+        );
+      }
+    }
+  });
+
   it('names what it expected and what it received', () => {
     const x = tensor([1, 4, 4, 3], 1),
       filter = tensor([3, 3, 3, 2], 2);

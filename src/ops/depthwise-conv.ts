@@ -80,10 +80,22 @@ export function fusedDepthwiseConv2dPlanned(x: Tensor, kernel: Tensor, bias: Ten
   return applyActivation(add(depthwiseConv2dPlanned(x, kernel, plan), bias), activation);
 }
 
-/** The composite forward pass: block-diagonal where the backend has conv2d and C is small. */
+/**
+ * The composite forward pass: block-diagonal where the backend has conv2d, C is small and x and
+ * the kernel are known to be finite (the zeros off the diagonal would turn a NaN or an infinity
+ * of one channel into NaN in every channel of its windows: 0 * NaN and 0 * Inf are NaN).
+ */
 export function depthwiseComposite(x: Tensor, kernel: Tensor, plan: ConvPlan): Tensor {
-  const useDense = hasKernel('conv2d', x) && kernel.shape[2] <= BLOCK_DIAGONAL_MAX_CHANNELS;
+  const useDense = hasKernel('conv2d', x) && kernel.shape[2] <= BLOCK_DIAGONAL_MAX_CHANNELS && knownFinite(x) && knownFinite(kernel);
   return useDense ? depthwiseBlockDiagonal(x, kernel, plan) : depthwiseGatherMatmul(x, kernel, plan);
+}
+
+/** Whether every value of `t` is finite, as far as can be told without waiting for a read. */
+function knownFinite(t: Tensor): boolean {
+  const values = t.hostValues();
+  if (!values) return false;
+  for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i])) return false;
+  return true;
 }
 
 /** The dense conv2d with a block-diagonal filter. */
