@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as st from '../src/index.js';
-import { randomValues } from './helpers.js';
+import { randomValues, withBackendAsync } from './helpers.js';
 import { webgpuSkip } from './webgpu-helpers.js';
 
 type Counters = { dispatches: number; deferred: number; pipelines: number; submits: number };
@@ -24,9 +24,8 @@ function transposed(values: ArrayLike<number>, r: number, c: number): number[] {
 }
 
 describe('webgpu pipelines compiled asynchronously', { skip: webgpuSkip }, () => {
-  it('a new kernel is compiled without blocking, and its work runs once it exists', async () => {
-    await st.setBackend('webgpu');
-    try {
+  it('a new kernel is compiled without blocking, and its work runs once it exists', () =>
+    withBackendAsync('webgpu', async () => {
       const n = freshRows();
       const host = Float32Array.from(randomValues(n * 5, 1, -1, 1));
       const x = st.tensor(host, [n, 5]);
@@ -41,14 +40,10 @@ describe('webgpu pipelines compiled asynchronously', { skip: webgpuSkip }, () =>
       const z = st.transpose(x);
       assert.equal(gpu().counters().deferred, again.deferred);
       assert.deepEqual(Array.from(await z.data()), transposed(host, n, 5));
-    } finally {
-      await st.setBackend('native');
-    }
-  });
+    }));
 
-  it('work recorded behind a compiling kernel keeps its order, even work whose kernel is ready', async () => {
-    await st.setBackend('webgpu');
-    try {
+  it('work recorded behind a compiling kernel keeps its order, even work whose kernel is ready', () =>
+    withBackendAsync('webgpu', async () => {
       const n = freshRows();
       const host = Float32Array.from(randomValues(n * 4, 2, -1, 1));
       const x = st.tensor(host, [n, 4]);
@@ -57,14 +52,10 @@ describe('webgpu pipelines compiled asynchronously', { skip: webgpuSkip }, () =>
       const y = st.transpose(x); // new: waits
       const yy = st.transpose(y); // ready ([4, n]), but must run after y is written
       assert.deepEqual(Array.from(await yy.data()), Array.from(host));
-    } finally {
-      await st.setBackend('native');
-    }
-  });
+    }));
 
-  it('a submit while work waits does not let an upload overwrite a buffer the waiting work reads', async () => {
-    await st.setBackend('webgpu');
-    try {
+  it('a submit while work waits does not let an upload overwrite a buffer the waiting work reads', () =>
+    withBackendAsync('webgpu', async () => {
       const n = freshRows();
       const host = Float32Array.from(randomValues(n * 3, 3, -1, 1));
       const x = st.tensor(host, [n, 3]);
@@ -80,14 +71,10 @@ describe('webgpu pipelines compiled asynchronously', { skip: webgpuSkip }, () =>
       assert.deepEqual(Array.from(await y.data()), transposed(host, n, 3));
       assert.deepEqual(Array.from(await early.data()), [1, 4, 2, 5, 3, 6]);
       for (const o of others) o.dispose();
-    } finally {
-      await st.setBackend('native');
-    }
-  });
+    }));
 
-  it('a training step records every kernel before any compiles, and trains as before', async () => {
-    await st.setBackend('webgpu');
-    try {
+  it('a training step records every kernel before any compiles, and trains as before', () =>
+    withBackendAsync('webgpu', async () => {
       const model = st.sequential({
         layers: [st.layers.dense({ units: 13, activation: 'relu', inputShape: [7] }), st.layers.dense({ units: 3 })],
       });
@@ -101,8 +88,5 @@ describe('webgpu pipelines compiled asynchronously', { skip: webgpuSkip }, () =>
       let loss = first;
       for (let i = 0; i < 20; i++) loss = (await model.trainOnBatch(xs, ys)).loss;
       assert.ok(Number.isFinite(loss) && loss < first, `loss fell: ${first} -> ${loss}`);
-    } finally {
-      await st.setBackend('native');
-    }
-  });
+    }));
 });
