@@ -304,7 +304,7 @@ describe('the conformance table in Chromium', { skip: missing ?? false }, () => 
     [isolatedServer, plainServer, browser, urls] = await Promise.all([
       serveStatic(root),
       serveStatic(root, { isolated: false }),
-      launchChromium(),
+      launchChromium({ strataKernelsOnly: true }),
       Promise.all(FILES.map(({ file }) => bundle(dir, file))),
     ]);
     FILES.forEach(({ file }, i) => bundles.set(file, urls[i]));

@@ -12,7 +12,7 @@ type Strata = typeof import('../src/browser.js');
 const missing = chromiumMissing();
 
 describe('in Chromium', { skip: missing ?? false }, () => {
-  const env = chromiumSuite(root);
+  const env = chromiumSuite(root, { strataKernelsOnly: true });
 
   it('dist/browser/strata.js loads in a cross-origin isolated page and trains a model until its loss falls', async () => {
     const { page, errors } = await openPage(env.browser, `${env.server.url}/test/browser/blank.html`);
