@@ -17,8 +17,6 @@ constexpr int64_t kMaxTerms = int64_t{1} << 22;  // the proof's bound on K
 
 std::atomic<int64_t> fused_activations{0};
 
-#define STRATA_CLONES __attribute__((target_clones("avx512f", "arch=x86-64-v3", "default")))
-
 // max |v| over x[from, to), +infinity when any is NaN or infinite. `a <= FLT_MAX` is false for
 // NaN, so a NaN counts as infinite instead of vanishing in a max (max(m, NaN) may return m).
 STRATA_CLONES float max_abs_range(const float* x, int64_t from, int64_t to) {

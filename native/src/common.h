@@ -13,6 +13,10 @@
 // for the native calling convention]).
 #include "calls.gen.h"
 
+// Hot float32 loops get AVX-512 / AVX2 / baseline clones chosen at load time, so one build
+// runs on any x86-64 machine and still uses the widest vectors available.
+#define STRATA_CLONES __attribute__((target_clones("avx512f", "arch=x86-64-v3", "default")))
+
 namespace strata {
 
 size_t dtype_size(DType d);

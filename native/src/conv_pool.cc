@@ -16,8 +16,6 @@
 
 #include "common.h"
 
-#define CONV_POOL_CLONES __attribute__((target_clones("avx512f", "arch=x86-64-v3", "default")))
-
 namespace strata {
 namespace {
 
@@ -239,7 +237,7 @@ bool no_padding(const ConvPoolGeometry& g) {
 
 // The per-image work, in the widest instruction set the CPU has (the templates above inline into
 // each clone), with 16-float lanes when the filter count is a multiple of 16.
-CONV_POOL_CLONES void forward_image(const ConvPoolGeometry& g, const int64_t* off, const float* x, const float* f,
+STRATA_CLONES void forward_image(const ConvPoolGeometry& g, const int64_t* off, const float* x, const float* f,
                                     const float* b, float* z, float* y, int32_t* winners) {
   if (g.co % 16 == 0) {
     if (no_padding(g))
@@ -253,7 +251,7 @@ CONV_POOL_CLONES void forward_image(const ConvPoolGeometry& g, const int64_t* of
   }
 }
 
-CONV_POOL_CLONES void backward_image(const ConvPoolGeometry& g, const int64_t* off, const float* x, const float* y,
+STRATA_CLONES void backward_image(const ConvPoolGeometry& g, const int64_t* off, const float* x, const float* y,
                                      const float* dy, const int32_t* winners, float* df, float* db) {
   if (g.co % 16 == 0 && no_padding(g))
     filter_bias_grad_image<16, true>(g, off, x, y, dy, winners, df, db);

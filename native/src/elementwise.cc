@@ -24,9 +24,7 @@ inline T sigmoid(T x) {
   return e / (T(1) + e);
 }
 
-// Hot float32 loops get AVX-512 / AVX2 / baseline clones chosen at load time, so one build
-// runs on any x86-64 machine and still uses the widest vectors available.
-#define STRATA_CLONES __attribute__((target_clones("avx512f", "arch=x86-64-v3", "default")))
+// Hot loops are STRATA_CLONES (common.h): AVX-512, AVX2 and baseline clones chosen at load time.
 
 // tanh and sigmoid through fast_math.h's vectorizable forms (a few ulp, as the fused recurrent
 // cells use): libm's tanhf is a scalar call per element, several times slower.

@@ -13,8 +13,6 @@
 
 #include "common.h"
 
-#define NORM_CLONES __attribute__((target_clones("avx512f", "arch=x86-64-v3", "default")))
-
 namespace strata {
 namespace {
 
@@ -45,7 +43,7 @@ void for_row_blocks(int64_t rows, int threads, F&& f) {
 // ---- batch norm: statistics per column (channel) over all rows
 
 // s1[c] += Σ (x - shift), s2[c] += Σ (x - shift)² over rows [0, n).
-NORM_CLONES void column_moments(const float* __restrict x, const float* __restrict shift, int64_t n, int64_t C,
+STRATA_CLONES void column_moments(const float* __restrict x, const float* __restrict shift, int64_t n, int64_t C,
                                 double* __restrict s1, double* __restrict s2) {
   for (int64_t r = 0; r < n; r++) {
     const float* xr = x + r * C;
@@ -59,7 +57,7 @@ NORM_CLONES void column_moments(const float* __restrict x, const float* __restri
 }
 
 // s1[c] += Σ dy·(x - mean), s2[c] += Σ dy over rows [0, n).
-NORM_CLONES void column_grad_sums(const float* __restrict x, const float* __restrict dy, const float* __restrict mean,
+STRATA_CLONES void column_grad_sums(const float* __restrict x, const float* __restrict dy, const float* __restrict mean,
                                   int64_t n, int64_t C, double* __restrict s1, double* __restrict s2) {
   for (int64_t r = 0; r < n; r++) {
     const float* xr = x + r * C;
@@ -73,7 +71,7 @@ NORM_CLONES void column_grad_sums(const float* __restrict x, const float* __rest
 }
 
 // y = (x - mean)·a + b per column, rows [0, n). Subtracting first keeps large means exact.
-NORM_CLONES void column_affine(const float* __restrict x, const float* __restrict mean, const float* __restrict a,
+STRATA_CLONES void column_affine(const float* __restrict x, const float* __restrict mean, const float* __restrict a,
                                const float* __restrict b, float* __restrict y, int64_t n, int64_t C) {
   for (int64_t r = 0; r < n; r++) {
     const float* xr = x + r * C;
@@ -84,7 +82,7 @@ NORM_CLONES void column_affine(const float* __restrict x, const float* __restric
 }
 
 // dx = a·dy - k·(x - mean) - c0 per column, rows [0, n).
-NORM_CLONES void column_grad_input(const float* __restrict x, const float* __restrict dy, const float* __restrict mean,
+STRATA_CLONES void column_grad_input(const float* __restrict x, const float* __restrict dy, const float* __restrict mean,
                                    const float* __restrict a, const float* __restrict k, const float* __restrict c0,
                                    float* __restrict dx, int64_t n, int64_t C) {
   for (int64_t r = 0; r < n; r++) {
@@ -243,7 +241,7 @@ inline __attribute__((always_inline)) RowStats row_stats(const float* __restrict
   return {mean, static_cast<float>(1.0 / std::sqrt(q / C + eps))};
 }
 
-NORM_CLONES void layer_norm_rows(const float* __restrict x, const float* __restrict gamma, const float* __restrict beta,
+STRATA_CLONES void layer_norm_rows(const float* __restrict x, const float* __restrict gamma, const float* __restrict beta,
                                  float* __restrict y, int64_t n, int64_t C, double eps) {
   for (int64_t r = 0; r < n; r++) {
     const float* xr = x + r * C;
@@ -254,7 +252,7 @@ NORM_CLONES void layer_norm_rows(const float* __restrict x, const float* __restr
   }
 }
 
-NORM_CLONES void layer_norm_grad_sums_rows(const float* __restrict x, const float* __restrict dy, int64_t n, int64_t C,
+STRATA_CLONES void layer_norm_grad_sums_rows(const float* __restrict x, const float* __restrict dy, int64_t n, int64_t C,
                                            double eps, double* __restrict s1, double* __restrict s2) {
   for (int64_t r = 0; r < n; r++) {
     const float* xr = x + r * C;
@@ -269,7 +267,7 @@ NORM_CLONES void layer_norm_grad_sums_rows(const float* __restrict x, const floa
 }
 
 // dx = inv·(gd - mean(gd) - x̂·mean(gd·x̂)) with gd = dy·γ, per row.
-NORM_CLONES void layer_norm_grad_input_rows(const float* __restrict x, const float* __restrict gamma,
+STRATA_CLONES void layer_norm_grad_input_rows(const float* __restrict x, const float* __restrict gamma,
                                             const float* __restrict dy, float* __restrict dx, int64_t n, int64_t C,
                                             double eps) {
   for (int64_t r = 0; r < n; r++) {

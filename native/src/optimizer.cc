@@ -35,12 +35,11 @@ struct RmspropArgs {
   float lr, decay, rho, mom, eps, one_minus_rho;
 };
 
-// The loops get AVX-512 and AVX2+FMA clones (16 and 8 lanes of sqrt and division instead of the
-// baseline's 4): on a large variable the update is otherwise bound by those units.
-#define OPTIMIZER_CLONES __attribute__((target_clones("avx512f", "arch=x86-64-v3", "default")))
-
+// The loops are STRATA_CLONES (common.h): AVX-512 and AVX2+FMA clones give 16 and 8 lanes of sqrt
+// and division instead of the baseline's 4, and on a large variable the update is otherwise bound
+// by those units.
 template <bool CENTERED, bool MOMENTUM>
-OPTIMIZER_CLONES void rmsprop_range(const RmspropArgs& a, int64_t from, int64_t to) {
+STRATA_CLONES void rmsprop_range(const RmspropArgs& a, int64_t from, int64_t to) {
   const float* w = a.w; const float* g = a.g; const float* v = a.v;
   const float* m = a.m; const float* ag = a.ag;
   float* w1 = a.w1; float* v1 = a.v1; float* m1 = a.m1; float* ag1 = a.ag1;
@@ -79,7 +78,7 @@ struct AdamArgs {
 };
 
 template <bool AMSGRAD>
-OPTIMIZER_CLONES void adam_range(const AdamArgs& a, int64_t from, int64_t to) {
+STRATA_CLONES void adam_range(const AdamArgs& a, int64_t from, int64_t to) {
   const float* w = a.w; const float* g = a.g; const float* m = a.m;
   const float* v = a.v; const float* vhat = a.vhat;
   float* w1 = a.w1; float* m1 = a.m1; float* v1 = a.v1; float* vhat1 = a.vhat1;
@@ -116,7 +115,7 @@ struct SimpleArgs {
 };
 
 // Adagrad: acc += g²; w -= lr·g / √(acc + ε).
-OPTIMIZER_CLONES void adagrad_range(const SimpleArgs& a, int64_t from, int64_t to) {
+STRATA_CLONES void adagrad_range(const SimpleArgs& a, int64_t from, int64_t to) {
   const float* w = a.w; const float* g = a.g; const float* acc = a.s0;
   float* w1 = a.w1; float* acc1 = a.s0_1;
 #pragma omp simd
@@ -128,7 +127,7 @@ OPTIMIZER_CLONES void adagrad_range(const SimpleArgs& a, int64_t from, int64_t t
 }
 
 // Adadelta: A = ρA + (1-ρ)g²; δ = -√(D + ε)·g / √(A + ε); D = ρD + (1-ρ)δ²; w += lr·δ.
-OPTIMIZER_CLONES void adadelta_range(const SimpleArgs& a, int64_t from, int64_t to) {
+STRATA_CLONES void adadelta_range(const SimpleArgs& a, int64_t from, int64_t to) {
   const float* w = a.w; const float* g = a.g;
   const float* acc_g = a.s0; const float* acc_d = a.s1;
   float* w1 = a.w1; float* acc_g1 = a.s0_1; float* acc_d1 = a.s1_1;
@@ -145,7 +144,7 @@ OPTIMIZER_CLONES void adadelta_range(const SimpleArgs& a, int64_t from, int64_t 
 
 // Adamax: m += (g - m)(1 - β1); u = max(β2·u, |g|); w -= lr·m / (u + ε), lr already divided by
 // 1 - β1^t.
-OPTIMIZER_CLONES void adamax_range(const SimpleArgs& a, int64_t from, int64_t to) {
+STRATA_CLONES void adamax_range(const SimpleArgs& a, int64_t from, int64_t to) {
   const float* w = a.w; const float* g = a.g; const float* m = a.s0; const float* u = a.s1;
   float* w1 = a.w1; float* m1 = a.s0_1; float* u1 = a.s1_1;
 #pragma omp simd

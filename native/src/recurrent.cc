@@ -13,8 +13,6 @@
 #pragma GCC optimize("no-trapping-math")
 #include "fast_math.h"
 
-#define RECURRENT_CLONES __attribute__((target_clones("avx512f", "arch=x86-64-v3", "default")))
-
 namespace strata {
 namespace {
 
@@ -23,7 +21,7 @@ namespace {
 constexpr int64_t kParallelUnits = 1 << 14;
 
 // z [4u], cp [u] → y [2u] = [h | c].
-RECURRENT_CLONES void lstm_row(const float* __restrict z, const float* __restrict cp, float* __restrict y, int64_t u) {
+STRATA_CLONES void lstm_row(const float* __restrict z, const float* __restrict cp, float* __restrict y, int64_t u) {
 #pragma omp simd
   for (int64_t j = 0; j < u; j++) {
     const float i = sigmoid_fast(z[j]), f = sigmoid_fast(z[u + j]);
@@ -35,7 +33,7 @@ RECURRENT_CLONES void lstm_row(const float* __restrict z, const float* __restric
 }
 
 // z [4u], cp [u], g [2u] = [dh | dc] → y [5u] = [dz | dcPrev].
-RECURRENT_CLONES void lstm_grad_row(const float* __restrict z, const float* __restrict cp, const float* __restrict g,
+STRATA_CLONES void lstm_grad_row(const float* __restrict z, const float* __restrict cp, const float* __restrict g,
                                  float* __restrict y, int64_t u) {
 #pragma omp simd
   for (int64_t j = 0; j < u; j++) {
@@ -55,7 +53,7 @@ RECURRENT_CLONES void lstm_grad_row(const float* __restrict z, const float* __re
 }
 
 // xz, hz [3u], hp [u] → y [u].
-RECURRENT_CLONES void gru_row(const float* __restrict xz, const float* __restrict hz, const float* __restrict hp,
+STRATA_CLONES void gru_row(const float* __restrict xz, const float* __restrict hz, const float* __restrict hp,
                            float* __restrict y, int64_t u) {
 #pragma omp simd
   for (int64_t j = 0; j < u; j++) {
@@ -67,7 +65,7 @@ RECURRENT_CLONES void gru_row(const float* __restrict xz, const float* __restric
 }
 
 // xz, hz [3u], hp [u], d [u] → y [7u] = [dxz | dhz | dhPrev].
-RECURRENT_CLONES void gru_grad_row(const float* __restrict xz, const float* __restrict hz, const float* __restrict hp,
+STRATA_CLONES void gru_grad_row(const float* __restrict xz, const float* __restrict hz, const float* __restrict hp,
                                 const float* __restrict d, float* __restrict y, int64_t u) {
 #pragma omp simd
   for (int64_t j = 0; j < u; j++) {

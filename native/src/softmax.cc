@@ -11,8 +11,6 @@
 namespace strata {
 namespace {
 
-#define STRATA_CLONES __attribute__((target_clones("avx512f", "arch=x86-64-v3", "default")))
-
 // exp_nonpositive: Note [Vectorizable exp] in fast_math.h.
 
 // Softmax over the last axis: rows of n contiguous values, three vectorized passes per row.
@@ -90,7 +88,6 @@ Napi::Value calls::softmax(Napi::Env env, const SoftmaxArgs& args) {
 
 namespace {
 
-
 // The gradient of softmax (dx = y·(g - Σ g·y)) or log-softmax (dx = g - exp(y)·Σ g) over rows of n
 // contiguous values, y being the forward output.
 STRATA_CLONES void softmax_grad_rows(const float* __restrict y, const float* __restrict g, float* __restrict dx, int64_t rows,
@@ -145,7 +142,6 @@ Napi::Value calls::softmaxGrad(Napi::Env env, const SoftmaxGradArgs& args) {
 }
 
 namespace {
-
 
 // Softmax cross-entropy against integer labels over rows of c logits (Note [Sparse softmax
 // cross-entropy in one pass] in src/ops/sparse-cross-entropy.ts): the loss of each row,
