@@ -179,30 +179,19 @@ for (const backend of backendNames) {
       'precision topK: ties go to the lower index; config round trip; bad topK rejected',
       run(async () => {
         const p = metrics.precision({ topK: 2 });
+        const r = metrics.recall({ topK: 2 });
+        const labels = st.tensor([
+          [0, 1, 1],
+          [1, 0, 0],
+        ]);
         // Row 0: 0.5 three times; indices 0 and 1 are the top 2, so the positive at index 2 is not predicted.
-        p.update(
-          st.tensor([
-            [0, 1, 1],
-            [1, 0, 0],
-          ]),
-          st.tensor([
-            [0.5, 0.5, 0.5],
-            [0.9, 0.1, 0.2],
-          ]),
-        );
+        const scores = st.tensor([
+          [0.5, 0.5, 0.5],
+          [0.9, 0.1, 0.2],
+        ]);
+        for (const m of [p, r]) m.update(labels, scores);
         // Predicted: (0,0) fp, (0,1) tp, (1,0) tp, (1,2) fp.
         assert.equal(await p.resultAsync(), 0.5);
-        const r = metrics.recall({ topK: 2 });
-        r.update(
-          st.tensor([
-            [0, 1, 1],
-            [1, 0, 0],
-          ]),
-          st.tensor([
-            [0.5, 0.5, 0.5],
-            [0.9, 0.1, 0.2],
-          ]),
-        );
         assertClose(await r.resultAsync(), 2 / 3);
         assert.deepEqual(p.getConfig(), { name: 'precision', topK: 2 });
         assert.deepEqual(metrics.recall({ topK: 1, classId: 0, thresholds: 0.4 }).getConfig(), {
