@@ -124,6 +124,8 @@ export const functions = {
   retain: ['h: tensor', 'void'],
   release: ['h: handle', 'void'],
   memory: ['', MEMORY],
+  // memory().bytes alone, without building the whole object (read after every backward pass)
+  heldBytes: ['', 'number'],
   // the end of a gradient computation: the caching allocator gives back sizes no longer asked for
   allocatorStep: ['', 'void'],
   // elementwise.cc

@@ -405,6 +405,10 @@ Napi::Value calls::allocatorStep(Napi::Env env, const AllocatorStepArgs&) {
 }
 
 // memory(): live storage, the caching allocator's state and the primitive cache's.
+Napi::Value calls::heldBytes(Napi::Env env, const HeldBytesArgs&) {
+  return Napi::Number::New(env, static_cast<double>(memory_stats().bytes.load()));
+}
+
 Napi::Value calls::memory(Napi::Env env, const MemoryArgs&) {
   auto o = Napi::Object::New(env);
   const auto num = [&](const char* key, double v) { o.Set(key, Napi::Number::New(env, v)); };

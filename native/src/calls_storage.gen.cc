@@ -67,6 +67,12 @@ Napi::Value call_memory(const Napi::CallbackInfo& info) {
   return calls::memory(info.Env(), args);
 }
 
+Napi::Value call_heldBytes(const Napi::CallbackInfo& info) {
+  check_count(info, "heldBytes", 0, 0);
+  HeldBytesArgs args;
+  return calls::heldBytes(info.Env(), args);
+}
+
 Napi::Value call_allocatorStep(const Napi::CallbackInfo& info) {
   check_count(info, "allocatorStep", 0, 0);
   AllocatorStepArgs args;

@@ -27,6 +27,9 @@ struct ReleaseArgs {
 // memory()
 struct MemoryArgs {
 };
+// heldBytes()
+struct HeldBytesArgs {
+};
 // allocatorStep()
 struct AllocatorStepArgs {
 };
@@ -160,6 +163,7 @@ Napi::Value download(Napi::Env env, const DownloadArgs& args);
 Napi::Value retain(Napi::Env env, const RetainArgs& args);
 Napi::Value release(Napi::Env env, const ReleaseArgs& args);
 Napi::Value memory(Napi::Env env, const MemoryArgs& args);
+Napi::Value heldBytes(Napi::Env env, const HeldBytesArgs& args);
 Napi::Value allocatorStep(Napi::Env env, const AllocatorStepArgs& args);
 Napi::Value unary(Napi::Env env, const UnaryArgs& args);
 Napi::Value binary(Napi::Env env, const BinaryArgs& args);

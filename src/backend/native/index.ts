@@ -361,7 +361,7 @@ export class NativeBackend implements Backend {
     };
   }
 
-  private readonly deadTensors = new DeadTensorCollector(() => this.addon.memory().bytes);
+  private readonly deadTensors = new DeadTensorCollector(() => this.addon.heldBytes());
 
   afterBackward(): boolean {
     const collected = this.deadTensors.afterBackward();
