@@ -10,6 +10,7 @@
         "native/src/elementwise.cc",
         "native/src/reduce.cc",
         "native/src/movement.cc",
+        "native/src/strided_copy.cc",
         "native/src/matmul.cc",
         "native/src/conv.cc",
         "native/src/abs_bound.cc",

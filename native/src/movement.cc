@@ -3,38 +3,17 @@
 #include <cstring>
 
 #include "common.h"
+#include "strided_copy.h"
 
 namespace strata {
-namespace {
 
-template <typename F>
-void by_width(DType d, F&& f) {
-  if (dtype_size(d) == 1) f(uint8_t{});
-  else f(uint32_t{});
-}
-
-// strided: out[o] = x[base + offset(o)]; transpose, broadcast and slice.
-}  // namespace
-
+// strided: out[o] = x[base + offset(o)]; transpose, broadcast and slice (Note [Strided copy
+// paths] in strided_copy.cc).
 Napi::Value calls::strided(Napi::Env env, const StridedArgs& args) {
-  Buffer* xb = args.x;
-  const Shape& os = args.out_shape;
-  const Shape& strides = args.strides;
-  const int64_t base = args.base;
-  const DType d = args.dtype;
+  const size_t width = dtype_size(args.dtype);
   Buffer* yb;
-  Napi::Value out = new_buffer(env, size_of(os) * dtype_size(d), &yb);
-  // A block that is contiguous in the input (a batch sliced off the leading axis) is one copy.
-  if (strides == strides_of(os)) {
-    std::memcpy(yb->data, static_cast<const uint8_t*>(xb->data) + base * dtype_size(d), size_of(os) * dtype_size(d));
-    return out;
-  }
-  by_width(d, [&](auto tag) {
-    using T = decltype(tag);
-    const T* x = static_cast<const T*>(xb->data) + base;
-    T* y = static_cast<T*>(yb->data);
-    for_each_offset2(os, strides, strides, [&](int64_t o, int64_t i, int64_t) { y[o] = x[i]; });
-  });
+  Napi::Value out = new_buffer(env, size_of(args.out_shape) * width, &yb);
+  strided_copy(static_cast<const uint8_t*>(args.x->data) + args.base * width, yb->data, args.out_shape, args.strides, width);
   return out;
 }
 
