@@ -27,6 +27,8 @@ export interface OnnxCase {
   ratio: number;
   /** Each round's median, ms. */
   rounds: { strata: number[]; ort: number[] };
+  /** The first call of each side on this batch size (cold: kernels built, weights laid out), ms. */
+  firstMs: { strata: number; ort: number };
   maxAbsDiff: number;
   agree: boolean;
 }
@@ -34,6 +36,8 @@ export interface OnnxCase {
 export interface OnnxResult {
   ortVersion: string;
   threads: number;
+  /** Seconds each side ran before the rounds. */
+  warmup: number;
   cases: OnnxCase[];
   skipped?: string;
 }
@@ -42,6 +46,21 @@ export interface OnnxOptions {
   rounds: number;
   /** Seconds aimed at per measurement and side in each round. */
   budget: number;
+  /** Seconds each side runs before the first round (Note [Inference measured warm]). */
+  warmup: number;
+}
+
+// Note [Inference measured warm]
+// The rounds compare the two runtimes in their steady state, as a served model runs. Reaching it
+// takes Strata longer than onnxruntime: at batch 1 on 2 cores, its first hundred or so calls of
+// an imported MobileNetV2 ran at 7-25 ms against 5 ms later (V8 compiling the graph's
+// JavaScript on background threads that compete with the OpenMP team, and the young generation
+// growing), and a round with 2 warm-up calls caught part of it (rounds 2.46 / 1.65 / 1.67 in one
+// run). So each side first runs on its own for `warmup` seconds; the first call of each (cold:
+// kernels built, filters laid out) is reported beside the rounds rather than hidden.
+async function warmFor(seconds: number, f: () => unknown | Promise<unknown>): Promise<void> {
+  const end = performance.now() + seconds * 1000;
+  while (performance.now() < end) await f();
 }
 
 const log = (msg: string) => process.stderr.write(`[onnx] ${msg}\n`);
@@ -64,12 +83,12 @@ export async function measureOnnx(options: OnnxOptions): Promise<OnnxResult> {
   if (missing.length) {
     const skipped = `ONNX rows skipped: ${missing.map((p) => path.relative(process.cwd(), p)).join(', ')} missing (run /usr/bin/python3 scripts/make_onnx_fixtures.py)`;
     log(skipped);
-    return { ortVersion, threads, cases: [], skipped };
+    return { ortVersion, threads, warmup: options.warmup, cases: [], skipped };
   }
   if (st.getBackend().name !== 'native') {
     const skipped = `ONNX rows skipped: Strata's backend is ${st.getBackend().name}, not native`;
     log(skipped);
-    return { ortVersion, threads, cases: [], skipped };
+    return { ortVersion, threads, warmup: options.warmup, cases: [], skipped };
   }
   const cases: OnnxCase[] = [];
   for (const network of ONNX_NETWORKS) {
@@ -93,17 +112,24 @@ export async function measureOnnx(options: OnnxOptions): Promise<OnnxResult> {
         const out = await session.run(feeds);
         for (const t of Object.values(out)) t.dispose();
       };
-      // Same computation? Compare one output of each before timing.
+      // Same computation? Compare one output of each (its first call, timed) before timing.
+      let t0 = performance.now();
       const y = model.predict(x) as st.Tensor;
       const ys = y.dataSync();
+      const firstMs = { strata: performance.now() - t0, ort: 0 };
       y.dispose();
+      t0 = performance.now();
       const ortOut = await session.run(feeds);
+      firstMs.ort = performance.now() - t0;
       const diff = maxAbsDiff(ys, ortOut[outputName].data as Float32Array);
       for (const t of Object.values(ortOut)) t.dispose();
       const agree = diff <= ONNX_TOLERANCE;
       if (!agree) log(`${network} batch ${batch}: outputs differ by up to ${diff} (tolerance ${ONNX_TOLERANCE})`);
       const rounds = { strata: [] as number[], ort: [] as number[] };
       const timing = { warmup: 2, budgetSeconds: options.budget, minReps: 3, maxReps: 30 };
+      log(`${network} batch ${batch}: warming each side for ${options.warmup} s`);
+      await warmFor(options.warmup, runStrata);
+      await warmFor(options.warmup, runOrt);
       for (let r = 0; r < options.rounds; r++) {
         log(`round ${r + 1}/${options.rounds}: ${network} batch ${batch}`);
         rounds.strata.push((await timeIt(runStrata, timing)).median);
@@ -112,17 +138,17 @@ export async function measureOnnx(options: OnnxOptions): Promise<OnnxResult> {
       x.dispose();
       const strataMs = median(rounds.strata),
         ortMs = median(rounds.ort);
-      cases.push({ network, batch, threads, strataMs, ortMs, ratio: strataMs / ortMs, rounds, maxAbsDiff: diff, agree });
+      cases.push({ network, batch, threads, strataMs, ortMs, ratio: strataMs / ortMs, rounds, firstMs, maxAbsDiff: diff, agree });
     }
     await session.release();
   }
-  return { ortVersion, threads, cases };
+  return { ortVersion, threads, warmup: options.warmup, cases };
 }
 
 /** The ONNX table's lines (one per network and batch). */
 export function onnxTable(result: OnnxResult): string[] {
   if (result.skipped) return [`NOTE: ${result.skipped}`];
-  const header = ['network', 'batch', 'Strata ms', 'ORT ms', 'S/ORT', 'per round', 'max|diff|', 'outputs'];
+  const header = ['network', 'batch', 'Strata ms', 'ORT ms', 'S/ORT', 'per round', 'first call S / ORT ms', 'max|diff|', 'outputs'];
   const body = result.cases.map((c) => [
     c.network,
     String(c.batch),
@@ -130,6 +156,7 @@ export function onnxTable(result: OnnxResult): string[] {
     c.ortMs.toFixed(2),
     c.ratio.toFixed(2),
     c.rounds.strata.map((s, i) => (s / c.rounds.ort[i]).toFixed(2)).join(' '),
+    `${c.firstMs.strata.toFixed(0)} / ${c.firstMs.ort.toFixed(0)}`,
     c.maxAbsDiff.toExponential(1),
     c.agree ? 'agree' : 'DIFFER',
   ]);
@@ -141,7 +168,7 @@ export function onnxTable(result: OnnxResult): string[] {
       .join('  ')
       .trimEnd();
   return [
-    `ONNX inference: Strata ${st.version ?? ''} native vs onnxruntime-node ${result.ortVersion}, ${result.threads} thread(s) each; median of alternating rounds`,
+    `ONNX inference: Strata ${st.version ?? ''} native vs onnxruntime-node ${result.ortVersion}, ${result.threads} thread(s) each; median of alternating rounds after ${result.warmup} s of warm-up per side`,
     line(header),
     widths.map((w) => '-'.repeat(w)).join('  '),
     ...body.map(line),

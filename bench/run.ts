@@ -66,6 +66,7 @@ const program = new Command()
   .option('--no-onnx', 'skip the ONNX rows (imported ResNet-18 and MobileNetV2 vs onnxruntime-node)')
   .option('--onnx-only', 'run only the ONNX rows (results in onnx-latest.json)', false)
   .option('--onnx-rounds <n>', 'alternating Strata/onnxruntime rounds of the ONNX rows', positiveInt, 3)
+  .option('--onnx-warmup <seconds>', 'seconds each side of an ONNX row runs before its rounds', positiveNumber, 2)
   .option('--out <dir>', 'where the JSON results go', path.join(here, 'results'))
   .parse();
 
@@ -86,6 +87,7 @@ const opts = program.opts<{
   onnx: boolean;
   onnxOnly: boolean;
   onnxRounds: number;
+  onnxWarmup: number;
   out: string;
 }>();
 
@@ -103,7 +105,7 @@ function writeResults(report: unknown, prefix: string, started: Date): string {
   return `results: ${path.relative(process.cwd(), path.join(opts.out, names[1]))} and ${names[0]}`;
 }
 
-const onnxOptions = { rounds: opts.onnxRounds, budget: opts.budget };
+const onnxOptions = { rounds: opts.onnxRounds, budget: opts.budget, warmup: opts.onnxWarmup };
 if (opts.onnxOnly) {
   // Only the ONNX rows: a few minutes instead of the whole run.
   const started = new Date();
