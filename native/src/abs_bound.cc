@@ -66,6 +66,19 @@ bool conv_output_is_finite(Buffer* x, Buffer* w, Buffer* bias, int64_t k, size_t
   return true;
 }
 
+void carry_bound_through_conv(Buffer* x, Buffer* w, Buffer* bias, int64_t k, Buffer* y) {
+  if (!has_abs_bound(x)) return;
+  float y_bound;
+  // y_bytes = x's: the pass over x can never be chosen, and x's bound is known anyway.
+  if (conv_output_is_finite(x, w, bias, k, x->bytes, &y_bound)) remember_abs_bound(y, y_bound);
+}
+
+void carry_bound_through_add(const Buffer* a, const Buffer* b, Buffer* y) {
+  if (!has_abs_bound(a) || !has_abs_bound(b)) return;
+  const double sum = (static_cast<double>(a->abs_bound) + b->abs_bound) * (1 + 1e-6);
+  remember_abs_bound(y, sum <= FLT_MAX ? static_cast<float>(sum) : kInfinity);
+}
+
 void count_fused_activation() { fused_activations++; }
 int64_t fused_activation_count() { return fused_activations.load(); }
 

@@ -68,6 +68,25 @@ void remember_abs_bound(Buffer* b, float bound);
 // *y_bound receives a bound on the outputs' magnitude before the activation.
 bool conv_output_is_finite(Buffer* x, Buffer* w, Buffer* bias, int64_t k, size_t y_bytes, float* y_bound);
 
+// Note [Bounds carried through linear layers]
+// The rule above skips the pass over a big x only when x's bound is already known. In an
+// inverted-residual network (MobileNetV2) every block's expanding 1x1 convolution reads either
+// the previous block's projection (a linear 1x1 convolution) or a residual Add of two such
+// values, neither of which had a bound: 16 passes over x per image at batch 1, each a parallel
+// region and a read of up to 300 KB. So the bound travels through those layers too, without a
+// pass of its own: a linear convolution (no activation, direct kernels) whose x, filter and bias
+// bounds give S = K·X·W + B < FLT_MAX / 2 records 1.3·S on its output, by the same argument as
+// above (x's bound must already be known: finding it would be the very pass this avoids); an
+// Add or Sub of float32 tensors whose bounds are both known records (A + B)·(1 + 1e-6) (one
+// rounding of at most 2^-24 relative, then the float conversion's), or +infinity when that is not
+// finite. Bounds only grow this way (by 1.3 per convolution), which costs nothing: they are used
+// only to prove finiteness, far below FLT_MAX.
+// After a linear convolution of `k` terms per output over x into y (direct kernels): records a
+// bound on y when x's is known and the sums are provably finite (the Note above).
+void carry_bound_through_conv(Buffer* x, Buffer* w, Buffer* bias, int64_t k, Buffer* y);
+// After y = a + b or a - b in float32: records a bound on y when a's and b's are both known.
+void carry_bound_through_add(const Buffer* a, const Buffer* b, Buffer* y);
+
 // Convolutions that ran their activation inside oneDNN, for tests (the addon's memory()).
 void count_fused_activation();
 int64_t fused_activation_count();

@@ -240,14 +240,19 @@ std::shared_ptr<ConvEntry> entry_for(Kind kind, const ConvGeometryArgs& a, const
                                           pads[2], pads[3]);
 }
 
+// K of Note [Activation inside the convolution]: the products summed into one output.
+int64_t terms_per_output(const ConvGeometryArgs& a, bool depthwise) {
+  const Shape& fs = a.filter_shape;
+  return fs[0] * fs[1] * (depthwise ? 1 : fs[2]);
+}
+
 // For an activation kind: the entry with the activation as a post-op when the output provably
 // holds no NaN (Note [Activation inside the convolution] in abs_bound.h), with *y_bound a bound
 // on the output before the activation; else nullptr.
 std::shared_ptr<ConvEntry> activation_inside_entry(Kind kind, Buffer* x, Buffer* filter, Buffer* bias, const ConvGeometryArgs& a,
                                                    const ConvGeometry& g, bool depthwise, float* y_bound) {
   if (!has_activation(kind) || !bias) return nullptr;
-  const Shape& fs = a.filter_shape;
-  const int64_t terms = fs[0] * fs[1] * (depthwise ? 1 : fs[2]);
+  const int64_t terms = terms_per_output(a, depthwise);
   const size_t y_bytes = static_cast<size_t>(g.y[0] * g.y[1] * g.y[2] * g.y[3]) * sizeof(float);
   if (!conv_output_is_finite(x, filter, bias, terms, y_bytes, y_bound)) return nullptr;
   auto entry = entry_for(kind, a, g, depthwise, true);
@@ -320,7 +325,10 @@ Napi::Value run_conv(Napi::Env env, Kind kind, Buffer* ab, Buffer* bb, const Con
         // Note [Activation inside the convolution]: the next layer reads this bound, not y.
         remember_abs_bound(yb, kind == kBiasRelu6Forward ? 6.f : y_bound);
         count_fused_activation();
-      } else if (has_activation(kind)) {
+      } else if (!has_activation(kind)) {
+        // Note [Bounds carried through linear layers] (direct kernels: the forward never runs Winograd).
+        if (!e.blocked) carry_bound_through_conv(ab, bb, bias, terms_per_output(geometry, depthwise), yb);
+      } else {
         s.wait();
         const int64_t n = static_cast<int64_t>(y_md.get_size() / sizeof(float));
         if (kind == kBiasReluForward) relu_in_place(static_cast<float*>(yb->data), n);

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <type_traits>
 
+#include "abs_bound.h"
 #include "common.h"
 
 // As in recurrent.cc: lets the compiler blend both sides of fast_math.h's selects on AVX2
@@ -311,10 +312,11 @@ Napi::Value calls::binaryRows(Napi::Env env, const BinaryRowsArgs& args) {
   const int64_t n = walk.rows * walk.inner;
   Buffer* yb;
   Napi::Value out = new_buffer(env, n * dtype_size(outd), &yb);
-  if (in == DType::kFloat32 && binary_rows_f32(op, walk, static_cast<const float*>(ab->data), static_cast<const float*>(bb->data), yb->data)) {
-    return out;
+  if (!(in == DType::kFloat32 && binary_rows_f32(op, walk, static_cast<const float*>(ab->data), static_cast<const float*>(bb->data), yb->data))) {
+    run_binary(op, ab, bb, yb, in, outd, walk);
   }
-  run_binary(op, ab, bb, yb, in, outd, walk);
+  // Note [Bounds carried through linear layers] in abs_bound.h: a residual Add.
+  if ((op == Binary::kAdd || op == Binary::kSub) && in == DType::kFloat32 && outd == DType::kFloat32) carry_bound_through_add(ab, bb, yb);
   return out;
 }
 
