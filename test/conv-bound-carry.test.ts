@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as st from '../src/index.js';
 import type { NativeBackend } from '../src/backend/native/index.js';
-import { assertClose, randomValues, withBackend } from './helpers.js';
+import { assertClose, randomTensor, withBackend } from './helpers.js';
 
 const nativeAvailable = st.backends().some((b) => b.name === 'native' && b.available);
 const skip = !nativeAvailable && 'native backend not built';
@@ -18,16 +18,7 @@ function fusedCount(): number {
   return backend.addon.memory().fusedActivations;
 }
 
-const t = (shape: number[], seed: number, lo = -1, hi = 1) =>
-  st.tensor(
-    randomValues(
-      shape.reduce((a, b) => a * b, 1),
-      seed,
-      lo,
-      hi,
-    ),
-    shape,
-  );
+const t = (shape: number[], seed: number, lo = -1, hi = 1) => randomTensor(shape, seed, 'float32', lo, hi);
 
 /**
  * x [2, 12, 12, 4] → relu6 conv (bound 6) → `middle` → relu6 3x3 conv with stride 2 reading a

@@ -165,16 +165,15 @@ describe('native slice and broadcastTo match the reference backend bit for bit',
         // One element of the last axis (the generic path) and a block of leading rows (one run).
         const last = shape.length - 1;
         const one = shape.map((d, i) => (i === last ? 1 : d));
+        const sliceFrom = (begin: number[], size: number[]) => (x: st.Tensor) => st.slice(x, begin, size);
         assertSame(
           shape,
           dtype,
           seed++,
-          (x) =>
-            st.slice(
-              x,
-              shape.map((_, i) => (i === last ? 2 : 0)),
-              one,
-            ),
+          sliceFrom(
+            shape.map((_, i) => (i === last ? 2 : 0)),
+            one,
+          ),
           `${dtype} [${shape}] one column`,
         );
         const rows = shape.map((d, i) => (i === 0 ? d - 2 : d));
@@ -182,12 +181,10 @@ describe('native slice and broadcastTo match the reference backend bit for bit',
           shape,
           dtype,
           seed++,
-          (x) =>
-            st.slice(
-              x,
-              shape.map((_, i) => (i === 0 ? 1 : 0)),
-              rows,
-            ),
+          sliceFrom(
+            shape.map((_, i) => (i === 0 ? 1 : 0)),
+            rows,
+          ),
           `${dtype} [${shape}] leading rows`,
         );
       }
