@@ -40,7 +40,8 @@ bool one_run(const Shape& xs, const std::vector<bool>& reduced, Run* run) {
   return true;
 }
 
-// The folds, as types so that reduce_run can tell a sum apart (its float32 loop is cloned).
+// The folds, as types so that reduce_run can tell a sum apart (its float32 loop is cloned); the
+// per-element walk over axes that are not one run uses them too.
 struct Add {
   template <typename A, typename T>
   A operator()(A a, T v) const { return a + static_cast<A>(v); }
@@ -154,24 +155,17 @@ Napi::Value calls::reduce(Napi::Env env, const ReduceArgs& args) {
     if constexpr (std::is_same_v<T, int32_t>) {
       if (op == Reduce::kSum) return sum_int32(x, xs, out_strides, is_run ? &run : nullptr, acc);
     }
-    if (is_run) {
-      switch (op) {
-        case Reduce::kSum: return reduce_run(x, run, init, Add{}, acc.data());
-        case Reduce::kProd: return reduce_run(x, run, init, Mul{}, acc.data());
-        case Reduce::kMax: return reduce_run(x, run, init, Max{}, acc.data());
-        case Reduce::kMin: return reduce_run(x, run, init, Min{}, acc.data());
-      }
+    // One fold per op, for the run and the per-element walk alike.
+    const auto fold = [&](auto step) {
+      if (is_run) return reduce_run(x, run, init, step, acc.data());
+      for_each_offset2(xs, out_strides, out_strides, [&](int64_t i, int64_t o, int64_t) { acc[o] = step(acc[o], x[i]); });
+    };
+    switch (op) {
+      case Reduce::kSum: return fold(Add{});
+      case Reduce::kProd: return fold(Mul{});
+      case Reduce::kMax: return fold(Max{});
+      case Reduce::kMin: return fold(Min{});
     }
-    for_each_offset2(xs, out_strides, out_strides, [&](int64_t i, int64_t o, int64_t) {
-      const double v = static_cast<double>(x[i]);
-      double& a = acc[o];
-      switch (op) {
-        case Reduce::kSum: a += v; break;
-        case Reduce::kProd: a *= v; break;
-        case Reduce::kMax: if (v > a || v != v) a = v; break;
-        case Reduce::kMin: if (v < a || v != v) a = v; break;
-      }
-    });
   });
   if (d == DType::kInt32 && (op == Reduce::kSum || op == Reduce::kProd)) {
     for (int64_t o = 0; o < m; o++) {
