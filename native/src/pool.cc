@@ -160,15 +160,13 @@ Napi::Value calls::maxPoolGrad(Napi::Env env, const MaxPoolGradArgs& args) {
   Napi::Value out = new_buffer(env, g.n * g.h * g.w * g.c * 4, &yb, !written_once);
   float* dx = static_cast<float*>(yb->data);
   const bool big = g.n * g.h * g.w * g.c > (1 << 15);
+  const int32_t* winners = winners_kept ? static_cast<const int32_t*>(fwd->attachment->data) : nullptr;
+  const float* y = winners_kept ? static_cast<const float*>(fwd->data) : nullptr;
   if (written_once) {
-    const int32_t* winners = static_cast<const int32_t*>(fwd->attachment->data);
-    const float* y = static_cast<const float*>(fwd->data);
     parallel_for(g.n * g.oh, big, [&](int64_t r) { max_pool_grad_band(g, dy, y, winners, relu_masked, r / g.oh, r % g.oh, dx); });
     return out;
   }
   if (winners_kept) {
-    const int32_t* winners = static_cast<const int32_t*>(fwd->attachment->data);
-    const float* y = static_cast<const float*>(fwd->data);
     parallel_for(g.n, g.n > 1 && big, [&](int64_t b) {
       float* dxb = dx + b * g.h * g.w * g.c;
       const int64_t first = b * g.oh * g.ow * g.c, last = first + g.oh * g.ow * g.c;
