@@ -5,6 +5,7 @@
 #include <dnnl.hpp>
 
 #include "common.h"
+#include "dnnl_util.h"
 
 namespace strata {
 
@@ -12,6 +13,7 @@ namespace strata {
 // setting the OpenMP thread count governs both.
 Napi::Value calls::setNumThreads(Napi::Env env, const SetNumThreadsArgs& args) {
   omp_set_num_threads(static_cast<int>(args.n));
+  hold_signals_for_new_threads();  // Note [Signals and oneDNN]
   return env.Undefined();
 }
 
@@ -26,6 +28,7 @@ Napi::Value calls::version(Napi::Env env, const VersionArgs&) {
 
 static Napi::Object InitStrata(Napi::Env env, Napi::Object exports) {
   strata::register_calls(env, exports);
+  strata::hold_signals_for_new_threads();  // Note [Signals and oneDNN]
   return exports;
 }
 

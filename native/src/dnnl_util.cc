@@ -2,9 +2,41 @@
 // primitive cache] in dnnl_util.h).
 #include "dnnl_util.h"
 
+#include <omp.h>
+#include <time.h>
+
+#include <climits>
+
 #include "common.h"
 
 namespace strata {
+
+// Note [Signals and oneDNN]: a SIGPROF handler, asked of the kernel at most once a millisecond.
+bool SignalGuard::sampling_profiler_installed() {
+  thread_local int64_t checked_ns = INT64_MIN;
+  thread_local bool installed = false;
+  timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  const int64_t ns = static_cast<int64_t>(now.tv_sec) * 1000000000 + now.tv_nsec;
+  if (checked_ns == INT64_MIN || ns - checked_ns >= 1000000) {
+    struct sigaction current;
+    installed = sigaction(SIGPROF, nullptr, &current) != 0 ||
+                (current.sa_flags & SA_SIGINFO ? current.sa_sigaction != nullptr
+                                               : current.sa_handler != SIG_DFL && current.sa_handler != SIG_IGN);
+    checked_ns = ns;
+  }
+  return installed;
+}
+
+void hold_signals_for_new_threads() {
+  sigset_t all, saved;
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, &saved);
+  // An empty region: libgomp starts the team's missing threads at its entry.
+#pragma omp parallel
+  { asm volatile("" ::: "memory"); }
+  pthread_sigmask(SIG_SETMASK, &saved, nullptr);
+}
 
 dnnl::engine& cpu_engine() {
   static dnnl::engine eng(dnnl::engine::kind::cpu, 0);

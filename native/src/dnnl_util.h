@@ -21,22 +21,40 @@ dnnl::stream& cpu_stream();
 // Note [Signals and oneDNN]
 // oneDNN's JIT kernels are corrupted by a signal handler running on top of them (seen with
 // Node's --cpu-prof, whose SIGPROF sampling made plain matmuls abort with heap corruption).
-// Signals are therefore held while a primitive runs and delivered right after. OpenMP worker
-// threads created inside the first region inherit the blocked mask, so they never take them.
+// Signals are therefore held while a primitive runs and delivered right after, whenever a
+// SIGPROF handler is installed: that of a sampling profiler (V8's, from --cpu-prof or the
+// inspector, which installs it while it samples, or a setitimer one), the signal seen to do
+// harm. Holding them costs two system calls per kernel, which on a VM whose system calls trap
+// to the hypervisor is about 2 us (0.16 ms of MobileNetV2's 5.4 ms at batch 1), so without
+// such a handler the kernels run unguarded, and whether one is installed is asked of the
+// kernel at most once a millisecond per thread: a profiler started within that millisecond
+// may sample one kernel unguarded. OpenMP's worker threads are created with every signal
+// blocked (hold_signals_for_new_threads, at load and on setNumThreads), so they never take a
+// signal whatever the guard decides.
 class SignalGuard {
  public:
   SignalGuard() {
+    if (!sampling_profiler_installed()) return;
+    active_ = true;
     sigset_t all;
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, &saved_);
   }
-  ~SignalGuard() { pthread_sigmask(SIG_SETMASK, &saved_, nullptr); }
+  ~SignalGuard() {
+    if (active_) pthread_sigmask(SIG_SETMASK, &saved_, nullptr);
+  }
   SignalGuard(const SignalGuard&) = delete;
   SignalGuard& operator=(const SignalGuard&) = delete;
 
  private:
+  static bool sampling_profiler_installed();
+  bool active_ = false;
   sigset_t saved_;
 };
+
+// Runs one OpenMP region of the current thread count with every signal blocked, so that the
+// worker threads it creates inherit the blocked mask (Note [Signals and oneDNN]).
+void hold_signals_for_new_threads();
 
 // Note [Bounded primitive cache]
 // Every new shape (a last partial batch, another sequence length, an evaluation batch size)
