@@ -152,8 +152,9 @@ export const functions = {
   matmul: ['a: tensor, b: tensor, batch: int, m: int, k: int, n: int, transposeA: bool, transposeB: bool, dtype: DType', 'Handle'],
   fusedMatmul: ['a: tensor, b: tensor, bias: tensor, batch: int, m: int, k: int, n: int, transposeA: bool, transposeB: bool, relu: bool', 'Handle'],
   // conv.cc: forward (a = x, b = filter), backprop input (a = dy, b = filter), backprop filter
-  // (a = x, b = dy); the bias kinds take the bias last.
-  conv: ['kind: ConvKind, a: tensor, b: tensor, ...convGeometry, bias: tensor?', 'Handle'],
+  // (a = x, b = dy); the bias kinds take the bias, and a forward one a residual addend of y's
+  // shape (Note [A residual add inside the convolution]).
+  conv: ['kind: ConvKind, a: tensor, b: tensor, ...convGeometry, bias: tensor?, addend: tensor?', 'Handle'],
   convImpl: ['kind: ConvKind, ...convGeometry', 'string'],
   depthwiseConv: ['kind: ConvKind, a: tensor, b: tensor, ...convGeometry, bias: tensor?', 'Handle'],
   depthwiseConvImpl: ['kind: ConvKind, ...convGeometry', 'string'],

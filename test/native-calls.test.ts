@@ -209,7 +209,7 @@ describe('the native calling convention', () => {
         () => (addon().matmul as (...a: unknown[]) => unknown)(handle(), handle()),
         (e: Error) => e instanceof TypeError && /native matmul: expected 9 arguments, received 2/.test(e.message),
       );
-      assert.throws(() => (addon().conv as (...a: unknown[]) => unknown)(CONV_KIND.forward), /native conv: expected 10 to 11 arguments, received 1/);
+      assert.throws(() => (addon().conv as (...a: unknown[]) => unknown)(CONV_KIND.forward), /native conv: expected 10 to 12 arguments, received 1/);
     });
 
     it('refuses a code outside its enum and a wrong argument, naming the argument', () => {

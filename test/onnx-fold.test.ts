@@ -79,7 +79,9 @@ describe('st.onnx.load: activations folded into convolutions', () => {
         const y = Array.from(result.dataSync());
         assert.ok(y.some((v) => v === 4) && y.some((v) => v === 0), 'the last clip reached both bounds');
         if (backend.name === 'native') {
-          assert.equal(kernels.fusedConv2d, 3);
+          // The 1x1 Conv takes the residual Add too (test/onnx-residual.test.ts).
+          assert.equal(kernels.fusedConv2d, 2);
+          assert.equal(kernels.fusedConv2dAdd, 1);
           assert.equal(kernels.fusedDepthwiseConv2d, 1);
           // Only the unfolded Clip's bounds remain as elementwise passes.
           assert.equal(kernels.minimum ?? 0, 1);

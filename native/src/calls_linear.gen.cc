@@ -52,7 +52,7 @@ Napi::Value call_fusedMatmul(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value call_conv(const Napi::CallbackInfo& info) {
-  check_count(info, "conv", 10, 11);
+  check_count(info, "conv", 10, 12);
   ConvArgs args;
   const char* arg = "";
   try {
@@ -67,6 +67,7 @@ Napi::Value call_conv(const Napi::CallbackInfo& info) {
     arg = "convGeometry.outH"; args.conv_geometry.out_h = info[8].As<Napi::Number>().Int64Value();
     arg = "convGeometry.outW"; args.conv_geometry.out_w = info[9].As<Napi::Number>().Int64Value();
     arg = "bias"; args.bias = info.Length() > 10 && !info[10].IsUndefined() ? get_buffer(info[10]) : nullptr;
+    arg = "addend"; args.addend = info.Length() > 11 && !info[11].IsUndefined() ? get_buffer(info[11]) : nullptr;
   } catch (const Napi::Error& e) {
     rethrow_for(info, "conv", arg, e);
   }

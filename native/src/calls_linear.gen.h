@@ -30,13 +30,14 @@ struct FusedMatmulArgs {
   bool transpose_b;
   bool relu;
 };
-// conv(kind: ConvKind, a: tensor, b: tensor, ...convGeometry, bias: tensor?)
+// conv(kind: ConvKind, a: tensor, b: tensor, ...convGeometry, bias: tensor?, addend: tensor?)
 struct ConvArgs {
   ConvKind kind;
   Buffer* a;
   Buffer* b;
   ConvGeometryArgs conv_geometry;
   Buffer* bias;
+  Buffer* addend;
 };
 // convImpl(kind: ConvKind, ...convGeometry)
 struct ConvImplArgs {

@@ -128,6 +128,8 @@ inline void parallel_for(int64_t n, bool parallel, F&& f) {
 void relu_in_place(float* y, int64_t n);
 // y = min(relu(y), 6) over n floats, NaN staying NaN as in relu_in_place (st.relu6).
 void relu6_in_place(float* y, int64_t n);
+// y += r over n floats, for a convolution whose residual add could not ride inside oneDNN.
+void add_in_place(float* y, const float* r, int64_t n);
 
 // A fresh stamp for `b` before a kernel writes its contents in place; what was derived from the
 // old contents is dropped (weight_cache.cc).

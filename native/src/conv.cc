@@ -29,6 +29,7 @@
 // Its results differ from the direct kernel's by float32 rounding (about 1e-6 of the output's
 // scale); a NaN or infinity in the input reaches every output of the 4x4 tiles whose input
 // tile holds it, not only those whose window covers it.
+#include <cfloat>
 #include <cstring>
 #include <memory>
 #include <new>
@@ -85,9 +86,10 @@ struct ConvEntry {
   md user_weights_md;  // hwio or hwigo
   dnnl::reorder weights_reorder;  // user -> primitive (forward, backprop input) or back (backprop filter)
   bool needs_reorder;
-  // Built with the activation as a post-op, and usable as such (Note [Activation inside the
-  // convolution] in abs_bound.h): oneDNN picked the same JIT kernel as without it.
-  bool activation_inside = false;
+  // Built with post-ops (the activation, Note [Activation inside the convolution] in
+  // abs_bound.h, and / or a residual add, Note [A residual add inside the convolution]) and
+  // usable as such: oneDNN picked the same JIT kernel as without them.
+  bool post_ops_inside = false;
   // Winograd (Note [Winograd for 3x3 convolutions]): the primitive's blocked layouts of x and
   // y (or dy), and the reorders from NHWC into them (y: out of it, for the forward).
   bool blocked = false;
@@ -125,11 +127,32 @@ bool use_winograd(Kind kind, const ConvGeometry& g) {
   return 2 * oh * ow >= tiled && g.y[0] * oh * ow >= 256;
 }
 
-// The relu or clip(0, 6) post-op of an activation kind (Note [Activation inside the convolution]).
-dnnl::primitive_attr activation_attr(Kind kind) {
+// Note [A residual add inside the convolution]
+// A residual network adds a block's input to the output of its last convolution (ResNet's
+// Add before the Relu, MobileNetV2's linear bottleneck): run apart, that Add is one more pass
+// reading two tensors and writing a third, plus an op's dispatch. A forward convolution given an
+// `addend` of y's shape computes y = act(conv(x, w) + bias + addend) itself: y is first filled
+// with a copy of the addend and oneDNN's sum post-op adds the convolution to it in registers,
+// after the bias and before the activation, the order the separate ops use, so the values are
+// the same bit for bit (float addition being commutative, either Add operand may be the
+// convolution). (A binary add post-op would read the addend directly, but oneDNN 2.6's brgconv
+// kernels refuse one of the output's full shape and the primitive falls back to jit_1x1, whose
+// NHWC fused paths gave wrong values before.) As with the activation, the post-op primitive is
+// used only when oneDNN picked the same JIT kernel as for the plain one (the same sums);
+// otherwise the plain primitive runs and the add is a pass of its own over y before the
+// activation's. The activation may still ride inside only when the sum is provably finite: the
+// bound on conv + bias plus the addend's bound (Note [Activation inside the convolution] in
+// abs_bound.h). Measured on imported networks at batch 1, 2 threads, folded and unfolded models
+// alternating in one process (2026-12-07): MobileNetV2 (10 Adds) 6.61-7.09 against 6.75-7.25
+// ms, ResNet-18 (8 Adds, each with its Relu) 12.01-12.39 against 12.41-12.68 ms, outputs
+// identical.
+
+// The post-ops of a forward pass: the residual add, then the activation's relu or clip(0, 6).
+dnnl::primitive_attr post_ops_attr(Kind kind, const ConvGeometry& g, bool addend, bool activation) {
   dnnl::post_ops ops;
-  if (kind == kBiasReluForward) ops.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f);
-  else ops.append_eltwise(1.f, dnnl::algorithm::eltwise_clip, 0.f, 6.f);
+  if (addend) ops.append_sum(1.f);
+  if (activation && kind == kBiasReluForward) ops.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f);
+  else if (activation) ops.append_eltwise(1.f, dnnl::algorithm::eltwise_clip, 0.f, 6.f);
   dnnl::primitive_attr attr;
   attr.set_post_ops(ops);
   return attr;
@@ -211,12 +234,12 @@ bool same_jit_kernel(const dnnl::primitive& with_post_op, const dnnl::primitive&
 }
 
 // Winograd where it pays (Note [Winograd for 3x3 convolutions]) and this oneDNN build has it,
-// the direct kernels otherwise; with `activation_inside`, the direct forward pass with its
-// activation as a post-op.
-ConvEntry make_entry(Kind kind, const ConvGeometry& g, bool activation_inside = false) {
-  if (activation_inside) {
-    ConvEntry e = make_entry_with(kind, g, dnnl::algorithm::convolution_direct, activation_attr(kind));
-    e.activation_inside = same_jit_kernel(e.prim, make_entry_with(kind, g, dnnl::algorithm::convolution_direct).prim);
+// the direct kernels otherwise; with `activation_inside` or `addend`, the direct forward pass
+// with them as post-ops (post_ops_inside says whether that is usable).
+ConvEntry make_entry(Kind kind, const ConvGeometry& g, bool activation_inside = false, bool addend = false) {
+  if (activation_inside || addend) {
+    ConvEntry e = make_entry_with(kind, g, dnnl::algorithm::convolution_direct, post_ops_attr(kind, g, addend, activation_inside));
+    e.post_ops_inside = same_jit_kernel(e.prim, make_entry_with(kind, g, dnnl::algorithm::convolution_direct).prim);
     return e;
   }
   if (use_winograd(kind, g)) {
@@ -231,13 +254,13 @@ ConvEntry make_entry(Kind kind, const ConvGeometry& g, bool activation_inside = 
 }
 
 // The entry for a convolution of `kind` over this geometry, from the primitive cache; with
-// `activation_inside`, the one built with the activation as a post-op (its own key).
+// `activation_inside` or `addend`, the one built with those post-ops (keyed apart).
 std::shared_ptr<ConvEntry> entry_for(Kind kind, const ConvGeometryArgs& a, const ConvGeometry& g, bool depthwise,
-                                     bool activation_inside = false) {
+                                     bool activation_inside = false, bool addend = false) {
   const Shape &xs = a.x_shape, &fs = a.filter_shape, &st = a.strides, &dil = a.dilation, &pads = a.pads;
-  return primitive_cache().get<ConvEntry>([&] { return make_entry(kind, g, activation_inside); }, kind, depthwise, activation_inside, xs[0],
-                                          xs[1], xs[2], xs[3], fs[0], fs[1], fs[2], fs[3], st[0], st[1], dil[0], dil[1], pads[0], pads[1],
-                                          pads[2], pads[3]);
+  return primitive_cache().get<ConvEntry>([&] { return make_entry(kind, g, activation_inside, addend); }, kind, depthwise,
+                                          activation_inside, addend, xs[0], xs[1], xs[2], xs[3], fs[0], fs[1], fs[2], fs[3], st[0],
+                                          st[1], dil[0], dil[1], pads[0], pads[1], pads[2], pads[3]);
 }
 
 // K of Note [Activation inside the convolution]: the products summed into one output.
@@ -246,34 +269,53 @@ int64_t terms_per_output(const ConvGeometryArgs& a, bool depthwise) {
   return fs[0] * fs[1] * (depthwise ? 1 : fs[2]);
 }
 
-// For an activation kind: the entry with the activation as a post-op when the output provably
-// holds no NaN (Note [Activation inside the convolution] in abs_bound.h), with *y_bound a bound
-// on the output before the activation; else nullptr.
-std::shared_ptr<ConvEntry> activation_inside_entry(Kind kind, Buffer* x, Buffer* filter, Buffer* bias, const ConvGeometryArgs& a,
-                                                   const ConvGeometry& g, bool depthwise, float* y_bound) {
-  if (!has_activation(kind) || !bias) return nullptr;
-  const int64_t terms = terms_per_output(a, depthwise);
+// For an activation kind: whether its output, conv + bias (+ addend), provably holds no NaN
+// (Note [Activation inside the convolution] in abs_bound.h), with *y_bound a bound on it before
+// the activation.
+bool activation_provably_finite(Kind kind, Buffer* x, Buffer* filter, Buffer* bias, Buffer* addend, const ConvGeometryArgs& a,
+                                const ConvGeometry& g, bool depthwise, float* y_bound) {
+  if (!has_activation(kind) || !bias) return false;
   const size_t y_bytes = static_cast<size_t>(g.y[0] * g.y[1] * g.y[2] * g.y[3]) * sizeof(float);
-  if (!conv_output_is_finite(x, filter, bias, terms, y_bytes, y_bound)) return nullptr;
-  auto entry = entry_for(kind, a, g, depthwise, true);
-  return entry->activation_inside ? entry : nullptr;
+  if (!conv_output_is_finite(x, filter, bias, terms_per_output(a, depthwise), y_bytes, y_bound)) return false;
+  if (!addend) return true;
+  // One more rounding per output, of at most 2^-24 relative.
+  const double sum = (static_cast<double>(*y_bound) + abs_bound(addend)) * (1 + 1e-6);
+  if (!(sum < FLT_MAX / 2)) return false;
+  *y_bound = static_cast<float>(sum);
+  return true;
+}
+
+// The forward entry with post-ops, when a convolution has any to take and oneDNN runs them on
+// the plain kernel; else nullptr (the plain entry and passes of our own).
+std::shared_ptr<ConvEntry> post_ops_entry(Kind kind, const ConvGeometryArgs& a, const ConvGeometry& g, bool depthwise,
+                                          bool activation_inside, bool addend) {
+  if (!activation_inside && !addend) return nullptr;
+  auto entry = entry_for(kind, a, g, depthwise, activation_inside, addend);
+  // The sum post-op reads y as the addend's copy: never a blocked scratch (direct kernels keep NHWC).
+  return entry->post_ops_inside && !entry->blocked ? entry : nullptr;
 }
 
 // Forward a = x, b = filter → y; backprop input a = dy, b = filter → dx; backprop filter a = x,
-// b = dy → dfilter in the user layout; `bias` for the bias kinds' forward passes.
-Napi::Value run_conv(Napi::Env env, Kind kind, Buffer* ab, Buffer* bb, const ConvGeometryArgs& geometry, Buffer* bias, bool depthwise) {
+// b = dy → dfilter in the user layout; `bias` for the bias kinds' forward passes, `addend` (of
+// y's shape) for a residual add (Note [A residual add inside the convolution]).
+Napi::Value run_conv(Napi::Env env, Kind kind, Buffer* ab, Buffer* bb, const ConvGeometryArgs& geometry, Buffer* bias, bool depthwise,
+                     Buffer* addend = nullptr) {
   const ConvGeometry g = geometry_of(geometry, depthwise);
   // A bias kind's primitive was built with a bias input: one call site must not send the other
   // an empty pointer (the depthwise call's bias is optional in the calling convention).
   if (has_bias(kind) && !bias) throw Napi::Error::New(env, "conv2d: this kind takes a bias");
+  if (addend && !has_bias(kind)) throw Napi::Error::New(env, "conv2d: an addend needs a forward kind with a bias");
+  const md x_md(g.x, dt::f32, tag::nhwc), y_md(g.y, dt::f32, tag::nhwc);
+  if (addend && addend->bytes < y_md.get_size()) throw Napi::Error::New(env, "conv2d: the addend is smaller than the output");
   float y_bound = 0;
-  auto entry = activation_inside_entry(kind, ab, bb, bias, geometry, g, depthwise, &y_bound);
-  const bool activation_inside = entry != nullptr;
+  const bool activation_wanted_inside = activation_provably_finite(kind, ab, bb, bias, addend, geometry, g, depthwise, &y_bound);
+  auto entry = post_ops_entry(kind, geometry, g, depthwise, activation_wanted_inside, addend != nullptr);
+  const bool activation_inside = entry && activation_wanted_inside;
+  const bool addend_inside = entry && addend;
   if (!entry) entry = entry_for(kind, geometry, g, depthwise);
   ConvEntry& e = *entry;
   auto& eng = cpu_engine();
   auto& s = cpu_stream();
-  const md x_md(g.x, dt::f32, tag::nhwc), y_md(g.y, dt::f32, tag::nhwc);
   const bool forward = is_forward(kind);
   const bool filter_grad = kind == kBackpropFilter || kind == kBackpropFilterBias;
   const md& out_md = forward ? y_md : kind == kBackpropInput ? x_md : e.user_weights_md;
@@ -319,18 +361,27 @@ Napi::Value run_conv(Napi::Env env, Kind kind, Buffer* ab, Buffer* bb, const Con
       if (kind != kForward) {
         args.emplace(DNNL_ARG_BIAS, dnnl::memory(md({g.y[1]}, dt::f32, tag::a), eng, bias->data));
       }
+      if (addend_inside) std::memcpy(yb->data, addend->data, y_md.get_size());
       e.prim.execute(s, args);
       if (e.blocked) e.y_reorder.execute(s, y_blocked->mem(), y_mem);
+      const int64_t n = static_cast<int64_t>(y_md.get_size() / sizeof(float));
+      if (addend && !addend_inside) {
+        s.wait();
+        add_in_place(static_cast<float*>(yb->data), static_cast<const float*>(addend->data), n);
+      }
       if (activation_inside) {
         // Note [Activation inside the convolution]: the next layer reads this bound, not y.
         remember_abs_bound(yb, kind == kBiasRelu6Forward ? 6.f : y_bound);
         count_fused_activation();
       } else if (!has_activation(kind)) {
-        // Note [Bounds carried through linear layers] (direct kernels: the forward never runs Winograd).
-        if (!e.blocked) carry_bound_through_conv(ab, bb, bias, terms_per_output(geometry, depthwise), yb);
+        // Note [Bounds carried through linear layers] (direct kernels: the forward never runs
+        // Winograd); with an addend, only when its bound is known too.
+        if (!e.blocked && (!addend || has_abs_bound(addend))) {
+          carry_bound_through_conv(ab, bb, bias, terms_per_output(geometry, depthwise), yb);
+          if (addend) carry_bound_through_add(yb, addend, yb);
+        }
       } else {
         s.wait();
-        const int64_t n = static_cast<int64_t>(y_md.get_size() / sizeof(float));
         if (kind == kBiasReluForward) relu_in_place(static_cast<float*>(yb->data), n);
         else relu6_in_place(static_cast<float*>(yb->data), n);
       }
@@ -366,7 +417,7 @@ Napi::Value guarded(Napi::Env env, bool depthwise, F&& f) {
 }  // namespace
 
 Napi::Value calls::conv(Napi::Env env, const ConvArgs& a) {
-  return guarded(env, false, [&] { return run_conv(env, a.kind, a.a, a.b, a.conv_geometry, a.bias, false); });
+  return guarded(env, false, [&] { return run_conv(env, a.kind, a.a, a.b, a.conv_geometry, a.bias, false, a.addend); });
 }
 
 Napi::Value calls::convImpl(Napi::Env env, const ConvImplArgs& a) {

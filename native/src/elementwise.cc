@@ -453,10 +453,19 @@ STRATA_CLONES void relu6_range(float* y, int64_t from, int64_t to) {
     y[i] = v > 6.f ? 6.f : r;
   }
 }
+
+STRATA_CLONES void add_range(float* y, const float* r, int64_t from, int64_t to) {
+#pragma omp simd
+  for (int64_t i = from; i < to; i++) y[i] += r[i];
+}
 }  // namespace
 
 void relu6_in_place(float* y, int64_t n) {
   by_chunks(n, [&](int64_t from, int64_t to) { relu6_range(y, from, to); });
+}
+
+void add_in_place(float* y, const float* r, int64_t n) {
+  by_chunks(n, [&](int64_t from, int64_t to) { add_range(y, r, from, to); });
 }
 
 }  // namespace strata

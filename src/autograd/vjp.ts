@@ -294,6 +294,13 @@ export const VJP: { [P in Primitive]: VjpRule<P> } = {
     releaseLocal(dz, g);
     return grads;
   },
+  // y = act(conv(x, f) + b + addend): as fusedConv2d, and the addend gets dz itself.
+  fusedConv2dAdd: (g, { inputs: [x, f], output, attrs, needs }) => {
+    const dz = activationGrad(attrs.activation, output, g);
+    const grads = [...convBiasGradsPlanned(x, f, dz, planFromAttrs(x.shape, f.shape, attrs), needs), needs[3] ? dz : null];
+    if (!needs[3]) releaseLocal(dz, g);
+    return grads;
+  },
   conv2dBackpropFilterBias: (g, { inputs: [x, dz], attrs, needs }) =>
     backpropFilterAndBiasVjp(x, dz, g, attrs.filterShape, planFromAttrs(x.shape, attrs.filterShape, attrs), needs),
   // Note [Convolution and pooling in one pass].

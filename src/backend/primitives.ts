@@ -106,6 +106,10 @@ export type OptionalAttrs = {
   sparseSoftmaxCrossEntropyGrad: NoAttrs;
   // activation(conv2d(x, filter) + bias) in one kernel: x NHWC, filter [kh, kw, in, out], bias [out].
   fusedConv2d: Conv2dAttrs & { activation: ConvActivation };
+  // activation(conv2d(x, filter) + bias + addend), addend of the output's shape: a residual
+  // block's last convolution and its Add in one kernel (Note [A residual add inside the
+  // convolution] in native/src/conv.cc; ops/conv-residual.ts).
+  fusedConv2dAdd: Conv2dAttrs & { activation: ConvActivation };
   // maxPool(relu(conv2d(x, filter) + bias)) in one kernel, for inputs with few channels (Note
   // [Convolution and pooling in one pass] in ops/conv-pool.ts): x NHWC, filter, bias → pooled.
   // convOut: the convolution's [height, width]; keepIndices keeps each window's winner with the

@@ -197,6 +197,21 @@ function makeKernels(addon: NativeAddon): CoreKernels & OptionalKernels {
       return addon.fusedMatmul(a.data, b.data, bias.data, batch, m, k, n, transposeA, transposeB, activation === 'relu');
     },
     fusedConv2d: biasActivation(addon.conv),
+    fusedConv2dAdd: ([x, f, bias, addend], attrs, out) =>
+      addon.conv(
+        CONV_KIND[BIAS_KIND[attrs.activation]],
+        x.data,
+        f.data,
+        x.shape,
+        f.shape,
+        attrs.strides,
+        attrs.dilation,
+        pads4(attrs),
+        out.shape[1],
+        out.shape[2],
+        bias.data,
+        addend.data,
+      ),
     conv2dReluMaxPool: ([x, f, bias], a, out) =>
       addon.convReluMaxPool(
         x.data,

@@ -9,6 +9,7 @@ import type { OnnxAttribute, OnnxModel, OnnxNode as GraphNode } from './decode.j
 import { OnnxNode, type InputSpec } from './layer.js';
 import { Attrs, FOLDED_RELU, type AttrValue, type OpContext } from './op-context.js';
 import { handlerOf, isSupported } from './ops.js';
+import { residualFolds } from './fold-residual.js';
 import { strataDtype, toStrata, type OnnxTensor } from './tensors.js';
 import { chooseLayout, inLayout, inputLayout, permuteConstant, toFilterLayout, type HeldValue, type Layout } from './layout.js';
 
@@ -220,20 +221,23 @@ export async function importModel(m: OnnxModel, source: string, options: ImportO
   const graphOutputs = new Set(g.outputs.map((o) => o.name));
   const pending: [OnnxNode, Map<number, OnnxTensor>][] = [];
   const folded = convsBeforeActivation(g, graphOutputs);
-  for (const node of g.nodes) {
+  const scalar = constantScalars(g);
+  const residual = residualFolds(g, graphOutputs, (n) => foldableActivation(n, scalar) !== undefined);
+  const residualActivations = new Set<GraphNode>();
+  // One node (or a Conv with its folded Add) into a layer of the model, or a constant.
+  const buildNode = async (node: GraphNode, foldedActivation = folded.convs.get(node)): Promise<void> => {
     const where = `${source}: ${node.opType} node '${node.name}'`;
-    if (folded.activations.has(node)) {
-      // Its Conv applies it (Note [A Conv and its Relu as one kernel]).
+    if (folded.activations.has(node) || residualActivations.has(node)) {
+      // Its Conv applies it (Notes [A Conv and its Relu as one kernel], [A Conv and its residual Add as one kernel]).
       values.set(node.outputs[0], values.get(node.inputs[0]) as HeldValue);
-      continue;
+      return;
     }
     if (node.opType === 'Constant') {
       values.set(node.outputs[0], { kind: 'const', t: constantNode(node, where) });
-      continue;
+      return;
     }
     const handler = handlerOf(node.opType, where);
     const attributes = Object.fromEntries(Object.entries(node.attributes).map(([k, a]) => [k, attrToJson(a, `${where}: attribute '${k}'`)]));
-    const foldedActivation = folded.convs.get(node);
     if (foldedActivation) attributes[FOLDED_RELU] = foldedActivation;
     const ins = node.inputs.map((name) => {
       if (name === '') return undefined;
@@ -257,7 +261,7 @@ export async function importModel(m: OnnxModel, source: string, options: ImportO
         kind: 'const',
         t: { name: node.outputs[0], onnxType: 'INT64', shape: [dims.length], data: Float64Array.from(dims) },
       });
-      continue;
+      return;
     }
     if (allConst) {
       // Constant folding (Note [Fine-tuning an imported model]).
@@ -277,7 +281,7 @@ export async function importModel(m: OnnxModel, source: string, options: ImportO
       for (let i = 0; i < numOutputs; i++) {
         if (node.outputs[i]) values.set(node.outputs[i], { kind: 'const', t: await fromStrata(outs[i], node.outputs[i]) });
       }
-      continue;
+      return;
     }
     const layout = chooseLayout(node.opType, handler, ins, statics);
     const specs: InputSpec[] = [];
@@ -324,6 +328,27 @@ export async function importModel(m: OnnxModel, source: string, options: ImportO
       values.set(name, { kind: 'sym', sym, layout: held, onnxShape: held === 'nhwc' ? [s[0], s[3], s[1], s[2]] : [...s] });
     });
     pending.push([layer, weights]);
+  };
+  for (const node of g.nodes) {
+    // Note [A Conv and its residual Add as one kernel]: the Conv is built at its Add's place.
+    if (residual.deferred.has(node)) continue;
+    const fold = residual.adds.get(node);
+    if (!fold) {
+      await buildNode(node);
+      continue;
+    }
+    const { conv, addendInput, activation } = fold;
+    const addendName = node.inputs[addendInput];
+    const addend = values.get(addendName);
+    const x = values.get(conv.inputs[0]);
+    if (addend?.kind === 'sym' && addend.sym.shape.length === 4 && x?.kind === 'sym') {
+      const inputs = [conv.inputs[0], conv.inputs[1], conv.inputs[2] ?? '', addendName];
+      await buildNode({ ...conv, inputs, outputs: [node.outputs[0]] }, activation && foldableActivation(activation, scalar));
+      if (activation) residualActivations.add(activation);
+    } else {
+      await buildNode(conv);
+      await buildNode(node);
+    }
   }
   if (inputs.length === 0) throw new ValueError(`${source}: the graph has no inputs (a Strata model is a function of its inputs)`);
   const outputs = g.outputs.map((o) => {

@@ -55,7 +55,7 @@ export function chooseLayout(_opType: string, handler: OpHandler, ins: Input[], 
 /** The layout a node's input i must be given in, for a node running in `layout`. */
 export function inputLayout(handler: OpHandler, layout: Layout, i: number): Layout {
   if (layout === 'nchw') return 'nchw';
-  return handler.layout === 'aware' && i > 0 ? 'nchw' : 'nhwc';
+  return handler.layout === 'aware' && i > 0 && !handler.heldInputs?.includes(i) ? 'nchw' : 'nhwc';
 }
 
 /** A constant of a channels-last agnostic node: right-aligned to rank 4 and permuted to NHWC. */

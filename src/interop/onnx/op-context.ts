@@ -39,6 +39,8 @@ export interface OpHandler {
   layout?: 'agnostic' | 'aware';
   /** Constant 4-D float input positions the handler takes as Strata filters (Note [Filters held in Strata's layout]). */
   filters?: readonly number[];
+  /** Inputs after the first that an 'aware' handler takes in its node's layout, not ONNX's (a Conv's folded residual addend). */
+  heldInputs?: readonly number[];
   run(ctx: OpContext): Tensor | Tensor[];
 }
 

@@ -6,6 +6,7 @@ import type { ConvActivation } from '../../backend/primitives.js';
 import { add, cast } from '../../ops/elementwise.js';
 import { applyActivation } from '../../ops/fused.js';
 import { backpropInputPlanned, conv2dPlanned, planFromAttrs } from '../../ops/conv.js';
+import { fusedConv2dAddPlanned } from '../../ops/conv-residual.js';
 import { depthwiseConv2dPlanned, depthwisePlanFromAttrs, fusedDepthwiseConv2dPlanned } from '../../ops/depthwise-conv.js';
 import { avgPool2dPlanned, maxPool2dPlanned, poolPlanFromAttrs } from '../../ops/pool.js';
 import { conv3dTranspose } from '../../ops/conv3d.js';
@@ -88,13 +89,23 @@ function conv(ctx: OpContext): Tensor {
   const b = ctx.inputs[2] && cast(ctx.inputs[2], 'float32');
   // A Relu or Clip the builder folded into this node (Note [A Conv and its Relu as one kernel] in build.ts).
   const activation = foldedActivation(ctx);
+  // A residual Add the builder folded into this node (Note [A Conv and its residual Add as one
+  // kernel] in fold-residual.ts): input 3, held in the node's layout; the activation then comes
+  // after it.
+  const addend = ctx.inputs[3] && cast(ctx.inputs[3], 'float32');
+  if (addend && !ctx.channelsLast) throw new ValueError(`${ctx.where}: a folded residual addend needs a channels-last 2-D convolution`);
+  const inner = addend ? 'linear' : activation;
   let biased = false;
+  let done = false;
   if (group === 1) {
     const f = held ? w4 : transpose(w4, [2, 3, 1, 0]);
     const plan = planFromAttrs(x.shape, f.shape, attrs);
-    // The bias and activation ride in the convolution where the backend fuses them.
-    if (b && hasKernel('fusedConv2d', x)) {
-      y = runPrimitive('fusedConv2d', [x, f, b], { ...plan.attrs, activation }, plan.outShape, 'float32');
+    if (b && addend) {
+      y = fusedConv2dAddPlanned(x, f, b, addend, activation, plan);
+      done = true;
+    } else if (b && hasKernel('fusedConv2d', x)) {
+      // The bias and activation ride in the convolution where the backend fuses them.
+      y = runPrimitive('fusedConv2d', [x, f, b], { ...plan.attrs, activation: inner }, plan.outShape, 'float32');
       biased = true;
     } else {
       y = conv2dPlanned(x, f, plan);
@@ -104,7 +115,7 @@ function conv(ctx: OpContext): Tensor {
     const k = held ? reshape(w4, [kh, kw, c, m / c]) : transpose(reshape(w4, [c, m / c, kh, kw]), [2, 3, 0, 1]);
     const plan = depthwisePlanFromAttrs(x.shape, k.shape, attrs);
     if (b) {
-      y = fusedDepthwiseConv2dPlanned(x, k, b, activation, plan);
+      y = fusedDepthwiseConv2dPlanned(x, k, b, inner, plan);
       biased = true;
     } else {
       y = depthwiseConv2dPlanned(x, k, plan);
@@ -117,7 +128,11 @@ function conv(ctx: OpContext): Tensor {
       3,
     );
   }
-  if (!biased) y = applyActivation(b ? add(y, b) : y, activation);
+  if (!done) {
+    if (!biased && b) y = add(y, b);
+    if (addend) y = add(y, addend);
+    if (!biased || addend) y = applyActivation(y, activation);
+  }
   return back(y);
 }
 
@@ -294,7 +309,7 @@ function globalPool(kind: 'max' | 'avg'): OpHandler {
 }
 
 export const CONV: Record<string, OpHandler> = {
-  Conv: { layout: 'aware', filters: [1], run: conv },
+  Conv: { layout: 'aware', filters: [1], heldInputs: [3], run: conv },
   ConvTranspose: { layout: 'aware', run: convTranspose },
   MaxPool: pool('max'),
   AveragePool: pool('avg'),
