@@ -78,23 +78,22 @@ function makeKernels(addon: NativeAddon): CoreKernels & OptionalKernels {
       const yShape = kind === 'forward' ? out.shape : kind === 'backpropInput' ? a.shape : b.shape;
       return addon.conv(CONV_KIND[kind], a.data, b.data, xShape, fShape, attrs.strides, attrs.dilation, pads4(attrs), yShape[1], yShape[2]);
     };
-  // activation(conv(x, f) + bias), dense (addon.conv) or depthwise (addon.depthwiseConv).
-  const biasActivation =
-    (call: NativeAddon['conv'] | NativeAddon['depthwiseConv']): Kernel<'fusedConv2d' | 'fusedDepthwiseConv2d'> =>
-    ([x, f, bias], attrs, out) =>
-      call(
-        CONV_KIND[BIAS_KIND[attrs.activation]],
-        x.data,
-        f.data,
-        x.shape,
-        f.shape,
-        attrs.strides,
-        attrs.dilation,
-        pads4(attrs),
-        out.shape[1],
-        out.shape[2],
-        bias.data,
-      );
+  // activation(conv(x, f) + bias), dense (addon.conv) or depthwise (addon.depthwiseConv): the
+  // call's arguments up to the bias; fusedConv2dAdd passes its addend after them.
+  const biasActivationArgs = (...[[x, f, bias], attrs, out]: Parameters<Kernel<'fusedConv2d' | 'fusedDepthwiseConv2d'>>) =>
+    [
+      CONV_KIND[BIAS_KIND[attrs.activation]],
+      x.data,
+      f.data,
+      x.shape,
+      f.shape,
+      attrs.strides,
+      attrs.dilation,
+      pads4(attrs),
+      out.shape[1],
+      out.shape[2],
+      bias.data,
+    ] as const;
   // The same operand order as conv; filter [kh, kw, C, dm].
   const depthwise =
     (kind: ConvKindName): Kernel<'depthwiseConv2d' | 'depthwiseConv2dBackpropInput' | 'depthwiseConv2dBackpropFilter'> =>
@@ -196,22 +195,8 @@ function makeKernels(addon: NativeAddon): CoreKernels & OptionalKernels {
       const k = transposeA ? a.shape[a.shape.length - 2] : a.shape[a.shape.length - 1];
       return addon.fusedMatmul(a.data, b.data, bias.data, batch, m, k, n, transposeA, transposeB, activation === 'relu');
     },
-    fusedConv2d: biasActivation(addon.conv),
-    fusedConv2dAdd: ([x, f, bias, addend], attrs, out) =>
-      addon.conv(
-        CONV_KIND[BIAS_KIND[attrs.activation]],
-        x.data,
-        f.data,
-        x.shape,
-        f.shape,
-        attrs.strides,
-        attrs.dilation,
-        pads4(attrs),
-        out.shape[1],
-        out.shape[2],
-        bias.data,
-        addend.data,
-      ),
+    fusedConv2d: (inputs, attrs, out) => addon.conv(...biasActivationArgs(inputs, attrs, out)),
+    fusedConv2dAdd: (inputs, attrs, out) => addon.conv(...biasActivationArgs(inputs, attrs, out), inputs[3].data),
     conv2dReluMaxPool: ([x, f, bias], a, out) =>
       addon.convReluMaxPool(
         x.data,
@@ -311,7 +296,7 @@ function makeKernels(addon: NativeAddon): CoreKernels & OptionalKernels {
     layerNormGradSums: ([x, dy], { epsilon }) => addon.layerNormGradSums(x.data, dy.data, ...rowsAndChannels(x.shape), epsilon),
     layerNormGradInput: ([x, g, dy], { epsilon }) => addon.layerNormGradInput(x.data, g.data, dy.data, ...rowsAndChannels(x.shape), epsilon),
     depthwiseConv2d: depthwise('forward'),
-    fusedDepthwiseConv2d: biasActivation(addon.depthwiseConv),
+    fusedDepthwiseConv2d: (inputs, attrs, out) => addon.depthwiseConv(...biasActivationArgs(inputs, attrs, out)),
     depthwiseConv2dBackpropInput: depthwise('backpropInput'),
     depthwiseConv2dBackpropFilter: depthwise('backpropFilter'),
   };
