@@ -84,6 +84,31 @@ describe('backend selection and fallback', () => {
     }
   });
 
+  // Note [Signals and oneDNN]: without a profiler the kernels run unguarded, so OpenMP's workers
+  // must have been started with every signal blocked (they would otherwise take a SIGINT or a
+  // process-wide SIGPROF inside JIT code), while the main thread keeps taking them.
+  it('starts OpenMP worker threads with every signal blocked, the main thread untouched (Linux)', {
+    skip: (process.platform !== 'linux' || !st.backends().find((b) => b.name === 'native')?.available) && 'native backend on Linux only',
+  }, () => {
+    const script = [
+      "import('./src/index.ts').then((st) => {",
+      "  const fs = require('node:fs');",
+      "  st.setBackend('native');",
+      '  st.setNumThreads(3);',
+      '  st.conv2d(st.randomUniform([8, 28, 28, 8]), st.randomNormal([3, 3, 8, 16])).dataSync();',
+      "  const masks = fs.readdirSync('/proc/self/task').map((t) => [Number(t), BigInt('0x' + fs.readFileSync('/proc/self/task/' + t + '/status', 'utf8').match(/SigBlk:\\s*(\\w+)/)[1])]);",
+      '  console.log(JSON.stringify(masks.map(([t, m]) => [t === process.pid, String(m)])));',
+      '});',
+    ].join('\n');
+    const masks = JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', '-e', script], { encoding: 'utf8' })) as [boolean, string][];
+    // SIGINT is signal 2, SIGPROF 27: bits 1 and 26 of the mask.
+    const blocks = (m: string, signal: number) => ((BigInt(m) >> BigInt(signal - 1)) & 1n) === 1n;
+    const holding = masks.filter(([main, m]) => !main && blocks(m, 2) && blocks(m, 27));
+    assert.ok(holding.length >= 2, `threads blocking SIGINT and SIGPROF: ${holding.length} (a team of 3 has 2 workers)`);
+    const main = masks.find(([isMain]) => isMain);
+    assert.ok(main && !blocks(main[1], 2) && !blocks(main[1], 27), 'the main thread takes signals between kernels');
+  });
+
   it('backward() on every backend matches the reference, with gradients released early', () => {
     // A small convnet-shaped graph where tensors are used twice and rules pass gradients through
     // unchanged, so releasing a gradient still held elsewhere would fail or change the result.
