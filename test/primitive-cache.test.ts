@@ -60,6 +60,30 @@ describe('the native primitive cache', { skip: !nativeAvailable && 'native backe
       assertClose(st.conv2d(x, f, { padding: 'same' }), Array.from(first), 0, 0);
     }));
 
+  it('keys primitives by the thread count: a convolution made for 2 threads is not reused after setNumThreads(1)', () =>
+    withBackend('native', () => {
+      native().setPrimitiveCacheCapacity(64);
+      const threads = st.getNumThreads();
+      const x = randomTensor([4, 9, 9, 16], 5, 'float32'),
+        f = randomTensor([3, 3, 16, 32], 6, 'float32');
+      const misses = () => native().primitiveCacheStats().misses;
+      try {
+        st.setNumThreads(2);
+        const two = st.conv2d(x, f).dataSync();
+        const before = misses();
+        st.setNumThreads(1);
+        const one = st.conv2d(x, f).dataSync();
+        assert.equal(misses() - before, 1, 'a new primitive for one thread');
+        st.conv2d(x, f).dispose();
+        st.setNumThreads(2);
+        st.conv2d(x, f).dispose();
+        assert.equal(misses() - before, 1, 'both kept, each found again');
+        assertClose(st.tensor(Array.from(one)), Array.from(two), 1e-5, 1e-5);
+      } finally {
+        st.setNumThreads(threads);
+      }
+    }));
+
   it('refuses a bound below one', () => {
     assert.throws(() => native().setPrimitiveCacheCapacity(0), st.ValueError);
   });

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <dnnl.hpp>
+#include <omp.h>
 #include <signal.h>
 
 #include <cstdint>
@@ -65,7 +66,10 @@ void hold_signals_for_new_threads();
 // uses a few dozen entries, so the bound only drops shapes that stopped coming. Entries are
 // handed out as shared_ptr, so an entry evicted while a kernel still uses it lives until that
 // kernel returns. Keys are a few integers, hashed and compared as such: the string keys built
-// per call with an ostringstream cost about a microsecond on every matmul and convolution.
+// per call with an ostringstream cost about a microsecond on every matmul and convolution. The
+// OpenMP thread count is part of every key, since oneDNN sizes a primitive's work split for the
+// count it was created under and keeps it (a 2-thread convolution went on running on 2 threads
+// after st.setNumThreads(1)).
 constexpr size_t kDefaultPrimitiveCapacity = 256;
 
 // The entry's type and up to kMax integers: shapes, flags, kinds.
@@ -101,7 +105,10 @@ class PrimitiveCache {
   std::shared_ptr<Entry> get(Make&& make, const Parts&... parts) {
     CacheKey key;
     key.type = type_id<Entry>();
-    static_assert(sizeof...(Parts) <= CacheKey::kMax, "cache key too long");
+    static_assert(sizeof...(Parts) + 1 <= CacheKey::kMax, "cache key too long");
+    // oneDNN fixes a primitive's thread count when it creates it: after st.setNumThreads the
+    // kernels made for the old count would keep running on it.
+    key.v[key.n++] = omp_get_max_threads();
     ((key.v[key.n++] = static_cast<int64_t>(parts)), ...);
     if (auto hit = find(key)) return std::static_pointer_cast<Entry>(hit);
     // Built outside the lock: oneDNN takes its time, and make() may throw (nothing is kept then).
