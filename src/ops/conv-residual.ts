@@ -5,9 +5,9 @@
 import type { ConvActivation } from '../backend/primitives.js';
 import { shapesEqual } from '../core/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { conv2dPlanned, type ConvPlan } from './conv.js';
+import type { ConvPlan } from './conv.js';
 import { add } from './elementwise.js';
-import { applyActivation } from './fused.js';
+import { applyActivation, fusedConv2dPlanned } from './fused.js';
 import { hasKernel, runPrimitive } from './run.js';
 
 /** activation(conv2d(x, f) + bias + addend) for a planned convolution (x NHWC, f [kh, kw, in, out], bias [out]). */
@@ -21,8 +21,5 @@ export function fusedConv2dAddPlanned(x: Tensor, f: Tensor, bias: Tensor, addend
 
 /** The unfused ops, in the order the fused kernel applies them. */
 export function fusedConv2dAddComposite(x: Tensor, f: Tensor, bias: Tensor, addend: Tensor, activation: ConvActivation, plan: ConvPlan): Tensor {
-  const z = hasKernel('fusedConv2d', x)
-    ? runPrimitive('fusedConv2d', [x, f, bias], { ...plan.attrs, activation: 'linear' }, plan.outShape, x.dtype)
-    : add(conv2dPlanned(x, f, plan), bias);
-  return applyActivation(add(z, addend), activation);
+  return applyActivation(add(fusedConv2dPlanned(x, f, bias, 'linear', plan), addend), activation);
 }

@@ -3,7 +3,7 @@ import { ShapeError, fmtShape } from '../core/errors.js';
 import { checkKeys, checkOneOf } from '../core/options.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { checkNhwc } from './conv-geometry.js';
-import { conv2d, floatPair, planConv2d, type Conv2dOptions } from './conv.js';
+import { conv2d, conv2dPlanned, floatPair, planConv2d, type Conv2dOptions, type ConvPlan } from './conv.js';
 import { add, cast, minimum, relu } from './elementwise.js';
 import { asTensor, type TensorInput } from './operand.js';
 import { hasKernel, runPrimitive } from './run.js';
@@ -41,6 +41,15 @@ export function fusedConv2d(args: FusedConv2dArgs): Tensor {
     return runPrimitive('fusedConv2d', [tx, tf, tb], { ...plan.attrs, activation }, plan.outShape, dtype);
   }
   return fusedConv2dComposite(tx, tf, tb, activation, options);
+}
+
+/**
+ * activation(conv2d(x, filter) + bias) for a planned convolution: the backend's fusedConv2d where
+ * it has one, else the ops it stands for (as fusedDepthwiseConv2dPlanned for depthwise ones).
+ */
+export function fusedConv2dPlanned(x: Tensor, filter: Tensor, bias: Tensor, activation: ConvActivation, plan: ConvPlan): Tensor {
+  if (hasKernel('fusedConv2d', x)) return runPrimitive('fusedConv2d', [x, filter, bias], { ...plan.attrs, activation }, plan.outShape, x.dtype);
+  return applyActivation(add(conv2dPlanned(x, filter, plan), bias), activation);
 }
 
 /** The unfused ops: the fallback and the oracle the fused kernels are tested against. */

@@ -4,7 +4,7 @@
 import { ValueError, fmtShape } from '../../core/errors.js';
 import type { ConvActivation } from '../../backend/primitives.js';
 import { add, cast } from '../../ops/elementwise.js';
-import { applyActivation } from '../../ops/fused.js';
+import { applyActivation, fusedConv2dPlanned } from '../../ops/fused.js';
 import { backpropInputPlanned, conv2dPlanned, planFromAttrs } from '../../ops/conv.js';
 import { fusedConv2dAddPlanned } from '../../ops/conv-residual.js';
 import { depthwiseConv2dPlanned, depthwisePlanFromAttrs, fusedDepthwiseConv2dPlanned } from '../../ops/depthwise-conv.js';
@@ -13,7 +13,6 @@ import { conv3dTranspose } from '../../ops/conv3d.js';
 import { concat, pad, reshape, slice, split, transpose } from '../../ops/shape-ops.js';
 import { max, mean } from '../../ops/reduction.js';
 import type { Tensor } from '../../tensor/tensor.js';
-import { hasKernel, runPrimitive } from '../../ops/run.js';
 import { FOLDED_RELU, need, type OpContext, type OpHandler } from './op-context.js';
 import { ndGeometry, tapAvgPool, tapMaxPool } from './pool-taps.js';
 
@@ -103,9 +102,9 @@ function conv(ctx: OpContext): Tensor {
     if (b && addend) {
       y = fusedConv2dAddPlanned(x, f, b, addend, activation, plan);
       done = true;
-    } else if (b && hasKernel('fusedConv2d', x)) {
+    } else if (b) {
       // The bias and activation ride in the convolution where the backend fuses them.
-      y = runPrimitive('fusedConv2d', [x, f, b], { ...plan.attrs, activation: inner }, plan.outShape, 'float32');
+      y = fusedConv2dPlanned(x, f, b, inner, plan);
       biased = true;
     } else {
       y = conv2dPlanned(x, f, plan);
