@@ -75,7 +75,7 @@ void carry_bound_through_conv(Buffer* x, Buffer* w, Buffer* bias, int64_t k, Buf
 
 void carry_bound_through_add(const Buffer* a, const Buffer* b, Buffer* y) {
   if (!has_abs_bound(a) || !has_abs_bound(b)) return;
-  const double sum = (static_cast<double>(a->abs_bound) + b->abs_bound) * (1 + 1e-6);
+  const double sum = sum_bound(a->abs_bound, b->abs_bound);
   remember_abs_bound(y, sum <= FLT_MAX ? static_cast<float>(sum) : kInfinity);
 }
 

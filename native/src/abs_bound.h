@@ -86,6 +86,8 @@ bool conv_output_is_finite(Buffer* x, Buffer* w, Buffer* bias, int64_t k, size_t
 void carry_bound_through_conv(Buffer* x, Buffer* w, Buffer* bias, int64_t k, Buffer* y);
 // After y = a + b or a - b in float32: records a bound on y when a's and b's are both known.
 void carry_bound_through_add(const Buffer* a, const Buffer* b, Buffer* y);
+// A bound on |a ± b| in float32 from bounds `a` and `b` on the operands (the Note above).
+inline double sum_bound(double a, double b) { return (a + b) * (1 + 1e-6); }
 
 // Convolutions that ran their activation inside oneDNN, for tests (the addon's memory()).
 void count_fused_activation();

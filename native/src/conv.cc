@@ -278,8 +278,8 @@ bool activation_provably_finite(Kind kind, Buffer* x, Buffer* filter, Buffer* bi
   const size_t y_bytes = static_cast<size_t>(g.y[0] * g.y[1] * g.y[2] * g.y[3]) * sizeof(float);
   if (!conv_output_is_finite(x, filter, bias, terms_per_output(a, depthwise), y_bytes, y_bound)) return false;
   if (!addend) return true;
-  // One more rounding per output, of at most 2^-24 relative.
-  const double sum = (static_cast<double>(*y_bound) + abs_bound(addend)) * (1 + 1e-6);
+  // One more rounding per output (Note [Bounds carried through linear layers]).
+  const double sum = sum_bound(*y_bound, abs_bound(addend));
   if (!(sum < FLT_MAX / 2)) return false;
   *y_bound = static_cast<float>(sum);
   return true;
