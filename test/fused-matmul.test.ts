@@ -69,6 +69,26 @@ describe('fused.matMul', { skip: !nativeAvailable && 'native backend not built' 
     });
   }
 
+  // Note [Small products on one thread] in native/src/matmul.cc: a product this small runs on one
+  // thread unless B is large, as a classifier's weights are; that one runs on all of them.
+  it('a matrix-vector product over a large B ([1, 1280] x [1280, 600], either layout) matches float64', () => {
+    for (const tb of [false, true]) {
+      const s = (seed += 10);
+      const bShape = tb ? [600, 1280] : [1280, 600];
+      const got = run('native', 'float32', [1, 1280], bShape, false, tb, 'linear', s);
+      const want = run('reference', 'float64', [1, 1280], bShape, false, tb, 'linear', s);
+      got.forEach((v, i) => assertClose(v, want[i], 1e-4, 1e-4, `transposeB ${tb} result ${i}`));
+      // The plain product (matmul.cc's matmul call rather than fusedMatmul) too.
+      const product = (backend: string, dtype: st.DType) =>
+        withBackend(backend, () => {
+          const a = st.tensor(randomValues(1280, s), [1, 1280], dtype);
+          const b = st.tensor(randomValues(1280 * 600, s + 1), bShape, dtype);
+          return Array.from(st.matmul(a, b, false, tb).dataSync());
+        });
+      assertClose(product('native', 'float32'), product('reference', 'float64'), 1e-4, 1e-4, `transposeB ${tb}: st.matmul`);
+    }
+  });
+
   it('runs as one kernel on native, and the dense layer uses it', () =>
     withBackend('native', () => {
       const a = st.variable(st.tensor(randomValues(6, 1), [2, 3]));

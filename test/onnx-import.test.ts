@@ -165,6 +165,12 @@ describe('st.onnx.load: a small convnet', () => {
     // One transpose into channels-last at the input, one back before Flatten (Note [Channels-last inside, ONNX shapes outside]).
     const transposes = model.layers.filter((l) => l.getConfig().opType === 'Transpose');
     assert.equal(transposes.length, 2);
+    // The Gemm's B ([3, 4] in the file, transB=1) is held as [k, n] (Note [Filters held in Strata's layout]).
+    const gemm = model.layers.find((l) => l.getConfig().opType === 'Gemm');
+    assert.deepEqual(
+      gemm?.weights.map((w) => w.value.shape),
+      [[4, 3], [3]],
+    );
     st.setSeed(1);
     const x = st.randomNormal([16, 2, 8, 8]);
     const y = st.randomNormal([16, 3]);

@@ -11,7 +11,7 @@ import { Attrs, FOLDED_RELU, type AttrValue, type OpContext } from './op-context
 import { handlerOf, isSupported } from './ops.js';
 import { residualFolds } from './fold-residual.js';
 import { strataDtype, toStrata, type OnnxTensor } from './tensors.js';
-import { chooseLayout, inLayout, inputLayout, permuteConstant, toFilterLayout, type HeldValue, type Layout } from './layout.js';
+import { chooseLayout, inLayout, inputLayout, permuteConstant, type HeldValue, type Layout } from './layout.js';
 
 // Note [Fine-tuning an imported model]
 // Every floating initializer a node reads (Conv's W and B, Gemm's B and C, BatchNormalization's
@@ -297,8 +297,9 @@ export async function importModel(m: OnnxModel, source: string, options: ImportO
           graphArgs.push(inLayout(v, 'nchw', newName));
         }
       } else if (v.kind === 'const') {
-        const filter = handler.filters?.includes(i) === true && v.t.shape.length === 4 && v.t.onnxType === 'FLOAT';
-        const t = filter ? toFilterLayout(v.t) : layout === 'nhwc' && handler.layout === 'agnostic' ? permuteConstant(v.t) : v.t;
+        const held = handler.holdWeight?.(i, v.t, new Attrs(attributes, where));
+        const filter = held !== undefined;
+        const t = held ?? (layout === 'nhwc' && handler.layout === 'agnostic' ? permuteConstant(v.t) : v.t);
         const [plain, weight] = constantSpec(t, i, where, !handler.frozen?.includes(i));
         const spec = filter && typeof plain === 'object' && 'weight' in plain ? { ...plain, filter: true } : plain;
         specs.push(spec);

@@ -33,7 +33,10 @@ export type InputSpec =
       shape: number[];
       dtype: DType;
       trainable: boolean;
-      /** Held as Strata's filter [kh, kw, in/group, out], not ONNX's [out, in/group, kh, kw] (Note [Filters held in Strata's layout]). */
+      /**
+       * Held in the kernel's layout, not ONNX's: a Conv's filter as [kh, kw, in/group, out], a
+       * transposing Gemm's B as [k, n] (Note [Filters held in Strata's layout]).
+       */
       filter?: boolean;
     }
   /** Values read at import time (shapes, axes, pads). */

@@ -59,20 +59,6 @@ export function inputLayout(handler: OpHandler, layout: Layout, i: number): Layo
 }
 
 /** A constant of a channels-last agnostic node: right-aligned to rank 4 and permuted to NHWC. */
-/**
- * A 4-D convolution weight [out, in/group, kh, kw] (ONNX) as Strata's filter [kh, kw, in/group,
- * out], permuted once at import (Note [Filters held in Strata's layout]).
- */
-export function toFilterLayout(t: OnnxTensor): OnnxTensor {
-  const [m, c, kh, kw] = t.shape;
-  const Out = t.data.constructor as new (n: number) => typeof t.data;
-  const out = new Out(t.data.length);
-  for (let o = 0; o < m; o++)
-    for (let i = 0; i < c; i++)
-      for (let y = 0; y < kh; y++) for (let x = 0; x < kw; x++) out[((y * kw + x) * c + i) * m + o] = t.data[((o * c + i) * kh + y) * kw + x];
-  return { ...t, shape: [kh, kw, c, m], data: out };
-}
-
 export function permuteConstant(t: OnnxTensor): OnnxTensor {
   const size = t.shape.reduce((n, d) => n * d, 1);
   if (size <= 1) return t;

@@ -3,6 +3,7 @@
 // in layout.ts).
 import { ValueError, fmtValue } from '../../core/errors.js';
 import type { Tensor } from '../../tensor/tensor.js';
+import type { OnnxTensor } from './tensors.js';
 
 /** An attribute value as stored in a layer config (JSON): tensors as {onnxType, shape, values}. */
 export type AttrValue = number | number[] | string | string[] | { onnxType: string; shape: number[]; values: number[] };
@@ -22,7 +23,10 @@ export interface OpContext {
   numOutputs: number;
   /** True when this node's rank-4 (or rank-3, for 1-D convs) values are held channels-last. */
   channelsLast: boolean;
-  /** By input position: true for a weight held as Strata's filter (Note [Filters held in Strata's layout]). */
+  /**
+   * By input position: true for a weight held in the kernel's layout rather than ONNX's (a Conv's
+   * filter, a Gemm's B with transB; Note [Filters held in Strata's layout]).
+   */
   filterLayout: boolean[];
 }
 
@@ -37,8 +41,12 @@ export interface OpHandler {
   frozen?: readonly number[];
   /** Whether the handler accepts channels-last values (Note [Channels-last inside, ONNX shapes outside]). */
   layout?: 'agnostic' | 'aware';
-  /** Constant 4-D float input positions the handler takes as Strata filters (Note [Filters held in Strata's layout]). */
-  filters?: readonly number[];
+  /**
+   * The constant input i re-laid out once at import for the handler's kernel, or undefined to
+   * keep it as ONNX has it (Note [Filters held in Strata's layout]). The node then sees
+   * `filterLayout[i]` true.
+   */
+  holdWeight?(i: number, t: OnnxTensor, attrs: Attrs): OnnxTensor | undefined;
   /** Inputs after the first that an 'aware' handler takes in its node's layout, not ONNX's (a Conv's folded residual addend). */
   heldInputs?: readonly number[];
   run(ctx: OpContext): Tensor | Tensor[];

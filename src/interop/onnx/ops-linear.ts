@@ -6,6 +6,7 @@ import { matmul } from '../../ops/linalg.js';
 import { mean } from '../../ops/reduction.js';
 import { reshape, squeeze } from '../../ops/shape-ops.js';
 import type { Tensor } from '../../tensor/tensor.js';
+import { transposed2d } from './held-weights.js';
 import { need, normAxis, type OpContext, type OpHandler } from './op-context.js';
 
 const float = (t: Tensor) => (t.dtype === 'float32' ? t : cast(t, 'float32'));
@@ -15,7 +16,9 @@ function gemm(ctx: OpContext): Tensor {
   const b = float(need(ctx, 1, 'B'));
   const alpha = ctx.attrs.float('alpha', 1);
   const beta = ctx.attrs.float('beta', 1);
-  let y = matmul(a, b, ctx.attrs.int('transA', 0) === 1, ctx.attrs.int('transB', 0) === 1);
+  // A held B is already [k, n] (Note [Filters held in Strata's layout] in ops-conv.ts).
+  const transB = ctx.attrs.int('transB', 0) === 1 && !ctx.filterLayout[1];
+  let y = matmul(a, b, ctx.attrs.int('transA', 0) === 1, transB);
   if (alpha !== 1) y = mul(y, alpha);
   const c = ctx.inputs[2];
   if (c) y = add(y, beta === 1 ? float(c) : mul(float(c), beta));
@@ -91,7 +94,11 @@ function layerNorm(ctx: OpContext): Tensor[] {
 }
 
 export const LINEAR: Record<string, OpHandler> = {
-  Gemm: { run: gemm },
+  Gemm: {
+    holdWeight: (i, t, attrs) =>
+      i === 1 && t.shape.length === 2 && t.onnxType === 'FLOAT' && attrs.int('transB', 0) === 1 ? transposed2d(t) : undefined,
+    run: gemm,
+  },
   MatMul: { run: matMul },
   BatchNormalization: { layout: 'aware', frozen: [3, 4], run: batchNorm },
   LayerNormalization: { run: layerNorm },
