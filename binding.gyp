@@ -25,12 +25,11 @@
         "native/src/conv_pool.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
-      "defines": ["NAPI_EXPERIMENTAL", "NAPI_CPP_EXCEPTIONS"],
+      "defines": ["NAPI_EXPERIMENTAL", "NAPI_CPP_EXCEPTIONS", "<!@(node scripts/detect-openmp.mjs --defines)"],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions", "-std=gnu++17"],
       "cflags_cc": ["-std=c++17", "-O3", "-fno-math-errno", "-fopenmp", "-fexceptions", "-Werror=switch"],
-      "ldflags": ["-fopenmp"],
-      "libraries": ["-ldnnl", "-lgomp"],
+      "libraries": ["<!@(node scripts/detect-openmp.mjs --libs)", "-ldnnl"],
       "variables": { "with_mpi": "<!(node scripts/detect-mpi.mjs --found)" },
       "conditions": [
         ["with_mpi==1", {

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const SOURCE = path.join(here, 'onednn-step', 'step.cc');
 const BINARY = path.join(here, 'onednn-step', 'build', 'onednn-step');
+const DETECT_OPENMP = path.join(here, '..', 'scripts', 'detect-openmp.mjs');
 
 export interface OnednnStepRun {
   threads: number;
@@ -22,10 +23,17 @@ export interface OnednnStepRun {
 
 /** Builds the binary if it is missing or older than its source; returns why it cannot, or null. */
 export function buildOnednnStep(): string | null {
-  if (existsSync(BINARY) && statSync(BINARY).mtimeMs >= statSync(SOURCE).mtimeMs) return null;
+  if (existsSync(BINARY) && statSync(BINARY).mtimeMs >= Math.max(statSync(SOURCE).mtimeMs, statSync(DETECT_OPENMP).mtimeMs)) return null;
   mkdirSync(path.dirname(BINARY), { recursive: true });
   try {
-    execFileSync('g++', ['-O3', '-march=native', '-fopenmp', '-std=c++17', SOURCE, '-ldnnl', '-o', BINARY], { stdio: ['ignore', 'ignore', 'pipe'] });
+    // The OpenMP runtime Strata's addon links (Note [Two OpenMP runtimes, one in use] in
+    // native/src/addon.cc), ahead of oneDNN's libgomp as there, so that the bound and Strata
+    // fork and join their threads the same way.
+    const openmp = execFileSync(process.execPath, [DETECT_OPENMP, '--libs'], { encoding: 'utf8' }).trim();
+    const runtime = openmp === '-lgomp' ? [] : [openmp];
+    execFileSync('g++', ['-O3', '-march=native', '-fopenmp', '-std=c++17', SOURCE, ...runtime, '-ldnnl', '-o', BINARY], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     return null;
   } catch (e) {
     const stderr = (e as { stderr?: Buffer }).stderr?.toString().trim().split('\n').slice(0, 3).join(' ');

@@ -54,7 +54,7 @@ const program = new Command()
   .option('--python <path>', 'Python interpreter with PyTorch', '/usr/bin/python3')
   .option(
     '--torch-allocator <name>',
-    `PyTorch's allocator: ${TORCH_ALLOCATORS.join(', ')}, or auto (time each installed one on the convnet step, conv1 and inference, and use the fastest)`,
+    `PyTorch's allocator, +libomp to preload LLVM's OpenMP runtime: ${TORCH_ALLOCATORS.join(', ')}, or auto (time each installed one on the convnet step, conv1 and inference, and use the fastest)`,
     (v: string) => {
       if (v !== 'auto' && !(TORCH_ALLOCATORS as readonly string[]).includes(v))
         throw new InvalidArgumentError(`expected auto or one of ${TORCH_ALLOCATORS.join(', ')}`);
@@ -207,7 +207,7 @@ if (opts.torch) await idleWait('PyTorch');
 let allocatorProbe: AllocatorProbe[] | null = null;
 let allocator: TorchAllocator = opts.torchAllocator === 'auto' ? 'malloc-env' : opts.torchAllocator;
 if (opts.torch && opts.torchAllocator === 'auto' && existsSync(opts.python)) {
-  process.stderr.write(`[bench] timing PyTorch under each installed allocator (${TORCH_ALLOCATORS.join(', ')})\n`);
+  process.stderr.write(`[bench] timing PyTorch under each installed allocator and OpenMP runtime (${TORCH_ALLOCATORS.join(', ')})\n`);
   allocatorProbe = await probeAllocators({ python: opts.python, script: path.join(here, 'torch_bench.py'), threads: opts.threads }, opts.budget / 2);
   allocator = fastestAllocator(allocatorProbe);
 }
@@ -517,11 +517,13 @@ console.log(
 );
 if (torchRun.skipped) console.log(`NOTE: ${torchRun.skipped}`);
 if (torch)
-  console.log(`PyTorch allocator: ${allocatorText}${opts.torchAllocator === 'auto' ? ' (the fastest of the probe below)' : ' (--torch-allocator)'}`);
+  console.log(
+    `PyTorch allocator and OpenMP runtime: ${allocatorText}${opts.torchAllocator === 'auto' ? ' (the fastest of the probe below)' : ' (--torch-allocator)'}`,
+  );
 for (const p of allocatorProbe ?? []) {
   const ms = (x: number | null) => (x === null ? '-' : fmt(x));
   console.log(
-    `  ${p.allocator.padEnd(10)} ${p.missing ? `not measured: ${p.missing}` : `convnet step ${ms(p.convnetStepMs)} ms, conv1 fwd ${ms(p.conv1ForwardMs)} ms, inference pass ${ms(p.inferencePassMs)} ms; ${p.relative === null ? '-' : `${p.relative.toFixed(2)}x the fastest`}`}`,
+    `  ${p.allocator.padEnd(17)} ${p.missing ? `not measured: ${p.missing}` : `convnet step ${ms(p.convnetStepMs)} ms, conv1 fwd ${ms(p.conv1ForwardMs)} ms, inference pass ${ms(p.inferencePassMs)} ms; ${p.relative === null ? '-' : `${p.relative.toFixed(2)}x the fastest`}`}`,
   );
 }
 const pct = (x: number | null) => (x === null ? '?' : `${(x * 100).toFixed(0)}%`);

@@ -8,38 +8,50 @@
 // MALLOC_MMAP_THRESHOLD_ / MALLOC_TRIM_THRESHOLD_ or preload jemalloc or tcmalloc; the benchmark
 // measures each that is installed and uses the fastest (see probeAllocators), so the ratios
 // compare Strata with PyTorch at its best on this machine rather than with glibc's defaults.
+//
+// The OpenMP runtime is probed the same way. Strata's addon runs oneDNN on LLVM's libomp where it
+// is installed (Note [Two OpenMP runtimes, one in use] in native/src/addon.cc); Debian's PyTorch
+// is built on GCC's libgomp, and PyTorch's performance guide has users preload Intel's OpenMP
+// runtime, of which libomp is the open-source code base. So each allocator setting is also timed
+// with libomp preloaded (`+libomp`), and PyTorch gets whichever runtime is faster for it.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 
-export const TORCH_ALLOCATORS = ['glibc', 'malloc-env', 'jemalloc', 'tcmalloc'] as const;
+export const TORCH_ALLOCATORS = ['glibc', 'malloc-env', 'jemalloc', 'tcmalloc', 'malloc-env+libomp', 'jemalloc+libomp', 'tcmalloc+libomp'] as const;
 export type TorchAllocator = (typeof TORCH_ALLOCATORS)[number];
 
 const LIB_DIR = '/usr/lib/x86_64-linux-gnu';
-const PRELOADS: Partial<Record<TorchAllocator, string>> = {
-  jemalloc: `${LIB_DIR}/libjemalloc.so.2`, // Debian libjemalloc2
-  tcmalloc: `${LIB_DIR}/libtcmalloc_minimal.so.4`, // Debian libtcmalloc-minimal4
+const PRELOADS: Record<string, { lib: string; pkg: string }> = {
+  jemalloc: { lib: `${LIB_DIR}/libjemalloc.so.2`, pkg: 'libjemalloc2' },
+  tcmalloc: { lib: `${LIB_DIR}/libtcmalloc_minimal.so.4`, pkg: 'libtcmalloc-minimal4' },
+  libomp: { lib: `${LIB_DIR}/libomp.so.5`, pkg: 'libomp5' },
 };
 // 1 GiB: no block PyTorch allocates here is mmapped on its own or trimmed back to the kernel.
 const NEVER = String(2 ** 30);
 
-/** The environment that selects `allocator` for a Python process, or why it cannot. */
+/** The environment that selects `allocator` (and, with `+libomp`, the OpenMP runtime) for a Python process, or why it cannot. */
 export function allocatorEnv(allocator: TorchAllocator): { env: Record<string, string>; describe: string } | { missing: string } {
-  switch (allocator) {
-    case 'glibc':
-      return { env: {}, describe: "glibc's malloc with its default thresholds" };
-    case 'malloc-env':
-      return {
-        env: { MALLOC_MMAP_THRESHOLD_: NEVER, MALLOC_TRIM_THRESHOLD_: NEVER },
-        describe: `glibc's malloc with MALLOC_MMAP_THRESHOLD_=${NEVER} MALLOC_TRIM_THRESHOLD_=${NEVER}`,
-      };
-    default: {
-      const lib = PRELOADS[allocator]!;
-      if (!existsSync(lib))
-        return { missing: `${lib} is not installed (apt-get install ${allocator === 'jemalloc' ? 'libjemalloc2' : 'libtcmalloc-minimal4'})` };
-      return { env: { LD_PRELOAD: lib }, describe: `${allocator} (LD_PRELOAD=${lib})` };
-    }
+  const [malloc, openmp] = allocator.split('+');
+  const env: Record<string, string> = {};
+  const preload: string[] = [];
+  let describe: string;
+  if (malloc === 'glibc') describe = "glibc's malloc with its default thresholds";
+  else if (malloc === 'malloc-env') {
+    env.MALLOC_MMAP_THRESHOLD_ = NEVER;
+    env.MALLOC_TRIM_THRESHOLD_ = NEVER;
+    describe = `glibc's malloc with MALLOC_MMAP_THRESHOLD_=${NEVER} MALLOC_TRIM_THRESHOLD_=${NEVER}`;
+  } else describe = malloc;
+  for (const name of [malloc, openmp]) {
+    const p = name ? PRELOADS[name] : undefined;
+    if (!p) continue;
+    if (!existsSync(p.lib)) return { missing: `${p.lib} is not installed (apt-get install ${p.pkg})` };
+    preload.push(p.lib);
   }
+  if (preload.length) env.LD_PRELOAD = preload.join(':');
+  describe += openmp ? ', OpenMP from LLVM libomp' : ", OpenMP from GNU libgomp (PyTorch's own)";
+  if (preload.length) describe += ` (LD_PRELOAD=${env.LD_PRELOAD})`;
+  return { env, describe };
 }
 
 export interface TorchServerOptions {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -107,6 +107,26 @@ describe('backend selection and fallback', () => {
     assert.ok(holding.length >= 2, `threads blocking SIGINT and SIGPROF: ${holding.length} (a team of 3 has 2 workers)`);
     const main = masks.find(([isMain]) => isMain);
     assert.ok(main && !blocks(main[1], 2) && !blocks(main[1], 27), 'the main thread takes signals between kernels');
+  });
+
+  // Note [Two OpenMP runtimes, one in use]: linking libomp helps only if the dynamic linker
+  // resolves oneDNN's own OpenMP calls there, which depends on the addon's link order.
+  it("runs oneDNN's parallel regions on the OpenMP runtime the build chose, and says which (Linux)", {
+    skip: (process.platform !== 'linux' || !st.backends().find((b) => b.name === 'native')?.available) && 'native backend on Linux only',
+  }, () => {
+    const llvm = execFileSync(process.execPath, ['scripts/detect-openmp.mjs', '--defines'], { encoding: 'utf8' }).trim() === 'STRATA_LLVM_OPENMP';
+    const detail = st.backends().find((b) => b.name === 'native')?.detail ?? '';
+    assert.match(detail, /^oneDNN 2\.\d+\.\d+, OpenMP \((LLVM libomp|GNU libgomp)\), \d+ threads?$/);
+    assert.equal(detail.includes('LLVM libomp'), llvm, `detail '${detail}' for a build that ${llvm ? 'found' : 'did not find'} libomp`);
+    const script = "import('./src/index.ts').then((st) => { st.setBackend('native'); const a = st.ones([256, 256]); st.matmul(a, a).dataSync(); });";
+    const child = spawnSync(process.execPath, ['--import', 'tsx', '-e', script], { encoding: 'utf8', env: { ...process.env, LD_DEBUG: 'bindings' } });
+    assert.equal(child.status, 0, child.stderr.slice(-500));
+    const target = (symbol: string) =>
+      child.stderr.match(new RegExp(`binding file \\S*libdnnl\\.so\\S* \\[0\\] to (\\S+) \\[0\\]: normal symbol \`${symbol}'`))?.[1];
+    const runtime = llvm ? /libomp\.so\.5$/ : /libgomp\.so\.1$/;
+    for (const symbol of ['GOMP_parallel', 'omp_get_max_threads']) {
+      assert.match(target(symbol) ?? 'unbound', runtime, `oneDNN's ${symbol}`);
+    }
   });
 
   it('backward() on every backend matches the reference, with gradients released early', () => {

@@ -1,6 +1,7 @@
 // The native backend's entry point: exports every function of native/calls.mjs (calls.gen.cc),
 // and the thread controls and version.
 #include <omp.h>
+#include <stdlib.h>
 
 #include <dnnl.hpp>
 
@@ -9,8 +10,22 @@
 
 namespace strata {
 
-// One thread pool: our loops use OpenMP, and Debian's oneDNN is built on the same libgomp, so
-// setting the OpenMP thread count governs both.
+// Note [Two OpenMP runtimes, one in use]
+// Debian's oneDNN is built with GCC's OpenMP and names libgomp, whose fork and join each end in
+// a futex system call even when the other threads are spinning. On a VM where system calls trap
+// to the hypervisor, that made the fixed cost of a oneDNN call about 9 us (a 1x1 convolution of
+// 32 values), and an imported MobileNetV2 makes 53 such calls per image. LLVM's runtime (Debian's
+// libomp5) implements libgomp's entry points (GOMP_parallel, omp_*) and its workers wait on
+// flags: the same call costs about 6 us, and MobileNetV2 at batch 1 went from 3.8-6.0 ms to
+// 3.5 ms in alternating runs. So when libomp is installed the addon links it ahead of oneDNN
+// (scripts/detect-openmp.mjs): the dynamic linker resolves oneDNN's OpenMP references in load
+// order, so they reach libomp, and libgomp is loaded but never starts a thread. Its workers spin
+// KMP_BLOCKTIME after each region, 200 ms by default: that would burn a core long after a
+// kernel, taking it from the event loop and from whatever runs next (onnxruntime, in the
+// benchmark), so we default it to 1 ms, which still covers the gap between two kernels of one
+// pass. A KMP_BLOCKTIME the user set is kept.
+//
+// One thread pool either way: setting the OpenMP thread count governs our loops and oneDNN's.
 Napi::Value calls::setNumThreads(Napi::Env env, const SetNumThreadsArgs& args) {
   omp_set_num_threads(static_cast<int>(args.n));
   hold_signals_for_new_threads();  // Note [Signals and oneDNN]
@@ -21,12 +36,21 @@ Napi::Value calls::getNumThreads(Napi::Env env, const GetNumThreadsArgs&) { retu
 
 Napi::Value calls::version(Napi::Env env, const VersionArgs&) {
   const dnnl_version_t* v = dnnl_version();
-  return Napi::String::New(env, "oneDNN " + std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->patch) + ", OpenMP");
+#ifdef STRATA_LLVM_OPENMP
+  const char* runtime = ", OpenMP (LLVM libomp)";
+#else
+  const char* runtime = ", OpenMP (GNU libgomp)";
+#endif
+  return Napi::String::New(env, "oneDNN " + std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->patch) + runtime);
 }
 
 }  // namespace strata
 
 static Napi::Object InitStrata(Napi::Env env, Napi::Object exports) {
+#ifdef STRATA_LLVM_OPENMP
+  // Before the first parallel region, which is when libomp reads its environment.
+  setenv("KMP_BLOCKTIME", "1", 0);  // Note [Two OpenMP runtimes, one in use]
+#endif
   strata::register_calls(env, exports);
   strata::hold_signals_for_new_threads();  // Note [Signals and oneDNN]
   return exports;

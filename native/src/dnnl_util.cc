@@ -32,7 +32,7 @@ void hold_signals_for_new_threads() {
   sigset_t all, saved;
   sigfillset(&all);
   pthread_sigmask(SIG_BLOCK, &all, &saved);
-  // An empty region: libgomp starts the team's missing threads at its entry.
+  // An empty region: the OpenMP runtime starts the team's missing threads at its entry.
 #pragma omp parallel
   { asm volatile("" ::: "memory"); }
   pthread_sigmask(SIG_SETMASK, &saved, nullptr);

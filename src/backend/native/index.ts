@@ -314,6 +314,12 @@ export class NativeBackend implements Backend {
     return dtype in DTYPE;
   }
 
+  /** The oneDNN version and OpenMP runtime, and the threads in use, for st.backends(). */
+  describe(): string {
+    const threads = this.addon.getNumThreads();
+    return `${this.addon.version()}, ${threads} thread${threads === 1 ? '' : 's'}`;
+  }
+
   upload(values: TypedArray, dtype: DType): DataHandle {
     // The addon copies the bytes; a conversion first is only needed when the array type differs
     // (and for bool, whose bytes must be 0 or 1).
