@@ -9,7 +9,7 @@ import { tensor, zeros } from '../../tensor/create.js';
 import { clone } from '../../ops/tfjs-aliases.js';
 import { noGrad } from '../../tensor/tape.js';
 import type { Tensor } from '../../tensor/tensor.js';
-import { Attrs, type AttrValue, type OpContext } from './op-context.js';
+import { Attrs, type AttrValue, type OpContext, type OpHandler } from './op-context.js';
 import { handlerOf } from './ops.js';
 
 /** Where each ONNX input of a node comes from. */
@@ -89,14 +89,24 @@ export class OnnxNode extends Layer {
     if (!Array.isArray(args.inputs)) throw new ValueError(`OnnxNode: inputs must be a list; received ${fmtValue(args.inputs)}`);
     this.args = args;
     this.where = `${args.opType} '${args.onnxName ?? this.name}'`;
-    handlerOf(args.opType, this.where);
+    this.handler = handlerOf(args.opType, this.where);
     this.attrs = new Attrs(args.attributes ?? {}, this.where);
+    this.filterLayout = args.inputs.map((spec) => typeof spec === 'object' && 'weight' in spec && spec.filter === true);
   }
+
+  // Fixed by the config, so found once rather than on every call (an imported MobileNetV2 calls
+  // its 100-odd nodes for every image).
+  private readonly handler: OpHandler;
+  private readonly filterLayout: boolean[];
+  /** The layer's weights and constants: returned as an output, they are copied (see call()). */
+  private readonly own = new Set<Tensor>();
 
   override build(): void {
     this.args.inputs.forEach((spec, i) => {
       if (typeof spec === 'object' && 'weight' in spec) {
-        this.weightValues.set(i, this.addWeight(spec.weight, spec.shape, { initializer: 'zeros', dtype: spec.dtype, trainable: spec.trainable }));
+        const w = this.addWeight(spec.weight, spec.shape, { initializer: 'zeros', dtype: spec.dtype, trainable: spec.trainable });
+        this.weightValues.set(i, w);
+        this.own.add(w);
       }
     });
   }
@@ -108,6 +118,7 @@ export class OnnxNode extends Layer {
     if (!t) {
       t = tensor(c.values, c.shape, c.dtype);
       this.constants.set(i, t);
+      this.own.add(t);
     }
     return t;
   }
@@ -141,17 +152,16 @@ export class OnnxNode extends Layer {
       training: options.training ?? false,
       numOutputs: this.args.numOutputs,
       channelsLast: this.args.channelsLast ?? false,
-      filterLayout: this.args.inputs.map((spec) => typeof spec === 'object' && 'weight' in spec && spec.filter === true),
+      filterLayout: this.filterLayout,
     };
-    const out = handlerOf(this.args.opType, this.where).run(ctx);
+    const out = this.handler.run(ctx);
     return Array.isArray(out) ? out : [out];
   }
 
   call(inputs: Tensor | Tensor[], options: CallOptions): Tensor | Tensor[] {
     // An output that is one of the layer's own tensors (an anchored constant, Note [Anchored
     // values]) is copied: a caller may dispose what the model returns, the layer must keep it.
-    const own = new Set<Tensor>([...this.weightValues.values(), ...this.constants.values()]);
-    const out = this.run(Array.isArray(inputs) ? inputs : [inputs], options).map((t) => (own.has(t) ? clone(t) : t));
+    const out = this.run(Array.isArray(inputs) ? inputs : [inputs], options).map((t) => (this.own.has(t) ? clone(t) : t));
     return this.args.numOutputs === 1 ? out[0] : out.slice(0, this.args.numOutputs);
   }
 
