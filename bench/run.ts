@@ -516,6 +516,14 @@ console.log(
     `${opts.threads} thread(s); ${cpu.model}, ${cpu.cores} cores, AVX-512 ${cpu.avx512 ? 'yes' : 'no'}; Node ${process.version}`,
 );
 if (torchRun.skipped) console.log(`NOTE: ${torchRun.skipped}`);
+// Debian's reference BLAS (libblas3) runs torch.mm at a few GFLOP/s: the rows PyTorch builds on
+// its BLAS (sgemm, the MLP, LSTM, GRU and attention steps) then say nothing about Strata.
+if (torch?.blas !== undefined) {
+  const reference = !torch.blas || /\/blas\/libblas\.so/.test(torch.blas);
+  console.log(
+    `PyTorch BLAS: ${torch.blas ?? 'none found'}${reference ? ' -- NOTE: the reference BLAS; install libopenblas0-openmp for a fair comparison (see bench/README.md)' : ''}`,
+  );
+}
 if (torch)
   console.log(
     `PyTorch allocator and OpenMP runtime: ${allocatorText}${opts.torchAllocator === 'auto' ? ' (the fastest of the probe below)' : ' (--torch-allocator)'}`,

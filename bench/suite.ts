@@ -20,6 +20,8 @@ export interface FrameworkResult {
   framework: string;
   version: string;
   threads: number;
+  /** PyTorch only: the BLAS library torch.mm runs on (torch_bench.py's blas_library), or null if none was found mapped. */
+  blas?: string | null;
   // The timed rows are filled by run.ts from rounds that interleave the two frameworks (the
   // best round of each side); runStrata and torch_bench.py without --serve leave them out.
   sgemm?: Record<string, { ms: number; gflops: number; mkldnn_gflops?: number }>;

@@ -319,6 +319,22 @@ def measure_sequence_step(key, budget):
     return {"stepMs": t["median"], "minMs": t["min"]}
 
 
+def blas_library():
+    """The BLAS torch.mm runs on: the libblas.so.3 this process mapped, symlinks resolved.
+
+    Debian's python3-torch is built against the generic BLAS interface, so which library serves
+    it is whatever the libblas.so.3 alternative points to: Debian's reference BLAS (a few
+    GFLOP/s) unless an optimized one such as libopenblas0-openmp is installed.
+    """
+    torch.mm(torch.ones(8, 8), torch.ones(8, 8))
+    with open("/proc/self/maps") as f:
+        for line in f:
+            path = line.split()[-1]
+            if "libblas.so" in path or "libopenblas" in path:
+                return os.path.realpath(path)
+    return None
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--threads", type=int, default=2)
@@ -342,6 +358,7 @@ def main():
         "python": platform.python_version(),
         "threads": torch.get_num_threads(),
         "config": torch.__config__.show().splitlines()[1:6],
+        "blas": blas_library(),
     }
     budget = args.budget
 
