@@ -13,11 +13,12 @@ namespace strata {
 // Note [Two OpenMP runtimes, one in use]
 // Debian's oneDNN is built with GCC's OpenMP and names libgomp, whose fork and join each end in
 // a futex system call even when the other threads are spinning. On a VM where system calls trap
-// to the hypervisor, that made the fixed cost of a oneDNN call about 9 us (a 1x1 convolution of
-// 32 values), and an imported MobileNetV2 makes 53 such calls per image. LLVM's runtime (Debian's
-// libomp5) implements libgomp's entry points (GOMP_parallel, omp_*) and its workers wait on
-// flags: the same call costs about 6 us, and MobileNetV2 at batch 1 went from 3.8-6.0 ms to
-// 3.5 ms in alternating runs. So when libomp is installed the addon links it ahead of oneDNN
+// to the hypervisor, that made the fixed cost of a oneDNN call about 12 us (a 1x1 convolution of
+// 32 values, two futex calls each), and an imported MobileNetV2 makes 53 such calls per image.
+// LLVM's runtime (Debian's libomp5) implements libgomp's entry points (GOMP_parallel, omp_*) and
+// its workers wait on flags: the same call costs about 9 us, and MobileNetV2 at batch 1 ran 5 to
+// 10 % faster (the two builds alternating, 2026-12-08); training steps, whose kernels are larger,
+// did not change measurably. So when libomp is installed the addon links it ahead of oneDNN
 // (scripts/detect-openmp.mjs): the dynamic linker resolves oneDNN's OpenMP references in load
 // order, so they reach libomp, and libgomp is loaded but never starts a thread. Its workers spin
 // KMP_BLOCKTIME after each region, 200 ms by default: that would burn a core long after a

@@ -40,7 +40,7 @@ std::shared_ptr<MatmulEntry> matmul_entry(int64_t batch, int64_t m, int64_t k, i
 // used in the mode it was created in (oneDNN fixes its thread count at creation).
 // A product whose operand B is large is different: a matrix-vector product over a classifier's
 // weights ([1, 1280] x [1280, 1000], 5 MB) is bound by memory bandwidth, which one core does not
-// saturate; read cold, it takes 0.39 ms on one thread and about half that on two.
+// saturate; read cold, it took 0.39 ms on one thread and 0.26 on two.
 constexpr int64_t kSmallProduct = int64_t(1) << 23;
 constexpr int64_t kLargeOperand = int64_t(1) << 18;  // floats: 1 MiB, more than a core's L2
 
