@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -111,6 +111,8 @@ describe('backend selection and fallback', () => {
 
   // Note [Two OpenMP runtimes, one in use]: linking libomp helps only if the dynamic linker
   // resolves oneDNN's own OpenMP calls there, which depends on the addon's link order.
+  // LD_BIND_NOW makes the loader bind every symbol as the addon loads, so the trace holds
+  // oneDNN's bindings whatever runs later.
   it("runs oneDNN's parallel regions on the OpenMP runtime the build chose, and says which (Linux)", {
     skip: (process.platform !== 'linux' || !st.backends().find((b) => b.name === 'native')?.available) && 'native backend on Linux only',
   }, () => {
@@ -119,14 +121,68 @@ describe('backend selection and fallback', () => {
     assert.match(detail, /^oneDNN 2\.\d+\.\d+, OpenMP \((LLVM libomp|GNU libgomp)\), \d+ threads?$/);
     assert.equal(detail.includes('LLVM libomp'), llvm, `detail '${detail}' for a build that ${llvm ? 'found' : 'did not find'} libomp`);
     const script = "import('./src/index.ts').then((st) => { st.setBackend('native'); const a = st.ones([256, 256]); st.matmul(a, a).dataSync(); });";
-    const child = spawnSync(process.execPath, ['--import', 'tsx', '-e', script], { encoding: 'utf8', env: { ...process.env, LD_DEBUG: 'bindings' } });
-    assert.equal(child.status, 0, child.stderr.slice(-500));
-    const target = (symbol: string) =>
-      child.stderr.match(new RegExp(`binding file \\S*libdnnl\\.so\\S* \\[0\\] to (\\S+) \\[0\\]: normal symbol \`${symbol}'`))?.[1];
-    const runtime = llvm ? /libomp\.so\.5$/ : /libgomp\.so\.1$/;
-    for (const symbol of ['GOMP_parallel', 'omp_get_max_threads']) {
-      assert.match(target(symbol) ?? 'unbound', runtime, `oneDNN's ${symbol}`);
+    // The trace goes to files (one per process) rather than through stderr, where it came out
+    // cut or interleaved in some runs.
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'strata-ld-'));
+    try {
+      const child = spawnSync(process.execPath, ['--import', 'tsx', '-e', script], {
+        encoding: 'utf8',
+        env: { ...process.env, LD_DEBUG: 'bindings', LD_BIND_NOW: '1', LD_DEBUG_OUTPUT: path.join(dir, 'trace') },
+      });
+      assert.equal(child.status, 0, child.stderr.slice(-500));
+      const trace = readdirSync(dir)
+        .map((f) => readFileSync(path.join(dir, f), 'utf8'))
+        .join('\n');
+      // oneDNN is the one library here that calls GOMP_parallel by its GOMP_4.0 version (the
+      // addon's own regions bind it unversioned).
+      const bound = trace.match(/to (\S+) \[0\]: normal symbol `GOMP_parallel' \[GOMP_4\.0\]/)?.[1];
+      assert.match(bound ?? 'unbound', llvm ? /libomp\.so\.5$/ : /libgomp\.so\.1$/, "oneDNN's GOMP_parallel");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  // Note [Two OpenMP runtimes, one in use]: libomp's workers would spin 200 ms after every
+  // region by default; Strata asks for 1 ms without writing the environment, and leaves a
+  // KMP_BLOCKTIME the user set alone.
+  it('with libomp, OpenMP workers stop spinning soon after a kernel, and the environment is left alone (Linux)', {
+    skip:
+      (process.platform !== 'linux' ||
+        !st.backends().find((b) => b.name === 'native')?.available ||
+        !st
+          .backends()
+          .find((b) => b.name === 'native')
+          ?.detail?.includes('LLVM libomp')) &&
+      'native backend on libomp only',
+  }, () => {
+    const script = [
+      "import('./src/index.ts').then(async (st) => {",
+      "  st.setBackend('native');",
+      '  st.setNumThreads(2);',
+      '  const a = st.randomUniform([256, 256]);', // 16.7M multiply-adds: a two-thread product
+      '  for (let i = 0; i < 20; i++) st.matmul(a, a).dispose();',
+      '  await new Promise((r) => setTimeout(r, 300));',
+      '  const c0 = process.cpuUsage();',
+      '  st.matmul(a, a).dispose();',
+      '  await new Promise((r) => setTimeout(r, 500));',
+      '  const c = process.cpuUsage(c0);',
+      '  console.log(JSON.stringify({ cpuMs: (c.user + c.system) / 1000, env: process.env.KMP_BLOCKTIME ?? null }));',
+      '});',
+    ].join('\n');
+    const base: Record<string, string | undefined> = { ...process.env };
+    delete base.KMP_BLOCKTIME;
+    const run = (extra: Record<string, string>) =>
+      JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', '-e', script], { encoding: 'utf8', env: { ...base, ...extra } })) as {
+        cpuMs: number;
+        env: string | null;
+      };
+    const ours = run({});
+    assert.equal(ours.env, null, "Strata leaves KMP_BLOCKTIME out of the process's environment");
+    // One product takes about 0.1 ms; 200 ms of spinning after it would show as about 200 ms of CPU.
+    assert.ok(ours.cpuMs < 40, `CPU used in the 500 ms after one kernel: ${ours.cpuMs} ms`);
+    // A KMP_BLOCKTIME the user set is left to libomp (how much the workers then spin depends on
+    // what else holds the CPUs, so only the environment is checked here).
+    assert.equal(run({ KMP_BLOCKTIME: '200' }).env, '200');
   });
 
   it('backward() on every backend matches the reference, with gradients released early', () => {

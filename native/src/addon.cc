@@ -8,6 +8,10 @@
 #include "common.h"
 #include "dnnl_util.h"
 
+#ifdef STRATA_LLVM_OPENMP
+extern "C" void kmp_set_blocktime(int milliseconds);  // libomp's extension; GCC's omp.h lacks it
+#endif
+
 namespace strata {
 
 // Note [Two OpenMP runtimes, one in use]
@@ -24,7 +28,8 @@ namespace strata {
 // KMP_BLOCKTIME after each region, 200 ms by default: that would burn a core long after a
 // kernel, taking it from the event loop and from whatever runs next (onnxruntime, in the
 // benchmark), so we default it to 1 ms, which still covers the gap between two kernels of one
-// pass. A KMP_BLOCKTIME the user set is kept.
+// pass (set through kmp_set_blocktime, so the process's environment is left alone). A
+// KMP_BLOCKTIME the user set is kept.
 //
 // One thread pool either way: setting the OpenMP thread count governs our loops and oneDNN's.
 Napi::Value calls::setNumThreads(Napi::Env env, const SetNumThreadsArgs& args) {
@@ -49,8 +54,8 @@ Napi::Value calls::version(Napi::Env env, const VersionArgs&) {
 
 static Napi::Object InitStrata(Napi::Env env, Napi::Object exports) {
 #ifdef STRATA_LLVM_OPENMP
-  // Before the first parallel region, which is when libomp reads its environment.
-  setenv("KMP_BLOCKTIME", "1", 0);  // Note [Two OpenMP runtimes, one in use]
+  // Through libomp's API rather than the environment, which JavaScript and child processes see.
+  if (!getenv("KMP_BLOCKTIME")) kmp_set_blocktime(1);  // Note [Two OpenMP runtimes, one in use]
 #endif
   strata::register_calls(env, exports);
   strata::hold_signals_for_new_threads();  // Note [Signals and oneDNN]
