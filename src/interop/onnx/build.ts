@@ -239,6 +239,7 @@ export async function importModel(m: OnnxModel, source: string, options: ImportO
     const handler = handlerOf(node.opType, where);
     const attributes = Object.fromEntries(Object.entries(node.attributes).map(([k, a]) => [k, attrToJson(a, `${where}: attribute '${k}'`)]));
     if (foldedActivation) attributes[FOLDED_RELU] = foldedActivation;
+    const attrs = new Attrs(attributes, where);
     const ins = node.inputs.map((name) => {
       if (name === '') return undefined;
       const v = values.get(name);
@@ -254,7 +255,6 @@ export async function importModel(m: OnnxModel, source: string, options: ImportO
       // Shape of a value whose shape is known: a constant (Note [Fine-tuning an imported model]).
       const shape = (ins[0] as HeldValue).onnxShape as number[];
       const r = shape.length;
-      const attrs = new Attrs(attributes, where);
       const clampAxis = (a: number) => Math.min(Math.max(a < 0 ? a + r : a, 0), r);
       const dims = shape.slice(clampAxis(attrs.int('start', 0)), clampAxis(attrs.int('end', r)));
       values.set(node.outputs[0], {
@@ -269,7 +269,7 @@ export async function importModel(m: OnnxModel, source: string, options: ImportO
         where,
         inputs: ins.map((v, i) => (v?.kind === 'const' && !statics.has(i) ? toStrata(v.t, where) : undefined)),
         statics: ins.map((v, i) => (v?.kind === 'const' && statics.has(i) ? Array.from(v.t.data) : undefined)),
-        attrs: new Attrs(attributes, where),
+        attrs,
         opset,
         training: false,
         numOutputs,
@@ -297,7 +297,7 @@ export async function importModel(m: OnnxModel, source: string, options: ImportO
           graphArgs.push(inLayout(v, 'nchw', newName));
         }
       } else if (v.kind === 'const') {
-        const held = handler.holdWeight?.(i, v.t, new Attrs(attributes, where));
+        const held = handler.holdWeight?.(i, v.t, attrs);
         const filter = held !== undefined;
         const t = held ?? (layout === 'nhwc' && handler.layout === 'agnostic' ? permuteConstant(v.t) : v.t);
         const [plain, weight] = constantSpec(t, i, where, !handler.frozen?.includes(i));
